@@ -1,0 +1,70 @@
+"""The ``colossim`` command: thin typer commands over the library API.
+
+Exit codes: 0 ok, 1 run failure, 2 bad input. Expected errors (``ColossimError``) print a message
+and no traceback; ``--debug`` shows it. Commands import their heavy modules inside the function,
+so ``colossim --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from colossim.cli import info, run
+
+app = typer.Typer(
+    name="colossim",
+    help="Simulate gigawatt-scale AI training clusters: jobs, racks, power, fabric, policies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_debug = {"on": False}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+) -> None:
+    _debug["on"] = debug
+
+
+def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected errors into a message on stderr and the error's exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from colossim.errors import ColossimError
+
+        try:
+            return command(*args, **kwargs)
+        except ColossimError as exc:
+            if _debug["on"]:
+                raise
+            from colossim.cli.render import print_error
+
+            print_error(exc)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def register(name: str, command: Callable[..., Any]) -> None:
+    """Add a command to the app behind the error guard (later features call this too)."""
+    app.command(name)(guarded(command))
+
+
+register("run", run.run)
+register("validate", info.validate)
+register("policies", info.policies)
+register("scenarios", info.scenarios)
+register("schema", info.schema)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,50 @@
+"""Commands that describe rather than simulate: validate, policies, scenarios, schema."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from colossim.cli.options import ScenarioFileArg, SetOpt
+
+
+def validate(scenario: ScenarioFileArg, set_: SetOpt = None) -> None:
+    """Check a scenario file and report every problem with its file and line."""
+    from colossim.api import load_scenario
+    from colossim.cli.render import console, scenario_overview
+
+    loaded = load_scenario(scenario, set_ or [])
+    console().print(f"[green]ok[/green]: {scenario} is a valid scenario")
+    scenario_overview(loaded)
+
+
+def policies(json_: bool = typer.Option(False, "--json", help="Machine-readable list.")) -> None:
+    """List installed scheduling policies (built-in and from plugins)."""
+    from colossim.cli.render import policy_table
+    from colossim.policy.registry import available
+
+    table = available()
+    if json_:
+        rows = [
+            {"name": n, "module": c.__module__, "params": c.Params.model_json_schema()}
+            for n, c in table.items()
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        policy_table(table)
+
+
+def scenarios() -> None:
+    """List built-in scenarios (usable by name wherever a scenario file is expected)."""
+    from colossim.cli.render import scenario_table
+    from colossim.config.loader import builtin_scenarios
+
+    scenario_table(builtin_scenarios())
+
+
+def schema() -> None:
+    """Print the JSON Schema of a scenario file (for editor completion and checking)."""
+    from colossim.config.schema import Scenario
+
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))

@@ -1,0 +1,136 @@
+"""All terminal output: the only module that uses rich."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from colossim.config.schema import Scenario
+    from colossim.errors import ColossimError
+    from colossim.metrics.result import RunResult
+
+
+@cache
+def console() -> Console:
+    return Console()
+
+
+@cache
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def print_error(exc: ColossimError) -> None:
+    from colossim.errors import ConfigError
+
+    out = err_console()
+    if isinstance(exc, ConfigError):
+        count = len(exc.problems)
+        out.print(f"[red]error:[/red] {count} problem{'s' * (count != 1)} in the input:")
+        for problem in exc.problems:
+            out.print(f"  {problem}", markup=False)
+    else:
+        out.print(f"[red]error:[/red] {exc}", markup=False)
+
+
+def _days(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 86400:,.2f}"
+
+
+def result_tables(result: RunResult) -> None:
+    table = Table(title=f"{result.scenario} under {result.policy} (seed {result.seed})")
+    for col in ("job", "state", "submit d", "start d", "end d", "JCT d", "mean GPUs", "GPU-h"):
+        table.add_column(col, justify="left" if col in ("job", "state") else "right")
+    for job in result.jobs:
+        table.add_row(
+            job.name, job.state, _days(job.submit_s), _days(job.start_s), _days(job.end_s),
+            _days(job.jct_s), f"{job.mean_gpus:,.0f}", f"{job.gpu_hours:,.0f}",
+        )
+    out = console()
+    out.print(table)
+    c = result.cluster
+    summary = Table(show_header=False, title="cluster")
+    summary.add_column(justify="left")
+    summary.add_column(justify="right")
+    lb = result.makespan_lower_bound_s
+    ratio = f" ({result.makespan_s / lb:.3f}x the lower bound)" if result.makespan_s and lb else ""
+    rows = [
+        ("GPUs / racks / pods", f"{c.gpus:,} / {c.racks:,} / {c.pods:,}"),
+        ("makespan", f"{_days(result.makespan_s)} days{ratio}"),
+        ("makespan lower bound", f"{_days(lb)} days"),
+        ("GPU utilisation", f"{c.gpu_utilization:.1%}"),
+        ("energy", f"{c.energy_mwh:,.0f} MWh"),
+        ("peak power", f"{c.peak_power_mw:,.1f} MW (supply {c.supply_mw:,.0f} MW)"),
+        ("events / decisions", f"{result.events:,} / {result.decisions:,}"),
+        ("wall time", f"{result.wall_s:.3f} s"),
+    ]
+    for key, value in rows:
+        summary.add_row(key, value)
+    out.print(summary)
+
+
+def policy_table(policies: Mapping[str, type]) -> None:
+    table = Table(title="installed policies")
+    table.add_column("name")
+    table.add_column("module")
+    table.add_column("parameters")
+    table.add_column("summary")
+    for name, cls in policies.items():
+        params = ", ".join(cls.Params.model_fields)
+        doc = (sys.modules[cls.__module__].__doc__ or cls.__doc__ or "").strip().split("\n")[0]
+        table.add_row(name, cls.__module__, params or "-", doc)
+    console().print(table)
+
+
+def scenario_table(scenarios: Mapping[str, Path]) -> None:
+    from colossim.api import load_scenario
+
+    table = Table(title="built-in scenarios")
+    for col in ("name", "GPUs", "jobs", "description"):
+        table.add_column(col)
+    for name in sorted(scenarios):
+        sc = load_scenario(name)
+        gpus = sum(
+            g.racks * sc.gpu_catalog()[g.gpu_type].gpus_per_rack for g in sc.cluster.rack_groups
+        )
+        table.add_row(name, f"{gpus:,}", str(len(sc.jobs)), sc.description)
+    console().print(table)
+
+
+def scenario_overview(scenario: Scenario) -> None:
+    catalog = scenario.gpu_catalog()
+    gpus = sum(g.racks * catalog[g.gpu_type].gpus_per_rack for g in scenario.cluster.rack_groups)
+    console().print(
+        f"{scenario.name}: {gpus:,} GPUs in "
+        f"{sum(g.racks for g in scenario.cluster.rack_groups):,} racks, "
+        f"{len(scenario.jobs)} jobs, policy {scenario.scheduler.policy.name}"
+    )
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[object | None]:
+    """A progress bar over the fraction of all work done; yields the engine's callback."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>5.1f}% of work"),
+        TextColumn("day {task.fields[day]:,.1f}"), TimeElapsedColumn(),
+        console=console(), transient=True,
+    ) as progress:
+        task = progress.add_task("run", total=1.0, day=0.0)
+
+        def update(now_s: float, fraction: float) -> None:
+            progress.update(task, completed=fraction, day=now_s / 86400)
+
+        yield update

@@ -1,0 +1,43 @@
+"""``colossim run``: simulate one scenario and show or save the result."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from colossim.cli.options import JsonOpt, OutOpt, PolicyOpt, QuietOpt, ScenarioArg, SeedOpt, SetOpt
+
+
+def run(
+    scenario: ScenarioArg = None,
+    set_: SetOpt = None,
+    seed: SeedOpt = None,
+    policy: PolicyOpt = None,
+    json_: JsonOpt = False,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a scenario (the built-in Colossus-2 scenario when none is given)."""
+    from colossim.api import load_scenario, simulate
+    from colossim.cli.render import console, progress_bar, result_tables
+    from colossim.metrics.export import write_run
+
+    overrides = list(set_ or [])
+    if seed is not None:
+        overrides.append(f"simulation.seed={seed}")
+    loaded = load_scenario(scenario, overrides, policy=policy)
+    show_progress = not (quiet or json_) and console().is_terminal
+    with progress_bar(enabled=show_progress) as progress:
+        result = simulate(loaded, progress=progress)
+    if out is not None:
+        write_run(result, out)
+    if json_:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        result_tables(result)
+        if out is not None:
+            console().print(f"wrote {out}/result.json and {out}/events.jsonl")
+    if result.unfinished and not json_:
+        names = ", ".join(j.name for j in result.unfinished)
+        console().print(f"[yellow]unfinished at the horizon:[/yellow] {names}")

@@ -1,0 +1,98 @@
+"""Dotted-path overrides (``--set cluster.power.supply_mw=700``), shared by the CLI and sweeps.
+
+A path walks mappings by key and lists by index or by an item's ``name`` (``jobs.10T.max_gpus``)
+or ``gpu_type``. Values are parsed as YAML, so ``700``, ``true``, ``[1, 2]`` and ``{a: 1}`` all
+keep their types; the schema then validates the result like any file value.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from colossim.config.yamlmarks import Marks, PathKey, parse_yaml_text
+from colossim.errors import ConfigError, Problem
+
+SOURCE = "--set"
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``a.b=value`` and parse the value as YAML."""
+    if "=" not in text:
+        raise ConfigError(Problem(SOURCE, None, text, "expected PATH=VALUE"))
+    path, raw = text.split("=", 1)
+    path = path.strip()
+    if not path or any(not part for part in path.split(".")):
+        raise ConfigError(Problem(SOURCE, None, path, "empty path segment"))
+    value, _ = parse_yaml_text(raw if raw.strip() else '""', f"{SOURCE} {text!r}")
+    return path, value
+
+
+def _list_index(items: list[Any], segment: str, where: str) -> int:
+    if segment.lstrip("-").isdigit():
+        index = int(segment)
+        if -len(items) <= index < len(items):
+            return index % len(items)
+        raise ConfigError(
+            Problem(SOURCE, None, where, f"index {index} out of range ({len(items)} items)")
+        )
+    for i, item in enumerate(items):
+        if isinstance(item, Mapping) and segment in (item.get("name"), item.get("gpu_type")):
+            return i
+    names = [str(it.get("name") or it.get("gpu_type")) for it in items if isinstance(it, Mapping)]
+    raise ConfigError(
+        Problem(SOURCE, None, where, f"no item named {segment!r}; items: {', '.join(names)}")
+    )
+
+
+def resolve_path(data: Any, dotted: str) -> PathKey:
+    """Turn ``jobs.10T.max_gpus`` into ``("jobs", 3, "max_gpus")`` against ``data``."""
+    node = data
+    key: list[str | int] = []
+    segments = dotted.split(".")
+    for depth, segment in enumerate(segments):
+        where = ".".join(segments[: depth + 1])
+        last = depth == len(segments) - 1
+        if isinstance(node, list):
+            index = _list_index(node, segment, where)
+            key.append(index)
+            node = node[index]
+        elif isinstance(node, Mapping):
+            key.append(segment)
+            # a block the file left to its defaults is walked as empty; the schema judges it
+            node = {} if segment not in node and not last else node.get(segment)
+        else:
+            raise ConfigError(
+                Problem(SOURCE, None, where, f"cannot descend into a {type(node).__name__} value")
+            )
+    return tuple(key)
+
+
+def set_path(data: Any, key: PathKey, value: Any) -> None:
+    """Assign ``value`` at ``key``, creating mappings for blocks the file left out."""
+    node = data
+    for part in key[:-1]:
+        if isinstance(node, dict) and part not in node:
+            node[part] = {}
+        node = node[part]
+    node[key[-1]] = value
+
+
+def apply_overrides(data: Any, marks: Marks, overrides: Iterable[str]) -> Any:
+    """Return a copy of ``data`` with every override applied, and mark each as ``--set``."""
+    data = copy.deepcopy(data)
+    problems: list[Problem] = []
+    for text in overrides:
+        try:
+            dotted, value = parse_override(text)
+            key = resolve_path(data, dotted)
+            set_path(data, key, value)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        marks.drop_below(key)
+        marks.where[key] = (f"{SOURCE} {text}", None)
+    if problems:
+        raise ConfigError(problems)
+    return data

@@ -1,0 +1,239 @@
+"""The scenario schema: pydantic v2 models, frozen, ``extra="forbid"``, units in field names.
+
+The schema is the single source of truth for what a scenario may say. Structural checks live on
+the models; checks that need the whole scenario (does every job fit the cluster? does every GPU
+type exist?) live in ``Scenario``'s model validator so that one load reports them all.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, ValidationInfo, model_validator
+
+from colossim.config.base import Frozen
+
+
+class Precision(StrEnum):
+    """Training number format; picks which peak FLOPS a job's compute runs at."""
+
+    BF16 = "bf16"
+    FP8 = "fp8"
+    FP4 = "fp4"
+
+
+class GpuSpec(Frozen):
+    """One GPU type as the simulator needs it. Sources: ``docs/hardware.md``."""
+
+    bf16_tflops: float = Field(gt=0, description="Dense BF16 peak per GPU, TFLOP/s")
+    fp8_tflops: float = Field(gt=0, description="Dense FP8 peak per GPU, TFLOP/s")
+    fp4_tflops: float | None = Field(None, gt=0, description="Dense FP4 peak, TFLOP/s (None: n/a)")
+    hbm_gb: float = Field(gt=0, description="Nominal HBM per GPU, GB")
+    hbm_usable_gb: float = Field(gt=0, description="HBM visible to programs, GB")
+    hbm_tbytes_s: float = Field(gt=0, description="HBM bandwidth, TB/s")
+    nvlink_gbytes_s: float = Field(gt=0, description="NVLink bandwidth per GPU per direction, GB/s")
+    nic_gbit_s: float = Field(gt=0, description="Scale-out NIC bandwidth per GPU, Gb/s")
+    tdp_w: float = Field(gt=0, description="GPU thermal design power, W")
+    idle_w: float = Field(ge=0, description="GPU power when allocated to nothing, W")
+    gpus_per_domain: int = Field(gt=0, description="GPUs in one NVLink (scale-up) domain")
+    gpus_per_rack: int = Field(gt=0, description="GPUs in one rack")
+    rack_overhead_w: float = Field(
+        ge=0, description="Rack power beyond its GPUs (CPUs, NICs, switches, fans), W"
+    )
+    source: str = Field("", description="Where the numbers come from")
+
+    @model_validator(mode="after")
+    def _domain_divides_rack(self) -> GpuSpec:
+        if self.gpus_per_rack % self.gpus_per_domain:
+            raise ValueError(
+                f"gpus_per_rack ({self.gpus_per_rack}) must be a multiple of "
+                f"gpus_per_domain ({self.gpus_per_domain})"
+            )
+        if self.hbm_usable_gb > self.hbm_gb:
+            raise ValueError("hbm_usable_gb cannot exceed hbm_gb")
+        return self
+
+    def peak_tflops(self, precision: Precision) -> float:
+        """Dense peak at a precision; FP4 falls back to FP8 where the GPU has no FP4 units."""
+        if precision is Precision.BF16:
+            return self.bf16_tflops
+        if precision is Precision.FP4 and self.fp4_tflops is not None:
+            return self.fp4_tflops
+        return self.fp8_tflops
+
+
+class RackGroup(Frozen):
+    """A block of identical racks."""
+
+    gpu_type: str = Field(description="A key of the catalog (built-in or the scenario's own)")
+    racks: int = Field(ge=0, description="Number of racks")
+    name: str | None = Field(None, description="Label for overrides; defaults to gpu_type")
+
+
+class PowerConfig(Frozen):
+    """Facility power. The power issue deepens this block (schedules, batteries, caps)."""
+
+    supply_mw: float = Field(gt=0, description="Power available to the facility, MW")
+    pue: float = Field(1.1, ge=1.0, le=3.0, description="Facility power / IT power")
+
+
+class FabricConfig(Frozen):
+    """Scale-out network between racks. The fabric issue adds tiers and contention."""
+
+    oversubscription: float = Field(
+        1.0, ge=1.0, description="Pod uplink oversubscription (1 = non-blocking), ratio"
+    )
+    nic_gbit_s: float | None = Field(
+        None, gt=0, description="NIC bandwidth per GPU, Gb/s (None: the GPU type's own)"
+    )
+
+
+class ClusterConfig(Frozen):
+    """Racks, pods and the facility around them."""
+
+    name: str = "cluster"
+    pod_size_racks: int = Field(gt=0, description="Racks per pod (one leaf/spine block)")
+    rack_groups: tuple[RackGroup, ...] = Field(min_length=1)
+    spare_racks: int = Field(0, ge=0, description="Racks held back as spares, never allocated")
+    power: PowerConfig
+    fabric: FabricConfig = FabricConfig()
+
+
+class JobKind(StrEnum):
+    LLM = "llm"
+    IMAGE = "image"
+
+
+class Placement(StrEnum):
+    """Allocation grain: whole NVLink domains, single GPUs, or chosen from the job's size."""
+
+    AUTO = "auto"
+    DOMAIN = "domain"
+    GPU = "gpu"
+
+
+class CheckpointConfig(Frozen):
+    """Checkpoint settings. The reliability issue gives them effect."""
+
+    interval_s: float | None = Field(None, gt=0, description="Time between checkpoints, s")
+
+
+class JobConfig(Frozen):
+    """One training job, described by its model and data, or directly by its work."""
+
+    name: str = Field(min_length=1)
+    kind: JobKind = JobKind.LLM
+    params_billion: float | None = Field(None, gt=0, description="Total parameters, billions")
+    active_params_billion: float | None = Field(
+        None, gt=0, description="Parameters active per token (MoE), billions; default all"
+    )
+    tokens_billion: float | None = Field(None, gt=0, description="Training tokens, billions")
+    samples_million: float | None = Field(
+        None, gt=0, description="Training samples (image jobs), millions"
+    )
+    tokens_per_sample: int | None = Field(
+        None, gt=0, description="Tokens (latent patches) per sample for image jobs"
+    )
+    work_gpu_hours: float | None = Field(
+        None, gt=0, description="Work as GPU-hours on reference_gpu (trace-style jobs)"
+    )
+    reference_gpu: str | None = Field(None, description="GPU type work_gpu_hours refers to")
+    precision: Precision = Precision.BF16
+    min_gpus: int = Field(1, gt=0)
+    max_gpus: int = Field(gt=0)
+    priority: int = Field(0, description="Higher runs first under priority policies")
+    submit_s: float = Field(0.0, ge=0, description="Submission time, s from start")
+    placement: Placement = Placement.AUTO
+    checkpoint: CheckpointConfig = CheckpointConfig()
+
+    @model_validator(mode="after")
+    def _work_is_defined_once(self) -> JobConfig:
+        if self.min_gpus > self.max_gpus:
+            raise ValueError(f"min_gpus ({self.min_gpus}) exceeds max_gpus ({self.max_gpus})")
+        by_work = self.work_gpu_hours is not None
+        by_model = self.params_billion is not None
+        if by_work == by_model:
+            raise ValueError("give either params_billion (a model) or work_gpu_hours (a workload)")
+        if by_work and self.reference_gpu is None:
+            raise ValueError("work_gpu_hours needs reference_gpu (the GPU type it was measured on)")
+        if by_model:
+            if self.kind is JobKind.LLM and self.tokens_billion is None:
+                raise ValueError("an llm job needs tokens_billion")
+            if self.kind is JobKind.IMAGE and (
+                self.samples_million is None or self.tokens_per_sample is None
+            ):
+                raise ValueError("an image job needs samples_million and tokens_per_sample")
+            if (self.active_params_billion or 0) > (self.params_billion or 0):
+                raise ValueError("active_params_billion cannot exceed params_billion")
+        return self
+
+    @property
+    def active_params(self) -> float:
+        """Parameters that do work per token (all of them for dense models)."""
+        return 1e9 * (self.active_params_billion or self.params_billion or 0.0)
+
+    @property
+    def train_tokens(self) -> float:
+        """Tokens processed over the whole run (image jobs: samples x patches)."""
+        if self.kind is JobKind.IMAGE:
+            return 1e6 * (self.samples_million or 0.0) * (self.tokens_per_sample or 0)
+        return 1e9 * (self.tokens_billion or 0.0)
+
+
+class PolicyConfig(Frozen):
+    """Which scheduling policy, and its parameters (validated by the policy's own Params)."""
+
+    name: str = "fifo"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class SchedulerConfig(Frozen):
+    policy: PolicyConfig = PolicyConfig()
+
+
+class SimulationConfig(Frozen):
+    seed: int = Field(0, ge=0)
+    horizon_s: float = Field(3.15e8, gt=0, description="Stop simulating at this time, s")
+    efficiency: float = Field(
+        0.4,
+        gt=0,
+        le=1,
+        description="Stand-in model FLOPs utilisation (achieved / peak) used for job speed",
+    )
+    check_invariants: bool = Field(
+        False, description="Check every invariant after every event (slow; for debugging)"
+    )
+
+
+class Scenario(Frozen):
+    """A whole scenario: hardware, cluster, jobs, scheduler and run settings."""
+
+    name: str = "scenario"
+    description: str = ""
+    catalog: dict[str, GpuSpec] = Field(
+        default_factory=dict, description="GPU types added to or replacing the built-in catalog"
+    )
+    cluster: ClusterConfig
+    jobs: tuple[JobConfig, ...] = Field(min_length=1)
+    scheduler: SchedulerConfig = SchedulerConfig()
+    simulation: SimulationConfig = SimulationConfig()
+
+    def gpu_catalog(self) -> dict[str, GpuSpec]:
+        """The built-in catalog with the scenario's own entries laid over it."""
+        from colossim.config.catalog import BUILTIN_GPUS
+
+        return {**BUILTIN_GPUS, **self.catalog}
+
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> Scenario:
+        """Whole-scenario checks; the loader defers them to report each at its own line."""
+        if info.context and info.context.get("defer_cross_check"):
+            return self
+        from colossim.config.crosscheck import cross_check
+
+        issues = cross_check(self)
+        if issues:
+            raise ValueError("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in issues))
+        return self
+

@@ -1,0 +1,108 @@
+"""Read YAML 1.2 with line marks: plain Python data plus a map from field path to file and line.
+
+ruamel.yaml's round-trip loader keeps the line of every key and list item; we copy the document
+into plain dicts and lists (so nothing downstream depends on ruamel types) and keep the marks in a
+``Marks`` table keyed by path tuples such as ``("jobs", 3, "max_gpus")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from colossim.errors import ConfigError, Problem
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class Marks:
+    """Where each value came from. Later writes win, so includes and overrides layer naturally."""
+
+    where: dict[PathKey, tuple[str, int | None]] = field(default_factory=dict)
+
+    def locate(self, path: Iterable[str | int]) -> tuple[str, int | None]:
+        """The file and line of the deepest known prefix of ``path``."""
+        key = tuple(path)
+        while key:
+            if key in self.where:
+                return self.where[key]
+            key = key[:-1]
+        return self.where.get((), ("<input>", None))
+
+    def update(self, other: Marks, prefix: PathKey = ()) -> None:
+        for key, mark in other.where.items():
+            self.where[prefix + key] = mark
+
+    def drop_below(self, prefix: PathKey) -> None:
+        """Forget marks under ``prefix`` (a value there was replaced wholesale)."""
+        n = len(prefix)
+        for key in [k for k in self.where if len(k) > n and k[:n] == prefix]:
+            del self.where[key]
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.version = (1, 2)
+    return yaml
+
+
+def parse_yaml_text(text: str, file: str) -> tuple[Any, Marks]:
+    """Parse one YAML document; syntax errors become a ConfigError at the offending line."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        node = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        msg = f"not valid YAML: {exc.problem or exc.context}"
+        raise ConfigError(Problem(file, line, "", msg)) from None
+    except YAMLError as exc:  # pragma: no cover - ruamel raises marked errors in practice
+        raise ConfigError(Problem(file, None, "", f"not valid YAML: {exc}")) from None
+    marks = Marks({(): (file, 1)})
+    return _plain(node, (), file, marks), marks
+
+
+def read_yaml_file(path: Path) -> tuple[Any, Marks]:
+    """Read and parse a file, turning I/O problems into ConfigErrors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(Problem(str(path), None, "", "file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(Problem(str(path), None, "", f"cannot read file: {exc}")) from None
+    return parse_yaml_text(text, str(path))
+
+
+def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            line, _col = node.lc.key(key)
+            marks.where[path + (str(key),)] = (file, line + 1)
+            out[str(key)] = _plain(value, path + (str(key),), file, marks)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for i, value in enumerate(node):
+            line, _col = node.lc.item(i)
+            marks.where[path + (i,)] = (file, line + 1)
+            items.append(_plain(value, path + (i,), file, marks))
+        return items
+    # ruamel's scalar subclasses keep formatting; hand plain Python types downstream.
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node

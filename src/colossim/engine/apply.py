@@ -1,0 +1,128 @@
+"""Actions → state changes, each with a verdict and a reason.
+
+Every action is validated against the contract (known job, right state, grant within bounds and
+on the job's allocation grain), then reserved in the ledger atomically; on failure nothing
+changes and the verdict says why. This is how "why is job X pending?" gets an answer.
+"""
+
+from __future__ import annotations
+
+from colossim.engine.record import Decision
+from colossim.engine.state import RunState
+from colossim.model.cluster import AllocationError, Grant
+from colossim.model.jobs import Job, JobState
+from colossim.policy.actions import (
+    Action,
+    Preempt,
+    Reject,
+    Resize,
+    Start,
+    Verdict,
+    WakeAt,
+    describe,
+)
+
+
+class Refused(Exception):
+    def __init__(self, verdict: Verdict, reason: str):
+        super().__init__(reason)
+        self.verdict = verdict
+        self.reason = reason
+
+
+def _job(state: RunState, name: str, *allowed: JobState) -> Job:
+    job = state.by_name.get(name)
+    if job is None:
+        raise Refused(Verdict.INVALID, f"no job named {name!r}")
+    if job.state not in allowed:
+        want = " or ".join(s.value for s in allowed)
+        raise Refused(Verdict.INVALID, f"job {name!r} is {job.state.value}, not {want}")
+    return job
+
+
+def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
+    grant = tuple(sorted((int(r), int(n)) for r, n in grant))
+    racks = [r for r, _ in grant]
+    if len(set(racks)) != len(racks):
+        raise Refused(Verdict.INVALID, "a rack appears twice in the grant")
+    gpus = sum(n for _, n in grant)
+    cfg = job.config
+    if not cfg.min_gpus <= gpus <= cfg.max_gpus:
+        raise Refused(
+            Verdict.INVALID, f"{gpus} GPUs is outside [{cfg.min_gpus}, {cfg.max_gpus}]"
+        )
+    for rack, n in grant:
+        if not 0 <= rack < state.layout.racks:
+            raise Refused(Verdict.INVALID, f"rack {rack} does not exist")
+        unit = state.unit_on_rack(job, rack)
+        if n <= 0 or n % unit:
+            raise Refused(Verdict.INVALID, f"{n} GPUs on rack {rack} is not a multiple of {unit}")
+    return grant
+
+
+def _allocate(state: RunState, job: Job, grant: Grant) -> Grant:
+    try:
+        return state.ledger.allocate(job.index, grant)
+    except AllocationError as exc:
+        raise Refused(Verdict.INFEASIBLE, str(exc)) from None
+
+
+def _start(state: RunState, action: Start) -> None:
+    job = _job(state, action.job, JobState.PENDING)
+    grant = _allocate(state, job, _check_grant(state, job, action.grant))
+    state.run_on(job, grant)
+    if job.first_start_s is None:
+        job.first_start_s = state.now_s
+    job.starts += 1
+    state.log("start", job, gpus=job.gpus, racks=len(grant))
+
+
+def _resize(state: RunState, action: Resize) -> None:
+    job = _job(state, action.job, JobState.RUNNING)
+    grant = _check_grant(state, job, action.grant)
+    old = state.ledger.release(job.index)
+    try:
+        new = _allocate(state, job, grant)
+    except Refused:
+        state.ledger.allocate(job.index, old)  # roll back: the old grant was just free
+        raise
+    before = job.gpus
+    state.run_on(job, new)
+    state.log("resize", job, gpus_before=before, gpus=job.gpus)
+
+
+def _preempt(state: RunState, action: Preempt) -> None:
+    job = _job(state, action.job, JobState.RUNNING)
+    state.stop(job, JobState.PENDING)
+    state.log("preempt", job)
+
+
+def _reject(state: RunState, action: Reject) -> None:
+    job = _job(state, action.job, JobState.PENDING)
+    job.state = JobState.REJECTED
+    job.reason = action.reason
+    job.touch()
+    state.log("reject", job, reason=action.reason)
+
+
+HANDLERS = {Start: _start, Resize: _resize, Preempt: _preempt, Reject: _reject}
+
+
+def apply_action(state: RunState, action: Action) -> Decision:
+    """Apply one non-wake action and return its recorded decision."""
+    handler = HANDLERS.get(type(action))
+    if handler is None:
+        verdict, reason = Verdict.INVALID, f"not an action: {type(action).__name__}"
+    else:
+        try:
+            handler(state, action)
+            verdict, reason = Verdict.APPLIED, ""
+        except Refused as exc:
+            verdict, reason = exc.verdict, exc.reason
+    decision = Decision(state.now_s, describe(action) if handler else {}, verdict.value, reason)
+    state.record.decisions.append(decision)
+    return decision
+
+
+def is_wake(action: Action) -> bool:
+    return isinstance(action, WakeAt)

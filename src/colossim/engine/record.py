@@ -1,0 +1,58 @@
+"""The append-only record of a run: events, decisions with verdicts, and level series.
+
+Everything reported afterwards is derived from this record by pure functions (``metrics``), so a
+result can always be explained by the events behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    time_s: float
+    kind: str  # submit, start, resize, preempt, reject, complete, wake
+    job: str | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One action a policy returned and what the engine made of it."""
+
+    time_s: float
+    action: dict[str, Any]
+    verdict: str
+    reason: str = ""
+
+
+@dataclass
+class StepSeries:
+    """A piecewise-constant level: ``values[i]`` holds from ``times[i]`` to ``times[i+1]``."""
+
+    times: list[float] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    def set(self, time_s: float, value: float) -> None:
+        """Record the level from ``time_s`` on; same-instant updates keep only the last."""
+        if self.times and self.times[-1] == time_s:
+            self.values[-1] = value
+            if len(self.values) > 1 and self.values[-2] == value:
+                self.times.pop()
+                self.values.pop()
+        elif not self.values or self.values[-1] != value:
+            self.times.append(time_s)
+            self.values.append(value)
+
+
+@dataclass
+class Record:
+    events: list[Event] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    series: dict[str, StepSeries] = field(default_factory=dict)
+    decide_calls: int = 0
+
+    def level(self, name: str) -> StepSeries:
+        return self.series.setdefault(name, StepSeries())

@@ -1,0 +1,192 @@
+"""The event loop: the only module that uses SimPy.
+
+Processes: job arrivals, the fluid "next completion" timer, and policy wake-ups. Whatever happens
+at an instant becomes a trigger; all triggers of one instant are coalesced into a single policy
+call, scheduled with a lower priority than ordinary events so it runs after everything else that
+happens at that instant. SimPy timeouts cannot be cancelled, so the completion timer carries a
+generation stamp and stale firings are ignored.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import groupby
+
+import simpy
+
+from colossim.config.schema import Scenario
+from colossim.engine.apply import apply_action, is_wake
+from colossim.engine.record import Decision, Record
+from colossim.engine.state import RunState
+from colossim.engine.views import ViewBuilder
+from colossim.errors import PolicyError
+from colossim.model.jobs import JobState
+from colossim.model.rng import RngStreams
+from colossim.policy.actions import Action, Verdict, describe
+from colossim.policy.api import Policy
+from colossim.policy.view import Trigger
+
+DECISION_PRIORITY = 2  # after simpy's URGENT (0) and NORMAL (1): every same-instant event first
+ProgressFn = Callable[[float, float], None]  # (now_s, fraction of all work done)
+PROGRESS_EVERY = 2048
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """What the engine hands to metrics: the final state and the record."""
+
+    state: RunState
+    record: Record
+    events: int
+    wall_s: float
+    end_s: float
+
+
+class Simulation:
+    """One run of one scenario under one policy."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        policy: Policy,
+        *,
+        seed: int | None = None,
+        check_invariants: bool | None = None,
+        progress: ProgressFn | None = None,
+    ):
+        self.scenario = scenario
+        self.policy = policy
+        self.seed = scenario.simulation.seed if seed is None else seed
+        self.check = (
+            scenario.simulation.check_invariants if check_invariants is None else check_invariants
+        )
+        self.progress = progress
+        self.env = simpy.Environment(initial_time=0.0)
+        self.state = RunState(scenario)
+        self.rng = RngStreams(self.seed)
+        self.views = ViewBuilder(self.state, self.rng)
+        self._triggers: list[Trigger] = []
+        self._decision_scheduled = False
+        self._timer_gen = 0
+        self._timer_at = float("inf")
+        self._open = len(self.state.jobs)  # jobs neither completed nor rejected
+
+    # -- triggers and decisions ----------------------------------------------------------
+    def _trigger(self, kind: str, job: str | None = None) -> None:
+        self._triggers.append(Trigger(self.env.now, kind, job))
+        if not self._decision_scheduled:
+            self._decision_scheduled = True
+            event = self.env.event()
+            event._ok, event._value = True, None  # a pre-succeeded event at our own priority
+            event.callbacks.append(self._decide)
+            self.env.schedule(event, priority=DECISION_PRIORITY)
+
+    def _decide(self, _event: simpy.Event) -> None:
+        self._decision_scheduled = False
+        state = self.state
+        state.now_s = self.env.now
+        triggers, self._triggers = tuple(self._triggers), []
+        state.record.decide_calls += 1
+        try:
+            actions = list(self.policy.decide(self.views.build(triggers)))
+        except PolicyError:
+            raise
+        except Exception as exc:
+            raise PolicyError(f"policy {self.policy.name!r} failed at t={self.env.now}: "
+                              f"{type(exc).__name__}: {exc}") from exc
+        for action in actions:
+            self._apply(action)
+        self._after_change()
+
+    def _apply(self, action: Action) -> None:
+        state = self.state
+        if is_wake(action):
+            if action.time_s > self.env.now:
+                timeout = self.env.timeout(action.time_s - self.env.now)
+                timeout.callbacks.append(lambda _e: self._trigger("wake"))
+                verdict, reason = Verdict.APPLIED, ""
+            else:
+                verdict, reason = Verdict.INVALID, "wake time is not in the future"
+            state.record.decisions.append(
+                Decision(self.env.now, describe(action), verdict.value, reason)
+            )
+            return
+        decision = apply_action(state, action)
+        if decision.verdict == Verdict.APPLIED.value and decision.action["action"] == "reject":
+            self._open -= 1
+
+    def _after_change(self) -> None:
+        self.state.sample_levels()
+        if self.check:
+            self.state.check_invariants()
+        self._arm_timer()
+
+    # -- time ----------------------------------------------------------------------------
+    def _arm_timer(self) -> None:
+        """Make sure a timer fires at the next completion (an earlier stale one is harmless)."""
+        t = self.state.clock.next_time()
+        if t == float("inf") or t >= self._timer_at:
+            return
+        self._timer_gen += 1
+        self._timer_at = t
+        gen = self._timer_gen
+        timeout = self.env.timeout(max(0.0, t - self.env.now))
+        timeout.callbacks.append(lambda _e: self._on_timer(gen))
+
+    def _on_timer(self, gen: int) -> None:
+        if gen != self._timer_gen:
+            return  # superseded by an earlier timer
+        self._timer_at = float("inf")
+        state = self.state
+        state.now_s = self.env.now
+        for job in state.clock.pop_due(self.env.now):
+            state.complete(job)
+            self._open -= 1
+            self._trigger("completion", job.name)
+        self._after_change()
+
+    def _arrivals(self):
+        jobs = sorted(self.state.jobs, key=lambda j: (j.config.submit_s, j.index))
+        for submit_s, batch in groupby(jobs, key=lambda j: j.config.submit_s):
+            if submit_s > self.env.now:
+                yield self.env.timeout(submit_s - self.env.now)
+            self.state.now_s = self.env.now
+            for job in batch:
+                job.state = JobState.PENDING
+                job.since_s = self.env.now
+                job.touch()
+                self.views.active[job.index] = job
+                self.state.log("submit", job)
+                self._trigger("arrival", job.name)
+
+    # -- run -----------------------------------------------------------------------------
+    def run(self) -> RunOutput:
+        env = self.env
+        horizon = self.scenario.simulation.horizon_s
+        self.state.sample_levels()
+        env.process(self._arrivals())
+        started = time.perf_counter()
+        events = 0
+        while self._open > 0 and env.peek() <= horizon:
+            env.step()
+            events += 1
+            if self.progress is not None and events % PROGRESS_EVERY == 0:
+                self.progress(env.now, self._work_fraction())
+        end_s = min(env.now, horizon) if self._open else env.now
+        self.state.now_s = end_s
+        for job in self.state.jobs:
+            if job.state is JobState.RUNNING or job.state is JobState.PENDING:
+                job.advance(end_s)
+        if self.check:
+            self.state.check_invariants()
+        if self.progress is not None:
+            self.progress(end_s, self._work_fraction())
+        return RunOutput(self.state, self.state.record, events,
+                         time.perf_counter() - started, end_s)
+
+    def _work_fraction(self) -> float:
+        jobs = self.state.jobs
+        total = sum(j.work_total for j in jobs)
+        return sum(j.work_at(self.env.now) for j in jobs) / total if total else 1.0

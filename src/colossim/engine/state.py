@@ -1,0 +1,107 @@
+"""The mutable model of one run, without SimPy: jobs, the ledger, rates, and the record.
+
+``simulation.py`` drives time; this module owns what changes at an instant, so the same code
+serves the event loop and hand-written tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from colossim.config.schema import JobConfig, Scenario
+from colossim.engine.fluid import FluidClock
+from colossim.engine.record import Event, Record
+from colossim.model.cluster import Grant, Ledger, allocation_unit, build_layout
+from colossim.model.jobs import Job, JobState
+from colossim.model.power import facility_power_mw
+from colossim.model.speed import job_rate_flops, job_work_flops
+
+RateFn = Callable[[JobConfig, dict[str, int]], float]
+
+
+class RunState:
+    """Jobs, racks and the record of a run at the current instant."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.catalog = scenario.gpu_catalog()
+        self.layout = build_layout(scenario)
+        self.ledger = Ledger(self.layout)
+        self.record = Record()
+        efficiency = scenario.simulation.efficiency
+        self.jobs = [
+            Job(index=i, config=cfg, work_total=job_work_flops(cfg, self.catalog, efficiency))
+            for i, cfg in enumerate(scenario.jobs)
+        ]
+        self.by_name = {job.name: job for job in self.jobs}
+        self.clock = FluidClock(self.jobs)
+        self.rate_fn: RateFn = lambda cfg, by_type: job_rate_flops(
+            cfg, by_type, self.catalog, efficiency
+        )
+        self.now_s = 0.0
+        self.usable_gpus = int(self.layout.capacity[~self.layout.spare].sum())
+
+    # -- queries -------------------------------------------------------------------------
+    def gpus_by_type(self, grant: Grant) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for rack, n in grant:
+            name = self.layout.gpu_types[self.layout.rack_type[rack]]
+            out[name] = out.get(name, 0) + n
+        return out
+
+    def unit_on_rack(self, job: Job, rack: int) -> int:
+        spec = self.layout.specs[self.layout.rack_type[rack]]
+        return allocation_unit(job.config, spec.gpus_per_domain)
+
+    def busy_gpus(self) -> int:
+        return int(self.layout.total_gpus - self.ledger.free.sum())
+
+    def power_mw(self) -> float:
+        busy = self.ledger.busy_by_type()
+        return float(facility_power_mw(self.layout, busy, self.scenario.cluster.power.pue))
+
+    # -- changes -------------------------------------------------------------------------
+    def log(self, kind: str, job: Job | None = None, **data) -> None:
+        self.record.events.append(
+            Event(self.now_s, kind, job.name if job else None, data or None)
+        )
+
+    def run_on(self, job: Job, grant: Grant) -> None:
+        """Set a job running on an allocated grant at the rate the model gives it."""
+        job.advance(self.now_s)
+        job.grant = grant
+        job.gpus = sum(n for _, n in grant)
+        job.rate = self.rate_fn(job.config, self.gpus_by_type(grant))
+        job.state = JobState.RUNNING
+        job.touch()
+        self.clock.update(job)
+
+    def stop(self, job: Job, state: JobState) -> None:
+        """Take a job off its GPUs, keeping its progress."""
+        job.advance(self.now_s)
+        self.ledger.release(job.index)
+        job.grant, job.gpus, job.rate = (), 0, 0.0
+        job.state = state
+        job.touch()
+
+    def complete(self, job: Job) -> None:
+        job.advance(self.now_s)
+        job.work_done = job.work_total  # rounding crumbs only: pop_due checked the time
+        self.stop(job, JobState.COMPLETED)
+        job.end_s = self.now_s
+        self.log("complete", job)
+
+    def sample_levels(self) -> None:
+        """Append the current GPU and power levels to their series."""
+        self.record.level("gpus_busy").set(self.now_s, float(self.busy_gpus()))
+        self.record.level("power_mw").set(self.now_s, self.power_mw())
+
+    def check_invariants(self) -> None:
+        from colossim.engine.invariants import check_state
+
+        check_state(self)
+
+    def busy_array(self) -> np.ndarray:
+        return self.layout.capacity - self.ledger.free

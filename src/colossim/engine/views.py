@@ -1,0 +1,69 @@
+"""Build the frozen ``ClusterView`` a policy decides on.
+
+Job snapshots are cached per job and rebuilt only when the job changed (its stamp) or, for running
+jobs, when time moved on; so a long queue costs little per decision.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from colossim.engine.state import RunState
+from colossim.model.jobs import Job, JobState
+from colossim.model.rng import RngStreams
+from colossim.policy.view import ClusterView, JobView, PowerView, RackView, Trigger
+
+ACTIVE = (JobState.PENDING, JobState.RUNNING)
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    out = array.copy()
+    out.setflags(write=False)
+    return out
+
+
+class ViewBuilder:
+    def __init__(self, state: RunState, rng: RngStreams):
+        self.state = state
+        self.rng = rng("policy")
+        layout = state.layout
+        self._static = {
+            "gpu_types": layout.gpu_types,
+            "rack_type": _readonly(layout.rack_type),
+            "rack_pod": _readonly(layout.rack_pod),
+            "capacity": _readonly(layout.capacity),
+            "gpus_per_domain": _readonly(np.array([s.gpus_per_domain for s in layout.specs])),
+        }
+        self._cache: dict[int, tuple[int, float, JobView]] = {}
+        self.active: dict[int, Job] = {}  # submitted, unfinished jobs in submission order
+
+    def _job_view(self, job: Job, now_s: float) -> JobView:
+        cached = self._cache.get(job.index)
+        if cached and cached[0] == job.stamp and (cached[1] == now_s or job.rate == 0):
+            return cached[2]
+        cfg = job.config
+        gpu_s = job.gpu_seconds + job.gpus * (now_s - job.since_s)
+        view = JobView(
+            name=job.name, index=job.index, state=job.state.value, priority=cfg.priority,
+            submit_s=cfg.submit_s, min_gpus=cfg.min_gpus, max_gpus=cfg.max_gpus, gpus=job.gpus,
+            grant=job.grant, work_total=job.work_total, work_done=job.work_at(now_s),
+            rate=job.rate, first_start_s=job.first_start_s, attained_gpu_s=gpu_s, config=cfg,
+        )
+        self._cache[job.index] = (job.stamp, now_s, view)
+        return view
+
+    def build(self, triggers: tuple[Trigger, ...]) -> ClusterView:
+        state = self.state
+        now = state.now_s
+        for index in [i for i, j in self.active.items() if j.state not in ACTIVE]:
+            del self.active[index]
+            self._cache.pop(index, None)
+        racks = RackView(
+            free=_readonly(state.ledger.free), usable=_readonly(state.ledger.usable),
+            **self._static,
+        )
+        power = PowerView(supply_mw=state.scenario.cluster.power.supply_mw,
+                          draw_mw=state.power_mw())
+        jobs = tuple(self._job_view(j, now) for j in self.active.values())
+        return ClusterView(now_s=now, triggers=triggers, jobs=jobs, racks=racks, power=power,
+                           rng=self.rng, rate_fn=state.rate_fn)

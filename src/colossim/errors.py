@@ -1,0 +1,56 @@
+"""The exceptions colossim raises on purpose.
+
+Every error a user can cause is a ``ColossimError``; the CLI turns those into a message and an exit
+code without a traceback. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ColossimError(Exception):
+    """Base of all expected errors. ``exit_code`` is what the CLI returns for it."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an input file: where it is and what is wrong."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class ConfigError(ColossimError):
+    """Bad input. Carries every problem found, so the user fixes them all in one pass."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, str):
+            problems = [Problem("<input>", None, "", problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class PolicyError(ColossimError):
+    """A policy could not be found or built, or it broke its contract."""
+
+    exit_code = 2
+
+
+class InvariantViolation(ColossimError):
+    """The simulated state broke a rule that must always hold (a bug in colossim or a policy)."""
+
+    exit_code = 1

@@ -1,0 +1,70 @@
+"""The result of a run: what ``colossim run --json`` prints and what sweeps tabulate.
+
+Field names and units are documented in ``docs/results.md``; later features add fields and
+never rename these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from colossim.engine.record import Record
+
+
+@dataclass(frozen=True)
+class JobResult:
+    name: str
+    state: str
+    submit_s: float
+    start_s: float | None
+    end_s: float | None
+    jct_s: float | None
+    gpu_hours: float
+    mean_gpus: float
+    work_flops: float
+    work_done_flops: float
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    gpus: int
+    racks: int
+    pods: int
+    gpu_utilization: float
+    energy_mwh: float
+    peak_power_mw: float
+    supply_mw: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scenario: str
+    policy: str
+    seed: int
+    makespan_s: float | None
+    makespan_lower_bound_s: float
+    end_s: float
+    events: int
+    decisions: int
+    wall_s: float
+    cluster: ClusterResult
+    jobs: tuple[JobResult, ...]
+    record: Record = field(repr=False, compare=False)
+
+    @property
+    def unfinished(self) -> tuple[JobResult, ...]:
+        return tuple(j for j in self.jobs if j.state != "completed")
+
+    def job(self, name: str) -> JobResult:
+        for job in self.jobs:
+            if job.name == name:
+                return job
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (no record; see ``metrics.export`` for events)."""
+        out = asdict(self)
+        del out["record"]
+        out["jobs"] = [asdict(j) for j in self.jobs]
+        return out

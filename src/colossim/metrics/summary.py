@@ -1,0 +1,62 @@
+"""Record → ``RunResult``: every figure is a pure function of the engine's output."""
+
+from __future__ import annotations
+
+from colossim.engine.simulation import RunOutput
+from colossim.metrics.bounds import makespan_lower_bound_s
+from colossim.metrics.result import ClusterResult, JobResult, RunResult
+from colossim.metrics.series import integral, peak, time_mean
+from colossim.model.jobs import Job, JobState
+
+SECONDS_PER_HOUR = 3600.0
+
+
+def job_result(job: Job) -> JobResult:
+    start, end = job.first_start_s, job.end_s
+    held_s = (end if end is not None else job.since_s) - start if start is not None else 0.0
+    return JobResult(
+        name=job.name,
+        state=job.state.value,
+        submit_s=job.config.submit_s,
+        start_s=start,
+        end_s=end,
+        jct_s=None if end is None else end - job.config.submit_s,
+        gpu_hours=job.gpu_seconds / SECONDS_PER_HOUR,
+        mean_gpus=job.gpu_seconds / held_s if held_s > 0 else 0.0,
+        work_flops=job.work_total,
+        work_done_flops=job.work_done,
+    )
+
+
+def summarize(out: RunOutput, policy: str) -> RunResult:
+    state, record = out.state, out.record
+    layout = state.layout
+    completed = [j for j in state.jobs if j.state is JobState.COMPLETED]
+    all_done = all(j.state in (JobState.COMPLETED, JobState.REJECTED) for j in state.jobs)
+    makespan = max((j.end_s or 0.0 for j in completed), default=0.0) if all_done else None
+    span = out.end_s
+    busy = record.level("gpus_busy")
+    power = record.level("power_mw")
+    cluster = ClusterResult(
+        gpus=layout.total_gpus,
+        racks=layout.racks,
+        pods=layout.pods,
+        gpu_utilization=time_mean(busy, 0.0, span) / state.usable_gpus if state.usable_gpus else 0,
+        energy_mwh=float(integral(power, 0.0, span) / SECONDS_PER_HOUR),
+        peak_power_mw=float(peak(power, 0.0, span)),
+        supply_mw=state.scenario.cluster.power.supply_mw,
+    )
+    return RunResult(
+        scenario=state.scenario.name,
+        policy=policy,
+        seed=state.scenario.simulation.seed,
+        makespan_s=makespan,
+        makespan_lower_bound_s=makespan_lower_bound_s(state),
+        end_s=span,
+        events=out.events,
+        decisions=record.decide_calls,
+        wall_s=out.wall_s,
+        cluster=cluster,
+        jobs=tuple(job_result(j) for j in state.jobs),
+        record=record,
+    )

@@ -1,0 +1,165 @@
+"""Racks, pods and the one allocation ledger.
+
+The ledger is the only place GPUs are claimed and released. It counts GPUs per rack, so a job can
+hold whole NVLink domains or single GPUs. Invariants (checked by ``check``): a rack never gives
+more GPUs than it has, no GPU is in two allocations, spare and failed racks hold no allocation.
+Racks live in numpy arrays so that placement over ~7,600 racks is a few vector operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from colossim.config.schema import GpuSpec, JobConfig, Placement, Scenario
+from colossim.errors import InvariantViolation
+
+Grant = tuple[tuple[int, int], ...]  # ((rack index, GPUs), ...), sorted by rack
+
+
+class AllocationError(Exception):
+    """A requested grant does not fit the ledger as it is now (the caller records why)."""
+
+
+@dataclass(frozen=True)
+class RackLayout:
+    """The static shape of the cluster: what each rack is and where it sits."""
+
+    gpu_types: tuple[str, ...]  # index -> GPU type name
+    specs: tuple[GpuSpec, ...]  # index -> spec
+    rack_type: np.ndarray  # rack -> GPU type index
+    rack_pod: np.ndarray  # rack -> pod index
+    rack_group: np.ndarray  # rack -> rack group index
+    capacity: np.ndarray  # rack -> GPUs
+    spare: np.ndarray  # rack -> held back as a spare
+    pods: int
+
+    @property
+    def racks(self) -> int:
+        return int(self.capacity.size)
+
+    @property
+    def total_gpus(self) -> int:
+        return int(self.capacity.sum())
+
+
+def build_layout(scenario: Scenario) -> RackLayout:
+    """Lay racks out group by group; each group starts a fresh pod so pods stay homogeneous."""
+    catalog = scenario.gpu_catalog()
+    cluster = scenario.cluster
+    names: list[str] = []
+    for group in cluster.rack_groups:
+        if group.gpu_type not in names:
+            names.append(group.gpu_type)
+    rack_type, rack_pod, rack_group, capacity = [], [], [], []
+    pod = 0
+    for g, group in enumerate(cluster.rack_groups):
+        spec = catalog[group.gpu_type]
+        for r in range(group.racks):
+            rack_type.append(names.index(group.gpu_type))
+            rack_pod.append(pod + r // cluster.pod_size_racks)
+            rack_group.append(g)
+            capacity.append(spec.gpus_per_rack)
+        pod += -(-group.racks // cluster.pod_size_racks)
+    n = len(capacity)
+    spare = np.zeros(n, dtype=bool)
+    if cluster.spare_racks:
+        spare[n - cluster.spare_racks :] = True
+    return RackLayout(
+        gpu_types=tuple(names),
+        specs=tuple(catalog[t] for t in names),
+        rack_type=np.asarray(rack_type, dtype=np.int32),
+        rack_pod=np.asarray(rack_pod, dtype=np.int32),
+        rack_group=np.asarray(rack_group, dtype=np.int32),
+        capacity=np.asarray(capacity, dtype=np.int64),
+        spare=spare,
+        pods=pod,
+    )
+
+
+class Ledger:
+    """Who holds which GPUs. The single writer of ``free``."""
+
+    def __init__(self, layout: RackLayout):
+        self.layout = layout
+        self.free = layout.capacity.copy()
+        self.healthy = np.ones(layout.racks, dtype=bool)
+        self.holdings: dict[int, Grant] = {}  # job index -> grant
+
+    @property
+    def usable(self) -> np.ndarray:
+        """Racks that may be allocated: healthy and not held as spares."""
+        return self.healthy & ~self.layout.spare
+
+    def busy_gpus(self) -> int:
+        return int(sum(n for grant in self.holdings.values() for _, n in grant))
+
+    def busy_by_type(self) -> np.ndarray:
+        """GPUs allocated per GPU type index."""
+        used = self.layout.capacity - self.free
+        return np.bincount(self.layout.rack_type, weights=used, minlength=len(self.layout.specs))
+
+    def allocate(self, job: int, grant: Mapping[int, int] | Grant) -> Grant:
+        """Claim ``grant`` for ``job`` atomically: all of it or nothing."""
+        if job in self.holdings:
+            raise AllocationError(f"job {job} already holds GPUs")
+        items = tuple(sorted((int(r), int(n)) for r, n in dict(grant).items() if n))
+        if not items:
+            raise AllocationError("empty grant")
+        usable = self.usable
+        for rack, n in items:
+            if not 0 <= rack < self.layout.racks:
+                raise AllocationError(f"rack {rack} does not exist")
+            if n < 0:
+                raise AllocationError(f"negative GPU count {n} on rack {rack}")
+            if not usable[rack]:
+                why = "failed" if not self.healthy[rack] else "a spare"
+                raise AllocationError(f"rack {rack} is {why}")
+            if n > self.free[rack]:
+                raise AllocationError(f"rack {rack} has {self.free[rack]} free GPUs, not {n}")
+        for rack, n in items:
+            self.free[rack] -= n
+        self.holdings[job] = items
+        return items
+
+    def release(self, job: int) -> Grant:
+        """Give back everything ``job`` holds."""
+        items = self.holdings.pop(job, ())
+        for rack, n in items:
+            self.free[rack] += n
+        return items
+
+    def check(self) -> None:
+        """Raise ``InvariantViolation`` if the books do not balance."""
+        held = np.zeros(self.layout.racks, dtype=np.int64)
+        for job, grant in self.holdings.items():
+            for rack, n in grant:
+                if n <= 0:
+                    raise InvariantViolation(f"job {job} holds {n} GPUs on rack {rack}")
+                held[rack] += n
+                if not self.healthy[rack]:
+                    raise InvariantViolation(f"job {job} holds GPUs on failed rack {rack}")
+                if self.layout.spare[rack]:
+                    raise InvariantViolation(f"job {job} holds GPUs on spare rack {rack}")
+        if np.any(held + self.free != self.layout.capacity):
+            bad = int(np.flatnonzero(held + self.free != self.layout.capacity)[0])
+            raise InvariantViolation(
+                f"rack {bad}: held {held[bad]} + free {self.free[bad]} "
+                f"!= capacity {self.layout.capacity[bad]}"
+            )
+        if np.any(self.free < 0):
+            raise InvariantViolation("a rack has negative free GPUs")
+
+
+def allocation_unit(job: JobConfig, gpus_per_domain: int) -> int:
+    """GPUs per allocation unit for ``job`` on a GPU type: a whole NVLink domain, or one GPU.
+
+    ``auto`` takes whole domains once the job can fill one, so large jobs never share a rack's
+    NVLink domain and small (trace) jobs pack GPU by GPU.
+    """
+    whole = job.placement is Placement.DOMAIN or (
+        job.placement is Placement.AUTO and job.max_gpus >= gpus_per_domain
+    )
+    return gpus_per_domain if whole else 1

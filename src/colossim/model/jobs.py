@@ -1,0 +1,79 @@
+"""Training jobs as fluids: work done advances at a rate that changes only at events.
+
+A job's state between events is fully described by ``(work_done, rate, since_s)``; progress at any
+later instant is ``work_done + rate * (t - since_s)``. Nothing happens per training step.
+Invariant: ``0 <= work_done <= work_total`` and work never decreases except through an explicit,
+recorded loss (failures, in the reliability model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from colossim.config.schema import JobConfig
+from colossim.model.cluster import Grant
+
+# Relative tolerance for "the job is done": floating-point time arithmetic leaves crumbs.
+DONE_RTOL = 1e-9
+
+
+class JobState(StrEnum):
+    """Lifecycle: WAITING (not yet submitted) → PENDING ⇄ RUNNING → COMPLETED, or REJECTED."""
+
+    WAITING = "waiting"
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+
+
+@dataclass
+class Job:
+    """Mutable job state owned by the engine. Policies see ``JobView`` snapshots instead."""
+
+    index: int
+    config: JobConfig
+    work_total: float  # FLOPs
+    state: JobState = JobState.WAITING
+    work_done: float = 0.0
+    rate: float = 0.0  # FLOP/s
+    since_s: float = 0.0
+    gpus: int = 0
+    grant: Grant = ()
+    first_start_s: float | None = None
+    end_s: float | None = None
+    gpu_seconds: float = 0.0
+    starts: int = 0
+    stamp: int = 0  # bumped at every change; lets caches and the fluid clock spot stale entries
+    reason: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def work_at(self, now_s: float) -> float:
+        """Work done by ``now_s`` at the current rate (no mutation)."""
+        return min(self.work_total, self.work_done + self.rate * (now_s - self.since_s))
+
+    def advance(self, now_s: float) -> None:
+        """Fold progress since the last event into ``work_done``."""
+        dt = now_s - self.since_s
+        if dt < 0:
+            raise ValueError(f"time went backwards for job {self.name}: {dt} s")
+        self.work_done = min(self.work_total, self.work_done + self.rate * dt)
+        self.gpu_seconds += self.gpus * dt
+        self.since_s = now_s
+
+    def finish_time(self) -> float:
+        """When the job completes at the current rate (inf when it is not progressing)."""
+        if self.rate <= 0:
+            return float("inf")
+        return self.since_s + max(0.0, self.work_total - self.work_done) / self.rate
+
+    def is_done(self) -> bool:
+        return self.work_total - self.work_done <= DONE_RTOL * self.work_total
+
+    def touch(self) -> None:
+        self.stamp += 1

@@ -1,0 +1,77 @@
+"""What a policy may ask for. The engine validates each action and records a verdict.
+
+Actions are plain frozen values; a policy never touches state. A ``grant`` is a tuple of
+``(rack index, GPUs)`` pairs, usually built by a placer from ``colossim.policy.placement``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from colossim.model.cluster import Grant
+
+__all__ = ["Action", "Grant", "Preempt", "Reject", "Resize", "Start", "Verdict", "WakeAt"]
+
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Start a pending job on exactly these GPUs."""
+
+    job: str
+    grant: Grant
+
+
+@dataclass(frozen=True, slots=True)
+class Resize:
+    """Move a running job to a new set of GPUs (its whole new allocation)."""
+
+    job: str
+    grant: Grant
+
+
+@dataclass(frozen=True, slots=True)
+class Preempt:
+    """Stop a running job and return it to the queue; its progress is kept."""
+
+    job: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Refuse a pending job for good."""
+
+    job: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WakeAt:
+    """Call the policy again at ``time_s`` even if nothing else happens (round-based designs)."""
+
+    time_s: float
+
+
+Action = Start | Resize | Preempt | Reject | WakeAt
+
+
+class Verdict(StrEnum):
+    """What became of an action."""
+
+    APPLIED = "applied"
+    INFEASIBLE = "infeasible"  # valid, but the cluster cannot do it now (e.g. GPUs taken)
+    INVALID = "invalid"  # breaks the contract (unknown job, wrong state, bad grant)
+
+
+def describe(action: Action) -> dict[str, object]:
+    """A JSON-friendly description of an action for the record."""
+    out: dict[str, object] = {"action": type(action).__name__.lower()}
+    for name in action.__slots__:  # type: ignore[union-attr]
+        value = getattr(action, name)
+        if name == "grant":
+            out["gpus"] = sum(n for _, n in value)
+            out["racks"] = len(value)
+        else:
+            out[name] = value
+    return out

@@ -1,0 +1,112 @@
+"""The read-only picture of the cluster a policy decides on.
+
+Built by the engine once per decision, never mutated by policies: job snapshots are frozen
+dataclasses and rack arrays are read-only numpy copies. ``estimate_rate`` lets a policy ask the
+performance model how fast a job would go on a given allocation without touching the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from colossim.config.schema import JobConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """Something that happened since the policy's last call."""
+
+    time_s: float
+    kind: str  # arrival, completion, wake, start, ...
+    job: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """A job as a policy sees it at ``now_s``."""
+
+    name: str
+    index: int
+    state: str
+    priority: int
+    submit_s: float
+    min_gpus: int
+    max_gpus: int
+    gpus: int
+    grant: tuple[tuple[int, int], ...]
+    work_total: float  # FLOPs
+    work_done: float  # FLOPs at now_s
+    rate: float  # FLOP/s now (0 unless running)
+    first_start_s: float | None
+    attained_gpu_s: float  # GPU-seconds received so far
+    config: JobConfig
+
+    @property
+    def remaining_work(self) -> float:
+        return max(0.0, self.work_total - self.work_done)
+
+    @property
+    def pending(self) -> bool:
+        return self.state == "pending"
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+@dataclass(frozen=True, slots=True)
+class RackView:
+    """Racks as arrays indexed by rack (read-only)."""
+
+    gpu_types: tuple[str, ...]
+    rack_type: np.ndarray
+    rack_pod: np.ndarray
+    capacity: np.ndarray
+    free: np.ndarray
+    usable: np.ndarray  # healthy and not a spare
+    gpus_per_domain: np.ndarray  # per GPU type index
+
+    @property
+    def racks(self) -> int:
+        return int(self.capacity.size)
+
+
+@dataclass(frozen=True, slots=True)
+class PowerView:
+    supply_mw: float
+    draw_mw: float
+
+    @property
+    def headroom_mw(self) -> float:
+        return self.supply_mw - self.draw_mw
+
+
+RateFn = Callable[[JobConfig, dict[str, int]], float]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterView:
+    """Everything a policy may know when it decides."""
+
+    now_s: float
+    triggers: tuple[Trigger, ...]
+    jobs: tuple[JobView, ...]  # submitted, unfinished jobs in submission order
+    racks: RackView
+    power: PowerView
+    rng: np.random.Generator
+    rate_fn: RateFn = field(repr=False)
+
+    @property
+    def pending(self) -> tuple[JobView, ...]:
+        return tuple(j for j in self.jobs if j.state == "pending")
+
+    @property
+    def running(self) -> tuple[JobView, ...]:
+        return tuple(j for j in self.jobs if j.state == "running")
+
+    def estimate_rate(self, job: JobView, gpus_by_type: dict[str, int]) -> float:
+        """FLOP/s the job would reach on this many GPUs of each type."""
+        return self.rate_fn(job.config, gpus_by_type)
