@@ -96,6 +96,9 @@ class ClusterConfig(Frozen):
     pod_size_racks: int = Field(gt=0, description="Racks per pod (one leaf/spine block)")
     rack_groups: tuple[RackGroup, ...] = Field(min_length=1)
     spare_racks: int = Field(0, ge=0, description="Racks held back as spares, never allocated")
+    mixed_gpu_types: bool = Field(
+        True, description="May one job span GPU types (it then runs at the slower type's pace)?"
+    )
     power: PowerConfig
     fabric: FabricConfig = FabricConfig()
 

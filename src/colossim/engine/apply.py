@@ -54,6 +54,9 @@ def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
     for rack, n in grant:
         if not 0 <= rack < state.layout.racks:
             raise Refused(Verdict.INVALID, f"rack {rack} does not exist")
+    if not state.scenario.cluster.mixed_gpu_types and len(state.gpus_by_type(grant)) > 1:
+        raise Refused(Verdict.INVALID, "the grant spans GPU types; the cluster forbids mixing")
+    for rack, n in grant:
         unit = state.unit_on_rack(job, rack)
         if n <= 0 or n % unit:
             raise Refused(Verdict.INVALID, f"{n} GPUs on rack {rack} is not a multiple of {unit}")

@@ -174,7 +174,8 @@ class Simulation:
             events += 1
             if self.progress is not None and events % PROGRESS_EVERY == 0:
                 self.progress(env.now, self._work_fraction())
-        end_s = min(env.now, horizon) if self._open else env.now
+        # Cut at the horizon if anything was still to happen; a run that stalled ends when it did.
+        end_s = horizon if self._open and env.peek() < float("inf") else env.now
         self.state.now_s = end_s
         for job in self.state.jobs:
             if job.state is JobState.RUNNING or job.state is JobState.PENDING:

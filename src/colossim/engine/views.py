@@ -33,6 +33,7 @@ class ViewBuilder:
             "rack_pod": _readonly(layout.rack_pod),
             "capacity": _readonly(layout.capacity),
             "gpus_per_domain": _readonly(np.array([s.gpus_per_domain for s in layout.specs])),
+            "mixed_types": state.scenario.cluster.mixed_gpu_types,
         }
         self._cache: dict[int, tuple[int, float, JobView]] = {}
         self.active: dict[int, Job] = {}  # submitted, unfinished jobs in submission order

@@ -84,9 +84,30 @@ def pack(racks: RackView, free: np.ndarray, job: JobView, gpus: int) -> Grant | 
         key = (-k * unit, pods, available * unit - k * unit)
         if best_key is None or key < best_key:
             best, best_key = [(r, n * unit) for r, n in taken], key
+    if best is None and racks.mixed_types:
+        best = _pack_mixed(racks, free, job, gpus)
     if best is None:
         return None
     return tuple(sorted(best))
+
+
+def _pack_mixed(
+    racks: RackView, free: np.ndarray, job: JobView, gpus: int
+) -> list[tuple[int, int]] | None:
+    """Span GPU types when no single type can hold ``min_gpus``: most free type first."""
+    want = min(gpus, job.max_gpus)
+    units = [allocation_unit(job.config, int(d)) for d in racks.gpus_per_domain]
+    usable_free = np.where(racks.usable, free, 0)
+    by_type = [int(usable_free[racks.rack_type == t].sum()) for t in range(len(units))]
+    taken: list[tuple[int, int]] = []
+    got = 0
+    for t in sorted(range(len(units)), key=lambda t: (-by_type[t], t)):
+        unit = units[t]
+        k = min((want - got) // unit, by_type[t] // unit)
+        if k > 0:
+            taken.extend((r, n * unit) for r, n in _pack_one_type(racks, free, t, unit, k))
+            got += k * unit
+    return taken if got >= job.min_gpus else None
 
 
 PLACERS: dict[str, Placer] = {"pack": pack}

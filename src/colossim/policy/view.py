@@ -68,6 +68,7 @@ class RackView:
     free: np.ndarray
     usable: np.ndarray  # healthy and not a spare
     gpus_per_domain: np.ndarray  # per GPU type index
+    mixed_types: bool = True  # may one job span GPU types?
 
     @property
     def racks(self) -> int:

@@ -1,0 +1,40 @@
+"""Shared test helpers: small scenarios built in Python, so each test states its own numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from colossim.config.schema import Scenario
+
+
+def make_scenario(
+    jobs: list[dict[str, Any]],
+    racks: int | dict[str, int] = 2,
+    pod_size_racks: int = 1,
+    policy: str = "fifo",
+    params: dict[str, Any] | None = None,
+    **extra: Any,
+) -> Scenario:
+    """A scenario of GB200 racks (or ``{gpu_type: racks}``) with the given jobs."""
+    groups = racks if isinstance(racks, dict) else {"GB200": racks}
+    data: dict[str, Any] = {
+        "name": "test",
+        "cluster": {
+            "pod_size_racks": pod_size_racks,
+            "rack_groups": [{"gpu_type": t, "racks": n} for t, n in groups.items()],
+            "power": {"supply_mw": 10.0, "pue": 1.0},
+        },
+        "jobs": jobs,
+        "scheduler": {"policy": {"name": policy, "params": params or {}}},
+        "simulation": {"efficiency": 0.5},
+    }
+    for key, value in extra.items():
+        data[key] = {**data.get(key, {}), **value}
+    return Scenario.model_validate(data)
+
+
+@pytest.fixture
+def scenario_factory():
+    return make_scenario
