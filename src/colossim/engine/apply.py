@@ -51,7 +51,7 @@ def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
         raise Refused(
             Verdict.INVALID, f"{gpus} GPUs is outside [{cfg.min_gpus}, {cfg.max_gpus}]"
         )
-    for rack, n in grant:
+    for rack, _n in grant:
         if not 0 <= rack < state.layout.racks:
             raise Refused(Verdict.INVALID, f"rack {rack} does not exist")
     if not state.scenario.cluster.mixed_gpu_types and len(state.gpus_by_type(grant)) > 1:
