@@ -20,9 +20,10 @@ from colossim.config.schema import Scenario
 from colossim.engine.apply import apply_action, is_wake
 from colossim.engine.record import Decision, Record
 from colossim.engine.state import RunState
+from colossim.engine.subsystems import subsystems
 from colossim.engine.views import ViewBuilder
 from colossim.errors import PolicyError
-from colossim.model.jobs import JobState
+from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.rng import RngStreams
 from colossim.policy.actions import Action, Verdict, describe
 from colossim.policy.api import Policy
@@ -72,6 +73,8 @@ class Simulation:
         self._timer_gen = 0
         self._timer_at = float("inf")
         self._open = len(self.state.jobs)  # jobs neither completed nor rejected
+        for install in subsystems():
+            install(self)
 
     # -- triggers and decisions ----------------------------------------------------------
     def _trigger(self, kind: str, job: str | None = None) -> None:
@@ -118,10 +121,43 @@ class Simulation:
             self._open -= 1
 
     def _after_change(self) -> None:
+        """After any batch of changes: re-rate shared resources, record levels, re-arm time."""
+        self.state.refresh_rates()
         self.state.sample_levels()
         if self.check:
             self.state.check_invariants()
         self._arm_timer()
+
+    # -- services for subsystems (failures, power, fabric) ------------------------------
+    def call_at(self, time_s: float, action: Callable[[], None]) -> None:
+        """Run ``action`` at ``time_s`` as an event of its own, then settle the state."""
+
+        def fire(_event: simpy.Event) -> None:
+            self.state.now_s = self.env.now
+            action()
+            self._after_change()
+
+        self.env.timeout(max(0.0, time_s - self.env.now)).callbacks.append(fire)
+
+    def trigger(self, kind: str, job: str | None = None) -> None:
+        """Tell the policy something happened (coalesced into one call per instant)."""
+        self._trigger(kind, job)
+
+    def pause_job(self, job: Job, seconds: float, phase: Phase) -> None:
+        """Pause a running job for ``seconds`` (it keeps its GPUs) and resume it after.
+
+        If anything else changes the job meanwhile (it is preempted, fails again, finishes), its
+        stamp moves on and the scheduled resume is ignored.
+        """
+        until = self.state.pause(job, seconds, phase)
+        stamp = job.stamp
+
+        def resume() -> None:
+            if job.stamp == stamp and job.state is JobState.RUNNING:
+                self.state.resume(job)
+                self._trigger("resume", job.name)
+
+        self.call_at(until, resume)
 
     # -- time ----------------------------------------------------------------------------
     def _arm_timer(self) -> None:

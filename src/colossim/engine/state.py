@@ -6,7 +6,8 @@ serves the event loop and hand-written tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 import numpy as np
 
@@ -14,11 +15,22 @@ from colossim.config.schema import JobConfig, Scenario
 from colossim.engine.fluid import FluidClock
 from colossim.engine.record import Event, Record
 from colossim.model.cluster import Grant, Ledger, allocation_unit, build_layout
-from colossim.model.jobs import Job, JobState
+from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.power import facility_power_mw
 from colossim.model.speed import job_rate_flops, job_work_flops
 
 RateFn = Callable[[JobConfig, dict[str, int]], float]
+
+
+class RateModifier(Protocol):
+    """A shared resource that slows running jobs (fabric contention, power caps).
+
+    ``factors`` returns, for running jobs it slows, a factor in (0, 1]; jobs it leaves out run
+    at full speed as far as it is concerned. Factors of all modifiers multiply. It is asked
+    again after every change, so a factor only changes at events (the fluid model).
+    """
+
+    def factors(self, state: RunState) -> Mapping[int, float]: ...
 
 
 class RunState:
@@ -41,6 +53,7 @@ class RunState:
             cfg, by_type, self.catalog, efficiency
         )
         self.now_s = 0.0
+        self.modifiers: list[RateModifier] = []
         self.usable_gpus = int(self.layout.capacity[~self.layout.spare].sum())
 
     # -- queries -------------------------------------------------------------------------
@@ -68,21 +81,66 @@ class RunState:
             Event(self.now_s, kind, job.name if job else None, data or None)
         )
 
+    def set_rate(self, job: Job, changed: bool = False) -> None:
+        """Fold progress so far, then apply the job's current effective rate.
+
+        ``changed`` says the caller altered the job (phase, grant), so its stamp must move and
+        its finish time be re-noted even if the rate happens to be the same.
+        """
+        rate = job.effective_rate()
+        if rate == job.rate and not changed:
+            return
+        job.advance(self.now_s)
+        job.rate = rate
+        job.touch()
+        self.clock.update(job)
+
     def run_on(self, job: Job, grant: Grant) -> None:
         """Set a job running on an allocated grant at the rate the model gives it."""
         job.advance(self.now_s)
         job.grant = grant
         job.gpus = sum(n for _, n in grant)
-        job.rate = self.rate_fn(job.config, self.gpus_by_type(grant))
+        job.base_rate = self.rate_fn(job.config, self.gpus_by_type(grant))
         job.state = JobState.RUNNING
-        job.touch()
-        self.clock.update(job)
+        self.set_rate(job, changed=True)
+
+    def pause(self, job: Job, seconds: float, phase: Phase) -> float:
+        """Hold a running job's GPUs without progress (checkpoint, restart, resize) until a time.
+
+        Returns the time it resumes; the event loop calls ``resume`` then.
+        """
+        job.phase = phase
+        job.pause_until_s = self.now_s + seconds
+        self.set_rate(job, changed=True)
+        self.log("pause", job, phase=phase.value, seconds=seconds)
+        return job.pause_until_s
+
+    def resume(self, job: Job) -> None:
+        job.phase = Phase.COMPUTE
+        job.pause_until_s = None
+        self.set_rate(job, changed=True)
+        self.log("resume", job)
+
+    def refresh_rates(self) -> None:
+        """Re-ask every shared-resource modifier and re-rate the running jobs it affects."""
+        if not self.modifiers:
+            return
+        running = [j for j in self.jobs if j.state is JobState.RUNNING]
+        combined = {j.index: 1.0 for j in running}
+        for modifier in self.modifiers:
+            for index, factor in modifier.factors(self).items():
+                if index in combined:  # a modifier may speak of jobs that are not running
+                    combined[index] *= factor
+        for job in running:
+            job.factor = combined[job.index]
+            self.set_rate(job)
 
     def stop(self, job: Job, state: JobState) -> None:
         """Take a job off its GPUs, keeping its progress."""
         job.advance(self.now_s)
         self.ledger.release(job.index)
-        job.grant, job.gpus, job.rate = (), 0, 0.0
+        job.grant, job.gpus, job.rate, job.base_rate = (), 0, 0.0, 0.0
+        job.phase, job.pause_until_s, job.factor = Phase.COMPUTE, None, 1.0
         job.state = state
         job.touch()
 

@@ -18,6 +18,15 @@ from colossim.model.cluster import Grant
 DONE_RTOL = 1e-9
 
 
+class Phase(StrEnum):
+    """What a RUNNING job is doing with its GPUs. Only COMPUTE makes progress."""
+
+    COMPUTE = "compute"
+    CHECKPOINT = "checkpoint"  # writing a checkpoint synchronously
+    RESTART = "restart"  # detection, rescheduling and loading a checkpoint
+    RESIZE = "resize"  # reconfiguring to a new allocation
+
+
 class JobState(StrEnum):
     """Lifecycle: WAITING (not yet submitted) → PENDING ⇄ RUNNING → COMPLETED, or REJECTED."""
 
@@ -37,7 +46,11 @@ class Job:
     work_total: float  # FLOPs
     state: JobState = JobState.WAITING
     work_done: float = 0.0
-    rate: float = 0.0  # FLOP/s
+    rate: float = 0.0  # FLOP/s actually achieved now (0 while paused)
+    base_rate: float = 0.0  # FLOP/s the allocation gives at full speed (performance model)
+    factor: float = 1.0  # product of slowdowns from shared resources (fabric, power caps)
+    phase: Phase = Phase.COMPUTE
+    pause_until_s: float | None = None
     since_s: float = 0.0
     gpus: int = 0
     grant: Grant = ()
@@ -77,3 +90,9 @@ class Job:
 
     def touch(self) -> None:
         self.stamp += 1
+
+    def effective_rate(self) -> float:
+        """Rate from the model, shared-resource factor and phase: what progress happens now."""
+        if self.state is not JobState.RUNNING or self.phase is not Phase.COMPUTE:
+            return 0.0
+        return self.base_rate * self.factor
