@@ -8,9 +8,9 @@ Work is 6 x params x tokens.
 from __future__ import annotations
 
 import pytest
-from tests.conftest import make_scenario
 
 from colossim.api import simulate
+from tests.conftest import make_scenario
 
 PER_GPU = 2500e12 * 0.5  # FLOP/s of one GB200 at efficiency 0.5 (BF16)
 
