@@ -50,7 +50,14 @@ def load_scenario(
     overrides = list(overrides)
     if policy is not None:
         overrides.append(f"scheduler.policy.name={policy}")
-    doc = load_document(source, overrides)
+    return scenario_from_document(load_document(source, overrides))
+
+
+def scenario_from_document(doc: Document) -> Scenario:
+    """Validate an already read (and possibly edited) document, policy included.
+
+    Sweeps read the base scenario once and build every parameter point from that one read.
+    """
     scenario = build_scenario(doc)
     _check_policy(doc, scenario)
     return scenario
