@@ -1,0 +1,230 @@
+"""Golden baseline files: summary metrics of a run, the tolerances to judge them by, and a header
+saying how the file was produced, so a reviewer can tell a reviewed number from an accident.
+
+A file is JSON (default) or YAML (``.yaml``/``.yml``), with the same keys::
+
+    produced:   {command, colossim, date, test, scenario, policy, seed}
+    review:     free text a human wrote about why the numbers are right (kept on update)
+    tolerances: {default: {rel, abs}, <metric>: {rel, abs}, ...}
+    metrics:    {<metric>: number or null, ...}
+
+A metric passes when ``|actual - baseline| <= max(abs, rel * |baseline|)``. Changes in either
+direction fail: a better number is still a changed number and needs a reviewed update.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from colossim.testing.metrics import Metrics, sense
+
+FORMAT_KEY = "colossim_baseline"
+FORMAT_VERSION = 1
+SUFFIXES = (".json", ".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rel: float = 1e-6
+    abs: float = 1e-9
+
+    def allows(self, baseline: float, actual: float) -> bool:
+        return abs(actual - baseline) <= max(self.abs, self.rel * abs(baseline))
+
+    def as_dict(self) -> dict[str, float]:
+        return {"rel": self.rel, "abs": self.abs}
+
+    def __str__(self) -> str:
+        return f"rel {self.rel:g}, abs {self.abs:g}"
+
+
+DEFAULT = Tolerance()
+ToleranceSpec = Mapping[str, Any]
+
+
+def parse_tolerances(spec: ToleranceSpec | None) -> dict[str, Tolerance]:
+    """``{metric: {"rel": r, "abs": a}}``, ``{metric: (r, a)}`` or ``{metric: r}`` → Tolerances.
+
+    The key ``default`` applies to metrics without their own entry.
+    """
+    out: dict[str, Tolerance] = {}
+    for metric, value in (spec or {}).items():
+        if isinstance(value, Tolerance):
+            out[metric] = value
+        elif isinstance(value, Mapping):
+            unknown = set(value) - {"rel", "abs"}
+            if unknown:
+                raise ValueError(f"tolerance for {metric!r}: unknown keys {sorted(unknown)}")
+            out[metric] = Tolerance(float(value.get("rel", 0.0)), float(value.get("abs", 0.0)))
+        elif isinstance(value, tuple | list) and len(value) == 2:
+            out[metric] = Tolerance(float(value[0]), float(value[1]))
+        elif isinstance(value, int | float):
+            out[metric] = Tolerance(float(value), 0.0)
+        else:
+            raise ValueError(f"tolerance for {metric!r} must be {{rel, abs}}, (rel, abs) or rel")
+    return out
+
+
+def tolerance_for(metric: str, tolerances: Mapping[str, Tolerance]) -> Tolerance:
+    """A metric's own tolerance, else its family's (``jct_s`` for ``jct_s.llm``), else default."""
+    family = metric.split(".")[0]
+    return tolerances.get(metric) or tolerances.get(family) or tolerances.get("default") or DEFAULT
+
+
+# -- files -----------------------------------------------------------------------------------
+def find(directory: Path, name: str) -> Path:
+    """The existing file for ``name`` in any supported format, else the JSON path to create."""
+    for suffix in SUFFIXES:
+        candidate = directory / f"{name}{suffix}"
+        if candidate.exists():
+            return candidate
+    return directory / f"{name}.json"
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    return yaml
+
+
+def read(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    data = _yaml().load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
+        raise ValueError(f"{path} is not a colossim baseline file (no 'metrics' mapping)")
+    return data
+
+
+def dumps(path: Path, data: Mapping[str, Any]) -> str:
+    if path.suffix in (".yaml", ".yml"):
+        buffer = io.StringIO()
+        _yaml().dump(dict(data), buffer)
+        return buffer.getvalue()
+    return json.dumps(data, indent=2) + "\n"
+
+
+def produced_header(command: str, test: str, about: Mapping[str, Any]) -> dict[str, Any]:
+    from colossim import __version__
+
+    return {
+        "command": command,
+        "colossim": __version__,
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d"),
+        "test": test,
+        **about,
+    }
+
+
+def document(
+    old: Mapping[str, Any] | None,
+    metrics: Metrics,
+    tolerances: Mapping[str, Tolerance],
+    produced: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A baseline document; keys a human added to the old one (``review``, ...) are kept."""
+    out: dict[str, Any] = {FORMAT_KEY: FORMAT_VERSION, "produced": dict(produced)}
+    for key, value in (old or {}).items():
+        if key not in (FORMAT_KEY, "produced", "tolerances", "metrics"):
+            out[key] = value
+    out["tolerances"] = {k: t.as_dict() for k, t in sorted(tolerances.items())}
+    out["metrics"] = dict(metrics)
+    return out
+
+
+# -- comparing -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Row:
+    metric: str
+    baseline: Any
+    actual: Any
+    tolerance: Tolerance
+    ok: bool
+    note: str = ""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def compare_one(metric: str, baseline: Any, actual: Any, tol: Tolerance) -> Row:
+    if _is_number(baseline) and _is_number(actual):
+        if math.isnan(baseline) or math.isnan(actual):
+            ok = math.isnan(baseline) and math.isnan(actual)
+        else:
+            ok = tol.allows(float(baseline), float(actual))
+        note = "" if ok else _direction(metric, float(baseline), float(actual))
+        return Row(metric, baseline, actual, tol, ok, note)
+    ok = baseline == actual
+    return Row(metric, baseline, actual, tol, ok, "" if ok else "changed")
+
+
+def _direction(metric: str, baseline: float, actual: float) -> str:
+    s = sense(metric)
+    if s == 0 or actual == baseline:
+        return "changed"
+    return "better" if (actual - baseline) * s > 0 else "worse"
+
+
+MISSING = object()
+
+
+def compare(
+    baseline: Mapping[str, Any], actual: Mapping[str, Any], tolerances: Mapping[str, Tolerance]
+) -> tuple[list[Row], list[str]]:
+    """Rows for every baseline metric, and the names of metrics only the run has (not judged)."""
+    rows = []
+    for metric, expected in baseline.items():
+        tol = tolerance_for(metric, tolerances)
+        if metric not in actual:
+            rows.append(Row(metric, expected, MISSING, tol, False, "missing from the run"))
+        else:
+            rows.append(compare_one(metric, expected, actual[metric], tol))
+    return rows, [m for m in actual if m not in baseline]
+
+
+def _fmt(value: Any) -> str:
+    if value is MISSING:
+        return "(missing)"
+    if value is None:
+        return "-"
+    if _is_number(value):
+        return f"{value:.6g}" if isinstance(value, float) else str(value)
+    return str(value)
+
+
+def _change(row: Row) -> tuple[str, str]:
+    if not (_is_number(row.baseline) and _is_number(row.actual)):
+        return "", ""
+    diff = row.actual - row.baseline
+    rel = f"{diff / abs(row.baseline):+.2%}" if row.baseline else ""
+    return (f"{diff:+.4g}" if diff else "0"), rel
+
+
+def diff_table(rows: list[Row], title: str, new_metrics: list[str] = ()) -> str:
+    """A fixed-width table of every compared metric, the failing ones flagged."""
+    header = ("metric", "baseline", "actual", "change", "rel", "tolerance", "status")
+    body = []
+    for row in rows:
+        change, rel = _change(row)
+        status = "ok" if row.ok else f"FAIL ({row.note})"
+        body.append((row.metric, _fmt(row.baseline), _fmt(row.actual), change, rel,
+                     str(row.tolerance), status))
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = [title]
+    for i, cells in enumerate([header, *body]):
+        lines.append("  ".join(c.ljust(w) if j in (0, 5, 6) else c.rjust(w)
+                               for j, (c, w) in enumerate(zip(cells, widths, strict=True))))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    if new_metrics:
+        lines.append(f"not in the baseline (not compared): {', '.join(new_metrics)}")
+    return "\n".join(lines)

@@ -1,0 +1,125 @@
+"""Whole-run invariants checked from a finished ``RunResult``: the plugin's ``assert_invariants``.
+
+The engine's own checks (``colossim.engine.invariants``, run after every event with
+``check_invariants=True``) look at live state: the ledger, failed and spare racks. These look at
+what a run left behind, from two independent accountings that must agree:
+
+- per-job results: work is never invented (0 <= done <= total) and completed jobs did all of it;
+  times are ordered (submit <= start <= end) and JCT = end - submit;
+- the record: events in time order, never past the end; the GPU level never above the cluster;
+- GPU-hours the jobs were charged equal the integral of the cluster's GPUs-in-use level;
+- replaying start/resize/preempt/complete events gives, at every instant, the GPUs-in-use level
+  (skipped if the record has job events this module does not know: a newer model's);
+- with ``complete=True``: every job finished or was rejected (no job starved forever).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import Any
+
+from colossim.metrics.series import integral
+
+REL = 1e-9  # floating-point crumbs of fluid time arithmetic
+# Job event kinds whose effect on the job's GPUs is known: None keeps the GPUs as they are.
+GPU_EFFECT: dict[str, str | None] = {
+    "submit": None,
+    "start": "set",
+    "resize": "set",
+    "preempt": "zero",
+    "complete": "zero",
+    "reject": None,
+    "pause": None,
+    "resume": None,
+    "checkpoint": None,
+}
+
+
+def _close(a: float, b: float, rel: float = REL, abs_: float = 0.0) -> bool:
+    return abs(a - b) <= max(abs_, rel * max(abs(a), abs(b)))
+
+
+def _job_problems(result: Any, complete: bool) -> list[str]:
+    out: list[str] = []
+    for job in result.jobs:
+        name = f"job {job.name}"
+        if not -REL * job.work_flops <= job.work_done_flops <= job.work_flops * (1 + REL):
+            out.append(f"{name}: work done {job.work_done_flops:g} outside [0, {job.work_flops:g}]")
+        if job.gpu_hours < 0:
+            out.append(f"{name}: negative GPU-hours {job.gpu_hours:g}")
+        if job.state == "completed":
+            if not _close(job.work_done_flops, job.work_flops):
+                out.append(f"{name}: completed with {job.work_done_flops:g} of "
+                           f"{job.work_flops:g} FLOPs done")
+            if job.start_s is None or job.end_s is None:
+                out.append(f"{name}: completed without a start or end time")
+            elif not job.submit_s <= job.start_s <= job.end_s:
+                out.append(f"{name}: times out of order: submit {job.submit_s}, "
+                           f"start {job.start_s}, end {job.end_s}")
+            elif job.jct_s is None or not _close(job.jct_s, job.end_s - job.submit_s, abs_=1e-6):
+                out.append(f"{name}: JCT {job.jct_s} is not end - submit")
+        elif complete and job.state != "rejected":
+            out.append(f"{name} is still {job.state} at the end of the run (t={result.end_s:g} s): "
+                       "starved or never fitted")
+    return out
+
+
+def _record_problems(result: Any) -> list[str]:
+    out: list[str] = []
+    record, end = result.record, result.end_s
+    last = 0.0
+    for event in record.events:
+        if event.time_s < last:
+            out.append(f"event {event.kind} at t={event.time_s} is before the previous one")
+        if event.time_s > end * (1 + REL) + 1e-9:
+            out.append(f"event {event.kind} at t={event.time_s} is after the end {end}")
+        last = max(last, event.time_s)
+    busy = record.series.get("gpus_busy")
+    if busy is not None and busy.values:
+        if min(busy.values) < 0 or max(busy.values) > result.cluster.gpus:
+            out.append(f"GPUs in use left [0, {result.cluster.gpus}]: "
+                       f"{min(busy.values):g}..{max(busy.values):g}")
+        charged = 3600.0 * sum(j.gpu_hours for j in result.jobs)
+        level = integral(busy, 0.0, end)
+        if not _close(charged, level, rel=1e-6, abs_=1e-6):
+            out.append(f"jobs were charged {charged:g} GPU-s but the cluster level integrates to "
+                       f"{level:g} GPU-s")
+        out.extend(_replay_problems(result))
+    return out
+
+
+def _replay_problems(result: Any) -> list[str]:
+    """Replay job events and compare GPUs held with the recorded level at each instant."""
+    events = result.record.events
+    if any(e.job is not None and e.kind not in GPU_EFFECT for e in events):
+        return []  # a newer model's events: their effect on GPUs is not known here
+    busy = result.record.series["gpus_busy"]
+    held: dict[str, int] = {}
+    out: list[str] = []
+    i = 0
+    while i < len(events):
+        now = events[i].time_s
+        while i < len(events) and events[i].time_s == now:
+            event = events[i]
+            effect = GPU_EFFECT.get(event.kind) if event.job is not None else None
+            if effect == "set":
+                held[event.job] = int((event.data or {}).get("gpus", 0))
+            elif effect == "zero":
+                held.pop(event.job, None)
+            i += 1
+        level = _level_at(busy, now)
+        if level is not None and sum(held.values()) != level:
+            out.append(f"t={now:g}: jobs hold {sum(held.values())} GPUs by the events but the "
+                       f"GPUs-in-use level says {level:g}")
+            break
+    return out
+
+
+def _level_at(series: Any, time_s: float) -> float | None:
+    i = bisect_right(series.times, time_s) - 1
+    return series.values[i] if i >= 0 else None
+
+
+def result_problems(result: Any, *, complete: bool = True) -> list[str]:
+    """Every broken invariant of a finished run, as readable lines (empty when all hold)."""
+    return _job_problems(result, complete) + _record_problems(result)
