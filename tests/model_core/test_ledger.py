@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.conftest import make_scenario
 
 from colossim.errors import InvariantViolation
 from colossim.model.cluster import AllocationError, Ledger, build_layout
+from tests.conftest import make_scenario
 
 JOB = {"name": "x", "params_billion": 1, "tokens_billion": 1, "max_gpus": 8}
 
