@@ -38,7 +38,7 @@ class Recompute(StrEnum):
 class PlanConfig(Frozen):
     """A pinned parallel plan; any field left out is chosen by the plan search."""
 
-    tp: int | None = Field(None, gt=0, description="Tensor-parallel ranks (inside one NVLink domain)")
+    tp: int | None = Field(None, gt=0, description="Tensor-parallel ranks (in one NVLink domain)")
     pp: int | None = Field(None, gt=0, description="Pipeline stages")
     dp: int | None = Field(None, gt=0, description="Data-parallel replicas (EP is carved from DP)")
     ep: int | None = Field(None, gt=0, description="Expert-parallel ranks (MoE only)")
@@ -124,12 +124,11 @@ class TrainingConfig(Frozen):
             raise ValueError(
                 f"moe_top_k ({self.moe_top_k}) must be below moe_experts ({self.moe_experts})"
             )
-        if self.hidden_size is not None and self.attention_heads is not None:
-            if self.hidden_size % self.attention_heads:
-                raise ValueError(
-                    f"hidden_size ({self.hidden_size}) must be a multiple of "
-                    f"attention_heads ({self.attention_heads})"
-                )
+        heads = self.attention_heads
+        if self.hidden_size is not None and heads is not None and self.hidden_size % heads:
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be a multiple of attention_heads ({heads})"
+            )
         return self
 
     @property
