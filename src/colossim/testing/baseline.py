@@ -221,8 +221,9 @@ def diff_table(rows: list[Row], title: str, new_metrics: list[str] = ()) -> str:
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = [title]
     for i, cells in enumerate([header, *body]):
-        lines.append("  ".join(c.ljust(w) if j in (0, 5, 6) else c.rjust(w)
-                               for j, (c, w) in enumerate(zip(cells, widths, strict=True))))
+        padded = (c.ljust(w) if j in (0, 5, 6) else c.rjust(w)
+                  for j, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        lines.append("  ".join(padded).rstrip())
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     if new_metrics:

@@ -1,0 +1,69 @@
+"""Golden-file comparison rules, on hand-made numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.testing.baseline import (
+    MISSING,
+    Tolerance,
+    compare,
+    diff_table,
+    parse_tolerances,
+    tolerance_for,
+)
+from colossim.testing.metrics import sense
+
+
+def test_tolerance_is_the_larger_of_absolute_and_relative():
+    tol = Tolerance(rel=0.01, abs=0.5)
+    assert tol.allows(100.0, 101.0)  # 1 <= max(0.5, 1.0)
+    assert not tol.allows(100.0, 101.01)
+    assert tol.allows(0.0, 0.5)  # relative of zero is zero: abs decides
+    assert not tol.allows(0.0, 0.51)
+
+
+def test_tolerance_specs_and_lookup_order():
+    tols = parse_tolerances({"default": 1e-3, "jct_s": (0.1, 0), "jct_s.a": {"abs": 5}})
+    assert tolerance_for("jct_s.a", tols) == Tolerance(0.0, 5.0)  # its own
+    assert tolerance_for("jct_s.b", tols) == Tolerance(0.1, 0.0)  # its family
+    assert tolerance_for("makespan_s", tols) == Tolerance(1e-3, 0.0)  # the default
+    with pytest.raises(ValueError, match="unknown keys"):
+        parse_tolerances({"x": {"relative": 1}})
+
+
+def test_compare_flags_direction_missing_and_new_metrics():
+    baseline = {"makespan_s": 100.0, "gpu_utilization": 0.8, "jobs_completed": 4,
+                "energy_mwh": 10.0, "mean_jct_s": None, "gone": 1.0}
+    actual = {"makespan_s": 110.0, "gpu_utilization": 0.9, "jobs_completed": 4,
+              "energy_mwh": 10.0, "mean_jct_s": None, "ettr": 0.95}
+    rows, new = compare(baseline, actual, {"default": Tolerance(1e-6, 0)})
+    by = {r.metric: r for r in rows}
+    assert (by["makespan_s"].ok, by["makespan_s"].note) == (False, "worse")  # longer is worse
+    assert (by["gpu_utilization"].ok, by["gpu_utilization"].note) == (False, "better")
+    assert by["jobs_completed"].ok and by["energy_mwh"].ok and by["mean_jct_s"].ok
+    assert by["gone"].actual is MISSING and not by["gone"].ok
+    assert new == ["ettr"]
+
+
+def test_diff_table_shows_every_row_with_change_and_relative_change():
+    rows, new = compare({"makespan_s": 200.0, "energy_mwh": 10.0},
+                        {"makespan_s": 250.0, "energy_mwh": 10.0, "ettr": 1.0},
+                        {"default": Tolerance(0.01, 0)})
+    text = diff_table(rows, "title", new)
+    lines = text.splitlines()
+    assert lines[0] == "title"
+    assert lines[1].split() == ["metric", "baseline", "actual", "change", "rel", "tolerance",
+                                "status"]
+    assert lines[3].split()[:5] == ["makespan_s", "200", "250", "+50", "+25.00%"]
+    assert lines[3].endswith("FAIL (worse)")
+    assert lines[4].split()[:4] == ["energy_mwh", "10", "10", "0"] and lines[4].endswith("ok")
+    assert lines[-1] == "not in the baseline (not compared): ettr"
+
+
+@pytest.mark.parametrize(("metric", "expected"), [
+    ("makespan_s", -1), ("jct_s.llm-70b", -1), ("energy_mwh", -1), ("peak_power_mw", -1),
+    ("gpu_utilization", +1), ("jobs_completed", +1), ("ettr.llm-70b", +1), ("events", 0),
+])
+def test_sense_of_a_metric(metric, expected):
+    assert sense(metric) == expected

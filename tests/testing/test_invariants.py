@@ -1,0 +1,63 @@
+"""``assert_invariants`` catches broken results: real runs pass, doctored ones name the fault."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from colossim.engine.record import Event, Record, StepSeries
+from colossim.testing.invariants import result_problems
+from colossim.testing.runner import run_policy
+
+
+@pytest.fixture(scope="module")
+def small():
+    return run_policy("fifo", "small")
+
+
+def test_a_real_run_keeps_every_invariant(small):
+    assert result_problems(small) == []
+
+
+def test_invented_work_and_an_unfinished_completion_are_named(small):
+    jobs = list(small.jobs)
+    jobs[0] = replace(jobs[0], work_done_flops=jobs[0].work_flops * 1.01)
+    jobs[1] = replace(jobs[1], work_done_flops=jobs[1].work_flops * 0.5)
+    problems = result_problems(replace(small, jobs=tuple(jobs)))
+    assert any("job llm-70b: work done" in p and "outside" in p for p in problems)
+    assert any("job llm-8b: completed with" in p for p in problems)
+
+
+def test_over_allocation_shows_in_the_level_and_in_the_gpu_hours(small):
+    record = small.record
+    busy = StepSeries(list(record.series["gpus_busy"].times),
+                      [v * 2 for v in record.series["gpus_busy"].values])
+    doctored = Record(record.events, record.decisions, {**record.series, "gpus_busy": busy})
+    problems = result_problems(replace(small, record=doctored))
+    assert any(p.startswith("GPUs in use left [0, 288]") for p in problems)
+    assert any("jobs were charged" in p for p in problems)
+    assert any("jobs hold" in p and "by the events" in p for p in problems)
+
+
+def test_events_out_of_order_are_named(small):
+    events = list(small.record.events)
+    events.append(Event(0.0, "submit", "late"))
+    record = Record(events, small.record.decisions, small.record.series)
+    problems = result_problems(replace(small, record=record))
+    assert any("before the previous one" in p for p in problems)
+
+
+def test_unknown_job_events_skip_only_the_replay(small):
+    """A newer model's job events (e.g. a failure that frees GPUs) must not cause false alarms."""
+    events = [*small.record.events, Event(small.end_s, "evacuate", "llm-70b")]
+    record = Record(events, small.record.decisions, small.record.series)
+    assert result_problems(replace(small, record=record)) == []
+
+
+def test_starvation_is_reported_unless_the_test_allows_unfinished_jobs(small):
+    jobs = list(small.jobs)
+    jobs[3] = replace(jobs[3], state="pending", end_s=None, jct_s=None, work_done_flops=0.0)
+    starved = replace(small, jobs=tuple(jobs))
+    assert any("moe-200b is still pending" in p for p in result_problems(starved))
+    assert not any("still pending" in p for p in result_problems(starved, complete=False))

@@ -1,0 +1,254 @@
+"""The pytest plugin, run the way a policy author runs it: inside pytest (``pytester``).
+
+The numbers come from hand arithmetic on the built-in ``small`` scenario (GB200: 2,500 dense
+BF16 TFLOP/s, 5,000 FP8; efficiency 0.4; work = 6 x active params x tokens):
+
+- llm-70b  1.26e22 FLOPs on 144 GPUs at 1e15 FLOP/s each -> 87,500 s
+- image-2b 6.144e21 FLOPs on 64 GPUs, submitted at 1,800 s -> ends 97,800 s
+- llm-8b   4.8e21 FLOPs on 72 GPUs, submitted at 3,600 s -> ends 70,266.67 s
+- moe-200b 2.4e22 FLOPs (FP8) needs 216 GPUs = 3 whole racks; under fifo it waits for llm-70b
+  and runs 87,500 -> 87,500 + 2.4e22 / (216 x 2e15) = 143,055.56 s: the makespan.
+
+The "worse" toy policy asks for each job's *minimum* GPUs instead: image-2b then runs on 8 GPUs
+for 6.144e21 / 8e15 = 768,000 s and the makespan becomes 1,800 + 768,000 = 769,800 s.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+FIFO_SMALL_MAKESPAN = 87_500 + 2.4e22 / (216 * 2e15)  # 143,055.56 s
+WORSE_SMALL_MAKESPAN = 1_800 + 6.144e21 / 8e15  # 769,800 s
+
+TOY = """
+from colossim.policy.staged import StagedPolicy
+
+class Toy(StagedPolicy):
+    name = "toy"
+
+    def size(self, job, view):
+        return job.{attr}
+"""
+
+REGRESSION_TEST = """
+def test_toy_small(run_policy, assert_invariants, policy_baseline):
+    result = run_policy("toy_policy:Toy", "small")
+    assert_invariants(result)
+    policy_baseline(result, "toy-small", tolerances={{"default": {{"rel": {rel}, "abs": 0}}}})
+"""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _warm_imports() -> None:
+    """Import the simulator here: in-process pytester runs drop modules they import, and numpy
+    cannot be imported twice in one process."""
+    from colossim.testing.runner import run_policy
+
+    run_policy("fifo", "small")
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A policy author's project: a toy policy module and one regression test."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # the toy module is rewritten below
+    pytester.syspathinsert()
+    pytester.makepyfile(toy_policy=TOY.format(attr="max_gpus"))
+    pytester.makepyfile(test_toy=REGRESSION_TEST.format(rel=1e-6))
+    return pytester
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """In-process pytest without hypothesis's plugin (re-imported per run, it costs ~1 s)."""
+    return pytester.runpytest("-p", "no:hypothesispytest", "-p", "no:cacheprovider", *args)
+
+
+def baseline(pytester: pytest.Pytester, name: str = "toy-small") -> dict:
+    return json.loads((pytester.path / "baselines" / f"{name}.json").read_text())
+
+
+def test_missing_baseline_fails_and_says_how_to_create_it(project):
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*no colossim baseline*toy-small.json*--colossim-update-baselines*"]
+    )
+
+
+def test_update_writes_a_reviewed_header_and_the_hand_computed_numbers(project):
+    result = run(project, "--colossim-update-baselines")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*colossim baselines written*", "created *toy-small.json"])
+    doc = baseline(project)
+    produced = doc["produced"]
+    assert produced["command"].startswith("python -m pytest")
+    assert "--colossim-update-baselines" in produced["command"]
+    assert produced["test"] == "test_toy.py::test_toy_small"
+    assert (produced["scenario"], produced["policy"], produced["seed"]) == (
+        "small", "toy_policy:Toy", 0)
+    from colossim import __version__
+
+    assert produced["colossim"] == __version__
+    assert len(produced["date"]) == 10 and produced["date"][4] == "-"
+    assert doc["tolerances"]["default"] == {"rel": 1e-6, "abs": 0.0}
+    metrics = doc["metrics"]
+    assert metrics["makespan_s"] == pytest.approx(FIFO_SMALL_MAKESPAN, rel=1e-12)
+    assert metrics["jct_s.llm-70b"] == pytest.approx(87_500, rel=1e-12)
+    assert metrics["jct_s.llm-8b"] == pytest.approx(4.8e21 / 7.2e16, rel=1e-12)
+    assert metrics["jct_s.moe-200b"] == pytest.approx(FIFO_SMALL_MAKESPAN - 7_200, rel=1e-12)
+    assert metrics["jobs_completed"] == 4 and metrics["jobs_unfinished"] == 0
+    assert run(project).ret == 0
+
+
+def test_a_worse_policy_fails_with_a_diff_table_then_passes_after_update(project):
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    project.makepyfile(toy_policy=TOY.format(attr="min_gpus"))  # the regression
+
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "outside tolerance" in out and "--colossim-update-baselines" in out
+    row = next(line for line in result.outlines if line.lstrip("E ").startswith("makespan_s "))
+    cells = row.split()
+    assert cells[2:4] == ["143056", "769800"]  # baseline, actual (6 significant digits)
+    assert "FAIL" in row and "(worse)" in row
+    assert f"{(WORSE_SMALL_MAKESPAN / FIFO_SMALL_MAKESPAN - 1):+.2%}" in row
+    header = next(line for line in result.outlines if " status" in line)
+    assert header.split()[1:] == ["metric", "baseline", "actual", "change", "rel", "tolerance",
+                                  "status"]
+
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    assert baseline(project)["metrics"]["makespan_s"] == pytest.approx(WORSE_SMALL_MAKESPAN)
+    run(project).assert_outcomes(passed=1)
+
+
+def test_a_change_within_the_files_tolerance_passes(project):
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    path = project.path / "baselines" / "toy-small.json"
+    doc = json.loads(path.read_text())
+    doc["metrics"]["makespan_s"] *= 1.004  # 0.4 % off
+    doc["tolerances"]["makespan_s"] = {"rel": 0.005, "abs": 0}
+    doc["review"] = "hand-checked: see the module docstring"
+    path.write_text(json.dumps(doc))
+    run(project).assert_outcomes(passed=1)
+    doc["tolerances"]["makespan_s"] = {"rel": 0.003, "abs": 0}
+    path.write_text(json.dumps(doc))
+    run(project).assert_outcomes(failed=1)
+    # an update keeps what a human wrote
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    assert json.loads(path.read_text())["review"] == "hand-checked: see the module docstring"
+
+
+def test_an_unchanged_update_keeps_the_files_header(project):
+    run(project, "--colossim-update-baselines")
+    path = project.path / "baselines" / "toy-small.json"
+    doc = json.loads(path.read_text())
+    doc["produced"]["date"] = "2000-01-01"
+    path.write_text(json.dumps(doc))
+    result = run(project, "--colossim-update-baselines")
+    result.assert_outcomes(passed=1)
+    assert "colossim baselines written" not in result.stdout.str()
+    assert json.loads(path.read_text())["produced"]["date"] == "2000-01-01"
+
+
+def test_baseline_dir_option_and_yaml_files(project):
+    target = project.path / "golden"
+    run(project, "--colossim-update-baselines", f"--colossim-baseline-dir={target}")
+    assert (target / "toy-small.json").exists()
+    assert not (project.path / "baselines").exists()
+    # a YAML baseline is read, compared and rewritten as YAML
+    from ruamel.yaml import YAML
+
+    doc = json.loads((target / "toy-small.json").read_text())
+    (target / "toy-small.json").unlink()
+    doc["metrics"]["makespan_s"] = 1.0
+    YAML(typ="safe", pure=True).dump(doc, target / "toy-small.yaml")
+    result = run(project, f"--colossim-baseline-dir={target}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*toy-small.yaml*", "*makespan_s*FAIL (worse)*"])
+    run(project, "--colossim-update-baselines", f"--colossim-baseline-dir={target}")
+    reread = YAML(typ="safe", pure=True).load(target / "toy-small.yaml")
+    assert reread["metrics"]["makespan_s"] == pytest.approx(FIFO_SMALL_MAKESPAN)
+
+
+def test_ini_baseline_dir_is_relative_to_the_ini_file(project):
+    project.makeini("[pytest]\ncolossim_baseline_dir = tests/golden\n")
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    assert (project.path / "tests" / "golden" / "toy-small.json").exists()
+
+
+def test_colossim_policy_runs_once_per_installed_policy(pytester):
+    pytester.makepyfile(
+        """
+        def test_each(colossim_policy, run_policy, assert_invariants):
+            assert_invariants(run_policy(colossim_policy, "small"))
+        """
+    )
+    result = run(pytester, "-v")
+    from colossim.policy.registry import available
+
+    names = list(available())
+    assert {"fifo", "priority"} <= set(names)
+    result.assert_outcomes(passed=len(names))
+    for name in names:
+        result.stdout.fnmatch_lines([f"*test_each[[]{name}[]] PASSED*"])
+
+
+def test_explicit_parametrize_of_colossim_policy_wins(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("colossim_policy", ["fifo"])
+        def test_one(colossim_policy):
+            assert colossim_policy == "fifo"
+        """
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+def test_invariant_failures_are_reported(pytester):
+    """A policy that never starts anything starves every job: reported, job by job."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        lazy_policy="""
+        from colossim.policy.api import BasePolicy
+
+        class Lazy(BasePolicy):
+            name = "lazy"
+
+            def decide(self, view):
+                return []
+        """
+    )
+    pytester.makepyfile(
+        textwrap.dedent(
+            """
+            def test_lazy(run_policy, assert_invariants):
+                assert_invariants(run_policy("lazy_policy:Lazy", "small"))
+            """
+        )
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*4 invariant(s) broken in small under lazy_policy:Lazy*",
+        "*job llm-70b is still pending at the end of the run (t=7200 s): starved*",
+    ])
+
+
+def test_the_plugin_imports_nothing_heavy():
+    """pytest loads the plugin in every project that has colossim installed: it must be cheap."""
+    import subprocess
+
+    code = ("import sys, colossim.testing.plugin; "
+            "heavy = ('numpy', 'simpy', 'pydantic', 'colossim.api');"
+            "heavy = [m for m in heavy if m in sys.modules];"
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
