@@ -1,0 +1,133 @@
+"""Terminal output of ``colossim sweep``: the run list, live progress and the summary table.
+
+Kept apart from ``render.py`` (the rest of the CLI's rich output) so that one stays small; like
+it, this is a module that may use rich.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+from colossim.cli.render import console
+
+if TYPE_CHECKING:
+    from colossim.sweep.expand import Plan
+    from colossim.sweep.runner import OnRecord, OnStart, SweepReport
+
+MAX_LISTED = 200
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def plan_table(plan: Plan, done: set[str] | None = None) -> None:
+    """``--dry-run``: every run with its id, position, seed and parameter values."""
+    done = done or set()
+    table = Table(title=f"{plan.study.name}: {len(plan.runs)} runs ({plan.points} points)")
+    for col in ("#", "run id", "point", "rep", "seed", *plan.parameters):
+        table.add_column(col, justify="left" if col in ("run id",) else "right")
+    if done:
+        table.add_column("done")
+    for run in plan.runs[:MAX_LISTED]:
+        cells = [str(run.index), run.run_id, str(run.point), str(run.replicate), str(run.seed)]
+        cells += [_value(v) for _, v in run.values]
+        if done:
+            cells.append("yes" if run.run_id in done else "")
+        table.add_row(*cells)
+    out = console()
+    out.print(table)
+    if len(plan.runs) > MAX_LISTED:
+        out.print(f"... and {len(plan.runs) - MAX_LISTED} more runs")
+    out.print(f"base: {plan.base}; metrics: {', '.join(plan.metrics)}")
+
+
+@contextmanager
+def sweep_progress(enabled: bool) -> Iterator[tuple[OnStart | None, OnRecord | None]]:
+    """A live bar of runs done (and failed) with the ETA; yields the runner's two callbacks."""
+    if not enabled:
+        yield None, None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("runs"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("[red]{task.fields[failed]} failed"), TextColumn("ETA"),
+        TimeRemainingColumn(), TimeElapsedColumn(), console=console(), transient=True,
+    ) as progress:
+        task = progress.add_task("sweep", total=None, failed=0)
+        failed = [0]
+
+        def on_start(total: int, done: int) -> None:
+            progress.update(task, total=total, completed=done)
+
+        def on_record(record: Mapping[str, Any]) -> None:
+            failed[0] += record.get("status") != "ok"
+            progress.update(task, advance=1, failed=failed[0])
+
+        yield on_start, on_record
+
+
+def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60) -> None:
+    """Mean ± 95% half-width of each metric per point (the full table is summary.csv)."""
+    table = Table(title=f"{plan.study.name}: mean ± 95% CI over seeds")
+    shown = [p for p in plan.parameters if p in plan.varied()] or list(plan.parameters)
+    for col in (*shown, "runs"):
+        table.add_column(col, justify="right")
+    for metric in plan.metrics:
+        table.add_column(metric, justify="right")
+    for row in rows[:limit]:
+        cells = [_value(row[p]) for p in shown] + [f"{row['runs']}/{row['runs'] + row['failed']}"]
+        for metric in plan.metrics:
+            mean, high = row[f"{metric}.mean"], row[f"{metric}.ci95_high"]
+            if mean is None:
+                cells.append("-")
+            elif high is None:
+                cells.append(f"{mean:.6g}")
+            else:
+                cells.append(f"{mean:.6g} ± {high - mean:.3g}")
+        table.add_row(*cells)
+    out = console()
+    out.print(table)
+    if len(rows) > limit:
+        out.print(f"... {len(rows) - limit} more points in summary.csv")
+
+
+def sweep_report(report: SweepReport, out: Any, notes: Sequence[str]) -> None:
+    c = console()
+    c.print(
+        f"{report.ran} runs ran, {report.skipped} already done, {report.failed} failed; "
+        f"results in {out}"
+    )
+    for note in notes:
+        c.print(note, markup=False)
+
+
+def failures(records: Sequence[Mapping[str, Any]], limit: int = 10) -> None:
+    c = console()
+    c.print(f"[red]{len(records)} runs failed[/red] (tracebacks in runs/<run id>.json):")
+    for rec in records[:limit]:
+        c.print(f"  {rec['run_id']} (point {rec['point']}, seed {rec['seed']}): {rec['error']}",
+                markup=False)
+
+
+def interrupted(report: SweepReport, out: Any) -> None:
+    console().print(
+        f"[yellow]interrupted[/yellow]: {len(report.records)} of {report.planned} runs are on "
+        f"disk in {out}; run again with --resume to finish"
+    )

@@ -1,0 +1,74 @@
+"""``colossim sweep``: run a what-if study from a YAML file.
+
+Exit codes: 0 all runs finished, 2 bad study file (``FILE:LINE: field: message``), 3 some runs
+raised (each recorded with its error), 130 interrupted (finished runs stay on disk; ``--resume``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from colossim.cli.options import (
+    AddressOpt,
+    Backend,
+    BackendOpt,
+    BatchOpt,
+    DryRunOpt,
+    PlotsOpt,
+    QuietOpt,
+    ResumeOpt,
+    StudyArg,
+    SweepOutOpt,
+    WorkersOpt,
+)
+
+INTERRUPTED = 130
+
+
+def sweep(
+    study: StudyArg,
+    workers: WorkersOpt = None,
+    backend: BackendOpt = Backend.LOCAL,
+    address: AddressOpt = None,
+    out: SweepOutOpt = None,
+    resume: ResumeOpt = False,
+    dry_run: DryRunOpt = False,
+    batch: BatchOpt = None,
+    plots: PlotsOpt = True,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a study: a base scenario, the knobs to vary, seeds; tables, a summary and plots."""
+    from colossim.cli import render_sweep as show
+    from colossim.cli.render import console
+    from colossim.sweep.executors import make_executor
+    from colossim.sweep.expand import expand
+    from colossim.sweep.outputs import write_outputs
+    from colossim.sweep.runner import RunsFailed, execute, failed_runs
+    from colossim.sweep.spec import load_study
+    from colossim.sweep.store import Store
+
+    plan = expand(load_study(study))
+    folder = out if out is not None else Path("out") / plan.study.name
+    if dry_run:
+        done = Store(folder).finished({r.run_id for r in plan.runs}) if resume else set()
+        show.plan_table(plan, done)
+        return
+    executor = make_executor(backend.value, workers, address)
+    with show.sweep_progress(enabled=not quiet and console().is_terminal) as (on_start, on_rec):
+        report = execute(
+            plan, folder, executor, resume=resume, batch=batch,
+            on_start=on_start, on_record=on_rec,
+        )
+    if report.interrupted:
+        show.interrupted(report, folder)
+        raise typer.Exit(INTERRUPTED)
+    summary, notes = write_outputs(plan, report.records, folder, plots=plots)
+    if not quiet:
+        show.summary_table(plan, summary)
+    show.sweep_report(report, folder, notes)
+    failed = failed_runs(report)
+    if failed:
+        show.failures(failed)
+        raise RunsFailed(f"{len(failed)} of {report.planned} runs failed; see {folder}/runs/")

@@ -1,0 +1,145 @@
+"""Where runs execute, behind one small ``concurrent.futures``-style seam.
+
+An executor has ``submit(fn, *args) -> Future``, ``shutdown(cancel=...)`` and ``slots`` (how many
+tasks are worth keeping in flight). The runner never learns more than that, so ``local`` (a process
+pool), ``ray`` (a local or existing Ray cluster) and ``serial`` (in this process, for debugging
+with breakpoints) are interchangeable and give the same results.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Protocol
+
+from colossim.errors import ColossimError
+
+BACKENDS = ("local", "ray", "serial")
+
+
+class Executor(Protocol):
+    name: str
+    slots: int
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future: ...
+
+    def shutdown(self, *, cancel: bool = False) -> None: ...
+
+
+class SerialExecutor:
+    """Runs each task at submit time in this process; ``slots = 1`` keeps progress live."""
+
+    name = "serial"
+    slots = 1
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, *, cancel: bool = False) -> None:
+        return None
+
+
+def _ready() -> None:
+    """A no-op task that makes the pool start its workers."""
+
+
+class LocalExecutor:
+    """A process pool on this machine.
+
+    On Linux the workers are forked, so they start in milliseconds with colossim already imported
+    (short runs would otherwise pay an interpreter start and imports per worker). They are all
+    started in ``__init__``, before any progress-bar thread exists, because forking a process
+    that has threads can deadlock.
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.slots = 2 * self.workers
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context(
+            "fork" if sys.platform == "linux" and "fork" in methods else None
+        )
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        for future in [self._pool.submit(_ready) for _ in range(self.workers)]:
+            future.result()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
+        return self._pool.submit(fn, *args)
+
+    def shutdown(self, *, cancel: bool = False) -> None:
+        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ColossimError(
+            "the ray backend needs Ray: pip install 'colossim[ray]'"
+        ) from None
+    return ray
+
+
+class RayExecutor:
+    """Ray tasks, one CPU each. Attaches to ``address`` (or ``RAY_ADDRESS``) when given, else
+    starts a local Ray instance (``workers`` CPUs, default all) that ``shutdown`` stops again.
+    An already initialised Ray (a notebook, a test) is used as it is and left running.
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, workers: int | None = None):
+        import logging
+
+        self._ray = ray = import_ray()
+        self._owned = False
+        if not ray.is_initialized():
+            address = address or os.environ.get("RAY_ADDRESS") or None
+            options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
+            if address:
+                ray.init(address=address, **options)
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False, **options)
+            self._owned = True
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        self.workers = cpus
+        self.slots = 2 * cpus
+        self._remote: dict[Callable[..., Any], Any] = {}
+        self._refs: list[Any] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
+        if fn not in self._remote:
+            self._remote[fn] = self._ray.remote(num_cpus=1)(fn)
+        ref = self._remote[fn].remote(*args)
+        self._refs.append(ref)
+        return ref.future()
+
+    def shutdown(self, *, cancel: bool = False) -> None:
+        if cancel and self._refs:
+            _, pending = self._ray.wait(self._refs, num_returns=len(self._refs), timeout=0)
+            for ref in pending:
+                self._ray.cancel(ref)
+        self._refs.clear()
+        if self._owned:
+            self._ray.shutdown()
+
+
+def make_executor(backend: str, workers: int | None = None, address: str | None = None) -> Executor:
+    """The executor for a ``--backend`` name."""
+    if backend == "local":
+        return LocalExecutor(workers)
+    if backend == "serial":
+        return SerialExecutor()
+    if backend == "ray":
+        return RayExecutor(address, workers)
+    raise ColossimError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -1,0 +1,227 @@
+"""A study → its runs: parameter points (grid or random draws) × seeds, each a validated scenario.
+
+The base scenario is read once; each point is that document with the study's ``set:`` and the
+point's values written in at their dotted paths (the same path rules as ``--set``), then
+validated like any scenario. Marks of the written values point at the study file, so a bad value
+or an unknown path is reported at the study line that asked for it.
+
+Determinism: a run's seed comes from the study seed, the point's own ``simulation.seed`` and the
+run's position (point, replicate) through ``numpy.random.SeedSequence``; its id is a hash of the
+resolved scenario and that seed. Neither depends on workers, backend or completion order.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from colossim.api import scenario_from_document
+from colossim.config.loader import Document, load_document, problem_at, resolve_source
+from colossim.config.overrides import resolve_path, set_path
+from colossim.config.schema import Scenario
+from colossim.config.yamlmarks import Marks, PathKey
+from colossim.errors import ConfigError, Problem
+from colossim.model.rng import RngStreams
+from colossim.sweep.metrics import unknown_jobs
+from colossim.sweep.spec import Axis, Distribution, Method, Study
+
+ID_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class Run:
+    """One simulation of a study: a point's scenario with its seed set."""
+
+    run_id: str
+    index: int
+    point: int
+    replicate: int
+    seed: int
+    values: tuple[tuple[str, Any], ...]
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every run of a study, in plan order (point-major, then replicate)."""
+
+    study: Study
+    base: Path
+    runs: tuple[Run, ...]
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return self.study.parameter_paths
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.study.file.metrics)
+
+    @property
+    def points(self) -> int:
+        return len({run.point for run in self.runs})
+
+    def varied(self) -> tuple[str, ...]:
+        """Parameters that take more than one value (the x axes worth plotting)."""
+        return tuple(
+            p for p in self.parameters
+            if len({json.dumps(dict(r.values)[p], sort_keys=True) for r in self.runs}) > 1
+        )
+
+    def partners(self, path: str) -> tuple[str, ...]:
+        """The knobs that move together with ``path`` (its zip group, itself included)."""
+        return next((a.paths for a in self.study.axes if path in a.paths), (path,))
+
+
+def run_id(scenario: Scenario) -> str:
+    """Hash of the resolved scenario (its seed included) and the seed."""
+    blob = json.dumps(
+        {"scenario": scenario.model_dump(mode="json"), "seed": scenario.simulation.seed},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:ID_LENGTH]
+
+
+def run_seed(study_seed: int, scenario_seed: int, point: int, replicate: int) -> int:
+    """Independent, reproducible seeds: SeedSequence(study, scenario seed) at (point, replicate)."""
+    seq = np.random.SeedSequence(entropy=[study_seed, scenario_seed], spawn_key=(point, replicate))
+    return int(seq.generate_state(1)[0])
+
+
+def _draws(axis: Axis, samples: int, streams: RngStreams) -> list[tuple[Any, ...]]:
+    """``samples`` values of one axis, from a stream named after it (others never shift it)."""
+    rng = streams("sweep.sample." + "|".join(axis.paths))
+    dist = axis.sampled
+    if dist is None:
+        return [axis.rows[int(i)] for i in rng.integers(0, len(axis.rows), size=samples)]
+    if dist.distribution is Distribution.INT:
+        drawn = rng.integers(int(dist.min), int(dist.max), endpoint=True, size=samples)
+        return [(int(v),) for v in drawn]
+    if dist.distribution is Distribution.LOGUNIFORM:
+        drawn = np.exp(rng.uniform(math.log(dist.min), math.log(dist.max), size=samples))
+        return [(float(v),) for v in drawn]
+    return [(float(v),) for v in rng.uniform(dist.min, dist.max, size=samples)]
+
+
+def points(study: Study) -> Iterator[dict[str, Any]]:
+    """Parameter points: the grid's product in file order, or the random method's draws."""
+    axes = study.axes
+    if study.file.method is Method.RANDOM:
+        samples = study.file.samples or 0
+        streams = RngStreams(study.file.seed)
+        columns = [_draws(axis, samples, streams) for axis in axes]
+        combos: Iterator[tuple[tuple[Any, ...], ...]] = iter(zip(*columns, strict=True))
+        if not axes:
+            combos = iter([()] * samples)
+    else:
+        combos = itertools.product(*(axis.rows for axis in axes))
+    for combo in combos:
+        yield {
+            path: value
+            for axis, row in zip(axes, combo, strict=True)
+            for path, value in zip(axis.paths, row, strict=True)
+        }
+
+
+def _write(data: Any, marks: Marks, path: str, value: Any, loc: PathKey, study: Study) -> None:
+    """Set one dotted path, marking it with the study line; path errors are located there."""
+    try:
+        key = resolve_path(data, path)
+    except ConfigError as exc:
+        raise ConfigError(
+            [problem_at(study.marks, loc, p.message) for p in exc.problems]
+        ) from None
+    set_path(data, key, copy.deepcopy(value))
+    marks.drop_below(key)
+    marks.where[key] = study.line_of(loc)
+
+
+def _scenario(base: Document, study: Study, values: dict[str, Any]) -> Scenario:
+    data, marks = copy.deepcopy(base.data), Marks(dict(base.marks.where))
+    locs = {p: loc for axis in study.axes for p, loc in zip(axis.paths, axis.locs, strict=True)}
+    problems: list[Problem] = []
+    for path, value in values.items():
+        try:
+            _write(data, marks, path, value, locs[path], study)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return scenario_from_document(Document(data, marks, base.source))
+
+
+def _base_document(study: Study) -> Document:
+    try:
+        path = resolve_source(study.file.base, relative_to=study.source)
+    except ConfigError as exc:
+        problems = [problem_at(study.marks, ("base",), p.message) for p in exc.problems]
+        raise ConfigError(problems) from None
+    doc = load_document(path)
+    problems: list[Problem] = []
+    for dotted, value in study.file.set.items():
+        try:
+            _write(doc.data, doc.marks, dotted, value, ("set", dotted), study)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    base = scenario_from_document(doc)
+    bad_jobs = unknown_jobs(study.file.metrics, (job.name for job in base.jobs))
+    if bad_jobs:
+        raise ConfigError([problem_at(study.marks, ("metrics", i), m) for i, m in bad_jobs.items()])
+    return doc
+
+
+def expand(study: Study) -> Plan:
+    """Every run of the study, each validated; all problems of all points raised at once."""
+    base = _base_document(study)
+    problems: dict[Problem, None] = {}
+    runs: list[Run] = []
+    seeds = study.file.seeds
+    for point, values in enumerate(points(study)):
+        try:
+            scenario = _scenario(base, study, values)
+        except ConfigError as exc:
+            problems.update(dict.fromkeys(exc.problems))
+            continue
+        own_seed = scenario.simulation.seed
+        for replicate in range(seeds if isinstance(seeds, int) else len(seeds)):
+            seed = (
+                run_seed(study.file.seed, own_seed, point, replicate)
+                if isinstance(seeds, int)
+                else seeds[replicate]
+            )
+            resolved = scenario.model_copy(
+                update={"simulation": scenario.simulation.model_copy(update={"seed": seed})}
+            )
+            runs.append(
+                Run(run_id(resolved), len(runs), point, replicate, seed,
+                    tuple(values.items()), resolved)
+            )
+    if problems:
+        raise ConfigError(list(problems))
+    _check_unique(runs, study)
+    return Plan(study, base.source, tuple(runs))
+
+
+def _check_unique(runs: list[Run], study: Study) -> None:
+    first: dict[str, Run] = {}
+    for run in runs:
+        if run.run_id in first:
+            other = first[run.run_id]
+            msg = (
+                f"points {other.point} and {run.point} give the same scenario and seed "
+                f"(a value listed twice?)"
+            )
+            raise ConfigError(problem_at(study.marks, ("parameters",), msg))
+        first[run.run_id] = run

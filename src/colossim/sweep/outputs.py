@@ -1,0 +1,120 @@
+"""The study's tables: ``results.csv`` / ``results.parquet`` (one row per run) and ``summary.csv``.
+
+Rows are sorted by run id and cells are formatted without anything that varies between runs of
+the same study (wall-clock times stay in the per-run JSON), so 1 worker and N workers, local or
+Ray, write byte-identical CSV files. Parquet needs the ``parquet`` extra and plots the ``plot``
+extra; without them the sweep still finishes and says what was skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from colossim.errors import ColossimError
+from colossim.metrics.export import atomic_write_text
+from colossim.sweep.expand import Plan
+from colossim.sweep.metrics import metric_value
+from colossim.sweep.summary import metric_columns, summarise
+
+RUN_COLUMNS = ("run_id", "point", "replicate", "seed")
+STATUS_COLUMNS = ("status", "error")
+
+
+def result_table(
+    plan: Plan, records: Mapping[str, Mapping[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns and one row per recorded run of the plan, sorted by run id."""
+    columns = [*RUN_COLUMNS, *plan.parameters, *STATUS_COLUMNS, *plan.metrics]
+    rows = []
+    for run in sorted(plan.runs, key=lambda r: r.run_id):
+        record = records.get(run.run_id)
+        if record is None:
+            continue
+        result = record.get("result") or {}
+        row: dict[str, Any] = {
+            "run_id": run.run_id, "point": run.point, "replicate": run.replicate,
+            "seed": run.seed, **dict(run.values),
+            "status": record.get("status"), "error": record.get("error"),
+        }
+        row.update({m: metric_value(result, m) for m in plan.metrics})
+        rows.append(row)
+    return columns, rows
+
+
+def summary_table(
+    plan: Plan, records: Mapping[str, Mapping[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    columns = ["point", *plan.parameters, "runs", "failed", *metric_columns(plan.metrics)]
+    return columns, summarise(plan, records)
+
+
+def cell(value: Any) -> str:
+    """Stable text for a CSV cell: shortest round-trip floats, JSON for anything structured."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return json.dumps(value, sort_keys=True)
+    return repr(value)
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([cell(row.get(c)) for c in columns])
+    atomic_write_text(path, buffer.getvalue())
+
+
+def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    """One typed column per field; a parameter mixing types (1, "a") is stored as text."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ColossimError(
+            "results.parquet needs pyarrow: pip install 'colossim[parquet]'"
+        ) from None
+    arrays = {}
+    for column in columns:
+        values = [row.get(column) for row in rows]
+        try:
+            arrays[column] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            arrays[column] = pa.array([None if v is None else cell(v) for v in values])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(pa.table(arrays), tmp)
+    tmp.replace(path)
+
+
+def write_outputs(
+    plan: Plan, records: Mapping[str, Mapping[str, Any]], out: Path, *, plots: bool = True
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every table (and plot) of a finished study; returns the summary rows and notes to show."""
+    out = Path(out)
+    notes = []
+    columns, rows = result_table(plan, records)
+    write_csv(out / "results.csv", columns, rows)
+    try:
+        write_parquet(out / "results.parquet", columns, rows)
+    except ColossimError as exc:
+        notes.append(f"skipped {exc}")
+    summary_columns, summary = summary_table(plan, records)
+    write_csv(out / "summary.csv", summary_columns, summary)
+    if plots:
+        from colossim.sweep.plots import plot_study
+
+        try:
+            written = plot_study(plan, summary, out / "plots")
+            notes.append(f"wrote {len(written)} plots to {out / 'plots'}")
+        except ColossimError as exc:
+            notes.append(f"skipped {exc}")
+    return summary, notes

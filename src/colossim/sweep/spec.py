@@ -1,0 +1,269 @@
+"""The study file: one base scenario, the knobs to vary, how many seeds, what to summarise.
+
+Read with the scenario loader's line marks, so every problem is reported as ``FILE:LINE: field:
+message`` (exit code 2), all problems of a file at once. The top level is a pydantic model with
+``extra="forbid"``; each entry of ``parameters:`` is dispatched on its shape (a list, a
+``{range: ...}`` or a ``{min, max, distribution}`` mapping, or the ``zip:`` group) and validated
+by the model for that shape, so a bad entry gets one message about what it is, not three about
+what it might have been.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from colossim.config.loader import problem_at, validation_problems
+from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file
+from colossim.errors import ConfigError, Problem
+from colossim.sweep.metrics import DEFAULT_METRICS, metric_problem
+
+ZIP_KEY = "zip"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Method(StrEnum):
+    """``grid``: every combination of the listed values. ``random``: ``samples`` draws."""
+
+    GRID = "grid"
+    RANDOM = "random"
+
+
+class Distribution(StrEnum):
+    UNIFORM = "uniform"
+    LOGUNIFORM = "loguniform"
+    INT = "int"
+
+
+class Sampled(_Strict):
+    """A knob drawn at random (``method: random`` only); ``int`` draws integers, both ends in."""
+
+    min: float
+    max: float
+    distribution: Distribution = Distribution.UNIFORM
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Sampled:
+        if not self.min < self.max:
+            raise ValueError(f"min ({self.min:g}) must be below max ({self.max:g})")
+        if self.distribution is Distribution.LOGUNIFORM and self.min <= 0:
+            raise ValueError("a loguniform distribution needs min > 0")
+        if self.distribution is Distribution.INT and not (
+            float(self.min).is_integer() and float(self.max).is_integer()
+        ):
+            raise ValueError("an int distribution needs whole-number min and max")
+        return self
+
+
+class Ranged(_Strict):
+    """``{range: [start, stop, step]}``: start, start+step, ... up to and including stop."""
+
+    range: tuple[float, float, float]
+
+    @model_validator(mode="after")
+    def _steps(self) -> Ranged:
+        start, stop, step = self.range
+        if step == 0 or (stop - start) / step < 0:
+            raise ValueError(f"step {step:g} never gets from {start:g} to {stop:g}")
+        if (stop - start) / step > 100_000:
+            raise ValueError("more than 100,000 values; use a larger step")
+        return self
+
+    def values(self) -> tuple[float | int, ...]:
+        """Counted, not accumulated, so 0.1 steps do not drift; whole numbers stay ints."""
+        start, stop, step = self.range
+        count = math.floor((stop - start) / step + 1e-9) + 1
+        whole = all(float(v).is_integer() for v in self.range)
+        out = (start + i * step for i in range(count))
+        return tuple(int(round(v)) if whole else round(v, 12) for v in out)
+
+
+class StudyFile(_Strict):
+    """The top level of a study file, as written."""
+
+    name: str | None = Field(None, description="Default: the file name without .yaml")
+    description: str = ""
+    base: str = Field(description="A scenario file (relative to the study) or built-in name")
+    set: dict[str, Any] = Field(default_factory=dict, description="Overrides of the base")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    method: Method = Method.GRID
+    samples: int | None = Field(None, gt=0, description="Points drawn with method: random")
+    seeds: int | list[int] = Field(1, description="Replicates per point: a count or the seeds")
+    seed: int = Field(0, ge=0, description="The study seed: per-run seeds and random draws")
+    metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StudyFile:
+        if isinstance(self.seeds, int) and self.seeds < 1:
+            raise ValueError("seeds: the count must be at least 1")
+        if isinstance(self.seeds, list) and (
+            not self.seeds or min(self.seeds) < 0 or len(set(self.seeds)) != len(self.seeds)
+        ):
+            raise ValueError("seeds: the list must be non-empty, distinct and >= 0")
+        if self.method is Method.RANDOM and self.samples is None:
+            raise ValueError("method: random needs samples: N")
+        return self
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One independent direction of a study: a knob, or a zip group of knobs that move together.
+
+    ``rows`` holds the discrete choices (one value per path); ``sampled`` a random draw;
+    ``locs`` where each path is written in the study file.
+    """
+
+    paths: tuple[str, ...]
+    locs: tuple[PathKey, ...]
+    rows: tuple[tuple[Any, ...], ...] = ()
+    sampled: Sampled | None = None
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study, plus where each of its values came from."""
+
+    file: StudyFile
+    name: str
+    source: Path
+    marks: Marks
+    axes: tuple[Axis, ...]
+
+    @property
+    def parameter_paths(self) -> tuple[str, ...]:
+        return tuple(p for axis in self.axes for p in axis.paths)
+
+    def line_of(self, loc: PathKey) -> tuple[str, int | None]:
+        return self.marks.locate(loc)
+
+
+def _problems(
+    exc: ValidationError, marks: Marks, model: type[BaseModel], prefix: PathKey = ()
+) -> list[Problem]:
+    """The loader's problems, with "did you mean" taken from the study's own fields."""
+    problems = validation_problems(exc, marks, prefix)
+    for i, err in enumerate(exc.errors()):
+        if err["type"] == "extra_forbidden" and isinstance(err["loc"][-1], str):
+            hint = difflib.get_close_matches(err["loc"][-1], list(model.model_fields), n=1)
+            fields = ", ".join(model.model_fields)
+            known = f"did you mean {hint[0]!r}?" if hint else f"known: {fields}"
+            old = problems[i]
+            problems[i] = Problem(old.file, old.line, old.field, f"unknown field ({known})")
+    return problems
+
+
+_SHAPES = "a list of values, {min, max, distribution} or {range: [start, stop, step]}"
+
+
+def _discrete(raw: Any, loc: PathKey, marks: Marks, problems: list[Problem]) -> tuple | None:
+    """A list, or a range expanded to its values; anything else is a problem at ``loc``."""
+    if isinstance(raw, list):
+        if raw:
+            return tuple(raw)
+        problems.append(problem_at(marks, loc, "the list of values is empty"))
+        return None
+    if isinstance(raw, dict) and "range" in raw:
+        try:
+            return Ranged.model_validate(raw).values()
+        except ValidationError as exc:
+            problems.extend(_problems(exc, marks, Ranged, loc))
+            return None
+    problems.append(problem_at(marks, loc, "expected a list of values or {range: [...]}"))
+    return None
+
+
+def _axis(path: str, raw: Any, marks: Marks, problems: list[Problem]) -> Axis | None:
+    loc: PathKey = ("parameters", path)
+    if isinstance(raw, dict) and "range" not in raw:
+        try:
+            return Axis((path,), (loc,), sampled=Sampled.model_validate(raw))
+        except ValidationError as exc:
+            problems.extend(_problems(exc, marks, Sampled, loc))
+            return None
+    if not isinstance(raw, list | dict):
+        problems.append(problem_at(marks, loc, f"expected {_SHAPES}"))
+        return None
+    values = _discrete(raw, loc, marks, problems)
+    return None if values is None else Axis((path,), (loc,), rows=tuple((v,) for v in values))
+
+
+def _zip_axes(raw: Any, marks: Marks, problems: list[Problem]) -> list[Axis]:
+    """``zip:`` is one mapping of knobs to equally long lists, or a list of such mappings."""
+    groups = raw if isinstance(raw, list) else [raw]
+    axes = []
+    for g, group in enumerate(groups):
+        loc: PathKey = ("parameters", ZIP_KEY) + ((g,) if isinstance(raw, list) else ())
+        if not isinstance(group, dict) or not group:
+            problems.append(problem_at(marks, loc, "expected a mapping of knob: [values]"))
+            continue
+        columns = {p: _discrete(v, loc + (p,), marks, problems) for p, v in group.items()}
+        if any(c is None for c in columns.values()):
+            continue
+        lengths = {p: len(c) for p, c in columns.items()}
+        if len(set(lengths.values())) != 1:
+            said = ", ".join(f"{p}: {n}" for p, n in lengths.items())
+            problems.append(problem_at(marks, loc, f"zipped lists differ in length ({said})"))
+            continue
+        rows = tuple(zip(*columns.values(), strict=True))
+        axes.append(Axis(tuple(columns), tuple(loc + (p,) for p in columns), rows=rows))
+    return axes
+
+
+def parse_axes(file: StudyFile, marks: Marks) -> tuple[Axis, ...]:
+    """Every parameter entry → its Axis; raises one ConfigError with every problem."""
+    problems: list[Problem] = []
+    axes: list[Axis] = []
+    for path, raw in file.parameters.items():
+        if path == ZIP_KEY:
+            axes.extend(_zip_axes(raw, marks, problems))
+            continue
+        axis = _axis(path, raw, marks, problems)
+        if axis is None:
+            continue
+        if axis.sampled is not None and file.method is Method.GRID:
+            msg = "a distribution needs method: random (give a list or a range for a grid)"
+            problems.append(problem_at(marks, ("parameters", path), msg))
+        axes.append(axis)
+    seen: dict[str, PathKey] = {}
+    for axis in axes:
+        for path in axis.paths:
+            if path in seen:
+                problems.append(problem_at(marks, ("parameters",), f"{path} is varied twice"))
+            seen[path] = ("parameters", path)
+    if problems:
+        raise ConfigError(problems)
+    return tuple(axes)
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study file (parameter paths are checked against the base later)."""
+    path = Path(path)
+    data, marks = read_yaml_file(path)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(Problem(str(path), 1, "", f"expected a mapping at top level, got {kind}"))
+    try:
+        file = StudyFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc, marks, StudyFile)) from None
+    problems = [
+        problem_at(marks, ("metrics", i), msg)
+        for i, metric in enumerate(file.metrics)
+        if (msg := metric_problem(metric)) is not None
+    ]
+    try:
+        axes = parse_axes(file, marks)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return Study(file, file.name or path.stem, path, marks, axes)

@@ -1,0 +1,79 @@
+"""The study's output folder as a durable store: nothing finished is ever lost.
+
+Each finished run is written the moment it is back, as ``runs/<run id>.json`` (atomically: a
+temporary file renamed into place, so a kill leaves the old state or the new, never half a file),
+and appended as one line to ``runs.jsonl`` (a log in completion order; the last line of an id
+wins). ``--resume`` trusts only the per-run files, so a torn last log line costs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from colossim.errors import ConfigError, Problem
+from colossim.metrics.export import atomic_write_text
+from colossim.sweep.expand import Run
+from colossim.sweep.task import Outcome
+
+RUNS_DIR = "runs"
+LOG = "runs.jsonl"
+
+
+def run_record(run: Run, outcome: Outcome) -> dict[str, Any]:
+    """What is stored for a run: where it sits in the study, how it went, and its result."""
+    return {
+        "run_id": run.run_id,
+        "index": run.index,
+        "point": run.point,
+        "replicate": run.replicate,
+        "seed": run.seed,
+        "parameters": dict(run.values),
+        "status": "ok" if outcome.ok else "failed",
+        "error": outcome.error,
+        "traceback": outcome.traceback,
+        "wall_s": outcome.wall_s,
+        "result": outcome.result,
+    }
+
+
+class Store:
+    """Per-run JSON files plus the append-only log, under one output folder."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.runs = self.out / RUNS_DIR
+
+    def prepare(self, resume: bool) -> None:
+        """Create the folder; refuse to mix a fresh sweep into another one's results."""
+        if not resume and self.runs.is_dir() and any(self.runs.glob("*.json")):
+            msg = (
+                "already holds sweep results: pass --resume to continue that sweep, "
+                "or choose another --out"
+            )
+            raise ConfigError(Problem(str(self.out), None, "--out", msg))
+        self.runs.mkdir(parents=True, exist_ok=True)
+
+    def write(self, run: Run, outcome: Outcome) -> dict[str, Any]:
+        record = run_record(run, outcome)
+        atomic_write_text(self.runs / f"{run.run_id}.json", json.dumps(record, indent=1) + "\n")
+        with (self.out / LOG).open("a", encoding="utf-8") as log:
+            log.write(json.dumps(record, separators=(",", ":")) + "\n")
+        return record
+
+    def read(self, run_ids: set[str]) -> dict[str, dict[str, Any]]:
+        """Stored records of the given runs (others in the folder are ignored)."""
+        found = {}
+        for run_id in run_ids:
+            path = self.runs / f"{run_id}.json"
+            if path.is_file():
+                try:
+                    found[run_id] = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, json.JSONDecodeError):
+                    continue  # unreadable: treated as not done, so it runs again
+        return found
+
+    def finished(self, run_ids: set[str]) -> set[str]:
+        """Runs already done successfully; failed runs are retried on resume."""
+        return {rid for rid, rec in self.read(run_ids).items() if rec.get("status") == "ok"}

@@ -1,0 +1,56 @@
+"""What a worker does: simulate a batch of runs and hand back plain, picklable outcomes.
+
+A run that raises becomes a failed ``Outcome`` carrying its error and traceback, so one bad point
+never takes down a worker, a batch or the study. Results travel as ``RunResult.to_dict()`` (the
+record of events stays in the worker: it can be large and sweeps do not need it).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from colossim.config.schema import Scenario
+
+
+@dataclass(frozen=True)
+class Task:
+    run_id: str
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One finished run: its result dict, or the error that stopped it."""
+
+    run_id: str
+    result: dict[str, Any] | None
+    error: str | None = None
+    traceback: str | None = None
+    wall_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_one(task: Task) -> Outcome:
+    from colossim.api import simulate
+
+    start = time.perf_counter()
+    try:
+        result = simulate(task.scenario).to_dict()
+    except Exception as exc:  # recorded, not raised: the study goes on (exit code 3 at the end)
+        return Outcome(
+            task.run_id, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
+            time.perf_counter() - start,
+        )
+    return Outcome(task.run_id, result, wall_s=time.perf_counter() - start)
+
+
+def run_batch(tasks: Sequence[Task]) -> list[Outcome]:
+    """The unit of work sent to an executor: several runs amortise its per-task overhead."""
+    return [run_one(task) for task in tasks]
