@@ -149,16 +149,18 @@ class Study:
 def _problems(
     exc: ValidationError, marks: Marks, model: type[BaseModel], prefix: PathKey = ()
 ) -> list[Problem]:
-    """The loader's problems, with "did you mean" taken from the study's own fields."""
-    problems = validation_problems(exc, marks, prefix)
-    for i, err in enumerate(exc.errors()):
-        if err["type"] == "extra_forbidden" and isinstance(err["loc"][-1], str):
-            hint = difflib.get_close_matches(err["loc"][-1], list(model.model_fields), n=1)
-            fields = ", ".join(model.model_fields)
-            known = f"did you mean {hint[0]!r}?" if hint else f"known: {fields}"
-            old = problems[i]
-            problems[i] = Problem(old.file, old.line, old.field, f"unknown field ({known})")
-    return problems
+    """The loader's problems, with "did you mean" taken from the study model's own fields."""
+    head = ".".join(str(p) for p in prefix)
+    out = []
+    for problem in validation_problems(exc, marks, prefix):
+        key = problem.field[len(head) + 1 :] if head else problem.field
+        if problem.message.startswith("unknown field") and key and "." not in key:
+            hint = difflib.get_close_matches(key, list(model.model_fields), n=1)
+            known = ", ".join(model.model_fields)
+            said = f"did you mean {hint[0]!r}?" if hint else f"known: {known}"
+            problem = Problem(problem.file, problem.line, problem.field, f"unknown field ({said})")
+        out.append(problem)
+    return out
 
 
 _SHAPES = "a list of values, {min, max, distribution} or {range: [start, stop, step]}"

@@ -1,0 +1,41 @@
+"""Helpers for the sweep tests: study files on disk and a policy that raises on demand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from colossim.policy.builtin.fifo import Fifo
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL = REPO / "configs" / "small.yaml"
+
+# 2 policies x 2 sizes of llm-70b x 2 seeds = 8 runs of configs/small.yaml
+STUDY = f"""\
+name: tiny
+base: {SMALL}
+parameters:
+  scheduler.policy.name: [fifo, priority]
+  jobs.llm-70b.max_gpus: [72, 144]
+seeds: 2
+metrics: [makespan_s, cluster.gpu_utilization, jobs.moe-200b.jct_s]
+"""
+
+
+def write_study(folder: Path, text: str = STUDY, name: str = "study.yaml") -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+class Boom(Fifo):
+    """FIFO that raises on its first decision when ``explode`` is set: a policy with a bug."""
+
+    name = "boom"
+
+    class Params(Fifo.Params):
+        explode: bool = False
+
+    def decide(self, view):
+        if self.params.explode:
+            raise RuntimeError("boom: a bug in the policy")
+        return super().decide(view)

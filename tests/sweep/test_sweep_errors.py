@@ -1,0 +1,135 @@
+"""Bad study files: every problem as FILE:LINE: field: message, exit code 2, nothing run."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from colossim.cli.app import app
+from colossim.errors import ConfigError
+from colossim.sweep.expand import expand
+from colossim.sweep.spec import load_study
+from tests.sweep.sweep_helpers import SMALL, write_study
+
+
+def problems_of(path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        expand(load_study(path))
+    return [str(p) for p in info.value.problems]
+
+
+def test_unknown_top_level_key_is_reported_at_its_line_with_a_hint(tmp_path):
+    path = write_study(tmp_path, f"base: {SMALL}\nparamters:\n  cluster.power.pue: [1.1]\n")
+    assert problems_of(path) == [
+        f"{path}:2: paramters: unknown field (did you mean 'parameters'?)"
+    ]
+
+
+def test_bad_distribution_and_a_distribution_in_a_grid(tmp_path):
+    text = (
+        f"base: {SMALL}\n"                                                   # 1
+        "parameters:\n"                                                      # 2
+        "  cluster.power.pue: {min: 1.0, max: 1.5, distribution: gauss}\n"   # 3
+        "  cluster.power.supply_mw: {min: 1, max: 2}\n"                      # 4
+    )
+    found = problems_of(write_study(tmp_path, text))
+    assert len(found) == 2
+    assert found[0].startswith(f"{tmp_path}/study.yaml:3: parameters.cluster.power.pue."
+                               "distribution: ")
+    assert "uniform" in found[0] and "gauss" in found[0]
+    assert found[1] == (
+        f"{tmp_path}/study.yaml:4: parameters.cluster.power.supply_mw: a distribution needs "
+        "method: random (give a list or a range for a grid)"
+    )
+
+
+def test_min_above_max_and_random_without_samples(tmp_path):
+    text = f"base: {SMALL}\nmethod: random\nparameters:\n  cluster.power.pue: {{min: 2, max: 1}}\n"
+    found = problems_of(write_study(tmp_path, text))
+    assert found == [f"{tmp_path}/study.yaml:1: method: random needs samples: N"]
+    text = text.replace("method: random", "method: random\nsamples: 4")
+    found = problems_of(write_study(tmp_path, text))
+    assert found == [f"{tmp_path}/study.yaml:5: parameters.cluster.power.pue: min (2) must be "
+                     "below max (1)"]
+
+
+def test_unknown_parameter_paths_point_at_the_study_line(tmp_path):
+    text = (
+        f"base: {SMALL}\n"
+        "parameters:\n"
+        "  cluster.power.suply_mw: [1, 2]\n"          # 3: a typo in a mapping key
+        "  cluster.rack_groups.GB400.racks: [2]\n"    # 4: no such list item
+    )
+    found = problems_of(write_study(tmp_path, text))
+    assert f"{tmp_path}/study.yaml:4: parameters.cluster.rack_groups.GB400.racks: no item " \
+           "named 'GB400'; items: GB200" in found
+    text = text.replace("  cluster.rack_groups.GB400.racks: [2]\n", "")
+    found = problems_of(write_study(tmp_path, text))
+    assert len(found) == 1
+    assert found[0].startswith(f"{tmp_path}/study.yaml:3: cluster.power.suply_mw: unknown field")
+    assert "supply_mw" in found[0]
+
+
+def test_a_bad_value_is_reported_where_the_study_gives_it(tmp_path):
+    text = f"base: {SMALL}\nparameters:\n  cluster.power.supply_mw: [1.0, -5]\n"
+    found = problems_of(write_study(tmp_path, text))
+    assert len(found) == 1
+    assert found[0].startswith(f"{tmp_path}/study.yaml:3: cluster.power.supply_mw: ")
+
+
+def test_bad_base_missing_or_invalid(tmp_path):
+    found = problems_of(write_study(tmp_path, "base: smal\nseeds: 2\n"))
+    assert len(found) == 1
+    assert found[0].startswith(f"{tmp_path}/study.yaml:1: base: no such file or scenario")
+    assert "'small'" in found[0]  # the built-in it probably meant
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(SMALL.read_text().replace("pue: 1.1", "pue: 0.5"))
+    found = problems_of(write_study(tmp_path, "base: broken.yaml\n"))  # relative to the study
+    pue_line = 1 + SMALL.read_text().splitlines().index("    pue: 1.1")
+    assert len(found) == 1 and found[0].startswith(f"{broken}:{pue_line}: cluster.power.pue: ")
+
+
+def test_zip_lists_of_different_lengths(tmp_path):
+    text = (
+        f"base: {SMALL}\nparameters:\n  zip:\n"
+        "    jobs.llm-70b.max_gpus: [72, 144]\n    jobs.llm-8b.max_gpus: [72]\n"
+    )
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:3: parameters.zip: zipped lists differ in length "
+        "(jobs.llm-70b.max_gpus: 2, jobs.llm-8b.max_gpus: 1)"
+    ]
+
+
+def test_bad_metrics_and_seeds(tmp_path):
+    text = (
+        f"base: {SMALL}\nmetrics:\n  - makespan\n  - jobs.llm-70b.state\n  - cluster.energy_mwh\n"
+    )
+    found = problems_of(write_study(tmp_path, text))
+    assert found[0] == (f"{tmp_path}/study.yaml:3: metrics[0]: unknown metric makespan "
+                        "(did you mean makespan_s?)")
+    assert found[1].startswith(f"{tmp_path}/study.yaml:4: metrics[1]: jobs.llm-70b.state is not "
+                               "a number")
+    text = f"base: {SMALL}\nmetrics: [jobs.moe-20b.jct_s]\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:2: metrics[0]: no job named 'moe-20b' in the base scenario "
+        "(did you mean 'moe-200b'?)"
+    ]
+    text = f"base: {SMALL}\nseeds: [3, 3]\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:1: seeds: the list must be non-empty, distinct and >= 0"
+    ]
+
+
+def test_a_value_listed_twice_is_refused(tmp_path):
+    text = f"base: {SMALL}\nparameters:\n  cluster.power.pue: [1.2, 1.2]\nseeds: [1]\n"
+    found = problems_of(write_study(tmp_path, text))
+    assert found == [f"{tmp_path}/study.yaml:2: parameters: points 0 and 1 give the same "
+                     "scenario and seed (a value listed twice?)"]
+
+
+def test_cli_exit_code_2_and_file_line_on_stderr(tmp_path):
+    path = write_study(tmp_path, f"base: {SMALL}\nparamters: {{}}\n")
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert f"{path}:2: paramters: unknown field" in result.output
+    assert not (tmp_path / "out").exists()

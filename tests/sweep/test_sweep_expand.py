@@ -1,0 +1,135 @@
+"""Expansion: hand-counted grids, ranges, zip, random draws, per-run seeds and stable run ids."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from colossim.sweep.expand import expand
+from colossim.sweep.spec import load_study
+from tests.sweep.sweep_helpers import SMALL, STUDY, write_study
+
+
+def plan_of(tmp_path, text, name="study.yaml"):
+    return expand(load_study(write_study(tmp_path, text, name)))
+
+
+def test_grid_is_the_product_in_file_order_times_seeds(tmp_path):
+    plan = plan_of(tmp_path, STUDY)
+    # 2 policies x 2 sizes = 4 points, x 2 seeds = 8 runs; the last knob varies fastest
+    assert len(plan.runs) == 8 and plan.points == 4
+    assert [dict(r.values) for r in plan.runs[::2]] == [
+        {"scheduler.policy.name": "fifo", "jobs.llm-70b.max_gpus": 72},
+        {"scheduler.policy.name": "fifo", "jobs.llm-70b.max_gpus": 144},
+        {"scheduler.policy.name": "priority", "jobs.llm-70b.max_gpus": 72},
+        {"scheduler.policy.name": "priority", "jobs.llm-70b.max_gpus": 144},
+    ]
+    assert [(r.point, r.replicate) for r in plan.runs[:4]] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    run = plan.runs[3]
+    assert run.scenario.scheduler.policy.name == "fifo"
+    assert run.scenario.jobs[0].max_gpus == 144
+    assert run.scenario.simulation.seed == run.seed
+
+
+def test_the_smallest_study_from_the_issue(tmp_path):
+    text = f"base: {SMALL}\nparameters:\n  simulation.seed: [1, 2, 3]\nseeds: 2\n"
+    plan = plan_of(tmp_path, text)
+    assert len(plan.runs) == 6 and plan.points == 3
+    assert len({r.seed for r in plan.runs}) == 6
+
+
+def test_ranges_include_their_end_and_do_not_drift(tmp_path):
+    text = (
+        f"base: {SMALL}\nparameters:\n"
+        "  cluster.power.supply_mw: {range: [1, 3, 0.5]}\n"  # 1, 1.5, 2, 2.5, 3
+        "  cluster.power.pue: {range: [1.1, 1.3, 0.1]}\n"    # 1.1, 1.2, 1.3, no float drift
+        "  jobs.llm-8b.priority: {range: [0, 4, 2]}\n"       # 0, 2, 4, ints
+    )
+    plan = plan_of(tmp_path, text)
+    assert len(plan.runs) == 5 * 3 * 3
+    values = {p: sorted({dict(r.values)[p] for r in plan.runs}) for p in plan.parameters}
+    assert values["cluster.power.supply_mw"] == [1.0, 1.5, 2.0, 2.5, 3.0]
+    assert values["cluster.power.pue"] == [1.1, 1.2, 1.3]
+    assert values["jobs.llm-8b.priority"] == [0, 2, 4]
+    assert all(type(v) is int for v in values["jobs.llm-8b.priority"])
+
+
+def test_zip_moves_knobs_together(tmp_path):
+    text = (
+        f"base: {SMALL}\nparameters:\n"
+        "  zip:\n"
+        "    jobs.llm-70b.min_gpus: [72, 72, 144]\n"
+        "    jobs.llm-70b.max_gpus: [72, 144, 144]\n"
+        "  scheduler.policy.name: [fifo, priority]\n"
+        "seeds: [7]\n"
+    )
+    plan = plan_of(tmp_path, text)
+    assert len(plan.runs) == 3 * 2  # three zipped rows, not 3 x 3
+    pairs = [(r.scenario.jobs[0].min_gpus, r.scenario.jobs[0].max_gpus) for r in plan.runs]
+    assert pairs == [(72, 72), (72, 72), (72, 144), (72, 144), (144, 144), (144, 144)]
+    assert plan.partners("jobs.llm-70b.max_gpus") == ("jobs.llm-70b.min_gpus",
+                                                      "jobs.llm-70b.max_gpus")
+    assert plan.varied() == ("jobs.llm-70b.min_gpus", "jobs.llm-70b.max_gpus",
+                             "scheduler.policy.name")
+
+
+RANDOM = f"""\
+base: {SMALL}
+method: random
+samples: 20
+seed: 11
+parameters:
+  cluster.power.pue: {{min: 1.05, max: 1.4}}
+  cluster.power.supply_mw: {{min: 0.5, max: 8, distribution: loguniform}}
+  jobs.llm-8b.priority: {{min: 0, max: 3, distribution: int}}
+  scheduler.policy.name: [fifo, priority]
+"""
+
+
+def test_random_draws_are_in_bounds_and_reproducible(tmp_path):
+    plan = plan_of(tmp_path, RANDOM)
+    assert len(plan.runs) == 20 and plan.points == 20
+    rows = [dict(r.values) for r in plan.runs]
+    assert all(1.05 <= v["cluster.power.pue"] < 1.4 for v in rows)
+    assert all(0.5 <= v["cluster.power.supply_mw"] <= 8 for v in rows)
+    assert {v["jobs.llm-8b.priority"] for v in rows} <= {0, 1, 2, 3}
+    assert all(type(v["jobs.llm-8b.priority"]) is int for v in rows)
+    assert {v["scheduler.policy.name"] for v in rows} == {"fifo", "priority"}
+    again = plan_of(tmp_path, RANDOM, "again.yaml")
+    assert [r.run_id for r in again.runs] == [r.run_id for r in plan.runs]
+    other = plan_of(tmp_path, RANDOM.replace("seed: 11", "seed: 12"), "other.yaml")
+    assert [dict(r.values) for r in other.runs] != rows
+
+
+def test_adding_a_random_knob_does_not_shift_the_others(tmp_path):
+    plan = plan_of(tmp_path, RANDOM)
+    more = RANDOM + "  jobs.llm-70b.priority: {min: 0, max: 9, distribution: int}\n"
+    wider = plan_of(tmp_path, more, "more.yaml")
+    pue = [dict(r.values)["cluster.power.pue"] for r in plan.runs]
+    assert [dict(r.values)["cluster.power.pue"] for r in wider.runs] == pue
+
+
+def test_per_run_seeds_come_from_the_study_seed_and_the_position(tmp_path):
+    plan = plan_of(tmp_path, STUDY.replace("seeds: 2", "seeds: 2\nseed: 5"))
+    # the documented rule: SeedSequence(entropy=[study seed, scenario seed], spawn_key=(point,
+    # replicate)); configs/small.yaml has simulation.seed 0
+    for run in plan.runs:
+        seq = np.random.SeedSequence(entropy=[5, 0], spawn_key=(run.point, run.replicate))
+        assert run.seed == int(seq.generate_state(1)[0])
+    assert len({r.seed for r in plan.runs}) == len(plan.runs)
+    listed = plan_of(tmp_path, STUDY.replace("seeds: 2", "seeds: [3, 9]"), "listed.yaml")
+    assert [r.seed for r in listed.runs] == [3, 9] * 4  # a list is used as given, at every point
+
+
+def test_run_ids_are_a_hash_of_scenario_and_seed_only(tmp_path):
+    plan = plan_of(tmp_path, STUDY)
+    assert len({r.run_id for r in plan.runs}) == 8
+    assert all(len(r.run_id) == 16 and int(r.run_id, 16) >= 0 for r in plan.runs)
+    assert [r.run_id for r in plan_of(tmp_path, STUDY, "copy.yaml").runs] == [
+        r.run_id for r in plan.runs
+    ]
+    # the same scenario and seed reached by two different studies has the same id
+    a = plan_of(tmp_path, f"base: {SMALL}\nparameters:\n  cluster.power.pue: [1.2, 1.3]\n"
+                          "seeds: [4]\n", "a.yaml")
+    b = plan_of(tmp_path, f"base: {SMALL}\nset:\n  cluster.power.pue: 1.3\nseeds: [4]\n", "b.yaml")
+    assert a.runs[1].run_id == b.runs[0].run_id
+    assert a.runs[0].run_id != b.runs[0].run_id

@@ -1,0 +1,46 @@
+"""The ray backend on a local Ray instance gives the same results as the local process pool.
+
+Ray is in the ``dev`` extra, so CI (CI=true) must have it: there a missing Ray fails the test
+instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pytest
+
+from colossim.sweep.executors import LocalExecutor, RayExecutor
+from colossim.sweep.expand import expand
+from colossim.sweep.outputs import write_outputs
+from colossim.sweep.runner import execute
+from colossim.sweep.spec import load_study
+from tests.sweep.sweep_helpers import write_study
+
+if importlib.util.find_spec("ray") is None:
+    if os.environ.get("CI") == "true":
+        pytest.fail("ray is not installed; CI installs it with .[dev]", pytrace=False)
+    pytest.skip("ray is not installed (pip install 'colossim[ray]')", allow_module_level=True)
+
+
+def test_ray_backend_matches_local(tmp_path):
+    import ray
+
+    plan = expand(load_study(write_study(tmp_path)))
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    report = execute(plan, local, LocalExecutor(1))
+    write_outputs(plan, report.records, local, plots=False)
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+    try:
+        executor = RayExecutor()
+        assert executor.slots == 4  # two CPUs, two tasks in flight each
+        report = execute(plan, remote, executor, batch=1)
+        assert ray.is_initialized()  # a Ray it did not start is left running
+    finally:
+        ray.shutdown()
+    assert (report.ran, report.failed) == (8, 0)
+    write_outputs(plan, report.records, remote, plots=False)
+    for name in ("results.csv", "summary.csv"):
+        assert (remote / name).read_bytes() == (local / name).read_bytes()

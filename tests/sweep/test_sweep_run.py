@@ -1,0 +1,177 @@
+"""Running studies: worker-count independence, resume after an interrupt, failed runs, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from colossim.api import load_scenario, simulate
+from colossim.cli.app import app
+from colossim.sweep.executors import LocalExecutor, SerialExecutor
+from colossim.sweep.expand import expand
+from colossim.sweep.outputs import write_outputs
+from colossim.sweep.runner import execute, failed_runs
+from colossim.sweep.spec import load_study
+from tests.sweep.sweep_helpers import SMALL, write_study
+
+
+def sweep(plan, out, executor, **kwargs):
+    report = execute(plan, out, executor, **kwargs)
+    if report.complete:
+        write_outputs(plan, report.records, out, plots=False)
+    return report
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory):
+    return expand(load_study(write_study(tmp_path_factory.mktemp("study"))))
+
+
+@pytest.fixture(scope="module")
+def reference(plan, tmp_path_factory):
+    """The study run once with one local worker: what every other way must reproduce."""
+    out = tmp_path_factory.mktemp("one-worker")
+    report = sweep(plan, out, LocalExecutor(1), batch=1)
+    assert (report.ran, report.failed) == (8, 0)
+    return out
+
+
+def test_one_and_two_workers_write_byte_identical_tables(plan, reference, tmp_path):
+    report = sweep(plan, tmp_path, LocalExecutor(2), batch=1)
+    assert (report.ran, report.failed) == (8, 0)
+    for name in ("results.csv", "summary.csv"):
+        assert (tmp_path / name).read_bytes() == (reference / name).read_bytes()
+
+
+def test_results_equal_direct_simulation_of_each_point(plan, reference):
+    rows = list(csv.DictReader((reference / "results.csv").open()))
+    assert [r["run_id"] for r in rows] == sorted(r.run_id for r in plan.runs)
+    for row in rows:
+        sets = [f"scheduler.policy.name={row['scheduler.policy.name']}",
+                f"jobs.llm-70b.max_gpus={row['jobs.llm-70b.max_gpus']}"]
+        direct = simulate(load_scenario(SMALL, sets), seed=int(row["seed"]))
+        assert float(row["makespan_s"]) == direct.makespan_s
+        assert float(row["jobs.moe-200b.jct_s"]) == direct.job("moe-200b").jct_s
+        assert float(row["cluster.gpu_utilization"]) == direct.cluster.gpu_utilization
+    record = json.loads(next((reference / "runs").glob("*.json")).read_text())
+    assert record["status"] == "ok" and record["result"]["scenario"] == "small"
+
+
+def test_interrupted_sweep_resumes_only_the_missing_runs(plan, reference, tmp_path):
+    seen = []
+
+    def stop_after_three(record):
+        seen.append(record["run_id"])
+        if len(seen) == 3:
+            raise KeyboardInterrupt  # what Ctrl-C does in the middle of a sweep
+
+    first = execute(plan, tmp_path, LocalExecutor(2), batch=1, on_record=stop_after_three)
+    assert first.interrupted and not first.complete
+    on_disk = {p.stem for p in (tmp_path / "runs").glob("*.json")}
+    assert set(seen) == on_disk and len(on_disk) == 3  # everything finished is kept, atomically
+    rerun = []
+    second = sweep(plan, tmp_path, LocalExecutor(2), resume=True,
+                   on_record=lambda rec: rerun.append(rec["run_id"]))
+    assert (second.skipped, second.ran) == (3, 5)
+    assert set(rerun) == {r.run_id for r in plan.runs} - on_disk
+    assert (tmp_path / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+    log = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    assert sorted(rec["run_id"] for rec in log) == sorted(r.run_id for r in plan.runs)
+
+
+def test_a_fresh_sweep_refuses_a_folder_with_results(plan, reference):
+    from colossim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--resume"):
+        execute(plan, reference, SerialExecutor())
+
+
+FAILING = f"""\
+base: {SMALL}
+set:
+  scheduler.policy.name: "tests.sweep.sweep_helpers:Boom"
+parameters:
+  scheduler.policy.params.explode: [false, true]
+seeds: 2
+metrics: [makespan_s]
+"""
+
+
+def test_a_run_that_raises_is_recorded_and_the_study_finishes(tmp_path):
+    plan = expand(load_study(write_study(tmp_path, FAILING)))
+    report = sweep(plan, tmp_path / "out", LocalExecutor(2), batch=1)
+    assert (report.ran, report.failed) == (4, 2) and report.complete
+    failed = failed_runs(report)
+    assert {f["parameters"]["scheduler.policy.params.explode"] for f in failed} == {True}
+    assert all(f["error"].endswith("RuntimeError: boom: a bug in the policy") for f in failed)
+    assert all("sweep_helpers.py" in f["traceback"] for f in failed)
+    rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
+    assert sorted((r["status"], r["makespan_s"] == "") for r in rows) == [
+        ("failed", True), ("failed", True), ("ok", False), ("ok", False)
+    ]
+    summary = list(csv.DictReader((tmp_path / "out" / "summary.csv").open()))
+    assert [(s["runs"], s["failed"]) for s in summary] == [("2", "0"), ("0", "2")]
+
+
+def test_cli_exit_code_3_when_runs_failed(tmp_path):
+    path = write_study(tmp_path, FAILING)
+    out = tmp_path / "out"
+    args = ["sweep", str(path), "--backend", "serial", "--out", str(out), "--no-plots"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.output
+    assert "2 runs failed" in result.output and "RuntimeError: boom" in result.output
+    assert (out / "results.csv").exists() and (out / "summary.csv").exists()
+
+
+def test_cli_end_to_end_with_outputs_and_plots(tmp_path, reference):
+    pyarrow = pytest.importorskip("pyarrow.parquet")
+    path = write_study(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(path), "--workers", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+    table = pyarrow.read_table(out / "results.parquet").to_pylist()
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert [t["run_id"] for t in table] == [r["run_id"] for r in rows]
+    assert [t["makespan_s"] for t in table] == [float(r["makespan_s"]) for r in rows]
+    assert [t["jobs.llm-70b.max_gpus"] for t in table] == [int(r["jobs.llm-70b.max_gpus"])
+                                                            for r in rows]
+    # 3 metrics x 2 varied knobs
+    assert len(list((out / "plots").glob("*.png"))) == 6
+    again = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), "--resume"])
+    assert again.exit_code == 0 and "0 runs ran, 8 already done" in again.output
+
+
+def test_cli_dry_run_lists_runs_and_runs_nothing(tmp_path, plan):
+    path = write_study(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(path), "--dry-run", "--out", str(out)])
+    assert result.exit_code == 0
+    assert "8 runs (4 points)" in result.output
+    assert not out.exists()
+
+
+def test_cli_interrupt_exits_130_and_keeps_finished_runs(tmp_path, monkeypatch):
+    import colossim.sweep.store as store
+
+    writes = []
+    real_write = store.Store.write
+
+    def write_then_interrupt(self, run, outcome):
+        record = real_write(self, run, outcome)
+        writes.append(record)
+        if len(writes) == 2:
+            raise KeyboardInterrupt
+        return record
+
+    monkeypatch.setattr(store.Store, "write", write_then_interrupt)
+    path = write_study(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(path), "-b", "serial", "--out", str(out)])
+    assert result.exit_code == 130
+    assert "2 of 8 runs are on disk" in result.output
+    assert len(list((out / "runs").glob("*.json"))) == 2
+    assert not (out / "results.csv").exists()

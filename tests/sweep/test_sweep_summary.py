@@ -1,0 +1,84 @@
+"""Summary statistics against hand-computed t-intervals and printed t tables; metric paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.sweep.expand import expand
+from colossim.sweep.metrics import metric_problem, metric_value
+from colossim.sweep.spec import load_study
+from colossim.sweep.summary import interval, summarise, t975
+from tests.sweep.sweep_helpers import STUDY, write_study
+
+
+@pytest.mark.parametrize(
+    ("df", "printed"),
+    # NIST/SEMATECH e-Handbook 1.3.6.7.2, upper 0.025 critical values, to 3 decimals
+    [(1, 12.706), (2, 4.303), (4, 2.776), (9, 2.262), (30, 2.042), (40, 2.021), (60, 2.000),
+     (100, 1.984)],
+)
+def test_t_quantiles_match_the_printed_table(df, printed):
+    assert round(t975(df), 3) == printed
+
+
+def test_t_quantile_tends_to_the_normal_one():
+    assert t975(10**6) == pytest.approx(1.959964, abs=1e-5)
+    assert t975(31) < t975(30)  # table and expansion join without a step up
+
+
+def test_interval_of_five_replicates_by_hand():
+    values = [10.0, 12.0, 9.0, 11.0, 13.0]
+    # mean = 55 / 5 = 11; squared deviations 1 + 1 + 4 + 0 + 4 = 10; s = sqrt(10 / 4) = 1.58114
+    # half-width = t(0.975, 4) * s / sqrt(5) = 2.776445 * 1.58114 / 2.23607 = 1.96324
+    ci = interval(values)
+    assert ci.n == 5 and ci.mean == 11.0
+    assert ci.low == pytest.approx(11 - 1.96324, abs=1e-5)
+    assert ci.high == pytest.approx(11 + 1.96324, abs=1e-5)
+
+
+def test_interval_edge_cases():
+    assert interval([]).mean is None
+    one = interval([4.0])
+    assert (one.n, one.mean, one.low, one.high) == (1, 4.0, None, None)
+    same = interval([2.5, 2.5, 2.5])
+    assert (same.low, same.mean, same.high) == (2.5, 2.5, 2.5)
+
+
+def test_summary_groups_replicates_per_point(tmp_path):
+    plan = expand(load_study(write_study(tmp_path, STUDY.replace("seeds: 2", "seeds: 3"))))
+    records = {}
+    for run in plan.runs:  # makespan = 100 * (point + 1) + replicate: 3 replicates per point
+        result = {"makespan_s": 100.0 * (run.point + 1) + run.replicate,
+                  "cluster": {"gpu_utilization": 0.5}, "jobs": [{"name": "moe-200b",
+                                                                "jct_s": None}]}
+        records[run.run_id] = {"status": "ok", "result": result}
+    failed = plan.runs[-1]
+    records[failed.run_id] = {"status": "failed", "result": None}
+    rows = summarise(plan, records)
+    assert [r["point"] for r in rows] == [0, 1, 2, 3]
+    # point 0: 100, 101, 102 -> mean 101, s = 1, half = 4.302653 * 1 / sqrt(3) = 2.48414
+    first = rows[0]
+    assert first["scheduler.policy.name"] == "fifo" and first["jobs.llm-70b.max_gpus"] == 72
+    assert (first["runs"], first["failed"], first["makespan_s.n"]) == (3, 0, 3)
+    assert first["makespan_s.mean"] == 101.0
+    assert first["makespan_s.ci95_high"] - 101.0 == pytest.approx(2.48414, abs=1e-5)
+    # the last point lost its third replicate: 400, 401 -> mean 400.5, s = sqrt(0.5),
+    # half = 12.706205 * 0.707107 / sqrt(2) = 6.35310
+    last = rows[-1]
+    assert (last["runs"], last["failed"], last["makespan_s.mean"]) == (2, 1, 400.5)
+    assert last["makespan_s.ci95_high"] - 400.5 == pytest.approx(6.35310, abs=1e-5)
+    assert last["jobs.moe-200b.jct_s.n"] == 0 and last["jobs.moe-200b.jct_s.mean"] is None
+
+
+def test_metric_paths_including_job_names_with_dots():
+    result = {"makespan_s": 5.0, "cluster": {"energy_mwh": 2.0},
+              "jobs": [{"name": "1.5t-a", "jct_s": 7.0}, {"name": "x", "jct_s": None}]}
+    assert metric_value(result, "makespan_s") == 5.0
+    assert metric_value(result, "cluster.energy_mwh") == 2.0
+    assert metric_value(result, "jobs.1.5t-a.jct_s") == 7.0
+    assert metric_value(result, "jobs.x.jct_s") is None
+    assert metric_value(result, "jobs.missing.jct_s") is None
+    assert metric_problem("jobs.1.5t-a.jct_s") is None
+    assert metric_problem("cluster.energy_mwh") is None
+    assert "did you mean cluster.energy_mwh" in metric_problem("cluster.energy")
+    assert metric_value({"makespan_s": float("nan")}, "makespan_s") is None
