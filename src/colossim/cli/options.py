@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -35,3 +36,44 @@ OutOpt = Annotated[
     typer.Option("--out", "-o", help="Write result.json and events.jsonl to this folder."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+# colossim sweep
+StudyArg = Annotated[Path, typer.Argument(help="Study YAML file (see docs/studies.md).")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", "-w", min=1, help="Parallel workers (default: the CPU count)."),
+]
+
+
+class Backend(StrEnum):
+    LOCAL = "local"
+    RAY = "ray"
+    SERIAL = "serial"
+
+
+BackendOpt = Annotated[
+    Backend,
+    typer.Option(
+        "--backend", "-b", help="Where runs execute: local (process pool), ray, or serial."
+    ),
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--address", envvar="RAY_ADDRESS",
+        help="Ray cluster to attach to (ray backend; default: start a local Ray).",
+    ),
+]
+SweepOutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Output folder (default: out/<study name>)."),
+]
+ResumeOpt = Annotated[
+    bool, typer.Option("--resume", help="Skip runs already finished in the output folder.")
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="List the runs; run nothing.")]
+BatchOpt = Annotated[
+    int | None,
+    typer.Option("--batch", min=1, help="Runs per task sent to a worker (default: automatic)."),
+]
+PlotsOpt = Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")]
