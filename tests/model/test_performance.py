@@ -170,3 +170,33 @@ def test_extra_gpus_beyond_the_batch_stay_idle() -> None:
 def test_training_config_rejects_two_pins() -> None:
     with pytest.raises(ValueError, match="either mfu"):
         TrainingConfig(mfu=0.4, achieved_tflops_per_gpu=100)
+
+
+def test_moe_expert_gemms_are_memory_bound_when_tokens_per_expert_are_few() -> None:
+    """4B total, 1B active, 64 experts, top-2: e = 3e9/62 per expert, routed 64e, active 2e.
+    256-token sequences, 8 per batch, one GPU: each expert GEMM sees 256·2/64 = 8 tokens, so
+    reading the expert weights (fwd, dgrad, wgrad: 3 x 2 B per parameter, per micro-batch) at
+    3 TB/s takes longer than their FLOPs: compute = dense FLOPs + max(expert FLOPs, reads)."""
+    job = small_job(
+        {"seq_len_tokens": 256, "global_batch_tokens": 8 * 256, "moe_experts": 64, "moe_top_k": 2},
+        params_billion=4.0, active_params_billion=1.0,
+    )
+    est = estimate(job, 1, ROUND_GPU)
+    e = 3e9 / 62
+    dense = 2048 * (6 * (1e9 - 2 * e) + 12 * 16 * 2048 * 256) / (1000e12 * 0.7)
+    expert_flops = 2048 * 6 * 2 * e / (1000e12 * 0.7)
+    reads = 8 * 3 * 2 * 64 * e / 3e12
+    assert reads > expert_flops
+    assert est.step_time_s == pytest.approx(dense + reads, rel=1e-9)
+
+
+def test_expert_parallel_all_to_all() -> None:
+    """ep=8 inside one domain, m = 1: per layer 4 all-to-alls (dispatch and combine, forward and
+    backward) of each token's 2·h bytes to k = 2 experts, costing (e−1)/e · bytes / 450 GB/s."""
+    job = small_job(
+        {"moe_experts": 16, "moe_top_k": 2, "plan": {"tp": 1, "pp": 1, "dp": 8, "ep": 8}},
+        params_billion=4.0, active_params_billion=1.0,
+    )
+    est = estimate(job, 8, ROUND_GPU)
+    a2a = 1 * 16 * 4 * (7 / 8) * (2 * 1 * 2048 * 2048 * 2) / 450e9
+    assert est.breakdown.ep_s == pytest.approx(a2a, rel=1e-9)

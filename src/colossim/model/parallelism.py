@@ -23,11 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from colossim.config.schema import GpuSpec
+from colossim.config.schema import GpuSpec, Precision
 from colossim.config.training import Recompute
 from colossim.model.memory import layers_per_stage
 from colossim.model.workload import Workload
 
+GEMM_WEIGHT_BYTES = {Precision.BF16: 2.0, Precision.FP8: 1.0, Precision.FP4: 0.5}
 ACT_BYTES = 2.0  # activations and their gradients travel in BF16, whatever the GEMM precision
 MAX_TP = 64  # largest TP tried: beyond 64 the per-rank GEMMs are too thin (Megatron: TP <= 8)
 INTERLEAVES = (1, 2, 4, 8)
@@ -226,6 +227,12 @@ def dp_comm_s(
     return total
 
 
+def expert_weight_reads(w: Workload, rc: Recompute) -> float:
+    """Bytes read per expert parameter per micro-batch: forward, data-gradient and
+    weight-gradient GEMMs (and the recomputed forward), each with the GEMM-precision copy."""
+    return (4 if rc is Recompute.FULL else 3) * GEMM_WEIGHT_BYTES[w.precision]
+
+
 def core_terms(
     w: Workload, gpu: GpuSpec, bw: TierBandwidth, plan: ParallelPlan
 ) -> tuple[float, float, float, float, float]:
@@ -239,8 +246,17 @@ def core_terms(
     imbalance = stage_layers * pp / w.layers
     peak = gpu.peak_tflops(w.precision) * 1e12
     peak16 = gpu.bf16_tflops * 1e12
-    flops_time = w.linear_flops_per_token(rc) / peak + w.attention_flops_per_token(rc) / peak16
+    expert = w.expert_flops_per_token(rc)
+    flops_time = (w.linear_flops_per_token(rc) - expert) / peak + (
+        w.attention_flops_per_token(rc) / peak16
+    )
     compute = w.batch_tokens * flops_time / (plan.gpus_used * t.kernel_efficiency) * imbalance
+    if expert > 0:  # roofline: expert GEMMs see few tokens each and may wait on their weights
+        expert_s = w.batch_tokens * expert / (peak * plan.gpus_used * t.kernel_efficiency)
+        weights_s = m * expert_weight_reads(w, rc) * stage_layers / w.layers * w.expert_params / (
+            tp * ep * gpu.hbm_tbytes_s * 1e12
+        )
+        compute += max(expert_s * imbalance, weights_s)
 
     nvlink = bw.intra_domain_gbytes_s * 1e9
     collectives = 6 if rc is Recompute.FULL else 4  # the recomputed forward repeats its own

@@ -31,6 +31,7 @@ from colossim.model.parallelism import (
     Span,
     TierBandwidth,
     ep_candidates,
+    expert_weight_reads,
     pp_candidates,
     tp_candidates,
 )
@@ -144,11 +145,18 @@ class _Step:
         self.w, self.tp, self.ep, self.pp, self.b = w, tp, ep, pp, b
         self.stage = np.ceil(w.layers / pp)
         peak = gpu.peak_tflops(w.precision) * 1e12
-        flops_time = (w.linear_flops_per_token(rc) / peak
+        expert = w.expert_flops_per_token(rc)
+        flops_time = ((w.linear_flops_per_token(rc) - expert) / peak
                       + w.attention_flops_per_token(rc) / (gpu.bf16_tflops * 1e12))
+        imbalance = self.stage * pp / w.layers
         # compute = c_compute / dp; tp and ep = c_x * m; p2p = c_p2p * m
         self.c_compute = (w.batch_tokens * flops_time / (tp * pp * t.kernel_efficiency)
-                          * self.stage * pp / w.layers)
+                          * imbalance)
+        if expert > 0:  # expert GEMMs: max(FLOPs, weight reads), both proportional to 1/dp
+            flops_part = w.batch_tokens * expert / (peak * tp * pp * t.kernel_efficiency)
+            reads_part = (w.batch_seqs / b * expert_weight_reads(w, rc) * self.stage / w.layers
+                          * w.expert_params / (tp * ep * gpu.hbm_tbytes_s * 1e12))
+            self.c_compute = self.c_compute + np.maximum(flops_part * imbalance, reads_part)
         self.nvl = bw.intra_domain_gbytes_s * 1e9
         self.nic = (bw.cross_pod_gbytes_s if span.pods > 1 else bw.intra_pod_gbytes_s) * 1e9
         coll = 6 if rc is Recompute.FULL else 4

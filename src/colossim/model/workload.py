@@ -67,6 +67,15 @@ class Workload:
         """6N, or 8N when the whole forward pass is recomputed."""
         return (8.0 if recompute is Recompute.FULL else 6.0) * self.active_params
 
+    @property
+    def expert_active_params(self) -> float:
+        """Routed-expert parameters one token passes through: top_k experts' worth."""
+        return self.expert_params * self.training.moe_top_k / self.training.moe_experts
+
+    def expert_flops_per_token(self, recompute: Recompute) -> float:
+        """The routed-expert share of the linear FLOPs (their GEMMs can be memory-bound)."""
+        return (8.0 if recompute is Recompute.FULL else 6.0) * self.expert_active_params
+
     def attention_flops_per_token(self, recompute: Recompute) -> float:
         """12·l·h·s; 16·l·h·s when the attention core is recomputed (selective or full)."""
         factor = 12.0 if recompute in (Recompute.NONE, Recompute.AUTO) else 16.0
