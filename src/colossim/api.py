@@ -12,32 +12,45 @@ from pydantic import ValidationError
 
 from colossim.config.loader import (
     Document,
-    build_scenario,
     load_document,
     problem_at,
+    sort_problems,
+    validate_document,
     validation_problems,
 )
-from colossim.config.schema import Scenario
-from colossim.errors import ConfigError, PolicyError
+from colossim.config.schema import PolicyConfig, Scenario
+from colossim.errors import ConfigError, PolicyError, Problem
 from colossim.metrics.result import RunResult
 
+_POLICY = ("scheduler", "policy")
 
-def _check_policy(doc: Document, scenario: Scenario) -> None:
-    """Unknown policy names and bad policy params are config errors with a line."""
+
+def _policy_problems(doc: Document) -> list[Problem]:
+    """Unknown policy names and bad policy params, at their lines.
+
+    Read from the raw document, so they are reported together with every other problem in the
+    file; a policy block of the wrong shape is left to the schema.
+    """
     from colossim.policy.registry import policy_class, validate_params
 
-    policy = scenario.scheduler.policy
+    block = doc.data.get("scheduler")
+    block = block.get("policy") if isinstance(block, dict) else None
+    block = block if isinstance(block, dict) else {}
+    name = block.get("name", PolicyConfig.model_fields["name"].default)
+    params = block.get("params", {})
+    if not isinstance(name, str):
+        return []
     try:
-        cls = policy_class(policy.name)
+        cls = policy_class(name)
     except PolicyError as exc:
-        raise ConfigError(
-            [problem_at(doc.marks, ("scheduler", "policy", "name"), str(exc))]
-        ) from None
+        return [problem_at(doc.marks, (*_POLICY, "name"), str(exc))]
+    if not isinstance(params, dict):
+        return []
     try:
-        validate_params(cls, policy.params)
+        validate_params(cls, params)
     except ValidationError as exc:
-        problems = validation_problems(exc, doc.marks, prefix=("scheduler", "policy", "params"))
-        raise ConfigError(problems) from None
+        return validation_problems(exc, doc.marks, prefix=(*_POLICY, "params"), model=cls.Params)
+    return []
 
 
 def load_scenario(
@@ -58,8 +71,10 @@ def scenario_from_document(doc: Document) -> Scenario:
 
     Sweeps read the base scenario once and build every parameter point from that one read.
     """
-    scenario = build_scenario(doc)
-    _check_policy(doc, scenario)
+    scenario, problems = validate_document(doc)
+    problems += _policy_problems(doc)
+    if problems or scenario is None:
+        raise ConfigError(sort_problems(problems))
     return scenario
 
 

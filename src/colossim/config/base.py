@@ -6,10 +6,50 @@ lived in ``schema.py`` the two modules would import each other.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import types
+import typing
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+
+class FieldValueError(ValueError):
+    """A whole-model check that blames one field, so the loader reports that field's file:line
+    (pydantic places model-validator errors on the model, not on the field at fault)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@cache
+def _scalar_kinds(annotation: Any) -> frozenset[type]:
+    """The plain scalar types an annotation such as ``int | None`` admits."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return frozenset().union(*(_scalar_kinds(a) for a in typing.get_args(annotation)))
+    return frozenset({annotation}) & {bool, int, float}
 
 
 class Frozen(BaseModel):
     """Base for every config model: immutable (so hashable and cacheable), unknown keys refused."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_bools(cls, value: Any, info: ValidationInfo) -> Any:
+        """Booleans are YAML ``true``/``false`` only, and never stand in for numbers.
+
+        YAML 1.2 reads ``on``/``yes``/``off``/``no`` as strings; pydantic would quietly turn
+        them back into booleans (and ``true`` into the number 1), so the file would mean one
+        thing to an editor checking the JSON Schema and another to colossim.
+        """
+        kinds = _scalar_kinds(cls.model_fields[info.field_name].annotation)
+        if not kinds:
+            return value
+        if kinds == {bool} and not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        if bool not in kinds and isinstance(value, bool):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value

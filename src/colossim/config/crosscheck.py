@@ -1,71 +1,173 @@
 """Checks that need the whole scenario: names that must exist, jobs that must fit.
 
 Each returns ``(field path, message)`` so the loader can point at the right line. They run at
-load time, so a scenario that can never finish is refused before any simulation starts.
+load time, so a scenario that can never finish is refused before any simulation starts. The
+checks take the scenario's parts (catalog, cluster, jobs) rather than a whole ``Scenario`` so the
+loader can still run them on the parts that validated when another part of the file did not.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from colossim.config.yamlmarks import PathKey
 
 if TYPE_CHECKING:
-    from colossim.config.schema import Scenario
+    from colossim.config.schema import ClusterConfig, GpuSpec, JobConfig, Scenario
+
+Issues = list[tuple[PathKey, str]]
 
 
-def _did_you_mean(name: str, options: list[str]) -> str:
-    hint = difflib.get_close_matches(name, options, n=1)
+def did_you_mean(name: str, options: Sequence[str]) -> str:
+    """' (did you mean 'x'?)' for a near miss, else the list of what is known."""
+    hint = difflib.get_close_matches(name, list(options), n=1)
     return f" (did you mean {hint[0]!r}?)" if hint else f"; known: {', '.join(sorted(options))}"
 
 
-def cross_check(scenario: Scenario) -> list[tuple[PathKey, str]]:
+def unknown_gpu_type(loc: PathKey, name: str, types: Sequence[str]) -> Issues:
+    """The issue for a GPU type name the catalog lacks, or nothing."""
+    if name in types:
+        return []
+    return [(loc, f"unknown GPU type {name!r}" + did_you_mean(name, types))]
+
+
+def cross_check(scenario: Scenario) -> Issues:
     """Every whole-scenario problem, in file order."""
-    issues: list[tuple[PathKey, str]] = []
-    catalog = scenario.gpu_catalog()
-    types = list(catalog)
-    cluster = scenario.cluster
-
-    for i, group in enumerate(cluster.rack_groups):
-        if group.gpu_type not in catalog:
-            msg = f"unknown GPU type {group.gpu_type!r}" + _did_you_mean(group.gpu_type, types)
-            issues.append((("cluster", "rack_groups", i, "gpu_type"), msg))
-    names = [g.name or g.gpu_type for g in cluster.rack_groups]
-    for i, name in enumerate(names):
-        if names.index(name) != i:
-            msg = f"duplicate rack group name {name!r}; give each group a distinct name"
-            issues.append((("cluster", "rack_groups", i), msg))
-
-    total_racks = sum(g.racks for g in cluster.rack_groups)
-    if cluster.spare_racks >= total_racks:
-        msg = f"spare_racks ({cluster.spare_racks}) leaves no rack of {total_racks} to run jobs"
-        issues.append((("cluster", "spare_racks"), msg))
-    if issues:
-        return issues  # the fit checks below need valid GPU types
-
-    largest_pool = max(
-        (g.racks * catalog[g.gpu_type].gpus_per_rack for g in cluster.rack_groups), default=0
+    return check_parts(
+        scenario.gpu_catalog(), scenario.cluster, list(enumerate(scenario.jobs))
     )
-    total_gpus = sum(g.racks * catalog[g.gpu_type].gpus_per_rack for g in cluster.rack_groups)
-    usable_gpus = total_gpus - cluster.spare_racks * max(
-        catalog[g.gpu_type].gpus_per_rack for g in cluster.rack_groups
-    )
+
+
+def check_parts(
+    catalog: Mapping[str, GpuSpec],
+    cluster: ClusterConfig | None,
+    jobs: Sequence[tuple[int, JobConfig]],
+    known_types: Sequence[str] | None = None,
+) -> Issues:
+    """Whole-scenario checks over whatever parts are valid.
+
+    ``cluster`` is None when the cluster block itself is invalid; ``jobs`` holds only the jobs
+    that validated, with their index in the file. ``known_types`` names every GPU type the
+    scenario declares (valid or not) so a broken catalog entry is not also "unknown".
+    """
+    types = list(known_types if known_types is not None else catalog)
+    issues: Issues = []
+    if cluster is not None:
+        issues += _check_cluster(cluster, types)
     seen: set[str] = set()
-    for i, job in enumerate(scenario.jobs):
+    for i, job in jobs:
         if job.name in seen:
             issues.append((("jobs", i, "name"), f"duplicate job name {job.name!r}"))
         seen.add(job.name)
-        if job.reference_gpu is not None and job.reference_gpu not in catalog:
-            msg = f"unknown GPU type {job.reference_gpu!r}"
-            msg += _did_you_mean(job.reference_gpu, types)
-            issues.append((("jobs", i, "reference_gpu"), msg))
-        if job.min_gpus > usable_gpus:
-            msg = (
-                f"min_gpus ({job.min_gpus}) can never fit: the cluster has {usable_gpus} "
-                f"allocatable GPUs ({total_gpus} minus spares)"
-            )
-            issues.append((("jobs", i, "min_gpus"), msg))
-        elif job.min_gpus > largest_pool and len(cluster.rack_groups) == 1:
-            issues.append((("jobs", i, "min_gpus"), f"min_gpus exceeds {largest_pool} GPUs"))
+        if job.reference_gpu is not None:
+            issues += unknown_gpu_type(("jobs", i, "reference_gpu"), job.reference_gpu, types)
+    fit_ready = cluster is not None and not issues and all(
+        g.gpu_type in catalog for g in cluster.rack_groups
+    )
+    if fit_ready:
+        usable = usable_gpus_by_type(catalog, cluster)
+        for i, job in jobs:
+            problem = fit_problem(job, catalog, usable, cluster.mixed_gpu_types)
+            if problem is not None:
+                issues.append((("jobs", i, problem[0]), problem[1]))
+    return sorted(issues, key=lambda issue: _order(issue[0]))
+
+
+def _order(loc: PathKey) -> tuple[tuple[int, str], ...]:
+    return tuple((part, "") if isinstance(part, int) else (-1, part) for part in loc)
+
+
+def _check_cluster(cluster: ClusterConfig, types: Sequence[str]) -> Issues:
+    issues: Issues = []
+    for i, group in enumerate(cluster.rack_groups):
+        issues += unknown_gpu_type(("cluster", "rack_groups", i, "gpu_type"), group.gpu_type, types)
+    names = [g.name or g.gpu_type for g in cluster.rack_groups]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            msg = f"duplicate rack group name {name!r}; give each group its own name"
+            issues.append((("cluster", "rack_groups", i), msg))
+    total_racks = sum(g.racks for g in cluster.rack_groups)
+    if cluster.spare_racks >= total_racks:
+        msg = f"{cluster.spare_racks} spares leave none of the {total_racks} racks for jobs"
+        issues.append((("cluster", "spare_racks"), msg))
     return issues
+
+
+def usable_gpus_by_type(catalog: Mapping[str, GpuSpec], cluster: ClusterConfig) -> dict[str, int]:
+    """Allocatable GPUs per GPU type. Spares are the last racks, as ``model.cluster`` lays them."""
+    spares = cluster.spare_racks
+    usable: dict[str, int] = {}
+    for group in reversed(cluster.rack_groups):
+        held = min(spares, group.racks)
+        spares -= held
+        per_rack = catalog[group.gpu_type].gpus_per_rack
+        usable[group.gpu_type] = usable.get(group.gpu_type, 0) + (group.racks - held) * per_rack
+    return usable
+
+
+def fit_problem(
+    job: JobConfig, catalog: Mapping[str, GpuSpec], usable: Mapping[str, int], mixed: bool
+) -> tuple[str, str] | None:
+    """(field, message) when no grant can ever satisfy ``job``, else None.
+
+    A grant holds a multiple of the job's allocation unit on each GPU type (whole NVLink domains
+    for domain jobs), between min_gpus and max_gpus GPUs in all, within the usable GPUs, and on
+    one GPU type unless the cluster allows mixing.
+    """
+    units = {t: job.allocation_unit(catalog[t].gpus_per_domain) for t in usable}
+    smallest = {t: -(-job.min_gpus // u) * u for t, u in units.items()}
+    if all(g > job.max_gpus for g in smallest.values()):
+        t = min(smallest, key=smallest.__getitem__)
+        need, unit = smallest[t], units[t]
+        return "max_gpus", (
+            f"no grant fits: min_gpus {job.min_gpus} rounds up to {need} GPUs "
+            f"(whole {unit}-GPU NVLink domains of {t}), above max_gpus {job.max_gpus}; "
+            f"raise max_gpus to {need} or set placement: gpu"
+        )
+    if any(g <= min(job.max_gpus, usable[t]) for t, g in smallest.items()):
+        return None  # one GPU type alone can hold it: the common case, no search needed
+    total = sum(usable.values())
+    if job.min_gpus > total:
+        return "min_gpus", (
+            f"{job.min_gpus} GPUs can never fit: the cluster has {total:,} usable GPUs"
+        )
+    if not mixed:
+        most = max(usable.values())
+        return "min_gpus", (
+            f"{job.min_gpus} GPUs can never fit on one GPU type (largest: {most:,} GPUs) and "
+            "cluster.mixed_gpu_types is false"
+        )
+    if not _reachable(job.min_gpus, job.max_gpus, units, usable):
+        return "min_gpus", (
+            f"no mix of whole allocation units on the cluster's GPU types gives between "
+            f"{job.min_gpus} and {job.max_gpus} GPUs"
+        )
+    return None
+
+
+def _reachable(
+    low: int, high: int, units: Mapping[str, int], usable: Mapping[str, int]
+) -> bool:
+    """Can sum over types of k_t x unit_t, with k_t x unit_t <= usable_t, land in [low, high]?
+
+    A bounded subset-sum over GPU counts up to ``high`` (at most the cluster's size), with each
+    type's count split into powers of two so it costs a few array shifts per type.
+    """
+    top = min(high, sum(usable.values()))
+    reach = np.zeros(top + 1, dtype=bool)
+    reach[0] = True
+    for t, unit in units.items():
+        count = usable[t] // unit
+        chunk = 1
+        while count > 0:
+            take = min(chunk, count)
+            step = take * unit
+            if step <= top:
+                reach[step:] |= reach[: top + 1 - step].copy()
+            count -= take
+            chunk *= 2
+    return bool(reach[low : top + 1].any())

@@ -2,8 +2,8 @@
 
 Steps: resolve the source (a path, or the name of a built-in scenario), read it with line marks,
 merge its ``include:`` files underneath it, apply ``--set`` overrides, validate with the schema,
-then run the whole-scenario cross-checks. Problems from every step are gathered per step and
-raised together as one ``ConfigError``.
+then run the whole-scenario cross-checks. Schema and cross-check problems are gathered together
+(cross-checks run on whichever parts of the file are valid) and raised as one ``ConfigError``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from colossim.config.crosscheck import cross_check
-from colossim.config.overrides import apply_overrides
+from colossim.config.crosscheck import Issues, check_parts, cross_check, unknown_gpu_type
+from colossim.config.messages import friendly
+from colossim.config.overrides import collect_overrides
 from colossim.config.schema import Scenario
 from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file
 from colossim.errors import ConfigError, Problem
@@ -51,18 +52,20 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
         return builtins[str(source)]
     hint = difflib.get_close_matches(str(source), list(builtins), n=1)
     suffix = f"; did you mean the built-in scenario {hint[0]!r}?" if hint else ""
-    where = str(relative_to) if relative_to else str(source)
-    what = "include" if relative_to else ""
-    raise ConfigError(Problem(where, None, what, f"no such file or scenario: {source}{suffix}"))
+    raise ConfigError(Problem(str(source), None, "", f"no such file or scenario{suffix}"))
 
 
 @dataclass(frozen=True)
 class Document:
-    """A scenario as merged plain data plus where each value came from."""
+    """A scenario as merged plain data plus where each value came from.
+
+    ``problems`` holds overrides that could not be applied; validation reports them with the rest.
+    """
 
     data: dict[str, Any]
     marks: Marks
     source: Path
+    problems: tuple[Problem, ...] = ()
 
 
 def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,44 +78,64 @@ def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _replaced(data: Mapping[str, Any], path: PathKey = ()) -> Iterable[PathKey]:
+    """Paths whose values a merge replaces wholesale (anything but a mapping)."""
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            yield from _replaced(value, (*path, key))
+        else:
+            yield (*path, key)
+
+
+def _layer(merged: Document | None, top: Document) -> Document:
+    """``top`` over ``merged``: mappings merge, other values (lists too) replace, marks follow."""
+    if merged is None:
+        return top
+    marks = Marks(dict(merged.marks.where))
+    for path in _replaced(top.data):
+        marks.drop_below(path)
+    marks.update(top.marks)
+    return Document(_deep_merge(merged.data, top.data), marks, top.source)
+
+
+def _includes(data: dict[str, Any], marks: Marks, path: Path) -> list[tuple[str, PathKey]]:
+    """The include entries of a file with their mark paths; bad entries are problems."""
+    raw = data.pop(INCLUDE_KEY, [])
+    entries = [(raw, (INCLUDE_KEY,))] if isinstance(raw, str) else None
+    if isinstance(raw, list):
+        entries = [(item, (INCLUDE_KEY, i)) for i, item in enumerate(raw)]
+    if entries is None or not all(isinstance(item, str) for item, _ in entries):
+        bad = next((loc for item, loc in entries or [] if not isinstance(item, str)), None)
+        file, line = marks.locate(bad or (INCLUDE_KEY,))
+        msg = "expected a file path or a list of file paths"
+        raise ConfigError(Problem(file, line, INCLUDE_KEY, msg))
+    return entries
+
+
 def read_document(path: Path, _seen: tuple[Path, ...] = ()) -> Document:
     """Read ``path`` and, recursively, the files it includes (includes lie underneath it)."""
-    real = path.resolve()
-    if real in _seen:
-        chain = " -> ".join(str(p) for p in (*_seen, real))
-        raise ConfigError(Problem(str(path), None, INCLUDE_KEY, f"include cycle: {chain}"))
     data, marks = read_yaml_file(path)
     if data is None:
-        raise ConfigError(Problem(str(path), None, "", "the file is empty"))
+        msg = "the file is empty; a scenario needs at least cluster: and jobs:"
+        raise ConfigError(Problem(str(path), 1, "", msg))
     if not isinstance(data, dict):
-        line = marks.locate(())[1]
-        kind = type(data).__name__
-        msg = f"expected a mapping at top level, got {kind}"
-        raise ConfigError(Problem(str(path), line, "", msg))
-    includes = data.pop(INCLUDE_KEY, [])
-    if isinstance(includes, str):
-        includes = [includes]
-    merged: dict[str, Any] = {}
-    merged_marks = Marks()
-    for i, include in enumerate(includes):
-        if not isinstance(include, str):
-            file, line = marks.locate((INCLUDE_KEY, i))
-            raise ConfigError(Problem(file, line, INCLUDE_KEY, "an include must be a path string"))
+        kind = "a list" if isinstance(data, list) else f"a single value ({data!r})"
+        msg = f"expected a mapping (key: value lines) at the top level, got {kind}"
+        raise ConfigError(Problem(str(path), 1, "", msg))
+    seen = (*_seen, path.resolve())
+    merged: Document | None = None
+    for include, loc in _includes(data, marks, path):
+        file, line = marks.locate(loc)
         try:
             target = resolve_source(include, relative_to=path)
         except ConfigError:
-            file, line = marks.locate((INCLUDE_KEY, i))
-            raise ConfigError(
-                Problem(file, line, INCLUDE_KEY, f"included file not found: {include}")
-            ) from None
-        child = read_document(target, (*_seen, real))
-        merged = _deep_merge(merged, child.data)
-        merged_marks.update(child.marks)
-    for key in data:  # a key the including file sets replaces what includes said below it
-        if not isinstance(data[key], Mapping):
-            merged_marks.drop_below((key,))
-    merged_marks.update(marks)
-    return Document(_deep_merge(merged, data), merged_marks, path)
+            msg = f"included file not found: {include} (paths are relative to this file)"
+            raise ConfigError(Problem(file, line, INCLUDE_KEY, msg)) from None
+        if target.resolve() in seen:
+            chain = " -> ".join(p.name for p in (*seen, target.resolve()))
+            raise ConfigError(Problem(file, line, INCLUDE_KEY, f"include cycle: {chain}"))
+        merged = _layer(merged, read_document(target, seen))
+    return _layer(merged, Document(data, marks, path))
 
 
 def _field_name(loc: Iterable[str | int]) -> str:
@@ -128,44 +151,117 @@ def problem_at(marks: Marks, loc: PathKey, message: str) -> Problem:
     return Problem(file, line, _field_name(loc), message)
 
 
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Reading order: files by name, then line (whole-file problems first), then overrides."""
+    return sorted(
+        problems,
+        key=lambda p: (p.file.startswith("--"), p.file, -1 if p.line is None else p.line),
+    )
+
+
 def validation_problems(
-    exc: ValidationError, marks: Marks, prefix: PathKey = ()
+    exc: ValidationError,
+    marks: Marks,
+    prefix: PathKey = (),
+    model: type[BaseModel] = Scenario,
 ) -> list[Problem]:
-    """pydantic errors → Problems at their lines; ``prefix`` places a nested model's errors."""
+    """pydantic errors → Problems at their lines.
+
+    ``model`` is what was validated and ``prefix`` where it sits in the scenario (a policy's
+    Params sit at ``scheduler.policy.params``), so "did you mean" looks at the right fields.
+    """
+    errors = exc.errors()
+    locs = [tuple(p for p in e["loc"] if not str(p).startswith("function-")) for e in errors]
     problems = []
-    for err in exc.errors():
-        loc = prefix + tuple(
-            p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))
-        )
-        message = err["msg"]
+    for err, loc in zip(errors, locs, strict=True):
+        if err["type"] == "too_short" and any(
+            len(other) > len(loc) and other[: len(loc)] == loc for other in locs
+        ):
+            continue  # the list only looks short because its items failed: they are reported
+        field = getattr((err.get("ctx") or {}).get("error"), "field", None)
+        if field is not None:
+            loc = (*loc, field)
         if err["type"] == "extra_forbidden":
-            message = "unknown field" + _suggest(loc, err.get("ctx"))
-        elif message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        problems.append(problem_at(marks, loc, message))
+            message = "unknown field" + _suggest(loc, model)
+        else:
+            message = friendly(err)
+        problems.append(problem_at(marks, prefix + loc, message))
     return problems
 
 
-def _suggest(loc: PathKey, _ctx: Any) -> str:
+def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
     """'did you mean' for an unknown key, from the fields of the model that owns it."""
-    from colossim.config.fields import fields_at
+    from colossim.config.fields import model_at
 
     if not loc or not isinstance(loc[-1], str):
         return ""
-    known = fields_at(loc[:-1])
+    known = list(model_at(loc[:-1], root=model).model_fields)
     hint = difflib.get_close_matches(loc[-1], known, n=1)
-    return f" (did you mean {hint[0]!r}?)" if hint else ""
+    if hint:
+        return f" (did you mean {hint[0]!r}?)"
+    return f"; expected one of: {', '.join(known)}" if len(known) <= 10 else ""
+
+
+def _get(data: Any, *keys: str) -> Any:
+    """``data[k1][k2]...`` or None where a level is missing or not a mapping."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, Mapping) else None
+    return data
+
+
+def _partial_issues(data: Mapping[str, Any]) -> Issues:
+    """Cross-checks over the parts of an invalid scenario that do validate on their own."""
+    from colossim.config.catalog import BUILTIN_GPUS
+    from colossim.config.schema import ClusterConfig, GpuSpec, JobConfig, complete_catalog
+
+    def valid(model: type[BaseModel], value: Any) -> Any:
+        try:
+            return model.model_validate(value)
+        except ValidationError:
+            return None
+
+    entries = _get(data, "catalog")
+    entries = complete_catalog(entries) if isinstance(entries, Mapping) else {}
+    catalog = dict(BUILTIN_GPUS)
+    for name, entry in entries.items():
+        spec = valid(GpuSpec, entry)
+        if spec is None:
+            catalog.pop(str(name), None)  # declared but broken: a known name without a spec
+        else:
+            catalog[str(name)] = spec
+    known = sorted({*BUILTIN_GPUS, *map(str, entries)})
+    cluster = valid(ClusterConfig, _get(data, "cluster"))
+    raw_jobs = _get(data, "jobs")
+    jobs = list(enumerate(raw_jobs)) if isinstance(raw_jobs, list) else []
+    jobs = [(i, job) for i, job in ((i, valid(JobConfig, j)) for i, j in jobs) if job]
+    issues = check_parts(catalog, cluster, jobs, known_types=known)
+    groups = _get(data, "cluster", "rack_groups")
+    if cluster is None and isinstance(groups, list):  # name unknown types in a broken cluster
+        for i, group in enumerate(groups):
+            name = _get(group, "gpu_type")
+            if isinstance(name, str):
+                issues += unknown_gpu_type(("cluster", "rack_groups", i, "gpu_type"), name, known)
+    return issues
+
+
+def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
+    """The scenario (None if invalid) and every schema and cross-check problem."""
+    problems = list(doc.problems)
+    try:
+        scenario = Scenario.model_validate(doc.data, context={"defer_cross_check": True})
+    except ValidationError as exc:
+        problems += validation_problems(exc, doc.marks)
+        issues = _partial_issues(doc.data)
+        return None, problems + [problem_at(doc.marks, loc, msg) for loc, msg in issues]
+    problems += [problem_at(doc.marks, loc, msg) for loc, msg in cross_check(scenario)]
+    return (None if problems else scenario), problems
 
 
 def build_scenario(doc: Document) -> Scenario:
     """Validate merged data into a ``Scenario``; every schema and cross-check problem at once."""
-    try:
-        scenario = Scenario.model_validate(doc.data, context={"defer_cross_check": True})
-    except ValidationError as exc:
-        raise ConfigError(validation_problems(exc, doc.marks)) from None
-    issues = cross_check(scenario)
-    if issues:
-        raise ConfigError([problem_at(doc.marks, loc, msg) for loc, msg in issues])
+    scenario, problems = validate_document(doc)
+    if scenario is None:
+        raise ConfigError(sort_problems(problems))
     return scenario
 
 
@@ -173,5 +269,5 @@ def load_document(source: str | Path | None = None, overrides: Iterable[str] = (
     """Read a scenario (default: the built-in Colossus-2) and apply overrides, unvalidated."""
     path = resolve_source(source if source is not None else DEFAULT_SCENARIO)
     doc = read_document(path)
-    data = apply_overrides(doc.data, doc.marks, overrides)
-    return Document(data, doc.marks, doc.source)
+    data, problems = collect_overrides(doc.data, doc.marks, overrides)
+    return Document(data, doc.marks, doc.source, tuple(problems))

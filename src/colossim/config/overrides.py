@@ -20,12 +20,16 @@ SOURCE = "--set"
 def parse_override(text: str) -> tuple[str, Any]:
     """Split ``a.b=value`` and parse the value as YAML."""
     if "=" not in text:
-        raise ConfigError(Problem(SOURCE, None, text, "expected PATH=VALUE"))
+        msg = "expected PATH=VALUE, e.g. cluster.power.supply_mw=700"
+        raise ConfigError(Problem(SOURCE, None, "", msg))
     path, raw = text.split("=", 1)
     path = path.strip()
     if not path or any(not part for part in path.split(".")):
         raise ConfigError(Problem(SOURCE, None, path, "empty path segment"))
-    value, _ = parse_yaml_text(raw if raw.strip() else '""', f"{SOURCE} {text!r}")
+    try:
+        value, _ = parse_yaml_text(raw if raw.strip() else '""', SOURCE)
+    except ConfigError as exc:
+        raise ConfigError([Problem(SOURCE, None, path, p.message) for p in exc.problems]) from None
     return path, value
 
 
@@ -79,20 +83,41 @@ def set_path(data: Any, key: PathKey, value: Any) -> None:
     node[key[-1]] = value
 
 
-def apply_overrides(data: Any, marks: Marks, overrides: Iterable[str]) -> Any:
-    """Return a copy of ``data`` with every override applied, and mark each as ``--set``."""
+def mark_override(marks: Marks, key: PathKey, where: tuple[str, int | None]) -> None:
+    """Record that the value at ``key`` now comes from ``where`` (an override or a sweep line),
+    and so do the blocks it had to create, so errors below it point there, not at the file."""
+    marks.drop_below(key)
+    for depth in range(1, len(key)):
+        marks.where.setdefault(key[:depth], where)
+    marks.where[key] = where
+
+
+def collect_overrides(
+    data: Any, marks: Marks, overrides: Iterable[str]
+) -> tuple[Any, list[Problem]]:
+    """A copy of ``data`` with every good override applied, and a problem for each bad one.
+
+    Bad overrides are skipped rather than fatal so the loader can report them together with
+    whatever else is wrong.
+    """
     data = copy.deepcopy(data)
     problems: list[Problem] = []
     for text in overrides:
+        where = f"{SOURCE} {text}"
         try:
             dotted, value = parse_override(text)
             key = resolve_path(data, dotted)
-            set_path(data, key, value)
         except ConfigError as exc:
-            problems.extend(exc.problems)
+            problems += [Problem(where, None, p.field, p.message) for p in exc.problems]
             continue
-        marks.drop_below(key)
-        marks.where[key] = (f"{SOURCE} {text}", None)
+        set_path(data, key, value)
+        mark_override(marks, key, (where, None))
+    return data, problems
+
+
+def apply_overrides(data: Any, marks: Marks, overrides: Iterable[str]) -> Any:
+    """Return a copy of ``data`` with every override applied, and mark each as ``--set``."""
+    data, problems = collect_overrides(data, marks, overrides)
     if problems:
         raise ConfigError(problems)
     return data

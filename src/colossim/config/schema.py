@@ -7,12 +7,13 @@ type exist?) live in ``Scenario``'s model validator so that one load reports the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from colossim.config.base import Frozen
+from colossim.config.base import FieldValueError, Frozen
 
 
 class Precision(StrEnum):
@@ -46,12 +47,15 @@ class GpuSpec(Frozen):
     @model_validator(mode="after")
     def _domain_divides_rack(self) -> GpuSpec:
         if self.gpus_per_rack % self.gpus_per_domain:
-            raise ValueError(
-                f"gpus_per_rack ({self.gpus_per_rack}) must be a multiple of "
-                f"gpus_per_domain ({self.gpus_per_domain})"
+            raise FieldValueError(
+                "gpus_per_rack",
+                f"{self.gpus_per_rack} is not a multiple of gpus_per_domain "
+                f"({self.gpus_per_domain})",
             )
         if self.hbm_usable_gb > self.hbm_gb:
-            raise ValueError("hbm_usable_gb cannot exceed hbm_gb")
+            raise FieldValueError(
+                "hbm_usable_gb", f"{self.hbm_usable_gb} exceeds hbm_gb ({self.hbm_gb})"
+            )
         return self
 
     def peak_tflops(self, precision: Precision) -> float:
@@ -153,23 +157,46 @@ class JobConfig(Frozen):
     @model_validator(mode="after")
     def _work_is_defined_once(self) -> JobConfig:
         if self.min_gpus > self.max_gpus:
-            raise ValueError(f"min_gpus ({self.min_gpus}) exceeds max_gpus ({self.max_gpus})")
+            raise FieldValueError(
+                "min_gpus", f"{self.min_gpus} exceeds max_gpus ({self.max_gpus})"
+            )
         by_work = self.work_gpu_hours is not None
         by_model = self.params_billion is not None
-        if by_work == by_model:
-            raise ValueError("give either params_billion (a model) or work_gpu_hours (a workload)")
+        if by_work and by_model:
+            raise FieldValueError(
+                "work_gpu_hours", "give params_billion (a model) or work_gpu_hours, not both"
+            )
+        if not by_work and not by_model:
+            raise ValueError("give params_billion (a model) or work_gpu_hours (a workload)")
         if by_work and self.reference_gpu is None:
-            raise ValueError("work_gpu_hours needs reference_gpu (the GPU type it was measured on)")
+            raise FieldValueError(
+                "reference_gpu", "required with work_gpu_hours (the GPU type it was measured on)"
+            )
         if by_model:
-            if self.kind is JobKind.LLM and self.tokens_billion is None:
-                raise ValueError("an llm job needs tokens_billion")
-            if self.kind is JobKind.IMAGE and (
-                self.samples_million is None or self.tokens_per_sample is None
-            ):
-                raise ValueError("an image job needs samples_million and tokens_per_sample")
+            needs = ["tokens_billion"] if self.kind is JobKind.LLM else [
+                "samples_million", "tokens_per_sample"
+            ]
+            for name in needs:
+                if getattr(self, name) is None:
+                    raise FieldValueError(name, f"required for an {self.kind.value} job")
             if (self.active_params_billion or 0) > (self.params_billion or 0):
-                raise ValueError("active_params_billion cannot exceed params_billion")
+                raise FieldValueError(
+                    "active_params_billion",
+                    f"{self.active_params_billion} exceeds params_billion ({self.params_billion})",
+                )
         return self
+
+    def allocation_unit(self, gpus_per_domain: int) -> int:
+        """GPUs per allocation unit on a GPU type: a whole NVLink domain, or one GPU.
+
+        ``auto`` takes whole domains once the job can fill one, so large jobs never share a
+        rack's NVLink domain and small (trace) jobs pack GPU by GPU. Lives here, not in the
+        model, so load-time checks and the ledger apply the same rule.
+        """
+        whole = self.placement is Placement.DOMAIN or (
+            self.placement is Placement.AUTO and self.max_gpus >= gpus_per_domain
+        )
+        return gpus_per_domain if whole else 1
 
     @property
     def active_params(self) -> float:
@@ -209,6 +236,27 @@ class SimulationConfig(Frozen):
     )
 
 
+def complete_catalog(entries: Mapping[Any, Any]) -> dict[Any, Any]:
+    """Lay each ``catalog:`` entry named like a built-in GPU type over the built-in spec.
+
+    So a scenario changes one number (``GB200: {idle_w: 150}``) without restating the rest; a
+    new GPU type must give every field. The entry's ``source`` says which fields it changed.
+    """
+    from colossim.config.catalog import BUILTIN_GPUS
+
+    out: dict[Any, Any] = {}
+    for name, entry in entries.items():
+        base = BUILTIN_GPUS.get(name)
+        if base is not None and isinstance(entry, Mapping):
+            merged = {**base.model_dump(), **entry}
+            if "source" not in entry:
+                changed = ", ".join(sorted(map(str, entry)))
+                merged["source"] = f"{base.source}; changed by the scenario: {changed}"
+            entry = merged
+        out[name] = entry
+    return out
+
+
 class Scenario(Frozen):
     """A whole scenario: hardware, cluster, jobs, scheduler and run settings."""
 
@@ -221,6 +269,13 @@ class Scenario(Frozen):
     jobs: tuple[JobConfig, ...] = Field(min_length=1)
     scheduler: SchedulerConfig = SchedulerConfig()
     simulation: SimulationConfig = SimulationConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_catalog_overrides(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or not isinstance(data.get("catalog"), Mapping):
+            return data
+        return {**data, "catalog": complete_catalog(data["catalog"])}
 
     def gpu_catalog(self) -> dict[str, GpuSpec]:
         """The built-in catalog with the scenario's own entries laid over it."""

@@ -58,14 +58,26 @@ def parse_yaml_text(text: str, file: str) -> tuple[Any, Marks]:
     try:
         node = _yaml().load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        msg = f"not valid YAML: {exc.problem or exc.context}"
-        raise ConfigError(Problem(file, line, "", msg)) from None
-    except YAMLError as exc:  # pragma: no cover - ruamel raises marked errors in practice
-        raise ConfigError(Problem(file, None, "", f"not valid YAML: {exc}")) from None
+        raise ConfigError(Problem(file, *_describe(exc))) from None
+    except YAMLError as exc:  # e.g. control characters: a reader error without a line
+        first = str(exc).splitlines()[0]
+        raise ConfigError(Problem(file, None, "", f"not valid YAML: {first}")) from None
     marks = Marks({(): (file, 1)})
     return _plain(node, (), file, marks), marks
+
+
+def _describe(exc: Any) -> tuple[int | None, str, str]:
+    """(line, field, message) for a ruamel syntax error, naming where an open construct began."""
+    mark, cmark = exc.problem_mark or exc.context_mark, exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    what = exc.problem or exc.context or "syntax error"
+    if what.startswith("but ") and exc.context:  # "but found another document" needs context
+        what = f"{exc.context}, {what}"
+    elif "duplicate key" in what:
+        pass  # the key names itself; the mapping it sits in adds nothing
+    elif exc.context and cmark is not None and line is not None and cmark.line + 1 != line:
+        what = f"{what} ({exc.context} at line {cmark.line + 1})"
+    return line, "", f"not valid YAML: {what}"
 
 
 def read_yaml_file(path: Path) -> tuple[Any, Marks]:
@@ -74,9 +86,26 @@ def read_yaml_file(path: Path) -> tuple[Any, Marks]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(Problem(str(path), None, "", "file not found")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(Problem(str(path), None, "", f"cannot read file: {exc}")) from None
+    except IsADirectoryError:
+        raise ConfigError(Problem(str(path), None, "", "is a folder, not a file")) from None
+    except UnicodeDecodeError:
+        raise ConfigError(Problem(str(path), None, "", "not a UTF-8 text file")) from None
+    except OSError as exc:
+        msg = f"cannot read file: {exc.strerror or exc}"
+        raise ConfigError(Problem(str(path), None, "", msg)) from None
     return parse_yaml_text(text, str(path))
+
+
+def _key_line(node: Any, key: Any, marks: Marks, path: PathKey, file: str) -> int | None:
+    """The 1-based line of ``key`` in a mapping; keys merged in by ``<<: *anchor`` live in the
+    anchored mapping, and failing that we fall back to the line of the mapping itself."""
+    if key in node.lc.data:
+        return node.lc.key(key)[0] + 1
+    for item in getattr(node, "merge", ()):
+        source = item[1] if isinstance(item, tuple) else item
+        if key in getattr(getattr(source, "lc", None), "data", {}):
+            return source.lc.key(key)[0] + 1
+    return marks.where.get(path, (file, None))[1]
 
 
 def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
@@ -85,8 +114,7 @@ def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
-            line, _col = node.lc.key(key)
-            marks.where[path + (str(key),)] = (file, line + 1)
+            marks.where[path + (str(key),)] = (file, _key_line(node, key, marks, path, file))
             out[str(key)] = _plain(value, path + (str(key),), file, marks)
         return out
     if isinstance(node, CommentedSeq):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from colossim.config.schema import GpuSpec, JobConfig, Placement, Scenario
+from colossim.config.schema import GpuSpec, JobConfig, Scenario
 from colossim.errors import InvariantViolation
 
 Grant = tuple[tuple[int, int], ...]  # ((rack index, GPUs), ...), sorted by rack
@@ -156,10 +156,6 @@ class Ledger:
 def allocation_unit(job: JobConfig, gpus_per_domain: int) -> int:
     """GPUs per allocation unit for ``job`` on a GPU type: a whole NVLink domain, or one GPU.
 
-    ``auto`` takes whole domains once the job can fill one, so large jobs never share a rack's
-    NVLink domain and small (trace) jobs pack GPU by GPU.
+    The rule lives on ``JobConfig.allocation_unit`` so the load-time fit check uses it too.
     """
-    whole = job.placement is Placement.DOMAIN or (
-        job.placement is Placement.AUTO and job.max_gpus >= gpus_per_domain
-    )
-    return gpus_per_domain if whole else 1
+    return job.allocation_unit(gpus_per_domain)
