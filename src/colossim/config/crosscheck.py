@@ -94,6 +94,11 @@ def _check_cluster(cluster: ClusterConfig, types: Sequence[str]) -> Issues:
     if cluster.spare_racks >= total_racks:
         msg = f"{cluster.spare_racks} spares leave none of the {total_racks} racks for jobs"
         issues.append((("cluster", "spare_racks"), msg))
+    from colossim.config.fabric import fabric_problems  # the fabric's own checks (pods, NICs)
+
+    pods = sum(-(-g.racks // cluster.pod_size_racks) for g in cluster.rack_groups)
+    for loc, msg in fabric_problems(cluster.fabric, pods, list(types)):
+        issues.append((("cluster", "fabric", *loc), msg))
     return issues
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, ValidationInfo, model_validator
 
 from colossim.config.base import FieldValueError, Frozen
+from colossim.config.fabric import FabricConfig
 
 
 class Precision(StrEnum):
@@ -80,17 +81,6 @@ class PowerConfig(Frozen):
 
     supply_mw: float = Field(gt=0, description="Power available to the facility, MW")
     pue: float = Field(1.1, ge=1.0, le=3.0, description="Facility power / IT power")
-
-
-class FabricConfig(Frozen):
-    """Scale-out network between racks. The fabric issue adds tiers and contention."""
-
-    oversubscription: float = Field(
-        1.0, ge=1.0, description="Pod uplink oversubscription (1 = non-blocking), ratio"
-    )
-    nic_gbit_s: float | None = Field(
-        None, gt=0, description="NIC bandwidth per GPU, Gb/s (None: the GPU type's own)"
-    )
 
 
 class ClusterConfig(Frozen):
