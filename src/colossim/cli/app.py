@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from colossim.cli import info, run, sweep
+from colossim.cli import info, report, run, sweep
 
 app = typer.Typer(
     name="colossim",
@@ -63,6 +63,7 @@ register("validate", info.validate)
 register("policies", info.policies)
 register("scenarios", info.scenarios)
 register("schema", info.schema)
+register("report", report.report)
 register("sweep", sweep.sweep)
 
 

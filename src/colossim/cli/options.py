@@ -33,9 +33,21 @@ PolicyOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("--out", "-o", help="Write result.json and events.jsonl to this folder."),
+    typer.Option(
+        "--out", "-o", help="Write result.json, events.jsonl and series.json to this folder."
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+TraceOpt = Annotated[
+    Path | None,
+    typer.Option("--trace", metavar="FILE",
+                 help="Write a timeline (Chrome trace JSON; open in ui.perfetto.dev) to FILE."),
+]
+ReportOpt = Annotated[
+    bool,
+    typer.Option("--report", help="Write report.html (plots: needs colossim[plot]) into --out "
+                 "or the current folder."),
+]
 
 # colossim sweep
 StudyArg = Annotated[Path, typer.Argument(help="Study YAML file (see docs/studies.md).")]

@@ -6,7 +6,17 @@ import json
 
 import typer
 
-from colossim.cli.options import JsonOpt, OutOpt, PolicyOpt, QuietOpt, ScenarioArg, SeedOpt, SetOpt
+from colossim.cli.options import (
+    JsonOpt,
+    OutOpt,
+    PolicyOpt,
+    QuietOpt,
+    ReportOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    TraceOpt,
+)
 
 
 def run(
@@ -17,6 +27,8 @@ def run(
     json_: JsonOpt = False,
     out: OutOpt = None,
     quiet: QuietOpt = False,
+    trace: TraceOpt = None,
+    report: ReportOpt = False,
 ) -> None:
     """Run a scenario (the built-in Colossus-2 scenario when none is given)."""
     from colossim.api import load_scenario, simulate
@@ -37,7 +49,13 @@ def run(
     else:
         result_tables(result)
         if out is not None:
-            console().print(f"wrote {out}/result.json and {out}/events.jsonl")
+            console().print(f"wrote {out}/result.json, events.jsonl and series.json")
+    if trace is not None or report:
+        from colossim.cli.report import write_extras
+
+        for path in write_extras(result, out, trace=trace, report=report):
+            if not json_:
+                console().print(f"wrote {path}")
     if result.unfinished and not json_:
         names = ", ".join(j.name for j in result.unfinished)
         console().print(f"[yellow]unfinished at the horizon:[/yellow] {names}")

@@ -1,4 +1,5 @@
-"""Write a run to disk: ``result.json`` (the summary) and ``events.jsonl`` (the full record)."""
+"""Write a run to disk: ``result.json`` (the summary), ``events.jsonl`` (the full record) and
+``series.json`` (the level series: GPUs in use, power, ...)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,20 @@ def record_lines(result: RunResult) -> list[dict[str, Any]]:
     return [row[3] for row in rows]
 
 
+def series_dict(result: RunResult) -> dict[str, dict[str, list[float]]]:
+    """The record's level series (``times[i]``: when ``values[i]`` starts to hold)."""
+    return {
+        name: {"times": list(s.times), "values": list(s.values)}
+        for name, s in sorted(result.record.series.items())
+    }
+
+
 def write_run(result: RunResult, folder: Path) -> None:
+    """``result.json``, ``events.jsonl`` and ``series.json``: enough to rebuild the RunResult
+    (``metrics.loadrun.read_run``), so reports and traces can be made later from disk."""
     folder = Path(folder)
     atomic_write_text(folder / "result.json", json.dumps(result.to_dict(), indent=2) + "\n")
     lines = (json.dumps(row, separators=(",", ":")) for row in record_lines(result))
     atomic_write_text(folder / "events.jsonl", "\n".join(lines) + "\n")
+    series = json.dumps(series_dict(result), separators=(",", ":"))
+    atomic_write_text(folder / "series.json", series + "\n")

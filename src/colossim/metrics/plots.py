@@ -1,0 +1,196 @@
+"""Matplotlib figures of one run, as PNG bytes for the HTML report (extra: ``colossim[plot]``).
+
+Each function draws what the record has and skips what it lacks: battery, supply schedules and
+fabric tiers appear once the models that record them exist. Time axes are in days.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from colossim.errors import ColossimError
+from colossim.metrics.phases import Slice
+from colossim.metrics.result import RunResult
+
+DAY = 86400.0
+MAX_GANTT_JOBS = 40  # beyond this the chart shows the jobs with the most GPU-hours
+PHASE_COLORS = {
+    "queued": "#d9d9d9",
+    "running": "#4c72b0",
+    "preempted": "#f0a35e",
+    "checkpointing": "#8172b2",
+    "restarting": "#c44e52",
+    "resizing": "#937860",
+}
+OTHER_PHASE_COLOR = "#8c8c8c"
+# Level series drawn on their own panels; every other series lands on the "other levels" panel.
+OWN_PANELS = ("gpus_busy", "power_mw", "supply_mw", "battery_soc", "battery_mwh")
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend, or an error naming the extra."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise ColossimError(
+            "plots need matplotlib: pip install 'colossim[plot]'"
+        ) from None
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def png(fig: Any) -> bytes:
+    plt = pyplot()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def shown_jobs(result: RunResult, timelines: Mapping[str, list[Slice]]) -> list[str]:
+    """Jobs to draw, in result order; the largest by GPU-hours when there are too many."""
+    names = [j.name for j in result.jobs if j.name in timelines]
+    if len(names) <= MAX_GANTT_JOBS:
+        return names
+    keep = {j.name for j in sorted(result.jobs, key=lambda j: -j.gpu_hours)[:MAX_GANTT_JOBS]}
+    return [n for n in names if n in keep]
+
+
+def gantt(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
+    """Top: one row per job, a bar per phase, running bars labelled with their GPUs.
+    Bottom: GPUs held by each job over time, stacked, under the cluster's GPU count."""
+    plt = pyplot()
+    names = shown_jobs(result, timelines)
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(11, 2.2 + 0.35 * len(names) + 3), sharex=True,
+        gridspec_kw={"height_ratios": [max(1, len(names)) * 0.35 + 0.5, 3]},
+    )
+    seen: dict[str, Any] = {}
+    for row, name in enumerate(names):
+        for s in timelines[name]:
+            color = PHASE_COLORS.get(s.phase, OTHER_PHASE_COLOR)
+            bar = top.barh(row, (s.end_s - s.start_s) / DAY, left=s.start_s / DAY, height=0.6,
+                           color=color, edgecolor="white", linewidth=0.5)
+            seen.setdefault(s.phase, bar)
+            width = (s.end_s - s.start_s) / max(result.end_s, 1e-9)
+            if s.gpus and width > 0.06:
+                top.text((s.start_s + s.end_s) / 2 / DAY, row, f"{s.gpus:,}", ha="center",
+                         va="center", fontsize=7, color="white")
+    top.set_yticks(range(len(names)), names, fontsize=8)
+    top.invert_yaxis()
+    top.set_title("jobs over time (bar labels: GPUs held)")
+    if seen:
+        top.legend(seen.values(), seen.keys(), loc="upper right", fontsize=7, ncols=3)
+    times = sorted({0.0, result.end_s} | {t for n in names for s in timelines[n]
+                                         for t in (s.start_s, s.end_s)})
+    stacks = [[_held_at(timelines[n], t) for t in times] for n in names]
+    if names and len(times) > 1:
+        bottom.stackplot([t / DAY for t in times], stacks, labels=names, step="post", alpha=0.85)
+    bottom.axhline(result.cluster.gpus, color="black", linewidth=1, linestyle="--",
+                   label="cluster GPUs")
+    bottom.set_ylabel("GPUs")
+    bottom.set_xlabel("time (days)")
+    bottom.set_title("GPUs held per job")
+    if len(names) <= 12:
+        bottom.legend(loc="upper right", fontsize=7, ncols=2)
+    return png(fig)
+
+
+def _held_at(slices: list[Slice], t: float) -> int:
+    for s in slices:
+        if s.start_s <= t < s.end_s:
+            return s.gpus
+    return 0
+
+
+def _steps(series: Any, end_s: float) -> tuple[list[float], list[float]]:
+    times = [t / DAY for t in series.times if t <= end_s]
+    values = list(series.values[: len(times)])
+    if values:
+        times.append(end_s / DAY)
+        values.append(values[-1])
+    return times, values
+
+
+def levels(result: RunResult) -> bytes:
+    """GPUs in use; facility power against the supply (and the battery when it exists); any
+    other level series the record has (fabric tiers, ...) on a last panel."""
+    plt = pyplot()
+    series = result.record.series
+    others = sorted(n for n in series if n not in OWN_PANELS)
+    fig, axes = plt.subplots(2 + bool(others), 1, figsize=(11, 7 + 2.5 * bool(others)),
+                             sharex=True)
+    gpus_ax, power_ax = axes[0], axes[1]
+    if "gpus_busy" in series:
+        gpus_ax.step(*_steps(series["gpus_busy"], result.end_s), where="post", label="in use")
+    gpus_ax.axhline(result.cluster.gpus, color="black", linestyle="--", linewidth=1,
+                    label="cluster GPUs")
+    gpus_ax.set_ylabel("GPUs")
+    gpus_ax.set_title("GPUs in use")
+    gpus_ax.legend(loc="lower right", fontsize=8)
+    if "power_mw" in series:
+        power_ax.step(*_steps(series["power_mw"], result.end_s), where="post",
+                      color="#c44e52", label="facility draw")
+    if "supply_mw" in series:
+        power_ax.step(*_steps(series["supply_mw"], result.end_s), where="post",
+                      color="black", linestyle="--", label="supply")
+    else:
+        power_ax.axhline(result.cluster.supply_mw, color="black", linestyle="--", linewidth=1,
+                         label="supply")
+    power_ax.set_ylabel("MW")
+    power_ax.set_title("facility power")
+    battery = next((n for n in ("battery_soc", "battery_mwh") if n in series), None)
+    if battery is not None:
+        twin = power_ax.twinx()
+        twin.step(*_steps(series[battery], result.end_s), where="post", color="#55a868",
+                  label=battery.replace("_", " "))
+        twin.set_ylabel(battery.replace("_", " "))
+        twin.legend(loc="upper right", fontsize=8)
+    power_ax.legend(loc="lower right", fontsize=8)
+    if others:
+        ax = axes[2]
+        for name in others:
+            ax.step(*_steps(series[name], result.end_s), where="post", label=name)
+        ax.set_title("other levels")
+        ax.legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("time (days)")
+    return png(fig)
+
+
+def progress(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
+    """Per job, the fraction of its work done over time, with ETTR bars beside it when the
+    result has per-job ETTR. The record holds no per-job rates, so progress between events is
+    interpolated by running GPU-seconds (exact while speed is proportional to GPUs held) and
+    scaled to the work the job had done at the end."""
+    plt = pyplot()
+    names = shown_jobs(result, timelines)
+    ettr = {j.name: j.ettr for j in result.jobs if getattr(j, "ettr", None) is not None}
+    fig, axes = plt.subplots(1, 1 + bool(ettr), figsize=(11, 4.5), squeeze=False)
+    ax = axes[0][0]
+    done = {j.name: j.work_done_flops / j.work_flops if j.work_flops else 0.0
+            for j in result.jobs}
+    for name in names:
+        times, got = [0.0], [0.0]
+        for s in timelines[name]:
+            gained = s.gpus * (s.end_s - s.start_s) if s.phase == "running" else 0.0
+            times += [s.start_s / DAY, s.end_s / DAY]
+            got += [got[-1], got[-1] + gained]
+        if got[-1] > 0:
+            ax.plot(times, [done.get(name, 1.0) * g / got[-1] for g in got], label=name)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("time (days)")
+    ax.set_ylabel("fraction of work done")
+    ax.set_title("per-job progress (interpolated by running GPU-seconds)")
+    if len(names) <= 12:
+        ax.legend(loc="lower right", fontsize=7)
+    if ettr:
+        bars = axes[0][1]
+        bars.barh(list(ettr), list(ettr.values()), color="#55a868")
+        bars.set_xlim(0, 1)
+        bars.invert_yaxis()
+        bars.set_title("ETTR (productive / wall time)")
+    return png(fig)

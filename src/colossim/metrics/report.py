@@ -1,0 +1,139 @@
+"""One self-contained ``report.html`` for a run: plots as embedded PNGs plus the summary tables.
+
+No external files, scripts or fonts: the page opens anywhere, offline, and can be mailed. Tables
+are built from the result's dataclass fields, so fields later models add show up unasked.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+from collections import Counter
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+from colossim.metrics.phases import job_timelines
+from colossim.metrics.result import RunResult
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; display: block; margin: 0.5em 0; }
+.note { color: #666; font-size: 0.85em; }
+"""
+DAY = 86400.0
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:.4e}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return html.escape(str(value))
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+                   for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def image(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def days(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / DAY
+
+
+def summary_rows(result: RunResult) -> list[list[Any]]:
+    lb = result.makespan_lower_bound_s
+    rows: list[list[Any]] = [
+        ["makespan (days)", days(result.makespan_s)],
+        ["makespan lower bound (days)", days(lb)],
+        ["makespan / lower bound", result.makespan_s / lb if result.makespan_s and lb else None],
+        ["simulated end (days)", days(result.end_s)],
+        ["events / policy calls", f"{result.events:,} / {result.decisions:,}"],
+        ["simulation wall time (s)", result.wall_s],
+    ]
+    rows += [[f.name.replace("_", " "), getattr(result.cluster, f.name)]
+             for f in fields(result.cluster)]
+    return rows
+
+
+def jobs_table(result: RunResult) -> str:
+    if not result.jobs:
+        return '<p class="note">no jobs</p>'
+    header = list(asdict(result.jobs[0]))
+    return table(header, [[getattr(j, h) for h in header] for j in result.jobs])
+
+
+def record_tables(result: RunResult) -> str:
+    kinds = Counter(e.kind for e in result.record.events)
+    verdicts = Counter((str(d.action.get("action", "?")), d.verdict)
+                       for d in result.record.decisions)
+    parts = [table(["event kind", "count"], [[k, n] for k, n in sorted(kinds.items())])]
+    if verdicts:
+        rows = [[a, v, n] for (a, v), n in sorted(verdicts.items())]
+        parts.append(table(["policy action", "verdict", "count"], rows))
+    return "".join(parts)
+
+
+def plots_html(result: RunResult) -> str:
+    from colossim.metrics import plots
+
+    timelines, _ = job_timelines(result.record.events, result.end_s)
+    parts = ["<h2>Jobs over time</h2>"]
+    if len(timelines) > plots.MAX_GANTT_JOBS:
+        parts.append(f'<p class="note">{len(timelines)} jobs: the {plots.MAX_GANTT_JOBS} '
+                     "with the most GPU-hours are drawn.</p>")
+    parts.append(image(plots.gantt(result, timelines), "Gantt chart of jobs"))
+    parts.append("<h2>GPUs and power</h2>")
+    if not result.record.series:
+        parts.append('<p class="note">this run has no level series (series.json missing).</p>')
+    parts.append(image(plots.levels(result), "GPUs in use and facility power over time"))
+    parts.append("<h2>Per-job progress</h2>")
+    parts.append(image(plots.progress(result, timelines), "per-job progress"))
+    return "".join(parts)
+
+
+def render(result: RunResult) -> str:
+    """The report's HTML text."""
+    from colossim import __version__
+
+    title = f"{result.scenario} under {result.policy} (seed {result.seed})"
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>colossim: {html.escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="note">colossim {__version__}, report written {when}. Times in simulated '
+        "days unless marked s.</p>",
+        "<h2>Summary</h2>",
+        table(["figure", "value"], summary_rows(result)),
+        plots_html(result),
+        "<h2>Jobs</h2>",
+        jobs_table(result),
+        "<h2>Record</h2>",
+        record_tables(result),
+        "</body></html>",
+    ])
+
+
+def write_report(result: RunResult, path: Path) -> Path:
+    """Write ``report.html`` (atomically) and return its path."""
+    from colossim.metrics.export import atomic_write_text
+
+    path = Path(path)
+    atomic_write_text(path, render(result))
+    return path

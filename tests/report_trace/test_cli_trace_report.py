@@ -1,0 +1,56 @@
+"""``colossim run --trace/--report`` and ``colossim report RESULT_DIR`` end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from colossim.cli.app import app
+from tests.report_trace.trace_rules import check_format
+
+pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_run_writes_trace_and_report_and_report_rebuilds_from_disk(tmp_path):
+    out = tmp_path / "run"
+    done = invoke("run", "small", "--out", str(out), "--trace", str(tmp_path / "t.json"),
+                  "--report", "--quiet")
+    assert done.exit_code == 0, done.output
+    assert {p.name for p in out.iterdir()} >= {"result.json", "events.jsonl", "series.json",
+                                               "report.html"}
+    assert check_format(json.loads((tmp_path / "t.json").read_text())) == []
+    assert f"wrote {tmp_path / 't.json'}" in done.output.replace("\n", "")
+
+    again = invoke("report", str(out), "--out", str(tmp_path / "again.html"))
+    assert again.exit_code == 0, again.output
+    page = (tmp_path / "again.html").read_text()
+    assert page.count('src="data:image/png;base64,') == 3
+    assert "small under fifo (seed 0)" in page
+
+
+def test_run_report_without_out_writes_into_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    done = invoke("run", "small", "--report", "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["scenario"] == "small"  # stdout stays pure JSON
+    assert (tmp_path / "report.html").exists()
+
+
+def test_report_of_a_folder_without_a_run_is_a_clear_error(tmp_path):
+    done = invoke("report", str(tmp_path))
+    assert done.exit_code == 1
+    assert "no result.json" in done.output and "colossim run --out" in done.output
+
+
+def test_an_unwritable_trace_path_is_a_run_failure_not_a_traceback(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    done = invoke("run", "small", "--quiet", "--trace", str(blocker / "t.json"))
+    assert done.exit_code == 1
+    assert "cannot write the trace" in done.output

@@ -1,0 +1,88 @@
+"""report.html loads in a real browser (headless Chromium) with every image decoded.
+
+Chromium is Debian's ``chromium`` package; ``.ci/run`` installs it. Without it the test skips on
+a developer's machine and fails under CI=true, so CI can never pass without looking.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+from colossim.metrics.report import write_report
+from colossim.testing.runner import run_policy
+
+pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--hide-scrollbars"]
+# Appended to a copy of the page: after "load", count images the browser actually decoded.
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const images = Array.from(document.images);
+  const decoded = images.filter(i => i.complete && i.naturalWidth > 0).length;
+  const marker = document.createElement("div");
+  marker.id = "colossim-probe";
+  marker.textContent = "decoded " + decoded + " of " + images.length;
+  document.body.appendChild(marker);
+});
+</script>"""
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        message = "chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def browse(tmp_path, page, *args: str) -> subprocess.CompletedProcess:
+    browser = chromium()
+    command = [browser, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args,
+               page.as_uri()]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    return write_report(run_policy("fifo", "small"), folder / "report.html")
+
+
+def test_the_page_loads_with_every_image_decoded(report, tmp_path):
+    probe = tmp_path / "probe.html"
+    probe.write_text(report.read_text().replace("</body>", PROBE + "</body>"))
+    done = browse(tmp_path, probe, "--virtual-time-budget=10000", "--dump-dom")
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(r'<div id="colossim-probe">decoded (\d+) of (\d+)</div>', done.stdout)
+    assert found, f"the page did not finish loading:\n{done.stdout[-2000:]}"
+    assert found.groups() == ("3", "3")
+    assert "small under fifo (seed 0)" in done.stdout
+
+
+def test_a_screenshot_of_the_report_is_not_blank(report, tmp_path):
+    shot = tmp_path / "report.png"
+    done = browse(tmp_path, report, "--window-size=1280,3000", f"--screenshot={shot}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (1280, 3000)
+    assert len(data) > 50_000  # plots and tables; a blank page compresses to a few KB
+
+
+def test_the_probe_counts_a_broken_image_as_not_decoded(report, tmp_path):
+    """The check above can fail: a corrupt embedded PNG is not counted."""
+    probe = tmp_path / "broken.html"
+    broken = '<img alt="broken" src="data:image/png;base64,iVBORw0KGgoAAAA">'
+    probe.write_text(report.read_text().replace("</body>", broken + PROBE + "</body>"))
+    done = browse(tmp_path, probe, "--virtual-time-budget=10000", "--dump-dom")
+    assert re.search(r'<div id="colossim-probe">decoded 3 of 4</div>', done.stdout)

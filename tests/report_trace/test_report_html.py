@@ -1,0 +1,76 @@
+"""report.html is one self-contained page: every image embedded and a real PNG, no outside
+links, and the tables carry the run's numbers (hand-computed fifo schedule of ``small``)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import struct
+from dataclasses import replace
+
+import pytest
+
+from colossim.engine.record import Record, StepSeries
+from colossim.metrics.report import render, write_report
+from colossim.testing.runner import run_policy
+
+pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_MAGIC
+    return struct.unpack(">II", data[16:24])  # IHDR width, height
+
+
+@pytest.fixture(scope="module")
+def small():
+    return run_policy("fifo", "small")
+
+
+@pytest.fixture(scope="module")
+def page(small):
+    return render(small)
+
+
+def test_every_image_is_an_embedded_png(page):
+    sources = re.findall(r'<img [^>]*src="([^"]+)"', page)
+    assert len(sources) == 3  # Gantt, GPUs and power, progress
+    for src in sources:
+        assert src.startswith("data:image/png;base64,")
+        width, height = png_size(base64.b64decode(src.split(",", 1)[1]))
+        assert width > 300 and height > 200
+
+
+def test_nothing_is_fetched_from_elsewhere(page):
+    assert not re.search(r'(src|href)="(?!data:)', page)
+    assert "<script" not in page and "@import" not in page
+
+
+def test_tables_show_the_hand_computed_run(page):
+    makespan_days = (87_500 + 2.4e22 / (216 * 2e15)) / 86_400  # 1.6557...
+    assert f"<td>makespan (days)</td><td>{makespan_days:,.4g}</td>" in page
+    assert "<td>moe-200b</td><td>completed</td><td>7,200</td><td>8.75e+04</td>" in page
+    assert "<td>start</td><td>applied</td><td>4</td>" in page  # four applied starts
+
+
+def test_missing_series_and_extra_models_degrade_gracefully(small, tmp_path):
+    """No level series (an old run folder), then battery and fabric series (newer models)."""
+    bare = replace(small, record=Record(small.record.events, small.record.decisions, {}))
+    assert "no level series" in render(bare)
+    series = {**small.record.series, "battery_soc": StepSeries([0.0], [0.8]),
+              "fabric_util.spine": StepSeries([0.0], [0.4])}
+    rich = replace(small, record=Record(small.record.events, small.record.decisions, series))
+    path = write_report(rich, tmp_path / "report.html")
+    assert path.read_text().count('src="data:image/png;base64,') == 3
+
+
+def test_the_report_names_the_extra_when_matplotlib_is_missing(small, monkeypatch):
+    import sys
+
+    from colossim.errors import ColossimError
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails as if not installed
+    with pytest.raises(ColossimError, match=r"pip install 'colossim\[plot\]'"):
+        render(small)

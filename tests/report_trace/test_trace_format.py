@@ -1,0 +1,132 @@
+"""The timeline trace obeys the Chrome Trace Event format (``trace_rules.check_format``) and
+says what the run did, in microseconds of simulated time.
+
+Expected values are the hand-computed fifo schedule of the built-in ``small`` scenario (see
+``tests/testing/test_plugin.py``): llm-70b runs 0-87,500 s on 144 GPUs, image-2b 1,800-97,800 s
+on 64, llm-8b 3,600-70,266.67 s on 72, moe-200b waits 7,200-87,500 s and runs to 143,055.56 s
+on 216.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from colossim.engine.record import Event, Record, StepSeries
+from colossim.metrics.trace import trace_document, write_trace
+from colossim.testing.runner import run_policy
+from tests.report_trace.trace_rules import check_format
+
+US = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def small():
+    return run_policy("fifo", "small")
+
+
+@pytest.fixture(scope="module")
+def doc(small):
+    return trace_document(small)
+
+
+def slices_of(doc, job):
+    tid = next(e["tid"] for e in doc["traceEvents"] if e["ph"] == "M"
+               and e["name"] == "thread_name" and e["pid"] == 1 and e["args"]["name"] == job)
+    return [(e["name"], e["ts"], e["dur"], e["args"]["gpus"]) for e in doc["traceEvents"]
+            if e["ph"] == "X" and e["tid"] == tid and e["pid"] == 1]
+
+
+def test_the_trace_keeps_the_format_rules(doc):
+    assert check_format(doc) == []
+    assert doc["displayTimeUnit"] == "ms"
+
+
+def test_slices_are_the_hand_computed_schedule_in_microseconds(doc):
+    moe_run_s = 2.4e22 / (216 * 2e15)  # 55,555.56 s
+    assert slices_of(doc, "llm-70b") == [("running", 0, 87_500 * US, 144)]
+    assert slices_of(doc, "image-2b") == [("running", 1_800 * US, 96_000 * US, 64)]
+    assert slices_of(doc, "moe-200b") == [
+        ("queued", 7_200 * US, (87_500 - 7_200) * US, 0),
+        ("running", 87_500 * US, round((87_500 + moe_run_s) * US) - 87_500 * US, 216),
+    ]
+
+
+def test_counters_follow_gpus_in_use_and_power(doc, small):
+    gpus = [(e["ts"], e["args"]["GPUs"]) for e in doc["traceEvents"]
+            if e["ph"] == "C" and e["name"] == "GPUs in use"]
+    # 144; +64 (image-2b); +72 (llm-8b); -72; -144 +216 (70b ends, moe starts); -64; 0; closing
+    end = round(small.end_s * US)
+    assert gpus == [(0, 144), (1_800 * US, 208), (3_600 * US, 280),
+                    (round(70_266.666666666667 * US), 208), (87_500 * US, 280),
+                    (97_800 * US, 216), (end, 0)]
+    names = {e["name"] for e in doc["traceEvents"] if e["ph"] == "C"}
+    assert {"facility power (MW)", "power supply (MW)"} <= names
+
+
+def test_decisions_are_instants_on_the_policy_track(doc):
+    starts = [(e["name"], e["ts"], e["args"]["verdict"], e["args"]["gpus"])
+              for e in doc["traceEvents"] if e["ph"] == "i" and e.get("cat") == "decision"]
+    assert starts == [("start llm-70b", 0, "applied", 144), ("start image-2b", 1_800 * US,
+                      "applied", 64), ("start llm-8b", 3_600 * US, "applied", 72),
+                      ("start moe-200b", 87_500 * US, "applied", 216)]
+
+
+def test_new_phases_series_and_failures_show_up(small):
+    """What the failure, power and fabric models will record: drawn with no code change."""
+    events = [
+        Event(0.0, "submit", "a"), Event(0.0, "start", "a", {"gpus": 72}),
+        Event(100.0, "pause", "a", {"phase": "checkpoint", "seconds": 20.0}),
+        Event(120.0, "resume", "a"),
+        Event(200.0, "failure", None, {"rack": 3}),
+        Event(200.0, "failure", "a", {"rack": 3}),
+        Event(200.0, "pause", "a", {"phase": "restart", "seconds": 50.0}),
+        Event(300.0, "checkpoint", "a", {"duration_s": 10.0}),  # timed: back to running
+        Event(400.0, "preempt", "a"), Event(450.0, "start", "a", {"gpus": 144}),
+        Event(500.0, "complete", "a"),
+    ]
+    series = {"gpus_busy": StepSeries([0.0], [72.0]), "battery_soc": StepSeries([0.0], [0.5]),
+              "fabric_util.spine": StepSeries([0.0, 250.0], [0.2, 0.7]),
+              "fabric_util.leaf": StepSeries([0.0], [0.1])}
+    run = replace(small, end_s=500.0, jobs=(), record=Record(events, [], series))
+    doc = trace_document(run)
+    assert check_format(doc) == []
+    assert slices_of(doc, "a") == [
+        ("running", 0, 100 * US, 72), ("checkpointing", 100 * US, 20 * US, 72),
+        ("running", 120 * US, 80 * US, 72), ("restarting", 200 * US, 50 * US, 72),
+        ("running", 250 * US, 50 * US, 72), ("checkpointing", 300 * US, 10 * US, 72),
+        ("running", 310 * US, 90 * US, 72), ("preempted", 400 * US, 50 * US, 0),
+        ("running", 450 * US, 50 * US, 144),
+    ]
+    instants = [(e["name"], e["s"], e["pid"]) for e in doc["traceEvents"] if e["ph"] == "i"]
+    assert ("failure", "g", 2) in instants  # a rack failure: a global line on the cluster
+    assert ("failure", "t", 1) in instants  # and the job it hit, on the job's track
+    counters = {(e["name"], k) for e in doc["traceEvents"] if e["ph"] == "C" for k in e["args"]}
+    assert {("battery state of charge", "fraction"), ("fabric_util", "spine"),
+            ("fabric_util", "leaf")} <= counters
+
+
+def test_write_trace_writes_json_that_loads(small, tmp_path):
+    path = tmp_path / "run.trace.json"
+    write_trace(small, path)
+    doc = json.loads(path.read_text())
+    assert check_format(doc) == []
+    assert doc["otherData"]["scenario"] == "small"
+
+
+def test_the_checker_catches_broken_traces():
+    bad = {"traceEvents": [
+        {"name": "thread_name", "ph": "M", "pid": 1, "tid": 1, "args": {"name": "j"}},
+        {"name": "a", "ph": "X", "pid": 1, "tid": 1, "ts": 0, "dur": 10},
+        {"name": "b", "ph": "X", "pid": 1, "tid": 1, "ts": 5, "dur": 10},  # straddles a
+        {"name": "c", "ph": "X", "pid": 1, "tid": 2, "ts": 0, "dur": -1},
+        {"name": "d", "ph": "i", "pid": 1, "ts": 0},
+    ], "displayTimeUnit": "s"}
+    problems = check_format(bad)
+    assert any("displayTimeUnit" in p for p in problems)
+    assert any("overlaps its parent" in p for p in problems)
+    assert any("non-negative dur" in p for p in problems)
+    assert any("unnamed thread" in p for p in problems)
+    assert any("instant without scope" in p for p in problems)
