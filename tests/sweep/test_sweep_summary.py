@@ -42,6 +42,9 @@ def test_interval_edge_cases():
     assert (one.n, one.mean, one.low, one.high) == (1, 4.0, None, None)
     same = interval([2.5, 2.5, 2.5])
     assert (same.low, same.mean, same.high) == (2.5, 2.5, 2.5)
+    # identical replicates keep their exact value (fsum of five of them / 5 is one ulp off)
+    x = 868055.5555555555
+    assert interval([x] * 5).mean == x and interval([x] * 5).high == x
 
 
 def test_summary_groups_replicates_per_point(tmp_path):

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.table import Table
 
 from colossim.cli.render import console
@@ -32,9 +33,14 @@ def _value(value: Any) -> str:
 def plan_table(plan: Plan, done: set[str] | None = None) -> None:
     """``--dry-run``: every run with its id, position, seed and parameter values."""
     done = done or set()
-    table = Table(title=f"{plan.study.name}: {len(plan.runs)} runs ({plan.points} points)")
-    for col in ("#", "run id", "point", "rep", "seed", *plan.parameters):
-        table.add_column(col, justify="left" if col in ("run id",) else "right")
+    table = Table(
+        title=f"{plan.study.name}: {len(plan.runs)} runs ({plan.points} points)",
+        box=box.SIMPLE_HEAD, pad_edge=False,
+    )
+    for col in ("#", "run id", "point", "rep", "seed"):
+        table.add_column(col, justify="left" if col == "run id" else "right", no_wrap=True)
+    for path in plan.parameters:
+        table.add_column(_short(path), justify="right")
     if done:
         table.add_column("done")
     for run in plan.runs[:MAX_LISTED]:
@@ -83,14 +89,26 @@ def sweep_progress(enabled: bool) -> Iterator[tuple[OnStart | None, OnRecord | N
         yield on_start, on_record
 
 
+def _short(path: str) -> str:
+    """A column header: the last two segments (``power.supply_mw``, ``10t.jct_s``)."""
+    return ".".join(path.removeprefix("cluster.").split(".")[-2:])
+
+
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
 def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60) -> None:
     """Mean ± 95% half-width of each metric per point (the full table is summary.csv)."""
-    table = Table(title=f"{plan.study.name}: mean ± 95% CI over seeds")
+    table = Table(
+        title=f"{plan.study.name}: mean ± 95% CI over seeds", caption="full table: summary.csv",
+        box=box.SIMPLE_HEAD, pad_edge=False,
+    )
     shown = [p for p in plan.parameters if p in plan.varied()] or list(plan.parameters)
     for col in (*shown, "runs"):
-        table.add_column(col, justify="right")
+        table.add_column(_short(col), justify="right")
     for metric in plan.metrics:
-        table.add_column(metric, justify="right")
+        table.add_column(_short(metric), justify="right")
     for row in rows[:limit]:
         cells = [_value(row[p]) for p in shown] + [f"{row['runs']}/{row['runs'] + row['failed']}"]
         for metric in plan.metrics:
@@ -98,9 +116,9 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
             if mean is None:
                 cells.append("-")
             elif high is None:
-                cells.append(f"{mean:.6g}")
+                cells.append(_number(mean))
             else:
-                cells.append(f"{mean:.6g} ± {high - mean:.3g}")
+                cells.append(f"{_number(mean)} ±{high - mean:.2g}")
         table.add_row(*cells)
     out = console()
     out.print(table)

@@ -53,9 +53,10 @@ def interval(values: Sequence[float]) -> Interval:
     n = len(values)
     if n == 0:
         return Interval(0, None, None, None)
+    if all(v == values[0] for v in values):  # exactly, not fsum(v) / n one ulp away
+        mean = float(values[0])
+        return Interval(n, mean, mean if n > 1 else None, mean if n > 1 else None)
     mean = math.fsum(values) / n
-    if n == 1:
-        return Interval(1, mean, None, None)
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
     half = t975(n - 1) * sd / math.sqrt(n)
     return Interval(n, mean, mean - half, mean + half)
