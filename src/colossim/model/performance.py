@@ -20,19 +20,14 @@ from functools import lru_cache
 
 from colossim.config.schema import GpuSpec, JobConfig
 from colossim.errors import ColossimError
-from colossim.model.memory import capacity_bytes, min_dp
 from colossim.model.parallelism import (
     ParallelPlan,
     Span,
     StepBreakdown,
     TierBandwidth,
-    ep_candidates,
-    gpus_for_blocks,
-    pp_candidates,
     step_breakdown,
-    tp_candidates,
 )
-from colossim.model.search import recompute_options, search
+from colossim.model.search import fewest_gpus, search
 from colossim.model.workload import Workload, total_flops, workload
 
 __all__ = [
@@ -182,31 +177,4 @@ def time_to_train_s(
 @lru_cache(maxsize=4096)
 def min_gpus(job: JobConfig, gpu: GpuSpec) -> int | None:
     """Fewest GPUs of one type on which some plan fits in memory, or None if none ever does."""
-    w = workload(job)
-    t = w.training
-    pin = t.plan
-    b = pin.micro_batch_size
-    domain = gpu.gpus_per_domain
-    cap = capacity_bytes(gpu, t)
-    rc = recompute_options(w)[-1]  # the most frugal option
-    best: int | None = None
-    for tp in [pin.tp] if pin.tp else tp_candidates(w, domain):
-        for ep in [pin.ep] if pin.ep else ep_candidates(w, tp, domain):
-            if tp * ep > domain:
-                continue
-            for pp in [pin.pp] if pin.pp else pp_candidates(w):
-                v = pin.interleave or 1
-                dp = min_dp(w, tp, pp, ep, v, b, rc, cap)
-                if dp is None or (pin.dp and pin.dp < dp):
-                    continue
-                dp = pin.dp or dp
-                need = gpus_for_blocks(dp // ep * pp, tp * ep, domain)
-                if best is None or need < best:
-                    best = need
-    return best
-
-
-def work_per_token(job: JobConfig) -> float:
-    """Model FLOPs per token of a job (6N + 12·l·h·s)."""
-    return workload(job).model_flops_per_token
-
+    return fewest_gpus(workload(job), gpu)

@@ -290,3 +290,27 @@ def _search(
                     best = (float(total[i]), plan)
         upper = np.where(np.isfinite(lo), np.minimum(upper, lo - ep), upper)
     return best
+
+
+def fewest_gpus(w: Workload, gpu: GpuSpec) -> int | None:
+    """Fewest GPUs of one type on which some shape fits, at its most frugal recomputation.
+
+    The same shapes and memory minimum as ``search``; GPUs are counted compactly placed with
+    blocks of tp·ep GPUs never straddling an NVLink domain.
+    """
+    t = w.training
+    b, domain = t.plan.micro_batch_size, gpu.gpus_per_domain
+    tp, ep, pp, v, _ = shapes(w, domain)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dp = _Memory(w, tp, pp, ep, v, b, recompute_options(w)[-1]).min_dp(capacity_bytes(gpu, t))
+        if t.plan.dp:
+            dp = np.where(dp <= t.plan.dp, float(t.plan.dp), np.inf)
+        interleave_max = np.floor(np.floor(w.batch_seqs / (b * pp)) / ep) * ep
+        dp = np.where((v > 1) & (dp > interleave_max), np.inf, dp)
+        blocks = dp / ep * pp
+        block = tp * ep
+        per_domain = np.floor(domain / block)
+        full = np.floor((blocks - 1) / per_domain)
+        need = full * domain + (blocks - full * per_domain) * block
+    need = need[np.isfinite(need)]
+    return int(need.min()) if need.size else None
