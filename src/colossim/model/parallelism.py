@@ -7,7 +7,8 @@ its stage boundaries on the scale-out NICs; DP spans everything else.
 
 Step time (one optimizer step, ``m`` micro-batches per replica; ``docs/model.md`` has each term):
 
-    compute  = B·(F_lin/peak + F_att/peak_bf16) / (gpus_used·kernel_eff) · stage_imbalance
+    compute  = B·(F_lin/peak + F_att/peak_bf16) / (gpus_used·kernel_eff) · stage_imbalance,
+               routed experts at max(their FLOPs, m x their weight reads / HBM) (roofline)
     tp       = m·L_s·n_ar·2(t−1)/t·(2·b·s·h) / BW_nvlink                    (Megatron, 4 or 6 AR)
     ep       = m·L_s·n_a2a·(e−1)/e·(2·b·s·h·k/t) / BW_nvlink                (all-to-all)
     bubble   = (p−1)/v · t_micro,  t_micro = (compute + tp + ep)/m           ((p−1)/(m+p−1))
@@ -16,7 +17,7 @@ Step time (one optimizer step, ``m`` micro-batches per replica; ``docs/model.md`
                exposed = dp − min(overlap·dp, t_micro)
 
 Every term is linear in 1/dp or constant, except the DP terms which are convex in 1/dp; the search
-in ``performance.py`` relies on that.
+in ``search.py`` relies on that.
 """
 
 from __future__ import annotations
