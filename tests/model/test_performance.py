@@ -15,6 +15,7 @@ from colossim.model.performance import (
     Span,
     TierBandwidth,
     estimate,
+    estimate_grant,
     estimate_mixed,
     throughput,
     time_to_train_s,
@@ -148,6 +149,9 @@ def test_mixed_gpu_types_run_at_the_slower_pace() -> None:
     all_slow = estimate(job, 2, slow, Span(racks=2))
     assert mixed.step_time_s == pytest.approx(all_slow.step_time_s, rel=1e-9)
     assert mixed.step_time_s > estimate(job, 2, ROUND_GPU, Span(racks=2)).step_time_s
+    by_name = estimate_grant(job, {"slow": 1, "fast": 1}, {"fast": ROUND_GPU, "slow": slow},
+                             Span(racks=2))
+    assert by_name == mixed
 
 
 def test_does_not_fit_and_zero_throughput() -> None:

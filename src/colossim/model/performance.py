@@ -5,7 +5,7 @@ Public entry points (the engine and policies call these; all are cached on froze
 * ``estimate(job, gpus, gpu, span, bandwidth)`` -> ``StepEstimate`` (plan, step time, breakdown,
   MFU, TFLOP/s per GPU, tokens/s, the job's FLOP/s);
 * ``estimate_mixed(job, parts, span, bandwidth)``: a job over several GPU types runs one plan at
-  the pace of its slowest part;
+  the pace of its slowest part; ``estimate_grant`` takes the counts by type name and a catalog;
 * ``throughput(...)`` in tokens/s (0 when the job does not fit), ``min_gpus(job, gpu)``,
   ``time_to_train_s(...)`` and ``total_flops(job)`` (the work, in model FLOPs).
 
@@ -15,6 +15,7 @@ the time to train is then exactly work / (GPUs x pinned rate), whatever plan is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,6 +37,7 @@ __all__ = [
     "StepEstimate",
     "TierBandwidth",
     "estimate",
+    "estimate_grant",
     "estimate_mixed",
     "min_gpus",
     "throughput",
@@ -153,6 +155,15 @@ def estimate(
     Raises ``DoesNotFit`` if no plan fits.
     """
     return estimate_mixed(job, ((gpu, gpus),), span, bandwidth)
+
+
+def estimate_grant(
+    job: JobConfig, gpus_by_type: Mapping[str, int], catalog: Mapping[str, GpuSpec],
+    span: Span = ONE_RACK, bandwidth: TierBandwidth | None = None,
+) -> StepEstimate:
+    """``estimate_mixed`` for a grant as the ledger holds it: GPU counts by type name."""
+    parts = tuple((catalog[name], n) for name, n in sorted(gpus_by_type.items()) if n > 0)
+    return estimate_mixed(job, parts, span, bandwidth)
 
 
 def throughput(
