@@ -28,7 +28,9 @@ _debug = {"on": False}
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    debug: bool = typer.Option(
+        False, "--debug", envvar="COLOSSIM_DEBUG", help="Show tracebacks for errors."
+    ),
 ) -> None:
     _debug["on"] = debug
 
@@ -43,10 +45,12 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except ColossimError as exc:
-            if _debug["on"]:
-                raise
             from colossim.cli.render import print_error
 
+            if _debug["on"]:  # the traceback too, but the same message and exit code
+                import traceback
+
+                traceback.print_exc()
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
 

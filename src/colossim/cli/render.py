@@ -9,7 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -31,24 +33,39 @@ def err_console() -> Console:
 def print_error(exc: ColossimError) -> None:
     from colossim.errors import ConfigError
 
-    out = err_console()
+    out = err_console()  # soft_wrap: one problem per line, whole, for editors and grep
     if isinstance(exc, ConfigError):
         count = len(exc.problems)
         out.print(f"[red]error:[/red] {count} problem{'s' * (count != 1)} in the input:")
         for problem in exc.problems:
-            out.print(f"  {problem}", markup=False)
+            out.print(f"  {problem}", markup=False, soft_wrap=True)
     else:
-        out.print(f"[red]error:[/red] {exc}", markup=False)
+        out.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
 
 
 def _days(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 86400:,.2f}"
 
 
+JOB_COLUMNS = ("job", "state", "submit", "start", "end", "JCT", "GPUs", "GPU-h")
+
+
 def result_tables(result: RunResult) -> None:
-    table = Table(title=f"{result.scenario} under {result.policy} (seed {result.seed})")
-    for col in ("job", "state", "submit d", "start d", "end d", "JCT d", "mean GPUs", "GPU-h"):
-        table.add_column(col, justify="left" if col in ("job", "state") else "right")
+    """The job table (fits 80 columns with names and states whole) and the cluster summary."""
+    table = Table(
+        title=f"{result.scenario} under {result.policy} (seed {result.seed})",
+        caption="times in days from the start; GPUs = mean GPUs held while running",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    whole = {  # text columns never wrap or shrink below their longest entry
+        "job": max((len(j.name) for j in result.jobs), default=0),
+        "state": max((len(j.state) for j in result.jobs), default=0),
+    }
+    for col in JOB_COLUMNS:
+        text = col in whole
+        table.add_column(col, justify="left" if text else "right", no_wrap=text,
+                         min_width=max(whole.get(col, 0), len(col)))
     for job in result.jobs:
         table.add_row(
             job.name, job.state, _days(job.submit_s), _days(job.start_s), _days(job.end_s),
@@ -78,24 +95,27 @@ def result_tables(result: RunResult) -> None:
 
 
 def policy_table(policies: Mapping[str, type]) -> None:
-    table = Table(title="installed policies")
-    table.add_column("name")
-    table.add_column("module")
+    table = Table(title="installed policies", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("name", no_wrap=True)
+    table.add_column("from", overflow="fold")
     table.add_column("parameters")
     table.add_column("summary")
     for name, cls in policies.items():
         params = ", ".join(cls.Params.model_fields)
         doc = (sys.modules[cls.__module__].__doc__ or cls.__doc__ or "").strip().split("\n")[0]
-        table.add_row(name, cls.__module__, params or "-", doc)
+        doc = doc.replace("``", "")
+        builtin = cls.__module__.startswith("colossim.policy.builtin.")
+        table.add_row(name, "built-in" if builtin else cls.__module__, params or "-", doc)
     console().print(table)
 
 
 def scenario_table(scenarios: Mapping[str, Path]) -> None:
     from colossim.api import load_scenario
 
-    table = Table(title="built-in scenarios")
+    table = Table(title="built-in scenarios", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("name", "GPUs", "jobs", "description"):
-        table.add_column(col)
+        table.add_column(col, justify="right" if col in ("GPUs", "jobs") else "left",
+                         no_wrap=col != "description")
     for name in sorted(scenarios):
         sc = load_scenario(name)
         gpus = sum(

@@ -33,6 +33,7 @@ def run(
     """Run a scenario (the built-in Colossus-2 scenario when none is given)."""
     from colossim.api import load_scenario, simulate
     from colossim.cli.render import console, progress_bar, result_tables
+    from colossim.errors import ColossimError
     from colossim.metrics.export import write_run
 
     overrides = list(set_ or [])
@@ -43,7 +44,10 @@ def run(
     with progress_bar(enabled=show_progress) as progress:
         result = simulate(loaded, progress=progress)
     if out is not None:
-        write_run(result, out)
+        try:
+            write_run(result, out)
+        except OSError as exc:  # the run itself worked: a run failure (1), not bad input
+            raise ColossimError(f"cannot write results to {out}: {exc.strerror or exc}") from exc
     if json_:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:

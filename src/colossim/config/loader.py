@@ -25,6 +25,7 @@ from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file
 from colossim.errors import ConfigError, Problem
 
 INCLUDE_KEY = "include"
+EXTENSION_PREFIX = "x-"  # top-level keys the loader ignores: a home for YAML anchors
 DEFAULT_SCENARIO = "colossus2"
 
 
@@ -122,6 +123,8 @@ def read_document(path: Path, _seen: tuple[Path, ...] = ()) -> Document:
         kind = "a list" if isinstance(data, list) else f"a single value ({data!r})"
         msg = f"expected a mapping (key: value lines) at the top level, got {kind}"
         raise ConfigError(Problem(str(path), 1, "", msg))
+    for key in [k for k in data if k.startswith(EXTENSION_PREFIX)]:
+        del data[key]  # x-... blocks hold YAML anchors for the rest of the file (as in Compose)
     seen = (*_seen, path.resolve())
     merged: Document | None = None
     for include, loc in _includes(data, marks, path):

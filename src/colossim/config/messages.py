@@ -31,6 +31,8 @@ def shown(value: Any) -> str:
 
 def _bound(err: ErrorDetails, op: str, key: str) -> str:
     limit = (err.get("ctx") or {}).get(key)
+    if isinstance(limit, float) and limit.is_integer():
+        limit = int(limit)  # "> 0", not "> 0.0", whichever way the schema spelled it
     return f"must be {op} {limit}, got {shown(err.get('input'))}"
 
 

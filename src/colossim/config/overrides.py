@@ -67,9 +67,9 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
             # a block the file left to its defaults is walked as empty; the schema judges it
             node = {} if segment not in node and not last else node.get(segment)
         else:
-            raise ConfigError(
-                Problem(SOURCE, None, where, f"cannot descend into a {type(node).__name__} value")
-            )
+            above = ".".join(segments[:depth])
+            msg = f"is a {type(node).__name__} value, with no {segment!r} inside"
+            raise ConfigError(Problem(SOURCE, None, above, msg))
     return tuple(key)
 
 

@@ -99,11 +99,9 @@ def read_yaml_file(path: Path) -> tuple[Any, Marks]:
 def _key_line(node: Any, key: Any, marks: Marks, path: PathKey, file: str) -> int | None:
     """The 1-based line of ``key`` in a mapping; keys merged in by ``<<: *anchor`` live in the
     anchored mapping, and failing that we fall back to the line of the mapping itself."""
-    if key in node.lc.data:
-        return node.lc.key(key)[0] + 1
-    for item in getattr(node, "merge", ()):
-        source = item[1] if isinstance(item, tuple) else item
-        if key in getattr(getattr(source, "lc", None), "data", {}):
+    merged = (m[1] if isinstance(m, tuple) else m for m in getattr(node, "merge", ()))
+    for source in (node, *merged):
+        if key in (getattr(getattr(source, "lc", None), "data", None) or {}):
             return source.lc.key(key)[0] + 1
     return marks.where.get(path, (file, None))[1]
 

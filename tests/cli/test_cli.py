@@ -1,0 +1,177 @@
+"""The ``colossim`` command end to end through typer's runner: output, files, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from colossim.cli import render
+from colossim.cli.app import app
+from colossim.config.schema import Scenario
+from tests.scenario_cases import BASE, CASES, Case, matches
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _eighty_columns(monkeypatch):
+    """Rich reads the width when its console is made: make a fresh one at 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    render.console.cache_clear()
+    render.err_console.cache_clear()
+    yield
+    render.console.cache_clear()
+    render.err_console.cache_clear()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def problem_lines(stderr: str) -> list[str]:
+    lines = stderr.splitlines()
+    assert lines[0].startswith("error: ") and lines[0].endswith(" in the input:"), stderr
+    return [line.removeprefix("  ") for line in lines[1:]]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_every_bad_input_exits_2_with_its_lines_and_no_traceback(case: Case, tmp_path):
+    source = case.write(tmp_path)
+    args = ["validate", str(source)]
+    for override in case.overrides:
+        args += ["--set", override]
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    expected = case.expect(tmp_path)
+    assert matches(expected, problem_lines(result.stderr)), result.stderr
+    count = len(expected)
+    assert result.stderr.startswith(f"error: {count} problem{'s' * (count != 1)} in the input:")
+
+
+def test_bad_input_to_run_exits_2_too(tmp_path):
+    bad = tmp_path / "s.yaml"
+    bad.write_text(BASE.replace("racks: 4", "racks: -4"), encoding="utf-8")
+    result = invoke("run", str(bad))
+    assert result.exit_code == 2
+    assert problem_lines(result.stderr) == [
+        f"{bad}:6: cluster.rack_groups[0].racks: must be >= 0, got -4"
+    ]
+    assert invoke("run", str(tmp_path / "missing.yaml")).exit_code == 2
+    assert invoke("run", "small", "--policy", "fifoo").exit_code == 2
+
+
+def test_debug_shows_the_traceback_and_keeps_the_message_and_exit_code(tmp_path, monkeypatch):
+    bad = tmp_path / "s.yaml"
+    bad.write_text("- a list\n", encoding="utf-8")
+    line = f"{bad}:1: expected a mapping (key: value lines) at the top level, got a list"
+    result = invoke("--debug", "validate", str(bad))
+    assert result.exit_code == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "colossim.errors.ConfigError" in result.stderr
+    assert f"  {line}" in result.stderr.splitlines()
+    monkeypatch.setenv("COLOSSIM_DEBUG", "1")
+    assert "Traceback" in invoke("validate", str(bad)).stderr
+
+
+def test_validate_a_good_file():
+    result = invoke("validate", "small")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "ok: small is a valid scenario",
+        "small: 288 GPUs in 4 racks, 4 jobs, policy fifo",  # 4 NVL72 racks x 72 GPUs
+    ]
+
+
+def test_run_json_has_every_documented_field():
+    result = invoke("run", "small", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert {"scenario", "policy", "seed", "makespan_s", "makespan_lower_bound_s", "events",
+            "wall_s", "cluster", "jobs"} <= set(out)
+    assert {"gpus", "racks", "gpu_utilization", "energy_mwh", "peak_power_mw"} <= set(
+        out["cluster"]
+    )
+    assert (out["scenario"], out["policy"], out["seed"]) == ("small", "fifo", 0)
+    assert (out["cluster"]["gpus"], out["cluster"]["racks"]) == (288, 4)
+    names = [j["name"] for j in out["jobs"]]
+    assert names == ["llm-70b", "llm-8b", "image-2b", "moe-200b"]
+    for job in out["jobs"]:
+        assert {"name", "state", "submit_s", "start_s", "end_s", "jct_s", "gpu_hours",
+                "mean_gpus"} <= set(job)
+        assert job["jct_s"] == pytest.approx(job["end_s"] - job["submit_s"])
+    assert out["makespan_s"] >= out["makespan_lower_bound_s"]
+
+
+def test_seed_policy_and_set_reach_the_run():
+    out = json.loads(invoke("run", "small", "--json", "--seed", "7", "--policy", "priority",
+                            "--set", "jobs.llm-8b.submit_s=7200").stdout)
+    assert (out["seed"], out["policy"]) == (7, "priority")
+    assert out["jobs"][1]["submit_s"] == 7200.0
+
+
+def test_out_writes_result_and_events(tmp_path):
+    folder = tmp_path / "run"
+    result = invoke("run", "small", "--json", "--out", str(folder))
+    assert result.exit_code == 0
+    assert json.loads((folder / "result.json").read_text()) == json.loads(result.stdout)
+    rows = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
+    assert {r["type"] for r in rows} == {"event", "decision"}
+    times = [r["time_s"] for r in rows]
+    assert times == sorted(times)
+    submits = [r["job"] for r in rows if r["type"] == "event" and r["kind"] == "submit"]
+    assert sorted(submits) == sorted(["llm-70b", "llm-8b", "image-2b", "moe-200b"])
+
+
+def test_out_on_a_file_is_a_run_failure_exit_1(tmp_path):
+    blocker = tmp_path / "taken"
+    blocker.write_text("x")
+    result = invoke("run", "small", "--out", str(blocker))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot write results to {blocker}: ")
+    assert "Traceback" not in result.output
+
+
+def test_the_job_table_fits_80_columns_with_whole_names():
+    result = invoke("run", "colossus2", "--quiet")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for name in ("imagine-v2", "1t-a", "1t-b", "1.5t-a", "1.5t-b", "6t", "10t"):
+        row = next(line for line in lines if line.split()[:1] == [name])
+        assert row.split()[1] == "completed"
+    assert "…" not in result.stdout
+
+
+def test_policies_lists_the_builtins():
+    table = invoke("policies")
+    assert table.exit_code == 0
+    assert {"fifo", "priority"} <= {line.split()[0] for line in table.stdout.splitlines()
+                                    if line.strip()}
+    rows = json.loads(invoke("policies", "--json").stdout)
+    by_name = {row["name"]: row for row in rows}
+    assert "strict" in by_name["fifo"]["params"]["properties"]
+
+
+def test_scenarios_lists_the_builtins_with_their_gpu_counts():
+    result = invoke("scenarios")
+    assert result.exit_code == 0
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
+    assert rows["colossus2"][1:3] == ["548,352", "7"]  # 7,616 racks x 72 GPUs; seven jobs
+    assert rows["small"][1:3] == ["288", "4"]
+
+
+def test_schema_prints_the_json_schema():
+    result = invoke("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == Scenario.model_json_schema()
+
+
+def test_usage_errors_exit_2():
+    assert invoke("nosuchcommand").exit_code == 2
+    assert invoke("run", "--nosuchoption").exit_code == 2
+    assert invoke("validate").exit_code == 2  # the file argument is required
+    assert invoke("--help").exit_code == 0

@@ -1,0 +1,270 @@
+"""The loader: sources, includes and composition, YAML 1.2 reading, marks, problem order."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.api import load_scenario
+from colossim.config.loader import builtin_scenarios, load_document, read_document
+from colossim.errors import ConfigError
+from tests.scenario_cases import BASE, CLUSTER_FILE, JOBS_FILE, edit
+
+
+def problems_of(source, overrides=()) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_scenario(source, overrides)
+    return [str(p) for p in info.value.problems]
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_base_scenario_loads_with_its_values(tmp_path):
+    sc = load_scenario(write(tmp_path, "s.yaml", BASE))
+    assert sc.name == "t"
+    assert [j.name for j in sc.jobs] == ["a", "b"]
+    assert sc.jobs[1].min_gpus == 72 and sc.jobs[1].max_gpus == 144
+    assert sc.cluster.rack_groups[0].racks == 4
+    assert sc.scheduler.policy.name == "fifo"  # the default policy
+
+
+def test_builtin_scenarios_load_by_name_and_are_package_data():
+    found = builtin_scenarios()
+    assert {"colossus2", "small"} <= set(found)
+    for name in ("colossus2", "small"):
+        assert load_scenario(name).name == name
+    assert load_scenario().name == "colossus2"  # the default
+
+
+def test_a_missing_file_is_named_and_a_builtin_typo_gets_a_hint(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    assert problems_of(missing) == [f"{missing}: no such file or scenario"]
+    assert problems_of("smal") == [
+        "smal: no such file or scenario; did you mean the built-in scenario 'small'?"
+    ]
+
+
+def test_a_folder_and_a_binary_file_are_refused_cleanly(tmp_path):
+    assert problems_of(tmp_path) == [f"{tmp_path}: is a folder, not a file"]
+    blob = tmp_path / "blob.yaml"
+    blob.write_bytes(b"\xff\xfe\x00")
+    assert problems_of(blob) == [f"{blob}: not a UTF-8 text file"]
+
+
+def test_yaml_1_2_numbers_and_words(tmp_path):
+    """YAML 1.2: ``9.0e8`` and ``1e3`` are floats (PyYAML's 1.1 reads ``1e3`` as a string);
+    ``no``/``on`` are strings, so a job may be called ``no`` and a scenario ``on``."""
+    text = edit(BASE, "name: t\n", "name: on\n")
+    text = edit(text, "    tokens_billion: 100\n", "    tokens_billion: 9.0e8\n")
+    text = edit(text, "    supply_mw: 1.0\n", "    supply_mw: 1e3\n")
+    text = edit(text, "  - name: a\n", "  - name: no\n")
+    sc = load_scenario(write(tmp_path, "s.yaml", text))
+    assert sc.name == "on"
+    assert sc.jobs[0].name == "no"
+    assert sc.jobs[0].tokens_billion == 9.0e8 and sc.jobs[0].train_tokens == 9.0e17
+    assert sc.cluster.power.supply_mw == 1000.0
+
+
+def test_booleans_are_true_or_false_only(tmp_path):
+    ok = load_scenario(write(tmp_path, "a.yaml", BASE + "simulation:\n  check_invariants: true\n"))
+    assert ok.simulation.check_invariants is True
+    for word in ("yes", "off", "1"):
+        path = write(tmp_path, f"{word}.yaml", BASE + f"simulation:\n  check_invariants: {word}\n")
+        shown = repr(word) if word != "1" else "1"
+        assert problems_of(path) == [
+            f"{path}:20: simulation.check_invariants: expected true or false, got {shown}"
+        ]
+
+
+def test_a_boolean_is_not_a_number(tmp_path):
+    path = write(tmp_path, "s.yaml", edit(BASE, "      racks: 4\n", "      racks: true\n"))
+    assert problems_of(path) == [
+        f"{path}:6: cluster.rack_groups[0].racks: expected a number, got true"
+    ]
+
+
+def test_anchors_and_merge_keys_share_job_defaults(tmp_path):
+    text = """\
+x-defaults: &llm
+  params_billion: 8
+  tokens_billion: 100
+  max_gpus: 72
+name: t
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 4}]
+  power: {supply_mw: 1.0}
+jobs:
+  - <<: *llm
+    name: a
+  - <<: *llm
+    name: b
+    max_gpus: 144
+"""
+    path = write(tmp_path, "s.yaml", text)
+    assert [j.max_gpus for j in load_scenario(path).jobs] == [72, 144]  # x-... is ignored
+    doc = read_document(path)
+    assert doc.data["jobs"][1] == {
+        "params_billion": 8, "tokens_billion": 100, "max_gpus": 144, "name": "b"
+    }
+    # a merged key is located where the anchor defines it (line 3), an own key at its line
+    assert doc.marks.locate(("jobs", 0, "tokens_billion")) == (str(path), 3)
+    assert doc.marks.locate(("jobs", 1, "max_gpus")) == (str(path), 15)
+
+
+def test_an_error_in_a_merged_key_points_at_the_anchor(tmp_path):
+    text = """\
+name: t
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 4}]
+  power: &p {supply_mw: -1}
+jobs: [{name: a, params_billion: 8, tokens_billion: 100, max_gpus: 72}]
+simulation:
+  <<: {seed: -3}
+"""
+    path = write(tmp_path, "s.yaml", text)
+    assert problems_of(path) == [
+        f"{path}:5: cluster.power.supply_mw: must be > 0, got -1",
+        f"{path}:8: simulation.seed: must be >= 0, got -3",
+    ]
+
+
+def compose(tmp_path, main_text):
+    write(tmp_path, "cluster.yaml", CLUSTER_FILE)
+    write(tmp_path, "jobs.yaml", JOBS_FILE)
+    return write(tmp_path, "main.yaml", main_text)
+
+
+def test_a_scenario_composes_a_cluster_file_and_a_jobs_file(tmp_path):
+    main = compose(tmp_path, "name: composed\ninclude: [cluster.yaml, jobs.yaml]\n")
+    sc = load_scenario(main)
+    assert sc.name == "composed"
+    assert sc.cluster.rack_groups[0].racks == 4
+    assert [j.name for j in sc.jobs] == ["a"]
+
+
+def test_includes_are_relative_to_the_including_file(tmp_path):
+    sub = tmp_path / "parts"
+    sub.mkdir()
+    write(sub, "cluster.yaml", CLUSTER_FILE)
+    write(sub, "jobs.yaml", JOBS_FILE)
+    write(sub, "both.yaml", "include: [cluster.yaml, jobs.yaml]\n")
+    main = write(tmp_path, "main.yaml", "include: parts/both.yaml\nname: nested\n")
+    assert load_scenario(main).name == "nested"
+
+
+def test_the_including_file_wins_and_errors_point_at_its_line(tmp_path):
+    main = compose(
+        tmp_path,
+        "include: [cluster.yaml, jobs.yaml]\ncluster:\n  power:\n    supply_mw: -5\n",
+    )
+    # mappings merge: the rest of the included cluster block is kept
+    assert problems_of(main) == [f"{main}:4: cluster.power.supply_mw: must be > 0, got -5"]
+    write(tmp_path, "main.yaml", "include: [cluster.yaml, jobs.yaml]\ncluster:\n  power:\n"
+          "    supply_mw: 700\n")
+    sc = load_scenario(main)
+    assert sc.cluster.power.supply_mw == 700 and sc.cluster.rack_groups[0].racks == 4
+
+
+def test_a_list_replaces_the_included_list_and_takes_its_marks(tmp_path):
+    """Lists replace wholesale; a problem in the new list must not borrow a line from the old."""
+    main = compose(
+        tmp_path,
+        "include: [cluster.yaml, jobs.yaml]\njobs:\n  - name: z\n    params_billion: 1\n"
+        "    tokens_billion: 1\n",
+    )
+    assert problems_of(main) == [f"{main}:3: jobs[0].max_gpus: required field missing"]
+
+
+def test_later_includes_lay_over_earlier_ones(tmp_path):
+    write(tmp_path, "cluster.yaml", CLUSTER_FILE)
+    write(tmp_path, "bigger.yaml", "cluster:\n  rack_groups:\n    - {gpu_type: GB300, racks: 8}\n")
+    write(tmp_path, "jobs.yaml", JOBS_FILE)
+    main = write(tmp_path, "main.yaml", "include: [cluster.yaml, bigger.yaml, jobs.yaml]\n")
+    sc = load_scenario(main)
+    assert [(g.gpu_type, g.racks) for g in sc.cluster.rack_groups] == [("GB300", 8)]
+    assert sc.cluster.power.supply_mw == 1.0  # kept from cluster.yaml
+
+
+def test_a_builtin_scenario_can_be_included_by_name(tmp_path):
+    main = write(tmp_path, "mine.yaml", "include: small\nname: my-small\n")
+    sc = load_scenario(main)
+    assert sc.name == "my-small" and len(sc.jobs) == 4
+
+
+def test_a_self_include_and_a_bad_include_entry(tmp_path):
+    me = write(tmp_path, "me.yaml", "name: t\ninclude: me.yaml\n")
+    assert problems_of(me) == [f"{me}:2: include: include cycle: me.yaml -> me.yaml"]
+    bad = write(tmp_path, "bad.yaml", "include:\n  - cluster.yaml\n  - 5\n")
+    assert problems_of(bad) == [
+        f"{bad}:3: include: expected a file path or a list of file paths"
+    ]
+    mapping = write(tmp_path, "map.yaml", "include: {a: 1}\n")
+    assert problems_of(mapping) == [
+        f"{mapping}:1: include: expected a file path or a list of file paths"
+    ]
+
+
+def test_an_empty_included_file_is_reported_as_itself(tmp_path):
+    write(tmp_path, "empty.yaml", "")
+    main = write(tmp_path, "main.yaml", "include: empty.yaml\n")
+    assert problems_of(main) == [
+        f"{tmp_path / 'empty.yaml'}:1: the file is empty; a scenario needs at least cluster: "
+        "and jobs:"
+    ]
+
+
+def test_problems_come_in_reading_order_files_first_then_overrides(tmp_path):
+    main = compose(tmp_path, "include: [jobs.yaml, cluster.yaml]\nname: 5\n")
+    found = problems_of(main, ["jobs.a.max_gpus=0"])
+    assert found == [
+        f"{main}:2: name: expected text, got 5 (put it in quotes)",
+        "--set jobs.a.max_gpus=0: jobs[0].max_gpus: must be > 0, got 0",
+    ]
+
+
+def test_a_missing_block_is_reported_at_the_top_of_the_file(tmp_path):
+    path = write(tmp_path, "s.yaml", "name: t\n" + BASE[BASE.index("jobs:"):])
+    assert problems_of(path) == [f"{path}:1: cluster: required field missing"]
+
+
+def test_an_empty_list_says_what_it_needs(tmp_path):
+    text = edit(BASE, "  rack_groups:\n    - gpu_type: GB200\n      racks: 4\n",
+                "  rack_groups: []\n\n\n")
+    path = write(tmp_path, "s.yaml", text)
+    assert problems_of(path) == [f"{path}:4: cluster.rack_groups: needs at least 1 item"]
+
+
+def test_a_top_level_scalar_is_refused(tmp_path):
+    path = write(tmp_path, "s.yaml", "hello\n")
+    assert problems_of(path) == [
+        f"{path}:1: expected a mapping (key: value lines) at the top level, got a single value "
+        "('hello')"
+    ]
+
+
+def test_unknown_key_without_a_near_miss_lists_the_fields(tmp_path):
+    path = write(tmp_path, "s.yaml", BASE + "scheduler:\n  xyzzy: 1\n")
+    (found,) = problems_of(path)
+    assert found.startswith(f"{path}:20: scheduler.xyzzy: unknown field; expected one of: ")
+    assert "policy" in found.split("expected one of: ")[1].split(", ")
+
+
+def test_an_enum_typo_gets_a_hint(tmp_path):
+    path = write(tmp_path, "s.yaml", edit(BASE, "  - name: a\n", "  - name: a\n    kind: imag\n"))
+    assert problems_of(path) == [
+        f"{path}:11: jobs[0].kind: expected one of llm, image; got 'imag' (did you mean 'image'?)"
+    ]
+
+
+def test_load_document_does_not_validate(tmp_path):
+    path = write(tmp_path, "s.yaml", edit(BASE, "racks: 4", "racks: -4"))
+    doc = load_document(path, ["jobs.a.max_gpus=216"])
+    assert doc.data["jobs"][0]["max_gpus"] == 216
+    assert doc.data["cluster"]["rack_groups"][0]["racks"] == -4
+    assert doc.marks.locate(("jobs", 0, "max_gpus")) == ("--set jobs.a.max_gpus=216", None)
+    assert doc.marks.locate(("cluster", "rack_groups", 0, "racks")) == (str(path), 6)

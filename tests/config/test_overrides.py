@@ -1,0 +1,152 @@
+"""``--set PATH=VALUE``: typed by YAML, validated by the schema, located at the override."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.api import load_scenario
+from colossim.config.overrides import (
+    apply_overrides,
+    collect_overrides,
+    parse_override,
+    resolve_path,
+)
+from colossim.config.yamlmarks import Marks
+from colossim.errors import ConfigError
+from tests.scenario_cases import BASE
+
+
+@pytest.fixture
+def base(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE, encoding="utf-8")
+    return path
+
+
+def problems_of(source, overrides) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_scenario(source, overrides)
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "value"),
+    [
+        ("a.b=700", "a.b", 700),
+        ("a.b=7e2", "a.b", 700.0),
+        ("a=true", "a", True),
+        ("a=on", "a", "on"),  # YAML 1.2: a string
+        ("a=null", "a", None),
+        ("a=", "a", ""),
+        ("a=[1, 2]", "a", [1, 2]),
+        ("a={x: 1}", "a", {"x": 1}),
+        ("a=x=y", "a", "x=y"),  # only the first '=' splits
+        (" a.b =3", "a.b", 3),
+    ],
+)
+def test_values_are_parsed_as_yaml(text, path, value):
+    assert parse_override(text) == (path, value)
+
+
+def test_by_name_by_gpu_type_and_by_index(base):
+    sc = load_scenario(
+        base,
+        [
+            "jobs.b.max_gpus=216",  # by name
+            "jobs.0.tokens_billion=5",  # by index
+            "jobs.-1.min_gpus=144",  # negative index: the last job
+            "cluster.rack_groups.GB200.racks=8",  # a rack group by its gpu_type
+            "cluster.power.supply_mw=700",
+        ],
+    )
+    assert sc.jobs[1].max_gpus == 216 and sc.jobs[1].min_gpus == 144
+    assert sc.jobs[0].tokens_billion == 5.0
+    assert sc.cluster.rack_groups[0].racks == 8
+    assert sc.cluster.power.supply_mw == 700.0
+
+
+def test_the_issue_example_on_the_builtin_small_scenario():
+    assert load_scenario("small").jobs[1].max_gpus == 72
+    sc = load_scenario("small", ["jobs.llm-8b.max_gpus=144"])
+    assert sc.jobs[1].name == "llm-8b" and sc.jobs[1].max_gpus == 144
+
+
+def test_an_override_creates_blocks_the_file_left_out(base):
+    sc = load_scenario(base, ["simulation.seed=5", "scheduler.policy.params.strict=false"])
+    assert sc.simulation.seed == 5
+    assert sc.scheduler.policy.params == {"strict": False}
+
+
+def test_a_whole_list_or_block_can_be_replaced(base):
+    sc = load_scenario(
+        base, ["jobs=[{name: solo, params_billion: 1, tokens_billion: 1, max_gpus: 8}]"]
+    )
+    assert [j.name for j in sc.jobs] == ["solo"]
+    found = problems_of(base, ["jobs=[{name: solo, params_billion: 1, tokens_billion: 1}]"])
+    assert found == [
+        "--set jobs=[{name: solo, params_billion: 1, tokens_billion: 1}]: jobs[0].max_gpus: "
+        "required field missing"
+    ]
+
+
+def test_a_value_problem_below_an_override_points_at_the_override_not_the_file(base):
+    # the job's min/max check lives on the job; the override is what broke it
+    assert problems_of(base, ["jobs.b.min_gpus=200"]) == [
+        "--set jobs.b.min_gpus=200: jobs[1].min_gpus: 200 exceeds max_gpus (144)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("cluster.power.supply_mw.x=1",
+         "--set cluster.power.supply_mw.x=1: cluster.power.supply_mw: is a float value, with no "
+         "'x' inside"),
+        ("jobs..max_gpus=1", "--set jobs..max_gpus=1: jobs..max_gpus: empty path segment"),
+        ("=1", "--set =1: empty path segment"),
+        ("jobs.-3.max_gpus=1",
+         "--set jobs.-3.max_gpus=1: jobs.-3: index -3 out of range (2 items)"),
+        ("a=[1", "--set a=[1: a: not valid YAML: expected ',' or ']', but got '<stream end>'"),
+        ("scheduler.policy.name=fifoo",
+         "--set scheduler.policy.name=fifoo: scheduler.policy.name: unknown policy 'fifoo' "
+         "(did you mean 'fifo'?)..."),
+        ("scheduler.policy.params.strictt=1",
+         "--set scheduler.policy.params.strictt=1: scheduler.policy.params.strictt: unknown "
+         "field (did you mean 'strict'?)"),
+    ],
+)
+def test_bad_overrides(base, override, expected):
+    (found,) = problems_of(base, [override])
+    if expected.endswith("..."):
+        assert found.startswith(expected[:-3])
+    else:
+        assert found == expected
+
+
+def test_the_policy_option_is_an_override(base):
+    sc = load_scenario(base, policy="priority")
+    assert sc.scheduler.policy.name == "priority"
+
+
+def test_apply_overrides_raises_collect_overrides_returns_and_neither_mutates():
+    data = {"jobs": [{"name": "a", "max_gpus": 1}]}
+    marks = Marks()
+    out, problems = collect_overrides(data, marks, ["jobs.a.max_gpus=2", "jobs.z.max_gpus=3"])
+    assert out == {"jobs": [{"name": "a", "max_gpus": 2}]}
+    assert data == {"jobs": [{"name": "a", "max_gpus": 1}]}
+    assert [str(p) for p in problems] == [
+        "--set jobs.z.max_gpus=3: jobs.z: no item named 'z'; items: a"
+    ]
+    assert marks.locate(("jobs", 0, "max_gpus")) == ("--set jobs.a.max_gpus=2", None)
+    with pytest.raises(ConfigError):
+        apply_overrides(data, Marks(), ["jobs.z.max_gpus=3"])
+
+
+def test_resolve_path_walks_names_and_indexes():
+    data = {"jobs": [{"name": "x"}, {"name": "10t"}], "cluster": {"rack_groups": [
+        {"gpu_type": "GB200"}, {"gpu_type": "GB300", "name": "ultra"}]}}
+    assert resolve_path(data, "jobs.10t.max_gpus") == ("jobs", 1, "max_gpus")
+    assert resolve_path(data, "cluster.rack_groups.ultra.racks") == ("cluster", "rack_groups", 1,
+                                                                     "racks")
+    assert resolve_path(data, "cluster.rack_groups.GB200") == ("cluster", "rack_groups", 0)
+    assert resolve_path(data, "simulation.seed") == ("simulation", "seed")  # absent block
