@@ -16,11 +16,16 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 class FieldValueError(ValueError):
     """A whole-model check that blames one field, so the loader reports that field's file:line
-    (pydantic places model-validator errors on the model, not on the field at fault)."""
+    (pydantic places model-validator errors on the model, not on the field at fault).
 
-    def __init__(self, field: str, message: str):
+    ``alternatives`` are other ``(field, message)`` ways to say the same thing when two fields
+    disagree (min above max): the loader blames the one an override set, if any.
+    """
+
+    def __init__(self, field: str, message: str, alternatives: tuple[tuple[str, str], ...] = ()):
         super().__init__(message)
         self.field = field
+        self.alternatives = alternatives
 
 
 @cache

@@ -63,7 +63,7 @@ BUILTIN_GPUS: dict[str, GpuSpec] = {
         idle_w=90.0,  # assumption
         gpus_per_domain=8,
         gpus_per_rack=64,  # Colossus 1: 8 HGX servers per rack (ServeTheHome)
-        rack_overhead_w=16000.0,  # derived: 8 x (10.2 kW DGX node - 8 x 700 W) - assumption-level
+        rack_overhead_w=16000.0,  # derived: Colossus 1 rack ">60 kW" ~ 60.8 kW - 64 x 700 W
         source="NVIDIA H100 datasheet; Llama 3 paper (arXiv 2407.21783) s3.3.1; ServeTheHome",
     ),
     "A100": GpuSpec(
@@ -79,7 +79,7 @@ BUILTIN_GPUS: dict[str, GpuSpec] = {
         idle_w=50.0,  # assumption
         gpus_per_domain=8,
         gpus_per_rack=32,  # assumption: 4 DGX A100 per rack
-        rack_overhead_w=9600.0,  # assumption: 4 x (6.5 kW DGX A100 - 8 x 400 W) - 3.6 kW
+        rack_overhead_w=9600.0,  # assumption: 4 nodes x 2.4 kW beyond their GPUs
         source="Megatron-LM SC'21 (arXiv 2104.04473) s5: 312 TFLOPS; NVIDIA A100 datasheet",
     ),
 }

@@ -181,15 +181,26 @@ def validation_problems(
             len(other) > len(loc) and other[: len(loc)] == loc for other in locs
         ):
             continue  # the list only looks short because its items failed: they are reported
-        field = getattr((err.get("ctx") or {}).get("error"), "field", None)
-        if field is not None:
-            loc = (*loc, field)
         if err["type"] == "extra_forbidden":
             message = "unknown field" + _suggest(loc, model)
         else:
             message = friendly(err)
-        problems.append(problem_at(marks, prefix + loc, message))
+        error = (err.get("ctx") or {}).get("error")
+        if getattr(error, "field", None) is not None:
+            loc, message = _blame(error, prefix + loc, marks)
+            problems.append(problem_at(marks, loc, message))
+        else:
+            problems.append(problem_at(marks, prefix + loc, message))
     return problems
+
+
+def _blame(error: Any, loc: PathKey, marks: Marks) -> tuple[PathKey, str]:
+    """Which field a whole-model check points at: its own, or an alternative an override set."""
+    options = [(error.field, str(error)), *getattr(error, "alternatives", ())]
+    for field, message in options:
+        if marks.locate((*loc, field))[0].startswith("--"):
+            return (*loc, field), message
+    return (*loc, options[0][0]), options[0][1]
 
 
 def _suggest(loc: PathKey, model: type[BaseModel]) -> str:

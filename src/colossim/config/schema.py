@@ -148,7 +148,8 @@ class JobConfig(Frozen):
     def _work_is_defined_once(self) -> JobConfig:
         if self.min_gpus > self.max_gpus:
             raise FieldValueError(
-                "min_gpus", f"{self.min_gpus} exceeds max_gpus ({self.max_gpus})"
+                "min_gpus", f"{self.min_gpus} exceeds max_gpus ({self.max_gpus})",
+                (("max_gpus", f"{self.max_gpus} is below min_gpus ({self.min_gpus})"),),
             )
         by_work = self.work_gpu_hours is not None
         by_model = self.params_billion is not None
@@ -170,9 +171,10 @@ class JobConfig(Frozen):
                 if getattr(self, name) is None:
                     raise FieldValueError(name, f"required for an {self.kind.value} job")
             if (self.active_params_billion or 0) > (self.params_billion or 0):
+                active, total = self.active_params_billion, self.params_billion
                 raise FieldValueError(
-                    "active_params_billion",
-                    f"{self.active_params_billion} exceeds params_billion ({self.params_billion})",
+                    "active_params_billion", f"{active} exceeds params_billion ({total})",
+                    (("params_billion", f"{total} is below active_params_billion ({active})"),),
                 )
         return self
 

@@ -1,0 +1,94 @@
+"""The built-in hardware catalog against the published figures of the reference sheet.
+
+Each expected number below is typed from ../shared/reference/facts.md section 1 (the row named in
+the comment), not copied from the catalog, and the derived ones carry their arithmetic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from colossim.config.catalog import BUILTIN_GPUS
+from colossim.config.schema import Precision
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "hardware.md"
+
+
+def test_gb200_matches_the_published_figures():
+    g = BUILTIN_GPUS["GB200"]
+    assert g.bf16_tflops == 2.5e3  # "Dense BF16/FP16 per GPU: 2.5 PFLOPS"
+    assert g.fp8_tflops == 5e3  # "Dense FP8 per GPU: 5 PFLOPS"
+    assert g.fp4_tflops == 10e3  # "Dense FP4 per GPU: 10 PFLOPS"
+    assert (g.hbm_gb, g.hbm_usable_gb) == (192, 186)  # "192 GB nominal; 186 GB visible"
+    assert g.hbm_tbytes_s == 8  # "8 TB/s"
+    assert g.nvlink_gbytes_s == 1800 / 2  # "1.8 TB/s bidirectional (900 GB/s each way)"
+    assert g.nic_gbit_s == 400  # "1 x ConnectX-7 at 400 Gb/s"
+    assert g.tdp_w == 1200  # "GPU TDP 1,200 W"
+    assert (g.gpus_per_domain, g.gpus_per_rack) == (72, 72)  # "72 GPUs per rack" NVLink domain
+    assert g.rack_overhead_w == 132_000 - 72 * 1_200  # rack 132 kW (upper end) minus 72 GPUs
+
+
+def test_gb300_matches_the_published_figures():
+    g = BUILTIN_GPUS["GB300"]
+    assert (g.bf16_tflops, g.fp8_tflops, g.fp4_tflops) == (2.5e3, 5e3, 15e3)
+    assert (g.hbm_gb, g.hbm_usable_gb, g.hbm_tbytes_s) == (288, 279, 8)
+    assert g.nvlink_gbytes_s == 900
+    assert g.nic_gbit_s == 800  # "1 x ConnectX-8 SuperNIC at 800 Gb/s"
+    assert g.tdp_w == 1400
+    assert (g.gpus_per_domain, g.gpus_per_rack) == (72, 72)
+    assert g.rack_overhead_w == 142_000 - 72 * 1_400  # "Full rack requiring up to 142 kW"
+
+
+def test_h100_matches_the_published_figures():
+    g = BUILTIN_GPUS["H100"]
+    assert (g.bf16_tflops, g.fp8_tflops, g.fp4_tflops) == (989, 1979, None)
+    assert (g.hbm_gb, g.hbm_tbytes_s) == (80, 3.35)
+    assert g.nvlink_gbytes_s == 900 / 2  # "NVLink 4: 900 GB/s bidirectional"
+    assert (g.nic_gbit_s, g.tdp_w) == (400, 700)
+    assert (g.gpus_per_domain, g.gpus_per_rack) == (8, 64)  # HGX node; Colossus 1: 8 per rack
+    # Colossus 1 racks of 64 H100 ">60 kW": 64 x 700 W + overhead = 60.8 kW
+    assert 64 * 700 + g.rack_overhead_w == 60_800
+
+
+def test_a100_anchor():
+    g = BUILTIN_GPUS["A100"]
+    assert g.bf16_tflops == 312 and g.hbm_gb == 80  # "312 TFLOPS dense BF16, 80 GB HBM2e"
+    assert g.fp8_tflops == g.bf16_tflops  # Ampere has no FP8: FP8 work runs at the BF16 rate
+
+
+def test_gb300_differs_from_gb200_in_fp4_memory_nic_and_power_not_in_bf16_fp8():
+    a, b = BUILTIN_GPUS["GB200"], BUILTIN_GPUS["GB300"]
+    assert (a.bf16_tflops, a.fp8_tflops) == (b.bf16_tflops, b.fp8_tflops)
+    assert b.fp4_tflops > a.fp4_tflops and b.hbm_gb > a.hbm_gb and b.nic_gbit_s > a.nic_gbit_s
+
+
+def test_every_entry_is_consistent_and_sourced():
+    for name, g in BUILTIN_GPUS.items():
+        assert g.gpus_per_rack % g.gpus_per_domain == 0, name
+        assert 0 < g.idle_w < g.tdp_w, name
+        assert g.source, name
+
+
+@pytest.mark.parametrize("name", ["H100", "A100"])
+def test_fp4_falls_back_to_fp8_where_there_is_no_fp4(name):
+    g = BUILTIN_GPUS[name]
+    assert g.peak_tflops(Precision.FP4) == g.fp8_tflops
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+def test_docs_hardware_lists_every_catalog_number():
+    """docs/hardware.md has a table per GPU type with each catalog value, so the doc cannot
+    drift from the code silently."""
+    text = DOCS.read_text(encoding="utf-8")
+    for name, g in BUILTIN_GPUS.items():
+        section = text.split(f"## {name}", 1)[1].split("\n## ", 1)[0]
+        for field, value in g.model_dump(exclude={"source"}).items():
+            if value is None:
+                continue
+            row = next((ln for ln in section.splitlines() if f"`{field}`" in ln), "")
+            assert _figure(value) in row, f"{name}.{field} = {value} not in its docs row: {row!r}"

@@ -1,0 +1,89 @@
+"""The composed example loads as documented, and the scenario docs stay true to the files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from colossim.api import load_scenario
+from colossim.config.loader import read_document
+from colossim.config.schema import (
+    ClusterConfig,
+    JobConfig,
+    RackGroup,
+    Scenario,
+    SchedulerConfig,
+    SimulationConfig,
+)
+from colossim.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "examples" / "compose"
+SCENARIO_DOC = ROOT / "docs" / "scenario.md"
+
+
+def test_the_composed_example_takes_each_part_from_its_file():
+    sc = load_scenario(COMPOSE / "scenario.yaml")
+    assert sc.name == "composed"
+    assert [(g.gpu_type, g.racks) for g in sc.cluster.rack_groups] == [("GB200", 4), ("GB300", 4)]
+    assert sc.cluster.power.supply_mw == 1.5  # scenario.yaml overrides cluster.yaml's 2.0
+    assert sc.cluster.power.pue == 1.1  # ... and keeps the rest of its power block
+    assert [j.name for j in sc.jobs] == ["dense-70b", "moe-400b"]
+    assert sc.jobs[1].active_params == 22e9
+    assert sc.scheduler.policy.name == "priority"
+    doc = read_document(COMPOSE / "scenario.yaml")
+    assert doc.marks.locate(("jobs", 1, "submit_s")) == (str(COMPOSE / "jobs.yaml"), 17)
+    assert doc.marks.locate(("cluster", "power", "supply_mw")) == (
+        str(COMPOSE / "scenario.yaml"), 8)
+    assert doc.marks.locate(("cluster", "power", "pue")) == (str(COMPOSE / "cluster.yaml"), 12)
+
+
+def test_an_override_of_the_composed_example_is_reported_against_the_override():
+    with pytest.raises(ConfigError) as info:
+        load_scenario(COMPOSE / "scenario.yaml", ["jobs.moe-400b.max_gpus=100"])
+    assert [str(p) for p in info.value.problems] == [
+        "--set jobs.moe-400b.max_gpus=100: jobs[1].max_gpus: 100 is below min_gpus (144)"
+    ]
+
+
+def _doc_blocks() -> dict[str, str]:
+    """Fenced YAML blocks of docs/scenario.md that start with '# examples/compose/NAME'."""
+    text = SCENARIO_DOC.read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(# examples/compose/(\S+).*?\n.*?)```", text, re.S)
+    return {name.rstrip(":"): body for body, name in blocks}
+
+
+def test_the_docs_show_the_example_files_verbatim():
+    blocks = _doc_blocks()
+    assert set(blocks) == {"cluster.yaml", "jobs.yaml", "scenario.yaml"}
+    for name, body in blocks.items():
+        assert (COMPOSE / name).read_text(encoding="utf-8") == body, name
+
+
+@pytest.mark.parametrize(
+    "model", [Scenario, ClusterConfig, RackGroup, JobConfig, SchedulerConfig, SimulationConfig]
+)
+def test_every_foundation_field_is_documented(model):
+    text = SCENARIO_DOC.read_text(encoding="utf-8")
+    missing = [f for f in model.model_fields
+               if not any(s in text for s in (f"`{f}`", f"`{f}.", f"`rack_groups[].{f}`"))]
+    assert not missing, f"docs/scenario.md does not describe {model.__name__}: {missing}"
+
+
+def test_the_colossus2_job_table_matches_the_scenario_file():
+    """Each job's row in docs/scenario.md carries the file's sizes, bounds and priority."""
+    sc = load_scenario("colossus2")
+    text = SCENARIO_DOC.read_text(encoding="utf-8")
+    for job in sc.jobs:
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{job.name}` |"))
+        for figure in (f"{job.min_gpus:,}", f"{job.max_gpus:,}", f"{job.min_gpus // 72:,}",
+                       f"{job.max_gpus // 72:,}", f"| {job.priority} |", job.precision.value,
+                       f"{job.params_billion:,.0f}B"):
+            assert figure in row, f"{job.name}: {figure!r} not in {row!r}"
+        if job.tokens_billion is not None:
+            assert f"{job.tokens_billion:,.0f}B" in row
+    groups = {g.gpu_type: g.racks for g in sc.cluster.rack_groups}
+    assert f"{groups['GB200']:,}" in text and f"{groups['GB300']:,}" in text
+    assert f"{sc.cluster.pod_size_racks} racks" in text
