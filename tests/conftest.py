@@ -28,7 +28,7 @@ def make_scenario(
         },
         "jobs": jobs,
         "scheduler": {"policy": {"name": policy, "params": params or {}}},
-        "simulation": {"efficiency": 0.5},
+        "simulation": {"efficiency": 0.5, "speed_model": "linear"},
     }
     for key, value in extra.items():
         data[key] = {**data.get(key, {}), **value}

@@ -217,6 +217,11 @@ class SchedulerConfig(Frozen):
 class SimulationConfig(Frozen):
     seed: int = Field(0, ge=0)
     horizon_s: float = Field(3.15e8, gt=0, description="Stop simulating at this time, s")
+    speed_model: Literal["performance", "linear"] = Field(
+        "performance",
+        description="performance: step-time model (docs/model.md); linear: GPUs x peak x "
+        "efficiency, the hand-computable stand-in",
+    )
     efficiency: float = Field(
         0.4,
         gt=0,

@@ -60,6 +60,8 @@ def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
         unit = state.unit_on_rack(job, rack)
         if n <= 0 or n % unit:
             raise Refused(Verdict.INVALID, f"{n} GPUs on rack {rack} is not a multiple of {unit}")
+    if state.rate_for(job, grant) <= 0:
+        raise Refused(Verdict.INVALID, f"the job does not fit in memory on these {gpus} GPUs")
     return grant
 
 

@@ -16,8 +16,9 @@ from colossim.engine.fluid import FluidClock
 from colossim.engine.record import Event, Record
 from colossim.model.cluster import Grant, Ledger, allocation_unit, build_layout
 from colossim.model.jobs import Job, JobState, Phase
-from colossim.model.power import facility_power_mw
-from colossim.model.speed import job_rate_flops, job_work_flops
+from colossim.model.power import PowerModel
+from colossim.model.parallelism import Span
+from colossim.model.speed import SpeedModel, describe_estimate
 
 RateFn = Callable[[JobConfig, dict[str, int]], float]
 
@@ -42,19 +43,18 @@ class RunState:
         self.layout = build_layout(scenario)
         self.ledger = Ledger(self.layout)
         self.record = Record()
-        efficiency = scenario.simulation.efficiency
+        self.speed = SpeedModel(scenario)
         self.jobs = [
-            Job(index=i, config=cfg, work_total=job_work_flops(cfg, self.catalog, efficiency))
+            Job(index=i, config=cfg, work_total=self.speed.work_flops(cfg))
             for i, cfg in enumerate(scenario.jobs)
         ]
         self.by_name = {job.name: job for job in self.jobs}
         self.clock = FluidClock(self.jobs)
-        self.rate_fn: RateFn = lambda cfg, by_type: job_rate_flops(
-            cfg, by_type, self.catalog, efficiency
-        )
+        self.rate_fn: RateFn = self.speed.estimate_rate
         self.now_s = 0.0
         self.modifiers: list[RateModifier] = []
         self.usable_gpus = int(self.layout.capacity[~self.layout.spare].sum())
+        self.power_model = PowerModel(self.layout, scenario.cluster.power)
 
     # -- queries -------------------------------------------------------------------------
     def gpus_by_type(self, grant: Grant) -> dict[str, int]:
@@ -64,16 +64,27 @@ class RunState:
             out[name] = out.get(name, 0) + n
         return out
 
+    def span_of(self, grant: Grant) -> Span:
+        """How many racks and pods a grant touches (the performance model's placement input)."""
+        pods = {int(self.layout.rack_pod[rack]) for rack, _ in grant}
+        return Span(racks=max(1, len(grant)), pods=max(1, len(pods)))
+
+    def rate_for(self, job: Job, grant: Grant) -> float:
+        """Full-speed FLOP/s of ``job`` on ``grant`` (0 if it does not fit in memory there)."""
+        return self.speed.rate_of(job.config, self.gpus_by_type(grant), self.span_of(grant))
+
     def unit_on_rack(self, job: Job, rack: int) -> int:
         spec = self.layout.specs[self.layout.rack_type[rack]]
         return allocation_unit(job.config, spec.gpus_per_domain)
 
     def busy_gpus(self) -> int:
-        return int(self.layout.total_gpus - self.ledger.free.sum())
+        return self.ledger.busy_gpus()
 
     def power_mw(self) -> float:
-        busy = self.ledger.busy_by_type()
-        return float(facility_power_mw(self.layout, busy, self.scenario.cluster.power.pue))
+        """Facility power now (``model.power``): it depends on each running job's phase, caps
+        and clock limits, so the model caches each job's draw on those (this runs after every
+        event)."""
+        return self.power_model.draw_mw(self.jobs)
 
     # -- changes -------------------------------------------------------------------------
     def log(self, kind: str, job: Job | None = None, **data) -> None:
@@ -100,7 +111,11 @@ class RunState:
         job.advance(self.now_s)
         job.grant = grant
         job.gpus = sum(n for _, n in grant)
-        job.base_rate = self.rate_fn(job.config, self.gpus_by_type(grant))
+        job.base_rate = self.rate_for(job, grant)
+        details = describe_estimate(self.speed, job.config, self.gpus_by_type(grant),
+                                    self.span_of(grant))
+        if details is not None:
+            self.log("perf", job, **details)
         job.state = JobState.RUNNING
         self.set_rate(job, changed=True)
 
@@ -162,4 +177,4 @@ class RunState:
         check_state(self)
 
     def busy_array(self) -> np.ndarray:
-        return self.layout.capacity - self.ledger.free
+        return self.layout.capacity - self.ledger.free - self.ledger.failed

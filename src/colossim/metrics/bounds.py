@@ -1,9 +1,10 @@
 """A lower bound on makespan that no policy can beat, to judge how close a policy gets.
 
 Two bounds, take the larger: (1) no job finishes before its submit time plus its work at its
-fastest allowed speed (max GPUs on the best GPU type); (2) the cluster cannot finish before the
-first submission plus the GPU-seconds all jobs need (at each job's best per-GPU speed) spread over
-every allocatable GPU.
+fastest allowed speed (max GPUs on the best GPU type, tightly packed; the performance model
+never runs slower on more GPUs); (2) the cluster cannot finish before the
+first submission plus the GPU-seconds all jobs need (at a per-GPU speed no allocation can beat:
+peak x kernel efficiency, or the pinned rate) spread over every allocatable GPU.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ def makespan_lower_bound_s(state: RunState) -> float:
     for job in state.jobs:
         cfg = job.config
         best_rate = max(state.rate_fn(cfg, {t: cfg.max_gpus}) for t in types)
-        best_per_gpu = max(state.rate_fn(cfg, {t: 1}) for t in types)
+        best_per_gpu = max(state.speed.per_gpu_ceiling(cfg, t) for t in types)
+        if best_rate <= 0:  # the job can never run (refused at load time in practice)
+            return float("inf")
         per_job = max(per_job, cfg.submit_s + job.work_total / best_rate)
         gpu_seconds += job.work_total / best_per_gpu
     first = min(j.config.submit_s for j in state.jobs)

@@ -24,6 +24,12 @@ class JobResult:
     mean_gpus: float
     work_flops: float
     work_done_flops: float
+    # performance model (None for jobs on the linear speed model, e.g. trace jobs)
+    mfu: float | None = None
+    achieved_tflops_per_gpu: float | None = None
+    tokens_per_s: float | None = None
+    plan: dict[str, Any] | None = None
+    step_s: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from colossim.engine.simulation import RunOutput
 from colossim.metrics.bounds import makespan_lower_bound_s
+from colossim.metrics.performance import job_performance
 from colossim.metrics.result import ClusterResult, JobResult, RunResult
 from colossim.metrics.series import integral, peak, time_mean
 from colossim.model.jobs import Job, JobState
@@ -11,7 +14,7 @@ from colossim.model.jobs import Job, JobState
 SECONDS_PER_HOUR = 3600.0
 
 
-def job_result(job: Job) -> JobResult:
+def job_result(job: Job, perf: dict[str, Any] | None = None) -> JobResult:
     start, end = job.first_start_s, job.end_s
     held_s = (end if end is not None else job.since_s) - start if start is not None else 0.0
     return JobResult(
@@ -25,6 +28,7 @@ def job_result(job: Job) -> JobResult:
         mean_gpus=job.gpu_seconds / held_s if held_s > 0 else 0.0,
         work_flops=job.work_total,
         work_done_flops=job.work_done,
+        **(perf or {}),
     )
 
 
@@ -35,6 +39,7 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
     all_done = all(j.state in (JobState.COMPLETED, JobState.REJECTED) for j in state.jobs)
     makespan = max((j.end_s or 0.0 for j in completed), default=0.0) if all_done else None
     span = out.end_s
+    perf = job_performance(record, span)
     busy = record.level("gpus_busy")
     power = record.level("power_mw")
     cluster = ClusterResult(
@@ -57,6 +62,6 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
         decisions=record.decide_calls,
         wall_s=out.wall_s,
         cluster=cluster,
-        jobs=tuple(job_result(j) for j in state.jobs),
+        jobs=tuple(job_result(j, perf.get(j.name)) for j in state.jobs),
         record=record,
     )

@@ -1,0 +1,38 @@
+"""``colossim estimate``: the performance model's view of each job, without simulating."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from colossim.cli.options import JsonOpt, ScenarioArg, SetOpt
+
+
+def estimate(
+    scenario: ScenarioArg = None,
+    job: Annotated[
+        list[str] | None, typer.Option("--job", "-j", help="Only this job (repeatable).")
+    ] = None,
+    gpus: Annotated[
+        int | None, typer.Option("--gpus", "-g", min=1, help="GPUs to estimate on (default: max).")
+    ] = None,
+    gpu_type: Annotated[
+        list[str] | None,
+        typer.Option("--gpu-type", "-t", help="GPU type (repeatable; default: the cluster's)."),
+    ] = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Minimum GPUs, parallel plan, step-time breakdown, MFU and days to train for each job."""
+    from colossim.api import load_scenario
+    from colossim.cli.render_estimate import estimate_table
+    from colossim.metrics.estimates import job_estimates
+
+    loaded = load_scenario(scenario, set_ or [])
+    rows = job_estimates(loaded, job, gpus, gpu_type)
+    if json_:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        estimate_table(loaded.name, rows)

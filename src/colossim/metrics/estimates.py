@@ -1,0 +1,55 @@
+"""What the performance model says of each job, without simulating: ``colossim estimate``.
+
+For each job and GPU type: the fewest GPUs it fits in, and on the given (or its max) GPUs, tightly
+packed, the chosen plan, step-time breakdown, MFU and days to train.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from colossim.config.schema import Scenario
+from colossim.errors import ConfigError
+from colossim.model.speed import SpeedModel, describe_estimate
+
+SECONDS_PER_DAY = 86400.0
+
+
+def job_estimates(
+    scenario: Scenario,
+    jobs: list[str] | None = None,
+    gpus: int | None = None,
+    gpu_types: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per (job, GPU type)."""
+    speed = SpeedModel(scenario)
+    in_cluster = list(dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups))
+    types = gpu_types or in_cluster
+    unknown = [t for t in types if t not in speed.catalog]
+    if unknown:
+        raise ConfigError(
+            f"unknown GPU type(s): {', '.join(unknown)}; known: {', '.join(sorted(speed.catalog))}"
+        )
+    names = [j.name for j in scenario.jobs]
+    missing = [n for n in jobs or [] if n not in names]
+    if missing:
+        raise ConfigError(f"no job named {', '.join(missing)}; jobs: {', '.join(names)}")
+    rows = []
+    for job in scenario.jobs:
+        if jobs and job.name not in jobs:
+            continue
+        for gpu_type in types:
+            n = gpus or job.max_gpus
+            row: dict[str, Any] = {
+                "job": job.name,
+                "gpu_type": gpu_type,
+                "gpus": n,
+                "min_gpus_to_fit": speed.memory_min_gpus(job, gpu_type),
+                "work_flops": speed.work_flops(job),
+            }
+            rate = speed.estimate_rate(job, {gpu_type: n})
+            row["days_to_train"] = row["work_flops"] / rate / SECONDS_PER_DAY if rate > 0 else None
+            span = speed.packed_span(n, gpu_type)
+            row.update(describe_estimate(speed, job, {gpu_type: n}, span) or {})
+            rows.append(row)
+    return rows

@@ -1,0 +1,56 @@
+"""Per-job training efficiency from the record: MFU, achieved TFLOP/s, tokens/s, plan, breakdown.
+
+The engine logs a ``perf`` event each time a job is placed on an allocation (start, resize,
+restart), carrying what the performance model says of it. A job's figures are the time-weighted
+means over the periods each allocation was held; the plan and step-time breakdown are those of the
+allocation held longest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from colossim.engine.record import Event, Record
+
+# Event kinds after which a job no longer holds the allocation described by its last ``perf``.
+RELEASES = frozenset({"perf", "preempt", "complete", "stop", "evict", "requeue", "interrupt"})
+MEANS = ("mfu", "achieved_tflops_per_gpu", "tokens_per_s")
+
+
+def _periods(events: list[Event], end_s: float) -> list[tuple[float, dict[str, Any]]]:
+    """(duration, perf data) for each allocation a job held."""
+    out = []
+    current: Event | None = None
+    for event in events:
+        if current is not None and event.kind in RELEASES:
+            out.append((event.time_s - current.time_s, current.data or {}))
+            current = None
+        if event.kind == "perf":
+            current = event
+    if current is not None:
+        out.append((end_s - current.time_s, current.data or {}))
+    return out
+
+
+def job_performance(record: Record, end_s: float) -> dict[str, dict[str, Any]]:
+    """For each job with performance-model allocations: its efficiency figures."""
+    by_job: dict[str, list[Event]] = defaultdict(list)
+    for event in record.events:
+        if event.job is not None:
+            by_job[event.job].append(event)
+    out: dict[str, dict[str, Any]] = {}
+    for name, events in by_job.items():
+        periods = _periods(events, end_s)
+        if not periods:
+            continue
+        total = sum(d for d, _ in periods)
+        longest = max(periods, key=lambda p: p[0])[1]
+        figures: dict[str, Any] = {
+            key: (sum(d * data[key] for d, data in periods) / total if total > 0 else longest[key])
+            for key in MEANS
+        }
+        figures["plan"] = longest["plan"]
+        figures["step_s"] = longest["step_s"]
+        out[name] = figures
+    return out
