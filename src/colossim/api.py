@@ -53,6 +53,26 @@ def _policy_problems(doc: Document) -> list[Problem]:
     return []
 
 
+def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
+    """Jobs the performance model cannot fit in memory on ``max_gpus`` of any GPU type."""
+    from colossim.model.speed import SpeedModel
+
+    speed = SpeedModel(scenario)
+    types = list(dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups))
+    problems = []
+    for i, job in enumerate(scenario.jobs):
+        needs = {t: speed.memory_min_gpus(job, t) for t in types}
+        if any(n is not None and n <= job.max_gpus for n in needs.values()):
+            continue
+        need = ", ".join(f"{t}: {'never' if n is None else f'{n:,}'}" for t, n in needs.items())
+        message = (
+            f"{job.name} does not fit in memory on {job.max_gpus:,} GPUs of any type in the "
+            f"cluster (fewest GPUs it fits in: {need}); raise max_gpus or change the model"
+        )
+        problems.append(problem_at(doc.marks, ("jobs", i, "max_gpus"), message))
+    return problems
+
+
 def load_scenario(
     source: str | Path | None = None,
     overrides: Iterable[str] = (),
@@ -73,6 +93,8 @@ def scenario_from_document(doc: Document) -> Scenario:
     """
     scenario, problems = validate_document(doc)
     problems += _policy_problems(doc)
+    if scenario is not None and not problems:
+        problems += _fit_problems(doc, scenario)
     if problems or scenario is None:
         raise ConfigError(sort_problems(problems))
     return scenario
