@@ -1,0 +1,62 @@
+"""``colossim estimate`` end to end, and the load-time memory-fit check."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from colossim.cli.app import app
+
+NO_FIT = """\
+name: nofit
+cluster:
+  pod_size_racks: 2
+  rack_groups:
+    - gpu_type: GB200
+      racks: 2
+  power: {supply_mw: 1}
+jobs:
+  - name: huge
+    params_billion: 10000
+    tokens_billion: 100
+    min_gpus: 8
+    max_gpus: 144
+"""
+
+
+def test_a_job_that_never_fits_in_memory_is_a_config_error_at_its_line(tmp_path):
+    path = tmp_path / "nofit.yaml"
+    path.write_text(NO_FIT)
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    # 10T params x 16 B/param (BF16 weights and grads, FP32 Adam) = 160 TB > 144 x 186 GB
+    assert f"{path}:13: jobs[0].max_gpus: huge does not fit in memory" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_estimate_json_has_a_row_per_job_and_gpu_type():
+    result = CliRunner().invoke(app, ["estimate", "small", "--json", "-t", "GB200", "-t", "GB300"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == 4 * 2  # four jobs in small.yaml, two GPU types
+    for row in rows:
+        plan = row["plan"]
+        assert plan["tp"] * plan["pp"] * plan["dp"] <= row["gpus"]
+        assert 0 < row["mfu"] < 1
+        # GB300 has 279 GB usable against GB200's 186: never needs more GPUs to fit
+    by_key = {(r["job"], r["gpu_type"]): r for r in rows}
+    for job in ("llm-70b", "llm-8b", "image-2b", "moe-200b"):
+        assert (
+            by_key[(job, "GB300")]["min_gpus_to_fit"] <= by_key[(job, "GB200")]["min_gpus_to_fit"]
+        )
+
+
+def test_estimate_table_and_bad_names():
+    runner = CliRunner()
+    ok = runner.invoke(app, ["estimate", "small", "--job", "llm-8b", "--gpus", "72"])
+    assert ok.exit_code == 0, ok.output
+    assert "llm-8b" in ok.output and "GB200" in ok.output
+    bad = runner.invoke(app, ["estimate", "small", "--job", "nope"])
+    assert bad.exit_code == 2
+    assert "no job named nope" in bad.output
