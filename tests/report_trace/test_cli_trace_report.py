@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from colossim.cli.app import app
 from tests.report_trace.trace_rules import check_format
+
+FOUR_JOBS = str(Path(__file__).resolve().parent / "four_jobs.yaml")
 
 pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
 
@@ -19,7 +22,7 @@ def invoke(*args: str):
 
 def test_run_writes_trace_and_report_and_report_rebuilds_from_disk(tmp_path):
     out = tmp_path / "run"
-    done = invoke("run", "small", "--out", str(out), "--trace", str(tmp_path / "t.json"),
+    done = invoke("run", FOUR_JOBS, "--out", str(out), "--trace", str(tmp_path / "t.json"),
                   "--report", "--quiet")
     assert done.exit_code == 0, done.output
     assert {p.name for p in out.iterdir()} >= {"result.json", "events.jsonl", "series.json",
@@ -31,7 +34,7 @@ def test_run_writes_trace_and_report_and_report_rebuilds_from_disk(tmp_path):
     assert again.exit_code == 0, again.output
     page = (tmp_path / "again.html").read_text()
     assert page.count('src="data:image/png;base64,') == 3
-    assert "small under fifo (seed 0)" in page
+    assert "four-jobs under fifo (seed 0)" in page
 
 
 def test_run_report_without_out_writes_into_the_current_folder(tmp_path, monkeypatch):

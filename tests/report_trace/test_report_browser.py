@@ -11,6 +11,7 @@ import re
 import shutil
 import struct
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from colossim.testing.runner import run_policy
 
 pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
 
+FOUR_JOBS = str(Path(__file__).resolve().parent / "four_jobs.yaml")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars"]
@@ -55,7 +57,7 @@ def browse(tmp_path, page, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
-    return write_report(run_policy("fifo", "small"), folder / "report.html")
+    return write_report(run_policy("fifo", FOUR_JOBS), folder / "report.html")
 
 
 def test_the_page_loads_with_every_image_decoded(report, tmp_path):
@@ -66,7 +68,7 @@ def test_the_page_loads_with_every_image_decoded(report, tmp_path):
     found = re.search(r'<div id="colossim-probe">decoded (\d+) of (\d+)</div>', done.stdout)
     assert found, f"the page did not finish loading:\n{done.stdout[-2000:]}"
     assert found.groups() == ("3", "3")
-    assert "small under fifo (seed 0)" in done.stdout
+    assert "four-jobs under fifo (seed 0)" in done.stdout
 
 
 def test_a_screenshot_of_the_report_is_not_blank(report, tmp_path):

@@ -1,5 +1,6 @@
 """report.html is one self-contained page: every image embedded and a real PNG, no outside
-links, and the tables carry the run's numbers (hand-computed fifo schedule of ``small``)."""
+links, and the tables carry the run's numbers (the hand-computed fifo schedule of
+``four_jobs.yaml``, see ``test_trace_format.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import base64
 import re
 import struct
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from colossim.testing.runner import run_policy
 pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FOUR_JOBS = str(Path(__file__).resolve().parent / "four_jobs.yaml")
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -25,13 +28,13 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def small():
-    return run_policy("fifo", "small")
+def fifo_run():
+    return run_policy("fifo", FOUR_JOBS)
 
 
 @pytest.fixture(scope="module")
-def page(small):
-    return render(small)
+def page(fifo_run):
+    return render(fifo_run)
 
 
 def test_every_image_is_an_embedded_png(page):
@@ -49,28 +52,29 @@ def test_nothing_is_fetched_from_elsewhere(page):
 
 
 def test_tables_show_the_hand_computed_run(page):
-    makespan_days = (87_500 + 2.4e22 / (216 * 2e15)) / 86_400  # 1.6557...
+    makespan_days = 141_500 / 86_400  # 1.6377...
     assert f"<td>makespan (days)</td><td>{makespan_days:,.4g}</td>" in page
     assert "<td>moe-200b</td><td>completed</td><td>7,200</td><td>8.75e+04</td>" in page
     assert "<td>start</td><td>applied</td><td>4</td>" in page  # four applied starts
 
 
-def test_missing_series_and_extra_models_degrade_gracefully(small, tmp_path):
+def test_missing_series_and_extra_models_degrade_gracefully(fifo_run, tmp_path):
     """No level series (an old run folder), then battery and fabric series (newer models)."""
-    bare = replace(small, record=Record(small.record.events, small.record.decisions, {}))
+    events, decisions = fifo_run.record.events, fifo_run.record.decisions
+    bare = replace(fifo_run, record=Record(events, decisions, {}))
     assert "no level series" in render(bare)
-    series = {**small.record.series, "battery_soc": StepSeries([0.0], [0.8]),
+    series = {**fifo_run.record.series, "battery_soc": StepSeries([0.0], [0.8]),
               "fabric_util.spine": StepSeries([0.0], [0.4])}
-    rich = replace(small, record=Record(small.record.events, small.record.decisions, series))
+    rich = replace(fifo_run, record=Record(events, decisions, series))
     path = write_report(rich, tmp_path / "report.html")
     assert path.read_text().count('src="data:image/png;base64,') == 3
 
 
-def test_the_report_names_the_extra_when_matplotlib_is_missing(small, monkeypatch):
+def test_the_report_names_the_extra_when_matplotlib_is_missing(fifo_run, monkeypatch):
     import sys
 
     from colossim.errors import ColossimError
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails as if not installed
     with pytest.raises(ColossimError, match=r"pip install 'colossim\[plot\]'"):
-        render(small)
+        render(fifo_run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,12 +12,15 @@ from colossim.metrics.export import write_run
 from colossim.metrics.loadrun import read_run
 from colossim.testing.runner import run_policy
 
+FOUR_JOBS = str(Path(__file__).resolve().parent / "four_jobs.yaml")
+
 
 def test_write_then_read_gives_the_same_result_and_record(tmp_path):
-    result = run_policy("priority", "small")
+    result = run_policy("priority", FOUR_JOBS)
     write_run(result, tmp_path)
     series = json.loads((tmp_path / "series.json").read_text())
-    # the GPUs-in-use level of the hand-computed schedule (see test_trace_format.py)
+    # the GPUs-in-use level of the hand-computed schedule (see test_trace_format.py); priority
+    # serves jobs as fifo does here: only moe-200b ever waits, and it waits alone
     assert series["gpus_busy"]["values"] == [144, 208, 280, 208, 280, 216, 0]
     again = read_run(tmp_path)
     assert again.to_dict() == result.to_dict()

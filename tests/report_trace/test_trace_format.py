@@ -1,16 +1,18 @@
 """The timeline trace obeys the Chrome Trace Event format (``trace_rules.check_format``) and
 says what the run did, in microseconds of simulated time.
 
-Expected values are the hand-computed fifo schedule of the built-in ``small`` scenario (see
-``tests/testing/test_plugin.py``): llm-70b runs 0-87,500 s on 144 GPUs, image-2b 1,800-97,800 s
-on 64, llm-8b 3,600-70,266.67 s on 72, moe-200b waits 7,200-87,500 s and runs to 143,055.56 s
-on 216.
+Expected values are the fifo schedule of ``four_jobs.yaml`` by hand (run time = GPU-hours x
+3600 / GPUs): llm-70b runs 0-87,500 s on 144 GPUs (3,500 GPU-h), image-2b 1,800-91,800 s on 64
+(1,600 GPU-h), llm-8b 3,600-75,600 s on 72 (1,440 GPU-h); moe-200b needs 216 GPUs = three whole
+racks, finds at most one free until llm-70b ends, so it waits 7,200-87,500 s and runs 54,000 s
+(3,240 GPU-h) to 141,500 s.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -20,16 +22,17 @@ from colossim.testing.runner import run_policy
 from tests.report_trace.trace_rules import check_format
 
 US = 1_000_000
+FOUR_JOBS = str(Path(__file__).resolve().parent / "four_jobs.yaml")
 
 
 @pytest.fixture(scope="module")
-def small():
-    return run_policy("fifo", "small")
+def fifo_run():
+    return run_policy("fifo", FOUR_JOBS)
 
 
 @pytest.fixture(scope="module")
-def doc(small):
-    return trace_document(small)
+def doc(fifo_run):
+    return trace_document(fifo_run)
 
 
 def slices_of(doc, job):
@@ -45,23 +48,21 @@ def test_the_trace_keeps_the_format_rules(doc):
 
 
 def test_slices_are_the_hand_computed_schedule_in_microseconds(doc):
-    moe_run_s = 2.4e22 / (216 * 2e15)  # 55,555.56 s
     assert slices_of(doc, "llm-70b") == [("running", 0, 87_500 * US, 144)]
-    assert slices_of(doc, "image-2b") == [("running", 1_800 * US, 96_000 * US, 64)]
+    assert slices_of(doc, "image-2b") == [("running", 1_800 * US, 90_000 * US, 64)]
+    assert slices_of(doc, "llm-8b") == [("running", 3_600 * US, 72_000 * US, 72)]
     assert slices_of(doc, "moe-200b") == [
         ("queued", 7_200 * US, (87_500 - 7_200) * US, 0),
-        ("running", 87_500 * US, round((87_500 + moe_run_s) * US) - 87_500 * US, 216),
+        ("running", 87_500 * US, 54_000 * US, 216),
     ]
 
 
-def test_counters_follow_gpus_in_use_and_power(doc, small):
+def test_counters_follow_gpus_in_use_and_power(doc):
     gpus = [(e["ts"], e["args"]["GPUs"]) for e in doc["traceEvents"]
             if e["ph"] == "C" and e["name"] == "GPUs in use"]
-    # 144; +64 (image-2b); +72 (llm-8b); -72; -144 +216 (70b ends, moe starts); -64; 0; closing
-    end = round(small.end_s * US)
-    assert gpus == [(0, 144), (1_800 * US, 208), (3_600 * US, 280),
-                    (round(70_266.666666666667 * US), 208), (87_500 * US, 280),
-                    (97_800 * US, 216), (end, 0)]
+    # 144; +64 (image-2b); +72 (llm-8b); -72; -144 +216 (70b ends, moe starts); -64; 0
+    assert gpus == [(0, 144), (1_800 * US, 208), (3_600 * US, 280), (75_600 * US, 208),
+                    (87_500 * US, 280), (91_800 * US, 216), (141_500 * US, 0)]
     names = {e["name"] for e in doc["traceEvents"] if e["ph"] == "C"}
     assert {"facility power (MW)", "power supply (MW)"} <= names
 
@@ -74,7 +75,7 @@ def test_decisions_are_instants_on_the_policy_track(doc):
                       ("start moe-200b", 87_500 * US, "applied", 216)]
 
 
-def test_new_phases_series_and_failures_show_up(small):
+def test_new_phases_series_and_failures_show_up(fifo_run):
     """What the failure, power and fabric models will record: drawn with no code change."""
     events = [
         Event(0.0, "submit", "a"), Event(0.0, "start", "a", {"gpus": 72}),
@@ -90,7 +91,7 @@ def test_new_phases_series_and_failures_show_up(small):
     series = {"gpus_busy": StepSeries([0.0], [72.0]), "battery_soc": StepSeries([0.0], [0.5]),
               "fabric_util.spine": StepSeries([0.0, 250.0], [0.2, 0.7]),
               "fabric_util.leaf": StepSeries([0.0], [0.1])}
-    run = replace(small, end_s=500.0, jobs=(), record=Record(events, [], series))
+    run = replace(fifo_run, end_s=500.0, jobs=(), record=Record(events, [], series))
     doc = trace_document(run)
     assert check_format(doc) == []
     assert slices_of(doc, "a") == [
@@ -108,12 +109,12 @@ def test_new_phases_series_and_failures_show_up(small):
             ("fabric_util", "leaf")} <= counters
 
 
-def test_write_trace_writes_json_that_loads(small, tmp_path):
+def test_write_trace_writes_json_that_loads(fifo_run, tmp_path):
     path = tmp_path / "run.trace.json"
-    write_trace(small, path)
+    write_trace(fifo_run, path)
     doc = json.loads(path.read_text())
     assert check_format(doc) == []
-    assert doc["otherData"]["scenario"] == "small"
+    assert doc["otherData"]["scenario"] == "four-jobs"
 
 
 def test_the_checker_catches_broken_traces():

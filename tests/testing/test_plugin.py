@@ -1,16 +1,13 @@
 """The pytest plugin, run the way a policy author runs it: inside pytest (``pytester``).
 
-The numbers come from hand arithmetic on the built-in ``small`` scenario (GB200: 2,500 dense
-BF16 TFLOP/s, 5,000 FP8; efficiency 0.4; work = 6 x active params x tokens):
+The author's scenario (``TOY_SCENARIO``): two GB200 racks (144 GPUs) and two trace-style jobs,
+whose run time is GPU-hours x 3600 / GPUs under every speed model. Both arrive at 0:
 
-- llm-70b  1.26e22 FLOPs on 144 GPUs at 1e15 FLOP/s each -> 87,500 s
-- image-2b 6.144e21 FLOPs on 64 GPUs, submitted at 1,800 s -> ends 97,800 s
-- llm-8b   4.8e21 FLOPs on 72 GPUs, submitted at 3,600 s -> ends 70,266.67 s
-- moe-200b 2.4e22 FLOPs (FP8) needs 216 GPUs = 3 whole racks; under fifo it waits for llm-70b
-  and runs 87,500 -> 87,500 + 2.4e22 / (216 x 2e15) = 143,055.56 s: the makespan.
-
-The "worse" toy policy asks for each job's *minimum* GPUs instead: image-2b then runs on 8 GPUs
-for 6.144e21 / 8e15 = 768,000 s and the makespan becomes 1,800 + 768,000 = 769,800 s.
+- job a: 288 GPU-h, 72..144 GPUs;  job b: 72 GPU-h, exactly 72 GPUs.
+- The toy policy serves in order at *max* GPUs: a takes both racks for 288 / 144 = 2 h; b waits
+  and runs 72 / 72 = 1 h: makespan 10,800 s, JCTs 7,200 and 10,800 s.
+- The "worse" toy asks for each job's *minimum* instead: a runs on 72 GPUs for 4 h beside b
+  (1 h): makespan 14,400 s, +33.33 %.
 """
 
 from __future__ import annotations
@@ -23,8 +20,19 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-FIFO_SMALL_MAKESPAN = 87_500 + 2.4e22 / (216 * 2e15)  # 143,055.56 s
-WORSE_SMALL_MAKESPAN = 1_800 + 6.144e21 / 8e15  # 769,800 s
+GOOD_MAKESPAN = 288 * 3600 / 144 + 72 * 3600 / 72  # 10,800 s
+WORSE_MAKESPAN = 288 * 3600 / 72  # 14,400 s
+
+TOY_SCENARIO = """
+name: toy
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 2}]
+  power: {supply_mw: 1.0}
+jobs:
+  - {name: a, work_gpu_hours: 288, reference_gpu: GB200, min_gpus: 72, max_gpus: 144}
+  - {name: b, work_gpu_hours: 72, reference_gpu: GB200, min_gpus: 72, max_gpus: 72}
+"""
 
 TOY = """
 from colossim.policy.staged import StagedPolicy
@@ -37,10 +45,10 @@ class Toy(StagedPolicy):
 """
 
 REGRESSION_TEST = """
-def test_toy_small(run_policy, assert_invariants, policy_baseline):
-    result = run_policy("toy_policy:Toy", "small")
+def test_toy(run_policy, assert_invariants, policy_baseline):
+    result = run_policy("toy_policy:Toy", "toy.yaml")
     assert_invariants(result)
-    policy_baseline(result, "toy-small", tolerances={{"default": {{"rel": {rel}, "abs": 0}}}})
+    policy_baseline(result, "toy", tolerances={{"default": {{"rel": {rel}, "abs": 0}}}})
 """
 
 
@@ -60,6 +68,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     pytester.syspathinsert()
     pytester.makepyfile(toy_policy=TOY.format(attr="max_gpus"))
     pytester.makepyfile(test_toy=REGRESSION_TEST.format(rel=1e-6))
+    (pytester.path / "toy.yaml").write_text(TOY_SCENARIO)
     return pytester
 
 
@@ -68,7 +77,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest("-p", "no:hypothesispytest", "-p", "no:cacheprovider", *args)
 
 
-def baseline(pytester: pytest.Pytester, name: str = "toy-small") -> dict:
+def baseline(pytester: pytest.Pytester, name: str = "toy") -> dict:
     return json.loads((pytester.path / "baselines" / f"{name}.json").read_text())
 
 
@@ -76,32 +85,33 @@ def test_missing_baseline_fails_and_says_how_to_create_it(project):
     result = run(project)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*no colossim baseline*toy-small.json*--colossim-update-baselines*"]
+        ["*no colossim baseline*toy.json*--colossim-update-baselines*"]
     )
 
 
 def test_update_writes_a_reviewed_header_and_the_hand_computed_numbers(project):
     result = run(project, "--colossim-update-baselines")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*colossim baselines written*", "created *toy-small.json"])
+    result.stdout.fnmatch_lines(["*colossim baselines written*", "created *toy.json"])
     doc = baseline(project)
     produced = doc["produced"]
     assert produced["command"].startswith("python -m pytest")
     assert "--colossim-update-baselines" in produced["command"]
-    assert produced["test"] == "test_toy.py::test_toy_small"
+    assert produced["test"] == "test_toy.py::test_toy"
     assert (produced["scenario"], produced["policy"], produced["seed"]) == (
-        "small", "toy_policy:Toy", 0)
+        "toy", "toy_policy:Toy", 0)
     from colossim import __version__
 
     assert produced["colossim"] == __version__
     assert len(produced["date"]) == 10 and produced["date"][4] == "-"
     assert doc["tolerances"]["default"] == {"rel": 1e-6, "abs": 0.0}
     metrics = doc["metrics"]
-    assert metrics["makespan_s"] == pytest.approx(FIFO_SMALL_MAKESPAN, rel=1e-12)
-    assert metrics["jct_s.llm-70b"] == pytest.approx(87_500, rel=1e-12)
-    assert metrics["jct_s.llm-8b"] == pytest.approx(4.8e21 / 7.2e16, rel=1e-12)
-    assert metrics["jct_s.moe-200b"] == pytest.approx(FIFO_SMALL_MAKESPAN - 7_200, rel=1e-12)
-    assert metrics["jobs_completed"] == 4 and metrics["jobs_unfinished"] == 0
+    assert metrics["makespan_s"] == pytest.approx(GOOD_MAKESPAN, rel=1e-12)
+    assert metrics["jct_s.a"] == pytest.approx(7_200, rel=1e-12)
+    assert metrics["jct_s.b"] == pytest.approx(10_800, rel=1e-12)
+    assert metrics["mean_jct_s"] == pytest.approx(9_000, rel=1e-12)
+    assert metrics["gpu_utilization"] == pytest.approx((288 + 72) / (144 * 3), rel=1e-12)
+    assert metrics["jobs_completed"] == 2 and metrics["jobs_unfinished"] == 0
     assert run(project).ret == 0
 
 
@@ -115,21 +125,20 @@ def test_a_worse_policy_fails_with_a_diff_table_then_passes_after_update(project
     assert "outside tolerance" in out and "--colossim-update-baselines" in out
     row = next(line for line in result.outlines if line.lstrip("E ").startswith("makespan_s "))
     cells = row.split()
-    assert cells[2:4] == ["143056", "769800"]  # baseline, actual (6 significant digits)
-    assert "FAIL" in row and "(worse)" in row
-    assert f"{(WORSE_SMALL_MAKESPAN / FIFO_SMALL_MAKESPAN - 1):+.2%}" in row
+    assert cells[2:6] == ["10800", "14400", "+3600", "+33.33%"]  # baseline, actual, change
+    assert row.endswith("FAIL (worse)")
     header = next(line for line in result.outlines if " status" in line)
     assert header.split()[1:] == ["metric", "baseline", "actual", "change", "rel", "tolerance",
                                   "status"]
 
     run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
-    assert baseline(project)["metrics"]["makespan_s"] == pytest.approx(WORSE_SMALL_MAKESPAN)
+    assert baseline(project)["metrics"]["makespan_s"] == pytest.approx(WORSE_MAKESPAN)
     run(project).assert_outcomes(passed=1)
 
 
 def test_a_change_within_the_files_tolerance_passes(project):
     run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
-    path = project.path / "baselines" / "toy-small.json"
+    path = project.path / "baselines" / "toy.json"
     doc = json.loads(path.read_text())
     doc["metrics"]["makespan_s"] *= 1.004  # 0.4 % off
     doc["tolerances"]["makespan_s"] = {"rel": 0.005, "abs": 0}
@@ -146,7 +155,7 @@ def test_a_change_within_the_files_tolerance_passes(project):
 
 def test_an_unchanged_update_keeps_the_files_header(project):
     run(project, "--colossim-update-baselines")
-    path = project.path / "baselines" / "toy-small.json"
+    path = project.path / "baselines" / "toy.json"
     doc = json.loads(path.read_text())
     doc["produced"]["date"] = "2000-01-01"
     path.write_text(json.dumps(doc))
@@ -159,27 +168,27 @@ def test_an_unchanged_update_keeps_the_files_header(project):
 def test_baseline_dir_option_and_yaml_files(project):
     target = project.path / "golden"
     run(project, "--colossim-update-baselines", f"--colossim-baseline-dir={target}")
-    assert (target / "toy-small.json").exists()
+    assert (target / "toy.json").exists()
     assert not (project.path / "baselines").exists()
     # a YAML baseline is read, compared and rewritten as YAML
     from ruamel.yaml import YAML
 
-    doc = json.loads((target / "toy-small.json").read_text())
-    (target / "toy-small.json").unlink()
+    doc = json.loads((target / "toy.json").read_text())
+    (target / "toy.json").unlink()
     doc["metrics"]["makespan_s"] = 1.0
-    YAML(typ="safe", pure=True).dump(doc, target / "toy-small.yaml")
+    YAML(typ="safe", pure=True).dump(doc, target / "toy.yaml")
     result = run(project, f"--colossim-baseline-dir={target}")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*toy-small.yaml*", "*makespan_s*FAIL (worse)*"])
+    result.stdout.fnmatch_lines(["*toy.yaml*", "*makespan_s*FAIL (worse)*"])
     run(project, "--colossim-update-baselines", f"--colossim-baseline-dir={target}")
-    reread = YAML(typ="safe", pure=True).load(target / "toy-small.yaml")
-    assert reread["metrics"]["makespan_s"] == pytest.approx(FIFO_SMALL_MAKESPAN)
+    reread = YAML(typ="safe", pure=True).load(target / "toy.yaml")
+    assert reread["metrics"]["makespan_s"] == pytest.approx(GOOD_MAKESPAN)
 
 
 def test_ini_baseline_dir_is_relative_to_the_ini_file(project):
     project.makeini("[pytest]\ncolossim_baseline_dir = tests/golden\n")
     run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
-    assert (project.path / "tests" / "golden" / "toy-small.json").exists()
+    assert (project.path / "tests" / "golden" / "toy.json").exists()
 
 
 def test_colossim_policy_runs_once_per_installed_policy(pytester):

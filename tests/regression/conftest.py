@@ -1,0 +1,24 @@
+"""The regression suite's scenarios and the shipped policies it holds to golden baselines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# name -> source; baselines are tests/baselines/<name>-<policy>.json
+SCENARIOS: dict[str, str] = {
+    "small": "small",
+    "colossus2": "colossus2",
+    # the failure-heavy case, a stressed small cluster until failures act (see the file)
+    "stress-small": str(HERE / "scenarios" / "stress_small.yaml"),
+}
+# The engine's ledger check after every event costs O(racks) each time: on Colossus-2's 7,616
+# racks it would dominate the suite, so there only the whole-run checks apply.
+CHECK_EVERY_EVENT = {"small": True, "colossus2": False, "stress-small": True}
+
+
+def shipped_policies() -> list[str]:
+    """Policies colossim itself ships (third-party entry points have their own suites)."""
+    from colossim.policy.registry import available
+
+    return [name for name, cls in available().items() if cls.__module__.startswith("colossim.")]
