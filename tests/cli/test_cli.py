@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from colossim.cli import render
 from colossim.cli.app import app
+from colossim.config.editor_schema import scenario_json_schema
 from colossim.config.schema import Scenario
 from tests.scenario_cases import BASE, CASES, Case, matches
 
@@ -164,10 +165,13 @@ def test_scenarios_lists_the_builtins_with_their_gpu_counts():
     assert rows["small"][1:3] == ["288", "4"]
 
 
-def test_schema_prints_the_json_schema():
+def test_schema_prints_the_editor_schema():
     result = invoke("schema")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == Scenario.model_json_schema()
+    printed = json.loads(result.stdout)
+    assert printed == scenario_json_schema()
+    assert set(printed["$defs"]) == set(Scenario.model_json_schema()["$defs"])
+    assert "include" in printed["properties"] and "^x-" in printed["patternProperties"]
 
 
 def test_usage_errors_exit_2():

@@ -45,6 +45,6 @@ def scenarios() -> None:
 
 def schema() -> None:
     """Print the JSON Schema of a scenario file (for editor completion and checking)."""
-    from colossim.config.schema import Scenario
+    from colossim.config.editor_schema import scenario_json_schema
 
-    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+    typer.echo(json.dumps(scenario_json_schema(), indent=2))

@@ -43,6 +43,11 @@ def print_error(exc: ColossimError) -> None:
         out.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
 
 
+def _count(value: float) -> str:
+    """A count that stays short: 3,500 but 102.8M (the JSON keeps every digit)."""
+    return f"{value / 1e6:,.1f}M" if value >= 1e6 else f"{value:,.0f}"
+
+
 def _days(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 86400:,.2f}"
 
@@ -65,11 +70,11 @@ def result_tables(result: RunResult) -> None:
     for col in JOB_COLUMNS:
         text = col in whole
         table.add_column(col, justify="left" if text else "right", no_wrap=text,
-                         min_width=max(whole.get(col, 0), len(col)))
+                         overflow="fold", min_width=max(whole.get(col, 0), len(col)))
     for job in result.jobs:
         table.add_row(
             job.name, job.state, _days(job.submit_s), _days(job.start_s), _days(job.end_s),
-            _days(job.jct_s), f"{job.mean_gpus:,.0f}", f"{job.gpu_hours:,.0f}",
+            _days(job.jct_s), f"{job.mean_gpus:,.0f}", _count(job.gpu_hours),
         )
     out = console()
     out.print(table)
