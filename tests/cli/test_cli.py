@@ -179,3 +179,13 @@ def test_usage_errors_exit_2():
     assert invoke("run", "--nosuchoption").exit_code == 2
     assert invoke("validate").exit_code == 2  # the file argument is required
     assert invoke("--help").exit_code == 0
+
+
+def test_docs_cli_describes_every_command():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    names = [c.name for c in app.registered_commands]
+    assert {"run", "validate", "policies", "scenarios", "schema"} <= set(names)
+    missing = [n for n in names if f"## `colossim {n}`" not in text]
+    assert not missing, f"docs/cli.md has no section for: {missing}"
