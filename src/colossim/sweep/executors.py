@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
@@ -51,13 +52,26 @@ def _ready() -> None:
     """A no-op task that makes the pool start its workers."""
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """``fork`` where it is safe: Linux, and no other thread in this process (forking a process
+    with threads can deadlock in the child). Else a fork server (started clean, colossim
+    preloaded once), else the platform default."""
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform == "linux" and "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["colossim.sweep.task", "colossim.api"])
+        return context
+    return multiprocessing.get_context()
+
+
 class LocalExecutor:
     """A process pool on this machine.
 
     On Linux the workers are forked, so they start in milliseconds with colossim already imported
     (short runs would otherwise pay an interpreter start and imports per worker). They are all
-    started in ``__init__``, before any progress-bar thread exists, because forking a process
-    that has threads can deadlock.
+    started in ``__init__``, before any progress-bar thread exists.
     """
 
     name = "local"
@@ -65,11 +79,7 @@ class LocalExecutor:
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.slots = 2 * self.workers
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context(
-            "fork" if sys.platform == "linux" and "fork" in methods else None
-        )
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
         for future in [self._pool.submit(_ready) for _ in range(self.workers)]:
             future.result()
 
