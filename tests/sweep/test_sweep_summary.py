@@ -84,4 +84,7 @@ def test_metric_paths_including_job_names_with_dots():
     assert metric_problem("jobs.1.5t-a.jct_s") is None
     assert metric_problem("cluster.energy_mwh") is None
     assert "did you mean cluster.energy_mwh" in metric_problem("cluster.energy")
+    assert metric_problem("cluster").startswith("cluster is a group; pick a field: gpus, racks")
+    assert metric_problem("scenario").startswith("scenario is not a number")
+    assert metric_problem("jobs.x").startswith("per-job metrics are jobs.<job name>.<field>")
     assert metric_value({"makespan_s": float("nan")}, "makespan_s") is None

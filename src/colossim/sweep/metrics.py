@@ -2,8 +2,9 @@
 
 ``makespan_s`` and ``cluster.energy_mwh`` walk the result; ``jobs.<name>.<field>`` picks a job by
 name. Job names may contain dots (``jobs.1.5t-a.jct_s``): the field is always the last segment, so
-the name is whatever lies between. Paths are checked against the result dataclasses themselves,
-so fields added by later features are accepted without touching this module.
+the name is whatever lies between. Paths are checked against the result dataclasses themselves
+(nested ones such as ``reliability.lost_gpu_hours`` included), so fields added by later
+features are accepted without touching this module.
 """
 
 from __future__ import annotations
@@ -11,37 +12,64 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import types
+import typing
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
-from colossim.metrics.result import ClusterResult, JobResult, RunResult
+from colossim.metrics.result import JobResult, RunResult
 
 DEFAULT_METRICS = ("makespan_s", "cluster.gpu_utilization", "cluster.energy_mwh")
 JOBS = "jobs"
 
 
-def _numeric_fields(cls: type) -> dict[str, bool]:
-    """Field name → whether it holds a number (annotations are strings under PEP 563)."""
-    return {
-        f.name: any(t in str(f.type) for t in ("float", "int"))
-        for f in dataclasses.fields(cls)
-        if f.name != "record"
-    }
+@cache
+def _fields(cls: type) -> dict[str, Any]:
+    """A result dataclass's fields and their types, ``X | None`` unwrapped to ``X``."""
+    out = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        if name == "record":
+            continue
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        is_optional = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        out[name] = args[0] if is_optional and len(args) == 1 else hint
+    return out
 
 
-def _check_field(name: str, cls: type, where: str) -> str | None:
-    fields = _numeric_fields(cls)
-    if fields.get(name):
-        return None
-    if name in fields:
-        return f"{where}{name} is not a number; numeric fields: {_numbers(fields)}"
-    hint = difflib.get_close_matches(name, [f for f, num in fields.items() if num], n=1)
-    said = f"did you mean {where}{hint[0]}?" if hint else f"known: {_numbers(fields)}"
+def _is_number(hint: Any) -> bool:
+    return hint in (int, float)
+
+
+def _leaf(hint: Any) -> bool:
+    """A number, or a mapping of names to numbers (``faults_by_component.gpu``)."""
+    return typing.get_origin(hint) is dict and _is_number(typing.get_args(hint)[-1])
+
+
+def _unknown(name: str, where: str, fields: dict[str, Any]) -> str:
+    numbers = [f for f, h in fields.items() if _is_number(h) or dataclasses.is_dataclass(h)]
+    hint = difflib.get_close_matches(name, numbers, n=1)
+    said = f"did you mean {where}{hint[0]}?" if hint else f"known: {', '.join(numbers)}"
     return f"unknown metric {where}{name} ({said})"
 
 
-def _numbers(fields: Mapping[str, bool]) -> str:
-    return ", ".join(f for f, num in fields.items() if num)
+def _walk(parts: list[str], cls: type, where: str) -> str | None:
+    """Check ``parts`` against the result dataclass ``cls`` (``where`` is the path so far)."""
+    fields = _fields(cls)
+    name, rest = parts[0], parts[1:]
+    if name not in fields:
+        return _unknown(name, where, fields)
+    hint = fields[name]
+    if dataclasses.is_dataclass(hint):
+        if not rest:
+            return f"{where}{name} is a group; pick a field: {', '.join(_fields(hint))}"
+        return _walk(rest, hint, f"{where}{name}.")
+    if _is_number(hint) and not rest:
+        return None
+    if _leaf(hint) and len(rest) == 1:
+        return None
+    numbers = ", ".join(f for f, h in fields.items() if _is_number(h))
+    return f"{where}{name} is not a number; numeric fields here: {numbers}"
 
 
 def job_metric(path: str) -> tuple[str, str] | None:
@@ -56,15 +84,10 @@ def metric_problem(path: str) -> str | None:
     """What is wrong with a metric path, or None (job names are checked against the base)."""
     job = job_metric(path)
     if job is not None:
-        return _check_field(job[1], JobResult, f"{JOBS}.{job[0]}.")
-    head, _, rest = path.partition(".")
-    if head == "cluster" and rest:
-        return _check_field(rest, ClusterResult, "cluster.")
-    if head == JOBS:
+        return _walk([job[1]], JobResult, f"{JOBS}.{job[0]}.")
+    if path == JOBS or path.startswith(JOBS + "."):
         return "per-job metrics are jobs.<job name>.<field>, e.g. jobs.llm-70b.jct_s"
-    if rest:
-        return f"unknown metric {path} (nested metrics are cluster.<field> or jobs.<name>.<field>)"
-    return _check_field(head, RunResult, "")
+    return _walk(path.split("."), RunResult, "")
 
 
 def unknown_jobs(metrics: Iterable[str], job_names: Iterable[str]) -> dict[int, str]:
