@@ -131,3 +131,17 @@ def test_the_checker_catches_broken_traces():
     assert any("non-negative dur" in p for p in problems)
     assert any("unnamed thread" in p for p in problems)
     assert any("instant without scope" in p for p in problems)
+
+
+def test_a_failure_that_stops_a_job_sends_it_back_to_the_queue(fifo_run):
+    """The reliability model's failure event: ``stopped`` frees the GPUs (``gpus`` says 0)."""
+    events = [
+        Event(0.0, "submit", "a"), Event(0.0, "start", "a", {"gpus": 144}),
+        Event(100.0, "failure", "a", {"component": "rack", "stopped": True, "gpus": 0}),
+        Event(160.0, "start", "a", {"gpus": 72}), Event(200.0, "complete", "a"),
+    ]
+    run = replace(fifo_run, end_s=200.0, jobs=(), record=Record(events, [], {}))
+    doc = trace_document(run)
+    assert check_format(doc) == []
+    assert slices_of(doc, "a") == [("running", 0, 100 * US, 144), ("queued", 100 * US, 60 * US, 0),
+                                   ("running", 160 * US, 40 * US, 72)]

@@ -61,3 +61,17 @@ def test_starvation_is_reported_unless_the_test_allows_unfinished_jobs(small):
     starved = replace(small, jobs=tuple(jobs))
     assert any("moe-200b is still pending" in p for p in result_problems(starved))
     assert not any("still pending" in p for p in result_problems(starved, complete=False))
+
+
+def test_the_replay_follows_failures_that_free_gpus(small):
+    """A failure that stops a job states the GPUs it keeps (0); the level must drop with it."""
+    events = [Event(0.0, "start", "j", {"gpus": 72}),
+              Event(10.0, "failure", "j", {"stopped": True, "gpus": 0}),
+              Event(20.0, "start", "j", {"gpus": 72})]
+    good = StepSeries([0.0, 10.0, 20.0], [72.0, 0.0, 72.0])
+    bad = StepSeries([0.0, 20.0], [72.0, 72.0])  # GPUs still counted while the job was down
+    for series, problems in ((good, 0), (bad, 1)):
+        record = Record(events, [], {"gpus_busy": series})
+        run = replace(small, jobs=(), end_s=30.0, record=record)
+        replay = [p for p in result_problems(run) if "by the events" in p]
+        assert len(replay) == problems

@@ -31,13 +31,17 @@ FROM_DATA: dict[str, tuple[str, dict[str, str]]] = {
     "pause": ("phase", {"checkpoint": "checkpointing", "restart": "restarting",
                         "resize": "resizing"}),
 }
+# event kind -> (data key, phase): when ``data[key]`` is true the job enters that phase, else
+# the event keeps the phase (a failure that stops a job sends it back to the queue; one that
+# does not is followed by the engine's pause for the restart).
+WHEN_DATA: dict[str, tuple[str, str]] = {"failure": ("stopped", "queued")}
 # Data keys that make a phase timed: it lasts this many seconds, then the job goes back to the
 # phase it was in (unless another event comes first).
 DURATION_KEYS = ("seconds", "duration_s")
 # Job events that change the phase and still deserve a mark of their own.
 MARKED = frozenset({"failure", "reject", "preempt"})
-# Kinds that set a job's GPU count from ``data["gpus"]``; kinds that take all its GPUs away.
-SETS_GPUS = frozenset({"start", "resize"})
+# A job event whose data carries "gpus" states the GPUs the job holds after it; these kinds
+# take all of them away.
 FREES_GPUS = frozenset({"preempt", "complete", "reject"})
 KEEP = "__keep__"
 
@@ -64,10 +68,14 @@ class Mark:
 
 def phase_of(event: Event) -> str | None:
     """The phase ``event`` puts its job in, ``None`` when the job leaves, ``KEEP`` if unknown."""
+    data = event.data or {}
     if event.kind in FROM_DATA:
         key, names = FROM_DATA[event.kind]
-        value = (event.data or {}).get(key)
+        value = data.get(key)
         return names.get(str(value), str(value)) if value is not None else KEEP
+    if event.kind in WHEN_DATA:
+        key, phase = WHEN_DATA[event.kind]
+        return phase if data.get(key) else KEEP
     return ENTERS.get(event.kind, KEEP)
 
 
@@ -112,15 +120,16 @@ def job_timelines(
         data = event.data or {}
         if phase == KEEP or event.kind in MARKED:
             marks.append(Mark(event.time_s, event.kind, event.job, event.data))
+        gpus = 0 if event.kind in FREES_GPUS else int(data.get("gpus", track.gpus))
         if phase == KEEP:
+            if gpus != track.gpus and track.phase is not None:  # e.g. a failure's new count
+                track.switch(track.phase, event.time_s)
+                track.gpus = gpus
             continue
         before = track.phase
         track.switch(phase, event.time_s)
         track.until = track.back_to = None
-        if event.kind in SETS_GPUS:
-            track.gpus = int(data.get("gpus", track.gpus))
-        elif event.kind in FREES_GPUS:
-            track.gpus = 0
+        track.gpus = gpus
         duration = next((data[k] for k in DURATION_KEYS if k in data), None)
         if duration is not None and phase is not None:
             track.until, track.back_to = event.time_s + float(duration), before

@@ -7,6 +7,7 @@ fabric tiers appear once the models that record them exist. Time axes are in day
 from __future__ import annotations
 
 import io
+from bisect import bisect_right
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,8 +26,9 @@ PHASE_COLORS = {
     "resizing": "#937860",
 }
 OTHER_PHASE_COLOR = "#8c8c8c"
-# Level series drawn on their own panels; every other series lands on the "other levels" panel.
+# Level series with a fixed place in the levels figure; others are grouped by ``level_panels``.
 OWN_PANELS = ("gpus_busy", "power_mw", "supply_mw", "battery_soc", "battery_mwh")
+MAX_FAMILY_PANELS = 4
 
 
 def pyplot() -> Any:
@@ -71,15 +73,16 @@ def gantt(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
     )
     seen: dict[str, Any] = {}
     for row, name in enumerate(names):
+        by_phase: dict[str, list[tuple[float, float]]] = {}
         for s in timelines[name]:
-            color = PHASE_COLORS.get(s.phase, OTHER_PHASE_COLOR)
-            bar = top.barh(row, (s.end_s - s.start_s) / DAY, left=s.start_s / DAY, height=0.6,
-                           color=color, edgecolor="white", linewidth=0.5)
-            seen.setdefault(s.phase, bar)
-            width = (s.end_s - s.start_s) / max(result.end_s, 1e-9)
-            if s.gpus and width > 0.06:
-                top.text((s.start_s + s.end_s) / 2 / DAY, row, f"{s.gpus:,}", ha="center",
-                         va="center", fontsize=7, color="white")
+            by_phase.setdefault(s.phase, []).append((s.start_s / DAY, (s.end_s - s.start_s) / DAY))
+        for phase, spans in by_phase.items():
+            color = PHASE_COLORS.get(phase, OTHER_PHASE_COLOR)
+            seen.setdefault(phase, top.broken_barh(spans, (row - 0.3, 0.6), facecolors=color,
+                                                   linewidth=0))
+        for s in _label_spans(timelines[name], result.end_s):
+            top.text((s.start_s + s.end_s) / 2 / DAY, row, f"{s.gpus:,}", ha="center",
+                     va="center", fontsize=7, color="white")
     top.set_yticks(range(len(names)), names, fontsize=8)
     top.invert_yaxis()
     top.set_title("jobs over time (bar labels: GPUs held)")
@@ -87,24 +90,39 @@ def gantt(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
         top.legend(seen.values(), seen.keys(), loc="upper right", fontsize=7, ncols=3)
     times = sorted({0.0, result.end_s} | {t for n in names for s in timelines[n]
                                          for t in (s.start_s, s.end_s)})
-    stacks = [[_held_at(timelines[n], t) for t in times] for n in names]
+    stacks = [_held_at(timelines[n], times) for n in names]
     if names and len(times) > 1:
         bottom.stackplot([t / DAY for t in times], stacks, labels=names, step="post", alpha=0.85)
     bottom.axhline(result.cluster.gpus, color="black", linewidth=1, linestyle="--",
                    label="cluster GPUs")
     bottom.set_ylabel("GPUs")
     bottom.set_xlabel("time (days)")
+    bottom.set_xlim(0, max(result.end_s, 1e-9) / DAY)
     bottom.set_title("GPUs held per job")
     if len(names) <= 12:
         bottom.legend(loc="upper right", fontsize=7, ncols=2)
     return png(fig)
 
 
-def _held_at(slices: list[Slice], t: float) -> int:
+def _label_spans(slices: list[Slice], end_s: float) -> list[Slice]:
+    """Stretches holding one GPU count, merged across phases, wide enough for a label."""
+    merged: list[Slice] = []
     for s in slices:
-        if s.start_s <= t < s.end_s:
-            return s.gpus
-    return 0
+        if merged and merged[-1].gpus == s.gpus and merged[-1].end_s == s.start_s:
+            merged[-1] = Slice(merged[-1].phase, merged[-1].start_s, s.end_s, s.gpus)
+        else:
+            merged.append(s)
+    return [s for s in merged if s.gpus and (s.end_s - s.start_s) > 0.06 * max(end_s, 1e-9)]
+
+
+def _held_at(slices: list[Slice], times: list[float]) -> list[int]:
+    """GPUs a job holds at each of ``times`` (its slices are in order and do not overlap)."""
+    starts = [s.start_s for s in slices]
+    out = []
+    for t in times:
+        i = bisect_right(starts, t) - 1
+        out.append(slices[i].gpus if i >= 0 and t < slices[i].end_s else 0)
+    return out
 
 
 def _steps(series: Any, end_s: float) -> tuple[list[float], list[float]]:
@@ -116,25 +134,53 @@ def _steps(series: Any, end_s: float) -> tuple[list[float], list[float]]:
     return times, values
 
 
+def level_panels(names: list[str]) -> dict[str, list[str]]:
+    """Which series go on which panel: GPU counts with GPUs in use, undotted ``*_mw`` with the
+    facility power, and every other family (the part of a name before its first dot) alone."""
+    panels: dict[str, list[str]] = {"GPUs": [], "power": []}
+    for name in sorted(names):
+        if name in OWN_PANELS:
+            continue
+        if "." not in name and name.startswith("gpus_"):
+            panels["GPUs"].append(name)
+        elif "." not in name and name.endswith("_mw"):
+            panels["power"].append(name)
+        else:
+            panels.setdefault(name.split(".")[0], []).append(name)
+    return panels
+
+
+def _legend(ax: Any, lines: int) -> None:
+    ax.legend(loc="upper right", fontsize=7 if lines <= 8 else 6, ncols=1 if lines <= 8 else 2)
+
+
 def levels(result: RunResult) -> bytes:
-    """GPUs in use; facility power against the supply (and the battery when it exists); any
-    other level series the record has (fabric tiers, ...) on a last panel."""
+    """GPUs in use; facility power against the supply (and the battery when it exists); then one
+    panel per other family of level series the record has (fabric tiers, per-job power, ...)."""
     plt = pyplot()
     series = result.record.series
-    others = sorted(n for n in series if n not in OWN_PANELS)
-    fig, axes = plt.subplots(2 + bool(others), 1, figsize=(11, 7 + 2.5 * bool(others)),
-                             sharex=True)
+    panels = level_panels(list(series))
+    families = [f for f in panels if f not in ("GPUs", "power")]
+    shown, hidden = families[:MAX_FAMILY_PANELS], families[MAX_FAMILY_PANELS:]
+    fig, axes = plt.subplots(2 + len(shown), 1, figsize=(11, 6.5 + 2.6 * len(shown)),
+                             sharex=True, squeeze=False)
+    axes = [row[0] for row in axes]
     gpus_ax, power_ax = axes[0], axes[1]
-    if "gpus_busy" in series:
-        gpus_ax.step(*_steps(series["gpus_busy"], result.end_s), where="post", label="in use")
+    for name in ["gpus_busy", *panels["GPUs"]]:
+        if name in series:
+            label = "in use" if name == "gpus_busy" else name.replace("_", " ")
+            gpus_ax.step(*_steps(series[name], result.end_s), where="post", label=label)
     gpus_ax.axhline(result.cluster.gpus, color="black", linestyle="--", linewidth=1,
                     label="cluster GPUs")
     gpus_ax.set_ylabel("GPUs")
     gpus_ax.set_title("GPUs in use")
-    gpus_ax.legend(loc="lower right", fontsize=8)
+    _legend(gpus_ax, 2 + len(panels["GPUs"]))
     if "power_mw" in series:
         power_ax.step(*_steps(series["power_mw"], result.end_s), where="post",
                       color="#c44e52", label="facility draw")
+    for name in panels["power"]:
+        power_ax.step(*_steps(series[name], result.end_s), where="post",
+                      label=name.replace("_", " "))
     if "supply_mw" in series:
         power_ax.step(*_steps(series["supply_mw"], result.end_s), where="post",
                       color="black", linestyle="--", label="supply")
@@ -149,15 +195,19 @@ def levels(result: RunResult) -> bytes:
         twin.step(*_steps(series[battery], result.end_s), where="post", color="#55a868",
                   label=battery.replace("_", " "))
         twin.set_ylabel(battery.replace("_", " "))
-        twin.legend(loc="upper right", fontsize=8)
-    power_ax.legend(loc="lower right", fontsize=8)
-    if others:
-        ax = axes[2]
-        for name in others:
-            ax.step(*_steps(series[name], result.end_s), where="post", label=name)
-        ax.set_title("other levels")
-        ax.legend(loc="upper right", fontsize=8)
+        twin.legend(loc="lower right", fontsize=7)
+    _legend(power_ax, 2 + len(panels["power"]))
+    for ax, family in zip(axes[2:], shown, strict=True):
+        for name in panels[family]:
+            ax.step(*_steps(series[name], result.end_s), where="post",
+                    label=name.split(".", 1)[1] if "." in name else name)
+        ax.set_title(family.replace("_", " "))
+        _legend(ax, len(panels[family]))
+    if hidden:
+        axes[-1].annotate(f"not drawn: {', '.join(hidden)}", (0, -0.28),
+                          xycoords="axes fraction", fontsize=7)
     axes[-1].set_xlabel("time (days)")
+    axes[-1].set_xlim(0, max(result.end_s, 1e-9) / DAY)
     return png(fig)
 
 
@@ -182,6 +232,7 @@ def progress(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
         if got[-1] > 0:
             ax.plot(times, [done.get(name, 1.0) * g / got[-1] for g in got], label=name)
     ax.set_ylim(0, 1.05)
+    ax.set_xlim(0, max(result.end_s, 1e-9) / DAY)
     ax.set_xlabel("time (days)")
     ax.set_ylabel("fraction of work done")
     ax.set_title("per-job progress (interpolated by running GPU-seconds)")

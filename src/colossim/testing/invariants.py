@@ -21,7 +21,8 @@ from typing import Any
 from colossim.metrics.series import integral
 
 REL = 1e-9  # floating-point crumbs of fluid time arithmetic
-# Job event kinds whose effect on the job's GPUs is known: None keeps the GPUs as they are.
+# Job event kinds whose effect on the job's GPUs is known: "set" takes ``data["gpus"]`` (a
+# failure states the GPUs the job keeps), "zero" frees them all, None keeps them.
 GPU_EFFECT: dict[str, str | None] = {
     "submit": None,
     "start": "set",
@@ -32,6 +33,14 @@ GPU_EFFECT: dict[str, str | None] = {
     "pause": None,
     "resume": None,
     "checkpoint": None,
+    "checkpoint_saved": None,
+    "failure": "set",
+    "swap": "set",
+    "fabric": None,
+    "perf": None,
+    "power_cap": None,
+    "power_hold": None,
+    "power_limit": None,
 }
 
 
@@ -103,7 +112,7 @@ def _replay_problems(result: Any) -> list[str]:
             event = events[i]
             effect = GPU_EFFECT.get(event.kind) if event.job is not None else None
             if effect == "set":
-                held[event.job] = int((event.data or {}).get("gpus", 0))
+                held[event.job] = int((event.data or {}).get("gpus", held.get(event.job, 0)))
             elif effect == "zero":
                 held.pop(event.job, None)
             i += 1
