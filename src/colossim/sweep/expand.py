@@ -19,6 +19,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,10 @@ class Plan:
 
     def varied(self) -> tuple[str, ...]:
         """Parameters that take more than one value (the x axes worth plotting)."""
+        return self._varied
+
+    @cached_property
+    def _varied(self) -> tuple[str, ...]:
         return tuple(
             p for p in self.parameters
             if len({json.dumps(dict(r.values)[p], sort_keys=True) for r in self.runs}) > 1
