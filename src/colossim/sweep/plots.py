@@ -17,6 +17,8 @@ from colossim.errors import ColossimError
 from colossim.sweep.expand import Plan
 from colossim.sweep.spec import Method
 
+MAX_SERIES = 8
+
 
 def _pyplot() -> Any:
     try:
@@ -40,8 +42,14 @@ def _numeric(values: Sequence[Any]) -> bool:
 def lines_for(
     plan: Plan, rows: Sequence[Mapping[str, Any]], x: str
 ) -> dict[tuple[Any, ...], list[Mapping[str, Any]]]:
-    """Summary rows grouped into lines: one per value combination of the other varied knobs."""
+    """Summary rows grouped into lines: one per value combination of the other varied knobs.
+
+    Random studies group only by knobs with few values (a continuous knob would make every
+    point its own series).
+    """
     others = [p for p in plan.varied() if p not in plan.partners(x)]
+    if plan.study.file.method is Method.RANDOM:
+        others = [o for o in others if len({_hashable(r[o]) for r in rows}) <= MAX_SERIES]
     lines: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for row in rows:
         key = tuple((o, _hashable(row[o])) for o in others)
