@@ -51,7 +51,9 @@ class FabricFault(Frozen):
     """
 
     time_s: float = Field(ge=0, description="When the fault starts, s from the start")
-    duration_s: float | None = Field(None, gt=0, description="How long it lasts, s (None: for good)")
+    duration_s: float | None = Field(
+        None, gt=0, description="How long it lasts, s (None: for good)"
+    )
     tier: TierName = Field("pod", description="Which tier loses capacity")
     pod: int | None = Field(None, ge=0, description="Which pod (None: all pods; core: none)")
     capacity_fraction: float = Field(
@@ -88,6 +90,11 @@ class FabricConfig(Frozen):
         1.0, gt=0.0, le=1.0,
         description="Usable fraction of the shared tiers' line rate under load (ECMP collisions)",
     )
+    collectives: Literal["hierarchical", "flat"] = Field(
+        "hierarchical",
+        description="hierarchical: collectives reduce inside rack units and pods first "
+        "(NCCL-style, topology-ordered); flat: each GPU's bytes spread evenly over the job",
+    )
     rail_optimized: bool = Field(
         False, description="Same-position GPUs of a rail group share rail switches"
     )
@@ -109,6 +116,13 @@ class FabricConfig(Frozen):
     def oversubscription(self) -> float:
         """Pod GPUs' NIC bandwidth over the pod's uplink capacity (the static cross-pod ratio)."""
         return self.tiers.rack.oversubscription * self.tiers.pod.oversubscription
+
+    @property
+    def static_oversubscription(self) -> float:
+        """What a job's base rate should divide its cross-pod bandwidth by: 1 when the
+        contention model is on (it applies the tiers itself, as shares), else the worst case of
+        a fully loaded pod."""
+        return 1.0 if self.contention else self.oversubscription
 
     def nic_gbit(self, gpu_type: str, catalog_gbit_s: float) -> float:
         """NIC Gb/s per GPU of a type: by-type override, then the all-types one, then catalog."""

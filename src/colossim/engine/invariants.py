@@ -31,3 +31,7 @@ def check_state(state: RunState) -> None:
             raise InvariantViolation(f"job {job.name}: work done {done} outside [0, total]")
         if job.state is JobState.COMPLETED and job.work_done != job.work_total:
             raise InvariantViolation(f"job {job.name} completed with work left")
+    for modifier in state.modifiers:  # shared resources check their own books (fabric, power)
+        check = getattr(modifier, "check", None)
+        if check is not None:
+            check(state)

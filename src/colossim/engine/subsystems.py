@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 Installer = Callable[["Simulation"], Any]
 
 # "module:function" names, imported lazily; later subsystems append here.
-SUBSYSTEMS: list[str] = []
+SUBSYSTEMS: list[str] = [
+    "colossim.engine.fabric:install",
+]
 
 
 def subsystems() -> list[Installer]:

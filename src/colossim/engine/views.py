@@ -6,12 +6,21 @@ jobs, when time moved on; so a long queue costs little per decision.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from colossim.engine.state import RunState
 from colossim.model.jobs import Job, JobState
 from colossim.model.rng import RngStreams
-from colossim.policy.view import ClusterView, JobView, PowerView, RackView, Trigger
+from colossim.policy.view import (
+    ClusterView,
+    FabricView,
+    JobView,
+    PowerView,
+    RackView,
+    Trigger,
+)
 
 ACTIVE = (JobState.PENDING, JobState.RUNNING)
 
@@ -37,6 +46,7 @@ class ViewBuilder:
         }
         self._cache: dict[int, tuple[int, float, JobView]] = {}
         self.active: dict[int, Job] = {}  # submitted, unfinished jobs in submission order
+        self.fabric_source: Callable[[], FabricView] | None = None  # set by engine.fabric
 
     def _job_view(self, job: Job, now_s: float) -> JobView:
         cached = self._cache.get(job.index)
@@ -61,7 +71,7 @@ class ViewBuilder:
             self._cache.pop(index, None)
         racks = RackView(
             free=_readonly(state.ledger.free), usable=_readonly(state.ledger.usable),
-            **self._static,
+            fabric=self.fabric_source() if self.fabric_source else None, **self._static,
         )
         power = PowerView(supply_mw=state.scenario.cluster.power.supply_mw,
                           draw_mw=state.power_mw())

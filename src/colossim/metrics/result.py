@@ -30,6 +30,32 @@ class JobResult:
     tokens_per_s: float | None = None
     plan: dict[str, Any] | None = None
     step_s: dict[str, Any] | None = None
+    # fabric (docs/fabric.md); None when the fabric model is off or cannot describe the job
+    comm_fraction: float | None = None  # time-mean share of the step waiting on the fabric
+    contention_slowdown: float | None = None  # computing time / the same at full bandwidth
+    cross_pod_bytes: float | None = None  # bytes its traffic carried across pod uplinks
+
+
+@dataclass(frozen=True)
+class FabricTierResult:
+    """Utilisation of one fabric tier: load / capacity, during communication phases."""
+
+    mean_utilization: float  # time-mean over the run, whole tier
+    peak_utilization: float  # highest, whole tier
+    hottest_mean_utilization: float  # time-mean of the busiest pod's (or the core's)
+    hottest_peak_utilization: float  # highest of any single pod's (or the core's)
+
+
+@dataclass(frozen=True)
+class FabricResult:
+    """Scale-out fabric figures (docs/fabric.md); None on ``RunResult`` when the model is off."""
+
+    rack: FabricTierResult
+    pod: FabricTierResult
+    core: FabricTierResult
+    cross_pod_bytes: float
+    faults: int  # link/switch faults and degradations that started
+    slowed_jobs: int  # jobs with contention_slowdown above 1
 
 
 @dataclass(frozen=True)
@@ -57,6 +83,7 @@ class RunResult:
     cluster: ClusterResult
     jobs: tuple[JobResult, ...]
     record: Record = field(repr=False, compare=False)
+    fabric: FabricResult | None = None
 
     @property
     def unfinished(self) -> tuple[JobResult, ...]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from colossim.engine.simulation import RunOutput
 from colossim.metrics.bounds import makespan_lower_bound_s
+from colossim.metrics.fabric import cluster_fabric, with_fabric
 from colossim.metrics.performance import job_performance
 from colossim.metrics.result import ClusterResult, JobResult, RunResult
 from colossim.metrics.series import integral, peak, time_mean
@@ -40,6 +41,8 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
     makespan = max((j.end_s or 0.0 for j in completed), default=0.0) if all_done else None
     span = out.end_s
     perf = job_performance(record, span)
+    jobs = with_fabric(tuple(job_result(j, perf.get(j.name)) for j in state.jobs), record, span,
+                       [j.config.params_billion is not None for j in state.jobs])
     busy = record.level("gpus_busy")
     power = record.level("power_mw")
     cluster = ClusterResult(
@@ -62,6 +65,7 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
         decisions=record.decide_calls,
         wall_s=out.wall_s,
         cluster=cluster,
-        jobs=tuple(job_result(j, perf.get(j.name)) for j in state.jobs),
+        jobs=jobs,
         record=record,
+        fabric=cluster_fabric(record, jobs, span),
     )

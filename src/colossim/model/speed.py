@@ -41,7 +41,7 @@ class SpeedModel:
         fabric = scenario.cluster.fabric
         self._bandwidth = {
             name: TierBandwidth.from_gpu(
-                spec, fabric.oversubscription, fabric.nic_gbit(name, spec.nic_gbit_s)
+                spec, fabric.static_oversubscription, fabric.nic_gbit(name, spec.nic_gbit_s)
             )
             for name, spec in self.catalog.items()
         }

@@ -58,6 +58,18 @@ class JobView:
 
 
 @dataclass(frozen=True, slots=True)
+class FabricView:
+    """The scale-out fabric as placers see it (``docs/fabric.md``): per pod, how loaded and how
+    healthy its uplinks are, and which racks share a rack-tier unit (a rail group, or the rack)."""
+
+    pod_uplink_load: np.ndarray  # per pod: traffic now / healthy uplink capacity
+    pod_uplink_health: np.ndarray  # per pod: capacity left after faults, 1 = healthy
+    rack_unit: np.ndarray  # per rack: its rack-tier unit (rail group when rail-optimised)
+    rack_oversubscription: float
+    pod_oversubscription: float
+
+
+@dataclass(frozen=True, slots=True)
 class RackView:
     """Racks as arrays indexed by rack (read-only)."""
 
@@ -69,6 +81,7 @@ class RackView:
     usable: np.ndarray  # healthy and not a spare
     gpus_per_domain: np.ndarray  # per GPU type index
     mixed_types: bool = True  # may one job span GPU types?
+    fabric: FabricView | None = None  # scale-out fabric state, when the fabric model is on
 
     @property
     def racks(self) -> int:

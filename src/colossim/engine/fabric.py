@@ -1,0 +1,270 @@
+"""Fabric contention as an engine subsystem: a rate modifier recomputed at events only.
+
+``install(sim)`` adds a ``Fabric`` modifier when the scenario's ``fabric.contention`` is on and some
+job has a model the traffic model can read. After every change the engine asks ``factors``; the
+fabric re-solves the max-min shares only when the set of communicating jobs, a grant or a fault
+changed (a job starts, ends, resizes, pauses or resumes; a link fails or is repaired), so a run
+pays O(running jobs) per event and nothing per GPU. Faults come from ``fabric.events`` (via
+``sim.call_at``) and from other subsystems' ``failure``/``repair`` events with ``component`` link
+or switch (``docs/fabric.md`` gives that contract).
+
+Recorded: a ``fabric`` event per job whenever its factor, communication share or cross-pod rate
+changes (and when it stops communicating), ``fabric_fault``/``fabric_repair`` events, and level
+series ``fabric.<tier>.utilization`` and ``fabric.<tier>.hottest``; metrics derive from these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from colossim.config.fabric import TIER_NAMES, FabricFault
+from colossim.errors import InvariantViolation
+from colossim.model.cluster import Grant
+from colossim.model.fabric import (
+    FabricTopology,
+    JobFootprint,
+    allocate,
+    build_topology,
+    footprint,
+    tier_utilization,
+)
+from colossim.model.jobs import Job, JobState, Phase
+from colossim.model.parallelism import Span
+from colossim.model.traffic import JobComm, job_comm
+from colossim.policy.view import FabricView
+
+if TYPE_CHECKING:
+    from colossim.engine.simulation import Simulation
+    from colossim.engine.state import RunState
+
+#: Share of a component's capacity one fault takes, when the fault event does not say
+#: (assumptions): a network fault (``network``/``link``) takes a quarter of its rack's uplinks
+#: (one of four planes), a ``switch`` fault one of a pod's eight spine planes.
+RACK_LINK_LOSS = 1 / 4
+POD_SWITCH_LOSS = 1 / 8
+NETWORK_COMPONENTS = ("network", "link", "switch")
+
+
+@dataclass(frozen=True)
+class _Placed:
+    grant: Grant
+    foot: JobFootprint
+    comm: JobComm | None
+
+
+class Fabric:
+    """The fabric of one run: topology, active faults, and the current shares."""
+
+    def __init__(self, sim: Simulation):
+        self.sim = sim
+        state = sim.state
+        cluster = state.scenario.cluster
+        self.topology: FabricTopology = build_topology(
+            cluster.fabric, state.layout, cluster.pod_size_racks
+        )
+        self.hierarchical = cluster.fabric.collectives == "hierarchical"
+        self.scale = np.ones(self.topology.resources)
+        self.faults: dict[Any, tuple[np.ndarray, float]] = {}
+        self._placed: dict[int, _Placed] = {}
+        self._computing: dict[int, Job] = {}
+        self._key: tuple | None = None
+        self._factors: dict[int, float] = {}
+        self._logged: dict[int, tuple[float, ...]] = {}
+        self._read = 0
+        self._faults_changed = True
+        self.load = np.zeros(self.topology.resources)
+        self.rack_gpus = state.layout.capacity
+        self.pod_gpus = np.bincount(state.layout.rack_pod, weights=self.rack_gpus,
+                                    minlength=state.layout.pods)
+
+    # -- faults --------------------------------------------------------------------------
+    def _resources(self, tier: str, pod: int | None) -> np.ndarray:
+        if tier == "core":
+            return np.array([self.topology.resource("core")])
+        if pod is None:
+            return np.arange(self.topology.pods) + self.topology.tier_slice(tier).start
+        return np.array([self.topology.resource(tier, pod)])
+
+    def degrade(self, key: Any, tier: str, pod: int | None, fraction: float, **why: Any) -> None:
+        """Start a fault: ``tier`` of ``pod`` (all pods if None) keeps ``fraction`` of capacity."""
+        self.faults[key] = (self._resources(tier, pod), fraction)
+        self._rescale()
+        self.sim.state.log("fabric_fault", None, tier=tier, pod=pod, capacity_fraction=fraction,
+                           **why)
+        self.sim.trigger("fabric_fault")
+
+    def repair(self, key: Any) -> None:
+        if self.faults.pop(key, None) is None:
+            return
+        self._rescale()
+        self.sim.state.log("fabric_repair", None, fault=str(key))
+        self.sim.trigger("fabric_repair")
+
+    def _rescale(self) -> None:
+        self.scale = np.ones(self.topology.resources)
+        for ids, fraction in self.faults.values():
+            self.scale[ids] *= fraction
+        self._faults_changed = True
+
+    def schedule(self, index: int, fault: FabricFault) -> None:
+        """Arm a scenario fault and, if it ends, its repair."""
+        key = ("scenario", index)
+        self.sim.call_at(fault.time_s, lambda: self.degrade(
+            key, fault.tier, fault.pod, fault.capacity_fraction, component=fault.kind,
+            fault=str(key), until_s=None if fault.duration_s is None
+            else fault.time_s + fault.duration_s))
+        if fault.duration_s is not None:
+            self.sim.call_at(fault.time_s + fault.duration_s, lambda: self.repair(key))
+
+    def _read_record(self, state: RunState) -> set[str]:
+        """Jobs named by events since the last call; network faults from other subsystems."""
+        events = state.record.events
+        start, self._read = self._read, len(events)
+        touched: set[str] = set()
+        for i, event in enumerate(events[start:], start):
+            if event.job is not None:
+                touched.add(event.job)
+            data = event.data or {}
+            if event.kind == "fault" and data.get("component") in NETWORK_COMPONENTS:
+                self._record_fault(("record", i), data)
+        return touched
+
+    def _record_fault(self, key: Any, data: dict[str, Any]) -> None:
+        """A ``fault`` event (``docs/fabric.md``): component, rack or pod, optional tier and
+        capacity_fraction, and ``until_s`` when it is repaired."""
+        rack = data.get("rack")
+        pod = data.get("pod")
+        if pod is None and rack is not None:
+            pod = int(self.topology.rack_pod[int(rack)])
+        switch = data["component"] == "switch"
+        tier = data.get("tier", "pod" if switch else "rack")
+        fraction = data.get("capacity_fraction")
+        if fraction is None and switch:
+            fraction = 1.0 - POD_SWITCH_LOSS
+        elif fraction is None:  # a quarter of one rack's uplinks, as a share of its pod's
+            share = self.rack_gpus[int(rack)] / self.pod_gpus[pod] if rack is not None else 1.0
+            fraction = 1.0 - RACK_LINK_LOSS * share
+        self.degrade(key, tier, None if tier == "core" else pod, float(fraction),
+                     component=data["component"], fault=str(key), until_s=data.get("until_s"))
+        if data.get("until_s") is not None:
+            self.sim.call_at(float(data["until_s"]), lambda: self.repair(key))
+
+    # -- the modifier --------------------------------------------------------------------
+    def _place(self, state: RunState, job: Job) -> _Placed:
+        placed = self._placed.get(job.index)
+        if placed is not None and placed.grant is job.grant:
+            return placed
+        t = self.topology
+        racks = np.fromiter((r for r, _ in job.grant), dtype=np.int64, count=len(job.grant))
+        by_type = sorted(state.gpus_by_type(job.grant).items())
+        parts = tuple((state.catalog[name], n) for name, n in by_type)
+        span = Span(racks=int(racks.size), pods=int(np.unique(t.rack_pod[racks]).size))
+        comm = job_comm(job.config, parts, span, float(t.rack_nic[racks].min()))
+        dp, pp = (comm.traffic.dp_nic, comm.traffic.pp_nic) if comm else (1.0, 0.0)
+        foot = footprint(t, job.grant, dp, pp, hierarchical=self.hierarchical)
+        placed = _Placed(job.grant, foot, comm)
+        self._placed[job.index] = placed
+        return placed
+
+    def factors(self, state: RunState) -> dict[int, float]:
+        for name in self._read_record(state):
+            job = state.by_name.get(name)
+            if job is None:
+                continue
+            if job.state is JobState.RUNNING and job.phase is Phase.COMPUTE:
+                self._computing[job.index] = job
+            else:
+                self._computing.pop(job.index, None)
+        key = tuple((i, id(j.grant)) for i, j in sorted(self._computing.items()))
+        if key != self._key or self._faults_changed:
+            self._key, self._faults_changed = key, False
+            self._solve(state)
+        return self._factors
+
+    def _solve(self, state: RunState) -> None:
+        jobs = [self._computing[i] for i, _ in self._key or ()]
+        placed = [self._place(state, j) for j in jobs]
+        sharing = [k for k, p in enumerate(placed) if p.comm is not None and p.foot.resources.size]
+        alloc = allocate(self.topology, [placed[k].foot for k in sharing], self.scale)
+        rates = {k: float(r) for k, r in zip(sharing, alloc.rates, strict=True)}
+        self.load = alloc.load
+        self._factors = {}
+        now_logged: dict[int, tuple[float, ...]] = {}
+        for k, (job, p) in enumerate(zip(jobs, placed, strict=True)):
+            if p.comm is None or p.foot.racks < 2 or p.comm.traffic.nic <= 0:
+                continue  # not on the scale-out fabric: nothing to share, nothing to log
+            rate = rates.get(k, p.foot.nic)
+            factor, comm, step_s = p.comm.speed(rate)
+            cross = p.comm.gpus * p.comm.traffic.nic * p.foot.cross_pod_share / step_s
+            if factor < 1.0:
+                self._factors[job.index] = factor
+            now_logged[job.index] = (1.0, factor, comm, cross, rate)
+        for index in self._logged.keys() - now_logged.keys():
+            if self._logged[index][0]:
+                now_logged[index] = (0.0, 1.0, 0.0, 0.0, 0.0)
+        for index, values in now_logged.items():
+            if self._logged.get(index) != values:
+                computing, factor, comm, cross, rate = values
+                state.log("fabric", state.jobs[index], computing=bool(computing), factor=factor,
+                          comm_fraction=comm, cross_pod_bytes_per_s=cross, gbytes_s=rate)
+        self._logged = {i: v for i, v in now_logged.items() if v[0]}
+        for tier, (mean, hottest) in tier_utilization(self.topology, alloc).items():
+            state.record.level(f"fabric.{tier}.utilization").set(state.now_s, mean)
+            state.record.level(f"fabric.{tier}.hottest").set(state.now_s, hottest)
+
+    # -- for policies and invariants ----------------------------------------------------
+    def view(self) -> FabricView:
+        """Pod uplink load and health for placers (a snapshot; arrays are copies)."""
+        t = self.topology
+        pod = t.tier_slice("pod")
+        healthy = t.capacity[pod]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            load = np.where(healthy > 0, self.load[pod] / np.where(healthy > 0, healthy, 1), 0)
+        fabric = self.sim.state.scenario.cluster.fabric
+        return FabricView(
+            pod_uplink_load=load,
+            pod_uplink_health=self.scale[pod].copy(),
+            rack_unit=t.rack_unit,
+            rack_oversubscription=fabric.tiers.rack.oversubscription,
+            pod_oversubscription=fabric.tiers.pod.oversubscription,
+        )
+
+    def check(self, state: RunState) -> None:
+        """Shares never exceed any (faulted) capacity and factors lie in (0, 1].
+
+        (A job another modifier stops within the same refresh keeps its stale share until the
+        next event; the engine ignores factors of jobs that are not running.)"""
+        cap = self.topology.capacity * self.scale
+        if np.any(self.load > cap * (1 + 1e-9) + 1e-9):
+            bad = int(np.argmax(self.load - cap))
+            raise InvariantViolation(
+                f"fabric {self.topology.tier_of(bad)} resource {bad}: load {self.load[bad]:.6g} "
+                f"GB/s above capacity {cap[bad]:.6g}"
+            )
+        for index, factor in self._factors.items():
+            job = state.jobs[index]
+            if not 0.0 < factor <= 1.0:
+                raise InvariantViolation(f"job {job.name}: fabric factor {factor} not in (0, 1]")
+
+
+def install(sim: Simulation) -> Fabric | None:
+    """Add the fabric model when contention is on and some job has a traffic model."""
+    fabric_cfg = sim.scenario.cluster.fabric
+    if not fabric_cfg.contention or all(j.params_billion is None for j in sim.scenario.jobs):
+        return None
+    fabric = Fabric(sim)
+    sim.state.modifiers.append(fabric)
+    t = fabric.topology
+    sim.state.log("fabric_model", None, pods=t.pods, **{
+        f"{tier}_capacity_gbytes_s": float(t.capacity[t.tier_slice(tier)].sum())
+        for tier in TIER_NAMES})
+    sim.views.fabric_source = fabric.view
+    for i, fault in enumerate(fabric_cfg.events):
+        fabric.schedule(i, fault)
+    return fabric
+
+
+__all__ = ["TIER_NAMES", "Fabric", "install"]

@@ -1,0 +1,105 @@
+"""Fabric figures from the record: per-job communication share, contention slowdown and
+cross-pod bytes, per-tier utilisation. Pure functions of what ``engine.fabric`` records:
+
+- a ``fabric_model`` event when the model is on;
+- per job, a ``fabric`` event whenever its state on the fabric changes: ``computing``,
+  ``factor`` (its speed vs a non-blocking fabric at line rate), ``comm_fraction`` (share of the
+  step spent waiting on the scale-out fabric) and ``cross_pod_bytes_per_s``; each holds until
+  the job's next ``fabric`` event or the end of the run;
+- ``fabric_fault`` events, and the level series ``fabric.<tier>.utilization`` (the tier's load
+  over its capacity) and ``fabric.<tier>.hottest`` (its busiest pod's, or the core's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from colossim.config.fabric import TIER_NAMES
+from colossim.engine.record import Record, StepSeries
+from colossim.metrics.result import FabricResult, FabricTierResult, JobResult
+from colossim.metrics.series import peak, time_mean
+
+
+def _segments(record: Record) -> dict[str, list[tuple[float, dict[str, Any]]]]:
+    by_job: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+    for event in record.events:
+        if event.kind == "fabric" and event.job is not None:
+            by_job.setdefault(event.job, []).append((event.time_s, event.data or {}))
+    return by_job
+
+
+def fabric_on(record: Record) -> bool:
+    return any(e.kind == "fabric_model" for e in record.events)
+
+
+def job_fabric(marks: Sequence[tuple[float, dict[str, Any]]], end_s: float) -> dict[str, float]:
+    """Time-weighted figures over the job's communicating time.
+
+    ``contention_slowdown`` = time computing / the time the same work takes at factor 1
+    (so 1.25 = 25% longer); ``comm_fraction`` = time-mean share of the step on the fabric.
+    """
+    busy = at_full = comm = cross = 0.0
+    for i, (t, data) in enumerate(marks):
+        t_next = marks[i + 1][0] if i + 1 < len(marks) else end_s
+        dt = max(0.0, min(t_next, end_s) - t)
+        if not data.get("computing") or dt <= 0:
+            continue
+        busy += dt
+        at_full += dt * data["factor"]
+        comm += dt * data["comm_fraction"]
+        cross += dt * data["cross_pod_bytes_per_s"]
+    return {
+        "comm_fraction": comm / busy if busy > 0 else 0.0,
+        "contention_slowdown": busy / at_full if at_full > 0 else 1.0,
+        "cross_pod_bytes": cross,
+    }
+
+
+def with_fabric(
+    jobs: tuple[JobResult, ...], record: Record, end_s: float, modelled: Sequence[bool]
+) -> tuple[JobResult, ...]:
+    """Jobs with their fabric fields. ``modelled[i]``: job i has a model the traffic model reads
+    (trace jobs given as GPU-hours do not); its fields stay None, as do all when the model is off.
+
+    A modelled job that ran but never left its rack has comm_fraction 0, slowdown 1, no bytes.
+    """
+    if not fabric_on(record):
+        return jobs
+    segments = _segments(record)
+    out = []
+    for job, has_model in zip(jobs, modelled, strict=True):
+        if job.name in segments:
+            job = replace(job, **job_fabric(segments[job.name], end_s))
+        elif has_model and job.start_s is not None:
+            job = replace(job, comm_fraction=0.0, contention_slowdown=1.0, cross_pod_bytes=0.0)
+        out.append(job)
+    return tuple(out)
+
+
+def _tier(record: Record, tier: str, end_s: float) -> FabricTierResult:
+    empty = StepSeries()
+    whole = record.series.get(f"fabric.{tier}.utilization", empty)
+    hottest = record.series.get(f"fabric.{tier}.hottest", empty)
+    return FabricTierResult(
+        mean_utilization=time_mean(whole, 0.0, end_s),
+        peak_utilization=peak(whole, 0.0, end_s),
+        hottest_peak_utilization=peak(hottest, 0.0, end_s),
+        hottest_mean_utilization=time_mean(hottest, 0.0, end_s),
+    )
+
+
+def cluster_fabric(
+    record: Record, jobs: tuple[JobResult, ...], end_s: float
+) -> FabricResult | None:
+    """Per-tier utilisation, cross-pod bytes and faults; None when the fabric model is off."""
+    if not fabric_on(record):
+        return None
+    tiers = {tier: _tier(record, tier, end_s) for tier in TIER_NAMES}
+    return FabricResult(
+        **tiers,
+        cross_pod_bytes=sum(j.cross_pod_bytes or 0.0 for j in jobs),
+        faults=sum(1 for e in record.events if e.kind == "fabric_fault"),
+        slowed_jobs=sum(1 for j in jobs if (j.contention_slowdown or 1.0) > 1.0 + 1e-9),
+    )

@@ -1,0 +1,277 @@
+"""The scale-out fabric as shared capacity: topology aggregates and max-min fair sharing.
+
+Resources are aggregates, never single links, so the cost does not grow with the cluster:
+per pod, the **rack tier** (the rack or rail-group uplinks into the pod spine) and the **pod
+tier** (the pod's uplinks to the core), and one **core**. A job is one class of flows, one per
+GPU, each at the same rate ``x`` (GB/s per direction); of each GPU's bytes a share leaves its rack
+unit and its pod, set by the job's collectives and where its GPUs sit (``footprint``): pod ``p``'s
+uplinks carry ``sum over the job's GPUs in p of (share leaving the pod) x``. Rates are shared
+max-min fairly between jobs by progressive filling (Bertsekas & Gallager, *Data Networks*,
+s6.5.2), each job capped by its NIC and its rack's own uplinks. ``docs/fabric.md`` states the
+model and its limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from colossim.config.fabric import TIER_NAMES, FabricConfig
+from colossim.model.cluster import Grant, RackLayout
+
+GBIT_PER_GBYTE = 8.0
+
+
+@dataclass(frozen=True)
+class FabricTopology:
+    """Healthy capacities of every aggregate resource, in GB/s per direction.
+
+    Resource ids: rack tier of pod ``p`` is ``p``, pod tier of pod ``p`` is ``pods + p``, the
+    core is ``2 * pods``.
+    """
+
+    pods: int
+    rack_pod: np.ndarray  # rack -> pod
+    rack_unit: np.ndarray  # rack -> rack-tier unit (its rail group if rail-optimised, or itself)
+    rack_nic: np.ndarray  # rack -> NIC GB/s per GPU
+    rack_domain: np.ndarray  # rack -> GPUs per NVLink domain
+    capacity: np.ndarray  # resource -> healthy GB/s
+    rack_oversubscription: float
+
+    @property
+    def resources(self) -> int:
+        return int(self.capacity.size)
+
+    def tier_of(self, resource: int) -> str:
+        return TIER_NAMES[min(resource // self.pods, 2)]
+
+    def tier_slice(self, tier: str) -> slice:
+        """Resource ids of one tier."""
+        i = TIER_NAMES.index(tier)
+        return slice(i * self.pods, min((i + 1) * self.pods, 2 * self.pods + 1))
+
+    def resource(self, tier: str, pod: int | None = None) -> int:
+        i = TIER_NAMES.index(tier)
+        return 2 * self.pods if i == 2 else i * self.pods + int(pod or 0)
+
+
+def build_topology(
+    fabric: FabricConfig, layout: RackLayout, pod_size_racks: int
+) -> FabricTopology:
+    """Aggregate the racks' NICs into per-pod tier capacities and the core."""
+    nic_by_type = np.array(
+        [fabric.nic_gbit(name, spec.nic_gbit_s) / GBIT_PER_GBYTE
+         for name, spec in zip(layout.gpu_types, layout.specs, strict=True)]
+    )
+    rack_nic = nic_by_type[layout.rack_type]
+    pods = layout.pods
+    tiers = fabric.tiers
+    nic_total = np.bincount(layout.rack_pod, weights=rack_nic * layout.capacity, minlength=pods)
+    rack_cap = nic_total / tiers.rack.oversubscription * fabric.link_efficiency
+    pod_cap = rack_cap / tiers.pod.oversubscription
+    core_cap = pod_cap.sum() / tiers.core.oversubscription
+    capacity = np.concatenate([rack_cap, pod_cap, [core_cap]])
+    racks = np.arange(layout.racks)
+    if fabric.rail_optimized:
+        # rail groups of rail_group_racks consecutive racks inside each pod (the whole pod if None)
+        first = np.searchsorted(layout.rack_pod, layout.rack_pod)  # first rack of each rack's pod
+        size = fabric.rail_group_racks or pod_size_racks
+        group = (racks - first) // size
+        labels = layout.rack_pod * (pod_size_racks + 1) + group
+        rack_unit = np.unique(labels, return_inverse=True)[1]
+    else:
+        rack_unit = racks
+    return FabricTopology(
+        pods=pods,
+        rack_pod=layout.rack_pod,
+        rack_unit=np.asarray(rack_unit, dtype=np.int64),
+        rack_nic=rack_nic,
+        rack_domain=np.array([sp.gpus_per_domain for sp in layout.specs],
+                             dtype=np.float64)[layout.rack_type],
+        capacity=capacity,
+        rack_oversubscription=tiers.rack.oversubscription,
+    )
+
+
+@dataclass(frozen=True)
+class JobFootprint:
+    """Where one job's flows go, per unit of its per-GPU rate.
+
+    ``resources`` and ``weights`` pair each resource the job loads with the GPUs-worth of flow
+    that cross it; ``leave_rack`` is the largest share of a GPU's bytes that leaves its rack unit
+    and ``cross_pod_share`` the share of all its scale-out bytes that leaves their pod.
+    """
+
+    gpus: int
+    racks: int
+    pods: np.ndarray
+    resources: np.ndarray
+    weights: np.ndarray
+    leave_rack: float
+    cross_pod_share: float
+    nic: float  # GB/s per GPU: the slowest NIC in the grant
+
+
+def _hierarchical_dp(
+    unit_domains: np.ndarray, unit_pod_index: np.ndarray, pods: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shares of a GPU's DP bytes that leave its rack unit and its pod, per unit.
+
+    A topology-ordered reduce-scatter (all-gather alike) runs in three rings: among the m
+    domains of a unit ((m-1)/m of the data), among the U units of a pod (on 1/m of it), among
+    the P pods (on 1/D of it, D the pod's domains): nccl-tests' (n-1)/n at each level.
+    """
+    m = np.maximum(unit_domains, 1.0)
+    units_in_pod = np.bincount(unit_pod_index, minlength=pods).astype(float)
+    domains_in_pod = np.maximum(np.bincount(unit_pod_index, weights=m, minlength=pods), 1.0)
+    u = units_in_pod[unit_pod_index]
+    inner = (m - 1.0) / m
+    middle = (u - 1.0) / u / m
+    outer = (pods - 1.0) / pods / domains_in_pod[unit_pod_index]
+    total = inner + middle + outer
+    safe = np.where(total > 0, total, 1.0)
+    return (middle + outer) / safe, outer / safe
+
+
+def footprint(
+    topology: FabricTopology, grant: Grant, dp_bytes: float = 1.0, pp_bytes: float = 0.0,
+    hierarchical: bool = True,
+) -> JobFootprint:
+    """A job's footprint from its grant and its bytes per GPU per step over the NICs (DP and
+    pipeline). O(racks in the grant), independent of the cluster's size.
+
+    Pipeline sends cross a boundary between consecutive racks: of the job's R-1 rack boundaries,
+    U-1 leave a rack unit and P-1 a pod. ``hierarchical=False`` spreads every GPU's bytes evenly
+    over the job's GPUs instead (a unit holding g of G GPUs sends 1-g/G of its bytes out).
+    """
+    racks = np.fromiter((r for r, _ in grant), dtype=np.int64, count=len(grant))
+    gpus = np.fromiter((n for _, n in grant), dtype=np.float64, count=len(grant))
+    total = float(gpus.sum())
+    pod = topology.rack_pod[racks]
+    units, unit_index = np.unique(topology.rack_unit[racks], return_inverse=True)
+    unit_gpus = np.bincount(unit_index, weights=gpus)
+    unit_domains = np.bincount(unit_index, weights=gpus / topology.rack_domain[racks])
+    unit_pod = np.zeros(units.size, dtype=np.int64)
+    unit_pod[unit_index] = pod
+    pods, unit_pod_index = np.unique(unit_pod, return_inverse=True)
+    n_units, n_pods, n_racks = units.size, pods.size, racks.size
+    if hierarchical:
+        dp_unit, dp_pod = _hierarchical_dp(unit_domains, unit_pod_index, n_pods)
+        edges = max(n_racks - 1, 1)
+        pp_unit, pp_pod = (n_units - 1) / edges, (n_pods - 1) / edges
+        nic = dp_bytes + pp_bytes
+        w_dp = dp_bytes / nic if nic > 0 else 1.0
+        leave_unit = w_dp * dp_unit + (1 - w_dp) * pp_unit
+        leave_pod = w_dp * dp_pod + (1 - w_dp) * pp_pod
+    else:
+        pod_gpus = np.bincount(unit_pod_index, weights=unit_gpus)
+        leave_unit = 1.0 - unit_gpus / total
+        leave_pod = 1.0 - pod_gpus[unit_pod_index] / total
+    rack_w = np.bincount(unit_pod_index, weights=unit_gpus * leave_unit, minlength=n_pods)
+    pod_w = np.bincount(unit_pod_index, weights=unit_gpus * leave_pod, minlength=n_pods)
+    ids, weights = [], []
+    if n_units > 1:
+        ids.append(pods)
+        weights.append(rack_w)
+    if n_pods > 1:
+        ids += [topology.pods + pods, np.array([2 * topology.pods])]
+        weights += [pod_w, np.array([pod_w.sum()])]
+    resources = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+    w = np.concatenate(weights) if weights else np.zeros(0)
+    keep = w > 0
+    return JobFootprint(
+        gpus=int(total),
+        racks=int(n_racks),
+        pods=pods,
+        resources=resources[keep].astype(np.int64),
+        weights=w[keep],
+        leave_rack=float(leave_unit.max()) if n_units > 1 else 0.0,
+        cross_pod_share=float(pod_w.sum() / total) if n_pods > 1 else 0.0,
+        nic=float(topology.rack_nic[racks].min()),
+    )
+
+
+def max_min_fair(
+    capacity: np.ndarray, usage: np.ndarray, caps: np.ndarray, rtol: float = 1e-12
+) -> np.ndarray:
+    """Max-min fair rates by progressive filling.
+
+    ``usage[j, r]`` is how much of resource ``r`` one unit of job ``j``'s rate takes; every
+    unfrozen job's rate rises together until a resource saturates (its users freeze) or a job
+    reaches its cap. Result: no capacity exceeded, and every job is at its cap or has a
+    saturated resource on which no user has a higher rate (the max-min bottleneck condition).
+    At most one round per job, each O(jobs x resources).
+    """
+    jobs, n_res = usage.shape
+    rate = np.zeros(jobs)
+    active = np.ones(jobs, dtype=bool)
+    remaining = np.asarray(capacity, dtype=float).copy()
+    caps = np.asarray(caps, dtype=float)
+    level = 0.0
+    while active.any():
+        idx = np.flatnonzero(active)
+        w = usage[idx].sum(axis=0)
+        loaded = w > 0
+        room = np.full(n_res, np.inf)
+        room[loaded] = np.maximum(remaining[loaded], 0.0) / w[loaded]
+        step = max(0.0, min(float(room.min(initial=np.inf)), float((caps[idx] - level).min())))
+        level += step
+        remaining -= w * step
+        tol = rtol * max(1.0, level)
+        done = caps[idx] <= level + tol
+        saturated = np.flatnonzero(loaded & (room <= step + tol))
+        if saturated.size:
+            done |= (usage[np.ix_(idx, saturated)] > 0).any(axis=1)
+        rate[idx[done]] = np.minimum(level, caps[idx[done]])
+        active[idx[done]] = False
+    return rate
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The outcome of one contention solve."""
+
+    rates: np.ndarray  # per job, GB/s per GPU per direction
+    load: np.ndarray  # per resource, GB/s
+    capacity: np.ndarray  # per resource, GB/s, faults applied
+
+
+def job_cap(topology: FabricTopology, job: JobFootprint, scale: np.ndarray) -> float:
+    """A job's own ceiling: its NIC, and its rack unit's uplinks (shared by that unit's GPUs)."""
+    if job.leave_rack <= 0:
+        return job.nic
+    health = float(scale[job.pods].min())  # rack-tier faults in the job's pods
+    return job.nic * min(1.0, health / (topology.rack_oversubscription * job.leave_rack))
+
+
+def allocate(
+    topology: FabricTopology, jobs: Sequence[JobFootprint], scale: np.ndarray
+) -> Allocation:
+    """Share the fabric among ``jobs``; ``scale`` multiplies each resource's healthy capacity."""
+    capacity = topology.capacity * scale
+    caps = np.array([job_cap(topology, j, scale) for j in jobs], dtype=float)
+    load = np.zeros(topology.resources)
+    if not jobs:
+        return Allocation(np.zeros(0), load, capacity)
+    used = np.unique(np.concatenate([j.resources for j in jobs]))
+    usage = np.zeros((len(jobs), used.size))
+    for i, job in enumerate(jobs):
+        usage[i, np.searchsorted(used, job.resources)] = job.weights
+    rates = max_min_fair(capacity[used], usage, caps)
+    load[used] = usage.T @ rates
+    return Allocation(rates, load, capacity)
+
+
+def tier_utilization(topology: FabricTopology, alloc: Allocation) -> dict[str, tuple[float, float]]:
+    """Per tier: (load / capacity over the whole tier, the hottest resource's load / capacity)."""
+    out = {}
+    for tier in TIER_NAMES:
+        part = topology.tier_slice(tier)
+        load, cap = alloc.load[part], alloc.capacity[part]
+        total = float(cap.sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            each = np.where(cap > 0, load / np.where(cap > 0, cap, 1.0), 0.0)
+        out[tier] = (float(load.sum()) / total if total > 0 else 0.0, float(each.max(initial=0.0)))
+    return out

@@ -1,0 +1,114 @@
+"""Tier capacities and job footprints (which share of a job's bytes crosses which tier), by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from colossim.config.fabric import FabricConfig
+from colossim.model.cluster import build_layout
+from colossim.model.fabric import build_topology, footprint, job_cap
+from tests.conftest import make_scenario
+
+JOB = {"name": "x", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+
+
+def topology(racks, pod_size, **fabric):
+    scenario = make_scenario([JOB], racks=racks, pod_size_racks=pod_size,
+                             cluster={"fabric": fabric})
+    layout = build_layout(scenario)
+    return build_topology(FabricConfig.model_validate(fabric), layout, pod_size)
+
+
+def whole(*racks):
+    return tuple((r, 72) for r in racks)
+
+
+def test_capacities_follow_nics_and_cumulative_oversubscription():
+    # pod 0, 1: GB200 (50 GB/s); pod 2: GB300 (100 GB/s); 2 racks per pod = 144 GPUs
+    t = topology({"GB200": 4, "GB300": 2}, 2, link_efficiency=0.9,
+                 tiers={"rack": {"oversubscription": 2}, "pod": {"oversubscription": 3},
+                        "core": {"oversubscription": 2}})
+    rack = [144 * 50 / 2 * 0.9, 144 * 50 / 2 * 0.9, 144 * 100 / 2 * 0.9]  # 3240, 3240, 6480
+    pod = [c / 3 for c in rack]  # 1080, 1080, 2160
+    assert t.capacity == pytest.approx([*rack, *pod, sum(pod) / 2])
+
+
+def test_nic_overrides_by_type_win_over_the_catalog():
+    t = topology({"GB200": 2, "GB300": 2}, 2, nic_gbit_s_by_type={"GB300": 400})
+    assert t.rack_nic == pytest.approx([50, 50, 50, 50])
+    t = topology({"GB200": 2, "GB300": 2}, 2, nic_gbit_s=200)
+    assert t.rack_nic == pytest.approx([25, 25, 25, 25])
+
+
+def test_rail_groups_partition_each_pod():
+    t = topology(6, 4, rail_optimized=True, rail_group_racks=2)
+    # pod 0: racks 0-3 in groups {0,1} {2,3}; pod 1: racks 4-5 in {4,5}
+    assert list(t.rack_unit) == [0, 0, 1, 1, 2, 2]
+    assert list(topology(6, 4, rail_optimized=True).rack_unit) == [0, 0, 0, 0, 1, 1]
+    assert list(topology(6, 4).rack_unit) == [0, 1, 2, 3, 4, 5]
+
+
+def weights(foot, t):
+    return {t.tier_of(int(r)) + str(int(r) % t.pods if r < 2 * t.pods else ""): w
+            for r, w in zip(foot.resources, foot.weights, strict=True)}
+
+
+def test_hierarchical_dp_sends_one_domain_share_across_pods():
+    """3 racks in pod 0 and 1 in pod 1 (one NVLink domain each). Per unit in pod 0: the pod ring
+    of 3 domains moves (3-1)/3 of the data, the cross-pod ring of P = 2 moves (2-1)/2 of a third:
+    1/6. Share leaving the pod = (1/6) / (2/3 + 1/6) = 1/5. Pod 1's lone domain: everything."""
+    t = topology(8, 4)
+    foot = footprint(t, whole(0, 1, 2, 4), dp_bytes=1.0)
+    w = weights(foot, t)
+    assert w["rack0"] == pytest.approx(216) and w["rack1"] == pytest.approx(72)
+    assert w["pod0"] == pytest.approx(216 / 5) and w["pod1"] == pytest.approx(72)
+    assert w["core"] == pytest.approx(216 / 5 + 72)
+    assert foot.cross_pod_share == pytest.approx((216 / 5 + 72) / 288)  # 0.4
+    assert foot.leave_rack == 1.0
+
+
+def test_flat_traffic_spreads_bytes_over_the_job():
+    """A unit holding g of the job's G GPUs sends 1 - g/G of its bytes out of it."""
+    t = topology(8, 4)
+    foot = footprint(t, whole(0, 1, 2, 4), dp_bytes=1.0, hierarchical=False)
+    w = weights(foot, t)
+    assert w["rack0"] == pytest.approx(216 * 0.75) and w["rack1"] == pytest.approx(72 * 0.75)
+    assert w["pod0"] == pytest.approx(216 * (1 - 216 / 288))
+    assert w["pod1"] == pytest.approx(72 * (1 - 72 / 288))
+
+
+def test_rail_optimised_traffic_stays_on_the_rails_inside_a_rail_group():
+    """Rail group = the pod: pod 0's three domains form one unit, whose ring keeps 2/3 of the
+    data on the rails; only the cross-pod 1/6 leaves (1/5 of its bytes)."""
+    t = topology(8, 4, rail_optimized=True)
+    foot = footprint(t, whole(0, 1, 2, 4), dp_bytes=1.0)
+    w = weights(foot, t)
+    assert w["rack0"] == pytest.approx(216 / 5) and w["pod0"] == pytest.approx(216 / 5)
+    # a job inside one rail group loads no shared tier at all
+    assert footprint(t, whole(0, 1, 2), dp_bytes=1.0).resources.size == 0
+
+
+def test_pipeline_sends_cross_the_boundaries_between_consecutive_racks():
+    """4 racks: 3 boundaries, all between racks (leave the unit), one between pods."""
+    t = topology(8, 4)
+    foot = footprint(t, whole(0, 1, 2, 4), dp_bytes=0.0, pp_bytes=1.0)
+    w = weights(foot, t)
+    assert w["rack0"] == pytest.approx(216) and w["pod0"] == pytest.approx(216 / 3)
+    assert w["pod1"] == pytest.approx(72 / 3)
+
+
+def test_a_single_rack_job_loads_nothing_and_gets_its_nic():
+    t = topology(4, 2, tiers={"rack": {"oversubscription": 4}})
+    foot = footprint(t, whole(1), dp_bytes=1.0)
+    assert foot.resources.size == 0 and foot.cross_pod_share == 0
+    assert job_cap(t, foot, np.ones(t.resources)) == 50
+
+
+def test_the_rack_uplinks_cap_a_job_that_leaves_its_rack():
+    t = topology(4, 2, tiers={"rack": {"oversubscription": 4}})
+    foot = footprint(t, whole(0, 1), dp_bytes=1.0)  # both racks' bytes leave their rack
+    assert job_cap(t, foot, np.ones(t.resources)) == pytest.approx(50 / 4)
+    half = np.ones(t.resources)
+    half[0] = 0.5  # a fault takes half of pod 0's rack tier
+    assert job_cap(t, foot, half) == pytest.approx(50 / 8)

@@ -1,0 +1,66 @@
+"""Bytes per tier from the performance model's plan, and speed under contended bandwidth."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.config.catalog import BUILTIN_GPUS
+from colossim.config.schema import JobConfig
+from colossim.model.parallelism import Span, TierBandwidth, step_breakdown
+from colossim.model.traffic import job_comm, step_traffic
+from colossim.model.workload import workload
+from tests.fabric.helpers import job
+
+GB200 = BUILTIN_GPUS["GB200"]
+S, H, TP, PP = 8192, 12288, 8, 9
+MICRO = 32768 / S / 2  # 4 sequences per step over dp = 2: 2 micro-batches of 1 per replica
+
+
+def comm_of(cfg: dict, racks: int = 2, pods: int = 2):
+    return job_comm(JobConfig.model_validate(cfg), ((GB200, 72 * racks),), Span(racks, pods),
+                    50.0)
+
+
+def test_bytes_per_step_by_collective_and_tier():
+    c = comm_of(job("a"))
+    assert c.plan.tp == TP and c.plan.pp == PP and c.plan.dp == 2 and c.plan.pipeline_in_domain
+    t = c.traffic
+    # DP: ZeRO-1 reduce-scatter + all-gather of 2 B/param over a ring of 2: 2 x 1/2 x 2 B x 1e9
+    assert t.dp_nic == pytest.approx(2e9)
+    assert t.dp_nvlink == 0.0  # one DP rank per domain: nothing to reduce inside it
+    # TP: 4 all-reduces per layer per micro-batch, 2(t-1)/t x 2 B x b s h, 4 layers per stage
+    assert t.tp_nvlink == pytest.approx(MICRO * 4 * 4 * 2 * (TP - 1) / TP * 2 * S * H)
+    # pipeline: activations forward and gradients back per micro-batch, 2 B x s h / t, on NVLink
+    assert t.pp_nvlink == pytest.approx(2 * MICRO * 2 * S * H / TP) and t.pp_nic == 0.0
+    assert t.ep_nvlink == 0.0 and t.nic == t.dp_nic
+
+
+def test_unaligned_pipeline_sends_go_over_the_nics_and_match_the_step_time():
+    cfg = job("p", racks=4)
+    cfg["training"]["plan"] = {"tp": 8, "pp": 18, "dp": 2, "interleave": 1}
+    cfg["training"]["pp_overlap_fraction"] = 0.0
+    cfg["training"]["layers"] = 36
+    c = comm_of(cfg, racks=4, pods=1)
+    assert not c.plan.pipeline_in_domain
+    w = workload(JobConfig.model_validate(cfg))
+    # the performance model's p2p seconds at x GB/s are exactly bytes / x
+    br = step_breakdown(w, GB200, c.plan, TierBandwidth(900, 25, 25), Span(4, 1))
+    assert c.traffic.pp_nic == pytest.approx(br.pp_p2p_s * 25e9)
+
+
+def test_speed_is_one_at_line_rate_and_falls_with_bandwidth():
+    c = comm_of(job("a"))
+    factor, share, step = c.speed(50.0)
+    assert factor == 1.0 and step == pytest.approx(c.reference.total_s)
+    assert share == pytest.approx(0.04 / step)  # DP alone waits on the fabric
+    previous = 1.0
+    for x in (40, 25, 10, 1, 0.1):
+        f, s, _ = c.speed(x)
+        assert f < previous and 0 < s < 1
+        previous = f
+    assert c.speed(0.0)[0] > 0  # cut off: crawls, never stops dead (factors stay in (0, 1])
+
+
+def test_a_trace_job_has_no_traffic_model():
+    cfg = {"name": "t", "work_gpu_hours": 10, "reference_gpu": "GB200", "max_gpus": 8}
+    assert job_comm(JobConfig.model_validate(cfg), ((GB200, 8),), Span(), 50.0) is None
