@@ -65,6 +65,11 @@ def check_parts(
         seen.add(job.name)
         if job.reference_gpu is not None:
             issues += unknown_gpu_type(("jobs", i, "reference_gpu"), job.reference_gpu, types)
+    if cluster is not None:
+        from colossim.config.power import power_problems  # per-job power settings name jobs
+
+        for loc, msg in power_problems(cluster.power, [job.name for _, job in jobs]):
+            issues.append((("cluster", "power", *loc), msg))
     fit_ready = cluster is not None and not issues and all(
         g.gpu_type in catalog for g in cluster.rack_groups
     )

@@ -15,6 +15,7 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from colossim.config.base import FieldValueError, Frozen
 from colossim.config.fabric import FabricConfig
+from colossim.config.power import PowerConfig
 
 
 class Precision(StrEnum):
@@ -74,13 +75,6 @@ class RackGroup(Frozen):
     gpu_type: str = Field(description="A key of the catalog (built-in or the scenario's own)")
     racks: int = Field(ge=0, description="Number of racks")
     name: str | None = Field(None, description="Label for overrides; defaults to gpu_type")
-
-
-class PowerConfig(Frozen):
-    """Facility power. The power issue deepens this block (schedules, batteries, caps)."""
-
-    supply_mw: float = Field(gt=0, description="Power available to the facility, MW")
-    pue: float = Field(1.1, ge=1.0, le=3.0, description="Facility power / IT power")
 
 
 class ClusterConfig(Frozen):

@@ -1,31 +1,289 @@
-"""Facility power, first model: GPU watts by state plus rack overhead, times PUE.
+"""Facility power: GPU draw by job phase and power cap, rack overhead, PUE. Pure functions.
 
-Allocated GPUs draw their TDP, unallocated ones their idle power; every rack draws its overhead
-(CPUs, NICs, switches, fans) whatever it does. Facility power = IT power x PUE. The power issue
-replaces this with phase-dependent draw, caps, supply schedules and batteries.
+Per GPU (fractions of TDP from ``PowerConfig.draw``; idle from the catalog):
+
+* unallocated: ``idle_w``;
+* computing at clock fraction x: ``P(x) = idle + (compute·TDP - idle) · x · V(x)²`` with
+  ``V(x) = max(x, voltage_knee)`` (dynamic power ∝ f·V², V ∝ f near the top; the idle draw is
+  the static part). Throughput ∝ x. A cap C gives the highest x with P(x) <= C, never below
+  ``min_clock``: ``P(min_clock)`` is the lowest cap a GPU can honour (its *floor*);
+* a step has a communication-bound share c (``comm_fraction``) that neither speeds up with the
+  clock nor draws compute power: at clock x a step takes ``(1-c)/x + c`` of its full-speed time
+  (the speed factor is the inverse) and the mean draw is the time-weighted mix of P(x) and the
+  communication draw;
+* checkpointing, restarting, resizing: their own draw (never above the cap); a job the engine
+  holds while generation catches up draws idle.
+
+Rack overhead (CPUs, NICs, switches, fans) is drawn by every rack whatever it does. Facility
+power = IT power x ``pue`` + ``pue_fixed_mw`` (so PUE = pue + fixed/IT falls with load).
+With the defaults (compute 1.0, no communication share, no caps) this is exactly the first model:
+busy GPUs at TDP, idle GPUs at idle, plus overhead, times PUE. The curve is an assumption, not
+a published fit; ``docs/power.md`` shows how it meets the published anchors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
 import numpy as np
 
+from colossim.config.power import PowerConfig
+from colossim.config.schema import GpuSpec, JobConfig
 from colossim.model.cluster import RackLayout
+from colossim.model.jobs import Job, JobState, Phase
+
+CAP_KEY = "power_cap_w"  # job.extra: the cap a policy set (W per GPU)
+CLOCK_KEY = "power_engine_clock"  # job.extra: the clock limit the engine imposed (fraction)
+HOLD_KEY = "power_hold"  # job.extra: held by the engine until generation catches up
+
+# Rack overhead split into parts, watts per rack (assumptions; the remainder is fans, pumps,
+# power conversion). GB200/GB300: 36 Grace at ~300 W; one NIC per GPU plus 18 BlueField-3 DPUs;
+# 9 NVLink switch trays. Types not listed put all overhead under "other".
+RACK_PARTS_W: dict[str, dict[str, float]] = {
+    "GB200": {"cpus": 36 * 300.0, "nics": 72 * 25.0 + 18 * 150.0, "switches": 9 * 1200.0},
+    "GB300": {"cpus": 36 * 300.0, "nics": 72 * 30.0 + 18 * 150.0, "switches": 9 * 1200.0},
+}
+
+
+def rack_parts_w(gpu_type: str, spec: GpuSpec) -> dict[str, float]:
+    """The rack overhead of a GPU type split into cpus, nics, switches and other (sums exactly)."""
+    parts = dict(RACK_PARTS_W.get(gpu_type, {}))
+    known = sum(parts.values())
+    if known > spec.rack_overhead_w:  # a scenario lowered the overhead: scale the parts down
+        parts = {k: v * spec.rack_overhead_w / known for k, v in parts.items()}
+        known = spec.rack_overhead_w
+    parts["other"] = spec.rack_overhead_w - known
+    return parts
+
+
+@dataclass(frozen=True)
+class GpuCurve:
+    """One GPU type's draw by state and its DVFS curve under a scenario's settings."""
+
+    tdp_w: float
+    idle_w: float
+    compute_w: float  # computing at full clocks
+    comm_w: float
+    checkpoint_w: float
+    restart_w: float
+    min_clock: float
+    knee: float
+
+    @classmethod
+    def of(cls, spec: GpuSpec, power: PowerConfig) -> GpuCurve:
+        draw, tdp = power.draw, spec.tdp_w
+        return cls(
+            tdp_w=tdp, idle_w=spec.idle_w, compute_w=max(draw.compute * tdp, spec.idle_w),
+            comm_w=draw.communication * tdp, checkpoint_w=draw.checkpoint * tdp,
+            restart_w=draw.restart * tdp, min_clock=power.dvfs.min_clock,
+            knee=power.dvfs.voltage_knee,
+        )
+
+    def power_at(self, clock: float) -> float:
+        """Draw while computing at clock fraction ``clock``, W."""
+        volt = max(clock, self.knee)
+        return self.idle_w + (self.compute_w - self.idle_w) * clock * volt * volt
+
+    @property
+    def floor_w(self) -> float:
+        """The lowest cap this GPU can honour (its draw at the lowest clock)."""
+        return self.power_at(self.min_clock)
+
+    def clock_for_cap(self, cap_w: float | None) -> float:
+        """Highest clock whose compute draw fits ``cap_w`` (1 when uncapped; min_clock floor)."""
+        if cap_w is None or cap_w >= self.compute_w:
+            return 1.0
+        dyn = self.compute_w - self.idle_w
+        ratio = max(0.0, cap_w - self.idle_w) / dyn
+        clock = ratio ** (1.0 / 3.0)
+        if clock < self.knee:
+            clock = ratio / (self.knee * self.knee)
+        return min(1.0, max(self.min_clock, clock))
+
+    def mean_w(self, clock: float, comm: float) -> float:
+        """Mean draw over a step at ``clock`` with communication share ``comm``, W."""
+        compute_t = (1.0 - comm) / clock
+        comm_w = min(self.comm_w, self.power_at(clock))
+        return (compute_t * self.power_at(clock) + comm * comm_w) / (compute_t + comm)
+
+    def phase_w(self, phase: Phase, clock: float, comm: float) -> float:
+        if phase is Phase.COMPUTE:
+            return self.mean_w(clock, comm)
+        cap = self.power_at(clock)
+        return min(self.checkpoint_w if phase is Phase.CHECKPOINT else self.restart_w, cap)
+
+
+def speed_factor(clock: float, comm: float) -> float:
+    """Progress rate at ``clock`` relative to full clocks: 1 / ((1-c)/x + c)."""
+    return 1.0 / ((1.0 - comm) / clock + comm)
+
+
+class PowerModel:
+    """The scenario's power model over a rack layout: per-job and facility draw.
+
+    Policies get it through ``PowerView.model`` to price a job's watts; the engine uses it for
+    the facility's draw. Caps and clocks come from ``job.extra`` (see the keys above) and the
+    scenario (``gpu_cap_w``, per-job ``cap_w``).
+    """
+
+    def __init__(self, layout: RackLayout, power: PowerConfig):
+        self.layout = layout
+        self.config = power
+        self.curves = tuple(GpuCurve.of(spec, power) for spec in layout.specs)
+        self.type_index = {name: i for i, name in enumerate(layout.gpu_types)}
+        self.gpus_by_type = np.bincount(
+            layout.rack_type, weights=layout.capacity, minlength=len(layout.specs)
+        )
+        racks = np.bincount(layout.rack_type, minlength=len(layout.specs))
+        self.overhead_w = float(sum(r * s.rack_overhead_w for r, s in zip(racks, layout.specs,
+                                                                          strict=True)))
+        self.overhead_per_gpu_w = tuple(s.rack_overhead_w / s.gpus_per_rack for s in layout.specs)
+        self.idle_it_w = self.overhead_w + float(
+            sum(n * c.idle_w for n, c in zip(self.gpus_by_type, self.curves, strict=True))
+        )
+        self._by_type: dict[int, tuple[object, tuple[tuple[tuple[int, int], ...], float, dict]]] = {}
+        self.dark = False  # an outage took even the idle facility down: it draws nothing
+
+    # -- per-job settings ---------------------------------------------------------------
+    def comm(self, cfg: JobConfig) -> float:
+        own = self.config.jobs.get(cfg.name)
+        if own is not None and own.comm_fraction is not None:
+            return own.comm_fraction
+        return self.config.comm_fraction
+
+    def static_cap_w(self, cfg: JobConfig) -> float | None:
+        """The scenario's cap on a job's GPUs: the lower of the facility-wide and per-job caps."""
+        own = self.config.jobs.get(cfg.name)
+        caps = [c for c in (self.config.gpu_cap_w, own.cap_w if own else None) if c is not None]
+        return min(caps) if caps else None
+
+    def cap_w(self, job: Job) -> float | None:
+        """Cap in force from the scenario and the policy (not the engine's fallback)."""
+        caps = [c for c in (self.static_cap_w(job.config), job.extra.get(CAP_KEY)) if c is not None]
+        return min(caps) if caps else None
+
+    def clock(self, job: Job, t: int, engine: bool = True) -> float:
+        """Clock of the job's GPUs of type ``t`` under its caps (and the engine's limit)."""
+        curve = self.curves[t]
+        clock = curve.clock_for_cap(self.cap_w(job))
+        return max(curve.min_clock, min(clock, job.extra.get(CLOCK_KEY, 1.0))) if engine else clock
+
+    def job_types(self, job: Job) -> np.ndarray:
+        """GPUs the job holds per GPU type index."""
+        counts = np.zeros(len(self.curves))
+        for t, n in self._held(job)[0]:
+            counts[t] = n
+        return counts
+
+    def idle_w_of(self, job: Job) -> float:
+        """What the job's GPUs and their overhead share would draw idle, W."""
+        return self._held(job)[1]
+
+    def _held(self, job: Job) -> tuple[tuple[tuple[int, int], ...], float, dict]:
+        """((type, GPUs) pairs, their idle + overhead watts, draw cache), renewed with the grant
+        (the engine replaces a job's grant tuple whenever its GPUs change)."""
+        cached = self._by_type.get(job.index)
+        if cached is not None and cached[0] is job.grant:
+            return cached[1]
+        counts: dict[int, int] = {}
+        rack_type = self.layout.rack_type
+        for rack, n in job.grant:
+            t = int(rack_type[rack])
+            counts[t] = counts.get(t, 0) + n
+        pairs = tuple(sorted(counts.items()))
+        idle = float(sum(n * (self.curves[t].idle_w + self.overhead_per_gpu_w[t])
+                         for t, n in pairs))
+        held = (pairs, idle, {})
+        self._by_type[job.index] = (job.grant, held)
+        return held
+
+    # -- draw ---------------------------------------------------------------------------
+    def job_it_w(self, job: Job, clock_limit: float | None = None, demand: bool = False) -> float:
+        """IT watts of a running job's GPUs plus their share of rack overhead.
+
+        ``clock_limit`` replaces the engine's limit (to try one); ``demand`` counts a held job
+        as computing (what generation should ramp towards). Cached per job on everything the
+        draw depends on, since the engine asks after every event.
+        """
+        if job.state is not JobState.RUNNING:
+            return 0.0
+        pairs, _idle, cache = self._held(job)
+        limit = job.extra.get(CLOCK_KEY, 1.0) if clock_limit is None else clock_limit
+        held = bool(job.extra.get(HOLD_KEY)) and job.phase is not Phase.COMPUTE
+        key = (job.phase, self.cap_w(job), limit, held, demand)
+        watts = cache.get(key)
+        if watts is not None:
+            return watts
+        comm = self.comm(job.config)
+        watts = 0.0
+        for t, n in pairs:
+            curve = self.curves[t]
+            clock = max(curve.min_clock, min(self.clock(job, t, engine=False), limit))
+            if held and not demand:
+                per_gpu = curve.idle_w
+            elif held:
+                per_gpu = curve.mean_w(clock, comm)
+            else:
+                per_gpu = curve.phase_w(job.phase, clock, comm)
+            watts += n * (per_gpu + self.overhead_per_gpu_w[t])
+        if len(cache) > 16:
+            cache.clear()
+        cache[key] = watts
+        return watts
+
+    def job_speed(self, job: Job) -> float:
+        """Progress factor from power caps: the slowest GPU type of the job sets the pace."""
+        comm = self.comm(job.config)
+        return min((speed_factor(self.clock(job, t), comm) for t, _n in self._held(job)[0]),
+                   default=1.0)
+
+    def it_w(self, jobs: Iterable[Job], clock_limits: Mapping[int, float] | None = None,
+             demand: bool = False) -> float:
+        """IT watts of the whole facility: busy GPUs by job, idle GPUs, all rack overhead."""
+        watts = self.idle_it_w
+        limits = clock_limits or {}
+        for job in jobs:
+            if job.state is not JobState.RUNNING:
+                continue
+            watts += self.job_it_w(job, limits.get(job.index), demand) - self._held(job)[1]
+        return watts
+
+    def facility_mw(self, it_w: float) -> float:
+        """Facility MW from IT watts: IT x pue + the fixed part."""
+        return it_w * self.config.pue / 1e6 + self.config.pue_fixed_mw
+
+    def draw_mw(self, jobs: Iterable[Job]) -> float:
+        return 0.0 if self.dark else float(self.facility_mw(self.it_w(jobs)))
+
+    # -- for policies: price a job on GPUs of a type ------------------------------------
+    def gpu_w(self, gpu_type: str, cfg: JobConfig, cap_w: float | None = None) -> float:
+        """Mean watts of one computing GPU of ``gpu_type`` for job ``cfg`` under ``cap_w``."""
+        curve = self.curves[self.type_index[gpu_type]]
+        caps = [c for c in (cap_w, self.static_cap_w(cfg)) if c is not None]
+        return curve.mean_w(curve.clock_for_cap(min(caps) if caps else None), self.comm(cfg))
+
+    def speed(self, gpu_type: str, cfg: JobConfig, cap_w: float | None = None) -> float:
+        curve = self.curves[self.type_index[gpu_type]]
+        caps = [c for c in (cap_w, self.static_cap_w(cfg)) if c is not None]
+        return speed_factor(curve.clock_for_cap(min(caps) if caps else None), self.comm(cfg))
+
+    def curve(self, gpu_type: str) -> GpuCurve:
+        return self.curves[self.type_index[gpu_type]]
 
 
 def it_power_w(layout: RackLayout, busy_by_type: np.ndarray) -> float:
-    """IT power with ``busy_by_type[t]`` GPUs of type t allocated."""
-    total_by_type = np.bincount(
-        layout.rack_type, weights=layout.capacity, minlength=len(layout.specs)
-    )
-    racks_by_type = np.bincount(layout.rack_type, minlength=len(layout.specs))
+    """IT power of the first model (busy GPUs at TDP): kept for callers that have no jobs."""
+    total = np.bincount(layout.rack_type, weights=layout.capacity, minlength=len(layout.specs))
+    racks = np.bincount(layout.rack_type, minlength=len(layout.specs))
     watts = 0.0
     for t, spec in enumerate(layout.specs):
         busy = float(busy_by_type[t])
-        watts += busy * spec.tdp_w + (total_by_type[t] - busy) * spec.idle_w
-        watts += racks_by_type[t] * spec.rack_overhead_w
+        watts += busy * spec.tdp_w + (total[t] - busy) * spec.idle_w
+        watts += racks[t] * spec.rack_overhead_w
     return watts
 
 
 def facility_power_mw(layout: RackLayout, busy_by_type: np.ndarray, pue: float) -> float:
-    """Facility power in MW."""
+    """Facility MW of the first model (kept for compatibility)."""
     return it_power_w(layout, busy_by_type) * pue / 1e6
