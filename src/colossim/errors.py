@@ -50,6 +50,13 @@ class PolicyError(ColossimError):
     exit_code = 2
 
 
+class PolicyFailure(ColossimError):
+    """A policy raised while deciding during a run: the run failed (exit code 1), the input
+    was fine."""
+
+    exit_code = 1
+
+
 class InvariantViolation(ColossimError):
     """The simulated state broke a rule that must always hold (a bug in colossim or a policy)."""
 

@@ -22,7 +22,7 @@ from colossim.engine.record import Decision, Record
 from colossim.engine.state import RunState
 from colossim.engine.subsystems import subsystems
 from colossim.engine.views import ViewBuilder
-from colossim.errors import PolicyError
+from colossim.errors import ColossimError, PolicyFailure
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.rng import RngStreams
 from colossim.policy.actions import Action, Verdict, describe
@@ -94,10 +94,10 @@ class Simulation:
         state.record.decide_calls += 1
         try:
             actions = list(self.policy.decide(self.views.build(triggers)))
-        except PolicyError:
+        except ColossimError:
             raise
         except Exception as exc:
-            raise PolicyError(f"policy {self.policy.name!r} failed at t={self.env.now}: "
+            raise PolicyFailure(f"policy {self.policy.name!r} failed at t={self.env.now}: "
                               f"{type(exc).__name__}: {exc}") from exc
         for action in actions:
             self._apply(action)

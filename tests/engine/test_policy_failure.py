@@ -1,0 +1,34 @@
+"""A policy that raises mid-run fails the run (exit code 1), with the policy named."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from colossim.cli.app import app
+from colossim.engine.simulation import Simulation
+from colossim.errors import PolicyFailure
+from colossim.policy.api import BasePolicy
+from tests.conftest import make_scenario
+
+
+class Broken(BasePolicy):
+    name = "broken"
+
+    def decide(self, view):
+        raise ZeroDivisionError("oops")
+
+
+def test_a_raising_policy_is_a_run_failure():
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+    with pytest.raises(PolicyFailure, match="policy 'broken' failed at t=0.0: ZeroDivisionError"):
+        Simulation(make_scenario([job], racks=1), Broken()).run()
+    assert PolicyFailure.exit_code == 1
+
+
+def test_cli_exit_code_is_1_without_traceback():
+    result = CliRunner().invoke(
+        app, ["run", "small", "--policy", "tests.engine.test_policy_failure:Broken"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "ZeroDivisionError" in result.output and "Traceback" not in result.output
