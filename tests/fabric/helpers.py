@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from colossim.engine.simulation import Simulation
-from colossim.metrics.summary import summarize
 from colossim.metrics.result import RunResult
+from colossim.metrics.summary import summarize
 from colossim.policy.actions import Start
 from colossim.policy.api import BasePolicy
 from tests.conftest import make_scenario

@@ -7,7 +7,7 @@ import pytest
 from colossim.config.catalog import BUILTIN_GPUS
 from colossim.config.schema import JobConfig
 from colossim.model.parallelism import Span, TierBandwidth, step_breakdown
-from colossim.model.traffic import job_comm, step_traffic
+from colossim.model.traffic import job_comm
 from colossim.model.workload import workload
 from tests.fabric.helpers import job
 

@@ -79,6 +79,11 @@ class Fabric:
         self.rack_gpus = state.layout.capacity
         self.pod_gpus = np.bincount(state.layout.rack_pod, weights=self.rack_gpus,
                                     minlength=state.layout.pods)
+        t = self.topology  # a pod's uplinks in whole domains' worth of line-rate flows
+        domain_line = np.bincount(t.rack_pod, weights=t.rack_nic * t.rack_domain,
+                                  minlength=t.pods) / np.maximum(
+                                      np.bincount(t.rack_pod, minlength=t.pods), 1)
+        self.pod_domains = t.capacity[t.tier_slice("pod")] / np.maximum(domain_line, 1e-12)
 
     # -- faults --------------------------------------------------------------------------
     def _resources(self, tier: str, pod: int | None) -> np.ndarray:
@@ -227,6 +232,7 @@ class Fabric:
         return FabricView(
             pod_uplink_load=load,
             pod_uplink_health=self.scale[pod].copy(),
+            pod_uplink_domains=self.pod_domains,
             rack_unit=t.rack_unit,
             rack_oversubscription=fabric.tiers.rack.oversubscription,
             pod_oversubscription=fabric.tiers.pod.oversubscription,

@@ -114,7 +114,7 @@ class JobFootprint:
     nic: float  # GB/s per GPU: the slowest NIC in the grant
 
 
-def _hierarchical_dp(
+def hierarchical_shares(
     unit_domains: np.ndarray, unit_pod_index: np.ndarray, pods: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Shares of a GPU's DP bytes that leave its rack unit and its pod, per unit.
@@ -158,7 +158,7 @@ def footprint(
     pods, unit_pod_index = np.unique(unit_pod, return_inverse=True)
     n_units, n_pods, n_racks = units.size, pods.size, racks.size
     if hierarchical:
-        dp_unit, dp_pod = _hierarchical_dp(unit_domains, unit_pod_index, n_pods)
+        dp_unit, dp_pod = hierarchical_shares(unit_domains, unit_pod_index, n_pods)
         edges = max(n_racks - 1, 1)
         pp_unit, pp_pod = (n_units - 1) / edges, (n_pods - 1) / edges
         nic = dp_bytes + pp_bytes

@@ -64,6 +64,7 @@ class FabricView:
 
     pod_uplink_load: np.ndarray  # per pod: traffic now / healthy uplink capacity
     pod_uplink_health: np.ndarray  # per pod: capacity left after faults, 1 = healthy
+    pod_uplink_domains: np.ndarray  # per pod: healthy capacity in NVLink domains at line rate
     rack_unit: np.ndarray  # per rack: its rack-tier unit (rail group when rail-optimised)
     rack_oversubscription: float
     pod_oversubscription: float
