@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from colossim.policy.builtin.fifo import Fifo
@@ -28,14 +29,18 @@ def write_study(folder: Path, text: str = STUDY, name: str = "study.yaml") -> Pa
 
 
 class Boom(Fifo):
-    """FIFO that raises on its first decision when ``explode`` is set: a policy with a bug."""
+    """FIFO that raises on its first decision when ``explode`` is set (a policy with a bug), or
+    kills its process when ``die`` is set (a worker killed by the OS)."""
 
     name = "boom"
 
     class Params(Fifo.Params):
         explode: bool = False
+        die: bool = False
 
     def decide(self, view):
+        if self.params.die:
+            os._exit(1)
         if self.params.explode:
             raise RuntimeError("boom: a bug in the policy")
         return super().decide(view)

@@ -8,7 +8,7 @@ with workers and backend; nothing downstream depends on it (outputs are sorted b
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,13 @@ def execute(
         while True:
             while len(in_flight) < executor.slots and (runs := next(queue, None)) is not None:
                 tasks = [Task(run.run_id, run.scenario) for run in runs]
-                in_flight[executor.submit(run_batch, tasks)] = runs
+                try:
+                    in_flight[executor.submit(run_batch, tasks)] = runs
+                except BrokenExecutor as exc:  # a worker died (killed, out of memory, ...)
+                    raise ColossimError(
+                        f"the {executor.name} executor broke ({exc}); finished runs are saved "
+                        f"in {out}: rerun with --resume"
+                    ) from exc
             if not in_flight:
                 break
             finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
