@@ -48,7 +48,7 @@ def pyplot() -> Any:
 def png(fig: Any) -> bytes:
     plt = pyplot()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
     return buffer.getvalue()
 
@@ -68,7 +68,7 @@ def gantt(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
     plt = pyplot()
     names = shown_jobs(result, timelines)
     fig, (top, bottom) = plt.subplots(
-        2, 1, figsize=(11, 2.2 + 0.35 * len(names) + 3), sharex=True,
+        2, 1, figsize=(11, 2.2 + 0.35 * len(names) + 3), sharex=True, layout="constrained",
         gridspec_kw={"height_ratios": [max(1, len(names)) * 0.35 + 0.5, 3]},
     )
     seen: dict[str, Any] = {}
@@ -163,7 +163,7 @@ def levels(result: RunResult) -> bytes:
     families = [f for f in panels if f not in ("GPUs", "power")]
     shown, hidden = families[:MAX_FAMILY_PANELS], families[MAX_FAMILY_PANELS:]
     fig, axes = plt.subplots(2 + len(shown), 1, figsize=(11, 6.5 + 2.6 * len(shown)),
-                             sharex=True, squeeze=False)
+                             sharex=True, squeeze=False, layout="constrained")
     axes = [row[0] for row in axes]
     gpus_ax, power_ax = axes[0], axes[1]
     for name in ["gpus_busy", *panels["GPUs"]]:
@@ -219,7 +219,8 @@ def progress(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
     plt = pyplot()
     names = shown_jobs(result, timelines)
     ettr = {j.name: j.ettr for j in result.jobs if getattr(j, "ettr", None) is not None}
-    fig, axes = plt.subplots(1, 1 + bool(ettr), figsize=(11, 4.5), squeeze=False)
+    fig, axes = plt.subplots(1, 1 + bool(ettr), figsize=(11, 4.5), squeeze=False,
+                             layout="constrained")
     ax = axes[0][0]
     done = {j.name: j.work_done_flops / j.work_flops if j.work_flops else 0.0
             for j in result.jobs}
