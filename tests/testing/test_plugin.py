@@ -261,3 +261,23 @@ def test_the_plugin_imports_nothing_heavy():
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_colossim_scenario_and_run_policy_accept_names_paths_objects_and_classes(project):
+    project.makepyfile(
+        test_fixtures="""
+        from toy_policy import Toy
+
+        def test_fixtures(colossim_scenario, run_policy):
+            sc = colossim_scenario("small", ["cluster.power.supply_mw=2.5"], policy="priority")
+            assert sc.cluster.power.supply_mw == 2.5
+            assert sc.scheduler.policy.name == "priority"
+            assert colossim_scenario("small") is colossim_scenario("small")  # cached, frozen
+            result = run_policy("fifo", sc)
+            assert (result.policy, result.cluster.supply_mw) == ("fifo", 2.5)
+            by_class = run_policy(Toy, "toy.yaml", overrides=["cluster.power.supply_mw=3"])
+            assert by_class.policy == "toy_policy:Toy" and by_class.cluster.supply_mw == 3
+            assert by_class.makespan_s == 10_800
+        """
+    )
+    run(project, "test_fixtures.py").assert_outcomes(passed=1)
