@@ -29,6 +29,7 @@ OTHER_PHASE_COLOR = "#8c8c8c"
 # Level series with a fixed place in the levels figure; others are grouped by ``level_panels``.
 OWN_PANELS = ("gpus_busy", "power_mw", "supply_mw", "battery_soc", "battery_mwh")
 MAX_FAMILY_PANELS = 4
+MAX_LINES = 12  # per panel of a family (e.g. one line per job)
 
 
 def pyplot() -> Any:
@@ -91,8 +92,20 @@ def gantt(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
     times = sorted({0.0, result.end_s} | {t for n in names for s in timelines[n]
                                          for t in (s.start_s, s.end_s)})
     stacks = [_held_at(timelines[n], times) for n in names]
-    if names and len(times) > 1:
-        bottom.stackplot([t / DAY for t in times], stacks, labels=names, step="post", alpha=0.85)
+    labels = list(names)
+    busy = result.record.series.get("gpus_busy")
+    if len(names) < len(timelines) and busy is not None:  # the jobs not drawn, as one layer
+        times = sorted(set(times) | {t for t in busy.times if t <= result.end_s})
+        stacks = [_held_at(timelines[n], times) for n in names]
+        shown = [sum(col) for col in zip(*stacks, strict=True)] if stacks else [0] * len(times)
+        total = [_level_at(busy, t) for t in times]
+        stacks.append([max(0.0, b - s) for b, s in zip(total, shown, strict=True)])
+        labels.append(f"other {len(timelines) - len(names)} jobs")
+    if stacks and len(times) > 1:
+        layers = bottom.stackplot([t / DAY for t in times], stacks, labels=labels, step="post",
+                                  alpha=0.85)
+        if len(labels) > len(names):
+            layers[-1].set_facecolor(OTHER_PHASE_COLOR)
     bottom.axhline(result.cluster.gpus, color="black", linewidth=1, linestyle="--",
                    label="cluster GPUs")
     bottom.set_ylabel("GPUs")
@@ -123,6 +136,11 @@ def _held_at(slices: list[Slice], times: list[float]) -> list[int]:
         i = bisect_right(starts, t) - 1
         out.append(slices[i].gpus if i >= 0 and t < slices[i].end_s else 0)
     return out
+
+
+def _level_at(series: Any, t: float) -> float:
+    i = bisect_right(series.times, t) - 1
+    return series.values[i] if i >= 0 else 0.0
 
 
 def _steps(series: Any, end_s: float) -> tuple[list[float], list[float]]:
@@ -198,11 +216,14 @@ def levels(result: RunResult) -> bytes:
         twin.legend(loc="lower right", fontsize=7)
     _legend(power_ax, 2 + len(panels["power"]))
     for ax, family in zip(axes[2:], shown, strict=True):
-        for name in panels[family]:
+        names = panels[family]
+        drawn = sorted(names, key=lambda n: -max(series[n].values, default=0.0))[:MAX_LINES]
+        for name in sorted(drawn):
             ax.step(*_steps(series[name], result.end_s), where="post",
                     label=name.split(".", 1)[1] if "." in name else name)
-        ax.set_title(family.replace("_", " "))
-        _legend(ax, len(panels[family]))
+        more = f" (the {MAX_LINES} highest of {len(names)})" if len(names) > MAX_LINES else ""
+        ax.set_title(family.replace("_", " ") + more)
+        _legend(ax, len(drawn))
     if hidden:
         axes[-1].annotate(f"not drawn: {', '.join(hidden)}", (0, -0.28),
                           xycoords="axes fraction", fontsize=7)
@@ -218,7 +239,9 @@ def progress(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
     scaled to the work the job had done at the end."""
     plt = pyplot()
     names = shown_jobs(result, timelines)
-    ettr = {j.name: j.ettr for j in result.jobs if getattr(j, "ettr", None) is not None}
+    shown = set(names)
+    ettr = {j.name: j.ettr for j in result.jobs
+            if j.name in shown and getattr(j, "ettr", None) is not None}
     fig, axes = plt.subplots(1, 1 + bool(ettr), figsize=(11, 4.5), squeeze=False,
                              layout="constrained")
     ax = axes[0][0]
