@@ -78,3 +78,20 @@ def test_the_report_names_the_extra_when_matplotlib_is_missing(fifo_run, monkeyp
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails as if not installed
     with pytest.raises(ColossimError, match=r"pip install 'colossim\[plot\]'"):
         render(fifo_run)
+
+
+def test_a_run_with_more_jobs_than_the_gantt_draws(tmp_path):
+    from colossim.config.schema import Scenario
+
+    jobs = [{"name": f"j{i}", "work_gpu_hours": 1 + i, "reference_gpu": "GB200",
+             "min_gpus": 8, "max_gpus": 8, "placement": "gpu", "submit_s": 60.0 * i}
+            for i in range(45)]
+    scenario = Scenario.model_validate({
+        "name": "many", "jobs": jobs,
+        "cluster": {"pod_size_racks": 1, "rack_groups": [{"gpu_type": "GB200", "racks": 1}],
+                    "power": {"supply_mw": 1.0}}})
+    page = write_report(run_policy("fifo", scenario), tmp_path / "r.html").read_text()
+    assert "45 jobs: the 40 with the most GPU-hours are drawn" in page
+    sources = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', page)
+    assert len(sources) == 3 and all(png_size(base64.b64decode(s))[0] > 300 for s in sources)
+    assert page.count("<td>j44</td>") == 1  # every job is still in the table
