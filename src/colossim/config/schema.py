@@ -135,6 +135,9 @@ class JobConfig(Frozen):
     max_gpus: int = Field(gt=0)
     priority: int = Field(0, description="Higher runs first under priority policies")
     submit_s: float = Field(0.0, ge=0, description="Submission time, s from start")
+    deadline_s: float | None = Field(
+        None, gt=0, description="Finish by this time, s from start (deadline-aware policies)"
+    )
     placement: Placement = Placement.AUTO
     checkpoint: CheckpointConfig = CheckpointConfig()
 

@@ -1,14 +1,25 @@
 """Placers: turn "this job, this many GPUs" into a grant of (rack, GPUs) pairs.
 
 A placer works on a scratch copy of the free-GPU array so a policy can place several jobs in
-one decision without double-booking; the engine re-checks every grant anyway. ``pack`` puts a job
-in as few pods as possible, then as few racks as possible, on a single GPU type when one type can
-hold it (a job spread over types runs at the slower type's pace).
+one decision without double-booking; the engine re-checks every grant anyway. Every placer
+respects the job's allocation grain (whole NVLink domains or single GPUs) and gives between
+``min_gpus`` and the requested size, as many as there are.
+
+- ``pack``: fewest pods, then fewest racks, on one GPU type (a job spread over types runs at
+  the slower type's pace);
+- ``spread``: as many racks as possible, evenly (the anti-locality baseline);
+- ``random``: racks in a random order drawn from the policy's own stream;
+- ``any``: the cluster as one pool of GPUs, no topology (first fit by rack index), as trace
+  studies in the literature model it (e.g. Tiresias' ``count`` scheme, NSDI'19).
+
+Keyword options shared by all placers: ``min_gpus`` (a lower bound other than the job's, e.g.
+one unit when growing a running job), ``only_type`` (a GPU type index) and ``rng``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -16,17 +27,36 @@ from colossim.model.cluster import allocation_unit
 from colossim.policy.actions import Grant
 from colossim.policy.view import JobView, RackView
 
-Placer = Callable[[RackView, np.ndarray, JobView, int], Grant | None]
+Taken = list[tuple[int, int]]  # (rack, units)
+Select = Callable[[RackView, np.ndarray, np.ndarray, int, "np.random.Generator | None"], Taken]
 
 
-def _units(job: JobView, gpus: int, unit: int) -> tuple[int, int]:
-    """Smallest and largest number of units that respect min_gpus and the requested size."""
-    need = -(-job.min_gpus // unit)
+class Placer(Protocol):
+    def __call__(
+        self,
+        racks: RackView,
+        free: np.ndarray,
+        job: JobView,
+        gpus: int,
+        *,
+        min_gpus: int | None = None,
+        only_type: int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> Grant | None: ...
+
+
+def _units(job: JobView, gpus: int, unit: int, min_gpus: int | None) -> tuple[int, int]:
+    """Smallest and largest number of units that respect the lower bound and the size."""
+    need = -(-(job.min_gpus if min_gpus is None else min_gpus) // unit)
     want = min(gpus, job.max_gpus) // unit
-    return need, want
+    return max(need, 1), want
 
 
-def _take_racks(order: np.ndarray, units_free: np.ndarray, k: int) -> list[tuple[int, int]]:
+def _types(racks: RackView, only_type: int | None) -> range | tuple[int]:
+    return range(len(racks.gpu_types)) if only_type is None else (only_type,)
+
+
+def _take_racks(order: np.ndarray, units_free: np.ndarray, k: int) -> Taken:
     taken = []
     for rack in order:
         if k <= 0:
@@ -38,82 +68,149 @@ def _take_racks(order: np.ndarray, units_free: np.ndarray, k: int) -> list[tuple
     return taken
 
 
-def _pack_one_type(
-    racks: RackView, free: np.ndarray, t: int, unit: int, k: int
-) -> list[tuple[int, int]]:
-    """k units of type t in the fewest pods (best-fit pod when one pod suffices)."""
-    mask = racks.usable & (racks.rack_type == t)
-    units_free = np.where(mask, free // unit, 0)
+def _units_free(racks: RackView, free: np.ndarray, t: int, unit: int) -> np.ndarray:
+    return np.where(racks.usable & (racks.rack_type == t), free // unit, 0)
+
+
+def _pack_select(racks: RackView, free: np.ndarray, units_free: np.ndarray, k: int,
+                 _rng: np.random.Generator | None) -> Taken:
+    """k units in the fewest pods (best-fit pod when one pod suffices)."""
     pod_units = np.bincount(racks.rack_pod, weights=units_free, minlength=1)
     fits = np.flatnonzero(pod_units >= k)
     if fits.size:
         pods = [int(fits[np.argmin(pod_units[fits])])]  # best fit: the tightest pod that fits
     else:
         pods = [int(p) for p in np.argsort(-pod_units, kind="stable") if pod_units[p] > 0]
-    taken: list[tuple[int, int]] = []
+    taken: Taken = []
+    got = 0
     for pod in pods:
         in_pod = np.flatnonzero((racks.rack_pod == pod) & (units_free > 0))
         order = in_pod[np.argsort(-units_free[in_pod], kind="stable")]
-        got = _take_racks(order, units_free, k - sum(n for _, n in taken))
-        taken.extend(got)
-        if sum(n for _, n in taken) >= k:
+        more = _take_racks(order, units_free, k - got)
+        taken.extend(more)
+        got += sum(n for _, n in more)
+        if got >= k:
             break
     return taken
 
 
-def pack(racks: RackView, free: np.ndarray, job: JobView, gpus: int) -> Grant | None:
-    """Fewest pods, then fewest racks, on one GPU type.
+def _spread_select(_racks: RackView, _free: np.ndarray, units_free: np.ndarray, k: int,
+                   _rng: np.random.Generator | None) -> Taken:
+    """k units over as many racks as possible: level L with sum(min(free, L)) >= k."""
+    lo, hi = 1, int(units_free.max())
+    while lo < hi:  # smallest level that holds k units
+        mid = (lo + hi) // 2
+        if int(np.minimum(units_free, mid).sum()) >= k:
+            hi = mid
+        else:
+            lo = mid + 1
+    take = np.minimum(units_free, lo - 1)
+    extra = k - int(take.sum())
+    for rack in np.flatnonzero(units_free >= lo)[:extra]:  # lowest racks get the last units
+        take[rack] += 1
+    return [(int(r), int(take[r])) for r in np.flatnonzero(take)]
 
-    Among GPU types, prefer the one that gives the job the most GPUs, then the fewest pods, then
-    the tightest fit (fewest free GPUs left on that type), which keeps large blocks free for
-    large jobs that come later.
-    """
-    best: list[tuple[int, int]] | None = None
-    best_key: tuple[int, int, int] | None = None
-    for t in range(len(racks.gpu_types)):
+
+def _random_select(_racks: RackView, _free: np.ndarray, units_free: np.ndarray, k: int,
+                   rng: np.random.Generator | None) -> Taken:
+    candidates = np.flatnonzero(units_free > 0)
+    order = (rng or np.random.default_rng(0)).permutation(candidates)
+    return _take_racks(order, units_free, k)
+
+
+def _first_fit_select(_racks: RackView, _free: np.ndarray, units_free: np.ndarray, k: int,
+                      _rng: np.random.Generator | None) -> Taken:
+    """The pool view: the first racks (by index) that hold k units."""
+    cum = np.cumsum(units_free)
+    last = int(np.searchsorted(cum, k))
+    take = units_free[: last + 1].copy()
+    take[last] -= int(cum[last]) - k
+    return [(int(r), int(take[r])) for r in np.flatnonzero(take)]
+
+
+def _place(
+    racks: RackView, free: np.ndarray, job: JobView, gpus: int, select: Select,
+    min_gpus: int | None, only_type: int | None, rng: np.random.Generator | None,
+    *, pods_matter: bool,
+) -> Taken | None:
+    """One GPU type: the one that gives the job the most GPUs (then fewest pods, tightest fit)."""
+    best: Taken | None = None
+    best_key: tuple[int, int, int, int] | None = None
+    for t in _types(racks, only_type):
         unit = allocation_unit(job.config, int(racks.gpus_per_domain[t]))
-        need, want = _units(job, gpus, unit)
+        need, want = _units(job, gpus, unit, min_gpus)
         if want < need:
             continue
-        available = int((np.where(racks.usable & (racks.rack_type == t), free, 0) // unit).sum())
+        units_free = _units_free(racks, free, t, unit)
+        available = int(units_free.sum())
         k = min(want, available)
         if k < need:
             continue
-        taken = _pack_one_type(racks, free, t, unit, k)
-        pods = len({int(racks.rack_pod[r]) for r, _ in taken})
-        key = (-k * unit, pods, available * unit - k * unit)
+        taken = select(racks, free, units_free, k, rng)
+        pods = len({int(racks.rack_pod[r]) for r, _ in taken}) if pods_matter else 0
+        key = (-k * unit, pods, (available - k) * unit, t)
         if best_key is None or key < best_key:
             best, best_key = [(r, n * unit) for r, n in taken], key
-    if best is None and racks.mixed_types:
-        best = _pack_mixed(racks, free, job, gpus)
-    if best is None:
-        return None
-    return tuple(sorted(best))
+    if best is None and racks.mixed_types and only_type is None:
+        best = _mixed(racks, free, job, gpus, select, min_gpus, rng)
+    return best
 
 
-def _pack_mixed(
-    racks: RackView, free: np.ndarray, job: JobView, gpus: int
-) -> list[tuple[int, int]] | None:
-    """Span GPU types when no single type can hold ``min_gpus``: most free type first."""
+def _mixed(
+    racks: RackView, free: np.ndarray, job: JobView, gpus: int, select: Select,
+    min_gpus: int | None, rng: np.random.Generator | None,
+) -> Taken | None:
+    """Span GPU types when no single type can hold the lower bound: most free type first."""
     want = min(gpus, job.max_gpus)
     units = [allocation_unit(job.config, int(d)) for d in racks.gpus_per_domain]
     usable_free = np.where(racks.usable, free, 0)
     by_type = [int(usable_free[racks.rack_type == t].sum()) for t in range(len(units))]
-    taken: list[tuple[int, int]] = []
+    taken: Taken = []
     got = 0
     for t in sorted(range(len(units)), key=lambda t: (-by_type[t], t)):
         unit = units[t]
-        k = min((want - got) // unit, by_type[t] // unit)
+        units_free = _units_free(racks, free, t, unit)
+        k = min((want - got) // unit, int(units_free.sum()))
         if k > 0:
-            taken.extend((r, n * unit) for r, n in _pack_one_type(racks, free, t, unit, k))
+            taken.extend((r, n * unit) for r, n in select(racks, free, units_free, k, rng))
             got += k * unit
-    return taken if got >= job.min_gpus else None
+    return taken if got >= (job.min_gpus if min_gpus is None else min_gpus) else None
 
 
-PLACERS: dict[str, Placer] = {"pack": pack}
+def _placer(select: Select, *, pods_matter: bool = False, doc: str = "") -> Placer:
+    def place(
+        racks: RackView, free: np.ndarray, job: JobView, gpus: int, *,
+        min_gpus: int | None = None, only_type: int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> Grant | None:
+        taken = _place(racks, free, job, gpus, select, min_gpus, only_type, rng,
+                       pods_matter=pods_matter)
+        return None if taken is None else tuple(sorted(taken))
+
+    place.__doc__ = doc
+    return place
+
+
+pack = _placer(_pack_select, pods_matter=True, doc="Fewest pods, then fewest racks, one type.")
+spread = _placer(_spread_select, doc="As many racks as possible, evenly.")
+random = _placer(_random_select, doc="Racks in a random order from the policy's stream.")
+any_gpus = _placer(_first_fit_select, doc="The cluster as one pool of GPUs: first fit.")
+
+PLACERS: dict[str, Placer] = {"pack": pack, "spread": spread, "random": random, "any": any_gpus}
 
 
 def claim(free: np.ndarray, grant: Grant) -> None:
     """Mark a grant as used in a scratch free array."""
     for rack, n in grant:
         free[rack] -= n
+
+
+def release(free: np.ndarray, grant: Grant) -> None:
+    """Give a grant back to a scratch free array (a job the policy is about to stop)."""
+    for rack, n in grant:
+        free[rack] += n
+
+
+def free_gpus(racks: RackView, free: np.ndarray) -> int:
+    """Free GPUs on usable racks: no placer can give a job more than this."""
+    return int(free[racks.usable].sum())

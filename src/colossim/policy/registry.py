@@ -20,7 +20,10 @@ from colossim.errors import PolicyError
 from colossim.policy.api import Policy
 
 ENTRY_POINT_GROUP = "colossim.policies"
-BUILTIN_MODULES = ("fifo", "priority")
+BUILTIN_MODULES = (
+    "fifo", "priority", "sjf", "srtf", "edf", "las", "backfill",
+    "max_min_fair", "finish_time_fair", "elastic_goodput",
+)
 
 
 def _check_policy_class(obj: Any, where: str) -> type:

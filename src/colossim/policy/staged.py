@@ -1,30 +1,87 @@
-"""A policy built from stages: admit → order → size → place.
+"""Policies built from stages: admit → order → size → place (as in Blox, EuroSys'24).
 
-Most research policies differ only in the order in which they serve jobs; this helper keeps each
-of them to a few lines. ``strict`` policies stop at the first job that does not fit (no job
-overtakes the head of the queue); others skip it and try the next.
+Most research policies differ only in the order in which they serve jobs; these helpers keep each
+of them to a few lines.
+
+- ``StagedPolicy`` starts pending jobs in ``order``. ``strict`` policies stop at the first job
+  that does not fit (no job overtakes the head of the queue); others skip it and try the next.
+- ``PreemptiveStagedPolicy`` ranks every active job, running ones included; a pending job that
+  does not fit may preempt running jobs ranked below it, worst first, and only as many as its
+  placement needs. ``min_run_s`` protects a job for a while after it starts (a lease), and a job
+  that would finish before a checkpoint and restart could pay off is never preempted.
+- ``Wakes`` asks for a wake-up once per instant, for round-based designs and thresholds.
+
+Placement is a named placer from ``colossim.policy.placement``; a quick count of free GPUs skips
+the placer for jobs that cannot fit, so a long queue costs little per decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from colossim.policy.actions import Action, Start
+from colossim.policy.actions import Action, Grant, Preempt, Start, WakeAt
 from colossim.policy.api import BasePolicy
-from colossim.policy.placement import PLACERS, claim
+from colossim.policy.placement import PLACERS, claim, free_gpus, release
 from colossim.policy.view import ClusterView, JobView
 
+INF = float("inf")
 
-class StagedParams(BaseModel):
-    """Parameters every staged policy accepts."""
+
+class PlacementParams(BaseModel):
+    """The placer a policy uses (validated against the installed placers)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    placement: Literal["pack"] = Field("pack", description="Placer that picks racks")
+    placement: str = Field("pack", description="Placer that picks racks: " + ", ".join(PLACERS))
+
+    @field_validator("placement")
+    @classmethod
+    def _known_placer(cls, name: str) -> str:
+        if name not in PLACERS:
+            raise ValueError(f"unknown placer {name!r}; known: {', '.join(PLACERS)}")
+        return name
+
+
+class StagedParams(PlacementParams):
+    """Parameters every staged policy accepts."""
+
     strict: bool = Field(True, description="Stop at the first job that does not fit")
+
+
+class PreemptiveParams(StagedParams):
+    """Staged parameters plus when a running job may be preempted.
+
+    Checkpoint and restart costs are what a policy weighs before preempting; the engine does not
+    yet charge them (the reliability model will), so they change decisions, not job progress.
+    """
+
+    strict: bool = Field(False, description="Stop at the first job that does not fit")
+    preempt: bool = Field(True, description="Let a higher-ranked job preempt lower-ranked ones")
+    min_run_s: float = Field(
+        0.0, ge=0, description="A job is not preempted until it has run this long since it started"
+    )
+    checkpoint_s: float = Field(0.0, ge=0, description="Time to checkpoint before preemption, s")
+    restart_s: float = Field(0.0, ge=0, description="Time to restart a preempted job, s")
+
+
+class Wakes:
+    """Remembers the wake-ups already asked for, so each time is asked for once."""
+
+    def __init__(self) -> None:
+        self._asked: set[float] = set()
+
+    def at(self, now_s: float, time_s: float) -> list[WakeAt]:
+        if not now_s < time_s < INF:
+            return []
+        if len(self._asked) > 64:
+            self._asked = {t for t in self._asked if t > now_s}
+        if time_s in self._asked:
+            return []
+        self._asked.add(time_s)
+        return [WakeAt(time_s)]
 
 
 class StagedPolicy(BasePolicy):
@@ -40,23 +97,132 @@ class StagedPolicy(BasePolicy):
         """Order of service; lower first. Ties broken by job index (submission order)."""
         return job.index
 
+    def rank_key(self, job: JobView, view: ClusterView) -> Any:
+        """The full ordering key: ``sort_key`` then submission order. Override to use the view."""
+        return (self.sort_key(job), job.index)
+
     def order(self, jobs: Iterable[JobView], view: ClusterView) -> list[JobView]:
-        return sorted(jobs, key=lambda j: (self.sort_key(j), j.index))
+        return sorted(jobs, key=lambda j: self.rank_key(j, view))
 
     def size(self, job: JobView, view: ClusterView) -> int:
         """GPUs to ask for: as many as the job can use."""
         return job.max_gpus
 
+    def place(self, job: JobView, free: Any, view: ClusterView, gpus: int,
+              **options: Any) -> Grant | None:
+        """A grant for ``job`` on the scratch ``free`` array (not claimed), or None."""
+        return PLACERS[self.params.placement](view.racks, free, job, gpus, rng=view.rng,
+                                              **options)
+
     def decide(self, view: ClusterView) -> Sequence[Action]:
-        placer = PLACERS[self.params.placement]
         free = view.racks.free.copy()
+        left = free_gpus(view.racks, free)
         actions: list[Action] = []
         for job in self.order(self.admit(view), view):
-            grant = placer(view.racks, free, job, self.size(job, view))
+            grant = None
+            if job.min_gpus <= left:
+                grant = self.place(job, free, view, self.size(job, view))
             if grant is None:
-                if self.params.strict:
+                if self.params.strict or left == 0:
                     break
                 continue
             claim(free, grant)
+            left -= sum(n for _, n in grant)
             actions.append(Start(job.name, grant))
         return actions
+
+
+class PreemptiveStagedPolicy(StagedPolicy):
+    """Rank active jobs; pending ones take free GPUs, or preempt lower-ranked running jobs.
+
+    Running jobs are ranked only when a pending job does not fit, so a decision with a short
+    queue costs little however many jobs run. Remembers when it started each job (for
+    ``min_run_s``), so one instance serves one run.
+    """
+
+    Params: ClassVar[type[BaseModel]] = PreemptiveParams
+
+    def __init__(self, params: BaseModel | None = None):
+        super().__init__(params)
+        self.wakes = Wakes()
+        self._run_since: dict[str, float] = {}
+
+    def _preemptible(self, job: JobView, now_s: float) -> bool:
+        p = self.params
+        if now_s - self._run_since.get(job.name, -INF) < p.min_run_s:
+            return False
+        left_s = job.remaining_work / job.rate if job.rate > 0 else INF
+        return left_s > p.checkpoint_s + p.restart_s
+
+    def _make_room(self, job: JobView, gpus: int, free: Any, victims: list[JobView],
+                   view: ClusterView) -> tuple[Grant | None, list[JobView], Any]:
+        """Preempt victims (worst first) until ``job`` fits; keep those its grant did not need."""
+        trial = free.copy()
+        left = free_gpus(view.racks, trial)
+        chosen: list[JobView] = []
+        grant = None
+        for victim in victims:
+            release(trial, victim.grant)
+            left += victim.gpus
+            chosen.append(victim)
+            if job.min_gpus <= left:
+                grant = self.place(job, trial, view, gpus)
+                if grant is not None:
+                    break
+        if grant is None:
+            return None, [], free
+        claim(trial, grant)
+        for victim in reversed(chosen[:-1]):  # un-preempt victims whose GPUs are still free
+            if all(trial[r] >= n for r, n in victim.grant):
+                claim(trial, victim.grant)
+                chosen.remove(victim)
+        return grant, chosen, trial
+
+    def decide(self, view: ClusterView) -> Sequence[Action]:
+        now = view.now_s
+        running_jobs = view.running
+        running = {j.name for j in running_jobs}
+        self._run_since = {n: t for n, t in self._run_since.items() if n in running}
+        pending = self.order(self.admit(view), view)
+        if not pending:
+            return []
+        free = view.racks.free.copy()
+        left = free_gpus(view.racks, free)
+        ranked_running: list[tuple[Any, JobView]] | None = None  # worst first, when needed
+        preempts: list[Action] = []
+        starts: list[Action] = []
+        blocked = False
+        for job in pending:
+            gpus = self.size(job, view)
+            grant = self.place(job, free, view, gpus) if job.min_gpus <= left else None
+            if grant is not None:
+                claim(free, grant)
+            elif self.params.preempt and running:
+                if ranked_running is None:
+                    keyed = [(self.rank_key(v, view), v) for v in running_jobs]
+                    ranked_running = sorted(keyed, key=lambda kv: kv[0], reverse=True)
+                key = self.rank_key(job, view)
+                victims = [v for k, v in ranked_running
+                           if k > key and v.name in running and self._preemptible(v, now)]
+                grant, chosen, free = self._make_room(job, gpus, free, victims, view)
+                for victim in chosen:
+                    running.discard(victim.name)
+                    preempts.append(Preempt(victim.name))
+            if grant is None:
+                blocked = True
+                if self.params.strict:
+                    break
+                continue
+            left = free_gpus(view.racks, free)
+            self._run_since[job.name] = now
+            starts.append(Start(job.name, grant))
+        wakes = self._lease_wake(now, running) if blocked else []
+        return [*preempts, *starts, *wakes]
+
+    def _lease_wake(self, now_s: float, running: set[str]) -> list[Action]:
+        """When a blocked job waits on protected jobs, look again when the first lease ends."""
+        if self.params.min_run_s <= 0:
+            return []
+        ends = [self._run_since[n] + self.params.min_run_s for n in running
+                if n in self._run_since]
+        return list(self.wakes.at(now_s, min((t for t in ends if t > now_s), default=INF)))

@@ -1,0 +1,67 @@
+"""Themis-style finish-time fairness: the job whose finish-time fairness is worst goes first.
+
+Mahajan et al., "Themis: Fair and Efficient GPU Cluster Scheduling", NSDI'20. A job's finish-time
+fairness is rho = T_shared / T_independent: its completion time in the shared cluster over its
+completion time had it owned 1/N of the cluster alone (N = jobs contending now). rho > 1 means
+the job is worse off than under an equal split. Themis auctions GPUs in leases to the jobs with
+the worst rho; this policy keeps the essence without the auction: jobs are ranked by rho, worst
+first; a pending job preempts running jobs ranked below it once their lease (``min_run_s``) has
+run out, and the policy looks again every lease while anyone waits.
+
+Estimates, per job, from the speed model at its maximum GPUs on its fastest GPU type (rate r):
+T_independent = work / (r x min(1, C / (N x max_gpus))) with C the usable GPUs (a job smaller than
+its share runs alone at full size; a larger one time-shares its share); T_shared = time since
+submission + remaining work / (its current rate if running, else r).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import Field
+
+from colossim.policy.actions import Action, Start
+from colossim.policy.builtin._estimates import INF, Rates, usable_capacity
+from colossim.policy.staged import PreemptiveParams, PreemptiveStagedPolicy
+from colossim.policy.view import ClusterView, JobView
+
+
+class ThemisParams(PreemptiveParams):
+    min_run_s: float = Field(
+        600.0, ge=0, description="Lease: a job keeps its GPUs at least this long, s (assumption)"
+    )
+
+
+class FinishTimeFair(PreemptiveStagedPolicy):
+    name = "finish-time-fair"
+    Params = ThemisParams
+
+    def __init__(self, params=None):
+        super().__init__(params)
+        self.rates = Rates()
+        self._rho: dict[str, float] = {}
+
+    def rho(self, view: ClusterView, job: JobView, contenders: int) -> float:
+        rate = self.rates.best(view, job, job.max_gpus)
+        if rate <= 0:
+            return INF
+        share = min(1.0, usable_capacity(view.racks) / (contenders * job.max_gpus))
+        independent = job.work_total / (rate * share)
+        current = job.rate if job.running and job.rate > 0 else rate
+        shared = (view.now_s - job.submit_s) + job.remaining_work / current
+        return shared / independent
+
+    def sort_key(self, job: JobView):
+        return (-self._rho.get(job.name, INF), job.submit_s)
+
+    def decide(self, view: ClusterView) -> Sequence[Action]:
+        contenders = len(view.jobs)
+        self._rho = {j.name: self.rho(view, j, contenders) for j in view.jobs}
+        actions = list(super().decide(view))
+        started = sum(1 for a in actions if isinstance(a, Start))
+        if len(view.pending) > started and self.params.min_run_s > 0:
+            actions += self.wakes.at(view.now_s, view.now_s + self.params.min_run_s)
+        return actions
+
+
+POLICY = FinishTimeFair

@@ -1,0 +1,112 @@
+"""Tiresias' discretised two-dimensional least-attained-service (2D-LAS), with preemption.
+
+Gu et al., "Tiresias: A GPU Cluster Manager for Distributed Deep Learning", NSDI'19. A job's
+attained service is GPUs x time received (two dimensions: spatial and temporal). Jobs sit in K
+priority queues split by ``thresholds_gpu_s``; a job drops a queue when its attained service
+crosses a threshold. Queues are served highest first, FIFO (by submission) within a queue, and a
+pending job preempts running jobs of lower queues. Needs no job sizes. The default, two queues
+split at 3,600 GPU-seconds, is the example configuration of the Tiresias simulator's README.
+
+Starvation: with ``promote_knob`` set, a pending job that has waited longer than
+``promote_knob`` x the time it has run since it last ran returns to the highest queue
+(Tiresias' STARVELIMIT / PROMOTE_KNOB). The policy asks to be woken when a running job will
+cross a threshold or a waiting job will be promoted, so no decision waits for an unrelated event.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+
+from pydantic import Field, field_validator
+
+from colossim.policy.actions import Action, Preempt, Start
+from colossim.policy.builtin._estimates import INF
+from colossim.policy.staged import PreemptiveParams, PreemptiveStagedPolicy
+from colossim.policy.view import ClusterView, JobView
+
+TOLERANCE_GPU_S = 1e-6  # rounding of attained service at a wake-up must not miss a threshold
+
+
+class LasParams(PreemptiveParams):
+    thresholds_gpu_s: tuple[float, ...] = Field(
+        (3600.0,), description="Attained GPU-seconds that end each queue (K-1 for K queues)"
+    )
+    promote_knob: float | None = Field(
+        None, gt=0, description="Promote a job waiting longer than this x its run time (None: off)"
+    )
+
+    @field_validator("thresholds_gpu_s")
+    @classmethod
+    def _increasing(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        pairs = zip(value, value[1:], strict=False)
+        if any(t <= 0 for t in value) or any(b <= a for a, b in pairs):
+            raise ValueError("thresholds must be positive and strictly increasing")
+        return value
+
+
+class Las(PreemptiveStagedPolicy):
+    name = "las"
+    Params = LasParams
+
+    def __init__(self, params=None):
+        super().__init__(params)
+        self._last_run: dict[str, float] = {}  # when each job was last seen running
+        self._reset: dict[str, float] = {}  # attained service forgiven at a promotion
+
+    def service(self, job: JobView) -> float:
+        """Attained GPU-seconds that count (since its last promotion)."""
+        return job.attained_gpu_s - self._reset.get(job.name, 0.0)
+
+    def queue(self, job: JobView) -> int:
+        """0 is the highest-priority queue."""
+        return bisect_right(self.params.thresholds_gpu_s, self.service(job) + TOLERANCE_GPU_S)
+
+    def sort_key(self, job: JobView):
+        return (self.queue(job), job.submit_s)
+
+    def _promote(self, view: ClusterView) -> float:
+        """Promote starving jobs to the highest queue; return when the next one will starve."""
+        knob = self.params.promote_knob
+        if knob is None:
+            return INF
+        now, soonest = view.now_s, INF
+        for job in view.jobs:
+            if job.running:
+                self._last_run[job.name] = now
+                continue
+            if self.queue(job) == 0:
+                continue
+            since = self._last_run.get(job.name, job.submit_s)
+            limit = since + knob * job.attained_gpu_s / max(job.max_gpus, 1)
+            if now >= limit:
+                self._reset[job.name] = job.attained_gpu_s
+            else:
+                soonest = min(soonest, limit)
+        return soonest
+
+    def _next_crossing(self, view: ClusterView, stopped: set[str]) -> float:
+        """When the first running job will cross into a lower queue."""
+        soonest = INF
+        thresholds = self.params.thresholds_gpu_s
+        for job in view.running:
+            if job.name in stopped or job.gpus == 0:
+                continue
+            service = self.service(job)
+            i = bisect_right(thresholds, service + TOLERANCE_GPU_S)
+            if i < len(thresholds):
+                soonest = min(soonest, view.now_s + (thresholds[i] - service) / job.gpus)
+        return soonest
+
+    def decide(self, view: ClusterView) -> Sequence[Action]:
+        next_promotion = self._promote(view)
+        actions = list(super().decide(view))
+        stopped = {a.job for a in actions if isinstance(a, Preempt)}
+        started = sum(1 for a in actions if isinstance(a, Start))
+        if len(view.pending) + len(stopped) <= started:
+            return actions  # nobody waits: a queue change would change nothing
+        soonest = min(next_promotion, self._next_crossing(view, stopped))
+        return [*actions, *self.wakes.at(view.now_s, soonest)]
+
+
+POLICY = Las

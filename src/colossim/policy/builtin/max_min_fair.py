@@ -1,0 +1,159 @@
+"""Heterogeneity-aware max-min fairness (Gavel, OSDI'20), solved as an LP, run in rounds.
+
+Narayanan et al., "Heterogeneity-Aware Cluster Scheduling Policies for Deep Learning Workloads",
+OSDI'20. The LP (``_maxmin_lp``, scipy's HiGHS) gives each job the fraction of time ``X[j, k]`` it
+should spend on each GPU type so that the worst normalised throughput is as high as possible; a
+job that speeds up more on a faster type gets more of it. The LP is re-solved when the set of jobs
+changes.
+
+Turning fractions into integral allocations follows Gavel's round-based mechanism: every
+``round_s`` seconds, (job, type) pairs are served in order of priority ``X[j, k]`` / (fraction of
+its time so far the job spent on type k) — jobs that received less than their share come first —
+each job on one type with its ``scale`` GPUs (its maximum by default), placed on whole racks or
+domains by the placer, until the type is full. Running jobs that keep their type keep their GPUs;
+the others are preempted. Rounds go on while anyone waits or any share splits a job's time. The
+policy remembers time received per job and type, so one instance
+serves one run. Preemption is free in the engine for now (no checkpoint cost yet), which flatters
+time-slicing; see docs/policies.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from colossim.policy.actions import Action, Preempt, Start
+from colossim.policy.builtin._estimates import INF
+from colossim.policy.builtin._maxmin_lp import max_min_allocation
+from colossim.policy.placement import claim, free_gpus, release
+from colossim.policy.staged import PlacementParams, StagedPolicy, Wakes
+from colossim.policy.view import ClusterView, JobView
+
+EPS = 1e-9
+
+
+class MaxMinParams(PlacementParams):
+    round_s: float = Field(360.0, gt=0, description="Round length, s (Gavel uses 6-minute rounds)")
+    scale: Literal["max", "min"] = Field("max", description="GPUs a job runs on: its max or min")
+    weights: Literal["equal", "priority"] = Field(
+        "equal", description="equal, or weight 1 + priority (a higher weight needs more)"
+    )
+
+
+class MaxMinFair(StagedPolicy):
+    name = "max-min-fair"
+    Params = MaxMinParams
+
+    def __init__(self, params=None):
+        super().__init__(params)
+        self.wakes = Wakes()
+        self._key: tuple[str, ...] = ()
+        self.allocation: dict[str, np.ndarray] = {}  # job -> X row (by GPU type index)
+        self._received: dict[str, np.ndarray] = {}  # job -> seconds on each GPU type
+        self._last_s: float | None = None
+
+    # -- the LP ----------------------------------------------------------------------------
+    def scale_of(self, job: JobView) -> int:
+        return job.max_gpus if self.params.scale == "max" else job.min_gpus
+
+    def capacity(self, view: ClusterView) -> np.ndarray:
+        racks = view.racks
+        usable = np.where(racks.usable, racks.capacity, 0)
+        return np.bincount(racks.rack_type, weights=usable, minlength=len(racks.gpu_types))
+
+    def solve(self, view: ClusterView) -> None:
+        jobs = view.jobs
+        types = view.racks.gpu_types
+        scale = np.array([self.scale_of(j) for j in jobs], dtype=float)
+        thr = np.array([[view.estimate_rate(j, {t: self.scale_of(j)}) for t in types]
+                        for j in jobs])
+        thr = thr / max(float(thr.max()), EPS)  # FLOP/s are ~1e18: keep the LP well scaled
+        weights = np.array([1.0 + max(j.priority, 0) if self.params.weights == "priority"
+                            else 1.0 for j in jobs])
+        x, _t = max_min_allocation(thr, scale, self.capacity(view), weights)
+        self.allocation = {j.name: x[i] for i, j in enumerate(jobs)}
+
+    # -- rounds ----------------------------------------------------------------------------
+    def _account(self, view: ClusterView) -> None:
+        """Add the time since the last call to the type each running job ran on."""
+        n_types = len(view.racks.gpu_types)
+        dt = 0.0 if self._last_s is None else view.now_s - self._last_s
+        self._last_s = view.now_s
+        alive = {j.name for j in view.jobs}
+        self._received = {n: r for n, r in self._received.items() if n in alive}
+        for job in view.running:
+            got = self._received.setdefault(job.name, np.zeros(n_types))
+            got[self._type_of(view, job)] += dt
+
+    def _type_of(self, view: ClusterView, job: JobView) -> int:
+        return int(view.racks.rack_type[job.grant[0][0]]) if job.grant else -1
+
+    def priorities(self, view: ClusterView) -> list[tuple[float, float, int, int, JobView]]:
+        """(priority, X, job index, type, job), highest priority first."""
+        pairs = []
+        for job in view.jobs:
+            x = self.allocation.get(job.name)
+            if x is None:
+                continue
+            age = max(view.now_s - job.submit_s, EPS)
+            got = self._received.get(job.name)
+            for k, share in enumerate(x):
+                if share <= EPS:
+                    continue
+                fraction = 0.0 if got is None else got[k] / age
+                prio = share / fraction if fraction > 0 else INF
+                pairs.append((prio, share, job.index, k, job))
+        pairs.sort(key=lambda p: (-p[0], -p[1], p[2], p[3]))
+        return pairs
+
+    def _time_shared(self) -> bool:
+        """Does any job's share split its time (between types, or with others)?"""
+        return any(((x > EPS) & (x < 1 - EPS)).any() for x in self.allocation.values())
+
+    def decide(self, view: ClusterView) -> Sequence[Action]:
+        self._account(view)
+        if not view.jobs:
+            return []
+        key = tuple(j.name for j in view.jobs)
+        if key != self._key:
+            self.solve(view)
+            self._key = key
+        room = self.capacity(view)
+        ranked = self.priorities(view)
+        chosen: dict[str, int] = {}
+        for _prio, _share, _index, k, job in ranked:
+            same = job.running and self._type_of(view, job) == k
+            gpus = job.gpus if same else self.scale_of(job)
+            if job.name not in chosen and room[k] >= gpus:
+                chosen[job.name] = k
+                room[k] -= gpus
+        free = view.racks.free.copy()
+        actions: list[Action] = []
+        stopped: set[str] = set()
+        for job in view.running:
+            if chosen.get(job.name) != self._type_of(view, job):
+                release(free, job.grant)
+                stopped.add(job.name)
+                actions.append(Preempt(job.name))
+        started: set[str] = set()
+        for _prio, _share, _index, k, job in ranked:
+            if job.name in started or chosen.get(job.name) != k:
+                continue
+            if job.running and job.name not in stopped:
+                continue  # keeps its GPUs
+            grant = None
+            if free_gpus(view.racks, free) >= job.min_gpus:
+                grant = self.place(job, free, view, self.scale_of(job), only_type=k)
+            if grant is not None:
+                claim(free, grant)
+                started.add(job.name)
+                actions.append(Start(job.name, grant))
+        waiting = stopped - started or any(j.name not in started for j in view.pending)
+        if waiting or self._time_shared():
+            actions += self.wakes.at(view.now_s, view.now_s + self.params.round_s)
+        return actions
+
+POLICY = MaxMinFair

@@ -1,0 +1,64 @@
+"""Tiresias 2D-LAS: queues by attained GPU-seconds, FIFO within a queue, preemption across."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.api import simulate
+from colossim.policy.actions import WakeAt
+from colossim.policy.registry import make_policy
+from tests.policy.factories import cluster, job, kinds, pool_job, pool_scenario, racks
+
+HOUR = 3600.0
+
+
+def test_queues_split_at_the_thresholds():
+    las = make_policy("las", {"thresholds_gpu_s": [3600, 7200]})
+    assert [las.queue(job("j", 0, 1, attained_gpu_s=a)) for a in (0, 3599, 3600, 7199, 9e9)] == [
+        0, 0, 1, 1, 2]
+
+
+def test_a_fresh_job_preempts_one_that_has_had_its_service():
+    old = job("old", 0, 2, grant=((0, 2),), attained_gpu_s=8000)  # queue 1
+    new = job("new", 1, 2, submit_s=10.0)  # queue 0
+    view = cluster([old, new], racks([2], free=[0]), now_s=10.0)
+    assert kinds(make_policy("las").decide(view))[:2] == [("preempt", "old"), ("start", "new")]
+
+
+def test_no_preemption_within_a_queue_order_is_fifo():
+    running = job("first", 0, 2, grant=((0, 2),), attained_gpu_s=100, submit_s=0.0)
+    waiting = job("second", 1, 2, submit_s=5.0)
+    view = cluster([running, waiting], racks([2], free=[0]), now_s=50.0)
+    actions = make_policy("las").decide(view)
+    assert [a for a in actions if not isinstance(a, WakeAt)] == []
+
+
+def test_wakes_when_the_running_job_will_drop_a_queue():
+    # 1,000 GPU-s attained on 2 GPUs: crosses 3,600 after 1,300 s more
+    running = job("first", 0, 2, grant=((0, 2),), attained_gpu_s=1000)
+    view = cluster([running, job("second", 1, 2, submit_s=5.0)], racks([2], free=[0]),
+                   now_s=500.0)
+    assert make_policy("las").decide(view) == [WakeAt(500.0 + 1300.0)]
+
+
+def test_starving_job_is_promoted_back_to_the_top_queue():
+    # ran 2 h on 1 GPU (7,200 GPU-s: queue 1), waiting since t=0. With promote_knob 1 it is
+    # promoted once it has waited as long as it ran: at t = 7,200 s.
+    starved = job("starved", 0, 1, attained_gpu_s=7200)
+    busy = job("busy", 1, 1, grant=((0, 1),), attained_gpu_s=3000, submit_s=1.0)
+    las = make_policy("las", {"promote_knob": 1.0})
+    early = las.decide(cluster([starved, busy], racks([1], free=[0]), now_s=7000.0))
+    assert not any(kind == "preempt" for kind, _ in kinds(early))
+    assert WakeAt(7200.0) in early
+    late = las.decide(cluster([starved, busy], racks([1], free=[0]), now_s=7200.0))
+    assert kinds(late)[:2] == [("preempt", "busy"), ("start", "starved")]
+
+
+def test_las_lets_a_short_job_overtake_a_long_one_without_knowing_sizes():
+    # one GPU, threshold 1 GPU-h: long (10 h) from 0; short (0.5 h) at 2 h. The long job is in
+    # queue 1 after 1 h, so the short one preempts it at 2 h and finishes at 2.5 h; the long
+    # one resumes and ends at 10.5 h.
+    jobs = [pool_job("long", 0, 10), pool_job("short", 2, 0.5)]
+    result = simulate(pool_scenario(jobs, policy="las"), check_invariants=True)
+    assert result.job("short").end_s / HOUR == pytest.approx(2.5)
+    assert result.job("long").end_s / HOUR == pytest.approx(10.5)

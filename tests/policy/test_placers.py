@@ -1,0 +1,81 @@
+"""Placers on hand-built racks: each rule's grant follows from its definition."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from colossim.policy.placement import PLACERS, any_gpus, pack, random, spread
+from colossim.policy.registry import make_policy
+from colossim.policy.staged import StagedParams
+from tests.policy.factories import job, racks
+
+
+def test_any_is_first_fit_over_the_pool_ignoring_pods():
+    # free 1, 3, 4 over three pods: 5 GPUs are the first 5 free ones by rack index
+    r = racks([4, 4, 4], free=[1, 3, 4], pods=[0, 1, 2])
+    assert any_gpus(r, r.free.copy(), job("a", 0, 5), 5) == ((0, 1), (1, 3), (2, 1))
+
+
+def test_any_gives_at_least_min_and_at_most_what_is_free():
+    r = racks([4, 4], free=[1, 2])
+    assert any_gpus(r, r.free.copy(), job("a", 0, 8, min_gpus=2), 8) == ((0, 1), (1, 2))
+    assert any_gpus(r, r.free.copy(), job("b", 1, 8, min_gpus=4), 8) is None
+
+
+def test_any_keeps_whole_domains_for_domain_grain_jobs():
+    # 8-GPU domains: rack 0 has only 5 free (no whole domain), rack 1 has 16
+    r = racks([16, 16], free=[5, 16], domain=[8])
+    grant = any_gpus(r, r.free.copy(), job("a", 0, 8, placement="domain"), 8)
+    assert grant == ((1, 8),)
+
+
+def test_spread_uses_as_many_racks_as_it_can_evenly():
+    r = racks([4, 4, 4])
+    assert spread(r, r.free.copy(), job("a", 0, 3), 3) == ((0, 1), (1, 1), (2, 1))
+    # 5 over 3 racks: levels 2, 2, 1 (the lowest-numbered racks take the extra units)
+    assert spread(r, r.free.copy(), job("b", 1, 5), 5) == ((0, 2), (1, 2), (2, 1))
+
+
+def test_pack_takes_one_rack_where_spread_takes_three():
+    r = racks([4, 4, 4], pods=[0, 1, 2])
+    assert len(pack(r, r.free.copy(), job("a", 0, 3), 3)) == 1
+
+
+def test_random_is_a_valid_grant_and_repeatable_from_the_stream():
+    r = racks([4, 4, 4, 4], free=[4, 0, 2, 4])
+    a = random(r, r.free.copy(), job("a", 0, 6), 6, rng=np.random.default_rng(7))
+    b = random(r, r.free.copy(), job("a", 0, 6), 6, rng=np.random.default_rng(7))
+    assert a == b
+    assert sum(n for _, n in a) == 6
+    assert all(n <= r.free[rack] for rack, n in a)
+    assert 1 not in {rack for rack, _ in a}  # rack 1 has nothing free
+
+
+def test_only_type_and_min_gpus_options():
+    r = racks([4, 4], gpu_types=("A", "B"), types=[0, 1])
+    grant = any_gpus(r, r.free.copy(), job("a", 0, 4), 4, only_type=1)
+    assert grant == ((1, 4),)
+    # growing a job by up to 3 GPUs where only 1 is free: min_gpus=1 overrides the job's own min
+    r = racks([4], free=[1])
+    assert any_gpus(r, r.free.copy(), job("b", 1, 4), 3, min_gpus=1) == ((0, 1),)
+
+
+def test_single_type_first_then_mixed_only_when_the_cluster_allows():
+    r = racks([4, 4], free=[3, 3], gpu_types=("A", "B"), types=[0, 1])
+    assert any_gpus(r, r.free.copy(), job("a", 0, 5), 5) is None  # no type holds 5
+    mixed = racks([4, 4], free=[3, 3], gpu_types=("A", "B"), types=[0, 1], mixed=True)
+    assert sum(n for _, n in any_gpus(mixed, mixed.free.copy(), job("a", 0, 5), 5)) == 5
+
+
+@pytest.mark.parametrize("name", sorted(PLACERS))
+def test_every_placer_is_selectable_by_name(name):
+    assert StagedParams(placement=name).placement == name
+
+
+def test_an_unknown_placer_is_refused_with_the_known_ones():
+    with pytest.raises(ValidationError, match="unknown placer 'topology'.*pack"):
+        StagedParams(placement="topology")
+    with pytest.raises(Exception, match="unknown placer"):
+        make_policy("fifo", {"placement": "nope"})

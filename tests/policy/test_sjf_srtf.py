@@ -1,0 +1,75 @@
+"""SJF and SRTF: pure decisions, and the classical single-machine results in the engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.api import simulate
+from colossim.policy.registry import make_policy
+from tests.policy.factories import cluster, job, kinds, pool_job, pool_scenario, racks, starts
+
+HOUR = 3600.0
+
+
+def test_sjf_starts_the_least_remaining_work_first():
+    view = cluster([job("a", 0, 1, work=5), job("b", 1, 1, work=3), job("c", 2, 1, work=8)],
+                   racks([2]))
+    assert starts(make_policy("sjf").decide(view)) == {"b": 1, "a": 1}
+
+
+def test_sjf_by_time_differs_from_by_work_when_sizes_differ():
+    # a: 8 GPU-s on 4 GPUs = 2 s; b: 4 GPU-s on 1 GPU = 4 s. Work says b first, time says a.
+    view = cluster([job("a", 0, 4, work=8), job("b", 1, 1, work=4)], racks([4]))
+    assert list(starts(make_policy("sjf").decide(view))) == ["b"]
+    assert list(starts(make_policy("sjf", {"by": "time"}).decide(view))) == ["a"]
+
+
+def test_srtf_preempts_the_job_with_more_work_left():
+    running = job("a", 0, 1, work=10, done=1, grant=((0, 1),))  # 9 left
+    arriving = job("b", 1, 1, work=3, submit_s=1.0)
+    view = cluster([running, arriving], racks([1], free=[0]), now_s=1.0)
+    assert kinds(make_policy("srtf").decide(view)) == [("preempt", "a"), ("start", "b")]
+
+
+def test_srtf_keeps_a_shorter_running_job():
+    running = job("a", 0, 1, work=10, done=8, grant=((0, 1),))  # 2 left
+    view = cluster([running, job("b", 1, 1, work=3)], racks([1], free=[0]))
+    assert make_policy("srtf").decide(view) == []
+
+
+def test_srtf_does_not_preempt_a_job_about_to_finish_given_restart_costs():
+    # 9 s left, but checkpoint + restart would cost 10 s: preempting cannot pay off
+    running = job("a", 0, 1, work=10, done=1, grant=((0, 1),))
+    view = cluster([running, job("b", 1, 1, work=3)], racks([1], free=[0]))
+    policy = make_policy("srtf", {"checkpoint_s": 4, "restart_s": 6})
+    assert policy.decide(view) == []
+
+
+# One GPU; jobs (arrival h, length h): A (0, 10), B (1, 3), C (2, 1), D (3, 6).
+JOBS = [pool_job("A", 0, 10), pool_job("B", 1, 3), pool_job("C", 2, 1), pool_job("D", 3, 6)]
+
+
+def mean_jct_h(policy: str) -> float:
+    result = simulate(pool_scenario(JOBS, policy=policy), check_invariants=True)
+    assert all(j.state == "completed" for j in result.jobs)
+    return sum(j.jct_s for j in result.jobs) / len(result.jobs) / HOUR
+
+
+def test_fifo_mean_jct_by_hand():
+    # A 0-10, B 10-13, C 13-14, D 14-20: JCTs 10, 12, 12, 17 -> 51/4
+    assert mean_jct_h("fifo") == pytest.approx(51 / 4)
+
+
+def test_srtf_reaches_the_srpt_optimum_and_beats_fifo():
+    # SRPT is optimal for mean flow time on one machine with preemption (Schrage 1968):
+    # 0-1 A (9 left); 1-2 B (2 left); C arrives at 2 (1 < 2): 2-3 C; at 3 D arrives:
+    # B (2) 3-5; D (6) 5-11; A (9) 11-20. JCTs: A 20, B 4, C 1, D 8 -> 33/4.
+    srtf = mean_jct_h("srtf")
+    assert srtf == pytest.approx(33 / 4)
+    assert srtf <= mean_jct_h("fifo")
+
+
+def test_sjf_is_between_without_preemption():
+    # non-preemptive SJF: A 0-10 (alone at 0), then C 10-11, B 11-14, D 14-20:
+    # JCTs 10, 13, 9, 17 -> 49/4
+    assert mean_jct_h("sjf") == pytest.approx(49 / 4)
