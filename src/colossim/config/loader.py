@@ -262,7 +262,8 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
     """The scenario (None if invalid) and every schema and cross-check problem."""
     problems = list(doc.problems)
     try:
-        scenario = Scenario.model_validate(doc.data, context={"defer_cross_check": True})
+        context = {"defer_cross_check": True, "base_dir": doc.source.parent}  # base: trace paths
+        scenario = Scenario.model_validate(doc.data, context=context)
     except ValidationError as exc:
         problems += validation_problems(exc, doc.marks)
         issues = _partial_issues(doc.data)

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from colossim.config.base import FieldValueError, Frozen
 from colossim.config.fabric import FabricConfig
 from colossim.config.power import PowerConfig
+from colossim.config.trace import TraceConfig, expand_trace
 
 
 class Precision(StrEnum):
@@ -260,7 +261,8 @@ class Scenario(Frozen):
         default_factory=dict, description="GPU types added to or replacing the built-in catalog"
     )
     cluster: ClusterConfig
-    jobs: tuple[JobConfig, ...] = Field(min_length=1)
+    jobs: tuple[JobConfig, ...] = Field((), description="The jobs (a trace adds more)")
+    trace: TraceConfig | None = Field(None, description="Read jobs from a trace file")
     scheduler: SchedulerConfig = SchedulerConfig()
     simulation: SimulationConfig = SimulationConfig()
 
@@ -276,6 +278,18 @@ class Scenario(Frozen):
         from colossim.config.catalog import BUILTIN_GPUS
 
         return {**BUILTIN_GPUS, **self.catalog}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_trace(cls, data: Any, info: ValidationInfo) -> Any:
+        """A ``trace:`` becomes ordinary jobs here, so everything after the schema sees jobs."""
+        return expand_trace(data, info.context)
+
+    @model_validator(mode="after")
+    def _some_jobs(self) -> Scenario:
+        if not self.jobs:
+            raise FieldValueError("jobs", "give at least one job, or a trace")
+        return self
 
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Scenario:

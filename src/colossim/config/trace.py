@@ -1,0 +1,103 @@
+"""``trace:``: a scenario's jobs read from a job trace, expanded into ordinary jobs at load time.
+
+The rest of colossim never sees the trace, only the jobs it became: rigid jobs (``min_gpus =
+max_gpus =`` the trace's GPU count) whose work is ``duration x GPUs`` GPU-hours on
+``reference_gpu``, so on that GPU type a job runs exactly its traced duration at its traced size,
+placed GPU by GPU (``placement: gpu``). The reading itself lives in ``colossim.workload``.
+
+A relative ``path`` is relative to the scenario file that names it (the loader passes its folder
+as ``base_dir`` in the validation context), else to the working directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from colossim.config.base import FieldValueError, Frozen
+
+
+class TraceFormat(StrEnum):
+    """``itp``: Microsoft ITP / ElasticFlow CSV (job_id, submission_time, duration, num_gpu);
+    ``philly``: Philly-style CSV as the Tiresias simulator reads it (job_id, num_gpu,
+    submit_time, duration; other columns ignored); ``swf``: the Standard Workload Format of the
+    Parallel Workloads Archive (processors read as GPUs)."""
+
+    ITP = "itp"
+    PHILLY = "philly"
+    SWF = "swf"
+
+
+class TraceConfig(Frozen):
+    """Where the jobs come from and how to scale them."""
+
+    path: str = Field(min_length=1, description="Trace file (relative to the scenario file)")
+    format: TraceFormat = TraceFormat.ITP
+    reference_gpu: str | None = Field(
+        None, description="GPU type the traced durations were measured on (default: the "
+        "cluster's first rack group's type)",
+    )
+    arrival_scale: float = Field(
+        1.0, gt=0, description="Multiply the arrival rate: submission times are divided by this"
+    )
+    duration_scale: float = Field(1.0, gt=0, description="Multiply every job's duration")
+    limit: int | None = Field(None, gt=0, description="Keep only the first N jobs to arrive")
+    deadline_factor: float | None = Field(
+        None, gt=0, description="Give each job deadline_s = submit + factor x duration"
+    )
+    jobs_loaded: int | None = Field(
+        None, ge=0, description="Filled in at load: jobs the trace added (do not set)"
+    )
+
+
+def resolve_path(path: str, context: Mapping[str, Any] | None) -> Path:
+    """``path`` against the including scenario's folder when it is relative."""
+    candidate = Path(path).expanduser()
+    base = (context or {}).get("base_dir")
+    if not candidate.is_absolute() and base is not None:
+        return Path(base) / candidate
+    return candidate
+
+
+def _default_reference_gpu(data: Mapping[str, Any]) -> str | None:
+    cluster = data.get("cluster")
+    groups = cluster.get("rack_groups") if isinstance(cluster, Mapping) else None
+    if isinstance(groups, list | tuple) and groups:
+        first = groups[0]
+        name = first.get("gpu_type") if isinstance(first, Mapping) else getattr(
+            first, "gpu_type", None)
+        return name if isinstance(name, str) else None
+    return None
+
+
+def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
+    """Scenario data with the trace's jobs appended to ``jobs`` (once: ``jobs_loaded`` marks it).
+
+    Invalid ``trace:`` blocks are left for the schema to report field by field; a trace that
+    cannot be read raises ``FieldValueError`` on ``trace``.
+    """
+    if not isinstance(data, Mapping) or data.get("trace") is None:
+        return data
+    raw = data["trace"]
+    try:
+        trace = raw if isinstance(raw, TraceConfig) else TraceConfig.model_validate(raw)
+    except ValidationError:
+        return data
+    if trace.jobs_loaded is not None:
+        return data
+    reference = trace.reference_gpu or _default_reference_gpu(data)
+    if reference is None:
+        return data  # the cluster is broken; the schema says how
+    from colossim.workload.trace import trace_jobs
+
+    try:
+        jobs = trace_jobs(trace, resolve_path(trace.path, context), reference)
+    except (OSError, ValueError) as exc:
+        raise FieldValueError("trace", str(exc)) from None
+    given = data.get("jobs") or []
+    marked = trace.model_copy(update={"jobs_loaded": len(jobs)})
+    return {**data, "jobs": [*given, *jobs], "trace": marked}

@@ -1,0 +1,120 @@
+"""Trace file formats → ``TraceRecord`` rows (job id, submit time, duration, GPUs).
+
+- ``itp``: the Microsoft ITP traces published with ElasticFlow (ASPLOS'23): a CSV with header
+  ``job_id,submission_time,duration,num_gpu`` (seconds, seconds, GPUs).
+- ``philly``: Philly-style CSV as the Tiresias simulator (NSDI'19) reads it: header names such as
+  ``job_id``/``jobid``, ``submit_time``/``submission_time``, ``duration``/``run_time``,
+  ``num_gpu``/``gpus``; other columns are ignored.
+- ``swf``: the Standard Workload Format (Chapin et al., JSSPP 1999; Parallel Workloads Archive):
+  whitespace-separated fields, ``;`` comments; field 1 job number, 2 submit time, 4 run time,
+  5 allocated processors (8, requested processors, when 5 is -1), 9 requested time. Jobs with no
+  run time or no processors (cancelled before start) are skipped. Processors are read as GPUs.
+
+Every problem names the file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRecord:
+    job_id: str
+    submit_s: float
+    duration_s: float
+    gpus: int
+    estimate_s: float | None = None  # the user's runtime estimate, where the format has one
+
+
+ITP_COLUMNS = {"id": ("job_id",), "submit": ("submission_time",), "duration": ("duration",),
+               "gpus": ("num_gpu",)}
+PHILLY_COLUMNS = {
+    "id": ("job_id", "jobid", "id", "job_idx"),
+    "submit": ("submit_time", "submission_time", "submitted_time", "submit"),
+    "duration": ("duration", "run_time", "runtime", "duration_s"),
+    "gpus": ("num_gpu", "num_gpus", "gpus", "gpu_num"),
+}
+
+
+def _number(text: str, what: str, where: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{where}: {what} {text!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{where}: {what} {text!r} is not finite")
+    return value
+
+
+def _check(record: TraceRecord, where: str) -> TraceRecord:
+    if record.submit_s < 0:
+        raise ValueError(f"{where}: negative submission time {record.submit_s}")
+    if record.duration_s <= 0:
+        raise ValueError(f"{where}: duration {record.duration_s} must be positive")
+    if record.gpus <= 0:
+        raise ValueError(f"{where}: GPU count {record.gpus} must be positive")
+    return record
+
+
+def _columns(header: list[str], names: dict[str, tuple[str, ...]], path: Path) -> dict[str, str]:
+    found = {}
+    lower = {h.strip().lower(): h for h in header}
+    for key, options in names.items():
+        match = next((lower[o] for o in options if o in lower), None)
+        if match is None:
+            raise ValueError(
+                f"{path}:1: no column {' or '.join(options)} in header {','.join(header)}"
+            )
+        found[key] = match
+    return found
+
+
+def read_csv(path: Path, names: dict[str, tuple[str, ...]]) -> Iterator[TraceRecord]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        cols = _columns(list(reader.fieldnames or []), names, path)
+        for row in reader:
+            where = f"{path}:{reader.line_num}"
+            gpus = _number(row[cols["gpus"]] or "", "GPU count", where)
+            if gpus != int(gpus):
+                raise ValueError(f"{where}: GPU count {gpus} is not a whole number")
+            yield _check(TraceRecord(
+                job_id=str(row[cols["id"]]).strip(),
+                submit_s=_number(row[cols["submit"]] or "", "submission time", where),
+                duration_s=_number(row[cols["duration"]] or "", "duration", where),
+                gpus=int(gpus),
+            ), where)
+
+
+def read_swf(path: Path) -> Iterator[TraceRecord]:
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            text = line.split(";", 1)[0].strip()
+            if not text:
+                continue
+            fields = text.split()
+            where = f"{path}:{number}"
+            if len(fields) < 9:
+                raise ValueError(f"{where}: an SWF line has 18 fields, this one {len(fields)}")
+            run = _number(fields[3], "run time", where)
+            procs = int(_number(fields[4], "allocated processors", where))
+            if procs <= 0:
+                procs = int(_number(fields[7], "requested processors", where))
+            if run <= 0 or procs <= 0:
+                continue  # never ran (cancelled or failed before start)
+            estimate = _number(fields[8], "requested time", where)
+            yield _check(TraceRecord(
+                job_id=fields[0], submit_s=_number(fields[1], "submit time", where),
+                duration_s=run, gpus=procs, estimate_s=estimate if estimate > 0 else None,
+            ), where)
+
+
+def read_records(path: Path, fmt: str) -> list[TraceRecord]:
+    """Every job of a trace file, in file order."""
+    if fmt == "swf":
+        return list(read_swf(path))
+    return list(read_csv(path, ITP_COLUMNS if fmt == "itp" else PHILLY_COLUMNS))

@@ -1,0 +1,81 @@
+"""Trace readers on small synthetic files written by the tests (never the real trace)."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.config.trace import TraceConfig
+from colossim.workload.formats import TraceRecord, read_records
+from colossim.workload.trace import scaled, trace_jobs
+
+ITP = """job_id,submission_time,duration,num_gpu
+j-b,200,60,4
+j-a,100,3600,1
+j-c,200,30,2
+"""
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_itp_rows_in_file_order(tmp_path):
+    rows = read_records(write(tmp_path, "t.csv", ITP), "itp")
+    assert rows == [TraceRecord("j-b", 200, 60, 4), TraceRecord("j-a", 100, 3600, 1),
+                    TraceRecord("j-c", 200, 30, 2)]
+
+
+def test_philly_style_columns_by_alias(tmp_path):
+    text = "job_idx,num_gpu,submit_time,iterations,model_name,duration,interval\n" \
+           "7,8,50,1000,resnet50,900,6\n"
+    assert read_records(write(tmp_path, "p.csv", text), "philly") == [
+        TraceRecord("7", 50, 900, 8)]
+
+
+def test_swf_fields_comments_and_never_started_jobs(tmp_path):
+    text = """; Version: 2.2
+; Computer: a test
+1 0 5 100 4 -1 -1 4 200 -1 1 1 1 1 1 -1 -1 -1
+2 10 0 -1 -1 -1 -1 8 50 -1 5 1 1 1 1 -1 -1 -1
+3 20 1 300 -1 -1 -1 2 -1 -1 1 1 1 1 1 -1 -1 -1
+"""
+    # job 2 never ran (run time -1); job 3 gives its processors only as requested (field 8)
+    assert read_records(write(tmp_path, "w.swf", text), "swf") == [
+        TraceRecord("1", 0, 100, 4, estimate_s=200), TraceRecord("3", 20, 300, 2)]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("job_id,submission_time,duration\nx,1,2\n", "no column num_gpu"),
+    ("job_id,submission_time,duration,num_gpu\nx,1,2,two\n", "t.csv:2: GPU count 'two'"),
+    ("job_id,submission_time,duration,num_gpu\nx,1,0,1\n", "t.csv:2: duration 0.0 must be"),
+    ("job_id,submission_time,duration,num_gpu\nx,1,5,1.5\n", "not a whole number"),
+])
+def test_bad_rows_name_file_and_line(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message):
+        read_records(write(tmp_path, "t.csv", text), "itp")
+
+
+def test_scaling_sorts_limits_shifts_and_scales(tmp_path):
+    rows = read_records(write(tmp_path, "t.csv", ITP), "itp")
+    trace = TraceConfig(path="t.csv", arrival_scale=2.0, duration_scale=0.5, limit=2)
+    # by submission: j-a (100), j-b (200, first in the file of the two at 200); shifted to 0,
+    # arrival rate doubled (times halved), durations halved
+    assert scaled(rows, trace) == [TraceRecord("j-a", 0, 1800, 1), TraceRecord("j-b", 50, 30, 4)]
+
+
+def test_jobs_run_their_traced_duration_on_the_reference_gpu(tmp_path):
+    path = write(tmp_path, "t.csv", ITP)
+    jobs = trace_jobs(TraceConfig(path=str(path), deadline_factor=3.0), path, "A100")
+    a = next(j for j in jobs if j.name == "j-a")
+    assert (a.work_gpu_hours, a.min_gpus, a.max_gpus, a.placement.value) == (1.0, 1, 1, "gpu")
+    b = next(j for j in jobs if j.name == "j-b")
+    assert b.work_gpu_hours == pytest.approx(60 * 4 / 3600)
+    assert b.submit_s == 100 and b.deadline_s == pytest.approx(100 + 3 * 60)
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    path = write(tmp_path, "t.csv", "job_id,submission_time,duration,num_gpu\nx,1,2,1\nx,3,4,1\n")
+    with pytest.raises(ValueError, match="'x' appears twice"):
+        trace_jobs(TraceConfig(path=str(path)), path, "A100")

@@ -1,0 +1,97 @@
+"""Scenarios with ``trace:``: expanded at load time into jobs that replay the trace exactly."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from colossim.api import load_scenario, simulate
+from colossim.errors import ConfigError
+
+TRACE = """job_id,submission_time,duration,num_gpu
+first,1000,100,2
+big,1010,50,4
+small,1020,30,2
+"""
+
+
+def scenario_file(tmp_path, trace_block: str, policy: str = "fifo") -> str:
+    (tmp_path / "traces").mkdir(exist_ok=True)
+    (tmp_path / "traces" / "t.csv").write_text(TRACE)
+    text = "\n".join([
+        "name: replay",
+        "catalog:",
+        "  A100: {gpus_per_rack: 4, gpus_per_domain: 1}",
+        "cluster:",
+        "  pod_size_racks: 1",
+        "  rack_groups: [{gpu_type: A100, racks: 1}]",
+        "  power: {supply_mw: 1.0}",
+        "trace:",
+        textwrap.indent(trace_block, "  "),
+        "scheduler:",
+        f"  policy: {{name: {policy}, params: {{placement: any}}}}",
+        "",
+    ])
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_trace_path_is_relative_to_the_scenario_file(tmp_path, monkeypatch):
+    monkeypatch.chdir("/")
+    scenario = load_scenario(scenario_file(tmp_path, "path: traces/t.csv"))
+    assert [j.name for j in scenario.jobs] == ["first", "big", "small"]
+    assert scenario.trace.jobs_loaded == 3
+    assert [j.submit_s for j in scenario.jobs] == [0, 10, 20]
+
+
+def test_fifo_replay_by_hand(tmp_path):
+    # 4 GPUs. first (2 GPUs, 100 s) runs 0-100; big (4 GPUs) waits for it: 100-150; small
+    # (2 GPUs) waits behind big under strict FIFO: 150-180. Each runs exactly its duration.
+    result = simulate(load_scenario(scenario_file(tmp_path, "path: traces/t.csv")),
+                      check_invariants=True)
+    times = {j.name: (j.start_s, j.end_s) for j in result.jobs}
+    assert times == {"first": (0, pytest.approx(100)), "big": (pytest.approx(100),
+                     pytest.approx(150)), "small": (pytest.approx(150), pytest.approx(180))}
+
+
+def test_backfill_replay_by_hand(tmp_path):
+    # EASY: big is the head (shadow t=100); small (2 GPUs, 30 s from t=20) ends at 50 < 100:
+    # it backfills at 20 and big still starts at 100.
+    path = scenario_file(tmp_path, "path: traces/t.csv", policy="backfill")
+    result = simulate(load_scenario(path), check_invariants=True)
+    assert result.job("small").start_s == pytest.approx(20)
+    assert result.job("big").start_s == pytest.approx(100)
+
+
+def test_scaling_from_the_scenario(tmp_path):
+    block = "path: traces/t.csv\narrival_scale: 2\nduration_scale: 3\nlimit: 2"
+    scenario = load_scenario(scenario_file(tmp_path, block))
+    assert [(j.name, j.submit_s) for j in scenario.jobs] == [("first", 0), ("big", 5)]
+    result = simulate(scenario)
+    assert result.job("first").end_s == pytest.approx(300)
+
+
+def test_missing_trace_is_a_config_error_at_the_trace_line(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_scenario(scenario_file(tmp_path, "path: traces/nope.csv"))
+    problem = err.value.problems[0]
+    assert problem.field == "trace" and "nope.csv" in problem.message
+    assert problem.line == 8
+
+
+def test_a_scenario_needs_jobs_or_a_trace(tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("cluster:\n  pod_size_racks: 1\n  rack_groups: [{gpu_type: A100, racks: 1}]\n"
+                    "  power: {supply_mw: 1.0}\n")
+    with pytest.raises(ConfigError, match="give at least one job, or a trace"):
+        load_scenario(str(path))
+
+
+def test_an_expanded_scenario_round_trips_without_doubling(tmp_path):
+    from colossim.config.schema import Scenario
+
+    scenario = load_scenario(scenario_file(tmp_path, "path: traces/t.csv"))
+    again = Scenario.model_validate(scenario.model_dump())
+    assert len(again.jobs) == 3
