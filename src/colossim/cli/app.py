@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from colossim.cli import estimate, info, report, run, sweep
+from colossim.cli import compare, estimate, info, report, run, sweep
 
 app = typer.Typer(
     name="colossim",
@@ -63,6 +63,7 @@ def register(name: str, command: Callable[..., Any]) -> None:
 
 
 register("run", run.run)
+register("compare", compare.compare)
 register("estimate", estimate.estimate)
 register("validate", info.validate)
 register("policies", info.policies)

@@ -38,6 +38,11 @@ OutOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+ExplainOpt = Annotated[
+    str | None,
+    typer.Option("--explain", metavar="JOB",
+                 help="Print the job's timeline of events and policy decisions, and why it waited."),
+]
 TraceOpt = Annotated[
     Path | None,
     typer.Option("--trace", metavar="FILE",

@@ -7,6 +7,7 @@ import json
 import typer
 
 from colossim.cli.options import (
+    ExplainOpt,
     JsonOpt,
     OutOpt,
     PolicyOpt,
@@ -29,6 +30,7 @@ def run(
     quiet: QuietOpt = False,
     trace: TraceOpt = None,
     report: ReportOpt = False,
+    explain: ExplainOpt = None,
 ) -> None:
     """Run a scenario (the built-in Colossus-2 scenario when none is given)."""
     from colossim.api import load_scenario, simulate
@@ -40,6 +42,8 @@ def run(
     if seed is not None:
         overrides.append(f"simulation.seed={seed}")
     loaded = load_scenario(scenario, overrides, policy=policy)
+    if explain is not None:
+        _check_job(loaded, explain)
     show_progress = not (quiet or json_) and console().is_terminal
     with progress_bar(enabled=show_progress) as progress:
         result = simulate(loaded, progress=progress)
@@ -49,7 +53,14 @@ def run(
         except OSError as exc:  # the run itself worked: a run failure (1), not bad input
             raise ColossimError(f"cannot write results to {out}: {exc.strerror or exc}") from exc
     if json_:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        data = result.to_dict()
+        if explain is not None:
+            from dataclasses import asdict
+
+            from colossim.metrics.explain import job_timeline
+
+            data["explain"] = asdict(job_timeline(result, explain))
+        typer.echo(json.dumps(data, indent=2))
     else:
         result_tables(result)
         if out is not None:
@@ -63,3 +74,21 @@ def run(
     if result.unfinished and not json_:
         names = ", ".join(j.name for j in result.unfinished)
         console().print(f"[yellow]unfinished at the horizon:[/yellow] {names}")
+    if explain is not None and not json_:
+        from colossim.cli.render_compare import explain_timeline
+        from colossim.metrics.explain import job_timeline
+
+        explain_timeline(job_timeline(result, explain))
+
+
+def _check_job(scenario, name: str) -> None:
+    """``--explain`` names a job of the scenario (checked before the run, with a suggestion)."""
+    import difflib
+
+    from colossim.errors import ConfigError, Problem
+
+    names = [j.name for j in scenario.jobs]
+    if name not in names:
+        hint = difflib.get_close_matches(name, names, n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise ConfigError(Problem("--explain", None, "", f"no job named {name!r}{suggestion}"))

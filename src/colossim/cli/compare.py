@@ -1,0 +1,99 @@
+"""``colossim compare``: every policy on the same scenario and seeds, side by side.
+
+The scenario's ``scheduler.policy.params`` go to every compared policy that accepts them (so
+``placement: any`` in a trace scenario applies to all). Runs go to a process pool
+(``colossim.sweep.executors``; ``--workers 1`` runs them here) and come back in submission order,
+so the table is the same whatever the number of workers. Each worker returns only the small
+``RunMetrics`` row, never the record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from colossim.cli.options import JsonOpt, ScenarioArg, SetOpt, WorkersOpt
+
+PoliciesOpt = Annotated[
+    str | None,
+    typer.Option("--policies", "-p", help="Comma-separated policy names (default: all installed)."),
+]
+SeedsOpt = Annotated[
+    int, typer.Option("--seeds", min=1, help="Seeds per policy: the scenario's seed and on.")
+]
+
+
+def shared_params(scenario, policy: str) -> dict:
+    """The scenario's own policy params that ``policy`` accepts (e.g. ``placement: any``)."""
+    from colossim.policy.registry import policy_class
+
+    fields = policy_class(policy).Params.model_fields
+    return {k: v for k, v in scenario.scheduler.policy.params.items() if k in fields}
+
+
+def run_one(scenario, policy: str, seed: int):
+    """One run in a worker: simulate, then reduce to the compare metrics."""
+    from colossim.engine.simulation import Simulation
+    from colossim.metrics.compare import ideal_times_s, run_metrics
+    from colossim.metrics.summary import summarize
+    from colossim.policy.registry import make_policy
+
+    scenario = scenario.model_copy(
+        update={"simulation": scenario.simulation.model_copy(update={"seed": seed})}
+    )
+    out = Simulation(scenario, make_policy(policy, shared_params(scenario, policy))).run()
+    return run_metrics(summarize(out, policy=policy), ideal_times_s(out.state))
+
+
+def compare_policies(scenario, policies: Sequence[str], seeds: Sequence[int],
+                     workers: int | None = None) -> list:
+    """``RunMetrics`` for every (policy, seed), in that order."""
+    from colossim.sweep.executors import LocalExecutor, SerialExecutor
+
+    tasks = [(policy, seed) for policy in policies for seed in seeds]
+    executor = SerialExecutor() if workers == 1 or len(tasks) == 1 else LocalExecutor(
+        min(workers or len(tasks), len(tasks)))
+    try:
+        futures = [executor.submit(run_one, scenario, p, s) for p, s in tasks]
+        return [f.result() for f in futures]
+    finally:
+        executor.shutdown()
+
+
+def compare(
+    scenario: ScenarioArg = None,
+    policies: PoliciesOpt = None,
+    seeds: SeedsOpt = 1,
+    set_: SetOpt = None,
+    workers: WorkersOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Run several policies on one scenario and seeds and compare them in one table."""
+    from colossim.api import load_scenario
+    from colossim.metrics.compare import summarize_policy
+    from colossim.policy.registry import available, policy_class
+
+    loaded = load_scenario(scenario, list(set_ or []))
+    names = [p.strip() for p in policies.split(",") if p.strip()] if policies else list(available())
+    for name in names:
+        policy_class(name)  # unknown names fail before anything runs, with a suggestion
+    first = loaded.simulation.seed
+    seed_list = list(range(first, first + seeds))
+    runs = compare_policies(loaded, names, seed_list, workers)
+    by_policy = {n: [r for r in runs if r.policy == n] for n in names}
+    stats = {n: summarize_policy(rs) for n, rs in by_policy.items()}
+    if json_:
+        rows = [
+            {"policy": n, "seeds": seed_list,
+             "metrics": {m: {"mean": s.mean, "ci95": s.ci95} for m, s in stats[n].items()},
+             "runs": [r.to_dict() for r in by_policy[n]]}
+            for n in names
+        ]
+        typer.echo(json.dumps({"scenario": loaded.name, "policies": rows}, indent=2))
+        return
+    from colossim.cli.render_compare import compare_table
+
+    compare_table(loaded.name, stats, seed_list, by_policy)

@@ -1,0 +1,86 @@
+"""Rich output for ``colossim compare`` and ``colossim run --explain``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+from colossim.cli.render import console
+
+if TYPE_CHECKING:
+    from colossim.metrics.compare import RunMetrics, Stat
+    from colossim.metrics.explain import JobTimeline
+
+DAY = 86400.0
+HOUR = 3600.0
+
+
+def _days(value: float) -> str:
+    return f"{value / DAY:,.2f}"
+
+
+def _hours(value: float) -> str:
+    return f"{value / HOUR:,.2f}"
+
+
+COLUMNS = (  # metric, header, format
+    ("makespan_s", "makespan d", _days),
+    ("makespan_ratio", "/ bound", lambda v: f"{v:.3f}"),
+    ("mean_jct_s", "mean JCT h", _hours),
+    ("p95_jct_s", "p95 JCT h", _hours),
+    ("mean_queue_s", "mean wait h", _hours),
+    ("gpu_utilization", "GPU util", lambda v: f"{v:.1%}"),
+    ("energy_mwh", "energy MWh", lambda v: f"{v:,.0f}"),
+    ("jain_slowdown", "Jain (slowdown)", lambda v: f"{v:.3f}"),
+    ("ettr", "ETTR", lambda v: f"{v:.3f}"),
+)
+
+
+def _cell(stat: Stat, fmt) -> str:
+    if stat.mean is None:
+        return "-"
+    text = fmt(stat.mean)
+    if stat.ci95 is not None:
+        text += f" ± {fmt(stat.ci95).strip()}"
+    return text
+
+
+def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds: Sequence[int],
+                  runs: Mapping[str, Sequence[RunMetrics]]) -> None:
+    n = len(seeds)
+    note = f"seed {seeds[0]}" if n == 1 else f"{n} seeds, mean ± 95% CI"
+    table = Table(title=f"{scenario}: policies compared ({note})")
+    table.add_column("policy")
+    columns = [c for c in COLUMNS
+               if c[0] != "ettr" or any(stats[p]["ettr"].mean is not None for p in stats)]
+    for _, header, _ in columns:
+        table.add_column(header, justify="right")
+    table.add_column("done", justify="right")
+    for policy, metrics in stats.items():
+        done = runs[policy][0]
+        finished = f"{done.completed}/{done.jobs}" if n == 1 else \
+            f"{min(r.completed for r in runs[policy])}/{done.jobs}"
+        table.add_row(policy, *(_cell(metrics[m], fmt) for m, _, fmt in columns), finished)
+    console().print(table)
+    console().print(
+        "JCT: completion - submission; wait: first start - submission; slowdown: JCT / the job's "
+        "time at max GPUs on its best GPU type; Jain's index 1 = equal slowdowns."
+    )
+
+
+def explain_timeline(timeline: JobTimeline) -> None:
+    out = console()
+    table = Table(title=f"job {timeline.job} ({timeline.state}): events and decisions")
+    for col in ("time h", "", "what", "detail", "verdict"):
+        table.add_column(col, justify="right" if col == "time h" else "left")
+    for e in timeline.entries:
+        table.add_row(_hours(e.time_s), e.kind, e.what, e.detail, e.verdict or "")
+    out.print(table)
+    for w in timeline.waits:
+        end = f"{_hours(w.until_s)} h" + ("" if w.started else " (run end)")
+        out.print(f"waited {_hours(w.until_s - w.since_s)} h, {_hours(w.since_s)} h → {end}: "
+                  f"{w.why}", markup=False)
+    if not timeline.waits:
+        out.print("it never waited.")

@@ -1,0 +1,139 @@
+"""What ``colossim compare`` reports for each run, and its mean and 95% confidence interval.
+
+Pure functions of a ``RunResult`` (plus each job's ideal time). Definitions:
+
+- **makespan ratio**: makespan / ``makespan_lower_bound_s`` (>= 1; 1 is unbeatable).
+- **JCT**: completion minus submission time, over completed jobs; mean and 95th percentile
+  (linear interpolation between order statistics).
+- **queueing delay**: first start minus submission, over jobs that started.
+- **slowdown** of a completed job: JCT / ideal time, where the ideal time is its work at its
+  fastest allowed speed (``max_gpus`` on its best GPU type, from the start). >= 1; 1 means it
+  never waited and always ran at full size.
+- **Jain's fairness index** over slowdowns x_i: (sum x)^2 / (n sum x^2) (Jain, Chiu and Hawe,
+  DEC-TR-301, 1984): 1 when every job is slowed down equally, 1/n when one job takes it all.
+- **ETTR** (effective training time ratio), when the run reports one (failures model).
+
+Over seeds: the mean and the half-width of a Student-t 95% interval, t(0.975, n-1) s / sqrt(n).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from colossim.engine.state import RunState
+from colossim.metrics.result import RunResult
+
+METRICS = (
+    "makespan_s", "makespan_ratio", "mean_jct_s", "p95_jct_s", "mean_queue_s",
+    "gpu_utilization", "energy_mwh", "jain_slowdown", "ettr",
+)
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """One policy on one seed."""
+
+    policy: str
+    seed: int
+    jobs: int
+    completed: int
+    makespan_s: float | None
+    makespan_ratio: float | None
+    mean_jct_s: float | None
+    p95_jct_s: float | None
+    mean_queue_s: float | None
+    gpu_utilization: float
+    energy_mwh: float
+    jain_slowdown: float | None
+    ettr: float | None
+    wall_s: float
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean over seeds and the 95% half-width (None for one seed or a missing metric)."""
+
+    mean: float | None
+    ci95: float | None
+    n: int
+
+
+def ideal_times_s(state: RunState) -> dict[str, float]:
+    """Each job's work at its fastest allowed speed: max GPUs on its best GPU type."""
+    types = state.layout.gpu_types
+    out = {}
+    for job in state.jobs:
+        cfg = job.config
+        best = max(state.rate_fn(cfg, {t: cfg.max_gpus}) for t in types)
+        out[job.name] = job.work_total / best if best > 0 else math.inf
+    return out
+
+
+def jain_index(values: Sequence[float]) -> float | None:
+    """(sum x)^2 / (n sum x^2); None for no values."""
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return None
+    squares = float((x * x).sum())
+    return float(x.sum() ** 2 / (x.size * squares)) if squares > 0 else 1.0
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return float(np.mean(values)) if len(values) else None
+
+
+def run_metrics(result: RunResult, ideal_s: Mapping[str, float]) -> RunMetrics:
+    done = [j for j in result.jobs if j.state == "completed" and j.jct_s is not None]
+    jcts = [j.jct_s for j in done]
+    waits = [j.start_s - j.submit_s for j in result.jobs if j.start_s is not None]
+    slowdowns = [j.jct_s / ideal_s[j.name] for j in done if ideal_s.get(j.name, 0) > 0]
+    lb = result.makespan_lower_bound_s
+    ratio = result.makespan_s / lb if result.makespan_s is not None and lb > 0 else None
+    ettr = getattr(result, "ettr", None)
+    if ettr is None:
+        ettr = getattr(result.cluster, "ettr", None)
+    return RunMetrics(
+        policy=result.policy,
+        seed=result.seed,
+        jobs=len(result.jobs),
+        completed=len(done),
+        makespan_s=result.makespan_s,
+        makespan_ratio=ratio,
+        mean_jct_s=_mean(jcts),
+        p95_jct_s=float(np.percentile(jcts, 95)) if jcts else None,
+        mean_queue_s=_mean(waits),
+        gpu_utilization=result.cluster.gpu_utilization,
+        energy_mwh=result.cluster.energy_mwh,
+        jain_slowdown=jain_index(slowdowns),
+        ettr=ettr if isinstance(ettr, int | float) else None,
+        wall_s=result.wall_s,
+    )
+
+
+def t_quantile_975(dof: int) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, dof))
+
+
+def stat(values: Sequence[float | None]) -> Stat:
+    """Mean and 95% half-width; a metric missing in any seed is missing."""
+    if not values or any(v is None for v in values):
+        return Stat(None, None, len(values))
+    x = np.asarray(values, dtype=float)
+    if x.size == 1:
+        return Stat(float(x[0]), None, 1)
+    half = t_quantile_975(x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
+    return Stat(float(x.mean()), half, int(x.size))
+
+
+def summarize_policy(runs: Sequence[RunMetrics]) -> dict[str, Stat]:
+    """Every metric of one policy over its seeds."""
+    return {m: stat([getattr(r, m) for r in runs]) for m in METRICS}

@@ -1,0 +1,112 @@
+"""Why did a job wait? Its timeline of events and policy decisions, from the record alone.
+
+``colossim run --explain JOB`` prints this. Every entry is either an event about the job (submit,
+start, preempt, resize, complete, reject, ...) or a decision that named it, with the engine's
+verdict (applied / infeasible / invalid) and reason. Each stretch the job spent pending gets a
+one-line answer: the refusals it met, else the jobs the policy started while it waited (the policy
+put them first), else that the policy did not try to start it, with how busy the cluster was.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from colossim.metrics.result import RunResult
+
+AHEAD_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Entry:
+    time_s: float
+    kind: str  # "event" or "decision"
+    what: str  # submit, start, preempt, ... or the action
+    detail: str = ""
+    verdict: str | None = None
+
+
+@dataclass(frozen=True)
+class Wait:
+    """One stretch of waiting: from submission or preemption to the next start (or run end)."""
+
+    since_s: float
+    until_s: float
+    started: bool  # did the wait end with a start?
+    refusals: int
+    ahead: tuple[str, ...]  # jobs started while it waited (first few)
+    ahead_count: int
+    busy_gpus: float  # GPUs busy when the wait began
+    total_gpus: int
+    why: str
+
+
+@dataclass(frozen=True)
+class JobTimeline:
+    job: str
+    state: str
+    entries: tuple[Entry, ...]
+    waits: tuple[Wait, ...]
+
+
+def _detail(data: dict | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (data or {}).items())
+
+
+def _level_at(times: list[float], values: list[float], t: float) -> float:
+    i = bisect_right(times, t) - 1
+    return values[i] if i >= 0 else 0.0
+
+
+def _why(refusals: list[str], ahead: list[str], busy: float, total: int) -> str:
+    if refusals:
+        return f"refused {len(refusals)} time(s); last: {refusals[-1]}"
+    if ahead:
+        shown = ", ".join(ahead[:AHEAD_SHOWN]) + (" ..." if len(ahead) > AHEAD_SHOWN else "")
+        return f"the policy started {len(ahead)} other job(s) first: {shown}"
+    return f"the policy did not try to start it ({busy:,.0f} of {total:,} GPUs busy)"
+
+
+def job_timeline(result: RunResult, name: str) -> JobTimeline:
+    """The timeline of job ``name``; raises KeyError if the run has no such job."""
+    job = result.job(name)
+    record = result.record
+    entries = [Entry(e.time_s, "event", e.kind, _detail(e.data))
+               for e in record.events if e.job == name]
+    decisions = [d for d in record.decisions if d.action.get("job") == name]
+    entries += [
+        Entry(d.time_s, "decision", str(d.action.get("action", "?")),
+              _detail({k: v for k, v in d.action.items() if k not in ("action", "job")}),
+              d.verdict + (f": {d.reason}" if d.reason else ""))
+        for d in decisions
+    ]
+    entries.sort(key=lambda e: (e.time_s, e.kind != "event"))
+    starts = sorted((d.time_s, str(d.action.get("job", ""))) for d in record.decisions
+                    if d.action.get("action") == "start" and d.verdict == "applied")
+    busy = record.series.get("gpus_busy")
+    times, values = (busy.times, busy.values) if busy else ([], [])
+    waits = []
+    since = None
+    for entry in entries:
+        if entry.kind != "event":
+            continue
+        if entry.what in ("submit", "preempt") and since is None:
+            since = entry.time_s
+        elif entry.what == "start" and since is not None:
+            waits.append(_wait(since, entry.time_s, True, name, decisions, starts,
+                               _level_at(times, values, since), result.cluster.gpus))
+            since = None
+    if since is not None:
+        waits.append(_wait(since, result.end_s, False, name, decisions, starts,
+                           _level_at(times, values, since), result.cluster.gpus))
+    return JobTimeline(name, job.state, tuple(entries), tuple(waits))
+
+
+def _wait(since: float, until: float, started: bool, name: str, decisions: list,
+          starts: list[tuple[float, str]], busy: float, total: int) -> Wait:
+    refusals = [d.reason or d.verdict for d in decisions
+                if since <= d.time_s <= until and d.verdict != "applied"]
+    lo = bisect_right(starts, (since, ""))  # other jobs started after the wait began
+    ahead = [job for t, job in starts[lo:] if t <= until and job != name]
+    return Wait(since, until, started, len(refusals), tuple(ahead[:AHEAD_SHOWN]), len(ahead),
+                busy, total, _why(refusals, ahead, busy, total))

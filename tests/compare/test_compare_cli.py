@@ -1,0 +1,92 @@
+"""``colossim compare`` and ``colossim run --explain`` end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from colossim.api import load_scenario, simulate
+from colossim.cli import render
+from colossim.cli.app import app
+from colossim.cli.compare import compare_policies
+from colossim.metrics.explain import job_timeline
+from tests.policy.factories import pool_job, pool_scenario
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _wide(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    render.console.cache_clear()
+    yield
+    render.console.cache_clear()
+
+
+def test_compare_json_matches_direct_runs():
+    out = runner.invoke(app, ["compare", "small", "--policies", "fifo,las", "--json",
+                              "--workers", "1"])
+    assert out.exit_code == 0, out.output
+    rows = {r["policy"]: r for r in json.loads(out.stdout)["policies"]}
+    for name in ("fifo", "las"):
+        direct = simulate(load_scenario("small", policy=name))
+        assert rows[name]["metrics"]["makespan_s"]["mean"] == pytest.approx(direct.makespan_s)
+        assert rows[name]["metrics"]["makespan_s"]["ci95"] is None
+
+
+def test_compare_table_lists_every_policy():
+    out = runner.invoke(app, ["compare", "small", "--policies", "fifo,sjf", "--workers", "1"])
+    assert out.exit_code == 0, out.output
+    assert "fifo" in out.stdout and "sjf" in out.stdout and "Jain" in out.stdout
+
+
+def test_seeds_give_a_confidence_interval_and_workers_do_not_change_results():
+    scenario = load_scenario("small")
+    serial = compare_policies(scenario, ["fifo", "backfill"], [0, 1, 2], workers=1)
+    parallel = compare_policies(scenario, ["fifo", "backfill"], [0, 1, 2], workers=2)
+    strip = lambda rows: [{**r.to_dict(), "wall_s": 0} for r in rows]  # noqa: E731
+    assert strip(serial) == strip(parallel)
+    assert [(r.policy, r.seed) for r in serial] == [
+        ("fifo", 0), ("fifo", 1), ("fifo", 2), ("backfill", 0), ("backfill", 1), ("backfill", 2)]
+
+
+def test_unknown_policy_is_refused_before_running():
+    out = runner.invoke(app, ["compare", "small", "--policies", "fifo,lass"])
+    assert out.exit_code == 2 and "did you mean 'las'" in out.stderr
+
+
+def test_explain_tells_why_a_job_waited():
+    # one GPU: a (0-2 h) then b (submitted at 0.5 h) waits 1.5 h behind it under FIFO
+    result = simulate(pool_scenario([pool_job("a", 0, 2), pool_job("b", 0.5, 1)]))
+    timeline = job_timeline(result, "b")
+    assert [e.what for e in timeline.entries if e.kind == "event"] == [
+        "submit", "start", "complete"]
+    [wait] = timeline.waits
+    assert (wait.since_s, wait.until_s, wait.started) == (1800.0, pytest.approx(7200.0), True)
+    assert "did not try" in wait.why and "1 of 1 GPUs busy" in wait.why
+    first = job_timeline(result, "a")
+    assert first.waits[0].until_s == first.waits[0].since_s == 0.0
+
+
+def test_explain_lists_the_jobs_started_ahead():
+    # SJF on one GPU: long (3 h) waits while short ones that arrive later go first
+    jobs = [pool_job("busy", 0, 1), pool_job("long", 0.1, 3), pool_job("s1", 0.2, 0.5),
+            pool_job("s2", 0.3, 0.5)]
+    result = simulate(pool_scenario(jobs, policy="sjf"))
+    [wait] = job_timeline(result, "long").waits
+    assert wait.ahead == ("s1", "s2") and "started 2 other job(s) first" in wait.why
+
+
+def test_run_explain_on_the_command_line():
+    out = runner.invoke(app, ["run", "small", "--policy", "fifo", "--explain", "moe-200b"])
+    assert out.exit_code == 0, out.output
+    assert "job moe-200b" in out.stdout and "waited" in out.stdout
+    data = json.loads(runner.invoke(app, ["run", "small", "--json", "--explain", "llm-8b"]).stdout)
+    assert data["explain"]["job"] == "llm-8b"
+
+
+def test_run_explain_unknown_job_suggests_a_name():
+    out = runner.invoke(app, ["run", "small", "--explain", "lm-8b"])
+    assert out.exit_code == 2 and "did you mean 'llm-8b'" in out.stderr

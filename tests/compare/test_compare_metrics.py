@@ -1,0 +1,45 @@
+"""Compare metrics as pure functions, checked against hand arithmetic."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from colossim.api import simulate
+from colossim.metrics.compare import jain_index, run_metrics, stat
+from tests.policy.factories import pool_job, pool_scenario
+
+HOUR = 3600.0
+
+
+def test_jain_index_by_hand():
+    assert jain_index([2.0, 2.0, 2.0]) == pytest.approx(1.0)
+    # (1 + 3)^2 / (2 x (1 + 9)) = 16 / 20
+    assert jain_index([1.0, 3.0]) == pytest.approx(0.8)
+    # one job takes it all: 1/n
+    assert jain_index([5.0, 0.0, 0.0, 0.0]) == pytest.approx(0.25)
+    assert jain_index([]) is None
+
+
+def test_student_t_interval_by_hand():
+    # 1, 2, 3: mean 2, s = 1, t(0.975, 2) = 4.302653: half-width 4.302653 / sqrt(3) = 2.48414
+    s = stat([1.0, 2.0, 3.0])
+    assert (s.mean, s.n) == (2.0, 3)
+    assert s.ci95 == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert stat([4.0]).ci95 is None and stat([1.0, None]).mean is None
+
+
+def test_run_metrics_on_a_hand_computed_fifo_run():
+    # one GPU: a (0 h, 2 h), b (0 h, 1 h). FIFO: a 0-2, b 2-3. JCTs 2 h and 3 h; waits 0 and 2 h.
+    # Ideal times 2 h and 1 h -> slowdowns 1 and 3 -> Jain 0.8. Lower bound: 3 h of work on one
+    # GPU -> makespan ratio 1. Utilisation 100%.
+    result = simulate(pool_scenario([pool_job("a", 0, 2), pool_job("b", 0, 1)]))
+    m = run_metrics(result, {"a": 2 * HOUR, "b": 1 * HOUR})
+    assert m.mean_jct_s == pytest.approx(2.5 * HOUR)
+    assert m.p95_jct_s == pytest.approx((2 + 0.95 * 1) * HOUR)
+    assert m.mean_queue_s == pytest.approx(1 * HOUR)
+    assert m.jain_slowdown == pytest.approx(0.8)
+    assert m.makespan_ratio == pytest.approx(1.0)
+    assert m.gpu_utilization == pytest.approx(1.0)
+    assert (m.completed, m.jobs) == (2, 2)
