@@ -78,6 +78,10 @@ def result_tables(result: RunResult) -> None:
         )
     out = console()
     out.print(table)
+    if result.reliability is not None:
+        from colossim.cli.render_reliability import reliability_table
+
+        reliability_table(result)
     c = result.cluster
     summary = Table(show_header=False, title="cluster")
     summary.add_column(justify="left")

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from colossim.config.base import FieldValueError, Frozen
 from colossim.config.fabric import FabricConfig
 from colossim.config.power import PowerConfig
+from colossim.config.reliability import CheckpointConfig, ReliabilityConfig
 from colossim.config.trace import TraceConfig, expand_trace
 
 
@@ -103,12 +104,6 @@ class Placement(StrEnum):
     AUTO = "auto"
     DOMAIN = "domain"
     GPU = "gpu"
-
-
-class CheckpointConfig(Frozen):
-    """Checkpoint settings. The reliability issue gives them effect."""
-
-    interval_s: float | None = Field(None, gt=0, description="Time between checkpoints, s")
 
 
 class JobConfig(Frozen):
@@ -265,6 +260,10 @@ class Scenario(Frozen):
     trace: TraceConfig | None = Field(None, description="Read jobs from a trace file")
     scheduler: SchedulerConfig = SchedulerConfig()
     simulation: SimulationConfig = SimulationConfig()
+    reliability: ReliabilityConfig = Field(
+        ReliabilityConfig(enabled=False),
+        description="Failures, repairs, spares and checkpoint storage (off when absent)",
+    )
 
     @model_validator(mode="before")
     @classmethod

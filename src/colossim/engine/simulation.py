@@ -143,11 +143,13 @@ class Simulation:
         """Tell the policy something happened (coalesced into one call per instant)."""
         self._trigger(kind, job)
 
-    def pause_job(self, job: Job, seconds: float, phase: Phase) -> None:
+    def pause_job(self, job: Job, seconds: float, phase: Phase, *, notify: bool = True) -> None:
         """Pause a running job for ``seconds`` (it keeps its GPUs) and resume it after.
 
         If anything else changes the job meanwhile (it is preempted, fails again, finishes), its
-        stamp moves on and the scheduled resume is ignored.
+        stamp moves on and the scheduled resume is ignored. ``notify=False`` resumes without a
+        "resume" trigger: routine pauses (checkpoint writes) need no policy call, which would
+        otherwise be every other event of a failure-heavy run.
         """
         until = self.state.pause(job, seconds, phase)
         stamp = job.stamp
@@ -155,7 +157,8 @@ class Simulation:
         def resume() -> None:
             if job.stamp == stamp and job.state is JobState.RUNNING:
                 self.state.resume(job)
-                self._trigger("resume", job.name)
+                if notify:
+                    self._trigger("resume", job.name)
 
         self.call_at(until, resume)
 

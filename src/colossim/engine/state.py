@@ -55,18 +55,26 @@ class RunState:
         self.modifiers: list[RateModifier] = []
         self.usable_gpus = int(self.layout.capacity[~self.layout.spare].sum())
         self.power_model = PowerModel(self.layout, scenario.cluster.power)
+        # Plain lists for per-rack lookups in loops over grants (numpy scalar indexing is slow,
+        # and a failure-heavy run re-places grants of thousands of racks many times).
+        self._rack_type_name = [self.layout.gpu_types[t] for t in self.layout.rack_type.tolist()]
+        self._rack_pod = self.layout.rack_pod.tolist()
+        self._rack_domain = [self.layout.specs[t].gpus_per_domain
+                             for t in self.layout.rack_type.tolist()]
 
     # -- queries -------------------------------------------------------------------------
     def gpus_by_type(self, grant: Grant) -> dict[str, int]:
         out: dict[str, int] = {}
+        names = self._rack_type_name
         for rack, n in grant:
-            name = self.layout.gpu_types[self.layout.rack_type[rack]]
+            name = names[rack]
             out[name] = out.get(name, 0) + n
         return out
 
     def span_of(self, grant: Grant) -> Span:
         """How many racks and pods a grant touches (the performance model's placement input)."""
-        pods = {int(self.layout.rack_pod[rack]) for rack, _ in grant}
+        pod = self._rack_pod
+        pods = {pod[rack] for rack, _ in grant}
         return Span(racks=max(1, len(grant)), pods=max(1, len(pods)))
 
     def rate_for(self, job: Job, grant: Grant) -> float:
@@ -74,8 +82,7 @@ class RunState:
         return self.speed.rate_of(job.config, self.gpus_by_type(grant), self.span_of(grant))
 
     def unit_on_rack(self, job: Job, rack: int) -> int:
-        spec = self.layout.specs[self.layout.rack_type[rack]]
-        return allocation_unit(job.config, spec.gpus_per_domain)
+        return allocation_unit(job.config, self._rack_domain[rack])
 
     def busy_gpus(self) -> int:
         return self.ledger.busy_gpus()

@@ -34,6 +34,29 @@ class JobResult:
     comm_fraction: float | None = None  # time-mean share of the step waiting on the fabric
     contention_slowdown: float | None = None  # computing time / the same at full bandwidth
     cross_pod_bytes: float | None = None  # bytes its traffic carried across pod uplinks
+    # reliability (docs/reliability.md): failures, checkpoints and restarts
+    interruptions: int = 0
+    lost_gpu_hours: float = 0.0
+    checkpoint_gpu_hours: float = 0.0
+    restart_gpu_hours: float = 0.0
+    checkpoints: int = 0
+    ettr: float | None = None  # productive time / wall time since first start
+    mttf_s: float | None = None  # time holding GPUs / unplanned interruptions
+
+
+@dataclass(frozen=True)
+class ReliabilityResult:
+    """Cluster-wide reliability figures; None on ``RunResult`` when the model is off."""
+
+    faults: int  # faults on hardware in service (software: on a running job)
+    faults_by_component: dict[str, int]
+    interruptions: int  # job interruptions, all jobs, planned drains included
+    lost_gpu_hours: float
+    checkpoint_gpu_hours: float
+    restart_gpu_hours: float
+    checkpoints: int
+    gpu_availability: float  # time-mean fraction of GPUs in service
+    min_gpus_available: int
 
 
 @dataclass(frozen=True)
@@ -84,6 +107,7 @@ class RunResult:
     jobs: tuple[JobResult, ...]
     record: Record = field(repr=False, compare=False)
     fabric: FabricResult | None = None
+    reliability: ReliabilityResult | None = None
 
     @property
     def unfinished(self) -> tuple[JobResult, ...]:

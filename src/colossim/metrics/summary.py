@@ -8,6 +8,7 @@ from colossim.engine.simulation import RunOutput
 from colossim.metrics.bounds import makespan_lower_bound_s
 from colossim.metrics.fabric import cluster_fabric, with_fabric
 from colossim.metrics.performance import job_performance
+from colossim.metrics.reliability import cluster_reliability, with_reliability
 from colossim.metrics.result import ClusterResult, JobResult, RunResult
 from colossim.metrics.series import integral, peak, time_mean
 from colossim.model.jobs import Job, JobState
@@ -41,8 +42,10 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
     makespan = max((j.end_s or 0.0 for j in completed), default=0.0) if all_done else None
     span = out.end_s
     perf = job_performance(record, span)
-    jobs = with_fabric(tuple(job_result(j, perf.get(j.name)) for j in state.jobs), record, span,
-                       [j.config.params_billion is not None for j in state.jobs])
+    jobs = with_reliability(tuple(job_result(j, perf.get(j.name)) for j in state.jobs),
+                            record, span)
+    jobs = with_fabric(jobs, record, span, [j.config.params_billion is not None
+                                            for j in state.jobs])
     busy = record.level("gpus_busy")
     power = record.level("power_mw")
     cluster = ClusterResult(
@@ -68,4 +71,5 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
         jobs=jobs,
         record=record,
         fabric=cluster_fabric(record, jobs, span),
+        reliability=cluster_reliability(record, jobs, layout.total_gpus, span),
     )

@@ -2,12 +2,14 @@
 
 The ledger is the only place GPUs are claimed and released. It counts GPUs per rack, so a job can
 hold whole NVLink domains or single GPUs. Invariants (checked by ``check``): a rack never gives
-more GPUs than it has, no GPU is in two allocations, spare and failed racks hold no allocation.
+more GPUs than it has, no GPU is in two allocations, spare and failed racks hold no allocation,
+and failed GPUs are never free (held + free + failed = capacity).
 Racks live in numpy arrays so that placement over ~7,600 racks is a few vector operations.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -87,19 +89,39 @@ class Ledger:
         self.free = layout.capacity.copy()
         self.healthy = np.ones(layout.racks, dtype=bool)
         self.holdings: dict[int, Grant] = {}  # job index -> grant
+        # Reliability: failed GPUs are out of ``free`` (held + free + failed = capacity), and a
+        # hot spare swapped into a job trades roles with the failed rack, so spares live here.
+        self.failed = np.zeros(layout.racks, dtype=np.int64)
+        self.spare = layout.spare.copy()
+        self._rack_type = layout.rack_type.tolist()
+        self._busy = [0] * len(layout.specs)  # GPUs allocated per type, kept as grants change
 
     @property
     def usable(self) -> np.ndarray:
         """Racks that may be allocated: healthy and not held as spares."""
-        return self.healthy & ~self.layout.spare
+        return self.healthy & ~self.spare
 
     def busy_gpus(self) -> int:
-        return int(sum(n for grant in self.holdings.values() for _, n in grant))
+        return sum(self._busy)
 
     def busy_by_type(self) -> np.ndarray:
         """GPUs allocated per GPU type index."""
-        used = self.layout.capacity - self.free
-        return np.bincount(self.layout.rack_type, weights=used, minlength=len(self.layout.specs))
+        return np.array(self._busy, dtype=np.float64)
+
+    def busy_gpus_by_type(self) -> tuple[int, ...]:
+        """The same counts as a hashable tuple (cheap: no array)."""
+        return tuple(self._busy)
+
+    def _count(self, racks: np.ndarray, ns: np.ndarray, sign: int) -> None:
+        by_type = np.bincount(self.layout.rack_type[racks], weights=ns, minlength=len(self._busy))
+        for t, n in enumerate(by_type.tolist()):
+            self._busy[t] += sign * int(n)
+
+    @staticmethod
+    def _arrays(items: Grant) -> tuple[np.ndarray, np.ndarray]:
+        racks = np.fromiter((r for r, _ in items), dtype=np.int64, count=len(items))
+        ns = np.fromiter((n for _, n in items), dtype=np.int64, count=len(items))
+        return racks, ns
 
     def allocate(self, job: int, grant: Mapping[int, int] | Grant) -> Grant:
         """Claim ``grant`` for ``job`` atomically: all of it or nothing."""
@@ -108,28 +130,67 @@ class Ledger:
         items = tuple(sorted((int(r), int(n)) for r, n in dict(grant).items() if n))
         if not items:
             raise AllocationError("empty grant")
-        usable = self.usable
-        for rack, n in items:
+        racks, ns = self._arrays(items)
+        exists = (racks >= 0) & (racks < self.layout.racks)
+        ok = exists & (ns >= 0)
+        ok[ok] &= self.usable[racks[ok]] & (ns[ok] <= self.free[racks[ok]])
+        if not ok.all():  # vectorised test; the first bad rack says why, in rack order
+            rack, n = items[int(np.argmin(ok))]
             if not 0 <= rack < self.layout.racks:
                 raise AllocationError(f"rack {rack} does not exist")
             if n < 0:
                 raise AllocationError(f"negative GPU count {n} on rack {rack}")
-            if not usable[rack]:
+            if not self.usable[rack]:
                 why = "failed" if not self.healthy[rack] else "a spare"
                 raise AllocationError(f"rack {rack} is {why}")
-            if n > self.free[rack]:
-                raise AllocationError(f"rack {rack} has {self.free[rack]} free GPUs, not {n}")
-        for rack, n in items:
-            self.free[rack] -= n
+            raise AllocationError(f"rack {rack} has {self.free[rack]} free GPUs, not {n}")
+        self.free[racks] -= ns  # racks are distinct (the grant went through a dict)
         self.holdings[job] = items
+        self._count(racks, ns, 1)
         return items
 
     def release(self, job: int) -> Grant:
         """Give back everything ``job`` holds."""
         items = self.holdings.pop(job, ())
-        for rack, n in items:
-            self.free[rack] += n
+        if items:
+            racks, ns = self._arrays(items)
+            self.free[racks] += ns
+            self._count(racks, ns, -1)
         return items
+
+    def swap(self, job: int, old: int, new: int) -> Grant:
+        """Move ``job``'s GPUs on rack ``old`` to rack ``new`` (a hot spare the caller promoted).
+
+        One rack changes, so this is cheaper than releasing and re-allocating a large grant.
+        """
+        grant = self.holdings[job]
+        i = bisect_left(grant, (old, 0))
+        n = grant[i][1]
+        if not self.usable[new] or self.free[new] < n:
+            raise AllocationError(f"rack {new} cannot take {n} GPUs")
+        rest = grant[:i] + grant[i + 1 :]
+        j = bisect_left(rest, (new, 0))
+        items = rest[:j] + ((new, n),) + rest[j:]
+        self.free[old] += n
+        self.free[new] -= n
+        self._busy[self._rack_type[old]] -= n
+        self._busy[self._rack_type[new]] += n
+        self.holdings[job] = items
+        return items
+
+    def fail_gpus(self, rack: int, n: int) -> None:
+        """Take ``n`` free GPUs of ``rack`` out of service (their holder must have let go)."""
+        if not 0 < n <= self.free[rack]:
+            raise AllocationError(f"rack {rack} has {self.free[rack]} free GPUs to fail, not {n}")
+        self.free[rack] -= n
+        self.failed[rack] += n
+
+    def repair_gpus(self, rack: int, n: int) -> None:
+        """Return ``n`` repaired GPUs of ``rack`` to service."""
+        if not 0 < n <= self.failed[rack]:
+            raise AllocationError(f"rack {rack} has {self.failed[rack]} failed GPUs, not {n}")
+        self.failed[rack] -= n
+        self.free[rack] += n
 
     def check(self) -> None:
         """Raise ``InvariantViolation`` if the books do not balance."""
@@ -141,16 +202,20 @@ class Ledger:
                 held[rack] += n
                 if not self.healthy[rack]:
                     raise InvariantViolation(f"job {job} holds GPUs on failed rack {rack}")
-                if self.layout.spare[rack]:
+                if self.spare[rack]:
                     raise InvariantViolation(f"job {job} holds GPUs on spare rack {rack}")
-        if np.any(held + self.free != self.layout.capacity):
-            bad = int(np.flatnonzero(held + self.free != self.layout.capacity)[0])
+        wrong = held + self.free + self.failed != self.layout.capacity
+        if np.any(wrong):
+            bad = int(np.flatnonzero(wrong)[0])
             raise InvariantViolation(
-                f"rack {bad}: held {held[bad]} + free {self.free[bad]} "
-                f"!= capacity {self.layout.capacity[bad]}"
+                f"rack {bad}: held {held[bad]} + free {self.free[bad]} + failed "
+                f"{self.failed[bad]} != capacity {self.layout.capacity[bad]}"
             )
-        if np.any(self.free < 0):
-            raise InvariantViolation("a rack has negative free GPUs")
+        if np.any(self.free < 0) or np.any(self.failed < 0):
+            raise InvariantViolation("a rack has negative free or failed GPUs")
+        busy = np.bincount(self.layout.rack_type, weights=held, minlength=len(self._busy))
+        if busy.tolist() != [float(b) for b in self._busy]:
+            raise InvariantViolation(f"busy GPUs per type {self._busy} != holdings {busy}")
 
 
 def allocation_unit(job: JobConfig, gpus_per_domain: int) -> int:

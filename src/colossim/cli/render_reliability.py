@@ -1,0 +1,47 @@
+"""The reliability table of ``colossim run``: what failures and checkpoints cost each job."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from colossim.metrics.result import RunResult
+
+COLUMNS = ("job", "interrupts", "ETTR", "lost GPU-h", "ckpt GPU-h", "restart GPU-h", "MTTF min")
+
+
+def _hours(value: float) -> str:
+    return f"{value / 1e6:,.2f}M" if value >= 1e6 else f"{value:,.0f}"
+
+
+def reliability_table(result: RunResult) -> None:
+    """Per job: interruptions, ETTR and the GPU-hours lost, checkpointing and restarting."""
+    from colossim.cli.render import console
+
+    rel = result.reliability
+    if rel is None:
+        return
+    faults = ", ".join(f"{k} {v:,}" for k, v in rel.faults_by_component.items()) or "none"
+    table = Table(
+        title="reliability",
+        caption=f"faults: {faults}; GPUs in service {rel.gpu_availability:.2%} on average, "
+                f"{rel.min_gpus_available:,} at the fewest",
+        box=box.SIMPLE_HEAD, pad_edge=False,
+    )
+    width = max((len(j.name) for j in result.jobs), default=3)
+    for col in COLUMNS:
+        text = col == "job"
+        table.add_column(col, justify="left" if text else "right", no_wrap=text,
+                         min_width=width if text else None)
+    for job in result.jobs:
+        table.add_row(
+            job.name, f"{job.interruptions:,}",
+            "-" if job.ettr is None else f"{job.ettr:.3f}",
+            _hours(job.lost_gpu_hours), _hours(job.checkpoint_gpu_hours),
+            _hours(job.restart_gpu_hours),
+            "-" if job.mttf_s is None else f"{job.mttf_s / 60:,.1f}",
+        )
+    console().print(table)

@@ -1,0 +1,340 @@
+"""Checkpoints: periodic writes per job over shared storage, restore points, restores.
+
+Each job checkpoints every ``interval_s`` of compute (fixed, or Young's/Daly's optimum for its
+current failure rate and write cost). A checkpoint snapshots the job's work; it becomes the
+job's restore point only once written. Storage writes of all jobs share the cluster's write
+bandwidth max-min fairly, so a synchronous job's pause lasts until its share has written it
+(re-timed whenever another job starts or finishes a write). In-memory checkpoints go to host
+memory (``local``) or a peer rack's (``peer``) at per-GPU bandwidth, and every
+``persist_every``-th is also written to storage in the background.
+
+``Checkpoints.watch`` runs after every change (the reliability subsystem sits in the
+rate-modifier list, which the engine asks after every change, and never slows anyone): a job
+the policy has just (re)started after a failure or a preemption pays its restore time first,
+and a job that is computing gets its next checkpoint armed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from colossim.config.reliability import (
+    CheckpointConfig,
+    CheckpointMode,
+    MemoryCopy,
+    ReliabilityConfig,
+)
+from colossim.model.jobs import Job, JobState, Phase
+from colossim.model.reliability import (
+    auto_interval,
+    checkpoint_bytes,
+    failure_rate_per_gpu_s,
+    max_min_rates,
+)
+
+if TYPE_CHECKING:
+    from colossim.engine.simulation import Simulation
+    from colossim.engine.state import RunState
+
+TB, GB = 1e12, 1e9
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Point:
+    """A restore point: the work a checkpoint saved and when its snapshot was taken."""
+
+    work: float
+    snapshot_s: float | None  # None: the start of training (nothing saved yet)
+    tier: str  # "start", "storage" or "memory"
+
+
+@dataclass
+class Write:
+    """A checkpoint on its way to storage."""
+
+    ck: JobCk
+    point: Point
+    left: float  # bytes still to write
+    cap: float  # this job's own bandwidth cap, B/s
+    sync: bool  # the job waits for it
+    started_s: float
+    rate: float = 0.0
+    finish_s: float = math.inf
+
+
+@dataclass
+class JobCk:
+    """A job's checkpoint state."""
+
+    job: Job
+    cfg: CheckpointConfig
+    storage: Point
+    memory: Point | None = None
+    token: int = 0  # moves on whenever pending checkpoint timers become stale
+    copy_token: int = 0  # likewise for an in-memory copy in flight
+    armed: bool = False
+    due: bool = False  # a checkpoint fell due while the previous write was in flight
+    count: int = 0  # checkpoints completed
+    needs_restore: bool = False
+    fault_s: float | None = None  # when the fault that stopped it struck (None: graceful stop)
+    load_s: float = 0.0  # time to load the point it restarts from
+    held: bool = False  # it was running at the last look
+
+
+class StorageShare:
+    """Writes in flight, sharing the cluster's write bandwidth max-min fairly."""
+
+    def __init__(self, owner: Checkpoints, bandwidth: float):
+        self.owner = owner
+        self.sim = owner.sim
+        self.bandwidth = bandwidth
+        self.writes: dict[int, Write] = {}  # job index -> its one write in flight
+        self.last_s = 0.0
+        self._gen = 0
+
+    def _advance(self, now: float) -> None:
+        dt = now - self.last_s
+        if dt > 0:
+            for w in self.writes.values():
+                w.left = max(0.0, w.left - w.rate * dt)
+        self.last_s = now
+
+    def add(self, write: Write) -> None:
+        self._advance(self.sim.env.now)
+        self.writes[write.ck.job.index] = write
+        self._rebalance()
+
+    def cancel(self, job: Job) -> None:
+        if job.index in self.writes:
+            self._advance(self.sim.env.now)
+            del self.writes[job.index]
+            self._rebalance()
+
+    def _rebalance(self) -> None:
+        now = self.sim.env.now
+        writes = list(self.writes.values())
+        rates = max_min_rates([w.cap for w in writes], self.bandwidth)
+        for w, rate in zip(writes, rates, strict=True):
+            w.rate = rate
+            finish = now + w.left / rate
+            if w.sync and abs(finish - w.finish_s) > EPS * max(1.0, finish):
+                # the write's own completion resumes the job: no separate resume event
+                self.sim.state.pause(w.ck.job, finish - now, Phase.CHECKPOINT)
+            w.finish_s = finish
+        self._gen += 1
+        if writes:
+            gen = self._gen
+            self.sim.call_at(min(w.finish_s for w in writes), lambda: self._on_timer(gen))
+
+    def _on_timer(self, gen: int) -> None:
+        if gen != self._gen:
+            return
+        now = self.sim.env.now
+        self._advance(now)
+        done = [w for w in self.writes.values() if w.finish_s <= now + EPS * max(1.0, now)]
+        for w in done:
+            del self.writes[w.ck.job.index]
+            job = w.ck.job
+            if w.sync and job.state is JobState.RUNNING and job.phase is Phase.CHECKPOINT:
+                self.sim.state.resume(job)
+        self._rebalance()
+        for w in done:
+            self.owner.saved(w.ck, w.point, now - w.started_s)
+
+
+class Checkpoints:
+    """Every job's checkpoints and restores; also the after-change watcher (see module doc)."""
+
+    def __init__(self, sim: Simulation, config: ReliabilityConfig):
+        self.sim = sim
+        self.state: RunState = sim.state
+        self.config = config
+        self.jobs = [JobCk(j, j.config.checkpoint, Point(0.0, None, "start"))
+                     for j in self.state.jobs]
+        self.share = StorageShare(self, config.storage.write_tbytes_s * TB)
+        self.rate_per_gpu_s = failure_rate_per_gpu_s(config)  # every class interrupts a job
+
+    # -- sizes and times ----------------------------------------------------------------
+    def size(self, ck: JobCk) -> float:
+        return checkpoint_bytes(ck.job.config, max(ck.job.gpus, 1))
+
+    def _per_gpu(self, ck: JobCk) -> float:
+        return self.size(ck) / max(ck.job.gpus, 1)
+
+    def _peer_bps(self, ck: JobCk) -> float:
+        if ck.cfg.peer_gbytes_s is not None:
+            return ck.cfg.peer_gbytes_s * GB
+        layout = self.state.layout
+        racks = [r for r, _ in ck.job.grant[:1]]
+        spec = layout.specs[layout.rack_type[racks[0]]] if racks else layout.specs[0]
+        return spec.nic_gbit_s / 8 * GB
+
+    def memory_pause_s(self, ck: JobCk) -> float:
+        """Pause of a synchronous in-memory checkpoint (device to host, then to a peer)."""
+        t = self._per_gpu(ck) / (ck.cfg.snapshot_gbytes_s * GB)
+        if ck.cfg.in_memory is MemoryCopy.PEER:
+            t += self._per_gpu(ck) / self._peer_bps(ck)
+        return t
+
+    def snapshot_s(self, ck: JobCk) -> float:
+        """Pause of an asynchronous checkpoint: the copy of each GPU's shard to host memory."""
+        return self._per_gpu(ck) / (ck.cfg.snapshot_gbytes_s * GB)
+
+    def _cap(self, ck: JobCk) -> float:
+        cap = ck.cfg.storage_gbytes_s
+        return cap * GB if cap is not None else math.inf
+
+    def write_cost_s(self, ck: JobCk) -> float:
+        """What one checkpoint costs the job in pause time, written alone (auto intervals)."""
+        if ck.cfg.mode is CheckpointMode.ASYNC:
+            return self.snapshot_s(ck)
+        if ck.cfg.in_memory is not MemoryCopy.NONE:
+            return self.memory_pause_s(ck)
+        return self.size(ck) / min(self._cap(ck), self.share.bandwidth)
+
+    def load_s(self, ck: JobCk, point: Point) -> float:
+        """Time to load ``point`` when the job restarts."""
+        if point.tier == "start":
+            return 0.0
+        if point.tier == "memory":
+            per_gpu = self._per_gpu(ck)
+            if ck.cfg.in_memory is MemoryCopy.PEER:
+                return per_gpu / self._peer_bps(ck)
+            return per_gpu / (ck.cfg.snapshot_gbytes_s * GB)
+        return self.size(ck) / (self.config.storage.read_tbytes_s * TB)
+
+    def interval_s(self, ck: JobCk) -> float:
+        interval = ck.cfg.interval_s
+        if interval is None:
+            return math.inf
+        if interval != "auto":
+            return float(interval)
+        rate = self.rate_per_gpu_s * ck.job.gpus
+        mttf = 1.0 / rate if rate > 0 else math.inf
+        return auto_interval(ck.cfg.method, self.write_cost_s(ck), mttf, ck.cfg.min_interval_s)
+
+    # -- the watcher -----------------------------------------------------------------------
+    def watch(self) -> None:
+        """After every change: restarted jobs pay their restore; computing jobs get armed."""
+        for ck in self.jobs:
+            job = ck.job
+            if job.state is JobState.RUNNING:
+                if ck.needs_restore:
+                    self._restore(ck)
+                elif not ck.armed and job.phase is Phase.COMPUTE:
+                    self._arm(ck)
+                ck.held = True
+            elif ck.held:
+                ck.held = False
+                self._left_gpus(ck)
+
+    def _left_gpus(self, ck: JobCk) -> None:
+        """The job let go of its GPUs without a fault: completed, or preempted by the policy."""
+        self.cancel(ck)
+        if ck.job.state is JobState.PENDING and not ck.needs_restore:
+            # A preemption keeps the job's progress, as if it checkpointed on the way out.
+            self.state.log("checkpoint_saved", ck.job, snapshot_s=self.state.now_s,
+                           flops=ck.job.work_done, tier="preempt", seconds=0.0)
+            ck.storage = Point(ck.job.work_done, self.state.now_s, "storage")
+            ck.memory = None
+            self.stopped(ck, None, self.load_s(ck, ck.storage))
+
+    def _restore(self, ck: JobCk) -> None:
+        waited = 0.0 if ck.fault_s is None else self.state.now_s - ck.fault_s
+        detect = 0.0 if ck.fault_s is None else max(0.0, self.config.detection_s - waited)
+        ck.needs_restore = False
+        self.sim.pause_job(ck.job, detect + self.config.restart_s + ck.load_s, Phase.RESTART)
+
+    def _arm(self, ck: JobCk) -> None:
+        ck.armed = True
+        ck.token += 1
+        interval = self.interval_s(ck)
+        if math.isfinite(interval):
+            token = ck.token
+            self.sim.call_at(self.state.now_s + interval, lambda: self._due(ck, token))
+
+    def _due(self, ck: JobCk, token: int) -> None:
+        job = ck.job
+        if token != ck.token or job.state is not JobState.RUNNING:
+            return
+        if job.phase is not Phase.COMPUTE:
+            ck.armed = False  # paused by something else: re-armed when it computes again
+        elif job.index in self.share.writes:
+            ck.due = True  # the previous write is still going: start when it is done
+        else:
+            self._begin(ck)
+
+    # -- writing ---------------------------------------------------------------------------
+    def _begin(self, ck: JobCk) -> None:
+        job, now = ck.job, self.state.now_s
+        ck.armed = False
+        ck.due = False
+        ck.token += 1
+        work = job.work_at(now)
+        if ck.cfg.in_memory is not MemoryCopy.NONE:
+            point = Point(work, now, "memory")
+            is_async = ck.cfg.mode is CheckpointMode.ASYNC
+            pause = self.snapshot_s(ck) if is_async else self.memory_pause_s(ck)
+            done = now + self.memory_pause_s(ck)
+            if pause > 0:
+                self.sim.pause_job(job, pause, Phase.CHECKPOINT, notify=False)
+            ck.copy_token += 1
+            token = ck.copy_token
+            self.sim.call_at(done, lambda: self._memory_done(ck, token, point, done - now))
+            return
+        point = Point(work, now, "storage")
+        sync = ck.cfg.mode is CheckpointMode.SYNC
+        if not sync:
+            self.sim.pause_job(job, self.snapshot_s(ck), Phase.CHECKPOINT, notify=False)
+        self.share.add(Write(ck, point, self.size(ck), self._cap(ck), sync, now))
+
+    def _memory_done(self, ck: JobCk, token: int, point: Point, seconds: float) -> None:
+        if token != ck.copy_token:
+            return
+        self.saved(ck, point, seconds)
+        if ck.count % ck.cfg.persist_every == 0 and ck.job.index not in self.share.writes:
+            persisted = Point(point.work, point.snapshot_s, "storage")
+            size = self.size(ck)
+            self.share.add(Write(ck, persisted, size, self._cap(ck), False, self.state.now_s))
+
+    def saved(self, ck: JobCk, point: Point, seconds: float) -> None:
+        """A checkpoint is written: it becomes a restore point."""
+        if point.tier == "memory":
+            ck.memory = point
+            ck.count += 1
+        else:
+            ck.storage = point
+            if ck.cfg.in_memory is MemoryCopy.NONE:
+                ck.count += 1
+        self.state.log("checkpoint_saved", ck.job, snapshot_s=point.snapshot_s,
+                       flops=point.work, tier=point.tier, seconds=seconds)
+        job = ck.job
+        if ck.due and job.state is JobState.RUNNING and job.phase is Phase.COMPUTE:
+            self._begin(ck)
+
+    def cancel(self, ck: JobCk) -> None:
+        """Drop the job's checkpoints in flight and its pending timers (it failed or left)."""
+        ck.token += 1
+        ck.copy_token += 1
+        ck.armed = ck.due = False
+        self.share.cancel(ck.job)
+
+    # -- faults ----------------------------------------------------------------------------
+    def restore_point(self, ck: JobCk, copy_lost: bool) -> Point:
+        """The newest checkpoint that survived; ``copy_lost``: the fault took the local copy."""
+        if ck.memory is not None and copy_lost and ck.cfg.in_memory is MemoryCopy.LOCAL:
+            ck.memory = None
+        best = ck.storage
+        if ck.memory is not None and ck.memory.work >= best.work:
+            best = ck.memory
+        return best
+
+    def stopped(self, ck: JobCk, fault_s: float | None, load_s: float) -> None:
+        """The job lost its GPUs; when the policy starts it again it first pays its restore."""
+        ck.needs_restore = True
+        ck.fault_s = fault_s
+        ck.load_s = load_s
+        ck.held = False

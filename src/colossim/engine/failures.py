@@ -1,0 +1,346 @@
+"""Failures, repairs, hot spares and maintenance: the reliability subsystem's event side.
+
+One stream per component class (``failures.gpu``, ``failures.tray``, ...) fires over the whole
+population; the victim is drawn uniformly and a draw on hardware already out of service is
+dropped (thinning). GPUs have no identity inside a rack: a rack's GPU slots are laid out as its
+holders' GPUs (by job index), then its free GPUs, then its failed ones, and the victim's slot
+says whose GPU failed. A fault in a job's allocation interrupts the whole (synchronous) job: it
+rolls back to its newest surviving checkpoint (a logged loss), the failed rack leaves its grant
+(onto a hot spare if one is ready, else the job goes back to the queue and the policy decides),
+and it pays detection, swap, restart and checkpoint load as a RESTART pause.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from colossim.config.reliability import FailureProcess, MaintenanceWindow, ReliabilityConfig
+from colossim.engine.checkpoints import Checkpoints, Point
+from colossim.errors import ConfigError, Problem
+from colossim.model.jobs import Job, JobState, Phase
+from colossim.model.reliability import FailureStream
+
+if TYPE_CHECKING:
+    from colossim.engine.simulation import Simulation
+    from colossim.engine.state import RunState
+
+AVAILABLE = "gpus_available"  # level series: GPUs in service
+
+
+class Reliability:
+    """Failure streams, repairs, spares and maintenance of one run."""
+
+    def __init__(self, sim: Simulation, config: ReliabilityConfig):
+        self.sim, self.config = sim, config
+        self.state = state = sim.state
+        self.ledger, self.layout = state.ledger, state.layout
+        self.checkpoints = Checkpoints(sim, config)
+        capacity = self.layout.capacity.tolist()
+        self.capacity = capacity
+        self.pod = self.layout.rack_pod.tolist()
+        self.rack_type = self.layout.rack_type.tolist()
+        self.total = sum(capacity)
+        self.gpu_start = [0, *accumulate(capacity)]
+        tpr = [max(1, c // config.gpus_per_tray) for c in capacity]
+        self.trays_per_rack = tpr
+        self.tray_start = [0, *accumulate(tpr)]
+        self.down = [0] * len(capacity)  # outstanding rack-level faults and maintenance
+        self.tray_spares = [config.spares.trays_per_rack] * len(capacity)
+        self.out = 0  # GPUs out of service
+        self._mark_pod_spares(config.spares.racks_per_pod)
+        self._set_available()
+        for name, process in config.processes().items():
+            if process.enabled and process.rate_per_gpu_s() > 0:
+                self._start_stream(name, process)
+        for window in config.maintenance:
+            self._schedule_window(window)
+        state.modifiers.append(self)
+
+    def factors(self, state: RunState) -> dict[int, float]:
+        """A rate modifier that never slows anyone: the engine asks it after every change, which
+        is when restarted jobs must start their restore and computing jobs get armed."""
+        self.checkpoints.watch()
+        return {}
+
+    # -- set-up --------------------------------------------------------------------------
+    def _mark_pod_spares(self, per_pod: int) -> None:
+        if not per_pod:
+            return
+        pods = self.layout.rack_pod
+        for pod in range(self.layout.pods):
+            racks = np.flatnonzero(pods == pod)
+            self.ledger.spare[racks[-per_pod:]] = True
+        state = self.state
+        state.usable_gpus = int(self.layout.capacity[~self.ledger.spare].sum())
+        for job in state.jobs:
+            if job.config.min_gpus > state.usable_gpus:
+                raise ConfigError(Problem("scenario", None, "reliability.spares.racks_per_pod",
+                                          f"leaves {state.usable_gpus:,} GPUs; job {job.name} "
+                                          f"needs {job.config.min_gpus:,}"))
+
+    def _start_stream(self, name: str, process: FailureProcess) -> None:
+        rng = self.sim.rng(f"failures.{name}")
+        stream = FailureStream(process, self.total, rng, self.sim.rng(f"repairs.{name}"))
+        handler = getattr(self, f"_{name}")
+
+        def fire(u: float, repair_s: float) -> None:
+            handler(u, repair_s)
+            self._next(stream, fire)
+
+        self._next(stream, fire)
+
+    def _next(self, stream: FailureStream, fire) -> None:
+        gap, u, repair_s = stream.next()
+        self.sim.call_at(self.sim.env.now + gap, lambda: fire(u, repair_s))
+
+    def _schedule_window(self, window: MaintenanceWindow) -> None:
+        bad = [p for p in window.pods if not 0 <= p < self.layout.pods]
+        if bad:
+            raise ConfigError(Problem("scenario", None, "reliability.maintenance.pods",
+                                      f"no pod {bad[0]} (the cluster has {self.layout.pods})"))
+        racks = np.flatnonzero(np.isin(self.layout.rack_pod, window.pods)).tolist()
+        self.sim.call_at(window.start_s, lambda: self._maintenance(racks, +1))
+        self.sim.call_at(window.start_s + window.duration_s, lambda: self._maintenance(racks, -1))
+
+    # -- bookkeeping ---------------------------------------------------------------------
+    def _out_of(self, rack: int) -> int:
+        return self.capacity[rack] if self.down[rack] else int(self.ledger.failed[rack])
+
+    def _set_available(self) -> None:
+        self.state.record.level(AVAILABLE).set(self.sim.env.now, float(self.total - self.out))
+
+    def _set_down(self, rack: int, delta: int) -> None:
+        before = self._out_of(rack)
+        self.down[rack] += delta
+        self.ledger.healthy[rack] = self.down[rack] == 0
+        self.out += self._out_of(rack) - before
+
+    def _holders(self, rack: int) -> list[tuple[Job, int]]:
+        """Jobs holding GPUs on ``rack`` and how many, in job order."""
+        out = []
+        for index in sorted(self.ledger.holdings):
+            grant = self.ledger.holdings[index]
+            i = bisect_left(grant, (rack, 0))
+            if i < len(grant) and grant[i][0] == rack:
+                out.append((self.state.jobs[index], grant[i][1]))
+        return out
+
+    def _owners(self, rack: int, first: int, last: int) -> tuple[list[Job], int]:
+        """Jobs owning slots ``first..last-1`` of ``rack``, and how many of them are in service."""
+        owners, at = [], 0
+        for job, n in self._holders(rack):
+            if at < last and first < at + n:
+                owners.append(job)
+            at += n
+        in_service = self.capacity[rack] - int(self.ledger.failed[rack])
+        return owners, max(0, min(last, in_service) - first)
+
+    def _victim_gpu(self, u: float) -> tuple[int, int]:
+        g = int(u * self.total)
+        rack = bisect_right(self.gpu_start, g) - 1
+        return rack, g - self.gpu_start[rack]
+
+    def _repair_later(self, seconds: float, action) -> None:
+        def repaired() -> None:
+            action()
+            self._set_available()
+            if any(j.state is JobState.PENDING for j in self.state.jobs):
+                self.sim.trigger("repair")
+
+        self.sim.call_at(self.sim.env.now + seconds, repaired)
+
+    def _fault(self, component: str, rack: int, gpus: int, repair_s: float, jobs) -> None:
+        self.state.log("fault", None, component=component, rack=rack, pod=self.pod[rack],
+                       gpus=gpus, until_s=self.sim.env.now + repair_s,
+                       jobs=[j.name for j in jobs])
+
+    # -- component classes: a uniform draw picks the victim ------------------------------
+    def _gpu(self, u: float, repair_s: float) -> None:
+        rack, slot = self._victim_gpu(u)
+        self._gpus_fail("gpu", rack, slot, slot + 1, repair_s)
+
+    def _tray(self, u: float, repair_s: float) -> None:
+        t = int(u * self.tray_start[-1])
+        rack = bisect_right(self.tray_start, t) - 1
+        self._tray_fail(rack, t - self.tray_start[rack], repair_s)
+
+    def _rack(self, u: float, repair_s: float) -> None:
+        self._rack_fail(int(u * len(self.capacity)), repair_s)
+
+    def _network(self, u: float, repair_s: float) -> None:
+        self._network_fail(int(u * len(self.capacity)), repair_s)
+
+    def _software(self, u: float, _repair_s: float) -> None:
+        self._software_fail(*self._victim_gpu(u))
+
+    def strike(self, component: str, rack: int, slot: int = 0, repair_s: float = 3600.0) -> None:
+        """A fault of ``component`` on ``rack`` (GPU or tray ``slot``) now: for hand-built
+        cases and for callers that script faults (``sim.call_at(t, lambda: rel.strike(...))``)."""
+        if component == "gpu":
+            self._gpus_fail("gpu", rack, slot, slot + 1, repair_s)
+        elif component == "tray":
+            self._tray_fail(rack, slot, repair_s)
+        elif component == "rack":
+            self._rack_fail(rack, repair_s)
+        elif component == "network":
+            self._network_fail(rack, repair_s)
+        elif component == "software":
+            self._software_fail(rack, slot)
+        else:
+            raise ValueError(f"unknown component {component!r}")
+
+    # -- what each fault does --------------------------------------------------------------
+    def _tray_fail(self, rack: int, tray: int, repair_s: float) -> None:
+        first = tray * self.config.gpus_per_tray
+        last = min(first + self.config.gpus_per_tray, self.capacity[rack])
+        self._gpus_fail("tray", rack, first, last, repair_s)
+
+    def _gpus_fail(self, component: str, rack: int, first: int, last: int, repair_s: float):
+        if self.down[rack]:
+            return
+        owners, n = self._owners(rack, first, last)
+        if n <= 0:
+            return  # the slots are already out of service
+        self._fault(component, rack, n, repair_s, owners)
+        if self.tray_spares[rack] > 0:  # a standby tray stands in; the rack stays whole
+            self.tray_spares[rack] -= 1
+            for job in owners:
+                self._interrupt(job, component, rack, extra_s=self.config.spares.tray_swap_s)
+            self._repair_later(repair_s, lambda: self._tray_back(rack))
+            return
+        for job in owners:
+            self._interrupt(job, component, rack, leave=True)
+        self.ledger.fail_gpus(rack, n)
+        self.out += n
+        self._set_available()
+        self._repair_later(repair_s, lambda: self._gpus_back(rack, n))
+
+    def _tray_back(self, rack: int) -> None:
+        self.tray_spares[rack] += 1
+
+    def _gpus_back(self, rack: int, n: int) -> None:
+        before = self._out_of(rack)
+        self.ledger.repair_gpus(rack, n)
+        self.out += self._out_of(rack) - before
+
+    def _rack_fail(self, rack: int, repair_s: float) -> None:
+        if self.down[rack]:
+            return
+        holders = [job for job, _ in self._holders(rack)]
+        self._fault("rack", rack, self.capacity[rack] - int(self.ledger.failed[rack]),
+                    repair_s, holders)
+        self._set_down(rack, +1)
+        for job in holders:
+            self._interrupt(job, "rack", rack, leave=True)
+        self._set_available()
+        self._repair_later(repair_s, lambda: self._set_down(rack, -1))
+
+    def _network_fail(self, rack: int, repair_s: float) -> None:
+        if self.down[rack]:
+            return
+        holders = [job for job, _ in self._holders(rack)]
+        self._fault("network", rack, 0, repair_s, holders)
+        for job in holders:
+            self._interrupt(job, "network", rack)
+
+    def _software_fail(self, rack: int, slot: int) -> None:
+        if self.down[rack]:
+            return
+        owners, _ = self._owners(rack, slot, slot + 1)
+        if not owners:
+            return  # a fault on an idle GPU is no fault: the rate counts busy GPUs
+        self._fault("software", rack, 0, 0.0, owners)
+        for job in owners:
+            self._interrupt(job, "software", rack)
+
+    def _maintenance(self, racks: list[int], delta: int) -> None:
+        jobs: dict[int, Job] = {}
+        for rack in racks:
+            for job, _ in self._holders(rack):
+                jobs[job.index] = job
+            self._set_down(rack, delta)
+        self.state.log("maintenance", None, racks=len(racks), start=delta > 0)
+        for job in jobs.values():
+            self._drain(job)
+        self._set_available()
+        self.sim.trigger("maintenance" if delta > 0 else "repair")
+
+    # -- job impact ----------------------------------------------------------------------
+    def _interrupt(self, job: Job, component: str, rack: int, *, extra_s: float = 0.0,
+                   leave: bool = False) -> None:
+        """Roll the job back to its newest surviving checkpoint and restart it."""
+        state, cks = self.state, self.checkpoints
+        ck = cks.jobs[job.index]
+        cks.cancel(ck)
+        job.advance(state.now_s)
+        point = cks.restore_point(ck, copy_lost=component in ("tray", "rack"))
+        lost = max(0.0, job.work_done - point.work)
+        job.work_done = point.work
+        load = cks.load_s(ck, point)
+        spare = self._spare_for(rack) if leave else None
+        stopped = leave and spare is None
+        state.log("failure", job, component=component, rack=rack, pod=self.pod[rack],
+                  lost_flops=lost, snapshot_s=point.snapshot_s, restore=point.tier,
+                  stopped=stopped, gpus=0 if stopped else job.gpus)
+        if stopped:
+            state.stop(job, JobState.PENDING)
+            cks.stopped(ck, state.now_s, load)
+            self.sim.trigger("failure", job.name)
+            return
+        if spare is not None:
+            self._swap(job, rack, spare)
+            extra_s += self.config.spares.rack_swap_s
+        cost = self.config.detection_s + extra_s + self.config.restart_s + load
+        self.sim.pause_job(job, cost, Phase.RESTART)
+
+    def _drain(self, job: Job) -> None:
+        """A planned stop: the job checkpoints on its way out and loses nothing."""
+        state, cks = self.state, self.checkpoints
+        ck = cks.jobs[job.index]
+        cks.cancel(ck)
+        job.advance(state.now_s)
+        ck.storage, ck.memory = Point(job.work_done, state.now_s, "storage"), None
+        state.log("failure", job, component="maintenance", planned=True, lost_flops=0.0,
+                  snapshot_s=state.now_s, restore="storage", stopped=True, gpus=0)
+        state.stop(job, JobState.PENDING)
+        cks.stopped(ck, None, cks.load_s(ck, ck.storage))
+
+    def _spare_for(self, rack: int) -> int | None:
+        """A ready hot spare of the rack's GPU type, in its pod if possible."""
+        ledger = self.ledger
+        ready = ledger.spare & ledger.healthy & (ledger.failed == 0)
+        ready &= self.layout.rack_type == self.rack_type[rack]
+        candidates = np.flatnonzero(ready)
+        if candidates.size == 0:
+            return None
+        same_pod = candidates[self.layout.rack_pod[candidates] == self.pod[rack]]
+        return int(same_pod[0] if same_pod.size else candidates[0])
+
+    def _swap(self, job: Job, rack: int, spare: int) -> None:
+        """The spare takes the failed rack's place in the job's grant; the failed rack, once
+        free of other jobs, becomes the spare (and is one again when repaired)."""
+        ledger = self.ledger
+        ledger.spare[spare] = False
+        job.advance(self.state.now_s)
+        job.grant = ledger.swap(job.index, rack, spare)  # same type and count: same base rate
+        job.touch()
+        if not self._holders(rack):
+            ledger.spare[rack] = True
+        self.state.log("swap", job, rack_out=rack, rack_in=spare, gpus=job.gpus)
+
+
+def reliability_of(state: RunState) -> Reliability | None:
+    """The run's reliability subsystem (one of the state's rate modifiers), if installed."""
+    return next((m for m in state.modifiers if isinstance(m, Reliability)), None)
+
+
+def install(sim: Simulation) -> Reliability | None:
+    """Turn the scenario's reliability block on (nothing happens when it is disabled)."""
+    config = sim.scenario.reliability
+    if not config.enabled:
+        return None
+    return Reliability(sim, config)

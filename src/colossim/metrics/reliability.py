@@ -1,0 +1,166 @@
+"""Goodput from the record: lost, checkpoint and restart GPU-hours, ETTR, MTTF, availability.
+
+One pass over the events replays each job's GPUs and phase (start/resize/swap set its GPUs,
+pause/resume its phase, a stopping failure or completion takes its GPUs away) and integrates
+GPU-seconds per phase. Lost compute is exact without logging work levels: at every saved
+checkpoint the job's *productive* compute so far (compute minus compute already lost) is noted
+against the snapshot time; a failure that rolls back to that snapshot lost whatever productive
+compute was done since, even across earlier rollbacks.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from colossim.engine.record import Event, Record
+from colossim.metrics.result import JobResult, ReliabilityResult
+from colossim.metrics.series import time_mean
+
+HOUR = 3600.0
+SETS_GPUS = frozenset({"start", "resize", "swap"})
+FREES_GPUS = frozenset({"preempt", "complete", "reject"})
+
+
+@dataclass
+class _Job:
+    t: float = 0.0
+    gpus: int = 0
+    phase: str = "compute"
+    gpu_s: Counter = field(default_factory=Counter)  # phase -> GPU-seconds held
+    wall_s: Counter = field(default_factory=Counter)  # phase -> seconds held
+    held_s: float = 0.0
+    times: list[float] = field(default_factory=list)  # history for snapshot lookups
+    hist: list[tuple[float, float]] = field(default_factory=list)  # (compute GPU-s, compute s)
+    lost_gpu_s: float = 0.0
+    lost_s: float = 0.0
+    productive: dict[float, tuple[float, float]] = field(default_factory=dict)
+    interruptions: int = 0
+    unplanned: int = 0
+    checkpoints: int = 0
+
+    def to(self, t: float) -> None:
+        dt = t - self.t
+        if dt > 0 and self.gpus:
+            self.gpu_s[self.phase] += self.gpus * dt
+            self.wall_s[self.phase] += dt
+            self.held_s += dt
+        self.t = t
+        self.times.append(t)
+        self.hist.append((self.gpu_s["compute"], self.wall_s["compute"]))
+
+    def compute_at(self, t: float) -> tuple[float, float]:
+        """Compute (GPU-s, s) done by ``t``: linear between the recorded events."""
+        i = bisect_right(self.times, t) - 1
+        if i < 0:
+            return 0.0, 0.0
+        g, s = self.hist[i]
+        if self.phase == "compute" and i == len(self.times) - 1 and t > self.times[i]:
+            g, s = g + self.gpus * (t - self.times[i]), s + (t - self.times[i])
+        return g, s
+
+    def productive_now(self) -> tuple[float, float]:
+        return self.gpu_s["compute"] - self.lost_gpu_s, self.wall_s["compute"] - self.lost_s
+
+
+def _apply(track: _Job, event: Event) -> None:
+    data = event.data or {}
+    kind = event.kind
+    if kind in SETS_GPUS:
+        track.gpus = int(data.get("gpus", track.gpus))
+        if kind == "start":
+            track.phase = "compute"
+    elif kind in FREES_GPUS:
+        track.gpus, track.phase = 0, "compute"
+    elif kind == "pause":
+        track.phase = str(data.get("phase", track.phase))
+    elif kind == "resume":
+        track.phase = "compute"
+    elif kind == "checkpoint_saved":
+        track.checkpoints += data.get("tier") != "preempt"
+        if data.get("snapshot_s") is not None:
+            g, s = track.compute_at(data["snapshot_s"])
+            track.productive[data["snapshot_s"]] = (g - track.lost_gpu_s, s - track.lost_s)
+    elif kind == "failure":
+        _failure(track, event.time_s, data)
+
+
+def _failure(track: _Job, t: float, data: dict) -> None:
+    track.interruptions += 1
+    snapshot = data.get("snapshot_s")
+    now_g, now_s = track.productive_now()
+    if data.get("planned") or snapshot == t:
+        track.productive[t] = (now_g, now_s)
+    else:
+        track.unplanned += 1
+        ref_g, ref_s = track.productive.get(snapshot, (0.0, 0.0)) if snapshot is not None \
+            else (0.0, 0.0)
+        track.lost_gpu_s += max(0.0, now_g - ref_g)
+        track.lost_s += max(0.0, now_s - ref_s)
+    if data.get("stopped"):
+        track.gpus, track.phase = 0, "compute"
+
+
+def job_tracks(events: Iterable[Event], end_s: float) -> dict[str, _Job]:
+    """Replay every job's GPUs and phases up to ``end_s``."""
+    tracks: dict[str, _Job] = {}
+    for event in events:
+        if event.job is None:
+            continue
+        track = tracks.get(event.job)
+        if track is None:
+            track = tracks[event.job] = _Job(t=event.time_s)
+        track.to(event.time_s)
+        _apply(track, event)
+    for track in tracks.values():
+        track.to(max(end_s, track.t))
+    return tracks
+
+
+def with_reliability(jobs: tuple[JobResult, ...], record: Record, end_s: float):
+    """The job results with their reliability fields filled in from the record."""
+    tracks = job_tracks(record.events, end_s)
+    out = []
+    for job in jobs:
+        track = tracks.get(job.name)
+        if track is None or job.start_s is None:
+            out.append(job)
+            continue
+        wall = (job.end_s if job.end_s is not None else end_s) - job.start_s
+        productive = track.wall_s["compute"] - track.lost_s
+        out.append(replace(
+            job,
+            interruptions=track.interruptions,
+            lost_gpu_hours=track.lost_gpu_s / HOUR,
+            checkpoint_gpu_hours=track.gpu_s["checkpoint"] / HOUR,
+            restart_gpu_hours=track.gpu_s["restart"] / HOUR,
+            checkpoints=track.checkpoints,
+            ettr=productive / wall if wall > 0 else None,
+            mttf_s=track.held_s / track.unplanned if track.unplanned else None,
+        ))
+    return tuple(out)
+
+
+def cluster_reliability(
+    record: Record, jobs: tuple[JobResult, ...], total_gpus: int, end_s: float
+) -> ReliabilityResult | None:
+    """Cluster figures, or None for a run without the reliability model."""
+    if "gpus_available" not in record.series:
+        return None
+    available = record.series["gpus_available"]
+    by_component = Counter(
+        str((e.data or {}).get("component")) for e in record.events if e.kind == "fault"
+    )
+    return ReliabilityResult(
+        faults=sum(by_component.values()),
+        faults_by_component=dict(sorted(by_component.items())),
+        interruptions=sum(j.interruptions for j in jobs),
+        lost_gpu_hours=sum(j.lost_gpu_hours for j in jobs),
+        checkpoint_gpu_hours=sum(j.checkpoint_gpu_hours for j in jobs),
+        restart_gpu_hours=sum(j.restart_gpu_hours for j in jobs),
+        checkpoints=sum(j.checkpoints for j in jobs),
+        gpu_availability=time_mean(available, 0.0, end_s) / total_gpus if total_gpus else 1.0,
+        min_gpus_available=int(min(available.values, default=total_gpus)),
+    )

@@ -1,0 +1,125 @@
+"""The issue's acceptance cases: Poisson counts, auto = Young/Daly, async never worse than sync,
+storage sharing, maintenance, determinism and stream independence."""
+
+from __future__ import annotations
+
+import pytest
+from scipy.stats import poisson
+
+from tests.reliability.helpers import events, job, quiet, run, simulation
+
+HOUR = 3600.0
+
+
+def checkpoint_pauses(result, name="a"):
+    return [e for e in events(result, "pause", name) if e.data["phase"] == "checkpoint"]
+
+
+@pytest.mark.parametrize(("method", "tau"), [("young", 10_000.0), ("daly", 9_966.694444)])
+def test_auto_interval_is_young_or_daly_for_the_jobs_inputs(method, tau):
+    # M: 72 GPUs at one failure per 20,000 GPU-hours -> 20,000 x 3,600 / 72 = 1e6 s.
+    # delta: 100 TB at 2 TB/s = 50 s. Young: sqrt(2 x 50 x 1e6) = 10,000 s. Daly: x = 50/2e6,
+    # 10,000 x (1 + sqrt(x)/3 + x/9) - 50 = 10,000 x 1.00166944 - 50 = 9,966.694 s.
+    rel = quiet(gpu={"mtbf_gpu_hours": 20_000})
+    ck = {"interval_s": "auto", "method": method, "size_gb": 100_000}
+    result = run(simulation([job(checkpoint=ck)], rel, racks=1))
+    first = checkpoint_pauses(result)[0]
+    assert not events(result, "failure", "a") or events(result, "failure")[0].time_s > tau
+    assert first.time_s == pytest.approx(tau, rel=1e-9)
+    assert first.data["seconds"] == pytest.approx(50.0)
+
+
+def test_interruptions_agree_with_rate_times_exposure():
+    # one job on one rack for 500,000 s, two hot spare racks and quick repairs so it never
+    # waits: exposure = 72 GPUs x 500,000 s = 10,000 GPU-hours. GPU-hours per failure: gpu 100,
+    # tray 400, rack 1,000, network 500, software 200 -> 0.0205 per GPU-hour: 205 expected.
+    fixed = {"distribution": "fixed", "mean_s": 60.0}
+    rel = {
+        "gpu": {"mtbf_gpu_hours": 100, "repair": fixed},
+        "tray": {"mtbf_gpu_hours": 400, "repair": fixed},
+        "rack": {"mtbf_gpu_hours": 1_000, "repair": fixed},
+        "network": {"mtbf_gpu_hours": 500},
+        "software": {"mtbf_gpu_hours": 200},
+    }
+    horizon = 500_000.0
+    expected = (1 / 100 + 1 / 400 + 1 / 1000 + 1 / 500 + 1 / 200) * 72 * horizon / HOUR
+    assert expected == pytest.approx(205.0)
+    big = job(tokens_billion=1e6, checkpoint={"interval_s": None})
+    for seed in (0, 1, 2):
+        result = run(simulation([big], rel, racks=3, seed=seed, check=False,
+                                cluster={"spare_racks": 2}, sim={"horizon_s": horizon}))
+        failures = events(result, "failure", "a")
+        assert not any(f.data["stopped"] for f in failures)  # never waited: exposure is exact
+        assert result.job("a").gpu_hours == pytest.approx(72 * horizon / HOUR)
+        low, high = poisson.interval(0.999, expected)
+        assert low <= len(failures) <= high
+
+
+def test_async_checkpointing_never_makes_ettr_worse_than_sync():
+    # 200 TB checkpoints: a 100 s synchronous write, a 0.56 s snapshot pause when async;
+    # software faults at M = 2 h on the job (the same fault times in every run)
+    rel = quiet(software={"mtbf_gpu_hours": 144})
+    for interval in (600, 1800, 3600):
+        ettr = {}
+        for mode in ("sync", "async"):
+            ck = {"interval_s": interval, "mode": mode, "size_gb": 200_000}
+            result = run(simulation([job(tokens_billion=900, checkpoint=ck)], rel, racks=1))
+            ettr[mode] = result.job("a").ettr
+        assert ettr["async"] >= ettr["sync"], (interval, ettr)
+
+
+def test_jobs_writing_at_once_share_the_storage_bandwidth():
+    # a writes 200 TB, b 100 TB, both at t = 1,000: 1 TB/s each until b is done at 1,100;
+    # a then has 100 TB left at 2 TB/s: done at 1,150 (150 s, where alone it takes 100 s)
+    jobs = [job(checkpoint={"interval_s": 1000, "size_gb": 200_000}),
+            job(name="b", checkpoint={"interval_s": 1000, "size_gb": 100_000})]
+    result = run(simulation(jobs, quiet(), racks=2))
+    saved = {n: events(result, "checkpoint_saved", n)[0] for n in ("a", "b")}
+    assert saved["b"].data["seconds"] == pytest.approx(100.0)
+    assert saved["a"].data["seconds"] == pytest.approx(150.0)
+    assert saved["a"].time_s == pytest.approx(1150.0)
+    # a's pause was re-timed when b finished: it resumed at 1,150, not 1,200
+    resumes = [e.time_s for e in events(result, "resume", "a")]
+    assert resumes[0] == pytest.approx(1150.0)
+
+
+def test_a_maintenance_window_drains_without_loss_and_keeps_its_racks_out():
+    rel = quiet(maintenance=[{"start_s": 10_000, "duration_s": 5_000, "pods": [0]}])
+    result = run(simulation([job(checkpoint={"interval_s": None})], rel, racks=2))
+    (drain,) = events(result, "failure", "a")
+    assert drain.data["planned"] and drain.data["lost_flops"] == 0
+    starts = events(result, "start", "a")
+    assert [e.time_s for e in starts] == [0.0, 10_000.0]  # moved to rack 1 at once
+    # restart (120 s) + load of the drained state (140 GB at 7 TB/s), nothing lost
+    end = 60_000 + 120 + 0.02
+    assert result.job("a").end_s == pytest.approx(end)
+    assert result.job("a").lost_gpu_hours == 0
+    assert result.reliability.gpu_availability == pytest.approx(1 - 72 * 5_000 / (144 * end))
+
+
+def fault_path(result, component):
+    return [(e.time_s, e.data["rack"], e.data["gpus"])
+            for e in events(result, "fault") if e.data["component"] == component]
+
+
+def test_runs_are_deterministic_and_each_class_has_its_own_stream():
+    jobs = [job(checkpoint={"interval_s": 5000}), job(name="b", max_gpus=144, min_gpus=72)]
+    repair = {"distribution": "exponential", "mean_s": 600.0}
+    gpu_only = quiet(gpu={"mtbf_gpu_hours": 200, "repair": repair})
+    with_software = {**gpu_only, "software": {"mtbf_gpu_hours": 200}}
+
+    def record(rel, seed):
+        result = run(simulation(jobs, rel, racks=4, seed=seed))
+        return [(e.time_s, e.kind, e.job, e.data) for e in result.record.events], result
+
+    first, a = record(gpu_only, 0)
+    again, _ = record(gpu_only, 0)
+    assert first == again
+    _, b = record(gpu_only, 1)
+    assert fault_path(a, "gpu") != fault_path(b, "gpu")
+    _, c = record(with_software, 0)
+    assert fault_path(c, "software")  # the new class fired ...
+    end = min(a.end_s, c.end_s)  # ... and the GPU faults did not move
+    assert [f for f in fault_path(c, "gpu") if f[0] < end] == [
+        f for f in fault_path(a, "gpu") if f[0] < end]
+    assert len(fault_path(a, "gpu")) > 10

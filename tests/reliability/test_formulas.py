@@ -1,0 +1,92 @@
+"""The pure parts: Young and Daly, the ETTR closed form, sizes, shares, rates, sampling."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from colossim.config.reliability import (
+    LLAMA3_GPU_HOURS,
+    AutoMethod,
+    FailureProcess,
+    ReliabilityConfig,
+    Tbf,
+)
+from colossim.config.schema import JobConfig
+from colossim.model.reliability import (
+    auto_interval,
+    checkpoint_bytes,
+    daly_interval,
+    expected_ettr,
+    failure_rate_per_gpu_s,
+    first_order_ettr,
+    max_min_rates,
+    sample_gaps,
+    young_interval,
+)
+
+
+def test_young_and_daly_match_hand_arithmetic():
+    # the 10T job on 221,184 GPUs at Llama 3's rate: M = 50,677 / 221,184 h = 825 s; a 140 TB
+    # checkpoint at 2 TB/s: delta = 70 s.
+    # Young: sqrt(2 x 70 x 825) = sqrt(115,500) = 339.853 s
+    assert young_interval(70, 825) == pytest.approx(339.8529, abs=1e-4)
+    # Daly: x = 70 / 1,650 = 0.0424242; 339.853 x (1 + 0.0686571 + 0.0047138) - 70 = 294.788 s
+    assert daly_interval(70, 825) == pytest.approx(294.7882, abs=1e-4)
+    # delta >= 2M: Daly says checkpoint every M
+    assert daly_interval(2000, 825) == 825
+    assert auto_interval(AutoMethod.YOUNG, 70, 825, floor_s=60) == young_interval(70, 825)
+    assert auto_interval(AutoMethod.DALY, 0.01, 825, floor_s=60) == 60  # the floor
+    assert auto_interval(AutoMethod.DALY, 70, math.inf, floor_s=60) == math.inf
+
+
+def test_expected_ettr_is_daly_complete_model_and_agrees_to_first_order():
+    tau, delta, restart, mttf = 300.0, 70.0, 290.0, 825.0
+    # M e^(R/M) (e^((tau+delta)/M) - 1) = 825 x 1.42122 x 0.565938 = 663.57 s per 300 s of work
+    assert expected_ettr(tau, delta, restart, mttf) == pytest.approx(300 / 663.57, rel=1e-4)
+    # a rare-failure case, where first order is good: 1 - 10/1010 - (505 + 100)/1e6
+    assert first_order_ettr(1000, 10, 100, 1e6) == pytest.approx(1 - 10 / 1010 - 605 / 1e6)
+    assert expected_ettr(1000, 10, 100, 1e6) == pytest.approx(
+        first_order_ettr(1000, 10, 100, 1e6), abs=1e-5)
+    assert expected_ettr(1000, 10, 100, math.inf) == pytest.approx(1000 / 1010)
+
+
+def test_checkpoint_size_is_weights_plus_optimizer_state():
+    job = JobConfig(name="x", params_billion=10_000, tokens_billion=1, max_gpus=72)
+    assert checkpoint_bytes(job, 72) == pytest.approx(10_000e9 * (2 + 12))  # 140 TB
+    own = job.model_copy(update={"checkpoint": job.checkpoint.model_copy(
+        update={"bytes_per_param": 16.0})})
+    assert checkpoint_bytes(own, 72) == pytest.approx(160e12)
+
+
+def test_storage_is_shared_max_min_fairly():
+    assert max_min_rates([math.inf, math.inf], 2.0) == [1.0, 1.0]
+    assert max_min_rates([0.5, math.inf, math.inf], 2.0) == [0.5, 0.75, 0.75]
+    assert max_min_rates([3.0], 2.0) == [2.0]
+
+
+def test_rates_from_node_days_and_the_llama3_defaults():
+    meta = FailureProcess(per_1000_node_days=6.5)
+    # 6.5 failures per 1,000 8-GPU node-days: per GPU-hour 6.5 / (1000 x 8 x 24)
+    assert meta.rate_per_gpu_s() * 3600 == pytest.approx(6.5 / 192_000)
+    defaults = ReliabilityConfig()
+    # Llama 3: 419 unexpected interruptions in 16,384 x 54 x 24 GPU-hours (one per 50,677)
+    llama = 419 / LLAMA3_GPU_HOURS
+    rack = 1 / (72 * 2 * 8760)  # the assumed rack-level class
+    assert failure_rate_per_gpu_s(defaults) * 3600 == pytest.approx(llama + rack, rel=1e-5)
+    assert 1 / llama == pytest.approx(50_677, abs=1)
+    with pytest.raises(ValueError):
+        FailureProcess(per_1000_node_days=6.5, mtbf_gpu_hours=1000)
+
+
+@pytest.mark.parametrize("tbf", [Tbf.EXPONENTIAL, Tbf.WEIBULL])
+def test_time_between_failures_keeps_the_configured_mean(tbf):
+    gaps = sample_gaps(np.random.default_rng(1), tbf, 0.75, 1 / 300.0, 200_000)
+    assert gaps.mean() == pytest.approx(300.0, rel=0.02)
+    cv = gaps.std() / gaps.mean()
+    # exponential: CV 1; Weibull k = 0.75: sqrt(G(1 + 2/k) / G(1 + 1/k)^2 - 1) = 1.3556
+    want = 1.0 if tbf is Tbf.EXPONENTIAL else math.sqrt(
+        math.gamma(1 + 2 / 0.75) / math.gamma(1 + 1 / 0.75) ** 2 - 1)
+    assert cv == pytest.approx(want, rel=0.05)

@@ -1,0 +1,102 @@
+"""Hand-built cases: what a failure costs, to the second."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reliability.helpers import RATE, events, job, quiet, reliability_of, run, simulation
+
+DETECT, RESTART = 150.0, 120.0  # defaults: half a 5-minute health check; relaunch
+WRITE = 140e9 / 2e12  # 140 GB over Llama 3's 2 TB/s: 0.07 s
+LOAD = 140e9 / 7e12  # read back at 7 TB/s: 0.02 s
+
+
+def strike_at(sim, t, component="gpu", **kw):
+    rel = reliability_of(sim)
+    sim.call_at(t, lambda: rel.strike(component, sim.state.by_name["a"].grant[0][0], **kw))
+
+
+def test_a_failure_loses_exactly_the_work_since_the_last_checkpoint():
+    sim = simulation([job(checkpoint={"interval_s": 8000})], quiet())
+    strike_at(sim, 25_000.0, repair_s=1e6)
+    result = run(sim)
+    # checkpoints resume at 8,000.07, 16,000.14, 24,000.21 (8,000 s of compute apart)
+    (failure,) = events(result, "failure", "a")
+    assert failure.data["snapshot_s"] == pytest.approx(24_000.14)
+    lost_s = 25_000.0 - 24_000.21  # compute since the last checkpoint: 999.79 s
+    assert failure.data["lost_flops"] == pytest.approx(RATE * lost_s, rel=1e-9)
+    assert failure.data["stopped"]  # no spare: back to the queue, restarted on the other rack
+    # restart at once on rack 1: detection + relaunch + load, then 36,000 s of compute left
+    # with 4 more checkpoints (7 in all)
+    end = 25_000.0 + DETECT + RESTART + LOAD + 36_000.0 + 4 * WRITE
+    a = result.job("a")
+    assert a.end_s == pytest.approx(end, rel=1e-12)
+    assert end == pytest.approx(60_000 + lost_s + DETECT + RESTART + LOAD + 7 * WRITE)
+    assert a.interruptions == 1 and a.checkpoints == 7
+    assert a.lost_gpu_hours == pytest.approx(72 * lost_s / 3600, rel=1e-9)
+    assert a.checkpoint_gpu_hours == pytest.approx(72 * 7 * WRITE / 3600, rel=1e-6)
+    assert a.restart_gpu_hours == pytest.approx(72 * (DETECT + RESTART + LOAD) / 3600, rel=1e-9)
+    assert a.ettr == pytest.approx(60_000.0 / end, rel=1e-9)
+    assert a.mttf_s == pytest.approx(a.gpu_hours * 3600 / 72)  # held time / one failure
+
+
+def test_an_async_checkpoint_still_being_written_does_not_count():
+    # 4 PB: the snapshot pause is 4e15 / 72 GPUs / 1e14 B/s = 0.556 s, the write 2,000 s
+    ck = {"interval_s": 8000, "mode": "async", "size_gb": 4e6, "snapshot_gbytes_s": 1e5}
+    sim = simulation([job(checkpoint=ck)], quiet())
+    strike_at(sim, 9_000.0, repair_s=1e6)
+    result = run(sim)
+    (failure,) = events(result, "failure", "a")
+    pause = 4e15 / 72 / 1e14
+    assert failure.data["snapshot_s"] is None  # the write would have finished at 10,000 s
+    assert failure.data["lost_flops"] == pytest.approx(RATE * (9_000 - pause), rel=1e-9)
+    assert result.job("a").lost_gpu_hours == pytest.approx(72 * (9_000 - pause) / 3600)
+
+
+def test_a_hot_spare_rack_keeps_the_job_running_and_adds_its_swap_time():
+    rel = quiet(spares={"rack_swap_s": 30.0})
+    sim = simulation([job(checkpoint={"interval_s": None})], rel, racks=3,
+                     cluster={"spare_racks": 1})
+    strike_at(sim, 10_000.0, component="rack", repair_s=5_000.0)
+    result = run(sim)
+    kinds = [e.kind for e in result.record.events if e.job == "a"]
+    assert "swap" in kinds and kinds.count("start") == 1  # never went back to the queue
+    # no checkpoint: all 10,000 s lost; restart = detection + swap + relaunch (nothing to load)
+    assert result.job("a").end_s == pytest.approx(10_000 + DETECT + 30 + RESTART + 60_000)
+    (swap,) = events(result, "swap", "a")
+    assert swap.data["rack_in"] == 2  # the spare (the cluster's last rack)
+
+
+def test_a_standby_tray_keeps_the_job_on_its_rack():
+    sim = simulation([job(checkpoint={"interval_s": None})],
+                     quiet(spares={"trays_per_rack": 1, "tray_swap_s": 45.0}), racks=1)
+    strike_at(sim, 10_000.0, component="tray", slot=3, repair_s=100.0)
+    result = run(sim)
+    assert result.job("a").end_s == pytest.approx(10_000 + DETECT + 45 + RESTART + 60_000)
+    assert result.reliability.min_gpus_available == 72  # the standby tray stood in
+
+
+def test_a_software_fault_restarts_in_place_and_takes_no_hardware():
+    sim = simulation([job(checkpoint={"interval_s": 8000})], quiet(), racks=1)
+    strike_at(sim, 12_000.0, component="software")
+    result = run(sim)
+    lost_s = 12_000.0 - 8_000.07
+    end = 60_000 + lost_s + DETECT + RESTART + LOAD + 7 * WRITE
+    assert result.job("a").end_s == pytest.approx(end, rel=1e-12)
+    assert result.reliability.gpu_availability == pytest.approx(1.0)
+    assert result.reliability.min_gpus_available == 72
+
+
+def test_a_local_memory_copy_survives_a_gpu_fault_but_not_a_tray_fault():
+    # in-memory checkpoints every 8,000 s; every 2nd also goes to storage in the background
+    ck = {"interval_s": 8000, "in_memory": "local", "persist_every": 2}
+    restored = {}
+    for component in ("gpu", "tray"):
+        sim = simulation([job(checkpoint=ck)], quiet(), racks=2)
+        strike_at(sim, 25_000.0, component=component, repair_s=1e6)
+        (failure,) = events(run(sim), "failure", "a")
+        restored[component] = (failure.data["restore"], failure.data["snapshot_s"])
+    pause = 140e9 / 72 / 50e9  # each GPU's shard to host memory at 50 GB/s
+    # copies at 8,000, 16,000 + pause and 24,000 + 2 pauses; the 2nd was also persisted
+    assert restored["gpu"] == ("memory", pytest.approx(24_000 + 2 * pause))
+    assert restored["tray"] == ("storage", pytest.approx(16_000 + pause))
