@@ -9,6 +9,8 @@ respects the job's allocation grain (whole NVLink domains or single GPUs) and gi
   the slower type's pace);
 - ``spread``: as many racks as possible, evenly (the anti-locality baseline);
 - ``random``: racks in a random order drawn from the policy's own stream;
+- ``topology-aware``: the smallest domain that holds the job (rack, rail group, pod), then pods
+  whose uplinks are healthy and unloaded (``policy/topology.py``, ``docs/fabric.md``);
 - ``any``: the cluster as one pool of GPUs, no topology (first fit by rack index), as trace
   studies in the literature model it (e.g. Tiresias' ``count`` scheme, NSDI'19).
 
@@ -25,6 +27,7 @@ import numpy as np
 
 from colossim.model.cluster import allocation_unit
 from colossim.policy.actions import Grant
+from colossim.policy.topology import topology_select
 from colossim.policy.view import JobView, RackView
 
 Taken = list[tuple[int, int]]  # (rack, units)
@@ -195,8 +198,11 @@ pack = _placer(_pack_select, pods_matter=True, doc="Fewest pods, then fewest rac
 spread = _placer(_spread_select, doc="As many racks as possible, evenly.")
 random = _placer(_random_select, doc="Racks in a random order from the policy's stream.")
 any_gpus = _placer(_first_fit_select, doc="The cluster as one pool of GPUs: first fit.")
+topology_aware = _placer(topology_select, pods_matter=True,  # docs/fabric.md
+                         doc="Smallest domain that holds the job; unloaded pod uplinks first.")
 
-PLACERS: dict[str, Placer] = {"pack": pack, "spread": spread, "random": random, "any": any_gpus}
+PLACERS: dict[str, Placer] = {"pack": pack, "spread": spread, "random": random, "any": any_gpus,
+                              "topology-aware": topology_aware}
 
 
 def claim(free: np.ndarray, grant: Grant) -> None:
