@@ -17,7 +17,7 @@ EXAMPLES = REPO / "examples" / "studies"
         ("power_budget", 5 * 2 * 5),       # 700..1500 step 200 x 2 policies x 5 seeds
         ("gb300_share", 6 * 3),            # 6 zipped rack splits x 3 seeds
         ("checkpoint_interval", 5 * 3),    # 5 intervals x 3 seeds
-        ("oversubscription", 4 * 2 * 3),   # 4 ratios x 2 policies x 3 seeds
+        ("oversubscription", 7 * 2 * 3),   # 7 ratios x 2 policies x 3 seeds
     ],
 )
 def test_example_study_expands(name, runs):

@@ -1,0 +1,143 @@
+"""Speed of ``colossim sweep``: a 40-run study of configs/small.yaml on 1 and 2 local workers,
+with and without batching runs into tasks, and the per-run overhead of the ray backend.
+
+Usage: ``python benchmarks/bench_sweep.py [--repeat 5] [--no-ray]``. Medians are printed; nothing
+is asserted (speed is measured, not tested). Phases:
+
+* ``execute``: start the executor, run the 40 runs, write each result (runs/*.json, runs.jsonl);
+* ``sweep``: the whole study in-process: read and expand the study, ``execute``, write
+  results.csv, results.parquet and summary.csv (no plots: matplotlib start-up would dominate).
+
+Per-run overhead of a backend = (its execute wall - serial execute wall / 2) / runs: the wall
+time each run costs beyond a perfect split of the in-process work over 2 CPUs. CPU per run counts
+this process and its joined children (the pool workers; Ray's workers are not children), so it
+shows the pool's cost even when other work on the machine makes wall times noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from colossim.sweep.executors import LocalExecutor, RayExecutor, SerialExecutor
+from colossim.sweep.expand import Plan, expand
+from colossim.sweep.outputs import write_outputs
+from colossim.sweep.runner import execute
+from colossim.sweep.spec import load_study
+
+REPO = Path(__file__).resolve().parents[1]
+STUDY = f"""\
+name: bench
+base: {REPO / "configs" / "small.yaml"}
+parameters:
+  scheduler.policy.name: [fifo, priority]
+  jobs.llm-70b.max_gpus: [72, 144]
+seeds: 10
+"""  # 2 x 2 points x 10 seeds = 40 runs
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished (joined) children, such as pool workers."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+CPU: dict[str, float] = {}
+
+
+def timed(fn: Callable[[], object], repeat: int, label: str = "") -> float:
+    """Median wall time; the median CPU time (all processes of this one) goes to ``CPU``."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        started, cpu = time.perf_counter(), _cpu()
+        fn()
+        walls.append(time.perf_counter() - started)
+        cpus.append(_cpu() - cpu)
+    CPU[label] = statistics.median(cpus)
+    return statistics.median(walls)
+
+
+def run_execute(plan: Plan, make: Callable[[], object], batch: int | None) -> None:
+    with tempfile.TemporaryDirectory() as out:
+        report = execute(plan, Path(out), make(), batch=batch)
+        assert report.ran == len(plan.runs) and report.failed == 0
+
+
+def run_sweep(study: Path, make: Callable[[], object], batch: int | None) -> None:
+    plan = expand(load_study(study))
+    with tempfile.TemporaryDirectory() as out:
+        report = execute(plan, Path(out), make(), batch=batch)
+        write_outputs(plan, report.records, Path(out), plots=False)
+
+
+def bench_local(study: Path, plan: Plan, repeat: int) -> float:
+    runs = len(plan.runs)
+    serial = timed(lambda: run_execute(plan, SerialExecutor, 1), repeat, "serial")
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (other work on the "
+          "machine competes; see docs/studies.md)")
+    print(f"serial execute (in-process, no pool): {serial * 1e3:7.1f} ms = "
+          f"{serial / runs * 1e3:.2f} ms per run, CPU {CPU['serial'] / runs * 1e3:.2f} ms per run")
+    for batch, label in ((1, "1 run per task"), (None, "automatic batches")):
+        for phase, fn in (("execute", run_execute), ("sweep", run_sweep)):
+            arg = plan if phase == "execute" else study
+            walls = {}
+            for workers in (1, 2):
+                walls[workers] = timed(
+                    lambda a=arg, f=fn, b=batch, w=workers: f(a, lambda: LocalExecutor(w), b),
+                    repeat, f"{label} {phase} {workers}",
+                )
+            cpu = CPU[f"{label} {phase} 2"] / runs * 1e3
+            print(f"local {label:17s} {phase:7s}: 1 worker {walls[1] * 1e3:7.1f} ms, 2 workers "
+                  f"{walls[2] * 1e3:7.1f} ms, speedup {walls[1] / walls[2]:.2f}x; "
+                  f"CPU with 2 workers {cpu:.2f} ms per run")
+            if phase == "execute":
+                overhead = (walls[2] - serial / 2) / runs
+                print(f"  per-run overhead (2 workers, wall): {overhead * 1e3:.2f} ms")
+    return serial
+
+
+def bench_ray(plan: Plan, serial: float, repeat: int) -> None:
+    try:
+        import ray
+    except ImportError:
+        print("ray: not installed (pip install 'colossim[ray]'); skipped")
+        return
+    started = time.perf_counter()
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+    print(f"ray.init (local, 2 CPUs): {time.perf_counter() - started:.1f} s (once per sweep)")
+    try:
+        run_execute(plan, RayExecutor, 1)  # warm: workers start and import colossim
+        for batch in (1, None):
+            wall = timed(lambda b=batch: run_execute(plan, RayExecutor, b), repeat)
+            overhead = (wall - serial / 2) / len(plan.runs)
+            label = "1 run per task" if batch == 1 else "automatic batches"
+            print(f"ray {label:17s} execute: {wall * 1e3:7.1f} ms, per-run overhead "
+                  f"{overhead * 1e3:.2f} ms")
+    finally:
+        ray.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-ray", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        study = Path(folder) / "bench.yaml"
+        study.write_text(STUDY)
+        plan = expand(load_study(study))
+        print(f"{len(plan.runs)} runs of configs/small.yaml, median of {args.repeat}")
+        serial = bench_local(study, plan, args.repeat)
+        if not args.no_ray:
+            bench_ray(plan, serial, max(3, args.repeat // 2))
+
+
+if __name__ == "__main__":
+    main()
