@@ -160,9 +160,13 @@ def _scenario(base: Document, study: Study, values: dict[str, Any]) -> Scenario:
             _write(data, marks, path, value, locs[path], study)
         except ConfigError as exc:
             problems.extend(exc.problems)
+    try:  # validated even when a path failed, so every problem is reported in one pass
+        scenario = scenario_from_document(Document(data, marks, base.source))
+    except ConfigError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
-    return scenario_from_document(Document(data, marks, base.source))
+    return scenario
 
 
 def _base_document(study: Study) -> Document:
@@ -214,7 +218,7 @@ def expand(study: Study) -> Plan:
                     tuple(values.items()), resolved)
             )
     if problems:
-        raise ConfigError(list(problems))
+        raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
     _check_unique(runs, study)
     return Plan(study, base.source, tuple(runs))
 
