@@ -88,3 +88,13 @@ def test_the_probe_counts_a_broken_image_as_not_decoded(report, tmp_path):
     probe.write_text(report.read_text().replace("</body>", broken + PROBE + "</body>"))
     done = browse(tmp_path, probe, "--virtual-time-budget=10000", "--dump-dom")
     assert re.search(r'<div id="colossim-probe">decoded 3 of 4</div>', done.stdout)
+
+
+def test_without_chromium_ci_fails_and_a_developer_skips(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="chromium is not installed"):
+        chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        chromium()
