@@ -23,6 +23,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import wait
 from pathlib import Path
 
 from colossim.sweep.executors import LocalExecutor, RayExecutor, SerialExecutor
@@ -30,6 +31,7 @@ from colossim.sweep.expand import Plan, expand
 from colossim.sweep.outputs import write_outputs
 from colossim.sweep.runner import execute
 from colossim.sweep.spec import load_study
+from colossim.sweep.task import Task
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = f"""\
@@ -62,6 +64,24 @@ def timed(fn: Callable[[], object], repeat: int, label: str = "") -> float:
         cpus.append(_cpu() - cpu)
     CPU[label] = statistics.median(cpus)
     return statistics.median(walls)
+
+
+def _echo(tasks: list[Task]) -> list:
+    """A task that carries runs (their scenarios) but simulates nothing: pure overhead."""
+    return [task.run_id for task in tasks]
+
+
+def task_overhead(plan: Plan, executor: object, repeat: int) -> tuple[float, float]:
+    """Wall time per task of ``len(plan.runs)`` one-run tasks that do nothing, 2 in flight per
+    CPU as ``execute`` keeps them: submission, pickling a scenario, scheduling, the result back."""
+    tasks = [[Task(run.run_id, run.scenario)] for run in plan.runs]
+
+    def go() -> None:
+        wait([executor.submit(_echo, batch) for batch in tasks])
+
+    go()  # warm
+    wall = timed(go, repeat, "overhead") / len(tasks)
+    return wall, CPU["overhead"] / len(tasks)
 
 
 def run_execute(plan: Plan, make: Callable[[], object], batch: int | None) -> None:
@@ -100,6 +120,13 @@ def bench_local(study: Path, plan: Plan, repeat: int) -> float:
             if phase == "execute":
                 overhead = (walls[2] - serial / 2) / runs
                 print(f"  per-run overhead (2 workers, wall): {overhead * 1e3:.2f} ms")
+    executor = LocalExecutor(2)
+    try:
+        wall, _ = task_overhead(plan, executor, repeat)
+    finally:
+        executor.shutdown()
+    print(f"local per-task overhead (2 workers, tasks that simulate nothing): {wall * 1e3:.2f} ms"
+          f" wall, parent CPU {CPU['overhead'] / runs * 1e3:.2f} ms")
     return serial
 
 
@@ -114,6 +141,9 @@ def bench_ray(plan: Plan, serial: float, repeat: int) -> None:
     print(f"ray.init (local, 2 CPUs): {time.perf_counter() - started:.1f} s (once per sweep)")
     try:
         run_execute(plan, RayExecutor, 1)  # warm: workers start and import colossim
+        wall, cpu = task_overhead(plan, RayExecutor(), repeat)
+        print(f"ray per-task overhead (2 CPUs, tasks that simulate nothing): {wall * 1e3:.2f} ms"
+              f" wall, driver CPU {cpu * 1e3:.2f} ms")
         for batch in (1, None):
             wall = timed(lambda b=batch: run_execute(plan, RayExecutor, b), repeat)
             overhead = (wall - serial / 2) / len(plan.runs)
