@@ -100,3 +100,22 @@ def test_a_local_memory_copy_survives_a_gpu_fault_but_not_a_tray_fault():
     # copies at 8,000, 16,000 + pause and 24,000 + 2 pauses; the 2nd was also persisted
     assert restored["gpu"] == ("memory", pytest.approx(24_000 + 2 * pause))
     assert restored["tray"] == ("storage", pytest.approx(16_000 + pause))
+
+
+def test_a_job_waiting_for_a_repair_starts_on_the_first_spare_that_is_ready():
+    # rack 1 is the only spare, and it is down from 100 s to 1,100 s; at 200 s a GPU of rack 0
+    # fails: no ready spare, so the job waits in the queue. When rack 1 is repaired it takes the
+    # broken rack 0's place among the racks the policy may use, and the job starts there at
+    # once: it already waited out detection, so it pays the relaunch only (nothing to load).
+    sim = simulation([job(checkpoint={"interval_s": None})], quiet(), racks=2,
+                     cluster={"spare_racks": 1})
+    rel = reliability_of(sim)
+    sim.call_at(100.0, lambda: rel.strike("rack", 1, repair_s=1000.0))
+    sim.call_at(200.0, lambda: rel.strike("gpu", 0, repair_s=1e6))
+    result = run(sim)
+    starts = events(result, "start", "a")
+    assert [e.time_s for e in starts] == [0.0, 1100.0]
+    (spare_in,) = events(result, "spare_in")
+    assert (spare_in.data["rack_in"], spare_in.data["rack_out"]) == (1, 0)
+    assert result.job("a").end_s == pytest.approx(1100 + RESTART + 60_000)
+    assert result.job("a").lost_gpu_hours == pytest.approx(72 * 200 / 3600)

@@ -12,7 +12,7 @@ and it pays detection, swap, restart and checkpoint load as a RESTART pause.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ import numpy as np
 
 from colossim.config.reliability import FailureProcess, MaintenanceWindow, ReliabilityConfig
 from colossim.engine.checkpoints import Checkpoints, Point
+from colossim.engine.spares import Spares
 from colossim.errors import ConfigError, Problem
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.reliability import FailureStream
@@ -51,7 +52,7 @@ class Reliability:
         self.down = [0] * len(capacity)  # outstanding rack-level faults and maintenance
         self.tray_spares = [config.spares.trays_per_rack] * len(capacity)
         self.out = 0  # GPUs out of service
-        self._mark_pod_spares(config.spares.racks_per_pod)
+        self.spares = Spares(state, config.spares.racks_per_pod)
         self._set_available()
         for name, process in config.processes().items():
             if process.enabled and process.rate_per_gpu_s() > 0:
@@ -67,21 +68,6 @@ class Reliability:
         return {}
 
     # -- set-up --------------------------------------------------------------------------
-    def _mark_pod_spares(self, per_pod: int) -> None:
-        if not per_pod:
-            return
-        pods = self.layout.rack_pod
-        for pod in range(self.layout.pods):
-            racks = np.flatnonzero(pods == pod)
-            self.ledger.spare[racks[-per_pod:]] = True
-        state = self.state
-        state.usable_gpus = int(self.layout.capacity[~self.ledger.spare].sum())
-        for job in state.jobs:
-            if job.config.min_gpus > state.usable_gpus:
-                raise ConfigError(Problem("scenario", None, "reliability.spares.racks_per_pod",
-                                          f"leaves {state.usable_gpus:,} GPUs; job {job.name} "
-                                          f"needs {job.config.min_gpus:,}"))
-
     def _start_stream(self, name: str, process: FailureProcess) -> None:
         rng = self.sim.rng(f"failures.{name}")
         stream = FailureStream(process, self.total, rng, self.sim.rng(f"repairs.{name}"))
@@ -119,20 +105,10 @@ class Reliability:
         self.ledger.healthy[rack] = self.down[rack] == 0
         self.out += self._out_of(rack) - before
 
-    def _holders(self, rack: int) -> list[tuple[Job, int]]:
-        """Jobs holding GPUs on ``rack`` and how many, in job order."""
-        out = []
-        for index in sorted(self.ledger.holdings):
-            grant = self.ledger.holdings[index]
-            i = bisect_left(grant, (rack, 0))
-            if i < len(grant) and grant[i][0] == rack:
-                out.append((self.state.jobs[index], grant[i][1]))
-        return out
-
     def _owners(self, rack: int, first: int, last: int) -> tuple[list[Job], int]:
         """Jobs owning slots ``first..last-1`` of ``rack``, and how many of them are in service."""
         owners, at = [], 0
-        for job, n in self._holders(rack):
+        for job, n in self.spares.holders(rack):
             if at < last and first < at + n:
                 owners.append(job)
             at += n
@@ -147,6 +123,7 @@ class Reliability:
     def _repair_later(self, seconds: float, action) -> None:
         def repaired() -> None:
             action()
+            self.spares.refill()
             self._set_available()
             if any(j.state is JobState.PENDING for j in self.state.jobs):
                 self.sim.trigger("repair")
@@ -216,6 +193,7 @@ class Reliability:
             self._interrupt(job, component, rack, leave=True)
         self.ledger.fail_gpus(rack, n)
         self.out += n
+        self.spares.refill()
         self._set_available()
         self._repair_later(repair_s, lambda: self._gpus_back(rack, n))
 
@@ -230,19 +208,20 @@ class Reliability:
     def _rack_fail(self, rack: int, repair_s: float) -> None:
         if self.down[rack]:
             return
-        holders = [job for job, _ in self._holders(rack)]
+        holders = [job for job, _ in self.spares.holders(rack)]
         self._fault("rack", rack, self.capacity[rack] - int(self.ledger.failed[rack]),
                     repair_s, holders)
         self._set_down(rack, +1)
         for job in holders:
             self._interrupt(job, "rack", rack, leave=True)
+        self.spares.refill()
         self._set_available()
         self._repair_later(repair_s, lambda: self._set_down(rack, -1))
 
     def _network_fail(self, rack: int, repair_s: float) -> None:
         if self.down[rack]:
             return
-        holders = [job for job, _ in self._holders(rack)]
+        holders = [job for job, _ in self.spares.holders(rack)]
         self._fault("network", rack, 0, repair_s, holders)
         for job in holders:
             self._interrupt(job, "network", rack)
@@ -260,12 +239,13 @@ class Reliability:
     def _maintenance(self, racks: list[int], delta: int) -> None:
         jobs: dict[int, Job] = {}
         for rack in racks:
-            for job, _ in self._holders(rack):
+            for job, _ in self.spares.holders(rack):
                 jobs[job.index] = job
             self._set_down(rack, delta)
         self.state.log("maintenance", None, racks=len(racks), start=delta > 0)
         for job in jobs.values():
             self._drain(job)
+        self.spares.refill()
         self._set_available()
         self.sim.trigger("maintenance" if delta > 0 else "repair")
 
@@ -281,7 +261,7 @@ class Reliability:
         lost = max(0.0, job.work_done - point.work)
         job.work_done = point.work
         load = cks.load_s(ck, point)
-        spare = self._spare_for(rack) if leave else None
+        spare = self.spares.spare_for(rack) if leave else None
         stopped = leave and spare is None
         state.log("failure", job, component=component, rack=rack, pod=self.pod[rack],
                   lost_flops=lost, snapshot_s=point.snapshot_s, restore=point.tier,
@@ -292,7 +272,7 @@ class Reliability:
             self.sim.trigger("failure", job.name)
             return
         if spare is not None:
-            self._swap(job, rack, spare)
+            self.spares.swap_in(job, rack, spare)
             extra_s += self.config.spares.rack_swap_s
         cost = self.config.detection_s + extra_s + self.config.restart_s + load
         self.sim.pause_job(job, cost, Phase.RESTART)
@@ -308,30 +288,6 @@ class Reliability:
                   snapshot_s=state.now_s, restore="storage", stopped=True, gpus=0)
         state.stop(job, JobState.PENDING)
         cks.stopped(ck, None, cks.load_s(ck, ck.storage))
-
-    def _spare_for(self, rack: int) -> int | None:
-        """A ready hot spare of the rack's GPU type, in its pod if possible."""
-        ledger = self.ledger
-        ready = ledger.spare & ledger.healthy & (ledger.failed == 0)
-        ready &= self.layout.rack_type == self.rack_type[rack]
-        candidates = np.flatnonzero(ready)
-        if candidates.size == 0:
-            return None
-        same_pod = candidates[self.layout.rack_pod[candidates] == self.pod[rack]]
-        return int(same_pod[0] if same_pod.size else candidates[0])
-
-    def _swap(self, job: Job, rack: int, spare: int) -> None:
-        """The spare takes the failed rack's place in the job's grant; the failed rack, once
-        free of other jobs, becomes the spare (and is one again when repaired)."""
-        ledger = self.ledger
-        ledger.spare[spare] = False
-        job.advance(self.state.now_s)
-        job.grant = ledger.swap(job.index, rack, spare)  # same type and count: same base rate
-        job.touch()
-        if not self._holders(rack):
-            ledger.spare[rack] = True
-        self.state.log("swap", job, rack_out=rack, rack_in=spare, gpus=job.gpus)
-
 
 def reliability_of(state: RunState) -> Reliability | None:
     """The run's reliability subsystem (one of the state's rate modifiers), if installed."""

@@ -16,8 +16,8 @@ from colossim.engine.fluid import FluidClock
 from colossim.engine.record import Event, Record
 from colossim.model.cluster import Grant, Ledger, allocation_unit, build_layout
 from colossim.model.jobs import Job, JobState, Phase
-from colossim.model.power import PowerModel
 from colossim.model.parallelism import Span
+from colossim.model.power import PowerModel
 from colossim.model.speed import SpeedModel, describe_estimate
 
 RateFn = Callable[[JobConfig, dict[str, int]], float]

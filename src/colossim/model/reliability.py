@@ -48,7 +48,7 @@ def auto_interval(method: AutoMethod, write_s: float, mttf_s: float, floor_s: fl
     """The optimum interval by ``method``, never below ``floor_s`` (inf without failures)."""
     if not math.isfinite(mttf_s):
         return math.inf
-    fn = young_interval if method is AutoMethod.YOUNG else daly_interval
+    fn = young_interval if method == AutoMethod.YOUNG else daly_interval
     return max(floor_s, fn(write_s, mttf_s))
 
 

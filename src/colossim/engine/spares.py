@@ -1,0 +1,105 @@
+"""Hot spare racks: which are held back, which are ready, and trading places with failed racks.
+
+Spares live in the ledger's ``spare`` flags (``cluster.spare_racks`` and
+``reliability.spares.racks_per_pod``). A spare that comes in trades roles with the failed rack,
+so the number of spares never changes: the failed rack becomes a spare that is not ready until
+it is repaired. Held-back racks are never allocated (the ledger refuses them, and its check
+fails if a job holds one).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from colossim.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from colossim.engine.state import RunState
+    from colossim.model.jobs import Job
+
+
+class Spares:
+    """The spare pool of one run."""
+
+    def __init__(self, state: RunState, per_pod: int):
+        self.state = state
+        self.ledger, self.layout = state.ledger, state.layout
+        self.rack_type = self.layout.rack_type.tolist()
+        self.pod = self.layout.rack_pod.tolist()
+        if per_pod:
+            self._hold_back(per_pod)
+
+    def _hold_back(self, per_pod: int) -> None:
+        """The last ``per_pod`` racks of every pod become spares."""
+        for pod in range(self.layout.pods):
+            racks = np.flatnonzero(self.layout.rack_pod == pod)
+            self.ledger.spare[racks[-per_pod:]] = True
+        state = self.state
+        state.usable_gpus = int(self.layout.capacity[~self.ledger.spare].sum())
+        for job in state.jobs:
+            if job.config.min_gpus > state.usable_gpus:
+                raise ConfigError(Problem("scenario", None, "reliability.spares.racks_per_pod",
+                                          f"leaves {state.usable_gpus:,} GPUs; job {job.name} "
+                                          f"needs {job.config.min_gpus:,}"))
+
+    def holders(self, rack: int) -> list[tuple[Job, int]]:
+        """Jobs holding GPUs on ``rack`` and how many, in job order."""
+        out = []
+        holdings = self.ledger.holdings
+        for index in sorted(holdings):
+            grant = holdings[index]
+            i = bisect_left(grant, (rack, 0))
+            if i < len(grant) and grant[i][0] == rack:
+                out.append((self.state.jobs[index], grant[i][1]))
+        return out
+
+    def _pick(self, ready: np.ndarray, rack: int) -> int | None:
+        """A ready spare of the rack's GPU type, in its pod if possible."""
+        candidates = np.flatnonzero(ready & (self.layout.rack_type == self.rack_type[rack]))
+        if candidates.size == 0:
+            return None
+        same_pod = candidates[self.layout.rack_pod[candidates] == self.pod[rack]]
+        return int(same_pod[0] if same_pod.size else candidates[0])
+
+    def ready(self) -> np.ndarray:
+        ledger = self.ledger
+        return ledger.spare & ledger.healthy & (ledger.failed == 0)
+
+    def spare_for(self, rack: int) -> int | None:
+        return self._pick(self.ready(), rack)
+
+    def swap_in(self, job: Job, rack: int, spare: int) -> None:
+        """The spare takes the failed rack's place in the job's grant; the failed rack, once
+        free of other jobs, becomes the spare (and is a ready one again when repaired)."""
+        ledger = self.ledger
+        ledger.spare[spare] = False
+        job.advance(self.state.now_s)
+        job.grant = ledger.swap(job.index, rack, spare)  # same type and count: same base rate
+        job.touch()
+        if not self.holders(rack):
+            ledger.spare[rack] = True
+        self.state.log("swap", job, rack_out=rack, rack_in=spare, gpus=job.gpus)
+
+    def refill(self) -> None:
+        """Ready spares take the place of broken racks no job uses, so the racks the policy may
+        allocate stay as healthy as the spares allow (a job waiting for a repair can start on
+        a spare as soon as one is ready)."""
+        ledger = self.ledger
+        ready = self.ready()
+        if not ready.any():
+            return
+        whole = ledger.healthy & (ledger.failed == 0)
+        for rack in np.flatnonzero(~ledger.spare & ~whole).tolist():
+            if self.holders(rack):
+                continue  # GPU-grain jobs still use the rest of it
+            spare = self._pick(ready, rack)
+            if spare is None:
+                continue
+            ready[spare] = False
+            ledger.spare[spare], ledger.spare[rack] = False, True
+            self.state.log("spare_in", None, rack_in=spare, rack_out=rack)
+            if not ready.any():
+                return
