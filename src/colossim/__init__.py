@@ -25,6 +25,7 @@ _EXPORTS = {
     "Resize": "colossim.policy.actions",
     "Preempt": "colossim.policy.actions",
     "Reject": "colossim.policy.actions",
+    "SetPowerCap": "colossim.policy.actions",
     "WakeAt": "colossim.policy.actions",
     "ColossimError": "colossim.errors",
     "ConfigError": "colossim.errors",

@@ -95,12 +95,33 @@ def result_tables(result: RunResult) -> None:
         ("GPU utilisation", f"{c.gpu_utilization:.1%}"),
         ("energy", f"{c.energy_mwh:,.0f} MWh"),
         ("peak power", f"{c.peak_power_mw:,.1f} MW (supply {c.supply_mw:,.0f} MW)"),
+        *_power_rows(result),
         ("events / decisions", f"{result.events:,} / {result.decisions:,}"),
         ("wall time", f"{result.wall_s:.3f} s"),
     ]
     for key, value in rows:
         summary.add_row(key, value)
     out.print(summary)
+
+
+def _power_rows(result: RunResult) -> list[tuple[str, str]]:
+    """The power figures worth a line: supply low point, steps, battery, throttling, cost."""
+    p = result.power
+    if p is None:
+        return []
+    rows = [("supply min / largest step",
+             f"{p.supply_min_mw or 0:,.0f} MW / {p.max_step_mw:,.1f} MW")]
+    if p.battery_min_soc is not None:
+        low = f"{p.battery_min_soc:.1%} ({p.battery_min_mwh:,.1f} MWh)"
+        rows.append(("battery low point", low))
+    if p.throttled_gpu_hours or p.deficit_events or p.power_preemptions or p.power_holds:
+        rows.append(("power throttling", f"{_count(p.throttled_gpu_hours)} GPU-h, "
+                     f"{p.time_at_cap_s / 3600:,.1f} h at cap"))
+        rows.append(("deficits / preempted / held",
+                     f"{p.deficit_events} / {p.power_preemptions} / {p.power_holds}"))
+    if p.energy_cost_usd is not None:
+        rows.append(("energy cost", f"${p.energy_cost_usd:,.0f}"))
+    return rows
 
 
 def policy_table(policies: Mapping[str, type]) -> None:

@@ -79,7 +79,12 @@ class RampConfig(Frozen):
 
 
 class BatteryConfig(Frozen):
-    """Site energy storage. Round-trip losses are taken on charging (documented choice)."""
+    """Site energy storage. Round-trip losses are taken on charging (documented choice).
+
+    It covers what generation cannot give *up to the firm supply* (the schedule without dips and
+    outages): dips, outages and ramps. With ``peak_shaving`` it may also carry demand above the
+    firm supply, until it runs dry.
+    """
 
     capacity_mwh: float = Field(gt=0, description="Usable energy, MWh")
     max_charge_mw: float = Field(ge=0, description="Most power it can absorb, MW")
@@ -88,6 +93,9 @@ class BatteryConfig(Frozen):
         0.9, gt=0, le=1, description="Energy out / energy in over a full cycle"
     )
     initial_soc: float = Field(1.0, ge=0, le=1, description="State of charge at t=0, fraction")
+    peak_shaving: bool = Field(
+        False, description="May it carry demand above the firm supply (not only dips and ramps)?"
+    )
 
 
 class DrawConfig(Frozen):
@@ -188,16 +196,16 @@ class PowerConfig(Frozen):
                 times.add(ev.start_s + ev.duration_s)
         return sorted(t for t in times if t > 0)
 
-    def supply_at(self, time_s: float) -> float:
-        """Supply in force at ``time_s``: scheduled steps and step-ups, lowered by active dips,
-        and never above ``facility_cap_mw``."""
+    def supply_at(self, time_s: float, firm: bool = False) -> float:
+        """Supply in force at ``time_s``: scheduled steps and step-ups, lowered by active dips
+        and outages (unless ``firm``), and never above ``facility_cap_mw``."""
         steps = [(s.at_s, s.supply_mw) for s in self.schedule]
         steps += [(e.start_s, e.level_mw) for e in self.events if e.kind == "step_up"]
         base = self.supply_mw
         for at_s, level in sorted(steps, key=lambda s: s[0]):
             if at_s <= time_s:
                 base = level
-        for ev in self.events:
+        for ev in () if firm else self.events:
             if ev.kind != "step_up" and ev.start_s <= time_s < ev.start_s + (ev.duration_s or 0):
                 base = min(base, ev.level_mw)
         if self.facility_cap_mw is not None:
@@ -215,5 +223,6 @@ def power_problems(power: PowerConfig, job_names: Sequence[str]) -> Issues:
     issues: Issues = []
     for name in power.jobs:
         if name not in job_names:
-            issues.append((("jobs", name), f"no job named {name!r}" + did_you_mean(name, job_names)))
+            msg = f"no job named {name!r}" + did_you_mean(name, job_names)
+            issues.append((("jobs", name), msg))
     return issues

@@ -16,6 +16,7 @@ from colossim.policy.actions import (
     Preempt,
     Reject,
     Resize,
+    SetPowerCap,
     Start,
     Verdict,
     WakeAt,
@@ -72,9 +73,20 @@ def _allocate(state: RunState, job: Job, grant: Grant) -> Grant:
         raise Refused(Verdict.INFEASIBLE, str(exc)) from None
 
 
+def _power_admits(state: RunState, job: Job, grant: Grant) -> Grant:
+    """Refuse a grant the facility could not power even at the lowest clocks (engine.power)."""
+    from colossim.engine.power import refuse_grant
+
+    reason = refuse_grant(state, job, state.gpus_by_type(grant))
+    if reason is not None:
+        raise Refused(Verdict.INFEASIBLE, reason)
+    return grant
+
+
 def _start(state: RunState, action: Start) -> None:
     job = _job(state, action.job, JobState.PENDING)
-    grant = _allocate(state, job, _check_grant(state, job, action.grant))
+    grant = _check_grant(state, job, action.grant)
+    grant = _allocate(state, job, _power_admits(state, job, grant))
     state.run_on(job, grant)
     if job.first_start_s is None:
         job.first_start_s = state.now_s
@@ -84,7 +96,7 @@ def _start(state: RunState, action: Start) -> None:
 
 def _resize(state: RunState, action: Resize) -> None:
     job = _job(state, action.job, JobState.RUNNING)
-    grant = _check_grant(state, job, action.grant)
+    grant = _power_admits(state, job, _check_grant(state, job, action.grant))
     old = state.ledger.release(job.index)
     try:
         new = _allocate(state, job, grant)
@@ -110,7 +122,26 @@ def _reject(state: RunState, action: Reject) -> None:
     state.log("reject", job, reason=action.reason)
 
 
-HANDLERS = {Start: _start, Resize: _resize, Preempt: _preempt, Reject: _reject}
+def _set_power_cap(state: RunState, action: SetPowerCap) -> None:
+    """A policy's cap on every GPU of a job; DVFS turns it into a slowdown (``model.power``)."""
+    from colossim.engine.power import cap_floor_w
+    from colossim.model.power import CAP_KEY
+
+    job = _job(state, action.job, JobState.PENDING, JobState.RUNNING)
+    watts = action.watts_per_gpu
+    if watts is None:
+        job.extra.pop(CAP_KEY, None)
+    else:
+        floor = cap_floor_w(state, job)
+        if not watts >= floor:
+            raise Refused(Verdict.INVALID, f"{watts} W is below the lowest cap ({floor:.0f} W) "
+                                           "the job's GPUs can honour")
+        job.extra[CAP_KEY] = float(watts)
+    state.log("power_cap", job, watts_per_gpu=watts)
+
+
+HANDLERS = {Start: _start, Resize: _resize, Preempt: _preempt, Reject: _reject,
+            SetPowerCap: _set_power_cap}
 
 
 def apply_action(state: RunState, action: Action) -> Decision:

@@ -20,6 +20,7 @@ Installer = Callable[["Simulation"], Any]
 # "module:function" names, imported lazily; later subsystems append here.
 SUBSYSTEMS: list[str] = [
     "colossim.engine.fabric:install",
+    "colossim.engine.power:install",
     "colossim.engine.failures:install",
 ]
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from colossim.engine.power import power_view
 from colossim.engine.state import RunState
 from colossim.model.jobs import Job, JobState
 from colossim.model.rng import RngStreams
@@ -20,7 +21,6 @@ from colossim.policy.view import (
     ClusterView,
     FabricView,
     JobView,
-    PowerView,
     RackView,
     Trigger,
 )
@@ -83,8 +83,7 @@ class ViewBuilder:
             free=_readonly(state.ledger.free), usable=_readonly(state.ledger.usable),
             fabric=self.fabric_source() if self.fabric_source else None, **self._static,
         )
-        power = PowerView(supply_mw=state.scenario.cluster.power.supply_mw,
-                          draw_mw=state.power_mw())
+        power = power_view(state)  # supply, draw, battery and the model (engine.power)
         jobs = tuple(self._job_view(j, now) for j in self.active.values())
         return ClusterView(now_s=now, triggers=triggers, jobs=jobs, racks=racks, power=power,
                            rng=self.rng, rate_fn=state.rate_fn)

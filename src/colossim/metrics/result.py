@@ -42,6 +42,9 @@ class JobResult:
     checkpoints: int = 0
     ettr: float | None = None  # productive time / wall time since first start
     mttf_s: float | None = None  # time holding GPUs / unplanned interruptions
+    # power (docs/power.md): the job's GPUs and their rack overhead share, times PUE
+    energy_mwh: float = 0.0
+    time_at_cap_s: float = 0.0  # running below full speed because of a power cap or limit
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,23 @@ class FabricResult:
 
 
 @dataclass(frozen=True)
+class PowerResult:
+    """Facility power figures (docs/power.md); the battery ones are None without a battery."""
+
+    supply_min_mw: float | None
+    battery_min_soc: float | None  # lowest state of charge, fraction of capacity
+    battery_min_mwh: float | None
+    throttled_gpu_hours: float  # GPUs running below full speed for power, x hours
+    time_at_cap_s: float  # time with at least one job below full speed for power
+    deficit_events: int  # times demand rose above what was available
+    power_preemptions: int  # jobs the engine's fallback preempted
+    power_holds: int  # jobs held while generation caught up
+    max_step_mw: float  # largest change of facility draw at one instant
+    it_energy_mwh: float
+    energy_cost_usd: float | None  # with a tariff
+
+
+@dataclass(frozen=True)
 class ClusterResult:
     gpus: int
     racks: int
@@ -108,6 +128,7 @@ class RunResult:
     record: Record = field(repr=False, compare=False)
     fabric: FabricResult | None = None
     reliability: ReliabilityResult | None = None
+    power: PowerResult | None = None
 
     @property
     def unfinished(self) -> tuple[JobResult, ...]:

@@ -8,6 +8,7 @@ from colossim.engine.simulation import RunOutput
 from colossim.metrics.bounds import makespan_lower_bound_s
 from colossim.metrics.fabric import cluster_fabric, with_fabric
 from colossim.metrics.performance import job_performance
+from colossim.metrics.power import cluster_power, with_power
 from colossim.metrics.reliability import cluster_reliability, with_reliability
 from colossim.metrics.result import ClusterResult, JobResult, RunResult
 from colossim.metrics.series import integral, peak, time_mean
@@ -44,6 +45,7 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
     perf = job_performance(record, span)
     jobs = with_reliability(tuple(job_result(j, perf.get(j.name)) for j in state.jobs),
                             record, span)
+    jobs = with_power(jobs, record, span)
     jobs = with_fabric(jobs, record, span, [j.config.params_billion is not None
                                             for j in state.jobs])
     busy = record.level("gpus_busy")
@@ -72,4 +74,5 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
         record=record,
         fabric=cluster_fabric(record, jobs, span),
         reliability=cluster_reliability(record, jobs, layout.total_gpus, span),
+        power=cluster_power(record, span, state.scenario.cluster.power.tariff),
     )

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 EPS_MWH = 1e-9
 EPS_MW = 1e-9
+MIN_DISCHARGE_S = 1e-3  # a battery that cannot give full power this long counts as empty
 _MAX_PIECES = 64
 
 
@@ -68,9 +69,19 @@ def target_mw(grid: Grid, demand_mw: float, supply_mw: float, bat: Battery) -> f
     return min(supply_mw, demand_mw + want)
 
 
-def available_mw(grid: Grid, bat: Battery) -> float:
-    """Most the facility may draw now: generation online plus what the battery can deliver."""
-    return grid.capacity_mw + (bat.max_discharge_mw if grid.stored_mwh > EPS_MWH else 0.0)
+def can_discharge(grid: Grid, bat: Battery) -> bool:
+    """Does the battery hold enough to count? (Crumbs of float arithmetic left at the instant
+    it was due to run dry would otherwise lift the caps for microseconds.)"""
+    return grid.stored_mwh > max(EPS_MWH, bat.max_discharge_mw * MIN_DISCHARGE_S / 3600.0)
+
+
+def available_mw(grid: Grid, bat: Battery, firm_mw: float = math.inf) -> float:
+    """Most the facility may draw now: generation online plus what the battery can deliver,
+    the battery only up to ``firm_mw`` (it covers dips and ramps, not demand above the firm
+    supply, unless the scenario allows peak shaving)."""
+    if not can_discharge(grid, bat):
+        return grid.capacity_mw
+    return grid.capacity_mw + min(bat.max_discharge_mw, max(0.0, firm_mw - grid.capacity_mw))
 
 
 def _regime(capacity: float, load: float, stored: float, ramp: float,

@@ -33,6 +33,7 @@ from colossim.config.schema import GpuSpec, JobConfig
 from colossim.model.cluster import RackLayout
 from colossim.model.jobs import Job, JobState, Phase
 
+Held = tuple[tuple[tuple[int, int], ...], float, dict]  # (type, GPUs) pairs, idle W, draw cache
 CAP_KEY = "power_cap_w"  # job.extra: the cap a policy set (W per GPU)
 CLOCK_KEY = "power_engine_clock"  # job.extra: the clock limit the engine imposed (fraction)
 HOLD_KEY = "power_hold"  # job.extra: held by the engine until generation catches up
@@ -142,8 +143,9 @@ class PowerModel:
         self.idle_it_w = self.overhead_w + float(
             sum(n * c.idle_w for n, c in zip(self.gpus_by_type, self.curves, strict=True))
         )
-        self._by_type: dict[int, tuple[object, tuple[tuple[tuple[int, int], ...], float, dict]]] = {}
+        self._by_type: dict[int, tuple[object, Held]] = {}
         self.dark = False  # an outage took even the idle facility down: it draws nothing
+        self._static: dict[str, float | None] = {}
 
     # -- per-job settings ---------------------------------------------------------------
     def comm(self, cfg: JobConfig) -> float:
@@ -154,14 +156,19 @@ class PowerModel:
 
     def static_cap_w(self, cfg: JobConfig) -> float | None:
         """The scenario's cap on a job's GPUs: the lower of the facility-wide and per-job caps."""
-        own = self.config.jobs.get(cfg.name)
-        caps = [c for c in (self.config.gpu_cap_w, own.cap_w if own else None) if c is not None]
-        return min(caps) if caps else None
+        if cfg.name not in self._static:
+            own = self.config.jobs.get(cfg.name)
+            caps = [c for c in (self.config.gpu_cap_w, own.cap_w if own else None)
+                    if c is not None]
+            self._static[cfg.name] = min(caps) if caps else None
+        return self._static[cfg.name]
 
     def cap_w(self, job: Job) -> float | None:
         """Cap in force from the scenario and the policy (not the engine's fallback)."""
-        caps = [c for c in (self.static_cap_w(job.config), job.extra.get(CAP_KEY)) if c is not None]
-        return min(caps) if caps else None
+        static, policy = self.static_cap_w(job.config), job.extra.get(CAP_KEY)
+        if static is None or policy is None:
+            return policy if static is None else static
+        return min(static, policy)
 
     def clock(self, job: Job, t: int, engine: bool = True) -> float:
         """Clock of the job's GPUs of type ``t`` under its caps (and the engine's limit)."""
@@ -180,7 +187,7 @@ class PowerModel:
         """What the job's GPUs and their overhead share would draw idle, W."""
         return self._held(job)[1]
 
-    def _held(self, job: Job) -> tuple[tuple[tuple[int, int], ...], float, dict]:
+    def _held(self, job: Job) -> Held:
         """((type, GPUs) pairs, their idle + overhead watts, draw cache), renewed with the grant
         (the engine replaces a job's grant tuple whenever its GPUs change)."""
         cached = self._by_type.get(job.index)
@@ -209,9 +216,10 @@ class PowerModel:
         if job.state is not JobState.RUNNING:
             return 0.0
         pairs, _idle, cache = self._held(job)
-        limit = job.extra.get(CLOCK_KEY, 1.0) if clock_limit is None else clock_limit
-        held = bool(job.extra.get(HOLD_KEY)) and job.phase is not Phase.COMPUTE
-        key = (job.phase, self.cap_w(job), limit, held, demand)
+        extra = job.extra
+        limit = extra.get(CLOCK_KEY, 1.0) if clock_limit is None else clock_limit
+        held = HOLD_KEY in extra and job.phase is not Phase.COMPUTE
+        key = (job.phase, extra.get(CAP_KEY), limit, held, demand)  # static caps never change
         watts = cache.get(key)
         if watts is not None:
             return watts
@@ -230,6 +238,23 @@ class PowerModel:
         if len(cache) > 16:
             cache.clear()
         cache[key] = watts
+        return watts
+
+    def compute_terms(self, job: Job) -> list[tuple[int, GpuCurve, float, float]]:
+        """(GPUs, curve, communication share, clock its caps allow) per GPU type, so a search
+        over engine clock limits (``compute_w_above_idle``) skips the per-call bookkeeping."""
+        comm = self.comm(job.config)
+        return [(n, self.curves[t], comm, self.clock(job, t, engine=False))
+                for t, n in self._held(job)[0]]
+
+    @staticmethod
+    def compute_w_above_idle(terms: list[tuple[int, GpuCurve, float, float]],
+                             limit: float) -> float:
+        """Watts a computing job draws above its GPUs' idle draw under a clock limit."""
+        watts = 0.0
+        for n, curve, comm, top in terms:
+            clock = max(curve.min_clock, min(top, limit))
+            watts += n * (curve.mean_w(clock, comm) - curve.idle_w)
         return watts
 
     def job_speed(self, job: Job) -> float:

@@ -11,7 +11,9 @@ from enum import StrEnum
 
 from colossim.model.cluster import Grant
 
-__all__ = ["Action", "Grant", "Preempt", "Reject", "Resize", "Start", "Verdict", "WakeAt"]
+__all__ = [
+    "Action", "Grant", "Preempt", "Reject", "Resize", "SetPowerCap", "Start", "Verdict", "WakeAt",
+]
 
 
 
@@ -47,13 +49,25 @@ class Reject:
 
 
 @dataclass(frozen=True, slots=True)
+class SetPowerCap:
+    """Cap every GPU of a job at ``watts_per_gpu`` (None lifts the policy's cap).
+
+    DVFS slows the job as ``docs/power.md`` describes; a cap below what a GPU can honour at its
+    lowest clock is invalid. The cap stays with the job (across preemptions) until changed.
+    """
+
+    job: str
+    watts_per_gpu: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class WakeAt:
     """Call the policy again at ``time_s`` even if nothing else happens (round-based designs)."""
 
     time_s: float
 
 
-Action = Start | Resize | Preempt | Reject | WakeAt
+Action = Start | Resize | Preempt | Reject | SetPowerCap | WakeAt
 
 
 class Verdict(StrEnum):

@@ -22,7 +22,7 @@ from colossim.policy.api import Policy
 ENTRY_POINT_GROUP = "colossim.policies"
 BUILTIN_MODULES = (
     "fifo", "priority", "sjf", "srtf", "edf", "las", "backfill",
-    "max_min_fair", "finish_time_fair", "elastic_goodput",
+    "max_min_fair", "finish_time_fair", "elastic_goodput", "power_aware",
 )
 
 

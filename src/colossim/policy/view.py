@@ -7,12 +7,13 @@ performance model how fast a job would go on a given allocation without touching
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from colossim.config.schema import JobConfig
+from colossim.model.power import PowerModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +92,31 @@ class RackView:
 
 @dataclass(frozen=True, slots=True)
 class PowerView:
-    supply_mw: float
-    draw_mw: float
+    """Facility power now (``docs/power.md``). ``model`` prices a job's watts and speed under a
+    cap (``model.gpu_w``, ``model.speed``, ``model.curve(gpu_type).floor_w``)."""
+
+    supply_mw: float  # supply in force now (schedule, dips, facility cap)
+    draw_mw: float  # facility draw now
+    available_mw: float | None = None  # generation online + battery discharge limit
+    demand_mw: float | None = None  # draw without the engine's fallback limits
+    generation_mw: float | None = None  # generation capacity online (ramps towards demand)
+    battery_mwh: float = 0.0
+    battery_capacity_mwh: float = 0.0
+    battery_max_discharge_mw: float = 0.0  # what it can deliver now (0 when empty)
+    caps_w: Mapping[str, float] = field(default_factory=dict)  # policy caps by job, W per GPU
+    engine_clocks: Mapping[str, float] = field(default_factory=dict)  # fallback clock limits
+    model: PowerModel | None = None
 
     @property
     def headroom_mw(self) -> float:
         return self.supply_mw - self.draw_mw
+
+    @property
+    def deficit_mw(self) -> float:
+        """Demand above what is available now (0 when it fits)."""
+        if self.demand_mw is None or self.available_mw is None:
+            return 0.0
+        return max(0.0, self.demand_mw - self.available_mw)
 
 
 RateFn = Callable[[JobConfig, dict[str, int]], float]

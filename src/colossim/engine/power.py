@@ -1,0 +1,290 @@
+"""Facility power in a run: supply schedule, generation and battery, caps, and enforcement.
+
+Installed as a subsystem (``install``). The ``PowerSystem`` is a rate modifier, so the engine
+asks it after every change (``refresh_rates``), which is exactly when power must be re-balanced:
+
+1. move generation and the battery on from the last event at the load then in force
+   (``model.grid.advance``: exact energy at event boundaries);
+2. compute the demand (caps from the scenario and the policy only) and what is available now:
+   generation online plus the battery's discharge limit while it holds energy;
+3. enforce (``engine.power_enforce``): never draw more than is available. A deficit is logged
+   (``power_deficit``) and the policy told (trigger ``power_deficit``); after it had its chance
+   the engine's documented fallback applies: a uniform clock limit on every computing job, then
+   holding jobs that stepped up while generation lags (until it catches up), then preempting the
+   lowest-priority job;
+4. record the levels (facility, IT, supply, battery, per job) and schedule the next moment that
+   needs a look: when the battery would run dry, and every ``ramp.stage_s`` while generation
+   ramps under limits.
+
+Invariant (``engine.invariants``): the facility's draw never exceeds generation online plus
+battery discharge, and no energy goes unserved.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from colossim.engine.power_enforce import Enforcer
+from colossim.engine.record import StepSeries
+from colossim.errors import InvariantViolation
+from colossim.model.grid import (
+    NO_BATTERY,
+    Battery,
+    Grid,
+    advance,
+    available_mw,
+    can_discharge,
+    ramp_done_s,
+    target_mw,
+    time_to_empty,
+)
+from colossim.model.jobs import JobState
+from colossim.model.power import CAP_KEY, CLOCK_KEY, PowerModel
+from colossim.policy.view import PowerView
+
+if TYPE_CHECKING:
+    from colossim.engine.simulation import Simulation
+    from colossim.engine.state import RunState
+    from colossim.model.jobs import Job
+
+UNSERVED_TOL_MWH = 1e-6
+
+
+class PowerSystem:
+    """Supply, generation, battery and enforcement for one run."""
+
+    def __init__(self, sim: Simulation):
+        self.sim = sim
+        state = sim.state
+        self.state = state
+        self.cfg = cfg = state.scenario.cluster.power
+        self.model: PowerModel = state.power_model
+        b = cfg.battery
+        self.bat = NO_BATTERY if b is None else Battery(
+            b.capacity_mwh, b.max_charge_mw, b.max_discharge_mw, b.round_trip_efficiency
+        )
+        limit = cfg.ramp.limit_mw_per_min
+        self.ramp_mw_s = math.inf if limit is None else limit / 60.0
+        self.supply = cfg.supply_at(0.0)
+        idle = self.model.facility_mw(self.model.idle_it_w)
+        k0 = cfg.ramp.initial_mw if cfg.ramp.initial_mw is not None else idle
+        stored = 0.0 if b is None else b.capacity_mwh * b.initial_soc
+        self.grid = Grid(min(k0, self.supply), stored)
+        self.t = 0.0
+        self.load = self.demand = idle
+        self.unserved_mwh = 0.0
+        self.wake_at = math.inf
+        self.enforcer = Enforcer(self)
+        self._recorded: set[str] = set()
+        self._series: dict[str, tuple[StepSeries, StepSeries]] = {}
+        self._record_levels(state, [], self.model.idle_it_w, {})
+
+    # -- the modifier ------------------------------------------------------------------
+    def factors(self, state: RunState) -> dict[int, float]:
+        now = state.now_s
+        self._advance(now)
+        running = [j for j in state.jobs if j.state is JobState.RUNNING]
+        running = self.enforcer.enforce(now, running)
+        it_w = self.model.it_w(running)
+        self.load = 0.0 if self.model.dark else self.model.facility_mw(it_w)
+        speeds = {job.index: self.model.job_speed(job) for job in running}
+        self._record_levels(state, running, it_w, speeds)
+        self._schedule(now)
+        return {index: speed for index, speed in speeds.items() if speed < 1.0}
+
+    # -- generation and battery ---------------------------------------------------------
+    @property
+    def battery_mw_available(self) -> float:
+        return self.available_mw() - self.grid.capacity_mw
+
+    def firm_mw(self) -> float:
+        """The level up to which the battery may fill in (inf with peak shaving)."""
+        b = self.cfg.battery
+        if b is not None and b.peak_shaving:
+            return math.inf
+        return self.cfg.supply_at(self.state.now_s, firm=True)
+
+    def available_mw(self) -> float:
+        """Most the facility may draw now: generation online plus battery discharge (the battery
+        filling in up to the firm supply only, unless peak shaving is on)."""
+        return available_mw(self.grid, self.bat, self.firm_mw())
+
+    def lagging(self) -> bool:
+        """Is generation still ramping towards a demand the supply could carry?"""
+        return ramp_done_s(self.grid, self.demand, self.supply, self.ramp_mw_s) > 0
+
+    def follow(self) -> None:
+        """Without a ramp limit generation meets the demand at the instant it changes."""
+        if self.ramp_mw_s == math.inf:
+            target = target_mw(self.grid, self.demand, self.supply, self.bat)
+            self.grid = Grid(target, self.grid.stored_mwh)
+
+    def _advance(self, now: float) -> None:
+        if now > self.t:
+            grid, pieces = advance(self.grid, now - self.t, self.load, self.demand, self.supply,
+                                   self.ramp_mw_s, self.bat, start_s=self.t)
+            record = self.state.record
+            pieces[-1] = replace(pieces[-1], end_s=now)  # exactly now, whatever the float sums
+            for piece in pieces:
+                self.unserved_mwh += piece.unserved_mwh
+                if self.bat is not NO_BATTERY:
+                    record.level("battery_mw").set(piece.start_s, piece.battery0_mw)
+                    self._set_soc(piece.end_s, piece.soc1_mwh)
+                if self.ramp_mw_s != math.inf or self.bat is not NO_BATTERY:
+                    record.level("generation_mw").set(piece.start_s,
+                                                      self.load - piece.battery0_mw)
+            self.grid = grid
+            self.t = now
+        supply = self.cfg.supply_at(now)
+        if supply != self.supply:
+            self.state.log("supply", None, supply_mw=supply, before_mw=self.supply)
+            self.supply = supply
+            self.sim.trigger("supply_change")
+        if self.grid.capacity_mw > supply:  # generation lost with the supply goes at once
+            self.grid = Grid(supply, self.grid.stored_mwh)
+
+    def _set_soc(self, time_s: float, stored: float) -> None:
+        record = self.state.record
+        record.level("battery_mwh").set(time_s, stored)
+        record.level("battery_soc").set(time_s, stored / self.bat.capacity_mwh)
+
+    # -- record and wake-ups ----------------------------------------------------------------
+    def _job_series(self, name: str) -> tuple[StepSeries, StepSeries]:
+        series = self._series.get(name)
+        if series is None:
+            record = self.state.record
+            series = self._series[name] = (record.level(f"job_power_mw.{name}"),
+                                           record.level(f"job_throttled_gpus.{name}"))
+        return series
+
+    def _record_levels(self, state: RunState, running: list[Job], it_w: float,
+                       speeds: dict[int, float]) -> None:
+        now, record, model = state.now_s, state.record, self.model
+        record.level("supply_mw").set(now, self.supply)
+        record.level("it_power_mw").set(now, 0.0 if model.dark else it_w / 1e6)
+        if self.bat is not NO_BATTERY:
+            self._set_soc(now, self.grid.stored_mwh)
+        throttled = 0
+        seen = set()
+        for job in running:
+            name = job.name
+            seen.add(name)
+            mw = model.job_it_w(job) * self.cfg.pue / 1e6
+            gpus = job.gpus if speeds[job.index] < 1.0 else 0
+            throttled += gpus
+            power, capped = self._job_series(name)
+            power.set(now, mw)
+            capped.set(now, float(gpus))
+        for name in self._recorded - seen:
+            for series in self._job_series(name):
+                series.set(now, 0.0)
+        self._recorded = seen
+        record.level("gpus_throttled").set(now, float(throttled))
+
+    def _schedule(self, now: float) -> None:
+        """Ask for a look when the battery would run dry, and at stages while ramping capped."""
+        when = math.inf
+        if can_discharge(self.grid, self.bat) and self.load > self.grid.capacity_mw:
+            when = now + time_to_empty(self.grid, self.load, self.demand, self.supply,
+                                       self.ramp_mw_s, self.bat)
+        if self.enforcer.limited() and self.lagging():
+            ramp = ramp_done_s(self.grid, self.demand, self.supply, self.ramp_mw_s)
+            when = min(when, now + min(self.cfg.ramp.stage_s, ramp))
+        if self.model.dark and self.lagging():  # back when generation can carry the idle draw
+            gap = self.demand - self.battery_mw_available - self.grid.capacity_mw
+            when = min(when, now + max(gap / self.ramp_mw_s, 1e-6))
+        if when == math.inf or when <= now:
+            return
+        if self.wake_at > now and self.wake_at <= when:
+            return  # an earlier look is already on its way
+        self.wake_at = when
+        self.sim.call_at(when, self._wake)
+
+    def _wake(self) -> None:
+        if self.state.now_s >= self.wake_at:
+            self.wake_at = math.inf
+
+    # -- for the policy view and the invariants -------------------------------------------
+    def check(self, state: RunState) -> None:
+        """The power invariant: draw <= generation online + battery discharge, nothing unserved.
+
+        Skipped only while a deficit waits for the policy's call at this same instant.
+        """
+        if self.unserved_mwh > UNSERVED_TOL_MWH:
+            raise InvariantViolation(f"power: {self.unserved_mwh:g} MWh of load went unserved")
+        if self.enforcer.awaiting:
+            return
+        draw, available = state.power_mw(), self.available_mw()
+        if draw > available * (1 + 1e-9) + 1e-9:
+            raise InvariantViolation(
+                f"power: facility draws {draw:,.3f} MW at t={state.now_s:g} s, only "
+                f"{available:,.3f} MW available (generation {self.grid.capacity_mw:,.3f} MW)"
+            )
+
+    def view(self) -> PowerView:
+        state = self.state
+        caps = {j.name: j.extra[CAP_KEY] for j in state.jobs
+                if CAP_KEY in j.extra and j.state in (JobState.PENDING, JobState.RUNNING)}
+        limits = {j.name: j.extra[CLOCK_KEY] for j in state.jobs if CLOCK_KEY in j.extra}
+        return PowerView(
+            supply_mw=self.supply, draw_mw=state.power_mw(), available_mw=self.available_mw(),
+            demand_mw=self.demand, generation_mw=self.grid.capacity_mw,
+            battery_mwh=self.grid.stored_mwh, battery_capacity_mwh=self.bat.capacity_mwh,
+            battery_max_discharge_mw=self.battery_mw_available,
+            caps_w=MappingProxyType(caps), engine_clocks=MappingProxyType(limits),
+            model=self.model,
+        )
+
+
+def power_system(state: RunState) -> PowerSystem | None:
+    """The run's power system (installed as one of the state's rate modifiers), if any."""
+    return next((m for m in state.modifiers if isinstance(m, PowerSystem)), None)
+
+
+def install(sim: Simulation) -> PowerSystem:
+    """Add the power system to a run: the modifier, and an event at every supply change."""
+    system = PowerSystem(sim)
+    sim.state.modifiers.append(system)
+    sim.call_at(0.0, lambda: None)  # settle at t=0 too: even the idle facility may not fit
+    for time_s in system.cfg.breakpoints():
+        sim.call_at(time_s, lambda: None)  # the settle after the event re-balances power
+    return system
+
+
+def power_view(state: RunState) -> PowerView:
+    system = power_system(state)
+    if system is None:
+        return PowerView(supply_mw=state.scenario.cluster.power.supply_mw,
+                         draw_mw=state.power_mw())
+    return system.view()
+
+
+def refuse_grant(state: RunState, job: Job, gpus_by_type: dict[str, int]) -> str | None:
+    """Why starting (or resizing) ``job`` on these GPUs cannot be powered, or None.
+
+    Refused when the facility, with every computing job at its lowest clock and this job on
+    its new GPUs at its lowest clock too, would need more than the supply (the battery is for
+    transients, not for admitting work). Same test as the fallback's preemption, so a job the
+    fallback preempted cannot be started straight back.
+    """
+    system = power_system(state)
+    if system is None:
+        return None
+    reason = system.enforcer.refusal(job, state.now_s)
+    if reason is not None:
+        return reason
+    need = system.enforcer.floor_mw_with(job, gpus_by_type)
+    if need > system.supply * (1 + 1e-12):
+        return (f"power: needs {need:,.1f} MW at the lowest clocks, supply is "
+                f"{system.supply:,.1f} MW")
+    return None
+
+
+def cap_floor_w(state: RunState, job: Job) -> float:
+    """The lowest cap ``job``'s GPUs can honour (the highest floor of the types it may use)."""
+    model: PowerModel = state.power_model
+    types = [t for t, n in enumerate(model.job_types(job)) if n] or range(len(model.curves))
+    return max(model.curves[t].floor_w for t in types)

@@ -1,0 +1,279 @@
+"""Enforcement: the facility never draws more than generation online plus battery discharge.
+
+Called by ``PowerSystem.factors`` after every change. Order of remedies, documented in
+``docs/power.md``:
+
+0. ``ramp.cover: stagger`` while generation ramps: jobs whose draw stepped up meanwhile (the
+   *ramping* set) get a common clock limit that fits generation alone, re-set every stage;
+1. a deficit (demand under the policy's caps above what is available) is logged and the policy
+   told (trigger ``power_deficit``); it may cap (``SetPowerCap``), preempt or hold back starts;
+2. what the policy leaves is closed by a uniform clock limit on every computing job (the same
+   fraction of full clock for all, found by bisection; it relaxes as soon as power allows);
+3. if even the lowest clocks do not fit, after the policy had its chance at this instant:
+   jobs of the ramping set are held (GPUs kept, idle draw, no progress) until generation has
+   ramped far enough, and otherwise the lowest-priority running job is preempted (logged as a
+   ``preempt`` with reason ``power``), one at a time until the lowest clocks fit;
+4. if nothing runs and the idle facility still exceeds what is available (an outage), the
+   facility goes dark (draw 0) until power returns, logged as ``power_dark``.
+
+While step 3 waits for the policy (zero simulated time: the decision runs at the same instant)
+the state may stand above the limit; ``awaiting`` says so and the invariant allows exactly that.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from colossim.model.jobs import Job, JobState, Phase
+from colossim.model.power import CLOCK_KEY, HOLD_KEY
+
+if TYPE_CHECKING:
+    from colossim.engine.power import PowerSystem
+
+TOL = 1e-9
+CLOCK_TOL = 1e-9  # bisection stops when the clock limit is known this closely
+
+
+def _solve_increasing(load, target: float, lo: float, f_lo: float) -> float:
+    """The highest x in [lo, 1] with load(x) <= target, for an increasing load (Illinois
+    regula falsi: a few evaluations instead of ~30 bisections; always returns a feasible x)."""
+    hi, f_hi = 1.0, load(1.0) - target
+    side = 0
+    for _ in range(100):
+        if hi - lo <= CLOCK_TOL or f_lo == 0:
+            break
+        x = hi - f_hi * (hi - lo) / (f_hi - f_lo) if f_hi != f_lo else (lo + hi) / 2
+        if not lo < x < hi:
+            x = (lo + hi) / 2
+        f_x = load(x) - target
+        if f_x <= 0:
+            lo, f_lo = x, f_x
+            if side == -1:
+                f_hi /= 2
+            side = -1
+        else:
+            hi, f_hi = x, f_x
+            if side == 1:
+                f_lo /= 2
+            side = 1
+        if -f_lo <= 1e-12 * max(target, 1e-9):
+            break  # within a part in 10^12 of the target: close enough, and feasible
+    return lo
+
+
+class Enforcer:
+    def __init__(self, system: PowerSystem):
+        self.system = system
+        self.model = system.model
+        self.ramping: set[int] = set()
+        self.last_demand: dict[int, float] = {}
+        self.episode = False
+        self.told_at: tuple[float, int] | None = None
+        self.awaiting = False
+        self.staging = False
+        self.logged: dict[int, float | None] = {}  # the clock limit last logged per job
+        self.preempted_at: dict[int, float] = {}  # job index -> when the fallback preempted it
+
+    # -- helpers ------------------------------------------------------------------------
+    def _load(self, running: list[Job], limits: dict[int, float]) -> float:
+        """Facility MW with these clock limits (jobs not listed: no engine limit)."""
+        full = {j.index: limits.get(j.index, 1.0) for j in running}
+        return self.model.facility_mw(self.model.it_w(running, full))
+
+    def _fit(self, jobs: list[Job], running: list[Job], base: dict[int, float],
+             target_mw: float, base_mw: float | None = None) -> dict[int, float]:
+        """The highest common clock limit on ``jobs`` (over ``base`` limits) that fits.
+
+        ``base_mw`` is the load under ``base`` when the caller already knows it."""
+        if base_mw is None:
+            base_mw = self._load(running, base)
+        if not jobs or base_mw <= target_mw:
+            return base
+        model = self.model
+        lo = self.system.cfg.dvfs.min_clock
+        rest_it = model.it_w(running, {j.index: base.get(j.index, 1.0) for j in running})
+        rest_it -= sum(model.job_it_w(j, base.get(j.index, 1.0)) - model.idle_w_of(j)
+                       for j in jobs)
+        terms = [(model.compute_terms(j), base.get(j.index, 1.0)) for j in jobs]
+        above_idle = model.compute_w_above_idle
+
+        def trial(x: float) -> dict[int, float]:
+            return {**base, **{j.index: min(base.get(j.index, 1.0), x) for j in jobs}}
+
+        def load(x: float) -> float:
+            it_w = rest_it + sum(above_idle(t, min(b, x)) for t, b in terms)
+            return model.facility_mw(it_w)
+
+        f_lo = load(lo) - target_mw
+        if f_lo > 0:
+            return trial(lo)
+        return trial(_solve_increasing(load, target_mw, lo, f_lo))
+
+    def floor_mw_with(self, job: Job, gpus_by_type: dict[str, int]) -> float:
+        """Facility MW with every computing job at its lowest clock and ``job`` on new GPUs."""
+        state = self.system.state
+        running = [j for j in state.jobs if j.state is JobState.RUNNING and j is not job]
+        floors = {j.index: 0.0 for j in running}  # a limit of 0 clamps to each GPU's floor
+        it_w = self.model.it_w(running, floors)
+        comm = self.model.comm(job.config)
+        for name, n in gpus_by_type.items():
+            curve = self.model.curve(name)
+            it_w += n * (curve.mean_w(curve.min_clock, comm) - curve.idle_w)
+        return self.model.facility_mw(it_w)
+
+    def limited(self) -> bool:
+        return any(CLOCK_KEY in j.extra for j in self.system.state.jobs)
+
+    # -- the procedure --------------------------------------------------------------------
+    def enforce(self, now: float, running: list[Job]) -> list[Job]:
+        """Set clock limits, holds and preemptions so the draw fits; return the running jobs."""
+        system, model, state = self.system, self.model, self.system.state
+        for job in state.jobs:
+            if job.state is not JobState.RUNNING:
+                job.extra.pop(CLOCK_KEY, None)
+                job.extra.pop(HOLD_KEY, None)
+            elif job.phase is Phase.COMPUTE:
+                job.extra.pop(HOLD_KEY, None)
+        ones = {j.index: 1.0 for j in running}
+        system.demand = model.facility_mw(model.it_w(running, ones, demand=True))
+        system.follow()
+        lag = system.lagging()
+        self._track_ramping(running, lag)
+        available = system.available_mw()
+        held = any(HOLD_KEY in j.extra for j in running)
+        wanted = self._load(running, {}) if held else system.demand  # the same without holds
+        staged = (system.cfg.ramp.cover == "stagger" and lag
+                  and wanted <= system.supply * (1 + TOL) + TOL)
+        self._note_deficit(now, wanted, available, staged)
+        computing = [j for j in running if j.phase is Phase.COMPUTE]
+        limits: dict[int, float] = {}
+        self.awaiting = False
+        stagger = system.cfg.ramp.cover == "stagger" and lag
+        if wanted <= available and not stagger:  # the common case: nothing to enforce
+            self._apply(running, limits)
+            self._set_dark(running, available)
+            return running
+        if stagger:
+            staged = [j for j in computing if j.index in self.ramping]
+            limits = self._fit(staged, running, limits, system.grid.capacity_mw, wanted)
+        limits = self._fit(computing, running, limits, available,
+                           None if limits else wanted)
+        if self._load(running, limits) > available * (1 + TOL) + TOL:
+            if not self._policy_had_chance(now):
+                self.awaiting = True
+            else:
+                running = self._relieve(now, running, available)
+                computing = [j for j in running if j.phase is Phase.COMPUTE]
+                limits = self._fit(computing, running, {}, available)
+        self._apply(running, limits)
+        self._set_dark(running, available)
+        return running
+
+    def _track_ramping(self, running: list[Job], lag: bool) -> None:
+        if self.system.ramp_mw_s == float("inf"):
+            return  # generation follows at once: nothing ever ramps
+        demand = {j.index: self.model.job_it_w(j, 1.0, demand=True) for j in running}
+        if lag:
+            for index, watts in demand.items():
+                if watts > self.last_demand.get(index, 0.0) * (1 + TOL):
+                    self.ramping.add(index)
+            self.ramping &= set(demand)
+        else:
+            self.ramping.clear()
+        self.last_demand = demand
+
+    def _note_deficit(self, now: float, wanted: float, available: float, staged: bool) -> None:
+        """Log a deficit (and tell the policy) when one begins; a staged ramp is not one."""
+        system = self.system
+        if staged and wanted > available * (1 + TOL) + TOL:
+            if not self.staging:
+                self.staging = True
+                system.state.log("power_stagger", None, demand_mw=wanted,
+                                 generation_mw=system.grid.capacity_mw)
+            self.episode = False
+            return
+        self.staging = False
+        if wanted > available * (1 + TOL) + TOL:
+            if not self.episode:
+                self.episode = True
+                system.state.log("power_deficit", None, demand_mw=wanted, available_mw=available,
+                                 supply_mw=system.supply)
+                self._tell(now)
+        else:
+            self.episode = False
+
+    def _tell(self, now: float) -> None:
+        if self.told_at is None or self.told_at[0] != now:
+            self.told_at = (now, self.system.state.record.decide_calls)
+            self.system.sim.trigger("power_deficit")
+
+    def _policy_had_chance(self, now: float) -> bool:
+        """Has the policy decided since it was told of this instant's deficit?"""
+        if self.told_at is None or self.told_at[0] != now:
+            self._tell(now)
+            return False
+        return self.system.state.record.decide_calls > self.told_at[1]
+
+    def _relieve(self, now: float, running: list[Job], available: float) -> list[Job]:
+        """Hold ramping jobs, then preempt the lowest priority, until the lowest clocks fit."""
+        system, state = self.system, self.system.state
+        floors = dict.fromkeys((j.index for j in running), 0.0)
+        while running and self._load(running, floors) > available * (1 + TOL) + TOL:
+            held = [j for j in running if j.index in self.ramping and j.phase is Phase.COMPUTE]
+            if held and system.lagging():
+                job = min(held, key=lambda j: (j.config.priority, -j.index))
+                job.extra[HOLD_KEY] = 1.0
+                gap = self._load(running, floors) - available
+                hold_s = max(system.cfg.ramp.stage_s, gap / system.ramp_mw_s)
+                system.sim.pause_job(job, hold_s, Phase.RESTART)
+                state.log("power_hold", job, seconds=hold_s, gap_mw=gap)
+                continue
+            job = min(running, key=lambda j: (j.config.priority, -j.index))
+            state.stop(job, JobState.PENDING)
+            self.preempted_at[job.index] = now
+            state.log("preempt", job, reason="power")
+            system.sim.trigger("power_preempt", job.name)
+            self.ramping.discard(job.index)
+            running = [j for j in running if j is not job]
+            floors.pop(job.index, None)
+        return running
+
+    def _apply(self, running: list[Job], limits: dict[int, float]) -> None:
+        state = self.system.state
+        for job in running:
+            clock = limits.get(job.index, 1.0)
+            if clock < 1.0:
+                job.extra[CLOCK_KEY] = clock
+            else:
+                job.extra.pop(CLOCK_KEY, None)
+            after = job.extra.get(CLOCK_KEY)
+            if after != self.logged.get(job.index) and not self.awaiting:
+                if after is None:
+                    reason = "lifted"
+                elif self.system.cfg.ramp.cover == "stagger" and job.index in self.ramping:
+                    reason = "stagger"
+                else:
+                    reason = "fallback"
+                state.log("power_limit", job, clock=after, reason=reason)
+                self.logged[job.index] = after
+        running_ids = {j.index for j in running}
+        for index in [i for i in self.logged if i not in running_ids]:
+            del self.logged[index]  # a job that stopped starts afresh
+
+    def _set_dark(self, running: list[Job], available: float) -> None:
+        model, state = self.model, self.system.state
+        dark = not running and model.facility_mw(model.idle_it_w) > available * (1 + TOL) + TOL
+        if dark != model.dark:
+            model.dark = dark
+            state.log("power_dark" if dark else "power_restored", None, available_mw=available)
+            if not dark:
+                self.system.sim.trigger("power_restored")
+
+    def refusal(self, job: Job, now: float) -> str | None:
+        """Reasons a start must wait whatever the numbers: the facility is dark, or the
+        fallback preempted this job at this very instant (no start-preempt loop)."""
+        if self.model.dark:
+            return "power: the facility is dark until generation can carry it again"
+        if self.preempted_at.get(job.index) == now:
+            return "power: preempted for power at this instant"
+        return None

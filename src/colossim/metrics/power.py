@@ -1,0 +1,92 @@
+"""Power figures from the record: pure functions of the level series and events.
+
+Series the power subsystem (``engine.power``) records: ``power_mw`` (facility draw, exact step
+function), ``it_power_mw``, ``supply_mw``, ``gpus_throttled``, per job ``job_power_mw.<job>``
+(its GPUs and their rack overhead share, times PUE) and ``job_throttled_gpus.<job>``; with a
+battery ``battery_mwh``/``battery_soc`` (values at every breakpoint: exact there, monotone in
+between, so the minimum is exact) and ``battery_mw``/``generation_mw`` (at breakpoints; they
+ramp linearly in between).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from colossim.config.power import TariffConfig
+from colossim.engine.record import Record, StepSeries
+from colossim.metrics.result import JobResult, PowerResult
+from colossim.metrics.series import integral
+
+HOUR = 3600.0
+
+
+def time_positive(series: StepSeries, start_s: float, end_s: float) -> float:
+    """Seconds of [start_s, end_s] during which the level is above zero."""
+    total = 0.0
+    times, values = series.times, series.values
+    for i, (t, v) in enumerate(zip(times, values, strict=True)):
+        t_next = times[i + 1] if i + 1 < len(times) else end_s
+        lo, hi = max(t, start_s), min(t_next, end_s)
+        if v > 0 and hi > lo:
+            total += hi - lo
+    return total
+
+
+def max_step(series: StepSeries, end_s: float) -> float:
+    """Largest change of the level at one instant (its net change, up or down)."""
+    values = [v for t, v in zip(series.times, series.values, strict=True) if t <= end_s]
+    return max((abs(b - a) for a, b in zip(values, values[1:], strict=False)), default=0.0)
+
+
+def minimum(series: StepSeries | None, end_s: float) -> float | None:
+    if series is None or not series.values:
+        return None
+    return min(v for t, v in zip(series.times, series.values, strict=True) if t <= end_s)
+
+
+def energy_cost_usd(power: StepSeries, end_s: float, tariff: TariffConfig | None) -> float | None:
+    """∫ facility MW × price dt: the price changes on the hour with a time-of-day tariff."""
+    if tariff is None:
+        return None
+    if tariff.hourly_usd_per_mwh is None:
+        return integral(power, 0.0, end_s) / HOUR * tariff.price_at(0.0)
+    cost, hour = 0.0, 0
+    while hour * HOUR < end_s:
+        lo, hi = hour * HOUR, min((hour + 1) * HOUR, end_s)
+        cost += integral(power, lo, hi) / HOUR * tariff.price_at(lo)
+        hour += 1
+    return cost
+
+
+def cluster_power(record: Record, end_s: float, tariff: TariffConfig | None = None
+                  ) -> PowerResult:
+    series = record.series
+    empty = StepSeries()
+    throttled = series.get("gpus_throttled", empty)
+    return PowerResult(
+        supply_min_mw=minimum(series.get("supply_mw"), end_s),
+        battery_min_soc=minimum(series.get("battery_soc"), end_s),
+        battery_min_mwh=minimum(series.get("battery_mwh"), end_s),
+        throttled_gpu_hours=integral(throttled, 0.0, end_s) / HOUR,
+        time_at_cap_s=time_positive(throttled, 0.0, end_s),
+        deficit_events=sum(1 for e in record.events if e.kind == "power_deficit"),
+        power_preemptions=sum(1 for e in record.events
+                              if e.kind == "preempt" and (e.data or {}).get("reason") == "power"),
+        power_holds=sum(1 for e in record.events if e.kind == "power_hold"),
+        max_step_mw=max_step(series.get("power_mw", empty), end_s),
+        it_energy_mwh=integral(series.get("it_power_mw", empty), 0.0, end_s) / HOUR,
+        energy_cost_usd=energy_cost_usd(series.get("power_mw", empty), end_s, tariff),
+    )
+
+
+def with_power(jobs: tuple[JobResult, ...], record: Record, end_s: float
+               ) -> tuple[JobResult, ...]:
+    """Each job's energy (MWh) and time at cap, from its own series."""
+    empty = StepSeries()
+    out = []
+    for job in jobs:
+        draw = record.series.get(f"job_power_mw.{job.name}", empty)
+        capped = record.series.get(f"job_throttled_gpus.{job.name}", empty)
+        out.append(replace(job, energy_mwh=integral(draw, 0.0, end_s) / HOUR,
+                           time_at_cap_s=time_positive(capped, 0.0, end_s)))
+    return tuple(out)

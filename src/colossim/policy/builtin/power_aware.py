@@ -1,0 +1,213 @@
+"""Power-aware: watts and GPUs go to the jobs that do the most useful work per joule.
+
+The facility budget (the supply now, less ``headroom_mw``) is turned into IT watts above an idle
+facility. Every job gets a power level: not started, or a clock between the lowest one a cap
+can force and full clock (``levels`` steps). Running jobs keep their GPUs and are owed at least
+their lowest clock. The rest of the budget is handed out greedily, one increment at a time, to
+the increment with the most FLOP/s per extra watt: starting a pending job at its lowest clock
+(on GPUs the placer finds), or raising a job one clock step. Because speed grows more slowly
+than power (DVFS: power ~ f^3 near the top), increments get less efficient as a job's clock
+rises, so the greedy order is water-filling: the budget ends where every job's next watt would
+buy about the same work. The last increment that does not fit is taken in part (a cap in
+between); a pending job whose start does not fit waits. Caps go out as ``SetPowerCap``.
+
+Without a power model in the view it starts jobs in submission order, like ``fifo``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pydantic import Field
+
+from colossim.model.power import PowerModel, speed_factor
+from colossim.policy.actions import Action, Grant, Preempt, SetPowerCap, Start
+from colossim.policy.api import BasePolicy
+from colossim.policy.placement import PLACERS, claim
+from colossim.policy.staged import PlacementParams
+from colossim.policy.view import ClusterView, JobView
+
+CAP_RTOL = 1e-6  # caps closer than this to the current one are left alone
+
+
+class PowerAwareParams(PlacementParams):
+    levels: int = Field(8, ge=1, description="Clock steps between the lowest clock and full")
+    headroom_mw: float = Field(0.0, ge=0, description="Facility MW kept out of the budget")
+    preempt: bool = Field(
+        False, description="Preempt the least efficient running jobs when even their lowest "
+        "clocks exceed the budget (otherwise the engine's fallback handles it)"
+    )
+    max_queue: int = Field(64, ge=1, description="Pending jobs considered per decision")
+
+
+@dataclass
+class Plan:
+    """One job's power level while the budget is handed out."""
+
+    job: JobView
+    by_type: dict[str, int]
+    clocks: list[float]  # the job's clock levels, lowest first
+    level: int = -1  # -1: not started
+    grant: Grant | None = None
+    partial: float | None = None  # a clock between two levels (the last, partial step)
+    rates: list[float] = field(default_factory=list)
+    watts: list[float] = field(default_factory=list)
+
+
+class PowerAware(BasePolicy):
+    name = "power-aware"
+    Params = PowerAwareParams
+
+    def decide(self, view: ClusterView) -> Sequence[Action]:
+        model = view.power.model
+        if model is None:
+            return self._fifo(view)
+        p = self.params
+        budget_mw = view.power.supply_mw - p.headroom_mw - model.config.pue_fixed_mw
+        left = budget_mw * 1e6 / model.config.pue - model.idle_it_w
+        free = view.racks.free.copy()
+        running = [self._plan(j, self._by_type(view, j.grant), model, view) for j in view.running]
+        actions: list[Action] = []
+        for plan in running:
+            plan.level = 0
+            left -= plan.watts[0]
+        if left < 0 and p.preempt:
+            for plan in sorted(running, key=lambda q: (q.rates[0] / max(q.watts[0], 1e-9),
+                                                       q.job.priority, -q.job.index)):
+                if left >= 0:
+                    break
+                left += plan.watts[0]
+                plan.level = -1
+                actions.append(Preempt(plan.job.name))
+            running = [q for q in running if q.level == 0]
+        heap: list[tuple[float, int, int, int]] = []
+        plans: dict[int, Plan] = {q.job.index: q for q in running}
+        for q in running:
+            self._push(heap, q)
+        for job in view.pending[: p.max_queue]:
+            grant = self._place(view, free, job)
+            if grant is not None:
+                plan = self._plan(job, self._by_type(view, grant), model, view)
+                plans[job.index] = plan
+                self._push(heap, plan)
+        while heap and left > 0:
+            _eff, _prio, index, level = heapq.heappop(heap)
+            plan = plans[index]
+            if level != plan.level + 1:
+                continue
+            if plan.level < 0:  # a start: place it for real now
+                grant = self._place(view, free, plan.job)
+                if grant is None:
+                    continue
+                if self._by_type(view, grant) != plan.by_type:
+                    plan = plans[index] = self._plan(plan.job, self._by_type(view, grant),
+                                                     model, view)
+                step = plan.watts[0]
+                if step > left:
+                    continue
+                claim(free, grant)
+                plan.grant, plan.level = grant, 0
+                left -= step
+            else:
+                step = plan.watts[level] - plan.watts[level - 1]
+                if step > left:
+                    plan.partial = self._partial(plan, model, plan.watts[level - 1] + left)
+                    left = 0.0
+                    break
+                plan.level = level
+                left -= step
+            self._push(heap, plan)
+        for plan in plans.values():
+            if plan.level < 0:
+                continue
+            if plan.grant is not None:
+                actions.append(Start(plan.job.name, plan.grant))
+            actions += self._cap(plan, model, view)
+        return actions
+
+    # -- pieces ---------------------------------------------------------------------------
+    def _fifo(self, view: ClusterView) -> list[Action]:
+        free = view.racks.free.copy()
+        out: list[Action] = []
+        for job in view.pending:
+            grant = self._place(view, free, job)
+            if grant is None:
+                break
+            claim(free, grant)
+            out.append(Start(job.name, grant))
+        return out
+
+    def _place(self, view: ClusterView, free, job: JobView) -> Grant | None:
+        return PLACERS[self.params.placement](view.racks, free, job, job.max_gpus, rng=view.rng)
+
+    @staticmethod
+    def _by_type(view: ClusterView, grant: Grant) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for rack, n in grant:
+            name = view.racks.gpu_types[int(view.racks.rack_type[rack])]
+            out[name] = out.get(name, 0) + n
+        return out
+
+    def _plan(self, job: JobView, by_type: dict[str, int], model: PowerModel,
+              view: ClusterView) -> Plan:
+        """Clock levels of a job on these GPUs, with its FLOP/s and extra IT watts at each."""
+        cfg, comm = job.config, model.comm(job.config)
+        top = min(model.curve(t).clock_for_cap(model.static_cap_w(cfg)) for t in by_type)
+        low = min(model.config.dvfs.min_clock, top)
+        n = self.params.levels
+        clocks = [low + (top - low) * k / n for k in range(n + 1)] if top > low else [top]
+        base = view.estimate_rate(job, by_type)
+        plan = Plan(job, by_type, clocks)
+        plan.rates = [base * speed_factor(x, comm) for x in clocks]
+        plan.watts = [self._watts(model, by_type, x, comm) for x in clocks]
+        return plan
+
+    @staticmethod
+    def _watts(model: PowerModel, by_type: dict[str, int], clock: float, comm: float) -> float:
+        """IT watts the job's GPUs draw at ``clock`` above their idle draw."""
+        total = 0.0
+        for name, n in by_type.items():
+            curve = model.curve(name)
+            total += n * (curve.mean_w(clock, comm) - curve.idle_w)
+        return total
+
+    @staticmethod
+    def _push(heap: list, plan: Plan) -> None:
+        nxt = plan.level + 1
+        if nxt >= len(plan.clocks):
+            return
+        d_rate = plan.rates[nxt] - (plan.rates[nxt - 1] if nxt else 0.0)
+        d_watts = plan.watts[nxt] - (plan.watts[nxt - 1] if nxt else 0.0)
+        eff = d_rate / d_watts if d_watts > 0 else float("inf")
+        heapq.heappush(heap, (-eff, -plan.job.priority, plan.job.index, nxt))
+
+    def _partial(self, plan: Plan, model: PowerModel, watts: float) -> float:
+        """The clock between two levels at which the job draws ``watts``."""
+        comm = model.comm(plan.job.config)
+        lo, hi = plan.clocks[plan.level], plan.clocks[plan.level + 1]
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            if self._watts(model, plan.by_type, mid, comm) <= watts:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    def _cap(self, plan: Plan, model: PowerModel, view: ClusterView) -> list[Action]:
+        """SetPowerCap for the job's final clock (None at full clock), when it changes."""
+        clock = plan.partial if plan.partial is not None else plan.clocks[plan.level]
+        curves = [model.curve(t) for t in plan.by_type]
+        cap = None  # at its top clock a job needs no cap of ours (the scenario's still apply)
+        if clock < plan.clocks[-1] * (1 - 1e-12):
+            cap = max(min(c.power_at(clock) for c in curves), max(c.floor_w for c in curves))
+        current = view.power.caps_w.get(plan.job.name)
+        if cap is None and current is None:
+            return []
+        if cap is not None and current is not None and abs(cap - current) <= CAP_RTOL * cap:
+            return []
+        return [SetPowerCap(plan.job.name, cap)]
+
+
+POLICY = PowerAware

@@ -1,0 +1,155 @@
+"""Whole runs on the hand-computable ``P1`` cluster (see helpers): dips, batteries, caps, ramps,
+the fallback and its record. A 10-hour job on one rack ends at 36,000 s undisturbed."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.policy.actions import SetPowerCap, Start
+from colossim.policy.api import BasePolicy
+from tests.power.helpers import HOUR, events, job, level_at, run, scenario
+
+FULL = 10 * HOUR
+DIP = [{"kind": "dip", "start_s": HOUR, "duration_s": 2 * HOUR, "supply_mw": 0.7}]
+
+
+def battery(mwh: float, **extra) -> dict:
+    return {"capacity_mwh": mwh, "max_charge_mw": 0.5, "max_discharge_mw": 1.0,
+            "round_trip_efficiency": 0.81, **extra}
+
+
+def test_battery_rides_a_dip_and_discharges_exactly_the_deficit():
+    # load 1 MW, supply 0.7 MW for 2 h: 0.3 MW x 2 h = 0.6 MWh out of 1 MWh. Afterwards it
+    # recharges at 0.5 MW, storing 0.81 x 0.5 = 0.405 MW: full 0.6 / 0.405 h after the dip.
+    r, _ = run(scenario([job("a")], supply_mw=2.0, events=DIP, battery=battery(1.0)))
+    assert r.job("a").end_s == pytest.approx(FULL)  # nothing slowed
+    assert level_at(r, "battery_mwh", 3 * HOUR) == pytest.approx(0.4)
+    assert r.power.battery_min_soc == pytest.approx(0.4)
+    assert level_at(r, "battery_mwh", 3 * HOUR + 0.6 / 0.405 * HOUR) == pytest.approx(1.0)
+    assert r.power.supply_min_mw == 0.7
+    assert r.power.deficit_events == 0 and r.power.throttled_gpu_hours == 0.0
+
+
+def test_when_the_battery_runs_dry_the_engine_caps_at_that_instant():
+    # 0.3 MWh at 0.3 MW lasts 1 h: empty at 2 h. Then the job must fit 0.7 MW: 1000 x^3 W per
+    # GPU = 700 W, x = 0.7^(1/3), for the last hour of the dip; it loses 1 h x (1 - x).
+    r, _ = run(scenario([job("a")], supply_mw=2.0, events=DIP, battery=battery(0.3)))
+    x = 0.7 ** (1 / 3)
+    assert r.job("a").end_s == pytest.approx(FULL + HOUR * (1 - x), rel=1e-9)
+    (deficit,) = events(r, "power_deficit")
+    assert deficit.time_s == pytest.approx(2 * HOUR)
+    limits = events(r, "power_limit")
+    assert limits[0].time_s == pytest.approx(2 * HOUR)
+    assert limits[0].data["clock"] == pytest.approx(x)
+    assert limits[-1].time_s == pytest.approx(3 * HOUR) and limits[-1].data["clock"] is None
+    assert level_at(r, "power_mw", 2.5 * HOUR) == pytest.approx(0.7)
+    assert r.power.throttled_gpu_hours == pytest.approx(1000.0)  # 1,000 GPUs for 1 h
+    assert r.job("a").time_at_cap_s == pytest.approx(HOUR)
+
+
+def test_a_scenario_cap_slows_the_job_as_the_curve_says():
+    # 512 W: 1000 x^3 = 512, x = 0.8: 10 h of work takes 12.5 h, at 0.512 MW
+    r, _ = run(scenario([job("a")], jobs={"a": {"cap_w": 512.0}}))
+    assert r.job("a").end_s == pytest.approx(FULL / 0.8)
+    assert r.job("a").energy_mwh == pytest.approx(0.512 * 12.5)
+    # with a quarter of each step communication-bound (30% of TDP): a step takes
+    # 0.75 / 0.8 + 0.25 = 1.1875 of its full-speed time
+    r, _ = run(scenario([job("a")], jobs={"a": {"cap_w": 512.0, "comm_fraction": 0.25}}))
+    assert r.job("a").end_s == pytest.approx(FULL * 1.1875)
+    mean_w = (0.75 / 0.8 * 512 + 0.25 * 300) / 1.1875
+    assert r.job("a").energy_mwh == pytest.approx(mean_w * 1000 / 1e6 * FULL * 1.1875 / HOUR)
+
+
+class CapAtStart(BasePolicy):
+    """Starts the one job and caps it at 343 W (x = 0.7) at once."""
+
+    name = "cap-at-start"
+
+    def decide(self, view):
+        if view.pending:
+            j = view.pending[0]
+            return [Start(j.name, ((0, 1000),)), SetPowerCap(j.name, 343.0)]
+        return []
+
+
+def test_a_policy_cap_slows_the_job_as_the_curve_says():
+    r, _ = run(scenario([job("a")]), policy=CapAtStart())
+    assert r.job("a").end_s == pytest.approx(FULL / 0.7)
+    (cap,) = events(r, "power_cap")
+    assert cap.data == {"watts_per_gpu": 343.0}
+
+
+class CapBelowFloor(CapAtStart):
+    def decide(self, view):
+        actions = super().decide(view)
+        return [*actions[:1], SetPowerCap("a", 100.0)] if actions else []
+
+
+def test_a_cap_below_the_floor_is_refused():
+    # the floor is the lowest clock's draw: 1000 x 0.5 x 0.36 = 180 W
+    r, _ = run(scenario([job("a")]), policy=CapBelowFloor())
+    refused = [d for d in r.record.decisions if d.action["action"] == "setpowercap"]
+    assert refused[0].verdict == "invalid" and "180 W" in refused[0].reason
+    assert r.job("a").end_s == pytest.approx(FULL)
+
+
+def test_a_large_start_under_a_ramp_limit_is_covered_by_the_battery():
+    # generation starts at the idle facility's 0 MW and ramps 0.6 MW/min = 0.01 MW/s: the
+    # battery covers 1 MW falling to 0 over 100 s, 50 MW.s = 0.01389 MWh. Nothing is slowed.
+    r, _ = run(scenario([job("a")], ramp={"limit_mw_per_min": 0.6},
+                        battery=battery(1.0, max_discharge_mw=2.0)))
+    assert r.job("a").end_s == pytest.approx(FULL)
+    assert r.power.battery_min_mwh == pytest.approx(1.0 - 50 / 3600)
+    assert r.power.max_step_mw == pytest.approx(1.0)
+
+
+def test_a_large_start_under_a_ramp_limit_is_staggered():
+    # stagger, stages of 25 s, no battery. At 0 not even the lowest clock (180 kW) fits 0 MW:
+    # the job is held 25 s (max(stage, 0.18 MW / 0.01 MW/s = 18 s)). Then caps follow
+    # generation: 0.25, 0.5, 0.75 MW at 25, 50, 75 s (x = 0.25^(1/3), ...), full at 100 s.
+    r, _ = run(scenario([job("a")], ramp={"limit_mw_per_min": 0.6, "cover": "stagger",
+                                          "stage_s": 25.0}))
+    lost = 25 + 25 * sum(1 - f ** (1 / 3) for f in (0.25, 0.5, 0.75))
+    assert r.job("a").end_s == pytest.approx(FULL + lost, rel=1e-9)
+    assert [e.time_s for e in events(r, "power_limit")] == pytest.approx([25, 50, 75, 100])
+    assert r.power.power_holds == 1 and r.power.deficit_events == 0
+    assert level_at(r, "power_mw", 60.0) == pytest.approx(0.5)
+
+
+class Fifo(BasePolicy):
+    """Starts whatever is pending on rack = its index (records verdicts for the test)."""
+
+    name = "by-index"
+
+    def decide(self, view):
+        return [Start(j.name, ((j.index, 1000),)) for j in view.pending]
+
+
+def test_fallback_preempts_the_lowest_priority_and_refuses_its_restart():
+    # two 1 MW jobs; supply dips to 0.2 MW for an hour with no battery. Lowest clocks need
+    # 2 x 0.18 MW > 0.2: after the policy does nothing, b (priority 0) is preempted; a runs
+    # capped to 0.2 MW: 1000 x 0.36 x = 200 W, x = 0.5556 (below the knee). b's restart is
+    # refused for power until the supply returns at 2 h.
+    dip = [{"kind": "dip", "start_s": HOUR, "duration_s": HOUR, "supply_mw": 0.2}]
+    jobs = [job("a", priority=1), job("b")]
+    r, _ = run(scenario(jobs, racks=2, supply_mw=3.0, events=dip), policy=Fifo())
+    x = 0.2 / 0.36
+    assert r.job("a").end_s == pytest.approx(FULL + HOUR * (1 - x), rel=1e-9)
+    assert r.job("b").end_s == pytest.approx(FULL + HOUR)
+    (pre,) = [e for e in events(r, "preempt") if e.job == "b"]
+    assert pre.time_s == HOUR and pre.data == {"reason": "power"}
+    refused = [d for d in r.record.decisions if d.verdict == "infeasible"]
+    assert refused and all("power:" in d.reason for d in refused)
+    assert r.power.power_preemptions == 1
+
+
+def test_an_outage_takes_the_facility_dark_and_back():
+    # idle GPUs at 100 W: even the idle rack (0.1 MW) cannot be powered during the outage, so
+    # the job is preempted and the facility goes dark until the supply returns
+    dip = [{"kind": "outage", "start_s": HOUR, "duration_s": HOUR}]
+    r, _ = run(scenario([job("a")], events=dip, gpu={"idle_w": 100.0}), policy=Fifo())
+    assert [e.time_s for e in events(r, "power_dark")] == [HOUR]
+    assert [e.time_s for e in events(r, "power_restored")] == [2 * HOUR]
+    assert level_at(r, "power_mw", 1.5 * HOUR) == 0.0
+    assert r.job("a").end_s == pytest.approx(FULL + HOUR)
+    assert r.cluster.energy_mwh == pytest.approx(10.0)  # 10 h at 1 MW; the dark hour draws 0

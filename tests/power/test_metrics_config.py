@@ -1,0 +1,82 @@
+"""Power metrics as pure functions of a record, and the power block of a scenario."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from colossim.config.power import PowerConfig, TariffConfig
+from colossim.engine.record import Event, Record, StepSeries
+from colossim.errors import ConfigError
+from colossim.metrics.power import cluster_power, energy_cost_usd, max_step, time_positive
+from tests.conftest import make_scenario
+
+
+def series(*points):
+    s = StepSeries()
+    for t, v in points:
+        s.set(t, v)
+    return s
+
+
+def test_time_positive_and_max_step():
+    s = series((0, 0.0), (10, 5.0), (30, 0.0), (50, 2.0))
+    assert time_positive(s, 0, 60) == 20 + 10
+    assert max_step(s, 60) == 5.0
+
+
+def test_time_of_day_tariff_charges_each_hour_at_its_price():
+    # 2 MW from 0:30 to 2:00, hourly prices 10, 20, 40 ...: 1 MWh at 10 + 2 MWh at 20 = 50 $
+    prices = [10.0, 20.0, 40.0] + [0.0] * 21
+    s = series((0, 0.0), (1800, 2.0), (7200, 0.0))
+    tariff = TariffConfig(hourly_usd_per_mwh=tuple(prices))
+    assert energy_cost_usd(s, 7200, tariff) == pytest.approx(50.0)
+    assert energy_cost_usd(s, 7200, TariffConfig(usd_per_mwh=30.0)) == pytest.approx(90.0)
+    assert energy_cost_usd(s, 7200, None) is None
+
+
+def test_cluster_power_figures_come_from_the_record():
+    record = Record()
+    record.series["power_mw"] = series((0, 1.0), (3600, 3.0))
+    record.series["supply_mw"] = series((0, 5.0), (1000, 2.5), (2000, 5.0))
+    record.series["battery_soc"] = series((0, 1.0), (2000, 0.25), (3000, 0.75))
+    record.series["gpus_throttled"] = series((0, 0.0), (1800, 100.0), (5400, 0.0))
+    record.events += [Event(10.0, "power_deficit"),
+                      Event(20.0, "preempt", "x", {"reason": "power"}),
+                      Event(30.0, "preempt", "y")]
+    p = cluster_power(record, 7200.0)
+    assert p.supply_min_mw == 2.5 and p.battery_min_soc == 0.25
+    assert p.throttled_gpu_hours == pytest.approx(100.0)
+    assert p.time_at_cap_s == 3600.0
+    assert p.deficit_events == 1 and p.power_preemptions == 1
+    assert p.max_step_mw == 2.0
+
+
+def test_supply_schedule_steps_dips_and_step_ups():
+    cfg = PowerConfig(
+        supply_mw=1000, facility_cap_mw=1400,
+        schedule=[{"at_s": 100, "supply_mw": 900}],
+        events=[{"kind": "dip", "start_s": 200, "duration_s": 50, "supply_mw": 700},
+                {"kind": "step_up", "start_s": 300, "supply_mw": 1500},
+                {"kind": "outage", "start_s": 400, "duration_s": 10}],
+    )
+    assert [cfg.supply_at(t) for t in (0, 100, 220, 250, 300, 405, 410)] == [
+        1000, 900, 700, 900, 1400, 0, 1400]  # the step-up is held to the facility cap
+    assert cfg.breakpoints() == [100, 200, 250, 300, 400, 410]
+
+
+def test_bad_power_blocks_are_refused():
+    with pytest.raises(ValidationError, match="duration"):
+        PowerConfig(supply_mw=1, events=[{"kind": "dip", "start_s": 0, "supply_mw": 1}])
+    with pytest.raises(ValidationError, match="increasing"):
+        steps = [{"at_s": 5, "supply_mw": 1}, {"at_s": 5, "supply_mw": 2}]
+        PowerConfig(supply_mw=1, schedule=steps)
+    with pytest.raises(ValidationError, match="one of them"):
+        TariffConfig()
+
+
+def test_per_job_settings_must_name_a_job():
+    job = {"name": "llm", "params_billion": 1, "tokens_billion": 1, "min_gpus": 72,
+           "max_gpus": 72}
+    with pytest.raises((ValidationError, ConfigError), match="did you mean 'llm'"):
+        make_scenario([job], cluster={"power": {"supply_mw": 1, "jobs": {"lm": {"cap_w": 900}}}})

@@ -1,0 +1,110 @@
+"""``power-aware`` as a pure function: a hand-built view in, actions out, checked by hand.
+
+Cluster: ``P1`` racks (1,000 GPUs at 1,000 W TDP, idle 0, no overhead, PUE 1), so a job on one
+rack at clock x draws 1 MW x x^3 (x >= 0.6) and 0.18 MW at the lowest clock 0.5 (below the knee:
+1000 x 0.5 x 0.36 W per GPU). With ``levels: 1`` a job is off, at clock 0.5 or at full clock.
+Job a does 2 FLOP/s per GPU at full clock, b 1: a's work per joule is twice b's at every level.
+
+Increments (FLOP/s per extra W): start a 1,000/180,000; start b 500/180,000; raise a to full
+1,000/820,000; raise b 500/820,000. The greedy takes them in that order while they fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from colossim.config.schema import JobConfig
+from colossim.engine.state import RunState
+from colossim.policy.actions import Preempt, SetPowerCap, Start
+from colossim.policy.registry import make_policy
+from colossim.policy.view import ClusterView, JobView, PowerView, RackView
+from tests.power.helpers import job, scenario
+
+RATE = {"a": 2.0, "b": 1.0}  # FLOP/s per GPU at full clock
+
+
+def model():
+    return RunState(scenario([job("a"), job("b")], racks=2)).power_model
+
+
+def view_of(supply_mw, running=(), caps=None):
+    free = [0 if i in running else 1000 for i in range(2)]
+    racks = RackView(
+        gpu_types=("P1",), rack_type=np.zeros(2, int), rack_pod=np.arange(2),
+        capacity=np.full(2, 1000), free=np.array(free), usable=np.ones(2, bool),
+        gpus_per_domain=np.array([1000]),
+    )
+    jobs = []
+    for i, name in enumerate(("a", "b")):
+        on = i in running
+        cfg = JobConfig.model_validate(job(name))
+        jobs.append(JobView(
+            name=name, index=i, state="running" if on else "pending", priority=0, submit_s=0.0,
+            min_gpus=1000, max_gpus=1000, gpus=1000 if on else 0,
+            grant=((i, 1000),) if on else (), work_total=1e9, work_done=0.0, rate=0.0,
+            first_start_s=0.0 if on else None, attained_gpu_s=0.0, config=cfg,
+        ))
+    power = PowerView(supply_mw=supply_mw, draw_mw=0.0, caps_w=caps or {}, model=model())
+    return ClusterView(now_s=0.0, triggers=(), jobs=tuple(jobs), racks=racks, power=power,
+                       rng=np.random.default_rng(0),
+                       rate_fn=lambda cfg, by_type: RATE[cfg.name] * sum(by_type.values()))
+
+
+def decide(supply_mw, **kw):
+    params = {"levels": 1, **kw.pop("params", {})}
+    return list(make_policy("power-aware", params).decide(view_of(supply_mw, **kw)))
+
+
+def caps(actions):
+    return {a.job: a.watts_per_gpu for a in actions if isinstance(a, SetPowerCap)}
+
+
+def starts(actions):
+    return [a.job for a in actions if isinstance(a, Start)]
+
+
+def test_enough_power_runs_everything_at_full_clock():
+    actions = decide(2.0)
+    assert starts(actions) == ["a", "b"] and caps(actions) == {}
+
+
+def test_the_budget_goes_to_the_job_with_more_work_per_joule():
+    # 1 MW: start a (0.18), start b (0.18); raising a needs 0.82 but 0.64 is left: a gets
+    # 0.18 + 0.64 = 0.82 MW (820 W per GPU, x = 0.82^(1/3)); b stays at its floor, 180 W.
+    actions = decide(1.0)
+    assert starts(actions) == ["a", "b"]
+    assert caps(actions) == pytest.approx({"a": 820.0, "b": 180.0})
+
+
+def test_a_start_that_does_not_fit_waits_and_the_rest_goes_to_the_running_one():
+    # 0.3 MW: a starts (0.18); b's start (0.18) does not fit the 0.12 left; a takes it: 300 W
+    actions = decide(0.3)
+    assert starts(actions) == ["a"]
+    assert caps(actions) == pytest.approx({"a": 300.0})
+
+
+def test_headroom_is_kept_out_of_the_budget():
+    actions = decide(1.1, params={"headroom_mw": 0.1})
+    assert caps(actions) == pytest.approx({"a": 820.0, "b": 180.0})
+
+
+def test_a_running_job_keeps_its_floor_or_is_preempted_when_allowed():
+    # a runs; 0.1 MW cannot carry even its floor (0.18 MW)
+    assert caps(decide(0.1, running=(0,))) == pytest.approx({"a": 180.0})
+    actions = decide(0.1, running=(0,), params={"preempt": True})
+    assert actions == [Preempt("a")]
+
+
+def test_an_unchanged_cap_is_not_sent_again_and_a_lifted_one_is():
+    actions = decide(0.3, running=(0,), caps={"a": 300.0})
+    assert caps(actions) == {}
+    actions = decide(5.0, running=(0,), caps={"a": 300.0})
+    assert caps(actions) == {"a": None} and starts(actions) == ["b"]
+
+
+def test_without_a_power_model_it_starts_in_submission_order():
+    view = view_of(1.0)
+    plain = ClusterView(now_s=0.0, triggers=(), jobs=view.jobs, racks=view.racks,
+                        power=PowerView(1.0, 0.0), rng=view.rng, rate_fn=view.rate_fn)
+    assert starts(make_policy("power-aware").decide(plain)) == ["a", "b"]
