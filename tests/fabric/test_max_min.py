@@ -82,7 +82,7 @@ def check_max_min(capacity, usage, caps, rate, tol=1e-7):
         assert bottleneck, f"job {j} is below its cap with no bottleneck: {rate}"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(instances)
 def test_progressive_filling_is_feasible_and_max_min_fair(instance):
     capacity, usage, caps = (np.array(x, float) for x in instance)
@@ -90,7 +90,7 @@ def test_progressive_filling_is_feasible_and_max_min_fair(instance):
     check_max_min(capacity, usage, caps, rate)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(instances, st.data())
 def test_no_job_gains_without_a_poorer_job_losing(instance, data):
     """Pareto in the max-min sense: give job j a little more; to stay feasible, some job whose

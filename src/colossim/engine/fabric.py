@@ -29,6 +29,7 @@ from colossim.model.fabric import (
     allocate,
     build_topology,
     footprint,
+    job_cap,
     tier_utilization,
 )
 from colossim.model.jobs import Job, JobState, Phase
@@ -67,10 +68,16 @@ class Fabric:
         )
         self.hierarchical = cluster.fabric.collectives == "hierarchical"
         self.scale = np.ones(self.topology.resources)
+        self.capacity = self.topology.capacity.copy()  # healthy capacity x fault scale
         self.faults: dict[Any, tuple[np.ndarray, float]] = {}
         self._placed: dict[int, _Placed] = {}
         self._computing: dict[int, Job] = {}
         self._key: tuple | None = None
+        self._share_key: tuple | None = None
+        self._rates: dict[int, float] = {}
+        self._load_of: dict[int, tuple[Grant, np.ndarray, np.ndarray]] = {}  # what each carries
+        self._at_caps = True  # the last solve left every job at its cap (no one held back)
+        self._speed: dict[int, tuple[_Placed, float, tuple[float, ...]]] = {}
         self._factors: dict[int, float] = {}
         self._logged: dict[int, tuple[float, ...]] = {}
         self._read = 0
@@ -112,6 +119,7 @@ class Fabric:
         self.scale = np.ones(self.topology.resources)
         for ids, fraction in self.faults.values():
             self.scale[ids] *= fraction
+        self.capacity = self.topology.capacity * self.scale
         self._faults_changed = True
 
     def schedule(self, index: int, fault: FabricFault) -> None:
@@ -160,8 +168,8 @@ class Fabric:
     # -- the modifier --------------------------------------------------------------------
     def _place(self, state: RunState, job: Job) -> _Placed:
         placed = self._placed.get(job.index)
-        if placed is not None and placed.grant is job.grant:
-            return placed
+        if placed is not None and (placed.grant is job.grant or placed.grant == job.grant):
+            return placed  # the same racks (other subsystems may hand over an equal new tuple)
         t = self.topology
         racks = np.fromiter((r for r, _ in job.grant), dtype=np.int64, count=len(job.grant))
         by_type = sorted(state.gpus_by_type(job.grant).items())
@@ -185,40 +193,98 @@ class Fabric:
                 self._computing.pop(job.index, None)
         key = tuple((i, id(j.grant)) for i, j in sorted(self._computing.items()))
         if key != self._key or self._faults_changed:
-            self._key, self._faults_changed = key, False
+            self._key = key
             self._solve(state)
         return self._factors
 
     def _solve(self, state: RunState) -> None:
-        jobs = [self._computing[i] for i, _ in self._key or ()]
-        placed = [self._place(state, j) for j in jobs]
-        sharing = [k for k, p in enumerate(placed) if p.comm is not None and p.foot.resources.size]
-        alloc = allocate(self.topology, [placed[k].foot for k in sharing], self.scale)
-        rates = {k: float(r) for k, r in zip(sharing, alloc.rates, strict=True)}
-        self.load = alloc.load
+        """Shares of the jobs whose traffic leaves their rack; re-solved only when that set, a
+        grant or a fault changed (a single-rack job pausing leaves them as they are)."""
+        on_fabric: dict[int, tuple[Job, _Placed]] = {}
+        for i, _ in self._key or ():
+            job = self._computing[i]
+            p = self._place(state, job)
+            if p.comm is not None and p.foot.racks > 1 and p.comm.traffic.nic > 0:
+                on_fabric[i] = (job, p)
+        sharing = {i: p for i, (_, p) in on_fabric.items() if p.foot.resources.size}
+        share_key = tuple((i, id(p.grant)) for i, p in sharing.items())
+        if share_key != self._share_key or self._faults_changed:
+            if self._faults_changed or not self._incremental(sharing):
+                self._allocate(sharing)
+            self._share_key, self._faults_changed = share_key, False
+            for tier, (mean, hottest) in tier_utilization(self.topology, self.load,
+                                                          self.capacity).items():
+                state.record.level(f"fabric.{tier}.utilization").set(state.now_s, mean)
+                state.record.level(f"fabric.{tier}.hottest").set(state.now_s, hottest)
         self._factors = {}
         now_logged: dict[int, tuple[float, ...]] = {}
-        for k, (job, p) in enumerate(zip(jobs, placed, strict=True)):
-            if p.comm is None or p.foot.racks < 2 or p.comm.traffic.nic <= 0:
-                continue  # not on the scale-out fabric: nothing to share, nothing to log
-            rate = rates.get(k, p.foot.nic)
-            factor, comm, step_s = p.comm.speed(rate)
-            cross = p.comm.gpus * p.comm.traffic.nic * p.foot.cross_pod_share / step_s
-            if factor < 1.0:
-                self._factors[job.index] = factor
-            now_logged[job.index] = (1.0, factor, comm, cross, rate)
+        for i, (_job, p) in on_fabric.items():
+            values = self._values(i, p, self._rates.get(i, p.foot.nic))
+            if values[1] < 1.0:
+                self._factors[i] = values[1]
+            now_logged[i] = values
         for index in self._logged.keys() - now_logged.keys():
-            if self._logged[index][0]:
-                now_logged[index] = (0.0, 1.0, 0.0, 0.0, 0.0)
+            now_logged[index] = (0.0, 1.0, 0.0, 0.0, 0.0)  # stopped communicating
         for index, values in now_logged.items():
             if self._logged.get(index) != values:
                 computing, factor, comm, cross, rate = values
                 state.log("fabric", state.jobs[index], computing=bool(computing), factor=factor,
                           comm_fraction=comm, cross_pod_bytes_per_s=cross, gbytes_s=rate)
         self._logged = {i: v for i, v in now_logged.items() if v[0]}
-        for tier, (mean, hottest) in tier_utilization(self.topology, alloc).items():
-            state.record.level(f"fabric.{tier}.utilization").set(state.now_s, mean)
-            state.record.level(f"fabric.{tier}.hottest").set(state.now_s, hottest)
+
+    def _allocate(self, sharing: dict[int, _Placed]) -> None:
+        """The full max-min solve over every job loading a shared tier."""
+        feet = [p.foot for p in sharing.values()]
+        alloc = allocate(self.topology, feet, self.scale)
+        self._rates = dict(zip(sharing, map(float, alloc.rates), strict=True))
+        self._load_of = {i: (p.grant, p.foot.resources, p.foot.weights * self._rates[i])
+                         for i, p in sharing.items()}
+        self.load = alloc.load
+        caps = [job_cap(self.topology, f, self.scale) for f in feet]
+        self._at_caps = all(r >= c * (1 - 1e-12) for r, c in zip(alloc.rates, caps, strict=True))
+
+    def _incremental(self, sharing: dict[int, _Placed]) -> bool:
+        """Update the shares without a solve when that is exact: if every job was at its cap,
+        jobs leaving keep it so, and jobs joining keep it so when their load at their cap fits.
+        Returns False (and changes nothing that matters) when a full solve is needed."""
+        if not self._at_caps:
+            return False
+        capacity = self.capacity
+        held = self._load_of
+        joining = [i for i in sharing if i not in held or held[i][0] is not sharing[i].grant]
+        leaving = [i for i in held if i not in sharing or i in joining]
+        load = self.load  # changed in place: a failed check is followed by a full solve
+        for i in leaving:
+            _grant, resources, carried = held[i]
+            load[resources] -= carried
+        caps = {}
+        for i in joining:
+            foot = sharing[i].foot
+            caps[i] = job_cap(self.topology, foot, self.scale)
+            load[foot.resources] += foot.weights * caps[i]
+            if np.any(load[foot.resources] > capacity[foot.resources] * (1 + 1e-12)):
+                return False
+        np.maximum(load, 0.0, out=load)  # rounding crumbs of the subtractions
+        for i in leaving:
+            del held[i]
+            self._rates.pop(i, None)
+        for i, cap in caps.items():
+            p = sharing[i]
+            held[i] = (p.grant, p.foot.resources, p.foot.weights * cap)
+            self._rates[i] = cap
+        return True
+
+    def _values(self, index: int, p: _Placed, rate: float) -> tuple[float, ...]:
+        """(computing, factor, comm share, cross-pod bytes/s, rate), cached per grant and rate."""
+        cached = self._speed.get(index)
+        if cached is not None and cached[0] is p and cached[1] == rate:
+            return cached[2]
+        assert p.comm is not None
+        factor, comm, step_s = p.comm.speed(rate)
+        cross = p.comm.gpus * p.comm.traffic.nic * p.foot.cross_pod_share / step_s
+        values = (1.0, factor, comm, cross, rate)
+        self._speed[index] = (p, rate, values)
+        return values
 
     # -- for policies and invariants ----------------------------------------------------
     def view(self) -> FabricView:
@@ -239,7 +305,8 @@ class Fabric:
         )
 
     def check(self, state: RunState) -> None:
-        """Shares never exceed any (faulted) capacity and factors lie in (0, 1].
+        """Shares never exceed any (faulted) capacity, factors lie in (0, 1], and the shares
+        kept incrementally equal a full max-min solve.
 
         (A job another modifier stops within the same refresh keeps its stale share until the
         next event; the engine ignores factors of jobs that are not running.)"""
@@ -254,6 +321,12 @@ class Fabric:
             job = state.jobs[index]
             if not 0.0 < factor <= 1.0:
                 raise InvariantViolation(f"job {job.name}: fabric factor {factor} not in (0, 1]")
+        full = allocate(self.topology, [self._placed[i].foot for i in self._rates], self.scale)
+        for index, rate in zip(self._rates, full.rates, strict=True):
+            if abs(self._rates[index] - rate) > 1e-9 * max(1.0, rate):
+                raise InvariantViolation(
+                    f"job {state.jobs[index].name}: fabric share {self._rates[index]:.9g} GB/s "
+                    f"kept incrementally, but a full solve gives {rate:.9g}")
 
 
 def install(sim: Simulation) -> Fabric | None:

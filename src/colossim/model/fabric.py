@@ -259,19 +259,22 @@ def allocate(
     usage = np.zeros((len(jobs), used.size))
     for i, job in enumerate(jobs):
         usage[i, np.searchsorted(used, job.resources)] = job.weights
-    rates = max_min_fair(capacity[used], usage, caps)
+    at_caps = usage.T @ caps
+    if np.all(at_caps <= capacity[used] * (1 + 1e-12)):
+        rates = caps  # nobody is held back: every job at its cap is the max-min allocation
+    else:
+        rates = max_min_fair(capacity[used], usage, caps)
     load[used] = usage.T @ rates
     return Allocation(rates, load, capacity)
 
 
-def tier_utilization(topology: FabricTopology, alloc: Allocation) -> dict[str, tuple[float, float]]:
+def tier_utilization(
+    topology: FabricTopology, load: np.ndarray, capacity: np.ndarray
+) -> dict[str, tuple[float, float]]:
     """Per tier: (load / capacity over the whole tier, the hottest resource's load / capacity)."""
-    out = {}
-    for tier in TIER_NAMES:
-        part = topology.tier_slice(tier)
-        load, cap = alloc.load[part], alloc.capacity[part]
-        total = float(cap.sum())
-        with np.errstate(divide="ignore", invalid="ignore"):
-            each = np.where(cap > 0, load / np.where(cap > 0, cap, 1.0), 0.0)
-        out[tier] = (float(load.sum()) / total if total > 0 else 0.0, float(each.max(initial=0.0)))
-    return out
+    each = load / np.where(capacity > 0, capacity, np.inf)  # a dead resource carries nothing
+    starts = [0, topology.pods, 2 * topology.pods]  # rack tier, pod tier, core
+    used, total = np.add.reduceat(load, starts), np.add.reduceat(capacity, starts)
+    hottest = np.maximum.reduceat(each, starts)
+    return {tier: (float(used[k] / total[k]) if total[k] > 0 else 0.0, float(hottest[k]))
+            for k, tier in enumerate(TIER_NAMES)}
