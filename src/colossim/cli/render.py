@@ -52,14 +52,15 @@ def _days(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 86400:,.2f}"
 
 
-JOB_COLUMNS = ("job", "state", "submit", "start", "end", "JCT", "GPUs", "GPU-h")
+JOB_COLUMNS = ("job", "state", "submit", "start", "end", "JCT", "GPUs", "GPU-h", "MFU")
 
 
 def result_tables(result: RunResult) -> None:
     """The job table (fits 80 columns with names and states whole) and the cluster summary."""
     table = Table(
         title=f"{result.scenario} under {result.policy} (seed {result.seed})",
-        caption="times in days from the start; GPUs = mean GPUs held while running",
+        caption="times in days from the start; GPUs = mean GPUs held while running; "
+        "MFU from the performance model",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -75,6 +76,7 @@ def result_tables(result: RunResult) -> None:
         table.add_row(
             job.name, job.state, _days(job.submit_s), _days(job.start_s), _days(job.end_s),
             _days(job.jct_s), f"{job.mean_gpus:,.0f}", _count(job.gpu_hours),
+            "-" if job.mfu is None else f"{job.mfu:.0%}",
         )
     out = console()
     out.print(table)
