@@ -164,3 +164,37 @@ def test_with_contention_off_there_is_no_fabric_model():
     result = run_fixed(scenario, {"a": [0, 2]})
     assert result.fabric is None and result.job("a").comm_fraction is None
     assert result.job("a").end_s == pytest.approx(work() / linear_rate(2))
+
+
+@pytest.mark.parametrize("oversubscription, full_solves_at_most", [(1, 1), (4, 99)])
+def test_shares_kept_between_solves_equal_a_full_solve(monkeypatch, oversubscription,
+                                                       full_solves_at_most):
+    """Jobs start at different times and pause for checkpoints: on a non-blocking fabric nobody
+    is ever held back, so the shares are updated in place (one full solve at most); on a 1:4
+    fabric they are re-solved. Either way check_invariants compares them with a full solve after
+    every event (``Fabric.check``)."""
+    from colossim.engine import fabric as engine_fabric
+    from colossim.engine.simulation import Simulation
+    from colossim.metrics.summary import summarize
+    from colossim.model.jobs import Phase
+    from tests.fabric.helpers import Fixed
+
+    calls = []
+    original = engine_fabric.Fabric._allocate
+    monkeypatch.setattr(engine_fabric.Fabric, "_allocate",
+                        lambda self, sharing: (calls.append(len(sharing)), original(self, sharing)))
+    jobs = [job("a", tokens_billion=LONG), job("b", tokens_billion=LONG, submit_s=500.0),
+            job("c", tokens_billion=LONG, submit_s=900.0)]
+    scenario = fabric_scenario(jobs, racks=6, pod_size_racks=2,
+                               tiers={"pod": {"oversubscription": oversubscription}})
+    policy = type("F", (Fixed,), {"racks": {"a": [0, 2], "b": [1, 4], "c": [3, 5]}})()
+    sim = Simulation(scenario, policy, check_invariants=True)
+    for t, name in ((1_200.0, "a"), (1_300.0, "b"), (2_500.0, "c"), (2_600.0, "a")):
+        sim.call_at(t, lambda n=name: sim.pause_job(sim.state.by_name[n], 100.0, Phase.CHECKPOINT))
+    result = summarize(sim.run(), "fixed")
+    assert all(j.state == "completed" for j in result.jobs)
+    assert len(calls) <= full_solves_at_most
+    if oversubscription == 1:
+        assert all(j.contention_slowdown == 1.0 for j in result.jobs)
+    else:
+        assert len(calls) > 1 and result.fabric.slowed_jobs == 3
