@@ -153,3 +153,16 @@ def test_an_outage_takes_the_facility_dark_and_back():
     assert level_at(r, "power_mw", 1.5 * HOUR) == 0.0
     assert r.job("a").end_s == pytest.approx(FULL + HOUR)
     assert r.cluster.energy_mwh == pytest.approx(10.0)  # 10 h at 1 MW; the dark hour draws 0
+
+
+def test_the_battery_fills_dips_not_demand_above_the_firm_supply_unless_peak_shaving():
+    # supply 0.8 MW for a 1 MW job. By default the battery is kept for dips: the job runs at
+    # x = 0.8^(1/3) throughout and the battery stays full. With peak shaving it carries 0.2 MW
+    # for 1 MWh / 0.2 MW = 5 h at full speed, then runs dry and the job is capped.
+    x = 0.8 ** (1 / 3)
+    r, _ = run(scenario([job("a")], supply_mw=0.8, battery=battery(1.0)))
+    assert r.job("a").end_s == pytest.approx(FULL / x, rel=1e-9)
+    assert r.power.battery_min_mwh == pytest.approx(1.0)
+    r, _ = run(scenario([job("a")], supply_mw=0.8, battery=battery(1.0, peak_shaving=True)))
+    assert r.job("a").end_s == pytest.approx(5 * HOUR + 5 * HOUR / x, rel=1e-9)
+    assert r.power.battery_min_mwh == pytest.approx(0.0, abs=1e-9)

@@ -16,7 +16,9 @@ from tests.regression.conftest import CHECK_EVERY_EVENT, SCENARIOS, shipped_poli
 @pytest.mark.parametrize("policy", shipped_policies())
 def test_policy_matches_its_baseline(policy, scenario, run_policy, assert_invariants,
                                      policy_baseline):
-    result = run_policy(policy, SCENARIOS[scenario], check_invariants=CHECK_EVERY_EVENT[scenario])
+    source, overrides = SCENARIOS[scenario]
+    result = run_policy(policy, source, overrides=overrides,
+                        check_invariants=CHECK_EVERY_EVENT[scenario])
     assert_invariants(result)
     assert result.makespan_s >= result.makespan_lower_bound_s * (1 - 1e-9)
     policy_baseline(result, f"{scenario}-{policy}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
@@ -18,6 +18,7 @@ from colossim.config.fabric import FabricConfig
 from colossim.config.power import PowerConfig
 from colossim.config.reliability import CheckpointConfig, ReliabilityConfig
 from colossim.config.trace import TraceConfig, expand_trace
+from colossim.config.training import TrainingConfig
 
 
 class Precision(StrEnum):
@@ -136,6 +137,7 @@ class JobConfig(Frozen):
     )
     placement: Placement = Placement.AUTO
     checkpoint: CheckpointConfig = CheckpointConfig()
+    training: TrainingConfig = TrainingConfig()
 
     @model_validator(mode="after")
     def _work_is_defined_once(self) -> JobConfig:
@@ -219,7 +221,8 @@ class SimulationConfig(Frozen):
         0.4,
         gt=0,
         le=1,
-        description="Stand-in model FLOPs utilisation (achieved / peak) used for job speed",
+        description="Achieved / peak FLOPs for the linear speed model and for jobs given by "
+        "work_gpu_hours (trace jobs)",
     )
     check_invariants: bool = Field(
         False, description="Check every invariant after every event (slow; for debugging)"

@@ -82,6 +82,8 @@ class JobCk:
     fault_s: float | None = None  # when the fault that stopped it struck (None: graceful stop)
     load_s: float = 0.0  # time to load the point it restarts from
     held: bool = False  # it was running at the last look
+    size_for: int = 0  # GPUs the cached checkpoint size is for
+    size_bytes: float = 0.0
 
 
 class StorageShare:
@@ -94,6 +96,7 @@ class StorageShare:
         self.writes: dict[int, Write] = {}  # job index -> its one write in flight
         self.last_s = 0.0
         self._gen = 0
+        self._armed_at = math.inf  # when the live timer fires (a later write needs no new one)
 
     def _advance(self, now: float) -> None:
         dt = now - self.last_s
@@ -124,14 +127,17 @@ class StorageShare:
                 # the write's own completion resumes the job: no separate resume event
                 self.sim.state.pause(w.ck.job, finish - now, Phase.CHECKPOINT)
             w.finish_s = finish
-        self._gen += 1
-        if writes:
+        first = min((w.finish_s for w in writes), default=math.inf)
+        if first < self._armed_at:  # an earlier live timer just finds nothing done and re-arms
+            self._gen += 1
+            self._armed_at = first
             gen = self._gen
-            self.sim.call_at(min(w.finish_s for w in writes), lambda: self._on_timer(gen))
+            self.sim.call_at(first, lambda: self._on_timer(gen))
 
     def _on_timer(self, gen: int) -> None:
         if gen != self._gen:
             return
+        self._armed_at = math.inf
         now = self.sim.env.now
         self._advance(now)
         done = [w for w in self.writes.values() if w.finish_s <= now + EPS * max(1.0, now)]
@@ -159,7 +165,10 @@ class Checkpoints:
 
     # -- sizes and times ----------------------------------------------------------------
     def size(self, ck: JobCk) -> float:
-        return checkpoint_bytes(ck.job.config, max(ck.job.gpus, 1))
+        gpus = max(ck.job.gpus, 1)
+        if ck.size_for != gpus:  # the size depends on the GPUs only for jobs without params
+            ck.size_for, ck.size_bytes = gpus, checkpoint_bytes(ck.job.config, gpus)
+        return ck.size_bytes
 
     def _per_gpu(self, ck: JobCk) -> float:
         return self.size(ck) / max(ck.job.gpus, 1)

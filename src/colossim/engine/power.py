@@ -69,6 +69,7 @@ class PowerSystem:
         limit = cfg.ramp.limit_mw_per_min
         self.ramp_mw_s = math.inf if limit is None else limit / 60.0
         self.supply = cfg.supply_at(0.0)
+        self.firm = self._firm_at(0.0)
         idle = self.model.facility_mw(self.model.idle_it_w)
         k0 = cfg.ramp.initial_mw if cfg.ramp.initial_mw is not None else idle
         stored = 0.0 if b is None else b.capacity_mwh * b.initial_soc
@@ -100,17 +101,17 @@ class PowerSystem:
     def battery_mw_available(self) -> float:
         return self.available_mw() - self.grid.capacity_mw
 
-    def firm_mw(self) -> float:
+    def _firm_at(self, time_s: float) -> float:
         """The level up to which the battery may fill in (inf with peak shaving)."""
         b = self.cfg.battery
         if b is not None and b.peak_shaving:
             return math.inf
-        return self.cfg.supply_at(self.state.now_s, firm=True)
+        return self.cfg.supply_at(time_s, firm=True)
 
     def available_mw(self) -> float:
         """Most the facility may draw now: generation online plus battery discharge (the battery
         filling in up to the firm supply only, unless peak shaving is on)."""
-        return available_mw(self.grid, self.bat, self.firm_mw())
+        return available_mw(self.grid, self.bat, self.firm)
 
     def lagging(self) -> bool:
         """Is generation still ramping towards a demand the supply could carry?"""
@@ -139,6 +140,7 @@ class PowerSystem:
             self.grid = grid
             self.t = now
         supply = self.cfg.supply_at(now)
+        self.firm = self._firm_at(now)
         if supply != self.supply:
             self.state.log("supply", None, supply_mw=supply, before_mw=self.supply)
             self.supply = supply

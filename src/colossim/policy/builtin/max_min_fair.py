@@ -6,15 +6,17 @@ should spend on each GPU type so that the worst normalised throughput is as high
 job that speeds up more on a faster type gets more of it. The LP is re-solved when the set of jobs
 changes.
 
-Turning fractions into integral allocations follows Gavel's round-based mechanism: every
-``round_s`` seconds, (job, type) pairs are served in order of priority ``X[j, k]`` / (fraction of
-its time so far the job spent on type k) — jobs that received less than their share come first —
-each job on one type with its ``scale`` GPUs (its maximum by default), placed on whole racks or
-domains by the placer, until the type is full. Running jobs that keep their type keep their GPUs;
-the others are preempted. Rounds go on while anyone waits or any share splits a job's time. The
-policy remembers time received per job and type, so one instance
-serves one run. Preemption is free in the engine for now (no checkpoint cost yet), which flatters
-time-slicing; see docs/policies.md.
+Turning fractions into integral allocations follows Gavel's round-based mechanism: at every
+round, (job, type) pairs are served in order of priority ``X[j, k]`` / (fraction of its time so
+far the job spent on type k) — jobs that received less than their share come first — each job on
+one type with its ``scale`` GPUs (its maximum by default), placed on whole racks or domains by
+the placer, until the type is full. Running jobs that keep their type keep their GPUs; the others
+are preempted. Allocations change only at rounds, arrivals and completions. Rounds go on while
+anyone waits or any share splits a job's time; they last ``round_s``, by default 1/20 of the
+median job's time at its maximum GPUs, from Gavel's 6 minutes up to a day (frontier jobs of weeks
+are not swapped every 6 minutes). The policy remembers time received per job and type, so one
+instance serves one run. Preemption is free in the engine for now (no checkpoint cost yet),
+which flatters time-slicing; see docs/policies.md.
 """
 
 from __future__ import annotations
@@ -25,18 +27,23 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from colossim.policy.actions import Action, Preempt, Start
-from colossim.policy.builtin._estimates import INF
+from colossim.policy.actions import Action, Preempt, Start, WakeAt
+from colossim.policy.builtin._estimates import INF, Rates
 from colossim.policy.builtin._maxmin_lp import max_min_allocation
 from colossim.policy.placement import claim, free_gpus, release
-from colossim.policy.staged import PlacementParams, StagedPolicy, Wakes
+from colossim.policy.staged import PlacementParams, StagedPolicy
 from colossim.policy.view import ClusterView, JobView
 
 EPS = 1e-9
+MIN_ROUND_S = 360.0  # Gavel's 6-minute rounds
+MAX_ROUND_S = 86400.0
 
 
 class MaxMinParams(PlacementParams):
-    round_s: float = Field(360.0, gt=0, description="Round length, s (Gavel uses 6-minute rounds)")
+    round_s: float | None = Field(
+        None, gt=0, description="Round length, s (default: 1/20 of the median job's time at "
+        "its max GPUs, from 6 minutes, Gavel's round, to a day)",
+    )
     scale: Literal["max", "min"] = Field("max", description="GPUs a job runs on: its max or min")
     weights: Literal["equal", "priority"] = Field(
         "equal", description="equal, or weight 1 + priority (a higher weight needs more)"
@@ -49,11 +56,12 @@ class MaxMinFair(StagedPolicy):
 
     def __init__(self, params=None):
         super().__init__(params)
-        self.wakes = Wakes()
         self._key: tuple[str, ...] = ()
         self.allocation: dict[str, np.ndarray] = {}  # job -> X row (by GPU type index)
         self._received: dict[str, np.ndarray] = {}  # job -> seconds on each GPU type
         self._last_s: float | None = None
+        self._round_at = -INF  # when the next round is due
+        self.rates = Rates()
 
     # -- the LP ----------------------------------------------------------------------------
     def scale_of(self, job: JobView) -> int:
@@ -113,12 +121,22 @@ class MaxMinFair(StagedPolicy):
         """Does any job's share split its time (between types, or with others)?"""
         return any(((x > EPS) & (x < 1 - EPS)).any() for x in self.allocation.values())
 
+    def round_length(self, view: ClusterView) -> float:
+        if self.params.round_s is not None:
+            return self.params.round_s
+        times = [self.rates.remaining_s(view, j, j.max_gpus) for j in view.jobs]
+        return min(max(float(np.median(times)) / 20.0, MIN_ROUND_S), MAX_ROUND_S)
+
     def decide(self, view: ClusterView) -> Sequence[Action]:
         self._account(view)
         if not view.jobs:
             return []
         key = tuple(j.name for j in view.jobs)
-        if key != self._key:
+        changed = key != self._key
+        due = view.now_s >= self._round_at
+        if not (changed or due):
+            return []  # allocations change at rounds, arrivals and completions only
+        if changed:
             self.solve(view)
             self._key = key
         room = self.capacity(view)
@@ -152,8 +170,9 @@ class MaxMinFair(StagedPolicy):
                 started.add(job.name)
                 actions.append(Start(job.name, grant))
         waiting = stopped - started or any(j.name not in started for j in view.pending)
-        if waiting or self._time_shared():
-            actions += self.wakes.at(view.now_s, view.now_s + self.params.round_s)
+        if (waiting or self._time_shared()) and self._round_at <= view.now_s:
+            self._round_at = view.now_s + self.round_length(view)
+            actions.append(WakeAt(self._round_at))
         return actions
 
 POLICY = MaxMinFair
