@@ -10,7 +10,8 @@ from rich.table import Table
 if TYPE_CHECKING:
     from colossim.metrics.result import RunResult
 
-COLUMNS = ("job", "interrupts", "ETTR", "lost GPU-h", "ckpt GPU-h", "restart GPU-h", "MTTF min")
+# Short headers keep the table within 80 columns; the caption says the unit.
+COLUMNS = ("job", "faults", "ETTR", "lost h", "ckpt h", "restart h", "MTTF min")
 
 
 def _hours(value: float) -> str:
@@ -27,7 +28,8 @@ def reliability_table(result: RunResult) -> None:
     faults = ", ".join(f"{k} {v:,}" for k, v in rel.faults_by_component.items()) or "none"
     table = Table(
         title="reliability",
-        caption=f"faults: {faults}; GPUs in service {rel.gpu_availability:.2%} on average, "
+        caption=f"faults: interruptions of the job; h: GPU-hours. By component: {faults}; "
+                f"GPUs in service {rel.gpu_availability:.2%} on average, "
                 f"{rel.min_gpus_available:,} at the fewest",
         box=box.SIMPLE_HEAD, pad_edge=False,
     )

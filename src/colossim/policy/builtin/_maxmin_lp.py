@@ -47,6 +47,8 @@ def max_min_allocation(throughput: np.ndarray, scale: np.ndarray, capacity: np.n
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     norm = equal_share_throughput(throughput, scale, capacity)
     live = norm > 0  # a job that fits no type gets nothing and does not bound t
+    if not live.any():  # nothing can run on a single GPU type: t would be unbounded
+        return np.zeros((n, k)), 0.0
     coef = np.where(live[:, None], throughput / np.where(norm > 0, norm, 1.0)[:, None], 0.0)
     jj, kk = np.meshgrid(np.arange(n), np.arange(k), indexing="ij")
     var = (jj * k + kk).ravel()  # X[j, k] is variable j*k + k; t is the last one
