@@ -29,6 +29,7 @@ from colossim.model.fabric import (
     allocate,
     build_topology,
     footprint,
+    grant_arrays,
     job_cap,
     tier_utilization,
 )
@@ -71,8 +72,10 @@ class Fabric:
         self.capacity = self.topology.capacity.copy()  # healthy capacity x fault scale
         self.faults: dict[Any, tuple[np.ndarray, float]] = {}
         self._placed: dict[int, _Placed] = {}
-        self._computing: dict[int, Job] = {}
-        self._key: tuple | None = None
+        self._computing: dict[int, tuple[Job, Grant]] = {}  # computing jobs and their grants
+        self._series = {tier: (state.record.level(f"fabric.{tier}.utilization"),
+                               state.record.level(f"fabric.{tier}.hottest"))
+                        for tier in TIER_NAMES}
         self._share_key: tuple | None = None
         self._rates: dict[int, float] = {}
         self._load_of: dict[int, tuple[Grant, np.ndarray, np.ndarray]] = {}  # what each carries
@@ -170,30 +173,35 @@ class Fabric:
         placed = self._placed.get(job.index)
         if placed is not None and (placed.grant is job.grant or placed.grant == job.grant):
             return placed  # the same racks (other subsystems may hand over an equal new tuple)
-        t = self.topology
-        racks = np.fromiter((r for r, _ in job.grant), dtype=np.int64, count=len(job.grant))
-        by_type = sorted(state.gpus_by_type(job.grant).items())
-        parts = tuple((state.catalog[name], n) for name, n in by_type)
+        t, layout = self.topology, state.layout
+        pairs = np.asarray(job.grant, dtype=np.int64).reshape(-1, 2)
+        racks, gpus = grant_arrays(pairs)
+        by_type = np.bincount(layout.rack_type[racks], weights=gpus,
+                              minlength=len(layout.gpu_types))
+        parts = tuple((layout.specs[k], int(n)) for k, n in enumerate(by_type) if n)
         span = Span(racks=int(racks.size), pods=int(np.unique(t.rack_pod[racks]).size))
         comm = job_comm(job.config, parts, span, float(t.rack_nic[racks].min()))
         dp, pp = (comm.traffic.dp_nic, comm.traffic.pp_nic) if comm else (1.0, 0.0)
-        foot = footprint(t, job.grant, dp, pp, hierarchical=self.hierarchical)
+        foot = footprint(t, pairs, dp, pp, hierarchical=self.hierarchical)
         placed = _Placed(job.grant, foot, comm)
         self._placed[job.index] = placed
         return placed
 
     def factors(self, state: RunState) -> dict[int, float]:
-        for name in self._read_record(state):
+        changed = False
+        for name in self._read_record(state):  # a job changes only with an event naming it
             job = state.by_name.get(name)
             if job is None:
                 continue
+            seen = self._computing.get(job.index)
             if job.state is JobState.RUNNING and job.phase is Phase.COMPUTE:
-                self._computing[job.index] = job
-            else:
-                self._computing.pop(job.index, None)
-        key = tuple((i, id(j.grant)) for i, j in sorted(self._computing.items()))
-        if key != self._key or self._faults_changed:
-            self._key = key
+                if seen is None or seen[1] is not job.grant:
+                    self._computing[job.index] = (job, job.grant)
+                    changed = True
+            elif seen is not None:
+                del self._computing[job.index]
+                changed = True
+        if changed or self._faults_changed:  # faults: scheduled, or read from the record
             self._solve(state)
         return self._factors
 
@@ -201,8 +209,8 @@ class Fabric:
         """Shares of the jobs whose traffic leaves their rack; re-solved only when that set, a
         grant or a fault changed (a single-rack job pausing leaves them as they are)."""
         on_fabric: dict[int, tuple[Job, _Placed]] = {}
-        for i, _ in self._key or ():
-            job = self._computing[i]
+        for i in sorted(self._computing):
+            job = self._computing[i][0]
             p = self._place(state, job)
             if p.comm is not None and p.foot.racks > 1 and p.comm.traffic.nic > 0:
                 on_fabric[i] = (job, p)
@@ -212,10 +220,11 @@ class Fabric:
             if self._faults_changed or not self._incremental(sharing):
                 self._allocate(sharing)
             self._share_key, self._faults_changed = share_key, False
-            for tier, (mean, hottest) in tier_utilization(self.topology, self.load,
-                                                          self.capacity).items():
-                state.record.level(f"fabric.{tier}.utilization").set(state.now_s, mean)
-                state.record.level(f"fabric.{tier}.hottest").set(state.now_s, hottest)
+            levels = tier_utilization(self.topology, self.load, self.capacity)
+            for tier, (mean, hottest) in levels.items():
+                whole, hot = self._series[tier]
+                whole.set(state.now_s, mean)
+                hot.set(state.now_s, hottest)
         self._factors = {}
         now_logged: dict[int, tuple[float, ...]] = {}
         for i, (_job, p) in on_fabric.items():

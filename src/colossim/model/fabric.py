@@ -135,9 +135,15 @@ def hierarchical_shares(
     return (middle + outer) / safe, outer / safe
 
 
+def grant_arrays(grant: Grant | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(racks, GPUs) of a grant as arrays; one conversion, however long the grant."""
+    pairs = np.asarray(grant, dtype=np.int64).reshape(-1, 2)
+    return pairs[:, 0], pairs[:, 1].astype(np.float64)
+
+
 def footprint(
-    topology: FabricTopology, grant: Grant, dp_bytes: float = 1.0, pp_bytes: float = 0.0,
-    hierarchical: bool = True,
+    topology: FabricTopology, grant: Grant | np.ndarray, dp_bytes: float = 1.0,
+    pp_bytes: float = 0.0, hierarchical: bool = True,
 ) -> JobFootprint:
     """A job's footprint from its grant and its bytes per GPU per step over the NICs (DP and
     pipeline). O(racks in the grant), independent of the cluster's size.
@@ -146,8 +152,7 @@ def footprint(
     U-1 leave a rack unit and P-1 a pod. ``hierarchical=False`` spreads every GPU's bytes evenly
     over the job's GPUs instead (a unit holding g of G GPUs sends 1-g/G of its bytes out).
     """
-    racks = np.fromiter((r for r, _ in grant), dtype=np.int64, count=len(grant))
-    gpus = np.fromiter((n for _, n in grant), dtype=np.float64, count=len(grant))
+    racks, gpus = grant_arrays(grant)
     total = float(gpus.sum())
     pod = topology.rack_pod[racks]
     units, unit_index = np.unique(topology.rack_unit[racks], return_inverse=True)
