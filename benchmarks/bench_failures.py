@@ -7,8 +7,10 @@ of each run (tracemalloc's peak of Python allocations, and the process's peak re
 Each repeat runs in a fresh process, so one run's memory never hides another's.
 
 ``--only-reliability`` installs only the reliability subsystem (no fabric contention, no power
-subsystem), to separate its cost from the other models'. Nothing is asserted: speed is measured,
-not tested.
+subsystem), to separate its cost from the other models'. ``--no-power-level`` also replaces the
+facility power level the engine samples after every event by a constant: a diagnostic of what
+the engine and the reliability subsystem alone cost (the power figures are then meaningless).
+Nothing is asserted: speed is measured, not tested.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ import sys
 
 CHILD = r"""
 import json, resource, sys, time, tracemalloc
-only = sys.argv[1] == "1"
+only, flat = sys.argv[1] == "1", sys.argv[2] == "1"
 from colossim.engine import subsystems
 if only:
     subsystems.SUBSYSTEMS[:] = ["colossim.engine.failures:install"]
+if flat:
+    from colossim.engine.state import RunState
+    RunState.power_mw = lambda self: 0.0
 from colossim.api import load_scenario, simulate
 scenario = load_scenario("colossus2")
 assert scenario.reliability.enabled
@@ -47,10 +52,10 @@ UNTRACED = CHILD.replace("tracemalloc.start()", "").replace(
     "_, peak = tracemalloc.get_traced_memory()", "peak = 0").replace("tracemalloc.stop()", "")
 
 
-def one_run(only: bool, traced: bool) -> dict:
+def one_run(only: bool, flat: bool, traced: bool) -> dict:
     code = CHILD if traced else UNTRACED
-    out = subprocess.run([sys.executable, "-c", code, "1" if only else "0"], check=True,
-                         capture_output=True, text=True)
+    args = [sys.executable, "-c", code, "1" if only else "0", "1" if flat else "0"]
+    out = subprocess.run(args, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -58,12 +63,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only-reliability", action="store_true")
+    parser.add_argument("--no-power-level", action="store_true")
     args = parser.parse_args()
+    only, flat = args.only_reliability or args.no_power_level, args.no_power_level
     # speed from untraced runs (tracemalloc slows Python down); memory from one traced run
-    runs = [one_run(args.only_reliability, traced=False) for _ in range(args.repeat)]
-    mem = one_run(args.only_reliability, traced=True)
+    runs = [one_run(only, flat, traced=False) for _ in range(args.repeat)]
+    mem = one_run(only, flat, traced=True)
     first = runs[0]
-    models = "reliability only" if args.only_reliability else "all models"
+    models = "all models" if not only else "reliability only" + (
+        ", no power level" if flat else "")
     print(f"colossus2 with failures ({models})")
     print(f"  events {first['events']:,}  faults {first['faults']:,}  interruptions "
           f"{first['interruptions']:,}  makespan {first['makespan_days']:.2f} days"

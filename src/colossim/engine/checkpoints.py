@@ -83,6 +83,7 @@ class JobCk:
     load_s: float = 0.0  # time to load the point it restarts from
     held: bool = False  # it was running at the last look
     size_for: int = 0  # GPUs the cached checkpoint size is for
+    seen: int = -1  # the job's stamp at the watcher's last look (-1: look again)
     size_bytes: float = 0.0
 
 
@@ -230,6 +231,8 @@ class Checkpoints:
         """After every change: restarted jobs pay their restore; computing jobs get armed."""
         for ck in self.jobs:
             job = ck.job
+            if job.stamp == ck.seen:
+                continue  # nothing happened to it since the last look
             if job.state is JobState.RUNNING:
                 if ck.needs_restore:
                     self._restore(ck)
@@ -239,6 +242,7 @@ class Checkpoints:
             elif ck.held:
                 ck.held = False
                 self._left_gpus(ck)
+            ck.seen = job.stamp
 
     def _left_gpus(self, ck: JobCk) -> None:
         """The job let go of its GPUs without a fault: completed, or preempted by the policy."""
@@ -271,6 +275,7 @@ class Checkpoints:
             return
         if job.phase is not Phase.COMPUTE:
             ck.armed = False  # paused by something else: re-armed when it computes again
+            ck.seen = -1
         elif job.index in self.share.writes:
             ck.due = True  # the previous write is still going: start when it is done
         else:
@@ -281,6 +286,7 @@ class Checkpoints:
         job, now = ck.job, self.state.now_s
         ck.armed = False
         ck.due = False
+        ck.seen = -1
         ck.token += 1
         work = job.work_at(now)
         if ck.cfg.in_memory is not MemoryCopy.NONE:
@@ -329,6 +335,7 @@ class Checkpoints:
         ck.token += 1
         ck.copy_token += 1
         ck.armed = ck.due = False
+        ck.seen = -1
         self.share.cancel(ck.job)
 
     # -- faults ----------------------------------------------------------------------------
@@ -347,3 +354,4 @@ class Checkpoints:
         ck.fault_s = fault_s
         ck.load_s = load_s
         ck.held = False
+        ck.seen = -1
