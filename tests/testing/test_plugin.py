@@ -198,7 +198,10 @@ def test_colossim_policy_runs_once_per_installed_policy(pytester):
             assert_invariants(run_policy(colossim_policy, "small"))
         """
     )
-    result = run(pytester, "-v")
+    # a subprocess: policies import what they like (scipy), and an in-process run would drop
+    # those modules afterwards, which numpy-based extensions cannot survive
+    result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-p", "no:cacheprovider",
+                                           "-v")
     from colossim.policy.registry import available
 
     names = list(available())

@@ -41,7 +41,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar."
 ExplainOpt = Annotated[
     str | None,
     typer.Option("--explain", metavar="JOB",
-                 help="Print the job's events and policy decisions, and why it waited."),
+                 help="Print the job's timeline of events and decisions, and why it waited."),
 ]
 TraceOpt = Annotated[
     Path | None,

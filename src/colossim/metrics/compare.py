@@ -11,7 +11,8 @@ Pure functions of a ``RunResult`` (plus each job's ideal time). Definitions:
   never waited and always ran at full size.
 - **Jain's fairness index** over slowdowns x_i: (sum x)^2 / (n sum x^2) (Jain, Chiu and Hawe,
   DEC-TR-301, 1984): 1 when every job is slowed down equally, 1/n when one job takes it all.
-- **ETTR** (effective training time ratio), when the run reports one (failures model).
+- **ETTR**: the mean over jobs of their effective training time ratio (productive time / wall
+  time since first start), when the failures model is on (``docs/reliability.md``).
 
 Over seeds: the mean and the half-width of a Student-t 95% interval, t(0.975, n-1) s / sqrt(n).
 """
@@ -96,9 +97,9 @@ def run_metrics(result: RunResult, ideal_s: Mapping[str, float]) -> RunMetrics:
     slowdowns = [j.jct_s / ideal_s[j.name] for j in done if ideal_s.get(j.name, 0) > 0]
     lb = result.makespan_lower_bound_s
     ratio = result.makespan_s / lb if result.makespan_s is not None and lb > 0 else None
-    ettr = getattr(result, "ettr", None)
-    if ettr is None:
-        ettr = getattr(result.cluster, "ettr", None)
+    ettrs = [j.ettr for j in result.jobs if getattr(j, "ettr", None) is not None]
+    on = getattr(result, "reliability", None) is not None
+    ettr = float(np.mean(ettrs)) if on and ettrs else None
     return RunMetrics(
         policy=result.policy,
         seed=result.seed,
@@ -112,7 +113,7 @@ def run_metrics(result: RunResult, ideal_s: Mapping[str, float]) -> RunMetrics:
         gpu_utilization=result.cluster.gpu_utilization,
         energy_mwh=result.cluster.energy_mwh,
         jain_slowdown=jain_index(slowdowns),
-        ettr=ettr if isinstance(ettr, int | float) else None,
+        ettr=ettr,
         wall_s=result.wall_s,
     )
 
