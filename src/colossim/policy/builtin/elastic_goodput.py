@@ -19,6 +19,11 @@ the performance model makes the curve concave and the trade-off real.
 Resizing costs a restart: a running job is grown only if that saves more than ``restart_s`` of
 its remaining time (the engine does not charge the restart yet; the policy already weighs it).
 Jobs shrink when the plan needs their GPUs for others.
+
+A job whose minimum no single GPU type can hold is planned on any mix of types (type ``ANY``) at
+as much of its maximum as the room left allows, in its turn in submission order; it is not grown
+or shrunk afterwards (the goodput curve of a mixed allocation is the slowest type's), and keeps its
+GPUs until it finishes.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from colossim.policy.staged import PlacementParams, StagedPolicy, Wakes
 from colossim.policy.view import ClusterView, JobView
 
 STEPS = 64  # at most this many growth steps per job and plan
+ANY = -1  # the plan's "type" for a job that spans GPU types
 
 
 class GoodputParams(PlacementParams):
@@ -78,7 +84,23 @@ class ElasticGoodput(StagedPolicy):
         return -(-job.min_gpus // unit) * unit
 
     def _type_of(self, view: ClusterView, job: JobView) -> int:
-        return int(view.racks.rack_type[job.grant[0][0]])
+        types = {int(view.racks.rack_type[rack]) for rack, _n in job.grant}
+        return types.pop() if len(types) == 1 else ANY
+
+    def _spanning(self, view: ClusterView, job: JobView, room: np.ndarray) -> tuple[int, int] | None:
+        """(ANY, GPUs) for a job no single type can hold, if the room left across types can."""
+        unit = max(self.unit(view, job, k) for k in range(len(room)))
+        floor = -(-job.min_gpus // unit) * unit
+        left = int(room.sum()) // unit * unit
+        if floor > left:
+            return None
+        gpus = min(job.max_gpus // unit * unit, left)
+        need = gpus
+        for k in np.argsort(-room, kind="stable"):  # book it where most room is
+            take = min(int(room[k]), need)
+            room[k] -= take
+            need -= take
+        return ANY, gpus
 
     # -- the plan --------------------------------------------------------------------------
     def plan(self, view: ClusterView) -> dict[str, tuple[int, int]]:
@@ -89,8 +111,14 @@ class ElasticGoodput(StagedPolicy):
         plan: dict[str, tuple[int, int]] = {}
         for job in view.running:
             k = self._type_of(view, job)
+            if k == ANY:
+                plan[job.name] = (ANY, job.gpus)
+                for rack, n in job.grant:
+                    room[int(racks.rack_type[rack])] -= n
+                continue
             plan[job.name] = (k, min(job.gpus, self.floor_gpus(view, job, k)))
             room[k] -= plan[job.name][1]
+        total = room.copy()  # what each type holds, less what spanning jobs keep
         for job in sorted(view.pending, key=lambda j: (j.submit_s, j.index)):
             options = [(-self.rate(view, job, k, self.floor_gpus(view, job, k)), -room[k], k)
                        for k in range(len(racks.gpu_types))
@@ -99,6 +127,10 @@ class ElasticGoodput(StagedPolicy):
                 k = min(options)[2]
                 plan[job.name] = (k, self.floor_gpus(view, job, k))
                 room[k] -= plan[job.name][1]
+            elif all(self.floor_gpus(view, job, k) > total[k] for k in range(len(total))):
+                spanning = self._spanning(view, job, room)
+                if spanning is not None:
+                    plan[job.name] = spanning
         return self._grow(view, plan, room)
 
     def _grow(self, view: ClusterView, plan: dict[str, tuple[int, int]],
@@ -108,6 +140,8 @@ class ElasticGoodput(StagedPolicy):
 
         def push(name: str) -> None:
             job, (k, gpus) = jobs[name], plan[name]
+            if k == ANY:
+                return  # a spanning job runs at the size it was admitted with
             unit = self.unit(view, job, k)
             span = job.max_gpus - self.floor_gpus(view, job, k)
             step = max(unit, (span // STEPS) // unit * unit)
@@ -165,7 +199,10 @@ class ElasticGoodput(StagedPolicy):
             if job.name not in plan or free_gpus(view.racks, free) < job.min_gpus:
                 continue
             k, gpus = plan[job.name]
-            grant = self.place(job, free, view, gpus, only_type=k)
+            if k == ANY:
+                grant = self.place(job, free, view, gpus, min_gpus=job.min_gpus)
+            else:
+                grant = self.place(job, free, view, gpus, only_type=k)
             if grant is not None:
                 claim(free, grant)
                 starts.append(Start(job.name, grant))

@@ -9,13 +9,17 @@ changes.
 Turning fractions into integral allocations follows Gavel's round-based mechanism: at every
 round, (job, type) pairs are served in order of priority ``X[j, k]`` / (fraction of its time so
 far the job spent on type k) — jobs that received less than their share come first — each job on
-one type with its ``scale`` GPUs (its maximum by default), placed on whole racks or domains by
-the placer, until the type is full. Running jobs that keep their type keep their GPUs; the others
+one type with its ``scale`` GPUs (its maximum by default, or as much of it as the type holds),
+placed on whole racks or domains by the placer, until the type is full. Running jobs that keep their type keep their GPUs; the others
 are preempted. Allocations change only at rounds, arrivals and completions. Rounds go on while
 anyone waits or any share splits a job's time; they last ``round_s``, by default 1/20 of the
 median job's time at its maximum GPUs, from Gavel's 6 minutes up to a day (frontier jobs of weeks
 are not swapped every 6 minutes). The policy remembers time received per job and type, so one
-instance serves one run. Preemption is free in the engine for now (no checkpoint cost yet),
+instance serves one run.
+
+A job too big for any one GPU type has no place in Gavel's LP; such jobs run, in submission
+order, on whatever GPUs are left after the LP's jobs are placed (any mix of types), and keep
+them until they finish: a job spanning types is never swapped out by a round. Preemption is free in the engine for now (no checkpoint cost yet),
 which flatters time-slicing; see docs/policies.md.
 """
 
@@ -61,11 +65,22 @@ class MaxMinFair(StagedPolicy):
         self._received: dict[str, np.ndarray] = {}  # job -> seconds on each GPU type
         self._last_s: float | None = None
         self._round_at = -INF  # when the next round is due
+        self._scale: dict[str, np.ndarray] = {}  # job -> GPUs it runs on, by GPU type
         self.rates = Rates()
 
     # -- the LP ----------------------------------------------------------------------------
-    def scale_of(self, job: JobView) -> int:
-        return job.max_gpus if self.params.scale == "max" else job.min_gpus
+    def scale_of(self, job: JobView, capacity: float) -> int:
+        """GPUs the job runs on on a type of ``capacity`` GPUs; above ``capacity`` if none fit."""
+        want = job.max_gpus if self.params.scale == "max" else job.min_gpus
+        fitting = min(want, int(capacity))
+        return fitting if fitting >= job.min_gpus else want
+
+    def scales(self, view: ClusterView, capacity: np.ndarray) -> np.ndarray:
+        return np.array([[self.scale_of(j, c) for c in capacity] for j in view.jobs], dtype=float)
+
+    def spans_types(self, job: JobView, capacity: np.ndarray) -> bool:
+        """Too big for every single GPU type: outside the LP."""
+        return all(self.scale_of(job, c) > c for c in capacity)
 
     def capacity(self, view: ClusterView) -> np.ndarray:
         racks = view.racks
@@ -75,14 +90,17 @@ class MaxMinFair(StagedPolicy):
     def solve(self, view: ClusterView) -> None:
         jobs = view.jobs
         types = view.racks.gpu_types
-        scale = np.array([self.scale_of(j) for j in jobs], dtype=float)
-        thr = np.array([[view.estimate_rate(j, {t: self.scale_of(j)}) for t in types]
-                        for j in jobs])
+        capacity = self.capacity(view)
+        scale = self.scales(view, capacity)
+        thr = np.array([[view.estimate_rate(j, {t: int(scale[i, k])})
+                         for k, t in enumerate(types)] for i, j in enumerate(jobs)])
         thr = thr / max(float(thr.max()), EPS)  # FLOP/s are ~1e18: keep the LP well scaled
         weights = np.array([1.0 + max(j.priority, 0) if self.params.weights == "priority"
                             else 1.0 for j in jobs])
-        x, _t = max_min_allocation(thr, scale, self.capacity(view), weights)
-        self.allocation = {j.name: x[i] for i, j in enumerate(jobs)}
+        x, _t = max_min_allocation(thr, scale, capacity, weights)
+        self.allocation = {j.name: x[i] for i, j in enumerate(jobs)
+                           if not self.spans_types(j, capacity)}
+        self._scale = {j.name: scale[i] for i, j in enumerate(jobs)}
 
     # -- rounds ----------------------------------------------------------------------------
     def _account(self, view: ClusterView) -> None:
@@ -140,11 +158,16 @@ class MaxMinFair(StagedPolicy):
             self.solve(view)
             self._key = key
         room = self.capacity(view)
+        spanning = [j for j in view.jobs if j.name not in self.allocation]
+        for job in spanning:
+            if job.running:  # keeps its GPUs: take them out of each type's room
+                for rack, n in job.grant:
+                    room[int(view.racks.rack_type[rack])] -= n
         ranked = self.priorities(view)
         chosen: dict[str, int] = {}
         for _prio, _share, _index, k, job in ranked:
             same = job.running and self._type_of(view, job) == k
-            gpus = job.gpus if same else self.scale_of(job)
+            gpus = job.gpus if same else int(self._scale[job.name][k])
             if job.name not in chosen and room[k] >= gpus:
                 chosen[job.name] = k
                 room[k] -= gpus
@@ -152,7 +175,7 @@ class MaxMinFair(StagedPolicy):
         actions: list[Action] = []
         stopped: set[str] = set()
         for job in view.running:
-            if chosen.get(job.name) != self._type_of(view, job):
+            if job.name in self.allocation and chosen.get(job.name) != self._type_of(view, job):
                 release(free, job.grant)
                 stopped.add(job.name)
                 actions.append(Preempt(job.name))
@@ -164,11 +187,18 @@ class MaxMinFair(StagedPolicy):
                 continue  # keeps its GPUs
             grant = None
             if free_gpus(view.racks, free) >= job.min_gpus:
-                grant = self.place(job, free, view, self.scale_of(job), only_type=k)
+                grant = self.place(job, free, view, int(self._scale[job.name][k]), only_type=k)
             if grant is not None:
                 claim(free, grant)
                 started.add(job.name)
                 actions.append(Start(job.name, grant))
+        for job in sorted(spanning, key=lambda j: (j.submit_s, j.index)):
+            if job.pending and free_gpus(view.racks, free) >= job.min_gpus:
+                grant = self.place(job, free, view, job.max_gpus, min_gpus=job.min_gpus)
+                if grant is not None:
+                    claim(free, grant)
+                    started.add(job.name)
+                    actions.append(Start(job.name, grant))
         waiting = stopped - started or any(j.name not in started for j in view.pending)
         if (waiting or self._time_shared()) and self._round_at <= view.now_s:
             self._round_at = view.now_s + self.round_length(view)

@@ -1,0 +1,54 @@
+"""Jobs larger than one GPU type: the per-type policies (max-min-fair, elastic-goodput) still run
+them, against hand arithmetic and against fifo, which places on any mix of types."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.api import simulate
+from tests.conftest import make_scenario
+from tests.policy.factories import pool_job
+
+PER_TYPE = ["max-min-fair", "elastic-goodput"]
+ONE_GPU = {"gpus_per_rack": 1, "gpus_per_domain": 1}
+
+
+def mixed(jobs: list[dict], policy: str):
+    """One 1-GPU A100 rack and one 1-GPU H100 rack: no job above 1 GPU fits one type."""
+    return make_scenario(jobs, racks={"A100": 1, "H100": 1}, policy=policy,
+                         catalog={"A100": ONE_GPU, "H100": ONE_GPU})
+
+
+@pytest.mark.parametrize("policy", PER_TYPE)
+def test_a_maximum_above_the_type_runs_on_what_the_type_holds(policy):
+    # 2 one-GPU A100 racks, a job of 10 A100 GPU-hours allowed 1..4 GPUs: it gets both GPUs
+    # (its maximum of 4 does not fit; 2 does): 10 GPU-h / 2 GPUs = 5 h
+    job = pool_job("a", 0, 10) | {"min_gpus": 1, "max_gpus": 4}
+    scenario = make_scenario([job], racks={"A100": 2}, policy=policy,
+                             catalog={"A100": ONE_GPU})
+    result = simulate(scenario, check_invariants=True)
+    assert result.jobs[0].state == "completed"
+    assert result.jobs[0].jct_s == pytest.approx(5 * 3600)
+
+
+@pytest.mark.parametrize("policy", PER_TYPE)
+def test_a_job_spanning_types_alone_runs_as_under_fifo(policy):
+    job = pool_job("wide", 0, 4, gpus=2)
+    alone = simulate(mixed([job], policy), check_invariants=True).jobs[0]
+    reference = simulate(mixed([job], "fifo")).jobs[0]
+    assert alone.state == "completed" and alone.mean_gpus == pytest.approx(2)
+    assert alone.jct_s == pytest.approx(reference.jct_s)
+
+
+@pytest.mark.parametrize("policy", PER_TYPE)
+def test_a_spanning_job_waits_for_a_type_job_then_runs(policy):
+    # a 1-GPU job holds the A100 from t=0 for 3 h; the 2-GPU job (t=1 h) cannot start before it
+    # ends, then runs alone; nothing is swapped out under it
+    jobs = [pool_job("one", 0, 3), pool_job("wide", 1, 4, gpus=2)]
+    result = simulate(mixed(jobs, policy), check_invariants=True)
+    one, wide = result.jobs
+    assert one.state == wide.state == "completed"
+    assert wide.start_s >= one.end_s - 1e-6
+    assert wide.interruptions == 0
+    assert wide.jct_s - (wide.start_s - wide.submit_s) == pytest.approx(
+        simulate(mixed([pool_job("wide", 0, 4, gpus=2)], "fifo")).jobs[0].jct_s)
