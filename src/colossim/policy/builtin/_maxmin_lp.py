@@ -2,8 +2,9 @@
 
 Narayanan et al., "Heterogeneity-Aware Cluster Scheduling Policies for Deep Learning
 Workloads", OSDI'20, section 4.1. Variables ``X[j, k]``: the fraction of time job ``j`` runs on
-GPU type ``k`` with its ``scale[j, k]`` GPUs (a job's
-maximum, or as much of it as the type holds; a row of one value when every type gets the same). With ``T[j, k]`` the job's throughput there:
+GPU type ``k`` with its ``scale[j, k]`` GPUs (a job's maximum, or as much of it as the type
+holds; one value per job when every type gets the same). With ``T[j, k]`` the job's throughput
+there:
 
     maximise   t
     subject to sum_k T[j, k] X[j, k] / R[j] >= w[j] t      for every job j

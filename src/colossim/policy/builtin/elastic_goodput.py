@@ -87,7 +87,8 @@ class ElasticGoodput(StagedPolicy):
         types = {int(view.racks.rack_type[rack]) for rack, _n in job.grant}
         return types.pop() if len(types) == 1 else ANY
 
-    def _spanning(self, view: ClusterView, job: JobView, room: np.ndarray) -> tuple[int, int] | None:
+    def _spanning(self, view: ClusterView, job: JobView,
+                  room: np.ndarray) -> tuple[int, int] | None:
         """(ANY, GPUs) for a job no single type can hold, if the room left across types can."""
         unit = max(self.unit(view, job, k) for k in range(len(room)))
         floor = -(-job.min_gpus // unit) * unit

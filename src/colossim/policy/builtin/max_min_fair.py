@@ -6,21 +6,22 @@ should spend on each GPU type so that the worst normalised throughput is as high
 job that speeds up more on a faster type gets more of it. The LP is re-solved when the set of jobs
 changes.
 
-Turning fractions into integral allocations follows Gavel's round-based mechanism: at every
-round, (job, type) pairs are served in order of priority ``X[j, k]`` / (fraction of its time so
-far the job spent on type k) — jobs that received less than their share come first — each job on
-one type with its ``scale`` GPUs (its maximum by default, or as much of it as the type holds),
-placed on whole racks or domains by the placer, until the type is full. Running jobs that keep their type keep their GPUs; the others
-are preempted. Allocations change only at rounds, arrivals and completions. Rounds go on while
-anyone waits or any share splits a job's time; they last ``round_s``, by default 1/20 of the
-median job's time at its maximum GPUs, from Gavel's 6 minutes up to a day (frontier jobs of weeks
-are not swapped every 6 minutes). The policy remembers time received per job and type, so one
-instance serves one run.
+Turning fractions into integral allocations follows Gavel's round-based mechanism: at every round,
+(job, type) pairs are served in order of priority ``X[j, k]`` / (fraction of its time so far the
+job spent on type k) — jobs that received less than their share come first — each job on one type
+with its ``scale`` GPUs (its maximum by default, or as much of it as the type holds), placed on
+whole racks or domains by the placer, until the type is full. Running jobs that keep their type
+keep their GPUs; the others are preempted. Allocations change only at rounds, arrivals and
+completions. Rounds go on while anyone waits or any share splits a job's time; they last
+``round_s``, by default 1/20 of the median job's time at its maximum GPUs, from Gavel's 6 minutes
+up to a day (frontier jobs of weeks are not swapped every 6 minutes). The policy remembers time
+received per job and type, so one instance serves one run.
 
 A job too big for any one GPU type has no place in Gavel's LP; such jobs run, in submission
 order, on whatever GPUs are left after the LP's jobs are placed (any mix of types), and keep
-them until they finish: a job spanning types is never swapped out by a round. Preemption is free in the engine for now (no checkpoint cost yet),
-which flatters time-slicing; see docs/policies.md.
+them until they finish: a job spanning types is never swapped out by a round. Preemption is free
+in the engine for now (no checkpoint cost yet), which flatters time-slicing; see
+docs/policies.md.
 """
 
 from __future__ import annotations
