@@ -114,11 +114,21 @@ def pool_job(name: str, submit_h: float, hours: float, gpus: int = 1, **extra) -
 
 
 def pool_scenario(jobs: list[dict], *, gpus_per_rack: int = 1, racks: int = 1,
-                  policy: str = "fifo", params: dict | None = None):
-    """A pool of single-GPU-grain A100 racks (the catalog entry resized for the test)."""
+                  policy: str = "fifo", params: dict | None = None, free_switches: bool = False):
+    """A pool of single-GPU-grain A100 racks (the catalog entry resized for the test).
+
+    ``free_switches``: preemptions and resizes cost nothing, as classical scheduling results
+    assume (by default each costs a checkpoint-restart, ``engine.switch_costs``).
+    """
     from tests.conftest import make_scenario
 
     return make_scenario(
         jobs, racks={"A100": racks}, policy=policy, params=params,
         catalog={"A100": {"gpus_per_rack": gpus_per_rack, "gpus_per_domain": 1}},
+        scheduler={"switch_costs": {"enabled": not free_switches}},
     )
+
+
+# One switch of a job without parameters on 1 GPU: its 1 GB checkpoint written at 2 TB/s, the
+# 120 s relaunch, the read at 7 TB/s (engine.switch_costs, reliability defaults)
+SWITCH_1GPU_S = 1e9 / 2e12 + 120.0 + 1e9 / 7e12

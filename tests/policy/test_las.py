@@ -7,7 +7,15 @@ import pytest
 from colossim.api import simulate
 from colossim.policy.actions import WakeAt
 from colossim.policy.registry import make_policy
-from tests.policy.factories import cluster, job, kinds, pool_job, pool_scenario, racks
+from tests.policy.factories import (
+    SWITCH_1GPU_S,
+    cluster,
+    job,
+    kinds,
+    pool_job,
+    pool_scenario,
+    racks,
+)
 
 HOUR = 3600.0
 
@@ -57,8 +65,9 @@ def test_starving_job_is_promoted_back_to_the_top_queue():
 def test_las_lets_a_short_job_overtake_a_long_one_without_knowing_sizes():
     # one GPU, threshold 1 GPU-h: long (10 h) from 0; short (0.5 h) at 2 h. The long job is in
     # queue 1 after 1 h, so the short one preempts it at 2 h and finishes at 2.5 h; the long
-    # one resumes and ends at 10.5 h.
+    # one resumes and ends at 10.5 h, plus its switch: a 1 GB checkpoint (the 1 GB/GPU of a job
+    # without parameters) written at 2 TB/s, a 120 s relaunch, and the read at 7 TB/s.
     jobs = [pool_job("long", 0, 10), pool_job("short", 2, 0.5)]
     result = simulate(pool_scenario(jobs, policy="las"), check_invariants=True)
     assert result.job("short").end_s / HOUR == pytest.approx(2.5)
-    assert result.job("long").end_s / HOUR == pytest.approx(10.5)
+    assert result.job("long").end_s == pytest.approx(10.5 * HOUR + SWITCH_1GPU_S, rel=1e-12)

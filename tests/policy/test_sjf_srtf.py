@@ -6,7 +6,16 @@ import pytest
 
 from colossim.api import simulate
 from colossim.policy.registry import make_policy
-from tests.policy.factories import cluster, job, kinds, pool_job, pool_scenario, racks, starts
+from tests.policy.factories import (
+    SWITCH_1GPU_S,
+    cluster,
+    job,
+    kinds,
+    pool_job,
+    pool_scenario,
+    racks,
+    starts,
+)
 
 HOUR = 3600.0
 
@@ -49,8 +58,9 @@ def test_srtf_does_not_preempt_a_job_about_to_finish_given_restart_costs():
 JOBS = [pool_job("A", 0, 10), pool_job("B", 1, 3), pool_job("C", 2, 1), pool_job("D", 3, 6)]
 
 
-def mean_jct_h(policy: str) -> float:
-    result = simulate(pool_scenario(JOBS, policy=policy), check_invariants=True)
+def mean_jct_h(policy: str, free_switches: bool = True) -> float:
+    scenario = pool_scenario(JOBS, policy=policy, free_switches=free_switches)
+    result = simulate(scenario, check_invariants=True)
     assert all(j.state == "completed" for j in result.jobs)
     return sum(j.jct_s for j in result.jobs) / len(result.jobs) / HOUR
 
@@ -67,6 +77,13 @@ def test_srtf_reaches_the_srpt_optimum_and_beats_fifo():
     srtf = mean_jct_h("srtf")
     assert srtf == pytest.approx(33 / 4)
     assert srtf <= mean_jct_h("fifo")
+
+
+def test_srtf_with_switch_costs_pays_one_switch_per_resumed_job():
+    # the same schedule, but B (resumed at 3 h) and A (resumed at 11 h) each pause one switch
+    # first: B ends 5 h + s, D runs 5 h + s to 11 h + s, A ends 20 h + 2 s: JCTs add 4 s in all
+    assert mean_jct_h("srtf", free_switches=False) == pytest.approx(
+        33 / 4 + SWITCH_1GPU_S / HOUR, rel=1e-9)
 
 
 def test_sjf_is_between_without_preemption():

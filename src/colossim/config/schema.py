@@ -205,8 +205,24 @@ class PolicyConfig(Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class SwitchCostsConfig(Frozen):
+    """What a preemption or a resize costs the job (``docs/policies.md``, "Switch costs").
+
+    Both are a checkpoint-restart: the job writes a checkpoint (its size over the storage write
+    bandwidth), relaunches (``restart_s``) and reads it back (size over read bandwidth), paused
+    on its new GPUs. Sizes and bandwidths come from the reliability model's settings.
+    """
+
+    enabled: bool = Field(
+        True, description="Charge preemptions and resizes (false: free, as in most trace "
+        "studies)")
+    restart_s: float | None = Field(
+        None, ge=0, description="Relaunch after a switch, s (default: reliability.restart_s)")
+
+
 class SchedulerConfig(Frozen):
     policy: PolicyConfig = PolicyConfig()
+    switch_costs: SwitchCostsConfig = SwitchCostsConfig()
 
 
 class SimulationConfig(Frozen):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from colossim.engine.record import Decision
 from colossim.engine.state import RunState
+from colossim.engine.switch_costs import remember
 from colossim.model.cluster import AllocationError, Grant
 from colossim.model.jobs import Job, JobState
 from colossim.policy.actions import (
@@ -105,11 +106,13 @@ def _resize(state: RunState, action: Resize) -> None:
         raise
     before = job.gpus
     state.run_on(job, new)
+    remember(state.scenario, job, job.gpus)  # charged at once, as a pause (engine.switch_costs)
     state.log("resize", job, gpus_before=before, gpus=job.gpus)
 
 
 def _preempt(state: RunState, action: Preempt) -> None:
     job = _job(state, action.job, JobState.RUNNING)
+    remember(state.scenario, job, job.gpus)  # charged when the job next starts
     state.stop(job, JobState.PENDING)
     state.log("preempt", job)
 

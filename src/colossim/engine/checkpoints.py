@@ -10,8 +10,9 @@ memory (``local``) or a peer rack's (``peer``) at per-GPU bandwidth, and every
 
 ``Checkpoints.watch`` runs after every change (the reliability subsystem sits in the
 rate-modifier list, which the engine asks after every change, and never slows anyone): a job
-the policy has just (re)started after a failure or a preemption pays its restore time first,
-and a job that is computing gets its next checkpoint armed.
+the policy has just restarted after a failure pays its restore time first (a preemption's
+restart is a switch cost, ``engine.switch_costs``), and a job that is computing gets its next
+checkpoint armed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from colossim.config.reliability import (
     MemoryCopy,
     ReliabilityConfig,
 )
+from colossim.engine.switch_costs import SWITCH_KEY
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.reliability import (
     auto_interval,
@@ -248,12 +250,14 @@ class Checkpoints:
         """The job let go of its GPUs without a fault: completed, or preempted by the policy."""
         self.cancel(ck)
         if ck.job.state is JobState.PENDING and not ck.needs_restore:
-            # A preemption keeps the job's progress, as if it checkpointed on the way out.
+            # A preemption checkpoints on the way out and keeps the job's progress; the write,
+            # relaunch and load are charged when it next starts (engine.switch_costs).
+            switch = ck.job.extra.get(SWITCH_KEY)
             self.state.log("checkpoint_saved", ck.job, snapshot_s=self.state.now_s,
-                           flops=ck.job.work_done, tier="preempt", seconds=0.0)
+                           flops=ck.job.work_done, tier="preempt",
+                           seconds=0.0 if switch is None else switch.save_s)
             ck.storage = Point(ck.job.work_done, self.state.now_s, "storage")
             ck.memory = None
-            self.stopped(ck, None, self.load_s(ck, ck.storage))
 
     def _restore(self, ck: JobCk) -> None:
         waited = 0.0 if ck.fault_s is None else self.state.now_s - ck.fault_s

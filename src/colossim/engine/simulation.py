@@ -21,6 +21,7 @@ from colossim.engine.apply import apply_action, is_wake
 from colossim.engine.record import Decision, Record
 from colossim.engine.state import RunState
 from colossim.engine.subsystems import subsystems
+from colossim.engine.switch_costs import take
 from colossim.engine.views import ViewBuilder
 from colossim.errors import ColossimError, PolicyFailure
 from colossim.model.jobs import Job, JobState, Phase
@@ -117,8 +118,20 @@ class Simulation:
             )
             return
         decision = apply_action(state, action)
-        if decision.verdict == Verdict.APPLIED.value and decision.action["action"] == "reject":
+        if decision.verdict != Verdict.APPLIED.value:
+            return
+        kind = decision.action["action"]
+        if kind == "reject":
             self._open -= 1
+        elif kind in ("start", "resize"):
+            self._charge_switch(state.by_name[action.job], kind)
+
+    def _charge_switch(self, job: Job, kind: str) -> None:
+        """A job started after a preemption, or resized, pauses for its checkpoint-restart."""
+        switch = take(job)
+        if switch is not None and switch.total_s > 0:
+            phase = Phase.RESIZE if kind == "resize" else Phase.RESTART
+            self.pause_job(job, switch.total_s, phase, notify=False)
 
     def _after_change(self) -> None:
         """After any batch of changes: re-rate shared resources, record levels, re-arm time."""

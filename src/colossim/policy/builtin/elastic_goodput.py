@@ -16,8 +16,9 @@ That greedy is optimal when speedups are concave in GPUs. With the stand-in line
 every GPU adds the same to a job, so growth goes to the jobs with the smallest minimums first;
 the performance model makes the curve concave and the trade-off real.
 
-Resizing costs a restart: a running job is grown only if that saves more than ``restart_s`` of
-its remaining time (the engine does not charge the restart yet; the policy already weighs it).
+Resizing costs a checkpoint-restart, which the engine charges (``engine.switch_costs``): a running
+job is grown only if that saves more than ``restart_s`` of its remaining time (by default the
+engine's 120 s relaunch; add the job's checkpoint write and read for large models).
 Jobs shrink when the plan needs their GPUs for others.
 
 A job whose minimum no single GPU type can hold is planned on any mix of types (type ``ANY``) at
@@ -48,7 +49,9 @@ ANY = -1  # the plan's "type" for a job that spans GPU types
 
 class GoodputParams(PlacementParams):
     fairness_p: float = Field(-1.0, le=1.0, description="Power-mean exponent of the speedups")
-    restart_s: float = Field(0.0, ge=0, description="Restart cost of a resize, s")
+    restart_s: float = Field(
+        120.0, ge=0, description="What the policy assumes a resize costs, s (the engine's "
+        "default relaunch time)")
     round_s: float | None = Field(
         None, gt=0, description="Also re-plan every round_s while jobs wait (None: on events)"
     )

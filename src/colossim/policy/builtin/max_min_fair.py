@@ -19,9 +19,8 @@ received per job and type, so one instance serves one run.
 
 A job too big for any one GPU type has no place in Gavel's LP; such jobs run, in submission
 order, on whatever GPUs are left after the LP's jobs are placed (any mix of types), and keep
-them until they finish: a job spanning types is never swapped out by a round. Preemption is free
-in the engine for now (no checkpoint cost yet), which flatters time-slicing; see
-docs/policies.md.
+them until they finish: a job spanning types is never swapped out by a round. Every swap costs
+the job a checkpoint-restart in the engine (``engine.switch_costs``, docs/policies.md).
 """
 
 from __future__ import annotations

@@ -1,0 +1,67 @@
+"""Switch costs: what the engine charges a job the policy preempts or resizes.
+
+A preemption or a resize is a checkpoint-restart (how elastic frameworks such as Pollux's and
+torchelastic resize, and how preemptive schedulers such as Tiresias and Gavel suspend jobs): the
+job writes a checkpoint, relaunches, and reads it back. The engine prices the switch when the
+policy makes it (with the job's GPUs then) and charges it as a pause when the job next runs: at
+its next start after a preemption (``Phase.RESTART``), at once after a resize (``Phase.RESIZE``).
+The job keeps all its progress (it saved on the way out), and its GPUs are free at once: the
+write's GPU time is charged to the job's restart rather than holding the old GPUs, so a policy's
+next start can use them in the same decision.
+
+Sizes come from ``model.reliability.checkpoint_bytes``; bandwidths and the relaunch time from the
+scenario's ``reliability`` block (used whether failures are on or off). The write is priced at
+the full storage bandwidth (or the job's own cap): it is not shared with other jobs' periodic
+checkpoints, an optimistic simplification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from colossim.config.schema import Scenario
+from colossim.model.jobs import Job
+from colossim.model.reliability import checkpoint_bytes
+
+SWITCH_KEY = "switch_cost"  # in Job.extra: the Switch priced when the policy made it
+TB, GB = 1e12, 1e9
+
+
+@dataclass(frozen=True)
+class Switch:
+    """The pause one preemption or resize costs, in its parts."""
+
+    save_s: float
+    restart_s: float
+    load_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.save_s + self.restart_s + self.load_s
+
+
+def price(scenario: Scenario, job: Job, gpus: int) -> Switch | None:
+    """The switch cost of ``job`` on ``gpus`` GPUs, or None when the scenario makes it free."""
+    costs = scenario.scheduler.switch_costs
+    if not costs.enabled:
+        return None
+    rel = scenario.reliability
+    size = checkpoint_bytes(job.config, max(gpus, 1))
+    write = rel.storage.write_tbytes_s * TB
+    cap = job.config.checkpoint.storage_gbytes_s
+    if cap is not None:
+        write = min(write, cap * GB)
+    restart = rel.restart_s if costs.restart_s is None else costs.restart_s
+    return Switch(size / write, restart, size / (rel.storage.read_tbytes_s * TB))
+
+
+def remember(scenario: Scenario, job: Job, gpus: int) -> None:
+    """Price a switch the policy just made and keep it on the job until it is charged."""
+    switch = price(scenario, job, gpus)
+    if switch is not None:
+        job.extra[SWITCH_KEY] = switch
+
+
+def take(job: Job) -> Switch | None:
+    """The switch the job owes, once (None if it owes nothing)."""
+    return job.extra.pop(SWITCH_KEY, None)
