@@ -12,10 +12,13 @@ SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
     # failure handling is the failures-small case's job, at a scale the suite can afford.
     "colossus2": ("colossus2", ("reliability.enabled=false",)),
     "stress-small": (str(HERE / "scenarios" / "stress_small.yaml"), ()),
+    # the failure-heavy variant: stress-small with ~100x the default failure rates
+    "failures-small": (str(HERE / "scenarios" / "failures_small.yaml"), ()),
 }
 # The engine's ledger check after every event costs O(racks) each time: on Colossus-2's 7,616
 # racks it would dominate the suite, so there only the whole-run checks apply.
-CHECK_EVERY_EVENT = {"small": True, "colossus2": False, "stress-small": True}
+CHECK_EVERY_EVENT = {"small": True, "colossus2": False, "stress-small": True,
+                     "failures-small": True}
 
 
 def shipped_policies() -> list[str]:

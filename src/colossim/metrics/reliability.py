@@ -135,7 +135,7 @@ def with_reliability(jobs: tuple[JobResult, ...], record: Record, end_s: float):
             interruptions=track.interruptions,
             lost_gpu_hours=track.lost_gpu_s / HOUR,
             checkpoint_gpu_hours=track.gpu_s["checkpoint"] / HOUR,
-            restart_gpu_hours=track.gpu_s["restart"] / HOUR,
+            restart_gpu_hours=(track.gpu_s["restart"] + track.gpu_s["resize"]) / HOUR,
             checkpoints=track.checkpoints,
             ettr=productive / wall if wall > 0 else None,
             mttf_s=track.held_s / track.unplanned if track.unplanned else None,
