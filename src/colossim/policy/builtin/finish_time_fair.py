@@ -46,6 +46,8 @@ class FinishTimeFair(PreemptiveStagedPolicy):
         if rate <= 0:
             return INF
         share = min(1.0, usable_capacity(view.racks) / (contenders * job.max_gpus))
+        if share <= 0:  # nothing in service (every rack failed): no one can be served yet
+            return INF
         independent = job.work_total / (rate * share)
         current = job.rate if job.running and job.rate > 0 else rate
         shared = (view.now_s - job.submit_s) + job.remaining_work / current
