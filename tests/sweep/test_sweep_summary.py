@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from colossim.metrics.intervals import interval, t975
 from colossim.sweep.expand import expand
 from colossim.sweep.metrics import metric_problem, metric_value
 from colossim.sweep.spec import load_study
-from colossim.sweep.summary import interval, summarise, t975
+from colossim.sweep.summary import summarise
 from tests.sweep.sweep_helpers import STUDY, write_study
 
 

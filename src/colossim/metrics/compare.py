@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from colossim.engine.state import RunState
+from colossim.metrics.intervals import interval
 from colossim.metrics.result import RunResult
 
 METRICS = (
@@ -118,21 +119,13 @@ def run_metrics(result: RunResult, ideal_s: Mapping[str, float]) -> RunMetrics:
     )
 
 
-def t_quantile_975(dof: int) -> float:
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, dof))
-
-
 def stat(values: Sequence[float | None]) -> Stat:
     """Mean and 95% half-width; a metric missing in any seed is missing."""
     if not values or any(v is None for v in values):
         return Stat(None, None, len(values))
-    x = np.asarray(values, dtype=float)
-    if x.size == 1:
-        return Stat(float(x[0]), None, 1)
-    half = t_quantile_975(x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
-    return Stat(float(x.mean()), half, int(x.size))
+    ci = interval([float(v) for v in values])
+    half = None if ci.high is None else (ci.high - ci.low) / 2
+    return Stat(ci.mean, half, ci.n)
 
 
 def summarize_policy(runs: Sequence[RunMetrics]) -> dict[str, Stat]:
