@@ -6,7 +6,21 @@ is asserted (speed is measured, not tested). Phases:
 
 * ``execute``: start the executor, run the 40 runs, write each result (runs/*.json, runs.jsonl);
 * ``sweep``: the whole study in-process: read and expand the study, ``execute``, write
-  results.csv, results.parquet and summary.csv (no plots: matplotlib start-up would dominate).
+  results.csv, results.parquet and summary.csv (no plots: matplotlib start-up would dominate);
+* ``pool start``: creating and shutting down the local pool alone (fork, and the warm-up run in
+  the parent: ``sweep.task.warm_up``; this process is warm by then, so it is cheap here);
+* ``command``: ``python -m colossim sweep STUDY --no-plots --quiet`` in a fresh interpreter, what
+  a user waits for: interpreter start, imports, the warm-up, the pool, the runs and the tables.
+
+``execute`` and ``sweep`` run in this process after the serial runs, so imports and per-process
+caches are warm there; ``command`` shows what they cost a cold start.
+
+Diagnostic (``--own-sessions``): ``execute`` again with each pool worker moved into a session of
+its own (``os.setsid``). Linux with ``sched_autogroup_enabled`` shares the CPUs between sessions
+first, so on a machine other sessions keep busy, all workers of one pool share one session's
+slice and 2 workers cannot beat 1 however good the pool is; in sessions of their own they get a
+slice each, as Ray's workers do (its daemon starts them). Not a way to run sweeps: a diagnostic
+that tells the pool's cost from the scheduler's.
 
 Per-run overhead of a backend = (its execute wall - serial execute wall / 2) / runs: the wall
 time each run costs beyond a perfect split of the in-process work over 2 CPUs. CPU per run counts
@@ -17,16 +31,19 @@ shows the pool's cost even when other work on the machine makes wall times noisy
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import wait
+from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 
-from colossim.sweep.executors import LocalExecutor, RayExecutor, SerialExecutor
+from colossim.sweep.executors import LocalExecutor, RayExecutor, SerialExecutor, _ready
 from colossim.sweep.expand import Plan, expand
 from colossim.sweep.outputs import write_outputs
 from colossim.sweep.runner import execute
@@ -130,6 +147,45 @@ def bench_local(study: Path, plan: Plan, repeat: int) -> float:
     return serial
 
 
+class OwnSessionExecutor(LocalExecutor):
+    """The local pool with every worker in a session of its own (the diagnostic above)."""
+
+    def __init__(self, workers: int):
+        super().__init__(workers)
+        self._pool.shutdown()
+        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=os.setsid,
+                                         mp_context=multiprocessing.get_context("fork"))
+        wait([self._pool.submit(_ready) for _ in range(workers)])
+
+
+def bench_own_sessions(plan: Plan, repeat: int) -> None:
+    walls = {w: timed(lambda w=w: run_execute(plan, lambda: OwnSessionExecutor(w), 1), repeat)
+             for w in (1, 2)}
+    print(f"diagnostic, workers in sessions of their own, execute 1 run per task: 1 worker "
+          f"{walls[1] * 1e3:7.1f} ms, 2 workers {walls[2] * 1e3:7.1f} ms, speedup "
+          f"{walls[1] / walls[2]:.2f}x")
+
+
+def bench_start_and_command(study: Path, repeat: int) -> None:
+    """Pool start-up alone, and the whole command in a fresh interpreter, 1 and 2 workers."""
+    for workers in (1, 2):
+        wall = timed(lambda w=workers: LocalExecutor(w).shutdown(), repeat, "start")
+        print(f"pool start + shutdown, {workers} worker(s): {wall * 1e3:.1f} ms")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH")) if p)}
+    walls = {}
+    for workers in (1, 2):
+        def command(w: int = workers) -> None:
+            with tempfile.TemporaryDirectory() as out:
+                subprocess.run([sys.executable, "-m", "colossim", "sweep", str(study), "--workers",
+                                str(w), "--out", out, "--no-plots", "--quiet"], env=env,
+                               check=True, stdout=subprocess.DEVNULL)
+        walls[workers] = timed(command, repeat, f"command {workers}")
+        print(f"command, {workers} worker(s): {walls[workers] * 1e3:7.1f} ms wall, CPU "
+              f"{CPU[f'command {workers}'] * 1e3:.0f} ms (all processes)")
+    print(f"command speedup with 2 workers: {walls[1] / walls[2]:.2f}x")
+
+
 def bench_ray(plan: Plan, serial: float, repeat: int) -> None:
     try:
         import ray
@@ -158,6 +214,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--own-sessions", action="store_true",
+                        help="also the diagnostic with pool workers in sessions of their own")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         study = Path(folder) / "bench.yaml"
@@ -165,6 +223,9 @@ def main() -> None:
         plan = expand(load_study(study))
         print(f"{len(plan.runs)} runs of configs/small.yaml, median of {args.repeat}")
         serial = bench_local(study, plan, args.repeat)
+        bench_start_and_command(study, args.repeat)
+        if args.own_sessions:
+            bench_own_sessions(plan, args.repeat)
         if not args.no_ray:
             bench_ray(plan, serial, max(3, args.repeat // 2))
 

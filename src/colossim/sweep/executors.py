@@ -17,8 +17,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
 from colossim.errors import ColossimError
+from colossim.sweep.task import warm_up
 
 BACKENDS = ("local", "ray", "serial")
+# What a run imports lazily (a fork server cannot run a warm-up, only import modules)
+PRELOAD = ["simpy", "colossim.engine.simulation", "colossim.metrics.summary",
+           "colossim.policy.registry"]
 
 
 class Executor(Protocol):
@@ -58,10 +62,11 @@ def _context() -> multiprocessing.context.BaseContext:
     preloaded once), else the platform default."""
     methods = multiprocessing.get_all_start_methods()
     if sys.platform == "linux" and "fork" in methods and threading.active_count() == 1:
+        warm_up()  # the workers inherit a warm interpreter
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["colossim.sweep.task", "colossim.api"])
+        context.set_forkserver_preload([*PRELOAD, "colossim.sweep.task", "colossim.api"])
         return context
     return multiprocessing.get_context()
 
@@ -70,8 +75,9 @@ class LocalExecutor:
     """A process pool on this machine.
 
     On Linux the workers are forked, so they start in milliseconds with colossim already imported
-    (short runs would otherwise pay an interpreter start and imports per worker). They are all
-    started in ``__init__``, before any progress-bar thread exists.
+    and warmed up by one tiny run (``task.warm_up``; short runs would otherwise pay an
+    interpreter start, imports and compilation per worker). They are all started in
+    ``__init__``, before any progress-bar thread exists.
     """
 
     name = "local"
