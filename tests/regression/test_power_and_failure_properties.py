@@ -30,7 +30,6 @@ from hypothesis import strategies as st
 from colossim.config.schema import Scenario
 from colossim.engine.record import Record, StepSeries
 from colossim.engine.simulation import Simulation
-from colossim.errors import PolicyFailure
 from colossim.metrics.summary import summarize
 from colossim.model.cluster import build_layout
 from colossim.model.jobs import JobState
@@ -73,8 +72,8 @@ def power_range_mw(scenario: Scenario) -> tuple[float, float]:
 def power_bound(draw) -> Scenario:
     scenario = draw(scenarios())
     low, full = power_range_mw(scenario)
-    # from 1% of the range above the floor: exactly at it, power-aware's budget and the job's
-    # watts agree only to rounding and it may never start the job (a float edge, not the subject)
+    # from 1% of the range above the floor: exactly at it, a policy that asks for more than the
+    # job's minimum GPUs is refused by the engine and the job may never start (not the subject)
     levels = [low + f * (full - low)
               for f in draw(st.lists(st.floats(0.01, 0.9), min_size=1, max_size=3))]
     times = sorted(draw(st.lists(st.integers(1, 100), min_size=len(levels) - 1,
@@ -202,13 +201,7 @@ def one_rack_that_fails() -> Scenario:
     })
 
 
-@pytest.mark.parametrize("policy", [
-    pytest.param(p, marks=pytest.mark.xfail(
-        strict=True, raises=PolicyFailure,
-        reason="bug: finish-time-fair's rho divides by a zero share when no GPU is in service"))
-    if p == "finish-time-fair" else p
-    for p in POLICIES
-])
+@pytest.mark.parametrize("policy", POLICIES)
 def test_every_policy_waits_out_a_cluster_with_nothing_in_service(policy):
     record, _ = observed_run(policy, one_rack_that_fails())
     assert any(e.kind == "fault" and e.data["component"] == "rack" for e in record.events)

@@ -67,6 +67,7 @@ class PowerAware(BasePolicy):
         p = self.params
         budget_mw = view.power.supply_mw - p.headroom_mw - model.config.pue_fixed_mw
         left = budget_mw * 1e6 / model.config.pue - model.idle_it_w
+        slack = 1e-9 * max(abs(budget_mw) * 1e6, 1.0)  # W: a job drawing exactly the budget fits
         free = view.racks.free.copy()
         running = [self._plan(j, self._by_type(view, j.grant), model, view) for j in view.running]
         actions: list[Action] = []
@@ -92,7 +93,7 @@ class PowerAware(BasePolicy):
                 plan = self._plan(job, self._by_type(view, grant), model, view)
                 plans[job.index] = plan
                 self._push(heap, plan)
-        while heap and left > 0:
+        while heap and left > -slack:
             _eff, _prio, index, level = heapq.heappop(heap)
             plan = plans[index]
             if level != plan.level + 1:
@@ -105,15 +106,16 @@ class PowerAware(BasePolicy):
                     plan = plans[index] = self._plan(plan.job, self._by_type(view, grant),
                                                      model, view)
                 step = plan.watts[0]
-                if step > left:
+                if step > left + slack:
                     continue
                 claim(free, grant)
                 plan.grant, plan.level = grant, 0
                 left -= step
             else:
                 step = plan.watts[level] - plan.watts[level - 1]
-                if step > left:
-                    plan.partial = self._partial(plan, model, plan.watts[level - 1] + left)
+                if step > left + slack:
+                    if left > slack:
+                        plan.partial = self._partial(plan, model, plan.watts[level - 1] + left)
                     left = 0.0
                     break
                 plan.level = level
