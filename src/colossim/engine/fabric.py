@@ -22,7 +22,7 @@ import numpy as np
 
 from colossim.config.fabric import TIER_NAMES, FabricFault
 from colossim.errors import InvariantViolation
-from colossim.model.cluster import Grant
+from colossim.model.cluster import Grant, grant_array
 from colossim.model.fabric import (
     FabricTopology,
     JobFootprint,
@@ -174,7 +174,7 @@ class Fabric:
         if placed is not None and (placed.grant is job.grant or placed.grant == job.grant):
             return placed  # the same racks (other subsystems may hand over an equal new tuple)
         t, layout = self.topology, state.layout
-        pairs = np.asarray(job.grant, dtype=np.int64).reshape(-1, 2)
+        pairs = grant_array(job.grant)
         racks, gpus = grant_arrays(pairs)
         by_type = np.bincount(layout.rack_type[racks], weights=gpus,
                               minlength=len(layout.gpu_types))
