@@ -23,7 +23,6 @@ battery discharge, and no energy goes unserved.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -128,7 +127,7 @@ class PowerSystem:
             grid, pieces = advance(self.grid, now - self.t, self.load, self.demand, self.supply,
                                    self.ramp_mw_s, self.bat, start_s=self.t)
             record = self.state.record
-            pieces[-1] = replace(pieces[-1], end_s=now)  # exactly now, whatever the float sums
+            pieces[-1] = pieces[-1].ending_at(now)  # exactly now, whatever the float sums
             for piece in pieces:
                 self.unserved_mwh += piece.unserved_mwh
                 if self.bat is not NO_BATTERY:

@@ -30,7 +30,7 @@ import numpy as np
 
 from colossim.config.power import PowerConfig
 from colossim.config.schema import GpuSpec, JobConfig
-from colossim.model.cluster import RackLayout
+from colossim.model.cluster import Grant, RackLayout
 from colossim.model.jobs import Job, JobState, Phase
 
 Held = tuple[tuple[tuple[int, int], ...], float, dict]  # (type, GPUs) pairs, idle W, draw cache
@@ -206,6 +206,14 @@ class PowerModel:
         self._by_type[job.index] = (job.grant, held)
         return held
 
+    def moved(self, job: Job, old: Grant) -> None:
+        """``job`` traded racks for others of the same GPU types and counts (a hot-spare swap):
+        its draw is unchanged, so its cached entry carries over to the new grant instead of
+        recounting thousands of racks (a failure-heavy run swaps thousands of times)."""
+        cached = self._by_type.get(job.index)
+        if cached is not None and cached[0] is old:
+            self._by_type[job.index] = (job.grant, cached[1])
+
     # -- draw ---------------------------------------------------------------------------
     def job_it_w(self, job: Job, clock_limit: float | None = None, demand: bool = False) -> float:
         """IT watts of a running job's GPUs plus their share of rack overhead.
@@ -216,7 +224,11 @@ class PowerModel:
         """
         if job.state is not JobState.RUNNING:
             return 0.0
-        pairs, _idle, cache = self._held(job)
+        return self._job_w(job, self._held(job), clock_limit, demand)
+
+    def _job_w(self, job: Job, held_by: Held, clock_limit: float | None, demand: bool) -> float:
+        """``job_it_w`` of a running job whose ``_held`` entry the caller already has."""
+        pairs, _idle, cache = held_by
         extra = job.extra
         limit = extra.get(CLOCK_KEY, 1.0) if clock_limit is None else clock_limit
         held = HOLD_KEY in extra and job.phase is not Phase.COMPUTE
@@ -259,10 +271,21 @@ class PowerModel:
         return watts
 
     def job_speed(self, job: Job) -> float:
-        """Progress factor from power caps: the slowest GPU type of the job sets the pace."""
-        comm = self.comm(job.config)
-        return min((speed_factor(self.clock(job, t), comm) for t, _n in self._held(job)[0]),
-                   default=1.0)
+        """Progress factor from power caps: the slowest GPU type of the job sets the pace.
+
+        Cached with the draw (per grant) on the caps and the engine's clock limit, the only
+        inputs besides the grant: the engine asks for every running job after every event."""
+        pairs, _idle, cache = self._held(job)
+        extra = job.extra
+        key = ("speed", extra.get(CAP_KEY), extra.get(CLOCK_KEY, 1.0))
+        speed = cache.get(key)
+        if speed is None:
+            comm = self.comm(job.config)
+            speed = min((speed_factor(self.clock(job, t), comm) for t, _n in pairs), default=1.0)
+            if len(cache) > 16:
+                cache.clear()
+            cache[key] = speed
+        return speed
 
     def it_w(self, jobs: Iterable[Job], clock_limits: Mapping[int, float] | None = None,
              demand: bool = False) -> float:
@@ -272,7 +295,8 @@ class PowerModel:
         for job in jobs:
             if job.state is not JobState.RUNNING:
                 continue
-            watts += self.job_it_w(job, limits.get(job.index), demand) - self._held(job)[1]
+            held_by = self._held(job)
+            watts += self._job_w(job, held_by, limits.get(job.index), demand) - held_by[1]
         return watts
 
     def facility_mw(self, it_w: float) -> float:
