@@ -4,7 +4,8 @@ checkpoints on, run to the completion of all seven jobs.
 Usage: ``python benchmarks/bench_failures.py [--repeat 5] [--only-reliability]``. Reports events,
 the median engine events per second over the repeats, the median wall time, and the peak memory
 of each run (tracemalloc's peak of Python allocations, and the process's peak resident set).
-Each repeat runs in a fresh process, so one run's memory never hides another's.
+Each repeat runs in a fresh process, so one run's memory never hides another's. The CPU time
+of each run (summary included) is reported too: on a shared machine it is the steadier figure.
 
 ``--only-reliability`` installs only the reliability subsystem (no fabric contention, no power
 subsystem), to separate its cost from the other models'. ``--no-power-level`` also replaces the
@@ -34,13 +35,13 @@ from colossim.api import load_scenario, simulate
 scenario = load_scenario("colossus2")
 assert scenario.reliability.enabled
 tracemalloc.start()
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 result = simulate(scenario)
-wall = time.perf_counter() - started
+wall, cpu = time.perf_counter() - started, time.process_time() - cpu
 _, peak = tracemalloc.get_traced_memory()
 tracemalloc.stop()
 print(json.dumps({
-    "events": result.events, "engine_s": result.wall_s, "wall_s": wall,
+    "events": result.events, "engine_s": result.wall_s, "wall_s": wall, "cpu_s": cpu,
     "events_per_s": result.events / result.wall_s, "tracemalloc_peak_mb": peak / 2**20,
     "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "makespan_days": (result.makespan_s or float("nan")) / 86400,
@@ -79,7 +80,10 @@ def main() -> None:
     rates = ", ".join(f"{r['events_per_s']:,.0f}" for r in runs)
     print(f"  engine events/s: median {statistics.median(r['events_per_s'] for r in runs):,.0f} "
           f"(runs: {rates})")
-    print(f"  wall: median {statistics.median(r['wall_s'] for r in runs):.1f} s")
+    print(f"  wall: median {statistics.median(r['wall_s'] for r in runs):.1f} s  (CPU: median "
+          f"{statistics.median(r['cpu_s'] for r in runs):.1f} s, "
+          f"{statistics.median(r['events'] / r['cpu_s'] for r in runs):,.0f} events per CPU-second;"
+          f" wall exceeds CPU when other processes share the cores)")
     print(f"  peak memory: {mem['tracemalloc_peak_mb']:.0f} MB traced Python allocations, "
           f"{mem['max_rss_mb']:.0f} MB resident (whole process)")
 

@@ -15,6 +15,7 @@ series ``fabric.<tier>.utilization`` and ``fabric.<tier>.hottest``; metrics deri
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from colossim.config.fabric import TIER_NAMES, FabricFault
 from colossim.errors import InvariantViolation
-from colossim.model.cluster import Grant
+from colossim.model.cluster import Grant, grant_array
 from colossim.model.fabric import (
     FabricTopology,
     JobFootprint,
@@ -55,6 +56,7 @@ class _Placed:
     grant: Grant
     foot: JobFootprint
     comm: JobComm | None
+    uniform: bool = False  # every rack of the grant holds the same GPUs of one GPU type
 
 
 class Fabric:
@@ -85,6 +87,7 @@ class Fabric:
         self._logged: dict[int, tuple[float, ...]] = {}
         self._read = 0
         self._faults_changed = True
+        self._swaps: dict[int, list[tuple[int, int]]] = {}  # hot-spare swaps not yet placed
         self.load = np.zeros(self.topology.resources)
         self.rack_gpus = state.layout.capacity
         self.pod_gpus = np.bincount(state.layout.rack_pod, weights=self.rack_gpus,
@@ -144,6 +147,9 @@ class Fabric:
             if event.job is not None:
                 touched.add(event.job)
             data = event.data or {}
+            if event.kind == "swap":
+                index = state.by_name[event.job].index
+                self._swaps.setdefault(index, []).append((data["rack_out"], data["rack_in"]))
             if event.kind == "fault" and data.get("component") in NETWORK_COMPONENTS:
                 self._record_fault(("record", i), data)
         return touched
@@ -173,8 +179,14 @@ class Fabric:
         placed = self._placed.get(job.index)
         if placed is not None and (placed.grant is job.grant or placed.grant == job.grant):
             return placed  # the same racks (other subsystems may hand over an equal new tuple)
+        swaps = self._swaps.pop(job.index, ())
+        if placed is not None and swaps:
+            moved = self._carry_over(placed, job, swaps)
+            if moved is not None:
+                self._placed[job.index] = moved
+                return moved
         t, layout = self.topology, state.layout
-        pairs = np.asarray(job.grant, dtype=np.int64).reshape(-1, 2)
+        pairs = grant_array(job.grant)
         racks, gpus = grant_arrays(pairs)
         by_type = np.bincount(layout.rack_type[racks], weights=gpus,
                               minlength=len(layout.gpu_types))
@@ -183,9 +195,39 @@ class Fabric:
         comm = job_comm(job.config, parts, span, float(t.rack_nic[racks].min()))
         dp, pp = (comm.traffic.dp_nic, comm.traffic.pp_nic) if comm else (1.0, 0.0)
         foot = footprint(t, pairs, dp, pp, hierarchical=self.hierarchical)
-        placed = _Placed(job.grant, foot, comm)
+        types = layout.rack_type[racks]
+        uniform = bool(gpus.min() == gpus.max() and types.min() == types.max())
+        placed = _Placed(job.grant, foot, comm, uniform)
         self._placed[job.index] = placed
         return placed
+
+    def _carry_over(self, placed: _Placed, job: Job,
+                    swaps: list[tuple[int, int]]) -> _Placed | None:
+        """The placement after hot-spare swaps, without recomputing it, when that is exact.
+
+        A spare of the same GPU type in the same rack-tier unit (and so the same pod) as the
+        rack it replaces leaves every per-unit and per-pod sum of the footprint the same, and
+        when all racks hold the same GPUs the sums add equal numbers, so even their rounding
+        is the same whatever the racks' order. The swaps are replayed on the placed grant
+        (as ``Ledger.swap`` does) to check that they are exactly what changed. Returns None
+        when any condition fails (the caller places the grant from scratch).
+        """
+        if not placed.uniform:
+            return None
+        unit, rack_type = self.topology.rack_unit, self.sim.state.layout.rack_type
+        grant = placed.grant
+        for out, into in swaps:
+            if unit[out] != unit[into] or rack_type[out] != rack_type[into]:
+                return None
+            i = bisect_left(grant, (out, 0))
+            if i == len(grant) or grant[i][0] != out:
+                return None
+            n, rest = grant[i][1], grant[:i] + grant[i + 1:]
+            j = bisect_left(rest, (into, 0))
+            grant = rest[:j] + ((into, n),) + rest[j:]
+        if grant != job.grant:
+            return None
+        return _Placed(job.grant, placed.foot, placed.comm, True)
 
     def factors(self, state: RunState) -> dict[int, float]:
         changed = False

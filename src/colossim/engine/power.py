@@ -23,7 +23,7 @@ battery discharge, and no energy goes unserved.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from bisect import bisect_right
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -68,8 +68,10 @@ class PowerSystem:
         )
         limit = cfg.ramp.limit_mw_per_min
         self.ramp_mw_s = math.inf if limit is None else limit / 60.0
-        self.supply = cfg.supply_at(0.0)
-        self.firm = self._firm_at(0.0)
+        self._breakpoints = cfg.breakpoints()
+        self._interval = -1
+        self._supply_pair = (0.0, 0.0)
+        self.supply, self.firm = self._supplies(0.0)
         idle = self.model.facility_mw(self.model.idle_it_w)
         k0 = cfg.ramp.initial_mw if cfg.ramp.initial_mw is not None else idle
         stored = 0.0 if b is None else b.capacity_mwh * b.initial_soc
@@ -108,6 +110,15 @@ class PowerSystem:
             return math.inf
         return self.cfg.supply_at(time_s, firm=True)
 
+    def _supplies(self, now: float) -> tuple[float, float]:
+        """(supply, firm supply) at ``now``. Both are constant between the configuration's
+        breakpoints, so they are looked up once per interval instead of after every event."""
+        interval = bisect_right(self._breakpoints, now)
+        if interval != self._interval:
+            self._interval = interval
+            self._supply_pair = (self.cfg.supply_at(now), self._firm_at(now))
+        return self._supply_pair
+
     def available_mw(self) -> float:
         """Most the facility may draw now: generation online plus battery discharge (the battery
         filling in up to the firm supply only, unless peak shaving is on)."""
@@ -128,7 +139,7 @@ class PowerSystem:
             grid, pieces = advance(self.grid, now - self.t, self.load, self.demand, self.supply,
                                    self.ramp_mw_s, self.bat, start_s=self.t)
             record = self.state.record
-            pieces[-1] = replace(pieces[-1], end_s=now)  # exactly now, whatever the float sums
+            pieces[-1] = pieces[-1].ending_at(now)  # exactly now, whatever the float sums
             for piece in pieces:
                 self.unserved_mwh += piece.unserved_mwh
                 if self.bat is not NO_BATTERY:
@@ -139,8 +150,7 @@ class PowerSystem:
                                                       self.load - piece.battery0_mw)
             self.grid = grid
             self.t = now
-        supply = self.cfg.supply_at(now)
-        self.firm = self._firm_at(now)
+        supply, self.firm = self._supplies(now)
         if supply != self.supply:
             self.state.log("supply", None, supply_mw=supply, before_mw=self.supply)
             self.supply = supply

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 TOL = 1e-9
 CLOCK_TOL = 1e-9  # bisection stops when the clock limit is known this closely
+FIT_CACHE = 4096  # searches remembered (cleared when full)
 
 
 def _solve_increasing(load, target: float, lo: float, f_lo: float) -> float:
@@ -73,6 +74,7 @@ class Enforcer:
         self.staging = False
         self.logged: dict[int, float | None] = {}  # the clock limit last logged per job
         self.preempted_at: dict[int, float] = {}  # job index -> when the fallback preempted it
+        self._fits: dict[tuple, float] = {}  # _fit's searches by their inputs
 
     # -- helpers ------------------------------------------------------------------------
     def _load(self, running: list[Job], limits: dict[int, float]) -> float:
@@ -104,10 +106,17 @@ class Enforcer:
             it_w = rest_it + sum(above_idle(t, min(b, x)) for t, b in terms)
             return model.facility_mw(it_w)
 
-        f_lo = load(lo) - target_mw
-        if f_lo > 0:
-            return trial(lo)
-        return trial(_solve_increasing(load, target_mw, lo, f_lo))
+        # The clock found is a pure function of these inputs, and the same mix of phases, caps
+        # and grants recurs many times in a long run (checkpoints come and go): search once.
+        key = (rest_it, target_mw, lo, tuple((tuple(t), b) for t, b in terms))
+        clock = self._fits.get(key)
+        if clock is None:
+            f_lo = load(lo) - target_mw
+            clock = lo if f_lo > 0 else _solve_increasing(load, target_mw, lo, f_lo)
+            if len(self._fits) > FIT_CACHE:
+                self._fits.clear()
+            self._fits[key] = clock
+        return trial(clock)
 
     def floor_mw_with(self, job: Job, gpus_by_type: dict[str, int]) -> float:
         """Facility MW with every computing job at its lowest clock and ``job`` on new GPUs."""

@@ -55,4 +55,9 @@ class Record:
     decide_calls: int = 0
 
     def level(self, name: str) -> StepSeries:
-        return self.series.setdefault(name, StepSeries())
+        """The named level series, created empty on first use (not via ``setdefault``, which
+        would build a throw-away series on each of the ~500,000 calls of a long run)."""
+        series = self.series.get(name)
+        if series is None:
+            series = self.series[name] = StepSeries()
+        return series

@@ -77,7 +77,9 @@ class Spares:
         ledger = self.ledger
         ledger.spare[spare] = False
         job.advance(self.state.now_s)
+        old = job.grant
         job.grant = ledger.swap(job.index, rack, spare)  # same type and count: same base rate
+        self.state.power_model.moved(job, old)  # and the same draw
         job.touch()
         if not self.holders(rack):
             ledger.spare[rack] = True

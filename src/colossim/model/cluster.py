@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -19,6 +20,19 @@ from colossim.config.schema import GpuSpec, JobConfig, Scenario
 from colossim.errors import InvariantViolation
 
 Grant = tuple[tuple[int, int], ...]  # ((rack index, GPUs), ...), sorted by rack
+
+
+def grant_array(grant: Grant | np.ndarray) -> np.ndarray:
+    """A grant as an (n, 2) int64 array of (rack, GPUs) rows.
+
+    ``np.fromiter`` over the flattened pairs: about ten times faster than ``np.asarray`` on a
+    tuple of tuples, which matters because a failure-heavy run re-places grants of thousands of
+    racks after every spare swap.
+    """
+    if isinstance(grant, np.ndarray):
+        return grant.astype(np.int64, copy=False).reshape(-1, 2)
+    flat = np.fromiter(chain.from_iterable(grant), dtype=np.int64, count=2 * len(grant))
+    return flat.reshape(-1, 2)
 
 
 class AllocationError(Exception):

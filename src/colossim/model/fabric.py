@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from colossim.config.fabric import TIER_NAMES, FabricConfig
-from colossim.model.cluster import Grant, RackLayout
+from colossim.model.cluster import Grant, RackLayout, grant_array
 
 GBIT_PER_GBYTE = 8.0
 
@@ -137,7 +137,7 @@ def hierarchical_shares(
 
 def grant_arrays(grant: Grant | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(racks, GPUs) of a grant as arrays; one conversion, however long the grant."""
-    pairs = np.asarray(grant, dtype=np.int64).reshape(-1, 2)
+    pairs = grant_array(grant)
     return pairs[:, 0], pairs[:, 1].astype(np.float64)
 
 
