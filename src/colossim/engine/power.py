@@ -89,8 +89,7 @@ class PowerSystem:
     def factors(self, state: RunState) -> dict[int, float]:
         now = state.now_s
         self._advance(now)
-        running = [j for j in state.jobs if j.state is JobState.RUNNING]
-        running = self.enforcer.enforce(now, running)
+        running = self.enforcer.enforce(now, list(state.running_jobs()))
         it_w = self.model.it_w(running)
         self.load = 0.0 if self.model.dark else self.model.facility_mw(it_w)
         speeds = {job.index: self.model.job_speed(job) for job in running}
@@ -238,9 +237,12 @@ class PowerSystem:
 
     def view(self) -> PowerView:
         state = self.state
-        caps = {j.name: j.extra[CAP_KEY] for j in state.jobs
+        # submitted, unfinished jobs (not a whole trace), in index order as before
+        active = sorted(self.sim.views.active.values(), key=lambda j: j.index)
+        caps = {j.name: j.extra[CAP_KEY] for j in active
                 if CAP_KEY in j.extra and j.state in (JobState.PENDING, JobState.RUNNING)}
-        limits = {j.name: j.extra[CLOCK_KEY] for j in state.jobs if CLOCK_KEY in j.extra}
+        limits = {j.name: j.extra[CLOCK_KEY] for j in state.running_jobs()
+                  if CLOCK_KEY in j.extra}
         return PowerView(
             supply_mw=self.supply, draw_mw=state.power_mw(), available_mw=self.available_mw(),
             demand_mw=self.demand, generation_mw=self.grid.capacity_mw,

@@ -73,6 +73,7 @@ class Enforcer:
         self.awaiting = False
         self.staging = False
         self.logged: dict[int, float | None] = {}  # the clock limit last logged per job
+        self.keyed: set[int] = set()  # jobs that may carry a clock limit or a hold
         self.preempted_at: dict[int, float] = {}  # job index -> when the fallback preempted it
         self._fits: dict[tuple, float] = {}  # _fit's searches by their inputs
 
@@ -121,7 +122,7 @@ class Enforcer:
     def floor_mw_with(self, job: Job, gpus_by_type: dict[str, int]) -> float:
         """Facility MW with every computing job at its lowest clock and ``job`` on new GPUs."""
         state = self.system.state
-        running = [j for j in state.jobs if j.state is JobState.RUNNING and j is not job]
+        running = [j for j in state.running_jobs() if j is not job]
         floors = {j.index: 0.0 for j in running}  # a limit of 0 clamps to each GPU's floor
         it_w = self.model.it_w(running, floors)
         comm = self.model.comm(job.config)
@@ -131,18 +132,21 @@ class Enforcer:
         return self.model.facility_mw(it_w)
 
     def limited(self) -> bool:
-        return any(CLOCK_KEY in j.extra for j in self.system.state.jobs)
+        return any(CLOCK_KEY in self.system.state.jobs[i].extra for i in self.keyed)
 
     # -- the procedure --------------------------------------------------------------------
     def enforce(self, now: float, running: list[Job]) -> list[Job]:
         """Set clock limits, holds and preemptions so the draw fits; return the running jobs."""
         system, model, state = self.system, self.model, self.system.state
-        for job in state.jobs:
+        for index in sorted(self.keyed):  # only jobs this enforcer marked (not every job)
+            job = state.jobs[index]
             if job.state is not JobState.RUNNING:
                 job.extra.pop(CLOCK_KEY, None)
                 job.extra.pop(HOLD_KEY, None)
             elif job.phase is Phase.COMPUTE:
                 job.extra.pop(HOLD_KEY, None)
+            if CLOCK_KEY not in job.extra and HOLD_KEY not in job.extra:
+                self.keyed.discard(index)
         ones = {j.index: 1.0 for j in running}
         system.demand = model.facility_mw(model.it_w(running, ones, demand=True))
         system.follow()
@@ -232,6 +236,7 @@ class Enforcer:
             if held and system.lagging():
                 job = min(held, key=lambda j: (j.config.priority, -j.index))
                 job.extra[HOLD_KEY] = 1.0
+                self.keyed.add(job.index)
                 gap = self._load(running, floors) - available
                 hold_s = max(system.cfg.ramp.stage_s, gap / system.ramp_mw_s)
                 system.sim.pause_job(job, hold_s, Phase.RESTART)
@@ -253,6 +258,7 @@ class Enforcer:
             clock = limits.get(job.index, 1.0)
             if clock < 1.0:
                 job.extra[CLOCK_KEY] = clock
+                self.keyed.add(job.index)
             else:
                 job.extra.pop(CLOCK_KEY, None)
             after = job.extra.get(CLOCK_KEY)

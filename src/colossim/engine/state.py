@@ -49,6 +49,8 @@ class RunState:
             for i, cfg in enumerate(scenario.jobs)
         ]
         self.by_name = {job.name: job for job in self.jobs}
+        self._running: set[int] = set()  # indices of RUNNING jobs (run_on adds, stop removes)
+        self._running_list: list[Job] | None = []
         self.clock = FluidClock(self.jobs)
         self.rate_fn: RateFn = self.speed.estimate_rate
         self.now_s = 0.0
@@ -91,7 +93,14 @@ class RunState:
         """Facility power now (``model.power``): it depends on each running job's phase, caps
         and clock limits, so the model caches each job's draw on those (this runs after every
         event)."""
-        return self.power_model.draw_mw(self.jobs)
+        return self.power_model.draw_mw(self.running_jobs())
+
+    def running_jobs(self) -> list[Job]:
+        """The running jobs in index order, kept as jobs start and stop: the per-event work
+        (re-rating, power) must not walk a 15,000-job trace to find the few hundred running."""
+        if self._running_list is None:
+            self._running_list = [self.jobs[i] for i in sorted(self._running)]
+        return self._running_list
 
     # -- changes -------------------------------------------------------------------------
     def log(self, kind: str, job: Job | None = None, **data) -> None:
@@ -124,6 +133,9 @@ class RunState:
         if details is not None:
             self.log("perf", job, **details)
         job.state = JobState.RUNNING
+        if job.index not in self._running:
+            self._running.add(job.index)
+            self._running_list = None
         self.set_rate(job, changed=True)
 
     def pause(self, job: Job, seconds: float, phase: Phase) -> float:
@@ -147,7 +159,7 @@ class RunState:
         """Re-ask every shared-resource modifier and re-rate the running jobs it affects."""
         if not self.modifiers:
             return
-        running = [j for j in self.jobs if j.state is JobState.RUNNING]
+        running = self.running_jobs()
         combined = {j.index: 1.0 for j in running}
         for modifier in self.modifiers:
             for index, factor in modifier.factors(self).items():
@@ -164,6 +176,9 @@ class RunState:
         job.grant, job.gpus, job.rate, job.base_rate = (), 0, 0.0, 0.0
         job.phase, job.pause_until_s, job.factor = Phase.COMPUTE, None, 1.0
         job.state = state
+        if job.index in self._running:
+            self._running.discard(job.index)
+            self._running_list = None
         job.touch()
 
     def complete(self, job: Job) -> None:
