@@ -41,11 +41,16 @@ class FinishTimeFair(PreemptiveStagedPolicy):
         self.rates = Rates()
         self._rho: dict[str, float] = {}
 
-    def rho(self, view: ClusterView, job: JobView, contenders: int) -> float:
+    def rho(self, view: ClusterView, job: JobView, contenders: int,
+            capacity: float | None = None) -> float:
+        """``capacity``: the usable GPUs, if the caller has them (one sum per decision, not per
+        job: a trace has thousands of jobs)."""
         rate = self.rates.best(view, job, job.max_gpus)
         if rate <= 0:
             return INF
-        share = min(1.0, usable_capacity(view.racks) / (contenders * job.max_gpus))
+        if capacity is None:
+            capacity = usable_capacity(view.racks)
+        share = min(1.0, capacity / (contenders * job.max_gpus))
         if share <= 0:  # nothing in service (every rack failed): no one can be served yet
             return INF
         independent = job.work_total / (rate * share)
@@ -58,7 +63,8 @@ class FinishTimeFair(PreemptiveStagedPolicy):
 
     def decide(self, view: ClusterView) -> Sequence[Action]:
         contenders = len(view.jobs)
-        self._rho = {j.name: self.rho(view, j, contenders) for j in view.jobs}
+        capacity = usable_capacity(view.racks)
+        self._rho = {j.name: self.rho(view, j, contenders, capacity) for j in view.jobs}
         actions = list(super().decide(view))
         started = sum(1 for a in actions if isinstance(a, Start))
         if len(view.pending) > started and self.params.min_run_s > 0:
