@@ -15,7 +15,6 @@ series ``fabric.<tier>.utilization`` and ``fabric.<tier>.hottest``; metrics deri
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,7 @@ import numpy as np
 
 from colossim.config.fabric import TIER_NAMES, FabricFault
 from colossim.errors import InvariantViolation
-from colossim.model.cluster import Grant, grant_array
+from colossim.model.cluster import Grant, grant_array, swap_rack
 from colossim.model.fabric import (
     FabricTopology,
     JobFootprint,
@@ -209,8 +208,8 @@ class Fabric:
         rack it replaces leaves every per-unit and per-pod sum of the footprint the same, and
         when all racks hold the same GPUs the sums add equal numbers, so even their rounding
         is the same whatever the racks' order. The swaps are replayed on the placed grant
-        (as ``Ledger.swap`` does) to check that they are exactly what changed. Returns None
-        when any condition fails (the caller places the grant from scratch).
+        (``swap_rack``, as ``Ledger.swap`` does) to check that they are exactly what changed.
+        Returns None when any condition fails (the caller places the grant from scratch).
         """
         if not placed.uniform:
             return None
@@ -219,12 +218,9 @@ class Fabric:
         for out, into in swaps:
             if unit[out] != unit[into] or rack_type[out] != rack_type[into]:
                 return None
-            i = bisect_left(grant, (out, 0))
-            if i == len(grant) or grant[i][0] != out:
+            grant = swap_rack(grant, out, into)
+            if grant is None:
                 return None
-            n, rest = grant[i][1], grant[:i] + grant[i + 1:]
-            j = bisect_left(rest, (into, 0))
-            grant = rest[:j] + ((into, n),) + rest[j:]
         if grant != job.grant:
             return None
         return _Placed(job.grant, placed.foot, placed.comm, True)

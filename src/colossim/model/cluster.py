@@ -35,6 +35,17 @@ def grant_array(grant: Grant | np.ndarray) -> np.ndarray:
     return flat.reshape(-1, 2)
 
 
+def swap_rack(grant: Grant, old: int, new: int) -> Grant | None:
+    """``grant`` with its GPUs on rack ``old`` moved to rack ``new`` (kept sorted by rack), or
+    None if ``old`` is not in it: one rack changes, so no re-sort of a long grant."""
+    i = bisect_left(grant, (old, 0))
+    if i == len(grant) or grant[i][0] != old:
+        return None
+    n, rest = grant[i][1], grant[:i] + grant[i + 1:]
+    j = bisect_left(rest, (new, 0))
+    return rest[:j] + ((new, n),) + rest[j:]
+
+
 class AllocationError(Exception):
     """A requested grant does not fit the ledger as it is now (the caller records why)."""
 
@@ -178,13 +189,10 @@ class Ledger:
         One rack changes, so this is cheaper than releasing and re-allocating a large grant.
         """
         grant = self.holdings[job]
-        i = bisect_left(grant, (old, 0))
-        n = grant[i][1]
+        n = grant[bisect_left(grant, (old, 0))][1]
         if not self.usable[new] or self.free[new] < n:
             raise AllocationError(f"rack {new} cannot take {n} GPUs")
-        rest = grant[:i] + grant[i + 1 :]
-        j = bisect_left(rest, (new, 0))
-        items = rest[:j] + ((new, n),) + rest[j:]
+        items = swap_rack(grant, old, new)
         self.free[old] += n
         self.free[new] -= n
         self._busy[self._rack_type[old]] -= n

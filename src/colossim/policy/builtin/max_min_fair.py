@@ -78,10 +78,6 @@ class MaxMinFair(StagedPolicy):
     def scales(self, view: ClusterView, capacity: np.ndarray) -> np.ndarray:
         return np.array([[self.scale_of(j, c) for c in capacity] for j in view.jobs], dtype=float)
 
-    def spans_types(self, job: JobView, capacity: np.ndarray) -> bool:
-        """Too big for every single GPU type: outside the LP."""
-        return all(self.scale_of(job, c) > c for c in capacity)
-
     def capacity(self, view: ClusterView) -> np.ndarray:
         racks = view.racks
         usable = np.where(racks.usable, racks.capacity, 0)
@@ -98,8 +94,8 @@ class MaxMinFair(StagedPolicy):
         weights = np.array([1.0 + max(j.priority, 0) if self.params.weights == "priority"
                             else 1.0 for j in jobs])
         x, _t = max_min_allocation(thr, scale, capacity, weights)
-        self.allocation = {j.name: x[i] for i, j in enumerate(jobs)
-                           if not self.spans_types(j, capacity)}
+        fits_a_type = (scale <= capacity[None, :]).any(axis=1)  # else it spans types: no LP
+        self.allocation = {j.name: x[i] for i, j in enumerate(jobs) if fits_a_type[i]}
         self._scale = {j.name: scale[i] for i, j in enumerate(jobs)}
 
     # -- rounds ----------------------------------------------------------------------------
