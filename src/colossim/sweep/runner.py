@@ -75,6 +75,7 @@ def execute(
     store = Store(out)
     ids = {run.run_id for run in plan.runs}
     in_flight: dict[Future, list[Run]] = {}
+    written: dict[str, dict[str, Any]] = {}  # this call's records, kept rather than read back
     done: set[str] = set()
     ran = failed = 0
     interrupted = False
@@ -101,7 +102,7 @@ def execute(
             for future in finished:
                 runs = in_flight.pop(future)
                 for run, outcome in zip(runs, _outcomes(future, runs), strict=True):
-                    record = store.write(run, outcome)
+                    record = written[run.run_id] = store.write(run, outcome)
                     ran += 1
                     failed += not outcome.ok
                     if on_record:
@@ -116,7 +117,7 @@ def execute(
         executor.shutdown()
     return SweepReport(
         planned=len(plan.runs), skipped=len(done), ran=ran, failed=failed,
-        interrupted=interrupted, records=store.read(ids),
+        interrupted=interrupted, records={**store.read(ids - written.keys()), **written},
     )
 
 

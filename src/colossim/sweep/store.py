@@ -56,11 +56,18 @@ class Store:
         self.runs.mkdir(parents=True, exist_ok=True)
 
     def write(self, run: Run, outcome: Outcome) -> dict[str, Any]:
-        record = run_record(run, outcome)
-        atomic_write_text(self.runs / f"{run.run_id}.json", json.dumps(record, indent=1) + "\n")
+        """Store a finished run (its file, then its log line: the same compact JSON text) and
+        return its record as read back from disk.
+
+        One ``json.dumps`` without ``indent``, so the C encoder does it: this runs in the parent
+        for every run while the workers simulate, and the pure-Python encoder that ``indent``
+        needs cost more than a small run's whole share of the parent's time.
+        """
+        text = json.dumps(run_record(run, outcome), separators=(",", ":")) + "\n"
+        atomic_write_text(self.runs / f"{run.run_id}.json", text)
         with (self.out / LOG).open("a", encoding="utf-8") as log:
-            log.write(json.dumps(record, separators=(",", ":")) + "\n")
-        return record
+            log.write(text)
+        return json.loads(text)  # exactly what a resumed sweep reads back (lists, str keys)
 
     def read(self, run_ids: set[str]) -> dict[str, dict[str, Any]]:
         """Stored records of the given runs (others in the folder are ignored)."""

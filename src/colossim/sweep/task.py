@@ -68,6 +68,7 @@ def warm_up() -> None:
     lazily, and compiles them when no bytecode is cached: ~0.1 s of CPU and up to a second of
     wall time on a loaded machine, which every forked worker would otherwise pay again on its
     first run (more than a whole 40-run sweep of the small scenario takes)."""
+    import numpy.ma  # noqa: F401  np.unique imports it on first use (~20 ms), in the fabric
     from colossim.api import simulate
 
     simulate(Scenario.model_validate(WARM_UP_SCENARIO))
