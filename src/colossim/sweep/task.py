@@ -7,6 +7,7 @@ record of events stays in the worker: it can be large and sweeps do not need it)
 
 from __future__ import annotations
 
+import functools
 import time
 import traceback
 from collections.abc import Sequence
@@ -62,13 +63,16 @@ WARM_UP_SCENARIO: dict[str, Any] = {
 }
 
 
+@functools.cache
 def warm_up() -> None:
     """Import and initialise everything a run needs, once, in the process that the pool's
     workers are forked from. A run imports most of the engine, policies, simpy and parts of numpy
     lazily, and compiles them when no bytecode is cached: ~0.1 s of CPU and up to a second of
     wall time on a loaded machine, which every forked worker would otherwise pay again on its
-    first run (more than a whole 40-run sweep of the small scenario takes)."""
+    first run (more than a whole 40-run sweep of the small scenario takes). Once per process
+    (cached): a second pool, as in a benchmark or a notebook, finds everything warm."""
     import numpy.ma  # noqa: F401  np.unique imports it on first use (~20 ms), in the fabric
+
     from colossim.api import simulate
 
     simulate(Scenario.model_validate(WARM_UP_SCENARIO))
