@@ -43,6 +43,7 @@ from colossim.model.grid import (
 )
 from colossim.model.jobs import JobState
 from colossim.model.power import CAP_KEY, CLOCK_KEY, PowerModel
+from colossim.model.power_book import DRAW, DRAW_W
 from colossim.policy.view import PowerView
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ class PowerSystem:
         self.unserved_mwh = 0.0
         self.wake_at = math.inf
         self.enforcer = Enforcer(self)
-        self._recorded: set[str] = set()
+        self._recorded: dict[int, str] = {}  # jobs whose levels were last recorded running
+        self._recorded_list: list[Job] | None = None
         self._series: dict[str, tuple[StepSeries, StepSeries]] = {}
         self._record_levels(state, [], self.model.idle_it_w, {})
 
@@ -89,13 +91,14 @@ class PowerSystem:
     def factors(self, state: RunState) -> dict[int, float]:
         now = state.now_s
         self._advance(now)
-        running = self.enforcer.enforce(now, list(state.running_jobs()))
-        it_w = self.model.it_w(running)
+        running = self.enforcer.enforce(now, state.running_jobs())
+        book = self.model.book
+        it_w = book.it_w(running, DRAW)
         self.load = 0.0 if self.model.dark else self.model.facility_mw(it_w)
-        speeds = {job.index: self.model.job_speed(job) for job in running}
-        self._record_levels(state, running, it_w, speeds)
+        slow = book.slow(running)
+        self._record_levels(state, running, it_w, slow)
         self._schedule(now)
-        return {index: speed for index, speed in speeds.items() if speed < 1.0}
+        return dict(slow)
 
     # -- generation and battery ---------------------------------------------------------
     @property
@@ -172,27 +175,33 @@ class PowerSystem:
         return series
 
     def _record_levels(self, state: RunState, running: list[Job], it_w: float,
-                       speeds: dict[int, float]) -> None:
+                       slow: dict[int, float]) -> None:
+        """Facility levels, and each job's draw and throttled GPUs. A job's levels change only
+        when the draw book re-priced it, so only those jobs (and jobs that stopped) are set:
+        setting the others would repeat their last value, which the series drop anyway."""
         now, record, model = state.now_s, state.record, self.model
         record.level("supply_mw").set(now, self.supply)
         record.level("it_power_mw").set(now, 0.0 if model.dark else it_w / 1e6)
         if self.bat is not NO_BATTERY:
             self._set_soc(now, self.grid.stored_mwh)
-        throttled = 0
-        seen = set()
-        for job in running:
-            name = job.name
-            seen.add(name)
-            mw = model.job_it_w(job) * self.cfg.pue / 1e6
-            gpus = job.gpus if speeds[job.index] < 1.0 else 0
-            throttled += gpus
-            power, capped = self._job_series(name)
-            power.set(now, mw)
-            capped.set(now, float(gpus))
-        for name in self._recorded - seen:
-            for series in self._job_series(name):
-                series.set(now, 0.0)
-        self._recorded = seen
+        recorded = self._recorded
+        if running is not self._recorded_list:  # who runs changed: zero the jobs that left
+            ids = {job.index for job in running}
+            for index in [i for i in recorded if i not in ids]:
+                for series in self._job_series(recorded.pop(index)):
+                    series.set(now, 0.0)
+            self._recorded_list = running
+        if running:
+            order = model.book.sync(running)
+            pue = self.cfg.pue
+            for k in model.book.take_fresh(running):
+                job = running[k]
+                name = recorded[job.index] = job.name
+                power, capped = self._job_series(name)
+                power.set(now, order[k][DRAW_W] * pue / 1e6)
+                capped.set(now, float(job.gpus if job.index in slow else 0))
+        jobs = state.jobs
+        throttled = sum(jobs[index].gpus for index in slow)
         record.level("gpus_throttled").set(now, float(throttled))
 
     def _schedule(self, now: float) -> None:
@@ -238,11 +247,13 @@ class PowerSystem:
     def view(self) -> PowerView:
         state = self.state
         # submitted, unfinished jobs (not a whole trace), in index order as before
-        active = sorted(self.sim.views.active.values(), key=lambda j: j.index)
-        caps = {j.name: j.extra[CAP_KEY] for j in active
-                if CAP_KEY in j.extra and j.state in (JobState.PENDING, JobState.RUNNING)}
-        limits = {j.name: j.extra[CLOCK_KEY] for j in state.running_jobs()
-                  if CLOCK_KEY in j.extra}
+        jobs = state.jobs
+        # capped and keyed hold every job with a cap or a clock limit, so the view is built
+        # from them, not from every active job; index order as before
+        caps = {jobs[i].name: jobs[i].extra[CAP_KEY] for i in sorted(self.model.capped)
+                if jobs[i].state in (JobState.PENDING, JobState.RUNNING)}
+        limits = {jobs[i].name: jobs[i].extra[CLOCK_KEY] for i in sorted(self.enforcer.keyed)
+                  if jobs[i].state is JobState.RUNNING and CLOCK_KEY in jobs[i].extra}
         return PowerView(
             supply_mw=self.supply, draw_mw=state.power_mw(), available_mw=self.available_mw(),
             demand_mw=self.demand, generation_mw=self.grid.capacity_mw,

@@ -55,6 +55,7 @@ class RunState:
         self.rate_fn: RateFn = self.speed.estimate_rate
         self.now_s = 0.0
         self.modifiers: list[RateModifier] = []
+        self._slowed: set[int] = set()  # jobs the last refresh left with a factor below 1
         self.usable_gpus = int(self.layout.capacity[~self.layout.spare].sum())
         self.power_model = PowerModel(self.layout, scenario.cluster.power)
         # Plain lists for per-rack lookups in loops over grants (numpy scalar indexing is slow,
@@ -93,7 +94,7 @@ class RunState:
         """Facility power now (``model.power``): it depends on each running job's phase, caps
         and clock limits, so the model caches each job's draw on those (this runs after every
         event)."""
-        return self.power_model.draw_mw(self.running_jobs())
+        return self.power_model.running_draw_mw(self.running_jobs())
 
     def running_jobs(self) -> list[Job]:
         """The running jobs in index order, kept as jobs start and stop: the per-event work
@@ -156,18 +157,30 @@ class RunState:
         self.log("resume", job)
 
     def refresh_rates(self) -> None:
-        """Re-ask every shared-resource modifier and re-rate the running jobs it affects."""
+        """Re-ask every shared-resource modifier and re-rate the running jobs it affects.
+
+        Only a job some modifier slows now, or one the last refresh left slowed, can have a new
+        combined factor; every other running job keeps a factor of 1, and whoever changed it
+        otherwise (start, pause, resume) re-rated it then. So only those few are visited, not
+        every running job at every event."""
         if not self.modifiers:
             return
-        running = self.running_jobs()
-        combined = {j.index: 1.0 for j in running}
+        was_running = set(self._running)  # a modifier may stop jobs (power preempts)
+        combined: dict[int, float] = {}
         for modifier in self.modifiers:
             for index, factor in modifier.factors(self).items():
-                if index in combined:  # a modifier may speak of jobs that are not running
-                    combined[index] *= factor
-        for job in running:
-            job.factor = combined[job.index]
+                if index in was_running:  # a modifier may speak of jobs that are not running
+                    combined[index] = combined.get(index, 1.0) * factor
+        slowed = set()
+        for index in sorted(self._slowed.union(combined)):
+            if index not in was_running:
+                continue
+            job = self.jobs[index]
+            job.factor = factor = combined.get(index, 1.0)
             self.set_rate(job)
+            if factor != 1.0:
+                slowed.add(index)
+        self._slowed = slowed
 
     def stop(self, job: Job, state: JobState) -> None:
         """Take a job off its GPUs, keeping its progress."""
