@@ -83,7 +83,7 @@ class PowerSystem:
         self.wake_at = math.inf
         self.enforcer = Enforcer(self)
         self._recorded: dict[int, str] = {}  # jobs whose levels were last recorded running
-        self._recorded_list: list[Job] | None = None
+        self._touched = state.watch()  # jobs touched since (one that stopped is among them)
         self._series: dict[str, tuple[StepSeries, StepSeries]] = {}
         self._record_levels(state, [], self.model.idle_it_w, {})
 
@@ -92,7 +92,7 @@ class PowerSystem:
         now = state.now_s
         self._advance(now)
         running = self.enforcer.enforce(now, state.running_jobs())
-        book = self.model.book
+        book = state.power_book
         it_w = book.it_w(running, DRAW)
         self.load = 0.0 if self.model.dark else self.model.facility_mw(it_w)
         slow = book.slow(running)
@@ -184,23 +184,23 @@ class PowerSystem:
         record.level("it_power_mw").set(now, 0.0 if model.dark else it_w / 1e6)
         if self.bat is not NO_BATTERY:
             self._set_soc(now, self.grid.stored_mwh)
-        recorded = self._recorded
-        if running is not self._recorded_list:  # who runs changed: zero the jobs that left
-            ids = {job.index for job in running}
-            for index in [i for i in recorded if i not in ids]:
+        recorded, jobs = self._recorded, state.jobs
+        for index in self._touched:  # a job that stopped running was touched: zero its levels
+            if index in recorded and jobs[index].state is not JobState.RUNNING:
                 for series in self._job_series(recorded.pop(index)):
                     series.set(now, 0.0)
-            self._recorded_list = running
+        self._touched.clear()
         if running:
-            order = model.book.sync(running)
+            book = state.power_book
+            fresh = book.take_fresh(running)
+            order = book.sync(running)
             pue = self.cfg.pue
-            for k in model.book.take_fresh(running):
+            for k in fresh:
                 job = running[k]
                 name = recorded[job.index] = job.name
                 power, capped = self._job_series(name)
                 power.set(now, order[k][DRAW_W] * pue / 1e6)
                 capped.set(now, float(job.gpus if job.index in slow else 0))
-        jobs = state.jobs
         throttled = sum(jobs[index].gpus for index in slow)
         record.level("gpus_throttled").set(now, float(throttled))
 

@@ -124,7 +124,7 @@ class Enforcer:
         """Facility MW with every computing job at its lowest clock and ``job`` on new GPUs."""
         state = self.system.state
         # every running job but this one at a clock limit of 0 (clamped to each GPU's floor)
-        it_w = self.model.book.floor_it_w(state.running_jobs(), job)
+        it_w = state.power_book.floor_it_w(state.running_jobs(), job)
         comm = self.model.comm(job.config)
         for name, n in gpus_by_type.items():
             curve = self.model.curve(name)
@@ -142,7 +142,7 @@ class Enforcer:
         per-job work is only for jobs this enforcer marked (``keyed``), and the sums come from
         the draw book, so a quiet event costs little however many jobs run."""
         system, model, state = self.system, self.model, self.system.state
-        book, setting = model.book, model.set_setting
+        book, setting = state.power_book, model.set_setting
         for index in sorted(self.keyed):  # only jobs this enforcer marked (not every job)
             job = state.jobs[index]
             if job.state is not JobState.RUNNING:

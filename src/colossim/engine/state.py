@@ -18,6 +18,7 @@ from colossim.model.cluster import Grant, Ledger, allocation_unit, build_layout
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.parallelism import Span
 from colossim.model.power import PowerModel
+from colossim.model.power_book import DRAW, DrawBook
 from colossim.model.speed import SpeedModel, describe_estimate
 
 RateFn = Callable[[JobConfig, dict[str, int]], float]
@@ -49,6 +50,9 @@ class RunState:
             for i, cfg in enumerate(scenario.jobs)
         ]
         self.by_name = {job.name: job for job in self.jobs}
+        self._watchers: list[set[int]] = []  # one list shared by every job (Job.touch)
+        for job in self.jobs:
+            job.watchers = self._watchers
         self._running: set[int] = set()  # indices of RUNNING jobs (run_on adds, stop removes)
         self._running_list: list[Job] | None = []
         self.clock = FluidClock(self.jobs)
@@ -58,12 +62,20 @@ class RunState:
         self._slowed: set[int] = set()  # jobs the last refresh left with a factor below 1
         self.usable_gpus = int(self.layout.capacity[~self.layout.spare].sum())
         self.power_model = PowerModel(self.layout, scenario.cluster.power)
+        self.power_book = self.power_model.book = DrawBook(self.power_model, self.watch())
         # Plain lists for per-rack lookups in loops over grants (numpy scalar indexing is slow,
         # and a failure-heavy run re-places grants of thousands of racks many times).
         self._rack_type_name = [self.layout.gpu_types[t] for t in self.layout.rack_type.tolist()]
         self._rack_pod = self.layout.rack_pod.tolist()
         self._rack_domain = [self.layout.specs[t].gpus_per_domain
                              for t in self.layout.rack_type.tolist()]
+
+    def watch(self) -> set[int]:
+        """A set that collects the index of every job touched from now on (its stamp moved):
+        the owner empties it as it catches up, so per-event work follows what changed."""
+        touched: set[int] = set()
+        self._watchers.append(touched)
+        return touched
 
     # -- queries -------------------------------------------------------------------------
     def gpus_by_type(self, grant: Grant) -> dict[str, int]:
@@ -94,7 +106,9 @@ class RunState:
         """Facility power now (``model.power``): it depends on each running job's phase, caps
         and clock limits, so the model caches each job's draw on those (this runs after every
         event)."""
-        return self.power_model.running_draw_mw(self.running_jobs())
+        model = self.power_model
+        return 0.0 if model.dark else model.facility_mw(self.power_book.it_w(self.running_jobs(),
+                                                                             DRAW))
 
     def running_jobs(self) -> list[Job]:
         """The running jobs in index order, kept as jobs start and stop: the per-event work

@@ -32,7 +32,7 @@ from colossim.config.power import PowerConfig
 from colossim.config.schema import GpuSpec, JobConfig
 from colossim.model.cluster import Grant, RackLayout
 from colossim.model.jobs import Job, JobState, Phase
-from colossim.model.power_book import DRAW, DrawBook
+from colossim.model.power_book import DrawBook
 
 Held = tuple[tuple[tuple[int, int], ...], float, dict]  # (type, GPUs) pairs, idle W, draw cache
 CAP_KEY = "power_cap_w"  # job.extra: the cap a policy set (W per GPU)
@@ -149,7 +149,7 @@ class PowerModel:
         self.dark = False  # an outage took even the idle facility down: it draws nothing
         self._static: dict[str, float | None] = {}
         self.capped: set[int] = set()  # jobs a policy capped (CAP_KEY), for the policy view
-        self.book = DrawBook(self)  # the running jobs' draw, kept per job (model.power_book)
+        self.book: DrawBook | None = None  # the run's draw book, if any (RunState sets it)
 
     def set_setting(self, job: Job, key: str, value: float | None) -> None:
         """Set (``None``: clear) a job's cap, engine clock limit or hold in ``job.extra``.
@@ -165,7 +165,8 @@ class PowerModel:
             return
         else:
             extra[key] = value
-        self.book.changed.add(job.index)
+        if self.book is not None:
+            self.book.changed.add(job.index)
         if key == CAP_KEY:
             (self.capped.discard if value is None else self.capped.add)(job.index)
 
@@ -326,10 +327,6 @@ class PowerModel:
 
     def draw_mw(self, jobs: Iterable[Job]) -> float:
         return 0.0 if self.dark else float(self.facility_mw(self.it_w(jobs)))
-
-    def running_draw_mw(self, running: list[Job]) -> float:
-        """``draw_mw`` of the running jobs (index order) from the draw book: same number."""
-        return 0.0 if self.dark else float(self.facility_mw(self.book.it_w(running, DRAW)))
 
     # -- for policies: price a job on GPUs of a type ------------------------------------
     def gpu_w(self, gpu_type: str, cfg: JobConfig, cap_w: float | None = None) -> float:

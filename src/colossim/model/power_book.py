@@ -3,10 +3,10 @@
 The engine needs the facility's draw, its demand and its floor at the lowest clocks after every
 event. ``PowerModel.it_w`` prices every running job each time it is asked: on a trace replay that
 is ~100 jobs, several times, at each of ~60,000 events, most of which change one job or none.
-Here each running job's contributions are kept with the job's stamp (the engine bumps it at every
-change it makes: start, stop, pause, resume, a new grant) and re-priced only when the stamp moved
-or one of its power settings changed (``PowerModel.set_setting``: a cap or the engine's clock
-limit changes a draw without moving the stamp).
+Here each running job's contributions are kept until the job is touched (``RunState.watch``: the
+engine touches a job at every change it makes: start, stop, pause, resume, a new grant) or one of
+its power settings changes (``PowerModel.set_setting``: a cap, the engine's clock limit or a hold
+changes a draw without touching the job).
 
 Sums are re-added left to right in index order from the idle draw, exactly as ``it_w`` adds them,
 so they are bit-identical to a fresh sum; a running total kept with ``+=`` and ``-=`` would drift
@@ -37,50 +37,84 @@ def _added(start: float, entries: list[tuple], field: int) -> float:
 
 
 class DrawBook:
-    """Per-job draw of the running jobs, re-priced on change, summed on demand."""
+    """Per-job draw of the running jobs, re-priced on change, summed on demand.
 
-    def __init__(self, model: PowerModel):
+    Every list it is given is ``RunState.running_jobs()`` (or the enforcer's copy less the jobs
+    it preempted): all running jobs, in index order.
+    """
+
+    def __init__(self, model: PowerModel, touched: set[int]):
         self.model = model
+        self.touched = touched  # jobs touched since the last sync (RunState.watch)
         self.changed: set[int] = set()  # jobs whose power settings changed (set_setting)
         self.fresh: set[int] = set()  # jobs re-priced since the levels were last recorded
         self._list: list[Job] | None = None  # the running list last synced (by identity)
-        self._stamps: list[int] = []
         self._entries: dict[int, tuple] = {}
         self._order: list[tuple] = []  # entries in the order of the synced list
+        self._pos: dict[int, int] | None = None  # job index -> position in the synced list
+        self._slowed: set[int] = set()  # priced jobs whose speed is below 1
         self._sums: dict[int, float] = {}
         self._slow: dict[int, float] | None = None
 
     def _price(self, job: Job) -> tuple:
+        self.fresh.add(job.index)
         if job.state is not JobState.RUNNING:
-            return (job.stamp, *_IDLE_ONLY)  # it_w skips such a job; adding 0.0 is the same
-        model = self.model
-        held = model._held(job)
-        idle, priced = held[1], model._job_w
-        demand_w = priced(job, held, 1.0, True)
-        draw_w = priced(job, held, None, False)
-        return (job.stamp, demand_w, demand_w - idle, priced(job, held, 1.0, False) - idle,
-                draw_w, draw_w - idle, priced(job, held, 0.0, False) - idle,
-                model.job_speed(job))
+            entry = (job.stamp, *_IDLE_ONLY)  # it_w skips such a job; adding 0.0 is the same
+        else:
+            model = self.model
+            held = model._held(job)
+            idle, priced = held[1], model._job_w
+            demand_w = priced(job, held, 1.0, True)
+            draw_w = priced(job, held, None, False)
+            entry = (job.stamp, demand_w, demand_w - idle,
+                     priced(job, held, 1.0, False) - idle, draw_w, draw_w - idle,
+                     priced(job, held, 0.0, False) - idle, model.job_speed(job))
+        self._entries[job.index] = entry
+        if entry[SPEED] < 1.0:
+            self._slowed.add(job.index)
+        return entry
+
+    def positions(self, running: list[Job]) -> dict[int, int]:
+        """Job index -> position in ``running``."""
+        self.sync(running)
+        return self._positions()
+
+    def _positions(self) -> dict[int, int]:
+        if self._pos is None:
+            self._pos = {job.index: k for k, job in enumerate(self._list or ())}
+        return self._pos
 
     def sync(self, running: list[Job]) -> list[tuple]:
-        """The entries of ``running`` (RUNNING jobs in index order), re-priced where stale."""
-        stamps = [j.stamp for j in running]
-        if running is self._list and stamps == self._stamps and not self.changed:
+        """The entries of ``running``, re-priced where stale."""
+        touched, changed = self.touched, self.changed
+        if running is self._list and not touched and not changed:
             return self._order
-        changed, entries = self.changed, self._entries
-        kept: dict[int, tuple] = {}
-        order = []
-        for job, stamp in zip(running, stamps, strict=True):
-            entry = entries.get(job.index)
-            if entry is None or entry[STAMP] != stamp or job.index in changed:
-                entry = self._price(job)
-                self.fresh.add(job.index)
-            kept[job.index] = entry
-            order.append(entry)
+        entries, slowed = self._entries, self._slowed
+        stale = touched | changed if changed else touched
+        for index in stale:
+            if entries.pop(index, None) is not None:
+                slowed.discard(index)
+        if running is self._list:  # the same jobs run: re-price the stale ones among them
+            pos = self._positions()
+            order = self._order
+            hits = [pos[i] for i in stale if i in pos]
+            if hits:
+                order = list(order)
+                for k in hits:
+                    order[k] = self._price(running[k])
+        else:
+            get = entries.get
+            order = [get(job.index) for job in running]
+            if None in order:
+                for k, entry in enumerate(order):
+                    if entry is None:
+                        order[k] = self._price(running[k])
+            self._list, self._pos = running, None
+            hits = True
+        touched.clear()
         changed.clear()
-        self._list, self._stamps, self._entries, self._order = running, stamps, kept, order
-        self._sums = {}
-        self._slow = None
+        if hits:
+            self._order, self._sums, self._slow = order, {}, None
         return order
 
     def it_w(self, running: list[Job], field: int) -> float:
@@ -93,9 +127,10 @@ class DrawBook:
 
     def floor_it_w(self, running: list[Job], without: Job) -> float:
         """IT watts with every running job but ``without`` at its lowest clocks."""
-        order = self.sync(running)
+        if without.index not in self.positions(running):
+            return self.it_w(running, FLOOR)
         total = self.model.idle_it_w
-        for job, entry in zip(running, order, strict=True):
+        for job, entry in zip(running, self._order, strict=True):
             if job is not without:
                 total += entry[FLOOR]
         return total
@@ -104,18 +139,15 @@ class DrawBook:
         """Speed factor by job index of the jobs the power caps slow (factor < 1), index order.
 
         Shared until the next change: callers must not modify it."""
-        order = self.sync(running)
+        self.sync(running)
         if self._slow is None:
-            self._slow = {job.index: entry[SPEED]
-                          for job, entry in zip(running, order, strict=True)
-                          if entry[SPEED] < 1.0}
+            entries = self._entries
+            self._slow = {i: entries[i][SPEED] for i in sorted(self._slowed)}
         return self._slow
 
     def take_fresh(self, running: list[Job]) -> list[int]:
-        """Positions in ``running`` of jobs re-priced since the last call (their levels may have
-        changed; the others' have not)."""
-        self.sync(running)
+        """Positions in ``running`` of jobs re-priced since the last call, in order (their
+        levels may have changed; the others' have not)."""
+        pos = self.positions(running)
         fresh, self.fresh = self.fresh, set()
-        if not fresh:
-            return []
-        return [k for k, job in enumerate(running) if job.index in fresh]
+        return sorted(pos[i] for i in fresh if i in pos)
