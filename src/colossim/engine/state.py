@@ -6,7 +6,9 @@ serves the event loop and hand-written tests.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import Protocol
 
 import numpy as np
@@ -18,10 +20,11 @@ from colossim.model.cluster import Grant, Ledger, allocation_unit, build_layout
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.parallelism import Span
 from colossim.model.power import PowerModel
-from colossim.model.power_book import DRAW, DrawBook
+from colossim.model.power_book import DRAW, DrawBook, find
 from colossim.model.speed import SpeedModel, describe_estimate
 
 RateFn = Callable[[JobConfig, dict[str, int]], float]
+_INDEX = attrgetter("index")
 
 
 class RateModifier(Protocol):
@@ -54,7 +57,8 @@ class RunState:
         for job in self.jobs:
             job.watchers = self._watchers
         self._running: set[int] = set()  # indices of RUNNING jobs (run_on adds, stop removes)
-        self._running_list: list[Job] | None = []
+        self._running_list: list[Job] = []  # the same, as jobs in index order (a new list
+        # at every change: callers may hold the one they got, and caches key on its identity)
         self.clock = FluidClock(self.jobs)
         self.rate_fn: RateFn = self.speed.estimate_rate
         self.now_s = 0.0
@@ -113,8 +117,6 @@ class RunState:
     def running_jobs(self) -> list[Job]:
         """The running jobs in index order, kept as jobs start and stop: the per-event work
         (re-rating, power) must not walk a 15,000-job trace to find the few hundred running."""
-        if self._running_list is None:
-            self._running_list = [self.jobs[i] for i in sorted(self._running)]
         return self._running_list
 
     # -- changes -------------------------------------------------------------------------
@@ -150,7 +152,9 @@ class RunState:
         job.state = JobState.RUNNING
         if job.index not in self._running:
             self._running.add(job.index)
-            self._running_list = None
+            running = self._running_list.copy()
+            insort(running, job, key=_INDEX)
+            self._running_list = running
         self.set_rate(job, changed=True)
 
     def pause(self, job: Job, seconds: float, phase: Phase) -> float:
@@ -205,7 +209,9 @@ class RunState:
         job.state = state
         if job.index in self._running:
             self._running.discard(job.index)
-            self._running_list = None
+            running = self._running_list.copy()
+            del running[find(running, job.index)]
+            self._running_list = running
         job.touch()
 
     def complete(self, job: Job) -> None:

@@ -15,6 +15,8 @@ in the last bits and change results.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from colossim.model.jobs import Job, JobState
@@ -26,6 +28,13 @@ if TYPE_CHECKING:
 # draw above idle, lowest clocks above idle, speed). Plain tuples: read ~100 times per event.
 STAMP, DEMAND_W, DEMAND, FULL, DRAW_W, DRAW, FLOOR, SPEED = range(8)
 _IDLE_ONLY = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+_INDEX = attrgetter("index")
+
+
+def find(running: list[Job], index: int) -> int | None:
+    """Position of job ``index`` in ``running`` (sorted by index), or None."""
+    k = bisect_left(running, index, key=_INDEX)
+    return k if k < len(running) and running[k].index == index else None
 
 
 def _added(start: float, entries: list[tuple], field: int) -> float:
@@ -51,8 +60,8 @@ class DrawBook:
         self._list: list[Job] | None = None  # the running list last synced (by identity)
         self._entries: dict[int, tuple] = {}
         self._order: list[tuple] = []  # entries in the order of the synced list
-        self._pos: dict[int, int] | None = None  # job index -> position in the synced list
         self._slowed: set[int] = set()  # priced jobs whose speed is below 1
+        self._odd: set[int] = set()  # priced jobs whose FULL or DRAW differs from DEMAND
         self._sums: dict[int, float] = {}
         self._slow: dict[int, float] | None = None
 
@@ -72,54 +81,53 @@ class DrawBook:
         self._entries[job.index] = entry
         if entry[SPEED] < 1.0:
             self._slowed.add(job.index)
+        if entry[FULL] != entry[DEMAND] or entry[DRAW] != entry[DEMAND]:
+            self._odd.add(job.index)
         return entry
 
-    def positions(self, running: list[Job]) -> dict[int, int]:
-        """Job index -> position in ``running``."""
-        self.sync(running)
-        return self._positions()
-
-    def _positions(self) -> dict[int, int]:
-        if self._pos is None:
-            self._pos = {job.index: k for k, job in enumerate(self._list or ())}
-        return self._pos
-
     def sync(self, running: list[Job]) -> list[tuple]:
-        """The entries of ``running``, re-priced where stale."""
+        """The entries of ``running``, re-priced where stale.
+
+        Only touched jobs can have joined or left the running set (starting and stopping touch
+        a job), so the entries are patched where those jobs were and are, not rebuilt."""
         touched, changed = self.touched, self.changed
         if running is self._list and not touched and not changed:
             return self._order
-        entries, slowed = self._entries, self._slowed
         stale = touched | changed if changed else touched
+        entries, slowed, odd = self._entries, self._slowed, self._odd
         for index in stale:
             if entries.pop(index, None) is not None:
                 slowed.discard(index)
-        if running is self._list:  # the same jobs run: re-price the stale ones among them
-            pos = self._positions()
-            order = self._order
-            hits = [pos[i] for i in stale if i in pos]
-            if hits:
-                order = list(order)
-                for k in hits:
-                    order[k] = self._price(running[k])
-        else:
-            get = entries.get
-            order = [get(job.index) for job in running]
-            if None in order:
-                for k, entry in enumerate(order):
-                    if entry is None:
-                        order[k] = self._price(running[k])
-            self._list, self._pos = running, None
-            hits = True
+                odd.discard(index)
+        old, order = self._list, self._order
+        gone = came = ()
+        if old is not None:
+            gone = sorted((k for i in stale if (k := find(old, i)) is not None), reverse=True)
+            came = sorted(k for i in stale if (k := find(running, i)) is not None)
+        if gone or came:
+            order = list(order)
+            for k in gone:
+                del order[k]
+            for k in came:
+                order.insert(k, self._price(running[k]))
+        if old is None or len(order) != len(running):  # first sync, or not a running list
+            entries.clear()
+            slowed.clear()
+            odd.clear()
+            order = [self._price(job) for job in running]
+            gone = True
         touched.clear()
         changed.clear()
-        if hits:
+        self._list = running
+        if gone or came:
             self._order, self._sums, self._slow = order, {}, None
         return order
 
     def it_w(self, running: list[Job], field: int) -> float:
         """Facility IT watts with every running job's ``field`` (DEMAND, FULL, DRAW, FLOOR)."""
         order = self.sync(running)
+        if field in (FULL, DRAW) and not self._odd:
+            field = DEMAND  # every job's entries are equal: the same additions, the same sum
         total = self._sums.get(field)
         if total is None:
             total = self._sums[field] = _added(self.model.idle_it_w, order, field)
@@ -127,7 +135,8 @@ class DrawBook:
 
     def floor_it_w(self, running: list[Job], without: Job) -> float:
         """IT watts with every running job but ``without`` at its lowest clocks."""
-        if without.index not in self.positions(running):
+        self.sync(running)
+        if find(running, without.index) is None:
             return self.it_w(running, FLOOR)
         total = self.model.idle_it_w
         for job, entry in zip(running, self._order, strict=True):
@@ -148,6 +157,6 @@ class DrawBook:
     def take_fresh(self, running: list[Job]) -> list[int]:
         """Positions in ``running`` of jobs re-priced since the last call, in order (their
         levels may have changed; the others' have not)."""
-        pos = self.positions(running)
+        self.sync(running)
         fresh, self.fresh = self.fresh, set()
-        return sorted(pos[i] for i in fresh if i in pos)
+        return sorted(k for i in fresh if (k := find(running, i)) is not None)

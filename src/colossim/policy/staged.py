@@ -154,7 +154,19 @@ class PreemptiveStagedPolicy(StagedPolicy):
         left_s = job.remaining_work / job.rate if job.rate > 0 else INF
         return left_s > p.checkpoint_s + p.restart_s
 
-    def _make_room(self, job: JobView, gpus: int, free: Any, victims: list[JobView],
+    def _victims(self, ranked: list[tuple[Any, JobView]], key: Any, running: set[str],
+                 now_s: float) -> Iterable[JobView]:
+        """Running jobs ranked below ``key`` that may be preempted, worst first, found as
+        ``_make_room`` asks for them: ``ranked`` is sorted worst (highest key) first, so they
+        are a prefix of it, and a queue of many pending jobs no longer filters every running
+        job for each of them."""
+        for k, v in ranked:
+            if not k > key:
+                return
+            if v.name in running and self._preemptible(v, now_s):
+                yield v
+
+    def _make_room(self, job: JobView, gpus: int, free: Any, victims: Iterable[JobView],
                    view: ClusterView) -> tuple[Grant | None, list[JobView], Any]:
         """Preempt victims (worst first) until ``job`` fits; keep those its grant did not need."""
         trial = free.copy()
@@ -202,8 +214,7 @@ class PreemptiveStagedPolicy(StagedPolicy):
                     keyed = [(self.rank_key(v, view), v) for v in running_jobs]
                     ranked_running = sorted(keyed, key=lambda kv: kv[0], reverse=True)
                 key = self.rank_key(job, view)
-                victims = [v for k, v in ranked_running
-                           if k > key and v.name in running and self._preemptible(v, now)]
+                victims = self._victims(ranked_running, key, running, now)
                 grant, chosen, free = self._make_room(job, gpus, free, victims, view)
                 for victim in chosen:
                     running.discard(victim.name)
