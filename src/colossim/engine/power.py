@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from colossim.model.jobs import Job
 
 UNSERVED_TOL_MWH = 1e-6
+NONE: MappingProxyType = MappingProxyType({})  # no caps, no clock limits (read-only, shared)
 
 
 class PowerSystem:
@@ -250,23 +251,31 @@ class PowerSystem:
         jobs = state.jobs
         # capped and keyed hold every job with a cap or a clock limit, so the view is built
         # from them, not from every active job; index order as before
-        caps = {jobs[i].name: jobs[i].extra[CAP_KEY] for i in sorted(self.model.capped)
-                if jobs[i].state in (JobState.PENDING, JobState.RUNNING)}
-        limits = {jobs[i].name: jobs[i].extra[CLOCK_KEY] for i in sorted(self.enforcer.keyed)
-                  if jobs[i].state is JobState.RUNNING and CLOCK_KEY in jobs[i].extra}
+        caps = limits = NONE
+        if self.model.capped:
+            caps = MappingProxyType({
+                jobs[i].name: jobs[i].extra[CAP_KEY] for i in sorted(self.model.capped)
+                if jobs[i].state in (JobState.PENDING, JobState.RUNNING)})
+        if self.enforcer.keyed:
+            limits = MappingProxyType({
+                jobs[i].name: jobs[i].extra[CLOCK_KEY] for i in sorted(self.enforcer.keyed)
+                if jobs[i].state is JobState.RUNNING and CLOCK_KEY in jobs[i].extra})
         return PowerView(
             supply_mw=self.supply, draw_mw=state.power_mw(), available_mw=self.available_mw(),
             demand_mw=self.demand, generation_mw=self.grid.capacity_mw,
             battery_mwh=self.grid.stored_mwh, battery_capacity_mwh=self.bat.capacity_mwh,
             battery_max_discharge_mw=self.battery_mw_available,
-            caps_w=MappingProxyType(caps), engine_clocks=MappingProxyType(limits),
+            caps_w=caps, engine_clocks=limits,
             model=self.model,
         )
 
 
 def power_system(state: RunState) -> PowerSystem | None:
     """The run's power system (installed as one of the state's rate modifiers), if any."""
-    return next((m for m in state.modifiers if isinstance(m, PowerSystem)), None)
+    for modifier in state.modifiers:  # a plain loop: asked at every decision and start
+        if isinstance(modifier, PowerSystem):
+            return modifier
+    return None
 
 
 def install(sim: Simulation) -> PowerSystem:
@@ -301,6 +310,8 @@ def refuse_grant(state: RunState, job: Job, gpus_by_type: dict[str, int]) -> str
     reason = system.enforcer.refusal(job, state.now_s)
     if reason is not None:
         return reason
+    if system.model.peak_mw(gpus_by_type) * (1 + 1e-9) <= system.supply:
+        return None  # the supply carries even every GPU at full draw: nothing to add up
     need = system.enforcer.floor_mw_with(job, gpus_by_type)
     if need > system.supply * (1 + 1e-12):
         return (f"power: needs {need:,.1f} MW at the lowest clocks, supply is "

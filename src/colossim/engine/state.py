@@ -61,12 +61,14 @@ class RunState:
         # at every change: callers may hold the one they got, and caches key on its identity)
         self.clock = FluidClock(self.jobs)
         self.rate_fn: RateFn = self.speed.estimate_rate
+        self._last_rate: tuple[Job | None, Grant, float] = (None, (), 0.0)  # rate_for's memo
         self.now_s = 0.0
         self.modifiers: list[RateModifier] = []
         self._slowed: set[int] = set()  # jobs the last refresh left with a factor below 1
         self.usable_gpus = int(self.layout.capacity[~self.layout.spare].sum())
         self.power_model = PowerModel(self.layout, scenario.cluster.power)
-        self.power_book = self.power_model.book = DrawBook(self.power_model, self.watch())
+        self.power_book = self.power_model.book = DrawBook(self.power_model, self.jobs,
+                                                           self.watch())
         # Plain lists for per-rack lookups in loops over grants (numpy scalar indexing is slow,
         # and a failure-heavy run re-places grants of thousands of racks many times).
         self._rack_type_name = [self.layout.gpu_types[t] for t in self.layout.rack_type.tolist()]
@@ -97,8 +99,16 @@ class RunState:
         return Span(racks=max(1, len(grant)), pods=max(1, len(pods)))
 
     def rate_for(self, job: Job, grant: Grant) -> float:
-        """Full-speed FLOP/s of ``job`` on ``grant`` (0 if it does not fit in memory there)."""
-        return self.speed.rate_of(job.config, self.gpus_by_type(grant), self.span_of(grant))
+        """Full-speed FLOP/s of ``job`` on ``grant`` (0 if it does not fit in memory there).
+
+        The last answer is kept: a start asks twice for the same grant (checked, then run on),
+        and the speed model's own cache hashes the job's whole configuration each time."""
+        last = self._last_rate
+        if last[0] is job and last[1] == grant:
+            return last[2]
+        rate = self.speed.rate_of(job.config, self.gpus_by_type(grant), self.span_of(grant))
+        self._last_rate = (job, grant, rate)
+        return rate
 
     def unit_on_rack(self, job: Job, rack: int) -> int:
         return allocation_unit(job.config, self._rack_domain[rack])

@@ -52,8 +52,9 @@ class DrawBook:
     it preempted): all running jobs, in index order.
     """
 
-    def __init__(self, model: PowerModel, touched: set[int]):
+    def __init__(self, model: PowerModel, jobs: list[Job], touched: set[int]):
         self.model = model
+        self.jobs = jobs  # every job of the run, by index
         self.touched = touched  # jobs touched since the last sync (RunState.watch)
         self.changed: set[int] = set()  # jobs whose power settings changed (set_setting)
         self.fresh: set[int] = set()  # jobs re-priced since the levels were last recorded
@@ -94,17 +95,21 @@ class DrawBook:
         if running is self._list and not touched and not changed:
             return self._order
         stale = touched | changed if changed else touched
-        entries, slowed, odd = self._entries, self._slowed, self._odd
-        for index in stale:
+        entries, slowed, odd, jobs = self._entries, self._slowed, self._odd, self.jobs
+        old, order = self._list, self._order
+        gone: list[int] = []  # positions in the old list of stale jobs (entries hold its jobs)
+        came: list[int] = []  # positions in ``running`` of stale jobs that run
+        for index in stale:  # mostly jobs that neither ran nor run (arrivals): skipped at once
             if entries.pop(index, None) is not None:
                 slowed.discard(index)
                 odd.discard(index)
-        old, order = self._list, self._order
-        gone = came = ()
-        if old is not None:
-            gone = sorted((k for i in stale if (k := find(old, i)) is not None), reverse=True)
-            came = sorted(k for i in stale if (k := find(running, i)) is not None)
+                if (k := find(old, index)) is not None:
+                    gone.append(k)
+            if jobs[index].state is JobState.RUNNING and (k := find(running, index)) is not None:
+                came.append(k)
         if gone or came:
+            gone.sort(reverse=True)
+            came.sort()
             order = list(order)
             for k in gone:
                 del order[k]

@@ -194,7 +194,9 @@ class PreemptiveStagedPolicy(StagedPolicy):
         now = view.now_s
         running_jobs = view.running
         running = {j.name for j in running_jobs}
-        self._run_since = {n: t for n, t in self._run_since.items() if n in running}
+        if len(self._run_since) > 2 * len(running) + 64:  # forget jobs that stopped, now and
+            # then: only running jobs' entries are read, and a start overwrites a stale one
+            self._run_since = {n: t for n, t in self._run_since.items() if n in running}
         pending = self.order(self.admit(view), view)
         if not pending:
             return []

@@ -136,11 +136,11 @@ class ClusterView:
 
     @property
     def pending(self) -> tuple[JobView, ...]:
-        return tuple(j for j in self.jobs if j.state == "pending")
+        return tuple([j for j in self.jobs if j.state == "pending"])  # a list is built faster
 
     @property
     def running(self) -> tuple[JobView, ...]:
-        return tuple(j for j in self.jobs if j.state == "running")
+        return tuple([j for j in self.jobs if j.state == "running"])
 
     def estimate_rate(self, job: JobView, gpus_by_type: dict[str, int]) -> float:
         """FLOP/s the job would reach on this many GPUs of each type."""
