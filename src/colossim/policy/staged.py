@@ -156,10 +156,9 @@ class PreemptiveStagedPolicy(StagedPolicy):
 
     def _victims(self, ranked: list[tuple[Any, JobView]], key: Any, running: set[str],
                  now_s: float) -> Iterable[JobView]:
-        """Running jobs ranked below ``key`` that may be preempted, worst first, found as
-        ``_make_room`` asks for them: ``ranked`` is sorted worst (highest key) first, so they
-        are a prefix of it, and a queue of many pending jobs no longer filters every running
-        job for each of them."""
+        """Running jobs ranked below ``key`` that may be preempted, worst first: ``ranked`` is
+        sorted worst (highest key) first, so they are a prefix of it, and a queue of many
+        pending jobs no longer filters every running job for each of them."""
         for k, v in ranked:
             if not k > key:
                 return
@@ -167,10 +166,11 @@ class PreemptiveStagedPolicy(StagedPolicy):
                 yield v
 
     def _make_room(self, job: JobView, gpus: int, free: Any, victims: Iterable[JobView],
-                   view: ClusterView) -> tuple[Grant | None, list[JobView], Any]:
-        """Preempt victims (worst first) until ``job`` fits; keep those its grant did not need."""
+                   view: ClusterView, left: int) -> tuple[Grant | None, list[JobView], Any]:
+        """Preempt victims (worst first) until ``job`` fits; keep those its grant did not need.
+
+        ``left`` is ``free_gpus`` of ``free`` (the caller keeps it)."""
         trial = free.copy()
-        left = free_gpus(view.racks, trial)
         chosen: list[JobView] = []
         grant = None
         for victim in victims:
@@ -216,8 +216,12 @@ class PreemptiveStagedPolicy(StagedPolicy):
                     keyed = [(self.rank_key(v, view), v) for v in running_jobs]
                     ranked_running = sorted(keyed, key=lambda kv: kv[0], reverse=True)
                 key = self.rank_key(job, view)
-                victims = self._victims(ranked_running, key, running, now)
-                grant, chosen, free = self._make_room(job, gpus, free, victims, view)
+                victims = list(self._victims(ranked_running, key, running, now))
+                chosen = []
+                # _make_room stops short of placing (and finds nothing) unless the victims'
+                # GPUs could make up the job's minimum: most pending jobs of a long queue
+                if victims and left + sum(v.gpus for v in victims) >= job.min_gpus:
+                    grant, chosen, free = self._make_room(job, gpus, free, victims, view, left)
                 for victim in chosen:
                     running.discard(victim.name)
                     preempts.append(Preempt(victim.name))
