@@ -72,6 +72,7 @@ class Enforcer:
         self.episode = False
         self.told_at: tuple[float, int] | None = None
         self.awaiting = False
+        self.quiet = False  # the last enforce found nothing to do and left no limit or hold
         self.staging = False
         self.logged: dict[int, float | None] = {}  # the clock limit last logged per job
         self.keyed: set[int] = set()  # jobs that may carry a clock limit or a hold
@@ -166,9 +167,11 @@ class Enforcer:
         limits: dict[int, float] = {}
         self.awaiting = False
         stagger = system.cfg.ramp.cover == "stagger" and lag
+        self.quiet = False
         if wanted <= available and not stagger:  # the common case: nothing to enforce
             self._apply(running, limits)
             self._set_dark(running, available)
+            self.quiet = not self.keyed  # no clock limit or hold is left anywhere
             return running
         computing = [j for j in running if j.phase is Phase.COMPUTE]
         if stagger:
@@ -261,6 +264,8 @@ class Enforcer:
         """Set the clock limits on the running jobs (``running``: every RUNNING job) and log
         each change. Only jobs with a limit now, one before (``keyed``) or one last logged can
         change or need a log line, so only those are visited, in index order."""
+        if not (self.keyed or self.logged or limits):
+            return  # no limit now, none before and none logged: nothing to set or log
         state, setting = self.system.state, self.model.set_setting
         visit = set(self.keyed)
         visit.update(i for i, clock in limits.items() if clock < 1.0)
