@@ -32,12 +32,11 @@ from colossim.config.power import PowerConfig
 from colossim.config.schema import GpuSpec, JobConfig
 from colossim.model.cluster import Grant, RackLayout
 from colossim.model.jobs import Job, JobState, Phase
-from colossim.model.power_book import DrawBook
+from colossim.model.power_book import CAP_KEY, CLOCK_KEY, HOLD_KEY, DrawBook
 
 Held = tuple[tuple[tuple[int, int], ...], float, dict]  # (type, GPUs) pairs, idle W, draw cache
-CAP_KEY = "power_cap_w"  # job.extra: the cap a policy set (W per GPU)
-CLOCK_KEY = "power_engine_clock"  # job.extra: the clock limit the engine imposed (fraction)
-HOLD_KEY = "power_hold"  # job.extra: held by the engine until generation catches up
+# job.extra keys: the cap a policy set (W per GPU), the clock limit the engine imposed
+# (fraction), held by the engine until generation catches up (defined in model.power_book)
 CACHE = 64  # draws and speeds remembered per grant shape (cleared when full)
 
 # Rack overhead split into parts, watts per rack (assumptions; the remainder is fans, pumps,

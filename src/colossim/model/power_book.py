@@ -21,6 +21,10 @@ from typing import TYPE_CHECKING
 
 from colossim.model.jobs import Job, JobState
 
+CAP_KEY = "power_cap_w"  # job.extra keys (as in model.power, which imports this module)
+CLOCK_KEY = "power_engine_clock"
+HOLD_KEY = "power_hold"
+
 if TYPE_CHECKING:
     from colossim.model.power import PowerModel
 
@@ -65,6 +69,7 @@ class DrawBook:
         self._odd: set[int] = set()  # priced jobs whose FULL or DRAW differs from DEMAND
         self._sums: dict[int, float] = {}
         self._slow: dict[int, float] | None = None
+        self._priced: dict[tuple, tuple] = {}  # entries (less the stamp) by what they depend on
 
     def _price(self, job: Job) -> tuple:
         self.fresh.add(job.index)
@@ -72,13 +77,21 @@ class DrawBook:
             entry = (job.stamp, *_IDLE_ONLY)  # it_w skips such a job; adding 0.0 is the same
         else:
             model = self.model
-            held = model._held(job)
-            idle, priced = held[1], model._job_w
-            demand_w = priced(job, held, 1.0, True)
-            draw_w = priced(job, held, None, False)
-            entry = (job.stamp, demand_w, demand_w - idle,
-                     priced(job, held, 1.0, False) - idle, draw_w, draw_w - idle,
-                     priced(job, held, 0.0, False) - idle, model.job_speed(job))
+            held = model._held(job)  # one object per grant shape (kept by the model)
+            extra = job.extra
+            key = (id(held), job.phase, extra.get(CAP_KEY), extra.get(CLOCK_KEY),
+                   HOLD_KEY in extra)  # everything a job's draws and speed depend on
+            values = self._priced.get(key)
+            if values is None:
+                idle, priced = held[1], model._job_w
+                demand_w = priced(job, held, 1.0, True)
+                draw_w = priced(job, held, None, False)
+                if len(self._priced) > 4096:  # clock limits found by search vary freely
+                    self._priced.clear()
+                values = self._priced[key] = (
+                    demand_w, demand_w - idle, priced(job, held, 1.0, False) - idle, draw_w,
+                    draw_w - idle, priced(job, held, 0.0, False) - idle, model.job_speed(job))
+            entry = (job.stamp, *values)
         self._entries[job.index] = entry
         if entry[SPEED] < 1.0:
             self._slowed.add(job.index)
