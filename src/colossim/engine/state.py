@@ -193,15 +193,16 @@ class RunState:
         every running job at every event."""
         if not self.modifiers:
             return
-        was_running = set(self._running)  # a modifier may stop jobs (power preempts)
+        before = self._running_list  # a modifier may stop jobs (power preempts); the list
+        # is replaced, never changed, so this is who ran before they were asked
         combined: dict[int, float] = {}
         for modifier in self.modifiers:
             for index, factor in modifier.factors(self).items():
-                if index in was_running:  # a modifier may speak of jobs that are not running
+                if find(before, index) is not None:  # it may speak of jobs that do not run
                     combined[index] = combined.get(index, 1.0) * factor
         slowed = set()
         for index in sorted(self._slowed.union(combined)):
-            if index not in was_running:
+            if find(before, index) is None:
                 continue
             job = self.jobs[index]
             job.factor = factor = combined.get(index, 1.0)
