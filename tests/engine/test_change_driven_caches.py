@@ -92,6 +92,9 @@ def _watch(sim: Simulation) -> Counter:
         assert [v.index for v in view.jobs] == [j.index for j in active]
         for v, j in zip(view.jobs, active, strict=True):
             assert tuple(getattr(v, f) for f in FIELDS) == _fresh_view(j, state.now_s)
+        # pending and running are split once and cached on the view
+        assert view.running == tuple(v for v in view.jobs if v.state == "running")
+        assert view.pending == tuple(v for v in view.jobs if v.state == "pending")
         seen["views"] += 1
         return view
 
