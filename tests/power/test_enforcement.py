@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from colossim.engine.simulation import Simulation
+from colossim.model.jobs import JobState
 from colossim.policy.actions import SetPowerCap, Start
 from colossim.policy.api import BasePolicy
 from tests.power.helpers import HOUR, events, job, level_at, run, scenario
@@ -166,3 +168,28 @@ def test_the_battery_fills_dips_not_demand_above_the_firm_supply_unless_peak_sha
     r, _ = run(scenario([job("a")], supply_mw=0.8, battery=battery(1.0, peak_shaving=True)))
     assert r.job("a").end_s == pytest.approx(5 * HOUR + 5 * HOUR / x, rel=1e-9)
     assert r.power.battery_min_mwh == pytest.approx(0.0, abs=1e-9)
+
+
+def test_admission_sums_the_floor_only_when_the_peak_does_not_fit():
+    # Two P1 racks at full draw: 2 x 1,000 x 1,000 W = 2 MW, and a new one-rack grant counted
+    # on top, 3 MW (PUE 1, idle 0, no overhead): with a 3 MW supply no start can be refused.
+    # At 0.3 MW the floor is summed: a at its lowest clock (0.18 MW) plus b's rack at its
+    # lowest clock (0.18 MW) is 0.36 MW > 0.3, so b is refused; at 0.4 MW it is admitted.
+    from colossim.engine.apply import apply_action
+    from colossim.engine.power import power_system
+
+    for supply, verdict in ((3.0, "applied"), (0.4, "applied"), (0.3, "infeasible")):
+        sim = Simulation(scenario([job("a"), job("b")], racks=2, supply_mw=supply), Fifo())
+        state = sim.state
+        assert state.power_model.peak_mw({}) == pytest.approx(2.0)
+        assert state.power_model.peak_mw({"P1": 1000}) == pytest.approx(3.0)
+        for j in state.jobs:
+            j.state = JobState.PENDING
+        assert apply_action(state, Start("a", ((0, 1000),))).verdict == "applied"
+        sim._after_change()
+        assert power_system(state).enforcer.floor_mw_with(state.jobs[1], {"P1": 1000}) \
+            == pytest.approx(0.36)
+        decision = apply_action(state, Start("b", ((1, 1000),)))
+        assert decision.verdict == verdict, (supply, decision.reason)
+        if verdict == "infeasible":
+            assert decision.reason == "power: needs 0.4 MW at the lowest clocks, supply is 0.3 MW"

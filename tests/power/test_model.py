@@ -30,10 +30,11 @@ def test_defaults_are_the_first_model_arithmetic():
     state.ledger.allocate(0, {0: 72})
     state.run_on(state.jobs[0], ((0, 72),))
     assert state.power_mw() == pytest.approx((132_000 + 60_000) * 1.1 / 1e6)
-    # a checkpoint (30% of TDP by default) and a restart (20%) draw less
-    state.jobs[0].phase = Phase.CHECKPOINT
+    # a checkpoint (30% of TDP by default) and a restart (20%) draw less; phases change
+    # through the state (which moves the job's stamp, so cached draws are re-priced)
+    state.pause(state.jobs[0], 60.0, Phase.CHECKPOINT)
     assert state.power_mw() == pytest.approx((72 * 360 + 45_600 + 60_000) * 1.1 / 1e6)
-    state.jobs[0].phase = Phase.RESTART
+    state.pause(state.jobs[0], 60.0, Phase.RESTART)
     assert state.power_mw() == pytest.approx((72 * 240 + 45_600 + 60_000) * 1.1 / 1e6)
 
 

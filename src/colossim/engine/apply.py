@@ -132,14 +132,12 @@ def _set_power_cap(state: RunState, action: SetPowerCap) -> None:
 
     job = _job(state, action.job, JobState.PENDING, JobState.RUNNING)
     watts = action.watts_per_gpu
-    if watts is None:
-        job.extra.pop(CAP_KEY, None)
-    else:
+    if watts is not None:
         floor = cap_floor_w(state, job)
         if not watts >= floor:
             raise Refused(Verdict.INVALID, f"{watts} W is below the lowest cap ({floor:.0f} W) "
                                            "the job's GPUs can honour")
-        job.extra[CAP_KEY] = float(watts)
+    state.power_model.set_setting(job, CAP_KEY, None if watts is None else float(watts))
     state.log("power_cap", job, watts_per_gpu=watts)
 
 

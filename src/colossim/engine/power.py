@@ -43,6 +43,7 @@ from colossim.model.grid import (
 )
 from colossim.model.jobs import JobState
 from colossim.model.power import CAP_KEY, CLOCK_KEY, PowerModel
+from colossim.model.power_book import DRAW, DRAW_W
 from colossim.policy.view import PowerView
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from colossim.model.jobs import Job
 
 UNSERVED_TOL_MWH = 1e-6
+NONE: MappingProxyType = MappingProxyType({})  # no caps, no clock limits (read-only, shared)
 
 
 class PowerSystem:
@@ -81,21 +83,34 @@ class PowerSystem:
         self.unserved_mwh = 0.0
         self.wake_at = math.inf
         self.enforcer = Enforcer(self)
-        self._recorded: set[str] = set()
+        self._quiet: tuple | None = None  # (time, running list, book entries, slowdowns)
+        self._recorded: dict[int, str] = {}  # jobs whose levels were last recorded running
+        self._touched = state.watch()  # jobs touched since (one that stopped is among them)
         self._series: dict[str, tuple[StepSeries, StepSeries]] = {}
         self._record_levels(state, [], self.model.idle_it_w, {})
 
     # -- the modifier ------------------------------------------------------------------
     def factors(self, state: RunState) -> dict[int, float]:
-        now = state.now_s
+        """Re-balance power (see the module docstring) and return the caps' slowdowns.
+
+        Asked again at the same instant with no running job changed (a decision that started
+        nothing), after a look that enforced nothing, every step would repeat itself with the
+        same inputs (the grid moves only with time; the enforcer's common case is idempotent),
+        so the last answer stands."""
+        now, book, listed = state.now_s, state.power_book, state.running_jobs()
+        quiet = self._quiet
+        if quiet is not None and quiet[0] == now and quiet[1] is listed \
+                and book.sync(listed) is quiet[2]:
+            return dict(quiet[3])
         self._advance(now)
-        running = self.enforcer.enforce(now, list(state.running_jobs()))
-        it_w = self.model.it_w(running)
+        running = self.enforcer.enforce(now, listed)
+        it_w = book.it_w(running, DRAW)
         self.load = 0.0 if self.model.dark else self.model.facility_mw(it_w)
-        speeds = {job.index: self.model.job_speed(job) for job in running}
-        self._record_levels(state, running, it_w, speeds)
+        slow = book.slow(running)
+        self._record_levels(state, running, it_w, slow)
         self._schedule(now)
-        return {index: speed for index, speed in speeds.items() if speed < 1.0}
+        self._quiet = (now, listed, book.sync(listed), slow) if self.enforcer.quiet else None
+        return dict(slow)
 
     # -- generation and battery ---------------------------------------------------------
     @property
@@ -172,27 +187,33 @@ class PowerSystem:
         return series
 
     def _record_levels(self, state: RunState, running: list[Job], it_w: float,
-                       speeds: dict[int, float]) -> None:
+                       slow: dict[int, float]) -> None:
+        """Facility levels, and each job's draw and throttled GPUs. A job's levels change only
+        when the draw book re-priced it, so only those jobs (and jobs that stopped) are set:
+        setting the others would repeat their last value, which the series drop anyway."""
         now, record, model = state.now_s, state.record, self.model
         record.level("supply_mw").set(now, self.supply)
         record.level("it_power_mw").set(now, 0.0 if model.dark else it_w / 1e6)
         if self.bat is not NO_BATTERY:
             self._set_soc(now, self.grid.stored_mwh)
-        throttled = 0
-        seen = set()
-        for job in running:
-            name = job.name
-            seen.add(name)
-            mw = model.job_it_w(job) * self.cfg.pue / 1e6
-            gpus = job.gpus if speeds[job.index] < 1.0 else 0
-            throttled += gpus
-            power, capped = self._job_series(name)
-            power.set(now, mw)
-            capped.set(now, float(gpus))
-        for name in self._recorded - seen:
-            for series in self._job_series(name):
-                series.set(now, 0.0)
-        self._recorded = seen
+        recorded, jobs = self._recorded, state.jobs
+        for index in self._touched:  # a job that stopped running was touched: zero its levels
+            if index in recorded and jobs[index].state is not JobState.RUNNING:
+                for series in self._job_series(recorded.pop(index)):
+                    series.set(now, 0.0)
+        self._touched.clear()
+        if running:
+            book = state.power_book
+            fresh = book.take_fresh(running)
+            order = book.sync(running)
+            pue = self.cfg.pue
+            for k in fresh:
+                job = running[k]
+                name = recorded[job.index] = job.name
+                power, capped = self._job_series(name)
+                power.set(now, order[k][DRAW_W] * pue / 1e6)
+                capped.set(now, float(job.gpus if job.index in slow else 0))
+        throttled = sum(jobs[index].gpus for index in slow)
         record.level("gpus_throttled").set(now, float(throttled))
 
     def _schedule(self, now: float) -> None:
@@ -238,24 +259,34 @@ class PowerSystem:
     def view(self) -> PowerView:
         state = self.state
         # submitted, unfinished jobs (not a whole trace), in index order as before
-        active = sorted(self.sim.views.active.values(), key=lambda j: j.index)
-        caps = {j.name: j.extra[CAP_KEY] for j in active
-                if CAP_KEY in j.extra and j.state in (JobState.PENDING, JobState.RUNNING)}
-        limits = {j.name: j.extra[CLOCK_KEY] for j in state.running_jobs()
-                  if CLOCK_KEY in j.extra}
+        jobs = state.jobs
+        # capped and keyed hold every job with a cap or a clock limit, so the view is built
+        # from them, not from every active job; index order as before
+        caps = limits = NONE
+        if self.model.capped:
+            caps = MappingProxyType({
+                jobs[i].name: jobs[i].extra[CAP_KEY] for i in sorted(self.model.capped)
+                if jobs[i].state in (JobState.PENDING, JobState.RUNNING)})
+        if self.enforcer.keyed:
+            limits = MappingProxyType({
+                jobs[i].name: jobs[i].extra[CLOCK_KEY] for i in sorted(self.enforcer.keyed)
+                if jobs[i].state is JobState.RUNNING and CLOCK_KEY in jobs[i].extra})
         return PowerView(
             supply_mw=self.supply, draw_mw=state.power_mw(), available_mw=self.available_mw(),
             demand_mw=self.demand, generation_mw=self.grid.capacity_mw,
             battery_mwh=self.grid.stored_mwh, battery_capacity_mwh=self.bat.capacity_mwh,
             battery_max_discharge_mw=self.battery_mw_available,
-            caps_w=MappingProxyType(caps), engine_clocks=MappingProxyType(limits),
+            caps_w=caps, engine_clocks=limits,
             model=self.model,
         )
 
 
 def power_system(state: RunState) -> PowerSystem | None:
     """The run's power system (installed as one of the state's rate modifiers), if any."""
-    return next((m for m in state.modifiers if isinstance(m, PowerSystem)), None)
+    for modifier in state.modifiers:  # a plain loop: asked at every decision and start
+        if isinstance(modifier, PowerSystem):
+            return modifier
+    return None
 
 
 def install(sim: Simulation) -> PowerSystem:
@@ -290,6 +321,8 @@ def refuse_grant(state: RunState, job: Job, gpus_by_type: dict[str, int]) -> str
     reason = system.enforcer.refusal(job, state.now_s)
     if reason is not None:
         return reason
+    if system.model.peak_mw(gpus_by_type) * (1 + 1e-9) <= system.supply:
+        return None  # the supply carries even every GPU at full draw: nothing to add up
     need = system.enforcer.floor_mw_with(job, gpus_by_type)
     if need > system.supply * (1 + 1e-12):
         return (f"power: needs {need:,.1f} MW at the lowest clocks, supply is "

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.power import CLOCK_KEY, HOLD_KEY
+from colossim.model.power_book import DEMAND, FULL
 
 if TYPE_CHECKING:
     from colossim.engine.power import PowerSystem
@@ -71,6 +72,7 @@ class Enforcer:
         self.episode = False
         self.told_at: tuple[float, int] | None = None
         self.awaiting = False
+        self.quiet = False  # the last enforce found nothing to do and left no limit or hold
         self.staging = False
         self.logged: dict[int, float | None] = {}  # the clock limit last logged per job
         self.keyed: set[int] = set()  # jobs that may carry a clock limit or a hold
@@ -122,9 +124,8 @@ class Enforcer:
     def floor_mw_with(self, job: Job, gpus_by_type: dict[str, int]) -> float:
         """Facility MW with every computing job at its lowest clock and ``job`` on new GPUs."""
         state = self.system.state
-        running = [j for j in state.running_jobs() if j is not job]
-        floors = {j.index: 0.0 for j in running}  # a limit of 0 clamps to each GPU's floor
-        it_w = self.model.it_w(running, floors)
+        # every running job but this one at a clock limit of 0 (clamped to each GPU's floor)
+        it_w = state.power_book.floor_it_w(state.running_jobs(), job)
         comm = self.model.comm(job.config)
         for name, n in gpus_by_type.items():
             curve = self.model.curve(name)
@@ -136,36 +137,43 @@ class Enforcer:
 
     # -- the procedure --------------------------------------------------------------------
     def enforce(self, now: float, running: list[Job]) -> list[Job]:
-        """Set clock limits, holds and preemptions so the draw fits; return the running jobs."""
+        """Set clock limits, holds and preemptions so the draw fits; return the running jobs.
+
+        ``running`` is every running job in index order (``RunState.running_jobs``): the
+        per-job work is only for jobs this enforcer marked (``keyed``), and the sums come from
+        the draw book, so a quiet event costs little however many jobs run."""
         system, model, state = self.system, self.model, self.system.state
+        book, setting = state.power_book, model.set_setting
         for index in sorted(self.keyed):  # only jobs this enforcer marked (not every job)
             job = state.jobs[index]
             if job.state is not JobState.RUNNING:
-                job.extra.pop(CLOCK_KEY, None)
-                job.extra.pop(HOLD_KEY, None)
+                setting(job, CLOCK_KEY, None)
+                setting(job, HOLD_KEY, None)
             elif job.phase is Phase.COMPUTE:
-                job.extra.pop(HOLD_KEY, None)
+                setting(job, HOLD_KEY, None)
             if CLOCK_KEY not in job.extra and HOLD_KEY not in job.extra:
                 self.keyed.discard(index)
-        ones = {j.index: 1.0 for j in running}
-        system.demand = model.facility_mw(model.it_w(running, ones, demand=True))
+        system.demand = model.facility_mw(book.it_w(running, DEMAND))
         system.follow()
         lag = system.lagging()
         self._track_ramping(running, lag)
         available = system.available_mw()
-        held = any(HOLD_KEY in j.extra for j in running)
-        wanted = self._load(running, {}) if held else system.demand  # the same without holds
+        # only jobs in ``keyed`` can be held, and those not running were just cleared
+        held = any(HOLD_KEY in state.jobs[i].extra for i in self.keyed)
+        wanted = model.facility_mw(book.it_w(running, FULL)) if held else system.demand
         staged = (system.cfg.ramp.cover == "stagger" and lag
                   and wanted <= system.supply * (1 + TOL) + TOL)
         self._note_deficit(now, wanted, available, staged)
-        computing = [j for j in running if j.phase is Phase.COMPUTE]
         limits: dict[int, float] = {}
         self.awaiting = False
         stagger = system.cfg.ramp.cover == "stagger" and lag
+        self.quiet = False
         if wanted <= available and not stagger:  # the common case: nothing to enforce
             self._apply(running, limits)
             self._set_dark(running, available)
+            self.quiet = not self.keyed  # no clock limit or hold is left anywhere
             return running
+        computing = [j for j in running if j.phase is Phase.COMPUTE]
         if stagger:
             staged = [j for j in computing if j.index in self.ramping]
             limits = self._fit(staged, running, limits, system.grid.capacity_mw, wanted)
@@ -235,7 +243,7 @@ class Enforcer:
             held = [j for j in running if j.index in self.ramping and j.phase is Phase.COMPUTE]
             if held and system.lagging():
                 job = min(held, key=lambda j: (j.config.priority, -j.index))
-                job.extra[HOLD_KEY] = 1.0
+                self.model.set_setting(job, HOLD_KEY, 1.0)
                 self.keyed.add(job.index)
                 gap = self._load(running, floors) - available
                 hold_s = max(system.cfg.ramp.stage_s, gap / system.ramp_mw_s)
@@ -253,14 +261,25 @@ class Enforcer:
         return running
 
     def _apply(self, running: list[Job], limits: dict[int, float]) -> None:
-        state = self.system.state
-        for job in running:
+        """Set the clock limits on the running jobs (``running``: every RUNNING job) and log
+        each change. Only jobs with a limit now, one before (``keyed``) or one last logged can
+        change or need a log line, so only those are visited, in index order."""
+        if not (self.keyed or self.logged or limits):
+            return  # no limit now, none before and none logged: nothing to set or log
+        state, setting = self.system.state, self.model.set_setting
+        visit = set(self.keyed)
+        visit.update(i for i, clock in limits.items() if clock < 1.0)
+        visit.update(i for i, clock in self.logged.items() if clock is not None)
+        for index in sorted(visit):
+            job = state.jobs[index]
+            if job.state is not JobState.RUNNING:
+                continue
             clock = limits.get(job.index, 1.0)
             if clock < 1.0:
-                job.extra[CLOCK_KEY] = clock
+                setting(job, CLOCK_KEY, clock)
                 self.keyed.add(job.index)
             else:
-                job.extra.pop(CLOCK_KEY, None)
+                setting(job, CLOCK_KEY, None)
             after = job.extra.get(CLOCK_KEY)
             if after != self.logged.get(job.index) and not self.awaiting:
                 if after is None:
@@ -271,8 +290,8 @@ class Enforcer:
                     reason = "fallback"
                 state.log("power_limit", job, clock=after, reason=reason)
                 self.logged[job.index] = after
-        running_ids = {j.index for j in running}
-        for index in [i for i in self.logged if i not in running_ids]:
+        jobs = state.jobs
+        for index in [i for i in self.logged if jobs[i].state is not JobState.RUNNING]:
             del self.logged[index]  # a job that stopped starts afresh
 
     def _set_dark(self, running: list[Job], available: float) -> None:

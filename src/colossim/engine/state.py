@@ -6,7 +6,9 @@ serves the event loop and hand-written tests.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import Protocol
 
 import numpy as np
@@ -18,9 +20,11 @@ from colossim.model.cluster import Grant, Ledger, allocation_unit, build_layout
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.parallelism import Span
 from colossim.model.power import PowerModel
+from colossim.model.power_book import DRAW, DrawBook, find
 from colossim.model.speed import SpeedModel, describe_estimate
 
 RateFn = Callable[[JobConfig, dict[str, int]], float]
+_INDEX = attrgetter("index")
 
 
 class RateModifier(Protocol):
@@ -49,20 +53,35 @@ class RunState:
             for i, cfg in enumerate(scenario.jobs)
         ]
         self.by_name = {job.name: job for job in self.jobs}
+        self._watchers: list[set[int]] = []  # one list shared by every job (Job.touch)
+        for job in self.jobs:
+            job.watchers = self._watchers
         self._running: set[int] = set()  # indices of RUNNING jobs (run_on adds, stop removes)
-        self._running_list: list[Job] | None = []
+        self._running_list: list[Job] = []  # the same, as jobs in index order (a new list
+        # at every change: callers may hold the one they got, and caches key on its identity)
         self.clock = FluidClock(self.jobs)
         self.rate_fn: RateFn = self.speed.estimate_rate
+        self._last_rate: tuple[Job | None, Grant, float] = (None, (), 0.0)  # rate_for's memo
         self.now_s = 0.0
         self.modifiers: list[RateModifier] = []
+        self._slowed: set[int] = set()  # jobs the last refresh left with a factor below 1
         self.usable_gpus = int(self.layout.capacity[~self.layout.spare].sum())
         self.power_model = PowerModel(self.layout, scenario.cluster.power)
+        self.power_book = self.power_model.book = DrawBook(self.power_model, self.jobs,
+                                                           self.watch())
         # Plain lists for per-rack lookups in loops over grants (numpy scalar indexing is slow,
         # and a failure-heavy run re-places grants of thousands of racks many times).
         self._rack_type_name = [self.layout.gpu_types[t] for t in self.layout.rack_type.tolist()]
         self._rack_pod = self.layout.rack_pod.tolist()
         self._rack_domain = [self.layout.specs[t].gpus_per_domain
                              for t in self.layout.rack_type.tolist()]
+
+    def watch(self) -> set[int]:
+        """A set that collects the index of every job touched from now on (its stamp moved):
+        the owner empties it as it catches up, so per-event work follows what changed."""
+        touched: set[int] = set()
+        self._watchers.append(touched)
+        return touched
 
     # -- queries -------------------------------------------------------------------------
     def gpus_by_type(self, grant: Grant) -> dict[str, int]:
@@ -80,8 +99,16 @@ class RunState:
         return Span(racks=max(1, len(grant)), pods=max(1, len(pods)))
 
     def rate_for(self, job: Job, grant: Grant) -> float:
-        """Full-speed FLOP/s of ``job`` on ``grant`` (0 if it does not fit in memory there)."""
-        return self.speed.rate_of(job.config, self.gpus_by_type(grant), self.span_of(grant))
+        """Full-speed FLOP/s of ``job`` on ``grant`` (0 if it does not fit in memory there).
+
+        The last answer is kept: a start asks twice for the same grant (checked, then run on),
+        and the speed model's own cache hashes the job's whole configuration each time."""
+        last = self._last_rate
+        if last[0] is job and last[1] == grant:
+            return last[2]
+        rate = self.speed.rate_of(job.config, self.gpus_by_type(grant), self.span_of(grant))
+        self._last_rate = (job, grant, rate)
+        return rate
 
     def unit_on_rack(self, job: Job, rack: int) -> int:
         return allocation_unit(job.config, self._rack_domain[rack])
@@ -93,13 +120,13 @@ class RunState:
         """Facility power now (``model.power``): it depends on each running job's phase, caps
         and clock limits, so the model caches each job's draw on those (this runs after every
         event)."""
-        return self.power_model.draw_mw(self.running_jobs())
+        model = self.power_model
+        return 0.0 if model.dark else model.facility_mw(self.power_book.it_w(self.running_jobs(),
+                                                                             DRAW))
 
     def running_jobs(self) -> list[Job]:
         """The running jobs in index order, kept as jobs start and stop: the per-event work
         (re-rating, power) must not walk a 15,000-job trace to find the few hundred running."""
-        if self._running_list is None:
-            self._running_list = [self.jobs[i] for i in sorted(self._running)]
         return self._running_list
 
     # -- changes -------------------------------------------------------------------------
@@ -135,7 +162,9 @@ class RunState:
         job.state = JobState.RUNNING
         if job.index not in self._running:
             self._running.add(job.index)
-            self._running_list = None
+            running = self._running_list.copy()
+            insort(running, job, key=_INDEX)
+            self._running_list = running
         self.set_rate(job, changed=True)
 
     def pause(self, job: Job, seconds: float, phase: Phase) -> float:
@@ -156,18 +185,31 @@ class RunState:
         self.log("resume", job)
 
     def refresh_rates(self) -> None:
-        """Re-ask every shared-resource modifier and re-rate the running jobs it affects."""
+        """Re-ask every shared-resource modifier and re-rate the running jobs it affects.
+
+        Only a job some modifier slows now, or one the last refresh left slowed, can have a new
+        combined factor; every other running job keeps a factor of 1, and whoever changed it
+        otherwise (start, pause, resume) re-rated it then. So only those few are visited, not
+        every running job at every event."""
         if not self.modifiers:
             return
-        running = self.running_jobs()
-        combined = {j.index: 1.0 for j in running}
+        before = self._running_list  # a modifier may stop jobs (power preempts); the list
+        # is replaced, never changed, so this is who ran before they were asked
+        combined: dict[int, float] = {}
         for modifier in self.modifiers:
             for index, factor in modifier.factors(self).items():
-                if index in combined:  # a modifier may speak of jobs that are not running
-                    combined[index] *= factor
-        for job in running:
-            job.factor = combined[job.index]
+                if find(before, index) is not None:  # it may speak of jobs that do not run
+                    combined[index] = combined.get(index, 1.0) * factor
+        slowed = set()
+        for index in sorted(self._slowed.union(combined)):
+            if find(before, index) is None:
+                continue
+            job = self.jobs[index]
+            job.factor = factor = combined.get(index, 1.0)
             self.set_rate(job)
+            if factor != 1.0:
+                slowed.add(index)
+        self._slowed = slowed
 
     def stop(self, job: Job, state: JobState) -> None:
         """Take a job off its GPUs, keeping its progress."""
@@ -178,7 +220,9 @@ class RunState:
         job.state = state
         if job.index in self._running:
             self._running.discard(job.index)
-            self._running_list = None
+            running = self._running_list.copy()
+            del running[find(running, job.index)]
+            self._running_list = running
         job.touch()
 
     def complete(self, job: Job) -> None:

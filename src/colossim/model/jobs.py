@@ -61,6 +61,9 @@ class Job:
     stamp: int = 0  # bumped at every change; lets caches and the fluid clock spot stale entries
     reason: str = ""
     extra: dict[str, float] = field(default_factory=dict)
+    # Sets that collect the indices of touched jobs (``RunState.watch``): caches of per-job
+    # values learn what changed without scanning every job after every event.
+    watchers: list[set[int]] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -90,6 +93,8 @@ class Job:
 
     def touch(self) -> None:
         self.stamp += 1
+        for changed in self.watchers:
+            changed.add(self.index)
 
     def effective_rate(self) -> float:
         """Rate from the model, shared-resource factor and phase: what progress happens now."""

@@ -32,11 +32,12 @@ from colossim.config.power import PowerConfig
 from colossim.config.schema import GpuSpec, JobConfig
 from colossim.model.cluster import Grant, RackLayout
 from colossim.model.jobs import Job, JobState, Phase
+from colossim.model.power_book import CAP_KEY, CLOCK_KEY, HOLD_KEY, DrawBook
 
 Held = tuple[tuple[tuple[int, int], ...], float, dict]  # (type, GPUs) pairs, idle W, draw cache
-CAP_KEY = "power_cap_w"  # job.extra: the cap a policy set (W per GPU)
-CLOCK_KEY = "power_engine_clock"  # job.extra: the clock limit the engine imposed (fraction)
-HOLD_KEY = "power_hold"  # job.extra: held by the engine until generation catches up
+# job.extra keys: the cap a policy set (W per GPU), the clock limit the engine imposed
+# (fraction), held by the engine until generation catches up (defined in model.power_book)
+CACHE = 64  # draws and speeds remembered per grant shape (cleared when full)
 
 # Rack overhead split into parts, watts per rack (assumptions; the remainder is fans, pumps,
 # power conversion). GB200/GB300: 36 Grace at ~300 W; one NIC per GPU plus 18 BlueField-3 DPUs;
@@ -144,9 +145,32 @@ class PowerModel:
             sum(n * c.idle_w for n, c in zip(self.gpus_by_type, self.curves, strict=True))
         )
         self._by_type: dict[int, tuple[object, Held]] = {}
+        self._shapes: dict[tuple, Held] = {}  # by (pairs, comm share, scenario cap): see _held
+        self._peak_it_w: float | None = None  # see peak_mw
         self._rack_type: list[int] = layout.rack_type.tolist()
         self.dark = False  # an outage took even the idle facility down: it draws nothing
         self._static: dict[str, float | None] = {}
+        self.capped: set[int] = set()  # jobs a policy capped (CAP_KEY), for the policy view
+        self.book: DrawBook | None = None  # the run's draw book, if any (RunState sets it)
+
+    def set_setting(self, job: Job, key: str, value: float | None) -> None:
+        """Set (``None``: clear) a job's cap, engine clock limit or hold in ``job.extra``.
+
+        These change a job's draw without moving its stamp, so the draw book is told to re-price
+        the job; every write of the three keys goes through here."""
+        extra = job.extra
+        if value is None:
+            if key not in extra:
+                return
+            del extra[key]
+        elif extra.get(key) == value:
+            return
+        else:
+            extra[key] = value
+        if self.book is not None:
+            self.book.changed.add(job.index)
+        if key == CAP_KEY:
+            (self.capped.discard if value is None else self.capped.add)(job.index)
 
     # -- per-job settings ---------------------------------------------------------------
     def comm(self, cfg: JobConfig) -> float:
@@ -190,7 +214,11 @@ class PowerModel:
 
     def _held(self, job: Job) -> Held:
         """((type, GPUs) pairs, their idle + overhead watts, draw cache), renewed with the grant
-        (the engine replaces a job's grant tuple whenever its GPUs change)."""
+        (the engine replaces a job's grant tuple whenever its GPUs change).
+
+        Shared by every grant of the same shape for jobs with the same communication share and
+        scenario cap, the only other inputs of a draw or speed: a trace starts thousands of jobs
+        on a few shapes, and each would otherwise price its draws afresh."""
         cached = self._by_type.get(job.index)
         if cached is not None and cached[0] is job.grant:
             return cached[1]
@@ -200,9 +228,12 @@ class PowerModel:
             t = rack_type[rack]
             counts[t] = counts.get(t, 0) + n
         pairs = tuple(sorted(counts.items()))
-        idle = float(sum(n * (self.curves[t].idle_w + self.overhead_per_gpu_w[t])
-                         for t, n in pairs))
-        held = (pairs, idle, {})
+        shape = (pairs, self.comm(job.config), self.static_cap_w(job.config))
+        held = self._shapes.get(shape)
+        if held is None:
+            idle = float(sum(n * (self.curves[t].idle_w + self.overhead_per_gpu_w[t])
+                             for t, n in pairs))
+            held = self._shapes[shape] = (pairs, idle, {})
         self._by_type[job.index] = (job.grant, held)
         return held
 
@@ -248,7 +279,7 @@ class PowerModel:
             else:
                 per_gpu = curve.phase_w(job.phase, clock, comm)
             watts += n * (per_gpu + self.overhead_per_gpu_w[t])
-        if len(cache) > 16:
+        if len(cache) > CACHE:
             cache.clear()
         cache[key] = watts
         return watts
@@ -282,7 +313,7 @@ class PowerModel:
         if speed is None:
             comm = self.comm(job.config)
             speed = min((speed_factor(self.clock(job, t), comm) for t, _n in pairs), default=1.0)
-            if len(cache) > 16:
+            if len(cache) > CACHE:
                 cache.clear()
             cache[key] = speed
         return speed
@@ -298,6 +329,21 @@ class PowerModel:
             held_by = self._held(job)
             watts += self._job_w(job, held_by, limits.get(job.index), demand) - held_by[1]
         return watts
+
+    def peak_mw(self, extra_gpus: Mapping[str, int]) -> float:
+        """An upper bound of the facility's draw, MW: every GPU and ``extra_gpus`` more (a grant
+        not yet allocated) at their highest draw, ``compute_w`` (no clock above 1, no phase
+        and no communication share draws more). Lets admission skip summing the floor when
+        even this fits the supply."""
+        if self._peak_it_w is None:
+            self._peak_it_w = self.idle_it_w + sum(
+                n * (c.compute_w - c.idle_w) for n, c in zip(self.gpus_by_type.tolist(),
+                                                              self.curves, strict=True))
+        watts = self._peak_it_w
+        for name, n in extra_gpus.items():
+            curve = self.curve(name)
+            watts += n * (curve.compute_w - curve.idle_w)
+        return self.facility_mw(watts)
 
     def facility_mw(self, it_w: float) -> float:
         """Facility MW from IT watts: IT x pue + the fixed part."""

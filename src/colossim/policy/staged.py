@@ -154,11 +154,23 @@ class PreemptiveStagedPolicy(StagedPolicy):
         left_s = job.remaining_work / job.rate if job.rate > 0 else INF
         return left_s > p.checkpoint_s + p.restart_s
 
-    def _make_room(self, job: JobView, gpus: int, free: Any, victims: list[JobView],
-                   view: ClusterView) -> tuple[Grant | None, list[JobView], Any]:
-        """Preempt victims (worst first) until ``job`` fits; keep those its grant did not need."""
+    def _victims(self, ranked: list[tuple[Any, JobView]], key: Any, running: set[str],
+                 now_s: float) -> Iterable[JobView]:
+        """Running jobs ranked below ``key`` that may be preempted, worst first: ``ranked`` is
+        sorted worst (highest key) first, so they are a prefix of it, and a queue of many
+        pending jobs no longer filters every running job for each of them."""
+        for k, v in ranked:
+            if not k > key:
+                return
+            if v.name in running and self._preemptible(v, now_s):
+                yield v
+
+    def _make_room(self, job: JobView, gpus: int, free: Any, victims: Iterable[JobView],
+                   view: ClusterView, left: int) -> tuple[Grant | None, list[JobView], Any]:
+        """Preempt victims (worst first) until ``job`` fits; keep those its grant did not need.
+
+        ``left`` is ``free_gpus`` of ``free`` (the caller keeps it)."""
         trial = free.copy()
-        left = free_gpus(view.racks, trial)
         chosen: list[JobView] = []
         grant = None
         for victim in victims:
@@ -182,7 +194,9 @@ class PreemptiveStagedPolicy(StagedPolicy):
         now = view.now_s
         running_jobs = view.running
         running = {j.name for j in running_jobs}
-        self._run_since = {n: t for n, t in self._run_since.items() if n in running}
+        if len(self._run_since) > 2 * len(running) + 64:  # forget jobs that stopped, now and
+            # then: only running jobs' entries are read, and a start overwrites a stale one
+            self._run_since = {n: t for n, t in self._run_since.items() if n in running}
         pending = self.order(self.admit(view), view)
         if not pending:
             return []
@@ -202,9 +216,12 @@ class PreemptiveStagedPolicy(StagedPolicy):
                     keyed = [(self.rank_key(v, view), v) for v in running_jobs]
                     ranked_running = sorted(keyed, key=lambda kv: kv[0], reverse=True)
                 key = self.rank_key(job, view)
-                victims = [v for k, v in ranked_running
-                           if k > key and v.name in running and self._preemptible(v, now)]
-                grant, chosen, free = self._make_room(job, gpus, free, victims, view)
+                victims = list(self._victims(ranked_running, key, running, now))
+                chosen = []
+                # _make_room stops short of placing (and finds nothing) unless the victims'
+                # GPUs could make up the job's minimum: most pending jobs of a long queue
+                if victims and left + sum(v.gpus for v in victims) >= job.min_gpus:
+                    grant, chosen, free = self._make_room(job, gpus, free, victims, view, left)
                 for victim in chosen:
                     running.discard(victim.name)
                     preempts.append(Preempt(victim.name))

@@ -133,14 +133,25 @@ class ClusterView:
     power: PowerView
     rng: np.random.Generator
     rate_fn: RateFn = field(repr=False)
+    _split: tuple | None = field(default=None, init=False, repr=False, compare=False)  # _by_state
+
+    def _by_state(self) -> tuple[tuple[JobView, ...], tuple[JobView, ...]]:
+        """(pending, running), split once per view: policies ask for them several times per
+        decision, and ``jobs`` (frozen snapshots in a tuple) cannot change meanwhile."""
+        if self._split is None:
+            jobs = self.jobs
+            object.__setattr__(self, "_split", (
+                tuple([j for j in jobs if j.state == "pending"]),
+                tuple([j for j in jobs if j.state == "running"])))
+        return self._split
 
     @property
     def pending(self) -> tuple[JobView, ...]:
-        return tuple(j for j in self.jobs if j.state == "pending")
+        return self._by_state()[0]
 
     @property
     def running(self) -> tuple[JobView, ...]:
-        return tuple(j for j in self.jobs if j.state == "running")
+        return self._by_state()[1]
 
     def estimate_rate(self, job: JobView, gpus_by_type: dict[str, int]) -> float:
         """FLOP/s the job would reach on this many GPUs of each type."""

@@ -53,6 +53,9 @@ class Las(PreemptiveStagedPolicy):
         super().__init__(params)
         self._last_run: dict[str, float] = {}  # when each job was last seen running
         self._reset: dict[str, float] = {}  # attained service forgiven at a promotion
+        cls = type(self)
+        self._inline = (cls.sort_key, cls.queue, cls.service) == (
+            Las.sort_key, Las.queue, Las.service)
 
     def service(self, job: JobView) -> float:
         """Attained GPU-seconds that count (since its last promotion)."""
@@ -64,6 +67,16 @@ class Las(PreemptiveStagedPolicy):
 
     def sort_key(self, job: JobView):
         return (self.queue(job), job.submit_s)
+
+    def rank_key(self, job: JobView, view: ClusterView):
+        """``(sort_key, index)`` with ``sort_key``, ``queue`` and ``service`` inlined (the same
+        key): every running job is ranked at most decisions. A subclass that overrides one of
+        them is ranked through them."""
+        if not self._inline:
+            return super().rank_key(job, view)
+        service = job.attained_gpu_s - self._reset.get(job.name, 0.0)
+        queue = bisect_right(self.params.thresholds_gpu_s, service + TOLERANCE_GPU_S)
+        return ((queue, job.submit_s), job.index)
 
     def _promote(self, view: ClusterView) -> float:
         """Promote starving jobs to the highest queue; return when the next one will starve."""
