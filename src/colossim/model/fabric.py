@@ -273,13 +273,28 @@ def allocate(
     return Allocation(rates, load, capacity)
 
 
+class TierMeter:
+    """Per-tier utilisation against one capacity vector, with its capacity-only parts (the
+    divisor, the tiers' totals) worked out once: the capacity changes only with faults, while
+    the engine asks for the levels whenever the shares change (tens of thousands of times a
+    run)."""
+
+    def __init__(self, topology: FabricTopology, capacity: np.ndarray):
+        self.starts = [0, topology.pods, 2 * topology.pods]  # rack tier, pod tier, core
+        self.divisor = np.where(capacity > 0, capacity, np.inf)  # a dead resource carries nothing
+        self.totals: list[float] = np.add.reduceat(capacity, self.starts).tolist()
+
+    def levels(self, load: np.ndarray) -> list[tuple[float, float]]:
+        """Per tier in ``TIER_NAMES`` order: (load / capacity over the whole tier, the hottest
+        resource's load / capacity)."""
+        used = np.add.reduceat(load, self.starts).tolist()
+        hottest = np.maximum.reduceat(load / self.divisor, self.starts).tolist()
+        return [(u / t if t > 0 else 0.0, h)
+                for u, t, h in zip(used, self.totals, hottest, strict=True)]
+
+
 def tier_utilization(
     topology: FabricTopology, load: np.ndarray, capacity: np.ndarray
 ) -> dict[str, tuple[float, float]]:
     """Per tier: (load / capacity over the whole tier, the hottest resource's load / capacity)."""
-    each = load / np.where(capacity > 0, capacity, np.inf)  # a dead resource carries nothing
-    starts = [0, topology.pods, 2 * topology.pods]  # rack tier, pod tier, core
-    used, total = np.add.reduceat(load, starts), np.add.reduceat(capacity, starts)
-    hottest = np.maximum.reduceat(each, starts)
-    return {tier: (float(used[k] / total[k]) if total[k] > 0 else 0.0, float(hottest[k]))
-            for k, tier in enumerate(TIER_NAMES)}
+    return dict(zip(TIER_NAMES, TierMeter(topology, capacity).levels(load), strict=True))
