@@ -105,3 +105,12 @@ def test_kept_caps_levels_and_comms_equal_fresh_ones_after_every_event():
     assert any(e.kind == "fabric_repair" for e in sim.state.record.events)
     # the check saw many settles, kept caps and placed jobs' communication models
     assert counts["settles"] > 1000 and counts["caps"] > 1000 and counts["comms"] > 20
+
+
+def test_unique_inverse_skips_the_sort_only_when_in_order():
+    from colossim.model.fabric import unique_inverse
+
+    units, index = unique_inverse(np.array([3, 3, 5, 9, 9, 9]))  # in order: no sort needed
+    assert units.tolist() == [3, 5, 9] and index.tolist() == [0, 0, 1, 2, 2, 2]
+    units, index = unique_inverse(np.array([5, 3, 5]))  # out of order: numpy's own answer
+    assert units.tolist() == [3, 5] and index.tolist() == [1, 0, 1]

@@ -32,6 +32,7 @@ from colossim.model.fabric import (
     footprint,
     grant_arrays,
     job_cap,
+    unique_inverse,
 )
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.parallelism import Span
@@ -202,12 +203,17 @@ class Fabric:
                 self._placed[job.index] = moved
                 return moved
         t, layout = self.topology, state.layout
-        pairs = grant_array(job.grant)
-        racks, gpus = grant_arrays(pairs)
+        held = state.ledger.arrays(job.index, job.grant)
+        if held is not None:  # the arrays the ledger converted (the same numbers)
+            pairs = np.column_stack(held)
+            racks, gpus = held[0], held[1].astype(np.float64)
+        else:
+            pairs = grant_array(job.grant)
+            racks, gpus = grant_arrays(pairs)
         by_type = np.bincount(layout.rack_type[racks], weights=gpus,
                               minlength=len(layout.gpu_types))
         parts = tuple((layout.specs[k], int(n)) for k, n in enumerate(by_type) if n)
-        span = Span(racks=int(racks.size), pods=int(np.unique(t.rack_pod[racks]).size))
+        span = Span(racks=int(racks.size), pods=int(unique_inverse(t.rack_pod[racks])[0].size))
         comm = self._comm(job, by_type, parts, span, float(t.rack_nic[racks].min()))
         dp, pp = (comm.traffic.dp_nic, comm.traffic.pp_nic) if comm else (1.0, 0.0)
         foot = footprint(t, pairs, dp, pp, hierarchical=self.hierarchical)
