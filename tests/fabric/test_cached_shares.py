@@ -72,6 +72,10 @@ def _check_against_fresh(fabric: Fabric, counts: dict[str, int], memo: dict,
                  and placed.comm.traffic.nic > 0)
         assert placed.talks == talks
         assert placed.shares == (talks and placed.foot.resources.size > 0)
+    # the policy's view: pod-tier load over healthy capacity, and the faults' scale, now
+    view, pod = fabric.view(), slice(t.pods, 2 * t.pods)
+    assert np.array_equal(view.pod_uplink_load, fabric.load[pod] / t.capacity[pod])
+    assert np.array_equal(view.pod_uplink_health, scale[pod])
     # the load kept by adding and removing jobs at their caps equals a full solve's
     full = allocate(t, [fabric._placed[i].foot for i in fabric._rates], scale)
     assert np.allclose(fabric.load, full.load, rtol=1e-9, atol=1e-6)

@@ -93,6 +93,7 @@ class Fabric:
         # with the solve's tolerance), valid until the next fault or repair
         self._at_cap: dict[int, tuple[_Placed, float, np.ndarray, np.ndarray]] = {}
         self._comms: dict[tuple, tuple[Any, JobComm | None]] = {}  # job_comm, by cheap keys
+        self._view: FabricView | None = None  # the policy's snapshot, until load or scale move
         self._share_key: tuple | None = None
         self._rates: dict[int, float] = {}
         self._load_of: dict[int, tuple[Grant, np.ndarray, np.ndarray]] = {}  # what each carries
@@ -143,6 +144,7 @@ class Fabric:
         self.capacity = self.topology.capacity * self.scale
         self._meter = TierMeter(self.topology, self.capacity)
         self._at_cap.clear()
+        self._view = None
         self._faults_changed = True
 
     def schedule(self, index: int, fault: FabricFault) -> None:
@@ -294,6 +296,7 @@ class Fabric:
             if self._faults_changed or not self._incremental(sharing):
                 self._allocate(sharing)
             self._share_key, self._faults_changed = share_key, False
+            self._view = None
             now = state.now_s
             for (whole, hot), (mean, hottest) in zip(self._series, self._meter.levels(self.load),
                                                      strict=True):
@@ -386,21 +389,28 @@ class Fabric:
 
     # -- for policies and invariants ----------------------------------------------------
     def view(self) -> FabricView:
-        """Pod uplink load and health for placers (a snapshot; arrays are copies)."""
+        """Pod uplink load and health for placers: a snapshot with read-only arrays, built
+        again only after the shares or a fault changed (the policy is called at ~10,000
+        instants of a failure-heavy run, mostly with the fabric as it was)."""
+        if self._view is not None:
+            return self._view
         t = self.topology
         pod = t.tier_slice("pod")
         healthy = t.capacity[pod]
         with np.errstate(divide="ignore", invalid="ignore"):
             load = np.where(healthy > 0, self.load[pod] / np.where(healthy > 0, healthy, 1), 0)
+        health = self.scale[pod].copy()
+        load.flags.writeable = health.flags.writeable = False
         fabric = self.sim.state.scenario.cluster.fabric
-        return FabricView(
+        self._view = FabricView(
             pod_uplink_load=load,
-            pod_uplink_health=self.scale[pod].copy(),
+            pod_uplink_health=health,
             pod_uplink_domains=self.pod_domains,
             rack_unit=t.rack_unit,
             rack_oversubscription=fabric.tiers.rack.oversubscription,
             pod_oversubscription=fabric.tiers.pod.oversubscription,
         )
+        return self._view
 
     def check(self, state: RunState) -> None:
         """Shares never exceed any (faulted) capacity, factors lie in (0, 1], and the shares
