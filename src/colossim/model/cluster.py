@@ -146,10 +146,9 @@ class Ledger:
 
     @staticmethod
     def _arrays(items: Grant) -> tuple[np.ndarray, np.ndarray]:
-        racks = np.fromiter((r for r, _ in items), dtype=np.int64, count=len(items))
-        ns = np.fromiter((n for _, n in items), dtype=np.int64, count=len(items))
-        racks.flags.writeable = ns.flags.writeable = False  # shared through ``arrays``
-        return racks, ns
+        pairs = grant_array(items)
+        pairs.flags.writeable = False  # shared through ``arrays``
+        return pairs[:, 0], pairs[:, 1]
 
     def arrays(self, job: int, grant: Grant) -> tuple[np.ndarray, np.ndarray] | None:
         """(racks, GPUs) of ``grant`` as read-only arrays, if it is what ``job`` holds (else
@@ -216,6 +215,14 @@ class Ledger:
         self._busy[self._rack_type[old]] -= n
         self._busy[self._rack_type[new]] += n
         self.holdings[job] = items
+        entry = self._arrays_of.get(job)
+        if entry is not None and entry[0] is grant:  # splice the arrays as swap_rack did
+            i = bisect_left(grant, (old, 0))
+            j = bisect_left(items, (new, 0))
+            racks = np.insert(np.delete(entry[1], i), j, new)
+            ns = np.insert(np.delete(entry[2], i), j, n)
+            racks.flags.writeable = ns.flags.writeable = False
+            self._arrays_of[job] = (items, racks, ns)
         return items
 
     def fail_gpus(self, rack: int, n: int) -> None:
