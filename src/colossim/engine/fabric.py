@@ -15,7 +15,7 @@ series ``fabric.<tier>.utilization`` and ``fabric.<tier>.hottest``; metrics deri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,12 +26,13 @@ from colossim.model.cluster import Grant, grant_array, swap_rack
 from colossim.model.fabric import (
     FabricTopology,
     JobFootprint,
+    TierMeter,
     allocate,
     build_topology,
     footprint,
     grant_arrays,
     job_cap,
-    tier_utilization,
+    unique_inverse,
 )
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.parallelism import Span
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 RACK_LINK_LOSS = 1 / 4
 POD_SWITCH_LOSS = 1 / 8
 NETWORK_COMPONENTS = ("network", "link", "switch")
+STOPPED = (0.0, 1.0, 0.0, 0.0, 0.0)  # logged values of a job that stopped communicating
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,16 @@ class _Placed:
     foot: JobFootprint
     comm: JobComm | None
     uniform: bool = False  # every rack of the grant holds the same GPUs of one GPU type
+    # worked out once per placement, not on every solve: the job's traffic leaves its racks,
+    # and it loads some shared tier
+    talks: bool = field(init=False)
+    shares: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        talks = (self.comm is not None and self.foot.racks > 1
+                 and self.comm.traffic.nic > 0)
+        object.__setattr__(self, "talks", talks)
+        object.__setattr__(self, "shares", talks and self.foot.resources.size > 0)
 
 
 class Fabric:
@@ -74,9 +86,14 @@ class Fabric:
         self.faults: dict[Any, tuple[np.ndarray, float]] = {}
         self._placed: dict[int, _Placed] = {}
         self._computing: dict[int, tuple[Job, Grant]] = {}  # computing jobs and their grants
-        self._series = {tier: (state.record.level(f"fabric.{tier}.utilization"),
-                               state.record.level(f"fabric.{tier}.hottest"))
-                        for tier in TIER_NAMES}
+        self._series = [(state.record.level(f"fabric.{tier}.utilization"),
+                         state.record.level(f"fabric.{tier}.hottest")) for tier in TIER_NAMES]
+        self._meter = TierMeter(self.topology, self.capacity)
+        # per job: (placement, its cap, the load it carries at its cap, its resources' capacity
+        # with the solve's tolerance), valid until the next fault or repair
+        self._at_cap: dict[int, tuple[_Placed, float, np.ndarray, np.ndarray]] = {}
+        self._comms: dict[tuple, tuple[Any, JobComm | None]] = {}  # job_comm, by cheap keys
+        self._view: FabricView | None = None  # the policy's snapshot, until load or scale move
         self._share_key: tuple | None = None
         self._rates: dict[int, float] = {}
         self._load_of: dict[int, tuple[Grant, np.ndarray, np.ndarray]] = {}  # what each carries
@@ -125,6 +142,9 @@ class Fabric:
         for ids, fraction in self.faults.values():
             self.scale[ids] *= fraction
         self.capacity = self.topology.capacity * self.scale
+        self._meter = TierMeter(self.topology, self.capacity)
+        self._at_cap.clear()
+        self._view = None
         self._faults_changed = True
 
     def schedule(self, index: int, fault: FabricFault) -> None:
@@ -185,13 +205,18 @@ class Fabric:
                 self._placed[job.index] = moved
                 return moved
         t, layout = self.topology, state.layout
-        pairs = grant_array(job.grant)
-        racks, gpus = grant_arrays(pairs)
+        held = state.ledger.arrays(job.index, job.grant)
+        if held is not None:  # the arrays the ledger converted (the same numbers)
+            pairs = np.column_stack(held)
+            racks, gpus = held[0], held[1].astype(np.float64)
+        else:
+            pairs = grant_array(job.grant)
+            racks, gpus = grant_arrays(pairs)
         by_type = np.bincount(layout.rack_type[racks], weights=gpus,
                               minlength=len(layout.gpu_types))
         parts = tuple((layout.specs[k], int(n)) for k, n in enumerate(by_type) if n)
-        span = Span(racks=int(racks.size), pods=int(np.unique(t.rack_pod[racks]).size))
-        comm = job_comm(job.config, parts, span, float(t.rack_nic[racks].min()))
+        span = Span(racks=int(racks.size), pods=int(unique_inverse(t.rack_pod[racks])[0].size))
+        comm = self._comm(job, by_type, parts, span, float(t.rack_nic[racks].min()))
         dp, pp = (comm.traffic.dp_nic, comm.traffic.pp_nic) if comm else (1.0, 0.0)
         foot = footprint(t, pairs, dp, pp, hierarchical=self.hierarchical)
         types = layout.rack_type[racks]
@@ -199,6 +224,16 @@ class Fabric:
         placed = _Placed(job.grant, foot, comm, uniform)
         self._placed[job.index] = placed
         return placed
+
+    def _comm(self, job: Job, by_type: np.ndarray, parts: tuple, span: Span,
+               nic: float) -> JobComm | None:
+        """``job_comm``, looked up by the job and its GPU counts: its own cache hashes the
+        job's whole configuration, a tenth of a millisecond on every re-placement."""
+        key = (job.index, tuple(by_type.tolist()), span, nic)
+        hit = self._comms.get(key)
+        if hit is None or hit[0] is not job.config:
+            hit = self._comms[key] = (job.config, job_comm(job.config, parts, span, nic))
+        return hit[1]
 
     def _carry_over(self, placed: _Placed, job: Job,
                     swaps: list[tuple[int, int]]) -> _Placed | None:
@@ -246,38 +281,49 @@ class Fabric:
     def _solve(self, state: RunState) -> None:
         """Shares of the jobs whose traffic leaves their rack; re-solved only when that set, a
         grant or a fault changed (a single-rack job pausing leaves them as they are)."""
-        on_fabric: dict[int, tuple[Job, _Placed]] = {}
-        for i in sorted(self._computing):
-            job = self._computing[i][0]
-            p = self._place(state, job)
-            if p.comm is not None and p.foot.racks > 1 and p.comm.traffic.nic > 0:
-                on_fabric[i] = (job, p)
-        sharing = {i: p for i, (_, p) in on_fabric.items() if p.foot.resources.size}
-        share_key = tuple((i, id(p.grant)) for i, p in sharing.items())
+        computing, placed = self._computing, self._placed
+        on_fabric: list[tuple[int, _Placed]] = []
+        for i in sorted(computing):
+            job = computing[i][0]
+            p = placed.get(i)
+            if p is None or p.grant is not job.grant:
+                p = self._place(state, job)
+            if p.talks:
+                on_fabric.append((i, p))
+        share_key = tuple((i, id(p.grant)) for i, p in on_fabric if p.shares)
         if share_key != self._share_key or self._faults_changed:
+            sharing = {i: p for i, p in on_fabric if p.shares}
             if self._faults_changed or not self._incremental(sharing):
                 self._allocate(sharing)
             self._share_key, self._faults_changed = share_key, False
-            levels = tier_utilization(self.topology, self.load, self.capacity)
-            for tier, (mean, hottest) in levels.items():
-                whole, hot = self._series[tier]
-                whole.set(state.now_s, mean)
-                hot.set(state.now_s, hottest)
-        self._factors = {}
+            self._view = None
+            now = state.now_s
+            for (whole, hot), (mean, hottest) in zip(self._series, self._meter.levels(self.load),
+                                                     strict=True):
+                whole.set(now, mean)
+                hot.set(now, hottest)
+        factors: dict[int, float] = {}
         now_logged: dict[int, tuple[float, ...]] = {}
-        for i, (_job, p) in on_fabric.items():
-            values = self._values(i, p, self._rates.get(i, p.foot.nic))
+        rates, speed = self._rates, self._speed
+        for i, p in on_fabric:
+            rate = rates.get(i, p.foot.nic)
+            cached = speed.get(i)
+            values = (cached[2] if cached is not None and cached[0] is p and cached[1] == rate
+                      else self._values(i, p, rate))
             if values[1] < 1.0:
-                self._factors[i] = values[1]
+                factors[i] = values[1]
             now_logged[i] = values
-        for index in self._logged.keys() - now_logged.keys():
-            now_logged[index] = (0.0, 1.0, 0.0, 0.0, 0.0)  # stopped communicating
+        logged = self._logged
+        for index in logged.keys() - now_logged.keys():
+            now_logged[index] = STOPPED
         for index, values in now_logged.items():
-            if self._logged.get(index) != values:
-                computing, factor, comm, cross, rate = values
-                state.log("fabric", state.jobs[index], computing=bool(computing), factor=factor,
-                          comm_fraction=comm, cross_pod_bytes_per_s=cross, gbytes_s=rate)
+            if logged.get(index) != values:
+                computing_, factor, comm, cross, rate = values
+                state.log("fabric", state.jobs[index], computing=bool(computing_),
+                          factor=factor, comm_fraction=comm, cross_pod_bytes_per_s=cross,
+                          gbytes_s=rate)
         self._logged = {i: v for i, v in now_logged.items() if v[0]}
+        self._factors = factors
 
     def _allocate(self, sharing: dict[int, _Placed]) -> None:
         """The full max-min solve over every job loading a shared tier."""
@@ -296,7 +342,6 @@ class Fabric:
         Returns False (and changes nothing that matters) when a full solve is needed."""
         if not self._at_caps:
             return False
-        capacity = self.capacity
         held = self._load_of
         joining = [i for i in sharing if i not in held or held[i][0] is not sharing[i].grant]
         leaving = [i for i in held if i not in sharing or i in joining]
@@ -306,26 +351,35 @@ class Fabric:
             load[resources] -= carried
         caps = {}
         for i in joining:
-            foot = sharing[i].foot
-            caps[i] = job_cap(self.topology, foot, self.scale)
-            load[foot.resources] += foot.weights * caps[i]
-            if np.any(load[foot.resources] > capacity[foot.resources] * (1 + 1e-12)):
+            p = sharing[i]
+            caps[i] = entry = self._cap_of(i, p)
+            resources = p.foot.resources
+            load[resources] += entry[2]
+            if (load[resources] > entry[3]).any():
                 return False
         np.maximum(load, 0.0, out=load)  # rounding crumbs of the subtractions
         for i in leaving:
             del held[i]
             self._rates.pop(i, None)
-        for i, cap in caps.items():
-            p = sharing[i]
-            held[i] = (p.grant, p.foot.resources, p.foot.weights * cap)
+        for i, (p, cap, carried, _limit) in caps.items():
+            held[i] = (p.grant, p.foot.resources, carried)
             self._rates[i] = cap
         return True
 
+    def _cap_of(self, index: int, p: _Placed) -> tuple[_Placed, float, np.ndarray, np.ndarray]:
+        """(placement, the job's cap, the load it carries at its cap, the capacity of what it
+        loads with the solve's tolerance): fixed until a fault or repair (``_rescale``)."""
+        entry = self._at_cap.get(index)
+        if entry is None or entry[0] is not p:
+            foot = p.foot
+            cap = job_cap(self.topology, foot, self.scale)
+            entry = (p, cap, foot.weights * cap, self.capacity[foot.resources] * (1 + 1e-12))
+            self._at_cap[index] = entry
+        return entry
+
     def _values(self, index: int, p: _Placed, rate: float) -> tuple[float, ...]:
-        """(computing, factor, comm share, cross-pod bytes/s, rate), cached per grant and rate."""
-        cached = self._speed.get(index)
-        if cached is not None and cached[0] is p and cached[1] == rate:
-            return cached[2]
+        """(computing, factor, comm share, cross-pod bytes/s, rate), kept per grant and rate
+        (``_solve`` reads that cache before calling)."""
         assert p.comm is not None
         factor, comm, step_s = p.comm.speed(rate)
         cross = p.comm.gpus * p.comm.traffic.nic * p.foot.cross_pod_share / step_s
@@ -335,21 +389,28 @@ class Fabric:
 
     # -- for policies and invariants ----------------------------------------------------
     def view(self) -> FabricView:
-        """Pod uplink load and health for placers (a snapshot; arrays are copies)."""
+        """Pod uplink load and health for placers: a snapshot with read-only arrays, built
+        again only after the shares or a fault changed (the policy is called at ~10,000
+        instants of a failure-heavy run, mostly with the fabric as it was)."""
+        if self._view is not None:
+            return self._view
         t = self.topology
         pod = t.tier_slice("pod")
         healthy = t.capacity[pod]
         with np.errstate(divide="ignore", invalid="ignore"):
             load = np.where(healthy > 0, self.load[pod] / np.where(healthy > 0, healthy, 1), 0)
+        health = self.scale[pod].copy()
+        load.flags.writeable = health.flags.writeable = False
         fabric = self.sim.state.scenario.cluster.fabric
-        return FabricView(
+        self._view = FabricView(
             pod_uplink_load=load,
-            pod_uplink_health=self.scale[pod].copy(),
+            pod_uplink_health=health,
             pod_uplink_domains=self.pod_domains,
             rack_unit=t.rack_unit,
             rack_oversubscription=fabric.tiers.rack.oversubscription,
             pod_oversubscription=fabric.tiers.pod.oversubscription,
         )
+        return self._view
 
     def check(self, state: RunState) -> None:
         """Shares never exceed any (faulted) capacity, factors lie in (0, 1], and the shares

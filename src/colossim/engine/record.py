@@ -28,7 +28,7 @@ class Decision:
     reason: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class StepSeries:
     """A piecewise-constant level: ``values[i]`` holds from ``times[i]`` to ``times[i+1]``."""
 
@@ -36,15 +36,24 @@ class StepSeries:
     values: list[float] = field(default_factory=list)
 
     def set(self, time_s: float, value: float) -> None:
-        """Record the level from ``time_s`` on; same-instant updates keep only the last."""
-        if self.times and self.times[-1] == time_s:
-            self.values[-1] = value
-            if len(self.values) > 1 and self.values[-2] == value:
-                self.times.pop()
-                self.values.pop()
-        elif not self.values or self.values[-1] != value:
+        """Record the level from ``time_s`` on; same-instant updates keep only the last.
+
+        Written for its most frequent case (over a million calls in a failure-heavy run): a
+        later instant at the same value, which changes nothing."""
+        values = self.values
+        if not values:
             self.times.append(time_s)
-            self.values.append(value)
+            values.append(value)
+            return
+        times = self.times
+        if times[-1] == time_s:
+            values[-1] = value
+            if len(values) > 1 and values[-2] == value:
+                times.pop()
+                values.pop()
+        elif values[-1] != value:
+            times.append(time_s)
+            values.append(value)
 
 
 @dataclass

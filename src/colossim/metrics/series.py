@@ -6,12 +6,20 @@ from colossim.engine.record import StepSeries
 
 
 def integral(series: StepSeries, start_s: float, end_s: float) -> float:
-    """∫ level dt over [start_s, end_s] (level before the first point counts as 0)."""
-    total = 0.0
+    """∫ level dt over [start_s, end_s] (level before the first point counts as 0).
+
+    One pass over (time, next time, level) triples, with ``max``/``min`` written as
+    comparisons that pick the same operand: a failure-heavy run's series hold hundreds of
+    thousands of points, and the sum keeps its order (so its rounding)."""
     times, values = series.times, series.values
-    for i, (t, v) in enumerate(zip(times, values, strict=True)):
-        t_next = times[i + 1] if i + 1 < len(times) else end_s
-        lo, hi = max(t, start_s), min(t_next, end_s)
+    if not times:
+        return 0.0
+    nexts = times[1:]
+    nexts.append(end_s)
+    total = 0.0
+    for t, t_next, v in zip(times, nexts, values, strict=True):
+        lo = start_s if start_s > t else t  # max(t, start_s)
+        hi = end_s if end_s < t_next else t_next  # min(t_next, end_s)
         if hi > lo:
             total += v * (hi - lo)
     return total
@@ -25,10 +33,13 @@ def time_mean(series: StepSeries, start_s: float, end_s: float) -> float:
 
 def peak(series: StepSeries, start_s: float, end_s: float) -> float:
     """Highest level in force at any moment of [start_s, end_s]."""
-    best = 0.0
     times, values = series.times, series.values
-    for i, (t, v) in enumerate(zip(times, values, strict=True)):
-        t_next = times[i + 1] if i + 1 < len(times) else float("inf")
-        if t <= end_s and t_next > start_s:
-            best = max(best, v)
+    if not times:
+        return 0.0
+    nexts = times[1:]
+    nexts.append(float("inf"))
+    best = 0.0
+    for t, t_next, v in zip(times, nexts, values, strict=True):
+        if t <= end_s and t_next > start_s and v > best:
+            best = v
     return best

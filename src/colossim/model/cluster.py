@@ -120,6 +120,8 @@ class Ledger:
         self.spare = layout.spare.copy()
         self._rack_type = layout.rack_type.tolist()
         self._busy = [0] * len(layout.specs)  # GPUs allocated per type, kept as grants change
+        # per job: (grant, racks, GPUs) as ``allocate`` converted them, for ``arrays``
+        self._arrays_of: dict[int, tuple[Grant, np.ndarray, np.ndarray]] = {}
 
     @property
     def usable(self) -> np.ndarray:
@@ -144,9 +146,21 @@ class Ledger:
 
     @staticmethod
     def _arrays(items: Grant) -> tuple[np.ndarray, np.ndarray]:
-        racks = np.fromiter((r for r, _ in items), dtype=np.int64, count=len(items))
-        ns = np.fromiter((n for _, n in items), dtype=np.int64, count=len(items))
-        return racks, ns
+        pairs = grant_array(items)
+        pairs.flags.writeable = False  # shared through ``arrays``
+        return pairs[:, 0], pairs[:, 1]
+
+    def arrays(self, job: int, grant: Grant) -> tuple[np.ndarray, np.ndarray] | None:
+        """(racks, GPUs) of ``grant`` as read-only arrays, if it is what ``job`` holds (else
+        None). Kept from ``allocate``: converting a grant of thousands of racks costs a fifth
+        of a millisecond, and a failure-heavy run restarts jobs thousands of times, each
+        release and each re-placement of the fabric converting it again."""
+        if self.holdings.get(job) is not grant:
+            return None
+        entry = self._arrays_of.get(job)
+        if entry is None or entry[0] is not grant:  # swapped since: convert once more
+            entry = self._arrays_of[job] = (grant, *self._arrays(grant))
+        return entry[1], entry[2]
 
     def allocate(self, job: int, grant: Mapping[int, int] | Grant) -> Grant:
         """Claim ``grant`` for ``job`` atomically: all of it or nothing."""
@@ -171,14 +185,17 @@ class Ledger:
             raise AllocationError(f"rack {rack} has {self.free[rack]} free GPUs, not {n}")
         self.free[racks] -= ns  # racks are distinct (the grant went through a dict)
         self.holdings[job] = items
+        self._arrays_of[job] = (items, racks, ns)
         self._count(racks, ns, 1)
         return items
 
     def release(self, job: int) -> Grant:
         """Give back everything ``job`` holds."""
-        items = self.holdings.pop(job, ())
+        items = self.holdings.get(job, ())
         if items:
-            racks, ns = self._arrays(items)
+            racks, ns = self.arrays(job, items) or self._arrays(items)
+            del self.holdings[job]
+            self._arrays_of.pop(job, None)
             self.free[racks] += ns
             self._count(racks, ns, -1)
         return items
@@ -198,6 +215,14 @@ class Ledger:
         self._busy[self._rack_type[old]] -= n
         self._busy[self._rack_type[new]] += n
         self.holdings[job] = items
+        entry = self._arrays_of.get(job)
+        if entry is not None and entry[0] is grant:  # splice the arrays as swap_rack did
+            i = bisect_left(grant, (old, 0))
+            j = bisect_left(items, (new, 0))
+            racks = np.insert(np.delete(entry[1], i), j, new)
+            ns = np.insert(np.delete(entry[2], i), j, n)
+            racks.flags.writeable = ns.flags.writeable = False
+            self._arrays_of[job] = (items, racks, ns)
         return items
 
     def fail_gpus(self, rack: int, n: int) -> None:

@@ -135,6 +135,18 @@ def hierarchical_shares(
     return (middle + outer) / safe, outer / safe
 
 
+def unique_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(a, return_inverse=True)``, without its sort when ``a`` is already in order
+    (a grant's racks are sorted, and rack units and pods are numbered in rack order): the
+    fabric re-places grants of thousands of racks after every failure restart."""
+    if a.size and bool(np.all(a[1:] >= a[:-1])):
+        starts = np.empty(a.size, dtype=bool)
+        starts[0] = True
+        np.not_equal(a[1:], a[:-1], out=starts[1:])
+        return a[starts], np.cumsum(starts) - 1
+    return np.unique(a, return_inverse=True)
+
+
 def grant_arrays(grant: Grant | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(racks, GPUs) of a grant as arrays; one conversion, however long the grant."""
     pairs = grant_array(grant)
@@ -155,7 +167,7 @@ def footprint(
     racks, gpus = grant_arrays(grant)
     total = float(gpus.sum())
     pod = topology.rack_pod[racks]
-    units, unit_index = np.unique(topology.rack_unit[racks], return_inverse=True)
+    units, unit_index = unique_inverse(topology.rack_unit[racks])
     unit_gpus = np.bincount(unit_index, weights=gpus)
     unit_domains = np.bincount(unit_index, weights=gpus / topology.rack_domain[racks])
     unit_pod = np.zeros(units.size, dtype=np.int64)
@@ -273,13 +285,28 @@ def allocate(
     return Allocation(rates, load, capacity)
 
 
+class TierMeter:
+    """Per-tier utilisation against one capacity vector, with its capacity-only parts (the
+    divisor, the tiers' totals) worked out once: the capacity changes only with faults, while
+    the engine asks for the levels whenever the shares change (tens of thousands of times a
+    run)."""
+
+    def __init__(self, topology: FabricTopology, capacity: np.ndarray):
+        self.starts = [0, topology.pods, 2 * topology.pods]  # rack tier, pod tier, core
+        self.divisor = np.where(capacity > 0, capacity, np.inf)  # a dead resource carries nothing
+        self.totals: list[float] = np.add.reduceat(capacity, self.starts).tolist()
+
+    def levels(self, load: np.ndarray) -> list[tuple[float, float]]:
+        """Per tier in ``TIER_NAMES`` order: (load / capacity over the whole tier, the hottest
+        resource's load / capacity)."""
+        used = np.add.reduceat(load, self.starts).tolist()
+        hottest = np.maximum.reduceat(load / self.divisor, self.starts).tolist()
+        return [(u / t if t > 0 else 0.0, h)
+                for u, t, h in zip(used, self.totals, hottest, strict=True)]
+
+
 def tier_utilization(
     topology: FabricTopology, load: np.ndarray, capacity: np.ndarray
 ) -> dict[str, tuple[float, float]]:
     """Per tier: (load / capacity over the whole tier, the hottest resource's load / capacity)."""
-    each = load / np.where(capacity > 0, capacity, np.inf)  # a dead resource carries nothing
-    starts = [0, topology.pods, 2 * topology.pods]  # rack tier, pod tier, core
-    used, total = np.add.reduceat(load, starts), np.add.reduceat(capacity, starts)
-    hottest = np.maximum.reduceat(each, starts)
-    return {tier: (float(used[k] / total[k]) if total[k] > 0 else 0.0, float(hottest[k]))
-            for k, tier in enumerate(TIER_NAMES)}
+    return dict(zip(TIER_NAMES, TierMeter(topology, capacity).levels(load), strict=True))
