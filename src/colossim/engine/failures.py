@@ -59,7 +59,9 @@ class Reliability:
                 self._start_stream(name, process)
         for window in config.maintenance:
             self._schedule_window(window)
-        state.modifiers.append(self)
+        # First among the modifiers: its look may pause jobs (a restarted job starts its
+        # restore), and the fabric and power must see those pauses in the same settle.
+        state.modifiers.insert(0, self)
 
     def factors(self, state: RunState) -> dict[int, float]:
         """A rate modifier that never slows anyone: the engine asks it after every change, which
