@@ -18,6 +18,7 @@ the placer for jobs that cannot fit, so a long queue costs little per decision.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -101,8 +102,15 @@ class StagedPolicy(BasePolicy):
         """The full ordering key: ``sort_key`` then submission order. Override to use the view."""
         return (self.sort_key(job), job.index)
 
+    def rank_keys(self, jobs: Sequence[JobView], view: ClusterView) -> list[Any]:
+        """``rank_key`` of each job (a policy may compute them in one pass)."""
+        return [self.rank_key(j, view) for j in jobs]
+
     def order(self, jobs: Iterable[JobView], view: ClusterView) -> list[JobView]:
-        return sorted(jobs, key=lambda j: self.rank_key(j, view))
+        jobs = list(jobs)
+        keyed = sorted(zip(self.rank_keys(jobs, view), range(len(jobs)), strict=True),
+                       key=itemgetter(0))
+        return [jobs[k] for _, k in keyed]  # a stable sort by rank_key, as sorted(key=...)
 
     def size(self, job: JobView, view: ClusterView) -> int:
         """GPUs to ask for: as many as the job can use."""
@@ -226,8 +234,9 @@ class PreemptiveStagedPolicy(StagedPolicy):
                 victims: list[JobView] = []
                 if running:  # some are not already being preempted
                     if ranked_running is None:
-                        keyed = [(self.rank_key(v, view), v) for v in running_jobs]
-                        ranked_running = sorted(keyed, key=lambda kv: kv[0], reverse=True)
+                        keys = self.rank_keys(running_jobs, view)
+                        keyed = list(zip(keys, running_jobs, strict=True))
+                        ranked_running = sorted(keyed, key=itemgetter(0), reverse=True)
                     key = self.rank_key(job, view)
                     victims = list(self._victims(ranked_running, key, running, now, preemptible))
                 chosen = []
