@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import fields
 
-from colossim.engine.power import power_system
+from colossim.engine.power import power_system, power_view
 from colossim.engine.simulation import Simulation
 from colossim.model.jobs import JobState, Phase
 from colossim.model.power import CAP_KEY, CLOCK_KEY, PowerModel
@@ -95,6 +95,11 @@ def _watch(sim: Simulation) -> Counter:
         # pending and running are split once and cached on the view
         assert view.running == tuple(v for v in view.jobs if v.state == "running")
         assert view.pending == tuple(v for v in view.jobs if v.state == "pending")
+        # the racks and power views are built on first read, from the state of this decision
+        assert view.power == power_view(state)
+        assert view.racks.free.tolist() == state.ledger.free.tolist()
+        assert view.racks.usable.tolist() == state.ledger.usable.tolist()
+        assert not view.racks.free.flags.writeable
         seen["views"] += 1
         return view
 

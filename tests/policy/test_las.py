@@ -71,3 +71,26 @@ def test_las_lets_a_short_job_overtake_a_long_one_without_knowing_sizes():
     result = simulate(pool_scenario(jobs, policy="las"), check_invariants=True)
     assert result.job("short").end_s / HOUR == pytest.approx(2.5)
     assert result.job("long").end_s == pytest.approx(10.5 * HOUR + SWITCH_1GPU_S, rel=1e-12)
+
+
+def test_ranking_in_one_pass_gives_the_keys_one_by_one():
+    # queues split at 100 and 1,000 GPU-s: attained 50 -> queue 0, 100 -> 1 (the tolerance
+    # rounds up at a threshold), 5,000 -> 2; a promoted job forgets 4,950 of its 5,000 -> 0
+    from colossim.policy.builtin.las import Las
+
+    policy = make_policy("las", {"thresholds_gpu_s": [100.0, 1000.0]})
+    jobs = [job("a", 0, 1, attained_gpu_s=50.0, submit_s=3.0),
+            job("b", 1, 1, attained_gpu_s=100.0, submit_s=2.0),
+            job("c", 2, 1, attained_gpu_s=5000.0, submit_s=1.0)]
+    view = cluster(jobs, racks([4]))
+    assert policy.rank_keys(jobs, view) == [((0, 3.0), 0), ((1, 2.0), 1), ((2, 1.0), 2)]
+    policy._reset["c"] = 4950.0
+    assert policy.rank_keys(jobs, view) == [((0, 3.0), 0), ((1, 2.0), 1), ((0, 1.0), 2)]
+    assert policy.rank_keys(jobs, view) == [policy.rank_key(j, view) for j in jobs]
+
+    class OneQueue(Las):  # a subclass's own queue is still asked
+        def queue(self, job):
+            return 0
+
+    other = OneQueue({"thresholds_gpu_s": [100.0, 1000.0]})
+    assert other.rank_keys(jobs, view) == [((0, 3.0), 0), ((0, 2.0), 1), ((0, 1.0), 2)]

@@ -79,3 +79,32 @@ def test_an_unknown_placer_is_refused_with_the_known_ones():
         StagedParams(placement="topology")
     with pytest.raises(Exception, match="unknown placer"):
         make_policy("fifo", {"placement": "nope"})
+
+
+def test_any_on_python_lists_gives_the_numpy_first_fit_grant():
+    # a small cluster takes the list walk (_pool_place); it must give what the vectorised
+    # first fit (_place) gives: mixed types, whole-domain grain, unusable racks, options
+    from colossim.policy.placement import _first_fit_select, _place, _pool_place
+
+    rng = np.random.default_rng(3)
+    checked = 0
+    for trial in range(400):
+        n = int(rng.integers(1, 12))
+        capacity = rng.choice([8, 16, 32], size=n)
+        free = np.minimum(capacity, rng.integers(0, 33, size=n))
+        r = racks(capacity.tolist(), free.tolist(), types=rng.integers(0, 2, size=n).tolist(),
+                  gpu_types=("A", "B"), domain=[8, 4], mixed=bool(trial % 2))
+        r = type(r)(**{**{f: getattr(r, f) for f in r.__slots__},
+                       "usable": rng.random(n) > 0.2})
+        gpus = int(rng.integers(1, 40))
+        j = job("a", 0, gpus, min_gpus=int(rng.integers(1, gpus + 1)),
+                placement=str(rng.choice(["gpu", "domain", "auto"])))
+        for options in ({}, {"min_gpus": 1}, {"only_type": 1}):
+            lists = _pool_place(r, r.free.copy(), j, gpus, options.get("min_gpus"),
+                                options.get("only_type"))
+            arrays = _place(r, r.free.copy(), j, gpus, _first_fit_select,
+                            options.get("min_gpus"), options.get("only_type"), None,
+                            pods_matter=False)
+            assert lists == arrays, (trial, options)
+            checked += lists is not None
+    assert checked > 200  # most trials place something

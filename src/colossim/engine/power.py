@@ -31,6 +31,7 @@ from colossim.engine.power_enforce import Enforcer
 from colossim.engine.record import StepSeries
 from colossim.errors import InvariantViolation
 from colossim.model.grid import (
+    EPS_MW,
     NO_BATTERY,
     Battery,
     Grid,
@@ -149,7 +150,15 @@ class PowerSystem:
             self.grid = Grid(target, self.grid.stored_mwh)
 
     def _advance(self, now: float) -> None:
-        if now > self.t:
+        if now > self.t and self.bat is NO_BATTERY and self.ramp_mw_s == math.inf \
+                and self.grid.stored_mwh == 0.0 \
+                and min(self.supply, self.demand) >= self.load - EPS_MW:
+            # No battery, no ramp, and generation carries the load: ``advance`` would give one
+            # piece with nothing unserved and nothing to record, and generation at its target
+            # (``target_mw`` without a battery), so skip building it (asked after every event).
+            self.grid = Grid(min(self.supply, self.demand), 0.0)
+            self.t = now
+        elif now > self.t:
             grid, pieces = advance(self.grid, now - self.t, self.load, self.demand, self.supply,
                                    self.ramp_mw_s, self.bat, start_s=self.t)
             record = self.state.record

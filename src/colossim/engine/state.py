@@ -155,10 +155,11 @@ class RunState:
         job.grant = grant
         job.gpus = sum(n for _, n in grant)
         job.base_rate = self.rate_for(job, grant)
-        details = describe_estimate(self.speed, job.config, self.gpus_by_type(grant),
-                                    self.span_of(grant))
-        if details is not None:
-            self.log("perf", job, **details)
+        if not self.speed.linear(job.config):  # a linear-model job has no plan to describe
+            details = describe_estimate(self.speed, job.config, self.gpus_by_type(grant),
+                                        self.span_of(grant))
+            if details is not None:
+                self.log("perf", job, **details)
         job.state = JobState.RUNNING
         if job.index not in self._running:
             self._running.add(job.index)

@@ -18,6 +18,7 @@ the placer for jobs that cannot fit, so a long queue costs little per decision.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -101,8 +102,15 @@ class StagedPolicy(BasePolicy):
         """The full ordering key: ``sort_key`` then submission order. Override to use the view."""
         return (self.sort_key(job), job.index)
 
+    def rank_keys(self, jobs: Sequence[JobView], view: ClusterView) -> list[Any]:
+        """``rank_key`` of each job (a policy may compute them in one pass)."""
+        return [self.rank_key(j, view) for j in jobs]
+
     def order(self, jobs: Iterable[JobView], view: ClusterView) -> list[JobView]:
-        return sorted(jobs, key=lambda j: self.rank_key(j, view))
+        jobs = list(jobs)
+        keyed = sorted(zip(self.rank_keys(jobs, view), range(len(jobs)), strict=True),
+                       key=itemgetter(0))
+        return [jobs[k] for _, k in keyed]  # a stable sort by rank_key, as sorted(key=...)
 
     def size(self, job: JobView, view: ClusterView) -> int:
         """GPUs to ask for: as many as the job can use."""
@@ -155,15 +163,22 @@ class PreemptiveStagedPolicy(StagedPolicy):
         return left_s > p.checkpoint_s + p.restart_s
 
     def _victims(self, ranked: list[tuple[Any, JobView]], key: Any, running: set[str],
-                 now_s: float) -> Iterable[JobView]:
+                 now_s: float, preemptible: dict[str, bool] | None = None) -> Iterable[JobView]:
         """Running jobs ranked below ``key`` that may be preempted, worst first: ``ranked`` is
         sorted worst (highest key) first, so they are a prefix of it, and a queue of many
-        pending jobs no longer filters every running job for each of them."""
+        pending jobs no longer filters every running job for each of them. ``preemptible``
+        remembers ``_preemptible`` for this decision (it does not change meanwhile: it reads
+        running jobs and the start times of running jobs), so each job is asked once."""
+        memo = {} if preemptible is None else preemptible
         for k, v in ranked:
             if not k > key:
                 return
-            if v.name in running and self._preemptible(v, now_s):
-                yield v
+            if v.name in running:
+                ok = memo.get(v.name)
+                if ok is None:
+                    ok = memo[v.name] = self._preemptible(v, now_s)
+                if ok:
+                    yield v
 
     def _make_room(self, job: JobView, gpus: int, free: Any, victims: Iterable[JobView],
                    view: ClusterView, left: int) -> tuple[Grant | None, list[JobView], Any]:
@@ -193,9 +208,10 @@ class PreemptiveStagedPolicy(StagedPolicy):
     def decide(self, view: ClusterView) -> Sequence[Action]:
         now = view.now_s
         running_jobs = view.running
-        running = {j.name for j in running_jobs}
-        if len(self._run_since) > 2 * len(running) + 64:  # forget jobs that stopped, now and
-            # then: only running jobs' entries are read, and a start overwrites a stale one
+        running: set[str] | None = None  # names of running jobs not preempted (when needed)
+        if len(self._run_since) > 2 * len(running_jobs) + 64:  # forget jobs that stopped, now
+            # and then: only running jobs' entries are read, and a start overwrites a stale one
+            running = {j.name for j in running_jobs}
             self._run_since = {n: t for n, t in self._run_since.items() if n in running}
         pending = self.order(self.admit(view), view)
         if not pending:
@@ -203,6 +219,7 @@ class PreemptiveStagedPolicy(StagedPolicy):
         free = view.racks.free.copy()
         left = free_gpus(view.racks, free)
         ranked_running: list[tuple[Any, JobView]] | None = None  # worst first, when needed
+        preemptible: dict[str, bool] = {}
         preempts: list[Action] = []
         starts: list[Action] = []
         blocked = False
@@ -211,12 +228,17 @@ class PreemptiveStagedPolicy(StagedPolicy):
             grant = self.place(job, free, view, gpus) if job.min_gpus <= left else None
             if grant is not None:
                 claim(free, grant)
-            elif self.params.preempt and running:
-                if ranked_running is None:
-                    keyed = [(self.rank_key(v, view), v) for v in running_jobs]
-                    ranked_running = sorted(keyed, key=lambda kv: kv[0], reverse=True)
-                key = self.rank_key(job, view)
-                victims = list(self._victims(ranked_running, key, running, now))
+            elif self.params.preempt and running_jobs:
+                if running is None:
+                    running = {j.name for j in running_jobs}
+                victims: list[JobView] = []
+                if running:  # some are not already being preempted
+                    if ranked_running is None:
+                        keys = self.rank_keys(running_jobs, view)
+                        keyed = list(zip(keys, running_jobs, strict=True))
+                        ranked_running = sorted(keyed, key=itemgetter(0), reverse=True)
+                    key = self.rank_key(job, view)
+                    victims = list(self._victims(ranked_running, key, running, now, preemptible))
                 chosen = []
                 # _make_room stops short of placing (and finds nothing) unless the victims'
                 # GPUs could make up the job's minimum: most pending jobs of a long queue
@@ -233,6 +255,8 @@ class PreemptiveStagedPolicy(StagedPolicy):
             left = free_gpus(view.racks, free)
             self._run_since[job.name] = now
             starts.append(Start(job.name, grant))
+        if blocked and running is None:
+            running = {j.name for j in running_jobs}
         wakes = self._lease_wake(now, running) if blocked else []
         return [*preempts, *starts, *wakes]
 

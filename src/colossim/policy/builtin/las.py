@@ -56,6 +56,7 @@ class Las(PreemptiveStagedPolicy):
         cls = type(self)
         self._inline = (cls.sort_key, cls.queue, cls.service) == (
             Las.sort_key, Las.queue, Las.service)
+        self._inline_keys = self._inline and cls.rank_key is Las.rank_key
 
     def service(self, job: JobView) -> float:
         """Attained GPU-seconds that count (since its last promotion)."""
@@ -77,6 +78,19 @@ class Las(PreemptiveStagedPolicy):
         service = job.attained_gpu_s - self._reset.get(job.name, 0.0)
         queue = bisect_right(self.params.thresholds_gpu_s, service + TOLERANCE_GPU_S)
         return ((queue, job.submit_s), job.index)
+
+    def rank_keys(self, jobs: Sequence[JobView], view: ClusterView) -> list:
+        """``rank_key`` of each job in one pass (the running jobs are ranked at every decision
+        where a pending job does not fit)."""
+        if not self._inline_keys:
+            return super().rank_keys(jobs, view)
+        thresholds, reset, tol = self.params.thresholds_gpu_s, self._reset, TOLERANCE_GPU_S
+        if not reset:  # service = attained - 0.0, the same number
+            return [((bisect_right(thresholds, j.attained_gpu_s + tol), j.submit_s), j.index)
+                    for j in jobs]
+        get = reset.get
+        return [((bisect_right(thresholds, j.attained_gpu_s - get(j.name, 0.0) + tol),
+                  j.submit_s), j.index) for j in jobs]
 
     def _promote(self, view: ClusterView) -> float:
         """Promote starving jobs to the highest queue; return when the next one will starve."""
