@@ -9,6 +9,8 @@ is asserted (speed is measured, not tested). Phases:
   results.csv, results.parquet and summary.csv (no plots: matplotlib start-up would dominate);
 * ``pool start``: creating and shutting down the local pool alone (fork, and the warm-up run in
   the parent: ``sweep.task.warm_up``; this process is warm by then, so it is cheap here);
+* ``machine ceiling``: the in-process runs in one process, then in two processes at once: how
+  much more work 2 processes get done than 1 on this machine, whatever the pool does;
 * ``command``: ``python -m colossim sweep STUDY --no-plots --quiet`` in a fresh interpreter, what
   a user waits for: interpreter start, imports, the warm-up, the pool, the runs and the tables.
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import multiprocessing.synchronize
 import os
 import resource
 import statistics
@@ -210,6 +213,34 @@ def bench_ray(plan: Plan, serial: float, repeat: int) -> None:
         ray.shutdown()
 
 
+def _serial_in_child(plan: Plan, start: multiprocessing.synchronize.Event) -> None:
+    start.wait()
+    run_execute(plan, SerialExecutor, 1)
+
+
+def bench_ceiling(plan: Plan, repeat: int) -> None:
+    """What 2 processes can gain on this machine at all: the 40 runs in-process (no pool, no
+    pickling, no parent) in one forked process, then in two at the same time. Two CPUs that
+    did not slow each other down would finish both in the time of one (ceiling 2.0x); any pool
+    of 2 workers is bounded by the ceiling measured here."""
+    context = multiprocessing.get_context("fork")
+
+    def together(n: int) -> None:
+        start = context.Event()
+        children = [context.Process(target=_serial_in_child, args=(plan, start))
+                    for _ in range(n)]
+        for child in children:
+            child.start()
+        start.set()
+        for child in children:
+            child.join()
+
+    walls = {n: timed(lambda n=n: together(n), repeat) for n in (1, 2)}
+    print(f"machine ceiling: the 40 runs in-process in 1 process {walls[1] * 1e3:7.1f} ms, "
+          f"twice in 2 processes at once {walls[2] * 1e3:7.1f} ms: 2 processes do "
+          f"{2 * walls[1] / walls[2]:.2f}x the work of 1 in the same time")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -222,6 +253,7 @@ def main() -> None:
         study.write_text(STUDY)
         plan = expand(load_study(study))
         print(f"{len(plan.runs)} runs of configs/small.yaml, median of {args.repeat}")
+        bench_ceiling(plan, args.repeat)
         serial = bench_local(study, plan, args.repeat)
         bench_start_and_command(study, args.repeat)
         if args.own_sessions:
