@@ -12,20 +12,11 @@ import numpy as np
 
 from colossim.engine.fabric import Fabric
 from colossim.model.jobs import JobState
-from tests.reliability.helpers import job, quiet, run, simulation
-
-HOUR = 3600.0
+from tests.reliability.helpers import run, spare_swap_simulation
 
 
 def test_placements_carried_over_spare_swaps_equal_fresh_placements():
-    # One 2-rack job (144 GPUs, traffic leaves its racks) on a 4-rack rail-optimised pod (one
-    # rack-tier unit) with one hot spare; a GPU failure about every 2 hours of the cluster.
-    reliability = quiet(gpu={"mtbf_gpu_hours": 600.0,
-                             "repair": {"distribution": "fixed", "mean_s": HOUR}},
-                        spares={"racks_per_pod": 1})
-    sim = simulation([job(min_gpus=144, max_gpus=144, checkpoint={"interval_s": 1800.0})],
-                     reliability, racks=4, seed=5, pod_size_racks=4,
-                     cluster={"fabric": {"contention": True, "rail_optimized": True}})
+    sim = spare_swap_simulation()
     fabric = next(m for m in sim.state.modifiers if isinstance(m, Fabric))
     state, settle = sim.state, sim._after_change
     carry, carried = fabric._carry_over, []

@@ -14,12 +14,9 @@ import pytest
 from colossim.model.cluster import Ledger, build_layout, grant_array
 from colossim.model.jobs import JobState
 from tests.conftest import make_scenario
-from tests.reliability.helpers import job, quiet, run, simulation
+from tests.reliability.helpers import run, spare_swap_simulation
 
 JOB = {"name": "x", "params_billion": 1, "tokens_billion": 1, "max_gpus": 8}
-HOUR = 3600.0
-
-
 def test_arrays_follow_allocate_swap_and_release():
     book = Ledger(build_layout(make_scenario([JOB], racks=3, pod_size_racks=3)))
     grant = book.allocate(1, {1: 8, 0: 72})
@@ -38,13 +35,7 @@ def test_arrays_follow_allocate_swap_and_release():
 
 
 def test_kept_arrays_equal_each_held_grant_after_every_event():
-    # One 2-rack job on a 4-rack pod with one hot spare; a GPU failure about every 2 hours.
-    reliability = quiet(gpu={"mtbf_gpu_hours": 600.0,
-                             "repair": {"distribution": "fixed", "mean_s": HOUR}},
-                        spares={"racks_per_pod": 1})
-    sim = simulation([job(min_gpus=144, max_gpus=144, checkpoint={"interval_s": 1800.0})],
-                     reliability, racks=4, seed=5, pod_size_racks=4,
-                     cluster={"fabric": {"contention": True, "rail_optimized": True}})
+    sim = spare_swap_simulation()
     state, settle, checked = sim.state, sim._after_change, []
 
     def check() -> None:

@@ -55,3 +55,15 @@ def run(sim: Simulation) -> RunResult:
 
 def events(result: RunResult, kind: str, job: str | None = None):
     return [e for e in result.record.events if e.kind == kind and (job is None or e.job == job)]
+
+
+def spare_swap_simulation() -> Simulation:
+    """One 2-rack job (144 GPUs, traffic leaves its racks) on a 4-rack rail-optimised pod (one
+    rack-tier unit) with one hot spare; a GPU failure about every 2 hours of the cluster, so the
+    job is swapped onto the spare and back many times (caches kept over swaps are tested here)."""
+    reliability = quiet(gpu={"mtbf_gpu_hours": 600.0,
+                             "repair": {"distribution": "fixed", "mean_s": 3600.0}},
+                        spares={"racks_per_pod": 1})
+    return simulation([job(min_gpus=144, max_gpus=144, checkpoint={"interval_s": 1800.0})],
+                      reliability, racks=4, seed=5, pod_size_racks=4,
+                      cluster={"fabric": {"contention": True, "rail_optimized": True}})
