@@ -267,7 +267,6 @@ class PowerSystem:
 
     def view(self) -> PowerView:
         state = self.state
-        # submitted, unfinished jobs (not a whole trace), in index order as before
         jobs = state.jobs
         # capped and keyed hold every job with a cap or a clock limit, so the view is built
         # from them, not from every active job; index order as before

@@ -21,7 +21,7 @@ from colossim.sweep.task import warm_up
 
 BACKENDS = ("local", "ray", "serial")
 # What a run imports lazily (a fork server cannot run a warm-up, only import modules)
-PRELOAD = ["simpy", "colossim.engine.simulation", "colossim.metrics.summary",
+PRELOAD = ["simpy", "numpy.ma", "colossim.engine.simulation", "colossim.metrics.summary",
            "colossim.policy.registry"]
 
 
