@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from colossim.policy.builtin.fifo import Fifo
@@ -43,4 +44,25 @@ class Boom(Fifo):
             os._exit(1)
         if self.params.explode:
             raise RuntimeError("boom: a bug in the policy")
+        return super().decide(view)
+
+
+class Slow(Fifo):
+    """FIFO whose first decision of a run waits ``delay_s``, after leaving a file in
+    ``marker_dir`` that says a run has started: a test can tell how many runs a worker has begun,
+    and so finished, before it interrupts the sweep."""
+
+    name = "slow"
+
+    class Params(Fifo.Params):
+        delay_s: float = 0.0
+        marker_dir: str = ""
+
+    def decide(self, view):
+        if not getattr(self, "_started", False):
+            self._started = True
+            if self.params.marker_dir:
+                marker = Path(self.params.marker_dir) / f"{os.getpid()}-{time.monotonic_ns()}"
+                marker.touch()
+            time.sleep(self.params.delay_s)
         return super().decide(view)

@@ -14,7 +14,7 @@ EXAMPLES = REPO / "examples" / "studies"
 @pytest.mark.parametrize(
     ("name", "runs"),
     [
-        ("power_budget", 5 * 3 * 1),       # 700..1500 step 200 x 3 policies, failure-free
+        ("power_budget", 5 * 3 * 5),       # 700..1500 step 200 x 3 policies x 5 seeds, failures on
         ("gb300_share", 6 * 1),            # 6 zipped rack splits, failure-free
         ("checkpoint_interval", 6 * 3),    # 5 intervals and auto x 3 seeds, failures on
         ("oversubscription", 7 * 2 * 1),   # 7 ratios x 2 policies, failure-free
@@ -32,15 +32,16 @@ def test_gb300_share_keeps_the_rack_count():
         assert groups["GB200"] + groups["GB300"] == 4480 + 3136  # Colossus 2's 7,616 racks
 
 
-def test_failure_free_studies_switch_failures_off_and_the_checkpoint_study_keeps_them():
-    # one seed is enough only where nothing draws random numbers; the checkpoint study is about
-    # failures and runs every interval on the same seeds (common random numbers)
-    for name in ("power_budget", "gb300_share", "oversubscription"):
+def test_failure_free_studies_switch_failures_off_and_the_failure_studies_keep_them():
+    # one seed is enough only where nothing draws random numbers; the studies with failures on
+    # run every point on the same seeds (common random numbers)
+    for name in ("gb300_share", "oversubscription"):
         for run in expand(load_study(EXAMPLES / f"{name}.yaml")).runs:
             assert run.scenario.reliability.enabled is False
-    plan = expand(load_study(EXAMPLES / "checkpoint_interval.yaml"))
-    assert all(run.scenario.reliability.enabled for run in plan.runs)
-    assert {run.seed for run in plan.runs} == {1, 2, 3}
+    for name, seeds in (("checkpoint_interval", {1, 2, 3}), ("power_budget", {1, 2, 3, 4, 5})):
+        plan = expand(load_study(EXAMPLES / f"{name}.yaml"))
+        assert all(run.scenario.reliability.enabled for run in plan.runs)
+        assert {run.seed for run in plan.runs} == seeds
 
 
 def test_power_budget_compares_three_policies():

@@ -3,39 +3,42 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from colossim.metrics.result import RunResult
 
+_TEMPORARY = itertools.count()
 
-def current_umask() -> int:
-    """The process umask (reading it means setting it; set it straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Put ``data`` at ``path`` via a temporary file in the same folder and a rename, so readers
+    never see half a file and a kill leaves the old file or the new one.
+
+    ``os.open`` with mode 0666 gives the file the permissions ``open()`` would (0666 less the
+    umask; results are meant to be shared), and a name from this process's id and a counter is
+    unique without ``mkstemp``'s random names: a sweep's parent calls this for every run while
+    its workers wait for CPU, so each saved system call counts.
+    """
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{next(_TEMPORARY)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so readers never see half a file.
-
-    The file gets the permissions ``open()`` would give it (0666 less the umask), not
-    ``mkstemp``'s private 0600: results are meant to be shared.
-    """
+    """Write text atomically (``replace_file``), creating the folder if need be."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~current_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(path, text.encode("utf-8"))
 
 
 def record_lines(result: RunResult) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
 from colossim.errors import ColossimError
-from colossim.sweep.task import warm_up
+from colossim.sweep.task import warm_up, worker_init
 
 BACKENDS = ("local", "ray", "serial")
 # What a run imports lazily (a fork server cannot run a warm-up, only import modules)
@@ -77,7 +77,8 @@ class LocalExecutor:
     On Linux the workers are forked, so they start in milliseconds with colossim already imported
     and warmed up by one tiny run (``task.warm_up``; short runs would otherwise pay an
     interpreter start, imports and compilation per worker). They are all started in
-    ``__init__``, before any progress-bar thread exists.
+    ``__init__``, before any progress-bar thread exists. On Ctrl-C a busy worker hands back the
+    runs its batch finished and an idle one starts nothing more (``task.worker_init``).
     """
 
     name = "local"
@@ -85,7 +86,8 @@ class LocalExecutor:
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.slots = 2 * self.workers
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
+                                         initializer=worker_init)
         for future in [self._pool.submit(_ready) for _ in range(self.workers)]:
             future.result()
 

@@ -1,19 +1,25 @@
 """Run a plan on an executor, writing every outcome as it arrives.
 
-Runs go out in batches (``batch`` runs per task) with a bounded number in flight, so progress is
-live, memory stays flat for huge studies and Ctrl-C has little to cancel. Completion order varies
-with workers and backend; nothing downstream depends on it (outputs are sorted by run id).
+Runs go out in tasks of one or a few runs (``batching``) with a bounded number in flight, so
+progress is live, memory stays flat for huge studies and Ctrl-C has little to cancel. Completion
+order varies with workers and backend; nothing downstream depends on it (outputs are sorted by
+run id).
+
+On Ctrl-C the workers stop too (they share the terminal's signal); each hands back the runs its
+task had finished, and those are written before the sweep stops, so every finished run is on
+disk for ``--resume``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from colossim.errors import ColossimError
+from colossim.sweep.batching import Batcher
 from colossim.sweep.executors import Executor
 from colossim.sweep.expand import Plan, Run
 from colossim.sweep.store import Store
@@ -43,19 +49,16 @@ class SweepReport:
         return not self.interrupted and len(self.records) == self.planned
 
 
-def auto_batch(runs: int, slots: int, limit: int = 8) -> int:
-    """Runs per task: a few tasks per slot for load balance, at most ``limit`` for liveness."""
-    return max(1, min(limit, runs // max(1, 4 * slots)))
-
-
-def _batches(runs: Sequence[Run], size: int) -> list[list[Run]]:
-    return [list(runs[i : i + size]) for i in range(0, len(runs), size)]
+GRACE_S = 2.0  # after Ctrl-C, how long to wait for interrupted tasks to hand back finished runs
 
 
 def _outcomes(future: Future, batch: list[Run]) -> list[Outcome]:
-    """A batch's outcomes; a task that died as a whole (a crashed worker) fails each of its runs."""
+    """A task's outcomes; a task that died as a whole (a crashed worker) fails each of its runs.
+    An interrupted task returns fewer outcomes than runs: those it finished."""
     try:
         return future.result()
+    except KeyboardInterrupt:  # raised in a worker and carried back: nothing finished to keep
+        return []
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc} (the worker running this batch failed)"
         return [Outcome(run.run_id, None, error) for run in batch]
@@ -77,17 +80,33 @@ def execute(
     in_flight: dict[Future, list[Run]] = {}
     written: dict[str, dict[str, Any]] = {}  # this call's records, kept rather than read back
     done: set[str] = set()
-    ran = failed = 0
+    counts = {"ran": 0, "failed": 0}
+    batcher: Batcher | None = None
     interrupted = False
+
+    def keep(future: Future) -> bool:
+        """Write a finished task's runs; False if it was interrupted before its last run."""
+        runs = in_flight.pop(future)
+        outcomes = _outcomes(future, runs)
+        if batcher is not None:
+            batcher.observe(outcomes)
+        for run, outcome in zip(runs[: len(outcomes)], outcomes, strict=True):  # its finished
+            record = written[run.run_id] = store.write(run, outcome)
+            counts["ran"] += 1
+            counts["failed"] += not outcome.ok
+            if on_record:
+                on_record(record)
+        return len(outcomes) == len(runs)
+
     try:
         store.prepare(resume)
         done = store.finished(ids) if resume else set()
-        todo = [run for run in plan.runs if run.run_id not in done]
-        queue = iter(_batches(todo, batch or auto_batch(len(todo), executor.slots)))
+        batcher = Batcher([run for run in plan.runs if run.run_id not in done], executor.slots,
+                          batch)
         if on_start:
             on_start(len(plan.runs), len(done))
         while True:
-            while len(in_flight) < executor.slots and (runs := next(queue, None)) is not None:
+            while len(in_flight) < executor.slots and (runs := batcher.take()) is not None:
                 tasks = [Task(run.run_id, run.scenario) for run in runs]
                 try:
                     in_flight[executor.submit(run_batch, tasks)] = runs
@@ -100,15 +119,11 @@ def execute(
                 break
             finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for future in finished:
-                runs = in_flight.pop(future)
-                for run, outcome in zip(runs, _outcomes(future, runs), strict=True):
-                    record = written[run.run_id] = store.write(run, outcome)
-                    ran += 1
-                    failed += not outcome.ok
-                    if on_record:
-                        on_record(record)
+                if not keep(future):
+                    raise KeyboardInterrupt  # a task was interrupted: so is the study
     except KeyboardInterrupt:
         interrupted = True
+        _keep_finished(in_flight, keep)
         executor.shutdown(cancel=True)
     except BaseException:
         executor.shutdown(cancel=True)
@@ -116,9 +131,21 @@ def execute(
     else:
         executor.shutdown()
     return SweepReport(
-        planned=len(plan.runs), skipped=len(done), ran=ran, failed=failed,
+        planned=len(plan.runs), skipped=len(done), ran=counts["ran"], failed=counts["failed"],
         interrupted=interrupted, records={**store.read(ids - written.keys()), **written},
     )
+
+
+def _keep_finished(in_flight: dict[Future, list[Run]], keep: Callable[[Future], bool]) -> None:
+    """After Ctrl-C: write what tasks in flight finished. Interrupted workers hand their finished
+    runs back at once; a task still running after ``GRACE_S`` (a worker the signal did not reach)
+    is given up, and its runs run again on ``--resume``. A second Ctrl-C stops the wait."""
+    try:
+        finished, _ = wait(list(in_flight), timeout=GRACE_S) if in_flight else ((), ())
+        for future in finished:
+            keep(future)
+    except KeyboardInterrupt:
+        pass
 
 
 def failed_runs(report: SweepReport) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from colossim.errors import ConfigError, Problem
-from colossim.metrics.export import atomic_write_text
+from colossim.metrics.export import replace_file
 from colossim.sweep.expand import Run
 from colossim.sweep.task import Outcome
 
@@ -64,7 +64,7 @@ class Store:
         needs cost more than a small run's whole share of the parent's time.
         """
         text = json.dumps(run_record(run, outcome), separators=(",", ":")) + "\n"
-        atomic_write_text(self.runs / f"{run.run_id}.json", text)
+        replace_file(self.runs / f"{run.run_id}.json", text.encode("utf-8"))  # folder: prepare
         with (self.out / LOG).open("a", encoding="utf-8") as log:
             log.write(text)
         return json.loads(text)  # exactly what a resumed sweep reads back (lists, str keys)

@@ -8,10 +8,12 @@ record of events stays in the worker: it can be large and sweeps do not need it)
 from __future__ import annotations
 
 import functools
+import signal
 import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from colossim.config.schema import Scenario
@@ -78,6 +80,46 @@ def warm_up() -> None:
     simulate(Scenario.model_validate(WARM_UP_SCENARIO))
 
 
+class _WorkerState:
+    """What a pool worker knows of Ctrl-C: whether it came, and whether a batch is running."""
+
+    interrupted = False
+    busy = False
+
+
+_WORKER = _WorkerState()
+
+
+def _on_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    _WORKER.interrupted = True
+    if _WORKER.busy:
+        raise KeyboardInterrupt
+
+
+def worker_init() -> None:
+    """A pool worker's initializer. Ctrl-C reaches the whole process group, workers included:
+    a busy worker stops its batch (``run_batch`` hands back what it finished), and an idle one
+    only notes it, so it neither dies with a traceback (breaking the pool) nor starts a run
+    that was queued before the interrupt, which the parent would have to wait for."""
+    signal.signal(signal.SIGINT, _on_interrupt)
+
+
 def run_batch(tasks: Sequence[Task]) -> list[Outcome]:
-    """The unit of work sent to an executor: several runs amortise its per-task overhead."""
-    return [run_one(task) for task in tasks]
+    """The unit of work sent to an executor: several runs amortise its per-task overhead.
+
+    An interrupted batch returns the runs it finished (fewer outcomes than tasks say
+    "interrupted"), so it never takes finished results with it; a pool worker that has seen
+    Ctrl-C runs nothing more.
+    """
+    outcomes: list[Outcome] = []
+    if _WORKER.interrupted:
+        return outcomes
+    _WORKER.busy = True
+    try:
+        for task in tasks:
+            outcomes.append(run_one(task))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _WORKER.busy = False
+    return outcomes

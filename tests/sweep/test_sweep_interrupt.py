@@ -1,0 +1,116 @@
+"""Ctrl-C in the middle of a batch: the runs a worker had finished reach the disk.
+
+The local pool sends several short runs per task (``sweep.batching``). A Ctrl-C reaches the whole
+process group, workers included; each worker hands back the runs its task had finished, and the
+parent writes them before it stops. These tests interrupt a real ``colossim sweep`` process, and
+``run_batch`` and ``execute`` directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from colossim.sweep import task as task_module
+from colossim.sweep.executors import SerialExecutor
+from colossim.sweep.expand import expand
+from colossim.sweep.runner import execute
+from colossim.sweep.spec import load_study
+from colossim.sweep.task import Outcome, Task, run_batch
+from tests.sweep.sweep_helpers import REPO, SMALL, write_study
+
+SLOW_STUDY = """\
+name: slow
+base: {small}
+set:
+  scheduler.policy.name: "tests.sweep.sweep_helpers:Slow"
+  scheduler.policy.params.delay_s: 0.6
+  scheduler.policy.params.marker_dir: "{markers}"
+parameters:
+  jobs.llm-70b.max_gpus: [72, 144, 216]
+seeds: 2
+metrics: [makespan_s]
+"""  # 3 points x 2 seeds = 6 runs, each holding its worker for 0.6 s
+
+
+def _on_disk(out):
+    return {path.stem for path in (out / "runs").glob("*.json")}
+
+
+def _logged(out):
+    log = out / "runs.jsonl"
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [json.loads(line)["run_id"] for line in lines]
+
+
+def test_ctrl_c_mid_batch_keeps_the_runs_the_worker_had_finished(tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    study = write_study(tmp_path, SLOW_STUDY.format(small=SMALL, markers=markers))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "colossim", "sweep", str(study), "--workers", "1",
+               "--batch", "3", "--out", str(out), "--no-plots", "--quiet"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get(
+        "PYTHONPATH", "")])}
+    sweep = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(markers.iterdir())) < 3:  # the third run of the first batch has begun
+        assert sweep.poll() is None and time.monotonic() < deadline, sweep.communicate()
+        time.sleep(0.005)
+    assert _on_disk(out) == set()  # two runs are done, but their batch has not come back
+    os.killpg(sweep.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+    stdout, stderr = sweep.communicate(timeout=60)
+    assert sweep.returncode == 130, stderr
+    assert "2 of 6 runs are on disk" in stdout
+    assert "Traceback" not in stderr  # idle and busy workers alike stop quietly
+    assert _on_disk(out) == set(_logged(out)) and len(_on_disk(out)) == 2
+    assert not list((out / "runs").glob(".*.tmp"))
+    resumed = subprocess.run([*command, "--resume"], cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    logged = _logged(out)
+    assert len(logged) == len(set(logged)) == 6  # the 4 missing runs ran, the 2 kept did not
+    assert len(list(markers.iterdir())) == 3 + 4
+
+
+def _tiny_plan(tmp_path):
+    return expand(load_study(write_study(tmp_path)))
+
+
+def test_run_batch_hands_back_the_runs_finished_before_an_interrupt(tmp_path, monkeypatch):
+    plan = _tiny_plan(tmp_path)
+    tasks = [Task(run.run_id, run.scenario) for run in plan.runs[:4]]
+    calls = []
+
+    def third_is_interrupted(task):
+        calls.append(task.run_id)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return Outcome(task.run_id, {"fake": True})
+
+    monkeypatch.setattr(task_module, "run_one", third_is_interrupted)
+    outcomes = run_batch(tasks)
+    assert [o.run_id for o in outcomes] == [t.run_id for t in tasks[:2]]
+
+
+def test_an_interrupted_batch_stops_the_sweep_and_keeps_its_finished_runs(tmp_path, monkeypatch):
+    plan = _tiny_plan(tmp_path)
+    real = task_module.run_one
+    calls = []
+
+    def sixth_is_interrupted(task):
+        calls.append(task.run_id)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(task_module, "run_one", sixth_is_interrupted)
+    out = tmp_path / "out"
+    report = execute(plan, out, SerialExecutor(), batch=4)
+    assert report.interrupted and report.ran == 5
+    assert _on_disk(out) == {run.run_id for run in plan.runs[:5]} == set(_logged(out))
