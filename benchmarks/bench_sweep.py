@@ -14,6 +14,9 @@ is asserted (speed is measured, not tested). Phases:
 * ``command``: ``python -m colossim sweep STUDY --no-plots --quiet`` in a fresh interpreter, what
   a user waits for: interpreter start, imports, the warm-up, the pool, the runs and the tables.
 
+Speedups are medians over pairs: the 1-worker and 2-worker versions run back to back, ``--repeat``
+times, and each pair gives a ratio (the machine's other tenants change less within a pair).
+
 ``execute`` and ``sweep`` run in this process after the serial runs, so imports and per-process
 caches are warm there; ``command`` shows what they cost a cold start.
 
@@ -86,6 +89,26 @@ def timed(fn: Callable[[], object], repeat: int, label: str = "") -> float:
     return statistics.median(walls)
 
 
+def paired(fn: Callable[[int], object], repeat: int, label: str
+           ) -> tuple[dict[int, float], list[float]]:
+    """``fn(1)`` and ``fn(2)`` (workers) back to back, ``repeat`` times: median walls, and the
+    speedup of each pair. A pair shares the machine's state of the moment (other tenants of a
+    shared host come and go), so the median of the pairs' ratios is steadier than the ratio of
+    two medians taken minutes apart."""
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    cpus: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(repeat):
+        for workers in (1, 2):
+            started, cpu = time.perf_counter(), _cpu()
+            fn(workers)
+            walls[workers].append(time.perf_counter() - started)
+            cpus[workers].append(_cpu() - cpu)
+    for workers in (1, 2):
+        CPU[f"{label} {workers}"] = statistics.median(cpus[workers])
+    ratios = [one / two for one, two in zip(walls[1], walls[2], strict=True)]
+    return {w: statistics.median(v) for w, v in walls.items()}, ratios
+
+
 def _echo(tasks: list[Task]) -> list:
     """A task that carries runs (their scenarios) but simulates nothing: pure overhead."""
     return [task.run_id for task in tasks]
@@ -127,15 +150,14 @@ def bench_local(study: Path, plan: Plan, repeat: int) -> float:
     for batch, label in ((1, "1 run per task"), (None, "automatic batches")):
         for phase, fn in (("execute", run_execute), ("sweep", run_sweep)):
             arg = plan if phase == "execute" else study
-            walls = {}
-            for workers in (1, 2):
-                walls[workers] = timed(
-                    lambda a=arg, f=fn, b=batch, w=workers: f(a, lambda: LocalExecutor(w), b),
-                    repeat, f"{label} {phase} {workers}",
-                )
+            walls, ratios = paired(
+                lambda w, a=arg, f=fn, b=batch: f(a, lambda: LocalExecutor(w), b),
+                repeat, f"{label} {phase}",
+            )
             cpu = CPU[f"{label} {phase} 2"] / runs * 1e3
             print(f"local {label:17s} {phase:7s}: 1 worker {walls[1] * 1e3:7.1f} ms, 2 workers "
-                  f"{walls[2] * 1e3:7.1f} ms, speedup {walls[1] / walls[2]:.2f}x; "
+                  f"{walls[2] * 1e3:7.1f} ms, speedup {statistics.median(ratios):.2f}x "
+                  f"(pairs {min(ratios):.2f}-{max(ratios):.2f}x); "
                   f"CPU with 2 workers {cpu:.2f} ms per run")
             if phase == "execute":
                 overhead = (walls[2] - serial / 2) / runs
@@ -176,17 +198,19 @@ def bench_start_and_command(study: Path, repeat: int) -> None:
         print(f"pool start + shutdown, {workers} worker(s): {wall * 1e3:.1f} ms")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH")) if p)}
-    walls = {}
+
+    def command(workers: int) -> None:
+        with tempfile.TemporaryDirectory() as out:
+            subprocess.run([sys.executable, "-m", "colossim", "sweep", str(study), "--workers",
+                            str(workers), "--out", out, "--no-plots", "--quiet"], env=env,
+                           check=True, stdout=subprocess.DEVNULL)
+
+    walls, ratios = paired(command, repeat, "command")
     for workers in (1, 2):
-        def command(w: int = workers) -> None:
-            with tempfile.TemporaryDirectory() as out:
-                subprocess.run([sys.executable, "-m", "colossim", "sweep", str(study), "--workers",
-                                str(w), "--out", out, "--no-plots", "--quiet"], env=env,
-                               check=True, stdout=subprocess.DEVNULL)
-        walls[workers] = timed(command, repeat, f"command {workers}")
         print(f"command, {workers} worker(s): {walls[workers] * 1e3:7.1f} ms wall, CPU "
               f"{CPU[f'command {workers}'] * 1e3:.0f} ms (all processes)")
-    print(f"command speedup with 2 workers: {walls[1] / walls[2]:.2f}x")
+    print(f"command speedup with 2 workers: {statistics.median(ratios):.2f}x (pairs "
+          f"{min(ratios):.2f}-{max(ratios):.2f}x)")
 
 
 def bench_ray(plan: Plan, serial: float, repeat: int) -> None:
@@ -235,10 +259,11 @@ def bench_ceiling(plan: Plan, repeat: int) -> None:
         for child in children:
             child.join()
 
-    walls = {n: timed(lambda n=n: together(n), repeat) for n in (1, 2)}
+    walls, ratios = paired(together, repeat, "ceiling")
     print(f"machine ceiling: the 40 runs in-process in 1 process {walls[1] * 1e3:7.1f} ms, "
           f"twice in 2 processes at once {walls[2] * 1e3:7.1f} ms: 2 processes do "
-          f"{2 * walls[1] / walls[2]:.2f}x the work of 1 in the same time")
+          f"{2 * statistics.median(ratios):.2f}x the work of 1 in the same time (pairs "
+          f"{2 * min(ratios):.2f}-{2 * max(ratios):.2f}x)")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ def _runs(n):
 
 
 def _walls(*seconds):
-    return [Outcome(f"r{i}", {}, wall_s=s) for i, s in enumerate(seconds)]
+    return [Outcome(f"r{i}", "{}", wall_s=s) for i, s in enumerate(seconds)]
 
 
 def test_one_run_per_task_until_a_run_time_is_known():

@@ -91,7 +91,7 @@ def test_run_batch_hands_back_the_runs_finished_before_an_interrupt(tmp_path, mo
         calls.append(task.run_id)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return Outcome(task.run_id, {"fake": True})
+        return Outcome(task.run_id, '{"fake":true}')
 
     monkeypatch.setattr(task_module, "run_one", third_is_interrupted)
     outcomes = run_batch(tasks)

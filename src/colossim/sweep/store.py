@@ -22,7 +22,8 @@ LOG = "runs.jsonl"
 
 
 def run_record(run: Run, outcome: Outcome) -> dict[str, Any]:
-    """What is stored for a run: where it sits in the study, how it went, and its result."""
+    """What is stored for a run: where it sits in the study, how it went, and its result (last:
+    ``record_text`` splices it in as the JSON text the worker made)."""
     return {
         "run_id": run.run_id,
         "index": run.index,
@@ -34,8 +35,15 @@ def run_record(run: Run, outcome: Outcome) -> dict[str, Any]:
         "error": outcome.error,
         "traceback": outcome.traceback,
         "wall_s": outcome.wall_s,
-        "result": outcome.result,
     }
+
+
+def record_text(run: Run, outcome: Outcome) -> str:
+    """The run's record as one compact JSON line, its result spliced in as the worker encoded it
+    (re-encoding a result here would cost the parent more than the rest of its work per run).
+    Compact, so ``json.dumps`` uses its C encoder."""
+    head = json.dumps(run_record(run, outcome), separators=(",", ":"))
+    return f'{head[:-1]},"result":{outcome.result_json or "null"}}}\n'
 
 
 class Store:
@@ -59,11 +67,10 @@ class Store:
         """Store a finished run (its file, then its log line: the same compact JSON text) and
         return its record as read back from disk.
 
-        One ``json.dumps`` without ``indent``, so the C encoder does it: this runs in the parent
-        for every run while the workers simulate, and the pure-Python encoder that ``indent``
-        needs cost more than a small run's whole share of the parent's time.
+        This runs in the parent for every run while the workers simulate, so it is kept lean
+        (``record_text``; a temporary name without ``mkstemp``'s randomness).
         """
-        text = json.dumps(run_record(run, outcome), separators=(",", ":")) + "\n"
+        text = record_text(run, outcome)
         replace_file(self.runs / f"{run.run_id}.json", text.encode("utf-8"))  # folder: prepare
         with (self.out / LOG).open("a", encoding="utf-8") as log:
             log.write(text)

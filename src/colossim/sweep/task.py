@@ -8,6 +8,7 @@ record of events stays in the worker: it can be large and sweeps do not need it)
 from __future__ import annotations
 
 import functools
+import json
 import signal
 import time
 import traceback
@@ -27,10 +28,14 @@ class Task:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One finished run: its result dict, or the error that stopped it."""
+    """One finished run: its result as JSON text, or the error that stopped it.
+
+    The worker encodes the result: the parent, which writes every run and shares the CPUs with
+    the workers, then only splices the text into the run's record (``store``).
+    """
 
     run_id: str
-    result: dict[str, Any] | None
+    result_json: str | None
     error: str | None = None
     traceback: str | None = None
     wall_s: float = 0.0
@@ -45,7 +50,7 @@ def run_one(task: Task) -> Outcome:
 
     start = time.perf_counter()
     try:
-        result = simulate(task.scenario).to_dict()
+        result = json.dumps(simulate(task.scenario).to_dict(), separators=(",", ":"))
     except Exception as exc:  # recorded, not raised: the study goes on (exit code 3 at the end)
         return Outcome(
             task.run_id, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
