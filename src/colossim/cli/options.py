@@ -91,6 +91,7 @@ ResumeOpt = Annotated[
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="List the runs; run nothing.")]
 BatchOpt = Annotated[
     int | None,
-    typer.Option("--batch", min=1, help="Runs per task sent to a worker (default: automatic)."),
+    typer.Option("--batch", min=1, help="Runs per task sent to a worker (default: about 50 ms "
+                 "of runs, from their observed time)."),
 ]
 PlotsOpt = Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")]
