@@ -58,3 +58,10 @@ def test_every_run_goes_out_once_in_order():
         taken.extend(batch)
         batcher.observe(_walls(0.002))
     assert taken == runs
+
+
+def test_runs_of_a_dead_worker_carry_no_time_and_do_not_grow_the_batches():
+    batcher = Batcher(_runs(1000), slots=2)
+    batcher.observe(_walls(45.0))
+    batcher.observe(_walls(0.0, 0.0, 0.0))  # failed as a whole: the worker died
+    assert batcher.size() == 1

@@ -39,8 +39,9 @@ class Batcher:
         self._walls: list[float] = []
 
     def observe(self, outcomes: Iterable[Outcome]) -> None:
-        """Remember how long the returned runs took (in their worker, so overhead excluded)."""
-        self._walls.extend(outcome.wall_s for outcome in outcomes)
+        """Remember how long the returned runs took (in their worker, so overhead excluded).
+        Runs of a task whose worker died carry no time (0) and say nothing about run length."""
+        self._walls.extend(outcome.wall_s for outcome in outcomes if outcome.wall_s > 0)
         del self._walls[:-SEEN]
 
     def size(self) -> int:
@@ -50,7 +51,7 @@ class Batcher:
         if not self._walls:
             return 1
         typical = statistics.median(self._walls)
-        wanted = int(TASK_S / typical) if typical > 0 else MAX_BATCH
+        wanted = int(TASK_S / typical)
         left = len(self._runs) - self._next
         return max(1, min(wanted, MAX_BATCH, left // (2 * self._slots)))
 
