@@ -217,20 +217,17 @@ class Ledger:
 
     def release(self, job: int) -> Grant:
         """Give back everything ``job`` holds."""
-        items = self.holdings.get(job, ())
+        items = self.holdings.pop(job, ())
+        kept = self._arrays_of.pop(job, None)
         if not items:
             return items
         if len(items) <= SMALL_GRANT:
-            del self.holdings[job]
-            self._arrays_of.pop(job, None)
             free, busy, rack_type = self.free, self._busy, self._rack_type
             for rack, n in items:
                 free[rack] += n
                 busy[rack_type[rack]] -= n
             return items
-        racks, ns = self.arrays(job, items) or self._arrays(items)
-        del self.holdings[job]
-        self._arrays_of.pop(job, None)
+        racks, ns = kept[1:] if kept is not None and kept[0] is items else self._arrays(items)
         self.free[racks] += ns
         self._count(racks, ns, -1)
         return items
