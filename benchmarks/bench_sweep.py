@@ -117,7 +117,7 @@ def _echo(tasks: list[Task]) -> list:
 def task_overhead(plan: Plan, executor: object, repeat: int) -> tuple[float, float]:
     """Wall time per task of ``len(plan.runs)`` one-run tasks that do nothing, 2 in flight per
     CPU as ``execute`` keeps them: submission, pickling a scenario, scheduling, the result back."""
-    tasks = [[Task(run.run_id, run.scenario)] for run in plan.runs]
+    tasks = [[Task(run)] for run in plan.runs]
 
     def go() -> None:
         wait([executor.submit(_echo, batch) for batch in tasks])

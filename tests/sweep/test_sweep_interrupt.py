@@ -1,9 +1,10 @@
 """Ctrl-C in the middle of a batch: the runs a worker had finished reach the disk.
 
-The local pool sends several short runs per task (``sweep.batching``). A Ctrl-C reaches the whole
-process group, workers included; each worker hands back the runs its task had finished, and the
-parent writes them before it stops. These tests interrupt a real ``colossim sweep`` process, and
-``run_batch`` and ``execute`` directly.
+The local pool sends several short runs per task (``sweep.batching``). A local worker saves each
+run's file the moment the run ends; the parent logs the runs when their task comes back. A Ctrl-C
+reaches the whole process group, workers included; each worker hands back the runs its task had
+finished, and the parent logs them before it stops. These tests interrupt a real
+``colossim sweep`` process, and ``run_batch`` and ``execute`` directly.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def test_ctrl_c_mid_batch_keeps_the_runs_the_worker_had_finished(tmp_path):
     while len(list(markers.iterdir())) < 3:  # the third run of the first batch has begun
         assert sweep.poll() is None and time.monotonic() < deadline, sweep.communicate()
         time.sleep(0.005)
-    assert _on_disk(out) == set()  # two runs are done, but their batch has not come back
+    # two runs are done and saved by the worker, but their batch has not come back to be logged
+    assert len(_on_disk(out)) == 2 and _logged(out) == []
     os.killpg(sweep.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
     stdout, stderr = sweep.communicate(timeout=60)
     assert sweep.returncode == 130, stderr
@@ -84,7 +86,7 @@ def _tiny_plan(tmp_path):
 
 def test_run_batch_hands_back_the_runs_finished_before_an_interrupt(tmp_path, monkeypatch):
     plan = _tiny_plan(tmp_path)
-    tasks = [Task(run.run_id, run.scenario) for run in plan.runs[:4]]
+    tasks = [Task(run) for run in plan.runs[:4]]
     calls = []
 
     def third_is_interrupted(task):

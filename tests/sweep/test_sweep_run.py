@@ -67,6 +67,29 @@ def test_automatic_batches_write_the_same_tables(plan, reference, tmp_path):
         assert (tmp_path / name).read_bytes() == (reference / name).read_bytes()
 
 
+class DriverWrites(SerialExecutor):
+    """Serial, but as if its workers were on another machine: the parent writes every run."""
+
+    shared_disk = False
+
+
+def test_runs_saved_by_workers_equal_runs_written_by_the_parent(plan, reference, tmp_path):
+    saved = {p.name: p.read_text() for p in (reference / "runs").glob("*.json")}
+    sweep(plan, tmp_path, DriverWrites())
+    written = {p.name: p.read_text() for p in (tmp_path / "runs").glob("*.json")}
+    assert sorted(saved) == sorted(written) and len(saved) == 8
+
+    def timeless(text):
+        record = json.loads(text)  # wall-clock times are all that differs between two runs
+        assert record.pop("wall_s") > 0 and record["result"].pop("wall_s") > 0
+        return record
+
+    assert all(timeless(saved[name]) == timeless(written[name]) for name in saved)
+    for folder, files in ((reference, saved), (tmp_path, written)):
+        log = (folder / "runs.jsonl").read_text().splitlines(keepends=True)
+        assert sorted(log) == sorted(files.values())  # each log line is its run's file
+
+
 def test_interrupted_sweep_resumes_only_the_missing_runs(plan, reference, tmp_path):
     seen = []
 
@@ -194,7 +217,9 @@ def test_cli_interrupt_exits_130_and_keeps_finished_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(store.Store, "write", write_then_interrupt)
     path = write_study(tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["sweep", str(path), "-b", "serial", "--out", str(out)])
+    # one run per task: Ctrl-C while the second is logged, before the third starts
+    result = CliRunner().invoke(app, ["sweep", str(path), "-b", "serial", "--batch", "1",
+                                      "--out", str(out)])
     assert result.exit_code == 130
     assert "2 of 8 runs are on disk" in result.output
     assert len(list((out / "runs").glob("*.json"))) == 2

@@ -1,9 +1,11 @@
 """Where runs execute, behind one small ``concurrent.futures``-style seam.
 
-An executor has ``submit(fn, *args) -> Future``, ``shutdown(cancel=...)`` and ``slots`` (how many
-tasks are worth keeping in flight). The runner never learns more than that, so ``local`` (a process
-pool), ``ray`` (a local or existing Ray cluster) and ``serial`` (in this process, for debugging
-with breakpoints) are interchangeable and give the same results.
+An executor has ``submit(fn, *args) -> Future``, ``shutdown(cancel=...)``, ``slots`` (how many
+tasks are worth keeping in flight) and ``shared_disk`` (whether its workers write to this
+machine's disk, so they can save their runs' files themselves). The runner never learns more
+than that, so ``local`` (a process pool), ``ray`` (a local or existing Ray cluster) and
+``serial`` (in this process, for debugging with breakpoints) are interchangeable and give the
+same results.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ PRELOAD = ["simpy", "numpy.ma", "colossim.engine.simulation", "colossim.metrics.
 class Executor(Protocol):
     name: str
     slots: int
+    shared_disk: bool
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future: ...
 
@@ -39,6 +42,7 @@ class SerialExecutor:
 
     name = "serial"
     slots = 1
+    shared_disk = True
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
         future: Future = Future()
@@ -82,6 +86,7 @@ class LocalExecutor:
     """
 
     name = "local"
+    shared_disk = True
 
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -115,6 +120,7 @@ class RayExecutor:
     """
 
     name = "ray"
+    shared_disk = False  # workers may be on other machines: the driver writes every run
 
     def __init__(self, address: str | None = None, workers: int | None = None):
         import logging

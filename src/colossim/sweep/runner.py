@@ -98,6 +98,7 @@ def execute(
                 on_record(record)
         return len(outcomes) == len(runs)
 
+    saves_to = store.runs if executor.shared_disk else None  # workers save their runs' files
     try:
         store.prepare(resume)
         done = store.finished(ids) if resume else set()
@@ -107,9 +108,9 @@ def execute(
             on_start(len(plan.runs), len(done))
         while True:
             while len(in_flight) < executor.slots and (runs := batcher.take()) is not None:
-                tasks = [Task(run.run_id, run.scenario) for run in runs]
+                tasks = [Task(run) for run in runs]
                 try:
-                    in_flight[executor.submit(run_batch, tasks)] = runs
+                    in_flight[executor.submit(run_batch, tasks, saves_to)] = runs
                 except BrokenExecutor as exc:  # a worker died (killed, out of memory, ...)
                     raise ColossimError(
                         f"the {executor.name} executor broke ({exc}); finished runs are saved "
@@ -130,6 +131,8 @@ def execute(
         raise
     else:
         executor.shutdown()
+    finally:
+        store.close()
     return SweepReport(
         planned=len(plan.runs), skipped=len(done), ran=counts["ran"], failed=counts["failed"],
         interrupted=interrupted, records={**store.read(ids - written.keys()), **written},

@@ -2,7 +2,10 @@
 
 A run that raises becomes a failed ``Outcome`` carrying its error and traceback, so one bad point
 never takes down a worker, a batch or the study. Results travel as ``RunResult.to_dict()`` (the
-record of events stays in the worker: it can be large and sweeps do not need it).
+record of events stays in the worker: it can be large and sweeps do not need it). A worker on the
+parent's disk also saves each run's file itself (``run_batch(tasks, runs_dir)``), the moment the
+run ends: the parent's share of the work per run, which competes with the workers for the CPUs,
+shrinks to a log line.
 """
 
 from __future__ import annotations
@@ -13,36 +16,27 @@ import signal
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from colossim.config.schema import Scenario
+from colossim.sweep.expand import Run
+from colossim.sweep.records import Outcome, record_text, save_record
+
+__all__ = ["Outcome", "Task", "run_batch", "run_one", "warm_up", "worker_init"]
 
 
 @dataclass(frozen=True)
 class Task:
-    run_id: str
-    scenario: Scenario
+    """A run sent to a worker: its scenario, and where it sits in the study (for its record)."""
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """One finished run: its result as JSON text, or the error that stopped it.
-
-    The worker encodes the result: the parent, which writes every run and shares the CPUs with
-    the workers, then only splices the text into the run's record (``store``).
-    """
-
-    run_id: str
-    result_json: str | None
-    error: str | None = None
-    traceback: str | None = None
-    wall_s: float = 0.0
+    run: Run
 
     @property
-    def ok(self) -> bool:
-        return self.error is None
+    def run_id(self) -> str:
+        return self.run.run_id
 
 
 def run_one(task: Task) -> Outcome:
@@ -50,7 +44,7 @@ def run_one(task: Task) -> Outcome:
 
     start = time.perf_counter()
     try:
-        result = json.dumps(simulate(task.scenario).to_dict(), separators=(",", ":"))
+        result = json.dumps(simulate(task.run.scenario).to_dict(), separators=(",", ":"))
     except Exception as exc:  # recorded, not raised: the study goes on (exit code 3 at the end)
         return Outcome(
             task.run_id, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
@@ -109,12 +103,24 @@ def worker_init() -> None:
     signal.signal(signal.SIGINT, _on_interrupt)
 
 
-def run_batch(tasks: Sequence[Task]) -> list[Outcome]:
+def finish(task: Task, runs_dir: Path | None) -> Outcome:
+    """Run a task; with ``runs_dir``, save its record there too (the outcome then carries it)."""
+    outcome = run_one(task)
+    if runs_dir is None:
+        return outcome
+    outcome = replace(outcome, result_json=None, record_json=record_text(task.run, outcome))
+    save_record(runs_dir, task.run, outcome)
+    return outcome
+
+
+def run_batch(tasks: Sequence[Task], runs_dir: Path | None = None) -> list[Outcome]:
     """The unit of work sent to an executor: several runs amortise its per-task overhead.
 
     An interrupted batch returns the runs it finished (fewer outcomes than tasks say
     "interrupted"), so it never takes finished results with it; a pool worker that has seen
-    Ctrl-C runs nothing more.
+    Ctrl-C runs nothing more. A run interrupted while its file is written leaves no file, so
+    it runs again on ``--resume``, or the whole file, which ``--resume`` and the study's tables
+    find on disk (the write is atomic).
     """
     outcomes: list[Outcome] = []
     if _WORKER.interrupted:
@@ -122,7 +128,7 @@ def run_batch(tasks: Sequence[Task]) -> list[Outcome]:
     _WORKER.busy = True
     try:
         for task in tasks:
-            outcomes.append(run_one(task))
+            outcomes.append(finish(task, runs_dir))
     except KeyboardInterrupt:
         pass
     finally:
