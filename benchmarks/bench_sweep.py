@@ -127,16 +127,22 @@ def task_overhead(plan: Plan, executor: object, repeat: int) -> tuple[float, flo
     return wall, CPU["overhead"] / len(tasks)
 
 
-def run_execute(plan: Plan, make: Callable[[], object], batch: int | None) -> None:
+def run_execute(plan: Plan, make: Callable[..., object], batch: int | None) -> None:
+    """``make``: an executor class, or a function of the study's runs (as the command passes
+    them to a local pool, ``make_executor``)."""
     with tempfile.TemporaryDirectory() as out:
-        report = execute(plan, Path(out), make(), batch=batch)
+        report = execute(plan, Path(out), _made(make, plan), batch=batch)
         assert report.ran == len(plan.runs) and report.failed == 0
 
 
-def run_sweep(study: Path, make: Callable[[], object], batch: int | None) -> None:
+def _made(make: Callable[..., object], plan: Plan) -> object:
+    return make() if isinstance(make, type) else make(plan.runs)
+
+
+def run_sweep(study: Path, make: Callable[..., object], batch: int | None) -> None:
     plan = expand(load_study(study))
     with tempfile.TemporaryDirectory() as out:
-        report = execute(plan, Path(out), make(), batch=batch)
+        report = execute(plan, Path(out), _made(make, plan), batch=batch)
         write_outputs(plan, report.records, Path(out), plots=False)
 
 
@@ -151,7 +157,7 @@ def bench_local(study: Path, plan: Plan, repeat: int) -> float:
         for phase, fn in (("execute", run_execute), ("sweep", run_sweep)):
             arg = plan if phase == "execute" else study
             walls, ratios = paired(
-                lambda w, a=arg, f=fn, b=batch: f(a, lambda: LocalExecutor(w), b),
+                lambda w, a=arg, f=fn, b=batch: f(a, lambda runs: LocalExecutor(w, runs), b),
                 repeat, f"{label} {phase}",
             )
             cpu = CPU[f"{label} {phase} 2"] / runs * 1e3
@@ -184,7 +190,7 @@ class OwnSessionExecutor(LocalExecutor):
 
 
 def bench_own_sessions(plan: Plan, repeat: int) -> None:
-    walls = {w: timed(lambda w=w: run_execute(plan, lambda: OwnSessionExecutor(w), 1), repeat)
+    walls = {w: timed(lambda w=w: run_execute(plan, lambda _runs: OwnSessionExecutor(w), 1), repeat)
              for w in (1, 2)}
     print(f"diagnostic, workers in sessions of their own, execute 1 run per task: 1 worker "
           f"{walls[1] * 1e3:7.1f} ms, 2 workers {walls[2] * 1e3:7.1f} ms, speedup "

@@ -67,6 +67,25 @@ def test_automatic_batches_write_the_same_tables(plan, reference, tmp_path):
         assert (tmp_path / name).read_bytes() == (reference / name).read_bytes()
 
 
+def test_workers_holding_the_runs_get_ids_and_write_the_same_tables(plan, reference, tmp_path):
+    executor = LocalExecutor(2, plan.runs)  # forked workers inherit the runs
+    assert all(executor.holds(run.run_id) for run in plan.runs)
+    assert not executor.holds("not-in-the-study")
+    sent = []
+    submit = executor.submit
+
+    def spy(fn, tasks, *rest):
+        sent.extend(tasks)
+        return submit(fn, tasks, *rest)
+
+    executor.submit = spy
+    report = sweep(plan, tmp_path, executor, batch=1)
+    assert (report.ran, report.failed) == (8, 0)
+    assert sorted(sent) == sorted(run.run_id for run in plan.runs)  # ids, not pickled runs
+    for name in ("results.csv", "summary.csv"):
+        assert (tmp_path / name).read_bytes() == (reference / name).read_bytes()
+
+
 class DriverWrites(SerialExecutor):
     """Serial, but as if its workers were on another machine: the parent writes every run."""
 

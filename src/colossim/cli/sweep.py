@@ -55,7 +55,7 @@ def sweep(
         done = Store(folder).finished({r.run_id for r in plan.runs}) if resume else set()
         show.plan_table(plan, done)
         return
-    executor = make_executor(backend.value, workers, address)
+    executor = make_executor(backend.value, workers, address, plan.runs)
     with show.sweep_progress(enabled=not quiet and console().is_terminal) as (on_start, on_rec):
         report = execute(
             plan, folder, executor, resume=resume, batch=batch,

@@ -1,11 +1,12 @@
 """Where runs execute, behind one small ``concurrent.futures``-style seam.
 
 An executor has ``submit(fn, *args) -> Future``, ``shutdown(cancel=...)``, ``slots`` (how many
-tasks are worth keeping in flight) and ``shared_disk`` (whether its workers write to this
-machine's disk, so they can save their runs' files themselves). The runner never learns more
-than that, so ``local`` (a process pool), ``ray`` (a local or existing Ray cluster) and
-``serial`` (in this process, for debugging with breakpoints) are interchangeable and give the
-same results.
+tasks are worth keeping in flight), ``shared_disk`` (whether its workers write to this
+machine's disk, so they can save their runs' files themselves) and ``holds(run_id)`` (whether
+its workers already have that run, so a task may name it instead of carrying its scenario).
+The runner never learns more than that, so ``local`` (a process pool), ``ray`` (a local or
+existing Ray cluster) and ``serial`` (in this process, for debugging with breakpoints) are
+interchangeable and give the same results.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
 from colossim.errors import ColossimError
+from colossim.sweep.expand import Run
 from colossim.sweep.task import warm_up, worker_init
 
 BACKENDS = ("local", "ray", "serial")
@@ -36,8 +38,17 @@ class Executor(Protocol):
 
     def shutdown(self, *, cancel: bool = False) -> None: ...
 
+    def holds(self, run_id: str) -> bool: ...
 
-class SerialExecutor:
+
+class _HoldsNothing:
+    """Tasks carry their whole run (its scenario pickled, if the executor pickles)."""
+
+    def holds(self, run_id: str) -> bool:
+        return False
+
+
+class SerialExecutor(_HoldsNothing):
     """Runs each task at submit time in this process; ``slots = 1`` keeps progress live."""
 
     name = "serial"
@@ -83,16 +94,24 @@ class LocalExecutor:
     interpreter start, imports and compilation per worker). They are all started in
     ``__init__``, before any progress-bar thread exists. On Ctrl-C a busy worker hands back the
     runs its batch finished and an idle one starts nothing more (``task.worker_init``).
+
+    ``runs``: the study's runs. Forked workers inherit them, so a task sends a run's id instead
+    of pickling its scenario in the parent (a quarter of the parent's CPU per run, which
+    competes with the workers) and unpickling it in a worker. Other start methods would pickle
+    them all for every worker, so there tasks carry their runs.
     """
 
     name = "local"
     shared_disk = True
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, runs: Sequence[Run] = ()):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.slots = 2 * self.workers
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
-                                         initializer=worker_init)
+        context = _context()
+        forked = context.get_start_method() == "fork"
+        self._held = {run.run_id: run for run in runs} if forked else {}
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                         initializer=worker_init, initargs=(self._held,))
         for future in [self._pool.submit(_ready) for _ in range(self.workers)]:
             future.result()
 
@@ -101,6 +120,9 @@ class LocalExecutor:
 
     def shutdown(self, *, cancel: bool = False) -> None:
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+    def holds(self, run_id: str) -> bool:
+        return run_id in self._held
 
 
 def import_ray() -> Any:
@@ -113,7 +135,7 @@ def import_ray() -> Any:
     return ray
 
 
-class RayExecutor:
+class RayExecutor(_HoldsNothing):
     """Ray tasks, one CPU each. Attaches to ``address`` (or ``RAY_ADDRESS``) when given, else
     starts a local Ray instance (``workers`` CPUs, default all) that ``shutdown`` stops again.
     An already initialised Ray (a notebook, a test) is used as it is and left running.
@@ -158,10 +180,11 @@ class RayExecutor:
             self._ray.shutdown()
 
 
-def make_executor(backend: str, workers: int | None = None, address: str | None = None) -> Executor:
-    """The executor for a ``--backend`` name."""
+def make_executor(backend: str, workers: int | None = None, address: str | None = None,
+                  runs: Sequence[Run] = ()) -> Executor:
+    """The executor for a ``--backend`` name; ``runs``, the study's, for workers to hold."""
     if backend == "local":
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, runs)
     if backend == "serial":
         return SerialExecutor()
     if backend == "ray":

@@ -108,7 +108,7 @@ def execute(
             on_start(len(plan.runs), len(done))
         while True:
             while len(in_flight) < executor.slots and (runs := batcher.take()) is not None:
-                tasks = [Task(run) for run in runs]
+                tasks = [run.run_id if executor.holds(run.run_id) else Task(run) for run in runs]
                 try:
                     in_flight[executor.submit(run_batch, tasks, saves_to)] = runs
                 except BrokenExecutor as exc:  # a worker died (killed, out of memory, ...)

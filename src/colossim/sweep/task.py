@@ -15,7 +15,7 @@ import json
 import signal
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
@@ -80,10 +80,12 @@ def warm_up() -> None:
 
 
 class _WorkerState:
-    """What a pool worker knows of Ctrl-C: whether it came, and whether a batch is running."""
+    """What a pool worker knows: whether Ctrl-C came, whether a batch is running, and the runs
+    it was handed when it started (``worker_init``), which tasks may then name by id."""
 
     interrupted = False
     busy = False
+    held: Mapping[str, Run] = {}
 
 
 _WORKER = _WorkerState()
@@ -95,12 +97,16 @@ def _on_interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
 
-def worker_init() -> None:
+def worker_init(held: Mapping[str, Run] | None = None) -> None:
     """A pool worker's initializer. Ctrl-C reaches the whole process group, workers included:
     a busy worker stops its batch (``run_batch`` hands back what it finished), and an idle one
     only notes it, so it neither dies with a traceback (breaking the pool) nor starts a run
-    that was queued before the interrupt, which the parent would have to wait for."""
+    that was queued before the interrupt, which the parent would have to wait for.
+
+    ``held``: the study's runs by id. A forked worker inherits them with the parent's memory,
+    so tasks can then be run ids instead of pickled scenarios (``LocalExecutor``)."""
     signal.signal(signal.SIGINT, _on_interrupt)
+    _WORKER.held = held or {}
 
 
 def finish(task: Task, runs_dir: Path | None) -> Outcome:
@@ -113,8 +119,9 @@ def finish(task: Task, runs_dir: Path | None) -> Outcome:
     return outcome
 
 
-def run_batch(tasks: Sequence[Task], runs_dir: Path | None = None) -> list[Outcome]:
-    """The unit of work sent to an executor: several runs amortise its per-task overhead.
+def run_batch(tasks: Sequence[Task | str], runs_dir: Path | None = None) -> list[Outcome]:
+    """The unit of work sent to an executor: several runs amortise its per-task overhead. A
+    task is a ``Task``, or the id of a run the worker holds (``worker_init``).
 
     An interrupted batch returns the runs it finished (fewer outcomes than tasks say
     "interrupted"), so it never takes finished results with it; a pool worker that has seen
@@ -128,7 +135,8 @@ def run_batch(tasks: Sequence[Task], runs_dir: Path | None = None) -> list[Outco
     _WORKER.busy = True
     try:
         for task in tasks:
-            outcomes.append(finish(task, runs_dir))
+            outcomes.append(finish(Task(_WORKER.held[task]) if isinstance(task, str) else task,
+                                   runs_dir))
     except KeyboardInterrupt:
         pass
     finally:
