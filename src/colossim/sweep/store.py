@@ -1,11 +1,11 @@
 """The study's output folder as a durable store: nothing finished is ever lost.
 
-Each finished run is written the moment it is back, as ``runs/<run id>.json`` (atomically: a
-temporary file renamed into place, so a kill leaves the old state or the new, never half a file),
-and appended as one line to ``runs.jsonl`` (a log in completion order; the last line of an id
-wins). ``--resume`` trusts only the per-run files, so a torn last log line costs nothing. On the
-parent's disk the workers save the per-run files themselves (``task.run_batch``); the store then
-only logs them.
+Each finished run is written as ``runs/<run id>.json`` (atomically: a temporary file renamed
+into place, so a kill leaves the old state or the new, never half a file), and appended as one
+line to ``runs.jsonl`` when it is back (a log in completion order; the last line of an id wins).
+``--resume`` trusts only the per-run files, so a torn last log line costs nothing. Workers on
+this machine's disk save the per-run files themselves the moment a run ends
+(``task.run_batch``); the store then only logs them. Otherwise it writes both.
 """
 
 from __future__ import annotations
