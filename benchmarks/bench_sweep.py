@@ -30,7 +30,8 @@ that tells the pool's cost from the scheduler's.
 Per-run overhead of a backend = (its execute wall - serial execute wall / 2) / runs: the wall
 time each run costs beyond a perfect split of the in-process work over 2 CPUs. CPU per run counts
 this process and its joined children (the pool workers; Ray's workers are not children), so it
-shows the pool's cost even when other work on the machine makes wall times noisy.
+shows the pool's cost even when other work on the machine makes wall times noisy. "The parent's"
+is this process alone: pool threads, pipes, logging runs; with 2 workers it takes CPU from them.
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _own_cpu() -> float:
+    """CPU seconds of this process alone: with a pool, the parent's share of a sweep."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
+
+
 CPU: dict[str, float] = {}
 
 
@@ -97,14 +104,17 @@ def paired(fn: Callable[[int], object], repeat: int, label: str
     two medians taken minutes apart."""
     walls: dict[int, list[float]] = {1: [], 2: []}
     cpus: dict[int, list[float]] = {1: [], 2: []}
+    own: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(repeat):
         for workers in (1, 2):
-            started, cpu = time.perf_counter(), _cpu()
+            started, cpu, mine = time.perf_counter(), _cpu(), _own_cpu()
             fn(workers)
             walls[workers].append(time.perf_counter() - started)
             cpus[workers].append(_cpu() - cpu)
+            own[workers].append(_own_cpu() - mine)
     for workers in (1, 2):
         CPU[f"{label} {workers}"] = statistics.median(cpus[workers])
+        CPU[f"{label} {workers} parent"] = statistics.median(own[workers])
     ratios = [one / two for one, two in zip(walls[1], walls[2], strict=True)]
     return {w: statistics.median(v) for w, v in walls.items()}, ratios
 
@@ -161,10 +171,11 @@ def bench_local(study: Path, plan: Plan, repeat: int) -> float:
                 repeat, f"{label} {phase}",
             )
             cpu = CPU[f"{label} {phase} 2"] / runs * 1e3
+            parent = CPU[f"{label} {phase} 2 parent"] / runs * 1e3
             print(f"local {label:17s} {phase:7s}: 1 worker {walls[1] * 1e3:7.1f} ms, 2 workers "
                   f"{walls[2] * 1e3:7.1f} ms, speedup {statistics.median(ratios):.2f}x "
                   f"(pairs {min(ratios):.2f}-{max(ratios):.2f}x); "
-                  f"CPU with 2 workers {cpu:.2f} ms per run")
+                  f"CPU with 2 workers {cpu:.2f} ms per run, the parent's {parent:.2f} ms")
             if phase == "execute":
                 overhead = (walls[2] - serial / 2) / runs
                 print(f"  per-run overhead (2 workers, wall): {overhead * 1e3:.2f} ms")
