@@ -51,7 +51,7 @@ from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 
 from colossim.sweep.executors import LocalExecutor, RayExecutor, SerialExecutor, _ready
-from colossim.sweep.expand import Plan, expand
+from colossim.sweep.expand import Plan, Run, expand
 from colossim.sweep.outputs import write_outputs
 from colossim.sweep.runner import execute
 from colossim.sweep.spec import load_study
@@ -137,28 +137,34 @@ def task_overhead(plan: Plan, executor: object, repeat: int) -> tuple[float, flo
     return wall, CPU["overhead"] / len(tasks)
 
 
-def run_execute(plan: Plan, make: Callable[..., object], batch: int | None) -> None:
-    """``make``: an executor class, or a function of the study's runs (as the command passes
-    them to a local pool, ``make_executor``)."""
+Make = Callable[[tuple[Run, ...]], object]  # an executor, from the study's runs (as the command
+# passes them to a local pool, ``make_executor``; other executors ignore them)
+
+
+def serial_executor(_runs: tuple[Run, ...]) -> SerialExecutor:
+    return SerialExecutor()
+
+
+def ray_executor(_runs: tuple[Run, ...]) -> RayExecutor:
+    return RayExecutor()
+
+
+def run_execute(plan: Plan, make: Make, batch: int | None) -> None:
     with tempfile.TemporaryDirectory() as out:
-        report = execute(plan, Path(out), _made(make, plan), batch=batch)
+        report = execute(plan, Path(out), make(plan.runs), batch=batch)
         assert report.ran == len(plan.runs) and report.failed == 0
 
 
-def _made(make: Callable[..., object], plan: Plan) -> object:
-    return make() if isinstance(make, type) else make(plan.runs)
-
-
-def run_sweep(study: Path, make: Callable[..., object], batch: int | None) -> None:
+def run_sweep(study: Path, make: Make, batch: int | None) -> None:
     plan = expand(load_study(study))
     with tempfile.TemporaryDirectory() as out:
-        report = execute(plan, Path(out), _made(make, plan), batch=batch)
+        report = execute(plan, Path(out), make(plan.runs), batch=batch)
         write_outputs(plan, report.records, Path(out), plots=False)
 
 
 def bench_local(study: Path, plan: Plan, repeat: int) -> float:
     runs = len(plan.runs)
-    serial = timed(lambda: run_execute(plan, SerialExecutor, 1), repeat, "serial")
+    serial = timed(lambda: run_execute(plan, serial_executor, 1), repeat, "serial")
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (other work on the "
           "machine competes; see docs/studies.md)")
     print(f"serial execute (in-process, no pool): {serial * 1e3:7.1f} ms = "
@@ -240,12 +246,12 @@ def bench_ray(plan: Plan, serial: float, repeat: int) -> None:
     ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
     print(f"ray.init (local, 2 CPUs): {time.perf_counter() - started:.1f} s (once per sweep)")
     try:
-        run_execute(plan, RayExecutor, 1)  # warm: workers start and import colossim
+        run_execute(plan, ray_executor, 1)  # warm: workers start and import colossim
         wall, cpu = task_overhead(plan, RayExecutor(), repeat)
         print(f"ray per-task overhead (2 CPUs, tasks that simulate nothing): {wall * 1e3:.2f} ms"
               f" wall, driver CPU {cpu * 1e3:.2f} ms")
         for batch in (1, None):
-            wall = timed(lambda b=batch: run_execute(plan, RayExecutor, b), repeat)
+            wall = timed(lambda b=batch: run_execute(plan, ray_executor, b), repeat)
             overhead = (wall - serial / 2) / len(plan.runs)
             label = "1 run per task" if batch == 1 else "automatic batches"
             print(f"ray {label:17s} execute: {wall * 1e3:7.1f} ms, per-run overhead "
@@ -256,7 +262,7 @@ def bench_ray(plan: Plan, serial: float, repeat: int) -> None:
 
 def _serial_in_child(plan: Plan, start: multiprocessing.synchronize.Event) -> None:
     start.wait()
-    run_execute(plan, SerialExecutor, 1)
+    run_execute(plan, serial_executor, 1)
 
 
 def bench_ceiling(plan: Plan, repeat: int) -> None:

@@ -18,7 +18,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 
 from colossim.sweep.expand import Run
-from colossim.sweep.task import Outcome
+from colossim.sweep.records import Outcome
 
 TASK_S = 0.05  # work per task once runs are known to be short: ~1% of it is the task's overhead
 MAX_BATCH = 16

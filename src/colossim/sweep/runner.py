@@ -6,8 +6,8 @@ order varies with workers and backend; nothing downstream depends on it (outputs
 run id).
 
 On Ctrl-C the workers stop too (they share the terminal's signal); each hands back the runs its
-task had finished, and those are written before the sweep stops, so every finished run is on
-disk for ``--resume``.
+task had finished, and those are stored (and logged) before the sweep stops, so every finished
+run is on disk for ``--resume``.
 """
 
 from __future__ import annotations

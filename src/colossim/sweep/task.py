@@ -23,7 +23,7 @@ from typing import Any
 
 from colossim.config.schema import Scenario
 from colossim.sweep.expand import Run
-from colossim.sweep.records import Outcome, record_text, save_record
+from colossim.sweep.records import Outcome, save_record
 
 __all__ = ["Outcome", "Task", "run_batch", "run_one", "warm_up", "worker_init"]
 
@@ -114,9 +114,7 @@ def finish(task: Task, runs_dir: Path | None) -> Outcome:
     outcome = run_one(task)
     if runs_dir is None:
         return outcome
-    outcome = replace(outcome, result_json=None, record_json=record_text(task.run, outcome))
-    save_record(runs_dir, task.run, outcome)
-    return outcome
+    return replace(outcome, result_json=None, record_json=save_record(runs_dir, task.run, outcome))
 
 
 def run_batch(tasks: Sequence[Task | str], runs_dir: Path | None = None) -> list[Outcome]:
