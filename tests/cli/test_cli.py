@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -136,14 +137,23 @@ def test_out_on_a_file_is_a_run_failure_exit_1(tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_the_job_table_fits_80_columns_with_whole_names():
+def test_the_job_table_fits_80_columns_with_every_cell_whole():
     result = invoke("run", "colossus2", "--quiet")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
-    for name in ("imagine-v2", "1t-a", "1t-b", "1.5t-a", "1.5t-b", "6t", "10t"):
-        row = next(line for line in lines if line.split()[:1] == [name])
-        assert row.split()[1] == "completed"
+    names = ["imagine-v2", "1t-a", "1t-b", "1.5t-a", "1.5t-b", "6t", "10t"]
+    rule = next(i for i, line in enumerate(lines) if line.strip().startswith("───"))
+    body = lines[rule + 1: rule + 1 + len(names) + 1]
+    # one line per job, then the table's blank line: a cell folded over two lines (a GPU count
+    # of six digits split after five) would push a fragment line in between
+    assert [line.split()[0] for line in body[:-1]] == names
+    assert body[-1].strip() == ""
+    for row in body[:-1]:
+        cells = row.split()
+        assert len(cells) == 9 and cells[1] == "completed"
+        assert re.fullmatch(r"\d{1,3}(,\d{3})*", cells[6])  # mean GPUs, whole
+        assert re.fullmatch(r"[\d,.]+M?", cells[7])  # GPU-hours, whole
     assert "…" not in result.stdout
 
 

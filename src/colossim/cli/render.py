@@ -56,13 +56,15 @@ JOB_COLUMNS = ("job", "state", "submit", "start", "end", "JCT", "GPUs", "GPU-h",
 
 
 def result_tables(result: RunResult) -> None:
-    """The job table (fits 80 columns with names and states whole) and the cluster summary."""
+    """The job table (fits 80 columns with every cell whole, even for Colossus-2's seven jobs:
+    adjacent cells share one space of padding) and the cluster summary."""
     table = Table(
         title=f"{result.scenario} under {result.policy} (seed {result.seed})",
         caption="times in days from the start; GPUs = mean GPUs held while running; "
         "MFU from the performance model",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        collapse_padding=True,
     )
     whole = {  # text columns never wrap or shrink below their longest entry
         "job": max((len(j.name) for j in result.jobs), default=0),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from rich import box
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from colossim.cli.render import console
@@ -15,6 +18,7 @@ if TYPE_CHECKING:
 
 DAY = 86400.0
 HOUR = 3600.0
+UNBOUNDED = 100_000  # columns: measures a table's natural width, whatever the terminal's
 
 
 def _days(value: float) -> str:
@@ -27,7 +31,7 @@ def _hours(value: float) -> str:
 
 COLUMNS = (  # metric, header, format
     ("makespan_s", "makespan d", _days),
-    ("makespan_ratio", "/ bound", lambda v: f"{v:.3f}"),
+    ("makespan_ratio", "makespan / bound", lambda v: f"{v:.3f}"),
     ("mean_jct_s", "mean JCT h", _hours),
     ("p95_jct_s", "p95 JCT h", _hours),
     ("mean_queue_s", "mean wait h", _hours),
@@ -47,26 +51,85 @@ def _cell(stat: Stat, fmt) -> str:
     return text
 
 
+def _done(runs: Sequence[RunMetrics]) -> str:
+    """Jobs completed out of all (the fewest over seeds)."""
+    return f"{min(r.completed for r in runs)}/{runs[0].jobs}"
+
+
+def _whole(header: str, cells: Sequence[str]) -> int:
+    """A column's least width: every value whole, the header wrapped only between words."""
+    return max(*(len(cell) for cell in cells), *(len(word) for word in header.split()))
+
+
+def _table(title: str, first: str) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column(first, no_wrap=True)
+    return table
+
+
+def _by_metric(title: str, rows: dict[str, list[str]], policies: list[str]) -> Table:
+    """A row per metric, a column per policy: a few policies fit 80 columns with every "mean ±
+    interval" whole (a column per metric would need twice that)."""
+    table = _table(title, "metric")
+    for k, policy in enumerate(policies):
+        column = [cells[k] for cells in rows.values()]
+        table.add_column(policy, justify="right", min_width=_whole(policy, column))
+    for header, cells in rows.items():
+        table.add_row(header, *cells)
+    return table
+
+
+def _by_policy(title: str, rows: dict[str, list[str]], policies: list[str]) -> Table:
+    """A row per policy and a column per metric (for many policies)."""
+    table = _table(title, "policy")
+    for header, cells in rows.items():
+        table.add_column(header, justify="right", min_width=_whole(header, cells))
+    for k, policy in enumerate(policies):
+        table.add_row(policy, *(cells[k] for cells in rows.values()))
+    return table
+
+
+def _width(out: Console, table: Table) -> int:
+    """The table's natural width, whatever the terminal's."""
+    return Measurement.get(out, out.options.update(max_width=UNBOUNDED), table).maximum
+
+
+def compare_tables(title: str, rows: dict[str, list[str]], policies: list[str],
+                   out: Console) -> list[Table]:
+    """Policies as columns when they fit the terminal; else a row per policy, its metrics split
+    over as many tables as it takes to show every value whole (as wide data frames print)."""
+    table = _by_metric(title, rows, policies)
+    if _width(out, table) <= out.width:
+        return [table]
+    tables: list[Table] = []
+    group: dict[str, list[str]] = {}
+    for header, cells in rows.items():
+        wider = {**group, header: cells}
+        if group and _width(out, _by_policy(title, wider, policies)) > out.width:
+            tables.append(_by_policy(title if not tables else "", group, policies))
+            wider = {header: cells}
+        group = wider
+    tables.append(_by_policy(title if not tables else "", group, policies))
+    return tables
+
+
 def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds: Sequence[int],
                   runs: Mapping[str, Sequence[RunMetrics]]) -> None:
     n = len(seeds)
     note = f"seed {seeds[0]}" if n == 1 else f"{n} seeds, mean ± 95% CI"
-    table = Table(title=f"{scenario}: policies compared ({note})")
-    table.add_column("policy")
     columns = [c for c in COLUMNS
                if c[0] != "ettr" or any(stats[p]["ettr"].mean is not None for p in stats)]
-    for _, header, _ in columns:
-        table.add_column(header, justify="right")
-    table.add_column("done", justify="right")
-    for policy, metrics in stats.items():
-        done = runs[policy][0]
-        finished = f"{done.completed}/{done.jobs}" if n == 1 else \
-            f"{min(r.completed for r in runs[policy])}/{done.jobs}"
-        table.add_row(policy, *(_cell(metrics[m], fmt) for m, _, fmt in columns), finished)
-    console().print(table)
-    console().print(
+    rows = {header: [_cell(stats[p][metric], fmt) for p in stats]
+            for metric, header, fmt in columns}
+    rows["jobs done"] = [_done(runs[policy]) for policy in stats]
+    out = console()
+    for table in compare_tables(f"{scenario}: policies compared ({note})", rows, list(stats),
+                                out):
+        out.print(table)
+    out.print(
         "JCT: completion - submission; wait: first start - submission; slowdown: JCT / the job's "
-        "time at max GPUs on its best GPU type; Jain's index 1 = equal slowdowns."
+        "time at max GPUs on its best GPU type; Jain's index 1 = equal slowdowns"
+        + ("; jobs done: the fewest over the seeds." if n > 1 else ".")
     )
 
 

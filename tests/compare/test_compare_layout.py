@@ -1,0 +1,52 @@
+"""The compare table's layout: every value whole within the terminal's width."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from colossim.cli.render_compare import compare_tables
+
+METRICS = ["makespan d", "makespan / bound", "mean JCT h", "p95 JCT h", "mean wait h",
+           "GPU util", "energy MWh", "Jain (slowdown)", "jobs done"]
+
+
+def rows_for(policies: list[str]) -> dict[str, list[str]]:
+    """Cells as ``compare`` prints them with several seeds: distinct, so each can be found."""
+    return {metric: [f"{m}{k}.25 ± 0.{k:02d}" for k in range(len(policies))]
+            for m, metric in enumerate(METRICS)}
+
+
+def render(policies: list[str], width: int = 80) -> tuple[str, int]:
+    out = Console(file=io.StringIO(), width=width, record=True)
+    tables = compare_tables("title", rows_for(policies), policies, out)
+    for table in tables:
+        out.print(table)
+    return out.export_text(), len(tables)
+
+
+def test_a_few_policies_are_columns_of_one_table():
+    policies = ["fifo", "priority", "las"]
+    text, count = render(policies)
+    assert count == 1
+    header = next(line for line in text.splitlines() if "metric" in line)
+    assert header.split() == ["metric", *policies]
+    for metric, cells in rows_for(policies).items():
+        row = next(line for line in text.splitlines() if line.strip().startswith(metric))
+        assert all(cell in row for cell in cells)
+
+
+def test_many_policies_split_their_metrics_over_tables_that_fit():
+    policies = [f"policy-{k}" for k in range(11)]
+    text, count = render(policies)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert count > 1
+    for cells in rows_for(policies).values():  # every value whole, on its policy's line
+        for k, cell in enumerate(cells):
+            assert any(line.split()[:1] == [policies[k]] and cell in line for line in lines)
+    for metric in METRICS:  # each metric in exactly one table's header
+        assert sum(metric in line for line in lines) == 1
+    for policy in policies:  # each policy on a row of every table
+        assert sum(line.split()[:1] == [policy] for line in lines) == count
