@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from colossim.api import load_scenario, simulate
+from colossim.cli import render
 from colossim.cli.app import app
 from colossim.sweep.executors import LocalExecutor, SerialExecutor
 from colossim.sweep.expand import expand
@@ -193,13 +194,25 @@ def test_cli_exit_code_3_when_runs_failed(tmp_path):
     assert (out / "results.csv").exists() and (out / "summary.csv").exists()
 
 
-def test_cli_end_to_end_with_tables(tmp_path, reference):
+def test_cli_end_to_end_with_tables(tmp_path, reference, monkeypatch):
     pyarrow = pytest.importorskip("pyarrow.parquet")
+    monkeypatch.setenv("COLUMNS", "80")  # rich reads it when its console is made
+    render.console.cache_clear()
     path = write_study(tmp_path)
     out = tmp_path / "out"
     args = ["sweep", str(path), "--workers", "2", "--out", str(out), "--no-plots"]
     result = CliRunner().invoke(app, args)
+    render.console.cache_clear()
     assert result.exit_code == 0, result.output
+    # the summary fits 80 columns with every header and mean whole (metrics that do not fit
+    # beside the parameters go to a second table)
+    lines = result.output.splitlines()
+    assert max(map(len, lines)) <= 80 and "…" not in result.output
+    for header in ("policy.name", "llm-70b.max_gpus", "makespan_s", "gpu_utilization",
+                   "moe-200b.jct_s"):
+        assert any(header in line.split() for line in lines), header
+    for point in csv.DictReader((out / "summary.csv").open()):
+        assert f"{float(point['makespan_s.mean']):,.0f}" in result.output
     assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
     table = pyarrow.read_table(out / "results.parquet").to_pylist()
     rows = list(csv.DictReader((out / "results.csv").open()))

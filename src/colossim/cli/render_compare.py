@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from rich import box
 from rich.console import Console
-from rich.measure import Measurement
 from rich.table import Table
 
 from colossim.cli.render import console
+from colossim.cli.tables import fitting_tables, natural_width, table_of
 
 if TYPE_CHECKING:
     from colossim.metrics.compare import RunMetrics, Stat
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
 
 DAY = 86400.0
 HOUR = 3600.0
-UNBOUNDED = 100_000  # columns: measures a table's natural width, whatever the terminal's
 
 
 def _days(value: float) -> str:
@@ -56,61 +54,22 @@ def _done(runs: Sequence[RunMetrics]) -> str:
     return f"{min(r.completed for r in runs)}/{runs[0].jobs}"
 
 
-def _whole(header: str, cells: Sequence[str]) -> int:
-    """A column's least width: every value whole, the header wrapped only between words."""
-    return max(*(len(cell) for cell in cells), *(len(word) for word in header.split()))
-
-
-def _table(title: str, first: str) -> Table:
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    table.add_column(first, no_wrap=True)
-    return table
-
-
 def _by_metric(title: str, rows: dict[str, list[str]], policies: list[str]) -> Table:
     """A row per metric, a column per policy: a few policies fit 80 columns with every "mean ±
     interval" whole (a column per metric would need twice that)."""
-    table = _table(title, "metric")
-    for k, policy in enumerate(policies):
-        column = [cells[k] for cells in rows.values()]
-        table.add_column(policy, justify="right", min_width=_whole(policy, column))
-    for header, cells in rows.items():
-        table.add_row(header, *cells)
-    return table
-
-
-def _by_policy(title: str, rows: dict[str, list[str]], policies: list[str]) -> Table:
-    """A row per policy and a column per metric (for many policies)."""
-    table = _table(title, "policy")
-    for header, cells in rows.items():
-        table.add_column(header, justify="right", min_width=_whole(header, cells))
-    for k, policy in enumerate(policies):
-        table.add_row(policy, *(cells[k] for cells in rows.values()))
-    return table
-
-
-def _width(out: Console, table: Table) -> int:
-    """The table's natural width, whatever the terminal's."""
-    return Measurement.get(out, out.options.update(max_width=UNBOUNDED), table).maximum
+    return table_of(title, [("metric", list(rows))],
+                    [(policy, [cells[k] for cells in rows.values()])
+                     for k, policy in enumerate(policies)])
 
 
 def compare_tables(title: str, rows: dict[str, list[str]], policies: list[str],
                    out: Console) -> list[Table]:
     """Policies as columns when they fit the terminal; else a row per policy, its metrics split
-    over as many tables as it takes to show every value whole (as wide data frames print)."""
+    over as many tables as it takes to show every value whole."""
     table = _by_metric(title, rows, policies)
-    if _width(out, table) <= out.width:
+    if natural_width(out, table) <= out.width:
         return [table]
-    tables: list[Table] = []
-    group: dict[str, list[str]] = {}
-    for header, cells in rows.items():
-        wider = {**group, header: cells}
-        if group and _width(out, _by_policy(title, wider, policies)) > out.width:
-            tables.append(_by_policy(title if not tables else "", group, policies))
-            wider = {header: cells}
-        group = wider
-    tables.append(_by_policy(title if not tables else "", group, policies))
-    return tables
+    return fitting_tables(out, title, [("policy", policies)], list(rows.items()))
 
 
 def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds: Sequence[int],

@@ -10,10 +10,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from rich import box
-from rich.table import Table
-
 from colossim.cli.render import console
+from colossim.cli.tables import fitting_tables
 
 if TYPE_CHECKING:
     from colossim.sweep.expand import Plan
@@ -33,24 +31,19 @@ def _value(value: Any) -> str:
 def plan_table(plan: Plan, done: set[str] | None = None) -> None:
     """``--dry-run``: every run with its id, position, seed and parameter values."""
     done = done or set()
-    table = Table(
-        title=f"{plan.study.name}: {len(plan.runs)} runs ({plan.points} points)",
-        box=box.SIMPLE_HEAD, pad_edge=False,
-    )
-    for col in ("#", "run id", "point", "rep", "seed"):
-        table.add_column(col, justify="left" if col == "run id" else "right", no_wrap=True)
-    for path in plan.parameters:
-        table.add_column(_short(path), justify="right")
+    runs = plan.runs[:MAX_LISTED]
+    keys = [("#", [str(run.index) for run in runs]), ("run id", [run.run_id for run in runs])]
+    values = [("point", [str(run.point) for run in runs]),
+              ("rep", [str(run.replicate) for run in runs]),
+              ("seed", [str(run.seed) for run in runs])]
+    values += [(_short(path), [_value(run.values[k][1]) for run in runs])
+               for k, path in enumerate(plan.parameters)]
     if done:
-        table.add_column("done")
-    for run in plan.runs[:MAX_LISTED]:
-        cells = [str(run.index), run.run_id, str(run.point), str(run.replicate), str(run.seed)]
-        cells += [_value(v) for _, v in run.values]
-        if done:
-            cells.append("yes" if run.run_id in done else "")
-        table.add_row(*cells)
+        values.append(("done", ["yes" if run.run_id in done else "" for run in runs]))
     out = console()
-    out.print(table)
+    title = f"{plan.study.name}: {len(plan.runs)} runs ({plan.points} points)"
+    for table in fitting_tables(out, title, keys, values):
+        out.print(table)
     if len(plan.runs) > MAX_LISTED:
         out.print(f"... and {len(plan.runs) - MAX_LISTED} more runs")
     out.print(f"base: {plan.base}; metrics: {', '.join(plan.metrics)}")
@@ -98,30 +91,27 @@ def _number(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
+def _mean_ci(row: Mapping[str, Any], metric: str) -> str:
+    mean, high = row[f"{metric}.mean"], row[f"{metric}.ci95_high"]
+    if mean is None:
+        return "-"
+    if high is None:
+        return _number(mean)
+    return f"{_number(mean)} ±{high - mean:.2g}"
+
+
 def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60) -> None:
-    """Mean ± 95% half-width of each metric per point (the full table is summary.csv)."""
-    table = Table(
-        title=f"{plan.study.name}: mean ± 95% CI over seeds", caption="full table: summary.csv",
-        box=box.SIMPLE_HEAD, pad_edge=False,
-    )
+    """Mean ± 95% half-width of each metric per point (the full table is summary.csv), every
+    value and header whole: metrics that do not fit beside the parameters go to a next table."""
     shown = [p for p in plan.parameters if p in plan.varied()] or list(plan.parameters)
-    for col in (*shown, "runs"):
-        table.add_column(_short(col), justify="right")
-    for metric in plan.metrics:
-        table.add_column(_short(metric), justify="right")
-    for row in rows[:limit]:
-        cells = [_value(row[p]) for p in shown] + [f"{row['runs']}/{row['runs'] + row['failed']}"]
-        for metric in plan.metrics:
-            mean, high = row[f"{metric}.mean"], row[f"{metric}.ci95_high"]
-            if mean is None:
-                cells.append("-")
-            elif high is None:
-                cells.append(_number(mean))
-            else:
-                cells.append(f"{_number(mean)} ±{high - mean:.2g}")
-        table.add_row(*cells)
+    shown_rows = rows[:limit]
+    keys = [(_short(p), [_value(row[p]) for row in shown_rows]) for p in shown]
+    keys.append(("runs", [f"{row['runs']}/{row['runs'] + row['failed']}" for row in shown_rows]))
+    values = [(_short(m), [_mean_ci(row, m) for row in shown_rows]) for m in plan.metrics]
     out = console()
-    out.print(table)
+    for table in fitting_tables(out, f"{plan.study.name}: mean ± 95% CI over seeds", keys,
+                                values, caption="full table: summary.csv"):
+        out.print(table)
     if len(rows) > limit:
         out.print(f"... {len(rows) - limit} more points in summary.csv")
 

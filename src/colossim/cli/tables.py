@@ -1,0 +1,59 @@
+"""Tables that fit the terminal without cutting a value: a wide one is split into several.
+
+Rich shrinks a table wider than the terminal by folding or cutting its cells ("221,18" over
+"4", "gpu_utilizati…"). A table of results must show every value whole, so here each column
+is at least as wide as its header and its widest cell, and the value columns are dealt out
+over as many tables as it takes, each repeating the key columns (as wide data frames print).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
+
+Column = tuple[str, Sequence[str]]  # header, a cell per row
+UNBOUNDED = 100_000  # columns: a table's natural width is measured whatever the terminal's
+
+
+def whole(header: str, cells: Sequence[str]) -> int:
+    """A column's least width: its header and every value on one line."""
+    return max(len(header), *(len(cell) for cell in cells))
+
+
+def table_of(title: str, keys: Sequence[Column], values: Sequence[Column],
+             caption: str | None = None) -> Table:
+    """Key columns (left) then value columns (right), every cell whole."""
+    table = Table(title=title or None, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    for header, cells in keys:
+        table.add_column(header, no_wrap=True, min_width=whole(header, cells))
+    for header, cells in values:
+        table.add_column(header, justify="right", no_wrap=True, min_width=whole(header, cells))
+    rows = len(keys[0][1]) if keys else len(values[0][1]) if values else 0
+    for k in range(rows):
+        table.add_row(*(cells[k] for _, cells in (*keys, *values)))
+    return table
+
+
+def natural_width(out: Console, table: Table) -> int:
+    return Measurement.get(out, out.options.update(max_width=UNBOUNDED), table).maximum
+
+
+def fitting_tables(out: Console, title: str, keys: Sequence[Column],
+                   values: Sequence[Column], caption: str | None = None) -> list[Table]:
+    """One table if it fits ``out``; else the value columns in order, as many per table as fit
+    beside the keys (at least one: a single column wider than the terminal is left whole)."""
+    tables: list[Table] = []
+    group: list[Column] = []
+    for column in values:
+        wider = [*group, column]
+        if group and natural_width(out, table_of(title, keys, wider)) > out.width:
+            tables.append(table_of("" if tables else title, keys, group))
+            wider = [column]
+        group = wider
+    tables.append(table_of("" if tables else title, keys, group, caption))
+    return tables
