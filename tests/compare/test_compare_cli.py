@@ -90,3 +90,13 @@ def test_run_explain_on_the_command_line():
 def test_run_explain_unknown_job_suggests_a_name():
     out = runner.invoke(app, ["run", "small", "--explain", "lm-8b"])
     assert out.exit_code == 2 and "did you mean 'llm-8b'" in out.stderr
+
+
+def test_explain_details_show_floats_to_four_digits_and_nested_plans_readably():
+    from colossim.metrics.explain import _detail
+
+    data = {"gpus": 144, "factor": 1.0, "share": 0.01668950052959862,
+            "plan": {"tp": 2, "microbatches": 113.77777777777777, "recompute": "none"},
+            "racks": [3, 4]}
+    assert _detail(data) == ("gpus=144, factor=1, share=0.01669, "
+                             "plan={tp: 2, microbatches: 113.8, recompute: none}, racks=[3, 4]")

@@ -39,6 +39,7 @@ def estimate_table(scenario: str, rows: list[dict[str, Any]]) -> None:
         title=f"performance estimates: {scenario}",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        collapse_padding=True,
         caption="plan: TP/PP/DP/EP (vN: interleaved stages). step: seconds per step and the % "
         "in c compute, t tensor-parallel, p pipeline bubble, d data-parallel, e expert "
         "all-to-all (exposed time). fit: fewest GPUs the job fits in.",
@@ -61,5 +62,5 @@ def estimate_table(scenario: str, rows: list[dict[str, Any]]) -> None:
         )
         previous = row["job"]
     out = console()
-    # Piped output is not squeezed to 80 columns: the table needs ~110 to stay readable.
+    # Piped output is not squeezed to 80 columns: the table needs ~90 to stay readable.
     (out if out.is_terminal else Console(width=120)).print(table)
