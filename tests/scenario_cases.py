@@ -170,6 +170,12 @@ CASES: list[Case] = [
         "72-GPU NVLink domains of GB200), above max_gpus 120; raise max_gpus to 144 or set "
         "placement: gpu",
     ),
+    _one(  # a check across two fields points at the one it names (line 17, added)
+        "moe-top-k-not-below-experts",
+        edit(BASE, "    tokens_billion: 30\n",
+             "    tokens_billion: 30\n    training: {moe_experts: 4, moe_top_k: 4}\n"),
+        f"{S}:17: jobs[1].training.moe_top_k: 4 must be below moe_experts (4)",
+    ),
     _one(
         "empty-file",
         "",

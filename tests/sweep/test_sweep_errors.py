@@ -46,11 +46,18 @@ def test_bad_distribution_and_a_distribution_in_a_grid(tmp_path):
 def test_min_above_max_and_random_without_samples(tmp_path):
     text = f"base: {SMALL}\nmethod: random\nparameters:\n  cluster.power.pue: {{min: 2, max: 1}}\n"
     found = problems_of(write_study(tmp_path, text))
-    assert found == [f"{tmp_path}/study.yaml:1: method: random needs samples: N"]
+    assert found == [f"{tmp_path}/study.yaml:2: method: random needs samples: N"]
     text = text.replace("method: random", "method: random\nsamples: 4")
     found = problems_of(write_study(tmp_path, text))
     assert found == [f"{tmp_path}/study.yaml:5: parameters.cluster.power.pue: min (2) must be "
                      "below max (1)"]
+
+
+def test_a_bad_seed_count_is_reported_at_its_line(tmp_path):
+    text = f"base: {SMALL}\nparameters:\n  cluster.power.pue: [1.1]\nseeds: -1\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:4: seeds: the count must be at least 1"
+    ]
 
 
 def test_unknown_parameter_paths_point_at_the_study_line(tmp_path):
@@ -114,7 +121,7 @@ def test_bad_metrics_and_seeds(tmp_path):
     ]
     text = f"base: {SMALL}\nseeds: [3, 3]\n"
     assert problems_of(write_study(tmp_path, text)) == [
-        f"{tmp_path}/study.yaml:1: seeds: the list must be non-empty, distinct and >= 0"
+        f"{tmp_path}/study.yaml:2: seeds: the list must be non-empty, distinct and >= 0"
     ]
 
 

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from colossim.config.base import Frozen
+from colossim.config.base import FieldValueError, Frozen
 
 #: Llama 3 405B's final global batch: 16M tokens (arXiv 2407.21783 s3.4.1).
 DEFAULT_GLOBAL_BATCH_TOKENS = 16 * 2**20
@@ -52,7 +52,7 @@ class PlanConfig(Frozen):
     @model_validator(mode="after")
     def _ep_divides_dp(self) -> PlanConfig:
         if self.ep is not None and self.dp is not None and self.dp % self.ep:
-            raise ValueError(f"ep ({self.ep}) must divide dp ({self.dp})")
+            raise FieldValueError("ep", f"{self.ep} must divide dp ({self.dp})")
         return self
 
 
@@ -121,13 +121,13 @@ class TrainingConfig(Frozen):
         if self.mfu is not None and self.achieved_tflops_per_gpu is not None:
             raise ValueError("pin either mfu or achieved_tflops_per_gpu, not both")
         if self.moe_top_k >= self.moe_experts:
-            raise ValueError(
-                f"moe_top_k ({self.moe_top_k}) must be below moe_experts ({self.moe_experts})"
+            raise FieldValueError(
+                "moe_top_k", f"{self.moe_top_k} must be below moe_experts ({self.moe_experts})"
             )
         heads = self.attention_heads
         if self.hidden_size is not None and heads is not None and self.hidden_size % heads:
-            raise ValueError(
-                f"hidden_size ({self.hidden_size}) must be a multiple of attention_heads ({heads})"
+            raise FieldValueError(
+                "hidden_size", f"{self.hidden_size} must be a multiple of attention_heads ({heads})"
             )
         return self
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from colossim.config.base import FieldValueError
 from colossim.config.loader import problem_at, validation_problems
 from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file
 from colossim.errors import ConfigError, Problem
@@ -103,14 +104,15 @@ class StudyFile(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> StudyFile:
+        # FieldValueError: the problem is reported at the line of the field it names
         if isinstance(self.seeds, int) and self.seeds < 1:
-            raise ValueError("seeds: the count must be at least 1")
+            raise FieldValueError("seeds", "the count must be at least 1")
         if isinstance(self.seeds, list) and (
             not self.seeds or min(self.seeds) < 0 or len(set(self.seeds)) != len(self.seeds)
         ):
-            raise ValueError("seeds: the list must be non-empty, distinct and >= 0")
+            raise FieldValueError("seeds", "the list must be non-empty, distinct and >= 0")
         if self.method is Method.RANDOM and self.samples is None:
-            raise ValueError("method: random needs samples: N")
+            raise FieldValueError("method", "random needs samples: N")
         return self
 
 
