@@ -12,6 +12,7 @@ from colossim.cli import render
 from colossim.cli.app import app
 from colossim.config.editor_schema import scenario_json_schema
 from colossim.config.schema import Scenario
+from colossim.policy.registry import available
 from tests.scenario_cases import BASE, CASES, Case, matches
 
 runner = CliRunner()
@@ -64,6 +65,16 @@ def test_bad_input_to_run_exits_2_too(tmp_path):
     ]
     assert invoke("run", str(tmp_path / "missing.yaml")).exit_code == 2
     assert invoke("run", "small", "--policy", "fifoo").exit_code == 2
+
+
+def test_problems_with_policy_and_seed_name_those_options_as_typed():
+    result = invoke("run", "small", "--policy", "fifoo", "--seed", "-1")
+    assert result.exit_code == 2
+    assert problem_lines(result.stderr)[:2] == [
+        "--policy fifoo: scheduler.policy.name: unknown policy 'fifoo' (did you mean 'fifo'?); "
+        "installed: " + ", ".join(available()),
+        "--seed -1: simulation.seed: must be >= 0, got -1",
+    ]
 
 
 def test_debug_shows_the_traceback_and_keeps_the_message_and_exit_code(tmp_path, monkeypatch):

@@ -59,4 +59,4 @@ def test_estimate_table_and_bad_names():
     assert "llm-8b" in ok.output and "GB200" in ok.output
     bad = runner.invoke(app, ["estimate", "small", "--job", "nope"])
     assert bad.exit_code == 2
-    assert "no job named nope" in bad.output
+    assert "--job: no job named 'nope'; jobs: llm-70b, llm-8b, image-2b, moe-200b" in bad.output

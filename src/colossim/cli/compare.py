@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from colossim.cli.options import JsonOpt, ScenarioArg, SetOpt, WorkersOpt
+from colossim.cli.options import JsonOpt, ScenarioArg, SetOpt, WorkersOpt, check_names
 
 PoliciesOpt = Annotated[
     str | None,
@@ -78,8 +78,11 @@ def compare(
 
     loaded = load_scenario(scenario, list(set_ or []))
     names = [p.strip() for p in policies.split(",") if p.strip()] if policies else list(available())
+    # unknown names fail before anything runs, with a suggestion (``module:Class`` paths too)
+    check_names("--policies", "policy", [n for n in names if ":" not in n], list(available()),
+                "installed")
     for name in names:
-        policy_class(name)  # unknown names fail before anything runs, with a suggestion
+        policy_class(name)
     first = loaded.simulation.seed
     seed_list = list(range(first, first + seeds))
     runs = compare_policies(loaded, names, seed_list, workers)

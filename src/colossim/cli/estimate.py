@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from colossim.cli.options import JsonOpt, ScenarioArg, SetOpt
+from colossim.cli.options import JsonOpt, ScenarioArg, SetOpt, check_names
 
 
 def estimate(
@@ -31,6 +31,7 @@ def estimate(
     from colossim.metrics.estimates import job_estimates
 
     loaded = load_scenario(scenario, set_ or [])
+    check_names("--job", "job", job or [], [j.name for j in loaded.jobs])
     rows = job_estimates(loaded, job, gpus, gpu_type)
     if json_:
         typer.echo(json.dumps(rows, indent=2))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -95,3 +97,21 @@ BatchOpt = Annotated[
                  "of runs, from their observed time)."),
 ]
 PlotsOpt = Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")]
+
+
+def check_names(option: str, kind: str, given: Iterable[str], known: Sequence[str],
+                plural: str | None = None) -> None:
+    """Names an option gives must exist: each unknown one is a problem naming the option, with
+    a suggestion and what there is (exit code 2 before anything runs)."""
+    from colossim.errors import ConfigError, Problem
+
+    problems = []
+    for name in given:
+        if name not in known:
+            hint = difflib.get_close_matches(name, list(known), n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            listed = f"{plural or kind + 's'}: {', '.join(known)}"
+            problems.append(Problem(option, None, "",
+                                    f"no {kind} named {name!r}{suggestion}; {listed}"))
+    if problems:
+        raise ConfigError(problems)

@@ -17,7 +17,9 @@ from colossim.cli.options import (
     SeedOpt,
     SetOpt,
     TraceOpt,
+    check_names,
 )
+from colossim.config.overrides import Override
 
 
 def run(
@@ -40,8 +42,10 @@ def run(
 
     overrides = list(set_ or [])
     if seed is not None:
-        overrides.append(f"simulation.seed={seed}")
-    loaded = load_scenario(scenario, overrides, policy=policy)
+        overrides.append(Override(f"simulation.seed={seed}", f"--seed {seed}"))
+    if policy is not None:
+        overrides.append(Override(f"scheduler.policy.name={policy}", f"--policy {policy}"))
+    loaded = load_scenario(scenario, overrides)
     if explain is not None:
         _check_job(loaded, explain)
     show_progress = not (quiet or json_) and console().is_terminal
@@ -83,12 +87,4 @@ def run(
 
 def _check_job(scenario, name: str) -> None:
     """``--explain`` names a job of the scenario (checked before the run, with a suggestion)."""
-    import difflib
-
-    from colossim.errors import ConfigError, Problem
-
-    names = [j.name for j in scenario.jobs]
-    if name not in names:
-        hint = difflib.get_close_matches(name, names, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise ConfigError(Problem("--explain", None, "", f"no job named {name!r}{suggestion}"))
+    check_names("--explain", "job", [name], [j.name for j in scenario.jobs])

@@ -17,6 +17,18 @@ from colossim.errors import ConfigError, Problem
 SOURCE = "--set"
 
 
+class Override(str):
+    """An override that another option stands for (``--seed 3`` is ``simulation.seed=3``):
+    problems with it name that option, as the user typed it, instead of ``--set``."""
+
+    shown: str
+
+    def __new__(cls, text: str, shown: str) -> Override:
+        override = super().__new__(cls, text)
+        override.shown = shown
+        return override
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Split ``a.b=value`` and parse the value as YAML."""
     if "=" not in text:
@@ -103,7 +115,7 @@ def collect_overrides(
     data = copy.deepcopy(data)
     problems: list[Problem] = []
     for text in overrides:
-        where = f"{SOURCE} {text}"
+        where = text.shown if isinstance(text, Override) else f"{SOURCE} {text}"
         try:
             dotted, value = parse_override(text)
             key = resolve_path(data, dotted)
