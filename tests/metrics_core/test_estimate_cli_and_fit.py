@@ -60,3 +60,6 @@ def test_estimate_table_and_bad_names():
     bad = runner.invoke(app, ["estimate", "small", "--job", "nope"])
     assert bad.exit_code == 2
     assert "--job: no job named 'nope'; jobs: llm-70b, llm-8b, image-2b, moe-200b" in bad.output
+    bad = runner.invoke(app, ["estimate", "small", "--gpu-type", "GB20"])
+    assert bad.exit_code == 2
+    assert "--gpu-type: no GPU type named 'GB20' (did you mean 'GB200'?); GPU types: " in bad.output

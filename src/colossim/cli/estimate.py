@@ -32,6 +32,7 @@ def estimate(
 
     loaded = load_scenario(scenario, set_ or [])
     check_names("--job", "job", job or [], [j.name for j in loaded.jobs])
+    check_names("--gpu-type", "GPU type", gpu_type or [], sorted(loaded.gpu_catalog()))
     rows = job_estimates(loaded, job, gpus, gpu_type)
     if json_:
         typer.echo(json.dumps(rows, indent=2))
