@@ -56,6 +56,17 @@ def test_tables_show_the_hand_computed_run(page):
     assert f"<td>makespan (days)</td><td>{makespan_days:,.4g}</td>" in page
     assert "<td>moe-200b</td><td>completed</td><td>7,200</td><td>8.75e+04</td>" in page
     assert "<td>start</td><td>applied</td><td>4</td>" in page  # four applied starts
+    assert "<td>energy (MWh)</td>" in page and "<td>peak power (MW)</td>" in page
+
+
+def test_wide_tables_scroll_in_their_box_and_nested_values_read_as_key_value():
+    page = render(run_policy("fifo", "small"))  # the performance model gives plans
+    tables = page.count("<table>")
+    assert tables >= 3 and page.count('<div class="wide"><table>') == tables
+    plans = re.findall(r'<span class="nested">\{tp: (\d+), pp: (\d+), dp: (\d+)', page)
+    # each job's plan fills the GPUs it held (TP x PP x DP; small.yaml's jobs, in its order,
+    # run on 144, 72, 64 and 144 GPUs: the job table of the README)
+    assert [int(tp) * int(pp) * int(dp) for tp, pp, dp in plans] == [144, 72, 64, 144]
 
 
 def test_missing_series_and_extra_models_degrade_gracefully(fifo_run, tmp_path):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Any
 
+from colossim.metrics.labels import shown
 from colossim.metrics.result import RunResult
 
 AHEAD_SHOWN = 5
@@ -50,19 +50,8 @@ class JobTimeline:
     waits: tuple[Wait, ...]
 
 
-def _shown(value: Any) -> str:
-    """A value for people: floats to 4 significant digits (the record keeps every digit)."""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_shown(v) for v in value) + "]"
-    return str(value)
-
-
 def _detail(data: dict | None) -> str:
-    return ", ".join(f"{k}={_shown(v)}" for k, v in (data or {}).items())
+    return ", ".join(f"{k}={shown(v)}" for k, v in (data or {}).items())
 
 
 def _level_at(times: list[float], values: list[float], t: float) -> float:

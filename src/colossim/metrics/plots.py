@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from colossim.errors import ColossimError
+from colossim.metrics.labels import label
 from colossim.metrics.phases import Slice
 from colossim.metrics.result import RunResult
 
@@ -186,8 +187,8 @@ def levels(result: RunResult) -> bytes:
     gpus_ax, power_ax = axes[0], axes[1]
     for name in ["gpus_busy", *panels["GPUs"]]:
         if name in series:
-            label = "in use" if name == "gpus_busy" else name.replace("_", " ")
-            gpus_ax.step(*_steps(series[name], result.end_s), where="post", label=label)
+            text = "in use" if name == "gpus_busy" else label(name)
+            gpus_ax.step(*_steps(series[name], result.end_s), where="post", label=text)
     gpus_ax.axhline(result.cluster.gpus, color="black", linestyle="--", linewidth=1,
                     label="cluster GPUs")
     gpus_ax.set_ylabel("GPUs")
@@ -198,7 +199,7 @@ def levels(result: RunResult) -> bytes:
                       color="#c44e52", label="facility draw")
     for name in panels["power"]:
         power_ax.step(*_steps(series[name], result.end_s), where="post",
-                      label=name.replace("_", " "))
+                      label=label(name))
     if "supply_mw" in series:
         power_ax.step(*_steps(series["supply_mw"], result.end_s), where="post",
                       color="black", linestyle="--", label="supply")
@@ -211,8 +212,8 @@ def levels(result: RunResult) -> bytes:
     if battery is not None:
         twin = power_ax.twinx()
         twin.step(*_steps(series[battery], result.end_s), where="post", color="#55a868",
-                  label=battery.replace("_", " "))
-        twin.set_ylabel(battery.replace("_", " "))
+                  label=label(battery))
+        twin.set_ylabel(label(battery))
         twin.legend(loc="lower right", fontsize=7)
     _legend(power_ax, 2 + len(panels["power"]))
     for ax, family in zip(axes[2:], shown, strict=True):
@@ -222,7 +223,7 @@ def levels(result: RunResult) -> bytes:
             ax.step(*_steps(series[name], result.end_s), where="post",
                     label=name.split(".", 1)[1] if "." in name else name)
         more = f" (the {MAX_LINES} highest of {len(names)})" if len(names) > MAX_LINES else ""
-        ax.set_title(family.replace("_", " ") + more)
+        ax.set_title(label(family) + more)
         _legend(ax, len(drawn))
     if hidden:
         axes[-1].annotate(f"not drawn: {', '.join(hidden)}", (0, -0.28),

@@ -14,6 +14,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from colossim.metrics.labels import label, shown
 from colossim.metrics.phases import job_timelines
 from colossim.metrics.result import RunResult
 
@@ -22,9 +23,11 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; 
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
-th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+th { background: #f3f3f3; }
+td:first-child, th:first-child { text-align: left; white-space: nowrap; }
 img { max-width: 100%; display: block; margin: 0.5em 0; }
 .note { color: #666; font-size: 0.85em; }
+.wide { overflow-x: auto; } .nested { display: inline-block; min-width: 22em; text-align: left; }
 """
 DAY = 86400.0
 
@@ -36,6 +39,8 @@ def _cell(value: Any) -> str:
         return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:.4e}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
+    if isinstance(value, dict | list | tuple):  # a plan, a step-time split: on one line each
+        return f'<span class="nested">{html.escape(shown(value))}</span>'
     return html.escape(str(value))
 
 
@@ -43,7 +48,9 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
                    for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    # in a box that scrolls sideways, so a table of many columns never widens the page
+    return (f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+            "</table></div>")
 
 
 def image(png: bytes, alt: str) -> str:
@@ -65,7 +72,7 @@ def summary_rows(result: RunResult) -> list[list[Any]]:
         ["events / policy calls", f"{result.events:,} / {result.decisions:,}"],
         ["simulation wall time (s)", result.wall_s],
     ]
-    rows += [[f.name.replace("_", " "), getattr(result.cluster, f.name)]
+    rows += [[label(f.name), getattr(result.cluster, f.name)]
              for f in fields(result.cluster)]
     return rows
 

@@ -1,0 +1,37 @@
+"""Result and series names as labels for people: the unit a name ends in becomes a unit in
+brackets, and abbreviations are spelled as people write them (``peak_power_mw`` reads
+"peak power (MW)", ``gpus_throttled`` "GPUs throttled"). The names themselves stay as they are
+in the JSON, CSV and record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# longest suffixes first: "gbytes_s" before "s"
+UNITS = (("gbytes_s", "GB/s"), ("mwh", "MWh"), ("mw", "MW"), ("s", "s"))
+WORDS = {"gpu": "GPU", "gpus": "GPUs", "it": "IT", "soc": "SoC", "mfu": "MFU", "jct": "JCT"}
+
+
+def label(name: str) -> str:
+    """``snake_case_unit`` as words and the unit in brackets; a dotted name keeps its dots."""
+    words = name.split("_")
+    unit = None
+    for suffix, shown in UNITS:
+        parts = suffix.split("_")
+        if len(words) > len(parts) and words[-len(parts):] == parts:
+            words, unit = words[: -len(parts)], shown
+            break
+    text = " ".join(WORDS.get(word, word) for word in words)
+    return f"{text} ({unit})" if unit else text
+
+
+def shown(value: Any) -> str:
+    """A value for people: floats to 4 significant digits, mappings as ``{key: value}`` (the
+    JSON and the record keep every digit)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {shown(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    return str(value)
