@@ -7,6 +7,7 @@ import io
 from rich.console import Console
 
 from colossim.cli.render_compare import compare_tables
+from colossim.cli.tables import fitting_tables
 
 METRICS = ["makespan d", "makespan / bound", "mean JCT h", "p95 JCT h", "mean wait h",
            "GPU util", "energy MWh", "Jain (slowdown)", "jobs done"]
@@ -50,3 +51,10 @@ def test_many_policies_split_their_metrics_over_tables_that_fit():
         assert sum(metric in line for line in lines) == 1
     for policy in policies:  # each policy on a row of every table
         assert sum(line.split()[:1] == [policy] for line in lines) == count
+
+
+def test_a_table_without_rows_still_prints_its_headers():
+    out = Console(file=io.StringIO(), width=80, record=True)
+    for table in fitting_tables(out, "empty", [("policy", [])], [("makespan d", [])]):
+        out.print(table)
+    assert out.export_text().split()[:3] == ["empty", "policy", "makespan"]

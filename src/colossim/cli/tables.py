@@ -21,7 +21,7 @@ UNBOUNDED = 100_000  # columns: a table's natural width is measured whatever the
 
 def whole(header: str, cells: Sequence[str]) -> int:
     """A column's least width: its header and every value on one line."""
-    return max(len(header), *(len(cell) for cell in cells))
+    return max([len(header), *(len(cell) for cell in cells)])
 
 
 def table_of(title: str, keys: Sequence[Column], values: Sequence[Column],

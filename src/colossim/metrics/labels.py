@@ -16,10 +16,10 @@ def label(name: str) -> str:
     """``snake_case_unit`` as words and the unit in brackets; a dotted name keeps its dots."""
     words = name.split("_")
     unit = None
-    for suffix, shown in UNITS:
+    for suffix, written in UNITS:
         parts = suffix.split("_")
         if len(words) > len(parts) and words[-len(parts):] == parts:
-            words, unit = words[: -len(parts)], shown
+            words, unit = words[: -len(parts)], written
             break
     text = " ".join(WORDS.get(word, word) for word in words)
     return f"{text} ({unit})" if unit else text
