@@ -14,11 +14,10 @@ from colossim.metrics.labels import label
     ("gpu_utilization", "GPU utilization"),
     ("gpus_throttled", "GPUs throttled"),
     ("makespan_s", "makespan (s)"),
-    ("gbytes_s", "gbytes (s)"),  # a unit alone is not a name: only a suffix after other words
     ("job_gbytes_s", "job (GB/s)"),
     ("battery_soc", "battery SoC"),
     ("racks", "racks"),
-    ("s", "s"),
+    ("s", "s"),  # a unit alone is not a name: only a suffix after other words is a unit
 ])
 def test_label(name, shown):
     assert label(name) == shown
