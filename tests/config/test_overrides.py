@@ -6,6 +6,7 @@ import pytest
 
 from colossim.api import load_scenario
 from colossim.config.overrides import (
+    Override,
     apply_overrides,
     collect_overrides,
     parse_override,
@@ -150,3 +151,15 @@ def test_resolve_path_walks_names_and_indexes():
                                                                      "racks")
     assert resolve_path(data, "cluster.rack_groups.GB200") == ("cluster", "rack_groups", 0)
     assert resolve_path(data, "simulation.seed") == ("simulation", "seed")  # absent block
+
+
+def test_an_override_standing_for_another_option_is_named_as_typed_and_pickles_whole():
+    import pickle
+
+    seed = Override("simulation.seed=-1", "--seed -1")
+    with pytest.raises(ConfigError) as info:
+        load_scenario("small", [seed])
+    assert [str(p) for p in info.value.problems] == [
+        "--seed -1: simulation.seed: must be >= 0, got -1"]
+    again = pickle.loads(pickle.dumps(seed))
+    assert (again, again.shown) == ("simulation.seed=-1", "--seed -1")

@@ -28,6 +28,9 @@ class Override(str):
         override.shown = shown
         return override
 
+    def __getnewargs__(self) -> tuple[str, str]:  # pickles whole (to worker processes)
+        return str(self), self.shown
+
 
 def parse_override(text: str) -> tuple[str, Any]:
     """Split ``a.b=value`` and parse the value as YAML."""
