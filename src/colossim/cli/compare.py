@@ -82,7 +82,8 @@ def compare(
     check_names("--policies", "policy", [n for n in names if ":" not in n], list(available()),
                 "installed")
     for name in names:
-        policy_class(name)
+        if ":" in name:  # an import path: it must import before anything runs
+            policy_class(name)
     first = loaded.simulation.seed
     seed_list = list(range(first, first + seeds))
     runs = compare_policies(loaded, names, seed_list, workers)

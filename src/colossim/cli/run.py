@@ -46,8 +46,8 @@ def run(
     if policy is not None:
         overrides.append(Override(f"scheduler.policy.name={policy}", f"--policy {policy}"))
     loaded = load_scenario(scenario, overrides)
-    if explain is not None:
-        _check_job(loaded, explain)
+    if explain is not None:  # checked before the run, with a suggestion
+        check_names("--explain", "job", [explain], [j.name for j in loaded.jobs])
     show_progress = not (quiet or json_) and console().is_terminal
     with progress_bar(enabled=show_progress) as progress:
         result = simulate(loaded, progress=progress)
@@ -83,8 +83,3 @@ def run(
         from colossim.metrics.explain import job_timeline
 
         explain_timeline(job_timeline(result, explain))
-
-
-def _check_job(scenario, name: str) -> None:
-    """``--explain`` names a job of the scenario (checked before the run, with a suggestion)."""
-    check_names("--explain", "job", [name], [j.name for j in scenario.jobs])

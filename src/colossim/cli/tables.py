@@ -40,6 +40,7 @@ def table_of(title: str, keys: Sequence[Column], values: Sequence[Column],
 
 
 def natural_width(out: Console, table: Table) -> int:
+    """How wide ``table`` prints when nothing squeezes it."""
     return Measurement.get(out, out.options.update(max_width=UNBOUNDED), table).maximum
 
 
