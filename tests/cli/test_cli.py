@@ -166,6 +166,12 @@ def test_the_job_table_fits_80_columns_with_every_cell_whole():
         assert re.fullmatch(r"\d{1,3}(,\d{3})*", cells[6])  # mean GPUs, whole
         assert re.fullmatch(r"[\d,.]+M?", cells[7])  # GPU-hours, whole
     assert "…" not in result.stdout
+    # every count of the summary is grouped by thousands as the table's are (2917 read as
+    # 291.7 next to "98,117")
+    counts = re.search(r"deficits / preempted / held\W+([\d,]+) / ([\d,]+) / ([\d,]+)",
+                       result.stdout)
+    assert counts is not None and int(counts[1].replace(",", "")) >= 1000
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", count) for count in counts.groups())
 
 
 def test_policies_lists_the_builtins():

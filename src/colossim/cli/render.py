@@ -122,7 +122,7 @@ def _power_rows(result: RunResult) -> list[tuple[str, str]]:
         rows.append(("power throttling", f"{_count(p.throttled_gpu_hours)} GPU-h, "
                      f"{p.time_at_cap_s / 3600:,.1f} h at cap"))
         rows.append(("deficits / preempted / held",
-                     f"{p.deficit_events} / {p.power_preemptions} / {p.power_holds}"))
+                     f"{p.deficit_events:,} / {p.power_preemptions:,} / {p.power_holds:,}"))
     if p.energy_cost_usd is not None:
         rows.append(("energy cost", f"${p.energy_cost_usd:,.0f}"))
     return rows
