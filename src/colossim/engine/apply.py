@@ -7,6 +7,8 @@ changes and the verdict says why. This is how "why is job X pending?" gets an an
 
 from __future__ import annotations
 
+from numbers import Integral
+
 from colossim.engine.record import Decision
 from colossim.engine.state import RunState
 from colossim.engine.switch_costs import remember
@@ -42,8 +44,30 @@ def _job(state: RunState, name: str, *allowed: JobState) -> Job:
     return job
 
 
+def _integer(value: object) -> int:
+    """An integer the policy gave (Python's or numpy's); anything else, a float included, is a
+    slip a silent ``int()`` would hide by truncating it."""
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return int(value)
+    raise TypeError(value)
+
+
+def _pairs(grant: object) -> Grant:
+    """The grant as sorted (rack, GPUs) integer pairs, or refused as invalid: a placer that finds
+    no room returns None, and ``Start(job, None)`` is the likeliest slip of a policy author."""
+    try:
+        pairs = [(r if type(r) is int else _integer(r), n if type(n) is int else _integer(n))
+                 for r, n in grant]  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        shown = repr(grant)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise Refused(Verdict.INVALID, "the grant must be (rack index, GPUs) pairs of "
+                                       f"integers, not {shown}") from None
+    return tuple(sorted(pairs))
+
+
 def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
-    grant = tuple(sorted((int(r), int(n)) for r, n in grant))
+    grant = _pairs(grant)
     racks = [r for r, _ in grant]
     if len(set(racks)) != len(racks):
         raise Refused(Verdict.INVALID, "a rack appears twice in the grant")
@@ -59,8 +83,11 @@ def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
     if not state.scenario.cluster.mixed_gpu_types and len(state.gpus_by_type(grant)) > 1:
         raise Refused(Verdict.INVALID, "the grant spans GPU types; the cluster forbids mixing")
     for rack, n in grant:
+        if n <= 0:
+            raise Refused(Verdict.INVALID, f"{n} GPUs on rack {rack}: a grant gives each of its "
+                                           "racks a positive number of GPUs")
         unit = state.unit_on_rack(job, rack)
-        if n <= 0 or n % unit:
+        if n % unit:
             raise Refused(Verdict.INVALID, f"{n} GPUs on rack {rack} is not a multiple of {unit}")
     if state.rate_for(job, grant) <= 0:
         raise Refused(Verdict.INVALID, f"the job does not fit in memory on these {gpus} GPUs")

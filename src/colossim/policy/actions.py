@@ -84,8 +84,11 @@ def describe(action: Action) -> dict[str, object]:
     for name in action.__slots__:  # type: ignore[union-attr]
         value = getattr(action, name)
         if name == "grant":
-            out["gpus"] = sum(n for _, n in value)
-            out["racks"] = len(value)
+            try:
+                out["gpus"] = sum(n for _, n in value)
+                out["racks"] = len(value)
+            except (TypeError, ValueError):  # not pairs: the verdict says so; keep what it was
+                out["grant"] = repr(value)
         else:
             out[name] = value
     return out
