@@ -44,6 +44,11 @@ class ConfigError(ColossimError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class ColossimWarning(UserWarning):
+    """Something the user should know that does not stop the command (``colossim`` prints it as
+    one ``warning:`` line)."""
+
+
 class PolicyError(ColossimError):
     """A policy could not be found or built, or it broke its contract."""
 
@@ -61,3 +66,15 @@ class InvariantViolation(ColossimError):
     """The simulated state broke a rule that must always hold (a bug in colossim or a policy)."""
 
     exit_code = 1
+
+
+def raised_at(exc: BaseException) -> str:
+    """Where an exception from user code (a policy) was raised, as " (at FILE:LINE in NAME;
+    --debug shows the traceback)", so the message points into the user's code."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f" (at {last.filename}:{last.lineno} in {last.name}; --debug shows the traceback)"

@@ -32,3 +32,42 @@ def test_cli_exit_code_is_1_without_traceback():
     )
     assert result.exit_code == 1, result.output
     assert "ZeroDivisionError" in result.output and "Traceback" not in result.output
+
+
+class ReturnsNone(BasePolicy):
+    name = "returns-none"
+
+    def decide(self, view):
+        return None
+
+
+class BrokenInit(BasePolicy):
+    name = "broken-init"
+
+    def __init__(self, params=None):
+        raise RuntimeError("no config")
+
+
+def test_the_message_points_at_the_line_in_the_policy_that_raised():
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+    with pytest.raises(PolicyFailure) as raised:
+        Simulation(make_scenario([job], racks=1), Broken()).run()
+    line = Broken.decide.__code__.co_firstlineno + 1  # the raise, one line into decide
+    assert str(raised.value).endswith(f" (at {__file__}:{line} in decide; --debug shows the "
+                                      "traceback)")
+
+
+def test_decide_returning_none_is_named_as_such():
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+    with pytest.raises(PolicyFailure, match="decide returned None; return a list of actions"):
+        Simulation(make_scenario([job], racks=1), ReturnsNone()).run()
+
+
+def test_a_policy_that_cannot_be_built_is_a_run_failure_without_traceback():
+    result = CliRunner().invoke(
+        app, ["run", "small", "--policy", "tests.engine.test_policy_failure:BrokenInit"]
+    )
+    assert result.exit_code == 1, result.output
+    assert ("policy 'tests.engine.test_policy_failure:BrokenInit' could not be built: "
+            "RuntimeError: no config") in " ".join(result.output.split())
+    assert "Traceback" not in result.output

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import tomllib
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
 
 from colossim.api import load_scenario, simulate
 from colossim.policy import registry
+from tests.policy.plugin_points import installed_plugins
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "custom_policy"
 
@@ -20,17 +20,8 @@ def example_installed(monkeypatch):
     monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
     meta = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())
     declared = meta["project"]["entry-points"][registry.ENTRY_POINT_GROUP]
-    points = [EntryPoint(n, v, registry.ENTRY_POINT_GROUP) for n, v in declared.items()]
-    real = registry.entry_points
-
-    def fake(*, group: str):
-        return [*real(group=group), *points] if group == registry.ENTRY_POINT_GROUP else real(
-            group=group)
-
-    monkeypatch.setattr(registry, "entry_points", fake)
-    registry.available.cache_clear()
-    yield declared
-    registry.available.cache_clear()
+    with installed_plugins(monkeypatch, declared):
+        yield declared
 
 
 def test_the_registry_finds_the_example_by_its_entry_point(example_installed):

@@ -7,6 +7,8 @@ from dataclasses import replace
 import pytest
 
 from colossim.engine.record import Event, Record, StepSeries
+from colossim.policy.actions import Start
+from colossim.policy.builtin.fifo import POLICY as BuiltinFifo
 from colossim.testing.invariants import result_problems
 from colossim.testing.runner import run_policy
 
@@ -75,3 +77,25 @@ def test_the_replay_follows_failures_that_free_gpus(small):
         run = replace(small, jobs=(), end_s=30.0, record=record)
         replay = [p for p in result_problems(run) if "by the events" in p]
         assert len(replay) == problems
+
+
+class FifoWithAGhost(BuiltinFifo):
+    """fifo, plus at its first call one action for a job that does not exist."""
+
+    name = "fifo-with-a-ghost"
+
+    def decide(self, view):
+        actions = list(super().decide(view))
+        if view.now_s == 0.0:
+            actions.append(Start("ghost", ((0, 72),)))
+        return actions
+
+
+def test_an_invalid_action_is_counted_and_fails_the_invariants_unless_allowed():
+    result = run_policy(FifoWithAGhost, "small")
+    assert result.invalid_decisions == 1
+    assert result_problems(result) == ["t=0: invalid start of 'ghost': no job named 'ghost'"]
+    assert result_problems(result, valid_decisions=False) == []
+    # the engine ignored it: the run is fifo's, job for job
+    fifo = run_policy("fifo", "small")
+    assert [j.end_s for j in result.jobs] == [j.end_s for j in fifo.jobs]

@@ -8,6 +8,7 @@ so ``colossim --help`` starts fast.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,23 @@ def _root(
     ),
 ) -> None:
     _debug["on"] = debug
+    if warnings.showwarning is not _show_warning:
+        _show_warning.default = warnings.showwarning  # type: ignore[attr-defined]
+        warnings.showwarning = _show_warning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    """colossim's own warnings as one ``warning:`` line on stderr, not Python's two lines
+    pointing into colossim's source; other warnings as Python shows them."""
+    from colossim.errors import ColossimWarning
+
+    if issubclass(category, ColossimWarning):
+        from colossim.cli.render import print_warning
+
+        print_warning(str(message))
+    else:
+        _show_warning.default(message, category, filename, lineno, file, line)  # type: ignore[attr-defined]
 
 
 def guarded(command: Callable[..., Any]) -> Callable[..., Any]:

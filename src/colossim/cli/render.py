@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from colossim.metrics.labels import plural
+
 if TYPE_CHECKING:
     from colossim.config.schema import Scenario
     from colossim.errors import ColossimError
@@ -30,13 +32,17 @@ def err_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def print_warning(message: str) -> None:
+    err_console().print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
+
+
 def print_error(exc: ColossimError) -> None:
     from colossim.errors import ConfigError
 
     out = err_console()  # soft_wrap: one problem per line, whole, for editors and grep
     if isinstance(exc, ConfigError):
         count = len(exc.problems)
-        out.print(f"[red]error:[/red] {count} problem{'s' * (count != 1)} in the input:")
+        out.print(f"[red]error:[/red] {plural(count, 'problem')} in the input:")
         for problem in exc.problems:
             out.print(f"  {problem}", markup=False, soft_wrap=True)
     else:
@@ -100,7 +106,9 @@ def result_tables(result: RunResult) -> None:
         ("energy", f"{c.energy_mwh:,.0f} MWh"),
         ("peak power", f"{c.peak_power_mw:,.1f} MW (supply {c.supply_mw:,.0f} MW)"),
         *_power_rows(result),
-        ("events / decisions", f"{result.events:,} / {result.decisions:,}"),
+        ("events / decisions", f"{result.events:,} / {result.decisions:,}"
+                               + (f" ({plural(result.invalid_decisions, 'invalid action')})"
+                                  if result.invalid_decisions else "")),
         ("wall time", f"{result.wall_s:.3f} s"),
     ]
     for key, value in rows:

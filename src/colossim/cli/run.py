@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,6 +21,9 @@ from colossim.cli.options import (
     check_names,
 )
 from colossim.config.overrides import Override
+
+if TYPE_CHECKING:
+    from colossim.metrics.result import RunResult
 
 
 def run(
@@ -75,11 +79,43 @@ def run(
         for path in write_extras(result, out, trace=trace, report=report):
             if not json_:
                 console().print(f"wrote {path}")
-    if result.unfinished and not json_:
-        names = ", ".join(j.name for j in result.unfinished)
-        console().print(f"[yellow]unfinished at the horizon:[/yellow] {names}")
+    if not json_:
+        for line in run_notes(result, loaded.simulation.horizon_s):
+            console().print(line)
     if explain is not None and not json_:
         from colossim.cli.render_compare import explain_timeline
         from colossim.metrics.explain import job_timeline
 
         explain_timeline(job_timeline(result, explain))
+
+
+def run_notes(result: RunResult, horizon_s: float) -> list[str]:
+    """What went wrong without failing the run, in words that point at the cause: actions the
+    engine refused as invalid (a policy bug, silent otherwise), and why jobs did not complete:
+    the run reached the horizon with work left, or it stalled before (nothing was left to
+    happen: a policy that never starts a pending job), or the policy rejected them. Rich
+    markup; names are escaped."""
+    from rich.markup import escape
+
+    from colossim.metrics.labels import plural
+
+    notes = []
+    if result.invalid_decisions:
+        count = result.invalid_decisions
+        verb = "was" if count == 1 else "were"
+        notes.append(f"[yellow]{plural(count, 'action')} of the policy {verb} invalid[/yellow] "
+                     "and ignored: the reasons are in events.jsonl (--out) and in --explain JOB")
+    left = [j for j in result.jobs if j.state not in ("completed", "rejected")]
+    if left:
+        names = escape(", ".join(f"{j.name} ({j.state})" for j in left))
+        when = f"{result.end_s / 86400:,.2f} days ({result.end_s:,.0f} s)"
+        if result.end_s < horizon_s:
+            notes.append(f"[yellow]stalled at {when}:[/yellow] nothing was left to happen and "
+                         f"these jobs never finished: {names}. Did the policy leave them "
+                         "pending?")
+        else:
+            notes.append(f"[yellow]unfinished at the horizon, {when}:[/yellow] {names}")
+    rejected = [j.name for j in result.jobs if j.state == "rejected"]
+    if rejected:
+        notes.append(f"rejected by the policy: {escape(', '.join(rejected))}")
+    return notes

@@ -23,7 +23,7 @@ from colossim.engine.state import RunState
 from colossim.engine.subsystems import subsystems
 from colossim.engine.switch_costs import take
 from colossim.engine.views import ViewBuilder
-from colossim.errors import ColossimError, PolicyFailure
+from colossim.errors import ColossimError, PolicyFailure, raised_at
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.rng import RngStreams
 from colossim.policy.actions import Action, Verdict, describe
@@ -94,12 +94,17 @@ class Simulation:
         triggers, self._triggers = tuple(self._triggers), []
         state.record.decide_calls += 1
         try:
-            actions = list(self.policy.decide(self.views.build(triggers)))
+            decided = self.policy.decide(self.views.build(triggers))
+            if decided is None:
+                raise PolicyFailure(f"policy {self.policy.name!r} failed at t={self.env.now}: "
+                                    "decide returned None; return a list of actions (an empty "
+                                    "one to do nothing)")
+            actions = list(decided)
         except ColossimError:
             raise
         except Exception as exc:
             raise PolicyFailure(f"policy {self.policy.name!r} failed at t={self.env.now}: "
-                              f"{type(exc).__name__}: {exc}") from exc
+                                f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
         for action in actions:
             self._apply(action)
         self._after_change()

@@ -35,3 +35,8 @@ def shown(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(shown(v) for v in value) + "]"
     return str(value)
+
+
+def plural(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless one: "1 problem", "2,917 problems"."""
+    return f"{count:,} {noun}{'s' * (count != 1)}"

@@ -129,6 +129,7 @@ class RunResult:
     fabric: FabricResult | None = None
     reliability: ReliabilityResult | None = None
     power: PowerResult | None = None
+    invalid_decisions: int = 0  # actions the engine refused as breaking the policy contract
 
     @property
     def unfinished(self) -> tuple[JobResult, ...]:

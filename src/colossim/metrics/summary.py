@@ -75,4 +75,5 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
         fabric=cluster_fabric(record, jobs, span),
         reliability=cluster_reliability(record, jobs, layout.total_gpus, span),
         power=cluster_power(record, span, state.scenario.cluster.power.tariff),
+        invalid_decisions=sum(d.verdict == "invalid" for d in record.decisions),
     )

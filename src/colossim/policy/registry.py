@@ -1,7 +1,10 @@
 """Named policies: the built-ins, third-party ones from the ``colossim.policies`` entry-point
 group, and ``module:Class`` paths given in a scenario.
 
-Duplicate names are an error (two packages must not silently shadow each other); an unknown
+One broken plugin must not break the others or the built-ins: an entry point that cannot be
+loaded, or that names its policy like a built-in, is skipped with a ``PolicyWarning`` (and listed
+by ``colossim policies``); asking for it by name says why it is missing. Two plugins giving one
+name make that name an error where it is used (neither silently shadows the other). An unknown
 name gets a "did you mean".
 """
 
@@ -9,14 +12,24 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
+import sys
+import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from colossim.errors import PolicyError
+from colossim.errors import (
+    ColossimError,
+    ColossimWarning,
+    PolicyError,
+    PolicyFailure,
+    raised_at,
+)
 from colossim.policy.api import Policy
 
 ENTRY_POINT_GROUP = "colossim.policies"
@@ -37,40 +50,107 @@ def _check_policy_class(obj: Any, where: str) -> type:
     return obj
 
 
-def _add(table: dict[str, type], cls: type, where: str) -> None:
+class PolicyWarning(ColossimWarning):
+    """A third-party policy was skipped; the others and the built-ins work."""
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What the registry found: usable policies, and the entry points it could not use."""
+
+    policies: Mapping[str, type]  # by name, sorted
+    skipped: Mapping[str, str]  # entry point name -> why it was skipped
+    clashes: Mapping[str, str]  # policy name two plugins share -> which they are
+    aliases: Mapping[str, str]  # entry point name -> the name its policy goes by, where they differ
+
+
+def _name_of(cls: type, where: str) -> str:
     name = getattr(cls, "name", "")
     if not name:
         raise PolicyError(f"{where} has an empty name")
-    if name in table and table[name] is not cls:
-        raise PolicyError(
-            f"two policies are named {name!r}: {table[name].__module__} and {where}"
-        )
-    table[name] = cls
+    return name
 
 
 @cache
-def available() -> Mapping[str, type]:
-    """Every installed policy by name (built-ins first, then entry points)."""
+def installed() -> Installed:
+    """Built-ins first, then entry points; a plugin that cannot be used is skipped with a
+    warning (once per process: the result is kept)."""
     table: dict[str, type] = {}
     for mod in BUILTIN_MODULES:
         module = importlib.import_module(f"colossim.policy.builtin.{mod}")
         cls = _check_policy_class(module.POLICY, module.__name__)
-        _add(table, cls, module.__name__)
+        table[_name_of(cls, module.__name__)] = cls
+    builtin = set(table)
+    skipped: dict[str, str] = {}
+    sources: dict[str, list[str]] = {}
+    aliases: dict[str, str] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
+        where = f"entry point {ep.name!r} ({ep.value})"
         try:
-            cls = _check_policy_class(ep.load(), f"entry point {ep.name!r} ({ep.value})")
-        except PolicyError:
+            cls = _check_policy_class(ep.load(), where)
+            name = _name_of(cls, where)
+        except Exception as exc:  # a plugin's import error, or not a policy: skip that one
+            skipped[ep.name] = f"{ep.value} cannot be loaded: {exc}"
+            continue
+        if name in builtin:
+            skipped[ep.name] = (f"{ep.value} names its policy {name!r}, the name of a "
+                                "built-in policy")
+            continue
+        if ep.name != name:
+            aliases[ep.name] = name
+        if name in table and table[name] is not cls:
+            sources[name].append(ep.value)
+            continue
+        table[name] = cls
+        sources[name] = [ep.value]
+    clashes = {name: " and ".join(where) for name, where in sources.items() if len(where) > 1}
+    for name in clashes:
+        del table[name]
+    for ep_name, why in skipped.items():
+        warnings.warn(f"policy entry point {ep_name!r} skipped: {why}", PolicyWarning,
+                      stacklevel=2)
+    for name, where in clashes.items():
+        warnings.warn(f"two policies are named {name!r} ({where}); neither can be used by "
+                      "that name", PolicyWarning, stacklevel=2)
+    return Installed(dict(sorted(table.items())), skipped, clashes, aliases)
+
+
+def available() -> Mapping[str, type]:
+    """Every usable installed policy by name (built-ins and entry points), sorted."""
+    return installed().policies
+
+
+def _why_missing(name: str, found: Installed) -> str | None:
+    """Why a name that is not a usable policy is missing, when the registry knows."""
+    if name in found.clashes:
+        return f"two policies are named {name!r} ({found.clashes[name]}); uninstall one"
+    if name in found.skipped:
+        return f"policy entry point {name!r} was skipped: {found.skipped[name]}"
+    if name in found.aliases:
+        return (f"the entry point {name!r} registers its policy as {found.aliases[name]!r} "
+                "(the class's name); use that name")
+    return None
+
+
+def _import(module_name: str):
+    """Import a policy's module, finding it in the current folder too: ``colossim`` started as
+    a console script does not put that folder on the path as ``python -m`` does, and a policy
+    file next to the scenario is the first thing a new user writes."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        here = os.getcwd()
+        top = module_name.partition(".")[0]
+        if exc.name != top or here in sys.path or "" in sys.path:
             raise
-        except Exception as exc:
-            raise PolicyError(f"cannot load policy entry point {ep.name!r}: {exc}") from exc
-        _add(table, cls, ep.value)
-    return dict(sorted(table.items()))
+    sys.path.append(here)  # after everything installed: it can only add, never shadow
+    return importlib.import_module(module_name)
 
 
 def _from_path(path: str) -> type:
     module_name, _, attr = path.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        module = _import(module_name)
     except ImportError as exc:
         raise PolicyError(f"cannot import policy module {module_name!r}: {exc}") from None
     if not hasattr(module, attr):
@@ -82,9 +162,13 @@ def policy_class(name: str) -> type:
     """Look up a policy by registered name or ``module:Class`` path."""
     if ":" in name:
         return _from_path(name)
-    table = available()
+    found = installed()
+    table = found.policies
     if name in table:
         return table[name]
+    why = _why_missing(name, found)
+    if why is not None:
+        raise PolicyError(why)
     hint = difflib.get_close_matches(name, list(table), n=1)
     suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
     raise PolicyError(
@@ -104,4 +188,10 @@ def make_policy(name: str, params: Mapping[str, Any] | None = None) -> Policy:
         validated = validate_params(cls, params or {})
     except ValidationError as exc:
         raise PolicyError(f"bad params for policy {name!r}: {exc}") from None
-    return cls(validated)
+    try:
+        return cls(validated)
+    except ColossimError:
+        raise
+    except Exception as exc:  # the policy's own code failed: a run failure, named as such
+        raise PolicyFailure(f"policy {name!r} could not be built: {type(exc).__name__}: "
+                            f"{exc}{raised_at(exc)}") from exc

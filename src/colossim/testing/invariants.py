@@ -10,7 +10,10 @@ what a run left behind, from two independent accountings that must agree:
 - GPU-hours the jobs were charged equal the integral of the cluster's GPUs-in-use level;
 - replaying start/resize/preempt/complete events gives, at every instant, the GPUs-in-use level
   (skipped if the record has job events this module does not know: a newer model's);
-- with ``complete=True``: every job finished or was rejected (no job starved forever).
+- with ``complete=True``: every job finished or was rejected (no job starved forever);
+- with ``valid_decisions=True``: the engine refused no action of the policy as invalid (an
+  unknown job, one in the wrong state, a malformed grant): the engine ignores such an action and
+  the run goes on, so without this check a policy bug would pass unnoticed.
 """
 
 from __future__ import annotations
@@ -129,6 +132,18 @@ def _level_at(series: Any, time_s: float) -> float | None:
     return series.values[i] if i >= 0 else None
 
 
-def result_problems(result: Any, *, complete: bool = True) -> list[str]:
+def _decision_problems(result: Any, shown: int = 5) -> list[str]:
+    """The invalid actions (the first ``shown`` of them, and how many more)."""
+    invalid = [d for d in result.record.decisions if d.verdict == "invalid"]
+    out = [f"t={d.time_s:g}: invalid {d.action.get('action', 'action')} of "
+           f"{d.action.get('job', '?')!r}: {d.reason}" for d in invalid[:shown]]
+    if len(invalid) > shown:
+        out.append(f"... and {len(invalid) - shown} more invalid actions")
+    return out
+
+
+def result_problems(result: Any, *, complete: bool = True,
+                    valid_decisions: bool = True) -> list[str]:
     """Every broken invariant of a finished run, as readable lines (empty when all hold)."""
-    return _job_problems(result, complete) + _record_problems(result)
+    problems = _job_problems(result, complete) + _record_problems(result)
+    return problems + (_decision_problems(result) if valid_decisions else [])

@@ -93,12 +93,13 @@ def run_policy() -> Callable[..., Any]:
 
 @pytest.fixture(scope="session")
 def assert_invariants() -> Callable[..., None]:
-    """``assert_invariants(result, complete=True)``: fail listing every broken invariant."""
+    """``assert_invariants(result, complete=True, valid_decisions=True)``: fail listing every
+    broken invariant."""
     from colossim.testing.invariants import result_problems
 
-    def check(result: Any, *, complete: bool = True) -> None:
+    def check(result: Any, *, complete: bool = True, valid_decisions: bool = True) -> None:
         __tracebackhide__ = True
-        problems = result_problems(result, complete=complete)
+        problems = result_problems(result, complete=complete, valid_decisions=valid_decisions)
         if problems:
             lines = "\n".join(f"  - {p}" for p in problems)
             raise AssertionError(

@@ -1,0 +1,65 @@
+"""Why jobs did not complete, said in words that point at the cause.
+
+``small`` (configs/small.yaml) submits llm-70b at 0 s, image-2b at 1,800 s, llm-8b at 3,600 s
+and moe-200b at 7,200 s. A policy that starts nothing leaves the run with nothing to happen after
+the last arrival: it stalls at 7,200 s = 0.08 days, long before the horizon (3.15e8 s).
+"""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from colossim.cli.app import app
+from colossim.policy.actions import Reject
+from colossim.policy.api import BasePolicy
+
+
+class Starve(BasePolicy):
+    name = "starve"
+
+    def decide(self, view):
+        return []
+
+
+class RejectImages(BasePolicy):
+    """Rejects image-2b and starts nothing else."""
+
+    name = "reject-images"
+
+    def decide(self, view):
+        return [Reject(job.name, "no images") for job in view.pending if job.name == "image-2b"]
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(app, ["run", "small", "--quiet", *args], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_a_run_that_stalls_says_so_and_when_not_the_horizon():
+    out = _run("--policy", "tests.cli.test_cli_unfinished:Starve")
+    assert ("stalled at 0.08 days (7,200 s): nothing was left to happen and these jobs never "
+            "finished: llm-70b (pending), llm-8b (pending), image-2b (pending), moe-200b "
+            "(pending). Did the policy leave them pending?") in " ".join(out.split())
+    assert "horizon" not in out
+
+
+def test_a_rejected_job_is_not_called_unfinished():
+    out = " ".join(_run("--policy", "tests.cli.test_cli_unfinished:RejectImages").split())
+    assert "rejected by the policy: image-2b" in out
+    assert "never finished: llm-70b (pending), llm-8b (pending), moe-200b (pending)." in out
+
+
+def test_a_run_cut_at_the_horizon_says_so():
+    # fifo finishes small in 1.61 days (README); a horizon of one day cuts it with work left
+    out = " ".join(_run("--set", "simulation.horizon_s=86400").split())
+    assert "unfinished at the horizon, 1.00 days (86,400 s): " in out
+    assert "stalled" not in out
+
+
+def test_invalid_actions_are_counted_in_the_summary_and_named_in_a_note():
+    # FifoWithAGhost: fifo plus, at t=0, one Start of a job that does not exist
+    out = " ".join(_run("--policy", "tests.testing.test_invariants:FifoWithAGhost").split())
+    assert "(1 invalid action)" in out
+    assert ("1 action of the policy was invalid and ignored: the reasons are in events.jsonl "
+            "(--out) and in --explain JOB") in out

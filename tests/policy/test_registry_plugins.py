@@ -1,0 +1,133 @@
+"""One broken plugin never breaks the others or the built-ins, and asking for it says why.
+
+Each case installs fake entry points (as ``pip install`` of a plugin would) beside the real
+ones: a module that does not exist, a plugin naming its policy like a built-in, two plugins
+giving one name, and an entry point whose key differs from its class's ``name``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from colossim.api import load_scenario, simulate
+from colossim.errors import PolicyError
+from colossim.policy import registry
+from colossim.policy.builtin.fifo import POLICY as BuiltinFifo
+from colossim.policy.staged import StagedPolicy
+from tests.policy.plugin_points import installed_plugins
+
+HERE = "tests.policy.test_registry_plugins"
+
+
+class LargestFirst(StagedPolicy):
+    name = "largest-first"
+
+    def sort_key(self, job):
+        return -job.max_gpus
+
+
+class FakeFifo(StagedPolicy):
+    name = "fifo"
+
+
+class TwinA(StagedPolicy):
+    name = "twin"
+
+
+class TwinB(StagedPolicy):
+    name = "twin"
+
+
+PLUGINS = {
+    "broken": "tests.policy.nope:Broken",
+    "fifo-again": f"{HERE}:FakeFifo",
+    "twin-a": f"{HERE}:TwinA",
+    "twin-b": f"{HERE}:TwinB",
+    "lf": f"{HERE}:LargestFirst",
+}
+
+
+@pytest.fixture
+def plugins(monkeypatch):
+    with installed_plugins(monkeypatch, PLUGINS):
+        yield
+
+
+def test_the_usable_ones_are_available_and_the_others_warned_about(plugins):
+    with pytest.warns(registry.PolicyWarning) as caught:
+        policies = registry.available()
+    assert policies["fifo"] is BuiltinFifo  # a plugin cannot take a built-in's name
+    assert policies["largest-first"] is LargestFirst
+    assert "twin" not in policies and "broken" not in policies
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 3
+    assert messages[0].startswith("policy entry point 'broken' skipped: "
+                                  "tests.policy.nope:Broken cannot be loaded: No module named")
+    assert messages[1] == (f"policy entry point 'fifo-again' skipped: {HERE}:FakeFifo names its "
+                           "policy 'fifo', the name of a built-in policy")
+    assert messages[2] == (f"two policies are named 'twin' ({HERE}:TwinA and {HERE}:TwinB); "
+                           "neither can be used by that name")
+
+
+@pytest.mark.filterwarnings("ignore::colossim.policy.registry.PolicyWarning")
+def test_built_ins_still_run(plugins):
+    result = simulate(load_scenario("small", policy="fifo"))
+    assert all(job.state == "completed" for job in result.jobs)
+
+
+@pytest.mark.filterwarnings("ignore::colossim.policy.registry.PolicyWarning")
+@pytest.mark.parametrize("name, why", [
+    ("broken", "policy entry point 'broken' was skipped: tests.policy.nope:Broken cannot be "
+               "loaded: No module named"),
+    ("twin", f"two policies are named 'twin' ({HERE}:TwinA and {HERE}:TwinB); uninstall one"),
+    ("lf", "the entry point 'lf' registers its policy as 'largest-first' (the class's name); "
+           "use that name"),
+])
+def test_asking_for_a_missing_one_says_why(plugins, name, why):
+    with pytest.raises(PolicyError) as raised:
+        registry.policy_class(name)
+    assert str(raised.value).startswith(why)
+
+
+def test_a_module_in_the_current_folder_is_found_by_the_console_script(tmp_path):
+    """``colossim run --policy my_policies:X`` from the folder holding my_policies.py: the
+    console script does not put that folder on the path (``python -m`` would)."""
+    (tmp_path / "my_policies.py").write_text(textwrap.dedent("""\
+        from colossim.policy.staged import StagedPolicy
+
+
+        class LargestFirst(StagedPolicy):
+            name = "largest-first"
+
+            def sort_key(self, job):
+                return -job.max_gpus
+        """))
+    script = ("import sys; from colossim.policy.registry import policy_class; "
+              "sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+              "print(policy_class('my_policies:LargestFirst').name)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    src = os.path.join(os.path.dirname(registry.__file__), "..", "..")
+    env["PYTHONPATH"] = os.path.abspath(src)
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "largest-first"
+
+
+def test_the_cli_lists_the_usable_ones_and_warns_in_one_line_each(plugins):
+    from typer.testing import CliRunner
+
+    from colossim.cli.app import app
+
+    result = CliRunner().invoke(app, ["policies"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "largest-first" in result.stdout and "fifo" in result.stdout
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warned) == 3 and "Traceback" not in result.stderr
+    assert warned[0].startswith("warning: policy entry point 'broken' skipped: ")
+    assert "registry.py" not in result.stderr  # not Python's pointer into colossim's source
