@@ -25,6 +25,8 @@ HERE = "tests.policy.test_registry_plugins"
 
 
 class LargestFirst(StagedPolicy):
+    """Biggest jobs first."""
+
     name = "largest-first"
 
     def sort_key(self, job):
@@ -127,6 +129,9 @@ def test_the_cli_lists_the_usable_ones_and_warns_in_one_line_each(plugins):
     result = CliRunner().invoke(app, ["policies"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "largest-first" in result.stdout and "fifo" in result.stdout
+    # each policy's own docstring, not its module's (which every policy of the module shares)
+    row = next(line for line in result.stdout.splitlines() if "largest-first" in line)
+    assert row.rstrip().endswith("Biggest jobs first.")
     warned = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warned) == 3 and "Traceback" not in result.stderr
     assert warned[0].startswith("warning: policy entry point 'broken' skipped: ")

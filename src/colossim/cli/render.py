@@ -66,7 +66,7 @@ def result_tables(result: RunResult) -> None:
     adjacent cells share one space of padding) and the cluster summary."""
     table = Table(
         title=f"{result.scenario} under {result.policy} (seed {result.seed})",
-        caption="times in days from the start; GPUs = mean GPUs held while running; "
+        caption="times in days from the start; GPUs = mean GPUs held from start to end; "
         "MFU from the performance model",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -144,7 +144,9 @@ def policy_table(policies: Mapping[str, type]) -> None:
     table.add_column("summary")
     for name, cls in policies.items():
         params = ", ".join(cls.Params.model_fields)
-        doc = (sys.modules[cls.__module__].__doc__ or cls.__doc__ or "").strip().split("\n")[0]
+        # the class's own docstring first: two policies of one module each have theirs
+        own = cls.__dict__.get("__doc__")
+        doc = (own or sys.modules[cls.__module__].__doc__ or "").strip().split("\n")[0]
         doc = doc.replace("``", "")
         builtin = cls.__module__.startswith("colossim.policy.builtin.")
         table.add_row(name, "built-in" if builtin else cls.__module__, params or "-", doc)
