@@ -44,8 +44,9 @@ def test_compare_table_lists_every_policy():
 
 def test_seeds_give_a_confidence_interval_and_workers_do_not_change_results():
     scenario = load_scenario("small")
-    serial = compare_policies(scenario, ["fifo", "backfill"], [0, 1, 2], workers=1)
-    parallel = compare_policies(scenario, ["fifo", "backfill"], [0, 1, 2], workers=2)
+    serial, none_failed = compare_policies(scenario, ["fifo", "backfill"], [0, 1, 2], workers=1)
+    parallel, _ = compare_policies(scenario, ["fifo", "backfill"], [0, 1, 2], workers=2)
+    assert none_failed == {}
     strip = lambda rows: [{**r.to_dict(), "wall_s": 0} for r in rows]  # noqa: E731
     assert strip(serial) == strip(parallel)
     assert [(r.policy, r.seed) for r in serial] == [
@@ -105,3 +106,15 @@ def test_explain_details_show_floats_to_four_digits_and_nested_plans_readably():
             "racks": [3, 4]}
     assert _detail(data) == ("gpus=144, factor=1, share=0.01669, "
                              "plan={tp: 2, microbatches: 113.8, recompute: none}, racks=[3, 4]")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_policy_that_raises_leaves_the_others_compared_and_fails_the_command(workers):
+    broken = "tests.engine.test_policy_failure:Broken"  # raises ZeroDivisionError at t=0
+    out = runner.invoke(app, ["compare", "small", "--policies", f"fifo,{broken},sjf",
+                              "--workers", workers])
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert "fifo" in out.stdout and "sjf" in out.stdout and "Jain" in out.stdout
+    message = " ".join(out.stderr.split())
+    assert message.startswith("error: policy 'broken' failed at t=0.0: ZeroDivisionError: oops")
+    assert message.endswith("(seed 0); the table compares the other 2")

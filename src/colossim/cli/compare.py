@@ -49,18 +49,27 @@ def run_one(scenario, policy: str, seed: int):
 
 
 def compare_policies(scenario, policies: Sequence[str], seeds: Sequence[int],
-                     workers: int | None = None) -> list:
-    """``RunMetrics`` for every (policy, seed), in that order."""
+                     workers: int | None = None) -> tuple[list, dict[str, str]]:
+    """``RunMetrics`` for every (policy, seed), in that order, less the runs of policies that
+    failed; and why each of those failed (its first failure). One policy raising (a bug in a
+    plugin) does not take the others' results with it."""
+    from colossim.errors import PolicyFailure
     from colossim.sweep.executors import LocalExecutor, SerialExecutor
 
     tasks = [(policy, seed) for policy in policies for seed in seeds]
     executor = SerialExecutor() if workers == 1 or len(tasks) == 1 else LocalExecutor(
         min(workers or len(tasks), len(tasks)))
+    runs, failed = [], {}
     try:
         futures = [executor.submit(run_one, scenario, p, s) for p, s in tasks]
-        return [f.result() for f in futures]
+        for (policy, seed), future in zip(tasks, futures, strict=True):
+            try:
+                runs.append(future.result())
+            except PolicyFailure as exc:
+                failed.setdefault(policy, f"{exc} (seed {seed})")
     finally:
         executor.shutdown()
+    return [r for r in runs if r.policy not in failed], failed
 
 
 def compare(
@@ -86,18 +95,25 @@ def compare(
             policy_class(name)
     first = loaded.simulation.seed
     seed_list = list(range(first, first + seeds))
-    runs = compare_policies(loaded, names, seed_list, workers)
-    by_policy = {n: [r for r in runs if r.policy == n] for n in names}
+    runs, failed = compare_policies(loaded, names, seed_list, workers)
+    shown = [n for n in names if n not in failed]
+    by_policy = {n: [r for r in runs if r.policy == n] for n in shown}
     stats = {n: summarize_policy(rs) for n, rs in by_policy.items()}
     if json_:
         rows = [
             {"policy": n, "seeds": seed_list,
              "metrics": {m: {"mean": s.mean, "ci95": s.ci95} for m, s in stats[n].items()},
-             "runs": [r.to_dict() for r in by_policy[n]]}
+             "runs": [r.to_dict() for r in by_policy[n]]} if n in stats
+            else {"policy": n, "seeds": seed_list, "error": failed[n]}
             for n in names
         ]
         typer.echo(json.dumps({"scenario": loaded.name, "policies": rows}, indent=2))
-        return
-    from colossim.cli.render_compare import compare_table
+    elif shown:
+        from colossim.cli.render_compare import compare_table
 
-    compare_table(loaded.name, stats, seed_list, by_policy)
+        compare_table(loaded.name, stats, seed_list, by_policy)
+    if failed:
+        from colossim.errors import PolicyFailure
+
+        others = f"; the table compares the other {len(shown)}" if shown else ""
+        raise PolicyFailure("; ".join(failed.values()) + others)
