@@ -136,3 +136,10 @@ def test_the_cli_lists_the_usable_ones_and_warns_in_one_line_each(plugins):
     assert len(warned) == 3 and "Traceback" not in result.stderr
     assert warned[0].startswith("warning: policy entry point 'broken' skipped: ")
     assert "registry.py" not in result.stderr  # not Python's pointer into colossim's source
+
+
+def test_bad_params_from_python_are_worded_as_in_a_scenario_file():
+    with pytest.raises(PolicyError) as raised:
+        registry.make_policy("sjf", {"strictt": True})
+    assert str(raised.value) == ("bad params for policy 'sjf': strictt: unknown field (did you "
+                                 "mean 'strict'?)")

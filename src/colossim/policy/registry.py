@@ -186,8 +186,13 @@ def make_policy(name: str, params: Mapping[str, Any] | None = None) -> Policy:
     cls = policy_class(name)
     try:
         validated = validate_params(cls, params or {})
-    except ValidationError as exc:
-        raise PolicyError(f"bad params for policy {name!r}: {exc}") from None
+    except ValidationError as exc:  # worded as in a scenario file, "did you mean" included
+        from colossim.config.loader import validation_problems
+        from colossim.config.yamlmarks import Marks
+
+        problems = validation_problems(exc, Marks(), model=cls.Params)
+        detail = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
+        raise PolicyError(f"bad params for policy {name!r}: {detail}") from None
     try:
         return cls(validated)
     except ColossimError:
