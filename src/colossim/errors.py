@@ -69,12 +69,13 @@ class InvariantViolation(ColossimError):
 
 
 def raised_at(exc: BaseException) -> str:
-    """Where an exception from user code (a policy) was raised, as " (at FILE:LINE in NAME;
-    --debug shows the traceback)", so the message points into the user's code."""
+    """Where an exception from user code (a policy) was raised, as " (at FILE:LINE in NAME)",
+    so the message points into the user's code (``--debug``, or a sweep run's record, has the
+    whole traceback)."""
     import traceback
 
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
         return ""
     last = frames[-1]
-    return f" (at {last.filename}:{last.lineno} in {last.name}; --debug shows the traceback)"
+    return f" (at {last.filename}:{last.lineno} in {last.name})"

@@ -159,7 +159,8 @@ def test_a_run_that_raises_is_recorded_and_the_study_finishes(tmp_path):
     assert (report.ran, report.failed) == (4, 2) and report.complete
     failed = failed_runs(report)
     assert {f["parameters"]["scheduler.policy.params.explode"] for f in failed} == {True}
-    assert all(f["error"].endswith("RuntimeError: boom: a bug in the policy") for f in failed)
+    assert all("RuntimeError: boom: a bug in the policy (at " in f["error"] for f in failed)
+    assert all(f["error"].endswith(" in decide)") for f in failed)
     assert all("sweep_helpers.py" in f["traceback"] for f in failed)
     rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
     assert sorted((r["status"], r["makespan_s"] == "") for r in rows) == [

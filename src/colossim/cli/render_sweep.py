@@ -6,6 +6,7 @@ it, this is a module that may use rich.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -21,11 +22,15 @@ MAX_LISTED = 200
 
 
 def _value(value: Any) -> str:
+    """A parameter value as the study file and results.csv write it (``true``, ``{...}`` as
+    JSON), not as Python's repr (``True``)."""
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(", ", ": "))
 
 
 def plan_table(plan: Plan, done: set[str] | None = None) -> None:
@@ -42,7 +47,7 @@ def plan_table(plan: Plan, done: set[str] | None = None) -> None:
         values.append(("done", ["yes" if run.run_id in done else "" for run in runs]))
     out = console()
     title = f"{plan.study.name}: {len(plan.runs)} runs ({plan.points} points)"
-    for table in fitting_tables(out, title, keys, values):
+    for table in fitting_tables(out, title, keys, values, index=keys[0]):
         out.print(table)
     if len(plan.runs) > MAX_LISTED:
         out.print(f"... and {len(plan.runs) - MAX_LISTED} more runs")
@@ -88,16 +93,25 @@ def _short(path: str) -> str:
 
 
 def _number(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+    """Whole and grouped from 1,000 on, else 4 significant digits; what rounds to 1,000 is
+    grouped too (999.99999 printed "1000" beside "1,002" in one column)."""
+    return f"{x:,.0f}" if abs(float(f"{x:.4g}")) >= 1000 else f"{x:.4g}"
+
+
+def _spread(x: float) -> str:
+    """A half-width: 2 significant digits, grouped like the means ("±66,000", not "±6.6e+04")."""
+    rounded = float(f"{x:.2g}")
+    return f"{rounded:,.0f}" if abs(rounded) >= 1000 else f"{x:.2g}"
 
 
 def _mean_ci(row: Mapping[str, Any], metric: str) -> str:
+    """Mean ± the 95% half-width, both written the same way (not "155,322 ±6.6e+04")."""
     mean, high = row[f"{metric}.mean"], row[f"{metric}.ci95_high"]
     if mean is None:
         return "-"
     if high is None:
         return _number(mean)
-    return f"{_number(mean)} ±{high - mean:.2g}"
+    return f"{_number(mean)} ±{_spread(high - mean)}"
 
 
 def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60) -> None:
@@ -108,9 +122,10 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
     keys = [(_short(p), [_value(row[p]) for row in shown_rows]) for p in shown]
     keys.append(("runs", [f"{row['runs']}/{row['runs'] + row['failed']}" for row in shown_rows]))
     values = [(_short(m), [_mean_ci(row, m) for row in shown_rows]) for m in plan.metrics]
+    index = ("point", [str(row["point"]) for row in shown_rows])
     out = console()
     for table in fitting_tables(out, f"{plan.study.name}: mean ± 95% CI over seeds", keys,
-                                values, caption="full table: summary.csv"):
+                                values, caption="full table: summary.csv", index=index):
         out.print(table)
     if len(rows) > limit:
         out.print(f"... {len(rows) - limit} more points in summary.csv")

@@ -45,9 +45,18 @@ def natural_width(out: Console, table: Table) -> int:
 
 
 def fitting_tables(out: Console, title: str, keys: Sequence[Column],
-                   values: Sequence[Column], caption: str | None = None) -> list[Table]:
+                   values: Sequence[Column], caption: str | None = None,
+                   index: Column | None = None) -> list[Table]:
     """One table if it fits ``out``; else the value columns in order, as many per table as fit
-    beside the keys (at least one: a single column wider than the terminal is left whole)."""
+    beside the keys (at least one: a single column wider than the terminal is left whole).
+
+    When the keys leave no room for even one value column (a study varying many parameters),
+    and the rows have a short ``index`` (a point number), the keys become values too: first the
+    keys by index, then the values by index, each split as needed, so no value is ever cut."""
+    if index is not None and keys and values and natural_width(
+            out, table_of(title, keys, values[:1])) > out.width:
+        return [*fitting_tables(out, title, [index], keys),
+                *fitting_tables(out, "", [index], values, caption)]
     tables: list[Table] = []
     group: list[Column] = []
     for column in values:

@@ -1,0 +1,76 @@
+"""The sweep summary at 80 columns when the parameters alone fill the terminal.
+
+Five varied parameters with long names leave no room for a metric beside them; before, rich cut
+the metrics off (or every value but the parameters). The summary then lists the parameters by
+point, and the metrics by point, each split as needed, every header and value whole.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.cli import render
+from colossim.cli.render_sweep import _number, _spread, _value, summary_table
+from colossim.sweep.expand import expand
+from colossim.sweep.spec import load_study
+from tests.sweep.sweep_helpers import SMALL, write_study
+
+WIDE = f"""\
+name: wide
+base: {SMALL}
+method: random
+samples: 3
+parameters:
+  cluster.power.pue: {{min: 1.05, max: 1.4, distribution: uniform}}
+  reliability.gpu.mtbf_gpu_hours: {{min: 1000, max: 100000, distribution: loguniform}}
+  jobs.image-2b.max_gpus: {{min: 8, max: 64, distribution: int}}
+  scheduler.policy.name: [fifo, priority, power-aware]
+  cluster.power.supply_mw: [0.5, 1.0]
+seeds: 2
+metrics: [makespan_s, cluster.energy_mwh, jobs.image-2b.jct_s]
+"""
+
+
+@pytest.fixture
+def eighty(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    render.console.cache_clear()
+    yield
+    render.console.cache_clear()
+
+
+def test_parameters_that_fill_the_terminal_leave_every_metric_whole(tmp_path, eighty, capsys):
+    plan = expand(load_study(write_study(tmp_path, WIDE)))
+    rows = []
+    for point in range(3):
+        values = dict(next(run.values for run in plan.runs if run.point == point))
+        row = {"point": point, **values, "runs": 2, "failed": 0}
+        for k, metric in enumerate(plan.metrics):
+            mean = 123_456.0 * (point + 1) + k
+            row.update({f"{metric}.n": 2, f"{metric}.mean": mean,
+                        f"{metric}.ci95_low": mean - 66_000.0,
+                        f"{metric}.ci95_high": mean + 66_000.0})
+        rows.append(row)
+    summary_table(plan, rows)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= 80 and "…" not in out
+    tokens = out.split()
+    for header in ("point", "power.pue", "gpu.mtbf_gpu_hours", "image-2b.max_gpus",
+                   "policy.name", "power.supply_mw", "runs", "makespan_s", "energy_mwh",
+                   "image-2b.jct_s"):
+        assert header in tokens, header
+    for row in rows:  # "123,456 ±66,000", "246,913 ±66,000", ... each whole on its line
+        for metric in plan.metrics:
+            shown = f"{row[f'{metric}.mean']:,.0f} ±66,000"
+            assert any(shown in line for line in lines), shown
+        assert any(line.split()[:2] == [str(row["point"]), _value(row["cluster.power.pue"])]
+                   for line in lines)
+
+
+def test_values_and_spreads_are_written_one_way():
+    assert _number(999.9999999) == "1,000" and _number(1002.3) == "1,002"
+    assert _number(0.0891) == "0.0891" and _number(12.34567) == "12.35"
+    assert _spread(65_531.0) == "66,000" and _spread(0.0891) == "0.089"
+    assert _value(True) == "true" and _value({"strict": True}) == '{"strict": true}'
+    assert _value("fifo") == "fifo" and _value(1.5) == "1.5" and _value(None) == "-"
