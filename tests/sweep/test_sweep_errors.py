@@ -53,6 +53,13 @@ def test_min_above_max_and_random_without_samples(tmp_path):
                      "below max (1)"]
 
 
+def test_samples_without_method_random_is_an_error_not_ignored(tmp_path):
+    text = f"base: {SMALL}\nsamples: 5\nparameters:\n  cluster.power.pue: [1.1, 1.2]\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:2: samples: needs method: random (a grid runs every combination)"
+    ]
+
+
 def test_a_bad_seed_count_is_reported_at_its_line(tmp_path):
     text = f"base: {SMALL}\nparameters:\n  cluster.power.pue: [1.1]\nseeds: -1\n"
     assert problems_of(write_study(tmp_path, text)) == [
@@ -138,3 +145,17 @@ def test_cli_exit_code_2_and_file_line_on_stderr(tmp_path):
     assert result.exit_code == 2
     assert f"{path}:2: paramters: unknown field" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_out_on_a_file_is_a_clean_run_failure(tmp_path):
+    from typer.testing import CliRunner
+
+    from colossim.cli.app import app
+
+    blocker = tmp_path / "notes.md"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(app, ["sweep", str(write_study(tmp_path)), "--out", str(blocker),
+                                      "--backend", "serial"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: cannot write results to {blocker}: ")
+    assert "Traceback" not in result.output

@@ -74,3 +74,47 @@ def test_values_and_spreads_are_written_one_way():
     assert _spread(65_531.0) == "66,000" and _spread(0.0891) == "0.089"
     assert _value(True) == "true" and _value({"strict": True}) == '{"strict": true}'
     assert _value("fifo") == "fifo" and _value(1.5) == "1.5" and _value(None) == "-"
+
+
+def _rows_of(plan):
+    """A summary row per point with its parameter values (what the plots group by)."""
+    return [{"point": point, **dict(next(r.values for r in plan.runs if r.point == point))}
+            for point in range(plan.points)]
+
+
+def test_random_plots_group_by_listed_knobs_only_and_at_most_eight_lines(tmp_path):
+    from colossim.sweep.plots import MAX_SERIES, lines_for
+
+    text = WIDE.replace("samples: 3", "samples: 40")
+    plan = expand(load_study(write_study(tmp_path, text)))
+    lines = lines_for(plan, _rows_of(plan), "cluster.power.pue")
+    # drawn knobs (mtbf, image-2b's GPUs) would make each point a line: only the two listed
+    # knobs split lines, 3 policies x 2 supplies = 6 lines
+    assert {tuple(k for k, _ in key) for key in lines} == {
+        ("scheduler.policy.name", "cluster.power.supply_mw")}
+    assert len(lines) == 6
+    # a third listed knob of 4 values would make 24 lines: it is the first to go
+    text = text.replace("seeds: 2", "seeds: 2").replace(
+        "  cluster.power.supply_mw: [0.5, 1.0]\n",
+        "  cluster.power.supply_mw: [0.5, 1.0]\n  jobs.llm-8b.max_gpus: [72, 144, 216, 288]\n")
+    plan = expand(load_study(write_study(tmp_path, text)))
+    lines = lines_for(plan, _rows_of(plan), "cluster.power.pue")
+    assert len(lines) <= MAX_SERIES
+    assert all("jobs.llm-8b.max_gpus" not in dict(key) for key in lines)
+
+
+def test_plots_of_a_resumed_study_lose_what_it_no_longer_has(tmp_path):
+    pytest.importorskip("matplotlib")
+    from colossim.sweep.plots import plot_study
+
+    plan = expand(load_study(write_study(tmp_path, WIDE)))
+    rows = [{**row, **{f"makespan_s.{s}": 1.0 for s in ("mean", "ci95_low", "ci95_high")},
+             "cluster.energy_mwh.mean": None, "jobs.image-2b.jct_s.mean": None}
+            for row in _rows_of(plan)]
+    folder = tmp_path / "plots"
+    folder.mkdir()
+    stale = folder / "old_metric__vs__cluster.power.pue.png"
+    stale.write_bytes(b"\x89PNG")
+    written = plot_study(plan, rows, folder)
+    assert len(written) == 3 * 5 and not stale.exists()
+    assert sorted(folder.iterdir()) == sorted(written)

@@ -30,7 +30,7 @@ _debug = {"on": False}
 @app.callback()
 def _root(
     debug: bool = typer.Option(
-        False, "--debug", envvar="COLOSSIM_DEBUG", help="Show tracebacks for errors."
+        False, "--debug", envvar="COLOSSIM_DEBUG", help="Show tracebacks for errors.", metavar=""
     ),
 ) -> None:
     _debug["on"] = debug

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from colossim.cli.options import ScenarioFileArg, SetOpt
+from colossim.cli.options import ScenarioFileArg, SetOpt, flag
 
 
 def validate(scenario: ScenarioFileArg, set_: SetOpt = None) -> None:
@@ -19,7 +19,7 @@ def validate(scenario: ScenarioFileArg, set_: SetOpt = None) -> None:
     scenario_overview(loaded)
 
 
-def policies(json_: bool = typer.Option(False, "--json", help="Machine-readable list.")) -> None:
+def policies(json_: bool = flag("--json", text="Machine-readable list.")) -> None:
     """List installed scheduling policies (built-in and from plugins)."""
     from colossim.cli.render import policy_table
     from colossim.policy.registry import available

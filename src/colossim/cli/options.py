@@ -6,9 +6,16 @@ import difflib
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+
+def flag(*names: str, text: str) -> Any:
+    """A boolean flag. typer prints a ``<bool>`` placeholder after it in ``--help``, as if it
+    took a value (``--json true`` is refused), so the placeholder is left blank."""
+    return typer.Option(*names, help=text, metavar="")
+
 
 ScenarioArg = Annotated[
     str | None,
@@ -32,14 +39,14 @@ SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (overri
 PolicyOpt = Annotated[
     str | None, typer.Option("--policy", "-p", help="Scheduling policy name (see `policies`).")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+JsonOpt = Annotated[bool, flag("--json", text="Print one JSON object instead of tables.")]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
         "--out", "-o", help="Write result.json, events.jsonl and series.json to this folder."
     ),
 ]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+QuietOpt = Annotated[bool, flag("--quiet", "-q", text="No progress bar.")]
 ExplainOpt = Annotated[
     str | None,
     typer.Option("--explain", metavar="JOB",
@@ -52,8 +59,8 @@ TraceOpt = Annotated[
 ]
 ReportOpt = Annotated[
     bool,
-    typer.Option("--report", help="Write report.html (plots: needs colossim[plot]) into --out "
-                 "or the current folder."),
+    flag("--report", text="Write report.html (plots: needs colossim\\[plot]) into --out or "
+         "the current folder."),
 ]
 
 # colossim sweep
@@ -88,15 +95,15 @@ SweepOutOpt = Annotated[
     typer.Option("--out", "-o", help="Output folder (default: out/<study name>)."),
 ]
 ResumeOpt = Annotated[
-    bool, typer.Option("--resume", help="Skip runs already finished in the output folder.")
+    bool, flag("--resume", text="Skip runs already finished in the output folder.")
 ]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="List the runs; run nothing.")]
+DryRunOpt = Annotated[bool, flag("--dry-run", text="List the runs; run nothing.")]
 BatchOpt = Annotated[
     int | None,
     typer.Option("--batch", min=1, help="Runs per task sent to a worker (default: about 50 ms "
                  "of runs, from their observed time)."),
 ]
-PlotsOpt = Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")]
+PlotsOpt = Annotated[bool, flag("--plots/--no-plots", text="Write PNG plots.")]
 
 
 def check_names(option: str, kind: str, given: Iterable[str], known: Sequence[str],

@@ -65,8 +65,7 @@ def sweep(
         show.interrupted(report, folder)
         raise typer.Exit(INTERRUPTED)
     summary, notes = write_outputs(plan, report.records, folder, plots=plots)
-    if not quiet:
-        show.summary_table(plan, summary)
+    show.summary_table(plan, summary)
     show.sweep_report(report, folder, notes)
     failed = failed_runs(report)
     if failed:

@@ -17,6 +17,7 @@ from typing import Any
 
 from colossim.errors import ColossimError
 from colossim.metrics.export import atomic_write_text
+from colossim.metrics.labels import plural
 from colossim.sweep.expand import Plan
 from colossim.sweep.metrics import metric_value
 from colossim.sweep.summary import metric_columns, summarise
@@ -114,7 +115,8 @@ def write_outputs(
 
         try:
             written = plot_study(plan, summary, out / "plots")
-            notes.append(f"wrote {len(written)} plots to {out / 'plots'}")
+            notes.append(f"wrote {plural(len(written), 'plot')} to {out / 'plots'}" if written
+                         else "no plots: no parameter takes more than one value")
         except ColossimError as exc:
             notes.append(f"skipped {exc}")
     return summary, notes

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from colossim.errors import ColossimError
+from colossim.metrics.labels import shown
 from colossim.sweep.expand import Plan
 from colossim.sweep.spec import Method
 
@@ -44,17 +45,28 @@ def lines_for(
 ) -> dict[tuple[Any, ...], list[Mapping[str, Any]]]:
     """Summary rows grouped into lines: one per value combination of the other varied knobs.
 
-    Random studies group only by knobs with few values (a continuous knob would make every
-    point its own series).
+    Random studies group only by knobs drawn from a list or a range (a knob drawn from a
+    distribution makes every point its own series, and a legend of every draw), and only as
+    long as that makes at most ``MAX_SERIES`` lines: the knobs with most values go first.
     """
     others = [p for p in plan.varied() if p not in plan.partners(x)]
     if plan.study.file.method is Method.RANDOM:
-        others = [o for o in others if len({_hashable(r[o]) for r in rows}) <= MAX_SERIES]
+        drawn = {p for axis in plan.study.axes if axis.sampled is not None for p in axis.paths}
+        count = {o: len({_hashable(r[o]) for r in rows}) for o in others if o not in drawn}
+        others = sorted(count, key=lambda o: (count[o], others.index(o)))
+        while others and len({tuple(_hashable(r[o]) for o in others) for r in rows}) > MAX_SERIES:
+            others.pop()
+        others = [o for o in plan.varied() if o in others]  # the study's order, for labels
     lines: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for row in rows:
         key = tuple((o, _hashable(row[o])) for o in others)
         lines.setdefault(key, []).append(row)
     return lines
+
+
+def _short(path: str) -> str:
+    """A knob in a legend: its last two segments (``policy.name``, ``power.supply_mw``)."""
+    return ".".join(path.split(".")[-2:])
 
 
 def _hashable(value: Any) -> Any:
@@ -78,7 +90,7 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
         )
         if not pts:
             continue
-        label = ", ".join(f"{k}={v}" for k, v in key) or None
+        label = ", ".join(f"{_short(k)}={shown(v)}" for k, v in key) or None
         px = [p[0] for p in pts]
         py = [p[1] for p in pts]
         if random:
@@ -107,13 +119,17 @@ def plot_study(plan: Plan, rows: Sequence[Mapping[str, Any]], folder: Path) -> l
             _draw(ax, plan, rows, x, metric)
             ax.set_xlabel(x)
             ax.set_ylabel(metric)
-            ax.set_title(f"{plan.study.name}: {metric} vs {x} (mean, 95% CI)", fontsize=10)
+            what = ("each point's mean over seeds" if plan.study.file.method is Method.RANDOM
+                    else "mean, 95% CI")
+            ax.set_title(f"{plan.study.name}: {metric} vs {x} ({what})", fontsize=10)
             ax.grid(True, alpha=0.3)
-            if ax.get_legend_handles_labels()[1]:
-                ax.legend(fontsize=7)
+            if ax.get_legend_handles_labels()[1]:  # below the axes, never over the data
+                ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
             fig.tight_layout()
             path = folder / f"{slug(metric)}__vs__{slug(x)}.png"
-            fig.savefig(path, dpi=100)
+            fig.savefig(path, dpi=100, bbox_inches="tight")  # the legend beside the axes too
             plt.close(fig)
             written.append(path)
+    for old in set(folder.glob("*__vs__*.png")) - set(written):
+        old.unlink()  # a metric or parameter the study (resumed after an edit) no longer has
     return written

@@ -113,6 +113,9 @@ class StudyFile(_Strict):
             raise FieldValueError("seeds", "the list must be non-empty, distinct and >= 0")
         if self.method is Method.RANDOM and self.samples is None:
             raise FieldValueError("method", "random needs samples: N")
+        if self.method is Method.GRID and self.samples is not None:  # else silently ignored
+            raise FieldValueError("samples", "needs method: random (a grid runs every "
+                                             "combination)")
         return self
 
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from colossim.errors import ConfigError, Problem
+from colossim.errors import ColossimError, ConfigError, Problem
 from colossim.sweep.expand import Run
 from colossim.sweep.records import Outcome, record_path, save_record
 
@@ -38,7 +38,11 @@ class Store:
                 "or choose another --out"
             )
             raise ConfigError(Problem(str(self.out), None, "--out", msg))
-        self.runs.mkdir(parents=True, exist_ok=True)
+        try:
+            self.runs.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # --out is a file, or a folder that cannot be written
+            raise ColossimError(f"cannot write results to {self.out}: "
+                                f"{exc.strerror or exc}") from exc
 
     def write(self, run: Run, outcome: Outcome) -> dict[str, Any]:
         """Store a finished run (its file, unless the worker saved it, then its log line: the
