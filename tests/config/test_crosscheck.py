@@ -41,6 +41,44 @@ def test_spares_are_the_last_racks():
     assert usable_gpus_by_type(CATALOG, c) == {"GB200": 2 * 72, "GB300": 0}
 
 
+def test_spares_per_pod_are_the_last_racks_of_every_pod():
+    # pods of 4 racks, each group starting a pod: GB200 racks 0-3 | 4-6, GB300 racks 7-8.
+    # One spare per pod holds racks 3, 6 and 8; cluster.spare_racks=1 holds rack 8 as well.
+    c = cluster([("GB200", 7), ("GB300", 2)], spare=1)
+    assert usable_gpus_by_type(CATALOG, c, spares_per_pod=1) == {"GB200": 5 * 72, "GB300": 72}
+    # two per pod: racks 2-3, 5-6 and 7-8, the whole GB300 pod
+    assert usable_gpus_by_type(CATALOG, c, spares_per_pod=2) == {"GB200": 3 * 72, "GB300": 0}
+
+
+def test_validate_counts_the_reliability_spares_as_the_run_does(tmp_path):
+    """A job that the spares leave no room for is refused at load time, at its min_gpus line
+    (it passed validation, then failed the run with no line)."""
+    import pytest
+
+    from colossim.api import load_scenario
+    from colossim.errors import ConfigError
+
+    path = tmp_path / "spares.yaml"
+    path.write_text(
+        "name: spares\n"
+        "cluster:\n"
+        "  pod_size_racks: 4\n"
+        "  rack_groups: [{gpu_type: GB200, racks: 8}]\n"   # 2 pods, 576 GPUs
+        "  power: {supply_mw: 10}\n"
+        "jobs:\n"
+        "  - name: big\n"
+        "    params_billion: 1\n"
+        "    tokens_billion: 1\n"
+        "    min_gpus: 576\n"                                # line 10: all 8 racks
+        "    max_gpus: 576\n"
+        "reliability: {enabled: true, spares: {racks_per_pod: 1}}\n")  # 6 racks left
+    with pytest.raises(ConfigError) as raised:
+        load_scenario(str(path))
+    assert [str(p) for p in raised.value.problems] == [
+        f"{path}:10: jobs[0].min_gpus: 576 GPUs can never fit: the cluster has 432 usable GPUs"]
+    load_scenario(str(path), ["reliability.enabled=false"])  # without the spares it fits
+
+
 def test_a_job_that_fits_one_type():
     assert fit(job(72, 144), cluster([("GB200", 2)])) is None
 

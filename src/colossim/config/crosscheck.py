@@ -37,8 +37,10 @@ def unknown_gpu_type(loc: PathKey, name: str, types: Sequence[str]) -> Issues:
 
 def cross_check(scenario: Scenario) -> Issues:
     """Every whole-scenario problem, in file order."""
+    reliability = scenario.reliability
     return check_parts(
-        scenario.gpu_catalog(), scenario.cluster, list(enumerate(scenario.jobs))
+        scenario.gpu_catalog(), scenario.cluster, list(enumerate(scenario.jobs)),
+        spares_per_pod=reliability.spares.racks_per_pod if reliability.enabled else 0,
     )
 
 
@@ -47,12 +49,14 @@ def check_parts(
     cluster: ClusterConfig | None,
     jobs: Sequence[tuple[int, JobConfig]],
     known_types: Sequence[str] | None = None,
+    spares_per_pod: int = 0,
 ) -> Issues:
     """Whole-scenario checks over whatever parts are valid.
 
     ``cluster`` is None when the cluster block itself is invalid; ``jobs`` holds only the jobs
     that validated, with their index in the file. ``known_types`` names every GPU type the
     scenario declares (valid or not) so a broken catalog entry is not also "unknown".
+    ``spares_per_pod``: racks the reliability model holds back in every pod (when it is on).
     """
     types = list(known_types if known_types is not None else catalog)
     issues: Issues = []
@@ -74,7 +78,7 @@ def check_parts(
         g.gpu_type in catalog for g in cluster.rack_groups
     )
     if fit_ready:
-        usable = usable_gpus_by_type(catalog, cluster)
+        usable = usable_gpus_by_type(catalog, cluster, spares_per_pod)
         for i, job in jobs:
             problem = fit_problem(job, catalog, usable, cluster.mixed_gpu_types)
             if problem is not None:
@@ -107,15 +111,28 @@ def _check_cluster(cluster: ClusterConfig, types: Sequence[str]) -> Issues:
     return issues
 
 
-def usable_gpus_by_type(catalog: Mapping[str, GpuSpec], cluster: ClusterConfig) -> dict[str, int]:
-    """Allocatable GPUs per GPU type. Spares are the last racks, as ``model.cluster`` lays them."""
-    spares = cluster.spare_racks
+def usable_gpus_by_type(catalog: Mapping[str, GpuSpec], cluster: ClusterConfig,
+                        spares_per_pod: int = 0) -> dict[str, int]:
+    """Allocatable GPUs per GPU type: less ``cluster.spare_racks``, the last racks (as
+    ``model.cluster`` lays them), and ``spares_per_pod``, the last racks of every pod (as
+    ``engine.spares`` holds them back when reliability is on)."""
+    racks: list[tuple[str, int]] = []  # (GPU type, pod) of every rack, in layout order
+    pod = 0
+    for group in cluster.rack_groups:
+        racks += [(group.gpu_type, pod + r // cluster.pod_size_racks) for r in range(group.racks)]
+        pod += -(-group.racks // cluster.pod_size_racks)
+    held = [k >= len(racks) - cluster.spare_racks for k in range(len(racks))]
+    if spares_per_pod:
+        members: dict[int, list[int]] = {}
+        for k, (_, in_pod) in enumerate(racks):
+            members.setdefault(in_pod, []).append(k)
+        for ks in members.values():
+            for k in ks[-spares_per_pod:]:
+                held[k] = True
     usable: dict[str, int] = {}
-    for group in reversed(cluster.rack_groups):
-        held = min(spares, group.racks)
-        spares -= held
-        per_rack = catalog[group.gpu_type].gpus_per_rack
-        usable[group.gpu_type] = usable.get(group.gpu_type, 0) + (group.racks - held) * per_rack
+    for (gpu_type, _), spare in zip(racks, held, strict=True):
+        usable[gpu_type] = usable.get(gpu_type, 0) + (0 if spare else
+                                                      catalog[gpu_type].gpus_per_rack)
     return usable
 
 
