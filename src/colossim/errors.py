@@ -7,6 +7,7 @@ code without a traceback. Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class ColossimError(Exception):
@@ -49,6 +50,13 @@ class ColossimWarning(UserWarning):
     one ``warning:`` line)."""
 
 
+class MissingExtra(ColossimError):
+    """An optional extra a command needs is not installed: nothing ran, the setup must change
+    (exit code 2, like other input the user must fix)."""
+
+    exit_code = 2
+
+
 class PolicyError(ColossimError):
     """A policy could not be found or built, or it broke its contract."""
 
@@ -79,3 +87,14 @@ def raised_at(exc: BaseException) -> str:
         return ""
     last = frames[-1]
     return f" (at {last.filename}:{last.lineno} in {last.name})"
+
+
+def require(module: str, extra: str, what: str) -> Any:
+    """Import an optional extra's ``module``, or raise ``MissingExtra`` saying what needs it
+    and the one command that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(f"{what}: pip install 'colossim[{extra}]'") from None

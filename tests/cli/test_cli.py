@@ -229,3 +229,19 @@ def test_flags_take_no_value_in_the_help(command, monkeypatch):
     assert all("--help" in line for line in flagged), flagged
     if command == "run":
         assert "needs colossim[plot])" in text  # not eaten as rich markup
+
+
+def test_a_missing_extra_is_named_before_anything_runs(monkeypatch, tmp_path):
+    """Without matplotlib, --report used to fail after the whole run (half a minute on
+    Colossus-2); a folder that holds no run is input to fix, like a missing file."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # "import matplotlib" now fails
+    ran = []
+    monkeypatch.setattr("colossim.api.simulate", lambda *a, **k: ran.append(1))
+    result = invoke("run", "small", "--report", "--out", str(tmp_path / "run"))
+    assert result.exit_code == 2 and ran == []
+    assert result.stderr.strip() == ("error: --report needs matplotlib for its plots: pip "
+                                     "install 'colossim[plot]'")
+    empty = invoke("report", str(tmp_path))
+    assert empty.exit_code == 2 and "holds no result.json" in empty.stderr

@@ -47,7 +47,7 @@ def test_run_report_without_out_writes_into_the_current_folder(tmp_path, monkeyp
 
 def test_report_of_a_folder_without_a_run_is_a_clear_error(tmp_path):
     done = invoke("report", str(tmp_path))
-    assert done.exit_code == 1
+    assert done.exit_code == 2  # input to fix, like a missing file
     assert "no result.json" in done.output and "colossim run --out" in done.output
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 
@@ -19,7 +20,8 @@ def validate(scenario: ScenarioFileArg, set_: SetOpt = None) -> None:
     scenario_overview(loaded)
 
 
-def policies(json_: bool = flag("--json", text="Machine-readable list.")) -> None:
+def policies(json_: Annotated[bool, flag("--json", text="Machine-readable list.")] = False
+             ) -> None:
     """List installed scheduling policies (built-in and from plugins)."""
     from colossim.cli.render import policy_table
     from colossim.policy.registry import available

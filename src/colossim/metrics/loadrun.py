@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from colossim.engine.record import Decision, Event, Record, StepSeries
-from colossim.errors import ColossimError
+from colossim.errors import ColossimError, ConfigError, Problem
 from colossim.metrics.result import RunResult
 
 
@@ -75,8 +75,9 @@ def read_run(folder: Path | str) -> RunResult:
     """The ``RunResult`` saved in ``folder`` (raises ``ColossimError`` if it is not a run)."""
     folder = Path(folder)
     result_path = folder / "result.json"
-    if not result_path.is_file():
-        raise ColossimError(f"{folder} holds no result.json: write one with `colossim run --out`")
+    if not result_path.is_file():  # input to fix (exit 2), like a missing scenario file
+        raise ConfigError(Problem(str(folder), None, "", "holds no result.json: write one with "
+                                                         "`colossim run --out`"))
     try:
         data = json.loads(result_path.read_text(encoding="utf-8"))
         record = read_record(folder)

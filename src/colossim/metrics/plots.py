@@ -11,7 +11,7 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from typing import Any
 
-from colossim.errors import ColossimError
+from colossim.errors import require
 from colossim.metrics.labels import label
 from colossim.metrics.phases import Slice
 from colossim.metrics.result import RunResult
@@ -35,12 +35,7 @@ MAX_LINES = 12  # per panel of a family (e.g. one line per job)
 
 def pyplot() -> Any:
     """matplotlib's pyplot on the file-only Agg backend, or an error naming the extra."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ColossimError(
-            "plots need matplotlib: pip install 'colossim[plot]'"
-        ) from None
+    matplotlib = require("matplotlib", "plot", "plots need matplotlib")
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
-from colossim.errors import ColossimError
+from colossim.errors import ColossimError, require
 from colossim.sweep.expand import Run
 from colossim.sweep.task import warm_up, worker_init
 
@@ -126,13 +126,7 @@ class LocalExecutor:
 
 
 def import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise ColossimError(
-            "the ray backend needs Ray: pip install 'colossim[ray]'"
-        ) from None
-    return ray
+    return require("ray", "ray", "the ray backend needs Ray")
 
 
 class RayExecutor(_HoldsNothing):

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from colossim.errors import ColossimError
+from colossim.errors import ColossimError, require
 from colossim.metrics.export import atomic_write_text
 from colossim.metrics.labels import plural
 from colossim.sweep.expand import Plan
@@ -76,13 +76,8 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, An
 
 def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     """One typed column per field; a parameter mixing types (1, "a") is stored as text."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise ColossimError(
-            "results.parquet needs pyarrow: pip install 'colossim[parquet]'"
-        ) from None
+    pa = require("pyarrow", "parquet", "results.parquet needs pyarrow")
+    pq = require("pyarrow.parquet", "parquet", "results.parquet needs pyarrow")
     arrays = {}
     for column in columns:
         values = [row.get(column) for row in rows]

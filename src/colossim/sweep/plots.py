@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from colossim.errors import ColossimError
+from colossim.errors import require
 from colossim.metrics.labels import shown
 from colossim.sweep.expand import Plan
 from colossim.sweep.spec import Method
@@ -22,10 +22,7 @@ MAX_SERIES = 8
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError:
-        raise ColossimError("plots need matplotlib: pip install 'colossim[plot]'") from None
+    matplotlib = require("matplotlib", "plot", "plots need matplotlib")
     matplotlib.use("Agg")  # files only: no display, no GUI toolkit
     import matplotlib.pyplot as plt
 
