@@ -69,7 +69,12 @@ def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
             f"{job.name} does not fit in memory on {job.max_gpus:,} GPUs of any type in the "
             f"cluster (fewest GPUs it fits in: {need}); raise max_gpus or change the model"
         )
-        problems.append(problem_at(doc.marks, ("jobs", i, "max_gpus"), message))
+        # at the job's max_gpus, unless an override changed the job (params_billion=100000):
+        # then at that override, the change that made it not fit
+        loc = ("jobs", i, "max_gpus")
+        if not doc.marks.set_by_override(loc):
+            loc = next(iter(doc.marks.overridden_below(("jobs", i))), loc)
+        problems.append(problem_at(doc.marks, loc, message))
     return problems
 
 

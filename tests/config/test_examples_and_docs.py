@@ -48,6 +48,15 @@ def test_an_override_of_the_composed_example_is_reported_against_the_override():
     ]
 
 
+def test_a_model_that_no_longer_fits_is_reported_against_the_override_that_grew_it():
+    # llm-70b of small at 100,000 billion parameters: the file's max_gpus line did not change
+    with pytest.raises(ConfigError) as info:
+        load_scenario("small", ["jobs.llm-70b.params_billion=100000"])
+    [problem] = [str(p) for p in info.value.problems]
+    assert problem.startswith("--set jobs.llm-70b.params_billion=100000: jobs[0].params_billion: "
+                              "llm-70b does not fit in memory on 144 GPUs")
+
+
 def _doc_blocks() -> dict[str, str]:
     """Fenced YAML blocks of docs/scenario.md that start with '# examples/compose/NAME'."""
     text = SCENARIO_DOC.read_text(encoding="utf-8")

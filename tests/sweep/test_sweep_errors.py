@@ -159,3 +159,15 @@ def test_out_on_a_file_is_a_clean_run_failure(tmp_path):
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(f"error: cannot write results to {blocker}: ")
     assert "Traceback" not in result.output
+
+
+def test_a_value_that_disagrees_with_the_base_file_is_blamed_on_the_study_line(tmp_path):
+    """small's llm-70b has min_gpus 72 in small.yaml; the study sets max_gpus 50 at line 3: the
+    study line is at fault, not the base file's min_gpus."""
+    text = "base: small\nparameters:\n  jobs.llm-70b.max_gpus: [144, 50]\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:3: jobs[0].max_gpus: 50 is below min_gpus (72)"]
+    text = "base: small\nparameters:\n  jobs.llm-70b.params_billion: [70, 100000]\n"
+    [found] = problems_of(write_study(tmp_path, text))
+    assert found.startswith(f"{tmp_path}/study.yaml:3: jobs[0].params_billion: llm-70b does not "
+                            "fit in memory on 144 GPUs")

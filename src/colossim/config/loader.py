@@ -92,7 +92,7 @@ def _layer(merged: Document | None, top: Document) -> Document:
     """``top`` over ``merged``: mappings merge, other values (lists too) replace, marks follow."""
     if merged is None:
         return top
-    marks = Marks(dict(merged.marks.where))
+    marks = merged.marks.copy()
     for path in _replaced(top.data):
         marks.drop_below(path)
     marks.update(top.marks)
@@ -198,7 +198,7 @@ def _blame(error: Any, loc: PathKey, marks: Marks) -> tuple[PathKey, str]:
     """Which field a whole-model check points at: its own, or an alternative an override set."""
     options = [(error.field, str(error)), *getattr(error, "alternatives", ())]
     for field, message in options:
-        if marks.locate((*loc, field))[0].startswith("--"):
+        if marks.set_by_override((*loc, field)):
             return (*loc, field), message
     return (*loc, options[0][0]), options[0][1]
 

@@ -105,6 +105,7 @@ def mark_override(marks: Marks, key: PathKey, where: tuple[str, int | None]) -> 
     for depth in range(1, len(key)):
         marks.where.setdefault(key[:depth], where)
     marks.where[key] = where
+    marks.overridden.add(key)
 
 
 def collect_overrides(

@@ -22,6 +22,22 @@ class Marks:
     """Where each value came from. Later writes win, so includes and overrides layer naturally."""
 
     where: dict[PathKey, tuple[str, int | None]] = field(default_factory=dict)
+    # values an override wrote (--set, a study's parameters): a check that two fields disagree
+    # blames the one the user just changed, not the one in the file below it
+    overridden: set[PathKey] = field(default_factory=set)
+
+    def set_by_override(self, path: Iterable[str | int]) -> bool:
+        """Did an override write ``path``, or a block holding it?"""
+        key = tuple(path)
+        return any(key[:depth] in self.overridden for depth in range(1, len(key) + 1))
+
+    def overridden_below(self, prefix: PathKey) -> list[PathKey]:
+        """Paths under ``prefix`` an override wrote, in order."""
+        n = len(prefix)
+        return sorted((k for k in self.overridden if len(k) > n and k[:n] == prefix), key=str)
+
+    def copy(self) -> Marks:
+        return Marks(dict(self.where), set(self.overridden))
 
     def locate(self, path: Iterable[str | int]) -> tuple[str, int | None]:
         """The file and line of the deepest known prefix of ``path``."""

@@ -27,7 +27,7 @@ import numpy as np
 
 from colossim.api import scenario_from_document
 from colossim.config.loader import Document, load_document, problem_at, resolve_source
-from colossim.config.overrides import resolve_path, set_path
+from colossim.config.overrides import mark_override, resolve_path, set_path
 from colossim.config.schema import Scenario
 from colossim.config.yamlmarks import Marks, PathKey
 from colossim.errors import ConfigError, Problem
@@ -147,12 +147,11 @@ def _write(data: Any, marks: Marks, path: str, value: Any, loc: PathKey, study: 
             [problem_at(study.marks, loc, p.message) for p in exc.problems]
         ) from None
     set_path(data, key, copy.deepcopy(value))
-    marks.drop_below(key)
-    marks.where[key] = study.line_of(loc)
+    mark_override(marks, key, study.line_of(loc))
 
 
 def _scenario(base: Document, study: Study, values: dict[str, Any]) -> Scenario:
-    data, marks = copy.deepcopy(base.data), Marks(dict(base.marks.where))
+    data, marks = copy.deepcopy(base.data), base.marks.copy()
     locs = {p: loc for axis in study.axes for p, loc in zip(axis.paths, axis.locs, strict=True)}
     problems: list[Problem] = []
     for path, value in values.items():
