@@ -69,8 +69,34 @@ def test_explain_tells_why_a_job_waited():
     [wait] = timeline.waits
     assert (wait.since_s, wait.until_s, wait.started) == (1800.0, pytest.approx(7200.0), True)
     assert "did not try" in wait.why and "1 of 1 GPUs busy" in wait.why
-    first = job_timeline(result, "a")
-    assert first.waits[0].until_s == first.waits[0].since_s == 0.0
+    # a started the instant it arrived: no wait (it was "waited 0.00 h: the policy did not
+    # try to start it")
+    assert job_timeline(result, "a").waits == ()
+
+
+def test_routine_events_fold_into_one_line_between_those_that_matter():
+    from colossim.metrics.explain import Entry, Folded, folded
+
+    entries = (Entry(0.0, "event", "start"), Entry(10.0, "event", "pause"),
+               Entry(20.0, "event", "resume"), Entry(30.0, "event", "checkpoint_saved"),
+               Entry(40.0, "event", "failure"), Entry(50.0, "event", "pause"),
+               Entry(60.0, "decision", "start", verdict="applied"),
+               Entry(70.0, "event", "fabric"), Entry(80.0, "event", "fabric"))
+    assert folded(entries) == [
+        entries[0], Folded(10.0, 30.0, (("pause", 1), ("resume", 1), ("checkpoint_saved", 1))),
+        entries[4], entries[5], entries[6], Folded(70.0, 80.0, (("fabric", 2),))]
+
+
+def test_explain_of_a_checkpointing_job_is_short_and_starts_with_why():
+    # failures_small: reliability on, checkpoints every few minutes over days of training
+    scenario = "tests/regression/scenarios/failures_small.yaml"
+    out = runner.invoke(app, ["run", scenario, "--quiet", "--explain", "big-b"])
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.splitlines()
+    explain = lines[next(i for i, line in enumerate(lines) if line.startswith("job big-b")):]
+    assert explain[1].startswith(("waited", "it never waited"))
+    routine = [line for line in explain if " routine " in line]
+    assert routine and len(explain) < 200 and "…" not in out.stdout
 
 
 def test_explain_lists_the_jobs_started_ahead():

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from colossim.cli.render import console
@@ -93,16 +95,29 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
 
 
 def explain_timeline(timeline: JobTimeline) -> None:
+    """Why it waited first (the question), then its timeline, routine events folded (``--json``
+    lists each); long details wrap rather than being cut."""
+    from colossim.metrics.explain import Folded, folded
+
     out = console()
-    table = Table(title=f"job {timeline.job} ({timeline.state}): events and decisions")
-    for col in ("time h", "", "what", "detail", "verdict"):
-        table.add_column(col, justify="right" if col == "time h" else "left")
-    for e in timeline.entries:
-        table.add_row(_hours(e.time_s), e.kind, e.what, e.detail, e.verdict or "")
-    out.print(table)
+    out.print(f"[bold]job {escape(timeline.job)}[/bold] ({timeline.state})")
     for w in timeline.waits:
         end = f"{_hours(w.until_s)} h" + ("" if w.started else " (run end)")
         out.print(f"waited {_hours(w.until_s - w.since_s)} h, {_hours(w.since_s)} h → {end}: "
                   f"{w.why}", markup=False)
     if not timeline.waits:
         out.print("it never waited.")
+    table = Table(title="events and decisions", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("time h", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("what", no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    table.add_column("verdict", overflow="fold")
+    for e in folded(timeline.entries):
+        if isinstance(e, Folded):
+            counts = ", ".join(f"{kind} {n:,}" for kind, n in e.counts)
+            table.add_row(f"{_hours(e.first_s)}-{_hours(e.last_s)}", "events", "routine",
+                          f"{counts} (--json lists each)", "")
+        else:
+            table.add_row(_hours(e.time_s), e.kind, e.what, e.detail, e.verdict or "")
+    out.print(table)

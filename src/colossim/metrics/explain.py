@@ -16,6 +16,10 @@ from colossim.metrics.labels import shown
 from colossim.metrics.result import RunResult
 
 AHEAD_SHOWN = 5
+# Events that recur all through a long run and say nothing about waiting: a job checkpointing
+# every 15 minutes for days has thousands. ``folded`` gathers each run of them into one line.
+ROUTINE = frozenset({"checkpoint", "checkpoint_saved", "pause", "resume", "fabric", "perf",
+                     "power_limit"})
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,41 @@ class JobTimeline:
     state: str
     entries: tuple[Entry, ...]
     waits: tuple[Wait, ...]
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A run of routine events between two that matter: when, and how many of each kind."""
+
+    first_s: float
+    last_s: float
+    counts: tuple[tuple[str, int], ...]
+
+
+def folded(entries: tuple[Entry, ...]) -> list[Entry | Folded]:
+    """The entries with every run of routine events (``ROUTINE``) gathered into one ``Folded``
+    (a run of one stays as it is)."""
+    out: list[Entry | Folded] = []
+    run: list[Entry] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            counts: dict[str, int] = {}
+            for entry in run:
+                counts[entry.what] = counts.get(entry.what, 0) + 1
+            out.append(Folded(run[0].time_s, run[-1].time_s, tuple(counts.items())))
+        run.clear()
+
+    for entry in entries:
+        if entry.kind == "event" and entry.what in ROUTINE:
+            run.append(entry)
+        else:
+            flush()
+            out.append(entry)
+    flush()
+    return out
 
 
 def _detail(data: dict | None) -> str:
@@ -93,6 +132,8 @@ def job_timeline(result: RunResult, name: str) -> JobTimeline:
             continue
         if entry.what in ("submit", "preempt") and since is None:
             since = entry.time_s
+        elif entry.what == "start" and since is not None and entry.time_s == since:
+            since = None  # started the instant it arrived (or was preempted): no wait
         elif entry.what == "start" and since is not None:
             waits.append(_wait(since, entry.time_s, True, name, decisions, starts,
                                _level_at(times, values, since), result.cluster.gpus))
