@@ -118,6 +118,21 @@ def test_lower_bound_is_a_bound_and_tight_for_one_job():
     assert result.makespan_s >= result.makespan_lower_bound_s
 
 
+def test_lower_bound_uses_only_gpus_the_cluster_has():
+    """2 GB200 racks (144 GPUs) and 1 GB300 rack (72), FP4 (dense 10 and 15 PFLOP/s), linear
+    speed at efficiency 0.5. A job of 6 x 1e9 x 1e12 = 6e21 FLOPs on up to 144 GPUs: 144 GB300
+    do not exist; 72 GB300 give 72 x 7.5e15 = 5.4e17 FLOP/s, 144 GB200 (or 72 of each, paced by
+    the GB200) 144 x 5e15 = 7.2e17: the bound is 6e21 / 7.2e17 = 8,333 s, not the 5,556 s of
+    144 GB300 (6e21 / 1.08e18). The cluster bound, 6e21 / 7.5e15 / 216 = 3,704 s, is lower."""
+    from colossim.engine.state import RunState
+    from colossim.metrics.bounds import makespan_lower_bound_s
+
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1000, "precision": "fp4",
+           "min_gpus": 72, "max_gpus": 144}
+    state = RunState(make_scenario([job], racks={"GB200": 2, "GB300": 1}))
+    assert makespan_lower_bound_s(state) == pytest.approx(6e21 / 7.2e17)
+
+
 def test_job_that_never_fits_stays_pending_without_hanging():
     # Two racks but a and b each need both; b arrives while a runs; horizon ends the run.
     jobs = [llm("a", 10, 90, 144)]

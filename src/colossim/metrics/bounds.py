@@ -1,23 +1,56 @@
 """A lower bound on makespan that no policy can beat, to judge how close a policy gets.
 
 Two bounds, take the larger: (1) no job finishes before its submit time plus its work at its
-fastest allowed speed (max GPUs on the best GPU type, tightly packed; the performance model
-never runs slower on more GPUs); (2) the cluster cannot finish before the
+fastest allowed speed (up to max GPUs of the GPUs the cluster has, tightly packed: one GPU type
+alone, or, where types may mix, the fastest types first; the performance model never runs slower
+on more GPUs); (2) the cluster cannot finish before the
 first submission plus the GPU-seconds all jobs need (at a per-GPU speed no allocation can beat:
 peak x kernel efficiency, or the pinned rate) spread over every allocatable GPU.
 """
 
 from __future__ import annotations
 
+from colossim.config.schema import JobConfig
 from colossim.engine.state import RunState
+
+
+def _usable_by_type(state: RunState) -> dict[str, int]:
+    """Allocatable GPUs of each type (spare racks left out; swaps keep the counts)."""
+    layout, usable = state.layout, {}
+    for rack_type, gpus in zip(layout.rack_type[~state.ledger.spare].tolist(),
+                               layout.capacity[~state.ledger.spare].tolist(), strict=True):
+        name = layout.gpu_types[rack_type]
+        usable[name] = usable.get(name, 0) + gpus
+    return usable
+
+
+def _grants(state: RunState, cfg: JobConfig, usable: dict[str, int]) -> list[dict[str, int]]:
+    """The fastest grants of up to ``max_gpus`` the cluster can give: each GPU type alone, and,
+    where types may mix, the fastest types filled first (a mix is paced by its slowest GPUs, so
+    no other mix of as many GPUs is faster). A 6,400-GPU bound from 7,200 GB300 the cluster does
+    not have would flatter every policy on a mixed cluster."""
+    speed = {t: state.speed.per_gpu_ceiling(cfg, t) for t in usable}
+    grants = [{t: min(cfg.max_gpus, n)} for t, n in usable.items()]
+    if state.scenario.cluster.mixed_gpu_types and len(usable) > 1:
+        grant: dict[str, int] = {}
+        for t in sorted(usable, key=lambda t: -speed[t]):
+            take = min(usable[t], cfg.max_gpus - sum(grant.values()))
+            if take <= 0:
+                break
+            grant[t] = take
+            if len(grant) > 1:
+                grants.append(dict(grant))
+    return [g for g in grants if sum(g.values()) >= cfg.min_gpus]
 
 
 def makespan_lower_bound_s(state: RunState) -> float:
     types = state.layout.gpu_types
+    usable = _usable_by_type(state)
     per_job, gpu_seconds = 0.0, 0.0
     for job in state.jobs:
         cfg = job.config
-        best_rate = max(state.rate_fn(cfg, {t: cfg.max_gpus}) for t in types)
+        best_rate = max((state.rate_fn(cfg, grant) for grant in _grants(state, cfg, usable)),
+                        default=0.0)
         best_per_gpu = max(state.speed.per_gpu_ceiling(cfg, t) for t in types)
         if best_rate <= 0:  # the job can never run (refused at load time in practice)
             return float("inf")
