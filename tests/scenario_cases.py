@@ -176,6 +176,13 @@ CASES: list[Case] = [
              "    tokens_billion: 30\n    training: {moe_experts: 4, moe_top_k: 4}\n"),
         f"{S}:17: jobs[1].training.moe_top_k: 4 must be below moe_experts (4)",
     ),
+    _one(  # a value no form of a union field accepts: one line, no pydantic internals
+        "checkpoint-interval-fits-no-form",
+        edit(BASE, "    tokens_billion: 30\n",
+             "    tokens_billion: 30\n    checkpoint: {interval_s: -900}\n"),
+        f"{S}:17: jobs[1].checkpoint.interval_s: -900 fits none of its forms: must be > 0; or "
+        "expected one of auto",
+    ),
     _one(
         "empty-file",
         "",

@@ -9,6 +9,7 @@ then run the whole-scenario cross-checks. Schema and cross-check problems are ga
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -18,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from colossim.config.crosscheck import Issues, check_parts, cross_check, unknown_gpu_type
-from colossim.config.messages import friendly
+from colossim.config.messages import friendly, shown
 from colossim.config.overrides import collect_overrides
 from colossim.config.schema import Scenario
 from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file
@@ -175,8 +176,15 @@ def validation_problems(
     """
     errors = exc.errors()
     locs = [tuple(p for p in e["loc"] if not str(p).startswith("function-")) for e in errors]
+    unions = _union_messages(errors, locs)
     problems = []
     for err, loc in zip(errors, locs, strict=True):
+        field = _without_branches(loc)
+        if field in unions:  # one line for a value no form of the field accepts
+            if unions[field] is not None:
+                problems.append(problem_at(marks, prefix + field, unions[field]))
+                unions[field] = None
+            continue
         if err["type"] == "too_short" and any(
             len(other) > len(loc) and other[: len(loc)] == loc for other in locs
         ):
@@ -192,6 +200,34 @@ def validation_problems(
         else:
             problems.append(problem_at(marks, prefix + loc, message))
     return problems
+
+
+# The parts pydantic adds to an error's location for each form of a union field
+# (``interval_s: float | Literal["auto"] | None`` gives "constrained-float" and "literal['auto']")
+_BRANCH = re.compile(
+    r"(int|float|str|bool|none|constrained-\w+|(literal|list|dict|tuple|set)\[.*\])")
+_GOT = re.compile(r"[,;] got .*$")
+
+
+def _without_branches(loc: PathKey) -> PathKey:
+    return tuple(p for p in loc if not (isinstance(p, str) and _BRANCH.fullmatch(p)))
+
+
+def _union_messages(errors: list[Any], locs: list[PathKey]) -> dict[PathKey, str | None]:
+    """For a field whose value fits none of its union's forms, one message instead of one line
+    per form naming pydantic's internals ("interval_s.constrained-float: must be > 0" and
+    "interval_s.literal['auto']: expected one of auto")."""
+    branches: dict[PathKey, list[Any]] = {}
+    for err, loc in zip(errors, locs, strict=True):
+        field = _without_branches(loc)
+        if field != loc and len(loc) == len(field) + 1:  # one branch part, at the end
+            branches.setdefault(field, []).append(err)
+    merged: dict[PathKey, str | None] = {}
+    for field, errs in branches.items():
+        if len(errs) > 1:
+            forms = "; or ".join(dict.fromkeys(_GOT.sub("", friendly(e)) for e in errs))
+            merged[field] = f"{shown(errs[0].get('input'))} fits none of its forms: {forms}"
+    return merged
 
 
 def _blame(error: Any, loc: PathKey, marks: Marks) -> tuple[PathKey, str]:
