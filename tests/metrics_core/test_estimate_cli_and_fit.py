@@ -63,3 +63,21 @@ def test_estimate_table_and_bad_names():
     bad = runner.invoke(app, ["estimate", "small", "--gpu-type", "GB20"])
     assert bad.exit_code == 2
     assert "--gpu-type: no GPU type named 'GB20' (did you mean 'GB200'?); GPU types: " in bad.output
+
+
+def test_the_colossus2_estimate_fits_80_columns_with_every_value_whole(monkeypatch):
+    """It printed 90 columns (folded by an 80-column terminal): columns that do not fit beside
+    the job and GPU now go to a second table that repeats them."""
+    from colossim.cli import render
+
+    monkeypatch.setenv("COLUMNS", "80")
+    render.console.cache_clear()
+    out = CliRunner().invoke(app, ["estimate", "colossus2"]).stdout
+    render.console.cache_clear()
+    assert max(len(line) for line in out.splitlines()) <= 80 and "…" not in out
+    for header in ("GPUs", "fit", "plan", "step", "MFU%", "days"):
+        assert header in out.split(), header
+    # the 10T job on GB200: every value of its row whole, on one of the tables
+    rows = [line.split() for line in out.splitlines() if line.split()[:2] == ["10t", "GB200"]]
+    cells = [cell for row in rows for cell in row]
+    assert "221,184" in cells and "16/16/768/4" in cells and "1,144" in cells

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-
 from colossim.cli.render import console
+from colossim.cli.tables import fitting_tables
 
 
 def _plan(plan: dict[str, Any] | None) -> str:
@@ -34,33 +31,30 @@ def _split(step: dict[str, Any] | None) -> str:
     return f"{total:.2f}: {shares}"
 
 
+CAPTION = ("plan: TP/PP/DP/EP (vN: interleaved stages). step: seconds per step and the % in c "
+           "compute, t tensor-parallel, p pipeline bubble, d data-parallel, e expert all-to-all "
+           "(exposed time). fit: fewest GPUs the job fits in.")
+
+
 def estimate_table(scenario: str, rows: list[dict[str, Any]]) -> None:
-    table = Table(
-        title=f"performance estimates: {scenario}",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-        caption="plan: TP/PP/DP/EP (vN: interleaved stages). step: seconds per step and the % "
-        "in c compute, t tensor-parallel, p pipeline bubble, d data-parallel, e expert "
-        "all-to-all (exposed time). fit: fewest GPUs the job fits in.",
-    )
-    for col in ("job", "GPU", "GPUs", "fit", "plan", "step s: %", "MFU%", "days"):
-        left = col in ("job", "GPU", "plan", "step s: %")
-        table.add_column(col, justify="left" if left else "right", no_wrap=True)
-    previous = None
-    for row in rows:
-        fit = row["min_gpus_to_fit"]
-        table.add_row(
-            row["job"] if row["job"] != previous else "",
-            row["gpu_type"],
-            f"{row['gpus']:,}",
-            "never" if fit is None else f"{fit:,}",
-            _plan(row.get("plan")),
-            _split(row.get("step_s")),
-            f"{100 * row['mfu']:.1f}" if row.get("mfu") is not None else "-",
-            f"{row['days_to_train']:,.1f}" if row["days_to_train"] else "-",
-        )
-        previous = row["job"]
+    """A row per job and GPU type; at 80 columns the columns that do not fit go to a second
+    table that repeats the job and GPU (every value whole, ``cli.tables``)."""
+    jobs = [row["job"] if k == 0 or row["job"] != rows[k - 1]["job"] else ""
+            for k, row in enumerate(rows)]
+    keys = [("job", jobs), ("GPU", [row["gpu_type"] for row in rows])]
+    values = [
+        ("GPUs", [f"{row['gpus']:,}" for row in rows]),
+        ("fit", ["never" if row["min_gpus_to_fit"] is None else f"{row['min_gpus_to_fit']:,}"
+                 for row in rows]),
+        ("plan", [_plan(row.get("plan")) for row in rows]),
+        ("step s: %", [_split(row.get("step_s")) for row in rows]),
+        ("MFU%", [f"{100 * row['mfu']:.1f}" if row.get("mfu") is not None else "-"
+                  for row in rows]),
+        ("days", [f"{row['days_to_train']:,.1f}" if row["days_to_train"] else "-"
+                  for row in rows]),
+    ]
     out = console()
-    # Piped output is not squeezed to 80 columns: the table needs ~90 to stay readable.
-    (out if out.is_terminal else Console(width=120)).print(table)
+    for table in fitting_tables(out, f"performance estimates: {scenario}", keys, values,
+                                left=("plan", "step s: %")):
+        out.print(table)
+    out.print(CAPTION)  # the terminal's width, not the last table's

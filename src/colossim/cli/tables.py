@@ -8,7 +8,7 @@ over as many tables as it takes, each repeating the key columns (as wide data fr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rich import box
 from rich.console import Console
@@ -25,14 +25,16 @@ def whole(header: str, cells: Sequence[str]) -> int:
 
 
 def table_of(title: str, keys: Sequence[Column], values: Sequence[Column],
-             caption: str | None = None) -> Table:
-    """Key columns (left) then value columns (right), every cell whole."""
+             caption: str | None = None, left: Collection[str] = ()) -> Table:
+    """Key columns then value columns, every cell whole; values are right-justified (numbers)
+    unless their header is in ``left`` (text)."""
     table = Table(title=title or None, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True)
     for header, cells in keys:
         table.add_column(header, no_wrap=True, min_width=whole(header, cells))
     for header, cells in values:
-        table.add_column(header, justify="right", no_wrap=True, min_width=whole(header, cells))
+        table.add_column(header, justify="left" if header in left else "right", no_wrap=True,
+                         min_width=whole(header, cells))
     rows = len(keys[0][1]) if keys else len(values[0][1]) if values else 0
     for k in range(rows):
         table.add_row(*(cells[k] for _, cells in (*keys, *values)))
@@ -46,7 +48,7 @@ def natural_width(out: Console, table: Table) -> int:
 
 def fitting_tables(out: Console, title: str, keys: Sequence[Column],
                    values: Sequence[Column], caption: str | None = None,
-                   index: Column | None = None) -> list[Table]:
+                   index: Column | None = None, left: Collection[str] = ()) -> list[Table]:
     """One table if it fits ``out``; else the value columns in order, as many per table as fit
     beside the keys (at least one: a single column wider than the terminal is left whole).
 
@@ -55,15 +57,15 @@ def fitting_tables(out: Console, title: str, keys: Sequence[Column],
     keys by index, then the values by index, each split as needed, so no value is ever cut."""
     if index is not None and keys and values and natural_width(
             out, table_of(title, keys, values[:1])) > out.width:
-        return [*fitting_tables(out, title, [index], keys),
-                *fitting_tables(out, "", [index], values, caption)]
+        return [*fitting_tables(out, title, [index], keys, left=left),
+                *fitting_tables(out, "", [index], values, caption, left=left)]
     tables: list[Table] = []
     group: list[Column] = []
     for column in values:
         wider = [*group, column]
-        if group and natural_width(out, table_of(title, keys, wider)) > out.width:
-            tables.append(table_of("" if tables else title, keys, group))
+        if group and natural_width(out, table_of(title, keys, wider, left=left)) > out.width:
+            tables.append(table_of("" if tables else title, keys, group, left=left))
             wider = [column]
         group = wider
-    tables.append(table_of("" if tables else title, keys, group, caption))
+    tables.append(table_of("" if tables else title, keys, group, caption, left=left))
     return tables
