@@ -101,7 +101,7 @@ def test_a_value_problem_below_an_override_points_at_the_override_not_the_file(b
     ("override", "expected"),
     [
         ("cluster.power.supply_mw.x=1",
-         "--set cluster.power.supply_mw.x=1: cluster.power.supply_mw: is a float value, with no "
+         "--set cluster.power.supply_mw.x=1: cluster.power.supply_mw: is a number (1.0), with no "
          "'x' inside"),
         ("jobs..max_gpus=1", "--set jobs..max_gpus=1: jobs..max_gpus: empty path segment"),
         ("=1", "--set =1: empty path segment"),

@@ -57,3 +57,12 @@ def test_an_unwritable_trace_path_is_a_run_failure_not_a_traceback(tmp_path):
     done = invoke("run", "small", "--quiet", "--trace", str(blocker / "t.json"))
     assert done.exit_code == 1
     assert "cannot write the trace" in done.output
+
+
+def test_a_trace_path_through_a_file_says_so(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    done = invoke("run", "small", "--quiet", "--trace", str(blocker / "t.json"))
+    assert done.exit_code == 1 and "Traceback" not in done.output
+    assert done.stderr.strip() == (f"error: cannot write the trace to {blocker / 't.json'}: a "
+                                   "part of the path is a file, not a folder")

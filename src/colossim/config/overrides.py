@@ -32,6 +32,10 @@ class Override(str):
         return str(self), self.shown
 
 
+# A value's type in the file's words ("a int value" read oddly)
+KINDS = {"int": "a number", "float": "a number", "str": "text", "bool": "true or false",
+         "NoneType": "null", "list": "a list"}
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Split ``a.b=value`` and parse the value as YAML."""
     if "=" not in text:
@@ -83,7 +87,8 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
             node = {} if segment not in node and not last else node.get(segment)
         else:
             above = ".".join(segments[:depth])
-            msg = f"is a {type(node).__name__} value, with no {segment!r} inside"
+            kind = KINDS.get(type(node).__name__, type(node).__name__)
+            msg = f"is {kind} ({node!r}), with no {segment!r} inside"
             raise ConfigError(Problem(SOURCE, None, above, msg))
     return tuple(key)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import os
@@ -37,7 +38,11 @@ def replace_file(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write text atomically (``replace_file``), creating the folder if need be."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # mkdir's "File exists" for /etc/passwd/t.json hides the reason
+        raise NotADirectoryError(errno.ENOTDIR, "a part of the path is a file, not a folder",
+                                 str(path.parent)) from None
     replace_file(path, text.encode("utf-8"))
 
 
