@@ -41,7 +41,8 @@ def test_builtin_scenarios_load_by_name_and_are_package_data():
 
 def test_a_missing_file_is_named_and_a_builtin_typo_gets_a_hint(tmp_path):
     missing = tmp_path / "nope.yaml"
-    assert problems_of(missing) == [f"{missing}: no such file or scenario"]
+    assert problems_of(missing) == [f"{missing}: no such file or scenario; built-in scenarios: "
+                                   "colossus2, small"]
     assert problems_of("smal") == [
         "smal: no such file or scenario; did you mean the built-in scenario 'small'?"
     ]

@@ -111,6 +111,9 @@ def test_a_value_problem_below_an_override_points_at_the_override_not_the_file(b
         ("scheduler.policy.name=fifoo",
          "--set scheduler.policy.name=fifoo: scheduler.policy.name: unknown policy 'fifoo' "
          "(did you mean 'fifo'?)..."),
+        ("jobs.b.precision=FP8",
+         "--set jobs.b.precision=FP8: jobs[1].precision: expected one of bf16, fp8, fp4; got "
+         "'FP8' (did you mean 'fp8'?)"),
         ("scheduler.policy.params.strictt=1",
          "--set scheduler.policy.params.strictt=1: scheduler.policy.params.strictt: unknown "
          "field (did you mean 'strict'?)"),

@@ -53,7 +53,8 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
     if str(source) in builtins:
         return builtins[str(source)]
     hint = difflib.get_close_matches(str(source), list(builtins), n=1)
-    suffix = f"; did you mean the built-in scenario {hint[0]!r}?" if hint else ""
+    suffix = (f"; did you mean the built-in scenario {hint[0]!r}?" if hint
+              else f"; built-in scenarios: {', '.join(sorted(builtins))}")
     raise ConfigError(Problem(str(source), None, "", f"no such file or scenario{suffix}"))
 
 

@@ -43,7 +43,8 @@ def _choices(err: ErrorDetails) -> str:
     value = err.get("input")
     msg = f"expected one of {', '.join(options)}; got {shown(value)}"
     if isinstance(value, str):
-        hint = did_you_mean(value, options)
+        same = [o for o in options if o.lower() == value.lower()]  # FP8 for fp8
+        hint = f" (did you mean {same[0]!r}?)" if same else did_you_mean(value, options)
         if hint.startswith(" ("):
             msg += hint
     return msg
