@@ -171,3 +171,10 @@ def test_a_value_that_disagrees_with_the_base_file_is_blamed_on_the_study_line(t
     [found] = problems_of(write_study(tmp_path, text))
     assert found.startswith(f"{tmp_path}/study.yaml:3: jobs[0].params_billion: llm-70b does not "
                             "fit in memory on 144 GPUs")
+
+
+def test_a_study_name_is_a_name_not_a_path(tmp_path):
+    text = f"name: my study/v2\nbase: {SMALL}\nparameters:\n  cluster.power.pue: [1.1]\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:1: name: a name, not a path (it names the output folder "
+        "out/NAME): no '/' or '\\'"]

@@ -17,7 +17,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from colossim.config.base import FieldValueError
 from colossim.config.loader import problem_at, validation_problems
@@ -101,6 +108,16 @@ class StudyFile(_Strict):
     seeds: int | list[int] = Field(1, description="Replicates per point: a count or the seeds")
     seed: int = Field(0, ge=0, description="The study seed: per-run seeds and random draws")
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _a_name_not_a_path(cls, name: str | None) -> str | None:
+        """The name is the default output folder (out/NAME): "my study/v2" made nested ones."""
+        if name is not None and (not name.strip() or "/" in name or "\\" in name
+                                 or name in (".", "..")):
+            raise ValueError("a name, not a path (it names the output folder out/NAME): no "
+                             "'/' or '\\'")
+        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> StudyFile:
