@@ -102,7 +102,41 @@ def scenario_from_document(doc: Document) -> Scenario:
         problems += _fit_problems(doc, scenario)
     if problems or scenario is None:
         raise ConfigError(sort_problems(problems))
+    _warn_past_the_horizon(scenario)
     return scenario
+
+
+def _warn_past_the_horizon(scenario: Scenario) -> None:
+    """Warn of a job that cannot finish before ``simulation.horizon_s`` even at its fastest
+    (its max_gpus of the best GPU type the cluster has): usually a unit slip (tokens given
+    one by one in ``tokens_billion``) that would simulate ten years of failures for nothing.
+    A warning, not an error: a short horizon on purpose looks at the start of a run."""
+    import warnings
+
+    from colossim.config.crosscheck import usable_gpus_by_type
+    from colossim.errors import ColossimWarning
+    from colossim.model.speed import SpeedModel
+
+    horizon = scenario.simulation.horizon_s
+    speed = SpeedModel(scenario)
+    usable = usable_gpus_by_type(scenario.gpu_catalog(), scenario.cluster)
+    for job in scenario.jobs:
+        rates = [speed.estimate_rate(job, {t: min(job.max_gpus, n)}) for t, n in usable.items()
+                 if min(job.max_gpus, n) >= job.min_gpus]
+        best = max(rates, default=0.0)
+        if best <= 0:
+            continue  # cannot run at all: the fit check reports that
+        finish_s = job.submit_s + speed.work_flops(job) / best
+        if finish_s > horizon:
+            warnings.warn(ColossimWarning(
+                f"job {job.name} cannot finish before the horizon ({_days(horizon)}) even at "
+                f"its fastest ({_days(finish_s)}): check tokens_billion and params_billion "
+                "(both in billions) or raise simulation.horizon_s"), stacklevel=2)
+
+
+def _days(seconds: float) -> str:
+    days = seconds / 86400
+    return f"{days:,.2f} days" if days < 10 else f"{days:,.0f} days"
 
 
 def simulate(

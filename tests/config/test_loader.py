@@ -55,6 +55,7 @@ def test_a_folder_and_a_binary_file_are_refused_cleanly(tmp_path):
     assert problems_of(blob) == [f"{blob}: not a UTF-8 text file"]
 
 
+@pytest.mark.filterwarnings("ignore::colossim.errors.ColossimWarning")  # made-up jobs: only the YAML matters
 def test_yaml_1_2_numbers_and_words(tmp_path):
     """YAML 1.2: ``9.0e8`` and ``1e3`` are floats (PyYAML's 1.1 reads ``1e3`` as a string);
     ``no``/``on`` are strings, so a job may be called ``no`` and a scenario ``on``."""
@@ -269,3 +270,21 @@ def test_load_document_does_not_validate(tmp_path):
     assert doc.data["cluster"]["rack_groups"][0]["racks"] == -4
     assert doc.marks.locate(("jobs", 0, "max_gpus")) == ("--set jobs.a.max_gpus=216", None)
     assert doc.marks.locate(("cluster", "rack_groups", 0, "racks")) == (str(path), 6)
+
+
+def test_a_job_that_cannot_finish_before_the_horizon_is_warned_about():
+    """small's llm-70b takes 0.71 days at 144 GPUs (README); at 3e13 billion tokens, a unit
+    slip, it would take 1e6 times longer than 30e3 billion does: ~708 billion days."""
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.errors import ColossimWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_scenario("small", ["jobs.llm-70b.tokens_billion=3e13"])
+        load_scenario("small")  # finishes well within the horizon: nothing to say
+    [warning] = [w for w in caught if issubclass(w.category, ColossimWarning)]
+    assert str(warning.message).startswith(
+        "job llm-70b cannot finish before the horizon (3,646 days) even at its fastest (")
+    assert "check tokens_billion and params_billion (both in billions)" in str(warning.message)
