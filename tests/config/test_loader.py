@@ -55,7 +55,8 @@ def test_a_folder_and_a_binary_file_are_refused_cleanly(tmp_path):
     assert problems_of(blob) == [f"{blob}: not a UTF-8 text file"]
 
 
-@pytest.mark.filterwarnings("ignore::colossim.errors.ColossimWarning")  # made-up jobs: only the YAML matters
+# made-up jobs: only the YAML matters: its warning of jobs past the horizon is expected
+@pytest.mark.filterwarnings("ignore::colossim.errors.ColossimWarning")
 def test_yaml_1_2_numbers_and_words(tmp_path):
     """YAML 1.2: ``9.0e8`` and ``1e3`` are floats (PyYAML's 1.1 reads ``1e3`` as a string);
     ``no``/``on`` are strings, so a job may be called ``no`` and a scenario ``on``."""

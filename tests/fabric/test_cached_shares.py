@@ -82,7 +82,8 @@ def _check_against_fresh(fabric: Fabric, counts: dict[str, int], memo: dict,
     assert np.allclose(fabric.load, full.load, rtol=1e-9, atol=1e-6)
 
 
-@pytest.mark.filterwarnings("ignore::colossim.errors.ColossimWarning")  # a short horizon on purpose
+# a short horizon on purpose: its warning of jobs past the horizon is expected
+@pytest.mark.filterwarnings("ignore::colossim.errors.ColossimWarning")
 def test_kept_caps_levels_and_comms_equal_fresh_ones_after_every_event():
     # Colossus-2 with its failures for 30 hours, plus a pod-tier switch fault that comes and
     # goes (clearing the kept caps and divisors twice).

@@ -14,7 +14,8 @@ from tests.reliability.helpers import reliability_of
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-@pytest.mark.filterwarnings("ignore::colossim.errors.ColossimWarning")  # a short horizon on purpose
+# a short horizon on purpose: its warning of jobs past the horizon is expected
+@pytest.mark.filterwarnings("ignore::colossim.errors.ColossimWarning")
 def test_the_checkpoint_interval_example_quotes_young_and_daly_for_the_10t_job():
     scenario = load_scenario(EXAMPLES / "checkpoint_interval.yaml",
                              ["simulation.horizon_s=1", "simulation.speed_model=linear"])

@@ -1,10 +1,10 @@
 """Mean and 95% Student-t confidence interval of independent replicates (seeds).
 
 mean ± t(0.975, n-1) · s / √n, with s the sample standard deviation. t comes from a table for
-n-1 ≤ 30 (values of scipy.stats.t.ppf(0.975, df), equal to the printed tables, e.g.
-NIST/SEMATECH e-Handbook 1.3.6.7.2, to their 3 decimals) and beyond that from the Cornish-Fisher
-expansion (Abramowitz & Stegun 26.7.5), within 3e-8 of the exact quantile, so scipy is not
-needed. One run gives a mean and no interval. Used by sweeps and by ``colossim compare``.
+n-1 ≤ 30: scipy.stats.t.ppf(0.975, df) to full double precision (the printed tables, e.g.
+NIST/SEMATECH e-Handbook 1.3.6.7.2, agree to their 3 decimals), so the common case does not
+import scipy.stats (a quarter of a second); beyond 30, scipy itself. One run gives a mean and no
+interval. Used by sweeps and by ``colossim compare``.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-Z975 = 1.959963984540054
 T975 = (
-    12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004, 2.262157,
-    2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905, 2.109816, 2.100922,
-    2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899, 2.059539, 2.055529, 2.051831,
-    2.048407, 2.045230, 2.042272,
+    12.706204736174694, 4.302652729749462, 3.1824463052837078, 2.7764451051977934,
+    2.5705818356363146, 2.4469118511449786, 2.364624251592784, 2.306004135204166,
+    2.262157162798205, 2.228138851986274, 2.200985160091639, 2.1788128296672284,
+    2.1603686564627913, 2.144786687917804, 2.131449545559776, 2.1199052992212546,
+    2.1098155778333156, 2.1009220402410382, 2.0930240544083087, 2.085963447265864,
+    2.0796138447276795, 2.0738730679040254, 2.0686576104190486, 2.0638985616280245,
+    2.0595385527532972, 2.0555294386428735, 2.0518305164802846, 2.0484071417952454,
+    2.045229642132703, 2.0422724563012378,
 )  # df = 1 .. 30
 
 
@@ -28,12 +31,9 @@ def t975(df: int) -> float:
         raise ValueError("a t quantile needs at least one degree of freedom")
     if df <= len(T975):
         return T975[df - 1]
-    z = Z975
-    g1 = (z**3 + z) / 4
-    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
-    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
-    g4 = (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160
-    return z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, df))
 
 
 @dataclass(frozen=True)
