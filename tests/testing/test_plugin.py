@@ -183,6 +183,8 @@ def test_baseline_dir_option_and_yaml_files(project):
     run(project, "--colossim-update-baselines", f"--colossim-baseline-dir={target}")
     reread = YAML(typ="safe", pure=True).load(target / "toy.yaml")
     assert reread["metrics"]["makespan_s"] == pytest.approx(GOOD_MAKESPAN)
+    # rewritten in the document's order, as the JSON file is, not sorted alphabetically
+    assert list(reread) == list(doc) and list(reread["metrics"]) == list(doc["metrics"])
 
 
 def test_ini_baseline_dir_is_relative_to_the_ini_file(project):

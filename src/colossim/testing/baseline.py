@@ -93,6 +93,8 @@ def _yaml():
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
+    # in the document's order, as JSON files are: a header first, the metrics as reviewed
+    yaml.representer.sort_base_mapping_type_on_output = False
     return yaml
 
 
