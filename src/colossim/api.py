@@ -6,6 +6,7 @@ The CLI, sweeps and the pytest plugin are thin layers over these two functions.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -49,7 +50,14 @@ def _policy_problems(doc: Document) -> list[Problem]:
     try:
         validate_params(cls, params)
     except ValidationError as exc:
-        return validation_problems(exc, doc.marks, prefix=(*_POLICY, "params"), model=cls.Params)
+        problems = validation_problems(exc, doc.marks, prefix=(*_POLICY, "params"),
+                                       model=cls.Params)
+        if doc.marks.set_by_override((*_POLICY, "name")) and not doc.marks.overridden_below(
+                (*_POLICY, "params")):  # --policy swapped the policy, not its params
+            hint = (f" (these params are for the scenario's own policy; with --policy {name} "
+                    "add --set scheduler.policy.params={} to drop them)")
+            problems = [replace(p, message=p.message + hint) for p in problems]
+        return problems
     return []
 
 

@@ -166,3 +166,16 @@ def test_an_override_standing_for_another_option_is_named_as_typed_and_pickles_w
         "--seed -1: simulation.seed: must be >= 0, got -1"]
     again = pickle.loads(pickle.dumps(seed))
     assert (again, again.shown) == ("simulation.seed=-1", "--seed -1")
+
+
+def test_params_of_the_scenarios_own_policy_under_another_policy_say_how_to_drop_them(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("include: small\nscheduler:\n  policy:\n    name: sjf\n"
+                    "    params: {strict: true}\n")
+    with pytest.raises(ConfigError) as info:
+        load_scenario(path, policy="backfill")
+    [problem] = [str(p) for p in info.value.problems]
+    assert problem.endswith("(these params are for the scenario's own policy; with --policy "
+                            "backfill add --set scheduler.policy.params={} to drop them)")
+    assert load_scenario(path, ["scheduler.policy.params={}"],
+                         policy="backfill").scheduler.policy.name == "backfill"
