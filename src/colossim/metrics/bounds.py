@@ -27,8 +27,8 @@ def _usable_by_type(state: RunState) -> dict[str, int]:
 def _grants(state: RunState, cfg: JobConfig, usable: dict[str, int]) -> list[dict[str, int]]:
     """The fastest grants of up to ``max_gpus`` the cluster can give: each GPU type alone, and,
     where types may mix, the fastest types filled first (a mix is paced by its slowest GPUs, so
-    no other mix of as many GPUs is faster). A 6,400-GPU bound from 7,200 GB300 the cluster does
-    not have would flatter every policy on a mixed cluster."""
+    no other mix of as many GPUs is faster). A bound taken on 7,200 GB300 where the cluster has
+    5,760 would flatter every policy on a mixed cluster."""
     speed = {t: state.speed.per_gpu_ceiling(cfg, t) for t in usable}
     grants = [{t: min(cfg.max_gpus, n)} for t, n in usable.items()]
     if state.scenario.cluster.mixed_gpu_types and len(usable) > 1:

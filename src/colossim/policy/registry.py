@@ -2,8 +2,9 @@
 group, and ``module:Class`` paths given in a scenario.
 
 One broken plugin must not break the others or the built-ins: an entry point that cannot be
-loaded, or that names its policy like a built-in, is skipped with a ``PolicyWarning`` (and listed
-by ``colossim policies``); asking for it by name says why it is missing. Two plugins giving one
+loaded, or that names its policy like a built-in, is skipped with a ``PolicyWarning`` (one
+``warning:`` line from any command that looks policies up); asking for it by name says why it
+is missing. Two plugins giving one
 name make that name an error where it is used (neither silently shadows the other). An unknown
 name gets a "did you mean".
 """
