@@ -148,9 +148,12 @@ def test_a_change_within_the_files_tolerance_passes(project):
     doc["tolerances"]["makespan_s"] = {"rel": 0.003, "abs": 0}
     path.write_text(json.dumps(doc))
     run(project).assert_outcomes(failed=1)
-    # an update keeps what a human wrote
-    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    # an update keeps what a human wrote, and says that note was about the old numbers
+    updated = run(project, "--colossim-update-baselines")
+    updated.assert_outcomes(passed=1)
     assert json.loads(path.read_text())["review"] == "hand-checked: see the module docstring"
+    updated.stdout.fnmatch_lines(
+        ["*updated *toy.json (its 'review' note was written for the old numbers)*"])
 
 
 def test_an_unchanged_update_keeps_the_files_header(project):

@@ -192,4 +192,6 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
     produced = bl.produced_header(command, request.node.nodeid, about)
     doc = bl.document(old, dict(actual), tols, produced)
     atomic_write_text(path, bl.dumps(path, doc))
-    config.stash[_written].append(f"{'updated' if old else 'created'} {path}")
+    reviewed = old is not None and "review" in old
+    stale = " (its 'review' note was written for the old numbers)" if reviewed else ""
+    config.stash[_written].append(f"{'updated' if old else 'created'} {path}{stale}")
