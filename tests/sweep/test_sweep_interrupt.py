@@ -68,7 +68,7 @@ def test_ctrl_c_mid_batch_keeps_the_runs_the_worker_had_finished(tmp_path):
     os.killpg(sweep.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
     stdout, stderr = sweep.communicate(timeout=60)
     assert sweep.returncode == 130, stderr
-    assert "2 of 6 runs are on disk" in stdout
+    assert "2 of 6 runs are on disk" in stderr
     assert "Traceback" not in stderr  # idle and busy workers alike stop quietly
     assert _on_disk(out) == set(_logged(out)) and len(_on_disk(out)) == 2
     assert not list((out / "runs").glob(".*.tmp"))

@@ -254,7 +254,7 @@ def test_cli_interrupt_exits_130_and_keeps_finished_runs(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["sweep", str(path), "-b", "serial", "--batch", "1",
                                       "--out", str(out)])
     assert result.exit_code == 130
-    assert "2 of 8 runs are on disk" in result.output
+    assert "2 of 8 runs are on disk" in result.stderr  # not a success: with the errors
     assert len(list((out / "runs").glob("*.json"))) == 2
     assert not (out / "results.csv").exists()
 

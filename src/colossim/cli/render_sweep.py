@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from colossim.cli.render import console
+from colossim.cli.render import console, err_console
 from colossim.cli.tables import fitting_tables
 
 if TYPE_CHECKING:
@@ -150,7 +150,8 @@ def failures(records: Sequence[Mapping[str, Any]], limit: int = 10) -> None:
 
 
 def interrupted(report: SweepReport, out: Any) -> None:
-    console().print(
+    """On stderr, as errors are: the study did not finish (exit code 130)."""
+    err_console().print(
         f"[yellow]interrupted[/yellow]: {len(report.records)} of {report.planned} runs are on "
         f"disk in {out}; run again with --resume to finish"
     )
