@@ -215,6 +215,9 @@ def test_cli_end_to_end_with_tables(tmp_path, reference, monkeypatch):
     for point in csv.DictReader((out / "summary.csv").open()):
         assert f"{float(point['makespan_s.mean']):,.0f}" in result.output
     assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+    schema = pyarrow.read_schema(out / "results.parquet")
+    # no run failed: the error column is still text, not Arrow's null type
+    assert str(schema.field("error").type) == "string"
     table = pyarrow.read_table(out / "results.parquet").to_pylist()
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert [t["run_id"] for t in table] == [r["run_id"] for r in rows]

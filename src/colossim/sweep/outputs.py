@@ -75,12 +75,18 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, An
 
 
 def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
-    """One typed column per field; a parameter mixing types (1, "a") is stored as text."""
+    """One typed column per field; a parameter mixing types (1, "a") is stored as text. A column
+    with no value at all (no run failed; a metric no run has) keeps its kind: text for the
+    status columns, numbers for metrics (Arrow would type it null)."""
     pa = require("pyarrow", "parquet", "results.parquet needs pyarrow")
     pq = require("pyarrow.parquet", "parquet", "results.parquet needs pyarrow")
     arrays = {}
     for column in columns:
         values = [row.get(column) for row in rows]
+        if all(v is None for v in values):
+            kind = pa.string() if column in STATUS_COLUMNS else pa.float64()
+            arrays[column] = pa.array(values, type=kind)
+            continue
         try:
             arrays[column] = pa.array(values)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
