@@ -183,6 +183,13 @@ CASES: list[Case] = [
         f"{S}:17: jobs[1].checkpoint.interval_s: -900 fits none of its forms: must be > 0; or "
         "expected one of auto",
     ),
+    _one(  # a duplicate name is found even when the other job of the pair is invalid
+        "duplicate-name-beside-an-invalid-job",
+        edit(BASE, "    min_gpus: 72\n", "    min_gpus: 200\n")
+        + "  - name: b\n    params_billion: 1\n    tokens_billion: 1\n    max_gpus: 72\n",
+        f"{S}:17: jobs[1].min_gpus: 200 exceeds max_gpus (144)",
+        f"{S}:19: jobs[2].name: duplicate job name 'b'",
+    ),
     _one(
         "empty-file",
         "",

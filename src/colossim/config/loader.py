@@ -260,6 +260,21 @@ def _get(data: Any, *keys: str) -> Any:
     return data
 
 
+def _duplicate_names(raw_jobs: list[Any], valid: set[int]) -> Issues:
+    """Job names used twice where one of the two jobs is invalid (``check_parts`` sees valid
+    jobs only, so a duplicate hid behind the other job's problem until that was fixed)."""
+    issues: Issues = []
+    first: dict[str, int] = {}
+    for i, job in enumerate(raw_jobs):
+        name = _get(job, "name")
+        if not isinstance(name, str):
+            continue
+        if name in first and not (i in valid and first[name] in valid):
+            issues.append((("jobs", i, "name"), f"duplicate job name {name!r}"))
+        first.setdefault(name, i)
+    return issues
+
+
 def _partial_issues(data: Mapping[str, Any]) -> Issues:
     """Cross-checks over the parts of an invalid scenario that do validate on their own."""
     from colossim.config.catalog import BUILTIN_GPUS
@@ -286,6 +301,7 @@ def _partial_issues(data: Mapping[str, Any]) -> Issues:
     jobs = list(enumerate(raw_jobs)) if isinstance(raw_jobs, list) else []
     jobs = [(i, job) for i, job in ((i, valid(JobConfig, j)) for i, j in jobs) if job]
     issues = check_parts(catalog, cluster, jobs, known_types=known)
+    issues += _duplicate_names(raw_jobs if isinstance(raw_jobs, list) else [], {i for i, _ in jobs})
     groups = _get(data, "cluster", "rack_groups")
     if cluster is None and isinstance(groups, list):  # name unknown types in a broken cluster
         for i, group in enumerate(groups):
