@@ -50,10 +50,6 @@ def run(
     if policy is not None:
         overrides.append(Override(f"scheduler.policy.name={policy}", f"--policy {policy}"))
     loaded = load_scenario(scenario, overrides)
-    if report:  # before the run, not after a Colossus-2 run of half a minute
-        from colossim.errors import require
-
-        require("matplotlib", "plot", "--report needs matplotlib for its plots")
     if explain is not None:  # checked before the run, with a suggestion
         check_names("--explain", "job", [explain], [j.name for j in loaded.jobs])
     show_progress = not (quiet or json_) and console().is_terminal

@@ -113,6 +113,21 @@ def plots_html(result: RunResult) -> str:
     return "".join(parts)
 
 
+def plots_or_note(result: RunResult) -> str:
+    """The plots, or, without the ``plot`` extra, a note saying how to get them (and a warning):
+    the tables alone still answer most questions, so a missing extra does not lose the report."""
+    import warnings
+
+    from colossim.errors import ColossimWarning, MissingExtra
+
+    try:
+        return plots_html(result)
+    except MissingExtra as exc:
+        warnings.warn(ColossimWarning(f"report.html has its tables but no plots: {exc}"),
+                      stacklevel=2)
+        return f'<p class="note">No plots: {html.escape(str(exc))}.</p>'
+
+
 def render(result: RunResult) -> str:
     """The report's HTML text."""
     from colossim import __version__
@@ -128,7 +143,7 @@ def render(result: RunResult) -> str:
         "days unless marked s.</p>",
         "<h2>Summary</h2>",
         table(["figure", "value"], summary_rows(result)),
-        plots_html(result),
+        plots_or_note(result),
         "<h2>Jobs</h2>",
         jobs_table(result),
         "<h2>Record</h2>",
