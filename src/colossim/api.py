@@ -121,13 +121,13 @@ def _warn_past_the_horizon(scenario: Scenario) -> None:
     A warning, not an error: a short horizon on purpose looks at the start of a run."""
     import warnings
 
-    from colossim.config.crosscheck import usable_gpus_by_type
+    from colossim.config.crosscheck import usable_of
     from colossim.errors import ColossimWarning
     from colossim.model.speed import SpeedModel
 
     horizon = scenario.simulation.horizon_s
     speed = SpeedModel(scenario)
-    usable = usable_gpus_by_type(scenario.gpu_catalog(), scenario.cluster)
+    usable = usable_of(scenario)
     for job in scenario.jobs:
         rates = [speed.estimate_rate(job, {t: min(job.max_gpus, n)}) for t, n in usable.items()
                  if min(job.max_gpus, n) >= job.min_gpus]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from colossim.cli.render import console, err_console
 from colossim.cli.tables import fitting_tables
+from colossim.sweep.metrics import short_name
 
 if TYPE_CHECKING:
     from colossim.sweep.expand import Plan
@@ -41,7 +42,7 @@ def plan_table(plan: Plan, done: set[str] | None = None) -> None:
     values = [("point", [str(run.point) for run in runs]),
               ("rep", [str(run.replicate) for run in runs]),
               ("seed", [str(run.seed) for run in runs])]
-    values += [(_short(path), [_value(run.values[k][1]) for run in runs])
+    values += [(short_name(path), [_value(run.values[k][1]) for run in runs])
                for k, path in enumerate(plan.parameters)]
     if done:
         values.append(("done", ["yes" if run.run_id in done else "" for run in runs]))
@@ -87,11 +88,6 @@ def sweep_progress(enabled: bool) -> Iterator[tuple[OnStart | None, OnRecord | N
         yield on_start, on_record
 
 
-def _short(path: str) -> str:
-    """A column header: the last two segments (``power.supply_mw``, ``10t.jct_s``)."""
-    return ".".join(path.removeprefix("cluster.").split(".")[-2:])
-
-
 def _number(x: float) -> str:
     """Whole and grouped from 1,000 on, else 4 significant digits; what rounds to 1,000 is
     grouped too (999.99999 printed "1000" beside "1,002" in one column)."""
@@ -119,9 +115,9 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
     value and header whole: metrics that do not fit beside the parameters go to a next table."""
     shown = [p for p in plan.parameters if p in plan.varied()] or list(plan.parameters)
     shown_rows = rows[:limit]
-    keys = [(_short(p), [_value(row[p]) for row in shown_rows]) for p in shown]
+    keys = [(short_name(p), [_value(row[p]) for row in shown_rows]) for p in shown]
     keys.append(("runs", [f"{row['runs']}/{row['runs'] + row['failed']}" for row in shown_rows]))
-    values = [(_short(m), [_mean_ci(row, m) for row in shown_rows]) for m in plan.metrics]
+    values = [(short_name(m), [_mean_ci(row, m) for row in shown_rows]) for m in plan.metrics]
     index = ("point", [str(row["point"]) for row in shown_rows])
     out = console()
     for table in fitting_tables(out, f"{plan.study.name}: mean ± 95% CI over seeds", keys,

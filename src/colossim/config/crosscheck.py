@@ -35,13 +35,21 @@ def unknown_gpu_type(loc: PathKey, name: str, types: Sequence[str]) -> Issues:
     return [(loc, f"unknown GPU type {name!r}" + did_you_mean(name, types))]
 
 
+def spares_per_pod(scenario: Scenario) -> int:
+    """Racks the reliability model holds back in every pod (none when it is off)."""
+    reliability = scenario.reliability
+    return reliability.spares.racks_per_pod if reliability.enabled else 0
+
+
+def usable_of(scenario: Scenario) -> dict[str, int]:
+    """Allocatable GPUs per GPU type of a whole scenario, every kind of spare left out."""
+    return usable_gpus_by_type(scenario.gpu_catalog(), scenario.cluster, spares_per_pod(scenario))
+
+
 def cross_check(scenario: Scenario) -> Issues:
     """Every whole-scenario problem, in file order."""
-    reliability = scenario.reliability
-    return check_parts(
-        scenario.gpu_catalog(), scenario.cluster, list(enumerate(scenario.jobs)),
-        spares_per_pod=reliability.spares.racks_per_pod if reliability.enabled else 0,
-    )
+    return check_parts(scenario.gpu_catalog(), scenario.cluster, list(enumerate(scenario.jobs)),
+                       spares_per_pod=spares_per_pod(scenario))
 
 
 def check_parts(

@@ -36,6 +36,7 @@ class Override(str):
 KINDS = {"int": "a number", "float": "a number", "str": "text", "bool": "true or false",
          "NoneType": "null", "list": "a list"}
 
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Split ``a.b=value`` and parse the value as YAML."""
     if "=" not in text:

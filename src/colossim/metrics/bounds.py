@@ -10,18 +10,9 @@ peak x kernel efficiency, or the pinned rate) spread over every allocatable GPU.
 
 from __future__ import annotations
 
+from colossim.config.crosscheck import usable_of
 from colossim.config.schema import JobConfig
 from colossim.engine.state import RunState
-
-
-def _usable_by_type(state: RunState) -> dict[str, int]:
-    """Allocatable GPUs of each type (spare racks left out; swaps keep the counts)."""
-    layout, usable = state.layout, {}
-    for rack_type, gpus in zip(layout.rack_type[~state.ledger.spare].tolist(),
-                               layout.capacity[~state.ledger.spare].tolist(), strict=True):
-        name = layout.gpu_types[rack_type]
-        usable[name] = usable.get(name, 0) + gpus
-    return usable
 
 
 def _grants(state: RunState, cfg: JobConfig, usable: dict[str, int]) -> list[dict[str, int]]:
@@ -45,7 +36,7 @@ def _grants(state: RunState, cfg: JobConfig, usable: dict[str, int]) -> list[dic
 
 def makespan_lower_bound_s(state: RunState) -> float:
     types = state.layout.gpu_types
-    usable = _usable_by_type(state)
+    usable = usable_of(state.scenario)  # spare racks left out, as the load check counts them
     per_job, gpu_seconds = 0.0, 0.0
     for job in state.jobs:
         cfg = job.config

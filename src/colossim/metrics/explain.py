@@ -10,6 +10,7 @@ put them first), else that the policy did not try to start it, with how busy the
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 
 from colossim.metrics.labels import shown
@@ -72,10 +73,8 @@ def folded(entries: tuple[Entry, ...]) -> list[Entry | Folded]:
     def flush() -> None:
         if len(run) == 1:
             out.append(run[0])
-        elif run:
-            counts: dict[str, int] = {}
-            for entry in run:
-                counts[entry.what] = counts.get(entry.what, 0) + 1
+        elif run:  # kinds in the order they first came
+            counts = Counter(entry.what for entry in run)
             out.append(Folded(run[0].time_s, run[-1].time_s, tuple(counts.items())))
         run.clear()
 

@@ -118,3 +118,9 @@ def metric_value(result: Mapping[str, Any], path: str) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
+
+
+def short_name(path: str) -> str:
+    """A dotted path as a column header or legend label: its last two segments, the
+    ``cluster.`` prefix dropped (``power.supply_mw``, ``10t.jct_s``, ``energy_mwh``)."""
+    return ".".join(path.removeprefix("cluster.").split(".")[-2:])

@@ -16,6 +16,7 @@ from typing import Any
 from colossim.errors import require
 from colossim.metrics.labels import shown
 from colossim.sweep.expand import Plan
+from colossim.sweep.metrics import short_name
 from colossim.sweep.spec import Method
 
 MAX_SERIES = 8
@@ -61,11 +62,6 @@ def lines_for(
     return lines
 
 
-def _short(path: str) -> str:
-    """A knob in a legend: its last two segments (``policy.name``, ``power.supply_mw``)."""
-    return ".".join(path.split(".")[-2:])
-
-
 def _hashable(value: Any) -> Any:
     return repr(value) if isinstance(value, list | dict) else value
 
@@ -87,7 +83,7 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
         )
         if not pts:
             continue
-        label = ", ".join(f"{_short(k)}={shown(v)}" for k, v in key) or None
+        label = ", ".join(f"{short_name(k)}={shown(v)}" for k, v in key) or None
         px = [p[0] for p in pts]
         py = [p[1] for p in pts]
         if random:
