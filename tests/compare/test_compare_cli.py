@@ -69,6 +69,10 @@ def test_explain_tells_why_a_job_waited():
     [wait] = timeline.waits
     assert (wait.since_s, wait.until_s, wait.started) == (1800.0, pytest.approx(7200.0), True)
     assert "did not try" in wait.why and "1 of 1 GPUs busy" in wait.why
+    # the scenario's minimum, when the caller passes it (the CLI does), says what it needed
+    [wait] = job_timeline(result, "b", min_gpus=1).waits
+    assert wait.why.endswith("(1 of 1 GPUs busy; it needs at least 1)")
+    assert wait.needs_gpus == 1
     # a started the instant it arrived: no wait (it was "waited 0.00 h: the policy did not
     # try to start it")
     assert job_timeline(result, "a").waits == ()
@@ -112,6 +116,8 @@ def test_run_explain_on_the_command_line():
     out = runner.invoke(app, ["run", "small", "--policy", "fifo", "--explain", "moe-200b"])
     assert out.exit_code == 0, out.output
     assert "job moe-200b" in out.stdout and "waited" in out.stdout
+    # 280 of 288 GPUs busy leaves 8, and small.yaml gives moe-200b min_gpus: 144
+    assert "(280 of 288 GPUs busy; it needs at least 144)" in " ".join(out.stdout.split())
     data = json.loads(runner.invoke(app, ["run", "small", "--json", "--explain", "llm-8b"]).stdout)
     assert data["explain"]["job"] == "llm-8b"
 

@@ -23,6 +23,7 @@ from colossim.cli.options import (
 from colossim.config.overrides import Override
 
 if TYPE_CHECKING:
+    from colossim.config.schema import Scenario
     from colossim.metrics.result import RunResult
 
 
@@ -67,7 +68,7 @@ def run(
 
             from colossim.metrics.explain import job_timeline
 
-            data["explain"] = asdict(job_timeline(result, explain))
+            data["explain"] = asdict(job_timeline(result, explain, _min_gpus(loaded, explain)))
         typer.echo(json.dumps(data, indent=2))
     else:
         result_tables(result)
@@ -86,7 +87,11 @@ def run(
         from colossim.cli.render_compare import explain_timeline
         from colossim.metrics.explain import job_timeline
 
-        explain_timeline(job_timeline(result, explain))
+        explain_timeline(job_timeline(result, explain, _min_gpus(loaded, explain)))
+
+
+def _min_gpus(scenario: Scenario, name: str) -> int:
+    return next(job.min_gpus for job in scenario.jobs if job.name == name)
 
 
 def run_notes(result: RunResult, horizon_s: float) -> list[str]:

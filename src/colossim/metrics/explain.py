@@ -45,6 +45,7 @@ class Wait:
     busy_gpus: float  # GPUs busy when the wait began
     total_gpus: int
     why: str
+    needs_gpus: int | None = None  # the job's fewest GPUs, when the caller knows them
 
 
 @dataclass(frozen=True)
@@ -97,17 +98,22 @@ def _level_at(times: list[float], values: list[float], t: float) -> float:
     return values[i] if i >= 0 else 0.0
 
 
-def _why(refusals: list[str], ahead: list[str], busy: float, total: int) -> str:
+def _why(refusals: list[str], ahead: list[str], busy: float, total: int,
+         needs: int | None = None) -> str:
     if refusals:
         return f"refused {len(refusals)} time(s); last: {refusals[-1]}"
     if ahead:
         shown = ", ".join(ahead[:AHEAD_SHOWN]) + (" ..." if len(ahead) > AHEAD_SHOWN else "")
         return f"the policy started {len(ahead)} other job(s) first: {shown}"
-    return f"the policy did not try to start it ({busy:,.0f} of {total:,} GPUs busy)"
+    needed = f"; it needs at least {needs:,}" if needs is not None else ""
+    return f"the policy did not try to start it ({busy:,.0f} of {total:,} GPUs busy{needed})"
 
 
-def job_timeline(result: RunResult, name: str) -> JobTimeline:
-    """The timeline of job ``name``; raises KeyError if the run has no such job."""
+def job_timeline(result: RunResult, name: str, min_gpus: int | None = None) -> JobTimeline:
+    """The timeline of job ``name``; raises KeyError if the run has no such job.
+
+    ``min_gpus``: the job's fewest GPUs (from its scenario; the result does not carry it), so
+    a wait the policy did not try to end says how much the job needed."""
     job = result.job(name)
     record = result.record
     entries = [Entry(e.time_s, "event", e.kind, _detail(e.data))
@@ -135,19 +141,20 @@ def job_timeline(result: RunResult, name: str) -> JobTimeline:
             since = None  # started the instant it arrived (or was preempted): no wait
         elif entry.what == "start" and since is not None:
             waits.append(_wait(since, entry.time_s, True, name, decisions, starts,
-                               _level_at(times, values, since), result.cluster.gpus))
+                               _level_at(times, values, since), result.cluster.gpus, min_gpus))
             since = None
     if since is not None:
         waits.append(_wait(since, result.end_s, False, name, decisions, starts,
-                           _level_at(times, values, since), result.cluster.gpus))
+                           _level_at(times, values, since), result.cluster.gpus, min_gpus))
     return JobTimeline(name, job.state, tuple(entries), tuple(waits))
 
 
 def _wait(since: float, until: float, started: bool, name: str, decisions: list,
-          starts: list[tuple[float, str]], busy: float, total: int) -> Wait:
+          starts: list[tuple[float, str]], busy: float, total: int,
+          needs: int | None = None) -> Wait:
     refusals = [d.reason or d.verdict for d in decisions
                 if since <= d.time_s <= until and d.verdict != "applied"]
     lo = bisect_right(starts, (since, ""))  # other jobs started after the wait began
     ahead = [job for t, job in starts[lo:] if t <= until and job != name]
     return Wait(since, until, started, len(refusals), tuple(ahead[:AHEAD_SHOWN]), len(ahead),
-                busy, total, _why(refusals, ahead, busy, total))
+                busy, total, _why(refusals, ahead, busy, total, needs), needs)
