@@ -68,14 +68,37 @@ def test_hierarchical_dp_sends_one_domain_share_across_pods():
     assert foot.leave_rack == 1.0
 
 
-def test_flat_traffic_spreads_bytes_over_the_job():
-    """A unit holding g of the job's G GPUs sends 1 - g/G of its bytes out of it."""
+def test_flat_traffic_spreads_nic_bytes_over_the_job_outside_each_domain():
+    """NIC bytes go to the G - d GPUs outside a GPU's own domain. 4 whole racks (G = 288, d =
+    72, one rack per unit): every NIC byte leaves its unit; pod 0's racks reach 216 peers of
+    which the 72 in pod 1 are outside the pod (1/3), pod 1's rack has all 216 outside."""
     t = topology(8, 4)
     foot = footprint(t, whole(0, 1, 2, 4), dp_bytes=1.0, hierarchical=False)
     w = weights(foot, t)
-    assert w["rack0"] == pytest.approx(216 * 0.75) and w["rack1"] == pytest.approx(72 * 0.75)
-    assert w["pod0"] == pytest.approx(216 * (1 - 216 / 288))
-    assert w["pod1"] == pytest.approx(72 * (1 - 72 / 288))
+    assert w["rack0"] == pytest.approx(216) and w["rack1"] == pytest.approx(72)
+    assert w["pod0"] == pytest.approx(216 / 3) and w["pod1"] == pytest.approx(72)
+    assert w["core"] == pytest.approx(216 / 3 + 72)
+    # flat is the pessimistic case: never less out of a pod than topology-ordered collectives
+    hier = weights(footprint(t, whole(0, 1, 2, 4), dp_bytes=1.0), t)
+    assert all(w[k] >= hier[k] - 1e-9 for k in hier)
+
+
+def test_flat_two_racks_send_everything_across_as_hierarchical_does():
+    """Two whole racks, one pod: all of a GPU's NIC bytes go to the other rack (the case the
+    old 1 - g/G rule halved, making flat less pessimistic than hierarchical)."""
+    t = topology(2, 2)
+    for hierarchical in (True, False):
+        foot = footprint(t, whole(0, 1), dp_bytes=1.0, hierarchical=hierarchical)
+        assert weights(foot, t) == {"rack0": pytest.approx(144)}
+        assert foot.leave_rack == pytest.approx(1.0)
+
+
+def test_flat_partial_racks_reach_only_other_domains():
+    """Racks holding 36, 36 and 72 GPUs of one job (G = 144), one pod: the 36-GPU racks reach
+    144 - 36 = 108 peers, all outside their unit; the 72-GPU rack reaches 72, all outside."""
+    t = topology(4, 4)
+    foot = footprint(t, ((0, 36), (1, 36), (2, 72)), dp_bytes=1.0, hierarchical=False)
+    assert weights(foot, t) == {"rack0": pytest.approx(144)}
 
 
 def test_rail_optimised_traffic_stays_on_the_rails_inside_a_rail_group():

@@ -93,7 +93,8 @@ class FabricConfig(Frozen):
     collectives: Literal["hierarchical", "flat"] = Field(
         "hierarchical",
         description="hierarchical: collectives reduce inside rack units and pods first "
-        "(NCCL-style, topology-ordered); flat: each GPU's bytes spread evenly over the job",
+        "(NCCL-style, topology-ordered); flat: each GPU's NIC bytes spread evenly over the "
+        "job's GPUs outside its NVLink domain",
     )
     rail_optimized: bool = Field(
         False, description="Same-position GPUs of a rail group share rail switches"

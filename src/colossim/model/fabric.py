@@ -161,8 +161,10 @@ def footprint(
     pipeline). O(racks in the grant), independent of the cluster's size.
 
     Pipeline sends cross a boundary between consecutive racks: of the job's R-1 rack boundaries,
-    U-1 leave a rack unit and P-1 a pod. ``hierarchical=False`` spreads every GPU's bytes evenly
-    over the job's GPUs instead (a unit holding g of G GPUs sends 1-g/G of its bytes out).
+    U-1 leave a rack unit and P-1 a pod. ``hierarchical=False`` spreads every GPU's NIC bytes
+    evenly over the job's GPUs it reaches over the NICs, those outside its own NVLink domain (NIC
+    bytes never go to its domain): of its G-d peers (d the job's GPUs in that domain), G-g lie
+    outside a unit or pod holding g.
     """
     racks, gpus = grant_arrays(grant)
     total = float(gpus.sum())
@@ -184,8 +186,12 @@ def footprint(
         leave_pod = w_dp * dp_pod + (1 - w_dp) * pp_pod
     else:
         pod_gpus = np.bincount(unit_pod_index, weights=unit_gpus)
-        leave_unit = 1.0 - unit_gpus / total
-        leave_pod = 1.0 - pod_gpus[unit_pod_index] / total
+        peers = total - np.minimum(gpus, topology.rack_domain[racks])  # per rack's GPUs
+        reach = np.where(peers > 0, gpus / np.where(peers > 0, peers, 1.0), 0.0)
+        outside_unit = total - unit_gpus[unit_index]
+        outside_pod = total - pod_gpus[unit_pod_index[unit_index]]
+        leave_unit = np.bincount(unit_index, weights=reach * outside_unit) / unit_gpus
+        leave_pod = np.bincount(unit_index, weights=reach * outside_pod) / unit_gpus
     rack_w = np.bincount(unit_pod_index, weights=unit_gpus * leave_unit, minlength=n_pods)
     pod_w = np.bincount(unit_pod_index, weights=unit_gpus * leave_pod, minlength=n_pods)
     ids, weights = [], []
