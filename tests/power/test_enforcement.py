@@ -193,3 +193,12 @@ def test_admission_sums_the_floor_only_when_the_peak_does_not_fit():
         assert decision.verdict == verdict, (supply, decision.reason)
         if verdict == "infeasible":
             assert decision.reason == "power: needs 0.4 MW at the lowest clocks, supply is 0.3 MW"
+
+
+def test_the_largest_step_counts_the_jobs_that_start_at_t0():
+    # an idle P1 facility draws 0 MW; a and b start together at t = 0 (0 -> 2 MW), c arrives at
+    # 5 h (+1 MW), b ends at 6 h and a at 10 h (-1 MW each): the largest step is the first, 2 MW
+    jobs = [job("a"), job("b", hours=6.0), job("c", hours=1.0, submit_s=5 * HOUR)]
+    r, _ = run(scenario(jobs, racks=3))
+    assert level_at(r, "power_mw", 0.0) == pytest.approx(2.0)
+    assert r.power.max_step_mw == pytest.approx(2.0)

@@ -23,6 +23,9 @@ def test_time_positive_and_max_step():
     s = series((0, 0.0), (10, 5.0), (30, 0.0), (50, 2.0))
     assert time_positive(s, 0, 60) == 20 + 10
     assert max_step(s, 60) == 5.0
+    # the level before the first instant counts: from 0 to 6 at t = 0
+    assert max_step(series((0, 6.0), (10, 5.0)), 60) == 1.0
+    assert max_step(series((0, 6.0), (10, 5.0)), 60, before=0.0) == 6.0
 
 
 def test_time_of_day_tariff_charges_each_hour_at_its_price():

@@ -32,9 +32,13 @@ def time_positive(series: StepSeries, start_s: float, end_s: float) -> float:
     return total
 
 
-def max_step(series: StepSeries, end_s: float) -> float:
-    """Largest change of the level at one instant (its net change, up or down)."""
+def max_step(series: StepSeries, end_s: float, before: float | None = None) -> float:
+    """Largest change of the level at one instant (its net change, up or down); ``before``,
+    the level before the first instant (an idle facility: the jobs that start at t = 0 make
+    the series' first value, and that step counts too)."""
     values = [v for t, v in zip(series.times, series.values, strict=True) if t <= end_s]
+    if before is not None:
+        values.insert(0, before)
     return max((abs(b - a) for a, b in zip(values, values[1:], strict=False)), default=0.0)
 
 
@@ -58,8 +62,9 @@ def energy_cost_usd(power: StepSeries, end_s: float, tariff: TariffConfig | None
     return cost
 
 
-def cluster_power(record: Record, end_s: float, tariff: TariffConfig | None = None
-                  ) -> PowerResult:
+def cluster_power(record: Record, end_s: float, tariff: TariffConfig | None = None,
+                  idle_mw: float | None = None) -> PowerResult:
+    """``idle_mw``: the facility's draw with nothing running, its level before t = 0."""
     series = record.series
     empty = StepSeries()
     throttled = series.get("gpus_throttled", empty)
@@ -73,7 +78,7 @@ def cluster_power(record: Record, end_s: float, tariff: TariffConfig | None = No
         power_preemptions=sum(1 for e in record.events
                               if e.kind == "preempt" and (e.data or {}).get("reason") == "power"),
         power_holds=sum(1 for e in record.events if e.kind == "power_hold"),
-        max_step_mw=max_step(series.get("power_mw", empty), end_s),
+        max_step_mw=max_step(series.get("power_mw", empty), end_s, idle_mw),
         it_energy_mwh=integral(series.get("it_power_mw", empty), 0.0, end_s) / HOUR,
         energy_cost_usd=energy_cost_usd(series.get("power_mw", empty), end_s, tariff),
     )

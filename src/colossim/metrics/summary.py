@@ -74,6 +74,7 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
         record=record,
         fabric=cluster_fabric(record, jobs, span),
         reliability=cluster_reliability(record, jobs, layout.total_gpus, span),
-        power=cluster_power(record, span, state.scenario.cluster.power.tariff),
+        power=cluster_power(record, span, state.scenario.cluster.power.tariff,
+                            state.power_model.facility_mw(state.power_model.idle_it_w)),
         invalid_decisions=sum(d.verdict == "invalid" for d in record.decisions),
     )
