@@ -112,6 +112,24 @@ def test_explain_lists_the_jobs_started_ahead():
     assert wait.ahead == ("s1", "s2") and "started 2 other job(s) first" in wait.why
 
 
+def test_explain_names_a_job_restarted_during_the_wait_once():
+    # SRTF on one GPU, free switches. By hand (hours): x runs 0-0.5; long (5 h) waits from
+    # 0.1; a (2 h) starts at 0.5; s1 (1 h) arrives at 0.8 with less left than a's 1.7, so a is
+    # preempted and s1 runs 0.8-1.8; a restarts at 1.8 and ends at 3.5, when long starts.
+    # Starts during long's wait: a, s1, a -> two distinct jobs, a named once.
+    jobs = [pool_job("x", 0, 0.5), pool_job("long", 0.1, 5), pool_job("a", 0.2, 2),
+            pool_job("s1", 0.8, 1)]
+    result = simulate(pool_scenario(jobs, policy="srtf", free_switches=True))
+    starts = [(d.time_s / 3600, d.action["job"]) for d in result.record.decisions
+              if d.action["action"] == "start" and d.verdict == "applied"]
+    assert starts == [(0, "x"), (0.5, "a"), (pytest.approx(0.8), "s1"),
+                      (pytest.approx(1.8), "a"), (pytest.approx(3.5), "long")]
+    [wait] = job_timeline(result, "long").waits
+    assert (wait.since_s, wait.until_s) == (360.0, pytest.approx(3.5 * 3600))
+    assert wait.ahead == ("a", "s1") and wait.ahead_count == 2
+    assert wait.why == "the policy started 2 other job(s) first: a, s1"
+
+
 def test_run_explain_on_the_command_line():
     out = runner.invoke(app, ["run", "small", "--policy", "fifo", "--explain", "moe-200b"])
     assert out.exit_code == 0, out.output

@@ -4,7 +4,8 @@
 start, preempt, resize, complete, reject, ...) or a decision that named it, with the engine's
 verdict (applied / infeasible / invalid) and reason. Each stretch the job spent pending gets a
 one-line answer: the refusals it met, else the jobs the policy started while it waited (the policy
-put them first), else that the policy did not try to start it, with how busy the cluster was.
+put them first; each job once, however often it was restarted), else that the policy did not try
+to start it, with how busy the cluster was.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ class Wait:
     until_s: float
     started: bool  # did the wait end with a start?
     refusals: int
-    ahead: tuple[str, ...]  # jobs started while it waited (first few)
-    ahead_count: int
+    ahead: tuple[str, ...]  # distinct jobs started while it waited (first few, each once)
+    ahead_count: int  # how many distinct jobs (a job restarted during the wait counts once)
     busy_gpus: float  # GPUs busy when the wait began
     total_gpus: int
     why: str
@@ -155,6 +156,8 @@ def _wait(since: float, until: float, started: bool, name: str, decisions: list,
     refusals = [d.reason or d.verdict for d in decisions
                 if since <= d.time_s <= until and d.verdict != "applied"]
     lo = bisect_right(starts, (since, ""))  # other jobs started after the wait began
-    ahead = [job for t, job in starts[lo:] if t <= until and job != name]
+    # each job once, in the order it first started: one preempted and restarted during the
+    # wait is one job put first, not several
+    ahead = list(dict.fromkeys(job for t, job in starts[lo:] if t <= until and job != name))
     return Wait(since, until, started, len(refusals), tuple(ahead[:AHEAD_SHOWN]), len(ahead),
                 busy, total, _why(refusals, ahead, busy, total, needs), needs)
