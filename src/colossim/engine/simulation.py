@@ -9,10 +9,12 @@ generation stamp and stale firings are ignored.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
+from numbers import Real
 
 import simpy
 
@@ -33,6 +35,18 @@ from colossim.policy.view import Trigger
 DECISION_PRIORITY = 2  # after simpy's URGENT (0) and NORMAL (1): every same-instant event first
 ProgressFn = Callable[[float, float], None]  # (now_s, fraction of all work done)
 PROGRESS_EVERY = 2048
+
+
+def wake_refusal(time_s: object, now_s: float) -> str | None:
+    """Why a ``WakeAt(time_s)`` is invalid at ``now_s``, or None when it is fine. NaN compares
+    false with everything, so it is named before the "not in the future" test would claim it."""
+    if isinstance(time_s, bool) or not isinstance(time_s, Real):
+        return f"wake time {time_s!r} is not a number"
+    if math.isnan(time_s):
+        return "wake time is not a number (NaN)"
+    if time_s <= now_s:
+        return f"wake time t={time_s:g} s is not in the future (now t={now_s:g} s)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -112,12 +126,13 @@ class Simulation:
     def _apply(self, action: Action) -> None:
         state = self.state
         if is_wake(action):
-            if action.time_s > self.env.now:
+            reason = wake_refusal(action.time_s, self.env.now)
+            if reason is None:
                 timeout = self.env.timeout(action.time_s - self.env.now)
                 timeout.callbacks.append(lambda _e: self._trigger("wake"))
                 verdict, reason = Verdict.APPLIED, ""
             else:
-                verdict, reason = Verdict.INVALID, "wake time is not in the future"
+                verdict = Verdict.INVALID
             state.record.decisions.append(
                 Decision(self.env.now, describe(action), verdict.value, reason)
             )

@@ -6,15 +6,16 @@ Actions are plain frozen values; a policy never touches state. A ``grant`` is a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from numbers import Real
 
 from colossim.model.cluster import Grant
 
 __all__ = [
     "Action", "Grant", "Preempt", "Reject", "Resize", "SetPowerCap", "Start", "Verdict", "WakeAt",
 ]
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +93,14 @@ def describe(action: Action) -> dict[str, object]:
         else:
             out[name] = value
     return out
+
+
+def said(action: Mapping[str, object]) -> str:
+    """A recorded action (``describe``'s dict) in a few words for messages: "start of 'llm-8b'",
+    "wake at t=3600 s" (a wake-up names no job, so it never reads "wakeat of '?'")."""
+    kind = str(action.get("action", "action"))
+    if kind == "wakeat":
+        time_s = action.get("time_s")
+        real = isinstance(time_s, Real) and not isinstance(time_s, bool)
+        return f"wake at t={time_s:g} s" if real else f"wake at t={time_s!r}"
+    return f"{kind} of {action['job']!r}" if "job" in action else kind
