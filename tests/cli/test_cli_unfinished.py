@@ -63,3 +63,10 @@ def test_invalid_actions_are_counted_in_the_summary_and_named_in_a_note():
     assert "(1 invalid action)" in out
     assert ("1 action of the policy was invalid and ignored: the reasons are in events.jsonl "
             "(--out) and in --explain JOB") in out
+
+
+def test_infeasible_actions_are_counted_beside_invalid_ones_and_named_in_a_note():
+    # FifoOverreaching: one start on GPUs another job holds, one of 144 GPUs on a 72-GPU rack
+    out = " ".join(_run("--policy", "tests.testing.test_invariants:FifoOverreaching").split())
+    assert "(1 invalid, 1 infeasible actions)" in out
+    assert "1 action of the policy was refused as infeasible: GPUs that were not free" in out

@@ -99,3 +99,31 @@ def test_an_invalid_action_is_counted_and_fails_the_invariants_unless_allowed():
     # the engine ignored it: the run is fifo's, job for job
     fifo = run_policy("fifo", "small")
     assert [j.end_s for j in result.jobs] == [j.end_s for j in fifo.jobs]
+
+
+class FifoOverreaching(BuiltinFifo):
+    """fifo, plus two starts a careful policy never asks for: image-2b on rack 0, which
+    llm-70b holds (the pack placer gives it racks 0 and 1 at t = 0), and moe-200b's 144 GPUs
+    on one 72-GPU rack."""
+
+    name = "fifo-overreaching"
+
+    def decide(self, view):
+        extra = []
+        if view.now_s == 1800.0:  # image-2b arrives (small.yaml: 30 min)
+            extra.append(Start("image-2b", ((0, 8),)))
+        if view.now_s == 7200.0:  # moe-200b arrives (2 h)
+            extra.append(Start("moe-200b", ((2, 144),)))
+        return extra + list(super().decide(view))
+
+
+def test_busy_gpus_are_infeasible_and_more_than_a_rack_holds_is_invalid():
+    result = run_policy(FifoOverreaching, "small")
+    assert (result.invalid_decisions, result.infeasible_decisions) == (1, 1)
+    assert result_problems(result) == [
+        "t=7200: invalid start of 'moe-200b': 144 GPUs on rack 2, which has 72"]
+    assert result_problems(result, valid_decisions=False, feasible_decisions=True) == [
+        "t=1800: infeasible start of 'image-2b': rack 0 has 0 free GPUs, not 8"]
+    fifo = run_policy("fifo", "small")
+    assert fifo.infeasible_decisions == fifo.invalid_decisions == 0
+    assert [j.end_s for j in result.jobs] == [j.end_s for j in fifo.jobs]

@@ -107,13 +107,21 @@ def result_tables(result: RunResult) -> None:
         ("peak power", f"{c.peak_power_mw:,.1f} MW (supply {c.supply_mw:,.0f} MW)"),
         *_power_rows(result),
         ("events / decisions", f"{result.events:,} / {result.decisions:,}"
-                               + (f" ({plural(result.invalid_decisions, 'invalid action')})"
-                                  if result.invalid_decisions else "")),
+                               + _refusals(result)),
         ("wall time", f"{result.wall_s:.3f} s"),
     ]
     for key, value in rows:
         summary.add_row(key, value)
     out.print(summary)
+
+
+def _refusals(result: RunResult) -> str:
+    """The decisions row's note of refused actions: " (2 invalid, 5 infeasible actions)"."""
+    counts = [(result.invalid_decisions, "invalid"), (result.infeasible_decisions, "infeasible")]
+    shown = [f"{n:,} {what}" for n, what in counts if n]
+    if not shown:
+        return ""
+    return f" ({', '.join(shown)} action{'' if sum(n for n, _ in counts) == 1 else 's'})"
 
 
 def _power_rows(result: RunResult) -> list[tuple[str, str]]:

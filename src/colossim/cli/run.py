@@ -110,6 +110,13 @@ def run_notes(result: RunResult, horizon_s: float) -> list[str]:
         verb = "was" if count == 1 else "were"
         notes.append(f"[yellow]{plural(count, 'action')} of the policy {verb} invalid[/yellow] "
                      "and ignored: the reasons are in events.jsonl (--out) and in --explain JOB")
+    if result.infeasible_decisions:
+        count = result.infeasible_decisions
+        verb = "was" if count == 1 else "were"
+        notes.append(f"[yellow]{plural(count, 'action')} of the policy {verb} refused as "
+                     "infeasible[/yellow]: GPUs that were not free (busy, failed or spare racks, "
+                     "or given twice in one decision) or power the facility did not have; the "
+                     "reasons are in events.jsonl (--out) and in --explain JOB")
     left = [j for j in result.jobs if j.state not in ("completed", "rejected")]
     if left:
         names = escape(", ".join(f"{j.name} ({j.state})" for j in left))

@@ -89,6 +89,11 @@ def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
         unit = state.unit_on_rack(job, rack)
         if n % unit:
             raise Refused(Verdict.INVALID, f"{n} GPUs on rack {rack} is not a multiple of {unit}")
+    capacity = state.rack_capacity
+    for rack, n in grant:
+        if n > capacity[rack]:  # never possible, unlike GPUs that are busy now (infeasible)
+            raise Refused(Verdict.INVALID, f"{n} GPUs on rack {rack}, which has "
+                                           f"{capacity[rack]}")
     if state.rate_for(job, grant) <= 0:
         raise Refused(Verdict.INVALID, f"the job does not fit in memory on these {gpus} GPUs")
     return grant

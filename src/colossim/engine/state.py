@@ -75,6 +75,7 @@ class RunState:
         self._rack_pod = self.layout.rack_pod.tolist()
         self._rack_domain = [self.layout.specs[t].gpus_per_domain
                              for t in self.layout.rack_type.tolist()]
+        self.rack_capacity: list[int] = self.layout.capacity.tolist()
 
     def watch(self) -> set[int]:
         """A set that collects the index of every job touched from now on (its stamp moved):

@@ -130,6 +130,7 @@ class RunResult:
     reliability: ReliabilityResult | None = None
     power: PowerResult | None = None
     invalid_decisions: int = 0  # actions the engine refused as breaking the policy contract
+    infeasible_decisions: int = 0  # actions refused as impossible then (GPUs not free, power)
 
     @property
     def unfinished(self) -> tuple[JobResult, ...]:

@@ -77,4 +77,5 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
         power=cluster_power(record, span, state.scenario.cluster.power.tariff,
                             state.power_model.facility_mw(state.power_model.idle_it_w)),
         invalid_decisions=sum(d.verdict == "invalid" for d in record.decisions),
+        infeasible_decisions=sum(d.verdict == "infeasible" for d in record.decisions),
     )

@@ -13,7 +13,10 @@ what a run left behind, from two independent accountings that must agree:
 - with ``complete=True``: every job finished or was rejected (no job starved forever);
 - with ``valid_decisions=True``: the engine refused no action of the policy as invalid (an
   unknown job, one in the wrong state, a malformed grant): the engine ignores such an action and
-  the run goes on, so without this check a policy bug would pass unnoticed.
+  the run goes on, so without this check a policy bug would pass unnoticed;
+- with ``feasible_decisions=True``: nor as infeasible (GPUs that were not free, or too little
+  power): off by default, since a policy may try a start and be refused for power, but a
+  policy that places only on the free GPUs its view shows should never meet it.
 """
 
 from __future__ import annotations
@@ -132,18 +135,19 @@ def _level_at(series: Any, time_s: float) -> float | None:
     return series.values[i] if i >= 0 else None
 
 
-def _decision_problems(result: Any, shown: int = 5) -> list[str]:
-    """The invalid actions (the first ``shown`` of them, and how many more)."""
-    invalid = [d for d in result.record.decisions if d.verdict == "invalid"]
-    out = [f"t={d.time_s:g}: invalid {d.action.get('action', 'action')} of "
-           f"{d.action.get('job', '?')!r}: {d.reason}" for d in invalid[:shown]]
-    if len(invalid) > shown:
-        out.append(f"... and {len(invalid) - shown} more invalid actions")
+def _decision_problems(result: Any, verdict: str = "invalid", shown: int = 5) -> list[str]:
+    """The actions refused with ``verdict`` (the first ``shown`` of them, and how many more)."""
+    refused = [d for d in result.record.decisions if d.verdict == verdict]
+    out = [f"t={d.time_s:g}: {verdict} {d.action.get('action', 'action')} of "
+           f"{d.action.get('job', '?')!r}: {d.reason}" for d in refused[:shown]]
+    if len(refused) > shown:
+        out.append(f"... and {len(refused) - shown} more {verdict} actions")
     return out
 
 
-def result_problems(result: Any, *, complete: bool = True,
-                    valid_decisions: bool = True) -> list[str]:
+def result_problems(result: Any, *, complete: bool = True, valid_decisions: bool = True,
+                    feasible_decisions: bool = False) -> list[str]:
     """Every broken invariant of a finished run, as readable lines (empty when all hold)."""
     problems = _job_problems(result, complete) + _record_problems(result)
-    return problems + (_decision_problems(result) if valid_decisions else [])
+    problems += _decision_problems(result) if valid_decisions else []
+    return problems + (_decision_problems(result, "infeasible") if feasible_decisions else [])

@@ -93,13 +93,15 @@ def run_policy() -> Callable[..., Any]:
 
 @pytest.fixture(scope="session")
 def assert_invariants() -> Callable[..., None]:
-    """``assert_invariants(result, complete=True, valid_decisions=True)``: fail listing every
-    broken invariant."""
+    """``assert_invariants(result, complete=True, valid_decisions=True,
+    feasible_decisions=False)``: fail listing every broken invariant."""
     from colossim.testing.invariants import result_problems
 
-    def check(result: Any, *, complete: bool = True, valid_decisions: bool = True) -> None:
+    def check(result: Any, *, complete: bool = True, valid_decisions: bool = True,
+              feasible_decisions: bool = False) -> None:
         __tracebackhide__ = True
-        problems = result_problems(result, complete=complete, valid_decisions=valid_decisions)
+        problems = result_problems(result, complete=complete, valid_decisions=valid_decisions,
+                                   feasible_decisions=feasible_decisions)
         if problems:
             lines = "\n".join(f"  - {p}" for p in problems)
             raise AssertionError(
