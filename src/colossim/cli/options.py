@@ -106,6 +106,21 @@ BatchOpt = Annotated[
 PlotsOpt = Annotated[bool, flag("--plots/--no-plots", text="Write PNG plots.")]
 
 
+LISTED = 12  # names an error lists before "and N more" (a trace replay has thousands of jobs)
+
+
+def _first(names: Sequence[str], shown: int = LISTED) -> str:
+    more = f", ... and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _either(names: Sequence[str], shown: int = 3) -> str:
+    quoted = [repr(n) for n in names[:shown]]
+    more = f" ({len(names) - shown:,} more start so)" if len(names) > shown else ""
+    return (" or ".join(quoted) if len(quoted) <= 2
+            else ", ".join(quoted[:-1]) + " or " + quoted[-1]) + more
+
+
 def check_names(option: str, kind: str, given: Iterable[str], known: Sequence[str],
                 plural: str | None = None) -> None:
     """Names an option gives must exist: each unknown one is a problem naming the option, with
@@ -115,9 +130,10 @@ def check_names(option: str, kind: str, given: Iterable[str], known: Sequence[st
     problems = []
     for name in given:
         if name not in known:
-            hint = difflib.get_close_matches(name, list(known), n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-            listed = f"{plural or kind + 's'}: {', '.join(known)}"
+            hint = [k for k in known if k.startswith(name)] if name else []  # a short id
+            hint = hint or difflib.get_close_matches(name, list(known), n=1)
+            suggestion = f" (did you mean {_either(hint)}?)" if hint else ""
+            listed = f"{plural or kind + 's'}: {_first(known)}"
             problems.append(Problem(option, None, "",
                                     f"no {kind} named {name!r}{suggestion}; {listed}"))
     if problems:
