@@ -15,6 +15,7 @@ from colossim.errors import require
 from colossim.metrics.labels import label
 from colossim.metrics.phases import Slice
 from colossim.metrics.result import RunResult
+from colossim.metrics.series import integral, peak
 
 DAY = 86400.0
 MAX_GANTT_JOBS = 40  # beyond this the chart shows the jobs with the most GPU-hours
@@ -31,6 +32,7 @@ OTHER_PHASE_COLOR = "#8c8c8c"
 OWN_PANELS = ("gpus_busy", "power_mw", "supply_mw", "battery_soc", "battery_mwh")
 MAX_FAMILY_PANELS = 4
 MAX_LINES = 12  # per panel of a family (e.g. one line per job)
+MAX_ETTR_BARS = 20  # the ETTR chart shows the jobs with the lowest ETTR
 
 
 def pyplot() -> Any:
@@ -164,8 +166,42 @@ def level_panels(names: list[str]) -> dict[str, list[str]]:
     return panels
 
 
+def ranked_lines(series: Mapping[str, Any], names: list[str], end_s: float) -> list[str]:
+    """The series among ``names`` above zero at some moment of [0, ``end_s``], highest peak
+    first (ties: the larger integral, then the name). A series that is zero all through the run
+    says nothing, and 800 of them would otherwise fill a panel in name order."""
+    peaks = {name: peak(series[name], 0.0, end_s) for name in names}
+    above = [name for name in names if peaks[name] > 0]
+    return sorted(above, key=lambda n: (-peaks[n], -integral(series[n], 0.0, end_s), n))
+
+
+def family_lines(result: RunResult) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Families of level series beyond GPUs and power (``level_panels``): those with a series
+    above zero, each with its ranked lines (``ranked_lines``), and those zero all through the
+    run (not drawn), with how many series they hold."""
+    series = result.record.series
+    drawn: dict[str, list[str]] = {}
+    flat: dict[str, int] = {}
+    for family, names in level_panels(list(series)).items():
+        if family in ("GPUs", "power"):
+            continue
+        lines = ranked_lines(series, names, result.end_s)
+        if lines:
+            drawn[family] = lines
+        else:
+            flat[family] = len(names)
+    return drawn, flat
+
+
 def _legend(ax: Any, lines: int) -> None:
     ax.legend(loc="upper right", fontsize=7 if lines <= 8 else 6, ncols=1 if lines <= 8 else 2)
+
+
+def _drawn_of(above: int, total: int) -> str:
+    """Which of a family's ``total`` series its panel draws, ``above`` of them ever above 0."""
+    if above > MAX_LINES:
+        return f" (the {MAX_LINES} highest of {total:,})"
+    return f" ({above:,} of {total:,} ever above zero)" if above < total else ""
 
 
 def levels(result: RunResult) -> bytes:
@@ -174,7 +210,8 @@ def levels(result: RunResult) -> bytes:
     plt = pyplot()
     series = result.record.series
     panels = level_panels(list(series))
-    families = [f for f in panels if f not in ("GPUs", "power")]
+    lines, _ = family_lines(result)
+    families = list(lines)
     shown, hidden = families[:MAX_FAMILY_PANELS], families[MAX_FAMILY_PANELS:]
     fig, axes = plt.subplots(2 + len(shown), 1, figsize=(11, 6.5 + 2.6 * len(shown)),
                              sharex=True, squeeze=False, layout="constrained")
@@ -212,13 +249,11 @@ def levels(result: RunResult) -> bytes:
         twin.legend(loc="lower right", fontsize=7)
     _legend(power_ax, 2 + len(panels["power"]))
     for ax, family in zip(axes[2:], shown, strict=True):
-        names = panels[family]
-        drawn = sorted(names, key=lambda n: -max(series[n].values, default=0.0))[:MAX_LINES]
-        for name in sorted(drawn):
+        total, drawn = len(panels[family]), lines[family][:MAX_LINES]
+        for name in drawn:  # the legend lists them highest first
             ax.step(*_steps(series[name], result.end_s), where="post",
                     label=name.split(".", 1)[1] if "." in name else name)
-        more = f" (the {MAX_LINES} highest of {len(names)})" if len(names) > MAX_LINES else ""
-        ax.set_title(label(family) + more)
+        ax.set_title(label(family) + _drawn_of(len(lines[family]), total))
         _legend(ax, len(drawn))
     if hidden:
         axes[-1].annotate(f"not drawn: {', '.join(hidden)}", (0, -0.28),
@@ -229,18 +264,13 @@ def levels(result: RunResult) -> bytes:
 
 
 def progress(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
-    """Per job, the fraction of its work done over time, with ETTR bars beside it when the
-    result has per-job ETTR. The record holds no per-job rates, so progress between events is
-    interpolated by running GPU-seconds (exact while speed is proportional to GPUs held) and
-    scaled to the work the job had done at the end."""
+    """Per job, the fraction of its work done over time, across the whole figure's width (the
+    ETTR bars are ``ettr_chart``'s). The record holds no per-job rates, so progress between
+    events is interpolated by running GPU-seconds (exact while speed is proportional to GPUs
+    held) and scaled to the work the job had done at the end."""
     plt = pyplot()
     names = shown_jobs(result, timelines)
-    shown = set(names)
-    ettr = {j.name: j.ettr for j in result.jobs
-            if j.name in shown and getattr(j, "ettr", None) is not None}
-    fig, axes = plt.subplots(1, 1 + bool(ettr), figsize=(11, 4.5), squeeze=False,
-                             layout="constrained")
-    ax = axes[0][0]
+    fig, ax = plt.subplots(figsize=(11, 4.5), layout="constrained")
     done = {j.name: j.work_done_flops / j.work_flops if j.work_flops else 0.0
             for j in result.jobs}
     for name in names:
@@ -256,12 +286,37 @@ def progress(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
     ax.set_xlabel("time (days)")
     ax.set_ylabel("fraction of work done")
     ax.set_title("per-job progress (interpolated by running GPU-seconds)")
-    if len(names) <= 12:
+    if ax.lines and len(names) <= 12:
         ax.legend(loc="lower right", fontsize=7)
-    if ettr:
-        bars = axes[0][1]
-        bars.barh(list(ettr), list(ettr.values()), color="#55a868")
-        bars.set_xlim(0, 1)
-        bars.invert_yaxis()
-        bars.set_title("ETTR (productive / wall time)")
+    return png(fig)
+
+
+def ettr_values(result: RunResult) -> list[tuple[str, float]]:
+    """Every job's ETTR, lowest first (ties by name); none when the reliability model was off
+    (``result.reliability`` is None): without failures, checkpoints and restarts the figure
+    says nothing the Gantt chart does not."""
+    if result.reliability is None:
+        return []
+    values = [(j.name, j.ettr) for j in result.jobs if j.ettr is not None]
+    return sorted(values, key=lambda pair: (pair[1], pair[0]))
+
+
+def ettr_chart(values: list[tuple[str, float]]) -> bytes:
+    """Horizontal ETTR bars of the ``MAX_ETTR_BARS`` lowest of ``values`` (``ettr_values``),
+    lowest on top, each labelled with its value; the figure grows with the bars so the job
+    names never overlap."""
+    plt = pyplot()
+    drawn = values[:MAX_ETTR_BARS]
+    fig, ax = plt.subplots(figsize=(11, 1.4 + 0.3 * len(drawn)), layout="constrained")
+    rows = range(len(drawn))
+    ax.barh(rows, [v for _, v in drawn], color="#55a868")
+    ax.set_yticks(rows, [name for name, _ in drawn], fontsize=8)
+    for row, (_, value) in enumerate(drawn):
+        ax.text(min(value, 1.0) + 0.005, row, f"{value:.3f}", va="center", fontsize=7)
+    ax.set_xlim(0, 1.08)
+    ax.invert_yaxis()
+    ax.set_xlabel("productive time / wall time since first start")
+    lowest = (f": the {len(drawn)} lowest of {len(values):,} jobs"
+              if len(values) > len(drawn) else "")
+    ax.set_title(f"ETTR per job{lowest}")
     return png(fig)

@@ -108,9 +108,23 @@ def plots_html(result: RunResult) -> str:
     if not result.record.series:
         parts.append('<p class="note">this run has no level series (series.json missing).</p>')
     parts.append(image(plots.levels(result), "GPUs in use and facility power over time"))
+    parts += flat_notes(plots.family_lines(result)[1])
     parts.append("<h2>Per-job progress</h2>")
     parts.append(image(plots.progress(result, timelines), "per-job progress"))
+    ettr = plots.ettr_values(result)
+    if ettr:  # only with the reliability model on
+        if len(ettr) > plots.MAX_ETTR_BARS:
+            parts.append(f'<p class="note">ETTR: the {plots.MAX_ETTR_BARS} lowest of {len(ettr):,} '
+                         "jobs are drawn; the Jobs table has every job's.</p>")
+        parts.append(image(plots.ettr_chart(ettr), "ETTR per job"))
     return "".join(parts)
+
+
+def flat_notes(flat: dict[str, int]) -> list[str]:
+    """One line per family of level series left out of the plots for being zero all through
+    the run (e.g. no job was ever throttled)."""
+    return [f'<p class="note">{html.escape(label(family))}: zero throughout the run for all '
+            f"{count:,} series (not drawn).</p>" for family, count in flat.items()]
 
 
 def plots_or_note(result: RunResult) -> str:
