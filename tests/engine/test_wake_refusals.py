@@ -12,6 +12,7 @@ import pytest
 from colossim.engine.simulation import wake_refusal
 from colossim.policy.actions import WakeAt, describe, said
 from colossim.policy.builtin.fifo import POLICY as BuiltinFifo
+from colossim.testing.invariants import result_problems
 from colossim.testing.runner import run_policy
 from tests.policy.factories import pool_job, pool_scenario
 
@@ -64,4 +65,10 @@ def test_refused_wake_ups_are_invalid_with_their_reasons_and_the_run_goes_on():
     assert [said(d.action) for d in wakes] == [
         "wake at t=nan s", "wake at t=-60 s", "wake at t='soon'"]
     assert result.invalid_decisions == 3
+    # assert_invariants names them the same way (it said "invalid wakeat of '?'")
+    assert result_problems(result) == [
+        "t=0: invalid wake at t=nan s: wake time is not a number (NaN)",
+        "t=0: invalid wake at t=-60 s: wake time t=-60 s is not in the future (now t=0 s)",
+        "t=0: invalid wake at t='soon': wake time 'soon' is not a number",
+    ]
     assert [(j.name, j.end_s) for j in result.jobs] == [("a", 3600.0), ("b", 3 * 3600.0)]

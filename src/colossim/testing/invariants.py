@@ -25,6 +25,7 @@ from bisect import bisect_right
 from typing import Any
 
 from colossim.metrics.series import integral
+from colossim.policy.actions import said
 
 REL = 1e-9  # floating-point crumbs of fluid time arithmetic
 # Job event kinds whose effect on the job's GPUs is known: "set" takes ``data["gpus"]`` (a
@@ -138,8 +139,7 @@ def _level_at(series: Any, time_s: float) -> float | None:
 def _decision_problems(result: Any, verdict: str = "invalid", shown: int = 5) -> list[str]:
     """The actions refused with ``verdict`` (the first ``shown`` of them, and how many more)."""
     refused = [d for d in result.record.decisions if d.verdict == verdict]
-    out = [f"t={d.time_s:g}: {verdict} {d.action.get('action', 'action')} of "
-           f"{d.action.get('job', '?')!r}: {d.reason}" for d in refused[:shown]]
+    out = [f"t={d.time_s:g}: {verdict} {said(d.action)}: {d.reason}" for d in refused[:shown]]
     if len(refused) > shown:
         out.append(f"... and {len(refused) - shown} more {verdict} actions")
     return out
