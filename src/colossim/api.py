@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -22,6 +23,9 @@ from colossim.config.loader import (
 from colossim.config.schema import PolicyConfig, Scenario
 from colossim.errors import ConfigError, PolicyError, Problem
 from colossim.metrics.result import RunResult
+
+if TYPE_CHECKING:
+    from colossim.engine.simulation import RunOutput
 
 _POLICY = ("scheduler", "policy")
 
@@ -147,16 +151,16 @@ def _days(seconds: float) -> str:
     return f"{days:,.2f} days" if days < 10 else f"{days:,.0f} days"
 
 
-def simulate(
+def run_scenario(
     scenario: Scenario | str | Path | None = None,
     *,
     seed: int | None = None,
     check_invariants: bool | None = None,
     progress=None,
-) -> RunResult:
-    """Run one scenario to completion (or its horizon) and summarise it."""
+) -> RunOutput:
+    """Run one scenario to completion (or its horizon): the engine's final state and record,
+    for what needs more than the summary (a job's ideal time needs the state's speed model)."""
     from colossim.engine.simulation import Simulation
-    from colossim.metrics.summary import summarize
     from colossim.policy.registry import make_policy
 
     if not isinstance(scenario, Scenario):
@@ -167,5 +171,19 @@ def simulate(
         )
     spec = scenario.scheduler.policy
     policy = make_policy(spec.name, spec.params)
-    sim = Simulation(scenario, policy, check_invariants=check_invariants, progress=progress)
-    return summarize(sim.run(), policy=spec.name)
+    return Simulation(scenario, policy, check_invariants=check_invariants,
+                      progress=progress).run()
+
+
+def simulate(
+    scenario: Scenario | str | Path | None = None,
+    *,
+    seed: int | None = None,
+    check_invariants: bool | None = None,
+    progress=None,
+) -> RunResult:
+    """Run one scenario to completion (or its horizon) and summarise it."""
+    from colossim.metrics.summary import summarize
+
+    out = run_scenario(scenario, seed=seed, check_invariants=check_invariants, progress=progress)
+    return summarize(out, policy=out.state.scenario.scheduler.policy.name)
