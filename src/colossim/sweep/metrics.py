@@ -4,7 +4,9 @@
 name. Job names may contain dots (``jobs.1.5t-a.jct_s``): the field is always the last segment, so
 the name is whatever lies between. Paths are checked against the result dataclasses themselves
 (nested ones such as ``reliability.lost_gpu_hours`` included), so fields added by later
-features are accepted without touching this module.
+features are accepted without touching this module. The worker adds one group a ``RunResult``
+lacks: ``scheduling``, the metrics ``colossim compare`` reports (``sweep/scheduling.py``). A bare
+name that is a field of a group (``mean_jct_s``, ``energy_mwh``) is answered with its full path.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from colossim.metrics.result import JobResult, RunResult
+from colossim.sweep.scheduling import GROUP, SchedulingResult, synonym
 
 DEFAULT_METRICS = ("makespan_s", "cluster.gpu_utilization", "cluster.energy_mwh")
 JOBS = "jobs"
@@ -34,6 +37,8 @@ def _fields(cls: type) -> dict[str, Any]:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         is_optional = typing.get_origin(hint) in (typing.Union, types.UnionType)
         out[name] = args[0] if is_optional and len(args) == 1 else hint
+    if cls is RunResult:
+        out[GROUP] = SchedulingResult  # added to the result by the sweep's worker
     return out
 
 
@@ -46,11 +51,41 @@ def _leaf(hint: Any) -> bool:
     return typing.get_origin(hint) is dict and _is_number(typing.get_args(hint)[-1])
 
 
+@cache
+def _leaves(cls: type = RunResult, where: str = "") -> tuple[str, ...]:
+    """Every numeric path under a result dataclass (per-job fields aside)."""
+    out: list[str] = []
+    for name, hint in _fields(cls).items():
+        if dataclasses.is_dataclass(hint):
+            out.extend(_leaves(hint, f"{where}{name}."))
+        elif _is_number(hint):
+            out.append(f"{where}{name}")
+    return tuple(out)
+
+
+def _either(paths: list[str]) -> str:
+    return paths[0] if len(paths) == 1 else f"{', '.join(paths[:-1])} or {paths[-1]}"
+
+
 def _unknown(name: str, where: str, fields: dict[str, Any]) -> str:
     numbers = [f for f, h in fields.items() if _is_number(h) or dataclasses.is_dataclass(h)]
-    hint = difflib.get_close_matches(name, numbers, n=1)
-    said = f"did you mean {where}{hint[0]}?" if hint else f"known: {', '.join(numbers)}"
-    return f"unknown metric {where}{name} ({said})"
+    if where == f"{GROUP}." and (word := synonym(name)) is not None:
+        return f"unknown metric {where}{name} (did you mean {where}{word}?)"
+    if where:
+        hint = difflib.get_close_matches(name, numbers, n=1)
+        said = f"did you mean {where}{hint[0]}?" if hint else f"known: {', '.join(numbers)}"
+        return f"unknown metric {where}{name} ({said})"
+    # top level: the name may be a field of a group (mean_jct_s is scheduling.mean_jct_s)
+    ends: dict[str, list[str]] = {}
+    for path in _leaves():
+        ends.setdefault(path.rpartition(".")[2], []).append(path)
+    groups = [f for f in numbers if f not in ends]
+    close = difflib.get_close_matches(name, [*groups, *ends], n=1)
+    word = name if name in ends else synonym(name) or (close[0] if close else None)
+    if word is not None:
+        return f"unknown metric {name} (did you mean {_either(ends.get(word, [word]))}?)"
+    names = ", ".join(f"{GROUP}.{f}" for f in _fields(SchedulingResult))
+    return f"unknown metric {name} (known: {', '.join(numbers)}; {GROUP} metrics: {names})"
 
 
 def _walk(parts: list[str], cls: type, where: str) -> str | None:
@@ -122,5 +157,7 @@ def metric_value(result: Mapping[str, Any], path: str) -> float | None:
 
 def short_name(path: str) -> str:
     """A dotted path as a column header or legend label: its last two segments, the
-    ``cluster.`` prefix dropped (``power.supply_mw``, ``10t.jct_s``, ``energy_mwh``)."""
-    return ".".join(path.removeprefix("cluster.").split(".")[-2:])
+    ``cluster.`` and ``scheduling.`` prefixes dropped (``power.supply_mw``, ``10t.jct_s``,
+    ``energy_mwh``, ``mean_jct_s``)."""
+    path = path.removeprefix("cluster.").removeprefix(f"{GROUP}.")
+    return ".".join(path.split(".")[-2:])

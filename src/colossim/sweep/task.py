@@ -2,10 +2,11 @@
 
 A run that raises becomes a failed ``Outcome`` carrying its error and traceback, so one bad point
 never takes down a worker, a batch or the study. Results travel as ``RunResult.to_dict()`` (the
-record of events stays in the worker: it can be large and sweeps do not need it). A worker on the
-parent's disk also saves each run's file itself (``run_batch(tasks, runs_dir)``), the moment the
-run ends: the parent's share of the work per run, which competes with the workers for the CPUs,
-shrinks to a log line.
+record of events stays in the worker: it can be large and sweeps do not need it), plus the
+``scheduling`` group the worker computes while it still has the run's state
+(``sweep/scheduling.py``). A worker on the parent's disk also saves each run's file itself
+(``run_batch(tasks, runs_dir)``), the moment the run ends: the parent's share of the work per
+run, which competes with the workers for the CPUs, shrinks to a log line.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ class Task:
 
 
 def run_one(task: Task) -> Outcome:
-    from colossim.api import simulate
+    from colossim.sweep.scheduling import simulate_with_scheduling
 
     start = time.perf_counter()
-    try:
-        result = json.dumps(simulate(task.run.scenario).to_dict(), separators=(",", ":"))
+    try:  # the result plus compare's scheduling metrics (``sweep/scheduling.py``)
+        result = json.dumps(simulate_with_scheduling(task.run.scenario), separators=(",", ":"))
     except Exception as exc:  # recorded, not raised: the study goes on (exit code 3 at the end)
         return Outcome(
             task.run_id, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
@@ -74,9 +75,9 @@ def warm_up() -> None:
     (cached): a second pool, as in a benchmark or a notebook, finds everything warm."""
     import numpy.ma  # noqa: F401  np.unique imports it on first use (~20 ms), in the fabric
 
-    from colossim.api import simulate
+    from colossim.sweep.scheduling import simulate_with_scheduling
 
-    simulate(Scenario.model_validate(WARM_UP_SCENARIO))
+    simulate_with_scheduling(Scenario.model_validate(WARM_UP_SCENARIO))
 
 
 class _WorkerState:
