@@ -19,7 +19,7 @@ from colossim.metrics.labels import plural
 if TYPE_CHECKING:
     from colossim.config.schema import Scenario
     from colossim.errors import ColossimError
-    from colossim.metrics.result import RunResult
+    from colossim.metrics.result import JobResult, RunResult
 
 
 @cache
@@ -59,6 +59,26 @@ def _days(seconds: float | None) -> str:
 
 
 JOB_COLUMNS = ("job", "state", "submit", "start", "end", "JCT", "GPUs", "GPU-h", "MFU")
+NAME_WIDTH = 20  # a job's name in the tables: a trace's 36-character ids would push them past 80
+JOB_ROWS = 50  # jobs listed in the tables; a trace replay has hundreds or thousands
+
+
+def short_name(name: str, width: int = NAME_WIDTH) -> str:
+    """``name`` within ``width`` characters, its middle elided ("3a099c80-e…22d635b7"):
+    ids differ at the start and end, and the JSON keeps every name whole."""
+    if len(name) <= width:
+        return name
+    head = width // 2
+    return name[:head] + "…" + name[len(name) - (width - 1 - head):]
+
+
+def listed_jobs(result: RunResult) -> tuple[tuple[JobResult, ...], str | None]:
+    """The jobs the tables list (the first ``JOB_ROWS``), and a line on the others if any."""
+    jobs = result.jobs
+    if len(jobs) <= JOB_ROWS:
+        return jobs, None
+    return jobs[:JOB_ROWS], (f"... and {len(jobs) - JOB_ROWS:,} more jobs: every job is in "
+                             "--json, and in result.json with --out DIR")
 
 
 def result_tables(result: RunResult) -> None:
@@ -72,22 +92,25 @@ def result_tables(result: RunResult) -> None:
         pad_edge=False,
         collapse_padding=True,
     )
+    jobs, more = listed_jobs(result)
     whole = {  # text columns never wrap or shrink below their longest entry
-        "job": max((len(j.name) for j in result.jobs), default=0),
-        "state": max((len(j.state) for j in result.jobs), default=0),
+        "job": max((len(short_name(j.name)) for j in jobs), default=0),
+        "state": max((len(j.state) for j in jobs), default=0),
     }
     for col in JOB_COLUMNS:
         text = col in whole
         table.add_column(col, justify="left" if text else "right", no_wrap=text,
                          overflow="fold", min_width=max(whole.get(col, 0), len(col)))
-    for job in result.jobs:
+    for job in jobs:
         table.add_row(
-            job.name, job.state, _days(job.submit_s), _days(job.start_s), _days(job.end_s),
-            _days(job.jct_s), f"{job.mean_gpus:,.0f}", _count(job.gpu_hours),
+            short_name(job.name), job.state, _days(job.submit_s), _days(job.start_s),
+            _days(job.end_s), _days(job.jct_s), f"{job.mean_gpus:,.0f}", _count(job.gpu_hours),
             "-" if job.mfu is None else f"{job.mfu:.0%}",
         )
     out = console()
     out.print(table)
+    if more:
+        out.print(more)
     if result.reliability is not None:
         from colossim.cli.render_reliability import reliability_table
 

@@ -20,7 +20,7 @@ def _hours(value: float) -> str:
 
 def reliability_table(result: RunResult) -> None:
     """Per job: interruptions, ETTR and the GPU-hours lost, checkpointing and restarting."""
-    from colossim.cli.render import console
+    from colossim.cli.render import console, listed_jobs, short_name
 
     rel = result.reliability
     if rel is None:
@@ -33,17 +33,20 @@ def reliability_table(result: RunResult) -> None:
                 f"{rel.min_gpus_available:,} at the fewest",
         box=box.SIMPLE_HEAD, pad_edge=False,
     )
-    width = max((len(j.name) for j in result.jobs), default=3)
+    jobs, more = listed_jobs(result)
+    width = max((len(short_name(j.name)) for j in jobs), default=3)
     for col in COLUMNS:
         text = col == "job"
         table.add_column(col, justify="left" if text else "right", no_wrap=text,
                          min_width=width if text else None)
-    for job in result.jobs:
+    for job in jobs:
         table.add_row(
-            job.name, f"{job.interruptions:,}",
+            short_name(job.name), f"{job.interruptions:,}",
             "-" if job.ettr is None else f"{job.ettr:.3f}",
             _hours(job.lost_gpu_hours), _hours(job.checkpoint_gpu_hours),
             _hours(job.restart_gpu_hours),
             "-" if job.mttf_s is None else f"{job.mttf_s / 60:,.1f}",
         )
     console().print(table)
+    if more:
+        console().print(more)

@@ -1,0 +1,36 @@
+"""The run's job table on a trace-sized run: long ids are shortened in the middle and only the
+first 50 jobs are listed (an 800-job trace printed 800 rows, its numbers split across lines)."""
+
+from __future__ import annotations
+
+from colossim.cli.render import JOB_ROWS, short_name
+
+
+def test_a_long_id_keeps_its_start_and_end_within_twenty_characters():
+    name = "3a099c80-ed71-d874-9dc3-a0c622d635b7"
+    assert short_name(name) == "3a099c80-e…622d635b7"
+    assert len(short_name(name)) == 20
+    assert short_name("llm-70b") == "llm-70b"
+
+
+def test_a_many_job_run_lists_fifty_jobs_and_counts_the_rest(tmp_path):
+    from typer.testing import CliRunner
+
+    from colossim.cli.app import app
+
+    # 60 one-GPU jobs of one hour each, named like trace ids, on one 72-GPU rack: all start at 0
+    jobs = "\n".join(
+        f"  - {{name: job-{i:02d}-0123456789abcdef0123456789, work_gpu_hours: 1, "
+        f"reference_gpu: GB200, min_gpus: 1, max_gpus: 1, placement: gpu}}" for i in range(60))
+    scenario = tmp_path / "many.yaml"
+    scenario.write_text("name: many\ncluster:\n  pod_size_racks: 1\n  power: {supply_mw: 1}\n"
+                        "  rack_groups: [{gpu_type: GB200, racks: 1}]\n"
+                        f"jobs:\n{jobs}\n")
+    out = CliRunner().invoke(app, ["run", str(scenario), "--quiet"], env={"COLUMNS": "80"})
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.splitlines()
+    rows = [line for line in lines if "completed" in line]
+    assert len(rows) == JOB_ROWS == 50
+    assert rows[0].split()[0] == "job-00-012…123456789"  # first 10, "…", last 9
+    assert "... and 10 more jobs: every job is in --json" in out.stdout
+    assert max(len(line) for line in lines) <= 80
