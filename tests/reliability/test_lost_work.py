@@ -119,3 +119,15 @@ def test_a_job_waiting_for_a_repair_starts_on_the_first_spare_that_is_ready():
     assert (spare_in.data["rack_in"], spare_in.data["rack_out"]) == (1, 0)
     assert result.job("a").end_s == pytest.approx(1100 + RESTART + 60_000)
     assert result.job("a").lost_gpu_hours == pytest.approx(72 * 200 / 3600)
+
+
+@pytest.mark.parametrize("interval", [6_000.0, 10_000.0, 1_000.0])
+def test_no_checkpoint_is_written_at_the_instant_the_job_completes(interval):
+    # 60,000 s of compute, a checkpoint every `interval` of it: n = 60,000 / interval falls due
+    # with the last at completion, which saves nothing worth keeping. n - 1 are written, each
+    # pausing the job WRITE s (the last used to be written too, or not, as rounding fell).
+    sim = simulation([job(checkpoint={"interval_s": interval})], quiet(), racks=1)
+    a = run(sim).job("a")
+    n = round(60_000 / interval)
+    assert a.checkpoints == n - 1
+    assert a.end_s == pytest.approx(60_000 + (n - 1) * WRITE, rel=1e-12)

@@ -27,6 +27,7 @@ from colossim.config.reliability import (
     MemoryCopy,
     ReliabilityConfig,
 )
+from colossim.engine.fluid import TIME_RTOL
 from colossim.engine.switch_costs import SWITCH_KEY
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.reliability import (
@@ -277,9 +278,12 @@ class Checkpoints:
         job = ck.job
         if token != ck.token or job.state is not JobState.RUNNING:
             return
+        now = self.state.now_s
         if job.phase is not Phase.COMPUTE:
             ck.armed = False  # paused by something else: re-armed when it computes again
             ck.seen = -1
+        elif job.finish_time() <= now + TIME_RTOL * max(1.0, now):
+            return  # it completes at this instant (its timer, as the clock rounds): no save
         elif job.index in self.share.writes:
             ck.due = True  # the previous write is still going: start when it is done
         else:
