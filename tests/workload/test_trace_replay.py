@@ -95,3 +95,22 @@ def test_an_expanded_scenario_round_trips_without_doubling(tmp_path):
     scenario = load_scenario(scenario_file(tmp_path, "path: traces/t.csv"))
     again = Scenario.model_validate(scenario.model_dump())
     assert len(again.jobs) == 3
+
+
+def test_trace_jobs_that_cannot_fit_are_reported_at_the_trace_line_by_name(tmp_path):
+    # one rack of 4 GPUs, halved by --set: "big" needs 4 GPUs, "first" and "small" 2 each fit.
+    # The problem points at trace: (line 8; a trace job has no line of its own) and names it.
+    path = scenario_file(tmp_path, "path: traces/t.csv")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(path, ["catalog.A100.gpus_per_rack=2"])
+    [problem] = err.value.problems
+    assert (problem.line, problem.field) == (8, "trace")
+    assert problem.message == ("its job 'big': min_gpus: 4 GPUs can never fit: the cluster "
+                               "has 2 usable GPUs")
+    # two alike fold into one line naming both
+    (tmp_path / "traces" / "t.csv").write_text(TRACE.replace("small,1020,30,2",
+                                                             "small,1020,30,4"))
+    with pytest.raises(ConfigError) as err:
+        load_scenario(path, ["catalog.A100.gpus_per_rack=2"])
+    [problem] = err.value.problems
+    assert problem.message.startswith("2 of its jobs ('big', 'small'): min_gpus: 4 GPUs")

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from colossim.config.crosscheck import Issues, check_parts, cross_check, unknown_gpu_type
+from colossim.config.trace import trace_issues
 from colossim.config.messages import friendly, shown
 from colossim.config.overrides import collect_overrides
 from colossim.config.schema import Scenario
@@ -321,7 +322,8 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
         problems += validation_problems(exc, doc.marks)
         issues = _partial_issues(doc.data)
         return None, problems + [problem_at(doc.marks, loc, msg) for loc, msg in issues]
-    problems += [problem_at(doc.marks, loc, msg) for loc, msg in cross_check(scenario)]
+    issues = trace_issues(scenario, cross_check(scenario))
+    problems += [problem_at(doc.marks, loc, msg) for loc, msg in issues]
     return (None if problems else scenario), problems
 
 

@@ -101,3 +101,31 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
     given = data.get("jobs") or []
     marked = trace.model_copy(update={"jobs_loaded": len(jobs)})
     return {**data, "jobs": [*given, *jobs], "trace": marked}
+
+
+TRACE_NAMED = 3  # trace jobs a folded problem names
+
+
+def trace_issues(scenario: Any, issues: list[tuple[tuple, str]]) -> list[tuple[tuple, str]]:
+    """Problems of the jobs a trace added, at the ``trace:`` block and naming the jobs: they have
+    no line of their own (each pointed at the file's line 1), and a trace of thousands of jobs
+    could give as many lines. Alike problems (the same field and message) fold into one."""
+    trace = getattr(scenario, "trace", None)
+    if trace is None or not trace.jobs_loaded:
+        return issues
+    own = len(scenario.jobs) - trace.jobs_loaded
+    kept: list[tuple[tuple, str]] = []
+    folded: dict[tuple[tuple, str], list[str]] = {}
+    for loc, msg in issues:
+        if len(loc) >= 2 and loc[0] == "jobs" and isinstance(loc[1], int) and loc[1] >= own:
+            folded.setdefault((tuple(loc[2:]), msg), []).append(scenario.jobs[loc[1]].name)
+        else:
+            kept.append((loc, msg))
+    for (field, msg), names in folded.items():
+        shown = ", ".join(repr(n) for n in names[:TRACE_NAMED])
+        more = f" and {len(names) - TRACE_NAMED:,} more" if len(names) > TRACE_NAMED else ""
+        what = f"{len(names):,} of its jobs ({shown}{more})" if len(names) > 1 else \
+            f"its job {shown}"
+        where = ".".join(str(p) for p in field)
+        kept.append((("trace",), f"{what}: {where + ': ' if where else ''}{msg}"))
+    return kept
