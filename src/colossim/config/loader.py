@@ -19,10 +19,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from colossim.config.crosscheck import Issues, check_parts, cross_check, unknown_gpu_type
-from colossim.config.trace import trace_issues
 from colossim.config.messages import friendly, shown
 from colossim.config.overrides import collect_overrides
 from colossim.config.schema import Scenario
+from colossim.config.trace import trace_issues
 from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file
 from colossim.errors import ConfigError, Problem
 
