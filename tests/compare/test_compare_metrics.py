@@ -43,3 +43,33 @@ def test_run_metrics_on_a_hand_computed_fifo_run():
     assert m.makespan_ratio == pytest.approx(1.0)
     assert m.gpu_utilization == pytest.approx(1.0)
     assert (m.completed, m.jobs) == (2, 2)
+
+
+def test_time_queued_counts_the_waits_after_a_preemption():
+    # one GPU, SRTF, free switches: x 0-0.5 h; a (2 h, at 0.2) starts at 0.5; s1 (1 h, at 0.8)
+    # is shorter than a's 1.7 h left, so a is preempted 0.8-1.8 and ends at 3.5; long (5 h, at
+    # 0.1) runs 3.5-8.5. Queued: x 0, long 3.4 h, a 0.3 + 1.0 = 1.3 h, s1 0: mean 4.7 / 4 h.
+    # The queueing delay (first start) misses a's second wait: (0 + 3.4 + 0.3 + 0) / 4 h.
+    from colossim.metrics.compare import queued_s
+
+    jobs = [pool_job("x", 0, 0.5), pool_job("long", 0.1, 5), pool_job("a", 0.2, 2),
+            pool_job("s1", 0.8, 1)]
+    result = simulate(pool_scenario(jobs, policy="srtf", free_switches=True))
+    queued = queued_s(result)
+    assert queued == pytest.approx({"x": 0.0, "long": 3.4 * HOUR, "a": 1.3 * HOUR, "s1": 0.0})
+    m = run_metrics(result, {})
+    assert m.mean_queued_s == pytest.approx(4.7 / 4 * HOUR)
+    assert m.mean_queue_s == pytest.approx(3.7 / 4 * HOUR)
+
+
+def test_a_job_still_pending_at_the_end_is_queued_to_the_end():
+    # one GPU, FIFO, a horizon of 2.5 h: a (0 h, 2 h) runs 0-2; b (0 h, 2 h) starts at 2 and is
+    # cut at 2.5; c (1 h, 1 h) waits from 1 h to the end: 1.5 h. Queued: 0, 2 h, 1.5 h.
+    from colossim.metrics.compare import queued_s
+
+    jobs = [pool_job("a", 0, 2), pool_job("b", 0, 2), pool_job("c", 1, 1)]
+    scenario = pool_scenario(jobs)
+    scenario = scenario.model_copy(update={"simulation": scenario.simulation.model_copy(
+        update={"horizon_s": 2.5 * HOUR})})
+    result = simulate(scenario)
+    assert queued_s(result) == pytest.approx({"a": 0.0, "b": 2 * HOUR, "c": 1.5 * HOUR})

@@ -35,6 +35,7 @@ COLUMNS = (  # metric, header, format
     ("mean_jct_s", "mean JCT h", _hours),
     ("p95_jct_s", "p95 JCT h", _hours),
     ("mean_queue_s", "mean wait h", _hours),
+    ("mean_queued_s", "mean queued h", _hours),
     ("gpu_utilization", "GPU util", lambda v: f"{v:.1%}"),
     ("energy_mwh", "energy MWh", lambda v: f"{v:,.0f}"),
     ("jain_slowdown", "Jain (slowdown)", lambda v: f"{v:.3f}"),

@@ -6,6 +6,9 @@ Pure functions of a ``RunResult`` (plus each job's ideal time). Definitions:
 - **JCT**: completion minus submission time, over completed jobs; mean and 95th percentile
   (linear interpolation between order statistics).
 - **queueing delay**: first start minus submission, over jobs that started.
+- **time queued**: all the time a job spent pending, to its end (or the run's end): its first
+  wait, and every wait after a preemption or a failure took its GPUs; the mean over all jobs. A
+  preemptive policy starts jobs at once (a short queueing delay) and may then keep them queued.
 - **slowdown** of a completed job: JCT / ideal time, where the ideal time is its work at its
   fastest allowed speed (``max_gpus`` on its best GPU type, from the start). >= 1; 1 means it
   never waited and always ran at full size.
@@ -30,7 +33,7 @@ from colossim.metrics.intervals import interval
 from colossim.metrics.result import RunResult
 
 METRICS = (
-    "makespan_s", "makespan_ratio", "mean_jct_s", "p95_jct_s", "mean_queue_s",
+    "makespan_s", "makespan_ratio", "mean_jct_s", "p95_jct_s", "mean_queue_s", "mean_queued_s",
     "gpu_utilization", "energy_mwh", "jain_slowdown", "ettr",
 )
 
@@ -48,6 +51,7 @@ class RunMetrics:
     mean_jct_s: float | None
     p95_jct_s: float | None
     mean_queue_s: float | None
+    mean_queued_s: float | None
     gpu_utilization: float
     energy_mwh: float
     jain_slowdown: float | None
@@ -87,6 +91,26 @@ def jain_index(values: Sequence[float]) -> float | None:
     return float(x.sum() ** 2 / (x.size * squares)) if squares > 0 else 1.0
 
 
+def queued_s(result: RunResult) -> dict[str, float]:
+    """Each job's time pending, from the record: from its submission, and from each preemption
+    or failure that took its GPUs, to its next start, or to the run's end (a rejected job's
+    ends when it is rejected)."""
+    since: dict[str, float] = {}
+    total = {job.name: 0.0 for job in result.jobs}
+    for event in result.record.events:
+        name, kind = event.job, event.kind
+        if name is None:
+            continue
+        if kind in ("submit", "preempt") or (kind == "failure" and (event.data or {}).get(
+                "stopped")):
+            since.setdefault(name, event.time_s)
+        elif kind in ("start", "reject") and name in since:
+            total[name] += event.time_s - since.pop(name)
+    for name, t in since.items():
+        total[name] += result.end_s - t
+    return total
+
+
 def _mean(values: Sequence[float]) -> float | None:
     return float(np.mean(values)) if len(values) else None
 
@@ -111,6 +135,7 @@ def run_metrics(result: RunResult, ideal_s: Mapping[str, float]) -> RunMetrics:
         mean_jct_s=_mean(jcts),
         p95_jct_s=float(np.percentile(jcts, 95)) if jcts else None,
         mean_queue_s=_mean(waits),
+        mean_queued_s=_mean(list(queued_s(result).values())),
         gpu_utilization=result.cluster.gpu_utilization,
         energy_mwh=result.cluster.energy_mwh,
         jain_slowdown=jain_index(slowdowns),

@@ -30,6 +30,7 @@ class SchedulingResult:
     mean_jct_s: float | None  # over completed jobs
     p95_jct_s: float | None  # over completed jobs, linear interpolation
     mean_queue_s: float | None  # first start minus submission, over jobs that started
+    mean_queued_s: float | None  # all the time pending (after preemptions too), over all jobs
     jain_slowdown: float | None  # Jain's index over completed jobs' slowdowns
     ettr: float | None  # mean over jobs, with the failures model on
 
