@@ -60,6 +60,10 @@ def test_the_example_passes_fails_when_worse_and_passes_after_update(project):
     assert "test_every_installed_policy_keeps_every_invariant[shortest-first-0] PASSED" in (
         shipped.stdout)
     assert "test_every_installed_policy_keeps_every_invariant[fifo-0] PASSED" in shipped.stdout
+    # its property tests draw scenarios from colossim.testing.strategies
+    for name in ("test_never_breaks_an_invariant_nor_asks_for_busy_gpus",
+                 "test_every_job_finishes_no_sooner_than_the_cluster_allows"):
+        assert f"test_toy_properties.py::{name} PASSED" in shipped.stdout
 
     policy = project / "src" / "toy_policy" / "__init__.py"
     policy.write_text(policy.read_text().replace("return job.remaining_work",

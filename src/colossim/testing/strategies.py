@@ -1,0 +1,85 @@
+"""Hypothesis strategies for property tests of policies: random small scenarios.
+
+Example-based tests check the cases their author thought of; a property test states what must
+hold for every scenario (no GPU given twice, work conserved, every job that fits finishes) and
+lets hypothesis search for a counter-example, shrinking it to a small one. ``scenarios()`` draws
+clusters of one or two rack groups of 72-GPU racks (GB200/GB300), pods of 1-3 racks, maybe a
+spare rack, and 1-7 trace-style jobs (GPU-hours on GB200) of random size, priority and arrival.
+A trace-style job runs at a speed proportional to its GPUs, so its work has a closed form
+(``work_flops``) to check against. docs/testing.md shows a test that uses it.
+
+Needs hypothesis (``pip install 'colossim[testing]'``), imported when this module is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from colossim.config.catalog import BUILTIN_GPUS
+from colossim.config.schema import Scenario
+from colossim.errors import require
+
+st: Any = require("hypothesis.strategies", "testing",
+                  "colossim.testing.strategies needs hypothesis")
+
+RACK = 72  # GPUs per GB200/GB300 rack
+EFFICIENCY = 0.4  # the scenarios' simulation.efficiency
+HORIZON_S = 200 * 86400.0  # 7 jobs of at most 400 GPU-h one after another on one GPU: 117 days
+
+
+def usable_gpus(scenario: Scenario) -> int:
+    """GPUs a policy may allocate in a drawn scenario (spare racks excluded)."""
+    racks = sum(g.racks for g in scenario.cluster.rack_groups)
+    return (racks - scenario.cluster.spare_racks) * RACK
+
+
+def work_flops(work_gpu_hours: float) -> float:
+    """A drawn job's work: its GPU-hours on GB200 at the scenarios' efficiency."""
+    return work_gpu_hours * 3600 * BUILTIN_GPUS["GB200"].bf16_tflops * 1e12 * EFFICIENCY
+
+
+@st.composite
+def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3) -> Scenario:
+    """A random small scenario (see the module docstring); ``max_racks`` per rack group.
+
+    The horizon is 200 days, so a policy that starves a job ends its run quickly (with the job
+    unfinished) instead of after simulating ten years."""
+    groups = draw(st.lists(st.tuples(st.sampled_from(["GB200", "GB300"]),
+                                     st.integers(1, max_racks)), min_size=1, max_size=2))
+    racks = sum(n for _, n in groups)
+    spare = draw(st.integers(0, 1)) if racks > 1 else 0
+    usable = (racks - spare) * RACK  # jobs may span GPU types (the default)
+    jobs = []
+    for i in range(draw(st.integers(1, max_jobs))):
+        if draw(st.booleans()):  # single GPUs
+            low = draw(st.integers(1, usable))
+            bounds = {"placement": "gpu", "min_gpus": low,
+                      "max_gpus": draw(st.integers(low, usable))}
+        else:  # whole NVLink domains (auto picks them for jobs of a domain or more)
+            low = draw(st.integers(1, usable // RACK))
+            bounds = {"placement": "auto", "min_gpus": RACK * low,
+                      "max_gpus": RACK * draw(st.integers(low, usable // RACK))}
+        jobs.append({
+            "name": f"j{i}",
+            "work_gpu_hours": draw(st.integers(1, 400)),
+            "reference_gpu": "GB200",
+            "priority": draw(st.integers(0, 3)),
+            "submit_s": 600.0 * draw(st.integers(0, 20)),
+            **bounds,
+        })
+    return Scenario.model_validate({
+        "name": "random",
+        "cluster": {
+            "pod_size_racks": draw(st.integers(1, 3)),
+            "rack_groups": [{"gpu_type": t, "racks": n, "name": f"g{i}"}
+                            for i, (t, n) in enumerate(groups)],
+            "spare_racks": spare,
+            "power": {"supply_mw": 10.0},
+        },
+        "jobs": jobs,
+        "simulation": {"seed": draw(st.integers(0, 2**16)), "efficiency": EFFICIENCY,
+                       "horizon_s": HORIZON_S},
+    })
+
+
+__all__ = ["EFFICIENCY", "RACK", "scenarios", "usable_gpus", "work_flops"]
