@@ -37,8 +37,8 @@ from colossim.model.power import PowerModel
 from colossim.policy.registry import make_policy
 from colossim.testing.invariants import result_problems
 from colossim.testing.runner import with_policy
+from colossim.testing.strategies import RACK, scenarios
 from tests.regression.conftest import shipped_policies
-from tests.regression.test_properties import RACK, scenarios
 
 POLICIES = shipped_policies()
 SETTINGS = settings(max_examples=10, deadline=None, derandomize=True,
