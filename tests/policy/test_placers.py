@@ -108,3 +108,46 @@ def test_any_on_python_lists_gives_the_numpy_first_fit_grant():
             assert lists == arrays, (trial, options)
             checked += lists is not None
     assert checked > 200  # most trials place something
+
+
+@pytest.mark.parametrize("placer", [pack, any_gpus, spread])
+def test_between_types_that_fit_equally_the_faster_wins_whatever_their_order(placer):
+    # two racks of each type, all free: the job fits either type alike (same GPUs, pods and
+    # leftover); told it runs twice as fast on B, it goes there, listed first or second
+    for order in ((0, 0, 1, 1), (1, 1, 0, 0)):
+        r = racks([4, 4, 4, 4], gpu_types=("A", "B"), types=list(order))
+        grant = placer(r, r.free.copy(), job("a", 0, 8), 8, prefer=(1.0, 2.0))
+        assert {int(r.rack_type[rack]) for rack, _ in grant} == {1}
+        # with no speeds the first GPU type (index 0, the first rack group's) wins, as before
+        grant = placer(r, r.free.copy(), job("a", 0, 8), 8)
+        assert {int(r.rack_type[rack]) for rack, _ in grant} == {0}
+
+
+def test_speed_breaks_ties_only():
+    # A has 3 free racks, B 4: 8 GPUs fit both, A tighter (1 rack left over, not 2): pack
+    # takes A even though the job is faster on B
+    r = racks([4, 4, 4, 4, 4, 4, 4], free=[4, 4, 4, 4, 4, 4, 4], gpu_types=("A", "B"),
+              types=[0, 0, 0, 1, 1, 1, 1])
+    grant = pack(r, r.free.copy(), job("a", 0, 8), 8, prefer=(1.0, 2.0))
+    assert {int(r.rack_type[rack]) for rack, _ in grant} == {0}
+
+
+@pytest.mark.parametrize("first", ["GB200", "GB300"])
+def test_the_job_lands_on_the_type_it_runs_fastest_on_whichever_group_comes_first(first):
+    # 2 GB200 and 2 GB300 racks, one 70B job on 144 GPUs: both types hold it alike, and the
+    # performance model runs it faster on GB300 (more HBM and NIC bandwidth). It used to take
+    # whichever group the file listed first, so the answer to "what if half the racks were
+    # GB300" changed with the order of two lines.
+    from colossim.api import load_scenario, simulate
+    from colossim.config.overrides import Override
+
+    second = "GB300" if first == "GB200" else "GB200"
+    groups = f"[{{gpu_type: {first}, racks: 2}}, {{gpu_type: {second}, racks: 2}}]"
+    job_yaml = "[{name: a, params_billion: 70, tokens_billion: 30, min_gpus: 144, max_gpus: 144}]"
+    scenario = load_scenario("small", [Override(f"cluster.rack_groups={groups}", "test"),
+                                       Override(f"jobs={job_yaml}", "test")])
+    result = simulate(scenario)
+    gb300_only = load_scenario("small", [
+        Override("cluster.rack_groups=[{gpu_type: GB300, racks: 2}]", "test"),
+        Override(f"jobs={job_yaml}", "test")])
+    assert result.job("a").end_s == simulate(gb300_only).job("a").end_s

@@ -15,12 +15,14 @@ respects the job's allocation grain (whole NVLink domains or single GPUs) and gi
   studies in the literature model it (e.g. Tiresias' ``count`` scheme, NSDI'19).
 
 Keyword options shared by all placers: ``min_gpus`` (a lower bound other than the job's, e.g.
-one unit when growing a running job), ``only_type`` (a GPU type index) and ``rng``.
+one unit when growing a running job), ``only_type`` (a GPU type index), ``rng``, and ``prefer``
+(the job's speed on each GPU type, ``type_speeds``): between types that fit a job equally well
+the faster wins, so the answer does not depend on which rack group a scenario lists first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import compress
 from typing import Protocol
 
@@ -29,7 +31,7 @@ import numpy as np
 from colossim.model.cluster import allocation_unit
 from colossim.policy.actions import Grant
 from colossim.policy.topology import topology_select
-from colossim.policy.view import JobView, RackView
+from colossim.policy.view import ClusterView, JobView, RackView
 
 Taken = list[tuple[int, int]]  # (rack, units)
 Select = Callable[[RackView, np.ndarray, np.ndarray, int, "np.random.Generator | None"], Taken]
@@ -46,6 +48,7 @@ class Placer(Protocol):
         min_gpus: int | None = None,
         only_type: int | None = None,
         rng: np.random.Generator | None = None,
+        prefer: Sequence[float] | None = None,
     ) -> Grant | None: ...
 
 
@@ -58,6 +61,21 @@ def _units(job: JobView, gpus: int, unit: int, min_gpus: int | None) -> tuple[in
 
 def _types(racks: RackView, only_type: int | None) -> range | tuple[int]:
     return range(len(racks.gpu_types)) if only_type is None else (only_type,)
+
+
+def type_speeds(view: ClusterView, job: JobView, gpus: int) -> tuple[float, ...] | None:
+    """The job's FLOP/s on ``gpus`` GPUs of each GPU type (the placers' ``prefer``), or None
+    on a cluster of one type, where there is nothing to choose."""
+    types = view.racks.gpu_types
+    if len(types) < 2:
+        return None
+    return tuple(view.estimate_rate(job, {name: gpus}) for name in types)
+
+
+def _slower(prefer: Sequence[float] | None, t: int) -> float:
+    """Sorts the faster GPU type first, where two fit a job equally well (GB300 before GB200
+    for a job whose plan gains from its memory, whichever rack group is listed first)."""
+    return 0.0 if prefer is None else -float(prefer[t])
 
 
 def _take_racks(order: np.ndarray, units_free: np.ndarray, k: int) -> Taken:
@@ -136,12 +154,13 @@ SMALL_POOL = 256  # racks: below this, the pool placer walks Python lists, not n
 
 
 def _pool_place(racks: RackView, free: np.ndarray, job: JobView, gpus: int,
-                min_gpus: int | None, only_type: int | None) -> Taken | None:
+                min_gpus: int | None, only_type: int | None,
+                prefer: Sequence[float] | None = None) -> Taken | None:
     """``_place`` with ``_first_fit_select`` (the same grant), on Python lists: on a small
     cluster a trace replay places ~20,000 jobs of 1-8 GPUs, and a dozen numpy calls on arrays
     of a few dozen racks cost ~10 times the arithmetic. Larger clusters take ``_place``."""
     best: Taken | None = None
-    best_key: tuple[int, int, int, int] | None = None
+    best_key: tuple[int, int, int, float, int] | None = None
     free_l, usable, rack_type = free.tolist(), racks.usable.tolist(), racks.rack_type.tolist()
     for t in _types(racks, only_type):
         unit = allocation_unit(job.config, int(racks.gpus_per_domain[t]))
@@ -163,7 +182,7 @@ def _pool_place(racks: RackView, free: np.ndarray, job: JobView, gpus: int,
                 left -= n
                 if not left:
                     break
-        key = (-k * unit, 0, (available - k) * unit, t)
+        key = (-k * unit, 0, (available - k) * unit, _slower(prefer, t), t)
         if best_key is None or key < best_key:
             best, best_key = taken, key
     if best is None and racks.mixed_types and only_type is None:
@@ -174,11 +193,12 @@ def _pool_place(racks: RackView, free: np.ndarray, job: JobView, gpus: int,
 def _place(
     racks: RackView, free: np.ndarray, job: JobView, gpus: int, select: Select,
     min_gpus: int | None, only_type: int | None, rng: np.random.Generator | None,
-    *, pods_matter: bool,
+    *, pods_matter: bool, prefer: Sequence[float] | None = None,
 ) -> Taken | None:
-    """One GPU type: the one that gives the job the most GPUs (then fewest pods, tightest fit)."""
+    """One GPU type: the one that gives the job the most GPUs (then fewest pods, tightest fit,
+    the faster type)."""
     best: Taken | None = None
-    best_key: tuple[int, int, int, int] | None = None
+    best_key: tuple[int, int, int, float, int] | None = None
     for t in _types(racks, only_type):
         unit = allocation_unit(job.config, int(racks.gpus_per_domain[t]))
         need, want = _units(job, gpus, unit, min_gpus)
@@ -191,7 +211,7 @@ def _place(
             continue
         taken = select(racks, free, units_free, k, rng)
         pods = len({int(racks.rack_pod[r]) for r, _ in taken}) if pods_matter else 0
-        key = (-k * unit, pods, (available - k) * unit, t)
+        key = (-k * unit, pods, (available - k) * unit, _slower(prefer, t), t)
         if best_key is None or key < best_key:
             best, best_key = [(r, n * unit) for r, n in taken], key
     if best is None and racks.mixed_types and only_type is None:
@@ -224,13 +244,13 @@ def _placer(select: Select, *, pods_matter: bool = False, doc: str = "") -> Plac
     def place(
         racks: RackView, free: np.ndarray, job: JobView, gpus: int, *,
         min_gpus: int | None = None, only_type: int | None = None,
-        rng: np.random.Generator | None = None,
+        rng: np.random.Generator | None = None, prefer: Sequence[float] | None = None,
     ) -> Grant | None:
         if select is _first_fit_select and racks.racks <= SMALL_POOL:
-            taken = _pool_place(racks, free, job, gpus, min_gpus, only_type)
+            taken = _pool_place(racks, free, job, gpus, min_gpus, only_type, prefer)
         else:
             taken = _place(racks, free, job, gpus, select, min_gpus, only_type, rng,
-                           pods_matter=pods_matter)
+                           pods_matter=pods_matter, prefer=prefer)
         return None if taken is None else tuple(sorted(taken))
 
     place.__doc__ = doc

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from colossim.policy.actions import Action, Grant, Preempt, Start, WakeAt
 from colossim.policy.api import BasePolicy
-from colossim.policy.placement import PLACERS, claim, free_gpus, release
+from colossim.policy.placement import PLACERS, claim, free_gpus, release, type_speeds
 from colossim.policy.view import ClusterView, JobView
 
 INF = float("inf")
@@ -118,7 +118,9 @@ class StagedPolicy(BasePolicy):
 
     def place(self, job: JobView, free: Any, view: ClusterView, gpus: int,
               **options: Any) -> Grant | None:
-        """A grant for ``job`` on the scratch ``free`` array (not claimed), or None."""
+        """A grant for ``job`` on the scratch ``free`` array (not claimed), or None. Between
+        GPU types that fit it equally well, the one the job runs fastest on."""
+        options.setdefault("prefer", type_speeds(view, job, gpus))
         return PLACERS[self.params.placement](view.racks, free, job, gpus, rng=view.rng,
                                               **options)
 

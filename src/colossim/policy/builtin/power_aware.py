@@ -25,7 +25,7 @@ from pydantic import Field
 from colossim.model.power import PowerModel, speed_factor
 from colossim.policy.actions import Action, Grant, Preempt, SetPowerCap, Start
 from colossim.policy.api import BasePolicy
-from colossim.policy.placement import PLACERS, claim
+from colossim.policy.placement import PLACERS, claim, type_speeds
 from colossim.policy.staged import PlacementParams
 from colossim.policy.view import ClusterView, JobView
 
@@ -142,7 +142,8 @@ class PowerAware(BasePolicy):
         return out
 
     def _place(self, view: ClusterView, free, job: JobView) -> Grant | None:
-        return PLACERS[self.params.placement](view.racks, free, job, job.max_gpus, rng=view.rng)
+        return PLACERS[self.params.placement](view.racks, free, job, job.max_gpus, rng=view.rng,
+                                              prefer=type_speeds(view, job, job.max_gpus))
 
     @staticmethod
     def _by_type(view: ClusterView, grant: Grant) -> dict[str, int]:
