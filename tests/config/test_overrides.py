@@ -11,6 +11,7 @@ from colossim.config.overrides import (
     collect_overrides,
     parse_override,
     resolve_path,
+    resolve_paths,
 )
 from colossim.config.yamlmarks import Marks
 from colossim.errors import ConfigError
@@ -179,3 +180,26 @@ def test_params_of_the_scenarios_own_policy_under_another_policy_say_how_to_drop
                             "backfill add --set scheduler.policy.params={} to drop them)")
     assert load_scenario(path, ["scheduler.policy.params={}"],
                          policy="backfill").scheduler.policy.name == "backfill"
+
+
+def test_a_name_with_dots_is_one_item_not_an_index():
+    # Colossus 2's 1.5T jobs: "jobs.1.5t-a" read as jobs[1] then a field "5t-a"
+    data = {"jobs": [{"name": "imagine"}, {"name": "1t"}, {"name": "1.5t-a"}]}
+    assert resolve_path(data, "jobs.1.5t-a.max_gpus") == ("jobs", 2, "max_gpus")
+    assert resolve_path(data, "jobs.1.name") == ("jobs", 1, "name")  # a plain index still is
+    scenario = load_scenario("colossus2", ["jobs.1.5t-a.max_gpus=36864"])
+    assert scenario.jobs[3].name == "1.5t-a" and scenario.jobs[3].max_gpus == 36864
+
+
+def test_a_star_sets_every_item_of_a_list():
+    data = {"jobs": [{"name": "a", "x": {"y": 1}}, {"name": "b", "x": {"y": 2}}]}
+    assert resolve_paths(data, "jobs.*.x.y") == [("jobs", 0, "x", "y"), ("jobs", 1, "x", "y")]
+    assert resolve_paths(data, "jobs.a.x.y") == [("jobs", 0, "x", "y")]
+    scenario = load_scenario("small", ["jobs.*.checkpoint.interval_s=1200"])
+    assert [j.checkpoint.interval_s for j in scenario.jobs] == [1200.0] * 4
+    # each job's bad value is its own problem, located at the override
+    assert problems_of("small", ["jobs.*.max_gpus=0"]) == [
+        f"--set jobs.*.max_gpus=0: jobs[{i}].max_gpus: must be > 0, got 0" for i in range(4)]
+    assert problems_of("small", ["cluster.*.racks=1"]) == [
+        "--set cluster.*.racks=1: cluster: * stands for each item of a list, and cluster is not "
+        "a list"]

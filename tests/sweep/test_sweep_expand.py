@@ -133,3 +133,11 @@ def test_run_ids_are_a_hash_of_scenario_and_seed_only(tmp_path):
     b = plan_of(tmp_path, f"base: {SMALL}\nset:\n  cluster.power.pue: 1.3\nseeds: [4]\n", "b.yaml")
     assert a.runs[1].run_id == b.runs[0].run_id
     assert a.runs[0].run_id != b.runs[0].run_id
+
+
+def test_a_star_varies_a_field_of_every_job_together(tmp_path):
+    text = (f"base: {SMALL}\nparameters:\n  jobs.*.checkpoint.interval_s: [600, 1200]\n"
+            "seeds: 1\n")
+    plan = plan_of(tmp_path, text)
+    assert [[j.checkpoint.interval_s for j in r.scenario.jobs] for r in plan.runs] == [
+        [600.0] * 4, [1200.0] * 4]

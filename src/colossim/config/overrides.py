@@ -70,14 +70,52 @@ def _list_index(items: list[Any], segment: str, where: str) -> int:
     )
 
 
+def _dotted_name(items: list[Any], segments: list[str], depth: int) -> int:
+    """How many segments from ``depth`` on spell the name of one of ``items`` when joined by
+    dots (``jobs.1.5t-a.max_gpus`` names the job "1.5t-a", not ``jobs[1]``); 0 if none does."""
+    names = {str(item.get(k)) for item in items if isinstance(item, Mapping)
+             for k in ("name", "gpu_type") if item.get(k) is not None}
+    for span in range(len(segments) - depth, 1, -1):
+        if ".".join(segments[depth:depth + span]) in names:
+            return span
+    return 0
+
+
+def resolve_paths(data: Any, dotted: str) -> list[PathKey]:
+    """Every key a dotted path names: ``*`` in place of a list item means each item
+    (``jobs.*.checkpoint.interval_s`` sets every job's interval)."""
+    head, star, tail = dotted.partition(".*")
+    if not star or (tail and not tail.startswith(".")):
+        return [resolve_path(data, dotted)]
+    key = resolve_path(data, head)
+    node = data
+    for part in key:
+        node = node[part]
+    if not isinstance(node, list):
+        raise ConfigError(Problem(SOURCE, None, head, "* stands for each item of a list, and "
+                                                      f"{head} is not a list"))
+    keys: list[PathKey] = []
+    for i in range(len(node)):
+        keys += [(*key, i, *rest) if rest else (*key, i) for rest in (
+            [k[len(key) + 1:] for k in resolve_paths(data, f"{head}.{i}{tail}")])]
+    return keys
+
+
 def resolve_path(data: Any, dotted: str) -> PathKey:
     """Turn ``jobs.10T.max_gpus`` into ``("jobs", 3, "max_gpus")`` against ``data``."""
     node = data
     key: list[str | int] = []
     segments = dotted.split(".")
-    for depth, segment in enumerate(segments):
+    depth = 0
+    while depth < len(segments):
+        segment = segments[depth]
         where = ".".join(segments[: depth + 1])
+        if isinstance(node, list) and (span := _dotted_name(node, segments, depth)):
+            segment = ".".join(segments[depth:depth + span])
+            depth += span - 1
+            where = ".".join(segments[: depth + 1])
         last = depth == len(segments) - 1
+        depth += 1
         if isinstance(node, list):
             index = _list_index(node, segment, where)
             key.append(index)
@@ -87,7 +125,7 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
             # a block the file left to its defaults is walked as empty; the schema judges it
             node = {} if segment not in node and not last else node.get(segment)
         else:
-            above = ".".join(segments[:depth])
+            above = ".".join(segments[:depth - 1])
             kind = KINDS.get(type(node).__name__, type(node).__name__)
             msg = f"is {kind} ({node!r}), with no {segment!r} inside"
             raise ConfigError(Problem(SOURCE, None, above, msg))
@@ -128,12 +166,13 @@ def collect_overrides(
         where = text.shown if isinstance(text, Override) else f"{SOURCE} {text}"
         try:
             dotted, value = parse_override(text)
-            key = resolve_path(data, dotted)
+            keys = resolve_paths(data, dotted)
         except ConfigError as exc:
             problems += [Problem(where, None, p.field, p.message) for p in exc.problems]
             continue
-        set_path(data, key, value)
-        mark_override(marks, key, (where, None))
+        for key in keys:
+            set_path(data, key, copy.deepcopy(value))
+            mark_override(marks, key, (where, None))
     return data, problems
 
 

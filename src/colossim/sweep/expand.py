@@ -27,7 +27,7 @@ import numpy as np
 
 from colossim.api import scenario_from_document
 from colossim.config.loader import Document, load_document, problem_at, resolve_source
-from colossim.config.overrides import mark_override, resolve_path, set_path
+from colossim.config.overrides import mark_override, resolve_paths, set_path
 from colossim.config.schema import Scenario
 from colossim.config.yamlmarks import Marks, PathKey
 from colossim.errors import ConfigError, Problem
@@ -141,13 +141,14 @@ def points(study: Study) -> Iterator[dict[str, Any]]:
 def _write(data: Any, marks: Marks, path: str, value: Any, loc: PathKey, study: Study) -> None:
     """Set one dotted path, marking it with the study line; path errors are located there."""
     try:
-        key = resolve_path(data, path)
+        keys = resolve_paths(data, path)
     except ConfigError as exc:
         raise ConfigError(
             [problem_at(study.marks, loc, p.message) for p in exc.problems]
         ) from None
-    set_path(data, key, copy.deepcopy(value))
-    mark_override(marks, key, study.line_of(loc))
+    for key in keys:
+        set_path(data, key, copy.deepcopy(value))
+        mark_override(marks, key, study.line_of(loc))
 
 
 def _scenario(base: Document, study: Study, values: dict[str, Any]) -> Scenario:
