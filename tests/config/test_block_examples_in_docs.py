@@ -45,4 +45,6 @@ def test_the_fabric_block_loads_and_means_what_it_says(tmp_path):
     scenario = _load(tmp_path, "colossus2", {"cluster": {"fabric": fabric}})
     [fault] = scenario.cluster.fabric.events
     assert (fault.time_s, fault.duration_s, fault.tier, fault.pod) == (172800, 21600, "pod", 3)
+    # "a spine switch": one of the pod's eight spine planes, as the failure model's switch faults
+    assert fault.kind == "switch" and fault.capacity_fraction == 1 - 1 / 8
     assert scenario.cluster.fabric.collectives == "hierarchical"

@@ -135,3 +135,11 @@ def test_the_rack_uplinks_cap_a_job_that_leaves_its_rack():
     half = np.ones(t.resources)
     half[0] = 0.5  # a fault takes half of pod 0's rack tier
     assert job_cap(t, foot, half) == pytest.approx(50 / 8)
+
+
+def test_a_scenario_switch_fault_takes_one_spine_plane_unless_told():
+    from colossim.config.fabric import FabricFault
+
+    assert FabricFault(time_s=0, kind="switch").capacity_fraction == 7 / 8
+    assert FabricFault(time_s=0, kind="link").capacity_fraction == 0.5
+    assert FabricFault(time_s=0, kind="switch", capacity_fraction=0.0).capacity_fraction == 0.0

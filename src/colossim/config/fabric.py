@@ -42,6 +42,14 @@ class FabricTiers(Frozen):
     core: TierConfig = Field(TierConfig(), description="Cluster core, relative to the pod uplinks")
 
 
+#: Share of a component's capacity one fault takes when it does not say (assumptions): a network
+#: fault (``network``/``link``) takes a quarter of its rack's uplinks (one of four planes), a
+#: ``switch`` fault one of a pod's eight spine planes. docs/fabric.md, "Faults".
+RACK_LINK_LOSS = 1 / 4
+POD_SWITCH_LOSS = 1 / 8
+DEFAULT_FRACTION = 0.5  # a scenario's link fault or degradation without capacity_fraction
+
+
 class FabricFault(Frozen):
     """A link or switch fault, or a planned degradation, from the scenario's event list.
 
@@ -57,11 +65,23 @@ class FabricFault(Frozen):
     tier: TierName = Field("pod", description="Which tier loses capacity")
     pod: int | None = Field(None, ge=0, description="Which pod (None: all pods; core: none)")
     capacity_fraction: float = Field(
-        0.5, ge=0.0, le=1.0, description="Capacity left while the fault lasts (0: cut off)"
+        DEFAULT_FRACTION, ge=0.0, le=1.0,
+        description="Capacity left while the fault lasts (0: cut off); default 0.5, and 7/8 "
+        "for kind: switch (one of a pod's eight spine planes, as for the failure model's)",
     )
     kind: Literal["link", "switch", "degradation"] = Field(
         "link", description="What failed (a label for the record)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _switch_takes_one_plane(cls, data: object) -> object:
+        """A switch fault left without a fraction takes one of eight spine planes, as the
+        failure model's switch faults do (not half the tier)."""
+        if isinstance(data, dict) and data.get("kind") == "switch" \
+                and "capacity_fraction" not in data:
+            return {**data, "capacity_fraction": 1.0 - POD_SWITCH_LOSS}
+        return data
 
     @model_validator(mode="after")
     def _core_has_no_pod(self) -> FabricFault:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from colossim.config.fabric import TIER_NAMES, FabricFault
+from colossim.config.fabric import POD_SWITCH_LOSS, RACK_LINK_LOSS, TIER_NAMES, FabricFault
 from colossim.errors import InvariantViolation
 from colossim.model.cluster import Grant, grant_array, swap_rack
 from colossim.model.fabric import (
@@ -43,11 +43,6 @@ if TYPE_CHECKING:
     from colossim.engine.simulation import Simulation
     from colossim.engine.state import RunState
 
-#: Share of a component's capacity one fault takes, when the fault event does not say
-#: (assumptions): a network fault (``network``/``link``) takes a quarter of its rack's uplinks
-#: (one of four planes), a ``switch`` fault one of a pod's eight spine planes.
-RACK_LINK_LOSS = 1 / 4
-POD_SWITCH_LOSS = 1 / 8
 NETWORK_COMPONENTS = ("network", "link", "switch")
 STOPPED = (0.0, 1.0, 0.0, 0.0, 0.0)  # logged values of a job that stopped communicating
 
