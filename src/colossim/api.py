@@ -115,6 +115,7 @@ def scenario_from_document(doc: Document) -> Scenario:
     if problems or scenario is None:
         raise ConfigError(sort_problems(problems))
     _warn_past_the_horizon(scenario)
+    _warn_dark_supply(scenario)
     return scenario
 
 
@@ -144,6 +145,31 @@ def _warn_past_the_horizon(scenario: Scenario) -> None:
                 f"job {job.name} cannot finish before the horizon ({_days(horizon)}) even at "
                 f"its fastest ({_days(finish_s)}): check tokens_billion and params_billion "
                 "(both in billions) or raise simulation.horizon_s"), stacklevel=2)
+
+
+def _warn_dark_supply(scenario: Scenario) -> None:
+    """Warn when the supply, at the start or after its last change, is below what the idle
+    facility draws: the facility is dark and nothing can run, and the run only stalls (a dip or
+    an outage in between is a scenario's point, and is not warned of)."""
+    import warnings
+
+    from colossim.errors import ColossimWarning
+    from colossim.model.cluster import build_layout
+    from colossim.model.power import PowerModel
+
+    power = scenario.cluster.power
+    idle = PowerModel(build_layout(scenario), power)
+    idle_mw = idle.facility_mw(idle.idle_it_w)
+    ends = [0.0, *power.breakpoints()[-1:]]
+    for at_s in ends:
+        supply = power.supply_at(at_s)
+        if supply < idle_mw * (1 - 1e-9):
+            when = "at the start" if at_s == 0 else f"from {_days(at_s)} on"
+            warnings.warn(ColossimWarning(
+                f"the supply {when} ({supply:.4g} MW) is below the idle facility's draw "
+                f"({idle_mw:.4g} MW): the facility is dark and no job can run; raise "
+                "cluster.power.supply_mw or lower the idle draw"), stacklevel=2)
+            return
 
 
 def _days(seconds: float) -> str:

@@ -94,6 +94,17 @@ def _min_gpus(scenario: Scenario, name: str) -> int:
     return next(job.min_gpus for job in scenario.jobs if job.name == name)
 
 
+def _stall_cause(result: RunResult) -> str:
+    """Why nothing was left to happen: the facility dark for want of power, else the policy."""
+    power = [e for e in result.record.events if e.kind in ("power_dark", "power_restored")]
+    if power and power[-1].kind == "power_dark":
+        available = (power[-1].data or {}).get("available_mw")
+        shown = "" if available is None else f" ({available:.4g} MW available)"
+        return ("The facility was dark: the power it may draw" + shown + " is below what it "
+                "draws idle, so nothing could run; raise cluster.power.supply_mw.")
+    return "Did the policy leave them pending?"
+
+
 def run_notes(result: RunResult, horizon_s: float) -> list[str]:
     """What went wrong without failing the run, in words that point at the cause: actions the
     engine refused as invalid (a policy bug, silent otherwise), and why jobs did not complete:
@@ -123,8 +134,7 @@ def run_notes(result: RunResult, horizon_s: float) -> list[str]:
         when = f"{result.end_s / 86400:,.2f} days ({result.end_s:,.0f} s)"
         if result.end_s < horizon_s:
             notes.append(f"[yellow]stalled at {when}:[/yellow] nothing was left to happen and "
-                         f"these jobs never finished: {names}. Did the policy leave them "
-                         "pending?")
+                         f"these jobs never finished: {names}. {_stall_cause(result)}")
         else:
             notes.append(f"[yellow]unfinished at the horizon, {when}:[/yellow] {names}")
     rejected = [j.name for j in result.jobs if j.state == "rejected"]

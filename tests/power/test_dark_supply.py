@@ -1,0 +1,56 @@
+"""A supply below what the idle facility draws: warned at load, and named as the cause when the
+run stalls (it said "Did the policy leave them pending?")."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from colossim.cli.app import app
+from colossim.errors import ColossimWarning
+
+# One rack of 1,000 "P1" GPUs idling at 100 W, no rack overhead, PUE 1: the idle facility draws
+# 1,000 x 100 W = 0.1 MW. A 0.05 MW supply cannot even keep it on.
+SCENARIO = """\
+name: dark
+catalog:
+  P1: {{bf16_tflops: 1000, fp8_tflops: 2000, hbm_gb: 80, hbm_usable_gb: 80, hbm_tbytes_s: 3,
+       nvlink_gbytes_s: 450, nic_gbit_s: 400, tdp_w: 1000, idle_w: 100, gpus_per_domain: 1000,
+       gpus_per_rack: 1000, rack_overhead_w: 0, source: test}}
+cluster:
+  pod_size_racks: 1
+  rack_groups: [{{gpu_type: P1, racks: 1}}]
+  power: {{supply_mw: {supply}, pue: 1.0}}
+  fabric: {{contention: false}}
+jobs:
+  - {{name: a, work_gpu_hours: 1000, reference_gpu: P1, min_gpus: 1000, max_gpus: 1000}}
+"""
+
+
+def write(tmp_path, supply: float):
+    path = tmp_path / "dark.yaml"
+    path.write_text(SCENARIO.format(supply=supply))
+    return str(path)
+
+
+def test_a_supply_below_the_idle_draw_is_warned_at_load(tmp_path):
+    from colossim.api import load_scenario
+
+    with pytest.warns(ColossimWarning) as caught:
+        load_scenario(write(tmp_path, 0.05))
+    assert str(caught[0].message).startswith(
+        "the supply at the start (0.05 MW) is below the idle facility's draw (0.1 MW)")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ColossimWarning)
+        load_scenario(write(tmp_path, 0.2))  # above 0.1 MW: no warning
+
+
+def test_a_run_that_stalls_in_the_dark_says_power_is_the_cause(tmp_path):
+    out = CliRunner().invoke(app, ["run", write(tmp_path, 0.05), "--quiet"])
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.stdout.split())
+    assert ("these jobs never finished: a (pending). The facility was dark: the power it may "
+            "draw (0.05 MW available) is below what it draws idle") in text
+    assert "Did the policy leave them pending?" not in text
