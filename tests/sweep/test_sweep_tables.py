@@ -118,3 +118,32 @@ def test_plots_of_a_resumed_study_lose_what_it_no_longer_has(tmp_path):
     written = plot_study(plan, rows, folder)
     assert len(written) == 3 * 5 and not stale.exists()
     assert sorted(folder.iterdir()) == sorted(written)
+
+
+def test_list_values_show_escaped_and_cut_and_headers_stay_apart(tmp_path, eighty, capsys):
+    from colossim.cli.render_sweep import VALUE_WIDTH, plan_table
+    from colossim.sweep.metrics import short_names
+
+    # a list of power events ran past 80 columns (and pushed its header out); text that reads
+    # as rich markup is escaped
+    assert _value([]) == "[]" and _value("[bold]x") == "\\[bold]x"
+    dip = [{"kind": "dip", "start_s": 259200, "duration_s": 86400, "supply_mw": 700}]
+    assert len(_value(dip)) == VALUE_WIDTH and _value(dip).endswith("…")
+    # zipped paths that end alike keep apart
+    assert short_names(["jobs.10t.checkpoint.interval_s", "jobs.6t.checkpoint.interval_s",
+                        "makespan_s"]) == {
+        "jobs.10t.checkpoint.interval_s": "10t.checkpoint.interval_s",
+        "jobs.6t.checkpoint.interval_s": "6t.checkpoint.interval_s", "makespan_s": "makespan_s"}
+    study = (f"name: events\nbase: {SMALL}\nparameters:\n  cluster.power.events:\n    - []\n"
+             "    - [{kind: dip, start_s: 3600, duration_s: 600, supply_mw: 0.5}]\n"
+             "seeds: 1\n")
+    plan = expand(load_study(write_study(tmp_path, study)))
+    capsys.readouterr()
+    plan_table(plan)
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = next(line for line in lines if "run id" in line)
+    assert header.split()[-1] == "power.events"
+    rows = [line for line in lines if line.strip()[:1].isdigit()]
+    assert rows[0].split()[-1] == "[]"
+    assert rows[1].split()[-1].endswith("…")

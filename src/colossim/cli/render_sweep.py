@@ -11,20 +11,31 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
+
 from colossim.cli.render import console, err_console
 from colossim.cli.tables import fitting_tables
-from colossim.sweep.metrics import short_name
+from colossim.sweep.metrics import short_names
 
 if TYPE_CHECKING:
     from colossim.sweep.expand import Plan
     from colossim.sweep.runner import OnRecord, OnStart, SweepReport
 
 MAX_LISTED = 200
+VALUE_WIDTH = 32  # a parameter value in a table (a list of power events is hundreds wide)
 
 
 def _value(value: Any) -> str:
     """A parameter value as the study file and results.csv write it (``true``, ``{...}`` as
-    JSON), not as Python's repr (``True``)."""
+    JSON), not as Python's repr (``True``); cut to ``VALUE_WIDTH`` (results.csv has it whole),
+    and escaped, so rich shows ``[]`` instead of reading it as markup."""
+    text = _written(value)
+    if len(text) > VALUE_WIDTH:
+        text = text[:VALUE_WIDTH - 1] + "…"
+    return escape(text)
+
+
+def _written(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -42,7 +53,8 @@ def plan_table(plan: Plan, done: set[str] | None = None) -> None:
     values = [("point", [str(run.point) for run in runs]),
               ("rep", [str(run.replicate) for run in runs]),
               ("seed", [str(run.seed) for run in runs])]
-    values += [(short_name(path), [_value(run.values[k][1]) for run in runs])
+    names = short_names(plan.parameters)
+    values += [(names[path], [_value(run.values[k][1]) for run in runs])
                for k, path in enumerate(plan.parameters)]
     if done:
         values.append(("done", ["yes" if run.run_id in done else "" for run in runs]))
@@ -115,9 +127,10 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
     value and header whole: metrics that do not fit beside the parameters go to a next table."""
     shown = [p for p in plan.parameters if p in plan.varied()] or list(plan.parameters)
     shown_rows = rows[:limit]
-    keys = [(short_name(p), [_value(row[p]) for row in shown_rows]) for p in shown]
+    names = short_names([*shown, *plan.metrics])
+    keys = [(names[p], [_value(row[p]) for row in shown_rows]) for p in shown]
     keys.append(("runs", [f"{row['runs']}/{row['runs'] + row['failed']}" for row in shown_rows]))
-    values = [(short_name(m), [_mean_ci(row, m) for row in shown_rows]) for m in plan.metrics]
+    values = [(names[m], [_mean_ci(row, m) for row in shown_rows]) for m in plan.metrics]
     index = ("point", [str(row["point"]) for row in shown_rows])
     out = console()
     for table in fitting_tables(out, f"{plan.study.name}: mean ± 95% CI over seeds", keys,

@@ -16,7 +16,7 @@ import difflib
 import math
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -155,9 +155,28 @@ def metric_value(result: Mapping[str, Any], path: str) -> float | None:
     return None if math.isnan(value) else value
 
 
-def short_name(path: str) -> str:
+def short_name(path: str, segments: int = 2) -> str:
     """A dotted path as a column header or legend label: its last two segments, the
     ``cluster.`` and ``scheduling.`` prefixes dropped (``power.supply_mw``, ``10t.jct_s``,
     ``energy_mwh``, ``mean_jct_s``)."""
     path = path.removeprefix("cluster.").removeprefix(f"{GROUP}.")
-    return ".".join(path.split(".")[-2:])
+    return ".".join(path.split(".")[-segments:])
+
+
+def short_names(paths: Sequence[str]) -> dict[str, str]:
+    """``short_name`` of each path, longer where two would read the same (zipped
+    ``jobs.10t.checkpoint.interval_s`` and ``jobs.6t.checkpoint.interval_s`` are
+    ``10t.checkpoint.interval_s`` and ``6t.checkpoint.interval_s``, not both
+    ``checkpoint.interval_s``)."""
+    depth = dict.fromkeys(paths, 2)
+    while True:
+        names = {p: short_name(p, depth[p]) for p in paths}
+        seen: dict[str, list[str]] = {}
+        for p, name in names.items():
+            seen.setdefault(name, []).append(p)
+        clashes = [p for group in seen.values() if len(group) > 1 for p in group
+                   if short_name(p, depth[p] + 1) != short_name(p, depth[p])]
+        if not clashes:
+            return names
+        for p in clashes:
+            depth[p] += 1

@@ -16,8 +16,10 @@ from typing import Any
 from colossim.errors import require
 from colossim.metrics.labels import shown
 from colossim.sweep.expand import Plan
-from colossim.sweep.metrics import short_name
+from colossim.sweep.metrics import short_names
 from colossim.sweep.spec import Method
+
+TICK_WIDTH = 24  # an x value as a tick label (a list of power events would fill the axis)
 
 MAX_SERIES = 8
 
@@ -75,6 +77,7 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
         return float(value) if numeric else float(order[_hashable(value)])
 
     random = plan.study.file.method is Method.RANDOM
+    names = short_names(plan.parameters)
     for key, members in lines_for(plan, rows, x).items():
         pts = sorted(
             (position(r[x]), r[f"{metric}.mean"], r[f"{metric}.ci95_low"], r[f"{metric}.ci95_high"])
@@ -83,7 +86,7 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
         )
         if not pts:
             continue
-        label = ", ".join(f"{short_name(k)}={shown(v)}" for k, v in key) or None
+        label = ", ".join(f"{names.get(k, k)}={shown(v)}" for k, v in key) or None
         px = [p[0] for p in pts]
         py = [p[1] for p in pts]
         if random:
@@ -95,7 +98,11 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
         ]
         ax.errorbar(px, py, yerr=err, marker="o", capsize=3, label=label)
     if not numeric:
-        ax.set_xticks(list(order.values()), [str(v) for v in order])
+        ticks = [str(v) if len(str(v)) <= TICK_WIDTH else str(v)[:TICK_WIDTH - 1] + "…"
+                 for v in order]
+        long = max((len(t) for t in ticks), default=0) > 8
+        ax.set_xticks(list(order.values()), ticks, rotation=30 if long else 0,
+                      ha="right" if long else "center")
 
 
 def plot_study(plan: Plan, rows: Sequence[Mapping[str, Any]], folder: Path) -> list[Path]:
