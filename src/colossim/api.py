@@ -116,6 +116,7 @@ def scenario_from_document(doc: Document) -> Scenario:
         raise ConfigError(sort_problems(problems))
     _warn_past_the_horizon(scenario)
     _warn_dark_supply(scenario)
+    _warn_cut_off(scenario)
     return scenario
 
 
@@ -170,6 +171,25 @@ def _warn_dark_supply(scenario: Scenario) -> None:
                 f"({idle_mw:.4g} MW): the facility is dark and no job can run; raise "
                 "cluster.power.supply_mw or lower the idle draw"), stacklevel=2)
             return
+
+
+def _warn_cut_off(scenario: Scenario) -> None:
+    """Warn of a fabric event that cuts a tier off for good: nothing re-places the jobs that
+    cross it, which then crawl to the horizon (years of GPU-hours and energy in the result)."""
+    import warnings
+
+    from colossim.errors import ColossimWarning
+
+    for i, fault in enumerate(scenario.cluster.fabric.events):
+        if fault.capacity_fraction == 0 and fault.duration_s is None:
+            where = "the core" if fault.tier == "core" else (
+                f"the {fault.tier} tier of " + ("every pod" if fault.pod is None
+                                                 else f"pod {fault.pod}"))
+            warnings.warn(ColossimWarning(
+                f"cluster.fabric.events[{i}] cuts {where} off for good (capacity_fraction 0, "
+                "no duration_s): jobs whose traffic crosses it crawl until the horizon, as "
+                "nothing re-places them; give it a duration_s or a capacity_fraction above 0"),
+                stacklevel=2)
 
 
 def _days(seconds: float) -> str:

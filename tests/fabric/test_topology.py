@@ -143,3 +143,20 @@ def test_a_scenario_switch_fault_takes_one_spine_plane_unless_told():
     assert FabricFault(time_s=0, kind="switch").capacity_fraction == 7 / 8
     assert FabricFault(time_s=0, kind="link").capacity_fraction == 0.5
     assert FabricFault(time_s=0, kind="switch", capacity_fraction=0.0).capacity_fraction == 0.0
+
+
+def test_a_fault_that_cuts_a_pod_off_for_good_is_warned_at_load():
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.errors import ColossimWarning
+
+    cut = "cluster.fabric.events=[{time_s: 60, tier: pod, pod: 0, capacity_fraction: 0.0}]"
+    with pytest.warns(ColossimWarning) as caught:
+        load_scenario("small", [cut])
+    assert str(caught[0].message).startswith(
+        "cluster.fabric.events[0] cuts the pod tier of pod 0 off for good")
+    with warnings.catch_warnings():  # a cut that ends, or a partial loss, is a scenario's point
+        warnings.simplefilter("error", ColossimWarning)
+        load_scenario("small", [cut.replace("0.0}", "0.0, duration_s: 600}")])
+        load_scenario("small", [cut.replace("0.0}", "0.5}")])
