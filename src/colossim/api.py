@@ -114,87 +114,10 @@ def scenario_from_document(doc: Document) -> Scenario:
         problems += _fit_problems(doc, scenario)
     if problems or scenario is None:
         raise ConfigError(sort_problems(problems))
-    _warn_past_the_horizon(scenario)
-    _warn_dark_supply(scenario)
-    _warn_cut_off(scenario)
+    from colossim.load_warnings import warn_about
+
+    warn_about(scenario)
     return scenario
-
-
-def _warn_past_the_horizon(scenario: Scenario) -> None:
-    """Warn of a job that cannot finish before ``simulation.horizon_s`` even at its fastest
-    (its max_gpus of the best GPU type the cluster has): usually a unit slip (tokens given
-    one by one in ``tokens_billion``) that would simulate ten years of failures for nothing.
-    A warning, not an error: a short horizon on purpose looks at the start of a run."""
-    import warnings
-
-    from colossim.config.crosscheck import usable_of
-    from colossim.errors import ColossimWarning
-    from colossim.model.speed import SpeedModel
-
-    horizon = scenario.simulation.horizon_s
-    speed = SpeedModel(scenario)
-    usable = usable_of(scenario)
-    for job in scenario.jobs:
-        rates = [speed.estimate_rate(job, {t: min(job.max_gpus, n)}) for t, n in usable.items()
-                 if min(job.max_gpus, n) >= job.min_gpus]
-        best = max(rates, default=0.0)
-        if best <= 0:
-            continue  # cannot run at all: the fit check reports that
-        finish_s = job.submit_s + speed.work_flops(job) / best
-        if finish_s > horizon:
-            warnings.warn(ColossimWarning(
-                f"job {job.name} cannot finish before the horizon ({_days(horizon)}) even at "
-                f"its fastest ({_days(finish_s)}): check tokens_billion and params_billion "
-                "(both in billions) or raise simulation.horizon_s"), stacklevel=2)
-
-
-def _warn_dark_supply(scenario: Scenario) -> None:
-    """Warn when the supply, at the start or after its last change, is below what the idle
-    facility draws: the facility is dark and nothing can run, and the run only stalls (a dip or
-    an outage in between is a scenario's point, and is not warned of)."""
-    import warnings
-
-    from colossim.errors import ColossimWarning
-    from colossim.model.cluster import build_layout
-    from colossim.model.power import PowerModel
-
-    power = scenario.cluster.power
-    idle = PowerModel(build_layout(scenario), power)
-    idle_mw = idle.facility_mw(idle.idle_it_w)
-    ends = [0.0, *power.breakpoints()[-1:]]
-    for at_s in ends:
-        supply = power.supply_at(at_s)
-        if supply < idle_mw * (1 - 1e-9):
-            when = "at the start" if at_s == 0 else f"from {_days(at_s)} on"
-            warnings.warn(ColossimWarning(
-                f"the supply {when} ({supply:.4g} MW) is below the idle facility's draw "
-                f"({idle_mw:.4g} MW): the facility is dark and no job can run; raise "
-                "cluster.power.supply_mw or lower the idle draw"), stacklevel=2)
-            return
-
-
-def _warn_cut_off(scenario: Scenario) -> None:
-    """Warn of a fabric event that cuts a tier off for good: nothing re-places the jobs that
-    cross it, which then crawl to the horizon (years of GPU-hours and energy in the result)."""
-    import warnings
-
-    from colossim.errors import ColossimWarning
-
-    for i, fault in enumerate(scenario.cluster.fabric.events):
-        if fault.capacity_fraction == 0 and fault.duration_s is None:
-            where = "the core" if fault.tier == "core" else (
-                f"the {fault.tier} tier of " + ("every pod" if fault.pod is None
-                                                 else f"pod {fault.pod}"))
-            warnings.warn(ColossimWarning(
-                f"cluster.fabric.events[{i}] cuts {where} off for good (capacity_fraction 0, "
-                "no duration_s): jobs whose traffic crosses it crawl until the horizon, as "
-                "nothing re-places them; give it a duration_s or a capacity_fraction above 0"),
-                stacklevel=2)
-
-
-def _days(seconds: float) -> str:
-    days = seconds / 86400
-    return f"{days:,.2f} days" if days < 10 else f"{days:,.0f} days"
 
 
 def run_scenario(
