@@ -3,14 +3,14 @@ first 50 jobs are listed (an 800-job trace printed 800 rows, its numbers split a
 
 from __future__ import annotations
 
-from colossim.cli.render import JOB_ROWS, short_name
+from colossim.cli.render import JOB_ROWS, clipped_name
 
 
 def test_a_long_id_keeps_its_start_and_end_within_twenty_characters():
     name = "3a099c80-ed71-d874-9dc3-a0c622d635b7"
-    assert short_name(name) == "3a099c80-e…622d635b7"
-    assert len(short_name(name)) == 20
-    assert short_name("llm-70b") == "llm-70b"
+    assert clipped_name(name) == "3a099c80-e…622d635b7"
+    assert len(clipped_name(name)) == 20
+    assert clipped_name("llm-70b") == "llm-70b"
 
 
 def test_a_many_job_run_lists_fifty_jobs_and_counts_the_rest(tmp_path):

@@ -63,7 +63,7 @@ NAME_WIDTH = 20  # a job's name in the tables: a trace's 36-character ids would 
 JOB_ROWS = 50  # jobs listed in the tables; a trace replay has hundreds or thousands
 
 
-def short_name(name: str, width: int = NAME_WIDTH) -> str:
+def clipped_name(name: str, width: int = NAME_WIDTH) -> str:
     """``name`` within ``width`` characters, its middle elided ("3a099c80-e…22d635b7"):
     ids differ at the start and end, and the JSON keeps every name whole."""
     if len(name) <= width:
@@ -94,7 +94,7 @@ def result_tables(result: RunResult) -> None:
     )
     jobs, more = listed_jobs(result)
     whole = {  # text columns never wrap or shrink below their longest entry
-        "job": max((len(short_name(j.name)) for j in jobs), default=0),
+        "job": max((len(clipped_name(j.name)) for j in jobs), default=0),
         "state": max((len(j.state) for j in jobs), default=0),
     }
     for col in JOB_COLUMNS:
@@ -103,7 +103,7 @@ def result_tables(result: RunResult) -> None:
                          overflow="fold", min_width=max(whole.get(col, 0), len(col)))
     for job in jobs:
         table.add_row(
-            short_name(job.name), job.state, _days(job.submit_s), _days(job.start_s),
+            clipped_name(job.name), job.state, _days(job.submit_s), _days(job.start_s),
             _days(job.end_s), _days(job.jct_s), f"{job.mean_gpus:,.0f}", _count(job.gpu_hours),
             "-" if job.mfu is None else f"{job.mfu:.0%}",
         )

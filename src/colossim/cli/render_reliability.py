@@ -20,7 +20,7 @@ def _hours(value: float) -> str:
 
 def reliability_table(result: RunResult) -> None:
     """Per job: interruptions, ETTR and the GPU-hours lost, checkpointing and restarting."""
-    from colossim.cli.render import console, listed_jobs, short_name
+    from colossim.cli.render import console, listed_jobs, clipped_name
 
     rel = result.reliability
     if rel is None:
@@ -34,14 +34,14 @@ def reliability_table(result: RunResult) -> None:
         box=box.SIMPLE_HEAD, pad_edge=False,
     )
     jobs, more = listed_jobs(result)
-    width = max((len(short_name(j.name)) for j in jobs), default=3)
+    width = max((len(clipped_name(j.name)) for j in jobs), default=3)
     for col in COLUMNS:
         text = col == "job"
         table.add_column(col, justify="left" if text else "right", no_wrap=text,
                          min_width=width if text else None)
     for job in jobs:
         table.add_row(
-            short_name(job.name), f"{job.interruptions:,}",
+            clipped_name(job.name), f"{job.interruptions:,}",
             "-" if job.ettr is None else f"{job.ettr:.3f}",
             _hours(job.lost_gpu_hours), _hours(job.checkpoint_gpu_hours),
             _hours(job.restart_gpu_hours),
