@@ -20,7 +20,7 @@ def _hours(value: float) -> str:
 
 def reliability_table(result: RunResult) -> None:
     """Per job: interruptions, ETTR and the GPU-hours lost, checkpointing and restarting."""
-    from colossim.cli.render import console, listed_jobs, clipped_name
+    from colossim.cli.render import clipped_name, console, listed_jobs
 
     rel = result.reliability
     if rel is None:
