@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import typer
@@ -43,7 +42,7 @@ def run(
     from colossim.api import load_scenario, simulate
     from colossim.cli.render import console, progress_bar, result_tables
     from colossim.errors import ColossimError
-    from colossim.metrics.export import write_run
+    from colossim.metrics.export import dumps, write_run
 
     overrides = list(set_ or [])
     if seed is not None:
@@ -69,7 +68,7 @@ def run(
             from colossim.metrics.explain import job_timeline
 
             data["explain"] = asdict(job_timeline(result, explain, _min_gpus(loaded, explain)))
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(dumps(data, indent=2))
     else:
         result_tables(result)
         if out is not None:

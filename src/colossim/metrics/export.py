@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import itertools
 import json
+import math
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -46,6 +47,27 @@ def atomic_write_text(path: Path, text: str) -> None:
     replace_file(path, text.encode("utf-8"))
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def dumps(value: Any, **options: Any) -> str:
+    """``json.dumps`` that writes standard JSON: Python writes NaN and Infinity, which other
+    readers refuse (a policy's refused ``WakeAt(nan)`` is in the record). Such numbers become
+    null; the common case, with none, costs one ``json.dumps``."""
+    try:
+        return json.dumps(value, allow_nan=False, **options)
+    except ValueError:
+        return json.dumps(_finite(value), allow_nan=False, **options)
+
+
 def record_lines(result: RunResult) -> list[dict[str, Any]]:
     """Events and decisions merged in time order (events first within an instant)."""
     rows: list[tuple[float, int, int, dict[str, Any]]] = []
@@ -69,8 +91,8 @@ def write_run(result: RunResult, folder: Path) -> None:
     """``result.json``, ``events.jsonl`` and ``series.json``: enough to rebuild the RunResult
     (``metrics.loadrun.read_run``), so reports and traces can be made later from disk."""
     folder = Path(folder)
-    atomic_write_text(folder / "result.json", json.dumps(result.to_dict(), indent=2) + "\n")
-    lines = (json.dumps(row, separators=(",", ":")) for row in record_lines(result))
+    atomic_write_text(folder / "result.json", dumps(result.to_dict(), indent=2) + "\n")
+    lines = (dumps(row, separators=(",", ":")) for row in record_lines(result))
     atomic_write_text(folder / "events.jsonl", "\n".join(lines) + "\n")
-    series = json.dumps(series_dict(result), separators=(",", ":"))
+    series = dumps(series_dict(result), separators=(",", ":"))
     atomic_write_text(folder / "series.json", series + "\n")
