@@ -158,6 +158,7 @@ def test_cli_shows_scheduling_columns(base, tmp_path, monkeypatch):
     render.console.cache_clear()
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    for header in ("mean_jct_s", "jain_slowdown"):
-        assert any(header in line.split() for line in lines), header
-    assert "9,600" in result.output and "16,800" in result.output  # the hand means
+    for header in ("mean_jct h", "jain_slowdown"):  # JCTs of hours are shown in hours
+        assert any(header in line for line in lines), header
+    # the hand means, 9,600 s and 16,800 s, in hours (summary.csv keeps seconds)
+    assert "2.667" in result.output and "4.667" in result.output

@@ -112,14 +112,31 @@ def _spread(x: float) -> str:
     return f"{rounded:,.0f}" if abs(rounded) >= 1000 else f"{x:.2g}"
 
 
-def _mean_ci(row: Mapping[str, Any], metric: str) -> str:
-    """Mean ± the 95% half-width, both written the same way (not "155,322 ±6.6e+04")."""
+def _mean_ci(row: Mapping[str, Any], metric: str, unit: float = 1.0) -> str:
+    """Mean ± the 95% half-width, both written the same way (not "155,322 ±6.6e+04"), in
+    ``unit``s of the metric's own (86,400 for seconds shown as days)."""
     mean, high = row[f"{metric}.mean"], row[f"{metric}.ci95_high"]
     if mean is None:
         return "-"
     if high is None:
-        return _number(mean)
-    return f"{_number(mean)} ±{_spread(high - mean)}"
+        return _number(mean / unit)
+    return f"{_number(mean / unit)} ±{_spread((high - mean) / unit)}"
+
+
+TIME_UNITS = ((86400.0, "d"), (3600.0, "h"))  # a duration shown in days, else hours
+
+
+def _time_unit(metric: str, rows: Sequence[Mapping[str, Any]]) -> tuple[float, str]:
+    """(divisor, suffix) for a metric in seconds whose means are all a day or more (an hour or
+    more): ``makespan_s 1,665,621`` reads ``makespan d 19.28``, as ``run`` and ``compare`` show
+    it. summary.csv keeps seconds."""
+    if not metric.endswith("_s"):
+        return 1.0, ""
+    means = [row[f"{metric}.mean"] for row in rows if row[f"{metric}.mean"] is not None]
+    for divisor, suffix in TIME_UNITS:
+        if means and min(abs(m) for m in means) >= divisor:
+            return divisor, suffix
+    return 1.0, ""
 
 
 def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60) -> None:
@@ -130,7 +147,11 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
     names = short_names([*shown, *plan.metrics])
     keys = [(names[p], [_value(row[p]) for row in shown_rows]) for p in shown]
     keys.append(("runs", [f"{row['runs']}/{row['runs'] + row['failed']}" for row in shown_rows]))
-    values = [(names[m], [_mean_ci(row, m) for row in shown_rows]) for m in plan.metrics]
+    values = []
+    for m in plan.metrics:
+        unit, suffix = _time_unit(m, shown_rows)
+        header = names[m].removesuffix("_s") + f" {suffix}" if suffix else names[m]
+        values.append((header, [_mean_ci(row, m, unit) for row in shown_rows]))
     index = ("point", [str(row["point"]) for row in shown_rows])
     out = console()
     for table in fitting_tables(out, f"{plan.study.name}: mean ± 95% CI over seeds", keys,
