@@ -81,3 +81,12 @@ def test_the_colossus2_estimate_fits_80_columns_with_every_value_whole(monkeypat
     rows = [line.split() for line in out.splitlines() if line.split()[:2] == ["10t", "GB200"]]
     cells = [cell for row in rows for cell in row]
     assert "221,184" in cells and "16/16/768/4" in cells and "1,144" in cells
+
+
+def test_the_gpus_a_plan_leaves_unused_are_shown():
+    from colossim.cli.render_estimate import _idle
+
+    # 100 GPUs asked, a 2 x 3 x 16 plan uses 96: 4 idle; a plan using all of them: 0
+    assert _idle({"gpus": 100, "plan": {"tp": 2, "pp": 3, "dp": 16}}) == "4"
+    assert _idle({"gpus": 96, "plan": {"tp": 2, "pp": 3, "dp": 16}}) == "0"
+    assert _idle({"gpus": 96, "plan": None}) == "-"

@@ -33,7 +33,8 @@ def _split(step: dict[str, Any] | None) -> str:
 
 CAPTION = ("plan: TP/PP/DP/EP (vN: interleaved stages). step: seconds per step and the % in c "
            "compute, t tensor-parallel, p pipeline bubble, d data-parallel, e expert all-to-all "
-           "(exposed time). fit: fewest GPUs the job fits in.")
+           "(exposed time). idle: GPUs the best plan leaves unused (GPUs - TP x PP x DP). "
+           "fit: fewest GPUs the job fits in.")
 
 
 def estimate_table(scenario: str, rows: list[dict[str, Any]]) -> None:
@@ -44,6 +45,7 @@ def estimate_table(scenario: str, rows: list[dict[str, Any]]) -> None:
     keys = [("job", jobs), ("GPU", [row["gpu_type"] for row in rows])]
     values = [
         ("GPUs", [f"{row['gpus']:,}" for row in rows]),
+        ("idle", [_idle(row) for row in rows]),
         ("fit", ["never" if row["min_gpus_to_fit"] is None else f"{row['min_gpus_to_fit']:,}"
                  for row in rows]),
         ("plan", [_plan(row.get("plan")) for row in rows]),
@@ -58,3 +60,12 @@ def estimate_table(scenario: str, rows: list[dict[str, Any]]) -> None:
                                 left=("plan", "step s: %")):
         out.print(table)
     out.print(CAPTION)  # the terminal's width, not the last table's
+
+
+def _idle(row: dict[str, Any]) -> str:
+    """GPUs the best plan leaves idle: GPUs - TP x PP x DP (``--gpus 100000`` is no product
+    the job's shape allows; a batch of 16M tokens may not split over every GPU)."""
+    plan = row.get("plan")
+    if not plan:
+        return "-"
+    return f"{row['gpus'] - plan['tp'] * plan['pp'] * plan['dp']:,}"
