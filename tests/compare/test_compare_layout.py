@@ -58,3 +58,17 @@ def test_a_table_without_rows_still_prints_its_headers():
     for table in fitting_tables(out, "empty", [("policy", [])], [("makespan d", [])]):
         out.print(table)
     assert out.export_text().split()[:3] == ["empty", "policy", "makespan"]
+
+
+def test_a_wide_value_column_that_does_not_fit_beside_the_keys_is_never_cut():
+    # keys 60 columns wide: a 10-wide metric fits beside them, a 30-wide one does not. The
+    # tables then list the keys by point and the values by point (it cut the wide one's
+    # header to "10t.contentio" and its values, because only the first metric was measured)
+    out = Console(file=io.StringIO(), width=80, record=True)
+    keys = [("k" * 28, ["a" * 28]), ("q" * 28, ["b" * 28])]
+    values = [("makespan d", ["19.28"]), ("10t.contention_slowdown_wide", ["1.6" * 10])]
+    for table in fitting_tables(out, "t", keys, values, index=("point", ["0"])):
+        out.print(table)
+    text = out.export_text()
+    assert "10t.contention_slowdown_wide" in text and "1.6" * 10 in text
+    assert max(len(line) for line in text.splitlines()) <= 80

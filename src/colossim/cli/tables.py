@@ -52,11 +52,13 @@ def fitting_tables(out: Console, title: str, keys: Sequence[Column],
     """One table if it fits ``out``; else the value columns in order, as many per table as fit
     beside the keys (at least one: a single column wider than the terminal is left whole).
 
-    When the keys leave no room for even one value column (a study varying many parameters),
-    and the rows have a short ``index`` (a point number), the keys become values too: first the
-    keys by index, then the values by index, each split as needed, so no value is ever cut."""
-    if index is not None and keys and values and natural_width(
-            out, table_of(title, keys, values[:1])) > out.width:
+    When the keys leave no room for some value column (a study varying many parameters: its
+    widest metric does not fit beside them), and the rows have a short ``index`` (a point
+    number), the keys become values too: first the keys by index, then the values by index,
+    each split as needed, so no value is ever cut."""
+    if index is not None and keys and values and any(
+            natural_width(out, table_of(title, keys, [column])) > out.width
+            for column in values):
         return [*fitting_tables(out, title, [index], keys, left=left),
                 *fitting_tables(out, "", [index], values, caption, left=left)]
     tables: list[Table] = []
