@@ -203,3 +203,14 @@ def test_a_star_sets_every_item_of_a_list():
     assert problems_of("small", ["cluster.*.racks=1"]) == [
         "--set cluster.*.racks=1: cluster: * stands for each item of a list, and cluster is not "
         "a list"]
+
+
+def test_a_star_after_a_block_the_file_left_out_is_an_error_not_a_crash():
+    # KeyError tracebacks, exit 1: a block the file left out resolves (it is created when set)
+    # but holds no list for * to walk
+    assert problems_of("small", ["cluster.power.schedule.*.supply_mw=1"]) == [
+        "--set cluster.power.schedule.*.supply_mw=1: cluster.power.schedule: * stands for each "
+        "item of a list, and the scenario has no cluster.power.schedule"]
+    assert problems_of("small", ["jobs.*.checkpoint.*=1"]) == [
+        "--set jobs.*.checkpoint.*=1: jobs.0.checkpoint: * stands for each item of a list, "
+        "and the scenario has no jobs.0.checkpoint"]

@@ -114,3 +114,12 @@ def test_trace_jobs_that_cannot_fit_are_reported_at_the_trace_line_by_name(tmp_p
         load_scenario(path, ["catalog.A100.gpus_per_rack=2"])
     [problem] = err.value.problems
     assert problem.message.startswith("2 of its jobs ('big', 'small'): min_gpus: 4 GPUs")
+
+
+def test_a_star_over_a_traces_jobs_says_they_come_from_the_trace(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_scenario(scenario_file(tmp_path, "path: traces/t.csv"), ["jobs.*.priority=1"])
+    [problem] = err.value.problems
+    assert problem.message == (
+        "* stands for each item of a list, and the scenario has no jobs of its own (a trace's "
+        "jobs are read after --set; set trace: fields)")

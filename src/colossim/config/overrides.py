@@ -89,11 +89,14 @@ def resolve_paths(data: Any, dotted: str) -> list[PathKey]:
         return [resolve_path(data, dotted)]
     key = resolve_path(data, head)
     node = data
-    for part in key:
-        node = node[part]
+    for part in key:  # a block the file left out resolves, but holds nothing
+        node = node.get(part) if isinstance(node, Mapping) else node[part]
     if not isinstance(node, list):
-        raise ConfigError(Problem(SOURCE, None, head, "* stands for each item of a list, and "
-                                                      f"{head} is not a list"))
+        what = f"the scenario has no {head}" if node is None else f"{head} is not a list"
+        if head == "jobs" and isinstance(data, Mapping) and data.get("trace") is not None:
+            what += " of its own (a trace's jobs are read after --set; set trace: fields)"
+        raise ConfigError(Problem(SOURCE, None, head, f"* stands for each item of a list, and "
+                                                      f"{what}"))
     keys: list[PathKey] = []
     for i in range(len(node)):
         keys += [(*key, i, *rest) if rest else (*key, i) for rest in (
