@@ -10,8 +10,9 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from colossim.cli.app import app
-from colossim.policy.actions import Reject
+from colossim.policy.actions import Preempt, Reject, WakeAt
 from colossim.policy.api import BasePolicy
+from colossim.policy.builtin.fifo import Fifo
 
 
 class Starve(BasePolicy):
@@ -70,3 +71,27 @@ def test_infeasible_actions_are_counted_beside_invalid_ones_and_named_in_a_note(
     out = " ".join(_run("--policy", "tests.testing.test_invariants:FifoOverreaching").split())
     assert "(1 invalid, 1 infeasible actions)" in out
     assert "1 action of the policy was refused as infeasible: GPUs that were not free" in out
+
+
+class FifoThenPreemptAll(Fifo):
+    """fifo until 5,000 s, then preempts every running job and starts nothing more."""
+
+    name = "fifo-then-preempt-all"
+
+    def decide(self, view):
+        if view.now_s >= 5000:
+            return [Preempt(job.name) for job in view.running]
+        return [*super().decide(view), WakeAt(5000.0)]
+
+
+def test_a_stalled_run_ends_at_its_last_event_not_at_a_timer_that_outlived_its_job():
+    # fifo starts llm-70b at 0 s (its completion timer is at 61,240 s, README's 0.71 days);
+    # everything is preempted at 5,000 s and moe-200b's arrival at 7,200 s is the last event.
+    # The stale completion timer fired at 61,240 s and the run read as ending then.
+    from colossim.testing.runner import run_policy
+
+    result = run_policy(FifoThenPreemptAll, "small")
+    assert result.end_s == 7200.0
+    assert result.record.events[-1].time_s == 7200.0
+    out = " ".join(_run("--policy", "tests.cli.test_cli_unfinished:FifoThenPreemptAll").split())
+    assert "stalled at 0.08 days (7,200 s)" in out

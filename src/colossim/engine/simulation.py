@@ -248,6 +248,8 @@ class Simulation:
                 self.progress(env.now, self._work_fraction())
         # Cut at the horizon if anything was still to happen; a run that stalled ends when it did.
         end_s = horizon if self._open and env.peek() < float("inf") else env.now
+        if self._open and end_s < horizon:
+            end_s = self._stalled_at(end_s)
         self.state.now_s = end_s
         for job in self.state.jobs:
             if job.state is JobState.RUNNING or job.state is JobState.PENDING:
@@ -258,6 +260,17 @@ class Simulation:
             self.progress(end_s, self._work_fraction())
         return RunOutput(self.state, self.state.record, events,
                          time.perf_counter() - started, end_s)
+
+    def _stalled_at(self, now_s: float) -> float:
+        """When a stalled run (jobs left, nothing left to happen) last changed: its last event.
+        Timers that outlived what they were for (a preempted job's completion, a policy's
+        wake-up) still fire after that and change nothing, so ``now_s`` is too late: a run
+        whose jobs were all preempted at 5,000 s read as ending at 61,240 s, when the first
+        job would have finished. A job still running (at no progress) keeps ``now_s``."""
+        events = self.state.record.events
+        if not events or any(job.state is JobState.RUNNING for job in self.state.jobs):
+            return now_s
+        return min(now_s, events[-1].time_s)
 
     def _work_fraction(self) -> float:
         jobs = self.state.jobs
