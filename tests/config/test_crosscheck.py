@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -130,3 +131,17 @@ def test_reachable_equals_brute_force(units, counts, low, span):
     unit = {f"t{i}": u for i, u in enumerate(units)}
     usable = {f"t{i}": u * counts[i] for i, u in enumerate(units)}
     assert _reachable(low, low + span, unit, usable) == _brute(low, low + span, unit, usable)
+
+
+def test_a_maintenance_window_names_pods_the_cluster_has():
+    # small: 4 racks in pods of 2, so pods 0 and 1; pod 5 (and -1) was found only by the run,
+    # with no file or line
+    from colossim.api import load_scenario
+    from colossim.errors import ConfigError
+
+    window = "reliability.maintenance=[{start_s: 3600, duration_s: 600, pods: [0, 5, -1]}]"
+    with pytest.raises(ConfigError) as err:
+        load_scenario("small", ["reliability.enabled=true", window])
+    assert [(p.field, p.message) for p in err.value.problems] == [
+        ("reliability.maintenance[0].pods[1]", "pod 5 does not exist (pods 0..1)"),
+        ("reliability.maintenance[0].pods[2]", "pod -1 does not exist (pods 0..1)")]

@@ -48,8 +48,23 @@ def usable_of(scenario: Scenario) -> dict[str, int]:
 
 def cross_check(scenario: Scenario) -> Issues:
     """Every whole-scenario problem, in file order."""
-    return check_parts(scenario.gpu_catalog(), scenario.cluster, list(enumerate(scenario.jobs)),
-                       spares_per_pod=spares_per_pod(scenario))
+    issues = check_parts(scenario.gpu_catalog(), scenario.cluster,
+                         list(enumerate(scenario.jobs)), spares_per_pod=spares_per_pod(scenario))
+    return issues + _maintenance_problems(scenario)
+
+
+def _maintenance_problems(scenario: Scenario) -> Issues:
+    """Maintenance windows name pods the cluster has (a pod past the last one was found only
+    when the run scheduled the window, with no line)."""
+    cluster = scenario.cluster
+    pods = sum(-(-g.racks // cluster.pod_size_racks) for g in cluster.rack_groups)
+    issues: Issues = []
+    for w, window in enumerate(scenario.reliability.maintenance):
+        for k, pod in enumerate(window.pods):
+            if not 0 <= pod < pods:
+                issues.append((("reliability", "maintenance", w, "pods", k),
+                               f"pod {pod} does not exist (pods 0..{pods - 1})"))
+    return issues
 
 
 def check_parts(
