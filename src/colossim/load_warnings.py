@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import warnings
 
-from colossim.config.schema import Scenario
+from colossim.config.schema import JobConfig, Scenario
 from colossim.errors import ColossimWarning
 
 
@@ -28,6 +28,7 @@ def _warn_past_the_horizon(scenario: Scenario) -> None:
     horizon = scenario.simulation.horizon_s
     speed = SpeedModel(scenario)
     usable = usable_of(scenario)
+    late: list[tuple[str, float, str]] = []  # (job, finish at its fastest, fields to check)
     for job in scenario.jobs:
         rates = [speed.estimate_rate(job, {t: min(job.max_gpus, n)}) for t, n in usable.items()
                  if min(job.max_gpus, n) >= job.min_gpus]
@@ -36,10 +37,29 @@ def _warn_past_the_horizon(scenario: Scenario) -> None:
             continue  # cannot run at all: the fit check reports that
         finish_s = job.submit_s + speed.work_flops(job) / best
         if finish_s > horizon:
-            warnings.warn(ColossimWarning(
-                f"job {job.name} cannot finish before the horizon ({_days(horizon)}) even at "
-                f"its fastest ({_days(finish_s)}): check tokens_billion and params_billion "
-                "(both in billions) or raise simulation.horizon_s"), stacklevel=3)
+            late.append((job.name, finish_s, _work_fields(job)))
+    if not late:
+        return
+    name, finish_s, fields = late[0]
+    if len(late) == 1:
+        what = f"job {name} cannot finish before the horizon ({_days(horizon)}) even at its " \
+               f"fastest ({_days(finish_s)})"
+    else:  # a trace can have thousands: one line
+        shown = ", ".join(f"{n} ({_days(f)})" for n, f, _ in late[:3])
+        more = f" and {len(late) - 3:,} more" if len(late) > 3 else ""
+        what = f"{len(late):,} jobs cannot finish before the horizon ({_days(horizon)}) even " \
+               f"at their fastest: {shown}{more}"
+    warnings.warn(ColossimWarning(f"{what}: check {fields} or raise simulation.horizon_s"),
+                  stacklevel=3)
+
+
+def _work_fields(job: JobConfig) -> str:
+    """The fields that set a job's work, where a unit slip is likeliest."""
+    if job.work_gpu_hours is not None:
+        return "work_gpu_hours (or a trace's durations and duration_scale)"
+    if job.samples_million is not None:
+        return "samples_million and params_billion (in millions and billions)"
+    return "tokens_billion and params_billion (both in billions)"
 
 
 def _warn_dark_supply(scenario: Scenario) -> None:
@@ -57,10 +77,12 @@ def _warn_dark_supply(scenario: Scenario) -> None:
         supply = power.supply_at(at_s)
         if supply < idle_mw * (1 - 1e-9):
             when = "at the start" if at_s == 0 else f"from {_days(at_s)} on"
+            fix = ("raise cluster.power.supply_mw" if at_s == 0 else
+                   "raise the last step of cluster.power.schedule or events")
             warnings.warn(ColossimWarning(
                 f"the supply {when} ({supply:.4g} MW) is below the idle facility's draw "
-                f"({idle_mw:.4g} MW): the facility is dark and no job can run; raise "
-                "cluster.power.supply_mw or lower the idle draw"), stacklevel=3)
+                f"({idle_mw:.4g} MW): the facility is dark and no job can run; {fix} or "
+                "lower the idle draw"), stacklevel=3)
             return
 
 
@@ -80,5 +102,10 @@ def _warn_cut_off(scenario: Scenario) -> None:
 
 
 def _days(seconds: float) -> str:
+    """A duration for a message: seconds under an hour, hours under a day, else days."""
+    if seconds < 3600:
+        return f"{seconds:,.0f} s"
+    if seconds < 86400:
+        return f"{seconds / 3600:,.1f} hours"
     days = seconds / 86400
     return f"{days:,.2f} days" if days < 10 else f"{days:,.0f} days"

@@ -289,3 +289,28 @@ def test_a_job_that_cannot_finish_before_the_horizon_is_warned_about():
     assert str(warning.message).startswith(
         "job llm-70b cannot finish before the horizon (3,646 days) even at its fastest (")
     assert "check tokens_billion and params_billion (both in billions)" in str(warning.message)
+
+
+def test_many_jobs_past_the_horizon_make_one_warning_in_fitting_units():
+    """A 100 s horizon: all four of small's jobs are late (README: they end between 0.63 and
+    1.61 days). One line for all (a trace gave one per job, thousands), the horizon in
+    seconds (it read "0.00 days"), and a trace-style job's advice names its own fields."""
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.errors import ColossimWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_scenario("small", ["simulation.horizon_s=100"])
+    [warning] = [w for w in caught if issubclass(w.category, ColossimWarning)]
+    text = str(warning.message)
+    assert text.startswith("4 jobs cannot finish before the horizon (100 s) even at their "
+                           "fastest: llm-70b (")
+    assert text.endswith(" and 1 more: check tokens_billion and params_billion (both in "
+                         "billions) or raise simulation.horizon_s")
+    from colossim.load_warnings import _work_fields
+
+    trace_job = load_scenario("small").jobs[0].model_copy(
+        update={"work_gpu_hours": 10.0, "reference_gpu": "GB200"})
+    assert _work_fields(trace_job).startswith("work_gpu_hours")
