@@ -214,3 +214,16 @@ def test_a_star_after_a_block_the_file_left_out_is_an_error_not_a_crash():
     assert problems_of("small", ["jobs.*.checkpoint.*=1"]) == [
         "--set jobs.*.checkpoint.*=1: jobs.0.checkpoint: * stands for each item of a list, "
         "and the scenario has no jobs.0.checkpoint"]
+
+
+def test_a_gpu_type_that_two_rack_groups_share_is_ambiguous():
+    data = {"cluster": {"rack_groups": [{"name": "b", "gpu_type": "GB300"},
+                                        {"name": "c", "gpu_type": "GB300"},
+                                        {"gpu_type": "GB200"}]}}
+    assert resolve_path(data, "cluster.rack_groups.GB200.racks") == (
+        "cluster", "rack_groups", 2, "racks")
+    assert resolve_path(data, "cluster.rack_groups.c.racks") == ("cluster", "rack_groups", 1,
+                                                                 "racks")
+    with pytest.raises(ConfigError) as err:
+        resolve_path(data, "cluster.rack_groups.GB300.racks")
+    assert err.value.problems[0].message == "2 items are GB300 (b, c): name one, or give its index"

@@ -123,3 +123,12 @@ def test_a_star_over_a_traces_jobs_says_they_come_from_the_trace(tmp_path):
     assert problem.message == (
         "* stands for each item of a list, and the scenario has no jobs of its own (a trace's "
         "jobs are read after --set; set trace: fields)")
+
+
+def test_an_index_into_a_traces_jobs_says_they_come_from_the_trace(tmp_path):
+    # it read "jobs[0]: expected a mapping ..., got '0'"
+    with pytest.raises(ConfigError) as err:
+        load_scenario(scenario_file(tmp_path, "path: traces/t.csv"), ["jobs.0.priority=5"])
+    [problem] = err.value.problems
+    assert problem.message == ("the scenario has no jobs list of its own to index (a trace's "
+                               "jobs are read after --set; set trace: fields)")

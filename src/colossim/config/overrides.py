@@ -62,8 +62,16 @@ def _list_index(items: list[Any], segment: str, where: str) -> int:
             Problem(SOURCE, None, where, f"index {index} out of range ({len(items)} items)")
         )
     for i, item in enumerate(items):
-        if isinstance(item, Mapping) and segment in (item.get("name"), item.get("gpu_type")):
+        if isinstance(item, Mapping) and segment == item.get("name"):
             return i
+    typed = [i for i, item in enumerate(items)
+             if isinstance(item, Mapping) and segment == item.get("gpu_type")]
+    if len(typed) == 1:
+        return typed[0]
+    if typed:  # two rack groups of one GPU type: which one is meant?
+        named = ", ".join(str(items[i].get("name", i)) for i in typed)
+        raise ConfigError(Problem(SOURCE, None, where, f"{len(typed)} items are {segment} "
+                                                       f"({named}): name one, or give its index"))
     names = [str(it.get("name") or it.get("gpu_type")) for it in items if isinstance(it, Mapping)]
     raise ConfigError(
         Problem(SOURCE, None, where, f"no item named {segment!r}; items: {', '.join(names)}")
@@ -125,6 +133,12 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
             node = node[index]
         elif isinstance(node, Mapping):
             key.append(segment)
+            if segment not in node and not last and segments[depth].lstrip("-").isdigit():
+                trace = segment == "jobs" and node.get("trace") is not None
+                msg = (f"the scenario has no {where} list of its own to index (a trace's jobs "
+                       "are read after --set; set trace: fields)" if trace else
+                       f"the scenario has no {where} list to index")
+                raise ConfigError(Problem(SOURCE, None, where, msg))
             # a block the file left to its defaults is walked as empty; the schema judges it
             node = {} if segment not in node and not last else node.get(segment)
         else:
