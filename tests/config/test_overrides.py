@@ -227,3 +227,11 @@ def test_a_gpu_type_that_two_rack_groups_share_is_ambiguous():
     with pytest.raises(ConfigError) as err:
         resolve_path(data, "cluster.rack_groups.GB300.racks")
     assert err.value.problems[0].message == "2 items are GB300 (b, c): name one, or give its index"
+
+
+def test_a_job_an_override_of_the_cluster_leaves_no_room_for_is_blamed_on_that_override():
+    # small's moe-200b needs 144 GPUs; one rack left gives 72. It pointed at small.yaml's own
+    # line for the job, which nobody changed
+    assert problems_of("small", ["cluster.rack_groups.GB200.racks=1"]) == [
+        "--set cluster.rack_groups.GB200.racks=1: jobs[3].min_gpus: 144 GPUs can never fit: "
+        "the cluster has 72 usable GPUs"]

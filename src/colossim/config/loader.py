@@ -151,9 +151,10 @@ def _field_name(loc: Iterable[str | int]) -> str:
     return out
 
 
-def problem_at(marks: Marks, loc: PathKey, message: str) -> Problem:
-    """A Problem for a field path, located at the deepest line we know for it."""
-    file, line = marks.locate(loc)
+def problem_at(marks: Marks, loc: PathKey, message: str, at: PathKey | None = None) -> Problem:
+    """A Problem for a field path, located at the deepest line we know for it (or for ``at``,
+    the path that caused it)."""
+    file, line = marks.locate(loc if at is None else at)
     return Problem(file, line, _field_name(loc), message)
 
 
@@ -312,6 +313,21 @@ def _partial_issues(data: Mapping[str, Any]) -> Issues:
     return issues
 
 
+FIT_FIELDS = ("min_gpus", "max_gpus")  # where the cross-check says a job can never fit
+SHRINKS = (("cluster",), ("reliability", "spares"))  # what an override may shrink the room by
+
+
+def _blamed(marks: Marks, loc: PathKey) -> PathKey:
+    """Where to report a job that can never fit: at the job, unless an override (``--set`` or a
+    study line) left the job alone and changed the cluster or its spares, which is then what
+    made it not fit (it pointed at the built-in scenario's own line for the job)."""
+    if len(loc) != 3 or loc[0] != "jobs" or loc[2] not in FIT_FIELDS \
+            or marks.set_by_override(loc[:2]):
+        return loc
+    changed = [key for prefix in SHRINKS for key in marks.overridden_below(prefix)]
+    return changed[0] if changed else loc
+
+
 def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
     """The scenario (None if invalid) and every schema and cross-check problem."""
     problems = list(doc.problems)
@@ -323,7 +339,8 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
         issues = _partial_issues(doc.data)
         return None, problems + [problem_at(doc.marks, loc, msg) for loc, msg in issues]
     issues = trace_issues(scenario, cross_check(scenario))
-    problems += [problem_at(doc.marks, loc, msg) for loc, msg in issues]
+    problems += [problem_at(doc.marks, loc, msg, at=_blamed(doc.marks, loc))
+                 for loc, msg in issues]
     return (None if problems else scenario), problems
 
 
