@@ -127,7 +127,7 @@ def result_tables(result: RunResult) -> None:
         ("makespan lower bound", f"{_days(lb)} days"),
         ("GPU utilisation", f"{c.gpu_utilization:.1%}"),
         ("energy", f"{c.energy_mwh:,.0f} MWh"),
-        ("peak power", f"{c.peak_power_mw:,.1f} MW (supply {c.supply_mw:,.0f} MW)"),
+        ("peak power", f"{_mw(c.peak_power_mw)} MW (supply {_mw(c.supply_mw)} MW)"),
         *_power_rows(result),
         ("events / decisions", f"{result.events:,} / {result.decisions:,}"
                                + _refusals(result)),
@@ -147,13 +147,19 @@ def _refusals(result: RunResult) -> str:
     return f" ({', '.join(shown)} action{'' if sum(n for n, _ in counts) == 1 else 's'})"
 
 
+def _mw(value: float) -> str:
+    """Megawatts for people: whole from 100 MW (Colossus' 1,000), else 3 significant digits
+    (a test rack's 0.264 MW read "0 MW" beside a 0.1 MW step)."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def _power_rows(result: RunResult) -> list[tuple[str, str]]:
     """The power figures worth a line: supply low point, steps, battery, throttling, cost."""
     p = result.power
     if p is None:
         return []
     rows = [("supply min / largest step",
-             f"{p.supply_min_mw or 0:,.0f} MW / {p.max_step_mw:,.1f} MW")]
+             f"{_mw(p.supply_min_mw or 0)} MW / {_mw(p.max_step_mw)} MW")]
     if p.battery_min_soc is not None:
         low = f"{p.battery_min_soc:.1%} ({p.battery_min_mwh:,.1f} MWh)"
         rows.append(("battery low point", low))
@@ -205,8 +211,8 @@ def scenario_overview(scenario: Scenario) -> None:
     gpus = sum(g.racks * catalog[g.gpu_type].gpus_per_rack for g in scenario.cluster.rack_groups)
     console().print(
         f"{scenario.name}: {gpus:,} GPUs in "
-        f"{sum(g.racks for g in scenario.cluster.rack_groups):,} racks, "
-        f"{len(scenario.jobs)} jobs, policy {scenario.scheduler.policy.name}"
+        f"{plural(sum(g.racks for g in scenario.cluster.rack_groups), 'rack')}, "
+        f"{plural(len(scenario.jobs), 'job')}, policy {scenario.scheduler.policy.name}"
     )
 
 
