@@ -78,6 +78,8 @@ def test_missing_trace_is_a_config_error_at_the_trace_line(tmp_path):
         load_scenario(scenario_file(tmp_path, "path: traces/nope.csv"))
     problem = err.value.problems[0]
     assert problem.field == "trace" and "nope.csv" in problem.message
+    assert problem.message.endswith(": no such file or directory")  # not "[Errno 2] ..."
+    assert "Errno" not in problem.message
     assert problem.line == 8
 
 

@@ -96,7 +96,11 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
 
     try:
         jobs = trace_jobs(trace, resolve_path(trace.path, context), reference)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:  # "[Errno 2] No such file or directory: '...'" said as words
+        why = (exc.strerror or str(exc)).lower()
+        raise FieldValueError("trace", f"cannot read {exc.filename or trace.path}: {why}") \
+            from None
+    except ValueError as exc:
         raise FieldValueError("trace", str(exc)) from None
     given = data.get("jobs") or []
     marked = trace.model_copy(update={"jobs_loaded": len(jobs)})
