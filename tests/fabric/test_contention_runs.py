@@ -114,6 +114,9 @@ def test_a_link_fault_slows_the_job_that_crosses_the_degraded_pod():
     kinds = [e.kind for e in result.record.events if e.kind.startswith("fabric_f")]
     assert kinds == ["fabric_fault"]
     assert result.fabric.faults == 1
+    # the record names the fault by its place in the scenario (it read "('scenario', 0)")
+    [started] = [e for e in result.record.events if e.kind == "fabric_fault"]
+    assert started.data["fault"] == "cluster.fabric.events[0]"
 
 
 def test_a_fault_in_a_pod_the_job_does_not_touch_changes_nothing():

@@ -129,7 +129,7 @@ class Fabric:
         if self.faults.pop(key, None) is None:
             return
         self._rescale()
-        self.sim.state.log("fabric_repair", None, fault=str(key))
+        self.sim.state.log("fabric_repair", None, fault=_fault_name(key))
         self.sim.trigger("fabric_repair")
 
     def _rescale(self) -> None:
@@ -147,7 +147,7 @@ class Fabric:
         key = ("scenario", index)
         self.sim.call_at(fault.time_s, lambda: self.degrade(
             key, fault.tier, fault.pod, fault.capacity_fraction, component=fault.kind,
-            fault=str(key), until_s=None if fault.duration_s is None
+            fault=_fault_name(key), until_s=None if fault.duration_s is None
             else fault.time_s + fault.duration_s))
         if fault.duration_s is not None:
             self.sim.call_at(fault.time_s + fault.duration_s, lambda: self.repair(key))
@@ -184,7 +184,8 @@ class Fabric:
             share = self.rack_gpus[int(rack)] / self.pod_gpus[pod] if rack is not None else 1.0
             fraction = 1.0 - RACK_LINK_LOSS * share
         self.degrade(key, tier, None if tier == "core" else pod, float(fraction),
-                     component=data["component"], fault=str(key), until_s=data.get("until_s"))
+                     component=data["component"], fault=_fault_name(key),
+                     until_s=data.get("until_s"))
         if data.get("until_s") is not None:
             self.sim.call_at(float(data["until_s"]), lambda: self.repair(key))
 
@@ -430,6 +431,13 @@ class Fabric:
                 raise InvariantViolation(
                     f"job {state.jobs[index].name}: fabric share {self._rates[index]:.9g} GB/s "
                     f"kept incrementally, but a full solve gives {rate:.9g}")
+
+
+def _fault_name(key: Any) -> str:
+    """How the record names a fault: the scenario's ``cluster.fabric.events[0]``, or the index
+    of the record's ``fault`` event that started it (not a Python tuple's repr)."""
+    source, index = key
+    return f"cluster.fabric.events[{index}]" if source == "scenario" else f"record event {index}"
 
 
 def install(sim: Simulation) -> Fabric | None:
