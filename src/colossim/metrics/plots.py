@@ -71,6 +71,7 @@ def gantt(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
         gridspec_kw={"height_ratios": [max(1, len(names)) * 0.35 + 0.5, 3]},
     )
     seen: dict[str, Any] = {}
+    labelled = False
     for row, name in enumerate(names):
         by_phase: dict[str, list[tuple[float, float]]] = {}
         for s in timelines[name]:
@@ -82,9 +83,12 @@ def gantt(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
         for s in _label_spans(timelines[name], result.end_s):
             top.text((s.start_s + s.end_s) / 2 / DAY, row, f"{s.gpus:,}", ha="center",
                      va="center", fontsize=7, color="white")
+            labelled = True
     top.set_yticks(range(len(names)), names, fontsize=8)
     top.invert_yaxis()
-    top.set_title("jobs over time (bar labels: GPUs held)")
+    # bars too short for a label (a trace's hour-long jobs over weeks) get none: say so only
+    # when some have one
+    top.set_title("jobs over time" + (" (bar labels: GPUs held)" if labelled else ""))
     if seen:
         top.legend(seen.values(), seen.keys(), loc="upper right", fontsize=7, ncols=3)
     times = sorted({0.0, result.end_s} | {t for n in names for s in timelines[n]
