@@ -1,4 +1,4 @@
-"""``colossim report RESULT_DIR`` and the ``--trace``/``--report`` outputs of ``colossim run``."""
+"""``colossim report RUN_DIR`` and the ``--trace``/``--report`` outputs of ``colossim run``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ RunDirArg = Annotated[
 ]
 ReportOutOpt = Annotated[
     Path | None,
-    typer.Option("--out", "-o", help="Report file (default: RESULT_DIR/report.html)."),
+    typer.Option("--out", "-o", help="Report file (default: RUN_DIR/report.html)."),
 ]
 REPORT_NAME = "report.html"
 
