@@ -202,3 +202,20 @@ def test_the_largest_step_counts_the_jobs_that_start_at_t0():
     r, _ = run(scenario(jobs, racks=3))
     assert level_at(r, "power_mw", 0.0) == pytest.approx(2.0)
     assert r.power.max_step_mw == pytest.approx(2.0)
+
+
+def test_power_aware_rides_a_dip_on_the_battery_as_the_engine_would():
+    # the dip of test_battery_rides_a_dip...: 0.7 MW for 2 h under a 1 MW job, 1 MWh battery.
+    # Budgeting the supply alone, power-aware capped the job to 0.7 MW and left the battery
+    # full; counting what the battery can deliver, it runs at full clock and the battery gives
+    # 0.3 MW x 2 h = 0.6 MWh, as under fifo
+    sc = scenario([job("a")], supply_mw=2.0, events=DIP, battery=battery(1.0),
+                  policy="power-aware")
+    r, _ = run(sc)
+    assert r.job("a").end_s == pytest.approx(FULL)
+    assert r.power.battery_min_soc == pytest.approx(0.4)
+    # with battery: false, the old budget: capped to 0.7 MW during the dip, battery untouched
+    r, _ = run(scenario([job("a")], supply_mw=2.0, events=DIP, battery=battery(1.0),
+                        policy="power-aware", params={"battery": False}))
+    assert r.power.battery_min_soc == pytest.approx(1.0)
+    assert r.job("a").end_s > FULL

@@ -1,7 +1,7 @@
 """Power-aware: watts and GPUs go to the jobs that do the most useful work per joule.
 
-The facility budget (the supply now, less ``headroom_mw``) is turned into IT watts above an idle
-facility. Every job gets a power level: not started, or a clock between the lowest one a cap
+The facility budget (the supply now, plus what the battery can deliver now, less
+``headroom_mw``) is turned into IT watts above an idle facility. Every job gets a power level: not started, or a clock between the lowest one a cap
 can force and full clock (``levels`` steps). Running jobs keep their GPUs and are owed at least
 their lowest clock. The rest of the budget is handed out greedily, one increment at a time, to
 the increment with the most FLOP/s per extra watt: starting a pending job at its lowest clock
@@ -35,6 +35,10 @@ CAP_RTOL = 1e-6  # caps closer than this to the current one are left alone
 class PowerAwareParams(PlacementParams):
     levels: int = Field(8, ge=1, description="Clock steps between the lowest clock and full")
     headroom_mw: float = Field(0.0, ge=0, description="Facility MW kept out of the budget")
+    battery: bool = Field(
+        True, description="Count what the battery can deliver now in the budget (it rides a "
+        "dip until it runs dry, when the engine calls the policy again); false: supply only"
+    )
     preempt: bool = Field(
         False, description="Preempt the least efficient running jobs when even their lowest "
         "clocks exceed the budget (otherwise the engine's fallback handles it)"
@@ -65,7 +69,8 @@ class PowerAware(BasePolicy):
         if model is None:
             return self._fifo(view)
         p = self.params
-        budget_mw = view.power.supply_mw - p.headroom_mw - model.config.pue_fixed_mw
+        battery = view.power.battery_max_discharge_mw if p.battery else 0.0
+        budget_mw = view.power.supply_mw + battery - p.headroom_mw - model.config.pue_fixed_mw
         left = budget_mw * 1e6 / model.config.pue - model.idle_it_w
         slack = 1e-9 * max(abs(budget_mw) * 1e6, 1.0)  # W: a job drawing exactly the budget fits
         free = view.racks.free.copy()
