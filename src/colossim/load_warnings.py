@@ -15,6 +15,7 @@ def warn_about(scenario: Scenario) -> None:
     _warn_past_the_horizon(scenario)
     _warn_dark_supply(scenario)
     _warn_cut_off(scenario)
+    _warn_caps_below_the_floor(scenario)
 
 
 def _warn_past_the_horizon(scenario: Scenario) -> None:
@@ -109,3 +110,28 @@ def _days(seconds: float) -> str:
         return f"{seconds / 3600:,.1f} hours"
     days = seconds / 86400
     return f"{days:,.2f} days" if days < 10 else f"{days:,.0f} days"
+
+
+def _warn_caps_below_the_floor(scenario: Scenario) -> None:
+    """Warn of a scenario cap below the lowest one a GPU type can honour (its draw at the
+    lowest clock): the GPUs draw that floor instead, and the job crawls at the lowest clock. A
+    policy's ``SetPowerCap`` that low is refused as invalid; a scenario's was taken silently."""
+    from colossim.model.cluster import build_layout
+    from colossim.model.power import PowerModel
+
+    power = scenario.cluster.power
+    caps = [("cluster.power.gpu_cap_w", power.gpu_cap_w)]
+    caps += [(f"cluster.power.jobs.{name}.cap_w", own.cap_w) for name, own in power.jobs.items()]
+    caps = [(where, cap) for where, cap in caps if cap is not None]
+    if not caps:
+        return
+    model = PowerModel(build_layout(scenario), power)
+    floors = {name: model.curve(name).floor_w for name in model.layout.gpu_types}
+    for where, cap in caps:
+        low = {name: floor for name, floor in floors.items() if cap < floor}
+        if low:
+            shown = ", ".join(f"{name} {floor:,.0f} W" for name, floor in low.items())
+            warnings.warn(ColossimWarning(
+                f"{where} ({cap:,.0f} W) is below what the GPUs draw at their lowest clock "
+                f"({shown}): they draw that and run at the lowest clock"), stacklevel=3)
+

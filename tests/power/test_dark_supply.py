@@ -54,3 +54,21 @@ def test_a_run_that_stalls_in_the_dark_says_power_is_the_cause(tmp_path):
     assert ("these jobs never finished: a (pending). The facility was dark: the power it may "
             "draw (0.05 MW available) is below what it draws idle") in text
     assert "Did the policy leave them pending?" not in text
+
+
+def test_a_scenario_cap_below_the_lowest_clocks_draw_is_warned_at_load(tmp_path):
+    # P1 here idles at 100 W: at the lowest clock 0.5, below the 0.6 knee, the dynamic part
+    # is (1,000 - 100) x 0.5 x 0.36 = 162 W (tests/power/helpers.py's curve), so the floor is
+    # 262 W; a 100 W cap cannot be honoured, 300 W can
+    import warnings
+
+    from colossim.api import load_scenario
+
+    with pytest.warns(ColossimWarning) as caught:
+        load_scenario(write(tmp_path, 1.0), ["cluster.power.gpu_cap_w=100"])
+    assert str(caught[0].message) == (
+        "cluster.power.gpu_cap_w (100 W) is below what the GPUs draw at their lowest clock "
+        "(P1 262 W): they draw that and run at the lowest clock")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ColossimWarning)
+        load_scenario(write(tmp_path, 1.0), ["cluster.power.gpu_cap_w=300"])

@@ -1,8 +1,9 @@
 """Power-aware: watts and GPUs go to the jobs that do the most useful work per joule.
 
 The facility budget (the supply now, plus what the battery can deliver now, less
-``headroom_mw``) is turned into IT watts above an idle facility. Every job gets a power level: not started, or a clock between the lowest one a cap
-can force and full clock (``levels`` steps). Running jobs keep their GPUs and are owed at least
+``headroom_mw``) is turned into IT watts above an idle facility. Every job gets a power level:
+not started, or a clock between the lowest one a cap can force and full clock (``levels``
+steps). Running jobs keep their GPUs and are owed at least
 their lowest clock. The rest of the budget is handed out greedily, one increment at a time, to
 the increment with the most FLOP/s per extra watt: starting a pending job at its lowest clock
 (on GPUs the placer finds), or raising a job one clock step. Because speed grows more slowly
