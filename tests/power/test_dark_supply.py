@@ -72,3 +72,15 @@ def test_a_scenario_cap_below_the_lowest_clocks_draw_is_warned_at_load(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ColossimWarning)
         load_scenario(write(tmp_path, 1.0), ["cluster.power.gpu_cap_w=300"])
+
+
+def test_the_peak_is_shown_beside_the_highest_supply_of_the_run(tmp_path):
+    # 1 MW, stepping up to 2 MW at 1 h: the summary said "supply 1 MW" beside a later peak
+    def peak_row(*args: str) -> str:
+        out = CliRunner().invoke(app, ["run", write(tmp_path, 1.0), "--quiet", *args])
+        assert out.exit_code == 0, out.output
+        return next(line for line in out.stdout.splitlines() if "peak power" in line)
+
+    assert "(supply 1 MW)" in peak_row()
+    assert "(supply up to 2 MW)" in peak_row(
+        "--set", "cluster.power.schedule=[{at_s: 3600, supply_mw: 2.0}]")
