@@ -314,3 +314,16 @@ def test_many_jobs_past_the_horizon_make_one_warning_in_fitting_units():
     trace_job = load_scenario("small").jobs[0].model_copy(
         update={"work_gpu_hours": 10.0, "reference_gpu": "GB200"})
     assert _work_fields(trace_job).startswith("work_gpu_hours")
+
+
+def test_a_study_file_given_as_a_scenario_says_to_sweep_it(tmp_path):
+    from colossim.api import load_scenario
+    from colossim.errors import ConfigError
+
+    study = tmp_path / "study.yaml"
+    study.write_text("base: small\nparameters:\n  simulation.seed: [1, 2]\n")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(str(study))
+    [problem] = err.value.problems  # it gave six schema errors (unknown base, parameters, ...)
+    assert problem.message == ("this is a study file (base: and parameters:), not a scenario: "
+                               f"run it with colossim sweep {study}")

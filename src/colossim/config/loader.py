@@ -328,8 +328,15 @@ def _blamed(marks: Marks, loc: PathKey) -> PathKey:
     return changed[0] if changed else loc
 
 
+STUDY_KEYS = {"base", "parameters"}  # a study file's own keys (sweep/spec.py)
+
+
 def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
     """The scenario (None if invalid) and every schema and cross-check problem."""
+    if isinstance(doc.data, dict) and doc.data.keys() >= STUDY_KEYS:  # not six schema errors
+        return None, [Problem(str(doc.source), None, "", "this is a study file (base: and "
+                              "parameters:), not a scenario: run it with colossim sweep "
+                              f"{doc.source}")]
     problems = list(doc.problems)
     try:
         context = {"defer_cross_check": True, "base_dir": doc.source.parent}  # base: trace paths
