@@ -28,6 +28,14 @@ def test_time_positive_and_max_step():
     assert max_step(series((0, 6.0), (10, 5.0)), 60, before=0.0) == 6.0
 
 
+def test_a_battery_run_dry_reads_zero_not_float_crumbs():
+    from colossim.metrics.power import minimum
+
+    # a study table showed battery_min_mwh 1.009e-12 for a battery that ran dry
+    assert minimum(series((0, 655.2), (10, 1.009e-12)), 60) == 0.0
+    assert minimum(series((0, 655.2), (10, 0.5)), 60) == 0.5
+
+
 def test_time_of_day_tariff_charges_each_hour_at_its_price():
     # 2 MW from 0:30 to 2:00, hourly prices 10, 20, 40 ...: 1 MWh at 10 + 2 MWh at 20 = 50 $
     prices = [10.0, 20.0, 40.0] + [0.0] * 21

@@ -42,10 +42,14 @@ def max_step(series: StepSeries, end_s: float, before: float | None = None) -> f
     return max((abs(b - a) for a, b in zip(values, values[1:], strict=False)), default=0.0)
 
 
+CRUMB = 1e-9  # a level this close to 0 is 0: the float sums of a battery run dry leave 1e-12
+
+
 def minimum(series: StepSeries | None, end_s: float) -> float | None:
     if series is None or not series.values:
         return None
-    return min(v for t, v in zip(series.times, series.values, strict=True) if t <= end_s)
+    low = min(v for t, v in zip(series.times, series.values, strict=True) if t <= end_s)
+    return 0.0 if abs(low) < CRUMB else low
 
 
 def energy_cost_usd(power: StepSeries, end_s: float, tariff: TariffConfig | None) -> float | None:
