@@ -108,7 +108,8 @@ def test_sweep_values_equal_what_compare_reports(base, serial):
 def test_every_compare_metric_is_a_study_metric():
     # compare's three that a result already has keep their result paths
     same = {"makespan_s": "makespan_s", "gpu_utilization": "cluster.gpu_utilization",
-            "energy_mwh": "cluster.energy_mwh"}
+            "energy_mwh": "cluster.energy_mwh",
+            "throttled_gpu_hours": "power.throttled_gpu_hours"}
     for name in METRICS:
         path = same.get(name, f"scheduling.{name}")
         assert metric_problem(path) is None, path

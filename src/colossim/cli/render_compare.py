@@ -38,6 +38,7 @@ COLUMNS = (  # metric, header, format
     ("mean_queued_s", "mean queued h", _hours),
     ("gpu_utilization", "GPU util", lambda v: f"{v:.1%}"),
     ("energy_mwh", "energy MWh", lambda v: f"{v:,.0f}"),
+    ("throttled_gpu_hours", "throttled GPU-h", lambda v: f"{v:,.0f}"),
     ("jain_slowdown", "Jain (slowdown)", lambda v: f"{v:.3f}"),
     ("ettr", "ETTR", lambda v: f"{v:.3f}"),
 )

@@ -14,6 +14,8 @@ Pure functions of a ``RunResult`` (plus each job's ideal time). Definitions:
   never waited and always ran at full size.
 - **Jain's fairness index** over slowdowns x_i: (sum x)^2 / (n sum x^2) (Jain, Chiu and Hawe,
   DEC-TR-301, 1984): 1 when every job is slowed down equally, 1/n when one job takes it all.
+- **throttled GPU-hours**: GPU time the facility's power limit slowed (caps and the engine's
+  clock limits), from the run's power result: what a power-aware policy trades.
 - **ETTR**: the mean over jobs of their effective training time ratio (productive time / wall
   time since first start), when the failures model is on (``docs/reliability.md``).
 
@@ -34,7 +36,7 @@ from colossim.metrics.result import RunResult
 
 METRICS = (
     "makespan_s", "makespan_ratio", "mean_jct_s", "p95_jct_s", "mean_queue_s", "mean_queued_s",
-    "gpu_utilization", "energy_mwh", "jain_slowdown", "ettr",
+    "gpu_utilization", "energy_mwh", "throttled_gpu_hours", "jain_slowdown", "ettr",
 )
 
 
@@ -54,6 +56,7 @@ class RunMetrics:
     mean_queued_s: float | None
     gpu_utilization: float
     energy_mwh: float
+    throttled_gpu_hours: float | None  # GPU-hours slowed by power caps (None: no power model)
     jain_slowdown: float | None
     ettr: float | None
     wall_s: float
@@ -138,6 +141,8 @@ def run_metrics(result: RunResult, ideal_s: Mapping[str, float]) -> RunMetrics:
         mean_queued_s=_mean(list(queued_s(result).values())),
         gpu_utilization=result.cluster.gpu_utilization,
         energy_mwh=result.cluster.energy_mwh,
+        throttled_gpu_hours=None if getattr(result, "power", None) is None
+        else result.power.throttled_gpu_hours,
         jain_slowdown=jain_index(slowdowns),
         ettr=ettr,
         wall_s=result.wall_s,

@@ -5,9 +5,10 @@ Mean and p95 JCT, mean wait, Jain's fairness over slowdowns and the rest are not
 time, which needs the run's final state (its speed model). So the worker computes them with
 compare's own functions, right after the run, and adds them to the result it sends back as a
 ``scheduling`` group (``result.scheduling.mean_jct_s`` in a run's JSON); a study then names them
-like any nested result field. Definitions are compare's (``metrics/compare.py``); the three
+like any nested result field. Definitions are compare's (``metrics/compare.py``); the four
 metrics compare shows that a result already has keep their result paths (``makespan_s``,
-``cluster.gpu_utilization``, ``cluster.energy_mwh``) rather than getting a second name.
+``cluster.gpu_utilization``, ``cluster.energy_mwh``, ``power.throttled_gpu_hours``) rather
+than getting a second name.
 """
 
 from __future__ import annotations
