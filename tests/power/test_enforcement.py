@@ -46,6 +46,9 @@ def test_when_the_battery_runs_dry_the_engine_caps_at_that_instant():
     assert limits[-1].time_s == pytest.approx(3 * HOUR) and limits[-1].data["clock"] is None
     assert level_at(r, "power_mw", 2.5 * HOUR) == pytest.approx(0.7)
     assert r.power.throttled_gpu_hours == pytest.approx(1000.0)  # 1,000 GPUs for 1 h
+    from colossim.metrics.compare import run_metrics
+
+    assert run_metrics(r, {}).throttled_gpu_hours == pytest.approx(1000.0)  # compare's row
     assert r.job("a").time_at_cap_s == pytest.approx(HOUR)
 
 
