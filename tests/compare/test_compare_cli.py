@@ -168,3 +168,24 @@ def test_a_policy_that_raises_leaves_the_others_compared_and_fails_the_command(w
     message = " ".join(out.stderr.split())
     assert message.startswith("error: policy 'broken' failed at t=0.0: ZeroDivisionError: oops")
     assert message.endswith("(seed 0); the table compares the other 2")
+
+
+def test_a_wait_after_a_failure_is_a_wait():
+    # failures_small: reliability on. A failure that stops a job sends it back to the queue;
+    # --explain said "it never waited" of a job that sat 117 h waiting for repairs
+    from colossim.api import load_scenario
+
+    scenario = load_scenario("tests/regression/scenarios/failures_small.yaml")
+    result = simulate(scenario)
+    found = 0
+    for job in result.jobs:
+        stops = [e.time_s for e in result.record.events
+                 if e.job == job.name and e.kind == "failure" and (e.data or {}).get("stopped")]
+        waits = job_timeline(result, job.name).waits
+        after = [w for w in waits if w.why.startswith("after a failure took its GPUs: ")]
+        # every stop that was not restarted at the same instant is a wait that begins there
+        restarted_at_once = {e.time_s for e in result.record.events
+                             if e.job == job.name and e.kind == "start"}
+        assert {w.since_s for w in after} == {t for t in stops if t not in restarted_at_once}
+        found += len(after)
+    assert found > 0  # the scenario has such waits (5 with its seed), so the check means it

@@ -100,14 +100,16 @@ def _level_at(times: list[float], values: list[float], t: float) -> float:
 
 
 def _why(refusals: list[str], ahead: list[str], busy: float, total: int,
-         needs: int | None = None) -> str:
+         needs: int | None = None, in_service: float | None = None) -> str:
     if refusals:
         return f"refused {len(refusals)} time(s); last: {refusals[-1]}"
     if ahead:
         shown = ", ".join(ahead[:AHEAD_SHOWN]) + (" ..." if len(ahead) > AHEAD_SHOWN else "")
         return f"the policy started {len(ahead)} other job(s) first: {shown}"
     needed = f"; it needs at least {needs:,}" if needs is not None else ""
-    return f"the policy did not try to start it ({busy:,.0f} of {total:,} GPUs busy{needed})"
+    out = (f", {total - in_service:,.0f} out of service"
+           if in_service is not None and in_service < total else "")
+    return f"the policy did not try to start it ({busy:,.0f} of {total:,} GPUs busy{out}{needed})"
 
 
 def job_timeline(result: RunResult, name: str, min_gpus: int | None = None) -> JobTimeline:
@@ -131,33 +133,45 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None) -> J
                     if d.action.get("action") == "start" and d.verdict == "applied")
     busy = record.series.get("gpus_busy")
     times, values = (busy.times, busy.values) if busy else ([], [])
+    available = record.series.get("gpus_available")  # with the failures model: GPUs in service
+
+    def service(t: float) -> float | None:
+        return None if available is None else _level_at(available.times, available.values, t)
+
     waits = []
-    since = None
-    for entry in entries:
-        if entry.kind != "event":
+    since, cause = None, ""
+    for event in record.events:
+        if event.job != name:
             continue
-        if entry.what in ("submit", "preempt") and since is None:
-            since = entry.time_s
-        elif entry.what == "start" and since is not None and entry.time_s == since:
+        stopped = event.kind == "failure" and (event.data or {}).get("stopped")
+        if (event.kind in ("submit", "preempt") or stopped) and since is None:
+            since, cause = event.time_s, CAUSES.get(event.kind, "")
+        elif event.kind == "start" and since is not None and event.time_s == since:
             since = None  # started the instant it arrived (or was preempted): no wait
-        elif entry.what == "start" and since is not None:
-            waits.append(_wait(since, entry.time_s, True, name, decisions, starts,
-                               _level_at(times, values, since), result.cluster.gpus, min_gpus))
+        elif event.kind == "start" and since is not None:
+            waits.append(_wait(since, event.time_s, True, name, decisions, starts,
+                               _level_at(times, values, since), result.cluster.gpus, min_gpus,
+                               cause, service(since)))
             since = None
     if since is not None:
         waits.append(_wait(since, result.end_s, False, name, decisions, starts,
-                           _level_at(times, values, since), result.cluster.gpus, min_gpus))
+                           _level_at(times, values, since), result.cluster.gpus, min_gpus,
+                           cause, service(since)))
     return JobTimeline(name, job.state, tuple(entries), tuple(waits))
+
+
+CAUSES = {"preempt": "after a preemption", "failure": "after a failure took its GPUs"}
 
 
 def _wait(since: float, until: float, started: bool, name: str, decisions: list,
           starts: list[tuple[float, str]], busy: float, total: int,
-          needs: int | None = None) -> Wait:
+          needs: int | None = None, cause: str = "", in_service: float | None = None) -> Wait:
     refusals = [d.reason or d.verdict for d in decisions
                 if since <= d.time_s <= until and d.verdict != "applied"]
     lo = bisect_right(starts, (since, ""))  # other jobs started after the wait began
     # each job once, in the order it first started: one preempted and restarted during the
     # wait is one job put first, not several
     ahead = list(dict.fromkeys(job for t, job in starts[lo:] if t <= until and job != name))
+    why = _why(refusals, ahead, busy, total, needs, in_service)
     return Wait(since, until, started, len(refusals), tuple(ahead[:AHEAD_SHOWN]), len(ahead),
-                busy, total, _why(refusals, ahead, busy, total, needs), needs)
+                busy, total, f"{cause}: {why}" if cause else why, needs)
