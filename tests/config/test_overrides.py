@@ -235,3 +235,14 @@ def test_a_job_an_override_of_the_cluster_leaves_no_room_for_is_blamed_on_that_o
     assert problems_of("small", ["cluster.rack_groups.GB200.racks=1"]) == [
         "--set cluster.rack_groups.GB200.racks=1: jobs[3].min_gpus: 144 GPUs can never fit: "
         "the cluster has 72 usable GPUs"]
+
+
+def test_one_field_set_in_a_block_the_file_left_out_keeps_the_blocks_defaults():
+    # the GPU class's repair default is lognormal with mean_s 43,200 (12 h, docs/reliability.md);
+    # setting only its distribution made a block {distribution: fixed}: "mean_s: required"
+    scenario = load_scenario("small", ["reliability.gpu.repair.distribution=fixed"])
+    repair = scenario.reliability.gpu.repair
+    assert (repair.distribution.value, repair.mean_s, repair.cv) == ("fixed", 43_200.0, 1.0)
+    # a block whose default is nothing (no battery) is still built from the override alone
+    assert problems_of("small", ["cluster.power.battery.capacity_mwh=10"])[0].startswith(
+        "--set cluster.power.battery.capacity_mwh=10: cluster.power.battery.")

@@ -149,6 +149,47 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
     return tuple(key)
 
 
+def _field_type(model: Any, name: Any) -> Any:
+    """The model class a field (or a list/dict item) holds, or None (plain values, unions)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    hint = model.model_fields[name].annotation if name in getattr(model, "model_fields", {}) \
+        else None
+    while hint is not None:
+        if isinstance(hint, type) and issubclass(hint, BaseModel):
+            return hint
+        args = [a for a in typing.get_args(hint) if a is not type(None) and a is not Ellipsis]
+        hint = args[-1] if len(args) == 1 or typing.get_origin(hint) in (tuple, dict, list) \
+            and args else None
+    return None
+
+
+def seed_defaults(data: Any, key: PathKey) -> None:
+    """Before ``set_path`` writes one field into a block the file left out, put that block's
+    default there (``--set reliability.gpu.repair.distribution=fixed``: the GPU class's repair
+    default has ``mean_s: 43200``; a block holding only ``distribution`` lacked it). Only
+    blocks whose default is an object are seeded, with the fields that default was built with."""
+    from pydantic import BaseModel
+
+    from colossim.config.schema import Scenario
+
+    model: Any = Scenario
+    node = data
+    for part in key[:-1]:
+        if model is None or not isinstance(node, dict):
+            return
+        if isinstance(part, str) and part not in node and part in model.model_fields:
+            default = model.model_fields[part].get_default(call_default_factory=True)
+            if isinstance(default, BaseModel):
+                node[part] = default.model_dump(mode="json", exclude_unset=True)
+        if part not in node:
+            return
+        model = _field_type(model, part) if isinstance(part, str) else model
+        node = node[part]
+
+
 def set_path(data: Any, key: PathKey, value: Any) -> None:
     """Assign ``value`` at ``key``, creating mappings for blocks the file left out."""
     node = data
@@ -188,6 +229,7 @@ def collect_overrides(
             problems += [Problem(where, None, p.field, p.message) for p in exc.problems]
             continue
         for key in keys:
+            seed_defaults(data, key)
             set_path(data, key, copy.deepcopy(value))
             mark_override(marks, key, (where, None))
     return data, problems

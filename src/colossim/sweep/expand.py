@@ -27,7 +27,7 @@ import numpy as np
 
 from colossim.api import scenario_from_document
 from colossim.config.loader import Document, load_document, problem_at, resolve_source
-from colossim.config.overrides import mark_override, resolve_paths, set_path
+from colossim.config.overrides import mark_override, resolve_paths, seed_defaults, set_path
 from colossim.config.schema import Scenario
 from colossim.config.yamlmarks import Marks, PathKey
 from colossim.errors import ConfigError, Problem
@@ -147,6 +147,7 @@ def _write(data: Any, marks: Marks, path: str, value: Any, loc: PathKey, study: 
             [problem_at(study.marks, loc, p.message) for p in exc.problems]
         ) from None
     for key in keys:
+        seed_defaults(data, key)
         set_path(data, key, copy.deepcopy(value))
         mark_override(marks, key, study.line_of(loc))
 
