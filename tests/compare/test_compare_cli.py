@@ -189,3 +189,13 @@ def test_a_wait_after_a_failure_is_a_wait():
         assert {w.since_s for w in after} == {t for t in stops if t not in restarted_at_once}
         found += len(after)
     assert found > 0  # the scenario has such waits (5 with its seed), so the check means it
+
+
+def test_few_seeds_say_how_wide_their_intervals_are():
+    # t(0.975, 1) = 12.706: with 2 seeds "84.7% ± 140.3%" printed with no word of why
+    out = runner.invoke(app, ["compare", "small", "--policies", "fifo", "--seeds", "2"])
+    assert out.exit_code == 0, out.output
+    assert "With 2 seeds a 95% interval is 12.7 standard errors wide each way" in " ".join(
+        out.stdout.split())
+    out = runner.invoke(app, ["compare", "small", "--policies", "fifo"])
+    assert "standard errors" not in out.stdout

@@ -76,6 +76,9 @@ def compare_tables(title: str, rows: dict[str, list[str]], policies: list[str],
     return fitting_tables(out, title, [("policy", policies)], list(rows.items()))
 
 
+FEW_SEEDS = 5  # below this, the t quantile makes a 95% interval wide (12.7 at 2 seeds)
+
+
 def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds: Sequence[int],
                   runs: Mapping[str, Sequence[RunMetrics]]) -> None:
     n = len(seeds)
@@ -94,6 +97,12 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
         "time at max GPUs on its best GPU type; Jain's index 1 = equal slowdowns"
         + ("; jobs done: the fewest over the seeds." if n > 1 else ".")
     )
+    if 1 < n < FEW_SEEDS:
+        from colossim.metrics.intervals import t975
+
+        out.print(f"With {n} seeds a 95% interval is {t975(n - 1):.1f} standard errors wide each "
+                  f"way, so it can pass a metric's bounds (a utilisation over 100%); "
+                  f"--seeds {FEW_SEEDS} or more narrows it.")
 
 
 def explain_timeline(timeline: JobTimeline) -> None:
