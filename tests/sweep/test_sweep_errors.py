@@ -178,3 +178,14 @@ def test_a_study_name_is_a_name_not_a_path(tmp_path):
     assert problems_of(write_study(tmp_path, text)) == [
         f"{tmp_path}/study.yaml:1: name: a name, not a path (it names the output folder "
         "out/NAME): no '/' or '\\'"]
+
+
+def test_a_second_zip_group_under_its_own_key_is_told_to_go_under_zip(tmp_path):
+    # it read as one knob's distribution: "parameters.zip2.min: required field missing"
+    text = (f"base: {SMALL}\nparameters:\n  zip2:\n    jobs.llm-70b.max_gpus: [72, 144]\n"
+            "    jobs.llm-8b.max_gpus: [72, 72]\nseeds: 1\n")
+    path = write_study(tmp_path, text)
+    assert problems_of(path) == [
+        f"{path}:3: parameters.zip2: 'zip2' holds knobs (jobs.llm-70b.max_gpus, "
+        "jobs.llm-8b.max_gpus), as a zip group does: put zip groups under zip:, a list of "
+        "groups when there are several"]

@@ -250,6 +250,13 @@ def parse_axes(file: StudyFile, marks: Marks) -> tuple[Axis, ...]:
         if path == ZIP_KEY:
             axes.extend(_zip_axes(raw, marks, problems))
             continue
+        if isinstance(raw, dict) and raw and all("." in str(k) for k in raw):
+            # knobs under a key that is not zip: (a second group named zip2:) read as one
+            # knob's distribution: "parameters.zip2.min: required field missing"
+            msg = (f"{path!r} holds knobs ({', '.join(map(str, raw))}), as a zip group does: "
+                   "put zip groups under zip:, a list of groups when there are several")
+            problems.append(problem_at(marks, ("parameters", path), msg))
+            continue
         axis = _axis(path, raw, marks, problems)
         if axis is None:
             continue
