@@ -107,3 +107,17 @@ def test_a_run_with_more_jobs_than_the_gantt_draws(tmp_path):
     sources = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]+)"', page)
     assert len(sources) == 3 and all(png_size(base64.b64decode(s))[0] > 300 for s in sources)
     assert page.count("<td>j44</td>") == 1  # every job is still in the table
+
+
+def test_the_models_figures_have_their_own_sections():
+    # it had the cluster summary and the job table, and no power, reliability or fabric figures
+    from colossim.metrics.report import group_tables
+
+    failing = run_policy("fifo", Path(__file__).resolve().parents[1] / "regression"
+                         / "scenarios" / "failures_small.yaml")
+    sections = group_tables(failing)
+    assert "<h2>Reliability</h2>" in sections and "<h2>Power</h2>" in sections
+    interruptions = failing.reliability.interruptions
+    assert f"<td>interruptions</td><td>{interruptions:,}</td>" in sections
+    quiet = run_policy("fifo", "small")  # no failures model: no reliability section
+    assert "<h2>Reliability</h2>" not in group_tables(quiet)

@@ -77,6 +77,33 @@ def summary_rows(result: RunResult) -> list[list[Any]]:
     return rows
 
 
+GROUPS = (("power", "Power"), ("reliability", "Reliability"), ("fabric", "Fabric"))
+
+
+def group_rows(obj: Any, prefix: str = "") -> list[list[Any]]:
+    """A result group's figures, one row each; a nested group's figures prefixed by its name
+    (``pod: mean utilization``)."""
+    rows: list[list[Any]] = []
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if hasattr(value, "__dataclass_fields__"):
+            rows += group_rows(value, f"{prefix}{label(f.name)}: ")
+        else:
+            rows.append([prefix + label(f.name), value])
+    return rows
+
+
+def group_tables(result: RunResult) -> str:
+    """The power, reliability and fabric figures of the run, each models' own section (the
+    report had the cluster summary and the jobs, and none of these)."""
+    parts = []
+    for name, title in GROUPS:
+        obj = getattr(result, name, None)
+        if obj is not None:
+            parts += [f"<h2>{title}</h2>", table(["figure", "value"], group_rows(obj))]
+    return "".join(parts)
+
+
 def jobs_table(result: RunResult) -> str:
     if not result.jobs:
         return '<p class="note">no jobs</p>'
@@ -157,6 +184,7 @@ def render(result: RunResult) -> str:
         "days unless marked s.</p>",
         "<h2>Summary</h2>",
         table(["figure", "value"], summary_rows(result)),
+        group_tables(result),
         plots_or_note(result),
         "<h2>Jobs</h2>",
         jobs_table(result),
