@@ -5,17 +5,25 @@ not an error: a short horizon or an outage can be the point of a scenario."""
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 from colossim.config.schema import JobConfig, Scenario
 from colossim.errors import ColossimWarning
 
+if TYPE_CHECKING:
+    from colossim.model.power import PowerModel
+
 
 def warn_about(scenario: Scenario) -> None:
     """Every load-time warning of ``scenario``."""
+    from colossim.model.cluster import build_layout
+    from colossim.model.power import PowerModel
+
+    power = PowerModel(build_layout(scenario), scenario.cluster.power)  # one for both checks
     _warn_past_the_horizon(scenario)
-    _warn_dark_supply(scenario)
+    _warn_dark_supply(scenario, power)
     _warn_cut_off(scenario)
-    _warn_caps_below_the_floor(scenario)
+    _warn_caps_below_the_floor(scenario, power)
 
 
 def _warn_past_the_horizon(scenario: Scenario) -> None:
@@ -63,15 +71,11 @@ def _work_fields(job: JobConfig) -> str:
     return "tokens_billion and params_billion (both in billions)"
 
 
-def _warn_dark_supply(scenario: Scenario) -> None:
+def _warn_dark_supply(scenario: Scenario, idle: PowerModel) -> None:
     """Warn when the supply, at the start or after its last change, is below what the idle
     facility draws: the facility is dark and nothing can run, and the run only stalls (a dip or
     an outage in between is a scenario's point, and is not warned of)."""
-    from colossim.model.cluster import build_layout
-    from colossim.model.power import PowerModel
-
     power = scenario.cluster.power
-    idle = PowerModel(build_layout(scenario), power)
     idle_mw = idle.facility_mw(idle.idle_it_w)
     ends = [0.0, *power.breakpoints()[-1:]]
     for at_s in ends:
@@ -112,20 +116,16 @@ def _days(seconds: float) -> str:
     return f"{days:,.2f} days" if days < 10 else f"{days:,.0f} days"
 
 
-def _warn_caps_below_the_floor(scenario: Scenario) -> None:
+def _warn_caps_below_the_floor(scenario: Scenario, model: PowerModel) -> None:
     """Warn of a scenario cap below the lowest one a GPU type can honour (its draw at the
     lowest clock): the GPUs draw that floor instead, and the job crawls at the lowest clock. A
     policy's ``SetPowerCap`` that low is refused as invalid; a scenario's was taken silently."""
-    from colossim.model.cluster import build_layout
-    from colossim.model.power import PowerModel
-
     power = scenario.cluster.power
     caps = [("cluster.power.gpu_cap_w", power.gpu_cap_w)]
     caps += [(f"cluster.power.jobs.{name}.cap_w", own.cap_w) for name, own in power.jobs.items()]
     caps = [(where, cap) for where, cap in caps if cap is not None]
     if not caps:
         return
-    model = PowerModel(build_layout(scenario), power)
     floors = {name: model.curve(name).floor_w for name in model.layout.gpu_types}
     for where, cap in caps:
         low = {name: floor for name, floor in floors.items() if cap < floor}

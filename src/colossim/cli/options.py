@@ -115,10 +115,11 @@ def _first(names: Sequence[str], shown: int = LISTED) -> str:
 
 
 def _either(names: Sequence[str], shown: int = 3) -> str:
-    quoted = [repr(n) for n in names[:shown]]
+    """The first few names offered, quoted, and how many more there are."""
+    from colossim.metrics.labels import either
+
     more = f" ({len(names) - shown:,} more start so)" if len(names) > shown else ""
-    return (" or ".join(quoted) if len(quoted) <= 2
-            else ", ".join(quoted[:-1]) + " or " + quoted[-1]) + more
+    return either([repr(n) for n in names[:shown]]) + more
 
 
 def check_names(option: str, kind: str, given: Iterable[str], known: Sequence[str],

@@ -155,14 +155,15 @@ def _field_type(model: Any, name: Any) -> Any:
 
     from pydantic import BaseModel
 
-    hint = model.model_fields[name].annotation if name in getattr(model, "model_fields", {}) \
-        else None
+    fields = getattr(model, "model_fields", {})
+    hint = fields[name].annotation if name in fields else None
     while hint is not None:
         if isinstance(hint, type) and issubclass(hint, BaseModel):
             return hint
+        # X | None -> X; tuple[X, ...], list[X], dict[str, X] -> X; any other union: unknown
         args = [a for a in typing.get_args(hint) if a is not type(None) and a is not Ellipsis]
-        hint = args[-1] if len(args) == 1 or typing.get_origin(hint) in (tuple, dict, list) \
-            and args else None
+        container = typing.get_origin(hint) in (tuple, list, dict)
+        hint = args[-1] if args and (container or len(args) == 1) else None
     return None
 
 

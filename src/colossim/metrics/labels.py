@@ -5,6 +5,7 @@ in the JSON, CSV and record."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 # longest suffixes first: "gbytes_s" before "s"
@@ -35,6 +36,11 @@ def shown(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(shown(v) for v in value) + "]"
     return str(value)
+
+
+def either(names: Sequence[str]) -> str:
+    """Alternatives as people list them: "a", "a or b", "a, b or c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def plural(count: int, noun: str) -> str:

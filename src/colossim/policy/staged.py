@@ -120,7 +120,8 @@ class StagedPolicy(BasePolicy):
               **options: Any) -> Grant | None:
         """A grant for ``job`` on the scratch ``free`` array (not claimed), or None. Between
         GPU types that fit it equally well, the one the job runs fastest on."""
-        options.setdefault("prefer", type_speeds(view, job, gpus))
+        if options.get("only_type") is None and "prefer" not in options:  # a choice to make
+            options["prefer"] = type_speeds(view, job, gpus)
         return PLACERS[self.params.placement](view.racks, free, job, gpus, rng=view.rng,
                                               **options)
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
+from colossim.metrics.labels import either
 from colossim.metrics.result import JobResult, RunResult
 from colossim.sweep.scheduling import GROUP, SchedulingResult, synonym
 
@@ -63,10 +64,6 @@ def _leaves(cls: type = RunResult, where: str = "") -> tuple[str, ...]:
     return tuple(out)
 
 
-def _either(paths: list[str]) -> str:
-    return paths[0] if len(paths) == 1 else f"{', '.join(paths[:-1])} or {paths[-1]}"
-
-
 def _unknown(name: str, where: str, fields: dict[str, Any]) -> str:
     numbers = [f for f, h in fields.items() if _is_number(h) or dataclasses.is_dataclass(h)]
     if where == f"{GROUP}." and (word := synonym(name)) is not None:
@@ -83,7 +80,7 @@ def _unknown(name: str, where: str, fields: dict[str, Any]) -> str:
     close = difflib.get_close_matches(name, [*groups, *ends], n=1)
     word = name if name in ends else synonym(name) or (close[0] if close else None)
     if word is not None:
-        return f"unknown metric {name} (did you mean {_either(ends.get(word, [word]))}?)"
+        return f"unknown metric {name} (did you mean {either(ends.get(word, [word]))}?)"
     names = ", ".join(f"{GROUP}.{f}" for f in _fields(SchedulingResult))
     return f"unknown metric {name} (known: {', '.join(numbers)}; {GROUP} metrics: {names})"
 
