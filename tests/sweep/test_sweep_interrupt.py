@@ -17,7 +17,7 @@ import sys
 import time
 
 from colossim.sweep import task as task_module
-from colossim.sweep.executors import SerialExecutor
+from colossim.sweep.executors import LocalExecutor, SerialExecutor
 from colossim.sweep.expand import expand
 from colossim.sweep.runner import execute
 from colossim.sweep.spec import load_study
@@ -116,3 +116,18 @@ def test_an_interrupted_batch_stops_the_sweep_and_keeps_its_finished_runs(tmp_pa
     report = execute(plan, out, SerialExecutor(), batch=4)
     assert report.interrupted and report.ran == 5
     assert _on_disk(out) == {run.run_id for run in plan.runs[:5]} == set(_logged(out))
+
+
+def test_a_cancelled_pool_ends_its_thread_and_stops_a_worker_the_signal_missed():
+    """After Ctrl-C nothing of the pool may be left winding down at exit: Python's exit hook
+    would race the pool's thread closing its pipe (an ``OSError`` traceback, seen in CI)."""
+    executor = LocalExecutor(workers=1)
+    manager = executor._pool._executor_manager_thread
+    (worker,) = executor._pool._processes.values()
+    busy = executor.submit(time.sleep, 60)  # a worker still busy: the signal did not reach it
+    while not busy.running():
+        time.sleep(0.01)
+    executor.shutdown(cancel=True, grace_s=0.2)
+    assert not manager.is_alive()
+    assert not worker.is_alive() and worker.exitcode == -signal.SIGTERM
+    assert busy.done() and busy.exception() is not None  # its runs run again on --resume

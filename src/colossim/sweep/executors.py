@@ -11,6 +11,7 @@ interchangeable and give the same results.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -27,6 +28,7 @@ BACKENDS = ("local", "ray", "serial")
 # What a run imports lazily (a fork server cannot run a warm-up, only import modules)
 PRELOAD = ["simpy", "numpy.ma", "colossim.engine.simulation", "colossim.metrics.summary",
            "colossim.policy.registry"]
+STOP_GRACE_S = 2.0  # how long a cancelled pool waits for busy workers before it terminates them
 
 
 class Executor(Protocol):
@@ -118,8 +120,30 @@ class LocalExecutor:
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
         return self._pool.submit(fn, *args)
 
-    def shutdown(self, *, cancel: bool = False) -> None:
-        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+    def shutdown(self, *, cancel: bool = False, grace_s: float = STOP_GRACE_S) -> None:
+        """Stop the pool; with ``cancel`` (after Ctrl-C or an error) queued tasks are dropped.
+
+        A cancelled pool is not left winding down on its own: Python's exit hook for process
+        pools would then race the pool's own thread closing its wake-up pipe, and print an
+        ``OSError: Bad file descriptor`` traceback (CPython 3.11). So this waits up to
+        ``grace_s`` for the workers to finish the task they hold (an interrupted one hands its
+        runs back at once), then terminates any still busy (a worker the signal did not reach;
+        its runs run again on ``--resume``), and returns once the pool's thread has ended.
+        """
+        if not cancel:
+            self._pool.shutdown()
+            return
+        manager = getattr(self._pool, "_executor_manager_thread", None)
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if manager is None:
+            return
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop waiting
+            manager.join(grace_s)
+        if manager.is_alive():
+            for process in processes:
+                process.terminate()
+            manager.join(grace_s)
 
     def holds(self, run_id: str) -> bool:
         return run_id in self._held
