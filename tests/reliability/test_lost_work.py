@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from colossim.metrics.explain import job_timeline
 from tests.reliability.helpers import RATE, events, job, quiet, reliability_of, run, simulation
 
 DETECT, RESTART = 150.0, 120.0  # defaults: half a 5-minute health check; relaunch
@@ -100,6 +101,59 @@ def test_a_local_memory_copy_survives_a_gpu_fault_but_not_a_tray_fault():
     # copies at 8,000, 16,000 + pause and 24,000 + 2 pauses; the 2nd was also persisted
     assert restored["gpu"] == ("memory", pytest.approx(24_000 + 2 * pause))
     assert restored["tray"] == ("storage", pytest.approx(16_000 + pause))
+
+
+def _outage(start_s: float, duration_s: float) -> dict:
+    return {"power": {"supply_mw": 10.0,
+                      "events": [{"kind": "outage", "start_s": start_s, "duration_s": duration_s}]}}
+
+
+@pytest.mark.parametrize("in_memory", ["none", "peer"])
+def test_an_outage_loses_the_work_since_the_last_checkpoint_in_storage(in_memory):
+    # The outage (0 MW from 25,000 s to 28,600 s) stops the job with no time to save: it rolls
+    # back to its last checkpoint in storage, as after a fault. With in-memory copies to a peer
+    # rack (every 8,000 s, each 2nd persisted) the copies went dark with the hosts: it falls back
+    # to the persisted one. The policy starts it again when power returns at 28,600 s; by then
+    # detection has passed, so it pays the relaunch and the load.
+    ck = {"interval_s": 8000, "in_memory": in_memory, "persist_every": 2}
+    sim = simulation([job(checkpoint=ck)], quiet(), cluster=_outage(25_000.0, 3600.0))
+    result = run(sim)
+    (failure,) = events(result, "failure", "a")
+    assert failure.time_s == 25_000.0
+    assert failure.data["component"] == "power" and failure.data["restore"] == "storage"
+    if in_memory == "none":
+        # storage checkpoints at 8,000, 16,000 and 24,000 s of compute (resuming at 8,000.07,
+        # 16,000.14, 24,000.21); back to 24,000 s of compute, then 4 more on the way to 60,000
+        snapshot, kept_s, pause, after = 24_000.14, 24_000.0, WRITE, 4
+    else:
+        # peer copies (to host at 50 GB/s, then over the 400 Gb/s NIC) at 8,000, 16,000 + p and
+        # 24,000 + 2p; the 2nd was persisted. Back to 16,000 s of compute, then 5 more copies
+        pause = 140e9 / 72 / 50e9 + 140e9 / 72 / (400e9 / 8)
+        snapshot, kept_s, after = 16_000 + pause, 16_000.0, 5
+    lost_s = (25_000.0 - 3 * pause) - kept_s  # compute done by the outage, less what was kept
+    assert failure.data["snapshot_s"] == pytest.approx(snapshot)
+    assert failure.data["lost_flops"] == pytest.approx(RATE * lost_s, rel=1e-9)
+    a = result.job("a")
+    assert a.interruptions == 1 and result.reliability.faults == 0  # nothing broke
+    assert a.lost_gpu_hours == pytest.approx(72 * lost_s / 3600, rel=1e-9)
+    assert [e.time_s for e in events(result, "start", "a")] == [0.0, 28_600.0]
+    (wait,) = job_timeline(result, "a").waits  # --explain tells a power loss from a choice
+    assert (wait.since_s, wait.until_s) == (25_000.0, 28_600.0) and "power loss" in wait.why
+    assert a.end_s == pytest.approx(28_600 + RESTART + LOAD + (60_000 - kept_s) + after * pause,
+                                    rel=1e-12)
+
+
+def test_without_the_reliability_model_a_job_the_outage_stopped_keeps_its_progress():
+    from colossim.engine.simulation import Simulation
+    from colossim.policy.registry import make_policy
+    from tests.conftest import make_scenario
+
+    scenario = make_scenario([job()], racks=2, cluster={"fabric": {"contention": False},
+                                                        **_outage(25_000.0, 3600.0)},
+                             simulation={"efficiency": 0.5, "speed_model": "linear"})
+    result = run(Simulation(scenario, make_policy("fifo"), check_invariants=True))
+    assert not events(result, "failure")
+    assert result.job("a").end_s == pytest.approx(60_000 + 3600)  # 25,000 s + 35,000 s left
 
 
 def test_a_job_waiting_for_a_repair_starts_on_the_first_spare_that_is_ready():

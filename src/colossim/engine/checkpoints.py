@@ -29,7 +29,7 @@ from colossim.config.reliability import (
 )
 from colossim.engine.fluid import TIME_RTOL
 from colossim.engine.switch_costs import SWITCH_KEY
-from colossim.model.jobs import Job, JobState, Phase
+from colossim.model.jobs import POWER_LOSS_KEY, Job, JobState, Phase
 from colossim.model.reliability import (
     auto_interval,
     checkpoint_bytes,
@@ -248,9 +248,13 @@ class Checkpoints:
             ck.seen = job.stamp
 
     def _left_gpus(self, ck: JobCk) -> None:
-        """The job let go of its GPUs without a fault: completed, or preempted by the policy."""
+        """The job let go of its GPUs without a fault: completed, preempted by the policy, or
+        stopped by the power fallback (which is a power loss to it)."""
         self.cancel(ck)
-        if ck.job.state is JobState.PENDING and not ck.needs_restore:
+        lost_power_s = ck.job.extra.pop(POWER_LOSS_KEY, None)
+        if ck.job.state is JobState.PENDING and lost_power_s is not None:
+            self._lose_power(ck, lost_power_s)
+        elif ck.job.state is JobState.PENDING and not ck.needs_restore:
             # A preemption checkpoints on the way out and keeps the job's progress; the write,
             # relaunch and load are charged when it next starts (engine.switch_costs).
             switch = ck.job.extra.get(SWITCH_KEY)
@@ -259,6 +263,18 @@ class Checkpoints:
                            seconds=0.0 if switch is None else switch.save_s)
             ck.storage = Point(ck.job.work_done, self.state.now_s, "storage")
             ck.memory = None
+
+    def _lose_power(self, ck: JobCk, at_s: float) -> None:
+        """The facility could not power the job: its GPUs and hosts went down with no time to
+        save. It falls back to its last checkpoint in storage (copies in host memory, its own or
+        a peer's in its allocation, went down with it) and pays detection, relaunch and the load
+        when it next starts, as after a fault."""
+        ck.memory = None
+        point = ck.storage
+        lost = self.roll_back(ck, point)
+        self.state.log("failure", ck.job, component="power", lost_flops=lost,
+                       snapshot_s=point.snapshot_s, restore=point.tier, stopped=True, gpus=0)
+        self.stopped(ck, at_s, self.load_s(ck, point))
 
     def _restore(self, ck: JobCk) -> None:
         waited = 0.0 if ck.fault_s is None else self.state.now_s - ck.fault_s
@@ -355,6 +371,14 @@ class Checkpoints:
         if ck.memory is not None and ck.memory.work >= best.work:
             best = ck.memory
         return best
+
+    def roll_back(self, ck: JobCk, point: Point) -> float:
+        """Set the job's work back to ``point``'s; the work lost (FLOPs)."""
+        job = ck.job
+        job.advance(self.state.now_s)
+        lost = max(0.0, job.work_done - point.work)
+        job.work_done = point.work
+        return lost
 
     def stopped(self, ck: JobCk, fault_s: float | None, load_s: float) -> None:
         """The job lost its GPUs; when the policy starts it again it first pays its restore."""

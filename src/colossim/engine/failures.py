@@ -258,10 +258,8 @@ class Reliability:
         state, cks = self.state, self.checkpoints
         ck = cks.jobs[job.index]
         cks.cancel(ck)
-        job.advance(state.now_s)
         point = cks.restore_point(ck, copy_lost=component in ("tray", "rack"))
-        lost = max(0.0, job.work_done - point.work)
-        job.work_done = point.work
+        lost = cks.roll_back(ck, point)
         load = cks.load_s(ck, point)
         spare = self.spares.spare_for(rack) if leave else None
         stopped = leave and spare is None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from colossim.model.jobs import Job, JobState, Phase
+from colossim.model.jobs import POWER_LOSS_KEY, Job, JobState, Phase
 from colossim.model.power import CLOCK_KEY, HOLD_KEY
 from colossim.model.power_book import DEMAND, FULL
 
@@ -253,6 +253,7 @@ class Enforcer:
             job = min(running, key=lambda j: (j.config.priority, -j.index))
             state.stop(job, JobState.PENDING)
             self.preempted_at[job.index] = now
+            job.extra[POWER_LOSS_KEY] = now  # unplanned: no checkpoint on the way out
             state.log("preempt", job, reason="power")
             system.sim.trigger("power_preempt", job.name)
             self.ramping.discard(job.index)

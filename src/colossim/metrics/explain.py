@@ -145,7 +145,7 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None) -> J
             continue
         stopped = event.kind == "failure" and (event.data or {}).get("stopped")
         if (event.kind in ("submit", "preempt") or stopped) and since is None:
-            since, cause = event.time_s, CAUSES.get(event.kind, "")
+            since, cause = event.time_s, _cause(event)
         elif event.kind == "start" and since is not None and event.time_s == since:
             since = None  # started the instant it arrived (or was preempted): no wait
         elif event.kind == "start" and since is not None:
@@ -161,6 +161,13 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None) -> J
 
 
 CAUSES = {"preempt": "after a preemption", "failure": "after a failure took its GPUs"}
+
+
+def _cause(event) -> str:
+    """Why a wait began: a preemption by the power fallback is a power loss, not a choice."""
+    if event.kind == "preempt" and (event.data or {}).get("reason") == "power":
+        return "after a power loss (the facility could not power it)"
+    return CAUSES.get(event.kind, "")
 
 
 def _wait(since: float, until: float, started: bool, name: str, decisions: list,

@@ -37,6 +37,12 @@ class JobState(StrEnum):
     REJECTED = "rejected"
 
 
+# In Job.extra: when the power fallback stopped the job (the facility could not power it). With
+# the reliability model on, such a stop is unplanned: the job loses the work since its last
+# checkpoint (engine.checkpoints), as a policy's graceful preemption does not.
+POWER_LOSS_KEY = "power_loss_s"
+
+
 @dataclass
 class Job:
     """Mutable job state owned by the engine. Policies see ``JobView`` snapshots instead."""
