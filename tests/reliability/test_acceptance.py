@@ -90,8 +90,10 @@ def test_a_maintenance_window_drains_without_loss_and_keeps_its_racks_out():
     assert drain.data["planned"] and drain.data["lost_flops"] == 0
     starts = events(result, "start", "a")
     assert [e.time_s for e in starts] == [0.0, 10_000.0]  # moved to rack 1 at once
-    # restart (120 s) + load of the drained state (140 GB at 7 TB/s), nothing lost
-    end = 60_000 + 120 + 0.02
+    # the drain's write (140 GB at 2 TB/s), restart (120 s) and load of the drained state
+    # (140 GB at 7 TB/s) are paid when it starts again; nothing lost
+    assert drain.data["save_s"] == pytest.approx(0.07)
+    end = 60_000 + 0.07 + 120 + 0.02
     assert result.job("a").end_s == pytest.approx(end)
     assert result.job("a").lost_gpu_hours == 0
     assert result.reliability.gpu_availability == pytest.approx(1 - 72 * 5_000 / (144 * end))

@@ -200,13 +200,17 @@ class Checkpoints:
         cap = ck.cfg.storage_gbytes_s
         return cap * GB if cap is not None else math.inf
 
+    def storage_write_s(self, ck: JobCk) -> float:
+        """Time to write the job's checkpoint to storage alone (its cap or the full bandwidth)."""
+        return self.size(ck) / min(self._cap(ck), self.share.bandwidth)
+
     def write_cost_s(self, ck: JobCk) -> float:
         """What one checkpoint costs the job in pause time, written alone (auto intervals)."""
         if ck.cfg.mode is CheckpointMode.ASYNC:
             return self.snapshot_s(ck)
         if ck.cfg.in_memory is not MemoryCopy.NONE:
             return self.memory_pause_s(ck)
-        return self.size(ck) / min(self._cap(ck), self.share.bandwidth)
+        return self.storage_write_s(ck)
 
     def load_s(self, ck: JobCk, point: Point) -> float:
         """Time to load ``point`` when the job restarts."""

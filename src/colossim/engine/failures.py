@@ -278,16 +278,20 @@ class Reliability:
         self.sim.pause_job(job, cost, Phase.RESTART)
 
     def _drain(self, job: Job) -> None:
-        """A planned stop: the job checkpoints on its way out and loses nothing."""
+        """A planned stop: the job writes a checkpoint to storage on its way out and loses
+        nothing. As for a policy's preemption (``engine.switch_costs``) the write is charged
+        when it next starts, with the relaunch and the load, so its GPUs are free at once."""
         state, cks = self.state, self.checkpoints
         ck = cks.jobs[job.index]
         cks.cancel(ck)
         job.advance(state.now_s)
+        save_s = cks.storage_write_s(ck)
         ck.storage, ck.memory = Point(job.work_done, state.now_s, "storage"), None
         state.log("failure", job, component="maintenance", planned=True, lost_flops=0.0,
-                  snapshot_s=state.now_s, restore="storage", stopped=True, gpus=0)
+                  snapshot_s=state.now_s, restore="storage", stopped=True, gpus=0,
+                  save_s=save_s)
         state.stop(job, JobState.PENDING)
-        cks.stopped(ck, None, cks.load_s(ck, ck.storage))
+        cks.stopped(ck, None, save_s + cks.load_s(ck, ck.storage))
 
 def reliability_of(state: RunState) -> Reliability | None:
     """The run's reliability subsystem (one of the state's rate modifiers), if installed."""
