@@ -94,10 +94,13 @@ class RunState:
         return out
 
     def span_of(self, grant: Grant) -> Span:
-        """How many racks and pods a grant touches (the performance model's placement input)."""
-        pod = self._rack_pod
+        """How many racks and pods a grant touches, and the GPUs of its least-filled rack when
+        under a domain (the performance model's placement input)."""
+        pod, domain = self._rack_pod, self._rack_domain
         pods = {pod[rack] for rack, _ in grant}
-        return Span(racks=max(1, len(grant)), pods=max(1, len(pods)))
+        fewest = min((n for rack, n in grant if n < domain[rack]), default=0)
+        return Span(racks=max(1, len(grant)), pods=max(1, len(pods)),
+                    fewest=fewest if len(grant) > 1 else 0)
 
     def rate_for(self, job: Job, grant: Grant) -> float:
         """Full-speed FLOP/s of ``job`` on ``grant`` (0 if it does not fit in memory there).

@@ -41,10 +41,20 @@ class Span:
 
     racks: int = 1
     pods: int = 1
+    # GPUs in the job's least-filled rack when it spans several racks and that one holds less
+    # than an NVLink domain (0: every rack holds a domain or more). Its DP ranks share NVLink
+    # with fewer peers, so more of a ring's bytes cross the NICs, and a synchronous collective
+    # goes at its slowest domain's pace.
+    fewest: int = 0
 
     def __post_init__(self) -> None:
-        if self.racks < 1 or self.pods < 1 or self.pods > self.racks:
+        if self.racks < 1 or self.pods < 1 or self.pods > self.racks or self.fewest < 0:
             raise ValueError(f"bad span: {self.racks} racks over {self.pods} pods")
+
+    def domain(self, gpus_per_domain: int) -> int:
+        """The GPUs a DP group may find in one domain, as placed: a full domain, or fewer in
+        the least-filled rack of a job spread over several."""
+        return min(gpus_per_domain, self.fewest) if self.fewest else gpus_per_domain
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,15 @@ def dp_per_domain(tp: int, ep: int, pp: int, aligned: bool, domain: int) -> tupl
     """DP ranks of one (dense, expert) DP group that share an NVLink domain."""
     replicas = domain // (tp * ep * pp) if aligned else 1
     return ep * max(1, replicas), max(1, replicas)
+
+
+def ranks_per_domain(plan: ParallelPlan, gpus_per_domain: int, span: Span) -> tuple[int, int]:
+    """DP ranks of one (dense, expert) DP group sharing an NVLink domain where ``span`` puts
+    the job: all of them when it fits one domain, else as many as its least-filled one holds."""
+    if span.racks == 1 and plan.gpus_used <= gpus_per_domain:
+        return plan.dp, max(1, plan.dp // plan.ep)  # the whole job inside one domain
+    return dp_per_domain(plan.tp, plan.ep, plan.pp, plan.pipeline_in_domain,
+                         span.domain(gpus_per_domain))
 
 
 def tp_candidates(w: Workload, domain: int) -> list[int]:
@@ -286,11 +305,7 @@ def step_breakdown(
     compute, tp_s, ep_s, bubble, p2p = core_terms(w, gpu, bw, plan)
     micro = (compute + tp_s + ep_s) / plan.microbatches
     nic = (bw.cross_pod_gbytes_s if span.pods > 1 else bw.intra_pod_gbytes_s) * 1e9
-    per_domain = dp_per_domain(
-        plan.tp, plan.ep, plan.pp, plan.pipeline_in_domain, gpu.gpus_per_domain
-    )
-    if span.racks == 1 and plan.gpus_used <= gpu.gpus_per_domain:
-        per_domain = (plan.dp, max(1, plan.dp // plan.ep))  # the whole job inside one domain
+    per_domain = ranks_per_domain(plan, gpu.gpus_per_domain, span)
     dp_raw = dp_comm_s(w, plan, bw.intra_domain_gbytes_s * 1e9, nic, per_domain)
     dp_s = dp_raw - min(w.training.dp_overlap_fraction * dp_raw, micro)
     return StepBreakdown(compute, tp_s, bubble, p2p, dp_s, ep_s)

@@ -168,7 +168,8 @@ class _Step:
         link = np.where(aligned > 0, self.nvl, bw.intra_pod_gbytes_s * 1e9)
         self.c_p2p = np.where(pp > 1, (1 - t.pp_overlap_fraction) * 2 * v * msg / tp / link, 0.0)
         self.bubble_factor = (pp - 1) / v
-        replicas = np.where(aligned > 0, np.maximum(1, gpu.gpus_per_domain // (tp * ep * pp)), 1)
+        domain = span.domain(gpu.gpus_per_domain)  # as placed: see Span.fewest
+        replicas = np.where(aligned > 0, np.maximum(1, domain // (tp * ep * pp)), 1)
         self.k_dense, self.k_exp = ep * replicas, replicas
         self.one_domain = span.racks == 1
         self.domain = gpu.gpus_per_domain

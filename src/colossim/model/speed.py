@@ -88,9 +88,13 @@ class SpeedModel:
         return self.rate(job, tuple(sorted((t, n) for t, n in gpus_by_type.items() if n)), span)
 
     def packed_span(self, gpus: int, gpu_type: str) -> Span:
-        """The span of the tightest placement of ``gpus`` GPUs: full racks in full pods."""
-        racks = max(1, -(-gpus // self.catalog[gpu_type].gpus_per_rack))
-        return Span(racks=racks, pods=max(1, -(-racks // self.pod_size_racks)))
+        """The span of the tightest placement of ``gpus`` GPUs: full racks in full pods, the
+        rest in one more rack."""
+        spec = self.catalog[gpu_type]
+        racks = max(1, -(-gpus // spec.gpus_per_rack))
+        last = gpus - (racks - 1) * spec.gpus_per_rack
+        return Span(racks=racks, pods=max(1, -(-racks // self.pod_size_racks)),
+                    fewest=last if racks > 1 and last < spec.gpus_per_domain else 0)
 
     def estimate_rate(self, job: JobConfig, gpus_by_type: Mapping[str, int]) -> float:
         """Rate on a hypothetical allocation, assumed tightly packed (what policies ask)."""

@@ -26,7 +26,7 @@ from colossim.model.parallelism import (
     TierBandwidth,
     core_terms,
     dp_comm_s,
-    dp_per_domain,
+    ranks_per_domain,
     step_breakdown,
 )
 from colossim.model.performance import DoesNotFit, estimate_mixed
@@ -59,13 +59,6 @@ class StepTraffic:
         return self.tp_nvlink + self.ep_nvlink + self.dp_nvlink + self.pp_nvlink
 
 
-def _per_domain(plan: ParallelPlan, gpu: GpuSpec, span: Span) -> tuple[int, int]:
-    """DP ranks sharing an NVLink domain, as ``step_breakdown`` counts them."""
-    if span.racks == 1 and plan.gpus_used <= gpu.gpus_per_domain:
-        return plan.dp, max(1, plan.dp // plan.ep)
-    return dp_per_domain(plan.tp, plan.ep, plan.pp, plan.pipeline_in_domain, gpu.gpus_per_domain)
-
-
 def step_traffic(w: Workload, plan: ParallelPlan, gpu: GpuSpec, span: Span) -> StepTraffic:
     """Bytes per GPU per step on each tier (overlap hides time, never bytes)."""
     raw = dataclasses.replace(
@@ -76,7 +69,7 @@ def step_traffic(w: Workload, plan: ParallelPlan, gpu: GpuSpec, span: Span) -> S
         ),
     )
     _compute, tp, ep, _bubble, p2p = core_terms(raw, gpu, ONE_BYTE_PER_S, plan)
-    k = _per_domain(plan, gpu, span)
+    k = ranks_per_domain(plan, gpu.gpus_per_domain, span)
     aligned = plan.pipeline_in_domain
     return StepTraffic(
         tp_nvlink=tp,
