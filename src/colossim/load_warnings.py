@@ -92,9 +92,22 @@ def _warn_dark_supply(scenario: Scenario, idle: PowerModel) -> None:
 
 
 def _warn_cut_off(scenario: Scenario) -> None:
-    """Warn of a fabric event that cuts a tier off for good: nothing re-places the jobs that
-    cross it, which then crawl to the horizon (years of GPU-hours and energy in the result)."""
-    for i, fault in enumerate(scenario.cluster.fabric.events):
+    """Warn of fabric events the run will not apply (the contention model is off, or no job
+    has a traffic model), and of one that cuts a tier off for good: nothing re-places the jobs
+    that cross it, which then crawl to the horizon (years of GPU-hours and energy)."""
+    fabric = scenario.cluster.fabric
+    if fabric.events and not fabric.contention:
+        warnings.warn(ColossimWarning(
+            f"cluster.fabric.events ({len(fabric.events)}) are ignored: they change link "
+            "capacities over time, which only the contention model follows; set "
+            "cluster.fabric.contention: true to apply them"), stacklevel=3)
+        return
+    if fabric.events and all(job.params_billion is None for job in scenario.jobs):
+        warnings.warn(ColossimWarning(
+            f"cluster.fabric.events ({len(fabric.events)}) are ignored: no job has a traffic "
+            "model (params_billion), so none uses the fabric"), stacklevel=3)
+        return
+    for i, fault in enumerate(fabric.events):
         if fault.capacity_fraction == 0 and fault.duration_s is None:
             where = "the core" if fault.tier == "core" else (
                 f"the {fault.tier} tier of " + ("every pod" if fault.pod is None

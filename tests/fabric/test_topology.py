@@ -160,3 +160,18 @@ def test_a_fault_that_cuts_a_pod_off_for_good_is_warned_at_load():
         warnings.simplefilter("error", ColossimWarning)
         load_scenario("small", [cut.replace("0.0}", "0.0, duration_s: 600}")])
         load_scenario("small", [cut.replace("0.0}", "0.5}")])
+
+
+def test_fabric_events_the_run_would_not_apply_are_warned_at_load():
+    """Without the contention model the run keeps no link capacities over time, so a fault was
+    dropped silently (while the cut-off warning said jobs would crawl)."""
+    from colossim.api import load_scenario, simulate
+    from colossim.errors import ColossimWarning
+
+    cut = "cluster.fabric.events=[{time_s: 60, tier: pod, pod: 0, capacity_fraction: 0.0}]"
+    with pytest.warns(ColossimWarning) as caught:
+        scenario = load_scenario("small", [cut, "cluster.fabric.contention=false"])
+    (warning,) = [str(w.message) for w in caught]
+    assert warning.startswith("cluster.fabric.events (1) are ignored") and "contention" in warning
+    result = simulate(scenario)
+    assert not [e for e in result.record.events if e.kind.startswith("fabric")]
