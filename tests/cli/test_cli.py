@@ -249,3 +249,14 @@ def test_without_matplotlib_the_report_keeps_its_tables_and_says_how_to_get_plot
             "install 'colossim[plot]'") in result.stderr
     empty = invoke("report", str(tmp_path))
     assert empty.exit_code == 2 and "holds no result.json" in empty.stderr
+
+
+def test_the_cluster_summary_shows_what_the_fabric_did():
+    # a one-hour fault on pod 0's uplinks: counted (a spine switch that died went unseen in the
+    # summary before); small's jobs each fit one pod, so none is slowed and no byte crosses pods
+    cut = "cluster.fabric.events=[{time_s: 0, duration_s: 3600, tier: pod, pod: 0}]"
+    for extra, faults in (((), 0), (("--set", cut), 1)):
+        out = invoke("run", "small", *extra)
+        assert out.exit_code == 0, out.output
+        assert re.search(r"fabric: jobs slowed\s+│\s+0 of 4 │", out.output), out.output
+        assert re.search(rf"fabric: faults / cross-pod\s+│\s+{faults} / 0 PB │", out.output)

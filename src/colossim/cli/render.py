@@ -129,6 +129,7 @@ def result_tables(result: RunResult) -> None:
         ("energy", f"{c.energy_mwh:,.0f} MWh"),
         ("peak power", f"{_mw(c.peak_power_mw)} MW ({_supply(result)})"),
         *_power_rows(result),
+        *_fabric_rows(result),
         ("events / decisions", f"{result.events:,} / {result.decisions:,}"
                                + _refusals(result)),
         ("wall time", f"{result.wall_s:.3f} s"),
@@ -182,6 +183,20 @@ def _power_rows(result: RunResult) -> list[tuple[str, str]]:
     if p.energy_cost_usd is not None:
         rows.append(("energy cost", f"${p.energy_cost_usd:,.0f}"))
     return rows
+
+
+def _fabric_rows(result: RunResult) -> list[tuple[str, str]]:
+    """The fabric's effect in a line (how many jobs it slowed, the worst slowdown) and its
+    faults and cross-pod traffic in another: without them a dead spine switch left no trace."""
+    f = result.fabric
+    if f is None:
+        return []
+    slowdowns = [j.contention_slowdown for j in result.jobs if j.contention_slowdown]
+    worst = f", worst {max(slowdowns):.3f}x" if f.slowed_jobs and slowdowns else ""
+    return [
+        ("fabric: jobs slowed", f"{f.slowed_jobs:,} of {len(result.jobs):,}{worst}"),
+        ("fabric: faults / cross-pod", f"{f.faults:,} / {f.cross_pod_bytes / 1e15:,.3g} PB"),
+    ]
 
 
 def policy_table(policies: Mapping[str, type]) -> None:
