@@ -160,7 +160,7 @@ def _pool_place(racks: RackView, free: np.ndarray, job: JobView, gpus: int,
     cluster a trace replay places ~20,000 jobs of 1-8 GPUs, and a dozen numpy calls on arrays
     of a few dozen racks cost ~10 times the arithmetic. Larger clusters take ``_place``."""
     best: Taken | None = None
-    best_key: tuple[int, int, int, float, int] | None = None
+    best_key: tuple[int, int, int, float, str] | None = None
     free_l, usable, rack_type = free.tolist(), racks.usable.tolist(), racks.rack_type.tolist()
     for t in _types(racks, only_type):
         unit = allocation_unit(job.config, int(racks.gpus_per_domain[t]))
@@ -182,7 +182,7 @@ def _pool_place(racks: RackView, free: np.ndarray, job: JobView, gpus: int,
                 left -= n
                 if not left:
                     break
-        key = (-k * unit, 0, (available - k) * unit, _slower(prefer, t), t)
+        key = (-k * unit, 0, (available - k) * unit, _slower(prefer, t), racks.gpu_types[t])
         if best_key is None or key < best_key:
             best, best_key = taken, key
     if best is None and racks.mixed_types and only_type is None:
@@ -198,7 +198,7 @@ def _place(
     """One GPU type: the one that gives the job the most GPUs (then fewest pods, tightest fit,
     the faster type)."""
     best: Taken | None = None
-    best_key: tuple[int, int, int, float, int] | None = None
+    best_key: tuple[int, int, int, float, str] | None = None
     for t in _types(racks, only_type):
         unit = allocation_unit(job.config, int(racks.gpus_per_domain[t]))
         need, want = _units(job, gpus, unit, min_gpus)
@@ -211,7 +211,8 @@ def _place(
             continue
         taken = select(racks, free, units_free, k, rng)
         pods = len({int(racks.rack_pod[r]) for r, _ in taken}) if pods_matter else 0
-        key = (-k * unit, pods, (available - k) * unit, _slower(prefer, t), t)
+        # the last tie by type name: never by the order the rack groups are listed in
+        key = (-k * unit, pods, (available - k) * unit, _slower(prefer, t), racks.gpu_types[t])
         if best_key is None or key < best_key:
             best, best_key = [(r, n * unit) for r, n in taken], key
     if best is None and racks.mixed_types and only_type is None:

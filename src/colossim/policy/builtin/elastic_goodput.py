@@ -100,7 +100,8 @@ class ElasticGoodput(StagedPolicy):
             return None
         gpus = min(job.max_gpus // unit * unit, left)
         need = gpus
-        for k in np.argsort(-room, kind="stable"):  # book it where most room is
+        names = view.racks.gpu_types  # book it where most room is; ties by type name
+        for k in sorted(range(len(room)), key=lambda k: (-room[k], names[k])):
             take = min(int(room[k]), need)
             room[k] -= take
             need -= take
@@ -124,11 +125,13 @@ class ElasticGoodput(StagedPolicy):
             room[k] -= plan[job.name][1]
         total = room.copy()  # what each type holds, less what spanning jobs keep
         for job in sorted(view.pending, key=lambda j: (j.submit_s, j.index)):
-            options = [(-self.rate(view, job, k, self.floor_gpus(view, job, k)), -room[k], k)
+            # ties go by type name, never by the order the scenario lists its rack groups
+            options = [(-self.rate(view, job, k, self.floor_gpus(view, job, k)), -room[k],
+                        racks.gpu_types[k], k)
                        for k in range(len(racks.gpu_types))
                        if self.floor_gpus(view, job, k) <= min(room[k], job.max_gpus)]
             if options:
-                k = min(options)[2]
+                k = min(options)[3]
                 plan[job.name] = (k, self.floor_gpus(view, job, k))
                 room[k] -= plan[job.name][1]
             elif all(self.floor_gpus(view, job, k) > total[k] for k in range(len(total))):

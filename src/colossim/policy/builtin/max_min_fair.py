@@ -93,7 +93,13 @@ class MaxMinFair(StagedPolicy):
         thr = thr / max(float(thr.max()), EPS)  # FLOP/s are ~1e18: keep the LP well scaled
         weights = np.array([1.0 + max(j.priority, 0) if self.params.weights == "priority"
                             else 1.0 for j in jobs])
-        x, _t = max_min_allocation(thr, scale, capacity, weights)
+        # the LP in type-name order: an LP with several optimal answers returns one by column
+        # order, which must not be the order the scenario lists its rack groups
+        order = np.array(sorted(range(len(types)), key=lambda k: types[k]), dtype=int)
+        by_name, _t = max_min_allocation(thr[:, order], scale[:, order], capacity[order],
+                                         weights)
+        x = np.empty_like(by_name)
+        x[:, order] = by_name
         fits_a_type = (scale <= capacity[None, :]).any(axis=1)  # else it spans types: no LP
         self.allocation = {j.name: x[i] for i, j in enumerate(jobs) if fits_a_type[i]}
         self._scale = {j.name: scale[i] for i, j in enumerate(jobs)}
@@ -128,7 +134,8 @@ class MaxMinFair(StagedPolicy):
                 fraction = 0.0 if got is None else got[k] / age
                 prio = share / fraction if fraction > 0 else INF
                 pairs.append((prio, share, job.index, k, job))
-        pairs.sort(key=lambda p: (-p[0], -p[1], p[2], p[3]))
+        names = view.racks.gpu_types
+        pairs.sort(key=lambda p: (-p[0], -p[1], p[2], names[p[3]]))
         return pairs
 
     def _time_shared(self) -> bool:
