@@ -260,3 +260,15 @@ def test_the_cluster_summary_shows_what_the_fabric_did():
         assert out.exit_code == 0, out.output
         assert re.search(r"fabric: jobs slowed\s+│\s+0 of 4 │", out.output), out.output
         assert re.search(rf"fabric: faults / cross-pod\s+│\s+{faults} / 0 PB │", out.output)
+
+
+def test_ctrl_c_in_a_command_says_so_and_exits_130(monkeypatch):
+    # it used to end with no word at all (a sweep stopped before its first run, too)
+    import colossim.api
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(colossim.api, "simulate", interrupted)
+    out = invoke("run", "small")
+    assert out.exit_code == 130 and "interrupted" in out.output and "Traceback" not in out.output

@@ -1,8 +1,8 @@
 """The ``colossim`` command: thin typer commands over the library API.
 
-Exit codes: 0 ok, 1 run failure, 2 bad input. Expected errors (``ColossimError``) print a message
-and no traceback; ``--debug`` shows it. Commands import their heavy modules inside the function,
-so ``colossim --help`` starts fast.
+Exit codes: 0 ok, 1 run failure, 2 bad input, 130 interrupted (Ctrl-C). Expected errors
+(``ColossimError``) print a message and no traceback; ``--debug`` shows it. Commands import
+their heavy modules inside the function, so ``colossim --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from colossim.cli import compare, estimate, info, report, run, sweep
+from colossim.cli.options import INTERRUPTED
 
 app = typer.Typer(
     name="colossim",
@@ -71,6 +72,11 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
                 traceback.print_exc()
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:  # Ctrl-C outside a sweep's own handling (which says more)
+            from colossim.cli.render import err_console
+
+            err_console().print("interrupted", highlight=False)
+            raise typer.Exit(INTERRUPTED) from None
 
     return wrapper
 

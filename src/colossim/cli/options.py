@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+INTERRUPTED = 130  # exit code of a command stopped by Ctrl-C (the shell's 128 + SIGINT)
+
 
 def flag(*names: str, text: str) -> Any:
     """A boolean flag. typer prints a ``<bool>`` placeholder after it in ``--help``, as if it

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from colossim.cli.options import (
+    INTERRUPTED,
     AddressOpt,
     Backend,
     BackendOpt,
@@ -23,8 +24,6 @@ from colossim.cli.options import (
     SweepOutOpt,
     WorkersOpt,
 )
-
-INTERRUPTED = 130
 
 
 def sweep(
