@@ -49,7 +49,8 @@ class Span:
 
     def __post_init__(self) -> None:
         if self.racks < 1 or self.pods < 1 or self.pods > self.racks or self.fewest < 0:
-            raise ValueError(f"bad span: {self.racks} racks over {self.pods} pods")
+            raise ValueError(f"bad span: {self.racks} racks over {self.pods} pods, "
+                             f"fewest {self.fewest}")
 
     def domain(self, gpus_per_domain: int) -> int:
         """The GPUs a DP group may find in one domain, as placed: a full domain, or fewer in
