@@ -38,6 +38,23 @@ def test_defaults_are_the_first_model_arithmetic():
     assert state.power_mw() == pytest.approx((72 * 240 + 45_600 + 60_000) * 1.1 / 1e6)
 
 
+def test_idle_racks_may_draw_part_of_their_overhead():
+    # draw.idle_overhead 0.25: GPUs no job holds draw a quarter of their rack-overhead share.
+    # Two GB200 racks idle: 2 x (72 x 200 W + 45,600 W / 4) = 51.6 kW (PUE 1); one busy:
+    # 132 kW + 14.4 kW + 11.4 kW = 157.8 kW. A job's own draw keeps its racks' whole overhead.
+    job = {"name": "a", "params_billion": 10, "tokens_billion": 90, "min_gpus": 72,
+           "max_gpus": 72}
+    power = {"supply_mw": 10.0, "pue": 1.0, "draw": {"idle_overhead": 0.25}}
+    state = RunState(make_scenario([job], racks=2, cluster={"power": power}))
+    assert state.power_mw() == pytest.approx(2 * (14_400 + 11_400) / 1e6)
+    state.ledger.allocate(0, {0: 72})
+    state.run_on(state.jobs[0], ((0, 72),))
+    assert state.power_mw() == pytest.approx((132_000 + 14_400 + 11_400) / 1e6)
+    assert state.power_model.job_it_w(state.jobs[0]) == pytest.approx(132_000)
+    # the admission bound counts every rack's whole overhead (all GPUs held at full draw)
+    assert state.power_model.peak_mw({}) == pytest.approx(2 * 132_000 / 1e6)
+
+
 def test_fixed_facility_overhead_makes_pue_fall_with_load():
     # facility = IT x 1.05 + 10 MW: PUE = 1.05 + 10/IT, 1.15 at 100 MW and 1.1 at 200 MW
     cfg = PowerConfig(supply_mw=1.0, pue=1.05, pue_fixed_mw=10.0)

@@ -114,6 +114,11 @@ class DrawConfig(Frozen):
     restart: float = Field(
         0.2, gt=0, le=1.0, description="Restarting or resizing (loading), of TDP (assumption)"
     )
+    idle_overhead: float = Field(
+        1.0, ge=0, le=1.0,
+        description="Rack overhead (CPUs, NICs, switches, fans) drawn for GPUs no job holds, "
+        "fraction of their share (1: overhead is constant; assumption)",
+    )
 
 
 class DvfsConfig(Frozen):

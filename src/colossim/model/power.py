@@ -141,7 +141,10 @@ class PowerModel:
         self.overhead_w = float(sum(r * s.rack_overhead_w for r, s in zip(racks, layout.specs,
                                                                           strict=True)))
         self.overhead_per_gpu_w = tuple(s.rack_overhead_w / s.gpus_per_rack for s in layout.specs)
-        self.idle_it_w = self.overhead_w + float(
+        # GPUs no job holds draw only part of their rack-overhead share (draw.idle_overhead)
+        idle_part = power.draw.idle_overhead
+        self.idle_overhead_per_gpu_w = tuple(w * idle_part for w in self.overhead_per_gpu_w)
+        self.idle_it_w = self.overhead_w * idle_part + float(
             sum(n * c.idle_w for n, c in zip(self.gpus_by_type, self.curves, strict=True))
         )
         self._by_type: dict[int, tuple[object, Held]] = {}
@@ -231,7 +234,7 @@ class PowerModel:
         shape = (pairs, self.comm(job.config), self.static_cap_w(job.config))
         held = self._shapes.get(shape)
         if held is None:
-            idle = float(sum(n * (self.curves[t].idle_w + self.overhead_per_gpu_w[t])
+            idle = float(sum(n * (self.curves[t].idle_w + self.idle_overhead_per_gpu_w[t])
                              for t, n in pairs))
             held = self._shapes[shape] = (pairs, idle, {})
         self._by_type[job.index] = (job.grant, held)
@@ -335,10 +338,10 @@ class PowerModel:
         not yet allocated) at their highest draw, ``compute_w`` (no clock above 1, no phase
         and no communication share draws more). Lets admission skip summing the floor when
         even this fits the supply."""
-        if self._peak_it_w is None:
-            self._peak_it_w = self.idle_it_w + sum(
-                n * (c.compute_w - c.idle_w) for n, c in zip(self.gpus_by_type.tolist(),
-                                                              self.curves, strict=True))
+        if self._peak_it_w is None:  # every rack's whole overhead: every GPU held
+            self._peak_it_w = self.overhead_w + sum(
+                n * c.compute_w for n, c in zip(self.gpus_by_type.tolist(), self.curves,
+                                                strict=True))
         watts = self._peak_it_w
         for name, n in extra_gpus.items():
             curve = self.curve(name)
