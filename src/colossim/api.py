@@ -26,6 +26,7 @@ from colossim.metrics.result import RunResult
 
 if TYPE_CHECKING:
     from colossim.engine.simulation import RunOutput
+    from colossim.policy.api import Policy
 
 _POLICY = ("scheduler", "policy")
 
@@ -126,9 +127,12 @@ def run_scenario(
     seed: int | None = None,
     check_invariants: bool | None = None,
     progress=None,
+    policy: Policy | None = None,
 ) -> RunOutput:
     """Run one scenario to completion (or its horizon): the engine's final state and record,
-    for what needs more than the summary (a job's ideal time needs the state's speed model)."""
+    for what needs more than the summary (a job's ideal time needs the state's speed model).
+    ``policy``: an instance to run instead of building the scenario's (its name still labels
+    the result)."""
     from colossim.engine.simulation import Simulation
     from colossim.policy.registry import make_policy
 
@@ -138,8 +142,9 @@ def run_scenario(
         scenario = scenario.model_copy(
             update={"simulation": scenario.simulation.model_copy(update={"seed": seed})}
         )
-    spec = scenario.scheduler.policy
-    policy = make_policy(spec.name, spec.params)
+    if policy is None:
+        spec = scenario.scheduler.policy
+        policy = make_policy(spec.name, spec.params)
     return Simulation(scenario, policy, check_invariants=check_invariants,
                       progress=progress).run()
 
@@ -150,9 +155,11 @@ def simulate(
     seed: int | None = None,
     check_invariants: bool | None = None,
     progress=None,
+    policy: Policy | None = None,
 ) -> RunResult:
     """Run one scenario to completion (or its horizon) and summarise it."""
     from colossim.metrics.summary import summarize
 
-    out = run_scenario(scenario, seed=seed, check_invariants=check_invariants, progress=progress)
+    out = run_scenario(scenario, seed=seed, check_invariants=check_invariants, progress=progress,
+                       policy=policy)
     return summarize(out, policy=out.state.scenario.scheduler.policy.name)

@@ -184,7 +184,18 @@ def validate_params(cls: type, params: Mapping[str, Any]) -> BaseModel:
 
 def make_policy(name: str, params: Mapping[str, Any] | None = None) -> Policy:
     """Build a ready policy instance."""
-    cls = policy_class(name)
+    return build_policy(policy_class(name), params, name)
+
+
+def checked_class(cls: Any) -> type:
+    """A policy class given as an object (tests, notebooks), checked as a looked-up one is."""
+    return _check_policy_class(cls, f"{getattr(cls, '__qualname__', cls)!r}")
+
+
+def build_policy(cls: type, params: Mapping[str, Any] | None = None,
+                 name: str | None = None) -> Policy:
+    """An instance of the policy class ``cls``, its params validated (``name`` in messages)."""
+    name = name or f"{cls.__module__}:{cls.__qualname__}"
     try:
         validated = validate_params(cls, params or {})
     except ValidationError as exc:  # worded as in a scenario file, "did you mean" included

@@ -14,6 +14,7 @@ from typing import Any
 from colossim.api import load_scenario, simulate
 from colossim.config.schema import PolicyConfig, Scenario
 from colossim.metrics.result import RunResult
+from colossim.policy.registry import build_policy, checked_class
 
 PolicyRef = str | type
 
@@ -64,5 +65,8 @@ def run_policy(
             raise TypeError("overrides apply to a scenario name or path, not a Scenario object")
     else:
         scenario = load(scenario, overrides)
-    return simulate(with_policy(scenario, policy, params), seed=seed,
-                    check_invariants=check_invariants)
+    scenario = with_policy(scenario, policy, params)
+    # a class runs as given: one defined in a test, or made by a factory, has no import path
+    # that leads back to it
+    instance = None if isinstance(policy, str) else build_policy(checked_class(policy), params)
+    return simulate(scenario, seed=seed, check_invariants=check_invariants, policy=instance)
