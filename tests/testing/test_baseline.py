@@ -67,3 +67,42 @@ def test_diff_table_shows_every_row_with_change_and_relative_change():
 ])
 def test_sense_of_a_metric(metric, expected):
     assert sense(metric) == expected
+
+
+def test_infinite_and_nan_metrics_round_trip_as_standard_json(tmp_path):
+    # inf - inf is NaN, which no tolerance allows: an infinite metric failed its own baseline,
+    # and Infinity/NaN tokens are not JSON (JSON.parse rejects them)
+    import json
+    import math
+
+    from colossim.testing.baseline import DEFAULT, document, dumps, read
+
+    metrics = {"worst": math.inf, "least": -math.inf, "ratio": math.nan, "count": 2}
+    path = tmp_path / "m.json"
+    path.write_text(dumps(path, document(None, metrics, {"default": DEFAULT}, {})))
+    text = path.read_text()
+    json.loads(text, parse_constant=lambda token: pytest.fail(f"non-standard {token}"))
+    back = read(path)["metrics"]
+    assert back["worst"] == math.inf and back["least"] == -math.inf and math.isnan(back["ratio"])
+    rows, _ = compare(back, metrics, {"default": DEFAULT})
+    assert all(row.ok for row in rows)
+    rows, _ = compare(back, {**metrics, "worst": 1e300, "least": math.inf}, {"default": DEFAULT})
+    assert [row.metric for row in rows if not row.ok] == ["worst", "least"]
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ('{"metrics": {"a": 1}, <<<<<<< HEAD', "cannot be read"),
+    ('{"colossim_baseline": 2, "metrics": {"a": 1}}', "format 2"),
+    ('{"colossim_baseline": "1", "metrics": {"a": 1}}', "format '1'"),
+    ('{"metrics": {"a": 1}, "tolerances": {"a": {"pct": 1}}}', "unknown keys ['pct']"),
+])
+def test_a_baseline_file_it_cannot_use_is_named_in_the_error(tmp_path, text, says):
+    from colossim.testing.baseline import read
+
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="broken.json") as caught:
+        read(path)
+    assert says in str(caught.value)
+    path.write_text('{"metrics": {"a": 1}}')  # a hand-written file without a format is read
+    assert read(path)["metrics"] == {"a": 1}

@@ -289,3 +289,35 @@ def test_colossim_scenario_and_run_policy_accept_names_paths_objects_and_classes
         """
     )
     run(project, "test_fixtures.py").assert_outcomes(passed=1)
+
+
+def test_two_tests_writing_one_baseline_name_is_refused(project):
+    # a parametrised test with a fixed name: each case used to overwrite the other's file
+    project.makepyfile(test_shared="""
+        import pytest
+
+        @pytest.mark.parametrize("attr", ["max_gpus", "min_gpus"])
+        def test_shared(run_policy, policy_baseline, attr):
+            policy_baseline({"value": 1.0 if attr == "max_gpus" else 2.0}, "shared")
+    """)
+    result = run(project, "test_shared.py", "--colossim-update-baselines")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*shared.json was already written by *test_shared?max_gpus?*"])
+
+
+def test_a_failure_says_when_the_file_came_from_another_colossim(project):
+    run(project, "--colossim-update-baselines")
+    path = project.path / "baselines" / "toy.json"
+    doc = json.loads(path.read_text())
+    doc["produced"]["colossim"] = "0.0.0-old"
+    doc["metrics"]["makespan_s"] = 1.0
+    path.write_text(json.dumps(doc))
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*written by colossim 0.0.0-old and this is*"])
+
+
+def test_the_header_records_paths_under_the_project_relative_to_it(project):
+    run(project, "--colossim-update-baselines", str(project.path / "test_toy.py"))
+    command = baseline(project)["produced"]["command"]
+    assert str(project.path) not in command and "test_toy.py" in command.split()

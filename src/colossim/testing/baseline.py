@@ -98,20 +98,48 @@ def _yaml():
     return yaml
 
 
+# Numbers JSON cannot hold are written as these strings (standard JSON stays standard) and read
+# back as floats, so a metric that is infinite or NaN matches its own baseline.
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _encoded(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return value
+
+
 def read(path: Path) -> dict[str, Any]:
+    """A baseline file, checked: a file it cannot use is named in the error."""
     text = path.read_text(encoding="utf-8")
-    data = _yaml().load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    try:
+        data = _yaml().load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    except Exception as exc:  # json's or ruamel's parse error: say which file
+        raise ValueError(f"colossim baseline {path} cannot be read: {exc} (a merge conflict? "
+                         "resolve it, or delete the file and re-create it)") from None
     if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
         raise ValueError(f"{path} is not a colossim baseline file (no 'metrics' mapping)")
+    version = data.get(FORMAT_KEY, FORMAT_VERSION)  # hand-written files may leave it out
+    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
+        raise ValueError(f"colossim baseline {path} is in format {version!r}; this colossim "
+                         f"reads format {FORMAT_VERSION} and older: upgrade colossim, or "
+                         "re-create the file")
+    try:
+        parse_tolerances(data.get("tolerances"))
+    except ValueError as exc:
+        raise ValueError(f"colossim baseline {path}: {exc}") from None
+    data["metrics"] = {k: NON_FINITE.get(v, v) if isinstance(v, str) else v
+                       for k, v in data["metrics"].items()}
     return data
 
 
 def dumps(path: Path, data: Mapping[str, Any]) -> str:
+    data = {**data, "metrics": {k: _encoded(v) for k, v in data["metrics"].items()}}
     if path.suffix in (".yaml", ".yml"):
         buffer = io.StringIO()
         _yaml().dump(dict(data), buffer)
         return buffer.getvalue()
-    return json.dumps(data, indent=2) + "\n"
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
 
 
 def produced_header(command: str, test: str, about: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,6 +189,8 @@ def compare_one(metric: str, baseline: Any, actual: Any, tol: Tolerance) -> Row:
     if _is_number(baseline) and _is_number(actual):
         if math.isnan(baseline) or math.isnan(actual):
             ok = math.isnan(baseline) and math.isnan(actual)
+        elif math.isinf(baseline) or math.isinf(actual):
+            ok = baseline == actual  # inf - inf is NaN, which no tolerance allows
         else:
             ok = tol.allows(float(baseline), float(actual))
         note = "" if ok else _direction(metric, float(baseline), float(actual))
@@ -204,7 +234,8 @@ def _fmt(value: Any) -> str:
 
 
 def _change(row: Row) -> tuple[str, str]:
-    if not (_is_number(row.baseline) and _is_number(row.actual)):
+    if not (_is_number(row.baseline) and _is_number(row.actual)) or not (
+            math.isfinite(row.baseline) and math.isfinite(row.actual)):
         return "", ""
     diff = row.actual - row.baseline
     rel = f"{diff / abs(row.baseline):+.2%}" if row.baseline else ""

@@ -29,6 +29,7 @@ UPDATE_OPTION = "--colossim-update-baselines"
 DIR_OPTION = "--colossim-baseline-dir"
 INI_DIR = "colossim_baseline_dir"
 _written = pytest.StashKey[list[str]]()
+_writers = pytest.StashKey[dict[Path, str]]()  # baseline file -> the test that wrote it
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,6 +44,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_written] = []
+    config.stash[_writers] = {}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -171,7 +173,8 @@ def policy_baseline(request: pytest.FixtureRequest, colossim_baseline_dir: Path)
         bad = [r for r in rows if not r.ok]
         if bad:
             title = (f"colossim baseline {path}: {len(bad)} of {len(rows)} metric(s) outside "
-                     f"tolerance (if the change is intended, rerun with {UPDATE_OPTION})")
+                     f"tolerance (if the change is intended, rerun with {UPDATE_OPTION})"
+                     f"{_other_version(old)}")
             raise AssertionError(bl.diff_table(rows, title, new))
 
     return check
@@ -184,16 +187,44 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
     from colossim.metrics.export import atomic_write_text
     from colossim.testing import baseline as bl
 
+    writers, node = config.stash[_writers], request.node.nodeid
+    if writers.get(path, node) != node:
+        raise AssertionError(
+            f"colossim baseline {path} was already written by {writers[path]} in this run: two "
+            "tests share its name; give each its own (e.g. name=f\"toy-{policy}\")")
+    writers[path] = node
     if old is not None:
         rows, new = bl.compare(old["metrics"], actual, tols)
         same_tols = bl.parse_tolerances(old.get("tolerances")) == dict(tols)
         if all(r.ok for r in rows) and not new and same_tols:
             return
     about = {k: getattr(result, k) for k in ("scenario", "policy", "seed") if hasattr(result, k)}
-    command = shlex.join(["python", "-m", "pytest", *config.invocation_params.args])
+    args = [_relative(arg, config.rootpath) for arg in config.invocation_params.args]
+    command = shlex.join(["python", "-m", "pytest", *args])
     produced = bl.produced_header(command, request.node.nodeid, about)
     doc = bl.document(old, dict(actual), tols, produced)
     atomic_write_text(path, bl.dumps(path, doc))
     reviewed = old is not None and "review" in old
     stale = " (its 'review' note was written for the old numbers)" if reviewed else ""
     config.stash[_written].append(f"{'updated' if old else 'created'} {path}{stale}")
+
+
+def _relative(arg: str, root: Path) -> str:
+    """A command-line path under the project's root, relative to it: the header then reads the
+    same on every machine (other arguments as typed)."""
+    head, sep, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    path = Path(value)
+    if path.is_absolute() and path.is_relative_to(root):
+        value = str(path.relative_to(root)) or "."
+    return f"{head}{sep}{value}"
+
+
+def _other_version(old: Mapping[str, Any]) -> str:
+    """A note when the file came from another colossim version: its model may have moved."""
+    from colossim import __version__
+
+    made_by = (old.get("produced") or {}).get("colossim")
+    if made_by and made_by != __version__:
+        return (f"; the file was written by colossim {made_by} and this is {__version__}: a "
+                "model change between versions moves numbers too (docs/testing.md)")
+    return ""
