@@ -47,3 +47,4 @@ def test_a_class_defined_in_a_test_runs_and_a_non_policy_is_refused():
 
     with pytest.raises(PolicyError, match="is not a policy"):
         run_policy(NotAPolicy, "small")
+

@@ -38,6 +38,16 @@ def work_flops(work_gpu_hours: float) -> float:
     return work_gpu_hours * 3600 * BUILTIN_GPUS["GB200"].bf16_tflops * 1e12 * EFFICIENCY
 
 
+class DrawnScenario(Scenario):
+    """A drawn scenario whose repr is only what was drawn: hypothesis prints a counter-example
+    by its repr, and a full Scenario's runs to thousands of characters of defaults. The repr
+    is code that rebuilds it (paste it into a test)."""
+
+    def __repr__(self) -> str:
+        drawn = self.model_dump(mode="json", exclude_defaults=True)
+        return f"Scenario.model_validate({drawn!r})"
+
+
 @st.composite
 def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3) -> Scenario:
     """A random small scenario (see the module docstring); ``max_racks`` per rack group.
@@ -67,7 +77,7 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3) -> Scenario:
             "submit_s": 600.0 * draw(st.integers(0, 20)),
             **bounds,
         })
-    return Scenario.model_validate({
+    return DrawnScenario.model_validate({
         "name": "random",
         "cluster": {
             "pod_size_racks": draw(st.integers(1, 3)),
@@ -82,4 +92,4 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3) -> Scenario:
     })
 
 
-__all__ = ["EFFICIENCY", "RACK", "scenarios", "usable_gpus", "work_flops"]
+__all__ = ["EFFICIENCY", "RACK", "DrawnScenario", "scenarios", "usable_gpus", "work_flops"]
