@@ -118,6 +118,17 @@ CASES: list[Case] = [
         f"{S}:6: cluster.rack_groups[0].racks: expected a whole number, got 'four'",
     ),
     _one(
+        "quoted-number",  # YAML 1.2 text, which pydantic's lax mode took for the number 4
+        edit(BASE, "      racks: 4\n", "      racks: '4'\n"),
+        f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' (remove "
+        "the quotes, or the underscores)",
+    ),
+    _one(
+        "infinite-supply",  # .inf is a YAML number no field means: it ran with "supply inf MW"
+        edit(BASE, "    supply_mw: 1.0\n", "    supply_mw: .inf\n"),
+        f"{S}:8: cluster.power.supply_mw: expected a finite number, got inf",
+    ),
+    _one(
         "wrong-type-number",
         edit(BASE, "    supply_mw: 1.0\n", "    supply_mw: [1]\n"),
         f"{S}:8: cluster.power.supply_mw: expected a number, got a list",

@@ -189,3 +189,27 @@ def test_a_second_zip_group_under_its_own_key_is_told_to_go_under_zip(tmp_path):
         f"{path}:3: parameters.zip2: 'zip2' holds knobs (jobs.llm-70b.max_gpus, "
         "jobs.llm-8b.max_gpus), as a zip group does: put zip groups under zip:, a list of "
         "groups when there are several"]
+
+
+def test_a_study_of_too_many_runs_is_refused_before_any_is_built(tmp_path):
+    # two ranges each under the per-range cap make 90,000 x 20,001 = 1.8e9 points (a dry run
+    # filled the memory); a billion seeds likewise. 300 x 400 = 120,000 runs is just over.
+    grid = (f"base: {SMALL}\nparameters:\n  cluster.power.supply_mw: {{range: [1, 90000, 1]}}\n"
+            "  cluster.power.pue: {range: [1.0, 3.0, 0.0001]}\n")
+    (found,) = problems_of(write_study(tmp_path, grid))
+    assert found == (f"{tmp_path}/study.yaml:2: parameters: the study makes 1,800,090,000 runs "
+                     "(points x seeds); the limit is 100,000: vary fewer values or use fewer "
+                     "seeds, or split the study")
+    seeds = f"base: {SMALL}\nseeds: 1000000000\n"
+    (found,) = problems_of(write_study(tmp_path, seeds))
+    assert found.startswith(f"{tmp_path}/study.yaml:2: seeds: the study makes 1,000,000,000 runs")
+    just_over = (f"base: {SMALL}\nparameters:\n  cluster.power.supply_mw: {{range: [1, 300, 1]}}\n"
+                 "seeds: 400\n")
+    assert "120,000 runs" in problems_of(write_study(tmp_path, just_over))[0]
+
+
+def test_a_range_of_nan_is_a_problem_not_a_traceback(tmp_path):
+    text = f"base: {SMALL}\nparameters:\n  cluster.power.pue: {{range: [1, .nan, 1]}}\n"
+    (found,) = problems_of(write_study(tmp_path, text))
+    assert found.startswith(f"{tmp_path}/study.yaml:3: parameters.cluster.power.pue")
+    assert "finite" in found

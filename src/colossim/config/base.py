@@ -36,10 +36,22 @@ def _scalar_kinds(annotation: Any) -> frozenset[type]:
     return frozenset({annotation}) & {bool, int, float}
 
 
-class Frozen(BaseModel):
-    """Base for every config model: immutable (so hashable and cacheable), unknown keys refused."""
+@cache
+def _admits_text(annotation: Any) -> bool:
+    """Does the annotation take a string anywhere (``str``, a ``Literal`` of words, ...)?"""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_admits_text(a) for a in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return any(isinstance(a, str) for a in typing.get_args(annotation))
+    return annotation not in (bool, int, float, type(None))
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class Frozen(BaseModel):
+    """Base for every config model: immutable (so hashable and cacheable), unknown keys refused,
+    numbers finite (``.inf`` and ``.nan`` are YAML numbers no field means)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -57,4 +69,19 @@ class Frozen(BaseModel):
             raise ValueError(f"expected true or false, got {value!r}")
         if bool not in kinds and isinstance(value, bool):
             raise ValueError(f"expected a number, got {str(value).lower()}")
+        annotation = cls.model_fields[info.field_name].annotation
+        if isinstance(value, str) and not _admits_text(annotation) and _numeric(value):
+            # YAML 1.2 reads '4', "70" and 1_000 as text; pydantic would quietly take them as
+            # numbers, so the file would mean one thing to an editor and another to colossim
+            raise ValueError(f"expected a number, got the text {value!r} (remove the quotes, "
+                             "or the underscores)")
         return value
+
+
+def _numeric(text: str) -> bool:
+    """Would pydantic's lax mode read this text as a number?"""
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True

@@ -192,8 +192,30 @@ def _base_document(study: Study) -> Document:
     return doc
 
 
+MAX_RUNS = 100_000  # a study's runs, counted before any is built (each is a validated copy)
+
+
+def run_count(study: Study) -> int:
+    """How many runs the study makes: its points times its replicates."""
+    f = study.file
+    if f.method is Method.RANDOM:
+        n_points = f.samples or 0
+    else:
+        n_points = math.prod(len(axis.rows) for axis in study.axes)
+    return n_points * (f.seeds if isinstance(f.seeds, int) else len(f.seeds))
+
+
 def expand(study: Study) -> Plan:
-    """Every run of the study, each validated; all problems of all points raised at once."""
+    """Every run of the study, each validated; all problems of all points raised at once.
+
+    A study beyond ``MAX_RUNS`` is refused before any run is built: a grid of two long ranges
+    (1.8e9 points) or a billion seeds would otherwise fill the memory on its dry run."""
+    runs_wanted = run_count(study)
+    if runs_wanted > MAX_RUNS:
+        where = ("parameters",) if study.axes else ("seeds",)
+        raise ConfigError([problem_at(study.marks, where, (
+            f"the study makes {runs_wanted:,} runs (points x seeds); the limit is "
+            f"{MAX_RUNS:,}: vary fewer values or use fewer seeds, or split the study"))])
     base = _base_document(study)
     problems: dict[Problem, None] = {}
     runs: list[Run] = []
