@@ -143,3 +143,25 @@ def test_bad_params_from_python_are_worded_as_in_a_scenario_file():
         registry.make_policy("sjf", {"strictt": True})
     assert str(raised.value) == ("bad params for policy 'sjf': strictt: unknown field (did you "
                                  "mean 'strict'?)")
+
+
+@pytest.mark.parametrize(("source", "says"), [
+    ("def (:\n", "cannot import policy module 'broken_mod': invalid syntax at "),
+    ("raise RuntimeError('boom')\n", "it raised RuntimeError: boom (at "),
+    ("import sys\nsys.exit(7)\n", "it raised SystemExit: 7 (at "),
+])
+def test_a_policy_module_that_cannot_be_imported_is_a_problem_not_a_traceback(
+        tmp_path, monkeypatch, source, says):
+    # only ImportError was caught: a syntax error in a new policy file printed a traceback
+    (tmp_path / "broken_mod.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "broken_mod", raising=False)
+    with pytest.raises(PolicyError) as caught:
+        registry.policy_class("broken_mod:Policy")
+    assert says in str(caught.value)
+
+
+@pytest.mark.parametrize("name", [":Good", "mod:", " :X"])
+def test_a_policy_path_needs_a_module_and_a_class(name):
+    with pytest.raises(PolicyError, match="a path names a module and a class"):
+        registry.policy_class(name)

@@ -22,14 +22,16 @@ if TYPE_CHECKING:
     from colossim.metrics.result import JobResult, RunResult
 
 
+# emoji=False: rich turns ":x:" into an emoji, and a policy path such as "my_mod:X: ..." in a
+# message or a job named ":fire:" must print as written
 @cache
 def console() -> Console:
-    return Console()
+    return Console(emoji=False)
 
 
 @cache
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def print_warning(message: str) -> None:

@@ -150,10 +150,19 @@ def _import(module_name: str):
 
 def _from_path(path: str) -> type:
     module_name, _, attr = path.partition(":")
+    if not module_name.strip() or not attr.strip():
+        raise PolicyError(f"policy {path!r}: a path names a module and a class, as "
+                          "'my_policies:LargestFirst'")
     try:
         module = _import(module_name)
     except ImportError as exc:
         raise PolicyError(f"cannot import policy module {module_name!r}: {exc}") from None
+    except SyntaxError as exc:  # the commonest slip in a new policy file
+        raise PolicyError(f"cannot import policy module {module_name!r}: {exc.msg} at "
+                          f"{exc.filename}:{exc.lineno}") from None
+    except (Exception, SystemExit) as exc:  # its top level raised (or exited): say where
+        raise PolicyError(f"cannot import policy module {module_name!r}: it raised "
+                          f"{type(exc).__name__}: {exc}{raised_at(exc)}") from None
     if not hasattr(module, attr):
         raise PolicyError(f"module {module_name!r} has no {attr!r}")
     return _check_policy_class(getattr(module, attr), path)
@@ -205,6 +214,9 @@ def build_policy(cls: type, params: Mapping[str, Any] | None = None,
         problems = validation_problems(exc, Marks(), model=cls.Params)
         detail = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
         raise PolicyError(f"bad params for policy {name!r}: {detail}") from None
+    except Exception as exc:  # a validator of its own raised something pydantic does not wrap
+        raise PolicyFailure(f"policy {name!r}: checking its params raised "
+                            f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
     try:
         return cls(validated)
     except ColossimError:
