@@ -118,6 +118,11 @@ CASES: list[Case] = [
         f"{S}:6: cluster.rack_groups[0].racks: expected a whole number, got 'four'",
     ),
     _one(
+        "yaml-tag",  # a tagged list crashed the loader; a tagged number read as "got 1.1"
+        edit(BASE, "name: t\n", "name: !foo [1, 2]\n"),
+        f"{S}:1: name: the YAML tag !foo is not supported: remove it",
+    ),
+    _one(
         "quoted-number",  # YAML 1.2 text, which pydantic's lax mode took for the number 4
         edit(BASE, "      racks: 4\n", "      racks: '4'\n"),
         f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' (remove "

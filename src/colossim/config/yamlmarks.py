@@ -122,9 +122,32 @@ def _key_line(node: Any, key: Any, marks: Marks, path: PathKey, file: str) -> in
     return marks.where.get(path, (file, None))[1]
 
 
+CORE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in
+                      ("str", "int", "float", "bool", "null", "seq", "map"))
+
+
+def _shown(path: PathKey) -> str:
+    """A field path as messages write it: ``cluster.rack_groups[0].racks``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _check_tag(node: Any, path: PathKey, file: str, marks: Marks) -> None:
+    """Refuse an application tag (``!foo``, ``!!python/tuple``): nothing in colossim reads
+    one, and a tagged value reached the models as an object they could only misdescribe."""
+    tag = getattr(getattr(node, "tag", None), "value", None)
+    if tag and tag not in CORE_TAGS:
+        shown = tag.replace("tag:yaml.org,2002:", "!!")
+        raise ConfigError(Problem(file, marks.where.get(path, (file, None))[1], _shown(path),
+                                  f"the YAML tag {shown} is not supported: remove it"))
+
+
 def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+    _check_tag(node, path, file, marks)
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
@@ -134,11 +157,14 @@ def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
     if isinstance(node, CommentedSeq):
         items = []
         for i, value in enumerate(node):
-            line, _col = node.lc.item(i)
-            marks.where[path + (i,)] = (file, line + 1)
+            at = node.lc.item(i)  # None in a tagged sequence: the sequence's own line then
+            marks.where[path + (i,)] = (file, at[0] + 1) if at else marks.where.get(
+                path, (file, None))
             items.append(_plain(value, path + (i,), file, marks))
         return items
     # ruamel's scalar subclasses keep formatting; hand plain Python types downstream.
+    if type(node).__name__ == "TaggedScalar":  # a core tag on a scalar: !!str 1.1 is text
+        return str(node.value)
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
