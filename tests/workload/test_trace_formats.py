@@ -17,7 +17,7 @@ j-c,200,30,2
 
 def write(tmp_path, name, text):
     path = tmp_path / name
-    path.write_text(text)
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
     return path
 
 
@@ -51,7 +51,14 @@ def test_swf_fields_comments_and_never_started_jobs(tmp_path):
     ("job_id,submission_time,duration,num_gpu\nx,1,2,two\n", "t.csv:2: GPU count 'two'"),
     ("job_id,submission_time,duration,num_gpu\nx,1,0,1\n", "t.csv:2: duration 0.0 must be"),
     ("job_id,submission_time,duration,num_gpu\nx,1,5,1.5\n", "not a whole number"),
-])
+    # these three raised pydantic's raw text, a csv traceback, or a codec error without a file
+    ("job_id,submission_time,duration,num_gpu\nx,1,5,1\n,300,10,8\n",
+     "t.csv:3: the job id is empty"),
+    ("job_id,submission_time,duration,num_gpu\nx,1,5,1\n" + "y" * 131_073 + ",1,1,1\n",
+     "t.csv:3: not a CSV row the reader can take: field larger than field limit"),
+    (b"\xff\xfejob_id", "t.csv: not a UTF-8 text file"),
+], ids=["no-gpus-column", "gpus-text", "zero-duration", "fractional-gpus", "empty-id",
+        "huge-field", "not-utf8"])
 def test_bad_rows_name_file_and_line(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         read_records(write(tmp_path, "t.csv", text), "itp")
@@ -79,3 +86,21 @@ def test_duplicate_ids_are_refused(tmp_path):
     path = write(tmp_path, "t.csv", "job_id,submission_time,duration,num_gpu\nx,1,2,1\nx,3,4,1\n")
     with pytest.raises(ValueError, match="'x' appears twice"):
         trace_jobs(TraceConfig(path=str(path)), path, "A100")
+
+
+def test_the_loaders_own_trace_field_cannot_be_set(tmp_path):
+    # jobs_loaded marks a trace as read; set by hand it made colossim skip the trace silently
+    from colossim.api import load_scenario
+    from colossim.errors import ConfigError
+
+    write(tmp_path, "t.csv", ITP)
+    scenario = write(tmp_path, "s.yaml", (
+        "name: t\ncluster:\n  pod_size_racks: 1\n  rack_groups: [{gpu_type: GB200, racks: 1}]\n"
+        "  power: {supply_mw: 1}\ntrace: {path: t.csv, jobs_loaded: 0}\n"))
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(str(scenario))
+    (problem,) = caught.value.problems
+    assert str(problem).endswith("s.yaml:6: trace: jobs_loaded is filled in when the trace is "
+                                 "read; remove it (set, it made colossim skip the trace)")
+    scenario.write_text(scenario.read_text().replace(", jobs_loaded: 0", ""))
+    assert len(load_scenario(str(scenario)).jobs) == 3

@@ -83,6 +83,10 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
     if not isinstance(data, Mapping) or data.get("trace") is None:
         return data
     raw = data["trace"]
+    if context is not None and isinstance(raw, Mapping) and "jobs_loaded" in raw:
+        # a file's own trace block (the loader validates with a context): the field is ours
+        raise FieldValueError("trace", "jobs_loaded is filled in when the trace is read; "
+                                       "remove it (set, it made colossim skip the trace)")
     try:
         trace = raw if isinstance(raw, TraceConfig) else TraceConfig.model_validate(raw)
     except ValidationError:

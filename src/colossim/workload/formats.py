@@ -51,6 +51,8 @@ def _number(text: str, what: str, where: str) -> float:
 
 
 def _check(record: TraceRecord, where: str) -> TraceRecord:
+    if not record.job_id:
+        raise ValueError(f"{where}: the job id is empty")
     if record.submit_s < 0:
         raise ValueError(f"{where}: negative submission time {record.submit_s}")
     if record.duration_s <= 0:
@@ -76,18 +78,28 @@ def _columns(header: list[str], names: dict[str, tuple[str, ...]], path: Path) -
 def read_csv(path: Path, names: dict[str, tuple[str, ...]]) -> Iterator[TraceRecord]:
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        cols = _columns(list(reader.fieldnames or []), names, path)
-        for row in reader:
-            where = f"{path}:{reader.line_num}"
-            gpus = _number(row[cols["gpus"]] or "", "GPU count", where)
-            if gpus != int(gpus):
-                raise ValueError(f"{where}: GPU count {gpus} is not a whole number")
-            yield _check(TraceRecord(
-                job_id=str(row[cols["id"]]).strip(),
-                submit_s=_number(row[cols["submit"]] or "", "submission time", where),
-                duration_s=_number(row[cols["duration"]] or "", "duration", where),
-                gpus=int(gpus),
-            ), where)
+        try:
+            yield from _csv_rows(reader, path, names)
+        except csv.Error as exc:  # a field over the csv module's limit, a stray NUL, ...
+            # line_num counts the lines read whole: the failing one is the next
+            raise ValueError(f"{path}:{reader.line_num + 1}: not a CSV row the reader can "
+                             f"take: {exc}") from None
+
+
+def _csv_rows(reader: csv.DictReader, path: Path,
+              names: dict[str, tuple[str, ...]]) -> Iterator[TraceRecord]:
+    cols = _columns(list(reader.fieldnames or []), names, path)
+    for row in reader:
+        where = f"{path}:{reader.line_num}"
+        gpus = _number(row[cols["gpus"]] or "", "GPU count", where)
+        if gpus != int(gpus):
+            raise ValueError(f"{where}: GPU count {gpus} is not a whole number")
+        yield _check(TraceRecord(
+            job_id=str(row[cols["id"]]).strip(),
+            submit_s=_number(row[cols["submit"]] or "", "submission time", where),
+            duration_s=_number(row[cols["duration"]] or "", "duration", where),
+            gpus=int(gpus),
+        ), where)
 
 
 def read_swf(path: Path) -> Iterator[TraceRecord]:
@@ -115,6 +127,9 @@ def read_swf(path: Path) -> Iterator[TraceRecord]:
 
 def read_records(path: Path, fmt: str) -> list[TraceRecord]:
     """Every job of a trace file, in file order."""
-    if fmt == "swf":
-        return list(read_swf(path))
-    return list(read_csv(path, ITP_COLUMNS if fmt == "itp" else PHILLY_COLUMNS))
+    try:
+        if fmt == "swf":
+            return list(read_swf(path))
+        return list(read_csv(path, ITP_COLUMNS if fmt == "itp" else PHILLY_COLUMNS))
+    except UnicodeDecodeError:  # its own message names a codec and a byte, not the file
+        raise ValueError(f"{path}: not a UTF-8 text file") from None
