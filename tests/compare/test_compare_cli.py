@@ -60,6 +60,14 @@ def test_unknown_policy_is_refused_before_running():
         "  --policies: no policy named 'lass' (did you mean 'las'?); installed: ")
 
 
+@pytest.mark.parametrize("given", [",", "", " , "])
+def test_a_policy_list_naming_none_is_refused(given):
+    # it compared nothing and exited 0
+    out = runner.invoke(app, ["compare", "small", "--policies", given])
+    assert out.exit_code == 2
+    assert out.stderr.splitlines()[1].startswith("  --policies: no policy named: give a ")
+
+
 def test_explain_tells_why_a_job_waited():
     # one GPU: a (0-2 h) then b (submitted at 0.5 h) waits 1.5 h behind it under FIFO
     result = simulate(pool_scenario([pool_job("a", 0, 2), pool_job("b", 0.5, 1)]))

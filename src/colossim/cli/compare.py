@@ -86,7 +86,16 @@ def compare(
     from colossim.policy.registry import available, policy_class
 
     loaded = load_scenario(scenario, list(set_ or []))
-    names = [p.strip() for p in policies.split(",") if p.strip()] if policies else list(available())
+    if policies is None:
+        names = list(available())
+    else:
+        names = [p.strip() for p in policies.split(",") if p.strip()]
+        if not names:  # "," or "" (an empty variable in a script): it compared nothing, exit 0
+            from colossim.errors import ConfigError, Problem
+
+            raise ConfigError(Problem("--policies", None, "", "no policy named: give a "
+                                      "comma-separated list such as fifo,sjf, or leave the "
+                                      "option out to compare every installed policy"))
     # unknown names fail before anything runs, with a suggestion (``module:Class`` paths too)
     check_names("--policies", "policy", [n for n in names if ":" not in n], list(available()),
                 "installed")
