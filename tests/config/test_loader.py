@@ -52,7 +52,21 @@ def test_a_folder_and_a_binary_file_are_refused_cleanly(tmp_path):
     assert problems_of(tmp_path) == [f"{tmp_path}: is a folder, not a file"]
     blob = tmp_path / "blob.yaml"
     blob.write_bytes(b"\xff\xfe\x00")
-    assert problems_of(blob) == [f"{blob}: not a UTF-8 text file"]
+    assert problems_of(blob) == [f"{blob}:1: not a UTF-8 text file (a byte here is not UTF-8: "
+                                 "save the file as UTF-8)"]
+    latin = tmp_path / "latin.yaml"  # the line of the first byte that is not UTF-8
+    latin.write_bytes(b"name: t\n# caf\xe9\n")
+    assert problems_of(latin)[0].startswith(f"{latin}:2: not a UTF-8 text file")
+
+
+def test_control_characters_and_deep_nesting_have_a_line_not_a_traceback(tmp_path):
+    control = tmp_path / "control.yaml"
+    control.write_text("name: t\ncluster:\n  x: \x07\n")
+    assert problems_of(control) == [f"{control}:3: not valid YAML: unacceptable character "
+                                    "#x0007: special characters are not allowed"]
+    deep = tmp_path / "deep.yaml"  # a RecursionError traceback before
+    deep.write_text("name: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert problems_of(deep) == [f"{deep}:1: not valid YAML here: nested too deeply"]
 
 
 # made-up jobs: only the YAML matters: its warning of jobs past the horizon is expected

@@ -75,11 +75,19 @@ def parse_yaml_text(text: str, file: str) -> tuple[Any, Marks]:
         node = _yaml().load(text)
     except MarkedYAMLError as exc:
         raise ConfigError(Problem(file, *_describe(exc))) from None
-    except YAMLError as exc:  # e.g. control characters: a reader error without a line
+    except YAMLError as exc:  # e.g. control characters: a reader error, with a position
         first = str(exc).splitlines()[0]
-        raise ConfigError(Problem(file, None, "", f"not valid YAML: {first}")) from None
+        position = getattr(exc, "position", None)
+        line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
+        raise ConfigError(Problem(file, line, "", f"not valid YAML: {first}")) from None
+    except RecursionError:
+        raise ConfigError(Problem(file, 1, "", "not valid YAML here: nested too deeply")) \
+            from None
     marks = Marks({(): (file, 1)})
-    return _plain(node, (), file, marks), marks
+    try:
+        return _plain(node, (), file, marks), marks
+    except RecursionError:
+        raise ConfigError(Problem(file, 1, "", "nested too deeply to be a scenario")) from None
 
 
 def _describe(exc: Any) -> tuple[int | None, str, str]:
@@ -104,8 +112,10 @@ def read_yaml_file(path: Path) -> tuple[Any, Marks]:
         raise ConfigError(Problem(str(path), None, "", "file not found")) from None
     except IsADirectoryError:
         raise ConfigError(Problem(str(path), None, "", "is a folder, not a file")) from None
-    except UnicodeDecodeError:
-        raise ConfigError(Problem(str(path), None, "", "not a UTF-8 text file")) from None
+    except UnicodeDecodeError as exc:  # the line of the first byte that is not UTF-8
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise ConfigError(Problem(str(path), line, "", "not a UTF-8 text file (a byte here "
+                                  "is not UTF-8: save the file as UTF-8)")) from None
     except OSError as exc:
         msg = f"cannot read file: {exc.strerror or exc}"
         raise ConfigError(Problem(str(path), None, "", msg)) from None
