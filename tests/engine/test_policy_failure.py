@@ -70,3 +70,19 @@ def test_a_policy_that_cannot_be_built_is_a_run_failure_without_traceback():
     assert ("policy 'tests.engine.test_policy_failure:BrokenInit' could not be built: "
             "RuntimeError: no config") in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+class Exiting(BasePolicy):
+    name = "exiting"
+
+    def decide(self, view):
+        import sys
+
+        sys.exit(3)
+
+
+def test_a_policy_that_calls_sys_exit_is_a_run_failure_not_the_exit_code_it_chose():
+    # sys.exit(3) ended colossim silently with 3, which a sweep reads as "some runs raised"
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+    with pytest.raises(PolicyFailure, match="policy 'exiting' failed at t=0.0: SystemExit: 3"):
+        Simulation(make_scenario([job], racks=1), Exiting()).run()

@@ -116,7 +116,8 @@ class Simulation:
             actions = list(decided)
         except ColossimError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit(3) in a policy ended colossim with
+            # code 3, which a sweep reads as "some runs raised"
             raise PolicyFailure(f"policy {self.policy.name!r} failed at t={self.env.now}: "
                                 f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
         for action in actions:
