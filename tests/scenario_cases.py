@@ -123,6 +123,17 @@ CASES: list[Case] = [
         f"{S}:1: name: the YAML tag !foo is not supported: remove it",
     ),
     _one(
+        "deadline-before-submit",  # taken silently before
+        edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    submit_s: 3600\n"
+                                          "    deadline_s: 100\n"),
+        f"{S}:15: jobs[0].deadline_s: 100 s is not after submit_s (3600 s)",
+    ),
+    _one(
+        "control-character-in-a-name",  # a newline split the job table's row
+        edit(BASE, "  - name: a\n", '  - name: "a\\nb"\n'),
+        f"{S}:10: jobs[0].name: 'a\\nb' holds a control character",
+    ),
+    _one(
         "quoted-number",  # YAML 1.2 text, which pydantic's lax mode took for the number 4
         edit(BASE, "      racks: 4\n", "      racks: '4'\n"),
         f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' (remove "

@@ -341,3 +341,13 @@ def test_a_study_file_given_as_a_scenario_says_to_sweep_it(tmp_path):
     [problem] = err.value.problems  # it gave six schema errors (unknown base, parameters, ...)
     assert problem.message == ("this is a study file (base: and parameters:), not a scenario: "
                                f"run it with colossim sweep {study}")
+
+
+def test_an_idle_draw_above_the_tdp_is_refused():
+    # idle 5,000 W on a 1,200 W GPU was taken (only a "facility is dark" warning followed)
+    from colossim.api import load_scenario
+    from colossim.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        load_scenario("small", ["catalog={GB200: {idle_w: 5000}}"])
+    assert [p.message for p in caught.value.problems] == ["5000 W exceeds tdp_w (1200 W)"]

@@ -66,6 +66,8 @@ class GpuSpec(Frozen):
             raise FieldValueError(
                 "hbm_usable_gb", f"{self.hbm_usable_gb} exceeds hbm_gb ({self.hbm_gb})"
             )
+        if self.idle_w > self.tdp_w:  # it drew more idle than busy, and the DVFS curve inverted
+            raise FieldValueError("idle_w", f"{self.idle_w:g} W exceeds tdp_w ({self.tdp_w:g} W)")
         return self
 
     def peak_tflops(self, precision: Precision) -> float:
@@ -148,6 +150,11 @@ class JobConfig(Frozen):
 
     @model_validator(mode="after")
     def _work_is_defined_once(self) -> JobConfig:
+        if any(not ch.isprintable() for ch in self.name):  # a newline split the job table's row
+            raise FieldValueError("name", f"{self.name!r} holds a control character")
+        if self.deadline_s is not None and self.deadline_s <= self.submit_s:
+            raise FieldValueError(
+                "deadline_s", f"{self.deadline_s:g} s is not after submit_s ({self.submit_s:g} s)")
         if self.min_gpus > self.max_gpus:
             raise FieldValueError(
                 "min_gpus", f"{self.min_gpus} exceeds max_gpus ({self.max_gpus})",
