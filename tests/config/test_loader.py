@@ -78,9 +78,10 @@ def test_yaml_1_2_numbers_and_words(tmp_path):
     text = edit(text, "    tokens_billion: 100\n", "    tokens_billion: 9.0e8\n")
     text = edit(text, "    supply_mw: 1.0\n", "    supply_mw: 1e3\n")
     text = edit(text, "  - name: a\n", "  - name: no\n")
+    text = edit(text, "  - name: b\n", "  - name: 2024-01-01\n")  # no timestamps in 1.2
     sc = load_scenario(write(tmp_path, "s.yaml", text))
     assert sc.name == "on"
-    assert sc.jobs[0].name == "no"
+    assert sc.jobs[0].name == "no" and sc.jobs[1].name == "2024-01-01"
     assert sc.jobs[0].tokens_billion == 9.0e8 and sc.jobs[0].train_tokens == 9.0e17
     assert sc.cluster.power.supply_mw == 1000.0
 

@@ -7,6 +7,7 @@ into plain dicts and lists (so nothing downstream depends on ruamel types) and k
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,8 @@ def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
     # ruamel's scalar subclasses keep formatting; hand plain Python types downstream.
     if type(node).__name__ == "TaggedScalar":  # a core tag on a scalar: !!str 1.1 is text
         return str(node.value)
+    if isinstance(node, datetime.date):  # YAML 1.2 has no timestamps: 2024-01-01 is text
+        return str(node)
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
