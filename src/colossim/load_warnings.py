@@ -45,8 +45,9 @@ def _warn_past_the_horizon(scenario: Scenario) -> None:
         if best <= 0:
             continue  # cannot run at all: the fit check reports that
         finish_s = job.submit_s + speed.work_flops(job) / best
-        if finish_s > horizon:
-            late.append((job.name, finish_s, _work_fields(job)))
+        if finish_s > horizon:  # blame the submission when it alone is past the horizon
+            fields = "submit_s" if job.submit_s >= horizon else _work_fields(job)
+            late.append((job.name, finish_s, fields))
     if not late:
         return
     name, finish_s, fields = late[0]

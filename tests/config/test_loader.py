@@ -304,6 +304,11 @@ def test_a_job_that_cannot_finish_before_the_horizon_is_warned_about():
     assert str(warning.message).startswith(
         "job llm-70b cannot finish before the horizon (3,646 days) even at its fastest (")
     assert "check tokens_billion and params_billion (both in billions)" in str(warning.message)
+    with warnings.catch_warnings(record=True) as caught:  # submitted past it: say so
+        warnings.simplefilter("always")
+        load_scenario("small", ["jobs.llm-70b.submit_s=1e10"])
+    [warning] = [w for w in caught if issubclass(w.category, ColossimWarning)]
+    assert "check submit_s or raise simulation.horizon_s" in str(warning.message)
 
 
 def test_many_jobs_past_the_horizon_make_one_warning_in_fitting_units():
