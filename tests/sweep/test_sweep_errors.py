@@ -213,3 +213,12 @@ def test_a_range_of_nan_is_a_problem_not_a_traceback(tmp_path):
     (found,) = problems_of(write_study(tmp_path, text))
     assert found.startswith(f"{tmp_path}/study.yaml:3: parameters.cluster.power.pue")
     assert "finite" in found
+
+
+def test_two_paths_naming_one_field_are_refused(tmp_path):
+    # by index and by name: the later won every run, the first was a column of no effect
+    text = (f"base: {SMALL}\nparameters:\n  jobs.0.priority: [1, 2]\n"
+            "  jobs.llm-70b.priority: [3, 4]\n")
+    (found,) = problems_of(write_study(tmp_path, text))
+    assert found == (f"{tmp_path}/study.yaml:4: parameters.jobs.llm-70b.priority: names the "
+                     "same field as jobs.0.priority: vary it once")

@@ -189,7 +189,25 @@ def _base_document(study: Study) -> Document:
     bad_jobs = unknown_jobs(study.file.metrics, (job.name for job in base.jobs))
     if bad_jobs:
         raise ConfigError([problem_at(study.marks, ("metrics", i), m) for i, m in bad_jobs.items()])
+    _same_field_twice(doc, study)
     return doc
+
+
+def _same_field_twice(doc: Document, study: Study) -> None:
+    """Two parameter paths that name one field (``jobs.0.priority`` and ``jobs.llm.priority``):
+    the later one wins every run, and the first is a column of no effect. The spelling check
+    (``varied twice``) sees only equal text."""
+    named: dict[PathKey, str] = {}
+    for path in study.parameter_paths:
+        try:
+            keys = resolve_paths(doc.data, path)
+        except ConfigError:
+            continue  # reported with its line when the runs are built
+        for key in keys:
+            first = named.setdefault(key, path)
+            if first != path:
+                raise ConfigError([problem_at(study.marks, ("parameters", path), (
+                    f"names the same field as {first}: vary it once"))])
 
 
 MAX_RUNS = 100_000  # a study's runs, counted before any is built (each is a validated copy)
