@@ -357,3 +357,18 @@ def test_an_idle_draw_above_the_tdp_is_refused():
     with pytest.raises(ConfigError) as caught:
         load_scenario("small", ["catalog={GB200: {idle_w: 5000}}"])
     assert [p.message for p in caught.value.problems] == ["5000 W exceeds tdp_w (1200 W)"]
+
+
+def test_aliases_that_expand_without_end_are_stopped(tmp_path, monkeypatch):
+    # 7 levels of ten aliases each under an ignored x- key hung the loader for minutes
+    from colossim.config import yamlmarks
+
+    monkeypatch.setattr(yamlmarks, "MAX_VALUES", 1000)
+    lines = ["name: t", "x-a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"]
+    for level, name in enumerate("bcd"):
+        lines.append(f"x-{name}: &{name} [" + ", ".join(["*" + "abcd"[level]] * 10) + "]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    (problem,) = problems_of(bomb)
+    assert problem.endswith("the file expands to more than 1,000 values (aliases of aliases "
+                            "of anchors?)")

@@ -155,10 +155,17 @@ def _check_tag(node: Any, path: PathKey, file: str, marks: Marks) -> None:
                                   f"the YAML tag {shown} is not supported: remove it"))
 
 
+MAX_VALUES = 500_000  # values in one file once its aliases are expanded
+
+
 def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     _check_tag(node, path, file, marks)
+    if len(marks.where) > MAX_VALUES:  # every value read leaves a mark: count those
+        raise ConfigError(Problem(file, marks.where.get(path, (file, None))[1], _shown(path), (
+            f"the file expands to more than {MAX_VALUES:,} values (aliases of aliases of "
+            "anchors?)")))
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
