@@ -372,3 +372,12 @@ def test_aliases_that_expand_without_end_are_stopped(tmp_path, monkeypatch):
     (problem,) = problems_of(bomb)
     assert problem.endswith("the file expands to more than 1,000 values (aliases of aliases "
                             "of anchors?)")
+
+
+def test_a_block_with_every_key_commented_out_is_its_defaults(tmp_path):
+    # "expected a mapping, got null" before; an empty reliability: block turns the model on,
+    # as a present block does, and an empty include: includes nothing
+    text = ("include:\n  # - other.yaml\n" + BASE
+            + "simulation:\n  # seed: 3\nreliability:\n  # gpu: {}\n")
+    scenario = load_scenario(write(tmp_path, "s.yaml", text))
+    assert scenario.simulation.seed == 0 and scenario.reliability.enabled

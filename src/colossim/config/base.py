@@ -62,14 +62,16 @@ class Frozen(BaseModel):
         them back into booleans (and ``true`` into the number 1), so the file would mean one
         thing to an editor checking the JSON Schema and another to colossim.
         """
-        kinds = _scalar_kinds(cls.model_fields[info.field_name].annotation)
+        annotation = cls.model_fields[info.field_name].annotation
+        if value is None and isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return {}  # a block with every key commented out: its defaults, as if written {}
+        kinds = _scalar_kinds(annotation)
         if not kinds:
             return value
         if kinds == {bool} and not isinstance(value, bool):
             raise ValueError(f"expected true or false, got {value!r}")
         if bool not in kinds and isinstance(value, bool):
             raise ValueError(f"expected a number, got {str(value).lower()}")
-        annotation = cls.model_fields[info.field_name].annotation
         if isinstance(value, str) and not _admits_text(annotation) and _numeric(value):
             # YAML 1.2 reads '4', "70" and 1_000 as text; pydantic would quietly take them as
             # numbers, so the file would mean one thing to an editor and another to colossim

@@ -105,6 +105,7 @@ def _layer(merged: Document | None, top: Document) -> Document:
 def _includes(data: dict[str, Any], marks: Marks, path: Path) -> list[tuple[str, PathKey]]:
     """The include entries of a file with their mark paths; bad entries are problems."""
     raw = data.pop(INCLUDE_KEY, [])
+    raw = [] if raw is None else raw  # every entry commented out: nothing to include
     entries = [(raw, (INCLUDE_KEY,))] if isinstance(raw, str) else None
     if isinstance(raw, list):
         entries = [(item, (INCLUDE_KEY, i)) for i, item in enumerate(raw)]
