@@ -134,6 +134,12 @@ CASES: list[Case] = [
         f"{S}:10: jobs[0].name: 'a\\nb' holds a control character",
     ),
     _one(
+        "no-racks",  # it blamed spare_racks, at the cluster line, though the file never set it
+        edit(BASE, "      racks: 4\n", "      racks: 0\n"),
+        f"{S}:6: cluster.rack_groups[0].racks: the cluster has no racks: give a rack group at "
+        "least one",
+    ),
+    _one(
         "quoted-number",  # YAML 1.2 text, which pydantic's lax mode took for the number 4
         edit(BASE, "      racks: 4\n", "      racks: '4'\n"),
         f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' (remove "

@@ -123,7 +123,11 @@ def _check_cluster(cluster: ClusterConfig, types: Sequence[str]) -> Issues:
             msg = f"duplicate rack group name {name!r}; give each group its own name"
             issues.append((("cluster", "rack_groups", i), msg))
     total_racks = sum(g.racks for g in cluster.rack_groups)
-    if cluster.spare_racks >= total_racks:
+    if total_racks == 0:  # blame the groups, not spare_racks (a file may not set it)
+        where = ("cluster", "rack_groups", 0, "racks") if len(cluster.rack_groups) == 1 else (
+            "cluster", "rack_groups")
+        issues.append((where, "the cluster has no racks: give a rack group at least one"))
+    elif cluster.spare_racks >= total_racks:
         msg = f"{cluster.spare_racks} spares leave none of the {total_racks} racks for jobs"
         issues.append((("cluster", "spare_racks"), msg))
     from colossim.config.fabric import fabric_problems  # the fabric's own checks (pods, NICs)
