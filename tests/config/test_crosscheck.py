@@ -76,7 +76,8 @@ def test_validate_counts_the_reliability_spares_as_the_run_does(tmp_path):
     with pytest.raises(ConfigError) as raised:
         load_scenario(str(path))
     assert [str(p) for p in raised.value.problems] == [
-        f"{path}:10: jobs[0].min_gpus: 576 GPUs can never fit: the cluster has 432 usable GPUs"]
+        f"{path}:10: jobs[0].min_gpus: 576 GPUs can never fit: the cluster has 432 usable GPUs; "
+        "spares held back: reliability.spares.racks_per_pod (1 in every pod)"]
     load_scenario(str(path), ["reliability.enabled=false"])  # without the spares it fits
 
 

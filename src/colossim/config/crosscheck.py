@@ -102,10 +102,16 @@ def check_parts(
     )
     if fit_ready:
         usable = usable_gpus_by_type(catalog, cluster, spares_per_pod)
+        # the spares a fit problem may come from, so the message names the setting to change
+        held = [f"cluster.spare_racks ({cluster.spare_racks})"] if cluster.spare_racks else []
+        if spares_per_pod:
+            held.append(f"reliability.spares.racks_per_pod ({spares_per_pod} in every pod)")
         for i, job in jobs:
             problem = fit_problem(job, catalog, usable, cluster.mixed_gpu_types)
             if problem is not None:
-                issues.append((("jobs", i, problem[0]), problem[1]))
+                note = f"; spares held back: {' and '.join(held)}" if held and (
+                    "usable" in problem[1] or "largest" in problem[1]) else ""
+                issues.append((("jobs", i, problem[0]), problem[1] + note))
     return sorted(issues, key=lambda issue: _order(issue[0]))
 
 
