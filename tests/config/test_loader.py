@@ -381,3 +381,9 @@ def test_a_block_with_every_key_commented_out_is_its_defaults(tmp_path):
             + "simulation:\n  # seed: 3\nreliability:\n  # gpu: {}\n")
     scenario = load_scenario(write(tmp_path, "s.yaml", text))
     assert scenario.simulation.seed == 0 and scenario.reliability.enabled
+
+
+def test_an_included_folder_is_blamed_on_the_include_line(tmp_path):
+    (tmp_path / "parts").mkdir()
+    path = write(tmp_path, "s.yaml", "include: parts\n" + BASE)
+    assert problems_of(path) == [f"{path}:1: include: parts is a folder, not a file"]

@@ -222,3 +222,9 @@ def test_two_paths_naming_one_field_are_refused(tmp_path):
     (found,) = problems_of(write_study(tmp_path, text))
     assert found == (f"{tmp_path}/study.yaml:4: parameters.jobs.llm-70b.priority: names the "
                      "same field as jobs.0.priority: vary it once")
+
+
+def test_a_base_that_is_a_folder_is_blamed_on_the_base_line(tmp_path):
+    (tmp_path / "scenarios").mkdir()
+    (found,) = problems_of(write_study(tmp_path, "base: scenarios\n"))
+    assert found == f"{tmp_path}/study.yaml:1: base: scenarios is a folder, not a scenario file"

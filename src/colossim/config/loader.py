@@ -23,7 +23,7 @@ from colossim.config.messages import friendly, shown
 from colossim.config.overrides import collect_overrides
 from colossim.config.schema import Scenario
 from colossim.config.trace import trace_issues
-from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file
+from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file, shown_path
 from colossim.errors import ConfigError, Problem
 
 INCLUDE_KEY = "include"
@@ -141,22 +141,18 @@ def read_document(path: Path, _seen: tuple[Path, ...] = ()) -> Document:
         if target.resolve() in seen:
             chain = " -> ".join(p.name for p in (*seen, target.resolve()))
             raise ConfigError(Problem(file, line, INCLUDE_KEY, f"include cycle: {chain}"))
+        if target.is_dir():  # read_yaml_file would name the folder but not this line
+            raise ConfigError(Problem(file, line, INCLUDE_KEY,
+                                      f"{include} is a folder, not a file"))
         merged = _layer(merged, read_document(target, seen))
     return _layer(merged, Document(data, marks, path))
-
-
-def _field_name(loc: Iterable[str | int]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def problem_at(marks: Marks, loc: PathKey, message: str, at: PathKey | None = None) -> Problem:
     """A Problem for a field path, located at the deepest line we know for it (or for ``at``,
     the path that caused it)."""
     file, line = marks.locate(loc if at is None else at)
-    return Problem(file, line, _field_name(loc), message)
+    return Problem(file, line, shown_path(loc), message)
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

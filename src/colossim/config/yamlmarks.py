@@ -137,7 +137,7 @@ CORE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in
                       ("str", "int", "float", "bool", "null", "seq", "map"))
 
 
-def _shown(path: PathKey) -> str:
+def shown_path(path: Iterable[str | int]) -> str:
     """A field path as messages write it: ``cluster.rack_groups[0].racks``."""
     out = ""
     for part in path:
@@ -151,7 +151,7 @@ def _check_tag(node: Any, path: PathKey, file: str, marks: Marks) -> None:
     tag = getattr(getattr(node, "tag", None), "value", None)
     if tag and tag not in CORE_TAGS:
         shown = tag.replace("tag:yaml.org,2002:", "!!")
-        raise ConfigError(Problem(file, marks.where.get(path, (file, None))[1], _shown(path),
+        raise ConfigError(Problem(file, marks.where.get(path, (file, None))[1], shown_path(path),
                                   f"the YAML tag {shown} is not supported: remove it"))
 
 
@@ -163,7 +163,7 @@ def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
 
     _check_tag(node, path, file, marks)
     if len(marks.where) > MAX_VALUES:  # every value read leaves a mark: count those
-        raise ConfigError(Problem(file, marks.where.get(path, (file, None))[1], _shown(path), (
+        raise ConfigError(Problem(file, marks.where.get(path, (file, None))[1], shown_path(path), (
             f"the file expands to more than {MAX_VALUES:,} values (aliases of aliases of "
             "anchors?)")))
     if isinstance(node, CommentedMap):

@@ -176,6 +176,9 @@ def _base_document(study: Study) -> Document:
     except ConfigError as exc:
         problems = [problem_at(study.marks, ("base",), p.message) for p in exc.problems]
         raise ConfigError(problems) from None
+    if path.is_dir():  # the loader would name the folder but not the study's line
+        raise ConfigError([problem_at(study.marks, ("base",), f"{study.file.base} is a folder, "
+                                                               "not a scenario file")])
     doc = load_document(path)
     problems: list[Problem] = []
     for dotted, value in study.file.set.items():
