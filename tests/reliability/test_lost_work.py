@@ -143,6 +143,34 @@ def test_an_outage_loses_the_work_since_the_last_checkpoint_in_storage(in_memory
                                     rel=1e-12)
 
 
+def test_a_policy_that_preempts_when_told_of_the_deficit_saves_the_work():
+    # the engine tells the policy of the deficit first; a job the policy preempts then is a
+    # graceful stop (it checkpoints on the way out), not a power loss
+    from colossim.policy.actions import Preempt
+    from colossim.policy.builtin.fifo import POLICY as Fifo
+
+    class SavesOnDeficit(Fifo):
+        name = "saves-on-deficit"
+
+        def decide(self, view):
+            if any(t.kind == "power_deficit" for t in view.triggers):
+                return [Preempt(j.name) for j in view.running]
+            return super().decide(view)
+
+    from colossim.engine.simulation import Simulation
+    from colossim.policy.registry import build_policy
+    from tests.conftest import make_scenario
+
+    ck = {"interval_s": 8000}
+    scenario = make_scenario([job(checkpoint=ck)], racks=2, reliability=quiet(),
+                             cluster={"fabric": {"contention": False}, **_outage(25_000.0, 3600)},
+                             simulation={"efficiency": 0.5, "speed_model": "linear"})
+    result = run(Simulation(scenario, build_policy(SavesOnDeficit), check_invariants=True))
+    assert not events(result, "failure", "a")  # no power loss: nothing rolled back
+    (saved,) = [e for e in events(result, "checkpoint_saved", "a") if e.data["tier"] == "preempt"]
+    assert saved.time_s == 25_000.0 and result.job("a").lost_gpu_hours == 0
+
+
 def test_without_the_reliability_model_a_job_the_outage_stopped_keeps_its_progress():
     from colossim.engine.simulation import Simulation
     from colossim.policy.registry import make_policy
