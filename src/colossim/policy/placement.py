@@ -231,7 +231,7 @@ def _mixed(
     by_type = [int(usable_free[racks.rack_type == t].sum()) for t in range(len(units))]
     taken: Taken = []
     got = 0
-    for t in sorted(range(len(units)), key=lambda t: (-by_type[t], t)):
+    for t in sorted(range(len(units)), key=lambda t: (-by_type[t], racks.gpu_types[t])):
         unit = units[t]
         units_free = _units_free(racks, free, t, unit)
         k = min((want - got) // unit, int(units_free.sum()))
