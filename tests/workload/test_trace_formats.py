@@ -27,6 +27,13 @@ def test_itp_rows_in_file_order(tmp_path):
                     TraceRecord("j-c", 200, 30, 2)]
 
 
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    # Excel writes one: 'no column job_id in header \ufeffjob_id,...' before
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + ITP.encode())
+    assert read_records(path, "itp")[0] == TraceRecord("j-b", 200, 60, 4)
+
+
 def test_philly_style_columns_by_alias(tmp_path):
     text = "job_idx,num_gpu,submit_time,iterations,model_name,duration,interval\n" \
            "7,8,50,1000,resnet50,900,6\n"
@@ -57,8 +64,10 @@ def test_swf_fields_comments_and_never_started_jobs(tmp_path):
     ("job_id,submission_time,duration,num_gpu\nx,1,5,1\n" + "y" * 131_073 + ",1,1,1\n",
      "t.csv:3: not a CSV row the reader can take: field larger than field limit"),
     (b"\xff\xfejob_id", "t.csv: not a UTF-8 text file"),
+    ("job_id,submission_time,duration,num_gpu\na\x07b,1,5,1\n",
+     r"t.csv:2: the job id 'a\\x07b' holds a control character"),
 ], ids=["no-gpus-column", "gpus-text", "zero-duration", "fractional-gpus", "empty-id",
-        "huge-field", "not-utf8"])
+        "huge-field", "not-utf8", "control-character"])
 def test_bad_rows_name_file_and_line(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         read_records(write(tmp_path, "t.csv", text), "itp")

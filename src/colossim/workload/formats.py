@@ -53,6 +53,8 @@ def _number(text: str, what: str, where: str) -> float:
 def _check(record: TraceRecord, where: str) -> TraceRecord:
     if not record.job_id:
         raise ValueError(f"{where}: the job id is empty")
+    if not record.job_id.isprintable():  # it names a job, and jobs refuse control characters
+        raise ValueError(f"{where}: the job id {record.job_id!r} holds a control character")
     if record.submit_s < 0:
         raise ValueError(f"{where}: negative submission time {record.submit_s}")
     if record.duration_s <= 0:
@@ -76,7 +78,8 @@ def _columns(header: list[str], names: dict[str, tuple[str, ...]], path: Path) -
 
 
 def read_csv(path: Path, names: dict[str, tuple[str, ...]]) -> Iterator[TraceRecord]:
-    with open(path, newline="", encoding="utf-8") as handle:
+    # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first column's name
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         try:
             yield from _csv_rows(reader, path, names)
