@@ -221,7 +221,13 @@ def test_two_paths_naming_one_field_are_refused(tmp_path):
             "  jobs.llm-70b.priority: [3, 4]\n")
     (found,) = problems_of(write_study(tmp_path, text))
     assert found == (f"{tmp_path}/study.yaml:4: parameters.jobs.llm-70b.priority: names the "
-                     "same field as jobs.0.priority: vary it once")
+                     "same field as jobs.0.priority, or one inside it: vary it once")
+    # a block and a field inside it: the field won every run and the block was a dead column
+    nested = (f"base: {SMALL}\nparameters:\n  cluster.power: [{{supply_mw: 2}}, {{supply_mw: 3}}]\n"
+              "  cluster.power.supply_mw: [0.7]\n")
+    (found,) = problems_of(write_study(tmp_path, nested))
+    assert found.endswith("parameters.cluster.power.supply_mw: names the same field as "
+                          "cluster.power, or one inside it: vary it once")
 
 
 def test_a_base_that_is_a_folder_is_blamed_on_the_base_line(tmp_path):

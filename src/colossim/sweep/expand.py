@@ -207,10 +207,13 @@ def _same_field_twice(doc: Document, study: Study) -> None:
         except ConfigError:
             continue  # reported with its line when the runs are built
         for key in keys:
-            first = named.setdefault(key, path)
-            if first != path:
+            # the same field, or one inside the other (cluster.power and its supply_mw)
+            first = next((p for k, p in named.items() if p != path and (
+                k[:len(key)] == key or key[:len(k)] == k)), None)
+            if first is not None:
                 raise ConfigError([problem_at(study.marks, ("parameters", path), (
-                    f"names the same field as {first}: vary it once"))])
+                    f"names the same field as {first}, or one inside it: vary it once"))])
+            named[key] = path
 
 
 MAX_RUNS = 100_000  # a study's runs, counted before any is built (each is a validated copy)
