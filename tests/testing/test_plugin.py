@@ -321,3 +321,15 @@ def test_the_header_records_paths_under_the_project_relative_to_it(project):
     run(project, "--colossim-update-baselines", str(project.path / "test_toy.py"))
     command = baseline(project)["produced"]["command"]
     assert str(project.path) not in command and "test_toy.py" in command.split()
+
+
+def test_one_test_writing_one_baseline_name_twice_is_refused(project):
+    # a loop inside one test got past the check between tests
+    project.makepyfile(test_loop="""
+        def test_loop(policy_baseline):
+            for value in (1.0, 2.0):
+                policy_baseline({"value": value}, "looped")
+    """)
+    result = run(project, "test_loop.py", "--colossim-update-baselines")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*looped.json was already written by *test_loop*"])

@@ -188,10 +188,10 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
     from colossim.testing import baseline as bl
 
     writers, node = config.stash[_writers], request.node.nodeid
-    if writers.get(path, node) != node:
+    if path in writers:  # another test, or this one in a loop: the second would overwrite
         raise AssertionError(
-            f"colossim baseline {path} was already written by {writers[path]} in this run: two "
-            "tests share its name; give each its own (e.g. name=f\"toy-{policy}\")")
+            f"colossim baseline {path} was already written by {writers[path]} in this run: "
+            "two results share its name; give each its own (e.g. name=f\"toy-{policy}\")")
     writers[path] = node
     if old is not None:
         rows, new = bl.compare(old["metrics"], actual, tols)
