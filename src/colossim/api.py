@@ -131,8 +131,7 @@ def run_scenario(
 ) -> RunOutput:
     """Run one scenario to completion (or its horizon): the engine's final state and record,
     for what needs more than the summary (a job's ideal time needs the state's speed model).
-    ``policy``: an instance to run instead of building the scenario's (its name still labels
-    the result)."""
+    ``policy``: an instance to run instead of building the scenario's."""
     from colossim.engine.simulation import Simulation
     from colossim.policy.registry import make_policy
 
@@ -145,6 +144,10 @@ def run_scenario(
     if policy is None:
         spec = scenario.scheduler.policy
         policy = make_policy(spec.name, spec.params)
+    elif isinstance(policy, str | type):  # a name or a class where an instance belongs
+        raise TypeError(f"policy= takes a policy instance, not {policy!r}: name a policy in "
+                        "the scenario (load_scenario(..., policy=NAME)), or build the instance "
+                        "(colossim.policy.registry.build_policy(Class, params))")
     return Simulation(scenario, policy, check_invariants=check_invariants,
                       progress=progress).run()
 
@@ -157,9 +160,11 @@ def simulate(
     progress=None,
     policy: Policy | None = None,
 ) -> RunResult:
-    """Run one scenario to completion (or its horizon) and summarise it."""
+    """Run one scenario to completion (or its horizon) and summarise it; a ``policy`` instance
+    given here labels the result with its own name."""
     from colossim.metrics.summary import summarize
 
     out = run_scenario(scenario, seed=seed, check_invariants=check_invariants, progress=progress,
                        policy=policy)
-    return summarize(out, policy=out.state.scenario.scheduler.policy.name)
+    label = policy.name if policy is not None else out.state.scenario.scheduler.policy.name
+    return summarize(out, policy=label)

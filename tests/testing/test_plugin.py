@@ -284,7 +284,7 @@ def test_colossim_scenario_and_run_policy_accept_names_paths_objects_and_classes
             result = run_policy("fifo", sc)
             assert (result.policy, result.cluster.supply_mw) == ("fifo", 2.5)
             by_class = run_policy(Toy, "toy.yaml", overrides=["cluster.power.supply_mw=3"])
-            assert by_class.policy == "toy_policy:Toy" and by_class.cluster.supply_mw == 3
+            assert by_class.policy == "toy" and by_class.cluster.supply_mw == 3  # its name
             assert by_class.makespan_s == 10_800
         """
     )

@@ -48,3 +48,15 @@ def test_a_class_defined_in_a_test_runs_and_a_non_policy_is_refused():
     with pytest.raises(PolicyError, match="is not a policy"):
         run_policy(NotAPolicy, "small")
 
+
+
+def test_simulate_labels_a_given_instance_and_refuses_a_name_or_a_class():
+    from colossim.api import load_scenario, simulate
+    from colossim.policy.registry import build_policy
+
+    scenario = load_scenario("small", ONE_RACK)  # its own policy is fifo
+    assert simulate(scenario, policy=build_policy(Longest)).policy == "variant-1"
+    assert run_policy(Longest, "small", overrides=ONE_RACK).policy == "variant-1"
+    for wrong in ("fifo", Longest):
+        with pytest.raises(TypeError, match="takes a policy instance"):
+            simulate(scenario, policy=wrong)
