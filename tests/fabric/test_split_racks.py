@@ -34,7 +34,7 @@ def dp_split_s(nic_gbytes_s: float) -> float:
 def test_the_step_counts_the_nic_bytes_of_a_job_split_over_two_racks():
     job = JobConfig.model_validate(JOB)
     packed = estimate(job, 64, GB200)
-    split = estimate(job, 64, GB200, Span(racks=2, pods=2, fewest=32))
+    split = estimate(job, 64, GB200, Span(racks=2, pods=2, fewest=32, gpus=64))
     assert (packed.plan.tp, packed.plan.pp, packed.plan.dp) == (1, 1, 64)
     assert packed.breakdown.dp_s == pytest.approx(2 * 63 / 64 * PASS_BYTES / 900e9)
     assert split.breakdown.dp_s == pytest.approx(dp_split_s(50.0))  # 0.0444 s, not 0.035
@@ -65,11 +65,26 @@ def test_spreading_a_small_job_over_two_racks_costs_its_nic_traffic(placement, d
 def test_spans_name_the_least_filled_rack_only_when_it_holds_less_than_a_domain():
     scenario = make_scenario([JOB], racks=3, pod_size_racks=2)
     state = Simulation(scenario, make_policy("fifo")).state
-    assert state.span_of(((0, 32), (1, 32))) == Span(2, 1, fewest=32)
-    assert state.span_of(((0, 72), (2, 8))) == Span(2, 2, fewest=8)
-    assert state.span_of(((0, 72), (1, 72))) == Span(2, 1, fewest=0)
-    assert state.span_of(((0, 32),)) == Span(1, 1, fewest=0)  # one rack: one domain
+    assert state.span_of(((0, 32), (1, 32))) == Span(2, 1, fewest=32, gpus=64)
+    assert state.span_of(((0, 72), (2, 8))) == Span(2, 2, fewest=8, gpus=80)
+    assert state.span_of(((0, 72), (1, 72))) == Span(2, 1, fewest=0, gpus=144)
+    assert state.span_of(((0, 32),)) == Span(1, 1, fewest=0, gpus=32)  # one rack: one domain
     # what policies are told a tight placement costs: full racks, the rest in one more
     speed = SpeedModel(scenario)
-    assert speed.packed_span(100, "GB200") == Span(2, 1, fewest=28)
-    assert speed.packed_span(144, "GB200") == Span(2, 1, fewest=0)
+    assert speed.packed_span(100, "GB200") == Span(2, 1, fewest=28, gpus=100)
+    assert speed.packed_span(144, "GB200") == Span(2, 1, fewest=0, gpus=144)
+
+
+@pytest.mark.parametrize("params", [8, 175])
+def test_a_few_gpus_in_another_rack_never_make_a_job_slower(params):
+    # 72 + 4 GPUs: a plan that fits the full rack leaves the 4 idle and pays no NIC traffic;
+    # counting the 4-GPU rack as a domain of one DP rank made 76 GPUs slower than 72 (and 150
+    # slower than 144), found by a QA re-test
+    job = JobConfig.model_validate({**JOB, "params_billion": params, "min_gpus": 72,
+                                    "max_gpus": 160})
+    one_rack = estimate(job, 72, GB200, Span(1, 1, gpus=72))
+    plus_four = estimate(job, 76, GB200, Span(2, 1, fewest=4, gpus=76))
+    assert plus_four.tokens_per_s >= one_rack.tokens_per_s * (1 - 1e-12)
+    two_racks = estimate(job, 144, GB200, Span(2, 1, gpus=144))
+    plus_six = estimate(job, 150, GB200, Span(3, 2, fewest=6, gpus=150))
+    assert plus_six.tokens_per_s >= two_racks.tokens_per_s * (1 - 1e-12)

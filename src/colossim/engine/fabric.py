@@ -213,7 +213,8 @@ class Fabric:
         parts = tuple((layout.specs[k], int(n)) for k, n in enumerate(by_type) if n)
         short = gpus < t.rack_domain[racks]  # racks holding less than a domain of the job
         span = Span(racks=int(racks.size), pods=int(unique_inverse(t.rack_pod[racks])[0].size),
-                    fewest=int(gpus[short].min()) if racks.size > 1 and short.any() else 0)
+                    fewest=int(gpus[short].min()) if racks.size > 1 and short.any() else 0,
+                    gpus=int(gpus.sum()))
         comm = self._comm(job, by_type, parts, span, float(t.rack_nic[racks].min()))
         dp, pp = (comm.traffic.dp_nic, comm.traffic.pp_nic) if comm else (1.0, 0.0)
         foot = footprint(t, pairs, dp, pp, hierarchical=self.hierarchical)

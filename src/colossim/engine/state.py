@@ -100,7 +100,7 @@ class RunState:
         pods = {pod[rack] for rack, _ in grant}
         fewest = min((n for rack, n in grant if n < domain[rack]), default=0)
         return Span(racks=max(1, len(grant)), pods=max(1, len(pods)),
-                    fewest=fewest if len(grant) > 1 else 0)
+                    fewest=fewest if len(grant) > 1 else 0, gpus=sum(n for _, n in grant))
 
     def rate_for(self, job: Job, grant: Grant) -> float:
         """Full-speed FLOP/s of ``job`` on ``grant`` (0 if it does not fit in memory there).

@@ -46,15 +46,24 @@ class Span:
     # with fewer peers, so more of a ring's bytes cross the NICs, and a synchronous collective
     # goes at its slowest domain's pace.
     fewest: int = 0
+    gpus: int = 0  # GPUs in the grant (0: not known), so a plan that leaves fewest out is seen
 
     def __post_init__(self) -> None:
         if self.racks < 1 or self.pods < 1 or self.pods > self.racks or self.fewest < 0:
             raise ValueError(f"bad span: {self.racks} racks over {self.pods} pods, "
                              f"fewest {self.fewest}")
 
-    def domain(self, gpus_per_domain: int) -> int:
+    def short_rack_used(self, used: int) -> bool:
+        """Does a plan on ``used`` GPUs need the least-filled rack? Not when the others hold
+        it: 70 GPUs of a 72 + 4 grant fit the full rack, and the 4 stay idle."""
+        return bool(self.fewest) and (not self.gpus or used > self.gpus - self.fewest)
+
+    def domain(self, gpus_per_domain: int, used: int = 0) -> int:
         """The GPUs a DP group may find in one domain, as placed: a full domain, or fewer in
-        the least-filled rack of a job spread over several."""
+        the least-filled rack of a job spread over several, when its plan (on ``used`` GPUs;
+        0: all of them) needs that rack."""
+        if used and not self.short_rack_used(used):
+            return gpus_per_domain
         return min(gpus_per_domain, self.fewest) if self.fewest else gpus_per_domain
 
 
@@ -172,7 +181,7 @@ def ranks_per_domain(plan: ParallelPlan, gpus_per_domain: int, span: Span) -> tu
     if span.racks == 1 and plan.gpus_used <= gpus_per_domain:
         return plan.dp, max(1, plan.dp // plan.ep)  # the whole job inside one domain
     return dp_per_domain(plan.tp, plan.ep, plan.pp, plan.pipeline_in_domain,
-                         span.domain(gpus_per_domain))
+                         span.domain(gpus_per_domain, plan.gpus_used))
 
 
 def tp_candidates(w: Workload, domain: int) -> list[int]:

@@ -168,9 +168,13 @@ class _Step:
         link = np.where(aligned > 0, self.nvl, bw.intra_pod_gbytes_s * 1e9)
         self.c_p2p = np.where(pp > 1, (1 - t.pp_overlap_fraction) * 2 * v * msg / tp / link, 0.0)
         self.bubble_factor = (pp - 1) / v
-        domain = span.domain(gpu.gpus_per_domain)  # as placed: see Span.fewest
-        replicas = np.where(aligned > 0, np.maximum(1, domain // (tp * ep * pp)), 1)
+        replicas = np.where(aligned > 0, np.maximum(1, gpu.gpus_per_domain // (tp * ep * pp)), 1)
         self.k_dense, self.k_exp = ep * replicas, replicas
+        # where the plan needs the grant's least-filled rack (Span.fewest), fewer ranks share it
+        short = np.where(aligned > 0, np.maximum(1, span.domain(gpu.gpus_per_domain) //
+                                                 (tp * ep * pp)), 1)
+        self.k_dense_short, self.k_exp_short = ep * short, short
+        self.span = span
         self.one_domain = span.racks == 1
         self.domain = gpu.gpus_per_domain
         frac = self.stage / w.layers
@@ -192,6 +196,11 @@ class _Step:
 
     def dp_raw(self, dp: Array) -> Array:
         k_dense, k_exp = self.k_dense, self.k_exp
+        if self.span.fewest:
+            span = self.span
+            short = (span.gpus == 0) | (self.tp * self.pp * dp > span.gpus - span.fewest)
+            k_dense = np.where(short, self.k_dense_short, k_dense)
+            k_exp = np.where(short, self.k_exp_short, k_exp)
         if self.one_domain:
             inside = self.tp * self.pp * dp <= self.domain
             k_dense = np.where(inside, dp, k_dense)
@@ -272,6 +281,9 @@ def _search(
                 cols = [hi]
             else:
                 cols = [lo_s, upper, steps[0].k_dense, steps[0].k_exp * ep, thr]
+                if span.fewest:  # the most DP ranks that leave the least-filled rack out
+                    held = span.gpus or gpus
+                    cols.append(np.floor((held - span.fewest) / (tp * pp) / ep) * ep)
                 if t.dp_overlap_fraction > 0:
                     cols += _kink(steps[0], lo_s, upper, ep, thr, t.dp_overlap_fraction)
             for col in cols:

@@ -94,7 +94,7 @@ class SpeedModel:
         racks = max(1, -(-gpus // spec.gpus_per_rack))
         last = gpus - (racks - 1) * spec.gpus_per_rack
         return Span(racks=racks, pods=max(1, -(-racks // self.pod_size_racks)),
-                    fewest=last if racks > 1 and last < spec.gpus_per_domain else 0)
+                    fewest=last if racks > 1 and last < spec.gpus_per_domain else 0, gpus=gpus)
 
     def estimate_rate(self, job: JobConfig, gpus_by_type: Mapping[str, int]) -> float:
         """Rate on a hypothetical allocation, assumed tightly packed (what policies ask)."""
