@@ -132,7 +132,8 @@ class MaxMinFair(StagedPolicy):
                 if share <= EPS:
                     continue
                 fraction = 0.0 if got is None else got[k] / age
-                prio = share / fraction if fraction > 0 else INF
+                # a fraction so small the ratio overflows is INF, as none would be
+                prio = float(share) / fraction if fraction > share / 1e300 else INF
                 pairs.append((prio, share, job.index, k, job))
         names = view.racks.gpu_types
         pairs.sort(key=lambda p: (-p[0], -p[1], p[2], names[p[3]]))
