@@ -165,3 +165,13 @@ def test_a_policy_module_that_cannot_be_imported_is_a_problem_not_a_traceback(
 def test_a_policy_path_needs_a_module_and_a_class(name):
     with pytest.raises(PolicyError, match="a path names a module and a class"):
         registry.policy_class(name)
+
+
+@pytest.mark.parametrize(("name", "params", "says"), [
+    ("max-min-fair", {"round_s": float("inf")}, "round_s: expected a finite number, got inf"),
+    ("las", {"min_run_s": "60"}, "min_run_s: expected a number, got the text '60'"),
+])
+def test_built_in_policy_params_are_as_strict_as_scenario_fields(name, params, says):
+    # a round_s of .inf validated, and max-min-fair then never ran another round
+    with pytest.raises(PolicyError, match=says):
+        registry.make_policy(name, params)

@@ -234,3 +234,14 @@ def test_a_base_that_is_a_folder_is_blamed_on_the_base_line(tmp_path):
     (tmp_path / "scenarios").mkdir()
     (found,) = problems_of(write_study(tmp_path, "base: scenarios\n"))
     assert found == f"{tmp_path}/study.yaml:1: base: scenarios is a folder, not a scenario file"
+
+
+def test_a_quoted_number_or_inf_in_a_study_is_refused_as_in_a_scenario(tmp_path):
+    # seeds: "3" ran three seeds; a scenario refuses the same text
+    (found,) = problems_of(write_study(tmp_path, f"base: {SMALL}\nseeds: \"3\"\n"))
+    assert found == (f"{tmp_path}/study.yaml:2: seeds: expected a number, got the text '3' "
+                     "(remove the quotes, or the underscores)")
+    text = f"base: {SMALL}\nmethod: random\nsamples: 2\nparameters:\n  cluster.power.pue: " \
+           "{min: 1.0, max: .inf}\n"
+    (found,) = problems_of(write_study(tmp_path, text))
+    assert found.endswith("max: expected a finite number, got inf")

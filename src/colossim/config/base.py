@@ -44,6 +44,8 @@ def _admits_text(annotation: Any) -> bool:
         return any(_admits_text(a) for a in typing.get_args(annotation))
     if origin is typing.Literal:
         return any(isinstance(a, str) for a in typing.get_args(annotation))
+    if origin in (list, tuple, dict, set, frozenset):
+        return False  # a container: a string is no list, whatever the list holds
     return annotation not in (bool, int, float, type(None))
 
 

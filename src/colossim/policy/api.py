@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
+from colossim.config.base import Frozen
 from colossim.policy.actions import Action
 from colossim.policy.view import ClusterView
 
 
-class NoParams(BaseModel):
+class NoParams(Frozen):
     """For policies without parameters: still rejects unknown keys."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 @runtime_checkable

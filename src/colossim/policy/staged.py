@@ -21,8 +21,9 @@ from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from colossim.config.base import Frozen
 from colossim.policy.actions import Action, Grant, Preempt, Start, WakeAt
 from colossim.policy.api import BasePolicy
 from colossim.policy.placement import PLACERS, claim, free_gpus, release, type_speeds
@@ -31,10 +32,9 @@ from colossim.policy.view import ClusterView, JobView
 INF = float("inf")
 
 
-class PlacementParams(BaseModel):
-    """The placer a policy uses (validated against the installed placers)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class PlacementParams(Frozen):
+    """The placer a policy uses (validated against the installed placers). Strict as scenario
+    fields are: numbers finite and never quoted (a round_s of .inf stopped max-min-fair)."""
 
     placement: str = Field("pack", description="Placer that picks racks: " + ", ".join(PLACERS))
 

@@ -19,14 +19,13 @@ from typing import Any
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from colossim.config.base import FieldValueError
+from colossim.config.base import FieldValueError, Frozen
 from colossim.config.loader import problem_at, validation_problems
 from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file
 from colossim.errors import ConfigError, Problem
@@ -35,8 +34,8 @@ from colossim.sweep.metrics import DEFAULT_METRICS, metric_problem
 ZIP_KEY = "zip"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+class _Strict(Frozen):
+    """As strict as a scenario: unknown keys, quoted numbers and .inf/.nan refused."""
 
 
 class Method(StrEnum):
