@@ -272,3 +272,14 @@ def test_ctrl_c_in_a_command_says_so_and_exits_130(monkeypatch):
     monkeypatch.setattr(colossim.api, "simulate", interrupted)
     out = invoke("run", "small")
     assert out.exit_code == 130 and "interrupted" in out.output and "Traceback" not in out.output
+
+
+def test_the_reliability_caption_counts_power_losses(tmp_path):
+    # every interruption a power loss read "By component: none" beside 1 interruption a job
+    quiet = ", ".join(f"{c}: {{enabled: false}}" for c in
+                      ("gpu", "tray", "rack", "network", "software"))
+    out = invoke("run", "small", "--set", f"reliability={{{quiet}}}", "--set",
+                 "cluster.power.events=[{kind: outage, start_s: 20000, duration_s: 600}]")
+    assert out.exit_code == 0, out.output
+    caption = re.sub(r"\s+", " ", out.output)
+    assert "By component: none; power losses 3;" in caption

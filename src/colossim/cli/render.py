@@ -194,7 +194,9 @@ def _fabric_rows(result: RunResult) -> list[tuple[str, str]]:
     if f is None:
         return []
     slowdowns = [j.contention_slowdown for j in result.jobs if j.contention_slowdown]
-    worst = f", worst {max(slowdowns):.3f}x" if f.slowed_jobs and slowdowns else ""
+    # a percentage: 1.00003 read "worst 1.000x", as if nothing had slowed
+    worst = (f", the worst {(max(slowdowns) - 1) * 100:.3g}% slower"
+             if f.slowed_jobs and slowdowns else "")
     return [
         ("fabric: jobs slowed", f"{f.slowed_jobs:,} of {len(result.jobs):,}{worst}"),
         ("fabric: faults / cross-pod", f"{f.faults:,} / {f.cross_pod_bytes / 1e15:,.3g} PB"),

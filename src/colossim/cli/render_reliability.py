@@ -26,6 +26,10 @@ def reliability_table(result: RunResult) -> None:
     if rel is None:
         return
     faults = ", ".join(f"{k} {v:,}" for k, v in rel.faults_by_component.items()) or "none"
+    losses = sum(1 for e in result.record.events  # interruptions that are no hardware fault
+                 if e.kind == "failure" and (e.data or {}).get("component") == "power")
+    if losses:
+        faults += f"; power losses {losses:,}"
     table = Table(
         title="reliability",
         caption=f"faults: interruptions of the job; h: GPU-hours. By component: {faults}; "
