@@ -245,3 +245,9 @@ def test_a_quoted_number_or_inf_in_a_study_is_refused_as_in_a_scenario(tmp_path)
            "{min: 1.0, max: .inf}\n"
     (found,) = problems_of(write_study(tmp_path, text))
     assert found.endswith("max: expected a finite number, got inf")
+    # inside a list too: {range: ["1", 3, 1]} ran as if it said 1
+    text = f"base: {SMALL}\nparameters:\n  simulation.seed: {{range: [\"1\", 3, 1]}}\n"
+    (found,) = problems_of(write_study(tmp_path, text))
+    assert found == (f"{tmp_path}/study.yaml:3: parameters.simulation.seed.range: expected "
+                     "numbers, got the text '1' among them (remove the quotes, or the "
+                     "underscores)")

@@ -49,6 +49,17 @@ def _admits_text(annotation: Any) -> bool:
     return annotation not in (bool, int, float, type(None))
 
 
+@cache
+def _numbers_only(annotation: Any) -> bool:
+    """Is the annotation a list or tuple of numbers (``tuple[float, float, float]``)?"""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_numbers_only(a) for a in typing.get_args(annotation))
+    if typing.get_origin(annotation) not in (list, tuple):
+        return False
+    items = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+    return bool(items) and all(a in (int, float) for a in items)
+
+
 class Frozen(BaseModel):
     """Base for every config model: immutable (so hashable and cacheable), unknown keys refused,
     numbers finite (``.inf`` and ``.nan`` are YAML numbers no field means)."""
@@ -67,6 +78,11 @@ class Frozen(BaseModel):
         annotation = cls.model_fields[info.field_name].annotation
         if value is None and isinstance(annotation, type) and issubclass(annotation, BaseModel):
             return {}  # a block with every key commented out: its defaults, as if written {}
+        if isinstance(value, list | tuple) and _numbers_only(annotation):
+            quoted = next((v for v in value if isinstance(v, str) and _numeric(v)), None)
+            if quoted is not None:  # {range: ["1", 3, 1]}: the item is text, as a field's is
+                raise ValueError(f"expected numbers, got the text {quoted!r} among them "
+                                 "(remove the quotes, or the underscores)")
         kinds = _scalar_kinds(annotation)
         if not kinds:
             return value
