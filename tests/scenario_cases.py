@@ -143,7 +143,7 @@ CASES: list[Case] = [
         "quoted-number",  # YAML 1.2 text, which pydantic's lax mode took for the number 4
         edit(BASE, "      racks: 4\n", "      racks: '4'\n"),
         f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' (remove "
-        "the quotes, or the underscores)",
+        "the quotes)",
     ),
     _one(
         "infinite-supply",  # .inf is a YAML number no field means: it ran with "supply inf MW"

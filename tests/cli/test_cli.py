@@ -288,4 +288,29 @@ def test_the_reliability_caption_counts_power_losses(tmp_path):
                  "cluster.power.events=[{kind: outage, start_s: 20000, duration_s: 600}]")
     assert out.exit_code == 0, out.output
     caption = re.sub(r"\s+", " ", out.output)
-    assert f"By component: none; power losses {running};" in caption
+    assert f"Faults by component: none; power losses {running};" in caption
+    # the column counts the interruptions of each job, which the caption's faults are not
+    assert re.search(r"job\s+interr\.\s+ETTR", out.output)
+
+
+def test_explain_names_the_spares_a_job_waiting_after_failures_could_not_use(tmp_path):
+    # 4 racks in 2 pods, the last of each held back: 2 x 72 = 144 GPUs of spares. A 144-GPU job
+    # whose racks keep losing GPUs (a fault every 25 GPU-hours, repairs of 12 h) ends up waiting
+    # with most GPUs in service: "0 of 288 busy, 4 out of service; needs 144" read as if it fit.
+    scenario = tmp_path / "spares.yaml"
+    scenario.write_text(
+        "name: spares\n"
+        "cluster: {pod_size_racks: 2, rack_groups: [{gpu_type: GB200, racks: 4}],\n"
+        "          power: {supply_mw: 2.0}, fabric: {contention: false}}\n"
+        "jobs: [{name: j, params_billion: 70, tokens_billion: 30, min_gpus: 144,\n"
+        "        max_gpus: 144, checkpoint: {interval_s: 1800}}]\n"
+        "simulation: {speed_model: linear, seed: 0, horizon_s: 200000}\n"
+        "reliability: {tray: {enabled: false}, rack: {enabled: false},\n"
+        "              network: {enabled: false}, software: {enabled: false},\n"
+        "              gpu: {mtbf_gpu_hours: 25}, spares: {racks_per_pod: 1}}\n")
+    out = invoke("run", str(scenario), "--explain", "j", "--json")
+    assert out.exit_code == 0, out.output
+    waits = json.loads(out.output)["explain"]["waits"]
+    failed = [w["why"] for w in waits if "the policy did not try" in w["why"]]
+    assert failed and all("144 held back as hot spares; it needs at least 144" in why
+                          and "cannot use a rack with a failed GPU" in why for why in failed)

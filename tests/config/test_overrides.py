@@ -246,3 +246,18 @@ def test_one_field_set_in_a_block_the_file_left_out_keeps_the_blocks_defaults():
     # a block whose default is nothing (no battery) is still built from the override alone
     assert problems_of("small", ["cluster.power.battery.capacity_mwh=10"])[0].startswith(
         "--set cluster.power.battery.capacity_mwh=10: cluster.power.battery.")
+
+
+@pytest.mark.parametrize("field", ["reliability.detection_s=100", "reliability.gpu.enabled=true"])
+def test_a_field_set_in_the_reliability_block_turns_it_on_as_the_block_in_a_file_does(field):
+    # docs/scenario.md: reliability is off when absent, on when present. small has no block;
+    # `--set reliability.detection_s=100` left it off (the seeded default said enabled: false)
+    assert not load_scenario("small").reliability.enabled
+    assert load_scenario("small", [field]).reliability.enabled
+    assert not load_scenario("small", [field, "reliability.enabled=false"]).reliability.enabled
+
+
+def test_digit_separators_are_read_as_numbers():
+    # docs/scenario.md: ruamel.yaml reads 1_000 as 1000 (the docs said it was refused)
+    scenario = load_scenario("small", ["cluster.power.supply_mw=1_000"])
+    assert scenario.cluster.power.supply_mw == 1000.0

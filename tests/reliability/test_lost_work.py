@@ -213,3 +213,52 @@ def test_no_checkpoint_is_written_at_the_instant_the_job_completes(interval):
     n = round(60_000 / interval)
     assert a.checkpoints == n - 1
     assert a.end_s == pytest.approx(60_000 + (n - 1) * WRITE, rel=1e-12)
+
+
+@pytest.mark.parametrize(("second_tray", "restored"), [(0, "storage"), (2, "memory")])
+def test_a_peer_copy_is_lost_once_a_shard_lost_both_its_hosts(second_tray, restored):
+    # A 2-rack job copies each shard to its own host and to the same slots on the other rack,
+    # every 8,000 s of compute; every 2nd copy also goes to storage. Standby trays keep it on
+    # its racks. Tray 0 of its first rack fails at 25,000 s: the other rack still holds those
+    # shards, so it restores the copy taken at 24,000 s of compute. Then a tray of its second
+    # rack fails: tray 0 held the only other copy of the same shards (lost: back to the copy
+    # persisted at 16,000 s), tray 2 held other shards (the peer copy still covers them).
+    ck = {"interval_s": 8000, "in_memory": "peer", "persist_every": 2}
+    sim = simulation([job(min_gpus=144, max_gpus=144, checkpoint=ck)],
+                     quiet(spares={"trays_per_rack": 2}), racks=2)
+    rel = reliability_of(sim)
+
+    def strike(rack_position: int, tray: int):
+        return lambda: rel.strike("tray", sim.state.by_name["a"].grant[rack_position][0],
+                                  slot=tray, repair_s=1e6)
+
+    sim.call_at(25_000.0, strike(0, 0))
+    sim.call_at(26_000.0, strike(1, second_tray))
+    first, second = events(run(sim), "failure", "a")
+    pause = 2 * 140e9 / 144 / 50e9  # each GPU's shard to host memory, then over its 50 GB/s NIC
+    assert (first.data["restore"], first.data["snapshot_s"]) == (
+        "memory", pytest.approx(24_000 + 2 * pause))
+    expected = 16_000 + pause if restored == "storage" else 24_000 + 2 * pause
+    assert (second.data["restore"], second.data["snapshot_s"]) == (
+        restored, pytest.approx(expected))
+
+
+def test_an_in_memory_checkpoint_does_not_wait_for_the_background_persist():
+    # Local copies every 600 s of compute, every 2nd persisted to storage at the job's cap of
+    # 0.1 GB/s: 140 GB take 1,400 s, longer than two intervals. The copies keep their schedule
+    # (the persist writes from host memory, not from the GPUs) and a persist falling due while
+    # the previous one is still being written is skipped. Persists are not new checkpoints.
+    ck = {"interval_s": 600, "in_memory": "local", "persist_every": 2, "storage_gbytes_s": 0.1}
+    sim = simulation([job(checkpoint=ck, tokens_billion=9)], quiet(), racks=1)  # 6,000 s
+    result = run(sim)
+    pause = 140e9 / 72 / 50e9
+    saved = events(result, "checkpoint_saved", "a")
+    memory = [e.data["snapshot_s"] for e in saved if e.data["tier"] == "memory"]
+    # 6,000 s of compute: copies at 600, 1,200, ..., 5,400 s of compute, each after k-1 pauses
+    assert memory == pytest.approx([600 * k + (k - 1) * pause for k in range(1, 10)])
+    persisted = [(e.time_s, e.data["snapshot_s"]) for e in saved if e.data["tier"] == "storage"]
+    # the 2nd copy (taken at 1,200 s + a pause) is persisted from when it is in memory until
+    # 1,400 s later, past the 4th (skipped); the 6th is persisted, the 8th skipped
+    taken = [1_200 + pause, 3_600 + 5 * pause]
+    assert persisted == [(pytest.approx(s + pause + 1_400.0), pytest.approx(s)) for s in taken]
+    assert result.job("a").checkpoints == 9

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from colossim.metrics.result import RunResult
 
 # Short headers keep the table within 80 columns; the caption says the unit.
-COLUMNS = ("job", "faults", "ETTR", "lost h", "ckpt h", "restart h", "MTTF min")
+COLUMNS = ("job", "interr.", "ETTR", "lost h", "ckpt h", "restart h", "MTTF min")
 
 
 def _hours(value: float) -> str:
@@ -32,7 +32,8 @@ def reliability_table(result: RunResult) -> None:
         faults += f"; power losses {losses:,}"
     table = Table(
         title="reliability",
-        caption=f"faults: interruptions of the job; h: GPU-hours. By component: {faults}; "
+        caption=f"interr.: interruptions of the job (a fault can stop several jobs or none); "
+                f"h: GPU-hours. Faults by component: {faults}; "
                 f"GPUs in service {rel.gpu_availability:.2%} on average, "
                 f"{rel.min_gpus_available:,} at the fewest",
         box=box.SIMPLE_HEAD, pad_edge=False,

@@ -23,6 +23,7 @@ from colossim.config.overrides import Override
 
 if TYPE_CHECKING:
     from colossim.config.schema import Scenario
+    from colossim.metrics.explain import JobTimeline
     from colossim.metrics.result import RunResult
 
 
@@ -65,9 +66,7 @@ def run(
         if explain is not None:
             from dataclasses import asdict
 
-            from colossim.metrics.explain import job_timeline
-
-            data["explain"] = asdict(job_timeline(result, explain, _min_gpus(loaded, explain)))
+            data["explain"] = asdict(_timeline(result, loaded, explain))
         typer.echo(dumps(data, indent=2))
     else:
         result_tables(result)
@@ -84,13 +83,21 @@ def run(
             console().print(line)
     if explain is not None and not json_:
         from colossim.cli.render_compare import explain_timeline
-        from colossim.metrics.explain import job_timeline
 
-        explain_timeline(job_timeline(result, explain, _min_gpus(loaded, explain)))
+        explain_timeline(_timeline(result, loaded, explain))
 
 
-def _min_gpus(scenario: Scenario, name: str) -> int:
-    return next(job.min_gpus for job in scenario.jobs if job.name == name)
+def _timeline(result: RunResult, scenario: Scenario, name: str) -> JobTimeline:
+    """Job ``name``'s timeline, told what the result does not carry: the fewest GPUs the job
+    takes, and the GPUs of the racks held back as hot spares."""
+    from colossim.metrics.explain import job_timeline
+    from colossim.model.cluster import build_layout, held_back
+
+    layout = build_layout(scenario)
+    rel = scenario.reliability
+    spares = held_back(layout, rel.spares.racks_per_pod if rel.enabled else 0)
+    min_gpus = next((job.min_gpus for job in scenario.jobs if job.name == name), None)
+    return job_timeline(result, name, min_gpus, int(layout.capacity[spares].sum()))
 
 
 def _stall_cause(result: RunResult) -> str:

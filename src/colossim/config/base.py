@@ -82,7 +82,7 @@ class Frozen(BaseModel):
             quoted = next((v for v in value if isinstance(v, str) and _numeric(v)), None)
             if quoted is not None:  # {range: ["1", 3, 1]}: the item is text, as a field's is
                 raise ValueError(f"expected numbers, got the text {quoted!r} among them "
-                                 "(remove the quotes, or the underscores)")
+                                 "(remove the quotes)")
         kinds = _scalar_kinds(annotation)
         if not kinds:
             return value
@@ -91,10 +91,9 @@ class Frozen(BaseModel):
         if bool not in kinds and isinstance(value, bool):
             raise ValueError(f"expected a number, got {str(value).lower()}")
         if isinstance(value, str) and not _admits_text(annotation) and _numeric(value):
-            # YAML 1.2 reads '4', "70" and 1_000 as text; pydantic would quietly take them as
-            # numbers, so the file would mean one thing to an editor and another to colossim
-            raise ValueError(f"expected a number, got the text {value!r} (remove the quotes, "
-                             "or the underscores)")
+            # YAML reads '4' and "70" as text; pydantic would quietly take them as numbers, so
+            # the file would mean one thing to an editor and another to colossim
+            raise ValueError(f"expected a number, got the text {value!r} (remove the quotes)")
         return value
 
 

@@ -171,7 +171,9 @@ def seed_defaults(data: Any, key: PathKey) -> None:
     """Before ``set_path`` writes one field into a block the file left out, put that block's
     default there (``--set reliability.gpu.repair.distribution=fixed``: the GPU class's repair
     default has ``mean_s: 43200``; a block holding only ``distribution`` lacked it). Only
-    blocks whose default is an object are seeded, with the fields that default was built with."""
+    blocks whose default is an object are seeded, with the fields that default was built with,
+    less an ``enabled: false`` that only stands for the block's absence (``reliability``: off
+    when absent, on when present): a field written into it makes it present, as in a file."""
     from pydantic import BaseModel
 
     from colossim.config.schema import Scenario
@@ -184,7 +186,10 @@ def seed_defaults(data: Any, key: PathKey) -> None:
         if isinstance(part, str) and part not in node and part in model.model_fields:
             default = model.model_fields[part].get_default(call_default_factory=True)
             if isinstance(default, BaseModel):
-                node[part] = default.model_dump(mode="json", exclude_unset=True)
+                node[part] = seeded = default.model_dump(mode="json", exclude_unset=True)
+                enabled = type(default).model_fields.get("enabled")
+                if seeded.get("enabled") is False and enabled and enabled.default is True:
+                    del seeded["enabled"]
         if part not in node:
             return
         model = _field_type(model, part) if isinstance(part, str) else model

@@ -135,7 +135,8 @@ class SparesConfig(Frozen):
 
     trays_per_rack: int = Field(0, ge=0, description="Standby compute trays per rack")
     racks_per_pod: int = Field(
-        0, ge=0, description="Racks per pod held back as hot spares (added to cluster.spare_racks)"
+        0, ge=0, description="The last racks of each pod held back as hot spares (with "
+        "cluster.spare_racks: a rack both pick is held once)"
     )
     tray_swap_s: float = Field(60.0, ge=0, description="Time to bring a standby tray in, s")
     rack_swap_s: float = Field(60.0, ge=0, description="Time to move a job onto a spare rack, s")

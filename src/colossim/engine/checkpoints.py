@@ -18,7 +18,7 @@ checkpoint armed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from colossim.config.reliability import (
@@ -52,6 +52,7 @@ class Point:
     work: float
     snapshot_s: float | None  # None: the start of training (nothing saved yet)
     tier: str  # "start", "storage" or "memory"
+    racks: tuple[int, ...] = ()  # a copy in memory: the job's racks when it was taken, in order
 
 
 @dataclass
@@ -76,6 +77,7 @@ class JobCk:
     cfg: CheckpointConfig
     storage: Point
     memory: Point | None = None
+    hosts_lost: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # since ``memory``
     token: int = 0  # moves on whenever pending checkpoint timers become stale
     copy_token: int = 0  # likewise for an in-memory copy in flight
     armed: bool = False
@@ -304,8 +306,9 @@ class Checkpoints:
             ck.seen = -1
         elif job.finish_time() <= now + TIME_RTOL * max(1.0, now):
             return  # it completes at this instant (its timer, as the clock rounds): no save
-        elif job.index in self.share.writes:
+        elif job.index in self.share.writes and ck.cfg.in_memory is MemoryCopy.NONE:
             ck.due = True  # the previous write is still going: start when it is done
+            # (an in-memory checkpoint does not wait for the background persist to storage)
         else:
             self._begin(ck)
 
@@ -318,7 +321,7 @@ class Checkpoints:
         ck.token += 1
         work = job.work_at(now)
         if ck.cfg.in_memory is not MemoryCopy.NONE:
-            point = Point(work, now, "memory")
+            point = Point(work, now, "memory", tuple(dict.fromkeys(r for r, _ in job.grant)))
             is_async = ck.cfg.mode is CheckpointMode.ASYNC
             pause = self.snapshot_s(ck) if is_async else self.memory_pause_s(ck)
             done = now + self.memory_pause_s(ck)
@@ -347,13 +350,16 @@ class Checkpoints:
         """A checkpoint is written: it becomes a restore point."""
         if point.tier == "memory":
             ck.memory = point
+            ck.hosts_lost = {}
             ck.count += 1
         else:
             ck.storage = point
             if ck.cfg.in_memory is MemoryCopy.NONE:
                 ck.count += 1
+        persist = {"persist": True} if point.tier == "storage" and ck.cfg.in_memory \
+            is not MemoryCopy.NONE else {}  # a copy of an in-memory checkpoint: not a new one
         self.state.log("checkpoint_saved", ck.job, snapshot_s=point.snapshot_s,
-                       flops=point.work, tier=point.tier, seconds=seconds)
+                       flops=point.work, tier=point.tier, seconds=seconds, **persist)
         job = ck.job
         if ck.due and job.state is JobState.RUNNING and job.phase is Phase.COMPUTE:
             self._begin(ck)
@@ -367,14 +373,36 @@ class Checkpoints:
         self.share.cancel(ck.job)
 
     # -- faults ----------------------------------------------------------------------------
-    def restore_point(self, ck: JobCk, copy_lost: bool) -> Point:
-        """The newest checkpoint that survived; ``copy_lost``: the fault took the local copy."""
-        if ck.memory is not None and copy_lost and ck.cfg.in_memory is MemoryCopy.LOCAL:
+    def restore_point(self, ck: JobCk, hosts: tuple[int, int, int] | None) -> Point:
+        """The newest checkpoint that survived. ``hosts``: the host memory the fault took, as
+        (rack, first slot, last slot), or None (a GPU, link or software fault leaves it)."""
+        if ck.memory is not None and hosts is not None and self._copy_lost(ck, *hosts):
             ck.memory = None
         best = ck.storage
         if ck.memory is not None and ck.memory.work >= best.work:
             best = ck.memory
         return best
+
+    def _copy_lost(self, ck: JobCk, rack: int, first: int, last: int) -> bool:
+        """Did losing these hosts' memory lose the job's in-memory checkpoint? A ``local`` copy
+        is gone with any of its hosts. A ``peer`` copy of each shard is also on the next rack of
+        the job's racks at the snapshot, in a ring (an assumption: docs/reliability.md), so it
+        is gone once some shard lost both: the same slots on a rack and on the next one, to
+        faults since the snapshot. A one-rack job's peer is outside its racks: never lost here.
+        """
+        assert ck.memory is not None
+        if ck.cfg.in_memory is MemoryCopy.LOCAL:
+            return True
+        racks = ck.memory.racks
+        if rack not in racks or len(racks) < 2:
+            return False  # the host held no copy of this snapshot (a spare that came later)
+        ck.hosts_lost.setdefault(rack, []).append((first, last))
+        k = racks.index(rack)
+        for a, b in ((racks[k - 1], rack), (rack, racks[(k + 1) % len(racks)])):
+            for lo, hi in ck.hosts_lost.get(a, ()):
+                if any(lo < hi2 and lo2 < hi for lo2, hi2 in ck.hosts_lost.get(b, ())):
+                    return True
+        return False
 
     def roll_back(self, ck: JobCk, point: Point) -> float:
         """Set the job's work back to ``point``'s; the work lost (FLOPs)."""

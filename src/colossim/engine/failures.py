@@ -185,14 +185,16 @@ class Reliability:
         if n <= 0:
             return  # the slots are already out of service
         self._fault(component, rack, n, repair_s, owners)
+        hosts = (rack, first, last) if component == "tray" else None  # a GPU leaves its host
         if self.tray_spares[rack] > 0:  # a standby tray stands in; the rack stays whole
             self.tray_spares[rack] -= 1
             for job in owners:
-                self._interrupt(job, component, rack, extra_s=self.config.spares.tray_swap_s)
+                self._interrupt(job, component, rack, extra_s=self.config.spares.tray_swap_s,
+                                hosts=hosts)
             self._repair_later(repair_s, lambda: self._tray_back(rack))
             return
         for job in owners:
-            self._interrupt(job, component, rack, leave=True)
+            self._interrupt(job, component, rack, leave=True, hosts=hosts)
         self.ledger.fail_gpus(rack, n)
         self.out += n
         self.spares.refill()
@@ -215,7 +217,7 @@ class Reliability:
                     repair_s, holders)
         self._set_down(rack, +1)
         for job in holders:
-            self._interrupt(job, "rack", rack, leave=True)
+            self._interrupt(job, "rack", rack, leave=True, hosts=(rack, 0, self.capacity[rack]))
         self.spares.refill()
         self._set_available()
         self._repair_later(repair_s, lambda: self._set_down(rack, -1))
@@ -253,12 +255,13 @@ class Reliability:
 
     # -- job impact ----------------------------------------------------------------------
     def _interrupt(self, job: Job, component: str, rack: int, *, extra_s: float = 0.0,
-                   leave: bool = False) -> None:
-        """Roll the job back to its newest surviving checkpoint and restart it."""
+                   leave: bool = False, hosts: tuple[int, int, int] | None = None) -> None:
+        """Roll the job back to its newest surviving checkpoint and restart it. ``hosts``:
+        the host memory the fault took (rack, first slot, last slot), for in-memory copies."""
         state, cks = self.state, self.checkpoints
         ck = cks.jobs[job.index]
         cks.cancel(ck)
-        point = cks.restore_point(ck, copy_lost=component in ("tray", "rack"))
+        point = cks.restore_point(ck, hosts)
         lost = cks.roll_back(ck, point)
         load = cks.load_s(ck, point)
         spare = self.spares.spare_for(rack) if leave else None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from colossim.errors import ConfigError, Problem
+from colossim.model.cluster import held_back
 
 if TYPE_CHECKING:
     from colossim.engine.state import RunState
@@ -34,9 +35,7 @@ class Spares:
 
     def _hold_back(self, per_pod: int) -> None:
         """The last ``per_pod`` racks of every pod become spares."""
-        for pod in range(self.layout.pods):
-            racks = np.flatnonzero(self.layout.rack_pod == pod)
-            self.ledger.spare[racks[-per_pod:]] = True
+        self.ledger.spare |= held_back(self.layout, per_pod)
         state = self.state
         state.usable_gpus = int(self.layout.capacity[~self.ledger.spare].sum())
         for job in state.jobs:

@@ -100,7 +100,7 @@ def _level_at(times: list[float], values: list[float], t: float) -> float:
 
 
 def _why(refusals: list[str], ahead: list[str], busy: float, total: int,
-         needs: int | None = None, in_service: float | None = None) -> str:
+         needs: int | None = None, in_service: float | None = None, spares: int = 0) -> str:
     if refusals:
         return f"refused {len(refusals)} time(s); last: {refusals[-1]}"
     if ahead:
@@ -109,14 +109,20 @@ def _why(refusals: list[str], ahead: list[str], busy: float, total: int,
     needed = f"; it needs at least {needs:,}" if needs is not None else ""
     out = (f", {total - in_service:,.0f} out of service"
            if in_service is not None and in_service < total else "")
-    return f"the policy did not try to start it ({busy:,.0f} of {total:,} GPUs busy{out}{needed})"
+    held = f", {spares:,} held back as hot spares" if spares else ""
+    domains = ("; a job taking whole NVLink domains cannot use a rack with a failed GPU"
+               if out and needs is not None else "")
+    return (f"the policy did not try to start it ({busy:,.0f} of {total:,} GPUs busy{out}{held}"
+            f"{needed}{domains})")
 
 
-def job_timeline(result: RunResult, name: str, min_gpus: int | None = None) -> JobTimeline:
+def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
+                 spare_gpus: int = 0) -> JobTimeline:
     """The timeline of job ``name``; raises KeyError if the run has no such job.
 
-    ``min_gpus``: the job's fewest GPUs (from its scenario; the result does not carry it), so
-    a wait the policy did not try to end says how much the job needed."""
+    ``min_gpus``: the job's fewest GPUs, and ``spare_gpus``: the GPUs of the racks held back as
+    hot spares (from its scenario; the result carries neither), so a wait the policy did not try
+    to end says how much the job needed and how much it could not have."""
     job = result.job(name)
     record = result.record
     entries = [Entry(e.time_s, "event", e.kind, _detail(e.data))
@@ -151,12 +157,12 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None) -> J
         elif event.kind == "start" and since is not None:
             waits.append(_wait(since, event.time_s, True, name, decisions, starts,
                                _level_at(times, values, since), result.cluster.gpus, min_gpus,
-                               cause, service(since)))
+                               cause, service(since), spare_gpus))
             since = None
     if since is not None:
         waits.append(_wait(since, result.end_s, False, name, decisions, starts,
                            _level_at(times, values, since), result.cluster.gpus, min_gpus,
-                           cause, service(since)))
+                           cause, service(since), spare_gpus))
     return JobTimeline(name, job.state, tuple(entries), tuple(waits))
 
 
@@ -172,13 +178,14 @@ def _cause(event) -> str:
 
 def _wait(since: float, until: float, started: bool, name: str, decisions: list,
           starts: list[tuple[float, str]], busy: float, total: int,
-          needs: int | None = None, cause: str = "", in_service: float | None = None) -> Wait:
+          needs: int | None = None, cause: str = "", in_service: float | None = None,
+          spares: int = 0) -> Wait:
     refusals = [d.reason or d.verdict for d in decisions
                 if since <= d.time_s <= until and d.verdict != "applied"]
     lo = bisect_right(starts, (since, ""))  # other jobs started after the wait began
     # each job once, in the order it first started: one preempted and restarted during the
     # wait is one job put first, not several
     ahead = list(dict.fromkeys(job for t, job in starts[lo:] if t <= until and job != name))
-    why = _why(refusals, ahead, busy, total, needs, in_service)
+    why = _why(refusals, ahead, busy, total, needs, in_service, spares)
     return Wait(since, until, started, len(refusals), tuple(ahead[:AHEAD_SHOWN]), len(ahead),
                 busy, total, f"{cause}: {why}" if cause else why, needs)

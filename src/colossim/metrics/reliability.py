@@ -79,7 +79,7 @@ def _apply(track: _Job, event: Event) -> None:
     elif kind == "resume":
         track.phase = "compute"
     elif kind == "checkpoint_saved":
-        track.checkpoints += data.get("tier") != "preempt"
+        track.checkpoints += data.get("tier") != "preempt" and not data.get("persist")
         if data.get("snapshot_s") is not None:
             g, s = track.compute_at(data["snapshot_s"])
             track.productive[data["snapshot_s"]] = (g - track.lost_gpu_s, s - track.lost_s)

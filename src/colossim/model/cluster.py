@@ -106,6 +106,17 @@ def build_layout(scenario: Scenario) -> RackLayout:
     )
 
 
+def held_back(layout: RackLayout, per_pod: int) -> np.ndarray:
+    """Racks held back as hot spares: ``cluster.spare_racks`` (the layout's) and the last
+    ``per_pod`` racks of every pod (``reliability.spares.racks_per_pod``); a rack both pick is
+    held once."""
+    spare = layout.spare.copy()
+    if per_pod:
+        for pod in range(layout.pods):
+            spare[np.flatnonzero(layout.rack_pod == pod)[-per_pod:]] = True
+    return spare
+
+
 SMALL_GRANT = 8  # racks; smaller grants are booked rack by rack (Ledger._allocate_small)
 
 
