@@ -24,6 +24,7 @@ def warn_about(scenario: Scenario) -> None:
     _warn_dark_supply(scenario, power)
     _warn_cut_off(scenario)
     _warn_caps_below_the_floor(scenario, power)
+    _warn_checkpoints_past_failures(scenario)
 
 
 def _warn_past_the_horizon(scenario: Scenario) -> None:
@@ -149,3 +150,42 @@ def _warn_caps_below_the_floor(scenario: Scenario, model: PowerModel) -> None:
                 f"{where} ({cap:,.0f} W) is below what the GPUs draw at their lowest clock "
                 f"({shown}): they draw that and run at the lowest clock"), stacklevel=3)
 
+
+
+def _warn_checkpoints_past_failures(scenario: Scenario) -> None:
+    """Warn of a fixed checkpoint interval several times the job's mean time to failure (on its
+    max_gpus, or the GPUs the cluster has if fewer, at the scenario's rates): only
+    e^(-interval/MTTF) of its intervals end in a checkpoint, so it barely progresses and the run
+    goes on towards the horizon (an hourly checkpoint of the 10T job, interrupted every 13
+    minutes, would simulate years of failures)."""
+    import math
+
+    from colossim.config.crosscheck import usable_of
+    from colossim.model.reliability import job_mttf_s
+
+    if not scenario.reliability.enabled:
+        return
+    cluster_gpus = sum(usable_of(scenario).values())
+    late = []
+    for job in scenario.jobs:
+        interval = job.checkpoint.interval_s
+        if isinstance(interval, int | float) and not isinstance(interval, bool):
+            gpus = min(job.max_gpus, cluster_gpus)
+            mttf = job_mttf_s(scenario.reliability, gpus)
+            if interval > MTTFS_PER_INTERVAL * mttf:
+                late.append((job.name, float(interval), mttf, gpus))
+    if not late:
+        return
+    late.sort(key=lambda one: -one[1] / one[2])  # the worst first
+    name, interval, mttf, gpus = late[0]
+    others = len(late) - 1
+    more = f" (and {others:,} more job{'s' if others > 1 else ''})" if others else ""
+    warnings.warn(ColossimWarning(
+        f"jobs.{name}.checkpoint.interval_s ({interval:,.0f} s) is {interval / mttf:.1f}x the "
+        f"job's mean time to failure ({mttf:,.0f} s on {gpus:,} GPUs){more}: "
+        f"only {math.exp(-interval / mttf):.1%} of its intervals end in a checkpoint, so it "
+        "barely progresses and the run may last until the horizon; interval_s: auto gives "
+        "Daly's optimum"), stacklevel=3)
+
+
+MTTFS_PER_INTERVAL = 3.0  # an interval this many MTTFs long completes e^-3 = 5% of the time

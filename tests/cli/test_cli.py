@@ -260,6 +260,10 @@ def test_the_cluster_summary_shows_what_the_fabric_did():
         assert out.exit_code == 0, out.output
         assert re.search(r"fabric: jobs slowed\s+│\s+0 of 4 │", out.output), out.output
         assert re.search(rf"fabric: faults / cross-pod\s+│\s+{faults} / 0 PB │", out.output)
+        # a fault that slowed nobody says why: nothing loaded the pod tier it cut
+        note = re.sub(r"\s+", " ", out.output)
+        assert ("1 fabric fault slowed no job" in note) == bool(faults)
+        assert ("busiest links peaked at: pod 0.0% of capacity" in note) == bool(faults)
 
 
 def test_ctrl_c_in_a_command_says_so_and_exits_130(monkeypatch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from colossim.api import load_scenario
@@ -387,3 +389,27 @@ def test_an_included_folder_is_blamed_on_the_include_line(tmp_path):
     (tmp_path / "parts").mkdir()
     path = write(tmp_path, "s.yaml", "include: parts\n" + BASE)
     assert problems_of(path) == [f"{path}:1: include: parts is a folder, not a file"]
+
+
+def test_a_checkpoint_interval_several_mttfs_long_is_warned_of():
+    """colossus2's 10T job on its 221,184 GPUs at the Llama 3 rate (one interruption per
+    48,720 GPU-hours, docs/reliability.md) fails every 48,720 x 3600 / 221,184 = 793 s; an hourly
+    checkpoint is 4.5 MTTFs long and completes e^-4.54 = 1.1% of the time (the run then lasts
+    years). 20 minutes (1.5 MTTFs) is a costly what-if, not a mistake: no warning."""
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.errors import ColossimWarning
+
+    def caught(interval: int) -> list[str]:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            load_scenario("colossus2", [f"jobs.*.checkpoint.interval_s={interval}"])
+        return [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+
+    assert caught(1200) == []
+    [text] = caught(3600)
+    mttf = 48_720 * 3600 / 221_184
+    assert text.startswith(f"jobs.10t.checkpoint.interval_s (3,600 s) is {3600 / mttf:.1f}x "
+                           f"the job's mean time to failure ({mttf:,.0f} s on 221,184 GPUs)")
+    assert f"only {math.exp(-3600 / mttf):.1%} of its intervals" in text

@@ -55,6 +55,10 @@ def test_parameters_that_fill_the_terminal_leave_every_metric_whole(tmp_path, ei
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert max(map(len, lines)) <= 80 and "…" not in out
+    # 2 seeds a point: the t quantile at 1 degree of freedom is 12.706 (a table's), so the
+    # interval may pass a metric's bounds; `compare` said so and the sweep did not
+    assert "With 2 seeds a 95% interval is 12.7 standard errors wide each way" in " ".join(
+        out.split())
     for header in ("point", "power.pue", "gpu.mtbf_gpu_hours", "image-2b.max_gpus",
                    "policy.name", "power.supply_mw", "runs", "makespan d", "energy_mwh",
                    "image-2b.jct d"):  # durations of over a day read in days
@@ -74,6 +78,7 @@ def test_values_and_spreads_are_written_one_way():
     assert _number(999.9999999) == "1,000" and _number(1002.3) == "1,002"
     assert _number(0.0891) == "0.0891" and _number(12.34567) == "12.35"
     assert _spread(65_531.0) == "66,000" and _spread(0.0891) == "0.089"
+    assert _spread(781.2) == "780" and _spread(104.0) == "100" and _spread(12.3) == "12"
     assert _value(True) == "true" and _value({"strict": True}) == '{"strict": true}'
     assert _value("fifo") == "fifo" and _value(1.5) == "1.5" and _value(None) == "-"
 

@@ -97,12 +97,21 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
         "time at max GPUs on its best GPU type; Jain's index 1 = equal slowdowns"
         + ("; jobs done: the fewest over the seeds." if n > 1 else ".")
     )
-    if 1 < n < FEW_SEEDS:
-        from colossim.metrics.intervals import t975
+    note = few_seeds_note(n, f"--seeds {FEW_SEEDS}")
+    if note:
+        out.print(note)
 
-        out.print(f"With {n} seeds a 95% interval is {t975(n - 1):.1f} standard errors wide each "
-                  f"way, so it can pass a metric's bounds (a utilisation over 100%); "
-                  f"--seeds {FEW_SEEDS} or more narrows it.")
+
+def few_seeds_note(n: int, more: str) -> str | None:
+    """Why a 95% interval over ``n`` seeds may pass a metric's bounds, when ``n`` is few (1 seed
+    has no interval); ``more``: how to ask for more seeds (an option or a study field)."""
+    if not 1 < n < FEW_SEEDS:
+        return None
+    from colossim.metrics.intervals import t975
+
+    return (f"With {n} seeds a 95% interval is {t975(n - 1):.1f} standard errors wide each way, "
+            f"so it can pass a metric's bounds (a utilisation over 100%); {more} or more "
+            "narrows it.")
 
 
 def explain_timeline(timeline: JobTimeline) -> None:

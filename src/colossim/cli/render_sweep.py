@@ -107,9 +107,10 @@ def _number(x: float) -> str:
 
 
 def _spread(x: float) -> str:
-    """A half-width: 2 significant digits, grouped like the means ("±66,000", not "±6.6e+04")."""
+    """A half-width: 2 significant digits, written as the means are ("±66,000" and "±780", not
+    "±6.6e+04" and "±7.8e+02")."""
     rounded = float(f"{x:.2g}")
-    return f"{rounded:,.0f}" if abs(rounded) >= 1000 else f"{x:.2g}"
+    return f"{rounded:,.0f}" if abs(rounded) >= 10 else f"{x:.2g}"
 
 
 def _mean_ci(row: Mapping[str, Any], metric: str, unit: float = 1.0) -> str:
@@ -159,6 +160,11 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
         out.print(table)
     if len(rows) > limit:
         out.print(f"... {len(rows) - limit} more points in summary.csv")
+    from colossim.cli.render_compare import FEW_SEEDS, few_seeds_note
+
+    note = few_seeds_note(min((row["runs"] for row in rows), default=0), f"seeds: {FEW_SEEDS}")
+    if note:
+        out.print(note)
 
 
 def sweep_report(report: SweepReport, out: Any, notes: Sequence[str]) -> None:

@@ -146,4 +146,15 @@ def run_notes(result: RunResult, horizon_s: float) -> list[str]:
     rejected = [j.name for j in result.jobs if j.state == "rejected"]
     if rejected:
         notes.append(f"rejected by the policy: {escape(', '.join(rejected))}")
+    fabric = result.fabric
+    if fabric is not None and fabric.faults and not fabric.slowed_jobs:
+        tiers = sorted({str(e.data["tier"]) for e in result.record.events
+                        if e.kind == "fabric_fault" and e.data and "tier" in e.data})
+        peaks = ", ".join(f"{tier} {getattr(fabric, tier).hottest_peak_utilization:.1%}"
+                          for tier in tiers if hasattr(fabric, tier))
+        notes.append(f"{plural(fabric.faults, 'fabric fault')} slowed no job: a fault takes "
+                     "capacity away, and a job slows only where a tier saturates (the faulted "
+                     f"tiers' busiest links peaked at: {peaks} of capacity). A fault that "
+                     "restarts the jobs on a rack is a reliability `network` fault "
+                     "(docs/fabric.md)")
     return notes
