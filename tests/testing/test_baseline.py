@@ -106,3 +106,17 @@ def test_a_baseline_file_it_cannot_use_is_named_in_the_error(tmp_path, text, say
     assert says in str(caught.value)
     path.write_text('{"metrics": {"a": 1}}')  # a hand-written file without a format is read
     assert read(path)["metrics"] == {"a": 1}
+
+
+def test_default_metrics_hold_each_jobs_ettr_and_the_runs_lost_gpu_hours_with_failures_on():
+    # docs/testing.md: the run's lost GPU-hours sit in result.reliability, where the metrics did
+    # not look (a failure-heavy baseline stored no lost work at all)
+    from colossim.api import load_scenario, simulate
+    from colossim.testing.metrics import summary_metrics
+
+    result = simulate(load_scenario("small", ["reliability={gpu: {mtbf_gpu_hours: 200}}"]))
+    metrics = summary_metrics(result)
+    lost = sum(job.lost_gpu_hours for job in result.jobs)
+    assert lost > 0 and metrics["lost_gpu_hours"] == pytest.approx(lost)
+    assert {f"ettr.{job.name}" for job in result.jobs} <= metrics.keys()
+    assert all(0 < metrics[f"ettr.{job.name}"] <= 1 for job in result.jobs)

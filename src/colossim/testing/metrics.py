@@ -61,7 +61,7 @@ def summary_metrics(result: Any) -> Metrics:
         "peak_power_mw": cluster.peak_power_mw,
     }
     for name in OPTIONAL_RUN_FIELDS:
-        for holder in (result, cluster):
+        for holder in (result, cluster, getattr(result, "reliability", None)):
             value = _number(getattr(holder, name, None))
             if value is not None:
                 out[name] = value
