@@ -3,6 +3,7 @@ the fallback and its record. A 10-hour job on one rack ends at 36,000 s undistur
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from colossim.engine.simulation import Simulation
@@ -28,6 +29,15 @@ def test_battery_rides_a_dip_and_discharges_exactly_the_deficit():
     assert level_at(r, "battery_mwh", 3 * HOUR) == pytest.approx(0.4)
     assert r.power.battery_min_soc == pytest.approx(0.4)
     assert level_at(r, "battery_mwh", 3 * HOUR + 0.6 / 0.405 * HOUR) == pytest.approx(1.0)
+    # the series is sampled at every breakpoint (linear in between): full until the dip at 1 h,
+    # 0.7 MWh half way through it, and the discharge a jump from 0 to 0.3 MW at 1 h (the plot
+    # showed the battery full until 3 h, then empty at once: the 1 h point was dropped)
+    charge = r.record.series["battery_mwh"]
+    assert np.interp([0.5 * HOUR, HOUR, 2 * HOUR], charge.times, charge.values) == \
+        pytest.approx([1.0, 1.0, 0.7])
+    flow = r.record.series["battery_mw"]
+    at_dip = [v for t, v in zip(flow.times, flow.values, strict=True) if t == HOUR]
+    assert at_dip == pytest.approx([0.0, 0.3])
     assert r.power.supply_min_mw == 0.7
     assert r.power.deficit_events == 0 and r.power.throttled_gpu_hours == 0.0
 

@@ -128,8 +128,8 @@ def result_tables(result: RunResult) -> None:
         ("makespan", f"{_days(result.makespan_s)} days{ratio}"),
         ("makespan lower bound", f"{_days(lb)} days"),
         ("GPU utilisation", f"{c.gpu_utilization:.1%}"),
-        ("energy", f"{c.energy_mwh:,.0f} MWh"),
-        ("peak power", f"{_mw(c.peak_power_mw)} MW ({_supply(result)})"),
+        ("energy", f"{mega(c.energy_mwh)} MWh"),
+        ("peak power", f"{mega(c.peak_power_mw)} MW ({_supply(result)})"),
         *_power_rows(result),
         *_fabric_rows(result),
         ("events / decisions", f"{result.events:,} / {result.decisions:,}"
@@ -157,13 +157,14 @@ def _supply(result: RunResult) -> str:
     levels = [v for t, v in zip(series.times, series.values, strict=True)
               if t <= result.end_s] if series is not None else []
     if len(set(levels)) > 1:
-        return f"supply up to {_mw(max(levels))} MW"
-    return f"supply {_mw(levels[0] if levels else result.cluster.supply_mw)} MW"
+        return f"supply up to {mega(max(levels))} MW"
+    return f"supply {mega(levels[0] if levels else result.cluster.supply_mw)} MW"
 
 
-def _mw(value: float) -> str:
-    """Megawatts for people: whole from 100 MW (Colossus' 1,000), else 3 significant digits
-    (a test rack's 0.264 MW read "0 MW" beside a 0.1 MW step)."""
+def mega(value: float) -> str:
+    """Megawatts (or megawatt-hours) for people: whole from 100 (Colossus' 1,000 MW), else 3
+    significant digits (a test rack's 0.264 MW read "0 MW" beside a 0.1 MW step, and its
+    0.29 MWh "energy 0 MWh")."""
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
@@ -173,9 +174,9 @@ def _power_rows(result: RunResult) -> list[tuple[str, str]]:
     if p is None:
         return []
     rows = [("supply min / largest step",
-             f"{_mw(p.supply_min_mw or 0)} MW / {_mw(p.max_step_mw)} MW")]
+             f"{mega(p.supply_min_mw or 0)} MW / {mega(p.max_step_mw)} MW")]
     if p.battery_min_soc is not None:
-        low = f"{p.battery_min_soc:.1%} ({p.battery_min_mwh:,.1f} MWh)"
+        low = f"{p.battery_min_soc:.1%} ({mega(p.battery_min_mwh)} MWh)"
         rows.append(("battery low point", low))
     if p.throttled_gpu_hours or p.deficit_events or p.power_preemptions or p.power_holds:
         rows.append(("power throttling", f"{_count(p.throttled_gpu_hours)} GPU-h, "

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from colossim.cli.render import console
+from colossim.cli.render import console, mega
 from colossim.cli.tables import fitting_tables, natural_width, table_of
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ COLUMNS = (  # metric, header, format
     ("mean_queue_s", "mean wait h", _hours),
     ("mean_queued_s", "mean queued h", _hours),
     ("gpu_utilization", "GPU util", lambda v: f"{v:.1%}"),
-    ("energy_mwh", "energy MWh", lambda v: f"{v:,.0f}"),
+    ("energy_mwh", "energy MWh", mega),
     ("throttled_gpu_hours", "throttled GPU-h", lambda v: f"{v:,.0f}"),
     ("jain_slowdown", "Jain (slowdown)", lambda v: f"{v:.3f}"),
     ("ettr", "ETTR", lambda v: f"{v:.3f}"),

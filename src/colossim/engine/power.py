@@ -163,14 +163,18 @@ class PowerSystem:
                                    self.ramp_mw_s, self.bat, start_s=self.t)
             record = self.state.record
             pieces[-1] = pieces[-1].ending_at(now)  # exactly now, whatever the float sums
-            for piece in pieces:
+            for piece in pieces:  # each level at both ends: linear in between, jumps between
                 self.unserved_mwh += piece.unserved_mwh
                 if self.bat is not NO_BATTERY:
-                    record.level("battery_mw").set(piece.start_s, piece.battery0_mw)
+                    battery = record.level("battery_mw")
+                    battery.sample(piece.start_s, piece.battery0_mw)
+                    battery.sample(piece.end_s, piece.battery1_mw)
+                    self._set_soc(piece.start_s, piece.soc0_mwh)
                     self._set_soc(piece.end_s, piece.soc1_mwh)
                 if self.ramp_mw_s != math.inf or self.bat is not NO_BATTERY:
-                    record.level("generation_mw").set(piece.start_s,
-                                                      self.load - piece.battery0_mw)
+                    generation = record.level("generation_mw")
+                    generation.sample(piece.start_s, self.load - piece.battery0_mw)
+                    generation.sample(piece.end_s, self.load - piece.battery1_mw)
             self.grid = grid
             self.t = now
         supply, self.firm = self._supplies(now)
@@ -183,8 +187,8 @@ class PowerSystem:
 
     def _set_soc(self, time_s: float, stored: float) -> None:
         record = self.state.record
-        record.level("battery_mwh").set(time_s, stored)
-        record.level("battery_soc").set(time_s, stored / self.bat.capacity_mwh)
+        record.level("battery_mwh").sample(time_s, stored)
+        record.level("battery_soc").sample(time_s, stored / self.bat.capacity_mwh)
 
     # -- record and wake-ups ----------------------------------------------------------------
     def _job_series(self, name: str) -> tuple[StepSeries, StepSeries]:

@@ -56,6 +56,27 @@ class StepSeries:
             values.append(value)
 
 
+    def sample(self, time_s: float, value: float) -> None:
+        """Record a sample of a level that varies linearly between samples (a battery's
+        charge, generation while it ramps): unlike ``set`` a repeated value is kept, since it
+        marks where a flat stretch ends and a slope begins; a third equal value in a row moves
+        the flat stretch's end instead of adding a point, so a level that does not change stays
+        two points however often it is sampled. A jump is two samples at one instant (the
+        value before, then after); a later one at that instant replaces the second."""
+        times, values = self.times, self.values
+        if times and times[-1] == time_s:
+            if len(times) > 1 and times[-2] == time_s:
+                values[-1] = value
+            elif values[-1] != value:
+                times.append(time_s)
+                values.append(value)
+        elif len(values) > 1 and values[-1] == value == values[-2]:
+            times[-1] = time_s
+        else:
+            times.append(time_s)
+            values.append(value)
+
+
 @dataclass
 class Record:
     events: list[Event] = field(default_factory=list)

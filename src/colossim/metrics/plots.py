@@ -247,8 +247,8 @@ def levels(result: RunResult) -> bytes:
     battery = next((n for n in ("battery_soc", "battery_mwh") if n in series), None)
     if battery is not None:
         twin = power_ax.twinx()
-        twin.step(*_steps(series[battery], result.end_s), where="post", color="#55a868",
-                  label=label(battery))
+        # sampled at every breakpoint and linear in between (``StepSeries.sample``): a line
+        twin.plot(*_steps(series[battery], result.end_s), color="#55a868", label=label(battery))
         twin.set_ylabel(label(battery))
         twin.legend(loc="lower right", fontsize=7)
     _legend(power_ax, 2 + len(panels["power"]))
