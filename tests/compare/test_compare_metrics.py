@@ -73,3 +73,16 @@ def test_a_job_still_pending_at_the_end_is_queued_to_the_end():
         update={"horizon_s": 2.5 * HOUR})})
     result = simulate(scenario)
     assert queued_s(result) == pytest.approx({"a": 0.0, "b": 2 * HOUR, "c": 1.5 * HOUR})
+
+
+def test_a_job_that_never_arrived_before_the_horizon_is_not_queued():
+    # as above, plus d submitted at 3 h, after the 2.5 h horizon (a trace cut to a window): it
+    # was never pending, so the mean queued is (0 + 2 + 1.5) / 3 h, not / 4; it was below the
+    # mean wait of the jobs that started, (0 + 2) / 2 h, which a job's queued time includes
+    jobs = [pool_job("a", 0, 2), pool_job("b", 0, 2), pool_job("c", 1, 1), pool_job("d", 3, 1)]
+    scenario = pool_scenario(jobs)
+    scenario = scenario.model_copy(update={"simulation": scenario.simulation.model_copy(
+        update={"horizon_s": 2.5 * HOUR})})
+    m = run_metrics(simulate(scenario), {})
+    assert m.mean_queued_s == pytest.approx(3.5 / 3 * HOUR)
+    assert m.mean_queue_s == pytest.approx(1.0 * HOUR)

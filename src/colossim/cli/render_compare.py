@@ -122,7 +122,8 @@ def explain_timeline(timeline: JobTimeline) -> None:
     out = console()
     out.print(f"[bold]job {escape(timeline.job)}[/bold] ({timeline.state})")
     for w in timeline.waits:
-        end = f"{_hours(w.until_s)} h" + ("" if w.started else " (run end)")
+        end = f"{_hours(w.until_s)} h" + ("" if w.started else " (rejected)" if w.rejected
+                                          else " (run end)")
         out.print(f"waited {_hours(w.until_s - w.since_s)} h, {_hours(w.since_s)} h → {end}: "
                   f"{w.why}", markup=False)
     if not timeline.waits:

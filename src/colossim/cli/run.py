@@ -111,6 +111,9 @@ def _stall_cause(result: RunResult) -> str:
     return "Did the policy leave them pending?"
 
 
+UNFINISHED_SHOWN = 10  # a trace cut at the horizon leaves thousands: the first few, named
+
+
 def run_notes(result: RunResult, horizon_s: float) -> list[str]:
     """What went wrong without failing the run, in words that point at the cause: actions the
     engine refused as invalid (a policy bug, silent otherwise), and why jobs did not complete:
@@ -136,7 +139,10 @@ def run_notes(result: RunResult, horizon_s: float) -> list[str]:
                      "reasons are in events.jsonl (--out) and in --explain JOB")
     left = [j for j in result.jobs if j.state not in ("completed", "rejected")]
     if left:
-        names = escape(", ".join(f"{j.name} ({j.state})" for j in left))
+        shown = ", ".join(f"{j.name} ({j.state})" for j in left[:UNFINISHED_SHOWN])
+        more = f" and {len(left) - UNFINISHED_SHOWN:,} more (result.json lists every job)" \
+            if len(left) > UNFINISHED_SHOWN else ""
+        names = escape(shown + more)
         when = f"{result.end_s / 86400:,.2f} days ({result.end_s:,.0f} s)"
         if result.end_s < horizon_s:
             notes.append(f"[yellow]stalled at {when}:[/yellow] nothing was left to happen and "

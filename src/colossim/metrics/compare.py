@@ -97,13 +97,16 @@ def jain_index(values: Sequence[float]) -> float | None:
 def queued_s(result: RunResult) -> dict[str, float]:
     """Each job's time pending, from the record: from its submission, and from each preemption
     or failure that took its GPUs, to its next start, or to the run's end (a rejected job's
-    ends when it is rejected)."""
+    ends when it is rejected). Only jobs that were submitted: a trace cut at the horizon has
+    jobs that never arrived, and counting them as 0 pulled the mean below the mean wait."""
     since: dict[str, float] = {}
-    total = {job.name: 0.0 for job in result.jobs}
+    total: dict[str, float] = {}
     for event in result.record.events:
         name, kind = event.job, event.kind
         if name is None:
             continue
+        if kind == "submit":
+            total.setdefault(name, 0.0)
         if kind in ("submit", "preempt") or (kind == "failure" and (event.data or {}).get(
                 "stopped")):
             since.setdefault(name, event.time_s)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from colossim.metrics.labels import shown
 from colossim.metrics.result import RunResult
@@ -35,7 +35,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class Wait:
-    """One stretch of waiting: from submission or preemption to the next start (or run end)."""
+    """One stretch of waiting: from submission or preemption to the next start (or the policy's
+    rejection, or the run's end)."""
 
     since_s: float
     until_s: float
@@ -47,6 +48,7 @@ class Wait:
     total_gpus: int
     why: str
     needs_gpus: int | None = None  # the job's fewest GPUs, when the caller knows them
+    rejected: bool = False  # the wait ended with the policy rejecting the job
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,17 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
         stopped = event.kind == "failure" and (event.data or {}).get("stopped")
         if (event.kind in ("submit", "preempt") or stopped) and since is None:
             since, cause = event.time_s, _cause(event)
-        elif event.kind == "start" and since is not None and event.time_s == since:
-            since = None  # started the instant it arrived (or was preempted): no wait
+        elif event.kind in ("start", "reject") and since is not None \
+                and event.time_s == since:
+            since = None  # started (or refused) the instant it arrived: no wait
+        elif event.kind == "reject" and since is not None:  # the wait ends with the refusal
+            wait = _wait(since, event.time_s, False, name, decisions, starts,
+                         _level_at(times, values, since), result.cluster.gpus, min_gpus, cause,
+                         service(since), spare_gpus)
+            reason = (event.data or {}).get("reason")
+            why = "the policy rejected it" + (f" ({reason})" if reason else "")
+            waits.append(replace(wait, why=f"{cause}: {why}" if cause else why, rejected=True))
+            since = None
         elif event.kind == "start" and since is not None:
             waits.append(_wait(since, event.time_s, True, name, decisions, starts,
                                _level_at(times, values, since), result.cluster.gpus, min_gpus,
