@@ -66,8 +66,13 @@ def test_swf_fields_comments_and_never_started_jobs(tmp_path):
     (b"\xff\xfejob_id", "t.csv: not a UTF-8 text file"),
     ("job_id,submission_time,duration,num_gpu\na\x07b,1,5,1\n",
      r"t.csv:2: the job id 'a\\x07b' holds a control character"),
+    # a shifted row: an extra field ran with the first four, a short one blamed the GPU count
+    ("job_id,submission_time,duration,num_gpu\na,1,5,1\nc,20,100,2,7\n",
+     "t.csv:3: the row has 5 fields, the header 4"),
+    ("job_id,submission_time,duration,num_gpu\na,1,5,1\nb,10,100\n",
+     "t.csv:3: the row has 3 fields, the header 4"),
 ], ids=["no-gpus-column", "gpus-text", "zero-duration", "fractional-gpus", "empty-id",
-        "huge-field", "not-utf8", "control-character"])
+        "huge-field", "not-utf8", "control-character", "extra-field", "missing-field"])
 def test_bad_rows_name_file_and_line(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         read_records(write(tmp_path, "t.csv", text), "itp")
@@ -113,3 +118,10 @@ def test_the_loaders_own_trace_field_cannot_be_set(tmp_path):
                                  "read; remove it (set, it made colossim skip the trace)")
     scenario.write_text(scenario.read_text().replace(", jobs_loaded: 0", ""))
     assert len(load_scenario(str(scenario)).jobs) == 3
+
+
+def test_swf_processors_must_be_whole_as_csv_gpu_counts_are(tmp_path):
+    # 4.7 processors ran as 4; the CSV readers refused 1.5 GPUs
+    text = "1 0 5 100 4.7 -1 -1 4 200 -1 1 1 1 1 1 -1 -1 -1\n"
+    with pytest.raises(ValueError, match="w.swf:1: allocated processors 4.7 is not a whole"):
+        read_records(write(tmp_path, "w.swf", text), "swf")

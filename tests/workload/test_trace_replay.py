@@ -134,3 +134,15 @@ def test_an_index_into_a_traces_jobs_says_they_come_from_the_trace(tmp_path):
     [problem] = err.value.problems
     assert problem.message == ("the scenario has no jobs list of its own to index (a trace's "
                                "jobs are read after --set; set trace: fields)")
+
+
+@pytest.mark.parametrize(("override", "field"), [
+    ("trace.path=traces/nope.csv", "trace.path"), ("trace.jobs_loaded=5", "trace.jobs_loaded")])
+def test_a_trace_problem_an_override_caused_is_blamed_on_that_override(tmp_path, override,
+                                                                         field):
+    # docs/cli.md: a problem caused by an override names the override; these named line 8
+    source = scenario_file(tmp_path, "path: traces/nope.csv")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(source, [override])
+    [problem] = err.value.problems
+    assert (problem.file, problem.line, problem.field) == (f"--set {override}", None, field)

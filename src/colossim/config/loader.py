@@ -233,10 +233,10 @@ def _union_messages(errors: list[Any], locs: list[PathKey]) -> dict[PathKey, str
 def _blame(error: Any, loc: PathKey, marks: Marks) -> tuple[PathKey, str]:
     """Which field a whole-model check points at: its own, or an alternative an override set."""
     options = [(error.field, str(error)), *getattr(error, "alternatives", ())]
-    for field, message in options:
-        if marks.set_by_override((*loc, field)):
-            return (*loc, field), message
-    return (*loc, options[0][0]), options[0][1]
+    for field, message in options:  # a field may be dotted: "trace.path"
+        if marks.set_by_override(path := (*loc, *field.split("."))):
+            return path, message
+    return (*loc, *options[0][0].split(".")), options[0][1]
 
 
 def _suggest(loc: PathKey, model: type[BaseModel]) -> str:

@@ -85,8 +85,9 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
     raw = data["trace"]
     if context is not None and isinstance(raw, Mapping) and "jobs_loaded" in raw:
         # a file's own trace block (the loader validates with a context): the field is ours
-        raise FieldValueError("trace", "jobs_loaded is filled in when the trace is read; "
-                                       "remove it (set, it made colossim skip the trace)")
+        loaded = ("jobs_loaded is filled in when the trace is read; remove it (set, it made "
+                  "colossim skip the trace)")
+        raise FieldValueError("trace", loaded, alternatives=(("trace.jobs_loaded", loaded),))
     try:
         trace = raw if isinstance(raw, TraceConfig) else TraceConfig.model_validate(raw)
     except ValidationError:
@@ -100,12 +101,14 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
 
     try:
         jobs = trace_jobs(trace, resolve_path(trace.path, context), reference)
-    except OSError as exc:  # "[Errno 2] No such file or directory: '...'" said as words
-        why = (exc.strerror or str(exc)).lower()
-        raise FieldValueError("trace", f"cannot read {exc.filename or trace.path}: {why}") \
+    except (OSError, ValueError) as exc:  # blamed on an override of the path, if one set it
+        if isinstance(exc, OSError):  # "[Errno 2] No such file or directory: '...'" as words
+            why = (exc.strerror or str(exc)).lower()
+            message = f"cannot read {exc.filename or trace.path}: {why}"
+        else:
+            message = str(exc)
+        raise FieldValueError("trace", message, alternatives=(("trace.path", message),)) \
             from None
-    except ValueError as exc:
-        raise FieldValueError("trace", str(exc)) from None
     given = data.get("jobs") or []
     marked = trace.model_copy(update={"jobs_loaded": len(jobs)})
     return {**data, "jobs": [*given, *jobs], "trace": marked}

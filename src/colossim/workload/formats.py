@@ -50,6 +50,12 @@ def _number(text: str, what: str, where: str) -> float:
     return value
 
 
+def _whole(value: float, what: str, where: str) -> int:
+    if value != int(value):
+        raise ValueError(f"{where}: {what} {value:g} is not a whole number")
+    return int(value)
+
+
 def _check(record: TraceRecord, where: str) -> TraceRecord:
     if not record.job_id:
         raise ValueError(f"{where}: the job id is empty")
@@ -92,16 +98,21 @@ def read_csv(path: Path, names: dict[str, tuple[str, ...]]) -> Iterator[TraceRec
 def _csv_rows(reader: csv.DictReader, path: Path,
               names: dict[str, tuple[str, ...]]) -> Iterator[TraceRecord]:
     cols = _columns(list(reader.fieldnames or []), names, path)
+    width = len(reader.fieldnames or [])
     for row in reader:
         where = f"{path}:{reader.line_num}"
-        gpus = _number(row[cols["gpus"]] or "", "GPU count", where)
-        if gpus != int(gpus):
-            raise ValueError(f"{where}: GPU count {gpus} is not a whole number")
+        extra = row.get(None)  # DictReader's restkey: the fields past the header's
+        if extra is not None or None in row.values():  # and restval: the ones missing
+            found = width + len(extra) if extra is not None else sum(
+                v is not None for v in row.values())
+            raise ValueError(f"{where}: the row has {found} fields, the header {width} (a "
+                             "shifted or broken row?)")
+        gpus = _whole(_number(row[cols["gpus"]] or "", "GPU count", where), "GPU count", where)
         yield _check(TraceRecord(
             job_id=str(row[cols["id"]]).strip(),
             submit_s=_number(row[cols["submit"]] or "", "submission time", where),
             duration_s=_number(row[cols["duration"]] or "", "duration", where),
-            gpus=int(gpus),
+            gpus=gpus,
         ), where)
 
 
@@ -114,11 +125,14 @@ def read_swf(path: Path) -> Iterator[TraceRecord]:
             fields = text.split()
             where = f"{path}:{number}"
             if len(fields) < 9:
-                raise ValueError(f"{where}: an SWF line has 18 fields, this one {len(fields)}")
+                raise ValueError(f"{where}: an SWF line has 18 fields (the first 9 are read), "
+                                 f"this one {len(fields)}")
             run = _number(fields[3], "run time", where)
-            procs = int(_number(fields[4], "allocated processors", where))
+            procs = _whole(_number(fields[4], "allocated processors", where),
+                           "allocated processors", where)
             if procs <= 0:
-                procs = int(_number(fields[7], "requested processors", where))
+                procs = _whole(_number(fields[7], "requested processors", where),
+                               "requested processors", where)
             if run <= 0 or procs <= 0:
                 continue  # never ran (cancelled or failed before start)
             estimate = _number(fields[8], "requested time", where)
