@@ -108,3 +108,48 @@ def test_without_a_power_model_it_starts_in_submission_order():
     plain = ClusterView(now_s=0.0, triggers=(), jobs=view.jobs, racks=view.racks,
                         power=PowerView(1.0, 0.0), rng=view.rng, rate_fn=view.rate_fn)
     assert starts(make_policy("power-aware").decide(plain)) == ["a", "b"]
+
+
+def test_a_job_the_policys_caps_left_alone_is_not_counted_as_throttled(tmp_path):
+    # Two 72-GPU GB200 jobs at 1 MW; a dip to 0.2 MW from 1,000 to 2,000 s. power-aware caps
+    # bf at the dip; a 0.005 MWh battery at 0.05 MW carries the rest for 0.005 / 0.05 h = 360 s,
+    # then f8 is slowed too until 2,000 s: 640 s. The engine left f8 a clock limit of 1 less a
+    # rounding crumb from 1,000 s, so it read 1,000 s at cap and 40 GPU-h throttled, not
+    # 72 x (1,000 + 640) / 3,600 = 32.8
+    from colossim.api import load_scenario, simulate
+
+    source = tmp_path / "padip.yaml"
+    source.write_text("""
+name: padip
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 2}]
+  fabric: {contention: false}
+  power:
+    supply_mw: 1.0
+    pue: 1.1
+    events: [{kind: dip, start_s: 1000, duration_s: 1000, supply_mw: 0.2}]
+    battery: {capacity_mwh: 0.005, max_charge_mw: 0.05, max_discharge_mw: 0.05}
+jobs:
+  - {name: bf, params_billion: 8, tokens_billion: 5.4, min_gpus: 72, max_gpus: 72}
+  - {name: f8, params_billion: 8, tokens_billion: 10.8, precision: fp8, min_gpus: 72,
+     max_gpus: 72}
+scheduler: {policy: {name: power-aware}}
+simulation: {speed_model: linear}
+""")
+    result = simulate(load_scenario(str(source)))
+    assert result.job("bf").time_at_cap_s == pytest.approx(1000.0)
+    assert result.job("f8").time_at_cap_s == pytest.approx(2000.0 - 1000.0 - 360.0)
+    assert result.power.throttled_gpu_hours == pytest.approx(72 * (1000 + 640) / 3600)
+
+
+@pytest.mark.parametrize("override", ["cluster.power.facility_cap_mw=0.25",
+                                      "cluster.power.schedule=[{at_s: 0, supply_mw: 0.25}]"])
+def test_the_results_supply_is_the_supply_at_the_start(override):
+    # docs/results.md: the supply at t = 0; the JSON gave the configured 1,000 MW beside a
+    # table that read 0.25 MW
+    from colossim.api import load_scenario, simulate
+
+    result = simulate(load_scenario("small", ["cluster.power.supply_mw=1000", override,
+                                              "simulation.horizon_s=1"]))
+    assert result.cluster.supply_mw == 0.25

@@ -92,7 +92,9 @@ class Enforcer:
         ``base_mw`` is the load under ``base`` when the caller already knows it."""
         if base_mw is None:
             base_mw = self._load(running, base)
-        if not jobs or base_mw <= target_mw:
+        if not jobs or base_mw <= target_mw * (1 + TOL) + TOL:
+            # within rounding of the target (a policy's caps fitted to it exactly): a limit
+            # found now would be 1 less a crumb, and would count the job as throttled
             return base
         model = self.model
         lo = self.system.cfg.dvfs.min_clock

@@ -57,7 +57,7 @@ def summarize(out: RunOutput, policy: str) -> RunResult:
         gpu_utilization=time_mean(busy, 0.0, span) / state.usable_gpus if state.usable_gpus else 0,
         energy_mwh=float(integral(power, 0.0, span) / SECONDS_PER_HOUR),
         peak_power_mw=float(peak(power, 0.0, span)),
-        supply_mw=state.scenario.cluster.power.supply_mw,
+        supply_mw=state.scenario.cluster.power.supply_at(0.0),
     )
     return RunResult(
         scenario=state.scenario.name,
