@@ -153,3 +153,28 @@ def test_the_results_supply_is_the_supply_at_the_start(override):
     result = simulate(load_scenario("small", ["cluster.power.supply_mw=1000", override,
                                               "simulation.horizon_s=1"]))
     assert result.cluster.supply_mw == 0.25
+
+
+def test_a_job_held_for_a_ramp_and_released_short_of_power_is_one_deficit(tmp_path):
+    # 2 GB200 racks: idle 0.132 MW, 0.2904 MW with a 144-GPU job computing. Generation starts
+    # at the idle draw and ramps at 0.01 MW a minute, so the job is held, then released into a
+    # supply still short and capped until generation catches up: one shortage throughout. The
+    # held job's low draw closed the episode, and its release counted a second
+    from colossim.api import load_scenario, simulate
+
+    source = tmp_path / "ramp.yaml"
+    source.write_text("""
+name: ramp
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 2}]
+  fabric: {contention: false}
+  power: {supply_mw: 1.0, ramp: {limit_mw_per_min: 0.01}}
+jobs:
+  - {name: a, params_billion: 10, tokens_billion: 8.64, min_gpus: 144, max_gpus: 144}
+simulation: {speed_model: linear}
+""")
+    result = simulate(load_scenario(str(source)))
+    kinds = [e.kind for e in result.record.events]
+    assert kinds.count("power_hold") == 1 and result.power.power_holds == 1
+    assert kinds.count("power_deficit") == 1 and result.power.deficit_events == 1

@@ -165,7 +165,7 @@ class Enforcer:
         wanted = model.facility_mw(book.it_w(running, FULL)) if held else system.demand
         staged = (system.cfg.ramp.cover == "stagger" and lag
                   and wanted <= system.supply * (1 + TOL) + TOL)
-        self._note_deficit(now, wanted, available, staged)
+        self._note_deficit(now, wanted, available, staged, held)
         limits: dict[int, float] = {}
         self.awaiting = False
         stagger = system.cfg.ramp.cover == "stagger" and lag
@@ -205,8 +205,11 @@ class Enforcer:
             self.ramping.clear()
         self.last_demand = demand
 
-    def _note_deficit(self, now: float, wanted: float, available: float, staged: bool) -> None:
-        """Log a deficit (and tell the policy) when one begins; a staged ramp is not one."""
+    def _note_deficit(self, now: float, wanted: float, available: float, staged: bool,
+                      held: bool = False) -> None:
+        """Log a deficit (and tell the policy) when one begins; a staged ramp is not one. A
+        job held for the deficit keeps it going: it draws little while held, and released
+        into a supply still short, it is the same shortage, not a new one."""
         system = self.system
         if staged and wanted > available * (1 + TOL) + TOL:
             if not self.staging:
@@ -222,7 +225,7 @@ class Enforcer:
                 system.state.log("power_deficit", None, demand_mw=wanted, available_mw=available,
                                  supply_mw=system.supply)
                 self._tell(now)
-        else:
+        elif not held:
             self.episode = False
 
     def _tell(self, now: float) -> None:
