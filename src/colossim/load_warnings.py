@@ -25,6 +25,7 @@ def warn_about(scenario: Scenario) -> None:
     _warn_cut_off(scenario)
     _warn_caps_below_the_floor(scenario, power)
     _warn_checkpoints_past_failures(scenario)
+    _warn_idle_power_settings(scenario)
 
 
 def _warn_past_the_horizon(scenario: Scenario) -> None:
@@ -189,3 +190,33 @@ def _warn_checkpoints_past_failures(scenario: Scenario) -> None:
 
 
 MTTFS_PER_INTERVAL = 3.0  # an interval this many MTTFs long completes e^-3 = 5% of the time
+
+
+def _warn_idle_power_settings(scenario: Scenario) -> None:
+    """Warn of power settings that cannot change the run, so a typo or a slip of unit does
+    not pass for a finding: supply events after the horizon, a dip no lower than the supply it
+    dips, a schedule step and a step_up at the same instant (the step_up wins), a battery that
+    can neither charge nor discharge."""
+    power, horizon = scenario.cluster.power, scenario.simulation.horizon_s
+    said: list[str] = []
+    for i, event in enumerate(power.events):
+        where = f"cluster.power.events[{i}]"
+        if event.start_s >= horizon:
+            said.append(f"{where} starts at {event.start_s:,.0f} s, after the horizon "
+                        f"({_days(horizon)}): it never happens")
+        elif event.kind != "step_up" and event.level_mw >= power.supply_at(event.start_s,
+                                                                          firm=True):
+            said.append(f"{where} ({event.kind} to {event.level_mw:g} MW) is no lower than the "
+                        f"supply then ({power.supply_at(event.start_s, firm=True):g} MW): it "
+                        "changes nothing")
+    steps = {step.at_s for step in power.schedule}
+    for i, event in enumerate(power.events):
+        if event.kind == "step_up" and event.start_s in steps:
+            said.append(f"cluster.power.events[{i}] (step_up) and a schedule step are both at "
+                        f"{event.start_s:g} s: the step_up's {event.level_mw:g} MW holds")
+    battery = power.battery
+    if battery is not None and battery.max_charge_mw == 0 and battery.max_discharge_mw == 0:
+        said.append("cluster.power.battery can neither charge nor discharge (max_charge_mw and "
+                    "max_discharge_mw are 0): it changes nothing")
+    for text in said:
+        warnings.warn(ColossimWarning(text), stacklevel=3)

@@ -413,3 +413,43 @@ def test_a_checkpoint_interval_several_mttfs_long_is_warned_of():
     assert text.startswith(f"jobs.10t.checkpoint.interval_s (3,600 s) is {3600 / mttf:.1f}x "
                            f"the job's mean time to failure ({mttf:,.0f} s on 221,184 GPUs)")
     assert f"only {math.exp(-3600 / mttf):.1%} of its intervals" in text
+
+
+@pytest.mark.parametrize(("override", "says"), [
+    ("cluster.power.events=[{kind: dip, start_s: 1.0e12, duration_s: 10, supply_mw: 1}]",
+     "cluster.power.events[0] starts at 1,000,000,000,000 s, after the horizon"),
+    ("cluster.power.events=[{kind: dip, start_s: 100, duration_s: 10, supply_mw: 5}]",
+     "cluster.power.events[0] (dip to 5 MW) is no lower than the supply then (1 MW)"),
+    ("cluster.power.schedule=[{at_s: 100, supply_mw: 2}]",
+     None),  # alone: fine
+    ("cluster.power.battery={capacity_mwh: 1, max_charge_mw: 0, max_discharge_mw: 0}",
+     "cluster.power.battery can neither charge nor discharge"),
+])
+def test_power_settings_that_change_nothing_are_warned_of(override, says):
+    # small runs at 1 MW (configs/small.yaml); each of these was accepted without a word
+    import warnings
+
+    from colossim.errors import ColossimWarning
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario("small", [override])
+    texts = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+    assert len(texts) == (0 if says is None else 1)
+    if says is not None:
+        assert texts[0].startswith(says)
+
+
+def test_a_step_up_and_a_schedule_step_at_one_instant_is_warned_of():
+    import warnings
+
+    from colossim.errors import ColossimWarning
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario("small", ["cluster.power.schedule=[{at_s: 100, supply_mw: 3}]",
+                                "cluster.power.events=[{kind: step_up, start_s: 100, "
+                                "supply_mw: 0.25}]"])
+    texts = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+    assert ("cluster.power.events[0] (step_up) and a schedule step are both at 100 s: the "
+            "step_up's 0.25 MW holds") in texts
