@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
 from colossim.api import load_scenario
 from colossim.config.overrides import (
@@ -15,6 +16,7 @@ from colossim.config.overrides import (
 )
 from colossim.config.yamlmarks import Marks
 from colossim.errors import ConfigError
+from colossim.policy.builtin.fifo import POLICY as FIFO
 from tests.scenario_cases import BASE
 
 
@@ -261,3 +263,17 @@ def test_digit_separators_are_read_as_numbers():
     # docs/scenario.md: ruamel.yaml reads 1_000 as 1000 (the docs said it was refused)
     scenario = load_scenario("small", ["cluster.power.supply_mw=1_000"])
     assert scenario.cluster.power.supply_mw == 1000.0
+
+
+class NoParams(FIFO):  # a policy without parameters, named by module:Class below
+    name = "no-params"
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+
+def test_a_param_given_to_a_policy_without_params_says_it_takes_none():
+    # it said "unknown field; expected one of: " and nothing after it
+    [problem] = problems_of("small", ["scheduler.policy.name=tests.config.test_overrides:"
+                                      "NoParams", "scheduler.policy.params.placement=any"])
+    assert "scheduler.policy.params.placement: unknown field; it takes no fields" in problem

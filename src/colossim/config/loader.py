@@ -249,6 +249,8 @@ def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
     hint = difflib.get_close_matches(loc[-1], known, n=1)
     if hint:
         return f" (did you mean {hint[0]!r}?)"
+    if not known:  # a policy without parameters, say: "expected one of: " and nothing
+        return "; it takes no fields"
     return f"; expected one of: {', '.join(known)}" if len(known) <= 10 else ""
 
 
