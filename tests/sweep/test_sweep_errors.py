@@ -130,6 +130,12 @@ def test_bad_metrics_and_seeds(tmp_path):
     assert problems_of(write_study(tmp_path, text)) == [
         f"{tmp_path}/study.yaml:2: seeds: the list must be non-empty, distinct and >= 0"
     ]
+    # 2**63 ran and then crashed writing results.parquet (an int64 column) with a traceback
+    text = f"base: {SMALL}\nseeds: [9223372036854775808]\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:2: seeds: a seed is at most 9,223,372,036,854,775,807 "
+        "(results.parquet stores it as a 64-bit integer)"
+    ]
 
 
 def test_a_value_listed_twice_is_refused(tmp_path):

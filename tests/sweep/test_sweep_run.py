@@ -135,6 +135,23 @@ def test_interrupted_sweep_resumes_only_the_missing_runs(plan, reference, tmp_pa
     assert sorted(rec["run_id"] for rec in log) == sorted(r.run_id for r in plan.runs)
 
 
+def test_a_resume_logs_the_runs_a_killed_sweep_saved_but_did_not_log(plan, tmp_path):
+    # kill -9 of the parent: workers had saved runs/<id>.json, the parent had not logged them
+    # (and its last line was torn); resume skipped them as done, so runs.jsonl lacked them
+    sweep(plan, tmp_path, SerialExecutor())
+    lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    (tmp_path / "runs.jsonl").write_text("\n".join(lines[:3]) + "\n" + lines[3][:20])
+    again = sweep(plan, tmp_path, SerialExecutor(), resume=True)
+    assert (again.skipped, again.ran) == (8, 0)
+    logged = []
+    for line in (tmp_path / "runs.jsonl").read_text().splitlines():
+        try:
+            logged.append(json.loads(line)["run_id"])
+        except json.JSONDecodeError:
+            assert line == lines[3][:20]  # the torn line, ended, and then the missing runs
+    assert sorted(logged) == sorted(r.run_id for r in plan.runs)
+
+
 def test_a_fresh_sweep_refuses_a_folder_with_results(plan, reference):
     from colossim.errors import ConfigError
 

@@ -102,6 +102,8 @@ def execute(
     try:
         store.prepare(resume)
         done = store.finished(ids) if resume else set()
+        if resume:
+            store.log_unlogged(ids)
         batcher = Batcher([run for run in plan.runs if run.run_id not in done], executor.slots,
                           batch)
         if on_start:

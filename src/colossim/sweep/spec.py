@@ -127,12 +127,18 @@ class StudyFile(_Strict):
             not self.seeds or min(self.seeds) < 0 or len(set(self.seeds)) != len(self.seeds)
         ):
             raise FieldValueError("seeds", "the list must be non-empty, distinct and >= 0")
+        if isinstance(self.seeds, list) and max(self.seeds) > MAX_SEED:
+            raise FieldValueError("seeds", f"a seed is at most {MAX_SEED:,} (results.parquet "
+                                           "stores it as a 64-bit integer)")
         if self.method is Method.RANDOM and self.samples is None:
             raise FieldValueError("method", "random needs samples: N")
         if self.method is Method.GRID and self.samples is not None:  # else silently ignored
             raise FieldValueError("samples", "needs method: random (a grid runs every "
                                              "combination)")
         return self
+
+
+MAX_SEED = 2**63 - 1  # a list seed is a run's seed, a column of results.parquet (int64)
 
 
 @dataclass(frozen=True)

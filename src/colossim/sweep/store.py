@@ -79,3 +79,29 @@ class Store:
     def finished(self, run_ids: set[str]) -> set[str]:
         """Runs already done successfully; failed runs are retried on resume."""
         return {rid for rid, rec in self.read(run_ids).items() if rec.get("status") == "ok"}
+
+    def log_unlogged(self, run_ids: set[str]) -> None:
+        """Append to the log the runs whose files exist but whose line does not: a worker
+        saved them, then the sweep was killed before the parent logged them (resume skips
+        them as done, and the log would lack them for good)."""
+        logged = set()
+        log = self.out / LOG
+        text = log.read_text(encoding="utf-8") if log.is_file() else ""
+        if text and not text.endswith("\n"):  # a torn last line: end it before appending
+            self._log = log.open("a", encoding="utf-8")
+            self._log.write("\n")
+        if text:
+            for line in text.splitlines():
+                try:
+                    logged.add(json.loads(line).get("run_id"))
+                except (json.JSONDecodeError, AttributeError):
+                    continue  # a torn last line
+        for run_id in sorted(run_ids - logged):
+            path = record_path(self.runs, run_id)
+            if path.is_file():
+                record = path.read_text(encoding="utf-8")
+                if self._log is None:
+                    self._log = log.open("a", encoding="utf-8")
+                self._log.write(record if record.endswith("\n") else record + "\n")
+        if self._log is not None:
+            self._log.flush()
