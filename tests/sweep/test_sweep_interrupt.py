@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from colossim.sweep import task as task_module
 from colossim.sweep.executors import LocalExecutor, SerialExecutor
@@ -131,3 +132,56 @@ def test_a_cancelled_pool_ends_its_thread_and_stops_a_worker_the_signal_missed()
     assert not manager.is_alive()
     assert not worker.is_alive() and worker.exitcode == -signal.SIGTERM
     assert busy.done() and busy.exception() is not None  # its runs run again on --resume
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state, parent, ...)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (from /proc: Linux)."""
+    found = set()
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                fields = _stat(int(stat))
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(stat))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = _stat(pid)[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_kill_9_of_a_sweep_takes_its_workers_with_it(tmp_path):
+    # they were re-parented and blocked on the pool's pipes for good (Linux: the kernel now
+    # kills each worker when its sweep dies)
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    study = write_study(tmp_path, SLOW_STUDY.format(small=SMALL, markers=markers))
+    command = [sys.executable, "-m", "colossim", "sweep", str(study), "--workers", "2",
+               "--out", str(tmp_path / "out"), "--no-plots", "--quiet"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get(
+        "PYTHONPATH", "")])}
+    sweep = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(markers.iterdir()):  # a worker is in a run
+        assert sweep.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+    workers = _children(sweep.pid)
+    assert len(workers) >= 2
+    sweep.kill()
+    sweep.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers)

@@ -109,13 +109,28 @@ class LocalExecutor:
     def __init__(self, workers: int | None = None, runs: Sequence[Run] = ()):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.slots = 2 * self.workers
+        self._runs = {run.run_id: run for run in runs}
+        self._held: dict[str, Run] = {}
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        """A pool with its workers started. Forked only while no other thread runs (a restart
+        happens with the progress bar's thread alive: a fork server then)."""
         context = _context()
         forked = context.get_start_method() == "fork"
-        self._held = {run.run_id: run for run in runs} if forked else {}
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                         initializer=worker_init, initargs=(self._held,))
-        for future in [self._pool.submit(_ready) for _ in range(self.workers)]:
+        self._held = self._runs if forked else {}
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                   initializer=worker_init,
+                                   initargs=(self._held, os.getpid() if forked else None))
+        for future in [pool.submit(_ready) for _ in range(self.workers)]:
             future.result()
+        return pool
+
+    def restart(self) -> None:
+        """A fresh pool after a worker died and broke this one (``runner.execute`` then runs
+        the runs that were in flight again, one at a time, to find the one that killed it)."""
+        self.shutdown(cancel=True)
+        self._pool = self._start()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
         return self._pool.submit(fn, *args)

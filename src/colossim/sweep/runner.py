@@ -50,6 +50,14 @@ class SweepReport:
 
 
 GRACE_S = 2.0  # after Ctrl-C, how long to wait for interrupted tasks to hand back finished runs
+DIED = ("its worker died while running it (killed by a signal, out of memory, or a crash in "
+        "native code); the other runs in flight then were run again, one at a time")
+
+
+def _broken(future: Future) -> bool:
+    """Did the task fail because its process pool broke (a worker died)?"""
+    return (future.done() and not future.cancelled()
+            and isinstance(future.exception(), BrokenExecutor))
 
 
 def _outcomes(future: Future, batch: list[Run]) -> list[Outcome]:
@@ -87,7 +95,9 @@ def execute(
     def keep(future: Future) -> bool:
         """Write a finished task's runs; False if it was interrupted before its last run."""
         runs = in_flight.pop(future)
-        outcomes = _outcomes(future, runs)
+        return store_outcomes(runs, _outcomes(future, runs))
+
+    def store_outcomes(runs: list[Run], outcomes: list[Outcome]) -> bool:
         if batcher is not None:
             batcher.observe(outcomes)
         for run, outcome in zip(runs[: len(outcomes)], outcomes, strict=True):  # its finished
@@ -98,7 +108,38 @@ def execute(
                 on_record(record)
         return len(outcomes) == len(runs)
 
+    def submit(runs: list[Run]) -> bool:
+        """Send a task; False if the pool is broken (a worker died since the last look)."""
+        tasks = [run.run_id if executor.holds(run.run_id) else Task(run) for run in runs]
+        try:
+            in_flight[executor.submit(run_batch, tasks, saves_to)] = runs
+        except BrokenExecutor:
+            suspects.extend(runs)  # never started: they run again, alone
+            return False
+        return True
+
+    def recover(alone: Run | None) -> None:
+        """A worker died and took the local pool with it: every task in flight failed. The run
+        that was alone in the pool killed it and is recorded as failed; the runs of the other
+        tasks are suspects, each run again alone; then the pool starts afresh."""
+        if not hasattr(executor, "restart"):
+            raise ColossimError(f"the {executor.name} executor broke; finished runs are saved "
+                                f"in {out}: rerun with --resume")
+        wait(list(in_flight))  # the pool fails them all at once
+        for future in list(in_flight):
+            runs = in_flight[future]
+            if not _broken(future):
+                if not keep(future):
+                    raise KeyboardInterrupt
+            elif alone is not None and runs == [alone]:
+                in_flight.pop(future)
+                store_outcomes(runs, [Outcome(alone.run_id, None, DIED)])
+            else:
+                suspects.extend(in_flight.pop(future))
+        executor.restart()
+
     saves_to = store.runs if executor.shared_disk else None  # workers save their runs' files
+    suspects: list[Run] = []  # runs of tasks a dying worker took down, to run again alone
     try:
         store.prepare(resume)
         done = store.finished(ids) if resume else set()
@@ -108,22 +149,32 @@ def execute(
                           batch)
         if on_start:
             on_start(len(plan.runs), len(done))
+        alone: Run | None = None  # a suspect running by itself: if the pool breaks, it did
         while True:
-            while len(in_flight) < executor.slots and (runs := batcher.take()) is not None:
-                tasks = [run.run_id if executor.holds(run.run_id) else Task(run) for run in runs]
-                try:
-                    in_flight[executor.submit(run_batch, tasks, saves_to)] = runs
-                except BrokenExecutor as exc:  # a worker died (killed, out of memory, ...)
-                    raise ColossimError(
-                        f"the {executor.name} executor broke ({exc}); finished runs are saved "
-                        f"in {out}: rerun with --resume"
-                    ) from exc
+            sent = True
+            if suspects or alone is not None:
+                if not in_flight:
+                    alone = suspects.pop(0) if suspects else None
+                    sent = alone is None or submit([alone])
+            else:
+                while sent and len(in_flight) < executor.slots and \
+                        (runs := batcher.take()) is not None:
+                    sent = submit(runs)
+            if not sent:
+                recover(None)
+                continue
             if not in_flight:
                 break
             finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            if any(_broken(future) for future in finished):
+                recover(alone)
+                alone = None
+                continue
             for future in finished:
                 if not keep(future):
                     raise KeyboardInterrupt  # a task was interrupted: so is the study
+            if alone is not None and not in_flight:
+                alone = None
     except KeyboardInterrupt:
         interrupted = True
         _keep_finished(in_flight, keep)

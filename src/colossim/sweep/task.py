@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -98,16 +100,39 @@ def _on_interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
 
-def worker_init(held: Mapping[str, Run] | None = None) -> None:
+def worker_init(held: Mapping[str, Run] | None = None, parent: int | None = None) -> None:
     """A pool worker's initializer. Ctrl-C reaches the whole process group, workers included:
     a busy worker stops its batch (``run_batch`` hands back what it finished), and an idle one
     only notes it, so it neither dies with a traceback (breaking the pool) nor starts a run
     that was queued before the interrupt, which the parent would have to wait for.
 
     ``held``: the study's runs by id. A forked worker inherits them with the parent's memory,
-    so tasks can then be run ids instead of pickled scenarios (``LocalExecutor``)."""
+    so tasks can then be run ids instead of pickled scenarios (``LocalExecutor``). ``parent``:
+    the sweep's process id."""
     signal.signal(signal.SIGINT, _on_interrupt)
     _WORKER.held = held or {}
+    if parent is not None:
+        _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """On Linux, ask the kernel to kill this worker when the sweep that started it dies: a
+    ``kill -9`` of the sweep left its workers blocked on the pool's pipes for good (they hold
+    both ends, so they never see the end of them). The runs they finished are on disk."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl here: live as before
+        return
+    if os.getppid() != parent:  # the sweep died before the request took: go now
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def finish(task: Task, runs_dir: Path | None) -> Outcome:
