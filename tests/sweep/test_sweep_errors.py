@@ -142,7 +142,15 @@ def test_a_value_listed_twice_is_refused(tmp_path):
     text = f"base: {SMALL}\nparameters:\n  cluster.power.pue: [1.2, 1.2]\nseeds: [1]\n"
     found = problems_of(write_study(tmp_path, text))
     assert found == [f"{tmp_path}/study.yaml:2: parameters: points 0 and 1 give the same "
-                     "scenario and seed (a value listed twice?)"]
+                     "scenario and seed (a value listed twice, or a varied simulation.seed "
+                     "that the seeds list overrides?)"]
+    # 4 random draws from 2 policies must repeat; nothing was listed twice
+    text = (f"base: {SMALL}\nmethod: random\nsamples: 4\nparameters:\n"
+            "  scheduler.policy.name: [fifo, priority]\nseeds: [1, 2]\n")
+    [found] = problems_of(write_study(tmp_path, text))
+    assert found.endswith("give the same scenario and seed (random draws repeat over a list or "
+                          "a whole-number range, and with seeds given as a list each repeat is "
+                          "the same run: draw fewer samples, or give seeds as a count)")
 
 
 def test_cli_exit_code_2_and_file_line_on_stderr(tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from colossim.cli import render
-from colossim.cli.render_sweep import _number, _spread, _value, summary_table
+from colossim.cli.render_sweep import _mean_ci, _number, _spread, _value, summary_table
 from colossim.sweep.expand import expand
 from colossim.sweep.spec import load_study
 from tests.sweep.sweep_helpers import SMALL, write_study
@@ -72,6 +72,15 @@ def test_parameters_that_fill_the_terminal_leave_every_metric_whole(tmp_path, ei
             assert any(shown in line for line in lines), shown
         assert any(line.split()[:2] == [str(row["point"]), _value(row["cluster.power.pue"])]
                    for line in lines)
+
+
+def test_a_mean_over_fewer_runs_than_the_point_had_says_how_many():
+    # 4 runs, 3 cut at the horizon before the makespan: a bare "1.434" beside "4/4" read as a
+    # mean of 4 with no spread (docs/studies.md: the summary says how many values each has)
+    row = {"runs": 4, "makespan_s.n": 1, "makespan_s.mean": 1.434, "makespan_s.ci95_high": None}
+    assert _mean_ci(row, "makespan_s") == "1.434 (n=1)"
+    row.update({"makespan_s.n": 4, "makespan_s.ci95_high": 1.5})
+    assert _mean_ci(row, "makespan_s") == "1.434 ±0.066"
 
 
 def test_values_and_spreads_are_written_one_way():
@@ -141,6 +150,9 @@ def test_list_values_show_escaped_and_cut_and_headers_stay_apart(tmp_path, eight
                         "makespan_s"]) == {
         "jobs.10t.checkpoint.interval_s": "10t.checkpoint.interval_s",
         "jobs.6t.checkpoint.interval_s": "6t.checkpoint.interval_s", "makespan_s": "makespan_s"}
+    # a job named with a dot stays whole (the header read "5t-a.jct_s", a job that is not)
+    assert short_names(["jobs.1.5t-a.jct_s", "jobs.1.5t-a.max_gpus"], ["1.5t-a"]) == {
+        "jobs.1.5t-a.jct_s": "1.5t-a.jct_s", "jobs.1.5t-a.max_gpus": "1.5t-a.max_gpus"}
     study = (f"name: events\nbase: {SMALL}\nparameters:\n  cluster.power.events:\n    - []\n"
              "    - [{kind: dip, start_s: 3600, duration_s: 600, supply_mw: 0.5}]\n"
              "seeds: 1\n")

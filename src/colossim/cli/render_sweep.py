@@ -53,7 +53,7 @@ def plan_table(plan: Plan, done: set[str] | None = None) -> None:
     values = [("point", [str(run.point) for run in runs]),
               ("rep", [str(run.replicate) for run in runs]),
               ("seed", [str(run.seed) for run in runs])]
-    names = short_names(plan.parameters)
+    names = short_names(plan.parameters, plan.dotted_jobs())
     values += [(names[path], [_value(run.values[k][1]) for run in runs])
                for k, path in enumerate(plan.parameters)]
     if done:
@@ -119,9 +119,11 @@ def _mean_ci(row: Mapping[str, Any], metric: str, unit: float = 1.0) -> str:
     mean, high = row[f"{metric}.mean"], row[f"{metric}.ci95_high"]
     if mean is None:
         return "-"
+    n, runs = row.get(f"{metric}.n"), row.get("runs")
+    few = f" (n={n})" if n is not None and runs and n < runs else ""  # runs without the value
     if high is None:
-        return _number(mean / unit)
-    return f"{_number(mean / unit)} ±{_spread((high - mean) / unit)}"
+        return _number(mean / unit) + few
+    return f"{_number(mean / unit)} ±{_spread((high - mean) / unit)}{few}"
 
 
 TIME_UNITS = ((86400.0, "d"), (3600.0, "h"))  # a duration shown in days, else hours
@@ -145,7 +147,7 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
     value and header whole: metrics that do not fit beside the parameters go to a next table."""
     shown = [p for p in plan.parameters if p in plan.varied()] or list(plan.parameters)
     shown_rows = rows[:limit]
-    names = short_names([*shown, *plan.metrics])
+    names = short_names([*shown, *plan.metrics], plan.dotted_jobs())
     keys = [(names[p], [_value(row[p]) for row in shown_rows]) for p in shown]
     keys.append(("runs", [f"{row['runs']}/{row['runs'] + row['failed']}" for row in shown_rows]))
     values = []

@@ -71,6 +71,12 @@ class Plan:
     def points(self) -> int:
         return len({run.point for run in self.runs})
 
+    def dotted_jobs(self) -> tuple[str, ...]:
+        """Job names with a dot in them (``1.5t-a``), which headers keep whole: the runs'
+        jobs (a trace's thousands only once: their names never change between runs)."""
+        return tuple(sorted({job.name for run in self.runs[:1] for job in run.scenario.jobs
+                             if "." in job.name}))
+
     def varied(self) -> tuple[str, ...]:
         """Parameters that take more than one value (the x axes worth plotting)."""
         return self._varied
@@ -275,9 +281,15 @@ def _check_unique(runs: list[Run], study: Study) -> None:
     for run in runs:
         if run.run_id in first:
             other = first[run.run_id]
-            msg = (
-                f"points {other.point} and {run.point} give the same scenario and seed "
-                f"(a value listed twice?)"
-            )
+            if study.file.method is Method.RANDOM:  # draws over few choices repeat by chance
+                why = ("random draws repeat over a list or a whole-number range, and with "
+                       "seeds given as a list each repeat is the same run: draw fewer samples, "
+                       "or give seeds as a count")
+            elif isinstance(study.file.seeds, list):
+                why = ("a value listed twice, or a varied simulation.seed that the seeds list "
+                       "overrides?")
+            else:
+                why = "a value listed twice?"
+            msg = f"points {other.point} and {run.point} give the same scenario and seed ({why})"
             raise ConfigError(problem_at(study.marks, ("parameters",), msg))
         first[run.run_id] = run

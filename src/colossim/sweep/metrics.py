@@ -16,7 +16,7 @@ import difflib
 import math
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -152,27 +152,33 @@ def metric_value(result: Mapping[str, Any], path: str) -> float | None:
     return None if math.isnan(value) else value
 
 
-def short_name(path: str, segments: int = 2) -> str:
+def short_name(path: str, segments: int = 2, dotted: Collection[str] = ()) -> str:
     """A dotted path as a column header or legend label: its last two segments, the
     ``cluster.`` and ``scheduling.`` prefixes dropped (``power.supply_mw``, ``10t.jct_s``,
-    ``energy_mwh``, ``mean_jct_s``)."""
+    ``energy_mwh``, ``mean_jct_s``). ``dotted``: job names with dots in them, each one segment
+    (``jobs.1.5t-a.jct_s`` is ``1.5t-a.jct_s``, not ``5t-a.jct_s``)."""
     path = path.removeprefix("cluster.").removeprefix(f"{GROUP}.")
-    return ".".join(path.split(".")[-segments:])
+    parts = path.split(".")
+    job = max((name for name in dotted if path.startswith(f"jobs.{name}.")), key=len,
+              default=None)
+    if job is not None:
+        parts = ["jobs", job, *path[len(f"jobs.{job}."):].split(".")]
+    return ".".join(parts[-segments:])
 
 
-def short_names(paths: Sequence[str]) -> dict[str, str]:
+def short_names(paths: Sequence[str], dotted: Collection[str] = ()) -> dict[str, str]:
     """``short_name`` of each path, longer where two would read the same (zipped
     ``jobs.10t.checkpoint.interval_s`` and ``jobs.6t.checkpoint.interval_s`` are
     ``10t.checkpoint.interval_s`` and ``6t.checkpoint.interval_s``, not both
     ``checkpoint.interval_s``)."""
     depth = dict.fromkeys(paths, 2)
     while True:
-        names = {p: short_name(p, depth[p]) for p in paths}
+        names = {p: short_name(p, depth[p], dotted) for p in paths}
         seen: dict[str, list[str]] = {}
         for p, name in names.items():
             seen.setdefault(name, []).append(p)
         clashes = [p for group in seen.values() if len(group) > 1 for p in group
-                   if short_name(p, depth[p] + 1) != short_name(p, depth[p])]
+                   if short_name(p, depth[p] + 1, dotted) != short_name(p, depth[p], dotted)]
         if not clashes:
             return names
         for p in clashes:

@@ -77,7 +77,7 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
         return float(value) if numeric else float(order[_hashable(value)])
 
     random = plan.study.file.method is Method.RANDOM
-    names = short_names(plan.parameters)
+    names = short_names(plan.parameters, plan.dotted_jobs())
     for key, members in lines_for(plan, rows, x).items():
         pts = sorted(
             (position(r[x]), r[f"{metric}.mean"], r[f"{metric}.ci95_low"], r[f"{metric}.ci95_high"])
