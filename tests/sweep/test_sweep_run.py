@@ -299,3 +299,15 @@ def test_plots_one_line_per_other_knob_value(plan, reference, tmp_path):
     written = plot_study(plan, rows, tmp_path / "plots")
     assert len(written) == 3 * 2  # 3 metrics x 2 varied knobs
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
+
+
+def test_a_ray_address_without_the_ray_backend_is_warned_of(tmp_path, monkeypatch):
+    # it ran on the local backend without a word, the user believing it was on the cluster
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    path = write_study(tmp_path, f"base: {SMALL}\nseeds: 1\n")
+    args = ["sweep", str(path), "--backend", "serial", "--address", "10.0.0.1:6379",
+            "--out", str(tmp_path / "out"), "--no-plots", "--quiet"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert ("a Ray address is given (10.0.0.1:6379, from --address or RAY_ADDRESS) but the "
+            "backend is serial: add --backend ray") in " ".join(result.output.split())

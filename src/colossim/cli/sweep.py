@@ -54,6 +54,14 @@ def sweep(
         done = Store(folder).finished({r.run_id for r in plan.runs}) if resume else set()
         show.plan_table(plan, done)
         return
+    if address is not None and backend is not Backend.RAY:
+        import warnings
+
+        from colossim.errors import ColossimWarning
+
+        warnings.warn(ColossimWarning(
+            f"a Ray address is given ({address}, from --address or RAY_ADDRESS) but the "
+            f"backend is {backend.value}: add --backend ray to run on that cluster"), stacklevel=2)
     executor = make_executor(backend.value, workers, address, plan.runs)
     with show.sweep_progress(enabled=not quiet and console().is_terminal) as (on_start, on_rec):
         report = execute(

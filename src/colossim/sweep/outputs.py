@@ -118,6 +118,10 @@ def write_outputs(
             written = plot_study(plan, summary, out / "plots")
             notes.append(f"wrote {plural(len(written), 'plot')} to {out / 'plots'}" if written
                          else "no plots: no parameter takes more than one value")
+            empty = [m for m in plan.metrics if all(r[f"{m}.mean"] is None for r in summary)]
+            if empty and plan.varied():
+                notes.append(f"no plot of {', '.join(empty)}: no run has a value (a "
+                             "reliability figure with failures off?)")
         except ColossimError as exc:
             notes.append(f"skipped {exc}")
     return summary, notes

@@ -114,6 +114,8 @@ def plot_study(plan: Plan, rows: Sequence[Mapping[str, Any]], folder: Path) -> l
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for metric in plan.metrics:
+        if all(row[f"{metric}.mean"] is None for row in rows):
+            continue  # no run has it (reliability figures with failures off): blank axes
         for x in varied:
             fig, ax = plt.subplots(figsize=(7, 4.5))
             _draw(ax, plan, rows, x, metric)
