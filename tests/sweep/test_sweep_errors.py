@@ -264,3 +264,11 @@ def test_a_quoted_number_or_inf_in_a_study_is_refused_as_in_a_scenario(tmp_path)
     (found,) = problems_of(write_study(tmp_path, text))
     assert found == (f"{tmp_path}/study.yaml:3: parameters.simulation.seed.range: expected "
                      "numbers, got the text '1' among them (remove the quotes)")
+
+
+def test_a_misspelt_range_is_named_as_such(tmp_path):
+    # {rnage: ...} read as the {min, max} form: "min: required", "max: required", no "range"
+    text = f"base: {SMALL}\nparameters:\n  cluster.power.pue: {{rnage: [1.1, 1.3, 0.1]}}\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:3: parameters.cluster.power.pue.rnage: unknown field (did you "
+        "mean 'range'?)"]

@@ -212,6 +212,15 @@ def _discrete(raw: Any, loc: PathKey, marks: Marks, problems: list[Problem]) -> 
 
 def _axis(path: str, raw: Any, marks: Marks, problems: list[Problem]) -> Axis | None:
     loc: PathKey = ("parameters", path)
+    if isinstance(raw, dict) and raw and not any(k in Sampled.model_fields or k == "range"
+                                                 for k in raw):
+        # {rnage: [...]}: neither form; the {min, max} form's "min: required" misled
+        forms = ["range", *Sampled.model_fields]
+        for key in raw:
+            hint = difflib.get_close_matches(str(key), forms, n=1)
+            said = f"did you mean {hint[0]!r}?" if hint else f"expected {_SHAPES}"
+            problems.append(problem_at(marks, (*loc, str(key)), f"unknown field ({said})"))
+        return None
     if isinstance(raw, dict) and "range" not in raw:
         try:
             return Axis((path,), (loc,), sampled=Sampled.model_validate(raw))
