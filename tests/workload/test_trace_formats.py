@@ -98,7 +98,8 @@ def test_jobs_run_their_traced_duration_on_the_reference_gpu(tmp_path):
 
 def test_duplicate_ids_are_refused(tmp_path):
     path = write(tmp_path, "t.csv", "job_id,submission_time,duration,num_gpu\nx,1,2,1\nx,3,4,1\n")
-    with pytest.raises(ValueError, match="'x' appears twice"):
+    # named at its second line and its first (it named no line at all)
+    with pytest.raises(ValueError, match=r"t.csv:3: job id 'x' appears twice \(first at line 2\)"):
         trace_jobs(TraceConfig(path=str(path)), path, "A100")
 
 

@@ -83,7 +83,7 @@ def _columns(header: list[str], names: dict[str, tuple[str, ...]], path: Path) -
     return found
 
 
-def read_csv(path: Path, names: dict[str, tuple[str, ...]]) -> Iterator[TraceRecord]:
+def read_csv(path: Path, names: dict[str, tuple[str, ...]]) -> Iterator[tuple[str, TraceRecord]]:
     # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first column's name
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -96,7 +96,7 @@ def read_csv(path: Path, names: dict[str, tuple[str, ...]]) -> Iterator[TraceRec
 
 
 def _csv_rows(reader: csv.DictReader, path: Path,
-              names: dict[str, tuple[str, ...]]) -> Iterator[TraceRecord]:
+              names: dict[str, tuple[str, ...]]) -> Iterator[tuple[str, TraceRecord]]:
     cols = _columns(list(reader.fieldnames or []), names, path)
     width = len(reader.fieldnames or [])
     for row in reader:
@@ -108,7 +108,7 @@ def _csv_rows(reader: csv.DictReader, path: Path,
             raise ValueError(f"{where}: the row has {found} fields, the header {width} (a "
                              "shifted or broken row?)")
         gpus = _whole(_number(row[cols["gpus"]] or "", "GPU count", where), "GPU count", where)
-        yield _check(TraceRecord(
+        yield where, _check(TraceRecord(
             job_id=str(row[cols["id"]]).strip(),
             submit_s=_number(row[cols["submit"]] or "", "submission time", where),
             duration_s=_number(row[cols["duration"]] or "", "duration", where),
@@ -116,7 +116,7 @@ def _csv_rows(reader: csv.DictReader, path: Path,
         ), where)
 
 
-def read_swf(path: Path) -> Iterator[TraceRecord]:
+def read_swf(path: Path) -> Iterator[tuple[str, TraceRecord]]:
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             text = line.split(";", 1)[0].strip()
@@ -136,17 +136,26 @@ def read_swf(path: Path) -> Iterator[TraceRecord]:
             if run <= 0 or procs <= 0:
                 continue  # never ran (cancelled or failed before start)
             estimate = _number(fields[8], "requested time", where)
-            yield _check(TraceRecord(
+            yield where, _check(TraceRecord(
                 job_id=fields[0], submit_s=_number(fields[1], "submit time", where),
                 duration_s=run, gpus=procs, estimate_s=estimate if estimate > 0 else None,
             ), where)
 
 
 def read_records(path: Path, fmt: str) -> list[TraceRecord]:
-    """Every job of a trace file, in file order."""
+    """Every job of a trace file, in file order; a job id given twice is named at both lines."""
+    rows = read_swf(path) if fmt == "swf" else read_csv(
+        path, ITP_COLUMNS if fmt == "itp" else PHILLY_COLUMNS)
+    records: list[TraceRecord] = []
+    first: dict[str, str] = {}
     try:
-        if fmt == "swf":
-            return list(read_swf(path))
-        return list(read_csv(path, ITP_COLUMNS if fmt == "itp" else PHILLY_COLUMNS))
+        for where, record in rows:
+            if record.job_id in first:
+                line = first[record.job_id].rsplit(":", 1)[1]
+                raise ValueError(f"{where}: job id {record.job_id!r} appears twice (first at "
+                                 f"line {line})")
+            first[record.job_id] = where
+            records.append(record)
     except UnicodeDecodeError:  # its own message names a codec and a byte, not the file
         raise ValueError(f"{path}: not a UTF-8 text file") from None
+    return records

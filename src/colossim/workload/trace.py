@@ -57,9 +57,4 @@ def trace_jobs(trace: TraceConfig, path: Path, reference_gpu: str) -> list[JobCo
     records = scaled(read_records(Path(path), trace.format.value), trace)
     if not records:
         raise ValueError(f"{path}: the trace has no jobs")
-    seen: set[str] = set()
-    for r in records:
-        if r.job_id in seen:
-            raise ValueError(f"{path}: job id {r.job_id!r} appears twice")
-        seen.add(r.job_id)
     return [to_job(r, trace, reference_gpu) for r in records]
