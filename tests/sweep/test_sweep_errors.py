@@ -272,3 +272,13 @@ def test_a_misspelt_range_is_named_as_such(tmp_path):
     assert problems_of(write_study(tmp_path, text)) == [
         f"{tmp_path}/study.yaml:3: parameters.cluster.power.pue.rnage: unknown field (did you "
         "mean 'range'?)"]
+
+
+def test_a_bad_value_is_blamed_on_its_own_line(tmp_path):
+    # it was blamed on the knob's line (3), not on the item that is wrong
+    text = (f"base: {SMALL}\nparameters:\n  jobs.llm-70b.max_gpus:\n    - 72\n    - -5\n"
+            "  scheduler.policy.name:\n    - fifo\n    - fifoo\n")
+    found = problems_of(write_study(tmp_path, text))
+    assert [p.split(": ", 1)[0] for p in found] == [f"{tmp_path}/study.yaml:5",
+                                                    f"{tmp_path}/study.yaml:8"]
+    assert "got -5" in found[0] and "unknown policy 'fifoo'" in found[1]

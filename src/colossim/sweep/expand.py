@@ -144,27 +144,42 @@ def points(study: Study) -> Iterator[dict[str, Any]]:
         }
 
 
-def _write(data: Any, marks: Marks, path: str, value: Any, loc: PathKey, study: Study) -> None:
-    """Set one dotted path, marking it with the study line; path errors are located there."""
+def _write(data: Any, marks: Marks, path: str, value: Any, study: Study,
+           knob: PathKey, item: PathKey | None = None) -> None:
+    """Set one dotted path, marking it with the study line of the value, ``item`` (problems with
+    the value are located there); problems with the path are located at the ``knob``."""
+    item = knob if item is None else item
     try:
         keys = resolve_paths(data, path)
     except ConfigError as exc:
         raise ConfigError(
-            [problem_at(study.marks, loc, p.message) for p in exc.problems]
+            [problem_at(study.marks, knob, p.message) for p in exc.problems]
         ) from None
     for key in keys:
         seed_defaults(data, key)
         set_path(data, key, copy.deepcopy(value))
-        mark_override(marks, key, study.line_of(loc))
+        mark_override(marks, key, study.line_of(item))
+
+
+def _locs(study: Study, path: str, value: Any) -> tuple[PathKey, PathKey]:
+    """Where the knob ``path`` is written in the study, and where its ``value`` is: the value's
+    own list item when it has one (a bad value was blamed on the knob's line), else the knob."""
+    for axis in study.axes:
+        if path in axis.paths:
+            k = axis.paths.index(path)
+            knob = axis.locs[k]
+            item = next(((*knob, i) for i, row in enumerate(axis.rows)
+                         if row[k] == value and (*knob, i) in study.marks.where), knob)
+            return knob, item
+    raise KeyError(path)
 
 
 def _scenario(base: Document, study: Study, values: dict[str, Any]) -> Scenario:
     data, marks = copy.deepcopy(base.data), base.marks.copy()
-    locs = {p: loc for axis in study.axes for p, loc in zip(axis.paths, axis.locs, strict=True)}
     problems: list[Problem] = []
     for path, value in values.items():
         try:
-            _write(data, marks, path, value, locs[path], study)
+            _write(data, marks, path, value, study, *_locs(study, path, value))
         except ConfigError as exc:
             problems.extend(exc.problems)
     try:  # validated even when a path failed, so every problem is reported in one pass
@@ -189,7 +204,7 @@ def _base_document(study: Study) -> Document:
     problems: list[Problem] = []
     for dotted, value in study.file.set.items():
         try:
-            _write(doc.data, doc.marks, dotted, value, ("set", dotted), study)
+            _write(doc.data, doc.marks, dotted, value, study, ("set", dotted))
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
