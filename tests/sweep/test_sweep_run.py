@@ -311,3 +311,18 @@ def test_a_ray_address_without_the_ray_backend_is_warned_of(tmp_path, monkeypatc
     assert result.exit_code == 0, result.output
     assert ("a Ray address is given (10.0.0.1:6379, from --address or RAY_ADDRESS) but the "
             "backend is serial: add --backend ray") in " ".join(result.output.split())
+
+
+def test_a_ray_address_nothing_answers_at_fails_fast():
+    # Ray retried for minutes, printing time-outs; a port nobody listens on is refused at once
+    import socket
+
+    from colossim.errors import ColossimError
+    from colossim.sweep.executors import _reachable
+
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ColossimError, match=f"cannot reach a Ray cluster at 127.0.0.1:{port}"):
+        _reachable(f"127.0.0.1:{port}")
+    _reachable("auto")  # not host:port: left to Ray

@@ -164,6 +164,25 @@ class LocalExecutor:
         return run_id in self._held
 
 
+CONNECT_S = 10.0  # how long to try a Ray address before saying it cannot be reached
+
+
+def _reachable(address: str) -> None:
+    """Fail fast on a ``host:port`` (or ``ray://host:port``) nothing answers at: Ray itself
+    retries for minutes, printing its client's time-outs. Other forms (``auto``) go to Ray."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_S).close()
+    except OSError as exc:
+        raise ColossimError(f"cannot reach a Ray cluster at {address} ({exc.strerror or exc}); "
+                            "check --address or RAY_ADDRESS, and that the head node is up") \
+            from None
+
+
 def import_ray() -> Any:
     return require("ray", "ray", "the ray backend needs Ray")
 
@@ -186,6 +205,7 @@ class RayExecutor(_HoldsNothing):
             address = address or os.environ.get("RAY_ADDRESS") or None
             options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
             if address:
+                _reachable(address)
                 ray.init(address=address, **options)
             else:
                 ray.init(num_cpus=workers, include_dashboard=False, **options)
