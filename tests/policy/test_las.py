@@ -94,3 +94,19 @@ def test_ranking_in_one_pass_gives_the_keys_one_by_one():
 
     other = OneQueue({"thresholds_gpu_s": [100.0, 1000.0]})
     assert other.rank_keys(jobs, view) == [((0, 3.0), 0), ((0, 2.0), 1), ((0, 1.0), 2)]
+
+
+def test_a_job_started_in_a_decision_is_woken_for_at_its_crossing():
+    # 4 GPUs, free switches, threshold 3,600 GPU-s: A (4 GPUs, 0.5 h) from 0; B (the same) at
+    # 100 s. A drops to queue 1 at 3,600 / 4 = 900 s and B preempts it; B drops at 900 + 900 =
+    # 1,800 s: both in queue 1, A first by submission, so A runs 1,800-2,700 and B 2,700-3,600.
+    # The policy asked for no wake when it started B, so B ran on to 2,700 s
+    jobs = [pool_job("A", 0, 0.5, gpus=4), pool_job("B", 100 / HOUR, 0.5, gpus=4)]
+    result = simulate(pool_scenario(jobs, gpus_per_rack=4, policy="las", free_switches=True),
+                      check_invariants=True)
+    starts = [(d.time_s, d.action["job"]) for d in result.record.decisions
+              if d.action["action"] == "start" and d.verdict == "applied"]
+    assert starts == [(0.0, "A"), (pytest.approx(900.0), "B"), (pytest.approx(1800.0), "A"),
+                      (pytest.approx(2700.0), "B")]
+    assert (result.job("A").end_s, result.job("B").end_s) == (pytest.approx(2700.0),
+                                                              pytest.approx(3600.0))

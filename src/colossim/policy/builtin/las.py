@@ -4,7 +4,8 @@ Gu et al., "Tiresias: A GPU Cluster Manager for Distributed Deep Learning", NSDI
 attained service is GPUs x time received (two dimensions: spatial and temporal). Jobs sit in K
 priority queues split by ``thresholds_gpu_s``; a job drops a queue when its attained service
 crosses a threshold. Queues are served highest first, FIFO (by submission) within a queue, and a
-pending job preempts running jobs of lower queues. Needs no job sizes. The default, two queues
+pending job preempts running jobs that rank below it (lower queues, or its own queue and a later
+submission). Needs no job sizes. The default, two queues
 split at 3,600 GPU-seconds, is the example configuration of the Tiresias simulator's README.
 
 Starvation: with ``promote_knob`` set, a pending job that has waited longer than
@@ -112,27 +113,37 @@ class Las(PreemptiveStagedPolicy):
                 soonest = min(soonest, limit)
         return soonest
 
-    def _next_crossing(self, view: ClusterView, stopped: set[str]) -> float:
-        """When the first running job will cross into a lower queue."""
+    def _next_crossing(self, view: ClusterView, stopped: set[str],
+                       started: Sequence[Start] = ()) -> float:
+        """When the first running job, or one this decision starts, will cross into a lower
+        queue (a job started now pays its switch cost first: a wake then can be early, never
+        late, and the next decision asks again)."""
         soonest = INF
         thresholds = self.params.thresholds_gpu_s
-        for job in view.running:
-            if job.name in stopped or job.gpus == 0:
+        jobs = {job.name: job for job in view.running if job.name not in stopped}
+        gpus = {name: job.gpus for name, job in jobs.items()}
+        if started:
+            pending = {job.name: job for job in view.pending}
+            for start in started:
+                jobs[start.job] = pending[start.job]
+                gpus[start.job] = sum(n for _, n in start.grant)
+        for name, count in gpus.items():
+            if count == 0:
                 continue
-            service = self.service(job)
+            service = self.service(jobs[name])
             i = bisect_right(thresholds, service + TOLERANCE_GPU_S)
             if i < len(thresholds):
-                soonest = min(soonest, view.now_s + (thresholds[i] - service) / job.gpus)
+                soonest = min(soonest, view.now_s + (thresholds[i] - service) / count)
         return soonest
 
     def decide(self, view: ClusterView) -> Sequence[Action]:
         next_promotion = self._promote(view)
         actions = list(super().decide(view))
         stopped = {a.job for a in actions if isinstance(a, Preempt)}
-        started = sum(1 for a in actions if isinstance(a, Start))
-        if len(view.pending) + len(stopped) <= started:
+        starts = [a for a in actions if isinstance(a, Start)]
+        if len(view.pending) + len(stopped) <= len(starts):
             return actions  # nobody waits: a queue change would change nothing
-        soonest = min(next_promotion, self._next_crossing(view, stopped))
+        soonest = min(next_promotion, self._next_crossing(view, stopped, starts))
         return [*actions, *self.wakes.at(view.now_s, soonest)]
 
 
