@@ -94,6 +94,14 @@ def test_asking_for_a_missing_one_says_why(plugins, name, why):
     with pytest.raises(PolicyError) as raised:
         registry.policy_class(name)
     assert str(raised.value).startswith(why)
+    # compare says it too (it said "no policy named 'broken'", or suggested another plugin)
+    from typer.testing import CliRunner
+
+    from colossim.cli.app import app
+
+    result = CliRunner().invoke(app, ["compare", "small", "--policies", f"fifo,{name}"])
+    assert result.exit_code == 2
+    assert f"--policies: {why}" in " ".join(result.stderr.split())
 
 
 def test_a_module_in_the_current_folder_is_found_by_the_console_script(tmp_path):

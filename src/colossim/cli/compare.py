@@ -82,6 +82,7 @@ def compare(
 ) -> None:
     """Run several policies on one scenario and seeds and compare them in one table."""
     from colossim.api import load_scenario
+    from colossim.errors import ConfigError, PolicyError, Problem
     from colossim.metrics.compare import summarize_policy
     from colossim.policy.registry import available, policy_class
 
@@ -91,13 +92,20 @@ def compare(
     else:
         names = [p.strip() for p in policies.split(",") if p.strip()]
         if not names:  # "," or "" (an empty variable in a script): it compared nothing, exit 0
-            from colossim.errors import ConfigError, Problem
-
             raise ConfigError(Problem("--policies", None, "", "no policy named: give a "
                                       "comma-separated list such as fifo,sjf, or leave the "
                                       "option out to compare every installed policy"))
-    # unknown names fail before anything runs, with a suggestion (``module:Class`` paths too)
-    check_names("--policies", "policy", [n for n in names if ":" not in n], list(available()),
+    # unknown names fail before anything runs, with a suggestion (``module:Class`` paths too),
+    # or with why a plugin that claims the name did not load (as `run --policy` says it)
+    installed = list(available())
+    for name in names:
+        if ":" not in name and name not in installed:
+            try:
+                policy_class(name)
+            except PolicyError as exc:
+                if not str(exc).startswith("unknown policy"):
+                    raise ConfigError(Problem("--policies", None, "", str(exc))) from None
+    check_names("--policies", "policy", [n for n in names if ":" not in n], installed,
                 "installed")
     for name in names:
         if ":" in name:  # an import path: it must import before anything runs
