@@ -84,3 +84,16 @@ def test_the_peak_is_shown_beside_the_highest_supply_of_the_run(tmp_path):
     assert "(supply 1 MW)" in peak_row()
     assert "(supply up to 2 MW)" in peak_row(
         "--set", "cluster.power.schedule=[{at_s: 3600, supply_mw: 2.0}]")
+
+
+def test_a_facility_cap_that_darkens_the_facility_is_the_limit_named(tmp_path):
+    # supply 5 MW, facility_cap_mw 0.05: raising the supply (the advice given) changed nothing
+    from colossim.api import load_scenario
+
+    source = write(tmp_path, 5.0)
+    with pytest.warns(ColossimWarning) as caught:
+        load_scenario(source, ["cluster.power.facility_cap_mw=0.05"])
+    assert "raise cluster.power.facility_cap_mw or lower the idle draw" in str(caught[0].message)
+    out = CliRunner().invoke(app, ["run", source, "--quiet", "--set",
+                                   "cluster.power.facility_cap_mw=0.05"])
+    assert "raise cluster.power.facility_cap_mw." in " ".join(out.stdout.split())

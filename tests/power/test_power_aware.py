@@ -143,6 +143,7 @@ simulation: {speed_model: linear}
     assert result.power.throttled_gpu_hours == pytest.approx(72 * (1000 + 640) / 3600)
 
 
+@pytest.mark.filterwarnings("ignore::colossim.errors.ColossimWarning")  # a 1 s horizon: warned
 @pytest.mark.parametrize("override", ["cluster.power.facility_cap_mw=0.25",
                                       "cluster.power.schedule=[{at_s: 0, supply_mw: 0.25}]"])
 def test_the_results_supply_is_the_supply_at_the_start(override):

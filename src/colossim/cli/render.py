@@ -126,7 +126,7 @@ def result_tables(result: RunResult) -> None:
     rows = [
         ("GPUs / racks / pods", f"{c.gpus:,} / {c.racks:,} / {c.pods:,}"),
         ("makespan", f"{_days(result.makespan_s)} days{ratio}"),
-        ("makespan lower bound", f"{_days(lb)} days"),
+        ("makespan lower bound", f"{_days(lb)} days (no failures, no power limit)"),
         ("GPU utilisation", f"{c.gpu_utilization:.1%}"),
         ("energy", f"{mega(c.energy_mwh)} MWh"),
         ("peak power", f"{mega(c.peak_power_mw)} MW ({_supply(result)})"),
@@ -173,7 +173,7 @@ def _power_rows(result: RunResult) -> list[tuple[str, str]]:
     p = result.power
     if p is None:
         return []
-    rows = [("supply min / largest step",
+    rows = [("supply min / largest draw step",
              f"{mega(p.supply_min_mw or 0)} MW / {mega(p.max_step_mw)} MW")]
     if p.battery_min_soc is not None:
         low = f"{p.battery_min_soc:.1%} ({mega(p.battery_min_mwh)} MWh)"

@@ -79,7 +79,8 @@ def run(
             if not json_:
                 console().print(f"wrote {path}")
     if not json_:
-        for line in run_notes(result, loaded.simulation.horizon_s):
+        for line in run_notes(result, loaded.simulation.horizon_s,
+                              loaded.cluster.power.facility_cap_mw):
             console().print(line)
     if explain is not None and not json_:
         from colossim.cli.render_compare import explain_timeline
@@ -100,21 +101,24 @@ def _timeline(result: RunResult, scenario: Scenario, name: str) -> JobTimeline:
     return job_timeline(result, name, min_gpus, int(layout.capacity[spares].sum()))
 
 
-def _stall_cause(result: RunResult) -> str:
-    """Why nothing was left to happen: the facility dark for want of power, else the policy."""
+def _stall_cause(result: RunResult, cap_mw: float | None = None) -> str:
+    """Why nothing was left to happen: the facility dark for want of power, else the policy.
+    ``cap_mw``: the scenario's ``facility_cap_mw``, the limit to raise when it binds."""
     power = [e for e in result.record.events if e.kind in ("power_dark", "power_restored")]
     if power and power[-1].kind == "power_dark":
         available = (power[-1].data or {}).get("available_mw")
         shown = "" if available is None else f" ({available:.4g} MW available)"
+        capped = cap_mw is not None and available is not None and available >= cap_mw
+        field = "facility_cap_mw" if capped else "supply_mw"
         return ("The facility was dark: the power it may draw" + shown + " is below what it "
-                "draws idle, so nothing could run; raise cluster.power.supply_mw.")
+                f"draws idle, so nothing could run; raise cluster.power.{field}.")
     return "Did the policy leave them pending?"
 
 
 UNFINISHED_SHOWN = 10  # a trace cut at the horizon leaves thousands: the first few, named
 
 
-def run_notes(result: RunResult, horizon_s: float) -> list[str]:
+def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None) -> list[str]:
     """What went wrong without failing the run, in words that point at the cause: actions the
     engine refused as invalid (a policy bug, silent otherwise), and why jobs did not complete:
     the run reached the horizon with work left, or it stalled before (nothing was left to
@@ -146,7 +150,7 @@ def run_notes(result: RunResult, horizon_s: float) -> list[str]:
         when = f"{result.end_s / 86400:,.2f} days ({result.end_s:,.0f} s)"
         if result.end_s < horizon_s:
             notes.append(f"[yellow]stalled at {when}:[/yellow] nothing was left to happen and "
-                         f"these jobs never finished: {names}. {_stall_cause(result)}")
+                         f"these jobs never finished: {names}. {_stall_cause(result, cap_mw)}")
         else:
             notes.append(f"[yellow]unfinished at the horizon, {when}:[/yellow] {names}")
     rejected = [j.name for j in result.jobs if j.state == "rejected"]
