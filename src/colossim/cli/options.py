@@ -39,7 +39,9 @@ SetOpt = Annotated[
 ]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (overrides the file).")]
 PolicyOpt = Annotated[
-    str | None, typer.Option("--policy", "-p", help="Scheduling policy: a registered name (see `policies`) or module:Class.")
+    str | None,
+    typer.Option("--policy", "-p",
+                 help="Scheduling policy: a registered name (see `policies`) or module:Class."),
 ]
 JsonOpt = Annotated[bool, flag("--json", text="Print one JSON object instead of tables.")]
 OutOpt = Annotated[
