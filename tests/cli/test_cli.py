@@ -259,7 +259,7 @@ def test_the_cluster_summary_shows_what_the_fabric_did():
         out = invoke("run", "small", *extra)
         assert out.exit_code == 0, out.output
         assert re.search(r"fabric: jobs slowed\s+│\s+0 of 4 │", out.output), out.output
-        assert re.search(rf"fabric: faults / cross-pod\s+│\s+{faults} / 0 PB │", out.output)
+        assert re.search(rf"fabric: faults / cross-pod\s+│\s+{faults} / 0 B │", out.output)
         # a fault that slowed nobody says why: nothing loaded the pod tier it cut
         note = re.sub(r"\s+", " ", out.output)
         assert ("1 fabric fault slowed no job" in note) == bool(faults)
@@ -318,3 +318,11 @@ def test_explain_names_the_spares_a_job_waiting_after_failures_could_not_use(tmp
     failed = [w["why"] for w in waits if "the policy did not try" in w["why"]]
     assert failed and all("144 held back as hot spares; it needs at least 144" in why
                           and "cannot use a rack with a failed GPU" in why for why in failed)
+
+
+def test_cross_pod_bytes_read_in_the_largest_unit():
+    # colossus2's 2.04e20 bytes read "2.04e+05 PB" beside a count of faults
+    from colossim.cli.render import _bytes
+
+    assert [_bytes(b) for b in (2.04e20, 3.4e15, 5e9, 0.0)] == ["204 EB", "3.4 PB", "5 GB",
+                                                                "0 B"]

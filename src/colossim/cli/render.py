@@ -200,8 +200,17 @@ def _fabric_rows(result: RunResult) -> list[tuple[str, str]]:
              if f.slowed_jobs and slowdowns else "")
     return [
         ("fabric: jobs slowed", f"{f.slowed_jobs:,} of {len(result.jobs):,}{worst}"),
-        ("fabric: faults / cross-pod", f"{f.faults:,} / {f.cross_pod_bytes / 1e15:,.3g} PB"),
+        ("fabric: faults / cross-pod", f"{f.faults:,} / {_bytes(f.cross_pod_bytes)}"),
     ]
+
+
+def _bytes(count: float) -> str:
+    """Bytes in the largest decimal unit under the count, 3 significant digits (204 EB, not
+    2.04e+05 PB)."""
+    for unit, size in (("EB", 1e18), ("PB", 1e15), ("TB", 1e12), ("GB", 1e9)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count:.3g} B"
 
 
 def policy_table(policies: Mapping[str, type]) -> None:
