@@ -97,3 +97,14 @@ def test_a_facility_cap_that_darkens_the_facility_is_the_limit_named(tmp_path):
     out = CliRunner().invoke(app, ["run", source, "--quiet", "--set",
                                    "cluster.power.facility_cap_mw=0.05"])
     assert "raise cluster.power.facility_cap_mw." in " ".join(out.stdout.split())
+
+
+def test_a_facility_dark_from_the_start_made_no_step(tmp_path):
+    # its draw stayed 0; the largest step read as the 0.1 MW idle draw it never drew
+    from colossim.api import load_scenario, simulate
+
+    with pytest.warns(ColossimWarning):
+        scenario = load_scenario(write(tmp_path, 0.05))
+    result = simulate(scenario)
+    assert result.record.series["power_mw"].values == [0.0]
+    assert result.power.max_step_mw == 0.0

@@ -42,6 +42,17 @@ def max_step(series: StepSeries, end_s: float, before: float | None = None) -> f
     return max((abs(b - a) for a, b in zip(values, values[1:], strict=False)), default=0.0)
 
 
+def _dark_from_start(record: Record) -> bool:
+    """Was the facility dark at t = 0 (the supply below its idle draw)? Then it drew nothing
+    before it either, and there was no step from the idle draw down to 0."""
+    for event in record.events:  # in time order: only the first instant's are read
+        if event.time_s > 0.0:
+            return False
+        if event.kind == "power_dark":
+            return True
+    return False
+
+
 CRUMB = 1e-9  # a level this close to 0 is 0: the float sums of a battery run dry leave 1e-12
 
 
@@ -82,7 +93,8 @@ def cluster_power(record: Record, end_s: float, tariff: TariffConfig | None = No
         power_preemptions=sum(1 for e in record.events
                               if e.kind == "preempt" and (e.data or {}).get("reason") == "power"),
         power_holds=sum(1 for e in record.events if e.kind == "power_hold"),
-        max_step_mw=max_step(series.get("power_mw", empty), end_s, idle_mw),
+        max_step_mw=max_step(series.get("power_mw", empty), end_s,
+                             0.0 if _dark_from_start(record) else idle_mw),
         it_energy_mwh=integral(series.get("it_power_mw", empty), 0.0, end_s) / HOUR,
         energy_cost_usd=energy_cost_usd(series.get("power_mw", empty), end_s, tariff),
     )
