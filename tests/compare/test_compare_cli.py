@@ -221,3 +221,13 @@ def test_explain_ends_a_wait_at_the_policys_rejection():
     [wait] = job_timeline(result, "late").waits
     assert (wait.since_s, wait.until_s) == (0.5 * 3600, pytest.approx(2 * 3600))
     assert wait.rejected and not wait.started and wait.why.startswith("the policy rejected it")
+
+
+def test_the_result_says_which_deadlines_were_met():
+    # one GPU: on_time (1 h, due at 1.5 h) runs 0-1 h and makes it; late (1 h, due at 1.5 h,
+    # arriving at 0.5 h) could end at 2 h at best and is rejected; free has no deadline
+    jobs = [pool_job("on_time", 0, 1, deadline_s=1.5 * 3600),
+            pool_job("late", 0.5, 1, deadline_s=1.5 * 3600), pool_job("free", 0.6, 0.1)]
+    result = simulate(pool_scenario(jobs, policy="edf", params={"reject_late": True}))
+    met = {j.name: (j.deadline_s, j.deadline_met) for j in result.jobs}
+    assert met == {"on_time": (5400.0, True), "late": (5400.0, False), "free": (None, None)}

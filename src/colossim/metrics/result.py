@@ -45,6 +45,9 @@ class JobResult:
     # power (docs/power.md): the job's GPUs and their rack overhead share, times PUE
     energy_mwh: float = 0.0
     time_at_cap_s: float = 0.0  # running below full speed because of a power cap or limit
+    # deadlines (scheduling): None for a job without one
+    deadline_s: float | None = None
+    deadline_met: bool | None = None  # completed by its deadline (rejected or late: false)
 
 
 @dataclass(frozen=True)

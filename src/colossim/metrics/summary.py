@@ -32,7 +32,15 @@ def job_result(job: Job, perf: dict[str, Any] | None = None) -> JobResult:
         work_flops=job.work_total,
         work_done_flops=job.work_done,
         **(perf or {}),
+        **_deadline(job.config.deadline_s, end),
     )
+
+
+def _deadline(deadline_s: float | None, end_s: float | None) -> dict[str, Any]:
+    """The job's deadline and whether it completed by it (rejected or unfinished: no)."""
+    if deadline_s is None:
+        return {}
+    return {"deadline_s": deadline_s, "deadline_met": end_s is not None and end_s <= deadline_s}
 
 
 def summarize(out: RunOutput, policy: str) -> RunResult:
