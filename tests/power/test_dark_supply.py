@@ -108,3 +108,27 @@ def test_a_facility_dark_from_the_start_made_no_step(tmp_path):
     result = simulate(scenario)
     assert result.record.series["power_mw"].values == [0.0]
     assert result.power.max_step_mw == 0.0
+
+
+def test_after_an_outage_the_facility_stays_dark_until_generation_carries_it():
+    # small with a 0.2 MWh battery and generation ramping at 0.005 MW/min: after a 10-minute
+    # outage the battery ran dry during the ramp and the facility went dark. It came back on
+    # whatever the battery held, went dark again seconds later, and so on 53,868 times (227 s,
+    # a 310 MB events.jsonl). Now it comes back once, when generation, ramping from 0 at the
+    # outage's end, reaches the idle draw
+    from colossim.api import load_scenario, simulate
+    from colossim.model.cluster import build_layout
+    from colossim.model.power import PowerModel
+
+    scenario = load_scenario("small", [
+        "cluster.power.battery={capacity_mwh: 0.2, max_charge_mw: 0.3, max_discharge_mw: 0.3, "
+        "initial_soc: 0.7, round_trip_efficiency: 0.8}",
+        "cluster.power.ramp={limit_mw_per_min: 0.005}",
+        "cluster.power.events=[{kind: outage, start_s: 30000, duration_s: 600}]"])
+    model = PowerModel(build_layout(scenario), scenario.cluster.power)
+    idle_mw = model.facility_mw(model.idle_it_w)
+    result = simulate(scenario)
+    dark = [(e.kind, e.time_s) for e in result.record.events
+            if e.kind in ("power_dark", "power_restored")]
+    assert [kind for kind, _ in dark] == ["power_dark", "power_restored"]
+    assert dark[1][1] == pytest.approx(30_600 + idle_mw / 0.005 * 60)

@@ -239,7 +239,7 @@ class PowerSystem:
             ramp = ramp_done_s(self.grid, self.demand, self.supply, self.ramp_mw_s)
             when = min(when, now + min(self.cfg.ramp.stage_s, ramp))
         if self.model.dark and self.lagging():  # back when generation can carry the idle draw
-            gap = self.demand - self.battery_mw_available - self.grid.capacity_mw
+            gap = self.demand - self.grid.capacity_mw
             when = min(when, now + max(gap / self.ramp_mw_s, 1e-6))
         if when == math.inf or when <= now:
             return

@@ -301,8 +301,13 @@ class Enforcer:
             del self.logged[index]  # a job that stopped starts afresh
 
     def _set_dark(self, running: list[Job], available: float) -> None:
+        """Dark when nothing runs and the facility cannot carry its idle draw; back only when
+        generation alone can: restored on a battery that generation then barely refills, it
+        went dark again seconds later, tens of thousands of times (a ramp-limited grid after an
+        outage)."""
         model, state = self.model, self.system.state
-        dark = not running and model.facility_mw(model.idle_it_w) > available * (1 + TOL) + TOL
+        carry = self.system.grid.capacity_mw if model.dark else available
+        dark = not running and model.facility_mw(model.idle_it_w) > carry * (1 + TOL) + TOL
         if dark != model.dark:
             model.dark = dark
             state.log("power_dark" if dark else "power_restored", None, available_mw=available)
