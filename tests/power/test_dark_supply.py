@@ -132,3 +132,19 @@ def test_after_an_outage_the_facility_stays_dark_until_generation_carries_it():
             if e.kind in ("power_dark", "power_restored")]
     assert [kind for kind, _ in dark] == ["power_dark", "power_restored"]
     assert dark[1][1] == pytest.approx(30_600 + idle_mw / 0.005 * 60)
+
+
+def test_sampled_battery_series_keep_time_order_and_no_negative_zero():
+    # a piece's end could fall one float step after the next piece's start, so battery_mw and
+    # generation_mw went back in time by 1e-12 s; an idle battery read -0.0
+    import math
+
+    from colossim.api import load_scenario, simulate
+
+    result = simulate(load_scenario("small", [
+        "cluster.power.battery={capacity_mwh: 0.1, max_charge_mw: 0.3, max_discharge_mw: 0.3, "
+        "initial_soc: 0.3}", "cluster.power.ramp={limit_mw_per_min: 0.01}"]))
+    for name in ("battery_mw", "generation_mw", "battery_mwh", "battery_soc"):
+        series = result.record.series[name]
+        assert all(a <= b for a, b in zip(series.times, series.times[1:], strict=False)), name
+        assert not any(v == 0 and math.copysign(1, v) < 0 for v in series.values), name

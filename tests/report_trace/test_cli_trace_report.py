@@ -66,3 +66,19 @@ def test_a_trace_path_through_a_file_says_so(tmp_path):
     assert done.exit_code == 1 and "Traceback" not in done.output
     assert done.stderr.strip() == (f"error: cannot write the trace to {blocker / 't.json'}: a "
                                    "part of the path is a file, not a folder")
+
+
+def test_the_trace_is_standard_json_when_a_policy_asked_for_nan(tmp_path):
+    # a refused WakeAt(nan) is in the record: result.json wrote null, the trace wrote NaN,
+    # which strict JSON readers refuse
+    trace = tmp_path / "trace.json"
+    out = invoke("run", "small", "--quiet", "--policy",
+                 "tests.engine.test_wake_refusals:FifoWakingBadly", "--trace", str(trace))
+    assert out.exit_code == 0, out.output
+
+    def refuse(constant: str):
+        raise ValueError(f"not standard JSON: {constant}")
+
+    events = json.loads(trace.read_text(), parse_constant=refuse)["traceEvents"]
+    asked = [e["args"] for e in events if e["name"] == "wakeat" and "(NaN)" in e["args"]["reason"]]
+    assert asked and asked[0]["time_s"] is None

@@ -64,6 +64,9 @@ class StepSeries:
         two points however often it is sampled. A jump is two samples at one instant (the
         value before, then after); a later one at that instant replaces the second."""
         times, values = self.times, self.values
+        value += 0.0  # -0.0 (a battery idle after charging) is 0.0
+        if times and time_s < times[-1]:  # a piece's end one float step past the next start
+            time_s = times[-1]
         if times and times[-1] == time_s:
             if len(times) > 1 and times[-2] == time_s:
                 values[-1] = value

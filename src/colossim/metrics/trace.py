@@ -16,7 +16,6 @@ end (``ts + dur``) is exactly the next slice's ``ts``: slices on a track never o
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +136,8 @@ def trace_document(result: RunResult) -> dict[str, Any]:
 
 def write_trace(result: RunResult, path: Path) -> None:
     """Write the trace JSON to ``path`` (atomically)."""
-    from colossim.metrics.export import atomic_write_text
+    from colossim.metrics.export import atomic_write_text, dumps
 
-    text = json.dumps(trace_document(result), separators=(",", ":"), default=str)
+    # standard JSON: a policy's refused WakeAt(nan) or cap of inf is null, as in result.json
+    text = dumps(trace_document(result), separators=(",", ":"), default=str)
     atomic_write_text(Path(path), text + "\n")

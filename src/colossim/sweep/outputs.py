@@ -120,8 +120,8 @@ def write_outputs(
                          else "no plots: no parameter takes more than one value")
             empty = [m for m in plan.metrics if all(r[f"{m}.mean"] is None for r in summary)]
             if empty and plan.varied():
-                notes.append(f"no plot of {', '.join(empty)}: no run has a value (a "
-                             "reliability figure with failures off?)")
+                notes.append(f"no plot of {', '.join(empty)}: no run has a value (a model "
+                             "the scenario leaves off: failures, a battery, a tariff, deadlines)")
         except ColossimError as exc:
             notes.append(f"skipped {exc}")
     return summary, notes
