@@ -82,3 +82,13 @@ def test_the_trace_is_standard_json_when_a_policy_asked_for_nan(tmp_path):
     events = json.loads(trace.read_text(), parse_constant=refuse)["traceEvents"]
     asked = [e["args"] for e in events if e["name"] == "wakeat" and "(NaN)" in e["args"]["reason"]]
     assert asked and asked[0]["time_s"] is None
+
+
+def test_a_report_from_result_json_alone_says_the_record_is_missing(tmp_path):
+    # its Record section was an empty table with no word of why
+    out = tmp_path / "run"
+    assert invoke("run", FOUR_JOBS, "--out", str(out), "--quiet").exit_code == 0
+    (out / "events.jsonl").unlink()
+    done = invoke("report", str(out), "--out", str(tmp_path / "r.html"))
+    assert done.exit_code == 0, done.output
+    assert "events.jsonl missing" in (tmp_path / "r.html").read_text()

@@ -112,6 +112,9 @@ def jobs_table(result: RunResult) -> str:
 
 
 def record_tables(result: RunResult) -> str:
+    if not result.record.events and not result.record.decisions:  # read back without the file
+        return ('<p class="note">this run has no events or decisions (events.jsonl missing: '
+                "the Gantt chart and per-job progress are empty too).</p>")
     kinds = Counter(e.kind for e in result.record.events)
     verdicts = Counter((str(d.action.get("action", "?")), d.verdict)
                        for d in result.record.decisions)
