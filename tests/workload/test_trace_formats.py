@@ -48,9 +48,13 @@ def test_swf_fields_comments_and_never_started_jobs(tmp_path):
 2 10 0 -1 -1 -1 -1 8 50 -1 5 1 1 1 1 -1 -1 -1
 3 20 1 300 -1 -1 -1 2 -1 -1 1 1 1 1 1 -1 -1 -1
 """
-    # job 2 never ran (run time -1); job 3 gives its processors only as requested (field 8)
-    assert read_records(write(tmp_path, "w.swf", text), "swf") == [
-        TraceRecord("1", 0, 100, 4, estimate_s=200), TraceRecord("3", 20, 300, 2)]
+    # job 2 never ran (run time -1): skipped, and said; job 3 gives its processors only as
+    # requested (field 8)
+    from colossim.errors import ColossimWarning
+
+    with pytest.warns(ColossimWarning, match="w.swf: 1 line skipped: jobs that never ran"):
+        records = read_records(write(tmp_path, "w.swf", text), "swf")
+    assert records == [TraceRecord("1", 0, 100, 4, estimate_s=200), TraceRecord("3", 20, 300, 2)]
 
 
 @pytest.mark.parametrize("text, message", [

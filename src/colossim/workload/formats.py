@@ -117,6 +117,9 @@ def _csv_rows(reader: csv.DictReader, path: Path,
 
 
 def read_swf(path: Path) -> Iterator[tuple[str, TraceRecord]]:
+    """The jobs of an SWF file; the ones that never ran are skipped, and counted in a warning
+    (an archive log can hold thousands of cancelled jobs, which the replay leaves out)."""
+    skipped = 0
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             text = line.split(";", 1)[0].strip()
@@ -134,12 +137,21 @@ def read_swf(path: Path) -> Iterator[tuple[str, TraceRecord]]:
                 procs = _whole(_number(fields[7], "requested processors", where),
                                "requested processors", where)
             if run <= 0 or procs <= 0:
-                continue  # never ran (cancelled or failed before start)
+                skipped += 1  # never ran (cancelled or failed before start)
+                continue
             estimate = _number(fields[8], "requested time", where)
             yield where, _check(TraceRecord(
                 job_id=fields[0], submit_s=_number(fields[1], "submit time", where),
                 duration_s=run, gpus=procs, estimate_s=estimate if estimate > 0 else None,
             ), where)
+    if skipped:
+        import warnings
+
+        from colossim.errors import ColossimWarning
+
+        warnings.warn(ColossimWarning(
+            f"{path}: {skipped:,} line{'s' if skipped > 1 else ''} skipped: jobs that never ran "
+            "(run time or processors 0 or -1)"), stacklevel=2)
 
 
 def read_records(path: Path, fmt: str) -> list[TraceRecord]:
