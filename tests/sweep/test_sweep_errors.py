@@ -282,3 +282,28 @@ def test_a_bad_value_is_blamed_on_its_own_line(tmp_path):
     assert [p.split(": ", 1)[0] for p in found] == [f"{tmp_path}/study.yaml:5",
                                                     f"{tmp_path}/study.yaml:8"]
     assert "got -5" in found[0] and "unknown policy 'fifoo'" in found[1]
+
+
+def test_a_load_warning_says_which_points_gave_it(tmp_path):
+    # a horizon of 100 s cuts every job of small at point 0 only; the warning did not say which
+    # point, and a warning every point gives came once per point
+    import warnings
+
+    from colossim.errors import ColossimWarning
+    from colossim.sweep.expand import expand
+    from colossim.sweep.spec import load_study
+
+    text = (f"base: {SMALL}\nparameters:\n  simulation.horizon_s: [100, 1.0e9]\n"
+            "  cluster.power.events:\n    - []\n"
+            "    - [{kind: dip, start_s: 1.0e12, duration_s: 10, supply_mw: 0.5}]\nseeds: 1\n")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        expand(load_study(write_study(tmp_path, text)))
+    said = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+    # points: (100 s, no events) 0, (100 s, dip) 1, (1e9 s, none) 2, (1e9 s, dip) 3; the dip
+    # starts after either horizon (each says its own horizon: two messages)
+    assert [text.split(": ", 1)[0] for text in said] == [
+        "points 0, 1 (--dry-run lists them)", "point 1 (--dry-run lists them)",
+        "point 3 (--dry-run lists them)"]
+    assert said[0].split(": ", 1)[1].startswith("4 jobs cannot finish before the horizon")
+    assert all("starts at 1,000,000,000,000 s, after the horizon" in text for text in said[1:])

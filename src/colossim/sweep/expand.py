@@ -17,6 +17,7 @@ import hashlib
 import itertools
 import json
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,7 +31,7 @@ from colossim.config.loader import Document, load_document, problem_at, resolve_
 from colossim.config.overrides import mark_override, resolve_paths, seed_defaults, set_path
 from colossim.config.schema import Scenario
 from colossim.config.yamlmarks import Marks, PathKey
-from colossim.errors import ConfigError, Problem
+from colossim.errors import ColossimWarning, ConfigError, Problem
 from colossim.model.rng import RngStreams
 from colossim.sweep.metrics import unknown_jobs
 from colossim.sweep.spec import Axis, Distribution, Method, Study
@@ -265,12 +266,17 @@ def expand(study: Study) -> Plan:
     problems: dict[Problem, None] = {}
     runs: list[Run] = []
     seeds = study.file.seeds
+    warned: dict[str, list[int]] = {}  # a load warning, and the points that gave it
     for point, values in enumerate(points(study)):
         try:
-            scenario = _scenario(base, study, values)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ColossimWarning)
+                scenario = _scenario(base, study, values)
         except ConfigError as exc:
             problems.update(dict.fromkeys(exc.problems))
             continue
+        finally:
+            _collect(caught, point, warned)
         own_seed = scenario.simulation.seed
         for replicate in range(seeds if isinstance(seeds, int) else len(seeds)):
             seed = (
@@ -288,7 +294,34 @@ def expand(study: Study) -> Plan:
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
     _check_unique(runs, study)
+    _rewarn(warned, len({run.point for run in runs}))
     return Plan(study, base.source, tuple(runs))
+
+
+def _collect(caught: list[warnings.WarningMessage], point: int,
+             warned: dict[str, list[int]]) -> None:
+    """Note which point gave each load warning; other warnings pass on as they came."""
+    for item in caught:
+        if issubclass(item.category, ColossimWarning):
+            warned.setdefault(str(item.message), []).append(point)
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
+def _rewarn(warned: dict[str, list[int]], points: int) -> None:
+    """Each load warning once, saying which points gave it (the same for each of 40 points
+    was 40 lines, and one that only some gave did not say which)."""
+    for message, where in warned.items():
+        if len(where) == points and points > 1:
+            said = "every point"
+        else:
+            shown = ", ".join(map(str, where[:POINTS_NAMED]))
+            more = f" and {len(where) - POINTS_NAMED:,} more" if len(where) > POINTS_NAMED else ""
+            said = f"point{'s' if len(where) > 1 else ''} {shown}{more}"
+        warnings.warn(ColossimWarning(f"{said} (--dry-run lists them): {message}"), stacklevel=3)
+
+
+POINTS_NAMED = 5
 
 
 def _check_unique(runs: list[Run], study: Study) -> None:
