@@ -262,3 +262,33 @@ def test_an_in_memory_checkpoint_does_not_wait_for_the_background_persist():
     taken = [1_200 + pause, 3_600 + 5 * pause]
     assert persisted == [(pytest.approx(s + pause + 1_400.0), pytest.approx(s)) for s in taken]
     assert result.job("a").checkpoints == 9
+
+
+def test_a_peer_copy_on_a_rack_the_job_has_left_is_lost_with_that_rack():
+    # ring (racks 0, 1) at the 24,000 s copy. A tray of rack 1 fails at 25,000 s: the job
+    # restores from memory and moves to the spare, rack 2. Rack 1 then fails whole, under no
+    # job: the other copy of rack 0's shards went with it, which was not noted (only faults
+    # that hit the job were). A tray of rack 0 at 26,000 s then leaves no copy of its shards:
+    # back to the copy persisted at 16,000 s (it restored the memory copy)
+    ck = {"interval_s": 8000, "in_memory": "peer", "persist_every": 2}
+    sim = simulation([job(min_gpus=144, max_gpus=144, checkpoint=ck)], quiet(), racks=3,
+                     cluster={"spare_racks": 1})
+    rel = reliability_of(sim)
+    left = {}
+
+    def first_fault():
+        left["rack"] = sim.state.by_name["a"].grant[1][0]
+        rel.strike("tray", left["rack"], slot=0, repair_s=1e6)
+
+    sim.call_at(25_000.0, first_fault)
+    sim.call_at(25_500.0, lambda: rel.strike("rack", left["rack"], repair_s=1e6))
+    sim.call_at(26_000.0, lambda: rel.strike("tray", sim.state.by_name["a"].grant[0][0],
+                                             slot=2, repair_s=1e6))
+    result = run(sim)
+    first, second = events(result, "failure", "a")
+    pause = 2 * 140e9 / 144 / 50e9
+    assert (first.data["restore"], first.data["snapshot_s"]) == (
+        "memory", pytest.approx(24_000 + 2 * pause))
+    assert [e.data["rack_in"] for e in events(result, "swap", "a")] == [2]
+    assert (second.data["restore"], second.data["snapshot_s"]) == (
+        "storage", pytest.approx(16_000 + pause))

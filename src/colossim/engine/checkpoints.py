@@ -383,6 +383,17 @@ class Checkpoints:
             best = ck.memory
         return best
 
+    def hosts_down(self, rack: int, first: int, last: int, holders: set[int]) -> None:
+        """Host memory on ``rack`` (slots ``first`` to ``last``) went down under jobs that no
+        longer hold it (``holders`` are handled as interrupted): a peer copy a job left there
+        when it moved after an earlier fault is gone with it."""
+        for ck in self.jobs:
+            memory = ck.memory
+            if memory is not None and ck.job.index not in holders \
+                    and ck.cfg.in_memory is MemoryCopy.PEER and rack in memory.racks \
+                    and self._copy_lost(ck, rack, first, last):
+                ck.memory = None
+
     def _copy_lost(self, ck: JobCk, rack: int, first: int, last: int) -> bool:
         """Did losing these hosts' memory lose the job's in-memory checkpoint? A ``local`` copy
         is gone with any of its hosts. A ``peer`` copy of each shard is also on the next rack of

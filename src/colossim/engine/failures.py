@@ -186,6 +186,8 @@ class Reliability:
             return  # the slots are already out of service
         self._fault(component, rack, n, repair_s, owners)
         hosts = (rack, first, last) if component == "tray" else None  # a GPU leaves its host
+        if hosts is not None:
+            self.checkpoints.hosts_down(*hosts, {job.index for job in owners})
         if self.tray_spares[rack] > 0:  # a standby tray stands in; the rack stays whole
             self.tray_spares[rack] -= 1
             for job in owners:
@@ -216,6 +218,7 @@ class Reliability:
         self._fault("rack", rack, self.capacity[rack] - int(self.ledger.failed[rack]),
                     repair_s, holders)
         self._set_down(rack, +1)
+        self.checkpoints.hosts_down(rack, 0, self.capacity[rack], {job.index for job in holders})
         for job in holders:
             self._interrupt(job, "rack", rack, leave=True, hosts=(rack, 0, self.capacity[rack]))
         self.spares.refill()

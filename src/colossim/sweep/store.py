@@ -83,13 +83,14 @@ class Store:
     def log_unlogged(self, run_ids: set[str]) -> None:
         """Append to the log the runs whose files exist but whose line does not: a worker
         saved them, then the sweep was killed before the parent logged them (resume skips
-        them as done, and the log would lack them for good)."""
+        them as done, and the log would lack them for good). A torn last line is removed, so
+        every line of the log is a record."""
         logged = set()
         log = self.out / LOG
         text = log.read_text(encoding="utf-8") if log.is_file() else ""
-        if text and not text.endswith("\n"):  # a torn last line: end it before appending
-            self._log = log.open("a", encoding="utf-8")
-            self._log.write("\n")
+        if text and not text.endswith("\n"):  # a torn last line: drop it (its run's file
+            text = text[: text.rfind("\n") + 1]  # is logged again below if it has one)
+            log.write_text(text, encoding="utf-8")
         if text:
             for line in text.splitlines():
                 try:
