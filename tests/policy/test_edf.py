@@ -43,3 +43,12 @@ def test_edf_meets_every_feasible_deadline_on_one_gpu():
     assert [edf.job(n).end_s / HOUR for n in "abc"] == pytest.approx([4, 3, 1])
     fifo = simulate(pool_scenario(jobs, policy="fifo"), check_invariants=True)
     assert fifo.job("c").end_s / HOUR == pytest.approx(4)  # past its 1 h deadline
+
+
+def test_reject_late_rejects_when_the_deadline_becomes_unreachable():
+    # one GPU: busy (4 h) from 0; late (0.5 h, due at 1 h) arrives at 0.1 h. The last start that
+    # makes it is 0.5 h: it is rejected then, not when busy ends at 4 h (no event came between)
+    jobs = [pool_job("busy", 0, 4), pool_job("late", 0.1, 0.5, deadline_s=3600.0)]
+    result = simulate(pool_scenario(jobs, policy="edf", params={"reject_late": True}))
+    [reject] = [e for e in result.record.events if e.kind == "reject"]
+    assert reject.job == "late" and reject.time_s == pytest.approx(1800.0, abs=0.01)

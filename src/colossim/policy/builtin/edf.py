@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from pydantic import Field
 
-from colossim.policy.actions import Action, Reject
+from colossim.policy.actions import Action, Reject, Start
 from colossim.policy.builtin._estimates import INF, Rates
 from colossim.policy.staged import PreemptiveParams, PreemptiveStagedPolicy
 from colossim.policy.view import ClusterView, JobView
@@ -48,7 +48,17 @@ class Edf(PreemptiveStagedPolicy):
         }
         rejects = [Reject(n, "cannot meet its deadline") for n in sorted(late)]
         kept = [j for j in view.jobs if j.name not in late]
-        return [*rejects, *super().decide(replace(view, jobs=tuple(kept)))]
+        actions = [*rejects, *super().decide(replace(view, jobs=tuple(kept)))]
+        started = {a.job for a in actions if isinstance(a, Start)}
+        # look again when the first job left waiting can no longer make it (it was rejected
+        # at whatever event came next: hours late on a quiet cluster)
+        last = min((j.config.deadline_s - self.rates.remaining_s(view, j, j.max_gpus)
+                    for j in view.pending if j.name not in late and j.name not in started
+                    and j.config.deadline_s is not None), default=INF)
+        return [*actions, *self.wakes.at(view.now_s, last + LATE_AFTER_S)]
+
+
+LATE_AFTER_S = 1e-3  # the wake comes this long after the last moment a start could make it
 
 
 POLICY = Edf
