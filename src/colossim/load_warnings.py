@@ -206,11 +206,10 @@ def _warn_idle_power_settings(scenario: Scenario) -> None:
         if event.start_s >= horizon:
             said.append(f"{where} starts at {event.start_s:,.0f} s, after the horizon "
                         f"({_days(horizon)}): it never happens")
-        elif event.kind != "step_up" and event.level_mw >= power.supply_at(event.start_s,
-                                                                          firm=True):
+        elif event.kind != "step_up" and event.level_mw >= (
+                then := power.supply_at(event.start_s, firm=True)):
             said.append(f"{where} ({event.kind} to {event.level_mw:g} MW) is no lower than the "
-                        f"supply then ({power.supply_at(event.start_s, firm=True):g} MW): it "
-                        "changes nothing")
+                        f"supply then ({then:g} MW): it changes nothing")
     steps = {step.at_s for step in power.schedule}
     for i, event in enumerate(power.events):
         if event.kind == "step_up" and event.start_s in steps:

@@ -168,6 +168,7 @@ class Checkpoints:
                      for j in self.state.jobs]
         self.share = StorageShare(self, config.storage.write_tbytes_s * TB)
         self.rate_per_gpu_s = failure_rate_per_gpu_s(config)  # every class interrupts a job
+        self._peers = [ck for ck in self.jobs if ck.cfg.in_memory is MemoryCopy.PEER]
 
     # -- sizes and times ----------------------------------------------------------------
     def size(self, ck: JobCk) -> float:
@@ -376,7 +377,7 @@ class Checkpoints:
     def restore_point(self, ck: JobCk, hosts: tuple[int, int, int] | None) -> Point:
         """The newest checkpoint that survived. ``hosts``: the host memory the fault took, as
         (rack, first slot, last slot), or None (a GPU, link or software fault leaves it)."""
-        if ck.memory is not None and hosts is not None and self._copy_lost(ck, *hosts):
+        if ck.memory is not None and hosts is not None and self._lose_hosts(ck, *hosts):
             ck.memory = None
         best = ck.storage
         if ck.memory is not None and ck.memory.work >= best.work:
@@ -387,20 +388,19 @@ class Checkpoints:
         """Host memory on ``rack`` (slots ``first`` to ``last``) went down under jobs that no
         longer hold it (``holders`` are handled as interrupted): a peer copy a job left there
         when it moved after an earlier fault is gone with it."""
-        for ck in self.jobs:
+        for ck in self._peers:  # not every job: a trace has thousands, none of them peers
             memory = ck.memory
-            if memory is not None and ck.job.index not in holders \
-                    and ck.cfg.in_memory is MemoryCopy.PEER and rack in memory.racks \
-                    and self._copy_lost(ck, rack, first, last):
+            if memory is not None and ck.job.index not in holders and rack in memory.racks \
+                    and self._lose_hosts(ck, rack, first, last):
                 ck.memory = None
 
-    def _copy_lost(self, ck: JobCk, rack: int, first: int, last: int) -> bool:
-        """Did losing these hosts' memory lose the job's in-memory checkpoint? A ``local`` copy
-        is gone with any of its hosts. A ``peer`` copy of each shard is also on the next rack of
-        the job's racks at the snapshot, in a ring (an assumption: docs/reliability.md), so it
-        is gone once some shard lost both: the same slots on a rack and on the next one, to
-        faults since the snapshot. A one-rack job's peer is outside its racks: never lost here.
-        """
+    def _lose_hosts(self, ck: JobCk, rack: int, first: int, last: int) -> bool:
+        """Note that these hosts' memory is gone; did that lose the job's in-memory checkpoint?
+        A ``local`` copy is gone with any of its hosts. A ``peer`` copy of each shard is also on
+        the next rack of the job's racks at the snapshot, in a ring (an assumption:
+        docs/reliability.md), so it is gone once some shard lost both: the same slots on a rack
+        and on the next one, to faults since the snapshot. A one-rack job's peer is outside its
+        racks: never lost here."""
         assert ck.memory is not None
         if ck.cfg.in_memory is MemoryCopy.LOCAL:
             return True

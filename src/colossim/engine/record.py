@@ -55,7 +55,6 @@ class StepSeries:
             times.append(time_s)
             values.append(value)
 
-
     def sample(self, time_s: float, value: float) -> None:
         """Record a sample of a level that varies linearly between samples (a battery's
         charge, generation while it ramps): unlike ``set`` a repeated value is kept, since it

@@ -148,6 +148,12 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
 
     waits = []
     since, cause = None, ""
+
+    def wait_until(until_s: float, started: bool) -> Wait:
+        return _wait(since, until_s, started, name, decisions, starts,
+                     _level_at(times, values, since), result.cluster.gpus, min_gpus, cause,
+                     service(since), spare_gpus)
+
     for event in record.events:
         if event.job != name:
             continue
@@ -158,22 +164,16 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
                 and event.time_s == since:
             since = None  # started (or refused) the instant it arrived: no wait
         elif event.kind == "reject" and since is not None:  # the wait ends with the refusal
-            wait = _wait(since, event.time_s, False, name, decisions, starts,
-                         _level_at(times, values, since), result.cluster.gpus, min_gpus, cause,
-                         service(since), spare_gpus)
             reason = (event.data or {}).get("reason")
             why = "the policy rejected it" + (f" ({reason})" if reason else "")
-            waits.append(replace(wait, why=f"{cause}: {why}" if cause else why, rejected=True))
+            waits.append(replace(wait_until(event.time_s, False), rejected=True,
+                                 why=f"{cause}: {why}" if cause else why))
             since = None
         elif event.kind == "start" and since is not None:
-            waits.append(_wait(since, event.time_s, True, name, decisions, starts,
-                               _level_at(times, values, since), result.cluster.gpus, min_gpus,
-                               cause, service(since), spare_gpus))
+            waits.append(wait_until(event.time_s, True))
             since = None
     if since is not None:
-        waits.append(_wait(since, result.end_s, False, name, decisions, starts,
-                           _level_at(times, values, since), result.cluster.gpus, min_gpus,
-                           cause, service(since), spare_gpus))
+        waits.append(wait_until(result.end_s, False))
     return JobTimeline(name, job.state, tuple(entries), tuple(waits))
 
 

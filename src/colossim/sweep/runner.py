@@ -131,7 +131,7 @@ def execute(
             if not _broken(future):
                 if not keep(future):
                     raise KeyboardInterrupt
-            elif alone is not None and runs == [alone]:
+            elif alone is not None and len(runs) == 1 and runs[0] is alone:
                 in_flight.pop(future)
                 store_outcomes(runs, [Outcome(alone.run_id, None, DIED)])
             else:

@@ -120,17 +120,14 @@ class Las(PreemptiveStagedPolicy):
         late, and the next decision asks again)."""
         soonest = INF
         thresholds = self.params.thresholds_gpu_s
-        jobs = {job.name: job for job in view.running if job.name not in stopped}
-        gpus = {name: job.gpus for name, job in jobs.items()}
+        serving = [(job, job.gpus) for job in view.running if job.name not in stopped]
         if started:
             pending = {job.name: job for job in view.pending}
-            for start in started:
-                jobs[start.job] = pending[start.job]
-                gpus[start.job] = sum(n for _, n in start.grant)
-        for name, count in gpus.items():
+            serving += [(pending[s.job], sum(n for _, n in s.grant)) for s in started]
+        for job, count in serving:
             if count == 0:
                 continue
-            service = self.service(jobs[name])
+            service = self.service(job)
             i = bisect_right(thresholds, service + TOLERANCE_GPU_S)
             if i < len(thresholds):
                 soonest = min(soonest, view.now_s + (thresholds[i] - service) / count)
