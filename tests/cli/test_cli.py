@@ -218,17 +218,40 @@ def test_docs_cli_describes_every_command():
     assert not missing, f"docs/cli.md has no section for: {missing}"
 
 
-@pytest.mark.parametrize("command", ["run", "sweep", "policies", "compare"])
-def test_flags_take_no_value_in_the_help(command, monkeypatch):
-    """A flag shown as ``--json <bool>`` reads as if it took a value, which it refuses
-    (typer's own ``--help`` line keeps its placeholder)."""
+COMMANDS = [c.name for c in app.registered_commands]
+# each flag's help row, hand-written: the flag, then its help text with nothing in between
+FLAG_ROWS = {
+    "": [r"--debug\s+Show tracebacks for errors\."],
+    "run": [r"--json\s+Print one JSON object", r"--quiet\s+-q\s+No progress bar\.",
+            r"--report\s+Write report\.html"],
+    "sweep": [r"--resume\s+Skip runs", r"--dry-run\s+List the runs",
+              r"--plots\s+--no-plots\s+Write PNG plots\.", r"--quiet\s+-q\s+No progress bar"],
+    "policies": [r"--json\s+Machine-readable list\."],
+}
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_flags_show_as_flags_in_the_help(command, monkeypatch):
+    """typer's rich help printed a type after every flag (``--quiet <bool>``, ``--help <bool>``),
+    as if it took a value, which a flag refuses (``--json true`` is a usage error)."""
+    import typer
+
     monkeypatch.setenv("COLUMNS", "120")
     render.console.cache_clear()
-    text = invoke(command, "--help").stdout
-    flagged = [line for line in text.splitlines() if "<bool>" in line]
-    assert all("--help" in line for line in flagged), flagged
+    out = invoke(*([command] if command else []), "--help")
+    assert out.exit_code == 0, out.output
+    text = out.stdout
+    assert "<bool>" not in text, text
+    rows = [*FLAG_ROWS.get(command, []), r"--help\s+Show this message and exit\."]
+    root = typer.main.get_command(app)
+    declared = root if not command else root.commands[command]  # type: ignore[attr-defined]
+    flags = [o for p in declared.params if getattr(p, "is_flag", False) for o in p.opts]
+    assert all(re.search(rf"(?<![\w-]){f}\s", text) for f in flags), (flags, text)
+    missing = [row for row in rows if not re.search(row, text)]
+    assert not missing, (missing, text)
     if command == "run":
         assert "needs colossim[plot])" in text  # not eaten as rich markup
+        assert re.search(r"--seed\s+<int>\s+Random seed", text)  # a value keeps its type
 
 
 def test_without_matplotlib_the_report_keeps_its_tables_and_says_how_to_get_plots(

@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from colossim.cli import compare, estimate, info, report, run, sweep
-from colossim.cli.options import INTERRUPTED
+from colossim.cli.options import INTERRUPTED, FlagsCommand, FlagsGroup
 
 app = typer.Typer(
     name="colossim",
@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=FlagsGroup,
 )
 
 _debug = {"on": False}
@@ -31,7 +32,7 @@ _debug = {"on": False}
 @app.callback()
 def _root(
     debug: bool = typer.Option(
-        False, "--debug", envvar="COLOSSIM_DEBUG", help="Show tracebacks for errors.", metavar=""
+        False, "--debug", envvar="COLOSSIM_DEBUG", help="Show tracebacks for errors."
     ),
 ) -> None:
     _debug["on"] = debug
@@ -83,7 +84,7 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def register(name: str, command: Callable[..., Any]) -> None:
     """Add a command to the app behind the error guard (later features call this too)."""
-    app.command(name)(guarded(command))
+    app.command(name, cls=FlagsCommand)(guarded(command))
 
 
 register("run", run.run)
