@@ -17,7 +17,8 @@ from colossim.config.base import FieldValueError, Frozen
 DEFAULT_GLOBAL_BATCH_TOKENS = 16 * 2**20
 #: Llama 3 pre-training sequence length (arXiv 2407.21783 s3.4.1).
 DEFAULT_SEQ_LEN_TOKENS = 8192
-#: Llama 3 vocabulary (128K tokens, arXiv 2407.21783 s3.1).
+#: Llama 3 vocabulary: 128K tokens (arXiv 2407.21783 s3.2); 128,256 exactly in the released
+#: models' config.json.
 DEFAULT_VOCAB = 128_256
 
 
