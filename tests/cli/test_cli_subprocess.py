@@ -47,3 +47,53 @@ def test_console_script_exit_codes(tmp_path):
     failed = run(script, "run", "small", "--quiet", "--out", str(blocker))
     assert failed.returncode == 1
     assert "cannot write results" in failed.stderr and "Traceback" not in failed.stderr
+
+
+# A real SIGINT, sent by the process to itself at a chosen moment: Python raises
+# KeyboardInterrupt there, as when a user presses Ctrl-C then, with no timing involved.
+# "import": as the CLI starts importing typer (the first of its heavy imports);
+# "parse": as typer reads the command's scenario argument (it imports pydantic then, lazily).
+# The ways in are the console script (its entry point loaded and called as the generated
+# script does) and ``python -m colossim``.
+CTRL_C = """
+import os, runpy, signal, sys
+from importlib.metadata import entry_points
+
+way, moment = sys.argv[1:]
+
+def ctrl_c():
+    print(f"SIGINT at {moment}", flush=True)
+    os.kill(os.getpid(), signal.SIGINT)
+
+class AtImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == "typer":
+            ctrl_c()
+        return None
+
+if moment == "import":
+    sys.meta_path.insert(0, AtImport())
+else:
+    from typer.core import TyperArgument
+    process_value = TyperArgument.process_value
+    def interrupted(self, ctx, value):
+        ctrl_c()
+        return process_value(self, ctx, value)
+    TyperArgument.process_value = interrupted
+sys.argv = ["colossim", "run", "small", "--quiet"]
+if way == "script":
+    (entry,) = entry_points(group="console_scripts", name="colossim")
+    sys.exit(entry.load()())
+runpy.run_module("colossim", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize(("way", "moment"), [
+    ("script", "import"), ("module", "import"), ("script", "parse")])
+def test_ctrl_c_before_the_command_runs_says_interrupted_and_exits_130(way, moment):
+    # at import it printed a KeyboardInterrupt traceback (the handler lived in a module still
+    # loading); while typer parsed, it exited 130 without a word
+    result = run(sys.executable, "-c", CTRL_C, way, moment)
+    assert result.stdout == f"SIGINT at {moment}\n"  # it did land there
+    assert result.stderr == "interrupted\n"
+    assert result.returncode == 130

@@ -1,6 +1,7 @@
 """The ``colossim`` command: thin typer commands over the library API.
 
-Exit codes: 0 ok, 1 run failure, 2 bad input, 130 interrupted (Ctrl-C). Expected errors
+Exit codes: 0 ok, 1 run failure, 2 bad input, 130 interrupted (Ctrl-C: ``cli.entry`` while the
+CLI loads, ``cli.command.ColossimGroup`` while typer runs a command). Expected errors
 (``ColossimError``) print a message and no traceback; ``--debug`` shows it. Commands import
 their heavy modules inside the function, so ``colossim --help`` starts fast.
 """
@@ -15,7 +16,7 @@ from typing import Any
 import typer
 
 from colossim.cli import compare, estimate, info, report, run, sweep
-from colossim.cli.options import INTERRUPTED, FlagsCommand, FlagsGroup
+from colossim.cli.command import ColossimCommand, ColossimGroup
 
 app = typer.Typer(
     name="colossim",
@@ -23,7 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    cls=FlagsGroup,
+    cls=ColossimGroup,  # flags bare in --help; a Ctrl-C while typer parses says so
 )
 
 _debug = {"on": False}
@@ -73,18 +74,13 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
                 traceback.print_exc()
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:  # Ctrl-C outside a sweep's own handling (which says more)
-            from colossim.cli.render import err_console
-
-            err_console().print("interrupted", highlight=False)
-            raise typer.Exit(INTERRUPTED) from None
 
     return wrapper
 
 
 def register(name: str, command: Callable[..., Any]) -> None:
     """Add a command to the app behind the error guard (later features call this too)."""
-    app.command(name, cls=FlagsCommand)(guarded(command))
+    app.command(name, cls=ColossimCommand)(guarded(command))
 
 
 register("run", run.run)
@@ -99,5 +95,6 @@ register("sweep", sweep.sweep)
 
 
 def main() -> None:
-    """Console entry point."""
+    """Run the CLI (the console entry point is ``cli.entry.main``, which also covers a Ctrl-C
+    while this module loads)."""
     app()

@@ -9,38 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
-INTERRUPTED = 130  # exit code of a command stopped by Ctrl-C (the shell's 128 + SIGINT)
+from colossim.cli.entry import INTERRUPTED  # noqa: F401  (130: the commands use it from here)
 
 
 def flag(*names: str, text: str) -> Any:
     """A boolean flag (``--json``; ``--plots/--no-plots``): it takes no value, and ``--help``
-    shows none (see ``FlagsCommand``)."""
+    shows none (``cli.command``)."""
     return typer.Option(*names, help=text)
-
-
-class _FlagsHelp:
-    """typer's rich help prints each option's type after it, and for a flag that is ``<bool>``
-    (``--quiet <bool>``, ``--help <bool>``), as if it took a value, which it refuses
-    (``--json true`` is a usage error). typer's plain-text help leaves flags bare; this does the
-    same in the rich help, for every flag of the command: declared ones and the ``--help`` the
-    command adds itself, which no declaration can reach."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        params = super().get_params(ctx)  # type: ignore[misc]
-        for param in params:
-            if getattr(param, "is_flag", False) and param.metavar is None:
-                param.metavar = ""  # no type column: rich_utils shows the metavar when set
-        return params
-
-
-class FlagsCommand(_FlagsHelp, TyperCommand):
-    """A colossim command (``app.command(cls=FlagsCommand)``): its flags show as flags."""
-
-
-class FlagsGroup(_FlagsHelp, TyperGroup):
-    """The ``colossim`` program itself (``typer.Typer(cls=FlagsGroup)``): its ``--debug``."""
 
 
 ScenarioArg = Annotated[
