@@ -120,3 +120,19 @@ def test_default_metrics_hold_each_jobs_ettr_and_the_runs_lost_gpu_hours_with_fa
     assert lost > 0 and metrics["lost_gpu_hours"] == pytest.approx(lost)
     assert {f"ettr.{job.name}" for job in result.jobs} <= metrics.keys()
     assert all(0 < metrics[f"ettr.{job.name}"] <= 1 for job in result.jobs)
+
+
+def test_a_yaml_update_changes_values_only_where_they_changed():
+    # round trip over the old text: a changed value replaced beside its comment, an unchanged
+    # one left as written (3.00e+3 is 3000), a metric the run no longer has removed, a new one
+    # placed after the metric before it in the run's order
+    from pathlib import Path
+
+    from colossim.testing.baseline import dumps
+
+    previous = ("metrics:\n  a: 1.0   # a's note\n  # about gone\n  gone: 2.0  # gone's\n"
+                "  # about c\n  c: 3.00e+3  # as written\n")
+    text = dumps(Path("m.yaml"), {"metrics": {"a": 1.5, "b": 2.5, "c": 3000.0}}, previous)
+    # ruamel keeps "# about c" on the key above it, gone: it stays above c all the same
+    assert text == ("metrics:\n  a: 1.5   # a's note\n  b: 2.5\n"
+                    "  # about c\n  c: 3.00e+3  # as written\n")

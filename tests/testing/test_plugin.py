@@ -186,8 +186,56 @@ def test_baseline_dir_option_and_yaml_files(project):
     run(project, "--colossim-update-baselines", f"--colossim-baseline-dir={target}")
     reread = YAML(typ="safe", pure=True).load(target / "toy.yaml")
     assert reread["metrics"]["makespan_s"] == pytest.approx(GOOD_MAKESPAN)
-    # rewritten in the document's order, as the JSON file is, not sorted alphabetically
-    assert list(reread) == list(doc) and list(reread["metrics"]) == list(doc["metrics"])
+    # the values updated in the file's own key order (this file was dumped sorted), which a
+    # reviewer may have chosen: see the test below
+    assert list(reread) == sorted(doc) and list(reread["metrics"]) == sorted(doc["metrics"])
+
+
+COMMENTED_YAML = """\
+# Toy golden numbers: a runs on both racks for 2 h, then b for 1 h.
+# Reviewed by hand (see the module docstring).
+review: makespan = 288 / 144 + 72 / 72 hours
+tolerances:
+  default: {rel: 1.0e-06, abs: 0}
+metrics:
+  # a then b, back to back
+  makespan_s: 1.0  # deliberately wrong: the update must fix it
+  jct_s.a: 7200.0
+  # b waits the 2 h a holds both racks
+  jct_s.b: 5.0
+"""
+
+
+def test_updating_a_yaml_baseline_keeps_its_comments_and_key_order(project):
+    # an update rewrote a hand-written YAML file and dropped every comment in it
+    target = project.path / "baselines"
+    target.mkdir()
+    path = target / "toy.yaml"
+    path.write_text(COMMENTED_YAML)
+    project.makepyfile(test_toy=REGRESSION_TEST.replace(
+        'policy_baseline(result, "toy", ',
+        'policy_baseline(result, "toy", metrics=["makespan_s", "jct_s.a", "jct_s.b"], ').format(
+        rel=1e-6))
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    text = path.read_text()
+    for comment in ("# Toy golden numbers: a runs on both racks for 2 h, then b for 1 h.\n"
+                    "# Reviewed by hand (see the module docstring).\n",  # top of the file
+                    "  # a then b, back to back\n  makespan_s:",  # above a key
+                    "# deliberately wrong: the update must fix it\n",  # end of a line
+                    "  # b waits the 2 h a holds both racks\n  jct_s.b:"):
+        assert comment in text, text
+    from ruamel.yaml import YAML
+
+    doc = YAML(typ="safe", pure=True).load(text)
+    assert doc["metrics"] == {"makespan_s": pytest.approx(GOOD_MAKESPAN, rel=1e-12),
+                              "jct_s.a": pytest.approx(7_200, rel=1e-12),
+                              "jct_s.b": pytest.approx(10_800, rel=1e-12)}
+    assert list(doc["metrics"]) == ["makespan_s", "jct_s.a", "jct_s.b"]
+    # the keys in the file's order; the header the file lacked comes first
+    assert list(doc) == ["colossim_baseline", "produced", "review", "tolerances", "metrics"]
+    assert doc["review"] == "makespan = 288 / 144 + 72 / 72 hours"
+    assert doc["produced"]["test"] == "test_toy.py::test_toy"
+    run(project).assert_outcomes(passed=1)
 
 
 def test_ini_baseline_dir_is_relative_to_the_ini_file(project):

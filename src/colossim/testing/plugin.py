@@ -203,7 +203,8 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
     command = shlex.join(["python", "-m", "pytest", *args])
     produced = bl.produced_header(command, request.node.nodeid, about)
     doc = bl.document(old, dict(actual), tols, produced)
-    atomic_write_text(path, bl.dumps(path, doc))
+    previous = path.read_text(encoding="utf-8") if old is not None else None  # its comments
+    atomic_write_text(path, bl.dumps(path, doc, previous))
     reviewed = old is not None and "review" in old
     stale = " (its 'review' note was written for the old numbers)" if reviewed else ""
     config.stash[_written].append(f"{'updated' if old else 'created'} {path}{stale}")
