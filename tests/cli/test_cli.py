@@ -281,7 +281,7 @@ def test_the_cluster_summary_shows_what_the_fabric_did():
     for extra, faults in (((), 0), (("--set", cut), 1)):
         out = invoke("run", "small", *extra)
         assert out.exit_code == 0, out.output
-        assert re.search(r"fabric: jobs slowed\s+│\s+0 of 4 │", out.output), out.output
+        assert re.search(r"fabric: jobs slowed ≥0\.1%\s+│\s+0 of 4 │", out.output), out.output
         assert re.search(rf"fabric: faults / cross-pod\s+│\s+{faults} / 0 B │", out.output)
         # a fault that slowed nobody says why: nothing loaded the pod tier it cut
         note = re.sub(r"\s+", " ", out.output)

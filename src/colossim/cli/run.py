@@ -126,6 +126,7 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None) 
     markup; names are escaped."""
     from rich.markup import escape
 
+    from colossim.metrics.fabric import SLOWED_BY
     from colossim.metrics.labels import plural
 
     notes = []
@@ -162,7 +163,8 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None) 
                         if e.kind == "fabric_fault" and e.data and "tier" in e.data})
         peaks = ", ".join(f"{tier} {getattr(fabric, tier).hottest_peak_utilization:.1%}"
                           for tier in tiers if hasattr(fabric, tier))
-        notes.append(f"{plural(fabric.faults, 'fabric fault')} slowed no job: a fault takes "
+        notes.append(f"{plural(fabric.faults, 'fabric fault')} slowed no job by "
+                     f"{SLOWED_BY:.1%} or more: a fault takes "
                      "capacity away, and a job slows only where a tier saturates (the faulted "
                      f"tiers' busiest links peaked at: {peaks} of capacity). A fault that "
                      "restarts the jobs on a rack is a reliability `network` fault "

@@ -80,6 +80,15 @@ def summary_rows(result: RunResult) -> list[list[Any]]:
 GROUPS = (("power", "Power"), ("reliability", "Reliability"), ("fabric", "Fabric"))
 
 
+def _figure(name: str) -> str:
+    """A figure's label; a count with a threshold says it (``slowed jobs (by 0.1% or more)``)."""
+    if name == "slowed_jobs":
+        from colossim.metrics.fabric import SLOWED_BY
+
+        return f"{label(name)} (by {SLOWED_BY:.1%} or more)"
+    return label(name)
+
+
 def group_rows(obj: Any, prefix: str = "") -> list[list[Any]]:
     """A result group's figures, one row each; a nested group's figures prefixed by its name
     (``pod: mean utilization``)."""
@@ -89,7 +98,7 @@ def group_rows(obj: Any, prefix: str = "") -> list[list[Any]]:
         if hasattr(value, "__dataclass_fields__"):
             rows += group_rows(value, f"{prefix}{label(f.name)}: ")
         else:
-            rows.append([prefix + label(f.name), value])
+            rows.append([prefix + _figure(f.name), value])
     return rows
 
 

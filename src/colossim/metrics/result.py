@@ -84,7 +84,7 @@ class FabricResult:
     core: FabricTierResult
     cross_pod_bytes: float
     faults: int  # link/switch faults and degradations that started
-    slowed_jobs: int  # jobs with contention_slowdown above 1
+    slowed_jobs: int  # jobs with contention_slowdown >= 1.001 (metrics.fabric.SLOWED_BY)
 
 
 @dataclass(frozen=True)
