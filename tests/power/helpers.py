@@ -65,3 +65,15 @@ def level_at(result: RunResult, name: str, time_s: float) -> float:
 
 def events(result: RunResult, kind: str) -> list:
     return [e for e in result.record.events if e.kind == kind]
+
+
+def two_gb200_racks(tmp_path, rest: str, check_invariants: bool | None = None) -> RunResult:
+    """Run a scenario of 2 GB200 racks in one pod (fabric contention off, the linear speed
+    model) with ``rest``: its power block and jobs, indented as under ``cluster:``."""
+    from colossim.api import load_scenario, simulate
+
+    source = tmp_path / "two_racks.yaml"
+    source.write_text("name: two-racks\nsimulation: {speed_model: linear}\ncluster:\n"
+                      "  pod_size_racks: 2\n  rack_groups: [{gpu_type: GB200, racks: 2}]\n"
+                      "  fabric: {contention: false}" + rest)
+    return simulate(load_scenario(str(source)), check_invariants=check_invariants)

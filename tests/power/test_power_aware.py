@@ -19,7 +19,7 @@ from colossim.engine.state import RunState
 from colossim.policy.actions import Preempt, SetPowerCap, Start
 from colossim.policy.registry import make_policy
 from colossim.policy.view import ClusterView, JobView, PowerView, RackView
-from tests.power.helpers import job, scenario
+from tests.power.helpers import job, scenario, two_gb200_racks
 
 RATE = {"a": 2.0, "b": 1.0}  # FLOP/s per GPU at full clock
 
@@ -110,25 +110,13 @@ def test_without_a_power_model_it_starts_in_submission_order():
     assert starts(make_policy("power-aware").decide(plain)) == ["a", "b"]
 
 
-def _two_gb200_racks(tmp_path, rest: str):
-    """Run a scenario of 2 GB200 racks in one pod (fabric contention off, the linear speed
-    model) with ``rest``: its power block and jobs, indented as under ``cluster:``."""
-    from colossim.api import load_scenario, simulate
-
-    source = tmp_path / "two_racks.yaml"
-    source.write_text("name: two-racks\nsimulation: {speed_model: linear}\ncluster:\n"
-                      "  pod_size_racks: 2\n  rack_groups: [{gpu_type: GB200, racks: 2}]\n"
-                      "  fabric: {contention: false}" + rest)
-    return simulate(load_scenario(str(source)))
-
-
 def test_a_job_the_policys_caps_left_alone_is_not_counted_as_throttled(tmp_path):
     # Two 72-GPU GB200 jobs at 1 MW; a dip to 0.2 MW from 1,000 to 2,000 s. power-aware caps
     # bf at the dip; a 0.005 MWh battery at 0.05 MW carries the rest for 0.005 / 0.05 h = 360 s,
     # then f8 is slowed too until 2,000 s: 640 s. The engine left f8 a clock limit of 1 less a
     # rounding crumb from 1,000 s, so it read 1,000 s at cap and 40 GPU-h throttled, not
     # 72 x (1,000 + 640) / 3,600 = 32.8
-    result = _two_gb200_racks(tmp_path, """
+    result = two_gb200_racks(tmp_path, """
   power:
     supply_mw: 1.0
     pue: 1.1
@@ -163,7 +151,7 @@ def test_a_job_held_for_a_ramp_and_released_short_of_power_is_one_deficit(tmp_pa
     # at the idle draw and ramps at 0.01 MW a minute, so the job is held, then released into a
     # supply still short and capped until generation catches up: one shortage throughout. The
     # held job's low draw closed the episode, and its release counted a second
-    result = _two_gb200_racks(tmp_path, """
+    result = two_gb200_racks(tmp_path, """
   power: {supply_mw: 1.0, ramp: {limit_mw_per_min: 0.01}}
 jobs:
   - {name: a, params_billion: 10, tokens_billion: 8.64, min_gpus: 144, max_gpus: 144}

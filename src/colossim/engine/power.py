@@ -139,6 +139,23 @@ class PowerSystem:
         filling in up to the firm supply only, unless peak shaving is on)."""
         return available_mw(self.grid, self.bat, self.firm)
 
+    def sustained_mw(self) -> float:
+        """Generation online plus the power the battery can keep up, steadily, until generation
+        has ramped to the demand: its stored energy over the ramp's remaining time (at most what
+        ``available_mw`` counts). With the gap closing as generation ramps, the battery then
+        never runs dry before the ramp ends.
+
+        A limit is lifted or relaxed against this while generation ramps in a deficit, not
+        against ``available_mw``: a battery that surplus generation refilled a little between
+        stages counted at its full discharge rating, lifted the limit, ran dry within seconds,
+        and the limit came back, at every stage (QA: 46 deficits for one outage)."""
+        available, grid = self.available_mw(), self.grid
+        battery = available - grid.capacity_mw
+        ramp_s = ramp_done_s(grid, self.demand, self.supply, self.ramp_mw_s)
+        if battery <= 0.0 or ramp_s <= 0.0:
+            return available
+        return grid.capacity_mw + min(battery, grid.stored_mwh * 3600.0 / ramp_s)
+
     def lagging(self) -> bool:
         """Is generation still ramping towards a demand the supply could carry?"""
         return ramp_done_s(self.grid, self.demand, self.supply, self.ramp_mw_s) > 0

@@ -8,7 +8,9 @@ Called by ``PowerSystem.factors`` after every change. Order of remedies, documen
 1. a deficit (demand under the policy's caps above what is available) is logged and the policy
    told (trigger ``power_deficit``); it may cap (``SetPowerCap``), preempt or hold back starts;
 2. what the policy leaves is closed by a uniform clock limit on every computing job (the same
-   fraction of full clock for all, found by bisection; it relaxes as soon as power allows);
+   fraction of full clock for all, found by bisection; it relaxes as soon as power allows, the
+   battery counting, while generation ramps in a deficit, only for what it can keep up until
+   the ramp is done: ``PowerSystem.sustained_mw``);
 3. if even the lowest clocks do not fit, after the policy had its chance at this instant:
    jobs of the ramping set are held (GPUs kept, idle draw, no progress) until generation has
    ramped far enough, and otherwise the lowest-priority running job is preempted (logged as a
@@ -160,17 +162,22 @@ class Enforcer:
         lag = system.lagging()
         self._track_ramping(running, lag)
         available = system.available_mw()
+        # While a deficit lasts and generation ramps, the battery counts only for what it can
+        # keep up until generation catches up (``sustained_mw``), so a limit is lifted or
+        # relaxed once, not lifted on a battery that runs dry seconds later (the rule one level
+        # below ``_set_dark``'s). A new deficit still starts only when the battery runs dry.
+        carry = system.sustained_mw() if self.episode and lag else available
         # only jobs in ``keyed`` can be held, and those not running were just cleared
         held = any(HOLD_KEY in state.jobs[i].extra for i in self.keyed)
         wanted = model.facility_mw(book.it_w(running, FULL)) if held else system.demand
         staged = (system.cfg.ramp.cover == "stagger" and lag
                   and wanted <= system.supply * (1 + TOL) + TOL)
-        self._note_deficit(now, wanted, available, staged, held)
+        self._note_deficit(now, wanted, carry, staged, held)
         limits: dict[int, float] = {}
         self.awaiting = False
         stagger = system.cfg.ramp.cover == "stagger" and lag
         self.quiet = False
-        if wanted <= available and not stagger:  # the common case: nothing to enforce
+        if wanted <= carry and not stagger:  # the common case: nothing to enforce
             self._apply(running, limits)
             self._set_dark(running, available)
             self.quiet = not self.keyed  # no clock limit or hold is left anywhere
@@ -179,15 +186,14 @@ class Enforcer:
         if stagger:
             staged = [j for j in computing if j.index in self.ramping]
             limits = self._fit(staged, running, limits, system.grid.capacity_mw, wanted)
-        limits = self._fit(computing, running, limits, available,
-                           None if limits else wanted)
-        if self._load(running, limits) > available * (1 + TOL) + TOL:
+        limits = self._fit(computing, running, limits, carry, None if limits else wanted)
+        if self._load(running, limits) > available * (1 + TOL) + TOL:  # not even on the battery
             if not self._policy_had_chance(now):
                 self.awaiting = True
             else:
                 running = self._relieve(now, running, available)
                 computing = [j for j in running if j.phase is Phase.COMPUTE]
-                limits = self._fit(computing, running, {}, available)
+                limits = self._fit(computing, running, {}, carry)
         self._apply(running, limits)
         self._set_dark(running, available)
         return running
