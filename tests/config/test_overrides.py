@@ -184,6 +184,18 @@ def test_params_of_the_scenarios_own_policy_under_another_policy_say_how_to_drop
                          policy="backfill").scheduler.policy.name == "backfill"
 
 
+def test_a_path_as_problems_print_it_with_bracketed_indexes_is_accepted():
+    """Problems name list items as ``jobs[0].max_gpus``: pasted back into --set, that works."""
+    data = {"jobs": [{"name": "a", "x": 1}, {"name": "b", "x": 2}]}
+    assert resolve_paths(data, "jobs[1].x") == [("jobs", 1, "x")]
+    assert resolve_paths(data, "jobs[-1].x") == [("jobs", 1, "x")]
+    assert resolve_paths(data, "jobs[*].x") == [("jobs", 0, "x"), ("jobs", 1, "x")]
+    scenario = load_scenario("small", ["jobs[0].max_gpus=72"])
+    assert scenario.jobs[0].max_gpus == 72
+    assert problems_of("small", ["jobs[9].max_gpus=72"]) == [
+        "--set jobs[9].max_gpus=72: jobs.9: index 9 out of range (4 items)"]
+
+
 def test_a_name_with_dots_is_one_item_not_an_index():
     # Colossus 2's 1.5T jobs: "jobs.1.5t-a" read as jobs[1] then a field "5t-a"
     data = {"jobs": [{"name": "imagine"}, {"name": "1t"}, {"name": "1.5t-a"}]}

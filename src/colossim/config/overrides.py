@@ -1,13 +1,15 @@
 """Dotted-path overrides (``--set cluster.power.supply_mw=700``), shared by the CLI and sweeps.
 
 A path walks mappings by key and lists by index or by an item's ``name`` (``jobs.10T.max_gpus``)
-or ``gpu_type``. Values are parsed as YAML, so ``700``, ``true``, ``[1, 2]`` and ``{a: 1}`` all
-keep their types; the schema then validates the result like any file value.
+or ``gpu_type``; an index may be bracketed as problems print it (``jobs[0].max_gpus``). Values
+are parsed as YAML, so ``700``, ``true``, ``[1, 2]`` and ``{a: 1}`` all keep their types; the
+schema then validates the result like any file value.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -89,9 +91,14 @@ def _dotted_name(items: list[Any], segments: list[str], depth: int) -> int:
     return 0
 
 
+BRACKET = re.compile(r"\[(-?\d+|\*)\]")  # jobs[0] as error messages print it: jobs.0
+
+
 def resolve_paths(data: Any, dotted: str) -> list[PathKey]:
     """Every key a dotted path names: ``*`` in place of a list item means each item
-    (``jobs.*.checkpoint.interval_s`` sets every job's interval)."""
+    (``jobs.*.checkpoint.interval_s`` sets every job's interval). A list index may also be
+    written in brackets, as problems name fields (``jobs[0].max_gpus``, ``jobs[*].priority``)."""
+    dotted = BRACKET.sub(r".\1", dotted)
     head, star, tail = dotted.partition(".*")
     if not star or (tail and not tail.startswith(".")):
         return [resolve_path(data, dotted)]
