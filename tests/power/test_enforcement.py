@@ -14,6 +14,11 @@ from tests.power.helpers import HOUR, events, job, level_at, run, scenario
 
 FULL = 10 * HOUR
 DIP = [{"kind": "dip", "start_s": HOUR, "duration_s": 2 * HOUR, "supply_mw": 0.7}]
+# A job the fallback preempts pays a policy preemption's checkpoint-restart when it starts
+# again (engine.switch_costs): 1 GB per GPU for a GPU-hours job, 1,000 GPUs = 1 TB, written at
+# 2 TB/s (0.5 s), relaunched (120 s) and read at 7 TB/s (1/7 s): 120.642857 s, paused holding
+# its GPUs at the restart draw, 0.2 x TDP
+SWITCH_S = 1e12 / 2e12 + 120.0 + 1e12 / 7e12
 
 
 def battery(mwh: float, **extra) -> dict:
@@ -144,18 +149,45 @@ def test_fallback_preempts_the_lowest_priority_and_refuses_its_restart():
     # two 1 MW jobs; supply dips to 0.2 MW for an hour with no battery. Lowest clocks need
     # 2 x 0.18 MW > 0.2: after the policy does nothing, b (priority 0) is preempted; a runs
     # capped to 0.2 MW: 1000 x 0.36 x = 200 W, x = 0.5556 (below the knee). b's restart is
-    # refused for power until the supply returns at 2 h.
+    # refused for power until the supply returns at 2 h; then it pays its checkpoint-restart
+    # (it paid none: a power preemption was cheaper than a policy's)
     dip = [{"kind": "dip", "start_s": HOUR, "duration_s": HOUR, "supply_mw": 0.2}]
     jobs = [job("a", priority=1), job("b")]
     r, _ = run(scenario(jobs, racks=2, supply_mw=3.0, events=dip), policy=Fifo())
     x = 0.2 / 0.36
     assert r.job("a").end_s == pytest.approx(FULL + HOUR * (1 - x), rel=1e-9)
-    assert r.job("b").end_s == pytest.approx(FULL + HOUR)
+    assert r.job("b").end_s == pytest.approx(FULL + HOUR + SWITCH_S, rel=1e-12)
+    (pause,) = [e for e in events(r, "pause") if e.job == "b"]
+    assert pause.time_s == 2 * HOUR
+    assert pause.data == {"phase": "restart", "seconds": pytest.approx(SWITCH_S, rel=1e-12)}
+    assert r.job("b").restart_gpu_hours == pytest.approx(1000 * SWITCH_S / HOUR, rel=1e-9)
     (pre,) = [e for e in events(r, "preempt") if e.job == "b"]
     assert pre.time_s == HOUR and pre.data == {"reason": "power"}
     refused = [d for d in r.record.decisions if d.verdict == "infeasible"]
     assert refused and all("power:" in d.reason for d in refused)
     assert r.power.power_preemptions == 1
+
+
+def test_a_job_restarting_after_a_power_preemption_draws_its_restart_power():
+    # Both 1 MW jobs are preempted at 1 h (0.1 MW < one job's lowest clock, 1000 x 180 W). At
+    # 1 h 10 the supply is 0.37 MW: fifo restarts both (lowest clocks 0.18 + 0.18 <= 0.37), and
+    # both pay their checkpoint-restart at the restart draw, 2 x 0.2 MW > 0.37. A clock limit
+    # is set on computing jobs only, so b (priority 0) is preempted again (counted at its 0.18
+    # MW lowest clock, it was not, and the facility drew 0.4 MW). When a computes, capped to
+    # x^3 = 0.37, b's restart (0.2) and a's lowest clock (0.18) still exceed 0.37: b waits for
+    # the supply at 2 h, pays its restart and runs its 9 h left
+    dips = [{"kind": "dip", "start_s": HOUR, "duration_s": 600, "supply_mw": 0.1},
+            {"kind": "dip", "start_s": HOUR + 600, "duration_s": 3000, "supply_mw": 0.37}]
+    jobs = [job("a", priority=1), job("b")]
+    r, _ = run(scenario(jobs, racks=2, supply_mw=3.0, events=dips), policy=Fifo())
+    back = HOUR + 600
+    assert [(e.time_s, e.job) for e in events(r, "preempt")] == [
+        (HOUR, "b"), (HOUR, "a"), (back, "b"), (pytest.approx(back + SWITCH_S), "b")]
+    x = 0.37 ** (1 / 3)
+    assert [e.data["clock"] for e in events(r, "power_limit")] == [pytest.approx(x), None]
+    assert r.job("b").end_s == pytest.approx(2 * HOUR + SWITCH_S + 9 * HOUR, rel=1e-12)
+    done_at_2h = HOUR + (2 * HOUR - back - SWITCH_S) * x
+    assert r.job("a").end_s == pytest.approx(2 * HOUR + FULL - done_at_2h, rel=1e-9)
 
 
 def test_an_outage_takes_the_facility_dark_and_back():
@@ -166,8 +198,9 @@ def test_an_outage_takes_the_facility_dark_and_back():
     assert [e.time_s for e in events(r, "power_dark")] == [HOUR]
     assert [e.time_s for e in events(r, "power_restored")] == [2 * HOUR]
     assert level_at(r, "power_mw", 1.5 * HOUR) == 0.0
-    assert r.job("a").end_s == pytest.approx(FULL + HOUR)
-    assert r.cluster.energy_mwh == pytest.approx(10.0)  # 10 h at 1 MW; the dark hour draws 0
+    assert r.job("a").end_s == pytest.approx(FULL + HOUR + SWITCH_S, rel=1e-12)
+    # 10 h at 1 MW and the restart pause at 1,000 x 200 W; the dark hour draws 0
+    assert r.cluster.energy_mwh == pytest.approx(10.0 + 0.2 * SWITCH_S / HOUR, rel=1e-9)
 
 
 def test_the_battery_fills_dips_not_demand_above_the_firm_supply_unless_peak_shaving():

@@ -14,7 +14,9 @@ Called by ``PowerSystem.factors`` after every change. Order of remedies, documen
 3. if even the lowest clocks do not fit, after the policy had its chance at this instant:
    jobs of the ramping set are held (GPUs kept, idle draw, no progress) until generation has
    ramped far enough, and otherwise the lowest-priority running job is preempted (logged as a
-   ``preempt`` with reason ``power``), one at a time until the lowest clocks fit;
+   ``preempt`` with reason ``power``, priced as a policy's preemption without the
+   reliability model: ``switch_costs.remember_power_loss``), one at a time until the lowest
+   clocks fit;
 4. if nothing runs and the idle facility still exceeds what is available (an outage), the
    facility goes dark (draw 0) until power returns, logged as ``power_dark``.
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from colossim.engine.switch_costs import remember_power_loss
 from colossim.model.jobs import POWER_LOSS_KEY, Job, JobState, Phase
 from colossim.model.power import CLOCK_KEY, HOLD_KEY
 from colossim.model.power_book import DEMAND, FULL
@@ -249,7 +252,9 @@ class Enforcer:
     def _relieve(self, now: float, running: list[Job], available: float) -> list[Job]:
         """Hold ramping jobs, then preempt the lowest priority, until the lowest clocks fit."""
         system, state = self.system, self.system.state
-        floors = dict.fromkeys((j.index for j in running), 0.0)
+        # the lowest clocks, on computing jobs only: the clock limit (``_fit``) is set on no
+        # other, so a job paused to restart draws its restart power whatever the limit
+        floors = {j.index: 0.0 for j in running if j.phase is Phase.COMPUTE}
         while running and self._load(running, floors) > available * (1 + TOL) + TOL:
             held = [j for j in running if j.index in self.ramping and j.phase is Phase.COMPUTE]
             if held and system.lagging():
@@ -262,6 +267,7 @@ class Enforcer:
                 state.log("power_hold", job, seconds=hold_s, gap_mw=gap)
                 continue
             job = min(running, key=lambda j: (j.config.priority, -j.index))
+            remember_power_loss(state.scenario, job, job.gpus)  # paid when it next starts
             state.stop(job, JobState.PENDING)
             self.preempted_at[job.index] = now
             job.extra[POWER_LOSS_KEY] = now  # unplanned: no checkpoint on the way out

@@ -1,4 +1,5 @@
-"""Switch costs: what the engine charges a job the policy preempts or resizes.
+"""Switch costs: what the engine charges a job the policy preempts or resizes, or the power
+fallback preempts (``remember_power_loss``: one mechanism for both preemptions).
 
 A preemption or a resize is a checkpoint-restart (how elastic frameworks such as Pollux's and
 torchelastic resize, and how preemptive schedulers such as Tiresias and Gavel suspend jobs): the
@@ -60,6 +61,17 @@ def remember(scenario: Scenario, job: Job, gpus: int) -> None:
     switch = price(scenario, job, gpus)
     if switch is not None:
         job.extra[SWITCH_KEY] = switch
+
+
+def remember_power_loss(scenario: Scenario, job: Job, gpus: int) -> None:
+    """Price a preemption by the power fallback as a policy's: the job pays the same
+    checkpoint-restart when it next starts (it used to pay nothing, so shedding it for power
+    was cheaper than a policy's preemption). With the reliability model on, the checkpoint
+    model charges it instead (the job lost power with no time to save: it rolls back to its
+    last checkpoint in storage and pays detection, relaunch and the load,
+    ``engine.checkpoints``), so it is not priced twice."""
+    if not scenario.reliability.enabled:
+        remember(scenario, job, gpus)
 
 
 def take(job: Job) -> Switch | None:
