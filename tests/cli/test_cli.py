@@ -349,3 +349,5 @@ def test_cross_pod_bytes_read_in_the_largest_unit():
 
     assert [_bytes(b) for b in (2.04e20, 3.4e15, 5e9, 0.0)] == ["204 EB", "3.4 PB", "5 GB",
                                                                 "0 B"]
+    # a flat fabric at 7:1 moves 1.35e22 bytes across pods: 13.5 ZB, not "1.35e+04 EB"
+    assert [_bytes(b) for b in (1.35e22, 2e24)] == ["13.5 ZB", "2 YB"]

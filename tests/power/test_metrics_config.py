@@ -46,6 +46,19 @@ def test_time_of_day_tariff_charges_each_hour_at_its_price():
     assert energy_cost_usd(s, 7200, None) is None
 
 
+@pytest.mark.parametrize("hours", [3, 23, 25])
+def test_hourly_prices_must_be_exactly_24_with_one_message_either_way(hours):
+    # too few and too many said different things ("needs at least 24 items" against pydantic's
+    # raw "Tuple should have at most 24 items after validation, not 25")
+    from colossim.api import load_scenario
+
+    prices = ",".join(["50"] * hours)
+    with pytest.raises(ConfigError) as info:
+        load_scenario("small", [f"cluster.power.tariff.hourly_usd_per_mwh=[{prices}]"])
+    assert [p.message for p in info.value.problems] == [
+        f"needs exactly 24 prices, one per hour of the day; got {hours}"]
+
+
 def test_cluster_power_figures_come_from_the_record():
     record = Record()
     record.series["power_mw"] = series((0, 1.0), (3600, 3.0))

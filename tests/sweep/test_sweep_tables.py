@@ -88,6 +88,9 @@ def test_values_and_spreads_are_written_one_way():
     assert _number(0.0891) == "0.0891" and _number(12.34567) == "12.35"
     assert _spread(65_531.0) == "66,000" and _spread(0.0891) == "0.089"
     assert _spread(781.2) == "780" and _spread(104.0) == "100" and _spread(12.3) == "12"
+    # a cross-pod byte count: 2.044e+20 ± 3.1e+18, not 21 grouped digits
+    assert _number(2.0437e20) == "2.044e+20" and _spread(3.14e18) == "3.1e+18"
+    assert _number(999_949_999_999.0) == "999,949,999,999" and _number(1.2e12) == "1.2e+12"
     assert _value(True) == "true" and _value({"strict": True}) == '{"strict": true}'
     assert _value("fifo") == "fifo" and _value(1.5) == "1.5" and _value(None) == "-"
 

@@ -211,7 +211,8 @@ def _fabric_rows(result: RunResult) -> list[tuple[str, str]]:
 def _bytes(count: float) -> str:
     """Bytes in the largest decimal unit under the count, 3 significant digits (204 EB, not
     2.04e+05 PB)."""
-    for unit, size in (("EB", 1e18), ("PB", 1e15), ("TB", 1e12), ("GB", 1e9)):
+    for unit, size in (("YB", 1e24), ("ZB", 1e21), ("EB", 1e18), ("PB", 1e15), ("TB", 1e12),
+                       ("GB", 1e9)):
         if count >= size:
             return f"{count / size:.3g} {unit}"
     return f"{count:.3g} B"

@@ -100,17 +100,22 @@ def sweep_progress(enabled: bool) -> Iterator[tuple[OnStart | None, OnRecord | N
         yield on_start, on_record
 
 
+GROUPED_BELOW = 1e12  # from here on a whole number is mostly digits no one reads: 2.044e+20 bytes
+
+
 def _number(x: float) -> str:
     """Whole and grouped from 1,000 on, else 4 significant digits; what rounds to 1,000 is
-    grouped too (999.99999 printed "1000" beside "1,002" in one column)."""
-    return f"{x:,.0f}" if abs(float(f"{x:.4g}")) >= 1000 else f"{x:.4g}"
+    grouped too (999.99999 printed "1000" beside "1,002" in one column). From ``GROUPED_BELOW``
+    on, 4 significant digits with an exponent (a byte count had 21 digits)."""
+    rounded = abs(float(f"{x:.4g}"))
+    return f"{x:.4g}" if rounded >= GROUPED_BELOW or rounded < 1000 else f"{x:,.0f}"
 
 
 def _spread(x: float) -> str:
     """A half-width: 2 significant digits, written as the means are ("±66,000" and "±780", not
-    "±6.6e+04" and "±7.8e+02")."""
+    "±6.6e+04" and "±7.8e+02"; with an exponent as the means from ``GROUPED_BELOW`` on)."""
     rounded = float(f"{x:.2g}")
-    return f"{rounded:,.0f}" if abs(rounded) >= 10 else f"{x:.2g}"
+    return f"{rounded:,.0f}" if 10 <= abs(rounded) < GROUPED_BELOW else f"{x:.2g}"
 
 
 def _mean_ci(row: Mapping[str, Any], metric: str, unit: float = 1.0) -> str:

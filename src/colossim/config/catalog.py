@@ -14,7 +14,8 @@ _BLACKWELL = (
     "Dense BF16/FP8/FP4: Klockwood B200/B300 pages and Verda GB300 blog (NVIDIA figures); "
     "HBM: MLCommons Crusoe GB200 system JSON (186 GB visible), NVIDIA MLPerf v5.1 (279 GB); "
     "NIC: Crusoe MLPerf JSON (CX-7 400G), NVIDIA Enterprise RA GB300 (CX-8 800G); "
-    "rack power: NVIDIA BCM power-shelf page, Enterprise RA GB300 (142 kW), semiwiki (130 kW)"
+    "rack power: NVIDIA BCM power-shelf page, Enterprise RA GB300 (142 kW); GB200 132 kW is an "
+    "assumption inside the published 120 kW (reported) to 150 kW (DGX SuperPOD RA) bracket"
 )
 
 BUILTIN_GPUS: dict[str, GpuSpec] = {

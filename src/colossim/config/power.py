@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from colossim.config.base import FieldValueError, Frozen
 
@@ -148,6 +148,14 @@ class TariffConfig(Frozen):
     hourly_usd_per_mwh: tuple[float, ...] | None = Field(
         None, min_length=24, max_length=24, description="Time-of-day prices, $/MWh, 24 values"
     )
+
+    @field_validator("hourly_usd_per_mwh", mode="before")
+    @classmethod
+    def _one_per_hour(cls, value: object) -> object:
+        """One message for too few and too many (pydantic's bounds give two different ones)."""
+        if isinstance(value, list | tuple) and len(value) != 24:
+            raise ValueError(f"needs exactly 24 prices, one per hour of the day; got {len(value)}")
+        return value
 
     @model_validator(mode="after")
     def _one_price(self) -> TariffConfig:
