@@ -4,6 +4,12 @@ Jobs asking for fewer GPUs start first (they fit gaps and keep utilisation up), 
 grows with its wait, so a large job is never passed over forever: the policy serves jobs by
 ``max_gpus / (1 + wait / ageing_s)``, lowest first. Everything else (admission, placement, the
 ``strict`` switch) comes from colossim's ``StagedPolicy``.
+
+It ships as its own tiny package, ``examples/custom_policy/`` (a ``pyproject.toml`` that builds
+this one file into a wheel and declares it in the ``colossim.policies`` entry-point group):
+``pip install ./examples/custom_policy``, then ``colossim policies`` lists ``smallest-aged``.
+Without installing it: ``PYTHONPATH=examples colossim run small --policy
+custom_policy:SmallestAged``.
 """
 
 from __future__ import annotations
