@@ -63,6 +63,13 @@ class PolicyError(ColossimError):
     exit_code = 2
 
 
+class ClusterUnavailable(ColossimError):
+    """The Ray cluster named by ``--address`` or ``RAY_ADDRESS`` cannot be reached or refuses
+    this process: an input to fix, like a missing file (exit code 2)."""
+
+    exit_code = 2
+
+
 class PolicyFailure(ColossimError):
     """A policy raised while deciding during a run: the run failed (exit code 1), the input
     was fine."""

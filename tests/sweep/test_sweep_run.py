@@ -310,6 +310,36 @@ def test_a_ray_address_without_the_ray_backend_is_warned_of(tmp_path, monkeypatc
             "backend is serial: add --backend ray") in " ".join(result.output.split())
 
 
+class _RefusingRay:
+    """Ray as a cluster that answers but refuses this driver: ``ray.init`` raises."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def is_initialized(self) -> bool:
+        return False
+
+    def init(self, **_options) -> None:
+        raise ConnectionError(self.message)
+
+
+@pytest.mark.parametrize(("message", "hint"), [
+    ("Failed to connect to Ray cluster: InvalidAuthToken: no token provided\nmore lines",
+     "RAY_AUTH_TOKEN"),
+    ("Version mismatch: the cluster runs Ray 2.40.0", "compatible Ray and Python")])
+def test_a_ray_cluster_that_refuses_the_driver_is_one_line_exit_2(monkeypatch, message, hint):
+    # ray 2.60 with token authentication on: ~20 s of warnings, then a traceback and exit 1
+    from colossim.errors import ClusterUnavailable
+    from colossim.sweep import executors
+
+    monkeypatch.setattr(executors, "import_ray", lambda: _RefusingRay(message))
+    with pytest.raises(ClusterUnavailable) as info:
+        executors.RayExecutor(address="auto")
+    text = str(info.value)
+    assert text.startswith(f"cannot attach to the Ray cluster at auto: {message.splitlines()[0]};")
+    assert hint in text and "\n" not in text and info.value.exit_code == 2
+
+
 def test_a_ray_address_nothing_answers_at_fails_fast():
     # Ray retried for minutes, printing time-outs; a port nobody listens on is refused at once
     import socket
@@ -320,6 +350,8 @@ def test_a_ray_address_nothing_answers_at_fails_fast():
     with socket.socket() as probe:  # a free port, closed again: nothing listens there
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(ColossimError, match=f"cannot reach a Ray cluster at 127.0.0.1:{port}"):
+    with pytest.raises(ColossimError, match=f"cannot reach a Ray cluster at 127.0.0.1:{port}"
+                       ) as info:
         _reachable(f"127.0.0.1:{port}")
+    assert info.value.exit_code == 2  # a bad --address is bad input, as docs/cli.md lists
     _reachable("auto")  # not host:port: left to Ray

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
-from colossim.errors import ColossimError, require
+from colossim.errors import ClusterUnavailable, ColossimError, require
 from colossim.sweep.expand import Run
 from colossim.sweep.task import warm_up, worker_init
 
@@ -178,9 +178,31 @@ def _reachable(address: str) -> None:
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_S).close()
     except OSError as exc:
-        raise ColossimError(f"cannot reach a Ray cluster at {address} ({exc.strerror or exc}); "
-                            "check --address or RAY_ADDRESS, and that the head node is up") \
-            from None
+        raise ClusterUnavailable(f"cannot reach a Ray cluster at {address} ({exc.strerror or exc})"
+                                 "; check --address or RAY_ADDRESS, and that the head node is up"
+                                 ) from None
+
+
+AUTH_HINT = ("the cluster asks for a token (Ray's token authentication, on by default for local "
+             "clusters since Ray 2.59): give this process the cluster's token in RAY_AUTH_TOKEN "
+             "or RAY_AUTH_TOKEN_PATH (`ray get-auth-token` on the head node prints it), or start "
+             "the cluster with RAY_AUTH_MODE=disabled")
+
+
+def _attach(ray: Any, address: str, options: dict[str, Any]) -> None:
+    """``ray.init`` on an existing cluster, its failure said in one line: a cluster that
+    answers but refuses the connection (most often a missing auth token) raised a traceback
+    after ~20 s of Ray's warnings."""
+    _reachable(address)
+    try:
+        ray.init(address=address, **options)
+    except Exception as exc:  # Ray raises ConnectionError, RuntimeError, its own types
+        text = str(exc).strip().splitlines()
+        first = text[0] if text else type(exc).__name__
+        auth = "auth" in str(exc).lower() or "token" in str(exc).lower()
+        raise ClusterUnavailable(f"cannot attach to the Ray cluster at {address}: {first}; "
+                                 + (AUTH_HINT if auth else "check --address or RAY_ADDRESS, and "
+                                    "that the cluster runs a compatible Ray and Python")) from None
 
 
 def import_ray() -> Any:
@@ -205,8 +227,7 @@ class RayExecutor(_HoldsNothing):
             address = address or os.environ.get("RAY_ADDRESS") or None
             options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
             if address:
-                _reachable(address)
-                ray.init(address=address, **options)
+                _attach(ray, address, options)
             else:
                 ray.init(num_cpus=workers, include_dashboard=False, **options)
             self._owned = True
