@@ -68,12 +68,18 @@ def _policy_problems(doc: Document) -> list[Problem]:
 
 def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
     """Jobs the performance model cannot fit in memory on ``max_gpus`` of any GPU type."""
+    from colossim.model.plan_check import plan_problems
     from colossim.model.speed import SpeedModel
 
     speed = SpeedModel(scenario)
     types = list(dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups))
     problems = []
     for i, job in enumerate(scenario.jobs):
+        pins = [] if speed.linear(job) else plan_problems(job)
+        if pins:  # a pin the model's rules exclude, not memory (model.plan_check)
+            problems += [problem_at(doc.marks, ("jobs", i, "training", "plan", field), message)
+                         for field, message in pins]
+            continue
         needs = {t: speed.memory_min_gpus(job, t) for t in types}
         if any(n is not None and n <= job.max_gpus for n in needs.values()):
             continue

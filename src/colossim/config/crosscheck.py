@@ -112,6 +112,10 @@ def check_parts(
                 note = f"; spares held back: {' and '.join(held)}" if held and (
                     "usable" in problem[1] or "largest" in problem[1]) else ""
                 issues.append((("jobs", i, problem[0]), problem[1] + note))
+    from colossim.config.job_checks import plan_issues  # pinned plans and rates (job_checks)
+
+    for i, job in jobs:
+        issues += [(("jobs", i, *loc), msg) for loc, msg in plan_issues(job, catalog, cluster)]
     return sorted(issues, key=lambda issue: _order(issue[0]))
 
 

@@ -324,6 +324,18 @@ class Scenario(Frozen):
         return self
 
     @model_validator(mode="after")
+    def _pinned_plan_sizes(self) -> Scenario:
+        """A plan pinning tp, pp and dp fixes a job's size: its min_gpus and max_gpus are
+        narrowed to it here, so every policy, the engine and the checks see the same bounds
+        (``config.job_checks``)."""
+        from colossim.config.job_checks import pinned_sizes
+
+        jobs = pinned_sizes(self.jobs, self.gpu_catalog(), self.cluster)
+        if jobs != self.jobs:
+            object.__setattr__(self, "jobs", jobs)  # still validating: nothing has seen it
+        return self
+
+    @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Scenario:
         """Whole-scenario checks; the loader defers them to report each at its own line."""
         if info.context and info.context.get("defer_cross_check"):

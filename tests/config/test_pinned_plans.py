@@ -1,0 +1,202 @@
+"""Pinned plans and pinned rates are checked against the cluster at load (audit of issue 3).
+
+Each bad pin is reported at its own line with its real cause (it was "does not fit in memory",
+or nothing at all for a rate above peak), and a fully pinned plan fixes the job's size so a
+policy never starts the job on fewer GPUs than the plan uses.
+"""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from colossim.api import load_scenario, simulate
+from colossim.errors import ConfigError
+
+# 4 GB200 NVL72 racks (peak 2,500 TFLOP/s BF16, 5,000 FP8; 72-GPU NVLink domains). The job is
+# Llama-70B-shaped, written out so head and layer counts are known by hand: 80 layers,
+# width 8,192, 64 heads. Line 14 is the job's training: block, line 15 the pin under test.
+BASE = """\
+name: pins
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 4}]
+  power: {supply_mw: 1.0}
+jobs:
+  - name: j
+    params_billion: 70
+    tokens_billion: 1
+    min_gpus: 72
+    max_gpus: 144
+    precision: bf16
+    placement: auto
+    training:
+      {pin}
+      layers: 80
+      hidden_size: 8192
+      attention_heads: 64
+"""
+PIN_LINE = 15
+
+
+def problems(tmp_path, pin: str, base: str = BASE) -> list[str]:
+    path = tmp_path / "pins.yaml"
+    path.write_text(base.replace("{pin}", pin))
+    with pytest.raises(ConfigError) as info:
+        load_scenario(path)
+    assert info.value.exit_code == 2
+    return [str(p) for p in info.value.problems]
+
+
+def loads(tmp_path, pin: str, base: str = BASE):
+    path = tmp_path / "pins.yaml"
+    path.write_text(base.replace("{pin}", pin))
+    return load_scenario(path)
+
+
+# --- finding 2: a pinned hardware rate above peak ------------------------------------------
+
+
+def test_a_rate_above_the_gb200_peak_is_refused_at_its_line(tmp_path):
+    [message] = problems(tmp_path, "achieved_tflops_per_gpu: 99999")
+    assert message.endswith(
+        f"pins.yaml:{PIN_LINE}: jobs[0].training.achieved_tflops_per_gpu: 99,999 is above the "
+        "peak of every GPU type the job may run on (GB200 2,500 TFLOP/s at bf16); pin mfu "
+        "instead to give a fraction of each type's peak")
+
+
+def test_the_peak_itself_is_allowed_and_the_precision_sets_the_peak(tmp_path):
+    # BF16 peak 2,500: 2,500 loads, 2,501 does not; at FP8 the peak is 5,000, so 4,000 loads
+    assert loads(tmp_path, "achieved_tflops_per_gpu: 2500").jobs[0].training.pinned
+    assert problems(tmp_path, "achieved_tflops_per_gpu: 2501")
+    fp8 = BASE.replace("precision: bf16", "precision: fp8")
+    assert loads(tmp_path, "achieved_tflops_per_gpu: 4000", fp8).jobs[0].precision == "fp8"
+    [message] = problems(tmp_path, "achieved_tflops_per_gpu: 5001", fp8)
+    assert "(GB200 5,000 TFLOP/s at fp8)" in message
+
+
+def test_on_a_mixed_cluster_the_slowest_type_the_job_may_run_on_bounds_the_rate(tmp_path):
+    # H100 (989 TFLOP/s BF16) racks beside GB200: 1,000 TFLOP/s is impossible on an H100
+    mixed = BASE.replace("[{gpu_type: GB200, racks: 4}]",
+                         "[{gpu_type: GB200, racks: 2}, {gpu_type: H100, racks: 2}]")
+    [message] = problems(tmp_path, "achieved_tflops_per_gpu: 1000", mixed)
+    assert "above the peak of a GPU type the job may run on (H100 989 TFLOP/s at bf16)" in message
+    assert loads(tmp_path, "achieved_tflops_per_gpu: 989", mixed).jobs[0].training.pinned
+
+
+def test_the_cli_exits_2_with_the_file_line_message(tmp_path):
+    from colossim.cli.app import app
+
+    path = tmp_path / "pins.yaml"
+    path.write_text(BASE.replace("{pin}", "achieved_tflops_per_gpu: 99999"))
+    out = CliRunner().invoke(app, ["run", str(path), "--quiet"])
+    assert out.exit_code == 2
+    assert f"pins.yaml:{PIN_LINE}: jobs[0].training.achieved_tflops_per_gpu: 99,999" in out.output
+
+
+# --- finding 3: a bad plan is blamed on its real cause ---------------------------------------
+
+
+@pytest.mark.parametrize(("pin", "field", "message"), [
+    ("plan: {tp: 128}", "plan.tp", "128 is larger than the NVLink domain of every GPU type the "
+     "job may run on (GB200 72 GPUs): tensor parallelism stays inside one domain"),
+    ("plan: {ep: 4}", "plan.ep", "4 on a dense model: expert parallelism needs a mixture of "
+     "experts (active_params_billion below params_billion)"),
+    # 8 x 8 x 8 = 512 GPUs against max_gpus 144
+    ("plan: {tp: 8, pp: 8, dp: 8}", "plan", "tp·pp·dp = 8·8·8 = 512 GPUs, above max_gpus "
+     "(144); a pinned plan fixes the job's size"),
+    # a partial pin: tp 8 x dp 32 is 256 GPUs at the least, whatever pp
+    ("plan: {tp: 8, dp: 32}", "plan", "tp 8 and dp 32 need at least 256 GPUs, above max_gpus "
+     "(144)"),
+    # 64 heads: 48 does not divide them (48 <= 72, so the domain is not the cause)
+    ("plan: {tp: 48}", "plan.tp", "48 does not divide the model's 64 attention heads"),
+    ("plan: {pp: 81}", "plan.pp", "81 stages for a model of 80 layers"),
+    ("plan: {pp: 1, interleave: 2}", "plan.interleave", "needs pipeline stages (pp above 1)"),
+    # 80 layers over 8 stages: 10 per stage, which 4 does not divide
+    ("plan: {pp: 8, interleave: 4}", "plan.interleave",
+     "4 does not divide the 10 layers of each of the 8 stages"),
+])
+def test_a_bad_plan_is_reported_at_the_plan_with_its_cause(tmp_path, pin, field, message):
+    [problem] = problems(tmp_path, pin)
+    assert f"pins.yaml:{PIN_LINE}: jobs[0].training.{field}: {message}" in problem
+    assert "memory" not in problem
+
+
+def test_a_plan_below_min_gpus_is_refused(tmp_path):
+    # 8 x 1 x 9 = 72 GPUs; min_gpus 144 would leave a whole 72-GPU domain idle
+    base = BASE.replace("min_gpus: 72", "min_gpus: 144").replace("max_gpus: 144", "max_gpus: 216")
+    [problem] = problems(tmp_path, "plan: {tp: 8, pp: 1, dp: 9}", base)
+    assert problem.endswith("jobs[0].training.plan: tp·pp·dp = 8·1·9 = 72 GPUs, below min_gpus "
+                            "(144); a pinned plan fixes the job's size")
+
+
+def test_tp_times_ep_beyond_the_domain_on_a_moe_model(tmp_path):
+    moe = BASE.replace("tokens_billion: 1", "tokens_billion: 1\n    active_params_billion: 20")
+    assert loads(tmp_path, "plan: {tp: 8, ep: 8}", moe).jobs[0].training.plan.ep == 8  # 64 GPUs
+    [problem] = problems(tmp_path, "plan: {tp: 16, ep: 8}", moe)  # 128 > 72
+    assert problem.endswith("jobs[0].training.plan.ep: tp·ep = 16·8 = 128 is larger than the "
+                            "NVLink domain of every GPU type the job may run on (GB200 72 GPUs): "
+                            "expert all-to-alls stay inside one domain")
+
+
+def test_a_genuine_memory_misfit_is_still_reported_as_memory(tmp_path):
+    # dp only: every GPU holds all 70e9 weights and gradients, 4 B each = 280 GB, above the
+    # 186 GB x 0.9 = 167 GB a GB200 plan may fill (ZeRO-1 shards only the optimizer)
+    [problem] = problems(tmp_path, "plan: {tp: 1, pp: 1, dp: 144}")
+    assert "jobs[0].max_gpus: j does not fit in memory on 144 GPUs" in problem
+
+
+# --- finding 4: a pinned plan fixes the job's size -------------------------------------------
+
+
+def test_a_fully_pinned_plan_narrows_min_and_max_gpus(tmp_path):
+    # 8 x 2 x 9 = 144 GPUs, two whole domains: [72, 144] becomes [144, 144]
+    job = loads(tmp_path, "plan: {tp: 8, pp: 2, dp: 9}").jobs[0]
+    assert (job.min_gpus, job.max_gpus) == (144, 144)
+    # 8 x 1 x 5 = 40 GPUs of a domain job (max_gpus >= 72): its grant is one whole domain
+    job = loads(tmp_path, "plan: {tp: 8, pp: 1, dp: 5}",
+                BASE.replace("min_gpus: 72", "min_gpus: 1")).jobs[0]
+    assert (job.min_gpus, job.max_gpus) == (40, 72)
+    # GPU by GPU, the grant is the plan: 40
+    job = loads(tmp_path, "plan: {tp: 8, pp: 1, dp: 5}",
+                BASE.replace("min_gpus: 72", "min_gpus: 1")
+                .replace("placement: auto", "placement: gpu")).jobs[0]
+    assert (job.min_gpus, job.max_gpus) == (40, 40)
+    # a partial pin fixes no size: the bounds stay
+    job = loads(tmp_path, "plan: {tp: 8, pp: 2}").jobs[0]
+    assert (job.min_gpus, job.max_gpus) == (72, 144)
+
+
+TWO_RACKS = """\
+name: fifo-pin
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 2}]
+  power: {supply_mw: 1.0}
+jobs:
+  - {name: first, params_billion: 8, tokens_billion: 5, min_gpus: 72, max_gpus: 72}
+  - name: pinned
+    params_billion: 70
+    tokens_billion: 5
+    min_gpus: 72
+    max_gpus: 144
+    submit_s: 60
+    training: {plan: {tp: 8, pp: 2, dp: 9}}
+scheduler: {policy: {name: fifo}}
+"""
+
+
+def test_fifo_starts_a_pinned_job_on_its_plan_size_with_no_invalid_action(tmp_path):
+    """144 GPUs in all: "first" holds one rack from t=0, so at t=60 s only 72 are free. fifo
+    used to start "pinned" on those 72 (min_gpus), which the engine refused as invalid; now it
+    waits for "first" to end and starts on 8 x 2 x 9 = 144."""
+    path = tmp_path / "fifo.yaml"
+    path.write_text(TWO_RACKS)
+    result = simulate(load_scenario(path))
+    first, pinned = result.jobs
+    assert result.invalid_decisions == 0
+    assert pinned.start_s == first.end_s
+    assert pinned.mean_gpus == 144
+    assert pinned.plan is not None
+    assert (pinned.plan["tp"], pinned.plan["pp"], pinned.plan["dp"]) == (8, 2, 9)
+    assert pinned.state == "completed"
