@@ -453,3 +453,18 @@ def test_a_step_up_and_a_schedule_step_at_one_instant_is_warned_of():
     texts = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
     assert ("cluster.power.events[0] (step_up) and a schedule step are both at 100 s: the "
             "step_up's 0.25 MW holds") in texts
+
+
+def test_an_unreadable_trace_does_not_hide_the_files_other_problems(tmp_path):
+    # a bad trace row stopped validation: the negative supply showed only once the row was fixed
+    write(tmp_path, "bad.csv", "job_id,submission_time,duration,num_gpu\nj1,abc,3600,2\n")
+    scenario = write(tmp_path, "s.yaml", (
+        "cluster:\n  pod_size_racks: 1\n  rack_groups:\n    - gpu_type: A100\n      racks: 1\n"
+        "  power:\n    supply_mw: -1.0\n"
+        "trace:\n  path: bad.csv\n  format: itp\n"))
+    row = f"trace: {tmp_path / 'bad.csv'}:2: submission time 'abc' is not a number"
+    assert problems_of(scenario) == [
+        f"{scenario}:7: cluster.power.supply_mw: must be > 0, got -1.0", f"{scenario}:8: {row}"]
+    # a file with nothing else wrong still says only the trace's problem, not "no jobs"
+    scenario.write_text(scenario.read_text().replace("-1.0", "5.0"))
+    assert problems_of(scenario) == [f"{scenario}:8: {row}"]

@@ -27,7 +27,7 @@ def test_the_checkpoint_interval_example_quotes_young_and_daly_for_the_10t_job()
     # per GPU-hour: 419 / 21,233,664 (Llama 3) + 1 / 1,261,440 (racks) = 2.05258e-5, so on
     # 221,184 GPUs M = 3,600 / (221,184 x 2.05258e-5) = 792.9 s; delta = 140 TB / 2 TB/s = 70 s
     assert cks.write_cost_s(ck) == pytest.approx(70.0)
-    assert cks.interval_s(ck) == pytest.approx(288.2, abs=0.1)  # Daly, as the file says 289
+    assert cks.interval_s(ck) == pytest.approx(288.2, abs=0.1)  # Daly, as the file says 288
     young = ck.cfg.model_copy(update={"method": "young"})
     ck.cfg = young
     assert cks.interval_s(ck) == pytest.approx((2 * 70 * 792.9) ** 0.5, rel=1e-4)  # 333 s

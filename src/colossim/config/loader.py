@@ -18,11 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from colossim.config.base import FieldValueError
 from colossim.config.crosscheck import Issues, check_parts, cross_check, unknown_gpu_type
 from colossim.config.messages import friendly, shown
 from colossim.config.overrides import collect_overrides
 from colossim.config.schema import Scenario
-from colossim.config.trace import trace_issues
+from colossim.config.trace import SKIP_TRACE, trace_issues
 from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file, shown_path
 from colossim.errors import ConfigError, Problem
 
@@ -337,17 +338,40 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
                               "parameters:), not a scenario: run it with colossim sweep "
                               f"{doc.source}")]
     problems = list(doc.problems)
+    context = {"defer_cross_check": True, "base_dir": doc.source.parent}  # base: trace paths
     try:
-        context = {"defer_cross_check": True, "base_dir": doc.source.parent}  # base: trace paths
         scenario = Scenario.model_validate(doc.data, context=context)
     except ValidationError as exc:
         problems += validation_problems(exc, doc.marks)
+        if _unreadable_trace(exc):
+            problems += _beside_trace(doc, {**context, SKIP_TRACE: True})
         issues = _partial_issues(doc.data)
         return None, problems + [problem_at(doc.marks, loc, msg) for loc, msg in issues]
     issues = trace_issues(scenario, cross_check(scenario))
     problems += [problem_at(doc.marks, loc, msg, at=_blamed(doc.marks, loc))
                  for loc, msg in issues]
     return (None if problems else scenario), problems
+
+
+def _unreadable_trace(exc: ValidationError) -> bool:
+    """Did reading the trace fail? Then validation stopped there, before every other field."""
+    return any(isinstance(error.get("ctx", {}).get("error"), FieldValueError)
+               and error["ctx"]["error"].field == "trace" for error in exc.errors())
+
+
+NO_JOBS = "give at least one job, or a trace"  # said by a file whose jobs all come from a trace
+
+
+def _beside_trace(doc: Document, context: dict) -> list[Problem]:
+    """The file's other problems when its trace could not be read (a bad row hid a negative
+    ``supply_mw``): the file validated again without reading the trace, whose jobs are then
+    unknown, so neither the trace nor the jobs it would have added are judged a second time."""
+    try:
+        Scenario.model_validate(doc.data, context=context)
+    except ValidationError as exc:
+        return [p for p in validation_problems(exc, doc.marks)
+                if p.field != "trace" and not (p.field == "jobs" and p.message == NO_JOBS)]
+    return []
 
 
 def build_scenario(doc: Document) -> Scenario:
