@@ -113,6 +113,9 @@ def result_tables(result: RunResult) -> None:
     out.print(table)
     if more:
         out.print(more)
+    from colossim.cli.render_performance import performance_table
+
+    performance_table(jobs)
     if result.reliability is not None:
         from colossim.cli.render_reliability import reliability_table
 

@@ -5,36 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from colossim.cli.render import console
+from colossim.cli.render_performance import (
+    PLAN_LEGEND,
+    STEP_LEGEND,
+    mfu_text,
+    plan_gpus,
+    plan_text,
+    step_text,
+)
 from colossim.cli.tables import fitting_tables
 
-
-def _plan(plan: dict[str, Any] | None) -> str:
-    """TP/PP/DP/EP, with the interleave as ``vN`` when the pipeline is interleaved."""
-    if not plan:
-        return "-"
-    text = f"{plan['tp']}/{plan['pp']}/{plan['dp']}/{plan['ep']}"
-    return text + (f" v{plan['interleave']}" if plan["interleave"] > 1 else "")
-
-
-def _split(step: dict[str, Any] | None) -> str:
-    if not step:
-        return "-"
-    total = step["total"]
-    parts = [
-        ("c", step["compute"]),
-        ("t", step["tp"]),
-        ("p", step["pp_bubble"]),
-        ("d", step["dp"]),
-        ("e", step["ep"]),
-    ]
-    shares = " ".join(f"{k}{100 * v / total:.0f}" for k, v in parts if v / total >= 0.005)
-    return f"{total:.2f}: {shares}"
-
-
-CAPTION = ("plan: TP/PP/DP/EP (vN: interleaved stages). step: seconds per step and the % in c "
-           "compute, t tensor-parallel, p pipeline bubble, d data-parallel, e expert all-to-all "
-           "(exposed time). idle: GPUs the best plan leaves unused (GPUs - TP x PP x DP). "
-           "fit: fewest GPUs the job fits in.")
+CAPTION = (f"{PLAN_LEGEND} {STEP_LEGEND} idle: GPUs the best plan leaves unused "
+           "(GPUs - TP x PP x DP). fit: fewest GPUs the job fits in.")
 
 
 def estimate_table(scenario: str, rows: list[dict[str, Any]]) -> None:
@@ -48,10 +30,9 @@ def estimate_table(scenario: str, rows: list[dict[str, Any]]) -> None:
         ("idle", [_idle(row) for row in rows]),
         ("fit", ["never" if row["min_gpus_to_fit"] is None else f"{row['min_gpus_to_fit']:,}"
                  for row in rows]),
-        ("plan", [_plan(row.get("plan")) for row in rows]),
-        ("step s: %", [_split(row.get("step_s")) for row in rows]),
-        ("MFU%", [f"{100 * row['mfu']:.1f}" if row.get("mfu") is not None else "-"
-                  for row in rows]),
+        ("plan", [plan_text(row.get("plan")) for row in rows]),
+        ("step s: %", [step_text(row.get("step_s")) for row in rows]),
+        ("MFU%", [mfu_text(row.get("mfu")) for row in rows]),
         ("days", [f"{row['days_to_train']:,.1f}" if row["days_to_train"] else "-"
                   for row in rows]),
     ]
@@ -68,4 +49,4 @@ def _idle(row: dict[str, Any]) -> str:
     plan = row.get("plan")
     if not plan:
         return "-"
-    return f"{row['gpus'] - plan['tp'] * plan['pp'] * plan['dp']:,}"
+    return f"{row['gpus'] - plan_gpus(plan):,}"
