@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from colossim.config.fabric import POD_SWITCH_LOSS, RACK_LINK_LOSS, TIER_NAMES, FabricFault
+from colossim.engine.fabric_cut import check_cut, interrupt_cut
 from colossim.errors import InvariantViolation
 from colossim.model.cluster import Grant, grant_array, swap_rack
 from colossim.model.fabric import (
@@ -79,6 +80,8 @@ class Fabric:
         self.scale = np.ones(self.topology.resources)
         self.capacity = self.topology.capacity.copy()  # healthy capacity x fault scale
         self.faults: dict[Any, tuple[np.ndarray, float]] = {}
+        self.cut = False  # some resource has no capacity left (engine.fabric_cut)
+        self.cut_at: dict[int, float] = {}  # job index -> when a cut last took it off
         self._placed: dict[int, _Placed] = {}
         self._computing: dict[int, tuple[Job, Grant]] = {}  # computing jobs and their grants
         self._series = [(state.record.level(f"fabric.{tier}.utilization"),
@@ -123,6 +126,8 @@ class Fabric:
         self._rescale()
         self.sim.state.log("fabric_fault", None, tier=tier, pod=pod, capacity_fraction=fraction,
                            **why)
+        if fraction <= 0:  # jobs crossing it cannot take a step: off their racks
+            interrupt_cut(self, self.sim.state.running_jobs())
         self.sim.trigger("fabric_fault")
 
     def repair(self, key: Any) -> None:
@@ -137,6 +142,7 @@ class Fabric:
         for ids, fraction in self.faults.values():
             self.scale[ids] *= fraction
         self.capacity = self.topology.capacity * self.scale
+        self.cut = bool((self.scale <= 0).any())
         self._meter = TierMeter(self.topology, self.capacity)
         self._at_cap.clear()
         self._view = None
@@ -261,7 +267,11 @@ class Fabric:
 
     def factors(self, state: RunState) -> dict[int, float]:
         changed = False
-        for name in self._read_record(state):  # a job changes only with an event naming it
+        touched = self._read_record(state)  # a job changes only with an event naming it
+        if self.cut:  # a job just started (or swapped) across a cut is taken off at once
+            interrupt_cut(self, sorted((state.by_name[n] for n in touched if n in state.by_name),
+                                       key=lambda j: j.index))
+        for name in touched:
             job = state.by_name.get(name)
             if job is None:
                 continue
@@ -386,7 +396,20 @@ class Fabric:
         self._speed[index] = (p, rate, values)
         return values
 
-    # -- for policies and invariants ----------------------------------------------------
+    # -- for engine.fabric_cut, policies and invariants -----------------------------------
+    def placement(self, job: Job) -> _Placed:
+        """Where a running job's traffic goes (its footprint), for its grant now."""
+        return self._place(self.sim.state, job)
+
+    def forget(self, job: Job) -> None:
+        """The job is leaving its racks now (the next solve leaves it out)."""
+        self._computing.pop(job.index, None)
+
+    def cut_by(self, resource: int) -> str:
+        """The name of a fault that leaves ``resource`` no capacity."""
+        return next((_fault_name(key) for key, (ids, fraction) in self.faults.items()
+                     if fraction <= 0 and resource in ids), "faults")
+
     def view(self) -> FabricView:
         """Pod uplink load and health for placers: a snapshot with read-only arrays, built
         again only after the shares or a fault changed (the policy is called at ~10,000
@@ -399,7 +422,8 @@ class Fabric:
         with np.errstate(divide="ignore", invalid="ignore"):
             load = np.where(healthy > 0, self.load[pod] / np.where(healthy > 0, healthy, 1), 0)
         health = self.scale[pod].copy()
-        load.flags.writeable = health.flags.writeable = False
+        rack_health = self.scale[t.tier_slice("rack")].copy()
+        load.flags.writeable = health.flags.writeable = rack_health.flags.writeable = False
         fabric = self.sim.state.scenario.cluster.fabric
         self._view = FabricView(
             pod_uplink_load=load,
@@ -408,12 +432,15 @@ class Fabric:
             rack_unit=t.rack_unit,
             rack_oversubscription=fabric.tiers.rack.oversubscription,
             pod_oversubscription=fabric.tiers.pod.oversubscription,
+            pod_rack_health=rack_health,
+            core_health=float(self.scale[t.resource("core")]),
         )
         return self._view
 
     def check(self, state: RunState) -> None:
         """Shares never exceed any (faulted) capacity, factors lie in (0, 1], and the shares
-        kept incrementally equal a full max-min solve.
+        kept incrementally equal a full max-min solve; no running job crosses a cut resource
+        (``engine.fabric_cut``).
 
         (A job another modifier stops within the same refresh keeps its stale share until the
         next event; the engine ignores factors of jobs that are not running.)"""
@@ -434,6 +461,7 @@ class Fabric:
                 raise InvariantViolation(
                     f"job {state.jobs[index].name}: fabric share {self._rates[index]:.9g} GB/s "
                     f"kept incrementally, but a full solve gives {rate:.9g}")
+        check_cut(self, state)
 
 
 def _fault_name(key: Any) -> str:

@@ -257,25 +257,34 @@ class Reliability:
         self.sim.trigger("maintenance" if delta > 0 else "repair")
 
     # -- job impact ----------------------------------------------------------------------
+    def evict(self, job: Job, component: str, rack: int, notify: bool = True) -> None:
+        """Interrupt ``job`` as a fault on ``rack`` does and send it back to the queue, spare or
+        not: it cannot run where it is (its racks' fabric is cut: ``engine.fabric_cut``).
+        ``notify=False``: the policy is not told (it put the job there at this instant)."""
+        self._interrupt(job, component, rack, move=True, notify=notify)
+
     def _interrupt(self, job: Job, component: str, rack: int, *, extra_s: float = 0.0,
-                   leave: bool = False, hosts: tuple[int, int, int] | None = None) -> None:
+                   leave: bool = False, hosts: tuple[int, int, int] | None = None,
+                   move: bool = False, notify: bool = True) -> None:
         """Roll the job back to its newest surviving checkpoint and restart it. ``hosts``:
-        the host memory the fault took (rack, first slot, last slot), for in-memory copies."""
+        the host memory the fault took (rack, first slot, last slot), for in-memory copies.
+        ``move``: it must leave all its racks (no spare stands in)."""
         state, cks = self.state, self.checkpoints
         ck = cks.jobs[job.index]
         cks.cancel(ck)
         point = cks.restore_point(ck, hosts)
         lost = cks.roll_back(ck, point)
         load = cks.load_s(ck, point)
-        spare = self.spares.spare_for(rack) if leave else None
-        stopped = leave and spare is None
+        spare = self.spares.spare_for(rack) if leave and not move else None
+        stopped = (leave or move) and spare is None
         state.log("failure", job, component=component, rack=rack, pod=self.pod[rack],
                   lost_flops=lost, snapshot_s=point.snapshot_s, restore=point.tier,
                   stopped=stopped, gpus=0 if stopped else job.gpus)
         if stopped:
             state.stop(job, JobState.PENDING)
             cks.stopped(ck, state.now_s, load)
-            self.sim.trigger("failure", job.name)
+            if notify:
+                self.sim.trigger("failure", job.name)
             return
         if spare is not None:
             self.spares.swap_in(job, rack, spare)

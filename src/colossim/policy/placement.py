@@ -14,6 +14,11 @@ respects the job's allocation grain (whole NVLink domains or single GPUs) and gi
 - ``any``: the cluster as one pool of GPUs, no topology (first fit by rack index), as trace
   studies in the literature model it (e.g. Tiresias' ``count`` scheme, NSDI'19).
 
+No placer gives a job racks whose traffic would cross a cut (a fabric tier at zero capacity,
+``FabricView``): a job spanning pods uses no pod whose uplinks or rack tier are cut (none when
+the core is), and one spanning rack-tier units of a pod none whose rack tier is; a placement
+that would is retried on the healthy racks (``_around_cut``).
+
 Keyword options shared by all placers: ``min_gpus`` (a lower bound other than the job's, e.g.
 one unit when growing a running job), ``only_type`` (a GPU type index), ``rng``, and ``prefer``
 (the job's speed on each GPU type, ``type_speeds``): between types that fit a job equally well
@@ -31,10 +36,11 @@ import numpy as np
 from colossim.model.cluster import allocation_unit
 from colossim.policy.actions import Grant
 from colossim.policy.topology import topology_select
-from colossim.policy.view import ClusterView, JobView, RackView
+from colossim.policy.view import ClusterView, FabricView, JobView, RackView
 
 Taken = list[tuple[int, int]]  # (rack, units)
 Select = Callable[[RackView, np.ndarray, np.ndarray, int, "np.random.Generator | None"], Taken]
+Cut = tuple[np.ndarray, np.ndarray]  # per pod: rack tier cut; cannot share a job with another pod
 
 
 class Placer(Protocol):
@@ -150,6 +156,58 @@ def _first_fit_select(_racks: RackView, _free: np.ndarray, units_free: np.ndarra
     return [(int(r), int(take[r])) for r in np.flatnonzero(take)]
 
 
+def _cut(fabric: FabricView | None) -> Cut | None:
+    """Per pod: (its rack tier is cut, it cannot join a job spanning pods: its rack tier or
+    uplinks are cut, or the core is), or None when nothing is cut (the usual case)."""
+    if fabric is None:
+        return None
+    rack = fabric.pod_rack_health
+    rack_cut = (rack <= 0) if rack is not None else np.zeros(fabric.pod_uplink_health.size, bool)
+    alone = rack_cut | (fabric.pod_uplink_health <= 0) | (fabric.core_health <= 0)
+    return (rack_cut, alone) if alone.any() else None
+
+
+def _crosses(racks: RackView, cut: Cut, taken: Taken) -> bool:
+    """Would this placement's traffic cross a cut? (One rack-tier unit never leaves it.)"""
+    if not taken:
+        return False
+    rk = np.fromiter((r for r, _ in taken), dtype=np.int64, count=len(taken))
+    pods = np.unique(racks.rack_pod[rk])
+    if pods.size > 1:
+        return bool(cut[1][pods].any())
+    unit = racks.fabric.rack_unit if racks.fabric is not None else np.arange(racks.racks)
+    return bool(cut[0][pods[0]]) and np.unique(unit[rk]).size > 1
+
+
+def _around_cut(
+    racks: RackView, free: np.ndarray, units_free: np.ndarray, k: int, need: int,
+    select: Select, rng: np.random.Generator | None, cut: Cut,
+) -> tuple[Taken, int] | None:
+    """The placer's choice on ever fewer racks until it crosses no cut: without pods whose rack
+    tier is cut; nor those that cannot join other pods; in the one healthy pod, then the one
+    rack-tier unit, with the most free units. The first that holds all ``k`` units wins, else
+    the one that holds the most (at least ``need``); None if none does."""
+    pod = racks.rack_pod
+    unit = racks.fabric.rack_unit if racks.fabric is not None else np.arange(racks.racks)
+    tries = [np.where(cut[0][pod], 0, units_free), np.where(cut[1][pod], 0, units_free)]
+    per_pod = np.bincount(pod, weights=tries[0], minlength=cut[0].size)
+    if per_pod.max() > 0:
+        tries.append(np.where(pod == int(np.argmax(per_pod)), units_free, 0))
+    per_unit = np.bincount(unit, weights=units_free)
+    tries.append(np.where(unit == int(np.argmax(per_unit)), units_free, 0))
+    best: tuple[Taken, int] | None = None
+    for left in tries:
+        got = min(k, int(left.sum()))
+        if got < need or (best is not None and got <= best[1]):
+            continue
+        taken = select(racks, free, left, got, rng)
+        if not _crosses(racks, cut, taken):
+            if got == k:
+                return taken, got
+            best = (taken, got)
+    return best
+
+
 SMALL_POOL = 256  # racks: below this, the pool placer walks Python lists, not numpy arrays
 
 
@@ -193,10 +251,10 @@ def _pool_place(racks: RackView, free: np.ndarray, job: JobView, gpus: int,
 def _place(
     racks: RackView, free: np.ndarray, job: JobView, gpus: int, select: Select,
     min_gpus: int | None, only_type: int | None, rng: np.random.Generator | None,
-    *, pods_matter: bool, prefer: Sequence[float] | None = None,
+    *, pods_matter: bool, prefer: Sequence[float] | None = None, cut: Cut | None = None,
 ) -> Taken | None:
     """One GPU type: the one that gives the job the most GPUs (then fewest pods, tightest fit,
-    the faster type)."""
+    the faster type), crossing no cut."""
     best: Taken | None = None
     best_key: tuple[int, int, int, float, str] | None = None
     for t in _types(racks, only_type):
@@ -210,21 +268,27 @@ def _place(
         if k < need:
             continue
         taken = select(racks, free, units_free, k, rng)
+        if cut is not None and _crosses(racks, cut, taken):
+            around = _around_cut(racks, free, units_free, k, need, select, rng, cut)
+            if around is None:
+                continue
+            taken, k = around
         pods = len({int(racks.rack_pod[r]) for r, _ in taken}) if pods_matter else 0
         # the last tie by type name: never by the order the rack groups are listed in
         key = (-k * unit, pods, (available - k) * unit, _slower(prefer, t), racks.gpu_types[t])
         if best_key is None or key < best_key:
             best, best_key = [(r, n * unit) for r, n in taken], key
     if best is None and racks.mixed_types and only_type is None:
-        best = _mixed(racks, free, job, gpus, select, min_gpus, rng)
+        best = _mixed(racks, free, job, gpus, select, min_gpus, rng, cut)
     return best
 
 
 def _mixed(
     racks: RackView, free: np.ndarray, job: JobView, gpus: int, select: Select,
-    min_gpus: int | None, rng: np.random.Generator | None,
+    min_gpus: int | None, rng: np.random.Generator | None, cut: Cut | None = None,
 ) -> Taken | None:
-    """Span GPU types when no single type can hold the lower bound: most free type first."""
+    """Span GPU types when no single type can hold the lower bound: most free type first (on
+    racks of several types, so several racks: never in a pod that cannot join others)."""
     want = min(gpus, job.max_gpus)
     units = [allocation_unit(job.config, int(d)) for d in racks.gpus_per_domain]
     usable_free = np.where(racks.usable, free, 0)
@@ -234,6 +298,8 @@ def _mixed(
     for t in sorted(range(len(units)), key=lambda t: (-by_type[t], racks.gpu_types[t])):
         unit = units[t]
         units_free = _units_free(racks, free, t, unit)
+        if cut is not None:
+            units_free = np.where(cut[1][racks.rack_pod], 0, units_free)
         k = min((want - got) // unit, int(units_free.sum()))
         if k > 0:
             taken.extend((r, n * unit) for r, n in select(racks, free, units_free, k, rng))
@@ -247,11 +313,12 @@ def _placer(select: Select, *, pods_matter: bool = False, doc: str = "") -> Plac
         min_gpus: int | None = None, only_type: int | None = None,
         rng: np.random.Generator | None = None, prefer: Sequence[float] | None = None,
     ) -> Grant | None:
-        if select is _first_fit_select and racks.racks <= SMALL_POOL:
+        cut = _cut(racks.fabric)
+        if select is _first_fit_select and racks.racks <= SMALL_POOL and cut is None:
             taken = _pool_place(racks, free, job, gpus, min_gpus, only_type, prefer)
         else:
             taken = _place(racks, free, job, gpus, select, min_gpus, only_type, rng,
-                           pods_matter=pods_matter, prefer=prefer)
+                           pods_matter=pods_matter, prefer=prefer, cut=cut)
         return None if taken is None else tuple(sorted(taken))
 
     place.__doc__ = doc

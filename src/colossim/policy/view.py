@@ -69,6 +69,10 @@ class FabricView:
     rack_unit: np.ndarray  # per rack: its rack-tier unit (rail group when rail-optimised)
     rack_oversubscription: float
     pod_oversubscription: float
+    # per pod: rack-tier capacity left after faults (None: all healthy); and the core's. A tier
+    # at 0 is cut: no job's traffic may cross it (the placers keep multi-rack jobs off it)
+    pod_rack_health: np.ndarray | None = None
+    core_health: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
