@@ -98,8 +98,8 @@ def _warn_dark_supply(scenario: Scenario, idle: PowerModel) -> None:
 
 def _warn_cut_off(scenario: Scenario) -> None:
     """Warn of fabric events the run will not apply (the contention model is off, or no job
-    has a traffic model), and of one that cuts a tier off for good: nothing re-places the jobs
-    that cross it, which then crawl to the horizon (years of GPU-hours and energy)."""
+    has a traffic model). A tier cut off for good needs no warning: the jobs crossing it are
+    interrupted and placed elsewhere (``engine.fabric_cut``)."""
     fabric = scenario.cluster.fabric
     if fabric.events and not fabric.contention:
         warnings.warn(ColossimWarning(
@@ -112,16 +112,6 @@ def _warn_cut_off(scenario: Scenario) -> None:
             f"cluster.fabric.events ({len(fabric.events)}) are ignored: no job has a traffic "
             "model (params_billion), so none uses the fabric"), stacklevel=3)
         return
-    for i, fault in enumerate(fabric.events):
-        if fault.capacity_fraction == 0 and fault.duration_s is None:
-            where = "the core" if fault.tier == "core" else (
-                f"the {fault.tier} tier of " + ("every pod" if fault.pod is None
-                                                 else f"pod {fault.pod}"))
-            warnings.warn(ColossimWarning(
-                f"cluster.fabric.events[{i}] cuts {where} off for good (capacity_fraction 0, "
-                "no duration_s): jobs whose traffic crosses it crawl until the horizon, as "
-                "nothing re-places them; give it a duration_s or a capacity_fraction above 0"),
-                stacklevel=3)
 
 
 def _days(seconds: float) -> str:

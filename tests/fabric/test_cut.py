@@ -99,8 +99,11 @@ def test_the_repro_moves_llm_70b_off_the_cut_pod_and_it_completes(grants):
     assert cut.time_s == 3600.0
     assert cut.data == {"reason": "fabric_cut", "fault": "cluster.fabric.events[0]",
                         "tier": "pod", "pod": 0}
-    (again,) = llm[1:]
-    assert again[0] == 3600.0 and len(again[1]) == 2 and 0 not in again[1]
+    # free then: racks 0, 1, 3 (image-2b holds 64 of rack 2's 72 since 1,800 s); pack's first
+    # choice, pods 0 and 1, crosses the cut; without pod 0 it takes racks 1 and 3
+    assert llm[1:] == [(3600.0, (1, 3))]
+    # moe-200b (3 racks) starts when llm-70b ends, also off pod 0
+    assert [racks for _, name, racks in grants if name == "moe-200b"] == [(1, 2, 3)]
     # no reliability model: it keeps its progress and pays a preemption's checkpoint-restart
     # (save + relaunch + load of 70B x 14 B) when it starts again
     pauses = [e for e in events(result, "pause", "llm-70b") if e.time_s == 3600.0]
