@@ -24,7 +24,7 @@ from colossim.policy.api import BasePolicy
 from colossim.policy.placement import PLACERS
 from colossim.policy.registry import make_policy
 from tests.conftest import make_scenario
-from tests.fabric.helpers import RACK, fabric_scenario, job, linear_rate, work
+from tests.fabric.helpers import RACK, fabric_scenario, job, linear_rate, run_fixed, work
 from tests.fabric.test_placement import job_view, racks_view
 from tests.reliability.helpers import quiet
 
@@ -174,6 +174,16 @@ def test_only_the_job_crossing_the_cut_moves(grants):
     switch = SAVE + RESTART + LOAD
     assert result.job("across").end_s == pytest.approx(100.0 + switch + 140.0, rel=1e-9)
     assert [racks for t, name, racks in grants if name == "across"] == [(1, 4), (4, 5)]
+
+
+def test_a_policy_that_keeps_starting_a_job_across_a_cut_cannot_loop():
+    """helpers' Fixed policy always starts across on racks 1 and 4. At each event it is taken
+    off twice: the policy is told the first time, not the second, so the run goes on (solo and
+    inside finish at 480 and 240 s) and ends stalled with across pending, instead of hanging."""
+    result = run_fixed(cut_pod_0_scenario(0.0), RACKS)
+    times = [e.time_s for e in events(result, "preempt", "across")]
+    assert times == [100.0, 100.0, 240.0, 240.0, 480.0, 480.0]
+    assert result.job("across").state == "pending" and result.end_s == 480.0
 
 
 def test_a_degraded_tier_interrupts_nothing():
