@@ -269,8 +269,10 @@ class Fabric:
         changed = False
         touched = self._read_record(state)  # a job changes only with an event naming it
         if self.cut:  # a job just started (or swapped) across a cut is taken off at once
+            computing = len(self._computing)
             interrupt_cut(self, sorted((state.by_name[n] for n in touched if n in state.by_name),
                                        key=lambda j: j.index))
+            changed = len(self._computing) != computing  # one that computed left (forget)
         for name in touched:
             job = state.by_name.get(name)
             if job is None:
