@@ -351,3 +351,16 @@ def test_cross_pod_bytes_read_in_the_largest_unit():
                                                                 "0 B"]
     # a flat fabric at 7:1 moves 1.35e22 bytes across pods: 13.5 ZB, not "1.35e+04 EB"
     assert [_bytes(b) for b in (1.35e22, 2e24)] == ["13.5 ZB", "2 YB"]
+
+
+def test_a_cut_that_moved_a_job_says_so_instead_of_slowed_no_job():
+    # pod 0's uplinks cut for good at 1 h with one rack per pod: llm-70b (racks 0 and 1) cannot
+    # send its traffic and is moved (docs/fabric.md, Cuts); "slowed no job" read as "did nothing"
+    cut = ("cluster.fabric.events=[{time_s: 3600, tier: pod, pod: 0, capacity_fraction: 0, "
+           "kind: link}]")
+    out = invoke("run", "small", "--set", "cluster.pod_size_racks=1", "--set", cut)
+    assert out.exit_code == 0, out.output
+    note = re.sub(r"\s+", " ", out.output)
+    assert ("1 job moved off a fabric tier cut to zero capacity (llm-70b): `preempt` events "
+            "with reason fabric_cut") in note
+    assert "slowed no job" not in note
