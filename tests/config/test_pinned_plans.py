@@ -200,3 +200,23 @@ def test_fifo_starts_a_pinned_job_on_its_plan_size_with_no_invalid_action(tmp_pa
     assert pinned.plan is not None
     assert (pinned.plan["tp"], pinned.plan["pp"], pinned.plan["dp"]) == (8, 2, 9)
     assert pinned.state == "completed"
+
+
+MIXED = BASE.replace("rack_groups: [{gpu_type: GB200, racks: 4}]",
+                     "rack_groups: [{gpu_type: GB200, racks: 1}, {gpu_type: H100, racks: 18}]")
+
+
+def test_placers_skip_gpu_types_whose_domain_cannot_hold_the_pinned_tp(tmp_path):
+    """tp 16 fits GB200's 72-GPU domains, never H100's 8-GPU ones. With the one GB200 rack
+    (72 GPUs) below the job's 144, fifo offered 72 GB200 + 72 H100 GPUs, which the engine refused
+    as "does not fit in memory" at every decision, and the job never started. Now the placer
+    keeps to GB200: the job starts at once on its 72 GPUs (min_gpus) and completes there."""
+    from colossim.config.job_checks import domain_group
+
+    scenario = loads(tmp_path, "plan: {tp: 16}", MIXED)
+    assert domain_group(scenario.jobs[0]) == 16
+    result = simulate(scenario, check_invariants=True)
+    (job,) = result.jobs
+    assert result.invalid_decisions == 0
+    assert job.state == "completed" and job.start_s == 0.0 and job.mean_gpus == 72
+    assert job.plan is not None and job.plan["tp"] == 16  # so it ran on the GB200 rack

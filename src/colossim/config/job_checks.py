@@ -53,6 +53,21 @@ def smallest_grant(job: JobConfig, size: int, spec: GpuSpec) -> int:
     return -(-size // unit) * unit
 
 
+def _dense(job: JobConfig) -> bool:
+    return job.active_params_billion is None or job.active_params_billion >= (
+        job.params_billion or 0)
+
+
+def domain_group(job: JobConfig) -> int:
+    """GPUs one NVLink domain must hold for the job's pinned plan: its tensor-parallel group
+    (tp), with its expert groups too (tp·ep) for a mixture of experts pinning both; 1 when
+    nothing is pinned (the search then picks what fits). Placers skip GPU types whose domain
+    is smaller: a grant there could never run (``policy.placement``)."""
+    plan = job.training.plan
+    tp = plan.tp or 1
+    return tp * plan.ep if plan.tp and plan.ep and not _dense(job) else tp
+
+
 def _rate_issues(job: JobConfig, specs: Mapping[str, GpuSpec]) -> Issues:
     """A pinned hardware rate above the dense peak, at the job's precision, of a GPU type the
     job may run on: no GPU computes faster than its peak, so every result would be fiction."""
@@ -75,8 +90,7 @@ def _shape_issues(job: JobConfig, specs: Mapping[str, GpuSpec]) -> Issues:
     every NVLink domain."""
     plan = job.training.plan
     issues: Issues = []
-    dense = job.active_params_billion is None or job.active_params_billion >= (
-        job.params_billion or 0)
+    dense = _dense(job)
     if plan.ep is not None and plan.ep > 1 and dense:
         issues.append(((*PLAN, "ep"), f"{plan.ep} on a dense model: expert parallelism needs a "
                        "mixture of experts (active_params_billion below params_billion)"))
@@ -88,8 +102,7 @@ def _shape_issues(job: JobConfig, specs: Mapping[str, GpuSpec]) -> Issues:
         issues.append(((*PLAN, "tp"), f"{plan.tp} is larger than the NVLink domain of every "
                        f"GPU type the job may run on ({domains} GPUs): tensor parallelism "
                        "stays inside one domain"))
-    elif plan.tp is not None and plan.ep is not None and plan.tp * plan.ep > widest \
-            and not dense:
+    elif domain_group(job) > widest:
         issues.append(((*PLAN, "ep"), f"tp·ep = {plan.tp}·{plan.ep} = {plan.tp * plan.ep} is "
                        f"larger than the NVLink domain of every GPU type the job may run on "
                        f"({domains} GPUs): expert all-to-alls stay inside one domain"))

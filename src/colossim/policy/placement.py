@@ -33,6 +33,7 @@ from typing import Protocol
 
 import numpy as np
 
+from colossim.config.job_checks import domain_group
 from colossim.model.cluster import allocation_unit
 from colossim.policy.actions import Grant
 from colossim.policy.topology import topology_select
@@ -65,8 +66,13 @@ def _units(job: JobView, gpus: int, unit: int, min_gpus: int | None) -> tuple[in
     return max(need, 1), want
 
 
-def _types(racks: RackView, only_type: int | None) -> range | tuple[int]:
-    return range(len(racks.gpu_types)) if only_type is None else (only_type,)
+def _types(racks: RackView, only_type: int | None, job: JobView) -> list[int]:
+    """The GPU types to place the job on: all (or ``only_type``), less those whose NVLink domain
+    cannot hold its pinned tensor-parallel group (tp 16 never runs on H100's 8-GPU domains: a
+    grant there was refused as "does not fit in memory", again at every decision)."""
+    group = domain_group(job.config)
+    types = range(len(racks.gpu_types)) if only_type is None else (only_type,)
+    return [t for t in types if group <= int(racks.gpus_per_domain[t])]
 
 
 def type_speeds(view: ClusterView, job: JobView, gpus: int) -> tuple[float, ...] | None:
@@ -220,7 +226,7 @@ def _pool_place(racks: RackView, free: np.ndarray, job: JobView, gpus: int,
     best: Taken | None = None
     best_key: tuple[int, int, int, float, str] | None = None
     free_l, usable, rack_type = free.tolist(), racks.usable.tolist(), racks.rack_type.tolist()
-    for t in _types(racks, only_type):
+    for t in _types(racks, only_type, job):
         unit = allocation_unit(job.config, int(racks.gpus_per_domain[t]))
         need, want = _units(job, gpus, unit, min_gpus)
         if want < need:
@@ -257,7 +263,7 @@ def _place(
     the faster type), crossing no cut."""
     best: Taken | None = None
     best_key: tuple[int, int, int, float, str] | None = None
-    for t in _types(racks, only_type):
+    for t in _types(racks, only_type, job):
         unit = allocation_unit(job.config, int(racks.gpus_per_domain[t]))
         need, want = _units(job, gpus, unit, min_gpus)
         if want < need:
@@ -295,7 +301,7 @@ def _mixed(
     by_type = [int(usable_free[racks.rack_type == t].sum()) for t in range(len(units))]
     taken: Taken = []
     got = 0
-    for t in sorted(range(len(units)), key=lambda t: (-by_type[t], racks.gpu_types[t])):
+    for t in sorted(_types(racks, None, job), key=lambda t: (-by_type[t], racks.gpu_types[t])):
         unit = units[t]
         units_free = _units_free(racks, free, t, unit)
         if cut is not None:
