@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 PLAN_LEGEND = "plan: TP/PP/DP/EP (vN: interleaved stages)."
 STEP_LEGEND = ("step: seconds per step and the % in c compute, t tensor-parallel, p pipeline "
-               "bubble, d data-parallel, e expert all-to-all (exposed time).")
+               "bubble and sends, d data-parallel, e expert all-to-all (exposed time).")
 
 
 def plan_text(plan: dict[str, Any] | None) -> str:
