@@ -220,3 +220,14 @@ def test_placers_skip_gpu_types_whose_domain_cannot_hold_the_pinned_tp(tmp_path)
     assert result.invalid_decisions == 0
     assert job.state == "completed" and job.start_s == 0.0 and job.mean_gpus == 72
     assert job.plan is not None and job.plan["tp"] == 16  # so it ran on the GB200 rack
+
+
+def test_a_plan_problem_a_set_caused_is_reported_at_that_set(tmp_path):
+    # --set jobs.0.training.plan.pp=200 pointed at the file's plan line, as if the file were wrong
+    path = tmp_path / "pins.yaml"
+    path.write_text(BASE.replace("{pin}", "plan: {tp: 8, pp: 2, dp: 9}"))
+    with pytest.raises(ConfigError) as info:
+        load_scenario(path, ["jobs.0.training.plan.pp=200"])
+    assert [str(p) for p in info.value.problems] == [
+        "--set jobs.0.training.plan.pp=200: jobs[0].training.plan: tp·pp·dp = 8·200·9 = 14,400 "
+        "GPUs, above max_gpus (144); a pinned plan fixes the job's size"]

@@ -318,9 +318,14 @@ SHRINKS = (("cluster",), ("reliability", "spares"))  # what an override may shri
 
 
 def _blamed(marks: Marks, loc: PathKey) -> PathKey:
-    """Where to report a job that can never fit: at the job, unless an override (``--set`` or a
-    study line) left the job alone and changed the cluster or its spares, which is then what
-    made it not fit (it pointed at the built-in scenario's own line for the job)."""
+    """Where to report a cross-check problem: at an override (``--set`` or a study line) that
+    wrote a field below it (``--set jobs.0.training.plan.pp=200`` for a problem of the plan,
+    which pointed at the file's plan line). A job that can never fit is reported at the job,
+    unless an override left the job alone and changed the cluster or its spares, which is then
+    what made it not fit (it pointed at the built-in scenario's own line for the job)."""
+    below = marks.overridden_below(loc)  # a plan's pp set by --set: the plan is blamed there
+    if below and not marks.set_by_override(loc):
+        return below[0]
     if len(loc) != 3 or loc[0] != "jobs" or loc[2] not in FIT_FIELDS \
             or marks.set_by_override(loc[:2]):
         return loc
