@@ -364,3 +364,21 @@ def test_a_cut_that_moved_a_job_says_so_instead_of_slowed_no_job():
     assert ("1 job moved off a fabric tier cut to zero capacity (llm-70b): `preempt` events "
             "with reason fabric_cut") in note
     assert "slowed no job" not in note
+
+
+def test_the_jobs_table_splits_on_a_narrow_terminal_with_every_value_whole(monkeypatch):
+    # at 60 columns rich folded "0.71" over two lines and dropped the MFU column; now the
+    # columns that do not fit go to a second table that repeats the job column
+    monkeypatch.setenv("COLUMNS", "60")
+    render.console.cache_clear()
+    out = invoke("run", "small", "--quiet")
+    assert out.exit_code == 0, out.output
+    jobs = out.output.split("performance")[0]
+    headers = [line.split() for line in jobs.splitlines() if line.strip().startswith("job ")]
+    assert headers == [["job", "state", "submit", "start", "end", "JCT", "GPUs"],
+                       ["job", "GPU-h", "MFU"]]
+    # small's llm-70b under fifo: 0.71 days on 144 GPUs, 2,450 GPU-h at 66% (README's table)
+    rows = [line.split() for line in jobs.splitlines() if line.strip().startswith("llm-70b")]
+    assert rows == [["llm-70b", "completed", "0.00", "0.00", "0.71", "0.71", "144"],
+                    ["llm-70b", "2,450", "66%"]]
+    assert max(len(line) for line in jobs.splitlines()) <= 60

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from colossim.cli.tables import fitting_tables
 from colossim.metrics.labels import plural
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ def _days(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 86400:,.2f}"
 
 
+JOBS_CAPTION = ("times in days from the start; GPUs = mean GPUs held from start to end; MFU from "
+                "the performance model")
 JOB_COLUMNS = ("job", "state", "submit", "start", "end", "JCT", "GPUs", "GPU-h", "MFU")
 NAME_WIDTH = 20  # a job's name in the tables: a trace's 36-character ids would push them past 80
 JOB_ROWS = 50  # jobs listed in the tables; a trace replay has hundreds or thousands
@@ -84,33 +87,25 @@ def listed_jobs(result: RunResult) -> tuple[tuple[JobResult, ...], str | None]:
 
 
 def result_tables(result: RunResult) -> None:
-    """The job table (fits 80 columns with every cell whole, even for Colossus-2's seven jobs:
-    adjacent cells share one space of padding) and the cluster summary."""
-    table = Table(
-        title=f"{result.scenario} under {result.policy} (seed {result.seed})",
-        caption="times in days from the start; GPUs = mean GPUs held from start to end; "
-        "MFU from the performance model",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
+    """The job table (fits 80 columns with every cell whole, even for Colossus-2's seven jobs;
+    split into tables sharing the job column on a narrower terminal, as ``cli.tables`` does,
+    where rich had folded digits onto a second line and dropped the MFU column) and the cluster
+    summary."""
     jobs, more = listed_jobs(result)
-    whole = {  # text columns never wrap or shrink below their longest entry
-        "job": max((len(clipped_name(j.name)) for j in jobs), default=0),
-        "state": max((len(j.state) for j in jobs), default=0),
-    }
-    for col in JOB_COLUMNS:
-        text = col in whole
-        table.add_column(col, justify="left" if text else "right", no_wrap=text,
-                         overflow="fold", min_width=max(whole.get(col, 0), len(col)))
-    for job in jobs:
-        table.add_row(
-            clipped_name(job.name), job.state, _days(job.submit_s), _days(job.start_s),
-            _days(job.end_s), _days(job.jct_s), f"{job.mean_gpus:,.0f}", _count(job.gpu_hours),
-            "-" if job.mfu is None else f"{job.mfu:.0%}",
-        )
+    cells = [(job.state, _days(job.submit_s), _days(job.start_s), _days(job.end_s),
+              _days(job.jct_s), f"{job.mean_gpus:,.0f}", _count(job.gpu_hours),
+              "-" if job.mfu is None else f"{job.mfu:.0%}") for job in jobs]
+    keys = [(JOB_COLUMNS[0], [clipped_name(job.name) for job in jobs])]
+    values = [(header, [row[k] for row in cells]) for k, header in enumerate(JOB_COLUMNS[1:])]
     out = console()
-    out.print(table)
+    tables = fitting_tables(out, f"{result.scenario} under {result.policy} (seed {result.seed})",
+                            keys, values, left=("state",))
+    if len(tables) == 1:  # under the table; below split ones at full width, not in the last
+        tables[0].caption = JOBS_CAPTION
+    for table in tables:
+        out.print(table)
+    if len(tables) > 1:
+        out.print(JOBS_CAPTION)
     if more:
         out.print(more)
     from colossim.cli.render_performance import performance_table
