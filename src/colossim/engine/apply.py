@@ -127,9 +127,21 @@ def _start(state: RunState, action: Start) -> None:
     state.log("start", job, gpus=job.gpus, racks=len(grant))
 
 
+def _crosses_no_cut(state: RunState, job: Job, grant: Grant) -> Grant:
+    """Refuse a resize across a fabric cut: the job would be taken off at once
+    (``engine.fabric_cut``), and a policy could grow it again at its next call."""
+    from colossim.engine.fabric_cut import refuse_cut
+
+    reason = refuse_cut(state, job, grant)
+    if reason is not None:
+        raise Refused(Verdict.INVALID, reason)
+    return grant
+
+
 def _resize(state: RunState, action: Resize) -> None:
     job = _job(state, action.job, JobState.RUNNING)
-    grant = _power_admits(state, job, _check_grant(state, job, action.grant))
+    grant = _power_admits(state, job, _crosses_no_cut(state, job,
+                                                      _check_grant(state, job, action.grant)))
     old = state.ledger.release(job.index)
     try:
         new = _allocate(state, job, grant)

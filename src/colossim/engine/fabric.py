@@ -206,13 +206,19 @@ class Fabric:
             if moved is not None:
                 self._placed[job.index] = moved
                 return moved
-        t, layout = self.topology, state.layout
-        held = state.ledger.arrays(job.index, job.grant)
+        placed = self._build(job, job.grant, state.ledger.arrays(job.index, job.grant))
+        self._placed[job.index] = placed
+        return placed
+
+    def _build(self, job: Job, grant: Grant,
+               held: tuple[np.ndarray, np.ndarray] | None = None) -> _Placed:
+        """The job's footprint and traffic on ``grant`` (``held``: the ledger's arrays of it)."""
+        t, layout = self.topology, self.sim.state.layout
         if held is not None:  # the arrays the ledger converted (the same numbers)
             pairs = np.column_stack(held)
             racks, gpus = held[0], held[1].astype(np.float64)
         else:
-            pairs = grant_array(job.grant)
+            pairs = grant_array(grant)
             racks, gpus = grant_arrays(pairs)
         by_type = np.bincount(layout.rack_type[racks], weights=gpus,
                               minlength=len(layout.gpu_types))
@@ -226,9 +232,7 @@ class Fabric:
         foot = footprint(t, pairs, dp, pp, hierarchical=self.hierarchical)
         types = layout.rack_type[racks]
         uniform = bool(gpus.min() == gpus.max() and types.min() == types.max())
-        placed = _Placed(job.grant, foot, comm, uniform)
-        self._placed[job.index] = placed
-        return placed
+        return _Placed(grant, foot, comm, uniform)
 
     def _comm(self, job: Job, by_type: np.ndarray, parts: tuple, span: Span,
                nic: float) -> JobComm | None:
@@ -402,6 +406,10 @@ class Fabric:
     def placement(self, job: Job) -> _Placed:
         """Where a running job's traffic goes (its footprint), for its grant now."""
         return self._place(self.sim.state, job)
+
+    def placement_on(self, job: Job, grant: Grant) -> _Placed:
+        """Where the job's traffic would go on ``grant`` (a resize the engine is asked for)."""
+        return self._build(job, grant)
 
     def forget(self, job: Job) -> None:
         """The job is leaving its racks now (the next solve leaves it out)."""

@@ -14,9 +14,10 @@ Either way a ``preempt`` event with ``reason: fabric_cut`` names the fault, tier
 policy is told (trigger ``fabric_cut``, or reliability's ``failure``); its placers keep
 multi-rack jobs off cut tiers (``policy/placement.py``). A job a policy starts across a cut
 anyway is taken off the same way at once; if it does so again at the same instant the policy is
-not told again (it would loop there), and hears of the job at its next call. A job on one rack
-(NVLink only), or on one rack-tier unit of a cut pod, is untouched; degraded tiers (a fraction
-above 0) only slow jobs down.
+not told again (it would loop there), and hears of the job at its next call. A resize whose grant
+would cross a cut is refused as invalid (``refuse_cut``): the job runs on where it is. A job on
+one rack (NVLink only), or on one rack-tier unit of a cut pod, is untouched; degraded tiers (a
+fraction above 0) only slow jobs down.
 """
 
 from __future__ import annotations
@@ -34,22 +35,44 @@ from colossim.model.jobs import Job, JobState
 if TYPE_CHECKING:
     from colossim.engine.fabric import Fabric
     from colossim.engine.state import RunState
+    from colossim.model.cluster import Grant
 
 REASON = "fabric_cut"
 
 
-def cut_resources(fabric: Fabric, job: Job) -> np.ndarray:
-    """The zero-capacity resources a running job's traffic loads (empty: it is not cut).
+def cut_resources(fabric: Fabric, job: Job, grant: Grant | None = None) -> np.ndarray:
+    """The zero-capacity resources a running job's traffic loads, on its grant or on ``grant``
+    (empty: it is not cut).
 
     A job the traffic model cannot describe (a trace job given as GPU-hours) still counts as
     talking across its racks; one whose plan sends nothing over the NICs does not."""
-    if not fabric.cut or len(job.grant) < 2:
+    if not fabric.cut or len(job.grant if grant is None else grant) < 2:
         return np.zeros(0, dtype=np.int64)
-    placed = fabric.placement(job)
+    placed = fabric.placement(job) if grant is None else fabric.placement_on(job, grant)
     comm, resources = placed.comm, placed.foot.resources
     if comm is not None and comm.traffic.nic <= 0:
         return np.zeros(0, dtype=np.int64)
     return resources[fabric.scale[resources] <= 0]
+
+
+def refuse_cut(state: RunState, job: Job, grant: Grant) -> str | None:
+    """Why a resize to ``grant`` is refused, if the job's traffic on it would cross a cut (it
+    would be taken off at once, paying a restart, and the policy could grow it again): a
+    growth whose new racks, with the ones it holds, span a cut pod's uplinks or rack tier."""
+    from colossim.engine.fabric import Fabric
+
+    fabric = next((m for m in state.modifiers if isinstance(m, Fabric)), None)
+    if fabric is None or not fabric.cut:
+        return None
+    dead = cut_resources(fabric, job, grant)
+    if not dead.size:
+        return None
+    resource = int(dead[0])
+    tier = fabric.topology.tier_of(resource)
+    where = "" if tier == "core" else \
+        f" of pod {resource - fabric.topology.tier_slice(tier).start}"
+    return (f"the grant's traffic would cross the {tier} tier{where}, cut to zero capacity by "
+            f"{fabric.cut_by(resource)} (docs/fabric.md, Cuts)")
 
 
 def interrupt_cut(fabric: Fabric, jobs: Iterable[Job]) -> None:

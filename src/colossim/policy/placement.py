@@ -17,10 +17,13 @@ respects the job's allocation grain (whole NVLink domains or single GPUs) and gi
 No placer gives a job racks whose traffic would cross a cut (a fabric tier at zero capacity,
 ``FabricView``): a job spanning pods uses no pod whose uplinks or rack tier are cut (none when
 the core is), and one spanning rack-tier units of a pod none whose rack tier is; a placement
-that would is retried on the healthy racks (``_around_cut``).
+that would is retried on the healthy racks (``_around_cut``). Growing a running job, pass its
+grant as ``held``: the cut is judged on the racks it holds and the new ones together (a rack
+added in another pod takes a job on a pod whose uplinks are cut across them).
 
 Keyword options shared by all placers: ``min_gpus`` (a lower bound other than the job's, e.g.
-one unit when growing a running job), ``only_type`` (a GPU type index), ``rng``, and ``prefer``
+one unit when growing a running job), ``held`` (the grant of a job being grown: the answer is
+the GPUs to add), ``only_type`` (a GPU type index), ``rng``, and ``prefer``
 (the job's speed on each GPU type, ``type_speeds``): between types that fit a job equally well
 the faster wins, so the answer does not depend on which rack group a scenario lists first.
 """
@@ -56,6 +59,7 @@ class Placer(Protocol):
         only_type: int | None = None,
         rng: np.random.Generator | None = None,
         prefer: Sequence[float] | None = None,
+        held: Grant | None = None,
     ) -> Grant | None: ...
 
 
@@ -173,11 +177,12 @@ def _cut(fabric: FabricView | None) -> Cut | None:
     return (rack_cut, alone) if alone.any() else None
 
 
-def _crosses(racks: RackView, cut: Cut, taken: Taken) -> bool:
-    """Would this placement's traffic cross a cut? (One rack-tier unit never leaves it.)"""
+def _crosses(racks: RackView, cut: Cut, taken: Taken, held: Sequence[int] = ()) -> bool:
+    """Would this placement's traffic, with the racks the job already ``held`` (growing it),
+    cross a cut? (One rack-tier unit never leaves it.)"""
     if not taken:
         return False
-    rk = np.fromiter((r for r, _ in taken), dtype=np.int64, count=len(taken))
+    rk = np.fromiter((*(r for r, _ in taken), *held), dtype=np.int64, count=len(taken) + len(held))
     pods = np.unique(racks.rack_pod[rk])
     if pods.size > 1:
         return bool(cut[1][pods].any())
@@ -187,27 +192,34 @@ def _crosses(racks: RackView, cut: Cut, taken: Taken) -> bool:
 
 def _around_cut(
     racks: RackView, free: np.ndarray, units_free: np.ndarray, k: int, need: int,
-    select: Select, rng: np.random.Generator | None, cut: Cut,
+    select: Select, rng: np.random.Generator | None, cut: Cut, held: Sequence[int] = (),
 ) -> tuple[Taken, int] | None:
     """The placer's choice on ever fewer racks until it crosses no cut: without pods whose rack
     tier is cut; nor those that cannot join other pods; in the one healthy pod, then the one
-    rack-tier unit, with the most free units. The first that holds all ``k`` units wins, else
-    the one that holds the most (at least ``need``); None if none does."""
+    rack-tier unit, with the most free units (a job being grown: the pod, then the unit, it
+    ``held`` already). The first that holds all ``k`` units wins, else the one that holds the
+    most (at least ``need``); None if none does."""
     pod = racks.rack_pod
     unit = racks.fabric.rack_unit if racks.fabric is not None else np.arange(racks.racks)
     tries = [np.where(cut[0][pod], 0, units_free), np.where(cut[1][pod], 0, units_free)]
     per_pod = np.bincount(pod, weights=tries[0], minlength=cut[0].size)
-    if per_pod.max() > 0:
+    its_pods, its_units = np.unique(pod[list(held)]), np.unique(unit[list(held)])
+    if held and its_pods.size == 1:
+        tries.append(np.where(pod == int(its_pods[0]), units_free, 0))
+    elif not held and per_pod.max() > 0:
         tries.append(np.where(pod == int(np.argmax(per_pod)), units_free, 0))
-    per_unit = np.bincount(unit, weights=units_free)
-    tries.append(np.where(unit == int(np.argmax(per_unit)), units_free, 0))
+    if held and its_units.size == 1:
+        tries.append(np.where(unit == int(its_units[0]), units_free, 0))
+    elif not held:
+        per_unit = np.bincount(unit, weights=units_free)
+        tries.append(np.where(unit == int(np.argmax(per_unit)), units_free, 0))
     best: tuple[Taken, int] | None = None
     for left in tries:
         got = min(k, int(left.sum()))
         if got < need or (best is not None and got <= best[1]):
             continue
         taken = select(racks, free, left, got, rng)
-        if not _crosses(racks, cut, taken):
+        if not _crosses(racks, cut, taken, held):
             if got == k:
                 return taken, got
             best = (taken, got)
@@ -258,9 +270,10 @@ def _place(
     racks: RackView, free: np.ndarray, job: JobView, gpus: int, select: Select,
     min_gpus: int | None, only_type: int | None, rng: np.random.Generator | None,
     *, pods_matter: bool, prefer: Sequence[float] | None = None, cut: Cut | None = None,
+    held: Sequence[int] = (),
 ) -> Taken | None:
     """One GPU type: the one that gives the job the most GPUs (then fewest pods, tightest fit,
-    the faster type), crossing no cut."""
+    the faster type), crossing no cut (with the racks it ``held``, when growing it)."""
     best: Taken | None = None
     best_key: tuple[int, int, int, float, str] | None = None
     for t in _types(racks, only_type, job):
@@ -274,8 +287,8 @@ def _place(
         if k < need:
             continue
         taken = select(racks, free, units_free, k, rng)
-        if cut is not None and _crosses(racks, cut, taken):
-            around = _around_cut(racks, free, units_free, k, need, select, rng, cut)
+        if cut is not None and _crosses(racks, cut, taken, held):
+            around = _around_cut(racks, free, units_free, k, need, select, rng, cut, held)
             if around is None:
                 continue
             taken, k = around
@@ -285,16 +298,18 @@ def _place(
         if best_key is None or key < best_key:
             best, best_key = [(r, n * unit) for r, n in taken], key
     if best is None and racks.mixed_types and only_type is None:
-        best = _mixed(racks, free, job, gpus, select, min_gpus, rng, cut)
+        best = _mixed(racks, free, job, gpus, select, min_gpus, rng, cut, held)
     return best
 
 
 def _mixed(
     racks: RackView, free: np.ndarray, job: JobView, gpus: int, select: Select,
     min_gpus: int | None, rng: np.random.Generator | None, cut: Cut | None = None,
+    held: Sequence[int] = (),
 ) -> Taken | None:
     """Span GPU types when no single type can hold the lower bound: most free type first (on
-    racks of several types, so several racks: never in a pod that cannot join others)."""
+    racks of several types, so several racks: never in a pod that cannot join others, nor
+    across a cut with the racks a job being grown ``held``)."""
     want = min(gpus, job.max_gpus)
     units = [allocation_unit(job.config, int(d)) for d in racks.gpus_per_domain]
     usable_free = np.where(racks.usable, free, 0)
@@ -310,6 +325,8 @@ def _mixed(
         if k > 0:
             taken.extend((r, n * unit) for r, n in select(racks, free, units_free, k, rng))
             got += k * unit
+    if cut is not None and held and _crosses(racks, cut, taken, held):
+        return None
     return taken if got >= (job.min_gpus if min_gpus is None else min_gpus) else None
 
 
@@ -318,13 +335,15 @@ def _placer(select: Select, *, pods_matter: bool = False, doc: str = "") -> Plac
         racks: RackView, free: np.ndarray, job: JobView, gpus: int, *,
         min_gpus: int | None = None, only_type: int | None = None,
         rng: np.random.Generator | None = None, prefer: Sequence[float] | None = None,
+        held: Grant | None = None,
     ) -> Grant | None:
         cut = _cut(racks.fabric)
         if select is _first_fit_select and racks.racks <= SMALL_POOL and cut is None:
             taken = _pool_place(racks, free, job, gpus, min_gpus, only_type, prefer)
         else:
+            its = tuple(r for r, _ in held) if held and cut is not None else ()
             taken = _place(racks, free, job, gpus, select, min_gpus, only_type, rng,
-                           pods_matter=pods_matter, prefer=prefer, cut=cut)
+                           pods_matter=pods_matter, prefer=prefer, cut=cut, held=its)
         return None if taken is None else tuple(sorted(taken))
 
     place.__doc__ = doc

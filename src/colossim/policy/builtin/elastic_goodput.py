@@ -19,7 +19,9 @@ the performance model makes the curve concave and the trade-off real.
 Resizing costs a checkpoint-restart, which the engine charges (``engine.switch_costs``): a running
 job is grown only if that saves more than ``restart_s`` of its remaining time (by default the
 engine's 120 s relaunch; add the job's checkpoint write and read for large models).
-Jobs shrink when the plan needs their GPUs for others.
+Jobs shrink when the plan needs their GPUs for others. A job is grown only onto racks that,
+with those it holds, cross no fabric cut (the placer's ``held``), so a job on a pod whose
+uplinks are cut grows inside that pod or not at all.
 
 A job whose minimum no single GPU type can hold is planned on any mix of types (type ``ANY``) at
 as much of its maximum as the room left allows, in its turn in submission order; it is not grown
@@ -219,7 +221,8 @@ class ElasticGoodput(StagedPolicy):
             if gpus <= job.gpus or not self._worth_growing(view, job, k, gpus):
                 continue
             unit = self.unit(view, job, k)
-            extra = self.place(job, free, view, gpus - job.gpus, min_gpus=unit, only_type=k)
+            extra = self.place(job, free, view, gpus - job.gpus, min_gpus=unit, only_type=k,
+                               held=job.grant)  # never across a cut with its racks
             if extra is None:
                 continue
             claim(free, extra)
