@@ -238,6 +238,27 @@ def test_updating_a_yaml_baseline_keeps_its_comments_and_key_order(project):
     run(project).assert_outcomes(passed=1)
 
 
+def test_a_metric_the_run_drops_takes_its_comment_lines_with_it(project):
+    # QA: a run that no longer stored the first metric left that metric's comment above the
+    # next one and dropped the next one's own (ruamel keeps the lines above a first key apart)
+    target = project.path / "baselines"
+    target.mkdir()
+    path = target / "toy.yaml"
+    path.write_text(COMMENTED_YAML)
+    project.makepyfile(test_toy=REGRESSION_TEST.replace(
+        'policy_baseline(result, "toy", ',
+        'policy_baseline(result, "toy", metrics=["jct_s.a", "jct_s.b"], ').format(rel=1e-6))
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    text = path.read_text()
+    assert "back to back" not in text and "deliberately wrong" not in text, text
+    metrics = text[text.index("metrics:"):]
+    assert metrics.startswith("metrics:\n  jct_s.a: 7200.0\n"
+                              "  # b waits the 2 h a holds both racks\n  jct_s.b: "), text
+    assert text.startswith("# Toy golden numbers: a runs on both racks for 2 h, then b for 1 h.\n"
+                           "# Reviewed by hand (see the module docstring).\n"), text
+    run(project).assert_outcomes(passed=1)
+
+
 def test_ini_baseline_dir_is_relative_to_the_ini_file(project):
     project.makeini("[pytest]\ncolossim_baseline_dir = tests/golden\n")
     run(project, "--colossim-update-baselines").assert_outcomes(passed=1)

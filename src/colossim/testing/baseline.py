@@ -14,7 +14,6 @@ direction fail: a better number is still a changed number and needs a reviewed u
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
 import io
 import json
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from colossim.testing import baseline_yaml
 from colossim.testing.metrics import Metrics, sense
 
 FORMAT_KEY = "colossim_baseline"
@@ -136,92 +136,18 @@ def read(path: Path) -> dict[str, Any]:
 
 def dumps(path: Path, data: Mapping[str, Any], previous: str | None = None) -> str:
     """The file's text. A YAML file updated from its ``previous`` text keeps what a human put
-    there: comments (above the document, above a key, at the end of a line) and the order of
-    the keys; only the values change, keys the document no longer has go, new ones come in
-    the document's order. A new file (or JSON, which has no comments) is written afresh."""
+    there: its comments and the order of its keys; only the values change, keys the document
+    no longer has go (with the comment lines above them), new ones come in the document's
+    order (rules: ``baseline_yaml``). A new file (or JSON, which has no comments) is written
+    afresh."""
     data = {**data, "metrics": {k: _encoded(v) for k, v in data["metrics"].items()}}
     if path.suffix in (".yaml", ".yml"):
+        if previous is not None:
+            return baseline_yaml.update(previous, data)
         buffer = io.StringIO()
-        if previous is None:
-            _yaml().dump(dict(data), buffer)
-        else:
-            yaml = _round_trip()
-            kept = yaml.load(previous)
-            _merge(kept, data)
-            yaml.dump(kept, buffer)
+        _yaml().dump(dict(data), buffer)
         return buffer.getvalue()
     return json.dumps(data, indent=2, allow_nan=False) + "\n"
-
-
-def _round_trip():
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="rt", pure=True)
-    yaml.default_flow_style = False
-    yaml.preserve_quotes = True
-    return yaml
-
-
-def _merge(kept: Any, new: Mapping[str, Any]) -> None:
-    """Make the round-trip mapping ``kept`` hold ``new``'s keys and values, in place, so the
-    comments ruamel attached to its keys stay with them.
-
-    ruamel keeps the comment lines between two keys on the key above them, so a key removed or
-    inserted moves them: lines above a removed key go with it, lines above the next key stay
-    above it. (Not for the first key of a mapping, whose lines above are the mapping's: there,
-    lines below a removed first key go with it.)"""
-    for key in [k for k in kept if k not in new]:
-        at = list(kept).index(key)
-        lines, token = _take_below(kept, key)
-        del kept[key]
-        if at > 0:
-            before = list(kept)[at - 1]
-            _take_below(kept, before)  # the lines above the removed key
-            _put_below(kept, before, lines, token)
-    at = 0  # where a key the file lacks goes: after the keys before it in ``new``
-    for key, value in new.items():
-        if key in kept:
-            at = list(kept).index(key) + 1
-            if isinstance(value, Mapping) and isinstance(kept[key], Mapping):
-                _merge(kept[key], value)
-            elif kept[key] != value or isinstance(kept[key], bool) != isinstance(value, bool):
-                kept[key] = value  # an unchanged value stays as written (3.00e+3)
-            continue
-        before = list(kept)[at - 1] if at > 0 else None
-        lines, token = _take_below(kept, before) if before is not None else ("", None)
-        kept.insert(at, key, dict(value) if isinstance(value, Mapping) else value)
-        if not _put_below(kept, key, lines, token) and before is not None:
-            _put_below(kept, before, lines, token)
-        at += 1
-
-
-def _take_below(kept: Any, key: Any) -> tuple[str, Any]:
-    """Cut off the comment lines ruamel keeps on ``key`` for the next key: (lines, token)."""
-    slot = kept.ca.items.get(key)
-    token = slot[2] if slot and len(slot) > 2 else None
-    if token is None or isinstance(kept[key], Mapping | list):
-        return "", None
-    line, _, lines = token.value.partition("\n")
-    if line:
-        token.value = line + "\n"  # its end-of-line comment stays
-    else:
-        slot[2] = None
-    return lines, token
-
-
-def _put_below(kept: Any, key: Any, lines: str, token: Any) -> bool:
-    """Give ``key`` the comment lines for the key after it; False if it cannot hold them."""
-    if not lines:
-        return True
-    if isinstance(kept[key], Mapping | list):
-        return False
-    slot = kept.ca.items.setdefault(key, [None, None, None, None])
-    if slot[2] is None:
-        slot[2] = copy.copy(token)  # a token of the same file, for its place on the line
-        slot[2].value = "\n" + lines
-    else:
-        slot[2].value = slot[2].value.partition("\n")[0] + "\n" + lines
-    return True
 
 
 def produced_header(command: str, test: str, about: Mapping[str, Any]) -> dict[str, Any]:
