@@ -80,7 +80,7 @@ def run(
                 console().print(f"wrote {path}")
     if not json_:
         for line in run_notes(result, loaded.simulation.horizon_s,
-                              loaded.cluster.power.facility_cap_mw):
+                              loaded.cluster.power.facility_cap_mw, loaded):
             console().print(line)
     if explain is not None and not json_:
         from colossim.cli.render_compare import explain_timeline
@@ -101,9 +101,12 @@ def _timeline(result: RunResult, scenario: Scenario, name: str) -> JobTimeline:
     return job_timeline(result, name, min_gpus, int(layout.capacity[spares].sum()))
 
 
-def _stall_cause(result: RunResult, cap_mw: float | None = None) -> str:
-    """Why nothing was left to happen: the facility dark for want of power, else the policy.
-    ``cap_mw``: the scenario's ``facility_cap_mw``, the limit to raise when it binds."""
+def _stall_cause(result: RunResult, cap_mw: float | None = None,
+                 scenario: Scenario | None = None) -> str:
+    """Why nothing was left to happen: the facility dark for want of power, a fabric cut still
+    in force that no placement of the pending jobs avoids (``scenario`` gives their sizes),
+    else the policy. ``cap_mw``: the scenario's ``facility_cap_mw``, the limit to raise when it
+    binds."""
     power = [e for e in result.record.events if e.kind in ("power_dark", "power_restored")]
     if power and power[-1].kind == "power_dark":
         available = (power[-1].data or {}).get("available_mw")
@@ -112,13 +115,39 @@ def _stall_cause(result: RunResult, cap_mw: float | None = None) -> str:
         field = "facility_cap_mw" if capped else "supply_mw"
         return ("The facility was dark: the power it may draw" + shown + " is below what it "
                 f"draws idle, so nothing could run; raise cluster.power.{field}.")
-    return "Did the policy leave them pending?"
+    cut = _cut_cause(result, scenario) if scenario is not None else None
+    return cut or "Did the policy leave them pending?"
+
+
+def _cut_cause(result: RunResult, scenario: Scenario) -> str | None:
+    """The cut that leaves the pending jobs nowhere to run, named, or None if none does."""
+    from colossim.metrics.cuts import cuts_in_force, largest_uncut
+
+    cuts = cuts_in_force(result.record)
+    if not cuts:
+        return None
+    largest = largest_uncut(scenario, cuts)
+    need = {j.name: j.min_gpus for j in scenario.jobs}
+    pending = [j.name for j in result.jobs if j.state == "pending"]
+    blocked = [name for name in pending if need.get(name, 0) > largest]
+    if not blocked:
+        return None
+    faults = "; ".join(f"{c.fault}, {c.describe()} at zero capacity since {c.time_s:,.0f} s"
+                       for c in cuts)
+    wants = ", ".join(f"{name} needs at least {need[name]:,}" for name in blocked[:10])
+    others = [name for name in pending if name not in blocked]
+    rest = f" Did the policy leave {', '.join(others[:10])} pending?" if others else ""
+    return (f"A fabric cut is still in force ({faults}; never repaired): placers keep jobs that "
+            f"span racks off cut tiers, and the largest set of racks that crosses no cut holds "
+            f"{largest:,} GPUs ({wants}). Give the fault a duration_s to repair it "
+            f"(docs/fabric.md, Cuts).{rest}")
 
 
 UNFINISHED_SHOWN = 10  # a trace cut at the horizon leaves thousands: the first few, named
 
 
-def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None) -> list[str]:
+def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None,
+              scenario: Scenario | None = None) -> list[str]:
     """What went wrong without failing the run, in words that point at the cause: actions the
     engine refused as invalid (a policy bug, silent otherwise), and why jobs did not complete:
     the run reached the horizon with work left, or it stalled before (nothing was left to
@@ -152,7 +181,8 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None) 
         when = f"{result.end_s / 86400:,.2f} days ({result.end_s:,.0f} s)"
         if result.end_s < horizon_s:
             notes.append(f"[yellow]stalled at {when}:[/yellow] nothing was left to happen and "
-                         f"these jobs never finished: {names}. {_stall_cause(result, cap_mw)}")
+                         f"these jobs never finished: {names}. "
+                         f"{escape(_stall_cause(result, cap_mw, scenario))}")
         else:
             notes.append(f"[yellow]unfinished at the horizon, {when}:[/yellow] {names}")
     rejected = [j.name for j in result.jobs if j.state == "rejected"]

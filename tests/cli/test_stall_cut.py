@@ -1,0 +1,79 @@
+"""A run stalled by a fabric cut still in force says so, naming the fault, not the policy.
+
+QA: every pod's rack tier is cut at 3,600 s for good (no ``duration_s``). ``big`` needs at least
+144 GPUs, two GB200 racks of 72, so its traffic crosses the rack tier wherever it goes; the
+placers keep it off cut tiers and it stays pending. The note used to ask "Did the policy leave
+them pending?".
+"""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from colossim.api import load_scenario
+from colossim.cli.app import app
+from colossim.metrics.cuts import Cut, largest_uncut
+
+CUT_ALL_PODS = """
+name: cutpod
+cluster:
+  name: c
+  pod_size_racks: 2
+  rack_groups:
+  - gpu_type: GB200
+    racks: 4
+  power:
+    supply_mw: 1.0
+  fabric:
+    events:
+    - time_s: 3600
+      tier: rack
+      capacity_fraction: 0
+jobs:
+- name: big
+  params_billion: 70
+  tokens_billion: 30
+  min_gpus: 144
+  max_gpus: 216
+- name: small
+  params_billion: 8
+  tokens_billion: 10
+  min_gpus: 72
+  max_gpus: 72
+scheduler:
+  policy:
+    name: fifo
+simulation:
+  seed: 0
+  check_invariants: true
+"""
+
+
+def test_a_stall_after_a_permanent_cut_names_the_fault_not_the_policy(tmp_path):
+    """With every rack tier cut, a job holds one rack at most: 72 GPUs, under big's 144."""
+    path = tmp_path / "cut_allpods.yaml"
+    path.write_text(CUT_ALL_PODS)
+    result = CliRunner().invoke(app, ["run", str(path), "--quiet"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "stalled at" in out and "never finished: big (pending)." in out
+    assert ("A fabric cut is still in force (cluster.fabric.events[0], the rack tier of every "
+            "pod at zero capacity since 3,600 s; never repaired): placers keep jobs that span "
+            "racks off cut tiers, and the largest set of racks that crosses no cut holds 72 GPUs "
+            "(big needs at least 144). Give the fault a duration_s to repair it "
+            "(docs/fabric.md, Cuts).") in out
+    assert "Did the policy" not in out
+
+
+def test_the_largest_uncut_placement_by_hand(tmp_path):
+    """4 racks of 72 in pods of 2 (288 GPUs). Nothing cut: all 288. Pod 0's uplinks cut: one
+    pod (144; pod 1 alone is also 144). The core cut: one pod, 144. Every rack tier cut: one
+    rack, 72."""
+    path = tmp_path / "cut_allpods.yaml"
+    path.write_text(CUT_ALL_PODS)
+    scenario = load_scenario(str(path))
+    assert largest_uncut(scenario, []) == 288
+    assert largest_uncut(scenario, [Cut("f", "pod", 0, 0.0)]) == 144
+    assert largest_uncut(scenario, [Cut("f", "core", None, 0.0)]) == 144
+    assert largest_uncut(scenario, [Cut("f", "rack", None, 0.0)]) == 72
+    assert largest_uncut(scenario, [Cut("f", "rack", 0, 0.0)]) == 144
