@@ -13,40 +13,9 @@ from typer.testing import CliRunner
 from colossim.api import load_scenario
 from colossim.cli.app import app
 from colossim.metrics.cuts import Cut, largest_uncut
+from tests.fabric.helpers import cut_scenario
 
-CUT_ALL_PODS = """
-name: cutpod
-cluster:
-  name: c
-  pod_size_racks: 2
-  rack_groups:
-  - gpu_type: GB200
-    racks: 4
-  power:
-    supply_mw: 1.0
-  fabric:
-    events:
-    - time_s: 3600
-      tier: rack
-      capacity_fraction: 0
-jobs:
-- name: big
-  params_billion: 70
-  tokens_billion: 30
-  min_gpus: 144
-  max_gpus: 216
-- name: small
-  params_billion: 8
-  tokens_billion: 10
-  min_gpus: 72
-  max_gpus: 72
-scheduler:
-  policy:
-    name: fifo
-simulation:
-  seed: 0
-  check_invariants: true
-"""
+CUT_ALL_PODS = cut_scenario("      tier: rack\n", "fifo")  # every pod's rack tier
 
 
 def test_a_stall_after_a_permanent_cut_names_the_fault_not_the_policy(tmp_path):

@@ -74,3 +74,44 @@ def linear_rate(racks: int) -> float:
 def work(tokens_billion: float = 0.1) -> float:
     """Linear-model work: 6 x N x D."""
     return 6 * 72e9 * tokens_billion * 1e9
+
+
+CUT_SCENARIO = """
+name: cutpod
+cluster:
+  name: c
+  pod_size_racks: 2
+  rack_groups:
+  - gpu_type: GB200
+    racks: 4
+  power:
+    supply_mw: 1.0
+  fabric:
+    events:
+    - time_s: 3600
+{event}      capacity_fraction: 0
+jobs:
+- name: big
+  params_billion: 70
+  tokens_billion: 30
+  min_gpus: 144
+  max_gpus: 216
+- name: small
+  params_billion: 8
+  tokens_billion: 10
+  min_gpus: 72
+  max_gpus: 72
+scheduler:
+  policy:
+    name: {policy}
+simulation:
+  seed: 0
+  check_invariants: true
+{simulation}"""
+
+
+def cut_scenario(event: str, policy: str, simulation: str = "") -> str:
+    """QA's cut scenarios: 4 GB200 racks in pods of 2, a fault cutting ``event`` (YAML lines of
+    the fault, indented six spaces) to zero capacity at 1 h for good; ``big`` needs 144 to 216
+    GPUs (two or three racks), ``small`` 72 (one)."""
+    return CUT_SCENARIO.format(event=event, policy=policy, simulation=simulation)

@@ -17,7 +17,6 @@ import pytest
 
 from colossim.api import load_scenario
 from colossim.engine.simulation import Simulation
-from colossim.engine.state import RunState
 from colossim.metrics.summary import summarize
 from colossim.policy.actions import Start
 from colossim.policy.api import BasePolicy
@@ -34,20 +33,6 @@ DETECT, RESTART = 150.0, 120.0
 REPRO = ["cluster.pod_size_racks=1",
          "cluster.fabric.events=[{time_s: 3600, tier: pod, pod: 0, capacity_fraction: 0, "
          "kind: link}]"]
-
-
-@pytest.fixture
-def grants(monkeypatch):
-    """Every grant a job is started on: (time, job, racks)."""
-    seen: list[tuple[float, str, tuple[int, ...]]] = []
-    run_on = RunState.run_on
-
-    def spy(self, job, grant):
-        seen.append((self.now_s, job.name, tuple(r for r, _ in grant)))
-        return run_on(self, job, grant)
-
-    monkeypatch.setattr(RunState, "run_on", spy)
-    return seen
 
 
 def events(result, kind: str, job: str | None = None):

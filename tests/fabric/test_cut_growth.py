@@ -16,67 +16,19 @@ import pytest
 
 from colossim.api import load_scenario, simulate
 from colossim.engine.simulation import Simulation
-from colossim.engine.state import RunState
 from colossim.metrics.summary import summarize
 from colossim.policy.actions import Resize, Start, WakeAt
 from colossim.policy.api import BasePolicy
 from colossim.policy.placement import PLACERS
 from tests.conftest import make_scenario
+from tests.fabric.helpers import cut_scenario
 from tests.fabric.test_cut import cut_view, events
 from tests.fabric.test_placement import job_view
 
 # /tmp/s11/qa/sc/cut_pod_rel.yaml: 4 GB200 racks in pods of 2; pod 0's uplinks cut at 1 h
-QA = """
-name: cutpod
-cluster:
-  name: c
-  pod_size_racks: 2
-  rack_groups:
-  - gpu_type: GB200
-    racks: 4
-  power:
-    supply_mw: 1.0
-  fabric:
-    events:
-    - time_s: 3600
-      tier: pod
-      pod: 0
-      capacity_fraction: 0
-jobs:
-- name: big
-  params_billion: 70
-  tokens_billion: 30
-  min_gpus: 144
-  max_gpus: 216
-- name: small
-  params_billion: 8
-  tokens_billion: 10
-  min_gpus: 72
-  max_gpus: 72
-scheduler:
-  policy:
-    name: elastic-goodput
-simulation:
-  seed: 0
-  check_invariants: true
-  horizon_s: 200000
-"""
+QA = cut_scenario("      tier: pod\n      pod: 0\n", "elastic-goodput", "  horizon_s: 200000\n")
 RELIABILITY = "reliability:\n  enabled: true\n"
 RESTART_S = 150.0 + 120.0 + 70e9 * 14 / 7e12  # detection + relaunch + load: 270.14 s
-
-
-@pytest.fixture
-def grants(monkeypatch):
-    """Every grant a job is put on, started or resized: (time, job, racks)."""
-    seen: list[tuple[float, str, tuple[int, ...]]] = []
-    run_on = RunState.run_on
-
-    def spy(self, job, grant):
-        seen.append((self.now_s, job.name, tuple(r for r, _ in grant)))
-        return run_on(self, job, grant)
-
-    monkeypatch.setattr(RunState, "run_on", spy)
-    return seen
 
 
 def run_qa(tmp_path, reliability: bool):

@@ -206,18 +206,22 @@ metrics:
 """
 
 
-def test_updating_a_yaml_baseline_keeps_its_comments_and_key_order(project):
-    # an update rewrote a hand-written YAML file and dropped every comment in it
+def update_commented(project, metrics: list[str]) -> str:
+    """COMMENTED_YAML as baselines/toy.yaml, updated by a run storing ``metrics``: its text."""
     target = project.path / "baselines"
     target.mkdir()
     path = target / "toy.yaml"
     path.write_text(COMMENTED_YAML)
     project.makepyfile(test_toy=REGRESSION_TEST.replace(
         'policy_baseline(result, "toy", ',
-        'policy_baseline(result, "toy", metrics=["makespan_s", "jct_s.a", "jct_s.b"], ').format(
-        rel=1e-6))
+        f'policy_baseline(result, "toy", metrics={metrics!r}, ').format(rel=1e-6))
     run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
-    text = path.read_text()
+    return path.read_text()
+
+
+def test_updating_a_yaml_baseline_keeps_its_comments_and_key_order(project):
+    # an update rewrote a hand-written YAML file and dropped every comment in it
+    text = update_commented(project, ["makespan_s", "jct_s.a", "jct_s.b"])
     for comment in ("# Toy golden numbers: a runs on both racks for 2 h, then b for 1 h.\n"
                     "# Reviewed by hand (see the module docstring).\n",  # top of the file
                     "  # a then b, back to back\n  makespan_s:",  # above a key
@@ -241,15 +245,7 @@ def test_updating_a_yaml_baseline_keeps_its_comments_and_key_order(project):
 def test_a_metric_the_run_drops_takes_its_comment_lines_with_it(project):
     # QA: a run that no longer stored the first metric left that metric's comment above the
     # next one and dropped the next one's own (ruamel keeps the lines above a first key apart)
-    target = project.path / "baselines"
-    target.mkdir()
-    path = target / "toy.yaml"
-    path.write_text(COMMENTED_YAML)
-    project.makepyfile(test_toy=REGRESSION_TEST.replace(
-        'policy_baseline(result, "toy", ',
-        'policy_baseline(result, "toy", metrics=["jct_s.a", "jct_s.b"], ').format(rel=1e-6))
-    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
-    text = path.read_text()
+    text = update_commented(project, ["jct_s.a", "jct_s.b"])
     assert "back to back" not in text and "deliberately wrong" not in text, text
     metrics = text[text.index("metrics:"):]
     assert metrics.startswith("metrics:\n  jct_s.a: 7200.0\n"
