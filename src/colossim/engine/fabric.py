@@ -22,6 +22,7 @@ import numpy as np
 
 from colossim.config.fabric import POD_SWITCH_LOSS, RACK_LINK_LOSS, TIER_NAMES, FabricFault
 from colossim.engine.fabric_cut import check_cut, interrupt_cut
+from colossim.engine.fabric_view import build_view
 from colossim.errors import InvariantViolation
 from colossim.model.cluster import Grant, grant_array, swap_rack
 from colossim.model.fabric import (
@@ -421,30 +422,11 @@ class Fabric:
                      if fraction <= 0 and resource in ids), "faults")
 
     def view(self) -> FabricView:
-        """Pod uplink load and health for placers: a snapshot with read-only arrays, built
-        again only after the shares or a fault changed (the policy is called at ~10,000
-        instants of a failure-heavy run, mostly with the fabric as it was)."""
-        if self._view is not None:
-            return self._view
-        t = self.topology
-        pod = t.tier_slice("pod")
-        healthy = t.capacity[pod]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            load = np.where(healthy > 0, self.load[pod] / np.where(healthy > 0, healthy, 1), 0)
-        health = self.scale[pod].copy()
-        rack_health = self.scale[t.tier_slice("rack")].copy()
-        load.flags.writeable = health.flags.writeable = rack_health.flags.writeable = False
-        fabric = self.sim.state.scenario.cluster.fabric
-        self._view = FabricView(
-            pod_uplink_load=load,
-            pod_uplink_health=health,
-            pod_uplink_domains=self.pod_domains,
-            rack_unit=t.rack_unit,
-            rack_oversubscription=fabric.tiers.rack.oversubscription,
-            pod_oversubscription=fabric.tiers.pod.oversubscription,
-            pod_rack_health=rack_health,
-            core_health=float(self.scale[t.resource("core")]),
-        )
+        """The placers' snapshot of the fabric (``engine.fabric_view``), built again only after
+        the shares or a fault changed (the policy is called at ~10,000 instants of a
+        failure-heavy run, mostly with the fabric as it was)."""
+        if self._view is None:
+            self._view = build_view(self)
         return self._view
 
     def check(self, state: RunState) -> None:
