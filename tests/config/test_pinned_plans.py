@@ -231,3 +231,24 @@ def test_a_plan_problem_a_set_caused_is_reported_at_that_set(tmp_path):
     assert [str(p) for p in info.value.problems] == [
         "--set jobs.0.training.plan.pp=200: jobs[0].training.plan: tp·pp·dp = 8·200·9 = 14,400 "
         "GPUs, above max_gpus (144); a pinned plan fixes the job's size"]
+
+
+def test_a_moe_pinning_only_ep_is_placed_where_a_domain_holds_its_expert_group(tmp_path):
+    """ep 16 (tp left to the search, at least 1) needs 16 GPUs in one NVLink domain: GB200's 72,
+    not H100's 8. fifo offered the job 72 H100 + 72 GB200 GPUs (QA), refused as "does not fit
+    in memory" at every decision; now it runs on the GB200 rack. On H100 alone the load says
+    why, at the pin, instead of "never fits in memory"."""
+    from colossim.config.job_checks import domain_group
+
+    moe = MIXED.replace("tokens_billion: 1", "tokens_billion: 1\n    active_params_billion: 20")
+    scenario = loads(tmp_path, "plan: {ep: 16}", moe)
+    assert domain_group(scenario.jobs[0]) == 16
+    result = simulate(scenario, check_invariants=True)
+    (job,) = result.jobs
+    assert result.invalid_decisions == 0 and job.state == "completed"
+    assert job.start_s == 0.0 and job.mean_gpus == 72 and job.plan["ep"] == 16
+    h100 = moe.replace("{gpu_type: GB200, racks: 1}, ", "")
+    [problem] = problems(tmp_path, "plan: {ep: 16}", h100)
+    assert problem.endswith("jobs[0].training.plan.ep: ep 16 (with tp at least 1) is larger than "
+                            "the NVLink domain of every GPU type the job may run on (H100 8 GPUs): "
+                            "expert all-to-alls stay inside one domain")

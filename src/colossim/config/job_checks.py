@@ -60,12 +60,11 @@ def _dense(job: JobConfig) -> bool:
 
 def domain_group(job: JobConfig) -> int:
     """GPUs one NVLink domain must hold for the job's pinned plan: its tensor-parallel group
-    (tp), with its expert groups too (tp·ep) for a mixture of experts pinning both; 1 when
-    nothing is pinned (the search then picks what fits). Placers skip GPU types whose domain
+    (tp), times its expert group (ep) on a mixture of experts, an unpinned tp counting as 1
+    (the search picks it); 1 when neither is pinned. Placers skip GPU types whose domain
     is smaller: a grant there could never run (``policy.placement``)."""
     plan = job.training.plan
-    tp = plan.tp or 1
-    return tp * plan.ep if plan.tp and plan.ep and not _dense(job) else tp
+    return (plan.tp or 1) * (plan.ep if plan.ep and not _dense(job) else 1)
 
 
 def _rate_issues(job: JobConfig, specs: Mapping[str, GpuSpec]) -> Issues:
@@ -103,9 +102,11 @@ def _shape_issues(job: JobConfig, specs: Mapping[str, GpuSpec]) -> Issues:
                        f"GPU type the job may run on ({domains} GPUs): tensor parallelism "
                        "stays inside one domain"))
     elif domain_group(job) > widest:
-        issues.append(((*PLAN, "ep"), f"tp·ep = {plan.tp}·{plan.ep} = {plan.tp * plan.ep} is "
-                       f"larger than the NVLink domain of every GPU type the job may run on "
-                       f"({domains} GPUs): expert all-to-alls stay inside one domain"))
+        group = (f"tp·ep = {plan.tp}·{plan.ep} = {domain_group(job)}" if plan.tp
+                 else f"ep {plan.ep} (with tp at least 1)")
+        issues.append(((*PLAN, "ep"), f"{group} is larger than the NVLink domain of every GPU "
+                       f"type the job may run on ({domains} GPUs): expert all-to-alls stay "
+                       "inside one domain"))
     return issues
 
 
