@@ -8,6 +8,7 @@ them pending?".
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from colossim.api import load_scenario
@@ -46,3 +47,18 @@ def test_the_largest_uncut_placement_by_hand(tmp_path):
     assert largest_uncut(scenario, [Cut("f", "core", None, 0.0)]) == 144
     assert largest_uncut(scenario, [Cut("f", "rack", None, 0.0)]) == 72
     assert largest_uncut(scenario, [Cut("f", "rack", 0, 0.0)]) == 144
+
+
+@pytest.mark.parametrize("policy", ["max-min-fair", "finish-time-fair"])
+def test_round_based_policies_stop_waking_when_nothing_runs(tmp_path, policy):
+    """QA: with ``big`` unplaceable after the cut and ``small`` done, max-min-fair woke every
+    round and finish-time-fair every min_run_s to the 10-year horizon (322,738 events). A wake
+    with no job running changes nothing (the next event calls the policy anyway): the run now
+    stalls within a day of simulated time, as fifo's does, and the note names the cut."""
+    from colossim.api import simulate
+
+    path = tmp_path / "cut_allpods.yaml"
+    path.write_text(CUT_ALL_PODS)
+    result = simulate(load_scenario(str(path), policy=policy))
+    big = next(j for j in result.jobs if j.name == "big")
+    assert big.state == "pending" and result.end_s < 86_400 and result.events < 1_000

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from colossim.policy.actions import Action, Start
+from colossim.policy.actions import Action, Preempt, Start
 from colossim.policy.builtin._estimates import INF, Rates, usable_capacity
 from colossim.policy.staged import PreemptiveParams, PreemptiveStagedPolicy
 from colossim.policy.view import ClusterView, JobView
@@ -67,7 +67,11 @@ class FinishTimeFair(PreemptiveStagedPolicy):
         self._rho = {j.name: self.rho(view, j, contenders, capacity) for j in view.jobs}
         actions = list(super().decide(view))
         started = sum(1 for a in actions if isinstance(a, Start))
-        if len(view.pending) > started and self.params.min_run_s > 0:
+        stopped = sum(1 for a in actions if isinstance(a, Preempt))
+        # the wake lets a waiting job preempt once min_run_s has passed: pointless with nothing
+        # running (a job no placement can hold then woke it every min_run_s to the horizon)
+        runs = len(view.running) - stopped + started > 0
+        if len(view.pending) > started and self.params.min_run_s > 0 and runs:
             actions += self.wakes.at(view.now_s, view.now_s + self.params.min_run_s)
         return actions
 

@@ -204,7 +204,10 @@ class MaxMinFair(StagedPolicy):
                     started.add(job.name)
                     actions.append(Start(job.name, grant))
         waiting = stopped - started or any(j.name not in started for j in view.pending)
-        if (waiting or self._time_shared()) and self._round_at <= view.now_s:
+        # a round re-shares the GPUs between jobs that run: with none running it changes
+        # nothing (a job no placement could hold woke it every round to the horizon)
+        runs = started or any(j.name not in stopped for j in view.running)
+        if (waiting or self._time_shared()) and runs and self._round_at <= view.now_s:
             self._round_at = view.now_s + self.round_length(view)
             actions.append(WakeAt(self._round_at))
         return actions
