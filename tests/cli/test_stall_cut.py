@@ -62,3 +62,31 @@ def test_round_based_policies_stop_waking_when_nothing_runs(tmp_path, policy):
     result = simulate(load_scenario(str(path), policy=policy))
     big = next(j for j in result.jobs if j.name == "big")
     assert big.state == "pending" and result.end_s < 86_400 and result.events < 1_000
+
+
+def test_racks_held_back_as_spares_do_not_count_as_room_clear_of_the_cut(tmp_path):
+    """QA: with one rack held as a spare (``cluster.spare_racks: 1``: the last, in pod 1) and
+    pod 0's rack tier cut, a job spanning racks has pod 1's other rack or one rack of pod 0:
+    144 GPUs at most (2 racks in pod 1 if the spare counted: wrongly 216 with 3 in all)."""
+    path = tmp_path / "cut_spare.yaml"
+    path.write_text(CUT_ALL_PODS.replace("  pod_size_racks: 2\n",
+                                         "  pod_size_racks: 2\n  spare_racks: 1\n"))
+    scenario = load_scenario(str(path))
+    assert largest_uncut(scenario, [Cut("f", "rack", 0, 0.0)]) == 72
+    assert largest_uncut(scenario, []) == 216  # 3 racks usable of 4, no cut
+
+
+def test_two_cuts_in_force_are_named_in_the_plural(tmp_path):
+    """Pod 0's uplinks and pod 1's rack tier cut: a job spanning racks gets one pod's 2 racks
+    at most (pod 0's), 144 GPUs; big needs 144 at least, so min_gpus 216 makes it wait."""
+    path = tmp_path / "two_cuts.yaml"
+    path.write_text(CUT_ALL_PODS.replace("      tier: rack\n", "      tier: pod\n      pod: 0\n"
+                                         "      capacity_fraction: 0\n    - time_s: 3600\n"
+                                         "      tier: rack\n      pod: 1\n")
+                    .replace("min_gpus: 144", "min_gpus: 216"))
+    result = CliRunner().invoke(app, ["run", str(path), "--quiet"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "2 fabric cuts are still in force" in out and "holds 144 GPUs" in out
+    assert "Give the faults a duration_s to repair them" in out
+    assert "slowed no job" not in out  # a cut moves or stalls jobs; it is not a slowdown

@@ -137,10 +137,12 @@ def _cut_cause(result: RunResult, scenario: Scenario) -> str | None:
     wants = ", ".join(f"{name} needs at least {need[name]:,}" for name in blocked[:10])
     others = [name for name in pending if name not in blocked]
     rest = f" Did the policy leave {', '.join(others[:10])} pending?" if others else ""
-    return (f"A fabric cut is still in force ({faults}; never repaired): placers keep jobs that "
-            f"span racks off cut tiers, and the largest set of racks that crosses no cut holds "
-            f"{largest:,} GPUs ({wants}). Give the fault a duration_s to repair it "
-            f"(docs/fabric.md, Cuts).{rest}")
+    one = len(cuts) == 1
+    head = "A fabric cut is" if one else f"{len(cuts)} fabric cuts are"
+    fix = "the fault a duration_s to repair it" if one else "the faults a duration_s to repair them"
+    return (f"{head} still in force ({faults}; never repaired): placers keep jobs that span "
+            f"racks off cut tiers, and the largest set of racks that crosses no cut holds "
+            f"{largest:,} GPUs ({wants}). Give {fix} (docs/fabric.md, Cuts).{rest}")
 
 
 UNFINISHED_SHOWN = 10  # a trace cut at the horizon leaves thousands: the first few, named
@@ -195,7 +197,9 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None,
         notes.append(f"{plural(len(moved), 'job')} moved off a fabric tier cut to zero capacity "
                      f"({escape(', '.join(moved[:10]))}{', ...' if len(moved) > 10 else ''}): "
                      "`preempt` events with reason fabric_cut (docs/fabric.md, Cuts)")
-    elif fabric is not None and fabric.faults and not fabric.slowed_jobs:
+    elif fabric is not None and fabric.faults and not fabric.slowed_jobs and not any(
+            e.kind == "fabric_fault" and (e.data or {}).get("capacity_fraction", 1.0) <= 0
+            for e in result.record.events):  # a cut's effect is a move or a stall, said above
         tiers = sorted({str(e.data["tier"]) for e in result.record.events
                         if e.kind == "fabric_fault" and e.data and "tier" in e.data})
         peaks = ", ".join(f"{tier} {getattr(fabric, tier).hottest_peak_utilization:.1%}"

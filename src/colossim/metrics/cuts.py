@@ -52,13 +52,16 @@ def cuts_in_force(record: Record) -> list[Cut]:
 
 def largest_uncut(scenario: Scenario, cuts: list[Cut]) -> int:
     """GPUs of the largest set of racks a job could hold without its traffic crossing a cut
-    (every rack free, spares included: an upper bound), by the placers' rule: racks of one
-    rack-tier unit always; one pod if its rack tier is whole; several pods if the core and each
-    one's rack tier and uplinks are."""
-    from colossim.model.cluster import build_layout
+    (every rack free but those held back as hot spares, which no policy may give: counting
+    them blamed the policy for a job only a spare would have let fit), by the placers' rule:
+    racks of one rack-tier unit always; one pod if its rack tier is whole; several pods if the
+    core and each one's rack tier and uplinks are."""
+    from colossim.model.cluster import build_layout, held_back
     from colossim.model.fabric import build_topology
 
     layout = build_layout(scenario)
+    rel = scenario.reliability
+    spares = held_back(layout, rel.spares.racks_per_pod if rel.enabled else 0)
     cluster = scenario.cluster
     topology = build_topology(cluster.fabric, layout, cluster.pod_size_racks)
     pods = layout.pods
@@ -68,7 +71,7 @@ def largest_uncut(scenario: Scenario, cuts: list[Cut]) -> int:
         if cut.tier == "rack":
             rack_cut[where] = True
         alone[where] = True  # a cut rack tier, uplinks or core: the pod cannot join others
-    gpus = np.asarray(layout.capacity, dtype=np.int64)
+    gpus = np.where(spares, 0, np.asarray(layout.capacity, dtype=np.int64))
     rack_pod = np.asarray(layout.rack_pod)
     per_pod = np.bincount(rack_pod, weights=gpus, minlength=pods)
     per_unit = np.bincount(topology.rack_unit, weights=gpus)
