@@ -382,3 +382,17 @@ def test_the_jobs_table_splits_on_a_narrow_terminal_with_every_value_whole(monke
     assert rows == [["llm-70b", "completed", "0.00", "0.00", "0.71", "0.71", "144"],
                     ["llm-70b", "2,450", "66%"]]
     assert max(len(line) for line in jobs.splitlines()) <= 60
+
+
+def test_names_clipped_alike_are_widened_until_they_differ():
+    # QA: three names differing only in the middle all read "training-r…ffix-name"
+    from colossim.cli.render import NAME_WIDTH, shown_names
+
+    names = [f"training-run-for-team-{t}-with-a-long-suffix-name" for t in "ABC"]
+    shown = shown_names(names)
+    assert len(set(shown)) == 3 and all("…" in name for name in shown)
+    assert [name.split("…")[0][-1] for name in shown] == ["A", "B", "C"]  # the widest cut needed
+    # names that differ once clipped keep the usual width: a trace's 36-character ids
+    ids = ["3a099c80-e4f1-4b5e-9d2a-5c1f0e22d635", "7b1c2d3e-aaaa-bbbb-cccc-0123456789ab"]
+    assert [len(n) for n in shown_names(ids)] == [NAME_WIDTH, NAME_WIDTH]
+    assert shown_names(["llm-70b", "llm-8b"]) == ["llm-70b", "llm-8b"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -77,6 +77,16 @@ def clipped_name(name: str, width: int = NAME_WIDTH) -> str:
     return name[:head] + "…" + name[len(name) - (width - 1 - head):]
 
 
+def shown_names(names: Sequence[str]) -> list[str]:
+    """The jobs' names as the tables show them: clipped to ``NAME_WIDTH``, or wider where that
+    left two alike ("training-r…ffix-name" for three names differing only in the middle)."""
+    width = NAME_WIDTH
+    longest = max((len(name) for name in names), default=0)
+    while width < longest and len({clipped_name(n, width) for n in names}) < len(set(names)):
+        width += 1
+    return [clipped_name(name, width) for name in names]
+
+
 def listed_jobs(result: RunResult) -> tuple[tuple[JobResult, ...], str | None]:
     """The jobs the tables list (the first ``JOB_ROWS``), and a line on the others if any."""
     jobs = result.jobs
@@ -95,7 +105,7 @@ def result_tables(result: RunResult) -> None:
     cells = [(job.state, _days(job.submit_s), _days(job.start_s), _days(job.end_s),
               _days(job.jct_s), f"{job.mean_gpus:,.0f}", _count(job.gpu_hours),
               "-" if job.mfu is None else f"{job.mfu:.0%}") for job in jobs]
-    keys = [(JOB_COLUMNS[0], [clipped_name(job.name) for job in jobs])]
+    keys = [(JOB_COLUMNS[0], shown_names([job.name for job in jobs]))]
     values = [(header, [row[k] for row in cells]) for k, header in enumerate(JOB_COLUMNS[1:])]
     out = console()
     tables = fitting_tables(out, f"{result.scenario} under {result.policy} (seed {result.seed})",

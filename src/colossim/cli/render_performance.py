@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from colossim.cli.render import _count, clipped_name, console
+from colossim.cli.render import _count, console, shown_names
 from colossim.cli.tables import fitting_tables
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ def performance_table(jobs: Sequence[JobResult]) -> None:
     shown = [j for j in jobs if j.plan]
     if not shown:
         return
-    keys = [("job", [clipped_name(j.name) for j in shown])]
+    names = dict(zip([j.name for j in jobs], shown_names([j.name for j in jobs]), strict=True))
+    keys = [("job", [names[j.name] for j in shown])]  # clipped as the other tables clip them
     values = [
         ("plan", [plan_text(j.plan) for j in shown]),
         ("GPUs", [f"{plan_gpus(j.plan or {}):,}" for j in shown]),

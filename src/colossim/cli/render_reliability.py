@@ -20,7 +20,7 @@ def _hours(value: float) -> str:
 
 def reliability_table(result: RunResult) -> None:
     """Per job: interruptions, ETTR and the GPU-hours lost, checkpointing and restarting."""
-    from colossim.cli.render import clipped_name, console, listed_jobs
+    from colossim.cli.render import console, listed_jobs, shown_names
 
     rel = result.reliability
     if rel is None:
@@ -41,14 +41,15 @@ def reliability_table(result: RunResult) -> None:
         box=box.SIMPLE_HEAD, pad_edge=False,
     )
     jobs, more = listed_jobs(result)
-    width = max((len(clipped_name(j.name)) for j in jobs), default=3)
+    names = shown_names([j.name for j in jobs])
+    width = max((len(name) for name in names), default=3)
     for col in COLUMNS:
         text = col == "job"
         table.add_column(col, justify="left" if text else "right", no_wrap=text,
                          min_width=width if text else None)
-    for job in jobs:
+    for job, name in zip(jobs, names, strict=True):
         table.add_row(
-            clipped_name(job.name), f"{job.interruptions:,}",
+            name, f"{job.interruptions:,}",
             "-" if job.ettr is None else f"{job.ettr:.3f}",
             _hours(job.lost_gpu_hours), _hours(job.checkpoint_gpu_hours),
             _hours(job.restart_gpu_hours),
