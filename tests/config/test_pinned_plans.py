@@ -252,3 +252,19 @@ def test_a_moe_pinning_only_ep_is_placed_where_a_domain_holds_its_expert_group(t
     assert problem.endswith("jobs[0].training.plan.ep: ep 16 (with tp at least 1) is larger than "
                             "the NVLink domain of every GPU type the job may run on (H100 8 GPUs): "
                             "expert all-to-alls stay inside one domain")
+
+
+@pytest.mark.parametrize(("overrides", "problem"), [
+    (["jobs.0.max_gpus=100"], "above max_gpus (100)"),
+    (["jobs.0.max_gpus=288", "jobs.0.min_gpus=216"], "below min_gpus (216)")])
+def test_a_plan_problem_a_set_bound_caused_is_reported_at_that_set(tmp_path, overrides, problem):
+    # QA: a --set of the job's max_gpus or min_gpus beside a pinned plan pointed at the file's
+    # plan line, although the file was fine and the --set made it wrong
+    path = tmp_path / "pins.yaml"
+    path.write_text(BASE.replace("{pin}", "plan: {tp: 8, pp: 2, dp: 9}"))
+    with pytest.raises(ConfigError) as info:
+        load_scenario(path, overrides)
+    blamed = next(o for o in overrides if o.split("=")[0].rsplit(".", 1)[1] in problem)
+    assert [str(p) for p in info.value.problems] == [
+        f"--set {blamed}: jobs[0].training.plan: tp·pp·dp = 8·2·9 = 144 GPUs, {problem}; a "
+        "pinned plan fixes the job's size"]

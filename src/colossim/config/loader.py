@@ -314,18 +314,26 @@ def _partial_issues(data: Mapping[str, Any]) -> Issues:
 
 
 FIT_FIELDS = ("min_gpus", "max_gpus")  # where the cross-check says a job can never fit
+PLAN_PATH = ("training", "plan")  # a pinned plan, judged against the job's FIT_FIELDS
 SHRINKS = (("cluster",), ("reliability", "spares"))  # what an override may shrink the room by
 
 
 def _blamed(marks: Marks, loc: PathKey) -> PathKey:
     """Where to report a cross-check problem: at an override (``--set`` or a study line) that
     wrote a field below it (``--set jobs.0.training.plan.pp=200`` for a problem of the plan,
-    which pointed at the file's plan line). A job that can never fit is reported at the job,
-    unless an override left the job alone and changed the cluster or its spares, which is then
-    what made it not fit (it pointed at the built-in scenario's own line for the job)."""
+    which pointed at the file's plan line), or that set the job's min_gpus or max_gpus for a
+    problem of its pinned plan (the plan's size against them). A job that can never fit is
+    reported at the job, unless an override left the job alone and changed the cluster or its
+    spares, which is then what made it not fit (it pointed at the built-in scenario's own line
+    for the job)."""
     below = marks.overridden_below(loc)  # a plan's pp set by --set: the plan is blamed there
     if below and not marks.set_by_override(loc):
         return below[0]
+    if loc[-2:] == PLAN_PATH and not marks.set_by_override(loc):  # a plan against the size
+        bounds = [(*loc[:2], name) for name in FIT_FIELDS if marks.set_by_override(
+            (*loc[:2], name))]  # --set jobs.0.max_gpus=100 under a plan of 144 GPUs
+        if bounds:
+            return bounds[0]
     if len(loc) != 3 or loc[0] != "jobs" or loc[2] not in FIT_FIELDS \
             or marks.set_by_override(loc[:2]):
         return loc
