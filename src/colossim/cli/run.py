@@ -157,7 +157,7 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None,
     markup; names are escaped."""
     from rich.markup import escape
 
-    from colossim.engine.fabric_cut import REASON as CUT_REASON
+    from colossim.metrics.cuts import cut_effects
     from colossim.metrics.fabric import SLOWED_BY
     from colossim.metrics.labels import plural
 
@@ -191,15 +191,13 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None,
     if rejected:
         notes.append(f"rejected by the policy: {escape(', '.join(rejected))}")
     fabric = result.fabric
-    moved = sorted({str(e.job) for e in result.record.events if e.kind == "preempt"
-                    and e.data and e.data.get("reason") == CUT_REASON})
-    if fabric is not None and moved:  # a cut moves jobs: "slowed no job" would read as nothing
+    moved, cut = cut_effects(result.record) if fabric is not None else ([], False)
+    if moved:  # a cut moves jobs: "slowed no job" would read as nothing
         notes.append(f"{plural(len(moved), 'job')} moved off a fabric tier cut to zero capacity "
                      f"({escape(', '.join(moved[:10]))}{', ...' if len(moved) > 10 else ''}): "
                      "`preempt` events with reason fabric_cut (docs/fabric.md, Cuts)")
-    elif fabric is not None and fabric.faults and not fabric.slowed_jobs and not any(
-            e.kind == "fabric_fault" and (e.data or {}).get("capacity_fraction", 1.0) <= 0
-            for e in result.record.events):  # a cut's effect is a move or a stall, said above
+    elif fabric is not None and fabric.faults and not fabric.slowed_jobs and not cut:
+        # a cut's effect is a move or a stall, said above
         tiers = sorted({str(e.data["tier"]) for e in result.record.events
                         if e.kind == "fabric_fault" and e.data and "tier" in e.data})
         peaks = ", ".join(f"{tier} {getattr(fabric, tier).hottest_peak_utilization:.1%}"

@@ -68,11 +68,17 @@ def refuse_cut(state: RunState, job: Job, grant: Grant) -> str | None:
     if not dead.size:
         return None
     resource = int(dead[0])
-    tier = fabric.topology.tier_of(resource)
-    where = "" if tier == "core" else \
-        f" of pod {resource - fabric.topology.tier_slice(tier).start}"
+    tier, pod = _tier_pod(fabric, resource)
+    where = "" if pod is None else f" of pod {pod}"
     return (f"the grant's traffic would cross the {tier} tier{where}, cut to zero capacity by "
             f"{fabric.cut_by(resource)} (docs/fabric.md, Cuts)")
+
+
+def _tier_pod(fabric: Fabric, resource: int) -> tuple[str, int | None]:
+    """A fabric resource's tier, and its pod (None for the core)."""
+    t = fabric.topology
+    tier = t.tier_of(resource)
+    return tier, None if tier == "core" else resource - t.tier_slice(tier).start
 
 
 def interrupt_cut(fabric: Fabric, jobs: Iterable[Job]) -> None:
@@ -88,8 +94,7 @@ def interrupt_cut(fabric: Fabric, jobs: Iterable[Job]) -> None:
 
 def _interrupt(fabric: Fabric, job: Job, resource: int) -> None:
     sim, state, t = fabric.sim, fabric.sim.state, fabric.topology
-    tier = t.tier_of(resource)
-    pod = None if tier == "core" else resource - t.tier_slice(tier).start
+    tier, pod = _tier_pod(fabric, resource)
     fabric.forget(job)
     notify = fabric.cut_at.get(job.index) != state.now_s
     fabric.cut_at[job.index] = state.now_s

@@ -149,11 +149,10 @@ class PowerSystem:
         against ``available_mw``: a battery that surplus generation refilled a little between
         stages counted at its full discharge rating, lifted the limit, ran dry within seconds,
         and the limit came back, at every stage (QA: 46 deficits for one outage)."""
-        available, grid = self.available_mw(), self.grid
-        battery = available - grid.capacity_mw
+        grid, battery = self.grid, self.battery_mw_available
         ramp_s = ramp_done_s(grid, self.demand, self.supply, self.ramp_mw_s)
         if battery <= 0.0 or ramp_s <= 0.0:
-            return available
+            return grid.capacity_mw + battery
         return grid.capacity_mw + min(battery, grid.stored_mwh * 3600.0 / ramp_s)
 
     def lagging(self) -> bool:

@@ -50,6 +50,22 @@ def cuts_in_force(record: Record) -> list[Cut]:
     return list(cuts.values())
 
 
+def cut_effects(record: Record) -> tuple[list[str], bool]:
+    """(the jobs a cut moved, by name: ``preempt`` events with reason ``fabric_cut``; whether
+    any fault cut a tier to zero at all), in one pass over the record."""
+    from colossim.engine.fabric_cut import REASON
+
+    moved: set[str] = set()
+    cut = False
+    for event in record.events:
+        if event.kind == "preempt" and event.data and event.data.get("reason") == REASON:
+            moved.add(str(event.job))
+        elif event.kind == "fabric_fault" and (event.data or {}).get("capacity_fraction",
+                                                                      1.0) <= 0:
+            cut = True
+    return sorted(moved), cut
+
+
 def largest_uncut(scenario: Scenario, cuts: list[Cut]) -> int:
     """GPUs of the largest set of racks a job could hold without its traffic crossing a cut
     (every rack free but those held back as hot spares, which no policy may give: counting
