@@ -8,8 +8,9 @@ HERE = Path(__file__).resolve().parent
 # name -> (source, overrides); baselines are tests/baselines/<name>-<policy>.json
 SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
     "small": ("small", ()),
-    # Failures off: with them, one Colossus-2 run is ~95,000 events and a CPU-minute per policy;
-    # failure handling is the failures-small case's job, at a scale the suite can afford.
+    # Failures off: with them, one Colossus-2 run is ~100,000 events and 30-60 s per policy;
+    # failure handling is the failures-small case's job, at a scale the suite can afford, and
+    # the scenario as shipped is held under its own policy only (test_the_default_run_...).
     "colossus2": ("colossus2", ("reliability.enabled=false",)),
     "stress-small": (str(HERE / "scenarios" / "stress_small.yaml"), ()),
     # the failure-heavy variant: stress-small with ~100x the default failure rates
