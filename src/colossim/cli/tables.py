@@ -56,6 +56,9 @@ def fitting_tables(out: Console, title: str, keys: Sequence[Column],
     widest metric does not fit beside them), and the rows have a short ``index`` (a point
     number), the keys become values too: first the keys by index, then the values by index,
     each split as needed, so no value is ever cut."""
+    whole_table = table_of(title, keys, values, caption, left=left)
+    if natural_width(out, whole_table) <= out.width:  # the usual case: one measure, not one
+        return [whole_table]  # per column (no part of a table that fits is wider than it)
     if index is not None and keys and values and any(
             natural_width(out, table_of(title, keys, [column])) > out.width
             for column in values):
