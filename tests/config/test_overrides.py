@@ -205,6 +205,25 @@ def test_a_name_with_dots_is_one_item_not_an_index():
     assert scenario.jobs[3].name == "1.5t-a" and scenario.jobs[3].max_gpus == 36864
 
 
+def test_a_job_name_with_dots_is_one_key_of_a_mapping_keyed_by_job():
+    # cluster.power.jobs is keyed by job name: "1.5t-a" is one key there too, whether the file
+    # has the block (its own keys) or left it out (the scenario's job names)
+    data = {"jobs": [{"name": "1t"}, {"name": "1.5t-a"}],
+            "cluster": {"power": {"jobs": {"1.5t-a": {"cap_w": 900}}}}}
+    assert resolve_path(data, "cluster.power.jobs.1.5t-a.cap_w") == (
+        "cluster", "power", "jobs", "1.5t-a", "cap_w")
+    del data["cluster"]["power"]["jobs"]
+    assert resolve_path(data, "cluster.power.jobs.1.5t-a.comm_fraction") == (
+        "cluster", "power", "jobs", "1.5t-a", "comm_fraction")
+    scenario = load_scenario("colossus2", ["cluster.power.jobs.1.5t-a.comm_fraction=0.64",
+                                           "cluster.power.jobs.10t.cap_w=1000"])
+    assert scenario.cluster.power.jobs["1.5t-a"].comm_fraction == 0.64
+    assert scenario.cluster.power.jobs["10t"].cap_w == 1000
+    assert problems_of("colossus2", ["cluster.power.jobs.2t.cap_w=1000"]) == [
+        "--set cluster.power.jobs.2t.cap_w=1000: cluster.power.jobs.2t: no job named '2t'; "
+        "known: 1.5t-a, 1.5t-b, 10t, 1t-a, 1t-b, 6t, imagine-v2"]
+
+
 def test_a_star_sets_every_item_of_a_list():
     data = {"jobs": [{"name": "a", "x": {"y": 1}}, {"name": "b", "x": {"y": 2}}]}
     assert resolve_paths(data, "jobs.*.x.y") == [("jobs", 0, "x", "y"), ("jobs", 1, "x", "y")]

@@ -80,15 +80,36 @@ def _list_index(items: list[Any], segment: str, where: str) -> int:
     )
 
 
-def _dotted_name(items: list[Any], segments: list[str], depth: int) -> int:
-    """How many segments from ``depth`` on spell the name of one of ``items`` when joined by
+def _item_names(items: Any) -> set[str]:
+    """The names and GPU types of a list's items (what a path may call them by)."""
+    if not isinstance(items, list):
+        return set()
+    return {str(item.get(k)) for item in items if isinstance(item, Mapping)
+            for k in ("name", "gpu_type") if item.get(k) is not None}
+
+
+def _spelled(names: set[str], segments: list[str], depth: int) -> int:
+    """How many segments from ``depth`` on, two or more, spell one of ``names`` when joined by
     dots (``jobs.1.5t-a.max_gpus`` names the job "1.5t-a", not ``jobs[1]``); 0 if none does."""
-    names = {str(item.get(k)) for item in items if isinstance(item, Mapping)
-             for k in ("name", "gpu_type") if item.get(k) is not None}
     for span in range(len(segments) - depth, 1, -1):
         if ".".join(segments[depth:depth + span]) in names:
             return span
     return 0
+
+
+# Mappings keyed by the names of the scenario's jobs (their keys may hold dots, as "1.5t-a")
+KEYED_BY_JOB = (("cluster", "power", "jobs"),)
+
+
+def _dotted_key(data: Any, key: list[str | int], node: Mapping, segments: list[str],
+                depth: int) -> int:
+    """As ``_spelled``, for a mapping: its own keys, and for a mapping keyed by job names
+    (``cluster.power.jobs.1.5t-a.cap_w``) the scenario's job names, since the file may have
+    left the mapping out."""
+    names = {str(k) for k in node}
+    if tuple(key) in KEYED_BY_JOB and isinstance(data, Mapping):
+        names |= {n for n in _item_names(data.get("jobs")) if n}
+    return _spelled(names, segments, depth)
 
 
 BRACKET = re.compile(r"\[(-?\d+|\*)\]")  # jobs[0] as error messages print it: jobs.0
@@ -128,7 +149,13 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
     while depth < len(segments):
         segment = segments[depth]
         where = ".".join(segments[: depth + 1])
-        if isinstance(node, list) and (span := _dotted_name(node, segments, depth)):
+        if isinstance(node, list):
+            span = _spelled(_item_names(node), segments, depth)
+        elif isinstance(node, Mapping):
+            span = _dotted_key(data, key, node, segments, depth)
+        else:
+            span = 0
+        if span:
             segment = ".".join(segments[depth:depth + span])
             depth += span - 1
             where = ".".join(segments[: depth + 1])
@@ -140,7 +167,8 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
             node = node[index]
         elif isinstance(node, Mapping):
             key.append(segment)
-            if segment not in node and not last and segments[depth].lstrip("-").isdigit():
+            if segment not in node and not last and segments[depth].lstrip("-").isdigit() \
+                    and tuple(key) not in KEYED_BY_JOB:  # "1.5t-a" there is a job's name
                 trace = segment == "jobs" and node.get("trace") is not None
                 msg = (f"the scenario has no {where} list of its own to index (a trace's jobs "
                        "are read after --set; set trace: fields)" if trace else
