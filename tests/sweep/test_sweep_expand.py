@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
 
 from colossim.sweep.expand import expand
@@ -133,6 +136,17 @@ def test_run_ids_are_a_hash_of_scenario_and_seed_only(tmp_path):
     b = plan_of(tmp_path, f"base: {SMALL}\nset:\n  cluster.power.pue: 1.3\nseeds: [4]\n", "b.yaml")
     assert a.runs[1].run_id == b.runs[0].run_id
     assert a.runs[0].run_id != b.runs[0].run_id
+
+
+def test_every_run_id_is_the_documented_hash_of_its_own_scenario_and_seed(tmp_path):
+    """docs/studies.md: the first 16 hex digits of the SHA-256 of the resolved scenario (as JSON,
+    keys sorted) and the seed, for each replicate (the plan dumps each point only once)."""
+    for text in (STUDY, STUDY.replace("seeds: 2", "seeds: [3, 9]")):
+        for run in plan_of(tmp_path, text).runs:
+            blob = json.dumps({"scenario": run.scenario.model_dump(mode="json"), "seed": run.seed},
+                              sort_keys=True, separators=(",", ":"))
+            assert run.run_id == hashlib.sha256(blob.encode()).hexdigest()[:16]
+            assert run.scenario.simulation.seed == run.seed
 
 
 def test_a_star_varies_a_field_of_every_job_together(tmp_path):

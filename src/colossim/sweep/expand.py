@@ -96,12 +96,19 @@ class Plan:
 
 def run_id(scenario: Scenario) -> str:
     """Hash of the resolved scenario (its seed included) and the seed."""
-    blob = json.dumps(
-        {"scenario": scenario.model_dump(mode="json"), "seed": scenario.simulation.seed},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    return _hashed(scenario.model_dump(mode="json"), scenario.simulation.seed)
+
+
+def _hashed(dumped: dict[str, Any], seed: int) -> str:
+    """``run_id`` of the scenario whose ``model_dump(mode="json")`` is ``dumped``."""
+    blob = json.dumps({"scenario": dumped, "seed": seed}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:ID_LENGTH]
+
+
+def _seeded(dumped: dict[str, Any], seed: int) -> dict[str, Any]:
+    """A scenario's dump with ``simulation.seed`` set: the dump of its copy with that seed (no
+    other field depends on the seed), without dumping the whole scenario once per replicate."""
+    return {**dumped, "simulation": {**dumped["simulation"], "seed": seed}}
 
 
 def run_seed(study_seed: int, scenario_seed: int, point: int, replicate: int) -> int:
@@ -278,6 +285,7 @@ def expand(study: Study) -> Plan:
         finally:
             _collect(caught, point, warned)
         own_seed = scenario.simulation.seed
+        dumped = scenario.model_dump(mode="json")  # once a point: its replicates differ in seed
         for replicate in range(seeds if isinstance(seeds, int) else len(seeds)):
             seed = (
                 run_seed(study.file.seed, own_seed, point, replicate)
@@ -288,7 +296,7 @@ def expand(study: Study) -> Plan:
                 update={"simulation": scenario.simulation.model_copy(update={"seed": seed})}
             )
             runs.append(
-                Run(run_id(resolved), len(runs), point, replicate, seed,
+                Run(_hashed(_seeded(dumped, seed), seed), len(runs), point, replicate, seed,
                     tuple(values.items()), resolved)
             )
     if problems:
