@@ -62,7 +62,7 @@ def _days(seconds: float | None) -> str:
 
 
 JOBS_CAPTION = ("times in days from the start; GPUs = mean GPUs held from start to end; MFU from "
-                "the performance model")
+                "the performance model, against the dense peak at each job's precision")
 JOB_COLUMNS = ("job", "state", "submit", "start", "end", "JCT", "GPUs", "GPU-h", "MFU")
 NAME_WIDTH = 20  # a job's name in the tables: a trace's 36-character ids would push them past 80
 JOB_ROWS = 50  # jobs listed in the tables; a trace replay has hundreds or thousands

@@ -6,6 +6,7 @@ from typing import Any
 
 from colossim.cli.render import console
 from colossim.cli.render_performance import (
+    MFU_LEGEND,
     PLAN_LEGEND,
     STEP_LEGEND,
     mfu_text,
@@ -16,7 +17,7 @@ from colossim.cli.render_performance import (
 from colossim.cli.tables import fitting_tables
 
 CAPTION = (f"{PLAN_LEGEND} {STEP_LEGEND} idle: GPUs the best plan leaves unused "
-           "(GPUs - TP x PP x DP). fit: fewest GPUs the job fits in.")
+           f"(GPUs - TP x PP x DP). fit: fewest GPUs the job fits in. {MFU_LEGEND}")
 
 
 def estimate_table(scenario: str, rows: list[dict[str, Any]]) -> None:

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 PLAN_LEGEND = "plan: TP/PP/DP/EP (vN: interleaved stages)."
 STEP_LEGEND = ("step: seconds per step and the % in c compute, t tensor-parallel, p pipeline "
                "bubble and sends, d data-parallel, e expert all-to-all (exposed time).")
+# MFU's peak follows each job's precision (PaLM's definition, docs/model.md): an FP8 job reads
+# about half what the same speed would against BF16, so a table mixing both must say so
+MFU_LEGEND = "MFU: against the GPUs' dense peak at each job's precision (FP8's is twice BF16's)."
 
 
 def plan_text(plan: dict[str, Any] | None) -> str:
@@ -54,7 +57,7 @@ def mfu_text(mfu: float | None) -> str:
 
 RUN_CAPTION = (f"{PLAN_LEGEND} GPUs: TP x PP x DP. {STEP_LEGEND} Plan and step: each job's "
                "longest-held allocation; TFLOP/s (achieved per GPU), tokens/s and MFU: "
-               "time-weighted means.")
+               f"time-weighted means. {MFU_LEGEND}")
 
 
 def performance_table(jobs: Sequence[JobResult]) -> None:
