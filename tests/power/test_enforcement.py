@@ -168,26 +168,33 @@ def test_fallback_preempts_the_lowest_priority_and_refuses_its_restart():
     assert r.power.power_preemptions == 1
 
 
-def test_a_job_restarting_after_a_power_preemption_draws_its_restart_power():
+def test_jobs_restarting_after_a_power_preemption_restart_under_the_clock_limit():
     # Both 1 MW jobs are preempted at 1 h (0.1 MW < one job's lowest clock, 1000 x 180 W). At
     # 1 h 10 the supply is 0.37 MW: fifo restarts both (lowest clocks 0.18 + 0.18 <= 0.37), and
-    # both pay their checkpoint-restart at the restart draw, 2 x 0.2 MW > 0.37. A clock limit
-    # is set on computing jobs only, so b (priority 0) is preempted again (counted at its 0.18
-    # MW lowest clock, it was not, and the facility drew 0.4 MW). When a computes, capped to
-    # x^3 = 0.37, b's restart (0.2) and a's lowest clock (0.18) still exceed 0.37: b waits for
-    # the supply at 2 h, pays its restart and runs its 9 h left
+    # both pay their checkpoint-restart, at the restart draw 2 x 0.2 MW > 0.37. The clock limit
+    # caps a restarting job's draw as a cap does: below the knee a GPU at clock x draws
+    # 1000 x 0.36 x W, so 2 x 0.36 x = 0.37 MW, x = 0.37 / 0.72 = 0.5139 (>= the lowest clock
+    # 0.5): each restarts at 185 W a GPU and then computes at the same clock until the supply
+    # returns at 2 h. Before, the limit was set on computing jobs only: b (priority 0) was
+    # preempted at 1 h 10, started again when a computed and preempted again, and waited for
+    # the supply at 2 h (4 preemptions)
     dips = [{"kind": "dip", "start_s": HOUR, "duration_s": 600, "supply_mw": 0.1},
             {"kind": "dip", "start_s": HOUR + 600, "duration_s": 3000, "supply_mw": 0.37}]
     jobs = [job("a", priority=1), job("b")]
     r, _ = run(scenario(jobs, racks=2, supply_mw=3.0, events=dips), policy=Fifo())
     back = HOUR + 600
-    assert [(e.time_s, e.job) for e in events(r, "preempt")] == [
-        (HOUR, "b"), (HOUR, "a"), (back, "b"), (pytest.approx(back + SWITCH_S), "b")]
-    x = 0.37 ** (1 / 3)
-    assert [e.data["clock"] for e in events(r, "power_limit")] == [pytest.approx(x), None]
-    assert r.job("b").end_s == pytest.approx(2 * HOUR + SWITCH_S + 9 * HOUR, rel=1e-12)
-    done_at_2h = HOUR + (2 * HOUR - back - SWITCH_S) * x
-    assert r.job("a").end_s == pytest.approx(2 * HOUR + FULL - done_at_2h, rel=1e-9)
+    assert [(e.time_s, e.job) for e in events(r, "preempt")] == [(HOUR, "b"), (HOUR, "a")]
+    x = 0.37 / 0.72
+    limits = events(r, "power_limit")
+    assert {e.job for e in limits if e.time_s == back} == {"a", "b"}
+    assert all(e.data["clock"] == pytest.approx(x, rel=1e-12)
+               for e in limits if e.time_s < 2 * HOUR)
+    assert [e.data["clock"] for e in limits if e.time_s == 2 * HOUR] == [None, None]
+    assert level_at(r, "power_mw", back + 1) == pytest.approx(0.37, rel=1e-12)  # restarting
+    assert level_at(r, "power_mw", back + SWITCH_S + 1) == pytest.approx(0.37, rel=1e-12)
+    # each: 1 h done before the dip, (2 h - 1 h 10 - switch) x x during it, 9 h less that after
+    end = 2 * HOUR + 9 * HOUR - (2 * HOUR - back - SWITCH_S) * x
+    assert [r.job(n).end_s for n in "ab"] == [pytest.approx(end, rel=1e-12)] * 2
 
 
 def test_an_outage_takes_the_facility_dark_and_back():

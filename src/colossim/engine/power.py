@@ -9,7 +9,7 @@ asks it after every change (``refresh_rates``), which is exactly when power must
    generation online plus the battery's discharge limit while it holds energy;
 3. enforce (``engine.power_enforce``): never draw more than is available. A deficit is logged
    (``power_deficit``) and the policy told (trigger ``power_deficit``); after it had its chance
-   the engine's documented fallback applies: a uniform clock limit on every computing job, then
+   the engine's documented fallback applies: a uniform clock limit on every running job, then
    holding jobs that stepped up while generation lags (until it catches up), then preempting the
    lowest-priority job;
 4. record the levels (facility, IT, supply, battery, per job) and schedule the next moment that
@@ -338,8 +338,9 @@ def power_view(state: RunState) -> PowerView:
 def refuse_grant(state: RunState, job: Job, gpus_by_type: dict[str, int]) -> str | None:
     """Why starting (or resizing) ``job`` on these GPUs cannot be powered, or None.
 
-    Refused when the facility, with every computing job at its lowest clock and this job on
-    its new GPUs at its lowest clock too, would need more than the supply (the battery is for
+    Refused when the facility, with every running job at its lowest clock and this job on its
+    new GPUs at its lowest clock too (or its restart draw there, if higher:
+    ``Enforcer.floor_mw_with``), would need more than the supply (the battery is for
     transients, not for admitting work). Same test as the fallback's preemption, so a job the
     fallback preempted cannot be started straight back.
     """

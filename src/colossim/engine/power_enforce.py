@@ -7,13 +7,16 @@ Called by ``PowerSystem.factors`` after every change. Order of remedies, documen
    *ramping* set) get a common clock limit that fits generation alone, re-set every stage;
 1. a deficit (demand under the policy's caps above what is available) is logged and the policy
    told (trigger ``power_deficit``); it may cap (``SetPowerCap``), preempt or hold back starts;
-2. what the policy leaves is closed by a uniform clock limit on every computing job (the same
-   fraction of full clock for all, found by bisection; it relaxes as soon as power allows, the
-   battery counting, while generation ramps in a deficit, only for what it can keep up until
-   the ramp is done: ``PowerSystem.sustained_mw``);
+2. what the policy leaves is closed by a uniform clock limit on every running job (the same
+   fraction of full clock for all, found by regula falsi; a computing job runs slower, a job
+   paused to checkpoint, restart or resize draws at most a computing GPU's draw at that clock,
+   as under a cap, its pause as long; it relaxes as soon as power allows, the battery
+   counting, while generation ramps in a deficit, only for what it can keep up until the ramp
+   is done: ``PowerSystem.sustained_mw``);
 3. if even the lowest clocks do not fit, after the policy had its chance at this instant:
-   jobs of the ramping set are held (GPUs kept, idle draw, no progress) until generation has
-   ramped far enough, and otherwise the lowest-priority running job is preempted (logged as a
+   jobs of the ramping set are held (GPUs kept, idle draw, no progress; one paused to restart
+   or resize then finishes its pause) until generation has ramped far enough, and otherwise
+   the lowest-priority running job is preempted (logged as a
    ``preempt`` with reason ``power``, priced as a policy's preemption without the
    reliability model: ``switch_costs.remember_power_loss``), one at a time until the lowest
    clocks fit;
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING
 from colossim.engine.switch_costs import remember_power_loss
 from colossim.model.jobs import POWER_LOSS_KEY, Job, JobState, Phase
 from colossim.model.power import CLOCK_KEY, HOLD_KEY
-from colossim.model.power_book import DEMAND, FULL
+from colossim.model.power_book import DEMAND, FLOOR, FULL
 
 if TYPE_CHECKING:
     from colossim.engine.power import PowerSystem
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 TOL = 1e-9
 CLOCK_TOL = 1e-9  # bisection stops when the clock limit is known this closely
 FIT_CACHE = 4096  # searches remembered (cleared when full)
+HOLDABLE = (Phase.COMPUTE, Phase.RESTART, Phase.RESIZE)  # a checkpoint write times its own pause
 
 
 def _solve_increasing(load, target: float, lo: float, f_lo: float) -> float:
@@ -106,8 +110,8 @@ class Enforcer:
         rest_it = model.it_w(running, {j.index: base.get(j.index, 1.0) for j in running})
         rest_it -= sum(model.job_it_w(j, base.get(j.index, 1.0)) - model.idle_w_of(j)
                        for j in jobs)
-        terms = [(model.compute_terms(j), base.get(j.index, 1.0)) for j in jobs]
-        above_idle = model.compute_w_above_idle
+        terms = [(model.limit_terms(j), base.get(j.index, 1.0)) for j in jobs]
+        above_idle = model.limited_w_above_idle
 
         def trial(x: float) -> dict[int, float]:
             return {**base, **{j.index: min(base.get(j.index, 1.0), x) for j in jobs}}
@@ -129,15 +133,22 @@ class Enforcer:
         return trial(clock)
 
     def floor_mw_with(self, job: Job, gpus_by_type: dict[str, int]) -> float:
-        """Facility MW with every computing job at its lowest clock and ``job`` on new GPUs."""
+        """Facility MW with every running job at its lowest clock and ``job`` on new GPUs.
+
+        The others are at the least the fallback's clock limit can bring them to (computing
+        or paused: the limit caps a paused job's draw too), ``job`` at the higher of its
+        lowest-clock compute draw and its restart draw at the lowest clock (a job started
+        after a preemption, or resized, first pauses to restart): the fallback's own test, so
+        a start it admits is not preempted at once."""
         state = self.system.state
         # every running job but this one at a clock limit of 0 (clamped to each GPU's floor)
-        it_w = state.power_book.floor_it_w(state.running_jobs(), job)
+        it_w = restart_w = state.power_book.floor_it_w(state.running_jobs(), job)
         comm = self.model.comm(job.config)
         for name, n in gpus_by_type.items():
             curve = self.model.curve(name)
             it_w += n * (curve.mean_w(curve.min_clock, comm) - curve.idle_w)
-        return self.model.facility_mw(it_w)
+            restart_w += n * (curve.phase_w(Phase.RESTART, curve.min_clock, comm) - curve.idle_w)
+        return self.model.facility_mw(max(it_w, restart_w))
 
     def limited(self) -> bool:
         return any(CLOCK_KEY in self.system.state.jobs[i].extra for i in self.keyed)
@@ -185,21 +196,49 @@ class Enforcer:
             self._set_dark(running, available)
             self.quiet = not self.keyed  # no clock limit or hold is left anywhere
             return running
-        computing = [j for j in running if j.phase is Phase.COMPUTE]
+        limitable = self._limitable(running)
         if stagger:
-            staged = [j for j in computing if j.index in self.ramping]
+            staged = [j for j in limitable if j.index in self.ramping]
             limits = self._fit(staged, running, limits, system.grid.capacity_mw, wanted)
-        limits = self._fit(computing, running, limits, carry, None if limits else wanted)
+        limits = self._fit(limitable, running, limits, carry, None if limits else wanted)
         if self._load(running, limits) > available * (1 + TOL) + TOL:  # not even on the battery
             if not self._policy_had_chance(now):
                 self.awaiting = True
             else:
                 running = self._relieve(now, running, available)
-                computing = [j for j in running if j.phase is Phase.COMPUTE]
-                limits = self._fit(computing, running, {}, carry)
-        self._apply(running, limits)
+                limits = self._fit(self._limitable(running), running, {}, carry)
+        self._apply(running, self._binding(limits))
         self._set_dark(running, available)
         return running
+
+    def _limitable(self, running: list[Job]) -> list[Job]:
+        """The running jobs a clock limit can lower: every computing job, and a job paused to
+        checkpoint, restart or resize (not held) whose phase draw is above its draw at the
+        lowest clock. The limit caps a paused job's draw as a cap does (``GpuCurve.phase_w``;
+        the pause takes as long). Left out, such a job kept its draw under any limit: on a GPU
+        whose restart or checkpoint draw is above its lowest-clock draw (H100 and A100
+        checkpoints), the fallback preempted a job at each of them, and admission, which
+        counts every job at its lowest clock, started it straight back."""
+        order = self.system.state.power_book.sync(running)
+        return [j for j, entry in zip(running, order, strict=True)
+                if j.phase is Phase.COMPUTE or entry[FLOOR] < entry[FULL]]
+
+    def _binding(self, limits: dict[int, float]) -> dict[int, float]:
+        """``limits`` less those on paused jobs that do not lower their draw (a checkpoint
+        below the limit's draw is not throttled by it, and no limit is logged for it), each
+        job keeping the limit it has when the new one is at most ``CLOCK_TOL`` above it: a
+        search over other jobs (one paused now) that lands on the same clock ends within its
+        tolerance of it, and logged a change of a few parts in 10^16 at every checkpoint."""
+        jobs, model = self.system.state.jobs, self.model
+        out: dict[int, float] = {}
+        for index, clock in limits.items():
+            job = jobs[index]
+            if job.phase is not Phase.COMPUTE \
+                    and model.job_it_w(job, clock) >= model.job_it_w(job, 1.0):
+                continue
+            now = job.extra.get(CLOCK_KEY)
+            out[index] = now if now is not None and clock - CLOCK_TOL <= now <= clock else clock
+        return out
 
     def _track_ramping(self, running: list[Job], lag: bool) -> None:
         if self.system.ramp_mw_s == float("inf"):
@@ -252,19 +291,15 @@ class Enforcer:
     def _relieve(self, now: float, running: list[Job], available: float) -> list[Job]:
         """Hold ramping jobs, then preempt the lowest priority, until the lowest clocks fit."""
         system, state = self.system, self.system.state
-        # the lowest clocks, on computing jobs only: the clock limit (``_fit``) is set on no
-        # other, so a job paused to restart draws its restart power whatever the limit
-        floors = {j.index: 0.0 for j in running if j.phase is Phase.COMPUTE}
+        # every running job at the lowest clock (a paused job's draw capped by it; a held
+        # job draws idle whatever the limit)
+        floors = {j.index: 0.0 for j in running}
         while running and self._load(running, floors) > available * (1 + TOL) + TOL:
-            held = [j for j in running if j.index in self.ramping and j.phase is Phase.COMPUTE]
+            held = [j for j in running if j.index in self.ramping and HOLD_KEY not in j.extra
+                    and j.phase in HOLDABLE]
             if held and system.lagging():
                 job = min(held, key=lambda j: (j.config.priority, -j.index))
-                self.model.set_setting(job, HOLD_KEY, 1.0)
-                self.keyed.add(job.index)
-                gap = self._load(running, floors) - available
-                hold_s = max(system.cfg.ramp.stage_s, gap / system.ramp_mw_s)
-                system.sim.pause_job(job, hold_s, Phase.RESTART)
-                state.log("power_hold", job, seconds=hold_s, gap_mw=gap)
+                self._hold(now, job, self._load(running, floors) - available)
                 continue
             job = min(running, key=lambda j: (j.config.priority, -j.index))
             remember_power_loss(state.scenario, job, job.gpus)  # paid when it next starts
@@ -277,6 +312,33 @@ class Enforcer:
             running = [j for j in running if j is not job]
             floors.pop(job.index, None)
         return running
+
+    def _hold(self, now: float, job: Job, gap: float) -> None:
+        """Hold ``job`` (GPUs kept, idle draw, no progress) until generation has ramped by
+        ``gap``. A computing job pauses for the hold; a job paused to restart or resize pauses
+        for the hold and then what was left of its pause, and draws its phase draw again once
+        the hold is over (``_release``): preempted instead, it was started again at the next
+        event, and after an outage nothing else ran to make generation ramp, so it waited for
+        ever (generation follows the demand, and a held job counts in the demand)."""
+        system = self.system
+        hold_s = max(system.cfg.ramp.stage_s, gap / system.ramp_mw_s)
+        left = 0.0
+        if job.phase is not Phase.COMPUTE and job.pause_until_s is not None:
+            left = max(0.0, job.pause_until_s - now)
+        self.model.set_setting(job, HOLD_KEY, 1.0)
+        self.keyed.add(job.index)
+        system.sim.pause_job(job, hold_s + left,
+                             Phase.RESTART if job.phase is Phase.COMPUTE else job.phase)
+        system.state.log("power_hold", job, seconds=hold_s, gap_mw=gap)
+        if left > 0:
+            stamp = job.stamp
+            system.sim.call_at(now + hold_s, lambda: self._release(job, stamp))
+
+    def _release(self, job: Job, stamp: int) -> None:
+        """The end of a hold on a paused job: it draws its phase draw again for the rest of its
+        pause (unless something else changed it meanwhile)."""
+        if job.stamp == stamp and job.state is JobState.RUNNING:
+            self.model.set_setting(job, HOLD_KEY, None)
 
     def _apply(self, running: list[Job], limits: dict[int, float]) -> None:
         """Set the clock limits on the running jobs (``running``: every RUNNING job) and log

@@ -287,21 +287,24 @@ class PowerModel:
         cache[key] = watts
         return watts
 
-    def compute_terms(self, job: Job) -> list[tuple[int, GpuCurve, float, float]]:
-        """(GPUs, curve, communication share, clock its caps allow) per GPU type, so a search
-        over engine clock limits (``compute_w_above_idle``) skips the per-call bookkeeping."""
+    def limit_terms(self, job: Job) -> list[tuple[int, GpuCurve, float, float, Phase]]:
+        """(GPUs, curve, communication share, clock its caps allow, phase) per GPU type, so a
+        search over engine clock limits (``limited_w_above_idle``) skips the per-call
+        bookkeeping."""
         comm = self.comm(job.config)
-        return [(n, self.curves[t], comm, self.clock(job, t, engine=False))
+        return [(n, self.curves[t], comm, self.clock(job, t, engine=False), job.phase)
                 for t, n in self._held(job)[0]]
 
     @staticmethod
-    def compute_w_above_idle(terms: list[tuple[int, GpuCurve, float, float]],
+    def limited_w_above_idle(terms: list[tuple[int, GpuCurve, float, float, Phase]],
                              limit: float) -> float:
-        """Watts a computing job draws above its GPUs' idle draw under a clock limit."""
+        """Watts a job draws above its GPUs' idle draw under a clock limit: computing, its
+        mean draw at the clock; paused (checkpoint, restart, resize), its phase draw, which
+        the limit caps as a cap does (``GpuCurve.phase_w``)."""
         watts = 0.0
-        for n, curve, comm, top in terms:
+        for n, curve, comm, top, phase in terms:
             clock = max(curve.min_clock, min(top, limit))
-            watts += n * (curve.mean_w(clock, comm) - curve.idle_w)
+            watts += n * (curve.phase_w(phase, clock, comm) - curve.idle_w)
         return watts
 
     def job_speed(self, job: Job) -> float:
