@@ -12,8 +12,6 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from colossim.config.yamlmarks import PathKey
 
 if TYPE_CHECKING:
@@ -221,6 +219,8 @@ def _reachable(
     A bounded subset-sum over GPU counts up to ``high`` (at most the cluster's size), with each
     type's count split into powers of two so it costs a few array shifts per type.
     """
+    import numpy as np  # not at the top: ``colossim schema`` loads this module, never numpy
+
     top = min(high, sum(usable.values()))
     reach = np.zeros(top + 1, dtype=bool)
     reach[0] = True
