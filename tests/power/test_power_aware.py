@@ -19,7 +19,7 @@ from colossim.engine.state import RunState
 from colossim.policy.actions import Preempt, SetPowerCap, Start
 from colossim.policy.registry import make_policy
 from colossim.policy.view import ClusterView, JobView, PowerView, RackView
-from tests.power.helpers import job, scenario, two_gb200_racks
+from tests.power.helpers import HOUR, events, job, run, scenario, two_gb200_racks
 
 RATE = {"a": 2.0, "b": 1.0}  # FLOP/s per GPU at full clock
 
@@ -159,3 +159,43 @@ jobs:
     kinds = [e.kind for e in result.record.events]
     assert kinds.count("power_hold") == 1 and result.power.power_holds == 1
     assert kinds.count("power_deficit") == 1 and result.power.deficit_events == 1
+
+
+def test_while_generation_ramps_the_battery_is_not_counted_on_top_of_the_supply():
+    # Jobs a and b on one P1 rack each (1 MW at full clock, 10 h), supply 1 MW, generation from
+    # 0 MW at 0.05 MW/min, a full 1 MWh battery giving at most 0.5 MW. power-aware budgets the
+    # supply, 1 MW: not 1 MW + the battery's 0.5 MW rating, which it counted while generation
+    # ramped (the battery fills in up to the firm supply only, and here it carries the ramp),
+    # and the engine, unable to give 1.5 MW ever, held its own clock limit on both for the
+    # whole run (45,420.6 s): the policy's caps never took effect.
+    # The 1 MW: equal jobs take each increment in turn, a first (the lower index), so a reaches
+    # level 5 of 8, clock 0.5 + 0.5 x 5/8 = 0.8125 (1,000 x 0.8125^3 W a GPU), and b the rest
+    sc = scenario([job("a"), job("b")], racks=2, supply_mw=1.0, policy="power-aware",
+                  ramp={"limit_mw_per_min": 0.05, "initial_mw": 0.0},
+                  battery={"capacity_mwh": 1.0, "max_charge_mw": 0.5, "max_discharge_mw": 0.5,
+                           "round_trip_efficiency": 0.9})
+    r, _ = run(sc)
+    cap_a = 1000 * 0.8125**3
+    cap_b = 1000 - cap_a
+    first = {e.job: e.data["watts_per_gpu"] for e in events(r, "power_cap") if e.time_s == 0}
+    assert first == {"a": pytest.approx(cap_a, rel=1e-9), "b": pytest.approx(cap_b, rel=1e-9)}
+    # The ramp: the engine limits the load to generation + 0.5 MW, L_k = 0.5 + 0.05 k MW at
+    # each 60-s stage k (the battery holds far more than it must give until the ramp ends),
+    # and lifts the limit at 600 s, when 0.5 MW of generation + 0.5 MW of battery carry 1 MW
+    lifted = [e.time_s for e in events(r, "power_limit") if e.data["clock"] is None]
+    assert lifted == [600.0, 600.0]
+    assert [e.time_s for e in events(r, "power_deficit")] == [0.0]
+    # the battery: 0.5 - 0.05/60 t MW over each of the 10 stages (30 - 1.5 = 28.5 MW·s each),
+    # then 1 - (0.5 + 0.05/60 t) for the next 600 s until generation reaches 1 MW (150 MW·s)
+    assert r.power.battery_min_mwh == pytest.approx(1 - (10 * 28.5 + 150) / 3600, rel=1e-9)
+    # a: at stage k both run at the clock x with min(x, x_a)^3 + min(x, x_b)^3 = L_k; from
+    # 600 s at its cap x_a = 0.8125 (b, at x_b = 0.7740, is uncapped when a completes)
+    x_a, x_b = 0.8125, (cap_b / 1000) ** (1 / 3)
+    clocks = []
+    for k in range(10):
+        x = ((0.5 + 0.05 * k) / 2) ** (1 / 3)
+        clocks.append(x if x <= x_b else (0.5 + 0.05 * k - x_b**3) ** (1 / 3))
+    a_end = 600 + (10 * HOUR - 60 * sum(clocks)) / x_a
+    assert r.job("a").end_s == pytest.approx(a_end, rel=1e-9)
+    b_left = 10 * HOUR - 60 * sum(min(x, x_b) for x in clocks) - (a_end - 600) * x_b
+    assert r.job("b").end_s == pytest.approx(a_end + b_left, rel=1e-9)

@@ -304,6 +304,7 @@ class PowerSystem:
             demand_mw=self.demand, generation_mw=self.grid.capacity_mw,
             battery_mwh=self.grid.stored_mwh, battery_capacity_mwh=self.bat.capacity_mwh,
             battery_max_discharge_mw=self.battery_mw_available,
+            sustained_mw=self.sustained_mw(),
             caps_w=caps, engine_clocks=limits,
             model=self.model,
         )

@@ -107,6 +107,9 @@ class PowerView:
     battery_mwh: float = 0.0
     battery_capacity_mwh: float = 0.0
     battery_max_discharge_mw: float = 0.0  # what it can deliver now (0 when empty)
+    # generation + what the battery can keep up until generation has ramped (= available_mw
+    # unless generation is ramping): what the engine relaxes its clock limit against
+    sustained_mw: float | None = None
     caps_w: Mapping[str, float] = field(default_factory=dict)  # policy caps by job, W per GPU
     engine_clocks: Mapping[str, float] = field(default_factory=dict)  # fallback clock limits
     model: PowerModel | None = None
@@ -114,6 +117,18 @@ class PowerView:
     @property
     def headroom_mw(self) -> float:
         return self.supply_mw - self.draw_mw
+
+    @property
+    def carry_mw(self) -> float:
+        """The most the facility can keep drawing, to budget against: the supply (generation
+        ramps to it, the battery covering the ramp or the engine limiting meanwhile), or in a
+        dip, if more, what generation and the battery can keep up now (``sustained_mw``: the
+        battery until it runs dry, and while generation ramps only what it can keep up until
+        the ramp is done). Never the supply plus the battery's rating: the battery fills in up
+        to the firm supply only, and while generation ramps it is carrying the ramp."""
+        if self.sustained_mw is None:
+            return self.supply_mw
+        return max(self.supply_mw, self.sustained_mw)
 
     @property
     def deficit_mw(self) -> float:

@@ -1,7 +1,8 @@
 """Power-aware: watts and GPUs go to the jobs that do the most useful work per joule.
 
-The facility budget (the supply now, plus what the battery can deliver now, less
-``headroom_mw``) is turned into IT watts above an idle facility. Every job gets a power level:
+The facility budget (``PowerView.carry_mw``: the supply now or, in a dip, what generation and
+the battery can keep up, if more; less ``headroom_mw``) is turned into IT watts above an idle
+facility. Every job gets a power level:
 not started, or a clock between the lowest one a cap can force and full clock (``levels``
 steps). Running jobs keep their GPUs and are owed at least
 their lowest clock. The rest of the budget is handed out greedily, one increment at a time, to
@@ -37,8 +38,9 @@ class PowerAwareParams(PlacementParams):
     levels: int = Field(8, ge=1, description="Clock steps between the lowest clock and full")
     headroom_mw: float = Field(0.0, ge=0, description="Facility MW kept out of the budget")
     battery: bool = Field(
-        True, description="Count what the battery can deliver now in the budget (it rides a "
-        "dip until it runs dry, when the engine calls the policy again); false: supply only"
+        True, description="Count the battery in the budget for what it can keep up (it rides a "
+        "dip until it runs dry, when the engine calls the policy again; while generation "
+        "ramps, only what it can keep up until the ramp is done); false: supply only"
     )
     preempt: bool = Field(
         False, description="Preempt the least efficient running jobs when even their lowest "
@@ -70,8 +72,8 @@ class PowerAware(BasePolicy):
         if model is None:
             return self._fifo(view)
         p = self.params
-        battery = view.power.battery_max_discharge_mw if p.battery else 0.0
-        budget_mw = view.power.supply_mw + battery - p.headroom_mw - model.config.pue_fixed_mw
+        carry = view.power.carry_mw if p.battery else view.power.supply_mw
+        budget_mw = carry - p.headroom_mw - model.config.pue_fixed_mw
         left = budget_mw * 1e6 / model.config.pue - model.idle_it_w
         slack = 1e-9 * max(abs(budget_mw) * 1e6, 1.0)  # W: a job drawing exactly the budget fits
         free = view.racks.free.copy()
