@@ -307,3 +307,21 @@ def test_a_load_warning_says_which_points_gave_it(tmp_path):
         "point 3 (--dry-run lists them)"]
     assert said[0].split(": ", 1)[1].startswith("4 jobs cannot finish before the horizon")
     assert all("starts at 1,000,000,000,000 s, after the horizon" in text for text in said[1:])
+
+
+def test_a_warning_of_the_base_is_not_said_again_for_every_point(tmp_path):
+    # the study's set: gives the base a horizon of 100 s, which cuts every job of small, and no
+    # point changes that: the base's warning came once, then again as "every point"
+    import warnings
+
+    from colossim.errors import ColossimWarning
+    from colossim.sweep.expand import expand
+    from colossim.sweep.spec import load_study
+
+    text = (f"base: {SMALL}\nset:\n  simulation.horizon_s: 100\nparameters:\n"
+            "  scheduler.policy.name: [fifo, sjf]\nseeds: 1\n")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        expand(load_study(write_study(tmp_path, text)))
+    said = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+    assert len(said) == 1 and said[0].startswith("4 jobs cannot finish before the horizon")

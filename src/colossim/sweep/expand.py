@@ -269,7 +269,11 @@ def expand(study: Study) -> Plan:
         raise ConfigError([problem_at(study.marks, where, (
             f"the study makes {runs_wanted:,} runs (points x seeds); the limit is "
             f"{MAX_RUNS:,}: vary fewer values or use fewer seeds, or split the study"))])
-    base = _base_document(study)
+    with warnings.catch_warnings(record=True) as base_warnings:
+        warnings.simplefilter("always", ColossimWarning)
+        base = _base_document(study)
+    for item in base_warnings:  # said now, as they came; the points' copies are not repeated
+        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
     problems: dict[Problem, None] = {}
     runs: list[Run] = []
     seeds = study.file.seeds
@@ -302,7 +306,9 @@ def expand(study: Study) -> Plan:
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
     _check_unique(runs, study)
-    _rewarn(warned, len({run.point for run in runs}))
+    said = {str(item.message) for item in base_warnings
+            if issubclass(item.category, ColossimWarning)}
+    _rewarn(warned, len({run.point for run in runs}), said)
     return Plan(study, base.source, tuple(runs))
 
 
@@ -316,10 +322,13 @@ def _collect(caught: list[warnings.WarningMessage], point: int,
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
 
 
-def _rewarn(warned: dict[str, list[int]], points: int) -> None:
+def _rewarn(warned: dict[str, list[int]], points: int, base_said: set[str]) -> None:
     """Each load warning once, saying which points gave it (the same for each of 40 points
-    was 40 lines, and one that only some gave did not say which)."""
+    was 40 lines, and one that only some gave did not say which). One that every point gives
+    word for word as the base scenario did (``base_said``) was said with the base: not again."""
     for message, where in warned.items():
+        if len(where) == points and message in base_said:
+            continue
         if len(where) == points and points > 1:
             said = "every point"
         else:
