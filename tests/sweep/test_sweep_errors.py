@@ -309,9 +309,17 @@ def test_a_load_warning_says_which_points_gave_it(tmp_path):
     assert all("starts at 1,000,000,000,000 s, after the horizon" in text for text in said[1:])
 
 
-def test_a_warning_of_the_base_is_not_said_again_for_every_point(tmp_path):
-    # the study's set: gives the base a horizon of 100 s, which cuts every job of small, and no
-    # point changes that: the base's warning came once, then again as "every point"
+@pytest.mark.parametrize(("varied", "expected"), [
+    # no point changes the horizon the study's set: gives the base (100 s, which cuts every job
+    # of small): the base's warning came once, then again as "every point"
+    ("scheduler.policy.name: [fifo, sjf]", ["every point"]),
+    # point 0 keeps it: said for point 0 alone, not also for the base
+    ("simulation.horizon_s: [100, 1.0e9]", ["point 0"]),
+    # every point replaces it: no run has that horizon, and nothing is said
+    ("simulation.horizon_s: [1.0e9, 2.0e9]", []),
+])
+def test_the_base_scenarios_warnings_are_said_only_through_the_points(tmp_path, varied,
+                                                                       expected):
     import warnings
 
     from colossim.errors import ColossimWarning
@@ -319,9 +327,10 @@ def test_a_warning_of_the_base_is_not_said_again_for_every_point(tmp_path):
     from colossim.sweep.spec import load_study
 
     text = (f"base: {SMALL}\nset:\n  simulation.horizon_s: 100\nparameters:\n"
-            "  scheduler.policy.name: [fifo, sjf]\nseeds: 1\n")
+            f"  {varied}\nseeds: 1\n")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         expand(load_study(write_study(tmp_path, text)))
     said = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
-    assert len(said) == 1 and said[0].startswith("4 jobs cannot finish before the horizon")
+    assert [text.split(" (--dry-run", 1)[0] for text in said] == expected
+    assert all("4 jobs cannot finish before the horizon (100 s)" in text for text in said)

@@ -272,8 +272,10 @@ def expand(study: Study) -> Plan:
     with warnings.catch_warnings(record=True) as base_warnings:
         warnings.simplefilter("always", ColossimWarning)
         base = _base_document(study)
-    for item in base_warnings:  # said now, as they came; the points' copies are not repeated
-        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    # The base's load warnings are not said: a run is the base with a point's values, so one
+    # that still holds comes back with the points that give it (``_rewarn``), and one a point
+    # changes does not hold for any run. Said as well, it came twice, or for no run at all.
+    _collect(base_warnings, -1, {})
     problems: dict[Problem, None] = {}
     runs: list[Run] = []
     seeds = study.file.seeds
@@ -306,9 +308,7 @@ def expand(study: Study) -> Plan:
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
     _check_unique(runs, study)
-    said = {str(item.message) for item in base_warnings
-            if issubclass(item.category, ColossimWarning)}
-    _rewarn(warned, len({run.point for run in runs}), said)
+    _rewarn(warned, len({run.point for run in runs}))
     return Plan(study, base.source, tuple(runs))
 
 
@@ -322,13 +322,10 @@ def _collect(caught: list[warnings.WarningMessage], point: int,
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
 
 
-def _rewarn(warned: dict[str, list[int]], points: int, base_said: set[str]) -> None:
+def _rewarn(warned: dict[str, list[int]], points: int) -> None:
     """Each load warning once, saying which points gave it (the same for each of 40 points
-    was 40 lines, and one that only some gave did not say which). One that every point gives
-    word for word as the base scenario did (``base_said``) was said with the base: not again."""
+    was 40 lines, and one that only some gave did not say which)."""
     for message, where in warned.items():
-        if len(where) == points and message in base_said:
-            continue
         if len(where) == points and points > 1:
             said = "every point"
         else:
