@@ -219,9 +219,14 @@ def test_a_job_name_with_dots_is_one_key_of_a_mapping_keyed_by_job():
                                            "cluster.power.jobs.10t.cap_w=1000"])
     assert scenario.cluster.power.jobs["1.5t-a"].comm_fraction == 0.64
     assert scenario.cluster.power.jobs["10t"].cap_w == 1000
+    known = "known: 1.5t-a, 1.5t-b, 10t, 1t-a, 1t-b, 6t, imagine-v2"
     assert problems_of("colossus2", ["cluster.power.jobs.2t.cap_w=1000"]) == [
-        "--set cluster.power.jobs.2t.cap_w=1000: cluster.power.jobs.2t: no job named '2t'; "
-        "known: 1.5t-a, 1.5t-b, 10t, 1t-a, 1t-b, 6t, imagine-v2"]
+        f"--set cluster.power.jobs.2t.cap_w=1000: cluster.power.jobs.2t: no job named '2t'; "
+        f"{known}"]
+    # a typo in a dotted name is an unknown job, not a field "5t-z" of a job "1"
+    assert problems_of("colossus2", ["cluster.power.jobs.1.5t-z.cap_w=800"]) == [
+        "--set cluster.power.jobs.1.5t-z.cap_w=800: cluster.power.jobs.1.5t-z: no job named "
+        "'1.5t-z' (did you mean '1.5t-b'?)"]
 
 
 def test_a_star_sets_every_item_of_a_list():

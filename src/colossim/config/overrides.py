@@ -107,9 +107,15 @@ def _dotted_key(data: Any, key: list[str | int], node: Mapping, segments: list[s
     (``cluster.power.jobs.1.5t-a.cap_w``) the scenario's job names, since the file may have
     left the mapping out."""
     names = {str(k) for k in node}
-    if tuple(key) in KEYED_BY_JOB and isinstance(data, Mapping):
+    keyed = tuple(key) in KEYED_BY_JOB
+    if keyed and isinstance(data, Mapping):
         names |= {n for n in _item_names(data.get("jobs")) if n}
-    return _spelled(names, segments, depth)
+    span = _spelled(names, segments, depth)
+    if not span and keyed and len(segments) - depth > 2:
+        # no job has this name: all but the field is the name (a typo in "1.5t-a" is then
+        # reported as an unknown job, not as an unknown field "5t-z" of a job "1")
+        span = len(segments) - depth - 1
+    return span
 
 
 BRACKET = re.compile(r"\[(-?\d+|\*)\]")  # jobs[0] as error messages print it: jobs.0
