@@ -156,14 +156,18 @@ def short_name(path: str, segments: int = 2, dotted: Collection[str] = ()) -> st
     """A dotted path as a column header or legend label: its last two segments, the
     ``cluster.`` and ``scheduling.`` prefixes dropped (``power.supply_mw``, ``10t.jct_s``,
     ``energy_mwh``, ``mean_jct_s``). ``dotted``: job names with dots in them, each one segment
-    (``jobs.1.5t-a.jct_s`` is ``1.5t-a.jct_s``, not ``5t-a.jct_s``)."""
+    wherever it stands (``jobs.1.5t-a.jct_s`` is ``1.5t-a.jct_s``, not ``5t-a.jct_s``, and
+    ``cluster.power.jobs.1.5t-a.cap_w`` is ``1.5t-a.cap_w``)."""
     path = path.removeprefix("cluster.").removeprefix(f"{GROUP}.")
-    parts = path.split(".")
-    job = max((name for name in dotted if path.startswith(f"jobs.{name}.")), key=len,
-              default=None)
-    if job is not None:
-        parts = ["jobs", job, *path[len(f"jobs.{job}."):].split(".")]
-    return ".".join(parts[-segments:])
+    parts, merged = path.split("."), []
+    longest = sorted(dotted, key=len, reverse=True)
+    while parts:
+        name = next((n for n in longest if ".".join(parts).startswith(f"{n}.")
+                     or ".".join(parts) == n), None)
+        span = name.count(".") + 1 if name is not None else 1
+        merged.append(".".join(parts[:span]))
+        parts = parts[span:]
+    return ".".join(merged[-segments:])
 
 
 def short_names(paths: Sequence[str], dotted: Collection[str] = ()) -> dict[str, str]:
