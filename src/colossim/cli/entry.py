@@ -26,17 +26,13 @@ def _interrupted() -> NoReturn:
     raise SystemExit(INTERRUPTED)
 
 
-# numpy's OpenBLAS starts a thread per CPU at import, and they spin for a while: ~0.1 s of CPU
-# per command that a sweep's workers then compete with. colossim's arrays are small (a BLAS
-# call splits across threads only far beyond them), so results are the same either way (the
-# engine digest is identical with 1 and 2 threads); a user's own setting is kept.
-BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1"}
-
-
 def main() -> None:
     """Console entry point: load the CLI and run it, a Ctrl-C at any moment exiting with 130."""
-    for name, value in BLAS_THREADS.items():
-        os.environ.setdefault(name, value)
+    # numpy's OpenBLAS starts a thread per CPU at import, and they spin for a while: ~0.1 s of
+    # CPU per command that a sweep's workers then compete with. colossim's arrays are small (a
+    # BLAS call splits across threads only far beyond them), so results are the same either
+    # way (the engine digest is identical with 1 and 2 threads); a user's own setting is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         from colossim.cli.app import main as run_cli
 

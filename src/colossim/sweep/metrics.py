@@ -162,8 +162,8 @@ def short_name(path: str, segments: int = 2, dotted: Collection[str] = ()) -> st
     parts, merged = path.split("."), []
     longest = sorted(dotted, key=len, reverse=True)
     while parts:
-        name = next((n for n in longest if ".".join(parts).startswith(f"{n}.")
-                     or ".".join(parts) == n), None)
+        rest = ".".join(parts)
+        name = next((n for n in longest if rest == n or rest.startswith(f"{n}.")), None)
         span = name.count(".") + 1 if name is not None else 1
         merged.append(".".join(parts[:span]))
         parts = parts[span:]
