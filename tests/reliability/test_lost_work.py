@@ -295,3 +295,30 @@ def test_a_peer_copy_on_a_rack_the_job_has_left_is_lost_with_that_rack():
     assert [e.data["rack_in"] for e in events(result, "swap", "a")] == [2]
     assert (second.data["restore"], second.data["snapshot_s"]) == (
         "storage", pytest.approx(16_000 + pause))
+
+
+def test_an_async_checkpoint_due_during_a_write_still_comes_after_a_resize_pause():
+    """QA case: job a checkpoints every 60 s, asynchronously, and each write takes 100 s
+    (200 TB at 2 TB/s), so every checkpoint falls due while the previous write is in flight
+    and waits for it. Job b arrives at 5,040 s; elastic-goodput shrinks a, which pauses to
+    resize until after its write in flight ends (5,060 s). It must go on checkpointing once it
+    computes again: before the fix, the waiting checkpoint was dropped and a was never armed
+    again, so it trained for days on a restore point from 5,060 s."""
+    ckpt = {"interval_s": 60, "size_gb": 200_000, "mode": "async"}
+    a = {"name": "a", "work_gpu_hours": 20_000, "reference_gpu": "GB200", "min_gpus": 72,
+         "max_gpus": 288, "checkpoint": ckpt}
+    b = {"name": "b", "work_gpu_hours": 3_000, "reference_gpu": "GB200", "min_gpus": 72,
+         "max_gpus": 144, "submit_s": 5_040, "checkpoint": ckpt}
+    result = run(simulation([a, b], quiet(), racks=4, policy="elastic-goodput"))
+    resize = [e for e in events(result, "pause", "a") if e.data["phase"] == "resize"]
+    assert resize and resize[0].time_s == 5_040
+    saved = [e.time_s for e in events(result, "checkpoint_saved", "a")]
+    assert saved[0] < 5_040 < saved[-1]
+    end = result.job("a").end_s
+    # a write takes 100 s alone, 200 s while b writes too (the 2 TB/s are shared); a pause
+    # adds at most its length (the resize's) before the next checkpoint is armed (60 s of
+    # compute) and written. Before the fix the longest gap was ~329,000 s.
+    longest_pause = max(e.data["seconds"] for e in events(result, "pause", "a"))
+    gaps = [t1 - t0 for t0, t1 in zip([0.0, *saved], [*saved, end], strict=True)]
+    assert max(gaps) <= longest_pause + 60 + 200 + 1e-6
+    assert len(saved) > (end - 5_040) / (longest_pause + 60 + 200)

@@ -362,8 +362,14 @@ class Checkpoints:
         self.state.log("checkpoint_saved", ck.job, snapshot_s=point.snapshot_s,
                        flops=point.work, tier=point.tier, seconds=seconds, **persist)
         job = ck.job
-        if ck.due and job.state is JobState.RUNNING and job.phase is Phase.COMPUTE:
-            self._begin(ck)
+        if ck.due and job.state is JobState.RUNNING:
+            if job.phase is Phase.COMPUTE:
+                self._begin(ck)
+            else:  # paused meanwhile (a resize, a power hold): re-armed when it computes
+                # again, as a checkpoint falling due in a pause is (``_due``); left due and
+                # armed, nothing ever armed it again
+                ck.armed = ck.due = False
+                ck.seen = -1
 
     def cancel(self, ck: JobCk) -> None:
         """Drop the job's checkpoints in flight and its pending timers (it failed or left)."""
