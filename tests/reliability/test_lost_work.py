@@ -322,3 +322,32 @@ def test_an_async_checkpoint_due_during_a_write_still_comes_after_a_resize_pause
     gaps = [t1 - t0 for t0, t1 in zip([0.0, *saved], [*saved, end], strict=True)]
     assert max(gaps) <= longest_pause + 60 + 200 + 1e-6
     assert len(saved) > (end - 5_040) / (longest_pause + 60 + 200)
+
+
+def test_a_rack_swapped_out_under_another_job_becomes_the_spare_once_that_job_leaves():
+    """Two 36-GPU jobs share rack 0 of 3; rack 2 is the one spare. A GPU fault under a moves
+    a to the spare; rack 0 cannot be a spare while b still holds half of it, and must become
+    one when b completes (then a ready one when repaired): the pool keeps its one spare.
+    Before the fix rack 0 never became a spare and the pool stayed empty for good."""
+    small = {"min_gpus": 36, "max_gpus": 36, "params_billion": 1,
+             "checkpoint": {"interval_s": None}}
+    jobs = [job(name="a", tokens_billion=2_000, **small), job(name="b", tokens_billion=20, **small)]
+    sim = simulation(jobs, quiet(), racks=3, cluster={"spare_racks": 1})
+    rel, ledger = reliability_of(sim), sim.state.ledger
+    seen: dict[str, list[bool]] = {}
+
+    def look(tag: str) -> None:
+        seen[tag] = ledger.spare.tolist() + rel.spares.ready().tolist()
+
+    strike_at(sim, 100.0, slot=0, repair_s=200_000.0)
+    sim.call_at(101.0, lambda: look("after the fault"))
+    sim.call_at(250_000.0, lambda: look("after the repair"))
+    result = run(sim)
+    (swap,) = events(result, "swap", "a")
+    assert (swap.data["rack_out"], swap.data["rack_in"]) == (0, 2)
+    b_end = result.job("b").end_s
+    assert 101.0 < b_end < 200_100.0  # b leaves rack 0 before its repair
+    # spare flags, then ready flags, of racks 0, 1, 2
+    assert seen["after the fault"] == [False, False, False, False, False, False]
+    assert seen["after the repair"] == [True, False, False, True, False, False]
+    assert ledger.spare.sum() == 1

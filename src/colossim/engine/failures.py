@@ -67,6 +67,8 @@ class Reliability:
         """A rate modifier that never slows anyone: the engine asks it after every change, which
         is when restarted jobs must start their restore and computing jobs get armed."""
         self.checkpoints.watch()
+        if self.spares.owed:  # a rack waiting for its last job to leave before it is a spare
+            self.spares.settle_owed()
         return {}
 
     # -- set-up --------------------------------------------------------------------------

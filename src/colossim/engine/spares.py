@@ -30,6 +30,7 @@ class Spares:
         self.ledger, self.layout = state.ledger, state.layout
         self.rack_type = self.layout.rack_type.tolist()
         self.pod = self.layout.rack_pod.tolist()
+        self.owed: set[int] = set()  # racks swapped out that become spares once no job holds them
         if per_pod:
             self._hold_back(per_pod)
 
@@ -80,14 +81,25 @@ class Spares:
         job.grant = ledger.swap(job.index, rack, spare)  # same type and count: same base rate
         self.state.power_model.moved(job, old)  # and the same draw
         job.touch()
-        if not self.holders(rack):
+        if self.holders(rack):
+            self.owed.add(rack)  # GPU-grain jobs still use the rest of it: a spare once they go
+        else:
             ledger.spare[rack] = True
         self.state.log("swap", job, rack_out=rack, rack_in=spare, gpus=job.gpus)
+
+    def settle_owed(self) -> None:
+        """Racks a spare replaced while other jobs still held part of them become spares once
+        those jobs have left: without this the pool lost a spare for good at every such swap."""
+        for rack in sorted(self.owed):
+            if not self.holders(rack):
+                self.owed.discard(rack)
+                self.ledger.spare[rack] = True
 
     def refill(self) -> None:
         """Ready spares take the place of broken racks no job uses, so the racks the policy may
         allocate stay as healthy as the spares allow (a job waiting for a repair can start on
         a spare as soon as one is ready)."""
+        self.settle_owed()
         ledger = self.ledger
         ready = self.ready()
         if not ready.any():
