@@ -55,6 +55,27 @@ def test_interruptions_agree_with_rate_times_exposure():
         assert low <= len(failures) <= high
 
 
+@pytest.mark.parametrize("component", ["rack", "network"])
+def test_rack_faults_strike_racks_in_proportion_to_their_gpus(component):
+    """A rate per GPU-hour holds per GPU where racks differ in size: 10 GB200 racks (720 GPUs)
+    beside 10 A100 racks (320 GPUs), one class at one fault per 1,000 GPU-hours, 100 days:
+    1,040 x 2,400 h / 1,000 = 2,496 faults, 1,728 expected on the GB200 racks and 768 on the
+    A100s (a uniform pick over racks gave about 1,248 each). Quick repairs keep every rack in
+    service; nothing runs, so no draw is thinned by a job."""
+    fixed = {"distribution": "fixed", "mean_s": 1.0}
+    rel = quiet(**{component: {"enabled": True, "mtbf_gpu_hours": 1_000,
+                               **({"repair": fixed} if component == "rack" else {})}})
+    tiny = job(min_gpus=8, max_gpus=8, submit_s=9e6)  # arrives after the horizon
+    horizon = 100 * 24 * HOUR
+    result = run(simulation([tiny], rel, racks={"GB200": 10, "A100": 10}, check=False,
+                            sim={"horizon_s": horizon}))
+    faults = [e for e in events(result, "fault") if e.data["component"] == component]
+    on_gb200 = sum(1 for e in faults if e.data["rack"] < 10)
+    for count, gpus in ((on_gb200, 720), (len(faults) - on_gb200, 320)):
+        low, high = poisson.interval(0.999, gpus * horizon / HOUR / 1_000)
+        assert low <= count <= high
+
+
 def test_async_checkpointing_never_makes_ettr_worse_than_sync():
     # 200 TB checkpoints: a 100 s synchronous write, a 0.56 s snapshot pause when async;
     # software faults at M = 2 h on the job (the same fault times in every run)

@@ -140,6 +140,10 @@ class Reliability:
                        jobs=[j.name for j in jobs])
 
     # -- component classes: a uniform draw picks the victim ------------------------------
+    # A rack (or its network) is the rack of a GPU drawn uniformly: chosen in proportion to its
+    # GPUs, so a class's rate stays per GPU where racks differ in size (32-GPU A100 racks beside
+    # NVL72s); a uniform pick over racks struck small racks more often per GPU. On racks of one
+    # size it picks the rack it always did (floor(u x GPUs / 72) = floor(u x racks)).
     def _gpu(self, u: float, repair_s: float) -> None:
         rack, slot = self._victim_gpu(u)
         self._gpus_fail("gpu", rack, slot, slot + 1, repair_s)
@@ -150,10 +154,10 @@ class Reliability:
         self._tray_fail(rack, t - self.tray_start[rack], repair_s)
 
     def _rack(self, u: float, repair_s: float) -> None:
-        self._rack_fail(int(u * len(self.capacity)), repair_s)
+        self._rack_fail(self._victim_gpu(u)[0], repair_s)
 
     def _network(self, u: float, repair_s: float) -> None:
-        self._network_fail(int(u * len(self.capacity)), repair_s)
+        self._network_fail(self._victim_gpu(u)[0], repair_s)
 
     def _software(self, u: float, _repair_s: float) -> None:
         self._software_fail(*self._victim_gpu(u))
