@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from colossim.api import load_scenario
 from colossim.config.reliability import (
     LLAMA3_GPU_HOURS,
     AutoMethod,
@@ -15,6 +16,7 @@ from colossim.config.reliability import (
     Tbf,
 )
 from colossim.config.schema import JobConfig
+from colossim.errors import ConfigError
 from colossim.model.reliability import (
     auto_interval,
     checkpoint_bytes,
@@ -90,3 +92,17 @@ def test_time_between_failures_keeps_the_configured_mean(tbf):
     want = 1.0 if tbf is Tbf.EXPONENTIAL else math.sqrt(
         math.gamma(1 + 2 / 0.75) / math.gamma(1 + 1 / 0.75) ** 2 - 1)
     assert cv == pytest.approx(want, rel=0.05)
+
+
+def test_the_weibull_shape_and_repair_spread_bounds_are_sampled_and_refused_past():
+    """The bounds keep sampling finite: at k = 0.1 the scale factor Gamma(1 + 10) = 3,628,800
+    and gaps are drawn; Gamma(1 + 1/k) overflows a float near k = 0.0058 and cv**2 near 1e154
+    (QA: tracebacks). Past the bounds the loader refuses the field, exit code 2."""
+    gaps = sample_gaps(np.random.default_rng(1), Tbf.WEIBULL, 0.1, 1 / 300.0, 1_000)
+    assert np.isfinite(gaps).all() and (gaps >= 0).all()
+    assert math.gamma(1 + 1 / 0.1) == pytest.approx(3_628_800)
+    for field, value in (("weibull_shape", 0.005), ("repair.cv", 1e200)):
+        with pytest.raises(ConfigError) as info:
+            load_scenario("small", [f"reliability.gpu.{field}={value}"])
+        assert f"reliability.gpu.{field}: must be" in str(info.value.problems[0])
+        assert info.value.exit_code == 2

@@ -39,7 +39,8 @@ class RepairConfig(Frozen):
 
     distribution: RepairDistribution = RepairDistribution.LOGNORMAL
     mean_s: float = Field(ge=0, description="Mean time to repair, s")
-    cv: float = Field(1.0, gt=0, description="Coefficient of variation (lognormal only)")
+    cv: float = Field(1.0, gt=0, le=100, description="Coefficient of variation (lognormal "
+                      "only; at most 100, already a log-spread of 3)")
 
 
 class FailureProcess(Frozen):
@@ -58,7 +59,9 @@ class FailureProcess(Frozen):
     node_gpus: int = Field(8, gt=0, description="GPUs per node for per_1000_node_days")
     tbf: Tbf = Tbf.EXPONENTIAL
     weibull_shape: float = Field(
-        0.75, gt=0, description="Weibull shape k when tbf is weibull (k < 1: clustered failures)"
+        0.75, ge=0.1, description="Weibull shape k when tbf is weibull (k < 1: clustered "
+        "failures; at least 0.1: below it gaps span hundreds of orders of magnitude and the "
+        "mean's scale factor Gamma(1 + 1/k) overflows)"
     )
     repair: RepairConfig | None = Field(None, description="Repair time (None: nothing to repair)")
 
