@@ -351,3 +351,17 @@ def test_a_rack_swapped_out_under_another_job_becomes_the_spare_once_that_job_le
     assert seen["after the fault"] == [False, False, False, False, False, False]
     assert seen["after the repair"] == [True, False, False, True, False, False]
     assert ledger.spare.sum() == 1
+
+
+@pytest.mark.parametrize(("per_tray", "trays", "last_tray_gpus"), [(5, 15, 2), (100, 1, 72)])
+def test_every_gpu_sits_in_a_tray_whatever_the_tray_size(per_tray, trays, last_tray_gpus):
+    """72 GPUs in trays of 5: 15 trays, the last holding GPUs 70 and 71 (with 72 // 5 = 14
+    trays those two were never struck); trays of 100 on a 72-GPU rack: the rack is one tray."""
+    sim = simulation([job(checkpoint={"interval_s": None})], quiet(gpus_per_tray=per_tray),
+                     racks=2)
+    rel = reliability_of(sim)
+    assert rel.trays_per_rack == [trays, trays]
+    strike_at(sim, 10.0, component="tray", slot=trays - 1, repair_s=1e9)
+    result = run(sim)
+    (fault,) = events(result, "fault")
+    assert (fault.data["component"], fault.data["gpus"]) == ("tray", last_tray_gpus)

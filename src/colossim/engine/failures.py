@@ -46,7 +46,9 @@ class Reliability:
         self.rack_type = self.layout.rack_type.tolist()
         self.total = sum(capacity)
         self.gpu_start = [0, *accumulate(capacity)]
-        tpr = [max(1, c // config.gpus_per_tray) for c in capacity]
+        # a rack whose GPUs the tray size does not divide ends with a smaller tray (every GPU
+        # sits in some tray); a tray size above the rack's makes the rack one tray
+        tpr = [max(1, -(-c // config.gpus_per_tray)) for c in capacity]
         self.trays_per_rack = tpr
         self.tray_start = [0, *accumulate(tpr)]
         self.down = [0] * len(capacity)  # outstanding rack-level faults and maintenance
