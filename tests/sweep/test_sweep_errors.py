@@ -138,13 +138,37 @@ def test_bad_metrics_and_seeds(tmp_path):
     ]
 
 
-def test_a_value_listed_twice_is_refused(tmp_path):
-    text = f"base: {SMALL}\nparameters:\n  cluster.power.pue: [1.2, 1.2]\nseeds: [1]\n"
+LISTED_TWICE = "give the same scenario (a value listed twice, or two values that mean the same?)"
+
+
+@pytest.mark.parametrize("seeds", ["3", "[1, 2]"])
+def test_a_value_listed_twice_is_refused(tmp_path, seeds):
+    # with seeds: 3 the second fifo ran under other seeds: two summary rows labelled fifo
+    text = (f"base: {SMALL}\nparameters:\n  scheduler.policy.name: [fifo, priority, fifo]\n"
+            f"seeds: {seeds}\n")
     found = problems_of(write_study(tmp_path, text))
-    assert found == [f"{tmp_path}/study.yaml:2: parameters: points 0 and 1 give the same "
-                     "scenario and seed (a value listed twice, or a varied simulation.seed "
-                     "that the seeds list overrides?)"]
+    assert found == [f"{tmp_path}/study.yaml:2: parameters: points 0 and 2 {LISTED_TWICE}"]
+
+
+def test_two_spellings_of_one_value_are_one_point(tmp_path):
+    # supply_mw is a float field: 1 and 1.0 are one scenario
+    text = f"base: {SMALL}\nparameters:\n  cluster.power.supply_mw: [1, 2, 1.0]\nseeds: 2\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:2: parameters: points 0 and 2 {LISTED_TWICE}"]
+
+
+def test_a_varied_seed_that_the_seeds_list_overrides_is_refused(tmp_path):
+    text = f"base: {SMALL}\nparameters:\n  simulation.seed: [1, 2]\nseeds: [5]\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:2: parameters: points 0 and 1 give the same scenario and seed "
+        "(a varied simulation.seed that the seeds list overrides?)"]
+
+
+def test_random_draws_that_repeat_are_not_values_listed_twice(tmp_path):
     # 4 random draws from 2 policies must repeat; nothing was listed twice
+    text = (f"base: {SMALL}\nmethod: random\nsamples: 4\nparameters:\n"
+            "  scheduler.policy.name: [fifo, priority]\nseeds: 2\n")
+    assert len(expand(load_study(write_study(tmp_path, text))).runs) == 8
     text = (f"base: {SMALL}\nmethod: random\nsamples: 4\nparameters:\n"
             "  scheduler.policy.name: [fifo, priority]\nseeds: [1, 2]\n")
     [found] = problems_of(write_study(tmp_path, text))

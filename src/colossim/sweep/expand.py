@@ -276,22 +276,28 @@ def expand(study: Study) -> Plan:
     # that still holds comes back with the points that give it (``_rewarn``), and one a point
     # changes does not hold for any run. Said as well, it came twice, or for no run at all.
     _collect(base_warnings, -1, {})
-    problems: dict[Problem, None] = {}
+    problems: dict[Problem, int] = {}  # each problem, and the first point that gave it
     runs: list[Run] = []
     seeds = study.file.seeds
     warned: dict[str, list[int]] = {}  # a load warning, and the points that gave it
+    first_of: dict[str, int] = {}  # a grid point's scenario (its hash), and its first point
     for point, values in enumerate(points(study)):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ColossimWarning)
                 scenario = _scenario(base, study, values)
         except ConfigError as exc:
-            problems.update(dict.fromkeys(exc.problems))
+            for problem in exc.problems:
+                problems.setdefault(problem, point)
             continue
         finally:
             _collect(caught, point, warned)
         own_seed = scenario.simulation.seed
         dumped = scenario.model_dump(mode="json")  # once a point: its replicates differ in seed
+        if study.file.method is Method.GRID:
+            same = _same_point(first_of, _hashed(dumped, own_seed), point, study)
+            if same is not None:
+                problems.setdefault(same, point)
         for replicate in range(seeds if isinstance(seeds, int) else len(seeds)):
             seed = (
                 run_seed(study.file.seed, own_seed, point, replicate)
@@ -310,6 +316,17 @@ def expand(study: Study) -> Plan:
     _check_unique(runs, study)
     _rewarn(warned, len({run.point for run in runs}))
     return Plan(study, base.source, tuple(runs))
+
+
+def _same_point(first_of: dict[str, int], key: str, point: int, study: Study) -> Problem | None:
+    """A grid point whose scenario an earlier point already gives (a value listed twice): with
+    ``seeds: N`` it ran again under other seeds, a second summary row of the same label."""
+    if key not in first_of:
+        first_of[key] = point
+        return None
+    return problem_at(study.marks, ("parameters",), (
+        f"points {first_of[key]} and {point} give the same scenario (a value listed twice, "
+        "or two values that mean the same?)"))
 
 
 def _collect(caught: list[warnings.WarningMessage], point: int,
@@ -347,11 +364,8 @@ def _check_unique(runs: list[Run], study: Study) -> None:
                 why = ("random draws repeat over a list or a whole-number range, and with "
                        "seeds given as a list each repeat is the same run: draw fewer samples, "
                        "or give seeds as a count")
-            elif isinstance(study.file.seeds, list):
-                why = ("a value listed twice, or a varied simulation.seed that the seeds list "
-                       "overrides?")
-            else:
-                why = "a value listed twice?"
+            else:  # a grid's points differ (``_same_point``): only in their simulation.seed
+                why = "a varied simulation.seed that the seeds list overrides?"
             msg = f"points {other.point} and {run.point} give the same scenario and seed ({why})"
             raise ConfigError(problem_at(study.marks, ("parameters",), msg))
         first[run.run_id] = run
