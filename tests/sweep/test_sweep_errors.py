@@ -358,3 +358,10 @@ def test_the_base_scenarios_warnings_are_said_only_through_the_points(tmp_path, 
     said = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
     assert [text.split(" (--dry-run", 1)[0] for text in said] == expected
     assert all("4 jobs cannot finish before the horizon (100 s)" in text for text in said)
+
+
+def test_a_metric_listed_twice_is_refused(tmp_path):
+    # it wrote two CSV columns of one header, and one plot over the other
+    text = f"base: {SMALL}\nmetrics: [makespan_s, scheduling.ettr, makespan_s]\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:2: metrics[2]: makespan_s is listed twice"]

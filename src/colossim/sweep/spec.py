@@ -289,6 +289,11 @@ def parse_axes(file: StudyFile, marks: Marks) -> tuple[Axis, ...]:
     return tuple(axes)
 
 
+def _listed_before(metric: str, earlier: list[str]) -> str | None:
+    """A metric named twice wrote two CSV columns of one header and one plot over the other."""
+    return f"{metric} is listed twice" if metric in earlier else None
+
+
 def load_study(path: str | Path) -> Study:
     """Read and validate a study file (parameter paths are checked against the base later)."""
     path = Path(path)
@@ -303,7 +308,7 @@ def load_study(path: str | Path) -> Study:
     problems = [
         problem_at(marks, ("metrics", i), msg)
         for i, metric in enumerate(file.metrics)
-        if (msg := metric_problem(metric)) is not None
+        if (msg := metric_problem(metric) or _listed_before(metric, file.metrics[:i]))
     ]
     try:
         axes = parse_axes(file, marks)
