@@ -365,3 +365,15 @@ def test_a_metric_listed_twice_is_refused(tmp_path):
     text = f"base: {SMALL}\nmetrics: [makespan_s, scheduling.ettr, makespan_s]\n"
     assert problems_of(write_study(tmp_path, text)) == [
         f"{tmp_path}/study.yaml:2: metrics[2]: makespan_s is listed twice"]
+
+
+def test_fractions_drawn_for_a_whole_number_field_are_said_once(tmp_path):
+    text = (f"base: {SMALL}\nmethod: random\nsamples: 4\nparameters:\n"
+            "  jobs.llm-70b.max_gpus: {min: 72, max: 144}\n")
+    [found] = problems_of(write_study(tmp_path, text))  # was one line per draw
+    assert found.startswith(f"{tmp_path}/study.yaml:5: jobs[0].max_gpus: expected a whole "
+                            "number, got ")
+    assert found.endswith("(4 of 4 draws; a uniform draw is a fraction: for a whole-number "
+                          "field use distribution: int)")
+    fixed = text.replace("max: 144}", "max: 144, distribution: int}")
+    assert len(expand(load_study(write_study(tmp_path, fixed))).runs) == 4

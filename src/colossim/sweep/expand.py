@@ -312,7 +312,8 @@ def expand(study: Study) -> Plan:
                     tuple(values.items()), resolved)
             )
     if problems:
-        raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
+        said = _once_per_draw(problems, study)
+        raise ConfigError(sorted(said, key=lambda p: (p.file, p.line or 0)))
     _check_unique(runs, study)
     _rewarn(warned, len({run.point for run in runs}))
     return Plan(study, base.source, tuple(runs))
@@ -327,6 +328,35 @@ def _same_point(first_of: dict[str, int], key: str, point: int, study: Study) ->
     return problem_at(study.marks, ("parameters",), (
         f"points {first_of[key]} and {point} give the same scenario (a value listed twice, "
         "or two values that mean the same?)"))
+
+
+WHOLE_NUMBER = "expected a whole number"  # config/messages.py: an integer field's complaint
+
+
+def _once_per_draw(problems: dict[Problem, int], study: Study) -> list[Problem]:
+    """Problems at a random knob's line said once per field, not once per draw (four lines of
+    "expected a whole number, got 118.245..."), with how many draws gave them and, for
+    fractions drawn for a whole-number field, the fix."""
+    sampled = {study.line_of(axis.locs[0]): axis.sampled
+               for axis in study.axes if axis.sampled is not None}
+    groups: dict[Problem | tuple[str, int | None, str], list[Problem]] = {}
+    for problem in problems:
+        dist = sampled.get((problem.file, problem.line))
+        key = (problem.file, problem.line, problem.field) if dist is not None else problem
+        groups.setdefault(key, []).append(problem)
+    out = []
+    for group in groups.values():
+        first = group[0]
+        dist = sampled.get((first.file, first.line))
+        if dist is None:
+            out.append(first)
+            continue
+        said = f"{len({problems[p] for p in group})} of {study.file.samples} draws"
+        if dist.distribution is not Distribution.INT and first.message.startswith(WHOLE_NUMBER):
+            said += (f"; a {dist.distribution.value} draw is a fraction: for a whole-number "
+                     "field use distribution: int")
+        out.append(Problem(first.file, first.line, first.field, f"{first.message} ({said})"))
+    return out
 
 
 def _collect(caught: list[warnings.WarningMessage], point: int,
