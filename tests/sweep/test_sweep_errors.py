@@ -377,3 +377,10 @@ def test_fractions_drawn_for_a_whole_number_field_are_said_once(tmp_path):
                           "field use distribution: int)")
     fixed = text.replace("max: 144}", "max: 144, distribution: int}")
     assert len(expand(load_study(write_study(tmp_path, fixed))).runs) == 4
+
+
+def test_a_range_of_four_numbers_says_what_a_range_is(tmp_path):
+    text = f"base: {SMALL}\nparameters:\n  jobs.llm-70b.max_gpus: {{range: [1, 3, 1, 4]}}\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:3: parameters.jobs.llm-70b.max_gpus.range: expected "
+        "[start, stop, step], got 4 values"]

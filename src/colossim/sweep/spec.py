@@ -76,6 +76,16 @@ class Ranged(_Strict):
 
     range: tuple[float, float, float]
 
+    @field_validator("range", mode="before")
+    @classmethod
+    def _three(cls, raw: Any) -> Any:
+        """Said in the study's terms: pydantic's "Tuple should have at most 3 items after
+        validation, not 4" named neither the form nor what was given."""
+        if not isinstance(raw, list) or len(raw) != 3:
+            got = f"{len(raw)} values" if isinstance(raw, list) else repr(raw)
+            raise ValueError(f"expected [start, stop, step], got {got}")
+        return raw
+
     @model_validator(mode="after")
     def _steps(self) -> Ranged:
         start, stop, step = self.range
