@@ -384,3 +384,11 @@ def test_a_range_of_four_numbers_says_what_a_range_is(tmp_path):
     assert problems_of(write_study(tmp_path, text)) == [
         f"{tmp_path}/study.yaml:3: parameters.jobs.llm-70b.max_gpus.range: expected "
         "[start, stop, step], got 4 values"]
+
+
+def test_a_bad_value_of_an_aliased_list_is_blamed_on_the_alias_line(tmp_path):
+    # moe-200b (jobs[3]) needs 144 GPUs at least; its 72 comes from the anchor on line 3
+    text = (f"base: {SMALL}\nparameters:\n  jobs.llm-70b.max_gpus: &v [72, 144]\n"
+            "  jobs.moe-200b.max_gpus: *v\n")
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:4: jobs[3].max_gpus: 72 is below min_gpus (144)"]

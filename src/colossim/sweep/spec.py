@@ -180,7 +180,13 @@ class Study:
         return tuple(p for axis in self.axes for p in axis.paths)
 
     def line_of(self, loc: PathKey) -> tuple[str, int | None]:
-        return self.marks.locate(loc)
+        """The line of ``loc``, but never above the line of a key holding it: an alias
+        (``knob: *v``) shares its anchor's marks, which lie above it in the file, and a bad
+        value of the aliased knob was blamed on the anchor's line."""
+        file, line = self.marks.locate(loc)
+        above = [self.marks.where[loc[:d]][1] for d in range(1, len(loc))
+                 if loc[:d] in self.marks.where]
+        return file, max((n for n in (line, *above) if n is not None), default=None)
 
 
 def _problems(
