@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -355,3 +359,14 @@ def test_a_ray_address_nothing_answers_at_fails_fast():
         _reachable(f"127.0.0.1:{port}")
     assert info.value.exit_code == 2  # a bad --address is bad input, as docs/cli.md lists
     _reachable("auto")  # not host:port: left to Ray
+
+
+@pytest.mark.skipif(shutil.which("taskset") is None or (os.cpu_count() or 1) < 2,
+                    reason="needs taskset and two CPUs to pin to one")
+def test_default_workers_are_the_cpus_this_process_may_use():
+    # os.cpu_count() is the machine's: `taskset -c 0 colossim sweep` forked a worker per CPU
+    code = ("from colossim.sweep.executors import LocalExecutor\n"
+            "pool = LocalExecutor()\nprint(pool.workers)\npool.shutdown()\n")
+    done = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], check=True,
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["1"]

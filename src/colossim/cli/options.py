@@ -71,7 +71,8 @@ ReportOpt = Annotated[
 StudyArg = Annotated[Path, typer.Argument(help="Study YAML file (see docs/studies.md).")]
 WorkersOpt = Annotated[
     int | None,
-    typer.Option("--workers", "-w", min=1, help="Parallel workers (default: the CPU count)."),
+    typer.Option("--workers", "-w", min=1,
+                 help="Parallel workers (default: the CPUs this process may use)."),
 ]
 
 

@@ -69,6 +69,18 @@ class SerialExecutor(_HoldsNothing):
         return None
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on: ``taskset``, a container's cpuset or a batch
+    scheduler's affinity limit them, and ``os.cpu_count()`` (the machine's) forked a worker
+    per CPU it may not use."""
+    counted = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if counted is not None:
+        return counted() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def _ready() -> None:
     """A no-op task that makes the pool start its workers."""
 
@@ -107,7 +119,7 @@ class LocalExecutor:
     shared_disk = True
 
     def __init__(self, workers: int | None = None, runs: Sequence[Run] = ()):
-        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.workers = max(1, workers or usable_cpus())
         self.slots = 2 * self.workers
         self._runs = {run.run_id: run for run in runs}
         self._held: dict[str, Run] = {}
