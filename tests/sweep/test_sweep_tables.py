@@ -175,3 +175,38 @@ def test_list_values_show_escaped_and_cut_and_headers_stay_apart(tmp_path, eight
     rows = [line for line in lines if line.strip()[:1].isdigit()]
     assert rows[0].split()[-1] == "[]"
     assert rows[1].split()[-1].endswith("…")
+
+
+def summary_rows(plan, mean: float = 123_456.0) -> list[dict]:
+    """A summary row per point, as ``summarise`` writes them, with made-up means."""
+    rows = []
+    for point in range(plan.points):
+        values = dict(next(run.values for run in plan.runs if run.point == point))
+        row = {"point": point, **values, "runs": 1, "failed": 0}
+        for metric in plan.metrics:
+            row.update({f"{metric}.n": 1, f"{metric}.mean": mean, f"{metric}.ci95_low": None,
+                        f"{metric}.ci95_high": None})
+        rows.append(row)
+    return rows
+
+
+SPLIT = f"""\
+name: split
+base: {SMALL}
+parameters:
+  cluster.pod_size_racks: [1, 2]
+  jobs.llm-70b.checkpoint.interval_s: [auto, 600]
+  cluster.power: [{{supply_mw: 1, pue: 1.1}}, {{supply_mw: 2.5, pue: 1.3}}]
+metrics: [makespan_s, jobs.llm-70b.jct_s, wall_s]
+"""
+
+
+def test_parameters_alone_fill_the_terminal_and_runs_go_with_the_metrics(tmp_path, eighty,
+                                                                           capsys):
+    # the parameters fill 80 columns: a table of their own, then `runs` had one (point | runs)
+    plan = expand(load_study(write_study(tmp_path, SPLIT)))
+    summary_table(plan, summary_rows(plan))
+    lines = capsys.readouterr().out.splitlines()
+    headers = [line.split() for line in lines if line.split()[:1] == ["point"]]
+    assert headers == [["point", "pod_size_racks", "checkpoint.interval_s", "power"],
+                       ["point", "runs", "makespan", "d", "llm-70b.jct", "d", "wall", "d"]]

@@ -154,8 +154,8 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
     shown_rows = rows[:limit]
     names = short_names([*shown, *plan.metrics], plan.dotted_jobs())
     keys = [(names[p], [_value(row[p]) for row in shown_rows]) for p in shown]
-    keys.append(("runs", [f"{row['runs']}/{row['runs'] + row['failed']}" for row in shown_rows]))
-    values = []
+    # a value, not a key: when the parameters fill the terminal, it goes with the metrics
+    values = [("runs", [f"{row['runs']}/{row['runs'] + row['failed']}" for row in shown_rows])]
     for m in plan.metrics:
         unit, suffix = _time_unit(m, shown_rows)
         header = names[m].removesuffix("_s") + f" {suffix}" if suffix else names[m]
