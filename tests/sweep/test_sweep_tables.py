@@ -177,6 +177,17 @@ def test_list_values_show_escaped_and_cut_and_headers_stay_apart(tmp_path, eight
     assert rows[1].split()[-1].endswith("…")
 
 
+def test_a_wildcard_stays_in_the_header():
+    from colossim.sweep.metrics import short_names
+
+    # "checkpoint.interval_s" read as one job's interval; the column is every job's
+    assert short_names(["jobs.*.checkpoint.interval_s", "cluster.rack_groups.*.racks",
+                        "jobs.llm-70b.checkpoint.interval_s"]) == {
+        "jobs.*.checkpoint.interval_s": "*.checkpoint.interval_s",
+        "cluster.rack_groups.*.racks": "*.racks",
+        "jobs.llm-70b.checkpoint.interval_s": "checkpoint.interval_s"}
+
+
 def summary_rows(plan, mean: float = 123_456.0) -> list[dict]:
     """A summary row per point, as ``summarise`` writes them, with made-up means."""
     rows = []

@@ -26,6 +26,7 @@ from colossim.sweep.scheduling import GROUP, SchedulingResult, synonym
 
 DEFAULT_METRICS = ("makespan_s", "cluster.gpu_utilization", "cluster.energy_mwh")
 JOBS = "jobs"
+WILDCARD = "*"  # a path segment that names every item of a list (``jobs.*.priority``)
 
 
 @cache
@@ -157,7 +158,9 @@ def short_name(path: str, segments: int = 2, dotted: Collection[str] = ()) -> st
     ``cluster.`` and ``scheduling.`` prefixes dropped (``power.supply_mw``, ``10t.jct_s``,
     ``energy_mwh``, ``mean_jct_s``). ``dotted``: job names with dots in them, each one segment
     wherever it stands (``jobs.1.5t-a.jct_s`` is ``1.5t-a.jct_s``, not ``5t-a.jct_s``, and
-    ``cluster.power.jobs.1.5t-a.cap_w`` is ``1.5t-a.cap_w``)."""
+    ``cluster.power.jobs.1.5t-a.cap_w`` is ``1.5t-a.cap_w``). A ``*`` stays in view
+    (``jobs.*.checkpoint.interval_s`` is ``*.checkpoint.interval_s``): the column is every
+    job's, and ``checkpoint.interval_s`` read as one job's."""
     path = path.removeprefix("cluster.").removeprefix(f"{GROUP}.")
     parts, merged = path.split("."), []
     longest = sorted(dotted, key=len, reverse=True)
@@ -167,7 +170,8 @@ def short_name(path: str, segments: int = 2, dotted: Collection[str] = ()) -> st
         span = name.count(".") + 1 if name is not None else 1
         merged.append(".".join(parts[:span]))
         parts = parts[span:]
-    return ".".join(merged[-segments:])
+    star = max((k for k, part in enumerate(merged) if part == WILDCARD), default=len(merged))
+    return ".".join(merged[min(star, len(merged) - segments):])
 
 
 def short_names(paths: Sequence[str], dotted: Collection[str] = ()) -> dict[str, str]:
