@@ -221,3 +221,19 @@ def test_parameters_alone_fill_the_terminal_and_runs_go_with_the_metrics(tmp_pat
     headers = [line.split() for line in lines if line.split()[:1] == ["point"]]
     assert headers == [["point", "pod_size_racks", "checkpoint.interval_s", "power"],
                        ["point", "runs", "makespan", "d", "llm-70b.jct", "d", "wall", "d"]]
+
+
+def test_failed_runs_beyond_ten_are_counted(capsys):
+    from colossim.cli.render_sweep import failures
+
+    records = [{"run_id": f"id{k:02d}", "point": k, "seed": k, "error": "RuntimeError: boom"}
+               for k in range(13)]
+    failures(records)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "13 runs failed (tracebacks in runs/<run id>.json):"
+    assert [line.split()[0] for line in lines[1:11]] == [f"id{k:02d}" for k in range(10)]
+    assert lines[11:] == ["  ... and 3 more (results.csv lists every run with its status and "
+                          "error)"]
+    failures(records[:1])
+    assert capsys.readouterr().out.splitlines()[0] == "1 run failed (tracebacks in runs/<run "\
+                                                      "id>.json):"

@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from colossim.cli.render import console, err_console
 from colossim.cli.tables import fitting_tables
+from colossim.metrics.labels import plural
 from colossim.sweep.metrics import short_names
 
 if TYPE_CHECKING:
@@ -185,11 +186,16 @@ def sweep_report(report: SweepReport, out: Any, notes: Sequence[str]) -> None:
 
 
 def failures(records: Sequence[Mapping[str, Any]], limit: int = 10) -> None:
+    """The first ``limit`` failed runs with their errors; the rest are counted, not dropped."""
     c = console()
-    c.print(f"[red]{len(records)} runs failed[/red] (tracebacks in runs/<run id>.json):")
+    c.print(f"[red]{plural(len(records), 'run')} failed[/red] (tracebacks in "
+            "runs/<run id>.json):")
     for rec in records[:limit]:
         c.print(f"  {rec['run_id']} (point {rec['point']}, seed {rec['seed']}): {rec['error']}",
                 markup=False)
+    if len(records) > limit:
+        c.print(f"  ... and {len(records) - limit:,} more (results.csv lists every run with "
+                "its status and error)")
 
 
 def interrupted(report: SweepReport, out: Any) -> None:
