@@ -237,3 +237,12 @@ def test_failed_runs_beyond_ten_are_counted(capsys):
     failures(records[:1])
     assert capsys.readouterr().out.splitlines()[0] == "1 run failed (tracebacks in runs/<run "\
                                                       "id>.json):"
+
+
+def test_the_report_counts_in_words(capsys):
+    from colossim.cli.render_sweep import sweep_report
+    from colossim.sweep.runner import SweepReport
+
+    report = SweepReport(planned=1, skipped=0, ran=1, failed=0, interrupted=False, records={})
+    sweep_report(report, "out/x", [])
+    assert capsys.readouterr().out == "1 run ran, 0 already done, 0 failed; results in out/x\n"

@@ -178,8 +178,8 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
 def sweep_report(report: SweepReport, out: Any, notes: Sequence[str]) -> None:
     c = console()
     c.print(
-        f"{report.ran} runs ran, {report.skipped} already done, {report.failed} failed; "
-        f"results in {out}"
+        f"{plural(report.ran, 'run')} ran, {report.skipped:,} already done, {report.failed:,} "
+        f"failed; results in {out}"
     )
     for note in notes:
         c.print(note, markup=False)
