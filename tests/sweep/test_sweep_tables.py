@@ -246,3 +246,40 @@ def test_the_report_counts_in_words(capsys):
     report = SweepReport(planned=1, skipped=0, ran=1, failed=0, interrupted=False, records={})
     sweep_report(report, "out/x", [])
     assert capsys.readouterr().out == "1 run ran, 0 already done, 0 failed; results in out/x\n"
+
+
+MANY = f"base: {SMALL}\nname: many\nseeds: 250\n"  # one point, 250 replicates
+
+
+def listed_runs(text: str) -> list[str]:
+    """The run ids of a ``--dry-run`` listing: a row is "#  run id  ...", 16 hex digits."""
+    return [cells[1] for line in text.splitlines() if len(cells := line.split()) > 1
+            and cells[0].isdigit() and len(cells[1]) == 16]
+
+
+def test_dry_run_piped_lists_every_run(tmp_path, capsys):
+    from colossim.cli.render_sweep import plan_table
+
+    plan = expand(load_study(write_study(tmp_path, MANY)))
+    plan_table(plan)  # capsys: not a terminal, as `--dry-run | less` or `> runs.txt`
+    out = capsys.readouterr().out
+    assert listed_runs(out) == [run.run_id for run in plan.runs]
+    assert "250 runs (1 point)" in out and "more run" not in out
+
+
+def test_dry_run_on_a_terminal_lists_200_and_says_how_to_see_the_rest(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from colossim.cli import render_sweep
+
+    screen = io.StringIO()
+    monkeypatch.setattr(render_sweep, "console",
+                        lambda: Console(file=screen, force_terminal=True, color_system=None,
+                                                width=120))
+    plan = expand(load_study(write_study(tmp_path, MANY)))
+    render_sweep.plan_table(plan)
+    out = screen.getvalue()
+    assert listed_runs(out) == [run.run_id for run in plan.runs[:200]]
+    assert "... and 50 more runs (pipe the output to a file or to less to list them all)" in out

@@ -47,9 +47,12 @@ def _written(value: Any) -> str:
 
 
 def plan_table(plan: Plan, done: set[str] | None = None) -> None:
-    """``--dry-run``: every run with its id, position, seed and parameter values."""
+    """``--dry-run``: every run with its id, position, seed and parameter values. A terminal
+    gets the first ``MAX_LISTED`` (a study of thousands would scroll for minutes); a pipe or a
+    file gets them all, so ``--dry-run | less`` or ``> runs.txt`` is the way to see the rest."""
     done = done or set()
-    runs = plan.runs[:MAX_LISTED]
+    out = console()
+    runs = plan.runs[:MAX_LISTED] if out.is_terminal else plan.runs
     keys = [("#", [str(run.index) for run in runs]), ("run id", [run.run_id for run in runs])]
     values = [("point", [str(run.point) for run in runs]),
               ("rep", [str(run.replicate) for run in runs]),
@@ -59,12 +62,12 @@ def plan_table(plan: Plan, done: set[str] | None = None) -> None:
                for k, path in enumerate(plan.parameters)]
     if done:
         values.append(("done", ["yes" if run.run_id in done else "" for run in runs]))
-    out = console()
-    title = f"{plan.study.name}: {len(plan.runs)} runs ({plan.points} points)"
+    title = f"{plan.study.name}: {plural(len(plan.runs), 'run')} ({plural(plan.points, 'point')})"
     for table in fitting_tables(out, title, keys, values, index=keys[0]):
         out.print(table)
-    if len(plan.runs) > MAX_LISTED:
-        out.print(f"... and {len(plan.runs) - MAX_LISTED} more runs")
+    if len(runs) < len(plan.runs):
+        out.print(f"... and {plural(len(plan.runs) - len(runs), 'more run')} (pipe the output "
+                  "to a file or to less to list them all)")
     out.print(f"base: {plan.base}; metrics: {', '.join(plan.metrics)}")
 
 
