@@ -50,6 +50,9 @@ def _choices(err: ErrorDetails) -> str:
     return msg
 
 
+WHOLE_NUMBER = "expected a whole number"  # an integer field's complaint (study hints key on it)
+
+
 def friendly(err: ErrorDetails) -> str:
     """One short message for one pydantic error (unknown keys are the loader's business)."""
     kind = err["type"]
@@ -58,7 +61,7 @@ def friendly(err: ErrorDetails) -> str:
     if kind == "missing":
         return "required field missing"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected a whole number, got {got}"
+        return f"{WHOLE_NUMBER}, got {got}"
     if kind in ("float_type", "float_parsing"):
         return f"expected a number, got {got}"
     if kind == "finite_number":

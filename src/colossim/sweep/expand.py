@@ -28,6 +28,7 @@ import numpy as np
 
 from colossim.api import scenario_from_document
 from colossim.config.loader import Document, load_document, problem_at, resolve_source
+from colossim.config.messages import WHOLE_NUMBER
 from colossim.config.overrides import mark_override, resolve_paths, seed_defaults, set_path
 from colossim.config.schema import Scenario
 from colossim.config.yamlmarks import Marks, PathKey
@@ -329,8 +330,6 @@ def _same_point(first_of: dict[str, int], key: str, point: int, study: Study) ->
         f"points {first_of[key]} and {point} give the same scenario (a value listed twice, "
         "or two values that mean the same?)"))
 
-
-WHOLE_NUMBER = "expected a whole number"  # config/messages.py: an integer field's complaint
 
 
 def _once_per_draw(problems: dict[Problem, int], study: Study) -> list[Problem]:
