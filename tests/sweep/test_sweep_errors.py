@@ -150,20 +150,6 @@ def test_a_value_listed_twice_is_refused(tmp_path, seeds):
     assert found == [f"{tmp_path}/study.yaml:2: parameters: points 0 and 2 {LISTED_TWICE}"]
 
 
-def test_two_spellings_of_one_value_are_one_point(tmp_path):
-    # supply_mw is a float field: 1 and 1.0 are one scenario
-    text = f"base: {SMALL}\nparameters:\n  cluster.power.supply_mw: [1, 2, 1.0]\nseeds: 2\n"
-    assert problems_of(write_study(tmp_path, text)) == [
-        f"{tmp_path}/study.yaml:2: parameters: points 0 and 2 {LISTED_TWICE}"]
-
-
-def test_a_varied_seed_that_the_seeds_list_overrides_is_refused(tmp_path):
-    text = f"base: {SMALL}\nparameters:\n  simulation.seed: [1, 2]\nseeds: [5]\n"
-    assert problems_of(write_study(tmp_path, text)) == [
-        f"{tmp_path}/study.yaml:2: parameters: points 0 and 1 give the same scenario and seed "
-        "(a varied simulation.seed that the seeds list overrides?)"]
-
-
 def test_random_draws_that_repeat_are_not_values_listed_twice(tmp_path):
     # 4 random draws from 2 policies must repeat; nothing was listed twice
     text = (f"base: {SMALL}\nmethod: random\nsamples: 4\nparameters:\n"
@@ -209,13 +195,6 @@ def test_a_value_that_disagrees_with_the_base_file_is_blamed_on_the_study_line(t
     [found] = problems_of(write_study(tmp_path, text))
     assert found.startswith(f"{tmp_path}/study.yaml:3: jobs[0].params_billion: llm-70b does not "
                             "fit in memory on 144 GPUs")
-
-
-def test_a_study_name_is_a_name_not_a_path(tmp_path):
-    text = f"name: my study/v2\nbase: {SMALL}\nparameters:\n  cluster.power.pue: [1.1]\n"
-    assert problems_of(write_study(tmp_path, text)) == [
-        f"{tmp_path}/study.yaml:1: name: a name, not a path (it names the output folder "
-        "out/NAME): no '/' or '\\'"]
 
 
 def test_a_second_zip_group_under_its_own_key_is_told_to_go_under_zip(tmp_path):
@@ -360,13 +339,6 @@ def test_the_base_scenarios_warnings_are_said_only_through_the_points(tmp_path, 
     assert all("4 jobs cannot finish before the horizon (100 s)" in text for text in said)
 
 
-def test_a_metric_listed_twice_is_refused(tmp_path):
-    # it wrote two CSV columns of one header, and one plot over the other
-    text = f"base: {SMALL}\nmetrics: [makespan_s, scheduling.ettr, makespan_s]\n"
-    assert problems_of(write_study(tmp_path, text)) == [
-        f"{tmp_path}/study.yaml:2: metrics[2]: makespan_s is listed twice"]
-
-
 def test_fractions_drawn_for_a_whole_number_field_are_said_once(tmp_path):
     text = (f"base: {SMALL}\nmethod: random\nsamples: 4\nparameters:\n"
             "  jobs.llm-70b.max_gpus: {min: 72, max: 144}\n")
@@ -379,16 +351,37 @@ def test_fractions_drawn_for_a_whole_number_field_are_said_once(tmp_path):
     assert len(expand(load_study(write_study(tmp_path, fixed))).runs) == 4
 
 
-def test_a_range_of_four_numbers_says_what_a_range_is(tmp_path):
-    text = f"base: {SMALL}\nparameters:\n  jobs.llm-70b.max_gpus: {{range: [1, 3, 1, 4]}}\n"
-    assert problems_of(write_study(tmp_path, text)) == [
-        f"{tmp_path}/study.yaml:3: parameters.jobs.llm-70b.max_gpus.range: expected "
-        "[start, stop, step], got 4 values"]
-
-
-def test_a_bad_value_of_an_aliased_list_is_blamed_on_the_alias_line(tmp_path):
+# One study, the one problem it must give (``{study}``: the study file's path), as
+# FILE:LINE: field: message.
+ONE_PROBLEM = {
+    "a value in two spellings is one point": (  # supply_mw is a float field: 1 and 1.0
+        f"base: {SMALL}\nparameters:\n  cluster.power.supply_mw: [1, 2, 1.0]\nseeds: 2\n",
+        f"{{study}}:2: parameters: points 0 and 2 {LISTED_TWICE}"),
+    "a varied seed that the seeds list overrides": (
+        f"base: {SMALL}\nparameters:\n  simulation.seed: [1, 2]\nseeds: [5]\n",
+        "{study}:2: parameters: points 0 and 1 give the same scenario and seed (a varied "
+        "simulation.seed that the seeds list overrides?)"),
+    "a study name is a name, not a path": (
+        f"name: my study/v2\nbase: {SMALL}\nparameters:\n  cluster.power.pue: [1.1]\n",
+        "{study}:1: name: a name, not a path (it names the output folder out/NAME): no '/' or "
+        "'\\'"),
+    # it wrote two CSV columns of one header, and one plot over the other
+    "a metric listed twice": (
+        f"base: {SMALL}\nmetrics: [makespan_s, scheduling.ettr, makespan_s]\n",
+        "{study}:2: metrics[2]: makespan_s is listed twice"),
+    "a range of four numbers": (
+        f"base: {SMALL}\nparameters:\n  jobs.llm-70b.max_gpus: {{range: [1, 3, 1, 4]}}\n",
+        "{study}:3: parameters.jobs.llm-70b.max_gpus.range: expected [start, stop, step], "
+        "got 4 values"),
     # moe-200b (jobs[3]) needs 144 GPUs at least; its 72 comes from the anchor on line 3
-    text = (f"base: {SMALL}\nparameters:\n  jobs.llm-70b.max_gpus: &v [72, 144]\n"
-            "  jobs.moe-200b.max_gpus: *v\n")
-    assert problems_of(write_study(tmp_path, text)) == [
-        f"{tmp_path}/study.yaml:4: jobs[3].max_gpus: 72 is below min_gpus (144)"]
+    "a bad value of an aliased list, at the alias's line": (
+        f"base: {SMALL}\nparameters:\n  jobs.llm-70b.max_gpus: &v [72, 144]\n"
+        "  jobs.moe-200b.max_gpus: *v\n",
+        "{study}:4: jobs[3].max_gpus: 72 is below min_gpus (144)"),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), ONE_PROBLEM.values(), ids=ONE_PROBLEM.keys())
+def test_a_bad_study_gives_its_one_problem(tmp_path, text, expected):
+    path = write_study(tmp_path, text)
+    assert problems_of(path) == [expected.format(study=path)]
