@@ -98,15 +98,16 @@ def timed(fn: Callable[[], object], repeat: int, label: str = "") -> float:
 
 def paired(fn: Callable[[int], object], repeat: int, label: str
            ) -> tuple[dict[int, float], list[float]]:
-    """``fn(1)`` and ``fn(2)`` (workers) back to back, ``repeat`` times: median walls, and the
-    speedup of each pair. A pair shares the machine's state of the moment (other tenants of a
-    shared host come and go), so the median of the pairs' ratios is steadier than the ratio of
-    two medians taken minutes apart."""
+    """``fn(1)`` and ``fn(2)`` (workers) back to back, ``repeat`` times (1 first, then 2 first,
+    in turn): median walls, and the speedup of each pair. A pair shares the machine's state of
+    the moment (other tenants of a shared host come and go), so the median of the pairs' ratios
+    is steadier than the ratio of two medians taken minutes apart."""
     walls: dict[int, list[float]] = {1: [], 2: []}
     cpus: dict[int, list[float]] = {1: [], 2: []}
     own: dict[int, list[float]] = {1: [], 2: []}
-    for _ in range(repeat):
-        for workers in (1, 2):
+    for k in range(repeat):
+        for workers in ((1, 2) if k % 2 == 0 else (2, 1)):  # alternate which goes first, so a
+            # machine that warms up (or slows down) within a pair favours neither
             started, cpu, mine = time.perf_counter(), _cpu(), _own_cpu()
             fn(workers)
             walls[workers].append(time.perf_counter() - started)
