@@ -1,11 +1,15 @@
-"""``run_policy`` runs the policy it is given: a name, a ``module:Class`` path or a class."""
+"""``run_policy`` runs the policy it is given (a name, a ``module:Class`` path or a class), on the
+scenario a file holds now, and stops a run that makes no progress."""
 
 from __future__ import annotations
 
 import pytest
 
 from colossim.errors import PolicyError
+from colossim.policy.actions import WakeAt
+from colossim.policy.api import BasePolicy
 from colossim.policy.staged import StagedPolicy
+from colossim.testing import starvation
 from colossim.testing.runner import run_policy
 
 # three one-rack jobs arriving together on one rack: whoever goes first finishes first
@@ -60,3 +64,107 @@ def test_simulate_labels_a_given_instance_and_refuses_a_name_or_a_class():
     for wrong in ("fifo", Longest):
         with pytest.raises(TypeError, match="takes a policy instance"):
             simulate(scenario, policy=wrong)
+
+
+# -- a scenario file is read as it is now (QA: the cache was keyed on the path string) --------
+ONE_JOB = """\
+name: one
+cluster:
+  pod_size_racks: 1
+  rack_groups: [{{gpu_type: GB200, racks: 1}}]
+  power: {{supply_mw: 1.0}}
+jobs:
+  - {{name: a, work_gpu_hours: {work}, reference_gpu: GB200, min_gpus: 72, max_gpus: 72}}
+"""
+
+
+def _one_job(hours: int) -> str:
+    """One rack, one whole-rack job of ``hours`` x 72 GPU-h: it runs ``hours`` hours."""
+    return ONE_JOB.format(work=72 * hours)
+
+
+def test_a_rewritten_scenario_file_runs_as_it_now_reads(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(_one_job(1))
+    assert run_policy("fifo", path).makespan_s == 3_600
+    path.write_text(_one_job(2))
+    assert run_policy("fifo", path).makespan_s == 7_200
+
+
+def test_one_relative_path_in_two_directories_runs_each_directorys_file(tmp_path, monkeypatch):
+    for hours in (1, 3):
+        folder = tmp_path / str(hours)
+        folder.mkdir()
+        (folder / "s.yaml").write_text(_one_job(hours))
+        monkeypatch.chdir(folder)
+        assert run_policy("fifo", "s.yaml").makespan_s == hours * 3_600
+
+
+# -- the starvation guard (QA: a polling policy that starts nothing ran for minutes) ----------
+class Poll(BasePolicy):
+    """Starts nothing, asks to be woken every ``wait_s``."""
+
+    name = "poll"
+    wait_s = 60.0
+
+    def decide(self, view):
+        return [WakeAt(view.now_s + self.wait_s)]
+
+
+class Spin(Poll):
+    name = "spin"
+    wait_s = 1e-9
+
+
+class PollingFifo(StagedPolicy):
+    """A healthy policy that polls every minute: it serves jobs as they come."""
+
+    name = "polling-fifo"
+
+    def decide(self, view):
+        return [*super().decide(view), WakeAt(view.now_s + 60.0)]
+
+
+@pytest.fixture
+def small_guard(monkeypatch):
+    """The guard's thresholds scaled down 10x (events) and 30x (time), so tests stay fast."""
+    monkeypatch.setattr(starvation, "STALL_EVENTS", 10_000)
+    monkeypatch.setattr(starvation, "STALL_SPAN_S", 86_400.0)
+    monkeypatch.setattr(starvation, "MAX_STALL_EVENTS", 100_000)
+
+
+@pytest.mark.parametrize("policy", [Poll, Spin])
+def test_a_policy_that_starts_nothing_fails_as_starved_not_at_the_horizon(policy, small_guard):
+    with pytest.raises(AssertionError, match=rf"^starved: policy '{policy.name}' on scenario "
+                                             r"'small': jobs were waiting and none started"):
+        run_policy(policy, "small", overrides=ONE_RACK)
+
+
+def test_a_healthy_poller_waits_for_a_late_job_and_gives_the_unguarded_result(small_guard):
+    # job c arrives after 100 days: 144,000 idle polls after a and b finish, more than any
+    # threshold, but before the last arrival the guard does not count
+    late = (*ONE_RACK, "jobs[2].submit_s=8640000")
+    guarded = run_policy(PollingFifo, "small", overrides=late, check_invariants=False)
+    free = run_policy(PollingFifo, "small", overrides=late, check_invariants=False,
+                      starvation_guard=False)
+    assert guarded.job("c").end_s == 8_640_000 + 2 * 3_600  # 144 GPU-h on 72 GPUs
+    assert guarded.makespan_s == free.makespan_s
+    assert [j.end_s for j in guarded.jobs] == [j.end_s for j in free.jobs]
+
+
+def test_the_guard_counts_only_after_the_last_arrival_and_never_at_the_horizon(small_guard):
+    late = starvation.StallGuard(last_arrival_s=1e9, horizon_s=2e9)
+    for i in range(200):  # 409,600 idle events over 138 days, all before the last arrival
+        late(i * 60_000.0, 0.0)
+    slow = starvation.StallGuard(last_arrival_s=0.0, horizon_s=1e9)
+    for i in range(40):  # 81,920 idle events, but within the day and no burst: a long wait
+        slow(10.0 + i * 1_000.0, 0.0)
+    ends = starvation.StallGuard(last_arrival_s=0.0, horizon_s=1e9)
+    for i in range(5):  # 10,240 idle events over 2 days...
+        ends(i * 43_200.0, 0.0)
+    ends(1e9, 0.0)  # ...then the engine's last call of a run cut at its horizon: it finished
+    stuck = starvation.StallGuard(last_arrival_s=0.0, horizon_s=1e9)
+    for i in range(5):
+        stuck(i * 43_200.0, 0.0)
+    with pytest.raises(starvation.Stalled, match="10,240 events from t=0 s to t=216,000 s"):
+        stuck(5 * 43_200.0, 0.0)  # the same stretch, still going: stopped

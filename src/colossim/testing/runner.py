@@ -1,7 +1,9 @@
 """Load scenarios and run policies for tests: the library API with test-friendly defaults.
 
 Runs check the engine's invariants after every event by default (``check_invariants=True``): a
-regression test is where a broken invariant must surface, and small scenarios make it cheap.
+regression test is where a broken invariant must surface, and small scenarios make it cheap. A
+run that stops making progress is stopped and fails as starved (``starvation``), rather than
+simulating a policy's idle wake-ups until the horizon.
 """
 
 from __future__ import annotations
@@ -15,20 +17,28 @@ from colossim.api import load_scenario, simulate
 from colossim.config.schema import PolicyConfig, Scenario
 from colossim.metrics.result import RunResult
 from colossim.policy.registry import build_policy, checked_class
+from colossim.testing.starvation import Stalled, StallGuard
 
 PolicyRef = str | type
 
 
 @lru_cache(maxsize=64)
-def _load(source: str, overrides: tuple[str, ...], policy: str | None) -> Scenario:
-    return load_scenario(source, overrides, policy=policy)
+def _load_builtin(name: str, overrides: tuple[str, ...], policy: str | None) -> Scenario:
+    return load_scenario(name, overrides, policy=policy)
 
 
 def load(
     source: str | Path = "small", overrides: Iterable[str] = (), *, policy: str | None = None
 ) -> Scenario:
-    """A built-in scenario name or a YAML path, with ``--set``-style overrides (cached: frozen)."""
-    return _load(str(source), tuple(overrides), policy)
+    """A built-in scenario name or a YAML path, with ``--set``-style overrides.
+
+    Built-in scenarios are cached (frozen, they cannot change under a test); a file is read at
+    every call, so what runs is what the file (and the files it includes) holds now, whatever
+    the working directory: a test may write a scenario, run it, and rewrite it.
+    """
+    if Path(source).exists():
+        return load_scenario(source, tuple(overrides), policy=policy)
+    return _load_builtin(str(source), tuple(overrides), policy)
 
 
 def policy_name(policy: PolicyRef) -> str:
@@ -57,8 +67,14 @@ def run_policy(
     overrides: Iterable[str] = (),
     params: Mapping[str, Any] | None = None,
     check_invariants: bool = True,
+    starvation_guard: bool = True,
 ) -> RunResult:
-    """Simulate ``scenario`` under ``policy`` and return the ``RunResult``."""
+    """Simulate ``scenario`` under ``policy`` and return the ``RunResult``.
+
+    With ``starvation_guard`` a run that makes no progress (``colossim.testing.starvation``)
+    fails as starved instead of running its idle wake-ups to the horizon.
+    """
+    __tracebackhide__ = True
     overrides = tuple(overrides)
     if isinstance(scenario, Scenario):
         if overrides:
@@ -69,4 +85,20 @@ def run_policy(
     # a class runs as given: one defined in a test, or made by a factory, has no import path
     # that leads back to it
     instance = None if isinstance(policy, str) else build_policy(checked_class(policy), params)
-    return simulate(scenario, seed=seed, check_invariants=check_invariants, policy=instance)
+    guard = _guard(scenario) if starvation_guard else None
+    try:
+        return simulate(scenario, seed=seed, check_invariants=check_invariants, progress=guard,
+                        policy=instance)
+    except Stalled as stalled:
+        raise AssertionError(
+            f"starved: policy {getattr(instance, 'name', None) or policy_name(policy)!r} on "
+            f"scenario {scenario.name!r}: {stalled}, so the run was stopped instead of "
+            "simulated to its horizon. A policy must eventually start the jobs it is given; "
+            "pass starvation_guard=False to run_policy to let such a run go on (docs/testing.md)"
+        ) from None
+
+
+def _guard(scenario: Scenario) -> StallGuard:
+    """A guard that counts only once every job of ``scenario`` has arrived."""
+    last = max((job.submit_s for job in scenario.jobs), default=0.0)
+    return StallGuard(last_arrival_s=last, horizon_s=scenario.simulation.horizon_s)

@@ -1,0 +1,66 @@
+"""Stop a test run that has stopped making progress, instead of simulating to the horizon.
+
+A policy that never starts a job but keeps asking to be woken (``WakeAt(now + 60)``) makes the
+engine simulate every wake-up until the horizon (a year by default: minutes and gigabytes), and
+one that wakes at ``now + 1e-9`` never reaches it. ``StallGuard`` watches the engine's progress
+callback (every ``PROGRESS_EVERY`` events: the time and the fraction of all work done) and stops
+the run when, after the last job has arrived, the fraction has not moved for
+
+- ``STALL_EVENTS`` events spanning at least ``STALL_SPAN_S`` of simulated time (a poller),
+- ``STALL_EVENTS`` events within ``BURST_SPAN_S`` (a wake-up that barely moves the clock), or
+- ``MAX_STALL_EVENTS`` events whatever time they span (any other rate of idle wake-ups).
+
+A healthy run meets none: before the last arrival the guard does not count (jobs that arrive
+late are waited for), and a legitimate wait (a repair, a power outage) ends long before it has
+seen 100,000 events and 30 days without any job running, or a million events. The callback only
+reads, and a call at the horizon (the engine's last, of a run that finished) never stops a run,
+so a run that finishes gives the same result with the guard as without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from colossim.engine.simulation import PROGRESS_EVERY
+
+STALL_EVENTS = 100_000
+STALL_SPAN_S = 30 * 86_400.0
+BURST_SPAN_S = 1.0
+MAX_STALL_EVENTS = 1_000_000
+
+
+class Stalled(Exception):
+    """Raised from inside the engine to stop the run; the runner turns it into a failure."""
+
+
+@dataclass
+class StallGuard:
+    """The engine's ``progress`` callback; raises ``Stalled`` once the run is stuck."""
+
+    last_arrival_s: float
+    horizon_s: float
+    _fraction: float = field(default=0.0, init=False)  # no work is done at t=0
+    _since_s: float = field(default=0.0, init=False)
+    _events: int = field(default=0, init=False)
+
+    def __call__(self, now_s: float, fraction: float) -> None:
+        if now_s < self.last_arrival_s or fraction != self._fraction:
+            self._fraction, self._since_s, self._events = fraction, now_s, 0
+            return
+        # decided on the events already counted: the engine's last call (at the run's end) may
+        # follow fewer than PROGRESS_EVERY events and must not tip a finished run over
+        if self._stuck(now_s) and now_s < self.horizon_s:
+            raise Stalled(self._why(now_s))
+        self._events += PROGRESS_EVERY
+
+    def _stuck(self, now_s: float) -> bool:
+        span = now_s - self._since_s
+        long_or_burst = span >= STALL_SPAN_S or span < BURST_SPAN_S
+        return self._events >= MAX_STALL_EVENTS or (
+            self._events >= STALL_EVENTS and long_or_burst)
+
+    def _why(self, now_s: float) -> str:
+        return (f"jobs were waiting and none started, progressed or completed in {self._events:,}"
+                f" events from t={self._since_s:,.6g} s to t={now_s:,.6g} s (all jobs had "
+                f"arrived by t={self.last_arrival_s:,.6g} s, {self._fraction:.2%} of the work "
+                "done)")
