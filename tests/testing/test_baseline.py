@@ -93,8 +93,21 @@ def test_infinite_and_nan_metrics_round_trip_as_standard_json(tmp_path):
 @pytest.mark.parametrize(("text", "says"), [
     ('{"metrics": {"a": 1}, <<<<<<< HEAD', "cannot be read"),
     ('{"colossim_baseline": 2, "metrics": {"a": 1}}', "format 2"),
-    ('{"colossim_baseline": "1", "metrics": {"a": 1}}', "format '1'"),
+    ('{"colossim_baseline": 2, "metrics": {"a": 1}}', "upgrade colossim"),
+    # QA: "is in format '1'; this colossim reads format 1 and older" contradicted itself
+    ('{"colossim_baseline": "1", "metrics": {"a": 1}}',
+     "'colossim_baseline' must be a whole number (the file's format, 1), not '1'"),
     ('{"metrics": {"a": 1}, "tolerances": {"a": {"pct": 1}}}', "unknown keys ['pct']"),
+    # QA: these gave a TypeError or AttributeError without the file's name
+    ('{"metrics": {"a": 1}, "tolerances": {"default": {"rel": null}}}',
+     "tolerance for 'default': 'rel' must be a number >= 0, not None"),
+    ('{"metrics": {"a": 1}, "tolerances": {"a": {"abs": "0.1"}}}',
+     "tolerance for 'a': 'abs' must be a number >= 0, not '0.1'"),
+    ('{"metrics": {"a": 1}, "tolerances": {"a": -0.1}}', "'rel' must be a number >= 0"),
+    ('{"metrics": {"a": 1}, "tolerances": [1, 2]}', "'tolerances' must map a metric"),
+    ('{"metrics": {"a": 1}, "produced": "hand"}', "'produced' must be a mapping"),
+    # QA: json kept the last of two values silently (the YAML reader refuses a duplicate)
+    ('{"metrics": {\n "a": 1,\n "a": 2}}', "duplicate key 'a' (lines 2, 3)"),
 ])
 def test_a_baseline_file_it_cannot_use_is_named_in_the_error(tmp_path, text, says):
     from colossim.testing.baseline import read

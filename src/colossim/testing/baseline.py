@@ -18,6 +18,8 @@ import datetime as _dt
 import io
 import json
 import math
+import numbers
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,22 +57,35 @@ def parse_tolerances(spec: ToleranceSpec | None) -> dict[str, Tolerance]:
 
     The key ``default`` applies to metrics without their own entry.
     """
-    out: dict[str, Tolerance] = {}
-    for metric, value in (spec or {}).items():
-        if isinstance(value, Tolerance):
-            out[metric] = value
-        elif isinstance(value, Mapping):
-            unknown = set(value) - {"rel", "abs"}
-            if unknown:
-                raise ValueError(f"tolerance for {metric!r}: unknown keys {sorted(unknown)}")
-            out[metric] = Tolerance(float(value.get("rel", 0.0)), float(value.get("abs", 0.0)))
-        elif isinstance(value, tuple | list) and len(value) == 2:
-            out[metric] = Tolerance(float(value[0]), float(value[1]))
-        elif isinstance(value, int | float):
-            out[metric] = Tolerance(float(value), 0.0)
-        else:
-            raise ValueError(f"tolerance for {metric!r} must be {{rel, abs}}, (rel, abs) or rel")
-    return out
+    if spec is not None and not isinstance(spec, Mapping):
+        raise ValueError(f"'tolerances' must map a metric (or a family, or 'default') to "
+                         f"{{rel, abs}}, not {type(spec).__name__} {spec!r}")
+    return {metric: _tolerance(metric, value) for metric, value in (spec or {}).items()}
+
+
+def _tolerance(metric: str, value: Any) -> Tolerance:
+    if isinstance(value, Tolerance):
+        return value
+    if isinstance(value, Mapping):
+        unknown = set(value) - {"rel", "abs"}
+        if unknown:
+            raise ValueError(f"tolerance for {metric!r}: unknown keys {sorted(unknown)}")
+        return Tolerance(*(_bound(metric, key, value.get(key, 0.0)) for key in ("rel", "abs")))
+    if isinstance(value, tuple | list) and len(value) == 2:
+        return Tolerance(*(_bound(metric, key, v) for key, v in zip(("rel", "abs"), value,
+                                                                     strict=True)))
+    if is_number(value):
+        return Tolerance(_bound(metric, "rel", value), 0.0)
+    raise ValueError(f"tolerance for {metric!r} must be {{rel, abs}}, (rel, abs) or rel, "
+                     f"not {value!r}")
+
+
+def _bound(metric: str, key: str, value: Any) -> float:
+    """A ``rel`` or ``abs`` bound: a number >= 0 (``null``, ``"0.1"`` or ``true`` is a typo)."""
+    if not is_number(value) or not value >= 0:
+        raise ValueError(f"tolerance for {metric!r}: {key!r} must be a number >= 0, "
+                         f"not {value!r}")
+    return float(value)
 
 
 def tolerance_for(metric: str, tolerances: Mapping[str, Tolerance]) -> Tolerance:
@@ -114,24 +129,52 @@ def read(path: Path) -> dict[str, Any]:
     """A baseline file, checked: a file it cannot use is named in the error."""
     text = path.read_text(encoding="utf-8")
     try:
-        data = _yaml().load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+        data = _yaml().load(text) if path.suffix in (".yaml", ".yml") else _json(text)
     except Exception as exc:  # json's or ruamel's parse error: say which file
         raise ValueError(f"colossim baseline {path} cannot be read: {exc} (a merge conflict? "
                          "resolve it, or delete the file and re-create it)") from None
     if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
         raise ValueError(f"{path} is not a colossim baseline file (no 'metrics' mapping)")
-    version = data.get(FORMAT_KEY, FORMAT_VERSION)  # hand-written files may leave it out
-    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
-        raise ValueError(f"colossim baseline {path} is in format {version!r}; this colossim "
-                         f"reads format {FORMAT_VERSION} and older: upgrade colossim, or "
-                         "re-create the file")
     try:
+        _check_header(data)
         parse_tolerances(data.get("tolerances"))
     except ValueError as exc:
         raise ValueError(f"colossim baseline {path}: {exc}") from None
     data["metrics"] = {k: NON_FINITE.get(v, v) if isinstance(v, str) else v
                        for k, v in data["metrics"].items()}
     return data
+
+
+def _json(text: str) -> Any:
+    """JSON, refusing a key given twice in one object (json keeps the last one silently; the
+    YAML reader refuses it), with the lines the key is on."""
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                lines = [text.count("\n", 0, m.start()) + 1 for m in
+                         re.finditer(rf'"{re.escape(key)}"\s*:', text)]
+                raise ValueError(f"duplicate key {key!r} (lines {', '.join(map(str, lines))})")
+            seen[key] = value
+        return seen
+
+    return json.loads(text, object_pairs_hook=unique)
+
+
+def _check_header(data: Mapping[str, Any]) -> None:
+    """The format and the ``produced`` header, which the messages about a failure read."""
+    version = data.get(FORMAT_KEY, FORMAT_VERSION)  # hand-written files may leave it out
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValueError(f"{FORMAT_KEY!r} must be a whole number (the file's format, "
+                         f"{FORMAT_VERSION}), not {version!r}")
+    if version > FORMAT_VERSION:
+        raise ValueError(f"the file is in format {version}; this colossim reads format "
+                         f"{FORMAT_VERSION} and older: upgrade colossim, or re-create the file")
+    produced = data.get("produced")
+    if produced is not None and not isinstance(produced, Mapping):
+        raise ValueError("'produced' must be a mapping (command, colossim, date, test, "
+                         f"scenario, policy, seed), not {produced!r}")
 
 
 def dumps(path: Path, data: Mapping[str, Any], previous: str | None = None) -> str:
@@ -189,12 +232,33 @@ class Row:
     note: str = ""
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def is_number(value: Any) -> bool:
+    """Any real number (numpy's scalars too), but not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def plain_metrics(metrics: Mapping[str, Any]) -> Metrics:
+    """Metrics as Python numbers: a test's own metrics may be numpy scalars, which JSON cannot
+    write and ``np.float32(1.5)`` must still be judged by tolerance, not as a changed value."""
+    return {name: _plain(name, value) for name, value in metrics.items()}
+
+
+def _plain(name: str, value: Any) -> Any:
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    item = getattr(value, "item", None)  # numpy's bool_ (not a number to the numbers module)
+    if callable(item) and isinstance(plain := item(), bool):
+        return plain
+    raise TypeError(f"metric {name!r} is {type(value).__name__} {value!r}: a metric must be a "
+                    "number, a bool, a string or None")
 
 
 def compare_one(metric: str, baseline: Any, actual: Any, tol: Tolerance) -> Row:
-    if _is_number(baseline) and _is_number(actual):
+    if is_number(baseline) and is_number(actual):
         if math.isnan(baseline) or math.isnan(actual):
             ok = math.isnan(baseline) and math.isnan(actual)
         elif math.isinf(baseline) or math.isinf(actual):
@@ -236,13 +300,13 @@ def _fmt(value: Any) -> str:
         return "(missing)"
     if value is None:
         return "-"
-    if _is_number(value):
+    if is_number(value):
         return f"{value:.6g}" if isinstance(value, float) else str(value)
     return str(value)
 
 
 def _change(row: Row) -> tuple[str, str]:
-    if not (_is_number(row.baseline) and _is_number(row.actual)) or not (
+    if not (is_number(row.baseline) and is_number(row.actual)) or not (
             math.isfinite(row.baseline) and math.isfinite(row.actual)):
         return "", ""
     diff = row.actual - row.baseline
