@@ -398,3 +398,158 @@ def test_one_test_writing_one_baseline_name_twice_is_refused(project):
     result = run(project, "test_loop.py", "--colossim-update-baselines")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*looped.json was already written by *test_loop*"])
+
+
+def test_numpy_metrics_are_written_as_numbers_and_judged_by_tolerance(project):
+    # QA: np.int64 could not be written ("not JSON serializable"), and np.float32(1.5) against
+    # a baseline of 1.5001 failed as "changed" whatever the tolerance
+    project.makepyfile(test_np="""
+        import numpy as np
+
+        def test_np(policy_baseline):
+            policy_baseline({"count": np.int64(3), "mean": np.float32(1.5)}, "np",
+                            tolerances={"default": {"rel": 0.01, "abs": 0}})
+    """)
+    run(project, "test_np.py", "--colossim-update-baselines").assert_outcomes(passed=1)
+    path = project.path / "baselines" / "np.json"
+    doc = json.loads(path.read_text())
+    assert doc["metrics"] == {"count": 3, "mean": 1.5}
+    doc["metrics"]["mean"] = 1.5001  # 0.007 % off: within 1 %
+    path.write_text(json.dumps(doc))
+    run(project, "test_np.py").assert_outcomes(passed=1)
+    doc["metrics"]["mean"] = 1.6  # 6 % off
+    path.write_text(json.dumps(doc))
+    result = run(project, "test_np.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*mean*1.6*1.5*-0.1*-6.25%*FAIL (changed)*"])
+
+
+UNTOLERANT_TEST = """
+def test_toy(run_policy, policy_baseline):
+    policy_baseline(run_policy("toy_policy:Toy", "toy.yaml"), "toy")
+"""
+
+
+def test_an_update_writes_exactly_the_tests_tolerances_and_names_those_it_replaced(project):
+    # QA: a tolerance a test once gave stayed in the file after the test dropped it (an update
+    # wrote nothing, the numbers being "within tolerance"), so a 5 % regression then passed
+    project.makepyfile(test_toy=REGRESSION_TEST.format(rel=0.1))
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    assert baseline(project)["tolerances"] == {"default": {"rel": 0.1, "abs": 0.0}}
+    project.makepyfile(test_toy=UNTOLERANT_TEST)
+    result = run(project, "--colossim-update-baselines")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["updated *toy.json (tolerances now the test's; replaced: default (rel 0.1, abs 0))"])
+    path = project.path / "baselines" / "toy.json"
+    doc = json.loads(path.read_text())
+    assert doc["tolerances"] == {"default": {"rel": 1e-6, "abs": 1e-9}}
+    doc["metrics"]["makespan_s"] *= 0.95  # the run is now 5 % worse than the file
+    path.write_text(json.dumps(doc))
+    run(project).assert_outcomes(failed=1)
+
+
+def test_a_metric_the_file_lacks_is_named_in_the_summary_of_a_passing_run(project,
+                                                                           monkeypatch):
+    # QA: a new metric was listed under the diff table only, so a passing run never said it
+    project.makepyfile(test_new="""
+        import os
+
+        def test_new(policy_baseline):
+            metrics = {"a": 1.0, **({"b": 2.0, "c": 3.0} if os.environ.get("NEW") else {})}
+            policy_baseline(metrics, "new")
+    """)
+    run(project, "test_new.py", "--colossim-update-baselines").assert_outcomes(passed=1)
+    assert "not in their baseline" not in run(project, "test_new.py").stdout.str()
+    monkeypatch.setenv("NEW", "1")
+    result = run(project, "test_new.py")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*colossim metrics not in their baseline, not compared*",
+                                 "*new.json: b, c"])
+
+
+def test_a_conftest_fixture_named_colossim_policy_is_not_parametrised_again(pytester):
+    # QA: "duplicate parametrization of 'colossim_policy'" broke collection
+    pytester.makeconftest("""
+        import pytest
+
+        @pytest.fixture(params=["fifo", "priority"])
+        def colossim_policy(request):
+            return request.param
+    """)
+    pytester.makepyfile("""
+        def test_c(colossim_policy):
+            assert colossim_policy in ("fifo", "priority")
+    """)
+    result = run(pytester, "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_c[[]fifo[]] PASSED*", "*test_c[[]priority[]] PASSED*"])
+
+
+def test_a_baseline_file_it_cannot_use_fails_naming_it_without_a_traceback(project):
+    # QA: "produced": "hand" raised AttributeError inside colossim once a metric failed
+    run(project, "--colossim-update-baselines")
+    path = project.path / "baselines" / "toy.json"
+    doc = json.loads(path.read_text())
+    doc["produced"], doc["metrics"]["makespan_s"] = "hand", 1.0
+    path.write_text(json.dumps(doc))
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*baselines/toy.json: 'produced' must be a mapping*"])
+    assert "baseline.py" not in result.stdout.str() and "Error" not in result.stdout.str()
+
+
+SAME_NAME = """
+def test_baseline(policy_baseline):
+    policy_baseline({{"value": {value}}})
+"""
+
+
+def test_two_test_files_sharing_a_default_baseline_name_are_refused(project):
+    # QA: tests/test_a.py::test_baseline and tests/test_b.py::test_baseline both wrote
+    # baselines/test_baseline.json; updating test_b alone overwrote test_a's reviewed file
+    project.makepyfile(test_a=SAME_NAME.format(value=1.0), test_b=SAME_NAME.format(value=2.0))
+    run(project, "test_a.py", "--colossim-update-baselines").assert_outcomes(passed=1)
+    for args in (("test_b.py", "--colossim-update-baselines"), ("test_b.py",)):
+        result = run(project, *args)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*test_baseline.json belongs to test_a.py::test_baseline,"
+                                     " and test_b.py::test_baseline resolves to it too*"])
+    assert baseline(project, "test_baseline")["metrics"] == {"value": 1.0}
+    result = run(project, "test_a.py", "test_b.py")  # one session: the second is refused
+    result.assert_outcomes(passed=1, failed=1)
+    run(project, "test_a.py").assert_outcomes(passed=1)  # its own file
+
+
+def test_a_failure_says_when_the_file_was_produced_by_another_run(project):
+    # QA: a baseline copied from another scenario, policy or seed failed with no hint
+    run(project, "--colossim-update-baselines")
+    path = project.path / "baselines" / "toy.json"
+    doc = json.loads(path.read_text())
+    doc["produced"].update(scenario="small", seed=3)
+    path.write_text(json.dumps(doc))
+    run(project).assert_outcomes(passed=1)  # the same numbers: no hint needed
+    doc["metrics"]["makespan_s"] = 1.0
+    path.write_text(json.dumps(doc))
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*the file was produced by a run of scenario 'small', policy 'toy_policy:Toy', seed 3,"
+        " and this is a run of scenario 'toy', policy 'toy_policy:Toy', seed 0*"])
+
+
+def test_the_header_command_replays_from_the_root_when_pytest_ran_in_a_subfolder(
+        project, monkeypatch):
+    # QA: run in sub/, the header mixed sub/-relative and root-relative paths
+    sub = project.mkpydir("sub")
+    (sub / "test_sub.py").write_text(
+        "def test_sub(policy_baseline):\n    policy_baseline({'a': 1.0}, 'sub')\n")
+    monkeypatch.chdir(sub)
+    run(project, "test_sub.py::test_sub", "--colossim-update-baselines",
+        "--colossim-baseline-dir", "../golden", f"--rootdir={project.path}",
+        "-k", "test_sub").assert_outcomes(passed=1)
+    command = json.loads((project.path / "golden" / "sub.json").read_text())["produced"][
+        "command"]
+    assert command.split()[7:14] == [  # pytester adds -p ... before, --basetemp after
+        "sub/test_sub.py::test_sub", "--colossim-update-baselines", "--colossim-baseline-dir",
+        "golden", "--rootdir=.", "-k", "test_sub"]

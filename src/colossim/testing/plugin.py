@@ -17,6 +17,7 @@ the test file). The simulator is imported inside the fixtures, never when pytest
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
@@ -30,6 +31,8 @@ DIR_OPTION = "--colossim-baseline-dir"
 INI_DIR = "colossim_baseline_dir"
 _written = pytest.StashKey[list[str]]()
 _writers = pytest.StashKey[dict[Path, str]]()  # baseline file -> the test that wrote it
+_claims = pytest.StashKey[dict[Path, str]]()  # file -> the test whose default name it is
+_unjudged = pytest.StashKey[list[str]]()  # "file: metrics the run has and the file lacks"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,11 +48,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_written] = []
     config.stash[_writers] = {}
+    config.stash[_claims] = {}
+    config.stash[_unjudged] = []
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrise ``colossim_policy`` over every installed policy unless the test chose some."""
-    if "colossim_policy" not in metafunc.fixturenames:
+    """Parametrise ``colossim_policy`` over every installed policy unless the test, or a
+    ``conftest.py`` fixture of that name, chose some."""
+    if "colossim_policy" not in metafunc.fixturenames or _overridden(metafunc):
         return
     for mark in metafunc.definition.iter_markers("parametrize"):
         names = mark.args[0] if mark.args else mark.kwargs.get("argnames", "")
@@ -62,18 +68,40 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("colossim_policy", names, ids=names, indirect=True)
 
 
+SUMMARY_TITLES = {
+    _written: "colossim baselines written (review before committing)",
+    _unjudged: f"colossim metrics not in their baseline, not compared ({UPDATE_OPTION} to "
+               "record them)",
+}
+
+
+def _overridden(metafunc: pytest.Metafunc) -> bool:
+    """Whether the ``colossim_policy`` fixture the test gets is a project's own that does not
+    use this one (e.g. ``@pytest.fixture(params=[...])`` in a conftest.py): parametrising it
+    too failed collection with "duplicate parametrization"."""
+    definitions = getattr(metafunc, "_arg2fixturedefs", {}).get("colossim_policy", ())
+    if not definitions:
+        return False
+    closest = definitions[-1]
+    return closest.func is not colossim_policy_fixture and (
+        closest.params is not None or "colossim_policy" not in closest.argnames)
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    written = config.stash.get(_written, [])
-    if written:
-        terminalreporter.section("colossim baselines written (review before committing)")
-        for line in written:
-            terminalreporter.write_line(line)
+    for key, title in SUMMARY_TITLES.items():
+        lines = config.stash.get(key, [])
+        if lines:
+            terminalreporter.section(title)
+            for line in lines:
+                terminalreporter.write_line(line)
 
 
-@pytest.fixture
-def colossim_policy(request: pytest.FixtureRequest) -> str:
+def colossim_policy_fixture(request: pytest.FixtureRequest) -> str:
     """The name of one installed policy (the test runs once per policy)."""
     return request.param
+
+
+colossim_policy = pytest.fixture(colossim_policy_fixture, name="colossim_policy")
 
 
 @pytest.fixture(scope="session")
@@ -147,43 +175,113 @@ def policy_baseline(request: pytest.FixtureRequest, colossim_baseline_dir: Path)
               tolerances: Mapping[str, Any] | None = None) -> None:
         __tracebackhide__ = True
         from colossim.testing import baseline as bl
-        from colossim.testing.metrics import summary_metrics
 
-        actual = dict(result) if isinstance(result, Mapping) else summary_metrics(result)
-        if metrics is not None:
-            wanted = list(metrics)
-            unknown = [m for m in wanted if m not in actual]
-            if unknown:
-                raise KeyError(f"unknown metrics {unknown}; the run has {sorted(actual)}")
-            actual = {m: actual[m] for m in wanted}
+        actual = _chosen_metrics(result, metrics)
         path = bl.find(colossim_baseline_dir, name or _default_name(request))
-        old = bl.read(path) if path.exists() else None
-        tols = bl.parse_tolerances((old or {}).get("tolerances"))
-        tols.update(bl.parse_tolerances(tolerances))
-        tols.setdefault("default", bl.DEFAULT)
+        old = _read(path)
+        given = _given_tolerances(tolerances)
+        if name is None:
+            _claim_default_name(config, request, path, old)
         if config.getoption(UPDATE_OPTION):
-            _update(config, request, path, old, actual, tols, result)
+            _update(config, request, path, old, actual, given, result)
             return
         if old is None:
             raise AssertionError(
                 f"no colossim baseline {path}; run `pytest {UPDATE_OPTION}` to create it, "
                 "then review the numbers and commit the file (see docs/testing.md)"
             )
+        tols = {**bl.parse_tolerances(old.get("tolerances")), **given}
         rows, new = bl.compare(old["metrics"], actual, tols)
+        if new:
+            config.stash[_unjudged].append(f"{path}: {', '.join(new)}")
         bad = [r for r in rows if not r.ok]
         if bad:
             title = (f"colossim baseline {path}: {len(bad)} of {len(rows)} metric(s) outside "
                      f"tolerance (if the change is intended, rerun with {UPDATE_OPTION})"
-                     f"{_other_version(old)}")
+                     f"{_other_version(old)}{_other_run(old, result)}")
             raise AssertionError(bl.diff_table(rows, title, new))
 
     return check
 
 
+def _chosen_metrics(result: Any, metrics: Iterable[str] | None) -> dict[str, Any]:
+    """The run's summary metrics (or the test's own mapping) as plain numbers, limited to
+    ``metrics`` when given."""
+    __tracebackhide__ = True
+    from colossim.testing.baseline import plain_metrics
+    from colossim.testing.metrics import summary_metrics
+
+    actual = dict(result) if isinstance(result, Mapping) else summary_metrics(result)
+    if metrics is not None:
+        wanted = list(metrics)
+        unknown = [m for m in wanted if m not in actual]
+        if unknown:
+            raise KeyError(f"unknown metrics {unknown}; the run has {sorted(actual)}")
+        actual = {m: actual[m] for m in wanted}
+    try:
+        return plain_metrics(actual)
+    except TypeError as exc:
+        pytest.fail(f"policy_baseline: {exc}", pytrace=False)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    """The golden file, or None when there is none; one it cannot use fails the test with the
+    reason and the file's name (not a traceback into colossim)."""
+    from colossim.testing.baseline import read
+
+    if not path.exists():
+        return None
+    try:
+        return read(path)
+    except ValueError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def _given_tolerances(tolerances: Mapping[str, Any] | None) -> dict[str, Any]:
+    from colossim.testing.baseline import parse_tolerances
+
+    try:
+        return parse_tolerances(tolerances)
+    except ValueError as exc:
+        pytest.fail(f"policy_baseline(tolerances=...): {exc}", pytrace=False)
+
+
+def _claim_default_name(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
+                        old: Mapping[str, Any] | None) -> None:
+    """Fail when two tests resolve to one file by their default name (the test function's name,
+    which tests in two files can share): each would be judged by, or overwrite, the other's."""
+    node = request.node.nodeid
+    claims = config.stash[_claims]
+    other = claims.setdefault(path, node)
+    if other == node and old is not None:
+        other = (old.get("produced") or {}).get("test") or node
+        if not _still_there(config.rootpath, other, request.path):
+            other = node
+    if other != node:
+        pytest.fail(
+            f"colossim baseline {path} belongs to {other}, and {node} resolves to it too: "
+            "the default name is the test function's name, which both have. Give this test "
+            "its own, e.g. policy_baseline(result, \"<file>-<test>\")", pytrace=False)
+
+
+def _still_there(root: Path, test: str, here: Path) -> bool:
+    """Whether ``test`` (a node id from a file's header) is another test that still exists: its
+    file is another one, under the root, and still defines the function."""
+    file, _, rest = test.partition("::")
+    other = (root / file).resolve()
+    function = rest.split("::")[-1].split("[")[0]
+    if not rest or other == here.resolve() or not other.is_file():
+        return False
+    return f"def {function}(" in other.read_text(encoding="utf-8", errors="replace")
+
+
 def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
             old: Mapping[str, Any] | None, actual: Mapping[str, Any],
-            tols: Mapping[str, Any], result: Any) -> None:
-    """Write the golden file, unless the numbers and tolerances are unchanged (keep its header)."""
+            given: Mapping[str, Any], result: Any) -> None:
+    """Write the golden file, unless its numbers and tolerances are unchanged (keep its header).
+
+    The file's tolerances become exactly the test's (``default`` filled in): a tolerance the
+    test stopped giving must not go on loosening the comparison unseen."""
     from colossim.metrics.export import atomic_write_text
     from colossim.testing import baseline as bl
 
@@ -193,13 +291,15 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
             f"colossim baseline {path} was already written by {writers[path]} in this run: "
             "two results share its name; give each its own (e.g. name=f\"toy-{policy}\")")
     writers[path] = node
+    tols = {"default": bl.DEFAULT, **given}
+    old_tols = bl.parse_tolerances((old or {}).get("tolerances"))
     if old is not None:
         rows, new = bl.compare(old["metrics"], actual, tols)
-        same_tols = bl.parse_tolerances(old.get("tolerances")) == dict(tols)
-        if all(r.ok for r in rows) and not new and same_tols:
+        if all(r.ok for r in rows) and not new and old_tols == tols:
             return
     about = {k: getattr(result, k) for k in ("scenario", "policy", "seed") if hasattr(result, k)}
-    args = [_relative(arg, config.rootpath) for arg in config.invocation_params.args]
+    args = _replayable(config.invocation_params.args, config.invocation_params.dir,
+                       config.rootpath)
     command = shlex.join(["python", "-m", "pytest", *args])
     produced = bl.produced_header(command, request.node.nodeid, about)
     doc = bl.document(old, dict(actual), tols, produced)
@@ -207,17 +307,51 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
     atomic_write_text(path, bl.dumps(path, doc, previous))
     reviewed = old is not None and "review" in old
     stale = " (its 'review' note was written for the old numbers)" if reviewed else ""
-    config.stash[_written].append(f"{'updated' if old else 'created'} {path}{stale}")
+    config.stash[_written].append(
+        f"{'updated' if old else 'created'} {path}{stale}{_replaced(old_tols, tols)}")
 
 
-def _relative(arg: str, root: Path) -> str:
-    """A command-line path under the project's root, relative to it: the header then reads the
-    same on every machine (other arguments as typed)."""
-    head, sep, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
-    path = Path(value)
-    if path.is_absolute() and path.is_relative_to(root):
-        value = str(path.relative_to(root)) or "."
-    return f"{head}{sep}{value}"
+def _replaced(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """The file's tolerances an update replaced by the test's, named in the summary."""
+    gone = [f"{metric} ({tol})" for metric, tol in sorted(old.items()) if new.get(metric) != tol]
+    return f" (tolerances now the test's; replaced: {', '.join(gone)})" if gone else ""
+
+
+# options whose value is a path (given as ``--opt=value`` or as the next argument)
+PATH_OPTIONS = (DIR_OPTION, "--rootdir", "-c", "--config-file", "--confcutdir", "--basetemp")
+
+
+def _replayable(args: Iterable[str], here: Path, root: Path) -> list[str]:
+    """The command line as it would be typed at the project's root: a path (a test file, a node
+    id, a path option's value) relative to the root, whatever directory pytest ran in, so the
+    header replays from one known place and reads the same on every machine."""
+    args = list(args)
+    return [_arg_from_root(arg, here, root, i > 0 and args[i - 1] in PATH_OPTIONS)
+            for i, arg in enumerate(args)]
+
+
+def _arg_from_root(arg: str, here: Path, root: Path, is_path: bool) -> str:
+    if arg.startswith("-") and not is_path:
+        head, sep, value = arg.partition("=")
+        return f"{head}{sep}{_path_from_root(value, here, root, head in PATH_OPTIONS)}" if sep \
+            else arg
+    return _path_from_root(arg, here, root, is_path)
+
+
+def _path_from_root(value: str, here: Path, root: Path, is_path: bool) -> str:
+    """``value`` relative to ``root`` if it names a path (``is_path``, or it exists from
+    ``here``), keeping a node id's ``::test`` part; anything else as typed."""
+    file, colons, rest = value.partition("::")
+    typed = Path(file)
+    full = typed if typed.is_absolute() else here / typed
+    if not file or not (is_path or full.exists()):
+        return value
+    full, root = full.resolve(), root.resolve()
+    if full.is_relative_to(root):
+        return f"{full.relative_to(root).as_posix() or '.'}{colons}{rest}"
+    if typed.is_absolute():  # outside the project: as typed
+        return value
+    return f"{Path(os.path.relpath(full, root)).as_posix()}{colons}{rest}"
 
 
 def _other_version(old: Mapping[str, Any]) -> str:
@@ -229,3 +363,16 @@ def _other_version(old: Mapping[str, Any]) -> str:
         return (f"; the file was written by colossim {made_by} and this is {__version__}: a "
                 "model change between versions moves numbers too (docs/testing.md)")
     return ""
+
+
+def _other_run(old: Mapping[str, Any], result: Any) -> str:
+    """A note when the file's header records another scenario, policy or seed than this run's:
+    the test may be judging its result by another run's baseline."""
+    made = old.get("produced") or {}
+    keys = [k for k in ("scenario", "policy", "seed") if k in made and hasattr(result, k)]
+    if all(made[k] == getattr(result, k) for k in keys):
+        return ""
+    file = ", ".join(f"{k} {made[k]!r}" for k in keys)
+    run = ", ".join(f"{k} {getattr(result, k)!r}" for k in keys)
+    return (f"; the file was produced by a run of {file}, and this is a run of {run}: "
+            "is it the baseline of another run?")
