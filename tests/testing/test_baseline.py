@@ -135,6 +135,23 @@ def test_default_metrics_hold_each_jobs_ettr_and_the_runs_lost_gpu_hours_with_fa
     assert all(0 < metrics[f"ettr.{job.name}"] <= 1 for job in result.jobs)
 
 
+def test_ettr_is_below_one_without_failures_for_a_job_preempted_after_it_started():
+    # docs/testing.md said "1.0 when failures are off" (QA): ETTR is productive time over the
+    # wall time since the first start, so preemption and queueing after it count against it.
+    # On small, fifo runs moe-200b once, uninterrupted (its productive time); las starts it at
+    # 7,200 s, preempts it and finishes it later.
+    from colossim.testing.metrics import summary_metrics
+    from colossim.testing.runner import run_policy
+
+    fifo, las = (run_policy(p, "small") for p in ("fifo", "las"))
+    productive = fifo.job("moe-200b").end_s - fifo.job("moe-200b").start_s
+    moe = las.job("moe-200b")
+    assert summary_metrics(fifo)["ettr.moe-200b"] == 1.0
+    assert summary_metrics(las)["ettr.moe-200b"] == pytest.approx(
+        productive / (moe.end_s - moe.start_s), rel=1e-9)
+    assert summary_metrics(las)["ettr.moe-200b"] < 0.61
+
+
 def test_a_yaml_update_changes_values_only_where_they_changed():
     # round trip over the old text: a changed value replaced beside its comment, an unchanged
     # one left as written (3.00e+3 is 3000), a metric the run no longer has removed, a new one
