@@ -80,3 +80,17 @@ def test_the_example_passes_fails_when_worse_and_passes_after_update(project):
     assert updated.returncode == 0, updated.stdout[-3000:]
     assert "updated" in updated.stdout and "toy-shortest-first.json" in updated.stdout
     assert pytest_in(project, "-k", "baseline").returncode == 0
+
+
+def test_the_tutorials_pyproject_is_a_complete_installable_file():
+    # QA: docs/testing.md §2 showed only the entry-point table, which pip cannot install
+    # (no [build-system], no project name or version)
+    doc = (EXAMPLE.parents[1] / "docs" / "testing.md").read_text()
+    section = doc[doc.index("## 2. Write a policy"):doc.index("## 3.")]
+    block = section[section.index("```toml\n") + 8:]
+    shown = tomllib.loads(block[:block.index("```")])
+    example = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())
+    assert shown["build-system"] == example["build-system"]
+    assert shown["project"]["name"] and shown["project"]["version"]  # what pip requires
+    assert shown["project"]["entry-points"] == example["project"]["entry-points"]
+    assert shown["tool"]["hatch"] == example["tool"]["hatch"]  # the src/ layout of §2
