@@ -251,12 +251,11 @@ def _claim_default_name(config: pytest.Config, request: pytest.FixtureRequest, p
     """Fail when two tests resolve to one file by their default name (the test function's name,
     which tests in two files can share): each would be judged by, or overwrite, the other's."""
     node = request.node.nodeid
-    claims = config.stash[_claims]
-    other = claims.setdefault(path, node)
-    if other == node and old is not None:
-        other = (old.get("produced") or {}).get("test") or node
-        if not _still_there(config.rootpath, other, request.path):
-            other = node
+    other = config.stash[_claims].setdefault(path, node)  # earlier in this session
+    if other == node and old is not None:  # else the test the file's header names
+        made_by = (old.get("produced") or {}).get("test")
+        if made_by and _still_there(config.rootpath, made_by, request.path):
+            other = made_by
     if other != node:
         pytest.fail(
             f"colossim baseline {path} belongs to {other}, and {node} resolves to it too: "
@@ -331,11 +330,12 @@ def _replayable(args: Iterable[str], here: Path, root: Path) -> list[str]:
 
 
 def _arg_from_root(arg: str, here: Path, root: Path, is_path: bool) -> str:
-    if arg.startswith("-") and not is_path:
-        head, sep, value = arg.partition("=")
-        return f"{head}{sep}{_path_from_root(value, here, root, head in PATH_OPTIONS)}" if sep \
-            else arg
-    return _path_from_root(arg, here, root, is_path)
+    if not arg.startswith("-") or is_path:
+        return _path_from_root(arg, here, root, is_path)
+    head, sep, value = arg.partition("=")
+    if not sep:
+        return arg
+    return f"{head}={_path_from_root(value, here, root, head in PATH_OPTIONS)}"
 
 
 def _path_from_root(value: str, here: Path, root: Path, is_path: bool) -> str:
