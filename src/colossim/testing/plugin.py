@@ -115,7 +115,8 @@ def colossim_scenario() -> Callable[..., Any]:
 @pytest.fixture(scope="session")
 def run_policy() -> Callable[..., Any]:
     """``run_policy(policy, scenario="small", seed=None, overrides=(), params=None)`` →
-    RunResult; the engine checks its invariants after every event."""
+    RunResult; the engine checks its invariants after every event, and a run that makes no
+    progress fails as starved (``starvation_guard=False`` lets it go on)."""
     from colossim.testing.runner import run_policy as run
 
     return run
