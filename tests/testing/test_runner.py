@@ -140,14 +140,18 @@ def test_a_policy_that_starts_nothing_fails_as_starved_not_at_the_horizon(policy
         run_policy(policy, "small", overrides=ONE_RACK)
 
 
-def test_a_healthy_poller_waits_for_a_late_job_and_gives_the_unguarded_result(small_guard):
-    # job c arrives after 100 days: 144,000 idle polls after a and b finish, more than any
-    # threshold, but before the last arrival the guard does not count
-    late = (*ONE_RACK, "jobs[2].submit_s=8640000")
+def test_a_healthy_poller_waits_for_a_late_job_and_gives_the_unguarded_result(monkeypatch):
+    # thresholds 100x below the real ones (1,000 events, 10,000; 0.3 days); job c arrives after
+    # 15 days: 21,600 idle polls after a and b finish, more than any threshold, but before the
+    # last arrival the guard does not count
+    monkeypatch.setattr(starvation, "STALL_EVENTS", 1_000)
+    monkeypatch.setattr(starvation, "STALL_SPAN_S", 25_920.0)
+    monkeypatch.setattr(starvation, "MAX_STALL_EVENTS", 10_000)
+    late = (*ONE_RACK, "jobs[2].submit_s=1296000")
     guarded = run_policy(PollingFifo, "small", overrides=late, check_invariants=False)
     free = run_policy(PollingFifo, "small", overrides=late, check_invariants=False,
                       starvation_guard=False)
-    assert guarded.job("c").end_s == 8_640_000 + 2 * 3_600  # 144 GPU-h on 72 GPUs
+    assert guarded.job("c").end_s == 1_296_000 + 2 * 3_600  # 144 GPU-h on 72 GPUs
     assert guarded.makespan_s == free.makespan_s
     assert [j.end_s for j in guarded.jobs] == [j.end_s for j in free.jobs]
 
