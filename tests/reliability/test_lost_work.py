@@ -365,3 +365,72 @@ def test_every_gpu_sits_in_a_tray_whatever_the_tray_size(per_tray, trays, last_t
     result = run(sim)
     (fault,) = events(result, "fault")
     assert (fault.data["component"], fault.data["gpus"]) == ("tray", last_tray_gpus)
+
+
+SLOW = {"storage": {"write_tbytes_s": 0.001, "read_tbytes_s": 0.01}}  # 140 GB: 140 s, 14 s
+RESIZE_S = 140.0 + RESTART + 14.0  # save, relaunch, load: the resize's checkpoint-restart
+
+
+def _shrunk_at_1050(interval_s: float, b_interval_s: float, **rel):
+    """a runs on 144 GPUs until b arrives at 1,050 s; elastic-goodput shrinks a to 72, which
+    pauses to resize until 1,324 s."""
+    a = job(min_gpus=72, max_gpus=144, checkpoint={"interval_s": interval_s})
+    b = job(name="b", submit_s=1_050, tokens_billion=9,
+            checkpoint={"interval_s": b_interval_s})
+    return simulation([a, b], quiet(**SLOW, **rel), racks=2, policy="elastic-goodput")
+
+
+def test_a_fault_after_a_resize_rolls_back_to_the_resize_checkpoint():
+    """A resize is a checkpoint-restart: a fault at 1,400 s loses the 76 s computed since the
+    resize pause ended (1,324 s), not everything since t = 0 (QA: the restore point stayed the
+    start, 43.5 GPU-hours lost instead of 1.52)."""
+    sim = _shrunk_at_1050(5_000.0, 5_000.0)
+    strike_at(sim, 1_400.0, component="software")
+    result = run(sim)
+    (failure,) = events(result, "failure", "a")
+    assert 1_050 + RESIZE_S == 1_324
+    assert failure.data["snapshot_s"] == 1_050 and failure.data["restore"] == "storage"
+    assert failure.data["lost_flops"] == pytest.approx(RATE * (1_400 - 1_324), rel=1e-9)
+    assert result.job("a").lost_gpu_hours == pytest.approx(72 * 76 / 3600)
+
+
+def test_another_jobs_write_does_not_cut_a_resize_pause_short():
+    """a starts a 140 s synchronous write at 1,000 s and is resized at 1,050 s; b's writes
+    (every 30 s) re-time the storage shares. a must stay paused for the whole resize, until
+    1,324 s (QA: b's first write re-timed a's old write and a resumed at 1,200 s)."""
+    result = run(_shrunk_at_1050(1_000.0, 30.0))
+    pauses = events(result, "pause", "a")
+    resize = next(e for e in pauses if e.data["phase"] == "resize")
+    assert (resize.time_s, resize.data["seconds"]) == (1_050, RESIZE_S)
+    after = [e.time_s for e in pauses + events(result, "resume", "a") if e.time_s > 1_050]
+    assert min(after) == 1_324  # nothing paused or resumed it in between
+
+
+def test_a_local_copy_on_a_rack_the_job_left_is_lost_with_that_rack():
+    """A GPU fault at 1,000 s moves a to the spare rack 1; its local copy of the 600 s
+    checkpoint stays in rack 0's hosts. A rack fault takes rack 0 at 1,200 s, so a software
+    fault at 1,300 s must roll a back to the start (nothing persisted), not to the 600 s copy."""
+    ck = {"interval_s": 600.0, "in_memory": "local", "persist_every": 100}
+    sim = simulation([job(checkpoint=ck)], quiet(spares={"racks_per_pod": 1}), racks=2,
+                     pod_size_racks=2)
+    rel = reliability_of(sim)
+    sim.call_at(1_000.0, lambda: rel.strike("gpu", 0, 0, repair_s=36_000))
+    sim.call_at(1_200.0, lambda: rel.strike("rack", 0, repair_s=600))
+    sim.call_at(1_300.0, lambda: rel.strike("software", 1, 0))
+    first, second = events(run(sim), "failure", "a")
+    assert (first.data["restore"], first.data["snapshot_s"]) == ("memory", 600.0)
+    assert (second.data["restore"], second.data["snapshot_s"]) == ("start", None)
+
+
+def test_a_drain_during_a_restart_still_pays_the_detection_left():
+    """A software fault at 1,000 s starts a restart pause (150 s detection + 120 s relaunch);
+    maintenance drains the job at 1,010 s onto pod 1. It must still wait out the 140 s of
+    detection left, then relaunch: computing again no earlier than 1,270 s (QA: at 1,130 s)."""
+    rel = quiet(maintenance=[{"start_s": 1_010, "duration_s": 100, "pods": [0]}])
+    sim = simulation([job(checkpoint={"interval_s": 600.0})], rel, racks=2, pod_size_racks=1)
+    strike_at(sim, 1_000.0, component="software")
+    result = run(sim)
+    restart = [e for e in events(result, "pause", "a") if e.data["phase"] == "restart"][-1]
+    assert restart.time_s == 1_010
+    # the rest of detection, the relaunch, and the drain's save and load
+    assert restart.data["seconds"] == pytest.approx(140 + RESTART + WRITE + LOAD)

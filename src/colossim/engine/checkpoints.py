@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 TB, GB = 1e12, 1e9
 EPS = 1e-9
+WRITE_PHASES = (Phase.COMPUTE, Phase.CHECKPOINT)  # a sync write may set or re-time the pause
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class JobCk:
     size_for: int = 0  # GPUs the cached checkpoint size is for
     seen: int = -1  # the job's stamp at the watcher's last look (-1: look again)
     size_bytes: float = 0.0
+    resize_until: float | None = None  # the end of the last resize pause seen (``_resized``)
 
 
 class StorageShare:
@@ -129,9 +131,12 @@ class StorageShare:
         for w, rate in zip(writes, rates, strict=True):
             w.rate = rate
             finish = now + w.left / rate
-            if w.sync and abs(finish - w.finish_s) > EPS * max(1.0, finish):
+            job = w.ck.job  # a sync write pauses its job as it starts (the job computes until
+            # then) and re-times that pause; never a pause of another kind (a resize's)
+            if w.sync and job.phase in WRITE_PHASES \
+                    and abs(finish - w.finish_s) > EPS * max(1.0, finish):
                 # the write's own completion resumes the job: no separate resume event
-                self.sim.state.pause(w.ck.job, finish - now, Phase.CHECKPOINT)
+                self.sim.state.pause(job, finish - now, Phase.CHECKPOINT)
             w.finish_s = finish
         first = min((w.finish_s for w in writes), default=math.inf)
         if first < self._armed_at:  # an earlier live timer just finds nothing done and re-arms
@@ -168,7 +173,7 @@ class Checkpoints:
                      for j in self.state.jobs]
         self.share = StorageShare(self, config.storage.write_tbytes_s * TB)
         self.rate_per_gpu_s = failure_rate_per_gpu_s(config)  # every class interrupts a job
-        self._peers = [ck for ck in self.jobs if ck.cfg.in_memory is MemoryCopy.PEER]
+        self._in_memory = [ck for ck in self.jobs if ck.cfg.in_memory is not MemoryCopy.NONE]
 
     # -- sizes and times ----------------------------------------------------------------
     def size(self, ck: JobCk) -> float:
@@ -246,6 +251,8 @@ class Checkpoints:
             if job.state is JobState.RUNNING:
                 if ck.needs_restore:
                     self._restore(ck)
+                elif job.phase is Phase.RESIZE and job.pause_until_s != ck.resize_until:
+                    self._resized(ck)
                 elif not ck.armed and job.phase is Phase.COMPUTE:
                     self._arm(ck)
                 ck.held = True
@@ -270,6 +277,19 @@ class Checkpoints:
                            seconds=0.0 if switch is None else switch.save_s)
             ck.storage = Point(ck.job.work_done, self.state.now_s, "storage")
             ck.memory = None
+
+    def _resized(self, ck: JobCk) -> None:
+        """The policy resized the job: a resize is a checkpoint-restart (``switch_costs``), so
+        the checkpoint it writes as its pause begins is the job's restore point (a fault after
+        the resize rolled back past it, to the last periodic one). A write in flight is dropped
+        (this one supersedes it; its re-timing cut the resize pause short) and the next periodic
+        checkpoint is armed afresh once the job computes again."""
+        job, now = ck.job, self.state.now_s
+        ck.resize_until = job.pause_until_s
+        self.cancel(ck)
+        ck.storage = Point(job.work_at(now), now, "storage")
+        self.state.log("checkpoint_saved", job, snapshot_s=now, flops=ck.storage.work,
+                       tier="resize", seconds=self.storage_write_s(ck))
 
     def _lose_power(self, ck: JobCk, at_s: float) -> None:
         """The facility could not power the job: its GPUs and hosts went down with no time to
@@ -392,9 +412,10 @@ class Checkpoints:
 
     def hosts_down(self, rack: int, first: int, last: int, holders: set[int]) -> None:
         """Host memory on ``rack`` (slots ``first`` to ``last``) went down under jobs that no
-        longer hold it (``holders`` are handled as interrupted): a peer copy a job left there
-        when it moved after an earlier fault is gone with it."""
-        for ck in self._peers:  # not every job: a trace has thousands, none of them peers
+        longer hold it (``holders`` are handled as interrupted): an in-memory copy a job left
+        there when it moved after an earlier fault (its own, ``local``, or a ``peer`` copy) is
+        gone with it."""
+        for ck in self._in_memory:  # not every job: a trace has thousands, none in memory
             memory = ck.memory
             if memory is not None and ck.job.index not in holders and rack in memory.racks \
                     and self._lose_hosts(ck, rack, first, last):

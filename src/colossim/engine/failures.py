@@ -297,6 +297,7 @@ class Reliability:
         if spare is not None:
             self.spares.swap_in(job, rack, spare)
             extra_s += self.config.spares.rack_swap_s
+        ck.fault_s = state.now_s  # a drain during this restart still owes the detection left
         cost = self.config.detection_s + extra_s + self.config.restart_s + load
         self.sim.pause_job(job, cost, Phase.RESTART)
 
@@ -306,6 +307,9 @@ class Reliability:
         when it next starts, with the relaunch and the load, so its GPUs are free at once."""
         state, cks = self.state, self.checkpoints
         ck = cks.jobs[job.index]
+        # drained while restarting after a fault: it still pays the detection not yet passed
+        # when it starts again (a drain made recovery faster than no maintenance at all)
+        fault_s = ck.fault_s if job.phase is Phase.RESTART else None
         cks.cancel(ck)
         job.advance(state.now_s)
         save_s = cks.storage_write_s(ck)
@@ -314,7 +318,7 @@ class Reliability:
                   snapshot_s=state.now_s, restore="storage", stopped=True, gpus=0,
                   save_s=save_s)
         state.stop(job, JobState.PENDING)
-        cks.stopped(ck, None, save_s + cks.load_s(ck, ck.storage))
+        cks.stopped(ck, fault_s, save_s + cks.load_s(ck, ck.storage))
 
 def reliability_of(state: RunState) -> Reliability | None:
     """The run's reliability subsystem (one of the state's rate modifiers), if installed."""
