@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from colossim.errors import ColossimError
+from colossim.errors import ColossimError, ConfigError
 from colossim.metrics.export import write_run
 from colossim.metrics.loadrun import read_run
 from colossim.testing.runner import run_policy
@@ -44,3 +44,32 @@ def test_unknown_result_fields_are_ignored_and_a_missing_result_is_an_error(tmp_
     assert read_run(tmp_path).to_dict() == result.to_dict()
     with pytest.raises(ColossimError, match="no result.json"):
         read_run(tmp_path / "nowhere")
+
+
+def _damage(folder: Path, file: str, edit) -> None:
+    path = folder / file
+    path.write_text(edit(path.read_text()))
+
+
+@pytest.mark.parametrize(("file", "edit", "expected"), [
+    ("result.json", lambda t: "[1, 2]", "result.json:1: not a run result (expected a JSON "
+                                        "object)"),
+    ("result.json", lambda t: "{}", "result.json: not a complete run result ("),
+    # cut inside line 3, '  "policy": "fi'
+    ("result.json", lambda t: t[:40], "result.json:3: not valid JSON: Unterminated string"),
+    ("events.jsonl", lambda t: "\n".join([*t.splitlines()[:3], "{bad", *t.splitlines()[3:]]),
+     "events.jsonl:4: not valid JSON: "),
+    ("events.jsonl", lambda t: t.replace('"kind"', '"kinds"', 1),
+     "events.jsonl:1: kind: required field missing"),
+    ("series.json", lambda t: json.dumps({"gpus_busy": {"times": [0, 1], "values": [3]}}),
+     "series.json: gpus_busy: a series is {times: [...], values: [...]} of equal lengths"),
+])
+def test_a_damaged_run_folder_is_named_by_file_and_line(tmp_path, file, edit, expected):
+    """A truncated or hand-edited run is input to fix (exit 2, ``ConfigError``), named by the
+    file and line at fault (QA: tracebacks, or exit 1 naming neither)."""
+    write_run(run_policy("fifo", "small"), tmp_path)
+    _damage(tmp_path, file, edit)
+    with pytest.raises(ConfigError) as info:
+        read_run(tmp_path)
+    assert str(info.value.problems[0]).startswith(f"{tmp_path}/{expected}")
+    assert info.value.exit_code == 2

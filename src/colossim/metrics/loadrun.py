@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from colossim.engine.record import Decision, Event, Record, StepSeries
-from colossim.errors import ColossimError, ConfigError, Problem
+from colossim.errors import ConfigError, Problem
 from colossim.metrics.result import RunResult
 
 
@@ -49,14 +49,29 @@ def build(cls: type, data: dict[str, Any]) -> Any:
     return cls(**kwargs)
 
 
-def read_record(folder: Path) -> Record:
-    record = Record()
-    events_path = folder / "events.jsonl"
-    if events_path.exists():
-        for line in events_path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            row = json.loads(line)
+def _bad(path: Path, line: int | None, field: str, message: str) -> ConfigError:
+    """A damaged run file is input to fix (exit 2), named with its line where it has one."""
+    return ConfigError(Problem(str(path), line, field, message))
+
+
+def _json(path: Path, text: str, line: int | None = None) -> Any:
+    """``text`` (the file, or its line ``line``) as JSON, or the problem at its line."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        at = line if line is not None else getattr(exc, "lineno", None)
+        raise _bad(path, at, "", f"not valid JSON: {getattr(exc, 'msg', exc)} (a damaged or "
+                   "truncated run: write it again with `colossim run --out`)") from None
+
+
+def _events(path: Path, record: Record) -> None:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = _json(path, line, number)
+        if not isinstance(row, dict):
+            raise _bad(path, number, "", "expected a JSON object per line")
+        try:
             kind = row.pop("type")
             if kind == "event":
                 record.events.append(Event(row["time_s"], row["kind"], row.get("job"),
@@ -64,25 +79,51 @@ def read_record(folder: Path) -> Record:
             elif kind == "decision":
                 record.decisions.append(Decision(row["time_s"], row["action"], row["verdict"],
                                                  row.get("reason", "")))
+        except KeyError as exc:
+            raise _bad(path, number, str(exc.args[0]), "required field missing") from None
+
+
+def _series(path: Path, record: Record) -> None:
+    data = _json(path, path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise _bad(path, None, "", "expected a JSON object of series by name")
+    for name, s in data.items():
+        ok = isinstance(s, dict) and isinstance(s.get("times"), list) \
+            and isinstance(s.get("values"), list) and len(s["times"]) == len(s["values"])
+        if not ok:
+            raise _bad(path, None, name, "a series is {times: [...], values: [...]} of equal "
+                       "lengths")
+        record.series[name] = StepSeries(list(s["times"]), list(s["values"]))
+
+
+def read_record(folder: Path) -> Record:
+    """The events, decisions and level series saved beside a result (each file optional)."""
+    record = Record()
+    events_path = folder / "events.jsonl"
+    if events_path.exists():
+        _events(events_path, record)
     series_path = folder / "series.json"
     if series_path.exists():
-        for name, s in json.loads(series_path.read_text(encoding="utf-8")).items():
-            record.series[name] = StepSeries(list(s["times"]), list(s["values"]))
+        _series(series_path, record)
     return record
 
 
 def read_run(folder: Path | str) -> RunResult:
-    """The ``RunResult`` saved in ``folder`` (raises ``ColossimError`` if it is not a run)."""
+    """The ``RunResult`` saved in ``folder``; a folder that holds no run, or a damaged one, is
+    input to fix (``ConfigError``, exit 2), named by file and line."""
     folder = Path(folder)
     result_path = folder / "result.json"
     if not result_path.is_file():  # input to fix (exit 2), like a missing scenario file
         raise ConfigError(Problem(str(folder), None, "", "holds no result.json: write one with "
                                                          "`colossim run --out`"))
+    data = _json(result_path, result_path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise _bad(result_path, 1, "", "not a run result (expected a JSON object)")
+    record = read_record(folder)
     try:
-        data = json.loads(result_path.read_text(encoding="utf-8"))
-        record = read_record(folder)
         record.decide_calls = int(data.get("decisions", 0))  # the summary counts policy calls
         data["record"] = record
         return build(RunResult, data)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ColossimError(f"cannot read the run in {folder}: {exc}") from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _bad(result_path, None, "", f"not a complete run result ({exc}): write it again "
+                   "with `colossim run --out`") from None
