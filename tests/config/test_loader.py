@@ -41,6 +41,17 @@ def test_builtin_scenarios_load_by_name_and_are_package_data():
     assert load_scenario().name == "colossus2"  # the default
 
 
+def test_a_folder_named_like_a_builtin_does_not_hide_it(tmp_path, monkeypatch):
+    """``colossim run small --out small`` makes a folder ``small``; the next run of ``small``
+    must still find the built-in (QA: "small: is a folder, not a file"). A file wins."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "small").mkdir()
+    assert load_scenario("small").name == "small"
+    assert [j.name for j in load_scenario("small").jobs][0] == "llm-70b"
+    (tmp_path / "mine").mkdir()
+    assert problems_of("mine") == ["mine: is a folder, not a file"]
+
+
 def test_a_missing_file_is_named_and_a_builtin_typo_gets_a_hint(tmp_path):
     missing = tmp_path / "nope.yaml"
     assert problems_of(missing) == [f"{missing}: no such file or scenario; built-in scenarios: "

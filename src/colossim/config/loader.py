@@ -43,15 +43,18 @@ def builtin_scenarios() -> dict[str, Path]:
 
 
 def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
-    """A file path if it exists (relative to an including file), else a built-in scenario."""
+    """A file path if it exists (relative to an including file), else a built-in scenario.
+
+    A folder never hides a built-in of its name: ``colossim run small --out small`` made one,
+    and the next ``colossim run small`` failed on it ("is a folder, not a file")."""
     path = Path(source)
     if relative_to is not None and not path.is_absolute():
         candidate = relative_to.parent / path
         if candidate.exists():
             return candidate
-    if path.exists():
-        return path
     builtins = builtin_scenarios()
+    if path.exists() and not (path.is_dir() and str(source) in builtins):
+        return path
     if str(source) in builtins:
         return builtins[str(source)]
     hint = difflib.get_close_matches(str(source), list(builtins), n=1)
