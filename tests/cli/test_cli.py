@@ -268,7 +268,7 @@ def test_without_matplotlib_the_report_keeps_its_tables_and_says_how_to_get_plot
     page = (folder / "report.html").read_text()
     assert "<h2>Jobs</h2>" in page and "llm-70b" in page and "<img" not in page
     assert "No plots: plots need matplotlib: pip install &#x27;colossim[plot]&#x27;." in page
-    assert ("warning: report.html has its tables but no plots: plots need matplotlib: pip "
+    assert ("warning: the report has its tables but no plots: plots need matplotlib: pip "
             "install 'colossim[plot]'") in result.stderr
     empty = invoke("report", str(tmp_path))
     assert empty.exit_code == 2 and "holds no result.json" in empty.stderr

@@ -133,7 +133,8 @@ def result_tables(result: RunResult) -> None:
     ratio = f" ({result.makespan_s / lb:.3f}x the lower bound)" if result.makespan_s and lb else ""
     rows = [
         ("GPUs / racks / pods", f"{c.gpus:,} / {c.racks:,} / {c.pods:,}"),
-        ("makespan", f"{_days(result.makespan_s)} days{ratio}"),
+        ("makespan", f"{_days(result.makespan_s)} days{ratio}" if result.makespan_s is not None
+         else "- (not every job finished)"),
         ("makespan lower bound", f"{_days(lb)} days (no failures, no power limit)"),
         ("GPU utilisation", f"{c.gpu_utilization:.1%}"),
         ("energy", f"{mega(c.energy_mwh)} MWh"),

@@ -33,7 +33,7 @@ def reliability_table(result: RunResult) -> None:
     table = Table(
         title="reliability",
         caption=f"interr.: interruptions of the job (a fault can stop several jobs or none); "
-                "ETTR: productive time / wall time since its first start; h: GPU-hours; MTTF "
+                "ETTR: productive time / simulated time since its first start; h: GPU-hours; MTTF "
                 "min: mean time between its interruptions, minutes. Faults by component: "
                 f"{faults}; "
                 f"GPUs in service {rel.gpu_availability:.2%} on average, "

@@ -319,7 +319,7 @@ def ettr_chart(values: list[tuple[str, float]]) -> bytes:
         ax.text(min(value, 1.0) + 0.005, row, f"{value:.3f}", va="center", fontsize=7)
     ax.set_xlim(0, 1.08)
     ax.invert_yaxis()
-    ax.set_xlabel("productive time / wall time since first start")
+    ax.set_xlabel("productive time / simulated time since first start")
     lowest = (f": the {len(drawn)} lowest of {len(values):,} jobs"
               if len(values) > len(drawn) else "")
     ax.set_title(f"ETTR per job{lowest}")

@@ -176,7 +176,7 @@ def plots_or_note(result: RunResult) -> str:
     try:
         return plots_html(result)
     except MissingExtra as exc:
-        warnings.warn(ColossimWarning(f"report.html has its tables but no plots: {exc}"),
+        warnings.warn(ColossimWarning(f"the report has its tables but no plots: {exc}"),
                       stacklevel=2)
         return f'<p class="note">No plots: {html.escape(str(exc))}.</p>'
 

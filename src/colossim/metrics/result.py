@@ -40,7 +40,7 @@ class JobResult:
     checkpoint_gpu_hours: float = 0.0
     restart_gpu_hours: float = 0.0
     checkpoints: int = 0
-    ettr: float | None = None  # productive time / wall time since first start
+    ettr: float | None = None  # productive time / simulated time since first start
     mttf_s: float | None = None  # time holding GPUs / unplanned interruptions
     # power (docs/power.md): the job's GPUs and their rack overhead share, times PUE
     energy_mwh: float = 0.0
