@@ -286,8 +286,11 @@ class Checkpoints:
         checkpoint is armed afresh once the job computes again."""
         job, now = ck.job, self.state.now_s
         ck.resize_until = job.pause_until_s
+        work = job.work_at(now)
+        if ck.storage.tier == "storage" and ck.storage.work == work:
+            return  # the same pause re-timed (a power hold on it): nothing new to save
         self.cancel(ck)
-        ck.storage = Point(job.work_at(now), now, "storage")
+        ck.storage = Point(work, now, "storage")
         self.state.log("checkpoint_saved", job, snapshot_s=now, flops=ck.storage.work,
                        tier="resize", seconds=self.storage_write_s(ck))
 
