@@ -434,3 +434,25 @@ def test_a_drain_during_a_restart_still_pays_the_detection_left():
     assert restart.time_s == 1_010
     # the rest of detection, the relaunch, and the drain's save and load
     assert restart.data["seconds"] == pytest.approx(140 + RESTART + WRITE + LOAD)
+
+
+def test_a_spare_across_a_cut_tier_is_not_swapped_in():
+    """Pods of 3 racks, the last of each a spare; pod 1's uplinks are cut at 50 s and pod 0's
+    spare breaks at 100 s. A rack fault under the 2-rack job (racks 0-1) at 1,000 s finds only
+    pod 1's spare, which would put the job's traffic across the cut: the fabric took it off at
+    once and one fault counted as two interruptions (QA). Now the job goes back to the queue
+    once and the policy starts it inside pod 1 (racks 3-4: no uplink crossed)."""
+    cut = {"fabric": {"contention": True, "events": [
+        {"time_s": 50, "tier": "pod", "pod": 1, "capacity_fraction": 0.0}]}}
+    sim = simulation([job(min_gpus=144, max_gpus=144, checkpoint={"interval_s": 600.0})],
+                     quiet(spares={"racks_per_pod": 1}), racks=6, pod_size_racks=3, cluster=cut)
+    rel = reliability_of(sim)
+    sim.call_at(100.0, lambda: rel.strike("rack", 2, repair_s=36_000))
+    sim.call_at(1_000.0, lambda: rel.strike("rack", 1, repair_s=36_000))
+    result = run(sim)
+    (failure,) = events(result, "failure", "a")
+    assert failure.data["stopped"] and not events(result, "swap", "a")
+    assert not events(result, "preempt", "a")
+    assert result.job("a").interruptions == 1
+    (_, restart) = events(result, "start", "a")
+    assert restart.time_s == 1_000.0

@@ -22,6 +22,7 @@ from colossim.config.reliability import FailureProcess, MaintenanceWindow, Relia
 from colossim.engine.checkpoints import Checkpoints, Point
 from colossim.engine.spares import Spares
 from colossim.errors import ConfigError, Problem
+from colossim.model.cluster import swap_rack
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.reliability import FailureStream
 
@@ -283,7 +284,7 @@ class Reliability:
         point = cks.restore_point(ck, hosts)
         lost = cks.roll_back(ck, point)
         load = cks.load_s(ck, point)
-        spare = self.spares.spare_for(rack) if leave and not move else None
+        spare = self._spare_for(job, rack) if leave and not move else None
         stopped = (leave or move) and spare is None
         state.log("failure", job, component=component, rack=rack, pod=self.pod[rack],
                   lost_flops=lost, snapshot_s=point.snapshot_s, restore=point.tier,
@@ -300,6 +301,21 @@ class Reliability:
         ck.fault_s = state.now_s  # a drain during this restart still owes the detection left
         cost = self.config.detection_s + extra_s + self.config.restart_s + load
         self.sim.pause_job(job, cost, Phase.RESTART)
+
+    def _spare_for(self, job: Job, rack: int) -> int | None:
+        """A ready spare to stand in for ``rack`` in the job's grant, unless the grant with it
+        would cross a cut fabric tier: the fabric would take the job off at once, and one fault
+        counted as two interruptions. Without one the job goes back to the queue, and the
+        policy's placers keep it off the cut."""
+        from colossim.engine.fabric_cut import refuse_cut  # fabric_cut imports this module
+
+        spare = self.spares.spare_for(rack)
+        if spare is None:
+            return None
+        grant = swap_rack(job.grant, rack, spare)
+        if grant is not None and refuse_cut(self.state, job, grant) is not None:
+            return None
+        return spare
 
     def _drain(self, job: Job) -> None:
         """A planned stop: the job writes a checkpoint to storage on its way out and loses
