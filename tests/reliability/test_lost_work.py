@@ -392,6 +392,8 @@ def test_a_fault_after_a_resize_rolls_back_to_the_resize_checkpoint():
     assert failure.data["snapshot_s"] == 1_050 and failure.data["restore"] == "storage"
     assert failure.data["lost_flops"] == pytest.approx(RATE * (1_400 - 1_324), rel=1e-9)
     assert result.job("a").lost_gpu_hours == pytest.approx(72 * 76 / 3600)
+    periodic = [e for e in events(result, "checkpoint_saved", "a") if e.data["tier"] == "storage"]
+    assert result.job("a").checkpoints == len(periodic)  # the resize's is a switch cost
 
 
 def test_another_jobs_write_does_not_cut_a_resize_pause_short():

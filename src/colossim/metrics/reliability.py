@@ -65,6 +65,9 @@ class _Job:
         return self.gpu_s["compute"] - self.lost_gpu_s, self.wall_s["compute"] - self.lost_s
 
 
+SWITCH_TIERS = ("preempt", "resize")  # checkpoints written on the way out or through a resize
+
+
 def _apply(track: _Job, event: Event) -> None:
     data = event.data or {}
     kind = event.kind
@@ -79,7 +82,8 @@ def _apply(track: _Job, event: Event) -> None:
     elif kind == "resume":
         track.phase = "compute"
     elif kind == "checkpoint_saved":
-        track.checkpoints += data.get("tier") != "preempt" and not data.get("persist")
+        # a preemption's or a resize's checkpoint is a switch cost, not a periodic checkpoint
+        track.checkpoints += data.get("tier") not in SWITCH_TIERS and not data.get("persist")
         if data.get("snapshot_s") is not None:
             g, s = track.compute_at(data["snapshot_s"])
             track.productive[data["snapshot_s"]] = (g - track.lost_gpu_s, s - track.lost_s)
