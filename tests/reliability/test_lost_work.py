@@ -458,3 +458,32 @@ def test_a_spare_across_a_cut_tier_is_not_swapped_in():
     assert result.job("a").interruptions == 1
     (_, restart) = events(result, "start", "a")
     assert restart.time_s == 1_000.0
+
+
+@pytest.mark.parametrize(("in_memory", "copy_lost_at"), [("local", 2_000.0), ("peer", 2_001.0)])
+def test_a_queued_jobs_memory_copy_lost_while_it_waits_falls_back_to_storage(in_memory,
+                                                                               copy_lost_at):
+    """A 2-rack job checkpoints in memory every 600 s (nothing persisted). A GPU fault at
+    1,000 s stops it (no spare) with its 600 s copy as restore point, until the GPU's repair at
+    4,600 s. Rack 0 goes down at 2,000 s (the local copy's hosts), rack 1 at 2,001 s (with it,
+    every peer copy's second host). The job must restart from the start: 1,000 s on 144 GPUs
+    (less the copy's pause), 40 GPU-h lost, not the 16 of the first fault alone (QA: the
+    waiting job kept its copy)."""
+    ck = {"interval_s": 600.0, "in_memory": in_memory, "persist_every": 100}
+    sim = simulation([job(min_gpus=144, max_gpus=144, checkpoint=ck)], quiet(), racks=2)
+    rel = reliability_of(sim)
+    sim.call_at(1_000.0, lambda: rel.strike("gpu", 0, 0, repair_s=3_600))
+    sim.call_at(2_000.0, lambda: rel.strike("rack", 0, repair_s=600))
+    sim.call_at(2_001.0, lambda: rel.strike("rack", 1, repair_s=600))
+    result = run(sim)
+    (failure,) = events(result, "failure", "a")
+    assert (failure.data["restore"], failure.data["snapshot_s"]) == ("memory", 600.0)
+    (lost,) = events(result, "restore_lost", "a")
+    assert lost.time_s == copy_lost_at and lost.data["restore"] == "start"
+    assert lost.data["lost_flops"] == pytest.approx(2 * RATE * 600, rel=1e-9)
+    assert result.job("a").interruptions == 1
+    # computing time before the fault: 1,000 s less the copy's own pause at 600 s
+    (pause,) = [e.data["seconds"] for e in events(result, "pause", "a")
+                if e.data["phase"] == "checkpoint" and e.time_s == 600.0]
+    assert result.job("a").lost_gpu_hours == pytest.approx(144 * (1_000 - pause) / 3600,
+                                                           rel=1e-9)

@@ -423,6 +423,18 @@ class Checkpoints:
             if memory is not None and ck.job.index not in holders and rack in memory.racks \
                     and self._lose_hosts(ck, rack, first, last):
                 ck.memory = None
+                if ck.needs_restore and ck.job.work_done == memory.work > ck.storage.work:
+                    self._restore_lost(ck)
+
+    def _restore_lost(self, ck: JobCk) -> None:
+        """A job waiting in the queue after a fault was to restart from its in-memory copy,
+        and that copy is gone now: it falls back to its newest checkpoint in storage, losing the
+        work between them (a ``restore_lost`` event; the interruption was already counted)."""
+        point = ck.storage
+        lost = self.roll_back(ck, point)
+        ck.load_s = self.load_s(ck, point)
+        self.state.log("restore_lost", ck.job, lost_flops=lost, snapshot_s=point.snapshot_s,
+                       restore=point.tier)
 
     def _lose_hosts(self, ck: JobCk, rack: int, first: int, last: int) -> bool:
         """Note that these hosts' memory is gone; did that lose the job's in-memory checkpoint?

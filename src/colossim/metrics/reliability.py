@@ -89,20 +89,27 @@ def _apply(track: _Job, event: Event) -> None:
             track.productive[data["snapshot_s"]] = (g - track.lost_gpu_s, s - track.lost_s)
     elif kind == "failure":
         _failure(track, event.time_s, data)
+    elif kind == "restore_lost":  # the queued job's restore point fell back: more work lost
+        _roll_back(track, data.get("snapshot_s"))
+
+
+def _roll_back(track: _Job, snapshot: float | None) -> None:
+    """Productive work since ``snapshot`` (None: the start) is lost."""
+    now_g, now_s = track.productive_now()
+    ref_g, ref_s = track.productive.get(snapshot, (0.0, 0.0)) if snapshot is not None \
+        else (0.0, 0.0)
+    track.lost_gpu_s += max(0.0, now_g - ref_g)
+    track.lost_s += max(0.0, now_s - ref_s)
 
 
 def _failure(track: _Job, t: float, data: dict) -> None:
     track.interruptions += 1
     snapshot = data.get("snapshot_s")
-    now_g, now_s = track.productive_now()
     if data.get("planned") or snapshot == t:
-        track.productive[t] = (now_g, now_s)
+        track.productive[t] = track.productive_now()
     else:
         track.unplanned += 1
-        ref_g, ref_s = track.productive.get(snapshot, (0.0, 0.0)) if snapshot is not None \
-            else (0.0, 0.0)
-        track.lost_gpu_s += max(0.0, now_g - ref_g)
-        track.lost_s += max(0.0, now_s - ref_s)
+        _roll_back(track, snapshot)
     if data.get("stopped"):
         track.gpus, track.phase = 0, "compute"
 
