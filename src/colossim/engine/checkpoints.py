@@ -40,6 +40,7 @@ from colossim.model.reliability import (
 if TYPE_CHECKING:
     from colossim.engine.simulation import Simulation
     from colossim.engine.state import RunState
+    from colossim.model.cluster import Grant
 
 TB, GB = 1e12, 1e9
 EPS = 1e-9
@@ -91,7 +92,8 @@ class JobCk:
     size_for: int = 0  # GPUs the cached checkpoint size is for
     seen: int = -1  # the job's stamp at the watcher's last look (-1: look again)
     size_bytes: float = 0.0
-    resize_until: float | None = None  # the end of the last resize pause seen (``_resized``)
+    resized_to: Grant = ()  # the grant of the last resize seen (``_resized``): a resize
+    # always hands the job a new grant, a power hold re-timing its pause does not
 
 
 class StorageShare:
@@ -251,7 +253,7 @@ class Checkpoints:
             if job.state is JobState.RUNNING:
                 if ck.needs_restore:
                     self._restore(ck)
-                elif job.phase is Phase.RESIZE and job.pause_until_s != ck.resize_until:
+                elif job.phase is Phase.RESIZE and job.grant is not ck.resized_to:
                     self._resized(ck)
                 elif not ck.armed and job.phase is Phase.COMPUTE:
                     self._arm(ck)
@@ -285,12 +287,9 @@ class Checkpoints:
         (this one supersedes it; its re-timing cut the resize pause short) and the next periodic
         checkpoint is armed afresh once the job computes again."""
         job, now = ck.job, self.state.now_s
-        ck.resize_until = job.pause_until_s
-        work = job.work_at(now)
-        if ck.storage.tier == "storage" and ck.storage.work == work:
-            return  # the same pause re-timed (a power hold on it): nothing new to save
+        ck.resized_to = job.grant
         self.cancel(ck)
-        ck.storage = Point(work, now, "storage")
+        ck.storage = Point(job.work_at(now), now, "storage")
         self.state.log("checkpoint_saved", job, snapshot_s=now, flops=ck.storage.work,
                        tier="resize", seconds=self.storage_write_s(ck))
 
