@@ -30,10 +30,18 @@ def build_view(fabric: Fabric) -> FabricView:
     return FabricView(
         pod_uplink_load=load,
         pod_uplink_health=health,
-        pod_uplink_domains=fabric.pod_domains,
-        rack_unit=t.rack_unit,
+        pod_uplink_domains=_read_only(fabric.pod_domains),
+        rack_unit=_read_only(t.rack_unit),
         rack_oversubscription=config.tiers.rack.oversubscription,
         pod_oversubscription=config.tiers.pod.oversubscription,
         pod_rack_health=rack_health,
         core_health=float(fabric.scale[t.resource("core")]),
     )
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A view of an array the engine keeps using that refuses writes: a placer that wrote
+    into the fabric's own rack units or pod capacities changed every later share, silently."""
+    view = array.view()
+    view.flags.writeable = False
+    return view

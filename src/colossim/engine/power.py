@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from colossim.engine.power_enforce import Enforcer
 from colossim.engine.record import StepSeries
@@ -43,7 +43,7 @@ from colossim.model.grid import (
     time_to_empty,
 )
 from colossim.model.jobs import JobState
-from colossim.model.power import CAP_KEY, CLOCK_KEY, PowerModel
+from colossim.model.power import CAP_KEY, CLOCK_KEY, PowerModel, ReadOnlyPowerModel
 from colossim.model.power_book import DRAW, DRAW_W
 from colossim.policy.view import PowerView
 
@@ -65,6 +65,8 @@ class PowerSystem:
         self.state = state
         self.cfg = cfg = state.scenario.cluster.power
         self.model: PowerModel = state.power_model
+        # what policies see: the same model, read-only (a cast: it answers as the model)
+        self.model_view = cast(PowerModel, ReadOnlyPowerModel(self.model))
         b = cfg.battery
         self.bat = NO_BATTERY if b is None else Battery(
             b.capacity_mwh, b.max_charge_mw, b.max_discharge_mw, b.round_trip_efficiency
@@ -306,7 +308,7 @@ class PowerSystem:
             battery_max_discharge_mw=self.battery_mw_available,
             sustained_mw=self.sustained_mw(),
             caps_w=caps, engine_clocks=limits,
-            model=self.model,
+            model=self.model_view,
         )
 
 

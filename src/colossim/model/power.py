@@ -389,3 +389,32 @@ def it_power_w(layout: RackLayout, busy_by_type: np.ndarray) -> float:
 def facility_power_mw(layout: RackLayout, busy_by_type: np.ndarray, pue: float) -> float:
     """Facility MW of the first model (kept for compatibility)."""
     return it_power_w(layout, busy_by_type) * pue / 1e6
+
+
+class ReadOnlyPowerModel:
+    """The engine's power model as a policy's view hands it out (``PowerView.model``): every
+    attribute and pricing method, but no assignment, no array it can write into and none of the
+    engine's setters. A policy that set ``overhead_w`` or ``idle_it_w`` on the model itself
+    changed every later draw of the run, silently (energy halved in a QA repro)."""
+
+    __slots__ = ("_model",)
+    ENGINE_ONLY = frozenset({"set_setting", "moved"})  # they change the run: the engine's own
+
+    def __init__(self, model: PowerModel):
+        object.__setattr__(self, "_model", model)
+
+    def __getattr__(self, name: str) -> object:
+        if name in self.ENGINE_ONLY:
+            raise AttributeError(f"the view's power model is read-only: {name} is the engine's "
+                                 "(a policy sets caps with SetPowerCap)")
+        value = getattr(self._model, name)
+        if isinstance(value, np.ndarray):
+            value = value.view()
+            value.flags.writeable = False
+        return value
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"the view's power model is read-only: cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"the view's power model is read-only: cannot delete {name}")

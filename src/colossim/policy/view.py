@@ -97,7 +97,9 @@ class RackView:
 @dataclass(frozen=True, slots=True)
 class PowerView:
     """Facility power now (``docs/power.md``). ``model`` prices a job's watts and speed under a
-    cap (``model.gpu_w``, ``model.speed``, ``model.curve(gpu_type).floor_w``)."""
+    cap (``model.gpu_w``, ``model.speed``, ``model.curve(gpu_type).floor_w``): the engine's own
+    model behind a read-only front (``model.power.ReadOnlyPowerModel``), so reading it is free
+    and writing to it fails."""
 
     supply_mw: float  # supply in force now (schedule, dips, facility cap)
     draw_mw: float  # facility draw now

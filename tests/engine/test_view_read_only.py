@@ -1,0 +1,83 @@
+"""A policy's view cannot change the run: every array it holds refuses writes, and the power
+model it is handed refuses assignment and the engine's own setters.
+
+QA found two leaks: ``view.power.model`` was the engine's model (setting ``overhead_w`` and
+``idle_it_w`` on it halved a run's energy), and the fabric view's ``rack_unit`` and
+``pod_uplink_domains`` were the engine's own arrays (zeroing them removed all contention).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from colossim.api import load_scenario, simulate
+from colossim.policy.registry import make_policy
+
+
+def _arrays(obj: object) -> dict[str, np.ndarray]:
+    names = getattr(type(obj), "__slots__", ()) or vars(obj)
+    return {n: v for n in names if isinstance(v := getattr(obj, n), np.ndarray)}
+
+
+class Meddler:
+    """fifo, after trying to write into everything its view holds; keeps what got through."""
+
+    def __init__(self) -> None:
+        self.inner = make_policy("fifo")
+        self.name = self.inner.name
+        self.tried: list[str] = []
+        self.got_through: list[str] = []
+
+    def _try(self, label: str, write) -> None:
+        self.tried.append(label)
+        try:
+            write()
+        except (ValueError, AttributeError, TypeError):
+            return
+        self.got_through.append(label)
+
+    def decide(self, view):
+        targets = {"racks": view.racks, "fabric": view.racks.fabric}
+        for where, obj in targets.items():
+            for name, array in _arrays(obj).items():
+                self._try(f"{where}.{name}", lambda a=array: a.__setitem__(..., 0))
+        model = view.power.model
+        for name in ("overhead_w", "idle_it_w", "overhead_per_gpu_w", "config", "dark"):
+            self._try(f"model.{name}", lambda n=name: setattr(model, n, 0.0))
+        self._try("model.gpus_by_type", lambda: model.gpus_by_type.__setitem__(..., 0))
+        self._try("del model.curves", lambda: delattr(model, "curves"))
+        self._try("model.set_setting", lambda: model.set_setting(None, "power_cap_w", 1.0))
+        return self.inner.decide(view)
+
+
+def test_every_write_through_the_view_fails_and_the_run_is_fifo_s():
+    scenario = load_scenario("small")  # fabric and power models on
+    assert scenario.cluster.fabric is not None
+    meddler = Meddler()
+    meddled = simulate(scenario, policy=meddler)
+    assert "fabric.rack_unit" in meddler.tried and "fabric.pod_uplink_domains" in meddler.tried
+    assert meddler.got_through == []
+    plain = simulate(scenario)
+    assert meddled.cluster.energy_mwh == plain.cluster.energy_mwh
+    assert meddled.makespan_s == plain.makespan_s
+    assert [j.contention_slowdown for j in meddled.jobs] == [
+        j.contention_slowdown for j in plain.jobs]
+
+
+def test_the_model_still_prices_for_policies():
+    """Reading through the front is the model's own answer (power-aware relies on it)."""
+    scenario = load_scenario("small", ["scheduler.policy.name=power-aware"])
+    seen = {}
+
+    class Reader:
+        name = "reader"
+
+        def decide(self, view):
+            model = view.power.model
+            seen["floor"] = model.curve("GB200").floor_w
+            seen["idle"] = model.idle_it_w
+            return make_policy("fifo").decide(view)
+
+    simulate(scenario, policy=Reader())
+    assert seen["floor"] == 380.0  # GB200's lowest cap (docs/power.md)
+    assert seen["idle"] > 0
