@@ -86,3 +86,31 @@ def test_a_job_that_never_arrived_before_the_horizon_is_not_queued():
     m = run_metrics(simulate(scenario), {})
     assert m.mean_queued_s == pytest.approx(3.5 / 3 * HOUR)
     assert m.mean_queue_s == pytest.approx(1.0 * HOUR)
+
+
+def test_a_job_allowed_more_gpus_than_the_cluster_has_is_judged_on_the_cluster():
+    # One rack of 72 GB200. a (72 GPU-h, max 144 GPUs) alone on the whole cluster 0-1 h; b (72
+    # GPU-h, max 72) 1-2 h. Ideal times on this cluster: 1 h each (a cannot get 144 GPUs), so
+    # slowdowns 1 and 2 and Jain (1 + 2)^2 / (2 (1 + 4)) = 0.9. Taken at 144 GPUs, a's ideal
+    # was 0.5 h: slowdown 2 for a job that never waited, and Jain 1.0.
+    from colossim.api import run_scenario
+    from colossim.config.schema import Scenario
+    from colossim.metrics.compare import ideal_times_s, run_metrics
+    from colossim.metrics.summary import summarize
+
+    scenario = Scenario.model_validate({
+        "name": "big",
+        "cluster": {"pod_size_racks": 1, "rack_groups": [{"gpu_type": "GB200", "racks": 1}],
+                    "power": {"supply_mw": 1.0}},
+        "jobs": [{"name": "a", "work_gpu_hours": 72, "reference_gpu": "GB200",
+                  "min_gpus": 72, "max_gpus": 144},
+                 {"name": "b", "work_gpu_hours": 72, "reference_gpu": "GB200",
+                  "min_gpus": 72, "max_gpus": 72}],
+        "scheduler": {"switch_costs": {"enabled": False}},
+    })
+    out = run_scenario(scenario)
+    ideal = ideal_times_s(out.state)
+    assert ideal == pytest.approx({"a": HOUR, "b": HOUR})
+    m = run_metrics(summarize(out, policy="fifo"), ideal)
+    assert m.jain_slowdown == pytest.approx(0.9)
+    assert m.mean_jct_s == pytest.approx(1.5 * HOUR)

@@ -34,14 +34,22 @@ def _grants(state: RunState, cfg: JobConfig, usable: dict[str, int]) -> list[dic
     return [g for g in grants if sum(g.values()) >= cfg.min_gpus]
 
 
+def fastest_rate(state: RunState, cfg: JobConfig, usable: dict[str, int] | None = None
+                 ) -> float:
+    """The job's speed on the fastest grant of up to ``max_gpus`` the cluster can give (0 if
+    none): its ideal, for the makespan bound and for compare's slowdowns alike. ``usable``: the
+    GPUs per type (``usable_of``), when the caller has them."""
+    usable = usable_of(state.scenario) if usable is None else usable
+    return max((state.rate_fn(cfg, grant) for grant in _grants(state, cfg, usable)), default=0.0)
+
+
 def makespan_lower_bound_s(state: RunState) -> float:
     types = state.layout.gpu_types
     usable = usable_of(state.scenario)  # spare racks left out, as the load check counts them
     per_job, gpu_seconds = 0.0, 0.0
     for job in state.jobs:
         cfg = job.config
-        best_rate = max((state.rate_fn(cfg, grant) for grant in _grants(state, cfg, usable)),
-                        default=0.0)
+        best_rate = fastest_rate(state, cfg, usable)
         best_per_gpu = max(state.speed.per_gpu_ceiling(cfg, t) for t in types)
         if best_rate <= 0:  # the job can never run (refused at load time in practice)
             return float("inf")

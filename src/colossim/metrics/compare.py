@@ -30,7 +30,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from colossim.config.crosscheck import usable_of
 from colossim.engine.state import RunState
+from colossim.metrics.bounds import fastest_rate
 from colossim.metrics.intervals import interval
 from colossim.metrics.result import RunResult
 
@@ -75,12 +77,14 @@ class Stat:
 
 
 def ideal_times_s(state: RunState) -> dict[str, float]:
-    """Each job's work at its fastest allowed speed: max GPUs on its best GPU type."""
-    types = state.layout.gpu_types
+    """Each job's work at its fastest allowed speed on this cluster: up to max GPUs of the GPUs
+    it has (``bounds.fastest_rate``, as the makespan bound takes it). At max GPUs alone, a job
+    allowed more GPUs than the cluster holds had an ideal no policy could reach, and a job that
+    never waited a slowdown above 1."""
+    usable = usable_of(state.scenario)
     out = {}
     for job in state.jobs:
-        cfg = job.config
-        best = max(state.rate_fn(cfg, {t: cfg.max_gpus}) for t in types)
+        best = fastest_rate(state, job.config, usable)
         out[job.name] = job.work_total / best if best > 0 else math.inf
     return out
 
