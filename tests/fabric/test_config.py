@@ -31,6 +31,20 @@ def test_a_nic_override_must_name_a_known_gpu_type():
     assert found == ["cluster.fabric.nic_gbit_s_by_type.GB301: unknown GPU type 'GB301'"]
 
 
+def test_a_bad_nic_override_is_reported_at_its_key_with_the_other_fabric_problems(tmp_path):
+    # QA: the negative NIC speed showed only once link_efficiency was fixed, as
+    # "nic_gbit_s_by_type: GB200: -1.0 must be positive" (no key in the path, its own wording)
+    path = tmp_path / "s.yaml"
+    path.write_text("include: small\ncluster:\n  fabric:\n    nic_gbit_s_by_type: {GB200: -1}\n"
+                    "    link_efficiency: 2\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_scenario(str(path))
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:4: cluster.fabric.nic_gbit_s_by_type.GB200: must be > 0, got -1",
+        f"{path}:5: cluster.fabric.link_efficiency: must be <= 1, got 2",
+    ]
+
+
 def test_oversubscription_below_one_and_fractions_above_one_are_refused():
     assert problems("cluster.fabric.tiers.pod.oversubscription=0.5")
     assert problems("cluster.fabric.events=[{time_s: 0, capacity_fraction: 1.5}]")

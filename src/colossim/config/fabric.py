@@ -14,7 +14,7 @@ numbers is ``colossim.model.fabric``; the engine subsystem is ``colossim.engine.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -103,7 +103,7 @@ class FabricConfig(Frozen):
     nic_gbit_s: float | None = Field(
         None, gt=0, description="NIC bandwidth per GPU for every GPU type, Gb/s (None: catalog)"
     )
-    nic_gbit_s_by_type: dict[str, float] = Field(
+    nic_gbit_s_by_type: dict[str, Annotated[float, Field(gt=0)]] = Field(
         default_factory=dict, description="NIC bandwidth per GPU by GPU type, Gb/s (overrides)"
     )
     link_efficiency: float = Field(
@@ -125,13 +125,6 @@ class FabricConfig(Frozen):
     events: tuple[FabricFault, ...] = Field(
         (), description="Link/switch faults and degradations over time"
     )
-
-    @model_validator(mode="after")
-    def _positive_nics(self) -> FabricConfig:
-        for name, gbit in self.nic_gbit_s_by_type.items():
-            if gbit <= 0:
-                raise FieldValueError("nic_gbit_s_by_type", f"{name}: {gbit} must be positive")
-        return self
 
     @property
     def oversubscription(self) -> float:
