@@ -68,6 +68,15 @@ def test_a_policy_list_naming_none_is_refused(given):
     assert out.stderr.splitlines()[1].startswith("  --policies: no policy named: give a ")
 
 
+def test_a_policy_listed_twice_is_refused():
+    # it ran fifo twice on seed 0 and showed '3.78 +- 0.00' under a '(seed 0)' header
+    out = runner.invoke(app, ["compare", "small", "--policies", "fifo,sjf, fifo"])
+    assert out.exit_code == 2
+    assert out.stderr.splitlines()[1] == (
+        "  --policies: fifo listed twice: name each policy once (--seeds N runs a policy on "
+        "more seeds)")
+
+
 def test_explain_tells_why_a_job_waited():
     # one GPU: a (0-2 h) then b (submitted at 0.5 h) waits 1.5 h behind it under FIFO
     result = simulate(pool_scenario([pool_job("a", 0, 2), pool_job("b", 0.5, 1)]))

@@ -95,6 +95,11 @@ def compare(
             raise ConfigError(Problem("--policies", None, "", "no policy named: give a "
                                       "comma-separated list such as fifo,sjf, or leave the "
                                       "option out to compare every installed policy"))
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # its runs were pooled into one row, with an interval over identical seeds
+            raise ConfigError(Problem("--policies", None, "", (
+                f"{', '.join(twice)} listed twice: name each policy once (--seeds N runs a "
+                "policy on more seeds)")))
     # unknown names fail before anything runs, with a suggestion (``module:Class`` paths too),
     # or with why a plugin that claims the name did not load (as `run --policy` says it)
     installed = list(available())
