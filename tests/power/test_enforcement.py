@@ -245,7 +245,21 @@ def test_admission_sums_the_floor_only_when_the_peak_does_not_fit():
         decision = apply_action(state, Start("b", ((1, 1000),)))
         assert decision.verdict == verdict, (supply, decision.reason)
         if verdict == "infeasible":
-            assert decision.reason == "power: needs 0.4 MW at the lowest clocks, supply is 0.3 MW"
+            # 0.36 MW, not "0.4": one decimal rounded the reason away (QA: "needs 0.3 MW, supply
+            # is 0.3 MW" for 0.3068 against 0.3)
+            assert decision.reason == "power: needs 0.36 MW at the lowest clocks, supply is 0.3 MW"
+
+
+@pytest.mark.parametrize(("a_mw", "b_mw", "shown"), [
+    (0.306768, 0.3, ("0.307 MW", "0.3 MW")),  # QA: small, 216 GPUs: 264 kW + 42.768 kW
+    (100.4, 100.0, ("100.4 MW", "100.0 MW")),  # whole MW from 100, a digit more to tell apart
+    (1000.0004, 1000.0, ("1,000.0004 MW", "1,000.0000 MW")),
+    (1234.0, 1000.0, ("1,234 MW", "1,000 MW")),
+])
+def test_two_mw_figures_compared_in_a_message_read_apart(a_mw, b_mw, shown):
+    from colossim.engine.power import mw_apart
+
+    assert mw_apart(a_mw, b_mw) == shown
 
 
 def test_the_largest_step_counts_the_jobs_that_start_at_t0():

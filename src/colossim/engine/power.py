@@ -282,9 +282,10 @@ class PowerSystem:
             return
         draw, available = state.power_mw(), self.available_mw()
         if draw > available * (1 + 1e-9) + 1e-9:
+            shown_draw, shown_available = mw_apart(draw, available)
             raise InvariantViolation(
-                f"power: facility draws {draw:,.3f} MW at t={state.now_s:g} s, only "
-                f"{available:,.3f} MW available (generation {self.grid.capacity_mw:,.3f} MW)"
+                f"power: facility draws {shown_draw} at t={state.now_s:g} s, only "
+                f"{shown_available} available (generation {self.grid.capacity_mw:,.6g} MW)"
             )
 
     def view(self) -> PowerView:
@@ -357,9 +358,26 @@ def refuse_grant(state: RunState, job: Job, gpus_by_type: dict[str, int]) -> str
         return None  # the supply carries even every GPU at full draw: nothing to add up
     need = system.enforcer.floor_mw_with(job, gpus_by_type)
     if need > system.supply * (1 + 1e-12):
-        return (f"power: needs {need:,.1f} MW at the lowest clocks, supply is "
-                f"{system.supply:,.1f} MW")
+        shown_need, shown_supply = mw_apart(need, system.supply)
+        return f"power: needs {shown_need} at the lowest clocks, supply is {shown_supply}"
     return None
+
+
+def mw_apart(a_mw: float, b_mw: float) -> tuple[str, str]:
+    """Two MW figures as people read them (3 significant figures, whole MW from 100), with
+    as many more digits as it takes for them to read apart: a refusal or an invariant that
+    compares them must not say "needs 0.3 MW, supply is 0.3 MW" (0.3068 against 0.3000)."""
+    for extra in range(13):
+        pair = (_mw(a_mw, extra), _mw(b_mw, extra))
+        if pair[0] != pair[1]:
+            break
+    return pair
+
+
+def _mw(value: float, extra: int) -> str:
+    if abs(value) >= 100:
+        return f"{value:,.{extra}f} MW"
+    return f"{value:.{3 + extra}g} MW"
 
 
 def cap_floor_w(state: RunState, job: Job) -> float:
