@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from colossim.engine.simulation import wake_refusal
+from colossim.engine.refusals import wake_refusal
 from colossim.policy.actions import WakeAt, describe, said
 from colossim.policy.builtin.fifo import POLICY as BuiltinFifo
 from colossim.testing.invariants import result_problems
@@ -24,12 +24,17 @@ from tests.policy.factories import pool_job, pool_scenario
     ("soon", 0.0, "wake time 'soon' is not a number"),
     (None, 0.0, "wake time None is not a number"),
     (True, 0.0, "wake time True is not a number"),
+    (False, -1.0, "wake time False is not a number"),
+    (math.inf, 10.0, "wake time must be finite, not inf"),  # was applied, recorded as null
+    (-math.inf, 10.0, "wake time must be finite, not -inf"),
+    (np.float64(np.inf), 10.0, "wake time must be finite, not inf"),
+    (10**400, 10.0, "wake time must be finite, not inf"),
 ])
 def test_a_wake_time_that_cannot_be_honoured_says_why(time_s, now_s, why):
     assert wake_refusal(time_s, now_s) == why
 
 
-@pytest.mark.parametrize("time_s", [10.5, 11, np.float64(11.0), np.int64(11), math.inf])
+@pytest.mark.parametrize("time_s", [10.5, 11, np.float64(11.0), np.int64(11), 10**300])
 def test_a_later_wake_time_of_any_real_type_is_fine(time_s):
     assert wake_refusal(time_s, 10.0) is None
 

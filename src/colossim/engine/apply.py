@@ -10,6 +10,7 @@ from __future__ import annotations
 from numbers import Integral
 
 from colossim.engine.record import Decision
+from colossim.engine.refusals import number_refusal
 from colossim.engine.state import RunState
 from colossim.engine.switch_costs import remember
 from colossim.model.cluster import AllocationError, Grant
@@ -24,6 +25,8 @@ from colossim.policy.actions import (
     Verdict,
     WakeAt,
     describe,
+    plain,
+    shown,
 )
 
 
@@ -35,6 +38,8 @@ class Refused(Exception):
 
 
 def _job(state: RunState, name: str, *allowed: JobState) -> Job:
+    if not isinstance(name, str):  # a list or dict is not even hashable: no raw TypeError
+        raise Refused(Verdict.INVALID, f"job name {shown(name)} is not a string")
     job = state.by_name.get(name)
     if job is None:
         raise Refused(Verdict.INVALID, f"no job named {name!r}")
@@ -59,10 +64,8 @@ def _pairs(grant: object) -> Grant:
         pairs = [(r if type(r) is int else _integer(r), n if type(n) is int else _integer(n))
                  for r, n in grant]  # type: ignore[attr-defined]
     except (TypeError, ValueError):
-        shown = repr(grant)
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
         raise Refused(Verdict.INVALID, "the grant must be (rack index, GPUs) pairs of "
-                                       f"integers, not {shown}") from None
+                                       f"integers, not {shown(grant)}") from None
     return tuple(sorted(pairs))
 
 
@@ -163,10 +166,12 @@ def _preempt(state: RunState, action: Preempt) -> None:
 
 def _reject(state: RunState, action: Reject) -> None:
     job = _job(state, action.job, JobState.PENDING)
+    if not isinstance(action.reason, str):  # refused like a job name that is not a string
+        raise Refused(Verdict.INVALID, f"reject reason {shown(action.reason)} is not a string")
     job.state = JobState.REJECTED
-    job.reason = action.reason
+    job.reason = str(action.reason)  # a str subclass (numpy's) becomes plain
     job.touch()
-    state.log("reject", job, reason=action.reason)
+    state.log("reject", job, reason=job.reason)
 
 
 def _set_power_cap(state: RunState, action: SetPowerCap) -> None:
@@ -177,12 +182,15 @@ def _set_power_cap(state: RunState, action: SetPowerCap) -> None:
     job = _job(state, action.job, JobState.PENDING, JobState.RUNNING)
     watts = action.watts_per_gpu
     if watts is not None:
+        reason = number_refusal(watts, "power cap")
+        if reason is not None:
+            raise Refused(Verdict.INVALID, reason)
         floor = cap_floor_w(state, job)
         if not watts >= floor:
             raise Refused(Verdict.INVALID, f"{watts} W is below the lowest cap ({floor:.0f} W) "
                                            "the job's GPUs can honour")
     state.power_model.set_setting(job, CAP_KEY, None if watts is None else float(watts))
-    state.log("power_cap", job, watts_per_gpu=watts)
+    state.log("power_cap", job, watts_per_gpu=plain(watts))
 
 
 HANDLERS = {Start: _start, Resize: _resize, Preempt: _preempt, Reject: _reject,

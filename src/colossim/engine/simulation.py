@@ -9,18 +9,17 @@ generation stamp and stale firings are ignored.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
-from numbers import Real
 
 import simpy
 
 from colossim.config.schema import Scenario
 from colossim.engine.apply import apply_action, is_wake
 from colossim.engine.record import Decision, Record
+from colossim.engine.refusals import wake_refusal
 from colossim.engine.state import RunState
 from colossim.engine.subsystems import subsystems
 from colossim.engine.switch_costs import take
@@ -35,18 +34,6 @@ from colossim.policy.view import Trigger
 DECISION_PRIORITY = 2  # after simpy's URGENT (0) and NORMAL (1): every same-instant event first
 ProgressFn = Callable[[float, float], None]  # (now_s, fraction of all work done)
 PROGRESS_EVERY = 2048
-
-
-def wake_refusal(time_s: object, now_s: float) -> str | None:
-    """Why a ``WakeAt(time_s)`` is invalid at ``now_s``, or None when it is fine. NaN compares
-    false with everything, so it is named before the "not in the future" test would claim it."""
-    if isinstance(time_s, bool) or not isinstance(time_s, Real):
-        return f"wake time {time_s!r} is not a number"
-    if math.isnan(time_s):
-        return "wake time is not a number (NaN)"
-    if time_s <= now_s:
-        return f"wake time t={time_s:g} s is not in the future (now t={now_s:g} s)"
-    return None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from numbers import Real
+from numbers import Integral, Real
 
 from colossim.model.cluster import Grant
 
@@ -79,19 +79,44 @@ class Verdict(StrEnum):
     INVALID = "invalid"  # breaks the contract (unknown job, wrong state, bad grant)
 
 
+def is_number(value: object) -> bool:
+    """A real number, Python's or numpy's, but not a bool: ``True`` is an int to Python, never a
+    time or a wattage to a policy author."""
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for reasons and records."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def plain(value: object) -> object:
+    """``value`` as a plain JSON-able Python value for the record: numpy numbers become ``int``
+    or ``float`` (``json`` cannot write an ``np.int64``), anything else not plain its ``shown``
+    text (a refused action keeps what it was, and ``--out`` can still write it)."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if is_number(value):
+        return int(value) if isinstance(value, Integral) else float(value)  # type: ignore[arg-type]
+    return shown(value)
+
+
 def describe(action: Action) -> dict[str, object]:
-    """A JSON-friendly description of an action for the record."""
+    """A description of an action for the record, of plain JSON-able values (``plain``)."""
     out: dict[str, object] = {"action": type(action).__name__.lower()}
     for name in action.__slots__:  # type: ignore[union-attr]
         value = getattr(action, name)
         if name == "grant":
             try:
-                out["gpus"] = sum(n for _, n in value)
+                out["gpus"] = plain(sum(n for _, n in value))
                 out["racks"] = len(value)
             except (TypeError, ValueError):  # not pairs: the verdict says so; keep what it was
                 out["grant"] = repr(value)
         else:
-            out[name] = value
+            out[name] = plain(value)
     return out
 
 
@@ -101,6 +126,5 @@ def said(action: Mapping[str, object]) -> str:
     kind = str(action.get("action", "action"))
     if kind == "wakeat":
         time_s = action.get("time_s")
-        real = isinstance(time_s, Real) and not isinstance(time_s, bool)
-        return f"wake at t={time_s:g} s" if real else f"wake at t={time_s!r}"
+        return f"wake at t={time_s:g} s" if is_number(time_s) else f"wake at t={time_s!r}"
     return f"{kind} of {action['job']!r}" if "job" in action else kind

@@ -1,0 +1,126 @@
+"""A malformed action is an invalid decision with its reason, never a raw TypeError or a silent
+fix, and what the record keeps of any action is plain JSON (``run --out`` writes it).
+
+QA found: a cap of "700" or [700], or a list or dict as a job name, ended the run in a
+traceback; a cap of NaN read "below the lowest cap", True was taken for 1 W and infinity was
+applied (recorded as null, the record of lifting a cap).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from colossim.engine.apply import apply_action
+from colossim.engine.state import RunState
+from colossim.metrics.export import write_run
+from colossim.model.jobs import JobState
+from colossim.policy.actions import Preempt, Reject, Resize, SetPowerCap, Start, WakeAt
+from colossim.policy.builtin.fifo import POLICY as BuiltinFifo
+from colossim.testing.runner import run_policy
+from tests.conftest import make_scenario
+from tests.policy.factories import pool_job, pool_scenario
+
+JOBS = [{"name": "a", "work_gpu_hours": 72, "reference_gpu": "GB200", "min_gpus": 72,
+         "max_gpus": 72},
+        {"name": "b", "work_gpu_hours": 72, "reference_gpu": "GB200", "min_gpus": 72,
+         "max_gpus": 72}]
+
+
+def _state() -> RunState:
+    """Two racks of 72 GPUs; rigid job a runs on rack 0, b is pending."""
+    state = RunState(make_scenario(JOBS, racks=2))
+    for job in state.jobs:
+        job.state = JobState.PENDING
+    assert apply_action(state, Start("a", ((0, 72),))).verdict == "applied"
+    return state
+
+
+@pytest.mark.parametrize(("action", "reason"), [
+    (SetPowerCap("a", "700"), "power cap '700' is not a number"),
+    (SetPowerCap("a", [700]), "power cap [700] is not a number"),
+    (SetPowerCap("a", True), "power cap True is not a number"),
+    (SetPowerCap("a", math.nan), "power cap is not a number (NaN)"),
+    (SetPowerCap("a", math.inf), "power cap must be finite, not inf"),
+    (SetPowerCap("a", -math.inf), "power cap must be finite, not -inf"),
+    (SetPowerCap("a", 10**400), "power cap must be finite, not inf"),
+    (Start(["b"], ((1, 72),)), "job name ['b'] is not a string"),
+    (Start({"j": 1}, ((1, 72),)), "job name {'j': 1} is not a string"),
+    (Preempt(["a"]), "job name ['a'] is not a string"),
+    (Resize({"a"}, ((1, 72),)), "job name {'a'} is not a string"),
+    (Reject(("b",)), "job name ('b',) is not a string"),
+    (Reject("b", reason=42), "reject reason 42 is not a string"),
+    (Reject("b", reason=None), "reject reason None is not a string"),
+])
+def test_a_malformed_action_is_invalid_with_its_reason_and_changes_nothing(action, reason):
+    state = _state()
+    before = [(job.state, job.grant, job.reason) for job in state.jobs]
+    decision = apply_action(state, action)
+    assert (decision.verdict, decision.reason) == ("invalid", reason)
+    assert [(job.state, job.grant, job.reason) for job in state.jobs] == before
+    assert state.power_model.capped == set()
+    assert not [e for e in state.record.events if e.kind in ("power_cap", "resize", "reject")]
+    json.dumps(decision.action)  # plain values (the exporter writes NaN and inf as null)
+
+
+@pytest.mark.parametrize(("action", "described"), [
+    (Start("b", ((np.int64(1), np.int64(72)),)),
+     {"action": "start", "job": "b", "gpus": 72, "racks": 1}),
+    (Start("b", np.array([[1, 72]])), {"action": "start", "job": "b", "gpus": 72, "racks": 1}),
+    (SetPowerCap(np.str_("a"), np.float32(700.0)),
+     {"action": "setpowercap", "job": "a", "watts_per_gpu": 700.0}),
+    (SetPowerCap("a", np.int64(700)), {"action": "setpowercap", "job": "a", "watts_per_gpu": 700}),
+    (Reject("b", reason=object), {"action": "reject", "job": "b", "reason": "<class 'object'>"}),
+])
+def test_the_record_of_an_action_holds_plain_python_values(action, described):
+    state = _state()
+    recorded = apply_action(state, action).action
+    assert recorded == described
+    assert all(type(v) in (str, int, float) for v in recorded.values())
+    for event in state.record.events:
+        json.dumps(event.data)
+
+
+class FifoInNumpy(BuiltinFifo):
+    """fifo whose grants are numpy arrays, plus, at t = 0, numpy values the engine accepts and
+    malformed actions it must refuse."""
+
+    name = "fifo-in-numpy"
+
+    def decide(self, view):
+        out = [Start(a.job, np.array(a.grant)) if isinstance(a, Start) else a
+               for a in super().decide(view)]
+        if view.now_s == 0:
+            out += [WakeAt(np.int64(10)), SetPowerCap(np.str_("b"), np.float64(1000.0)),
+                    Reject("c", np.str_("too late")), Reject("b", frozenset()),
+                    SetPowerCap("b", "700"), Preempt(["a"]), Start({"j": 1}, ((0, 1),))]
+        return out
+
+
+def test_a_run_with_numpy_actions_and_refused_ones_writes_all_its_files(tmp_path):
+    # `run --out` wrote result.json, then failed on an np.int64 in a decision's record
+    scenario = pool_scenario([pool_job("a", 0, 1), pool_job("b", 0, 2), pool_job("c", 0, 1)])
+    result = run_policy(FifoInNumpy, scenario)
+    write_run(result, tmp_path)
+    rows = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    decisions = [(r["action"], r["verdict"], r["reason"]) for r in rows
+                 if r["type"] == "decision" and r["time_s"] == 0]
+    assert decisions == [
+        ({"action": "start", "job": "a", "gpus": 1, "racks": 1}, "applied", ""),
+        ({"action": "wakeat", "time_s": 10}, "applied", ""),
+        ({"action": "setpowercap", "job": "b", "watts_per_gpu": 1000.0}, "applied", ""),
+        ({"action": "reject", "job": "c", "reason": "too late"}, "applied", ""),
+        ({"action": "reject", "job": "b", "reason": "frozenset()"}, "invalid",
+         "reject reason frozenset() is not a string"),
+        ({"action": "setpowercap", "job": "b", "watts_per_gpu": "700"}, "invalid",
+         "power cap '700' is not a number"),
+        ({"action": "preempt", "job": "['a']"}, "invalid", "job name ['a'] is not a string"),
+        ({"action": "start", "job": "{'j': 1}", "gpus": 1, "racks": 1}, "invalid",
+         "job name {'j': 1} is not a string"),
+    ]
+    assert (tmp_path / "series.json").exists()
+    assert [(j.name, j.state, j.end_s) for j in result.jobs] == [
+        ("a", "completed", 3600.0), ("b", "completed", 3 * 3600.0), ("c", "rejected", None)]
