@@ -11,6 +11,7 @@ from colossim.config.schema import JobConfig, Scenario
 from colossim.errors import ColossimWarning
 
 if TYPE_CHECKING:
+    from colossim.config.power import PowerConfig
     from colossim.model.power import PowerModel
 
 
@@ -185,10 +186,11 @@ MTTFS_PER_INTERVAL = 3.0  # an interval this many MTTFs long completes e^-3 = 5%
 
 
 def _warn_idle_power_settings(scenario: Scenario) -> None:
-    """Warn of power settings that cannot change the run, so a typo or a slip of unit does
-    not pass for a finding: supply events after the horizon, a dip no lower than the supply it
-    dips, a schedule step and a step_up at the same instant (the step_up wins), a battery that
-    can neither charge nor discharge."""
+    """Warn of power settings that cannot change the run, or do what their name says they do
+    not, so a typo or a slip of unit does not pass for a finding: supply events after the
+    horizon, a dip no lower than the supply it dips, a step_up no higher than the supply it
+    steps from, a schedule step and a step_up at the same instant (the step_up wins), a battery
+    that can neither charge nor discharge."""
     power, horizon = scenario.cluster.power, scenario.simulation.horizon_s
     said: list[str] = []
     for i, event in enumerate(power.events):
@@ -200,6 +202,8 @@ def _warn_idle_power_settings(scenario: Scenario) -> None:
                 then := power.supply_at(event.start_s, firm=True)):
             said.append(f"{where} ({event.kind} to {event.level_mw:g} MW) is no lower than the "
                         f"supply then ({then:g} MW): it changes nothing")
+        elif event.kind == "step_up" and (news := _step_up_news(power, i)) is not None:
+            said.append(f"{where} (step_up to {event.level_mw:g} MW) {news}")
     steps = {step.at_s for step in power.schedule}
     for i, event in enumerate(power.events):
         if event.kind == "step_up" and event.start_s in steps:
@@ -211,3 +215,22 @@ def _warn_idle_power_settings(scenario: Scenario) -> None:
                     "max_discharge_mw are 0): it changes nothing")
     for text in said:
         warnings.warn(ColossimWarning(text), stacklevel=3)
+
+
+def _step_up_news(power: PowerConfig, index: int) -> str | None:
+    """What is wrong with ``power.events[index]``, a step_up, if it raises nothing: the supply
+    it steps from (the firm supply then without it) is as high, or higher (a step down, which
+    a schedule step says plainly), or ``facility_cap_mw`` holds it there."""
+    event = power.events[index]
+    others = power.events[:index] + power.events[index + 1:]
+    before = power.model_copy(update={"events": others}).supply_at(event.start_s, firm=True)
+    after = power.supply_at(event.start_s, firm=True)
+    if after > before:
+        return None
+    if event.level_mw > before:
+        return (f"is held to facility_cap_mw ({power.facility_cap_mw:g} MW), the supply "
+                "already: it changes nothing")
+    if event.level_mw == before:
+        return f"is no higher than the supply then ({before:g} MW): it changes nothing"
+    return (f"is below the supply then ({before:g} MW): it lowers the supply for good; a "
+            "schedule step says so plainly")

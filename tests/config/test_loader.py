@@ -433,6 +433,14 @@ def test_a_checkpoint_interval_several_mttfs_long_is_warned_of():
      "cluster.power.events[0] (dip to 5 MW) is no lower than the supply then (1 MW)"),
     ("cluster.power.schedule=[{at_s: 100, supply_mw: 2}]",
      None),  # alone: fine
+    ("cluster.power.events=[{kind: step_up, start_s: 100, supply_mw: 1}]",
+     "cluster.power.events[0] (step_up to 1 MW) is no higher than the supply then (1 MW): it "
+     "changes nothing"),
+    ("cluster.power.events=[{kind: step_up, start_s: 100, supply_mw: 0.5}]",  # QA p8
+     "cluster.power.events[0] (step_up to 0.5 MW) is below the supply then (1 MW): it lowers "
+     "the supply for good"),
+    ("cluster.power.events=[{kind: step_up, start_s: 100, supply_mw: 2}]",
+     None),  # a rise: fine
     ("cluster.power.battery={capacity_mwh: 1, max_charge_mw: 0, max_discharge_mw: 0}",
      "cluster.power.battery can neither charge nor discharge"),
 ])
@@ -449,6 +457,31 @@ def test_power_settings_that_change_nothing_are_warned_of(override, says):
     assert len(texts) == (0 if says is None else 1)
     if says is not None:
         assert texts[0].startswith(says)
+
+
+def test_a_step_up_is_weighed_against_the_supply_it_steps_from_schedule_and_cap_included():
+    # QA p6: 0.3 MW, a schedule step to 0.5 MW at 4 h held to the 0.45 MW facility cap, then a
+    # step_up to 0.27 MW at 5 h: accepted silently, and the supply fell 0.45 -> 0.27 MW
+    import warnings
+
+    from colossim.errors import ColossimWarning
+
+    def texts(*overrides: str) -> list[str]:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            load_scenario("small", ["cluster.power.supply_mw=0.3",
+                                    "cluster.power.facility_cap_mw=0.45",
+                                    "cluster.power.schedule=[{at_s: 14400, supply_mw: 0.5}]",
+                                    *overrides])
+        return [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+
+    assert texts("cluster.power.events=[{kind: step_up, start_s: 18000, supply_mw: 0.27}]") == [
+        "cluster.power.events[0] (step_up to 0.27 MW) is below the supply then (0.45 MW): it "
+        "lowers the supply for good; a schedule step says so plainly"]
+    assert texts("cluster.power.events=[{kind: step_up, start_s: 18000, supply_mw: 0.6}]") == [
+        "cluster.power.events[0] (step_up to 0.6 MW) is held to facility_cap_mw (0.45 MW), the "
+        "supply already: it changes nothing"]
+    assert texts("cluster.power.events=[{kind: step_up, start_s: 7200, supply_mw: 0.4}]") == []
 
 
 def test_a_step_up_and_a_schedule_step_at_one_instant_is_warned_of():
