@@ -54,6 +54,8 @@ def _state() -> RunState:
     (Reject(("b",)), "job name ('b',) is not a string"),
     (Reject("b", reason=42), "reject reason 42 is not a string"),
     (Reject("b", reason=None), "reject reason None is not a string"),
+    (Resize("a", ((0, 72),)), "the job already holds that grant"),
+    (Resize("a", [[np.int64(0), 72]]), "the job already holds that grant"),
 ])
 def test_a_malformed_action_is_invalid_with_its_reason_and_changes_nothing(action, reason):
     state = _state()
@@ -64,6 +66,35 @@ def test_a_malformed_action_is_invalid_with_its_reason_and_changes_nothing(actio
     assert state.power_model.capped == set()
     assert not [e for e in state.record.events if e.kind in ("power_cap", "resize", "reject")]
     json.dumps(decision.action)  # plain values (the exporter writes NaN and inf as null)
+
+
+def test_a_rigid_job_may_still_move_to_other_racks_as_a_resize():
+    state = _state()
+    decision = apply_action(state, Resize("a", ((1, 72),)))
+    assert decision.verdict == "applied"
+    assert state.jobs[0].grant == ((1, 72),)
+    assert [(e.kind, e.data) for e in state.record.events if e.kind == "resize"] == [
+        ("resize", {"gpus_before": 72, "gpus": 72})]
+
+
+class FifoResizingInPlace(BuiltinFifo):
+    """fifo that also re-issues every running job's own grant as a Resize."""
+
+    name = "fifo-resizing-in-place"
+
+    def decide(self, view):
+        return [Resize(j.name, j.grant) for j in view.running] + list(super().decide(view))
+
+
+def test_a_resize_to_the_grant_held_is_refused_not_billed_a_checkpoint_restart():
+    # QA: each no-op Resize paused the job 120 s for a checkpoint-restart
+    scenario = pool_scenario([pool_job("a", 0, 1), pool_job("b", 0, 2)], racks=2)
+    result = run_policy(FifoResizingInPlace, scenario)
+    assert [(j.name, j.end_s) for j in result.jobs] == [("a", 3600.0), ("b", 7200.0)]
+    assert not [e for e in result.record.events if e.kind in ("resize", "pause")]
+    resizes = [d for d in result.record.decisions if d.action["action"] == "resize"]
+    assert resizes and {(d.verdict, d.reason) for d in resizes} == {
+        ("invalid", "the job already holds that grant")}
 
 
 @pytest.mark.parametrize(("action", "described"), [

@@ -141,10 +141,19 @@ def _crosses_no_cut(state: RunState, job: Job, grant: Grant) -> Grant:
     return grant
 
 
+def _new_grant(state: RunState, job: Job, grant: Grant) -> Grant:
+    """Refuse a resize to the grant the job holds: it would change nothing but be billed a
+    whole checkpoint-restart. Moving to other GPUs, of any number, is a resize."""
+    grant = _check_grant(state, job, grant)
+    if grant == job.grant:
+        raise Refused(Verdict.INVALID, "the job already holds that grant")
+    return grant
+
+
 def _resize(state: RunState, action: Resize) -> None:
     job = _job(state, action.job, JobState.RUNNING)
     grant = _power_admits(state, job, _crosses_no_cut(state, job,
-                                                      _check_grant(state, job, action.grant)))
+                                                      _new_grant(state, job, action.grant)))
     old = state.ledger.release(job.index)
     try:
         new = _allocate(state, job, grant)
