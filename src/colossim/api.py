@@ -20,6 +20,7 @@ from colossim.config.loader import (
     validate_document,
     validation_problems,
 )
+from colossim.config.overrides import text_override
 from colossim.config.schema import PolicyConfig, Scenario
 from colossim.errors import ConfigError, PolicyError, Problem
 from colossim.metrics.result import RunResult
@@ -106,7 +107,7 @@ def load_scenario(
     """Read, override, validate. ``source`` is a path or a built-in name (default colossus2)."""
     overrides = list(overrides)
     if policy is not None:
-        overrides.append(f"scheduler.policy.name={policy}")
+        overrides.append(text_override("scheduler.policy.name", policy))
     return scenario_from_document(load_document(source, overrides))
 
 

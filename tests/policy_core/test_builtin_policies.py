@@ -140,3 +140,33 @@ def test_registry_suggests_the_nearest_name():
 
 def test_registry_loads_module_class_paths():
     assert policy_class("colossim.policy.builtin.fifo:Fifo").name == "fifo"
+
+
+def test_registry_suggests_whatever_the_case():
+    with pytest.raises(PolicyError, match="did you mean 'fifo'"):
+        policy_class("FIFO")
+
+
+def test_a_misspelt_class_in_a_module_gets_a_suggestion():
+    with pytest.raises(PolicyError, match=r"has no 'Fif' \(did you mean 'Fifo'\?\)"):
+        policy_class("colossim.policy.builtin.fifo:Fif")
+
+
+def test_a_class_without_a_name_is_refused_by_path_as_by_plugin(tmp_path, monkeypatch):
+    # it was accepted, and its failures read "policy '' failed"
+    (tmp_path / "nameless.py").write_text(
+        "from colossim.policy.staged import StagedPolicy\n\n"
+        "class NoName(StagedPolicy):\n    def sort_key(self, job):\n        return 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PolicyError, match="nameless:NoName has an empty name: give the class"):
+        policy_class("nameless:NoName")
+
+
+def test_a_policy_option_is_a_name_never_a_yaml_mapping():
+    # "--policy my_policies:" was read as YAML, a mapping, with "put it in quotes"
+    from colossim.api import load_scenario
+    from colossim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="a path names a module and a class"):
+        load_scenario("small", policy="my_policies:")
+    assert load_scenario("small", policy="sjf").scheduler.policy.name == "sjf"

@@ -19,7 +19,7 @@ from colossim.cli.options import (
     TraceOpt,
     check_names,
 )
-from colossim.config.overrides import Override
+from colossim.config.overrides import Override, text_override
 
 if TYPE_CHECKING:
     from colossim.config.schema import Scenario
@@ -49,7 +49,8 @@ def run(
     if seed is not None:
         overrides.append(Override(f"simulation.seed={seed}", f"--seed {seed}"))
     if policy is not None:
-        overrides.append(Override(f"scheduler.policy.name={policy}", f"--policy {policy}"))
+        overrides.append(Override(text_override("scheduler.policy.name", policy),
+                                  f"--policy {policy}"))
     loaded = load_scenario(scenario, overrides)
     if explain is not None:  # checked before the run, with a suggestion
         check_names("--explain", "job", [explain], [j.name for j in loaded.jobs])

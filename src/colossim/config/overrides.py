@@ -9,6 +9,7 @@ schema then validates the result like any file value.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -37,6 +38,13 @@ class Override(str):
 # A value's type in the file's words ("a int value" read oddly)
 KINDS = {"int": "a number", "float": "a number", "str": "text", "bool": "true or false",
          "NoneType": "null", "list": "a list"}
+
+
+def text_override(path: str, value: str) -> str:
+    """``path=value`` with the value taken as text, never as YAML: an option whose value is
+    always a name (``--policy my_policies:``) must not come back as a mapping, with a hint to
+    quote what the shell cannot quote. A JSON string is a YAML 1.2 double-quoted scalar."""
+    return f"{path}={json.dumps(value)}"
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -51,6 +51,7 @@ def _check_policy_class(obj: Any, where: str) -> type:
             raise PolicyError(f"{where} is not a policy: it has no {attr!r}")
     if not (isinstance(obj.Params, type) and issubclass(obj.Params, BaseModel)):
         raise PolicyError(f"{where}.Params must be a pydantic model")
+    _name_of(obj, where)
     return obj
 
 
@@ -69,9 +70,12 @@ class Installed:
 
 
 def _name_of(cls: type, where: str) -> str:
+    """The name a policy goes by in results and tables: a class given by path without one ran
+    as policy '' (plugins were refused, paths were not)."""
     name = getattr(cls, "name", "")
-    if not name:
-        raise PolicyError(f"{where} has an empty name")
+    if not isinstance(name, str) or not name.strip():
+        raise PolicyError(f"{where} has an empty name: give the class one (name = "
+                          "\"my-policy\"); results and tables call the policy by it")
     return name
 
 
@@ -204,8 +208,17 @@ def _from_path(path: str) -> type:
         raise PolicyError(f"cannot import policy module {module_name!r}: it raised "
                           f"{type(exc).__name__}: {exc}{raised_at(exc)}") from None
     if not hasattr(module, attr):
-        raise PolicyError(f"module {module_name!r} has no {attr!r}")
+        classes = [n for n, v in vars(module).items() if isinstance(v, type)]
+        raise PolicyError(f"module {module_name!r} has no {attr!r}"
+                          f"{_did_you_mean(attr, classes)}")
     return _check_policy_class(getattr(module, attr), path)
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    """" (did you mean 'fifo'?)" for the closest of ``known``, case aside (``FIFO``), or ""."""
+    by_folded = {k.casefold(): k for k in known}
+    hint = difflib.get_close_matches(name.casefold(), list(by_folded), n=1)
+    return f" (did you mean {by_folded[hint[0]]!r}?)" if hint else ""
 
 
 def policy_class(name: str) -> type:
@@ -219,8 +232,7 @@ def policy_class(name: str) -> type:
     why = _why_missing(name, found)
     if why is not None:
         raise PolicyError(why)
-    hint = difflib.get_close_matches(name, list(table), n=1)
-    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+    suggestion = _did_you_mean(name, list(table))
     raise PolicyError(
         f"unknown policy {name!r}{suggestion}; installed: {', '.join(table)}"
     )
