@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import pytest
 from typer.testing import CliRunner
 
 from colossim.cli.app import app
 from colossim.engine.simulation import Simulation
 from colossim.errors import PolicyFailure
+from colossim.policy.actions import Start, WakeAt
 from colossim.policy.api import BasePolicy
 from tests.conftest import make_scenario
 
@@ -60,6 +63,55 @@ def test_decide_returning_none_is_named_as_such():
     job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
     with pytest.raises(PolicyFailure, match="decide returned None; return a list of actions"):
         Simulation(make_scenario([job], racks=1), ReturnsNone()).run()
+
+
+class Returns(BasePolicy):
+    """Returns whatever the test gave it; starts the one job if that is a list of actions."""
+
+    name = "returns"
+
+    def __init__(self, value):
+        self.value = value
+
+    def decide(self, view):
+        value = self.value
+        return value(view) if callable(value) else value
+
+
+
+@pytest.mark.parametrize(("returned", "said"), [
+    ("start", "decide returned a str, 'start', not a list of actions; return a list of actions "
+              "(an empty one to do nothing)"),
+    (b"start", "decide returned a bytes, b'start', not a list of actions; return a list of "
+               "actions (an empty one to do nothing)"),
+    ({"start": 1}, "decide returned a dict, {'start': 1}, not a list of actions; return a list "
+                   "of actions (an empty one to do nothing)"),
+    (MappingProxyType({}), "decide returned a mappingproxy, mappingproxy({}), not a list of "
+                           "actions; return a list of actions (an empty one to do nothing)"),
+    (7, "decide returned an int, 7, not a list of actions; return a list of actions (an empty "
+        "one to do nothing)"),
+    (Start("a", ((0, 72),)), "decide returned a single action, Start(job='a', grant=((0, 72),)); "
+                             "wrap it in a list: [action]"),
+    (WakeAt(5.0), "decide returned a single action, WakeAt(time_s=5.0); wrap it in a list: "
+                  "[action]"),
+])
+def test_decide_returning_something_other_than_a_list_names_the_policy_and_what(returned, said):
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+    with pytest.raises(PolicyFailure) as raised:
+        Simulation(make_scenario([job], racks=1), Returns(returned)).run()
+    assert str(raised.value) == f"policy 'returns' failed at t=0.0: {said}"
+
+
+@pytest.mark.parametrize("returned", [
+    [Start("a", ((0, 72),))],
+    (Start("a", ((0, 72),)),),
+    lambda view: (Start(job.name, ((0, 72),)) for job in view.pending),  # a generator
+    lambda view: iter([Start("a", ((0, 72),))]) if view.pending else [],
+])
+def test_any_iterable_of_actions_is_a_list_of_actions(returned):
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+    result = Simulation(make_scenario([job], racks=1), Returns(returned)).run()
+    assert [d.verdict for d in result.record.decisions] == ["applied"]
 
 
 def test_a_policy_that_cannot_be_built_is_a_run_failure_without_traceback():

@@ -1,4 +1,5 @@
-"""Why a number a policy gave (a wake time, a power cap) is refused, in words that fit it.
+"""Why what a policy gave is refused, in words that fit it: a number (a wake time, a power cap),
+or what ``decide`` returned.
 
 One check serves both actions, so they agree on what a number is: a real number, Python's or
 numpy's, that is finite and not a bool. NaN compares false with everything and infinity passes
@@ -10,8 +11,11 @@ the record of lifting a cap).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 
-from colossim.policy.actions import is_number
+from colossim.policy.actions import Action, is_number, shown
+
+LIST_HINT = "return a list of actions (an empty one to do nothing)"
 
 
 def number_refusal(value: object, what: str) -> str | None:
@@ -36,3 +40,20 @@ def wake_refusal(time_s: object, now_s: float) -> str | None:
     if reason is None and time_s <= now_s:  # type: ignore[operator]
         reason = f"wake time t={time_s:g} s is not in the future (now t={now_s:g} s)"
     return reason
+
+
+def returned_refusal(decided: object) -> str | None:
+    """Why what ``decide`` returned is not a list of actions, or None when it can be read as one
+    (any iterable: a list, a tuple, a generator). A str or a mapping is iterable too, but into
+    characters or keys, each then refused as "not an action" until the run stalls."""
+    if decided is None:
+        return f"decide returned None; {LIST_HINT}"
+    if isinstance(decided, Action):
+        return f"decide returned a single action, {shown(decided)}; wrap it in a list: [action]"
+    if isinstance(decided, str | bytes | bytearray | Mapping) or not (
+            isinstance(decided, Iterable) or hasattr(decided, "__getitem__")):
+        kind = type(decided).__name__
+        article = "an" if kind[:1] in "aeiou" else "a"
+        return (f"decide returned {article} {kind}, {shown(decided)}, not a list of actions; "
+                f"{LIST_HINT}")
+    return None

@@ -19,7 +19,7 @@ import simpy
 from colossim.config.schema import Scenario
 from colossim.engine.apply import apply_action, is_wake
 from colossim.engine.record import Decision, Record
-from colossim.engine.refusals import wake_refusal
+from colossim.engine.refusals import returned_refusal, wake_refusal
 from colossim.engine.state import RunState
 from colossim.engine.subsystems import subsystems
 from colossim.engine.switch_costs import take
@@ -96,10 +96,10 @@ class Simulation:
         state.record.decide_calls += 1
         try:
             decided = self.policy.decide(self.views.build(triggers))
-            if decided is None:
+            refusal = returned_refusal(decided)
+            if refusal is not None:
                 raise PolicyFailure(f"policy {self.policy.name!r} failed at t={self.env.now}: "
-                                    "decide returned None; return a list of actions (an empty "
-                                    "one to do nothing)")
+                                    f"{refusal}")
             actions = list(decided)
         except ColossimError:
             raise
