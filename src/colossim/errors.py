@@ -83,17 +83,39 @@ class InvariantViolation(ColossimError):
     exit_code = 1
 
 
-def raised_at(exc: BaseException) -> str:
+def raised_at(exc: BaseException, home: str | None = None) -> str:
     """Where an exception from user code (a policy) was raised, as " (at FILE:LINE in NAME)",
     so the message points into the user's code (``--debug``, or a sweep run's record, has the
-    whole traceback)."""
+    whole traceback). That is the innermost frame in the user's own code, not the line deep in
+    Python or pydantic that raised for it (an assignment to a frozen view raises in dataclasses'
+    generated ``__setattr__``, "<string>:4"): ``home`` (the policy's own file, which may be an
+    installed package) or a file outside colossim, the standard library and installed packages.
+    Without one, the innermost frame."""
     import traceback
 
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
         return ""
-    last = frames[-1]
+    own = [f for f in frames if f.filename == home or _users_file(f.filename)]
+    last = own[-1] if own else frames[-1]
     return f" (at {last.filename}:{last.lineno} in {last.name})"
+
+
+def _users_file(filename: str) -> bool:
+    """Whether ``filename`` is the user's code: not generated (``<string>``), not colossim's,
+    the standard library's or an installed package's."""
+    import sysconfig
+    from pathlib import Path
+
+    if filename.startswith("<"):
+        return False
+    path = Path(filename).resolve()
+    if {"site-packages", "dist-packages"} & set(path.parts):
+        return False
+    paths = sysconfig.get_paths()
+    theirs = {Path(__file__).resolve().parent, Path(paths["stdlib"]).resolve(),
+              Path(paths["platstdlib"]).resolve()}
+    return not any(path.is_relative_to(root) for root in theirs)
 
 
 def require(module: str, extra: str, what: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, dataclass
 from types import MappingProxyType
 
 import pytest
@@ -9,7 +10,7 @@ from typer.testing import CliRunner
 
 from colossim.cli.app import app
 from colossim.engine.simulation import Simulation
-from colossim.errors import PolicyFailure
+from colossim.errors import PolicyFailure, raised_at
 from colossim.policy.actions import Start, WakeAt
 from colossim.policy.api import BasePolicy
 from tests.conftest import make_scenario
@@ -138,3 +139,53 @@ def test_a_policy_that_calls_sys_exit_is_a_run_failure_not_the_exit_code_it_chos
     job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
     with pytest.raises(PolicyFailure, match="policy 'exiting' failed at t=0.0: SystemExit: 3"):
         Simulation(make_scenario([job], racks=1), Exiting()).run()
+
+
+class AssignsToTheView(BasePolicy):
+    name = "assigns-to-the-view"
+
+    def decide(self, view):
+        view.now_s = 5.0  # FrozenInstanceError, raised in dataclasses' generated "<string>" code
+
+
+class AssignsToAJobConfig(BasePolicy):
+    name = "assigns-to-a-job-config"
+
+    def decide(self, view):
+        view.jobs[0].config.max_gpus = 1  # pydantic's frozen-instance error, raised in pydantic
+
+
+@pytest.mark.parametrize("policy", [AssignsToTheView, AssignsToAJobConfig])
+def test_a_failed_assignment_is_placed_at_the_policy_line_not_inside_python_or_pydantic(policy):
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+    with pytest.raises(PolicyFailure) as raised:
+        Simulation(make_scenario([job], racks=1), policy()).run()
+    line = policy.decide.__code__.co_firstlineno + 1
+    assert str(raised.value).endswith(f" (at {__file__}:{line} in decide)")
+
+
+@dataclass(frozen=True)
+class Frozen:
+    now_s: float = 0.0
+
+
+def _raise_in(filename: str) -> BaseException:
+    """An exception raised through a function compiled as if from ``filename``, which assigns
+    to a frozen dataclass (the innermost frame is dataclasses' "<string>"); the traceback
+    starts in that function, as if the test were not there."""
+    code = "def decide(view):\n    view.now_s = 5.0\n"
+    scope: dict = {}
+    exec(compile(code, filename, "exec"), scope)
+    try:
+        scope["decide"](Frozen())
+    except FrozenInstanceError as exc:
+        return exc.with_traceback(exc.__traceback__.tb_next)
+    raise AssertionError("no exception")
+
+
+def test_a_plugin_policy_installed_in_site_packages_is_its_own_code(tmp_path):
+    plugin = str(tmp_path / "site-packages" / "plugin.py")
+    exc = _raise_in(plugin)
+    assert raised_at(exc, home=plugin) == f" (at {plugin}:2 in decide)"
+    # not the policy's file: no frame counts as the user's, so the innermost, as before
+    assert raised_at(exc).startswith(" (at <string>:")

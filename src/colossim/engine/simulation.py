@@ -9,6 +9,7 @@ generation stamp and stale firings are ignored.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,10 +107,17 @@ class Simulation:
         except (Exception, SystemExit) as exc:  # sys.exit(3) in a policy ended colossim with
             # code 3, which a sweep reads as "some runs raised"
             raise PolicyFailure(f"policy {self.policy.name!r} failed at t={self.env.now}: "
-                                f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
+                                f"{type(exc).__name__}: {exc}"
+                                f"{raised_at(exc, self._policy_file())}") from exc
         for action in actions:
             self._apply(action)
         self._after_change()
+
+    def _policy_file(self) -> str | None:
+        """The file the policy's class is defined in, for ``raised_at`` (a plugin's is in an
+        installed package, which would not otherwise count as the policy's own code)."""
+        module = sys.modules.get(type(self.policy).__module__)
+        return getattr(module, "__file__", None)
 
     def _apply(self, action: Action) -> None:
         state = self.state
