@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from colossim.engine.record import Decision, Event
+from colossim.metrics.gcpause import collector_paused
 from colossim.metrics.result import RunResult
 
 _TEMPORARY = itertools.count()
@@ -125,7 +126,8 @@ def write_run(result: RunResult, folder: Path) -> None:
     """``result.json``, ``events.jsonl`` and ``series.json``: enough to rebuild the RunResult
     (``metrics.loadrun.read_run``), so reports and traces can be made later from disk."""
     folder = Path(folder)
-    atomic_write_text(folder / "result.json", dumps(result.to_dict(), indent=2) + "\n")
-    atomic_write_text(folder / "events.jsonl", jsonl(record_lines(result)))
-    series = dumps(series_dict(result), separators=(",", ":"))
-    atomic_write_text(folder / "series.json", series + "\n")
+    with collector_paused():  # rows without cycles: a collection here could free nothing
+        atomic_write_text(folder / "result.json", dumps(result.to_dict(), indent=2) + "\n")
+        atomic_write_text(folder / "events.jsonl", jsonl(record_lines(result)))
+        series = dumps(series_dict(result), separators=(",", ":"))
+        atomic_write_text(folder / "series.json", series + "\n")
