@@ -17,6 +17,7 @@ from typing import Any
 
 from colossim.engine.record import Decision, Event, Record, StepSeries
 from colossim.errors import ConfigError, Problem
+from colossim.metrics.gcpause import collector_paused
 from colossim.metrics.result import RunResult
 
 
@@ -97,14 +98,17 @@ def _series(path: Path, record: Record) -> None:
 
 
 def read_record(folder: Path) -> Record:
-    """The events, decisions and level series saved beside a result (each file optional)."""
+    """The events, decisions and level series saved beside a result (each file optional).
+    Read with the cyclic collector paused: the rows hold no cycles, and as the record grows
+    each full collection walks all of it (``metrics.gcpause``)."""
     record = Record()
-    events_path = folder / "events.jsonl"
-    if events_path.exists():
-        _events(events_path, record)
-    series_path = folder / "series.json"
-    if series_path.exists():
-        _series(series_path, record)
+    with collector_paused():
+        events_path = folder / "events.jsonl"
+        if events_path.exists():
+            _events(events_path, record)
+        series_path = folder / "series.json"
+        if series_path.exists():
+            _series(series_path, record)
     return record
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from colossim.engine.record import Event
+from colossim.metrics.gcpause import collector_paused
 
 # event kind -> the phase a job is in from that event on (None: the job is done or rejected).
 ENTERS: dict[str, str | None] = {
@@ -107,7 +108,15 @@ class _Track:
 def job_timelines(
     events: Iterable[Event], end_s: float
 ) -> tuple[dict[str, list[Slice]], list[Mark]]:
-    """Slices per job (in order of first event) and the marks, up to ``end_s``."""
+    """Slices per job (in order of first event) and the marks, up to ``end_s``; built with
+    the cyclic collector paused (no cycles among them: ``metrics.gcpause``)."""
+    with collector_paused():
+        return _timelines(events, end_s)
+
+
+def _timelines(
+    events: Iterable[Event], end_s: float
+) -> tuple[dict[str, list[Slice]], list[Mark]]:
     tracks: dict[str, _Track] = {}
     marks: list[Mark] = []
     for event in events:

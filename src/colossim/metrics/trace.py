@@ -137,7 +137,10 @@ def trace_document(result: RunResult) -> dict[str, Any]:
 def write_trace(result: RunResult, path: Path) -> None:
     """Write the trace JSON to ``path`` (atomically)."""
     from colossim.metrics.export import atomic_write_text, dumps
+    from colossim.metrics.gcpause import collector_paused
 
-    # standard JSON: a policy's refused WakeAt(nan) or cap of inf is null, as in result.json
-    text = dumps(trace_document(result), separators=(",", ":"), default=str)
-    atomic_write_text(Path(path), text + "\n")
+    # ~1M event dicts without cycles: no collection could free one (metrics.gcpause)
+    with collector_paused():
+        # standard JSON: a policy's refused WakeAt(nan) or cap of inf is null, as in result.json
+        text = dumps(trace_document(result), separators=(",", ":"), default=str)
+        atomic_write_text(Path(path), text + "\n")
