@@ -44,7 +44,7 @@ from colossim.model.grid import (
 )
 from colossim.model.jobs import JobState
 from colossim.model.power import CAP_KEY, CLOCK_KEY, PowerModel, ReadOnlyPowerModel
-from colossim.model.power_book import DRAW, DRAW_W
+from colossim.model.power_book import DRAW, DRAW_W, FLOOR
 from colossim.policy.view import PowerView
 
 if TYPE_CHECKING:
@@ -309,7 +309,7 @@ class PowerSystem:
             battery_max_discharge_mw=self.battery_mw_available,
             sustained_mw=self.sustained_mw(),
             caps_w=caps, engine_clocks=limits,
-            model=self.model_view,
+            model=self.model_view, floor_it_w=state.power_book.it_w(state.running_jobs(), FLOOR),
         )
 
 
@@ -354,10 +354,10 @@ def refuse_grant(state: RunState, job: Job, gpus_by_type: dict[str, int]) -> str
     reason = system.enforcer.refusal(job, state.now_s)
     if reason is not None:
         return reason
-    if system.model.peak_mw(gpus_by_type) * (1 + 1e-9) <= system.supply:
+    if system.model.peak_fits(gpus_by_type, system.supply):
         return None  # the supply carries even every GPU at full draw: nothing to add up
     need = system.enforcer.floor_mw_with(job, gpus_by_type)
-    if need > system.supply * (1 + 1e-12):
+    if not system.model.within_supply(need, system.supply):
         shown_need, shown_supply = mw_apart(need, system.supply)
         return f"power: needs {shown_need} at the lowest clocks, supply is {shown_supply}"
     return None

@@ -142,13 +142,8 @@ class Enforcer:
         a start it admits is not preempted at once."""
         state = self.system.state
         # every running job but this one at a clock limit of 0 (clamped to each GPU's floor)
-        it_w = restart_w = state.power_book.floor_it_w(state.running_jobs(), job)
-        comm = self.model.comm(job.config)
-        for name, n in gpus_by_type.items():
-            curve = self.model.curve(name)
-            it_w += n * (curve.mean_w(curve.min_clock, comm) - curve.idle_w)
-            restart_w += n * (curve.phase_w(Phase.RESTART, curve.min_clock, comm) - curve.idle_w)
-        return self.model.facility_mw(max(it_w, restart_w))
+        floor_it_w = state.power_book.floor_it_w(state.running_jobs(), job)
+        return self.model.start_mw(floor_it_w, job.config, gpus_by_type)
 
     def limited(self) -> bool:
         return any(CLOCK_KEY in self.system.state.jobs[i].extra for i in self.keyed)

@@ -351,6 +351,47 @@ class PowerModel:
             watts += n * (curve.compute_w - curve.idle_w)
         return self.facility_mw(watts)
 
+    # -- admitting a start: the engine's test and the policies' sizing, one arithmetic -------
+    def start_it_w(self, floor_it_w: float, cfg: JobConfig,
+                   gpus_by_type: Mapping[str, int]) -> float:
+        """IT W at the lowest clocks with a job of ``cfg`` started on ``gpus_by_type``, over
+        ``floor_it_w`` (every running job at its lowest clock): the job at the higher of its
+        lowest-clock compute draw and its restart draw there (a job started after a preemption,
+        or resized, pauses to restart first). The engine admits a start only if its
+        ``start_mw`` is ``within_supply`` (``engine.power.refuse_grant``); the staged and
+        power-aware policies size their starts by the same sum (``policy.power_room``), so they
+        plan no start the engine must refuse and skip none it would admit."""
+        it_w = restart_w = floor_it_w
+        comm = self.comm(cfg)
+        for name, n in gpus_by_type.items():
+            curve = self.curve(name)
+            it_w += n * (curve.mean_w(curve.min_clock, comm) - curve.idle_w)
+            restart_w += n * (curve.phase_w(Phase.RESTART, curve.min_clock, comm) - curve.idle_w)
+        return max(it_w, restart_w)
+
+    def start_mw(self, floor_it_w: float, cfg: JobConfig, gpus_by_type: Mapping[str, int]) -> float:
+        """``start_it_w`` at the facility, MW."""
+        return self.facility_mw(self.start_it_w(floor_it_w, cfg, gpus_by_type))
+
+    @staticmethod
+    def within_supply(need_mw: float, supply_mw: float) -> bool:
+        """Does a start needing ``need_mw`` (``start_mw``) fit the supply (to a part in 10^12:
+        a start sized to the supply exactly fits whatever the float sums)?"""
+        return need_mw <= supply_mw * (1 + 1e-12)
+
+    def peak_fits(self, gpus_by_type: Mapping[str, int], supply_mw: float) -> bool:
+        """Does the supply carry every GPU and these at full draw (``peak_mw``)? Then any start
+        fits and the floor need not be summed."""
+        return self.peak_mw(gpus_by_type) * (1 + 1e-9) <= supply_mw
+
+    def always_fits(self) -> bool:
+        """Does the run's lowest supply carry every GPU at full draw and as many again
+        (``peak_fits``)? Then no start can be refused for power, whatever the grant."""
+        cfg = self.config
+        lowest = min(cfg.supply_at(t) for t in (0.0, *cfg.breakpoints()))
+        every = {name: int(self.gpus_by_type[t]) for name, t in self.type_index.items()}
+        return self.peak_fits(every, lowest)
+
     def facility_mw(self, it_w: float) -> float:
         """Facility MW from IT watts: IT x pue + the fixed part."""
         return it_w * self.config.pue / 1e6 + self.config.pue_fixed_mw

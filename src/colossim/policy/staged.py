@@ -18,6 +18,7 @@ the placer for jobs that cannot fit, so a long queue costs little per decision.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 from operator import itemgetter
 from typing import Any, ClassVar
 
@@ -27,6 +28,7 @@ from colossim.config.base import Frozen
 from colossim.policy.actions import Action, Grant, Preempt, Start, WakeAt
 from colossim.policy.api import BasePolicy
 from colossim.policy.placement import PLACERS, claim, free_gpus, release, type_speeds
+from colossim.policy.power_room import RunPower, StartPower
 from colossim.policy.view import ClusterView, JobView
 
 INF = float("inf")
@@ -116,6 +118,14 @@ class StagedPolicy(BasePolicy):
         """GPUs to ask for: as many as the job can use."""
         return job.max_gpus
 
+    def start_power(self, view: ClusterView) -> StartPower | None:
+        """What sizes this decision's starts to the supply (``policy.power_room``), or None
+        when the run's supply never binds. Kept per instance, with the run it was found for."""
+        run = self.__dict__.get("_run_power")
+        if run is None:
+            run = self.__dict__["_run_power"] = RunPower()
+        return run.starts(view)
+
     def place(self, job: JobView, free: Any, view: ClusterView, gpus: int,
               **options: Any) -> Grant | None:
         """A grant for ``job`` on the scratch ``free`` array (not claimed), or None. Between
@@ -129,10 +139,13 @@ class StagedPolicy(BasePolicy):
         free = view.racks.free.copy()
         left = free_gpus(view.racks, free)
         actions: list[Action] = []
+        power = self.start_power(view)
         for job in self.order(self.admit(view), view):
             grant = None
             if job.min_gpus <= left:
                 grant = self.place(job, free, view, self.size(job, view))
+            if grant is not None and power is not None:
+                grant = power.fit(job, grant, partial(self.place, job, free, view))
             if grant is None:
                 if self.params.strict or left == 0:
                     break
@@ -226,10 +239,13 @@ class PreemptiveStagedPolicy(StagedPolicy):
         preempts: list[Action] = []
         starts: list[Action] = []
         blocked = False
-        for job in pending:
+        power = self.start_power(view)  # sizes starts on free GPUs (one that preempts: the
+        for job in pending:  # engine checks it)
             gpus = self.size(job, view)
             grant = self.place(job, free, view, gpus) if job.min_gpus <= left else None
             if grant is not None:
+                if power is not None:
+                    grant = power.fit(job, grant, partial(self.place, job, free, view))
                 claim(free, grant)
             elif self.params.preempt and running_jobs:
                 if running is None:

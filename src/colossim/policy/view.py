@@ -115,6 +115,9 @@ class PowerView:
     caps_w: Mapping[str, float] = field(default_factory=dict)  # policy caps by job, W per GPU
     engine_clocks: Mapping[str, float] = field(default_factory=dict)  # fallback clock limits
     model: PowerModel | None = None
+    # IT W with every running job at its lowest clock: what the engine adds a start to when it
+    # checks the start against the supply (``model.start_mw``, ``policy.power_room``)
+    floor_it_w: float | None = None
 
     @property
     def headroom_mw(self) -> float:

@@ -11,7 +11,9 @@ the increment with the most FLOP/s per extra watt: starting a pending job at its
 than power (DVFS: power ~ f^3 near the top), increments get less efficient as a job's clock
 rises, so the greedy order is water-filling: the budget ends where every job's next watt would
 buy about the same work. The last increment that does not fit is taken in part (a cap in
-between); a pending job whose start does not fit waits. Caps go out as ``SetPowerCap``.
+between). A start that does not fit at ``max_gpus`` (the budget, or the engine's admission test:
+``policy.power_room``) is placed again on its GPU type for as many GPUs as fit, down to
+``min_gpus``; one that does not fit even so waits. Caps go out as ``SetPowerCap``.
 
 Without a power model in the view it starts jobs in submission order, like ``fifo``.
 """
@@ -28,6 +30,7 @@ from colossim.model.power import PowerModel, speed_factor
 from colossim.policy.actions import Action, Grant, Preempt, SetPowerCap, Start
 from colossim.policy.api import BasePolicy
 from colossim.policy.placement import PLACERS, claim, type_speeds
+from colossim.policy.power_room import NO_ROOM, PowerRoom, grant_types
 from colossim.policy.staged import PlacementParams
 from colossim.policy.view import ClusterView, JobView
 
@@ -77,7 +80,8 @@ class PowerAware(BasePolicy):
         left = budget_mw * 1e6 / model.config.pue - model.idle_it_w
         slack = 1e-9 * max(abs(budget_mw) * 1e6, 1.0)  # W: a job drawing exactly the budget fits
         free = view.racks.free.copy()
-        running = [self._plan(j, self._by_type(view, j.grant), model, view) for j in view.running]
+        running = [self._plan(j, grant_types(view.racks, j.grant), model, view)
+                   for j in view.running]
         actions: list[Action] = []
         for plan in running:
             plan.level = 0
@@ -91,6 +95,7 @@ class PowerAware(BasePolicy):
                 plan.level = -1
                 actions.append(Preempt(plan.job.name))
             running = [q for q in running if q.level == 0]
+        room = PowerRoom.of(view.power) or NO_ROOM  # the engine's own test of a start
         heap: list[tuple[float, int, int, int]] = []
         plans: dict[int, Plan] = {q.job.index: q for q in running}
         for q in running:
@@ -98,7 +103,7 @@ class PowerAware(BasePolicy):
         for job in view.pending[: p.max_queue]:
             grant = self._place(view, free, job)
             if grant is not None:
-                plan = self._plan(job, self._by_type(view, grant), model, view)
+                plan = self._plan(job, grant_types(view.racks, grant), model, view)
                 plans[job.index] = plan
                 self._push(heap, plan)
         while heap and left > -slack:
@@ -110,14 +115,19 @@ class PowerAware(BasePolicy):
                 grant = self._place(view, free, plan.job)
                 if grant is None:
                     continue
-                if self._by_type(view, grant) != plan.by_type:
-                    plan = plans[index] = self._plan(plan.job, self._by_type(view, grant),
+                if grant_types(view.racks, grant) != plan.by_type:
+                    plan = plans[index] = self._plan(plan.job, grant_types(view.racks, grant),
                                                      model, view)
+                plan.grant = grant
+                if plan.watts[0] > left + slack or not room.fits(plan.job.config, plan.by_type):
+                    sized = self._smaller(view, free, plan, left + slack, room, model)
+                    if sized is None:
+                        continue
+                    plan = plans[index] = sized
                 step = plan.watts[0]
-                if step > left + slack:
-                    continue
-                claim(free, grant)
-                plan.grant, plan.level = grant, 0
+                claim(free, plan.grant)
+                room.take(plan.job.config, plan.by_type)
+                plan.level = 0
                 left -= step
             else:
                 step = plan.watts[level] - plan.watts[level - 1]
@@ -153,13 +163,30 @@ class PowerAware(BasePolicy):
         return PLACERS[self.params.placement](view.racks, free, job, job.max_gpus, rng=view.rng,
                                               prefer=type_speeds(view, job, job.max_gpus))
 
-    @staticmethod
-    def _by_type(view: ClusterView, grant: Grant) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for rack, n in grant:
-            name = view.racks.gpu_types[int(view.racks.rack_type[rack])]
-            out[name] = out.get(name, 0) + n
-        return out
+    def _smaller(self, view: ClusterView, free, plan: Plan, watts: float, room: PowerRoom,
+                 model: PowerModel) -> Plan | None:
+        """The plan of a smaller start on the same GPU type whose lowest clock fits ``watts``
+        and the supply (``room``), down to ``min_gpus`` in whole allocation units (the placer
+        rounds), or None. A start that did not fit at ``max_gpus`` was never tried, and the job
+        waited for ever under a supply that could power it at its minimum (QA)."""
+        if len(plan.by_type) != 1:
+            return None
+        job, (name,) = plan.job, plan.by_type
+        per_gpu = self._watts(model, {name: 1}, plan.clocks[0], model.comm(job.config))
+        gpus = room.most_gpus(job.config, name)
+        if per_gpu > 0:
+            gpus = min(gpus, int(watts / per_gpu))
+        if gpus < job.min_gpus:
+            return None
+        grant = PLACERS[self.params.placement](view.racks, free, job, gpus, rng=view.rng,
+                                               only_type=view.racks.gpu_types.index(name))
+        if grant is None:
+            return None
+        smaller = self._plan(job, grant_types(view.racks, grant), model, view)
+        if smaller.watts[0] > watts or not room.fits(job.config, smaller.by_type):
+            return None
+        smaller.grant = grant
+        return smaller
 
     def _plan(self, job: JobView, by_type: dict[str, int], model: PowerModel,
               view: ClusterView) -> Plan:

@@ -1,0 +1,82 @@
+"""A start sized to the power the supply leaves at the lowest clocks (``policy.power_room``).
+
+QA: `colossim run small --set cluster.power.supply_mw=0.3` stalled. fifo asked for moe-200b's
+216 GPUs at every decision and the engine refused them for power; power-aware never tried.
+144 GPUs (its min_gpus) fitted. The same numbers here, with GPU-hour jobs so times come by hand:
+
+4 GB200 racks (72 GPUs, 1,200 W TDP, 200 W idle, 45.6 kW overhead each), PUE 1.1, 0.3 MW:
+idle facility 1.1 x (4 x 45,600 + 288 x 200) = 264 kW. The lowest clock 0.5 draws
+200 + 1,000 x 0.5 x 0.6^2 = 380 W per GPU (knee 0.6), 180 W above idle, 198 W at the facility.
+Above the knee a GPU at clock x draws 200 + 1,000 x^3 W.
+
+- ``a`` (72 GPUs, 72 GPU-h) starts at t = 0. Alone it would draw 264 + 79.2 = 343.2 kW, so the
+  engine limits its clock to x_a^3 = 36 / 79.2: it ends at 3,600 / x_a s.
+- ``b`` (144 to 216 GPUs, 1,440 GPU-h) waits: next to ``a`` at its lowest clock (278.256 kW)
+  even 144 GPUs need 278.256 + 28.512 = 306.768 kW. When ``a`` ends, 216 GPUs would need
+  264 + 42.768 = 306.768 kW > 300, and 144 need 264 + 28.512 = 292.512 kW: it starts on 144
+  (two racks: 181 GPUs fit, 2 whole domains of 72). Then x_b^3 = 36 / 158.4 and it ends
+  10 h / x_b later, the facility at 0.3 MW throughout.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.api import load_scenario, simulate
+from tests.power.helpers import HOUR, events, level_at
+
+X_A = (36 / 79.2) ** (1 / 3)  # 0.76893: a alone at 0.3 MW
+X_B = (36 / 158.4) ** (1 / 3)  # 0.61043: b on 144 GPUs at 0.3 MW
+A_END = HOUR / X_A  # 4,681.8 s
+B_END = A_END + 10 * HOUR / X_B  # + 58,975 s
+
+
+def run(tmp_path, policy: str):
+    source = tmp_path / "tight.yaml"
+    source.write_text(
+        "name: tight\nsimulation: {speed_model: linear}\n"
+        "cluster:\n  pod_size_racks: 2\n  rack_groups: [{gpu_type: GB200, racks: 4}]\n"
+        "  fabric: {contention: false}\n  power: {supply_mw: 0.3, pue: 1.1}\n"
+        "jobs:\n"
+        "  - {name: a, work_gpu_hours: 72, reference_gpu: GB200, min_gpus: 72, max_gpus: 72}\n"
+        "  - {name: b, work_gpu_hours: 1440, reference_gpu: GB200, min_gpus: 144,"
+        " max_gpus: 216}\n"
+        f"scheduler: {{policy: {{name: {policy}}}}}\n")
+    return simulate(load_scenario(str(source)), check_invariants=True)
+
+
+@pytest.mark.parametrize("policy", ["fifo", "power-aware", "srtf"])
+def test_a_job_the_supply_cannot_power_at_max_gpus_starts_at_the_size_it_can(tmp_path, policy):
+    result = run(tmp_path, policy)
+    a, b = result.job("a"), result.job("b")
+    assert a.start_s == 0.0 and a.end_s == pytest.approx(A_END, rel=1e-9)
+    assert b.state == "completed"
+    assert b.start_s == pytest.approx(A_END, rel=1e-9)
+    (start,) = [e for e in events(result, "start") if e.job == "b"]
+    assert start.data["gpus"] == 144
+    assert b.end_s == pytest.approx(B_END, rel=1e-6)
+    assert level_at(result, "power_mw", A_END + HOUR) == pytest.approx(0.3, rel=1e-9)
+    assert result.cluster.peak_power_mw <= 0.3 * (1 + 1e-9)
+    # the start the policy planned when a ended is the one the engine applied
+    assert not [d for d in result.record.decisions if d.action.get("job") == "b"
+                and d.time_s >= A_END * (1 - 1e-12) and d.verdict != "applied"]
+
+
+def test_the_policy_counts_a_start_as_the_engine_does_to_the_gpu(tmp_path):
+    # nothing running: 240 kW IT idle; n GPUs at 180 W more fit while 1.1 x (240,000 + 180 n)
+    # <= 300,000 W: n <= 181.8, so 181 fit and 182 do not, for the policy and the engine alike
+    from colossim.engine.power import power_view, refuse_grant
+    from colossim.engine.simulation import Simulation
+    from colossim.model.jobs import JobState
+    from colossim.policy.builtin.fifo import POLICY as Fifo
+    from colossim.policy.power_room import PowerRoom
+
+    run(tmp_path, "fifo")  # writes the scenario
+    sim = Simulation(load_scenario(str(tmp_path / "tight.yaml")), Fifo())
+    b = sim.state.jobs[1]
+    b.state = JobState.PENDING
+    room = PowerRoom.of(power_view(sim.state))
+    assert room is not None and room.most_gpus(b.config, "GB200") == 181
+    for n in range(1, 217):
+        admitted = refuse_grant(sim.state, b, {"GB200": n}) is None
+        assert room.fits(b.config, {"GB200": n}) == admitted == (n <= 181), n
