@@ -80,3 +80,34 @@ def test_the_policy_counts_a_start_as_the_engine_does_to_the_gpu(tmp_path):
     for n in range(1, 217):
         admitted = refuse_grant(sim.state, b, {"GB200": n}) is None
         assert room.fits(b.config, {"GB200": n}) == admitted == (n <= 181), n
+
+
+def test_a_start_counts_the_rack_overhead_its_gpus_take_from_idle(tmp_path):
+    # draw.idle_overhead 0.5: an idle GB200 rack draws 72 x 200 + 22,800 = 37,200 W, so 4 idle
+    # racks 148,800 W IT. A started GPU adds 180 W (380 at the lowest clock, less 200 idle) and
+    # the other half of its overhead share, 45,600 / 72 / 2 = 316.67 W: 496.67 W. At 0.26 MW
+    # and PUE 1.1 the IT budget is 236,363.6 W: (236,363.6 - 148,800) / 496.67 = 176.3, so 176
+    # GPUs fit. Counting the 180 W alone, all 216 did (the engine under-counted such a start).
+    from colossim.engine.power import power_view, refuse_grant
+    from colossim.engine.simulation import Simulation
+    from colossim.model.jobs import JobState
+    from colossim.policy.builtin.fifo import POLICY as Fifo
+    from colossim.policy.power_room import PowerRoom
+
+    source = tmp_path / "overhead.yaml"
+    source.write_text(
+        "name: overhead\nsimulation: {speed_model: linear}\n"
+        "cluster:\n  pod_size_racks: 2\n  rack_groups: [{gpu_type: GB200, racks: 4}]\n"
+        "  fabric: {contention: false}\n"
+        "  power: {supply_mw: 0.26, pue: 1.1, draw: {idle_overhead: 0.5}}\n"
+        "jobs:\n"
+        "  - {name: b, work_gpu_hours: 1440, reference_gpu: GB200, min_gpus: 1,"
+        " max_gpus: 216, placement: gpu}\n")
+    sim = Simulation(load_scenario(str(source)), Fifo())
+    b = sim.state.jobs[0]
+    b.state = JobState.PENDING
+    room = PowerRoom.of(power_view(sim.state))
+    assert room is not None and room.most_gpus(b.config, "GB200") == 176
+    for n in range(1, 217):
+        admitted = refuse_grant(sim.state, b, {"GB200": n}) is None
+        assert room.fits(b.config, {"GB200": n}) == admitted == (n <= 176), n

@@ -364,9 +364,13 @@ class PowerModel:
         it_w = restart_w = floor_it_w
         comm = self.comm(cfg)
         for name, n in gpus_by_type.items():
-            curve = self.curve(name)
-            it_w += n * (curve.mean_w(curve.min_clock, comm) - curve.idle_w)
-            restart_w += n * (curve.phase_w(Phase.RESTART, curve.min_clock, comm) - curve.idle_w)
+            t = self.type_index[name]
+            curve = self.curves[t]
+            # a held GPU carries its rack's whole overhead share, an idle one only the
+            # ``draw.idle_overhead`` part of it (0 by default: the same share)
+            held = self.overhead_per_gpu_w[t] - self.idle_overhead_per_gpu_w[t] - curve.idle_w
+            it_w += n * (curve.mean_w(curve.min_clock, comm) + held)
+            restart_w += n * (curve.phase_w(Phase.RESTART, curve.min_clock, comm) + held)
         return max(it_w, restart_w)
 
     def start_mw(self, floor_it_w: float, cfg: JobConfig, gpus_by_type: Mapping[str, int]) -> float:
