@@ -69,25 +69,34 @@ def job_fabric(marks: Sequence[tuple[float, dict[str, Any]]], end_s: float) -> d
     }
 
 
+def fabric_fields(
+    jobs: tuple[JobResult, ...], record: Record, end_s: float, modelled: Sequence[bool]
+) -> list[dict[str, Any]]:
+    """Each job's fabric fields (empty: they stay None). ``modelled[i]``: job i has a model the
+    traffic model reads (trace jobs given as GPU-hours do not); all stay None when the model is
+    off. A modelled job that ran but never left its rack has comm_fraction 0, slowdown 1, no
+    bytes."""
+    if not fabric_on(record):
+        return [{} for _ in jobs]
+    segments = _segments(record)
+    out: list[dict[str, Any]] = []
+    for job, has_model in zip(jobs, modelled, strict=True):
+        if job.name in segments:
+            out.append(job_fabric(segments[job.name], end_s))
+        elif has_model and job.start_s is not None:
+            out.append({"comm_fraction": 0.0, "contention_slowdown": 1.0, "cross_pod_bytes": 0.0})
+        else:
+            out.append({})
+    return out
+
+
 def with_fabric(
     jobs: tuple[JobResult, ...], record: Record, end_s: float, modelled: Sequence[bool]
 ) -> tuple[JobResult, ...]:
-    """Jobs with their fabric fields. ``modelled[i]``: job i has a model the traffic model reads
-    (trace jobs given as GPU-hours do not); its fields stay None, as do all when the model is off.
-
-    A modelled job that ran but never left its rack has comm_fraction 0, slowdown 1, no bytes.
-    """
-    if not fabric_on(record):
-        return jobs
-    segments = _segments(record)
-    out = []
-    for job, has_model in zip(jobs, modelled, strict=True):
-        if job.name in segments:
-            job = replace(job, **job_fabric(segments[job.name], end_s))
-        elif has_model and job.start_s is not None:
-            job = replace(job, comm_fraction=0.0, contention_slowdown=1.0, cross_pod_bytes=0.0)
-        out.append(job)
-    return tuple(out)
+    """Jobs with their fabric fields (``fabric_fields``)."""
+    return tuple(replace(job, **fields) if fields else job
+                 for job, fields in zip(jobs, fabric_fields(jobs, record, end_s, modelled),
+                                        strict=True))
 
 
 def _tier(record: Record, tier: str, end_s: float) -> FabricTierResult:

@@ -11,6 +11,7 @@ ramp linearly in between).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from colossim.config.power import TariffConfig
 from colossim.engine.record import Record, StepSeries
@@ -100,14 +101,21 @@ def cluster_power(record: Record, end_s: float, tariff: TariffConfig | None = No
     )
 
 
-def with_power(jobs: tuple[JobResult, ...], record: Record, end_s: float
-               ) -> tuple[JobResult, ...]:
+def power_fields(jobs: tuple[JobResult, ...], record: Record, end_s: float
+                 ) -> list[dict[str, Any]]:
     """Each job's energy (MWh) and time at cap, from its own series."""
     empty = StepSeries()
-    out = []
+    out: list[dict[str, Any]] = []
     for job in jobs:
         draw = record.series.get(f"job_power_mw.{job.name}", empty)
         capped = record.series.get(f"job_throttled_gpus.{job.name}", empty)
-        out.append(replace(job, energy_mwh=integral(draw, 0.0, end_s) / HOUR,
-                           time_at_cap_s=time_positive(capped, 0.0, end_s)))
-    return tuple(out)
+        out.append({"energy_mwh": integral(draw, 0.0, end_s) / HOUR,
+                    "time_at_cap_s": time_positive(capped, 0.0, end_s)})
+    return out
+
+
+def with_power(jobs: tuple[JobResult, ...], record: Record, end_s: float
+               ) -> tuple[JobResult, ...]:
+    """Each job's energy (MWh) and time at cap, from its own series."""
+    return tuple(replace(job, **fields)
+                 for job, fields in zip(jobs, power_fields(jobs, record, end_s), strict=True))

@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from colossim.engine.record import Event, Record
 from colossim.metrics.result import JobResult, ReliabilityResult
@@ -130,28 +131,36 @@ def job_tracks(events: Iterable[Event], end_s: float) -> dict[str, _Job]:
     return tracks
 
 
-def with_reliability(jobs: tuple[JobResult, ...], record: Record, end_s: float):
-    """The job results with their reliability fields filled in from the record."""
+def reliability_fields(jobs: tuple[JobResult, ...], record: Record, end_s: float
+                       ) -> list[dict[str, Any]]:
+    """Each job's reliability fields from the record (empty for a job that never started), for
+    ``summarize`` to set with the other models' in one ``replace`` per job."""
     tracks = job_tracks(record.events, end_s)
-    out = []
+    out: list[dict[str, Any]] = []
     for job in jobs:
         track = tracks.get(job.name)
         if track is None or job.start_s is None:
-            out.append(job)
+            out.append({})
             continue
         wall = (job.end_s if job.end_s is not None else end_s) - job.start_s
         productive = track.wall_s["compute"] - track.lost_s
-        out.append(replace(
-            job,
-            interruptions=track.interruptions,
-            lost_gpu_hours=track.lost_gpu_s / HOUR,
-            checkpoint_gpu_hours=track.gpu_s["checkpoint"] / HOUR,
-            restart_gpu_hours=(track.gpu_s["restart"] + track.gpu_s["resize"]) / HOUR,
-            checkpoints=track.checkpoints,
-            ettr=productive / wall if wall > 0 else None,
-            mttf_s=track.held_s / track.unplanned if track.unplanned else None,
-        ))
-    return tuple(out)
+        out.append({
+            "interruptions": track.interruptions,
+            "lost_gpu_hours": track.lost_gpu_s / HOUR,
+            "checkpoint_gpu_hours": track.gpu_s["checkpoint"] / HOUR,
+            "restart_gpu_hours": (track.gpu_s["restart"] + track.gpu_s["resize"]) / HOUR,
+            "checkpoints": track.checkpoints,
+            "ettr": productive / wall if wall > 0 else None,
+            "mttf_s": track.held_s / track.unplanned if track.unplanned else None,
+        })
+    return out
+
+
+def with_reliability(jobs: tuple[JobResult, ...], record: Record, end_s: float):
+    """The job results with their reliability fields filled in from the record."""
+    return tuple(replace(job, **fields) if fields else job
+                 for job, fields in zip(jobs, reliability_fields(jobs, record, end_s),
+                                        strict=True))
 
 
 def cluster_reliability(
