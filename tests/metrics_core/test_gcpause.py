@@ -1,9 +1,10 @@
-"""Writing or reading a run folder, a trace, and the job timelines run no cyclic garbage
-collection while they build their rows, and leave the collector as it was.
+"""Summarising a run, writing or reading a run folder, a trace, and the job timelines run no
+cyclic garbage collection while they build their rows, and leave the collector as it was.
 
 The rows hold no reference cycles, yet building them ran full collections over the whole run's
 heap: writing Colossus-2's events.jsonl 3 to 4 (a quarter of ``write_run``'s CPU), its trace 5
-(~2 of 8 s), reading the folder back 5, the report's timelines ~0.9 of 1.6 s.
+(~2 of 8 s), reading the folder back 5, the report's timelines ~0.9 of 1.6 s, the summary
+one (~0.3 of 1.0 s).
 """
 
 from __future__ import annotations
@@ -16,21 +17,23 @@ from pathlib import Path
 
 import pytest
 
-from colossim.api import load_scenario, simulate
+from colossim.api import load_scenario, run_scenario
 from colossim.metrics.export import write_run
 from colossim.metrics.gcpause import collector_paused
 from colossim.metrics.loadrun import read_run
 from colossim.metrics.phases import job_timelines
+from colossim.metrics.summary import summarize
 from colossim.metrics.trace import write_trace
 
 BUILDERS = {"record_lines", "jsonl", "series_dict", "to_dict", "dumps", "atomic_write_text",
-            "_events", "_series", "_timelines", "trace_document"}
+            "_events", "_series", "_timelines", "trace_document", "_summarize", "job_result",
+            "job_performance", "job_tracks"}
 
 
 @contextmanager
-def collections_in(functions: set[str], threshold: int = 100) -> Iterator[list[str]]:
+def collections_in(functions: set[str], threshold: int = 5) -> Iterator[list[str]]:
     """The names of ``functions`` found on the stack of each collection that starts inside,
-    with a low first threshold so that building a few hundred rows would start some."""
+    with a low first threshold so that building a few rows would start some."""
     seen: list[str] = []
 
     def callback(phase: str, info: dict) -> None:
@@ -63,9 +66,11 @@ def test_the_probe_sees_collections():
     assert seen  # the guard of the check below
 
 
-def test_writing_reading_and_timelines_collect_nothing_while_building(tmp_path: Path):
-    result = simulate(load_scenario("small", ["reliability.enabled=true"]))
+def test_summary_files_and_timelines_collect_nothing_while_building(tmp_path: Path):
+    out = run_scenario(load_scenario("small", ["reliability.enabled=true"]))
+    result = summarize(out, "fifo")
     steps = [
+        lambda: summarize(out, "fifo"),
         lambda: write_run(result, tmp_path),
         lambda: read_run(tmp_path),
         lambda: job_timelines(result.record.events, result.end_s),
