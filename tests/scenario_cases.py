@@ -122,6 +122,24 @@ CASES: list[Case] = [
         edit(BASE, "name: t\n", "name: !foo [1, 2]\n"),
         f"{S}:1: name: the YAML tag !foo is not supported: remove it",
     ),
+    _one(  # ruamel raised Python's ValueError (a traceback, exit 1)
+        "integer-too-long",
+        edit(BASE, "    max_gpus: 72\n", "    max_gpus: " + "9" * 5000 + "\n"),
+        f"{S}:13: jobs[0].max_gpus: a number of 5,000 digits is too long to read (at most 4,300)",
+    ),
+    _one(
+        "integer-too-long-in-set",
+        BASE,
+        f"--set jobs.0.priority={'9' * 5000}: jobs.0.priority: a number of 5,000 digits is too "
+        "long to read (at most 4,300)",
+        overrides=(f"jobs.0.priority={'9' * 5000}",),
+    ),
+    _one(  # ruamel obeyed it: max_gpus 0144 read as octal 100, off as false, silently
+        "yaml-1.1-directive",
+        "%YAML 1.1\n---\n" + edit(BASE, "    max_gpus: 72\n", "    max_gpus: 0144\n"),
+        f"{S}:1: %YAML 1.1: colossim reads YAML 1.2 only (where off is text and 0144 is 144): "
+        "remove this line",
+    ),
     _one(
         "deadline-before-submit",  # taken silently before
         edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    submit_s: 3600\n"

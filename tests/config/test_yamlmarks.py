@@ -58,3 +58,35 @@ def test_syntax_errors_carry_a_line(text, line, message):
         parse_yaml_text(text, "t.yaml")
     (problem,) = info.value.problems
     assert (problem.file, problem.line, problem.message) == ("t.yaml", line, message)
+
+
+@pytest.mark.parametrize("text", ["%YAML 1.2\n---\na: 0144\n",
+                                  "\ufeff# c\n\n%YAML 1.2 # c\n---\na: 0144\n",
+                                  "%TAG !e! tag:example.com,2000:\n---\na: 0144\n"])
+def test_a_yaml_1_2_directive_or_a_tag_directive_is_read_as_yaml_1_2(text):
+    assert parse_yaml_text(text, "t.yaml")[0] == {"a": 144}
+
+
+@pytest.mark.parametrize(("text", "line", "version"), [
+    ("%YAML 1.1\n---\na: off\n", 1, "1.1"),
+    ("# a comment\r\n\r\n%YAML 1.3\r\n---\na: 1\r\n", 3, "1.3"),
+    ("%YAML\n---\na: 1\n", 1, "without a version"),
+])
+def test_a_yaml_directive_other_than_1_2_is_refused_at_its_line(text, line, version):
+    with pytest.raises(ConfigError) as info:
+        parse_yaml_text(text, "t.yaml")
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.field, problem.message) == (
+        "t.yaml", line, "", f"%YAML {version}: colossim reads YAML 1.2 only (where off is text "
+        "and 0144 is 144): remove this line")
+
+
+@pytest.mark.parametrize(("literal", "digits"), [("9" * 4301, 4301), ("-0x" + "f" * 4000, 4000)],
+                         ids=["decimal", "hex"])
+def test_an_integer_too_long_to_read_or_print_is_a_problem_at_its_field(literal, digits):
+    with pytest.raises(ConfigError) as info:
+        parse_yaml_text(f"a:\n  - b: {literal}\n", "t.yaml")
+    (problem,) = info.value.problems
+    assert (problem.line, problem.field, problem.message) == (
+        2, "a[0].b", f"a number of {digits:,} digits is too long to read (at most 4,300)")
+    assert parse_yaml_text("a: " + "9" * 4300, "t.yaml")[0] == {"a": int("9" * 4300)}

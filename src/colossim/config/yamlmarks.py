@@ -8,6 +8,9 @@ into plain dicts and lists (so nothing downstream depends on ruamel types) and k
 from __future__ import annotations
 
 import datetime
+import functools
+import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,18 +63,68 @@ class Marks:
             del self.where[key]
 
 
+@dataclass(frozen=True)
+class TooLongInt:
+    """An integer literal longer than Python converts (``sys.get_int_max_str_digits``): the
+    constructor returns this instead of raising, so ``_plain`` can name its field and line."""
+
+    digits: int
+
+
+DIGITS = re.compile(r"^[-+]?0[xob]|[^0-9a-fA-F]")  # what is not a digit of an int literal
+
+
+@functools.cache
+def _constructor() -> type:
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    class Constructor(RoundTripConstructor):
+        def construct_yaml_int(self, node: Any) -> Any:
+            try:
+                value = super().construct_yaml_int(node)
+                str(value)  # a hex literal reads, but then cannot be printed in a message
+            except ValueError:  # "Exceeds the limit (4300 digits) for integer string ..."
+                return TooLongInt(len(DIGITS.sub("", node.value)))
+            return value
+
+    Constructor.add_constructor("tag:yaml.org,2002:int", Constructor.construct_yaml_int)
+    return Constructor
+
+
 def _yaml():
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
+    yaml.Constructor = _constructor()
     return yaml
+
+
+YAML_DIRECTIVE = re.compile(r"%YAML(?:[ \t]+(\S*))?[ \t]*(?:#.*)?$")
+
+
+def _check_version(text: str, file: str) -> None:
+    """Refuse a ``%YAML`` directive other than 1.2: ruamel.yaml obeys it, and under 1.1 ``off``
+    is false and ``0144`` is octal 100, silently, where colossim documents YAML 1.2."""
+    for number, line in enumerate(text.removeprefix("\ufeff").split("\n"), 1):
+        line = line.rstrip("\r")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line.startswith("%"):  # directives come before the document only
+            return
+        match = YAML_DIRECTIVE.match(line)
+        if match and match.group(1) != "1.2":
+            version = match.group(1) or "without a version"
+            raise ConfigError(Problem(file, number, "", (
+                f"%YAML {version}: colossim reads YAML 1.2 only (where off is text and 0144 "
+                "is 144): remove this line")))
 
 
 def parse_yaml_text(text: str, file: str) -> tuple[Any, Marks]:
     """Parse one YAML document; syntax errors become a ConfigError at the offending line."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    _check_version(text, file)
     try:
         node = _yaml().load(text)
     except MarkedYAMLError as exc:
@@ -185,6 +238,11 @@ def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
         return str(node.value)
     if isinstance(node, datetime.date):  # YAML 1.2 has no timestamps: 2024-01-01 is text
         return str(node)
+    if isinstance(node, TooLongInt):
+        limit = sys.get_int_max_str_digits()
+        raise ConfigError(Problem(file, marks.where.get(path, (file, None))[1], shown_path(path),
+                                  f"a number of {node.digits:,} digits is too long to read "
+                                  f"(at most {limit:,})"))
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
