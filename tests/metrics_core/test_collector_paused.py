@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from colossim.api import load_scenario, run_scenario
+from colossim.collector import collector_paused
 from colossim.metrics.export import write_run
-from colossim.metrics.gcpause import collector_paused
 from colossim.metrics.loadrun import read_run
 from colossim.metrics.phases import job_timelines
 from colossim.metrics.summary import summarize

@@ -12,8 +12,8 @@ from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from colossim.collector import collector_paused
 from colossim.engine.record import Decision, Event
-from colossim.metrics.gcpause import collector_paused
 from colossim.metrics.result import RunResult
 
 _TEMPORARY = itertools.count()

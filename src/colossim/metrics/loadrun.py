@@ -15,9 +15,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from colossim.collector import collector_paused
 from colossim.engine.record import Decision, Event, Record, StepSeries
 from colossim.errors import ConfigError, Problem
-from colossim.metrics.gcpause import collector_paused
 from colossim.metrics.result import RunResult
 
 
@@ -100,7 +100,7 @@ def _series(path: Path, record: Record) -> None:
 def read_record(folder: Path) -> Record:
     """The events, decisions and level series saved beside a result (each file optional).
     Read with the cyclic collector paused: the rows hold no cycles, and as the record grows
-    each full collection walks all of it (``metrics.gcpause``)."""
+    each full collection walks all of it (``colossim.collector``)."""
     record = Record()
     with collector_paused():
         events_path = folder / "events.jsonl"

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from colossim.collector import collector_paused
 from colossim.engine.record import Event
-from colossim.metrics.gcpause import collector_paused
 
 # event kind -> the phase a job is in from that event on (None: the job is done or rejected).
 ENTERS: dict[str, str | None] = {
@@ -109,7 +109,7 @@ def job_timelines(
     events: Iterable[Event], end_s: float
 ) -> tuple[dict[str, list[Slice]], list[Mark]]:
     """Slices per job (in order of first event) and the marks, up to ``end_s``; built with
-    the cyclic collector paused (no cycles among them: ``metrics.gcpause``)."""
+    the cyclic collector paused (no cycles among them: ``colossim.collector``)."""
     with collector_paused():
         return _timelines(events, end_s)
 

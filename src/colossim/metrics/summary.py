@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from colossim.collector import collector_paused
 from colossim.engine.record import Record
 from colossim.engine.simulation import RunOutput
 from colossim.metrics.bounds import makespan_lower_bound_s
 from colossim.metrics.fabric import cluster_fabric, fabric_fields
-from colossim.metrics.gcpause import collector_paused
 from colossim.metrics.performance import job_performance
 from colossim.metrics.power import cluster_power, power_fields
 from colossim.metrics.reliability import cluster_reliability, reliability_fields
@@ -61,7 +61,7 @@ def with_models(jobs: tuple[JobResult, ...], record: Record, end_s: float,
 def summarize(out: RunOutput, policy: str) -> RunResult:
     """The run's ``RunResult``, built with the cyclic collector paused: it makes no cycles, and
     after a long run each full collection walks the engine's whole heap (Colossus-2: one, with
-    its younger ones ~0.3 of 1.0 s; ``metrics.gcpause``)."""
+    its younger ones ~0.3 of 1.0 s; ``colossim.collector``)."""
     with collector_paused():
         return _summarize(out, policy)
 

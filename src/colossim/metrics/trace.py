@@ -136,10 +136,10 @@ def trace_document(result: RunResult) -> dict[str, Any]:
 
 def write_trace(result: RunResult, path: Path) -> None:
     """Write the trace JSON to ``path`` (atomically)."""
+    from colossim.collector import collector_paused
     from colossim.metrics.export import atomic_write_text, dumps
-    from colossim.metrics.gcpause import collector_paused
 
-    # ~1M event dicts without cycles: no collection could free one (metrics.gcpause)
+    # ~1M event dicts without cycles: no collection could free one (colossim.collector)
     with collector_paused():
         # standard JSON: a policy's refused WakeAt(nan) or cap of inf is null, as in result.json
         text = dumps(trace_document(result), separators=(",", ":"), default=str)
