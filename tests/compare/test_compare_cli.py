@@ -68,15 +68,6 @@ def test_a_policy_list_naming_none_is_refused(given):
     assert out.stderr.splitlines()[1].startswith("  --policies: no policy named: give a ")
 
 
-def test_a_policy_listed_twice_is_refused():
-    # it ran fifo twice on seed 0 and showed '3.78 +- 0.00' under a '(seed 0)' header
-    out = runner.invoke(app, ["compare", "small", "--policies", "fifo,sjf, fifo"])
-    assert out.exit_code == 2
-    assert out.stderr.splitlines()[1] == (
-        "  --policies: fifo listed twice: name each policy once (--seeds N runs a policy on "
-        "more seeds)")
-
-
 def test_explain_tells_why_a_job_waited():
     # one GPU: a (0-2 h) then b (submitted at 0.5 h) waits 1.5 h behind it under FIFO
     result = simulate(pool_scenario([pool_job("a", 0, 2), pool_job("b", 0.5, 1)]))
@@ -157,12 +148,19 @@ def test_run_explain_on_the_command_line():
     assert data["explain"]["job"] == "llm-8b"
 
 
-def test_run_explain_unknown_job_suggests_a_name():
-    out = runner.invoke(app, ["run", "small", "--explain", "lm-8b"])
+@pytest.mark.parametrize(("args", "problem"), [
+    # a policy listed twice ran twice on seed 0 and showed '3.78 +- 0.00' under '(seed 0)'
+    (["compare", "small", "--policies", "fifo,sjf, fifo"],
+     "  --policies: fifo listed twice: name each policy once (--seeds N runs a policy on "
+     "more seeds)"),
+    (["run", "small", "--explain", "lm-8b"],
+     "  --explain: no job named 'lm-8b' (did you mean 'llm-8b'?); "
+     "jobs: llm-70b, llm-8b, image-2b, moe-200b"),
+])
+def test_a_bad_option_is_refused_before_running(args, problem):
+    out = runner.invoke(app, args)
     assert out.exit_code == 2
-    assert out.stderr.splitlines()[1] == (
-        "  --explain: no job named 'lm-8b' (did you mean 'llm-8b'?); "
-        "jobs: llm-70b, llm-8b, image-2b, moe-200b")
+    assert out.stderr.splitlines()[1] == problem
 
 
 def test_explain_details_show_floats_to_four_digits_and_nested_plans_readably():

@@ -1,4 +1,5 @@
-"""The engine runs with the cyclic collector relaxed, and leaves it exactly as it found it."""
+"""The engine runs with the cyclic collector relaxed (the metrics pause it), and both leave it
+exactly as they found it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import gc
 import pytest
 
 from colossim.api import load_scenario, simulate
-from colossim.collector import RELAXED_THRESHOLD, collector_relaxed
+from colossim.collector import RELAXED_THRESHOLD, collector_paused, collector_relaxed
 
 
 class _Cycle:
@@ -34,14 +35,18 @@ def test_cycles_made_inside_are_still_collected():
         assert alive <= RELAXED_THRESHOLD[0]  # at most those made since the last collection
 
 
-def test_a_collector_turned_off_stays_off():
+@pytest.mark.parametrize("settings", [collector_relaxed, collector_paused])
+def test_a_collector_turned_off_stays_off_and_an_error_restores_it(settings):
     gc.disable()
     try:
-        with collector_relaxed():
+        with settings():
             assert not gc.isenabled()
         assert not gc.isenabled()
     finally:
         gc.enable()
+    with pytest.raises(KeyError), settings():
+        raise KeyError("x")
+    assert gc.isenabled()
 
 
 def test_a_run_leaves_the_collector_as_it_was():

@@ -15,10 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 from colossim.api import load_scenario, run_scenario
-from colossim.collector import collector_paused
 from colossim.metrics.export import write_run
 from colossim.metrics.loadrun import read_run
 from colossim.metrics.phases import job_timelines
@@ -83,16 +80,3 @@ def test_summary_files_and_timelines_collect_nothing_while_building(tmp_path: Pa
         assert seen == []
         assert gc.isenabled()
     assert read_run(tmp_path).record == result.record
-
-
-def test_a_disabled_collector_stays_disabled_and_errors_reenable():
-    gc.disable()
-    try:
-        with collector_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-    with pytest.raises(KeyError), collector_paused():
-        raise KeyError("x")
-    assert gc.isenabled()

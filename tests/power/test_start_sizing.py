@@ -65,21 +65,27 @@ def test_a_job_the_supply_cannot_power_at_max_gpus_starts_at_the_size_it_can(tmp
 def test_the_policy_counts_a_start_as_the_engine_does_to_the_gpu(tmp_path):
     # nothing running: 240 kW IT idle; n GPUs at 180 W more fit while 1.1 x (240,000 + 180 n)
     # <= 300,000 W: n <= 181.8, so 181 fit and 182 do not, for the policy and the engine alike
+    run(tmp_path, "fifo")  # writes the scenario
+    _policy_and_engine_agree(tmp_path / "tight.yaml", job=1, most=181)
+
+
+def _policy_and_engine_agree(source, job: int, most: int) -> None:
+    """Before anything runs, the policy's sizing (``PowerRoom``) and the engine's start check
+    (``refuse_grant``) agree GPU by GPU, from 1 to 216 on GB200: exactly ``most`` fit."""
     from colossim.engine.power import power_view, refuse_grant
     from colossim.engine.simulation import Simulation
     from colossim.model.jobs import JobState
     from colossim.policy.builtin.fifo import POLICY as Fifo
     from colossim.policy.power_room import PowerRoom
 
-    run(tmp_path, "fifo")  # writes the scenario
-    sim = Simulation(load_scenario(str(tmp_path / "tight.yaml")), Fifo())
-    b = sim.state.jobs[1]
-    b.state = JobState.PENDING
+    sim = Simulation(load_scenario(str(source)), Fifo())
+    pending = sim.state.jobs[job]
+    pending.state = JobState.PENDING
     room = PowerRoom.of(power_view(sim.state))
-    assert room is not None and room.most_gpus(b.config, "GB200") == 181
+    assert room is not None and room.most_gpus(pending.config, "GB200") == most
     for n in range(1, 217):
-        admitted = refuse_grant(sim.state, b, {"GB200": n}) is None
-        assert room.fits(b.config, {"GB200": n}) == admitted == (n <= 181), n
+        admitted = refuse_grant(sim.state, pending, {"GB200": n}) is None
+        assert room.fits(pending.config, {"GB200": n}) == admitted == (n <= most), n
 
 
 def test_a_start_counts_the_rack_overhead_its_gpus_take_from_idle(tmp_path):
@@ -88,12 +94,6 @@ def test_a_start_counts_the_rack_overhead_its_gpus_take_from_idle(tmp_path):
     # the other half of its overhead share, 45,600 / 72 / 2 = 316.67 W: 496.67 W. At 0.26 MW
     # and PUE 1.1 the IT budget is 236,363.6 W: (236,363.6 - 148,800) / 496.67 = 176.3, so 176
     # GPUs fit. Counting the 180 W alone, all 216 did (the engine under-counted such a start).
-    from colossim.engine.power import power_view, refuse_grant
-    from colossim.engine.simulation import Simulation
-    from colossim.model.jobs import JobState
-    from colossim.policy.builtin.fifo import POLICY as Fifo
-    from colossim.policy.power_room import PowerRoom
-
     source = tmp_path / "overhead.yaml"
     source.write_text(
         "name: overhead\nsimulation: {speed_model: linear}\n"
@@ -103,11 +103,4 @@ def test_a_start_counts_the_rack_overhead_its_gpus_take_from_idle(tmp_path):
         "jobs:\n"
         "  - {name: b, work_gpu_hours: 1440, reference_gpu: GB200, min_gpus: 1,"
         " max_gpus: 216, placement: gpu}\n")
-    sim = Simulation(load_scenario(str(source)), Fifo())
-    b = sim.state.jobs[0]
-    b.state = JobState.PENDING
-    room = PowerRoom.of(power_view(sim.state))
-    assert room is not None and room.most_gpus(b.config, "GB200") == 176
-    for n in range(1, 217):
-        admitted = refuse_grant(sim.state, b, {"GB200": n}) is None
-        assert room.fits(b.config, {"GB200": n}) == admitted == (n <= 176), n
+    _policy_and_engine_agree(source, job=0, most=176)

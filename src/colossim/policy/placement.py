@@ -63,6 +63,15 @@ class Placer(Protocol):
     ) -> Grant | None: ...
 
 
+def grant_types(racks: RackView, grant: Grant) -> dict[str, int]:
+    """GPUs of a grant by GPU type name (as ``estimate_rate`` and the power model take them)."""
+    out: dict[str, int] = {}
+    for rack, n in grant:
+        name = racks.gpu_types[int(racks.rack_type[rack])]
+        out[name] = out.get(name, 0) + n
+    return out
+
+
 def _units(job: JobView, gpus: int, unit: int, min_gpus: int | None) -> tuple[int, int]:
     """Smallest and largest number of units that respect the lower bound and the size."""
     need = -(-(job.min_gpus if min_gpus is None else min_gpus) // unit)

@@ -16,18 +16,10 @@ from collections.abc import Callable, Mapping
 from colossim.config.schema import JobConfig
 from colossim.model.power import PowerModel
 from colossim.policy.actions import Grant
-from colossim.policy.view import ClusterView, JobView, PowerView, RackView
+from colossim.policy.placement import grant_types
+from colossim.policy.view import ClusterView, JobView, PowerView
 
 Placer = Callable[..., Grant | None]  # place(gpus, only_type=type index): the policy's placer
-
-
-def grant_types(racks: RackView, grant: Grant) -> dict[str, int]:
-    """GPUs of a grant by GPU type name."""
-    out: dict[str, int] = {}
-    for rack, n in grant:
-        name = racks.gpu_types[int(racks.rack_type[rack])]
-        out[name] = out.get(name, 0) + n
-    return out
 
 
 class PowerRoom:

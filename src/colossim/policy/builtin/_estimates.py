@@ -6,7 +6,6 @@ belongs to one policy instance, i.e. one run.
 
 from __future__ import annotations
 
-from colossim.policy.actions import Grant
 from colossim.policy.view import ClusterView, JobView, RackView
 
 INF = float("inf")
@@ -32,15 +31,6 @@ class Rates:
             return job.remaining_work / job.rate
         rate = self.best(view, job, gpus or job.max_gpus)
         return job.remaining_work / rate if rate > 0 else INF
-
-
-def grant_types(racks: RackView, grant: Grant) -> dict[str, int]:
-    """GPUs of each type in a grant, as ``estimate_rate`` takes them."""
-    out: dict[str, int] = {}
-    for rack, n in grant:
-        name = racks.gpu_types[int(racks.rack_type[rack])]
-        out[name] = out.get(name, 0) + n
-    return out
 
 
 def usable_capacity(racks: RackView) -> int:

@@ -23,8 +23,8 @@ import numpy as np
 from pydantic import Field
 
 from colossim.policy.actions import Action, Grant, Start
-from colossim.policy.builtin._estimates import INF, grant_types
-from colossim.policy.placement import claim, free_gpus, release
+from colossim.policy.builtin._estimates import INF
+from colossim.policy.placement import claim, free_gpus, grant_types, release
 from colossim.policy.staged import PlacementParams, StagedPolicy
 from colossim.policy.view import ClusterView, JobView
 

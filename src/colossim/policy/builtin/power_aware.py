@@ -29,8 +29,8 @@ from pydantic import Field
 from colossim.model.power import PowerModel, speed_factor
 from colossim.policy.actions import Action, Grant, Preempt, SetPowerCap, Start
 from colossim.policy.api import BasePolicy
-from colossim.policy.placement import PLACERS, claim, type_speeds
-from colossim.policy.power_room import NO_ROOM, PowerRoom, grant_types
+from colossim.policy.placement import PLACERS, claim, grant_types, type_speeds
+from colossim.policy.power_room import NO_ROOM, PowerRoom
 from colossim.policy.staged import PlacementParams
 from colossim.policy.view import ClusterView, JobView
 
