@@ -134,6 +134,19 @@ CASES: list[Case] = [
         "long to read (at most 4,300)",
         overrides=(f"jobs.0.priority={'9' * 5000}",),
     ),
+    _one(  # pydantic's own words: "Unable to parse input string as an integer, exceeded ..."
+        "integer-from-float-beyond-64-bits-in-set",
+        BASE,
+        "--set jobs.0.priority=1e20: jobs[0].priority: expected a whole number from "
+        "-9223372036854775808 to 9223372036854775807, got 1e+20",
+        overrides=("jobs.0.priority=1e20",),
+    ),
+    _one(  # accepted, where 1e20 was not
+        "priority-beyond-64-bits",
+        edit(BASE, "    max_gpus: 72\n",
+             "    max_gpus: 72\n    priority: 9999999999999999999999\n"),
+        f"{S}:14: jobs[0].priority: must be <= 9223372036854775807, got 9999999999999999999999",
+    ),
     _one(  # ruamel obeyed it: max_gpus 0144 read as octal 100, off as false, silently
         "yaml-1.1-directive",
         "%YAML 1.1\n---\n" + edit(BASE, "    max_gpus: 72\n", "    max_gpus: 0144\n"),

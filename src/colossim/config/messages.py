@@ -51,6 +51,7 @@ def _choices(err: ErrorDetails) -> str:
 
 
 WHOLE_NUMBER = "expected a whole number"  # an integer field's complaint (study hints key on it)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # pydantic converts a float to int only within these
 
 
 def friendly(err: ErrorDetails) -> str:
@@ -62,6 +63,8 @@ def friendly(err: ErrorDetails) -> str:
         return "required field missing"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{WHOLE_NUMBER}, got {got}"
+    if kind == "int_parsing_size":  # 1e20: a float beyond 64 bits ("Unable to parse input string")
+        return f"{WHOLE_NUMBER} from {INT64_MIN} to {INT64_MAX}, got {got}"
     if kind in ("float_type", "float_parsing"):
         return f"expected a number, got {got}"
     if kind == "finite_number":

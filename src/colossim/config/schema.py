@@ -139,7 +139,9 @@ class JobConfig(Frozen):
     precision: Precision = Precision.BF16
     min_gpus: int = Field(1, gt=0)
     max_gpus: int = Field(gt=0)
-    priority: int = Field(0, description="Higher runs first under priority policies")
+    # 64 bits: the most a float (1e18) converts to, so 1e20 and 100000000000000000000 agree
+    priority: int = Field(0, ge=-(2**63), le=2**63 - 1,
+                          description="Higher runs first under priority policies")
     submit_s: float = Field(0.0, ge=0, description="Submission time, s from start")
     deadline_s: float | None = Field(
         None, gt=0, description="Finish by this time, s from start (deadline-aware policies)"
