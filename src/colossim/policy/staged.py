@@ -126,6 +126,17 @@ class StagedPolicy(BasePolicy):
             run = self.__dict__["_run_power"] = RunPower()
         return run.starts(view)
 
+    def powered(self, power: StartPower | None, job: JobView, grant: Grant | None, free: Any,
+                view: ClusterView) -> Grant | None:
+        """``grant`` as the supply can power it at the lowest clocks (``StartPower.fit``: the
+        same job on fewer GPUs of its type, never below ``min_gpus``), counted against the
+        decision's later starts; as it is when power never binds. Every policy sizes its
+        starts through this: one that asked for ``max_gpus`` under a tight supply was refused
+        at every decision and the run stalled."""
+        if grant is None or power is None:
+            return grant
+        return power.fit(job, grant, partial(self.place, job, free, view))
+
     def place(self, job: JobView, free: Any, view: ClusterView, gpus: int,
               **options: Any) -> Grant | None:
         """A grant for ``job`` on the scratch ``free`` array (not claimed), or None. Between
@@ -144,8 +155,7 @@ class StagedPolicy(BasePolicy):
             grant = None
             if job.min_gpus <= left:
                 grant = self.place(job, free, view, self.size(job, view))
-            if grant is not None and power is not None:
-                grant = power.fit(job, grant, partial(self.place, job, free, view))
+            grant = self.powered(power, job, grant, free, view)
             if grant is None:
                 if self.params.strict or left == 0:
                     break
@@ -244,8 +254,7 @@ class PreemptiveStagedPolicy(StagedPolicy):
             gpus = self.size(job, view)
             grant = self.place(job, free, view, gpus) if job.min_gpus <= left else None
             if grant is not None:
-                if power is not None:
-                    grant = power.fit(job, grant, partial(self.place, job, free, view))
+                grant = self.powered(power, job, grant, free, view)
                 claim(free, grant)
             elif self.params.preempt and running_jobs:
                 if running is None:

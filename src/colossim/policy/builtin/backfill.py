@@ -83,9 +83,11 @@ class Backfill(StagedPolicy):
         ends = [(self._running_end_s(view, j), j.grant) for j in view.running]
         actions: list[Action] = []
         self.reservation = None
+        power = self.start_power(view)
         i = 0
         while i < len(queue):  # the head and everyone after it while they fit
-            grant = self.place(queue[i], free, view, queue[i].max_gpus)
+            grant = self.powered(power, queue[i],
+                                 self.place(queue[i], free, view, queue[i].max_gpus), free, view)
             if grant is None:
                 break
             claim(free, grant)
@@ -107,6 +109,7 @@ class Backfill(StagedPolicy):
                     grant = self.place(job, np.minimum(free, spare), view, job.max_gpus)
                     if grant is not None:
                         claim(spare, grant)
+            grant = self.powered(power, job, grant, free, view)
             if grant is not None:
                 claim(free, grant)
                 actions.append(Start(job.name, grant))

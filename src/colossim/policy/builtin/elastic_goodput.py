@@ -204,6 +204,7 @@ class ElasticGoodput(StagedPolicy):
                 claim(free, grant)
                 shrinks.append(Resize(job.name, grant))
         starts: list[Action] = []
+        power = self.start_power(view)
         for job in sorted(view.pending, key=lambda j: (j.submit_s, j.index)):
             if job.name not in plan or free_gpus(view.racks, free) < job.min_gpus:
                 continue
@@ -212,6 +213,7 @@ class ElasticGoodput(StagedPolicy):
                 grant = self.place(job, free, view, gpus, min_gpus=job.min_gpus)
             else:
                 grant = self.place(job, free, view, gpus, only_type=k)
+            grant = self.powered(power, job, grant, free, view)
             if grant is not None:
                 claim(free, grant)
                 starts.append(Start(job.name, grant))

@@ -184,6 +184,7 @@ class MaxMinFair(StagedPolicy):
                 stopped.add(job.name)
                 actions.append(Preempt(job.name))
         started: set[str] = set()
+        power = self.start_power(view)
         for _prio, _share, _index, k, job in ranked:
             if job.name in started or chosen.get(job.name) != k:
                 continue
@@ -192,13 +193,15 @@ class MaxMinFair(StagedPolicy):
             grant = None
             if free_gpus(view.racks, free) >= job.min_gpus:
                 grant = self.place(job, free, view, int(self._scale[job.name][k]), only_type=k)
+                grant = self.powered(power, job, grant, free, view)
             if grant is not None:
                 claim(free, grant)
                 started.add(job.name)
                 actions.append(Start(job.name, grant))
         for job in sorted(spanning, key=lambda j: (j.submit_s, j.index)):
             if job.pending and free_gpus(view.racks, free) >= job.min_gpus:
-                grant = self.place(job, free, view, job.max_gpus, min_gpus=job.min_gpus)
+                grant = self.powered(power, job, self.place(
+                    job, free, view, job.max_gpus, min_gpus=job.min_gpus), free, view)
                 if grant is not None:
                     claim(free, grant)
                     started.add(job.name)
