@@ -3,13 +3,14 @@ refuses unknown keys and wrong types."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from colossim.config.editor_schema import scenario_json_schema
 from colossim.config.loader import builtin_scenarios
-from colossim.config.yamlmarks import read_yaml_file
+from colossim.config.yamlmarks import parse_yaml_text, read_yaml_file
 
 jsonschema = pytest.importorskip("jsonschema")  # installed with the dev extra (through ray)
 
@@ -37,3 +38,34 @@ def test_loader_extensions_pass_and_mistakes_do_not():
     assert errors({"include": 5})
     assert errors({"cluster": {"rack_groups": [{"racks": -1}]}})  # ranges
     assert errors({"simulation": {"check_invariants": "on"}})  # a YAML 1.2 string, not a bool
+
+
+BLOCKS_READ_AS_DEFAULTS = [  # an empty block: the loader reads it as {} (or nothing included)
+    ("include",), ("reliability",), ("simulation",), ("scheduler",), ("cluster", "fabric"),
+    ("cluster", "fabric", "tiers"), ("cluster", "power", "draw"), ("cluster", "power", "ramp"),
+    ("jobs", 0, "checkpoint"), ("jobs", 0, "training"), ("reliability", "gpu"),
+    ("scheduler", "switch_costs"), ("scheduler", "policy"),
+]
+NULLS_REFUSED = [("catalog",), ("cluster", "power", "jobs"), ("reliability", "maintenance")]
+
+
+@pytest.mark.parametrize("path", BLOCKS_READ_AS_DEFAULTS + NULLS_REFUSED,
+                         ids=lambda path: ".".join(map(str, path)))
+def test_an_empty_block_passes_the_schema_exactly_when_it_passes_validate(path, tmp_path):
+    from colossim.api import load_scenario
+    from colossim.errors import ConfigError
+    from tests.scenario_cases import BASE
+
+    data, _ = parse_yaml_text(BASE + "reliability: {}\nscheduler: {policy: {}}\n", "base")
+    data["cluster"]["fabric"] = {}
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = None
+    (tmp_path / "s.yaml").write_text(json.dumps(data), encoding="utf-8")  # JSON is YAML
+    try:
+        load_scenario(tmp_path / "s.yaml")
+        loads = True
+    except ConfigError:
+        loads = False
+    assert (loads, errors(data) == []) == ((path in BLOCKS_READ_AS_DEFAULTS),) * 2
