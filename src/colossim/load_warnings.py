@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 def warn_about(scenario: Scenario) -> None:
     """Every load-time warning of ``scenario``."""
+    from colossim.ignored_inputs import warn_ignored_inputs
     from colossim.model.cluster import build_layout
     from colossim.model.power import PowerModel
 
@@ -27,6 +28,7 @@ def warn_about(scenario: Scenario) -> None:
     _warn_caps_below_the_floor(scenario, power)
     _warn_checkpoints_past_failures(scenario)
     _warn_idle_power_settings(scenario)
+    warn_ignored_inputs(scenario)
 
 
 def _warn_past_the_horizon(scenario: Scenario) -> None:

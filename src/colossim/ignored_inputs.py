@@ -1,0 +1,68 @@
+"""Load warnings for inputs a valid scenario gives that the run ignores, or that cannot be what
+was meant (``load_warnings.warn_about`` calls this): a maintenance window that never happens or
+repeats another, windows kept while ``reliability.enabled: false`` drops them, a job's
+``reference_gpu`` where its size comes from ``params_billion``. Each would otherwise pass for a
+finding: the run looks the same with them as without."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+from colossim.config.reliability import ReliabilityConfig
+from colossim.config.schema import Scenario
+from colossim.errors import ColossimWarning
+
+
+def warn_ignored_inputs(scenario: Scenario) -> None:
+    """One ``ColossimWarning`` per finding, in the order the file gives them."""
+    said = _maintenance(scenario.reliability, scenario.simulation.horizon_s)
+    said += _reference_gpus(scenario)
+    for text in said:
+        warnings.warn(ColossimWarning(text), stacklevel=4)
+
+
+def _maintenance(reliability: ReliabilityConfig, horizon_s: float) -> list[str]:
+    """Windows dropped with the model off, starting after the horizon, naming a pod twice, or
+    overlapping another on a pod (the pod is out for their union: one window says so)."""
+    from colossim.load_warnings import _days
+
+    windows = reliability.maintenance
+    if windows and not reliability.enabled:
+        count = f"{len(windows)} window{'s' * (len(windows) != 1)}"
+        return [f"reliability.maintenance ({count}) is ignored while reliability.enabled is "
+                "false: no pod is taken out of service (enabled: true applies it, with the "
+                "failure model)"]
+    said = []
+    for i, window in enumerate(windows):
+        where = f"reliability.maintenance[{i}]"
+        if window.start_s >= horizon_s:
+            said.append(f"{where} starts at {window.start_s:,.0f} s, after the horizon "
+                        f"({_days(horizon_s)}): it never happens")
+        twice = sorted({p for p in window.pods if window.pods.count(p) > 1})
+        if twice:
+            said.append(f"{where} lists pod{'s' * (len(twice) > 1)} "
+                        f"{', '.join(map(str, twice))} more than once: once is enough")
+    for (i, a), (j, b) in itertools.combinations(enumerate(windows), 2):
+        shared = sorted(set(a.pods) & set(b.pods))
+        ends = (a.start_s + a.duration_s, b.start_s + b.duration_s)
+        if shared and a.start_s < ends[1] and b.start_s < ends[0]:
+            pods = f"pod{'s' * (len(shared) > 1)} {', '.join(map(str, shared))}"
+            said.append(f"reliability.maintenance[{i}] and [{j}] overlap on {pods}: out of "
+                        f"service once, from {min(a.start_s, b.start_s):,.0f} s to "
+                        f"{max(ends):,.0f} s; one window says so plainly")
+    return said
+
+
+def _reference_gpus(scenario: Scenario) -> list[str]:
+    """``reference_gpu`` only says what ``work_gpu_hours`` was measured on; a job sized by
+    ``params_billion`` ignores it (its speed comes from the GPUs it is given)."""
+    jobs = [job for job in scenario.jobs
+            if job.reference_gpu is not None and job.params_billion is not None]
+    if not jobs:
+        return []
+    where = f"jobs.{jobs[0].name}.reference_gpu ({jobs[0].reference_gpu})"
+    if len(jobs) > 1:
+        where += f" (and {len(jobs) - 1:,} more job{'s' * (len(jobs) > 2)})"
+    return [f"{where} is ignored: the job is sized by params_billion, and reference_gpu names "
+            "the GPU type work_gpu_hours was measured on; remove it"]

@@ -1,0 +1,83 @@
+"""Load warnings for inputs the run ignores: maintenance windows that never happen, repeat a pod
+or overlap, windows dropped while reliability is off, a reference_gpu a params_billion job
+ignores (each passed validate in silence)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from typer.testing import CliRunner
+
+from colossim.api import load_scenario
+from colossim.errors import ColossimWarning
+from tests.scenario_cases import BASE, edit
+
+MAINTENANCE = """\
+reliability:
+  maintenance:
+    - {start_s: 100, duration_s: 100, pods: [0]}
+    - {start_s: 150, duration_s: 100, pods: [0, 0, 1]}
+    - {start_s: 1.0e12, duration_s: 10, pods: [1]}
+    - {start_s: 250, duration_s: 10, pods: [0]}
+"""
+
+
+def said(tmp_path, text: str) -> list[str]:
+    (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario(tmp_path / "s.yaml")
+    return [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+
+
+def test_maintenance_windows_that_never_happen_repeat_a_pod_or_overlap(tmp_path):
+    """Window 3 starts as window 1 ends (250 s): adjacent, not overlapping."""
+    assert said(tmp_path, BASE + MAINTENANCE) == [
+        "reliability.maintenance[1] lists pod 0 more than once: once is enough",
+        "reliability.maintenance[2] starts at 1,000,000,000,000 s, after the horizon "
+        "(3,646 days): it never happens",
+        "reliability.maintenance[0] and [1] overlap on pod 0: out of service once, from 100 s "
+        "to 250 s; one window says so plainly",
+    ]
+
+
+def test_maintenance_while_reliability_is_off_is_said_to_be_ignored(tmp_path):
+    text = BASE + MAINTENANCE.replace("reliability:\n", "reliability:\n  enabled: false\n")
+    assert said(tmp_path, text) == [
+        "reliability.maintenance (4 windows) is ignored while reliability.enabled is false: no "
+        "pod is taken out of service (enabled: true applies it, with the failure model)"]
+
+
+def test_a_reference_gpu_on_a_job_sized_by_params_is_said_to_be_ignored(tmp_path):
+    one = edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    reference_gpu: H100\n")
+    message = ("is ignored: the job is sized by params_billion, and reference_gpu names the GPU "
+               "type work_gpu_hours was measured on; remove it")
+    assert said(tmp_path, one) == [f"jobs.a.reference_gpu (H100) {message}"]
+    both = edit(one, "    max_gpus: 144\n", "    max_gpus: 144\n    reference_gpu: GB200\n")
+    assert said(tmp_path, both) == [f"jobs.a.reference_gpu (H100) (and 1 more job) {message}"]
+    by_work = edit(BASE, "    params_billion: 8\n    tokens_billion: 100\n",
+                   "    work_gpu_hours: 100\n    reference_gpu: H100\n")
+    assert said(tmp_path, by_work) == []
+
+
+@pytest.mark.parametrize("name", ["small", "colossus2"])
+def test_the_builtin_scenarios_say_nothing_new(name):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario(name)
+    assert [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)] == []
+
+
+def test_validate_prints_the_warning_and_exits_0(tmp_path):
+    from colossim.cli.app import app
+
+    (tmp_path / "s.yaml").write_text(
+        BASE + MAINTENANCE.replace("reliability:\n", "reliability:\n  enabled: false\n"),
+        encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "s.yaml")])
+    assert result.exit_code == 0
+    assert " ".join(result.stderr.split()) == (  # however the terminal wraps it
+        "warning: reliability.maintenance (4 windows) is ignored while reliability.enabled is "
+        "false: no pod is taken out of service (enabled: true applies it, with the failure "
+        "model)")
