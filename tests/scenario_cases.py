@@ -153,6 +153,13 @@ CASES: list[Case] = [
         f"{S}:1: %YAML 1.1: colossim reads YAML 1.2 only (where off is text and 0144 is 144): "
         "remove this line",
     ),
+    _one(  # it named the schedule: line (9), not the step out of order
+        "schedule-out-of-order",
+        edit(BASE, "    supply_mw: 1.0\n", "    supply_mw: 1.0\n    schedule:\n"
+             "      - {at_s: 7200, supply_mw: 2}\n      - {at_s: 3600, supply_mw: 0.5}\n"),
+        f"{S}:11: cluster.power.schedule[1].at_s: 3600 s is not after the step before (7200 s): "
+        "steps must be in strictly increasing at_s order",
+    ),
     _one(
         "deadline-before-submit",  # taken silently before
         edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    submit_s: 3600\n"

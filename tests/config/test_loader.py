@@ -77,9 +77,12 @@ def test_control_characters_and_deep_nesting_have_a_line_not_a_traceback(tmp_pat
     control.write_text("name: t\ncluster:\n  x: \x07\n")
     assert problems_of(control) == [f"{control}:3: not valid YAML: unacceptable character "
                                     "#x0007: special characters are not allowed"]
-    deep = tmp_path / "deep.yaml"  # a RecursionError traceback before
-    deep.write_text("name: " + "[" * 5000 + "]" * 5000 + "\n")
-    assert problems_of(deep) == [f"{deep}:1: not valid YAML here: nested too deeply"]
+    deep = tmp_path / "deep.yaml"  # a RecursionError traceback before; then always line 1
+    deep.write_text("name: t\nx-deep: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert problems_of(deep) == [f"{deep}:2: not valid YAML here: nested too deeply"]
+    # block nesting: the line where it passes 100 levels (jobs: is level 1, on line 2)
+    deep.write_text("name: t\njobs:\n" + "".join("  " * i + "-\n" for i in range(1, 400)))
+    assert problems_of(deep) == [f"{deep}:102: not valid YAML here: nested too deeply"]
 
 
 # made-up jobs: only the YAML matters: its warning of jobs past the horizon is expected

@@ -115,13 +115,13 @@ def test_the_loaders_own_trace_field_cannot_be_set(tmp_path):
     write(tmp_path, "t.csv", ITP)
     scenario = write(tmp_path, "s.yaml", (
         "name: t\ncluster:\n  pod_size_racks: 1\n  rack_groups: [{gpu_type: GB200, racks: 1}]\n"
-        "  power: {supply_mw: 1}\ntrace: {path: t.csv, jobs_loaded: 0}\n"))
+        "  power: {supply_mw: 1}\ntrace:\n  path: t.csv\n  jobs_loaded: 0\n"))
     with pytest.raises(ConfigError) as caught:
         load_scenario(str(scenario))
-    (problem,) = caught.value.problems
-    assert str(problem).endswith("s.yaml:6: trace: jobs_loaded is filled in when the trace is "
+    (problem,) = caught.value.problems  # at its own line, not trace:'s (6)
+    assert str(problem).endswith("s.yaml:8: trace.jobs_loaded: filled in when the trace is "
                                  "read; remove it (set, it made colossim skip the trace)")
-    scenario.write_text(scenario.read_text().replace(", jobs_loaded: 0", ""))
+    scenario.write_text(scenario.read_text().replace("  jobs_loaded: 0\n", ""))
     assert len(load_scenario(str(scenario)).jobs) == 3
 
 

@@ -237,10 +237,15 @@ def _union_messages(errors: list[Any], locs: list[PathKey]) -> dict[PathKey, str
 def _blame(error: Any, loc: PathKey, marks: Marks) -> tuple[PathKey, str]:
     """Which field a whole-model check points at: its own, or an alternative an override set."""
     options = [(error.field, str(error)), *getattr(error, "alternatives", ())]
-    for field, message in options:  # a field may be dotted: "trace.path"
-        if marks.set_by_override(path := (*loc, *field.split("."))):
+    for field, message in options:  # a field may be dotted: "trace.path", "schedule.2.at_s"
+        if marks.set_by_override(path := (*loc, *_dotted(field))):
             return path, message
-    return (*loc, *options[0][0].split(".")), options[0][1]
+    return (*loc, *_dotted(options[0][0])), options[0][1]
+
+
+def _dotted(field: str) -> PathKey:
+    """A dotted field as a path key: digits are list indexes, as marks key them."""
+    return tuple(int(part) if part.isdigit() else part for part in field.split("."))
 
 
 def _suggest(loc: PathKey, model: type[BaseModel]) -> str:

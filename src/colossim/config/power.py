@@ -196,8 +196,11 @@ class PowerConfig(Frozen):
     @model_validator(mode="after")
     def _ordered_schedule(self) -> PowerConfig:
         times = [s.at_s for s in self.schedule]
-        if times != sorted(times) or len(set(times)) != len(times):
-            raise FieldValueError("schedule", "steps must be in strictly increasing at_s order")
+        late = next((i for i in range(1, len(times)) if times[i] <= times[i - 1]), None)
+        if late is not None:  # blamed on the first step out of order, at its line
+            raise FieldValueError(f"schedule.{late}.at_s", (
+                f"{times[late]:g} s is not after the step before ({times[late - 1]:g} s): steps "
+                "must be in strictly increasing at_s order"))
         return self
 
     def breakpoints(self) -> list[float]:

@@ -90,9 +90,8 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
     raw = data["trace"]
     if context is not None and isinstance(raw, Mapping) and "jobs_loaded" in raw:
         # a file's own trace block (the loader validates with a context): the field is ours
-        loaded = ("jobs_loaded is filled in when the trace is read; remove it (set, it made "
-                  "colossim skip the trace)")
-        raise FieldValueError("trace", loaded, alternatives=(("trace.jobs_loaded", loaded),))
+        raise FieldValueError("trace.jobs_loaded", "filled in when the trace is read; remove "
+                              "it (set, it made colossim skip the trace)")
     try:
         trace = raw if isinstance(raw, TraceConfig) else TraceConfig.model_validate(raw)
     except ValidationError:

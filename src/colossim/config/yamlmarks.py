@@ -135,13 +135,37 @@ def parse_yaml_text(text: str, file: str) -> tuple[Any, Marks]:
         line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
         raise ConfigError(Problem(file, line, "", f"not valid YAML: {first}")) from None
     except RecursionError:
-        raise ConfigError(Problem(file, 1, "", "not valid YAML here: nested too deeply")) \
-            from None
+        raise ConfigError(Problem(file, _deep_line(text), "", "not valid YAML here: nested too "
+                                  "deeply")) from None
     marks = Marks({(): (file, 1)})
     try:
         return _plain(node, (), file, marks), marks
     except RecursionError:
-        raise ConfigError(Problem(file, 1, "", "nested too deeply to be a scenario")) from None
+        raise ConfigError(Problem(file, _deep_line(text), "", "nested too deeply to be a "
+                                  "scenario")) from None
+
+
+DEEP = 100  # nesting levels: the parser's recursion gives out at ~250, no scenario needs 10
+
+
+def _deep_line(text: str) -> int:
+    """The line where collections nest more than ``DEEP`` levels, by ruamel's scanner (which,
+    unlike its parser, does not recurse); line 1 if none does (an alias of itself, say)."""
+    from ruamel.yaml import tokens as t
+    from ruamel.yaml.error import YAMLError
+
+    opens = (t.BlockMappingStartToken, t.BlockSequenceStartToken, t.FlowMappingStartToken,
+             t.FlowSequenceStartToken)
+    closes = (t.BlockEndToken, t.FlowMappingEndToken, t.FlowSequenceEndToken)
+    depth = 0
+    try:
+        for token in _yaml().scan(text):
+            depth += isinstance(token, opens) - isinstance(token, closes)
+            if depth > DEEP:
+                return token.start_mark.line + 1
+    except YAMLError:  # a syntax error past the point the parser reached
+        pass
+    return 1
 
 
 def _describe(exc: Any) -> tuple[int | None, str, str]:
