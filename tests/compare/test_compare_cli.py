@@ -76,10 +76,10 @@ def test_explain_tells_why_a_job_waited():
         "submit", "start", "complete"]
     [wait] = timeline.waits
     assert (wait.since_s, wait.until_s, wait.started) == (1800.0, pytest.approx(7200.0), True)
-    assert "did not try" in wait.why and "1 of 1 GPUs busy" in wait.why
+    assert "did not try" in wait.why and "1 of 1 GPUs busy when the wait began" in wait.why
     # the scenario's minimum, when the caller passes it (the CLI does), says what it needed
     [wait] = job_timeline(result, "b", min_gpus=1).waits
-    assert wait.why.endswith("(1 of 1 GPUs busy; it needs at least 1)")
+    assert wait.why.endswith("(1 of 1 GPUs busy when the wait began; it needs at least 1)")
     assert wait.needs_gpus == 1
     # a started the instant it arrived: no wait (it was "waited 0.00 h: the policy did not
     # try to start it")
@@ -120,6 +120,47 @@ def test_explain_lists_the_jobs_started_ahead():
     assert wait.ahead == ("s1", "s2") and "started 2 other job(s) first" in wait.why
 
 
+def test_explain_counts_only_the_starts_the_policy_made_before_the_job_s_own():
+    # failures_small under las: at 616.67 s one decision starts big-a, then small-a, then mid-a
+    # (record order). Before them, big-b started at 600 s, when both waits began. big-a was
+    # said to come after big-b, small-a and mid-a; only big-b came first.
+    from colossim.api import load_scenario
+
+    result = simulate(load_scenario("tests/regression/scenarios/failures_small.yaml",
+                                    policy="las"))
+    at = [d.action["job"] for d in result.record.decisions if d.action["action"] == "start"
+          and d.verdict == "applied" and 616 < d.time_s < 617]
+    assert at == ["big-a", "small-a", "mid-a"]
+    [first, *_] = job_timeline(result, "big-a").waits
+    assert first.ahead == ("big-b",)
+    [first, *_] = job_timeline(result, "small-a").waits
+    assert first.ahead == ("big-b", "big-a")
+
+
+def test_explain_says_a_fabric_cut_took_the_job_off(tmp_path):
+    # 4 racks in 2 pods; pod 0's rack tier is cut from 1 h to 2 h: the 2-rack job there
+    # (an 8B model, so it has traffic) is moved off and waits for the repair, pod 1 busy. Read as a
+    # policy's preemption, "144 of 288 GPUs busy" looked like GPUs the policy ignored.
+    from colossim.api import load_scenario
+
+    source = tmp_path / "cut.yaml"
+    source.write_text(
+        "name: cut\nsimulation: {speed_model: linear}\n"
+        "cluster:\n  pod_size_racks: 2\n  rack_groups: [{gpu_type: GB200, racks: 4}]\n"
+        "  power: {supply_mw: 10}\n"
+        "  fabric:\n    events:\n"
+        "      - {time_s: 3600, duration_s: 3600, tier: rack, pod: 0, capacity_fraction: 0}\n"
+        "jobs:\n"
+        "  - {name: big, params_billion: 8, tokens_billion: 21.6, min_gpus: 144,"
+        " max_gpus: 144}\n"
+        "  - {name: other, params_billion: 8, tokens_billion: 86.4, min_gpus: 144,"
+        " max_gpus: 144}\n")
+    result = simulate(load_scenario(str(source)))
+    [wait] = job_timeline(result, "big").waits
+    assert wait.since_s == 3600.0
+    assert wait.why.startswith("after a fabric cut took it off (pod 0's rack tier): ")
+
+
 def test_explain_names_a_job_restarted_during_the_wait_once():
     # SRTF on one GPU, free switches. By hand (hours): x runs 0-0.5; long (5 h) waits from
     # 0.1; a (2 h) starts at 0.5; s1 (1 h) arrives at 0.8 with less left than a's 1.7, so a is
@@ -143,7 +184,8 @@ def test_run_explain_on_the_command_line():
     assert out.exit_code == 0, out.output
     assert "job moe-200b" in out.stdout and "waited" in out.stdout
     # 280 of 288 GPUs busy leaves 8, and small.yaml gives moe-200b min_gpus: 144
-    assert "(280 of 288 GPUs busy; it needs at least 144)" in " ".join(out.stdout.split())
+    assert ("(280 of 288 GPUs busy when the wait began; it needs at least 144)"
+            in " ".join(out.stdout.split()))
     data = json.loads(runner.invoke(app, ["run", "small", "--json", "--explain", "llm-8b"]).stdout)
     assert data["explain"]["job"] == "llm-8b"
 

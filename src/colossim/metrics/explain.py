@@ -10,9 +10,10 @@ to start it, with how busy the cluster was.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, replace
+from operator import itemgetter
 
 from colossim.metrics.labels import shown
 from colossim.metrics.result import RunResult
@@ -114,8 +115,8 @@ def _why(refusals: list[str], ahead: list[str], busy: float, total: int,
     held = f", {spares:,} held back as hot spares" if spares else ""
     domains = ("; a job taking whole NVLink domains cannot use a rack with a failed GPU"
                if out and needs is not None else "")
-    return (f"the policy did not try to start it ({busy:,.0f} of {total:,} GPUs busy{out}{held}"
-            f"{needed}{domains})")
+    return (f"the policy did not try to start it ({busy:,.0f} of {total:,} GPUs busy when the "
+            f"wait began{out}{held}{needed}{domains})")
 
 
 def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
@@ -137,8 +138,9 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
         for d in decisions
     ]
     entries.sort(key=lambda e: (e.time_s, e.kind != "event"))
-    starts = sorted((d.time_s, str(d.action.get("job", ""))) for d in record.decisions
-                    if d.action.get("action") == "start" and d.verdict == "applied")
+    # in the record's order, which within an instant is the order the policy gave them
+    starts = [(d.time_s, str(d.action.get("job", ""))) for d in record.decisions
+              if d.action.get("action") == "start" and d.verdict == "applied"]
     busy = record.series.get("gpus_busy")
     times, values = (busy.times, busy.values) if busy else ([], [])
     available = record.series.get("gpus_available")  # with the failures model: GPUs in service
@@ -178,12 +180,21 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
 
 
 CAUSES = {"preempt": "after a preemption", "failure": "after a failure took its GPUs"}
+CUT = ("after a fabric cut took it off{where}: the GPUs behind a cut cannot hold a job whose "
+       "traffic would cross it")
 
 
 def _cause(event) -> str:
-    """Why a wait began: a preemption by the power fallback is a power loss, not a choice."""
-    if event.kind == "preempt" and (event.data or {}).get("reason") == "power":
+    """Why a wait began: a preemption by the power fallback is a power loss, and one by a
+    fabric cut a cut, not a choice (read as a policy's, free GPUs behind the cut looked like
+    GPUs the policy ignored)."""
+    data = event.data or {}
+    if event.kind == "preempt" and data.get("reason") == "power":
         return "after a power loss (the facility could not power it)"
+    if data.get("reason") == "fabric_cut" or data.get("component") == "fabric_cut":
+        where = (f" (pod {data['pod']}'s {data['tier']} tier)"
+                 if "pod" in data and "tier" in data else "")
+        return CUT.format(where=where)
     return CAUSES.get(event.kind, "")
 
 
@@ -193,10 +204,16 @@ def _wait(since: float, until: float, started: bool, name: str, decisions: list,
           spares: int = 0) -> Wait:
     refusals = [d.reason or d.verdict for d in decisions
                 if since <= d.time_s <= until and d.verdict != "applied"]
-    lo = bisect_right(starts, (since, ""))  # other jobs started after the wait began
-    # each job once, in the order it first started: one preempted and restarted during the
-    # wait is one job put first, not several
-    ahead = list(dict.fromkeys(job for t, job in starts[lo:] if t <= until and job != name))
-    why = _why(refusals, ahead, busy, total, needs, in_service, spares)
-    return Wait(since, until, started, len(refusals), tuple(ahead[:AHEAD_SHOWN]), len(ahead),
+    # other jobs started from the wait's start to its end, each once, in the order they first
+    # started (one preempted and restarted during the wait is one job put first, not several);
+    # at the instant it started, only those the policy started before it
+    ahead: dict[str, None] = {}
+    for t, job in starts[bisect_left(starts, since, key=itemgetter(0)):]:
+        if t > until or (started and t == until and job == name):
+            break
+        if job != name:
+            ahead[job] = None
+    first = list(ahead)
+    why = _why(refusals, first, busy, total, needs, in_service, spares)
+    return Wait(since, until, started, len(refusals), tuple(first[:AHEAD_SHOWN]), len(first),
                 busy, total, f"{cause}: {why}" if cause else why, needs)
