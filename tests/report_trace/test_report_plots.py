@@ -131,3 +131,18 @@ def test_progress_and_ettr_titles_are_not_clipped(fifo_run, monkeypatch):
     result = replace(fifo_run, jobs=long, reliability=RELIABILITY)
     _titles_inside(monkeypatch, lambda: plots.progress(result, timelines))
     _titles_inside(monkeypatch, lambda: plots.ettr_chart(plots.ettr_values(result)))
+
+
+def test_progress_drops_where_a_failure_rolled_work_back():
+    # running 0-100 s on 2 GPUs, queued 100-150 s, running 150-250 s on 2 GPUs; a failure at
+    # 100 s lost 100 FLOPs; 300 FLOPs done at the end. 400 GPU-s made 300 + 100 FLOPs: 1 per
+    # GPU-s. So 200 at 100 s, down to 100, flat to 150 s, 300 at 250 s. Scaled to the end
+    # without the loss, the curve never fell (the report hid every rollback).
+    from colossim.metrics.phases import Slice
+
+    slices = [Slice("running", 0.0, 100.0, 2), Slice("queued", 100.0, 150.0, 0),
+              Slice("running", 150.0, 250.0, 2)]
+    times, done = plots.progress_curve(slices, [(100.0, 100.0)], 300.0)
+    assert list(zip(times, done, strict=True)) == [
+        (0.0, 0.0), (100.0, 200.0), (100.0, 100.0), (150.0, 100.0), (250.0, 300.0)]
+    assert plots.progress_curve([Slice("queued", 0.0, 5.0, 0)], [], 0.0) == ([], [])

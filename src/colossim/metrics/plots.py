@@ -271,28 +271,66 @@ def progress(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
     """Per job, the fraction of its work done over time, across the whole figure's width (the
     ETTR bars are ``ettr_chart``'s). The record holds no per-job rates, so progress between
     events is interpolated by running GPU-seconds (exact while speed is proportional to GPUs
-    held) and scaled to the work the job had done at the end."""
+    held), and each loss the record logs (``lost_flops``: a failure's rollback to its last
+    checkpoint) drops the curve where it happened (``progress_curve``)."""
     plt = pyplot()
     names = shown_jobs(result, timelines)
     fig, ax = plt.subplots(figsize=(11, 4.5), layout="constrained")
-    done = {j.name: j.work_done_flops / j.work_flops if j.work_flops else 0.0
-            for j in result.jobs}
+    jobs = {j.name: j for j in result.jobs}
+    losses = logged_losses(result)
     for name in names:
-        times, got = [0.0], [0.0]
-        for s in timelines[name]:
-            gained = s.gpus * (s.end_s - s.start_s) if s.phase == "running" else 0.0
-            times += [s.start_s / DAY, s.end_s / DAY]
-            got += [got[-1], got[-1] + gained]
-        if got[-1] > 0:
-            ax.plot(times, [done.get(name, 1.0) * g / got[-1] for g in got], label=name)
+        job = jobs.get(name)
+        if job is None or not job.work_flops:
+            continue
+        times, done = progress_curve(timelines[name], losses.get(name, []), job.work_done_flops)
+        if times:
+            ax.plot([t / DAY for t in times], [d / job.work_flops for d in done], label=name)
     ax.set_ylim(0, 1.05)
     ax.set_xlim(0, max(result.end_s, 1e-9) / DAY)
     ax.set_xlabel("time (days)")
     ax.set_ylabel("fraction of work done")
-    ax.set_title("per-job progress (interpolated by running GPU-seconds)")
+    ax.set_title("per-job progress (interpolated by running GPU-seconds; drops: work lost to "
+                 "failures)")
     if ax.lines and len(names) <= 12:
         ax.legend(loc="lower right", fontsize=7)
     return png(fig)
+
+
+def logged_losses(result: RunResult) -> dict[str, list[tuple[float, float]]]:
+    """Per job, (time, FLOPs) of every loss the record logs, in order."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    for event in result.record.events:
+        lost = (event.data or {}).get("lost_flops")
+        if lost and event.job is not None:
+            out.setdefault(event.job, []).append((event.time_s, float(lost)))
+    return out
+
+
+def progress_curve(slices: list[Slice], losses: list[tuple[float, float]],
+                   done_flops: float) -> tuple[list[float], list[float]]:
+    """Times and work done (FLOPs) of a job: running slices gain at one rate per GPU-second,
+    the one that ends at ``done_flops`` with every loss taken off; each loss a step down at
+    its time. Empty when the job never ran."""
+    gpu_s = sum(s.gpus * (s.end_s - s.start_s) for s in slices if s.phase == "running")
+    if gpu_s <= 0:
+        return [], []
+    per_gpu_s = (done_flops + sum(lost for _, lost in losses)) / gpu_s
+    # (time, order, slope change or loss): at one instant slopes end, then losses, then starts
+    changes = [(t, 1, 0.0, lost) for t, lost in losses]
+    for s in slices:
+        if s.phase == "running" and s.end_s > s.start_s:
+            changes += [(s.start_s, 2, s.gpus * per_gpu_s, 0.0),
+                        (s.end_s, 0, -s.gpus * per_gpu_s, 0.0)]
+    times, done = [0.0], [0.0]
+    slope = last = 0.0
+    for t, _order, d_slope, lost in sorted(changes):
+        now = done[-1] + slope * (t - last)
+        for value in (now, now - lost) if lost else (now,):
+            if (t, value) != (times[-1], done[-1]):
+                times.append(t)
+                done.append(value)
+        slope, last = slope + d_slope, t
+    return times, done
 
 
 def ettr_values(result: RunResult) -> list[tuple[str, float]]:
