@@ -145,3 +145,19 @@ def test_a_failure_that_stops_a_job_sends_it_back_to_the_queue(fifo_run):
     assert check_format(doc) == []
     assert slices_of(doc, "a") == [("running", 0, 100 * US, 144), ("queued", 100 * US, 60 * US, 0),
                                    ("running", 160 * US, 40 * US, 72)]
+
+
+def test_a_counter_with_several_series_carries_all_of_them_at_every_instant(doc):
+    # chrome://tracing takes a counter's series from its first event and reads one an event
+    # leaves out as 0: with one job per event, llm-70b's power showed 0 from image-2b's start
+    # at 1,800 s although it ran to 87,500 s on 144 GPUs (0.2904 MW: 144 x 1,200 W + 2 racks'
+    # 45.6 kW overhead, x 1.1)
+    power = [e for e in doc["traceEvents"] if e["ph"] == "C" and e["name"] == "job_power_mw"]
+    jobs = {"llm-70b", "image-2b", "llm-8b", "moe-200b"}
+    assert power and all(set(e["args"]) == jobs for e in power)
+    at = {e["ts"]: e["args"] for e in power}
+    assert at[0] == {"llm-70b": pytest.approx(0.2904), "image-2b": 0.0, "llm-8b": 0.0,
+                     "moe-200b": 0.0}
+    assert at[1_800 * US]["llm-70b"] == pytest.approx(0.2904)
+    assert at[1_800 * US]["image-2b"] > 0
+    assert len(at) == len(power)  # one event per instant per track

@@ -55,22 +55,48 @@ def counter_track(series: str) -> tuple[str, str]:
 
 
 def _counters(result: RunResult) -> list[dict[str, Any]]:
+    """One counter event per instant a track's level changes, carrying every series of the
+    track (``job_power_mw``: one argument per job; 0 before a series' first level): viewers
+    such as chrome://tracing take a counter's series from its first event and read a series
+    an event leaves out as 0, so one argument per event showed one job, falling to 0 when
+    another's level changed."""
     out = []
     series = dict(result.record.series)
+    tracks: dict[str, list[tuple[str, list[tuple[float, float]]]]] = {}
     for name in sorted(series):
         track, arg = counter_track(name)
-        points = list(zip(series[name].times, series[name].values, strict=True))
-        if points and points[-1][0] < result.end_s:
-            points.append((result.end_s, points[-1][1]))  # close the last step
-        for t, v in points:
-            if t <= result.end_s:
-                out.append({"name": track, "ph": "C", "ts": us(t), "pid": CLUSTER_PID,
-                            "args": {arg: v}})
+        points = [(t, v) for t, v in zip(series[name].times, series[name].values, strict=True)
+                  if t <= result.end_s]
+        tracks.setdefault(track, []).append((arg, points))
+    for track, members in tracks.items():
+        out += _track_events(track, members, result.end_s)
     if "supply_mw" not in series and result.cluster.supply_mw:
         track, arg = COUNTERS["supply_mw"]
         for t in (0.0, result.end_s):
             out.append({"name": track, "ph": "C", "ts": us(t), "pid": CLUSTER_PID,
                         "args": {arg: result.cluster.supply_mw}})
+    return out
+
+
+def _track_events(track: str, members: list[tuple[str, list[tuple[float, float]]]],
+                  end_s: float) -> list[dict[str, Any]]:
+    """The counter events of one track: at each instant any member's level changes, every
+    member's level then; the last step closed at ``end_s``."""
+    times = sorted({t for _, points in members for t, _ in points})
+    if not times:
+        return []
+    if times[-1] < end_s:
+        times.append(end_s)  # close the last step
+    now = {arg: 0.0 for arg, _ in members}
+    at = [0] * len(members)
+    out = []
+    for t in times:
+        for k, (arg, points) in enumerate(members):
+            while at[k] < len(points) and points[at[k]][0] <= t:
+                now[arg] = points[at[k]][1]
+                at[k] += 1
+        out.append({"name": track, "ph": "C", "ts": us(t), "pid": CLUSTER_PID,
+                    "args": dict(now)})
     return out
 
 
