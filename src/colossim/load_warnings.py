@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
+from colossim.config.reliability import MemoryCopy
 from colossim.config.schema import JobConfig, Scenario
 from colossim.errors import ColossimWarning
 
@@ -27,6 +28,7 @@ def warn_about(scenario: Scenario) -> None:
     _warn_cut_off(scenario)
     _warn_caps_below_the_floor(scenario, power)
     _warn_checkpoints_past_failures(scenario)
+    _warn_writes_past_intervals(scenario)
     _warn_idle_power_settings(scenario)
     warn_ignored_inputs(scenario)
 
@@ -185,6 +187,35 @@ def _warn_checkpoints_past_failures(scenario: Scenario) -> None:
 
 
 MTTFS_PER_INTERVAL = 3.0  # an interval this many MTTFs long completes e^-3 = 5% of the time
+
+
+def _warn_writes_past_intervals(scenario: Scenario) -> None:
+    """Warn of a job whose checkpoint cannot be written to storage within its fixed interval
+    even with the whole storage bandwidth to itself (size / ``storage.write_tbytes_s``, or
+    the job's own ``storage_gbytes_s`` cap): it would spend most of its time writing (QA: a
+    60 s interval for a 1 PB checkpoint left the job unfinished at a 10-day horizon, silently).
+    Jobs that keep copies in memory write to storage only every ``persist_every``-th time."""
+    from colossim.model.reliability import checkpoint_bytes
+
+    if not scenario.reliability.enabled:
+        return
+    storage = scenario.reliability.storage.write_tbytes_s * 1e12
+    for job in scenario.jobs:
+        cp = job.checkpoint
+        interval = cp.interval_s
+        if not isinstance(interval, int | float) or isinstance(interval, bool):
+            continue  # auto or never: Daly's interval grows with the write
+        if cp.in_memory is not MemoryCopy.NONE:
+            continue
+        bandwidth = min(storage, cp.storage_gbytes_s * 1e9 if cp.storage_gbytes_s else storage)
+        write_s = checkpoint_bytes(job, job.max_gpus) / bandwidth
+        if write_s > interval:
+            warnings.warn(ColossimWarning(
+                f"jobs.{job.name}.checkpoint.interval_s ({interval:,.0f} s) is shorter than "
+                f"writing one of its checkpoints takes at the very least ({write_s:,.0f} s: "
+                f"{checkpoint_bytes(job, job.max_gpus) / 1e12:,.3g} TB at "
+                f"{bandwidth / 1e12:,.3g} TB/s): it would spend most of its time writing; "
+                "interval_s: auto gives Daly's optimum"), stacklevel=3)
 
 
 def _warn_idle_power_settings(scenario: Scenario) -> None:

@@ -429,6 +429,29 @@ def test_a_checkpoint_interval_several_mttfs_long_is_warned_of():
     assert f"only {math.exp(-3600 / mttf):.1%} of its intervals" in text
 
 
+def test_a_checkpoint_interval_shorter_than_its_write_is_warned_of():
+    """colossus2's 10T job saves 10^13 params x 14 B (BF16 weights and FP32 Adam state) = 140
+    TB; at Llama 3's 2 TB/s of storage that takes 70 s even alone. A 60 s interval would be
+    spent writing (QA: a 1 PB checkpoint every 60 s ran unfinished to a 10-day horizon, with
+    no word); 80 s is costly but possible. The other jobs' checkpoints take at most 42 s."""
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.errors import ColossimWarning
+
+    def caught(interval: int) -> list[str]:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            load_scenario("colossus2", [f"jobs.*.checkpoint.interval_s={interval}"])
+        return [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+
+    assert caught(60) == [
+        "jobs.10t.checkpoint.interval_s (60 s) is shorter than writing one of its checkpoints "
+        "takes at the very least (70 s: 140 TB at 2 TB/s): it would spend most of its time "
+        "writing; interval_s: auto gives Daly's optimum"]
+    assert caught(80) == []
+
+
 @pytest.mark.parametrize(("override", "says"), [
     ("cluster.power.events=[{kind: dip, start_s: 1.0e12, duration_s: 10, supply_mw: 1}]",
      "cluster.power.events[0] starts at 1,000,000,000,000 s, after the horizon"),
