@@ -112,6 +112,22 @@ CASES: list[Case] = [
         edit(BASE, "name: t\n", "nmae: t\n"),
         f"{S}:1: nmae: unknown field (did you mean 'name'?)",
     ),
+    _one(  # the right key one block too high: no near name here, so where it goes
+        "misplaced-key-says-its-block",
+        edit(BASE, "name: t\n", "name: t\nseed: 3\n"),
+        f"{S}:2: seed: unknown field (it goes inside a block: simulation.seed)",
+    ),
+    _one(
+        "misplaced-job-key-says-its-block",
+        edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    tp: 2\n"),
+        f"{S}:14: jobs[0].tp: unknown field (it goes inside a block: training.plan.tp)",
+    ),
+    _one(  # case and hyphens aside, it is the field
+        "unknown-key-in-capitals",
+        edit(BASE, "    max_gpus: 72\n", "    MAX_GPUS: 72\n"),
+        f"{S}:10: jobs[0].max_gpus: required field missing",
+        f"{S}:13: jobs[0].MAX_GPUS: unknown field (did you mean 'max_gpus'?)",
+    ),
     _one(
         "wrong-type-whole-number",
         edit(BASE, "      racks: 4\n", "      racks: four\n"),

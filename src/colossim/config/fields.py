@@ -47,3 +47,28 @@ def model_at(path: tuple[str | int, ...], root: type[BaseModel] = Scenario) -> t
 def fields_at(path: tuple[str | int, ...]) -> list[str]:
     """Field names accepted at ``path``."""
     return list(model_at(path).model_fields)
+
+
+def nested_paths(model: type[BaseModel], name: str, depth: int = 3) -> list[str]:
+    """Dotted paths, below ``model``, of fields called ``name`` (at most ``depth`` levels
+    down, nearest first): where a key put at the wrong level belongs (``seed`` at the top is
+    ``simulation.seed``; ``tp`` on a job is ``training.plan.tp``)."""
+    found: list[str] = []
+    level: list[tuple[str, type[BaseModel]]] = [("", model)]
+    seen: set[type[BaseModel]] = {model}
+    for _ in range(depth):
+        below: list[tuple[str, type[BaseModel]]] = []
+        for prefix, owner in level:
+            for field_name, info in owner.model_fields.items():
+                inner = _model_in(info.annotation)
+                if inner is None or inner in seen:
+                    continue
+                seen.add(inner)
+                path = f"{prefix}{field_name}"
+                if name in inner.model_fields:
+                    found.append(f"{path}.{name}")
+                below.append((f"{path}.", inner))
+        if found:
+            return found
+        level = below
+    return found

@@ -250,14 +250,22 @@ def _dotted(field: str) -> PathKey:
 
 def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
     """'did you mean' for an unknown key, from the fields of the model that owns it."""
-    from colossim.config.fields import model_at
+    from colossim.config.fields import model_at, nested_paths
 
     if not loc or not isinstance(loc[-1], str):
         return ""
-    known = list(model_at(loc[:-1], root=model).model_fields)
-    hint = difflib.get_close_matches(loc[-1], known, n=1)
+    owner = model_at(loc[:-1], root=model)
+    known = list(owner.model_fields)
+    key = loc[-1]
+    by_folded = {k.casefold(): k for k in known}  # MAX_GPUS, max-gpus: the field max_gpus
+    folded = key.casefold().replace("-", "_")
+    hint = [by_folded[folded]] if folded in by_folded else difflib.get_close_matches(
+        folded, list(by_folded), n=1)
     if hint:
-        return f" (did you mean {hint[0]!r}?)"
+        return f" (did you mean {by_folded.get(hint[0], hint[0])!r}?)"
+    elsewhere = nested_paths(owner, key)  # the right key at the wrong level
+    if elsewhere:
+        return f" (it goes inside a block: {' or '.join(elsewhere[:2])})"
     if not known:  # a policy without parameters, say: "expected one of: " and nothing
         return "; it takes no fields"
     return f"; expected one of: {', '.join(known)}" if len(known) <= 10 else ""
