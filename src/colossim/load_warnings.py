@@ -246,6 +246,9 @@ def _warn_idle_power_settings(scenario: Scenario) -> None:
     if battery is not None and battery.max_charge_mw == 0 and battery.max_discharge_mw == 0:
         said.append("cluster.power.battery can neither charge nor discharge (max_charge_mw and "
                     "max_discharge_mw are 0): it changes nothing")
+    elif battery is not None and battery.max_charge_mw == 0 and battery.initial_soc == 0:
+        said.append("cluster.power.battery starts empty (initial_soc 0) and cannot charge "
+                    "(max_charge_mw 0): it never holds energy, so it changes nothing")
     for text in said:
         warnings.warn(ColossimWarning(text), stacklevel=3)
 

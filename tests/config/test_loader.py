@@ -469,6 +469,11 @@ def test_a_checkpoint_interval_shorter_than_its_write_is_warned_of():
      None),  # a rise: fine
     ("cluster.power.battery={capacity_mwh: 1, max_charge_mw: 0, max_discharge_mw: 0}",
      "cluster.power.battery can neither charge nor discharge"),
+    ("cluster.power.battery={capacity_mwh: 1, max_charge_mw: 0, max_discharge_mw: 1,"
+     " initial_soc: 0}",  # QA combo1: empty and unable to charge
+     "cluster.power.battery starts empty (initial_soc 0) and cannot charge (max_charge_mw 0)"),
+    ("cluster.power.battery={capacity_mwh: 1, max_charge_mw: 0, max_discharge_mw: 1}",
+     None),  # full at the start: it can carry a dip once
 ])
 def test_power_settings_that_change_nothing_are_warned_of(override, says):
     # small runs at 1 MW (configs/small.yaml); each of these was accepted without a word
