@@ -75,3 +75,20 @@ def test_time_sharing_one_gpu_in_rounds():
                                     free_switches=True), check_invariants=True)
     ends = sorted(j.end_s / 3600 for j in result.jobs)
     assert ends[0] == pytest.approx(19, abs=1.0) and ends[1] == pytest.approx(20)
+
+
+def test_priority_weights_of_any_size_give_the_same_shares():
+    # weights are 1 + priority: priorities 0 and 2 weigh 1 and 3, and 10^15 - 1 and
+    # 3 x 10^15 - 1 weigh 10^15 and 3 x 10^15, the same 1:3, so the same shares. The huge ones
+    # made HiGHS refuse the LP ("Model error") and the run fail; the policy now divides the
+    # weights by the largest before solving.
+    def shares(priorities):
+        jobs = [job("A", 0, 1, priority=priorities[0]), job("B", 1, 1, priority=priorities[1])]
+        policy = make_policy("max-min-fair", {"weights": "priority"})
+        policy.decide(cluster(jobs, racks([1, 2], **RACKS), rate_fn=RATES))
+        return policy.allocation
+
+    small, huge = shares((0, 2)), shares((10**15 - 1, 3 * 10**15 - 1))
+    assert set(small) == set(huge) == {"A", "B"}
+    for name in small:
+        assert huge[name] == pytest.approx(small[name], abs=1e-6)

@@ -93,6 +93,8 @@ class MaxMinFair(StagedPolicy):
         thr = thr / max(float(thr.max()), EPS)  # FLOP/s are ~1e18: keep the LP well scaled
         weights = np.array([1.0 + max(j.priority, 0) if self.params.weights == "priority"
                             else 1.0 for j in jobs])
+        weights /= weights.max()  # the same shares for any scale; a priority of 1e15 had put
+        # coefficients in the LP that HiGHS refuses ("Model error")
         # the LP in type-name order: an LP with several optimal answers returns one by column
         # order, which must not be the order the scenario lists its rack groups
         order = np.array(sorted(range(len(types)), key=lambda k: types[k]), dtype=int)
