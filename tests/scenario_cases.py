@@ -133,6 +133,18 @@ CASES: list[Case] = [
         edit(BASE, "      racks: 4\n", "      racks: four\n"),
         f"{S}:6: cluster.rack_groups[0].racks: expected a whole number, got 'four'",
     ),
+    _one(  # YAML reads full-width digits as text; there were no quotes to remove
+        "full-width-digits",
+        edit(BASE, "      racks: 4\n", "      racks: \uff14\n"),
+        f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '\uff14' "
+        "(write it with the digits 0-9)",
+    ),
+    _one(
+        "quoted-number",
+        edit(BASE, "      racks: 4\n", "      racks: '4'\n"),
+        f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' "
+        "(remove the quotes)",
+    ),
     _one(
         "yaml-tag",  # a tagged list crashed the loader; a tagged number read as "got 1.1"
         edit(BASE, "name: t\n", "name: !foo [1, 2]\n"),

@@ -82,7 +82,7 @@ class Frozen(BaseModel):
             quoted = next((v for v in value if isinstance(v, str) and _numeric(v)), None)
             if quoted is not None:  # {range: ["1", 3, 1]}: the item is text, as a field's is
                 raise ValueError(f"expected numbers, got the text {quoted!r} among them "
-                                 "(remove the quotes)")
+                                 f"({_as_number_hint(quoted)})")
         kinds = _scalar_kinds(annotation)
         if not kinds:
             return value
@@ -93,8 +93,15 @@ class Frozen(BaseModel):
         if isinstance(value, str) and not _admits_text(annotation) and _numeric(value):
             # YAML reads '4' and "70" as text; pydantic would quietly take them as numbers, so
             # the file would mean one thing to an editor and another to colossim
-            raise ValueError(f"expected a number, got the text {value!r} (remove the quotes)")
+            raise ValueError(f"expected a number, got the text {value!r} "
+                             f"({_as_number_hint(value)})")
         return value
+
+
+def _as_number_hint(text: str) -> str:
+    """How to make ``text`` a number: unquote it, or, for digits YAML does not read as a number
+    (full-width １４４, Arabic-Indic ١٤٤, which Python's float() takes), write them in ASCII."""
+    return "remove the quotes" if text.isascii() else "write it with the digits 0-9"
 
 
 def _numeric(text: str) -> bool:
