@@ -319,7 +319,14 @@ CASES: list[Case] = [
     _one(
         "missing-include",
         "include: nope.yaml\n" + BASE,
-        f"{S}:1: include: included file not found: nope.yaml (paths are relative to this file)",
+        f"{S}:1: include: included file not found: nope.yaml (paths are relative to this file, "
+        "or a built-in scenario's name); built-in scenarios: colossus2, small",
+    ),
+    _one(  # a built-in's name, misspelt: the top-level source said so, an include did not
+        "misspelt-built-in-include",
+        "include: smal\n" + BASE,
+        f"{S}:1: include: included file not found: smal (paths are relative to this file, or "
+        "a built-in scenario's name); did you mean the built-in scenario 'small'?",
     ),
     Case(
         "include-cycle",

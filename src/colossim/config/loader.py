@@ -139,8 +139,10 @@ def read_document(path: Path, _seen: tuple[Path, ...] = ()) -> Document:
         file, line = marks.locate(loc)
         try:
             target = resolve_source(include, relative_to=path)
-        except ConfigError:
-            msg = f"included file not found: {include} (paths are relative to this file)"
+        except ConfigError as exc:  # its message ends with a built-in it may have meant
+            _, _, builtin = exc.problems[0].message.partition("; ")
+            msg = (f"included file not found: {include} (paths are relative to this file, or "
+                   f"a built-in scenario's name){'; ' + builtin if builtin else ''}")
             raise ConfigError(Problem(file, line, INCLUDE_KEY, msg)) from None
         if target.resolve() in seen:
             chain = " -> ".join(p.name for p in (*seen, target.resolve()))
