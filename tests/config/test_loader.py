@@ -543,3 +543,14 @@ def test_an_unreadable_trace_does_not_hide_the_files_other_problems(tmp_path):
     # a file with nothing else wrong still says only the trace's problem, not "no jobs"
     scenario.write_text(scenario.read_text().replace("-1.0", "5.0"))
     assert problems_of(scenario) == [f"{scenario}:8: {row}"]
+
+
+@pytest.mark.parametrize("source", ["", "  "])
+def test_an_empty_scenario_name_is_named_as_such(source):
+    # Path("") is ".", which said ".: is a folder, not a file" (an empty variable in a script)
+    from colossim.api import load_scenario
+
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(source)
+    assert str(caught.value.problems[0]) == (
+        "'': no scenario named: give a file or a built-in scenario (colossus2, small)")

@@ -47,6 +47,10 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
 
     A folder never hides a built-in of its name: ``colossim run small --out small`` made one,
     and the next ``colossim run small`` failed on it ("is a folder, not a file")."""
+    if not str(source).strip():  # an empty variable in a script: Path("") is the folder "."
+        names = ", ".join(sorted(builtin_scenarios()))
+        raise ConfigError(Problem("''", None, "", "no scenario named: give a file or a "
+                                  f"built-in scenario ({names})"))
     path = Path(source)
     if relative_to is not None and not path.is_absolute():
         candidate = relative_to.parent / path
