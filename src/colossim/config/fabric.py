@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from colossim.config.base import FieldValueError, Frozen
+from colossim.config.crosscheck import unknown_gpu_type
 
 TierName = Literal["rack", "pod", "core"]
 TIER_NAMES: tuple[TierName, ...] = ("rack", "pod", "core")
@@ -157,8 +158,5 @@ def fabric_problems(fabric: FabricConfig, pods: int, gpu_types: list[str]) -> li
                 (("events", i, "pod"), f"pod {fault.pod} does not exist (pods 0..{pods - 1})")
             )
     for name in fabric.nic_gbit_s_by_type:
-        if name not in gpu_types:
-            issues.append(
-                (("nic_gbit_s_by_type", name), f"unknown GPU type {name!r}")
-            )
+        issues += unknown_gpu_type(("nic_gbit_s_by_type", name), name, gpu_types)
     return issues
