@@ -28,7 +28,8 @@ def test_the_core_has_no_pod():
 
 def test_a_nic_override_must_name_a_known_gpu_type():
     found = problems("cluster.fabric.nic_gbit_s_by_type={GB301: 800}")
-    assert found == ["cluster.fabric.nic_gbit_s_by_type.GB301: unknown GPU type 'GB301' (did you mean 'GB300'?)"]
+    assert found == ["cluster.fabric.nic_gbit_s_by_type.GB301: unknown GPU type 'GB301' "
+                     "(did you mean 'GB300'?)"]
 
 
 def test_a_bad_nic_override_is_reported_at_its_key_with_the_other_fabric_problems(tmp_path):
