@@ -122,6 +122,12 @@ CASES: list[Case] = [
         edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    tp: 2\n"),
         f"{S}:14: jobs[0].tp: unknown field (it goes inside a block: training.plan.tp)",
     ),
+    _one(  # min_gpus and max_gpus are as near; the one that must be given is missing
+        "near-name-prefers-the-required-field",
+        edit(BASE, "    max_gpus: 72\n", "    gpus: 72\n"),
+        f"{S}:10: jobs[0].max_gpus: required field missing",
+        f"{S}:13: jobs[0].gpus: unknown field (did you mean 'max_gpus'?)",
+    ),
     _one(  # case and hyphens aside, it is the field
         "unknown-key-in-capitals",
         edit(BASE, "    max_gpus: 72\n", "    MAX_GPUS: 72\n"),

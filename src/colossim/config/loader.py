@@ -265,8 +265,11 @@ def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
     key = loc[-1]
     by_folded = {k.casefold(): k for k in known}  # MAX_GPUS, max-gpus: the field max_gpus
     folded = key.casefold().replace("-", "_")
-    hint = [by_folded[folded]] if folded in by_folded else difflib.get_close_matches(
-        folded, list(by_folded), n=1)
+    close = difflib.get_close_matches(folded, list(by_folded), n=3)
+    # among near names, a field that must be given first: a job's "gpus" is its missing
+    # max_gpus more likely than its optional min_gpus
+    close.sort(key=lambda k: not owner.model_fields[by_folded[k]].is_required())
+    hint = [by_folded[folded]] if folded in by_folded else close[:1]
     if hint:
         return f" (did you mean {by_folded.get(hint[0], hint[0])!r}?)"
     elsewhere = nested_paths(owner, key)  # the right key at the wrong level
