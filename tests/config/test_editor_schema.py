@@ -45,8 +45,14 @@ BLOCKS_READ_AS_DEFAULTS = [  # an empty block: the loader reads it as {} (or not
     ("cluster", "fabric", "tiers"), ("cluster", "power", "draw"), ("cluster", "power", "ramp"),
     ("jobs", 0, "checkpoint"), ("jobs", 0, "training"), ("reliability", "gpu"),
     ("scheduler", "switch_costs"), ("scheduler", "policy"),
+    # lists and mappings empty by default: every entry commented out is none (they were
+    # refused as "got null" while an empty block next to them meant its defaults)
+    ("catalog",), ("cluster", "power", "jobs"), ("reliability", "maintenance"),
+    ("cluster", "power", "events"), ("cluster", "power", "schedule"),
+    ("cluster", "fabric", "events"), ("cluster", "fabric", "nic_gbit_s_by_type"),
+    ("scheduler", "policy", "params"),
 ]
-NULLS_REFUSED = [("catalog",), ("cluster", "power", "jobs"), ("reliability", "maintenance")]
+NULLS_REFUSED = [("cluster", "rack_groups")]  # required: null is no list of groups
 
 
 @pytest.mark.parametrize("path", BLOCKS_READ_AS_DEFAULTS + NULLS_REFUSED,

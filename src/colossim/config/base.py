@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
 
 
 class FieldValueError(ValueError):
@@ -60,6 +61,25 @@ def _numbers_only(annotation: Any) -> bool:
     return bool(items) and all(a in (int, float) for a in items)
 
 
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def empty_means_default(field: FieldInfo) -> bool:
+    """Does null (a key with every entry under it commented out) mean the field's default? For
+    a block (a field holding one model: its defaults, as if written ``{}``) and for a list or
+    mapping that is empty by default (``events:``, ``maintenance:``, ``catalog:``). The
+    loader reads it so, and the editor schema allows null exactly there
+    (``editor_schema``); a field that may be null anyway (``X | None``) is not one of these."""
+    annotation = field.annotation
+    if _is_model(annotation):
+        return True
+    if typing.get_origin(annotation) not in (list, tuple, dict):
+        return False
+    default = field.get_default(call_default_factory=True)
+    return isinstance(default, list | tuple | dict) and not default
+
+
 class Frozen(BaseModel):
     """Base for every config model: immutable (so hashable and cacheable), unknown keys refused,
     numbers finite (``.inf`` and ``.nan`` are YAML numbers no field means)."""
@@ -75,9 +95,11 @@ class Frozen(BaseModel):
         them back into booleans (and ``true`` into the number 1), so the file would mean one
         thing to an editor checking the JSON Schema and another to colossim.
         """
-        annotation = cls.model_fields[info.field_name].annotation
-        if value is None and isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            return {}  # a block with every key commented out: its defaults, as if written {}
+        field = cls.model_fields[info.field_name]
+        annotation = field.annotation
+        if value is None and empty_means_default(field):
+            # a block, list or mapping with every entry commented out: its defaults
+            return {} if _is_model(annotation) else field.get_default(call_default_factory=True)
         if isinstance(value, list | tuple) and _numbers_only(annotation):
             quoted = next((v for v in value if isinstance(v, str) and _numeric(v)), None)
             if quoted is not None:  # {range: ["1", 3, 1]}: the item is text, as a field's is

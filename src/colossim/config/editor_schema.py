@@ -4,7 +4,8 @@ adjusted so an editor checking any one file agrees with ``colossim validate``.
 - The top-level ``include:`` (a path or a list of paths) and ``x-...`` keys (ignored; a home for
   YAML anchors) are allowed, as the loader handles them before validation.
 - An empty block (``reliability:`` with every key commented out) is allowed wherever the loader
-  reads it as its defaults (``Frozen``: a field holding one model), and an empty ``include:``.
+  reads it as its defaults (``base.empty_means_default``: a field holding one model, or a list
+  or mapping empty by default), and an empty ``include:``.
 - Nothing is required. A file may be a fragment (a cluster file, a jobs file) or may change one
   number of an included file or of a built-in GPU type, so whether every required field is
   present can only be judged after the merge, which ``colossim validate`` does. Names, types,
@@ -19,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from colossim.config.base import Frozen
+from colossim.config.base import Frozen, empty_means_default
 from colossim.config.loader import EXTENSION_PREFIX, INCLUDE_KEY
 from colossim.config.schema import Scenario
 
@@ -49,15 +50,14 @@ def _nullable(prop: dict[str, Any]) -> dict[str, Any]:
 
 
 def _allow_empty_blocks(schema: dict[str, Any]) -> None:
-    """Null is allowed exactly where ``Frozen._strict_bools`` reads it as ``{}``: a field of a
-    ``Frozen`` model whose type is one model (not optional: ``X | None`` allows null already)."""
+    """Null is allowed exactly where ``Frozen._strict_bools`` reads it as the field's default
+    (``base.empty_means_default``: a block, or a list or mapping empty by default)."""
     for model in _models(Scenario, set()):
         if not issubclass(model, Frozen):
             continue
         node = schema if model is Scenario else schema["$defs"][model.__name__]
         for name, info in model.model_fields.items():
-            hint = info.annotation
-            if isinstance(hint, type) and issubclass(hint, BaseModel):
+            if empty_means_default(info):
                 key = info.alias or name
                 node["properties"][key] = _nullable(node["properties"][key])
 
