@@ -5,6 +5,7 @@ and messages about the recorded action say "wake at t=..." (a wake-up names no j
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ from tests.policy.factories import pool_job, pool_scenario
     (-math.inf, 10.0, "wake time must be finite, not -inf"),
     (np.float64(np.inf), 10.0, "wake time must be finite, not inf"),
     (10**400, 10.0, "wake time must be finite, not inf"),
+    (Fraction(5), 10.0, "wake time t=5 s is not in the future (now t=10 s)"),  # was a TypeError
 ])
 def test_a_wake_time_that_cannot_be_honoured_says_why(time_s, now_s, why):
     assert wake_refusal(time_s, now_s) == why

@@ -38,7 +38,8 @@ def wake_refusal(time_s: object, now_s: float) -> str | None:
     """Why a ``WakeAt(time_s)`` is invalid at ``now_s``, or None when it is fine."""
     reason = number_refusal(time_s, "wake time")
     if reason is None and time_s <= now_s:  # type: ignore[operator]
-        reason = f"wake time t={time_s:g} s is not in the future (now t={now_s:g} s)"
+        reason = (f"wake time t={float(time_s):g} s is not in the future "  # type: ignore[arg-type]
+                  f"(now t={now_s:g} s)")  # float(): a Fraction has no :g format
     return reason
 
 
