@@ -53,3 +53,34 @@ def test_a_run_leaves_the_collector_as_it_was():
     before, frozen = gc.get_threshold(), gc.get_freeze_count()
     simulate(load_scenario("small"))
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+
+
+@pytest.mark.parametrize("settings", [collector_relaxed, collector_paused])
+def test_nested_and_threaded_users_leave_the_collector_as_the_first_found_it(settings):
+    # each use kept its own copy of the settings: after two threads the relaxed threshold
+    # stayed, and an inner run's exit unfroze the outer run's heap
+    import threading
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with settings():
+        inside = (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count())
+        with settings():
+            pass
+        assert (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()) == inside
+    barrier = threading.Barrier(2)
+
+    def user(first_out: bool) -> None:
+        with settings():
+            barrier.wait()  # both inside
+            if not first_out:
+                barrier.wait()
+        if first_out:
+            barrier.wait()
+
+    threads = [threading.Thread(target=user, args=(k == 0,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert gc.get_threshold() == before and gc.isenabled()
+    assert gc.get_freeze_count() == frozen
