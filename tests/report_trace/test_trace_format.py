@@ -161,3 +161,21 @@ def test_a_counter_with_several_series_carries_all_of_them_at_every_instant(doc)
     assert at[1_800 * US]["llm-70b"] == pytest.approx(0.2904)
     assert at[1_800 * US]["image-2b"] > 0
     assert len(at) == len(power)  # one event per instant per track
+
+
+def test_a_track_of_many_series_becomes_one_track_per_series(fifo_run):
+    # a trace replay's 15,802 jobs in one shared track wrote every job's level at every instant
+    # any job changed: the file grew as jobs x instants. Beyond SHARED_TRACK_MAX series, each
+    # gets its own track, one event per change of its own.
+    from colossim.metrics.trace import SHARED_TRACK_MAX
+
+    record = Record()
+    n = SHARED_TRACK_MAX + 1
+    for k in range(n):
+        series = record.series[f"job_power_mw.j{k}"] = StepSeries()
+        series.set(float(k), 1.0)  # each job's level changes once, at its own instant
+    doc = trace_document(replace(fifo_run, record=record, end_s=float(n)))
+    power = [e for e in doc["traceEvents"] if e["ph"] == "C"
+             and e["name"].startswith("job_power_mw")]
+    assert {e["name"] for e in power} == {f"job_power_mw j{k}" for k in range(n)}
+    assert len(power) == 2 * n  # its change and the closing step at the end, per job

@@ -56,7 +56,8 @@ def counter_track(series: str) -> tuple[str, str]:
 
 def _counters(result: RunResult) -> list[dict[str, Any]]:
     """One counter event per instant a track's level changes, carrying every series of the
-    track (``job_power_mw``: one argument per job; 0 before a series' first level): viewers
+    track (``job_power_mw``: one argument per job; 0 before a series' first level; beyond
+    ``SHARED_TRACK_MAX`` series, one track per series): viewers
     such as chrome://tracing take a counter's series from its first event and read a series
     an event leaves out as 0, so one argument per event showed one job, falling to 0 when
     another's level changed."""
@@ -69,13 +70,21 @@ def _counters(result: RunResult) -> list[dict[str, Any]]:
                   if t <= result.end_s]
         tracks.setdefault(track, []).append((arg, points))
     for track, members in tracks.items():
-        out += _track_events(track, members, result.end_s)
+        if len(members) <= SHARED_TRACK_MAX:
+            out += _track_events(track, members, result.end_s)
+        else:  # a trace replay's thousands of jobs: one track each, or the file grew as
+            # jobs x instants (15,802 jobs: ~370M values)
+            for arg, points in members:
+                out += _track_events(f"{track} {arg}", [(arg, points)], result.end_s)
     if "supply_mw" not in series and result.cluster.supply_mw:
         track, arg = COUNTERS["supply_mw"]
         for t in (0.0, result.end_s):
             out.append({"name": track, "ph": "C", "ts": us(t), "pid": CLUSTER_PID,
                         "args": {arg: result.cluster.supply_mw}})
     return out
+
+
+SHARED_TRACK_MAX = 32  # series one counter track carries together (per-job power of a few jobs)
 
 
 def _track_events(track: str, members: list[tuple[str, list[tuple[float, float]]]],
