@@ -107,3 +107,23 @@ def test_a_start_counts_the_rack_overhead_its_gpus_take_from_idle(tmp_path):
         "  - {name: b, work_gpu_hours: 1440, reference_gpu: GB200, min_gpus: 1,"
         " max_gpus: 216, placement: gpu}\n")
     _policy_and_engine_agree(source, job=0, most=176)
+
+
+def test_the_fallback_clock_counts_the_rack_overhead_a_job_holds(tmp_path):
+    # draw.idle_overhead 0.5: 4 idle GB200 racks draw 4 x (72 x 200 + 22,800) = 148,800 W IT.
+    # Job a holds 96 GPUs: their other half of the overhead share, 96 x 316.67 = 30,400 W,
+    # plus 96 x 1,000 x^3 W above idle at clock x. At 0.27 MW and PUE 1.1 (245,454.5 W IT):
+    # x^3 = (245,454.5 - 148,800 - 30,400) / 96,000 = 0.69015, x = 0.88370, and a runs
+    # 3,600 / x = 4,073.7 s. The clock search left the 30.4 kW out: clock ~1, 0.303 MW drawn.
+    source = tmp_path / "overhead.yaml"
+    source.write_text(
+        "name: ovh\nsimulation: {speed_model: linear}\n"
+        "cluster:\n  pod_size_racks: 2\n  rack_groups: [{gpu_type: GB200, racks: 4}]\n"
+        "  fabric: {contention: false}\n"
+        "  power: {supply_mw: 0.27, pue: 1.1, draw: {idle_overhead: 0.5}}\n"
+        "jobs:\n  - {name: a, work_gpu_hours: 96, reference_gpu: GB200, min_gpus: 96,"
+        " max_gpus: 96, placement: gpu}\n")
+    result = simulate(load_scenario(str(source)), check_invariants=True)
+    x = ((270_000 / 1.1 - 148_800 - 96 * 45_600 / 72 / 2) / 96_000) ** (1 / 3)
+    assert result.job("a").end_s == pytest.approx(HOUR / x, rel=1e-9)
+    assert result.cluster.peak_power_mw == pytest.approx(0.27, rel=1e-9)

@@ -121,6 +121,9 @@ def speed_factor(clock: float, comm: float) -> float:
     return 1.0 / ((1.0 - comm) / clock + comm)
 
 
+LimitTerm = tuple[int, GpuCurve, float, float, Phase, float]  # ``limit_terms``
+
+
 class PowerModel:
     """The scenario's power model over a rack layout: per-job and facility draw.
 
@@ -287,24 +290,29 @@ class PowerModel:
         cache[key] = watts
         return watts
 
-    def limit_terms(self, job: Job) -> list[tuple[int, GpuCurve, float, float, Phase]]:
-        """(GPUs, curve, communication share, clock its caps allow, phase) per GPU type, so a
-        search over engine clock limits (``limited_w_above_idle``) skips the per-call
-        bookkeeping."""
+    def limit_terms(self, job: Job) -> list[LimitTerm]:
+        """(GPUs, curve, communication share, clock its caps allow, phase, held overhead) per
+        GPU type, so a search over engine clock limits (``limited_w_above_idle``) skips the
+        per-call bookkeeping."""
         comm = self.comm(job.config)
-        return [(n, self.curves[t], comm, self.clock(job, t, engine=False), job.phase)
-                for t, n in self._held(job)[0]]
+        return [(n, self.curves[t], comm, self.clock(job, t, engine=False), job.phase,
+                 self.held_overhead_w(t)) for t, n in self._held(job)[0]]
+
+    def held_overhead_w(self, t: int) -> float:
+        """Rack overhead a GPU of type index ``t`` adds when a job holds it: its whole share,
+        less the ``draw.idle_overhead`` part it draws idle (0 at the default of 1). The start
+        check (``start_it_w``) and the fallback's clock search both count it."""
+        return self.overhead_per_gpu_w[t] - self.idle_overhead_per_gpu_w[t]
 
     @staticmethod
-    def limited_w_above_idle(terms: list[tuple[int, GpuCurve, float, float, Phase]],
-                             limit: float) -> float:
+    def limited_w_above_idle(terms: list[LimitTerm], limit: float) -> float:
         """Watts a job draws above its GPUs' idle draw under a clock limit: computing, its
         mean draw at the clock; paused (checkpoint, restart, resize), its phase draw, which
-        the limit caps as a cap does (``GpuCurve.phase_w``)."""
+        the limit caps as a cap does (``GpuCurve.phase_w``); plus the overhead it holds."""
         watts = 0.0
-        for n, curve, comm, top, phase in terms:
+        for n, curve, comm, top, phase, held in terms:
             clock = max(curve.min_clock, min(top, limit))
-            watts += n * (curve.phase_w(phase, clock, comm) - curve.idle_w)
+            watts += n * (curve.phase_w(phase, clock, comm) - curve.idle_w + held)
         return watts
 
     def job_speed(self, job: Job) -> float:
@@ -368,7 +376,7 @@ class PowerModel:
             curve = self.curves[t]
             # a held GPU carries its rack's whole overhead share, an idle one only the
             # ``draw.idle_overhead`` part of it (0 by default: the same share)
-            held = self.overhead_per_gpu_w[t] - self.idle_overhead_per_gpu_w[t] - curve.idle_w
+            held = self.held_overhead_w(t) - curve.idle_w
             it_w += n * (curve.mean_w(curve.min_clock, comm) + held)
             restart_w += n * (curve.phase_w(Phase.RESTART, curve.min_clock, comm) + held)
         return max(it_w, restart_w)
