@@ -83,3 +83,32 @@ def test_easy_never_delays_a_head_reservation(seed, factor):
     assert policy.reservations, "the workload never blocked a head job: the test tests nothing"
     for made_at, head, shadow in policy.reservations:
         assert started[head] <= shadow + 1e-6, (head, made_at, shadow)
+
+
+def test_a_job_on_spare_gpus_may_not_take_the_power_the_head_is_promised(tmp_path):
+    # 4 GB200 racks at 0.31 MW (281,818 W IT; idle 4 x 60,000 = 240,000 W). r (144 GPUs, 144
+    # GPU-h) runs alone at x^3 = 41,818 / 144,000, x = 0.6622: it ends at 3,600 / x = 5,436 s,
+    # the head h's (216 GPUs) shadow time. b on h's spare rack would have run past it on GPUs
+    # h does not need, but drawing power h needs: at the lowest clocks h alone needs 240,000 +
+    # 216 x 180 = 278,880 W of the 281,818, so nothing else fits beside it. b waits; h starts
+    # at the shadow time (it started at 13,167 s, refused for power while b ran).
+    from colossim.api import load_scenario, simulate
+
+    source = tmp_path / "bf.yaml"
+    source.write_text(
+        "name: bf\nsimulation: {speed_model: linear}\n"
+        "cluster:\n  pod_size_racks: 2\n  rack_groups: [{gpu_type: GB200, racks: 4}]\n"
+        "  fabric: {contention: false}\n  power: {supply_mw: 0.31, pue: 1.1}\n"
+        "jobs:\n"
+        "  - {name: r, work_gpu_hours: 144, reference_gpu: GB200, min_gpus: 144,"
+        " max_gpus: 144}\n"
+        "  - {name: h, work_gpu_hours: 216, reference_gpu: GB200, min_gpus: 216,"
+        " max_gpus: 216, submit_s: 1}\n"
+        "  - {name: b, work_gpu_hours: 180, reference_gpu: GB200, min_gpus: 8, max_gpus: 144,"
+        " submit_s: 2, placement: gpu}\n"
+        "scheduler: {policy: {name: backfill}}\n")
+    result = simulate(load_scenario(str(source)), check_invariants=True)
+    x = ((310_000 / 1.1 - 240_000) / 144_000) ** (1 / 3)
+    assert result.job("r").end_s == pytest.approx(3600 / x, rel=1e-9)
+    assert result.job("h").start_s == pytest.approx(3600 / x, rel=1e-9)
+    assert result.infeasible_decisions == 0

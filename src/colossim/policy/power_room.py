@@ -115,7 +115,27 @@ class StartPower:
             self._room, self._built = PowerRoom.of(self.view.power), True
         return self._room
 
-    def fit(self, job: JobView, grant: Grant, place: Placer) -> Grant:
+    def fits_alongside(self, first: JobView, first_grant: Grant, job: JobView,
+                       grant: Grant) -> bool:
+        """Could ``job`` on ``grant`` start with ``first`` on ``first_grant`` started too, both
+        at the lowest clocks, with every job running now still running (so an answer of yes
+        holds later, when some have ended)? Backfill asks it of a job on spare GPUs, which
+        must not take the power the queue's head is promised."""
+        room = self.room()
+        if room is None:
+            return True
+        racks, model = self.view.racks, room.model
+        with_first = PowerRoom(model, room.supply_mw, model.start_it_w(
+            room.floor_it_w, first.config, grant_types(racks, first_grant)))
+        return with_first.fits(job.config, grant_types(racks, grant))
+
+    def count(self, job: JobView, grant: Grant) -> None:
+        """Count a start planned with ``fit(..., count=False)`` against the later ones."""
+        room = self.room()
+        if room is not None:
+            room.take(job.config, grant_types(self.view.racks, grant))
+
+    def fit(self, job: JobView, grant: Grant, place: Placer, count: bool = True) -> Grant:
         """``grant``, or when the supply cannot power it at the lowest clocks, the grant
         ``place`` gives on its GPU type for as many GPUs as the supply can (whole allocation
         units, as the placer gives them; never below ``min_gpus``); counted for the next start.
@@ -136,5 +156,6 @@ class StartPower:
             if smaller is None or not room.fits(cfg, smaller_types := grant_types(racks, smaller)):
                 return grant
             grant, by_type = smaller, smaller_types
-        room.take(cfg, by_type)
+        if count:  # else the caller may still drop it (backfill's reservation check)
+            room.take(cfg, by_type)
         return grant

@@ -127,7 +127,7 @@ class StagedPolicy(BasePolicy):
         return run.starts(view)
 
     def powered(self, power: StartPower | None, job: JobView, grant: Grant | None, free: Any,
-                view: ClusterView) -> Grant | None:
+                view: ClusterView, count: bool = True) -> Grant | None:
         """``grant`` as the supply can power it at the lowest clocks (``StartPower.fit``: the
         same job on fewer GPUs of its type, never below ``min_gpus``), counted against the
         decision's later starts; as it is when power never binds. Every policy sizes its
@@ -135,7 +135,7 @@ class StagedPolicy(BasePolicy):
         at every decision and the run stalled."""
         if grant is None or power is None:
             return grant
-        return power.fit(job, grant, partial(self.place, job, free, view))
+        return power.fit(job, grant, partial(self.place, job, free, view), count)
 
     def place(self, job: JobView, free: Any, view: ClusterView, gpus: int,
               **options: Any) -> Grant | None:

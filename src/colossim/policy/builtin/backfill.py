@@ -62,8 +62,10 @@ class Backfill(StagedPolicy):
         return view.now_s + self.params.estimate_factor * total - elapsed
 
     def _shadow(self, view: ClusterView, head: JobView, free: np.ndarray,
-                ends: list[tuple[float, Grant]]) -> tuple[float, np.ndarray | None]:
-        """Shadow time and the GPUs free then that the head's reserved grant leaves (spare)."""
+                ends: list[tuple[float, Grant]]
+                ) -> tuple[float, np.ndarray | None, Grant | None]:
+        """Shadow time, the GPUs free then that the head's reserved grant leaves (spare), and
+        that grant."""
         trial = free.copy()
         left = free_gpus(view.racks, trial)
         for end, grant in sorted(ends, key=lambda e: e[0]):
@@ -73,8 +75,8 @@ class Backfill(StagedPolicy):
                 reserved = self.place(head, trial, view, head.max_gpus)
                 if reserved is not None:
                     claim(trial, reserved)
-                    return end, trial
-        return INF, None
+                    return end, trial, reserved
+        return INF, None, None
 
     def decide(self, view: ClusterView) -> Sequence[Action]:
         now = view.now_s
@@ -97,20 +99,29 @@ class Backfill(StagedPolicy):
         if i == len(queue):
             return actions
         head = queue[i]
-        shadow, spare = self._shadow(view, head, free, ends)
+        shadow, spare, reserved = self._shadow(view, head, free, ends)
         self.reservation = (head.name, shadow)
         for job in queue[i + 1:]:
             if free_gpus(view.racks, free) < job.min_gpus:
                 continue
-            grant = self.place(job, free, view, job.max_gpus)
+            # sized to the power supply before the reservation check: a grant made smaller
+            # afterwards ran longer than the check allowed and delayed the head
+            grant = self.powered(power, job, self.place(job, free, view, job.max_gpus), free,
+                                 view, count=False)
             if grant is not None and now + self._estimate_s(view, job, grant) + MARGIN_S > shadow:
                 grant = None  # it would still run at the shadow time: only spare GPUs will do
                 if spare is not None:
-                    grant = self.place(job, np.minimum(free, spare), view, job.max_gpus)
+                    room = np.minimum(free, spare)
+                    grant = self.powered(power, job, self.place(job, room, view, job.max_gpus),
+                                         room, view, count=False)
+                    if grant is not None and power is not None and reserved is not None \
+                            and not power.fits_alongside(head, reserved, job, grant):
+                        grant = None  # spare GPUs, but not spare power: it would hold the head
                     if grant is not None:
                         claim(spare, grant)
-            grant = self.powered(power, job, grant, free, view)
             if grant is not None:
+                if power is not None:
+                    power.count(job, grant)
                 claim(free, grant)
                 actions.append(Start(job.name, grant))
         return actions
