@@ -127,3 +127,25 @@ def test_the_fallback_clock_counts_the_rack_overhead_a_job_holds(tmp_path):
     x = ((270_000 / 1.1 - 148_800 - 96 * 45_600 / 72 / 2) / 96_000) ** (1 / 3)
     assert result.job("a").end_s == pytest.approx(HOUR / x, rel=1e-9)
     assert result.cluster.peak_power_mw == pytest.approx(0.27, rel=1e-9)
+
+
+def test_a_start_spanning_gpu_types_is_sized_too(tmp_path):
+    # one GB200 and one H100 rack at 0.11 MW (mixed types allowed by default): the job needs
+    # at least 80 GPUs, more than a rack, so every grant spans both types, and its 136 are
+    # refused for power at every decision. The sizing left grants spanning types as they
+    # were, so the job stayed pending to the horizon; the largest grant the supply can power
+    # (a bisection over sizes: 120 GPUs here) starts at once.
+    source = tmp_path / "mixed.yaml"
+    source.write_text(
+        "name: mixed\nsimulation: {speed_model: linear, horizon_s: 864000}\n"
+        "cluster:\n  pod_size_racks: 2\n"
+        "  rack_groups: [{gpu_type: GB200, racks: 1}, {gpu_type: H100, racks: 1}]\n"
+        "  fabric: {contention: false}\n  power: {supply_mw: 0.11, pue: 1.1}\n"
+        "jobs:\n  - {name: j, work_gpu_hours: 72, reference_gpu: GB200, min_gpus: 80,"
+        " max_gpus: 136, placement: gpu}\n")
+    result = simulate(load_scenario(str(source)), check_invariants=True)
+    job = result.job("j")
+    assert job.state == "completed" and job.start_s == 0.0
+    assert 80 <= job.mean_gpus < 136
+    assert result.infeasible_decisions == 0
+    assert result.cluster.peak_power_mw <= 0.11 * (1 + 1e-9)

@@ -137,25 +137,46 @@ class StartPower:
 
     def fit(self, job: JobView, grant: Grant, place: Placer, count: bool = True) -> Grant:
         """``grant``, or when the supply cannot power it at the lowest clocks, the grant
-        ``place`` gives on its GPU type for as many GPUs as the supply can (whole allocation
-        units, as the placer gives them; never below ``min_gpus``); counted for the next start.
-        A grant nothing smaller fits for (or one spanning GPU types) stays as it is: the engine
-        refuses it and records why."""
+        ``place`` gives for as many GPUs as the supply can (on its GPU type, or for a grant
+        spanning types the largest size that fits; whole allocation units, as the placer gives
+        them; never below ``min_gpus``); counted for the next start unless ``count`` is False.
+        A grant nothing smaller fits for stays as it is: the engine refuses it and records
+        why."""
         room = self.room()
         if room is None:
             return grant
         cfg, racks = job.config, self.view.racks
         by_type = grant_types(racks, grant)
         if not room.fits(cfg, by_type):
-            if len(by_type) != 1:
+            smaller = None
+            if len(by_type) == 1:
+                (name,) = by_type
+                gpus = room.most_gpus(cfg, name)
+                smaller = place(gpus, only_type=racks.gpu_types.index(name)) \
+                    if gpus >= job.min_gpus else None
+                if smaller is not None and not room.fits(cfg, grant_types(racks, smaller)):
+                    smaller = None
+            if smaller is None:  # a grant spanning types (or units the count missed)
+                smaller = self._largest_that_fits(job, place, room, sum(by_type.values()) - 1)
+            if smaller is None:
                 return grant
-            (name,) = by_type
-            gpus = room.most_gpus(cfg, name)
-            smaller = place(gpus, only_type=racks.gpu_types.index(name)) \
-                if gpus >= job.min_gpus else None
-            if smaller is None or not room.fits(cfg, smaller_types := grant_types(racks, smaller)):
-                return grant
-            grant, by_type = smaller, smaller_types
+            grant, by_type = smaller, grant_types(racks, smaller)
         if count:  # else the caller may still drop it (backfill's reservation check)
             room.take(cfg, by_type)
         return grant
+
+    def _largest_that_fits(self, job: JobView, place: Placer, room: PowerRoom,
+                           most: int) -> Grant | None:
+        """The grant ``place`` gives for the most GPUs, from ``min_gpus`` to ``most``, that the
+        supply can power at the lowest clocks: a bisection (fewer GPUs draw less), ~log2 of
+        the range placements, made only when power binds."""
+        racks, best = self.view.racks, None
+        lo, hi = job.min_gpus, most
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            grant = place(mid)
+            if grant is not None and room.fits(job.config, grant_types(racks, grant)):
+                best, lo = grant, mid + 1
+            else:
+                hi = mid - 1
+        return best
