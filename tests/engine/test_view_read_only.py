@@ -47,6 +47,8 @@ class Meddler:
         self._try("model.gpus_by_type", lambda: model.gpus_by_type.__setitem__(..., 0))
         self._try("del model.curves", lambda: delattr(model, "curves"))
         self._try("model.set_setting", lambda: model.set_setting(None, "power_cap_w", 1.0))
+        for name in ("layout", "capped", "book", "_by_type", "_shapes"):  # the engine's state
+            self._try(f"read model.{name}", lambda n=name: getattr(model, n))
         return self.inner.decide(view)
 
 

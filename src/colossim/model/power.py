@@ -451,15 +451,17 @@ class ReadOnlyPowerModel:
     changed every later draw of the run, silently (energy halved in a QA repro)."""
 
     __slots__ = ("_model",)
-    ENGINE_ONLY = frozenset({"set_setting", "moved"})  # they change the run: the engine's own
+    # they change the run, or hold state the engine changes: the engine's own (the rack layout,
+    # the set of capped jobs, the draw book; the caches, named with a leading underscore)
+    ENGINE_ONLY = frozenset({"set_setting", "moved", "layout", "capped", "book"})
 
     def __init__(self, model: PowerModel):
         object.__setattr__(self, "_model", model)
 
     def __getattr__(self, name: str) -> object:
-        if name in self.ENGINE_ONLY:
+        if name in self.ENGINE_ONLY or name.startswith("_"):
             raise AttributeError(f"the view's power model is read-only: {name} is the engine's "
-                                 "(a policy sets caps with SetPowerCap)")
+                                 "(a policy sets caps with SetPowerCap; racks are view.racks)")
         value = getattr(self._model, name)
         if isinstance(value, np.ndarray):
             value = value.view()
