@@ -112,44 +112,10 @@ CASES: list[Case] = [
         edit(BASE, "name: t\n", "nmae: t\n"),
         f"{S}:1: nmae: unknown field (did you mean 'name'?)",
     ),
-    _one(  # the right key one block too high: no near name here, so where it goes
-        "misplaced-key-says-its-block",
-        edit(BASE, "name: t\n", "name: t\nseed: 3\n"),
-        f"{S}:2: seed: unknown field (it goes inside a block: simulation.seed)",
-    ),
-    _one(
-        "misplaced-job-key-says-its-block",
-        edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    tp: 2\n"),
-        f"{S}:14: jobs[0].tp: unknown field (it goes inside a block: training.plan.tp)",
-    ),
-    _one(  # min_gpus and max_gpus are as near; the one that must be given is missing
-        "near-name-prefers-the-required-field",
-        edit(BASE, "    max_gpus: 72\n", "    gpus: 72\n"),
-        f"{S}:10: jobs[0].max_gpus: required field missing",
-        f"{S}:13: jobs[0].gpus: unknown field (did you mean 'max_gpus'?)",
-    ),
-    _one(  # case and hyphens aside, it is the field
-        "unknown-key-in-capitals",
-        edit(BASE, "    max_gpus: 72\n", "    MAX_GPUS: 72\n"),
-        f"{S}:10: jobs[0].max_gpus: required field missing",
-        f"{S}:13: jobs[0].MAX_GPUS: unknown field (did you mean 'max_gpus'?)",
-    ),
     _one(
         "wrong-type-whole-number",
         edit(BASE, "      racks: 4\n", "      racks: four\n"),
         f"{S}:6: cluster.rack_groups[0].racks: expected a whole number, got 'four'",
-    ),
-    _one(  # YAML reads full-width digits as text; there were no quotes to remove
-        "full-width-digits",
-        edit(BASE, "      racks: 4\n", "      racks: \uff14\n"),
-        f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '\uff14' "
-        "(write it with the digits 0-9)",
-    ),
-    _one(
-        "quoted-number",
-        edit(BASE, "      racks: 4\n", "      racks: '4'\n"),
-        f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' "
-        "(remove the quotes)",
     ),
     _one(
         "yaml-tag",  # a tagged list crashed the loader; a tagged number read as "got 1.1"
@@ -415,3 +381,28 @@ CASES: list[Case] = [
         overrides=("simulation.check_invariants=on", "nodots"),
     ),
 ]
+
+# one line of BASE swapped for another: (case, line, its replacement, the problems expected)
+SWAPS: list[tuple[str, str, str, tuple[str, ...]]] = [
+    # the right key one block too high: no near name there, so where it goes
+    ("misplaced-key-says-its-block", "name: t\n", "name: t\nseed: 3\n",
+     (f"{S}:2: seed: unknown field (it goes inside a block: simulation.seed)",)),
+    ("misplaced-job-key-says-its-block", "    max_gpus: 72\n", "    max_gpus: 72\n    tp: 2\n",
+     (f"{S}:14: jobs[0].tp: unknown field (it goes inside a block: training.plan.tp)",)),
+    # min_gpus and max_gpus are as near; the one that must be given is missing
+    ("near-name-prefers-the-required-field", "    max_gpus: 72\n", "    gpus: 72\n",
+     (f"{S}:10: jobs[0].max_gpus: required field missing",
+      f"{S}:13: jobs[0].gpus: unknown field (did you mean 'max_gpus'?)")),
+    # case and hyphens aside, it is the field
+    ("unknown-key-in-capitals", "    max_gpus: 72\n", "    MAX_GPUS: 72\n",
+     (f"{S}:10: jobs[0].max_gpus: required field missing",
+      f"{S}:13: jobs[0].MAX_GPUS: unknown field (did you mean 'max_gpus'?)")),
+    # YAML reads full-width digits as text; there were no quotes to remove
+    ("full-width-digits", "      racks: 4\n", "      racks: \uff14\n",
+     (f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '\uff14' "
+      "(write it with the digits 0-9)",)),
+    ("quoted-number", "      racks: 4\n", "      racks: '4'\n",
+     (f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' "
+      "(remove the quotes)",)),
+]
+CASES += [_one(case, edit(BASE, line, new), *problems) for case, line, new, problems in SWAPS]
