@@ -406,3 +406,11 @@ SWAPS: list[tuple[str, str, str, tuple[str, ...]]] = [
       "(remove the quotes)",)),
 ]
 CASES += [_one(case, edit(BASE, line, new), *problems) for case, line, new, problems in SWAPS]
+CASES.append(_one(  # the file's problem, not the override's that set another of the group's fields
+    "duplicate-group-name-at-its-line-despite-an-override",
+    edit(BASE, "      racks: 4\n",
+         "      racks: 2\n    - gpu_type: GB300\n      name: GB200\n      racks: 2\n"),
+    f"{S}:8: cluster.rack_groups[1].name: duplicate rack group name 'GB200'; give each group "
+    "its own name",
+    overrides=("cluster.rack_groups.1.racks=1",),
+))

@@ -129,7 +129,10 @@ def _check_cluster(cluster: ClusterConfig, types: Sequence[str]) -> Issues:
     for i, name in enumerate(names):
         if names.index(name) != i:
             msg = f"duplicate rack group name {name!r}; give each group its own name"
-            issues.append((("cluster", "rack_groups", i), msg))
+            # at the field that gives the name: the group as a whole took the blame of an
+            # override that set another of its fields (QA: --set ...racks=3 was named)
+            field = "name" if cluster.rack_groups[i].name else "gpu_type"
+            issues.append((("cluster", "rack_groups", i, field), msg))
     total_racks = sum(g.racks for g in cluster.rack_groups)
     if total_racks == 0:  # blame the groups, not spare_racks (a file may not set it)
         where = ("cluster", "rack_groups", 0, "racks") if len(cluster.rack_groups) == 1 else (
