@@ -11,8 +11,8 @@ import pytest
 
 from colossim.cli import render
 from colossim.engine.record import Event, Record
-from colossim.metrics.fabric import cluster_fabric, with_fabric
-from colossim.metrics.result import JobResult
+from colossim.metrics.fabric import cluster_fabric, fabric_fields
+from colossim.metrics.result import JobResult, with_fields
 
 
 def _job(name: str) -> JobResult:
@@ -39,7 +39,8 @@ NAMES = ["tiny", "under", "over", "slow", "never"]  # "never" never left its rac
 
 def _slowed_jobs() -> tuple[tuple[JobResult, ...], int]:
     record = Record(events=list(EVENTS))
-    jobs = with_fabric(tuple(_job(n) for n in NAMES), record, 1000.0, [True] * len(NAMES))
+    named = tuple(_job(n) for n in NAMES)
+    jobs = with_fields(named, fabric_fields(named, record, 1000.0, [True] * len(NAMES)))
     fabric = cluster_fabric(record, jobs, 1000.0)
     assert fabric is not None
     return jobs, fabric.slowed_jobs

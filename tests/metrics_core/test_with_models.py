@@ -12,10 +12,10 @@ import pytest
 
 import colossim.metrics.summary as summary
 from colossim.api import load_scenario, run_scenario
-from colossim.metrics.fabric import fabric_on, with_fabric
-from colossim.metrics.power import with_power
-from colossim.metrics.reliability import with_reliability
-from colossim.metrics.result import JobResult
+from colossim.metrics.fabric import fabric_fields, fabric_on
+from colossim.metrics.power import power_fields
+from colossim.metrics.reliability import reliability_fields
+from colossim.metrics.result import JobResult, with_fields
 
 SCENARIO = """\
 include: small
@@ -45,8 +45,10 @@ def test_the_jobs_are_those_of_the_three_passes(out):
     perf = summary.job_performance(out.record, out.end_s)
     base = tuple(summary.job_result(j, perf.get(j.name)) for j in out.state.jobs)
     modelled = [j.config.params_billion is not None for j in out.state.jobs]
-    by_passes = with_fabric(with_power(with_reliability(base, out.record, out.end_s),
-                                       out.record, out.end_s), out.record, out.end_s, modelled)
+    record, end = out.record, out.end_s
+    by_passes = with_fields(base, reliability_fields(base, record, end))
+    by_passes = with_fields(by_passes, power_fields(by_passes, record, end))
+    by_passes = with_fields(by_passes, fabric_fields(by_passes, record, end, modelled))
     assert result.jobs == by_passes
     assert any(j.interruptions for j in result.jobs) or any(j.checkpoints for j in result.jobs)
     assert all(j.contention_slowdown is not None and j.energy_mwh > 0 for j in result.jobs)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from colossim.engine.record import Event, Record
-from colossim.metrics.reliability import cluster_reliability, with_reliability
-from colossim.metrics.result import JobResult
+from colossim.metrics.reliability import cluster_reliability, reliability_fields
+from colossim.metrics.result import JobResult, with_fields
 
 
 def test_lost_checkpoint_and_restart_hours_and_ettr_from_a_hand_written_record():
@@ -27,7 +27,7 @@ def test_lost_checkpoint_and_restart_hours_and_ettr_from_a_hand_written_record()
     job = JobResult(name="a", state="completed", submit_s=0.0, start_s=0.0, end_s=300.0,
                     jct_s=300.0, gpu_hours=8 * 300 / 3600, mean_gpus=8.0, work_flops=1.0,
                     work_done_flops=1.0)
-    (a,) = with_reliability((job,), record, 300.0)
+    (a,) = with_fields((job,), reliability_fields((job,), record, 300.0))
     # compute: 0-100, 110-150, 170-200, 220-300 = 250 s. The first failure loses 110-150 (40 s),
     # the second 170-200 only (30 s: 110-150 was already lost), so productive = 180 s.
     assert a.lost_gpu_hours == pytest.approx(8 * 70 / 3600)
@@ -53,7 +53,7 @@ def test_a_stopped_job_holds_no_gpus_until_it_starts_again():
     job = JobResult(name="a", state="completed", submit_s=0.0, start_s=0.0, end_s=5000.0,
                     jct_s=5000.0, gpu_hours=0.0, mean_gpus=0.0, work_flops=1.0,
                     work_done_flops=1.0)
-    (a,) = with_reliability((job,), record, 5000.0)
+    (a,) = with_fields((job,), reliability_fields((job,), record, 5000.0))
     assert a.lost_gpu_hours == pytest.approx(72 * 1000 / 3600)  # nothing saved: all of it
     assert a.restart_gpu_hours == pytest.approx(144 * 300 / 3600)
     assert a.ettr == pytest.approx(700 / 5000)  # waiting in the queue is not productive

@@ -13,7 +13,6 @@ cross-pod bytes, per-tier utilisation. Pure functions of what ``engine.fabric`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from colossim.config.fabric import TIER_NAMES
@@ -88,15 +87,6 @@ def fabric_fields(
         else:
             out.append({})
     return out
-
-
-def with_fabric(
-    jobs: tuple[JobResult, ...], record: Record, end_s: float, modelled: Sequence[bool]
-) -> tuple[JobResult, ...]:
-    """Jobs with their fabric fields (``fabric_fields``)."""
-    return tuple(replace(job, **fields) if fields else job
-                 for job, fields in zip(jobs, fabric_fields(jobs, record, end_s, modelled),
-                                        strict=True))
 
 
 def _tier(record: Record, tier: str, end_s: float) -> FabricTierResult:

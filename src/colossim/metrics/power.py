@@ -10,7 +10,6 @@ ramp linearly in between).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from colossim.config.power import TariffConfig
@@ -112,10 +111,3 @@ def power_fields(jobs: tuple[JobResult, ...], record: Record, end_s: float
         out.append({"energy_mwh": integral(draw, 0.0, end_s) / HOUR,
                     "time_at_cap_s": time_positive(capped, 0.0, end_s)})
     return out
-
-
-def with_power(jobs: tuple[JobResult, ...], record: Record, end_s: float
-               ) -> tuple[JobResult, ...]:
-    """Each job's energy (MWh) and time at cap, from its own series."""
-    return tuple(replace(job, **fields)
-                 for job, fields in zip(jobs, power_fields(jobs, record, end_s), strict=True))

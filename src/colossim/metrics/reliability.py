@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from colossim.engine.record import Event, Record
@@ -154,13 +154,6 @@ def reliability_fields(jobs: tuple[JobResult, ...], record: Record, end_s: float
             "mttf_s": track.held_s / track.unplanned if track.unplanned else None,
         })
     return out
-
-
-def with_reliability(jobs: tuple[JobResult, ...], record: Record, end_s: float):
-    """The job results with their reliability fields filled in from the record."""
-    return tuple(replace(job, **fields) if fields else job
-                 for job, fields in zip(jobs, reliability_fields(jobs, record, end_s),
-                                        strict=True))
 
 
 def cluster_reliability(

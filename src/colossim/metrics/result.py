@@ -6,7 +6,7 @@ never rename these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from colossim.engine.record import Record
@@ -159,3 +159,11 @@ class RunResult:
             elif item.name != "record":
                 out[item.name] = plain(value)
         return out
+
+
+def with_fields(jobs: tuple[JobResult, ...], fields: list[dict[str, Any]]
+                ) -> tuple[JobResult, ...]:
+    """``jobs`` with each one's ``fields`` (a model's ``*_fields``) filled in; a job with none
+    kept as it is."""
+    return tuple(replace(job, **given) if given else job
+                 for job, given in zip(jobs, fields, strict=True))

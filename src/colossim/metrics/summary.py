@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from colossim.collector import collector_paused
@@ -13,7 +12,7 @@ from colossim.metrics.fabric import cluster_fabric, fabric_fields
 from colossim.metrics.performance import job_performance
 from colossim.metrics.power import cluster_power, power_fields
 from colossim.metrics.reliability import cluster_reliability, reliability_fields
-from colossim.metrics.result import ClusterResult, JobResult, RunResult
+from colossim.metrics.result import ClusterResult, JobResult, RunResult, with_fields
 from colossim.metrics.series import integral, peak, time_mean
 from colossim.model.jobs import Job, JobState
 
@@ -51,11 +50,9 @@ def with_models(jobs: tuple[JobResult, ...], record: Record, end_s: float,
     """The jobs with their reliability, power and fabric fields, each job replaced once (a
     ``replace`` per model rebuilt every 34-field result three times: ~30% of a small run's
     summary). ``modelled``: as ``fabric_fields`` takes it."""
-    merged = [{**r, **p, **f} for r, p, f in zip(
+    return with_fields(jobs, [{**r, **p, **f} for r, p, f in zip(
         reliability_fields(jobs, record, end_s), power_fields(jobs, record, end_s),
-        fabric_fields(jobs, record, end_s, modelled), strict=True)]
-    return tuple(replace(job, **fields) if fields else job
-                 for job, fields in zip(jobs, merged, strict=True))
+        fabric_fields(jobs, record, end_s, modelled), strict=True)])
 
 
 def summarize(out: RunOutput, policy: str) -> RunResult:
