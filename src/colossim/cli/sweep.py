@@ -41,6 +41,7 @@ def sweep(
     """Run a study: a base scenario, the knobs to vary, seeds; tables, a summary and plots."""
     from colossim.cli import render_sweep as show
     from colossim.cli.render import console
+    from colossim.sweep.build import builds
     from colossim.sweep.executors import make_executor
     from colossim.sweep.expand import expand
     from colossim.sweep.outputs import write_outputs
@@ -51,7 +52,7 @@ def sweep(
     plan = expand(load_study(study))
     folder = out if out is not None else Path("out") / plan.study.name
     if dry_run:
-        done = Store(folder).finished({r.run_id for r in plan.runs}) if resume else set()
+        done = Store(folder).finished(builds(plan.runs)) if resume else set()
         show.plan_table(plan, done)
         return
     if address is not None and backend is not Backend.RAY:

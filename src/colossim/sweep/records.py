@@ -30,6 +30,7 @@ class Outcome:
     traceback: str | None = None
     wall_s: float = 0.0
     record_json: str | None = None  # set once the run's file is saved (``save_record``)
+    build: str | None = None  # the code that made it (``sweep/build.py``), checked on resume
 
     @property
     def ok(self) -> bool:
@@ -50,6 +51,7 @@ def run_record(run: Run, outcome: Outcome) -> dict[str, Any]:
         "error": outcome.error,
         "traceback": outcome.traceback,
         "wall_s": outcome.wall_s,
+        "build": outcome.build,
     }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from colossim.errors import ColossimError
 from colossim.sweep.batching import Batcher
+from colossim.sweep.build import builds
 from colossim.sweep.executors import Executor
 from colossim.sweep.expand import Plan, Run
 from colossim.sweep.store import Store
@@ -142,7 +143,7 @@ def execute(
     suspects: list[Run] = []  # runs of tasks a dying worker took down, to run again alone
     try:
         store.prepare(resume)
-        done = store.finished(ids) if resume else set()
+        done = store.finished(builds(plan.runs)) if resume else set()
         if resume:
             store.log_unlogged(ids)
         batcher = Batcher([run for run in plan.runs if run.run_id not in done], executor.slots,

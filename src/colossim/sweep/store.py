@@ -11,15 +11,20 @@ this machine's disk save the per-run files themselves the moment a run ends
 from __future__ import annotations
 
 import json
+import os
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from colossim.errors import ColossimError, ConfigError, Problem
+from colossim.errors import ColossimError, ColossimWarning, ConfigError, Problem
+from colossim.metrics.labels import plural
 from colossim.sweep.expand import Run
 from colossim.sweep.records import Outcome, record_path, save_record
 
 RUNS_DIR = "runs"
 LOG = "runs.jsonl"
+LOCK = ".sweep.lock"
 
 
 class Store:
@@ -29,20 +34,56 @@ class Store:
         self.out = Path(out)
         self.runs = self.out / RUNS_DIR
         self._log: IO[str] | None = None
+        self._held: IO[str] | None = None  # the open lock file (``_lock``)
 
     def prepare(self, resume: bool) -> None:
-        """Create the folder; refuse to mix a fresh sweep into another one's results."""
+        """Create the folder and hold its lock; refuse to mix a fresh sweep into another one's
+        results."""
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._lock()
+        except OSError as exc:  # --out is a file, or a folder that cannot be written
+            raise ColossimError(f"cannot write results to {self.out}: "
+                                f"{exc.strerror or exc}") from exc
         if not resume and self.runs.is_dir() and any(self.runs.glob("*.json")):
             msg = (
                 "already holds sweep results: pass --resume to continue that sweep, "
                 "or choose another --out"
             )
+            self.close()
             raise ConfigError(Problem(str(self.out), None, "--out", msg))
         try:
-            self.runs.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:  # --out is a file, or a folder that cannot be written
+            self.runs.mkdir(exist_ok=True)
+        except OSError as exc:
+            self.close()
             raise ColossimError(f"cannot write results to {self.out}: "
                                 f"{exc.strerror or exc}") from exc
+
+    def _lock(self) -> None:
+        """Hold the folder's lock until ``close``: a second sweep into the same folder (a
+        ``--resume`` while the first still runs) simulated every run again and appended to the
+        same log (QA: 29 runs made for 16). An advisory lock on ``.sweep.lock``, which the
+        system drops when its process dies, so a killed sweep never leaves the folder locked.
+        Where there are no such locks (Windows), nothing is guarded."""
+        try:
+            import fcntl
+        except ImportError:
+            return
+        handle = (self.out / LOCK).open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise ColossimError(f"{self.out}: another sweep is writing into this folder{who}: "
+                                "wait for it to end, or choose another --out") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._held = handle
 
     def write(self, run: Run, outcome: Outcome) -> dict[str, Any]:
         """Store a finished run (its file, unless the worker saved it, then its log line: the
@@ -59,10 +100,13 @@ class Store:
         return json.loads(text)  # exactly what a resumed sweep reads back (lists, str keys)
 
     def close(self) -> None:
-        """Close the log (``write`` opens it again if need be)."""
+        """Close the log and let the folder's lock go."""
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._held is not None:
+            self._held.close()  # closing the file releases its lock
+            self._held = None
 
     def read(self, run_ids: set[str]) -> dict[str, dict[str, Any]]:
         """Stored records of the given runs (others in the folder are ignored)."""
@@ -76,9 +120,25 @@ class Store:
                     continue  # unreadable: treated as not done, so it runs again
         return found
 
-    def finished(self, run_ids: set[str]) -> set[str]:
-        """Runs already done successfully; failed runs are retried on resume."""
-        return {rid for rid, rec in self.read(run_ids).items() if rec.get("status") == "ok"}
+    def finished(self, builds: Mapping[str, str]) -> set[str]:
+        """Runs already done successfully by the code that would make them now (``builds``:
+        each run's build, ``sweep/build.py``). Failed runs are retried on resume, and so are
+        runs another version of colossim or of the policy made, with a warning that says so."""
+        done, other = set(), 0
+        for rid, rec in self.read(set(builds)).items():
+            if rec.get("status") != "ok":
+                continue
+            if rec.get("build") == builds[rid]:
+                done.add(rid)
+            else:
+                other += 1
+        if other:
+            warnings.warn(ColossimWarning(
+                f"{plural(other, 'run')} in {self.out} {'was' if other == 1 else 'were'} made by "
+                "other code (colossim or the run's policy has changed since): "
+                f"{'it runs' if other == 1 else 'they run'} again, so the tables hold the "
+                "current code's results only"), stacklevel=2)
+        return done
 
     def log_unlogged(self, run_ids: set[str]) -> None:
         """Append to the log the runs whose files exist but whose line does not: a worker

@@ -25,6 +25,7 @@ from types import FrameType
 from typing import Any
 
 from colossim.config.schema import Scenario
+from colossim.sweep.build import build_of, package_digest
 from colossim.sweep.expand import Run
 from colossim.sweep.records import Outcome, save_record
 
@@ -46,14 +47,15 @@ def run_one(task: Task) -> Outcome:
     from colossim.sweep.scheduling import simulate_with_scheduling
 
     start = time.perf_counter()
+    build = build_of(task.run.scenario)  # the code that makes this run (``--resume`` checks)
     try:  # the result plus compare's scheduling metrics (``sweep/scheduling.py``)
         result = json.dumps(simulate_with_scheduling(task.run.scenario), separators=(",", ":"))
     except Exception as exc:  # recorded, not raised: the study goes on (exit code 3 at the end)
         return Outcome(
             task.run_id, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
-            time.perf_counter() - start,
+            time.perf_counter() - start, build=build,
         )
-    return Outcome(task.run_id, result, wall_s=time.perf_counter() - start)
+    return Outcome(task.run_id, result, wall_s=time.perf_counter() - start, build=build)
 
 
 # The smallest run that goes through every subsystem: one rack, one GPU-hour, failures on.
@@ -80,6 +82,7 @@ def warm_up() -> None:
     from colossim.sweep.scheduling import simulate_with_scheduling
 
     simulate_with_scheduling(Scenario.model_validate(WARM_UP_SCENARIO))
+    package_digest()  # each run's record names the code that made it (``sweep/build.py``)
 
 
 class _WorkerState:

@@ -1,0 +1,153 @@
+"""The output folder as a store: runs made by other code run again on ``--resume``, and one
+sweep at a time writes into a folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from colossim.errors import ColossimError, ColossimWarning
+from colossim.sweep.build import build_of, package_digest
+from colossim.sweep.executors import SerialExecutor
+from colossim.sweep.expand import expand
+from colossim.sweep.runner import execute
+from colossim.sweep.spec import load_study
+from colossim.sweep.store import LOCK, Store
+from tests.sweep.sweep_helpers import SMALL, write_study
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory):
+    """A finished 8-run study, and its plan."""
+    plan = expand(load_study(write_study(tmp_path_factory.mktemp("study"))))
+    out = tmp_path_factory.mktemp("done")
+    report = execute(plan, out, SerialExecutor())
+    assert (report.ran, report.failed) == (8, 0)
+    return plan, out
+
+
+def _restamp(out, run_ids, build):
+    """Pretend other code made these runs (``None``: a record from before builds were kept)."""
+    for run_id in run_ids:
+        path = out / "runs" / f"{run_id}.json"
+        record = json.loads(path.read_text())
+        if build is None:
+            del record["build"]
+        else:
+            record["build"] = build
+        path.write_text(json.dumps(record))
+
+
+def test_every_record_names_the_code_that_made_it(done):
+    plan, out = done
+    for run in plan.runs:
+        record = json.loads((out / "runs" / f"{run.run_id}.json").read_text())
+        assert record["build"] == build_of(run.scenario)
+        assert len(record["build"]) == 16 and int(record["build"], 16) >= 0
+
+
+@pytest.mark.parametrize("stamp", ["0123456789abcdef", None])
+def test_a_resume_runs_again_what_other_code_made(done, tmp_path, stamp):
+    plan, out = done
+    folder = tmp_path / "out"
+    shutil.copytree(out, folder)
+    stale = sorted(run.run_id for run in plan.runs)[:3]
+    _restamp(folder, stale, stamp)
+    rerun = []
+    with pytest.warns(ColossimWarning, match=r"3 runs in .* were made by other code"):
+        report = execute(plan, folder, SerialExecutor(), resume=True,
+                         on_record=lambda rec: rerun.append(rec["run_id"]))
+    assert (report.skipped, report.ran) == (5, 3)
+    assert sorted(rerun) == stale
+    for run_id in stale:  # the runs were made again by this code
+        record = json.loads((folder / "runs" / f"{run_id}.json").read_text())
+        assert record["build"] == build_of(plan.runs[0].scenario)
+
+
+def test_a_resume_with_the_same_code_reruns_nothing_and_warns_of_nothing(done, tmp_path):
+    import warnings
+
+    plan, out = done
+    folder = tmp_path / "out"
+    shutil.copytree(out, folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = execute(plan, folder, SerialExecutor(), resume=True)
+    assert (report.skipped, report.ran) == (8, 0)
+
+
+def test_a_policy_file_outside_colossim_is_part_of_the_build(tmp_path, monkeypatch):
+    module = tmp_path / "qa_build_policy.py"
+    module.write_text("from colossim.policy.builtin.fifo import Fifo\n\n"
+                      "class Mine(Fifo):\n    name = 'qa-build-mine'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plan = expand(load_study(write_study(tmp_path, f"""\
+base: {SMALL}
+parameters:
+  scheduler.policy.name: [fifo, "qa_build_policy:Mine"]
+seeds: 1
+""")))
+    builtin, plugin = (run.scenario for run in plan.runs)
+    first = build_of(plugin)
+    assert first != build_of(builtin)
+    module.write_text(module.read_text() + "# a fix\n")
+    assert build_of(plugin) not in (first, build_of(builtin))
+    # a built-in policy's code is colossim's: the same build for every built-in policy
+    assert build_of(builtin) == build_of(plan.runs[0].scenario.model_copy(
+        update={"scheduler": builtin.scheduler.model_copy(update={
+            "policy": builtin.scheduler.policy.model_copy(update={"name": "priority"})})}))
+
+
+def test_the_package_digest_covers_the_built_in_scenarios(monkeypatch, tmp_path):
+    from colossim.sweep import build
+
+    package = tmp_path / "colossim"
+    (package / "config" / "scenarios").mkdir(parents=True)
+    (package / "engine.py").write_text("x = 1\n")
+    scenario = package / "config" / "scenarios" / "small.yaml"
+    scenario.write_text("name: small\n")
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "engine.cpython-311.pyc").write_bytes(b"\0")
+
+    def digest():
+        build.package_digest.cache_clear()
+        return build.package_digest()
+
+    monkeypatch.setattr(build, "PACKAGE", package)
+    try:
+        first = digest()
+        (package / "__pycache__" / "engine.cpython-311.pyc").write_bytes(b"\1")
+        assert digest() == first  # compiled files are not the code
+        scenario.write_text("name: small  # edited\n")
+        assert digest() != first
+    finally:
+        monkeypatch.undo()  # the real package again, and its digest cached afresh
+        build.package_digest.cache_clear()
+    assert package_digest() != first
+
+
+def test_a_second_sweep_into_a_folder_in_use_is_refused(done, tmp_path):
+    plan, out = done
+    folder = tmp_path / "out"
+    shutil.copytree(out, folder)
+    first = Store(folder)
+    first.prepare(resume=True)  # a sweep writing into the folder
+    try:
+        with pytest.raises(ColossimError, match=r"another sweep is writing into this folder "
+                                                r"\(process \d+\)"):
+            execute(plan, folder, SerialExecutor(), resume=True)
+    finally:
+        first.close()
+    report = execute(plan, folder, SerialExecutor(), resume=True)  # free again
+    assert (report.skipped, report.ran) == (8, 0)
+
+
+def test_a_lock_file_left_by_a_dead_sweep_does_not_lock_the_folder(done, tmp_path):
+    plan, out = done
+    folder = tmp_path / "out"
+    shutil.copytree(out, folder)
+    (folder / LOCK).write_text("999999\n")  # the file stays; its lock died with its process
+    report = execute(plan, folder, SerialExecutor(), resume=True)
+    assert (report.skipped, report.ran) == (8, 0)
