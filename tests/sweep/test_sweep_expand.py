@@ -6,7 +6,9 @@ import hashlib
 import json
 
 import numpy as np
+import pytest
 
+from colossim.errors import ColossimWarning
 from colossim.sweep.expand import expand
 from colossim.sweep.spec import load_study
 from tests.sweep.sweep_helpers import SMALL, STUDY, write_study
@@ -54,6 +56,23 @@ def test_ranges_include_their_end_and_do_not_drift(tmp_path):
     assert values["cluster.power.pue"] == [1.1, 1.2, 1.3]
     assert values["jobs.llm-8b.priority"] == [0, 2, 4]
     assert all(type(v) is int for v in values["jobs.llm-8b.priority"])
+
+
+def test_a_range_of_tiny_steps_keeps_its_values(tmp_path):
+    # rounded to 12 decimal places, these were all 0.0 (and refused as "must be > 0")
+    text = (f"base: {SMALL}\nparameters:\n"
+            "  cluster.power.supply_mw: {range: [0.0000000000001, 0.0000000000005, "
+            "0.0000000000001]}\n")
+    with pytest.warns(ColossimWarning) as caught:
+        plan = plan_of(tmp_path, text)
+    assert [dict(r.values)["cluster.power.supply_mw"] for r in plan.runs] == [
+        1e-13, 2e-13, 3e-13, 4e-13, 5e-13]
+    # each point's warning names its own supply: one warning for the five, not five lines
+    said = [str(w.message) for w in caught if issubclass(w.category, ColossimWarning)]
+    assert said == ["every point (--dry-run lists them): the supply at the start (1e-13 MW) is "
+                    "below the idle facility's draw (0.264 MW): the facility is dark and no job "
+                    "can run; raise cluster.power.supply_mw or lower the idle draw (so at point "
+                    "0; the other points' figures differ)"]
 
 
 def test_zip_moves_knobs_together(tmp_path):

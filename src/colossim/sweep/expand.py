@@ -17,6 +17,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -370,18 +371,28 @@ def _collect(caught: list[warnings.WarningMessage], point: int,
 
 def _rewarn(warned: dict[str, list[int]], points: int) -> None:
     """Each load warning once, saying which points gave it (the same for each of 40 points
-    was 40 lines, and one that only some gave did not say which)."""
-    for message, where in warned.items():
+    was 40 lines, and one that only some gave did not say which). Warnings that differ only in
+    their numbers are one warning too: each point names its own value ("the supply at the
+    start (0.3216 MW) is below ..."), and 3,000 random draws gave 62 lines (QA)."""
+    shapes: dict[str, list[str]] = {}  # messages by their shape (numbers left out)
+    for message in warned:
+        shapes.setdefault(NUMBER.sub("#", message), []).append(message)
+    for messages in shapes.values():
+        where = sorted({point for message in messages for point in warned[message]})
         if len(where) == points and points > 1:
             said = "every point"
         else:
             shown = ", ".join(map(str, where[:POINTS_NAMED]))
             more = f" and {len(where) - POINTS_NAMED:,} more" if len(where) > POINTS_NAMED else ""
             said = f"point{'s' if len(where) > 1 else ''} {shown}{more}"
-        warnings.warn(ColossimWarning(f"{said} (--dry-run lists them): {message}"), stacklevel=3)
+        first = messages[0]
+        if len(messages) > 1:
+            first += f" (so at point {warned[first][0]}; the other points' figures differ)"
+        warnings.warn(ColossimWarning(f"{said} (--dry-run lists them): {first}"), stacklevel=3)
 
 
 POINTS_NAMED = 5
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")  # 1,500 / 0.3216 / 1e-13
 
 
 def _check_unique(runs: list[Run], study: Study) -> None:

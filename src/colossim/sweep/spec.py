@@ -96,12 +96,17 @@ class Ranged(_Strict):
         return self
 
     def values(self) -> tuple[float | int, ...]:
-        """Counted, not accumulated, so 0.1 steps do not drift; whole numbers stay ints."""
+        """Counted, not accumulated, so 0.1 steps do not drift; whole numbers stay ints.
+
+        ``start + i * step`` is off by an ulp or two (1.1 + 1 x 0.1 = 1.2000000000000002), so
+        each value is rounded to 15 significant digits, which a float holds exactly enough to
+        print as written. (Rounding to 12 decimal places turned a range of 1e-13 steps into
+        zeros: QA.)"""
         start, stop, step = self.range
         count = math.floor((stop - start) / step + 1e-9) + 1
         whole = all(float(v).is_integer() for v in self.range)
         out = (start + i * step for i in range(count))
-        return tuple(int(round(v)) if whole else round(v, 12) for v in out)
+        return tuple(int(round(v)) if whole else float(f"{v:.15g}") for v in out)
 
 
 class StudyFile(_Strict):
