@@ -302,6 +302,35 @@ def test_plots_one_line_per_other_knob_value(plan, reference, tmp_path):
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
 
 
+def test_a_plot_reads_as_the_tables_and_marks_a_mean_of_fewer_runs(plan, reference):
+    pytest.importorskip("matplotlib")
+    from colossim.sweep.plots import _pyplot, figure
+    from colossim.sweep.store import Store
+    from colossim.sweep.summary import summarise
+
+    rows = summarise(plan, Store(reference).read({r.run_id for r in plan.runs}))
+    few = rows[0]  # as if one of its two runs had no makespan (cut at the horizon)
+    rows[0] = {**few, "makespan_s.n": 1, "makespan_s.ci95_low": None,
+               "makespan_s.ci95_high": None}
+    plt = _pyplot()
+    fig = figure(plt, plan, rows, "scheduler.policy.name", "makespan_s")
+    try:
+        ax = fig.axes[0]
+        # days, as the summary table shows a makespan of more than a day
+        assert ax.get_ylabel() == "makespan (days)"
+        drawn = sorted(y for bars in ax.containers for y in bars.lines[0].get_ydata())
+        assert drawn == pytest.approx(sorted(r["makespan_s.mean"] / 86400 for r in rows))
+        assert [t.get_text() for t in ax.texts] == ["n=1 of 2"]
+        # the legend beside the axes: clear of the x label and of the plotting area
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert not legend.overlaps(ax.xaxis.label.get_window_extent(renderer))
+        assert legend.x0 >= ax.get_window_extent(renderer).x1
+    finally:
+        plt.close(fig)
+
+
 def test_a_ray_address_without_the_ray_backend_is_warned_of(tmp_path, monkeypatch):
     # it ran on the local backend without a word, the user believing it was on the cluster
     monkeypatch.delenv("RAY_ADDRESS", raising=False)

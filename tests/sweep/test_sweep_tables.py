@@ -128,6 +128,7 @@ def test_plots_of_a_resumed_study_lose_what_it_no_longer_has(tmp_path):
 
     plan = expand(load_study(write_study(tmp_path, WIDE)))
     rows = [{**row, **{f"makespan_s.{s}": 1.0 for s in ("mean", "ci95_low", "ci95_high")},
+             "makespan_s.n": 1, "runs": 1,
              "cluster.energy_mwh.mean": None, "jobs.image-2b.jct_s.mean": None}
             for row in _rows_of(plan)]
     folder = tmp_path / "plots"

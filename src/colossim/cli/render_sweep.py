@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from colossim.cli.render import console, err_console
 from colossim.cli.tables import fitting_tables
-from colossim.metrics.labels import plural
+from colossim.metrics.labels import plural, time_unit
 from colossim.sweep.metrics import short_names
 
 if TYPE_CHECKING:
@@ -135,20 +135,10 @@ def _mean_ci(row: Mapping[str, Any], metric: str, unit: float = 1.0) -> str:
     return f"{_number(mean / unit)} ±{_spread((high - mean) / unit)}{few}"
 
 
-TIME_UNITS = ((86400.0, "d"), (3600.0, "h"))  # a duration shown in days, else hours
-
-
 def _time_unit(metric: str, rows: Sequence[Mapping[str, Any]]) -> tuple[float, str]:
-    """(divisor, suffix) for a metric in seconds whose means are all a day or more (an hour or
-    more): ``makespan_s 1,665,621`` reads ``makespan d 19.28``, as ``run`` and ``compare`` show
-    it. summary.csv keeps seconds."""
-    if not metric.endswith("_s"):
-        return 1.0, ""
-    means = [row[f"{metric}.mean"] for row in rows if row[f"{metric}.mean"] is not None]
-    for divisor, suffix in TIME_UNITS:
-        if means and min(abs(m) for m in means) >= divisor:
-            return divisor, suffix
-    return 1.0, ""
+    """(divisor, suffix) for the metric's column: seconds read as days or hours
+    (``time_unit``); summary.csv keeps seconds."""
+    return time_unit(metric, [row[f"{metric}.mean"] for row in rows])
 
 
 def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60) -> None:

@@ -46,3 +46,20 @@ def either(names: Sequence[str]) -> str:
 def plural(count: int, noun: str) -> str:
     """``count`` and ``noun``, plural unless one: "1 problem", "2,917 problems"."""
     return f"{count:,} {noun}{'s' * (count != 1)}"
+
+
+TIME_UNITS = ((86400.0, "d", "days"), (3600.0, "h", "hours"))  # a duration in days, else hours
+
+
+def time_unit(metric: str, means: Sequence[float | None], long: bool = False
+              ) -> tuple[float, str]:
+    """(divisor, suffix) for a metric in seconds whose means are all a day or more (an hour or
+    more): ``makespan_s 1,665,621`` reads ``makespan d 19.28``, as ``run`` and ``compare`` show
+    it (``long``: "days", for an axis label). Other metrics keep their own unit (1, "")."""
+    if not metric.endswith("_s"):
+        return 1.0, ""
+    known = [abs(m) for m in means if m is not None]
+    for divisor, suffix, word in TIME_UNITS:
+        if known and min(known) >= divisor:
+            return divisor, word if long else suffix
+    return 1.0, ""

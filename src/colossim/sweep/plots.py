@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from colossim.errors import require
-from colossim.metrics.labels import shown
+from colossim.metrics.labels import shown, time_unit
 from colossim.sweep.expand import Plan
 from colossim.sweep.metrics import short_names
 from colossim.sweep.spec import Method
@@ -68,7 +68,12 @@ def _hashable(value: Any) -> Any:
     return repr(value) if isinstance(value, list | dict) else value
 
 
-def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric: str) -> None:
+def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric: str,
+          unit: float = 1.0) -> None:
+    """The metric's lines (``unit``: a divisor, 86,400 for seconds drawn as days). A mean of
+    fewer runs than the point has (runs cut at the horizon have no makespan) is drawn hollow
+    and marked "n=1 of 4": drawn like the rest, the one run that finished at a short horizon
+    read as a shorter makespan (QA)."""
     xs_all = [row[x] for row in rows]
     numeric = _numeric(xs_all)
     order = {v: i for i, v in enumerate(dict.fromkeys(map(_hashable, xs_all)))}
@@ -80,7 +85,9 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
     names = short_names(plan.parameters, plan.dotted_jobs())
     for key, members in lines_for(plan, rows, x).items():
         pts = sorted(
-            (position(r[x]), r[f"{metric}.mean"], r[f"{metric}.ci95_low"], r[f"{metric}.ci95_high"])
+            (position(r[x]), *(_scaled(r[f"{metric}.{part}"], unit)
+                               for part in ("mean", "ci95_low", "ci95_high")),
+             r[f"{metric}.n"], r["runs"])
             for r in members
             if r[f"{metric}.mean"] is not None
         )
@@ -90,19 +97,50 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
         px = [p[0] for p in pts]
         py = [p[1] for p in pts]
         if random:
-            ax.scatter(px, py, s=18, label=label)
-            continue
-        err = [
-            [p[1] - p[2] if p[2] is not None else 0.0 for p in pts],
-            [p[3] - p[1] if p[3] is not None else 0.0 for p in pts],
-        ]
-        ax.errorbar(px, py, yerr=err, marker="o", capsize=3, label=label)
+            color = ax.scatter(px, py, s=18, label=label).get_facecolor()[0]
+        else:
+            err = [
+                [p[1] - p[2] if p[2] is not None else 0.0 for p in pts],
+                [p[3] - p[1] if p[3] is not None else 0.0 for p in pts],
+            ]
+            color = ax.errorbar(px, py, yerr=err, marker="o", capsize=3,
+                                label=label).lines[0].get_color()
+        for px_, py_, _low, _high, n, runs in pts:
+            if n < runs:
+                ax.scatter([px_], [py_], s=50, facecolors="white", edgecolors=color, zorder=3)
+                ax.annotate(f"n={n} of {runs}", (px_, py_), textcoords="offset points",
+                            xytext=(5, 5), fontsize=7, color=color)
     if not numeric:
         ticks = [str(v) if len(str(v)) <= TICK_WIDTH else str(v)[:TICK_WIDTH - 1] + "…"
                  for v in order]
         long = max((len(t) for t in ticks), default=0) > 8
         ax.set_xticks(list(order.values()), ticks, rotation=30 if long else 0,
                       ha="right" if long else "center")
+
+
+def _scaled(value: float | None, unit: float) -> float | None:
+    return None if value is None else value / unit
+
+
+def figure(plt: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str,
+           metric: str) -> Any:
+    """One metric against one knob: its lines, labels and legend."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    unit, word = time_unit(metric, [row[f"{metric}.mean"] for row in rows], long=True)
+    _draw(ax, plan, rows, x, metric, unit)
+    ax.set_xlabel(x)
+    ax.set_ylabel(f"{metric.removesuffix('_s')} ({word})" if word else metric)
+    ax.ticklabel_format(axis="y", useOffset=False, style="plain")  # no "1e6" above the
+    # axis, where it ran into the title: the values as the tables show them
+    what = ("each point's mean over seeds" if plan.study.file.method is Method.RANDOM
+            else "mean, 95% CI")
+    ax.set_title(f"{plan.study.name}: {metric} vs {x} ({what})", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    if ax.get_legend_handles_labels()[1]:  # beside the axes: never over the data, nor over
+        # the x label below rotated ticks (where it was)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig
 
 
 def plot_study(plan: Plan, rows: Sequence[Mapping[str, Any]], folder: Path) -> list[Path]:
@@ -117,17 +155,7 @@ def plot_study(plan: Plan, rows: Sequence[Mapping[str, Any]], folder: Path) -> l
         if all(row[f"{metric}.mean"] is None for row in rows):
             continue  # no run has it (reliability figures with failures off): blank axes
         for x in varied:
-            fig, ax = plt.subplots(figsize=(7, 4.5))
-            _draw(ax, plan, rows, x, metric)
-            ax.set_xlabel(x)
-            ax.set_ylabel(metric)
-            what = ("each point's mean over seeds" if plan.study.file.method is Method.RANDOM
-                    else "mean, 95% CI")
-            ax.set_title(f"{plan.study.name}: {metric} vs {x} ({what})", fontsize=10)
-            ax.grid(True, alpha=0.3)
-            if ax.get_legend_handles_labels()[1]:  # below the axes, never over the data
-                ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
-            fig.tight_layout()
+            fig = figure(plt, plan, rows, x, metric)
             path = folder / f"{slug(metric)}__vs__{slug(x)}.png"
             fig.savefig(path, dpi=100, bbox_inches="tight")  # the legend beside the axes too
             plt.close(fig)
