@@ -92,3 +92,21 @@ def test_metric_paths_including_job_names_with_dots():
     assert metric_problem("scenario").startswith("scenario is not a number")
     assert metric_problem("jobs.x").startswith("per-job metrics are jobs.<job name>.<field>")
     assert metric_value({"makespan_s": float("nan")}, "makespan_s") is None
+
+
+def test_counts_stay_whole_numbers_in_the_tables(tmp_path):
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from colossim.sweep.outputs import write_csv, write_parquet
+
+    result = {"jobs": [{"name": "10t", "interruptions": 3, "ettr": 0.5}]}
+    count = metric_value(result, "jobs.10t.interruptions")
+    assert count == 3 and type(count) is int  # 3.0 in results.csv before
+    rows = [{"n": count, "ettr": metric_value(result, "jobs.10t.ettr")}, {"n": 5, "ettr": None}]
+    write_csv(tmp_path / "r.csv", ["n", "ettr"], rows)
+    assert (tmp_path / "r.csv").read_text() == "n,ettr\n3,0.5\n5,\n"
+    write_parquet(tmp_path / "r.parquet", ["n", "ettr"], rows)
+    table = pq.read_table(tmp_path / "r.parquet")
+    assert str(table.schema.field("n").type) == "int64"
+    assert table.column("n").to_pylist() == [3, 5]

@@ -83,6 +83,18 @@ def test_a_mean_over_fewer_runs_than_the_point_had_says_how_many():
     assert _mean_ci(row, "makespan_s") == "1.434 ±0.066"
 
 
+def test_seeds_an_ulp_apart_show_no_spread():
+    # peak power 0.4 MW in every seed but one ulp off in two: "0.4 ±2.2e-16" was rounding noise
+    from colossim.metrics.intervals import interval
+
+    got = interval([0.4, 0.4, 0.4 + 5.551115123125783e-17, 0.4])
+    assert got.high > got.mean  # the interval is kept as computed (summary.csv)
+    row = {"runs": 4, "power.n": 4, "power.mean": got.mean, "power.ci95_high": got.high}
+    assert _mean_ci(row, "power") == "0.4 ±0"
+    row["power.ci95_high"] = got.mean * (1 + 1e-9)  # a spread of a part in a billion is one
+    assert _mean_ci(row, "power") == "0.4 ±4e-10"
+
+
 def test_values_and_spreads_are_written_one_way():
     assert _number(999.9999999) == "1,000" and _number(1002.3) == "1,002"
     assert _number(0.0891) == "0.0891" and _number(12.34567) == "12.35"

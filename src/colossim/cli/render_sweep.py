@@ -132,7 +132,13 @@ def _mean_ci(row: Mapping[str, Any], metric: str, unit: float = 1.0) -> str:
     few = f" (n={n})" if n is not None and runs and n < runs else ""  # runs without the value
     if high is None:
         return _number(mean / unit) + few
-    return f"{_number(mean / unit)} ±{_spread((high - mean) / unit)}{few}"
+    half = high - mean
+    if abs(half) <= NOISE * abs(mean):  # seeds a few ulps apart: "0.4 ±2.2e-16" was rounding
+        half = 0.0  # noise shown as a spread (QA); summary.csv keeps the interval as computed
+    return f"{_number(mean / unit)} ±{_spread(half / unit)}{few}"
+
+
+NOISE = 1e-12  # a half-width this small next to its mean is floating-point rounding
 
 
 def _time_unit(metric: str, rows: Sequence[Mapping[str, Any]]) -> tuple[float, str]:

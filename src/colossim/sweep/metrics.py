@@ -136,8 +136,10 @@ def unknown_jobs(metrics: Iterable[str], job_names: Iterable[str]) -> dict[int, 
     return out
 
 
-def metric_value(result: Mapping[str, Any], path: str) -> float | None:
-    """The metric's value in a result dict; None when absent or undefined (e.g. no makespan)."""
+def metric_value(result: Mapping[str, Any], path: str) -> float | int | None:
+    """The metric's value in a result dict; None when absent or undefined (e.g. no makespan).
+    A count stays a whole number (``interruptions`` 3, not 3.0, in results.csv and as an
+    integer column in results.parquet)."""
     job = job_metric(path)
     if job is not None:
         found = [j for j in result.get(JOBS, ()) if j.get("name") == job[0]]
@@ -149,6 +151,8 @@ def metric_value(result: Mapping[str, Any], path: str) -> float | None:
         value = node
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, int):
+        return value
     value = float(value)
     return None if math.isnan(value) else value
 
