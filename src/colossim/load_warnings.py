@@ -164,12 +164,18 @@ def _warn_checkpoints_past_failures(scenario: Scenario) -> None:
     if not scenario.reliability.enabled:
         return
     cluster_gpus = sum(usable_of(scenario).values())
+    catalog = scenario.gpu_catalog()
+    rack = min(catalog[g.gpu_type].gpus_per_rack for g in scenario.cluster.rack_groups)
+    tray = scenario.reliability.gpus_per_tray
     late = []
     for job in scenario.jobs:
         interval = job.checkpoint.interval_s
         if isinstance(interval, int | float) and not isinstance(interval, bool):
             gpus = min(job.max_gpus, cluster_gpus)
-            mttf = job_mttf_s(scenario.reliability, gpus)
+            # rack and tray faults strike the whole rack or tray: at least the racks and trays
+            # its GPUs fill (``job_failure_rate_s``), which for whole racks is its GPUs
+            mttf = job_mttf_s(scenario.reliability, gpus, -(-gpus // rack) * rack,
+                              -(-gpus // tray) * tray)
             if interval > MTTFS_PER_INTERVAL * mttf:
                 late.append((job.name, float(interval), mttf, gpus))
     if not late:

@@ -429,6 +429,30 @@ def test_a_checkpoint_interval_several_mttfs_long_is_warned_of():
     assert f"only {math.exp(-3600 / mttf):.1%} of its intervals" in text
 
 
+def test_the_interval_warning_counts_the_rack_a_small_job_shares():
+    """An 8-GPU job on an NVL72 rack, rack faults only at one per 72 GPU-hours: a rack fault
+    takes the whole rack, so the job fails every 72 x 3600 / 72 = 3,600 s, not every
+    72 x 3600 / 8 = 32,400 s. A 4-hour interval is 4 MTTFs: warned of (it was not)."""
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.errors import ColossimWarning
+
+    sets = ["reliability.enabled=true", "reliability.gpu.enabled=false",
+            "reliability.tray.enabled=false", "reliability.network.enabled=false",
+            "reliability.software.enabled=false", "reliability.rack.mtbf_gpu_hours=72",
+            "jobs.llm-8b.min_gpus=8", "jobs.llm-8b.max_gpus=8",
+            "jobs.llm-8b.checkpoint.interval_s=14400"]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario("small", sets)
+    said = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)
+            and "mean time to failure" in str(w.message)]
+    assert len(said) == 1
+    assert said[0].startswith("jobs.llm-8b.checkpoint.interval_s (14,400 s) is 4.0x the job's "
+                              "mean time to failure (3,600 s on 8 GPUs)")
+
+
 def test_a_checkpoint_interval_shorter_than_its_write_is_warned_of():
     """colossus2's 10T job saves 10^13 params x 14 B (BF16 weights and FP32 Adam state) = 140
     TB; at Llama 3's 2 TB/s of storage that takes 70 s even alone. A 60 s interval would be

@@ -29,6 +29,41 @@ def test_auto_interval_is_young_or_daly_for_the_jobs_inputs(method, tau):
     assert first.data["seconds"] == pytest.approx(50.0)
 
 
+def test_auto_interval_of_a_job_on_part_of_a_rack_counts_the_whole_rack():
+    # an 8-GPU job alone on one 72-GPU rack, rack faults only at one per 72 GPU-hours: a rack
+    # fault takes the whole rack, so the job is struck at 72 x (1 / 72) = 1 per hour, M = 3,600 s
+    # (not 8 x (1/72) per hour, M = 32,400 s). delta: 2 TB at 2 TB/s = 1 s. Daly for M = 3,600:
+    # x = 1/7,200, sqrt(2 x 3,600) x (1 + sqrt(x)/3 + x/9) - 1 = 84.853 x 1.0039438 - 1
+    rel = quiet(rack={"mtbf_gpu_hours": 72.0, "repair": {"distribution": "fixed", "mean_s": 1}})
+    ck = {"interval_s": "auto", "size_gb": 2_000}
+    result = run(simulation([job(min_gpus=8, max_gpus=8, checkpoint=ck)], rel, racks=1))
+    first = checkpoint_pauses(result)[0]
+    assert first.time_s == pytest.approx(84.853 * 1.0039438 - 1, rel=1e-4)
+    assert not events(result, "failure", "a") or events(result, "failure")[0].time_s > 83
+
+
+def test_a_jobs_failure_rate_counts_the_racks_and_trays_it_touches():
+    from colossim.config.reliability import ReliabilityConfig
+    from colossim.model.reliability import (
+        exposure_of,
+        failure_rate_per_gpu_s,
+        job_failure_rate_s,
+    )
+
+    config = ReliabilityConfig.model_validate(quiet(
+        gpu={"mtbf_gpu_hours": 100}, tray={"mtbf_gpu_hours": 400},
+        rack={"mtbf_gpu_hours": 1_000}, network={"mtbf_gpu_hours": 500},
+        software={"mtbf_gpu_hours": 200}))
+    # 8 GPUs on rack 0 (2 trays of 4) and 3 on rack 1 (1 tray), racks of 72
+    racks, trays = exposure_of(((0, 8), (1, 3)), [72, 72], 4)
+    assert (racks, trays) == (144, 12)
+    per_hour = job_failure_rate_s(config, 11, racks, trays) * HOUR
+    assert per_hour == pytest.approx(11 / 100 + 12 / 400 + 144 / 1_000 + 144 / 500 + 11 / 200)
+    # whole racks: the per-GPU sum times the GPUs, to the last bit
+    assert exposure_of(((0, 72), (1, 72)), [72, 72], 4) == (144, 144)
+    assert job_failure_rate_s(config, 144, 144, 144) == failure_rate_per_gpu_s(config) * 144
+
+
 def test_interruptions_agree_with_rate_times_exposure():
     # one job on one rack for 500,000 s, two hot spare racks and quick repairs so it never
     # waits: exposure = 72 GPUs x 500,000 s = 10,000 GPU-hours. GPU-hours per failure: gpu 100,

@@ -33,7 +33,8 @@ from colossim.model.jobs import POWER_LOSS_KEY, Job, JobState, Phase
 from colossim.model.reliability import (
     auto_interval,
     checkpoint_bytes,
-    failure_rate_per_gpu_s,
+    exposure_of,
+    job_mttf_s,
     max_min_rates,
 )
 
@@ -174,7 +175,7 @@ class Checkpoints:
         self.jobs = [JobCk(j, j.config.checkpoint, Point(0.0, None, "start"))
                      for j in self.state.jobs]
         self.share = StorageShare(self, config.storage.write_tbytes_s * TB)
-        self.rate_per_gpu_s = failure_rate_per_gpu_s(config)  # every class interrupts a job
+        self.rack_capacity = self.state.layout.capacity.tolist()  # GPUs per rack, by rack
         self._in_memory = [ck for ck in self.jobs if ck.cfg.in_memory is not MemoryCopy.NONE]
 
     # -- sizes and times ----------------------------------------------------------------
@@ -239,8 +240,8 @@ class Checkpoints:
             return math.inf
         if interval != "auto":
             return float(interval)
-        rate = self.rate_per_gpu_s * ck.job.gpus
-        mttf = 1.0 / rate if rate > 0 else math.inf
+        racks, trays = exposure_of(ck.job.grant, self.rack_capacity, self.config.gpus_per_tray)
+        mttf = job_mttf_s(self.config, ck.job.gpus, racks, trays)
         return auto_interval(ck.cfg.method, self.write_cost_s(ck), mttf, ck.cfg.min_interval_s)
 
     # -- the watcher -----------------------------------------------------------------------
