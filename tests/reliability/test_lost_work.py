@@ -353,6 +353,53 @@ def test_a_rack_swapped_out_under_another_job_becomes_the_spare_once_that_job_le
     assert ledger.spare.sum() == 1
 
 
+@pytest.mark.parametrize(("component", "moved"), [("rack", 8), ("tray", 2)])
+def test_one_fault_under_two_small_jobs_takes_one_spare(component, moved):
+    """Two GPU-grain jobs on rack 0 of 4 (racks 2 and 3 are spares); one rack fault (or a fault
+    of tray 0, which both jobs use) strikes both. They move to the same spare, and rack 0 takes
+    its place, so the pool keeps its two spares. Each job took a spare of its own before, and
+    the pool lost one for good (QA)."""
+    small = {"min_gpus": moved, "max_gpus": moved, "checkpoint": {"interval_s": None}}
+    sim = simulation([job(name="a", **small), job(name="b", **small)], quiet(), racks=4,
+                     cluster={"spare_racks": 2})
+    rel, ledger = reliability_of(sim), sim.state.ledger
+    seen = {}
+    sim.call_at(10_000.0, lambda: rel.strike(component, 0, repair_s=5_000.0))
+    sim.call_at(10_001.0, lambda: seen.update(fault=ledger.spare.tolist()))
+    sim.call_at(20_000.0, lambda: seen.update(repair=(ledger.spare.tolist(),
+                                                     rel.spares.ready().tolist())))
+    result = run(sim)
+    swaps = [(e.job, e.data["rack_out"], e.data["rack_in"]) for e in events(result, "swap")]
+    assert swaps == [("a", 0, 2), ("b", 0, 2)]
+    assert seen["fault"] == [True, False, False, True]  # rack 0 is the spare now
+    assert seen["repair"] == ([True, False, False, True], [True, False, False, True])
+
+
+def test_maintenance_does_not_spend_the_spares_on_its_racks():
+    """3 pods of 3 racks, one spare per pod (racks 2, 5, 8); a and b fill pods 0 and 1, c comes
+    at 1,200 s, and idle pod 2 is under maintenance from 1,000 s to 51,000 s. A GPU fault under
+    a at 2,000 s must find its pod's spare: before the fix the window's start traded spares 2 and
+    5 for maintained racks 6 and 7, c started on them, and a went back to the queue (ETTR 0.51
+    against 0.98)."""
+    rel = quiet(spares={"racks_per_pod": 1},
+                maintenance=[{"start_s": 1000, "duration_s": 50_000, "pods": [2]}])
+    two = {"min_gpus": 144, "max_gpus": 144, "checkpoint": {"interval_s": 600}}
+    jobs = [job(name="a", **two), job(name="b", **two), job(name="c", submit_s=1200, **two)]
+    sim = simulation(jobs, rel, racks=9, pod_size_racks=3)
+    reliability = reliability_of(sim)
+    sim.call_at(2000.0, lambda: reliability.strike(
+        "gpu", sim.state.by_name["a"].grant[0][0], slot=0, repair_s=100_000.0))
+    result = run(sim)
+    assert events(result, "spare_in") == []
+    (failure,) = events(result, "failure", "a")
+    assert not failure.data["stopped"]
+    (swap,) = events(result, "swap", "a")
+    assert (swap.data["rack_out"], swap.data["rack_in"]) == (0, 2)
+    # c waits for racks: the first job to finish frees them
+    assert result.job("c").start_s == pytest.approx(min(result.job("a").end_s,
+                                                        result.job("b").end_s))
+
+
 @pytest.mark.parametrize(("per_tray", "trays", "last_tray_gpus"), [(5, 15, 2), (100, 1, 72)])
 def test_every_gpu_sits_in_a_tray_whatever_the_tray_size(per_tray, trays, last_tray_gpus):
     """72 GPUs in trays of 5: 15 trays, the last holding GPUs 70 and 71 (with 72 // 5 = 14

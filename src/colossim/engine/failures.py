@@ -12,7 +12,7 @@ and it pays detection, swap, restart and checkpoint load as a RESTART pause.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
@@ -204,8 +204,9 @@ class Reliability:
                                 hosts=hosts)
             self._repair_later(repair_s, lambda: self._tray_back(rack))
             return
+        into = None  # one fault, one spare: the jobs it strikes on the rack move together
         for job in owners:
-            self._interrupt(job, component, rack, leave=True, hosts=hosts)
+            into = self._interrupt(job, component, rack, leave=True, hosts=hosts, into=into)
         self.ledger.fail_gpus(rack, n)
         self.out += n
         self.spares.refill()
@@ -228,8 +229,10 @@ class Reliability:
                     repair_s, holders)
         self._set_down(rack, +1)
         self.checkpoints.hosts_down(rack, 0, self.capacity[rack], {job.index for job in holders})
+        into = None  # one fault, one spare: the rack's jobs move to the same one
         for job in holders:
-            self._interrupt(job, "rack", rack, leave=True, hosts=(rack, 0, self.capacity[rack]))
+            into = self._interrupt(job, "rack", rack, leave=True,
+                                   hosts=(rack, 0, self.capacity[rack]), into=into)
         self.spares.refill()
         self._set_available()
         self._repair_later(repair_s, lambda: self._set_down(rack, -1))
@@ -258,6 +261,7 @@ class Reliability:
             for job, _ in self.spares.holders(rack):
                 jobs[job.index] = job
             self._set_down(rack, delta)
+            self.spares.planned[rack] += delta
         self.state.log("maintenance", None, racks=len(racks), start=delta > 0)
         for job in jobs.values():
             self._drain(job)
@@ -274,17 +278,20 @@ class Reliability:
 
     def _interrupt(self, job: Job, component: str, rack: int, *, extra_s: float = 0.0,
                    leave: bool = False, hosts: tuple[int, int, int] | None = None,
-                   move: bool = False, notify: bool = True) -> None:
+                   move: bool = False, notify: bool = True, into: int | None = None
+                   ) -> int | None:
         """Roll the job back to its newest surviving checkpoint and restart it. ``hosts``:
         the host memory the fault took (rack, first slot, last slot), for in-memory copies.
-        ``move``: it must leave all its racks (no spare stands in)."""
+        ``move``: it must leave all its racks (no spare stands in). ``into``: the spare another
+        job struck by the same fault moved to, which this one joins if it fits there. Returns
+        the spare the job moved to, if any (else ``into``)."""
         state, cks = self.state, self.checkpoints
         ck = cks.jobs[job.index]
         cks.cancel(ck)
         point = cks.restore_point(ck, hosts)
         lost = cks.roll_back(ck, point)
         load = cks.load_s(ck, point)
-        spare = self._spare_for(job, rack) if leave and not move else None
+        spare = self._spare_for(job, rack, into) if leave and not move else None
         stopped = (leave or move) and spare is None
         state.log("failure", job, component=component, rack=rack, pod=self.pod[rack],
                   lost_flops=lost, snapshot_s=point.snapshot_s, restore=point.tier,
@@ -294,28 +301,42 @@ class Reliability:
             cks.stopped(ck, state.now_s, load)
             if notify:
                 self.sim.trigger("failure", job.name)
-            return
+            return into
         if spare is not None:
             self.spares.swap_in(job, rack, spare)
             extra_s += self.config.spares.rack_swap_s
         ck.fault_s = state.now_s  # a drain during this restart still owes the detection left
         cost = self.config.detection_s + extra_s + self.config.restart_s + load
         self.sim.pause_job(job, cost, Phase.RESTART)
+        return into if spare is None else spare
 
-    def _spare_for(self, job: Job, rack: int) -> int | None:
+    def _spare_for(self, job: Job, rack: int, into: int | None = None) -> int | None:
         """A ready spare to stand in for ``rack`` in the job's grant, unless the grant with it
         would cross a cut fabric tier: the fabric would take the job off at once, and one fault
         counted as two interruptions. Without one the job goes back to the queue, and the
-        policy's placers keep it off the cut."""
+        policy's placers keep it off the cut.
+
+        ``into``: the spare that an earlier job struck by the same fault moved to. GPU-grain
+        jobs sharing the failed rack join it while it has room: each took a spare of its own,
+        and as only the failed rack became a spare, the pool lost one for good per extra job
+        (QA: 2 spares became 1 after one rack fault under two 8-GPU jobs)."""
         from colossim.engine.fabric_cut import refuse_cut  # fabric_cut imports this module
 
-        spare = self.spares.spare_for(rack)
+        spare = into if into is not None and self._room(job, rack, into) else None
+        if spare is None:
+            spare = self.spares.spare_for(rack)
         if spare is None:
             return None
         grant = swap_rack(job.grant, rack, spare)
         if grant is not None and refuse_cut(self.state, job, grant) is not None:
             return None
         return spare
+
+    def _room(self, job: Job, rack: int, spare: int) -> bool:
+        """Can ``spare`` take the job's GPUs on ``rack``?"""
+        grant = job.grant
+        held = grant[bisect_left(grant, (rack, 0))][1]
+        return int(self.ledger.free[spare]) >= held
 
     def _drain(self, job: Job) -> None:
         """A planned stop: the job writes a checkpoint to storage on its way out and loses
