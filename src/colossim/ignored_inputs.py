@@ -1,8 +1,9 @@
 """Load warnings for inputs a valid scenario gives that the run ignores, or that cannot be what
 was meant (``load_warnings.warn_about`` calls this): a maintenance window that never happens or
 repeats another, windows kept while ``reliability.enabled: false`` drops them, a job's
-``reference_gpu`` where its size comes from ``params_billion``. Each would otherwise pass for a
-finding: the run looks the same with them as without."""
+``reference_gpu`` where its size comes from ``params_billion``, a repair time for software
+faults. Each would otherwise pass for a finding: the run looks the same with them as
+without."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def warn_ignored_inputs(scenario: Scenario) -> None:
     """One ``ColossimWarning`` per finding, in the order the file gives them."""
     said = _maintenance(scenario.reliability, scenario.simulation.horizon_s)
     said += _reference_gpus(scenario)
+    said += _software_repair(scenario.reliability)
     for text in said:
         warnings.warn(ColossimWarning(text), stacklevel=4)
 
@@ -52,6 +54,16 @@ def _maintenance(reliability: ReliabilityConfig, horizon_s: float) -> list[str]:
                         f"service once, from {min(a.start_s, b.start_s):,.0f} s to "
                         f"{max(ends):,.0f} s; one window says so plainly")
     return said
+
+
+def _software_repair(reliability: ReliabilityConfig) -> list[str]:
+    """A software fault needs a restart, not a repair: no hardware leaves service, so a repair
+    time given for the class is never drawn (QA: accepted without a word)."""
+    if "repair" not in reliability.software.model_fields_set:
+        return []
+    return ["reliability.software.repair is ignored: a software fault takes no hardware out of "
+            "service (the job restarts in place after detection_s and restart_s), so nothing "
+            "is repaired; remove it"]
 
 
 def _reference_gpus(scenario: Scenario) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
+from colossim.config.messages import figure
 from colossim.config.reliability import MemoryCopy
 from colossim.config.schema import JobConfig, Scenario
 from colossim.errors import ColossimWarning
@@ -185,8 +186,8 @@ def _warn_checkpoints_past_failures(scenario: Scenario) -> None:
     others = len(late) - 1
     more = f" (and {others:,} more job{'s' if others > 1 else ''})" if others else ""
     warnings.warn(ColossimWarning(
-        f"jobs.{name}.checkpoint.interval_s ({interval:,.0f} s) is {interval / mttf:.1f}x the "
-        f"job's mean time to failure ({mttf:,.0f} s on {gpus:,} GPUs){more}: "
+        f"jobs.{name}.checkpoint.interval_s ({figure(interval)} s) is {interval / mttf:.1f}x "
+        f"the job's mean time to failure ({figure(mttf)} s on {gpus:,} GPUs){more}: "
         f"only {math.exp(-interval / mttf):.1%} of its intervals end in a checkpoint, so it "
         "barely progresses and the run may last until the horizon; interval_s: auto gives "
         "Daly's optimum"), stacklevel=3)
@@ -217,10 +218,10 @@ def _warn_writes_past_intervals(scenario: Scenario) -> None:
         write_s = checkpoint_bytes(job, job.max_gpus) / bandwidth
         if write_s > interval:
             warnings.warn(ColossimWarning(
-                f"jobs.{job.name}.checkpoint.interval_s ({interval:,.0f} s) is shorter than "
-                f"writing one of its checkpoints takes at the very least ({write_s:,.0f} s: "
-                f"{checkpoint_bytes(job, job.max_gpus) / 1e12:,.3g} TB at "
-                f"{bandwidth / 1e12:,.3g} TB/s): it would spend most of its time writing; "
+                f"jobs.{job.name}.checkpoint.interval_s ({figure(interval)} s) is shorter "
+                f"than writing one of its checkpoints takes at the very least "
+                f"({figure(write_s)} s: {figure(checkpoint_bytes(job, job.max_gpus) / 1e12)} TB "
+                f"at {figure(bandwidth / 1e12)} TB/s): it would spend most of its time writing; "
                 "interval_s: auto gives Daly's optimum"), stacklevel=3)
 
 

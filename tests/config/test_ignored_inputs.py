@@ -81,3 +81,12 @@ def test_validate_prints_the_warning_and_exits_0(tmp_path):
         "warning: reliability.maintenance (4 windows) is ignored while reliability.enabled is "
         "false: no pod is taken out of service (enabled: true applies it, with the failure "
         "model)")
+
+
+def test_a_repair_time_for_software_faults_is_said_to_be_ignored(tmp_path):
+    text = BASE + "reliability:\n  software: {repair: {mean_s: 3600}}\n"
+    assert said(tmp_path, text) == [
+        "reliability.software.repair is ignored: a software fault takes no hardware out of "
+        "service (the job restarts in place after detection_s and restart_s), so nothing is "
+        "repaired; remove it"]
+    assert said(tmp_path, BASE + "reliability:\n  gpu: {repair: {mean_s: 3600}}\n") == []

@@ -474,6 +474,15 @@ def test_a_checkpoint_interval_shorter_than_its_write_is_warned_of():
         "takes at the very least (70 s: 140 TB at 2 TB/s): it would spend most of its time "
         "writing; interval_s: auto gives Daly's optimum"]
     assert caught(80) == []
+    # figures as written: half a second was "0 s", a petabyte "1e+03 TB"
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario("colossus2", ["jobs.10t.checkpoint.interval_s=0.5",
+                                    "jobs.10t.checkpoint.size_gb=1e6"])
+    [said] = [str(w.message) for w in seen if "10t" in str(w.message)]
+    assert said.startswith("jobs.10t.checkpoint.interval_s (0.5 s) is shorter than writing one "
+                           "of its checkpoints takes at the very least (500 s: 1,000 TB at 2 "
+                           "TB/s)")
 
 
 @pytest.mark.parametrize(("override", "says"), [

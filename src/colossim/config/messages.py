@@ -17,6 +17,12 @@ from colossim.config.crosscheck import did_you_mean
 _KIND = {dict: "a mapping", list: "a list", tuple: "a list", str: "text", bool: "a boolean"}
 
 
+def figure(x: float) -> str:
+    """A figure in a sentence: whole and grouped from 100 up ("3,600", "1,000", where ".3g" gave
+    "1e+03"), else 3 significant digits ("0.5", where ",.0f" gave "0")."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 def shown(value: Any) -> str:
     """How a value the user wrote is shown in a message: as YAML would spell it."""
     if isinstance(value, bool):
