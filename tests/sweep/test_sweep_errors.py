@@ -181,7 +181,8 @@ def test_out_on_a_file_is_a_clean_run_failure(tmp_path):
     result = CliRunner().invoke(app, ["sweep", str(write_study(tmp_path)), "--out", str(blocker),
                                       "--backend", "serial"])
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith(f"error: cannot write results to {blocker}: ")
+    assert result.stderr == (f"error: cannot write results to {blocker}: it is a file, not a "
+                             "folder\n")
     assert "Traceback" not in result.output
 
 

@@ -39,10 +39,12 @@ class Store:
     def prepare(self, resume: bool) -> None:
         """Create the folder and hold its lock; refuse to mix a fresh sweep into another one's
         results."""
+        if self.out.exists() and not self.out.is_dir():
+            raise ColossimError(f"cannot write results to {self.out}: it is a file, not a folder")
         try:
             self.out.mkdir(parents=True, exist_ok=True)
             self._lock()
-        except OSError as exc:  # --out is a file, or a folder that cannot be written
+        except OSError as exc:  # a folder that cannot be written
             raise ColossimError(f"cannot write results to {self.out}: "
                                 f"{exc.strerror or exc}") from exc
         if not resume and self.runs.is_dir() and any(self.runs.glob("*.json")):
