@@ -91,6 +91,22 @@ def test_a_rewritten_scenario_file_runs_as_it_now_reads(tmp_path):
     assert run_policy("fifo", path).makespan_s == 7_200
 
 
+def test_the_policy_run_replaces_the_files_own_even_one_not_installed(tmp_path):
+    # a colleague's file names her policy, with its params: run_policy runs the test's policy,
+    # as colossim run --policy does (the file failed to load: unknown policy)
+    path = tmp_path / "s.yaml"
+    path.write_text(_one_job(1).replace(
+        "jobs:", "scheduler:\n  policy: {name: someone-elses, params: {knob: 3}}\njobs:"))
+    assert run_policy("fifo", path).makespan_s == 3_600
+    assert run_policy(Longest, path).makespan_s == 3_600
+    assert run_policy("priority", path).policy == "priority"
+
+
+def test_overrides_as_one_string_are_refused_with_the_fix():
+    with pytest.raises(TypeError, match=r"not one string: write \['cluster.spare_racks=1'\]"):
+        run_policy("fifo", "small", overrides="cluster.spare_racks=1")
+
+
 def test_one_relative_path_in_two_directories_runs_each_directorys_file(tmp_path, monkeypatch):
     for hours in (1, 3):
         folder = tmp_path / str(hours)

@@ -36,9 +36,19 @@ def load(
     every call, so what runs is what the file (and the files it includes) holds now, whatever
     the working directory: a test may write a scenario, run it, and rewrite it.
     """
+    overrides = _listed(overrides)
     if Path(source).exists():
-        return load_scenario(source, tuple(overrides), policy=policy)
-    return _load_builtin(str(source), tuple(overrides), policy)
+        return load_scenario(source, overrides, policy=policy)
+    return _load_builtin(str(source), overrides, policy)
+
+
+def _listed(overrides: Iterable[str]) -> tuple[str, ...]:
+    """The overrides as a tuple; one string is refused (iterated, it was 21 one-character
+    overrides and as many errors: QA)."""
+    if isinstance(overrides, str):
+        raise TypeError(f"overrides is a list of PATH=VALUE strings, not one string: write "
+                        f"[{overrides!r}]")
+    return tuple(overrides)
 
 
 def policy_name(policy: PolicyRef) -> str:
@@ -75,12 +85,13 @@ def run_policy(
     fails as starved instead of running its idle wake-ups to the horizon.
     """
     __tracebackhide__ = True
-    overrides = tuple(overrides)
     if isinstance(scenario, Scenario):
-        if overrides:
+        if _listed(overrides):
             raise TypeError("overrides apply to a scenario name or path, not a Scenario object")
-    else:
-        scenario = load(scenario, overrides)
+    else:  # the file's own policy is replaced, as ``--policy`` does: it need not be installed
+        # here, nor its params fit (QA: a shared file naming a policy this machine lacks failed
+        # to load, whatever policy the test ran)
+        scenario = load(scenario, _without_policy(overrides), policy=STANDIN)
     scenario = with_policy(scenario, policy, params)
     # a class runs as given: one defined in a test, or made by a factory, has no import path
     # that leads back to it
@@ -96,6 +107,15 @@ def run_policy(
             "simulated to its horizon. A policy must eventually start the jobs it is given; "
             "pass starvation_guard=False to run_policy to let such a run go on (docs/testing.md)"
         ) from None
+
+
+STANDIN = PolicyConfig.model_fields["name"].default  # a built-in policy the file's is read as
+
+
+def _without_policy(overrides: Iterable[str]) -> tuple[str, ...]:
+    """``overrides`` plus one that clears the file's policy params (the test's policy brings
+    its own)."""
+    return (*_listed(overrides), "scheduler.policy.params={}")
 
 
 def _guard(scenario: Scenario) -> StallGuard:
