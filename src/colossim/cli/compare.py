@@ -15,7 +15,14 @@ from typing import Annotated
 
 import typer
 
-from colossim.cli.options import JsonOpt, ScenarioArg, SetOpt, WorkersOpt, check_names
+from colossim.cli.options import (
+    JsonOpt,
+    ScenarioArg,
+    SetOpt,
+    StallGuardOpt,
+    WorkersOpt,
+    check_names,
+)
 
 PoliciesOpt = Annotated[
     str | None,
@@ -34,22 +41,33 @@ def shared_params(scenario, policy: str) -> dict:
     return {k: v for k, v in scenario.scheduler.policy.params.items() if k in fields}
 
 
-def run_one(scenario, policy: str, seed: int):
-    """One run in a worker: simulate, then reduce to the compare metrics."""
+def run_one(scenario, policy: str, seed: int, stall_guard: bool = True):
+    """One run in a worker: simulate, then reduce to the compare metrics. A run that stops
+    making progress fails as its policy's (``--no-stall-guard`` lets it run on): one policy
+    under development that never starts its jobs held up the whole table (QA)."""
     from colossim.engine.simulation import Simulation
+    from colossim.errors import PolicyFailure
     from colossim.metrics.compare import ideal_times_s, run_metrics
     from colossim.metrics.summary import summarize
     from colossim.policy.registry import make_policy
+    from colossim.testing.starvation import Stalled, guard_for, starved
 
     scenario = scenario.model_copy(
         update={"simulation": scenario.simulation.model_copy(update={"seed": seed})}
     )
-    out = Simulation(scenario, make_policy(policy, shared_params(scenario, policy))).run()
+    guard = guard_for(scenario) if stall_guard else None
+    try:
+        out = Simulation(scenario, make_policy(policy, shared_params(scenario, policy)),
+                         progress=guard).run()
+    except Stalled as stalled:
+        raise PolicyFailure(starved(policy, scenario.name, stalled,
+                                    "compare with --no-stall-guard")) from None
     return run_metrics(summarize(out, policy=policy), ideal_times_s(out.state))
 
 
 def compare_policies(scenario, policies: Sequence[str], seeds: Sequence[int],
-                     workers: int | None = None) -> tuple[list, dict[str, str]]:
+                     workers: int | None = None, stall_guard: bool = True
+                     ) -> tuple[list, dict[str, str]]:
     """``RunMetrics`` for every (policy, seed), in that order, less the runs of policies that
     failed; and why each of those failed (its first failure). One policy raising (a bug in a
     plugin) does not take the others' results with it."""
@@ -61,7 +79,7 @@ def compare_policies(scenario, policies: Sequence[str], seeds: Sequence[int],
         min(workers or len(tasks), len(tasks)))
     runs, failed = [], {}
     try:
-        futures = [executor.submit(run_one, scenario, p, s) for p, s in tasks]
+        futures = [executor.submit(run_one, scenario, p, s, stall_guard) for p, s in tasks]
         for (policy, seed), future in zip(tasks, futures, strict=True):
             try:
                 runs.append(future.result())
@@ -79,6 +97,7 @@ def compare(
     set_: SetOpt = None,
     workers: WorkersOpt = None,
     json_: JsonOpt = False,
+    stall_guard: StallGuardOpt = True,
 ) -> None:
     """Run several policies on one scenario and seeds and compare them in one table."""
     from colossim.api import load_scenario
@@ -117,7 +136,7 @@ def compare(
             policy_class(name)
     first = loaded.simulation.seed
     seed_list = list(range(first, first + seeds))
-    runs, failed = compare_policies(loaded, names, seed_list, workers)
+    runs, failed = compare_policies(loaded, names, seed_list, workers, stall_guard)
     shown = [n for n in names if n not in failed]
     by_policy = {n: [r for r in runs if r.policy == n] for n in shown}
     stats = {n: summarize_policy(rs) for n, rs in by_policy.items()}

@@ -16,6 +16,7 @@ from colossim.cli.options import (
     ScenarioArg,
     SeedOpt,
     SetOpt,
+    StallGuardOpt,
     TraceOpt,
     check_names,
 )
@@ -38,12 +39,14 @@ def run(
     trace: TraceOpt = None,
     report: ReportOpt = False,
     explain: ExplainOpt = None,
+    stall_guard: StallGuardOpt = True,
 ) -> None:
     """Run a scenario (the built-in Colossus-2 scenario when none is given)."""
     from colossim.api import load_scenario, simulate
     from colossim.cli.render import console, progress_bar, result_tables
-    from colossim.errors import ColossimError
+    from colossim.errors import ColossimError, PolicyFailure
     from colossim.metrics.export import dumps, write_run
+    from colossim.testing.starvation import Stalled, guard_for, starved, watched
 
     overrides = list(set_ or [])
     if seed is not None:
@@ -55,8 +58,14 @@ def run(
     if explain is not None:  # checked before the run, with a suggestion
         check_names("--explain", "job", [explain], [j.name for j in loaded.jobs])
     show_progress = not (quiet or json_) and console().is_terminal
+    guard = guard_for(loaded) if stall_guard else None
     with progress_bar(enabled=show_progress) as progress:
-        result = simulate(loaded, progress=progress)
+        try:
+            result = simulate(loaded, progress=watched(progress, guard))
+        except Stalled as stalled:  # a policy under development that never starts its jobs
+            # ran for minutes and hundreds of MB before ending "unfinished at the horizon" (QA)
+            raise PolicyFailure(starved(loaded.scheduler.policy.name, loaded.name, stalled,
+                                        "run with --no-stall-guard")) from None
     if out is not None:
         try:
             write_run(result, out)

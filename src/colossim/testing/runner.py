@@ -17,7 +17,7 @@ from colossim.api import load_scenario, simulate
 from colossim.config.schema import PolicyConfig, Scenario
 from colossim.metrics.result import RunResult
 from colossim.policy.registry import build_policy, checked_class
-from colossim.testing.starvation import Stalled, StallGuard
+from colossim.testing.starvation import Stalled, guard_for, starved
 
 PolicyRef = str | type
 
@@ -96,17 +96,14 @@ def run_policy(
     # a class runs as given: one defined in a test, or made by a factory, has no import path
     # that leads back to it
     instance = None if isinstance(policy, str) else build_policy(checked_class(policy), params)
-    guard = _guard(scenario) if starvation_guard else None
+    guard = guard_for(scenario) if starvation_guard else None
     try:
         return simulate(scenario, seed=seed, check_invariants=check_invariants, progress=guard,
                         policy=instance)
     except Stalled as stalled:
-        raise AssertionError(
-            f"starved: policy {getattr(instance, 'name', None) or policy_name(policy)!r} on "
-            f"scenario {scenario.name!r}: {stalled}, so the run was stopped instead of "
-            "simulated to its horizon. A policy must eventually start the jobs it is given; "
-            "pass starvation_guard=False to run_policy to let such a run go on (docs/testing.md)"
-        ) from None
+        raise AssertionError(starved(
+            getattr(instance, "name", None) or policy_name(policy), scenario.name, stalled,
+            "pass starvation_guard=False to run_policy")) from None
 
 
 STANDIN = PolicyConfig.model_fields["name"].default  # a built-in policy the file's is read as
@@ -117,8 +114,3 @@ def _without_policy(overrides: Iterable[str]) -> tuple[str, ...]:
     its own)."""
     return (*_listed(overrides), "scheduler.policy.params={}")
 
-
-def _guard(scenario: Scenario) -> StallGuard:
-    """A guard that counts only once every job of ``scenario`` has arrived."""
-    last = max((job.submit_s for job in scenario.jobs), default=0.0)
-    return StallGuard(last_arrival_s=last, horizon_s=scenario.simulation.horizon_s)

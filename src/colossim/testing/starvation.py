@@ -19,9 +19,16 @@ so a run that finishes gives the same result with the guard as without it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from colossim.engine.simulation import PROGRESS_EVERY
+
+if TYPE_CHECKING:
+    from colossim.config.schema import Scenario
+
+Progress = Callable[[float, float], None]  # the engine's callback: (time, fraction of work done)
 
 STALL_EVENTS = 100_000
 STALL_SPAN_S = 30 * 86_400.0
@@ -64,3 +71,28 @@ class StallGuard:
                 f" events from t={self._since_s:,.6g} s to t={now_s:,.6g} s (all jobs had "
                 f"arrived by t={self.last_arrival_s:,.6g} s, {self._fraction:.2%} of the work "
                 "done)")
+
+
+def guard_for(scenario: Scenario) -> StallGuard:
+    """A guard that counts only once every job of ``scenario`` has arrived."""
+    last = max((job.submit_s for job in scenario.jobs), default=0.0)
+    return StallGuard(last_arrival_s=last, horizon_s=scenario.simulation.horizon_s)
+
+
+def watched(progress: Progress | None, guard: StallGuard | None) -> Progress | None:
+    """One progress callback that feeds both (a progress bar and the guard), or either."""
+    if progress is None or guard is None:
+        return progress or guard
+
+    def both(now_s: float, fraction: float) -> None:
+        progress(now_s, fraction)
+        guard(now_s, fraction)
+
+    return both
+
+
+def starved(policy: str, scenario: str, stalled: Stalled, way_out: str) -> str:
+    """What a stopped run says: the policy, the scenario, why, and how to let it run on."""
+    return (f"starved: policy {policy!r} on scenario {scenario!r}: {stalled}, so the run was "
+            "stopped instead of simulated to its horizon. A policy must eventually start the "
+            f"jobs it is given; {way_out} to let such a run go on (docs/testing.md)")
