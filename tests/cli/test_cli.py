@@ -184,6 +184,30 @@ def test_policies_lists_the_builtins():
     assert "strict" in by_name["fifo"]["params"]["properties"]
 
 
+def test_a_policy_summary_is_its_class_docstring_not_its_modules(monkeypatch):
+    # QA: a plugin's policies without a docstring of their own were each summarised by their
+    # module's docstring ("Deliberately buggy policies for QA.")
+    import sys
+    import types
+
+    from colossim.policy.builtin.fifo import POLICY as Fifo
+
+    module = types.ModuleType("qa_plugin", "Deliberately buggy policies for QA.")
+    monkeypatch.setitem(sys.modules, "qa_plugin", module)
+    bare = type("Bare", (Fifo,), {"__module__": "qa_plugin", "name": "bare"})
+    told = type("Told", (Fifo,), {"__module__": "qa_plugin", "name": "told",
+                                  "__doc__": "Serves the told jobs first.\n\nMore text."})
+    monkeypatch.setattr("colossim.policy.registry.available",
+                        lambda: {"bare": bare, "fifo": Fifo, "told": told})
+    monkeypatch.setenv("COLUMNS", "160")
+    render.console.cache_clear()
+    rows = {line.split()[0]: line.rstrip() for line in invoke("policies").stdout.splitlines()
+            if line.strip()}
+    assert rows["bare"].split()[1:] == ["qa_plugin", "placement,", "strict"]  # no summary
+    assert rows["told"].endswith("strict   Serves the told jobs first.")
+    assert "First in, first out" in rows["fifo"]  # a built-in: its module is its policy's
+
+
 def test_scenarios_lists_the_builtins_with_their_gpu_counts():
     result = invoke("scenarios")
     assert result.exit_code == 0

@@ -235,11 +235,15 @@ def policy_table(policies: Mapping[str, type]) -> None:
     table.add_column("summary")
     for name, cls in policies.items():
         params = ", ".join(cls.Params.model_fields)
-        # the class's own docstring first: two policies of one module each have theirs
-        own = cls.__dict__.get("__doc__")
-        doc = (own or sys.modules[cls.__module__].__doc__ or "").strip().split("\n")[0]
-        doc = doc.replace("``", "")
         builtin = cls.__module__.startswith("colossim.policy.builtin.")
+        # the class's own docstring: a plugin module's describes the module, and every policy
+        # in it showed that as its summary (QA). A built-in's module holds that one policy and
+        # its docstring is the policy's description.
+        own = cls.__dict__.get("__doc__")
+        if not own and builtin:
+            own = getattr(sys.modules.get(cls.__module__), "__doc__", None)
+        doc = (own if isinstance(own, str) else "").strip().split("\n")[0]
+        doc = doc.replace("``", "")
         table.add_row(name, "built-in" if builtin else cls.__module__, params or "-", doc)
     console().print(table)
 
