@@ -127,3 +127,20 @@ def test_busy_gpus_are_infeasible_and_more_than_a_rack_holds_is_invalid():
     fifo = run_policy("fifo", "small")
     assert fifo.infeasible_decisions == fifo.invalid_decisions == 0
     assert [j.end_s for j in result.jobs] == [j.end_s for j in fifo.jobs]
+
+
+class GarbageGrant(BuiltinFifo):
+    """Asks, once, to start llm-70b with a grant that is not (rack, GPUs) integer pairs, and
+    starts nothing else: every job is left pending."""
+
+    name = "garbage-grant"
+
+    def decide(self, view):
+        return [Start("llm-70b", ((0.5, "seventy-two"),))] if view.now_s == 0.0 else []
+
+
+def test_refused_actions_come_before_the_jobs_they_left_pending():
+    # QA: "job X is still pending" for every job came first, the refused start (the cause) last
+    problems = result_problems(run_policy(GarbageGrant, "small"))
+    assert problems[0].startswith("t=0: invalid start of 'llm-70b': the grant must be"), problems
+    assert len(problems) == 5 and all("still pending" in p for p in problems[1:]), problems

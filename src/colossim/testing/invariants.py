@@ -55,8 +55,10 @@ def _close(a: float, b: float, rel: float = REL, abs_: float = 0.0) -> bool:
     return abs(a - b) <= max(abs_, rel * max(abs(a), abs(b)))
 
 
-def _job_problems(result: Any, complete: bool) -> list[str]:
+def _job_problems(result: Any, complete: bool) -> tuple[list[str], list[str]]:
+    """Broken per-job invariants, and (with ``complete``) the jobs left unfinished."""
     out: list[str] = []
+    unfinished: list[str] = []
     for job in result.jobs:
         name = f"job {job.name}"
         if not -REL * job.work_flops <= job.work_done_flops <= job.work_flops * (1 + REL):
@@ -75,9 +77,9 @@ def _job_problems(result: Any, complete: bool) -> list[str]:
             elif job.jct_s is None or not _close(job.jct_s, job.end_s - job.submit_s, abs_=1e-6):
                 out.append(f"{name}: JCT {job.jct_s} is not end - submit")
         elif complete and job.state != "rejected":
-            out.append(f"{name} is still {job.state} at the end of the run (t={result.end_s:g} s): "
-                       "starved or never fitted")
-    return out
+            unfinished.append(f"{name} is still {job.state} at the end of the run "
+                              f"(t={result.end_s:g} s): starved or never fitted")
+    return out, unfinished
 
 
 def _record_problems(result: Any) -> list[str]:
@@ -147,7 +149,11 @@ def _decision_problems(result: Any, verdict: str = "invalid", shown: int = 5) ->
 
 def result_problems(result: Any, *, complete: bool = True, valid_decisions: bool = True,
                     feasible_decisions: bool = False) -> list[str]:
-    """Every broken invariant of a finished run, as readable lines (empty when all hold)."""
-    problems = _job_problems(result, complete) + _record_problems(result)
-    problems += _decision_problems(result) if valid_decisions else []
-    return problems + (_decision_problems(result, "infeasible") if feasible_decisions else [])
+    """Every broken invariant of a finished run, as readable lines (empty when all hold).
+
+    Actions the engine refused come first and unfinished jobs last: a refused start is the
+    likely cause of a job left pending, and a list of pending jobs above it hid it (QA)."""
+    jobs, unfinished = _job_problems(result, complete)
+    refused = _decision_problems(result) if valid_decisions else []
+    refused += _decision_problems(result, "infeasible") if feasible_decisions else []
+    return refused + jobs + _record_problems(result) + unfinished
