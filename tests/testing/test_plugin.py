@@ -553,3 +553,100 @@ def test_the_header_command_replays_from_the_root_when_pytest_ran_in_a_subfolder
     assert command.split()[7:14] == [  # pytester adds -p ... before, --basetemp after
         "sub/test_sub.py::test_sub", "--colossim-update-baselines", "--colossim-baseline-dir",
         "golden", "--rootdir=.", "-k", "test_sub"]
+
+
+def test_no_baseline_advice_names_the_test_and_colossims_docs(project, monkeypatch):
+    # QA: the advice was a bare `pytest --colossim-update-baselines`, which rewrites every
+    # baseline that moved (regressions included), and "docs/testing.md", which a third-party
+    # project does not have
+    sub = project.mkpydir("sub")
+    (sub / "test_sub.py").write_text(
+        "import pytest\n\n@pytest.mark.parametrize('x', ['a b'])\n"
+        "def test_sub(policy_baseline, x):\n    policy_baseline({'a': 1.0})\n")
+    result = run(project, "sub")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*no colossim baseline *test_sub-a-b.json; create it with "
+                                 "`pytest 'sub/test_sub.py::test_sub[[]a b[]]' "
+                                 "--colossim-update-baselines`*(see colossim's docs/testing.md)"])
+    monkeypatch.chdir(sub)  # typed where pytest runs
+    result = run(project, f"--rootdir={project.path}")
+    result.stdout.fnmatch_lines(["*`pytest 'test_sub.py::test_sub[[]a b[]]' --colossim-*"])
+
+
+BAD_INPUTS = """
+def test_tolerance(policy_baseline):
+    policy_baseline({"a": 1.0}, "t", tolerances={"default": {"rel": -1}})
+
+def test_file(policy_baseline):
+    policy_baseline({"a": 1.0}, "conflict")
+"""
+
+
+def test_a_failure_of_its_inputs_is_said_once(project):
+    # QA: a failure raised while handling its cause printed the message twice, joined by
+    # "During handling of the above exception, another exception occurred"
+    project.makepyfile(test_bad=BAD_INPUTS)
+    (project.path / "baselines").mkdir()
+    (project.path / "baselines" / "conflict.json").write_text("<<<<<<< HEAD\n{}\n")
+    result = run(project, "test_bad.py")
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    assert "During handling" not in out, out
+    assert out.count("'rel' must be a number >= 0, not -1") == 1, out
+    assert out.count("conflict.json cannot be read") == 1, out
+
+
+TYPO_TOLERANCES = """
+def test_typo(run_policy, policy_baseline):
+    policy_baseline(run_policy("fifo", "small"), "typo",
+                    tolerances={{{keys}}})
+"""
+
+
+def test_a_tolerance_for_no_metric_nor_family_fails_naming_the_close_ones(project):
+    # QA: {"makespan": ...} (the metric is makespan_s) was written into the file, where it
+    # loosened nothing and misled every reviewer
+    project.makepyfile(test_typo=TYPO_TOLERANCES.format(
+        keys='"makespan": 0.1, "jct_s.llm70b": 0.1'))
+    for args in ((), ("--colossim-update-baselines",)):
+        result = run(project, "test_typo.py", *args)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines([
+            "*policy_baseline(tolerances=...): 'makespan' (did you mean 'makespan_s'?), "
+            "'jct_s.llm70b' (did you mean 'jct_s.llm-70b'?*) are neither a metric of the "
+            "result, a family of one (the part before the first '.') nor 'default'*"])
+        assert not (project.path / "baselines" / "typo.json").exists()
+    # a metric, a family and default are tolerances
+    project.makepyfile(test_typo=TYPO_TOLERANCES.format(
+        keys='"makespan_s": 0.1, "jct_s.llm-70b": 0.1, "ettr": 0.1, "default": 0.1'))
+    run(project, "test_typo.py", "--colossim-update-baselines").assert_outcomes(passed=1)
+    assert set(baseline(project, "typo")["tolerances"]) == {"makespan_s", "jct_s.llm-70b",
+                                                           "ettr", "default"}
+
+
+def test_an_unknown_metric_asked_for_fails_with_a_did_you_mean(project):
+    # QA: metrics=["mean_jct"] raised a bare KeyError with a traceback into the plugin
+    project.makepyfile(test_m="""
+        def test_m(run_policy, policy_baseline):
+            policy_baseline(run_policy("fifo", "small"), "m", metrics=["makespan_s", "mean_jct"])
+    """)
+    result = run(project, "test_m.py", "--colossim-update-baselines")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*policy_baseline(metrics=...): 'mean_jct' (did you mean "
+                                 "'mean_jct_s'*?) is not a metric of the result; it has: *"])
+    out = result.stdout.str()
+    assert "KeyError" not in out and "plugin.py" not in out, out
+
+
+def test_a_name_written_twice_fails_showing_the_test_not_colossims_source(project):
+    # QA: the failure showed the line of colossim's _update that raised it
+    project.makepyfile(test_loop="""
+        def test_loop(policy_baseline):
+            for value in (1.0, 2.0):
+                policy_baseline({"value": value}, "looped")
+    """)
+    result = run(project, "test_loop.py", "--colossim-update-baselines")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "plugin.py" not in out and "writers[path]" not in out, out
+    result.stdout.fnmatch_lines([">*policy_baseline({\"value\": value}, \"looped\")"])

@@ -177,19 +177,21 @@ def policy_baseline(request: pytest.FixtureRequest, colossim_baseline_dir: Path)
         __tracebackhide__ = True
         from colossim.testing import baseline as bl
 
-        actual = _chosen_metrics(result, metrics)
+        every = _result_metrics(result)
+        actual = _chosen_metrics(every, metrics)
+        given = _given_tolerances(tolerances, every)
         path = bl.find(colossim_baseline_dir, name or _default_name(request))
         old = _read(path)
-        given = _given_tolerances(tolerances)
         if name is None:
             _claim_default_name(config, request, path, old)
         if config.getoption(UPDATE_OPTION):
             _update(config, request, path, old, actual, given, result)
             return
-        if old is None:
+        if old is None:  # this test's node id: a bare update rewrites every moved baseline
             raise AssertionError(
-                f"no colossim baseline {path}; run `pytest {UPDATE_OPTION}` to create it, "
-                "then review the numbers and commit the file (see docs/testing.md)"
+                f"no colossim baseline {path}; create it with `pytest "
+                f"{shlex.quote(_node_arg(config, request.node.nodeid))} {UPDATE_OPTION}`, "
+                "then review the numbers and commit the file (see colossim's docs/testing.md)"
             )
         tols = {**bl.parse_tolerances(old.get("tolerances")), **given}
         rows, new = bl.compare(old["metrics"], actual, tols)
@@ -205,29 +207,65 @@ def policy_baseline(request: pytest.FixtureRequest, colossim_baseline_dir: Path)
     return check
 
 
-def _chosen_metrics(result: Any, metrics: Iterable[str] | None) -> dict[str, Any]:
-    """The run's summary metrics (or the test's own mapping) as plain numbers, limited to
-    ``metrics`` when given."""
-    __tracebackhide__ = True
-    from colossim.testing.baseline import plain_metrics
+def _node_arg(config: pytest.Config, nodeid: str) -> str:
+    """The node id (relative to the rootdir) as typed where pytest was run."""
+    file, colons, rest = nodeid.partition("::")
+    here, root = config.invocation_params.dir.resolve(), config.rootpath.resolve()
+    if here == root or not file:
+        return nodeid
+    return f"{Path(os.path.relpath(root / file, here)).as_posix()}{colons}{rest}"
+
+
+def _result_metrics(result: Any) -> dict[str, Any]:
+    """The run's summary metrics, or the test's own mapping."""
     from colossim.testing.metrics import summary_metrics
 
-    actual = dict(result) if isinstance(result, Mapping) else summary_metrics(result)
+    return dict(result) if isinstance(result, Mapping) else summary_metrics(result)
+
+
+def _chosen_metrics(every: Mapping[str, Any], metrics: Iterable[str] | None) -> dict[str, Any]:
+    """The result's metrics as plain numbers, limited to ``metrics`` when given.
+
+    A failure here (and in the helpers below) is raised outside the ``except`` that caught its
+    cause: raised inside it, pytest printed the message twice, joined by "During handling of
+    the above exception, another exception occurred"."""
+    __tracebackhide__ = True
+    from colossim.testing.baseline import plain_metrics
+
+    actual = dict(every)
     if metrics is not None:
-        wanted = list(metrics)
+        wanted = [metrics] if isinstance(metrics, str) else list(metrics)
         unknown = [m for m in wanted if m not in actual]
         if unknown:
-            raise KeyError(f"unknown metrics {unknown}; the run has {sorted(actual)}")
+            pytest.fail(f"policy_baseline(metrics=...): {_unknown_names(unknown, actual)} "
+                        f"{'is not a metric' if len(unknown) == 1 else 'are not metrics'} of "
+                        f"the result; it has: {', '.join(sorted(actual))}", pytrace=False)
         actual = {m: actual[m] for m in wanted}
     try:
         return plain_metrics(actual)
     except TypeError as exc:
-        pytest.fail(f"policy_baseline: {exc}", pytrace=False)
+        problem = f"policy_baseline: {exc}"
+    pytest.fail(problem, pytrace=False)
+
+
+def _unknown_names(unknown: Iterable[str], known: Iterable[str]) -> str:
+    """``'mean_jct' (did you mean 'mean_jct_s'?), 'x'``: each unknown name, with the known
+    names closest to it."""
+    import difflib
+
+    known = sorted(known)
+    said = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+        said.append(f"{name!r}{hint}")
+    return ", ".join(said)
 
 
 def _read(path: Path) -> dict[str, Any] | None:
     """The golden file, or None when there is none; one it cannot use fails the test with the
     reason and the file's name (not a traceback into colossim)."""
+    __tracebackhide__ = True
     from colossim.testing.baseline import read
 
     if not path.exists():
@@ -235,16 +273,33 @@ def _read(path: Path) -> dict[str, Any] | None:
     try:
         return read(path)
     except ValueError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)
 
 
-def _given_tolerances(tolerances: Mapping[str, Any] | None) -> dict[str, Any]:
+def _given_tolerances(tolerances: Mapping[str, Any] | None,
+                      every: Mapping[str, Any]) -> dict[str, Any]:
+    """The test's tolerances; one for a key that is neither a metric of the result, a family
+    of one (``jct_s``, the part before the first '.') nor ``default`` fails the test: a typo
+    (``makespan`` for ``makespan_s``) would be written into the file and loosen nothing."""
+    __tracebackhide__ = True
     from colossim.testing.baseline import parse_tolerances
 
     try:
-        return parse_tolerances(tolerances)
+        given = parse_tolerances(tolerances)
     except ValueError as exc:
-        pytest.fail(f"policy_baseline(tolerances=...): {exc}", pytrace=False)
+        problem = f"policy_baseline(tolerances=...): {exc}"
+    else:
+        known = {*every, *(metric.split(".")[0] for metric in every), "default"}
+        unknown = [key for key in given if key not in known]
+        if not unknown:
+            return given
+        families = sorted({metric.split(".")[0] for metric in every if "." in metric})
+        problem = (f"policy_baseline(tolerances=...): {_unknown_names(unknown, known)} "
+                   f"{'is' if len(unknown) == 1 else 'are'} neither a metric of the result, a "
+                   "family of one (the part before the first '.') nor 'default'; families: "
+                   f"{', '.join(families) or '(none)'}")
+    pytest.fail(problem, pytrace=False)
 
 
 def _claim_default_name(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
@@ -282,6 +337,7 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
 
     The file's tolerances become exactly the test's (``default`` filled in): a tolerance the
     test stopped giving must not go on loosening the comparison unseen."""
+    __tracebackhide__ = True
     from colossim.metrics.export import atomic_write_text
     from colossim.testing import baseline as bl
 
@@ -362,7 +418,7 @@ def _other_version(old: Mapping[str, Any]) -> str:
     made_by = (old.get("produced") or {}).get("colossim")
     if made_by and made_by != __version__:
         return (f"; the file was written by colossim {made_by} and this is {__version__}: a "
-                "model change between versions moves numbers too (docs/testing.md)")
+                "model change between versions moves numbers too (colossim's docs/testing.md)")
     return ""
 
 
