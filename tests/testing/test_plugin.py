@@ -650,3 +650,75 @@ def test_a_name_written_twice_fails_showing_the_test_not_colossims_source(projec
     out = result.stdout.str()
     assert "plugin.py" not in out and "writers[path]" not in out, out
     result.stdout.fnmatch_lines([">*policy_baseline({\"value\": value}, \"looped\")"])
+
+
+TWO_CLASSES = """
+class Base:
+    def test_inherited(self, policy_baseline):
+        policy_baseline({{"value": {value}}})
+
+
+class TestFifo(Base):
+    def test_small(self, policy_baseline):
+        policy_baseline({{"value": 1.0}})
+
+
+class {las}:
+    def test_small(self, policy_baseline):
+        policy_baseline({{"value": 2.0}})
+
+
+class TestInherits(Base):
+    pass
+"""
+
+
+def test_two_classes_sharing_a_default_baseline_name_are_refused(project):
+    # QA: TestFifo::test_small and TestLas::test_small both resolve to test_small.json (the
+    # default name has no class); updating TestLas alone overwrote TestFifo's reviewed file
+    project.makepyfile(test_cls=TWO_CLASSES.format(las="TestLas", value=3.0))
+    run(project, "test_cls.py", "-k", "TestFifo and small",
+        "--colossim-update-baselines").assert_outcomes(passed=1)
+    for args in (("--colossim-update-baselines",), ()):
+        result = run(project, "test_cls.py", "-k", "TestLas", *args)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines([
+            "*test_small.json belongs to test_cls.py::TestFifo::test_small, and "
+            "test_cls.py::TestLas::test_small resolves to it too: the default name is the test "
+            "function's name, without its class, which both have. Give this test a name of "
+            "its own: policy_baseline(result, \"name\")"])
+    assert baseline(project, "test_small")["metrics"] == {"value": 1.0}
+    run(project, "test_cls.py", "-k", "TestFifo and small").assert_outcomes(passed=1)
+    # a class renamed keeps its baseline: the header's test is gone
+    project.makepyfile(test_cls=TWO_CLASSES.format(las="TestLas", value=3.0).replace(
+        "TestFifo", "TestFirst"))
+    run(project, "test_cls.py", "-k", "TestLas", "--colossim-update-baselines").assert_outcomes(
+        passed=1)
+    # a test inherited from a base class the file defines is still there
+    run(project, "test_cls.py", "-k", "TestFirst and inherited",
+        "--colossim-update-baselines").assert_outcomes(passed=1)
+    result = run(project, "test_cls.py", "-k", "TestInherits")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*test_inherited.json belongs to "
+                                 "test_cls.py::TestFirst::test_inherited, and*"])
+
+
+def test_parameter_ids_that_sanitise_alike_are_named_as_the_cause(project):
+    # QA: the message blamed "the test function's name, which both have"; the ids differ
+    project.makepyfile(test_ids="""
+        import pytest
+
+        @pytest.mark.parametrize("sup", ["a b", "a/b"])
+        def test_ids(sup, policy_baseline):
+            policy_baseline({"value": 1.0})
+    """)
+    result = run(project, "test_ids.py", "--colossim-update-baselines")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*test_ids-a-b.json belongs to test_ids.py::test_ids[[]a b[]], and "
+        "test_ids.py::test_ids[[]a/b[]] resolves to it too: their parameter ids 'a b' and "
+        "'a/b' sanitise alike to 'test_ids-a-b' (the default name keeps letters, digits, '_', "
+        "'.' and '-', and turns any other run of characters into one '-'). Give this test*"])
+    # another parameter case, run on its own, is not refused by the header (its id may have
+    # been renamed; in one session the claim above catches it)
+    run(project, "test_ids.py", "-k", "a/b").assert_outcomes(passed=1)

@@ -304,30 +304,108 @@ def _given_tolerances(tolerances: Mapping[str, Any] | None,
 
 def _claim_default_name(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
                         old: Mapping[str, Any] | None) -> None:
-    """Fail when two tests resolve to one file by their default name (the test function's name,
-    which tests in two files can share): each would be judged by, or overwrite, the other's."""
+    """Fail when two tests resolve to one file by their default name (the test function's name
+    and parameters, without its file or class, which tests in two files, or two classes of one,
+    can share): each would be judged by, or overwrite, the other's."""
+    __tracebackhide__ = True
     node = request.node.nodeid
     other = config.stash[_claims].setdefault(path, node)  # earlier in this session
     if other == node and old is not None:  # else the test the file's header names
         made_by = (old.get("produced") or {}).get("test")
-        if made_by and _still_there(config.rootpath, made_by, request.path):
+        if (isinstance(made_by, str) and made_by != node
+                and _still_there(config.rootpath, made_by, request.path, node)):
             other = made_by
     if other != node:
         pytest.fail(
             f"colossim baseline {path} belongs to {other}, and {node} resolves to it too: "
-            "the default name is the test function's name, which both have. Give this test "
-            "its own, e.g. policy_baseline(result, \"<file>-<test>\")", pytrace=False)
+            f"{_why_shared(other, node, path.stem)}. Give this test a name of its own: "
+            "policy_baseline(result, \"name\")", pytrace=False)
 
 
-def _still_there(root: Path, test: str, here: Path) -> bool:
+def _parts(node: str) -> tuple[str, str, str]:
+    """A node id's file, ``Class::function`` path and parameter id (``[...]`` stripped)."""
+    file, _, rest = node.partition("::")
+    qualified, bracket, params = rest.partition("[")
+    return file, qualified, params[:-1] if bracket else ""
+
+
+def _why_shared(other: str, node: str, name: str) -> str:
+    """Why two tests' default names are one: what the name leaves out, or sanitises alike."""
+    (file_a, qual_a, ids_a), (file_b, qual_b, ids_b) = _parts(other), _parts(node)
+    if file_a != file_b:
+        return "the default name is the test function's name, which both have"
+    if qual_a != qual_b:
+        return ("the default name is the test function's name, without its class, which "
+                "both have")
+    return (f"their parameter ids {ids_a!r} and {ids_b!r} sanitise alike to {name!r} (the "
+            "default name keeps letters, digits, '_', '.' and '-', and turns any other run of "
+            "characters into one '-')")
+
+
+def _still_there(root: Path, test: str, here: Path, node: str) -> bool:
     """Whether ``test`` (a node id from a file's header) is another test that still exists: its
-    file is another one, under the root, and still defines the function."""
-    file, _, rest = test.partition("::")
+    file, under the root, still defines it, and it is not ``node``'s function (a test moved to
+    another file, or its class renamed, keeps its baseline; so does another parameter case of
+    this test, whose ids may have been renamed)."""
+    file, qualified, _ = _parts(test)
     other = (root / file).resolve()
-    function = rest.split("::")[-1].split("[")[0]
-    if not rest or other == here.resolve() or not other.is_file():
+    if not qualified or not other.is_file():
         return False
-    return f"def {function}(" in other.read_text(encoding="utf-8", errors="replace")
+    if other == here.resolve() and qualified == _parts(node)[1]:
+        return False
+    return _defines(other, qualified.split("::"))
+
+
+def _defines(file: Path, path: list[str]) -> bool:
+    """Whether the Python ``file`` defines ``path`` (``["TestA", "test_x"]``): classes nested as
+    given, the function in the last one or in a base class the file defines (one it imports
+    may define it: taken as yes)."""
+    import ast
+
+    text = file.read_text(encoding="utf-8", errors="replace")
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return f"def {path[-1]}(" in text
+    top = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    body: list[ast.stmt] = tree.body
+    owner: ast.ClassDef | None = None
+    for name in path[:-1]:
+        owner = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == name), None)
+        if owner is None:
+            return False
+        body = owner.body
+    if owner is None:
+        return _binds(body, path[-1])
+    return _has_method(owner, path[-1], top, set())
+
+
+def _binds(body: list[Any], name: str) -> bool:
+    """Whether a module or class body defines or assigns ``name`` at its level."""
+    import ast
+
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return True
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return True
+    return False
+
+
+def _has_method(cls: Any, name: str, top: Mapping[str, Any], seen: set[str]) -> bool:
+    import ast
+
+    if _binds(cls.body, name):
+        return True
+    seen.add(cls.name)
+    for base in cls.bases:
+        if not isinstance(base, ast.Name) or base.id not in top:  # imported: it may define it
+            if not (isinstance(base, ast.Name) and base.id == "object"):
+                return True
+        elif base.id not in seen and _has_method(top[base.id], name, top, seen):
+            return True
+    return False
 
 
 def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
