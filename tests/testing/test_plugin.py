@@ -13,6 +13,7 @@ whose run time is GPU-hours x 3600 / GPUs under every speed model. Both arrive a
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 
@@ -722,3 +723,67 @@ def test_parameter_ids_that_sanitise_alike_are_named_as_the_cause(project):
     # another parameter case, run on its own, is not refused by the header (its id may have
     # been renamed; in one session the claim above catches it)
     run(project, "test_ids.py", "-k", "a/b").assert_outcomes(passed=1)
+
+
+PLUGIN = """
+from colossim.policy.builtin.fifo import POLICY as Fifo
+
+
+class Good(Fifo):
+    name = "qa-good"
+
+
+class TakesFifo(Fifo):
+    name = "fifo"
+
+
+class DupA(Fifo):
+    name = "dup"
+
+
+class DupB(Fifo):
+    name = "dup"
+"""
+ENTRY_POINTS = """[colossim.policies]
+qa-good = qa_plugin:Good
+qa-broken = qa_broken:Policy
+fifo = qa_plugin:TakesFifo
+dup-a = qa_plugin:DupA
+dup-b = qa_plugin:DupB
+"""
+
+
+def test_an_entry_point_that_cannot_be_used_is_a_failing_case_not_left_out(pytester,
+                                                                            monkeypatch):
+    # QA: an author's policy whose module failed to import was left out of colossim_policy's
+    # cases with only a warning (none under -p no:warnings): "every installed policy" passed
+    # without it
+    site = pytester.mkdir("site")
+    pytester.makepyfile(qa_plugin=PLUGIN, qa_broken="import numpyy\n")
+    info = site / "qa_plugin-0.1.dist-info"  # what pip install leaves for importlib.metadata
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: qa-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(ENTRY_POINTS)
+    monkeypatch.setenv("PYTHONPATH", f"{site}{os.pathsep}{pytester.path}")
+    pytester.makepyfile(test_every="""
+        def test_each(colossim_policy):
+            assert isinstance(colossim_policy, str)
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-p", "no:cacheprovider",
+                                           "-p", "no:warnings", "-v")
+    from colossim.policy.registry import BUILTIN_NAMES
+
+    result.assert_outcomes(passed=len(BUILTIN_NAMES) + 1, errors=3)
+    result.stdout.fnmatch_lines_random([
+        "*test_each[[]qa-good[]] PASSED*",
+        "*test_each[[]fifo[]] PASSED*",  # the built-in
+        "*ERROR at setup of test_each[[]qa-broken[]]*",
+        "policy entry point 'qa-broken' is installed but cannot be used: qa_broken:Policy cannot "
+        "be loaded: No module named 'numpyy'",
+        "*ERROR at setup of test_each[[]fifo-entry-point[]]*",
+        "policy entry point 'fifo' is installed but cannot be used: qa_plugin:TakesFifo names "
+        "its policy 'fifo', the name of a built-in policy",
+        "*ERROR at setup of test_each[[]dup[]]*",
+        "two installed policies are named 'dup' (qa_plugin:DupA and qa_plugin:DupB): neither "
+        "can be used by that name; uninstall one",
+    ])

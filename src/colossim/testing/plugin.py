@@ -8,7 +8,8 @@ Fixtures:
 - ``policy_baseline(result, name=None, metrics=None, tolerances=None)`` compares summary metrics
   with a golden file and shows a diff table when they moved;
 - ``colossim_policy`` is parametrised over every installed policy (built-in and entry-point), so
-  a property written once covers third-party policies too.
+  a property written once covers third-party policies too; an entry point that cannot be used
+  is a case that fails with the reason.
 
 Options: ``--colossim-update-baselines`` (rewrite golden files; tests pass) and
 ``--colossim-baseline-dir DIR`` (ini: ``colossim_baseline_dir``; default ``baselines/`` next to
@@ -21,6 +22,7 @@ import os
 import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +64,37 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if "colossim_policy" in (names.replace(" ", "").split(",") if isinstance(names, str)
                                  else names):
             return
-    from colossim.policy.registry import available
+    metafunc.parametrize("colossim_policy", _policy_params(), indirect=True)
 
-    names = list(available())
-    metafunc.parametrize("colossim_policy", names, ids=names, indirect=True)
+
+@dataclass(frozen=True)
+class Unusable:
+    """An installed policy entry point the registry could not use: the name it is installed
+    by, and why. The fixture fails the test with the reason."""
+
+    name: str
+    why: str
+
+
+def _policy_params() -> list[Any]:
+    """Every usable installed policy, then a failing case for every entry point the registry
+    skipped or could not tell apart: the CLI skips those with a warning, but in a test suite
+    "every installed policy" going green without the author's own (its module fails to import)
+    hides the failure (QA). A case's id is its name (``-entry-point`` added when a usable
+    policy has the name, e.g. a plugin that takes a built-in's)."""
+    from colossim.policy.registry import installed
+
+    found = installed()
+    usable = list(found.policies)
+    params = [pytest.param(name, id=name) for name in usable]
+    broken = [(name, f"policy entry point {name!r} is installed but cannot be used: {why}")
+              for name, why in found.skipped.items()]
+    broken += [(name, f"two installed policies are named {name!r} ({where}): neither can be "
+                      "used by that name; uninstall one") for name, where in found.clashes.items()]
+    for name, why in broken:
+        case = name if name not in usable else f"{name}-entry-point"
+        params.append(pytest.param(Unusable(name, why), id=case))
+    return sorted(params, key=lambda param: param.id)
 
 
 SUMMARY_TITLES = {
@@ -97,7 +126,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def colossim_policy_fixture(request: pytest.FixtureRequest) -> str:
-    """The name of one installed policy (the test runs once per policy)."""
+    """The name of one installed policy (the test runs once per policy); an entry point that
+    cannot be used fails the test with the reason."""
+    if isinstance(request.param, Unusable):
+        pytest.fail(request.param.why, pytrace=False)
     return request.param
 
 
