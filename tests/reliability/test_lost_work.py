@@ -507,6 +507,31 @@ def test_a_spare_across_a_cut_tier_is_not_swapped_in():
     assert restart.time_s == 1_000.0
 
 
+def test_a_job_that_cannot_share_the_spare_across_a_cut_takes_another():
+    """Pods of 3 racks, the last of each a spare; pod 1's uplinks are cut and pod 0's spare is
+    broken. A rack fault on rack 0 strikes a (8 GPUs there only) and b (8 there, 72 on rack 1).
+    a moves to the first ready spare, rack 5 in pod 1: alone on one rack, it sends nothing
+    across the cut. b cannot join it there (racks 1 and 5 talk across pod 1's cut uplinks), so
+    it takes pod 2's spare, rack 8, rather than go back to the queue (review)."""
+    cut = {"fabric": {"contention": True, "events": [
+        {"time_s": 50, "tier": "pod", "pod": 1, "capacity_fraction": 0.0}]}}
+    gpu = {"placement": "gpu", "checkpoint": {"interval_s": None}}
+    jobs = [job(name="a", min_gpus=8, max_gpus=8, **gpu),
+            job(name="b", min_gpus=80, max_gpus=80, **gpu)]
+    sim = simulation(jobs, quiet(spares={"racks_per_pod": 1}), racks=9, pod_size_racks=3,
+                     cluster=cut)
+    rel = reliability_of(sim)
+    grants = {}
+    sim.call_at(60.0, lambda: grants.update(before={j.name: j.grant for j in sim.state.jobs}))
+    sim.call_at(100.0, lambda: rel.strike("rack", 2, repair_s=36_000))
+    sim.call_at(1_000.0, lambda: rel.strike("rack", 0, repair_s=36_000))
+    result = run(sim)
+    assert grants["before"] == {"a": ((0, 8),), "b": ((0, 8), (1, 72))}
+    swaps = [(e.job, e.data["rack_out"], e.data["rack_in"]) for e in events(result, "swap")]
+    assert swaps == [("a", 0, 5), ("b", 0, 8)]
+    assert not any(f.data["stopped"] for f in events(result, "failure"))
+
+
 @pytest.mark.parametrize(("in_memory", "copy_lost_at"), [("local", 2_000.0), ("peer", 2_001.0)])
 def test_a_queued_jobs_memory_copy_lost_while_it_waits_falls_back_to_storage(in_memory,
                                                                                copy_lost_at):

@@ -322,15 +322,14 @@ class Reliability:
         (QA: 2 spares became 1 after one rack fault under two 8-GPU jobs)."""
         from colossim.engine.fabric_cut import refuse_cut  # fabric_cut imports this module
 
-        spare = into if into is not None and self._room(job, rack, into) else None
-        if spare is None:
-            spare = self.spares.spare_for(rack)
-        if spare is None:
-            return None
-        grant = swap_rack(job.grant, rack, spare)
-        if grant is not None and refuse_cut(self.state, job, grant) is not None:
-            return None
-        return spare
+        shared = into if into is not None and self._room(job, rack, into) else None
+        for spare in (shared, self.spares.spare_for(rack)):  # the shared one, else a fresh one
+            if spare is None:
+                continue
+            grant = swap_rack(job.grant, rack, spare)
+            if grant is None or refuse_cut(self.state, job, grant) is None:
+                return spare
+        return None
 
     def _room(self, job: Job, rack: int, spare: int) -> bool:
         """Can ``spare`` take the job's GPUs on ``rack``?"""

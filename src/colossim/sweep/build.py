@@ -34,7 +34,9 @@ PACKAGE = Path(__file__).resolve().parents[1]
 @functools.cache
 def package_digest() -> str:
     """SHA-256 of the package's files, by path relative to the package (the same for an
-    editable and a regular install of the same code). Once per process: ~5 ms."""
+    editable and a regular install of the same code). Once per process, ~5 ms, before a local
+    pool forks (``task.warm_up``), so it is what the process imported at its start, not what
+    the files became since."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*")):
         if path.suffix in HASHED and "__pycache__" not in path.parts and path.is_file():
@@ -62,7 +64,13 @@ def _policy_file(name: str) -> Path | None:
     return None if path.is_relative_to(PACKAGE) else path
 
 
+@functools.cache
 def _file_digest(path: Path) -> str:
+    """The file's digest as this process first reads it, and then for good: the code a process
+    runs is what it imported, so a policy file edited during a sweep must not lend its new
+    digest to runs the old code still makes (review). The sweep asks before its local workers
+    fork (``LocalExecutor``), so they share the parent's reading; other workers read at their
+    first run, right after importing the policy."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:

@@ -21,6 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
 from colossim.errors import ClusterUnavailable, ColossimError, require
+from colossim.sweep.build import builds
 from colossim.sweep.expand import Run
 from colossim.sweep.task import warm_up, worker_init
 
@@ -123,6 +124,7 @@ class LocalExecutor:
         self.slots = 2 * self.workers
         self._runs = {run.run_id: run for run in runs}
         self._held: dict[str, Run] = {}
+        builds(runs)  # each run's code read now, before the workers fork (``sweep/build.py``)
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
