@@ -166,17 +166,19 @@ def _warn_checkpoints_past_failures(scenario: Scenario) -> None:
         return
     cluster_gpus = sum(usable_of(scenario).values())
     catalog = scenario.gpu_catalog()
-    rack = min(catalog[g.gpu_type].gpus_per_rack for g in scenario.cluster.rack_groups)
+    sizes = {catalog[g.gpu_type].gpus_per_rack for g in scenario.cluster.rack_groups if g.racks}
     tray = scenario.reliability.gpus_per_tray
     late = []
     for job in scenario.jobs:
         interval = job.checkpoint.interval_s
         if isinstance(interval, int | float) and not isinstance(interval, bool):
             gpus = min(job.max_gpus, cluster_gpus)
-            # rack and tray faults strike the whole rack or tray: at least the racks and trays
-            # its GPUs fill (``job_failure_rate_s``), which for whole racks is its GPUs
-            mttf = job_mttf_s(scenario.reliability, gpus, -(-gpus // rack) * rack,
-                              -(-gpus // tray) * tray)
+            # rack and tray faults strike the whole rack or tray: at least the GPUs of the
+            # fewest racks (trays) that hold the job's, on the rack size that needs fewest
+            # (``job_failure_rate_s``); for a job of whole racks, its own GPUs
+            racks = min((-(-gpus // size) * size for size in sizes), default=gpus)
+            mttf = job_mttf_s(scenario.reliability, gpus, racks,
+                              min(racks, -(-gpus // tray) * tray))
             if interval > MTTFS_PER_INTERVAL * mttf:
                 late.append((job.name, float(interval), mttf, gpus))
     if not late:

@@ -451,6 +451,15 @@ def test_the_interval_warning_counts_the_rack_a_small_job_shares():
     assert len(said) == 1
     assert said[0].startswith("jobs.llm-8b.checkpoint.interval_s (14,400 s) is 4.0x the job's "
                               "mean time to failure (3,600 s on 8 GPUs)")
+    # a group of 0 racks of a smaller rack size counts for nothing: llm-8b holds 72 GPUs, one
+    # NVL72 rack, so a 2.5-hour interval is 2.5 MTTFs, no warning (a 0-rack A100 group made it
+    # 96 GPUs of 32-GPU racks and a warning: review)
+    sets[-3:] = ["jobs.llm-8b.checkpoint.interval_s=9000",
+                 "cluster.rack_groups=[{gpu_type: GB200, racks: 4}, {gpu_type: A100, racks: 0}]"]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario("small", sets)
+    assert not [w for w in seen if "mean time to failure" in str(w.message)]
 
 
 def test_a_checkpoint_interval_shorter_than_its_write_is_warned_of():

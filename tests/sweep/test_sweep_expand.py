@@ -75,6 +75,41 @@ def test_a_range_of_tiny_steps_keeps_its_values(tmp_path):
                     "0; the other points' figures differ)"]
 
 
+def test_a_range_across_zero_has_zero_in_it():
+    from colossim.sweep.spec import Ranged
+
+    # -0.3 + 3 x 0.1 is 5.55e-17 in floats: a field where 0 means "off" got a tiny value
+    values = Ranged(range=[-0.3, 0.3, 0.1]).values()
+    assert values == (-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3)
+    assert str(values[3]) == "0.0"  # not -0.0 either
+    assert Ranged(range=[1_000_000, 1_000_001, 0.25]).values()[1] == 1_000_000.25
+
+
+def test_warnings_alike_but_for_a_name_or_said_together_stay_apart():
+    from colossim.sweep.expand import _rewarn
+
+    def said(warned, points):
+        with pytest.warns(ColossimWarning) as caught:
+            _rewarn(warned, points)
+        return [str(w.message) for w in caught]
+
+    # two jobs whose names differ in a digit: two warnings, at every point (review: one was
+    # dropped, and the other said falsely that the points' figures differ)
+    jobs = {"jobs.pretrain1.checkpoint.interval_s (3,600 s) is 4.0x its MTTF": [0, 1],
+            "jobs.pretrain2.checkpoint.interval_s (3,600 s) is 4.0x its MTTF": [0, 1]}
+    assert said(jobs, 2) == [f"every point (--dry-run lists them): {m}" for m in jobs]
+    # two windows on two pods, both at every point: two warnings, not one
+    pods = {"reliability.maintenance[0] lists pod 1 more than once": [0, 1],
+            "reliability.maintenance[1] lists pod 3 more than once": [0, 1]}
+    assert said(pods, 2) == [f"every point (--dry-run lists them): {m}" for m in pods]
+    # one warning whose figure varies from point to point: one line
+    supply = {"the supply at the start (0.31 MW) is below the idle draw (0.33 MW)": [0],
+              "the supply at the start (0.32 MW) is below the idle draw (0.33 MW)": [2]}
+    assert said(supply, 3) == ["points 0, 2 (--dry-run lists them): the supply at the start "
+                               "(0.31 MW) is below the idle draw (0.33 MW) (so at point 0; the "
+                               "other points' figures differ)"]
+
+
 def test_zip_moves_knobs_together(tmp_path):
     text = (
         f"base: {SMALL}\nparameters:\n"

@@ -372,12 +372,21 @@ def _collect(caught: list[warnings.WarningMessage], point: int,
 def _rewarn(warned: dict[str, list[int]], points: int) -> None:
     """Each load warning once, saying which points gave it (the same for each of 40 points
     was 40 lines, and one that only some gave did not say which). Warnings that differ only in
-    their numbers are one warning too: each point names its own value ("the supply at the
-    start (0.3216 MW) is below ..."), and 3,000 random draws gave 62 lines (QA)."""
+    their figures are one warning too: each point names its own value ("the supply at the
+    start (0.3216 MW) is below ..."), and 3,000 random draws gave 62 lines (QA). Only variants
+    that never come at the same point are one: two at one point (two maintenance windows,
+    each naming its pod) are two warnings."""
     shapes: dict[str, list[str]] = {}  # messages by their shape (numbers left out)
     for message in warned:
         shapes.setdefault(NUMBER.sub("#", message), []).append(message)
+    groups = []
     for messages in shapes.values():
+        said_at = [len(warned[message]) for message in messages]
+        if sum(said_at) != len({point for message in messages for point in warned[message]}):
+            groups += [[message] for message in messages]  # two at one point: two warnings
+        else:  # one warning whose figures vary from point to point
+            groups.append(messages)
+    for messages in groups:
         where = sorted({point for message in messages for point in warned[message]})
         if len(where) == points and points > 1:
             said = "every point"
@@ -392,7 +401,8 @@ def _rewarn(warned: dict[str, list[int]], points: int) -> None:
 
 
 POINTS_NAMED = 5
-NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")  # 1,500 / 0.3216 / 1e-13
+NUMBER = re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")  # 1,500 / 0.3216 / 1e-13,
+# not the digits of a name (llm-8b, pod3) or a path (jobs.0.max_gpus)
 
 
 def _check_unique(runs: list[Run], study: Study) -> None:

@@ -98,15 +98,18 @@ class Ranged(_Strict):
     def values(self) -> tuple[float | int, ...]:
         """Counted, not accumulated, so 0.1 steps do not drift; whole numbers stay ints.
 
-        ``start + i * step`` is off by an ulp or two (1.1 + 1 x 0.1 = 1.2000000000000002), so
-        each value is rounded to 15 significant digits, which a float holds exactly enough to
-        print as written. (Rounding to 12 decimal places turned a range of 1e-13 steps into
-        zeros: QA.)"""
+        ``start + i * step`` is off by an ulp or two of the range's largest figure (1.1 + 1 x
+        0.1 = 1.2000000000000002; -0.3 + 3 x 0.1 = 5.55e-17), so each value is rounded to 14
+        decimal digits below that figure: 0.1 steps give 1.2 and 0.0, and 1e-13 steps keep
+        their 1e-13. (Rounding to 12 decimal places made a range of 1e-13 steps zeros, QA; to
+        15 significant digits, kept 5.55e-17 for zero, review.)"""
         start, stop, step = self.range
         count = math.floor((stop - start) / step + 1e-9) + 1
         whole = all(float(v).is_integer() for v in self.range)
+        scale = max(abs(start), abs(stop), abs(step))
+        places = 14 - math.floor(math.log10(scale))
         out = (start + i * step for i in range(count))
-        return tuple(int(round(v)) if whole else float(f"{v:.15g}") for v in out)
+        return tuple(int(round(v)) if whole else round(v, places) + 0.0 for v in out)
 
 
 class StudyFile(_Strict):
