@@ -4,7 +4,11 @@ sweep at a time writes into a folder."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -13,9 +17,9 @@ from colossim.sweep import build
 from colossim.sweep.build import build_of
 from colossim.sweep.executors import SerialExecutor
 from colossim.sweep.expand import expand
+from colossim.sweep.folder_lock import LOCK
 from colossim.sweep.runner import execute
 from colossim.sweep.spec import load_study
-from colossim.sweep.store import LOCK, Store
 from tests.sweep.sweep_helpers import SMALL, write_study
 
 
@@ -130,20 +134,84 @@ def test_the_package_digest_covers_the_built_in_scenarios(monkeypatch, tmp_path)
         build.package_digest.cache_clear()
 
 
+HOLDER = """
+import sys, time
+from pathlib import Path
+from colossim.sweep.folder_lock import acquire
+acquire(Path(sys.argv[1]))
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def _held_elsewhere(folder):
+    """Another process holding the folder's lock (as a running sweep does), until killed."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    return holder
+
+
 def test_a_second_sweep_into_a_folder_in_use_is_refused(done, tmp_path):
     plan, out = done
     folder = tmp_path / "out"
     shutil.copytree(out, folder)
-    first = Store(folder)
-    first.prepare(resume=True)  # a sweep writing into the folder
+    holder = _held_elsewhere(folder)
     try:
-        with pytest.raises(ColossimError, match=r"another sweep is writing into this folder "
-                                                r"\(process \d+\)"):
+        with pytest.raises(ColossimError, match=rf"another sweep is writing into this folder "
+                                                rf"\(process {holder.pid}\)"):
             execute(plan, folder, SerialExecutor(), resume=True)
     finally:
-        first.close()
+        holder.kill()
+        holder.wait()
     report = execute(plan, folder, SerialExecutor(), resume=True)  # free again
     assert (report.skipped, report.ran) == (8, 0)
+
+
+def test_the_command_holds_the_folder_until_its_tables_are_written(done, tmp_path, monkeypatch):
+    """The lock went with the runs, before the tables and plots: a second sweep could write
+    its own beside them (review)."""
+    from colossim.sweep import outputs
+
+    plan, out = done
+    folder = tmp_path / "out"
+    shutil.copytree(out, folder)
+    seen = []
+    real = outputs.write_outputs
+
+    def while_writing(*args, **kwargs):
+        probe = subprocess.run([sys.executable, "-c", HOLDER.replace("time.sleep(60)", ""),
+                                str(folder)], capture_output=True, text=True)
+        seen.append(probe.returncode)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outputs, "write_outputs", while_writing)
+    from typer.testing import CliRunner
+
+    from colossim.cli.app import app
+
+    result = CliRunner().invoke(app, ["sweep", str(plan.study.source), "--out", str(folder),
+                                      "--resume", "--backend", "serial", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert seen == [1]  # the probe could not take the lock: the sweep held it
+
+
+def test_a_forked_worker_does_not_keep_the_folder_locked(tmp_path):
+    from colossim.sweep.folder_lock import acquire, release
+
+    acquire(tmp_path)
+    child = os.fork()
+    if child == 0:  # a pool worker that lives on after the sweep let go
+        time.sleep(5)
+        os._exit(0)
+    try:
+        release(tmp_path)
+        probe = subprocess.run([sys.executable, "-c", HOLDER.replace("time.sleep(60)", ""),
+                                str(tmp_path)], capture_output=True, text=True)
+        assert probe.returncode == 0, probe.stderr  # free, though the child still lives
+    finally:
+        os.kill(child, 9)
+        os.waitpid(child, 0)
 
 
 def test_a_lock_file_left_by_a_dead_sweep_does_not_lock_the_folder(done, tmp_path):

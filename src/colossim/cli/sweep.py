@@ -44,6 +44,7 @@ def sweep(
     from colossim.sweep.build import builds
     from colossim.sweep.executors import make_executor
     from colossim.sweep.expand import expand
+    from colossim.sweep.folder_lock import held
     from colossim.sweep.outputs import write_outputs
     from colossim.sweep.runner import RunsFailed, execute, failed_runs
     from colossim.sweep.spec import load_study
@@ -63,16 +64,18 @@ def sweep(
         warnings.warn(ColossimWarning(
             f"a Ray address is given ({address}, from --address or RAY_ADDRESS) but the "
             f"backend is {backend.value}: add --backend ray to run on that cluster"), stacklevel=2)
-    executor = make_executor(backend.value, workers, address, plan.runs)
-    with show.sweep_progress(enabled=not quiet and console().is_terminal) as (on_start, on_rec):
-        report = execute(
-            plan, folder, executor, resume=resume, batch=batch,
-            on_start=on_start, on_record=on_rec,
-        )
-    if report.interrupted:
-        show.interrupted(report, folder)
-        raise typer.Exit(INTERRUPTED)
-    summary, notes = write_outputs(plan, report.records, folder, plots=plots)
+    with held(folder):  # from the first run to the last table and plot
+        executor = make_executor(backend.value, workers, address, plan.runs)
+        with show.sweep_progress(enabled=not quiet and console().is_terminal) as (on_start,
+                                                                                    on_rec):
+            report = execute(
+                plan, folder, executor, resume=resume, batch=batch,
+                on_start=on_start, on_record=on_rec,
+            )
+        if report.interrupted:
+            show.interrupted(report, folder)
+            raise typer.Exit(INTERRUPTED)
+        summary, notes = write_outputs(plan, report.records, folder, plots=plots)
     show.summary_table(plan, summary)
     show.sweep_report(report, folder, notes)
     failed = failed_runs(report)

@@ -11,7 +11,6 @@ this machine's disk save the per-run files themselves the moment a run ends
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,11 +19,11 @@ from typing import IO, Any
 from colossim.errors import ColossimError, ColossimWarning, ConfigError, Problem
 from colossim.metrics.labels import plural
 from colossim.sweep.expand import Run
+from colossim.sweep.folder_lock import acquire, release
 from colossim.sweep.records import Outcome, record_path, save_record
 
 RUNS_DIR = "runs"
 LOG = "runs.jsonl"
-LOCK = ".sweep.lock"
 
 
 class Store:
@@ -34,19 +33,13 @@ class Store:
         self.out = Path(out)
         self.runs = self.out / RUNS_DIR
         self._log: IO[str] | None = None
-        self._held: IO[str] | None = None  # the open lock file (``_lock``)
+        self._locked = False  # holds the folder's lock (``prepare`` to ``close``)
 
     def prepare(self, resume: bool) -> None:
-        """Create the folder and hold its lock; refuse to mix a fresh sweep into another one's
-        results."""
-        if self.out.exists() and not self.out.is_dir():
-            raise ColossimError(f"cannot write results to {self.out}: it is a file, not a folder")
-        try:
-            self.out.mkdir(parents=True, exist_ok=True)
-            self._lock()
-        except OSError as exc:  # a folder that cannot be written
-            raise ColossimError(f"cannot write results to {self.out}: "
-                                f"{exc.strerror or exc}") from exc
+        """Create the folder and hold its lock (``folder_lock``); refuse to mix a fresh sweep
+        into another one's results."""
+        acquire(self.out)
+        self._locked = True
         if not resume and self.runs.is_dir() and any(self.runs.glob("*.json")):
             msg = (
                 "already holds sweep results: pass --resume to continue that sweep, "
@@ -60,32 +53,6 @@ class Store:
             self.close()
             raise ColossimError(f"cannot write results to {self.out}: "
                                 f"{exc.strerror or exc}") from exc
-
-    def _lock(self) -> None:
-        """Hold the folder's lock until ``close``: a second sweep into the same folder (a
-        ``--resume`` while the first still runs) simulated every run again and appended to the
-        same log (QA: 29 runs made for 16). An advisory lock on ``.sweep.lock``, which the
-        system drops when its process dies, so a killed sweep never leaves the folder locked.
-        Where there are no such locks (Windows), nothing is guarded."""
-        try:
-            import fcntl
-        except ImportError:
-            return
-        handle = (self.out / LOCK).open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip()
-            handle.close()
-            who = f" (process {holder})" if holder.isdigit() else ""
-            raise ColossimError(f"{self.out}: another sweep is writing into this folder{who}: "
-                                "wait for it to end, or choose another --out") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._held = handle
 
     def write(self, run: Run, outcome: Outcome) -> dict[str, Any]:
         """Store a finished run (its file, unless the worker saved it, then its log line: the
@@ -106,9 +73,9 @@ class Store:
         if self._log is not None:
             self._log.close()
             self._log = None
-        if self._held is not None:
-            self._held.close()  # closing the file releases its lock
-            self._held = None
+        if self._locked:
+            release(self.out)
+            self._locked = False
 
     def read(self, run_ids: set[str]) -> dict[str, dict[str, Any]]:
         """Stored records of the given runs (others in the folder are ignored)."""

@@ -1,0 +1,101 @@
+"""One sweep at a time writes into an output folder.
+
+A second sweep into the same folder (a ``--resume`` started while the first still runs)
+simulated every run again and appended to the same log (QA: 29 runs made for 16). The lock is
+the system's advisory lock (``flock``) on ``DIR/.sweep.lock``, which goes with its process, so a
+killed sweep never leaves its folder locked. It is held from the first run to the last table
+(``colossim sweep`` holds it around the runs and the outputs; ``Store`` around the runs), and a
+process may take it again while it holds it. Forked children (pool workers) close their copy at
+once, so the lock never outlives the sweep that took it. Where there are no such locks
+(Windows), nothing is guarded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from colossim.errors import ColossimError
+
+LOCK = ".sweep.lock"
+
+_HELD: dict[Path, tuple[IO[str], int]] = {}  # folders this process holds, and how many times
+
+
+def acquire(folder: Path) -> None:
+    """Take the folder's lock (creating the folder), or refuse: another process holds it."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ColossimError(f"cannot write results to {folder}: it is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        key = folder.resolve()
+        if key in _HELD:
+            handle, count = _HELD[key]
+            _HELD[key] = (handle, count + 1)
+            return
+        handle = _locked(folder)
+    except OSError as exc:  # a folder that cannot be written
+        raise ColossimError(f"cannot write results to {folder}: {exc.strerror or exc}") from exc
+    if handle is not None:
+        _HELD[key] = (handle, 1)
+
+
+def release(folder: Path) -> None:
+    """Give back one hold of the folder's lock; the last one lets it go."""
+    key = Path(folder).resolve()
+    if key not in _HELD:
+        return
+    handle, count = _HELD.pop(key)
+    if count > 1:
+        _HELD[key] = (handle, count - 1)
+    else:
+        handle.close()  # closing the file releases its lock
+
+
+@contextlib.contextmanager
+def held(folder: Path) -> Iterator[None]:
+    """The folder's lock for the block."""
+    acquire(folder)
+    try:
+        yield
+    finally:
+        release(folder)
+
+
+def _locked(folder: Path) -> IO[str] | None:
+    """The open lock file, locked with our process id in it; None where there is no flock."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    handle = (folder / LOCK).open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        who = f" (process {holder})" if holder.isdigit() else ""
+        raise ColossimError(f"{folder}: another sweep is writing into this folder{who}: wait "
+                            "for it to end, or choose another --out") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def _forget_in_child() -> None:
+    """A forked child drops its copies of the held lock files: the lock is the parent's, and
+    a worker that outlived the sweep's ``release`` kept the folder locked (review)."""
+    for handle, _count in _HELD.values():
+        handle.close()
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
