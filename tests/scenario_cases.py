@@ -404,6 +404,21 @@ SWAPS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("quoted-number", "      racks: 4\n", "      racks: '4'\n",
      (f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' "
       "(remove the quotes)",)),
+    # found only once the model's shape is derived: these were tracebacks (QA)
+    ("batch-below-one-sequence", "    tokens_billion: 100\n",
+     "    tokens_billion: 100\n    training: {global_batch_tokens: 4096}\n",
+     (f"{S}:13: jobs[0].training.global_batch_tokens: global_batch_tokens (4096) is less than "
+      "one sequence (8192 tokens)",)),
+    ("heads-not-dividing-the-derived-width", "    tokens_billion: 100\n",
+     "    tokens_billion: 100\n    training: {attention_heads: 100}\n",
+     (f"{S}:13: jobs[0].training.attention_heads: hidden size 4096 is not a multiple of 100 "
+      "attention heads",)),
+    ("moe-shared-part-negative", "    tokens_billion: 100\n",
+     "    tokens_billion: 100\n    active_params_billion: 1\n"
+     "    training: {moe_experts: 16, moe_top_k: 8}\n",
+     (f"{S}:13: jobs[0].active_params_billion: active parameters (1e+09) are fewer than "
+      "top_k=8 experts of 8.75e+08 each: raise training.moe_experts or lower "
+      "training.moe_top_k",)),
 ]
 CASES += [_one(case, edit(BASE, line, new), *problems) for case, line, new, problems in SWAPS]
 CASES.append(_one(  # the file's problem, not the override's that set another of the group's fields

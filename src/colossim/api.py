@@ -71,11 +71,18 @@ def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
     """Jobs the performance model cannot fit in memory on ``max_gpus`` of any GPU type."""
     from colossim.model.plan_check import plan_problems
     from colossim.model.speed import SpeedModel
+    from colossim.model.workload import WorkloadError, workload
 
     speed = SpeedModel(scenario)
     types = list(dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups))
     problems = []
     for i, job in enumerate(scenario.jobs):
+        if not speed.linear(job):
+            try:
+                workload(job)
+            except WorkloadError as exc:  # the model's shape itself, at the field to blame
+                problems.append(problem_at(doc.marks, _blamed(doc, i, exc.field), str(exc)))
+                continue
         pins = [] if speed.linear(job) else plan_problems(job)
         if pins:  # a pin the model's rules exclude, not memory (model.plan_check)
             problems += [problem_at(doc.marks, ("jobs", i, "training", "plan", field), message)
@@ -91,11 +98,17 @@ def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
         )
         # at the job's max_gpus, unless an override changed the job (params_billion=100000):
         # then at that override, the change that made it not fit
-        loc = ("jobs", i, "max_gpus")
-        if not doc.marks.set_by_override(loc):
-            loc = next(iter(doc.marks.overridden_below(("jobs", i))), loc)
-        problems.append(problem_at(doc.marks, loc, message))
+        problems.append(problem_at(doc.marks, _blamed(doc, i, ("max_gpus",)), message))
     return problems
+
+
+def _blamed(doc: Document, job: int, field: tuple[str, ...]) -> tuple:
+    """Where to report a problem of job ``job`` whose own field is ``field``: there, unless an
+    override changed the job elsewhere; then at that override, the change that made it fail."""
+    loc = ("jobs", job, *field)
+    if not doc.marks.set_by_override(loc):
+        loc = next(iter(doc.marks.overridden_below(("jobs", job))), loc)
+    return loc
 
 
 def load_scenario(

@@ -596,3 +596,13 @@ def test_an_empty_scenario_name_is_named_as_such(source):
         load_scenario(source)
     assert str(caught.value.problems[0]) == (
         "'': no scenario named: give a file or a built-in scenario (colossus2, small)")
+
+
+def test_a_shape_problem_an_override_made_is_reported_at_it():
+    # QA: a traceback (exit 1); the message was right, raised at the wrong layer
+    assert problems_of("small", ["jobs.llm-70b.training.attention_heads=100"]) == [
+        "--set jobs.llm-70b.training.attention_heads=100: jobs[0].training.attention_heads: "
+        "hidden size 9216 is not a multiple of 100 attention heads"]
+    assert problems_of("small", ["jobs.image-2b.tokens_per_sample=20000000"]) == [
+        "--set jobs.image-2b.tokens_per_sample=20000000: jobs[2].tokens_per_sample: "
+        "global_batch_tokens (16777216) is less than one sample (20000000 tokens)"]

@@ -118,6 +118,17 @@ def _default_heads(hidden: int) -> int:
     return 1
 
 
+class WorkloadError(ValueError):
+    """A job whose model cannot be shaped, found only once its shape is derived (the width
+    from the parameters, the expert split, the sequence against the batch). ``field``: the
+    job's field to blame, as a path below the job (``("training", "attention_heads")``), so
+    the loader reports it at its line (these were tracebacks: QA)."""
+
+    def __init__(self, message: str, field: tuple[str, ...]):
+        super().__init__(message)
+        self.field = field
+
+
 def expert_split(params: float, active: float, experts: int, top_k: int) -> float:
     """Routed-expert parameters from total and active counts.
 
@@ -129,9 +140,10 @@ def expert_split(params: float, active: float, experts: int, top_k: int) -> floa
     per_expert = (params - active) / (experts - top_k)
     shared = active - top_k * per_expert
     if shared < 0:
-        raise ValueError(
+        raise WorkloadError(
             f"active parameters ({active:.3g}) are fewer than top_k={top_k} experts of "
-            f"{per_expert:.3g} each: raise training.moe_experts or lower training.moe_top_k"
+            f"{per_expert:.3g} each: raise training.moe_experts or lower training.moe_top_k",
+            ("active_params_billion",),
         )
     return experts * per_expert
 
@@ -150,14 +162,16 @@ def workload(job: JobConfig) -> Workload:
     layers, hidden = derive_shape(active, t.layers, t.hidden_size)
     heads = t.attention_heads or _default_heads(hidden)
     if hidden % heads:
-        raise ValueError(f"hidden size {hidden} is not a multiple of {heads} attention heads")
+        raise WorkloadError(
+            f"hidden size {hidden} is not a multiple of {heads} attention heads",
+            ("training", "attention_heads" if t.attention_heads else "hidden_size"))
     image = job.kind is JobKind.IMAGE
     seq_len = (job.tokens_per_sample or 1) if image else t.seq_len_tokens
     if t.global_batch_tokens < seq_len:
-        raise ValueError(
-            f"job {job.name!r}: global_batch_tokens ({t.global_batch_tokens}) is less than one "
-            f"sequence ({seq_len} tokens)"
-        )
+        raise WorkloadError(
+            f"global_batch_tokens ({t.global_batch_tokens}) is less than one "
+            f"{'sample' if image else 'sequence'} ({seq_len} tokens)",
+            ("tokens_per_sample",) if image else ("training", "global_batch_tokens"))
     return Workload(
         kind=job.kind,
         precision=job.precision,
