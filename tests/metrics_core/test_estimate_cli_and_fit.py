@@ -90,3 +90,18 @@ def test_the_gpus_a_plan_leaves_unused_are_shown():
     assert _idle({"gpus": 100, "plan": {"tp": 2, "pp": 3, "dp": 16}}) == "4"
     assert _idle({"gpus": 96, "plan": {"tp": 2, "pp": 3, "dp": 16}}) == "0"
     assert _idle({"gpus": 96, "plan": None}) == "-"
+
+
+def test_estimate_does_not_need_the_scenarios_policy(tmp_path):
+    # QA: estimate refused examples/policy_regression's toy scenario, whose plugin policy
+    # (and its params) it never uses
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "configs" / "small.yaml").read_text()
+    text = text.replace("    name: fifo\n", "    name: someone-elses\n    params: {knob: 3}\n")
+    (tmp_path / "s.yaml").write_text(text)
+    result = CliRunner().invoke(app, ["estimate", str(tmp_path / "s.yaml"), "--json",
+                                      "--job", "llm-8b", "-t", "GB200"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert row["job"] == "llm-8b" and row["plan"]
