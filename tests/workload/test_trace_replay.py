@@ -46,6 +46,21 @@ def test_trace_path_is_relative_to_the_scenario_file(tmp_path, monkeypatch):
     assert [j.submit_s for j in scenario.jobs] == [0, 10, 20]
 
 
+def test_a_trace_path_in_an_included_file_is_relative_to_that_file(tmp_path, monkeypatch):
+    # QA: it was read from the including file's folder, so a trace scenario included from
+    # elsewhere (examples/traces/itp-cluster03.yaml) could not find its trace
+    base = tmp_path / "base"
+    base.mkdir()
+    scenario_file(base, "path: traces/t.csv")
+    top = tmp_path / "elsewhere" / "top.yaml"
+    top.parent.mkdir()
+    top.write_text("include: ../base/scenario.yaml\nname: variant\n")
+    monkeypatch.chdir("/")
+    scenario = load_scenario(top)
+    assert scenario.name == "variant"
+    assert [j.name for j in scenario.jobs] == ["first", "big", "small"]
+
+
 def test_fifo_replay_by_hand(tmp_path):
     # 4 GPUs. first (2 GPUs, 100 s) runs 0-100; big (4 GPUs) waits for it: 100-150; small
     # (2 GPUs) waits behind big under strict FIFO: 150-180. Each runs exactly its duration.

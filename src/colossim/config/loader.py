@@ -376,7 +376,7 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
                               "parameters:), not a scenario: run it with colossim sweep "
                               f"{doc.source}")]
     problems = list(doc.problems)
-    context = {"defer_cross_check": True, "base_dir": doc.source.parent}  # base: trace paths
+    context = {"defer_cross_check": True, "base_dir": _trace_dir(doc)}  # base: trace paths
     try:
         scenario = Scenario.model_validate(doc.data, context=context)
     except ValidationError as exc:
@@ -389,6 +389,15 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
     problems += [problem_at(doc.marks, loc, msg, at=_blamed(doc.marks, loc))
                  for loc, msg in issues]
     return (None if problems else scenario), problems
+
+
+def _trace_dir(doc: Document) -> Path:
+    """The folder a relative ``trace.path`` is read from: that of the file that gives it (an
+    included file's own folder, a study file's), else the scenario's. It was always the
+    top-level file's, so an included trace scenario broke when included from elsewhere (QA)."""
+    file, _line = doc.marks.locate(("trace", "path"))
+    given = Path(file)
+    return given.parent if given.is_file() else doc.source.parent
 
 
 def _unreadable_trace(exc: ValidationError) -> bool:
