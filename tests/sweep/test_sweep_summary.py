@@ -110,3 +110,13 @@ def test_counts_stay_whole_numbers_in_the_tables(tmp_path):
     table = pq.read_table(tmp_path / "r.parquet")
     assert str(table.schema.field("n").type) == "int64"
     assert table.column("n").to_pylist() == [3, 5]
+
+
+def test_an_unknown_job_in_a_metric_lists_a_few_of_thousands():
+    # a trace base has thousands of jobs: the message listed all 3,011 ids (114 KB: QA)
+    from colossim.sweep.metrics import unknown_jobs
+
+    names = [f"job-{i:04d}" for i in range(3011)]
+    said = unknown_jobs(["jobs.nope.jct_s"], names)[0]
+    assert said == ("no job named 'nope' in the base scenario (jobs: "
+                    + ", ".join(names[:12]) + ", ... and 2,999 more)")

@@ -162,7 +162,11 @@ def test_list_values_show_escaped_and_cut_and_headers_stay_apart(tmp_path, eight
     # as rich markup is escaped
     assert _value([]) == "[]" and _value("[bold]x") == "\\[bold]x"
     dip = [{"kind": "dip", "start_s": 259200, "duration_s": 86400, "supply_mw": 700}]
-    assert len(_value(dip)) == VALUE_WIDTH and _value(dip).endswith("…")
+    assert len(_value(dip)) == VALUE_WIDTH and "…" in _value(dip)
+    assert _value(dip).endswith('pply_mw": 700}]')  # its middle elided, its end kept
+    # two trace files that differ at their ends stay apart (both read "../../../shared/…")
+    paths = [f"../../../shared/traces/elasticflow-itp/cluster{n}.csv" for n in ("05", "10")]
+    assert _value(paths[0]) != _value(paths[1])
     # zipped paths that end alike keep apart
     assert short_names(["jobs.10t.checkpoint.interval_s", "jobs.6t.checkpoint.interval_s",
                         "makespan_s"]) == {
@@ -187,7 +191,7 @@ def test_list_values_show_escaped_and_cut_and_headers_stay_apart(tmp_path, eight
     assert header.split()[-1] == "power.events"
     rows = [line for line in lines if line.strip()[:1].isdigit()]
     assert rows[0].split()[-1] == "[]"
-    assert rows[1].split()[-1].endswith("…")
+    assert "…" in rows[1] and rows[1].rstrip().endswith("0.5}]")
 
 
 def test_a_wildcard_stays_in_the_header():

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from colossim.cli.entry import INTERRUPTED  # noqa: F401  (130: the commands use it from here)
+from colossim.metrics.labels import first_few
 
 
 def flag(*names: str, text: str) -> Any:
@@ -116,14 +117,6 @@ BatchOpt = Annotated[
 PlotsOpt = Annotated[bool, flag("--plots/--no-plots", text="Write PNG plots.")]
 
 
-LISTED = 12  # names an error lists before "and N more" (a trace replay has thousands of jobs)
-
-
-def _first(names: Sequence[str], shown: int = LISTED) -> str:
-    more = f", ... and {len(names) - shown:,} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
-
-
 def _either(names: Sequence[str], shown: int = 3) -> str:
     """The first few names offered, quoted, and how many more there are."""
     from colossim.metrics.labels import either
@@ -144,7 +137,7 @@ def check_names(option: str, kind: str, given: Iterable[str], known: Sequence[st
             hint = [k for k in known if k.startswith(name)] if name else []  # a short id
             hint = hint or difflib.get_close_matches(name, list(known), n=1)
             suggestion = f" (did you mean {_either(hint)}?)" if hint else ""
-            listed = f"{plural or kind + 's'}: {_first(known)}"
+            listed = f"{plural or kind + 's'}: {first_few(known)}"
             problems.append(Problem(option, None, "",
                                     f"no {kind} named {name!r}{suggestion}; {listed}"))
     if problems:

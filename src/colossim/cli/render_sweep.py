@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
-from colossim.cli.render import console, err_console
+from colossim.cli.render import clipped_name, console, err_console
 from colossim.cli.tables import fitting_tables
 from colossim.metrics.labels import plural, time_unit
 from colossim.sweep.metrics import short_names
@@ -31,8 +31,8 @@ def _value(value: Any) -> str:
     JSON), not as Python's repr (``True``); cut to ``VALUE_WIDTH`` (results.csv has it whole),
     and escaped, so rich shows ``[]`` instead of reading it as markup."""
     text = _written(value)
-    if len(text) > VALUE_WIDTH:
-        text = text[:VALUE_WIDTH - 1] + "…"
+    if len(text) > VALUE_WIDTH:  # its middle elided: two trace paths differ at their ends,
+        text = clipped_name(text, VALUE_WIDTH)  # which a cut at the end hid (QA)
     return escape(text)
 
 

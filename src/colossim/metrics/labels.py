@@ -43,6 +43,15 @@ def either(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
+LISTED = 12  # names an error lists before "and N more" (a trace replay has thousands of jobs)
+
+
+def first_few(names: Sequence[str], shown: int = LISTED) -> str:
+    """The first ``shown`` names, comma-separated, and how many more there are."""
+    more = f", ... and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def plural(count: int, noun: str) -> str:
     """``count`` and ``noun``, plural unless one: "1 problem", "2,917 problems"."""
     return f"{count:,} {noun}{'s' * (count != 1)}"

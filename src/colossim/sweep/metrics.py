@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from colossim.metrics.labels import either
+from colossim.metrics.labels import either, first_few
 from colossim.metrics.result import JobResult, RunResult
 from colossim.sweep.scheduling import GROUP, SchedulingResult, synonym
 
@@ -131,7 +131,7 @@ def unknown_jobs(metrics: Iterable[str], job_names: Iterable[str]) -> dict[int, 
         job = job_metric(path)
         if job is not None and job[0] not in names:
             hint = difflib.get_close_matches(job[0], names, n=1)
-            said = f"did you mean {hint[0]!r}?" if hint else f"jobs: {', '.join(names)}"
+            said = f"did you mean {hint[0]!r}?" if hint else f"jobs: {first_few(names)}"
             out[i] = f"no job named {job[0]!r} in the base scenario ({said})"
     return out
 
