@@ -130,3 +130,11 @@ def test_swf_processors_must_be_whole_as_csv_gpu_counts_are(tmp_path):
     text = "1 0 5 100 4.7 -1 -1 4 200 -1 1 1 1 1 1 -1 -1 -1\n"
     with pytest.raises(ValueError, match="w.swf:1: allocated processors 4.7 is not a whole"):
         read_records(write(tmp_path, "w.swf", text), "swf")
+
+
+@pytest.mark.parametrize("text", ["", "\n"])
+def test_an_empty_trace_file_says_so(tmp_path, text):
+    # QA: "no column job_id in header " (a blank header)
+    with pytest.raises(ValueError, match=r"e\.csv:1: the file is empty: a trace starts with a "
+                                         "header line naming its columns"):
+        read_records(write(tmp_path, "e.csv", text), "itp")

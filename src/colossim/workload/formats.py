@@ -76,6 +76,9 @@ def _columns(header: list[str], names: dict[str, tuple[str, ...]], path: Path) -
     for key, options in names.items():
         match = next((lower[o] for o in options if o in lower), None)
         if match is None:
+            if not any(h.strip() for h in header):
+                raise ValueError(f"{path}:1: the file is empty: a trace starts with a header "
+                                 "line naming its columns")
             raise ValueError(
                 f"{path}:1: no column {' or '.join(options)} in header {','.join(header)}"
             )
