@@ -3,6 +3,7 @@ storage sharing, maintenance, determinism and stream independence."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from scipy.stats import poisson
 
@@ -55,12 +56,13 @@ def test_a_jobs_failure_rate_counts_the_racks_and_trays_it_touches():
         rack={"mtbf_gpu_hours": 1_000}, network={"mtbf_gpu_hours": 500},
         software={"mtbf_gpu_hours": 200}))
     # 8 GPUs on rack 0 (2 trays of 4) and 3 on rack 1 (1 tray), racks of 72
-    racks, trays = exposure_of(((0, 8), (1, 3)), [72, 72], 4)
+    capacity = np.array([72, 72])
+    racks, trays = exposure_of(np.array([0, 1]), np.array([8, 3]), capacity, 4)
     assert (racks, trays) == (144, 12)
     per_hour = job_failure_rate_s(config, 11, racks, trays) * HOUR
     assert per_hour == pytest.approx(11 / 100 + 12 / 400 + 144 / 1_000 + 144 / 500 + 11 / 200)
     # whole racks: the per-GPU sum times the GPUs, to the last bit
-    assert exposure_of(((0, 72), (1, 72)), [72, 72], 4) == (144, 144)
+    assert exposure_of(np.array([0, 1]), np.array([72, 72]), capacity, 4) == (144, 144)
     assert job_failure_rate_s(config, 144, 144, 144) == failure_rate_per_gpu_s(config) * 144
 
 

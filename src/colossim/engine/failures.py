@@ -261,7 +261,7 @@ class Reliability:
             for job, _ in self.spares.holders(rack):
                 jobs[job.index] = job
             self._set_down(rack, delta)
-            self.spares.planned[rack] += delta
+        self.spares.maintain(racks, delta)
         self.state.log("maintenance", None, racks=len(racks), start=delta > 0)
         for job in jobs.values():
             self._drain(job)

@@ -32,7 +32,8 @@ class Spares:
         self.pod = self.layout.rack_pod.tolist()
         self.owed: set[int] = set()  # racks swapped out that become spares once no job holds them
         self.planned = np.zeros(len(self.rack_type), dtype=np.int64)  # maintenance windows on
-        # each rack now (``Reliability._maintenance``): planned, not broken
+        # each rack now (``maintain``): planned, not broken
+        self.under_maintenance = 0  # racks with a window on now (refill runs at every fault)
         if per_pod:
             self._hold_back(per_pod)
 
@@ -65,6 +66,11 @@ class Spares:
             return None
         same_pod = candidates[self.layout.rack_pod[candidates] == self.pod[rack]]
         return int(same_pod[0] if same_pod.size else candidates[0])
+
+    def maintain(self, racks: list[int], delta: int) -> None:
+        """A maintenance window starts (``delta`` 1) or ends (-1) on ``racks``."""
+        self.planned[racks] += delta
+        self.under_maintenance = int(np.count_nonzero(self.planned))
 
     def ready(self) -> np.ndarray:
         ledger = self.ledger
@@ -112,8 +118,10 @@ class Spares:
         ready = self.ready()
         if not ready.any():
             return
-        whole = ledger.healthy & (ledger.failed == 0)
-        for rack in np.flatnonzero(~ledger.spare & ~whole & (self.planned == 0)).tolist():
+        broken = ~ledger.spare & ~(ledger.healthy & (ledger.failed == 0))
+        if self.under_maintenance:
+            broken &= self.planned == 0
+        for rack in np.flatnonzero(broken).tolist():
             if self.holders(rack):
                 continue  # GPU-grain jobs still use the rest of it
             spare = self._pick(ready, rack)
