@@ -105,3 +105,17 @@ def test_estimate_does_not_need_the_scenarios_policy(tmp_path):
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
     assert row["job"] == "llm-8b" and row["plan"]
+
+
+def test_an_estimate_that_finds_no_plan_says_why_and_a_type_given_twice_is_one_row():
+    # QA: a row of "-" with no reason; --gpu-type GB200 twice printed the row twice
+    result = CliRunner().invoke(app, ["estimate", "colossus2", "--job", "10t", "--gpus", "100",
+                                      "-t", "GB200", "-t", "GB200", "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert "plan" not in row and row["min_gpus_to_fit"] > 100
+    assert row["note"] == (f"does not fit in memory on 100 GB200 GPUs (needs "
+                           f"{row['min_gpus_to_fit']:,})")
+    table = CliRunner().invoke(app, ["estimate", "colossus2", "--job", "10t", "--gpus", "100",
+                                     "-t", "GB200"])
+    assert f"10t on GB200: {row['note']}" in " ".join(table.stdout.split())

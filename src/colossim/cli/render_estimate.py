@@ -42,6 +42,9 @@ def estimate_table(scenario: str, rows: list[dict[str, Any]]) -> None:
                                 left=("plan", "step s: %")):
         out.print(table)
     out.print(CAPTION)  # the terminal's width, not the last table's
+    for row in rows:  # an empty row says why (QA: only "-" everywhere)
+        if row.get("note"):
+            out.print(f"{row['job']} on {row['gpu_type']}: {row['note']}")
 
 
 def _idle(row: dict[str, Any]) -> str:

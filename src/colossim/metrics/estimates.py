@@ -24,7 +24,7 @@ def job_estimates(
     """One row per (job, GPU type)."""
     speed = SpeedModel(scenario)
     in_cluster = list(dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups))
-    types = gpu_types or in_cluster
+    types = list(dict.fromkeys(gpu_types or in_cluster))  # a type given twice: one row
     unknown = [t for t in types if t not in speed.catalog]
     if unknown:
         raise ConfigError(
@@ -51,5 +51,12 @@ def job_estimates(
             row["days_to_train"] = row["work_flops"] / rate / SECONDS_PER_DAY if rate > 0 else None
             span = speed.packed_span(n, gpu_type)
             row.update(describe_estimate(speed, job, {gpu_type: n}, span) or {})
+            least = row["min_gpus_to_fit"]
+            if "plan" not in row and not speed.linear(job):  # say why the row is empty
+                row["note"] = (
+                    f"no parallel plan on {n:,} {gpu_type} GPUs suits its shape and batch"
+                    if least is not None and least <= n else
+                    f"does not fit in memory on {n:,} {gpu_type} GPUs"
+                    + (f" (needs {least:,})" if least is not None else " (nor on any number)"))
             rows.append(row)
     return rows
