@@ -81,7 +81,8 @@ def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
             try:
                 workload(job)
             except WorkloadError as exc:  # the model's shape itself, at the field to blame
-                problems.append(problem_at(doc.marks, _blamed(doc, i, exc.field), str(exc)))
+                loc = _blamed(doc, i, exc.field, SHAPE_FIELDS)
+                problems.append(problem_at(doc.marks, loc, str(exc)))
                 continue
         pins = [] if speed.linear(job) else plan_problems(job)
         if pins:  # a pin the model's rules exclude, not memory (model.plan_check)
@@ -102,12 +103,22 @@ def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def _blamed(doc: Document, job: int, field: tuple[str, ...]) -> tuple:
+# the job fields its model's shape comes from: an override of another (submit_s, priority)
+# cannot have made a shape fail, so it never takes the blame for one (review)
+SHAPE_FIELDS = ("params_billion", "active_params_billion", "kind", "tokens_per_sample",
+                "training")
+
+
+def _blamed(doc: Document, job: int, field: tuple[str, ...],
+            causes: tuple[str, ...] | None = None) -> tuple:
     """Where to report a problem of job ``job`` whose own field is ``field``: there, unless an
-    override changed the job elsewhere; then at that override, the change that made it fail."""
+    override changed the job elsewhere (one of ``causes``, the job's fields that can make it
+    fail; any, if None); then at that override, the change that made it fail."""
     loc = ("jobs", job, *field)
     if not doc.marks.set_by_override(loc):
-        loc = next(iter(doc.marks.overridden_below(("jobs", job))), loc)
+        changed = [key for key in doc.marks.overridden_below(("jobs", job))
+                   if causes is None or len(key) < 3 or key[2] in causes]
+        loc = changed[0] if changed else loc
     return loc
 
 

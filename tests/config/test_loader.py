@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -606,3 +607,15 @@ def test_a_shape_problem_an_override_made_is_reported_at_it():
     assert problems_of("small", ["jobs.image-2b.tokens_per_sample=20000000"]) == [
         "--set jobs.image-2b.tokens_per_sample=20000000: jobs[2].tokens_per_sample: "
         "global_batch_tokens (16777216) is less than one sample (20000000 tokens)"]
+
+
+def test_a_shape_problem_in_the_file_is_not_blamed_on_an_unrelated_override(tmp_path):
+    # review: "--set jobs.llm-70b.submit_s=5: jobs[0].submit_s: hidden size 9216 is not ..."
+    text = (Path(__file__).parents[2] / "configs" / "small.yaml").read_text()
+    heads = "    training: {attention_heads: 100}\n"
+    text = text.replace("    min_gpus: 72\n", "    min_gpus: 72\n" + heads, 1)
+    path = write(tmp_path, "heads.yaml", text)
+    line = text.splitlines().index("    training: {attention_heads: 100}") + 1
+    expected = (f"{path}:{line}: jobs[0].training.attention_heads: hidden size 9216 is not a "
+                "multiple of 100 attention heads")
+    assert problems_of(path, ["jobs.llm-70b.submit_s=5"]) == [expected]

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from colossim.sweep.expand import expand
 from colossim.sweep.folder_lock import LOCK
 from colossim.sweep.runner import execute
 from colossim.sweep.spec import load_study
+from colossim.sweep.store import Store
 from tests.sweep.sweep_helpers import SMALL, write_study
 
 
@@ -182,7 +184,8 @@ def test_the_command_holds_the_folder_until_its_tables_are_written(done, tmp_pat
     def while_writing(*args, **kwargs):
         probe = subprocess.run([sys.executable, "-c", HOLDER.replace("time.sleep(60)", ""),
                                 str(folder)], capture_output=True, text=True)
-        seen.append(probe.returncode)
+        seen.append((probe.returncode,
+                     "another sweep is writing into this folder" in probe.stderr))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(outputs, "write_outputs", while_writing)
@@ -193,25 +196,38 @@ def test_the_command_holds_the_folder_until_its_tables_are_written(done, tmp_pat
     result = CliRunner().invoke(app, ["sweep", str(plan.study.source), "--out", str(folder),
                                       "--resume", "--backend", "serial", "--no-plots"])
     assert result.exit_code == 0, result.output
-    assert seen == [1]  # the probe could not take the lock: the sweep held it
+    assert seen == [(1, True)]  # the probe could not take the lock: the sweep held it
 
 
 def test_a_forked_worker_does_not_keep_the_folder_locked(tmp_path):
     from colossim.sweep.folder_lock import acquire, release
 
-    acquire(tmp_path)
+    key = acquire(tmp_path)
     child = os.fork()
     if child == 0:  # a pool worker that lives on after the sweep let go
         time.sleep(5)
         os._exit(0)
     try:
-        release(tmp_path)
+        release(key)
         probe = subprocess.run([sys.executable, "-c", HOLDER.replace("time.sleep(60)", ""),
                                 str(tmp_path)], capture_output=True, text=True)
         assert probe.returncode == 0, probe.stderr  # free, though the child still lives
     finally:
         os.kill(child, 9)
         os.waitpid(child, 0)
+
+
+def test_a_lock_is_released_whatever_the_working_folder_became(tmp_path, monkeypatch):
+    # review: a relative path resolved again at release meant another folder after a chdir,
+    # and the lock stayed held for the life of the process
+    from colossim.sweep.folder_lock import _HELD
+
+    monkeypatch.chdir(tmp_path)
+    store = Store(Path("out"))
+    store.prepare(resume=False)
+    monkeypatch.chdir("/")
+    store.close()
+    assert not _HELD
 
 
 def test_a_lock_file_left_by_a_dead_sweep_does_not_lock_the_folder(done, tmp_path):

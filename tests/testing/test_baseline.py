@@ -166,3 +166,30 @@ def test_a_yaml_update_changes_values_only_where_they_changed():
     # ruamel keeps "# about c" on the key above it, gone: it stays above c all the same
     assert text == ("metrics:\n  a: 1.5   # a's note\n  b: 2.5\n"
                     "  # about c\n  c: 3.00e+3  # as written\n")
+
+
+def test_which_tests_a_file_still_defines(tmp_path):
+    """The collision check asks whether a baseline's test still exists: a test in a class
+    with an imported base is not taken to exist there (a moved test was refused: review),
+    and one defined under ``if`` or by an annotated assignment is found (a real collision
+    passed)."""
+    from colossim.testing.plugin import _defines
+
+    f = tmp_path / "test_mod.py"
+    f.write_text(
+        "from helpers import PolicyChecks\n"
+        "import helpers\n"
+        "class TestOld(PolicyChecks):\n    def test_other(self): pass\n"
+        "class TestOld2(helpers.Mixin):\n    pass\n"
+        "class Base:\n    def test_inherited(self): pass\n"
+        "class TestChild(Base):\n    pass\n"
+        "class TestAnn:\n    test_y: object = staticmethod(lambda: None)\n"
+        "if True:\n    def test_cond(): pass\n"
+        "try:\n    def test_tried(): pass\nexcept ImportError:\n    pass\n")
+    assert not _defines(f, ["TestOld", "test_x"])
+    assert not _defines(f, ["TestOld2", "test_x"])
+    assert _defines(f, ["TestOld", "test_other"])
+    assert _defines(f, ["TestChild", "test_inherited"])  # a base the file defines
+    assert _defines(f, ["TestAnn", "test_y"])
+    assert _defines(f, ["test_cond"]) and _defines(f, ["test_tried"])
+    assert not _defines(f, ["test_gone"])

@@ -25,8 +25,10 @@ LOCK = ".sweep.lock"
 _HELD: dict[Path, tuple[IO[str], int]] = {}  # folders this process holds, and how many times
 
 
-def acquire(folder: Path) -> None:
-    """Take the folder's lock (creating the folder), or refuse: another process holds it."""
+def acquire(folder: Path) -> Path:
+    """Take the folder's lock (creating the folder), or refuse: another process holds it.
+    Returns the folder's resolved path: release by it, as a relative path may mean another
+    folder by then (a notebook or a test changes the working directory: review)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ColossimError(f"cannot write results to {folder}: it is a file, not a folder")
@@ -36,17 +38,18 @@ def acquire(folder: Path) -> None:
         if key in _HELD:
             handle, count = _HELD[key]
             _HELD[key] = (handle, count + 1)
-            return
+            return key
         handle = _locked(folder)
     except OSError as exc:  # a folder that cannot be written
         raise ColossimError(f"cannot write results to {folder}: {exc.strerror or exc}") from exc
     if handle is not None:
         _HELD[key] = (handle, 1)
+    return key
 
 
-def release(folder: Path) -> None:
-    """Give back one hold of the folder's lock; the last one lets it go."""
-    key = Path(folder).resolve()
+def release(key: Path) -> None:
+    """Give back one hold of the folder's lock (``key``: what ``acquire`` returned); the last
+    one lets it go."""
     if key not in _HELD:
         return
     handle, count = _HELD.pop(key)
@@ -59,11 +62,11 @@ def release(folder: Path) -> None:
 @contextlib.contextmanager
 def held(folder: Path) -> Iterator[None]:
     """The folder's lock for the block."""
-    acquire(folder)
+    key = acquire(folder)
     try:
         yield
     finally:
-        release(folder)
+        release(key)
 
 
 def _locked(folder: Path) -> IO[str] | None:

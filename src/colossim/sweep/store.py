@@ -33,13 +33,12 @@ class Store:
         self.out = Path(out)
         self.runs = self.out / RUNS_DIR
         self._log: IO[str] | None = None
-        self._locked = False  # holds the folder's lock (``prepare`` to ``close``)
+        self._lock_key: Path | None = None  # the folder's lock, held from prepare to close
 
     def prepare(self, resume: bool) -> None:
         """Create the folder and hold its lock (``folder_lock``); refuse to mix a fresh sweep
         into another one's results."""
-        acquire(self.out)
-        self._locked = True
+        self._lock_key = acquire(self.out)
         if not resume and self.runs.is_dir() and any(self.runs.glob("*.json")):
             msg = (
                 "already holds sweep results: pass --resume to continue that sweep, "
@@ -73,9 +72,9 @@ class Store:
         if self._log is not None:
             self._log.close()
             self._log = None
-        if self._locked:
-            release(self.out)
-            self._locked = False
+        if self._lock_key is not None:
+            release(self._lock_key)
+            self._lock_key = None
 
     def read(self, run_ids: set[str]) -> dict[str, dict[str, Any]]:
         """Stored records of the given runs (others in the folder are ignored)."""

@@ -1,8 +1,8 @@
 """Stop a test run that has stopped making progress, instead of simulating to the horizon.
 
 A policy that never starts a job but keeps asking to be woken (``WakeAt(now + 60)``) makes the
-engine simulate every wake-up until the horizon (a year by default: minutes and gigabytes), and
-one that wakes at ``now + 1e-9`` never reaches it. ``StallGuard`` watches the engine's progress
+engine simulate every wake-up until the horizon (3.15e8 s, about ten years, by default: minutes
+and gigabytes), and one that wakes at ``now + 1e-9`` never reaches it. ``StallGuard`` watches the engine's progress
 callback (every ``PROGRESS_EVERY`` events: the time and the fraction of all work done) and stops
 the run when, after the last job has arrived, the fraction has not moved for
 
