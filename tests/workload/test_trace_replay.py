@@ -133,6 +133,16 @@ def test_trace_jobs_that_cannot_fit_are_reported_at_the_trace_line_by_name(tmp_p
     assert problem.message.startswith("2 of its jobs ('big', 'small'): min_gpus: 4 GPUs")
 
 
+def test_an_unknown_reference_gpu_is_one_problem_at_its_line(tmp_path):
+    # QA: "trace: 3 of its jobs ('first', 'big', 'small'): reference_gpu: unknown GPU type"
+    path = scenario_file(tmp_path, "path: traces/t.csv\nreference_gpu: V100")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(path)
+    [problem] = err.value.problems
+    assert (problem.line, problem.field) == (10, "trace.reference_gpu")
+    assert problem.message.startswith("unknown GPU type 'V100'")
+
+
 def test_a_star_over_a_traces_jobs_says_they_come_from_the_trace(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_scenario(scenario_file(tmp_path, "path: traces/t.csv"), ["jobs.*.priority=1"])

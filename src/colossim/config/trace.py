@@ -121,6 +121,9 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
 TRACE_NAMED = 3  # trace jobs a folded problem names
 
 
+FROM_TRACE = {("reference_gpu",): ("trace", "reference_gpu")}  # job fields the trace block sets
+
+
 def trace_issues(scenario: Any, issues: list[tuple[tuple, str]]) -> list[tuple[tuple, str]]:
     """Problems of the jobs a trace added, at the ``trace:`` block and naming the jobs: they have
     no line of their own (each pointed at the file's line 1), and a trace of thousands of jobs
@@ -137,6 +140,10 @@ def trace_issues(scenario: Any, issues: list[tuple[tuple, str]]) -> list[tuple[t
         else:
             kept.append((loc, msg))
     for (field, msg), names in folded.items():
+        if field in FROM_TRACE:  # the trace's own setting, given to every job: one problem,
+            # at its line (an unknown reference_gpu was "200 of its jobs (...)": QA)
+            kept.append((FROM_TRACE[field], msg))
+            continue
         shown = ", ".join(repr(n) for n in names[:TRACE_NAMED])
         more = f" and {len(names) - TRACE_NAMED:,} more" if len(names) > TRACE_NAMED else ""
         what = f"{len(names):,} of its jobs ({shown}{more})" if len(names) > 1 else \
