@@ -119,3 +119,15 @@ def test_an_estimate_that_finds_no_plan_says_why_and_a_type_given_twice_is_one_r
     table = CliRunner().invoke(app, ["estimate", "colossus2", "--job", "10t", "--gpus", "100",
                                      "-t", "GB200"])
     assert f"10t on GB200: {row['note']}" in " ".join(table.stdout.split())
+
+
+def test_gpus_beyond_what_the_cluster_has_are_said():
+    # QA: 5,000,000 GPUs on a 548,352-GPU cluster gave a plan at 1.4% MFU without a word
+    result = CliRunner().invoke(app, ["estimate", "small", "--job", "llm-8b", "--gpus", "1000",
+                                      "-t", "GB200", "-t", "H100"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("warning:") == 1  # H100 is not in small's cluster: a what-if
+    assert ("warning: --gpus 1,000 is more than the 288 GB200 GPUs the cluster can allocate: "
+            "the estimate is for a bigger cluster") in result.stderr
+    within = CliRunner().invoke(app, ["estimate", "small", "--job", "llm-8b", "--gpus", "72"])
+    assert "warning" not in within.stderr
