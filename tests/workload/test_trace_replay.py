@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -131,6 +132,21 @@ def test_trace_jobs_that_cannot_fit_are_reported_at_the_trace_line_by_name(tmp_p
         load_scenario(path, ["catalog.A100.gpus_per_rack=2"])
     [problem] = err.value.problems
     assert problem.message.startswith("2 of its jobs ('big', 'small'): min_gpus: 4 GPUs")
+
+
+def test_trace_jobs_a_smaller_cluster_cannot_fit_are_blamed_on_that_override(tmp_path):
+    # QA: the problem pointed at the trace: line whatever --set made the cluster too small
+    path = Path(scenario_file(tmp_path, "path: traces/t.csv"))
+    path.write_text(path.read_text().replace("racks: 1}", "racks: 2}"))  # 8 GPUs
+    (tmp_path / "traces" / "t.csv").write_text(TRACE + "huge,1030,10,8\n")
+    assert len(load_scenario(path).jobs) == 4  # it fits as written
+    override = "cluster.rack_groups.0.racks=1"
+    with pytest.raises(ConfigError) as err:
+        load_scenario(path, [override])
+    [problem] = err.value.problems
+    assert (problem.file, problem.field) == (f"--set {override}", "trace")
+    assert problem.message == ("its job 'huge': min_gpus: 8 GPUs can never fit: the cluster "
+                               "has 4 usable GPUs")
 
 
 def test_an_unknown_reference_gpu_is_one_problem_at_its_line(tmp_path):

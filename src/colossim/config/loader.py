@@ -385,9 +385,8 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
             problems += _beside_trace(doc, {**context, SKIP_TRACE: True})
         issues = _partial_issues(doc.data)
         return None, problems + [problem_at(doc.marks, loc, msg) for loc, msg in issues]
-    issues = trace_issues(scenario, cross_check(scenario))
-    problems += [problem_at(doc.marks, loc, msg, at=_blamed(doc.marks, loc))
-                 for loc, msg in issues]
+    issues = trace_issues(scenario, cross_check(scenario), lambda loc: _blamed(doc.marks, loc))
+    problems += [problem_at(doc.marks, loc, msg, at=at) for loc, msg, at in issues]
     return (None if problems else scenario), problems
 
 

@@ -11,7 +11,7 @@ as ``base_dir`` in the validation context), else to the working directory.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -124,30 +124,41 @@ TRACE_NAMED = 3  # trace jobs a folded problem names
 FROM_TRACE = {("reference_gpu",): ("trace", "reference_gpu")}  # job fields the trace block sets
 
 
-def trace_issues(scenario: Any, issues: list[tuple[tuple, str]]) -> list[tuple[tuple, str]]:
+def trace_issues(scenario: Any, issues: list[tuple[tuple, str]],
+                 blame: Callable[[tuple], tuple] = lambda loc: loc
+                 ) -> list[tuple[tuple, str, tuple]]:
     """Problems of the jobs a trace added, at the ``trace:`` block and naming the jobs: they have
     no line of their own (each pointed at the file's line 1), and a trace of thousands of jobs
-    could give as many lines. Alike problems (the same field and message) fold into one."""
+    could give as many lines. Alike problems (the same field and message) fold into one.
+
+    Each comes back as (field path, message, where to report it): ``blame`` says where for a
+    job's own problem (an override that shrank the cluster, for a job that can never fit); a
+    folded one is reported there too when ``blame`` moves it off the job (it pointed at the
+    ``trace:`` line whatever --set made the cluster too small: QA)."""
     trace = getattr(scenario, "trace", None)
     if trace is None or not trace.jobs_loaded:
-        return issues
+        return [(loc, msg, blame(loc)) for loc, msg in issues]
     own = len(scenario.jobs) - trace.jobs_loaded
-    kept: list[tuple[tuple, str]] = []
-    folded: dict[tuple[tuple, str], list[str]] = {}
+    kept: list[tuple[tuple, str, tuple]] = []
+    folded: dict[tuple[tuple, str], list[int]] = {}
     for loc, msg in issues:
         if len(loc) >= 2 and loc[0] == "jobs" and isinstance(loc[1], int) and loc[1] >= own:
-            folded.setdefault((tuple(loc[2:]), msg), []).append(scenario.jobs[loc[1]].name)
+            folded.setdefault((tuple(loc[2:]), msg), []).append(loc[1])
         else:
-            kept.append((loc, msg))
-    for (field, msg), names in folded.items():
+            kept.append((loc, msg, blame(loc)))
+    for (field, msg), indices in folded.items():
         if field in FROM_TRACE:  # the trace's own setting, given to every job: one problem,
             # at its line (an unknown reference_gpu was "200 of its jobs (...)": QA)
-            kept.append((FROM_TRACE[field], msg))
+            kept.append((FROM_TRACE[field], msg, FROM_TRACE[field]))
             continue
+        names = [scenario.jobs[i].name for i in indices]
         shown = ", ".join(repr(n) for n in names[:TRACE_NAMED])
         more = f" and {len(names) - TRACE_NAMED:,} more" if len(names) > TRACE_NAMED else ""
         what = f"{len(names):,} of its jobs ({shown}{more})" if len(names) > 1 else \
             f"its job {shown}"
         where = ".".join(str(p) for p in field)
-        kept.append((("trace",), f"{what}: {where + ': ' if where else ''}{msg}"))
+        first = ("jobs", indices[0], *field)
+        at = blame(first)
+        kept.append((("trace",), f"{what}: {where + ': ' if where else ''}{msg}",
+                     ("trace",) if at == first else at))
     return kept
