@@ -50,18 +50,15 @@ def run_one(scenario, policy: str, seed: int, stall_guard: bool = True):
     from colossim.metrics.compare import ideal_times_s, run_metrics
     from colossim.metrics.summary import summarize
     from colossim.policy.registry import make_policy
-    from colossim.testing.starvation import Stalled, guard_for, starved
+    from colossim.testing.starvation import failing_as, guard_for
 
     scenario = scenario.model_copy(
         update={"simulation": scenario.simulation.model_copy(update={"seed": seed})}
     )
     guard = guard_for(scenario) if stall_guard else None
-    try:
+    with failing_as(PolicyFailure, policy, scenario.name, "compare with --no-stall-guard"):
         out = Simulation(scenario, make_policy(policy, shared_params(scenario, policy)),
                          progress=guard).run()
-    except Stalled as stalled:
-        raise PolicyFailure(starved(policy, scenario.name, stalled,
-                                    "compare with --no-stall-guard")) from None
     return run_metrics(summarize(out, policy=policy), ideal_times_s(out.state))
 
 

@@ -26,15 +26,13 @@ def estimate(
     json_: JsonOpt = False,
 ) -> None:
     """Minimum GPUs, parallel plan, step-time breakdown, MFU and days to train for each job."""
-    from colossim.api import load_scenario
+    from colossim.api import STANDIN_POLICY, load_scenario, own_policy_unused
     from colossim.cli.render_estimate import estimate_table
-    from colossim.config.schema import PolicyConfig
     from colossim.metrics.estimates import job_estimates
 
     # estimates ask the performance model only: the scenario's policy need not be installed
     # here, nor its params fit (QA: a file naming its own plugin policy was refused)
-    loaded = load_scenario(scenario, [*(set_ or []), "scheduler.policy.params={}"],
-                           policy=PolicyConfig.model_fields["name"].default)
+    loaded = load_scenario(scenario, own_policy_unused(set_ or []), policy=STANDIN_POLICY)
     check_names("--job", "job", job or [], [j.name for j in loaded.jobs])
     check_names("--gpu-type", "GPU type", gpu_type or [], sorted(loaded.gpu_catalog()))
     if gpus is not None:

@@ -46,7 +46,7 @@ def run(
     from colossim.cli.render import console, progress_bar, result_tables
     from colossim.errors import ColossimError, PolicyFailure
     from colossim.metrics.export import dumps, write_run
-    from colossim.testing.starvation import Stalled, guard_for, starved, watched
+    from colossim.testing.starvation import failing_as, guard_for, watched
 
     overrides = list(set_ or [])
     if seed is not None:
@@ -59,13 +59,12 @@ def run(
         check_names("--explain", "job", [explain], [j.name for j in loaded.jobs])
     show_progress = not (quiet or json_) and console().is_terminal
     guard = guard_for(loaded) if stall_guard else None
-    with progress_bar(enabled=show_progress) as progress:
-        try:
-            result = simulate(loaded, progress=watched(progress, guard))
-        except Stalled as stalled:  # a policy under development that never starts its jobs
-            # ran for minutes and hundreds of MB before ending "unfinished at the horizon" (QA)
-            raise PolicyFailure(starved(loaded.scheduler.policy.name, loaded.name, stalled,
-                                        "run with --no-stall-guard")) from None
+    # a policy under development that never starts its jobs ran for minutes and hundreds of
+    # MB before ending "unfinished at the horizon" (QA): the guard stops it as a failure
+    with progress_bar(enabled=show_progress) as progress, failing_as(
+            PolicyFailure, loaded.scheduler.policy.name, loaded.name,
+            "run with --no-stall-guard"):
+        result = simulate(loaded, progress=watched(progress, guard))
     if out is not None:
         try:
             write_run(result, out)

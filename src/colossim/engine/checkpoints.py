@@ -244,13 +244,8 @@ class Checkpoints:
             return math.inf
         if interval != "auto":
             return float(interval)
-        gpus = ck.job.gpus
         racks, trays = self._exposure(ck.job)
-        if racks == gpus and trays == gpus:  # whole racks: the per-GPU sum, kept (asked at
-            rate = self.rate_per_gpu_s * gpus  # every checkpoint)
-            mttf = 1.0 / rate if rate > 0 else math.inf
-        else:
-            mttf = job_mttf_s(self.config, gpus, racks, trays)
+        mttf = job_mttf_s(self.config, ck.job.gpus, racks, trays, self.rate_per_gpu_s)
         return auto_interval(ck.cfg.method, self.write_cost_s(ck), mttf, ck.cfg.min_interval_s)
 
     def _exposure(self, job: Job) -> tuple[int, int]:

@@ -82,7 +82,7 @@ def failure_rate_per_gpu_s(config: ReliabilityConfig) -> float:
 
 
 def job_failure_rate_s(config: ReliabilityConfig, gpus: int, rack_gpus: int | None = None,
-                       tray_gpus: int | None = None) -> float:
+                       tray_gpus: int | None = None, per_gpu_s: float | None = None) -> float:
     """Rate at which any class interrupts a job holding ``gpus`` GPUs.
 
     GPU and software faults strike one GPU, so they count the job's own GPUs; a tray fault
@@ -91,21 +91,22 @@ def job_failure_rate_s(config: ReliabilityConfig, gpus: int, rack_gpus: int | No
     touches only its own GPUs (the default), and its rate is the per-GPU sum times ``gpus``,
     the same sum as before exposures were counted. An 8-GPU job on one NVL72 rack is struck by
     rack faults 72 / 8 = 9 times as often as its GPU count says (QA: 156 interruptions where
-    8 x rate expected 19)."""
+    8 x rate expected 19). ``per_gpu_s``: ``failure_rate_per_gpu_s(config)`` if the caller
+    keeps it (the engine asks at every checkpoint)."""
     if not config.enabled:
         return 0.0
     racks = gpus if rack_gpus is None else rack_gpus
     trays = gpus if tray_gpus is None else tray_gpus
     if racks == gpus and trays == gpus:
-        return failure_rate_per_gpu_s(config) * gpus
+        return (failure_rate_per_gpu_s(config) if per_gpu_s is None else per_gpu_s) * gpus
     exposure = {"gpu": gpus, "tray": trays, "rack": racks, "network": racks, "software": gpus}
     return sum(p.rate_per_gpu_s() * exposure[name] for name, p in config.processes().items())
 
 
 def job_mttf_s(config: ReliabilityConfig, gpus: int, rack_gpus: int | None = None,
-               tray_gpus: int | None = None) -> float:
+               tray_gpus: int | None = None, per_gpu_s: float | None = None) -> float:
     """Expected time between interruptions of a job (``job_failure_rate_s``)."""
-    rate = job_failure_rate_s(config, gpus, rack_gpus, tray_gpus)
+    rate = job_failure_rate_s(config, gpus, rack_gpus, tray_gpus, per_gpu_s)
     return 1.0 / rate if rate > 0 else math.inf
 
 

@@ -13,11 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from colossim.api import load_scenario, simulate
+from colossim.api import STANDIN_POLICY, load_scenario, own_policy_unused, simulate
 from colossim.config.schema import PolicyConfig, Scenario
 from colossim.metrics.result import RunResult
 from colossim.policy.registry import build_policy, checked_class
-from colossim.testing.starvation import Stalled, guard_for, starved
+from colossim.testing.starvation import failing_as, guard_for
 
 PolicyRef = str | type
 
@@ -91,26 +91,16 @@ def run_policy(
     else:  # the file's own policy is replaced, as ``--policy`` does: it need not be installed
         # here, nor its params fit (QA: a shared file naming a policy this machine lacks failed
         # to load, whatever policy the test ran)
-        scenario = load(scenario, _without_policy(overrides), policy=STANDIN)
+        scenario = load(scenario, own_policy_unused(_listed(overrides)), policy=STANDIN_POLICY)
     scenario = with_policy(scenario, policy, params)
     # a class runs as given: one defined in a test, or made by a factory, has no import path
     # that leads back to it
     instance = None if isinstance(policy, str) else build_policy(checked_class(policy), params)
     guard = guard_for(scenario) if starvation_guard else None
-    try:
+    with failing_as(AssertionError, getattr(instance, "name", None) or policy_name(policy),
+                    scenario.name, "pass starvation_guard=False to run_policy"):
         return simulate(scenario, seed=seed, check_invariants=check_invariants, progress=guard,
                         policy=instance)
-    except Stalled as stalled:
-        raise AssertionError(starved(
-            getattr(instance, "name", None) or policy_name(policy), scenario.name, stalled,
-            "pass starvation_guard=False to run_policy")) from None
 
 
-STANDIN = PolicyConfig.model_fields["name"].default  # a built-in policy the file's is read as
-
-
-def _without_policy(overrides: Iterable[str]) -> tuple[str, ...]:
-    """``overrides`` plus one that clears the file's policy params (the test's policy brings
-    its own)."""
-    return (*_listed(overrides), "scheduler.policy.params={}")
 

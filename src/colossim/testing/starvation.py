@@ -20,7 +20,8 @@ so a run that finishes gives the same result with the guard as without it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -92,8 +93,20 @@ def watched(progress: Progress | None, guard: StallGuard | None) -> Progress | N
     return both
 
 
-def starved(policy: str, scenario: str, stalled: Stalled, way_out: str) -> str:
+def _starved(policy: str, scenario: str, stalled: Stalled, way_out: str) -> str:
     """What a stopped run says: the policy, the scenario, why, and how to let it run on."""
     return (f"starved: policy {policy!r} on scenario {scenario!r}: {stalled}, so the run was "
             "stopped instead of simulated to its horizon. A policy must eventually start the "
             f"jobs it is given; {way_out} to let such a run go on (docs/testing.md)")
+
+
+@contextlib.contextmanager
+def failing_as(error: type[Exception], policy: str, scenario: str, way_out: str
+               ) -> Iterator[None]:
+    """Turn a run the guard stopped into ``error`` with ``starved``'s message: a failed test
+    for ``run_policy``, a policy failure for ``run`` and ``compare``."""
+    __tracebackhide__ = True
+    try:
+        yield
+    except Stalled as stalled:
+        raise error(_starved(policy, scenario, stalled, way_out)) from None
