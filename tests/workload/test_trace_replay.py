@@ -62,6 +62,20 @@ def test_a_trace_path_in_an_included_file_is_relative_to_that_file(tmp_path, mon
     assert [j.name for j in scenario.jobs] == ["first", "big", "small"]
 
 
+def test_a_trace_path_given_by_set_is_relative_to_the_working_directory(tmp_path, monkeypatch):
+    # QA: --set trace.path=... was read from the scenario's folder: for a built-in scenario,
+    # the installed package's. A path typed on the command line is the shell's, as elsewhere.
+    scenario_file(tmp_path, "path: traces/t.csv")  # writes tmp_path/traces/t.csv
+    elsewhere = tmp_path / "scenarios"
+    elsewhere.mkdir()
+    (elsewhere / "s.yaml").write_text((tmp_path / "scenario.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    scenario = load_scenario(elsewhere / "s.yaml", overrides=["trace.path=traces/t.csv"])
+    assert [j.name for j in scenario.jobs] == ["first", "big", "small"]
+    with pytest.raises(ConfigError, match="t.csv"):  # the file's own line: its folder, as before
+        load_scenario(elsewhere / "s.yaml")
+
+
 def test_fifo_replay_by_hand(tmp_path):
     # 4 GPUs. first (2 GPUs, 100 s) runs 0-100; big (4 GPUs) waits for it: 100-150; small
     # (2 GPUs) waits behind big under strict FIFO: 150-180. Each runs exactly its duration.

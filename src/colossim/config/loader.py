@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from colossim.config.base import FieldValueError
 from colossim.config.crosscheck import Issues, check_parts, cross_check, unknown_gpu_type
 from colossim.config.messages import friendly, shown
+from colossim.config.overrides import SOURCE as OVERRIDE_SOURCE
 from colossim.config.overrides import collect_overrides
 from colossim.config.schema import Scenario
 from colossim.config.trace import SKIP_TRACE, trace_issues
@@ -393,10 +394,15 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
 def _trace_dir(doc: Document) -> Path:
     """The folder a relative ``trace.path`` is read from: that of the file that gives it (an
     included file's own folder, a study file's), else the scenario's. It was always the
-    top-level file's, so an included trace scenario broke when included from elsewhere (QA)."""
+    top-level file's, so an included trace scenario broke when included from elsewhere (QA).
+    A path given on the command line (``--set trace.path=...``) is read from the working
+    directory, as any command-line path is: it was read from the scenario's folder, which for a
+    built-in scenario is inside the installed package."""
     file, _line = doc.marks.locate(("trace", "path"))
     given = Path(file)
-    return given.parent if given.is_file() else doc.source.parent
+    if given.is_file():
+        return given.parent
+    return Path.cwd() if file.startswith(OVERRIDE_SOURCE) else doc.source.parent
 
 
 def _unreadable_trace(exc: ValidationError) -> bool:
