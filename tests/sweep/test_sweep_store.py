@@ -237,3 +237,27 @@ def test_a_lock_file_left_by_a_dead_sweep_does_not_lock_the_folder(done, tmp_pat
     (folder / LOCK).write_text("999999\n")  # the file stays; its lock died with its process
     report = execute(plan, folder, SerialExecutor(), resume=True)
     assert (report.skipped, report.ran) == (8, 0)
+
+
+def test_a_sweep_that_cannot_start_leaves_no_empty_folder(done, tmp_path, monkeypatch):
+    # QA: an executor that failed to start (a Ray cluster out of reach) left an output folder
+    # holding only the lock file; a folder that was there before is left as it was
+    from typer.testing import CliRunner
+
+    from colossim.cli.app import app
+    from colossim.sweep import executors
+
+    def unreachable(*_args, **_kwargs):
+        raise ColossimError("cannot reach the Ray cluster")
+
+    monkeypatch.setattr(executors, "make_executor", unreachable)
+    plan, _out = done
+    args = ["sweep", str(plan.study.source), "--backend", "serial", "--no-plots", "--out"]
+    fresh = tmp_path / "fresh" / "out"
+    result = CliRunner().invoke(app, [*args, str(fresh)])
+    assert result.exit_code == 1 and "cannot reach the Ray cluster" in result.output
+    assert not (tmp_path / "fresh").exists()  # the folders the lock made, and no more
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    result = CliRunner().invoke(app, [*args, str(kept)])
+    assert result.exit_code == 1 and kept.is_dir()

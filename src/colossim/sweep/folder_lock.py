@@ -8,6 +8,9 @@ killed sweep never leaves its folder locked. It is held from the first run to th
 process may take it again while it holds it. Forked children (pool workers) close their copy at
 once, so the lock never outlives the sweep that took it. Where there are no such locks
 (Windows), nothing is guarded.
+
+A folder the lock created is removed again if nothing but the lock went into it: a sweep that
+could not start (a Ray cluster out of reach) left an empty output folder behind (QA).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from colossim.errors import ColossimError
 LOCK = ".sweep.lock"
 
 _HELD: dict[Path, tuple[IO[str], int]] = {}  # folders this process holds, and how many times
+_CREATED: dict[Path, int] = {}  # held folders the lock created: how many of their folders
 
 
 def acquire(folder: Path) -> Path:
@@ -33,6 +37,7 @@ def acquire(folder: Path) -> Path:
     if folder.exists() and not folder.is_dir():
         raise ColossimError(f"cannot write results to {folder}: it is a file, not a folder")
     try:
+        created = _missing(folder.resolve())
         folder.mkdir(parents=True, exist_ok=True)
         key = folder.resolve()
         if key in _HELD:
@@ -44,6 +49,8 @@ def acquire(folder: Path) -> Path:
         raise ColossimError(f"cannot write results to {folder}: {exc.strerror or exc}") from exc
     if handle is not None:
         _HELD[key] = (handle, 1)
+        if created:
+            _CREATED[key] = created
     return key
 
 
@@ -56,7 +63,24 @@ def release(key: Path) -> None:
     if count > 1:
         _HELD[key] = (handle, count - 1)
     else:
+        if key in _CREATED:
+            _remove_if_unused(key, _CREATED.pop(key))
         handle.close()  # closing the file releases its lock
+
+
+def _missing(folder: Path) -> int:
+    """How many folders of ``folder``'s path (itself, then its parents) do not exist yet."""
+    return next(n for n, path in enumerate((folder, *folder.parents)) if path.exists())
+
+
+def _remove_if_unused(folder: Path, created: int) -> None:
+    """Remove a folder the lock created, and the parents it created, if the lock file is all
+    they hold (while still locked, so no other sweep has started writing into it)."""
+    with contextlib.suppress(OSError):
+        if [entry.name for entry in folder.iterdir()] == [LOCK]:
+            (folder / LOCK).unlink()
+            for path in (folder, *folder.parents)[:created]:
+                path.rmdir()  # an OSError (a folder something else wrote into) stops here
 
 
 @contextlib.contextmanager
@@ -98,6 +122,7 @@ def _forget_in_child() -> None:
     for handle, _count in _HELD.values():
         handle.close()
     _HELD.clear()
+    _CREATED.clear()
 
 
 if hasattr(os, "register_at_fork"):
