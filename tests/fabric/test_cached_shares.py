@@ -36,6 +36,9 @@ def _check_against_fresh(fabric: Fabric, counts: dict[str, int], memo: dict,
                          checked: list) -> None:
     t, scale = fabric.topology, fabric.scale
     capacity = t.capacity * scale
+    cap_scale = np.ones(t.resources)  # the faults that lower jobs' ceilings: not one rack's links
+    for key, (ids, fraction) in fabric.faults.items():
+        cap_scale[ids] *= 1.0 if key in fabric._pooled else fraction
     assert np.array_equal(fabric.capacity, capacity)
     # levels: mean = a tier's load over its capacity, hottest = the largest load / capacity
     for k, (mean, hottest) in enumerate(fabric._meter.levels(fabric.load)):
@@ -48,7 +51,7 @@ def _check_against_fresh(fabric: Fabric, counts: dict[str, int], memo: dict,
         if fabric._placed.get(index) is not placed:
             continue  # a stale entry is never read: _cap_of checks the placement
         foot = placed.foot
-        assert cap == job_cap(t, foot, scale)
+        assert cap == job_cap(t, foot, cap_scale)
         assert np.array_equal(carried, foot.weights * cap)
         assert np.array_equal(limit, capacity[foot.resources] * (1 + 1e-12))
         counts["caps"] += 1
@@ -78,7 +81,7 @@ def _check_against_fresh(fabric: Fabric, counts: dict[str, int], memo: dict,
     assert np.array_equal(view.pod_uplink_load, fabric.load[pod] / t.capacity[pod])
     assert np.array_equal(view.pod_uplink_health, scale[pod])
     # the load kept by adding and removing jobs at their caps equals a full solve's
-    full = allocate(t, [fabric._placed[i].foot for i in fabric._rates], scale)
+    full = allocate(t, [fabric._placed[i].foot for i in fabric._rates], scale, cap_scale)
     assert np.allclose(fabric.load, full.load, rtol=1e-9, atol=1e-6)
 
 

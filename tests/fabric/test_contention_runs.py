@@ -145,6 +145,45 @@ def test_a_network_fault_event_from_another_subsystem_is_consumed():
     assert result.job("a").end_s == pytest.approx(expected_end(t0, duration, 6.25, 25.0))
 
 
+def _with_fault_at(scenario, racks, t0, **fault):
+    """Run with a reliability-style ``fault`` event logged at ``t0`` (as engine.failures does)."""
+    from colossim.engine.simulation import Simulation
+    from colossim.metrics.summary import summarize
+    from tests.fabric.helpers import Fixed
+
+    policy = type("F", (Fixed,), {"racks": racks})()
+    sim = Simulation(scenario, policy, check_invariants=True)
+    sim.call_at(t0, lambda: sim.state.log("fault", None, **fault))
+    return summarize(sim.run(), "fixed")
+
+
+def test_a_fault_of_one_racks_links_slows_no_job_while_the_pods_pool_has_room():
+    # QA: a `network` fault on rack 2 lowered the ceiling of a job on racks 0-1 from 50 to
+    # 46.875 GB/s. One pod of 4 racks, non-blocking: the pooled rack tier holds 288 x 50 =
+    # 14,400 GB/s; the fault takes a quarter of rack 2's 3,600 (0.9375 of the pool is left);
+    # the job loads 144 x 50 = 7,200 and stays at its NIC rate (docs/fabric.md, Limits).
+    scenario = fabric_scenario([job("a", tokens_billion=LONG)], racks=4, pod_size_racks=4)
+    result = _with_fault_at(scenario, {"a": [0, 1]}, 2_000.0, component="network", rack=2,
+                            until_s=5_000.0)
+    [fault] = [e.data for e in result.record.events if e.kind == "fabric_fault"]
+    assert (fault["tier"], fault["capacity_fraction"]) == ("rack", 0.9375)
+    assert [e["gbytes_s"] for e in fabric_events(result, "a") if e["computing"]] == [50.0]
+    assert result.job("a").end_s == pytest.approx(work(LONG) / linear_rate(2))
+
+
+def test_a_fault_of_one_racks_links_slows_the_pods_jobs_when_the_pool_binds():
+    # Rack tier 1:2: the pod's pool holds 288 x 50 / 2 = 7,200 GB/s, and a and b (each at its
+    # ceiling 50 / 2 = 25 on all 144 GPUs) fill it. The fault leaves 0.9375 x 7,200 = 6,750,
+    # shared by 288 GPUs: 23.4375 each, back to 25 at the repair.
+    scenario = fabric_scenario([job("a", tokens_billion=LONG), job("b", tokens_billion=LONG)],
+                               racks=4, pod_size_racks=4, tiers={"rack": {"oversubscription": 2}})
+    result = _with_fault_at(scenario, {"a": [0, 1], "b": [2, 3]}, 2_000.0,
+                            component="network", rack=2, until_s=5_000.0)
+    for name in "ab":
+        shares = [e["gbytes_s"] for e in fabric_events(result, name) if e["computing"]]
+        assert shares == pytest.approx([25.0, 23.4375, 25.0])
+
+
 def test_metrics_from_the_record_match_hand_arithmetic():
     scenario = fabric_scenario([job("a")], racks=6, pod_size_racks=2,
                                tiers={"pod": {"oversubscription": 4}})

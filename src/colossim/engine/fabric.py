@@ -79,8 +79,10 @@ class Fabric:
         )
         self.hierarchical = cluster.fabric.collectives == "hierarchical"
         self.scale = np.ones(self.topology.resources)
+        self.cap_scale = self.scale  # the faults that lower every rack's uplinks (``job_cap``)
         self.capacity = self.topology.capacity.copy()  # healthy capacity x fault scale
         self.faults: dict[Any, tuple[np.ndarray, float]] = {}
+        self._pooled: set[Any] = set()  # faults of one rack's links: off its pod's pool only
         self.cut = False  # some resource has no capacity left (engine.fabric_cut)
         self.cut_at: dict[int, float] = {}  # job index -> when a cut last took it off
         self._placed: dict[int, _Placed] = {}
@@ -121,9 +123,14 @@ class Fabric:
             return np.arange(self.topology.pods) + self.topology.tier_slice(tier).start
         return np.array([self.topology.resource(tier, pod)])
 
-    def degrade(self, key: Any, tier: str, pod: int | None, fraction: float, **why: Any) -> None:
-        """Start a fault: ``tier`` of ``pod`` (all pods if None) keeps ``fraction`` of capacity."""
+    def degrade(self, key: Any, tier: str, pod: int | None, fraction: float, *,
+                pooled: bool = False, **why: Any) -> None:
+        """Start a fault: ``tier`` of ``pod`` (all pods if None) keeps ``fraction`` of capacity.
+        ``pooled``: the capacity lost is one rack's links, so it comes off the pod's pooled
+        capacity and lowers no job's own ceiling."""
         self.faults[key] = (self._resources(tier, pod), fraction)
+        if pooled:
+            self._pooled.add(key)
         self._rescale()
         self.sim.state.log("fabric_fault", None, tier=tier, pod=pod, capacity_fraction=fraction,
                            **why)
@@ -134,14 +141,18 @@ class Fabric:
     def repair(self, key: Any) -> None:
         if self.faults.pop(key, None) is None:
             return
+        self._pooled.discard(key)
         self._rescale()
         self.sim.state.log("fabric_repair", None, fault=_fault_name(key))
         self.sim.trigger("fabric_repair")
 
     def _rescale(self) -> None:
         self.scale = np.ones(self.topology.resources)
-        for ids, fraction in self.faults.values():
+        self.cap_scale = np.ones(self.topology.resources)
+        for key, (ids, fraction) in self.faults.items():
             self.scale[ids] *= fraction
+            if key not in self._pooled:
+                self.cap_scale[ids] *= fraction
         self.capacity = self.topology.capacity * self.scale
         self.cut = bool((self.scale <= 0).any())
         self._meter = TierMeter(self.topology, self.capacity)
@@ -191,8 +202,8 @@ class Fabric:
             share = self.rack_gpus[int(rack)] / self.pod_gpus[pod] if rack is not None else 1.0
             fraction = 1.0 - RACK_LINK_LOSS * share
         self.degrade(key, tier, None if tier == "core" else pod, float(fraction),
-                     component=data["component"], fault=_fault_name(key),
-                     until_s=data.get("until_s"))
+                     pooled=rack is not None and not switch, component=data["component"],
+                     fault=_fault_name(key), until_s=data.get("until_s"))
         if data.get("until_s") is not None:
             self.sim.call_at(float(data["until_s"]), lambda: self.repair(key))
 
@@ -344,12 +355,12 @@ class Fabric:
     def _allocate(self, sharing: dict[int, _Placed]) -> None:
         """The full max-min solve over every job loading a shared tier."""
         feet = [p.foot for p in sharing.values()]
-        alloc = allocate(self.topology, feet, self.scale)
+        alloc = allocate(self.topology, feet, self.scale, self.cap_scale)
         self._rates = dict(zip(sharing, map(float, alloc.rates), strict=True))
         self._load_of = {i: (p.grant, p.foot.resources, p.foot.weights * self._rates[i])
                          for i, p in sharing.items()}
         self.load = alloc.load
-        caps = [job_cap(self.topology, f, self.scale) for f in feet]
+        caps = [job_cap(self.topology, f, self.cap_scale) for f in feet]
         self._at_caps = all(r >= c * (1 - 1e-12) for r, c in zip(alloc.rates, caps, strict=True))
 
     def _incremental(self, sharing: dict[int, _Placed]) -> bool:
@@ -388,7 +399,7 @@ class Fabric:
         entry = self._at_cap.get(index)
         if entry is None or entry[0] is not p:
             foot = p.foot
-            cap = job_cap(self.topology, foot, self.scale)
+            cap = job_cap(self.topology, foot, self.cap_scale)
             entry = (p, cap, foot.weights * cap, self.capacity[foot.resources] * (1 + 1e-12))
             self._at_cap[index] = entry
         return entry
@@ -447,7 +458,8 @@ class Fabric:
             job = state.jobs[index]
             if not 0.0 < factor <= 1.0:
                 raise InvariantViolation(f"job {job.name}: fabric factor {factor} not in (0, 1]")
-        full = allocate(self.topology, [self._placed[i].foot for i in self._rates], self.scale)
+        full = allocate(self.topology, [self._placed[i].foot for i in self._rates], self.scale,
+                        self.cap_scale)
         for index, rate in zip(self._rates, full.rates, strict=True):
             if abs(self._rates[index] - rate) > 1e-9 * max(1.0, rate):
                 raise InvariantViolation(

@@ -261,20 +261,26 @@ class Allocation:
     capacity: np.ndarray  # per resource, GB/s, faults applied
 
 
-def job_cap(topology: FabricTopology, job: JobFootprint, scale: np.ndarray) -> float:
-    """A job's own ceiling: its NIC, and its rack unit's uplinks (shared by that unit's GPUs)."""
+def job_cap(topology: FabricTopology, job: JobFootprint, cap_scale: np.ndarray) -> float:
+    """A job's own ceiling: its NIC, and its rack unit's uplinks (shared by that unit's GPUs).
+    ``cap_scale``: the faults that take a share of every rack's uplinks in a pod (a switch, a
+    scenario's tier fault), not those of one rack's links, which come off the pod's pool only
+    (``docs/fabric.md``, Limits)."""
     if job.leave_rack <= 0:
         return job.nic
-    health = float(scale[job.pods].min())  # rack-tier faults in the job's pods
+    health = float(cap_scale[job.pods].min())  # rack-tier faults in the job's pods
     return job.nic * min(1.0, health / (topology.rack_oversubscription * job.leave_rack))
 
 
 def allocate(
-    topology: FabricTopology, jobs: Sequence[JobFootprint], scale: np.ndarray
+    topology: FabricTopology, jobs: Sequence[JobFootprint], scale: np.ndarray,
+    cap_scale: np.ndarray | None = None,
 ) -> Allocation:
-    """Share the fabric among ``jobs``; ``scale`` multiplies each resource's healthy capacity."""
+    """Share the fabric among ``jobs``; ``scale`` multiplies each resource's healthy capacity,
+    ``cap_scale`` the jobs' own ceilings (``job_cap``; by default ``scale``)."""
     capacity = topology.capacity * scale
-    caps = np.array([job_cap(topology, j, scale) for j in jobs], dtype=float)
+    cap_scale = scale if cap_scale is None else cap_scale
+    caps = np.array([job_cap(topology, j, cap_scale) for j in jobs], dtype=float)
     load = np.zeros(topology.resources)
     if not jobs:
         return Allocation(np.zeros(0), load, capacity)
