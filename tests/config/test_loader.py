@@ -400,6 +400,29 @@ def test_a_block_with_every_key_commented_out_is_its_defaults(tmp_path):
     assert scenario.simulation.seed == 0 and scenario.reliability.enabled
 
 
+def test_overrides_write_into_a_block_with_every_key_commented_out(tmp_path):
+    # QA: --set, --seed and --policy were refused into an empty block ("reliability: is null
+    # (None), with no 'enabled' inside"), though it stands for its defaults as {} does
+    text = BASE + "simulation:\n  # seed: 3\nreliability:\n"
+    path = write(tmp_path, "s.yaml", text)
+    scenario = load_scenario(path, ["reliability.enabled=false", "simulation.seed=5"])
+    assert not scenario.reliability.enabled and scenario.simulation.seed == 5
+
+
+def test_an_empty_block_over_an_included_one_keeps_the_included_settings(tmp_path):
+    # QA: a commented-out block in the including file replaced the included block whole (its
+    # seed and spares went back to the built-in defaults, silently); {} merged key by key
+    write(tmp_path, "base.yaml", BASE + "simulation: {seed: 7}\n"
+          "reliability: {spares: {racks_per_pod: 1}}\n")
+    empty = load_scenario(write(tmp_path, "top.yaml", "include: base.yaml\nsimulation:\n"
+                                "  # seed: 9\nreliability:\n"))
+    braces = load_scenario(write(tmp_path, "top2.yaml", "include: base.yaml\nsimulation: {}\n"
+                                 "reliability: {}\n"))
+    for scenario in (empty, braces):
+        assert scenario.simulation.seed == 7
+        assert scenario.reliability.spares.racks_per_pod == 1
+
+
 def test_an_included_folder_is_blamed_on_the_include_line(tmp_path):
     (tmp_path / "parts").mkdir()
     path = write(tmp_path, "s.yaml", "include: parts\n" + BASE)

@@ -80,6 +80,46 @@ def empty_means_default(field: FieldInfo) -> bool:
     return isinstance(default, list | tuple | dict) and not default
 
 
+def fill_empty_blocks(data: dict[str, Any], model: type[BaseModel]) -> None:
+    """Write each null that means a default (``empty_means_default``) as that default, in place,
+    at every depth of a file's data. The schema reads such a null so anyway, but includes and
+    ``--set`` come first: a commented-out block replaced the included file's whole block (its
+    spares, its seed) and refused ``--set reliability.enabled=false`` into it (QA)."""
+    for key, value in list(data.items()):
+        field = model.model_fields.get(key) if isinstance(key, str) else None
+        if field is None:
+            continue
+        if value is None and empty_means_default(field):
+            default = {} if _is_model(field.annotation) else field.get_default(
+                call_default_factory=True)
+            data[key] = value = dict(default) if isinstance(default, dict) else list(default)
+        inner, shape = _block_shape(field.annotation)
+        if inner is None:
+            continue
+        items = [value] if shape == "one" else value if shape == "items" and isinstance(
+            value, list) else list(value.values()) if shape == "values" and isinstance(
+            value, dict) else []
+        for item in items:
+            if isinstance(item, dict):
+                fill_empty_blocks(item, inner)
+
+
+def _block_shape(annotation: Any) -> tuple[type[BaseModel] | None, str]:
+    """The model a field holds and how: one block, list items, or mapping values."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]  # X | None
+    if _is_model(annotation):
+        return annotation, "one"
+    args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple) and len(args) == 1 and _is_model(args[0]):
+        return args[0], "items"
+    if origin is dict and len(args) == 2 and _is_model(args[1]):
+        return args[1], "values"
+    return None, ""
+
+
 class Frozen(BaseModel):
     """Base for every config model: immutable (so hashable and cacheable), unknown keys refused,
     numbers finite (``.inf`` and ``.nan`` are YAML numbers no field means)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from colossim.config.base import FieldValueError
+from colossim.config.base import FieldValueError, fill_empty_blocks
 from colossim.config.crosscheck import Issues, check_parts, cross_check, unknown_gpu_type
 from colossim.config.messages import friendly, shown
 from colossim.config.overrides import SOURCE as OVERRIDE_SOURCE
@@ -138,6 +138,7 @@ def read_document(path: Path, _seen: tuple[Path, ...] = ()) -> Document:
         raise ConfigError(Problem(str(path), 1, "", msg))
     for key in [k for k in data if k.startswith(EXTENSION_PREFIX)]:
         del data[key]  # x-... blocks hold YAML anchors for the rest of the file (as in Compose)
+    fill_empty_blocks(data, Scenario)  # before includes merge and --set walks into them
     seen = (*_seen, path.resolve())
     merged: Document | None = None
     for include, loc in _includes(data, marks, path):
