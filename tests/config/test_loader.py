@@ -642,3 +642,14 @@ def test_a_shape_problem_in_the_file_is_not_blamed_on_an_unrelated_override(tmp_
     expected = (f"{path}:{line}: jobs[0].training.attention_heads: hidden size 9216 is not a "
                 "multiple of 100 attention heads")
     assert problems_of(path, ["jobs.llm-70b.submit_s=5"]) == [expected]
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("cap_mw", "facility_cap_mw"),  # QA: was gpu_cap_w, per GPU in W, which validates
+    ("power_cap_mw", "facility_cap_mw"),
+    ("suply_mw", "supply_mw"),
+    ("supply_w", "supply_mw"),  # no field in W is like it: the near name after all
+])
+def test_a_did_you_mean_hint_keeps_the_unit_typed(typed, meant):
+    [problem] = problems_of("small", [f"cluster.power.{typed}=3"])
+    assert problem.endswith(f"cluster.power.{typed}: unknown field (did you mean {meant!r}?)")

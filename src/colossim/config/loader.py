@@ -267,7 +267,8 @@ def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
     key = loc[-1]
     by_folded = {k.casefold(): k for k in known}  # MAX_GPUS, max-gpus: the field max_gpus
     folded = key.casefold().replace("-", "_")
-    close = difflib.get_close_matches(folded, list(by_folded), n=3)
+    close = _same_unit(folded, difflib.get_close_matches(folded, list(by_folded), n=3),
+                       list(by_folded))
     # among near names, a field that must be given first: a job's "gpus" is its missing
     # max_gpus more likely than its optional min_gpus
     close.sort(key=lambda k: not owner.model_fields[by_folded[k]].is_required())
@@ -280,6 +281,23 @@ def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
     if not known:  # a policy without parameters, say: "expected one of: " and nothing
         return "; it takes no fields"
     return f"; expected one of: {', '.join(known)}" if len(known) <= 10 else ""
+
+
+def _same_unit(key: str, close: list[str], known: list[str]) -> list[str]:
+    """Near names that keep the key's unit (the part after its last ``_``, when some field
+    ends in it too): ``cap_mw`` meant ``facility_cap_mw`` (MW), not the nearer ``gpu_cap_w``
+    (W per GPU), which validates and then clocks every GPU down (QA). A field in that unit
+    sharing a word with the key is offered when no near name keeps the unit; failing that,
+    the near names as they are."""
+    words = key.split("_")
+    if len(words) < 2 or not any(k.endswith("_" + words[-1]) for k in known):
+        return close
+    unit = "_" + words[-1]
+    kept = [k for k in close if k.endswith(unit)]
+    if kept:
+        return kept
+    shared = [k for k in known if k.endswith(unit) and set(words[:-1]) & set(k.split("_")[:-1])]
+    return shared or close
 
 
 def _get(data: Any, *keys: str) -> Any:
