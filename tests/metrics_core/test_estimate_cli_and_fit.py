@@ -131,3 +131,17 @@ def test_gpus_beyond_what_the_cluster_has_are_said():
             "the estimate is for a bigger cluster") in result.stderr
     within = CliRunner().invoke(app, ["estimate", "small", "--job", "llm-8b", "--gpus", "72"])
     assert "warning" not in within.stderr
+
+
+def test_a_max_gpus_beyond_the_cluster_is_estimated_on_what_the_cluster_can_allocate():
+    # QA: max_gpus 30,000 on a 20,016-GPU cluster was estimated on 30,000 (9.8 days, the run
+    # 16.9) without a word. small has 4 GB200 racks: 288 GPUs; GB300 is a what-if: as asked
+    result = CliRunner().invoke(app, ["estimate", "small", "--json", "--job", "llm-8b", "-t",
+                                      "GB200", "-t", "GB300", "--set",
+                                      "jobs.llm-8b.max_gpus=1000"])
+    assert result.exit_code == 0, result.output
+    gb200, gb300 = json.loads(result.output)
+    assert (gb200["gpus"], gb300["gpus"]) == (288, 1000)
+    assert gb200["note"] == ("max_gpus 1,000 is more than the 288 GB200 GPUs the cluster can "
+                             "allocate: estimated on 288")
+    assert "note" not in gb300
