@@ -245,7 +245,7 @@ def test_docs_cli_describes_every_command():
 COMMANDS = [c.name for c in app.registered_commands]
 # each flag's help row, hand-written: the flag, then its help text with nothing in between
 FLAG_ROWS = {
-    "": [r"--debug\s+Show tracebacks for errors\."],
+    "": [r"--debug\s+Show tracebacks for errors\.", r"--version\s+Print colossim's version"],
     "run": [r"--json\s+Print one JSON object", r"--quiet\s+-q\s+No progress bar\.",
             r"--report\s+Write report\.html"],
     "sweep": [r"--resume\s+Skip runs", r"--dry-run\s+List the runs",
@@ -420,3 +420,12 @@ def test_names_clipped_alike_are_widened_until_they_differ():
     ids = ["3a099c80-e4f1-4b5e-9d2a-5c1f0e22d635", "7b1c2d3e-aaaa-bbbb-cccc-0123456789ab"]
     assert [len(n) for n in shown_names(ids)] == [NAME_WIDTH, NAME_WIDTH]
     assert shown_names(["llm-70b", "llm-8b"]) == ["llm-70b", "llm-8b"]
+
+
+def test_version_prints_the_package_version():
+    # QA: there was no way to ask which colossim made a result
+    from colossim import __version__
+
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.output == f"colossim {__version__}\n"

@@ -30,10 +30,22 @@ app = typer.Typer(
 _debug = {"on": False}
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from colossim import __version__
+
+        typer.echo(f"colossim {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(
         False, "--debug", envvar="COLOSSIM_DEBUG", help="Show tracebacks for errors."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True,
+        help="Print colossim's version and exit.",
     ),
 ) -> None:
     _debug["on"] = debug
