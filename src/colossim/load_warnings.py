@@ -24,7 +24,9 @@ def warn_about(scenario: Scenario) -> None:
     from colossim.model.power import PowerModel
 
     power = PowerModel(build_layout(scenario), scenario.cluster.power)  # one for both checks
-    _warn_past_the_horizon(scenario)
+    finishes = _fastest_finishes(scenario)
+    _warn_past_the_horizon(scenario, finishes)
+    _warn_deadlines_out_of_reach(finishes)
     _warn_dark_supply(scenario, power)
     _warn_cut_off(scenario)
     _warn_caps_below_the_floor(scenario, power)
@@ -34,28 +36,33 @@ def warn_about(scenario: Scenario) -> None:
     warn_ignored_inputs(scenario)
 
 
-def _warn_past_the_horizon(scenario: Scenario) -> None:
-    """Warn of a job that cannot finish before ``simulation.horizon_s`` even at its fastest
-    (its max_gpus of the best GPU type the cluster has): usually a unit slip (tokens given
-    one by one in ``tokens_billion``) that would simulate ten years of failures for nothing.
-    A warning, not an error: a short horizon on purpose looks at the start of a run."""
+def _fastest_finishes(scenario: Scenario) -> list[tuple[JobConfig, float]]:
+    """Each job that can run and the soonest it could finish: its work at its fastest (its
+    max_gpus of the best GPU type the cluster has) from its submission."""
     from colossim.config.crosscheck import usable_of
     from colossim.model.speed import SpeedModel
 
-    horizon = scenario.simulation.horizon_s
     speed = SpeedModel(scenario)
     usable = usable_of(scenario)
-    late: list[tuple[str, float, str]] = []  # (job, finish at its fastest, fields to check)
+    finishes = []
     for job in scenario.jobs:
         rates = [speed.estimate_rate(job, {t: min(job.max_gpus, n)}) for t, n in usable.items()
                  if min(job.max_gpus, n) >= job.min_gpus]
         best = max(rates, default=0.0)
-        if best <= 0:
-            continue  # cannot run at all: the fit check reports that
-        finish_s = job.submit_s + speed.work_flops(job) / best
-        if finish_s > horizon:  # blame the submission when it alone is past the horizon
-            fields = "submit_s" if job.submit_s >= horizon else _work_fields(job)
-            late.append((job.name, finish_s, fields))
+        if best > 0:  # else it cannot run at all: the fit check reports that
+            finishes.append((job, job.submit_s + speed.work_flops(job) / best))
+    return finishes
+
+
+def _warn_past_the_horizon(scenario: Scenario,
+                           finishes: list[tuple[JobConfig, float]]) -> None:
+    """Warn of a job that cannot finish before ``simulation.horizon_s`` even at its fastest:
+    usually a unit slip (tokens given one by one in ``tokens_billion``) that would simulate ten
+    years of failures for nothing. A warning, not an error: a short horizon on purpose looks
+    at the start of a run."""
+    horizon = scenario.simulation.horizon_s
+    late = [(job.name, finish_s, "submit_s" if job.submit_s >= horizon else _work_fields(job))
+            for job, finish_s in finishes if finish_s > horizon]  # blame a late submission
     if not late:
         return
     name, finish_s, fields = late[0]
@@ -63,12 +70,36 @@ def _warn_past_the_horizon(scenario: Scenario) -> None:
         what = f"job {name} cannot finish before the horizon ({_days(horizon)}) even at its " \
                f"fastest ({_days(finish_s)})"
     else:  # a trace can have thousands: one line
-        shown = ", ".join(f"{n} ({_days(f)})" for n, f, _ in late[:3])
-        more = f" and {len(late) - 3:,} more" if len(late) > 3 else ""
         what = f"{len(late):,} jobs cannot finish before the horizon ({_days(horizon)}) even " \
-               f"at their fastest: {shown}{more}"
+               f"at their fastest: {_first_few(late)}"
     warnings.warn(ColossimWarning(f"{what}: check {fields} or raise simulation.horizon_s"),
                   stacklevel=3)
+
+
+def _warn_deadlines_out_of_reach(finishes: list[tuple[JobConfig, float]]) -> None:
+    """Warn of a deadline no schedule can meet: the job cannot finish by it even at its
+    fastest from its submission. Often a unit slip (deadline_s is in seconds from the start:
+    30 for a job of weeks), and such a job counts as missed in every policy's figures (QA)."""
+    late = [(job.name, finish_s, job.deadline_s) for job, finish_s in finishes
+            if job.deadline_s is not None and finish_s > job.deadline_s]
+    if not late:
+        return
+    name, finish_s, deadline_s = late[0]
+    if len(late) == 1:
+        what = f"job {name} cannot meet its deadline_s ({_days(deadline_s)}) even at its " \
+               f"fastest ({_days(finish_s)})"
+    else:
+        what = f"{len(late):,} jobs cannot meet their deadlines even at their fastest: " \
+               f"{_first_few([(n, f, None) for n, f, _ in late])}"
+    warnings.warn(ColossimWarning(f"{what}: deadline_s is in seconds from the start of the "
+                                  "run (a trace's: deadline_factor x its duration)"),
+                  stacklevel=3)
+
+
+def _first_few(late: list[tuple[str, float, object]]) -> str:
+    """Three jobs and when they could finish at the soonest, and how many more."""
+    shown = ", ".join(f"{n} ({_days(f)})" for n, f, _ in late[:3])
+    return shown + (f" and {len(late) - 3:,} more" if len(late) > 3 else "")
 
 
 def _work_fields(job: JobConfig) -> str:

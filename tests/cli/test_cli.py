@@ -429,3 +429,13 @@ def test_version_prints_the_package_version():
     result = invoke("--version")
     assert result.exit_code == 0
     assert result.output == f"colossim {__version__}\n"
+
+
+def test_the_run_table_counts_the_deadlines_met():
+    # QA: deadlines were in the JSON only. small's llm-8b (submitted at 1 h) ends at 0.63 days
+    # at the earliest: a 2-hour deadline is missed; llm-70b ends within 1.61 days: 10 days met
+    result = invoke("run", "small", "--quiet", "--set", "jobs.llm-8b.deadline_s=7200", "--set",
+                    "jobs.llm-70b.deadline_s=864000")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"deadlines met\s+│\s+1 of 2 \(missed: llm-8b\)", result.stdout)
+    assert "deadlines met" not in invoke("run", "small", "--quiet").stdout

@@ -30,6 +30,16 @@ def test_student_t_interval_by_hand():
     assert stat([4.0]).ci95 is None and stat([1.0, None]).mean is None
 
 
+def test_deadlines_met_is_the_share_of_jobs_with_a_deadline_that_met_it():
+    # one GPU, fifo: a 0-2 h, b 2-3 h, c 3-4 h. a's deadline 2 h: met (at it exactly); b's
+    # 2.5 h: missed; c has none. One of two: 0.5. With no deadline at all: none (not 0 or 1).
+    jobs = [pool_job("a", 0, 2, deadline_s=2 * HOUR), pool_job("b", 0, 1, deadline_s=2.5 * HOUR),
+            pool_job("c", 0, 1)]
+    result = simulate(pool_scenario(jobs))
+    assert run_metrics(result, {}).deadlines_met == 0.5
+    assert run_metrics(simulate(pool_scenario([pool_job("a", 0, 2)])), {}).deadlines_met is None
+
+
 def test_run_metrics_on_a_hand_computed_fifo_run():
     # one GPU: a (0 h, 2 h), b (0 h, 1 h). FIFO: a 0-2, b 2-3. JCTs 2 h and 3 h; waits 0 and 2 h.
     # Ideal times 2 h and 1 h -> slowdowns 1 and 3 -> Jain 0.8. Lower bound: 3 h of work on one

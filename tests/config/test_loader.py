@@ -328,6 +328,29 @@ def test_a_job_that_cannot_finish_before_the_horizon_is_warned_about():
     assert "check submit_s or raise simulation.horizon_s" in str(warning.message)
 
 
+def test_a_deadline_no_schedule_can_meet_is_warned_about():
+    """QA: a 30 s deadline for a job of weeks (a unit slip) went by without a word. small's
+    llm-8b, submitted at 1 hour, ends at 0.63 days at the earliest (README): a deadline of 2
+    hours cannot be met, one of 10 days can."""
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.errors import ColossimWarning
+
+    def caught(deadline_s: float) -> list[str]:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            load_scenario("small", [f"jobs.llm-8b.deadline_s={deadline_s}"])
+        return [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+
+    assert caught(10 * 86400) == []
+    [text] = caught(7200)
+    assert text.startswith("job llm-8b cannot meet its deadline_s (2.0 hours) even at its "
+                           "fastest (")
+    assert text.endswith("deadline_s is in seconds from the start of the run (a trace's: "
+                         "deadline_factor x its duration)")
+
+
 def test_many_jobs_past_the_horizon_make_one_warning_in_fitting_units():
     """A 100 s horizon: all four of small's jobs are late (README: they end between 0.63 and
     1.61 days). One line for all (a trace gave one per job, thousands), the horizon in

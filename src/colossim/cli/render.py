@@ -136,6 +136,7 @@ def result_tables(result: RunResult) -> None:
         ("makespan", f"{_days(result.makespan_s)} days{ratio}" if result.makespan_s is not None
          else "- (not every job finished)"),
         ("makespan lower bound", f"{_days(lb)} days (no failures, no power limit)"),
+        *_deadline_rows(result),
         ("GPU utilisation", f"{c.gpu_utilization:.1%}"),
         ("energy", f"{mega(c.energy_mwh)} MWh"),
         ("peak power", f"{mega(c.peak_power_mw)} MW ({_supply(result)})"),
@@ -148,6 +149,20 @@ def result_tables(result: RunResult) -> None:
     for key, value in rows:
         summary.add_row(key, value)
     out.print(summary)
+
+
+def _deadline_rows(result: RunResult) -> list[tuple[str, str]]:
+    """How many jobs with a deadline met it, and the ones that missed (QA: deadlines were in
+    the JSON only, though edf's objective is to meet them)."""
+    jobs = [j for j in result.jobs if j.deadline_met is not None]
+    if not jobs:
+        return []
+    missed = [j.name for j in jobs if not j.deadline_met]
+    text = f"{len(jobs) - len(missed):,} of {len(jobs):,}"
+    if missed:
+        text += f" (missed: {', '.join(shown_names(missed[:3]))}" + (
+            f" and {len(missed) - 3:,} more)" if len(missed) > 3 else ")")
+    return [("deadlines met", text)]
 
 
 def _refusals(result: RunResult) -> str:

@@ -41,7 +41,9 @@ COLUMNS = (  # metric, header, format
     ("throttled_gpu_hours", "throttled GPU-h", lambda v: f"{v:,.0f}"),
     ("jain_slowdown", "Jain (slowdown)", lambda v: f"{v:.3f}"),
     ("ettr", "ETTR", lambda v: f"{v:.3f}"),
+    ("deadlines_met", "deadlines met", lambda v: f"{v:.0%}"),
 )
+SHOWN_IF_ANY = ("ettr", "deadlines_met")  # only where some run has them (a model, deadlines)
 
 
 def _cell(stat: Stat, fmt) -> str:
@@ -83,8 +85,8 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
                   runs: Mapping[str, Sequence[RunMetrics]]) -> None:
     n = len(seeds)
     note = f"seed {seeds[0]}" if n == 1 else f"{n} seeds, mean ± 95% CI"
-    columns = [c for c in COLUMNS
-               if c[0] != "ettr" or any(stats[p]["ettr"].mean is not None for p in stats)]
+    columns = [c for c in COLUMNS if c[0] not in SHOWN_IF_ANY
+               or any(stats[p][c[0]].mean is not None for p in stats)]
     rows = {header: [_cell(stats[p][metric], fmt) for p in stats]
             for metric, header, fmt in columns}
     rows["jobs done"] = [_done(runs[policy]) for policy in stats]

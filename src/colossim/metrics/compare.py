@@ -18,6 +18,8 @@ Pure functions of a ``RunResult`` (plus each job's ideal time). Definitions:
   clock limits), from the run's power result: what a power-aware policy trades.
 - **ETTR**: the mean over jobs of their effective training time ratio (productive time / wall
   time since first start), when the failures model is on (``docs/reliability.md``).
+- **deadlines met**: the share of the jobs with a ``deadline_s`` that completed by it (a job
+  rejected or unfinished missed it); none when no job has a deadline.
 
 Over seeds: the mean and the half-width of a Student-t 95% interval, t(0.975, n-1) s / sqrt(n).
 """
@@ -39,6 +41,7 @@ from colossim.metrics.result import RunResult
 METRICS = (
     "makespan_s", "makespan_ratio", "mean_jct_s", "p95_jct_s", "mean_queue_s", "mean_queued_s",
     "gpu_utilization", "energy_mwh", "throttled_gpu_hours", "jain_slowdown", "ettr",
+    "deadlines_met",
 )
 
 
@@ -61,6 +64,7 @@ class RunMetrics:
     throttled_gpu_hours: float | None  # GPU-hours slowed by power caps (None: no power model)
     jain_slowdown: float | None
     ettr: float | None
+    deadlines_met: float | None  # share of the jobs with a deadline that met it
     wall_s: float
 
     def to_dict(self) -> dict[str, object]:
@@ -152,8 +156,15 @@ def run_metrics(result: RunResult, ideal_s: Mapping[str, float]) -> RunMetrics:
         else result.power.throttled_gpu_hours,
         jain_slowdown=jain_index(slowdowns),
         ettr=ettr,
+        deadlines_met=deadlines_met(result),
         wall_s=result.wall_s,
     )
+
+
+def deadlines_met(result: RunResult) -> float | None:
+    """The share of the jobs with a deadline that completed by it; None if none has one."""
+    met = [j.deadline_met for j in result.jobs if j.deadline_met is not None]
+    return sum(met) / len(met) if met else None
 
 
 def stat(values: Sequence[float | None]) -> Stat:

@@ -34,6 +34,7 @@ class SchedulingResult:
     mean_queued_s: float | None  # all the time pending (after preemptions too), over all jobs
     jain_slowdown: float | None  # Jain's index over completed jobs' slowdowns
     ettr: float | None  # mean over jobs, with the failures model on
+    deadlines_met: float | None  # share of the jobs with a deadline that completed by it
 
 
 NAMES = tuple(f.name for f in fields(SchedulingResult))
@@ -41,7 +42,7 @@ NAMES = tuple(f.name for f in fields(SchedulingResult))
 # words of compare's table headers ("mean wait h", "Jain (slowdown)") → the field they show, so
 # a study asking for scheduling.mean_wait_s or fairness is pointed at the right name
 SYNONYMS = {"wait": "mean_queue_s", "queue": "mean_queue_s", "jain": "jain_slowdown",
-            "fair": "jain_slowdown"}
+            "fair": "jain_slowdown", "deadline": "deadlines_met"}
 
 
 def synonym(name: str) -> str | None:
