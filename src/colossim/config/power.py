@@ -180,7 +180,8 @@ class PowerConfig(Frozen):
     schedule: tuple[SupplyStep, ...] = Field((), description="Supply steps over time")
     events: tuple[SupplyEvent, ...] = Field((), description="Named dips, outages, step-ups")
     facility_cap_mw: float | None = Field(
-        None, gt=0, description="Most the facility may draw, whatever the supply, MW"
+        None, gt=0, description="Most the facility may take from the supply, whatever the "
+        "supply (a contract or feeder limit); a peak-shaving battery may add to it, MW"
     )
     gpu_cap_w: float | None = Field(None, gt=0, description="Power cap on every GPU, W")
     ramp: RampConfig = RampConfig()
