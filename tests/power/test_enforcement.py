@@ -136,6 +136,21 @@ def test_a_large_start_under_a_ramp_limit_is_staggered():
     assert level_at(r, "power_mw", 60.0) == pytest.approx(0.5)
 
 
+def test_a_staged_ramp_after_a_dip_relaxes_the_limit_once_a_stage_and_lifts_it_once():
+    # QA: the dip (0.7 MW for 2 h) empties the 0.2 MWh battery; when it ends, generation ramps
+    # from 0.7 to the job's 1 MW at 0.03 MW/min (10 minutes, stages of 60 s). A battery that
+    # generation refilled a little between stages lifted the limit at each stage, ran dry two
+    # seconds later and began a new staged ramp: 10 lifts and 10 power_stagger events.
+    r, _ = run(scenario([job("a")], supply_mw=2.0, events=DIP,
+                        ramp={"limit_mw_per_min": 0.03, "cover": "stagger"},
+                        battery=battery(0.2, max_discharge_mw=0.5)))
+    after = [e for e in events(r, "power_limit") if e.time_s > 3 * HOUR]
+    assert [e.data["clock"] is None for e in after].count(True) == 1
+    assert after[-1].data["clock"] is None  # lifted once, at the end
+    assert after[-1].time_s == pytest.approx(3 * HOUR + 600, abs=60)
+    assert len([e for e in events(r, "power_stagger") if e.time_s > 3 * HOUR]) <= 1
+
+
 class Fifo(BasePolicy):
     """Starts whatever is pending on rack = its index (records verdicts for the test)."""
 

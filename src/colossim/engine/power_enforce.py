@@ -252,14 +252,17 @@ class Enforcer:
                       held: bool = False) -> None:
         """Log a deficit (and tell the policy) when one begins; a staged ramp is not one. A
         job held for the deficit keeps it going: it draws little while held, and released
-        into a supply still short, it is the same shortage, not a new one."""
+        into a supply still short, it is the same shortage, not a new one. A deficit that
+        goes on as a staged ramp (the supply back, generation still ramping) stays one, so the
+        battery keeps counting only for what it can sustain (``enforce``): reset here, a battery
+        refilled a little between stages lifted the limit at every stage, ran dry two seconds
+        later and began a new staged ramp (QA: 17 lifts after one dip, against 1)."""
         system = self.system
         if staged and wanted > available * (1 + TOL) + TOL:
             if not self.staging:
                 self.staging = True
                 system.state.log("power_stagger", None, demand_mw=wanted,
                                  generation_mw=system.grid.capacity_mw)
-            self.episode = False
             return
         self.staging = False
         if wanted > available * (1 + TOL) + TOL:
