@@ -122,10 +122,7 @@ def _warn_dark_supply(scenario: Scenario, idle: PowerModel) -> None:
         supply = power.supply_at(at_s)
         if supply < idle_mw * (1 - 1e-9):
             when = "at the start" if at_s == 0 else f"from {_days(at_s)} on"
-            capped = power.facility_cap_mw is not None and supply >= power.facility_cap_mw
-            fix = ("raise cluster.power.facility_cap_mw" if capped else
-                   "raise cluster.power.supply_mw" if at_s == 0 else
-                   "raise the last step of cluster.power.schedule or events")
+            fix = power.raise_to_power(at_s)
             warnings.warn(ColossimWarning(
                 f"the supply {when} ({supply:.4g} MW) is below the idle facility's draw "
                 f"({idle_mw:.4g} MW): the facility is dark and no job can run; {fix} or "

@@ -99,6 +99,18 @@ def test_a_facility_cap_that_darkens_the_facility_is_the_limit_named(tmp_path):
     assert "raise cluster.power.facility_cap_mw." in " ".join(out.stdout.split())
 
 
+def test_a_schedule_step_that_darkens_the_facility_is_the_input_named(tmp_path):
+    # QA: the closing note said "raise cluster.power.supply_mw" (5 MW, already above the idle
+    # draw) when a schedule step to 0.05 MW at half an hour (the job takes an hour) had
+    # darkened the facility
+    source = write(tmp_path, 5.0)
+    step = "cluster.power.schedule=[{at_s: 1800, supply_mw: 0.05}]"
+    out = CliRunner().invoke(app, ["run", source, "--quiet", "--set", step])
+    text = " ".join(out.stdout.split())
+    assert "raise the last step of cluster.power.schedule or events." in text
+    assert "supply_mw." not in text
+
+
 def test_a_facility_dark_from_the_start_made_no_step(tmp_path):
     # its draw stayed 0; the largest step read as the 0.1 MW idle draw it never drew
     from colossim.api import load_scenario, simulate

@@ -120,10 +120,13 @@ def _stall_cause(result: RunResult, cap_mw: float | None = None,
     if power and power[-1].kind == "power_dark":
         available = (power[-1].data or {}).get("available_mw")
         shown = "" if available is None else f" ({available:.4g} MW available)"
-        capped = cap_mw is not None and available is not None and available >= cap_mw
-        field = "facility_cap_mw" if capped else "supply_mw"
+        if scenario is not None:
+            fix = scenario.cluster.power.raise_to_power(power[-1].time_s)
+        else:
+            capped = cap_mw is not None and available is not None and available >= cap_mw
+            fix = f"raise cluster.power.{'facility_cap_mw' if capped else 'supply_mw'}"
         return ("The facility was dark: the power it may draw" + shown + " is below what it "
-                f"draws idle, so nothing could run; raise cluster.power.{field}.")
+                f"draws idle, so nothing could run; {fix}.")
     cut = _cut_cause(result, scenario) if scenario is not None else None
     return cut or "Did the policy leave them pending?"
 

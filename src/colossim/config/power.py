@@ -9,6 +9,7 @@ engine subsystem is ``colossim.engine.power``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -212,6 +213,17 @@ class PowerConfig(Frozen):
             if ev.duration_s is not None:
                 times.add(ev.start_s + ev.duration_s)
         return sorted(t for t in times if t > 0)
+
+    def raise_to_power(self, time_s: float) -> str:
+        """What to raise for more supply at ``time_s``: the cap when it binds, else
+        ``supply_mw`` when no schedule step or event changed it by then, else those."""
+        supply = self.supply_at(time_s)
+        if self.facility_cap_mw is not None and supply >= self.facility_cap_mw:
+            return "raise cluster.power.facility_cap_mw"
+        if supply == min(self.supply_mw, self.facility_cap_mw or math.inf) \
+                and not any(step.at_s <= time_s for step in self.schedule):
+            return "raise cluster.power.supply_mw"
+        return "raise the last step of cluster.power.schedule or events"
 
     def supply_at(self, time_s: float, firm: bool = False) -> float:
         """Supply in force at ``time_s``: scheduled steps and step-ups, lowered by active dips
