@@ -295,6 +295,11 @@ def _step_up_news(power: PowerConfig, index: int) -> str | None:
     it steps from (the firm supply then without it) is as high, or higher (a step down, which
     a schedule step says plainly), or ``facility_cap_mw`` holds it there."""
     event = power.events[index]
+    later = [j for j, other in enumerate(power.events) if j > index
+             and other.kind == "step_up" and other.start_s == event.start_s]
+    if later:  # the last one given for an instant is the one in force (QA: it read "lowers")
+        return (f"is overridden by events[{later[-1]}], a step_up at the same time: it changes "
+                "nothing")
     others = power.events[:index] + power.events[index + 1:]
     before = power.model_copy(update={"events": others}).supply_at(event.start_s, firm=True)
     after = power.supply_at(event.start_s, firm=True)

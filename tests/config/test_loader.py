@@ -602,6 +602,17 @@ def test_a_step_up_is_weighed_against_the_supply_it_steps_from_schedule_and_cap_
         "cluster.power.events[0] (step_up to 0.6 MW) is held to facility_cap_mw (0.45 MW), the "
         "supply already: it changes nothing"]
     assert texts("cluster.power.events=[{kind: step_up, start_s: 7200, supply_mw: 0.4}]") == []
+    # QA: two step_ups at one instant: the later one in the list is in force (the run's supply
+    # goes 0.3 -> 0.44); the first was said to lower the supply for good
+    assert texts("cluster.power.events=[{kind: step_up, start_s: 7200, supply_mw: 0.35}, "
+                 "{kind: step_up, start_s: 7200, supply_mw: 0.44}]") == [
+        "cluster.power.events[0] (step_up to 0.35 MW) is overridden by events[1], a step_up at "
+        "the same time: it changes nothing"]
+    with pytest.warns(ColossimWarning, match="overridden"):
+        power = load_scenario("small", ["cluster.power.events=[{kind: step_up, start_s: 7200, "
+                                        "supply_mw: 0.35}, {kind: step_up, start_s: 7200, "
+                                        "supply_mw: 0.44}]"]).cluster.power
+    assert power.supply_at(7200) == 0.44
 
 
 def test_a_step_up_and_a_schedule_step_at_one_instant_is_warned_of():
