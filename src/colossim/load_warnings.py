@@ -286,8 +286,30 @@ def _warn_idle_power_settings(scenario: Scenario) -> None:
     elif battery is not None and battery.max_charge_mw == 0 and battery.initial_soc == 0:
         said.append("cluster.power.battery starts empty (initial_soc 0) and cannot charge "
                     "(max_charge_mw 0): it never holds energy, so it changes nothing")
+    said += _implausible_draws(scenario)
     for text in said:
         warnings.warn(ColossimWarning(text), stacklevel=3)
+
+
+def _implausible_draws(scenario: Scenario) -> list[str]:
+    """Power settings the run accepts but no facility has: GPUs that draw less computing
+    than idle, generation that starts above the supply (clamped to it) (QA)."""
+    power, catalog = scenario.cluster.power, scenario.gpu_catalog()
+    said = []
+    for name in dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups):
+        spec = catalog[name]
+        busy_w = power.draw.compute * spec.tdp_w
+        if busy_w < spec.idle_w:
+            said.append(f"cluster.power.draw.compute ({power.draw.compute:g} x TDP = "
+                        f"{figure(busy_w)} W on {name}) is below the GPU's idle draw "
+                        f"({figure(spec.idle_w)} W): a busy GPU would draw less than an idle "
+                        "one (compute is a fraction of TDP, not of the idle draw)")
+    start = power.supply_at(0.0)
+    if power.ramp.initial_mw is not None and power.ramp.initial_mw > start:
+        said.append(f"cluster.power.ramp.initial_mw ({figure(power.ramp.initial_mw)} MW) is "
+                    f"above the supply at the start ({figure(start)} MW): generation starts at "
+                    "the supply")
+    return said
 
 
 def _step_up_news(power: PowerConfig, index: int) -> str | None:

@@ -687,3 +687,24 @@ def test_a_shape_problem_in_the_file_is_not_blamed_on_an_unrelated_override(tmp_
 def test_a_did_you_mean_hint_keeps_the_unit_typed(typed, meant):
     [problem] = problems_of("small", [f"cluster.power.{typed}=3"])
     assert problem.endswith(f"cluster.power.{typed}: unknown field (did you mean {meant!r}?)")
+
+
+def test_a_compute_draw_below_idle_and_generation_above_the_supply_are_warned_of():
+    # QA: accepted silently. GB200: TDP 1,200 W, idle 200 W (catalog); 0.1 x 1,200 = 120 W.
+    # small's supply is 1 MW; generation said to start at 5 MW starts at 1 MW
+    import warnings
+
+    from colossim.errors import ColossimWarning
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario("small", ["cluster.power.draw.compute=0.1", "cluster.power.ramp.initial_mw=5",
+                                "cluster.power.ramp.limit_mw_per_min=1"])
+        load_scenario("small", ["cluster.power.draw.compute=0.2"])  # 240 W: above idle
+    texts = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+    assert texts == [
+        "cluster.power.draw.compute (0.1 x TDP = 120 W on GB200) is below the GPU's idle draw "
+        "(200 W): a busy GPU would draw less than an idle one (compute is a fraction of TDP, not "
+        "of the idle draw)",
+        "cluster.power.ramp.initial_mw (5 MW) is above the supply at the start (1 MW): "
+        "generation starts at the supply"]
