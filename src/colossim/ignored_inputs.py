@@ -2,8 +2,8 @@
 was meant (``load_warnings.warn_about`` calls this): a maintenance window that never happens or
 repeats another, windows kept while ``reliability.enabled: false`` drops them, a job's
 ``reference_gpu`` where its size comes from ``params_billion``, a repair time for software
-faults. Each would otherwise pass for a finding: the run looks the same with them as
-without."""
+faults, a rail group size without rail-optimised fabric or beyond a pod. Each would otherwise
+pass for a finding: the run looks the same with them as without."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def warn_ignored_inputs(scenario: Scenario) -> None:
     said = _maintenance(scenario.reliability, scenario.simulation.horizon_s)
     said += _reference_gpus(scenario)
     said += _software_repair(scenario.reliability)
+    said += _rail_groups(scenario)
     for text in said:
         warnings.warn(ColossimWarning(text), stacklevel=4)
 
@@ -64,6 +65,23 @@ def _software_repair(reliability: ReliabilityConfig) -> list[str]:
     return ["reliability.software.repair is ignored: a software fault takes no hardware out of "
             "service (the job restarts in place after detection_s and restart_s), so nothing "
             "is repaired; remove it"]
+
+
+def _rail_groups(scenario: Scenario) -> list[str]:
+    """``rail_group_racks`` splits a pod into rail groups only on a rail-optimised fabric, and
+    a group never spans pods (QA: both went by without a word)."""
+    fabric, pod = scenario.cluster.fabric, scenario.cluster.pod_size_racks
+    size = fabric.rail_group_racks
+    if size is None:
+        return []
+    if not fabric.rail_optimized:
+        return ["cluster.fabric.rail_group_racks is ignored: rail groups exist only on a "
+                "rail-optimised fabric (add cluster.fabric.rail_optimized: true)"]
+    if size > pod:
+        return [f"cluster.fabric.rail_group_racks ({size:,}) is more than a pod "
+                f"(cluster.pod_size_racks: {pod:,}): a rail group never spans pods, so each is "
+                "its pod"]
+    return []
 
 
 def _reference_gpus(scenario: Scenario) -> list[str]:

@@ -90,3 +90,17 @@ def test_a_repair_time_for_software_faults_is_said_to_be_ignored(tmp_path):
         "service (the job restarts in place after detection_s and restart_s), so nothing is "
         "repaired; remove it"]
     assert said(tmp_path, BASE + "reliability:\n  gpu: {repair: {mean_s: 3600}}\n") == []
+
+
+def test_a_rail_group_size_the_fabric_cannot_use_is_said(tmp_path):
+    # QA: ignored without rail_optimized, and clamped to the pod (2 racks here), in silence
+    def with_fabric(fabric: str) -> str:
+        return edit(BASE, "  power:\n", f"  fabric: {fabric}\n  power:\n")
+
+    assert said(tmp_path, with_fabric("{rail_group_racks: 1}")) == [
+        "cluster.fabric.rail_group_racks is ignored: rail groups exist only on a rail-optimised "
+        "fabric (add cluster.fabric.rail_optimized: true)"]
+    assert said(tmp_path, with_fabric("{rail_optimized: true, rail_group_racks: 56}")) == [
+        "cluster.fabric.rail_group_racks (56) is more than a pod (cluster.pod_size_racks: 2): a "
+        "rail group never spans pods, so each is its pod"]
+    assert said(tmp_path, with_fabric("{rail_optimized: true, rail_group_racks: 1}")) == []
