@@ -31,6 +31,7 @@ def warn_about(scenario: Scenario) -> None:
     _warn_cut_off(scenario)
     _warn_caps_below_the_floor(scenario, power)
     _warn_checkpoints_past_failures(scenario)
+    _warn_no_checkpoints_before_cuts(scenario)
     _warn_writes_past_intervals(scenario)
     _warn_idle_power_settings(scenario)
     warn_ignored_inputs(scenario)
@@ -177,6 +178,31 @@ def _warn_caps_below_the_floor(scenario: Scenario, model: PowerModel) -> None:
                 f"{where} ({cap:,.0f} W) is below what the GPUs draw at their lowest clock "
                 f"({shown}): they draw that and run at the lowest clock"), stacklevel=3)
 
+
+
+def _warn_no_checkpoints_before_cuts(scenario: Scenario) -> None:
+    """Warn when scheduled interruptions (a fabric cut, a power outage) will roll jobs back to
+    their start: with the failure model on and every failure class off, an ``auto`` interval
+    (Young/Daly on an infinite MTTF) takes no checkpoint (QA: a cut at 1 h cost a job its first
+    hour, and the table said "Faults by component: none")."""
+    from colossim.model.reliability import failure_rate_per_gpu_s
+
+    rel = scenario.reliability
+    if not rel.enabled or failure_rate_per_gpu_s(rel) > 0:
+        return
+    auto = [job.name for job in scenario.jobs if job.checkpoint.interval_s == "auto"]
+    cuts = [f"cluster.fabric.events[{i}]" for i, e in enumerate(scenario.cluster.fabric.events)
+            if e.capacity_fraction <= 0] if scenario.cluster.fabric.contention else []
+    outages = [f"cluster.power.events[{i}]" for i, e in enumerate(scenario.cluster.power.events)
+               if e.kind == "outage"]
+    if not auto or not cuts + outages:
+        return
+    names = ", ".join(auto[:3]) + (f" and {len(auto) - 3:,} more" if len(auto) > 3 else "")
+    warnings.warn(ColossimWarning(
+        f"{', '.join((cuts + outages)[:2])} will interrupt jobs, but no failure class is on, so "
+        f"the auto checkpoint interval of {names} takes no checkpoint: an interrupted job goes "
+        "back to its start; give checkpoint.interval_s in seconds, or turn a failure class on"),
+        stacklevel=3)
 
 
 def _warn_checkpoints_past_failures(scenario: Scenario) -> None:

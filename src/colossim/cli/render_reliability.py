@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -12,6 +13,8 @@ if TYPE_CHECKING:
 
 # Short headers keep the table within 80 columns; the caption says the unit.
 COLUMNS = ("job", "interr.", "ETTR", "lost h", "ckpt h", "restart h", "MTTF min")
+# interruptions no failure class drew, by the component their ``failure`` event names
+NO_FAULT = {"power": "power losses", "fabric_cut": "fabric cuts"}
 
 
 def _hours(value: float) -> str:
@@ -26,10 +29,11 @@ def reliability_table(result: RunResult) -> None:
     if rel is None:
         return
     faults = ", ".join(f"{k} {v:,}" for k, v in rel.faults_by_component.items()) or "none"
-    losses = sum(1 for e in result.record.events  # interruptions that are no hardware fault
-                 if e.kind == "failure" and (e.data or {}).get("component") == "power")
-    if losses:
-        faults += f"; power losses {losses:,}"
+    others = Counter((e.data or {}).get("component") for e in result.record.events
+                     if e.kind == "failure")  # interruptions that are no hardware fault
+    for component, label in NO_FAULT.items():
+        if others[component]:
+            faults += f"; {label} {others[component]:,}"
     table = Table(
         title="reliability",
         caption=f"interr.: interruptions of the job (a fault can stop several jobs or none); "
