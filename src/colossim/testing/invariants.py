@@ -41,6 +41,7 @@ GPU_EFFECT: dict[str, str | None] = {
     "resume": None,
     "checkpoint": None,
     "checkpoint_saved": None,
+    "restore_lost": None,  # the job's copy in host memory went down with it: it is pending
     "failure": "set",
     "swap": "set",
     "fabric": None,
