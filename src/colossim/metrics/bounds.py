@@ -10,6 +10,8 @@ peak x kernel efficiency, or the pinned rate) spread over every allocatable GPU.
 
 from __future__ import annotations
 
+import math
+
 from colossim.config.crosscheck import usable_of
 from colossim.config.schema import JobConfig
 from colossim.engine.state import RunState
@@ -46,7 +48,7 @@ def fastest_rate(state: RunState, cfg: JobConfig, usable: dict[str, int] | None 
 def makespan_lower_bound_s(state: RunState) -> float:
     types = state.layout.gpu_types
     usable = usable_of(state.scenario)  # spare racks left out, as the load check counts them
-    per_job, gpu_seconds = 0.0, 0.0
+    per_job, gpu_seconds = 0.0, []
     for job in state.jobs:
         cfg = job.config
         best_rate = fastest_rate(state, cfg, usable)
@@ -54,6 +56,7 @@ def makespan_lower_bound_s(state: RunState) -> float:
         if best_rate <= 0:  # the job can never run (refused at load time in practice)
             return float("inf")
         per_job = max(per_job, cfg.submit_s + job.work_total / best_rate)
-        gpu_seconds += job.work_total / best_per_gpu
+        gpu_seconds.append(job.work_total / best_per_gpu)
     first = min(j.config.submit_s for j in state.jobs)
-    return max(per_job, first + gpu_seconds / state.usable_gpus)
+    # fsum: the same bound, to the bit, whatever the order of the jobs (QA)
+    return max(per_job, first + math.fsum(gpu_seconds) / state.usable_gpus)

@@ -10,6 +10,7 @@ compute was done since, even across earlier rollbacks.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
@@ -170,9 +171,10 @@ def cluster_reliability(
         faults=sum(by_component.values()),
         faults_by_component=dict(sorted(by_component.items())),
         interruptions=sum(j.interruptions for j in jobs),
-        lost_gpu_hours=sum(j.lost_gpu_hours for j in jobs),
-        checkpoint_gpu_hours=sum(j.checkpoint_gpu_hours for j in jobs),
-        restart_gpu_hours=sum(j.restart_gpu_hours for j in jobs),
+        # fsum: the same totals, to the bit, whatever the order of the jobs (QA)
+        lost_gpu_hours=math.fsum(j.lost_gpu_hours for j in jobs),
+        checkpoint_gpu_hours=math.fsum(j.checkpoint_gpu_hours for j in jobs),
+        restart_gpu_hours=math.fsum(j.restart_gpu_hours for j in jobs),
         checkpoints=sum(j.checkpoints for j in jobs),
         gpu_availability=time_mean(available, 0.0, end_s) / total_gpus if total_gpus else 1.0,
         min_gpus_available=int(min(available.values, default=total_gpus)),
