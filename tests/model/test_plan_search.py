@@ -167,3 +167,20 @@ def test_large_cluster_search_is_fast() -> None:
     warm = (time.perf_counter() - start) / 100
     assert cold < 0.05  # ~3-5 ms on a laptop core; generous for CI
     assert warm < 5e-4
+
+
+def test_pipeline_sends_across_pods_go_at_the_uplinks_rate():
+    """A pipeline that leaves its domain sends stage to stage over the NICs: inside one pod at
+    the NIC's rate, across pods at the oversubscribed rate, as DP does (QA: at 1:16 a pipeline
+    across pods kept the NIC's rate, and the plan search chose 159 stages to dodge the spine).
+    The send time is bytes over bandwidth: 4x at 1:4, every other term the same."""
+    w = workload(_job(12.0, None, 12, 32, 1, "none", 0.0))
+    plan = ParallelPlan(tp=8, pp=12, dp=1, ep=1, micro_batch_size=1, microbatches=32,
+                        interleave=1, recompute=Recompute.NONE, pipeline_in_domain=False)
+    gpu = BUILTIN_GPUS["GB200"]
+    bw = TierBandwidth.from_gpu(gpu, oversubscription=4.0)
+    one = step_breakdown(w, gpu, plan, bw, Span(racks=2, pods=1))
+    two = step_breakdown(w, gpu, plan, bw, Span(racks=2, pods=2))
+    assert two.pp_p2p_s == pytest.approx(4 * one.pp_p2p_s, rel=1e-12) and one.pp_p2p_s > 0
+    assert (two.compute_s, two.tp_s, two.pp_bubble_s) == (one.compute_s, one.tp_s,
+                                                          one.pp_bubble_s)

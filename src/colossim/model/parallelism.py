@@ -264,9 +264,13 @@ def expert_weight_reads(w: Workload, rc: Recompute) -> float:
 
 
 def core_terms(
-    w: Workload, gpu: GpuSpec, bw: TierBandwidth, plan: ParallelPlan
+    w: Workload, gpu: GpuSpec, bw: TierBandwidth, plan: ParallelPlan, cross_pod: bool = False
 ) -> tuple[float, float, float, float, float]:
-    """(compute, tp, ep, bubble, p2p) seconds per step: every term but DP (module docstring)."""
+    """(compute, tp, ep, bubble, p2p) seconds per step: every term but DP (module docstring).
+    ``cross_pod``: the job spans pods, so a pipeline that leaves its domain sends through the
+    pod uplinks at their (oversubscribed) rate, as DP does: the static model's worst case
+    (QA: at 1:16 a pipeline across pods was not slowed, and the plan search chose 159-stage
+    pipelines to dodge the oversubscription)."""
     t = w.training
     rc = plan.recompute
     s, h, b = w.seq_len, w.hidden, plan.micro_batch_size
@@ -303,7 +307,8 @@ def core_terms(
     bubble = (pp - 1) / v * (compute + tp_s + ep_s) / m
     p2p = 0.0
     if pp > 1:
-        link = nvlink if plan.pipeline_in_domain else bw.intra_pod_gbytes_s * 1e9
+        nic = bw.cross_pod_gbytes_s if cross_pod else bw.intra_pod_gbytes_s
+        link = nvlink if plan.pipeline_in_domain else nic * 1e9
         p2p = (1 - t.pp_overlap_fraction) * 2 * v * m * ACT_BYTES * b * s * h / tp / link
     return compute, tp_s, ep_s, bubble, p2p
 
@@ -312,7 +317,7 @@ def step_breakdown(
     w: Workload, gpu: GpuSpec, plan: ParallelPlan, bw: TierBandwidth, span: Span
 ) -> StepBreakdown:
     """Seconds per step of ``plan`` on ``gpu`` with ``bw`` per tier (formulas: module docstring)."""
-    compute, tp_s, ep_s, bubble, p2p = core_terms(w, gpu, bw, plan)
+    compute, tp_s, ep_s, bubble, p2p = core_terms(w, gpu, bw, plan, cross_pod=span.pods > 1)
     micro = (compute + tp_s + ep_s) / plan.microbatches
     nic = (bw.cross_pod_gbytes_s if span.pods > 1 else bw.intra_pod_gbytes_s) * 1e9
     per_domain = ranks_per_domain(plan, gpu.gpus_per_domain, span)

@@ -165,7 +165,7 @@ class _Step:
                              * (tp - 1) / tp * msg / self.nvl, 0.0)
         self.c_ep = np.where(ep > 1, (1 - t.ep_overlap_fraction) * self.stage * coll
                              * (ep - 1) / ep * msg * t.moe_top_k / tp / self.nvl, 0.0)
-        link = np.where(aligned > 0, self.nvl, bw.intra_pod_gbytes_s * 1e9)
+        link = np.where(aligned > 0, self.nvl, self.nic)  # across pods: the uplinks' rate
         self.c_p2p = np.where(pp > 1, (1 - t.pp_overlap_fraction) * 2 * v * msg / tp / link, 0.0)
         self.bubble_factor = (pp - 1) / v
         replicas = np.where(aligned > 0, np.maximum(1, gpu.gpus_per_domain // (tp * ep * pp)), 1)
