@@ -210,14 +210,17 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None,
                      "`preempt` events with reason fabric_cut (docs/fabric.md, Cuts)")
     elif fabric is not None and fabric.faults and not fabric.slowed_jobs and not cut:
         # a cut's effect is a move or a stall, said above
-        tiers = sorted({str(e.data["tier"]) for e in result.record.events
-                        if e.kind == "fabric_fault" and e.data and "tier" in e.data})
-        peaks = ", ".join(f"{tier} {getattr(fabric, tier).hottest_peak_utilization:.1%}"
-                          for tier in tiers if hasattr(fabric, tier))
+        from colossim.metrics.fabric import fault_windows, peak_within
+
+        windows = fault_windows(result.record, result.end_s)
+        series = result.record.series
+        peaks = ", ".join(f"{tier} {peak_within(series[f'fabric.{tier}.hottest'], spans):.1%}"
+                          for tier, spans in sorted(windows.items())
+                          if f"fabric.{tier}.hottest" in series)
         notes.append(f"{plural(fabric.faults, 'fabric fault')} slowed no job by "
-                     f"{SLOWED_BY:.1%} or more: a fault takes "
-                     "capacity away, and a job slows only where a tier saturates (the faulted "
-                     f"tiers' busiest links peaked at: {peaks} of capacity). A fault that "
-                     "restarts the jobs on a rack is a reliability `network` fault "
-                     "(docs/fabric.md)")
+                     f"{SLOWED_BY:.1%} or more: a fault takes capacity away, and a job slows "
+                     "only where a tier saturates and its communication is not hidden behind "
+                     f"compute (while the faults lasted, the faulted tiers' busiest links "
+                     f"peaked at: {peaks} of capacity). A fault that restarts the jobs on a rack "
+                     "is a reliability `network` fault (docs/fabric.md)")
     return notes

@@ -114,3 +114,38 @@ def cluster_fabric(
         faults=sum(1 for e in record.events if e.kind == "fabric_fault"),
         slowed_jobs=sum(1 for j in jobs if slowed(j.contention_slowdown)),
     )
+
+
+def fault_windows(record: Record, end_s: float) -> dict[str, list[tuple[float, float]]]:
+    """Per tier, the times some fabric fault was in force on it: from each ``fabric_fault`` to
+    its ``fabric_repair`` (matched by the fault's name), or to the end of the run."""
+    started: dict[str, tuple[str, float]] = {}
+    windows: dict[str, list[tuple[float, float]]] = {}
+    for event in record.events:
+        data = event.data or {}
+        if event.kind == "fabric_fault" and "tier" in data:
+            started[str(data.get("fault"))] = (str(data["tier"]), event.time_s)
+        elif event.kind == "fabric_repair" and str(data.get("fault")) in started:
+            tier, since = started.pop(str(data.get("fault")))
+            windows.setdefault(tier, []).append((since, event.time_s))
+    for tier, since in started.values():
+        windows.setdefault(tier, []).append((since, end_s))
+    return windows
+
+
+def peak_within(series: StepSeries, windows: Sequence[tuple[float, float]]) -> float:
+    """The highest value a step series holds at any time inside the windows (the value in
+    force at a window's start counts)."""
+    best = 0.0
+    for start, end in windows:
+        held = None
+        for t, v in zip(series.times, series.values, strict=True):
+            if t <= start:
+                held = v
+            elif t < end or (t == end == start):
+                best = max(best, v)
+            else:
+                break
+        if held is not None:
+            best = max(best, held)
+    return best
