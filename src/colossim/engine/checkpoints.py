@@ -138,8 +138,10 @@ class StorageShare:
             finish = now + w.left / rate
             job = w.ck.job  # a sync write pauses its job as it starts (the job computes until
             # then) and re-times that pause; never a pause of another kind (a resize's)
-            if w.sync and job.phase in WRITE_PHASES \
+            if w.sync and job.state is JobState.RUNNING and job.phase in WRITE_PHASES \
                     and abs(finish - w.finish_s) > EPS * max(1.0, finish):
+                # (a job that just lost its GPUs keeps its write until the watcher cancels it:
+                # it paused a pending job, whose stale resume woke the policy; QA)
                 # the write's own completion resumes the job: no separate resume event
                 self.sim.state.pause(job, finish - now, Phase.CHECKPOINT)
             w.finish_s = finish

@@ -196,7 +196,10 @@ class Enforcer:
             staged = [j for j in limitable if j.index in self.ramping]
             limits = self._fit(staged, running, limits, system.grid.capacity_mw, wanted)
         limits = self._fit(limitable, running, limits, carry, None if limits else wanted)
-        if self._load(running, limits) > available * (1 + TOL) + TOL:  # not even on the battery
+        if running and self._load(running, limits) > available * (1 + TOL) + TOL:  # not even
+            # on the battery; with nothing running there is nothing to shed, and a dark facility
+            # no longer wakes the policy at every later event (QA: stale checkpoint timers
+            # brought two rounds of refused starts)
             if not self._policy_had_chance(now):
                 self.awaiting = True
             else:
