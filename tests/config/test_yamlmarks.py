@@ -43,7 +43,15 @@ def test_drop_below_forgets_replaced_values():
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ("a: 1\n\tb: 2\n", 2, "not valid YAML: found character '\\t' that cannot start any token"),
+        ("a: 1\n\tb: 2\n", 2, "not valid YAML: found character '\\t' that cannot start any token: "
+         "YAML indents with spaces, not tabs; replace the tab on this line with spaces"),
+        # QA: the commonest slips of indentation got the parser's words only
+        ("jobs:\n  - name: x\n    a: 1\n     b: 2\n", 4, "not valid YAML: mapping values are "
+         "not allowed here: check this line's indentation against the line above, or quote a "
+         "value that holds ': '"),
+        ("jobs:\n  - name: x\n    a: 1\n  b: 2\n", 4, "not valid YAML: expected <block end>, "
+         "but found '?' (while parsing a block collection at line 2): a line here is indented "
+         "differently from the block it belongs to; line it up with its siblings above"),
         ("a: 1\na: 2\n", 2,
          'not valid YAML: found duplicate key "a" with value "2" (original value: "1")'),
         ('a: "x\nb: 1\n', 3,

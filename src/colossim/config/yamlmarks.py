@@ -179,7 +179,20 @@ def _describe(exc: Any) -> tuple[int | None, str, str]:
         pass  # the key names itself; the mapping it sits in adds nothing
     elif exc.context and cmark is not None and line is not None and cmark.line + 1 != line:
         what = f"{what} ({exc.context} at line {cmark.line + 1})"
-    return line, "", f"not valid YAML: {what}"
+    hint = next((text for start, text in SYNTAX_HINTS if start in what), "")
+    return line, "", f"not valid YAML: {what}{hint}"
+
+
+# The parser's words for the commonest slips, and what to do (QA: raw parser text, with token
+# names such as '?' and <block end>, was all a new user got)
+SYNTAX_HINTS = (
+    ("found character '\\t'", ": YAML indents with spaces, not tabs; replace the tab on this "
+     "line with spaces"),
+    ("mapping values are not allowed here", ": check this line's indentation against the line "
+     "above, or quote a value that holds ': '"),
+    ("expected <block end>", ": a line here is indented differently from the block it belongs "
+     "to; line it up with its siblings above"),
+)
 
 
 def read_yaml_file(path: Path) -> tuple[Any, Marks]:
