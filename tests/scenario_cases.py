@@ -388,7 +388,7 @@ SWAPS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("misplaced-key-says-its-block", "name: t\n", "name: t\nseed: 3\n",
      (f"{S}:2: seed: unknown field (it goes inside a block: simulation.seed)",)),
     ("misplaced-job-key-says-its-block", "    max_gpus: 72\n", "    max_gpus: 72\n    tp: 2\n",
-     (f"{S}:14: jobs[0].tp: unknown field (it goes inside a block: training.plan.tp)",)),
+     (f"{S}:14: jobs[0].tp: unknown field (it goes inside a block: jobs[0].training.plan.tp)",)),
     # min_gpus and max_gpus are as near; the one that must be given is missing
     ("near-name-prefers-the-required-field", "    max_gpus: 72\n", "    gpus: 72\n",
      (f"{S}:10: jobs[0].max_gpus: required field missing",

@@ -708,3 +708,14 @@ def test_a_compute_draw_below_idle_and_generation_above_the_supply_are_warned_of
         "of the idle draw)",
         "cluster.power.ramp.initial_mw (5 MW) is above the supply at the start (1 MW): "
         "generation starts at the supply"]
+
+
+def test_a_policy_given_as_a_bare_name_says_how_to_write_it():
+    # QA: "scheduler.name" was pointed to "policy.name", read as a top-level block, and
+    # "policy: priority" got no hint
+    [name] = problems_of("small", ["scheduler.name=priority"])
+    assert name.endswith("scheduler.name: unknown field (it goes inside a block: "
+                         "scheduler.policy.name)")
+    [bare] = problems_of("small", ["scheduler.policy=priority"])
+    assert bare.endswith("scheduler.policy: expected a mapping (key: value lines), got "
+                         "'priority' (a policy is a block: policy: {name: priority})")

@@ -386,3 +386,16 @@ ONE_PROBLEM = {
 def test_a_bad_study_gives_its_one_problem(tmp_path, text, expected):
     path = write_study(tmp_path, text)
     assert problems_of(path) == [expected.format(study=path)]
+
+
+def test_a_scenario_given_to_sweep_says_so(tmp_path):
+    # QA: four schema errors (base required, cluster/jobs/scheduler unknown) for the mix-up
+    # that colossim run already names the other way round
+    from colossim.sweep.spec import load_study
+
+    with pytest.raises(ConfigError) as info:
+        load_study(SMALL)
+    [problem] = info.value.problems
+    assert problem.message == (f"this is a scenario (cluster: and jobs:), not a study: run it "
+                               f"with colossim run {SMALL}, or write a study whose base: is "
+                               "small.yaml")

@@ -276,8 +276,9 @@ def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
     if hint:
         return f" (did you mean {by_folded.get(hint[0], hint[0])!r}?)"
     elsewhere = nested_paths(owner, key)  # the right key at the wrong level
-    if elsewhere:
-        return f" (it goes inside a block: {' or '.join(elsewhere[:2])})"
+    if elsewhere:  # whole paths: "policy.name" under scheduler read as a top-level block (QA)
+        above = f"{shown_path(loc[:-1])}." if loc[:-1] else ""
+        return f" (it goes inside a block: {' or '.join(above + p for p in elsewhere[:2])})"
     if not known:  # a policy without parameters, say: "expected one of: " and nothing
         return "; it takes no fields"
     return f"; expected one of: {', '.join(known)}" if len(known) <= 10 else ""

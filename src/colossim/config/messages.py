@@ -90,7 +90,9 @@ def friendly(err: ErrorDetails) -> str:
     if kind in ("enum", "literal_error"):
         return _choices(err)
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping (key: value lines), got {got}"
+        named = isinstance(err.get("input"), str) and err.get("loc", ())[-1:] == ("policy",)
+        hint = f" (a policy is a block: policy: {{name: {err['input']}}})" if named else ""
+        return f"expected a mapping (key: value lines), got {got}{hint}"
     if kind in ("tuple_type", "list_type"):
         return f"expected a list (lines starting with '- '), got {got}"
     if kind == "too_short":

@@ -325,6 +325,10 @@ def load_study(path: str | Path) -> Study:
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise ConfigError(Problem(str(path), 1, "", f"expected a mapping at top level, got {kind}"))
+    if "base" not in data and data.keys() & {"cluster", "jobs"}:  # not four schema errors (QA)
+        raise ConfigError(Problem(str(path), None, "", "this is a scenario (cluster: and jobs:), "
+                                  f"not a study: run it with colossim run {path}, or write a "
+                                  f"study whose base: is {path.name}"))
     try:
         file = StudyFile.model_validate(data)
     except ValidationError as exc:
