@@ -296,6 +296,8 @@ def test_without_matplotlib_the_report_keeps_its_tables_and_says_how_to_get_plot
             "install 'colossim[plot]'") in result.stderr
     empty = invoke("report", str(tmp_path))
     assert empty.exit_code == 2 and "holds no result.json" in empty.stderr
+    missing = invoke("report", str(tmp_path / "nope"))  # QA: it said "holds no result.json"
+    assert missing.exit_code == 2 and "nope: no such folder: write a run folder" in missing.stderr
 
 
 def test_the_cluster_summary_shows_what_the_fabric_did():
@@ -439,3 +441,12 @@ def test_the_run_table_counts_the_deadlines_met():
     assert result.exit_code == 0, result.output
     assert re.search(r"deadlines met\s+│\s+1 of 2 \(missed: llm-8b\)", result.stdout)
     assert "deadlines met" not in invoke("run", "small", "--quiet").stdout
+
+
+def test_a_scenario_file_name_one_letter_off_is_offered(tmp_path, monkeypatch):
+    # QA: "mine.yml" beside mine.yaml got the built-in scenarios' names only
+    (tmp_path / "mine.yaml").write_text("name: m\n")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("validate", "mine.yml")
+    assert result.exit_code == 2
+    assert "mine.yml: no such file or scenario; did you mean mine.yaml?" in result.stderr

@@ -63,9 +63,23 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
     if str(source) in builtins:
         return builtins[str(source)]
     hint = difflib.get_close_matches(str(source), list(builtins), n=1)
-    suffix = (f"; did you mean the built-in scenario {hint[0]!r}?" if hint
+    near = _near_file(path)
+    suffix = (f"; did you mean {near}?" if near else
+              f"; did you mean the built-in scenario {hint[0]!r}?" if hint
               else f"; built-in scenarios: {', '.join(sorted(builtins))}")
     raise ConfigError(Problem(str(source), None, "", f"no such file or scenario{suffix}"))
+
+
+def _near_file(path: Path) -> str | None:
+    """A file beside ``path`` whose name is close to its name (``mine.yml`` for ``mine.yaml``,
+    a typo), as the user would type it; None if none is (QA: only built-ins were offered)."""
+    folder = path.parent
+    try:
+        names = [p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml")]
+    except OSError:
+        return None
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.8)
+    return str(folder / close[0]) if close else None
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,9 @@ def read_run(folder: Path | str) -> RunResult:
     folder = Path(folder)
     result_path = folder / "result.json"
     if not result_path.is_file():  # input to fix (exit 2), like a missing scenario file
-        raise ConfigError(Problem(str(folder), None, "", "holds no result.json: write one with "
+        what = ("holds no result.json" if folder.is_dir() else
+                "is a file, not a run folder" if folder.exists() else "no such folder")
+        raise ConfigError(Problem(str(folder), None, "", f"{what}: write a run folder with "
                                                          "`colossim run --out`"))
     data = _json(result_path, result_path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
