@@ -98,6 +98,7 @@ def test_seeds_an_ulp_apart_show_no_spread():
 def test_values_and_spreads_are_written_one_way():
     assert _number(999.9999999) == "1,000" and _number(1002.3) == "1,002"
     assert _number(0.0891) == "0.0891" and _number(12.34567) == "12.35"
+    assert _number(18.9996) == "19.00" and _number(19.0) == "19"  # QA: "19" beside "18.99"
     assert _spread(65_531.0) == "66,000" and _spread(0.0891) == "0.089"
     assert _spread(781.2) == "780" and _spread(104.0) == "100" and _spread(12.3) == "12"
     # a cross-pod byte count: 2.044e+20 ± 3.1e+18, not 21 grouped digits

@@ -108,11 +108,18 @@ GROUPED_BELOW = 1e12  # from here on a whole number is mostly digits no one read
 
 
 def _number(x: float) -> str:
-    """Whole and grouped from 1,000 on, else 4 significant digits; what rounds to 1,000 is
-    grouped too (999.99999 printed "1000" beside "1,002" in one column). From ``GROUPED_BELOW``
-    on, 4 significant digits with an exponent (a byte count had 21 digits)."""
+    """Whole and grouped from 1,000 on, else 4 significant digits, with trailing zeros where a
+    value that is not whole rounds to one (18.9996 days read "19" beside "18.99": QA); what
+    rounds to 1,000 is grouped too (999.99999 printed "1000" beside "1,002" in one column).
+    From ``GROUPED_BELOW`` on, 4 significant digits with an exponent (a byte count had 21
+    digits)."""
     rounded = abs(float(f"{x:.4g}"))
-    return f"{x:.4g}" if rounded >= GROUPED_BELOW or rounded < 1000 else f"{x:,.0f}"
+    if rounded >= GROUPED_BELOW:
+        return f"{x:.4g}"
+    if rounded >= 1000:
+        return f"{x:,.0f}"
+    whole = rounded.is_integer() and not float(x).is_integer()  # 18.9996: "19.00", not "19"
+    return f"{x:#.4g}" if whole else f"{x:.4g}"
 
 
 def _spread(x: float) -> str:
