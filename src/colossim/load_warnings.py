@@ -5,7 +5,7 @@ not an error: a short horizon or an outage can be the point of a scenario."""
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from colossim.config.messages import figure
 from colossim.config.reliability import MemoryCopy
@@ -66,14 +66,8 @@ def _warn_past_the_horizon(scenario: Scenario,
             for job, finish_s in finishes if finish_s > horizon]  # blame a late submission
     if not late:
         return
-    name, finish_s, fields = late[0]
-    if len(late) == 1:
-        what = f"job {name} cannot finish before the horizon ({_days(horizon)}) even at its " \
-               f"fastest ({_days(finish_s)})"
-    else:  # a trace can have thousands: one line
-        what = f"{len(late):,} jobs cannot finish before the horizon ({_days(horizon)}) even " \
-               f"at their fastest: {_first_few(late)}"
-    warnings.warn(ColossimWarning(f"{what}: check {fields} or raise simulation.horizon_s"),
+    what = _late_jobs(late, f"cannot finish before the horizon ({_days(horizon)})")
+    warnings.warn(ColossimWarning(f"{what}: check {late[0][2]} or raise simulation.horizon_s"),
                   stacklevel=3)
 
 
@@ -85,22 +79,23 @@ def _warn_deadlines_out_of_reach(finishes: list[tuple[JobConfig, float]]) -> Non
             if job.deadline_s is not None and finish_s > job.deadline_s]
     if not late:
         return
-    name, finish_s, deadline_s = late[0]
-    if len(late) == 1:
-        what = f"job {name} cannot meet its deadline_s ({_days(deadline_s)}) even at its " \
-               f"fastest ({_days(finish_s)})"
-    else:
-        what = f"{len(late):,} jobs cannot meet their deadlines even at their fastest: " \
-               f"{_first_few([(n, f, None) for n, f, _ in late])}"
+    what = _late_jobs(late, f"cannot meet its deadline_s ({_days(late[0][2])})",
+                      "cannot meet their deadlines")
     warnings.warn(ColossimWarning(f"{what}: deadline_s is in seconds from the start of the "
                                   "run (a trace's: deadline_factor x its duration)"),
                   stacklevel=3)
 
 
-def _first_few(late: list[tuple[str, float, object]]) -> str:
-    """Three jobs and when they could finish at the soonest, and how many more."""
+def _late_jobs(late: list[tuple[str, float, Any]], one: str, many: str | None = None) -> str:
+    """The jobs that cannot make it, with the soonest each could finish: ``job X {one} even at
+    its fastest (...)`` for one, ``N jobs {many} even at their fastest: three of them and how
+    many more`` for more (a trace can have thousands: one line). ``many`` defaults to ``one``."""
+    name, finish_s, _ = late[0]
+    if len(late) == 1:
+        return f"job {name} {one} even at its fastest ({_days(finish_s)})"
     shown = ", ".join(f"{n} ({_days(f)})" for n, f, _ in late[:3])
-    return shown + (f" and {len(late) - 3:,} more" if len(late) > 3 else "")
+    more = f" and {len(late) - 3:,} more" if len(late) > 3 else ""
+    return f"{len(late):,} jobs {many or one} even at their fastest: {shown}{more}"
 
 
 def _work_fields(job: JobConfig) -> str:
