@@ -160,3 +160,44 @@ def test_sampled_battery_series_keep_time_order_and_no_negative_zero():
         series = result.record.series[name]
         assert all(a <= b for a, b in zip(series.times, series.times[1:], strict=False)), name
         assert not any(v == 0 and math.copysign(1, v) < 0 for v in series.values), name
+
+
+BLACK_START = """\
+name: black
+catalog:
+  P1: {bf16_tflops: 1000, fp8_tflops: 2000, hbm_gb: 80, hbm_usable_gb: 80, hbm_tbytes_s: 3,
+       nvlink_gbytes_s: 450, nic_gbit_s: 400, tdp_w: 1000, idle_w: 100, gpus_per_domain: 1000,
+       gpus_per_rack: 1000, rack_overhead_w: 0, source: test}
+cluster:
+  pod_size_racks: 1
+  rack_groups: [{gpu_type: P1, racks: 1}]
+  power:
+    supply_mw: 2.0
+    pue: 1.0
+    ramp: {limit_mw_per_min: 0.006, initial_mw: 2.0}
+    battery: {capacity_mwh: {capacity}, max_charge_mw: 0.05, max_discharge_mw: 0.06,
+              round_trip_efficiency: 1.0}
+    events: [{kind: outage, start_s: 3600, duration_s: 600}]
+  fabric: {contention: false}
+jobs:
+  - {name: a, work_gpu_hours: 5000, reference_gpu: P1, min_gpus: 1000, max_gpus: 1000}
+"""
+
+
+@pytest.mark.parametrize(("capacity", "back_s"), [(1.0, 4600.0), (0.0005, 5200.0)])
+def test_a_battery_that_can_carry_the_idle_draw_ends_a_blackout_sooner(tmp_path, capacity,
+                                                                       back_s):
+    # QA: a site with a full battery stayed dark until generation alone carried its idle draw.
+    # Idle 1,000 x 100 W = 0.1 MW. The supply is back at 4,200 s; generation ramps from 0 at
+    # 0.006 MW/min (0.0001 MW/s): with the battery's 0.06 MW it carries 0.1 MW from 0.04 MW,
+    # 400 s later; alone, 1,000 s later. A battery of 0.5 kWh cannot keep 0.06 MW up for those
+    # 600 s (0.01 MWh), so it does not count (it would carry the site for seconds).
+    from colossim.api import load_scenario, simulate
+
+    path = tmp_path / "black.yaml"
+    path.write_text(BLACK_START.replace("{capacity}", str(capacity)))
+    result = simulate(load_scenario(path), check_invariants=True)
+    changes = [(e.kind, e.time_s) for e in result.record.events
+               if e.kind in ("power_dark", "power_restored")]
+    assert changes == [("power_dark", 3600.0), ("power_restored", pytest.approx(back_s))]
+    assert result.job("a").state == "completed"

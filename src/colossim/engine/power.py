@@ -268,9 +268,13 @@ class PowerSystem:
         if self.enforcer.limited() and self.lagging():
             ramp = ramp_done_s(self.grid, self.demand, self.supply, self.ramp_mw_s)
             when = min(when, now + min(self.cfg.ramp.stage_s, ramp))
-        if self.model.dark and self.lagging():  # back when generation can carry the idle draw
+        if self.model.dark and self.lagging():  # back when generation can carry the idle draw,
+            # or first when generation and the battery's discharge could (``_set_dark`` then
+            # judges whether the battery's energy lasts until generation alone can)
             gap = self.demand - self.grid.capacity_mw
-            when = min(when, now + max(gap / self.ramp_mw_s, 1e-6))
+            short = gap - max(self.battery_mw_available, 0.0)
+            ahead = short if short > EPS_MW else gap
+            when = min(when, now + max(ahead / self.ramp_mw_s, 1e-6))
         if when == math.inf or when <= now:
             return
         if self.wake_at > now and self.wake_at <= when:
