@@ -301,3 +301,12 @@ def test_dry_run_on_a_terminal_lists_200_and_says_how_to_see_the_rest(tmp_path, 
     out = screen.getvalue()
     assert listed_runs(out) == [run.run_id for run in plan.runs[:200]]
     assert "... and 50 more runs (pipe the output to a file or to less to list them all)" in out
+
+
+def test_a_rate_per_second_keeps_its_unit():
+    # QA: tokens_per_s ends in _s, and 489,879 tokens/s was shown as "5.67 d"
+    from colossim.metrics.labels import time_unit
+
+    assert time_unit("jobs.a.tokens_per_s", [489_879.0]) == (1.0, "")
+    assert time_unit("fabric.cross_pod_bytes_per_s", [1e12]) == (1.0, "")
+    assert time_unit("makespan_s", [1_665_621.0]) == (86_400.0, "d")
