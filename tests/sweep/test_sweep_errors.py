@@ -399,3 +399,14 @@ def test_a_scenario_given_to_sweep_says_so(tmp_path):
     assert problem.message == (f"this is a scenario (cluster: and jobs:), not a study: run it "
                                f"with colossim run {SMALL}, or write a study whose base: is "
                                "small.yaml")
+
+
+def test_a_metric_that_is_also_a_parameter_is_refused(tmp_path):
+    # QA: results.csv got two columns of one name (the metric's value in both) and
+    # results.parquet silently one
+    path = write_study(tmp_path, f"base: {SMALL}\nparameters:\n"
+                       "  jobs.moe-200b.submit_s: [0, 7200]\n"
+                       "metrics: [jobs.moe-200b.jct_s, jobs.moe-200b.submit_s]\n")
+    assert problems_of(path) == [
+        f"{path}:4: metrics[1]: is also a parameter: its column in results.csv already holds "
+        "its value; leave it out of metrics"]

@@ -342,6 +342,11 @@ def load_study(path: str | Path) -> Study:
         axes = parse_axes(file, marks)
     except ConfigError as exc:
         problems.extend(exc.problems)
+    else:  # a knob's own value, as a metric, made a second column of its name (QA)
+        knobs = {path for axis in axes for path in axis.paths}
+        problems += [problem_at(marks, ("metrics", i), "is also a parameter: its column in "
+                                "results.csv already holds its value; leave it out of metrics")
+                     for i, metric in enumerate(file.metrics) if metric in knobs]
     if problems:
         raise ConfigError(problems)
     return Study(file, file.name or path.stem, path, marks, axes)
