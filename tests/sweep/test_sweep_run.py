@@ -359,7 +359,10 @@ class _RefusingRay:
 @pytest.mark.parametrize(("message", "hint"), [
     ("Failed to connect to Ray cluster: InvalidAuthToken: no token provided\nmore lines",
      "RAY_AUTH_TOKEN"),
-    ("Version mismatch: the cluster runs Ray 2.40.0", "compatible Ray and Python")])
+    ("Version mismatch: the cluster runs Ray 2.40.0", "compatible Ray and Python"),
+    # QA: Ray 2.60's words when the token is missing name no cause: both are offered
+    ("Failed to connect to Ray cluster at 192.0.2.2:6399", "InvalidAuthToken above, the token: "
+     "the cluster asks for a token")])
 def test_a_ray_cluster_that_refuses_the_driver_is_one_line_exit_2(monkeypatch, message, hint):
     # ray 2.60 with token authentication on: ~20 s of warnings, then a traceback and exit 1
     from colossim.errors import ClusterUnavailable

@@ -214,9 +214,13 @@ def _attach(ray: Any, address: str, options: dict[str, Any]) -> None:
         text = str(exc).strip().splitlines()
         first = text[0] if text else type(exc).__name__
         auth = "auth" in str(exc).lower() or "token" in str(exc).lower()
+        # Ray 2.60 says only "Failed to connect" when the token is missing (the reason is in
+        # its warnings above): unless the message names the cause, both are offered (QA)
         raise ClusterUnavailable(f"cannot attach to the Ray cluster at {address}: {first}; "
-                                 + (AUTH_HINT if auth else "check --address or RAY_ADDRESS, and "
-                                    "that the cluster runs a compatible Ray and Python")) from None
+                                 + (AUTH_HINT if auth else "check --address or RAY_ADDRESS, "
+                                    "that the cluster runs a compatible Ray and Python, and, if "
+                                    "Ray warned of InvalidAuthToken above, the token: "
+                                    f"{AUTH_HINT}")) from None
 
 
 def import_ray() -> Any:
