@@ -310,3 +310,29 @@ def test_a_rate_per_second_keeps_its_unit():
     assert time_unit("jobs.a.tokens_per_s", [489_879.0]) == (1.0, "")
     assert time_unit("fabric.cross_pod_bytes_per_s", [1e12]) == (1.0, "")
     assert time_unit("makespan_s", [1_665_621.0]) == (86_400.0, "d")
+
+
+def test_outputs_not_written_again_are_not_left_to_disagree(tmp_path, monkeypatch):
+    # QA: a --resume with --no-plots (or without pyarrow) kept the earlier plots and
+    # results.parquet (4 rows beside results.csv's 8)
+    from colossim.errors import ColossimError
+    from colossim.sweep import outputs
+
+    plan = expand(load_study(write_study(tmp_path)))
+    records = {}  # no run yet: the tables are written all the same
+    out = tmp_path / "out"
+    (out / "plots").mkdir(parents=True)
+    old_plot = out / "plots" / "makespan_s__vs__jobs.llm-70b.max_gpus.png"
+    old_plot.write_bytes(b"\x89PNG")
+    (out / "results.parquet").write_bytes(b"PAR1")
+
+    def no_pyarrow(*_args):
+        raise ColossimError("results.parquet needs pyarrow")
+
+    monkeypatch.setattr(outputs, "write_parquet", no_pyarrow)
+    _summary, notes = outputs.write_outputs(plan, records, out, plots=False)
+    assert not old_plot.exists() and not (out / "results.parquet").exists()
+    assert (out / "results.csv").exists()
+    assert ("skipped results.parquet needs pyarrow (the results.parquet of an earlier state is "
+            "removed)") in notes
+    assert any(note.startswith("removed 1 plot of an earlier state") for note in notes)

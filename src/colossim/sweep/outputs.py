@@ -108,9 +108,13 @@ def write_outputs(
     try:
         write_parquet(out / "results.parquet", columns, rows)
     except ColossimError as exc:
-        notes.append(f"skipped {exc}")
+        old = out / "results.parquet"
+        gone = " (the results.parquet of an earlier state is removed)" if old.exists() else ""
+        old.unlink(missing_ok=True)  # it would disagree with results.csv (QA: 4 rows for 8)
+        notes.append(f"skipped {exc}{gone}")
     summary_columns, summary = summary_table(plan, records)
     write_csv(out / "summary.csv", summary_columns, summary)
+    written: list[Path] = []
     if plots:
         from colossim.sweep.plots import plot_study
 
@@ -124,4 +128,10 @@ def write_outputs(
                              "the scenario leaves off: failures, a battery, a tariff, deadlines)")
         except ColossimError as exc:
             notes.append(f"skipped {exc}")
+    stale = set((out / "plots").glob("*__vs__*.png")) - set(written)  # (plot_study drops those
+    for old in stale:  # it did not redraw) an earlier state's, left by --no-plots or a plot
+        old.unlink()  # that failed: they would disagree with the tables (QA)
+    if stale and not plots:
+        notes.append(f"removed {plural(len(stale), 'plot')} of an earlier state from "
+                     f"{out / 'plots'} (--no-plots: run without it to draw them again)")
     return summary, notes
