@@ -38,3 +38,20 @@ def test_the_record_is_not_copied_and_the_dict_is_independent():
     assert result.jobs[0].plan["tp"] != -1
     out["cluster"]["gpus"] = -1
     assert result.cluster.gpus != -1
+
+
+def test_a_run_whose_jobs_were_all_rejected_has_no_makespan():
+    # QA: makespan_s was 0.0, so a policy that rejects everything "beat" the lower bound
+    from colossim.api import load_scenario, simulate
+    from colossim.policy.actions import Reject
+    from colossim.policy.api import BasePolicy
+
+    class RejectAll(BasePolicy):
+        name = "reject-all"
+
+        def decide(self, view):
+            return [Reject(job.name) for job in view.pending]
+
+    result = simulate(load_scenario("small"), policy=RejectAll())
+    assert {job.state for job in result.jobs} == {"rejected"}
+    assert result.makespan_s is None and result.to_dict()["makespan_s"] is None

@@ -134,6 +134,7 @@ def result_tables(result: RunResult) -> None:
     rows = [
         ("GPUs / racks / pods", f"{c.gpus:,} / {c.racks:,} / {c.pods:,}"),
         ("makespan", f"{_days(result.makespan_s)} days{ratio}" if result.makespan_s is not None
+         else "- (no job completed)" if all(j.state == "rejected" for j in result.jobs)
          else "- (not every job finished)"),
         ("makespan lower bound", f"{_days(lb)} days (no failures, no power limit)"),
         *_deadline_rows(result),
