@@ -42,8 +42,11 @@ def test_unknown_result_fields_are_ignored_and_a_missing_result_is_an_error(tmp_
     data["cluster"]["also_newer"] = 2
     (tmp_path / "result.json").write_text(json.dumps(data))
     assert read_run(tmp_path).to_dict() == result.to_dict()
-    with pytest.raises(ColossimError, match="no result.json"):
+    with pytest.raises(ColossimError, match="nowhere: no such folder"):
         read_run(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ColossimError, match="empty: holds no result.json"):
+        read_run(tmp_path / "empty")
 
 
 def _damage(folder: Path, file: str, edit) -> None:
