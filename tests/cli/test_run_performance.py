@@ -14,11 +14,12 @@ from colossim.cli.render_performance import plan_text, step_text
 from colossim.metrics.result import JobResult
 
 SMALL = str(Path(__file__).resolve().parents[2] / "configs" / "small.yaml")
-HEADER = ["job", "plan", "GPUs", "step", "s:", "%", "TFLOP/s", "tokens/s", "MFU%"]
+HEADER = ["job", "GPU", "plan", "GPUs", "step", "s:", "%", "TFLOP/s", "tokens/s", "MFU%"]
 
 
-def _rows(text: str) -> dict[str, list[str]]:
-    """The performance table's rows by job name, cells split on whitespace."""
+def _rows(text: str, gpu: bool = False) -> dict[str, list[str]]:
+    """The performance table's rows by job name, cells split on whitespace, from the plan on
+    (``gpu``: from the GPU type on)."""
     lines = text.splitlines()
     start = next(k for k, line in enumerate(lines) if line.split() == HEADER)
     rows = {}
@@ -26,7 +27,7 @@ def _rows(text: str) -> dict[str, list[str]]:
         if not line.strip():
             break
         cells = line.split()
-        rows[cells[0]] = cells[1:]
+        rows[cells[0]] = cells[1:] if gpu else cells[2:]
     return rows
 
 
@@ -42,15 +43,19 @@ def small_run() -> tuple[str, dict]:
 
 def test_the_run_table_shows_the_json_plan_step_and_rates(small_run):
     text, data = small_run
-    rows = _rows(text)
+    rows = _rows(text, gpu=True)
     assert set(rows) == {j["name"] for j in data["jobs"]} == {
         "llm-70b", "llm-8b", "image-2b", "moe-200b"}
     for job in data["jobs"]:
         cells = rows[job["name"]]
         plan, step = job["plan"], job["step_s"]
+        # the GPU type of its allocation (small has GB200 racks only; QA: no output said it)
+        assert set(job["gpus_by_type"]) == {"GB200"}
+        assert cells.pop(0) == "GB200"
         # plan TP/PP/DP/EP, and its GPUs: TP x PP x DP
         assert cells[0] == f"{plan['tp']}/{plan['pp']}/{plan['dp']}/{plan['ep']}"
         assert int(cells[1].replace(",", "")) == plan["tp"] * plan["pp"] * plan["dp"]
+        assert sum(job["gpus_by_type"].values()) >= int(cells[1].replace(",", ""))
         # step: total seconds, then each cause's share of it in whole per cent
         assert cells[2] == f"{step['total']:.2f}:"
         shares = {c[0]: int(c[1:]) for c in cells[3:-3]}
@@ -98,7 +103,8 @@ def _job(name: str, plan: tuple[int, int, int, int, int], step: tuple[float, ...
     return JobResult(name, "completed", 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, mfu=mfu,
                      achieved_tflops_per_gpu=tflops, tokens_per_s=tokens,
                      plan={"tp": tp, "pp": pp, "dp": dp, "ep": ep, "interleave": v},
-                     step_s={"total": sum(step), **dict(zip(keys, step, strict=True))})
+                     step_s={"total": sum(step), **dict(zip(keys, step, strict=True))},
+                     gpus_by_type={"GB300": 72})
 
 
 def test_colossus2_sized_rows_fit_one_100_column_table(capsys, monkeypatch):
@@ -121,13 +127,13 @@ def test_colossus2_sized_rows_fit_one_100_column_table(capsys, monkeypatch):
     finally:
         render.console.cache_clear()
     lines = capsys.readouterr().out.splitlines()
-    assert sum(1 for line in lines if line.split()[:2] == ["job", "plan"]) == 1
+    assert sum(1 for line in lines if line.split()[:3] == ["job", "GPU", "plan"]) == 1
     assert max(len(line) for line in lines) <= 100
     row = next(line for line in lines if line.startswith(" 6t"))
     # 8 x 137 x 134 = 146,864 GPUs; step 0.906 + 0.271 + 1.484 + 0.425 = 3.086 s:
     # compute 29%, TP 9%, bubble 48%, DP 14%
-    assert row.split() == ["6t", "8/137/134/1", "146,864", "3.09:", "c29", "t9", "p48", "d14",
-                           "954", "43.5M", "19.1"]
+    assert row.split() == ["6t", "GB300", "8/137/134/1", "146,864", "3.09:", "c29", "t9", "p48",
+                           "d14", "954", "43.5M", "19.1"]
 
 
 def test_estimate_and_run_share_the_formatters():

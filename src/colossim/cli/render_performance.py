@@ -32,6 +32,12 @@ def plan_text(plan: dict[str, Any] | None) -> str:
     return text + (f" v{plan['interleave']}" if plan["interleave"] > 1 else "")
 
 
+def gpu_types_text(by_type: dict[str, int] | None) -> str:
+    """The GPU types of a job's allocation (GB300, or GB200+GB300 for a mixed one): which type a
+    job ran on explains what a GB300 share moves, or not (QA: no output said)."""
+    return "+".join(by_type) if by_type else "-"
+
+
 def plan_gpus(plan: dict[str, Any]) -> int:
     """GPUs a plan uses: TP x PP x DP (EP ranks are among the DP ranks)."""
     return int(plan["tp"] * plan["pp"] * plan["dp"])
@@ -71,6 +77,7 @@ def performance_table(jobs: Sequence[JobResult]) -> None:
     names = dict(zip([j.name for j in jobs], shown_names([j.name for j in jobs]), strict=True))
     keys = [("job", [names[j.name] for j in shown])]  # clipped as the other tables clip them
     values = [
+        ("GPU", [gpu_types_text(j.gpus_by_type) for j in shown]),
         ("plan", [plan_text(j.plan) for j in shown]),
         ("GPUs", [f"{plan_gpus(j.plan or {}):,}" for j in shown]),
         ("step s: %", [step_text(j.step_s) for j in shown]),

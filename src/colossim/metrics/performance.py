@@ -52,5 +52,6 @@ def job_performance(record: Record, end_s: float) -> dict[str, dict[str, Any]]:
         }
         figures["plan"] = longest["plan"]
         figures["step_s"] = longest["step_s"]
+        figures["gpus_by_type"] = longest.get("gpus_by_type")  # (absent from older records)
         out[name] = figures
     return out

@@ -31,6 +31,7 @@ class JobResult:
     tokens_per_s: float | None = None
     plan: dict[str, Any] | None = None
     step_s: dict[str, Any] | None = None
+    gpus_by_type: dict[str, int] | None = None  # GPUs of each type in the plan's allocation
     # fabric (docs/fabric.md); None when the fabric model is off or cannot describe the job
     comm_fraction: float | None = None  # time-mean share of the step waiting on the fabric
     contention_slowdown: float | None = None  # computing time / the same at full bandwidth

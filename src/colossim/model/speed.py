@@ -139,6 +139,7 @@ def describe_estimate(
         return None
     plan, br = est.plan, est.breakdown
     return {
+        "gpus_by_type": dict(sorted(by_type.items())),  # which GPUs: a run's output says (QA)
         "mfu": est.mfu,
         "achieved_tflops_per_gpu": est.achieved_tflops_per_gpu,
         "tokens_per_s": est.tokens_per_s,
