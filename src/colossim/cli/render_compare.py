@@ -96,7 +96,10 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
         out.print(table)
     out.print(
         "JCT: completion - submission; wait: first start - submission; slowdown: JCT / the job's "
-        "time at max GPUs on its best GPU type; Jain's index 1 = equal slowdowns"
+        "time at max GPUs on its best GPU type; Jain's index 1 = equal slowdowns; bound: the "
+        "makespan with no failures and no power limit"
+        + ("; ETTR: the mean over jobs, unweighted (the largest job's may be far lower)"
+           if any(c[0] == "ettr" for c in columns) else "")
         + ("; jobs done: the fewest over the seeds." if n > 1 else ".")
     )
     note = few_seeds_note(n, f"--seeds {FEW_SEEDS}")
