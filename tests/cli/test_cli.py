@@ -441,6 +441,10 @@ def test_the_run_table_counts_the_deadlines_met():
     assert result.exit_code == 0, result.output
     assert re.search(r"deadlines met\s+│\s+1 of 2 \(missed: llm-8b\)", result.stdout)
     assert "deadlines met" not in invoke("run", "small", "--quiet").stdout
+    # review: cut at 1 day, moe-200b (due at 2 days; it ends at 1.61) is not yet due, not missed
+    cut = invoke("run", "small", "--quiet", "--set", "simulation.horizon_s=86400", "--set",
+                 "jobs.moe-200b.deadline_s=172800", "--set", "jobs.llm-8b.deadline_s=172800")
+    assert re.search(r"deadlines met\s+│\s+1 of 1; 1 not yet due when the run ended", cut.stdout)
 
 
 def test_a_scenario_file_name_one_letter_off_is_offered(tmp_path, monkeypatch):

@@ -38,6 +38,22 @@ def test_deadlines_met_is_the_share_of_jobs_with_a_deadline_that_met_it():
     result = simulate(pool_scenario(jobs))
     assert run_metrics(result, {}).deadlines_met == 0.5
     assert run_metrics(simulate(pool_scenario([pool_job("a", 0, 2)])), {}).deadlines_met is None
+    # review: a run cut at 2.5 h leaves c (due at 10 h, it would end at 4 h) not yet due, not
+    # missed; b (due at 2.5 h, unfinished) missed: 1 of 2
+    jobs[2] = pool_job("c", 0, 1, deadline_s=10 * HOUR)
+    cut = pool_scenario(jobs).model_copy(deep=True)
+    cut = cut.model_copy(update={"simulation": cut.simulation.model_copy(
+        update={"horizon_s": 2.5 * HOUR})})
+    result = simulate(cut)
+    assert result.job("c").deadline_met is None and result.job("b").deadline_met is False
+    assert run_metrics(result, {}).deadlines_met == 0.5
+
+
+def test_a_share_below_one_never_reads_100_per_cent():
+    from colossim.cli.render_compare import share
+
+    assert share(299 / 300) == "99.7%" and share(0.9996) == ">99.9%" and share(1.0) == "100.0%"
+    assert share(0.0004) == "<0.1%" and share(0.0) == "0.0%" and share(0.5) == "50.0%"
 
 
 def test_run_metrics_on_a_hand_computed_fifo_run():

@@ -155,14 +155,17 @@ def result_tables(result: RunResult) -> None:
 def _deadline_rows(result: RunResult) -> list[tuple[str, str]]:
     """How many jobs with a deadline met it, and the ones that missed (QA: deadlines were in
     the JSON only, though edf's objective is to meet them)."""
-    jobs = [j for j in result.jobs if j.deadline_met is not None]
-    if not jobs:
+    due = [j for j in result.jobs if j.deadline_s is not None]
+    if not due:
         return []
+    jobs = [j for j in due if j.deadline_met is not None]  # the others were still going
     missed = [j.name for j in jobs if not j.deadline_met]
     text = f"{len(jobs) - len(missed):,} of {len(jobs):,}"
     if missed:
         text += f" (missed: {', '.join(shown_names(missed[:3]))}" + (
             f" and {len(missed) - 3:,} more)" if len(missed) > 3 else ")")
+    if len(due) > len(jobs):  # the run ended before their deadlines: not misses (review)
+        text += f"; {len(due) - len(jobs):,} not yet due when the run ended"
     return [("deadlines met", text)]
 
 

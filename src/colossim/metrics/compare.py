@@ -19,7 +19,8 @@ Pure functions of a ``RunResult`` (plus each job's ideal time). Definitions:
 - **ETTR**: the mean over jobs of their effective training time ratio (productive time / wall
   time since first start), when the failures model is on (``docs/reliability.md``).
 - **deadlines met**: the share of the jobs with a ``deadline_s`` that completed by it (a job
-  rejected or unfinished missed it); none when no job has a deadline.
+  rejected, or unfinished when it passed, missed it; one still going when the run ended before
+  it is left out); none when no job has a deadline.
 
 Over seeds: the mean and the half-width of a Student-t 95% interval, t(0.975, n-1) s / sqrt(n).
 """

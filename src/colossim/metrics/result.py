@@ -49,7 +49,8 @@ class JobResult:
     time_at_cap_s: float = 0.0  # running below full speed because of a power cap or limit
     # deadlines (scheduling): None for a job without one
     deadline_s: float | None = None
-    deadline_met: bool | None = None  # completed by its deadline (rejected or late: false)
+    deadline_met: bool | None = None  # completed by its deadline (rejected or late: false;
+    # still going when the run ended before its deadline, or no deadline: None)
 
 
 @dataclass(frozen=True)

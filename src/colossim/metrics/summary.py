@@ -19,7 +19,10 @@ from colossim.model.jobs import Job, JobState
 SECONDS_PER_HOUR = 3600.0
 
 
-def job_result(job: Job, perf: dict[str, Any] | None = None) -> JobResult:
+def job_result(job: Job, perf: dict[str, Any] | None = None,
+               run_end_s: float | None = None) -> JobResult:
+    """A job's figures; ``run_end_s``, when the run ended (a job still going then, before its
+    deadline, has not missed it yet)."""
     start, end = job.first_start_s, job.end_s
     held_s = (end if end is not None else job.since_s) - start if start is not None else 0.0
     return JobResult(
@@ -34,14 +37,20 @@ def job_result(job: Job, perf: dict[str, Any] | None = None) -> JobResult:
         work_flops=job.work_total,
         work_done_flops=job.work_done,
         **(perf or {}),
-        **_deadline(job.config.deadline_s, end),
+        **_deadline(job, run_end_s),
     )
 
 
-def _deadline(deadline_s: float | None, end_s: float | None) -> dict[str, Any]:
-    """The job's deadline and whether it completed by it (rejected or unfinished: no)."""
+def _deadline(job: Job, run_end_s: float | None) -> dict[str, Any]:
+    """The job's deadline and whether it completed by it: rejected, or unfinished when it
+    passed, is no; unfinished at a run end before it is undecided (None), not a miss (review:
+    a run cut at 1 day counted a job due at 2 days, that would end at 1.6, as missed)."""
+    deadline_s, end_s = job.config.deadline_s, job.end_s
     if deadline_s is None:
         return {}
+    going = job.state in (JobState.WAITING, JobState.PENDING, JobState.RUNNING)
+    if going and run_end_s is not None and run_end_s < deadline_s:
+        return {"deadline_s": deadline_s, "deadline_met": None}
     return {"deadline_s": deadline_s, "deadline_met": end_s is not None and end_s <= deadline_s}
 
 
@@ -72,7 +81,7 @@ def _summarize(out: RunOutput, policy: str) -> RunResult:
     makespan = max((j.end_s or 0.0 for j in completed), default=None) if all_done else None
     span = out.end_s
     perf = job_performance(record, span)
-    jobs = tuple(job_result(j, perf.get(j.name)) for j in state.jobs)
+    jobs = tuple(job_result(j, perf.get(j.name), span) for j in state.jobs)
     jobs = with_models(jobs, record, span, [j.config.params_billion is not None
                                             for j in state.jobs])
     busy = record.level("gpus_busy")
