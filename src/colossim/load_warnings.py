@@ -39,7 +39,7 @@ def warn_about(scenario: Scenario) -> None:
 
 def _fastest_finishes(scenario: Scenario) -> list[tuple[JobConfig, float]]:
     """Each job that can run and the soonest it could finish: its work at its fastest (its
-    max_gpus of the best GPU type the cluster has) from its submission."""
+    fastest grant of up to max_gpus the cluster can give) from its submission."""
     from colossim.config.crosscheck import usable_of
     from colossim.model.speed import SpeedModel
 
@@ -47,9 +47,7 @@ def _fastest_finishes(scenario: Scenario) -> list[tuple[JobConfig, float]]:
     usable = usable_of(scenario)
     finishes = []
     for job in scenario.jobs:
-        rates = [speed.estimate_rate(job, {t: min(job.max_gpus, n)}) for t, n in usable.items()
-                 if min(job.max_gpus, n) >= job.min_gpus]
-        best = max(rates, default=0.0)
+        best = speed.fastest_rate(job, usable)  # mixed grants too, as the makespan bound
         if best > 0:  # else it cannot run at all: the fit check reports that
             finishes.append((job, job.submit_s + speed.work_flops(job) / best))
     return finishes

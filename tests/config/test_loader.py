@@ -719,3 +719,27 @@ def test_a_policy_given_as_a_bare_name_says_how_to_write_it():
     [bare] = problems_of("small", ["scheduler.policy=priority"])
     assert bare.endswith("scheduler.policy: expected a mapping (key: value lines), got "
                          "'priority' (a policy is a block: policy: {name: priority})")
+
+
+def test_a_deadline_a_mixed_grant_can_meet_is_not_warned_of(tmp_path):
+    """review: on 2 GB200 + 2 GB300 racks a 288-GPU job was judged on 144 of one type (1.38
+    days at its fastest) beside the run's own bound on the mixed 288 (0.73 days): a deadline
+    of 1.16 days was "out of reach". It is judged on the bound's fastest grants now."""
+    import warnings
+
+    from colossim.api import simulate
+    from colossim.errors import ColossimWarning
+
+    path = write(tmp_path, "mixed.yaml", (
+        "name: mixed\ncluster:\n  pod_size_racks: 4\n  rack_groups:\n"
+        "    - {gpu_type: GB200, racks: 2}\n    - {gpu_type: GB300, racks: 2}\n"
+        "  power: {supply_mw: 2.0}\n"
+        "jobs:\n  - {name: a, params_billion: 70, tokens_billion: 60, min_gpus: 72, "
+        "max_gpus: 288}\n"))
+    bound_s = simulate(load_scenario(path)).makespan_lower_bound_s
+    for deadline_s, warned in ((bound_s * 1.01, False), (bound_s * 0.99, True)):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            load_scenario(path, [f"jobs.a.deadline_s={deadline_s}"])
+        texts = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+        assert any("cannot meet its deadline_s" in t for t in texts) == warned

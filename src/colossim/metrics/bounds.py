@@ -17,32 +17,14 @@ from colossim.config.schema import JobConfig
 from colossim.engine.state import RunState
 
 
-def _grants(state: RunState, cfg: JobConfig, usable: dict[str, int]) -> list[dict[str, int]]:
-    """The fastest grants of up to ``max_gpus`` the cluster can give: each GPU type alone, and,
-    where types may mix, the fastest types filled first (a mix is paced by its slowest GPUs, so
-    no other mix of as many GPUs is faster). A bound taken on 7,200 GB300 where the cluster has
-    5,760 would flatter every policy on a mixed cluster."""
-    speed = {t: state.speed.per_gpu_ceiling(cfg, t) for t in usable}
-    grants = [{t: min(cfg.max_gpus, n)} for t, n in usable.items()]
-    if state.scenario.cluster.mixed_gpu_types and len(usable) > 1:
-        grant: dict[str, int] = {}
-        for t in sorted(usable, key=lambda t: -speed[t]):
-            take = min(usable[t], cfg.max_gpus - sum(grant.values()))
-            if take <= 0:
-                break
-            grant[t] = take
-            if len(grant) > 1:
-                grants.append(dict(grant))
-    return [g for g in grants if sum(g.values()) >= cfg.min_gpus]
-
-
 def fastest_rate(state: RunState, cfg: JobConfig, usable: dict[str, int] | None = None
                  ) -> float:
     """The job's speed on the fastest grant of up to ``max_gpus`` the cluster can give (0 if
-    none): its ideal, for the makespan bound and for compare's slowdowns alike. ``usable``: the
-    GPUs per type (``usable_of``), when the caller has them."""
+    none: ``SpeedModel.fastest_grants``): its ideal, for the makespan bound and for compare's
+    slowdowns alike. ``usable``: the GPUs per type (``usable_of``), when the caller has them."""
     usable = usable_of(state.scenario) if usable is None else usable
-    return max((state.rate_fn(cfg, grant) for grant in _grants(state, cfg, usable)), default=0.0)
+    return max((state.rate_fn(cfg, grant) for grant in state.speed.fastest_grants(cfg, usable)),
+               default=0.0)
 
 
 def makespan_lower_bound_s(state: RunState) -> float:

@@ -46,6 +46,7 @@ class SpeedModel:
             for name, spec in self.catalog.items()
         }
         self.pod_size_racks = scenario.cluster.pod_size_racks
+        self.mixed_gpu_types = scenario.cluster.mixed_gpu_types
         self.rate = lru_cache(maxsize=65536)(self._rate)
 
     def linear(self, job: JobConfig) -> bool:
@@ -103,6 +104,31 @@ class SpeedModel:
             return 0.0
         widest = max(gpus_by_type, key=lambda t: gpus_by_type[t])
         return self.rate_of(job, gpus_by_type, self.packed_span(gpus, widest))
+
+    def fastest_grants(self, job: JobConfig, usable: Mapping[str, int]) -> list[dict[str, int]]:
+        """The fastest grants of up to ``max_gpus`` a cluster with ``usable`` GPUs per type can
+        give: each type alone, and, where types may mix, the fastest types filled first (a mix
+        is paced by its slowest GPUs, so no other mix of as many GPUs is faster). A bound taken
+        on 7,200 GB300 where the cluster has 5,760 would flatter every policy on a mixed
+        cluster; one on each type alone said a deadline was out of reach that a mixed grant
+        meets (review)."""
+        speed = {t: self.per_gpu_ceiling(job, t) for t in usable}
+        grants = [{t: min(job.max_gpus, n)} for t, n in usable.items()]
+        if self.mixed_gpu_types and len(usable) > 1:
+            grant: dict[str, int] = {}
+            for t in sorted(usable, key=lambda t: -speed[t]):
+                take = min(usable[t], job.max_gpus - sum(grant.values()))
+                if take <= 0:
+                    break
+                grant[t] = take
+                if len(grant) > 1:
+                    grants.append(dict(grant))
+        return [g for g in grants if sum(g.values()) >= job.min_gpus]
+
+    def fastest_rate(self, job: JobConfig, usable: Mapping[str, int]) -> float:
+        """The job's speed on its fastest grant (``fastest_grants``), 0 if none."""
+        return max((self.estimate_rate(job, g) for g in self.fastest_grants(job, usable)),
+                   default=0.0)
 
     def per_gpu_ceiling(self, job: JobConfig, gpu_type: str) -> float:
         """An upper bound on one GPU's FLOP/s for this job, whatever the allocation."""
