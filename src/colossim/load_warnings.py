@@ -192,7 +192,7 @@ def _warn_no_checkpoints_before_cuts(scenario: Scenario) -> None:
         return
     names = ", ".join(auto[:3]) + (f" and {len(auto) - 3:,} more" if len(auto) > 3 else "")
     warnings.warn(ColossimWarning(
-        f"{', '.join((cuts + outages)[:2])} will interrupt jobs, but no failure class is on, so "
+        f"{', '.join((cuts + outages)[:2])} may interrupt jobs, but no failure class is on, so "
         f"the auto checkpoint interval of {names} takes no checkpoint: an interrupted job goes "
         "back to its start; give checkpoint.interval_s in seconds, or turn a failure class on"),
         stacklevel=3)

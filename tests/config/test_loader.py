@@ -743,3 +743,16 @@ def test_a_deadline_a_mixed_grant_can_meet_is_not_warned_of(tmp_path):
             load_scenario(path, [f"jobs.a.deadline_s={deadline_s}"])
         texts = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
         assert any("cannot meet its deadline_s" in t for t in texts) == warned
+
+
+def test_an_include_one_letter_off_is_offered_from_the_including_files_folder(tmp_path,
+                                                                               monkeypatch):
+    # review: the hint looked in the working directory, where includes are not read from
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "base.yaml", BASE)
+    top = write(tmp_path / "sub", "top.yaml", "include: bse.yaml\n")
+    write(tmp_path, "bse2.yaml", BASE)  # beside the working directory: not where it looks
+    monkeypatch.chdir(tmp_path)
+    [problem] = problems_of(top)
+    assert problem.endswith("included file not found: bse.yaml (paths are relative to this "
+                            "file, or a built-in scenario's name); did you mean base.yaml?")

@@ -111,6 +111,9 @@ def test_a_value_problem_below_an_override_points_at_the_override_not_the_file(b
         ("jobs.-3.max_gpus=1",
          "--set jobs.-3.max_gpus=1: jobs.-3: index -3 out of range (2 items)"),
         ("a=[1", "--set a=[1: a: not valid YAML: expected ',' or ']', but got '<stream end>'"),
+        # review: a value has no lines above it to line up with: it is text to quote
+        ("description=a: b: c", "--set description=a: b: c: description: not valid YAML: "
+         "mapping values are not allowed here: if it is text, quote it: --set 'path=\"...\"'"),
         ("scheduler.policy.name=fifoo",
          "--set scheduler.policy.name=fifoo: scheduler.policy.name: unknown policy 'fifoo' "
          "(did you mean 'fifo'?)..."),

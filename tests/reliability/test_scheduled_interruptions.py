@@ -43,7 +43,7 @@ def warned(tmp_path, *overrides: str) -> list[str]:
 
 def test_a_cut_the_auto_interval_never_checkpoints_before_is_warned_of(tmp_path):
     assert warned(tmp_path) == [
-        "cluster.fabric.events[0] will interrupt jobs, but no failure class is on, so the auto "
+        "cluster.fabric.events[0] may interrupt jobs, but no failure class is on, so the auto "
         "checkpoint interval of big takes no checkpoint: an interrupted job goes back to its "
         "start; give checkpoint.interval_s in seconds, or turn a failure class on"]
     assert warned(tmp_path, "jobs.big.checkpoint.interval_s=600") == []

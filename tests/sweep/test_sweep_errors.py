@@ -410,3 +410,14 @@ def test_a_metric_that_is_also_a_parameter_is_refused(tmp_path):
     assert problems_of(path) == [
         f"{path}:4: metrics[1]: is also a parameter: its column in results.csv already holds "
         "its value; leave it out of metrics"]
+
+
+def test_a_builtin_scenario_given_to_sweep_says_so():
+    # review: "small: file not found", though colossim run small works
+    from colossim.sweep.spec import load_study
+
+    with pytest.raises(ConfigError) as info:
+        load_study("small")
+    [problem] = info.value.problems
+    assert problem.message == ("this is a built-in scenario, not a study: run it with colossim "
+                               "run small, or write a study whose base: is small")

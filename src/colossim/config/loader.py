@@ -63,23 +63,25 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
     if str(source) in builtins:
         return builtins[str(source)]
     hint = difflib.get_close_matches(str(source), list(builtins), n=1)
-    near = _near_file(path)
+    near = _near_file(path, relative_to.parent if relative_to is not None and not
+                      path.is_absolute() else None)
     suffix = (f"; did you mean {near}?" if near else
               f"; did you mean the built-in scenario {hint[0]!r}?" if hint
               else f"; built-in scenarios: {', '.join(sorted(builtins))}")
     raise ConfigError(Problem(str(source), None, "", f"no such file or scenario{suffix}"))
 
 
-def _near_file(path: Path) -> str | None:
+def _near_file(path: Path, base: Path | None = None) -> str | None:
     """A file beside ``path`` whose name is close to its name (``mine.yml`` for ``mine.yaml``,
-    a typo), as the user would type it; None if none is (QA: only built-ins were offered)."""
-    folder = path.parent
+    a typo), as the user would type it; None if none is (QA: only built-ins were offered).
+    ``base``: the folder a relative ``path`` is read from (an include's: its file's folder)."""
     try:
-        names = [p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml")]
+        names = [p.name for p in ((base or Path()) / path.parent).iterdir()
+                 if p.suffix in (".yaml", ".yml")]
     except OSError:
         return None
     close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.8)
-    return str(folder / close[0]) if close else None
+    return str(path.parent / close[0]) if close else None
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not path or any(not part for part in path.split(".")):
         raise ConfigError(Problem(SOURCE, None, path, "empty path segment"))
     try:
-        value, _ = parse_yaml_text(raw if raw.strip() else '""', SOURCE)
+        value, _ = parse_yaml_text(raw if raw.strip() else '""', SOURCE, value=True)
     except ConfigError as exc:
         raise ConfigError([Problem(SOURCE, None, path, p.message) for p in exc.problems]) from None
     return path, value

@@ -120,15 +120,17 @@ def _check_version(text: str, file: str) -> None:
                 "is 144): remove this line")))
 
 
-def parse_yaml_text(text: str, file: str) -> tuple[Any, Marks]:
-    """Parse one YAML document; syntax errors become a ConfigError at the offending line."""
+def parse_yaml_text(text: str, file: str, value: bool = False) -> tuple[Any, Marks]:
+    """Parse one YAML document; syntax errors become a ConfigError at the offending line.
+    ``value``: the text is one command-line value (``--set``), which has no lines to indent."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     _check_version(text, file)
     try:
         node = _yaml().load(text)
     except MarkedYAMLError as exc:
-        raise ConfigError(Problem(file, *_describe(exc))) from None
+        raise ConfigError(Problem(file, *_describe(exc, VALUE_HINTS if value else SYNTAX_HINTS))
+                          ) from None
     except YAMLError as exc:  # e.g. control characters: a reader error, with a position
         first = str(exc).splitlines()[0]
         position = getattr(exc, "position", None)
@@ -168,7 +170,7 @@ def _deep_line(text: str) -> int:
     return 1
 
 
-def _describe(exc: Any) -> tuple[int | None, str, str]:
+def _describe(exc: Any, hints: tuple[tuple[str, str], ...] = ()) -> tuple[int | None, str, str]:
     """(line, field, message) for a ruamel syntax error, naming where an open construct began."""
     mark, cmark = exc.problem_mark or exc.context_mark, exc.context_mark
     line = mark.line + 1 if mark is not None else None
@@ -179,7 +181,7 @@ def _describe(exc: Any) -> tuple[int | None, str, str]:
         pass  # the key names itself; the mapping it sits in adds nothing
     elif exc.context and cmark is not None and line is not None and cmark.line + 1 != line:
         what = f"{what} ({exc.context} at line {cmark.line + 1})"
-    hint = next((text for start, text in SYNTAX_HINTS if start in what), "")
+    hint = next((text for start, text in hints if start in what), "")
     return line, "", f"not valid YAML: {what}{hint}"
 
 
@@ -193,6 +195,9 @@ SYNTAX_HINTS = (
     ("expected <block end>", ": a line here is indented differently from the block it belongs "
      "to; line it up with its siblings above"),
 )
+# a --set value has no lines: text holding ': ' or a tab is a value to quote (review)
+VALUE_HINTS = tuple((start, ": if it is text, quote it: --set 'path=\"...\"'")
+                    for start, _ in SYNTAX_HINTS[:2])
 
 
 def read_yaml_file(path: Path) -> tuple[Any, Marks]:

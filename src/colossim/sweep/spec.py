@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from colossim.config.base import FieldValueError, Frozen
-from colossim.config.loader import problem_at, validation_problems
+from colossim.config.loader import builtin_scenarios, problem_at, validation_problems
 from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file
 from colossim.errors import ConfigError, Problem
 from colossim.sweep.metrics import DEFAULT_METRICS, metric_problem
@@ -321,6 +321,10 @@ def _listed_before(metric: str, earlier: list[str]) -> str | None:
 def load_study(path: str | Path) -> Study:
     """Read and validate a study file (parameter paths are checked against the base later)."""
     path = Path(path)
+    if not path.exists() and str(path) in builtin_scenarios():  # review: "file not found"
+        raise ConfigError(Problem(str(path), None, "", "this is a built-in scenario, not a "
+                                  f"study: run it with colossim run {path}, or write a study "
+                                  f"whose base: is {path}"))
     data, marks = read_yaml_file(path)
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
