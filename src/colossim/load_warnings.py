@@ -232,8 +232,9 @@ def _warn_checkpoints_past_failures(scenario: Scenario) -> None:
         return
     late.sort(key=lambda one: -one[1] / one[2])  # the worst first
     name, interval, mttf, gpus = late[0]
-    others = len(late) - 1
-    more = f" (and {others:,} more job{'s' if others > 1 else ''})" if others else ""
+    named = ", ".join(f"{n}: {i / m:.1f}x" for n, i, m, _ in late[1:4])  # QA: unnamed
+    extra = f" and {len(late) - 4:,} more" if len(late) > 4 else ""
+    more = f" (and {named}{extra})" if len(late) > 1 else ""
     warnings.warn(ColossimWarning(
         f"jobs.{name}.checkpoint.interval_s ({figure(interval)} s) is {interval / mttf:.1f}x "
         f"the job's mean time to failure ({figure(mttf)} s on {gpus:,} GPUs){more}: "

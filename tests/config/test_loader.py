@@ -474,6 +474,9 @@ def test_a_checkpoint_interval_several_mttfs_long_is_warned_of():
     assert text.startswith(f"jobs.10t.checkpoint.interval_s (3,600 s) is {3600 / mttf:.1f}x "
                            f"the job's mean time to failure ({mttf:,.0f} s on 221,184 GPUs)")
     assert f"only {math.exp(-3600 / mttf):.1%} of its intervals" in text
+    # the other job past 3 MTTFs is named (QA: "and 1 more job"): 6t's 147,456 GPUs fail every
+    # 48,720 x 3600 / 147,456 = 1,189 s, and 3,600 s is 3.0 of them
+    assert f"(and 6t: {3600 / (48_720 * 3600 / 147_456):.1f}x):" in text
 
 
 def test_the_interval_warning_counts_the_rack_a_small_job_shares():
