@@ -384,6 +384,8 @@ class Enforcer:
         with a full battery stayed dark 49.5 minutes after a 15-minute outage where 17.6 would
         do (QA)."""
         model, state, system = self.model, self.system.state, self.system
+        if running and not model.dark:
+            return  # the common case, after every event: nothing to work out
         idle = model.facility_mw(model.idle_it_w)
         if not model.dark:
             carry = available
