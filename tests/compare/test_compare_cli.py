@@ -176,7 +176,8 @@ def test_explain_names_a_job_restarted_during_the_wait_once():
     [wait] = job_timeline(result, "long").waits
     assert (wait.since_s, wait.until_s) == (360.0, pytest.approx(3.5 * 3600))
     assert wait.ahead == ("a", "s1") and wait.ahead_count == 2
-    assert wait.why == "the policy started 2 other job(s) first: a, s1"
+    assert wait.why == ("the policy started 2 other job(s) first: a, s1 (1 of 1 GPUs busy when "
+                        "the wait began)")
 
 
 def test_run_explain_on_the_command_line():

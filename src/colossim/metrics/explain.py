@@ -106,10 +106,12 @@ def _why(refusals: list[str], ahead: list[str], busy: float, total: int,
          needs: int | None = None, in_service: float | None = None, spares: int = 0) -> str:
     if refusals:
         return f"refused {len(refusals)} time(s); last: {refusals[-1]}"
-    if ahead:
-        shown = ", ".join(ahead[:AHEAD_SHOWN]) + (" ..." if len(ahead) > AHEAD_SHOWN else "")
-        return f"the policy started {len(ahead)} other job(s) first: {shown}"
     needed = f"; it needs at least {needs:,}" if needs is not None else ""
+    if ahead:  # with how full the cluster was: a start ahead may have come long after the wait
+        # began, when room opened (QA: 95 h put down to priority, 56 of them a full cluster)
+        shown = ", ".join(ahead[:AHEAD_SHOWN]) + (" ..." if len(ahead) > AHEAD_SHOWN else "")
+        return (f"the policy started {len(ahead)} other job(s) first: {shown} ({busy:,.0f} of "
+                f"{total:,} GPUs busy when the wait began{needed})")
     out = (f", {total - in_service:,.0f} out of service"
            if in_service is not None and in_service < total else "")
     held = f", {spares:,} held back as hot spares" if spares else ""
