@@ -28,6 +28,9 @@ def test_auto_interval_is_young_or_daly_for_the_jobs_inputs(method, tau):
     assert not events(result, "failure", "a") or events(result, "failure")[0].time_s > tau
     assert first.time_s == pytest.approx(tau, rel=1e-9)
     assert first.data["seconds"] == pytest.approx(50.0)
+    # the result says the interval in force (QA: the run never said what "auto" came to)
+    assert result.job("a").checkpoints > 0
+    assert result.job("a").checkpoint_interval_s == pytest.approx(tau, rel=1e-9)
 
 
 def test_auto_interval_of_a_job_on_part_of_a_rack_counts_the_whole_rack():

@@ -88,6 +88,7 @@ class JobCk:
     armed: bool = False
     due: bool = False  # a checkpoint fell due while the previous write was in flight
     count: int = 0  # checkpoints completed
+    interval: float = math.inf  # the interval the last arming used (``auto``: Young/Daly's)
     needs_restore: bool = False
     fault_s: float | None = None  # when the fault that stopped it struck (None: graceful stop)
     load_s: float = 0.0  # time to load the point it restarts from
@@ -337,7 +338,7 @@ class Checkpoints:
     def _arm(self, ck: JobCk) -> None:
         ck.armed = True
         ck.token += 1
-        interval = self.interval_s(ck)
+        interval = ck.interval = self.interval_s(ck)
         if math.isfinite(interval):
             token = ck.token
             self.sim.call_at(self.state.now_s + interval, lambda: self._due(ck, token))
@@ -404,8 +405,9 @@ class Checkpoints:
                 ck.count += 1
         persist = {"persist": True} if point.tier == "storage" and ck.cfg.in_memory \
             is not MemoryCopy.NONE else {}  # a copy of an in-memory checkpoint: not a new one
+        every = {"interval_s": ck.interval} if math.isfinite(ck.interval) else {}
         self.state.log("checkpoint_saved", ck.job, snapshot_s=point.snapshot_s,
-                       flops=point.work, tier=point.tier, seconds=seconds, **persist)
+                       flops=point.work, tier=point.tier, seconds=seconds, **persist, **every)
         job = ck.job
         if ck.due and job.state is JobState.RUNNING:
             if job.phase is Phase.COMPUTE:

@@ -42,6 +42,7 @@ class _Job:
     interruptions: int = 0
     unplanned: int = 0
     checkpoints: int = 0
+    interval_s: float | None = None  # of its latest periodic checkpoint
 
     def to(self, t: float) -> None:
         dt = t - self.t
@@ -86,6 +87,7 @@ def _apply(track: _Job, event: Event) -> None:
     elif kind == "checkpoint_saved":
         # a preemption's or a resize's checkpoint is a switch cost, not a periodic checkpoint
         track.checkpoints += data.get("tier") not in SWITCH_TIERS and not data.get("persist")
+        track.interval_s = data.get("interval_s", track.interval_s)
         if data.get("snapshot_s") is not None:
             g, s = track.compute_at(data["snapshot_s"])
             track.productive[data["snapshot_s"]] = (g - track.lost_gpu_s, s - track.lost_s)
@@ -151,6 +153,7 @@ def reliability_fields(jobs: tuple[JobResult, ...], record: Record, end_s: float
             "checkpoint_gpu_hours": track.gpu_s["checkpoint"] / HOUR,
             "restart_gpu_hours": (track.gpu_s["restart"] + track.gpu_s["resize"]) / HOUR,
             "checkpoints": track.checkpoints,
+            "checkpoint_interval_s": track.interval_s,
             "ettr": productive / wall if wall > 0 else None,
             "mttf_s": track.held_s / track.unplanned if track.unplanned else None,
         })

@@ -42,6 +42,7 @@ class JobResult:
     checkpoint_gpu_hours: float = 0.0
     restart_gpu_hours: float = 0.0
     checkpoints: int = 0
+    checkpoint_interval_s: float | None = None  # in force at its latest periodic checkpoint
     ettr: float | None = None  # productive time / simulated time since first start
     mttf_s: float | None = None  # time holding GPUs / unplanned interruptions
     # power (docs/power.md): the job's GPUs and their rack overhead share, times PUE
