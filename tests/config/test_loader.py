@@ -759,3 +759,12 @@ def test_an_include_one_letter_off_is_offered_from_the_including_files_folder(tm
     [problem] = problems_of(top)
     assert problem.endswith("included file not found: bse.yaml (paths are relative to this "
                             "file, or a built-in scenario's name); did you mean base.yaml?")
+
+
+def test_a_jobs_disagreeing_fields_are_all_reported_in_one_pass(tmp_path):
+    # QA: each job's cross-field problems came one per pass of validate
+    path = write(tmp_path, "s.yaml", BASE)
+    problems = problems_of(path, ["jobs.b.min_gpus=1000", "jobs.b.active_params_billion=100"])
+    assert sorted(p.split(": ", 2)[1] for p in problems) == [
+        "jobs[1].active_params_billion", "jobs[1].min_gpus"]
+    assert any(p.endswith("1000 exceeds max_gpus (144)") for p in problems)

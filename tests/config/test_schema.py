@@ -75,9 +75,20 @@ def test_trace_style_job_by_work():
 def test_whole_job_checks_blame_one_field(change, field, message):
     with pytest.raises(ValidationError) as info:
         job(**change)
-    (err,) = info.value.errors()
+    err = info.value.errors()[0]  # an image job lacks tokens_per_sample too: said as well
     assert err["ctx"]["error"].field == field
     assert str(err["ctx"]["error"]) == message
+
+
+def test_every_whole_job_problem_is_said_at_once():
+    # QA: min above max, a missing samples_million and active above total took three passes
+    with pytest.raises(ValidationError) as info:
+        job(kind="image", min_gpus=100, active_params_billion=9)
+    said = [(e["ctx"]["error"].field, str(e["ctx"]["error"])) for e in info.value.errors()]
+    assert said == [("min_gpus", "100 exceeds max_gpus (72)"),
+                    ("samples_million", "required for an image job"),
+                    ("tokens_per_sample", "required for an image job"),
+                    ("active_params_billion", "9.0 exceeds params_billion (8.0)")]
 
 
 def test_gpu_spec_checks_blame_one_field():

@@ -29,6 +29,21 @@ class FieldValueError(ValueError):
         self.alternatives = alternatives
 
 
+def raise_all(title: str, errors: list[ValueError]) -> None:
+    """Raise every independent problem a whole-model check found, not the first only (QA: a
+    job's min above max and its missing samples_million took two passes of validate). One is
+    raised as it is; several as one ValidationError whose entries keep their FieldValueError,
+    so the loader still blames each one's field."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        from pydantic_core import InitErrorDetails, ValidationError
+
+        raise ValidationError.from_exception_data(title, [
+            InitErrorDetails(type="value_error", loc=(), input=None, ctx={"error": error})
+            for error in errors])
+
+
 @cache
 def _scalar_kinds(annotation: Any) -> frozenset[type]:
     """The plain scalar types an annotation such as ``int | None`` admits."""

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from colossim.config.base import FieldValueError, Frozen
+from colossim.config.base import FieldValueError, Frozen, raise_all
 from colossim.config.fabric import FabricConfig
 from colossim.config.power import PowerConfig
 from colossim.config.reliability import CheckpointConfig, ReliabilityConfig
@@ -152,41 +152,42 @@ class JobConfig(Frozen):
 
     @model_validator(mode="after")
     def _work_is_defined_once(self) -> JobConfig:
+        """The job's fields agree; every disagreement is said at once (``raise_all``)."""
+        problems: list[ValueError] = []
         if any(not ch.isprintable() for ch in self.name):  # a newline split the job table's row
-            raise FieldValueError("name", f"{self.name!r} holds a control character")
+            problems.append(FieldValueError("name", f"{self.name!r} holds a control character"))
         if self.deadline_s is not None and self.deadline_s <= self.submit_s:
-            raise FieldValueError(
-                "deadline_s", f"{self.deadline_s:g} s is not after submit_s ({self.submit_s:g} s)")
+            problems.append(FieldValueError(
+                "deadline_s", f"{self.deadline_s:g} s is not after submit_s ({self.submit_s:g} s)"))
         if self.min_gpus > self.max_gpus:
-            raise FieldValueError(
+            problems.append(FieldValueError(
                 "min_gpus", f"{self.min_gpus} exceeds max_gpus ({self.max_gpus})",
                 (("max_gpus", f"{self.max_gpus} is below min_gpus ({self.min_gpus})"),),
-            )
+            ))
         by_work = self.work_gpu_hours is not None
         by_model = self.params_billion is not None
         if by_work and by_model:
-            raise FieldValueError(
-                "work_gpu_hours", "give params_billion (a model) or work_gpu_hours, not both"
-            )
+            problems.append(FieldValueError(
+                "work_gpu_hours", "give params_billion (a model) or work_gpu_hours, not both"))
         if not by_work and not by_model:
-            raise ValueError("give params_billion (a model) or work_gpu_hours (a workload)")
+            problems.append(ValueError(
+                "give params_billion (a model) or work_gpu_hours (a workload)"))
         if by_work and self.reference_gpu is None:
-            raise FieldValueError(
-                "reference_gpu", "required with work_gpu_hours (the GPU type it was measured on)"
-            )
+            problems.append(FieldValueError(
+                "reference_gpu", "required with work_gpu_hours (the GPU type it was measured on)"))
         if by_model:
             needs = ["tokens_billion"] if self.kind is JobKind.LLM else [
                 "samples_million", "tokens_per_sample"
             ]
-            for name in needs:
-                if getattr(self, name) is None:
-                    raise FieldValueError(name, f"required for an {self.kind.value} job")
+            problems += [FieldValueError(name, f"required for an {self.kind.value} job")
+                         for name in needs if getattr(self, name) is None]
             if (self.active_params_billion or 0) > (self.params_billion or 0):
                 active, total = self.active_params_billion, self.params_billion
-                raise FieldValueError(
+                problems.append(FieldValueError(
                     "active_params_billion", f"{active} exceeds params_billion ({total})",
                     (("params_billion", f"{total} is below active_params_billion ({active})"),),
-                )
+                ))
+        raise_all("JobConfig", problems)
         return self
 
     def allocation_unit(self, gpus_per_domain: int) -> int:
