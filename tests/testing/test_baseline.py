@@ -193,3 +193,18 @@ def test_which_tests_a_file_still_defines(tmp_path):
     assert _defines(f, ["TestAnn", "test_y"])
     assert _defines(f, ["test_cond"]) and _defines(f, ["test_tried"])
     assert not _defines(f, ["test_gone"])
+
+
+def test_the_share_of_deadlines_met_is_a_baseline_metric_when_jobs_have_deadlines():
+    # QA: a policy that ignored deadlines could not be pinned. One GPU, fifo: a 0-2 h (due at
+    # 2 h: met), b 2-3 h (due at 2.5 h: missed): 0.5, and higher is better
+    from colossim.api import simulate
+    from colossim.testing.metrics import summary_metrics
+    from tests.policy.factories import pool_job, pool_scenario
+
+    hour = 3600.0
+    result = simulate(pool_scenario([pool_job("a", 0, 2, deadline_s=2 * hour),
+                                     pool_job("b", 0, 1, deadline_s=2.5 * hour)]))
+    assert summary_metrics(result)["deadlines_met"] == 0.5
+    assert sense("deadlines_met") == +1
+    assert "deadlines_met" not in summary_metrics(simulate(pool_scenario([pool_job("a", 0, 2)])))

@@ -19,6 +19,7 @@ SENSE: dict[str, int] = {
     "ettr": +1,
     "mean_ettr": +1,
     "goodput": +1,
+    "deadlines_met": +1,
 }
 LOWER_IS_BETTER_SUFFIXES = ("_s", "_mwh", "_mw", "_h", "gpu_hours", "jobs_unfinished")
 
@@ -65,6 +66,9 @@ def summary_metrics(result: Any) -> Metrics:
             value = _number(getattr(holder, name, None))
             if value is not None:
                 out[name] = value
+    met = [j.deadline_met for j in jobs if getattr(j, "deadline_met", None) is not None]
+    if met:  # the share of the due deadlines met, as compare reports it (QA: not pinnable)
+        out["deadlines_met"] = sum(met) / len(met)
     for job in jobs:
         out[f"jct_s.{job.name}"] = job.jct_s
         ettr = _number(getattr(job, "ettr", None))
