@@ -20,8 +20,8 @@ def invoke(*args: str):
 def test_run_fails_a_policy_that_never_starts_its_jobs():
     result = invoke("run", "small", "--policy", POLL, "--quiet")
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith(f"error: starved: policy '{POLL}' on scenario 'small': jobs "
-                                    "were waiting and none started")
+    assert result.stderr.startswith(f"error: starved: policy '{POLL}' on scenario 'small': no "
+                                    "job progressed or completed in")
     assert "run with --no-stall-guard to let such a run go on" in result.stderr
     assert "Traceback" not in result.output
 

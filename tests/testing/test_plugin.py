@@ -779,3 +779,28 @@ def test_an_entry_point_that_cannot_be_used_is_a_failing_case_not_left_out(pytes
         "two installed policies are named 'dup' (qa_plugin:DupA and qa_plugin:DupB): neither "
         "can be used by that name; uninstall one",
     ])
+
+
+def test_a_starved_run_fails_at_the_test_line_not_in_contextlib(pytester):
+    # QA: the failing code shown was contextlib's `raise RuntimeError("generator didn't stop")`
+    pytester.syspathinsert()
+    pytester.makepyfile(test_starve='''
+from colossim.policy.actions import WakeAt
+from colossim.policy.api import BasePolicy
+
+
+class Idle(BasePolicy):
+    name = "idle"
+
+    def decide(self, view):
+        return [WakeAt(view.now_s + 3600.0)]  # polls hourly, starts nothing
+
+
+def test_idle(run_policy):
+    run_policy(Idle, "small")
+''')
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*starved: policy 'idle' on scenario 'small'*"])
+    assert "generator didn't stop" not in result.stdout.str()
+    assert "contextlib.py" not in result.stdout.str()
