@@ -645,6 +645,18 @@ def test_an_unknown_metric_asked_for_fails_with_a_did_you_mean(project):
     assert "KeyError" not in out and "plugin.py" not in out, out
 
 
+def test_an_empty_list_of_metrics_is_refused(project):
+    # QA: metrics=[] stored a baseline of nothing, which passed whatever the policy did
+    project.makepyfile(test_e="""
+        def test_e(policy_baseline):
+            policy_baseline({"x": 1.0}, "e", metrics=[])
+    """)
+    result = run(project, "test_e.py", "--colossim-update-baselines")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*policy_baseline(metrics=[]): no metric to store*"])
+    assert not (project.path / "baselines" / "e.json").exists()
+
+
 TWO_CLASSES = """
 class Base:
     def test_inherited(self, policy_baseline):

@@ -267,6 +267,9 @@ def _chosen_metrics(every: Mapping[str, Any], metrics: Iterable[str] | None) -> 
     actual = dict(every)
     if metrics is not None:
         wanted = [metrics] if isinstance(metrics, str) else list(metrics)
+        if not wanted:  # QA: a baseline of nothing passed whatever the policy did
+            pytest.fail("policy_baseline(metrics=[]): no metric to store; leave metrics out "
+                        "for the defaults", pytrace=False)
         unknown = [m for m in wanted if m not in actual]
         if unknown:
             pytest.fail(f"policy_baseline(metrics=...): {_unknown_names(unknown, actual)} "
