@@ -208,3 +208,14 @@ def test_the_share_of_deadlines_met_is_a_baseline_metric_when_jobs_have_deadline
     assert summary_metrics(result)["deadlines_met"] == 0.5
     assert sense("deadlines_met") == +1
     assert "deadlines_met" not in summary_metrics(simulate(pool_scenario([pool_job("a", 0, 2)])))
+
+
+def test_a_text_metric_that_reads_as_a_non_finite_number_is_refused():
+    # QA: a label "NaN" was stored, read back as the number NaN, and failed for ever after
+    from colossim.testing.baseline import plain_metrics
+
+    assert plain_metrics({"plan": "8/1/4096/1", "ok": True, "none": None}) == {
+        "plan": "8/1/4096/1", "ok": True, "none": None}
+    for text in ("NaN", "Infinity", "-Infinity"):
+        with pytest.raises(TypeError, match=f"is the text '{text}', which a baseline file"):
+            plain_metrics({"label": text})

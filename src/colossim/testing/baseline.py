@@ -244,6 +244,9 @@ def plain_metrics(metrics: Mapping[str, Any]) -> Metrics:
 
 
 def _plain(name: str, value: Any) -> Any:
+    if isinstance(value, str) and value in NON_FINITE:  # QA: read back as the number, it failed
+        raise TypeError(f"metric {name!r} is the text {value!r}, which a baseline file stores "
+                        "for the number: give the number (float('nan')) or another text")
     if isinstance(value, bool | str) or value is None:
         return value
     if isinstance(value, numbers.Integral):
