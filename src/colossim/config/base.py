@@ -108,7 +108,7 @@ def fill_empty_blocks(data: dict[str, Any], model: type[BaseModel]) -> None:
             default = {} if _is_model(field.annotation) else field.get_default(
                 call_default_factory=True)
             data[key] = value = dict(default) if isinstance(default, dict) else list(default)
-        inner, shape = _block_shape(field.annotation)
+        inner, shape = block_model(field.annotation)
         if inner is None:
             continue
         items = [value] if shape == "one" else value if shape == "items" and isinstance(
@@ -119,19 +119,21 @@ def fill_empty_blocks(data: dict[str, Any], model: type[BaseModel]) -> None:
                 fill_empty_blocks(item, inner)
 
 
-def _block_shape(annotation: Any) -> tuple[type[BaseModel] | None, str]:
-    """The model a field holds and how: one block, list items, or mapping values."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
-        annotation = args[0]  # X | None
-    if _is_model(annotation):
-        return annotation, "one"
-    args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
-    origin = typing.get_origin(annotation)
-    if origin in (list, tuple) and len(args) == 1 and _is_model(args[0]):
-        return args[0], "items"
-    if origin is dict and len(args) == 2 and _is_model(args[1]):
-        return args[1], "values"
+def block_model(annotation: Any) -> tuple[type[BaseModel] | None, str]:
+    """The model a field holds, and how: ``one`` block, list or tuple ``items``, or mapping
+    ``values`` (``X | None`` is X; containers of containers are looked through); (None, "")
+    for plain values and unions of several types. Shared by ``fill_empty_blocks`` and the
+    overrides' walk (``overrides.seed_defaults``)."""
+    shape, hint = "one", annotation
+    while hint is not None:
+        if _is_model(hint):
+            return hint, shape
+        args = [a for a in typing.get_args(hint) if a is not type(None) and a is not Ellipsis]
+        origin = typing.get_origin(hint)
+        container = origin in (tuple, list, dict)
+        if container and shape == "one":
+            shape = "values" if origin is dict else "items"
+        hint = args[-1] if args and (container or len(args) == 1) else None
     return None, ""
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from colossim.config.base import block_model
 from colossim.config.yamlmarks import Marks, PathKey, parse_yaml_text
 from colossim.errors import ConfigError, Problem
 
@@ -200,20 +201,8 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
 
 def _field_type(model: Any, name: Any) -> Any:
     """The model class a field (or a list/dict item) holds, or None (plain values, unions)."""
-    import typing
-
-    from pydantic import BaseModel
-
     fields = getattr(model, "model_fields", {})
-    hint = fields[name].annotation if name in fields else None
-    while hint is not None:
-        if isinstance(hint, type) and issubclass(hint, BaseModel):
-            return hint
-        # X | None -> X; tuple[X, ...], list[X], dict[str, X] -> X; any other union: unknown
-        args = [a for a in typing.get_args(hint) if a is not type(None) and a is not Ellipsis]
-        container = typing.get_origin(hint) in (tuple, list, dict)
-        hint = args[-1] if args and (container or len(args) == 1) else None
-    return None
+    return block_model(fields[name].annotation)[0] if name in fields else None
 
 
 def seed_defaults(data: Any, key: PathKey) -> None:
