@@ -138,3 +138,41 @@ def test_an_empty_trace_file_says_so(tmp_path, text):
     with pytest.raises(ValueError, match=r"e\.csv:1: the file is empty: a trace starts with a "
                                          "header line naming its columns"):
         read_records(write(tmp_path, "e.csv", text), "itp")
+
+
+def test_a_window_keeps_the_jobs_submitted_in_it_counted_from_the_first_submission(tmp_path):
+    rows = read_records(write(tmp_path, "t.csv", ITP), "itp")
+    # the trace's clock starts at j-a's 100 s: j-b and j-c come 100 s after it. [50, 150)
+    # keeps them both (in file order at the tie), shifted so j-b arrives at 0; [0, 100) keeps
+    # j-a alone; a limit counts within the window
+    window = TraceConfig(path="t.csv", start_s=50, end_s=150)
+    assert scaled(rows, window) == [TraceRecord("j-b", 0, 60, 4), TraceRecord("j-c", 0, 30, 2)]
+    assert scaled(rows, TraceConfig(path="t.csv", end_s=100)) == [TraceRecord("j-a", 0, 3600, 1)]
+    limited = TraceConfig(path="t.csv", start_s=100, limit=1)
+    assert scaled(rows, limited) == [TraceRecord("j-b", 0, 60, 4)]
+
+
+def test_an_empty_window_says_where_the_jobs_are(tmp_path):
+    path = write(tmp_path, "t.csv", ITP)
+    with pytest.raises(ValueError, match=r"none of the trace's 3 jobs was submitted in the "
+                       r"window from 200 s \(0.00231 days\) to its end .*the last came 100 s "
+                       r"\(0.00116 days\) after it"):
+        trace_jobs(TraceConfig(path=str(path), start_s=200), path, "A100")
+
+
+def test_a_window_that_ends_before_it_starts_is_refused_at_its_end():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="end_s") as err:
+        TraceConfig(path="t.csv", start_s=100, end_s=100)
+    assert "is not after start_s (100 s)" in str(err.value)
+
+
+def test_swf_runtime_estimates_become_the_jobs_scaled_with_their_durations(tmp_path):
+    text = ("1 0 5 100 4 -1 -1 4 200 -1 1 1 1 1 1 -1 -1 -1\n"
+            "2 20 1 300 2 -1 -1 2 -1 -1 1 1 1 1 1 -1 -1 -1\n")
+    path = write(tmp_path, "w.swf", text)
+    jobs = trace_jobs(TraceConfig(path=str(path), format="swf", duration_scale=0.5), path,
+                      "A100")
+    # field 9, requested time, scaled as durations are; -1 (not given) leaves none
+    assert [(j.name, j.runtime_estimate_s) for j in jobs] == [("1", 100.0), ("2", None)]

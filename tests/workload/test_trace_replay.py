@@ -201,3 +201,30 @@ def test_a_trace_problem_an_override_caused_is_blamed_on_that_override(tmp_path,
         load_scenario(source, [override])
     [problem] = err.value.problems
     assert (problem.file, problem.line, problem.field) == (f"--set {override}", None, field)
+
+
+SWF = """; the TRACE above as an SWF log, with users' requested times (field 9)
+1 1000 0 100 2 -1 -1 2 {first} -1 1 1 1 1 1 -1 -1 -1
+2 1010 0 50 4 -1 -1 4 50 -1 1 1 1 1 1 -1 -1 -1
+3 1020 0 30 2 -1 -1 2 {small} -1 1 1 1 1 1 -1 -1 -1
+"""
+
+
+@pytest.mark.parametrize("first, small, small_start", [
+    (100, 30, 20),  # exact estimates: as the model's (test_backfill_replay_by_hand)
+    # small asks for 200 s: from 20 it would still run at the shadow time (100, from first's
+    # 100 s), and big takes all 4 GPUs then: it waits for big, 100-150, and starts at 150
+    (100, 200, 150),
+    # first over-estimates (400 s): the shadow time moves to 400, so small's 200 s fit before
+    # it and small backfills at 20 after all; big still starts at 100, when first ends
+    (400, 200, 20),
+    # first under-estimates (20 s): the shadow is 20 until first outruns its estimate at 20;
+    # from then the model plans it (ends at 100), and small (30 s) backfills at 20
+    (20, 30, 20),
+])
+def test_backfill_plans_with_the_users_runtime_estimates(tmp_path, first, small, small_start):
+    path = scenario_file(tmp_path, "path: traces/t.swf\nformat: swf", policy="backfill")
+    (tmp_path / "traces" / "t.swf").write_text(SWF.format(first=first, small=small))
+    result = simulate(load_scenario(path), check_invariants=True)
+    assert result.job("3").start_s == pytest.approx(small_start)
+    assert result.job("2").start_s == pytest.approx(100)

@@ -146,6 +146,11 @@ class JobConfig(Frozen):
     deadline_s: float | None = Field(
         None, gt=0, description="Finish by this time, s from start (deadline-aware policies)"
     )
+    runtime_estimate_s: float | None = Field(
+        None, gt=0, description="The user's estimate of the job's run time at its requested "
+        "size, s (a batch system's requested wall time, SWF's field 9): backfill plans with it "
+        "instead of the speed model's runtime",
+    )
     placement: Placement = Placement.AUTO
     checkpoint: CheckpointConfig = CheckpointConfig()
     training: TrainingConfig = TrainingConfig()

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from colossim.config.base import FieldValueError, Frozen
 
@@ -45,13 +45,29 @@ class TraceConfig(Frozen):
         1.0, gt=0, description="Multiply the arrival rate: submission times are divided by this"
     )
     duration_scale: float = Field(1.0, gt=0, description="Multiply every job's duration")
-    limit: int | None = Field(None, gt=0, description="Keep only the first N jobs to arrive")
+    start_s: float = Field(
+        0.0, ge=0, description="Keep the jobs submitted this long or more after the trace's "
+        "first submission (a time window: with end_s, week 3 is 1209600 to 1814400)",
+    )
+    end_s: float | None = Field(
+        None, gt=0, description="Keep the jobs submitted less than this long after the "
+        "trace's first submission",
+    )
+    limit: int | None = Field(
+        None, gt=0, description="Keep only the first N jobs to arrive (in the window)")
     deadline_factor: float | None = Field(
         None, gt=0, description="Give each job deadline_s = submit + factor x duration"
     )
     jobs_loaded: int | None = Field(
         None, ge=0, description="Filled in at load: jobs the trace added (do not set)"
     )
+
+    @model_validator(mode="after")
+    def _window_is_not_empty(self) -> TraceConfig:
+        if self.end_s is not None and self.end_s <= self.start_s:
+            raise FieldValueError("end_s", f"{self.end_s:,.10g} s is not after start_s "
+                                  f"({self.start_s:,.10g} s): the window holds no time")
+        return self
 
 
 def resolve_path(path: str, context: Mapping[str, Any] | None) -> Path:

@@ -1,9 +1,11 @@
 """Trace records → ``JobConfig`` jobs, with the scaling a ``trace:`` block asks for.
 
-Jobs are taken in order of submission (file order breaks ties), the first ``limit`` kept, time
-shifted so the first arrives at 0, submission times divided by ``arrival_scale`` and durations
-multiplied by ``duration_scale``. Each becomes a rigid job of ``gpus`` GPUs whose work is
-``duration x gpus`` GPU-hours on the reference GPU, placed GPU by GPU.
+Jobs are taken in order of submission (file order breaks ties), those submitted in the window
+``start_s`` to ``end_s`` after the trace's first submission, the first ``limit`` of them kept,
+time shifted so the first kept arrives at 0, submission times divided by ``arrival_scale`` and
+durations (and users' runtime estimates) multiplied by ``duration_scale``. Each becomes a rigid
+job of ``gpus`` GPUs whose work is ``duration x gpus`` GPU-hours on the reference GPU, placed GPU
+by GPU, carrying its user's estimate where the format has one (SWF's requested time).
 """
 
 from __future__ import annotations
@@ -17,10 +19,20 @@ from colossim.workload.formats import TraceRecord, read_records
 SECONDS_PER_HOUR = 3600.0
 
 
+def in_window(records: list[TraceRecord], trace: TraceConfig) -> list[TraceRecord]:
+    """Sorted by submission (file order breaks ties), those submitted in the window
+    [``start_s``, ``end_s``) of the trace's own clock, counted from its first submission."""
+    ordered = [r for _, r in sorted(enumerate(records), key=lambda ir: (ir[1].submit_s, ir[0]))]
+    if not ordered:
+        return []
+    origin, end = ordered[0].submit_s, trace.end_s
+    return [r for r in ordered
+            if r.submit_s - origin >= trace.start_s and (end is None or r.submit_s - origin < end)]
+
+
 def scaled(records: list[TraceRecord], trace: TraceConfig) -> list[TraceRecord]:
-    """Sorted by submission, limited, shifted to start at 0, and scaled."""
-    ordered = sorted(enumerate(records), key=lambda ir: (ir[1].submit_s, ir[0]))
-    kept = [r for _, r in ordered][: trace.limit]
+    """Sorted by submission, windowed, limited, shifted to start at 0, and scaled."""
+    kept = in_window(records, trace)[: trace.limit]
     if not kept:
         return []
     start = kept[0].submit_s
@@ -36,6 +48,17 @@ def scaled(records: list[TraceRecord], trace: TraceConfig) -> list[TraceRecord]:
     ]
 
 
+def _seconds(value: float) -> str:
+    """Seconds as a window is given, with days beside them: '1,209,600 s (14 days)'."""
+    return f"{value:,.10g} s ({value / 86400:,.3g} days)"
+
+
+def _span_s(records: list[TraceRecord]) -> float:
+    """Seconds from a trace's first submission to its last."""
+    times = [r.submit_s for r in records]
+    return max(times) - min(times)
+
+
 def to_job(record: TraceRecord, trace: TraceConfig, reference_gpu: str) -> JobConfig:
     deadline = None
     if trace.deadline_factor is not None:
@@ -48,13 +71,20 @@ def to_job(record: TraceRecord, trace: TraceConfig, reference_gpu: str) -> JobCo
         max_gpus=record.gpus,
         submit_s=record.submit_s,
         deadline_s=deadline,
+        runtime_estimate_s=record.estimate_s,
         placement=Placement.GPU,
     )
 
 
 def trace_jobs(trace: TraceConfig, path: Path, reference_gpu: str) -> list[JobConfig]:
     """The jobs a trace describes; raises OSError/ValueError naming the file and line."""
-    records = scaled(read_records(Path(path), trace.format.value), trace)
+    read = read_records(Path(path), trace.format.value)
+    records = scaled(read, trace)
+    if not records and read:
+        end = "its end" if trace.end_s is None else _seconds(trace.end_s)
+        raise ValueError(f"{path}: none of the trace's {len(read):,} jobs was submitted in the "
+                         f"window from {_seconds(trace.start_s)} to {end} after its first "
+                         f"submission (the last came {_seconds(_span_s(read))} after it)")
     if not records:
         raise ValueError(f"{path}: the trace has no jobs")
     return [to_job(r, trace, reference_gpu) for r in records]

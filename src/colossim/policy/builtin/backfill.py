@@ -10,9 +10,12 @@ only GPUs the head will not need then.
 
 The reservation is made on real racks, not a GPU count: the placer finds the head's grant among
 the GPUs free at the shadow time, and a long backfill job may use, rack by rack, only what that
-grant leaves. Estimates are the speed model's runtime times ``estimate_factor`` (>= 1: users
-over-estimate; Mu'alem and Feitelson found this harmless or even helpful); since estimates never
-under-run, a reservation is never broken.
+grant leaves. Estimates are the user's (a job's ``runtime_estimate_s``, such as an SWF log's
+requested time) where a job has one, else the speed model's runtime times ``estimate_factor``
+(>= 1: users over-estimate; Mu'alem and Feitelson found this harmless or even helpful). The
+model's estimates never under-run, so a reservation they make is never broken; a job that outruns
+its user's estimate (a batch system would kill it) is planned by the model from then on, and may
+delay the reservation as it does on a real machine whose users under-estimate.
 """
 
 from __future__ import annotations
@@ -45,8 +48,25 @@ class Backfill(StagedPolicy):
         super().__init__(params)
         self.reservation: tuple[str, float] | None = None  # (head job, shadow time), for tests
 
+    @staticmethod
+    def _user_left_s(job: JobView, gpus: int) -> float | None:
+        """What the user's runtime estimate (``runtime_estimate_s``) leaves from now: the
+        estimate less the time the job has run so far on ``gpus`` GPUs (its attained
+        GPU-seconds over them). None without an estimate, and once the job has outrun its
+        estimate: a batch system would have killed it; here it runs on, planned by the speed
+        model."""
+        estimate = job.config.runtime_estimate_s
+        if estimate is None or gpus <= 0:
+            return None
+        left = estimate - job.attained_gpu_s / gpus
+        return left if left > 0 else None
+
     def _estimate_s(self, view: ClusterView, job: JobView, grant: Grant) -> float:
-        """Estimated runtime from now on ``grant``: factor x the whole run, minus time done."""
+        """Estimated runtime from now on ``grant``: the user's estimate where the job has one,
+        else factor x the speed model's whole run, minus time done."""
+        user = self._user_left_s(job, sum(n for _, n in grant))
+        if user is not None:
+            return user
         rate = view.estimate_rate(job, grant_types(view.racks, grant))
         if rate <= 0:
             return INF
@@ -54,6 +74,9 @@ class Backfill(StagedPolicy):
         return self.params.estimate_factor * (done_s + job.remaining_work / rate) - done_s
 
     def _running_end_s(self, view: ClusterView, job: JobView) -> float:
+        user = self._user_left_s(job, job.gpus)
+        if user is not None:
+            return view.now_s + user
         if job.rate <= 0:
             return INF
         started = job.first_start_s if job.first_start_s is not None else view.now_s
