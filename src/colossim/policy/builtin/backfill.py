@@ -36,7 +36,8 @@ MARGIN_S = 1e-6  # a backfill job must be estimated to end this much before the 
 
 class BackfillParams(PlacementParams):
     estimate_factor: float = Field(
-        1.0, ge=1.0, description="Runtime estimates = the speed model's runtime x this"
+        1.0, ge=1.0, description="Runtime estimates of jobs without runtime_estimate_s = the "
+        "speed model's runtime x this"
     )
 
 
