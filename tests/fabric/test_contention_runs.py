@@ -240,3 +240,22 @@ def test_shares_kept_between_solves_equal_a_full_solve(monkeypatch, oversubscrip
         assert all(j.contention_slowdown == 1.0 for j in result.jobs)
     else:
         assert len(calls) > 1 and result.fabric.slowed_jobs == 3
+
+
+@pytest.mark.parametrize("oversubscription, expected", [(16, NIC_GBYTES_S), (64, 27.34375)])
+def test_a_pipeline_loads_the_uplinks_only_with_the_sends_that_leave_its_domains(
+        oversubscription, expected):
+    # QA's pure pipeline (tp 8, pp 36, dp 1) on racks 0-3, pods of 2. Nine 8-GPU stages a rack,
+    # so 3 of its 35 stage boundaries leave a rack and one of them its pod. Per pod, its 144
+    # GPUs put 144 x 3/35 (share of sends on the NICs) x 1/3 (pod boundaries of the 3 rack
+    # boundaries) x = 4.114 x on the uplinks, of 144 x 50 / o GB/s. At 1:16 that is 450 and
+    # x stays at the NIC's 50; at 1:64, 112.5 / 4.114 = 27.34375 GB/s. Counting every GPU's
+    # pipeline bytes as NIC traffic gave 112.5 / 48 = 2.34 (and 9.375 at 1:16).
+    pipe = job("pipe", racks=4)
+    pipe["training"]["plan"] = {"tp": 8, "pp": 36, "dp": 1, "interleave": 1}
+    scenario = fabric_scenario([pipe], racks=4, pod_size_racks=2,
+                               tiers={"pod": {"oversubscription": oversubscription}})
+    result = run_fixed(scenario, {"pipe": [0, 1, 2, 3]})
+    first = fabric_events(result, "pipe")[0]
+    assert first["gbytes_s"] == pytest.approx(expected)
+    assert (first["factor"] == 1.0) == (expected == NIC_GBYTES_S)

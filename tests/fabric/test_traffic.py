@@ -43,9 +43,41 @@ def test_unaligned_pipeline_sends_go_over_the_nics_and_match_the_step_time():
     c = comm_of(cfg, racks=4, pods=1)
     assert not c.plan.pipeline_in_domain
     w = workload(JobConfig.model_validate(cfg))
-    # the performance model's p2p seconds at x GB/s are exactly bytes / x
+    # the performance model's p2p seconds at x GB/s are exactly bytes / x: of the GPUs whose
+    # sends leave their domain, which pace the step
     br = step_breakdown(w, GB200, c.plan, TierBandwidth(900, 25, 25), Span(4, 1))
-    assert c.traffic.pp_nic == pytest.approx(br.pp_p2p_s * 25e9)
+    t = c.traffic
+    assert t.nic_peak - t.dp_nic == pytest.approx(br.pp_p2p_s * 25e9)
+    # the two replicas of a stage sit in different domains (each pipeline fills two): DP's ring
+    # of 2 crosses the NICs: 2 x 1/2 x 2 B x 0.5e9 parameters a GPU (72B over tp 8 x pp 18)
+    assert t.dp_nic == pytest.approx(1e9)
+    # rank order [TP, EP, PP, DP]: 9 stages a domain, 2 pipelines of 18 stages one after the
+    # other; of their 2 x 17 stage boundaries, one in each pipeline (after its 9th stage) leaves
+    # a domain (the domain boundary after stage 18 is where the second pipeline begins): 1/17
+    # of the pipeline's bytes on the NICs, the rest on NVLink
+    assert t.pp_senders == pytest.approx(1 / 17)
+    assert t.pp_nic == pytest.approx(br.pp_p2p_s * 25e9 / 17)
+    assert t.pp_nvlink == pytest.approx(br.pp_p2p_s * 25e9 * 16 / 17)
+
+
+@pytest.mark.parametrize("tp, pp, dp, senders", [
+    (8, 36, 1, 3 / 35),  # QA's pure pipeline on 4 racks: 3 of its 35 boundaries leave a rack
+    (8, 4, 9, 3 / 27),  # pipelines of 4 straddle the domains: 3 of 27 boundaries leave one
+    (4, 8, 9, 3 / 63),  # 18 stages a domain: boundaries after stages 18, 36, 54 (none a start)
+    (8, 99, 93, 930 / 9114),  # Colossus-2's 1.5t-a plan: ~1 in 10
+    (64, 6, 4, 1.0),  # one stage a domain: every send leaves it
+])
+def test_the_pipelines_nic_share_follows_the_rank_order(tp, pp, dp, senders):
+    from colossim.config.training import Recompute
+    from colossim.model.parallelism import ParallelPlan
+    from colossim.model.traffic import pipeline_nic_share
+
+    plan = ParallelPlan(tp=tp, pp=pp, dp=dp, ep=1, micro_batch_size=1, microbatches=8,
+                        interleave=1, recompute=Recompute.NONE, pipeline_in_domain=False)
+    assert pipeline_nic_share(plan, 72) == pytest.approx(senders)
+    inside = ParallelPlan(tp=8, pp=9, dp=4, ep=1, micro_batch_size=1, microbatches=8,
+                          interleave=1, recompute=Recompute.NONE, pipeline_in_domain=True)
+    assert pipeline_nic_share(inside, 72) == 0.0
 
 
 def test_speed_is_one_at_line_rate_and_falls_with_bandwidth():

@@ -240,8 +240,10 @@ class Fabric:
                     fewest=int(gpus[short].min()) if racks.size > 1 and short.any() else 0,
                     gpus=int(gpus.sum()))
         comm = self._comm(job, by_type, parts, span, float(t.rack_nic[racks].min()))
-        dp, pp = (comm.traffic.dp_nic, comm.traffic.pp_nic) if comm else (1.0, 0.0)
-        foot = footprint(t, pairs, dp, pp, hierarchical=self.hierarchical)
+        traffic = comm.traffic if comm else None
+        dp, pp, senders = ((traffic.dp_nic, traffic.pp_nic, traffic.pp_senders) if traffic
+                           else (1.0, 0.0, 1.0))
+        foot = footprint(t, pairs, dp, pp, hierarchical=self.hierarchical, pp_senders=senders)
         types = layout.rack_type[racks]
         uniform = bool(gpus.min() == gpus.max() and types.min() == types.max())
         return _Placed(grant, foot, comm, uniform)
@@ -409,7 +411,7 @@ class Fabric:
         (``_solve`` reads that cache before calling)."""
         assert p.comm is not None
         factor, comm, step_s = p.comm.speed(rate)
-        cross = p.comm.gpus * p.comm.traffic.nic * p.foot.cross_pod_share / step_s
+        cross = p.comm.gpus * p.comm.traffic.nic_peak * p.foot.cross_pod_share / step_s
         values = (1.0, factor, comm, cross, rate)
         self._speed[index] = (p, rate, values)
         return values

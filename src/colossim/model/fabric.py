@@ -155,16 +155,22 @@ def grant_arrays(grant: Grant | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def footprint(
     topology: FabricTopology, grant: Grant | np.ndarray, dp_bytes: float = 1.0,
-    pp_bytes: float = 0.0, hierarchical: bool = True,
+    pp_bytes: float = 0.0, hierarchical: bool = True, pp_senders: float = 1.0,
 ) -> JobFootprint:
     """A job's footprint from its grant and its bytes per GPU per step over the NICs (DP and
-    pipeline). O(racks in the grant), independent of the cluster's size.
+    pipeline, means over its GPUs). O(racks in the grant), independent of the cluster's size.
 
     Pipeline sends cross a boundary between consecutive racks: of the job's R-1 rack boundaries,
     U-1 leave a rack unit and P-1 a pod. ``hierarchical=False`` spreads every GPU's NIC bytes
     evenly over the job's GPUs it reaches over the NICs, those outside its own NVLink domain (NIC
     bytes never go to its domain): of its G-d peers (d the job's GPUs in that domain), G-g lie
     outside a unit or pod holding g.
+
+    A weight is what one unit of the job's per-GPU NIC rate puts on a tier: the bytes crossing
+    it over the bytes of the GPU that sends the most, which streams at that rate. When only a
+    share ``pp_senders`` of the GPUs send pipeline bytes over their NICs (a stage smaller than a
+    domain: ``traffic.pipeline_nic_share``), the others are idle on the NICs meanwhile, so the
+    pipeline's weight is ``pp_bytes`` (the mean) over the sender's bytes, not its whole share.
     """
     racks, gpus = grant_arrays(grant)
     total = float(gpus.sum())
@@ -182,8 +188,12 @@ def footprint(
         pp_unit, pp_pod = (n_units - 1) / edges, (n_pods - 1) / edges
         nic = dp_bytes + pp_bytes
         w_dp = dp_bytes / nic if nic > 0 else 1.0
-        leave_unit = w_dp * dp_unit + (1 - w_dp) * pp_unit
-        leave_pod = w_dp * dp_pod + (1 - w_dp) * pp_pod
+        w_pp = 1 - w_dp
+        if 0.0 < pp_senders < 1.0 and pp_bytes > 0:
+            peak = dp_bytes + pp_bytes / pp_senders
+            w_dp, w_pp = dp_bytes / peak, pp_bytes / peak
+        leave_unit = w_dp * dp_unit + w_pp * pp_unit
+        leave_pod = w_dp * dp_pod + w_pp * pp_pod
     else:
         pod_gpus = np.bincount(unit_pod_index, weights=unit_gpus)
         peers = total - np.minimum(gpus, topology.rack_domain[racks])  # per rack's GPUs
@@ -192,6 +202,9 @@ def footprint(
         outside_pod = total - pod_gpus[unit_pod_index[unit_index]]
         leave_unit = np.bincount(unit_index, weights=reach * outside_unit) / unit_gpus
         leave_pod = np.bincount(unit_index, weights=reach * outside_pod) / unit_gpus
+        if 0.0 < pp_senders < 1.0 and pp_bytes > 0:  # the bytes that move, over the sender's
+            busy = (dp_bytes + pp_bytes) / (dp_bytes + pp_bytes / pp_senders)
+            leave_unit, leave_pod = leave_unit * busy, leave_pod * busy
     rack_w = np.bincount(unit_pod_index, weights=unit_gpus * leave_unit, minlength=n_pods)
     pod_w = np.bincount(unit_pod_index, weights=unit_gpus * leave_pod, minlength=n_pods)
     ids, weights = [], []

@@ -15,6 +15,7 @@ a non-blocking fabric; this module reads that plan and answers what the fabric n
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -47,12 +48,21 @@ class StepTraffic:
     dp_nvlink: float
     dp_nic: float
     pp_nvlink: float
-    pp_nic: float
+    pp_nic: float  # mean over the job's GPUs: only some send their pipeline bytes over NICs
+    pp_senders: float = 1.0  # the share of GPUs that do (``pipeline_nic_share``)
 
     @property
     def nic(self) -> float:
-        """Bytes per GPU per step over the scale-out NIC."""
+        """Bytes per GPU per step over the scale-out NIC (the mean over the job's GPUs)."""
         return self.dp_nic + self.pp_nic
+
+    @property
+    def nic_peak(self) -> float:
+        """Bytes per step over the NIC of a GPU whose pipeline sends leave its domain: the most
+        any of the job's GPUs sends, and what paces its step on the NICs."""
+        if self.pp_senders >= 1.0 or self.pp_senders <= 0.0:
+            return self.nic
+        return self.dp_nic + self.pp_nic / self.pp_senders
 
     @property
     def nvlink(self) -> float:
@@ -70,15 +80,36 @@ def step_traffic(w: Workload, plan: ParallelPlan, gpu: GpuSpec, span: Span) -> S
     )
     _compute, tp, ep, _bubble, p2p = core_terms(raw, gpu, ONE_BYTE_PER_S, plan)
     k = ranks_per_domain(plan, gpu.gpus_per_domain, span)
-    aligned = plan.pipeline_in_domain
+    leaving = pipeline_nic_share(plan, gpu.gpus_per_domain)
     return StepTraffic(
         tp_nvlink=tp,
         ep_nvlink=ep,
         dp_nvlink=dp_comm_s(w, plan, 1.0, INF, k),
         dp_nic=dp_comm_s(w, plan, INF, 1.0, k),
-        pp_nvlink=p2p if aligned else 0.0,
-        pp_nic=0.0 if aligned else p2p,
+        pp_nvlink=p2p * (1.0 - leaving),
+        pp_nic=p2p * leaving,
+        pp_senders=leaving,
     )
+
+
+def pipeline_nic_share(plan: ParallelPlan, gpus_per_domain: int) -> float:
+    """Share of a pipeline's stage-to-stage sends that leave their NVLink domain.
+
+    The rank order is the performance model's, innermost first [TP, EP, PP, DP] (docs/model.md,
+    as Llama 3's): a pipeline's stages are consecutive blocks of tp x ep ranks, a domain holds
+    B = domain // (tp x ep) of them, and the pipelines follow one another. A send leaves its
+    domain only where a domain boundary falls between two stages of one pipeline: of the job's
+    ``pp x dp`` stages, the boundaries after every B-th, less those where a pipeline begins.
+    Whole pipelines packed per domain (``pipeline_in_domain``) send nothing over the NICs; with
+    B = 1 every send does. The sends still pace the step at the NIC's speed (a pipeline goes at
+    its slowest boundary); only the bytes the fabric carries follow this share."""
+    if plan.pp <= 1 or plan.pipeline_in_domain:
+        return 0.0
+    per_domain = max(1, gpus_per_domain // (plan.tp * plan.ep))
+    stages = plan.pp * plan.dp
+    boundaries = (stages - 1) // per_domain  # domain boundaries between the job's stages
+    starts = (stages - 1) // math.lcm(per_domain, plan.pp)  # of them, where a pipeline begins
+    return (boundaries - starts) / (plan.dp * (plan.pp - 1))
 
 
 @dataclass(frozen=True)
