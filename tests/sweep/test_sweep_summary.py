@@ -94,6 +94,16 @@ def test_metric_paths_including_job_names_with_dots():
     assert metric_value({"makespan_s": float("nan")}, "makespan_s") is None
 
 
+def test_a_failure_class_that_does_not_exist_is_not_a_metric():
+    # QA: faults_by_component.gpux was accepted, and gave an empty column blamed on the scenario
+    assert metric_problem("reliability.faults_by_component.gpu") is None
+    assert metric_problem("reliability.faults_by_component.gpux") == (
+        "unknown metric reliability.faults_by_component.gpux (did you mean "
+        "reliability.faults_by_component.gpu?)")
+    assert metric_problem("reliability.faults_by_component.cooling").endswith(
+        "(known: gpu, network, rack, software, tray)")
+
+
 def test_counts_stay_whole_numbers_in_the_tables(tmp_path):
     pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq

@@ -38,7 +38,7 @@ def reliability_table(result: RunResult) -> None:
     rel = result.reliability
     if rel is None:
         return
-    faults = ", ".join(f"{k} {v:,}" for k, v in rel.faults_by_component.items()) or "none"
+    faults = ", ".join(f"{k} {v:,}" for k, v in rel.faults_by_component.items() if v) or "none"
     others = Counter((e.data or {}).get("component") for e in result.record.events
                      if e.kind == "failure")  # interruptions that are no hardware fault
     for component, label in NO_FAULT.items():

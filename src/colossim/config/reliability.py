@@ -160,6 +160,9 @@ class MaintenanceWindow(Frozen):
     pods: tuple[int, ...] = Field(min_length=1, description="Pods taken out (indices)")
 
 
+FAILURE_CLASSES = ("gpu", "network", "rack", "software", "tray")  # ``processes``' names, sorted
+
+
 class ReliabilityConfig(Frozen):
     """Failures, repairs, spares, maintenance, detection and restart (docs/reliability.md).
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from colossim.config.reliability import FAILURE_CLASSES
 from colossim.engine.record import Event, Record
 from colossim.metrics.result import JobResult, ReliabilityResult
 from colossim.metrics.series import time_mean
@@ -167,7 +168,8 @@ def cluster_reliability(
     if "gpus_available" not in record.series:
         return None
     available = record.series["gpus_available"]
-    by_component = Counter(
+    by_component = Counter(dict.fromkeys(FAILURE_CLASSES, 0))  # a class that never failed: 0
+    by_component.update(
         str((e.data or {}).get("component")) for e in record.events if e.kind == "fault"
     )
     return ReliabilityResult(

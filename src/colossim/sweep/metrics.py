@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
+from colossim.config.reliability import FAILURE_CLASSES
 from colossim.metrics.labels import either, first_few
 from colossim.metrics.result import JobResult, RunResult
 from colossim.sweep.scheduling import GROUP, SchedulingResult, synonym
@@ -86,6 +87,19 @@ def _unknown(name: str, where: str, fields: dict[str, Any]) -> str:
     return f"unknown metric {name} (known: {', '.join(numbers)}; {GROUP} metrics: {names})"
 
 
+KEYS = {"faults_by_component": FAILURE_CLASSES}  # mappings whose names are known in advance
+
+
+def _unknown_key(key: str, where: str, known: Sequence[str] | None) -> str | None:
+    """A name a mapping of counts can never hold (a misspelt failure class gave an empty
+    column, blamed on the scenario); None where it may, or where names vary by scenario."""
+    if known is None or key in known:
+        return None
+    close = difflib.get_close_matches(key, known, n=1)
+    said = f"did you mean {where}.{close[0]}?" if close else f"known: {', '.join(known)}"
+    return f"unknown metric {where}.{key} ({said})"
+
+
 def _walk(parts: list[str], cls: type, where: str) -> str | None:
     """Check ``parts`` against the result dataclass ``cls`` (``where`` is the path so far)."""
     fields = _fields(cls)
@@ -100,7 +114,7 @@ def _walk(parts: list[str], cls: type, where: str) -> str | None:
     if _is_number(hint) and not rest:
         return None
     if _leaf(hint) and len(rest) == 1:
-        return None
+        return _unknown_key(rest[0], f"{where}{name}", KEYS.get(name))
     numbers = ", ".join(f for f, h in fields.items() if _is_number(h))
     return f"{where}{name} is not a number; numeric fields here: {numbers}"
 
