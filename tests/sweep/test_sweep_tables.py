@@ -336,3 +336,22 @@ def test_outputs_not_written_again_are_not_left_to_disagree(tmp_path, monkeypatc
     assert ("skipped results.parquet needs pyarrow (the results.parquet of an earlier state is "
             "removed)") in notes
     assert any(note.startswith("removed 1 plot of an earlier state") for note in notes)
+
+
+def test_no_plots_keeps_the_plots_of_the_same_results(tmp_path):
+    # QA: a --resume --no-plots that ran nothing new removed plots that still matched the
+    # tables; they go only when the summary they were drawn from changes
+    from colossim.sweep import outputs
+
+    plan = expand(load_study(write_study(tmp_path)))
+    out = tmp_path / "out"
+    outputs.write_outputs(plan, {}, out, plots=False)  # the summary the plot was drawn from
+    (out / "plots").mkdir()
+    plot = out / "plots" / "makespan_s__vs__jobs.llm-70b.max_gpus.png"
+    plot.write_bytes(b"\x89PNG")
+    _summary, notes = outputs.write_outputs(plan, {}, out, plots=False)
+    assert plot.exists() and not any("removed" in note for note in notes)
+    run = plan.runs[0]
+    changed = {run.run_id: {"status": "ok", "result": {"makespan_s": 100.0}}}
+    _summary, notes = outputs.write_outputs(plan, changed, out, plots=False)
+    assert not plot.exists() and any(n.startswith("removed 1 plot") for n in notes)

@@ -253,18 +253,23 @@ class RayExecutor(_HoldsNothing):
         self.workers = cpus
         self.slots = 2 * cpus
         self._remote: dict[Callable[..., Any], Any] = {}
-        self._refs: list[Any] = []
+        self._refs: set[Any] = set()  # tasks in flight, to cancel on Ctrl-C
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
-        if fn not in self._remote:
-            self._remote[fn] = self._ray.remote(num_cpus=1)(fn)
+        if fn not in self._remote:  # no retries: a task whose worker died fails its runs at
+            # once, as on the local pool (Ray's default ran it 3 more times, 4x the cost of an
+            # OOM-killed Colossus-scale run before it was recorded: QA)
+            self._remote[fn] = self._ray.remote(num_cpus=1, max_retries=0)(fn)
         ref = self._remote[fn].remote(*args)
-        self._refs.append(ref)
-        return ref.future()
+        self._refs.add(ref)
+        future = ref.future()
+        future.add_done_callback(lambda _done, ref=ref: self._refs.discard(ref))
+        return future
 
     def shutdown(self, *, cancel: bool = False) -> None:
-        if cancel and self._refs:
-            _, pending = self._ray.wait(self._refs, num_returns=len(self._refs), timeout=0)
+        refs = list(self._refs)
+        if cancel and refs:
+            _, pending = self._ray.wait(refs, num_returns=len(refs), timeout=0)
             for ref in pending:
                 self._ray.cancel(ref)
         self._refs.clear()

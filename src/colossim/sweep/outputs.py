@@ -97,6 +97,13 @@ def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str
     tmp.replace(path)
 
 
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
 def write_outputs(
     plan: Plan, records: Mapping[str, Mapping[str, Any]], out: Path, *, plots: bool = True
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -113,7 +120,9 @@ def write_outputs(
         old.unlink(missing_ok=True)  # it would disagree with results.csv (QA: 4 rows for 8)
         notes.append(f"skipped {exc}{gone}")
     summary_columns, summary = summary_table(plan, records)
+    before = _text(out / "summary.csv")
     write_csv(out / "summary.csv", summary_columns, summary)
+    unchanged = before is not None and before == _text(out / "summary.csv")
     written: list[Path] = []
     if plots:
         from colossim.sweep.plots import plot_study
@@ -129,8 +138,10 @@ def write_outputs(
         except ColossimError as exc:
             notes.append(f"skipped {exc}")
     stale = set((out / "plots").glob("*__vs__*.png")) - set(written)  # (plot_study drops those
-    for old in stale:  # it did not redraw) an earlier state's, left by --no-plots or a plot
-        old.unlink()  # that failed: they would disagree with the tables (QA)
+    if not plots and unchanged:  # it did not redraw) an earlier state's: kept when the summary
+        return summary, notes  # they were drawn from is the same (a resume that added nothing)
+    for old in stale:  # left by --no-plots or a plot that failed: they would disagree with the
+        old.unlink()  # tables (QA)
     if stale and not plots:
         notes.append(f"removed {plural(len(stale), 'plot')} of an earlier state from "
                      f"{out / 'plots'} (--no-plots: run without it to draw them again)")
