@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from colossim.cli import render
-from colossim.cli.render_sweep import _mean_ci, _number, _spread, _value, summary_table
+from colossim.cli.render_sweep import _column, _mean_ci, _number, _spread, summary_table
 from colossim.sweep.expand import expand
 from colossim.sweep.spec import load_study
 from tests.sweep.sweep_helpers import SMALL, write_study
@@ -70,7 +70,7 @@ def test_parameters_that_fill_the_terminal_leave_every_metric_whole(tmp_path, ei
             shown = (f"{mean / 86400:.4g} ±0.76" if metric.endswith("_s")
                      else f"{mean:,.0f} ±66,000")
             assert any(shown in line for line in lines), shown
-        assert any(line.split()[:2] == [str(row["point"]), _value(row["cluster.power.pue"])]
+        assert any(line.split()[:2] == [str(row["point"]), _column([row["cluster.power.pue"]])[0]]
                    for line in lines)
 
 
@@ -104,8 +104,26 @@ def test_values_and_spreads_are_written_one_way():
     # a cross-pod byte count: 2.044e+20 ± 3.1e+18, not 21 grouped digits
     assert _number(2.0437e20) == "2.044e+20" and _spread(3.14e18) == "3.1e+18"
     assert _number(999_949_999_999.0) == "999,949,999,999" and _number(1.2e12) == "1.2e+12"
-    assert _value(True) == "true" and _value({"strict": True}) == '{"strict": true}'
-    assert _value("fifo") == "fifo" and _value(1.5) == "1.5" and _value(None) == "-"
+    assert _column([True, {"strict": True}]) == ["true", '{"strict": true}']
+    assert _column(["fifo", 1.5, None]) == ["fifo", "1.5", "-"]
+
+
+def test_long_values_keep_the_part_where_they_differ():
+    # QA: three lists of power events differing in one duration_s read the same in the
+    # summary table and as plot ticks (each cut at its end, or its middle elided)
+    from colossim.sweep.value_labels import distinct_labels
+
+    events = [[{"kind": "dip", "start_s": 36000, "duration_s": d, "supply_mw": 0.3}]
+              for d in (3600, 14400, 43200)]
+    labels = _column(events)
+    assert labels == ['…"duration_s": 3600, "supply_mw…', '…duration_s": 14400, "supply_mw…',
+                      '…duration_s": 43200, "supply_mw…']
+    assert all(len(label) <= 32 for label in labels)
+    paths = [f"/data/traces/cluster{n}/jobs.csv" for n in ("01", "04", "10")]
+    assert distinct_labels(paths, 20) == ["…cluster01/jobs.csv", "…cluster04/jobs.csv",
+                                         "…cluster10/jobs.csv"]
+    assert distinct_labels(["short", "x" * 50], 10) == ["short", "xxxx…xxxxx"]
+    assert distinct_labels(["a" * 40, "a" * 40], 10) == ["aaaa…aaaaa"] * 2  # one value
 
 
 def _rows_of(plan):
@@ -161,13 +179,14 @@ def test_list_values_show_escaped_and_cut_and_headers_stay_apart(tmp_path, eight
 
     # a list of power events ran past 80 columns (and pushed its header out); text that reads
     # as rich markup is escaped
-    assert _value([]) == "[]" and _value("[bold]x") == "\\[bold]x"
+    assert _column([[], "[bold]x"]) == ["[]", "\\[bold]x"]
     dip = [{"kind": "dip", "start_s": 259200, "duration_s": 86400, "supply_mw": 700}]
-    assert len(_value(dip)) == VALUE_WIDTH and "…" in _value(dip)
-    assert _value(dip).endswith('pply_mw": 700}]')  # its middle elided, its end kept
+    [alone] = _column([dip])
+    assert len(alone) == VALUE_WIDTH and "…" in alone
+    assert alone.endswith('pply_mw": 700}]')  # its middle elided, its end kept
     # two trace files that differ at their ends stay apart (both read "../../../shared/…")
     paths = [f"../../../shared/traces/elasticflow-itp/cluster{n}.csv" for n in ("05", "10")]
-    assert _value(paths[0]) != _value(paths[1])
+    assert _column(paths)[0] != _column(paths)[1]
     # zipped paths that end alike keep apart
     assert short_names(["jobs.10t.checkpoint.interval_s", "jobs.6t.checkpoint.interval_s",
                         "makespan_s"]) == {
@@ -355,3 +374,40 @@ def test_no_plots_keeps_the_plots_of_the_same_results(tmp_path):
     changed = {run.run_id: {"status": "ok", "result": {"makespan_s": 100.0}}}
     _summary, notes = outputs.write_outputs(plan, changed, out, plots=False)
     assert not plot.exists() and any(n.startswith("removed 1 plot") for n in notes)
+
+
+def test_a_knob_of_numbers_and_auto_keeps_a_numeric_axis_and_auto_apart():
+    # QA: 120, 600, 3600 and auto were evenly spaced categories joined by one line, so the
+    # curve seemed to turn up at a fifth, longer interval
+    from colossim.sweep.plots import _axis
+
+    position, apart, ticks = _axis([120, 600, 3600, "auto", 120])
+    assert [position[v] for v in (120, 600, 3600)] == [120.0, 600.0, 3600.0]
+    assert position["auto"] == pytest.approx(3600 + 0.15 * 3480)
+    assert 3600 < apart < position["auto"]
+    assert list(ticks.values()) == ["120", "600", "3600", "auto"]
+    position, apart, ticks = _axis([True, False])  # no number: categories, written as JSON
+    assert apart == float("inf") and list(ticks.values()) == ["true", "false"]
+    position, apart, ticks = _axis([1, 2.5])  # numbers only: matplotlib's own ticks
+    assert position == {1: 1.0, 2.5: 2.5} and apart == float("inf") and ticks == {}
+
+
+@pytest.mark.parametrize("width", [5, 12, 24, 32])
+def test_labels_never_pass_their_width_and_short_values_stay_whole(width):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from colossim.sweep.value_labels import distinct_labels
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.text(alphabet="ab…", max_size=60), min_size=1, max_size=5))
+    def check(texts):
+        labels = distinct_labels(texts, width)
+        assert all(len(label) <= width for label in labels)
+        if all(len(text) <= width for text in texts):
+            assert labels == texts
+        else:
+            assert [t for t in texts if len(t) <= width] == [
+                label for t, label in zip(texts, labels, strict=True) if len(t) <= width]
+
+    check()

@@ -6,17 +6,17 @@ it, this is a module that may use rich.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
-from colossim.cli.render import clipped_name, console, err_console
+from colossim.cli.render import console, err_console
 from colossim.cli.tables import fitting_tables
 from colossim.metrics.labels import plural, time_unit
 from colossim.sweep.metrics import short_names
+from colossim.sweep.value_labels import distinct_labels, written
 
 if TYPE_CHECKING:
     from colossim.sweep.expand import Plan
@@ -26,24 +26,12 @@ MAX_LISTED = 200
 VALUE_WIDTH = 32  # a parameter value in a table (a list of power events is hundreds wide)
 
 
-def _value(value: Any) -> str:
-    """A parameter value as the study file and results.csv write it (``true``, ``{...}`` as
-    JSON), not as Python's repr (``True``); cut to ``VALUE_WIDTH`` (results.csv has it whole),
-    and escaped, so rich shows ``[]`` instead of reading it as markup."""
-    text = _written(value)
-    if len(text) > VALUE_WIDTH:  # its middle elided: two trace paths differ at their ends,
-        text = clipped_name(text, VALUE_WIDTH)  # which a cut at the end hid (QA)
-    return escape(text)
-
-
-def _written(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(", ", ": "))
+def _column(values: Sequence[Any]) -> list[str]:
+    """A parameter's values as the study file and results.csv write them (``true``, ``{...}``
+    as JSON), within ``VALUE_WIDTH`` but keeping where they differ (``sweep.value_labels``:
+    results.csv has them whole), and escaped, so rich shows ``[]`` instead of reading it as
+    markup."""
+    return [escape(text) for text in distinct_labels([written(v) for v in values], VALUE_WIDTH)]
 
 
 def plan_table(plan: Plan, done: set[str] | None = None) -> None:
@@ -58,7 +46,7 @@ def plan_table(plan: Plan, done: set[str] | None = None) -> None:
               ("rep", [str(run.replicate) for run in runs]),
               ("seed", [str(run.seed) for run in runs])]
     names = short_names(plan.parameters, plan.dotted_jobs())
-    values += [(names[path], [_value(run.values[k][1]) for run in runs])
+    values += [(names[path], _column([run.values[k][1] for run in runs]))
                for k, path in enumerate(plan.parameters)]
     if done:
         values.append(("done", ["yes" if run.run_id in done else "" for run in runs]))
@@ -160,7 +148,7 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
     shown = [p for p in plan.parameters if p in plan.varied()] or list(plan.parameters)
     shown_rows = rows[:limit]
     names = short_names([*shown, *plan.metrics], plan.dotted_jobs())
-    keys = [(names[p], [_value(row[p]) for row in shown_rows]) for p in shown]
+    keys = [(names[p], _column([row[p] for row in shown_rows])) for p in shown]
     # a value, not a key: when the parameters fill the terminal, it goes with the metrics
     values = [("runs", [f"{row['runs']}/{row['runs'] + row['failed']}" for row in shown_rows])]
     for m in plan.metrics:

@@ -8,6 +8,7 @@ Needs the ``plot`` extra (matplotlib), imported only here and only when plotting
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,8 +19,11 @@ from colossim.metrics.labels import shown, time_unit
 from colossim.sweep.expand import Plan
 from colossim.sweep.metrics import short_names
 from colossim.sweep.spec import Method
+from colossim.sweep.value_labels import distinct_labels, written
 
 TICK_WIDTH = 24  # an x value as a tick label (a list of power events would fill the axis)
+LEGEND_WIDTH = 32  # a value in a line's legend entry
+MAX_NUMBER_TICKS = 8  # numbers ticked beside values that are not (auto)
 
 MAX_SERIES = 8
 
@@ -68,6 +72,15 @@ def _hashable(value: Any) -> Any:
     return repr(value) if isinstance(value, list | dict) else value
 
 
+def _labels(values: Sequence[Any], width: int) -> dict[Any, str]:
+    """Each value (by ``_hashable``) as the tables write it (JSON: ``true``, not ``True``),
+    within ``width`` and told apart from the others (``value_labels``)."""
+    unique = {_hashable(v): v for v in values}
+    texts = distinct_labels([shown(v) if isinstance(v, float) else written(v)
+                             for v in unique.values()], width)
+    return dict(zip(unique, texts, strict=True))
+
+
 def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric: str,
           unit: float = 1.0) -> None:
     """The metric's lines (``unit``: a divisor, 86,400 for seconds drawn as days). A mean of
@@ -75,47 +88,81 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
     and marked "n=1 of 4": drawn like the rest, the one run that finished at a short horizon
     read as a shorter makespan (QA)."""
     xs_all = [row[x] for row in rows]
-    numeric = _numeric(xs_all)
-    order = {v: i for i, v in enumerate(dict.fromkeys(map(_hashable, xs_all)))}
-
-    def position(value: Any) -> float:
-        return float(value) if numeric else float(order[_hashable(value)])
-
+    position, apart, ticks = _axis(xs_all)
     random = plan.study.file.method is Method.RANDOM
     names = short_names(plan.parameters, plan.dotted_jobs())
-    for key, members in lines_for(plan, rows, x).items():
+    lines = lines_for(plan, rows, x)
+    legend = {k: _labels([row[k] for row in rows], LEGEND_WIDTH)
+              for k in {k for line in lines for k, _v in line}}
+    for key, members in lines.items():
         pts = sorted(
-            (position(r[x]), *(_scaled(r[f"{metric}.{part}"], unit)
-                               for part in ("mean", "ci95_low", "ci95_high")),
+            (position[_hashable(r[x])], *(_scaled(r[f"{metric}.{part}"], unit)
+                                          for part in ("mean", "ci95_low", "ci95_high")),
              r[f"{metric}.n"], r["runs"])
             for r in members
             if r[f"{metric}.mean"] is not None
         )
         if not pts:
             continue
-        label = ", ".join(f"{names.get(k, k)}={shown(v)}" for k, v in key) or None
-        px = [p[0] for p in pts]
-        py = [p[1] for p in pts]
-        if random:
-            color = ax.scatter(px, py, s=18, label=label).get_facecolor()[0]
-        else:
-            err = [
-                [p[1] - p[2] if p[2] is not None else 0.0 for p in pts],
-                [p[3] - p[1] if p[3] is not None else 0.0 for p in pts],
-            ]
-            color = ax.errorbar(px, py, yerr=err, marker="o", capsize=3,
-                                label=label).lines[0].get_color()
+        label = ", ".join(f"{names.get(k, k)}={legend[k][v]}" for k, v in key) or None
+        color = None
+        for group in ([p for p in pts if p[0] < apart], [p for p in pts if p[0] >= apart]):
+            if group:  # values that are not numbers (auto) stand apart, not joined to the line
+                color = _series(ax, group, random, label if color is None else None, color,
+                                joined=group[0][0] < apart)
         for px_, py_, _low, _high, n, runs in pts:
             if n < runs:
                 ax.scatter([px_], [py_], s=50, facecolors="white", edgecolors=color, zorder=3)
                 ax.annotate(f"n={n} of {runs}", (px_, py_), textcoords="offset points",
                             xytext=(5, 5), fontsize=7, color=color)
-    if not numeric:
-        ticks = [str(v) if len(str(v)) <= TICK_WIDTH else str(v)[:TICK_WIDTH - 1] + "…"
-                 for v in order]
-        long = max((len(t) for t in ticks), default=0) > 8
-        ax.set_xticks(list(order.values()), ticks, rotation=30 if long else 0,
+    if ticks:
+        long = max((len(t) for t in ticks.values()), default=0) > 8
+        ax.set_xticks(list(ticks), list(ticks.values()), rotation=30 if long else 0,
                       ha="right" if long else "center")
+    if apart < math.inf and any(p < apart for p in position.values()):
+        ax.axvline(apart, color="grey", linestyle=":", linewidth=1)
+
+
+def _axis(values: Sequence[Any]) -> tuple[dict[Any, float], float, dict[float, str]]:
+    """Where each value (by ``_hashable``) sits on the x axis, from where on values stand apart
+    (not joined to the line), and the ticks to set (none: matplotlib's numeric ticks).
+
+    Numbers sit at their value; other values (``auto``, a list) after them, a little apart,
+    or, when no value is a number, as evenly spaced categories joined by the line. A knob of
+    120, 600, 3600 and ``auto`` drew ``auto`` as a fourth category joined to the curve, where
+    it read as a longer interval (QA)."""
+    firsts: dict[Any, Any] = {}
+    for value in values:
+        firsts.setdefault(_hashable(value), value)
+    numbers = {k: float(v) for k, v in firsts.items() if _numeric([v])}
+    others = [k for k in firsts if k not in numbers]
+    labels = _labels(list(firsts.values()), TICK_WIDTH)
+    if not others:
+        return numbers, math.inf, {}
+    if not numbers:
+        return ({k: float(i) for i, k in enumerate(others)}, math.inf,
+                {float(i): labels[k] for i, k in enumerate(others)})
+    low, high = min(numbers.values()), max(numbers.values())
+    gap = (high - low) * 0.15 or 1.0
+    position = {**numbers, **{k: high + gap * (i + 1) for i, k in enumerate(others)}}
+    ranked = sorted(numbers, key=numbers.__getitem__)
+    ticked = ranked[:: -(-len(ranked) // MAX_NUMBER_TICKS)] + others  # a range of 50: every 7th
+    return position, high + gap / 2, {position[k]: labels[k] for k in ticked}
+
+
+def _series(ax: Any, pts: Sequence[tuple], random: bool, label: str | None, color: Any,
+            joined: bool) -> Any:
+    """One line's points (means with their 95% intervals); its colour."""
+    px = [p[0] for p in pts]
+    py = [p[1] for p in pts]
+    if random:
+        return ax.scatter(px, py, s=18, label=label, color=color).get_facecolor()[0]
+    err = [
+        [p[1] - p[2] if p[2] is not None else 0.0 for p in pts],
+        [p[3] - p[1] if p[3] is not None else 0.0 for p in pts],
+    ]
+    return ax.errorbar(px, py, yerr=err, marker="o", capsize=3, label=label, color=color,
+                       linestyle="-" if joined else "none").lines[0].get_color()
 
 
 def _scaled(value: float | None, unit: float) -> float | None:

@@ -1,0 +1,73 @@
+"""A study's parameter values as short labels that can still be told apart.
+
+Tables and plots show values within a width, but a value can be hundreds of characters (a list
+of power events), and the values of one knob often differ in a few characters in the middle
+(one event's ``duration_s``): cutting each at its end, or eliding each one's middle, made three
+different values read the same (QA). So a knob's values are labelled together: what they all
+share at the start and at the end is elided, and what differs is kept, with as much context
+either side as the width allows. Values are written as the study file and results.csv write
+them (``true``, ``{"name": "fifo"}`` as JSON), not as Python's repr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+ELLIPSIS = "…"
+
+
+def written(value: Any) -> str:
+    """A value as results.csv writes it: JSON for anything structured, floats to 6 digits."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(", ", ": "))
+
+
+def _middle_elided(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + ELLIPSIS + text[len(text) - (width - 1 - head):]
+
+
+def distinct_labels(texts: Sequence[str], width: int) -> list[str]:
+    """``texts`` within ``width`` characters each, keeping the part where they differ."""
+    unique = list(dict.fromkeys(texts))
+    if all(len(text) <= width for text in unique):
+        return list(texts)
+    if len(unique) < 2:
+        return [_middle_elided(text, width) for text in texts]
+    prefix = len(os.path.commonprefix(unique))
+    suffix = len(os.path.commonprefix([text[::-1] for text in unique]))
+    suffix = min(suffix, min(len(text) for text in unique) - prefix)
+    labels = {text: _around(text, prefix, len(text) - suffix, width) for text in unique}
+    return [labels[text] for text in texts]
+
+
+def _around(text: str, start: int, end: int, width: int) -> str:
+    """``text[start:end]`` (where it differs from the others) with context either side, an
+    ellipsis where ``text`` goes on, within ``width``."""
+    if len(text) <= width:
+        return text
+    start = 0 if start == 1 else start  # one character costs what its ellipsis does: shown
+    end = len(text) if len(text) - end == 1 else end
+    marks = (start > 0) + (end < len(text))  # the ellipses around what differs
+    if end - start > width - marks:  # what differs is itself too long: its middle goes
+        return ELLIPSIS * (start > 0) + _middle_elided(text[start:end], width - marks) \
+            + ELLIPSIS * (end < len(text))
+    room = width - 2 - (end - start)
+    lo = max(0, start - room // 2)
+    hi = min(len(text), end + room - (start - lo))
+    lo = max(0, lo - (room - (start - lo) - (hi - end)))  # what the end could not take
+    if len(text) - hi == 1:  # one character left out costs what its ellipsis does: show it
+        hi, lo = len(text), lo + (lo > 0)
+    if lo == 1:
+        lo, hi = 0, hi - (hi < len(text))
+    return ELLIPSIS * (lo > 0) + text[lo:hi] + ELLIPSIS * (hi < len(text))
