@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -454,3 +455,22 @@ def test_a_scenario_file_name_one_letter_off_is_offered(tmp_path, monkeypatch):
     result = invoke("validate", "mine.yml")
     assert result.exit_code == 2
     assert "mine.yml: no such file or scenario; did you mean mine.yaml?" in result.stderr
+
+
+def test_a_reader_that_stops_early_gets_the_sigpipe_code_and_no_message():
+    # QA: `colossim run | head` and `sweep --dry-run | head` exited 1 ("the run failed")
+    # without a word, from rich's and click's handling of the broken pipe
+    import os
+    import subprocess
+    import sys
+
+    study = Path(__file__).resolve().parents[2] / "examples" / "studies" / "power_budget.yaml"
+    for args in (["run", "small"], ["sweep", str(study), "--dry-run"]):
+        read, write = os.pipe()
+        os.close(read)  # the reader is gone before the first line: every write fails
+        try:
+            done = subprocess.run([sys.executable, "-m", "colossim", *args], stdout=write,
+                                  stderr=subprocess.PIPE, timeout=60)
+        finally:
+            os.close(write)
+        assert (done.returncode, done.stderr) == (141, b""), args

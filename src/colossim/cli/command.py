@@ -4,7 +4,8 @@
   (``--quiet <bool>``, ``--help <bool>``), as if the flag took a value, which it refuses
   (``--json true`` is a usage error); typer's plain-text help leaves flags bare;
 - a Ctrl-C while typer parses the command line (it imports pydantic then, lazily: a noticeable
-  pause) ends with exit code 130 and no word; colossim says ``interrupted``, as everywhere.
+  pause) ends with exit code 130 and no word; colossim says ``interrupted``, as everywhere;
+- a reader that closes the pipe early (``| head``) made click exit with 1, "the run failed".
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from colossim.cli.entry import INTERRUPTED, say_interrupted
+from colossim.cli.entry import INTERRUPTED, closed_pipe, say_interrupted
 
 
 class _FlagsHelp:
@@ -41,6 +42,15 @@ def saying_interrupted() -> Iterator[None]:
         raise typer.Exit(INTERRUPTED) from None
 
 
+@contextmanager
+def stopping_at_a_closed_pipe() -> Iterator[None]:
+    """A write to a pipe whose reader stopped early (``| head``): exit 141, no word."""
+    try:
+        yield
+    except BrokenPipeError:
+        closed_pipe()
+
+
 class ColossimCommand(_FlagsHelp, TyperCommand):
     """A colossim command (``app.command(cls=ColossimCommand)``): its flags show as flags."""
 
@@ -55,5 +65,5 @@ class ColossimGroup(_FlagsHelp, TyperGroup):
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
-        with saying_interrupted():
+        with saying_interrupted(), stopping_at_a_closed_pipe():
             return super().invoke(ctx)

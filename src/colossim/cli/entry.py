@@ -15,6 +15,19 @@ from typing import NoReturn
 INTERRUPTED = 130  # exit code of a command stopped by Ctrl-C (the shell's 128 + SIGINT)
 
 
+CLOSED_PIPE = 141  # the shell's 128 + SIGPIPE: what `seq 100000 | head` reports for seq
+
+
+def closed_pipe() -> NoReturn:
+    """Stop quietly when the reader of the output went away (``colossim ... | head``): exit
+    code 141, as a command killed by SIGPIPE, and nothing on stderr. click and rich made it 1,
+    "the run failed", with no word (QA). Later writes go to the null device, so the exit does
+    not fail again flushing stdout."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    raise SystemExit(CLOSED_PIPE)
+
+
 def say_interrupted() -> None:
     """The one line a Ctrl-C leaves on stderr, wherever it lands."""
     sys.stderr.write("interrupted\n")

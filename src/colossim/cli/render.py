@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from colossim.cli.entry import closed_pipe
 from colossim.cli.tables import fitting_tables
 from colossim.metrics.labels import plural
 
@@ -23,11 +24,20 @@ if TYPE_CHECKING:
     from colossim.metrics.result import JobResult, RunResult
 
 
+class _Console(Console):
+    """rich's console, but a reader that stops early (``| head``) ends the command with 141,
+    as a command killed by SIGPIPE, not rich's 1 ("the run failed")."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        closed_pipe()
+
+
 # emoji=False: rich turns ":x:" into an emoji, and a policy path such as "my_mod:X: ..." in a
 # message or a job named ":fire:" must print as written
 @cache
 def console() -> Console:
-    return Console(emoji=False)
+    return _Console(emoji=False)
 
 
 @cache
