@@ -77,6 +77,24 @@ def test_a_standby_tray_keeps_the_job_on_its_rack():
     assert result.reliability.min_gpus_available == 72  # the standby tray stood in
 
 
+def test_a_standby_tray_back_from_repair_stands_in_for_a_tray_still_failed():
+    # QA: one rack, one standby tray. A GPU fault at 10,000 s takes the standby (its tray is
+    # repaired by 10,100 s); a second at 10,050 s, on another tray, finds none and sends the job
+    # back to the queue, its tray out until 10,050 + 1e6 s. At 10,100 s the first tray is back
+    # as a standby: it stands in for the second, and the job starts again then, not at 1e6 s
+    sim = simulation([job(checkpoint={"interval_s": None})],
+                     quiet(spares={"trays_per_rack": 1, "tray_swap_s": 45.0}), racks=1)
+    strike_at(sim, 10_000.0, slot=5, repair_s=100.0)
+    strike_at(sim, 10_050.0, slot=40, repair_s=1e6)
+    result = run(sim)
+    starts = [e.time_s for e in events(result, "start", "a")]
+    assert starts == [0.0, pytest.approx(10_100.0)]
+    # it rolled back to 0 (no checkpoints): 60,000 s of compute from 10,100 s, after the
+    # detection it still owed (150 - 50 s waited), the relaunch and no load
+    assert result.job("a").end_s == pytest.approx(10_100 + (DETECT - 50) + RESTART + 60_000)
+    assert result.reliability.min_gpus_available == 71  # out from 10,050 s to 10,100 s
+
+
 def test_a_software_fault_restarts_in_place_and_takes_no_hardware():
     sim = simulation([job(checkpoint={"interval_s": 8000})], quiet(), racks=1)
     strike_at(sim, 12_000.0, component="software")

@@ -33,6 +33,16 @@ if TYPE_CHECKING:
 AVAILABLE = "gpus_available"  # level series: GPUs in service
 
 
+class _Loss:
+    """GPUs of one fault out of service until their repair; ``covered`` once a standby tray
+    stood in for them (their repair then returns a standby)."""
+
+    __slots__ = ("covered", "n")
+
+    def __init__(self, n: int):
+        self.n, self.covered = n, False
+
+
 class Reliability:
     """Failure streams, repairs, spares and maintenance of one run."""
 
@@ -54,6 +64,9 @@ class Reliability:
         self.tray_start = [0, *accumulate(tpr)]
         self.down = [0] * len(capacity)  # outstanding rack-level faults and maintenance
         self.tray_spares = [config.spares.trays_per_rack] * len(capacity)
+        # per rack, GPU losses no standby tray stood in for, oldest first: a standby back from
+        # repair (or a rack back up) stands in for them (``_cover``)
+        self.uncovered: list[list[_Loss]] = [[] for _ in capacity]
         self.out = 0  # GPUs out of service
         self.spares = Spares(state, config.spares.racks_per_pod)
         self._set_available()
@@ -111,6 +124,8 @@ class Reliability:
         self.down[rack] += delta
         self.ledger.healthy[rack] = self.down[rack] == 0
         self.out += self._out_of(rack) - before
+        if delta < 0:
+            self._cover(rack)
 
     def _owners(self, rack: int, first: int, last: int) -> tuple[list[Job], int]:
         """Jobs owning slots ``first..last-1`` of ``rack``, and how many of them are in service."""
@@ -211,10 +226,35 @@ class Reliability:
         self.out += n
         self.spares.refill()
         self._set_available()
-        self._repair_later(repair_s, lambda: self._gpus_back(rack, n))
+        loss = _Loss(n)
+        if self.config.spares.trays_per_rack:
+            self.uncovered[rack].append(loss)
+        self._repair_later(repair_s, lambda: self._loss_back(rack, loss))
+
+    def _loss_back(self, rack: int, loss: _Loss) -> None:
+        """GPUs lost without a standby are repaired: back in service, or, if a standby tray
+        stood in for them meanwhile, back as the rack's standby."""
+        if loss.covered:
+            self._tray_back(rack)
+            return
+        if loss in self.uncovered[rack]:
+            self.uncovered[rack].remove(loss)
+        self._gpus_back(rack, loss.n)
 
     def _tray_back(self, rack: int) -> None:
         self.tray_spares[rack] += 1
+        self._cover(rack)
+
+    def _cover(self, rack: int) -> None:
+        """Free standby trays stand in for trays still failed on a rack that is up: a standby
+        back from repair went back on the shelf while a later fault's tray waited for its own
+        repair, and the rack (and its job) with it (QA: 16,000 s in a hand case)."""
+        waiting = self.uncovered[rack]
+        while waiting and self.tray_spares[rack] > 0 and not self.down[rack]:
+            loss = waiting.pop(0)
+            loss.covered = True
+            self.tray_spares[rack] -= 1
+            self._gpus_back(rack, loss.n)
 
     def _gpus_back(self, rack: int, n: int) -> None:
         before = self._out_of(rack)
