@@ -205,10 +205,16 @@ def validation_problems(
     errors = exc.errors()
     locs = [tuple(p for p in e["loc"] if not str(p).startswith("function-")) for e in errors]
     unions = _union_messages(errors, locs)
+    inside = _inside_a_form(locs)
     problems = []
     for err, loc in zip(errors, locs, strict=True):
         field = _without_branches(loc)
-        if field in unions:  # one line for a value no form of the field accepts
+        owner = _form_owner(loc)
+        if owner in inside:  # the value has one form's shape: its inner problems are the ones
+            if len(loc) == len(owner) + 1:  # to fix, not "expected a whole number, got a list"
+                continue
+            loc = field  # "seeds[1]", not pydantic's "seeds.list[int][1]" (QA)
+        elif field in unions:  # one line for a value no form of the field accepts
             if unions[field] is not None:
                 problems.append(problem_at(marks, prefix + field, unions[field]))
                 unions[field] = None
@@ -239,6 +245,22 @@ _GOT = re.compile(r"[,;] got .*$")
 
 def _without_branches(loc: PathKey) -> PathKey:
     return tuple(p for p in loc if not (isinstance(p, str) and _BRANCH.fullmatch(p)))
+
+
+def _form_owner(loc: PathKey) -> PathKey | None:
+    """The union field a location is inside one form of (the path before its first branch
+    part), or None."""
+    for k, part in enumerate(loc):
+        if isinstance(part, str) and _BRANCH.fullmatch(part):
+            return _without_branches(loc[:k])
+    return None
+
+
+def _inside_a_form(locs: list[PathKey]) -> set[PathKey]:
+    """Union fields whose value failed inside one of its forms (``seeds: [1, 2.5]`` against
+    ``int | list[int]`` fails at ``seeds.list[int][1]``): that form is the one meant."""
+    return {_form_owner(loc) for loc in locs
+            if _form_owner(loc) is not None and not _BRANCH.fullmatch(str(loc[-1]))}
 
 
 def _union_messages(errors: list[Any], locs: list[PathKey]) -> dict[PathKey, str | None]:

@@ -267,7 +267,10 @@ def expand(study: Study) -> Plan:
     (1.8e9 points) or a billion seeds would otherwise fill the memory on its dry run."""
     runs_wanted = run_count(study)
     if runs_wanted > MAX_RUNS:
-        where = ("parameters",) if study.axes else ("seeds",)
+        seeds = study.file.seeds if isinstance(study.file.seeds, int) else len(study.file.seeds)
+        # at the seeds when the points alone fit (QA: 2 points x 100,001 seeds was blamed on
+        # parameters:), at the parameters when they alone do not
+        where = ("parameters",) if study.axes and runs_wanted // seeds > MAX_RUNS else ("seeds",)
         raise ConfigError([problem_at(study.marks, where, (
             f"the study makes {runs_wanted:,} runs (points x seeds); the limit is "
             f"{MAX_RUNS:,}: vary fewer values or use fewer seeds, or split the study"))])
