@@ -80,16 +80,20 @@ def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
         raise Refused(
             Verdict.INVALID, f"{gpus} GPUs is outside [{cfg.min_gpus}, {cfg.max_gpus}]"
         )
-    for rack, _n in grant:
-        if not 0 <= rack < state.layout.racks:
-            raise Refused(Verdict.INVALID, f"rack {rack} does not exist")
+    # the pairs are sorted by rack: the first and the last say whether every rack exists
+    if grant and not (grant[0][0] >= 0 and grant[-1][0] < state.layout.racks):
+        rack = next(r for r, _n in grant if not 0 <= r < state.layout.racks)
+        raise Refused(Verdict.INVALID, f"rack {rack} does not exist")
     if not state.scenario.cluster.mixed_gpu_types and len(state.gpus_by_type(grant)) > 1:
         raise Refused(Verdict.INVALID, "the grant spans GPU types; the cluster forbids mixing")
-    for rack, n in grant:
+    units: dict[int, int] = {}  # by a rack's domain size: one lookup per GPU type, not per rack
+    for rack, n in grant:  # (a 3,072-rack restart took 2,500 calls of unit_on_rack: QA)
         if n <= 0:
             raise Refused(Verdict.INVALID, f"{n} GPUs on rack {rack}: a grant gives each of its "
                                            "racks a positive number of GPUs")
-        unit = state.unit_on_rack(job, rack)
+        unit = units.get(state.rack_domain[rack])
+        if unit is None:
+            unit = units[state.rack_domain[rack]] = state.unit_on_rack(job, rack)
         if n % unit:
             raise Refused(Verdict.INVALID, f"{n} GPUs on rack {rack} is not a multiple of {unit}")
     capacity = state.rack_capacity

@@ -73,7 +73,7 @@ class RunState:
         # and a failure-heavy run re-places grants of thousands of racks many times).
         self._rack_type_name = [self.layout.gpu_types[t] for t in self.layout.rack_type.tolist()]
         self._rack_pod = self.layout.rack_pod.tolist()
-        self._rack_domain = [self.layout.specs[t].gpus_per_domain
+        self.rack_domain = [self.layout.specs[t].gpus_per_domain
                              for t in self.layout.rack_type.tolist()]
         self.rack_capacity: list[int] = self.layout.capacity.tolist()
 
@@ -96,7 +96,7 @@ class RunState:
     def span_of(self, grant: Grant) -> Span:
         """How many racks and pods a grant touches, and the GPUs of its least-filled rack when
         under a domain (the performance model's placement input)."""
-        pod, domain = self._rack_pod, self._rack_domain
+        pod, domain = self._rack_pod, self.rack_domain
         pods = {pod[rack] for rack, _ in grant}
         fewest = min((n for rack, n in grant if n < domain[rack]), default=0)
         return Span(racks=max(1, len(grant)), pods=max(1, len(pods)),
@@ -115,7 +115,7 @@ class RunState:
         return rate
 
     def unit_on_rack(self, job: Job, rack: int) -> int:
-        return allocation_unit(job.config, self._rack_domain[rack])
+        return allocation_unit(job.config, self.rack_domain[rack])
 
     def busy_gpus(self) -> int:
         return self.ledger.busy_gpus()
