@@ -51,15 +51,17 @@ class Backfill(StagedPolicy):
 
     @staticmethod
     def _user_left_s(job: JobView, gpus: int) -> float | None:
-        """What the user's runtime estimate (``runtime_estimate_s``) leaves from now: the
-        estimate less the time the job has run so far on ``gpus`` GPUs (its attained
-        GPU-seconds over them). None without an estimate, and once the job has outrun its
-        estimate: a batch system would have killed it; here it runs on, planned by the speed
-        model."""
+        """What the user's runtime estimate (``runtime_estimate_s``, at the job's requested
+        ``max_gpus``) leaves from now on ``gpus`` GPUs: the GPU-seconds it budgets less those the
+        job has had, over ``gpus``. So an elastic job granted fewer GPUs than it asked for, or
+        restarted on another count, is planned to run longer in proportion (a job started on 30
+        of its 44 GPUs ran 1.47x its estimate and broke the head's reservation: QA). None
+        without an estimate, and once the job has outrun it: a batch system would have killed
+        it; here it runs on, planned by the speed model."""
         estimate = job.config.runtime_estimate_s
         if estimate is None or gpus <= 0:
             return None
-        left = estimate - job.attained_gpu_s / gpus
+        left = (estimate * job.max_gpus - job.attained_gpu_s) / gpus
         return left if left > 0 else None
 
     def _estimate_s(self, view: ClusterView, job: JobView, grant: Grant) -> float:
