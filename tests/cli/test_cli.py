@@ -474,3 +474,37 @@ def test_a_reader_that_stops_early_gets_the_sigpipe_code_and_no_message():
         finally:
             os.close(write)
         assert (done.returncode, done.stderr) == (141, b""), args
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["--version"]])
+def test_help_and_version_to_a_closed_pipe_also_exit_141(args):
+    # review: they printed through typer's own rich console (rich exited 1) or click's echo
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "colossim", *args], stdout=write,
+                              stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, b"")
+
+
+def test_a_closed_stderr_loses_the_warnings_not_the_run():
+    # review: a warning to a closed stderr made rich point stdout at the null device and exit 1
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "colossim", "run", "small", "--set",
+                               "simulation.horizon_s=100"], stdout=subprocess.PIPE,
+                              stderr=write, timeout=60)
+    finally:
+        os.close(write)
+    assert done.returncode == 0 and b"small under fifo" in done.stdout

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -214,6 +215,24 @@ def test_cli_exit_code_3_when_runs_failed(tmp_path):
     assert result.exit_code == 3, result.output
     assert "2 runs failed" in result.output and "RuntimeError: boom" in result.output
     assert (out / "results.csv").exists() and (out / "summary.csv").exists()
+
+
+def test_failed_runs_keep_exit_code_3_when_the_reader_stops_early(tmp_path):
+    # review: under `| head` the closed pipe's 141 hid the failed runs, and their error line
+    path = write_study(tmp_path, FAILING)
+    root = Path(__file__).resolve().parents[2]  # tests.sweep.sweep_helpers:Boom, importable
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "colossim", "sweep", str(path), "--backend",
+                               "serial", "--out", str(tmp_path / "out"), "--no-plots"],
+                              stdout=write, stderr=subprocess.PIPE, env=env, cwd=root,
+                              timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == 3, done.stderr
+    assert b"2 of 4 runs failed" in done.stderr
 
 
 def test_cli_end_to_end_with_tables(tmp_path, reference, monkeypatch):

@@ -17,6 +17,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from colossim.cli import render  # noqa: F401  every rich console's closed-pipe handling
 from colossim.cli.entry import INTERRUPTED, closed_pipe, say_interrupted
 
 
@@ -61,7 +62,7 @@ class ColossimGroup(_FlagsHelp, TyperGroup):
     the command) happens in its ``make_context`` or ``invoke``: a Ctrl-C in either says so."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        with saying_interrupted():
+        with saying_interrupted(), stopping_at_a_closed_pipe():  # --help, --version: parsing
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:

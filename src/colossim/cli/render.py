@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,20 +25,28 @@ if TYPE_CHECKING:
     from colossim.metrics.result import JobResult, RunResult
 
 
-class _Console(Console):
-    """rich's console, but a reader that stops early (``| head``) ends the command with 141,
-    as a command killed by SIGPIPE, not rich's 1 ("the run failed")."""
+def _on_broken_pipe(self: Console) -> None:
+    """A reader that went away. Stdout's (``| head``): the command ends with 141, as one
+    killed by SIGPIPE, not rich's 1 ("the run failed"). Stderr's (a log reader gone): its
+    messages are dropped and the run goes on, its results on stdout intact (rich pointed stdout
+    at the null device and exited 1: review)."""
+    self.quiet = True
+    if self.stderr:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stderr.fileno())
+        self.quiet = False  # the null device takes whatever else it says
+        return
+    closed_pipe()
 
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        closed_pipe()
+
+Console.on_broken_pipe = _on_broken_pipe  # every console of the process: typer's help too
 
 
 # emoji=False: rich turns ":x:" into an emoji, and a policy path such as "my_mod:X: ..." in a
 # message or a job named ":fire:" must print as written
 @cache
 def console() -> Console:
-    return _Console(emoji=False)
+    return Console(emoji=False)
 
 
 @cache

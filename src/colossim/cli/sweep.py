@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from colossim.cli.entry import CLOSED_PIPE
 from colossim.cli.options import (
     INTERRUPTED,
     AddressOpt,
@@ -76,9 +77,14 @@ def sweep(
             show.interrupted(report, folder)
             raise typer.Exit(INTERRUPTED)
         summary, notes = write_outputs(plan, report.records, folder, plots=plots)
-    show.summary_table(plan, summary)
-    show.sweep_report(report, folder, notes)
     failed = failed_runs(report)
+    try:
+        show.summary_table(plan, summary)
+        show.sweep_report(report, folder, notes)
+        if failed:
+            show.failures(failed)
+    except SystemExit as stop:  # the reader stopped early (| head): failed runs still say so
+        if stop.code != CLOSED_PIPE or not failed:  # on stderr, with exit code 3 (review)
+            raise
     if failed:
-        show.failures(failed)
         raise RunsFailed(f"{len(failed)} of {report.planned} runs failed; see {folder}/runs/")
