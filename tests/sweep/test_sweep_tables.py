@@ -124,6 +124,13 @@ def test_long_values_keep_the_part_where_they_differ():
                                          "…cluster10/jobs.csv"]
     assert distinct_labels(["short", "x" * 50], 10) == ["short", "xxxx…xxxxx"]
     assert distinct_labels(["a" * 40, "a" * 40], 10) == ["aaaa…aaaaa"] * 2  # one value
+    # they differ in two places far apart: the middle's middle would hide one of them
+    far = ["x" * 10 + a + "y" * 30 + b + "y" * 30 + c + "z" * 10
+           for a, b, c in ("111", "121", "112", "211")]
+    labels = distinct_labels(far, 24)
+    assert len(set(labels)) == 4 and all(len(label) <= 24 for label in labels)
+    assert labels[0].endswith(" #1") and labels[1].endswith(" #2")  # alike but for the middle
+    assert not labels[2].endswith(" #3") and not labels[3].endswith(" #4")
 
 
 def _rows_of(plan):
@@ -385,9 +392,17 @@ def test_a_knob_of_numbers_and_auto_keeps_a_numeric_axis_and_auto_apart():
     assert [position[v] for v in (120, 600, 3600)] == [120.0, 600.0, 3600.0]
     assert position["auto"] == pytest.approx(3600 + 0.15 * 3480)
     assert 3600 < apart < position["auto"]
-    assert list(ticks.values()) == ["120", "600", "3600", "auto"]
+    # round numbers, as matplotlib ticks a numeric axis, and auto (a tick at every value ran
+    # the labels of 120 and 300 together: review)
+    assert ticks == {600.0: "600", 1200.0: "1200", 1800.0: "1800", 2400.0: "2400",
+                     3000.0: "3000", 3600.0: "3600", position["auto"]: "auto"}
     position, apart, ticks = _axis([True, False])  # no number: categories, written as JSON
     assert apart == float("inf") and list(ticks.values()) == ["true", "false"]
+    # floats as the tables write them: 0.1235 twice in the plots before (review)
+    assert list(_axis([0.12345, 0.12346, "auto"])[2].values())[-1] == "auto"
+    from colossim.sweep.plots import _labels
+
+    assert list(_labels([0.12345, 0.12346], 24).values()) == ["0.12345", "0.12346"]
     position, apart, ticks = _axis([1, 2.5])  # numbers only: matplotlib's own ticks
     assert position == {1: 1.0, 2.5: 2.5} and apart == float("inf") and ticks == {}
 
@@ -404,6 +419,9 @@ def test_labels_never_pass_their_width_and_short_values_stay_whole(width):
     def check(texts):
         labels = distinct_labels(texts, width)
         assert all(len(label) <= width for label in labels)
+        # different values never read the same (review: four event lists, two alike)
+        assert len(set(labels)) == len(set(texts))
+        assert len({(t, label) for t, label in zip(texts, labels, strict=True)}) == len(set(texts))
         if all(len(text) <= width for text in texts):
             assert labels == texts
         else:

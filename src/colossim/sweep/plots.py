@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from colossim.errors import require
-from colossim.metrics.labels import shown, time_unit
+from colossim.metrics.labels import time_unit
 from colossim.sweep.expand import Plan
 from colossim.sweep.metrics import short_names
 from colossim.sweep.spec import Method
@@ -23,7 +23,7 @@ from colossim.sweep.value_labels import distinct_labels, written
 
 TICK_WIDTH = 24  # an x value as a tick label (a list of power events would fill the axis)
 LEGEND_WIDTH = 32  # a value in a line's legend entry
-MAX_NUMBER_TICKS = 8  # numbers ticked beside values that are not (auto)
+MAX_NUMBER_TICKS = 6  # round numbers ticked beside values that are not (auto)
 
 MAX_SERIES = 8
 
@@ -76,8 +76,7 @@ def _labels(values: Sequence[Any], width: int) -> dict[Any, str]:
     """Each value (by ``_hashable``) as the tables write it (JSON: ``true``, not ``True``),
     within ``width`` and told apart from the others (``value_labels``)."""
     unique = {_hashable(v): v for v in values}
-    texts = distinct_labels([shown(v) if isinstance(v, float) else written(v)
-                             for v in unique.values()], width)
+    texts = distinct_labels([written(v) for v in unique.values()], width)
     return dict(zip(unique, texts, strict=True))
 
 
@@ -145,9 +144,14 @@ def _axis(values: Sequence[Any]) -> tuple[dict[Any, float], float, dict[float, s
     low, high = min(numbers.values()), max(numbers.values())
     gap = (high - low) * 0.15 or 1.0
     position = {**numbers, **{k: high + gap * (i + 1) for i, k in enumerate(others)}}
-    ranked = sorted(numbers, key=numbers.__getitem__)
-    ticked = ranked[:: -(-len(ranked) // MAX_NUMBER_TICKS)] + others  # a range of 50: every 7th
-    return position, high + gap / 2, {position[k]: labels[k] for k in ticked}
+    from matplotlib.ticker import MaxNLocator
+
+    # round numbers for the numeric part, as an all-numeric axis gets (a tick at each value
+    # ran the labels of 120 and 300 together: review); a lone number keeps its own tick
+    ticks = {float(t): f"{t:g}" for t in MaxNLocator(nbins=MAX_NUMBER_TICKS).tick_values(low, high)
+             if low <= t <= high} or {position[k]: labels[k] for k in numbers}
+    ticks.update({position[k]: labels[k] for k in others})
+    return position, high + gap / 2, ticks
 
 
 def _series(ax: Any, pts: Sequence[tuple], random: bool, label: str | None, color: Any,

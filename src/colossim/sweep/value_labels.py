@@ -5,14 +5,16 @@ of power events), and the values of one knob often differ in a few characters in
 (one event's ``duration_s``): cutting each at its end, or eliding each one's middle, made three
 different values read the same (QA). So a knob's values are labelled together: what they all
 share at the start and at the end is elided, and what differs is kept, with as much context
-either side as the width allows. Values are written as the study file and results.csv write
-them (``true``, ``{"name": "fifo"}`` as JSON), not as Python's repr.
+either side as the width allows; values that still read alike (they differ in two places far
+apart) end with their place among the knob's values, `` #3``. Values are written as the study
+file and results.csv write them (``true``, ``{"name": "fifo"}`` as JSON), not Python's repr.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,6 +50,12 @@ def distinct_labels(texts: Sequence[str], width: int) -> list[str]:
     suffix = len(os.path.commonprefix([text[::-1] for text in unique]))
     suffix = min(suffix, min(len(text) for text in unique) - prefix)
     labels = {text: _around(text, prefix, len(text) - suffix, width) for text in unique}
+    counts = Counter(labels.values())
+    for k, text in enumerate(unique, start=1):  # still alike (they differ in two far places):
+        if counts[labels[text]] > 1:  # the value's place in the knob's list tells them apart
+            tag = f" #{k}"
+            labels[text] = _around(text, prefix, len(text) - suffix, width - len(tag)) + tag \
+                if width - len(tag) >= 4 else tag.strip()
     return [labels[text] for text in texts]
 
 
