@@ -74,7 +74,7 @@ class RunState:
         self._rack_type_name = [self.layout.gpu_types[t] for t in self.layout.rack_type.tolist()]
         self._rack_pod = self.layout.rack_pod.tolist()
         self.rack_domain = [self.layout.specs[t].gpus_per_domain
-                             for t in self.layout.rack_type.tolist()]
+                            for t in self.layout.rack_type.tolist()]
         self.rack_capacity: list[int] = self.layout.capacity.tolist()
 
     def watch(self) -> set[int]:
