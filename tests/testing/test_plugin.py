@@ -816,3 +816,50 @@ def test_idle(run_policy):
     result.stdout.fnmatch_lines(["*starved: policy 'idle' on scenario 'small'*"])
     assert "generator didn't stop" not in result.stdout.str()
     assert "contextlib.py" not in result.stdout.str()
+
+
+PINNED = """
+import os
+
+def test_pinned(policy_baseline):
+    result = {"a": 1.0, "ettr.b": 0.5}
+    if os.environ.get("LOST"):
+        del result["ettr.b"]  # as ettr.<job> of a job the changed policy never starts
+    policy_baseline(result, "p", metrics=["a", "ettr.b"])
+
+def test_narrowed(policy_baseline):
+    metrics = os.environ["PICK"].split(",") if os.environ.get("PICK") else None
+    policy_baseline({"a": 1.0, "b": 2.0}, "n", metrics=metrics)
+"""
+
+
+def test_a_pinned_metric_the_run_lost_is_a_regression_not_a_typo(project, monkeypatch):
+    # QA: it failed as "'ettr.b' is not a metric of the result", with no table, and an update
+    # failed the same way, so the new result could not be recorded
+    project.makepyfile(test_sel=PINNED)
+    run(project, "test_sel.py", "--colossim-update-baselines").assert_outcomes(passed=2)
+    monkeypatch.setenv("LOST", "1")
+    result = run(project, "test_sel.py", "-k", "pinned")
+    result.assert_outcomes(failed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*1 of 2 metric(s) outside tolerance*",
+                                 "*ettr.b*missing*FAIL (missing from the run)*"])
+    result.stdout.no_fnmatch_line("*is not a metric*")
+    run(project, "test_sel.py", "-k", "pinned",
+        "--colossim-update-baselines").assert_outcomes(passed=1, deselected=1)
+    assert baseline(project, "p")["metrics"] == {"a": 1.0}
+
+
+def test_narrowing_metrics_is_not_a_metric_missing_from_the_run(project, monkeypatch):
+    # QA: docs/testing.md advises keeping only the policy-driven metrics; doing so after the
+    # baseline existed failed every dropped one as "missing from the run", nothing having moved
+    project.makepyfile(test_sel=PINNED)
+    run(project, "test_sel.py", "--colossim-update-baselines").assert_outcomes(passed=2)
+    monkeypatch.setenv("PICK", "a")
+    result = run(project, "test_sel.py", "-k", "narrowed")
+    result.assert_outcomes(passed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*baseline metrics the test's metrics= leaves out*",
+                                 "*n.json: b"])
+    monkeypatch.setenv("PICK", "a,c")  # a name neither the run nor the file has: a slip
+    result = run(project, "test_sel.py", "-k", "narrowed")
+    result.assert_outcomes(failed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*'c'*is not a metric of the result*"])
