@@ -186,5 +186,15 @@ def test_the_guard_counts_only_after_the_last_arrival_and_never_at_the_horizon(s
     stuck = starvation.StallGuard(last_arrival_s=0.0, horizon_s=1e9)
     for i in range(5):
         stuck(i * 43_200.0, 0.0)
-    with pytest.raises(starvation.Stalled, match="10,240 events from t=0 s to t=216,000 s"):
+    with pytest.raises(starvation.Stalled, match="10,240 events from t=0 s to t=216,000 s "
+                                                 r"\(no work had moved since the start;"):
         stuck(5 * 43_200.0, 0.0)  # the same stretch, still going: stopped
+    # QA: work that stopped at 5,400 s, first seen 2,048 events later at 61,260 s, read as
+    # stopping at 61,260 s: when it last moved is known only between two looks
+    halted = starvation.StallGuard(last_arrival_s=0.0, horizon_s=1e9)
+    halted(61_260.0, 0.4286)
+    for i in range(1, 6):
+        halted(61_260.0 + i * 43_200.0, 0.4286)
+    with pytest.raises(starvation.Stalled, match=r"from t=61,260 s to t=320,460 s \(the work "
+                       "last moved between t=0 s and t=61,260 s, looked at every 2,048 events"):
+        halted(61_260.0 + 6 * 43_200.0, 0.4286)

@@ -50,8 +50,14 @@ class StallGuard:
     _fraction: float = field(default=0.0, init=False)  # no work is done at t=0
     _since_s: float = field(default=0.0, init=False)
     _events: int = field(default=0, init=False)
+    _checked_s: float = field(default=0.0, init=False)  # when the engine last called
+    # between which two calls the work last moved (None: it never did)
+    _moved: tuple[float, float] | None = field(default=None, init=False)
 
     def __call__(self, now_s: float, fraction: float) -> None:
+        if fraction != self._fraction:
+            self._moved = (self._checked_s, now_s)
+        self._checked_s = now_s
         if now_s < self.last_arrival_s or fraction != self._fraction:
             self._fraction, self._since_s, self._events = fraction, now_s, 0
             return
@@ -68,11 +74,17 @@ class StallGuard:
             self._events >= STALL_EVENTS and long_or_burst)
 
     def _why(self, now_s: float) -> str:
+        """Why the run stopped. The engine calls every ``PROGRESS_EVERY`` events, so when the
+        work last moved is known only between two calls: said as such (it read as a precise
+        time, 56,000 s after the work stopped: QA)."""
+        moved = ("no work had moved since the start" if self._moved is None else
+                 f"the work last moved between t={self._moved[0]:,.6g} s and "
+                 f"t={self._moved[1]:,.6g} s, looked at every {PROGRESS_EVERY:,} events")
         return (f"no job progressed or completed in {self._events:,} events from "
-                f"t={self._since_s:,.6g} s to t={now_s:,.6g} s (all jobs had arrived by "
-                f"t={self.last_arrival_s:,.6g} s, {self._fraction:.2%} of the work done): they "
-                "waited unstarted, or held GPUs without computing (resized or preempted again "
-                "before the checkpoint-restart each costs was over)")
+                f"t={self._since_s:,.6g} s to t={now_s:,.6g} s ({moved}; all jobs had arrived "
+                f"by t={self.last_arrival_s:,.6g} s, {self._fraction:.2%} of the work done): "
+                "they waited unstarted, or held GPUs without computing (resized or preempted "
+                "again before the checkpoint-restart each costs was over)")
 
 
 def guard_for(scenario: Scenario) -> StallGuard:
