@@ -228,3 +228,40 @@ def test_backfill_plans_with_the_users_runtime_estimates(tmp_path, first, small,
     result = simulate(load_scenario(path), check_invariants=True)
     assert result.job("3").start_s == pytest.approx(small_start)
     assert result.job("2").start_s == pytest.approx(100)
+
+
+EASY_CASES = {
+    # job 1 asks for 1,000 s and runs 3,000: at 1,000 s it outruns its estimate, the shadow
+    # time moves to 3,000 s, and job 3 (1,500 s) fits before it: it starts then, not when
+    # job 1 ends (nothing else happened at 1,000 s, so nobody looked: QA)
+    "outrun": ("1 0 0 3000 3 -1 -1 3 1000 -1 1 1 1 1 1 -1 -1 -1\n"
+               "2 10 0 500 4 -1 -1 4 500 -1 1 1 1 1 1 -1 -1 -1\n"
+               "3 20 0 1500 1 -1 -1 1 1500 -1 1 1 1 1 1 -1 -1 -1\n", 1000.0),
+    # job 3 is estimated to end exactly at the head's shadow time (2,000 s): EASY admits a
+    # job that ends by it (it waited until 2,500 s)
+    "tie": ("1 0 0 2000 3 -1 -1 3 2000 -1 1 1 1 1 1 -1 -1 -1\n"
+            "2 10 0 500 4 -1 -1 4 500 -1 1 1 1 1 1 -1 -1 -1\n"
+            "3 20 0 1980 1 -1 -1 1 1980 -1 1 1 1 1 1 -1 -1 -1\n", 20.0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EASY_CASES))
+def test_backfill_looks_again_when_an_estimate_runs_out_and_admits_a_tie(tmp_path, case):
+    swf, job3_start = EASY_CASES[case]
+    path = scenario_file(tmp_path, "path: traces/t.swf\nformat: swf", policy="backfill")
+    (tmp_path / "traces" / "t.swf").write_text(swf)
+    result = simulate(load_scenario(path), check_invariants=True)
+    assert result.job("3").start_s == pytest.approx(job3_start)
+    assert result.job("2").start_s == pytest.approx(result.job("1").end_s)  # never delayed
+
+
+@pytest.mark.parametrize("override", ["trace.start_s=5000", "trace.start_s=21"])
+def test_an_empty_window_an_override_made_is_blamed_on_that_override(tmp_path, override):
+    # QA: it pointed at the scenario's trace: line, which the user never edited
+    source = scenario_file(tmp_path, "path: traces/t.csv")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(source, [override])
+    [problem] = err.value.problems
+    assert (problem.file, problem.line) == (f"--set {override}", None)
+    assert problem.field == override.split("=")[0]
+    assert "none of the trace's 3 jobs was submitted in the window" in problem.message

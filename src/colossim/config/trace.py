@@ -127,8 +127,9 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
             message = f"cannot read {exc.filename or trace.path}: {why}"
         else:
             message = str(exc)
-        raise FieldValueError("trace", message, alternatives=(("trace.path", message),)) \
-            from None
+        blamed = ("trace.path", "trace.start_s", "trace.end_s", "trace.limit")  # an override
+        raise FieldValueError("trace", message,  # of one of them caused it: blamed there (QA)
+                              alternatives=tuple((field, message) for field in blamed)) from None
     given = data.get("jobs") or []
     marked = trace.model_copy(update={"jobs_loaded": len(jobs)})
     return {**data, "jobs": [*given, *jobs], "trace": marked}
