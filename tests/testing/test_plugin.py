@@ -833,14 +833,27 @@ def test_narrowed(policy_baseline):
 """
 
 
-def test_a_pinned_metric_the_run_lost_is_a_regression_not_a_typo(project, monkeypatch):
-    # QA: it failed as "'ettr.b' is not a metric of the result", with no table, and an update
-    # failed the same way, so the new result could not be recorded
+@pytest.fixture
+def selecting(project: pytest.Pytester) -> pytest.Pytester:
+    """The project with PINNED's two tests and their baselines recorded."""
     project.makepyfile(test_sel=PINNED)
     run(project, "test_sel.py", "--colossim-update-baselines").assert_outcomes(passed=2)
+    return project
+
+
+def run_selected(project: pytest.Pytester, test: str, **outcomes: int) -> pytest.RunResult:
+    """One of PINNED's tests (the other deselected), with the outcome it must have."""
+    result = run(project, "test_sel.py", "-k", test)
+    result.assert_outcomes(deselected=1, **outcomes)
+    return result
+
+
+def test_a_pinned_metric_the_run_lost_is_a_regression_not_a_typo(selecting, monkeypatch):
+    # QA: it failed as "'ettr.b' is not a metric of the result", with no table, and an update
+    # failed the same way, so the new result could not be recorded
+    project = selecting
     monkeypatch.setenv("LOST", "1")
-    result = run(project, "test_sel.py", "-k", "pinned")
-    result.assert_outcomes(failed=1, deselected=1)
+    result = run_selected(project, "pinned", failed=1)
     result.stdout.fnmatch_lines(["*1 of 2 metric(s) outside tolerance*",
                                  "*ettr.b*missing*FAIL (missing from the run)*"])
     result.stdout.no_fnmatch_line("*is not a metric*")
@@ -849,17 +862,14 @@ def test_a_pinned_metric_the_run_lost_is_a_regression_not_a_typo(project, monkey
     assert baseline(project, "p")["metrics"] == {"a": 1.0}
 
 
-def test_narrowing_metrics_is_not_a_metric_missing_from_the_run(project, monkeypatch):
+def test_narrowing_metrics_is_not_a_metric_missing_from_the_run(selecting, monkeypatch):
     # QA: docs/testing.md advises keeping only the policy-driven metrics; doing so after the
     # baseline existed failed every dropped one as "missing from the run", nothing having moved
-    project.makepyfile(test_sel=PINNED)
-    run(project, "test_sel.py", "--colossim-update-baselines").assert_outcomes(passed=2)
+    project = selecting
     monkeypatch.setenv("PICK", "a")
-    result = run(project, "test_sel.py", "-k", "narrowed")
-    result.assert_outcomes(passed=1, deselected=1)
+    result = run_selected(project, "narrowed", passed=1)
     result.stdout.fnmatch_lines(["*baseline metrics the test's metrics= leaves out*",
                                  "*n.json: b"])
     monkeypatch.setenv("PICK", "a,c")  # a name neither the run nor the file has: a slip
-    result = run(project, "test_sel.py", "-k", "narrowed")
-    result.assert_outcomes(failed=1, deselected=1)
+    result = run_selected(project, "narrowed", failed=1)
     result.stdout.fnmatch_lines(["*'c'*is not a metric of the result*"])
