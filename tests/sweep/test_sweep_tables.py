@@ -122,8 +122,8 @@ def test_long_values_keep_the_part_where_they_differ():
     paths = [f"/data/traces/cluster{n}/jobs.csv" for n in ("01", "04", "10")]
     assert distinct_labels(paths, 20) == ["…cluster01/jobs.csv", "…cluster04/jobs.csv",
                                          "…cluster10/jobs.csv"]
-    assert distinct_labels(["short", "x" * 50], 10) == ["short", "xxxx…xxxxx"]
-    assert distinct_labels(["a" * 40, "a" * 40], 10) == ["aaaa…aaaaa"] * 2  # one value
+    assert distinct_labels(["short", "x" * 50], 10) == ["short", "xxxxx…xxxx"]
+    assert distinct_labels(["a" * 40, "a" * 40], 10) == ["aaaaa…aaaa"] * 2  # one value
     # they differ in two places far apart: the middle's middle would hide one of them
     far = ["x" * 10 + a + "y" * 30 + b + "y" * 30 + c + "z" * 10
            for a, b, c in ("111", "121", "112", "211")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 INTERRUPTED = 130  # exit code of a command stopped by Ctrl-C (the shell's 128 + SIGINT)
 
@@ -18,13 +18,17 @@ INTERRUPTED = 130  # exit code of a command stopped by Ctrl-C (the shell's 128 +
 CLOSED_PIPE = 141  # the shell's 128 + SIGPIPE: what `seq 100000 | head` reports for seq
 
 
+def to_null_device(stream: TextIO) -> None:
+    """Point a stream whose reader went away at the null device: later writes (the exit's own
+    flush among them) then fail no more."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
 def closed_pipe() -> NoReturn:
     """Stop quietly when the reader of the output went away (``colossim ... | head``): exit
     code 141, as a command killed by SIGPIPE, and nothing on stderr. click and rich made it 1,
-    "the run failed", with no word (QA). Later writes go to the null device, so the exit does
-    not fail again flushing stdout."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, sys.stdout.fileno())
+    "the run failed", with no word (QA)."""
+    to_null_device(sys.stdout)
     raise SystemExit(CLOSED_PIPE)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -15,9 +14,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from colossim.cli.entry import closed_pipe
+from colossim.cli.entry import closed_pipe, to_null_device
 from colossim.cli.tables import fitting_tables
-from colossim.metrics.labels import plural
+from colossim.metrics.labels import middle_elided, plural
 
 if TYPE_CHECKING:
     from colossim.config.schema import Scenario
@@ -30,12 +29,10 @@ def _on_broken_pipe(self: Console) -> None:
     killed by SIGPIPE, not rich's 1 ("the run failed"). Stderr's (a log reader gone): its
     messages are dropped and the run goes on, its results on stdout intact (rich pointed stdout
     at the null device and exited 1: review)."""
-    self.quiet = True
-    if self.stderr:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stderr.fileno())
-        self.quiet = False  # the null device takes whatever else it says
+    if self.stderr:  # the null device takes whatever else it says
+        to_null_device(sys.stderr)
         return
+    self.quiet = True
     closed_pipe()
 
 
@@ -90,10 +87,7 @@ JOB_ROWS = 50  # jobs listed in the tables; a trace replay has hundreds or thous
 def clipped_name(name: str, width: int = NAME_WIDTH) -> str:
     """``name`` within ``width`` characters, its middle elided ("3a099c80-e…22d635b7"):
     ids differ at the start and end, and the JSON keeps every name whole."""
-    if len(name) <= width:
-        return name
-    head = width // 2
-    return name[:head] + "…" + name[len(name) - (width - 1 - head):]
+    return middle_elided(name, width)
 
 
 def shown_names(names: Sequence[str]) -> list[str]:

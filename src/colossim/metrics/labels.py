@@ -38,6 +38,15 @@ def shown(value: Any) -> str:
     return str(value)
 
 
+def middle_elided(text: str, width: int) -> str:
+    """``text`` within ``width`` characters, its middle elided ("3a099c80-e…22d635b7"): names
+    and values differ at their start and end more often than in their middle."""
+    if len(text) <= width:
+        return text
+    head = width // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
 def either(names: Sequence[str]) -> str:
     """Alternatives as people list them: "a", "a or b", "a, b or c"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -65,13 +65,15 @@ def cell(value: Any) -> str:
     return repr(value)
 
 
-def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
+    """Write the table; its text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([cell(row.get(c)) for c in columns])
-    atomic_write_text(path, buffer.getvalue())
+    atomic_write_text(path, text := buffer.getvalue())
+    return text
 
 
 def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
@@ -121,8 +123,7 @@ def write_outputs(
         notes.append(f"skipped {exc}{gone}")
     summary_columns, summary = summary_table(plan, records)
     before = _text(out / "summary.csv")
-    write_csv(out / "summary.csv", summary_columns, summary)
-    unchanged = before is not None and before == _text(out / "summary.csv")
+    unchanged = before == write_csv(out / "summary.csv", summary_columns, summary)
     written: list[Path] = []
     if plots:
         from colossim.sweep.plots import plot_study

@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from colossim.metrics.labels import middle_elided
+
 ELLIPSIS = "…"
 
 
@@ -32,20 +34,13 @@ def written(value: Any) -> str:
     return json.dumps(value, separators=(", ", ": "))
 
 
-def _middle_elided(text: str, width: int) -> str:
-    if len(text) <= width:
-        return text
-    head = (width - 1) // 2
-    return text[:head] + ELLIPSIS + text[len(text) - (width - 1 - head):]
-
-
 def distinct_labels(texts: Sequence[str], width: int) -> list[str]:
     """``texts`` within ``width`` characters each, keeping the part where they differ."""
     unique = list(dict.fromkeys(texts))
     if all(len(text) <= width for text in unique):
         return list(texts)
     if len(unique) < 2:
-        return [_middle_elided(text, width) for text in texts]
+        return [middle_elided(text, width) for text in texts]
     prefix = len(os.path.commonprefix(unique))
     suffix = len(os.path.commonprefix([text[::-1] for text in unique]))
     suffix = min(suffix, min(len(text) for text in unique) - prefix)
@@ -68,7 +63,7 @@ def _around(text: str, start: int, end: int, width: int) -> str:
     end = len(text) if len(text) - end == 1 else end
     marks = (start > 0) + (end < len(text))  # the ellipses around what differs
     if end - start > width - marks:  # what differs is itself too long: its middle goes
-        return ELLIPSIS * (start > 0) + _middle_elided(text[start:end], width - marks) \
+        return ELLIPSIS * (start > 0) + middle_elided(text[start:end], width - marks) \
             + ELLIPSIS * (end < len(text))
     room = width - 2 - (end - start)
     lo = max(0, start - room // 2)
