@@ -47,6 +47,30 @@ def test_pack_takes_one_rack_where_spread_takes_three():
     assert len(pack(r, r.free.copy(), job("a", 0, 3), 3)) == 1
 
 
+def test_pack_takes_the_tightest_pod_that_fits_and_its_fullest_racks_first():
+    # pod 0 holds 1+3+2 = 6 free, pod 1 holds 4+4 = 8: 5 GPUs fit both; pod 0 is tighter.
+    # In it the fullest rack first (rack 1: 3), then rack 2 (2); rack 0 is not needed.
+    r = racks([4, 4, 4, 4, 4], free=[1, 3, 2, 4, 4], pods=[0, 0, 0, 1, 1])
+    assert pack(r, r.free.copy(), job("a", 0, 5), 5) == ((1, 3), (2, 2))
+    # 4 GPUs: pod 0 (6) is still tightest; rack 1's 3, then 1 of rack 2's 2
+    assert pack(r, r.free.copy(), job("b", 1, 4), 4) == ((1, 3), (2, 1))
+
+
+def test_pack_over_pods_takes_the_freest_pods_first_and_ties_by_rack_index():
+    # no pod holds 9: pod 1 (4+4 = 8) first, then pod 0 (6) for the last one, from its
+    # fullest rack (rack 1: 3). Racks of pod 1 tie at 4: rack 3 before rack 4.
+    r = racks([4, 4, 4, 4, 4], free=[1, 3, 2, 4, 4], pods=[0, 0, 0, 1, 1])
+    assert pack(r, r.free.copy(), job("a", 0, 9), 9) == ((1, 1), (3, 4), (4, 4))
+    # more than there is: every free GPU, pods in the same order
+    grant = pack(r, r.free.copy(), job("b", 1, 20, min_gpus=1), 20)
+    assert grant == ((0, 1), (1, 3), (2, 2), (3, 4), (4, 4))
+
+
+def test_pack_skips_racks_with_nothing_free_and_pods_with_nothing_free():
+    r = racks([4, 4, 4, 4], free=[0, 4, 0, 2], pods=[0, 0, 1, 2])
+    assert pack(r, r.free.copy(), job("a", 0, 6), 6) == ((1, 4), (3, 2))
+
+
 def test_random_is_a_valid_grant_and_repeatable_from_the_stream():
     r = racks([4, 4, 4, 4], free=[4, 0, 2, 4])
     a = random(r, r.free.copy(), job("a", 0, 6), 6, rng=np.random.default_rng(7))

@@ -8,12 +8,13 @@ changes and the verdict says why. This is how "why is job X pending?" gets an an
 from __future__ import annotations
 
 from numbers import Integral
+from operator import gt
 
 from colossim.engine.record import Decision
 from colossim.engine.refusals import number_refusal
 from colossim.engine.state import RunState
 from colossim.engine.switch_costs import remember
-from colossim.model.cluster import AllocationError, Grant
+from colossim.model.cluster import AllocationError, Grant, gpus_of, plain_pairs, rack_of
 from colossim.model.jobs import Job, JobState
 from colossim.policy.actions import (
     Action,
@@ -60,6 +61,8 @@ def _integer(value: object) -> int:
 def _pairs(grant: object) -> Grant:
     """The grant as sorted (rack, GPUs) integer pairs, or refused as invalid: a placer that finds
     no room returns None, and ``Start(job, None)`` is the likeliest slip of a policy author."""
+    if plain_pairs(grant):  # the placers' grants: nothing to convert
+        return tuple(sorted(grant))  # type: ignore[call-overload]
     try:
         pairs = [(r if type(r) is int else _integer(r), n if type(n) is int else _integer(n))
                  for r, n in grant]  # type: ignore[attr-defined]
@@ -71,10 +74,10 @@ def _pairs(grant: object) -> Grant:
 
 def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
     grant = _pairs(grant)
-    racks = [r for r, _ in grant]
+    racks, ns = list(map(rack_of, grant)), list(map(gpus_of, grant))
     if len(set(racks)) != len(racks):
         raise Refused(Verdict.INVALID, "a rack appears twice in the grant")
-    gpus = sum(n for _, n in grant)
+    gpus = sum(ns)
     cfg = job.config
     if not cfg.min_gpus <= gpus <= cfg.max_gpus:
         raise Refused(
@@ -86,6 +89,27 @@ def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
         raise Refused(Verdict.INVALID, f"rack {rack} does not exist")
     if not state.scenario.cluster.mixed_gpu_types and len(state.gpus_by_type(grant)) > 1:
         raise Refused(Verdict.INVALID, "the grant spans GPU types; the cluster forbids mixing")
+    if not _whole_units(state, job, racks, ns):  # the usual grant passes at C speed; this
+        _explain_units(state, job, grant)  # finds the first rack at fault, in rack order
+    if state.rate_for(job, grant) <= 0:
+        raise Refused(Verdict.INVALID, f"the job does not fit in memory on these {gpus} GPUs")
+    return grant
+
+
+def _whole_units(state: RunState, job: Job, racks: list[int], ns: list[int]) -> bool:
+    """Does every rack get a positive whole number of the job's units, within its capacity?
+    True only when that is sure: racks of one domain size (else the caller looks rack by rack)."""
+    domains = set(map(state.rack_domain.__getitem__, racks))
+    if len(domains) != 1 or min(ns, default=0) <= 0:
+        return False
+    unit = state.unit_on_rack(job, racks[0])
+    return not any(map(unit.__rmod__, ns)) and not any(
+        map(gt, ns, map(state.rack_capacity.__getitem__, racks)))
+
+
+def _explain_units(state: RunState, job: Job, grant: Grant) -> None:
+    """Refuse the grant naming its first rack whose GPUs are not positive, not a multiple of
+    the job's unit there, or more than the rack has."""
     units: dict[int, int] = {}  # by a rack's domain size: one lookup per GPU type, not per rack
     for rack, n in grant:  # (a 3,072-rack restart took 2,500 calls of unit_on_rack: QA)
         if n <= 0:
@@ -101,9 +125,6 @@ def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
         if n > capacity[rack]:  # never possible, unlike GPUs that are busy now (infeasible)
             raise Refused(Verdict.INVALID, f"{n} GPUs on rack {rack}, which has "
                                            f"{capacity[rack]}")
-    if state.rate_for(job, grant) <= 0:
-        raise Refused(Verdict.INVALID, f"the job does not fit in memory on these {gpus} GPUs")
-    return grant
 
 
 def _allocate(state: RunState, job: Job, grant: Grant) -> Grant:

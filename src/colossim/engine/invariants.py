@@ -15,6 +15,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from colossim.errors import InvariantViolation
+from colossim.model.cluster import grant_gpus
 from colossim.model.jobs import JobState, Phase
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ def check_state(state: RunState) -> None:
     for job in state.jobs:
         held = state.ledger.holdings.get(job.index, ())
         if job.state is JobState.RUNNING:
-            if held != job.grant or job.gpus != sum(n for _, n in held) or job.gpus == 0:
+            if held != job.grant or job.gpus != grant_gpus(held) or job.gpus == 0:
                 raise InvariantViolation(f"job {job.name}: grant and ledger disagree")
         elif held:
             raise InvariantViolation(f"job {job.name} is {job.state.value} but holds GPUs")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Callable, Mapping
-from operator import attrgetter
+from itertools import compress
+from operator import attrgetter, lt
 from typing import Protocol
 
 import numpy as np
@@ -16,7 +17,16 @@ import numpy as np
 from colossim.config.schema import JobConfig, Scenario
 from colossim.engine.fluid import FluidClock
 from colossim.engine.record import Event, Record
-from colossim.model.cluster import Grant, Ledger, allocation_unit, build_layout
+from colossim.model.cluster import (
+    Grant,
+    Ledger,
+    allocation_unit,
+    build_layout,
+    gpus_by_type,
+    gpus_of,
+    grant_gpus,
+    rack_of,
+)
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.parallelism import Span
 from colossim.model.power import PowerModel
@@ -86,21 +96,17 @@ class RunState:
 
     # -- queries -------------------------------------------------------------------------
     def gpus_by_type(self, grant: Grant) -> dict[str, int]:
-        out: dict[str, int] = {}
-        names = self._rack_type_name
-        for rack, n in grant:
-            name = names[rack]
-            out[name] = out.get(name, 0) + n
-        return out
+        return gpus_by_type(grant, self._rack_type_name)  # type: ignore[return-value]
 
     def span_of(self, grant: Grant) -> Span:
         """How many racks and pods a grant touches, and the GPUs of its least-filled rack when
         under a domain (the performance model's placement input)."""
-        pod, domain = self._rack_pod, self.rack_domain
-        pods = {pod[rack] for rack, _ in grant}
-        fewest = min((n for rack, n in grant if n < domain[rack]), default=0)
+        racks, gpus = list(map(rack_of, grant)), list(map(gpus_of, grant))
+        pods = set(map(self._rack_pod.__getitem__, racks))
+        short = map(lt, gpus, map(self.rack_domain.__getitem__, racks))  # under a domain
+        fewest = min(compress(gpus, short), default=0)
         return Span(racks=max(1, len(grant)), pods=max(1, len(pods)),
-                    fewest=fewest if len(grant) > 1 else 0, gpus=sum(n for _, n in grant))
+                    fewest=fewest if len(grant) > 1 else 0, gpus=sum(gpus))
 
     def rate_for(self, job: Job, grant: Grant) -> float:
         """Full-speed FLOP/s of ``job`` on ``grant`` (0 if it does not fit in memory there).
@@ -157,7 +163,7 @@ class RunState:
         """Set a job running on an allocated grant at the rate the model gives it."""
         job.advance(self.now_s)
         job.grant = grant
-        job.gpus = sum(n for _, n in grant)
+        job.gpus = grant_gpus(grant)
         job.base_rate = self.rate_for(job, grant)
         if not self.speed.linear(job.config):  # a linear-model job has no plan to describe
             details = describe_estimate(self.speed, job.config, self.gpus_by_type(grant),

@@ -10,9 +10,10 @@ Racks live in numpy arrays so that placement over ~7,600 racks is a few vector o
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 
@@ -20,6 +21,40 @@ from colossim.config.schema import GpuSpec, JobConfig, Scenario
 from colossim.errors import InvariantViolation
 
 Grant = tuple[tuple[int, int], ...]  # ((rack index, GPUs), ...), sorted by rack
+# a grant pair's rack and GPUs: map(rack_of, grant) walks a grant of thousands at C speed
+rack_of, gpus_of = itemgetter(0), itemgetter(1)
+
+
+def grant_gpus(grant: Grant) -> int:
+    """The GPUs a grant gives."""
+    return sum(map(gpus_of, grant))
+
+
+def gpus_by_type(grant: Grant, type_of_rack: Sequence[Hashable]) -> dict[Hashable, int]:
+    """GPUs of a grant by its racks' type (``type_of_rack``: a type index or name per rack), in
+    the order the types first appear. A grant of one type, the rule on a cluster that does not
+    mix them, is summed at C speed: the 10T job's restarts ask this of 3,072 racks."""
+    kinds = set(map(type_of_rack.__getitem__, map(rack_of, grant)))
+    if len(kinds) == 1:
+        return {kinds.pop(): grant_gpus(grant)}
+    out: dict[Hashable, int] = {}
+    for rack, n in grant:
+        kind = type_of_rack[rack]
+        out[kind] = out.get(kind, 0) + n
+    return out
+
+
+def _distinct_racks(grant: Grant) -> bool:
+    return len(set(map(rack_of, grant))) == len(grant)
+
+
+def plain_pairs(grant: object) -> bool:
+    """Is ``grant`` a tuple or list of (int, int) tuples (not bools, not numpy integers)? Such
+    a grant needs no conversion, and the test runs at C speed on thousands of racks."""
+    return (type(grant) in (tuple, list)
+            and set(map(type, grant)) <= {tuple} and set(map(len, grant)) <= {2}  # type: ignore[arg-type]
+            and set(map(type, map(rack_of, grant))) <= {int}  # type: ignore[arg-type]
+            and set(map(type, map(gpus_of, grant))) <= {int})  # type: ignore[arg-type]
 
 
 def grant_array(grant: Grant | np.ndarray) -> np.ndarray:
@@ -180,7 +215,10 @@ class Ledger:
         """Claim ``grant`` for ``job`` atomically: all of it or nothing."""
         if job in self.holdings:
             raise AllocationError(f"job {job} already holds GPUs")
-        items = tuple(sorted((int(r), int(n)) for r, n in dict(grant).items() if n))
+        if plain_pairs(grant) and _distinct_racks(grant) and all(map(gpus_of, grant)):
+            items = tuple(sorted(grant))  # what the conversion below would give, sooner
+        else:
+            items = tuple(sorted((int(r), int(n)) for r, n in dict(grant).items() if n))
         if not items:
             raise AllocationError("empty grant")
         if len(items) <= SMALL_GRANT:

@@ -30,7 +30,7 @@ import numpy as np
 
 from colossim.config.power import PowerConfig
 from colossim.config.schema import GpuSpec, JobConfig
-from colossim.model.cluster import Grant, RackLayout
+from colossim.model.cluster import Grant, RackLayout, gpus_by_type
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.power_book import CAP_KEY, CLOCK_KEY, HOLD_KEY, DrawBook
 
@@ -228,12 +228,8 @@ class PowerModel:
         cached = self._by_type.get(job.index)
         if cached is not None and cached[0] is job.grant:
             return cached[1]
-        counts: dict[int, int] = {}
-        rack_type = self._rack_type  # a list: numpy scalar indexing per rack is ten times slower
-        for rack, n in job.grant:
-            t = rack_type[rack]
-            counts[t] = counts.get(t, 0) + n
-        pairs = tuple(sorted(counts.items()))
+        # a list: numpy scalar indexing per rack is ten times slower
+        pairs = tuple(sorted(gpus_by_type(job.grant, self._rack_type).items()))
         shape = (pairs, self.comm(job.config), self.static_cap_w(job.config))
         held = self._shapes.get(shape)
         if held is None:

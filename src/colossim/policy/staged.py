@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field, field_validator
 
 from colossim.config.base import Frozen
+from colossim.model.cluster import grant_gpus
 from colossim.policy.actions import Action, Grant, Preempt, Start, WakeAt
 from colossim.policy.api import BasePolicy
 from colossim.policy.placement import PLACERS, claim, free_gpus, release, type_speeds
@@ -161,7 +162,7 @@ class StagedPolicy(BasePolicy):
                     break
                 continue
             claim(free, grant)
-            left -= sum(n for _, n in grant)
+            left -= grant_gpus(grant)
             actions.append(Start(job.name, grant))
         return actions
 

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import Field
 
+from colossim.model.cluster import grant_gpus
 from colossim.policy.actions import Action, Grant, Start
 from colossim.policy.builtin._estimates import INF
 from colossim.policy.placement import claim, free_gpus, grant_types, release
@@ -71,7 +72,7 @@ class Backfill(StagedPolicy):
     def _estimate_s(self, view: ClusterView, job: JobView, grant: Grant) -> float:
         """Estimated runtime from now on ``grant``: the user's estimate where the job has one,
         else factor x the speed model's whole run, minus time done."""
-        user = self._user_left_s(job, sum(n for _, n in grant))
+        user = self._user_left_s(job, grant_gpus(grant))
         if user is not None:
             return user
         rate = view.estimate_rate(job, grant_types(view.racks, grant))
@@ -99,7 +100,7 @@ class Backfill(StagedPolicy):
         grants = {a.job: a.grant for a in starting if isinstance(a, Start)}
         jobs = {j.name: j for j in view.pending if j.name in grants}
         left = [self._user_left_s(j, j.gpus) for j in view.running]
-        left += [self._user_left_s(jobs[name], sum(n for _, n in grant))
+        left += [self._user_left_s(jobs[name], grant_gpus(grant))
                  for name, grant in grants.items() if name in jobs]
         soonest = min((s for s in left if s is not None), default=INF)
         return list(self.wakes.at(view.now_s, view.now_s + soonest))
@@ -113,7 +114,7 @@ class Backfill(StagedPolicy):
         left = free_gpus(view.racks, trial)
         for end, grant in sorted(ends, key=lambda e: e[0]):
             release(trial, grant)
-            left += sum(n for _, n in grant)
+            left += grant_gpus(grant)
             if head.min_gpus <= left:
                 reserved = self.place(head, trial, view, head.max_gpus)
                 if reserved is not None:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from pydantic import Field, field_validator
 
+from colossim.model.cluster import grant_gpus
 from colossim.policy.actions import Action, Preempt, Start
 from colossim.policy.builtin._estimates import INF
 from colossim.policy.staged import PreemptiveParams, PreemptiveStagedPolicy
@@ -123,7 +124,7 @@ class Las(PreemptiveStagedPolicy):
         serving = [(job, job.gpus) for job in view.running if job.name not in stopped]
         if started:
             pending = {job.name: job for job in view.pending}
-            serving += [(pending[s.job], sum(n for _, n in s.grant)) for s in started]
+            serving += [(pending[s.job], grant_gpus(s.grant)) for s in started]
         for job, count in serving:
             if count == 0:
                 continue
