@@ -4,6 +4,7 @@ not an error: a short horizon or an outage can be the point of a scenario."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ def warn_about(scenario: Scenario) -> None:
     _warn_past_the_horizon(scenario, finishes)
     _warn_deadlines_out_of_reach(finishes)
     _warn_dark_supply(scenario, power)
+    _warn_never_powered(scenario, power)
     _warn_cut_off(scenario)
     _warn_caps_below_the_floor(scenario, power)
     _warn_checkpoints_past_failures(scenario)
@@ -122,6 +124,54 @@ def _warn_dark_supply(scenario: Scenario, idle: PowerModel) -> None:
                 f"({idle_mw:.4g} MW): the facility is dark and no job can run; {fix} or "
                 "lower the idle draw"), stacklevel=3)
             return
+
+
+def _warn_never_powered(scenario: Scenario, model: PowerModel) -> None:
+    """Warn of a job the supply can never power: on its fewest GPUs of the type that draws
+    least, at the lowest clocks, with every other GPU idle, the facility would need more than
+    the run's highest supply. The engine refuses each start of it (``engine.power.refuse_grant``,
+    the same sum), so it never runs, and a queue served in order stalls behind it with no word
+    why (QA: a trace replay under a capped supply). A dark facility is ``_warn_dark_supply``'s."""
+    from colossim.config.crosscheck import usable_of
+
+    power = scenario.cluster.power
+    highest = max(power.supply_at(t) for t in (0.0, *power.breakpoints()))
+    if model.always_fits() or model.facility_mw(model.idle_it_w) > highest:
+        return
+    layout = model.layout
+    domains = {name: spec.gpus_per_domain for name, spec in zip(layout.gpu_types, layout.specs,
+                                                                 strict=True)}
+    usable = usable_of(scenario)
+    needs: dict[tuple[str, int, float], float] = {}  # a trace has thousands of like jobs
+    never: list[tuple[str, float, Any]] = []
+    for job in scenario.jobs:
+        least = math.inf
+        for name, count in usable.items():
+            unit = job.allocation_unit(domains[name])
+            gpus = -(-job.min_gpus // unit) * unit
+            if gpus > count:
+                continue
+            key = (name, gpus, model.comm(job))
+            if key not in needs:
+                needs[key] = model.start_mw(model.idle_it_w, job, {name: gpus})
+            least = min(least, needs[key])
+        if least < math.inf and not model.within_supply(least, highest):
+            never.append((job.name, least, None))
+    if not never:
+        return
+    name, need, _ = never[0]
+    if len(never) == 1:
+        what = (f"job {name} can never start: alone on its fewest GPUs at the lowest clocks, "
+                f"the facility would need {need:,.4g} MW")
+    else:
+        shown = ", ".join(f"{n} {m:,.4g} MW" for n, m, _ in never[:3])
+        more = f" (and {len(never) - 3:,} more)" if len(never) > 3 else ""
+        what = (f"{len(never):,} jobs can never start: alone on their fewest GPUs at the lowest "
+                f"clocks, the facility would need {shown}{more}")
+    warnings.warn(ColossimWarning(
+        f"{what}, and the supply is at most {highest:,.4g} MW; every start is refused and a "
+        "queue served in order waits behind it: raise cluster.power.supply_mw or lower "
+        "min_gpus"), stacklevel=3)
 
 
 def _warn_cut_off(scenario: Scenario) -> None:

@@ -1,0 +1,63 @@
+"""A job the supply can never power, even alone at the lowest clocks, is warned of at load: the
+engine refuses every start of it and a queue in order stalls behind it, with no word why (QA: a
+trace replay under a capped supply).
+
+By hand (``tests/power/helpers.py``): a ``P1`` GPU at the lowest clock 0.5, below the 0.6 knee,
+draws 1,000 x 0.5 x 0.36 = 180 W; idle GPUs draw 0 W, PUE 1. A one-rack job (1,000 GPUs) needs
+0.18 MW to start, whatever else the cluster holds.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from colossim.errors import ColossimWarning
+from colossim.load_warnings import warn_about
+from tests.power.helpers import job, run, scenario
+
+
+def warned(sc) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_about(sc)
+    return [str(w.message) for w in caught if issubclass(w.category, ColossimWarning)]
+
+
+def test_a_job_needing_more_than_the_supply_at_its_lowest_clocks_is_warned_and_never_runs():
+    sc = scenario([job("a")], supply_mw=0.15)
+    [text] = warned(sc)
+    assert text == ("job a can never start: alone on its fewest GPUs at the lowest clocks, the "
+                    "facility would need 0.18 MW, and the supply is at most 0.15 MW; every "
+                    "start is refused and a queue served in order waits behind it: raise "
+                    "cluster.power.supply_mw or lower min_gpus")
+    result, _ = run(sc)
+    assert result.job("a").start_s is None  # never started, as warned
+
+
+def test_a_supply_that_carries_the_lowest_clocks_is_not_warned_and_the_job_runs():
+    sc = scenario([job("a")], supply_mw=0.2)
+    assert warned(sc) == []
+    result, _ = run(sc)
+    assert result.job("a").end_s is not None
+
+
+def test_the_highest_supply_of_the_run_counts_not_the_first():
+    # 0.15 MW at first, 0.2 MW from an hour on: the job waits, then runs. No warning.
+    sc = scenario([job("a")], supply_mw=0.15,
+                  schedule=[{"at_s": 3600, "supply_mw": 0.2}])
+    assert warned(sc) == []
+
+
+@pytest.mark.parametrize("count, shown", [
+    (2, "2 jobs can never start: alone on their fewest GPUs at the lowest clocks, the facility "
+        "would need a0 0.18 MW, a1 0.18 MW, and the supply is at most 0.15 MW; "),
+    (5, "5 jobs can never start: alone on their fewest GPUs at the lowest clocks, the facility "
+        "would need a0 0.18 MW, a1 0.18 MW, a2 0.18 MW (and 2 more), and the supply is at most "
+        "0.15 MW; "),
+])
+def test_many_such_jobs_are_one_line_naming_three(count, shown):
+    sc = scenario([job(f"a{i}") for i in range(count)], racks=count, supply_mw=0.15)
+    [text] = warned(sc)
+    assert text.startswith(shown)
