@@ -126,24 +126,28 @@ def _warn_dark_supply(scenario: Scenario, idle: PowerModel) -> None:
             return
 
 
-def _warn_never_powered(scenario: Scenario, model: PowerModel) -> None:
-    """Warn of a job the supply can never power: on its fewest GPUs of the type that draws
-    least, at the lowest clocks, with every other GPU idle, the facility would need more than
-    the run's highest supply. The engine refuses each start of it (``engine.power.refuse_grant``,
-    the same sum), so it never runs, and a queue served in order stalls behind it with no word
-    why (QA: a trace replay under a capped supply). A dark facility is ``_warn_dark_supply``'s."""
+def never_powered(scenario: Scenario,
+                  model: PowerModel | None = None) -> tuple[list[tuple[str, float]], float]:
+    """The jobs the supply can never power, each with what the facility would need (MW), and
+    the run's highest supply. Such a job, alone on its fewest GPUs of the type that draws least,
+    at the lowest clocks, with every other GPU idle, needs more than that supply: the engine
+    refuses each start of it (``engine.power.refuse_grant``, the same sum), so it never runs. A
+    dark facility (idle draw above the supply) is not counted here: nothing runs then."""
     from colossim.config.crosscheck import usable_of
+    from colossim.model.cluster import build_layout
+    from colossim.model.power import PowerModel
 
     power = scenario.cluster.power
     highest = max(power.supply_at(t) for t in (0.0, *power.breakpoints()))
+    model = model or PowerModel(build_layout(scenario), power)
     if model.always_fits() or model.facility_mw(model.idle_it_w) > highest:
-        return
+        return [], highest
     layout = model.layout
     domains = {name: spec.gpus_per_domain for name, spec in zip(layout.gpu_types, layout.specs,
                                                                  strict=True)}
     usable = usable_of(scenario)
     needs: dict[tuple[str, int, float], float] = {}  # a trace has thousands of like jobs
-    never: list[tuple[str, float, Any]] = []
+    never: list[tuple[str, float]] = []
     for job in scenario.jobs:
         least = math.inf
         for name, count in usable.items():
@@ -156,15 +160,23 @@ def _warn_never_powered(scenario: Scenario, model: PowerModel) -> None:
                 needs[key] = model.start_mw(model.idle_it_w, job, {name: gpus})
             least = min(least, needs[key])
         if least < math.inf and not model.within_supply(least, highest):
-            never.append((job.name, least, None))
+            never.append((job.name, least))
+    return never, highest
+
+
+def _warn_never_powered(scenario: Scenario, model: PowerModel) -> None:
+    """Warn of the jobs the supply can never power (``never_powered``): every start is refused
+    and a queue served in order stalls behind them with no word why (QA: a trace replay under
+    a capped supply)."""
+    never, highest = never_powered(scenario, model)
     if not never:
         return
-    name, need, _ = never[0]
+    name, need = never[0]
     if len(never) == 1:
         what = (f"job {name} can never start: alone on its fewest GPUs at the lowest clocks, "
                 f"the facility would need {need:,.4g} MW")
     else:
-        shown = ", ".join(f"{n} {m:,.4g} MW" for n, m, _ in never[:3])
+        shown = ", ".join(f"{n} {m:,.4g} MW" for n, m in never[:3])
         more = f" (and {len(never) - 3:,} more)" if len(never) > 3 else ""
         what = (f"{len(never):,} jobs can never start: alone on their fewest GPUs at the lowest "
                 f"clocks, the facility would need {shown}{more}")

@@ -44,7 +44,7 @@ def test_a_supply_below_the_idle_draw_is_warned_at_load(tmp_path):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", ColossimWarning)
-        load_scenario(write(tmp_path, 0.2))  # above 0.1 MW: no warning
+        load_scenario(write(tmp_path, 0.3))  # above 0.1 MW, and the job at its lowest clocks: none
 
 
 def test_a_run_that_stalls_in_the_dark_says_power_is_the_cause(tmp_path):

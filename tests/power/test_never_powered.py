@@ -61,3 +61,37 @@ def test_many_such_jobs_are_one_line_naming_three(count, shown):
     sc = scenario([job(f"a{i}") for i in range(count)], racks=count, supply_mw=0.15)
     [text] = warned(sc)
     assert text.startswith(shown)
+
+
+# The same P1 racks in a file, with a second job that fits: it runs, and ``a`` stalls.
+SCENARIO = """\
+name: unpowered
+catalog:
+  P1: {bf16_tflops: 1000, fp8_tflops: 2000, hbm_gb: 80, hbm_usable_gb: 80, hbm_tbytes_s: 3,
+       nvlink_gbytes_s: 450, nic_gbit_s: 400, tdp_w: 1000, idle_w: 0, gpus_per_domain: 1000,
+       gpus_per_rack: 1000, rack_overhead_w: 0, source: test}
+cluster:
+  pod_size_racks: 1
+  rack_groups: [{gpu_type: P1, racks: 2}]
+  power: {supply_mw: 0.15, pue: 1.0}
+  fabric: {contention: false}
+jobs:
+  - {name: a, work_gpu_hours: 1000, reference_gpu: P1, min_gpus: 1000, max_gpus: 1000}
+  - {name: b, work_gpu_hours: 100, reference_gpu: P1, min_gpus: 100, max_gpus: 100}
+"""
+
+
+def test_the_run_s_stall_note_names_the_job_the_supply_cannot_power(tmp_path):
+    from typer.testing import CliRunner
+
+    from colossim.cli.app import app
+
+    path = tmp_path / "unpowered.yaml"
+    path.write_text(SCENARIO)
+    out = CliRunner().invoke(app, ["run", str(path), "--quiet"])
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.stdout.split())
+    assert ("these jobs never finished: a (pending). The supply (at most 0.15 MW) can never "
+            "power a (0.18 MW): alone on the fewest GPUs at the lowest clocks the facility "
+            "would need that much; raise cluster.power.supply_mw or lower min_gpus.") in text
+    assert "Did the policy leave them pending?" not in text

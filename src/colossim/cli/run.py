@@ -127,8 +127,27 @@ def _stall_cause(result: RunResult, cap_mw: float | None = None,
             fix = f"raise cluster.power.{'facility_cap_mw' if capped else 'supply_mw'}"
         return ("The facility was dark: the power it may draw" + shown + " is below what it "
                 f"draws idle, so nothing could run; {fix}.")
-    cut = _cut_cause(result, scenario) if scenario is not None else None
-    return cut or "Did the policy leave them pending?"
+    if scenario is None:
+        return "Did the policy leave them pending?"
+    return (_cut_cause(result, scenario) or _unpowered_cause(result, scenario)
+            or "Did the policy leave them pending?")
+
+
+def _unpowered_cause(result: RunResult, scenario: Scenario) -> str | None:
+    """The pending jobs the supply can never power (``load_warnings.never_powered``), named,
+    or None if there are none."""
+    from colossim.load_warnings import never_powered
+
+    pending = {job.name for job in result.jobs if job.state == "pending"}
+    never, highest = never_powered(scenario)
+    never = [(name, need) for name, need in never if name in pending]
+    if not never:
+        return None
+    shown = ", ".join(f"{name} ({need:,.4g} MW)" for name, need in never[:3])
+    more = f" and {len(never) - 3:,} more" if len(never) > 3 else ""
+    return (f"The supply (at most {highest:,.4g} MW) can never power {shown}{more}: alone on "
+            "the fewest GPUs at the lowest clocks the facility would need that much; raise "
+            "cluster.power.supply_mw or lower min_gpus.")
 
 
 def _cut_cause(result: RunResult, scenario: Scenario) -> str | None:
