@@ -54,26 +54,46 @@ def test_an_async_checkpoint_still_being_written_does_not_count():
     assert result.job("a").lost_gpu_hours == pytest.approx(72 * (9_000 - pause) / 3600)
 
 
-def test_a_hot_spare_rack_keeps_the_job_running_and_adds_its_swap_time():
-    rel = quiet(spares={"rack_swap_s": 30.0})
+@pytest.mark.parametrize("swap_s, relaunch_s", [
+    (30.0, RESTART),  # under the relaunch (120 s): it runs alongside, hidden
+    (300.0, 300.0),  # longer: the job waits for the spare, 180 s more than the relaunch
+])
+def test_a_hot_spare_rack_keeps_the_job_running_its_swap_alongside_the_relaunch(swap_s,
+                                                                              relaunch_s):
+    rel = quiet(spares={"rack_swap_s": swap_s})
     sim = simulation([job(checkpoint={"interval_s": None})], rel, racks=3,
                      cluster={"spare_racks": 1})
     strike_at(sim, 10_000.0, component="rack", repair_s=5_000.0)
     result = run(sim)
     kinds = [e.kind for e in result.record.events if e.job == "a"]
     assert "swap" in kinds and kinds.count("start") == 1  # never went back to the queue
-    # no checkpoint: all 10,000 s lost; restart = detection + swap + relaunch (nothing to load)
-    assert result.job("a").end_s == pytest.approx(10_000 + DETECT + 30 + RESTART + 60_000)
+    # no checkpoint: all 10,000 s lost; restart = detection + the longer of swap and relaunch
+    assert result.job("a").end_s == pytest.approx(10_000 + DETECT + relaunch_s + 60_000)
     (swap,) = events(result, "swap", "a")
     assert swap.data["rack_in"] == 2  # the spare (the cluster's last rack)
 
 
-def test_a_standby_tray_keeps_the_job_on_its_rack():
+def test_a_spare_costs_a_fault_no_more_than_a_restart_on_free_racks():
+    # the same fault with the third rack a spare, and with it free for the policy: the job
+    # moves onto it either way, and ends at the same second (the spare cost 60 s more before)
+    ends = {}
+    for spare in (1, 0):
+        sim = simulation([job(checkpoint={"interval_s": None})], quiet(), racks=3,
+                         cluster={"spare_racks": spare})
+        strike_at(sim, 10_000.0, component="rack", repair_s=5_000.0)
+        result = run(sim)
+        assert len(events(result, "swap", "a")) == spare  # moved by the spare, or the policy
+        ends[spare] = result.job("a").end_s
+    assert ends[1] == ends[0] == pytest.approx(10_000 + DETECT + RESTART + 60_000)
+
+
+@pytest.mark.parametrize("swap_s, relaunch_s", [(45.0, RESTART), (200.0, 200.0)])
+def test_a_standby_tray_keeps_the_job_on_its_rack(swap_s, relaunch_s):
     sim = simulation([job(checkpoint={"interval_s": None})],
-                     quiet(spares={"trays_per_rack": 1, "tray_swap_s": 45.0}), racks=1)
+                     quiet(spares={"trays_per_rack": 1, "tray_swap_s": swap_s}), racks=1)
     strike_at(sim, 10_000.0, component="tray", slot=3, repair_s=100.0)
     result = run(sim)
-    assert result.job("a").end_s == pytest.approx(10_000 + DETECT + 45 + RESTART + 60_000)
+    assert result.job("a").end_s == pytest.approx(10_000 + DETECT + relaunch_s + 60_000)
     assert result.reliability.min_gpus_available == 72  # the standby tray stood in
 
 

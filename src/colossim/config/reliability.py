@@ -141,8 +141,10 @@ class SparesConfig(Frozen):
         0, ge=0, description="The last racks of each pod held back as hot spares (with "
         "cluster.spare_racks: a rack both pick is held once)"
     )
-    tray_swap_s: float = Field(60.0, ge=0, description="Time to bring a standby tray in, s")
-    rack_swap_s: float = Field(60.0, ge=0, description="Time to move a job onto a spare rack, s")
+    tray_swap_s: float = Field(60.0, ge=0, description="Time to bring a standby tray in, s, "
+                               "alongside the relaunch (restart_s): only a longer swap adds")
+    rack_swap_s: float = Field(60.0, ge=0, description="Time to move a job onto a spare rack, "
+                               "s, alongside the relaunch (restart_s): only a longer swap adds")
 
 
 class StorageConfig(Frozen):

@@ -7,7 +7,8 @@ holders' GPUs (by job index), then its free GPUs, then its failed ones, and the 
 says whose GPU failed. A fault in a job's allocation interrupts the whole (synchronous) job: it
 rolls back to its newest surviving checkpoint (a logged loss), the failed rack leaves its grant
 (onto a hot spare if one is ready, else the job goes back to the queue and the policy decides),
-and it pays detection, swap, restart and checkpoint load as a RESTART pause.
+and it pays detection, the relaunch (with a spare's swap alongside it) and the checkpoint load as
+a RESTART pause.
 """
 
 from __future__ import annotations
@@ -215,7 +216,7 @@ class Reliability:
         if self.tray_spares[rack] > 0:  # a standby tray stands in; the rack stays whole
             self.tray_spares[rack] -= 1
             for job in owners:
-                self._interrupt(job, component, rack, extra_s=self.config.spares.tray_swap_s,
+                self._interrupt(job, component, rack, swap_s=self.config.spares.tray_swap_s,
                                 hosts=hosts)
             self._repair_later(repair_s, lambda: self._tray_back(rack))
             return
@@ -316,7 +317,7 @@ class Reliability:
         ``notify=False``: the policy is not told (it put the job there at this instant)."""
         self._interrupt(job, component, rack, move=True, notify=notify)
 
-    def _interrupt(self, job: Job, component: str, rack: int, *, extra_s: float = 0.0,
+    def _interrupt(self, job: Job, component: str, rack: int, *, swap_s: float = 0.0,
                    leave: bool = False, hosts: tuple[int, int, int] | None = None,
                    move: bool = False, notify: bool = True, into: int | None = None
                    ) -> int | None:
@@ -324,7 +325,13 @@ class Reliability:
         the host memory the fault took (rack, first slot, last slot), for in-memory copies.
         ``move``: it must leave all its racks (no spare stands in). ``into``: the spare another
         job struck by the same fault moved to, which this one joins if it fits there. Returns
-        the spare the job moved to, if any (else ``into``)."""
+        the spare the job moved to, if any (else ``into``). ``swap_s``: a standby tray's swap.
+
+        A spare's swap runs alongside the relaunch (``restart_s``), which a job restarted on
+        other free racks pays too: a hot spare is powered and cabled, and moving a job onto it
+        is part of that relaunch. Adding the two made a spare cost a fault ``rack_swap_s`` more
+        than no spare on any cluster with free racks (the built-in scenario: 2.5 days, QA), so
+        a swap costs only what it takes beyond the relaunch."""
         state, cks = self.state, self.checkpoints
         ck = cks.jobs[job.index]
         cks.cancel(ck)
@@ -344,9 +351,9 @@ class Reliability:
             return into
         if spare is not None:
             self.spares.swap_in(job, rack, spare)
-            extra_s += self.config.spares.rack_swap_s
+            swap_s = self.config.spares.rack_swap_s
         ck.fault_s = state.now_s  # a drain during this restart still owes the detection left
-        cost = self.config.detection_s + extra_s + self.config.restart_s + load
+        cost = self.config.detection_s + max(swap_s, self.config.restart_s) + load
         self.sim.pause_job(job, cost, Phase.RESTART)
         return into if spare is None else spare
 
