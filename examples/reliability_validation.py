@@ -26,7 +26,7 @@ def scenario(racks: int, hardware: bool, seed: int) -> tuple[Scenario, dict[str,
     gpus = 72 * racks
     mttf = GPU_MTBF_H * 3600 / gpus
     delta, load = SIZE_GB * 1e9 / 2e12, SIZE_GB * 1e9 / 7e12
-    restart = DETECT + RESTART + load + (SWAP if hardware else 0.0)
+    restart = DETECT + (max(SWAP, RESTART) if hardware else RESTART) + load  # swap beside relaunch
     tau = daly_interval(delta, mttf)
     expected = expected_ettr(tau, delta, restart, mttf)
     compute_s = FAILURES * mttf * expected

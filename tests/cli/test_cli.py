@@ -167,8 +167,8 @@ def test_the_job_table_fits_80_columns_with_every_cell_whole():
         assert re.fullmatch(r"\d{1,3}(,\d{3})*", cells[6])  # mean GPUs, whole
         assert re.fullmatch(r"[\d,.]+M?", cells[7])  # GPU-hours, whole
     assert "…" not in result.stdout
-    # every count of the summary is grouped by thousands as the table's are (2917 read as
-    # 291.7 next to "98,117")
+    # every count of the summary is grouped by thousands as the table's are (3188 read as
+    # 318.8 next to "96,648")
     counts = re.search(r"deficits / preempted / held\W+([\d,]+) / ([\d,]+) / ([\d,]+)",
                        result.stdout)
     assert counts is not None and int(counts[1].replace(",", "")) >= 1000
