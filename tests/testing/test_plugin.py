@@ -543,6 +543,24 @@ def test_a_failure_says_when_the_file_was_produced_by_another_run(project):
         " and this is a run of scenario 'toy', policy 'toy_policy:Toy', seed 0*"])
 
 
+def test_a_policy_named_by_its_path_and_by_its_registered_name_is_one_run():
+    # QA: a baseline made with a policy given as module:Class, then the same class installed
+    # under an entry point and run by that name, failed with "is it the baseline of another
+    # run?" as if the file were another policy's
+    from colossim.testing.plugin import _other_run
+
+    class Result:
+        scenario, policy, seed = "toy", "fifo", 0
+
+    header = {"produced": {"scenario": "toy", "seed": 0}}
+    header["produced"]["policy"] = "colossim.policy.builtin.fifo:Fifo"  # the same class
+    assert _other_run(header, Result()) == ""
+    header["produced"]["policy"] = "priority"  # another class
+    assert "policy 'priority'" in _other_run(header, Result())
+    header["produced"]["policy"] = "no_such_module:Gone"  # not importable: the text decides
+    assert "policy 'no_such_module:Gone'" in _other_run(header, Result())
+
+
 def test_the_header_command_replays_from_the_root_when_pytest_ran_in_a_subfolder(
         project, monkeypatch):
     # QA: run in sub/, the header mixed sub/-relative and root-relative paths

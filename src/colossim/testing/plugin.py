@@ -559,12 +559,25 @@ def _other_version(old: Mapping[str, Any]) -> str:
     return ""
 
 
+def _same_policy(a: Any, b: Any) -> bool:
+    """Do two policy labels name one class? A policy given as ``module:Class`` is labelled by
+    that path, and the same class installed under an entry point by its name (QA: a baseline
+    made before a policy was packaged asked "another run?" of the same policy)."""
+    from colossim.policy.registry import policy_class
+
+    try:
+        return policy_class(str(a)) is policy_class(str(b))
+    except Exception:  # a label no longer installed, or not a policy: only the text can tell
+        return False
+
+
 def _other_run(old: Mapping[str, Any], result: Any) -> str:
     """A note when the file's header records another scenario, policy or seed than this run's:
     the test may be judging its result by another run's baseline."""
     made = old.get("produced") or {}
     keys = [k for k in ("scenario", "policy", "seed") if k in made and hasattr(result, k)]
-    if all(made[k] == getattr(result, k) for k in keys):
+    if all(made[k] == getattr(result, k) or (k == "policy" and _same_policy(made[k], result.policy))
+           for k in keys):
         return ""
     file = ", ".join(f"{k} {made[k]!r}" for k in keys)
     run = ", ".join(f"{k} {getattr(result, k)!r}" for k in keys)
