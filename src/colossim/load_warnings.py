@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from colossim.config.messages import figure
@@ -126,11 +127,28 @@ def _warn_dark_supply(scenario: Scenario, idle: PowerModel) -> None:
             return
 
 
-def never_powered(scenario: Scenario,
-                  model: PowerModel | None = None) -> tuple[list[tuple[str, float]], float]:
-    """The jobs the supply can never power, each with what the facility would need (MW), and
-    the run's highest supply. Such a job, alone on its fewest GPUs of the type that draws least,
-    at the lowest clocks, with every other GPU idle, needs more than that supply: the engine
+@dataclass(frozen=True)
+class Unpowered:
+    """Jobs the supply can never power (``never_powered``): each with what the facility would
+    need to start it (MW), the run's highest supply, and what to raise for more."""
+
+    jobs: list[tuple[str, float]]
+    highest_mw: float
+    fix: str
+
+    def shown(self, limit: int = 3) -> tuple[list[tuple[str, str]], str]:
+        """The first ``limit`` jobs as (name, need), and the supply, each figure with as many
+        digits as it takes to read apart from the supply (``engine.power.mw_apart``)."""
+        from colossim.engine.power import mw_apart
+
+        jobs = [(name, mw_apart(need, self.highest_mw)[0]) for name, need in self.jobs[:limit]]
+        return jobs, mw_apart(self.jobs[0][1], self.highest_mw)[1]
+
+
+def never_powered(scenario: Scenario, model: PowerModel | None = None) -> Unpowered:
+    """The jobs the supply can never power. Such a job, alone on its fewest GPUs of the type
+    that draws least (or, where the cluster mixes types, the cheapest mix), at the lowest
+    clocks, with every other GPU idle, needs more than the run's highest supply: the engine
     refuses each start of it (``engine.power.refuse_grant``, the same sum), so it never runs. A
     dark facility (idle draw above the supply) is not counted here: nothing runs then."""
     from colossim.config.crosscheck import usable_of
@@ -138,52 +156,77 @@ def never_powered(scenario: Scenario,
     from colossim.model.power import PowerModel
 
     power = scenario.cluster.power
-    highest = max(power.supply_at(t) for t in (0.0, *power.breakpoints()))
+    at_s = max((0.0, *power.breakpoints()), key=power.supply_at)  # the first highest
+    highest = power.supply_at(at_s)
+    none = Unpowered([], highest, power.raise_to_power(at_s))
     model = model or PowerModel(build_layout(scenario), power)
     if model.always_fits() or model.facility_mw(model.idle_it_w) > highest:
-        return [], highest
+        return none
     layout = model.layout
     domains = {name: spec.gpus_per_domain for name, spec in zip(layout.gpu_types, layout.specs,
                                                                  strict=True)}
     usable = usable_of(scenario)
-    needs: dict[tuple[str, int, float], float] = {}  # a trace has thousands of like jobs
+    mixed = scenario.cluster.mixed_gpu_types and len(usable) > 1
+    needs: dict[tuple, float] = {}  # a trace has thousands of like jobs
     never: list[tuple[str, float]] = []
     for job in scenario.jobs:
-        least = math.inf
+        grants = []
         for name, count in usable.items():
             unit = job.allocation_unit(domains[name])
             gpus = -(-job.min_gpus // unit) * unit
-            if gpus > count:
-                continue
-            key = (name, gpus, model.comm(job))
+            if gpus <= count:
+                grants.append({name: gpus})
+        if mixed:
+            grants.append(_cheapest_mix(job, usable, domains, model))
+        least = math.inf
+        for grant in filter(None, grants):
+            key = (tuple(grant.items()), model.comm(job), model.static_cap_w(job))
             if key not in needs:
-                needs[key] = model.start_mw(model.idle_it_w, job, {name: gpus})
+                needs[key] = model.start_mw(model.idle_it_w, job, grant)
             least = min(least, needs[key])
         if least < math.inf and not model.within_supply(least, highest):
             never.append((job.name, least))
-    return never, highest
+    return Unpowered(never, highest, none.fix)
+
+
+def _cheapest_mix(job: JobConfig, usable: dict[str, int], domains: dict[str, int],
+                  model: PowerModel) -> dict[str, int] | None:
+    """``min_gpus`` or more, in whole units, from the types that draw least per GPU first:
+    on a cluster that mixes types a start can take some of each."""
+    def per_gpu(name: str) -> float:
+        return model.start_it_w(0.0, job, {name: 1})
+
+    left, grant = job.min_gpus, {}
+    for name in sorted(usable, key=per_gpu):
+        unit = job.allocation_unit(domains[name])
+        take = min(usable[name] // unit, -(-left // unit)) * unit
+        if take > 0:
+            grant[name] = take
+            left -= take
+        if left <= 0:
+            return grant
+    return None
 
 
 def _warn_never_powered(scenario: Scenario, model: PowerModel) -> None:
     """Warn of the jobs the supply can never power (``never_powered``): every start is refused
     and a queue served in order stalls behind them with no word why (QA: a trace replay under
     a capped supply)."""
-    never, highest = never_powered(scenario, model)
-    if not never:
+    found = never_powered(scenario, model)
+    if not found.jobs:
         return
-    name, need = never[0]
-    if len(never) == 1:
-        what = (f"job {name} can never start: alone on its fewest GPUs at the lowest clocks, "
-                f"the facility would need {need:,.4g} MW")
+    jobs, supply = found.shown()
+    if len(found.jobs) == 1:
+        what = (f"job {jobs[0][0]} can never start: alone on its fewest GPUs at the lowest "
+                f"clocks, the facility would need {jobs[0][1]}")
     else:
-        shown = ", ".join(f"{n} {m:,.4g} MW" for n, m in never[:3])
-        more = f" (and {len(never) - 3:,} more)" if len(never) > 3 else ""
-        what = (f"{len(never):,} jobs can never start: alone on their fewest GPUs at the lowest "
-                f"clocks, the facility would need {shown}{more}")
+        more = f" (and {len(found.jobs) - 3:,} more)" if len(found.jobs) > 3 else ""
+        what = (f"{len(found.jobs):,} jobs can never start: alone on their fewest GPUs at the "
+                f"lowest clocks, the facility would need "
+                f"{', '.join(f'{name} {need}' for name, need in jobs)}{more}")
     warnings.warn(ColossimWarning(
-        f"{what}, and the supply is at most {highest:,.4g} MW; every start is refused and a "
-        "queue served in order waits behind it: raise cluster.power.supply_mw or lower "
-        "min_gpus"), stacklevel=3)
+        f"{what}, and the supply is at most {supply}; every start is refused and a queue "
+        f"served in order waits behind it: {found.fix} or lower min_gpus"), stacklevel=3)
 
 
 def _warn_cut_off(scenario: Scenario) -> None:

@@ -29,6 +29,7 @@ def _pending_state() -> RunState:
     (None, "None"),
     (((0, "72"),), "((0, '72'),)"),
     (((0, 72, 5),), "((0, 72, 5),)"),
+    (((0, 72), (1,)), "((0, 72), (1,))"),  # a pair too short: refused, not a crash (QA)
     (((0, 72.9),), "((0, 72.9),)"),
     (((1.7, 72),), "((1.7, 72),)"),
     (((0, True),), "((0, True),)"),
@@ -41,6 +42,8 @@ def test_a_grant_that_is_not_integer_pairs_is_invalid_and_changes_nothing(grant,
     assert decision.reason == ("the grant must be (rack index, GPUs) pairs of integers, "
                                f"not {shown}")
     assert state.jobs[0].state is JobState.PENDING and state.ledger.busy_gpus() == 0
+    if shown in ("((0, 72, 5),)", "((0, 72), (1,))"):  # recorded as given, not as a grant
+        assert decision.action["grant"] == shown and "gpus" not in decision.action
 
 
 def test_numpy_integers_are_integers():

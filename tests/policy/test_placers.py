@@ -71,6 +71,37 @@ def test_pack_skips_racks_with_nothing_free_and_pods_with_nothing_free():
     assert pack(r, r.free.copy(), job("a", 0, 6), 6) == ((1, 4), (3, 2))
 
 
+@pytest.mark.parametrize("name", ["pack", "spread", "random", "any", "topology-aware"])
+def test_a_numpy_size_or_a_float_free_array_gives_the_same_integer_grant(name):
+    # QA: a policy's np.int64 size came back from topology-aware as ((0, NotImplemented),),
+    # and a float scratch array gave pack and random float GPU counts
+    placer = PLACERS[name]
+    for grain, gpus in (("gpu", 10), ("domain", 8)):  # domains of 4 GPUs: 2 units
+        r = racks([8, 8, 8], free=[3, 8, 5], pods=[0, 0, 1], domain=[4])
+        a = job("a", 0, gpus, placement=grain)
+        plain = placer(r, r.free.copy(), a, gpus, rng=np.random.default_rng(1))
+        sized = placer(r, r.free.copy(), a, np.int64(gpus), rng=np.random.default_rng(1))
+        floats = placer(r, r.free.astype(float), a, gpus, rng=np.random.default_rng(1))
+        assert sum(n for _, n in plain) == gpus
+        for grant in (sized, floats):
+            assert grant == plain
+            assert all(int(n) == n and not isinstance(n, float) for _, n in grant)
+
+
+def test_claim_and_release_keep_a_policy_s_odd_grant_as_numpy_indexes_it():
+    from colossim.policy.placement import claim, release
+
+    free = np.array([72, 72, 72])
+    claim(free, ((0, 8), (2, 72), (0, 8)))  # a rack named twice is taken twice
+    assert free.tolist() == [56, 72, 0]
+    release(free, ((2, 72),))
+    assert free.tolist() == [56, 72, 72]
+    with pytest.raises(IndexError):  # a float rack is no index, as before
+        claim(free, ((1.7, 8),))
+    claim(free, ((np.int64(1), np.int32(8)),))
+    assert free.tolist() == [56, 64, 72]
+
+
 def test_random_is_a_valid_grant_and_repeatable_from_the_stream():
     r = racks([4, 4, 4, 4], free=[4, 0, 2, 4])
     a = random(r, r.free.copy(), job("a", 0, 6), 6, rng=np.random.default_rng(7))

@@ -95,3 +95,38 @@ def test_the_run_s_stall_note_names_the_job_the_supply_cannot_power(tmp_path):
             "power a (0.18 MW): alone on the fewest GPUs at the lowest clocks the facility "
             "would need that much; raise cluster.power.supply_mw or lower min_gpus.") in text
     assert "Did the policy leave them pending?" not in text
+
+
+def test_the_advice_names_the_limit_that_binds():
+    # a facility cap of 0.15 MW under a 10 MW supply: raising supply_mw would change nothing
+    sc = scenario([job("a")], supply_mw=10.0, facility_cap_mw=0.15)
+    [text] = warned(sc)
+    assert "the supply is at most 0.15 MW" in text
+    assert text.endswith("raise cluster.power.facility_cap_mw or lower min_gpus")
+
+
+def test_a_need_just_above_the_supply_reads_apart_from_it():
+    # 0.18 MW against 0.17999: three figures would print both as 0.18
+    [text] = warned(scenario([job("a")], supply_mw=0.17999))
+    assert "would need 0.18 MW, and the supply is at most 0.17999 MW" in text
+
+
+def test_on_a_cluster_that_mixes_types_the_cheapest_mix_counts():
+    # P2: half of P1's TDP on 500-GPU racks, so 90 W a GPU at the lowest clock. A 1,000-GPU job
+    # (GPU grain) needs 0.18 MW on one P1 rack, 500 x 90 + 500 x 180 W = 0.135 MW on the P2 rack
+    # and half a P1 rack. Under 0.15 MW it can start only where the cluster mixes types.
+    from tests.conftest import make_scenario
+    from tests.power.helpers import P1
+
+    p2 = {**P1, "tdp_w": 500.0, "gpus_per_domain": 500, "gpus_per_rack": 500}
+    jobs = [{**job("a"), "placement": "gpu"}]
+
+    def cluster(mixed: bool):
+        return make_scenario(jobs, racks={"P1": 1, "P2": 1}, catalog={"P1": P1, "P2": p2},
+                             cluster={"power": {"supply_mw": 0.15, "pue": 1.0},
+                                      "fabric": {"contention": False},
+                                      "mixed_gpu_types": mixed})
+
+    [text] = warned(cluster(False))
+    assert "would need 0.18 MW" in text
+    assert warned(cluster(True)) == []

@@ -136,18 +136,21 @@ def _stall_cause(result: RunResult, cap_mw: float | None = None,
 def _unpowered_cause(result: RunResult, scenario: Scenario) -> str | None:
     """The pending jobs the supply can never power (``load_warnings.never_powered``), named,
     or None if there are none."""
+    from dataclasses import replace
+
     from colossim.load_warnings import never_powered
 
     pending = {job.name for job in result.jobs if job.state == "pending"}
-    never, highest = never_powered(scenario)
-    never = [(name, need) for name, need in never if name in pending]
-    if not never:
+    found = never_powered(scenario)
+    found = replace(found, jobs=[job for job in found.jobs if job[0] in pending])
+    if not found.jobs:
         return None
-    shown = ", ".join(f"{name} ({need:,.4g} MW)" for name, need in never[:3])
-    more = f" and {len(never) - 3:,} more" if len(never) > 3 else ""
-    return (f"The supply (at most {highest:,.4g} MW) can never power {shown}{more}: alone on "
-            "the fewest GPUs at the lowest clocks the facility would need that much; raise "
-            "cluster.power.supply_mw or lower min_gpus.")
+    jobs, supply = found.shown()
+    shown = ", ".join(f"{name} ({need})" for name, need in jobs)
+    more = f" and {len(found.jobs) - 3:,} more" if len(found.jobs) > 3 else ""
+    return (f"The supply (at most {supply}) can never power {shown}{more}: alone on the fewest "
+            f"GPUs at the lowest clocks the facility would need that much; {found.fix} or "
+            "lower min_gpus.")
 
 
 def _cut_cause(result: RunResult, scenario: Scenario) -> str | None:

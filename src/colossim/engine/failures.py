@@ -330,7 +330,7 @@ class Reliability:
         A spare's swap runs alongside the relaunch (``restart_s``), which a job restarted on
         other free racks pays too: a hot spare is powered and cabled, and moving a job onto it
         is part of that relaunch. Adding the two made a spare cost a fault ``rack_swap_s`` more
-        than no spare on any cluster with free racks (the built-in scenario: 2.5 days, QA), so
+        than no spare on any cluster with free racks (the built-in scenario: 2.6 days, QA), so
         a swap costs only what it takes beyond the relaunch."""
         state, cks = self.state, self.checkpoints
         ck = cks.jobs[job.index]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from numbers import Integral, Real
 
-from colossim.model.cluster import Grant, grant_gpus
+from colossim.model.cluster import Grant
 
 __all__ = [
     "Action", "Grant", "Preempt", "Reject", "Resize", "SetPowerCap", "Start", "Verdict", "WakeAt",
@@ -111,7 +111,7 @@ def describe(action: Action) -> dict[str, object]:
         value = getattr(action, name)
         if name == "grant":
             try:
-                out["gpus"] = plain(grant_gpus(value))
+                out["gpus"] = plain(sum(n for _, n in value))  # unpacks: a bad pair raises
                 out["racks"] = len(value)
             except (TypeError, ValueError):  # not pairs: the verdict says so; keep what it was
                 out["grant"] = repr(value)

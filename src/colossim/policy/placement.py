@@ -31,7 +31,8 @@ the faster wins, so the answer does not depend on which rack group a scenario li
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import compress
+from itertools import compress, repeat
+from operator import mul
 from typing import Protocol
 
 import numpy as np
@@ -66,7 +67,7 @@ class Placer(Protocol):
 def grant_types(racks: RackView, grant: Grant) -> dict[str, int]:
     """GPUs of a grant by GPU type name (as ``estimate_rate`` and the power model take them)."""
     rk, gpus = _grant_columns(grant)
-    kinds = racks.rack_type[rk]
+    kinds = racks.rack_type[rk] if _integers(rk, gpus) and rk.size else rk[:0]
     if kinds.size and kinds.min() == kinds.max():  # one type: the usual grant, summed at once
         return {racks.gpu_types[int(kinds[0])]: int(gpus.sum())}
     names = [racks.gpu_types[t] for t in racks.rack_type.tolist()]
@@ -110,7 +111,7 @@ def _take_racks(order: np.ndarray, units_free: np.ndarray, k: int) -> Taken:
     10T job's restarts take 3,072 racks at a time, thousands of times a run."""
     if k <= 0:
         return []
-    values = units_free[order]
+    values = units_free[order].astype(np.int64)  # whole units, as int() took them
     given = values > 0
     order, values = order[given], values[given]
     total = np.cumsum(values)
@@ -257,7 +258,7 @@ def _pool_place(racks: RackView, free: np.ndarray, job: JobView, gpus: int,
         need, want = _units(job, gpus, unit, min_gpus)
         if want < need:
             continue
-        units_free = [f // unit if ok and rt == t else 0
+        units_free = [int(f // unit) if ok and rt == t else 0
                       for f, ok, rt in zip(free_l, usable, rack_type, strict=True)]
         available = sum(units_free)
         k = min(want, available)
@@ -324,8 +325,8 @@ def _pods_of(racks: RackView, taken: Taken) -> int:
 
 def _in_gpus(taken: Taken, unit: int) -> Taken:
     """(rack, units) pairs as (rack, GPUs)."""
-    return list(zip(map(rack_of, taken), map(unit.__mul__, map(gpus_of, taken)),
-                    strict=True))
+    return list(zip(map(rack_of, taken), map(mul, map(gpus_of, taken), repeat(unit)),
+                    strict=True))  # mul, not unit.__mul__: a numpy count multiplies too
 
 
 def _mixed(
@@ -390,20 +391,32 @@ PLACERS: dict[str, Placer] = {"pack": pack, "spread": spread, "random": random, 
 def claim(free: np.ndarray, grant: Grant) -> None:
     """Mark a grant as used in a scratch free array."""
     racks, gpus = _grant_columns(grant)
-    np.subtract.at(free, racks, gpus)  # unbuffered: a rack named twice is taken twice
+    if _integers(racks, gpus):
+        np.subtract.at(free, racks, gpus)  # unbuffered: a rack named twice is taken twice
+    else:  # a policy's odd grant (floats, bools): rack by rack, as numpy indexes each
+        for rack, n in grant:
+            free[rack] -= n
 
 
 def release(free: np.ndarray, grant: Grant) -> None:
     """Give a grant back to a scratch free array (a job the policy is about to stop)."""
     racks, gpus = _grant_columns(grant)
-    np.add.at(free, racks, gpus)
+    if _integers(racks, gpus):
+        np.add.at(free, racks, gpus)
+    else:
+        for rack, n in grant:
+            free[rack] += n
 
 
 def _grant_columns(grant: Grant) -> tuple[np.ndarray, np.ndarray]:
-    """A grant's racks and GPUs as arrays (thousands of racks: one numpy step, not a loop)."""
-    count = len(grant)
-    return (np.fromiter(map(rack_of, grant), dtype=np.int64, count=count),
-            np.fromiter(map(gpus_of, grant), dtype=np.int64, count=count))
+    """A grant's racks and GPUs as arrays, of the types they hold (thousands of racks: one
+    numpy step, not a loop)."""
+    return np.array(list(map(rack_of, grant))), np.array(list(map(gpus_of, grant)))
+
+
+def _integers(*columns: np.ndarray) -> bool:
+    """Are these integer columns (empty ones too)? Anything else is not converted silently."""
+    return all(c.dtype.kind in "iu" or c.size == 0 for c in columns)
 
 
 def free_gpus(racks: RackView, free: np.ndarray) -> int:
