@@ -9,6 +9,7 @@ one rack takes ``hours`` hours at full speed (the linear speed model).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from colossim.engine.simulation import Simulation
@@ -27,6 +28,12 @@ P1 = {
     "idle_w": 0.0, "gpus_per_domain": GPUS, "gpus_per_rack": GPUS, "rack_overhead_w": 0.0,
     "source": "test GPU: hand-computable power",
 }
+
+
+def catalog_yaml(**fields: Any) -> str:
+    """The ``P1`` type as a scenario file's ``catalog:`` block (``fields`` override its own),
+    for tests that load a file as a user would. JSON is YAML's flow style."""
+    return f"catalog:\n  P1: {json.dumps({**P1, **fields})}\n"
 
 
 def job(name: str, hours: float = 10.0, racks: int = 1, **extra: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import pytest
 
 from colossim.errors import ColossimWarning
 from colossim.load_warnings import warn_about
-from tests.power.helpers import job, run, scenario
+from tests.power.helpers import catalog_yaml, job, run, scenario
 
 
 def warned(sc) -> list[str]:
@@ -64,12 +64,7 @@ def test_many_such_jobs_are_one_line_naming_three(count, shown):
 
 
 # The same P1 racks in a file, with a second job that fits: it runs, and ``a`` stalls.
-SCENARIO = """\
-name: unpowered
-catalog:
-  P1: {bf16_tflops: 1000, fp8_tflops: 2000, hbm_gb: 80, hbm_usable_gb: 80, hbm_tbytes_s: 3,
-       nvlink_gbytes_s: 450, nic_gbit_s: 400, tdp_w: 1000, idle_w: 0, gpus_per_domain: 1000,
-       gpus_per_rack: 1000, rack_overhead_w: 0, source: test}
+SCENARIO = "name: unpowered\n" + catalog_yaml() + """\
 cluster:
   pod_size_racks: 1
   rack_groups: [{gpu_type: P1, racks: 2}]
