@@ -228,7 +228,7 @@ class PowerModel:
         cached = self._by_type.get(job.index)
         if cached is not None and cached[0] is job.grant:
             return cached[1]
-        # a list: numpy scalar indexing per rack is ten times slower
+        # GPUs by type index (``_rack_type`` is a list: numpy scalar indexing is ten times slower)
         pairs = tuple(sorted(gpus_by_type(job.grant, self._rack_type).items()))
         shape = (pairs, self.comm(job.config), self.static_cap_w(job.config))
         held = self._shapes.get(shape)
