@@ -180,7 +180,7 @@ def never_powered(scenario: Scenario, model: PowerModel | None = None) -> Unpowe
             grants.append(_cheapest_mix(job, usable, domains, model))
         least = math.inf
         for grant in filter(None, grants):
-            key = (tuple(grant.items()), model.comm(job), model.static_cap_w(job))
+            key = (tuple(grant.items()), model.comm(job))  # all start_mw reads of the job
             if key not in needs:
                 needs[key] = model.start_mw(model.idle_it_w, job, grant)
             least = min(least, needs[key])

@@ -38,7 +38,14 @@ from typing import Protocol
 import numpy as np
 
 from colossim.config.job_checks import domain_group
-from colossim.model.cluster import allocation_unit, gpus_by_type, gpus_of, rack_of
+from colossim.model.cluster import (
+    allocation_unit,
+    gpus_by_type,
+    gpus_of,
+    grant_array,
+    plain_pairs,
+    rack_of,
+)
 from colossim.policy.actions import Grant
 from colossim.policy.topology import topology_select
 from colossim.policy.view import ClusterView, FabricView, JobView, RackView
@@ -66,10 +73,11 @@ class Placer(Protocol):
 
 def grant_types(racks: RackView, grant: Grant) -> dict[str, int]:
     """GPUs of a grant by GPU type name (as ``estimate_rate`` and the power model take them)."""
-    rk, gpus = _grant_columns(grant)
-    kinds = racks.rack_type[rk] if _integers(rk, gpus) and rk.size else rk[:0]
-    if kinds.size and kinds.min() == kinds.max():  # one type: the usual grant, summed at once
-        return {racks.gpu_types[int(kinds[0])]: int(gpus.sum())}
+    if grant and plain_pairs(grant):  # the placers' grants: one array step
+        pairs = grant_array(grant)
+        kinds = racks.rack_type[pairs[:, 0]]
+        if kinds.min() == kinds.max():  # one type: the usual grant, summed at once
+            return {racks.gpu_types[int(kinds[0])]: int(pairs[:, 1].sum())}
     names = [racks.gpu_types[t] for t in racks.rack_type.tolist()]
     return gpus_by_type(grant, names)  # type: ignore[return-value]
 
@@ -319,8 +327,7 @@ def _place(
 
 def _pods_of(racks: RackView, taken: Taken) -> int:
     """How many pods the taken racks are in."""
-    rk = np.fromiter(map(rack_of, taken), dtype=np.int64, count=len(taken))
-    return int(np.unique(racks.rack_pod[rk]).size)
+    return int(np.unique(racks.rack_pod[grant_array(taken)[:, 0]]).size)
 
 
 def _in_gpus(taken: Taken, unit: int) -> Taken:
@@ -390,33 +397,22 @@ PLACERS: dict[str, Placer] = {"pack": pack, "spread": spread, "random": random, 
 
 def claim(free: np.ndarray, grant: Grant) -> None:
     """Mark a grant as used in a scratch free array."""
-    racks, gpus = _grant_columns(grant)
-    if _integers(racks, gpus):
-        np.subtract.at(free, racks, gpus)  # unbuffered: a rack named twice is taken twice
-    else:  # a policy's odd grant (floats, bools): rack by rack, as numpy indexes each
+    if plain_pairs(grant):  # the placers' grants: one numpy step for thousands of racks
+        pairs = grant_array(grant)
+        np.subtract.at(free, pairs[:, 0], pairs[:, 1])  # unbuffered: a rack named twice counts
+    else:  # a policy's own grant (numpy or odd numbers): rack by rack, as numpy indexes each
         for rack, n in grant:
             free[rack] -= n
 
 
 def release(free: np.ndarray, grant: Grant) -> None:
     """Give a grant back to a scratch free array (a job the policy is about to stop)."""
-    racks, gpus = _grant_columns(grant)
-    if _integers(racks, gpus):
-        np.add.at(free, racks, gpus)
+    if plain_pairs(grant):
+        pairs = grant_array(grant)
+        np.add.at(free, pairs[:, 0], pairs[:, 1])
     else:
         for rack, n in grant:
             free[rack] += n
-
-
-def _grant_columns(grant: Grant) -> tuple[np.ndarray, np.ndarray]:
-    """A grant's racks and GPUs as arrays, of the types they hold (thousands of racks: one
-    numpy step, not a loop)."""
-    return np.array(list(map(rack_of, grant))), np.array(list(map(gpus_of, grant)))
-
-
-def _integers(*columns: np.ndarray) -> bool:
-    """Are these integer columns (empty ones too)? Anything else is not converted silently."""
-    return all(c.dtype.kind in "iu" or c.size == 0 for c in columns)
 
 
 def free_gpus(racks: RackView, free: np.ndarray) -> int:
