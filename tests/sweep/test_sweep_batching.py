@@ -20,13 +20,16 @@ def test_one_run_per_task_until_a_run_time_is_known():
     assert [batcher.take() for _ in range(4)] == [["run-0"], ["run-1"], ["run-2"], ["run-3"]]
 
 
-def test_short_runs_fill_about_task_s_but_leave_two_tasks_per_slot_for_the_end():
+def test_short_runs_fill_about_task_s_but_never_more_than_a_workers_share_of_the_rest():
     assert TASK_S == 0.05
-    batcher = Batcher(_runs(40), slots=4)
+    batcher = Batcher(_runs(40), slots=4)  # 2 workers
     for _ in range(4):
         batcher.take()
     batcher.observe(_walls(0.005, 0.005, 0.004, 0.006))  # median 5 ms: 10 runs fill 50 ms
-    assert batcher.size() == 4  # but 36 runs are left for 4 slots: 36 // 8 = 4
+    assert batcher.size() == 10  # 36 runs are left: a worker's share is 18
+    sizes = [len(batcher.take()) for _ in range(4)]
+    assert sizes == [10, 10, 8, 4]  # then the shares of 26, 16 and 8 left: 13, 8, 4 (guided)
+    assert [len(batch) for batch in iter(batcher.take, None)] == [2, 1, 1]  # 4 left: 2, 1, 1
     big = Batcher(_runs(1000), slots=4)
     big.take()
     big.observe(_walls(0.005))

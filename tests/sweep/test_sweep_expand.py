@@ -209,3 +209,17 @@ def test_a_star_varies_a_field_of_every_job_together(tmp_path):
     plan = plan_of(tmp_path, text)
     assert [[j.checkpoint.interval_s for j in r.scenario.jobs] for r in plan.runs] == [
         [600.0] * 4, [1200.0] * 4]
+
+
+def test_a_scenario_holding_the_seed_mark_is_still_hashed_as_documented():
+    """The ids splice each seed into a point's text at a mark (``replicate_ids``); a scenario
+    whose own text holds the mark must not have it replaced too."""
+    from colossim.sweep.expand import SEED_MARK, replicate_ids
+
+    for name in ("plain", SEED_MARK):
+        dumped = {"name": name, "simulation": {"seed": 0, "horizon_s": None}}
+        for seed in (0, 7, 2**63 - 1):
+            blob = json.dumps({"scenario": {**dumped, "simulation": {"seed": seed,
+                                                                      "horizon_s": None}},
+                               "seed": seed}, sort_keys=True, separators=(",", ":"))
+            assert replicate_ids(dumped)(seed) == hashlib.sha256(blob.encode()).hexdigest()[:16]

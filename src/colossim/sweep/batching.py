@@ -5,9 +5,13 @@ and pipes) and one to two milliseconds on Ray. Runs of a small scenario take a f
 so one run per task would spend a sizeable share of the machine on overhead; a Colossus-scale run
 takes a minute, and batching it would hold finished results back in a worker, out of the
 progress bar and off the disk. So the first task of each slot carries one run, and once runs have
-come back, later tasks carry as many as fill about ``TASK_S`` of work (never more than
-``MAX_BATCH`` or than keeps two tasks per slot for the end of the study). Runs of a minute always
-go one per task: each is written the moment it is done.
+come back, later tasks carry as many as fill about ``TASK_S`` of work, never more than
+``MAX_BATCH`` nor than one worker's share of the runs not yet handed out. That last cap is guided
+self-scheduling (Polychronopoulos and Kuck, IEEE Trans. Computers 36(12), 1987): tasks shrink as
+the study nears its end, so the workers finish together, while early tasks are large enough
+that a 40-run study of the small scenario costs the parent 14 tasks, not 27 (under the earlier
+cap of two tasks per slot for the end), and the parent's CPU competes less with the workers'.
+Runs of a minute always go one per task: each is written the moment it is done.
 
 Which runs share a task never changes a result: every run is simulated on its own.
 """
@@ -53,7 +57,8 @@ class Batcher:
         typical = statistics.median(self._walls)
         wanted = int(TASK_S / typical)
         left = len(self._runs) - self._next
-        return max(1, min(wanted, MAX_BATCH, left // (2 * self._slots)))
+        share = 2 * left // self._slots  # executors keep two slots per worker
+        return max(1, min(wanted, MAX_BATCH, share))
 
     def take(self) -> list[Run] | None:
         """The next task's runs, or None when every run has been handed out."""
