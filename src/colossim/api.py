@@ -5,6 +5,7 @@ The CLI, sweeps and the pytest plugin are thin layers over these two functions.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from colossim.config.loader import (
     validate_document,
     validation_problems,
 )
-from colossim.config.overrides import text_override
+from colossim.config.overrides import Override, text_override
 from colossim.config.schema import PolicyConfig, Scenario
 from colossim.errors import ConfigError, PolicyError, Problem
 from colossim.metrics.result import RunResult
@@ -132,16 +133,47 @@ def own_policy_unused(overrides: Iterable) -> list:
     return [*overrides, "scheduler.policy.params={}"]
 
 
+def listed_overrides(overrides: Iterable[str]) -> list[str]:
+    """The overrides as a list of ``PATH=VALUE`` strings. One string is refused: iterated, it
+    was one override per character and as many errors (QA); so is an item that is not one."""
+    if isinstance(overrides, str | bytes):
+        raise TypeError(f"overrides= takes a list of PATH=VALUE strings (as --set), not one "
+                        f"string: write [{overrides!r}]")
+    listed = list(overrides)
+    for item in listed:
+        if not isinstance(item, str):
+            raise TypeError(f"overrides= items are PATH=VALUE strings (as --set), such as "
+                            f"'cluster.power.supply_mw=700'; got {item!r}")
+    return listed
+
+
+def _source(source: object) -> str | Path | None:
+    """A scenario's source as ``load_scenario`` takes it; anything else said at the argument
+    (an int or a dict failed in pathlib, naming no argument: QA)."""
+    if source is None or isinstance(source, str | Path):
+        return source
+    hint = (": for a dict of fields use colossim.Scenario.model_validate(data)"
+            if isinstance(source, dict) else "")
+    raise TypeError("the scenario is a Scenario, a built-in scenario's name or a YAML file's "
+                    f"path, not {type(source).__name__}{hint}")
+
+
 def load_scenario(
     source: str | Path | None = None,
     overrides: Iterable[str] = (),
     *,
     policy: str | None = None,
 ) -> Scenario:
-    """Read, override, validate. ``source`` is a path or a built-in name (default colossus2)."""
-    overrides = list(overrides)
+    """Read, override, validate. ``source`` is a path or a built-in name (default colossus2).
+    ``overrides``: ``--set``-style ``PATH=VALUE`` strings, values read as YAML."""
+    source = _source(source)
+    overrides = listed_overrides(overrides)
     if policy is not None:
-        overrides.append(text_override("scheduler.policy.name", policy))
+        if not isinstance(policy, str):
+            raise TypeError(f"policy= takes a registered name or a 'module:Class' path, not "
+                            f"{policy!r}")
+        overrides.append(Override(text_override("scheduler.policy.name", policy),
+                                  f"policy={policy!r}"))
     return scenario_from_document(load_document(source, overrides))
 
 
@@ -174,11 +206,13 @@ def run_scenario(
     for what needs more than the summary (a job's ideal time needs the state's speed model).
     ``policy``: an instance to run instead of building the scenario's."""
     from colossim.engine.simulation import Simulation
+    from colossim.policy.api import Policy as PolicyContract
     from colossim.policy.registry import make_policy
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if seed is not None:
+        seed = checked_seed(seed)
         scenario = scenario.model_copy(
             update={"simulation": scenario.simulation.model_copy(update={"seed": seed})}
         )
@@ -189,8 +223,21 @@ def run_scenario(
         raise TypeError(f"policy= takes a policy instance, not {policy!r}: name a policy in "
                         "the scenario (load_scenario(..., policy=NAME)), or build the instance "
                         "(colossim.policy.registry.build_policy(Class, params))")
+    elif not isinstance(policy, PolicyContract):
+        raise TypeError(f"policy= takes a policy instance, with a name, Params and "
+                        f"decide(view) (colossim.BasePolicy), not {policy!r}")
     return Simulation(scenario, policy, check_invariants=check_invariants,
                       progress=progress).run()
+
+
+def checked_seed(seed: object) -> int:
+    """``seed=`` as the scenario's ``simulation.seed`` takes it: a whole number >= 0. Set on a
+    validated scenario, it skipped validation: 1.5 ran as seed 1 and the result said 1.5 (QA)."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed= takes a whole number >= 0, not {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed= takes a whole number >= 0, not {seed}")
+    return int(seed)
 
 
 def simulate(

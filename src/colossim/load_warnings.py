@@ -5,8 +5,10 @@ not an error: a short horizon or an outage can be the point of a scenario."""
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from colossim.config.messages import figure
@@ -25,19 +27,37 @@ def warn_about(scenario: Scenario) -> None:
     from colossim.model.cluster import build_layout
     from colossim.model.power import PowerModel
 
-    power = PowerModel(build_layout(scenario), scenario.cluster.power)  # one for both checks
-    finishes = _fastest_finishes(scenario)
-    _warn_past_the_horizon(scenario, finishes)
-    _warn_deadlines_out_of_reach(finishes)
-    _warn_dark_supply(scenario, power)
-    _warn_never_powered(scenario, power)
-    _warn_cut_off(scenario)
-    _warn_caps_below_the_floor(scenario, power)
-    _warn_checkpoints_past_failures(scenario)
-    _warn_no_checkpoints_before_cuts(scenario)
-    _warn_writes_past_intervals(scenario)
-    _warn_idle_power_settings(scenario)
-    warn_ignored_inputs(scenario)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        power = PowerModel(build_layout(scenario), scenario.cluster.power)  # one for both
+        finishes = _fastest_finishes(scenario)
+        _warn_past_the_horizon(scenario, finishes)
+        _warn_deadlines_out_of_reach(finishes)
+        _warn_dark_supply(scenario, power)
+        _warn_never_powered(scenario, power)
+        _warn_cut_off(scenario)
+        _warn_caps_below_the_floor(scenario, power)
+        _warn_checkpoints_past_failures(scenario)
+        _warn_no_checkpoints_before_cuts(scenario)
+        _warn_writes_past_intervals(scenario)
+        _warn_idle_power_settings(scenario)
+        warn_ignored_inputs(scenario)
+    _warn_at_the_caller(caught)
+
+
+PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def _warn_at_the_caller(caught: list[warnings.WarningMessage]) -> None:
+    """Say each warning at the first line outside colossim that led here (the user's
+    ``load_scenario`` or ``simulate`` call): a fixed ``stacklevel`` pointed into colossim's
+    own api.py, whichever way the load came (QA). Python 3.12's ``skip_file_prefixes`` does
+    this; colossim supports 3.11."""
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    for item in caught:
+        warnings.warn(item.message, item.category, stacklevel=level)
 
 
 def _fastest_finishes(scenario: Scenario) -> list[tuple[JobConfig, float]]:

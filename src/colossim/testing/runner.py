@@ -13,7 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from colossim.api import STANDIN_POLICY, load_scenario, own_policy_unused, simulate
+from colossim.api import (
+    STANDIN_POLICY,
+    listed_overrides,
+    load_scenario,
+    own_policy_unused,
+    simulate,
+)
 from colossim.config.schema import PolicyConfig, Scenario
 from colossim.metrics.result import RunResult
 from colossim.policy.registry import build_policy, checked_class
@@ -43,12 +49,8 @@ def load(
 
 
 def _listed(overrides: Iterable[str]) -> tuple[str, ...]:
-    """The overrides as a tuple; one string is refused (iterated, it was 21 one-character
-    overrides and as many errors: QA)."""
-    if isinstance(overrides, str):
-        raise TypeError(f"overrides is a list of PATH=VALUE strings, not one string: write "
-                        f"[{overrides!r}]")
-    return tuple(overrides)
+    """The overrides as a tuple (hashable, for the cache), checked as the API checks them."""
+    return tuple(listed_overrides(overrides))
 
 
 def policy_name(policy: PolicyRef) -> str:
