@@ -129,7 +129,8 @@ class RunResult:
     end_s: float
     events: int
     decisions: int
-    wall_s: float
+    wall_s: float = field(compare=False)  # the machine's time, not the run's: two runs of one
+    # scenario and seed compare equal (QA)
     cluster: ClusterResult
     jobs: tuple[JobResult, ...]
     record: Record = field(repr=False, compare=False)
@@ -147,7 +148,8 @@ class RunResult:
         for job in self.jobs:
             if job.name == name:
                 return job
-        raise KeyError(name)
+        raise KeyError(f"no job {name!r} in this run; its jobs: "
+                       f"{', '.join(job.name for job in self.jobs) or 'none'}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (no record; see ``metrics.export`` for events). Field by field:
