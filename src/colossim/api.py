@@ -206,7 +206,6 @@ def run_scenario(
     for what needs more than the summary (a job's ideal time needs the state's speed model).
     ``policy``: an instance to run instead of building the scenario's."""
     from colossim.engine.simulation import Simulation
-    from colossim.policy.api import Policy as PolicyContract
     from colossim.policy.registry import make_policy
 
     if not isinstance(scenario, Scenario):
@@ -223,9 +222,9 @@ def run_scenario(
         raise TypeError(f"policy= takes a policy instance, not {policy!r}: name a policy in "
                         "the scenario (load_scenario(..., policy=NAME)), or build the instance "
                         "(colossim.policy.registry.build_policy(Class, params))")
-    elif not isinstance(policy, PolicyContract):
-        raise TypeError(f"policy= takes a policy instance, with a name, Params and "
-                        f"decide(view) (colossim.BasePolicy), not {policy!r}")
+    elif not callable(getattr(policy, "decide", None)):  # all the engine asks of one
+        raise TypeError(f"policy= takes a policy instance, an object with decide(view) (a "
+                        f"colossim.BasePolicy, say), not {policy!r}")
     return Simulation(scenario, policy, check_invariants=check_invariants,
                       progress=progress).run()
 

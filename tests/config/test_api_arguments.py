@@ -50,8 +50,8 @@ def test_a_scenario_of_the_wrong_type_is_said_at_the_argument(source, said):
 
 
 def test_a_policy_that_is_not_a_policy_is_said_at_the_argument(small):
-    with pytest.raises(TypeError, match=r"policy= takes a policy instance, with a name, Params "
-                                        r"and decide\(view\)"):
+    with pytest.raises(TypeError, match=r"policy= takes a policy instance, an object with "
+                                        r"decide\(view\)"):
         simulate(small, policy=object())
     with pytest.raises(TypeError, match=r"policy= takes a registered name"):
         load_scenario("small", policy=3)
