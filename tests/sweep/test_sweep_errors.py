@@ -7,14 +7,14 @@ from typer.testing import CliRunner
 
 from colossim.cli.app import app
 from colossim.errors import ConfigError
-from colossim.sweep.expand import expand
-from colossim.sweep.spec import load_study
+from colossim.sweep.expand import load_plan
 from tests.sweep.sweep_helpers import SMALL, write_study
 
 
 def problems_of(path) -> list[str]:
+    """What ``colossim sweep`` says of the file: the study's problems and its runs'."""
     with pytest.raises(ConfigError) as info:
-        expand(load_study(path))
+        load_plan(path)
     return [str(p) for p in info.value.problems]
 
 
@@ -46,7 +46,9 @@ def test_bad_distribution_and_a_distribution_in_a_grid(tmp_path):
 def test_min_above_max_and_random_without_samples(tmp_path):
     text = f"base: {SMALL}\nmethod: random\nparameters:\n  cluster.power.pue: {{min: 2, max: 1}}\n"
     found = problems_of(write_study(tmp_path, text))
-    assert found == [f"{tmp_path}/study.yaml:2: method: random needs samples: N"]
+    assert found == [f"{tmp_path}/study.yaml:2: method: random needs samples: N",
+                     f"{tmp_path}/study.yaml:4: parameters.cluster.power.pue: min (2) must be "
+                     "below max (1)"]  # both in one pass: the whole-file check hid the other
     text = text.replace("method: random", "method: random\nsamples: 4")
     found = problems_of(write_study(tmp_path, text))
     assert found == [f"{tmp_path}/study.yaml:5: parameters.cluster.power.pue: min (2) must be "
@@ -159,7 +161,7 @@ def test_random_draws_that_repeat_are_not_values_listed_twice(tmp_path):
     # 4 random draws from 2 policies must repeat; nothing was listed twice
     text = (f"base: {SMALL}\nmethod: random\nsamples: 4\nparameters:\n"
             "  scheduler.policy.name: [fifo, priority]\nseeds: 2\n")
-    assert len(expand(load_study(write_study(tmp_path, text))).runs) == 8
+    assert len(load_plan(write_study(tmp_path, text)).runs) == 8
     text = (f"base: {SMALL}\nmethod: random\nsamples: 4\nparameters:\n"
             "  scheduler.policy.name: [fifo, priority]\nseeds: [1, 2]\n")
     [found] = problems_of(write_study(tmp_path, text))
@@ -356,7 +358,7 @@ def test_fractions_drawn_for_a_whole_number_field_are_said_once(tmp_path):
     assert found.endswith("(4 of 4 draws; a uniform draw is a fraction: for a whole-number "
                           "field use distribution: int)")
     fixed = text.replace("max: 144}", "max: 144, distribution: int}")
-    assert len(expand(load_study(write_study(tmp_path, fixed))).runs) == 4
+    assert len(load_plan(write_study(tmp_path, fixed)).runs) == 4
 
 
 # One study, the one problem it must give (``{study}``: the study file's path), as
@@ -428,3 +430,38 @@ def test_a_builtin_scenario_given_to_sweep_says_so():
     [problem] = info.value.problems
     assert problem.message == ("this is a built-in scenario, not a study: run it with colossim "
                                "run small, or write a study whose base: is small")
+
+
+def test_every_mistake_of_a_study_is_said_in_one_pass(tmp_path):
+    """QA: five mistakes took four runs of the command to see, one stage at a time: an unknown
+    key hid a bad count of seeds, which hid the metrics, which hid the parameters' paths and
+    values against the base scenario."""
+    text = (
+        f"base: {SMALL}\n"                              # 1
+        "workers: 2\n"                                  # 2
+        "seeds: 0\n"                                    # 3
+        "metrics: [makespan, jobs.nojob.jct_s]\n"       # 4
+        "parameters:\n"                                 # 5
+        "  cluster.power.suply_mw: [1, 2]\n"            # 6
+        "  scheduler.policy.name: [fifo, fifoo]\n"      # 7
+    )
+    found = problems_of(write_study(tmp_path, text))
+    at = f"{tmp_path}/study.yaml"
+    assert [line.split(": ", 2)[:2] for line in found] == [
+        [f"{at}:2", "workers"], [f"{at}:3", "seeds"], [f"{at}:4", "metrics[0]"],
+        [f"{at}:4", "metrics[1]"], [f"{at}:6", "cluster.power.suply_mw"],
+        [f"{at}:7", "scheduler.policy.name"]]
+    assert "did you mean 'supply_mw'" in found[4] and "did you mean 'fifo'" in found[5]
+    result = CliRunner().invoke(app, ["sweep", str(tmp_path / "study.yaml"), "--dry-run"])
+    assert result.exit_code == 2 and "6 problems in the input" in result.output
+
+
+def test_a_random_study_without_samples_is_not_also_told_its_distributions_need_random(
+        tmp_path):
+    """A whole-file check that fails leaves every key as written for the other checks:
+    reading the file again without ``method`` made it a grid, whose distributions are a
+    mistake of their own."""
+    text = (f"base: {SMALL}\nmethod: random\nparameters:\n"
+            "  cluster.power.pue: {min: 1.1, max: 1.3}\n")
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:2: method: random needs samples: N"]

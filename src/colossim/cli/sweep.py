@@ -44,14 +44,13 @@ def sweep(
     from colossim.cli.render import console
     from colossim.sweep.build import builds
     from colossim.sweep.executors import make_executor
-    from colossim.sweep.expand import expand
+    from colossim.sweep.expand import load_plan
     from colossim.sweep.folder_lock import held
     from colossim.sweep.outputs import write_outputs
     from colossim.sweep.runner import RunsFailed, execute, failed_runs
-    from colossim.sweep.spec import load_study
     from colossim.sweep.store import Store
 
-    plan = expand(load_study(study))
+    plan = load_plan(study)
     folder = out if out is not None else Path("out") / plan.study.name
     if dry_run:
         done = Store(folder).finished(builds(plan.runs)) if resume else set()

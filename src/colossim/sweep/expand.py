@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 
 from colossim.api import scenario_from_document
-from colossim.config.loader import Document, load_document, problem_at, resolve_source
+from colossim.config.loader import (
+    Document,
+    load_document,
+    problem_at,
+    resolve_source,
+    sort_problems,
+)
 from colossim.config.messages import WHOLE_NUMBER
 from colossim.config.overrides import mark_override, resolve_paths, seed_defaults, set_path
 from colossim.config.schema import Scenario
@@ -36,7 +42,7 @@ from colossim.config.yamlmarks import Marks, PathKey
 from colossim.errors import ColossimWarning, ConfigError, Problem
 from colossim.model.rng import RngStreams
 from colossim.sweep.metrics import unknown_jobs
-from colossim.sweep.spec import Axis, Distribution, Method, Study
+from colossim.sweep.spec import Axis, Distribution, Method, Study, read_study
 
 ID_LENGTH = 16
 
@@ -223,7 +229,7 @@ def _scenario(base: Document, study: Study, values: dict[str, Any]) -> Scenario:
     return scenario
 
 
-def _base_document(study: Study) -> Document:
+def _base_document(study: Study) -> tuple[Document, Scenario]:
     try:
         path = resolve_source(study.file.base, relative_to=study.source)
     except ConfigError as exc:
@@ -242,11 +248,8 @@ def _base_document(study: Study) -> Document:
     if problems:
         raise ConfigError(problems)
     base = scenario_from_document(doc)
-    bad_jobs = unknown_jobs(study.file.metrics, (job.name for job in base.jobs))
-    if bad_jobs:
-        raise ConfigError([problem_at(study.marks, ("metrics", i), m) for i, m in bad_jobs.items()])
     _same_field_twice(doc, study)
-    return doc
+    return doc, base
 
 
 def _same_field_twice(doc: Document, study: Study) -> None:
@@ -282,6 +285,22 @@ def run_count(study: Study) -> int:
     return n_points * (f.seeds if isinstance(f.seeds, int) else len(f.seeds))
 
 
+def load_plan(path: str | Path) -> Plan:
+    """Read a study file and build its runs, every problem of both stages raised at once: the
+    study's own (``spec.read_study``) and, when its parameters could be read, its runs' against
+    the base scenario (a misspelt knob, an unknown policy), which came one run of the command
+    after the others (QA)."""
+    study, problems = read_study(path)
+    if study is not None:
+        try:
+            plan = expand(study)
+        except ConfigError as exc:
+            problems = [*problems, *(p for p in exc.problems if p not in problems)]
+    if problems or study is None:
+        raise ConfigError(sort_problems(problems))
+    return plan
+
+
 def expand(study: Study) -> Plan:
     """Every run of the study, each validated; all problems of all points raised at once.
 
@@ -298,12 +317,16 @@ def expand(study: Study) -> Plan:
             f"{MAX_RUNS:,}: vary fewer values or use fewer seeds, or split the study"))])
     with warnings.catch_warnings(record=True) as base_warnings:
         warnings.simplefilter("always", ColossimWarning)
-        base = _base_document(study)
+        base, base_scenario = _base_document(study)
     # The base's load warnings are not said: a run is the base with a point's values, so one
     # that still holds comes back with the points that give it (``_rewarn``), and one a point
     # changes does not hold for any run. Said as well, it came twice, or for no run at all.
     _collect(base_warnings, -1, {})
-    problems: dict[Problem, int] = {}  # each problem, and the first point that gave it
+    problems: dict[Problem, int] = {  # each problem, and the first point that gave it
+        problem_at(study.marks, ("metrics", i), message): -1  # said with the runs' (QA)
+        for i, message in unknown_jobs(study.file.metrics,
+                                       (job.name for job in base_scenario.jobs)).items()
+    }
     runs: list[Run] = []
     seeds = study.file.seeds
     warned: dict[str, list[int]] = {}  # a load warning, and the points that gave it

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -137,7 +138,9 @@ class StudyFile(_Strict):
         return name
 
     @model_validator(mode="after")
-    def _consistent(self) -> StudyFile:
+    def _consistent(self, info: ValidationInfo) -> StudyFile:
+        if (info.context or {}).get(WHOLE_CHECKS) is False:  # said already (``_validated``)
+            return self
         # FieldValueError: the problem is reported at the line of the field it names
         if isinstance(self.seeds, int) and self.seeds < 1:
             raise FieldValueError("seeds", "the count must be at least 1")
@@ -320,6 +323,50 @@ def _listed_before(metric: str, earlier: list[str]) -> str | None:
 
 def load_study(path: str | Path) -> Study:
     """Read and validate a study file (parameter paths are checked against the base later)."""
+    study, problems = read_study(path)
+    if problems or study is None:
+        raise ConfigError(problems)
+    return study
+
+
+WHOLE_CHECKS = "whole-file checks"  # validation context: False skips ``StudyFile._consistent``
+DEFAULTED = {"seeds", "samples"}  # keys a failed whole-file check blames whose default is safe
+
+
+def _validated(data: dict[str, Any], marks: Marks) -> tuple[StudyFile | None, list[Problem]]:
+    """The study file validated, and its problems. Keys with problems of their own are left
+    out (each then takes its default) and the rest validated again, so the rest can be checked
+    in the same pass: an unknown key hid a bad ``seeds:``, as pydantic runs whole-file checks
+    only on valid fields. A whole-file check that fails (``seeds: 0``, ``method: random``
+    without ``samples``) is said, and the file then read without those checks, with a blamed
+    ``seeds`` or ``samples`` at its default and every other key as written (dropping
+    ``method`` made a random study's distributions a grid's mistake). None if a problem names
+    no key."""
+    problems: list[Problem] = []
+    kept = dict(data)
+    while True:
+        try:
+            return StudyFile.model_validate(kept), problems
+        except ValidationError as exc:
+            found = [p for p in _problems(exc, marks, StudyFile) if p not in problems]
+            keys = {error["loc"][0] for error in exc.errors() if error["loc"]}
+        problems += found
+        if not keys:  # whole-file checks only: every key is valid as written, and the runs
+            # are built with a blamed seeds: or samples: at its default (seeds: [3, 3] made
+            # two runs of one id, a mistake of their own)
+            kept = {key: value for key, value in kept.items()
+                    if key not in {p.field for p in found} & DEFAULTED}
+            return StudyFile.model_validate(kept, context={WHOLE_CHECKS: False}), problems
+        if not keys & kept.keys():
+            return None, problems
+        kept = {key: value for key, value in kept.items() if key not in keys}
+
+
+def read_study(path: str | Path) -> tuple[Study | None, list[Problem]]:
+    """The study and every problem found in it: five mistakes took four runs to see, one stage
+    at a time (QA). A file with problems in some top-level keys is checked further without
+    them (``_validated``); the study comes back whenever its parameters could be read, so its
+    runs can be checked against the base as well (``expand.load_plan``)."""
     path = Path(path)
     if not path.exists() and str(path) in builtin_scenarios():  # review: "file not found"
         raise ConfigError(Problem(str(path), None, "", "this is a built-in scenario, not a "
@@ -333,11 +380,10 @@ def load_study(path: str | Path) -> Study:
         raise ConfigError(Problem(str(path), None, "", "this is a scenario (cluster: and jobs:), "
                                   f"not a study: run it with colossim run {path}, or write a "
                                   f"study whose base: is {path.name}"))
-    try:
-        file = StudyFile.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_problems(exc, marks, StudyFile)) from None
-    problems = [
+    file, problems = _validated(data, marks)
+    if file is None:
+        return None, problems
+    problems += [
         problem_at(marks, ("metrics", i), msg)
         for i, metric in enumerate(file.metrics)
         if (msg := metric_problem(metric) or _listed_before(metric, file.metrics[:i]))
@@ -345,12 +391,10 @@ def load_study(path: str | Path) -> Study:
     try:
         axes = parse_axes(file, marks)
     except ConfigError as exc:
-        problems.extend(exc.problems)
-    else:  # a knob's own value, as a metric, made a second column of its name (QA)
-        knobs = {path for axis in axes for path in axis.paths}
-        problems += [problem_at(marks, ("metrics", i), "is also a parameter: its column in "
-                                "results.csv already holds its value; leave it out of metrics")
-                     for i, metric in enumerate(file.metrics) if metric in knobs]
-    if problems:
-        raise ConfigError(problems)
-    return Study(file, file.name or path.stem, path, marks, axes)
+        return None, problems + exc.problems
+    knobs = {path for axis in axes for path in axis.paths}  # a knob's own value, as a metric,
+    # made a second column of its name (QA)
+    problems += [problem_at(marks, ("metrics", i), "is also a parameter: its column in "
+                            "results.csv already holds its value; leave it out of metrics")
+                 for i, metric in enumerate(file.metrics) if metric in knobs]
+    return Study(file, file.name or path.stem, path, marks, axes), problems
