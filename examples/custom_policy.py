@@ -25,6 +25,11 @@ class SmallestAgedParams(StagedParams):
 
 
 class SmallestAged(StagedPolicy):
+    """Smallest job first (by max_gpus), with ageing so that large jobs are not starved.
+
+    ``colossim policies`` shows the first line of a policy class's own docstring as its summary.
+    """
+
     name = "smallest-aged"
     Params = SmallestAgedParams
 
