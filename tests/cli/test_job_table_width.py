@@ -34,3 +34,24 @@ def test_a_many_job_run_lists_fifty_jobs_and_counts_the_rest(tmp_path):
     assert rows[0].split()[0] == "job-00-012…123456789"  # first 10, "…", last 9
     assert "... and 10 more jobs: every job is in --json" in out.stdout
     assert max(len(line) for line in lines) <= 80
+
+
+def test_explain_keeps_each_key_value_of_a_detail_on_one_line(monkeypatch, capsys):
+    """QA: at 80 columns --explain folded a figure mid-token, "cross_pod_bytes_per_s=2.308e+1"
+    then "3" on the next line, which reads as 23 B/s."""
+    from colossim.cli.render_compare import explain_timeline
+    from colossim.metrics.explain import Entry, JobTimeline
+
+    monkeypatch.setenv("COLUMNS", "80")
+    detail = ("computing=True, factor=0.9731, comm_fraction=0.04412, "
+              "cross_pod_bytes_per_s=2.308e+13, gbytes_s=4.112e+04")
+    timeline = JobTimeline("1t-b", "completed", (
+        Entry(0.0, "event", "fabric", detail),
+        Entry(10.0, "decision", "resize", "gpus=147456, racks=2048", "infeasible: 12 racks are "
+              "failed or spares, so the grant cannot be met now"),  # a verdict to share with
+        Entry(3600.0, "event", "complete")), ())
+    explain_timeline(timeline)
+    text = capsys.readouterr().out
+    for word in detail.split():
+        assert word in text, word  # every key=value whole, on one line
+    assert max(len(line) for line in text.splitlines()) <= 80

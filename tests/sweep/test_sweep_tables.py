@@ -359,8 +359,8 @@ def test_outputs_not_written_again_are_not_left_to_disagree(tmp_path, monkeypatc
     _summary, notes = outputs.write_outputs(plan, records, out, plots=False)
     assert not old_plot.exists() and not (out / "results.parquet").exists()
     assert (out / "results.csv").exists()
-    assert ("skipped results.parquet needs pyarrow (the results.parquet of an earlier state is "
-            "removed)") in notes
+    assert ("not written: results.parquet needs pyarrow (the results.parquet of an earlier "
+            "state is removed)") in notes
     assert any(note.startswith("removed 1 plot of an earlier state") for note in notes)
 
 

@@ -113,6 +113,18 @@ def test_missing_trace_is_a_config_error_at_the_trace_line(tmp_path):
     assert problem.line == 8
 
 
+@pytest.mark.parametrize("override", ["trace.limit=800", "trace.start_s=10"])
+def test_a_missing_trace_is_not_blamed_on_an_override_of_its_window(tmp_path, override):
+    """QA: the file's path was at fault, but ``--set trace.limit=800`` took the blame (and the
+    path was shown with its ``..`` left in)."""
+    source = scenario_file(tmp_path, "path: traces/../traces/nope.csv")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(source, [override])
+    [problem] = err.value.problems
+    assert (problem.line, problem.field) == (8, "trace")
+    assert f"cannot read {tmp_path / 'traces' / 'nope.csv'}: no such file" in problem.message
+
+
 def test_a_scenario_needs_jobs_or_a_trace(tmp_path):
     path = tmp_path / "empty.yaml"
     path.write_text("cluster:\n  pod_size_racks: 1\n  rack_groups: [{gpu_type: A100, racks: 1}]\n"

@@ -130,6 +130,9 @@ def few_seeds_note(n: int, more: str) -> str | None:
             "narrows it.")
 
 
+MAX_TOKEN = 40  # the widest detail word kept whole in --explain's table
+
+
 def explain_timeline(timeline: JobTimeline) -> None:
     """Why it waited first (the question), then its timeline, routine events folded (``--json``
     lists each); long details wrap rather than being cut."""
@@ -144,13 +147,18 @@ def explain_timeline(timeline: JobTimeline) -> None:
                   f"{w.why}", markup=False)
     if not timeline.waits:
         out.print("it never waited.")
+    entries = folded(timeline.entries)
     table = Table(title="events and decisions", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("time h", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     table.add_column("what", no_wrap=True)
-    table.add_column("detail", overflow="fold")
+    # wide enough for its longest key=value, so a figure never breaks across lines
+    # ("cross_pod_bytes_per_s=2.308e+1" then "3" read as 23 B/s: QA); longer text still wraps
+    longest = max((len(word) for e in entries if not isinstance(e, Folded)
+                   for word in e.detail.split()), default=0)
+    table.add_column("detail", overflow="fold", min_width=min(longest, MAX_TOKEN))
     table.add_column("verdict", overflow="fold")
-    for e in folded(timeline.entries):
+    for e in entries:
         if isinstance(e, Folded):
             counts = ", ".join(f"{kind} {n:,}" for kind, n in e.counts)
             table.add_row(f"{_hours(e.first_s)}-{_hours(e.last_s)}", "events", "routine",

@@ -11,6 +11,7 @@ as ``base_dir`` in the validation context), else to the working directory.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -122,13 +123,17 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
     try:
         jobs = trace_jobs(trace, resolve_path(trace.path, context), reference)
     except (OSError, ValueError) as exc:  # blamed on an override of the path, if one set it
+        blamed: tuple[str, ...] = ("trace.path", "trace.start_s", "trace.end_s", "trace.limit")
         if isinstance(exc, OSError):  # "[Errno 2] No such file or directory: '...'" as words
             why = (exc.strerror or str(exc)).lower()
-            message = f"cannot read {exc.filename or trace.path}: {why}"
+            shown = os.path.normpath(exc.filename) if exc.filename else trace.path
+            message = f"cannot read {shown}: {why}"
+            blamed = blamed[:1]  # only the path decides whether the file can be read: an
+            # override of the window or the limit was blamed for a missing file (QA)
         else:
             message = str(exc)
-        blamed = ("trace.path", "trace.start_s", "trace.end_s", "trace.limit")  # an override
-        raise FieldValueError("trace", message,  # of one of them caused it: blamed there (QA)
+        raise FieldValueError("trace", message,  # an override of one of ``blamed`` caused it:
+                              # blamed there (QA)
                               alternatives=tuple((field, message) for field in blamed)) from None
     given = data.get("jobs") or []
     marked = trace.model_copy(update={"jobs_loaded": len(jobs)})

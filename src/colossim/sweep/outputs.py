@@ -3,7 +3,7 @@
 Rows are sorted by run id and cells are formatted without anything that varies between runs of
 the same study (wall-clock times stay in the per-run JSON), so 1 worker and N workers, local or
 Ray, write byte-identical CSV files. Parquet needs the ``parquet`` extra and plots the ``plot``
-extra; without them the sweep still finishes and says what was skipped.
+extra; without them the sweep still finishes and says what was not written.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def write_outputs(
         old = out / "results.parquet"
         gone = " (the results.parquet of an earlier state is removed)" if old.exists() else ""
         old.unlink(missing_ok=True)  # it would disagree with results.csv (QA: 4 rows for 8)
-        notes.append(f"skipped {exc}{gone}")
+        notes.append(f"not written: {exc}{gone}")
     summary_columns, summary = summary_table(plan, records)
     before = _text(out / "summary.csv")
     unchanged = before == write_csv(out / "summary.csv", summary_columns, summary)
@@ -137,7 +137,7 @@ def write_outputs(
                 notes.append(f"no plot of {', '.join(empty)}: no run has a value (a model "
                              "the scenario leaves off: failures, a battery, a tariff, deadlines)")
         except ColossimError as exc:
-            notes.append(f"skipped {exc}")
+            notes.append(f"not written: {exc}")
     stale = set((out / "plots").glob("*__vs__*.png")) - set(written)  # (plot_study drops those
     if not plots and unchanged:  # it did not redraw) an earlier state's: kept when the summary
         return summary, notes  # they were drawn from is the same (a resume that added nothing)
