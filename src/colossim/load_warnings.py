@@ -147,6 +147,30 @@ def _warn_dark_supply(scenario: Scenario, idle: PowerModel) -> None:
             return
 
 
+def unpowerable(scenario: Scenario) -> str | None:
+    """Why no job of ``scenario`` can ever run for want of power, or None: the facility is dark
+    for the whole run (its idle draw above the run's highest supply), or the supply can power
+    none of its jobs (``never_powered``). What a stalled run says instead of blaming its policy
+    (QA: a supply typed in GW, failures on, was stopped as the policy's fault)."""
+    from colossim.model.cluster import build_layout
+    from colossim.model.power import PowerModel
+
+    power = scenario.cluster.power
+    model = PowerModel(build_layout(scenario), power)
+    at_s = max((0.0, *power.breakpoints()), key=power.supply_at)  # the first highest
+    highest, idle = power.supply_at(at_s), model.facility_mw(model.idle_it_w)
+    if idle > highest * (1 + 1e-9):
+        return (f"the facility is dark for the whole run: its supply (at most {highest:.4g} "
+                f"MW) is below what it draws idle ({idle:.4g} MW), so no job can run; "
+                f"{power.raise_to_power(at_s)} or lower the idle draw")
+    found = never_powered(scenario, model)
+    if scenario.jobs and len(found.jobs) == len(scenario.jobs):
+        return (f"the supply (at most {found.highest_mw:.4g} MW) can power none of the jobs, "
+                f"each alone on its fewest GPUs at the lowest clocks; {found.fix} or lower "
+                "min_gpus")
+    return None
+
+
 @dataclass(frozen=True)
 class Unpowered:
     """Jobs the supply can never power (``never_powered``): each with what the facility would

@@ -201,3 +201,43 @@ def test_a_battery_that_can_carry_the_idle_draw_ends_a_blackout_sooner(tmp_path,
                if e.kind in ("power_dark", "power_restored")]
     assert changes == [("power_dark", 3600.0), ("power_restored", pytest.approx(back_s))]
     assert result.job("a").state == "completed"
+
+
+FAILING = {"reliability.enabled": "true", "reliability.gpu.mtbf_gpu_hours": "10",
+           "simulation.horizon_s": "864000"}  # 100 GPU faults an hour, for ten days
+
+
+def test_in_the_dark_hardware_coming_back_does_not_call_the_policy(tmp_path):
+    """QA: a supply typed in GW with failures on ran over 17 minutes: every repair called the
+    policy, which placed every job and had each start refused. Dark, no job can start until
+    the power is back, so only the arrival at t=0 calls it."""
+    from colossim.api import load_scenario, simulate
+
+    with pytest.warns(ColossimWarning, match="dark"):
+        scenario = load_scenario(write(tmp_path, 0.05), [f"{k}={v}" for k, v in FAILING.items()])
+    result = simulate(scenario)
+    assert result.reliability.faults > 10_000  # the hardware did fail and come back
+    assert result.decisions == 1
+    lit = simulate(load_scenario(write(tmp_path, 2.0), [f"{k}={v}" for k, v in
+                                                         FAILING.items()]))
+    assert lit.decisions > 1_000  # lit, every repair and interruption is the policy's to see
+
+
+def test_a_run_stopped_in_the_dark_blames_the_supply_not_the_policy(tmp_path):
+    from colossim.api import load_scenario
+    from colossim.errors import PolicyFailure
+    from colossim.testing.starvation import Stalled, failing_as
+
+    with pytest.warns(ColossimWarning, match="dark"):
+        dark = load_scenario(write(tmp_path, 0.05))
+    with pytest.raises(PolicyFailure) as caught, failing_as(PolicyFailure, "fifo", dark,
+                                                            "run with --no-stall-guard"):
+        raise Stalled("no job progressed")
+    said = str(caught.value)
+    assert ("The facility is dark for the whole run: its supply (at most 0.05 MW) is below what "
+            "it draws idle (0.1 MW), so no job can run; raise cluster.power.supply_mw") in said
+    assert "A policy must eventually" not in said
+    lit = load_scenario(write(tmp_path, 2.0))
+    with pytest.raises(PolicyFailure, match="A policy must eventually let the jobs"), \
+            failing_as(PolicyFailure, "fifo", lit, "run with --no-stall-guard"):
+        raise Stalled("no job progressed")

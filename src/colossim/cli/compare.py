@@ -56,7 +56,7 @@ def run_one(scenario, policy: str, seed: int, stall_guard: bool = True):
         update={"simulation": scenario.simulation.model_copy(update={"seed": seed})}
     )
     guard = guard_for(scenario) if stall_guard else None
-    with failing_as(PolicyFailure, policy, scenario.name, "compare with --no-stall-guard"):
+    with failing_as(PolicyFailure, policy, scenario, "compare with --no-stall-guard"):
         out = Simulation(scenario, make_policy(policy, shared_params(scenario, policy)),
                          progress=guard).run()
     return run_metrics(summarize(out, policy=policy), ideal_times_s(out.state))

@@ -62,7 +62,7 @@ def run(
     # a policy under development that never starts its jobs ran for minutes and hundreds of
     # MB before ending "unfinished at the horizon" (QA): the guard stops it as a failure
     with progress_bar(enabled=show_progress) as progress, failing_as(
-            PolicyFailure, loaded.scheduler.policy.name, loaded.name,
+            PolicyFailure, loaded.scheduler.policy.name, loaded,
             "run with --no-stall-guard"):
         result = simulate(loaded, progress=watched(progress, guard))
     if out is not None:

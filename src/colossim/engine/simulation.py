@@ -49,6 +49,10 @@ class RunOutput:
     end_s: float
 
 
+HARDWARE = frozenset({"repair", "maintenance", "fabric_fault", "fabric_repair"})  # triggers
+# that change only the hardware a policy could start jobs on
+
+
 class Simulation:
     """One run of one scenario under one policy."""
 
@@ -170,7 +174,13 @@ class Simulation:
         self.env.timeout(max(0.0, time_s - self.env.now)).callbacks.append(fire)
 
     def trigger(self, kind: str, job: str | None = None) -> None:
-        """Tell the policy something happened (coalesced into one call per instant)."""
+        """Tell the policy something happened (coalesced into one call per instant). Hardware
+        coming and going while the facility is dark is not told: no job runs and none can
+        start until the power is back (``power_restored`` calls the policy then, with the
+        hardware as it is), and each such call placed and was refused every waiting job (QA:
+        a supply typed in GW, with failures on, ran over 17 minutes without an end)."""
+        if kind in HARDWARE and self.state.power_model.dark:
+            return
         self._trigger(kind, job)
 
     def pause_job(self, job: Job, seconds: float, phase: Phase, *, notify: bool = True) -> None:

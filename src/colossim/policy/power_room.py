@@ -172,6 +172,11 @@ class StartPower:
         the range placements, made only when power binds."""
         racks, best = self.view.racks, None
         lo, hi = job.min_gpus, most
+        least = place(lo) if lo <= hi else None  # nothing fits if the fewest GPUs do not: a
+        # dark facility made every decision bisect every job's sizes (QA: hours of a run)
+        if least is None or not room.fits(job.config, grant_types(racks, least)):
+            return None
+        best, lo = least, lo + 1
         while lo <= hi:
             mid = (lo + hi) // 2
             grant = place(mid)

@@ -100,7 +100,7 @@ def run_policy(
     instance = None if isinstance(policy, str) else build_policy(checked_class(policy), params)
     guard = guard_for(scenario) if starvation_guard else None
     with failing_as(AssertionError, getattr(instance, "name", None) or policy_name(policy),
-                    scenario.name, "pass starvation_guard=False to run_policy"):
+                    scenario, "pass starvation_guard=False to run_policy"):
         return simulate(scenario, seed=seed, check_invariants=check_invariants, progress=guard,
                         policy=instance)
 

@@ -105,12 +105,16 @@ def watched(progress: Progress | None, guard: StallGuard | None) -> Progress | N
     return both
 
 
-def _starved(policy: str, scenario: str, stalled: Stalled, way_out: str) -> str:
-    """What a stopped run says: the policy, the scenario, why, and how to let it run on."""
+def _starved(policy: str, scenario: str, stalled: Stalled, way_out: str,
+             cause: str | None = None) -> str:
+    """What a stopped run says: the policy, the scenario, why, and how to let it run on.
+    ``cause``: a reason no policy could help (the supply), said instead of the policy's part."""
+    blame = (f"{cause[:1].upper()}{cause[1:]}" if cause else
+             "A policy must eventually let the jobs it is given compute: start them, and not "
+             "move them faster than a move's pause")
     return (f"starved: policy {policy!r} on scenario {scenario!r}: {stalled}, so the run was "
-            "stopped instead of simulated to its horizon. A policy must eventually let the "
-            "jobs it is given compute: start them, and not move them faster than a move's pause; "
-            f"{way_out} to let such a run go on (docs/testing.md)")
+            f"stopped instead of simulated to its horizon. {blame}; {way_out} to let such a "
+            "run go on (docs/testing.md)")
 
 
 class failing_as:  # noqa: N801 (used as a function: ``with failing_as(...)``)
@@ -119,7 +123,7 @@ class failing_as:  # noqa: N801 (used as a function: ``with failing_as(...)``)
     pytest showed ``contextlib``'s own lines (``raise RuntimeError("generator didn't stop")``)
     as the failing code (QA)."""
 
-    def __init__(self, error: type[Exception], policy: str, scenario: str, way_out: str):
+    def __init__(self, error: type[Exception], policy: str, scenario: Scenario, way_out: str):
         self.error, self.policy, self.scenario, self.way_out = error, policy, scenario, way_out
 
     def __enter__(self) -> None:
@@ -129,5 +133,8 @@ class failing_as:  # noqa: N801 (used as a function: ``with failing_as(...)``)
                  _traceback: Any) -> bool:
         __tracebackhide__ = True
         if isinstance(value, Stalled):
-            raise self.error(_starved(self.policy, self.scenario, value, self.way_out)) from None
+            from colossim.load_warnings import unpowerable
+
+            raise self.error(_starved(self.policy, self.scenario.name, value, self.way_out,
+                                      unpowerable(self.scenario))) from None
         return False
