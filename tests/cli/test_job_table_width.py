@@ -55,3 +55,28 @@ def test_explain_keeps_each_key_value_of_a_detail_on_one_line(monkeypatch, capsy
     for word in detail.split():
         assert word in text, word  # every key=value whole, on one line
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_the_reliability_table_keeps_every_figure_whole_at_80_columns(monkeypatch, capsys):
+    """QA: at hourly checkpoints 10T's lost GPU-hours showed as "2,118.…" (its unit cut off)
+    and every "ckpt every" wrapped "60.0" over "min"."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from colossim.api import load_scenario, simulate
+    from colossim.cli.render_reliability import reliability_table
+
+    monkeypatch.setenv("COLUMNS", "80")
+    scenario = Path(__file__).parents[1] / "regression" / "scenarios" / "failures_small.yaml"
+    result = simulate(load_scenario(scenario))
+    big = tuple(replace(job, name=f"imagine-v{i}", lost_gpu_hours=2.11845e9,
+                        checkpoint_gpu_hours=1.2345e8, restart_gpu_hours=9.87e7,
+                        interruptions=12_345, checkpoint_interval_s=3600.0)
+                for i, job in enumerate(result.jobs))
+    reliability_table(replace(result, jobs=big))
+    text = capsys.readouterr().out
+    rows = [line for line in text.splitlines() if line.lstrip().startswith("imagine-v")]
+    assert len(rows) == len(big)
+    assert all(row.split()[1:] == ["12,345", row.split()[2], "2.12B", "123.5M", "98.7M",
+                                   row.split()[6], "60.0", "min"] for row in rows), rows
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80

@@ -18,7 +18,11 @@ NO_FAULT = {"power": "power losses", "fabric_cut": "fabric cuts"}
 
 
 def _hours(value: float) -> str:
-    return f"{value / 1e6:,.2f}M" if value >= 1e6 else f"{value:,.0f}"
+    """GPU-hours in at most 7 characters, so the table fits 80 columns whole: 10T's 2,118.45M
+    lost GPU-hours at hourly checkpoints was cut to "2,118.…", its unit lost (QA)."""
+    if value >= 1e9:
+        return f"{value / 1e9:,.2f}B"
+    return f"{value / 1e6:,.1f}M" if value >= 1e6 else f"{value:,.0f}"
 
 
 def _every(interval_s: float | None) -> str:
@@ -54,14 +58,14 @@ def reliability_table(result: RunResult) -> None:
                 f"{faults}; "
                 f"GPUs in service {rel.gpu_availability:.2%} on average, "
                 f"{rel.min_gpus_available:,} at the fewest",
-        box=box.SIMPLE_HEAD, pad_edge=False,
+        box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,  # 80 columns whole
     )
     jobs, more = listed_jobs(result)
     names = shown_names([j.name for j in jobs])
     width = max((len(name) for name in names), default=3)
-    for col in COLUMNS:
+    for col in COLUMNS:  # no figure wraps ("60.0" over "min") or is cut
         text = col == "job"
-        table.add_column(col, justify="left" if text else "right", no_wrap=text,
+        table.add_column(col, justify="left" if text else "right", no_wrap=True,
                          min_width=width if text else None)
     for job, name in zip(jobs, names, strict=True):
         table.add_row(
