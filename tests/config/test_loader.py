@@ -768,3 +768,22 @@ def test_a_jobs_disagreeing_fields_are_all_reported_in_one_pass(tmp_path):
     assert sorted(p.split(": ", 2)[1] for p in problems) == [
         "jobs[1].active_params_billion", "jobs[1].min_gpus"]
     assert any(p.endswith("1000 exceeds max_gpus (144)") for p in problems)
+
+
+def test_a_job_list_over_an_included_one_says_it_replaces_it_whole(tmp_path):
+    """scenario.md: a list replaces the included list whole. QA: a file that included
+    colossus2 to change one job got only "max_gpus: required field missing"."""
+    path = tmp_path / "one_job.yaml"
+    path.write_text("include: small\njobs:\n  - {name: llm-70b, priority: 3}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(path)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.field) == (3, "jobs[0].max_gpus")
+    assert problem.message == (
+        "required field missing (jobs: in this file replaces the included list whole, so this "
+        "llm-70b is not merged with the included llm-70b, and the included file's other 3 are "
+        "gone: give every field here, or change one with --set jobs.llm-70b.FIELD=VALUE)")
+    path.write_text("include: small\njobs:\n  - {name: new-job, priority: 3}\n")
+    with pytest.raises(ConfigError) as caught:  # a job of its own: nothing to confuse it with
+        load_scenario(path)
+    assert caught.value.problems[0].message == "required field missing"

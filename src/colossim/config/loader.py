@@ -8,10 +8,11 @@ then run the whole-scenario cross-checks. Schema and cross-check problems are ga
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,8 @@ class Document:
     marks: Marks
     source: Path
     problems: tuple[Problem, ...] = ()
+    # included lists a file's own list replaced whole, by path (``_merged_item_hint``)
+    replaced: Mapping[PathKey, list[Any]] = dataclasses.field(default_factory=dict)
 
 
 def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,11 +123,43 @@ def _layer(merged: Document | None, top: Document) -> Document:
     """``top`` over ``merged``: mappings merge, other values (lists too) replace, marks follow."""
     if merged is None:
         return top
-    marks = merged.marks.copy()
+    marks, replaced = merged.marks.copy(), {**merged.replaced, **top.replaced}
     for path in _replaced(top.data):
         marks.drop_below(path)
+        old = _at(merged.data, path)
+        if isinstance(old, list) and isinstance(_at(top.data, path), list):
+            replaced[path] = old
     marks.update(top.marks)
-    return Document(_deep_merge(merged.data, top.data), marks, top.source)
+    return Document(_deep_merge(merged.data, top.data), marks, top.source, replaced=replaced)
+
+
+def _at(data: Any, path: PathKey) -> Any:
+    """The value at ``path`` in nested mappings, or None."""
+    for key in path:
+        data = data.get(key) if isinstance(data, Mapping) else None
+    return data
+
+
+def _merged_item_hint(doc: Document, problem: Problem) -> Problem:
+    """A field missing from an item of a list that replaced an included one whole, where the
+    included list had an item of that name: say that the two are not merged (QA: ``jobs: [{name:
+    10t, checkpoint: ...}]`` over ``include: colossus2`` said only "max_gpus: required field
+    missing", and the other six jobs were gone without a word)."""
+    match = re.fullmatch(r"(\w+)\[(\d+)\]\..+", problem.field)
+    if match is None or "required field missing" not in problem.message:
+        return problem
+    key, index = match.group(1), int(match.group(2))
+    old, new = doc.replaced.get((key,)), _at(doc.data, (key,))
+    if not old or not isinstance(new, list) or index >= len(new):
+        return problem
+    name = new[index].get("name") if isinstance(new[index], Mapping) else None
+    if name is None or not any(isinstance(o, Mapping) and o.get("name") == name for o in old):
+        return problem
+    return replace(problem, message=(
+        f"{problem.message} ({key}: in this file replaces the included list whole, so this "
+        f"{name} is not merged with the included {name}, and the included file's other "
+        f"{len(old) - 1:,} are gone: give every field here, or change one with --set "
+        f"{key}.{name}.FIELD=VALUE)"))
 
 
 def _includes(data: dict[str, Any], marks: Marks, path: Path) -> list[tuple[str, PathKey]]:
@@ -439,7 +474,7 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
     try:
         scenario = Scenario.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        problems += validation_problems(exc, doc.marks)
+        problems += [_merged_item_hint(doc, p) for p in validation_problems(exc, doc.marks)]
         if _unreadable_trace(exc):
             problems += _beside_trace(doc, {**context, SKIP_TRACE: True})
         issues = _partial_issues(doc.data)
@@ -497,4 +532,4 @@ def load_document(source: str | Path | None = None, overrides: Iterable[str] = (
     path = resolve_source(source if source is not None else DEFAULT_SCENARIO)
     doc = read_document(path)
     data, problems = collect_overrides(doc.data, doc.marks, overrides)
-    return Document(data, doc.marks, doc.source, tuple(problems))
+    return Document(data, doc.marks, doc.source, tuple(problems), doc.replaced)
