@@ -21,8 +21,26 @@ def warn_ignored_inputs(scenario: Scenario) -> None:
     said += _reference_gpus(scenario)
     said += _software_repair(scenario.reliability)
     said += _rail_groups(scenario)
+    said += _fabric_events(scenario)
     for text in said:
         warnings.warn(ColossimWarning(text), stacklevel=4)
+
+
+def _fabric_events(scenario: Scenario) -> list[str]:
+    """Fabric faults that cannot change the run, as the power events that cannot are warned of
+    (QA: a fault after the horizon, or one leaving its tier whole, passed without a word)."""
+    from colossim.load_warnings import _days
+
+    horizon_s, said = scenario.simulation.horizon_s, []
+    for i, event in enumerate(scenario.cluster.fabric.events):
+        where = f"cluster.fabric.events[{i}]"
+        if event.time_s >= horizon_s:
+            said.append(f"{where} starts at {event.time_s:,.0f} s, after the horizon "
+                        f"({_days(horizon_s)}): it never happens")
+        elif event.capacity_fraction >= 1.0:
+            said.append(f"{where} leaves its tier its whole capacity (capacity_fraction 1): it "
+                        "changes nothing; 0 cuts the tier off")
+    return said
 
 
 def _maintenance(reliability: ReliabilityConfig, horizon_s: float) -> list[str]:

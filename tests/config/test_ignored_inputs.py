@@ -104,3 +104,17 @@ def test_a_rail_group_size_the_fabric_cannot_use_is_said(tmp_path):
         "cluster.fabric.rail_group_racks (56) is more than a pod (cluster.pod_size_racks: 2): a "
         "rail group never spans pods, so each is its pod"]
     assert said(tmp_path, with_fabric("{rail_optimized: true, rail_group_racks: 1}")) == []
+
+
+def test_fabric_faults_that_cannot_change_the_run_are_said(tmp_path):
+    """QA: a fault after the horizon, or one leaving its tier whole, passed in silence, where
+    the power events that cannot change the run are warned of."""
+    events = ("{contention: true, events: [{time_s: 1.0e12, tier: pod, pod: 1, kind: switch}, "
+              "{time_s: 100, tier: pod, pod: 0, capacity_fraction: 1.0}, "
+              "{time_s: 100, tier: pod, pod: 0, capacity_fraction: 0.99}]}")
+    text = edit(BASE, "  power:\n", f"  fabric: {events}\n  power:\n")
+    assert [line for line in said(tmp_path, text) if "fabric.events" in line] == [
+        "cluster.fabric.events[0] starts at 1,000,000,000,000 s, after the horizon (3,646 "
+        "days): it never happens",
+        "cluster.fabric.events[1] leaves its tier its whole capacity (capacity_fraction 1): it "
+        "changes nothing; 0 cuts the tier off"]
