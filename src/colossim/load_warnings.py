@@ -35,6 +35,7 @@ def warn_about(scenario: Scenario) -> None:
         _warn_deadlines_out_of_reach(finishes)
         _warn_dark_supply(scenario, power)
         _warn_never_powered(scenario, power)
+        _warn_supply_in_watts(scenario, power)
         _warn_cut_off(scenario)
         _warn_caps_below_the_floor(scenario, power)
         _warn_checkpoints_past_failures(scenario)
@@ -169,6 +170,23 @@ def unpowerable(scenario: Scenario) -> str | None:
                 f"each alone on its fewest GPUs at the lowest clocks; {found.fix} or lower "
                 "min_gpus")
     return None
+
+
+WATTS_SLIP = 1e5  # a supply this many times the facility's full draw: watts, not megawatts?
+
+
+def _warn_supply_in_watts(scenario: Scenario, power: PowerModel) -> None:
+    """Warn of a supply so far above what the whole facility can draw at full power that it
+    reads as watts typed for megawatts (700e6 for 700 MW ran as unlimited power, in silence:
+    QA), as the horizon check catches tokens typed for billions of tokens."""
+    cfg = scenario.cluster.power
+    highest = max(cfg.supply_at(t) for t in (0.0, *cfg.breakpoints()))
+    full_mw = power.peak_mw({})
+    if full_mw > 0 and highest > WATTS_SLIP * full_mw:
+        warnings.warn(ColossimWarning(
+            f"the supply ({highest:.4g} MW) is {highest / full_mw:,.0f} times what the whole "
+            f"facility draws at full power ({full_mw:.4g} MW): supply_mw is in megawatts (700 "
+            "MW is 700, not 700e6); power never binds at this supply"), stacklevel=3)
 
 
 @dataclass(frozen=True)

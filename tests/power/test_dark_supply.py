@@ -3,6 +3,8 @@ run stalls (it said "Did the policy leave them pending?")."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from typer.testing import CliRunner
 
@@ -241,3 +243,19 @@ def test_a_run_stopped_in_the_dark_blames_the_supply_not_the_policy(tmp_path):
     with pytest.raises(PolicyFailure, match="A policy must eventually let the jobs"), \
             failing_as(PolicyFailure, "fifo", lit, "run with --no-stall-guard"):
         raise Stalled("no job progressed")
+
+
+def test_a_supply_typed_in_watts_is_warned_at_load(tmp_path):
+    """QA: 700e6 for 700 MW ran as unlimited power in silence. The rack draws 1 MW at full
+    power (1,000 GPUs x 1,000 W, PUE 1); a supply over 1e5 times that reads as watts."""
+    from colossim.api import load_scenario
+
+    with pytest.warns(ColossimWarning) as caught:
+        load_scenario(write(tmp_path, 1e6))
+    assert [str(w.message) for w in caught] == [
+        "the supply (1e+06 MW) is 1,000,000 times what the whole facility draws at full power "
+        "(1 MW): supply_mw is in megawatts (700 MW is 700, not 700e6); power never binds at "
+        "this supply"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_scenario(write(tmp_path, 1000))  # 1,000 times: generous, not a slip of unit
