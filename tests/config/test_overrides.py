@@ -238,9 +238,9 @@ def test_a_star_sets_every_item_of_a_list():
     assert resolve_paths(data, "jobs.a.x.y") == [("jobs", 0, "x", "y")]
     scenario = load_scenario("small", ["jobs.*.checkpoint.interval_s=1200"])
     assert [j.checkpoint.interval_s for j in scenario.jobs] == [1200.0] * 4
-    # each job's bad value is its own problem, located at the override
+    # every job's bad value is one problem, located at the override (it was one per job)
     assert problems_of("small", ["jobs.*.max_gpus=0"]) == [
-        f"--set jobs.*.max_gpus=0: jobs[{i}].max_gpus: must be > 0, got 0" for i in range(4)]
+        "--set jobs.*.max_gpus=0: jobs[*].max_gpus: must be > 0, got 0"]
     assert problems_of("small", ["cluster.*.racks=1"]) == [
         "--set cluster.*.racks=1: cluster: * stands for each item of a list, and cluster is not "
         "a list"]
@@ -316,3 +316,16 @@ def test_a_param_given_to_a_policy_without_params_says_it_takes_none():
     [problem] = problems_of("small", ["scheduler.policy.name=tests.config.test_overrides:"
                                       "NoParams", "scheduler.policy.params.placement=any"])
     assert "scheduler.policy.params.placement: unknown field; it takes no fields" in problem
+
+
+def test_a_wildcard_override_that_fits_no_job_is_one_problem_not_one_per_job():
+    """QA: --set 'jobs.*.checkpoint.interval_s=20m' said the same line for each of 7 jobs."""
+    with pytest.raises(ConfigError) as caught:
+        load_scenario("small", ["jobs.*.checkpoint.interval_s=20m"])
+    [problem] = caught.value.problems
+    assert problem.file == "--set jobs.*.checkpoint.interval_s=20m"
+    assert problem.field == "jobs[*].checkpoint.interval_s"
+    assert problem.message.startswith("'20m' fits none of its forms: expected a number")
+    with pytest.raises(ConfigError) as caught:  # two jobs' own lines stay two problems
+        load_scenario("small", ["jobs.0.max_gpus=-1", "jobs.1.max_gpus=-1"])
+    assert [p.field for p in caught.value.problems] == ["jobs[0].max_gpus", "jobs[1].max_gpus"]

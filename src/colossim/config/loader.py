@@ -219,11 +219,35 @@ def problem_at(marks: Marks, loc: PathKey, message: str, at: PathKey | None = No
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
-    """Reading order: files by name, then line (whole-file problems first), then overrides."""
+    """Reading order: files by name, then line (whole-file problems first), then overrides;
+    alike problems of list items folded into one (``fold_items``)."""
     return sorted(
-        problems,
+        fold_items(problems),
         key=lambda p: (p.file.startswith("--"), p.file, -1 if p.line is None else p.line),
     )
+
+
+ITEM = re.compile(r"(\[\d+\])")
+
+
+def fold_items(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems alike but for the list items they name, one line each: their field with ``*``
+    for the index that varies (``jobs[*].checkpoint.interval_s``). ``--set
+    'jobs.*.checkpoint.interval_s=20m'`` said the same message once per job (QA: 7 lines)."""
+    groups: dict[tuple, list[Problem]] = {}
+    for problem in problems:
+        key = (problem.file, problem.line, problem.message, ITEM.sub("[]", problem.field))
+        groups.setdefault(key, []).append(problem)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        parts = [ITEM.split(problem.field) for problem in group]
+        field = "".join(part if all(other[i] == part for other in parts) else "[*]"
+                        for i, part in enumerate(parts[0]))
+        out.append(replace(group[0], field=field))
+    return out
 
 
 def validation_problems(
