@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -40,6 +41,19 @@ def test_compare_table_lists_every_policy():
     out = runner.invoke(app, ["compare", "small", "--policies", "fifo,sjf", "--workers", "1"])
     assert out.exit_code == 0, out.output
     assert "fifo" in out.stdout and "sjf" in out.stdout and "Jain" in out.stdout
+
+
+def test_one_seed_of_a_scenario_with_failures_is_said_to_be_one_draw_of_them():
+    """QA: with one seed the table showed no hint that policies' ranks move with the seed; a
+    scenario that draws nothing (small) has no such note (every seed gives the same run)."""
+    failing = str(Path(__file__).parents[1] / "regression" / "scenarios" / "failures_small.yaml")
+    said = {}
+    for scenario, seeds in ((failing, "1"), (failing, "2"), ("small", "1")):
+        out = runner.invoke(app, ["compare", scenario, "--policies", "fifo,las", "--workers",
+                                  "1", "--seeds", seeds])
+        assert out.exit_code == 0, out.output
+        said[scenario, seeds] = "One seed is one draw of the failures" in out.stdout
+    assert said == {(failing, "1"): True, (failing, "2"): False, ("small", "1"): False}
 
 
 def test_seeds_give_a_confidence_interval_and_workers_do_not_change_results():

@@ -149,7 +149,7 @@ def compare(
     elif shown:
         from colossim.cli.render_compare import compare_table
 
-        compare_table(loaded.name, stats, seed_list, by_policy)
+        compare_table(loaded.name, stats, seed_list, by_policy, loaded.reliability.enabled)
     if failed:
         from colossim.errors import PolicyFailure
 

@@ -93,7 +93,9 @@ FEW_SEEDS = 5  # below this, the t quantile makes a 95% interval wide (12.7 at 2
 
 
 def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds: Sequence[int],
-                  runs: Mapping[str, Sequence[RunMetrics]]) -> None:
+                  runs: Mapping[str, Sequence[RunMetrics]], failures: bool = False) -> None:
+    """The policies side by side; ``failures``: the scenario draws failures, so one seed is
+    one draw of them."""
     n = len(seeds)
     note = f"seed {seeds[0]}" if n == 1 else f"{n} seeds, mean ± 95% CI"
     columns = [c for c in COLUMNS if c[0] not in SHOWN_IF_ANY
@@ -114,6 +116,10 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
         + ("; jobs done: the fewest over the seeds." if n > 1 else ".")
     )
     note = few_seeds_note(n, f"--seeds {FEW_SEEDS}")
+    if n == 1 and failures:
+        note = (f"One seed is one draw of the failures: every figure moves from seed to seed "
+                f"(colossus2's makespan by a day or more), enough to reorder close policies; "
+                f"--seeds {FEW_SEEDS} gives each figure a 95% interval.")
     if note:
         out.print(note)
 
