@@ -292,7 +292,7 @@ CASES: list[Case] = [
         "missing-include",
         "include: nope.yaml\n" + BASE,
         f"{S}:1: include: included file not found: nope.yaml (paths are relative to this file, "
-        "or a built-in scenario's name); built-in scenarios: colossus2, small",
+        "or a built-in scenario's name); built-in scenarios: busy, colossus2, small",
     ),
     _one(  # a built-in's name, misspelt: the top-level source said so, an include did not
         "misspelt-built-in-include",

@@ -56,7 +56,7 @@ def test_a_folder_named_like_a_builtin_does_not_hide_it(tmp_path, monkeypatch):
 def test_a_missing_file_is_named_and_a_builtin_typo_gets_a_hint(tmp_path):
     missing = tmp_path / "nope.yaml"
     assert problems_of(missing) == [f"{missing}: no such file or scenario; built-in scenarios: "
-                                   "colossus2, small"]
+                                   "busy, colossus2, small"]
     assert problems_of("smal") == [
         "smal: no such file or scenario; did you mean the built-in scenario 'small'?"
     ]
@@ -656,7 +656,7 @@ def test_an_empty_scenario_name_is_named_as_such(source):
     with pytest.raises(ConfigError) as caught:
         load_scenario(source)
     assert str(caught.value.problems[0]) == (
-        "'': no scenario named: give a file or a built-in scenario (colossus2, small)")
+        "'': no scenario named: give a file or a built-in scenario (busy, colossus2, small)")
 
 
 def test_a_shape_problem_an_override_made_is_reported_at_it():
