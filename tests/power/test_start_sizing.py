@@ -149,3 +149,20 @@ def test_a_start_spanning_gpu_types_is_sized_too(tmp_path):
     assert 80 <= job.mean_gpus < 136
     assert result.infeasible_decisions == 0
     assert result.cluster.peak_power_mw <= 0.11 * (1 + 1e-9)
+
+
+def test_a_min_gpus_of_no_whole_number_of_domains_is_still_sized_down_to_the_supply(tmp_path):
+    """Review: 180 GPUs place only as 216 (domains of 72), so a placement of exactly
+    min_gpus fails. The sizing gave up there and the job, asked for at 288 GPUs, was refused
+    at every decision: the run stalled at t = 0. At 0.31 MW 216 GPUs fit and 288 do not
+    (the bisection before that change found 216)."""
+    source = tmp_path / "mixed.yaml"
+    source.write_text(
+        "name: mixed\ncluster:\n  pod_size_racks: 4\n  rack_groups: [{gpu_type: GB200, racks: 2},"
+        " {gpu_type: GB300, racks: 2}]\n  power: {supply_mw: 0.31, pue: 1.1}\n"
+        "jobs:\n  - {name: wide, work_gpu_hours: 500, reference_gpu: GB200, min_gpus: 180,"
+        " max_gpus: 288}\nscheduler: {policy: {name: fifo}}\n")
+    result = simulate(load_scenario(str(source)), check_invariants=True)
+    job = result.job("wide")
+    assert (job.state, job.start_s, result.infeasible_decisions) == ("completed", 0.0, 0)
+    assert job.mean_gpus == pytest.approx(216)

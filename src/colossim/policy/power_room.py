@@ -172,11 +172,14 @@ class StartPower:
         the range placements, made only when power binds."""
         racks, best = self.view.racks, None
         lo, hi = job.min_gpus, most
-        least = place(lo) if lo <= hi else None  # nothing fits if the fewest GPUs do not: a
-        # dark facility made every decision bisect every job's sizes (QA: hours of a run)
-        if least is None or not room.fits(job.config, grant_types(racks, least)):
-            return None
-        best, lo = least, lo + 1
+        least = place(lo) if lo <= hi else None  # nothing fits if the fewest GPUs, placed,
+        # do not: a dark facility made every decision bisect every job's sizes (QA: hours of a
+        # run). Unplaced they say nothing: a min_gpus that is no whole number of allocation
+        # units places only as more (180 GPUs in units of 72 as 216: review)
+        if least is not None:
+            if not room.fits(job.config, grant_types(racks, least)):
+                return None
+            best, lo = least, lo + 1
         while lo <= hi:
             mid = (lo + hi) // 2
             grant = place(mid)
