@@ -6,6 +6,7 @@ The CLI, sweeps and the pytest plugin are thin layers over these two functions.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -148,14 +149,19 @@ def listed_overrides(overrides: Iterable[str]) -> list[str]:
 
 
 def _source(source: object) -> str | Path | None:
-    """A scenario's source as ``load_scenario`` takes it; anything else said at the argument
-    (an int or a dict failed in pathlib, naming no argument: QA)."""
+    """A scenario's source as ``load_scenario`` takes it: a name, or a path of any kind
+    (``os.PathLike``: a PurePath, pytest's ``tmpdir``); anything else said at the argument (an
+    int or a dict failed in pathlib, naming no argument: QA)."""
     if source is None or isinstance(source, str | Path):
         return source
+    if isinstance(source, os.PathLike):
+        return Path(os.fspath(source))
     hint = (": for a dict of fields use colossim.Scenario.model_validate(data)"
-            if isinstance(source, dict) else "")
-    raise TypeError("the scenario is a Scenario, a built-in scenario's name or a YAML file's "
-                    f"path, not {type(source).__name__}{hint}")
+            if isinstance(source, dict) else
+            ": it is loaded already; give it to simulate()" if isinstance(source, Scenario)
+            else "")
+    raise TypeError("load_scenario takes a built-in scenario's name or a YAML file's path, "
+                    f"not {type(source).__name__}{hint}")
 
 
 def load_scenario(

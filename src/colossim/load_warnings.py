@@ -8,7 +8,6 @@ import math
 import sys
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from colossim.config.messages import figure
@@ -46,16 +45,14 @@ def warn_about(scenario: Scenario) -> None:
     _warn_at_the_caller(caught)
 
 
-PACKAGE_DIR = str(Path(__file__).resolve().parent)
-
-
 def _warn_at_the_caller(caught: list[warnings.WarningMessage]) -> None:
-    """Say each warning at the first line outside colossim that led here (the user's
+    """Say each warning at the first line outside colossim's modules that led here (the user's
     ``load_scenario`` or ``simulate`` call): a fixed ``stacklevel`` pointed into colossim's
     own api.py, whichever way the load came (QA). Python 3.12's ``skip_file_prefixes`` does
     this; colossim supports 3.11."""
     level, frame = 1, sys._getframe(0)
-    while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIR):
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == \
+            "colossim":  # by module, not file: a package imported through a symlink (review)
         frame, level = frame.f_back, level + 1
     for item in caught:
         warnings.warn(item.message, item.category, stacklevel=level)

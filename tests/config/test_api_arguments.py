@@ -44,9 +44,26 @@ def test_overrides_are_a_list_of_path_value_strings():
     ({"name": "x"}, "not dict: for a dict of fields use colossim.Scenario.model_validate"),
 ])
 def test_a_scenario_of_the_wrong_type_is_said_at_the_argument(source, said):
-    with pytest.raises(TypeError, match=rf"the scenario is a Scenario, a built-in scenario's "
-                                        rf"name or a YAML file's path, {said}"):
+    with pytest.raises(TypeError, match=rf"load_scenario takes a built-in scenario's name or a "
+                                        rf"YAML file's path, {said}"):
         simulate(source)
+    with pytest.raises(TypeError, match="not Scenario: it is loaded already; give it to "
+                                        r"simulate\(\)"):
+        load_scenario(load_scenario("small"))
+
+
+def test_any_path_like_names_a_scenario_file(tmp_path):
+    """Review: only str and Path were let through; a PurePath or pytest's tmpdir had loaded."""
+    import os
+    from pathlib import PurePath
+
+    class Where(os.PathLike):
+        def __fspath__(self):
+            return str(tmp_path / "s.yaml")
+
+    (tmp_path / "s.yaml").write_text("include: small\nname: mine\n")
+    for source in (PurePath(tmp_path / "s.yaml"), Where()):
+        assert load_scenario(source).name == "mine"
 
 
 def test_a_policy_that_is_not_a_policy_is_said_at_the_argument(small):
