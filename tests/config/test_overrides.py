@@ -240,7 +240,11 @@ def test_a_star_sets_every_item_of_a_list():
     assert [j.checkpoint.interval_s for j in scenario.jobs] == [1200.0] * 4
     # every job's bad value is one problem, located at the override (it was one per job)
     assert problems_of("small", ["jobs.*.max_gpus=0"]) == [
-        "--set jobs.*.max_gpus=0: jobs[*].max_gpus: must be > 0, got 0"]
+        "--set jobs.*.max_gpus=0: jobs[0-3].max_gpus: must be > 0, got 0"]
+    # the jobs a message is true of, not "every job" (review: jobs[*] for two of four)
+    assert problems_of("small", ["jobs.*.max_gpus=70"]) == [
+        "--set jobs.*.max_gpus=70: jobs[0,1].max_gpus: 70 is below min_gpus (72)",
+        "--set jobs.*.max_gpus=70: jobs[3].max_gpus: 70 is below min_gpus (144)"]
     assert problems_of("small", ["cluster.*.racks=1"]) == [
         "--set cluster.*.racks=1: cluster: * stands for each item of a list, and cluster is not "
         "a list"]
@@ -324,7 +328,7 @@ def test_a_wildcard_override_that_fits_no_job_is_one_problem_not_one_per_job():
         load_scenario("small", ["jobs.*.checkpoint.interval_s=20m"])
     [problem] = caught.value.problems
     assert problem.file == "--set jobs.*.checkpoint.interval_s=20m"
-    assert problem.field == "jobs[*].checkpoint.interval_s"
+    assert problem.field == "jobs[0-3].checkpoint.interval_s"
     assert problem.message.startswith("'20m' fits none of its forms: expected a number")
     with pytest.raises(ConfigError) as caught:  # two jobs' own lines stay two problems
         load_scenario("small", ["jobs.0.max_gpus=-1", "jobs.1.max_gpus=-1"])

@@ -231,8 +231,9 @@ ITEM = re.compile(r"(\[\d+\])")
 
 
 def fold_items(problems: Iterable[Problem]) -> list[Problem]:
-    """Problems alike but for the list items they name, one line each: their field with ``*``
-    for the index that varies (``jobs[*].checkpoint.interval_s``). ``--set
+    """Problems alike but for the list items they name, one line each: their field with the
+    indices that vary listed (``jobs[0-6].checkpoint.interval_s``, ``jobs[0,1].max_gpus``:
+    never ``*``, which read as every item when only some were wrong: review). ``--set
     'jobs.*.checkpoint.interval_s=20m'`` said the same message once per job (QA: 7 lines)."""
     groups: dict[tuple, list[Problem]] = {}
     for problem in problems:
@@ -244,10 +245,23 @@ def fold_items(problems: Iterable[Problem]) -> list[Problem]:
             out.append(group[0])
             continue
         parts = [ITEM.split(problem.field) for problem in group]
-        field = "".join(part if all(other[i] == part for other in parts) else "[*]"
+        field = "".join(part if all(other[i] == part for other in parts) else
+                        f"[{_spans(sorted({int(other[i][1:-1]) for other in parts}))}]"
                         for i, part in enumerate(parts[0]))
         out.append(replace(group[0], field=field))
     return out
+
+
+def _spans(indices: list[int]) -> str:
+    """Sorted indices as runs: [0, 1, 2, 5] -> "0-2,5"."""
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    return ",".join(f"{a}-{b}" if b > a + 1 else f"{a},{b}" if b > a else f"{a}"
+                    for a, b in runs)
 
 
 def validation_problems(
