@@ -3,6 +3,8 @@ first 50 jobs are listed (an 800-job trace printed 800 rows, its numbers split a
 
 from __future__ import annotations
 
+import pytest
+
 from colossim.cli.render import JOB_ROWS, clipped_name
 
 
@@ -80,3 +82,14 @@ def test_the_reliability_table_keeps_every_figure_whole_at_80_columns(monkeypatc
     assert all(row.split()[1:] == ["12,345", row.split()[2], "2.12B", "123.5M", "98.7M",
                                    row.split()[6], "60.0", "min"] for row in rows), rows
     assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+
+
+@pytest.mark.parametrize(("gpu_hours", "shown"), [
+    (999_999.4, "999,999"), (999_999.7, "1.0M"), (2_118.45e6, "2.12B"), (999.96e6, "1.00B"),
+    (999.996e9, "1.00T")])
+def test_reliability_gpu_hours_pick_their_unit_after_rounding(gpu_hours, shown):
+    """Review: 999,999.7 read "1,000,000" and 999.96M "1,000.0M", past the 7 characters the
+    table's 80 columns allow."""
+    from colossim.cli.render_reliability import _hours
+
+    assert _hours(gpu_hours) == shown

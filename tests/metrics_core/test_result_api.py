@@ -28,9 +28,12 @@ STRESS_SMALL = Path(__file__).parents[1] / "regression" / "scenarios" / "stress_
 @pytest.mark.parametrize(("scenario", "supply_mw"), [
     ("small", 0.45),  # the sum of the draws came to 0.4500000000000001 MW
     (STRESS_SMALL, 0.3),  # and to 0.30000000000000004
+    ("small", 0.4500000006),  # a supply of more than 9 decimals: rounding the peak to 9 put
+    # it above (0.450000001: review)
 ])
 def test_a_peak_held_at_the_supply_is_reported_as_the_supply(scenario, supply_mw):
     """docs/results.md: without a battery the peak stays at or below the supply; the facility
     sum's float noise showed it a hair above (1000.0000000000001 MW on the default run)."""
     result = simulate(load_scenario(scenario, [f"cluster.power.supply_mw={supply_mw}"]))
-    assert result.cluster.peak_power_mw == supply_mw
+    assert result.cluster.peak_power_mw <= supply_mw
+    assert result.cluster.peak_power_mw == pytest.approx(supply_mw, rel=1e-9)

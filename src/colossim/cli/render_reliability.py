@@ -20,9 +20,13 @@ NO_FAULT = {"power": "power losses", "fabric_cut": "fabric cuts"}
 def _hours(value: float) -> str:
     """GPU-hours in at most 7 characters, so the table fits 80 columns whole: 10T's 2,118.45M
     lost GPU-hours at hourly checkpoints was cut to "2,118.…", its unit lost (QA)."""
-    if value >= 1e9:
-        return f"{value / 1e9:,.2f}B"
-    return f"{value / 1e6:,.1f}M" if value >= 1e6 else f"{value:,.0f}"
+    if round(value) < 1e6:  # the unit picked after rounding: 999,999.7 is 1.0M, not 1,000,000
+        return f"{value:,.0f}"
+    if round(value / 1e6, 1) < 1e3:
+        return f"{value / 1e6:.1f}M"
+    if round(value / 1e9, 2) < 1e3:
+        return f"{value / 1e9:.2f}B"
+    return f"{value / 1e12:.2f}T"
 
 
 def _every(interval_s: float | None) -> str:

@@ -1,7 +1,7 @@
 """How many runs go into one task: sized from how long the runs are seen to take.
 
-A task costs the executor about half a millisecond of the parent's CPU (the local pool's threads
-and pipes) and one to two milliseconds on Ray. Runs of a small scenario take a few milliseconds,
+A task costs the executor a quarter to half a millisecond of the parent's CPU (the local pool's
+threads and pipes) and one to two milliseconds on Ray. Runs of a small scenario take a few milliseconds,
 so one run per task would spend a sizeable share of the machine on overhead; a Colossus-scale run
 takes a minute, and batching it would hold finished results back in a worker, out of the
 progress bar and off the disk. So the first task of each slot carries one run, and once runs have
