@@ -1,17 +1,17 @@
 """How many runs go into one task: sized from how long the runs are seen to take.
 
 A task costs the executor a quarter to half a millisecond of the parent's CPU (the local pool's
-threads and pipes) and one to two milliseconds on Ray. Runs of a small scenario take a few milliseconds,
-so one run per task would spend a sizeable share of the machine on overhead; a Colossus-scale run
-takes a minute, and batching it would hold finished results back in a worker, out of the
-progress bar and off the disk. So the first task of each slot carries one run, and once runs have
-come back, later tasks carry as many as fill about ``TASK_S`` of work, never more than
-``MAX_BATCH`` nor than one worker's share of the runs not yet handed out. That last cap is guided
-self-scheduling (Polychronopoulos and Kuck, IEEE Trans. Computers 36(12), 1987): tasks shrink as
-the study nears its end, so the workers finish together, while early tasks are large enough
-that a 40-run study of the small scenario costs the parent 14 tasks, not 27 (under the earlier
-cap of two tasks per slot for the end), and the parent's CPU competes less with the workers'.
-Runs of a minute always go one per task: each is written the moment it is done.
+threads and pipes) and one to two milliseconds on Ray. Runs of a small scenario take a few
+milliseconds, so one run per task would spend a sizeable share of the machine on overhead; a
+Colossus-scale run takes a minute, and batching it would hold finished results back in a worker,
+out of the progress bar and off the disk. So the first task of each slot carries one run, and
+once runs have come back, later tasks carry as many as fill about ``TASK_S`` of work, never more
+than ``MAX_BATCH`` nor than one worker's share of the runs not yet handed out. That last cap is
+guided self-scheduling (Polychronopoulos and Kuck, IEEE Trans. Computers 36(12), 1987): tasks
+shrink as the study nears its end, so the workers finish together, while early tasks are large
+enough that a 40-run study of the small scenario costs the parent 14 tasks, not 27 (under the
+earlier cap of two tasks per slot for the end), and the parent's CPU competes less with the
+workers'. Runs of a minute always go one per task: each is written the moment it is done.
 
 Which runs share a task never changes a result: every run is simulated on its own.
 """
