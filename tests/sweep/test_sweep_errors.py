@@ -465,3 +465,34 @@ def test_a_random_study_without_samples_is_not_also_told_its_distributions_need_
             "  cluster.power.pue: {min: 1.1, max: 1.3}\n")
     assert problems_of(write_study(tmp_path, text)) == [
         f"{tmp_path}/study.yaml:2: method: random needs samples: N"]
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    # a method with a problem of its own says nothing of samples or of the distributions
+    ("method: randon\nsamples: 3\nparameters:\n  cluster.power.pue: {min: 1.1, max: 1.3}\n",
+     [("method", "expected one of grid, random; got 'randon' (did you mean 'random'?)")]),
+    ("method: random\nsamples: 0\nparameters:\n  cluster.power.pue: {min: 1.1, max: 1.3}\n",
+     [("samples", "must be > 0, got 0")]),
+    # every whole-file check that fails, not the first
+    ("seeds: 0\nmethod: random\nparameters:\n  cluster.power.pue: {min: 1.1, max: 1.3}\n",
+     [("seeds", "the count must be at least 1"), ("method", "random needs samples: N")]),
+    ("seeds: [1, 1]\nsamples: 4\nparameters:\n  cluster.power.pue: [1.1, 1.2]\n",
+     [("seeds", "the list must be non-empty, distinct and >= 0"),
+      ("samples", "needs method: random (a grid runs every combination)")]),
+])
+def test_a_key_with_a_problem_of_its_own_adds_no_untrue_one_and_hides_none(tmp_path, text,
+                                                                           said):
+    """Review: a key set aside for its own problem read as its default, which made a second,
+    untrue problem (method: randon as a grid: "samples needs method: random"); and only the
+    first failing whole-file check was said."""
+    found = problems_of(write_study(tmp_path, f"base: {SMALL}\n{text}"))
+    assert [tuple(line.split(": ", 2)[1:]) for line in found] == said
+
+
+def test_a_bad_or_missing_base_still_lets_the_rest_be_checked(tmp_path):
+    path = write_study(tmp_path, "base: 3\nseeds: 0\nmetrics: [nosuch_metric]\n")
+    found = [line.split(": ", 2)[1] for line in problems_of(path)]
+    assert found == ["base", "seeds", "metrics[0]"]  # base said once
+    path = write_study(tmp_path, "seeds: 0\nmetrics: [nosuch_metric]\n")
+    assert [line.split(": ", 2)[1:] for line in problems_of(path)][:2] == [
+        ["base", "required field missing"], ["seeds", "the count must be at least 1"]]

@@ -139,24 +139,33 @@ class StudyFile(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> StudyFile:
-        if (info.context or {}).get(WHOLE_CHECKS) is False:  # said already (``_validated``)
+        if (info.context or {}).get(WHOLE_CHECKS) is False:  # said by ``_validated``
             return self
-        # FieldValueError: the problem is reported at the line of the field it names
+        for field, message, _keys in self.whole_file_problems():  # the first, at its field's
+            raise FieldValueError(field, message)  # line (FieldValueError)
+        return self
+
+    def whole_file_problems(self) -> list[tuple[str, str, frozenset[str]]]:
+        """Every check of fields taken together that fails: (the field blamed, the message,
+        the keys the check reads)."""
+        found = []
+        seeds = frozenset({"seeds"})
         if isinstance(self.seeds, int) and self.seeds < 1:
-            raise FieldValueError("seeds", "the count must be at least 1")
+            found.append(("seeds", "the count must be at least 1", seeds))
         if isinstance(self.seeds, list) and (
             not self.seeds or min(self.seeds) < 0 or len(set(self.seeds)) != len(self.seeds)
         ):
-            raise FieldValueError("seeds", "the list must be non-empty, distinct and >= 0")
-        if isinstance(self.seeds, list) and max(self.seeds) > MAX_SEED:
-            raise FieldValueError("seeds", f"a seed is at most {MAX_SEED:,} (results.parquet "
-                                           "stores it as a 64-bit integer)")
+            found.append(("seeds", "the list must be non-empty, distinct and >= 0", seeds))
+        if isinstance(self.seeds, list) and self.seeds and max(self.seeds) > MAX_SEED:
+            found.append(("seeds", f"a seed is at most {MAX_SEED:,} (results.parquet stores it "
+                                   "as a 64-bit integer)", seeds))
+        both = frozenset({"method", "samples"})
         if self.method is Method.RANDOM and self.samples is None:
-            raise FieldValueError("method", "random needs samples: N")
+            found.append(("method", "random needs samples: N", both))
         if self.method is Method.GRID and self.samples is not None:  # else silently ignored
-            raise FieldValueError("samples", "needs method: random (a grid runs every "
-                                             "combination)")
-        return self
+            found.append(("samples", "needs method: random (a grid runs every combination)",
+                          both))
+        return found
 
 
 MAX_SEED = 2**63 - 1  # a list seed is a run's seed, a column of results.parquet (int64)
@@ -283,8 +292,9 @@ def _zip_axes(raw: Any, marks: Marks, problems: list[Problem]) -> list[Axis]:
     return axes
 
 
-def parse_axes(file: StudyFile, marks: Marks) -> tuple[Axis, ...]:
-    """Every parameter entry → its Axis; raises one ConfigError with every problem."""
+def parse_axes(file: StudyFile, marks: Marks, method_known: bool = True) -> tuple[Axis, ...]:
+    """Every parameter entry → its Axis; raises one ConfigError with every problem.
+    ``method_known``: False when the file's method is a stand-in (``_validated``)."""
     problems: list[Problem] = []
     axes: list[Axis] = []
     for path, raw in file.parameters.items():
@@ -301,7 +311,7 @@ def parse_axes(file: StudyFile, marks: Marks) -> tuple[Axis, ...]:
         axis = _axis(path, raw, marks, problems)
         if axis is None:
             continue
-        if axis.sampled is not None and file.method is Method.GRID:
+        if axis.sampled is not None and file.method is Method.GRID and method_known:
             msg = "a distribution needs method: random (give a list or a range for a grid)"
             problems.append(problem_at(marks, ("parameters", path), msg))
         axes.append(axis)
@@ -330,36 +340,60 @@ def load_study(path: str | Path) -> Study:
 
 
 WHOLE_CHECKS = "whole-file checks"  # validation context: False skips ``StudyFile._consistent``
-DEFAULTED = {"seeds", "samples"}  # keys a failed whole-file check blames whose default is safe
+PLACEHOLDERS = {"base": ""}  # a required key with a problem of its own, stood in for so the rest
+# of the file is still checked
+HARMLESS = {"name", "description", "seeds", "seed", "metrics"}  # keys whose default, standing in
+# for a value with a problem, cannot make the runs' own checks say something untrue
 
 
-def _validated(data: dict[str, Any], marks: Marks) -> tuple[StudyFile | None, list[Problem]]:
-    """The study file validated, and its problems. Keys with problems of their own are left
-    out (each then takes its default) and the rest validated again, so the rest can be checked
-    in the same pass: an unknown key hid a bad ``seeds:``, as pydantic runs whole-file checks
-    only on valid fields. A whole-file check that fails (``seeds: 0``, ``method: random``
-    without ``samples``) is said, and the file then read without those checks, with a blamed
-    ``seeds`` or ``samples`` at its default and every other key as written (dropping
-    ``method`` made a random study's distributions a grid's mistake). None if a problem names
-    no key."""
+@dataclass(frozen=True)
+class Checked:
+    """A study file as far as it could be read: ``file`` (None if not at all), its problems,
+    the keys that had problems of their own (their defaults or placeholders stand in), and
+    whether its runs can be built and checked against the base (``expand.load_plan``)."""
+
+    file: StudyFile | None
+    problems: list[Problem]
+    replaced: frozenset[str]
+
+    @property
+    def expandable(self) -> bool:
+        """An unknown key set aside is as if never written; a known one stands in harmlessly
+        only if it is one of ``HARMLESS``."""
+        return self.file is not None and self.replaced & set(StudyFile.model_fields) <= HARMLESS
+
+
+def _validated(data: dict[str, Any], marks: Marks) -> Checked:
+    """The study file validated, with every problem said in one pass. Keys with problems of
+    their own stand aside (their defaults, or a placeholder for ``base``, in their place) and
+    the rest is validated again: an unknown key hid a bad ``seeds:``, since pydantic runs
+    whole-file checks only on valid fields. Then every whole-file check is said that reads none
+    of those keys (a dropped ``method: randon`` read as a grid made "samples needs method:
+    random" a second, untrue problem: review). Each pass sets aside at least one key, so it
+    ends."""
     problems: list[Problem] = []
-    kept = dict(data)
+    kept, replaced = dict(data), set()
     while True:
         try:
-            return StudyFile.model_validate(kept), problems
+            file = StudyFile.model_validate(kept, context={WHOLE_CHECKS: False})
+            break
         except ValidationError as exc:
-            found = [p for p in _problems(exc, marks, StudyFile) if p not in problems]
-            keys = {error["loc"][0] for error in exc.errors() if error["loc"]}
-        problems += found
-        if not keys:  # whole-file checks only: every key is valid as written, and the runs
-            # are built with a blamed seeds: or samples: at its default (seeds: [3, 3] made
-            # two runs of one id, a mistake of their own)
-            kept = {key: value for key, value in kept.items()
-                    if key not in {p.field for p in found} & DEFAULTED}
-            return StudyFile.model_validate(kept, context={WHOLE_CHECKS: False}), problems
-        if not keys & kept.keys():
-            return None, problems
+            errors = exc.errors()
+            keys = {str(error["loc"][0]) for error in errors if error["loc"]}
+            if not keys or not keys - replaced:
+                return Checked(None, problems + [p for p in _problems(exc, marks, StudyFile)
+                                                 if p not in problems], frozenset(replaced))
+            problems += [p for p in _problems(exc, marks, StudyFile) if p not in problems]
+        replaced |= keys
         kept = {key: value for key, value in kept.items() if key not in keys}
+        kept.update({key: PLACEHOLDERS[key] for key in keys if key in PLACEHOLDERS})
+    whole = [(field, message) for field, message, reads in file.whole_file_problems()
+             if not reads & replaced]
+    problems += [problem_at(marks, (field,), message) for field, message in whole]
+    if any(field == "seeds" for field, _ in whole):  # its runs built with the default count
+        replaced.add("seeds")
+        file = file.model_copy(update={"seeds": StudyFile.model_fields["seeds"].default})
+    return Checked(file, problems, frozenset(replaced))
 
 
 def read_study(path: str | Path) -> tuple[Study | None, list[Problem]]:
@@ -380,7 +414,8 @@ def read_study(path: str | Path) -> tuple[Study | None, list[Problem]]:
         raise ConfigError(Problem(str(path), None, "", "this is a scenario (cluster: and jobs:), "
                                   f"not a study: run it with colossim run {path}, or write a "
                                   f"study whose base: is {path.name}"))
-    file, problems = _validated(data, marks)
+    checked = _validated(data, marks)
+    file, problems = checked.file, checked.problems
     if file is None:
         return None, problems
     problems += [
@@ -388,8 +423,8 @@ def read_study(path: str | Path) -> tuple[Study | None, list[Problem]]:
         for i, metric in enumerate(file.metrics)
         if (msg := metric_problem(metric) or _listed_before(metric, file.metrics[:i]))
     ]
-    try:
-        axes = parse_axes(file, marks)
+    try:  # a method or samples with a problem of its own says nothing of the axes' kinds
+        axes = parse_axes(file, marks, method_known=not checked.replaced & {"method", "samples"})
     except ConfigError as exc:
         return None, problems + exc.problems
     knobs = {path for axis in axes for path in axis.paths}  # a knob's own value, as a metric,
@@ -397,4 +432,5 @@ def read_study(path: str | Path) -> tuple[Study | None, list[Problem]]:
     problems += [problem_at(marks, ("metrics", i), "is also a parameter: its column in "
                             "results.csv already holds its value; leave it out of metrics")
                  for i, metric in enumerate(file.metrics) if metric in knobs]
-    return Study(file, file.name or path.stem, path, marks, axes), problems
+    study = Study(file, file.name or path.stem, path, marks, axes)
+    return (study if checked.expandable else None), problems
