@@ -155,11 +155,12 @@ def _merged_item_hint(doc: Document, problem: Problem) -> Problem:
     name = new[index].get("name") if isinstance(new[index], Mapping) else None
     if name is None or not any(isinstance(o, Mapping) and o.get("name") == name for o in old):
         return problem
+    gone = (f", and the included file's other {len(old) - 1:,} are gone" if len(old) > 1
+            else "")
     return replace(problem, message=(
         f"{problem.message} ({key}: in this file replaces the included list whole, so this "
-        f"{name} is not merged with the included {name}, and the included file's other "
-        f"{len(old) - 1:,} are gone: give every field here, or change one with --set "
-        f"{key}.{name}.FIELD=VALUE)"))
+        f"{name} is not merged with the included {name}{gone}: give every field here, or "
+        f"change one with --set {key}.{name}.FIELD=VALUE)"))
 
 
 def _includes(data: dict[str, Any], marks: Marks, path: Path) -> list[tuple[str, PathKey]]:
