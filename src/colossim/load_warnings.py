@@ -155,8 +155,8 @@ def unpowerable(scenario: Scenario) -> str | None:
 
     power = scenario.cluster.power
     model = PowerModel(build_layout(scenario), power)
-    at_s = max((0.0, *power.breakpoints()), key=power.supply_at)  # the first highest
-    highest, idle = power.supply_at(at_s), model.facility_mw(model.idle_it_w)
+    at_s, highest = power.highest_supply()
+    idle = model.facility_mw(model.idle_it_w)
     if idle > highest * (1 + 1e-9):
         return (f"the facility is dark for the whole run: its supply (at most {highest:.4g} "
                 f"MW) is below what it draws idle ({idle:.4g} MW), so no job can run; "
@@ -176,8 +176,7 @@ def _warn_supply_in_watts(scenario: Scenario, power: PowerModel) -> None:
     """Warn of a supply so far above what the whole facility can draw at full power that it
     reads as watts typed for megawatts (700e6 for 700 MW ran as unlimited power, in silence:
     QA), as the horizon check catches tokens typed for billions of tokens."""
-    cfg = scenario.cluster.power
-    highest = max(cfg.supply_at(t) for t in (0.0, *cfg.breakpoints()))
+    _at_s, highest = scenario.cluster.power.highest_supply()
     full_mw = power.peak_mw({})
     if full_mw > 0 and highest > WATTS_SLIP * full_mw:
         warnings.warn(ColossimWarning(
@@ -215,8 +214,7 @@ def never_powered(scenario: Scenario, model: PowerModel | None = None) -> Unpowe
     from colossim.model.power import PowerModel
 
     power = scenario.cluster.power
-    at_s = max((0.0, *power.breakpoints()), key=power.supply_at)  # the first highest
-    highest = power.supply_at(at_s)
+    at_s, highest = power.highest_supply()
     none = Unpowered([], highest, power.raise_to_power(at_s))
     model = model or PowerModel(build_layout(scenario), power)
     if model.always_fits() or model.facility_mw(model.idle_it_w) > highest:

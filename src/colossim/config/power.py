@@ -214,6 +214,15 @@ class PowerConfig(Frozen):
                 times.add(ev.start_s + ev.duration_s)
         return sorted(t for t in times if t > 0)
 
+    def supply_levels(self) -> list[tuple[float, float]]:
+        """(time, supply from then on) at t=0 and at each breakpoint: every level the supply
+        takes in the run."""
+        return [(t, self.supply_at(t)) for t in (0.0, *self.breakpoints())]
+
+    def highest_supply(self) -> tuple[float, float]:
+        """The run's highest supply level, MW, and when it first comes."""
+        return max(self.supply_levels(), key=lambda level: level[1])
+
     def raise_to_power(self, time_s: float) -> str:
         """What to raise for more supply at ``time_s``: the cap when it binds, else
         ``supply_mw`` when no schedule step or event changed it by then, else those."""

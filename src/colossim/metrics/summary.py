@@ -37,7 +37,7 @@ def peak_mw(power: StepSeries, span: float, limits: Iterable[float]) -> float:
 
 def power_limits(power: PowerConfig) -> list[float]:
     """The levels facility power may be held at: each supply level, and the facility cap."""
-    levels = [power.supply_at(t) for t in (0.0, *power.breakpoints())]
+    levels = [supply for _t, supply in power.supply_levels()]
     return levels + ([power.facility_cap_mw] if power.facility_cap_mw is not None else [])
 
 

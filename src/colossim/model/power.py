@@ -396,7 +396,7 @@ class PowerModel:
         """Does the run's lowest supply carry every GPU at full draw and as many again
         (``peak_fits``)? Then no start can be refused for power, whatever the grant."""
         cfg = self.config
-        lowest = min(cfg.supply_at(t) for t in (0.0, *cfg.breakpoints()))
+        lowest = min(supply for _t, supply in cfg.supply_levels())
         every = {name: int(self.gpus_by_type[t]) for name, t in self.type_index.items()}
         return self.peak_fits(every, lowest)
 

@@ -110,6 +110,11 @@ def run_id(scenario: Scenario) -> str:
 def _hashed(dumped: dict[str, Any], seed: int) -> str:
     """``run_id`` of the scenario whose ``model_dump(mode="json")`` is ``dumped``."""
     blob = json.dumps({"scenario": dumped, "seed": seed}, sort_keys=True, separators=(",", ":"))
+    return _digest(blob)
+
+
+def _digest(blob: str) -> str:
+    """A run id from its JSON text."""
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:ID_LENGTH]
 
 
@@ -134,11 +139,7 @@ def replicate_ids(dumped: dict[str, Any]) -> Callable[[int], str]:
     if len(parts) != 3:
         return lambda seed: _hashed(_seeded(dumped, seed), seed)
 
-    def run_id_of(seed: int) -> str:
-        blob = str(int(seed)).join(parts)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:ID_LENGTH]
-
-    return run_id_of
+    return lambda seed: _digest(str(int(seed)).join(parts))
 
 
 def run_seed(study_seed: int, scenario_seed: int, point: int, replicate: int) -> int:
@@ -344,11 +345,11 @@ def expand(study: Study) -> Plan:
             _collect(caught, point, warned)
         own_seed = scenario.simulation.seed
         dumped = scenario.model_dump(mode="json")  # once a point: its replicates differ in seed
+        replicate_id = replicate_ids(dumped)  # the point's own scenario is the one of its seed
         if study.file.method is Method.GRID:
-            same = _same_point(first_of, _hashed(dumped, own_seed), point, study)
+            same = _same_point(first_of, replicate_id(own_seed), point, study)
             if same is not None:
                 problems.setdefault(same, point)
-        replicate_id = replicate_ids(dumped)
         for replicate in range(seeds if isinstance(seeds, int) else len(seeds)):
             seed = (
                 run_seed(study.file.seed, own_seed, point, replicate)

@@ -378,12 +378,10 @@ def _validated(data: dict[str, Any], marks: Marks) -> Checked:
             file = StudyFile.model_validate(kept, context={WHOLE_CHECKS: False})
             break
         except ValidationError as exc:
-            errors = exc.errors()
-            keys = {str(error["loc"][0]) for error in errors if error["loc"]}
-            if not keys or not keys - replaced:
-                return Checked(None, problems + [p for p in _problems(exc, marks, StudyFile)
-                                                 if p not in problems], frozenset(replaced))
             problems += [p for p in _problems(exc, marks, StudyFile) if p not in problems]
+            keys = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        if not keys - replaced:  # nothing more to set aside
+            return Checked(None, problems, frozenset(replaced))
         replaced |= keys
         kept = {key: value for key, value in kept.items() if key not in keys}
         kept.update({key: PLACEHOLDERS[key] for key in keys if key in PLACEHOLDERS})
