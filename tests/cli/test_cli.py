@@ -256,6 +256,16 @@ FLAG_ROWS = {
 
 
 @pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_help_cuts_no_word_at_80_columns(command):
+    """Rich cuts a word that does not fit its column with an ellipsis: ``run --help`` at 80
+    columns showed ``cluster.power.supply_mw=…`` when the two-form ``--stall-guard /
+    --no-stall-guard`` widened the names' column (review)."""
+    out = invoke(*([command] if command else []), "--help")
+    assert out.exit_code == 0, out.output
+    assert "\u2026" not in out.stdout, out.stdout
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
 def test_flags_show_as_flags_in_the_help(command, monkeypatch):
     """typer's rich help printed a type after every flag (``--quiet <bool>``, ``--help <bool>``),
     as if it took a value, which a flag refuses (``--json true`` is a usage error)."""

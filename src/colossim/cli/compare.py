@@ -17,9 +17,9 @@ import typer
 
 from colossim.cli.options import (
     JsonOpt,
+    NoStallGuardOpt,
     ScenarioArg,
     SetOpt,
-    StallGuardOpt,
     WorkersOpt,
     check_names,
 )
@@ -94,7 +94,7 @@ def compare(
     set_: SetOpt = None,
     workers: WorkersOpt = None,
     json_: JsonOpt = False,
-    stall_guard: StallGuardOpt = True,
+    no_stall_guard: NoStallGuardOpt = False,
 ) -> None:
     """Run several policies on one scenario and seeds and compare them in one table."""
     from colossim.api import load_scenario
@@ -133,7 +133,7 @@ def compare(
             policy_class(name)
     first = loaded.simulation.seed
     seed_list = list(range(first, first + seeds))
-    runs, failed = compare_policies(loaded, names, seed_list, workers, stall_guard)
+    runs, failed = compare_policies(loaded, names, seed_list, workers, not no_stall_guard)
     shown = [n for n in names if n not in failed]
     by_policy = {n: [r for r in runs if r.policy == n] for n in shown}
     stats = {n: summarize_policy(rs) for n, rs in by_policy.items()}

@@ -52,12 +52,11 @@ OutOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, flag("--quiet", "-q", text="No progress bar.")]
-StallGuardOpt = Annotated[bool, flag(
-    "--stall-guard/--no-stall-guard",
-    text="Stop and fail a run whose waiting jobs make no progress (100,000 events over 30 "
-         "simulated days or within 1 s, or a million events: a policy that never starts them "
-         "but keeps asking to be woken), rather than simulate its wake-ups to the horizon. "
-         "On by default.")]
+NoStallGuardOpt = Annotated[bool, flag(
+    "--no-stall-guard",
+    text="Simulate a run whose waiting jobs make no progress to its horizon. By default such a "
+         "run is stopped and fails (100,000 events over 30 simulated days or within 1 s, or a "
+         "million events: a policy that never starts its jobs but keeps asking to be woken).")]
 ExplainOpt = Annotated[
     str | None,
     typer.Option("--explain", metavar="JOB",

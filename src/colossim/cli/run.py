@@ -9,6 +9,7 @@ import typer
 from colossim.cli.options import (
     ExplainOpt,
     JsonOpt,
+    NoStallGuardOpt,
     OutOpt,
     PolicyOpt,
     QuietOpt,
@@ -16,7 +17,6 @@ from colossim.cli.options import (
     ScenarioArg,
     SeedOpt,
     SetOpt,
-    StallGuardOpt,
     TraceOpt,
     check_names,
 )
@@ -39,7 +39,7 @@ def run(
     trace: TraceOpt = None,
     report: ReportOpt = False,
     explain: ExplainOpt = None,
-    stall_guard: StallGuardOpt = True,
+    no_stall_guard: NoStallGuardOpt = False,
 ) -> None:
     """Run a scenario (the built-in Colossus-2 scenario when none is given)."""
     from colossim.api import load_scenario, simulate
@@ -58,7 +58,7 @@ def run(
     if explain is not None:  # checked before the run, with a suggestion
         check_names("--explain", "job", [explain], [j.name for j in loaded.jobs])
     show_progress = not (quiet or json_) and console().is_terminal
-    guard = guard_for(loaded) if stall_guard else None
+    guard = guard_for(loaded) if not no_stall_guard else None
     # a policy under development that never starts its jobs ran for minutes and hundreds of
     # MB before ending "unfinished at the horizon" (QA): the guard stops it as a failure
     with progress_bar(enabled=show_progress) as progress, failing_as(
