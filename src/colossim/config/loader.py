@@ -346,12 +346,27 @@ def _union_messages(errors: list[Any], locs: list[PathKey]) -> dict[PathKey, str
         field = _without_branches(loc)
         if field != loc and len(loc) == len(field) + 1:  # one branch part, at the end
             branches.setdefault(field, []).append(err)
-    merged: dict[PathKey, str | None] = {}
-    for field, errs in branches.items():
-        if len(errs) > 1:
-            forms = "; or ".join(dict.fromkeys(_GOT.sub("", friendly(e)) for e in errs))
-            merged[field] = f"{shown(errs[0].get('input'))} fits none of its forms: {forms}"
-    return merged
+    return {field: _fits_no_form(errs) for field, errs in branches.items() if len(errs) > 1}
+
+
+_HINT = re.compile(r" \(did you mean [^)]*\)")
+
+
+def _fits_no_form(errs: list[Any]) -> str:
+    """One message for a value each form of a union refuses, in the words of a plain field's:
+    ``expected a number or auto, got 'sometimes'``, and ``must be > 0 or auto, got -900`` for
+    a value of the right type out of bounds ("fits none of its forms: expected a number; or
+    expected one of auto" read as parser talk: review)."""
+    texts = [friendly(e) for e in errs]
+    hints = dict.fromkeys(hint for text in texts for hint in _HINT.findall(text))
+    forms = list(dict.fromkeys(_GOT.sub("", text) for text in texts))
+    kinds = [f.removeprefix("expected ") for f in forms if f.startswith("expected ")]
+    kinds = [k.removeprefix("one of ") if ", " not in k else k for k in kinds]  # "one of auto"
+    limits = [f for f in forms if not f.startswith("expected ")]  # the right type, out of range
+    either = ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 else "".join(kinds)
+    said = "; or ".join(limits) + (f" or {either}" if limits and kinds else "") \
+        if limits else f"expected {either}"
+    return f"{said}, got {shown(errs[0].get('input'))}{''.join(hints)}"
 
 
 def _blame(error: Any, loc: PathKey, marks: Marks) -> tuple[PathKey, str]:
