@@ -202,6 +202,13 @@ class Unpowered:
         jobs = [(name, mw_apart(need, self.highest_mw)[0]) for name, need in self.jobs[:limit]]
         return jobs, mw_apart(self.jobs[0][1], self.highest_mw)[1]
 
+    def listed(self, limit: int = 3) -> str:
+        """The jobs as the load warning and ``colossim run``'s stall note both name them:
+        ``a0 (0.18 MW), a1 (0.18 MW), a2 (0.18 MW) and 2 more``."""
+        jobs, _ = self.shown(limit)
+        more = f" and {len(self.jobs) - limit:,} more" if len(self.jobs) > limit else ""
+        return ", ".join(f"{name} ({need})" for name, need in jobs) + more
+
 
 def never_powered(scenario: Scenario, model: PowerModel | None = None) -> Unpowered:
     """The jobs the supply can never power. Such a job, alone on its fewest GPUs of the type
@@ -275,15 +282,15 @@ def _warn_never_powered(scenario: Scenario, model: PowerModel) -> None:
     jobs, supply = found.shown()
     if len(found.jobs) == 1:
         what = (f"job {jobs[0][0]} can never start: alone on its fewest GPUs at the lowest "
-                f"clocks, the facility would need {jobs[0][1]}")
+                f"clocks, the facility would need {jobs[0][1]}, and the supply is at most "
+                f"{supply}")
     else:
-        more = f" (and {len(found.jobs) - 3:,} more)" if len(found.jobs) > 3 else ""
-        what = (f"{len(found.jobs):,} jobs can never start: alone on their fewest GPUs at the "
-                f"lowest clocks, the facility would need "
-                f"{', '.join(f'{name} {need}' for name, need in jobs)}{more}")
+        what = (f"{len(found.jobs):,} jobs can never start: alone on its fewest GPUs at the "
+                f"lowest clocks, each needs more than the supply of at most {supply}: "
+                f"{found.listed()}")
     warnings.warn(ColossimWarning(
-        f"{what}, and the supply is at most {supply}; every start is refused and a queue "
-        f"served in order waits behind it: {found.fix} or lower min_gpus"), stacklevel=3)
+        f"{what}; every start is refused and a queue served in order waits behind it: "
+        f"{found.fix} or lower min_gpus"), stacklevel=3)
 
 
 def _warn_cut_off(scenario: Scenario) -> None:

@@ -51,11 +51,11 @@ def test_the_highest_supply_of_the_run_counts_not_the_first():
 
 
 @pytest.mark.parametrize("count, shown", [
-    (2, "2 jobs can never start: alone on their fewest GPUs at the lowest clocks, the facility "
-        "would need a0 0.18 MW, a1 0.18 MW, and the supply is at most 0.15 MW; "),
-    (5, "5 jobs can never start: alone on their fewest GPUs at the lowest clocks, the facility "
-        "would need a0 0.18 MW, a1 0.18 MW, a2 0.18 MW (and 2 more), and the supply is at most "
-        "0.15 MW; "),
+    (2, "2 jobs can never start: alone on its fewest GPUs at the lowest clocks, each needs "
+        "more than the supply of at most 0.15 MW: a0 (0.18 MW), a1 (0.18 MW); "),
+    (5, "5 jobs can never start: alone on its fewest GPUs at the lowest clocks, each needs "
+        "more than the supply of at most 0.15 MW: a0 (0.18 MW), a1 (0.18 MW), a2 (0.18 MW) and 2 "
+        "more; "),
 ])
 def test_many_such_jobs_are_one_line_naming_three(count, shown):
     sc = scenario([job(f"a{i}") for i in range(count)], racks=count, supply_mw=0.15)

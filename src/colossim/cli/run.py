@@ -145,10 +145,8 @@ def _unpowered_cause(result: RunResult, scenario: Scenario) -> str | None:
     found = replace(found, jobs=[job for job in found.jobs if job[0] in pending])
     if not found.jobs:
         return None
-    jobs, supply = found.shown()
-    shown = ", ".join(f"{name} ({need})" for name, need in jobs)
-    more = f" and {len(found.jobs) - 3:,} more" if len(found.jobs) > 3 else ""
-    return (f"The supply (at most {supply}) can never power {shown}{more}: alone on the fewest "
+    _, supply = found.shown()
+    return (f"The supply (at most {supply}) can never power {found.listed()}: alone on the fewest "
             f"GPUs at the lowest clocks the facility would need that much; {found.fix} or "
             "lower min_gpus.")
 
