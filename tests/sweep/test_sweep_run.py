@@ -21,7 +21,7 @@ from colossim.sweep.expand import expand
 from colossim.sweep.outputs import write_outputs
 from colossim.sweep.runner import execute, failed_runs
 from colossim.sweep.spec import load_study
-from tests.sweep.sweep_helpers import SMALL, write_study
+from tests.sweep.sweep_helpers import SMALL, STUDY, write_study
 
 
 def sweep(plan, out, executor, **kwargs):
@@ -159,6 +159,30 @@ def test_a_fresh_sweep_refuses_a_folder_with_results(plan, reference):
 
     with pytest.raises(ConfigError, match="--resume"):
         execute(plan, reference, SerialExecutor())
+
+
+def test_a_resume_refuses_the_folder_of_another_study(plan, reference, tmp_path):
+    """QA: resumed into another study's folder, a sweep ran all its runs, replaced that
+    study's tables and removed its plots without a word."""
+    from colossim.errors import ConfigError
+
+    other = expand(load_study(write_study(tmp_path, STUDY.replace("seeds: 2", "seeds: [5, 6]"))))
+    assert {r.run_id for r in other.runs}.isdisjoint(r.run_id for r in plan.runs)
+    before = (reference / "results.csv").read_bytes()
+    with pytest.raises(ConfigError) as caught:
+        execute(other, reference, SerialExecutor(), resume=True)
+    [problem] = caught.value.problems
+    assert problem.message == ("holds the results of another study (8 runs, none of them a run "
+                               "of this one): --resume continues a sweep of the same study; "
+                               "choose another --out")
+    assert (reference / "results.csv").read_bytes() == before
+    dry = CliRunner().invoke(app, ["sweep", str(other.study.source), "--out", str(reference),
+                                   "--resume", "--dry-run"])
+    assert dry.exit_code == 2 and "holds the results of another study" in dry.stderr
+    dry = CliRunner().invoke(app, ["sweep", str(other.study.source), "--out", str(reference),
+                                   "--dry-run"])  # a fresh sweep would refuse it too: say so
+    assert dry.exit_code == 0
+    assert "already holds sweep results" in " ".join(dry.stdout.split())
 
 
 FAILING = f"""\

@@ -224,7 +224,7 @@ def test_a_lock_is_released_whatever_the_working_folder_became(tmp_path, monkeyp
 
     monkeypatch.chdir(tmp_path)
     store = Store(Path("out"))
-    store.prepare(resume=False)
+    store.prepare(resume=False, run_ids=())
     monkeypatch.chdir("/")
     store.close()
     assert not _HELD

@@ -42,6 +42,7 @@ def sweep(
     """Run a study: a base scenario, the knobs to vary, seeds; tables, a summary and plots."""
     from colossim.cli import render_sweep as show
     from colossim.cli.render import console
+    from colossim.errors import ConfigError, Problem
     from colossim.sweep.build import builds
     from colossim.sweep.executors import make_executor
     from colossim.sweep.expand import load_plan
@@ -53,8 +54,13 @@ def sweep(
     plan = load_plan(study)
     folder = out if out is not None else Path("out") / plan.study.name
     if dry_run:
+        conflict = Store(folder).conflict(resume, {run.run_id for run in plan.runs})
+        if resume and conflict:  # what the sweep would say: nothing of this study is there
+            raise ConfigError(Problem(str(folder), None, "--out", conflict))
         done = Store(folder).finished(builds(plan.runs)) if resume else set()
         show.plan_table(plan, done)
+        if conflict:
+            console().print(f"note: {folder} {conflict}: the sweep would refuse it")
         return
     if address is not None and backend is not Backend.RAY:
         import warnings

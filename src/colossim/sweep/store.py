@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,15 +35,28 @@ class Store:
         self._log: IO[str] | None = None
         self._lock_key: Path | None = None  # the folder's lock, held from prepare to close
 
-    def prepare(self, resume: bool) -> None:
-        """Create the folder and hold its lock (``folder_lock``); refuse to mix a fresh sweep
-        into another one's results."""
+    def conflict(self, resume: bool, run_ids: Collection[str]) -> str | None:
+        """Why this folder cannot take the study's runs, or None: a fresh sweep never mixes into
+        another one's results, and ``--resume`` continues only a sweep of this study: resumed
+        into a folder none of whose runs is one of the study's (another study's), it replaced
+        that study's tables and removed its plots, saying nothing (QA)."""
+        stored = {path.stem for path in self.runs.glob("*.json")} if self.runs.is_dir() else set()
+        if not stored:
+            return None
+        if not resume:
+            return ("already holds sweep results: pass --resume to continue that sweep, or "
+                    "choose another --out")
+        if stored.isdisjoint(run_ids):
+            return (f"holds the results of another study ({plural(len(stored), 'run')}, none "
+                    "of them a run of this one): --resume continues a sweep of the same study; "
+                    "choose another --out")
+        return None
+
+    def prepare(self, resume: bool, run_ids: Collection[str]) -> None:
+        """Create the folder and hold its lock (``folder_lock``); refuse to mix the study into
+        another one's results (``conflict``)."""
         self._lock_key = acquire(self.out)
-        if not resume and self.runs.is_dir() and any(self.runs.glob("*.json")):
-            msg = (
-                "already holds sweep results: pass --resume to continue that sweep, "
-                "or choose another --out"
-            )
+        if (msg := self.conflict(resume, run_ids)) is not None:
             self.close()
             raise ConfigError(Problem(str(self.out), None, "--out", msg))
         try:
