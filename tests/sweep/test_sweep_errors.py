@@ -388,7 +388,30 @@ ONE_PROBLEM = {
         f"base: {SMALL}\nparameters:\n  jobs.llm-70b.max_gpus: &v [72, 144]\n"
         "  jobs.moe-200b.max_gpus: *v\n",
         "{study}:4: jobs[3].max_gpus: 72 is below min_gpus (144)"),
+    # QA: the base with set: was validated alone; now a point that keeps its problem names
+    # itself, as its values (not the set: line's) decide it
+    "a set: value only some points make invalid, at its line with the point": (
+        f"base: {SMALL}\nset:\n  jobs.llm-70b.min_gpus: 216\nparameters:\n"
+        "  jobs.llm-70b.max_gpus: [144, 216, 288]\n",
+        "{study}:3: jobs[0].min_gpus: 216 exceeds max_gpus (144) (at point 0: "
+        "jobs.llm-70b.max_gpus=144)"),
+    "two knobs' values that clash at one point, with that point": (
+        f"base: {SMALL}\nparameters:\n  jobs.llm-70b.max_gpus: [144, 216]\n"
+        "  jobs.llm-70b.min_gpus: [72, 216]\n",
+        "{study}:4: jobs[0].min_gpus: 216 exceeds max_gpus (144) (at point 1: "
+        "jobs.llm-70b.max_gpus=144, jobs.llm-70b.min_gpus=216)"),
 }
+
+
+def test_a_set_value_that_is_invalid_with_the_base_alone_is_fine_when_every_point_fixes_it(
+        tmp_path):
+    """QA: ``set: {jobs.llm-70b.min_gpus: 216}`` with ``max_gpus`` varied over [216, 288] was
+    refused for the base's max_gpus of 144, which no run has."""
+    path = write_study(tmp_path, f"base: {SMALL}\nset:\n  jobs.llm-70b.min_gpus: 216\n"
+                                 "parameters:\n  jobs.llm-70b.max_gpus: [216, 288]\n"
+                                 "metrics: [jobs.llm-70b.jct_s]\n")
+    plan = load_plan(path)
+    assert [run.scenario.jobs[0].min_gpus for run in plan.runs] == [216, 216]
 
 
 @pytest.mark.parametrize(("text", "expected"), ONE_PROBLEM.values(), ids=ONE_PROBLEM.keys())

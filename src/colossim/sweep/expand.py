@@ -19,8 +19,9 @@ import json
 import math
 import re
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,11 @@ from colossim.config.overrides import mark_override, resolve_paths, seed_default
 from colossim.config.schema import Scenario
 from colossim.config.yamlmarks import Marks, PathKey
 from colossim.errors import ColossimWarning, ConfigError, Problem
+from colossim.metrics.labels import middle_elided, plural
 from colossim.model.rng import RngStreams
 from colossim.sweep.metrics import unknown_jobs
 from colossim.sweep.spec import Axis, Distribution, Method, Study, read_study
+from colossim.sweep.value_labels import written
 
 ID_LENGTH = 16
 
@@ -230,7 +233,11 @@ def _scenario(base: Document, study: Study, values: dict[str, Any]) -> Scenario:
     return scenario
 
 
-def _base_document(study: Study) -> tuple[Document, Scenario]:
+def _base_document(study: Study) -> tuple[Document, Scenario | None]:
+    """The base scenario with the study's ``set:`` written in, and that scenario if it is valid
+    on its own: it need not be, as no run is the base alone (a ``set:`` min_gpus above the
+    base's max_gpus, with max_gpus varied above it, is a valid study: QA). Its problems come
+    with the points that keep them."""
     try:
         path = resolve_source(study.file.base, relative_to=study.source)
     except ConfigError as exc:
@@ -248,7 +255,10 @@ def _base_document(study: Study) -> tuple[Document, Scenario]:
             problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
-    base = scenario_from_document(doc)
+    try:
+        base: Scenario | None = scenario_from_document(doc)
+    except ConfigError:
+        base = None
     _same_field_twice(doc, study)
     return doc, base
 
@@ -323,16 +333,15 @@ def expand(study: Study) -> Plan:
     # that still holds comes back with the points that give it (``_rewarn``), and one a point
     # changes does not hold for any run. Said as well, it came twice, or for no run at all.
     _collect(base_warnings, -1, {})
-    problems: dict[Problem, int] = {  # each problem, and the first point that gave it
-        problem_at(study.marks, ("metrics", i), message): -1  # said with the runs' (QA)
-        for i, message in unknown_jobs(study.file.metrics,
-                                       (job.name for job in base_scenario.jobs)).items()
-    }
+    problems: dict[Problem, int] = {}  # each problem, and the first point that gave it
     runs: list[Run] = []
     seeds = study.file.seeds
     warned: dict[str, list[int]] = {}  # a load warning, and the points that gave it
     first_of: dict[str, int] = {}  # a grid point's scenario (its hash), and its first point
+    given: Counter[Problem] = Counter()  # how many points gave each problem
+    point_values: list[dict[str, Any]] = []
     for point, values in enumerate(points(study)):
+        point_values.append(values)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ColossimWarning)
@@ -340,9 +349,11 @@ def expand(study: Study) -> Plan:
         except ConfigError as exc:
             for problem in exc.problems:
                 problems.setdefault(problem, point)
+            given.update(exc.problems)
             continue
         finally:
             _collect(caught, point, warned)
+        base_scenario = base_scenario or scenario  # whose jobs the metrics may name
         own_seed = scenario.simulation.seed
         dumped = scenario.model_dump(mode="json")  # once a point: its replicates differ in seed
         replicate_id = replicate_ids(dumped)  # the point's own scenario is the one of its seed
@@ -363,7 +374,12 @@ def expand(study: Study) -> Plan:
                 Run(replicate_id(seed), len(runs), point, replicate, seed,
                     tuple(values.items()), resolved)
             )
+    if base_scenario is not None:  # said with the runs' (QA)
+        for i, message in unknown_jobs(study.file.metrics,
+                                       (job.name for job in base_scenario.jobs)).items():
+            problems.setdefault(problem_at(study.marks, ("metrics", i), message), -1)
     if problems:
+        problems = _with_point(problems, given, point_values, study)
         said = _once_per_draw(problems, study)
         raise ConfigError(sorted(said, key=lambda p: (p.file, p.line or 0)))
     _check_unique(runs, study)
@@ -381,6 +397,43 @@ def _same_point(first_of: dict[str, int], key: str, point: int, study: Study) ->
         f"points {first_of[key]} and {point} give the same scenario (a value listed twice, "
         "or two values that mean the same?)"))
 
+
+
+def _with_point(problems: dict[Problem, int], given: Counter[Problem],
+                values: list[dict[str, Any]], study: Study) -> dict[Problem, int]:
+    """A problem that only some points give names the first of them, with its values, where
+    its line alone does not tell which: the line is a knob's but not every point with that
+    knob's value there gives it (``min_gpus`` 216 fails beside a ``max_gpus`` of 144 only), or
+    the line is not a knob's (``set:`` or the base, the point's values making it so: QA). A
+    problem every point gives (a misspelt knob) needs no point, and a random knob's are counted
+    per draw (``_once_per_draw``)."""
+    at_line: dict[tuple[str, int | None], list[str]] = {}  # knobs by the lines of their values
+    for axis in study.axes:
+        if axis.sampled is not None:  # its problems are counted per draw
+            at_line.setdefault(study.line_of(axis.locs[0]), []).append("")
+            continue
+        for path, loc in zip(axis.paths, axis.locs, strict=True):
+            for line in {study.line_of(loc), *(study.line_of((*loc, i))
+                                               for i in range(len(axis.rows)))}:
+                at_line.setdefault(line, []).append(path)
+    taking = {knob: Counter(written(v.get(knob)) for v in values)  # points per knob value
+              for knobs in at_line.values() for knob in knobs if knob}
+    named: dict[Problem, int] = {}
+    for problem, point in problems.items():
+        count = given[problem]
+        knobs = at_line.get((problem.file, problem.line), [])
+        point_values = values[point] if 0 <= point < len(values) else {}
+        alone = "" in knobs or any(  # the knob's value there explains it alone
+            count == taking[knob][written(point_values.get(knob))] for knob in knobs)
+        if not count or count >= len(values) or alone:
+            named[problem] = point
+            continue
+        shown = ", ".join(f"{path}={middle_elided(written(value), 40)}"
+                          for path, value in point_values.items())
+        more = f", and {plural(count - 1, 'other point')}" if count > 1 else ""
+        named[replace(problem, message=f"{problem.message} (at point {point}: {shown}{more})")
+              ] = point
+    return named
 
 
 def _once_per_draw(problems: dict[Problem, int], study: Study) -> list[Problem]:
