@@ -169,6 +169,40 @@ def test_a_policy_module_that_cannot_be_imported_is_a_problem_not_a_traceback(
     assert says in str(caught.value)
 
 
+def test_an_entry_point_whose_module_raises_says_what_and_where(tmp_path, monkeypatch):
+    """QA: a plugin's NameError at import was said without its type or line, which a
+    ``module:Class`` path gives."""
+    (tmp_path / "raising_plugin.py").write_text("x = 1\ny = undefined_name + 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "raising_plugin", raising=False)
+    with installed_plugins(monkeypatch, {"raising": "raising_plugin:X"}), \
+            pytest.warns(registry.PolicyWarning) as caught:
+        registry.available()
+    [message] = [str(w.message) for w in caught if "'raising'" in str(w.message)]
+    assert message == ("policy entry point 'raising' skipped: raising_plugin:X cannot be loaded: "
+                       "it raised NameError: name 'undefined_name' is not defined (at "
+                       f"{tmp_path / 'raising_plugin.py'}:2 in <module>)")
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("my_policies.LargestFirst", "unknown policy 'my_policies.LargestFirst' (did you mean "
+                                 "'my_policies:LargestFirst'? a policy in a module is "
+                                 "module:Class); installed: "),
+    ("my_policies.py:LargestFirst", "policy 'my_policies.py:LargestFirst': give the module's "
+                                    "name, not its file: 'my_policies:LargestFirst' (from the "
+                                    "folder that holds my_policies.py, or with that folder on "
+                                    "PYTHONPATH)"),
+    ("./lib/my_policies.py:LargestFirst", "give the module's name, not its file: "
+                                          "'my_policies:LargestFirst'"),
+])
+def test_a_policy_file_given_for_its_module_gets_the_form_to_use(name, says):
+    """QA: a file name said "'my_policies' is not a package", and ./file.py a TypeError from
+    importlib about relative imports."""
+    with pytest.raises(PolicyError) as caught:
+        registry.policy_class(name)
+    assert str(caught.value).startswith(says) or says in str(caught.value)
+
+
 @pytest.mark.parametrize("name", [":Good", "mod:", " :X"])
 def test_a_policy_path_needs_a_module_and_a_class(name):
     with pytest.raises(PolicyError, match="a path names a module and a class"):

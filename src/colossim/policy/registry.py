@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -135,7 +136,7 @@ def installed() -> Installed:
             cls = _check_policy_class(ep.load(), where)
             name = _name_of(cls, where)
         except Exception as exc:  # a plugin's import error, or not a policy: skip that one
-            skipped[ep.name] = f"{ep.value} cannot be loaded: {exc}"
+            skipped[ep.name] = f"{ep.value} cannot be loaded: {_raised(exc)}"
             continue
         if name in builtin:
             skipped[ep.name] = (f"{ep.value} names its policy {name!r}, the name of a "
@@ -192,21 +193,31 @@ def _import(module_name: str):
     return importlib.import_module(module_name)
 
 
+def _raised(exc: BaseException) -> str:
+    """What loading a policy's module raised, and where: the same for a ``module:Class`` path
+    and an entry point (an entry point's ``NameError`` lost its type and line: QA)."""
+    if isinstance(exc, SyntaxError):  # the commonest slip in a new policy file
+        return f"{exc.msg} at {exc.filename}:{exc.lineno}"
+    if isinstance(exc, ImportError | PolicyError):  # "No module named ...", "not a policy"
+        return str(exc)
+    return f"it raised {type(exc).__name__}: {exc}{raised_at(exc)}"  # its top level raised
+
+
 def _from_path(path: str) -> type:
     module_name, _, attr = path.partition(":")
     if not module_name.strip() or not attr.strip():
         raise PolicyError(f"policy {path!r}: a path names a module and a class, as "
                           "'my_policies:LargestFirst'")
+    if module_name.endswith(".py") or "/" in module_name or "\\" in module_name:
+        stem = Path(module_name).name.removesuffix(".py")  # a file given for its module
+        raise PolicyError(f"policy {path!r}: give the module's name, not its file: "
+                          f"'{stem}:{attr}' (from the folder that holds {stem}.py, or with "
+                          "that folder on PYTHONPATH)")
     try:
         module = _import(module_name)
-    except ImportError as exc:
-        raise PolicyError(f"cannot import policy module {module_name!r}: {exc}") from None
-    except SyntaxError as exc:  # the commonest slip in a new policy file
-        raise PolicyError(f"cannot import policy module {module_name!r}: {exc.msg} at "
-                          f"{exc.filename}:{exc.lineno}") from None
     except (Exception, SystemExit) as exc:  # its top level raised (or exited): say where
-        raise PolicyError(f"cannot import policy module {module_name!r}: it raised "
-                          f"{type(exc).__name__}: {exc}{raised_at(exc)}") from None
+        raise PolicyError(f"cannot import policy module {module_name!r}: {_raised(exc)}"
+                          ) from None
     if not hasattr(module, attr):
         classes = [n for n, v in vars(module).items() if isinstance(v, type)]
         raise PolicyError(f"module {module_name!r} has no {attr!r}"
@@ -233,6 +244,9 @@ def policy_class(name: str) -> type:
     if why is not None:
         raise PolicyError(why)
     suggestion = _did_you_mean(name, list(table))
+    if not suggestion and "." in name:  # my_policies.LargestFirst: a path, with a dot
+        module, _, attr = name.rpartition(".")
+        suggestion = f" (did you mean '{module}:{attr}'? a policy in a module is module:Class)"
     raise PolicyError(
         f"unknown policy {name!r}{suggestion}; installed: {', '.join(table)}"
     )
