@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numbers
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -62,11 +63,26 @@ def _policy_problems(doc: Document) -> list[Problem]:
                                        model=cls.Params)
         if doc.marks.set_by_override((*_POLICY, "name")) and not doc.marks.overridden_below(
                 (*_POLICY, "params")):  # --policy swapped the policy, not its params
-            hint = (f" (these params are for the scenario's own policy; with --policy {name} "
-                    "add --set scheduler.policy.params={} to drop them)")
-            problems = [replace(p, message=p.message + hint) for p in problems]
+            problems = [_swapped(p, name, params, doc.marks) for p in problems]
         return problems
     return []
+
+
+_PARAMS = "scheduler.policy.params."
+
+
+def _swapped(problem: Problem, name: str, params: dict, marks: Any) -> Problem:
+    """A params problem after ``--policy`` swapped the scenario's policy: one of the file's
+    params the new policy refuses (drop them), or one it needs that nothing gives, at the
+    ``--policy`` (advised to drop the file's params, which gave the same error again: QA)."""
+    key = re.split(r"[.\[]", problem.field.removeprefix(_PARAMS))[0]
+    if key in params:
+        return replace(problem, message=problem.message + (
+            f" (these params are for the scenario's own policy; with --policy {name} add --set "
+            "scheduler.policy.params={} to drop them)"))
+    at = problem_at(marks, (*_POLICY, "name"), "")
+    return replace(problem, file=at.file, line=at.line, message=problem.message + (
+        f" (policy {name} needs it: add --set {_PARAMS}{key}=VALUE)"))
 
 
 def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:

@@ -13,11 +13,13 @@ import sys
 import textwrap
 
 import pytest
+from pydantic import BaseModel, Field
 
 from colossim.api import load_scenario, simulate
-from colossim.errors import PolicyError
+from colossim.errors import ConfigError, PolicyError
 from colossim.policy import registry
 from colossim.policy.builtin.fifo import POLICY as BuiltinFifo
+from colossim.policy.builtin.fifo import Fifo
 from colossim.policy.staged import StagedPolicy
 from tests.policy.plugin_points import installed_plugins
 
@@ -43,6 +45,45 @@ class TwinA(StagedPolicy):
 
 class TwinB(StagedPolicy):
     name = "twin"
+
+
+class PlainParams(Fifo):
+    """Params as a plain pydantic model, as the docs allow: unknown keys still refused."""
+
+    name = "plain-params"
+
+    class Params(BaseModel):
+        placement: str = "pack"
+        strict: bool = True
+        alpha: float = 1.0
+
+
+class NeedsAlpha(Fifo):
+    name = "needs-alpha"
+
+    class Params(BaseModel):
+        placement: str = "pack"
+        strict: bool = True
+        alpha: float = Field(...)
+
+
+class NoPlacement(StagedPolicy):
+    name = "no-placement"
+
+    class Params(BaseModel):
+        alpha: float = 1.0
+
+
+class OwnDecide(StagedPolicy):
+    """Its own decide: only the placer's field is read from its Params."""
+
+    name = "own-decide"
+
+    class Params(BaseModel):
+        placement: str = "pack"
+
+    def decide(self, view):
+        return []
 
 
 PLUGINS = {
@@ -217,3 +258,36 @@ def test_built_in_policy_params_are_as_strict_as_scenario_fields(name, params, s
     # a round_s of .inf validated, and max-min-fair then never ran another round
     with pytest.raises(PolicyError, match=says):
         registry.make_policy(name, params)
+
+
+def test_a_plain_pydantic_params_model_refuses_a_misspelt_key():
+    """QA: pydantic's default drops unknown keys, so --set ...params.alpah=2 vanished."""
+    with pytest.raises(ConfigError) as caught:
+        load_scenario("small", [f"scheduler.policy.name={HERE}:PlainParams",
+                                "scheduler.policy.params.alpah=2"])
+    [problem] = caught.value.problems
+    assert problem.message == "unknown field (did you mean 'alpha'?)"
+    with pytest.raises(PolicyError, match=r"alpah: unknown field \(did you mean 'alpha'\?\)"):
+        registry.make_policy(f"{HERE}:PlainParams", {"alpah": 2})
+    assert registry.make_policy(f"{HERE}:PlainParams", {"alpha": 2}).params.alpha == 2
+
+
+def test_a_param_the_swapped_in_policy_needs_is_asked_for_at_the_policy_option():
+    """QA: advised to drop the file's params (there were none), which gave the same error."""
+    with pytest.raises(ConfigError) as caught:
+        load_scenario("small", policy=f"{HERE}:NeedsAlpha")
+    [problem] = caught.value.problems
+    assert problem.file == f"policy='{HERE}:NeedsAlpha'"  # at the swap, not in small.yaml
+    assert problem.message == (f"required field missing (policy {HERE}:NeedsAlpha needs it: "
+                               "add --set scheduler.policy.params.alpha=VALUE)")
+
+
+def test_a_staged_policy_whose_params_lack_what_it_reads_is_refused_when_loaded():
+    """QA: it failed at its first decision, an AttributeError blamed on pydantic's file."""
+    with pytest.raises(PolicyError) as caught:
+        registry.policy_class(f"{HERE}:NoPlacement")
+    assert str(caught.value) == (
+        f"{HERE}:NoPlacement.Params lacks 'placement', 'strict', which StagedPolicy reads: "
+        "derive it from StagedParams (colossim.policy.staged), as class "
+        "Params(StagedParams): ...")
+    assert registry.policy_class(f"{HERE}:OwnDecide") is OwnDecide  # its own decide: no strict

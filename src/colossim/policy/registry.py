@@ -52,6 +52,14 @@ def _check_policy_class(obj: Any, where: str) -> type:
             raise PolicyError(f"{where} is not a policy: it has no {attr!r}")
     if not (isinstance(obj.Params, type) and issubclass(obj.Params, BaseModel)):
         raise PolicyError(f"{where}.Params must be a pydantic model")
+    read = getattr(obj, "params_read", None)
+    missing = [f for f in (read() if callable(read) else ()) if f not in obj.Params.model_fields]
+    if missing:
+        base = next(c for c in obj.__mro__ if c.__module__ == "colossim.policy.staged")
+        raise PolicyError(f"{where}.Params lacks {', '.join(map(repr, missing))}, which "
+                          f"{base.__name__} reads: derive it from {base.Params.__name__} "
+                          f"(colossim.policy.staged), as class Params({base.Params.__name__}): "
+                          "...")
     _name_of(obj, where)
     return obj
 
@@ -253,8 +261,22 @@ def policy_class(name: str) -> type:
 
 
 def validate_params(cls: type, params: Mapping[str, Any]) -> BaseModel:
-    """The policy's Params from a mapping; raises pydantic's ValidationError on bad input."""
-    return cls.Params.model_validate(dict(params))
+    """The policy's Params from a mapping; raises pydantic's ValidationError on bad input.
+
+    Unknown keys are refused unless the model says what to do with them: pydantic's default
+    drops them, so a plugin whose Params is a plain ``BaseModel`` lost a misspelt parameter
+    without a word (QA), where the built-ins' say "unknown field" and "did you mean"."""
+    model = cls.Params
+    if model.model_config.get("extra") is None:
+        known = {name for field_name, field in model.model_fields.items()
+                 for name in (field_name, field.alias, field.validation_alias)
+                 if isinstance(name, str)}
+        unknown = [key for key in params if key not in known]
+        if unknown:
+            raise ValidationError.from_exception_data(model.__name__, [
+                {"type": "extra_forbidden", "loc": (key,), "input": params[key]}
+                for key in unknown])
+    return model.model_validate(dict(params))
 
 
 def make_policy(name: str, params: Mapping[str, Any] | None = None) -> Policy:

@@ -93,6 +93,16 @@ class StagedPolicy(BasePolicy):
 
     Params: ClassVar[type[BaseModel]] = StagedParams
 
+    @classmethod
+    def params_read(cls) -> tuple[str, ...]:
+        """The Params fields the machinery this class inherits reads: the placer always, the
+        rest as long as it keeps the base's ``decide``. The registry checks a plugin's Params
+        has them when it loads the class (one without ``placement`` failed at its first
+        decision, with an AttributeError blamed on pydantic: QA)."""
+        owner = next(c for c in cls.__mro__ if "decide" in vars(c))
+        inherited = owner.__module__ == __name__ and owner.__qualname__ in _READS
+        return ("placement", *(_READS[owner.__qualname__] if inherited else ()))
+
     def admit(self, view: ClusterView) -> Iterable[JobView]:
         """Jobs that may be started now."""
         return view.pending
@@ -165,6 +175,11 @@ class StagedPolicy(BasePolicy):
             left -= grant_gpus(grant)
             actions.append(Start(job.name, grant))
         return actions
+
+
+_READS = {"StagedPolicy": ("strict",),  # what each base's own decide reads from Params
+          "PreemptiveStagedPolicy": ("strict", "preempt", "min_run_s", "checkpoint_s",
+                                     "restart_s")}
 
 
 class PreemptiveStagedPolicy(StagedPolicy):
