@@ -119,6 +119,8 @@ def test_long_values_keep_the_part_where_they_differ():
     assert labels == ['…"duration_s": 3600, "supply_mw…', '…duration_s": 14400, "supply_mw…',
                       '…duration_s": 43200, "supply_mw…']
     assert all(len(label) <= 32 for label in labels)
+    # beside the empty baseline ("with vs without a dip") they read "#2" and "#3" (QA)
+    assert _column([[], *events]) == ["[]", *labels]
     paths = [f"/data/traces/cluster{n}/jobs.csv" for n in ("01", "04", "10")]
     assert distinct_labels(paths, 20) == ["…cluster01/jobs.csv", "…cluster04/jobs.csv",
                                          "…cluster10/jobs.csv"]

@@ -37,14 +37,19 @@ def written(value: Any) -> str:
 def distinct_labels(texts: Sequence[str], width: int) -> list[str]:
     """``texts`` within ``width`` characters each, keeping the part where they differ."""
     unique = list(dict.fromkeys(texts))
-    if all(len(text) <= width for text in unique):
+    # what the values too long to show share is found among them alone: a short value beside
+    # them (``[]``, the baseline without a dip) is shown whole, and shared only ``[`` and ``]``
+    # with them, so their labels kept their common start and ended alike, "#2" and "#3" (QA)
+    long = [text for text in unique if len(text) > width]
+    if not long:
         return list(texts)
-    if len(unique) < 2:
+    if len(long) < 2:
         return [middle_elided(text, width) for text in texts]
-    prefix = len(os.path.commonprefix(unique))
-    suffix = len(os.path.commonprefix([text[::-1] for text in unique]))
-    suffix = min(suffix, min(len(text) for text in unique) - prefix)
-    labels = {text: _around(text, prefix, len(text) - suffix, width) for text in unique}
+    prefix = len(os.path.commonprefix(long))
+    suffix = len(os.path.commonprefix([text[::-1] for text in long]))
+    suffix = min(suffix, min(len(text) for text in long) - prefix)
+    labels = {text: text if len(text) <= width else _around(text, prefix, len(text) - suffix,
+                                                             width) for text in unique}
     counts = Counter(labels.values())
     for k, text in enumerate(unique, start=1):  # still alike (they differ in two far places):
         if counts[labels[text]] > 1:  # the value's place in the knob's list tells them apart
