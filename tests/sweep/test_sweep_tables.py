@@ -338,6 +338,8 @@ def test_a_rate_per_second_keeps_its_unit():
     assert time_unit("jobs.a.tokens_per_s", [489_879.0]) == (1.0, "")
     assert time_unit("fabric.cross_pod_bytes_per_s", [1e12]) == (1.0, "")
     assert time_unit("makespan_s", [1_665_621.0]) == (86_400.0, "d")
+    assert time_unit("mean_queue_s", [0.0, 113_526.0, None]) == (86_400.0, "d")  # zeros aside
+    assert time_unit("mean_queue_s", [0.0, 0.0]) == (1.0, "")
 
 
 def test_outputs_not_written_again_are_not_left_to_disagree(tmp_path, monkeypatch):

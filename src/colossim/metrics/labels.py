@@ -71,14 +71,15 @@ TIME_UNITS = ((86400.0, "d", "days"), (3600.0, "h", "hours"))  # a duration in d
 
 def time_unit(metric: str, means: Sequence[float | None], long: bool = False
               ) -> tuple[float, str]:
-    """(divisor, suffix) for a metric in seconds whose means are all a day or more (an hour or
-    more): ``makespan_s 1,665,621`` reads ``makespan d 19.28``, as ``run`` and ``compare`` show
+    """(divisor, suffix) for a metric in seconds whose non-zero means are all a day or more (an
+    hour or more): ``makespan_s 1,665,621`` reads ``makespan d 19.28``, as ``run`` and ``compare`` show
     it (``long``: "days", for an axis label). Other metrics keep their own unit (1, ""), rates
     per second among them (``tokens_per_s``, ``cross_pod_bytes_per_s``: QA, 489,879 tokens/s
     read "5.67 d")."""
     if not metric.endswith("_s") or metric.endswith("_per_s"):
         return 1.0, ""
-    known = [abs(m) for m in means if m is not None]
+    known = [abs(m) for m in means if m]  # a zero reads the same in any unit: one (a queue
+    # wait under las) kept a column of 113,526-second waits in seconds (QA)
     for divisor, suffix, word in TIME_UNITS:
         if known and min(known) >= divisor:
             return divisor, word if long else suffix
