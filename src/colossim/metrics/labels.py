@@ -73,9 +73,9 @@ def time_unit(metric: str, means: Sequence[float | None], long: bool = False
               ) -> tuple[float, str]:
     """(divisor, suffix) for a metric in seconds whose non-zero means are all a day or more (an
     hour or more): ``makespan_s 1,665,621`` reads ``makespan d 19.28``, as ``run`` and
-    ``compare`` show it (``long``: "days", for an axis label). Other metrics keep their own unit (1, ""), rates
-    per second among them (``tokens_per_s``, ``cross_pod_bytes_per_s``: QA, 489,879 tokens/s
-    read "5.67 d")."""
+    ``compare`` show it (``long``: "days", for an axis label). Other metrics keep their own
+    unit (1, ""), rates per second among them (``tokens_per_s``, ``cross_pod_bytes_per_s``: QA,
+    489,879 tokens/s read "5.67 d")."""
     if not metric.endswith("_s") or metric.endswith("_per_s"):
         return 1.0, ""
     known = [abs(m) for m in means if m]  # a zero reads the same in any unit: one (a queue
