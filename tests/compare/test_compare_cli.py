@@ -263,14 +263,21 @@ def test_a_wait_after_a_failure_is_a_wait():
     assert found > 0  # the scenario has such waits (5 with its seed), so the check means it
 
 
+FAILURES_SMALL = str(Path(__file__).resolve().parents[1] / "regression" / "scenarios"
+                     / "failures_small.yaml")
+
+
 def test_few_seeds_say_how_wide_their_intervals_are():
     # t(0.975, 1) = 12.706: with 2 seeds "84.7% ± 140.3%" printed with no word of why
-    out = runner.invoke(app, ["compare", "small", "--policies", "fifo", "--seeds", "2"])
+    out = runner.invoke(app, ["compare", FAILURES_SMALL, "--policies", "fifo", "--seeds", "2"])
     assert out.exit_code == 0, out.output
     assert "With 2 seeds a 95% interval is 12.7 standard errors wide each way" in " ".join(
         out.stdout.split())
-    out = runner.invoke(app, ["compare", "small", "--policies", "fifo"])
+    out = runner.invoke(app, ["compare", FAILURES_SMALL, "--policies", "fifo"])
     assert "standard errors" not in out.stdout
+    # runs that draw nothing at random: every interval ±0, and no caution under them (QA)
+    out = runner.invoke(app, ["compare", "small", "--policies", "fifo", "--seeds", "2"])
+    assert out.exit_code == 0 and "± 0" in out.stdout and "standard errors" not in out.stdout
 
 
 def test_explain_ends_a_wait_at_the_policys_rejection():

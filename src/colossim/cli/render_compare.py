@@ -115,7 +115,8 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
            if any(c[0] == "ettr" for c in columns) else "")
         + ("; jobs done: the fewest over the seeds." if n > 1 else ".")
     )
-    note = few_seeds_note(n, f"--seeds {FEW_SEEDS}")
+    spread = any(stats[p][metric].ci95 for p in stats for metric, _, _ in columns)
+    note = few_seeds_note(n, f"--seeds {FEW_SEEDS}", spread)
     if n == 1 and failures:
         note = (f"One seed is one draw of the failures: every figure moves from seed to seed "
                 f"(colossus2's makespan by a day or more), enough to reorder close policies; "
@@ -124,10 +125,12 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
         out.print(note)
 
 
-def few_seeds_note(n: int, more: str) -> str | None:
+def few_seeds_note(n: int, more: str, spread: bool = True) -> str | None:
     """Why a 95% interval over ``n`` seeds may pass a metric's bounds, when ``n`` is few (1 seed
-    has no interval); ``more``: how to ask for more seeds (an option or a study field)."""
-    if not 1 < n < FEW_SEEDS:
+    has no interval); ``more``: how to ask for more seeds (an option or a study field).
+    ``spread``: some interval is wider than zero (runs that draw nothing at random give ±0,
+    under which the caution only puzzled: QA)."""
+    if not 1 < n < FEW_SEEDS or not spread:
         return None
     from colossim.metrics.intervals import t975
 

@@ -127,10 +127,16 @@ def _mean_ci(row: Mapping[str, Any], metric: str, unit: float = 1.0) -> str:
     few = f" (n={n})" if n is not None and runs and n < runs else ""  # runs without the value
     if high is None:
         return _number(mean / unit) + few
-    half = high - mean
-    if abs(half) <= NOISE * abs(mean):  # seeds a few ulps apart: "0.4 ±2.2e-16" was rounding
-        half = 0.0  # noise shown as a spread (QA); summary.csv keeps the interval as computed
-    return f"{_number(mean / unit)} ±{_spread(half / unit)}{few}"
+    return f"{_number(mean / unit)} ±{_spread(_half(row, metric) / unit)}{few}"
+
+
+def _half(row: Mapping[str, Any], metric: str) -> float:
+    """The 95% half-width shown, 0 for none: seeds a few ulps apart ("0.4 ±2.2e-16") are
+    floating-point noise shown as a spread (QA); summary.csv keeps the interval as computed."""
+    mean, high = row[f"{metric}.mean"], row[f"{metric}.ci95_high"]
+    if mean is None or high is None or abs(high - mean) <= NOISE * abs(mean):
+        return 0.0
+    return high - mean
 
 
 NOISE = 1e-12  # a half-width this small next to its mean is floating-point rounding
@@ -164,7 +170,9 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
         out.print(f"... {len(rows) - limit} more points in summary.csv")
     from colossim.cli.render_compare import FEW_SEEDS, few_seeds_note
 
-    note = few_seeds_note(min((row["runs"] for row in rows), default=0), f"seeds: {FEW_SEEDS}")
+    spread = any(_half(row, m) for row in rows for m in plan.metrics)
+    note = few_seeds_note(min((row["runs"] for row in rows), default=0), f"seeds: {FEW_SEEDS}",
+                          spread)
     if note:
         out.print(note)
 
