@@ -236,7 +236,19 @@ def test_a_wildcard_stays_in_the_header():
                         "jobs.llm-70b.checkpoint.interval_s"]) == {
         "jobs.*.checkpoint.interval_s": "*.checkpoint.interval_s",
         "cluster.rack_groups.*.racks": "*.racks",
-        "jobs.llm-70b.checkpoint.interval_s": "checkpoint.interval_s"}
+        "jobs.llm-70b.checkpoint.interval_s": "llm-70b.checkpoint.interval_s"}
+
+
+def test_a_header_keeps_the_job_and_the_list_an_index_is_in():
+    """QA: ``jobs.10t.checkpoint.interval_s`` was headed ``checkpoint.interval_s`` (which
+    job?) and ``cluster.power.events.0.duration_s`` ``0.duration_s`` (0 of what?)."""
+    from colossim.sweep.metrics import short_name
+
+    assert short_name("jobs.10t.checkpoint.interval_s") == "10t.checkpoint.interval_s"
+    assert short_name("cluster.power.events.0.duration_s") == "events.0.duration_s"
+    assert short_name("jobs.0.max_gpus") == "jobs.0.max_gpus"
+    assert short_name("jobs.10t.jct_s") == "10t.jct_s"  # two segments already say it
+    assert short_name("cluster.power.supply_mw") == "power.supply_mw"
 
 
 def summary_rows(plan, mean: float = 123_456.0) -> list[dict]:
@@ -270,7 +282,8 @@ def test_parameters_alone_fill_the_terminal_and_runs_go_with_the_metrics(tmp_pat
     summary_table(plan, summary_rows(plan))
     lines = capsys.readouterr().out.splitlines()
     headers = [line.split() for line in lines if line.split()[:1] == ["point"]]
-    assert headers == [["point", "pod_size_racks", "checkpoint.interval_s", "power"],
+    assert headers == [["point", "pod_size_racks", "llm-70b.checkpoint.interval_s"],
+                       ["point", "power"],
                        ["point", "runs", "makespan", "d", "llm-70b.jct", "d", "wall", "d"]]
 
 

@@ -178,7 +178,9 @@ def short_name(path: str, segments: int = 2, dotted: Collection[str] = ()) -> st
     wherever it stands (``jobs.1.5t-a.jct_s`` is ``1.5t-a.jct_s``, not ``5t-a.jct_s``, and
     ``cluster.power.jobs.1.5t-a.cap_w`` is ``1.5t-a.cap_w``). A ``*`` stays in view
     (``jobs.*.checkpoint.interval_s`` is ``*.checkpoint.interval_s``): the column is every
-    job's, and ``checkpoint.interval_s`` read as one job's."""
+    job's, and ``checkpoint.interval_s`` read as one job's. So does the job a field is of
+    (``10t.checkpoint.interval_s``: QA, the header dropped which job), and the list an index is
+    in (``events.0.duration_s``, not ``0.duration_s``)."""
     path = path.removeprefix("cluster.").removeprefix(f"{GROUP}.")
     parts, merged = path.split("."), []
     longest = sorted(dotted, key=len, reverse=True)
@@ -189,7 +191,12 @@ def short_name(path: str, segments: int = 2, dotted: Collection[str] = ()) -> st
         merged.append(".".join(parts[:span]))
         parts = parts[span:]
     star = max((k for k, part in enumerate(merged) if part == WILDCARD), default=len(merged))
-    return ".".join(merged[min(star, len(merged) - segments):])
+    start = max(0, min(star, len(merged) - segments))
+    if merged[0] == "jobs" and len(merged) > 2:  # whose: the job stays in view
+        start = min(start, 1)
+    while start > 0 and merged[start].isdigit():  # an index names its list: events.0.at_s
+        start -= 1
+    return ".".join(merged[start:])
 
 
 def short_names(paths: Sequence[str], dotted: Collection[str] = ()) -> dict[str, str]:

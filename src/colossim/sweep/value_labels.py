@@ -43,16 +43,15 @@ def distinct_labels(texts: Sequence[str], width: int) -> list[str]:
     long = [text for text in unique if len(text) > width]
     if not long:
         return list(texts)
-    if len(long) < 2:
-        return [middle_elided(text, width) for text in texts]
-    prefix = len(os.path.commonprefix(long))
-    suffix = len(os.path.commonprefix([text[::-1] for text in long]))
+    prefix = len(os.path.commonprefix(long)) if len(long) > 1 else 0  # one: its middle goes
+    suffix = len(os.path.commonprefix([text[::-1] for text in long])) if len(long) > 1 else 0
     suffix = min(suffix, min(len(text) for text in long) - prefix)
     labels = {text: text if len(text) <= width else _around(text, prefix, len(text) - suffix,
                                                              width) for text in unique}
     counts = Counter(labels.values())
-    for k, text in enumerate(unique, start=1):  # still alike (they differ in two far places):
-        if counts[labels[text]] > 1:  # the value's place in the knob's list tells them apart
+    for k, text in enumerate(unique, start=1):  # still alike (they differ in two far places,
+        # or one reads as a short value does): the long value's place in the knob's list
+        if len(text) > width and counts[labels[text]] > 1:
             tag = f" #{k}"
             labels[text] = _around(text, prefix, len(text) - suffix, width - len(tag)) + tag \
                 if width - len(tag) >= 4 else tag.strip()
