@@ -113,6 +113,20 @@ def test_values_and_spreads_are_written_one_way():
     assert _column(["fifo", 1.5, None]) == ["fifo", "1.5", "-"]
 
 
+@pytest.mark.parametrize(("column", "shown"), [
+    ([699.9999999, 800.0, 900.0000001, 1000.0], ["700", "800", "900", "1,000"]),  # QA: "700.0"
+    ([18.9996, 18.99], ["19.00", "18.99"]),
+    ([1.0, 0.9999999999999999], ["1", "1"]),  # QA: "1" beside "1.000"
+    ([25.3, 1.9996, 2.0], ["25.3", "2.0", "2.0"]),  # QA: "2.000" beside "25.3"
+    ([0.001234, 5.0, None], ["0.001234", "5.000", None]),  # 4 significant digits at most
+])
+def test_a_column_of_means_shows_whole_numbers_as_its_other_values_do(column, shown):
+    from colossim.cli.render_sweep import _decimals
+
+    decimals = _decimals(column)
+    assert [None if x is None else _number(x, decimals) for x in column] == shown
+
+
 def test_long_values_keep_the_part_where_they_differ():
     # QA: three lists of power events differing in one duration_s read the same in the
     # summary table and as plot ticks (each cut at its end, or its middle elided)

@@ -95,19 +95,32 @@ def sweep_progress(enabled: bool) -> Iterator[tuple[OnStart | None, OnRecord | N
 GROUPED_BELOW = 1e12  # from here on a whole number is mostly digits no one reads: 2.044e+20 bytes
 
 
-def _number(x: float) -> str:
-    """Whole and grouped from 1,000 on, else 4 significant digits, with trailing zeros where a
-    value that is not whole rounds to one (18.9996 days read "19" beside "18.99": QA); what
-    rounds to 1,000 is grouped too (999.99999 printed "1000" beside "1,002" in one column).
-    From ``GROUPED_BELOW`` on, 4 significant digits with an exponent (a byte count had 21
-    digits)."""
+def _number(x: float, decimals: int | None = None) -> str:
+    """Whole and grouped from 1,000 on, else 4 significant digits; what rounds to 1,000 is
+    grouped too (999.99999 printed "1000" beside "1,002" in one column). From
+    ``GROUPED_BELOW`` on, 4 significant digits with an exponent (a byte count had 21 digits).
+
+    A value that rounds to a whole number gets trailing zeros as its column's others have
+    decimals (``decimals``, ``_decimals`` of the column): 18.9996 days read "19" beside
+    "18.99" (QA), so "19.00"; but 699.9999999 MW read "700.0" beside "800" and "1,000", and 2
+    read "2.000" beside "25.3" (QA), so "700" and "2.0". Without a column, trailing zeros where
+    the value is not whole itself."""
     rounded = abs(float(f"{x:.4g}"))
     if rounded >= GROUPED_BELOW:
         return f"{x:.4g}"
     if rounded >= 1000:
         return f"{x:,.0f}"
-    whole = rounded.is_integer() and not float(x).is_integer()  # 18.9996: "19.00", not "19"
-    return f"{x:#.4g}" if whole else f"{x:.4g}"
+    if not rounded.is_integer():
+        return f"{x:.4g}"
+    if decimals is None:  # 18.9996: "19.00", not "19"
+        return f"{x:.4g}" if float(x).is_integer() else f"{x:#.4g}"
+    return f"{x:.{min(decimals, max(0, 4 - len(str(int(rounded)))))}f}"
+
+
+def _decimals(values: Sequence[float | None]) -> int:
+    """The most decimals a column's values show at 4 significant digits (those below 1,000)."""
+    shown = [f"{v:.4g}" for v in values if v is not None and abs(float(f"{v:.4g}")) < 1000]
+    return max((len(text.partition(".")[2]) for text in shown if "e" not in text), default=0)
 
 
 def _spread(x: float) -> str:
@@ -117,17 +130,19 @@ def _spread(x: float) -> str:
     return f"{rounded:,.0f}" if 10 <= abs(rounded) < GROUPED_BELOW else f"{x:.2g}"
 
 
-def _mean_ci(row: Mapping[str, Any], metric: str, unit: float = 1.0) -> str:
+def _mean_ci(row: Mapping[str, Any], metric: str, unit: float = 1.0,
+             decimals: int | None = None) -> str:
     """Mean ± the 95% half-width, both written the same way (not "155,322 ±6.6e+04"), in
-    ``unit``s of the metric's own (86,400 for seconds shown as days)."""
+    ``unit``s of the metric's own (86,400 for seconds shown as days); ``decimals``: the
+    column's (``_number``)."""
     mean, high = row[f"{metric}.mean"], row[f"{metric}.ci95_high"]
     if mean is None:
         return "-"
     n, runs = row.get(f"{metric}.n"), row.get("runs")
     few = f" (n={n})" if n is not None and runs and n < runs else ""  # runs without the value
     if high is None:
-        return _number(mean / unit) + few
-    return f"{_number(mean / unit)} ±{_spread(_half(row, metric) / unit)}{few}"
+        return _number(mean / unit, decimals) + few
+    return f"{_number(mean / unit, decimals)} ±{_spread(_half(row, metric) / unit)}{few}"
 
 
 def _half(row: Mapping[str, Any], metric: str) -> float:
@@ -160,7 +175,9 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
     for m in plan.metrics:
         unit, suffix = _time_unit(m, shown_rows)
         header = names[m].removesuffix("_s") + f" {suffix}" if suffix else names[m]
-        values.append((header, [_mean_ci(row, m, unit) for row in shown_rows]))
+        means = [row[f"{m}.mean"] for row in shown_rows]
+        decimals = _decimals([None if v is None else v / unit for v in means])
+        values.append((header, [_mean_ci(row, m, unit, decimals) for row in shown_rows]))
     index = ("point", [str(row["point"]) for row in shown_rows])
     out = console()
     for table in fitting_tables(out, f"{plan.study.name}: mean ± 95% CI over seeds", keys,
