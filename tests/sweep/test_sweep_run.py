@@ -161,6 +161,22 @@ def test_a_fresh_sweep_refuses_a_folder_with_results(plan, reference):
         execute(plan, reference, SerialExecutor())
 
 
+def test_a_resume_with_nothing_left_starts_no_executor(plan, reference, tmp_path, monkeypatch):
+    """QA: ``--resume --backend ray`` of a finished study took 9 s, all Ray's start."""
+    from colossim.sweep import executors
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an executor was started with nothing to run")
+
+    monkeypatch.setattr(executors, "make_executor", refuse)
+    folder = tmp_path / "out"
+    shutil.copytree(reference, folder)
+    result = CliRunner().invoke(app, ["sweep", str(plan.study.source), "--out", str(folder),
+                                      "--resume", "--backend", "ray", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert (folder / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+
+
 def test_a_resume_refuses_the_folder_of_another_study(plan, reference, tmp_path):
     """QA: resumed into another study's folder, a sweep ran all its runs, replaced that
     study's tables and removed its plots without a word."""

@@ -7,6 +7,7 @@ raised (each recorded with its error), 130 interrupted (finished runs stay on di
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -26,6 +27,9 @@ from colossim.cli.options import (
     WorkersOpt,
 )
 
+if TYPE_CHECKING:
+    from colossim.sweep.expand import Plan
+
 
 def sweep(
     study: StudyArg,
@@ -44,7 +48,7 @@ def sweep(
     from colossim.cli.render import console
     from colossim.errors import ConfigError, Problem
     from colossim.sweep.build import builds
-    from colossim.sweep.executors import make_executor
+    from colossim.sweep.executors import SerialExecutor, make_executor
     from colossim.sweep.expand import load_plan
     from colossim.sweep.folder_lock import held
     from colossim.sweep.outputs import write_outputs
@@ -71,7 +75,9 @@ def sweep(
             f"a Ray address is given ({address}, from --address or RAY_ADDRESS) but the "
             f"backend is {backend.value}: add --backend ray to run on that cluster"), stacklevel=2)
     with held(folder):  # from the first run to the last table and plot
-        executor = make_executor(backend.value, workers, address, plan.runs)
+        executor = (make_executor(backend.value, workers, address, plan.runs)
+                    if not resume or _left(plan, folder) else SerialExecutor())  # all done: no
+        # pool or Ray instance to start (Ray took 9 s to start for nothing: QA)
         with show.sweep_progress(enabled=not quiet and console().is_terminal) as (on_start,
                                                                                     on_rec):
             report = execute(
@@ -93,3 +99,17 @@ def sweep(
             raise
     if failed:
         raise RunsFailed(f"{len(failed)} of {report.planned} runs failed; see {folder}/runs/")
+
+
+def _left(plan: Plan, folder: Path) -> bool:
+    """Whether a resumed study has runs left to do (``execute`` says which, and warns of runs
+    other code made: not here as well)."""
+    import warnings
+
+    from colossim.sweep.build import builds
+    from colossim.sweep.store import Store
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        done = Store(folder).finished(builds(plan.runs))
+    return any(run.run_id not in done for run in plan.runs)
