@@ -94,8 +94,9 @@ def test_a_bad_value_is_reported_where_the_study_gives_it(tmp_path):
 def test_bad_base_missing_or_invalid(tmp_path):
     found = problems_of(write_study(tmp_path, "base: smal\nseeds: 2\n"))
     assert len(found) == 1
-    assert found[0].startswith(f"{tmp_path}/study.yaml:1: base: no such file or scenario")
-    assert "'small'" in found[0]  # the built-in it probably meant
+    assert found[0] == (f"{tmp_path}/study.yaml:1: base: no such file or scenario named 'smal' "
+                        f"(looked for {tmp_path}/smal, beside study.yaml, and in the current "
+                        "folder); did you mean the built-in scenario 'small'?")  # QA: which?
     broken = tmp_path / "broken.yaml"
     broken.write_text(SMALL.read_text().replace("pue: 1.1", "pue: 0.5"))
     found = problems_of(write_study(tmp_path, "base: broken.yaml\n"))  # relative to the study
