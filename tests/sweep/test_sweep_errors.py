@@ -129,10 +129,14 @@ def test_bad_metrics_and_seeds(tmp_path):
         f"{tmp_path}/study.yaml:2: metrics[0]: no job named 'moe-20b' in the base scenario "
         "(did you mean 'moe-200b'?)"
     ]
-    text = f"base: {SMALL}\nseeds: [3, 3]\n"
-    assert problems_of(write_study(tmp_path, text)) == [
-        f"{tmp_path}/study.yaml:2: seeds: the list must be non-empty, distinct and >= 0"
-    ]
+    # each rule of a seeds list says itself and the entry (QA: one message for the three)
+    for seeds, message in (("[3, 3]", "3 is listed twice: each seed once (a repeat would run "
+                                      "the same runs again)"),
+                           ("[2, -1]", "a seed is at least 0, not -1"),
+                           ("[]", "the list is empty: give at least one seed")):
+        text = f"base: {SMALL}\nseeds: {seeds}\n"
+        assert problems_of(write_study(tmp_path, text)) == [
+            f"{tmp_path}/study.yaml:2: seeds: {message}"]
     # a list of seeds with a fraction: the list's item, not pydantic's union forms (it said
     # "seeds.int: expected a whole number, got a list" and "seeds.list[int][1]: ...")
     text = f"base: {SMALL}\nseeds: [1, 2.5]\n"
@@ -376,6 +380,12 @@ ONE_PROBLEM = {
         f"name: my study/v2\nbase: {SMALL}\nparameters:\n  cluster.power.pue: [1.1]\n",
         "{study}:1: name: a name, not a path (it names the output folder out/NAME): no '/' or "
         "'\\'"),
+    "an empty study name": (  # QA: it said "no '/' or '\\'" of "" and ".."
+        f"name: ''\nbase: {SMALL}\nparameters:\n  cluster.power.pue: [1.1]\n",
+        "{study}:1: name: must not be empty (it names the output folder out/NAME)"),
+    "a study name that is a folder": (
+        f"name: '..'\nbase: {SMALL}\nparameters:\n  cluster.power.pue: [1.1]\n",
+        "{study}:1: name: '..' is a folder, not a name (it names the output folder out/NAME)"),
     # it wrote two CSV columns of one header, and one plot over the other
     "a metric listed twice": (
         f"base: {SMALL}\nmetrics: [makespan_s, scheduling.ettr, makespan_s]\n",
@@ -501,7 +511,7 @@ def test_a_random_study_without_samples_is_not_also_told_its_distributions_need_
     ("seeds: 0\nmethod: random\nparameters:\n  cluster.power.pue: {min: 1.1, max: 1.3}\n",
      [("seeds", "the count must be at least 1"), ("method", "random needs samples: N")]),
     ("seeds: [1, 1]\nsamples: 4\nparameters:\n  cluster.power.pue: [1.1, 1.2]\n",
-     [("seeds", "the list must be non-empty, distinct and >= 0"),
+     [("seeds", "1 is listed twice: each seed once (a repeat would run the same runs again)"),
       ("samples", "needs method: random (a grid runs every combination)")]),
 ])
 def test_a_key_with_a_problem_of_its_own_adds_no_untrue_one_and_hides_none(tmp_path, text,

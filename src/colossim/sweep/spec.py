@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -131,8 +132,14 @@ class StudyFile(_Strict):
     @classmethod
     def _a_name_not_a_path(cls, name: str | None) -> str | None:
         """The name is the default output folder (out/NAME): "my study/v2" made nested ones."""
-        if name is not None and (not name.strip() or "/" in name or "\\" in name
-                                 or name in (".", "..")):
+        if name is None:
+            return name
+        if not name.strip():  # each said as it is (QA: "" and ".." read "no '/' or '\\'")
+            raise ValueError("must not be empty (it names the output folder out/NAME)")
+        if name in (".", ".."):
+            raise ValueError(f"{name!r} is a folder, not a name (it names the output folder "
+                             "out/NAME)")
+        if "/" in name or "\\" in name:
             raise ValueError("a name, not a path (it names the output folder out/NAME): no "
                              "'/' or '\\'")
         return name
@@ -152,10 +159,16 @@ class StudyFile(_Strict):
         seeds = frozenset({"seeds"})
         if isinstance(self.seeds, int) and self.seeds < 1:
             found.append(("seeds", "the count must be at least 1", seeds))
-        if isinstance(self.seeds, list) and (
-            not self.seeds or min(self.seeds) < 0 or len(set(self.seeds)) != len(self.seeds)
-        ):
-            found.append(("seeds", "the list must be non-empty, distinct and >= 0", seeds))
+        if isinstance(self.seeds, list):  # which rule, and which entry (QA: one message
+            # for all three said neither)
+            repeated = [s for s, n in Counter(self.seeds).items() if n > 1]
+            if not self.seeds:
+                found.append(("seeds", "the list is empty: give at least one seed", seeds))
+            elif min(self.seeds) < 0:
+                found.append(("seeds", f"a seed is at least 0, not {min(self.seeds)}", seeds))
+            elif repeated:
+                found.append(("seeds", f"{repeated[0]} is listed twice: each seed once (a "
+                                       "repeat would run the same runs again)", seeds))
         if isinstance(self.seeds, list) and self.seeds and max(self.seeds) > MAX_SEED:
             found.append(("seeds", f"a seed is at most {MAX_SEED:,} (results.parquet stores it "
                                    "as a 64-bit integer)", seeds))
