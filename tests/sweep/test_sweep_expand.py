@@ -223,3 +223,22 @@ def test_a_scenario_holding_the_seed_mark_is_still_hashed_as_documented():
                                                                       "horizon_s": None}},
                                "seed": seed}, sort_keys=True, separators=(",", ":"))
             assert replicate_ids(dumped)(seed) == hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def test_a_range_that_misses_its_stop_says_where_it_ends(tmp_path):
+    """QA: {range: [0.5, 1.0, 0.3]} gave 0.5 and 0.8, with no word that 1.0 is never reached."""
+    import warnings
+
+    path = write_study(tmp_path, f"base: {SMALL}\nparameters:\n"
+                                 "  cluster.power.pue: {range: [1.1, 1.4, 0.2]}\n")
+    with pytest.warns(ColossimWarning) as caught:
+        study = load_study(path)
+    assert [str(w.message) for w in caught] == [
+        f"{path}:3: cluster.power.pue: the range ends at 1.3, not at its stop 1.4 (1.4 is not "
+        "1.1 plus a whole number of steps of 0.2)"]
+    assert study.axes[0].rows == ((1.1,), (1.3,))
+    exact = write_study(tmp_path, f"base: {SMALL}\nparameters:\n"  # 0.1 steps land on 1.4
+                                  "  cluster.power.pue: {range: [1.1, 1.4, 0.1]}\n", "exact.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ColossimWarning)
+        assert len(load_study(exact).axes[0].rows) == 4

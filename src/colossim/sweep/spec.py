@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,7 +31,7 @@ from pydantic import (
 from colossim.config.base import FieldValueError, Frozen
 from colossim.config.loader import builtin_scenarios, problem_at, validation_problems
 from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file
-from colossim.errors import ConfigError, Problem
+from colossim.errors import ColossimWarning, ConfigError, Problem
 from colossim.sweep.metrics import DEFAULT_METRICS, metric_problem
 
 ZIP_KEY = "zip"
@@ -251,10 +252,19 @@ def _discrete(raw: Any, loc: PathKey, marks: Marks, problems: list[Problem]) -> 
         return None
     if isinstance(raw, dict) and "range" in raw:
         try:
-            return Ranged.model_validate(raw).values()
+            ranged = Ranged.model_validate(raw)
         except ValidationError as exc:
             problems.extend(_problems(exc, marks, Ranged, loc))
             return None
+        values = ranged.values()
+        start, stop, step = ranged.range
+        if not math.isclose(values[-1], stop, rel_tol=1e-9, abs_tol=abs(step) * 1e-9):
+            file, line = marks.locate(loc)  # QA: [0.5, 1.0, 0.3] gave 0.5 and 0.8, silently
+            warnings.warn(ColossimWarning(
+                f"{file}:{line}: {loc[-1]}: the range ends at {values[-1]:g}, not "
+                f"at its stop {stop:g} ({stop:g} is not {start:g} plus a whole number of steps "
+                f"of {step:g})"), stacklevel=2)
+        return values
     problems.append(problem_at(marks, loc, "expected a list of values or {range: [...]}"))
     return None
 
