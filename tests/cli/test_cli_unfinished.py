@@ -62,8 +62,10 @@ def test_invalid_actions_are_counted_in_the_summary_and_named_in_a_note():
     # FifoWithAGhost: fifo plus, at t=0, one Start of a job that does not exist
     out = " ".join(_run("--policy", "tests.testing.test_invariants:FifoWithAGhost").split())
     assert "(1 invalid action)" in out
-    assert ("1 action of the policy was invalid and ignored: the reasons are in events.jsonl "
-            "(--out) and in --explain JOB") in out
+    # the first reason inline (QA: it took a rerun with --out or --explain to learn one)
+    assert ("1 action of the policy was invalid and ignored; the first, at 0 s: start ghost: no "
+            "job named 'ghost'; every reason is in events.jsonl (--out) and in --explain "
+            "JOB") in out
 
 
 def test_infeasible_actions_are_counted_beside_invalid_ones_and_named_in_a_note():
@@ -71,6 +73,8 @@ def test_infeasible_actions_are_counted_beside_invalid_ones_and_named_in_a_note(
     out = " ".join(_run("--policy", "tests.testing.test_invariants:FifoOverreaching").split())
     assert "(1 invalid, 1 infeasible actions)" in out
     assert "1 action of the policy was refused as infeasible: GPUs that were not free" in out
+    assert ("the first, at 1,800 s: start image-2b: rack 0 has 0 free GPUs, not 8; every reason "
+            "is in events.jsonl") in out
 
 
 class FifoThenPreemptAll(Fifo):

@@ -198,14 +198,16 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None,
         count = result.invalid_decisions
         verb = "was" if count == 1 else "were"
         notes.append(f"[yellow]{plural(count, 'action')} of the policy {verb} invalid[/yellow] "
-                     "and ignored: the reasons are in events.jsonl (--out) and in --explain JOB")
+                     f"and ignored{_first_refused(result, 'invalid')}; every reason is in "
+                     "events.jsonl (--out) and in --explain JOB")
     if result.infeasible_decisions:
         count = result.infeasible_decisions
         verb = "was" if count == 1 else "were"
         notes.append(f"[yellow]{plural(count, 'action')} of the policy {verb} refused as "
                      "infeasible[/yellow]: GPUs that were not free (busy, failed or spare racks, "
-                     "or given twice in one decision) or power the facility did not have; the "
-                     "reasons are in events.jsonl (--out) and in --explain JOB")
+                     "or given twice in one decision) or power the facility did not have"
+                     f"{_first_refused(result, 'infeasible')}; every reason is in events.jsonl "
+                     "(--out) and in --explain JOB")
     left = [j for j in result.jobs if j.state not in ("completed", "rejected")]
     if left:
         shown = ", ".join(f"{j.name} ({j.state})" for j in left[:UNFINISHED_SHOWN])
@@ -244,3 +246,16 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None,
                      f"peaked at: {peaks} of capacity). A fault that restarts the jobs on a rack "
                      "is a reliability `network` fault (docs/fabric.md)")
     return notes
+
+
+def _first_refused(result: RunResult, verdict: str) -> str:
+    """The first refused action's reason, inline (QA: the note sent every reader to a rerun
+    with --out or --explain to learn even one): ``; the first, at 0 s: start llm-70b: 216
+    GPUs is outside [72, 144]``. Escaped: a policy's names are not markup."""
+    from rich.markup import escape
+
+    first = next((d for d in result.record.decisions if d.verdict == verdict), None)
+    if first is None or not first.reason:
+        return ""
+    what = " ".join(str(first.action[k]) for k in ("action", "job") if first.action.get(k))
+    return escape(f"; the first, at {first.time_s:,.0f} s: {what}: {first.reason}")
