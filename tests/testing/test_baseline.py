@@ -91,7 +91,10 @@ def test_infinite_and_nan_metrics_round_trip_as_standard_json(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "says"), [
-    ('{"metrics": {"a": 1}, <<<<<<< HEAD', "cannot be read"),
+    ('{"metrics": {"a": 1},\n<<<<<<< HEAD\n', "(a merge conflict: resolve it"),
+    # QA: a merge conflict was suggested for any file json could not read
+    ("", "cannot be read: Expecting value: line 1 column 1 (char 0) (empty or cut short?"),
+    ('{"metrics": {"a": 1', "(empty or cut short?"),
     ('{"colossim_baseline": 2, "metrics": {"a": 1}}', "format 2"),
     ('{"colossim_baseline": 2, "metrics": {"a": 1}}', "upgrade colossim"),
     # QA: "is in format '1'; this colossim reads format 1 and older" contradicted itself
@@ -219,3 +222,15 @@ def test_a_text_metric_that_reads_as_a_non_finite_number_is_refused():
     for text in ("NaN", "Infinity", "-Infinity"):
         with pytest.raises(TypeError, match=f"is the text '{text}', which a baseline file"):
             plain_metrics({"label": text})
+
+
+def test_a_value_of_another_kind_says_both_kinds():
+    """QA: a quoted "6600" in the baseline failed against the run's 6600.0 in a row that
+    showed 6600 twice."""
+    from colossim.testing.baseline import DEFAULT, compare_one
+
+    row = compare_one("mean_jct_s", "6600", 6600.0, DEFAULT)
+    assert not row.ok
+    assert row.note == "changed: the text '6600' in the baseline, the number 6600.0 in the run"
+    assert compare_one("name", "a", "b", DEFAULT).note == "changed"  # one kind: as before
+    assert compare_one("n", 2, 2.0, DEFAULT).ok  # an int and a float are both numbers

@@ -131,8 +131,12 @@ def read(path: Path) -> dict[str, Any]:
     try:
         data = _yaml().load(text) if path.suffix in (".yaml", ".yml") else _json(text)
     except Exception as exc:  # json's or ruamel's parse error: say which file
-        raise ValueError(f"colossim baseline {path} cannot be read: {exc} (a merge conflict? "
-                         "resolve it, or delete the file and re-create it)") from None
+        conflict = any(line.startswith(("<<<<<<<", ">>>>>>>")) for line in text.splitlines())
+        why = ("a merge conflict: resolve it, or delete the file and re-create it" if conflict
+               else "empty or cut short?" if not text.strip() or text.rstrip()[-1:] not in "}]"
+               else "edited by hand?")  # the conflict hint was given for any error (QA)
+        raise ValueError(f"colossim baseline {path} cannot be read: {exc} ({why}; re-create it "
+                         "as the docs say if in doubt)") from None
     if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
         raise ValueError(f"{path} is not a colossim baseline file (no 'metrics' mapping)")
     try:
@@ -271,7 +275,21 @@ def compare_one(metric: str, baseline: Any, actual: Any, tol: Tolerance) -> Row:
         note = "" if ok else _direction(metric, float(baseline), float(actual))
         return Row(metric, baseline, actual, tol, ok, note)
     ok = baseline == actual
+    if not ok and type(baseline) is not type(actual) and not (
+            is_number(baseline) and is_number(actual)):  # "6600" against 6600.0 read alike
+        return Row(metric, baseline, actual, tol, ok,
+                   f"changed: {_kind(baseline)} in the baseline, {_kind(actual)} in the run")
     return Row(metric, baseline, actual, tol, ok, "" if ok else "changed")
+
+
+def _kind(value: Any) -> str:
+    """A value with its kind, for values of two kinds that print alike (QA: a baseline's
+    quoted "6600" failed against the run's 6600.0 in a row that showed 6600 twice)."""
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return f"the number {value!r}" if is_number(value) else repr(value)
 
 
 def _direction(metric: str, baseline: float, actual: float) -> str:
