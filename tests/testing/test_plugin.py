@@ -621,6 +621,31 @@ def test_a_failure_of_its_inputs_is_said_once(project):
     assert said.count("conflict.json cannot be read") == 1, out
 
 
+CALL_MISTAKES = """
+def test_scenario(run_policy):
+    run_policy("fifo", "smal")
+
+def test_policy(run_policy):
+    run_policy("fifoo", "small")
+
+def test_override(run_policy):
+    run_policy("fifo", "small", overrides=["cluster.power.suply_mw=2"])
+"""
+
+
+def test_a_mistake_in_a_run_policy_call_fails_with_its_message_alone(project):
+    """QA: each printed ~50 lines of colossim's source (runner.py, api.py, loader.py) before the
+    one-line message."""
+    project.makepyfile(test_calls=CALL_MISTAKES)
+    result = run(project, "test_calls.py")
+    result.assert_outcomes(failed=3)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(["*run_policy: *smal*no such file or scenario*did you mean*",
+                                 "*run_policy: *unknown policy 'fifoo'*",
+                                 "*run_policy: *suply_mw*did you mean 'supply_mw'?*"])
+    assert "colossim/api.py" not in out and "loader.py" not in out, out
+
+
 TYPO_TOLERANCES = """
 def test_typo(run_policy, policy_baseline):
     policy_baseline(run_policy("fifo", "small"), "typo",

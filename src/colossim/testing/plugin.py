@@ -18,6 +18,7 @@ the test file). The simulator is imported inside the fixtures, never when pytest
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -154,9 +155,21 @@ def run_policy() -> Callable[..., Any]:
     """``run_policy(policy, scenario="small", seed=None, overrides=(), params=None)`` →
     RunResult; the engine checks its invariants after every event, and a run that makes no
     progress fails as starved (``starvation_guard=False`` lets it go on)."""
+    from colossim.errors import ConfigError, PolicyError
     from colossim.testing.runner import run_policy as run
 
-    return run
+    @functools.wraps(run)
+    def run_or_fail(*args: Any, **kwargs: Any) -> Any:
+        """A mistake in the call (a misspelt scenario, policy or override) fails the test with
+        the message alone, as ``policy_baseline``'s do (QA: it came after ~50 lines of
+        colossim's source); a policy that raises keeps its traceback, into the policy."""
+        __tracebackhide__ = True
+        try:
+            return run(*args, **kwargs)
+        except (ConfigError, PolicyError) as exc:
+            pytest.fail(f"run_policy: {exc}", pytrace=False)
+
+    return run_or_fail
 
 
 @pytest.fixture(scope="session")
