@@ -237,9 +237,10 @@ def run_scenario(
         scenario = scenario.model_copy(
             update={"simulation": scenario.simulation.model_copy(update={"seed": seed})}
         )
+    label = None
     if policy is None:
         spec = scenario.scheduler.policy
-        policy = make_policy(spec.name, spec.params)
+        policy, label = make_policy(spec.name, spec.params), spec.name
     elif isinstance(policy, str | type):  # a name or a class where an instance belongs
         raise TypeError(f"policy= takes a policy instance, not {policy!r}: name a policy in "
                         "the scenario (load_scenario(..., policy=NAME)), or build the instance "
@@ -248,7 +249,7 @@ def run_scenario(
         raise TypeError(f"policy= takes a policy instance, an object with decide(view) (a "
                         f"colossim.BasePolicy, say), not {policy!r}")
     return Simulation(scenario, policy, check_invariants=check_invariants,
-                      progress=progress).run()
+                      progress=progress, label=label).run()
 
 
 def checked_seed(seed: object) -> int:

@@ -36,6 +36,8 @@ def test_cli_exit_code_is_1_without_traceback():
     )
     assert result.exit_code == 1, result.output
     assert "ZeroDivisionError" in result.output and "Traceback" not in result.output
+    # named as the run's table and result.json name it: by its path (QA: by its class's name)
+    assert "policy 'tests.engine.test_policy_failure:Broken' failed at t=0.0" in result.output
 
 
 class ReturnsNone(BasePolicy):

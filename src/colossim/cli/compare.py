@@ -58,7 +58,7 @@ def run_one(scenario, policy: str, seed: int, stall_guard: bool = True):
     guard = guard_for(scenario) if stall_guard else None
     with failing_as(PolicyFailure, policy, scenario, "compare with --no-stall-guard"):
         out = Simulation(scenario, make_policy(policy, shared_params(scenario, policy)),
-                         progress=guard).run()
+                         progress=guard, label=policy).run()
     return run_metrics(summarize(out, policy=policy), ideal_times_s(out.state))
 
 

@@ -64,9 +64,13 @@ class Simulation:
         seed: int | None = None,
         check_invariants: bool | None = None,
         progress: ProgressFn | None = None,
+        label: str | None = None,
     ):
         self.scenario = scenario
         self.policy = policy
+        # what the user called the policy (a ``module:Class`` path, as tables and results say
+        # it), for its failures: they gave the class's name (QA)
+        self.label = label or getattr(policy, "name", None) or type(policy).__name__
         self.seed = scenario.simulation.seed if seed is None else seed
         self.check = (
             scenario.simulation.check_invariants if check_invariants is None else check_invariants
@@ -104,14 +108,14 @@ class Simulation:
             decided = self.policy.decide(self.views.build(triggers))
             refusal = returned_refusal(decided)
             if refusal is not None:
-                raise PolicyFailure(f"policy {self.policy.name!r} failed at t={self.env.now}: "
+                raise PolicyFailure(f"policy {self.label!r} failed at t={self.env.now}: "
                                     f"{refusal}")
             actions = list(decided)
         except ColossimError:
             raise
         except (Exception, SystemExit) as exc:  # sys.exit(3) in a policy ended colossim with
             # code 3, which a sweep reads as "some runs raised"
-            raise PolicyFailure(f"policy {self.policy.name!r} failed at t={self.env.now}: "
+            raise PolicyFailure(f"policy {self.label!r} failed at t={self.env.now}: "
                                 f"{type(exc).__name__}: {exc}"
                                 f"{raised_at(exc, self._policy_file())}") from exc
         for action in actions:

@@ -84,7 +84,8 @@ def _name_of(cls: type, where: str) -> str:
     name = getattr(cls, "name", "")
     if not isinstance(name, str) or not name.strip():
         raise PolicyError(f"{where} has an empty name: give the class one (name = "
-                          "\"my-policy\"); results and tables call the policy by it")
+                          "\"my-policy\"); results name a registered policy, or an instance "
+                          "given from Python, by it")
     return name
 
 
