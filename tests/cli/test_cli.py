@@ -175,6 +175,30 @@ def test_the_job_table_fits_80_columns_with_every_cell_whole():
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", count) for count in counts.groups())
 
 
+def test_policies_with_a_name_shows_its_parameters_defaults_and_descriptions():
+    """QA: defaults and descriptions took --json, and ``policies srtf`` was a usage error."""
+    out = invoke("policies", "srtf")
+    assert out.exit_code == 0, out.output
+    lines = [" ".join(line.split()) for line in out.stdout.splitlines()]
+    assert lines[0] == "srtf: Shortest remaining time first: the preemptive SJF (SRPT)."
+    rows = {line.split()[0]: line for line in lines[1:] if line}  # first line of each row
+    assert rows["min_run_s"].startswith("min_run_s float 0.0 A job is not preempted")
+    assert rows["by"].startswith("by work | time \"work\" Order by remaining work")
+    assert rows["strict"] == "strict bool false Stop at the first job that does not fit"
+    [row] = json.loads(invoke("policies", "srtf", "--json").stdout)
+    assert row["name"] == "srtf" and row["params"]["properties"]["preempt"]["default"] is True
+    missing = invoke("policies", "fifoo")
+    assert missing.exit_code == 2 and "did you mean 'fifo'?" in missing.stderr
+
+
+def test_validate_takes_the_policy_a_run_would():
+    out = invoke("validate", "small", "--policy", "sjf")
+    assert out.exit_code == 0 and "policy sjf" in " ".join(out.stdout.split())
+    bad = invoke("validate", "small", "--policy", "sjff")
+    assert bad.exit_code == 2 and "--policy sjff: scheduler.policy.name: unknown policy" in \
+        " ".join(bad.stderr.split())
+
+
 def test_policies_lists_the_builtins():
     table = invoke("policies")
     assert table.exit_code == 0

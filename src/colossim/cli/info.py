@@ -7,26 +7,37 @@ from typing import Annotated
 
 import typer
 
-from colossim.cli.options import ScenarioFileArg, SetOpt, flag
+from colossim.cli.options import PolicyOpt, ScenarioFileArg, SetOpt, flag
 
 
-def validate(scenario: ScenarioFileArg, set_: SetOpt = None) -> None:
+def validate(scenario: ScenarioFileArg, set_: SetOpt = None, policy: PolicyOpt = None) -> None:
     """Check a scenario file and report every problem with its file and line."""
     from colossim.api import load_scenario
     from colossim.cli.render import console, scenario_overview
+    from colossim.cli.run import policy_override
 
-    loaded = load_scenario(scenario, set_ or [])
+    overrides = [*(set_ or []), *([policy_override(policy)] if policy else [])]
+    loaded = load_scenario(scenario, overrides)  # --policy as run takes it (QA)
     console().print(f"[green]ok[/green]: {scenario} is a valid scenario")
     scenario_overview(loaded)
 
 
-def policies(json_: Annotated[bool, flag("--json", text="Machine-readable list.")] = False
+PolicyNameArg = Annotated[str | None, typer.Argument(
+    help="One policy (a registered name or module:Class): its parameters, with their defaults "
+         "and what they do.", show_default=False)]
+
+
+def policies(name: PolicyNameArg = None,
+             json_: Annotated[bool, flag("--json", text="Machine-readable list.")] = False
              ) -> None:
     """List installed scheduling policies (built-in and from plugins)."""
-    from colossim.cli.render import policy_table
-    from colossim.policy.registry import available
+    from colossim.cli.render import policy_params, policy_table
+    from colossim.policy.registry import available, policy_class
 
-    table = available()
+    table = {name: policy_class(name)} if name is not None else available()
+    if name is not None and not json_:  # defaults and descriptions took --json before (QA)
+        policy_params(name, table[name])
+        return
     if json_:
         rows = [
             {"name": n, "module": c.__module__, "params": c.Params.model_json_schema()}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
@@ -259,6 +260,16 @@ def _bytes(count: float) -> str:
     return f"{count:.3g} B"
 
 
+def _summary(cls: type) -> str:
+    """A policy's one-line description: the class's own docstring (a plugin module's describes
+    the module, and every policy in it showed that as its summary: QA); a built-in's module
+    holds that one policy, and its docstring is the policy's description."""
+    own = cls.__dict__.get("__doc__")
+    if not own and cls.__module__.startswith("colossim.policy.builtin."):
+        own = getattr(sys.modules.get(cls.__module__), "__doc__", None)
+    return (own if isinstance(own, str) else "").strip().split("\n")[0].replace("``", "")
+
+
 def policy_table(policies: Mapping[str, type]) -> None:
     table = Table(title="installed policies", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", no_wrap=True)
@@ -268,16 +279,39 @@ def policy_table(policies: Mapping[str, type]) -> None:
     for name, cls in policies.items():
         params = ", ".join(cls.Params.model_fields)
         builtin = cls.__module__.startswith("colossim.policy.builtin.")
-        # the class's own docstring: a plugin module's describes the module, and every policy
-        # in it showed that as its summary (QA). A built-in's module holds that one policy and
-        # its docstring is the policy's description.
-        own = cls.__dict__.get("__doc__")
-        if not own and builtin:
-            own = getattr(sys.modules.get(cls.__module__), "__doc__", None)
-        doc = (own if isinstance(own, str) else "").strip().split("\n")[0]
-        doc = doc.replace("``", "")
-        table.add_row(name, "built-in" if builtin else cls.__module__, params or "-", doc)
+        table.add_row(name, "built-in" if builtin else cls.__module__, params or "-",
+                      _summary(cls))
     console().print(table)
+
+
+def _kind(annotation: Any) -> str:
+    """A parameter's type as a user writes its values: ``work | time`` for a Literal."""
+    import typing
+
+    if typing.get_origin(annotation) is typing.Literal:
+        return " | ".join(map(str, typing.get_args(annotation)))
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
+def policy_params(name: str, cls: type) -> None:
+    """``colossim policies NAME``: the policy's summary, then each parameter with its type,
+    default and description, as a scenario's ``scheduler.policy.params`` takes them."""
+    out = console()
+    out.print(f"[bold]{escape(name)}[/bold]: {escape(_summary(cls))}")
+    fields = cls.Params.model_fields
+    if not fields:
+        out.print("no parameters")
+        return
+    table = Table(title=f"scheduler.policy.params of {escape(name)}", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for col in ("parameter", "type", "default", "what it does"):
+        table.add_column(col, no_wrap=col == "parameter")
+    for field_name, field in fields.items():
+        default = "(required)" if field.is_required() else json.dumps(
+            field.get_default(call_default_factory=True), default=str)
+        table.add_row(field_name, escape(_kind(field.annotation)), escape(default),
+                      escape(field.description or ""))
+    out.print(table)
 
 
 def scenario_table(scenarios: Mapping[str, Path]) -> None:

@@ -52,8 +52,7 @@ def run(
     if seed is not None:
         overrides.append(Override(f"simulation.seed={seed}", f"--seed {seed}"))
     if policy is not None:
-        overrides.append(Override(text_override("scheduler.policy.name", policy),
-                                  f"--policy {policy}"))
+        overrides.append(policy_override(policy))
     loaded = load_scenario(scenario, overrides)
     if explain is not None:  # checked before the run, with a suggestion
         check_names("--explain", "job", [explain], [j.name for j in loaded.jobs])
@@ -259,3 +258,8 @@ def _first_refused(result: RunResult, verdict: str) -> str:
         return ""
     what = " ".join(str(first.action[k]) for k in ("action", "job") if first.action.get(k))
     return escape(f"; the first, at {first.time_s:,.0f} s: {what}: {first.reason}")
+
+
+def policy_override(policy: str) -> Override:
+    """``--policy NAME`` as the override it is, which its problems name (``--policy sjff:``)."""
+    return Override(text_override("scheduler.policy.name", policy), f"--policy {policy}")
