@@ -16,7 +16,7 @@ from colossim.config.overrides import (
 )
 from colossim.config.yamlmarks import Marks
 from colossim.errors import ConfigError
-from colossim.policy.builtin.fifo import POLICY as FIFO
+from colossim.policy.api import BasePolicy
 from tests.scenario_cases import BASE
 
 
@@ -308,11 +308,14 @@ def test_digit_separators_are_read_as_numbers():
     assert scenario.cluster.power.supply_mw == 1000.0
 
 
-class NoParams(FIFO):  # a policy without parameters, named by module:Class below
+class NoParams(BasePolicy):  # a policy without parameters, named by module:Class below
     name = "no-params"
 
     class Params(BaseModel):
         model_config = ConfigDict(extra="forbid")
+
+    def decide(self, view):
+        return []
 
 
 def test_a_param_given_to_a_policy_without_params_says_it_takes_none():
