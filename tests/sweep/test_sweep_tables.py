@@ -263,6 +263,14 @@ def test_a_header_keeps_the_job_and_the_list_an_index_is_in():
     assert short_name("jobs.0.max_gpus") == "jobs.0.max_gpus"
     assert short_name("jobs.10t.jct_s") == "10t.jct_s"  # two segments already say it
     assert short_name("cluster.power.supply_mw") == "power.supply_mw"
+    # two such names that read alike grow until they differ (review: depths 2 and 3 both read
+    # events.0.duration_s, and the clash stayed)
+    from colossim.sweep.metrics import short_names
+
+    assert short_names(["cluster.power.events.0.duration_s",
+                        "cluster.fabric.events.0.duration_s"]) == {
+        "cluster.power.events.0.duration_s": "power.events.0.duration_s",
+        "cluster.fabric.events.0.duration_s": "fabric.events.0.duration_s"}
 
 
 def summary_rows(plan, mean: float = 123_456.0) -> list[dict]:

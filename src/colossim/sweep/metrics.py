@@ -210,9 +210,12 @@ def short_names(paths: Sequence[str], dotted: Collection[str] = ()) -> dict[str,
         seen: dict[str, list[str]] = {}
         for p, name in names.items():
             seen.setdefault(name, []).append(p)
-        clashes = [p for group in seen.values() if len(group) > 1 for p in group
-                   if short_name(p, depth[p] + 1, dotted) != short_name(p, depth[p], dotted)]
-        if not clashes:
+        clashing = [p for group in seen.values() if len(group) > 1 for p in group]
+        longer = False
+        for p in clashing:  # the next depth that reads longer: one more segment may add none
+            # (``events.0.duration_s`` keeps its list's name at depths 2 and 3: review)
+            while depth[p] < p.count(".") + 1 and short_name(p, depth[p], dotted) == names[p]:
+                depth[p] += 1
+            longer |= short_name(p, depth[p], dotted) != names[p]
+        if not longer:
             return names
-        for p in clashes:
-            depth[p] += 1
