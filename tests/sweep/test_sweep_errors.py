@@ -406,6 +406,12 @@ ONE_PROBLEM = {
         "  jobs.llm-70b.max_gpus: [144, 216, 288]\n",
         "{study}:3: jobs[0].min_gpus: 216 exceeds max_gpus (144) (at point 0: "
         "jobs.llm-70b.max_gpus=144)"),
+    # review: one line per failing value of the range (18), each naming its own figure
+    "a set: value that a range's values make invalid, once with how many points": (
+        f"base: {SMALL}\nset:\n  jobs.llm-70b.min_gpus: 216\nparameters:\n"
+        "  jobs.llm-70b.max_gpus: {range: [72, 288, 8]}\n",
+        "{study}:3: jobs[0].min_gpus: 216 exceeds max_gpus (72) (at point 0: "
+        "jobs.llm-70b.max_gpus=72, and 17 other points)"),
     "two knobs' values that clash at one point, with that point": (
         f"base: {SMALL}\nparameters:\n  jobs.llm-70b.max_gpus: [144, 216]\n"
         "  jobs.llm-70b.min_gpus: [72, 216]\n",

@@ -419,6 +419,7 @@ def _with_point(problems: dict[Problem, int], given: Counter[Problem],
     taking = {knob: Counter(written(v.get(knob)) for v in values)  # points per knob value
               for knobs in at_line.values() for knob in knobs if knob}
     named: dict[Problem, int] = {}
+    pointed: dict[tuple[str, int | None, str], list[tuple[int, Problem]]] = {}
     for problem, point in problems.items():
         count = given[problem]
         knobs = at_line.get((problem.file, problem.line), [])
@@ -427,10 +428,16 @@ def _with_point(problems: dict[Problem, int], given: Counter[Problem],
             count == taking[knob][written(point_values.get(knob))] for knob in knobs)
         if not count or count >= len(values) or alone:
             named[problem] = point
-            continue
+        else:
+            pointed.setdefault((problem.file, problem.line, problem.field), []).append(
+                (point, problem))
+    for group in pointed.values():  # one field's problem at one line, said once: a set: value
+        # against a range of 18 values gave 18 lines, each naming its own figure (review)
+        point, problem = min(group, key=lambda item: item[0])
         shown = ", ".join(f"{path}={middle_elided(written(value), 40)}"
-                          for path, value in point_values.items())
-        more = f", and {plural(count - 1, 'other point')}" if count > 1 else ""
+                          for path, value in values[point].items())
+        others = sum(given[p] for _, p in group) - 1
+        more = f", and {plural(others, 'other point')}" if others else ""
         named[replace(problem, message=f"{problem.message} (at point {point}: {shown}{more})")
               ] = point
     return named
