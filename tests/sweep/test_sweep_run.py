@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from colossim.api import load_scenario, simulate
 from colossim.cli import render
 from colossim.cli.app import app
+from colossim.errors import ConfigError
 from colossim.sweep.executors import LocalExecutor, SerialExecutor
 from colossim.sweep.expand import expand
 from colossim.sweep.outputs import write_outputs
@@ -177,28 +178,49 @@ def test_a_resume_with_nothing_left_starts_no_executor(plan, reference, tmp_path
     assert (folder / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
 
 
-def test_a_resume_refuses_the_folder_of_another_study(plan, reference, tmp_path):
+def test_a_resume_refuses_the_folder_of_another_study(plan, reference, tmp_path, monkeypatch):
     """QA: resumed into another study's folder, a sweep ran all its runs, replaced that
     study's tables and removed its plots without a word."""
-    from colossim.errors import ConfigError
+    from colossim.sweep import executors
 
-    other = expand(load_study(write_study(tmp_path, STUDY.replace("seeds: 2", "seeds: [5, 6]"))))
-    assert {r.run_id for r in other.runs}.isdisjoint(r.run_id for r in plan.runs)
+    def refuse(*args, **kwargs):  # review: Ray took its 9 s to start before the refusal
+        raise AssertionError("an executor was started for a folder the sweep refuses")
+
+    monkeypatch.setattr(executors, "make_executor", refuse)
+    assert json.loads((reference / "study.json").read_text())["name"] == "tiny"
+    other = expand(load_study(write_study(tmp_path, STUDY.replace("name: tiny", "name: other"))))
     before = (reference / "results.csv").read_bytes()
     with pytest.raises(ConfigError) as caught:
         execute(other, reference, SerialExecutor(), resume=True)
     [problem] = caught.value.problems
-    assert problem.message == ("holds the results of another study (8 runs, none of them a run "
-                               "of this one): --resume continues a sweep of the same study; "
-                               "choose another --out")
+    assert problem.message == ("holds the results of the study 'tiny', not 'other': --resume "
+                               "continues a sweep of the same study; choose another --out")
     assert (reference / "results.csv").read_bytes() == before
-    dry = CliRunner().invoke(app, ["sweep", str(other.study.source), "--out", str(reference),
-                                   "--resume", "--dry-run"])
-    assert dry.exit_code == 2 and "holds the results of another study" in dry.stderr
+    for last in ("--dry-run", "--no-plots"):  # what a dry run says, a real one does
+        said = CliRunner().invoke(app, ["sweep", str(other.study.source), "--out",
+                                        str(reference), "--resume", "--backend", "ray", last])
+        assert said.exit_code == 2 and "holds the results of the study 'tiny'" in said.stderr
     dry = CliRunner().invoke(app, ["sweep", str(other.study.source), "--out", str(reference),
                                    "--dry-run"])  # a fresh sweep would refuse it too: say so
     assert dry.exit_code == 0
     assert "already holds sweep results" in " ".join(dry.stdout.split())
+
+
+def test_an_edited_study_resumes_in_its_folder_though_every_run_id_changed(plan, reference,
+                                                                         tmp_path):
+    """Review: other seeds (or a set: value, or another base) change every run id; the study
+    is the same, and resumes in its own folder, as docs/studies.md says."""
+    folder = tmp_path / "out"
+    shutil.copytree(reference, folder)
+    edited = expand(load_study(write_study(tmp_path, STUDY.replace("seeds: 2", "seeds: [5, 6]"))))
+    assert {r.run_id for r in edited.runs}.isdisjoint(r.run_id for r in plan.runs)
+    report = execute(edited, folder, SerialExecutor(), resume=True)
+    assert (report.skipped, report.ran) == (0, 8)
+    (folder / "study.json").unlink()  # a folder from before study.json: by its runs' ids
+    with pytest.raises(ConfigError, match="none of them a run of this one"):
+        execute(expand(load_study(write_study(tmp_path, STUDY.replace("seeds: 2", "seeds: [7]"),
+                                              "other.yaml"))), folder, SerialExecutor(),
+                resume=True)
 
 
 FAILING = f"""\

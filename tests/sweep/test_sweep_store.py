@@ -222,9 +222,10 @@ def test_a_lock_is_released_whatever_the_working_folder_became(tmp_path, monkeyp
     # and the lock stayed held for the life of the process
     from colossim.sweep.folder_lock import _HELD
 
+    plan = expand(load_study(write_study(tmp_path)))
     monkeypatch.chdir(tmp_path)
     store = Store(Path("out"))
-    store.prepare(resume=False, run_ids=())
+    store.prepare(resume=False, plan=plan)
     monkeypatch.chdir("/")
     store.close()
     assert not _HELD

@@ -58,7 +58,7 @@ def sweep(
     plan = load_plan(study)
     folder = out if out is not None else Path("out") / plan.study.name
     if dry_run:
-        conflict = Store(folder).conflict(resume, {run.run_id for run in plan.runs})
+        conflict = Store(folder).conflict(resume, plan)
         if resume and conflict:  # what the sweep would say: nothing of this study is there
             raise ConfigError(Problem(str(folder), None, "--out", conflict))
         done = Store(folder).finished(builds(plan.runs)) if resume else set()
@@ -75,6 +75,8 @@ def sweep(
             f"a Ray address is given ({address}, from --address or RAY_ADDRESS) but the "
             f"backend is {backend.value}: add --backend ray to run on that cluster"), stacklevel=2)
     with held(folder):  # from the first run to the last table and plot
+        if (conflict := Store(folder).conflict(resume, plan)) is not None:  # before a pool or
+            raise ConfigError(Problem(str(folder), None, "--out", conflict))  # Ray starts
         executor = (make_executor(backend.value, workers, address, plan.runs)
                     if not resume or _left(plan, folder) else SerialExecutor())  # all done: no
         # pool or Ray instance to start (Ray took 9 s to start for nothing: QA)

@@ -142,7 +142,7 @@ def execute(
     saves_to = store.runs if executor.shared_disk else None  # workers save their runs' files
     suspects: list[Run] = []  # runs of tasks a dying worker took down, to run again alone
     try:
-        store.prepare(resume, ids)
+        store.prepare(resume, plan)
         done = store.finished(builds(plan.runs)) if resume else set()
         if resume:
             store.log_unlogged(ids)

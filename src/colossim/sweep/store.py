@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from colossim.errors import ColossimError, ColossimWarning, ConfigError, Problem
+from colossim.metrics.export import atomic_write_text
 from colossim.metrics.labels import plural
-from colossim.sweep.expand import Run
+from colossim.sweep.expand import Plan, Run
 from colossim.sweep.folder_lock import acquire, release
 from colossim.sweep.records import Outcome, record_path, save_record
 
 RUNS_DIR = "runs"
 LOG = "runs.jsonl"
+STUDY = "study.json"  # whose runs these are: the study's name, and its file
 
 
 class Store:
@@ -35,32 +37,48 @@ class Store:
         self._log: IO[str] | None = None
         self._lock_key: Path | None = None  # the folder's lock, held from prepare to close
 
-    def conflict(self, resume: bool, run_ids: Collection[str]) -> str | None:
-        """Why this folder cannot take the study's runs, or None: a fresh sweep never mixes into
-        another one's results, and ``--resume`` continues only a sweep of this study: resumed
-        into a folder none of whose runs is one of the study's (another study's), it replaced
-        that study's tables and removed its plots, saying nothing (QA)."""
+    def conflict(self, resume: bool, plan: Plan) -> str | None:
+        """Why this folder cannot take the plan's runs, or None. A fresh sweep never mixes into
+        another one's results, and ``--resume`` continues only a sweep of the same study: by
+        its name, which ``study.json`` keeps (resumed into another study's folder, a sweep
+        replaced its tables and removed its plots without a word: QA). An edited study keeps
+        its name, and resumes whatever its edit did to the run ids (review). A folder from
+        before ``study.json`` is another study's when none of its runs is one of the plan's."""
         stored = {path.stem for path in self.runs.glob("*.json")} if self.runs.is_dir() else set()
         if not stored:
             return None
         if not resume:
             return ("already holds sweep results: pass --resume to continue that sweep, or "
                     "choose another --out")
-        if stored.isdisjoint(run_ids):
+        made_by = self.study_name()
+        if made_by is not None and made_by != plan.study.name:
+            return (f"holds the results of the study {made_by!r}, not {plan.study.name!r}: "
+                    "--resume continues a sweep of the same study; choose another --out")
+        if made_by is None and stored.isdisjoint(run.run_id for run in plan.runs):
             return (f"holds the results of another study ({plural(len(stored), 'run')}, none "
                     "of them a run of this one): --resume continues a sweep of the same study; "
                     "choose another --out")
         return None
 
-    def prepare(self, resume: bool, run_ids: Collection[str]) -> None:
+    def study_name(self) -> str | None:
+        """The name of the study whose runs the folder holds (``study.json``), if it says."""
+        try:
+            name = json.loads((self.out / STUDY).read_text(encoding="utf-8")).get("name")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return name if isinstance(name, str) else None
+
+    def prepare(self, resume: bool, plan: Plan) -> None:
         """Create the folder and hold its lock (``folder_lock``); refuse to mix the study into
-        another one's results (``conflict``)."""
+        another one's results (``conflict``); say whose results the folder holds."""
         self._lock_key = acquire(self.out)
-        if (msg := self.conflict(resume, run_ids)) is not None:
+        if (msg := self.conflict(resume, plan)) is not None:
             self.close()
             raise ConfigError(Problem(str(self.out), None, "--out", msg))
         try:
             self.runs.mkdir(exist_ok=True)
+            atomic_write_text(self.out / STUDY, json.dumps(
+                {"name": plan.study.name, "file": str(plan.study.source)}, indent=2) + "\n")
         except OSError as exc:
             self.close()
             raise ColossimError(f"cannot write results to {self.out}: "
