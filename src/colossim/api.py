@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -29,6 +29,7 @@ from colossim.errors import ConfigError, PolicyError, Problem
 from colossim.metrics.result import RunResult
 
 if TYPE_CHECKING:
+    from colossim.config.yamlmarks import Marks
     from colossim.engine.simulation import RunOutput
     from colossim.policy.api import Policy
 
@@ -69,17 +70,22 @@ def _policy_problems(doc: Document) -> list[Problem]:
 
 
 _PARAMS = "scheduler.policy.params."
+_DROP = (" (these params are for the scenario's own policy; with --policy {name} add --set "
+         "scheduler.policy.params={{}} to drop them)")
 
 
-def _swapped(problem: Problem, name: str, params: dict, marks: Any) -> Problem:
+def _swapped(problem: Problem, name: str, params: dict, marks: Marks) -> Problem:
     """A params problem after ``--policy`` swapped the scenario's policy: one of the file's
     params the new policy refuses (drop them), or one it needs that nothing gives, at the
-    ``--policy`` (advised to drop the file's params, which gave the same error again: QA)."""
+    ``--policy`` (advised to drop the file's params, which gave the same error again: QA). A
+    check of the params together (``lo <= hi``) names no one param: the file's, if it has any,
+    are the ones to drop."""
+    if not problem.field.startswith(_PARAMS):
+        return replace(problem, message=problem.message + _DROP.format(name=name)) if params \
+            else problem
     key = re.split(r"[.\[]", problem.field.removeprefix(_PARAMS))[0]
     if key in params:
-        return replace(problem, message=problem.message + (
-            f" (these params are for the scenario's own policy; with --policy {name} add --set "
-            "scheduler.policy.params={} to drop them)"))
+        return replace(problem, message=problem.message + _DROP.format(name=name))
     at = problem_at(marks, (*_POLICY, "name"), "")
     return replace(problem, file=at.file, line=at.line, message=problem.message + (
         f" (policy {name} needs it: add --set {_PARAMS}{key}=VALUE)"))

@@ -13,7 +13,7 @@ import sys
 import textwrap
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from colossim.api import load_scenario, simulate
 from colossim.errors import ConfigError, PolicyError
@@ -65,6 +65,35 @@ class NeedsAlpha(Fifo):
         placement: str = "pack"
         strict: bool = True
         alpha: float = Field(...)
+
+
+class Aliased(Fifo):
+    """A param with alias choices: each is a key pydantic takes."""
+
+    name = "aliased"
+
+    class Params(BaseModel):
+        placement: str = "pack"
+        strict: bool = True
+        k: int = Field(1, validation_alias=AliasChoices("k", "kk"))
+
+
+class Ordered(Fifo):
+    """A check of its params together, which names no one param."""
+
+    name = "ordered"
+
+    class Params(BaseModel):
+        placement: str = "pack"
+        strict: bool = True
+        lo: float = 0.0
+        hi: float = 1.0
+
+        @model_validator(mode="after")
+        def _in_order(self):
+            if self.lo > self.hi:
+                raise ValueError("lo must be <= hi")
+            return self
 
 
 class NoPlacement(StagedPolicy):
@@ -291,3 +320,24 @@ def test_a_staged_policy_whose_params_lack_what_it_reads_is_refused_when_loaded(
         "derive it from StagedParams (colossim.policy.staged), as class "
         "Params(StagedParams): ...")
     assert registry.policy_class(f"{HERE}:OwnDecide") is OwnDecide  # its own decide: no strict
+
+
+def test_an_alias_choice_is_a_key_the_params_take():
+    """Review: ``AliasChoices("k", "kk")`` is not a string, and ``kk`` was called unknown."""
+    assert registry.make_policy(f"{HERE}:Aliased", {"kk": 3}).params.k == 3
+    with pytest.raises(PolicyError, match="kkk: unknown field"):
+        registry.make_policy(f"{HERE}:Aliased", {"kkk": 3})
+
+
+def test_a_check_of_the_params_together_after_a_policy_swap_keeps_its_line(tmp_path):
+    """Review: it was put at --policy, advising --set scheduler.policy.params.scheduler=VALUE."""
+    path = tmp_path / "ordered.yaml"
+    path.write_text(f"include: small\nscheduler:\n  policy:\n    name: {HERE}:Ordered\n"
+                    "    params: {lo: 5, hi: 1}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(path, policy=f"{HERE}:Ordered")
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.field) == (str(path), 5,
+                                                           "scheduler.policy.params")
+    assert "needs it" not in problem.message and "params.scheduler" not in problem.message
+    assert problem.message.startswith("lo must be <= hi")

@@ -269,15 +269,30 @@ def validate_params(cls: type, params: Mapping[str, Any]) -> BaseModel:
     without a word (QA), where the built-ins' say "unknown field" and "did you mean"."""
     model = cls.Params
     if model.model_config.get("extra") is None:
-        known = {name for field_name, field in model.model_fields.items()
-                 for name in (field_name, field.alias, field.validation_alias)
-                 if isinstance(name, str)}
+        known = _accepted_keys(model)
         unknown = [key for key in params if key not in known]
         if unknown:
             raise ValidationError.from_exception_data(model.__name__, [
                 {"type": "extra_forbidden", "loc": (key,), "input": params[key]}
                 for key in unknown])
     return model.model_validate(dict(params))
+
+
+def _accepted_keys(model: type[BaseModel]) -> set[str]:
+    """The top-level keys a params model reads: field names, aliases, and the first key of each
+    alias choice or alias path (``AliasChoices("k", "kk")`` takes ``kk`` too: review)."""
+    from pydantic import AliasChoices, AliasPath
+
+    def firsts(alias: Any) -> list[Any]:
+        if isinstance(alias, AliasChoices):
+            return [key for choice in alias.choices for key in firsts(choice)]
+        if isinstance(alias, AliasPath):
+            return alias.path[:1]
+        return [alias]
+
+    return {key for name, field in model.model_fields.items()
+            for key in (name, field.alias, *firsts(field.validation_alias))
+            if isinstance(key, str)}
 
 
 def make_policy(name: str, params: Mapping[str, Any] | None = None) -> Policy:
