@@ -14,13 +14,13 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -212,16 +212,27 @@ def _raised(exc: BaseException) -> str:
     return f"it raised {type(exc).__name__}: {exc}{raised_at(exc)}"  # its top level raised
 
 
+def _a_file(name: str) -> bool:
+    return name.endswith(".py") or "/" in name or "\\" in name
+
+
+def _file_given(path: str, file: str, attr: str) -> PolicyError:
+    """A policy named by its file (``my_policies.py:LargestFirst``, ``./pols/my.py``, a Windows
+    path): the module:Class form to use instead (it said "'my_policies' is not a package", or
+    an importlib TypeError; QA)."""
+    stem = re.split(r"[\\/]", file)[-1].removesuffix(".py")
+    return PolicyError(f"policy {path!r}: give the module's name, not its file: "
+                       f"'{stem}:{attr}' (from the folder that holds {stem}.py, or with that "
+                       "folder on PYTHONPATH)")
+
+
 def _from_path(path: str) -> type:
-    module_name, _, attr = path.partition(":")
+    module_name, _, attr = path.rpartition(":")  # the last colon: a Windows path has one more
     if not module_name.strip() or not attr.strip():
         raise PolicyError(f"policy {path!r}: a path names a module and a class, as "
                           "'my_policies:LargestFirst'")
-    if module_name.endswith(".py") or "/" in module_name or "\\" in module_name:
-        stem = Path(module_name).name.removesuffix(".py")  # a file given for its module
-        raise PolicyError(f"policy {path!r}: give the module's name, not its file: "
-                          f"'{stem}:{attr}' (from the folder that holds {stem}.py, or with "
-                          "that folder on PYTHONPATH)")
+    if _a_file(module_name):
+        raise _file_given(path, module_name, attr)
     try:
         module = _import(module_name)
     except (Exception, SystemExit) as exc:  # its top level raised (or exited): say where
@@ -252,6 +263,8 @@ def policy_class(name: str) -> type:
     why = _why_missing(name, found)
     if why is not None:
         raise PolicyError(why)
+    if _a_file(name):  # my_policies.py, with no class
+        raise _file_given(name, name, "ClassName")
     suggestion = _did_you_mean(name, list(table))
     if not suggestion and "." in name:  # my_policies.LargestFirst: a path, with a dot
         module, _, attr = name.rpartition(".")
