@@ -224,6 +224,16 @@ def test_a_text_metric_that_reads_as_a_non_finite_number_is_refused():
             plain_metrics({"label": text})
 
 
+def test_a_yaml_baseline_that_does_not_parse_is_not_called_cut_short(tmp_path):
+    """Review: "empty or cut short?" came from a JSON-only test (the text ends in "}")."""
+    from colossim.testing.baseline import read
+
+    path = tmp_path / "b.yaml"
+    path.write_text("metrics:\n  jobs_completed: [1, 2\n  makespan_s: 3\n")
+    with pytest.raises(ValueError, match=r"edited by hand\?"):
+        read(path)
+
+
 def test_a_value_of_another_kind_says_both_kinds():
     """QA: a quoted "6600" in the baseline failed against the run's 6600.0 in a row that
     showed 6600 twice."""

@@ -132,8 +132,9 @@ def read(path: Path) -> dict[str, Any]:
         data = _yaml().load(text) if path.suffix in (".yaml", ".yml") else _json(text)
     except Exception as exc:  # json's or ruamel's parse error: say which file
         conflict = any(line.startswith(("<<<<<<<", ">>>>>>>")) for line in text.splitlines())
+        cut = not text.strip() or (path.suffix == ".json" and text.rstrip()[-1:] != "}")
         why = ("a merge conflict: resolve it, or delete the file and re-create it" if conflict
-               else "empty or cut short?" if not text.strip() or text.rstrip()[-1:] not in "}]"
+               else "empty or cut short?" if cut  # (a YAML file need not end in "}")
                else "edited by hand?")  # the conflict hint was given for any error (QA)
         raise ValueError(f"colossim baseline {path} cannot be read: {exc} ({why}; re-create it "
                          "as the docs say if in doubt)") from None
@@ -275,8 +276,7 @@ def compare_one(metric: str, baseline: Any, actual: Any, tol: Tolerance) -> Row:
         note = "" if ok else _direction(metric, float(baseline), float(actual))
         return Row(metric, baseline, actual, tol, ok, note)
     ok = baseline == actual
-    if not ok and type(baseline) is not type(actual) and not (
-            is_number(baseline) and is_number(actual)):  # "6600" against 6600.0 read alike
+    if not ok and type(baseline) is not type(actual):  # "6600" against 6600.0 read alike
         return Row(metric, baseline, actual, tol, ok,
                    f"changed: {_kind(baseline)} in the baseline, {_kind(actual)} in the run")
     return Row(metric, baseline, actual, tol, ok, "" if ok else "changed")
