@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from pathlib import Path
 
 import pytest
@@ -185,6 +186,13 @@ def test_policies_with_a_name_shows_its_parameters_defaults_and_descriptions():
     assert rows["min_run_s"].startswith("min_run_s float 0.0 A job is not preempted")
     assert rows["by"].startswith("by work | time \"work\" Order by remaining work")
     assert rows["strict"] == "strict bool false Stop at the first job that does not fit"
+    las = {line.split()[0]: " ".join(line.split()) for line in invoke("policies", "las").stdout
+           .splitlines() if line.strip()}
+    assert las["thresholds_gpu_s"].startswith("thresholds_gpu_s tuple[float, ...] [3600.0]")
+    from colossim.cli.render import _kind  # review: a generic's __name__ dropped its arguments
+
+    assert _kind(typing.Literal["a", "b"] | None) == "a | b | None"
+    assert _kind(typing.Optional[float]) == "float | None"  # noqa: UP045  (the typing form)
     [row] = json.loads(invoke("policies", "srtf", "--json").stdout)
     assert row["name"] == "srtf" and row["params"]["properties"]["preempt"]["default"] is True
     missing = invoke("policies", "fifoo")

@@ -285,11 +285,22 @@ def policy_table(policies: Mapping[str, type]) -> None:
 
 
 def _kind(annotation: Any) -> str:
-    """A parameter's type as a user writes its values: ``work | time`` for a Literal."""
+    """A parameter's type as a user writes its values: ``work | time`` for a Literal, ``float
+    | None`` for an optional, ``tuple[float, ...]`` for a tuple (a generic's ``__name__``
+    dropped its arguments, and an Optional Literal read "Optional": review)."""
+    import types
     import typing
 
-    if typing.get_origin(annotation) is typing.Literal:
-        return " | ".join(map(str, typing.get_args(annotation)))
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return " | ".join(map(str, args))
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_kind(arg) for arg in args)
+    if annotation is type(None):
+        return "None"
+    if origin is not None and args:
+        inner = ", ".join("..." if arg is Ellipsis else _kind(arg) for arg in args)
+        return f"{getattr(origin, '__name__', origin)}[{inner}]"
     return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
 
 
