@@ -97,6 +97,10 @@ def test_bad_base_missing_or_invalid(tmp_path):
     assert found[0] == (f"{tmp_path}/study.yaml:1: base: no such file or scenario named 'smal' "
                         f"(looked for {tmp_path}/smal, beside study.yaml, and in the current "
                         "folder); did you mean the built-in scenario 'small'?")  # QA: which?
+    gone = tmp_path / "gone.yaml"  # an absolute path names itself too (review)
+    assert problems_of(write_study(tmp_path, f"base: {gone}\nseeds: 2\n")) == [
+        f"{tmp_path}/study.yaml:1: base: no such file or scenario named '{gone}'; built-in "
+        "scenarios: busy, colossus2, small"]
     broken = tmp_path / "broken.yaml"
     broken.write_text(SMALL.read_text().replace("pue: 1.1", "pue: 0.5"))
     found = problems_of(write_study(tmp_path, "base: broken.yaml\n"))  # relative to the study

@@ -70,9 +70,10 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
               f"; did you mean the built-in scenario {hint[0]!r}?" if hint
               else f"; built-in scenarios: {', '.join(sorted(builtins))}")
     looked = ""  # a study's base is said at the study's line, which does not show the name
-    if relative_to is not None and not path.is_absolute():  # (QA: "no such file" of what?)
-        looked = (f" named {str(source)!r} (looked for {relative_to.parent / path}, beside "
-                  f"{relative_to.name}, and in the current folder)")
+    if relative_to is not None:  # (QA: "no such file" of what?)
+        looked = f" named {str(source)!r}" + (
+            "" if path.is_absolute() else f" (looked for {relative_to.parent / path}, beside "
+                                          f"{relative_to.name}, and in the current folder)")
     raise ConfigError(Problem(str(source), None, "",
                               f"no such file or scenario{looked}{suffix}"))
 
