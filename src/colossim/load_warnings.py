@@ -285,7 +285,7 @@ def _warn_never_powered(scenario: Scenario, model: PowerModel) -> None:
                 f"clocks, the facility would need {jobs[0][1]}, and the supply is at most "
                 f"{supply}")
     else:
-        what = (f"{len(found.jobs):,} jobs can never start: alone on its fewest GPUs at the "
+        what = (f"{len(found.jobs):,} jobs can never start: alone on their fewest GPUs at the "
                 f"lowest clocks, each needs more than the supply of at most {supply}: "
                 f"{found.listed()}")
     warnings.warn(ColossimWarning(

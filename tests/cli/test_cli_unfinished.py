@@ -110,3 +110,18 @@ def test_thousands_of_unfinished_jobs_are_named_ten_at_a_time():
     out = " ".join(_run("--set", jobs, "--set", "simulation.horizon_s=1").split())
     assert "j9 (" in out and "j10 (" not in out
     assert "and 2 more (result.json lists every job)" in out
+
+
+class NotAnAction(Fifo):
+    """fifo, plus an object that is no action at its first decision."""
+
+    name = "not-an-action"
+
+    def decide(self, view):
+        return [*super().decide(view), *(["oops"] if view.now_s == 0 else [])]
+
+
+def test_the_first_refusal_of_an_object_that_is_no_action_reads_cleanly():
+    # review: it read "the first, at 0 s: : not an action: str"
+    out = " ".join(_run("--policy", "tests.cli.test_cli_unfinished:NotAnAction").split())
+    assert "; the first, at 0 s: not an action" in out and ": :" not in out

@@ -51,9 +51,9 @@ def test_the_highest_supply_of_the_run_counts_not_the_first():
 
 
 @pytest.mark.parametrize("count, shown", [
-    (2, "2 jobs can never start: alone on its fewest GPUs at the lowest clocks, each needs "
+    (2, "2 jobs can never start: alone on their fewest GPUs at the lowest clocks, each needs "
         "more than the supply of at most 0.15 MW: a0 (0.18 MW), a1 (0.18 MW); "),
-    (5, "5 jobs can never start: alone on its fewest GPUs at the lowest clocks, each needs "
+    (5, "5 jobs can never start: alone on their fewest GPUs at the lowest clocks, each needs "
         "more than the supply of at most 0.15 MW: a0 (0.18 MW), a1 (0.18 MW), a2 (0.18 MW) and 2 "
         "more; "),
 ])

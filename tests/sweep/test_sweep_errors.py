@@ -134,13 +134,17 @@ def test_bad_metrics_and_seeds(tmp_path):
         "(did you mean 'moe-200b'?)"
     ]
     # each rule of a seeds list says itself and the entry (QA: one message for the three)
-    for seeds, message in (("[3, 3]", "3 is listed twice: each seed once (a repeat would run "
-                                      "the same runs again)"),
+    for seeds, message in (("[3, 3, 3]", "3 is listed more than once: each seed once (a "
+                                         "repeat would run the same runs again)"),
                            ("[2, -1]", "a seed is at least 0, not -1"),
                            ("[]", "the list is empty: give at least one seed")):
         text = f"base: {SMALL}\nseeds: {seeds}\n"
         assert problems_of(write_study(tmp_path, text)) == [
             f"{tmp_path}/study.yaml:2: seeds: {message}"]
+    both = problems_of(write_study(tmp_path, f"base: {SMALL}\nseeds: [-1, 3, 3]\n"))
+    assert [p.split(": ", 2)[2] for p in both] == [  # every rule broken, in one pass (review)
+        "a seed is at least 0, not -1",
+        "3 is listed more than once: each seed once (a repeat would run the same runs again)"]
     # a list of seeds with a fraction: the list's item, not pydantic's union forms (it said
     # "seeds.int: expected a whole number, got a list" and "seeds.list[int][1]: ...")
     text = f"base: {SMALL}\nseeds: [1, 2.5]\n"
@@ -521,7 +525,8 @@ def test_a_random_study_without_samples_is_not_also_told_its_distributions_need_
     ("seeds: 0\nmethod: random\nparameters:\n  cluster.power.pue: {min: 1.1, max: 1.3}\n",
      [("seeds", "the count must be at least 1"), ("method", "random needs samples: N")]),
     ("seeds: [1, 1]\nsamples: 4\nparameters:\n  cluster.power.pue: [1.1, 1.2]\n",
-     [("seeds", "1 is listed twice: each seed once (a repeat would run the same runs again)"),
+     [("seeds", "1 is listed more than once: each seed once (a repeat would run the same runs "
+                "again)"),
       ("samples", "needs method: random (a grid runs every combination)")]),
 ])
 def test_a_key_with_a_problem_of_its_own_adds_no_untrue_one_and_hides_none(tmp_path, text,

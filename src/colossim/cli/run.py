@@ -257,7 +257,8 @@ def _first_refused(result: RunResult, verdict: str) -> str:
     if first is None or not first.reason:
         return ""
     what = " ".join(str(first.action[k]) for k in ("action", "job") if first.action.get(k))
-    return escape(f"; the first, at {first.time_s:,.0f} s: {what}: {first.reason}")
+    what = f"{what}: " if what else ""  # an object that is no action describes as nothing
+    return escape(f"; the first, at {first.time_s:,.0f} s: {what}{first.reason}")
 
 
 def policy_override(policy: str) -> Override:

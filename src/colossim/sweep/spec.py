@@ -165,11 +165,11 @@ class StudyFile(_Strict):
             repeated = [s for s, n in Counter(self.seeds).items() if n > 1]
             if not self.seeds:
                 found.append(("seeds", "the list is empty: give at least one seed", seeds))
-            elif min(self.seeds) < 0:
+            if self.seeds and min(self.seeds) < 0:
                 found.append(("seeds", f"a seed is at least 0, not {min(self.seeds)}", seeds))
-            elif repeated:
-                found.append(("seeds", f"{repeated[0]} is listed twice: each seed once (a "
-                                       "repeat would run the same runs again)", seeds))
+            if repeated:
+                found.append(("seeds", f"{repeated[0]} is listed more than once: each seed once "
+                                       "(a repeat would run the same runs again)", seeds))
         if isinstance(self.seeds, list) and self.seeds and max(self.seeds) > MAX_SEED:
             found.append(("seeds", f"a seed is at most {MAX_SEED:,} (results.parquet stores it "
                                    "as a 64-bit integer)", seeds))
