@@ -512,6 +512,21 @@ def test_the_interval_warning_counts_the_rack_a_small_job_shares():
     assert not [w for w in seen if "mean time to failure" in str(w.message)]
 
 
+def test_a_long_interval_is_not_warned_of_for_a_job_shorter_than_its_mttf():
+    """QA: small's llm-70b runs 0.7 days at its fastest against a 14-day MTTF at the default
+    rates; an interval of 1e9 s (821 MTTFs) was warned to make it run until the horizon, yet
+    it finished in 0.71 days with no fault."""
+    import warnings
+
+    from colossim.api import load_scenario
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario("small", ["reliability.enabled=true",
+                                "jobs.llm-70b.checkpoint.interval_s=1e9"])
+    assert not [w for w in seen if "mean time to failure" in str(w.message)]
+
+
 def test_a_checkpoint_interval_shorter_than_its_write_is_warned_of():
     """colossus2's 10T job saves 10^13 params x 14 B (BF16 weights and FP32 Adam state) = 140
     TB; at Llama 3's 2 TB/s of storage that takes 70 s even alone. A 60 s interval would be
