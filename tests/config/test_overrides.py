@@ -336,3 +336,15 @@ def test_a_wildcard_override_that_fits_no_job_is_one_problem_not_one_per_job():
     with pytest.raises(ConfigError) as caught:  # two jobs' own lines stay two problems
         load_scenario("small", ["jobs.0.max_gpus=-1", "jobs.1.max_gpus=-1"])
     assert [p.field for p in caught.value.problems] == ["jobs[0].max_gpus", "jobs[1].max_gpus"]
+
+
+def test_an_unknown_failure_class_lists_the_classes():
+    """QA: reliability.hbm said only "unknown field", and reliability.psu suggested 'gpu' (two
+    letters of three in common, by chance)."""
+    for key in ("hbm", "psu"):
+        [problem] = problems_of("small", [f"reliability.{key}.mtbf_gpu_hours=1000"])
+        assert problem.endswith(f"reliability.{key}: unknown field; expected one of: enabled, "
+                                "gpu, tray, rack, network, software, gpus_per_tray, detection_s, "
+                                "restart_s, spares, storage, maintenance"), problem
+    [problem] = problems_of("small", ["reliability.rak.mtbf_gpu_hours=1000"])
+    assert problem.endswith("reliability.rak: unknown field (did you mean 'rack'?)")

@@ -400,8 +400,9 @@ def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
     key = loc[-1]
     by_folded = {k.casefold(): k for k in known}  # MAX_GPUS, max-gpus: the field max_gpus
     folded = key.casefold().replace("-", "_")
-    close = _same_unit(folded, difflib.get_close_matches(folded, list(by_folded), n=3),
-                       list(by_folded))
+    cutoff = 0.6 if len(folded) > 3 else 0.7  # three letters share two by chance: psu, gpu
+    close = _same_unit(folded, difflib.get_close_matches(folded, list(by_folded), n=3,
+                                                         cutoff=cutoff), list(by_folded))
     # among near names, a field that must be given first: a job's "gpus" is its missing
     # max_gpus more likely than its optional min_gpus
     close.sort(key=lambda k: not owner.model_fields[by_folded[k]].is_required())
@@ -414,7 +415,11 @@ def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
         return f" (it goes inside a block: {' or '.join(above + p for p in elsewhere[:2])})"
     if not known:  # a policy without parameters, say: "expected one of: " and nothing
         return "; it takes no fields"
-    return f"; expected one of: {', '.join(known)}" if len(known) <= 10 else ""
+    return f"; expected one of: {', '.join(known)}" if len(known) <= LISTED_FIELDS else ""
+
+
+LISTED_FIELDS = 15  # an unknown key's owner lists its fields up to this many (reliability has
+# 12: an unknown failure class named none of them, QA); a job's 30 would bury the line
 
 
 def _same_unit(key: str, close: list[str], known: list[str]) -> list[str]:
