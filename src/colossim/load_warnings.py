@@ -40,6 +40,7 @@ def warn_about(scenario: Scenario) -> None:
         _warn_checkpoints_past_failures(scenario, finishes)
         _warn_no_checkpoints_before_cuts(scenario)
         _warn_writes_past_intervals(scenario)
+        _warn_standby_trays(scenario)
         _warn_idle_power_settings(scenario)
         warn_ignored_inputs(scenario)
     _warn_at_the_caller(caught)
@@ -414,6 +415,25 @@ def _warn_checkpoints_past_failures(scenario: Scenario,
         f"only {math.exp(-interval / mttf):.1%} of its intervals end in a checkpoint, so it "
         "barely progresses and the run may last until the horizon; interval_s: auto gives "
         "Daly's optimum"), stacklevel=3)
+
+
+def _warn_standby_trays(scenario: Scenario) -> None:
+    """Warn of more standby trays per rack than a rack holds compute trays (QA: 100 passed as
+    ok): the model keeps standby trays outside the rack's GPUs (docs/reliability.md), so any
+    count runs, but no rack has room for more standbys than trays."""
+    reliability = scenario.reliability
+    standby = reliability.spares.trays_per_rack
+    if not reliability.enabled or not standby:
+        return
+    catalog = scenario.gpu_catalog()
+    sizes = {catalog[g.gpu_type].gpus_per_rack for g in scenario.cluster.rack_groups if g.racks}
+    trays = min(sizes, default=0) // reliability.gpus_per_tray
+    if trays and standby > trays:
+        warnings.warn(ColossimWarning(
+            f"reliability.spares.trays_per_rack ({standby:,}) is more standby trays than a rack "
+            f"holds compute trays ({trays:,} of {reliability.gpus_per_tray} GPUs in a "
+            f"{min(sizes)}-GPU rack): the model adds standbys beside the rack's GPUs, so it "
+            "runs, but no rack has room for them"), stacklevel=3)
 
 
 MTTFS_PER_INTERVAL = 3.0  # an interval this many MTTFs long completes e^-3 = 5% of the time

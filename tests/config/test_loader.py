@@ -802,3 +802,21 @@ def test_a_job_list_over_an_included_one_says_it_replaces_it_whole(tmp_path):
     with pytest.raises(ConfigError) as caught:  # a job of its own: nothing to confuse it with
         load_scenario(path)
     assert caught.value.problems[0].message == "required field missing"
+
+
+def test_more_standby_trays_than_a_rack_has_trays_is_warned_of():
+    """QA: trays_per_rack 100 passed as ok; an NVL72 rack holds 72 / 4 = 18 compute trays."""
+    import warnings
+
+    from colossim.api import load_scenario
+
+    for standby, warned in ((100, True), (18, False), (2, False)):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            load_scenario("small", ["reliability.enabled=true",
+                                    f"reliability.spares.trays_per_rack={standby}"])
+        said = [str(w.message) for w in seen if "standby trays" in str(w.message)]
+        assert said == ([f"reliability.spares.trays_per_rack ({standby}) is more standby trays "
+                         "than a rack holds compute trays (18 of 4 GPUs in a 72-GPU rack): the "
+                         "model adds standbys beside the rack's GPUs, so it runs, but no rack has "
+                         "room for them"] if warned else [])
