@@ -820,3 +820,46 @@ def test_more_standby_trays_than_a_rack_has_trays_is_warned_of():
                          "than a rack holds compute trays (18 of 4 GPUs in a 72-GPU rack): the "
                          "model adds standbys beside the rack's GPUs, so it runs, but no rack has "
                          "room for them"] if warned else [])
+
+
+DOUBLED = ["reliability.gpu.mtbf_gpu_hours=39600", "reliability.tray.mtbf_gpu_hours=200000",
+           "reliability.rack.mtbf_gpu_hours=630720"]  # the defaults' rates doubled
+
+
+@pytest.mark.parametrize(("source", "sets", "said"), [
+    # QA: at twice the default rates, 10T's 3,072 of 3,136 racks are never all healthy (about
+    # 88 down, 64 may be): ten years simulated in 9 minutes, with no word
+    ("examples/checkpoint_interval.yaml", DOUBLED,
+     "job 10t needs 3,072 whole racks, but at the failure rates and repair times about 88.0 of "
+     "the 3,136 GB200 racks (spares included) are down at any time, and 3,072 are healthy only "
+     "0% of the time"),
+    ("examples/checkpoint_interval.yaml", [], None),  # about 44 down: healthy 99.8% of the time
+    # docs/reliability.md's hot spares: 8 spares give ETTR 0.23, 12 give 0.51
+    ("examples/hot_spares.yaml", ["cluster.rack_groups.0.racks=776", "cluster.spare_racks=8"],
+     "job 1t needs 768 whole racks, but at the failure rates and repair times about 11.0 of the "
+     "776 GB200 racks (spares included) are down at any time, and 768 are healthy only 23% of "
+     "the time"),
+    ("examples/hot_spares.yaml", ["cluster.rack_groups.0.racks=780", "cluster.spare_racks=12"],
+     None),
+])
+def test_a_whole_rack_job_whose_racks_are_rarely_all_healthy_is_warned_of(source, sets, said):
+    import warnings
+
+    from colossim.api import load_scenario
+
+    repo = Path(__file__).resolve().parents[2]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario(repo / source, sets)
+    found = [str(w.message) for w in seen if "whole racks" in str(w.message)]
+    assert [f.split(": it can rarely")[0] for f in found] == ([said] if said else [])
+
+
+def test_the_binomial_tail_matches_scipy():
+    from scipy.stats import binom
+
+    from colossim.load_warnings import _binomial_cdf
+
+    for k, n, p in ((64, 3136, 0.0142), (64, 3136, 0.0281), (8, 776, 0.0142), (0, 4, 0.99),
+                    (2, 4, 0.3), (-1, 4, 0.3), (4, 4, 0.3), (10, 50, 0.0)):
+        assert _binomial_cdf(k, n, p) == pytest.approx(binom.cdf(k, n, p), rel=1e-9, abs=1e-15)
