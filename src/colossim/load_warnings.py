@@ -462,7 +462,7 @@ def _warn_racks_under_repair(scenario: Scenario) -> None:
     def down(name: str) -> float:
         """The share of the time a rack of ``name`` is down for a whole-rack job."""
         size = catalog[name].gpus_per_rack
-        x = sum(size * c.rate_per_gpu_s() * c.repair.mean_s for c in classes
+        x = sum(size * c.rate_per_gpu_s() * rel.rate_scale * c.repair.mean_s for c in classes
                 if c.repair is not None)
         return x / (1.0 + x)
 

@@ -106,3 +106,29 @@ def test_the_weibull_shape_and_repair_spread_bounds_are_sampled_and_refused_past
             load_scenario("small", [f"reliability.gpu.{field}={value}"])
         assert f"reliability.gpu.{field}: must be" in str(info.value.problems[0])
         assert info.value.exit_code == 2
+
+
+def test_rate_scale_multiplies_every_class_rate_and_keeps_each_sample_path():
+    """QA: "failures twice as frequent" took five --set with hand-computed rates. With
+    ``rate_scale: 2`` each class's rate doubles, so the job's MTTF halves exactly, and each
+    stream draws the same uniforms: every gap is exactly half (exponential and Weibull gaps
+    are the rate's inverse times a draw), the victims and repairs unchanged."""
+    from colossim.config.reliability import ReliabilityConfig, Tbf
+    from colossim.model.reliability import (
+        FailureStream,
+        failure_rate_per_gpu_s,
+        job_failure_rate_s,
+    )
+
+    base, twice = ReliabilityConfig(), ReliabilityConfig(rate_scale=2)
+    assert failure_rate_per_gpu_s(twice) == 2 * failure_rate_per_gpu_s(base)
+    assert job_failure_rate_s(twice, 72, 144, 72) == 2 * job_failure_rate_s(base, 72, 144, 72)
+    for process in (base.gpu, base.gpu.model_copy(update={"tbf": Tbf.WEIBULL})):
+        draws = []
+        for scale in (1.0, 2.0):
+            stream = FailureStream(process, 1000, np.random.default_rng(7),
+                                   np.random.default_rng(8), scale)
+            draws.append([stream.next() for _ in range(5)])
+        for (gap, victim, repair), (half, victim2, repair2) in zip(*draws, strict=True):
+            assert half == pytest.approx(gap / 2, rel=1e-12)
+            assert (victim2, repair2) == (victim, repair)

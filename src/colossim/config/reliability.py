@@ -185,9 +185,18 @@ class ReliabilityConfig(Frozen):
     restart_s: float = Field(
         120.0, ge=0, description="Relaunch and communicator set-up after a fault, s (assumption)"
     )
+    rate_scale: float = Field(
+        1.0, gt=0, allow_inf_nan=False, description="Multiplies every failure class's rate, "
+        "for what-ifs (2: failures twice as frequent); each class keeps its own RNG stream"
+    )
     spares: SparesConfig = SparesConfig()
     storage: StorageConfig = StorageConfig()
     maintenance: tuple[MaintenanceWindow, ...] = ()
+
+    def rate_per_gpu_s(self, name: str) -> float:
+        """Class ``name``'s failures per GPU-second, ``rate_scale`` included: what every rate
+        in the model and the engine reads (one knob for "twice as frequent": QA)."""
+        return self.processes()[name].rate_per_gpu_s() * self.rate_scale
 
     def processes(self) -> dict[str, FailureProcess]:
         """Component classes by name, in the fixed order their streams are created."""

@@ -91,7 +91,8 @@ class Reliability:
     # -- set-up --------------------------------------------------------------------------
     def _start_stream(self, name: str, process: FailureProcess) -> None:
         rng = self.sim.rng(f"failures.{name}")
-        stream = FailureStream(process, self.total, rng, self.sim.rng(f"repairs.{name}"))
+        stream = FailureStream(process, self.total, rng, self.sim.rng(f"repairs.{name}"),
+                               self.config.rate_scale)
         handler = getattr(self, f"_{name}")
 
         def fire(u: float, repair_s: float) -> None:

@@ -78,7 +78,7 @@ def failure_rate_per_gpu_s(config: ReliabilityConfig) -> float:
     """Rate at which any class interrupts a job, per GPU it holds."""
     if not config.enabled:
         return 0.0
-    return sum(p.rate_per_gpu_s() for p in config.processes().values())
+    return sum(config.rate_per_gpu_s(name) for name in config.processes())
 
 
 def job_failure_rate_s(config: ReliabilityConfig, gpus: int, rack_gpus: int | None = None,
@@ -100,7 +100,7 @@ def job_failure_rate_s(config: ReliabilityConfig, gpus: int, rack_gpus: int | No
     if racks == gpus and trays == gpus:
         return (failure_rate_per_gpu_s(config) if per_gpu_s is None else per_gpu_s) * gpus
     exposure = {"gpu": gpus, "tray": trays, "rack": racks, "network": racks, "software": gpus}
-    return sum(p.rate_per_gpu_s() * exposure[name] for name, p in config.processes().items())
+    return sum(config.rate_per_gpu_s(name) * exposure[name] for name in config.processes())
 
 
 def job_mttf_s(config: ReliabilityConfig, gpus: int, rack_gpus: int | None = None,
@@ -189,9 +189,10 @@ class FailureStream:
         population: int,
         rng: np.random.Generator,
         repair_rng: np.random.Generator,
+        scale: float = 1.0,
     ):
         self.process = process
-        self.rate_s = process.rate_per_gpu_s() * population
+        self.rate_s = process.rate_per_gpu_s() * scale * population  # scale: rate_scale
         self._rng, self._repair_rng = rng, repair_rng
         self._gaps: list[float] = []
         self._victims: list[float] = []
