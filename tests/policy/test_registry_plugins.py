@@ -47,23 +47,27 @@ class TwinB(StagedPolicy):
     name = "twin"
 
 
+class PlainStaged(BaseModel):
+    """What a staged policy reads, in a plain pydantic model (not colossim's StagedParams), as
+    the docs allow a Params model to be."""
+
+    placement: str = "pack"
+    strict: bool = True
+
+
 class PlainParams(Fifo):
     """Params as a plain pydantic model, as the docs allow: unknown keys still refused."""
 
     name = "plain-params"
 
-    class Params(BaseModel):
-        placement: str = "pack"
-        strict: bool = True
+    class Params(PlainStaged):
         alpha: float = 1.0
 
 
 class NeedsAlpha(Fifo):
     name = "needs-alpha"
 
-    class Params(BaseModel):
-        placement: str = "pack"
-        strict: bool = True
+    class Params(PlainStaged):
         alpha: float = Field(...)
 
 
@@ -72,9 +76,7 @@ class Aliased(Fifo):
 
     name = "aliased"
 
-    class Params(BaseModel):
-        placement: str = "pack"
-        strict: bool = True
+    class Params(PlainStaged):
         k: int = Field(1, validation_alias=AliasChoices("k", "kk"))
 
 
@@ -83,9 +85,7 @@ class Ordered(Fifo):
 
     name = "ordered"
 
-    class Params(BaseModel):
-        placement: str = "pack"
-        strict: bool = True
+    class Params(PlainStaged):
         lo: float = 0.0
         hi: float = 1.0
 
