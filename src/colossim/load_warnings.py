@@ -14,6 +14,7 @@ from colossim.config.messages import figure
 from colossim.config.reliability import MemoryCopy
 from colossim.config.schema import JobConfig, Scenario
 from colossim.errors import ColossimWarning
+from colossim.metrics.labels import plural
 
 if TYPE_CHECKING:
     from colossim.config.power import PowerConfig
@@ -484,9 +485,10 @@ def _warn_racks_under_repair(scenario: Scenario) -> None:
         if short:
             name, need, count, healthy = short[0]
             warnings.warn(ColossimWarning(
-                f"job {job.name} needs {need:,} whole racks, but at the failure rates and repair "
-                f"times about {count * down(name):,.1f} of the {count:,} {name} racks (spares "
-                f"included) are down at any time, and {need:,} are healthy only {healthy:.0%} of "
+                f"job {job.name} needs {plural(need, 'whole rack')}, but at the failure rates "
+                f"and repair times about {count * down(name):,.1f} of the {count:,} {name} racks "
+                f"(spares included) are down at any time, and "
+                f"{'one is' if need == 1 else f'{need:,} are'} healthy only {healthy:.0%} of "
                 "the time: it can rarely start or restart, and may wait until the horizon; hold "
                 "more spares, lower min_gpus, or shorten repairs"), stacklevel=3)
 

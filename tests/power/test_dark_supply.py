@@ -215,13 +215,15 @@ def test_in_the_dark_hardware_coming_back_does_not_call_the_policy(tmp_path):
     the power is back, so only the arrival at t=0 calls it."""
     from colossim.api import load_scenario, simulate
 
-    with pytest.warns(ColossimWarning, match="dark"):
+    with pytest.warns(ColossimWarning, match="dark"), \
+            pytest.warns(ColossimWarning, match="needs 1 whole rack"):  # its rack: down always
         scenario = load_scenario(write(tmp_path, 0.05), [f"{k}={v}" for k, v in FAILING.items()])
     result = simulate(scenario)
     assert result.reliability.faults > 10_000  # the hardware did fail and come back
     assert result.decisions == 1
-    lit = simulate(load_scenario(write(tmp_path, 2.0), [f"{k}={v}" for k, v in
-                                                         FAILING.items()]))
+    with pytest.warns(ColossimWarning, match="needs 1 whole rack"):
+        lit = simulate(load_scenario(write(tmp_path, 2.0), [f"{k}={v}" for k, v in
+                                                             FAILING.items()]))
     assert lit.decisions > 1_000  # lit, every repair and interruption is the policy's to see
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from colossim.errors import ColossimWarning
 from colossim.testing.baseline import (
     MISSING,
     Tolerance,
@@ -130,7 +131,9 @@ def test_default_metrics_hold_each_jobs_ettr_and_the_runs_lost_gpu_hours_with_fa
     from colossim.api import load_scenario, simulate
     from colossim.testing.metrics import summary_metrics
 
-    result = simulate(load_scenario("small", ["reliability={gpu: {mtbf_gpu_hours: 200}}"]))
+    with pytest.warns(ColossimWarning, match="job moe-200b needs 2 whole racks"):  # and has
+        # them 16% of the time, at a GPU fault every 200 GPU-hours
+        result = simulate(load_scenario("small", ["reliability={gpu: {mtbf_gpu_hours: 200}}"]))
     metrics = summary_metrics(result)
     lost = sum(job.lost_gpu_hours for job in result.jobs)
     assert lost > 0 and metrics["lost_gpu_hours"] == pytest.approx(lost)
