@@ -1,9 +1,9 @@
 """Load warnings for inputs a valid scenario gives that the run ignores, or that cannot be what
 was meant (``load_warnings.warn_about`` calls this): a maintenance window that never happens or
-repeats another, windows kept while ``reliability.enabled: false`` drops them, a job's
-``reference_gpu`` where its size comes from ``params_billion``, a repair time for software
-faults, a rail group size without rail-optimised fabric or beyond a pod. Each would otherwise
-pass for a finding: the run looks the same with them as without."""
+repeats another, windows and checkpoint settings kept while ``reliability.enabled: false`` drops
+them, a job's ``reference_gpu`` where its size comes from ``params_billion``, a repair time for
+software faults, a rail group size without rail-optimised fabric or beyond a pod. Each would
+otherwise pass for a finding: the run looks the same with them as without."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from colossim.errors import ColossimWarning
 def warn_ignored_inputs(scenario: Scenario) -> None:
     """One ``ColossimWarning`` per finding, in the order the file gives them."""
     said = _maintenance(scenario.reliability, scenario.simulation.horizon_s)
+    said += _checkpoints(scenario)
     said += _reference_gpus(scenario)
     said += _software_repair(scenario.reliability)
     said += _rail_groups(scenario)
@@ -41,6 +42,21 @@ def _fabric_events(scenario: Scenario) -> list[str]:
             said.append(f"{where} leaves its tier its whole capacity (capacity_fraction 1): it "
                         "changes nothing; 0 cuts the tier off")
     return said
+
+
+def _checkpoints(scenario: Scenario) -> list[str]:
+    """Checkpoint settings a job gives while the failure model is off: no job checkpoints
+    then, so they change nothing (QA: a 60 s interval of 100 TB checkpoints ran exactly as
+    none, with no word), as the maintenance windows the same switch drops are warned of."""
+    if scenario.reliability.enabled:
+        return []
+    given = [job.name for job in scenario.jobs if job.checkpoint.model_fields_set]
+    if not given:
+        return []
+    names = ", ".join(given[:3]) + (f" and {len(given) - 3:,} more" if len(given) > 3 else "")
+    return [f"the checkpoint settings of {names} are ignored while reliability.enabled is "
+            "false: no job checkpoints then (enabled: true applies them, with the failure "
+            "model)"]
 
 
 def _maintenance(reliability: ReliabilityConfig, horizon_s: float) -> list[str]:

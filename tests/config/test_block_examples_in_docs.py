@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
 from colossim.api import load_scenario
+from colossim.errors import ColossimWarning
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -36,7 +38,8 @@ def test_the_reliability_block_loads_and_means_what_it_says(tmp_path):
     assert r.enabled and r.gpu.mtbf_gpu_hours == 79230 and r.gpu.repair.mean_s == 43200
     assert (r.detection_s, r.restart_s, r.spares.racks_per_pod) == (150, 120, 2)
     assert list(r.maintenance[0].pods) == [0, 1]
-    job = load_scenario("small", [f"jobs.llm-70b.checkpoint={checkpoint}"]).jobs[0]
+    with pytest.warns(ColossimWarning, match="checkpoint settings of llm-70b are ignored"):
+        job = load_scenario("small", [f"jobs.llm-70b.checkpoint={checkpoint}"]).jobs[0]
     assert (job.checkpoint.interval_s, job.checkpoint.method) == ("auto", "daly")
 
 

@@ -49,6 +49,17 @@ def test_maintenance_while_reliability_is_off_is_said_to_be_ignored(tmp_path):
         "pod is taken out of service (enabled: true applies it, with the failure model)"]
 
 
+def test_checkpoint_settings_while_reliability_is_off_are_said_to_be_ignored(tmp_path):
+    """QA: a 60 s interval of 100 TB checkpoints ran exactly as none, with no word."""
+    ckpt = edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    checkpoint: {interval_s: 60}\n")
+    assert said(tmp_path, ckpt) == [
+        "the checkpoint settings of a are ignored while reliability.enabled is false: no job "
+        "checkpoints then (enabled: true applies them, with the failure model)"]
+    on = ckpt + "reliability:\n  enabled: true\n"
+    assert not [m for m in said(tmp_path, on) if "checkpoint settings" in m]
+    assert not [m for m in said(tmp_path, BASE) if "checkpoint settings" in m]  # none given
+
+
 def test_a_reference_gpu_on_a_job_sized_by_params_is_said_to_be_ignored(tmp_path):
     one = edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    reference_gpu: H100\n")
     message = ("is ignored: the job is sized by params_billion, and reference_gpu names the GPU "

@@ -15,7 +15,7 @@ from colossim.config.overrides import (
     resolve_paths,
 )
 from colossim.config.yamlmarks import Marks
-from colossim.errors import ConfigError
+from colossim.errors import ColossimWarning, ConfigError
 from colossim.policy.api import BasePolicy
 from tests.scenario_cases import BASE
 
@@ -236,7 +236,8 @@ def test_a_star_sets_every_item_of_a_list():
     data = {"jobs": [{"name": "a", "x": {"y": 1}}, {"name": "b", "x": {"y": 2}}]}
     assert resolve_paths(data, "jobs.*.x.y") == [("jobs", 0, "x", "y"), ("jobs", 1, "x", "y")]
     assert resolve_paths(data, "jobs.a.x.y") == [("jobs", 0, "x", "y")]
-    scenario = load_scenario("small", ["jobs.*.checkpoint.interval_s=1200"])
+    with pytest.warns(ColossimWarning, match="checkpoint settings of llm-70b, llm-8b"):
+        scenario = load_scenario("small", ["jobs.*.checkpoint.interval_s=1200"])  # failures off
     assert [j.checkpoint.interval_s for j in scenario.jobs] == [1200.0] * 4
     # every job's bad value is one problem, located at the override (it was one per job)
     assert problems_of("small", ["jobs.*.max_gpus=0"]) == [

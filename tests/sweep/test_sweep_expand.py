@@ -203,6 +203,7 @@ def test_every_run_id_is_the_documented_hash_of_its_own_scenario_and_seed(tmp_pa
             assert run.scenario.simulation.seed == run.seed
 
 
+@pytest.mark.filterwarnings("ignore:.*the checkpoint settings of")  # failures off in small
 def test_a_star_varies_a_field_of_every_job_together(tmp_path):
     text = (f"base: {SMALL}\nparameters:\n  jobs.*.checkpoint.interval_s: [600, 1200]\n"
             "seeds: 1\n")

@@ -297,6 +297,7 @@ metrics: [makespan_s, jobs.llm-70b.jct_s, wall_s]
 """
 
 
+@pytest.mark.filterwarnings("ignore:.*the checkpoint settings of")  # failures off in small
 def test_parameters_alone_fill_the_terminal_and_runs_go_with_the_metrics(tmp_path, eighty,
                                                                            capsys):
     # the parameters fill 80 columns: a table of their own, then `runs` had one (point | runs)
