@@ -228,6 +228,9 @@ def test_explain_details_show_floats_to_four_digits_and_nested_plans_readably():
             "racks": [3, 4]}
     assert _detail(data) == ("gpus=144, factor=1, share=0.01669, "
                              "plan={tp: 2, microbatches: 113.8, recompute: none}, racks=[3, 4]")
+    # a time since the start in hours, as the timeline's column (QA: snapshot_s=5.889e+04
+    # beside 16.53 h); a duration stays in seconds
+    assert _detail({"snapshot_s": 58_896.0, "seconds": 270}) == "snapshot=16.36 h, seconds=270"
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

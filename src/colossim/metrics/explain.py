@@ -93,8 +93,15 @@ def folded(entries: tuple[Entry, ...]) -> list[Entry | Folded]:
     return out
 
 
+AT_TIMES = {"snapshot_s"}  # detail keys that are times since the start, not durations
+
+
 def _detail(data: dict | None) -> str:
-    return ", ".join(f"{k}={shown(v)}" for k, v in (data or {}).items())
+    """An event's data as ``key=value``; a time since the start in hours, as the timeline's
+    own column reads (QA: ``snapshot_s=5.889e+04`` beside ``16.53`` h could not be matched)."""
+    return ", ".join(f"{k.removesuffix('_s')}={v / 3600:,.2f} h" if k in AT_TIMES and
+                     isinstance(v, int | float) else f"{k}={shown(v)}"
+                     for k, v in (data or {}).items())
 
 
 def _level_at(times: list[float], values: list[float], t: float) -> float:
