@@ -439,9 +439,9 @@ def _warn_standby_trays(scenario: Scenario) -> None:
 
 
 def _warn_racks_under_repair(scenario: Scenario) -> None:
-    """Warn of a job of whole racks that, on every type it fits, has the racks it needs healthy
-    less than half the time. Each rack is down a share x / (1 + x) of the time, x its faults per
-    second times the mean repair, over the classes that take a rack from such a job (a rack
+    """Warn of a job of whole racks (each one NVLink domain, as an NVL72) that, on every type
+    it fits, has the racks it needs healthy less than half the time. Each rack is down a share
+    x / (1 + x) of the time, x its faults per second times the mean repair, over the classes that take a rack from such a job (a rack
     fault; a GPU or tray fault too, unless standby trays stand in); the racks down at once are
     binomial. Such a job can rarely start or restart and may wait until the horizon (QA: 10T on
     3,072 of 3,136 racks at twice the default rates, about 90 down, simulated ten years in 9
@@ -471,12 +471,12 @@ def _warn_racks_under_repair(scenario: Scenario) -> None:
         short = []
         for name, count in racks.items():
             size = catalog[name].gpus_per_rack
-            if count == 0 or job.allocation_unit(size) < size:
-                short = []  # part of a rack will do: a fault need not stop it
-                break
             need = -(-job.min_gpus // size)
-            if need * size > usable.get(name, 0):
-                continue  # never fits this type: the fit check says so
+            if count == 0 or need * size > usable.get(name, 0):
+                continue  # none, or it never fits this type: the fit check says so
+            if catalog[name].gpus_per_domain != size or job.allocation_unit(size) < size:
+                short = []  # part of a rack will do (an H100 rack's 8-GPU domains, or a job
+                break  # of GPUs): one fault need not stop it (review)
             healthy = _binomial_cdf(count - need, count, down(name))  # P(at most that many down)
             if healthy >= HEALTHY_ENOUGH:
                 short = []

@@ -841,6 +841,19 @@ DOUBLED = ["reliability.gpu.mtbf_gpu_hours=39600", "reliability.tray.mtbf_gpu_ho
      "the time"),
     ("examples/hot_spares.yaml", ["cluster.rack_groups.0.racks=780", "cluster.spare_racks=12"],
      None),
+    # review: a GPU type with no racks said "part of a rack will do" and hushed the warning
+    ("examples/hot_spares.yaml", ["cluster.rack_groups=[{gpu_type: GB200, racks: 776}, "
+                                  "{gpu_type: H100, racks: 0}]", "cluster.spare_racks=8"],
+     "job 1t needs 768 whole racks, but at the failure rates and repair times about 11.0 of the "
+     "776 GB200 racks (spares included) are down at any time, and 768 are healthy only 23% of "
+     "the time"),
+    # review: an H100 rack holds eight 8-GPU domains; a GPU fault takes one domain, not the
+    # rack, and 399 of 400 racks' worth ran at ETTR 0.96: not warned of
+    ("examples/hot_spares.yaml", ["cluster.rack_groups=[{gpu_type: H100, racks: 400}]",
+                                  "cluster.spare_racks=0", "jobs.1t.params_billion=70",
+                                  "jobs.1t.active_params_billion=null",
+                                  "jobs.1t.tokens_billion=2000", "jobs.1t.min_gpus=25536",
+                                  "jobs.1t.max_gpus=25536"], None),
 ])
 def test_a_whole_rack_job_whose_racks_are_rarely_all_healthy_is_warned_of(source, sets, said):
     import warnings
