@@ -441,13 +441,13 @@ def _warn_standby_trays(scenario: Scenario) -> None:
 def _warn_racks_under_repair(scenario: Scenario) -> None:
     """Warn of a job of whole racks (each one NVLink domain, as an NVL72) that, on every type
     it fits, has the racks it needs healthy less than half the time. Each rack is down a share
-    x / (1 + x) of the time, x its faults per second times the mean repair, over the classes that take a rack from such a job (a rack
-    fault; a GPU or tray fault too, unless standby trays stand in); the racks down at once are
-    binomial. Such a job can rarely start or restart and may wait until the horizon (QA: 10T on
-    3,072 of 3,136 racks at twice the default rates, about 90 down, simulated ten years in 9
-    minutes with no word). At the default rates about 45 are down and 64 may be: healthy
-    enough 99.8% of the time, no word; ``examples/hot_spares.yaml`` with 8 spares (ETTR 0.23) is
-    warned of, with 12 (ETTR 0.51) not."""
+    x / (1 + x) of the time, x its faults per second times the mean repair, over the classes
+    that take a rack from such a job (a rack fault; a GPU or tray fault too, unless standby
+    trays stand in); the racks down at once are binomial. Such a job can rarely start or
+    restart and may wait until the horizon (QA: 10T on 3,072 of 3,136 racks at twice the
+    default rates, about 90 down, simulated ten years in 9 minutes with no word). At the
+    default rates about 45 are down and 64 may be: healthy enough 99.8% of the time, no word;
+    ``examples/hot_spares.yaml`` with 8 spares (ETTR 0.23) is warned of, with 12 (0.51) not."""
     from colossim.config.crosscheck import usable_of
 
     rel = scenario.reliability
