@@ -212,10 +212,19 @@ def test_an_edited_study_resumes_in_its_folder_though_every_run_id_changed(plan,
     is the same, and resumes in its own folder, as docs/studies.md says."""
     folder = tmp_path / "out"
     shutil.copytree(reference, folder)
-    edited = expand(load_study(write_study(tmp_path, STUDY.replace("seeds: 2", "seeds: [5, 6]"))))
+    path = write_study(tmp_path, STUDY.replace("seeds: 2", "seeds: [5, 6]"))  # the file, edited
+    made = json.loads((folder / "study.json").read_text())
+    (folder / "study.json").write_text(json.dumps({**made, "file": str(path)}))  # ran from it
+    edited = expand(load_study(path))
     assert {r.run_id for r in edited.runs}.isdisjoint(r.run_id for r in plan.runs)
     report = execute(edited, folder, SerialExecutor(), resume=True)
     assert (report.skipped, report.ran) == (0, 8)
+    # a namesake in another file (two studies both called "tiny"), no run in common: refused
+    namesake = tmp_path / "elsewhere"
+    namesake.mkdir()
+    with pytest.raises(ConfigError, match=r"none of them a run of this one, from .*study\.yaml"):
+        execute(expand(load_study(write_study(namesake, STUDY.replace("seeds: 2", "seeds: [7]")))),
+                folder, SerialExecutor(), resume=True)
     (folder / "study.json").unlink()  # a folder from before study.json: by its runs' ids
     with pytest.raises(ConfigError, match="none of them a run of this one"):
         execute(expand(load_study(write_study(tmp_path, STUDY.replace("seeds: 2", "seeds: [7]"),

@@ -42,31 +42,36 @@ class Store:
         another one's results, and ``--resume`` continues only a sweep of the same study: by
         its name, which ``study.json`` keeps (resumed into another study's folder, a sweep
         replaced its tables and removed its plots without a word: QA). An edited study keeps
-        its name, and resumes whatever its edit did to the run ids (review). A folder from
-        before ``study.json`` is another study's when none of its runs is one of the plan's."""
+        its name and its file, and resumes whatever its edit did to the run ids (review). A
+        folder from before ``study.json``, or one a namesake in another file made, is another
+        study's when none of its runs is one of the plan's."""
         stored = {path.stem for path in self.runs.glob("*.json")} if self.runs.is_dir() else set()
         if not stored:
             return None
         if not resume:
             return ("already holds sweep results: pass --resume to continue that sweep, or "
                     "choose another --out")
-        made_by = self.study_name()
-        if made_by is not None and made_by != plan.study.name:
-            return (f"holds the results of the study {made_by!r}, not {plan.study.name!r}: "
+        made_by = self.made_by()
+        name, file = made_by.get("name"), made_by.get("file")
+        if name is not None and name != plan.study.name:
+            return (f"holds the results of the study {name!r}, not {plan.study.name!r}: "
                     "--resume continues a sweep of the same study; choose another --out")
-        if made_by is None and stored.isdisjoint(run.run_id for run in plan.runs):
+        if (name is None or file != str(plan.study.source)) and stored.isdisjoint(
+                run.run_id for run in plan.runs):  # no study.json, or a namesake's file (two
+            # studies both called sweep.yaml: review): none of its runs in common, another study
             return (f"holds the results of another study ({plural(len(stored), 'run')}, none "
-                    "of them a run of this one): --resume continues a sweep of the same study; "
-                    "choose another --out")
+                    f"of them a run of this one{f', from {file}' if file else ''}): --resume "
+                    "continues a sweep of the same study; choose another --out")
         return None
 
-    def study_name(self) -> str | None:
-        """The name of the study whose runs the folder holds (``study.json``), if it says."""
+    def made_by(self) -> dict[str, Any]:
+        """The ``study.json`` of the folder (the study's name and file), or {} if it has none."""
         try:
-            name = json.loads((self.out / STUDY).read_text(encoding="utf-8")).get("name")
-        except (OSError, ValueError, AttributeError):
-            return None
-        return name if isinstance(name, str) else None
+            found = json.loads((self.out / STUDY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {k: v for k, v in found.items() if isinstance(v, str)} \
+            if isinstance(found, dict) else {}
 
     def prepare(self, resume: bool, plan: Plan) -> None:
         """Create the folder and hold its lock (``folder_lock``); refuse to mix the study into
