@@ -44,19 +44,26 @@ def _fabric_events(scenario: Scenario) -> list[str]:
     return said
 
 
+CHECKPOINT_TIMING = frozenset({"interval_s", "method", "min_interval_s", "mode", "in_memory",
+                               "persist_every", "snapshot_gbytes_s", "peer_gbytes_s"})
+# what only a job's checkpoints read; its size and storage bandwidth also price a preemption's
+# save and restore (``engine.switch_costs``), failures on or off (review)
+
+
 def _checkpoints(scenario: Scenario) -> list[str]:
-    """Checkpoint settings a job gives while the failure model is off: no job checkpoints
-    then, so they change nothing (QA: a 60 s interval of 100 TB checkpoints ran exactly as
-    none, with no word), as the maintenance windows the same switch drops are warned of."""
+    """When and how a job checkpoints, given while the failure model is off: no job checkpoints
+    then, so they change nothing (QA: a 60 s interval ran exactly as none, with no word), as
+    the maintenance windows the same switch drops are warned of."""
     if scenario.reliability.enabled:
         return []
-    given = [job.name for job in scenario.jobs if job.checkpoint.model_fields_set]
+    given = [job.name for job in scenario.jobs
+             if job.checkpoint.model_fields_set & CHECKPOINT_TIMING]
     if not given:
         return []
     names = ", ".join(given[:3]) + (f" and {len(given) - 3:,} more" if len(given) > 3 else "")
     return [f"the checkpoint settings of {names} are ignored while reliability.enabled is "
             "false: no job checkpoints then (enabled: true applies them, with the failure "
-            "model)"]
+            "model; a checkpoint's size and bandwidth still price a preemption)"]
 
 
 def _maintenance(reliability: ReliabilityConfig, horizon_s: float) -> list[str]:

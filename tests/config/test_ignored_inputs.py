@@ -54,10 +54,14 @@ def test_checkpoint_settings_while_reliability_is_off_are_said_to_be_ignored(tmp
     ckpt = edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    checkpoint: {interval_s: 60}\n")
     assert said(tmp_path, ckpt) == [
         "the checkpoint settings of a are ignored while reliability.enabled is false: no job "
-        "checkpoints then (enabled: true applies them, with the failure model)"]
+        "checkpoints then (enabled: true applies them, with the failure model; a checkpoint's "
+        "size and bandwidth still price a preemption)"]
     on = ckpt + "reliability:\n  enabled: true\n"
     assert not [m for m in said(tmp_path, on) if "checkpoint settings" in m]
     assert not [m for m in said(tmp_path, BASE) if "checkpoint settings" in m]  # none given
+    # review: a preemption's save and restore read the size, failures on or off
+    size = edit(BASE, "    max_gpus: 72\n", "    max_gpus: 72\n    checkpoint: {size_gb: 200}\n")
+    assert not [m for m in said(tmp_path, size) if "checkpoint settings" in m]
 
 
 def test_a_reference_gpu_on_a_job_sized_by_params_is_said_to_be_ignored(tmp_path):
