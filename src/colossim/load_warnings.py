@@ -402,20 +402,26 @@ def _warn_checkpoints_past_failures(scenario: Scenario,
             racks = min((-(-gpus // size) * size for size in sizes), default=gpus)
             mttf = job_mttf_s(scenario.reliability, gpus, racks,
                               min(racks, -(-gpus // tray) * tray))
-            if interval > MTTFS_PER_INTERVAL * mttf and runs_s.get(job.name, 0.0) > mttf:
-                late.append((job.name, float(interval), mttf, gpus))
+            # an interval past the job's whole run never comes: each try of the run is what
+            # must pass without a fault (review: a 10-day interval on a 0.7-day job)
+            span = min(float(interval), runs_s.get(job.name, 0.0))
+            if span > MTTFS_PER_INTERVAL * mttf:
+                late.append((job.name, float(interval), mttf, gpus, span))
     if not late:
         return
-    late.sort(key=lambda one: -one[1] / one[2])  # the worst first
-    name, interval, mttf, gpus = late[0]
-    named = ", ".join(f"{n}: {i / m:,.1f}x" for n, i, m, _ in late[1:4])  # QA: unnamed
+    late.sort(key=lambda one: -one[4] / one[2])  # the worst first
+    name, interval, mttf, gpus, span = late[0]
+    named = ", ".join(f"{n}: {i / m:,.1f}x" for n, i, m, _, _ in late[1:4])  # QA: unnamed
     extra = f" and {len(late) - 4:,} more" if len(late) > 4 else ""
     more = f" (and {named}{extra})" if len(late) > 1 else ""
+    whole = (f", and longer than its whole run at its fastest ({figure(span)} s, "
+             f"{span / mttf:,.1f} MTTFs): it never checkpoints, and only "
+             f"{math.exp(-span / mttf):.1%} of its tries end without a fault" if span < interval
+             else f": only {math.exp(-span / mttf):.1%} of its intervals end in a checkpoint")
     warnings.warn(ColossimWarning(
         f"jobs.{name}.checkpoint.interval_s ({figure(interval)} s) is {interval / mttf:,.1f}x "
-        f"the job's mean time to failure ({figure(mttf)} s on {gpus:,} GPUs){more}: "
-        f"only {math.exp(-interval / mttf):.1%} of its intervals end in a checkpoint, so it "
-        "barely progresses and the run may last until the horizon; interval_s: auto gives "
+        f"the job's mean time to failure ({figure(mttf)} s on {gpus:,} GPUs){more}{whole}, so "
+        "it barely progresses and the run may last until the horizon; interval_s: auto gives "
         "Daly's optimum"), stacklevel=3)
 
 

@@ -525,6 +525,18 @@ def test_a_long_interval_is_not_warned_of_for_a_job_shorter_than_its_mttf():
         load_scenario("small", ["reliability.enabled=true",
                                 "jobs.llm-70b.checkpoint.interval_s=1e9"])
     assert not [w for w in seen if "mean time to failure" in str(w.message)]
+    # review: past the job's whole run the interval never comes; the run itself must pass a
+    # fault-free try. At 30x the rates (MTTF 40,600 s) 0.7 days is 1.5 MTTFs: no word (it
+    # finished in 0.7 to 4.3 days over three seeds); at 200x (6,090 s) it is 10 MTTFs
+    for scale, warned in ((30, False), (200, True)):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            load_scenario("small", ["reliability.enabled=true", f"reliability.rate_scale={scale}",
+                                    "jobs.llm-70b.checkpoint.interval_s=864000"])
+        said = [str(w.message) for w in seen if "mean time to failure" in str(w.message)]
+        assert bool(said) == warned
+    assert "longer than its whole run at its fastest (61,240 s, 10.1 MTTFs): it never " \
+        "checkpoints, and only 0.0% of its tries end without a fault" in said[0]
 
 
 def test_a_checkpoint_interval_shorter_than_its_write_is_warned_of():
