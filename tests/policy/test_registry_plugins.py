@@ -13,7 +13,7 @@ import sys
 import textwrap
 
 import pytest
-from pydantic import AliasChoices, BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, ValidationError, model_validator
 
 from colossim.api import load_scenario, simulate
 from colossim.errors import ConfigError, PolicyError
@@ -332,6 +332,21 @@ def test_an_alias_choice_is_a_key_the_params_take():
     assert registry.make_policy(f"{HERE}:Aliased", {"kk": 3}).params.k == 3
     with pytest.raises(PolicyError, match="kkk: unknown field"):
         registry.make_policy(f"{HERE}:Aliased", {"kkk": 3})
+
+
+def test_a_field_an_alias_renames_is_not_taken_by_its_own_name():
+    """Review: pydantic drops ``k`` when the field reads ``kk`` only, and ``k: 5`` ran as 1."""
+    from colossim.policy.registry import validate_params
+
+    class Renamed(Fifo):
+        name = "renamed"
+
+        class Params(PlainStaged):
+            k: int = Field(1, validation_alias="kk")
+
+    assert validate_params(Renamed, {"kk": 5}).k == 5
+    with pytest.raises(ValidationError):
+        validate_params(Renamed, {"k": 5})
 
 
 def test_a_check_of_the_params_together_after_a_policy_swap_keeps_its_line(tmp_path):

@@ -292,8 +292,10 @@ def validate_params(cls: type, params: Mapping[str, Any]) -> BaseModel:
 
 
 def _accepted_keys(model: type[BaseModel]) -> set[str]:
-    """The top-level keys a params model reads: field names, aliases, and the first key of each
-    alias choice or alias path (``AliasChoices("k", "kk")`` takes ``kk`` too: review)."""
+    """The top-level keys a params model reads: aliases, the first key of each alias choice or
+    alias path (``AliasChoices("k", "kk")`` takes ``kk`` too: review), and the names of fields
+    without an alias, or of every field where the model populates by name (pydantic drops a
+    renamed field's own name otherwise, which was let through: review)."""
     from pydantic import AliasChoices, AliasPath
 
     def firsts(alias: Any) -> list[Any]:
@@ -303,9 +305,15 @@ def _accepted_keys(model: type[BaseModel]) -> set[str]:
             return alias.path[:1]
         return [alias]
 
-    return {key for name, field in model.model_fields.items()
-            for key in (name, field.alias, *firsts(field.validation_alias))
-            if isinstance(key, str)}
+    config = model.model_config
+    by_name = config.get("populate_by_name") or config.get("validate_by_name")
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        if by_name or (field.alias is None and field.validation_alias is None):
+            keys.add(name)  # a field an alias renames takes its own name only if the model says
+        keys.update(k for k in (field.alias, *firsts(field.validation_alias))
+                    if isinstance(k, str))
+    return keys
 
 
 def make_policy(name: str, params: Mapping[str, Any] | None = None) -> Policy:
