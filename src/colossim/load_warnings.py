@@ -435,13 +435,17 @@ def _warn_standby_trays(scenario: Scenario) -> None:
         return
     catalog = scenario.gpu_catalog()
     sizes = {catalog[g.gpu_type].gpus_per_rack for g in scenario.cluster.rack_groups if g.racks}
-    trays = min(sizes, default=0) // reliability.gpus_per_tray
-    if trays and standby > trays:
+    if not sizes:
+        return
+    tray = reliability.gpus_per_tray
+    largest = max(sizes)
+    trays = -(-largest // tray)  # as the engine counts them: a last, smaller tray is one
+    if standby > trays:  # more than even the largest rack holds (review: the smallest's)
         warnings.warn(ColossimWarning(
             f"reliability.spares.trays_per_rack ({standby:,}) is more standby trays than a rack "
-            f"holds compute trays ({trays:,} of {reliability.gpus_per_tray} GPUs in a "
-            f"{min(sizes)}-GPU rack): the model adds standbys beside the rack's GPUs, so it "
-            "runs, but no rack has room for them"), stacklevel=3)
+            f"holds compute trays ({trays:,} of up to {tray} GPUs in a {largest}-GPU rack, the "
+            "largest): the model adds standbys beside the rack's GPUs, so it runs, but no rack "
+            "has room for them"), stacklevel=3)
 
 
 def _warn_racks_under_repair(scenario: Scenario) -> None:

@@ -829,9 +829,19 @@ def test_more_standby_trays_than_a_rack_has_trays_is_warned_of():
                                     f"reliability.spares.trays_per_rack={standby}"])
         said = [str(w.message) for w in seen if "standby trays" in str(w.message)]
         assert said == ([f"reliability.spares.trays_per_rack ({standby}) is more standby trays "
-                         "than a rack holds compute trays (18 of 4 GPUs in a 72-GPU rack): the "
-                         "model adds standbys beside the rack's GPUs, so it runs, but no rack has "
-                         "room for them"] if warned else [])
+                         "than a rack holds compute trays (18 of up to 4 GPUs in a 72-GPU rack, "
+                         "the largest): the model adds standbys beside the rack's GPUs, so it "
+                         "runs, but no rack has room for them"] if warned else [])
+    # review: trays counted as the engine counts them, a last smaller tray included (72 / 5:
+    # 15 trays, not 14), and a tray wider than the rack is one
+    for sets, warned in ((["reliability.gpus_per_tray=5", "reliability.spares.trays_per_rack=15"],
+                          False),
+                         (["reliability.gpus_per_tray=100", "reliability.spares.trays_per_rack=2"],
+                          True)):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            load_scenario("small", ["reliability.enabled=true", *sets])
+        assert bool([w for w in seen if "standby trays" in str(w.message)]) == warned
 
 
 DOUBLED = ["reliability.gpu.mtbf_gpu_hours=39600", "reliability.tray.mtbf_gpu_hours=200000",
