@@ -193,6 +193,8 @@ def test_policies_with_a_name_shows_its_parameters_defaults_and_descriptions():
 
     assert _kind(typing.Literal["a", "b"] | None) == "a | b | None"
     assert _kind(typing.Optional[float]) == "float | None"  # noqa: UP045  (the typing form)
+    assert _kind(typing.Annotated[float, "gt=0"] | None) == "float | None"  # review: it read
+    # "Annotated[float, annotation=NoneType required=True metadata=[Gt(gt=0)]] | None"
     [row] = json.loads(invoke("policies", "srtf", "--json").stdout)
     assert row["name"] == "srtf" and row["params"]["properties"]["preempt"]["default"] is True
     missing = invoke("policies", "fifoo")

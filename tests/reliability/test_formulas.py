@@ -132,3 +132,20 @@ def test_rate_scale_multiplies_every_class_rate_and_keeps_each_sample_path():
         for (gap, victim, repair), (half, victim2, repair2) in zip(*draws, strict=True):
             assert half == pytest.approx(gap / 2, rel=1e-12)
             assert (victim2, repair2) == (victim, repair)
+
+
+def test_the_engine_applies_rate_scale_to_its_streams():
+    """Review: only FailureStream was tested; the engine passing the scale went unchecked. Only
+    GPU faults on: the first comes from the stream's first gap, so at scale 2 exactly halfway."""
+    from colossim.api import run_scenario
+
+    firsts = []
+    for scale in (1, 2):
+        scenario = load_scenario("small", [
+            "reliability.enabled=true", f"reliability.rate_scale={scale}",
+            "reliability.gpu.mtbf_gpu_hours=2000", "reliability.tray.enabled=false",
+            "reliability.rack.enabled=false", "reliability.network.enabled=false",
+            "reliability.software.enabled=false"])
+        record = run_scenario(scenario).state.record
+        firsts.append(next(e.time_s for e in record.events if e.kind == "fault"))
+    assert firsts[1] == pytest.approx(firsts[0] / 2, rel=1e-12)

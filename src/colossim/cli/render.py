@@ -292,6 +292,8 @@ def _kind(annotation: Any) -> str:
     import typing
 
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:  # a constrained type (Field(gt=0)) reads as its type
+        return _kind(args[0])
     if origin is typing.Literal:
         return " | ".join(map(str, args))
     if origin in (typing.Union, types.UnionType):
