@@ -419,7 +419,7 @@ def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
 
 
 LISTED_FIELDS = 15  # an unknown key's owner lists its fields up to this many (reliability has
-# 12: an unknown failure class named none of them, QA); a job's 30 would bury the line
+# 13: an unknown failure class named none of them, QA); a job's 30 would bury the line
 
 
 def _same_unit(key: str, close: list[str], known: list[str]) -> list[str]:
