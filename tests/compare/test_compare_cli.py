@@ -307,3 +307,18 @@ def test_the_result_says_which_deadlines_were_met():
     result = simulate(pool_scenario(jobs, policy="edf", params={"reject_late": True}))
     met = {j.name: (j.deadline_s, j.deadline_met) for j in result.jobs}
     assert met == {"on_time": (5400.0, True), "late": (5400.0, False), "free": (None, None)}
+
+
+def test_explain_tallies_the_faults_that_stopped_the_job(tmp_path):
+    """QA: a failure-heavy job's --explain ran to thousands of lines with no tally. The tally
+    by component adds up to the job's interruptions, which the metrics count on their own."""
+    result = simulate(load_scenario(FAILURES_SMALL))
+    for job in result.jobs:
+        timeline = job_timeline(result, job.name)
+        assert sum(n for _, n in timeline.faults) == job.interruptions
+        assert sum(n for _, n in timeline.restores) <= job.interruptions
+    assert job_timeline(result, "big-b").faults == (("gpu", 2), ("tray", 2))
+    out = runner.invoke(app, ["run", FAILURES_SMALL, "--explain", "big-b"])
+    assert "faults that stopped it: 4 (gpu 2, tray 2); restored from: storage 4" in out.stdout
+    listed = runner.invoke(app, ["run", FAILURES_SMALL, "--explain", "big-b", "--json"])
+    assert json.loads(listed.stdout)["explain"]["faults"] == [["gpu", 2], ["tray", 2]]

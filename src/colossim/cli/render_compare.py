@@ -156,6 +156,12 @@ def explain_timeline(timeline: JobTimeline) -> None:
                   f"{w.why}", markup=False)
     if not timeline.waits:
         out.print("it never waited.")
+    if timeline.faults:
+        count = sum(n for _, n in timeline.faults)
+        by = ", ".join(f"{name} {n:,}" for name, n in timeline.faults)
+        restored = ", ".join(f"{name} {n:,}" for name, n in timeline.restores)
+        out.print(f"faults that stopped it: {count:,} ({by})"
+                  + (f"; restored from: {restored}" if restored else ""), markup=False)
     entries = folded(timeline.entries)
     table = Table(title="events and decisions", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("time h", justify="right", no_wrap=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from operator import itemgetter
 
@@ -58,6 +59,10 @@ class JobTimeline:
     state: str
     entries: tuple[Entry, ...]
     waits: tuple[Wait, ...]
+    # the faults that stopped it, by component and by where it restored from, most first: a
+    # failure-heavy job's timeline ran to thousands of lines with no tally (QA)
+    faults: tuple[tuple[str, int], ...] = ()
+    restores: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,15 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
             since = None
     if since is not None:
         waits.append(wait_until(result.end_s, False))
-    return JobTimeline(name, job.state, tuple(entries), tuple(waits))
+    stops = [e.data or {} for e in record.events if e.job == name and e.kind == "failure"]
+    return JobTimeline(name, job.state, tuple(entries), tuple(waits),
+                       _tally(str(d.get("component", "?")) for d in stops),
+                       _tally(str(d["restore"]) for d in stops if d.get("restore")))
+
+
+def _tally(names: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """How many of each, most first (ties in name order)."""
+    return tuple(sorted(Counter(names).items(), key=lambda item: (-item[1], item[0])))
 
 
 CAUSES = {"preempt": "after a preemption", "failure": "after a failure took its GPUs"}
