@@ -370,6 +370,18 @@ def _warn_no_checkpoints_before_cuts(scenario: Scenario) -> None:
         stacklevel=3)
 
 
+def _racks_by_type(scenario: Scenario) -> dict[str, tuple[int, int]]:
+    """(racks, GPUs per rack) of each GPU type the cluster has racks of, spares included: the
+    rack sizes the reliability warnings reason about (a 0-rack group counts for nothing)."""
+    catalog = scenario.gpu_catalog()
+    found: dict[str, tuple[int, int]] = {}
+    for group in scenario.cluster.rack_groups:
+        if group.racks:
+            had = found.get(group.gpu_type, (0, 0))[0]
+            found[group.gpu_type] = (had + group.racks, catalog[group.gpu_type].gpus_per_rack)
+    return found
+
+
 def _warn_checkpoints_past_failures(scenario: Scenario,
                                     finishes: list[tuple[JobConfig, float]]) -> None:
     """Warn of a fixed checkpoint interval several times the job's mean time to failure (on its
@@ -387,8 +399,7 @@ def _warn_checkpoints_past_failures(scenario: Scenario,
     if not scenario.reliability.enabled:
         return
     cluster_gpus = sum(usable_of(scenario).values())
-    catalog = scenario.gpu_catalog()
-    sizes = {catalog[g.gpu_type].gpus_per_rack for g in scenario.cluster.rack_groups if g.racks}
+    sizes = {size for _, size in _racks_by_type(scenario).values()}
     tray = scenario.reliability.gpus_per_tray
     runs_s = {job.name: end - job.submit_s for job, end in finishes}
     late = []
@@ -433,8 +444,7 @@ def _warn_standby_trays(scenario: Scenario) -> None:
     standby = reliability.spares.trays_per_rack
     if not reliability.enabled or not standby:
         return
-    catalog = scenario.gpu_catalog()
-    sizes = {catalog[g.gpu_type].gpus_per_rack for g in scenario.cluster.rack_groups if g.racks}
+    sizes = {size for _, size in _racks_by_type(scenario).values()}
     if not sizes:
         return
     tray = reliability.gpus_per_tray
@@ -464,26 +474,24 @@ def _warn_racks_under_repair(scenario: Scenario) -> None:
     if not rel.enabled:
         return
     catalog = scenario.gpu_catalog()
-    racks: dict[str, int] = {}
-    for group in scenario.cluster.rack_groups:
-        racks[group.gpu_type] = racks.get(group.gpu_type, 0) + group.racks
+    racks = _racks_by_type(scenario)
     usable = usable_of(scenario)
-    classes = [rel.rack, *(() if rel.spares.trays_per_rack else (rel.gpu, rel.tray))]
+    processes = rel.processes()
+    classes = ["rack", *(() if rel.spares.trays_per_rack else ("gpu", "tray"))]
 
     def down(name: str) -> float:
         """The share of the time a rack of ``name`` is down for a whole-rack job."""
-        size = catalog[name].gpus_per_rack
-        x = sum(size * c.rate_per_gpu_s() * rel.rate_scale * c.repair.mean_s for c in classes
-                if c.repair is not None)
+        size = racks[name][1]
+        x = sum(size * rel.rate_per_gpu_s(c) * processes[c].repair.mean_s for c in classes
+                if processes[c].repair is not None)
         return x / (1.0 + x)
 
     for job in scenario.jobs:
         short = []
-        for name, count in racks.items():
-            size = catalog[name].gpus_per_rack
+        for name, (count, size) in racks.items():
             need = -(-job.min_gpus // size)
-            if count == 0 or need * size > usable.get(name, 0):
-                continue  # none, or it never fits this type: the fit check says so
+            if need * size > usable.get(name, 0):
+                continue  # it never fits this type: the fit check says so
             if catalog[name].gpus_per_domain != size or job.allocation_unit(size) < size:
                 short = []  # part of a rack will do (an H100 rack's 8-GPU domains, or a job
                 break  # of GPUs): one fault need not stop it (review)

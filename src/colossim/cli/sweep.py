@@ -7,7 +7,6 @@ raised (each recorded with its error), 130 interrupted (finished runs stay on di
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
@@ -26,9 +25,6 @@ from colossim.cli.options import (
     SweepOutOpt,
     WorkersOpt,
 )
-
-if TYPE_CHECKING:
-    from colossim.sweep.expand import Plan
 
 
 def sweep(
@@ -57,11 +53,12 @@ def sweep(
 
     plan = load_plan(study)
     folder = out if out is not None else Path("out") / plan.study.name
+    store = Store(folder)
     if dry_run:
-        conflict = Store(folder).conflict(resume, plan)
+        conflict = store.conflict(resume, plan)
         if resume and conflict:  # what the sweep would say: nothing of this study is there
             raise ConfigError(Problem(str(folder), None, "--out", conflict))
-        done = Store(folder).finished(builds(plan.runs)) if resume else set()
+        done = store.finished(builds(plan.runs)) if resume else set()
         show.plan_table(plan, done)
         if conflict:
             console().print(f"note: {folder} {conflict}: the sweep would refuse it")
@@ -75,16 +72,18 @@ def sweep(
             f"a Ray address is given ({address}, from --address or RAY_ADDRESS) but the "
             f"backend is {backend.value}: add --backend ray to run on that cluster"), stacklevel=2)
     with held(folder):  # from the first run to the last table and plot
-        if (conflict := Store(folder).conflict(resume, plan)) is not None:  # before a pool or
-            raise ConfigError(Problem(str(folder), None, "--out", conflict))  # Ray starts
-        executor = (make_executor(backend.value, workers, address, plan.runs)
-                    if not resume or _left(plan, folder) else SerialExecutor())  # all done: no
-        # pool or Ray instance to start (Ray took 9 s to start for nothing: QA)
+        if (conflict := store.conflict(resume, plan)) is not None:  # before a pool or Ray
+            raise ConfigError(Problem(str(folder), None, "--out", conflict))  # starts
+        done = store.finished(builds(plan.runs)) if resume else None  # read once: ``execute``
+        left = done is None or any(run.run_id not in done for run in plan.runs)  # takes them
+        executor = (make_executor(backend.value, workers, address, plan.runs) if left
+                    else SerialExecutor())  # all done: no pool or Ray instance to start (Ray
+        # took 9 s to start for nothing: QA)
         with show.sweep_progress(enabled=not quiet and console().is_terminal) as (on_start,
                                                                                     on_rec):
             report = execute(
                 plan, folder, executor, resume=resume, batch=batch,
-                on_start=on_start, on_record=on_rec,
+                on_start=on_start, on_record=on_rec, finished=done,
             )
         if report.interrupted:
             show.interrupted(report, folder)
@@ -102,16 +101,3 @@ def sweep(
     if failed:
         raise RunsFailed(f"{len(failed)} of {report.planned} runs failed; see {folder}/runs/")
 
-
-def _left(plan: Plan, folder: Path) -> bool:
-    """Whether a resumed study has runs left to do (``execute`` says which, and warns of runs
-    other code made: not here as well)."""
-    import warnings
-
-    from colossim.sweep.build import builds
-    from colossim.sweep.store import Store
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        done = Store(folder).finished(builds(plan.runs))
-    return any(run.run_id not in done for run in plan.runs)

@@ -82,8 +82,11 @@ def execute(
     batch: int | None = None,
     on_start: OnStart | None = None,
     on_record: OnRecord | None = None,
+    finished: set[str] | None = None,
 ) -> SweepReport:
-    """Run whatever the store does not have yet; Ctrl-C stops early and keeps what finished."""
+    """Run whatever the store does not have yet; Ctrl-C stops early and keeps what finished.
+    ``finished``: the runs a resuming caller already found done (``Store.finished``), so the
+    stored records are read once, not twice."""
     store = Store(out)
     ids = {run.run_id for run in plan.runs}
     in_flight: dict[Future, list[Run]] = {}
@@ -143,7 +146,8 @@ def execute(
     suspects: list[Run] = []  # runs of tasks a dying worker took down, to run again alone
     try:
         store.prepare(resume, plan)
-        done = store.finished(builds(plan.runs)) if resume else set()
+        if resume:
+            done = store.finished(builds(plan.runs)) if finished is None else finished
         if resume:
             store.log_unlogged(ids)
         batcher = Batcher([run for run in plan.runs if run.run_id not in done], executor.slots,
