@@ -160,7 +160,7 @@ def explain_timeline(timeline: JobTimeline) -> None:
         count = sum(n for _, n in timeline.faults)
         by = ", ".join(f"{name} {n:,}" for name, n in timeline.faults)
         restored = ", ".join(f"{name} {n:,}" for name, n in timeline.restores)
-        out.print(f"faults that stopped it: {count:,} ({by})"
+        out.print(f"faults that interrupted it: {count:,} ({by})"
                   + (f"; restored from: {restored}" if restored else ""), markup=False)
     entries = folded(timeline.entries)
     table = Table(title="events and decisions", box=box.SIMPLE_HEAD, pad_edge=False)

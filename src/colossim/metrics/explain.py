@@ -23,7 +23,7 @@ AHEAD_SHOWN = 5
 # Events that recur all through a long run and say nothing about waiting: a job checkpointing
 # every 15 minutes for days has thousands. ``folded`` gathers each run of them into one line.
 ROUTINE = frozenset({"checkpoint", "checkpoint_saved", "pause", "resume", "fabric", "perf",
-                     "power_limit"})
+                     "power_limit", "swap"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,10 @@ class Entry:
     what: str  # submit, start, preempt, ... or the action
     detail: str = ""
     verdict: str | None = None
+    # a fault the job absorbed where it ran (restarted in place or on a hot spare, never
+    # pending): it says nothing about waiting, and a failure-heavy job has thousands (QA: the
+    # checkpoint example's 10T printed 12,000 lines), so it folds like ``ROUTINE`` events
+    absorbed: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class JobTimeline:
     state: str
     entries: tuple[Entry, ...]
     waits: tuple[Wait, ...]
-    # the faults that stopped it, by component and by where it restored from, most first: a
+    # the faults that interrupted it, by component and by where it restored from, most first: a
     # failure-heavy job's timeline ran to thousands of lines with no tally (QA)
     faults: tuple[tuple[str, int], ...] = ()
     restores: tuple[tuple[str, int], ...] = ()
@@ -75,8 +79,8 @@ class Folded:
 
 
 def folded(entries: tuple[Entry, ...]) -> list[Entry | Folded]:
-    """The entries with every run of routine events (``ROUTINE``) gathered into one ``Folded``
-    (a run of one stays as it is)."""
+    """The entries with every run of routine events (``ROUTINE``, and faults the job absorbed)
+    gathered into one ``Folded`` (a run of one stays as it is)."""
     out: list[Entry | Folded] = []
     run: list[Entry] = []
 
@@ -89,7 +93,7 @@ def folded(entries: tuple[Entry, ...]) -> list[Entry | Folded]:
         run.clear()
 
     for entry in entries:
-        if entry.kind == "event" and entry.what in ROUTINE:
+        if entry.kind == "event" and (entry.what in ROUTINE or entry.absorbed):
             run.append(entry)
         else:
             flush()
@@ -142,7 +146,8 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
     to end says how much the job needed and how much it could not have."""
     job = result.job(name)
     record = result.record
-    entries = [Entry(e.time_s, "event", e.kind, _detail(e.data))
+    entries = [Entry(e.time_s, "event", e.kind, _detail(e.data),
+                     absorbed=e.kind == "failure" and not (e.data or {}).get("stopped"))
                for e in record.events if e.job == name]
     decisions = [d for d in record.decisions if d.action.get("job") == name]
     entries += [
