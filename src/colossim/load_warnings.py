@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from colossim.config.messages import figure
-from colossim.config.reliability import MemoryCopy
+from colossim.config.reliability import CheckpointMode, MemoryCopy
 from colossim.config.schema import JobConfig, Scenario
 from colossim.errors import ColossimWarning
 from colossim.metrics.labels import plural
@@ -382,6 +383,28 @@ def _racks_by_type(scenario: Scenario) -> dict[str, tuple[int, int]]:
     return found
 
 
+def _mttf_on_max_gpus(scenario: Scenario) -> Callable[[JobConfig], tuple[int, float]]:
+    """(GPUs, mean time to failure in s) of a job on its max_gpus, or on the GPUs the cluster
+    has if fewer, at the scenario's failure rates."""
+    from colossim.config.crosscheck import usable_of
+    from colossim.model.reliability import job_mttf_s
+
+    cluster_gpus = sum(usable_of(scenario).values())
+    sizes = {size for _, size in _racks_by_type(scenario).values()}
+    tray = scenario.reliability.gpus_per_tray
+
+    def mttf_of(job: JobConfig) -> tuple[int, float]:
+        gpus = min(job.max_gpus, cluster_gpus)
+        # rack and tray faults strike the whole rack or tray: at least the GPUs of the fewest
+        # racks (trays) that hold the job's, on the rack size that needs fewest
+        # (``job_failure_rate_s``); for a job of whole racks, its own GPUs
+        racks = min((-(-gpus // size) * size for size in sizes), default=gpus)
+        return gpus, job_mttf_s(scenario.reliability, gpus, racks,
+                                min(racks, -(-gpus // tray) * tray))
+
+    return mttf_of
+
+
 def _warn_checkpoints_past_failures(scenario: Scenario,
                                     finishes: list[tuple[JobConfig, float]]) -> None:
     """Warn of a fixed checkpoint interval several times the job's mean time to failure (on its
@@ -393,26 +416,15 @@ def _warn_checkpoints_past_failures(scenario: Scenario,
     llm-70b, 0.7 days against a 14-day MTTF, was warned it might run until the horizon)."""
     import math
 
-    from colossim.config.crosscheck import usable_of
-    from colossim.model.reliability import job_mttf_s
-
     if not scenario.reliability.enabled:
         return
-    cluster_gpus = sum(usable_of(scenario).values())
-    sizes = {size for _, size in _racks_by_type(scenario).values()}
-    tray = scenario.reliability.gpus_per_tray
+    mttf_of = _mttf_on_max_gpus(scenario)
     runs_s = {job.name: end - job.submit_s for job, end in finishes}
     late = []
     for job in scenario.jobs:
         interval = job.checkpoint.interval_s
         if isinstance(interval, int | float) and not isinstance(interval, bool):
-            gpus = min(job.max_gpus, cluster_gpus)
-            # rack and tray faults strike the whole rack or tray: at least the GPUs of the
-            # fewest racks (trays) that hold the job's, on the rack size that needs fewest
-            # (``job_failure_rate_s``); for a job of whole racks, its own GPUs
-            racks = min((-(-gpus // size) * size for size in sizes), default=gpus)
-            mttf = job_mttf_s(scenario.reliability, gpus, racks,
-                              min(racks, -(-gpus // tray) * tray))
+            gpus, mttf = mttf_of(job)
             # an interval past the job's whole run never comes: each try of the run is what
             # must pass without a fault (review: a 10-day interval on a 0.7-day job)
             span = min(float(interval), runs_s.get(job.name, 0.0))
@@ -544,6 +556,8 @@ def _warn_writes_past_intervals(scenario: Scenario) -> None:
     if not scenario.reliability.enabled:
         return
     storage = scenario.reliability.storage.write_tbytes_s * 1e12
+    mttf_of = _mttf_on_max_gpus(scenario)
+    slips: list[_Slip] = []
     for job in scenario.jobs:
         cp = job.checkpoint
         interval = cp.interval_s
@@ -560,6 +574,77 @@ def _warn_writes_past_intervals(scenario: Scenario) -> None:
                 f"({figure(write_s)} s: {figure(checkpoint_bytes(job, job.max_gpus) / 1e12)} TB "
                 f"at {figure(bandwidth / 1e12)} TB/s): it would spend most of its time writing; "
                 "interval_s: auto gives Daly's optimum"), stacklevel=3)
+        elif cp.mode is CheckpointMode.SYNC \
+                and (slip := _slip(job.name, float(interval), write_s, mttf_of(job)[1])):
+            slips.append(slip)
+    _warn_short_intervals(slips)
+
+
+YOUNG_FRACTION = 0.1  # an interval below this share of Young's optimum is warned of ...
+MATERIAL = 0.02  # ... when it costs at least 2 points of the job's time more than the optimum
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage to two figures (0.045%, 4.7%, 41%)."""
+    return f"{100.0 * share:.2g}%"
+
+
+@dataclass(frozen=True)
+class _Slip:
+    """A synchronous job's fixed interval far below Young's optimum (``_warn_short_intervals``)."""
+
+    name: str
+    interval: float
+    write_s: float
+    mttf: float
+
+    @property
+    def young(self) -> float:  # Young's optimum
+        return math.sqrt(2.0 * self.write_s * self.mttf)
+
+    @property
+    def share(self) -> float:  # of its time spent writing
+        return self.write_s / (self.interval + self.write_s)
+
+    @property
+    def best(self) -> float:  # the same at the optimum
+        return self.write_s / (self.young + self.write_s)
+
+
+def _slip(name: str, interval: float, write_s: float, mttf: float) -> _Slip | None:
+    if not math.isfinite(mttf) or write_s <= 0.0:
+        return None
+    slip = _Slip(name, interval, write_s, mttf)
+    if interval >= YOUNG_FRACTION * slip.young or slip.share - slip.best < MATERIAL:
+        return None
+    return slip
+
+
+def _warn_short_intervals(slips: list[_Slip]) -> None:
+    """Warn of synchronous jobs whose fixed interval is under a tenth of Young's optimum,
+    sqrt(2 x write x MTTF), at a material cost: each pays write / (interval + write) of its
+    time for checkpoints, where the optimum pays many times less (the minutes-as-seconds slip:
+    ``interval_s: 20`` meant as twenty minutes had colossus2's 1.5T jobs write a third of the
+    time, with no word). Its unit is suggested when the interval read as minutes lies nearer
+    the optimum. One warning, the worst first, the others named."""
+    if not slips:
+        return
+    slips.sort(key=lambda one: one.best - one.share)
+    first = slips[0]
+    interval, young = first.interval, first.young
+    minutes = (f"; if {figure(interval)} was meant in minutes, that is "
+               f"{figure(60.0 * interval)} s" if abs(math.log(60.0 * interval / young))
+               < abs(math.log(interval / young)) else "")
+    named = ", ".join(f"{one.name}: {_percent(one.share)}" for one in slips[1:5])
+    extra = f" and {len(slips) - 5:,} more" if len(slips) > 5 else ""
+    others = f" (and {named}{extra})" if named else ""
+    warnings.warn(ColossimWarning(
+        f"jobs.{first.name}.checkpoint.interval_s ({figure(interval)} s) is under a tenth of "
+        f"Young's optimum for the job ({figure(young)} s: sqrt(2 x its {figure(first.write_s)} "
+        f"s write x its {figure(first.mttf)} s MTTF)): it would spend {_percent(first.share)} "
+        f"of its time writing checkpoints{others}, against {_percent(first.best)} at its "
+        f"optimum{minutes}; "
+        "interval_s: auto gives Daly's optimum"), stacklevel=3)
 
 
 def _warn_idle_power_settings(scenario: Scenario) -> None:

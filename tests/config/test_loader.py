@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -569,6 +570,42 @@ def test_a_checkpoint_interval_shorter_than_its_write_is_warned_of():
     assert said.startswith("jobs.10t.checkpoint.interval_s (0.5 s) is shorter than writing one "
                            "of its checkpoints takes at the very least (500 s: 1,000 TB at 2 "
                            "TB/s)")
+
+
+def test_an_interval_far_below_young_s_optimum_is_warned_of_with_its_unit():
+    """The minutes-as-seconds slip: ``interval_s: 20`` meant as twenty minutes. colossus2's
+    1.5T jobs write 1.5e12 params x 14 B = 21 TB at 2 TB/s: 10.5 s, so 10.5 / 30.5 = 34% of
+    their time (the 1T jobs 7 / 27 = 26%), where Young's interval, sqrt(2 x 10.5 s x MTTF), is
+    over ten times longer. One warning names them all, the worst first."""
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.errors import ColossimWarning
+
+    def caught(name: str, *overrides: str) -> list[str]:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            load_scenario(name, list(overrides))
+        return [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)
+                and "Young" in str(w.message)]
+
+    [said] = caught("colossus2", "jobs.*.checkpoint.interval_s=20")
+    young = float(re.search(r"optimum for the job \(([\d,.]+) s", said)[1].replace(",", ""))
+    mttf = float(re.search(r"x its ([\d,.]+) s MTTF", said)[1].replace(",", ""))
+    assert young == pytest.approx(math.sqrt(2 * 10.5 * mttf), rel=5e-3) and young > 200
+    assert said.startswith("jobs.1.5t-a.checkpoint.interval_s (20 s) is under a tenth of ")
+    assert "sqrt(2 x its 10.5 s write" in said and "spend 34% of its time" in said
+    assert "(and 1.5t-b: 34%, 1t-a: 26%, 1t-b: 26%)" in said
+    assert "if 20 was meant in minutes, that is 1,200 s" in said
+    assert caught("colossus2", "jobs.*.checkpoint.interval_s=30") == []  # over a tenth
+    assert caught("colossus2", "jobs.*.checkpoint.interval_s=20",
+                  "jobs.*.checkpoint.mode=async") == []  # the write overlaps training
+    # small's llm-70b: 70e9 x 14 B = 0.98 TB at 2 TB/s, 0.49 s: 10 s costs 0.49 / 10.49 = 4.7%;
+    # 60 s, also under a tenth of Young's 1,093 s, costs 0.8%: too little to warn of
+    on = ["reliability.enabled=true"]
+    [said] = caught("small", *on, "jobs.llm-70b.checkpoint.interval_s=10")
+    assert "spend 4.7% of its time" in said and "that is 600 s" in said
+    assert caught("small", *on, "jobs.llm-70b.checkpoint.interval_s=60") == []
 
 
 @pytest.mark.parametrize(("override", "says"), [
