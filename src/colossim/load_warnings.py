@@ -582,6 +582,7 @@ def _warn_writes_past_intervals(scenario: Scenario) -> None:
 
 YOUNG_FRACTION = 0.1  # an interval below this share of Young's optimum is warned of ...
 MATERIAL = 0.02  # ... when it costs at least 2 points of the job's time more than the optimum
+MINUTES_AT_MOST = 120  # an interval suggested as minutes: a count a user would give in minutes
 
 
 def _percent(share: float) -> str:
@@ -625,16 +626,17 @@ def _warn_short_intervals(slips: list[_Slip]) -> None:
     sqrt(2 x write x MTTF), at a material cost: each pays write / (interval + write) of its
     time for checkpoints, where the optimum pays many times less (the minutes-as-seconds slip:
     ``interval_s: 20`` meant as twenty minutes had colossus2's 1.5T jobs write a third of the
-    time, with no word). Its unit is suggested when the interval read as minutes lies nearer
-    the optimum. One warning, the worst first, the others named."""
+    time, with no word). Its unit is suggested when the interval, at most 120, read as minutes
+    lies nearer the optimum. One warning, the worst first, the others named."""
     if not slips:
         return
     slips.sort(key=lambda one: one.best - one.share)
     first = slips[0]
     interval, young = first.interval, first.young
     minutes = (f"; if {figure(interval)} was meant in minutes, that is "
-               f"{figure(60.0 * interval)} s" if abs(math.log(60.0 * interval / young))
-               < abs(math.log(interval / young)) else "")
+               f"{figure(60.0 * interval)} s" if interval <= MINUTES_AT_MOST
+               and abs(math.log(60.0 * interval / young)) < abs(math.log(interval / young))
+               else "")
     named = ", ".join(f"{one.name}: {_percent(one.share)}" for one in slips[1:5])
     extra = f" and {len(slips) - 5:,} more" if len(slips) > 5 else ""
     others = f" (and {named}{extra})" if named else ""
