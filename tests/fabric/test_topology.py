@@ -55,17 +55,32 @@ def weights(foot, t):
 
 
 def test_hierarchical_dp_sends_one_domain_share_across_pods():
-    """3 racks in pod 0 and 1 in pod 1 (one NVLink domain each). Per unit in pod 0: the pod ring
+    """3 racks in pod 0 and 1 in pod 1 (one NVLink domain each). Per GPU in pod 0: the pod ring
     of 3 domains moves (3-1)/3 of the data, the cross-pod ring of P = 2 moves (2-1)/2 of a third:
-    1/6. Share leaving the pod = (1/6) / (2/3 + 1/6) = 1/5. Pod 1's lone domain: everything."""
+    1/6, 5/6 in all, the most any GPU sends (it streams at the job's rate). Pod 1's lone domain
+    sends only its cross-pod 1/2, over the same time: 3/5 of the rate. So each pod's uplinks
+    carry the same bytes, 216 x 1/6 = 72 x 1/2 = 36 per 5/6 (they were charged 216/5 and 72,
+    as if the lone rack streamed at the full rate: QA). Of all 216 x 5/6 + 72 x 1/2 = 216 bytes
+    sent, 72 cross pods: a third."""
     t = topology(8, 4)
     foot = footprint(t, whole(0, 1, 2, 4), dp_bytes=1.0)
     w = weights(foot, t)
-    assert w["rack0"] == pytest.approx(216) and w["rack1"] == pytest.approx(72)
-    assert w["pod0"] == pytest.approx(216 / 5) and w["pod1"] == pytest.approx(72)
-    assert w["core"] == pytest.approx(216 / 5 + 72)
-    assert foot.cross_pod_share == pytest.approx((216 / 5 + 72) / 288)  # 0.4
+    assert w["rack0"] == pytest.approx(216) and w["rack1"] == pytest.approx(72 * 3 / 5)
+    assert w["pod0"] == pytest.approx(216 / 5) and w["pod1"] == pytest.approx(216 / 5)
+    assert w["core"] == pytest.approx(2 * 216 / 5)
+    assert foot.cross_pod_share == pytest.approx(1 / 3)
     assert foot.leave_rack == 1.0
+
+
+def test_an_even_split_across_pods_charges_every_pod_all_it_sends():
+    """2 racks in each of 2 pods: every GPU sends (2-1)/2 in its pod and (2-1)/2 of a half
+    across, 3/4 in all, the same everywhere; a third of it (1/4 over 3/4) leaves the pod."""
+    t = topology(8, 4)
+    foot = footprint(t, whole(0, 1, 4, 5), dp_bytes=1.0)
+    w = weights(foot, t)
+    assert w["rack0"] == pytest.approx(144) and w["rack1"] == pytest.approx(144)
+    assert w["pod0"] == pytest.approx(144 / 3) and w["pod1"] == pytest.approx(144 / 3)
+    assert foot.cross_pod_share == pytest.approx(1 / 3)
 
 
 def test_flat_traffic_spreads_nic_bytes_over_the_job_outside_each_domain():

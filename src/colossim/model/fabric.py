@@ -100,8 +100,9 @@ class JobFootprint:
     """Where one job's flows go, per unit of its per-GPU rate.
 
     ``resources`` and ``weights`` pair each resource the job loads with the GPUs-worth of flow
-    that cross it; ``leave_rack`` is the largest share of a GPU's bytes that leaves its rack unit
-    and ``cross_pod_share`` the share of all its scale-out bytes that leaves their pod.
+    that cross it; ``leave_rack`` is the most any GPU sends out of its rack unit, over the most
+    any GPU sends, and ``cross_pod_share`` the share of all its scale-out bytes that leaves their
+    pod.
     """
 
     gpus: int
@@ -116,12 +117,19 @@ class JobFootprint:
 
 def hierarchical_shares(
     unit_domains: np.ndarray, unit_pod_index: np.ndarray, pods: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Shares of a GPU's DP bytes that leave its rack unit and its pod, per unit.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bytes that leave a unit's rack unit, that leave its pod, and that it sends in all, per
+    GPU of the unit, over the bytes of the GPU that sends the most (``footprint``'s weights:
+    that GPU streams at the job's rate).
 
     A topology-ordered reduce-scatter (all-gather alike) runs in three rings: among the m
     domains of a unit ((m-1)/m of the data), among the U units of a pod (on 1/m of it), among
     the P pods (on 1/D of it, D the pod's domains): nccl-tests' (n-1)/n at each level.
+
+    Over the most any GPU sends, not over each unit's own bytes: a lone rack beside a pod of
+    two sends half a domain's data across, as the pair does the other way, but over its own
+    bytes it was charged as streaming them at the full rate, 1.5 times the pair's load on the
+    same uplinks (QA). On an even split every unit sends the most, so nothing changes there.
     """
     m = np.maximum(unit_domains, 1.0)
     units_in_pod = np.bincount(unit_pod_index, minlength=pods).astype(float)
@@ -130,9 +138,11 @@ def hierarchical_shares(
     inner = (m - 1.0) / m
     middle = (u - 1.0) / u / m
     outer = (pods - 1.0) / pods / domains_in_pod[unit_pod_index]
-    total = inner + middle + outer
-    safe = np.where(total > 0, total, 1.0)
-    return (middle + outer) / safe, outer / safe
+    sent = inner + middle + outer
+    most = float(sent.max(initial=0.0))
+    if most <= 0.0:  # one domain: nothing leaves it
+        return np.zeros_like(inner), np.zeros_like(inner), np.zeros_like(inner)
+    return (middle + outer) / most, outer / most, sent / most
 
 
 def unique_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +193,7 @@ def footprint(
     pods, unit_pod_index = np.unique(unit_pod, return_inverse=True)
     n_units, n_pods, n_racks = units.size, pods.size, racks.size
     if hierarchical:
-        dp_unit, dp_pod = hierarchical_shares(unit_domains, unit_pod_index, n_pods)
+        dp_unit, dp_pod, dp_sent = hierarchical_shares(unit_domains, unit_pod_index, n_pods)
         edges = max(n_racks - 1, 1)
         pp_unit, pp_pod = (n_units - 1) / edges, (n_pods - 1) / edges
         nic = dp_bytes + pp_bytes
@@ -194,6 +204,7 @@ def footprint(
             w_dp, w_pp = dp_bytes / peak, pp_bytes / peak
         leave_unit = w_dp * dp_unit + w_pp * pp_unit
         leave_pod = w_dp * dp_pod + w_pp * pp_pod
+        sent = w_dp * dp_sent + w_pp
     else:
         pod_gpus = np.bincount(unit_pod_index, weights=unit_gpus)
         peers = total - np.minimum(gpus, topology.rack_domain[racks])  # per rack's GPUs
@@ -202,9 +213,10 @@ def footprint(
         outside_pod = total - pod_gpus[unit_pod_index[unit_index]]
         leave_unit = np.bincount(unit_index, weights=reach * outside_unit) / unit_gpus
         leave_pod = np.bincount(unit_index, weights=reach * outside_pod) / unit_gpus
+        sent = np.ones_like(leave_unit)  # every GPU sends the same
         if 0.0 < pp_senders < 1.0 and pp_bytes > 0:  # the bytes that move, over the sender's
             busy = (dp_bytes + pp_bytes) / (dp_bytes + pp_bytes / pp_senders)
-            leave_unit, leave_pod = leave_unit * busy, leave_pod * busy
+            leave_unit, leave_pod, sent = leave_unit * busy, leave_pod * busy, sent * busy
     rack_w = np.bincount(unit_pod_index, weights=unit_gpus * leave_unit, minlength=n_pods)
     pod_w = np.bincount(unit_pod_index, weights=unit_gpus * leave_pod, minlength=n_pods)
     ids, weights = [], []
@@ -224,7 +236,7 @@ def footprint(
         resources=resources[keep].astype(np.int64),
         weights=w[keep],
         leave_rack=float(leave_unit.max()) if n_units > 1 else 0.0,
-        cross_pod_share=float(pod_w.sum() / total) if n_pods > 1 else 0.0,
+        cross_pod_share=float(pod_w.sum() / np.dot(unit_gpus, sent)) if n_pods > 1 else 0.0,
         nic=float(topology.rack_nic[racks].min()),
     )
 
