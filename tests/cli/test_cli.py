@@ -555,3 +555,31 @@ def test_a_closed_stderr_loses_the_warnings_not_the_run():
     finally:
         os.close(write)
     assert done.returncode == 0 and b"small under fifo" in done.stdout
+
+
+def test_bad_output_paths_are_refused_before_the_run(tmp_path):
+    """QA: a folder given to --trace, or a file to --out, failed only after the run (15 s of
+    colossus2), and the failed trace cost the --report too."""
+    a_file = tmp_path / "afile"
+    a_file.write_text("")
+    cases = [(["--out", str(a_file)], f"--out: {a_file} is a file, not a folder"),
+             (["--out", str(a_file / "sub")], f"--out: {a_file} is a file, not a folder"),
+             (["--trace", str(tmp_path)], f"--trace: {tmp_path} is a folder: give a file name"),
+             (["--trace", str(a_file / "t.json")], f"--trace: {a_file} is a file, not a folder")]
+    for args, said in cases:
+        result = runner.invoke(app, ["run", "small", "--quiet", *args])
+        assert result.exit_code == 2, result.output
+        assert said in result.stderr and result.stdout == ""  # nothing ran
+    fine = runner.invoke(app, ["run", "small", "--quiet", "--out", str(tmp_path / "new" / "run"),
+                               "--trace", str(tmp_path / "new" / "trace.json")])
+    assert fine.exit_code == 0 and (tmp_path / "new" / "trace.json").exists()
+
+
+def test_json_keeps_the_run_notes_on_stderr():
+    """QA: with --json a run that left jobs unfinished at the horizon said nothing; stdout
+    stays one JSON object."""
+    result = runner.invoke(app, ["run", "small", "--json", "--set", "simulation.horizon_s=3600"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert {job["state"] for job in data["jobs"]} >= {"running"}
+    assert "unfinished at the horizon" in " ".join(result.stderr.split())

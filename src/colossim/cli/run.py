@@ -23,6 +23,8 @@ from colossim.cli.options import (
 from colossim.config.overrides import Override, text_override
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from colossim.config.schema import Scenario
     from colossim.metrics.explain import JobTimeline
     from colossim.metrics.result import RunResult
@@ -43,7 +45,7 @@ def run(
 ) -> None:
     """Run a scenario (the built-in Colossus-2 scenario when none is given)."""
     from colossim.api import load_scenario, simulate
-    from colossim.cli.render import console, progress_bar, result_tables
+    from colossim.cli.render import console, err_console, progress_bar, result_tables
     from colossim.errors import ColossimError, PolicyFailure
     from colossim.metrics.export import dumps, write_run
     from colossim.testing.starvation import failing_as, guard_for, watched
@@ -56,6 +58,7 @@ def run(
     loaded = load_scenario(scenario, overrides)
     if explain is not None:  # checked before the run, with a suggestion
         check_names("--explain", "job", [explain], [j.name for j in loaded.jobs])
+    check_destinations(out, trace)  # a bad path was found only after a run of minutes (QA)
     show_progress = not (quiet or json_) and console().is_terminal
     guard = guard_for(loaded) if not no_stall_guard else None
     # a policy under development that never starts its jobs ran for minutes and hundreds of
@@ -86,10 +89,12 @@ def run(
         for path in write_extras(result, out, trace=trace, report=report):
             if not json_:
                 console().print(f"wrote {path}")
-    if not json_:
-        for line in run_notes(result, loaded.simulation.horizon_s,
-                              loaded.cluster.power.facility_cap_mw, loaded):
-            console().print(line)
+    # with --json on stderr, beside the load warnings: stdout stays one JSON object (QA: a
+    # stalled or unfinished run said nothing with --json)
+    notes = console() if not json_ else err_console()
+    for line in run_notes(result, loaded.simulation.horizon_s,
+                          loaded.cluster.power.facility_cap_mw, loaded):
+        notes.print(line)
     if explain is not None and not json_:
         from colossim.cli.render_compare import explain_timeline
 
@@ -107,6 +112,35 @@ def _timeline(result: RunResult, scenario: Scenario, name: str) -> JobTimeline:
     spares = held_back(layout, rel.spares.racks_per_pod if rel.enabled else 0)
     min_gpus = next((job.min_gpus for job in scenario.jobs if job.name == name), None)
     return job_timeline(result, name, min_gpus, int(layout.capacity[spares].sum()))
+
+
+def check_destinations(out: Path | None, trace: Path | None) -> None:
+    """``--out`` must be a folder (or not yet exist, under folders) and ``--trace`` a file name
+    (not a folder, under folders): bad input, exit 2, before the run."""
+    from colossim.errors import ConfigError, Problem
+
+    problems = []
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            problems.append(Problem("--out", None, "", f"{out} is a file, not a folder"))
+        elif (blocked := _file_above(out)) is not None:
+            problems.append(Problem("--out", None, "", f"{blocked} is a file, not a folder"))
+    if trace is not None:
+        if trace.is_dir():
+            problems.append(Problem("--trace", None, "", f"{trace} is a folder: give a file "
+                                    f"name, e.g. {trace / 'trace.json'}"))
+        elif (blocked := _file_above(trace)) is not None:
+            problems.append(Problem("--trace", None, "", f"{blocked} is a file, not a folder"))
+    if problems:
+        raise ConfigError(problems)
+
+
+def _file_above(path: Path) -> Path | None:
+    """The first folder on ``path``'s way that is in fact a file, if any."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return None
 
 
 def _stall_cause(result: RunResult, cap_mw: float | None = None,
