@@ -583,3 +583,14 @@ def test_json_keeps_the_run_notes_on_stderr():
     data = json.loads(result.stdout)
     assert {job["state"] for job in data["jobs"]} >= {"running"}
     assert "unfinished at the horizon" in " ".join(result.stderr.split())
+
+
+def test_explain_counts_the_spares_when_others_started_first():
+    """QA: busy holds one of its 4 racks back as a spare; "216 of 288 GPUs busy ...; it needs at
+    least 72" read as room for big-c, when the other 72 were the spare."""
+    out = invoke("run", "busy", "--explain", "big-c", "--json")
+    assert out.exit_code == 0, out.output
+    [wait] = [w for w in json.loads(out.stdout)["explain"]["waits"] if w["ahead"]][:1]
+    assert wait["busy_gpus"] + 72 == wait["total_gpus"] == 288
+    assert "(216 of 288 GPUs busy when the wait began, 72 held back as hot spares; it needs " \
+        "at least 72)" in wait["why"]

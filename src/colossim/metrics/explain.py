@@ -123,14 +123,16 @@ def _why(refusals: list[str], ahead: list[str], busy: float, total: int,
     if refusals:
         return f"refused {len(refusals)} time(s); last: {refusals[-1]}"
     needed = f"; it needs at least {needs:,}" if needs is not None else ""
+    # GPUs held back as hot spares are neither busy nor free (QA: "216 of 288 busy; it needs
+    # at least 72" read as room for it, with the other 72 the spares)
+    held = f", {spares:,} held back as hot spares" if spares else ""
     if ahead:  # with how full the cluster was: a start ahead may have come long after the wait
         # began, when room opened (QA: 95 h put down to priority, 56 of them a full cluster)
         shown = ", ".join(ahead[:AHEAD_SHOWN]) + (" ..." if len(ahead) > AHEAD_SHOWN else "")
         return (f"the policy started {len(ahead)} other job(s) first: {shown} ({busy:,.0f} of "
-                f"{total:,} GPUs busy when the wait began{needed})")
+                f"{total:,} GPUs busy when the wait began{held}{needed})")
     out = (f", {total - in_service:,.0f} out of service"
            if in_service is not None and in_service < total else "")
-    held = f", {spares:,} held back as hot spares" if spares else ""
     domains = ("; a job taking whole NVLink domains cannot use a rack with a failed GPU"
                if out and needs is not None else "")
     return (f"the policy did not try to start it ({busy:,.0f} of {total:,} GPUs busy when the "
