@@ -257,8 +257,9 @@ CASES: list[Case] = [
         "duplicate-name-beside-an-invalid-job",
         edit(BASE, "    min_gpus: 72\n", "    min_gpus: 200\n")
         + "  - name: b\n    params_billion: 1\n    tokens_billion: 1\n    max_gpus: 72\n",
+        f"{S}:14: jobs[1].name: duplicate job name 'b' (jobs[2] has it too)",
         f"{S}:17: jobs[1].min_gpus: 200 exceeds max_gpus (144)",
-        f"{S}:19: jobs[2].name: duplicate job name 'b'",
+        f"{S}:19: jobs[2].name: duplicate job name 'b' (jobs[1] has it too)",
     ),
     _one(
         "empty-file",

@@ -100,6 +100,16 @@ def test_a_value_problem_below_an_override_points_at_the_override_not_the_file(b
     ]
 
 
+def test_a_name_made_a_duplicate_by_an_override_is_said_at_the_override_too():
+    """QA: ``--set jobs.0.name=llm-8b`` on small was blamed on the second job's untouched line
+    of the package's file alone; a duplicate is now said at both jobs."""
+    said = problems_of("small", ["jobs.0.name=llm-8b"])
+    assert "--set jobs.0.name=llm-8b: jobs[0].name: duplicate job name 'llm-8b' (jobs[1] has " \
+        "it too)" in said
+    assert any(p.endswith(":21: jobs[1].name: duplicate job name 'llm-8b' (jobs[0] has it too)")
+               for p in said)
+
+
 @pytest.mark.parametrize(
     ("override", "expected"),
     [

@@ -65,6 +65,14 @@ def _maintenance_problems(scenario: Scenario) -> Issues:
     return issues
 
 
+def duplicate_name(name: str, first: int, again: int) -> Issues:
+    """A job name given twice, said at both jobs: either may be the one to rename, and either
+    may come from a ``--set`` (QA: a ``--set`` that renamed the first job was blamed on the
+    second's untouched line of the file)."""
+    return [(("jobs", first, "name"), f"duplicate job name {name!r} (jobs[{again}] has it too)"),
+            (("jobs", again, "name"), f"duplicate job name {name!r} (jobs[{first}] has it too)")]
+
+
 def check_parts(
     catalog: Mapping[str, GpuSpec],
     cluster: ClusterConfig | None,
@@ -83,11 +91,11 @@ def check_parts(
     issues: Issues = []
     if cluster is not None:
         issues += _check_cluster(cluster, types)
-    seen: set[str] = set()
+    first: dict[str, int] = {}
     for i, job in jobs:
-        if job.name in seen:
-            issues.append((("jobs", i, "name"), f"duplicate job name {job.name!r}"))
-        seen.add(job.name)
+        if job.name in first:
+            issues += duplicate_name(job.name, first[job.name], i)
+        first.setdefault(job.name, i)
         if job.reference_gpu is not None:
             issues += unknown_gpu_type(("jobs", i, "reference_gpu"), job.reference_gpu, types)
     if cluster is not None:

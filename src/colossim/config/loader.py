@@ -20,7 +20,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from colossim.config.base import FieldValueError, fill_empty_blocks
-from colossim.config.crosscheck import Issues, check_parts, cross_check, unknown_gpu_type
+from colossim.config.crosscheck import (
+    Issues,
+    check_parts,
+    cross_check,
+    duplicate_name,
+    unknown_gpu_type,
+)
 from colossim.config.messages import friendly, shown
 from colossim.config.overrides import SOURCE as OVERRIDE_SOURCE
 from colossim.config.overrides import collect_overrides
@@ -456,7 +462,7 @@ def _duplicate_names(raw_jobs: list[Any], valid: set[int]) -> Issues:
         if not isinstance(name, str):
             continue
         if name in first and not (i in valid and first[name] in valid):
-            issues.append((("jobs", i, "name"), f"duplicate job name {name!r}"))
+            issues += duplicate_name(name, first[name], i)
         first.setdefault(name, i)
     return issues
 
