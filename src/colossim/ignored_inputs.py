@@ -1,8 +1,9 @@
 """Load warnings for inputs a valid scenario gives that the run ignores, or that cannot be what
 was meant (``load_warnings.warn_about`` calls this): a maintenance window that never happens or
 repeats another, windows and checkpoint settings kept while ``reliability.enabled: false`` drops
-them, a job's ``reference_gpu`` where its size comes from ``params_billion``, a repair time for
-software faults, a rail group size without rail-optimised fabric or beyond a pod. Each would
+them, a job's ``reference_gpu`` where its size comes from ``params_billion`` (and sizing fields
+of another kind of job), a repair time for software faults, a rail group size without
+rail-optimised fabric or beyond a pod. Each would
 otherwise pass for a finding: the run looks the same with them as without."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def warn_ignored_inputs(scenario: Scenario) -> None:
     said = _maintenance(scenario.reliability, scenario.simulation.horizon_s)
     said += _checkpoints(scenario)
     said += _reference_gpus(scenario)
+    said += _unused_sizing(scenario)
     said += _software_repair(scenario.reliability)
     said += _rail_groups(scenario)
     said += _fabric_events(scenario)
@@ -123,6 +125,43 @@ def _rail_groups(scenario: Scenario) -> list[str]:
                 f"(cluster.pod_size_racks: {pod:,}): a rail group never spans pods, so each is "
                 "its pod"]
     return []
+
+
+UNUSED_SHOWN = 5  # jobs named one by one; the rest are counted
+
+
+def _unused_sizing(scenario: Scenario) -> list[str]:
+    """Fields that size a job in another way than the one it uses (QA: ``tokens_billion`` on
+    an image job, ``active_params_billion`` or ``training`` on a ``work_gpu_hours`` job, were
+    accepted and changed nothing): an image job's work is ``samples_million`` x
+    ``tokens_per_sample``, an LLM's ``tokens_billion``, and a job given as GPU-hours has no
+    model at all."""
+    from colossim.config.schema import JobKind
+
+    said = []
+    for job in scenario.jobs:
+        given = job.model_fields_set
+        if job.params_billion is None:  # a pinned plan's tp still shapes its placement
+            unused = given & {"active_params_billion", "tokens_billion", "samples_million",
+                              "tokens_per_sample"}
+            unused |= {f"training.{name}" for name in job.training.model_fields_set - {"plan"}}
+            why = ("it is given as work_gpu_hours, with no model: its work and speed come from "
+                   "work_gpu_hours on reference_gpu")
+        elif job.kind is JobKind.IMAGE:
+            unused = given & {"tokens_billion"}
+            why = "an image job's work is samples_million x tokens_per_sample"
+        else:
+            unused = given & {"samples_million", "tokens_per_sample"}
+            why = ("samples_million and tokens_per_sample size image jobs (kind: image); an "
+                   "LLM's work is tokens_billion")
+        if unused:
+            fields = ", ".join(f"jobs.{job.name}.{name}" for name in sorted(unused))
+            said.append(f"{fields} {'is' if len(unused) == 1 else 'are'} ignored: {why}; "
+                        "remove " + ("it" if len(unused) == 1 else "them"))
+    if len(said) > UNUSED_SHOWN:
+        said[UNUSED_SHOWN:] = [f"and {len(said) - UNUSED_SHOWN:,} more jobs with fields they "
+                               "ignore likewise"]
+    return said
 
 
 def _reference_gpus(scenario: Scenario) -> list[str]:

@@ -133,3 +133,39 @@ def test_fabric_faults_that_cannot_change_the_run_are_said(tmp_path):
         "days): it never happens",
         "cluster.fabric.events[1] leaves its tier its whole capacity (capacity_fraction 1): it "
         "changes nothing; 0 cuts the tier off"]
+
+
+SIZED_TWICE = """\
+name: sized-twice
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 2}]
+  power: {supply_mw: 1.0}
+jobs:
+  - {name: a, kind: image, params_billion: 2, samples_million: 10, tokens_per_sample: 1024,
+     tokens_billion: 100, max_gpus: 72}
+  - {name: b, work_gpu_hours: 100, reference_gpu: GB200, max_gpus: 8,
+     active_params_billion: 1, training: {seq_len_tokens: 4096, plan: {tp: 4}}}
+  - {name: c, params_billion: 1, tokens_billion: 1, samples_million: 3, max_gpus: 8}
+  - {name: d, params_billion: 1, tokens_billion: 1, max_gpus: 8}
+"""
+
+
+def test_sizing_fields_of_another_kind_of_job_are_warned_of(tmp_path):
+    """QA: each was accepted and changed nothing (an image job's work is samples x patches; a
+    GPU-hours job has no model). A GPU-hours job's pinned tp still shapes its placement."""
+    assert said(tmp_path, SIZED_TWICE) == [
+        "jobs.a.tokens_billion is ignored: an image job's work is samples_million x "
+        "tokens_per_sample; remove it",
+        "jobs.b.active_params_billion, jobs.b.training.seq_len_tokens are ignored: it is given "
+        "as work_gpu_hours, with no model: its work and speed come from work_gpu_hours on "
+        "reference_gpu; remove them",
+        "jobs.c.samples_million is ignored: samples_million and tokens_per_sample size image "
+        "jobs (kind: image); an LLM's work is tokens_billion; remove it"]
+    # and they are ignored indeed: the image job's work is the same without tokens_billion
+    from colossim.model.workload import total_flops
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ColossimWarning)  # said above
+        jobs = load_scenario(tmp_path / "s.yaml").jobs
+    assert total_flops(jobs[0]) == total_flops(jobs[0].model_copy(update={"tokens_billion": 1}))
