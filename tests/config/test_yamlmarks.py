@@ -54,9 +54,17 @@ def test_drop_below_forgets_replaced_values():
          "differently from the block it belongs to; line it up with its siblings above"),
         ("a: 1\na: 2\n", 2,
          'not valid YAML: found duplicate key "a" with value "2" (original value: "1")'),
-        ('a: "x\nb: 1\n', 3,
-         "not valid YAML: found unexpected end of stream (while scanning a quoted scalar at "
-         "line 1)"),
+        # QA: an unclosed quote was said at the end of the file (line 3 of 2), a key with no
+        # space after its colon at the next line, a key with no colon at the line below it
+        ('a: "x\nb: 1\n', 1,
+         "not valid YAML: a quoted scalar that begins on this line is not closed: found "
+         "unexpected end of stream (at line 3)"),
+        ("a:\n  - b: 1\n    c:2\n  - d: 3\n", 3,
+         "not valid YAML: a simple key that begins on this line is not closed: could not find "
+         "expected ':' (at line 4); a key needs ': ' (a space after the colon) before its value"),
+        ("name: x\ncluster:\n  pods 2\n  racks: 2\n", 3,
+         "not valid YAML: this line has no ':' after its key (the parser stopped at line 4: "
+         "mapping values are not allowed here); write it as key: value"),
         ("a: 1\n---\nb: 2\n", 2,
          "not valid YAML: expected a single document in the stream, but found another document"),
     ],

@@ -129,8 +129,8 @@ def parse_yaml_text(text: str, file: str, value: bool = False) -> tuple[Any, Mar
     try:
         node = _yaml().load(text)
     except MarkedYAMLError as exc:
-        raise ConfigError(Problem(file, *_describe(exc, VALUE_HINTS if value else SYNTAX_HINTS))
-                          ) from None
+        raise ConfigError(Problem(file, *_describe(exc, VALUE_HINTS if value else SYNTAX_HINTS,
+                                                   None if value else text))) from None
     except YAMLError as exc:  # e.g. control characters: a reader error, with a position
         first = str(exc).splitlines()[0]
         position = getattr(exc, "position", None)
@@ -170,8 +170,15 @@ def _deep_line(text: str) -> int:
     return 1
 
 
-def _describe(exc: Any, hints: tuple[tuple[str, str], ...] = ()) -> tuple[int | None, str, str]:
-    """(line, field, message) for a ruamel syntax error, naming where an open construct began."""
+def _describe(exc: Any, hints: tuple[tuple[str, str], ...] = (),
+              text: str | None = None) -> tuple[int | None, str, str]:
+    """(line, field, message) for a ruamel syntax error, naming where an open construct began.
+
+    A construct the scanner could not close (a quoted string, a key without its ':') is said
+    at the line where it began, where the slip is; the parser saw it only later, at the end of
+    the file for a quote (QA: "t.yaml:4" for a 3-line file). A mapping value found below a
+    line with no ':' is said at that line, which lacks it (QA: ``pod_size_racks 2`` was blamed
+    on the correct line below it, with a hint about indentation)."""
     mark, cmark = exc.problem_mark or exc.context_mark, exc.context_mark
     line = mark.line + 1 if mark is not None else None
     what = exc.problem or exc.context or "syntax error"
@@ -179,10 +186,34 @@ def _describe(exc: Any, hints: tuple[tuple[str, str], ...] = ()) -> tuple[int | 
         what = f"{exc.context}, {what}"
     elif "duplicate key" in what:
         pass  # the key names itself; the mapping it sits in adds nothing
+    elif (exc.context or "").startswith("while scanning") and cmark is not None \
+            and line is not None and cmark.line + 1 < line:
+        began = cmark.line + 1
+        return began, "", (f"not valid YAML: {exc.context.removeprefix('while scanning ')} "
+                           f"that begins on this line is not closed: {what} (at line {line})"
+                           + next((t for start, t in SCANNED_HINTS if start in what), ""))
     elif exc.context and cmark is not None and line is not None and cmark.line + 1 != line:
         what = f"{what} ({exc.context} at line {cmark.line + 1})"
+    if text is not None and line is not None and "mapping values are not allowed" in what:
+        above = _line_without_colon(text, line)
+        if above is not None:
+            return above, "", (f"not valid YAML: this line has no ':' after its key (the parser "
+                               f"stopped at line {line}: {what}); write it as key: value")
     hint = next((text for start, text in hints if start in what), "")
     return line, "", f"not valid YAML: {what}{hint}"
+
+
+def _line_without_colon(text: str, line: int) -> int | None:
+    """The line above ``line`` that holds text (not a comment, a list dash or a block's own
+    ``key:``) with no ':' in it, when the line right above is such a line; else None."""
+    lines = text.splitlines()
+    for number in range(line - 1, 0, -1):
+        content = lines[number - 1].split(" #", 1)[0].strip() if number <= len(lines) else ""
+        if not content or content.startswith("#"):
+            continue
+        return number if ":" not in content and not content.startswith(("-", "[", "{")) \
+            else None
+    return None
 
 
 # The parser's words for the commonest slips, and what to do (QA: raw parser text, with token
@@ -195,6 +226,9 @@ SYNTAX_HINTS = (
     ("expected <block end>", ": a line here is indented differently from the block it belongs "
      "to; line it up with its siblings above"),
 )
+# after "a simple key that begins on this line is not closed": the usual cause
+SCANNED_HINTS = (("could not find expected ':'", "; a key needs ': ' (a space after the "
+                  "colon) before its value"),)
 # a --set value has no lines: text holding ': ' or a tab is a value to quote (review)
 VALUE_HINTS = tuple((start, ": if it is text, quote it: --set 'path=\"...\"'")
                     for start, _ in SYNTAX_HINTS[:2])
