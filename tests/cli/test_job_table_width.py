@@ -93,3 +93,35 @@ def test_reliability_gpu_hours_pick_their_unit_after_rounding(gpu_hours, shown):
     from colossim.cli.render_reliability import _hours
 
     assert _hours(gpu_hours) == shown
+
+
+def test_explain_keeps_the_verdict_in_view_beside_a_long_event_name(monkeypatch, capsys, tmp_path):
+    """Review: with "fabric_repair" in the what column, the widest key=value held its width and
+    "applied" was cropped to "appli" at 80 columns. Two jobs share a core at 1:2; a pod's
+    uplinks fault to a quarter for 1,000 s (QA)."""
+    from colossim.api import load_scenario, simulate
+    from colossim.cli.render_compare import explain_timeline
+    from colossim.metrics.explain import job_timeline
+
+    path = tmp_path / "share.yaml"
+    path.write_text("""\
+name: share
+cluster:
+  pod_size_racks: 1
+  rack_groups: [{gpu_type: GB200, racks: 4}]
+  power: {supply_mw: 2.0}
+  fabric:
+    tiers: {core: {oversubscription: 2}}
+    events: [{time_s: 1000, duration_s: 1000, tier: pod, pod: 0, capacity_fraction: 0.25}]
+jobs:
+  - {name: A, params_billion: 8, tokens_billion: 5, min_gpus: 144, max_gpus: 144,
+     training: {dp_overlap_fraction: 0, global_batch_tokens: 294912, plan: {tp: 8, dp: 18}}}
+  - {name: B, params_billion: 8, tokens_billion: 5, min_gpus: 144, max_gpus: 144,
+     training: {dp_overlap_fraction: 0, global_batch_tokens: 294912, plan: {tp: 8, dp: 18}}}
+""")
+    monkeypatch.setenv("COLUMNS", "80")
+    timeline = job_timeline(simulate(load_scenario(path)), "A")
+    explain_timeline(timeline)
+    text = capsys.readouterr().out
+    assert "fabric_fault" in text and "fabric_repair" in text  # the fault that slowed it
+    assert "applied" in text and max(len(line) for line in text.splitlines()) <= 80

@@ -140,6 +140,7 @@ def few_seeds_note(n: int, more: str, spread: bool = True) -> str | None:
 
 
 MAX_TOKEN = 40  # the widest detail word kept whole in --explain's table
+MIN_DETAIL = 20  # the narrowest the detail column gets to keep the verdict in view
 
 
 def explain_timeline(timeline: JobTimeline) -> None:
@@ -171,8 +172,15 @@ def explain_timeline(timeline: JobTimeline) -> None:
     # ("cross_pod_bytes_per_s=2.308e+1" then "3" read as 23 B/s: QA); longer text still wraps
     longest = max((len(word) for e in entries if not isinstance(e, Folded)
                    for word in e.detail.split()), default=0)
-    table.add_column("detail", overflow="fold", min_width=min(longest, MAX_TOKEN))
-    table.add_column("verdict", overflow="fold")
+    # but never so wide that the verdict is cropped: the other columns take what their widest
+    # cell needs (a long event name, "fabric_fault", pushed "applied" off an 80-column screen)
+    others = max((len(e.what) for e in entries if not isinstance(e, Folded)), default=0) \
+        + max((len(f"{_hours(e.first_s)}-{_hours(e.last_s)}") if isinstance(e, Folded)
+               else len(_hours(e.time_s)) for e in entries), default=0) \
+        + len("decision") + len("applied") + 3 * 4 + 2  # the gaps between columns, the edges
+    room = max(MIN_DETAIL, out.width - others)
+    table.add_column("detail", overflow="fold", min_width=min(longest, MAX_TOKEN, room))
+    table.add_column("verdict", overflow="fold", min_width=len("applied"))
     for e in entries:
         if isinstance(e, Folded):
             counts = ", ".join(f"{kind} {n:,}" for kind, n in e.counts)

@@ -25,6 +25,8 @@ AHEAD_SHOWN = 5
 ROUTINE = frozenset({"checkpoint", "checkpoint_saved", "pause", "resume", "fabric", "perf",
                      "power_limit", "swap"})
 
+SHARED = frozenset({"fabric_fault", "fabric_repair"})  # events of no job that change a job's pace
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -148,9 +150,13 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
     to end says how much the job needed and how much it could not have."""
     job = result.job(name)
     record = result.record
+    # a fabric fault or repair names no job: it is the job's when its fabric factor changed at
+    # that instant (QA: the fault that slowed a job was missing, its factor change folded away)
+    slowed_at = {e.time_s for e in record.events if e.job == name and e.kind == "fabric"}
     entries = [Entry(e.time_s, "event", e.kind, _detail(e.data),
                      absorbed=e.kind == "failure" and not (e.data or {}).get("stopped"))
-               for e in record.events if e.job == name]
+               for e in record.events if e.job == name or (
+                   e.job is None and e.kind in SHARED and e.time_s in slowed_at)]
     decisions = [d for d in record.decisions if d.action.get("job") == name]
     entries += [
         Entry(d.time_s, "decision", str(d.action.get("action", "?")),
