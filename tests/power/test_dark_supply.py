@@ -49,6 +49,23 @@ def test_a_supply_below_the_idle_draw_is_warned_at_load(tmp_path):
         load_scenario(write(tmp_path, 0.3))  # above 0.1 MW, and the job at its lowest clocks: none
 
 
+def test_an_outage_or_dip_at_the_start_alone_is_not_warned_of(tmp_path):
+    """QA: a 10-minute outage from 0 s was warned of as "no job can run; raise the last step"
+    while the job ran once it ended; dark at the start and for good still is."""
+    import warnings
+
+    from colossim.api import load_scenario
+
+    for event in ("{kind: outage, start_s: 0, duration_s: 600}",
+                  "{kind: dip, start_s: 0, duration_s: 600, supply_mw: 0.05}"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ColossimWarning)
+            load_scenario(write(tmp_path, 1.0), [f"cluster.power.events=[{event}]"])
+    with pytest.warns(ColossimWarning, match="the supply at the start"):  # and never back
+        load_scenario(write(tmp_path, 0.05), ["cluster.power.schedule=[{at_s: 600, "
+                                              "supply_mw: 0.06}]"])
+
+
 def test_a_run_that_stalls_in_the_dark_says_power_is_the_cause(tmp_path):
     out = CliRunner().invoke(app, ["run", write(tmp_path, 0.05), "--quiet"])
     assert out.exit_code == 0, out.output
