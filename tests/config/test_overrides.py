@@ -359,3 +359,13 @@ def test_an_unknown_failure_class_lists_the_classes():
                                 "restart_s, rate_scale, spares, storage, maintenance"), problem
     [problem] = problems_of("small", ["reliability.rak.mtbf_gpu_hours=1000"])
     assert problem.endswith("reliability.rak: unknown field (did you mean 'rack'?)")
+
+
+def test_a_key_glued_to_its_value_says_to_add_a_space():
+    """QA: {capacity_mwh:0.02} is one key in YAML; the message suggested 'capacity_mwh', the very
+    name typed."""
+    said = problems_of("small", ["cluster.power.battery={capacity_mwh:0.02, max_charge_mw: 1, "
+                                 "max_discharge_mw: 1}"])
+    assert any(p.endswith("cluster.power.battery.capacity_mwh:0.02: unknown field (a key and "
+                          "its value need a space after the ':': capacity_mwh: 0.02)")
+               for p in said)

@@ -404,6 +404,11 @@ def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
     owner = model_at(loc[:-1], root=model)
     known = list(owner.model_fields)
     key = loc[-1]
+    name, colon, value = key.partition(":")
+    if colon and name.strip() in known:  # {capacity_mwh:0.02}: YAML reads one key (QA: "did
+        # you mean 'capacity_mwh'?", the very name typed)
+        return (f" (a key and its value need a space after the ':': {name.strip()}: "
+                f"{value.strip()})")
     by_folded = {k.casefold(): k for k in known}  # MAX_GPUS, max-gpus: the field max_gpus
     folded = key.casefold().replace("-", "_")
     cutoff = 0.6 if len(folded) > 3 else 0.7  # three letters share two by chance: psu, gpu
