@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import warnings
 
+from colossim.config.messages import figure
 from colossim.config.reliability import ReliabilityConfig
 from colossim.config.schema import Scenario
 from colossim.errors import ColossimWarning
@@ -38,7 +39,7 @@ def _fabric_events(scenario: Scenario) -> list[str]:
     for i, event in enumerate(scenario.cluster.fabric.events):
         where = f"cluster.fabric.events[{i}]"
         if event.time_s >= horizon_s:
-            said.append(f"{where} starts at {event.time_s:,.0f} s, after the horizon "
+            said.append(f"{where} starts at {figure(event.time_s)} s, after the horizon "
                         f"({_days(horizon_s)}): it never happens")
         elif event.capacity_fraction >= 1.0:
             said.append(f"{where} leaves its tier its whole capacity (capacity_fraction 1): it "
@@ -83,7 +84,7 @@ def _maintenance(reliability: ReliabilityConfig, horizon_s: float) -> list[str]:
     for i, window in enumerate(windows):
         where = f"reliability.maintenance[{i}]"
         if window.start_s >= horizon_s:
-            said.append(f"{where} starts at {window.start_s:,.0f} s, after the horizon "
+            said.append(f"{where} starts at {figure(window.start_s)} s, after the horizon "
                         f"({_days(horizon_s)}): it never happens")
         twice = sorted({p for p in window.pods if window.pods.count(p) > 1})
         if twice:

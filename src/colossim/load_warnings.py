@@ -187,7 +187,7 @@ def _warn_supply_in_watts(scenario: Scenario, power: PowerModel) -> None:
     full_mw = power.peak_mw({})
     if full_mw > 0 and highest > WATTS_SLIP * full_mw:
         warnings.warn(ColossimWarning(
-            f"the supply ({highest:.4g} MW) is {highest / full_mw:,.0f} times what the whole "
+            f"the supply ({highest:.4g} MW) is {figure(highest / full_mw)} times what the whole "
             f"facility draws at full power ({full_mw:.4g} MW): supply_mw is in megawatts (700 "
             "MW is 700, not 700e6); power never binds at this supply"), stacklevel=3)
 
@@ -663,7 +663,7 @@ def _warn_idle_power_settings(scenario: Scenario) -> None:
     for i, event in enumerate(power.events):
         where = f"cluster.power.events[{i}]"
         if event.start_s >= horizon:
-            said.append(f"{where} starts at {event.start_s:,.0f} s, after the horizon "
+            said.append(f"{where} starts at {figure(event.start_s)} s, after the horizon "
                         f"({_days(horizon)}): it never happens")
         elif event.kind != "step_up" and event.level_mw >= (
                 then := power.supply_at(event.start_s, firm=True)):

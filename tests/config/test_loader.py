@@ -940,3 +940,13 @@ def test_the_binomial_tail_matches_scipy():
     for k, n, p in ((64, 3136, 0.0142), (64, 3136, 0.0281), (8, 776, 0.0142), (0, 4, 0.99),
                     (2, 4, 0.3), (-1, 4, 0.3), (4, 4, 0.3), (10, 50, 0.0)):
         assert _binomial_cdf(k, n, p) == pytest.approx(binom.cdf(k, n, p), rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0.5, "0.5"), (3600.0, "3,600"), (1e12, "1,000,000,000,000"), (1e300, "1e+300"),
+    (float("inf"), "inf"), (-2e20, "-2e+20")])
+def test_a_figure_in_a_sentence_stays_short(value, text):
+    """QA: a dip at 1e300 s was said to start at a number of 301 digits."""
+    from colossim.config.messages import figure
+
+    assert figure(value) == text

@@ -7,6 +7,7 @@ Unknown error types fall back to pydantic's message, so nothing is ever lost.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -19,7 +20,10 @@ _KIND = {dict: "a mapping", list: "a list", tuple: "a list", str: "text", bool: 
 
 def figure(x: float) -> str:
     """A figure in a sentence: whole and grouped from 100 up ("3,600", "1,000", where ".3g" gave
-    "1e+03"), else 3 significant digits ("0.5", where ",.0f" gave "0")."""
+    "1e+03"), else 3 significant digits ("0.5", where ",.0f" gave "0"); from 10^15 up, or not
+    finite, in powers of ten ("1e+300", where ",.0f" wrote 301 digits: QA)."""
+    if not math.isfinite(x) or abs(x) >= 1e15:
+        return f"{x:.3g}"
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
