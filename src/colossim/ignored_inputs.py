@@ -26,8 +26,23 @@ def warn_ignored_inputs(scenario: Scenario) -> None:
     said += _software_repair(scenario.reliability)
     said += _rail_groups(scenario)
     said += _fabric_events(scenario)
+    said += _ramp_without_a_limit(scenario)
     for text in said:
         warnings.warn(ColossimWarning(text), stacklevel=4)
+
+
+def _ramp_without_a_limit(scenario: Scenario) -> list[str]:
+    """Ramp settings only act while generation ramps, which it does only under
+    ``limit_mw_per_min``: without one it follows the load at once (QA: ``initial_mw`` and
+    ``cover: stagger`` without a limit ran exactly as without them, with no word)."""
+    ramp = scenario.cluster.power.ramp
+    given = sorted(ramp.model_fields_set & {"cover", "stage_s", "initial_mw"})
+    if ramp.limit_mw_per_min is not None or not given:
+        return []
+    fields = ", ".join(f"cluster.power.ramp.{name}" for name in given)
+    return [f"{fields} {'is' if len(given) == 1 else 'are'} ignored without "
+            "cluster.power.ramp.limit_mw_per_min: generation then follows the load at once, so "
+            "nothing ramps; give the limit to model a slow ramp"]
 
 
 def _fabric_events(scenario: Scenario) -> list[str]:

@@ -169,3 +169,17 @@ def test_sizing_fields_of_another_kind_of_job_are_warned_of(tmp_path):
         warnings.simplefilter("ignore", ColossimWarning)  # said above
         jobs = load_scenario(tmp_path / "s.yaml").jobs
     assert total_flops(jobs[0]) == total_flops(jobs[0].model_copy(update={"tokens_billion": 1}))
+
+
+def test_ramp_settings_without_a_ramp_limit_are_warned_of(tmp_path):
+    """QA: without limit_mw_per_min generation follows the load at once, so initial_mw and cover
+    ran exactly as without them."""
+    ramp = "  power: {supply_mw: 1.0, pue: 1.1, ramp: {initial_mw: 0.1, cover: stagger}}\n"
+    text = SIZED_TWICE.replace("  power: {supply_mw: 1.0}\n", ramp).split("jobs:")[0] + \
+        "jobs:\n  - {name: d, params_billion: 1, tokens_billion: 1, max_gpus: 8}\n"
+    assert said(tmp_path, text) == [
+        "cluster.power.ramp.cover, cluster.power.ramp.initial_mw are ignored without "
+        "cluster.power.ramp.limit_mw_per_min: generation then follows the load at once, so "
+        "nothing ramps; give the limit to model a slow ramp"]
+    limited = text.replace("cover: stagger}", "cover: stagger, limit_mw_per_min: 0.1}")
+    assert said(tmp_path, limited) == []
