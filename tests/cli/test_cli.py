@@ -141,12 +141,23 @@ def test_out_writes_result_and_events(tmp_path):
     assert sorted(submits) == sorted(["llm-70b", "llm-8b", "image-2b", "moe-200b"])
 
 
-def test_out_on_a_file_is_a_run_failure_exit_1(tmp_path):
-    blocker = tmp_path / "taken"
-    blocker.write_text("x")
-    result = invoke("run", "small", "--out", str(blocker))
+def test_out_that_cannot_be_written_after_the_run_is_a_run_failure_exit_1(tmp_path,
+                                                                          monkeypatch):
+    """A path that passes the check before the run (``--out`` on a file is bad input, exit 2:
+    test_bad_output_paths_are_refused_before_the_run) can still fail to be written: a full
+    disk, say. The run worked; its results could not be saved: exit 1, no traceback."""
+    import errno
+
+    from colossim.metrics import export
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(export, "write_run", full)
+    out = tmp_path / "run"
+    result = invoke("run", "small", "--out", str(out))
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: cannot write results to {blocker}: ")
+    assert result.stderr.startswith(f"error: cannot write results to {out}: No space left")
     assert "Traceback" not in result.output
 
 

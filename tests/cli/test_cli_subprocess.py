@@ -18,8 +18,9 @@ def _console_script() -> str:
     return found
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False,
+                          cwd=cwd)
 
 
 def test_python_dash_m_colossim_help():
@@ -42,11 +43,20 @@ def test_console_script_exit_codes(tmp_path):
     assert f"{bad}:2: clustr: unknown field (did you mean 'cluster'?)" in refused.stderr
     assert "Traceback" not in refused.stderr + refused.stdout
 
-    blocker = tmp_path / "taken"
+    blocker = tmp_path / "taken"  # --out on a file: bad input, found before the run
     blocker.write_text("x")
-    failed = run(script, "run", "small", "--quiet", "--out", str(blocker))
-    assert failed.returncode == 1
-    assert "cannot write results" in failed.stderr and "Traceback" not in failed.stderr
+    refused = run(script, "run", "small", "--quiet", "--out", str(blocker))
+    assert refused.returncode == 2
+    assert "is a file, not a folder" in refused.stderr and "Traceback" not in refused.stderr
+
+    # a run that fails (its policy raises): exit 1, the policy's error without a traceback
+    (tmp_path / "raising.py").write_text(
+        "from colossim.policy.staged import StagedParams, StagedPolicy\n\n\n"
+        "class Raising(StagedPolicy):\n    name = 'raising'\n    Params = StagedParams\n\n"
+        "    def rank_key(self, job, view):\n        raise RuntimeError('boom')\n")
+    failed = run(script, "run", "small", "--quiet", "--policy", "raising:Raising", cwd=tmp_path)
+    assert failed.returncode == 1, failed.stderr
+    assert "RuntimeError: boom" in failed.stderr and "Traceback" not in failed.stderr
 
 
 # A real SIGINT, sent by the process to itself at a chosen moment: Python raises

@@ -291,7 +291,7 @@ def complete_catalog(entries: Mapping[Any, Any]) -> dict[Any, Any]:
 class Scenario(Frozen):
     """A whole scenario: hardware, cluster, jobs, scheduler and run settings."""
 
-    name: str = "scenario"
+    name: str = Field("scenario", min_length=1)
     description: str = ""
     catalog: dict[str, GpuSpec] = Field(
         default_factory=dict, description="GPU types added to or replacing the built-in catalog"
