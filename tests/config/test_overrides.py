@@ -369,3 +369,9 @@ def test_a_key_glued_to_its_value_says_to_add_a_space():
     assert any(p.endswith("cluster.power.battery.capacity_mwh:0.02: unknown field (a key and "
                           "its value need a space after the ':': capacity_mwh: 0.02)")
                for p in said)
+
+
+def test_an_empty_scenario_name_is_refused():
+    """QA: an empty job name was refused, an empty scenario name (printed in every table's
+    title) passed."""
+    assert problems_of("small", ["name="]) == ["--set name=: name: must not be empty"]
