@@ -37,3 +37,18 @@ def test_a_peak_held_at_the_supply_is_reported_as_the_supply(scenario, supply_mw
     result = simulate(load_scenario(scenario, [f"cluster.power.supply_mw={supply_mw}"]))
     assert result.cluster.peak_power_mw <= supply_mw
     assert result.cluster.peak_power_mw == pytest.approx(supply_mw, rel=1e-9)
+
+
+def test_a_peak_a_hair_below_a_limit_is_reported_as_the_limit():
+    """QA: small under 0.55 MW peaked at 0.5499999999159365 in --json; within a part in a
+    billion of a limit, below as above, the peak is the limit. Well below, it is itself."""
+    from colossim.engine.record import StepSeries
+    from colossim.metrics.summary import peak_mw
+
+    series = StepSeries()
+    series.set(0.0, 0.5499999999159365)
+    series.set(10.0, 0.2)
+    assert peak_mw(series, 20.0, [0.55, 1.0]) == 0.55
+    series.set(30.0, 0.549)
+    assert peak_mw(series, 40.0, [0.55]) == 0.55  # the first level still is the peak
+    assert peak_mw(series, 40.0, [0.6]) == 0.5499999999159365
