@@ -51,21 +51,31 @@ def test_report_of_a_folder_without_a_run_is_a_clear_error(tmp_path):
     assert "no result.json" in done.output and "colossim run --out" in done.output
 
 
-def test_an_unwritable_trace_path_is_a_run_failure_not_a_traceback(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    done = invoke("run", "small", "--quiet", "--trace", str(blocker / "t.json"))
-    assert done.exit_code == 1
-    assert "cannot write the trace" in done.output
+def test_a_trace_that_cannot_be_written_after_the_run_is_a_run_failure(tmp_path, monkeypatch):
+    """A path that passes the check before the run can still fail to be written (a full
+    disk): the run worked, its trace could not be saved: exit 1, no traceback."""
+    import errno
 
+    from colossim.metrics import trace
 
-def test_a_trace_path_through_a_file_says_so(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    done = invoke("run", "small", "--quiet", "--trace", str(blocker / "t.json"))
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(trace, "write_trace", full)
+    done = invoke("run", "small", "--quiet", "--trace", str(tmp_path / "t.json"))
     assert done.exit_code == 1 and "Traceback" not in done.output
-    assert done.stderr.strip() == (f"error: cannot write the trace to {blocker / 't.json'}: a "
-                                   "part of the path is a file, not a folder")
+    assert done.stderr.strip() == (f"error: cannot write the trace to {tmp_path / 't.json'}: "
+                                   "No space left on device")
+
+
+def test_a_trace_path_through_a_file_is_refused_before_the_run(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    done = invoke("run", "small", "--quiet", "--trace", str(blocker / "t.json"))
+    assert done.exit_code == 2 and "Traceback" not in done.output
+    assert done.stderr.strip() == ("error: 1 problem in the input:\n"
+                                   f"  --trace: {blocker} is a file, not a folder")
+    assert done.stdout == ""  # nothing ran
 
 
 def test_the_trace_is_standard_json_when_a_policy_asked_for_nan(tmp_path):
