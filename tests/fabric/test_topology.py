@@ -60,15 +60,15 @@ def test_hierarchical_dp_sends_one_domain_share_across_pods():
     1/6, 5/6 in all, the most any GPU sends (it streams at the job's rate). Pod 1's lone domain
     sends only its cross-pod 1/2, over the same time: 3/5 of the rate. So each pod's uplinks
     carry the same bytes, 216 x 1/6 = 72 x 1/2 = 36 per 5/6 (they were charged 216/5 and 72,
-    as if the lone rack streamed at the full rate: QA). Of all 216 x 5/6 + 72 x 1/2 = 216 bytes
-    sent, 72 cross pods: a third."""
+    as if the lone rack streamed at the full rate: QA). The cross-pod share is that load per
+    GPU: 2 x 216/5 / 288 = 0.3."""
     t = topology(8, 4)
     foot = footprint(t, whole(0, 1, 2, 4), dp_bytes=1.0)
     w = weights(foot, t)
     assert w["rack0"] == pytest.approx(216) and w["rack1"] == pytest.approx(72 * 3 / 5)
     assert w["pod0"] == pytest.approx(216 / 5) and w["pod1"] == pytest.approx(216 / 5)
     assert w["core"] == pytest.approx(2 * 216 / 5)
-    assert foot.cross_pod_share == pytest.approx(1 / 3)
+    assert foot.cross_pod_share == pytest.approx(0.3)
     assert foot.leave_rack == 1.0
 
 

@@ -411,7 +411,7 @@ class Fabric:
         (``_solve`` reads that cache before calling)."""
         assert p.comm is not None
         factor, comm, step_s = p.comm.speed(rate)
-        cross = p.comm.gpus * p.comm.traffic.nic * p.foot.cross_pod_share / step_s
+        cross = p.comm.gpus * p.comm.traffic.nic_peak * p.foot.cross_pod_share / step_s
         values = (1.0, factor, comm, cross, rate)
         self._speed[index] = (p, rate, values)
         return values

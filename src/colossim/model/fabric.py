@@ -101,8 +101,9 @@ class JobFootprint:
 
     ``resources`` and ``weights`` pair each resource the job loads with the GPUs-worth of flow
     that cross it; ``leave_rack`` is the most any GPU sends out of its rack unit, over the most
-    any GPU sends, and ``cross_pod_share`` the share of all its scale-out bytes that leaves their
-    pod.
+    any GPU sends, and ``cross_pod_share`` its load on the pod uplinks per GPU, over what the GPU
+    that sends the most sends: on an even split, the share of its scale-out bytes that leaves
+    their pod (uneven, the solver's load, which follows the step's mean bytes: docs/fabric.md).
     """
 
     gpus: int
@@ -117,10 +118,10 @@ class JobFootprint:
 
 def hierarchical_shares(
     unit_domains: np.ndarray, unit_pod_index: np.ndarray, pods: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bytes that leave a unit's rack unit, that leave its pod, and that it sends in all, per
-    GPU of the unit, over the bytes of the GPU that sends the most (``footprint``'s weights:
-    that GPU streams at the job's rate).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bytes that leave a unit's rack unit and that leave its pod, per GPU of the unit, over
+    the bytes of the GPU that sends the most (``footprint``'s weights: that GPU streams at the
+    job's rate).
 
     A topology-ordered reduce-scatter (all-gather alike) runs in three rings: among the m
     domains of a unit ((m-1)/m of the data), among the U units of a pod (on 1/m of it), among
@@ -138,11 +139,10 @@ def hierarchical_shares(
     inner = (m - 1.0) / m
     middle = (u - 1.0) / u / m
     outer = (pods - 1.0) / pods / domains_in_pod[unit_pod_index]
-    sent = inner + middle + outer
-    most = float(sent.max(initial=0.0))
+    most = float((inner + middle + outer).max(initial=0.0))
     if most <= 0.0:  # one domain: nothing leaves it
-        return np.zeros_like(inner), np.zeros_like(inner), np.zeros_like(inner)
-    return (middle + outer) / most, outer / most, sent / most
+        return np.zeros_like(inner), np.zeros_like(inner)
+    return (middle + outer) / most, outer / most
 
 
 def unique_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -193,7 +193,7 @@ def footprint(
     pods, unit_pod_index = np.unique(unit_pod, return_inverse=True)
     n_units, n_pods, n_racks = units.size, pods.size, racks.size
     if hierarchical:
-        dp_unit, dp_pod, dp_sent = hierarchical_shares(unit_domains, unit_pod_index, n_pods)
+        dp_unit, dp_pod = hierarchical_shares(unit_domains, unit_pod_index, n_pods)
         edges = max(n_racks - 1, 1)
         pp_unit, pp_pod = (n_units - 1) / edges, (n_pods - 1) / edges
         nic = dp_bytes + pp_bytes
@@ -204,7 +204,6 @@ def footprint(
             w_dp, w_pp = dp_bytes / peak, pp_bytes / peak
         leave_unit = w_dp * dp_unit + w_pp * pp_unit
         leave_pod = w_dp * dp_pod + w_pp * pp_pod
-        sent = w_dp * dp_sent + w_pp
     else:
         pod_gpus = np.bincount(unit_pod_index, weights=unit_gpus)
         peers = total - np.minimum(gpus, topology.rack_domain[racks])  # per rack's GPUs
@@ -213,10 +212,9 @@ def footprint(
         outside_pod = total - pod_gpus[unit_pod_index[unit_index]]
         leave_unit = np.bincount(unit_index, weights=reach * outside_unit) / unit_gpus
         leave_pod = np.bincount(unit_index, weights=reach * outside_pod) / unit_gpus
-        sent = np.ones_like(leave_unit)  # every GPU sends the same
         if 0.0 < pp_senders < 1.0 and pp_bytes > 0:  # the bytes that move, over the sender's
             busy = (dp_bytes + pp_bytes) / (dp_bytes + pp_bytes / pp_senders)
-            leave_unit, leave_pod, sent = leave_unit * busy, leave_pod * busy, sent * busy
+            leave_unit, leave_pod = leave_unit * busy, leave_pod * busy
     rack_w = np.bincount(unit_pod_index, weights=unit_gpus * leave_unit, minlength=n_pods)
     pod_w = np.bincount(unit_pod_index, weights=unit_gpus * leave_pod, minlength=n_pods)
     ids, weights = [], []
@@ -236,7 +234,7 @@ def footprint(
         resources=resources[keep].astype(np.int64),
         weights=w[keep],
         leave_rack=float(leave_unit.max()) if n_units > 1 else 0.0,
-        cross_pod_share=float(pod_w.sum() / np.dot(unit_gpus, sent)) if n_pods > 1 else 0.0,
+        cross_pod_share=float(pod_w.sum() / total) if n_pods > 1 else 0.0,
         nic=float(topology.rack_nic[racks].min()),
     )
 

@@ -113,7 +113,7 @@ def _estimate(racks: RackView, taken: Taken, unit: np.ndarray, headroom: np.ndar
     unit_pod = np.zeros(units.size, dtype=np.int64)
     unit_pod[unit_index] = racks.rack_pod[rk]
     pods, pod_index = np.unique(unit_pod, return_inverse=True)
-    _, leave_pod, _ = hierarchical_shares(domains, pod_index, pods.size)
+    _, leave_pod = hierarchical_shares(domains, pod_index, pods.size)
     traffic = np.bincount(pod_index, weights=domains * leave_pod)
     room = headroom[pods] * racks.fabric.pod_uplink_domains[pods]
     return float(min(1.0, np.min(room / np.maximum(traffic, 1e-12))))
