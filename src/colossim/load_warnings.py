@@ -131,15 +131,17 @@ def _work_fields(job: JobConfig) -> str:
 
 
 def _warn_dark_supply(scenario: Scenario, idle: PowerModel) -> None:
-    """Warn when the supply, at the start or after its last change, is below what the idle
-    facility draws: the facility is dark and nothing can run, and the run only stalls (a dip or
-    an outage in between is a scenario's point, and is not warned of)."""
+    """Warn when the supply, at the start or after its last change before the horizon, is
+    below what the idle facility draws: the facility is dark and nothing can run, and the run
+    only stalls. A dip or an outage that ends before the horizon, from the start or later, is a
+    scenario's point, and is not warned of (QA: "no job can run; raise the last step" for a
+    10-minute outage at the start)."""
     power = scenario.cluster.power
     idle_mw = idle.facility_mw(idle.idle_it_w)
-    ends = [0.0, *power.breakpoints()[-1:]]
+    horizon_s = scenario.simulation.horizon_s
+    ends = [0.0, *[at for at in power.breakpoints() if at < horizon_s][-1:]]
     if len(ends) > 1 and power.supply_at(ends[-1]) >= idle_mw * (1 - 1e-9):
-        ends = []  # dark at the start only: an outage or dip from 0 s, a scenario's point (QA:
-        # "no job can run; raise the last step" for a 10-minute outage at the start)
+        ends = []  # dark at the start only, and lit again before the horizon
     for at_s in ends:
         supply = power.supply_at(at_s)
         if supply < idle_mw * (1 - 1e-9):

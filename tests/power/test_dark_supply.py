@@ -64,6 +64,12 @@ def test_an_outage_or_dip_at_the_start_alone_is_not_warned_of(tmp_path):
     with pytest.warns(ColossimWarning, match="the supply at the start"):  # and never back
         load_scenario(write(tmp_path, 0.05), ["cluster.power.schedule=[{at_s: 600, "
                                               "supply_mw: 0.06}]"])
+    # back only after the horizon: dark for the whole run (review)
+    for late in (["cluster.power.events=[{kind: outage, start_s: 0, duration_s: 1.0e7}]"],
+                 ["cluster.power.supply_mw=0.05",
+                  "cluster.power.schedule=[{at_s: 1.0e7, supply_mw: 5}]"]):
+        with pytest.warns(ColossimWarning, match="the supply at the start"):
+            load_scenario(write(tmp_path, 1.0), ["simulation.horizon_s=86400", *late])
 
 
 def test_a_run_that_stalls_in_the_dark_says_power_is_the_cause(tmp_path):
