@@ -191,19 +191,22 @@ def test_cli_exit_code_2_and_file_line_on_stderr(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_out_on_a_file_is_a_clean_run_failure(tmp_path):
+def test_out_on_a_file_is_bad_input_as_for_run(tmp_path):
+    """Review: ``run --out FILE`` became bad input (exit 2, before the run) while ``sweep``
+    still called the same slip a run failure (exit 1)."""
     from typer.testing import CliRunner
 
     from colossim.cli.app import app
 
     blocker = tmp_path / "notes.md"
     blocker.write_text("not a folder")
-    result = CliRunner().invoke(app, ["sweep", str(write_study(tmp_path)), "--out", str(blocker),
-                                      "--backend", "serial"])
-    assert result.exit_code == 1, result.output
-    assert result.stderr == (f"error: cannot write results to {blocker}: it is a file, not a "
-                             "folder\n")
-    assert "Traceback" not in result.output
+    for out in (blocker, blocker / "sub"):
+        result = CliRunner().invoke(app, ["sweep", str(write_study(tmp_path)), "--out",
+                                          str(out), "--backend", "serial"])
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (f"error: 1 problem in the input:\n  --out: {blocker} is a "
+                                 "file, not a folder\n")
+        assert "Traceback" not in result.output
 
 
 def test_a_value_that_disagrees_with_the_base_file_is_blamed_on_the_study_line(tmp_path):

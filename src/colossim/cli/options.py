@@ -142,3 +142,32 @@ def check_names(option: str, kind: str, given: Iterable[str], known: Sequence[st
                                     f"no {kind} named {name!r}{suggestion}; {listed}"))
     if problems:
         raise ConfigError(problems)
+
+
+def check_destinations(out: Path | None, trace: Path | None) -> None:
+    """``--out`` must be a folder (or not yet exist, under folders) and ``--trace`` a file name
+    (not a folder, under folders): bad input, exit 2, before the run (``run`` and ``sweep``)."""
+    from colossim.errors import ConfigError, Problem
+
+    problems = []
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            problems.append(Problem("--out", None, "", f"{out} is a file, not a folder"))
+        elif (blocked := _file_above(out)) is not None:
+            problems.append(Problem("--out", None, "", f"{blocked} is a file, not a folder"))
+    if trace is not None:
+        if trace.is_dir():
+            problems.append(Problem("--trace", None, "", f"{trace} is a folder: give a file "
+                                    f"name, e.g. {trace / 'trace.json'}"))
+        elif (blocked := _file_above(trace)) is not None:
+            problems.append(Problem("--trace", None, "", f"{blocked} is a file, not a folder"))
+    if problems:
+        raise ConfigError(problems)
+
+
+def _file_above(path: Path) -> Path | None:
+    """The first folder on ``path``'s way that is in fact a file, if any."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return None

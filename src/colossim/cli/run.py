@@ -18,12 +18,12 @@ from colossim.cli.options import (
     SeedOpt,
     SetOpt,
     TraceOpt,
+    check_destinations,
     check_names,
 )
 from colossim.config.overrides import Override, text_override
 
 if TYPE_CHECKING:
-    from pathlib import Path
 
     from colossim.config.schema import Scenario
     from colossim.metrics.explain import JobTimeline
@@ -112,35 +112,6 @@ def _timeline(result: RunResult, scenario: Scenario, name: str) -> JobTimeline:
     spares = held_back(layout, rel.spares.racks_per_pod if rel.enabled else 0)
     min_gpus = next((job.min_gpus for job in scenario.jobs if job.name == name), None)
     return job_timeline(result, name, min_gpus, int(layout.capacity[spares].sum()))
-
-
-def check_destinations(out: Path | None, trace: Path | None) -> None:
-    """``--out`` must be a folder (or not yet exist, under folders) and ``--trace`` a file name
-    (not a folder, under folders): bad input, exit 2, before the run."""
-    from colossim.errors import ConfigError, Problem
-
-    problems = []
-    if out is not None:
-        if out.exists() and not out.is_dir():
-            problems.append(Problem("--out", None, "", f"{out} is a file, not a folder"))
-        elif (blocked := _file_above(out)) is not None:
-            problems.append(Problem("--out", None, "", f"{blocked} is a file, not a folder"))
-    if trace is not None:
-        if trace.is_dir():
-            problems.append(Problem("--trace", None, "", f"{trace} is a folder: give a file "
-                                    f"name, e.g. {trace / 'trace.json'}"))
-        elif (blocked := _file_above(trace)) is not None:
-            problems.append(Problem("--trace", None, "", f"{blocked} is a file, not a folder"))
-    if problems:
-        raise ConfigError(problems)
-
-
-def _file_above(path: Path) -> Path | None:
-    """The first folder on ``path``'s way that is in fact a file, if any."""
-    for parent in reversed(path.parents):
-        if parent.exists() and not parent.is_dir():
-            return parent
-    return None
 
 
 def _stall_cause(result: RunResult, cap_mw: float | None = None,

@@ -24,6 +24,7 @@ from colossim.cli.options import (
     StudyArg,
     SweepOutOpt,
     WorkersOpt,
+    check_destinations,
 )
 
 
@@ -53,6 +54,7 @@ def sweep(
 
     plan = load_plan(study)
     folder = out if out is not None else Path("out") / plan.study.name
+    check_destinations(folder, None)  # a file for a folder: bad input, as for run (exit 2)
     store = Store(folder)
     if dry_run:
         conflict = store.conflict(resume, plan)
