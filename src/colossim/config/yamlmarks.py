@@ -189,8 +189,9 @@ def _describe(exc: Any, hints: tuple[tuple[str, str], ...] = (),
     elif (exc.context or "").startswith("while scanning") and cmark is not None \
             and line is not None and cmark.line + 1 < line:
         began = cmark.line + 1
+        where = "at the end of the file" if "end of stream" in what else f"at line {line}"
         return began, "", (f"not valid YAML: {exc.context.removeprefix('while scanning ')} "
-                           f"that begins on this line is not closed: {what} (at line {line})"
+                           f"that begins on this line is not closed: {what} ({where})"
                            + next((t for start, t in SCANNED_HINTS if start in what), ""))
     elif exc.context and cmark is not None and line is not None and cmark.line + 1 != line:
         what = f"{what} ({exc.context} at line {cmark.line + 1})"
@@ -204,15 +205,22 @@ def _describe(exc: Any, hints: tuple[tuple[str, str], ...] = (),
 
 
 def _line_without_colon(text: str, line: int) -> int | None:
-    """The line above ``line`` that holds text (not a comment, a list dash or a block's own
-    ``key:``) with no ':' in it, when the line right above is such a line; else None."""
+    """The line right above ``line`` (blank lines and comments skipped) when it is a sibling
+    key missing its ':': indented as ``line`` is, text with no ':' that is no list item. Text
+    indented otherwise is a block scalar's or a long value's, whose line is not at fault
+    (review: a ``description: |`` line was blamed for the value with ': ' below it)."""
     lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    indent = len(lines[line - 1]) - len(lines[line - 1].lstrip())
     for number in range(line - 1, 0, -1):
-        content = lines[number - 1].split(" #", 1)[0].strip() if number <= len(lines) else ""
+        raw = lines[number - 1]
+        content = raw.split(" #", 1)[0].strip()
         if not content or content.startswith("#"):
             continue
-        return number if ":" not in content and not content.startswith(("-", "[", "{")) \
-            else None
+        sibling = len(raw) - len(raw.lstrip()) == indent
+        return number if sibling and ":" not in content \
+            and not content.startswith(("-", "[", "{")) else None
     return None
 
 
