@@ -375,3 +375,13 @@ def test_an_empty_scenario_name_is_refused():
     """QA: an empty job name was refused, an empty scenario name (printed in every table's
     title) passed."""
     assert problems_of("small", ["name="]) == ["--set name=: name: must not be empty"]
+
+
+def test_a_name_shared_by_several_jobs_is_said_once_per_job_naming_the_others():
+    """Review: a name given to N jobs repeated the first job N-1 times."""
+    said = problems_of("small", ["jobs.*.name=x"])
+    assert said[0] == ("--set jobs.*.name=x: jobs[0].name: duplicate job name 'x' (jobs[1], "
+                       "jobs[2], jobs[3] have it too)")
+    assert said[1] == ("--set jobs.*.name=x: jobs[1].name: duplicate job name 'x' (jobs[0], "
+                       "jobs[2], jobs[3] have it too)")
+    assert all("jobs[0].name" not in p for p in said[1:])

@@ -9,7 +9,7 @@ loader can still run them on the parts that validated when another part of the f
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from colossim.config.yamlmarks import PathKey
@@ -65,12 +65,26 @@ def _maintenance_problems(scenario: Scenario) -> Issues:
     return issues
 
 
-def duplicate_name(name: str, first: int, again: int) -> Issues:
-    """A job name given twice, said at both jobs: either may be the one to rename, and either
-    may come from a ``--set`` (QA: a ``--set`` that renamed the first job was blamed on the
-    second's untouched line of the file)."""
-    return [(("jobs", first, "name"), f"duplicate job name {name!r} (jobs[{again}] has it too)"),
-            (("jobs", again, "name"), f"duplicate job name {name!r} (jobs[{first}] has it too)")]
+def duplicate_names(named: Iterable[tuple[int, str]],
+                    among: Callable[[list[int]], bool] = lambda _jobs: True) -> Issues:
+    """Job names given more than once, said at every job that gives one, naming the others:
+    any may be the one to rename, and any may come from a ``--set`` (QA: a ``--set`` that
+    renamed the first job was blamed on the second's untouched line of the file). ``among``
+    picks the groups to report (by their job indexes)."""
+    jobs_by_name: dict[str, list[int]] = {}
+    for i, name in named:
+        jobs_by_name.setdefault(name, []).append(i)
+    issues: Issues = []
+    for name, indexes in jobs_by_name.items():
+        if len(indexes) < 2 or not among(indexes):
+            continue
+        for i in indexes:
+            others = [f"jobs[{j}]" for j in indexes if j != i]
+            listed = ", ".join(others[:3]) + (f" and {len(others) - 3:,} more"
+                                              if len(others) > 3 else "")
+            issues.append((("jobs", i, "name"), f"duplicate job name {name!r} ({listed} "
+                           f"{'has' if len(others) == 1 else 'have'} it too)"))
+    return issues
 
 
 def check_parts(
@@ -91,11 +105,8 @@ def check_parts(
     issues: Issues = []
     if cluster is not None:
         issues += _check_cluster(cluster, types)
-    first: dict[str, int] = {}
+    issues += duplicate_names((i, job.name) for i, job in jobs)
     for i, job in jobs:
-        if job.name in first:
-            issues += duplicate_name(job.name, first[job.name], i)
-        first.setdefault(job.name, i)
         if job.reference_gpu is not None:
             issues += unknown_gpu_type(("jobs", i, "reference_gpu"), job.reference_gpu, types)
     if cluster is not None:

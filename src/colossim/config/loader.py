@@ -24,7 +24,7 @@ from colossim.config.crosscheck import (
     Issues,
     check_parts,
     cross_check,
-    duplicate_name,
+    duplicate_names,
     unknown_gpu_type,
 )
 from colossim.config.messages import friendly, shown
@@ -458,18 +458,11 @@ def _get(data: Any, *keys: str) -> Any:
 
 
 def _duplicate_names(raw_jobs: list[Any], valid: set[int]) -> Issues:
-    """Job names used twice where one of the two jobs is invalid (``check_parts`` sees valid
+    """Job names used twice where a job of the pair is invalid (``check_parts`` sees valid
     jobs only, so a duplicate hid behind the other job's problem until that was fixed)."""
-    issues: Issues = []
-    first: dict[str, int] = {}
-    for i, job in enumerate(raw_jobs):
-        name = _get(job, "name")
-        if not isinstance(name, str):
-            continue
-        if name in first and not (i in valid and first[name] in valid):
-            issues += duplicate_name(name, first[name], i)
-        first.setdefault(name, i)
-    return issues
+    named = [(i, name) for i, job in enumerate(raw_jobs)
+             if isinstance(name := _get(job, "name"), str)]
+    return duplicate_names(named, lambda jobs: not set(jobs) <= valid)
 
 
 def _partial_issues(data: Mapping[str, Any]) -> Issues:
