@@ -24,7 +24,6 @@ from colossim.cli.options import (
 from colossim.config.overrides import Override, text_override
 
 if TYPE_CHECKING:
-
     from colossim.config.schema import Scenario
     from colossim.metrics.explain import JobTimeline
     from colossim.metrics.result import RunResult
