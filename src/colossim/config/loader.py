@@ -50,6 +50,15 @@ def builtin_scenarios() -> dict[str, Path]:
     }
 
 
+def _exists(path: Path) -> bool:
+    """``path.exists()``, False where the system refuses to look (a name too long: QA, YAML
+    text given where a file's path belongs raised a raw OSError)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
     """A file path if it exists (relative to an including file), else a built-in scenario.
 
@@ -62,10 +71,10 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
     path = Path(source)
     if relative_to is not None and not path.is_absolute():
         candidate = relative_to.parent / path
-        if candidate.exists():
+        if _exists(candidate):
             return candidate
     builtins = builtin_scenarios()
-    if path.exists() and not (path.is_dir() and str(source) in builtins):
+    if _exists(path) and not (path.is_dir() and str(source) in builtins):
         return path
     if str(source) in builtins:
         return builtins[str(source)]
