@@ -93,13 +93,17 @@ def _swapped(problem: Problem, name: str, params: dict, marks: Marks) -> Problem
 
 
 def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
-    """Jobs the performance model cannot fit in memory on ``max_gpus`` of any GPU type."""
+    """Jobs the performance model cannot fit in memory on ``max_gpus`` of any GPU type, or on
+    all the GPUs the cluster can give (QA: a job needing 288 H100s with max_gpus 512 on a
+    64-GPU cluster passed; the run refused every start and stalled, blaming the policy)."""
+    from colossim.config.crosscheck import usable_of
     from colossim.model.plan_check import plan_problems
     from colossim.model.speed import SpeedModel
     from colossim.model.workload import WorkloadError, workload
 
     speed = SpeedModel(scenario)
     types = list(dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups))
+    usable = sum(usable_of(scenario).values())  # no grant, of any mix of types, holds more
     problems = []
     for i, job in enumerate(scenario.jobs):
         if not speed.linear(job):
@@ -115,13 +119,22 @@ def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
                          for field, message in pins]
             continue
         needs = {t: speed.memory_min_gpus(job, t) for t in types}
-        if any(n is not None and n <= job.max_gpus for n in needs.values()):
+        fewest = min((n for n in needs.values() if n is not None), default=None)
+        if fewest is not None and fewest <= min(job.max_gpus, usable):
             continue
         need = ", ".join(f"{t}: {'never' if n is None else f'{n:,}'}" for t, n in needs.items())
-        message = (
-            f"{job.name} does not fit in memory on {job.max_gpus:,} GPUs of any type in the "
-            f"cluster (fewest GPUs it fits in: {need}); raise max_gpus or change the model"
-        )
+        if fewest is None:  # no number of GPUs helps (QA: "never", then "raise max_gpus")
+            pinned = ", its pinned training.plan" if job.training.plan.model_fields_set else ""
+            message = (f"{job.name} fits in memory on no GPU type in the cluster ({need}); "
+                       f"change the model{pinned} or the GPU types")
+        elif fewest > usable:  # raising max_gpus cannot help
+            message = (f"{job.name} does not fit in memory on the {usable:,} GPUs the cluster "
+                       f"can give it (fewest GPUs it fits in: {need}); add racks or change the "
+                       "model")
+        else:
+            message = (f"{job.name} does not fit in memory on {job.max_gpus:,} GPUs of any type "
+                       f"in the cluster (fewest GPUs it fits in: {need}); raise max_gpus or "
+                       "change the model")
         # at the job's max_gpus, unless an override changed the job (params_billion=100000):
         # then at that override, the change that made it not fit
         problems.append(problem_at(doc.marks, _blamed(doc, i, ("max_gpus",)), message))

@@ -53,8 +53,27 @@ def test_a_model_that_no_longer_fits_is_reported_against_the_override_that_grew_
     with pytest.raises(ConfigError) as info:
         load_scenario("small", ["jobs.llm-70b.params_billion=100000"])
     [problem] = [str(p) for p in info.value.problems]
+    # it needs 19,072 GB200s, more than the cluster's 288: "raise max_gpus" would not help
     assert problem.startswith("--set jobs.llm-70b.params_billion=100000: jobs[0].params_billion: "
-                              "llm-70b does not fit in memory on 144 GPUs")
+                              "llm-70b does not fit in memory on the 288 GPUs the cluster can "
+                              "give it (fewest GPUs it fits in: GB200: 19,072); add racks")
+
+
+def test_a_job_that_fits_its_max_gpus_but_not_the_cluster_is_refused_at_load(tmp_path):
+    """QA: a 1T model needs 288 H100s (80 GB each); with max_gpus 512 on a 64-GPU cluster it
+    passed validate, then every start was refused and the run stalled, blaming the policy."""
+    path = tmp_path / "nofit.yaml"
+    path.write_text("name: nofit\n"
+                    "cluster: {pod_size_racks: 1, rack_groups: [{gpu_type: H100, racks: 1}],\n"
+                    "          power: {supply_mw: 1}}\n"
+                    "jobs:\n"
+                    "  - {name: big, params_billion: 1000, tokens_billion: 10, max_gpus: 512}\n")
+    with pytest.raises(ConfigError) as info:
+        load_scenario(path)
+    [problem] = [str(p) for p in info.value.problems]
+    assert problem == (f"{path}:5: jobs[0].max_gpus: big does not fit in memory on the 64 GPUs "
+                       "the cluster can give it (fewest GPUs it fits in: H100: 288); add racks "
+                       "or change the model")
 
 
 def _doc_blocks() -> dict[str, str]:
