@@ -52,3 +52,36 @@ def test_a_spanning_job_waits_for_a_type_job_then_runs(policy):
     assert wide.interruptions == 0
     assert wide.jct_s - (wide.start_s - wide.submit_s) == pytest.approx(
         simulate(mixed([pool_job("wide", 0, 4, gpus=2)], "fifo")).jobs[0].jct_s)
+
+
+MEMORY_BOUND = """\
+name: fitmix
+cluster:
+  pod_size_racks: 2
+  power: {supply_mw: 2}
+  rack_groups: [{gpu_type: GB200, racks: 2}, {gpu_type: GB300, racks: 1}]
+jobs:
+  - {name: first, params_billion: 8, tokens_billion: 50, min_gpus: 72, max_gpus: 72}
+  - {name: big, params_billion: 1000, tokens_billion: 20, min_gpus: 72, max_gpus: 72,
+     submit_s: 60}
+"""
+
+
+def test_a_type_the_job_does_not_fit_in_memory_is_never_offered(tmp_path):
+    """QA: a 1T model fits in 72 GB300s (288 GB each) but needs 120 GB200s (186 GB). With the
+    GB300 rack busy, the placer offered 72 GB200s; the engine refused the start as invalid
+    ("does not fit in memory"), and the run charged the policy with it. Now it waits for the
+    GB300 rack, with no invalid action."""
+    from colossim.api import load_scenario
+    from colossim.model.speed import SpeedModel
+
+    path = tmp_path / "fitmix.yaml"
+    path.write_text(MEMORY_BOUND)
+    scenario = load_scenario(path)
+    speed = SpeedModel(scenario)
+    big = scenario.jobs[1]
+    assert speed.memory_min_gpus(big, "GB300") == 72 < speed.memory_min_gpus(big, "GB200")
+    result = simulate(scenario, check_invariants=True)
+    assert result.invalid_decisions == 0
+    assert result.job("big").state == "completed"
+    assert result.job("big").gpus_by_type == {"GB300": 72}

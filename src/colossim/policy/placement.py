@@ -89,13 +89,18 @@ def _units(job: JobView, gpus: int, unit: int, min_gpus: int | None) -> tuple[in
     return max(need, 1), want
 
 
-def _types(racks: RackView, only_type: int | None, job: JobView) -> list[int]:
+def _types(racks: RackView, only_type: int | None, job: JobView,
+           prefer: Sequence[float] | None = None) -> list[int]:
     """The GPU types to place the job on: all (or ``only_type``), less those whose NVLink domain
     cannot hold its pinned tensor-parallel group (tp 16 never runs on H100's 8-GPU domains: a
-    grant there was refused as "does not fit in memory", again at every decision)."""
+    grant there was refused as "does not fit in memory", again at every decision), and less
+    those on which ``prefer`` (its speed on the GPUs asked for, by type) is 0: it does not fit
+    in their memory (QA: a 1T job was offered 72 GB200s, which it needs 120 of, beside 72
+    GB300s it fits; the start was refused as invalid and it waited 7 h)."""
     group = domain_group(job.config)
     types = range(len(racks.gpu_types)) if only_type is None else (only_type,)
-    return [t for t in types if group <= int(racks.gpus_per_domain[t])]
+    return [t for t in types if group <= int(racks.gpus_per_domain[t])
+            and (prefer is None or prefer[t] > 0.0)]
 
 
 def type_speeds(view: ClusterView, job: JobView, gpus: int) -> tuple[float, ...] | None:
@@ -261,7 +266,7 @@ def _pool_place(racks: RackView, free: np.ndarray, job: JobView, gpus: int,
     best: Taken | None = None
     best_key: tuple[int, int, int, float, str] | None = None
     free_l, usable, rack_type = free.tolist(), racks.usable.tolist(), racks.rack_type.tolist()
-    for t in _types(racks, only_type, job):
+    for t in _types(racks, only_type, job, prefer):
         unit = allocation_unit(job.config, int(racks.gpus_per_domain[t]))
         need, want = _units(job, gpus, unit, min_gpus)
         if want < need:
@@ -285,7 +290,7 @@ def _pool_place(racks: RackView, free: np.ndarray, job: JobView, gpus: int,
         if best_key is None or key < best_key:
             best, best_key = taken, key
     if best is None and racks.mixed_types and only_type is None:
-        best = _mixed(racks, free, job, gpus, _first_fit_select, min_gpus, None)
+        best = _mixed(racks, free, job, gpus, _first_fit_select, min_gpus, None, prefer=prefer)
     return best
 
 
@@ -299,7 +304,7 @@ def _place(
     the faster type), crossing no cut (with the racks it ``held``, when growing it)."""
     best: Taken | None = None
     best_key: tuple[int, int, int, float, str] | None = None
-    for t in _types(racks, only_type, job):
+    for t in _types(racks, only_type, job, prefer):
         unit = allocation_unit(job.config, int(racks.gpus_per_domain[t]))
         need, want = _units(job, gpus, unit, min_gpus)
         if want < need:
@@ -321,7 +326,7 @@ def _place(
         if best_key is None or key < best_key:
             best, best_key = _in_gpus(taken, unit), key
     if best is None and racks.mixed_types and only_type is None:
-        best = _mixed(racks, free, job, gpus, select, min_gpus, rng, cut, held)
+        best = _mixed(racks, free, job, gpus, select, min_gpus, rng, cut, held, prefer=prefer)
     return best
 
 
@@ -339,18 +344,20 @@ def _in_gpus(taken: Taken, unit: int) -> Taken:
 def _mixed(
     racks: RackView, free: np.ndarray, job: JobView, gpus: int, select: Select,
     min_gpus: int | None, rng: np.random.Generator | None, cut: Cut | None = None,
-    held: Sequence[int] = (),
+    held: Sequence[int] = (), prefer: Sequence[float] | None = None,
 ) -> Taken | None:
     """Span GPU types when no single type can hold the lower bound: most free type first (on
     racks of several types, so several racks: never in a pod that cannot join others, nor
-    across a cut with the racks a job being grown ``held``)."""
+    across a cut with the racks a job being grown ``held``). A type the job does not fit in
+    the memory of (``prefer`` 0) takes no part: a mix is held to its smallest memory."""
     want = min(gpus, job.max_gpus)
     units = [allocation_unit(job.config, int(d)) for d in racks.gpus_per_domain]
     usable_free = np.where(racks.usable, free, 0)
     by_type = [int(usable_free[racks.rack_type == t].sum()) for t in range(len(units))]
     taken: Taken = []
     got = 0
-    for t in sorted(_types(racks, None, job), key=lambda t: (-by_type[t], racks.gpu_types[t])):
+    for t in sorted(_types(racks, None, job, prefer),
+                    key=lambda t: (-by_type[t], racks.gpu_types[t])):
         unit = units[t]
         units_free = _units_free(racks, free, t, unit)
         if cut is not None:
