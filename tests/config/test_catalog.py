@@ -92,3 +92,23 @@ def test_docs_hardware_lists_every_catalog_number():
                 continue
             row = next((ln for ln in section.splitlines() if f"`{field}`" in ln), "")
             assert _figure(value) in row, f"{name}.{field} = {value} not in its docs row: {row!r}"
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("Gb300", "no built-in GPU type 'Gb300' (did you mean 'GB300'?): names are case-sensitive; "
+              "as a new type it would need every field of a GPU spec"),
+    ("GB30", "no built-in GPU type 'GB30' (did you mean 'GB300'?): as a new type it would need "
+             "every field of a GPU spec")])
+def test_a_catalog_entry_named_near_a_built_in_says_which_it_likely_meant(name, said):
+    """QA: ``catalog: {Gb300: {tdp_w: 1000}}`` gave eleven "required field missing" lines (a new
+    type must give every field) and no word of GB300."""
+    from colossim.api import load_scenario
+    from colossim.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        load_scenario("small", [f"catalog.{name}.tdp_w=1000"])
+    assert [p.message for p in info.value.problems] == [said]
+    with pytest.raises(ConfigError) as info:  # a name near no built-in: every missing field
+        load_scenario("small", ["catalog.NEXT.tdp_w=1000"])
+    assert len(info.value.problems) > 5 and all(
+        p.message == "required field missing" for p in info.value.problems)

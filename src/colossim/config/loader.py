@@ -552,7 +552,8 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
     try:
         scenario = Scenario.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        problems += [_merged_item_hint(doc, p) for p in validation_problems(exc, doc.marks)]
+        problems += _near_builtin_types(
+            doc, [_merged_item_hint(doc, p) for p in validation_problems(exc, doc.marks)])
         if _unreadable_trace(exc):
             problems += _beside_trace(doc, {**context, SKIP_TRACE: True})
         issues = _partial_issues(doc.data)
@@ -560,6 +561,39 @@ def validate_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
     issues = trace_issues(scenario, cross_check(scenario), lambda loc: _blamed(doc.marks, loc))
     problems += [problem_at(doc.marks, loc, msg, at=at) for loc, msg, at in issues]
     return (None if problems else scenario), problems
+
+
+MISSING = "required field missing"
+
+
+def _near_builtin_types(doc: Document, problems: list[Problem]) -> list[Problem]:
+    """A ``catalog:`` entry whose name is not a built-in type is a new type, which must give
+    every field; where the name is close to a built-in's (``Gb300``, ``GB30``), its missing
+    fields are said as one problem, the built-in it likely meant (QA: eleven "required field
+    missing" lines and no word of ``GB300``)."""
+    from colossim.config.catalog import BUILTIN_GPUS
+
+    catalog = doc.data.get("catalog") if isinstance(doc.data, dict) else None
+    if not isinstance(catalog, dict):
+        return problems
+    out, said = [], set()
+    for problem in problems:
+        name = problem.field.split(".")[1] if problem.field.startswith("catalog.") else None
+        near = (difflib.get_close_matches(name.casefold(), [b.casefold() for b in BUILTIN_GPUS],
+                                          n=1, cutoff=0.7)
+                if name and name not in BUILTIN_GPUS and problem.message == MISSING else [])
+        if not near:
+            out.append(problem)
+            continue
+        if name not in said:
+            said.add(name)
+            meant = next(b for b in BUILTIN_GPUS if b.casefold() == near[0])
+            file, line = doc.marks.locate(("catalog", name))
+            case = "names are case-sensitive; " if meant.casefold() == name.casefold() else ""
+            out.append(Problem(file, line, f"catalog.{name}", (
+                f"no built-in GPU type {name!r} (did you mean {meant!r}?): {case}as a new "
+                "type it would need every field of a GPU spec")))
+    return out
 
 
 def _trace_dir(doc: Document) -> Path:
