@@ -112,3 +112,23 @@ def test_a_catalog_entry_named_near_a_built_in_says_which_it_likely_meant(name, 
         load_scenario("small", ["catalog.NEXT.tdp_w=1000"])
     assert len(info.value.problems) > 5 and all(
         p.message == "required field missing" for p in info.value.problems)
+
+
+def test_a_lower_precision_peak_below_a_higher_one_is_warned_of():
+    """QA: a custom type with FP8 at 100 TFLOP/s beside BF16 at 5,000 read an MFU of 80%
+    against an efficiency of 70%. The built-in types, A100's equal peaks included, are fine."""
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.errors import ColossimWarning
+
+    with pytest.warns(ColossimWarning) as seen:
+        load_scenario("small", ["catalog.GB200.fp8_tflops=100"])
+    assert [str(w.message) for w in seen] == [
+        "catalog.GB200.fp8_tflops (100) is below its bf16_tflops (2,500): lower precision "
+        "never runs slower, and MFU is taken against that peak; a GPU without such units runs "
+        "the work at the higher precision's rate: give fp8_tflops: 2,500"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ColossimWarning)
+        load_scenario("small", ["catalog.A100.gpus_per_domain=8"])  # 312 and 312: equal
+        load_scenario("small", ["catalog.GB200.fp4_tflops=5000"])  # FP4 = FP8: fine

@@ -21,7 +21,8 @@ STEP_LEGEND = ("step: seconds per step and the % in c compute, t tensor-parallel
                "bubble and sends, d data-parallel, e expert all-to-all (exposed time).")
 # MFU's peak follows each job's precision (PaLM's definition, docs/model.md): an FP8 job reads
 # about half what the same speed would against BF16, so a table mixing both must say so
-MFU_LEGEND = "MFU: against the GPUs' dense peak at each job's precision (FP8's is twice BF16's)."
+MFU_LEGEND = ("MFU: against the GPUs' dense peak at each job's precision (on Hopper and "
+              "Blackwell FP8's is twice BF16's).")
 
 
 def plan_text(plan: dict[str, Any] | None) -> str:
