@@ -125,3 +125,13 @@ def test_the_first_refusal_of_an_object_that_is_no_action_reads_cleanly():
     # review: it read "the first, at 0 s: : not an action: str"
     out = " ".join(_run("--policy", "tests.cli.test_cli_unfinished:NotAnAction").split())
     assert "; the first, at 0 s: not an action" in out and ": :" not in out
+
+
+def test_an_object_that_is_no_action_is_recorded_as_its_text():
+    """QA: policies.md says what is not plain is recorded as its text; a returned str was
+    recorded as an empty action, {}, and what the policy returned was lost."""
+    from colossim.api import simulate
+
+    result = simulate("small", policy=NotAnAction())
+    [bad] = [d for d in result.record.decisions if d.verdict == "invalid"]
+    assert bad.action == {"value": "oops"} and bad.reason == "not an action: str"

@@ -242,7 +242,9 @@ def apply_action(state: RunState, action: Action) -> Decision:
             verdict, reason = Verdict.APPLIED, ""
         except Refused as exc:
             verdict, reason = exc.verdict, exc.reason
-    decision = Decision(state.now_s, describe(action) if handler else {}, verdict.value, reason)
+    # what is not an action is recorded as its text (QA: it was recorded as {}, lost)
+    said = describe(action) if handler else {"value": plain(action)}
+    decision = Decision(state.now_s, said, verdict.value, reason)
     state.record.decisions.append(decision)
     return decision
 
