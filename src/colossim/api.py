@@ -73,6 +73,9 @@ def _policy_problems(doc: Document) -> list[Problem]:
 _PARAMS = "scheduler.policy.params."
 _DROP = (" (these params are for the scenario's own policy; with --policy {name} add --set "
          "scheduler.policy.params={{}} to drop them)")
+# the same, to a Python caller of load_scenario(..., policy=NAME) (QA: told of --set)
+_DROP_API = (" (these params are for the scenario's own policy; with policy={name!r} add the "
+             "override 'scheduler.policy.params={{}}' to drop them)")
 
 
 def _swapped(problem: Problem, name: str, params: dict, marks: Marks) -> Problem:
@@ -81,15 +84,17 @@ def _swapped(problem: Problem, name: str, params: dict, marks: Marks) -> Problem
     ``--policy`` (advised to drop the file's params, which gave the same error again: QA). A
     check of the params together (``lo <= hi``) names no one param: the file's, if it has any,
     are the ones to drop."""
+    at = problem_at(marks, (*_POLICY, "name"), "")
+    api = at.file.startswith("policy=")  # load_scenario's policy=, not the command line's
+    drop = (_DROP_API if api else _DROP).format(name=name)
     if not problem.field.startswith(_PARAMS):
-        return replace(problem, message=problem.message + _DROP.format(name=name)) if params \
-            else problem
+        return replace(problem, message=problem.message + drop) if params else problem
     key = re.split(r"[.\[]", problem.field.removeprefix(_PARAMS))[0]
     if key in params:
-        return replace(problem, message=problem.message + _DROP.format(name=name))
-    at = problem_at(marks, (*_POLICY, "name"), "")
+        return replace(problem, message=problem.message + drop)
+    add = f"the override '{_PARAMS}{key}=VALUE'" if api else f"--set {_PARAMS}{key}=VALUE"
     return replace(problem, file=at.file, line=at.line, message=problem.message + (
-        f" (policy {name} needs it: add --set {_PARAMS}{key}=VALUE)"))
+        f" (policy {name} needs it: add {add})"))
 
 
 def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:

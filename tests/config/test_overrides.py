@@ -191,10 +191,20 @@ def test_params_of_the_scenarios_own_policy_under_another_policy_say_how_to_drop
     with pytest.raises(ConfigError) as info:
         load_scenario(path, policy="backfill")
     [problem] = [str(p) for p in info.value.problems]
-    assert problem.endswith("(these params are for the scenario's own policy; with --policy "
-                            "backfill add --set scheduler.policy.params={} to drop them)")
+    # said to a Python caller in its own terms (QA: it was told of --policy and --set)
+    assert problem.endswith("(these params are for the scenario's own policy; with "
+                            "policy='backfill' add the override 'scheduler.policy.params={}' to "
+                            "drop them)")
     assert load_scenario(path, ["scheduler.policy.params={}"],
                          policy="backfill").scheduler.policy.name == "backfill"
+    from typer.testing import CliRunner
+
+    from colossim.cli.app import app
+
+    said = CliRunner().invoke(app, ["validate", str(path), "--policy", "backfill"])
+    assert said.exit_code == 2
+    assert ("(these params are for the scenario's own policy; with --policy backfill add --set "
+            "scheduler.policy.params={} to drop them)") in said.stderr
 
 
 def test_a_path_as_problems_print_it_with_bracketed_indexes_is_accepted():
