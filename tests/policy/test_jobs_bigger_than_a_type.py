@@ -85,3 +85,28 @@ def test_a_type_the_job_does_not_fit_in_memory_is_never_offered(tmp_path):
     assert result.invalid_decisions == 0
     assert result.job("big").state == "completed"
     assert result.job("big").gpus_by_type == {"GB300": 72}
+
+
+def test_a_grant_smaller_than_asked_is_grown_until_the_job_fits_its_memory(tmp_path):
+    """Review: the placer gives what a type has free, which may be fewer GPUs than asked. The
+    1T job allowed 144 was given the 72 GB200s left, which it needs 120 of (refused as
+    invalid); now it gets 144 GB200s. A 400B job needing 124 GPUs of H100 or A100 (64 each
+    here) took 64 A100s and the run stalled; now it runs on a 64 + 64 mix."""
+    from colossim.api import load_scenario
+
+    path = tmp_path / "fitmix.yaml"
+    path.write_text(MEMORY_BOUND.replace("min_gpus: 72, max_gpus: 72,\n     submit_s: 60",
+                                         "min_gpus: 72, max_gpus: 144,\n     submit_s: 60"))
+    result = simulate(load_scenario(path), check_invariants=True)
+    assert result.invalid_decisions == 0
+    assert result.job("big").gpus_by_type == {"GB200": 144}
+    two = tmp_path / "two.yaml"
+    two.write_text("name: two\n"
+                   "cluster: {pod_size_racks: 4, power: {supply_mw: 5},\n"
+                   "          rack_groups: [{gpu_type: H100, racks: 1}, "
+                   "{gpu_type: A100, racks: 2}]}\n"
+                   "jobs: [{name: big, params_billion: 400, tokens_billion: 1, min_gpus: 8, "
+                   "max_gpus: 512}]\n")
+    result = simulate(load_scenario(two), check_invariants=True)
+    assert result.invalid_decisions == 0 and result.job("big").state == "completed"
+    assert result.job("big").gpus_by_type == {"H100": 64, "A100": 64}

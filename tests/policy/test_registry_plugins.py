@@ -313,7 +313,7 @@ def test_a_param_the_swapped_in_policy_needs_is_asked_for_at_the_policy_option()
     [problem] = caught.value.problems
     assert problem.file == f"policy='{HERE}:NeedsAlpha'"  # at the swap, not in small.yaml
     assert problem.message == (f"required field missing (policy {HERE}:NeedsAlpha needs it: "
-                               "add --set scheduler.policy.params.alpha=VALUE)")
+                               "add the override 'scheduler.policy.params.alpha=VALUE')")
 
 
 def test_a_staged_policy_whose_params_lack_what_it_reads_is_refused_when_loaded():

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from itertools import compress, repeat
 from operator import mul
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -101,6 +101,27 @@ def _types(racks: RackView, only_type: int | None, job: JobView,
     types = range(len(racks.gpu_types)) if only_type is None else (only_type,)
     return [t for t in types if group <= int(racks.gpus_per_domain[t])
             and (prefer is None or prefer[t] > 0.0)]
+
+
+def fitting_place(placer: Placer, view: ClusterView, free: np.ndarray, job: JobView, gpus: int,
+                  **options: Any) -> Grant | None:
+    """``placer``'s grant, if the job fits in its memory there (the speed model gives it a rate);
+    else the grant for a lower bound raised past it, until one fits or none is left.
+
+    A type is left out where the job misses at the size asked for (``_types``), but the placer
+    may give fewer GPUs than asked, all a type has free: a 1T job allowed 144 GPUs was given 72
+    GB200s, which it needs 120 of, and the engine refused the start as invalid (review; or a
+    400B job took 64 A100s where only a 64 + 64 mix of types holds it, and the run stalled).
+    Each try gives more GPUs than the last, so the tries end."""
+    floor = options.pop("min_gpus", None)
+    while True:
+        grant = placer(view.racks, free, job, gpus, min_gpus=floor, **options)
+        if grant is None or view.estimate_rate(job, grant_types(view.racks, grant)) > 0.0:
+            return grant
+        got = sum(n for _, n in grant)
+        if got >= min(gpus, job.max_gpus):
+            return None  # it misses at the size asked for: no grant of it fits
+        floor = got + 1
 
 
 def type_speeds(view: ClusterView, job: JobView, gpus: int) -> tuple[float, ...] | None:

@@ -28,7 +28,14 @@ from colossim.config.base import Frozen
 from colossim.model.cluster import grant_gpus
 from colossim.policy.actions import Action, Grant, Preempt, Start, WakeAt
 from colossim.policy.api import BasePolicy
-from colossim.policy.placement import PLACERS, claim, free_gpus, release, type_speeds
+from colossim.policy.placement import (
+    PLACERS,
+    claim,
+    fitting_place,
+    free_gpus,
+    release,
+    type_speeds,
+)
 from colossim.policy.power_room import RunPower, StartPower
 from colossim.policy.view import ClusterView, JobView
 
@@ -154,8 +161,8 @@ class StagedPolicy(BasePolicy):
         GPU types that fit it equally well, the one the job runs fastest on."""
         if options.get("only_type") is None and "prefer" not in options:  # a choice to make
             options["prefer"] = type_speeds(view, job, gpus)
-        return PLACERS[self.params.placement](view.racks, free, job, gpus, rng=view.rng,
-                                              **options)
+        return fitting_place(PLACERS[self.params.placement], view, free, job, gpus,
+                             rng=view.rng, **options)
 
     def decide(self, view: ClusterView) -> Sequence[Action]:
         free = view.racks.free.copy()

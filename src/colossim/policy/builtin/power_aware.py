@@ -29,7 +29,13 @@ from pydantic import Field
 from colossim.model.power import PowerModel, speed_factor
 from colossim.policy.actions import Action, Grant, Preempt, SetPowerCap, Start
 from colossim.policy.api import BasePolicy
-from colossim.policy.placement import PLACERS, claim, grant_types, type_speeds
+from colossim.policy.placement import (
+    PLACERS,
+    claim,
+    fitting_place,
+    grant_types,
+    type_speeds,
+)
 from colossim.policy.power_room import NO_ROOM, PowerRoom
 from colossim.policy.staged import PlacementParams
 from colossim.policy.view import ClusterView, JobView
@@ -160,8 +166,8 @@ class PowerAware(BasePolicy):
         return out
 
     def _place(self, view: ClusterView, free, job: JobView) -> Grant | None:
-        return PLACERS[self.params.placement](view.racks, free, job, job.max_gpus, rng=view.rng,
-                                              prefer=type_speeds(view, job, job.max_gpus))
+        return fitting_place(PLACERS[self.params.placement], view, free, job, job.max_gpus,
+                             rng=view.rng, prefer=type_speeds(view, job, job.max_gpus))
 
     def _smaller(self, view: ClusterView, free, plan: Plan, watts: float, room: PowerRoom,
                  model: PowerModel) -> Plan | None:
@@ -178,8 +184,8 @@ class PowerAware(BasePolicy):
             gpus = min(gpus, int(watts / per_gpu))
         if gpus < job.min_gpus:
             return None
-        grant = PLACERS[self.params.placement](view.racks, free, job, gpus, rng=view.rng,
-                                               only_type=view.racks.gpu_types.index(name))
+        grant = fitting_place(PLACERS[self.params.placement], view, free, job, gpus,
+                              rng=view.rng, only_type=view.racks.gpu_types.index(name))
         if grant is None:
             return None
         smaller = self._plan(job, grant_types(view.racks, grant), model, view)
