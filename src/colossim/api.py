@@ -108,7 +108,8 @@ def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
 
     speed = SpeedModel(scenario)
     types = list(dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups))
-    usable = sum(usable_of(scenario).values())  # no grant, of any mix of types, holds more
+    usable_by_type = usable_of(scenario)
+    mixed = scenario.cluster.mixed_gpu_types
     problems = []
     for i, job in enumerate(scenario.jobs):
         if not speed.linear(job):
@@ -125,8 +126,10 @@ def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
             continue
         needs = {t: speed.memory_min_gpus(job, t) for t in types}
         fewest = min((n for n in needs.values() if n is not None), default=None)
-        if fewest is not None and fewest <= min(job.max_gpus, usable):
+        usable = _room(needs, usable_by_type, mixed)
+        if any(n is not None and n <= min(job.max_gpus, usable[t]) for t, n in needs.items()):
             continue
+        usable = max(usable.values(), default=0)
         need = ", ".join(f"{t}: {'never' if n is None else f'{n:,}'}" for t, n in needs.items())
         if fewest is None:  # no number of GPUs helps (QA: "never", then "raise max_gpus")
             pinned = ", its pinned training.plan" if job.training.plan.model_fields_set else ""
@@ -144,6 +147,17 @@ def _fit_problems(doc: Document, scenario: Scenario) -> list[Problem]:
         # then at that override, the change that made it not fit
         problems.append(problem_at(doc.marks, _blamed(doc, i, ("max_gpus",)), message))
     return problems
+
+
+def _room(needs: dict[str, int | None], usable: dict[str, int], mixed: bool) -> dict[str, int]:
+    """The most GPUs a grant can give a job held to type ``t``'s memory: that type's usable
+    GPUs, or, where types may mix, those of every type it needs no more GPUs of (a mix is held
+    to the memory of its type that needs the most). Review: with types unmixed, a job that fit
+    no type's count passed against all types' together, and stalled."""
+    if not mixed:
+        return {t: usable.get(t, 0) for t in needs}
+    return {t: sum(usable.get(u, 0) for u, m in needs.items()
+                   if n is not None and m is not None and m <= n) for t, n in needs.items()}
 
 
 # the job fields its model's shape comes from: an override of another (submit_s, priority)

@@ -76,6 +76,26 @@ def test_a_job_that_fits_its_max_gpus_but_not_the_cluster_is_refused_at_load(tmp
                        "or change the model")
 
 
+def test_a_job_that_fits_only_a_mix_of_types_loads_only_where_types_may_mix(tmp_path):
+    """Review: a 400B job needs 124 GPUs of H100 or A100 (as the model says); the cluster has 64
+    of each, so it fits only a 64 + 64 mix. With types unmixed it passed against both types'
+    GPUs together, and the run stalled."""
+    path = tmp_path / "two.yaml"
+    path.write_text("name: two\n"
+                    "cluster: {pod_size_racks: 4, power: {supply_mw: 5},\n"
+                    "          rack_groups: [{gpu_type: H100, racks: 1}, "
+                    "{gpu_type: A100, racks: 2}]}\n"
+                    "jobs: [{name: big, params_billion: 400, tokens_billion: 1, min_gpus: 8, "
+                    "max_gpus: 512}]\n")
+    assert load_scenario(path).cluster.mixed_gpu_types  # the default: a mix holds it
+    with pytest.raises(ConfigError) as info:
+        load_scenario(path, ["cluster.mixed_gpu_types=false"])
+    [problem] = [str(p) for p in info.value.problems]
+    assert problem.endswith("big does not fit in memory on the 64 GPUs the cluster can give it "
+                            "(fewest GPUs it fits in: H100: 124, A100: 124); add racks or change "
+                            "the model")
+
+
 def _doc_blocks() -> dict[str, str]:
     """Fenced YAML blocks of docs/scenario.md that start with '# examples/compose/NAME'."""
     text = SCENARIO_DOC.read_text(encoding="utf-8")
