@@ -245,19 +245,28 @@ def dict_document(data: dict, overrides: Iterable) -> Document:
     so it gets every check a file does: ``Scenario.model_validate`` alone skipped the whole-
     scenario ones (QA: a job too big for memory loaded and sat pending for good; an unknown
     policy failed only at ``simulate``; no load warnings)."""
-    import copy
-
     from colossim.config.base import fill_empty_blocks
     from colossim.config.loader import EXTENSION_PREFIX
     from colossim.config.overrides import collect_overrides
     from colossim.config.yamlmarks import Marks
 
-    data = {k: v for k, v in copy.deepcopy(data).items()
+    data = {k: _own_copy(v) for k, v in data.items()
             if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
     fill_empty_blocks(data, Scenario)
     marks = Marks({(): (DICT_SOURCE, None)})
     data, problems = collect_overrides(data, marks, overrides)
     return Document(data, marks, Path(DICT_SOURCE), tuple(problems))
+
+
+def _own_copy(value: object) -> object:
+    """``value`` with every mapping and list rebuilt, each place its own: a block the caller's
+    dict shares between two jobs is two blocks, as a YAML anchor's are (``deepcopy`` kept them
+    one, so an override of one job changed the other: review)."""
+    if isinstance(value, dict):
+        return {k: _own_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_own_copy(v) for v in value]
+    return value
 
 
 def scenario_from_document(doc: Document) -> Scenario:
@@ -317,7 +326,7 @@ def run_scenario(
                       progress=progress, label=label).run()
 
 
-_RAN: weakref.WeakSet = weakref.WeakSet()  # policy instances callers gave that have run
+_RAN: dict[int, weakref.ref] = {}  # policy instances callers gave that have run, by identity
 
 
 def first_run_of(policy: Policy) -> Policy:
@@ -341,11 +350,16 @@ def first_run_of(policy: Policy) -> Policy:
                 f"not its {cls.Params.__name__}: build it with "
                 f"colossim.policy.registry.build_policy({cls.__qualname__}, params), which "
                 "validates them")
-    try:
-        seen = policy in _RAN
-        _RAN.add(policy)
-    except TypeError:  # not weakly referable, or not hashable: cannot be told apart
-        return policy
+    key = id(policy)  # identity, not equality: equal instances are distinct runs (review)
+    known = _RAN.get(key)
+    if known is not None and known() is policy:
+        seen = True
+    else:
+        seen = False
+        try:
+            _RAN[key] = weakref.ref(policy, lambda _gone, key=key: _RAN.pop(key, None))
+        except TypeError:  # not weakly referable: it cannot be followed, so it is not
+            return policy
     if seen:
         raise PolicyError(
             f"this {cls.__qualname__} instance has run already: a policy keeps state while it "

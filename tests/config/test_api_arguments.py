@@ -172,7 +172,56 @@ def test_a_dict_of_fields_gets_every_check_a_file_does():
     assert data["jobs"][0].get("min_gpus") != 200  # the caller's dict is left as it was
 
 
+def test_a_block_a_dict_shares_between_jobs_is_each_job_s_own():
+    """Review: a checkpoint block two jobs of the caller's dict share stayed one block in the
+    copy, so an override of one job's interval changed the other's too (a YAML anchor's copies
+    are separate)."""
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(load_scenario_text())
+    shared = {"interval_s": 3600}
+    data["jobs"][0]["checkpoint"] = data["jobs"][1]["checkpoint"] = shared
+    loaded = load_scenario(data, ["jobs.llm-70b.checkpoint.interval_s=7200",
+                                  "reliability.enabled=true"])
+    assert [job.checkpoint.interval_s for job in loaded.jobs[:2]] == [7200, 3600]
+    assert shared == {"interval_s": 3600}
+
+
 def test_yaml_text_given_as_a_source_is_a_config_error_not_an_os_error():
     """QA: a string too long to be a file name raised OSError (File name too long)."""
     with pytest.raises(ConfigError, match="built-in scenarios"):
         load_scenario("name: x\n" * 100)
+
+
+@pytest.mark.filterwarnings("ignore:4 jobs cannot finish:colossim.errors.ColossimWarning")
+def test_equal_but_distinct_policy_instances_each_run_once():
+    """Review: instances were told apart by equality, so a fresh instance of a value-equal
+    (frozen dataclass) policy was refused as one that had run."""
+    from dataclasses import dataclass
+
+    from colossim.errors import PolicyError
+
+    @dataclass(frozen=True)
+    class Idle:  # starts nothing: the jobs wait to the (short) horizon
+        name: str = "idle"
+
+        def decide(self, view):
+            return []
+
+    small = load_scenario("small", ["simulation.horizon_s=3600"])
+    a, b = Idle(), Idle()
+    assert a is not b and a == b and hash(a) == hash(b)
+    assert simulate(small, policy=a) == simulate(small, policy=b)
+    with pytest.raises(PolicyError, match="instance has run already"):
+        simulate(small, policy=a)
+
+
+def test_run_policy_takes_a_dict_as_load_scenario_does():
+    """Review: the pytest plugin's run_policy raised a raw TypeError (from pathlib) for a dict,
+    which load_scenario takes."""
+    from ruamel.yaml import YAML
+
+    from colossim.testing.runner import run_policy
+
+    data = YAML(typ="safe").load(load_scenario_text())
+    assert run_policy("fifo", data) == run_policy("fifo", "small")

@@ -114,6 +114,22 @@ def test_a_catalog_entry_named_near_a_built_in_says_which_it_likely_meant(name, 
         p.message == "required field missing" for p in info.value.problems)
 
 
+def test_a_new_type_named_near_a_built_in_that_lacks_a_field_is_told_which():
+    """Review: B200 (near GB200) given every field but its NIC was told only "did you mean
+    'GB200'?", never which field it lacked."""
+    from colossim.api import load_scenario
+    from colossim.config.catalog import BUILTIN_GPUS
+    from colossim.errors import ConfigError
+
+    spec = {k: v for k, v in BUILTIN_GPUS["GB200"].model_dump().items()
+            if v is not None and k != "nic_gbit_s"}
+    entry = "{" + ", ".join(f"{k}: {v!r}" for k, v in spec.items()) + "}"
+    with pytest.raises(ConfigError) as info:
+        load_scenario("small", [f"catalog.B200={entry}"])
+    assert [(p.field, p.message) for p in info.value.problems] == [
+        ("catalog.B200.nic_gbit_s", "required field missing")]
+
+
 def test_a_lower_precision_peak_below_a_higher_one_is_warned_of():
     """QA: a custom type with FP8 at 100 TFLOP/s beside BF16 at 5,000 read an MFU of 80%
     against an efficiency of 70%. The built-in types, A100's equal peaks included, are fine."""

@@ -572,16 +572,27 @@ def _near_builtin_types(doc: Document, problems: list[Problem]) -> list[Problem]
     fields are said as one problem, the built-in it likely meant (QA: eleven "required field
     missing" lines and no word of ``GB300``)."""
     from colossim.config.catalog import BUILTIN_GPUS
+    from colossim.config.schema import GpuSpec
 
     catalog = doc.data.get("catalog") if isinstance(doc.data, dict) else None
     if not isinstance(catalog, dict):
         return problems
+    missing: dict[str, int] = {}
+    for problem in problems:
+        if problem.field.startswith("catalog.") and problem.message == MISSING:
+            name = problem.field.split(".")[1]
+            missing[name] = missing.get(name, 0) + 1
+    required = sum(f.is_required() for f in GpuSpec.model_fields.values())
     out, said = [], set()
     for problem in problems:
         name = problem.field.split(".")[1] if problem.field.startswith("catalog.") else None
         near = (difflib.get_close_matches(name.casefold(), [b.casefold() for b in BUILTIN_GPUS],
                                           n=1, cutoff=0.7)
                 if name and name not in BUILTIN_GPUS and problem.message == MISSING else [])
+        # a real new type that lacks a field or two (B200, H200 beside GB200, H100) keeps its
+        # lines: only a name as cased otherwise, or an entry that gives few fields, is a slip
+        if near and name.casefold() != near[0] and 2 * missing.get(name, 0) < required:
+            near = []
         if not near:
             out.append(problem)
             continue

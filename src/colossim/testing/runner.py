@@ -34,16 +34,18 @@ def _load_builtin(name: str, overrides: tuple[str, ...], policy: str | None) -> 
 
 
 def load(
-    source: str | Path = "small", overrides: Iterable[str] = (), *, policy: str | None = None
+    source: str | Path | dict = "small", overrides: Iterable[str] = (), *,
+    policy: str | None = None,
 ) -> Scenario:
-    """A built-in scenario name or a YAML path, with ``--set``-style overrides.
+    """A built-in scenario name, a YAML path or a dict of its fields (as ``load_scenario``
+    takes), with ``--set``-style overrides.
 
-    Built-in scenarios are cached (frozen, they cannot change under a test); a file is read at
-    every call, so what runs is what the file (and the files it includes) holds now, whatever
-    the working directory: a test may write a scenario, run it, and rewrite it.
+    Built-in scenarios are cached (frozen, they cannot change under a test); a file or a dict
+    is read at every call, so what runs is what the file (and the files it includes) holds now,
+    whatever the working directory: a test may write a scenario, run it, and rewrite it.
     """
     overrides = _listed(overrides)
-    if Path(source).exists():
+    if isinstance(source, dict) or Path(source).exists():  # a dict: review, a raw TypeError
         return load_scenario(source, overrides, policy=policy)
     return _load_builtin(str(source), overrides, policy)
 
@@ -73,7 +75,7 @@ def with_policy(
 
 def run_policy(
     policy: PolicyRef,
-    scenario: Scenario | str | Path = "small",
+    scenario: Scenario | str | Path | dict = "small",
     *,
     seed: int | None = None,
     overrides: Iterable[str] = (),
