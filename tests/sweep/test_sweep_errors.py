@@ -218,7 +218,7 @@ def test_a_value_that_disagrees_with_the_base_file_is_blamed_on_the_study_line(t
     text = "base: small\nparameters:\n  jobs.llm-70b.params_billion: [70, 100000]\n"
     [found] = problems_of(write_study(tmp_path, text))
     assert found.startswith(f"{tmp_path}/study.yaml:3: jobs[0].params_billion: llm-70b does not "
-                            "fit in memory on 144 GPUs")
+                            "fit in memory on the 288 GPUs the cluster can give it")
 
 
 def test_a_second_zip_group_under_its_own_key_is_told_to_go_under_zip(tmp_path):
