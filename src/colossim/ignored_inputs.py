@@ -14,6 +14,7 @@ import warnings
 from colossim.config.messages import figure
 from colossim.config.reliability import ReliabilityConfig
 from colossim.config.schema import Scenario
+from colossim.config.wording import and_more
 from colossim.errors import ColossimWarning
 
 
@@ -78,7 +79,7 @@ def _checkpoints(scenario: Scenario) -> list[str]:
              if job.checkpoint.model_fields_set & CHECKPOINT_TIMING]
     if not given:
         return []
-    names = ", ".join(given[:3]) + (f" and {len(given) - 3:,} more" if len(given) > 3 else "")
+    names = and_more(given, 3)
     return [f"the checkpoint settings of {names} are ignored while reliability.enabled is "
             "false: no job checkpoints then (enabled: true applies them, with the failure "
             "model; a checkpoint's size and bandwidth still price a preemption)"]

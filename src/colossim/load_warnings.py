@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from colossim.config.messages import figure
 from colossim.config.reliability import CheckpointMode, MemoryCopy
 from colossim.config.schema import JobConfig, Scenario
+from colossim.config.wording import and_more
 from colossim.errors import ColossimWarning
 from colossim.metrics.labels import plural
 
@@ -117,9 +118,8 @@ def _late_jobs(late: list[tuple[str, float, Any]], one: str, many: str | None = 
     name, finish_s, _ = late[0]
     if len(late) == 1:
         return f"job {name} {one} even at its fastest ({_days(finish_s)})"
-    shown = ", ".join(f"{n} ({_days(f)})" for n, f, _ in late[:3])
-    more = f" and {len(late) - 3:,} more" if len(late) > 3 else ""
-    return f"{len(late):,} jobs {many or one} even at their fastest: {shown}{more}"
+    shown = and_more([f"{n} ({_days(f)})" for n, f, _ in late], 3)
+    return f"{len(late):,} jobs {many or one} even at their fastest: {shown}"
 
 
 def _work_fields(job: JobConfig) -> str:
@@ -369,7 +369,7 @@ def _warn_no_checkpoints_before_cuts(scenario: Scenario) -> None:
                if e.kind == "outage"]
     if not auto or not cuts + outages:
         return
-    names = ", ".join(auto[:3]) + (f" and {len(auto) - 3:,} more" if len(auto) > 3 else "")
+    names = and_more(auto, 3)
     warnings.warn(ColossimWarning(
         f"{', '.join((cuts + outages)[:2])} may interrupt jobs, but no failure class is on, so "
         f"the auto checkpoint interval of {names} takes no checkpoint: an interrupted job goes "
@@ -440,9 +440,8 @@ def _warn_checkpoints_past_failures(scenario: Scenario,
         return
     late.sort(key=lambda one: -one[4] / one[2])  # the worst first
     name, interval, mttf, gpus, span = late[0]
-    named = ", ".join(f"{n}: {i / m:,.1f}x" for n, i, m, _, _ in late[1:4])  # QA: unnamed
-    extra = f" and {len(late) - 4:,} more" if len(late) > 4 else ""
-    more = f" (and {named}{extra})" if len(late) > 1 else ""
+    named = and_more([f"{n}: {i / m:,.1f}x" for n, i, m, _, _ in late[1:]], 3)  # QA: unnamed
+    more = f" (and {named})" if len(late) > 1 else ""
     whole = (f", and longer than its whole run at its fastest ({figure(span)} s, "
              f"{span / mttf:,.1f} MTTFs): it never checkpoints, and only "
              f"{math.exp(-span / mttf):.1%} of its tries end without a fault" if span < interval
@@ -643,9 +642,8 @@ def _warn_short_intervals(slips: list[_Slip]) -> None:
                f"{figure(60.0 * interval)} s" if interval <= MINUTES_AT_MOST
                and abs(math.log(60.0 * interval / young)) < abs(math.log(interval / young))
                else "")
-    named = ", ".join(f"{one.name}: {_percent(one.share)}" for one in slips[1:5])
-    extra = f" and {len(slips) - 5:,} more" if len(slips) > 5 else ""
-    others = f" (and {named}{extra})" if named else ""
+    named = and_more([f"{one.name}: {_percent(one.share)}" for one in slips[1:]], 4)
+    others = f" (and {named})" if named else ""
     warnings.warn(ColossimWarning(
         f"jobs.{first.name}.checkpoint.interval_s ({figure(interval)} s) is under a tenth of "
         f"Young's optimum for the job ({figure(young)} s: sqrt(2 x its {figure(first.write_s)} "

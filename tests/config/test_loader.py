@@ -954,3 +954,12 @@ def test_a_figure_in_a_sentence_stays_short(value, text):
     from colossim.config.messages import figure
 
     assert figure(value) == text
+
+
+@pytest.mark.parametrize(("items", "shown", "text"), [
+    (["a"], 3, "a"), (["a", "b", "c"], 3, "a, b, c"), (list("abcde"), 3, "a, b, c and 2 more"),
+    ([str(i) for i in range(1234)], 1, "0 and 1,233 more"), ([], 3, "")])
+def test_a_list_in_a_message_names_a_few_and_counts_the_rest(items, shown, text):
+    from colossim.config.wording import and_more
+
+    assert and_more(items, shown) == text

@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from colossim.config.wording import and_more
 from colossim.config.yamlmarks import PathKey
 
 if TYPE_CHECKING:
@@ -80,8 +81,7 @@ def duplicate_names(named: Iterable[tuple[int, str]],
             continue
         for i in indexes:
             others = [f"jobs[{j}]" for j in indexes if j != i]
-            listed = ", ".join(others[:3]) + (f" and {len(others) - 3:,} more"
-                                              if len(others) > 3 else "")
+            listed = and_more(others, 3)
             issues.append((("jobs", i, "name"), f"duplicate job name {name!r} ({listed} "
                            f"{'has' if len(others) == 1 else 'have'} it too)"))
     return issues

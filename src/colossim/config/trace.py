@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from colossim.config.base import FieldValueError, Frozen
+from colossim.config.wording import and_more
 
 
 class TraceFormat(StrEnum):
@@ -174,9 +175,8 @@ def trace_issues(scenario: Any, issues: list[tuple[tuple, str]],
             kept.append((FROM_TRACE[field], msg, FROM_TRACE[field]))
             continue
         names = [scenario.jobs[i].name for i in indices]
-        shown = ", ".join(repr(n) for n in names[:TRACE_NAMED])
-        more = f" and {len(names) - TRACE_NAMED:,} more" if len(names) > TRACE_NAMED else ""
-        what = f"{len(names):,} of its jobs ({shown}{more})" if len(names) > 1 else \
+        shown = and_more([repr(n) for n in names], TRACE_NAMED)
+        what = f"{len(names):,} of its jobs ({shown})" if len(names) > 1 else \
             f"its job {shown}"
         where = ".".join(str(p) for p in field)
         first = ("jobs", indices[0], *field)

@@ -39,6 +39,7 @@ from colossim.config.loader import (
 from colossim.config.messages import WHOLE_NUMBER
 from colossim.config.overrides import mark_override, resolve_paths, seed_defaults, set_path
 from colossim.config.schema import Scenario
+from colossim.config.wording import and_more
 from colossim.config.yamlmarks import Marks, PathKey
 from colossim.errors import ColossimWarning, ConfigError, Problem
 from colossim.metrics.labels import middle_elided, plural
@@ -501,9 +502,8 @@ def _rewarn(warned: dict[str, list[int]], points: int) -> None:
         if len(where) == points and points > 1:
             said = "every point"
         else:
-            shown = ", ".join(map(str, where[:POINTS_NAMED]))
-            more = f" and {len(where) - POINTS_NAMED:,} more" if len(where) > POINTS_NAMED else ""
-            said = f"point{'s' if len(where) > 1 else ''} {shown}{more}"
+            shown = and_more([str(point) for point in where], POINTS_NAMED)
+            said = f"point{'s' if len(where) > 1 else ''} {shown}"
         first = messages[0]
         if len(messages) > 1:
             first += f" (so at point {warned[first][0]}; the other points' figures differ)"
