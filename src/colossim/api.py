@@ -43,7 +43,7 @@ def _policy_problems(doc: Document) -> list[Problem]:
     Read from the raw document, so they are reported together with every other problem in the
     file; a policy block of the wrong shape is left to the schema.
     """
-    from colossim.policy.registry import policy_class, validate_params
+    from colossim.policy.registry import checked_params, policy_class
 
     block = doc.data.get("scheduler")
     block = block.get("policy") if isinstance(block, dict) else None
@@ -59,7 +59,7 @@ def _policy_problems(doc: Document) -> list[Problem]:
     if not isinstance(params, dict):
         return []
     try:
-        validate_params(cls, params)
+        checked_params(cls, params, name)
     except ValidationError as exc:
         problems = validation_problems(exc, doc.marks, prefix=(*_POLICY, "params"),
                                        model=cls.Params)
@@ -342,7 +342,7 @@ def first_run_of(policy: Policy) -> Policy:
 
     cls = type(policy)
     if hasattr(cls, "Params") and hasattr(cls, "name"):
-        checked_class(cls)
+        checked_class(cls, built=False)
         params = getattr(policy, "params", None)
         if params is not None and not isinstance(params, cls.Params):
             raise PolicyError(

@@ -6,6 +6,7 @@ from dataclasses import FrozenInstanceError, dataclass
 from types import MappingProxyType
 
 import pytest
+from pydantic import BaseModel, field_validator
 from typer.testing import CliRunner
 
 from colossim.cli.app import app
@@ -13,6 +14,8 @@ from colossim.engine.simulation import Simulation
 from colossim.errors import PolicyFailure, raised_at
 from colossim.policy.actions import Start, WakeAt
 from colossim.policy.api import BasePolicy
+from colossim.policy.placement import claim, pack
+from colossim.policy.registry import build_policy
 from tests.conftest import make_scenario
 
 
@@ -191,3 +194,74 @@ def test_a_plugin_policy_installed_in_site_packages_is_its_own_code(tmp_path):
     assert raised_at(exc, home=plugin) == f" (at {plugin}:2 in decide)"
     # not the policy's file: no frame counts as the user's, so the innermost, as before
     assert raised_at(exc).startswith(" (at <string>:")
+
+
+class RaisingCheckParams(BaseModel):
+    k: int = 1
+
+    @field_validator("k")
+    @classmethod
+    def small(cls, value: int) -> int:
+        if value > 3:
+            raise RuntimeError("k too big")  # not a ValueError: pydantic does not wrap it
+        return value
+
+
+class RaisingCheck(BasePolicy):
+    name = "raising-check"
+    Params = RaisingCheckParams
+
+    def decide(self, view):
+        return []
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_params_check_raising_outside_pydantic_is_named_at_load_without_traceback(command):
+    # QA: the loader let the RuntimeError through as a 40-line traceback, where building the
+    # policy from Python already said what raised and where
+    result = CliRunner().invoke(app, [
+        command, "small", "--policy", "tests.engine.test_policy_failure:RaisingCheck",
+        "--set", "scheduler.policy.params.k=5"])
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "checking its params raised RuntimeError: k too big" in said
+    assert "test_policy_failure.py" in said and "Traceback" not in result.output
+
+
+class Plain:
+    """The documented contract and nothing more: a name, a Params model, decide."""
+
+    name = "plain"
+    Params = RaisingCheckParams
+
+    def decide(self, view):
+        free = view.racks.free.copy()
+        actions = []
+        for job in view.pending:
+            grant = pack(view.racks, free, job, job.config.max_gpus)
+            if grant is not None:
+                claim(free, grant)
+                actions.append(Start(job.name, grant))
+        return actions
+
+
+class NeedsTwo(Plain):
+    def __init__(self, params, extra):
+        self.params = params
+
+
+def test_a_plain_class_without_a_constructor_is_built_and_given_its_params():
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+    policy = build_policy(Plain, {"k": 2})
+    assert isinstance(policy, Plain) and policy.params == RaisingCheckParams(k=2)
+    result = Simulation(make_scenario([job], racks=1), policy).run()
+    assert [d.verdict for d in result.record.decisions] == ["applied"]
+
+
+def test_a_constructor_wanting_more_than_the_params_is_refused_at_load():
+    result = CliRunner().invoke(
+        app, ["validate", "small", "--policy", "tests.engine.test_policy_failure:NeedsTwo"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "cannot be built: colossim builds a policy as Class(params)" in said
+    assert "(params, extra)" in said and "Traceback" not in result.output

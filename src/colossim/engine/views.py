@@ -226,8 +226,12 @@ class ViewBuilder:
         return view
 
     def _racks(self) -> RackView:
+        """The racks now. ``free`` counts only usable racks' GPUs: the ledger's count on a
+        spare or failed rack is GPUs no grant may take, and a policy placing on ``free`` alone
+        met 38 refusals on ``busy``, where the docs promised none (QA)."""
         ledger = self.state.ledger
+        usable = ledger.usable
         return RackView(
-            free=_readonly(ledger.free), usable=_readonly(ledger.usable),
+            free=_readonly(np.where(usable, ledger.free, 0)), usable=_readonly(usable),
             fabric=self.fabric_source() if self.fabric_source else None, **self._static,
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import os
 import re
 import sys
@@ -44,7 +45,9 @@ BUILTIN_MODULES = (
 BUILTIN_NAMES = {module.replace("_", "-"): module for module in BUILTIN_MODULES}
 
 
-def _check_policy_class(obj: Any, where: str) -> type:
+def _check_policy_class(obj: Any, where: str, built: bool = True) -> type:
+    """``obj`` if it is a policy class (``built``: one colossim will construct), else a
+    ``PolicyError`` saying what it lacks."""
     if not isinstance(obj, type):
         raise PolicyError(f"{where} is not a class")
     for attr in ("name", "Params", "decide"):
@@ -61,7 +64,28 @@ def _check_policy_class(obj: Any, where: str) -> type:
                           f"(colossim.policy.staged), as class Params({base.Params.__name__}): "
                           "...")
     _name_of(obj, where)
+    if built:
+        _constructible(obj, where)
     return obj
+
+
+def _constructible(cls: type, where: str) -> None:
+    """A policy is built as ``cls(params)``, or ``cls()`` when its constructor takes nothing
+    (``build_policy``); one that needs more is refused here, at load (exit 2), not when the
+    run starts, with a message pointing into colossim (QA)."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return  # nothing to read: left to the build
+    for args in ((None,), ()):
+        try:
+            signature.bind(*args)
+            return
+        except TypeError:
+            continue
+    raise PolicyError(f"{where} cannot be built: colossim builds a policy as Class(params), "
+                      f"its validated Params, or Class() when the constructor takes nothing; "
+                      f"its constructor takes {signature}")
 
 
 class PolicyWarning(ColossimWarning):
@@ -321,9 +345,23 @@ def make_policy(name: str, params: Mapping[str, Any] | None = None) -> Policy:
     return build_policy(policy_class(name), params, name)
 
 
-def checked_class(cls: Any) -> type:
-    """A policy class given as an object (tests, notebooks), checked as a looked-up one is."""
-    return _check_policy_class(cls, f"{getattr(cls, '__qualname__', cls)!r}")
+def checked_class(cls: Any, built: bool = True) -> type:
+    """A policy class given as an object (tests, notebooks), checked as a looked-up one is
+    (``built=False``: the class of an instance the caller built, whatever its constructor)."""
+    return _check_policy_class(cls, f"{getattr(cls, '__qualname__', cls)!r}", built)
+
+
+def checked_params(cls: type, params: Mapping[str, Any], name: str) -> BaseModel:
+    """``validate_params``, a validator of the policy's own that raises anything but the
+    errors pydantic wraps (``ValueError``, ``AssertionError``) turned into a ``PolicyFailure``
+    naming its line: the loader met it as a traceback (QA: a check raising RuntimeError)."""
+    try:
+        return validate_params(cls, params)
+    except ValidationError:
+        raise
+    except Exception as exc:
+        raise PolicyFailure(f"policy {name!r}: checking its params raised "
+                            f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
 
 
 def build_policy(cls: type, params: Mapping[str, Any] | None = None,
@@ -331,7 +369,7 @@ def build_policy(cls: type, params: Mapping[str, Any] | None = None,
     """An instance of the policy class ``cls``, its params validated (``name`` in messages)."""
     name = name or f"{cls.__module__}:{cls.__qualname__}"
     try:
-        validated = validate_params(cls, params or {})
+        validated = checked_params(cls, params or {}, name)
     except ValidationError as exc:  # worded as in a scenario file, "did you mean" included
         from colossim.config.loader import validation_problems
         from colossim.config.yamlmarks import Marks
@@ -339,13 +377,28 @@ def build_policy(cls: type, params: Mapping[str, Any] | None = None,
         problems = validation_problems(exc, Marks(), model=cls.Params)
         detail = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
         raise PolicyError(f"bad params for policy {name!r}: {detail}") from None
-    except Exception as exc:  # a validator of its own raised something pydantic does not wrap
-        raise PolicyFailure(f"policy {name!r}: checking its params raised "
-                            f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
     try:
-        return cls(validated)
+        if _takes_params(cls):
+            return cls(validated)
+        policy = cls()
+        policy.params = validated
+        return policy
     except ColossimError:
         raise
     except Exception as exc:  # the policy's own code failed: a run failure, named as such
         raise PolicyFailure(f"policy {name!r} could not be built: {type(exc).__name__}: "
                             f"{exc}{raised_at(exc)}") from exc
+
+
+def _takes_params(cls: type) -> bool:
+    """Does the class's constructor take the params (one argument)? If not it takes none
+    (``_check_policy_class`` saw to that), and the params are set on the instance: the
+    contract (a ``name``, a ``Params`` model, ``decide``) says nothing of a constructor, and
+    a plain class without one could not be built (QA)."""
+    try:
+        inspect.signature(cls).bind(None)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a class of a C extension): try the params
+        return True
+    return True

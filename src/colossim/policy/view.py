@@ -21,7 +21,7 @@ class Trigger:
     """Something that happened since the policy's last call."""
 
     time_s: float
-    kind: str  # arrival, completion, wake, start, ...
+    kind: str  # arrival, completion, wake, resume, failure, ... (docs/policies.md lists them)
     job: str | None = None
 
 
@@ -83,7 +83,7 @@ class RackView:
     rack_type: np.ndarray
     rack_pod: np.ndarray
     capacity: np.ndarray
-    free: np.ndarray
+    free: np.ndarray  # free GPUs a grant may take: 0 on a failed or spare rack
     usable: np.ndarray  # healthy and not a spare
     gpus_per_domain: np.ndarray  # per GPU type index
     mixed_types: bool = True  # may one job span GPU types?
