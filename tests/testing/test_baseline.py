@@ -247,3 +247,26 @@ def test_a_value_of_another_kind_says_both_kinds():
     assert row.note == "changed: the text '6600' in the baseline, the number 6600.0 in the run"
     assert compare_one("name", "a", "b", DEFAULT).note == "changed"  # one kind: as before
     assert compare_one("n", 2, 2.0, DEFAULT).ok  # an int and a float are both numbers
+
+
+def test_a_key_twice_in_a_yaml_baseline_is_said_with_its_lines(tmp_path):
+    # QA: ruamel's own message advised a URL on how to suppress the check
+    from colossim.testing.baseline import read
+
+    path = tmp_path / "twice.yaml"
+    path.write_text("tolerances:\n  a: 0.1\nmetrics:\n  a: 1\n  b: 2\n  a: 3\n")
+    with pytest.raises(ValueError) as caught:
+        read(path)
+    assert "twice.yaml" in str(caught.value)
+    assert "duplicate key 'a' (lines 4, 6)" in str(caught.value)
+    assert "yaml.dev" not in str(caught.value)
+
+
+def test_a_metric_beyond_any_float_is_named_not_an_overflow(tmp_path):
+    from colossim.testing.baseline import read
+
+    path = tmp_path / "huge.json"
+    path.write_text('{"metrics": {"jobs_completed": 1' + "0" * 400 + "}}")
+    with pytest.raises(ValueError, match="huge.json: metric 'jobs_completed' is a number of "
+                                         "401 digits"):
+        read(path)

@@ -918,3 +918,34 @@ def test_narrowing_metrics_is_not_a_metric_missing_from_the_run(selecting, monke
     monkeypatch.setenv("PICK", "a,c")  # a name neither the run nor the file has: a slip
     result = run_selected(project, "narrowed", failed=1)
     result.stdout.fnmatch_lines(["*'c'*is not a metric of the result*"])
+
+
+def _edit_baseline(project: pytest.Pytester, name: str, change) -> None:
+    path = project.path / "baselines" / f"{name}.json"
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+def test_a_file_whose_metrics_were_emptied_or_cut_fails(selecting):
+    # QA: a hand edit or a bad merge that emptied the file's metrics passed green, judging
+    # nothing; one that dropped a metric the test names stopped checking it without a word
+    project = selecting
+    _edit_baseline(project, "p", lambda doc: doc["metrics"].pop("ettr.b"))
+    result = run_selected(project, "pinned", failed=1)
+    result.stdout.fnmatch_lines(["*p.json lacks 'ettr.b', which the test names in metrics=*"
+                                 "--colossim-update-baselines*"])
+    _edit_baseline(project, "n", lambda doc: doc["metrics"].clear())
+    result = run_selected(project, "narrowed", failed=1)
+    result.stdout.fnmatch_lines(["*n.json holds no metrics, so it would judge nothing*"])
+    run(project, "test_sel.py", "--colossim-update-baselines").assert_outcomes(passed=2)
+    run(project, "test_sel.py").assert_outcomes(passed=2)
+
+
+def test_a_tolerance_in_the_file_for_no_metric_fails_as_the_tests_own_does(selecting):
+    # QA: "makespan" typed into the file (the metric is "a" here) loosened nothing, silently
+    project = selecting
+    _edit_baseline(project, "n", lambda doc: doc["tolerances"].update({"bb": {"rel": 0.5}}))
+    result = run_selected(project, "narrowed", failed=1)
+    result.stdout.fnmatch_lines(["*n.json: 'tolerances': 'bb' (did you mean 'b'?) is neither "
+                                 "a metric of the result*"])

@@ -129,7 +129,7 @@ def read(path: Path) -> dict[str, Any]:
     """A baseline file, checked: a file it cannot use is named in the error."""
     text = path.read_text(encoding="utf-8")
     try:
-        data = _yaml().load(text) if path.suffix in (".yaml", ".yml") else _json(text)
+        data = _yaml_load(text) if path.suffix in (".yaml", ".yml") else _json(text)
     except Exception as exc:  # json's or ruamel's parse error: say which file
         conflict = any(line.startswith(("<<<<<<<", ">>>>>>>")) for line in text.splitlines())
         cut = not text.strip() or (path.suffix == ".json" and text.rstrip()[-1:] != "}")
@@ -147,7 +147,37 @@ def read(path: Path) -> dict[str, Any]:
         raise ValueError(f"colossim baseline {path}: {exc}") from None
     data["metrics"] = {k: NON_FINITE.get(v, v) if isinstance(v, str) else v
                        for k, v in data["metrics"].items()}
+    for metric, value in data["metrics"].items():
+        if is_number(value) and not _fits_a_float(value):  # QA: an OverflowError traceback
+            raise ValueError(f"colossim baseline {path}: metric {metric!r} is a number of "
+                             f"{len(str(abs(int(value))))} digits, beyond any a run can "
+                             "produce (edited by hand?)")
     return data
+
+
+def _fits_a_float(value: numbers.Real) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
+def _yaml_load(text: str) -> Any:
+    """YAML, a key given twice said as the JSON reader says it, with its lines: ruamel's own
+    message advised a URL on how to suppress the check (QA)."""
+    try:
+        return _yaml().load(text)
+    except Exception as exc:
+        found = re.match(r'found duplicate key "(.*?)"', getattr(exc, "problem", None) or "")
+        if found is None:
+            raise
+        key, line, rows = found.group(1), exc.problem_mark.line, text.splitlines()
+        first = exc.context_mark.line if exc.context_mark is not None else 0  # its mapping
+        indent = len(rows[line]) - len(rows[line].lstrip())
+        same = re.compile(rf"^ {{{indent}}}[\"']?{re.escape(key)}[\"']?\s*:")
+        lines = [n + 1 for n in range(first, line + 1) if same.match(rows[n])]
+        raise ValueError(f"duplicate key {key!r} (lines {', '.join(map(str, lines))})") from None
 
 
 def _json(text: str) -> Any:

@@ -244,7 +244,8 @@ def policy_baseline(request: pytest.FixtureRequest, colossim_baseline_dir: Path)
                 f"{shlex.quote(_node_arg(config, request.node.nodeid))} {UPDATE_OPTION}`, "
                 "then review the numbers and commit the file (see colossim's docs/testing.md)"
             )
-        tols = {**bl.parse_tolerances(old.get("tolerances")), **given}
+        tols = {**_file_tolerances(path, old, {**every, **stored}), **given}
+        _named_but_not_stored(path, metrics, stored, actual, config, request)
         unselected = [m for m in stored if m not in actual and m in every]
         if unselected:  # the test narrowed metrics=: they did not go missing from the run (QA)
             config.stash[_unselected].append(f"{path}: {', '.join(unselected)}")
@@ -352,16 +353,58 @@ def _given_tolerances(tolerances: Mapping[str, Any] | None,
     except ValueError as exc:
         problem = f"policy_baseline(tolerances=...): {exc}"
     else:
-        known = {*every, *(metric.split(".")[0] for metric in every), "default"}
-        unknown = [key for key in given if key not in known]
-        if not unknown:
+        problem = _unknown_tolerances(given, every)
+        if problem is None:
             return given
-        families = sorted({metric.split(".")[0] for metric in every if "." in metric})
-        problem = (f"policy_baseline(tolerances=...): {_unknown_names(unknown, known)} "
-                   f"{'is' if len(unknown) == 1 else 'are'} neither a metric of the result, a "
-                   "family of one (the part before the first '.') nor 'default'; families: "
-                   f"{', '.join(families) or '(none)'}")
+        problem = f"policy_baseline(tolerances=...): {problem}"
     pytest.fail(problem, pytrace=False)
+
+
+def _file_tolerances(path: Path, old: Mapping[str, Any],
+                     known: Mapping[str, Any]) -> dict[str, Any]:
+    """The file's tolerances (``read`` checked their shape), held to the test's rule on their
+    keys: a key typed by hand (``makespan`` for ``makespan_s``) loosened nothing, silently
+    (QA), where the same slip in the test fails."""
+    __tracebackhide__ = True
+    from colossim.testing.baseline import parse_tolerances
+
+    tols = parse_tolerances(old.get("tolerances"))
+    problem = _unknown_tolerances(tols, known)
+    if problem is None:
+        return tols
+    pytest.fail(f"colossim baseline {path}: 'tolerances': {problem}", pytrace=False)
+
+
+def _unknown_tolerances(tols: Mapping[str, Any], every: Iterable[str]) -> str | None:
+    """What is wrong with tolerance keys that are neither a metric of ``every``, a family of
+    one nor ``default``, or None when all are."""
+    known = {*every, *(metric.split(".")[0] for metric in every), "default"}
+    unknown = [key for key in tols if key not in known]
+    if not unknown:
+        return None
+    families = sorted({metric.split(".")[0] for metric in known if "." in metric})
+    return (f"{_unknown_names(unknown, known)} {'is' if len(unknown) == 1 else 'are'} neither "
+            "a metric of the result, a family of one (the part before the first '.') nor "
+            f"'default'; families: {', '.join(families) or '(none)'}")
+
+
+def _named_but_not_stored(path: Path, metrics: Iterable[str] | None, stored: Mapping[str, Any],
+                          actual: Mapping[str, Any], config: pytest.Config,
+                          request: pytest.FixtureRequest) -> None:
+    """Fail when the file holds no metric at all, or lacks one the test names in ``metrics=``:
+    a hand edit or a bad merge that dropped them turned the golden test into one that judged
+    nothing and passed (QA). A metric the run has and neither names is still only listed (a
+    newer colossim's metrics against an older file)."""
+    __tracebackhide__ = True
+    named = [] if metrics is None else [metrics] if isinstance(metrics, str) else list(metrics)
+    lacking = [m for m in named if m in actual and m not in stored]
+    if stored and not lacking:
+        return
+    what = (f"lacks {', '.join(map(repr, lacking))}, which the test names in metrics="
+            if stored else "holds no metrics, so it would judge nothing")
+    pytest.fail(f"colossim baseline {path} {what}; if that is meant, record them with `pytest "
+                f"{shlex.quote(_node_arg(config, request.node.nodeid))} {UPDATE_OPTION}` and "
+                "review the file", pytrace=False)
 
 
 def _claim_default_name(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
