@@ -36,14 +36,16 @@ def test_auto_interval_is_young_or_daly_for_the_jobs_inputs(method, tau):
 def test_auto_interval_of_a_job_on_part_of_a_rack_counts_the_whole_rack():
     # an 8-GPU job alone on one 72-GPU rack, rack faults only at one per 72 GPU-hours: a rack
     # fault takes the whole rack, so the job is struck at 72 x (1 / 72) = 1 per hour, M = 3,600 s
-    # (not 8 x (1/72) per hour, M = 32,400 s). delta: 2 TB at 2 TB/s = 1 s. Daly for M = 3,600:
-    # x = 1/7,200, sqrt(2 x 3,600) x (1 + sqrt(x)/3 + x/9) - 1 = 84.853 x 1.0039438 - 1
+    # (not 8 x (1/72) per hour, M = 32,400 s). delta: 2 TB through the job's own 8 NICs at
+    # 400 Gb/s (50 GB/s) each, slower than the 2 TB/s of storage: 5 s. Daly for M = 3,600:
+    # x = delta / 2M = 1/1,440, sqrt(2 x 5 x 3,600) x (1 + sqrt(x)/3 + x/9) - 5
+    # = 189.737 x 1.0088612 - 5
     rel = quiet(rack={"mtbf_gpu_hours": 72.0, "repair": {"distribution": "fixed", "mean_s": 1}})
     ck = {"interval_s": "auto", "size_gb": 2_000}
     result = run(simulation([job(min_gpus=8, max_gpus=8, checkpoint=ck)], rel, racks=1))
     first = checkpoint_pauses(result)[0]
-    assert first.time_s == pytest.approx(84.853 * 1.0039438 - 1, rel=1e-4)
-    assert not events(result, "failure", "a") or events(result, "failure")[0].time_s > 83
+    assert first.time_s == pytest.approx(189.737 * 1.0088612 - 5, rel=1e-4)
+    assert not events(result, "failure", "a") or events(result, "failure")[0].time_s > 185
 
 
 def test_a_jobs_failure_rate_counts_the_racks_and_trays_it_touches():
@@ -127,6 +129,25 @@ def test_async_checkpointing_never_makes_ettr_worse_than_sync():
             result = run(simulation([job(tokens_billion=900, checkpoint=ck)], rel, racks=1))
             ettr[mode] = result.job("a").ettr
         assert ettr["async"] >= ettr["sync"], (interval, ettr)
+
+
+def test_a_small_job_writes_and_reads_no_faster_than_its_own_nics():
+    # 2 TB from 8 GB200 GPUs: each sends its 250 GB shard through its 400 Gb/s (50 GB/s) NIC,
+    # so the sync write takes 5 s (not 1 s at the cluster's 2 TB/s), as long as the async
+    # snapshot (250 GB at the 50 GB/s copy to host memory); a restore likewise reads 5 s (not
+    # 2/7 s at 7 TB/s). QA: the async pause was 5x the sync write, so async came out worse.
+    rel = quiet(software={"mtbf_gpu_hours": 8})  # M = 1 h on 8 GPUs
+    ettr, pauses = {}, {}
+    for mode in ("sync", "async"):
+        ck = {"interval_s": 300, "mode": mode, "size_gb": 2_000}
+        result = run(simulation([job(min_gpus=8, max_gpus=8, checkpoint=ck)], rel, racks=1))
+        ettr[mode] = result.job("a").ettr
+        pauses[mode] = checkpoint_pauses(result)[0].data["seconds"]
+        if mode == "sync":
+            restarts = [e for e in events(result, "pause", "a") if e.data["phase"] == "restart"]
+            assert restarts and restarts[0].data["seconds"] == pytest.approx(150 + 120 + 5.0)
+    assert pauses == pytest.approx({"sync": 5.0, "async": 5.0})
+    assert ettr["async"] >= ettr["sync"], ettr
 
 
 def test_jobs_writing_at_once_share_the_storage_bandwidth():

@@ -13,7 +13,7 @@ from operator import gt
 from colossim.engine.record import Decision
 from colossim.engine.refusals import number_refusal
 from colossim.engine.state import RunState
-from colossim.engine.switch_costs import remember
+from colossim.engine.switch_costs import remember, storage_path
 from colossim.model.cluster import AllocationError, Grant, gpus_of, plain_pairs, rack_of
 from colossim.model.jobs import Job, JobState
 from colossim.policy.actions import (
@@ -179,6 +179,7 @@ def _resize(state: RunState, action: Resize) -> None:
     job = _job(state, action.job, JobState.RUNNING)
     grant = _power_admits(state, job, _crosses_no_cut(state, job,
                                                       _new_grant(state, job, action.grant)))
+    written = storage_path(state.layout, job)  # the save leaves from the GPUs it holds now
     old = state.ledger.release(job.index)
     try:
         new = _allocate(state, job, grant)
@@ -187,13 +188,14 @@ def _resize(state: RunState, action: Resize) -> None:
         raise
     before = job.gpus
     state.run_on(job, new)
-    remember(state.scenario, job, job.gpus)  # charged at once, as a pause (engine.switch_costs)
+    # charged at once, as a pause (engine.switch_costs)
+    remember(state.scenario, job, job.gpus, state.layout, written)
     state.log("resize", job, gpus_before=before, gpus=job.gpus)
 
 
 def _preempt(state: RunState, action: Preempt) -> None:
     job = _job(state, action.job, JobState.RUNNING)
-    remember(state.scenario, job, job.gpus)  # charged when the job next starts
+    remember(state.scenario, job, job.gpus, state.layout)  # charged when the job next starts
     state.stop(job, JobState.PENDING)
     state.log("preempt", job)
 

@@ -28,7 +28,7 @@ from colossim.config.reliability import (
     ReliabilityConfig,
 )
 from colossim.engine.fluid import TIME_RTOL
-from colossim.engine.switch_costs import SWITCH_KEY
+from colossim.engine.switch_costs import SWITCH_KEY, grant_storage_paths
 from colossim.model.cluster import grant_array
 from colossim.model.jobs import POWER_LOSS_KEY, Job, JobState, Phase
 from colossim.model.reliability import (
@@ -96,6 +96,8 @@ class JobCk:
     size_for: int = 0  # GPUs the cached checkpoint size is for
     seen: int = -1  # the job's stamp at the watcher's last look (-1: look again)
     size_bytes: float = 0.0
+    paths_for: Grant | None = None  # the grant the cached paths to storage are for
+    paths: tuple[float, float] = (math.inf, math.inf)  # (from device, from host memory), B/s
     resized_to: Grant = ()  # the grant of the last resize seen (``_resized``): a resize
     # always hands the job a new grant, a power hold re-timing its pause does not
 
@@ -214,12 +216,32 @@ class Checkpoints:
         """Pause of an asynchronous checkpoint: the copy of each GPU's shard to host memory."""
         return self._per_gpu(ck) / (ck.cfg.snapshot_gbytes_s * GB)
 
-    def _cap(self, ck: JobCk) -> float:
+    def _paths(self, ck: JobCk) -> tuple[float, float]:
+        """The job's own path to storage, B/s: (from its GPUs, from host memory), as
+        ``model.reliability.storage_paths`` gives it. Without it an 8-GPU job wrote 2 TB in
+        1 s at the cluster's whole storage bandwidth, 8 NICs carrying 2 TB/s, and its async
+        pause (5 s) was longer than its sync write (QA). Kept per grant: a job holds thousands
+        of racks, and checkpoints every few minutes. A job that lost its GPUs (power, a copy
+        lost while it waits) restores at the rate of the grant it had, as one stopped by a
+        fault does (priced before it let them go)."""
+        job = ck.job
+        if ck.paths_for is not job.grant and job.grant:  # a stopped job: the grant it had
+            ck.paths_for = job.grant
+            ck.paths = grant_storage_paths(self.state.layout, job, ck.cfg.snapshot_gbytes_s)
+        return ck.paths
+
+    def _cap(self, ck: JobCk, from_host: bool = False) -> float:
+        """The most the job's write to storage can take: its own cap, if given, and its path
+        (``_paths``; ``from_host``: a write from host memory, an async or a persist)."""
         cap = ck.cfg.storage_gbytes_s
-        return cap * GB if cap is not None else math.inf
+        path = self._paths(ck)[from_host]
+        if path >= self.share.bandwidth:  # it never binds: no share of the writes can exceed
+            path = math.inf  # the whole (and a finite cap changed the shares' last bits)
+        return min(cap * GB if cap is not None else math.inf, path)
 
     def storage_write_s(self, ck: JobCk) -> float:
-        """Time to write the job's checkpoint to storage alone (its cap or the full bandwidth)."""
+        """Time to write the job's checkpoint to storage alone (its cap, its path or the full
+        bandwidth): a synchronous write, from its GPUs."""
         return self.size(ck) / min(self._cap(ck), self.share.bandwidth)
 
     def write_cost_s(self, ck: JobCk) -> float:
@@ -239,7 +261,7 @@ class Checkpoints:
             if ck.cfg.in_memory is MemoryCopy.PEER:
                 return per_gpu / self._peer_bps(ck)
             return per_gpu / (ck.cfg.snapshot_gbytes_s * GB)
-        return self.size(ck) / (self.config.storage.read_tbytes_s * TB)
+        return self.size(ck) / min(self.config.storage.read_tbytes_s * TB, self._paths(ck)[0])
 
     def interval_s(self, ck: JobCk) -> float:
         interval = ck.cfg.interval_s
@@ -382,7 +404,7 @@ class Checkpoints:
         sync = ck.cfg.mode is CheckpointMode.SYNC
         if not sync:
             self.sim.pause_job(job, self.snapshot_s(ck), Phase.CHECKPOINT, notify=False)
-        self.share.add(Write(ck, point, self.size(ck), self._cap(ck), sync, now))
+        self.share.add(Write(ck, point, self.size(ck), self._cap(ck, not sync), sync, now))
 
     def _memory_done(self, ck: JobCk, token: int, point: Point, seconds: float) -> None:
         if token != ck.copy_token:
@@ -391,7 +413,8 @@ class Checkpoints:
         if ck.count % ck.cfg.persist_every == 0 and ck.job.index not in self.share.writes:
             persisted = Point(point.work, point.snapshot_s, "storage")
             size = self.size(ck)
-            self.share.add(Write(ck, persisted, size, self._cap(ck), False, self.state.now_s))
+            self.share.add(Write(ck, persisted, size, self._cap(ck, True), False,
+                                 self.state.now_s))
 
     def saved(self, ck: JobCk, point: Point, seconds: float) -> None:
         """A checkpoint is written: it becomes a restore point."""

@@ -104,7 +104,7 @@ def _interrupt(fabric: Fabric, job: Job, resource: int) -> None:
         in_pod = [r for r, _ in job.grant if pod is None or t.rack_pod[r] == pod]
         reliability.evict(job, REASON, in_pod[0], notify)  # logs the failure, stops the job
         return
-    remember(state.scenario, job, job.gpus)  # paid when it next starts
+    remember(state.scenario, job, job.gpus, state.layout)  # paid when it next starts
     state.stop(job, JobState.PENDING)
     if notify:
         sim.trigger(REASON, job.name)

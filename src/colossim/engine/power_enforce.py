@@ -303,7 +303,8 @@ class Enforcer:
                 self._hold(now, job, self._load(running, floors) - available)
                 continue
             job = min(running, key=lambda j: (j.config.priority, -j.index))
-            remember_power_loss(state.scenario, job, job.gpus)  # paid when it next starts
+            # paid when it next starts
+            remember_power_loss(state.scenario, job, job.gpus, state.layout)
             state.stop(job, JobState.PENDING)
             self.preempted_at[job.index] = now
             job.extra[POWER_LOSS_KEY] = now  # unplanned: no checkpoint on the way out

@@ -12,17 +12,20 @@ next start can use them in the same decision.
 
 Sizes come from ``model.reliability.checkpoint_bytes``; bandwidths and the relaunch time from the
 scenario's ``reliability`` block (used whether failures are on or off). The write is priced at
-the full storage bandwidth (or the job's own cap): it is not shared with other jobs' periodic
-checkpoints, an optimistic simplification.
+the full storage bandwidth (or the job's own cap, or its own path to storage when that is
+slower: ``grant_storage_paths``): it is not shared with other jobs' periodic checkpoints, an
+optimistic simplification.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from colossim.config.schema import Scenario
+from colossim.model.cluster import RackLayout
 from colossim.model.jobs import Job
-from colossim.model.reliability import checkpoint_bytes
+from colossim.model.reliability import checkpoint_bytes, storage_paths
 
 SWITCH_KEY = "switch_cost"  # in Job.extra: the Switch priced when the policy made it
 TB, GB = 1e12, 1e9
@@ -41,29 +44,56 @@ class Switch:
         return self.save_s + self.restart_s + self.load_s
 
 
-def price(scenario: Scenario, job: Job, gpus: int) -> Switch | None:
-    """The switch cost of ``job`` on ``gpus`` GPUs, or None when the scenario makes it free."""
+def grant_storage_paths(layout: RackLayout, job: Job,
+                        snapshot_gbytes_s: float) -> tuple[float, float]:
+    """The job's own path to storage on the GPUs it holds, B/s: (from its GPUs, from host
+    memory) (``model.reliability.storage_paths``); unbounded when it holds none."""
+    types = {int(layout.rack_type[rack]) for rack, _ in job.grant}
+    return storage_paths([layout.specs[t] for t in sorted(types)], job.gpus, snapshot_gbytes_s)
+
+
+def storage_path(layout: RackLayout, job: Job) -> float:
+    """The job's path between its GPUs and storage now, B/s: what a checkpoint written from
+    them, or read back into them, can take at most."""
+    return grant_storage_paths(layout, job, job.config.checkpoint.snapshot_gbytes_s)[0]
+
+
+def price(scenario: Scenario, job: Job, gpus: int, written_bytes_s: float = math.inf,
+          read_bytes_s: float = math.inf) -> Switch | None:
+    """The switch cost of ``job`` on ``gpus`` GPUs, or None when the scenario makes it free.
+    ``written_bytes_s``, ``read_bytes_s``: the job's own paths to storage from the GPUs it
+    saves on and into those it restarts on, which bound the write and the read."""
     costs = scenario.scheduler.switch_costs
     if not costs.enabled:
         return None
     rel = scenario.reliability
     size = checkpoint_bytes(job.config, max(gpus, 1))
-    write = rel.storage.write_tbytes_s * TB
+    write = min(rel.storage.write_tbytes_s * TB, written_bytes_s)
     cap = job.config.checkpoint.storage_gbytes_s
     if cap is not None:
         write = min(write, cap * GB)
     restart = rel.restart_s if costs.restart_s is None else costs.restart_s
-    return Switch(size / write, restart, size / (rel.storage.read_tbytes_s * TB))
+    read = min(rel.storage.read_tbytes_s * TB, read_bytes_s)
+    return Switch(size / write, restart, size / read)
 
 
-def remember(scenario: Scenario, job: Job, gpus: int) -> None:
-    """Price a switch the policy just made and keep it on the job until it is charged."""
-    switch = price(scenario, job, gpus)
+def remember(scenario: Scenario, job: Job, gpus: int, layout: RackLayout,
+             written_bytes_s: float | None = None) -> None:
+    """Price a switch the policy just made and keep it on the job until it is charged.
+
+    The write and the read are bounded by the job's own path to storage on its grant now
+    (``layout``: the cluster's), the write by ``written_bytes_s`` instead when it left from
+    other GPUs (a resize: saved on the old grant, read into the new). A preempted job is read
+    back into GPUs not yet known: its grant's path stands for them (the same size, if not the
+    same racks, is the common case)."""
+    path = storage_path(layout, job)
+    switch = price(scenario, job, gpus, path if written_bytes_s is None else written_bytes_s,
+                   path)
     if switch is not None:
         job.extra[SWITCH_KEY] = switch
 
 
-def remember_power_loss(scenario: Scenario, job: Job, gpus: int) -> None:
+def remember_power_loss(scenario: Scenario, job: Job, gpus: int, layout: RackLayout) -> None:
     """Price a preemption by the power fallback as a policy's: the job pays the same
     checkpoint-restart when it next starts (it used to pay nothing, so shedding it for power
     was cheaper than a policy's preemption). With the reliability model on, the checkpoint
@@ -71,7 +101,7 @@ def remember_power_loss(scenario: Scenario, job: Job, gpus: int) -> None:
     last checkpoint in storage and pays detection, relaunch and the load,
     ``engine.checkpoints``), so it is not priced twice."""
     if not scenario.reliability.enabled:
-        remember(scenario, job, gpus)
+        remember(scenario, job, gpus, layout)
 
 
 def take(job: Job) -> Switch | None:

@@ -22,7 +22,7 @@ from colossim.config.reliability import (
     RepairDistribution,
     Tbf,
 )
-from colossim.config.schema import JobConfig
+from colossim.config.schema import GpuSpec, JobConfig
 
 BATCH = 512  # draws per refill: vectorised sampling, same path whatever the batch boundary
 FALLBACK_GB_PER_GPU = 1.0  # jobs given as GPU-hours have no parameters (assumption)
@@ -138,6 +138,20 @@ def checkpoint_bytes(job: JobConfig, gpus: int) -> float:
     if per_param is None:
         per_param = job.training.weight_bytes_per_param + job.training.optimizer_bytes_per_param
     return job.params_billion * 1e9 * per_param
+
+
+def storage_paths(specs: Sequence[GpuSpec], gpus: int,
+                  snapshot_gbytes_s: float) -> tuple[float, float]:
+    """A job's own path to storage, B/s, on ``gpus`` GPUs of these types: (from its GPUs, from
+    host memory). Each GPU sends its shard through its NIC, and from the device first through
+    the copy to host memory (``snapshot_gbytes_s``), pipelined; the GPU with the slowest path
+    sets the pace (all hold equal shards). Reads come back the same way. An **assumption**
+    beyond the NIC's published rate: storage traffic gets the whole NIC."""
+    if not specs:
+        return math.inf, math.inf
+    nic = min(spec.nic_gbit_s for spec in specs) / 8 * 1e9
+    gpus = max(gpus, 1)
+    return gpus * min(nic, snapshot_gbytes_s * 1e9), gpus * nic
 
 
 def max_min_rates(caps: Sequence[float], total: float) -> list[float]:
