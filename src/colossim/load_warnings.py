@@ -179,6 +179,30 @@ def unpowerable(scenario: Scenario) -> str | None:
     return None
 
 
+def _share(mttfs: float) -> str:
+    """e^-mttfs, the share of spans that many MTTFs long without a fault, in words: "only
+    0.0%" said nothing of 200 MTTFs (QA), "about 1 in 7.23e+86" does."""
+    share = math.exp(-mttfs)
+    return f"only {share:.1%}" if share >= 1e-3 else f"about 1 in {figure(1 / share)}" \
+        if share > 0 else "none"
+
+
+def lost_to_faults(scenario: Scenario) -> str | None:
+    """Why a job of ``scenario`` may never finish however it is scheduled, or None: it
+    checkpoints too seldom, or never, for its rate of faults (``checkpoints_past_failures``),
+    so each fault takes back what it did. What a stalled run says instead of blaming its
+    policy (QA: ``interval_s: null`` under failures was stopped as fifo's fault)."""
+    late = checkpoints_past_failures(scenario, _fastest_finishes(scenario))
+    if not late:
+        return None
+    name, interval, mttf, _gpus, _span = late[0]
+    what = ("never checkpoints (checkpoint.interval_s: null)" if math.isinf(interval) else
+            f"checkpoints only every {figure(interval)} s")
+    return (f"job {name} {what} and meets a fault every {figure(mttf)} s on average: each "
+            "fault takes it back to its last checkpoint, so its work cannot stay done; give it "
+            "a shorter interval (interval_s: auto gives Daly's optimum)")
+
+
 WATTS_SLIP = 1e5  # a supply this many times the facility's full draw: watts, not megawatts?
 
 
@@ -411,24 +435,22 @@ def _mttf_on_max_gpus(scenario: Scenario) -> Callable[[JobConfig], tuple[int, fl
     return mttf_of
 
 
-def _warn_checkpoints_past_failures(scenario: Scenario,
-                                    finishes: list[tuple[JobConfig, float]]) -> None:
-    """Warn of a fixed checkpoint interval several times the job's mean time to failure (on its
-    max_gpus, or the GPUs the cluster has if fewer, at the scenario's rates): only
-    e^(-interval/MTTF) of its intervals end in a checkpoint, so it barely progresses and the run
-    goes on towards the horizon (an hourly checkpoint of the 10T job, interrupted every 13
-    minutes, would simulate years of failures). Not for a job that runs, at its fastest
-    (``finishes``), for less than its MTTF: it likely sees no fault at all (QA: small's
-    llm-70b, 0.7 days against a 14-day MTTF, was warned it might run until the horizon)."""
-    import math
-
+def checkpoints_past_failures(scenario: Scenario, finishes: list[tuple[JobConfig, float]]
+                              ) -> list[tuple[str, float, float, int, float]]:
+    """The jobs whose checkpoint interval is several times their mean time to failure (on
+    their max_gpus, or the GPUs the cluster has if fewer, at the scenario's rates), worst
+    first: (name, interval s (inf: it never checkpoints), MTTF s, GPUs, the span that must pass
+    without a fault: the interval, or the whole run at its fastest (``finishes``) if shorter).
+    Only e^(-span/MTTF) of the spans end in a checkpoint, so such a job barely progresses."""
     if not scenario.reliability.enabled:
-        return
+        return []
     mttf_of = _mttf_on_max_gpus(scenario)
     runs_s = {job.name: end - job.submit_s for job, end in finishes}
     late = []
     for job in scenario.jobs:
         interval = job.checkpoint.interval_s
+        if interval is None:  # it never checkpoints: its whole run must pass without a fault
+            interval = math.inf
         if isinstance(interval, int | float) and not isinstance(interval, bool):
             gpus, mttf = mttf_of(job)
             # an interval past the job's whole run never comes: each try of the run is what
@@ -436,21 +458,42 @@ def _warn_checkpoints_past_failures(scenario: Scenario,
             span = min(float(interval), runs_s.get(job.name, 0.0))
             if span > MTTFS_PER_INTERVAL * mttf:
                 late.append((job.name, float(interval), mttf, gpus, span))
+    return sorted(late, key=lambda one: -one[4] / one[2])
+
+
+def _warn_checkpoints_past_failures(scenario: Scenario,
+                                    finishes: list[tuple[JobConfig, float]]) -> None:
+    """Warn of a checkpoint interval several times the job's mean time to failure, or none
+    at all (``interval_s: null``) on a job whose run is: it barely progresses and the run goes
+    on towards the horizon (an hourly checkpoint of the 10T job, interrupted every 13 minutes,
+    would simulate years of failures). Not for a job that runs, at its fastest, for less than
+    its MTTF: it likely sees no fault at all (QA: small's llm-70b, 0.7 days against a 14-day
+    MTTF, was warned it might run until the horizon). A null interval was not warned of,
+    where a 1e9 s one was, and the run then stopped blaming its policy (QA)."""
+    late = checkpoints_past_failures(scenario, finishes)
     if not late:
         return
-    late.sort(key=lambda one: -one[4] / one[2])  # the worst first
     name, interval, mttf, gpus, span = late[0]
-    named = and_more([f"{n}: {i / m:,.1f}x" for n, i, m, _, _ in late[1:]], 3)  # QA: unnamed
+    named = and_more([f"{n}: {'never' if math.isinf(i) else f'{i / m:,.1f}x'}"
+                      for n, i, m, _, _ in late[1:]], 3)  # QA: unnamed
     more = f" (and {named})" if len(late) > 1 else ""
-    whole = (f", and longer than its whole run at its fastest ({figure(span)} s, "
-             f"{span / mttf:,.1f} MTTFs): it never checkpoints, and only "
-             f"{math.exp(-span / mttf):.1%} of its tries end without a fault" if span < interval
-             else f": only {math.exp(-span / mttf):.1%} of its intervals end in a checkpoint")
+    tries = f"{_share(span / mttf)} of its tries end without a fault"
+    if math.isinf(interval):
+        head = (f"jobs.{name}.checkpoint.interval_s is null: the job never checkpoints, and "
+                f"its whole run at its fastest ({figure(span)} s) is {span / mttf:,.1f}x its "
+                f"mean time to failure ({figure(mttf)} s on {gpus:,} GPUs){more}: every fault "
+                f"sends it back to the start, and {tries}")
+    else:
+        whole = (f", and longer than its whole run at its fastest ({figure(span)} s, "
+                 f"{span / mttf:,.1f} MTTFs): it never checkpoints, and {tries}"
+                 if span < interval
+                 else f": {_share(span / mttf)} of its intervals end in a checkpoint")
+        head = (f"jobs.{name}.checkpoint.interval_s ({figure(interval)} s) is "
+                f"{interval / mttf:,.1f}x the job's mean time to failure ({figure(mttf)} s on "
+                f"{gpus:,} GPUs){more}{whole}")
     warnings.warn(ColossimWarning(
-        f"jobs.{name}.checkpoint.interval_s ({figure(interval)} s) is {interval / mttf:,.1f}x "
-        f"the job's mean time to failure ({figure(mttf)} s on {gpus:,} GPUs){more}{whole}, so "
-        "it barely progresses and the run may last until the horizon; interval_s: auto gives "
-        "Daly's optimum"), stacklevel=3)
+        f"{head}, so it barely progresses and the run may last until the horizon; interval_s: "
+        "auto gives Daly's optimum"), stacklevel=3)
 
 
 def _warn_standby_trays(scenario: Scenario) -> None:

@@ -83,8 +83,9 @@ class StallGuard:
         return (f"no job progressed or completed in {self._events:,} events from "
                 f"t={self._since_s:,.6g} s to t={now_s:,.6g} s ({moved}; all jobs had arrived "
                 f"by t={self.last_arrival_s:,.6g} s, {self._fraction:.2%} of the work done): "
-                "they waited unstarted, or held GPUs without computing (resized or preempted "
-                "again before the checkpoint-restart each costs was over)")
+                "they waited unstarted, held GPUs without computing (resized or preempted "
+                "again before the checkpoint-restart each costs was over), or lost their work "
+                "to faults as fast as they did it")
 
 
 def guard_for(scenario: Scenario) -> StallGuard:
@@ -133,8 +134,9 @@ class failing_as:  # noqa: N801 (used as a function: ``with failing_as(...)``)
                  _traceback: Any) -> bool:
         __tracebackhide__ = True
         if isinstance(value, Stalled):
-            from colossim.load_warnings import unpowerable
+            from colossim.load_warnings import lost_to_faults, unpowerable
 
+            cause = unpowerable(self.scenario) or lost_to_faults(self.scenario)
             raise self.error(_starved(self.policy, self.scenario.name, value, self.way_out,
-                                      unpowerable(self.scenario))) from None
+                                      cause)) from None
         return False
