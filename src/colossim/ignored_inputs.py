@@ -2,8 +2,9 @@
 was meant (``load_warnings.warn_about`` calls this): a maintenance window that never happens or
 repeats another, windows and checkpoint settings kept while ``reliability.enabled: false`` drops
 them, a job's ``reference_gpu`` where its size comes from ``params_billion`` (and sizing fields
-of another kind of job), a repair time for software faults, a rail group size without
-rail-optimised fabric or beyond a pod. Each would
+of another kind of job), a repair time for software faults, failure and checkpoint settings
+that other settings make moot (a Weibull shape under exponential gaps, in-memory settings without
+in-memory copies, ...), a rail group size without rail-optimised fabric or beyond a pod. Each would
 otherwise pass for a finding: the run looks the same with them as without."""
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ import itertools
 import warnings
 
 from colossim.config.messages import figure
-from colossim.config.reliability import ReliabilityConfig
+from colossim.config.reliability import (
+    MemoryCopy,
+    ReliabilityConfig,
+    RepairDistribution,
+    Tbf,
+)
 from colossim.config.schema import Scenario
 from colossim.config.wording import and_more
 from colossim.errors import ColossimWarning
@@ -25,6 +31,8 @@ def warn_ignored_inputs(scenario: Scenario) -> None:
     said += _reference_gpus(scenario)
     said += _unused_sizing(scenario)
     said += _software_repair(scenario.reliability)
+    said += _unused_failure_settings(scenario.reliability)
+    said += _unused_checkpoint_settings(scenario)
     said += _rail_groups(scenario)
     said += _fabric_events(scenario)
     said += _ramp_without_a_limit(scenario)
@@ -125,6 +133,75 @@ def _software_repair(reliability: ReliabilityConfig) -> list[str]:
     return ["reliability.software.repair is ignored: a software fault takes no hardware out of "
             "service (the job restarts in place after detection_s and restart_s), so nothing "
             "is repaired; remove it"]
+
+
+PROCESS_SETTINGS = ("mtbf_gpu_hours", "per_1000_node_days", "node_gpus", "tbf",
+                    "weibull_shape", "repair")
+
+
+def _unused_failure_settings(reliability: ReliabilityConfig) -> list[str]:
+    """Settings of a failure class that its other settings make moot: a Weibull shape under
+    exponential gaps, a node size without a per-node rate, a lognormal spread on another
+    repair law, anything on a class switched off. Each ran exactly as without it (QA: a user
+    who set weibull_shape: 0.5 got exponential failures, in silence)."""
+    if not reliability.enabled:
+        return []
+    said = []
+    for name, process in reliability.processes().items():
+        given = process.model_fields_set
+        where = f"reliability.{name}"
+        if not process.enabled:
+            moot = [f for f in PROCESS_SETTINGS if f in given]
+            if moot:
+                said.append(f"{_fields(where, moot)} ignored: the class is off ({where}.enabled: "
+                            "false), so it never fails")
+            continue
+        if "weibull_shape" in given and process.tbf is not Tbf.WEIBULL:
+            said.append(f"{where}.weibull_shape is ignored: the gaps between failures are "
+                        f"{process.tbf.value} ({where}.tbf); set tbf: weibull to use it")
+        if "node_gpus" in given and process.per_1000_node_days is None:
+            said.append(f"{where}.node_gpus is ignored: it converts per_1000_node_days, which "
+                        f"{where} does not give (its rate is mtbf_gpu_hours)")
+        repair = process.repair
+        if repair is not None and "cv" in repair.model_fields_set \
+                and repair.distribution is not RepairDistribution.LOGNORMAL:
+            said.append(f"{where}.repair.cv is ignored: only a lognormal repair time has a "
+                        f"spread to set ({where}.repair.distribution is "
+                        f"{repair.distribution.value})")
+    return said
+
+
+def _unused_checkpoint_settings(scenario: Scenario) -> list[str]:
+    """A job's checkpoint settings that its other settings make moot, with failures on (off,
+    ``_checkpoints`` says they all are): in-memory settings without in-memory copies, a peer's
+    bandwidth for a local copy, the auto interval's formula and floor under a fixed one."""
+    if not scenario.reliability.enabled:
+        return []
+    moot: dict[tuple[str, str], list[str]] = {}
+    for job in scenario.jobs:
+        ck, given = job.checkpoint, job.checkpoint.model_fields_set
+        if ck.in_memory is MemoryCopy.NONE:
+            why = "without in-memory copies (in_memory: none)"
+            for field in ("persist_every", "peer_gbytes_s"):
+                if field in given:
+                    moot.setdefault((field, why), []).append(job.name)
+        elif ck.in_memory is MemoryCopy.LOCAL and "peer_gbytes_s" in given:
+            moot.setdefault(("peer_gbytes_s", "for a copy in the job's own host memory "
+                             "(in_memory: local; peer sends one to another rack)"),
+                            []).append(job.name)
+        if ck.interval_s != "auto":
+            why = "under a fixed interval_s (it shapes only interval_s: auto)"
+            for field in ("method", "min_interval_s"):
+                if field in given:
+                    moot.setdefault((field, why), []).append(job.name)
+    return [(f"jobs.{names[0]}.checkpoint.{field}" if len(names) == 1 else
+             f"checkpoint.{field} of {and_more(names, 3)}") + f" is ignored {why}"
+            for (field, why), names in moot.items()]
+
+
+def _fields(where: str, fields: list[str]) -> str:
+    """``a.b`` is / ``a.b, a.c`` are: the subject of a sentence naming settings."""
+    return ", ".join(f"{where}.{f}" for f in fields) + (" is" if len(fields) == 1 else " are")
 
 
 def _rail_groups(scenario: Scenario) -> list[str]:

@@ -183,3 +183,55 @@ def test_ramp_settings_without_a_ramp_limit_are_warned_of(tmp_path):
         "nothing ramps; give the limit to model a slow ramp"]
     limited = text.replace("cover: stagger}", "cover: stagger, limit_mw_per_min: 0.1}")
     assert said(tmp_path, limited) == []
+
+
+def test_failure_settings_other_settings_make_moot_are_said_to_be_ignored(tmp_path):
+    """QA: weibull_shape under exponential gaps ran exponential failures, and node_gpus
+    without per_1000_node_days, or a rate on a class switched off, changed nothing: in
+    silence (shapes 0.3 and 1.0 gave the same 275 interruptions)."""
+    text = BASE + (
+        "reliability:\n  enabled: true\n"
+        "  software: {mtbf_gpu_hours: 8, weibull_shape: 0.5, node_gpus: 4}\n"
+        "  gpu: {enabled: false, mtbf_gpu_hours: 1000, tbf: weibull}\n"
+        "  rack: {repair: {distribution: fixed, mean_s: 600, cv: 2}}\n")
+    assert said(tmp_path, text) == [
+        "reliability.gpu.mtbf_gpu_hours, reliability.gpu.tbf are ignored: the class is off "
+        "(reliability.gpu.enabled: false), so it never fails",
+        "reliability.rack.repair.cv is ignored: only a lognormal repair time has a spread to "
+        "set (reliability.rack.repair.distribution is fixed)",
+        "reliability.software.weibull_shape is ignored: the gaps between failures are "
+        "exponential (reliability.software.tbf); set tbf: weibull to use it",
+        "reliability.software.node_gpus is ignored: it converts per_1000_node_days, which "
+        "reliability.software does not give (its rate is mtbf_gpu_hours)"]
+    used = BASE + ("reliability:\n  enabled: true\n"
+                   "  software: {per_1000_node_days: 2, node_gpus: 4, tbf: weibull, "
+                   "weibull_shape: 0.5}\n"
+                   "  rack: {repair: {distribution: lognormal, mean_s: 600, cv: 2}}\n")
+    assert said(tmp_path, used) == []
+
+
+def test_checkpoint_settings_other_settings_make_moot_are_said_to_be_ignored(tmp_path):
+    said_of = {}
+    for settings in ("persist_every: 3, peer_gbytes_s: 10", "in_memory: local, peer_gbytes_s: 10",
+                     "interval_s: 600, method: young, min_interval_s: 30"):
+        text = edit(BASE, "    max_gpus: 72\n",
+                    f"    max_gpus: 72\n    checkpoint: {{{settings}}}\n")
+        said_of[settings] = said(tmp_path, text + "reliability:\n  enabled: true\n")
+    assert said_of == {
+        "persist_every: 3, peer_gbytes_s: 10": [
+            "jobs.a.checkpoint.persist_every is ignored without in-memory copies (in_memory: "
+            "none)",
+            "jobs.a.checkpoint.peer_gbytes_s is ignored without in-memory copies (in_memory: "
+            "none)"],
+        "in_memory: local, peer_gbytes_s: 10": [
+            "jobs.a.checkpoint.peer_gbytes_s is ignored for a copy in the job's own host memory "
+            "(in_memory: local; peer sends one to another rack)"],
+        "interval_s: 600, method: young, min_interval_s: 30": [
+            "jobs.a.checkpoint.method is ignored under a fixed interval_s (it shapes only "
+            "interval_s: auto)",
+            "jobs.a.checkpoint.min_interval_s is ignored under a fixed interval_s (it shapes "
+            "only interval_s: auto)"]}
+    peer = edit(BASE, "    max_gpus: 72\n",
+                "    max_gpus: 72\n    checkpoint: {in_memory: peer, peer_gbytes_s: 10, "
+                "persist_every: 3, method: young}\n")
+    assert said(tmp_path, peer + "reliability:\n  enabled: true\n") == []
