@@ -474,3 +474,26 @@ def test_labels_never_pass_their_width_and_short_values_stay_whole(width):
                 label for t, label in zip(texts, labels, strict=True) if len(t) <= width]
 
     check()
+
+
+def test_a_metric_without_values_is_blamed_on_jobs_unfinished_at_the_horizon_when_they_were():
+    # QA: a study whose 6t and 10t ran past a 10-day horizon was told its makespan needs a
+    # model it leaves off ("failures, a battery, ..."), and failures were on
+    from colossim.sweep.outputs import _why_no_plot
+
+    def record(*states: str) -> dict:
+        names = ("1t", "6t", "10t")
+        jobs = [{"name": n, "state": s} for n, s in zip(names, states, strict=True)]
+        return {"result": {"jobs": jobs}}
+
+    records = {"r0": record("completed", "running", "running"),
+               "r1": record("completed", "completed", "pending")}
+    assert _why_no_plot(["makespan_s", "jobs.10t.jct_s", "cluster.battery_mwh"], records) == (
+        "no plot of makespan_s, jobs.10t.jct_s: no run has a value, as jobs were unfinished at "
+        "the horizon (10t, 6t; raise simulation.horizon_s to let them finish); no plot of "
+        "cluster.battery_mwh: no run has a value (a model the scenario leaves off: failures, a "
+        "battery, a tariff, deadlines)")
+    finished = {"r0": record("completed", "completed", "completed")}
+    assert _why_no_plot(["makespan_s"], finished).endswith("(a model the scenario leaves off: "
+                                                           "failures, a battery, a tariff, "
+                                                           "deadlines)")

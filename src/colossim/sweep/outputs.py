@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from colossim.config.wording import and_more
 from colossim.errors import ColossimError, require
 from colossim.metrics.export import atomic_write_text
 from colossim.metrics.labels import plural
@@ -52,6 +53,28 @@ def summary_table(
 ) -> tuple[list[str], list[dict[str, Any]]]:
     columns = ["point", *plan.parameters, "runs", "failed", *metric_columns(plan.metrics)]
     return columns, summarise(plan, records)
+
+
+def _why_no_plot(empty: list[str], records: Mapping[str, Mapping[str, Any]]) -> str:
+    """Why no run gave these metrics a value: jobs still running at the horizon (a makespan,
+    their JCTs and ends have none), else a model the scenario leaves off. QA: a study whose
+    6T and 10T jobs ran past a 10-day horizon was told its makespan needs failures, which it
+    had on."""
+    unfinished = sorted({job["name"] for record in records.values()
+                         for job in (record.get("result") or {}).get("jobs", ())
+                         if job.get("state") != "completed"})
+    late = [m for m in empty if unfinished and (
+        m == "makespan_s" or any(m.startswith(f"jobs.{name}.") for name in unfinished))]
+    said = []
+    if late:
+        said.append(f"no plot of {', '.join(late)}: no run has a value, as jobs were unfinished "
+                    f"at the horizon ({and_more(unfinished, 3)}; raise simulation.horizon_s to "
+                    "let them finish)")
+    rest = [m for m in empty if m not in late]
+    if rest:
+        said.append(f"no plot of {', '.join(rest)}: no run has a value (a model the scenario "
+                    "leaves off: failures, a battery, a tariff, deadlines)")
+    return "; ".join(said)
 
 
 def cell(value: Any) -> str:
@@ -134,8 +157,7 @@ def write_outputs(
                          else "no plots: no parameter takes more than one value")
             empty = [m for m in plan.metrics if all(r[f"{m}.mean"] is None for r in summary)]
             if empty and plan.varied():
-                notes.append(f"no plot of {', '.join(empty)}: no run has a value (a model "
-                             "the scenario leaves off: failures, a battery, a tariff, deadlines)")
+                notes.append(_why_no_plot(empty, records))
         except ColossimError as exc:
             notes.append(f"not written: {exc}")
     stale = set((out / "plots").glob("*__vs__*.png")) - set(written)  # (plot_study drops those
