@@ -119,6 +119,11 @@ def test_values_and_spreads_are_written_one_way():
     ([1.0, 0.9999999999999999], ["1", "1"]),  # QA: "1" beside "1.000"
     ([25.3, 1.9996, 2.0], ["25.3", "2.0", "2.0"]),  # QA: "2.000" beside "25.3"
     ([0.001234, 5.0, None], ["0.001234", "5.000", None]),  # 4 significant digits at most
+    # QA: trailing zeros of a value that is not whole were dropped beside longer ones
+    ([25.297, 25.56], ["25.30", "25.56"]),
+    ([0.833, 0.8202], ["0.8330", "0.8202"]),
+    ([5.65, 5.028], ["5.650", "5.028"]),
+    ([8.236, 24.95], ["8.236", "24.95"]),  # never past 4 significant digits
 ])
 def test_a_column_of_means_shows_whole_numbers_as_its_other_values_do(column, shown):
     from colossim.cli.render_sweep import _decimals

@@ -110,8 +110,11 @@ def _number(x: float, decimals: int | None = None) -> str:
         return f"{x:.4g}"
     if rounded >= 1000:
         return f"{x:,.0f}"
-    if not rounded.is_integer():
-        return f"{x:.4g}"
+    if not rounded.is_integer():  # in a column, trailing zeros kept: "25.30" beside "25.56",
+        # not "25.3" (QA), but never past 4 significant digits ("24.95" beside "8.236")
+        if decimals is None or rounded < 1:
+            return f"{x:.4g}" if decimals is None else f"{x:#.4g}"
+        return f"{x:.{min(decimals, 4 - len(str(int(rounded))))}f}"
     if decimals is None:  # 18.9996: "19.00", not "19"
         return f"{x:.4g}" if float(x).is_integer() else f"{x:#.4g}"
     return f"{x:.{min(decimals, max(0, 4 - len(str(int(rounded)))))}f}"
