@@ -126,9 +126,13 @@ def test_gpus_beyond_what_the_cluster_has_are_said():
     result = CliRunner().invoke(app, ["estimate", "small", "--job", "llm-8b", "--gpus", "1000",
                                       "-t", "GB200", "-t", "H100"])
     assert result.exit_code == 0, result.output
-    assert result.stderr.count("warning:") == 1  # H100 is not in small's cluster: a what-if
+    # H100 is not in small's cluster: a what-if; and 1,000 is past llm-8b's max_gpus (QA: a
+    # size no policy can give it went by without a word)
+    assert result.stderr.count("warning:") == 2
     assert ("warning: --gpus 1,000 is more than the 288 GB200 GPUs the cluster can allocate: "
             "the estimate is for a bigger cluster") in result.stderr
+    assert ("warning: --gpus 1,000 is more than the max_gpus of llm-8b (72): a size no policy "
+            "can give it in a run") in " ".join(result.stderr.split())
     within = CliRunner().invoke(app, ["estimate", "small", "--job", "llm-8b", "--gpus", "72"])
     assert "warning" not in within.stderr
 

@@ -37,11 +37,28 @@ def estimate(
     check_names("--gpu-type", "GPU type", gpu_type or [], sorted(loaded.gpu_catalog()))
     if gpus is not None:
         _warn_beyond_cluster(loaded, gpus, gpu_type)
+        _warn_beyond_max_gpus(loaded, gpus, job)
     rows = job_estimates(loaded, job, gpus, gpu_type)
     if json_:
         typer.echo(json.dumps(rows, indent=2))
     else:
         estimate_table(loaded.name, rows)
+
+
+def _warn_beyond_max_gpus(scenario, gpus: int, names: list[str] | None) -> None:
+    """``--gpus`` above a job's ``max_gpus``: a size no policy can give it, fine as a what-if,
+    but said (QA: 400,000 GPUs for the 10T job, whose max is 221,184, passed without a word)."""
+    import warnings
+
+    from colossim.config.wording import and_more
+    from colossim.errors import ColossimWarning
+
+    over = [f"{j.name} ({j.max_gpus:,})" for j in scenario.jobs
+            if (not names or j.name in names) and gpus > j.max_gpus]
+    if over:
+        warnings.warn(ColossimWarning(
+            f"--gpus {gpus:,} is more than the max_gpus of {and_more(over, 3)}: a size no "
+            "policy can give it in a run (raise max_gpus to let one)"), stacklevel=2)
 
 
 def _warn_beyond_cluster(scenario, gpus: int, gpu_types: list[str] | None) -> None:
