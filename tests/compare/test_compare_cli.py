@@ -352,3 +352,14 @@ def test_explain_tallies_the_faults_that_stopped_the_job(tmp_path):
     assert sum(int(n) for _, n in parts) == stopped
     listed = runner.invoke(app, ["run", FAILURES_SMALL, "--explain", "big-b", "--json"])
     assert sum(n for _, n in json.loads(listed.stdout)["explain"]["faults"]) == stopped
+
+
+def test_explain_counts_the_jobs_started_ahead_past_those_it_names():
+    # QA: "started 6 other job(s) first: 10t, 6t, 1.5t-a, 1.5t-b, 1t-a ..." named five and
+    # ended in dots; the messages' own wording is "and N more" (config.wording.and_more)
+    from colossim.metrics.explain import _why
+
+    ahead = ["a", "b", "c", "d", "e", "f"]
+    assert _why([], ahead, 100, 200) == ("the policy started 6 other job(s) first: a, b, c, d, "
+                                         "e and 1 more (100 of 200 GPUs busy when the wait "
+                                         "began)")

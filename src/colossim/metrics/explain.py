@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from operator import itemgetter
 
+from colossim.config.wording import and_more
 from colossim.metrics.labels import shown
 from colossim.metrics.result import RunResult
 
@@ -130,7 +131,7 @@ def _why(refusals: list[str], ahead: list[str], busy: float, total: int,
     held = f", {spares:,} held back as hot spares" if spares else ""
     if ahead:  # with how full the cluster was: a start ahead may have come long after the wait
         # began, when room opened (QA: 95 h put down to priority, 56 of them a full cluster)
-        shown = ", ".join(ahead[:AHEAD_SHOWN]) + (" ..." if len(ahead) > AHEAD_SHOWN else "")
+        shown = and_more(ahead, AHEAD_SHOWN)  # QA: "6 other job(s) first: a, ..., e ..."
         return (f"the policy started {len(ahead)} other job(s) first: {shown} ({busy:,.0f} of "
                 f"{total:,} GPUs busy when the wait began{held}{needed})")
     out = (f", {total - in_service:,.0f} out of service"
