@@ -146,3 +146,12 @@ def test_progress_drops_where_a_failure_rolled_work_back():
     assert list(zip(times, done, strict=True)) == [
         (0.0, 0.0), (100.0, 200.0), (100.0, 100.0), (150.0, 100.0), (250.0, 300.0)]
     assert plots.progress_curve([Slice("queued", 0.0, 5.0, 0)], [], 0.0) == ([], [])
+
+
+def test_each_family_panel_says_its_unit_and_lines_lying_together_both_show():
+    # QA: the fabric panel's y axis had no label, and its rack and pod tiers, carrying the same
+    # load, were drawn one over the other in the same solid style: 6 legend entries, 2 lines
+    assert plots.family_unit("fabric") == "share of capacity"
+    assert plots.family_unit("job_power_mw") == "MW"
+    assert plots.family_unit("job_throttled_gpus") == "GPUs"
+    assert len(set(plots.LINE_STYLES)) == len(plots.LINE_STYLES) >= 2

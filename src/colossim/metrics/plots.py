@@ -197,6 +197,18 @@ def family_lines(result: RunResult) -> tuple[dict[str, list[str]], dict[str, int
     return drawn, flat
 
 
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def family_unit(family: str) -> str:
+    """The y axis of a family's panel (QA: the fabric's had none): its series' unit."""
+    if family == "fabric":
+        return "share of capacity"
+    if family.endswith("_mw"):
+        return "MW"
+    return "GPUs" if family.endswith("gpus") else ""
+
+
 def _legend(ax: Any, lines: int) -> None:
     ax.legend(loc="upper right", fontsize=7 if lines <= 8 else 6, ncols=1 if lines <= 8 else 2)
 
@@ -254,10 +266,14 @@ def levels(result: RunResult) -> bytes:
     _legend(power_ax, 2 + len(panels["power"]))
     for ax, family in zip(axes[2:], shown, strict=True):
         total, drawn = len(panels[family]), lines[family][:MAX_LINES]
-        for name in drawn:  # the legend lists them highest first
+        for k, name in enumerate(drawn):  # the legend lists them highest first; the styles
+            # cycle so a line lying on another shows (QA: the fabric's rack and pod tiers
+            # carried the same load, and one hid the other)
             ax.step(*_steps(series[name], result.end_s), where="post",
+                    linestyle=LINE_STYLES[k % len(LINE_STYLES)],
                     label=name.split(".", 1)[1] if "." in name else name)
         ax.set_title(label(family) + _drawn_of(len(lines[family]), total))
+        ax.set_ylabel(family_unit(family))
         _legend(ax, len(drawn))
     if hidden:
         axes[-1].annotate(f"not drawn: {', '.join(hidden)}", (0, -0.28),

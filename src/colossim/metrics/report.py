@@ -35,8 +35,12 @@ DAY = 86400.0
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:.4e}"
+    if isinstance(value, float):  # as the command line prints them: whole and grouped from
+        # 1,000 up ("796,600" MWh, "87,500" s, where ",.4g" wrote 7.966e+05 and 8.75e+04: QA),
+        # 4 significant digits below, powers of ten only for the very large (bytes)
+        if 1000 <= abs(value) < 1e15:
+            return f"{value:,.0f}"
+        return f"{value:.4g}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     if isinstance(value, dict | list | tuple):  # a plan, a step-time split: on one line each
