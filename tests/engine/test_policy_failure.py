@@ -16,6 +16,7 @@ from colossim.policy.actions import Start, WakeAt
 from colossim.policy.api import BasePolicy
 from colossim.policy.placement import claim, pack
 from colossim.policy.registry import build_policy
+from colossim.policy.staged import StagedPolicy
 from tests.conftest import make_scenario
 
 
@@ -265,3 +266,21 @@ def test_a_constructor_wanting_more_than_the_params_is_refused_at_load():
     said = " ".join(result.output.split())
     assert "cannot be built: colossim builds a policy as Class(params)" in said
     assert "(params, extra)" in said and "Traceback" not in result.output
+
+
+class DeadlineFirst(StagedPolicy):
+    name = "deadline-first"
+
+    def sort_key(self, job):
+        return job.config.deadline_s  # None for a job without one: None and 500.0 do not compare
+
+
+def test_sort_keys_that_do_not_compare_are_named_as_the_policys():
+    # QA: the TypeError named only colossim's own line, with no frame of the policy's
+    jobs = [{"name": n, "params_billion": 1, "tokens_billion": 1, "max_gpus": 72,
+             **({"deadline_s": 500.0} if n == "b" else {})} for n in ("a", "b", "c")]
+    with pytest.raises(PolicyFailure) as raised:
+        Simulation(make_scenario(jobs, racks=1), DeadlineFirst()).run()
+    said = str(raised.value)
+    assert "comparing the keys this policy's sort_key (or rank_key) gave" in said
+    assert "None and 500.0" in said and "use math.inf for 'last'" in said

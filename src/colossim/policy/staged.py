@@ -95,6 +95,16 @@ class Wakes:
         return [WakeAt(time_s)]
 
 
+def _unlike(keys: Sequence[Any]) -> str:
+    """Two keys of different kinds among ``keys``, to show what did not compare."""
+    first = keys[0][0] if keys and isinstance(keys[0], tuple) and keys[0] else keys[0]
+    for key in keys:
+        part = key[0] if isinstance(key, tuple) and key else key
+        if type(part) is not type(first):
+            return f"{first!r} and {part!r}"
+    return ", ".join(map(repr, keys[:2]))
+
+
 class StagedPolicy(BasePolicy):
     """Serve pending jobs in ``order``, each at ``size`` GPUs, placed by the chosen placer."""
 
@@ -128,8 +138,13 @@ class StagedPolicy(BasePolicy):
 
     def order(self, jobs: Iterable[JobView], view: ClusterView) -> list[JobView]:
         jobs = list(jobs)
-        keyed = sorted(zip(self.rank_keys(jobs, view), range(len(jobs)), strict=True),
-                       key=itemgetter(0))
+        keys = self.rank_keys(jobs, view)
+        try:
+            keyed = sorted(zip(keys, range(len(jobs)), strict=True), key=itemgetter(0))
+        except TypeError as exc:  # keys that do not compare: the policy's, not colossim's
+            raise TypeError(f"{exc}: comparing the keys this policy's sort_key (or rank_key) "
+                            f"gave, e.g. {_unlike(keys)}; give every job a key of one kind "
+                            "(None sorts with nothing: use math.inf for 'last')") from None
         return [jobs[k] for _, k in keyed]  # a stable sort by rank_key, as sorted(key=...)
 
     def size(self, job: JobView, view: ClusterView) -> int:
