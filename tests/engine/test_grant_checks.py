@@ -62,3 +62,13 @@ def test_a_rack_given_no_or_negative_gpus_is_named_as_such(grant, rack, gpus):
     assert decision.verdict == "invalid"
     assert decision.reason == (f"{gpus} GPUs on rack {rack}: a grant gives each of its racks a "
                                "positive number of GPUs")
+
+
+def test_a_rack_given_twice_is_named():
+    # QA: "a rack appears twice in the grant" did not say which
+    state = _pending_state()
+    decision = apply_action(state, Start("a", ((1, 36), (0, 36), (1, 36))))
+    assert decision.verdict == "invalid"
+    assert decision.reason == ("rack 1 appears twice in the grant: give each rack once, with "
+                               "all the job's GPUs there")
+    assert state.ledger.busy_gpus() == 0

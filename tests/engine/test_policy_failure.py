@@ -284,3 +284,20 @@ def test_sort_keys_that_do_not_compare_are_named_as_the_policys():
     said = str(raised.value)
     assert "comparing the keys this policy's sort_key (or rank_key) gave" in said
     assert "None and 500.0" in said and "use math.inf for 'last'" in said
+
+
+class AsksOfAType(BasePolicy):
+    name = "asks-of-a-type"
+
+    def decide(self, view):
+        view.estimate_rate(view.pending[0], {"GB20": 72})
+        return []
+
+
+def test_a_rate_asked_of_a_gpu_type_that_does_not_exist_says_which_exist():
+    # QA: a bare KeyError: 'GB20'
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+    with pytest.raises(PolicyFailure) as raised:
+        Simulation(make_scenario([job], racks=1), AsksOfAType()).run()
+    assert ("estimate_rate: no GPU type 'GB20' (did you mean 'GB200'?); the cluster's: GB200"
+            in str(raised.value))

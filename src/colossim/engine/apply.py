@@ -75,8 +75,10 @@ def _pairs(grant: object) -> Grant:
 def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
     grant = _pairs(grant)
     racks, ns = list(map(rack_of, grant)), list(map(gpus_of, grant))
-    if len(set(racks)) != len(racks):
-        raise Refused(Verdict.INVALID, "a rack appears twice in the grant")
+    if len(set(racks)) != len(racks):  # sorted: a repeat is next to its first (QA: unnamed)
+        twice = next(r for r, after in zip(racks, racks[1:]) if r == after)  # noqa: B905
+        raise Refused(Verdict.INVALID, f"rack {twice} appears twice in the grant: give each "
+                                       "rack once, with all the job's GPUs there")
     gpus = sum(ns)
     cfg = job.config
     if not cfg.min_gpus <= gpus <= cfg.max_gpus:

@@ -179,4 +179,15 @@ class ClusterView:
 
     def estimate_rate(self, job: JobView, gpus_by_type: dict[str, int]) -> float:
         """FLOP/s the job would reach on this many GPUs of each type."""
-        return self.rate_fn(job.config, gpus_by_type)
+        try:
+            return self.rate_fn(job.config, gpus_by_type)
+        except KeyError as exc:  # a type the catalog lacks (QA: a bare KeyError: 'GB20')
+            if exc.args and exc.args[0] in gpus_by_type:
+                import difflib
+
+                known = self.racks.gpu_types
+                close = difflib.get_close_matches(str(exc.args[0]), known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise KeyError(f"estimate_rate: no GPU type {exc.args[0]!r}{hint}; the "
+                               f"cluster's: {', '.join(known)}") from None
+            raise
