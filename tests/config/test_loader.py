@@ -116,10 +116,19 @@ def test_booleans_are_true_or_false_only(tmp_path):
 
 
 def test_a_boolean_is_not_a_number(tmp_path):
+    # racks is a count: "a whole number" (QA: "a number" for an int, "a whole number" for 1.5)
     path = write(tmp_path, "s.yaml", edit(BASE, "      racks: 4\n", "      racks: true\n"))
     assert problems_of(path) == [
-        f"{path}:6: cluster.rack_groups[0].racks: expected a number, got true"
+        f"{path}:6: cluster.rack_groups[0].racks: expected a whole number, got true"
     ]
+    supply = write(tmp_path, "p.yaml", edit(BASE, "supply_mw: 1.0", "supply_mw: true"))
+    assert [p.split(": ", 1)[1] for p in problems_of(supply)] == [
+        "cluster.power.supply_mw: expected a number, got true"]
+    # nor is one among numbers: pydantic took [true] as [1.0] (review)
+    listed = write(tmp_path, "l.yaml", BASE + "scheduler:\n  policy:\n    name: las\n"
+                   "    params: {thresholds_gpu_s: [3600, true]}\n")
+    assert [p.split(": ", 1)[1] for p in problems_of(listed)] == [
+        "scheduler.policy.params.thresholds_gpu_s: expected numbers, got true among them"]
 
 
 def test_anchors_and_merge_keys_share_job_defaults(tmp_path):

@@ -108,8 +108,10 @@ def test_booleans_accept_only_booleans(value):
 
 @pytest.mark.parametrize("value", [True, False])
 def test_numbers_refuse_booleans(value):
-    with pytest.raises(ValidationError, match="expected a number"):
+    with pytest.raises(ValidationError, match="expected a whole number"):  # the seed: an int
         SimulationConfig(seed=value)
+    with pytest.raises(ValidationError, match="expected a number"):
+        SimulationConfig(horizon_s=value)
 
 
 def test_models_are_frozen_and_refuse_unknown_keys():

@@ -162,13 +162,17 @@ class Frozen(BaseModel):
             if quoted is not None:  # {range: ["1", 3, 1]}: the item is text, as a field's is
                 raise ValueError(f"expected numbers, got the text {quoted!r} among them "
                                  f"({_as_number_hint(quoted)})")
+            if any(isinstance(v, bool) for v in value):  # [true]: pydantic took it as 1.0
+                flag = str(next(v for v in value if isinstance(v, bool))).lower()
+                raise ValueError(f"expected numbers, got {flag} among them")
         kinds = _scalar_kinds(annotation)
         if not kinds:
             return value
         if kinds == {bool} and not isinstance(value, bool):
             raise ValueError(f"expected true or false, got {value!r}")
-        if bool not in kinds and isinstance(value, bool):
-            raise ValueError(f"expected a number, got {str(value).lower()}")
+        if bool not in kinds and isinstance(value, bool):  # "a whole number" for an int (QA)
+            wanted = "expected a whole number" if kinds == {int} else "expected a number"
+            raise ValueError(f"{wanted}, got {str(value).lower()}")
         if isinstance(value, str) and not _admits_text(annotation) and _numeric(value):
             # YAML reads '4' and "70" as text; pydantic would quietly take them as numbers, so
             # the file would mean one thing to an editor and another to colossim
