@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from colossim.errors import ColossimWarning
@@ -270,3 +272,22 @@ def test_a_metric_beyond_any_float_is_named_not_an_overflow(tmp_path):
     with pytest.raises(ValueError, match="huge.json: metric 'jobs_completed' is a number of "
                                          "401 digits"):
         read(path)
+
+
+def test_a_nan_against_a_number_is_a_change_without_a_direction():
+    # QA: NaN in the file against 8,200 in the run read "FAIL (worse)"
+    from colossim.testing.baseline import compare_one, parse_tolerances, tolerance_for
+
+    tol = tolerance_for("makespan_s", parse_tolerances(None))
+    for baseline, actual in ((math.nan, 8200.0), (8200.0, math.nan)):
+        row = compare_one("makespan_s", baseline, actual, tol)
+        assert not row.ok and row.note == "changed"
+    assert compare_one("makespan_s", math.nan, math.nan, tol).ok
+
+
+def test_a_yaml_baseline_keeps_a_long_command_on_one_line(tmp_path):
+    from colossim.testing.baseline import dumps
+
+    command = "python -m pytest " + " ".join(f"tests/t{i}.py" for i in range(20))
+    text = dumps(tmp_path / "b.yaml", {"produced": {"command": command}, "metrics": {"a": 1}})
+    assert f"command: {command}\n" in text

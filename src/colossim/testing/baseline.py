@@ -109,6 +109,7 @@ def _yaml():
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
+    yaml.width = 4096  # a long value (the produced command) on one line, as JSON writes it
     # in the document's order, as JSON files are: a header first, the metrics as reviewed
     yaml.representer.sort_base_mapping_type_on_output = False
     return yaml
@@ -297,8 +298,9 @@ def _plain(name: str, value: Any) -> Any:
 
 def compare_one(metric: str, baseline: Any, actual: Any, tol: Tolerance) -> Row:
     if is_number(baseline) and is_number(actual):
-        if math.isnan(baseline) or math.isnan(actual):
+        if math.isnan(baseline) or math.isnan(actual):  # no direction to NaN (QA: "worse")
             ok = math.isnan(baseline) and math.isnan(actual)
+            return Row(metric, baseline, actual, tol, ok, "" if ok else "changed")
         elif math.isinf(baseline) or math.isinf(actual):
             ok = baseline == actual  # inf - inf is NaN, which no tolerance allows
         else:

@@ -42,6 +42,7 @@ def _round_trip():
     yaml = YAML(typ="rt", pure=True)
     yaml.default_flow_style = False
     yaml.preserve_quotes = True
+    yaml.width = 4096  # the produced command on one line (QA: folded over two)
     return yaml
 
 
