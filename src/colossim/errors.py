@@ -83,6 +83,23 @@ class InvariantViolation(ColossimError):
     exit_code = 1
 
 
+def what_raised(exc: BaseException) -> str:
+    """``Type: message`` of an exception from user code, on one line. pydantic's own text runs
+    over several lines and ends in a URL; an assignment to a job's frozen config read "1
+    validation error for JobConfig / priority / Instance is frozen [type=...] / For further
+    information visit ..." (QA): said here as the field and what is wrong with it."""
+    errors = getattr(exc, "errors", None)
+    if type(exc).__name__ == "ValidationError" and callable(errors):
+        said = []
+        for error in errors():
+            field = ".".join(str(part) for part in error.get("loc", ()))
+            why = ("read-only (a policy's view and the scenario's configs are frozen)"
+                   if error.get("type") == "frozen_instance" else error.get("msg", ""))
+            said.append(f"{field}: {why}" if field else why)
+        return f"{type(exc).__name__}: {'; '.join(said)}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def raised_at(exc: BaseException, home: str | None = None) -> str:
     """Where an exception from user code (a policy) was raised, as " (at FILE:LINE in NAME)",
     so the message points into the user's code (``--debug``, or a sweep run's record, has the

@@ -301,3 +301,23 @@ def test_a_rate_asked_of_a_gpu_type_that_does_not_exist_says_which_exist():
         Simulation(make_scenario([job], racks=1), AsksOfAType()).run()
     assert ("estimate_rate: no GPU type 'GB20' (did you mean 'GB200'?); the cluster's: GB200"
             in str(raised.value))
+
+
+class SetsItsPriority(BasePolicy):
+    name = "sets-its-priority"
+
+    def decide(self, view):
+        view.pending[0].config.priority = 5
+        return []
+
+
+def test_an_assignment_to_a_frozen_config_is_said_on_one_line_without_pydantics_url():
+    # QA: pydantic's four lines, "[type=frozen_instance, ...]" and a URL
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+    with pytest.raises(PolicyFailure) as raised:
+        Simulation(make_scenario([job], racks=1), SetsItsPriority()).run()
+    said = str(raised.value)
+    assert said.startswith("policy 'sets-its-priority' failed at t=0.0: ValidationError: "
+                           "priority: read-only (a policy's view and the scenario's configs "
+                           "are frozen) (at ")
+    assert "\n" not in said and "pydantic.dev" not in said

@@ -26,7 +26,7 @@ from colossim.engine.state import RunState
 from colossim.engine.subsystems import subsystems
 from colossim.engine.switch_costs import take
 from colossim.engine.views import ViewBuilder
-from colossim.errors import ColossimError, PolicyFailure, raised_at
+from colossim.errors import ColossimError, PolicyFailure, raised_at, what_raised
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.rng import RngStreams
 from colossim.policy.actions import Action, Verdict, describe
@@ -116,7 +116,7 @@ class Simulation:
         except (Exception, SystemExit) as exc:  # sys.exit(3) in a policy ended colossim with
             # code 3, which a sweep reads as "some runs raised"
             raise PolicyFailure(f"policy {self.label!r} failed at t={self.env.now}: "
-                                f"{type(exc).__name__}: {exc}"
+                                f"{what_raised(exc)}"
                                 f"{raised_at(exc, self._policy_file())}") from exc
         for action in actions:
             self._apply(action)

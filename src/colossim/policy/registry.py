@@ -32,6 +32,7 @@ from colossim.errors import (
     PolicyError,
     PolicyFailure,
     raised_at,
+    what_raised,
 )
 from colossim.policy.api import Policy
 
@@ -233,7 +234,7 @@ def _raised(exc: BaseException) -> str:
         return f"{exc.msg} at {exc.filename}:{exc.lineno}"
     if isinstance(exc, ImportError | PolicyError):  # "No module named ...", "not a policy"
         return str(exc)
-    return f"it raised {type(exc).__name__}: {exc}{raised_at(exc)}"  # its top level raised
+    return f"it raised {what_raised(exc)}{raised_at(exc)}"  # its top level raised
 
 
 def _a_file(name: str) -> bool:
@@ -361,7 +362,7 @@ def checked_params(cls: type, params: Mapping[str, Any], name: str) -> BaseModel
         raise
     except Exception as exc:
         raise PolicyFailure(f"policy {name!r}: checking its params raised "
-                            f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
+                            f"{what_raised(exc)}{raised_at(exc)}") from exc
 
 
 def build_policy(cls: type, params: Mapping[str, Any] | None = None,
