@@ -55,7 +55,8 @@ def reliability_table(result: RunResult) -> None:
     table = Table(
         title="reliability",
         caption=f"interr.: interruptions of the job (a fault can stop several jobs or none); "
-                "ETTR: productive time / simulated time since its first start; h: GPU-hours; MTTF "
+                "ETTR: productive time / simulated time since its first start (time queued "
+                "after a fault counts: --explain JOB); h: GPU-hours; MTTF "
                 "min: mean time between its interruptions, minutes; ckpt every: the interval "
                 "in force at its latest checkpoint (auto: Young's or Daly's). Faults by "
                 "component: "
