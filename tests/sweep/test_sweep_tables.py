@@ -446,8 +446,9 @@ def test_a_knob_of_numbers_and_auto_keeps_a_numeric_axis_and_auto_apart():
     # the labels of 120 and 300 together: review)
     assert ticks == {600.0: "600", 1200.0: "1200", 1800.0: "1800", 2400.0: "2400",
                      3000.0: "3000", 3600.0: "3600", position["auto"]: "auto"}
-    position, apart, ticks = _axis([True, False])  # no number: categories, written as JSON
-    assert apart == float("inf") and list(ticks.values()) == ["true", "false"]
+    position, apart, ticks = _axis([True, False])  # no number: categories, written as JSON,
+    # each apart (points: a line between categories read as a trend, QA)
+    assert apart == -float("inf") and list(ticks.values()) == ["true", "false"]
     # floats as the tables write them: 0.1235 twice in the plots before (review)
     assert list(_axis([0.12345, 0.12346, "auto"])[2].values())[-1] == "auto"
     from colossim.sweep.plots import _labels

@@ -127,9 +127,10 @@ def _axis(values: Sequence[Any]) -> tuple[dict[Any, float], float, dict[float, s
     (not joined to the line), and the ticks to set (none: matplotlib's numeric ticks).
 
     Numbers sit at their value; other values (``auto``, a list) after them, a little apart,
-    or, when no value is a number, as evenly spaced categories joined by the line. A knob of
-    120, 600, 3600 and ``auto`` drew ``auto`` as a fourth category joined to the curve, where
-    it read as a longer interval (QA)."""
+    or, when no value is a number, as evenly spaced categories, every one apart (points, not a
+    line: a line through supply events or policies read as a trend between them, QA). A knob
+    of 120, 600, 3600 and ``auto`` drew ``auto`` as a fourth category joined to the curve,
+    where it read as a longer interval (QA)."""
     firsts: dict[Any, Any] = {}
     for value in values:
         firsts.setdefault(_hashable(value), value)
@@ -139,7 +140,7 @@ def _axis(values: Sequence[Any]) -> tuple[dict[Any, float], float, dict[float, s
     if not others:
         return numbers, math.inf, {}
     if not numbers:
-        return ({k: float(i) for i, k in enumerate(others)}, math.inf,
+        return ({k: float(i) for i, k in enumerate(others)}, -math.inf,
                 {float(i): labels[k] for i, k in enumerate(others)})
     low, high = min(numbers.values()), max(numbers.values())
     gap = (high - low) * 0.15 or 1.0
