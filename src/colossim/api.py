@@ -5,6 +5,7 @@ The CLI, sweeps and the pytest plugin are thin layers over these two functions.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import os
 import re
@@ -300,6 +301,7 @@ def run_scenario(
     from colossim.engine.simulation import Simulation
     from colossim.policy.registry import make_policy
 
+    checked_run_options(check_invariants, progress)
     if not isinstance(scenario, Scenario):  # an instance replaces the file's own policy, which
         # then need not be installed, nor its params fit (QA; as ``run_policy`` loads it)
         scenario = (load_scenario(scenario) if policy is None else
@@ -367,6 +369,27 @@ def first_run_of(policy: Policy) -> Policy:
             "one for each run (colossim.policy.registry.make_policy(name) or "
             f"build_policy({cls.__qualname__}, params))")
     return policy
+
+
+def checked_run_options(check_invariants: object, progress: object) -> None:
+    """``check_invariants=`` a bool or None, ``progress=`` a callable taking (time, fraction)
+    or None, checked before the run: a text for ``progress`` failed at its first call, 2,048
+    events in (after the whole run on a small scenario), with a bare "'str' object is not
+    callable", and ``check_invariants="no"`` switched the checks on (QA)."""
+    if check_invariants is not None and not isinstance(check_invariants, bool):
+        raise TypeError(f"check_invariants= takes True, False or None, not {check_invariants!r}")
+    if progress is None:
+        return
+    if not callable(progress):
+        raise TypeError(f"progress= takes a callable progress(now_s, fraction_done), not "
+                        f"{progress!r}")
+    try:
+        inspect.signature(progress).bind(0.0, 0.0)
+    except TypeError:
+        raise TypeError("progress= is called as progress(now_s, fraction_done): two arguments, "
+                        f"which {progress!r} does not take") from None
+    except ValueError:  # no signature to read (a builtin): it is called as it is
+        pass
 
 
 def checked_seed(seed: object) -> int:

@@ -225,3 +225,21 @@ def test_run_policy_takes_a_dict_as_load_scenario_does():
 
     data = YAML(typ="safe").load(load_scenario_text())
     assert run_policy("fifo", data) == run_policy("fifo", "small")
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    ({"progress": "yes"}, "progress= takes a callable progress(now_s, fraction_done), not 'yes'"),
+    ({"progress": lambda now_s: None}, "progress= is called as progress(now_s, fraction_done)"),
+    ({"check_invariants": "no"}, "check_invariants= takes True, False or None, not 'no'"),
+])
+def test_run_options_are_checked_before_the_run(options, said):
+    # QA: a text for progress failed only at its first call, after the whole run on a small
+    # scenario, with "'str' object is not callable"; check_invariants="no" turned checks on
+    from colossim.api import simulate
+
+    with pytest.raises(TypeError) as raised:
+        simulate("small", **options)
+    assert said in str(raised.value)
+    seen = []
+    simulate("small", progress=lambda now_s, done: seen.append(done), check_invariants=False)
+    assert seen and seen[-1] == pytest.approx(1.0)

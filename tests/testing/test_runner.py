@@ -198,3 +198,17 @@ def test_the_guard_counts_only_after_the_last_arrival_and_never_at_the_horizon(s
     with pytest.raises(starvation.Stalled, match=r"from t=61,260 s to t=320,460 s \(the work "
                        "last moved between t=0 s and t=61,260 s, looked at every 2,048 events"):
         halted(61_260.0 + 6 * 43_200.0, 0.4286)
+
+
+def test_a_dict_changed_in_a_loaded_builtin_does_not_reach_the_next_load():
+    # QA: load() handed out one cached object; a test that changed its policy params in place
+    # moved a later test's makespan, and one that changed its catalog crashed a later run
+    from colossim.testing.runner import load
+
+    first = load("busy", policy="las")
+    default = list(first.scheduler.policy.params.get("thresholds_gpu_s", []))
+    first.scheduler.policy.params["thresholds_gpu_s"] = [10.0]
+    first.catalog["GB200"] = {"tdp_w": 2000}  # the scenario's own catalog entries
+    again = load("busy", policy="las")
+    assert again is not first and "GB200" not in again.catalog
+    assert list(again.scheduler.policy.params.get("thresholds_gpu_s", [])) == default

@@ -8,6 +8,7 @@ simulating a policy's idle wake-ups until the horizon.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -40,14 +41,17 @@ def load(
     """A built-in scenario name, a YAML path or a dict of its fields (as ``load_scenario``
     takes), with ``--set``-style overrides.
 
-    Built-in scenarios are cached (frozen, they cannot change under a test); a file or a dict
-    is read at every call, so what runs is what the file (and the files it includes) holds now,
-    whatever the working directory: a test may write a scenario, run it, and rewrite it.
+    Built-in scenarios are loaded once and each call gets its own deep copy: a ``Scenario``
+    is frozen, but the dicts it holds (the catalog, a policy's params) are not, and a test that
+    changed one in place changed it for every later test (QA: a makespan moved, or a run
+    crashed deep in the engine). A file or a dict is read at every call, so what runs is what
+    the file (and the files it includes) holds now, whatever the working directory: a test may
+    write a scenario, run it, and rewrite it.
     """
     overrides = _listed(overrides)
     if isinstance(source, dict) or Path(source).exists():  # a dict: review, a raw TypeError
         return load_scenario(source, overrides, policy=policy)
-    return _load_builtin(str(source), overrides, policy)
+    return copy.deepcopy(_load_builtin(str(source), overrides, policy))
 
 
 def _listed(overrides: Iterable[str]) -> tuple[str, ...]:
