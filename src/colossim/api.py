@@ -302,6 +302,9 @@ def run_scenario(
     from colossim.policy.registry import make_policy
 
     checked_run_options(check_invariants, progress)
+    if not isinstance(scenario, Scenario | str | dict | os.PathLike) and scenario is not None:
+        raise TypeError("simulate takes a Scenario, a built-in scenario's name, a YAML file's "
+                        f"path or a dict of its fields, not {type(scenario).__name__}")
     if not isinstance(scenario, Scenario):  # an instance replaces the file's own policy, which
         # then need not be installed, nor its params fit (QA; as ``run_policy`` loads it)
         scenario = (load_scenario(scenario) if policy is None else

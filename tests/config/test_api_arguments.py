@@ -243,3 +243,13 @@ def test_run_options_are_checked_before_the_run(options, said):
     seen = []
     simulate("small", progress=lambda now_s, done: seen.append(done), check_invariants=False)
     assert seen and seen[-1] == pytest.approx(1.0)
+
+
+def test_simulate_names_itself_when_given_no_scenario_it_can_read():
+    # QA: simulate(42) said "load_scenario takes ...", a call the user never made
+    from colossim.api import simulate
+
+    with pytest.raises(TypeError, match="^simulate takes a Scenario, a built-in scenario's "
+                                        "name, a YAML file's path or a dict of its fields, "
+                                        "not int$"):
+        simulate(42)
