@@ -43,6 +43,11 @@ def test_overrides_are_a_list_of_path_value_strings():
 def test_a_scenario_of_the_wrong_type_is_said_at_the_argument(source, said):
     with pytest.raises(TypeError, match=rf"load_scenario takes a built-in scenario's name, a "
                                         rf"YAML file's path or a dict of its fields, {said}"):
+        load_scenario(source)
+    # QA: simulate(42) said "load_scenario takes ...", a call the user never made
+    with pytest.raises(TypeError, match=rf"^simulate takes a Scenario, a built-in scenario's "
+                                        rf"name, a YAML file's path or a dict of its fields, "
+                                        rf"{said}"):
         simulate(source)
     with pytest.raises(TypeError, match="not Scenario: it is loaded already; give it to "
                                         r"simulate\(\)"):
@@ -244,12 +249,3 @@ def test_run_options_are_checked_before_the_run(options, said):
     simulate("small", progress=lambda now_s, done: seen.append(done), check_invariants=False)
     assert seen and seen[-1] == pytest.approx(1.0)
 
-
-def test_simulate_names_itself_when_given_no_scenario_it_can_read():
-    # QA: simulate(42) said "load_scenario takes ...", a call the user never made
-    from colossim.api import simulate
-
-    with pytest.raises(TypeError, match="^simulate takes a Scenario, a built-in scenario's "
-                                        "name, a YAML file's path or a dict of its fields, "
-                                        "not int$"):
-        simulate(42)
