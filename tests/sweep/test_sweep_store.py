@@ -262,3 +262,28 @@ def test_a_sweep_that_cannot_start_leaves_no_empty_folder(done, tmp_path, monkey
     kept.mkdir()
     result = CliRunner().invoke(app, [*args, str(kept)])
     assert result.exit_code == 1 and kept.is_dir()
+
+
+def test_a_helper_module_of_the_policys_own_package_is_part_of_the_build(tmp_path, monkeypatch):
+    # QA: a plugin that moved its ranking into keys.py of its package was resumed over runs of
+    # the old keys.py ("0 runs ran, 5 already done", the table keeping the old figures)
+    package = tmp_path / "qa_build_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "keys.py").write_text("def key(job):\n    return job.index\n")
+    (package / "policy.py").write_text(
+        "from colossim.policy.staged import StagedPolicy\nfrom qa_build_pkg.keys import key\n\n"
+        "class Keyed(StagedPolicy):\n    name = 'qa-build-keyed'\n\n"
+        "    def sort_key(self, job):\n        return key(job)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plan = expand(load_study(write_study(tmp_path, f"""\
+base: {SMALL}
+parameters:
+  scheduler.policy.name: [fifo, "qa_build_pkg.policy:Keyed"]
+seeds: 1
+""")))
+    plugin = plan.runs[1].scenario
+    first = build_of(plugin)
+    (package / "keys.py").write_text("def key(job):\n    return -job.index\n")
+    build._file_digest.cache_clear()  # a fresh process, which imports the new keys.py
+    assert build_of(plugin) != first

@@ -8,9 +8,11 @@ two versions of the model in one table (QA: a fixed plugin policy was resumed ov
 runs, and the table kept their numbers).
 
 What is hashed: every source and data file of the ``colossim`` package (``.py`` and the built-in
-scenarios), and the file that defines the run's policy class when it lives outside the package
-(a plugin or a ``module:Class`` path). Code a plugin imports from elsewhere is not covered
-(a documented limit: rerun without ``--resume`` after changing it).
+scenarios), and, for a policy class that lives outside the package (a plugin or a
+``module:Class`` path), the file that defines it or, when that file is part of a package,
+every ``.py`` file of its top-level package (QA: a plugin that moved its ranking into a helper
+module of its own package was resumed over runs of the old helper). Code a plugin imports from
+other packages is not covered (a documented limit: rerun without ``--resume`` after changing it).
 """
 
 from __future__ import annotations
@@ -48,20 +50,27 @@ def package_digest() -> str:
 
 
 @functools.cache
-def _policy_file(name: str) -> Path | None:
-    """The file defining policy ``name`` when it is outside the package; None for a built-in
-    policy, or one that cannot be looked up (the run fails and says why)."""
+def _policy_files(name: str) -> tuple[tuple[str, Path], ...]:
+    """The files of policy ``name`` when it is outside the package, each with its name inside
+    its package (the same on every machine of a cluster): its module's file, or every ``.py``
+    file of its top-level package; none for a built-in policy, or one that cannot be looked up
+    (the run fails and says why)."""
     from colossim.policy.registry import policy_class
 
     try:
         cls = policy_class(name)
     except Exception:  # an unknown or broken policy: the run itself reports it
-        return None
+        return ()
     file = getattr(sys.modules.get(cls.__module__), "__file__", None)
-    if file is None:
-        return None
-    path = Path(file).resolve()
-    return None if path.is_relative_to(PACKAGE) else path
+    if file is None or Path(file).resolve().is_relative_to(PACKAGE):
+        return ()
+    top = sys.modules.get(cls.__module__.partition(".")[0])
+    folders = [Path(folder).resolve() for folder in getattr(top, "__path__", ())]
+    if not folders:  # a module of its own (my_policies.py): the file alone
+        return ((Path(file).name, Path(file).resolve()),)
+    return tuple(sorted((path.relative_to(folder).as_posix(), path) for folder in folders
+                        for path in folder.rglob("*.py")
+                        if "__pycache__" not in path.parts and path.is_file()))
 
 
 @functools.cache
@@ -79,11 +88,13 @@ def _file_digest(path: Path) -> str:
 
 def build_of(scenario: Scenario) -> str:
     """The build that makes ``scenario``'s run: 16 hex digits of colossim's digest and, for a
-    policy defined outside colossim, its file's."""
+    policy defined outside colossim, its files' (``_policy_files``)."""
     digest = hashlib.sha256(package_digest().encode())
-    policy = _policy_file(scenario.scheduler.policy.name)
-    if policy is not None:
-        digest.update(_file_digest(policy).encode())
+    files = _policy_files(scenario.scheduler.policy.name)
+    if len(files) == 1:  # a module of its own: as builds before packages were hashed whole
+        digest.update(_file_digest(files[0][1]).encode())
+    for relative, path in files if len(files) > 1 else ():
+        digest.update(relative.encode() + b"\0" + _file_digest(path).encode())
     return digest.hexdigest()[:16]
 
 
