@@ -181,7 +181,9 @@ def _resize(state: RunState, action: Resize) -> None:
     job = _job(state, action.job, JobState.RUNNING)
     grant = _power_admits(state, job, _crosses_no_cut(state, job,
                                                       _new_grant(state, job, action.grant)))
-    written = storage_path(state.layout, job)  # the save leaves from the GPUs it holds now
+    storage = state.scenario.reliability.storage  # the save leaves from the GPUs it holds now
+    written = storage_path(state.layout, job, max(storage.write_tbytes_s,
+                                                  storage.read_tbytes_s) * 1e12)
     old = state.ledger.release(job.index)
     try:
         new = _allocate(state, job, grant)

@@ -182,6 +182,8 @@ class Checkpoints:
         self.jobs = [JobCk(j, j.config.checkpoint, Point(0.0, None, "start"))
                      for j in self.state.jobs]
         self.share = StorageShare(self, config.storage.write_tbytes_s * TB)
+        # a path at least this fast never binds a write or a read (``_paths``)
+        self._bandwidth = max(config.storage.write_tbytes_s, config.storage.read_tbytes_s) * TB
         self.rack_capacity = self.state.layout.capacity  # GPUs per rack, by rack
         self.rate_per_gpu_s = failure_rate_per_gpu_s(config)  # every class interrupts a job
         self._exposures: dict[int, tuple[Grant, tuple[int, int]]] = {}  # per job, per grant
@@ -227,7 +229,8 @@ class Checkpoints:
         job = ck.job
         if ck.paths_for is not job.grant and job.grant:  # a stopped job: the grant it had
             ck.paths_for = job.grant
-            ck.paths = grant_storage_paths(self.state.layout, job, ck.cfg.snapshot_gbytes_s)
+            ck.paths = grant_storage_paths(self.state.layout, job, ck.cfg.snapshot_gbytes_s,
+                                           self._bandwidth)
         return ck.paths
 
     def _cap(self, ck: JobCk, from_host: bool = False) -> float:

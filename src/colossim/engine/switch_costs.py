@@ -44,18 +44,23 @@ class Switch:
         return self.save_s + self.restart_s + self.load_s
 
 
-def grant_storage_paths(layout: RackLayout, job: Job,
-                        snapshot_gbytes_s: float) -> tuple[float, float]:
+def grant_storage_paths(layout: RackLayout, job: Job, snapshot_gbytes_s: float,
+                        needed: float = math.inf) -> tuple[float, float]:
     """The job's own path to storage on the GPUs it holds, B/s: (from its GPUs, from host
-    memory) (``model.reliability.storage_paths``); unbounded when it holds none."""
+    memory) (``model.reliability.storage_paths``); unbounded when it holds none, or when even
+    the cluster's slowest GPUs would carry ``needed`` (the storage's bandwidth): then the grant
+    need not be read, a third of a millisecond for thousands of racks, at every checkpoint
+    after each of a failure-heavy run's thousands of swaps."""
+    if job.gpus * storage_paths(layout.specs, 1, snapshot_gbytes_s)[0] >= needed:
+        return math.inf, math.inf
     types = {int(layout.rack_type[rack]) for rack, _ in job.grant}
     return storage_paths([layout.specs[t] for t in sorted(types)], job.gpus, snapshot_gbytes_s)
 
 
-def storage_path(layout: RackLayout, job: Job) -> float:
+def storage_path(layout: RackLayout, job: Job, needed: float = math.inf) -> float:
     """The job's path between its GPUs and storage now, B/s: what a checkpoint written from
-    them, or read back into them, can take at most."""
-    return grant_storage_paths(layout, job, job.config.checkpoint.snapshot_gbytes_s)[0]
+    them, or read back into them, can take at most (``needed``: as ``grant_storage_paths``)."""
+    return grant_storage_paths(layout, job, job.config.checkpoint.snapshot_gbytes_s, needed)[0]
 
 
 def price(scenario: Scenario, job: Job, gpus: int, written_bytes_s: float = math.inf,
@@ -86,7 +91,8 @@ def remember(scenario: Scenario, job: Job, gpus: int, layout: RackLayout,
     other GPUs (a resize: saved on the old grant, read into the new). A preempted job is read
     back into GPUs not yet known: its grant's path stands for them (the same size, if not the
     same racks, is the common case)."""
-    path = storage_path(layout, job)
+    storage = scenario.reliability.storage
+    path = storage_path(layout, job, max(storage.write_tbytes_s, storage.read_tbytes_s) * TB)
     switch = price(scenario, job, gpus, path if written_bytes_s is None else written_bytes_s,
                    path)
     if switch is not None:
