@@ -346,7 +346,9 @@ def test_colossim_scenario_and_run_policy_accept_names_paths_objects_and_classes
             sc = colossim_scenario("small", ["cluster.power.supply_mw=2.5"], policy="priority")
             assert sc.cluster.power.supply_mw == 2.5
             assert sc.scheduler.policy.name == "priority"
-            assert colossim_scenario("small") is colossim_scenario("small")  # cached, frozen
+            # loaded once, each call its own copy (a dict changed in one reaches no other: QA)
+            one, two = colossim_scenario("small"), colossim_scenario("small")
+            assert one == two and one is not two
             result = run_policy("fifo", sc)
             assert (result.policy, result.cluster.supply_mw) == ("fifo", 2.5)
             by_class = run_policy(Toy, "toy.yaml", overrides=["cluster.power.supply_mw=3"])
