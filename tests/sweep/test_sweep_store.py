@@ -85,17 +85,22 @@ def test_a_resume_with_the_same_code_reruns_nothing_and_warns_of_nothing(done, t
     assert (report.skipped, report.ran) == (8, 0)
 
 
+def fifo_against(tmp_path, monkeypatch, policy: str):
+    """A one-seed study of small under fifo and ``policy``, found on ``tmp_path``."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return expand(load_study(write_study(tmp_path, f"""\
+base: {SMALL}
+parameters:
+  scheduler.policy.name: [fifo, "{policy}"]
+seeds: 1
+""")))
+
+
 def test_a_policy_file_outside_colossim_is_part_of_the_build(tmp_path, monkeypatch):
     module = tmp_path / "qa_build_policy.py"
     module.write_text("from colossim.policy.builtin.fifo import Fifo\n\n"
                       "class Mine(Fifo):\n    name = 'qa-build-mine'\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    plan = expand(load_study(write_study(tmp_path, f"""\
-base: {SMALL}
-parameters:
-  scheduler.policy.name: [fifo, "qa_build_policy:Mine"]
-seeds: 1
-""")))
+    plan = fifo_against(tmp_path, monkeypatch, "qa_build_policy:Mine")
     builtin, plugin = (run.scenario for run in plan.runs)
     first = build_of(plugin)
     assert first != build_of(builtin)
@@ -275,14 +280,7 @@ def test_a_helper_module_of_the_policys_own_package_is_part_of_the_build(tmp_pat
         "from colossim.policy.staged import StagedPolicy\nfrom qa_build_pkg.keys import key\n\n"
         "class Keyed(StagedPolicy):\n    name = 'qa-build-keyed'\n\n"
         "    def sort_key(self, job):\n        return key(job)\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    plan = expand(load_study(write_study(tmp_path, f"""\
-base: {SMALL}
-parameters:
-  scheduler.policy.name: [fifo, "qa_build_pkg.policy:Keyed"]
-seeds: 1
-""")))
-    plugin = plan.runs[1].scenario
+    plugin = fifo_against(tmp_path, monkeypatch, "qa_build_pkg.policy:Keyed").runs[1].scenario
     first = build_of(plugin)
     (package / "keys.py").write_text("def key(job):\n    return -job.index\n")
     build._file_digest.cache_clear()  # a fresh process, which imports the new keys.py
