@@ -33,7 +33,8 @@ def test_ray_backend_matches_local(tmp_path):
     report = execute(plan, local, LocalExecutor(1))
     write_outputs(plan, report.records, local, plots=False)
 
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING",
+             log_to_driver=False)  # a new instance, even beside a cluster `ray start` began
     try:
         executor = RayExecutor()
         assert executor.slots == 4  # two CPUs, two tasks in flight each

@@ -247,7 +247,10 @@ class RayExecutor(_HoldsNothing):
             if address:
                 _attach(ray, address, options)
             else:
-                ray.init(num_cpus=workers, include_dashboard=False, **options)
+                # "local": a new instance, as the docs say, even where a cluster started
+                # with `ray start` runs on this machine (ray.init joined it, and then refused
+                # num_cpus with a ValueError)
+                ray.init(address="local", num_cpus=workers, include_dashboard=False, **options)
             self._owned = True
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = cpus
