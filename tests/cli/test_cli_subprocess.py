@@ -107,3 +107,24 @@ def test_ctrl_c_before_the_command_runs_says_interrupted_and_exits_130(way, mome
     assert result.stdout == f"SIGINT at {moment}\n"  # it did land there
     assert result.stderr == "interrupted\n"
     assert result.returncode == 130
+
+
+HEAVY = ("pydantic", "numpy", "ruamel", "simpy", "scipy")
+HELP_IMPORTS = """
+import runpy, sys
+sys.argv = ["colossim", "--help"]
+try:
+    runpy.run_module("colossim", run_name="__main__")
+except SystemExit:
+    pass
+print(sorted(m for m in %r if m in sys.modules), file=sys.stderr)
+"""
+
+
+def test_help_loads_no_heavy_library():
+    # docs/architecture.md: `colossim --help` loads no pydantic, numpy or ruamel (QA: a module
+    # the command line imports for --set began to import pydantic, and nothing noticed)
+    result = run(sys.executable, "-c", HELP_IMPORTS % (HEAVY,))
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "[]"

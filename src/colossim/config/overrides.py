@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from colossim.config.base import block_model
 from colossim.config.yamlmarks import Marks, PathKey, parse_yaml_text
 from colossim.errors import ConfigError, Problem
 
@@ -200,7 +199,11 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
 
 
 def _field_type(model: Any, name: Any) -> Any:
-    """The model class a field (or a list/dict item) holds, or None (plain values, unions)."""
+    """The model class a field (or a list/dict item) holds, or None (plain values, unions).
+    ``config.base`` is imported here, not with the module: it loads pydantic, and the command
+    line imports this module for ``--set`` (``colossim --help`` must load no pydantic)."""
+    from colossim.config.base import block_model
+
     fields = getattr(model, "model_fields", {})
     return block_model(fields[name].annotation)[0] if name in fields else None
 
