@@ -25,7 +25,7 @@ from colossim.errors import ColossimWarning
 
 
 def warn_ignored_inputs(scenario: Scenario) -> None:
-    """One ``ColossimWarning`` per finding, in the order the file gives them."""
+    """One ``ColossimWarning`` per finding: check by check, each check's in the file's order."""
     said = _maintenance(scenario.reliability, scenario.simulation.horizon_s)
     said += _checkpoints(scenario)
     said += _reference_gpus(scenario)

@@ -1,4 +1,4 @@
-"""Which code made a run: a digest of colossim's own files and of the policy's source file.
+"""Which code made a run: a digest of colossim's own files and of the policy's source files.
 
 A run's id hashes its scenario and seed only, so a run stored by an older colossim, or by an
 earlier version of a plugin policy, has the same id as the run the current code would make.
