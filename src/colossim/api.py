@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -218,7 +218,7 @@ def _source(source: object) -> str | Path | None:
 
 
 def load_scenario(
-    source: str | Path | None = None,
+    source: str | os.PathLike[str] | dict[str, Any] | None = None,
     overrides: Iterable[str] = (),
     *,
     policy: str | None = None,

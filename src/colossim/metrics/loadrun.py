@@ -121,7 +121,8 @@ def read_run(folder: Path | str) -> RunResult:
         what = ("holds no result.json" if folder.is_dir() else
                 "is a file, not a run folder" if folder.exists() else "no such folder")
         raise ConfigError(Problem(str(folder), None, "", f"{what}: write a run folder with "
-                                                         "`colossim run --out`"))
+                                                         "`colossim run --out` (from Python: "
+                                                         "colossim.metrics.export.write_run)"))
     data = _json(result_path, result_path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise _bad(result_path, 1, "", "not a run result (expected a JSON object)")
