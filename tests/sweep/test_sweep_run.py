@@ -492,3 +492,36 @@ def test_default_workers_are_the_cpus_this_process_may_use():
     done = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], check=True,
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["1"]
+
+
+def test_a_ray_address_where_some_other_server_answers_fails_fast():
+    # QA: a web server (or Redis) on the port passed the connect check, and ray.init then
+    # waited for ever, deaf to Ctrl-C; a gRPC server answers HTTP/2's preface with SETTINGS
+    import socket
+    import threading
+
+    from colossim.errors import ColossimError
+    from colossim.sweep.executors import _reachable
+
+    def serve(server: socket.socket, reply: bytes) -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(64)
+            conn.sendall(reply)
+
+    for reply, speaks in ((b"HTTP/1.0 400 Bad request\r\n\r\n", False),
+                          (b"\x00\x00\x06\x04\x00\x00\x00\x00\x00", True)):  # SETTINGS frame
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            port = server.getsockname()[1]
+            thread = threading.Thread(target=serve, args=(server, reply), daemon=True)
+            thread.start()
+            if speaks:
+                _reachable(f"127.0.0.1:{port}")
+            else:
+                with pytest.raises(ColossimError, match=f"something answers at 127.0.0.1:{port}, "
+                                   "but not a Ray cluster") as info:
+                    _reachable(f"127.0.0.1:{port}")
+                assert info.value.exit_code == 2
+            thread.join(5)

@@ -181,26 +181,42 @@ class LocalExecutor:
 CONNECT_S = 10.0  # how long to try a Ray address before saying it cannot be reached
 
 
+# HTTP/2's client preface and an empty SETTINGS frame: a gRPC server (Ray's GCS, its client
+# server) answers with a SETTINGS frame of its own (frame type 4, the fourth byte)
+HTTP2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
 def _reachable(address: str) -> None:
-    """Fail fast on a ``host:port`` (or ``ray://host:port``) nothing answers at: Ray itself
-    retries for minutes, printing its client's time-outs. Other forms (``auto``) go to Ray."""
+    """Fail fast on a ``host:port`` (or ``ray://host:port``) nothing answers at, or where what
+    answers is no gRPC server: Ray itself retries for minutes, printing its client's time-outs,
+    and on a port some other server holds (a web server, Redis) it waited for ever, deaf to
+    Ctrl-C (QA). Other forms (``auto``) go to Ray."""
     import socket
 
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
         return
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_S).close()
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_S) as conn:
+            conn.settimeout(CONNECT_S)
+            conn.sendall(HTTP2_HELLO)
+            answer = conn.recv(9)
     except OSError as exc:
         raise ClusterUnavailable(f"cannot reach a Ray cluster at {address} ({exc.strerror or exc})"
                                  "; check --address or RAY_ADDRESS, and that the head node is up"
                                  ) from None
+    if len(answer) < 4 or answer[3] != 4:
+        raise ClusterUnavailable(
+            f"something answers at {address}, but not a Ray cluster (it does not speak gRPC): "
+            "check the port in --address or RAY_ADDRESS (a head node's GCS listens on 6379 by "
+            "default, its client server, for ray://, on 10001)")
 
 
 AUTH_HINT = ("the cluster asks for a token (Ray's token authentication, on by default for local "
-             "clusters since Ray 2.59): give this process the cluster's token in RAY_AUTH_TOKEN "
-             "or RAY_AUTH_TOKEN_PATH (`ray get-auth-token` on the head node prints it), or start "
-             "the cluster with RAY_AUTH_MODE=disabled")
+             "clusters since Ray 2.59): run this with RAY_AUTH_MODE=token and the cluster's "
+             "token in ~/.ray/auth_token, RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN (`ray "
+             "get-auth-token` on the head node prints it; Ray 2.60 refuses the token without "
+             "RAY_AUTH_MODE=token), or start the cluster with RAY_AUTH_MODE=disabled")
 
 
 def _attach(ray: Any, address: str, options: dict[str, Any]) -> None:
