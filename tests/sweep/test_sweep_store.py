@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,24 @@ def test_a_helper_module_of_the_policys_own_package_is_part_of_the_build(tmp_pat
     (package / "keys.py").write_text("def key(job):\n    return -job.index\n")
     build._file_digest.cache_clear()  # a fresh process, which imports the new keys.py
     assert build_of(plugin) != first
+
+
+def test_runs_made_by_other_code_than_the_drivers_are_warned_of_once_at_once(tmp_path,
+                                                                             monkeypatch):
+    # QA: Ray workers importing another colossim made every run with another build; nothing
+    # was said until each --resume ran every run again, blaming an upgrade
+    from colossim.sweep import task
+
+    plan = expand(load_study(write_study(tmp_path)))
+    assert len(plan.runs) > 1
+    monkeypatch.setattr(task, "build_of", lambda scenario: "0123456789abcdef")
+    with pytest.warns(ColossimWarning) as caught:
+        execute(plan, tmp_path / "out", SerialExecutor())
+    said = [str(w.message) for w in caught if "other code" in str(w.message)]
+    assert len(said) == 1
+    assert "came back made by build 0123456789abcdef, this driver's is " \
+           f"{build_of(plan.runs[0].scenario)}" in said[0]
+    monkeypatch.undo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the driver's own code: nothing to say
+        execute(plan, tmp_path / "again", SerialExecutor())

@@ -12,15 +12,16 @@ run is on disk for ``--resume``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from colossim.errors import ColossimError
+from colossim.errors import ColossimError, ColossimWarning
 from colossim.sweep.batching import Batcher
-from colossim.sweep.build import builds
+from colossim.sweep.build import build_of, builds
 from colossim.sweep.executors import Executor
 from colossim.sweep.expand import Plan, Run
 from colossim.sweep.store import Store
@@ -92,7 +93,7 @@ def execute(
     in_flight: dict[Future, list[Run]] = {}
     written: dict[str, dict[str, Any]] = {}  # this call's records, kept rather than read back
     done: set[str] = set()
-    counts = {"ran": 0, "failed": 0}
+    counts = {"ran": 0, "failed": 0, "other_code": 0}
     batcher: Batcher | None = None
     interrupted = False
 
@@ -105,6 +106,8 @@ def execute(
         if batcher is not None:
             batcher.observe(outcomes)
         for run, outcome in zip(runs[: len(outcomes)], outcomes, strict=True):  # its finished
+            if not counts["other_code"]:
+                counts["other_code"] = _warn_other_code(run, outcome, executor.name)
             record = written[run.run_id] = store.write(run, outcome)
             counts["ran"] += 1
             counts["failed"] += not outcome.ok
@@ -195,6 +198,23 @@ def execute(
         planned=len(plan.runs), skipped=len(done), ran=counts["ran"], failed=counts["failed"],
         interrupted=interrupted, records={**store.read(ids - written.keys()), **written},
     )
+
+
+def _warn_other_code(run: Run, outcome: Outcome, backend: str) -> int:
+    """Warn, once, when a worker made a run with other code than this driver's (another
+    colossim, or another version of the run's policy, on the workers): ``--resume`` from here
+    would count none of its runs as done, and the sweep said so only then, blaming an upgrade
+    (QA: on Ray, every resume ran every run again). 1 when it warned, else 0."""
+    if outcome.build is None or outcome.build == build_of(run.scenario):
+        return 0
+    where = ("install this driver's colossim and policy plug-ins on every node of the Ray "
+             "cluster (docs/studies.md, 'Running on a Ray cluster', step 1)" if backend == "ray"
+             else "the workers import another copy of colossim or of the policy than this process")
+    warnings.warn(ColossimWarning(
+        f"the workers run other code than this driver (run {run.run_id} came back made by "
+        f"build {outcome.build}, this driver's is {build_of(run.scenario)}): {where}; until "
+        "they match, --resume from here runs every such run again"), stacklevel=2)
+    return 1
 
 
 def _keep_finished(in_flight: dict[Future, list[Run]], keep: Callable[[Future], bool]) -> None:
