@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from colossim.sweep import task as task_module
 from colossim.sweep.executors import LocalExecutor, SerialExecutor
 from colossim.sweep.expand import expand
@@ -49,7 +51,9 @@ def _logged(out):
     return [json.loads(line)["run_id"] for line in lines]
 
 
-def test_ctrl_c_mid_batch_keeps_the_runs_the_worker_had_finished(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])  # Ctrl-C, or a scheduler's
+# kill: SIGTERM ended the sweep at once with no word (QA), now it is a Ctrl-C
+def test_ctrl_c_mid_batch_keeps_the_runs_the_worker_had_finished(tmp_path, stop):
     markers = tmp_path / "markers"
     markers.mkdir()
     study = write_study(tmp_path, SLOW_STUDY.format(small=SMALL, markers=markers))
@@ -66,7 +70,7 @@ def test_ctrl_c_mid_batch_keeps_the_runs_the_worker_had_finished(tmp_path):
         time.sleep(0.005)
     # two runs are done and saved by the worker, but their batch has not come back to be logged
     assert len(_on_disk(out)) == 2 and _logged(out) == []
-    os.killpg(sweep.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+    os.killpg(sweep.pid, stop)  # what Ctrl-C in a terminal does: the whole group
     stdout, stderr = sweep.communicate(timeout=60)
     assert sweep.returncode == 130, stderr
     assert "2 of 6 runs are on disk" in stderr
@@ -130,7 +134,7 @@ def test_a_cancelled_pool_ends_its_thread_and_stops_a_worker_the_signal_missed()
         time.sleep(0.01)
     executor.shutdown(cancel=True, grace_s=0.2)
     assert not manager.is_alive()
-    assert not worker.is_alive() and worker.exitcode == -signal.SIGTERM
+    assert not worker.is_alive() and worker.exitcode == -signal.SIGKILL  # (SIGTERM: a Ctrl-C)
     assert busy.done() and busy.exception() is not None  # its runs run again on --resume
 
 

@@ -43,8 +43,18 @@ def _interrupted() -> NoReturn:
     raise SystemExit(INTERRUPTED)
 
 
+def _terminate(_signum: int, _frame: object) -> None:
+    """SIGTERM (``kill``, a batch scheduler's stop) as a Ctrl-C: a sweep keeps what finished
+    and says how to resume, where the default ended it at once with no word (QA)."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console entry point: load the CLI and run it, a Ctrl-C at any moment exiting with 130."""
+    """Console entry point: load the CLI and run it, a Ctrl-C (or SIGTERM) at any moment exiting
+    with 130."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     # numpy's OpenBLAS starts a thread per CPU at import, and they spin for a while: ~0.1 s of
     # CPU per command that a sweep's workers then compete with. colossim's arrays are small (a
     # BLAS call splits across threads only far beyond them), so results are the same either

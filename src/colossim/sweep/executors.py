@@ -156,8 +156,8 @@ class LocalExecutor:
         pools would then race the pool's own thread closing its wake-up pipe, and print an
         ``OSError: Bad file descriptor`` traceback (CPython 3.11). So this waits up to
         ``grace_s`` for the workers to finish the task they hold (an interrupted one hands its
-        runs back at once), then terminates any still busy (a worker the signal did not reach;
-        its runs run again on ``--resume``), and returns once the pool's thread has ended.
+        runs back at once), then kills any still busy (a worker the signal did not reach; its
+        runs run again on ``--resume``), and returns once the pool's thread has ended.
         """
         if not cancel:
             self._pool.shutdown()
@@ -170,8 +170,8 @@ class LocalExecutor:
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop waiting
             manager.join(grace_s)
         if manager.is_alive():
-            for process in processes:
-                process.terminate()
+            for process in processes:  # SIGKILL: a worker takes SIGTERM as a Ctrl-C, which
+                process.kill()  # one the signal did not stop would only note (``task``)
             manager.join(grace_s)
 
     def holds(self, run_id: str) -> bool:
@@ -239,6 +239,24 @@ def _attach(ray: Any, address: str, options: dict[str, Any]) -> None:
                                     f"{AUTH_HINT}")) from None
 
 
+def _python_handler(name: str) -> Any:
+    """The Python handler of signal ``name`` now (None where it cannot be read)."""
+    import signal
+
+    return signal.getsignal(getattr(signal, name))
+
+
+def _restore_handler(name: str, handler: Any) -> None:
+    """Put ``handler`` back on signal ``name``: ``ray.init`` installs Ray's own, which turned
+    the command line's SIGTERM-as-Ctrl-C (``cli.entry``) into a crash dump and exit 134 (QA).
+    Only the main thread may set one; elsewhere nothing is changed."""
+    import signal
+
+    if callable(handler):
+        with contextlib.suppress(ValueError):  # not the main thread
+            signal.signal(getattr(signal, name), handler)
+
+
 def import_ray() -> Any:
     return require("ray", "ray", "the ray backend needs Ray")
 
@@ -258,6 +276,7 @@ class RayExecutor(_HoldsNothing):
         self._ray = ray = import_ray()
         self._owned = False
         if not ray.is_initialized():
+            terminate = _python_handler("SIGTERM")
             address = address or os.environ.get("RAY_ADDRESS") or None
             options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
             if address:
@@ -268,6 +287,7 @@ class RayExecutor(_HoldsNothing):
                 # num_cpus with a ValueError)
                 ray.init(address="local", num_cpus=workers, include_dashboard=False, **options)
             self._owned = True
+            _restore_handler("SIGTERM", terminate)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = cpus
         self.slots = 2 * cpus

@@ -111,8 +111,10 @@ def worker_init(held: Mapping[str, Run] | None = None, parent: int | None = None
 
     ``held``: the study's runs by id. A forked worker inherits them with the parent's memory,
     so tasks can then be run ids instead of pickled scenarios (``LocalExecutor``). ``parent``:
-    the sweep's process id."""
+    the sweep's process id. SIGTERM does what SIGINT does, as in the command line
+    (``cli.entry``): a scheduler's kill of the whole group stops a sweep as Ctrl-C does."""
     signal.signal(signal.SIGINT, _on_interrupt)
+    signal.signal(signal.SIGTERM, _on_interrupt)
     _WORKER.held = held or {}
     if parent is not None:
         _die_with_parent(parent)
