@@ -202,8 +202,9 @@ def test_a_resume_refuses_the_folder_of_another_study(plan, reference, tmp_path,
         assert said.exit_code == 2 and "holds the results of the study 'tiny'" in said.stderr
     dry = CliRunner().invoke(app, ["sweep", str(other.study.source), "--out", str(reference),
                                    "--dry-run"])  # a fresh sweep would refuse it too: say so
-    assert dry.exit_code == 0
-    assert "already holds sweep results" in " ".join(dry.stdout.split())
+    assert dry.exit_code == 0  # named: "pass --resume" was advice the resume then refused (QA)
+    assert "already holds the results of the study 'tiny', not 'other': choose another --out" \
+        in " ".join(dry.stdout.split())
 
 
 def test_an_edited_study_resumes_in_its_folder_though_every_run_id_changed(plan, reference,
@@ -525,3 +526,20 @@ def test_a_ray_address_where_some_other_server_answers_fails_fast():
                     _reachable(f"127.0.0.1:{port}")
                 assert info.value.exit_code == 2
             thread.join(5)
+
+
+@pytest.mark.parametrize(("address", "said"), [
+    ("http://10.0.0.1:6379", "http://10.0.0.1:6379 is not a Ray address: drop http://"),
+    ("10.0.0.1", "10.0.0.1 has no port: give HOST:PORT"),
+    ("garbage:notaport", "garbage:notaport: the port 'notaport' is not a number"),
+])
+def test_a_ray_address_of_the_wrong_form_is_said_as_such(address, said):
+    # QA: a typo in the address came back with the whole token-authentication advice, and a
+    # scheme as "Name or service not known"
+    from colossim.errors import ColossimError
+    from colossim.sweep.executors import _reachable
+
+    with pytest.raises(ColossimError) as info:
+        _reachable(address)
+    assert str(info.value).startswith(said) and "token" not in str(info.value)
+    assert info.value.exit_code == 2

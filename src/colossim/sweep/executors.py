@@ -193,8 +193,17 @@ def _reachable(address: str) -> None:
     Ctrl-C (QA). Other forms (``auto``) go to Ray."""
     import socket
 
+    scheme, sep, rest = address.partition("://")
+    if sep and scheme != "ray":  # QA: http://HOST:6379 said "Name or service not known"
+        raise ClusterUnavailable(f"{address} is not a Ray address: drop {scheme}:// (HOST:PORT, "
+                                 "or ray://HOST:PORT for Ray's client)")
+    if address not in ("auto", "local") and ":" not in (rest if sep else address):
+        raise ClusterUnavailable(f"{address} has no port: give HOST:PORT (a head node's GCS "
+                                 "listens on 6379 by default)")  # QA: answered with token advice
     host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
+    if host and not port.isdigit():
+        raise ClusterUnavailable(f"{address}: the port {port!r} is not a number (HOST:PORT)")
+    if not host:
         return
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_S) as conn:

@@ -48,11 +48,14 @@ class Store:
         stored = {path.stem for path in self.runs.glob("*.json")} if self.runs.is_dir() else set()
         if not stored:
             return None
+        made_by = self.made_by()
+        name, file = made_by.get("name"), made_by.get("file")
+        if not resume and name is not None and name != plan.study.name:  # QA: told to resume
+            return (f"already holds the results of the study {name!r}, not "  # what it refused
+                    f"{plan.study.name!r}: choose another --out")
         if not resume:
             return ("already holds sweep results: pass --resume to continue that sweep, or "
                     "choose another --out")
-        made_by = self.made_by()
-        name, file = made_by.get("name"), made_by.get("file")
         if name is not None and name != plan.study.name:
             return (f"holds the results of the study {name!r}, not {plan.study.name!r}: "
                     "--resume continues a sweep of the same study; choose another --out")
