@@ -429,3 +429,13 @@ CASES.append(_one(  # the file's problem, not the override's that set another of
     "its own name",
     overrides=("cluster.rack_groups.1.racks=1",),
 ))
+
+
+# a cluster of two GB200 NVL72 racks in one pod, for scenarios written as text (the lines of
+# every file built on it are the same as if written out)
+TWO_GB200_RACKS = """\
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 2}]
+  power: {supply_mw: 1.0}
+"""

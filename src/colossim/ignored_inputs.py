@@ -48,8 +48,7 @@ def _ramp_without_a_limit(scenario: Scenario) -> list[str]:
     given = sorted(ramp.model_fields_set & {"cover", "stage_s", "initial_mw"})
     if ramp.limit_mw_per_min is not None or not given:
         return []
-    fields = ", ".join(f"cluster.power.ramp.{name}" for name in given)
-    return [f"{fields} {'is' if len(given) == 1 else 'are'} ignored without "
+    return [f"{_fields('cluster.power.ramp', given)} ignored without "
             "cluster.power.ramp.limit_mw_per_min: generation then follows the load at once, so "
             "nothing ramps; give the limit to model a slow ramp"]
 
@@ -249,8 +248,7 @@ def _unused_sizing(scenario: Scenario) -> list[str]:
             why = ("samples_million and tokens_per_sample size image jobs (kind: image); an "
                    "LLM's work is tokens_billion")
         if unused:
-            fields = ", ".join(f"jobs.{job.name}.{name}" for name in sorted(unused))
-            said.append(f"{fields} {'is' if len(unused) == 1 else 'are'} ignored: {why}; "
+            said.append(f"{_fields(f'jobs.{job.name}', sorted(unused))} ignored: {why}; "
                         "remove " + ("it" if len(unused) == 1 else "them"))
     if len(said) > UNUSED_SHOWN:
         said[UNUSED_SHOWN:] = [f"and {len(said) - UNUSED_SHOWN:,} more jobs with fields they "

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from colossim.api import load_scenario
 from colossim.errors import ColossimWarning
-from tests.scenario_cases import BASE, edit
+from tests.scenario_cases import BASE, TWO_GB200_RACKS, edit
 
 MAINTENANCE = """\
 reliability:
@@ -135,12 +135,7 @@ def test_fabric_faults_that_cannot_change_the_run_are_said(tmp_path):
         "changes nothing; 0 cuts the tier off"]
 
 
-SIZED_TWICE = """\
-name: sized-twice
-cluster:
-  pod_size_racks: 2
-  rack_groups: [{gpu_type: GB200, racks: 2}]
-  power: {supply_mw: 1.0}
+SIZED_TWICE = "name: sized-twice\n" + TWO_GB200_RACKS + """\
 jobs:
   - {name: a, kind: image, params_billion: 2, samples_million: 10, tokens_per_sample: 1024,
      tokens_billion: 100, max_gpus: 72}

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from colossim.api import load_scenario, simulate
 from colossim.errors import ConfigError
+from tests.scenario_cases import TWO_GB200_RACKS
 
 # 4 GB200 NVL72 racks (peak 2,500 TFLOP/s BF16, 5,000 FP8; 72-GPU NVLink domains). The job is
 # Llama-70B-shaped, written out so head and layer counts are known by hand: 80 layers,
@@ -170,12 +171,7 @@ def test_a_fully_pinned_plan_narrows_min_and_max_gpus(tmp_path):
     assert (job.min_gpus, job.max_gpus) == (72, 144)
 
 
-TWO_RACKS = """\
-name: fifo-pin
-cluster:
-  pod_size_racks: 2
-  rack_groups: [{gpu_type: GB200, racks: 2}]
-  power: {supply_mw: 1.0}
+TWO_RACKS = "name: fifo-pin\n" + TWO_GB200_RACKS + """\
 jobs:
   - {name: first, params_billion: 8, tokens_billion: 5, min_gpus: 72, max_gpus: 72}
   - name: pinned

@@ -289,18 +289,25 @@ def test_sort_keys_that_do_not_compare_are_named_as_the_policys():
 class AsksOfAType(BasePolicy):
     name = "asks-of-a-type"
 
+    def __init__(self, gpu_type: str):
+        super().__init__()
+        self.gpu_type = gpu_type
+
     def decide(self, view):
-        view.estimate_rate(view.pending[0], {"GB20": 72})
+        view.estimate_rate(view.pending[0], {self.gpu_type: 72})
         return []
 
 
-def test_a_rate_asked_of_a_gpu_type_that_does_not_exist_says_which_exist():
+@pytest.mark.parametrize(("gpu_type", "said"), [
+    ("GB20", "estimate_rate: no GPU type 'GB20' (did you mean 'GB200'?)"),
+    ("ZZ9", "estimate_rate: no GPU type 'ZZ9'; known: GB200"),
+])
+def test_a_rate_asked_of_a_gpu_type_that_does_not_exist_says_which_exist(gpu_type, said):
     # QA: a bare KeyError: 'GB20'
     job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
     with pytest.raises(PolicyFailure) as raised:
-        Simulation(make_scenario([job], racks=1), AsksOfAType()).run()
-    assert ("estimate_rate: no GPU type 'GB20' (did you mean 'GB200'?); the cluster's: GB200"
-            in str(raised.value))
+        Simulation(make_scenario([job], racks=1), AsksOfAType(gpu_type)).run()
+    assert said in str(raised.value)
 
 
 class SetsItsPriority(BasePolicy):

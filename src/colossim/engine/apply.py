@@ -76,7 +76,7 @@ def _check_grant(state: RunState, job: Job, grant: Grant) -> Grant:
     grant = _pairs(grant)
     racks, ns = list(map(rack_of, grant)), list(map(gpus_of, grant))
     if len(set(racks)) != len(racks):  # sorted: a repeat is next to its first (QA: unnamed)
-        twice = next(r for r, after in zip(racks, racks[1:]) if r == after)  # noqa: B905
+        twice = next(r for r, after in zip(racks, racks[1:], strict=False) if r == after)
         raise Refused(Verdict.INVALID, f"rack {twice} appears twice in the grant: give each "
                                        "rack once, with all the job's GPUs there")
     gpus = sum(ns)
@@ -181,9 +181,7 @@ def _resize(state: RunState, action: Resize) -> None:
     job = _job(state, action.job, JobState.RUNNING)
     grant = _power_admits(state, job, _crosses_no_cut(state, job,
                                                       _new_grant(state, job, action.grant)))
-    storage = state.scenario.reliability.storage  # the save leaves from the GPUs it holds now
-    written = storage_path(state.layout, job, max(storage.write_tbytes_s,
-                                                  storage.read_tbytes_s) * 1e12)
+    written = storage_path(state.scenario, state.layout, job)  # saved from the GPUs it holds
     old = state.ledger.release(job.index)
     try:
         new = _allocate(state, job, grant)

@@ -28,7 +28,11 @@ from colossim.config.reliability import (
     ReliabilityConfig,
 )
 from colossim.engine.fluid import TIME_RTOL
-from colossim.engine.switch_costs import SWITCH_KEY, grant_storage_paths
+from colossim.engine.switch_costs import (
+    SWITCH_KEY,
+    fastest_storage_bytes_s,
+    grant_storage_paths,
+)
 from colossim.model.cluster import grant_array
 from colossim.model.jobs import POWER_LOSS_KEY, Job, JobState, Phase
 from colossim.model.reliability import (
@@ -183,7 +187,7 @@ class Checkpoints:
                      for j in self.state.jobs]
         self.share = StorageShare(self, config.storage.write_tbytes_s * TB)
         # a path at least this fast never binds a write or a read (``_paths``)
-        self._bandwidth = max(config.storage.write_tbytes_s, config.storage.read_tbytes_s) * TB
+        self._bandwidth = fastest_storage_bytes_s(config.storage)
         self.rack_capacity = self.state.layout.capacity  # GPUs per rack, by rack
         self.rate_per_gpu_s = failure_rate_per_gpu_s(config)  # every class interrupts a job
         self._exposures: dict[int, tuple[Grant, tuple[int, int]]] = {}  # per job, per grant

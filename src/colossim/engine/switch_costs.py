@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from colossim.config.reliability import StorageConfig
 from colossim.config.schema import Scenario
 from colossim.model.cluster import RackLayout
 from colossim.model.jobs import Job
@@ -57,10 +58,17 @@ def grant_storage_paths(layout: RackLayout, job: Job, snapshot_gbytes_s: float,
     return storage_paths([layout.specs[t] for t in sorted(types)], job.gpus, snapshot_gbytes_s)
 
 
-def storage_path(layout: RackLayout, job: Job, needed: float = math.inf) -> float:
+def fastest_storage_bytes_s(storage: StorageConfig) -> float:
+    """The faster of the storage's write and read, B/s: a job's own path at least this fast
+    bounds neither (``grant_storage_paths``'s ``needed``)."""
+    return max(storage.write_tbytes_s, storage.read_tbytes_s) * TB
+
+
+def storage_path(scenario: Scenario, layout: RackLayout, job: Job) -> float:
     """The job's path between its GPUs and storage now, B/s: what a checkpoint written from
-    them, or read back into them, can take at most (``needed``: as ``grant_storage_paths``)."""
-    return grant_storage_paths(layout, job, job.config.checkpoint.snapshot_gbytes_s, needed)[0]
+    them, or read back into them, can take at most (unbounded where it never binds)."""
+    return grant_storage_paths(layout, job, job.config.checkpoint.snapshot_gbytes_s,
+                               fastest_storage_bytes_s(scenario.reliability.storage))[0]
 
 
 def price(scenario: Scenario, job: Job, gpus: int, written_bytes_s: float = math.inf,
@@ -91,8 +99,7 @@ def remember(scenario: Scenario, job: Job, gpus: int, layout: RackLayout,
     other GPUs (a resize: saved on the old grant, read into the new). A preempted job is read
     back into GPUs not yet known: its grant's path stands for them (the same size, if not the
     same racks, is the common case)."""
-    storage = scenario.reliability.storage
-    path = storage_path(layout, job, max(storage.write_tbytes_s, storage.read_tbytes_s) * TB)
+    path = storage_path(scenario, layout, job)
     switch = price(scenario, job, gpus, path if written_bytes_s is None else written_bytes_s,
                    path)
     if switch is not None:

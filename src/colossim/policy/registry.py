@@ -65,28 +65,31 @@ def _check_policy_class(obj: Any, where: str, built: bool = True) -> type:
                           f"(colossim.policy.staged), as class Params({base.Params.__name__}): "
                           "...")
     _name_of(obj, where)
-    if built:
-        _constructible(obj, where)
+    if built and _constructor_arguments(obj) is None:  # at load (exit 2), not when the run
+        # starts, with a message pointing into colossim (QA)
+        raise PolicyError(f"{where} cannot be built: colossim builds a policy as "
+                          "Class(params), its validated Params, or Class() when the "
+                          f"constructor takes nothing; its constructor takes "
+                          f"{inspect.signature(obj)}")
     return obj
 
 
-def _constructible(cls: type, where: str) -> None:
-    """A policy is built as ``cls(params)``, or ``cls()`` when its constructor takes nothing
-    (``build_policy``); one that needs more is refused here, at load (exit 2), not when the
-    run starts, with a message pointing into colossim (QA)."""
+def _constructor_arguments(cls: type) -> int | None:
+    """How ``build_policy`` calls the class: 1, as ``cls(params)``; 0, as ``cls()`` (the
+    contract, a ``name``, a ``Params`` model and ``decide``, says nothing of a constructor,
+    and a plain class without one could not be built: QA); None when it can take neither. A
+    constructor with no signature to read (a C extension's) is given the params."""
     try:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):
-        return  # nothing to read: left to the build
+        return 1
     for args in ((None,), ()):
         try:
             signature.bind(*args)
-            return
         except TypeError:
             continue
-    raise PolicyError(f"{where} cannot be built: colossim builds a policy as Class(params), "
-                      f"its validated Params, or Class() when the constructor takes nothing; "
-                      f"its constructor takes {signature}")
+        return len(args)
+    return None
 
 
 class PolicyWarning(ColossimWarning):
@@ -379,9 +382,9 @@ def build_policy(cls: type, params: Mapping[str, Any] | None = None,
         detail = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
         raise PolicyError(f"bad params for policy {name!r}: {detail}") from None
     try:
-        if _takes_params(cls):
+        if _constructor_arguments(cls) != 0:
             return cls(validated)
-        policy = cls()
+        policy = cls()  # the params then set on the instance
         policy.params = validated
         return policy
     except ColossimError:
@@ -390,16 +393,3 @@ def build_policy(cls: type, params: Mapping[str, Any] | None = None,
         raise PolicyFailure(f"policy {name!r} could not be built: {type(exc).__name__}: "
                             f"{exc}{raised_at(exc)}") from exc
 
-
-def _takes_params(cls: type) -> bool:
-    """Does the class's constructor take the params (one argument)? If not it takes none
-    (``_check_policy_class`` saw to that), and the params are set on the instance: the
-    contract (a ``name``, a ``Params`` model, ``decide``) says nothing of a constructor, and
-    a plain class without one could not be built (QA)."""
-    try:
-        inspect.signature(cls).bind(None)
-    except TypeError:
-        return False
-    except ValueError:  # no signature to read (a class of a C extension): try the params
-        return True
-    return True

@@ -96,13 +96,11 @@ class Wakes:
 
 
 def _unlike(keys: Sequence[Any]) -> str:
-    """Two keys of different kinds among ``keys``, to show what did not compare."""
-    first = keys[0][0] if keys and isinstance(keys[0], tuple) and keys[0] else keys[0]
-    for key in keys:
-        part = key[0] if isinstance(key, tuple) and key else key
-        if type(part) is not type(first):
-            return f"{first!r} and {part!r}"
-    return ", ".join(map(repr, keys[:2]))
+    """Two keys of different kinds among ``keys`` (their policy's part: a ``rank_key`` is the
+    ``sort_key`` and the job's index), to show what did not compare."""
+    parts = [key[0] if isinstance(key, tuple) and key else key for key in keys]
+    unlike = [part for part in parts if type(part) is not type(parts[0])]
+    return f"{parts[0]!r} and {unlike[0]!r}" if unlike else ", ".join(map(repr, parts[:2]))
 
 
 class StagedPolicy(BasePolicy):

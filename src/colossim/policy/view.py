@@ -183,11 +183,9 @@ class ClusterView:
             return self.rate_fn(job.config, gpus_by_type)
         except KeyError as exc:  # a type the catalog lacks (QA: a bare KeyError: 'GB20')
             if exc.args and exc.args[0] in gpus_by_type:
-                import difflib
+                from colossim.config.crosscheck import did_you_mean
 
-                known = self.racks.gpu_types
-                close = difflib.get_close_matches(str(exc.args[0]), known, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise KeyError(f"estimate_rate: no GPU type {exc.args[0]!r}{hint}; the "
-                               f"cluster's: {', '.join(known)}") from None
+                name = str(exc.args[0])
+                raise KeyError(f"estimate_rate: no GPU type {name!r}"
+                               f"{did_you_mean(name, self.racks.gpu_types)}") from None
             raise
