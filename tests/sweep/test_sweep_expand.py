@@ -203,6 +203,43 @@ def test_every_run_id_is_the_documented_hash_of_its_own_scenario_and_seed(tmp_pa
             assert run.scenario.simulation.seed == run.seed
 
 
+def test_policy_params_spelt_differently_are_one_run(tmp_path):
+    """QA: backfill's estimate_factor written 1, 1.0 or left at its default (1.0) got three ids
+    for one simulation, so --resume ran it again; now one id, and a study listing 1 and 1.0 is
+    refused as two points of one scenario. Another value is another run."""
+    from colossim.api import load_scenario
+    from colossim.errors import ConfigError
+    from colossim.sweep.expand import run_id
+
+    backfill = ["scheduler.policy.name=backfill"]
+    ids = {spelt: run_id(load_scenario("small", [*backfill, *spelt])) for spelt in (
+        (), ("scheduler.policy.params={estimate_factor: 1}",),
+        ("scheduler.policy.params={estimate_factor: 1.0}",))}
+    assert len(set(ids.values())) == 1
+    other = run_id(load_scenario("small", [*backfill,
+                                           "scheduler.policy.params={estimate_factor: 2}"]))
+    assert other not in ids.values()
+    text = (f"base: {SMALL}\nset:\n  scheduler.policy.name: backfill\nparameters:\n"
+            "  scheduler.policy.params.estimate_factor: [1, 1.0]\nseeds: [5]\n")
+    with pytest.raises(ConfigError, match="give the same scenario"):
+        plan_of(tmp_path, text)
+
+
+def test_a_trace_path_spelt_differently_is_one_run(tmp_path):
+    """QA: the same trace file named by a relative and by an absolute path gave two ids for the
+    same jobs; the path is left out of the hash (the jobs read from it are in)."""
+    from colossim.api import load_scenario
+    from colossim.sweep.expand import run_id
+
+    (tmp_path / "t.csv").write_text("job_id,submission_time,duration,num_gpu\nj-a,0,600,8\n")
+    (tmp_path / "other.csv").write_text("job_id,submission_time,duration,num_gpu\nj-a,0,900,8\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"include: {SMALL}\njobs: []\ntrace:\n  path: t.csv\n")
+    relative = run_id(load_scenario(scenario))
+    assert run_id(load_scenario(scenario, [f"trace.path={tmp_path / 't.csv'}"])) == relative
+    assert run_id(load_scenario(scenario, [f"trace.path={tmp_path / 'other.csv'}"])) != relative
+
+
 @pytest.mark.filterwarnings("ignore:.*the checkpoint settings of")  # failures off in small
 def test_a_star_varies_a_field_of_every_job_together(tmp_path):
     text = (f"base: {SMALL}\nparameters:\n  jobs.*.checkpoint.interval_s: [600, 1200]\n"

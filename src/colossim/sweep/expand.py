@@ -108,7 +108,38 @@ class Plan:
 
 def run_id(scenario: Scenario) -> str:
     """Hash of the resolved scenario (its seed included) and the seed."""
-    return _hashed(scenario.model_dump(mode="json"), scenario.simulation.seed)
+    return _hashed(identity(scenario), scenario.simulation.seed)
+
+
+def identity(scenario: Scenario) -> dict[str, Any]:
+    """What a run's id hashes: the scenario's JSON dump, less what only spells it differently.
+
+    Two spellings of one simulation got two ids (QA), so ``--resume`` ran it again and a study
+    could hold it twice: the policy's params as written (``1`` against ``1.0``, a default
+    written out or left out) are hashed as the policy validates them, its defaults left out;
+    and a trace's ``path`` (relative or absolute, from any folder) is left out, as the jobs
+    read from the file are part of the dump."""
+    dumped = scenario.model_dump(mode="json")
+    if dumped.get("trace") is not None:
+        dumped["trace"] = {k: v for k, v in dumped["trace"].items() if k != "path"}
+    policy = dumped["scheduler"]["policy"]
+    if policy.get("params"):
+        policy["params"] = _validated_params(policy["name"], policy["params"])
+    return dumped
+
+
+def _validated_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A policy's params as its Params model reads them, without the defaults; as written when
+    the policy has no model or they do not validate (the run then fails and says why)."""
+    from colossim.policy.registry import policy_class, validate_params
+
+    try:
+        cls = policy_class(name)
+        if getattr(cls, "Params", None) is None:
+            return params
+        return validate_params(cls, params).model_dump(mode="json", exclude_defaults=True)
+    except Exception:  # an unknown or broken policy, or bad params: reported by the run
+        return params
 
 
 def _hashed(dumped: dict[str, Any], seed: int) -> str:
@@ -356,7 +387,7 @@ def expand(study: Study) -> Plan:
             _collect(caught, point, warned)
         base_scenario = base_scenario or scenario  # whose jobs the metrics may name
         own_seed = scenario.simulation.seed
-        dumped = scenario.model_dump(mode="json")  # once a point: its replicates differ in seed
+        dumped = identity(scenario)  # once a point: its replicates differ in seed
         replicate_id = replicate_ids(dumped)  # the point's own scenario is the one of its seed
         if study.file.method is Method.GRID:
             same = _same_point(first_of, replicate_id(own_seed), point, study)
