@@ -233,6 +233,24 @@ def test_an_edited_study_resumes_in_its_folder_though_every_run_id_changed(plan,
                 resume=True)
 
 
+def test_an_edited_study_resumes_by_any_spelling_of_its_path(plan, reference, tmp_path,
+                                                              monkeypatch):
+    """QA: study.json kept the study's path as typed, so after an edit that changed every run
+    id, a resume by an absolute path, from the study's own folder or through a symbolic link
+    was refused as "another study ... from st2/mini.yaml", the same file."""
+    folder = tmp_path / "out"
+    shutil.copytree(reference, folder)
+    edited = write_study(tmp_path, STUDY.replace("seeds: 2", "seeds: [5, 6]"))
+    made = json.loads((folder / "study.json").read_text())
+    monkeypatch.chdir(tmp_path)  # the first sweep was given the path relative to here
+    (folder / "study.json").write_text(json.dumps({**made, "file": edited.name}))
+    (tmp_path / "link").symlink_to(tmp_path)
+    for spelt in (edited, Path("link") / edited.name, Path(edited.name)):
+        report = execute(expand(load_study(spelt)), folder, SerialExecutor(), resume=True)
+        assert not report.interrupted and report.planned == 8
+    assert json.loads((folder / "study.json").read_text())["file"] == str(edited.resolve())
+
+
 FAILING = f"""\
 base: {SMALL}
 set:

@@ -28,6 +28,19 @@ LOG = "runs.jsonl"
 STUDY = "study.json"  # whose runs these are: the study's name, and its file
 
 
+def _absolute(path: str | Path) -> str:
+    """The study file as ``study.json`` keeps it: absolute, symbolic links resolved, so a resume
+    from another folder or by another spelling of the path finds the same file (QA: kept as
+    typed, ``st/mini.yaml`` and ``/tmp/st/mini.yaml`` were two studies)."""
+    return str(Path(path).resolve())
+
+
+def _same_file(stored: str | None, source: Path) -> bool:
+    """Is the file ``study.json`` names the study's own? (An older folder's relative path is
+    read from the working folder, as it was written.)"""
+    return stored is not None and _absolute(stored) == _absolute(source)
+
+
 class Store:
     """Per-run JSON files plus the append-only log, under one output folder."""
 
@@ -59,7 +72,7 @@ class Store:
         if name is not None and name != plan.study.name:
             return (f"holds the results of the study {name!r}, not {plan.study.name!r}: "
                     "--resume continues a sweep of the same study; choose another --out")
-        if (name is None or file != str(plan.study.source)) and stored.isdisjoint(
+        if (name is None or not _same_file(file, plan.study.source)) and stored.isdisjoint(
                 run.run_id for run in plan.runs):  # no study.json, or a namesake's file (two
             # studies both called sweep.yaml: review): none of its runs in common, another study
             return (f"holds the results of another study ({plural(len(stored), 'run')}, none "
@@ -86,7 +99,8 @@ class Store:
         try:
             self.runs.mkdir(exist_ok=True)
             atomic_write_text(self.out / STUDY, json.dumps(
-                {"name": plan.study.name, "file": str(plan.study.source)}, indent=2) + "\n")
+                {"name": plan.study.name, "file": _absolute(plan.study.source)}, indent=2)
+                + "\n")
         except OSError as exc:
             self.close()
             raise ColossimError(f"cannot write results to {self.out}: "
