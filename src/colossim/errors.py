@@ -118,6 +118,15 @@ def raised_at(exc: BaseException, home: str | None = None) -> str:
     return f" (at {last.filename}:{last.lineno} in {last.name})"
 
 
+def raised_in(exc: BaseException, home: str | None) -> bool:
+    """Did the user's code (``home``, or a file of theirs: ``raised_at``) take part in raising
+    ``exc``? If not, the exception is colossim's own."""
+    import traceback
+
+    return any(f.filename == home or _users_file(f.filename)
+               for f in traceback.extract_tb(exc.__traceback__))
+
+
 def _users_file(filename: str) -> bool:
     """Whether ``filename`` is the user's code: not generated (``<string>``), not colossim's,
     the standard library's or an installed package's."""

@@ -101,6 +101,10 @@ class Returns(BasePolicy):
                              "wrap it in a list: [action]"),
     (WakeAt(5.0), "decide returned a single action, WakeAt(time_s=5.0); wrap it in a list: "
                   "[action]"),
+    ({WakeAt(5.0)}, "decide returned a set, whose order changes from one process to the next "
+                    "(Python's hash seed): which of its actions is applied first must not; "
+                    "return a list of actions (an empty one to do nothing)"),  # QA: two starts
+    # on one rack in a set, and the makespan changed with PYTHONHASHSEED
 ])
 def test_decide_returning_something_other_than_a_list_names_the_policy_and_what(returned, said):
     job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
@@ -119,6 +123,60 @@ def test_any_iterable_of_actions_is_a_list_of_actions(returned):
     job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
     result = Simulation(make_scenario([job], racks=1), Returns(returned)).run()
     assert [d.verdict for d in result.record.decisions] == ["applied"]
+
+
+ONE_JOB = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 144}
+
+
+def _pairs(per_rack):
+    """A generator grant: policy code the engine runs only as it reads the action."""
+    return ((rack, 72 // per_rack) for rack in range(2))
+
+
+def test_policy_code_raising_as_its_action_is_read_is_a_run_failure_at_its_line():
+    """QA: a generator grant dividing by zero (or a name whose __eq__ raises) raised inside
+    the engine's checks, outside the guard around decide: a 70-line traceback, exit 1."""
+    policy = Returns(lambda view: [Start("a", _pairs(0))] if view.pending else [])
+    with pytest.raises(PolicyFailure) as raised:
+        Simulation(make_scenario([ONE_JOB], racks=2), policy).run()
+    said = str(raised.value)
+    assert said.startswith("policy 'returns' failed at t=0.0: reading its action Start(job='a', "
+                           "grant=<generator object _pairs.<locals>.<g...: ")
+    assert said.endswith(f"ZeroDivisionError: integer division or modulo by zero (at {__file__}"
+                         ":"f"{_pairs.__code__.co_firstlineno + 2} in <genexpr>)")
+
+
+def test_a_generator_grant_is_applied_and_recorded_as_the_pairs_it_gave():
+    """QA: applied on 144 GPUs but recorded as 0 GPUs and "<generator ...>" (the checks had
+    used the generator up)."""
+    policy = Returns(lambda view: [Start("a", _pairs(1))] if view.pending else [])
+    result = Simulation(make_scenario([ONE_JOB], racks=2), policy).run()
+    [decision] = result.record.decisions
+    assert decision.verdict == "applied"
+    assert decision.action == {"action": "start", "job": "a", "gpus": 144, "racks": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class NotedStart(Start):
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NotedWake(WakeAt):
+    note: str = ""
+
+
+def test_a_subclass_of_an_action_is_that_action_and_recorded_as_it():
+    """QA: a subclass of Start was refused as "not an action: MyStart", while one of WakeAt was
+    applied and recorded as {"action": "mywake"}, without its time."""
+    def decide(view):
+        return [NotedStart("a", ((0, 72), (1, 72)), "big"),
+                NotedWake(view.now_s + 60, "look again")] if view.pending else []
+
+    result = Simulation(make_scenario([ONE_JOB], racks=2), Returns(decide)).run()
+    assert [(d.action, d.verdict) for d in result.record.decisions[:2]] == [
+        ({"action": "start", "job": "a", "gpus": 144, "racks": 2}, "applied"),
+        ({"action": "wakeat", "time_s": 60.0}, "applied")]
 
 
 def test_a_policy_that_cannot_be_built_is_a_run_failure_without_traceback():

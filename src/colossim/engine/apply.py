@@ -7,6 +7,8 @@ changes and the verdict says why. This is how "why is job X pending?" gets an an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from numbers import Integral
 from operator import gt
 
@@ -25,6 +27,7 @@ from colossim.policy.actions import (
     Start,
     Verdict,
     WakeAt,
+    action_type,
     describe,
     plain,
     shown,
@@ -235,12 +238,23 @@ HANDLERS = {Start: _start, Resize: _resize, Preempt: _preempt, Reject: _reject,
             SetPowerCap: _set_power_cap}
 
 
+def _grant_read(action: Action) -> Action:
+    """The action with a grant that is an iterator (a generator) read once into a tuple, so
+    the checks and the record see the same pairs (QA: a generator grant was applied, and
+    recorded as 0 GPUs and "<generator ...>", which the checks had used up)."""
+    grant = getattr(action, "grant", None)
+    if isinstance(grant, Iterator):
+        return replace(action, grant=tuple(grant))  # type: ignore[type-var]
+    return action
+
+
 def apply_action(state: RunState, action: Action) -> Decision:
     """Apply one non-wake action and return its recorded decision."""
-    handler = HANDLERS.get(type(action))
+    handler = HANDLERS.get(action_type(action))  # type: ignore[arg-type]
     if handler is None:
         verdict, reason = Verdict.INVALID, f"not an action: {type(action).__name__}"
     else:
+        action = _grant_read(action)
         try:
             handler(state, action)
             verdict, reason = Verdict.APPLIED, ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 
 from colossim.policy.actions import Action, is_number, shown
 
@@ -51,6 +52,11 @@ def returned_refusal(decided: object) -> str | None:
         return f"decide returned None; {LIST_HINT}"
     if isinstance(decided, Action):
         return f"decide returned a single action, {shown(decided)}; wrap it in a list: [action]"
+    if isinstance(decided, AbstractSet):  # QA: two starts on one rack in a set, and which
+        # won changed with PYTHONHASHSEED, and with it the makespan
+        return (f"decide returned a {type(decided).__name__}, whose order changes from one "
+                "process to the next (Python's hash seed): which of its actions is applied first "
+                f"must not; {LIST_HINT}")
     if isinstance(decided, str | bytes | bytearray | Mapping) or not (
             isinstance(decided, Iterable) or hasattr(decided, "__getitem__")):
         kind = type(decided).__name__

@@ -26,10 +26,10 @@ from colossim.engine.state import RunState
 from colossim.engine.subsystems import subsystems
 from colossim.engine.switch_costs import take
 from colossim.engine.views import ViewBuilder
-from colossim.errors import ColossimError, PolicyFailure, raised_at, what_raised
+from colossim.errors import ColossimError, PolicyFailure, raised_at, raised_in, what_raised
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.rng import RngStreams
-from colossim.policy.actions import Action, Verdict, describe
+from colossim.policy.actions import Action, Verdict, describe, shown
 from colossim.policy.api import Policy
 from colossim.policy.view import Trigger
 
@@ -119,7 +119,18 @@ class Simulation:
                                 f"{what_raised(exc)}"
                                 f"{raised_at(exc, self._policy_file())}") from exc
         for action in actions:
-            self._apply(action)
+            try:
+                self._apply(action)
+            except ColossimError:
+                raise
+            except (Exception, SystemExit) as exc:  # the policy's own code, run as its action
+                # is read (a generator grant, a name's __eq__), raised: said as decide's are
+                home = self._policy_file()
+                if not raised_in(exc, home):
+                    raise  # the engine's own: a bug, with its traceback
+                raise PolicyFailure(f"policy {self.label!r} failed at t={self.env.now}: reading "
+                                    f"its action {shown(action)}: {what_raised(exc)}"
+                                    f"{raised_at(exc, home)}") from exc
         self._after_change()
 
     def _policy_file(self) -> str | None:

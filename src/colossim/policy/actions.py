@@ -69,6 +69,15 @@ class WakeAt:
 
 
 Action = Start | Resize | Preempt | Reject | SetPowerCap | WakeAt
+ACTIONS = (Start, Resize, Preempt, Reject, SetPowerCap, WakeAt)
+
+
+def action_type(value: object) -> type | None:
+    """Which action ``value`` is: one of ``ACTIONS`` or a subclass of one (a policy's own
+    ``Start`` carrying a note is a start, recorded as one), else None. QA: a subclass of
+    ``Start`` was refused as "not an action" while one of ``WakeAt`` was applied, and recorded
+    under its own name with no time (the record read the subclass's slots only)."""
+    return next((cls for cls in type(value).__mro__ if cls in ACTIONS), None)
 
 
 class Verdict(StrEnum):
@@ -106,8 +115,9 @@ def plain(value: object) -> object:
 
 def describe(action: Action) -> dict[str, object]:
     """A description of an action for the record, of plain JSON-able values (``plain``)."""
-    out: dict[str, object] = {"action": type(action).__name__.lower()}
-    for name in action.__slots__:  # type: ignore[union-attr]
+    kind = action_type(action) or type(action)
+    out: dict[str, object] = {"action": kind.__name__.lower()}
+    for name in kind.__slots__:  # type: ignore[attr-defined]
         value = getattr(action, name)
         if name == "grant":
             try:
