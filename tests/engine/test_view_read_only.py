@@ -19,6 +19,23 @@ def _arrays(obj: object) -> dict[str, np.ndarray]:
     return {n: v for n in names if isinstance(v := getattr(obj, n), np.ndarray)}
 
 
+def _rewrite(array: np.ndarray) -> None:
+    """QA: numpy lets an array that owns its data, or a view of a writeable one, be made
+    writeable again; the writes then reached later views and the engine's fabric."""
+    array.setflags(write=True)
+    array[...] = 0
+
+
+def _write_config(config) -> int:
+    """Cap every job through the power config's own dict (QA: the engine's and the caller's
+    scenario's, so the run was capped with no SetPowerCap). Returns the writes made."""
+    from colossim.config.power import JobPower
+
+    for name in ("llm-8b", "llm-70b"):
+        config.jobs[name] = JobPower(comm_fraction=0.9, cap_w=400)
+    return 2
+
+
 class Meddler:
     """fifo, after trying to write into everything its view holds; keeps what got through."""
 
@@ -27,6 +44,7 @@ class Meddler:
         self.name = self.inner.name
         self.tried: list[str] = []
         self.got_through: list[str] = []
+        self.config_writes = 0
 
     def _try(self, label: str, write) -> None:
         self.tried.append(label)
@@ -41,7 +59,11 @@ class Meddler:
         for where, obj in targets.items():
             for name, array in _arrays(obj).items():
                 self._try(f"{where}.{name}", lambda a=array: a.__setitem__(..., 0))
+                self._try(f"rewritable {where}.{name}", lambda a=array: _rewrite(a))
         model = view.power.model
+        self._try("rewritable model.gpus_by_type", lambda: _rewrite(model.gpus_by_type))
+        self._try("model.type_index", lambda: model.type_index.__setitem__("GB200", 7))
+        self.config_writes += _write_config(model.config)  # a copy: the run must not see it
         for name in ("overhead_w", "idle_it_w", "overhead_per_gpu_w", "config", "dark"):
             self._try(f"model.{name}", lambda n=name: setattr(model, n, 0.0))
         self._try("model.gpus_by_type", lambda: model.gpus_by_type.__setitem__(..., 0))
@@ -58,7 +80,9 @@ def test_every_write_through_the_view_fails_and_the_run_is_fifo_s():
     meddler = Meddler()
     meddled = simulate(scenario, policy=meddler)
     assert "fabric.rack_unit" in meddler.tried and "fabric.pod_uplink_domains" in meddler.tried
-    assert meddler.got_through == []
+    assert meddler.got_through == [] and meddler.config_writes > 0
+    assert "rewritable racks.capacity" in meddler.tried
+    assert scenario.cluster.power.jobs == {}  # the caller's scenario is untouched
     plain = simulate(scenario)
     assert meddled.cluster.energy_mwh == plain.cluster.energy_mwh
     assert meddled.makespan_s == plain.makespan_s

@@ -36,6 +36,7 @@ from colossim.model.fabric import (
     job_cap,
     unique_inverse,
 )
+from colossim.model.frozen import frozen
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.parallelism import Span
 from colossim.model.traffic import JobComm, job_comm
@@ -113,7 +114,8 @@ class Fabric:
         domain_line = np.bincount(t.rack_pod, weights=t.rack_nic * t.rack_domain,
                                   minlength=t.pods) / np.maximum(
                                       np.bincount(t.rack_pod, minlength=t.pods), 1)
-        self.pod_domains = t.capacity[t.tier_slice("pod")] / np.maximum(domain_line, 1e-12)
+        self.pod_domains = frozen(  # handed to policies' views (``fabric_view``)
+            t.capacity[t.tier_slice("pod")] / np.maximum(domain_line, 1e-12))
 
     # -- faults --------------------------------------------------------------------------
     def _resources(self, tier: str, pod: int | None) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from colossim.model.frozen import frozen, read_only_view
 from colossim.policy.view import FabricView
 
 if TYPE_CHECKING:
@@ -25,23 +26,15 @@ def build_view(fabric: Fabric) -> FabricView:
         load = np.where(healthy > 0, fabric.load[pod] / np.where(healthy > 0, healthy, 1), 0)
     health = fabric.scale[pod].copy()
     rack_health = fabric.scale[t.tier_slice("rack")].copy()
-    load.flags.writeable = health.flags.writeable = rack_health.flags.writeable = False
+    load, health, rack_health = (read_only_view(frozen(a)) for a in (load, health, rack_health))
     config = fabric.sim.state.scenario.cluster.fabric
     return FabricView(
         pod_uplink_load=load,
         pod_uplink_health=health,
-        pod_uplink_domains=_read_only(fabric.pod_domains),
-        rack_unit=_read_only(t.rack_unit),
+        pod_uplink_domains=read_only_view(fabric.pod_domains),
+        rack_unit=read_only_view(t.rack_unit),
         rack_oversubscription=config.tiers.rack.oversubscription,
         pod_oversubscription=config.tiers.pod.oversubscription,
         pod_rack_health=rack_health,
         core_health=float(fabric.scale[t.resource("core")]),
     )
-
-
-def _read_only(array: np.ndarray) -> np.ndarray:
-    """A view of an array the engine keeps using that refuses writes: a placer that wrote
-    into the fabric's own rack units or pod capacities changed every later share, silently."""
-    view = array.view()
-    view.flags.writeable = False
-    return view

@@ -23,6 +23,7 @@ import numpy as np
 
 from colossim.engine.power import power_view
 from colossim.engine.state import RunState
+from colossim.model.frozen import read_only_copy
 from colossim.model.jobs import Job, JobState
 from colossim.model.rng import RngStreams
 from colossim.policy.view import (
@@ -109,12 +110,6 @@ def _pick(views: dict[int, JobView], indices: list[int]) -> tuple[JobView, ...]:
     return (views[indices[0]],) if indices else ()
 
 
-def _readonly(array: np.ndarray) -> np.ndarray:
-    out = array.copy()
-    out.setflags(write=False)
-    return out
-
-
 class ViewBuilder:
     def __init__(self, state: RunState, rng: RngStreams):
         self.state = state
@@ -122,10 +117,10 @@ class ViewBuilder:
         layout = state.layout
         self._static = {
             "gpu_types": layout.gpu_types,
-            "rack_type": _readonly(layout.rack_type),
-            "rack_pod": _readonly(layout.rack_pod),
-            "capacity": _readonly(layout.capacity),
-            "gpus_per_domain": _readonly(np.array([s.gpus_per_domain for s in layout.specs])),
+            "rack_type": read_only_copy(layout.rack_type),
+            "rack_pod": read_only_copy(layout.rack_pod),
+            "capacity": read_only_copy(layout.capacity),
+            "gpus_per_domain": read_only_copy(np.array([s.gpus_per_domain for s in layout.specs])),
             "mixed_types": state.scenario.cluster.mixed_gpu_types,
         }
         self.active: dict[int, Job] = {}  # submitted, unfinished jobs in submission order
@@ -232,6 +227,6 @@ class ViewBuilder:
         ledger = self.state.ledger
         usable = ledger.usable
         return RackView(
-            free=_readonly(np.where(usable, ledger.free, 0)), usable=_readonly(usable),
+            free=read_only_copy(np.where(usable, ledger.free, 0)), usable=read_only_copy(usable),
             fabric=self.fabric_source() if self.fabric_source else None, **self._static,
         )

@@ -20,6 +20,7 @@ import numpy as np
 
 from colossim.config.fabric import TIER_NAMES, FabricConfig
 from colossim.model.cluster import Grant, RackLayout, grant_array
+from colossim.model.frozen import frozen
 
 GBIT_PER_GBYTE = 8.0
 
@@ -86,7 +87,7 @@ def build_topology(
     return FabricTopology(
         pods=pods,
         rack_pod=layout.rack_pod,
-        rack_unit=np.asarray(rack_unit, dtype=np.int64),
+        rack_unit=frozen(np.array(rack_unit, dtype=np.int64)),  # handed to policies' views
         rack_nic=rack_nic,
         rack_domain=np.array([sp.gpus_per_domain for sp in layout.specs],
                              dtype=np.float64)[layout.rack_type],

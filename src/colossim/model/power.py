@@ -25,12 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 from colossim.config.power import PowerConfig
 from colossim.config.schema import GpuSpec, JobConfig
 from colossim.model.cluster import Grant, RackLayout, gpus_by_type
+from colossim.model.frozen import read_only_copy
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.power_book import CAP_KEY, CLOCK_KEY, HOLD_KEY, DrawBook
 
@@ -446,22 +448,32 @@ class ReadOnlyPowerModel:
     engine's setters. A policy that set ``overhead_w`` or ``idle_it_w`` on the model itself
     changed every later draw of the run, silently (energy halved in a QA repro)."""
 
-    __slots__ = ("_model",)
+    __slots__ = ("_model", "_config")
     # they change the run, or hold state the engine changes: the engine's own (the rack layout,
     # the set of capped jobs, the draw book; the caches, named with a leading underscore)
     ENGINE_ONLY = frozenset({"set_setting", "moved", "layout", "capped", "book"})
 
     def __init__(self, model: PowerModel):
         object.__setattr__(self, "_model", model)
+        object.__setattr__(self, "_config", None)
 
     def __getattr__(self, name: str) -> object:
+        """The model's attribute, or a copy of it that writes cannot carry back (QA): an array
+        is copied (a read-only view of the engine's own could be made writeable again), a dict
+        is behind a read-only mapping (``type_index``), and the scenario's power config is
+        a deep copy (its ``jobs`` dict is the engine's and the caller's scenario's)."""
         if name in self.ENGINE_ONLY or name.startswith("_"):
             raise AttributeError(f"the view's power model is read-only: {name} is the engine's "
                                  "(a policy sets caps with SetPowerCap; racks are view.racks)")
+        if name == "config":
+            if self._config is None:  # once: the config does not change during a run
+                object.__setattr__(self, "_config", self._model.config.model_copy(deep=True))
+            return self._config
         value = getattr(self._model, name)
         if isinstance(value, np.ndarray):
-            value = value.view()
-            value.flags.writeable = False
+            value = read_only_copy(value)
+        elif isinstance(value, dict):
+            value = MappingProxyType(value)
         return value
 
     def __setattr__(self, name: str, value: object) -> None:
