@@ -156,6 +156,24 @@ def test_a_policy_that_starts_nothing_fails_as_starved_not_at_the_horizon(policy
         run_policy(policy, "small", overrides=ONE_RACK)
 
 
+class Crawl(StagedPolicy):
+    """Starts its jobs, and asks to be woken a microsecond later, every time: the work moves,
+    a microsecond per event (QA: ~1e11 events to finish; the guard never counted)."""
+
+    name = "crawl"
+
+    def decide(self, view):
+        return [*super().decide(view), WakeAt(view.now_s + 1e-6)]
+
+
+def test_a_clock_that_crawls_while_work_moves_fails_as_starved(small_guard):
+    with pytest.raises(AssertionError, match=r"^starved: policy 'crawl' on scenario 'small': "
+                       r"the clock moved only [0-9.e-]+ s in 10,240 events from t=0 s \(the "
+                       r"work moved by [0-9.e-]+ of the total, 0.00% done\): events come "
+                       r"faster than anything in the run can change"):
+        run_policy(Crawl, "small", overrides=ONE_RACK, check_invariants=False)
+
+
 def test_a_healthy_poller_waits_for_a_late_job_and_gives_the_unguarded_result(monkeypatch):
     # thresholds 100x below the real ones (1,000 events, 10,000; 0.3 days); job c arrives after
     # 15 days: 21,600 idle polls after a and b finish, more than any threshold, but before the

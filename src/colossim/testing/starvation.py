@@ -11,6 +11,12 @@ moved for
 - ``STALL_EVENTS`` events within ``BURST_SPAN_S`` (a wake-up that barely moves the clock), or
 - ``MAX_STALL_EVENTS`` events whatever time they span (any other rate of idle wake-ups).
 
+Work that moves does not help a run whose clock crawls: a policy that starts its jobs and asks to
+be woken at ``now + 1e-6`` moves them a microsecond per event, ~1e11 events to finish (QA: it
+never ended). So ``STALL_EVENTS`` events within ``BURST_SPAN_S`` after the last arrival (and
+``MAX_STALL_EVENTS`` before it, where a trace's arrivals may bunch) stop the run too, work
+moving or not.
+
 A healthy run meets none: before the last arrival the guard does not count (jobs that arrive
 late are waited for), and a legitimate wait (a repair, a power outage) ends long before it has
 seen 100,000 events and 30 days without any job running, or a million events. The callback only
@@ -53,6 +59,10 @@ class StallGuard:
     _checked_s: float = field(default=0.0, init=False)  # when the engine last called
     # between which two calls the work last moved (None: it never did)
     _moved: tuple[float, float] | None = field(default=None, init=False)
+    # the clock's crawl: events counted since it last moved BURST_SPAN_S, work moving or not
+    _crawl_since_s: float = field(default=0.0, init=False)
+    _crawl_events: int = field(default=0, init=False)
+    _crawl_fraction: float = field(default=0.0, init=False)
 
     def __call__(self, now_s: float, fraction: float) -> None:
         if fraction != self._fraction:
@@ -60,12 +70,31 @@ class StallGuard:
         self._checked_s = now_s
         if now_s < self.last_arrival_s or fraction != self._fraction:
             self._fraction, self._since_s, self._events = fraction, now_s, 0
+        else:
+            # decided on the events already counted: the engine's last call (at the run's end)
+            # may follow fewer than PROGRESS_EVERY events and must not tip a finished run over
+            if self._stuck(now_s) and now_s < self.horizon_s:
+                raise Stalled(self._why(now_s))
+            self._events += PROGRESS_EVERY
+        self._crawl(now_s, fraction)
+
+    def _crawl(self, now_s: float, fraction: float) -> None:
+        """Stop a run whose clock has moved less than ``BURST_SPAN_S`` in ``STALL_EVENTS``
+        events (``MAX_STALL_EVENTS`` before the last arrival), whatever the work did."""
+        if now_s - self._crawl_since_s >= BURST_SPAN_S:
+            self._crawl_since_s, self._crawl_events = now_s, 0
+            self._crawl_fraction = fraction
             return
-        # decided on the events already counted: the engine's last call (at the run's end) may
-        # follow fewer than PROGRESS_EVERY events and must not tip a finished run over
-        if self._stuck(now_s) and now_s < self.horizon_s:
-            raise Stalled(self._why(now_s))
-        self._events += PROGRESS_EVERY
+        limit = STALL_EVENTS if now_s >= self.last_arrival_s else MAX_STALL_EVENTS
+        if self._crawl_events >= limit and now_s < self.horizon_s:
+            raise Stalled(
+                f"the clock moved only {now_s - self._crawl_since_s:.3g} s in "
+                f"{self._crawl_events:,} events from t={self._crawl_since_s:,.6g} s (the work "
+                f"moved by {fraction - self._crawl_fraction:.3g} of the total, {fraction:.2%} "
+                "done): events come faster than anything in the run can change, as when a "
+                "policy asks to be woken at now plus a sliver (WakeAt(now + 1e-6)); ask for the "
+                "next time something can change")
+        self._crawl_events += PROGRESS_EVERY
 
     def _stuck(self, now_s: float) -> bool:
         span = now_s - self._since_s
