@@ -13,6 +13,10 @@ from tests.sweep.sweep_helpers import REPO
 EXAMPLES = REPO / "examples" / "studies"
 
 
+# the checkpoint study's longest intervals are well past Daly's optimum, and are said to be
+pytestmark = pytest.mark.filterwarnings("ignore:.*Daly's optimum for the job")
+
+
 @pytest.mark.parametrize(
     ("name", "runs"),
     [
