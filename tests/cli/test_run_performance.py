@@ -71,6 +71,12 @@ def test_the_run_table_shows_the_json_plan_step_and_rates(small_run):
                            else f"{job['tokens_per_s']:,.0f}")
         assert tokens == expected_tokens
         assert float(mfu) == round(100 * job["mfu"], 1)
+    # QA: the GPUs column (the plan's) times TFLOP/s per GPU (the allocation's) was not the
+    # job's rate, and nothing said the two counted different GPUs
+    said = " ".join(text.split())
+    assert "GPUs: TP x PP x DP, those the plan uses; an allocation of whole racks may hold " \
+           "more, idle" in said
+    assert "TFLOP/s (achieved per GPU of the allocation, idle ones included)" in said
 
 
 def test_the_small_scenario_plans_use_their_gpus(small_run):

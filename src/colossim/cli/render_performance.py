@@ -62,9 +62,11 @@ def mfu_text(mfu: float | None) -> str:
     return "-" if mfu is None else f"{100 * mfu:.1f}"
 
 
-RUN_CAPTION = (f"{PLAN_LEGEND} GPUs: TP x PP x DP. {STEP_LEGEND} Plan and step: each job's "
-               "longest-held allocation; TFLOP/s (achieved per GPU), tokens/s and MFU: "
-               f"time-weighted means. {MFU_LEGEND}")
+RUN_CAPTION = (f"{PLAN_LEGEND} GPUs: TP x PP x DP, those the plan uses; an allocation of "
+               "whole racks may hold more, idle (JSON: gpus_by_type). "
+               f"{STEP_LEGEND} Plan and step: each job's longest-held allocation; TFLOP/s "
+               "(achieved per GPU of the allocation, idle ones included), tokens/s and MFU (of "
+               f"the allocation's peak): time-weighted means. {MFU_LEGEND}")
 
 
 def performance_table(jobs: Sequence[JobResult]) -> None:
