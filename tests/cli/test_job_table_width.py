@@ -83,6 +83,9 @@ def test_the_reliability_table_keeps_every_figure_whole_at_80_columns(monkeypatc
     assert all(row.split()[1:] == ["12,345", row.split()[2], "2.12B", "123.5M", "98.7M",
                                    row.split()[6], "60.0", "min"] for row in rows), rows
     assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    # QA: ETTR stood still at 700 MW while the makespan grew 9 days, and nothing said why
+    assert "time slowed by a power cap is productive: power's cost is in the makespan and the " \
+           "power table" in " ".join(text.split())
 
 
 @pytest.mark.parametrize(("gpu_hours", "shown"), [
