@@ -85,3 +85,12 @@ def reliability_table(result: RunResult) -> None:
     console().print(table)
     if more:
         console().print(more)
+    console().print(ONE_DRAW.format(seed=result.seed))
+
+
+# QA: with half the racks GB300, imagine-v2 ended at 5.1 days under seed 0 and 9.5 under seed 1,
+# more than the what-if moved it, and only ``compare`` said one seed is one draw
+ONE_DRAW = ("Seed {seed} is one draw of the failures: each job's figures move from seed to seed "
+            "(on colossus2 a job's end by days), so compare what-ifs over several seeds: "
+            "colossim compare SCENARIO --policies P --seeds 5 (a 95% interval per figure), or "
+            "a study's seeds: (docs/studies.md).")
