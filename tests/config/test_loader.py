@@ -74,6 +74,24 @@ def test_a_folder_and_a_binary_file_are_refused_cleanly(tmp_path):
     assert problems_of(latin)[0].startswith(f"{latin}:2: not a UTF-8 text file")
 
 
+def test_a_file_that_never_ends_is_refused_not_read_until_memory_runs_out(tmp_path,
+                                                                         monkeypatch):
+    """QA: colossim validate /dev/zero (or include: /dev/zero) read until the kernel killed it;
+    a file past the cap is refused by its size, and a pipe or a small file still reads."""
+    from colossim.config import yamlmarks
+
+    big = tmp_path / "big.yaml"
+    big.write_text("name: t\n" + "# padding\n" * 20)
+    monkeypatch.setattr(yamlmarks, "MAX_YAML_BYTES", 100)
+    assert problems_of(big) == [f"{big}: larger than 0 MB, which no scenario or study is (a "
+                                "device such as /dev/zero, or the wrong file?)"]
+    monkeypatch.undo()
+    if Path("/dev/zero").exists():  # the device itself, at the real cap (64 MB: ~50 ms)
+        assert problems_of("/dev/zero") == ["/dev/zero: larger than 64 MB, which no scenario or "
+                                            "study is (a device such as /dev/zero, or the wrong "
+                                            "file?)"]
+
+
 def test_control_characters_and_deep_nesting_have_a_line_not_a_traceback(tmp_path):
     control = tmp_path / "control.yaml"
     control.write_text("name: t\ncluster:\n  x: \x07\n")

@@ -176,3 +176,19 @@ def test_swf_runtime_estimates_become_the_jobs_scaled_with_their_durations(tmp_p
                       "A100")
     # field 9, requested time, scaled as durations are; -1 (not given) leaves none
     assert [(j.name, j.runtime_estimate_s) for j in jobs] == [("1", 100.0), ("2", None)]
+
+
+@pytest.mark.parametrize("fmt", ["itp", "philly", "swf"])
+def test_a_line_that_never_ends_is_refused_at_its_line(tmp_path, monkeypatch, fmt):
+    """QA: trace: {path: /dev/zero} read one endless line until memory ran out; a line past
+    the cap is refused with its file and line."""
+    from colossim.workload import formats
+
+    monkeypatch.setattr(formats, "MAX_LINE", 60)
+    path = write(tmp_path, "t.csv", ITP + "x" * 61 + "\n") if fmt != "swf" else write(
+        tmp_path, "t.swf", "1 0 0 60 4 -1 -1 4 60 -1 1 1 1 -1 1 -1 -1 -1\n" + "9" * 61 + "\n")
+    if fmt == "philly":
+        path.write_text(path.read_text().replace("job_id,submission_time,duration,num_gpu",
+                                                 "jobid,submitted_time,duration,num_gpus"))
+    with pytest.raises(ValueError, match=rf"^{path}:(5|2): a line longer than 60 characters"):
+        read_records(path, fmt)

@@ -242,10 +242,25 @@ VALUE_HINTS = tuple((start, ": if it is text, quote it: --set 'path=\"...\"'")
                     for start, _ in SYNTAX_HINTS[:2])
 
 
+MAX_YAML_BYTES = 64 * 2**20  # no scenario or study comes near: a bigger "file" is not one
+
+
+def _read_bounded(path: Path) -> str:
+    """The file's text, refused past ``MAX_YAML_BYTES``: ``/dev/zero`` (or a file of gigabytes)
+    was read whole, until the machine ran out of memory (QA). A pipe (``<(...)``) still reads."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_YAML_BYTES + 1)
+    if len(data) > MAX_YAML_BYTES:
+        raise ConfigError(Problem(str(path), None, "", (
+            f"larger than {MAX_YAML_BYTES // 2**20} MB, which no scenario or study is (a device "
+            "such as /dev/zero, or the wrong file?)")))
+    return data.decode("utf-8")
+
+
 def read_yaml_file(path: Path) -> tuple[Any, Marks]:
     """Read and parse a file, turning I/O problems into ConfigErrors."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_bounded(path)
     except FileNotFoundError:
         raise ConfigError(Problem(str(path), None, "", "file not found")) from None
     except IsADirectoryError:

@@ -16,9 +16,11 @@ Every problem names the file and line.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +88,28 @@ def _columns(header: list[str], names: dict[str, tuple[str, ...]], path: Path) -
     return found
 
 
+MAX_LINE = 2**20  # characters in one line of a trace: no record comes near a megabyte
+
+
+def bounded_lines(handle: IO[str], path: Path) -> Iterator[str]:
+    """The file's lines, each refused past ``MAX_LINE``: a line is read whole before anything
+    looks at it, and ``/dev/zero`` (or a binary file without newlines) is one endless line,
+    which filled the memory (QA)."""
+    for number in itertools.count(1):
+        line = handle.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE:
+            raise ValueError(f"{path}:{number}: a line longer than {MAX_LINE:,} characters, "
+                             "which no trace record is (a device such as /dev/zero, or not a "
+                             "text file?)")
+        yield line
+
+
 def read_csv(path: Path, names: dict[str, tuple[str, ...]]) -> Iterator[tuple[str, TraceRecord]]:
     # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first column's name
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+        reader = csv.DictReader(bounded_lines(handle, path))
         try:
             yield from _csv_rows(reader, path, names)
         except csv.Error as exc:  # a field over the csv module's limit, a stray NUL, ...
@@ -124,7 +144,7 @@ def read_swf(path: Path) -> Iterator[tuple[str, TraceRecord]]:
     (an archive log can hold thousands of cancelled jobs, which the replay leaves out)."""
     skipped = 0
     with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in enumerate(bounded_lines(handle, path), start=1):
             text = line.split(";", 1)[0].strip()
             if not text:
                 continue
