@@ -59,7 +59,6 @@ def test_explain_keeps_each_key_value_of_a_detail_on_one_line(monkeypatch, capsy
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-@pytest.mark.filterwarnings("ignore:.*Daly's optimum for the job")  # hourly, by design
 def test_the_reliability_table_keeps_every_figure_whole_at_80_columns(monkeypatch, capsys):
     """QA: at hourly checkpoints 10T's lost GPU-hours showed as "2,118.…" (its unit cut off)
     and every "ckpt every" wrapped "60.0" over "min"."""

@@ -12,7 +12,6 @@ import pytest
 from tests.regression.conftest import CHECK_EVERY_EVENT, SCENARIOS, shipped_policies
 
 
-@pytest.mark.filterwarnings("ignore:.*Daly's optimum for the job")  # hourly, by design
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 @pytest.mark.parametrize("policy", shipped_policies())
 def test_policy_matches_its_baseline(policy, scenario, run_policy, assert_invariants,
