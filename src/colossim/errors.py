@@ -26,9 +26,26 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        file, field, message = (said(part) for part in (self.file, self.field, self.message))
+        where = f"{file}:{self.line}" if self.line is not None else file
+        return f"{where}:{f' {field}:' if field else ''} {message}"
+
+
+SAID_AT_MOST = 1_000  # characters of one part of a problem: a 50,000-character value echoed whole
+# was a 50 KB message (QA)
+UNPRINTABLE = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7f, *range(0x80, 0xa0))
+               if code != 0x0a}
+
+
+def said(text: str) -> str:
+    """``text`` safe to print: control characters written as escapes (QA: an ESC from a
+    ``--set`` value reached the terminal, and recoloured it), and the middle of a part past
+    ``SAID_AT_MOST`` characters left out."""
+    text = str(text).translate(UNPRINTABLE)
+    if len(text) <= SAID_AT_MOST:
+        return text
+    half = SAID_AT_MOST // 2
+    return f"{text[:half]} ...[{len(text) - 2 * half:,} characters]... {text[-half:]}"
 
 
 class ConfigError(ColossimError):

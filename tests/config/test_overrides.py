@@ -395,3 +395,40 @@ def test_a_name_shared_by_several_jobs_is_said_once_per_job_naming_the_others():
     assert said[1] == ("--set jobs.*.name=x: jobs[1].name: duplicate job name 'x' (jobs[0], "
                        "jobs[2], jobs[3] have it too)")
     assert all("jobs[0].name" not in p for p in said[1:])
+
+
+def test_a_long_path_is_looked_up_by_spans_no_longer_than_a_name():
+    """QA: every span of a 3,000-segment --set path was joined and looked up (O(N^3): a
+    minute); spans longer than the most dotted name ("1.5t-a": two segments) cannot match."""
+    from colossim.config.overrides import _spelled
+
+    class Probed(set):
+        def __contains__(self, key):
+            tried.append(key.count(".") + 1)
+            return super().__contains__(key)
+
+    tried: list[int] = []
+    names = Probed({"1.5t-a", "llm"})
+    assert _spelled(names, ["jobs", "1", "5t-a", *["x"] * 3000], 1) == 2
+    assert tried == [2]
+    tried.clear()
+    assert _spelled(names, ["x"] * 3000, 0) == 0 and tried == [2]
+
+
+def test_names_colossim_prints_refuse_control_characters_and_messages_escape_them(tmp_path):
+    """QA: an ESC in the scenario's name (or a rack group's) reached the terminal through the
+    table's title; an ESC or NUL typed in a --set value reached it through the error message."""
+    from colossim.errors import Problem
+
+    for override, field in (('name="\\e[31mRED"', "name"),
+                            ('cluster.rack_groups.0.name="a\\a"', "cluster.rack_groups[0].name"),
+                            ('cluster.name="x\\0"', "cluster.name")):
+        with pytest.raises(ConfigError) as caught:
+            load_scenario("small", [override])
+        [problem] = caught.value.problems
+        assert (problem.field, problem.message.split("' ")[1]) == (field,
+                                                                  "holds a control character")
+    said = str(Problem("--set jobs.0.name=\x1b[31mred", None, "", "bad \x00 byte"))
+    assert said == "--set jobs.0.name=\\x1b[31mred: bad \\x00 byte"
+    long = str(Problem("f.yaml", 3, "gpu_type", "Z" * 50_000))
+    assert len(long) < 1_100 and "...[49,000 characters]..." in long

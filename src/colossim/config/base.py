@@ -9,9 +9,9 @@ from __future__ import annotations
 import types
 import typing
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 
 
@@ -27,6 +27,17 @@ class FieldValueError(ValueError):
         super().__init__(message)
         self.field = field
         self.alternatives = alternatives
+
+
+def _printable(value: str) -> str:
+    """A name printed in tables and titles: no control characters (QA: an ESC in a scenario's
+    name recoloured the terminal through the table's title; job names were refused already)."""
+    if not value.isprintable():
+        raise ValueError(f"{value!r} holds a control character")
+    return value
+
+
+Label = Annotated[str, AfterValidator(_printable)]  # a name colossim prints
 
 
 def raise_all(title: str, errors: list[ValueError]) -> None:

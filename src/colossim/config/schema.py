@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from colossim.config.base import FieldValueError, Frozen, raise_all
+from colossim.config.base import FieldValueError, Frozen, Label, raise_all
 from colossim.config.fabric import FabricConfig
 from colossim.config.power import PowerConfig
 from colossim.config.reliability import CheckpointConfig, ReliabilityConfig
@@ -84,13 +84,13 @@ class RackGroup(Frozen):
 
     gpu_type: str = Field(description="A key of the catalog (built-in or the scenario's own)")
     racks: int = Field(ge=0, le=MAX_RACKS, description="Number of racks")
-    name: str | None = Field(None, description="Label for overrides; defaults to gpu_type")
+    name: Label | None = Field(None, description="Label for overrides; defaults to gpu_type")
 
 
 class ClusterConfig(Frozen):
     """Racks, pods and the facility around them."""
 
-    name: str = "cluster"
+    name: Label = "cluster"
     pod_size_racks: int = Field(gt=0, description="Racks per pod (one leaf/spine block)")
     rack_groups: tuple[RackGroup, ...] = Field(min_length=1)
     spare_racks: int = Field(0, ge=0, description="Racks held back as spares, never allocated")
@@ -291,7 +291,7 @@ def complete_catalog(entries: Mapping[Any, Any]) -> dict[Any, Any]:
 class Scenario(Frozen):
     """A whole scenario: hardware, cluster, jobs, scheduler and run settings."""
 
-    name: str = Field("scenario", min_length=1)
+    name: Label = Field("scenario", min_length=1)
     description: str = ""
     catalog: dict[str, GpuSpec] = Field(
         default_factory=dict, description="GPU types added to or replacing the built-in catalog"
