@@ -405,6 +405,14 @@ SWAPS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("quoted-number", "      racks: 4\n", "      racks: '4'\n",
      (f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' "
       "(remove the quotes)",)),
+    # a number-or-word field (interval_s: a number, auto or null): pydantic took '120' as 120
+    ("quoted-number-beside-a-word", "    max_gpus: 72\n",
+     "    max_gpus: 72\n    checkpoint: {interval_s: '120'}\n",
+     (f"{S}:14: jobs[0].checkpoint.interval_s: expected a number, got the text '120' "
+      "(remove the quotes)",)),
+    ("true-for-a-number-beside-a-word", "    max_gpus: 72\n",
+     "    max_gpus: 72\n    checkpoint: {interval_s: true}\n",
+     (f"{S}:14: jobs[0].checkpoint.interval_s: expected a number, got true",)),
     # found only once the model's shape is derived: these were tracebacks (QA)
     ("batch-below-one-sequence", "    tokens_billion: 100\n",
      "    tokens_billion: 100\n    training: {global_batch_tokens: 4096}\n",

@@ -60,6 +60,8 @@ def _scalar_kinds(annotation: Any) -> frozenset[type]:
     """The plain scalar types an annotation such as ``int | None`` admits."""
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return frozenset().union(*(_scalar_kinds(a) for a in typing.get_args(annotation)))
+    if typing.get_origin(annotation) is typing.Annotated:  # Annotated[float, Field(gt=0)]
+        return _scalar_kinds(typing.get_args(annotation)[0])
     return frozenset({annotation}) & {bool, int, float}
 
 
@@ -74,6 +76,19 @@ def _admits_text(annotation: Any) -> bool:
     if origin in (list, tuple, dict, set, frozenset):
         return False  # a container: a string is no list, whatever the list holds
     return annotation not in (bool, int, float, type(None))
+
+
+@cache
+def _admits_any_text(annotation: Any) -> bool:
+    """Does the annotation take free text (``str``), not only some words (``Literal``)? A
+    quoted number in ``float | Literal["auto"]`` is none of its words: pydantic took '120' as
+    the number 120 (QA), where a plain number field refuses it."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_admits_any_text(a) for a in typing.get_args(annotation))
+    if origin is typing.Annotated:
+        return _admits_any_text(typing.get_args(annotation)[0])
+    return origin is not typing.Literal and _admits_text(annotation)
 
 
 @cache
@@ -184,7 +199,7 @@ class Frozen(BaseModel):
         if bool not in kinds and isinstance(value, bool):  # "a whole number" for an int (QA)
             wanted = "expected a whole number" if kinds == {int} else "expected a number"
             raise ValueError(f"{wanted}, got {str(value).lower()}")
-        if isinstance(value, str) and not _admits_text(annotation) and _numeric(value):
+        if isinstance(value, str) and not _admits_any_text(annotation) and _numeric(value):
             # YAML reads '4' and "70" as text; pydantic would quietly take them as numbers, so
             # the file would mean one thing to an editor and another to colossim
             raise ValueError(f"expected a number, got the text {value!r} "
