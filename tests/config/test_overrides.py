@@ -432,3 +432,10 @@ def test_names_colossim_prints_refuse_control_characters_and_messages_escape_the
     assert said == "--set jobs.0.name=\\x1b[31mred: bad \\x00 byte"
     long = str(Problem("f.yaml", 3, "gpu_type", "Z" * 50_000))
     assert len(long) < 1_100 and "...[49,000 characters]..." in long
+
+
+def test_a_flag_given_a_block_says_what_it_got_in_yaml_words():
+    """QA: "expected true or false, got [False, False]" (and "{'a': False}"): Python's dumps."""
+    assert problems_of("small", ["reliability.enabled=[false, false]"]) == [
+        "--set reliability.enabled=[false, false]: reliability.enabled: expected true or false, "
+        "got a list"]

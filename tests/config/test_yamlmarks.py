@@ -54,6 +54,9 @@ def test_drop_below_forgets_replaced_values():
          "differently from the block it belongs to; line it up with its siblings above"),
         ("a: 1\na: 2\n", 2,
          'not valid YAML: found duplicate key "a" with value "2" (original value: "1")'),
+        # QA: blocks given twice were said as Python dumps of both values
+        ("c:\n  p: 2\nc:\n  n: x\n", 3,
+         'not valid YAML: found duplicate key "c" (a key given twice in one mapping: keep one)'),
         # QA: an unclosed quote was said at the end of the file (line 3 of 2), a key with no
         # space after its colon at the next line, a key with no colon at the line below it
         ('a: "x\nb: 1\n', 1,
@@ -110,3 +113,21 @@ def test_an_integer_too_long_to_read_or_print_is_a_problem_at_its_field(literal,
     assert (problem.line, problem.field, problem.message) == (
         2, "a[0].b", f"a number of {digits:,} digits is too long to read (at most 4,300)")
     assert parse_yaml_text("a: " + "9" * 4300, "t.yaml")[0] == {"a": int("9" * 4300)}
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("a: !!set {x, y}\n", "t.yaml:1: a: the YAML tag !!set is not supported: remove it"),
+    ("a: !!binary aGVsbG8=\n", "t.yaml:1: a: the YAML tag !!binary is not supported: remove it"),
+])
+def test_yaml_only_values_are_refused_by_their_tag(text, said):
+    """QA: "expected a number, got set(odict_keys(['x', 'y']))" and "got b'hello'"."""
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml_text(text, "t.yaml")
+    assert [str(p) for p in caught.value.problems] == [said]
+
+
+def test_keys_that_are_not_text_are_named_as_yaml_spells_them():
+    """QA: ``~: 1``, ``true: 2`` and ``? [a, b]`` were fields "None", "True" and "('a', 'b')"."""
+    data, marks = parse_yaml_text("~: 1\ntrue: 2\n? [a, b]\n: 3\n7: 4\n", "t.yaml")
+    assert data == {"null": 1, "true": 2, "[a, b]": 3, "7": 4}
+    assert marks.where[("true",)] == ("t.yaml", 2)

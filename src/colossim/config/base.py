@@ -195,7 +195,9 @@ class Frozen(BaseModel):
         if not kinds:
             return value
         if kinds == {bool} and not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
+            from colossim.config.messages import shown  # YAML's spelling (QA: {'a': False})
+
+            raise ValueError(f"expected true or false, got {shown(value)}")
         if bool not in kinds and isinstance(value, bool):  # "a whole number" for an int (QA)
             wanted = "expected a whole number" if kinds == {int} else "expected a number"
             raise ValueError(f"{wanted}, got {str(value).lower()}")

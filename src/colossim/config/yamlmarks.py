@@ -147,6 +147,8 @@ def parse_yaml_text(text: str, file: str, value: bool = False) -> tuple[Any, Mar
                                   "scenario")) from None
 
 
+DUPLICATE_VALUES = re.compile(r' with value ".*$', re.DOTALL)  # ruamel's repr of both values
+
 DEEP = 100  # nesting levels: the parser's recursion gives out at ~250, no scenario needs 10
 
 
@@ -184,8 +186,11 @@ def _describe(exc: Any, hints: tuple[tuple[str, str], ...] = (),
     what = exc.problem or exc.context or "syntax error"
     if what.startswith("but ") and exc.context:  # "but found another document" needs context
         what = f"{exc.context}, {what}"
-    elif "duplicate key" in what:
-        pass  # the key names itself; the mapping it sits in adds nothing
+    elif "duplicate key" in what:  # the key names itself; the mapping it sits in adds nothing
+        values = DUPLICATE_VALUES.search(what)
+        if values and any(c in values.group() for c in "{["):  # Python dumps of whole blocks
+            # (QA: with value "{'name': 'x'}" (original value: "{'pod_size_racks': 2}"))
+            what = what[:values.start()] + " (a key given twice in one mapping: keep one)"
     elif (exc.context or "").startswith("while scanning") and cmark is not None \
             and line is not None and cmark.line + 1 < line:
         began = cmark.line + 1
@@ -321,8 +326,9 @@ def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
-            marks.where[path + (str(key),)] = (file, _key_line(node, key, marks, path, file))
-            out[str(key)] = _plain(value, path + (str(key),), file, marks)
+            text = _key_text(key)
+            marks.where[path + (text,)] = (file, _key_line(node, key, marks, path, file))
+            out[text] = _plain(value, path + (text,), file, marks)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -350,4 +356,22 @@ def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
         return float(node)
     if isinstance(node, str):
         return str(node)
+    tag = {bytes: "!!binary"}.get(type(node), "!!set" if isinstance(node, set | frozenset)
+                                  or type(node).__name__ == "CommentedSet" else None)
+    if tag is not None:  # QA: "expected a number, got set(odict_keys(['a', 'b']))"
+        raise ConfigError(Problem(file, marks.where.get(path, (file, None))[1], shown_path(path),
+                                  f"the YAML tag {tag} is not supported: remove it"))
     return node
+
+
+def _key_text(key: Any) -> str:
+    """A mapping key as the field name messages say, in YAML's spelling: ``~: 1`` is
+    ``null``, ``true: 2`` is ``true`` and ``? [a, b]`` is ``[a, b]`` (QA: they read
+    ``cluster.power.None``, ``True`` and ``('a', 'b')``)."""
+    if isinstance(key, bool):
+        return str(key).lower()
+    if key is None:
+        return "null"
+    if isinstance(key, tuple | list):
+        return f"[{', '.join(_key_text(k) for k in key)}]"
+    return str(key)
