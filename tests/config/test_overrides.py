@@ -439,3 +439,15 @@ def test_a_flag_given_a_block_says_what_it_got_in_yaml_words():
     assert problems_of("small", ["reliability.enabled=[false, false]"]) == [
         "--set reliability.enabled=[false, false]: reliability.enabled: expected true or false, "
         "got a list"]
+
+
+@pytest.mark.parametrize(("override", "said"), [
+    ('catalog={"": {bf16_tflops: 1}}', "catalog: a GPU type's name must not be empty ('')"),
+    ('catalog={"X\\e": {bf16_tflops: 1}}', "catalog: 'X\\x1b' holds a control character"),
+    ("catalog.GB200.gpus_per_rack=1000000000000",
+     "catalog.GB200.gpus_per_rack: must be <= 10000, got 1000000000000"),
+])
+def test_a_gpu_type_needs_a_printable_name_and_a_rack_of_sane_size(override, said):
+    """QA: a catalog entry named "" was accepted (its fields named catalog..bf16_tflops), and
+    1e12 GPUs a rack ran a 16-trillion-GPU job past the cap on racks."""
+    assert problems_of("small", [override]) == [f"--set {override}: {said}"]

@@ -29,7 +29,7 @@ class FieldValueError(ValueError):
         self.alternatives = alternatives
 
 
-def _printable(value: str) -> str:
+def printable(value: str) -> str:
     """A name printed in tables and titles: no control characters (QA: an ESC in a scenario's
     name recoloured the terminal through the table's title; job names were refused already)."""
     if not value.isprintable():
@@ -37,7 +37,7 @@ def _printable(value: str) -> str:
     return value
 
 
-Label = Annotated[str, AfterValidator(_printable)]  # a name colossim prints
+Label = Annotated[str, AfterValidator(printable)]  # a name colossim prints
 
 
 def raise_all(title: str, errors: list[ValueError]) -> None:

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from colossim.config.base import FieldValueError, Frozen, Label, raise_all
+from colossim.config.base import FieldValueError, Frozen, Label, printable, raise_all
 from colossim.config.fabric import FabricConfig
 from colossim.config.power import PowerConfig
 from colossim.config.reliability import CheckpointConfig, ReliabilityConfig
@@ -24,6 +24,7 @@ from colossim.config.training import TrainingConfig
 # running for minutes (10 million racks took 20 s to validate; 1e200 parameters, 9 minutes)
 MAX_RACKS = 1_000_000  # per rack group: 72 million GPUs, 130 x Colossus 2
 MAX_PARAMS_BILLION = 1e6  # a quadrillion parameters, 100 x the 10T job
+MAX_GPUS_PER_RACK = 10_000  # 17 x an NVL576 rack (QA: 1e12 GPUs a rack ran a 16-trillion-GPU job)
 
 
 class Precision(StrEnum):
@@ -48,7 +49,7 @@ class GpuSpec(Frozen):
     tdp_w: float = Field(gt=0, description="GPU thermal design power, W")
     idle_w: float = Field(ge=0, description="GPU power when allocated to nothing, W")
     gpus_per_domain: int = Field(gt=0, description="GPUs in one NVLink (scale-up) domain")
-    gpus_per_rack: int = Field(gt=0, description="GPUs in one rack")
+    gpus_per_rack: int = Field(gt=0, le=MAX_GPUS_PER_RACK, description="GPUs in one rack")
     rack_overhead_w: float = Field(
         ge=0, description="Rack power beyond its GPUs (CPUs, NICs, switches, fans), W"
     )
@@ -298,6 +299,20 @@ class Scenario(Frozen):
     )
     cluster: ClusterConfig
     jobs: tuple[JobConfig, ...] = Field((), description="The jobs (a trace adds more)")
+
+    @field_validator("catalog", mode="before")
+    @classmethod
+    def _type_names_are_printable(cls, catalog: Any) -> Any:
+        """A GPU type's name is printed in every table: not empty (QA: an entry named "" was
+        accepted, its fields named catalog..bf16_tflops), no control characters. Before the
+        entries are read, so a bad name is said once, not with each field it lacks."""
+        for name in catalog if isinstance(catalog, dict) else ():
+            if not isinstance(name, str):
+                continue  # pydantic names it
+            if not name:
+                raise ValueError("a GPU type's name must not be empty ('')")
+            printable(name)
+        return catalog
     trace: TraceConfig | None = Field(None, description="Read jobs from a trace file")
     scheduler: SchedulerConfig = SchedulerConfig()
     simulation: SimulationConfig = SimulationConfig()
