@@ -103,14 +103,14 @@ def test_scaling_from_the_scenario(tmp_path):
     assert result.job("first").end_s == pytest.approx(300)
 
 
-def test_missing_trace_is_a_config_error_at_the_trace_line(tmp_path):
+def test_missing_trace_is_a_config_error_at_the_path_line(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_scenario(scenario_file(tmp_path, "path: traces/nope.csv"))
     problem = err.value.problems[0]
-    assert problem.field == "trace" and "nope.csv" in problem.message
+    assert problem.field == "trace.path" and "nope.csv" in problem.message
     assert problem.message.endswith(": no such file or directory")  # not "[Errno 2] ..."
     assert "Errno" not in problem.message
-    assert problem.line == 8
+    assert problem.line == 9  # the path's own line (QA: the trace: line above it)
 
 
 @pytest.mark.parametrize("override", ["trace.limit=800", "trace.start_s=10"])
@@ -121,7 +121,7 @@ def test_a_missing_trace_is_not_blamed_on_an_override_of_its_window(tmp_path, ov
     with pytest.raises(ConfigError) as err:
         load_scenario(source, [override])
     [problem] = err.value.problems
-    assert (problem.line, problem.field) == (8, "trace")
+    assert (problem.line, problem.field) == (9, "trace.path")
     assert f"cannot read {tmp_path / 'traces' / 'nope.csv'}: no such file" in problem.message
 
 

@@ -133,7 +133,9 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
             # override of the window or the limit was blamed for a missing file (QA)
         else:
             message = str(exc)
-        raise FieldValueError("trace", message,  # an override of one of ``blamed`` caused it:
+        # a file that cannot be read is said at its path's line (QA: at the trace: line above)
+        raise FieldValueError("trace.path" if isinstance(exc, OSError) else "trace", message,
+                              # an override of one of ``blamed`` caused it:
                               # blamed there (QA)
                               alternatives=tuple((field, message) for field in blamed)) from None
     given = data.get("jobs") or []
