@@ -123,11 +123,13 @@ class StagedPolicy(BasePolicy):
         return view.pending
 
     def sort_key(self, job: JobView) -> Any:
-        """Order of service; lower first. Ties broken by job index (submission order)."""
+        """Order of service; lower first. Ties broken by job index: the job's place in the
+        scenario's jobs list, which is submission order only when the list is (a policy that
+        means submission order sorts by ``submit_s`` first, as fifo does)."""
         return job.index
 
     def rank_key(self, job: JobView, view: ClusterView) -> Any:
-        """The full ordering key: ``sort_key`` then submission order. Override to use the view."""
+        """The full ordering key: ``sort_key`` then the job index. Override to use the view."""
         return (self.sort_key(job), job.index)
 
     def rank_keys(self, jobs: Sequence[JobView], view: ClusterView) -> list[Any]:

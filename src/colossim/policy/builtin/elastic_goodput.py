@@ -160,12 +160,14 @@ class ElasticGoodput(StagedPolicy):
             base = self.rate(view, job, k, self.floor_gpus(view, job, k))
             now = self.utility(self.rate(view, job, k, gpus) / base)
             then = self.utility(self.rate(view, job, k, gpus + more) / base)
-            heapq.heappush(heap, (-(then - now) / more, job.index, name, more))
+            # ties in submission order, not the list's (QA: the order of the jobs list moved a
+            # job's end by 4 hours)
+            heapq.heappush(heap, (-(then - now) / more, job.submit_s, job.index, name, more))
 
         for name in plan:
             push(name)
         while heap:
-            _gain, _index, name, more = heapq.heappop(heap)
+            _gain, _submit, _index, name, more = heapq.heappop(heap)
             k, gpus = plan[name]
             if room[k] >= more:
                 plan[name] = (k, gpus + more)

@@ -94,7 +94,8 @@ class PowerAware(BasePolicy):
             left -= plan.watts[0]
         if left < 0 and p.preempt:
             for plan in sorted(running, key=lambda q: (q.rates[0] / max(q.watts[0], 1e-9),
-                                                       q.job.priority, -q.job.index)):
+                                                       q.job.priority, -q.job.submit_s,
+                                                       -q.job.index)):
                 if left >= 0:
                     break
                 left += plan.watts[0]
@@ -102,7 +103,7 @@ class PowerAware(BasePolicy):
                 actions.append(Preempt(plan.job.name))
             running = [q for q in running if q.level == 0]
         room = PowerRoom.of(view.power) or NO_ROOM  # the engine's own test of a start
-        heap: list[tuple[float, int, int, int]] = []
+        heap: list[tuple[float, int, float, int, int]] = []
         plans: dict[int, Plan] = {q.job.index: q for q in running}
         for q in running:
             self._push(heap, q)
@@ -113,7 +114,7 @@ class PowerAware(BasePolicy):
                 plans[job.index] = plan
                 self._push(heap, plan)
         while heap and left > -slack:
-            _eff, _prio, index, level = heapq.heappop(heap)
+            _eff, _prio, _submit, index, level = heapq.heappop(heap)
             plan = plans[index]
             if level != plan.level + 1:
                 continue
@@ -225,7 +226,9 @@ class PowerAware(BasePolicy):
         d_rate = plan.rates[nxt] - (plan.rates[nxt - 1] if nxt else 0.0)
         d_watts = plan.watts[nxt] - (plan.watts[nxt - 1] if nxt else 0.0)
         eff = d_rate / d_watts if d_watts > 0 else float("inf")
-        heapq.heappush(heap, (-eff, -plan.job.priority, plan.job.index, nxt))
+        # ties in submission order, not the list's (QA: reversing the jobs list of a scenario
+        # whose jobs all arrive apart changed the run)
+        heapq.heappush(heap, (-eff, -plan.job.priority, plan.job.submit_s, plan.job.index, nxt))
 
     def _partial(self, plan: Plan, model: PowerModel, watts: float) -> float:
         """The clock between two levels at which the job draws ``watts``."""
