@@ -205,6 +205,24 @@ def test_a_policy_that_calls_sys_exit_is_a_run_failure_not_the_exit_code_it_chos
         Simulation(make_scenario([job], racks=1), Exiting()).run()
 
 
+class Halt(BaseException):
+    """A BaseException of the policy's own, as some frameworks define."""
+
+
+@pytest.mark.parametrize("raised", [GeneratorExit("closed"), Halt("stop")])
+def test_a_policy_raising_a_base_exception_is_a_run_failure_not_a_traceback(raised):
+    """QA: GeneratorExit, or a BaseException subclass of the policy's own, escaped the guard
+    around decide (it caught Exception and SystemExit only): a traceback, exit 1."""
+    job = {"name": "a", "params_billion": 1, "tokens_billion": 1, "max_gpus": 72}
+
+    def decide(view):
+        raise raised
+
+    with pytest.raises(PolicyFailure, match=rf"policy 'returns' failed at t=0.0: "
+                                            rf"{type(raised).__name__}: {raised}"):
+        Simulation(make_scenario([job], racks=1), Returns(decide)).run()
+
+
 class AssignsToTheView(BasePolicy):
     name = "assigns-to-the-view"
 

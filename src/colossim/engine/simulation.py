@@ -111,19 +111,20 @@ class Simulation:
                 raise PolicyFailure(f"policy {self.label!r} failed at t={self.env.now}: "
                                     f"{refusal}")
             actions = list(decided)
-        except ColossimError:
+        except (ColossimError, KeyboardInterrupt):  # Ctrl-C is the user's, whoever raised it
             raise
-        except (Exception, SystemExit) as exc:  # sys.exit(3) in a policy ended colossim with
-            # code 3, which a sweep reads as "some runs raised"
+        except BaseException as exc:  # sys.exit(3) in a policy ended colossim with code 3,
+            # which a sweep reads as "some runs raised"; GeneratorExit or a BaseException of
+            # the policy's own was a traceback (QA)
             raise PolicyFailure(f"policy {self.label!r} failed at t={self.env.now}: "
                                 f"{what_raised(exc)}"
                                 f"{raised_at(exc, self._policy_file())}") from exc
         for action in actions:
             try:
                 self._apply(action)
-            except ColossimError:
+            except (ColossimError, KeyboardInterrupt):
                 raise
-            except (Exception, SystemExit) as exc:  # the policy's own code, run as its action
+            except BaseException as exc:  # the policy's own code, run as its action
                 # is read (a generator grant, a name's __eq__), raised: said as decide's are
                 home = self._policy_file()
                 if not raised_in(exc, home):
