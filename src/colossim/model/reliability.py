@@ -61,7 +61,11 @@ def expected_ettr(interval_s: float, write_s: float, restart_s: float, mttf_s: f
     """
     if not math.isfinite(mttf_s):
         return interval_s / (interval_s + write_s) if math.isfinite(interval_s) else 1.0
-    segment = mttf_s * math.exp(restart_s / mttf_s) * math.expm1((interval_s + write_s) / mttf_s)
+    try:
+        segment = mttf_s * math.exp(restart_s / mttf_s) * math.expm1(
+            (interval_s + write_s) / mttf_s)
+    except OverflowError:  # a restart or a segment hundreds of MTTFs long: it never completes
+        return 0.0
     return interval_s / segment
 
 
