@@ -168,8 +168,9 @@ class Crawl(StagedPolicy):
 
 def test_a_clock_that_crawls_while_work_moves_fails_as_starved(small_guard):
     with pytest.raises(AssertionError, match=r"^starved: policy 'crawl' on scenario 'small': "
-                       r"the clock moved only [0-9.e-]+ s in 10,240 events from t=0 s \(the "
-                       r"work moved by [0-9.e-]+ of the total, 0.00% done\): events come "
+                       r"the clock moved only [0-9.e-]+ s in 10,240 events from "
+                       r"t=[0-9.e-]+ s \(the work moved by [0-9.e-]+ of the total, 0.00% done\): "
+                       r"events come "
                        r"faster than anything in the run can change"):
         run_policy(Crawl, "small", overrides=ONE_RACK, check_invariants=False)
 
@@ -230,3 +231,19 @@ def test_a_dict_changed_in_a_loaded_builtin_does_not_reach_the_next_load():
     again = load("busy", policy="las")
     assert again is not first and "GB200" not in again.catalog
     assert list(again.scheduler.policy.params.get("thresholds_gpu_s", [])) == default
+
+
+def test_the_crawl_rule_never_stops_a_finished_run_and_counts_arrivals_apart(small_guard):
+    """Review: the engine's last call, at the end of a run that finished in a burst of events,
+    was stopped as a crawl; and a burst of arrivals up to the last one was held to the limit
+    after arrivals (100,000 events), not the million before them."""
+    done = starvation.StallGuard(last_arrival_s=0.0, horizon_s=1e9)
+    for i in range(6):  # 12,288 events within 0.6 ms, the work moving a little...
+        done(100.0 + i * 1e-4, 0.5 + i * 1e-6)
+    done(100.0006, 1.0)  # ...and the engine's last call: all the work is done
+    arriving = starvation.StallGuard(last_arrival_s=10.0, horizon_s=1e9)
+    for i in range(45):  # 92,160 events of arrivals within 0.5 ms, before the last arrival
+        arriving(9.5 + i * 1e-5, i * 1e-7)  # (the work moving: the crawl rule's case)
+    arriving(10.0, 1e-5)  # the last arrival: counting after it starts afresh
+    for i in range(1, 6):
+        arriving(10.0 + i * 1e-5, 1e-5 + i * 1e-7)

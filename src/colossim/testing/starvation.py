@@ -63,6 +63,7 @@ class StallGuard:
     _crawl_since_s: float = field(default=0.0, init=False)
     _crawl_events: int = field(default=0, init=False)
     _crawl_fraction: float = field(default=0.0, init=False)
+    _crawl_arrived: bool = field(default=False, init=False)  # counting after the last arrival
 
     def __call__(self, now_s: float, fraction: float) -> None:
         if fraction != self._fraction:
@@ -80,13 +81,17 @@ class StallGuard:
 
     def _crawl(self, now_s: float, fraction: float) -> None:
         """Stop a run whose clock has moved less than ``BURST_SPAN_S`` in ``STALL_EVENTS``
-        events (``MAX_STALL_EVENTS`` before the last arrival), whatever the work did."""
-        if now_s - self._crawl_since_s >= BURST_SPAN_S:
+        events (``MAX_STALL_EVENTS`` before the last arrival), whatever the work did. Events
+        before the last arrival count against the larger limit only (a window that spans it
+        starts afresh there), and a run whose work is all done is never stopped (the engine's
+        last call comes when it finished: review)."""
+        arrived = now_s >= self.last_arrival_s
+        if now_s - self._crawl_since_s >= BURST_SPAN_S or arrived != self._crawl_arrived:
             self._crawl_since_s, self._crawl_events = now_s, 0
-            self._crawl_fraction = fraction
+            self._crawl_fraction, self._crawl_arrived = fraction, arrived
             return
-        limit = STALL_EVENTS if now_s >= self.last_arrival_s else MAX_STALL_EVENTS
-        if self._crawl_events >= limit and now_s < self.horizon_s:
+        limit = STALL_EVENTS if arrived else MAX_STALL_EVENTS
+        if self._crawl_events >= limit and now_s < self.horizon_s and fraction < 1.0:
             raise Stalled(
                 f"the clock moved only {now_s - self._crawl_since_s:.3g} s in "
                 f"{self._crawl_events:,} events from t={self._crawl_since_s:,.6g} s (the work "
