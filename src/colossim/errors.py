@@ -137,10 +137,13 @@ def raised_at(exc: BaseException, home: str | None = None) -> str:
 
 def raised_in(exc: BaseException, home: str | None) -> bool:
     """Did the user's code (``home``, or a file of theirs: ``raised_at``) take part in raising
-    ``exc``? If not, the exception is colossim's own."""
+    ``exc``? If not, the exception is colossim's own. Code with no file (a policy made with
+    ``exec``, ``<string>``) is the user's too, but for the methods ``dataclasses`` generates
+    (``__init__``, ``__eq__``, ...), which colossim's own values run (review)."""
     import traceback
 
     return any(f.filename == home or _users_file(f.filename)
+               or (f.filename.startswith("<") and not f.name.startswith("__"))
                for f in traceback.extract_tb(exc.__traceback__))
 
 

@@ -131,3 +131,29 @@ def test_keys_that_are_not_text_are_named_as_yaml_spells_them():
     data, marks = parse_yaml_text("~: 1\ntrue: 2\n? [a, b]\n: 3\n7: 4\n", "t.yaml")
     assert data == {"null": 1, "true": 2, "[a, b]": 3, "7": 4}
     assert marks.where[("true",)] == ("t.yaml", 2)
+
+
+@pytest.mark.parametrize("text", ['"null": 400\n~: 800\n', '1: a\n"1": b\n'])
+def test_two_keys_one_field_name_are_refused_not_merged(text):
+    """Review: null and "null" (or 1 and "1") are two keys to YAML but one field name: the
+    first was dropped without a word."""
+    with pytest.raises(ConfigError, match=r"t.yaml:2: .*: the key .* is given twice"):
+        parse_yaml_text(text, "t.yaml")
+
+
+def test_a_cr_only_file_reads_its_lines(tmp_path):
+    """Review: once files were read as bytes (with a size cap), a CR-only file's %YAML 1.1 went
+    unrefused, and a byte that is not UTF-8 on its line 4 was said at line 1."""
+    from colossim.config.yamlmarks import read_yaml_file
+
+    old = tmp_path / "old.yaml"
+    old.write_bytes(b"%YAML 1.1\r---\ra: 1\r")
+    with pytest.raises(ConfigError, match=r"old.yaml:1: %YAML 1.1"):
+        read_yaml_file(old)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"a: 1\rb: 2\r\nc: 3\r# caf\xe9\r")
+    with pytest.raises(ConfigError, match=r"latin.yaml:4: not a UTF-8 text file"):
+        read_yaml_file(latin)
+    ok = tmp_path / "ok.yaml"
+    ok.write_bytes(b"a: 1\rb: 2\r")
+    assert read_yaml_file(ok)[0] == {"a": 1, "b": 2}

@@ -146,6 +146,16 @@ def test_policy_code_raising_as_its_action_is_read_is_a_run_failure_at_its_line(
                          ":"f"{_pairs.__code__.co_firstlineno + 2} in <genexpr>)")
 
 
+def test_policy_code_without_a_file_raising_as_its_action_is_read_is_the_policys():
+    """Review: a policy made with exec (its code in "<string>") raising in its generator grant
+    was taken for colossim's own bug: a raw traceback, where decide's failures are one line."""
+    namespace: dict = {}
+    exec("def pairs():\n    return ((rack, 72 // 0) for rack in range(2))\n", namespace)
+    policy = Returns(lambda view: [Start("a", namespace["pairs"]())] if view.pending else [])
+    with pytest.raises(PolicyFailure, match="reading its action .*ZeroDivisionError"):
+        Simulation(make_scenario([ONE_JOB], racks=2), policy).run()
+
+
 def test_a_generator_grant_is_applied_and_recorded_as_the_pairs_it_gave():
     """QA: applied on 144 GPUs but recorded as 0 GPUs and "<generator ...>" (the checks had
     used the generator up)."""
@@ -164,6 +174,24 @@ class NotedStart(Start):
 @dataclass(frozen=True, slots=True)
 class NotedWake(WakeAt):
     note: str = ""
+
+
+class GrantOf(Start):
+    """A start built from a count by a constructor of its own: its grant a generator."""
+
+    __slots__ = ()
+
+    def __init__(self, job: str, racks: int):
+        super().__init__(job, ((rack, 72) for rack in range(racks)))
+
+
+def test_a_subclass_with_a_constructor_of_its_own_and_a_generator_grant_is_applied():
+    """Review: the generator was read by rebuilding the action through its class, whose own
+    __init__ took other arguments: a TypeError raised inside the engine."""
+    policy = Returns(lambda view: [GrantOf("a", 2)] if view.pending else [])
+    [decision] = Simulation(make_scenario([ONE_JOB], racks=2), policy).run().record.decisions
+    assert (decision.action, decision.verdict) == (
+        {"action": "start", "job": "a", "gpus": 144, "racks": 2}, "applied")
 
 
 def test_a_subclass_of_an_action_is_that_action_and_recorded_as_it():

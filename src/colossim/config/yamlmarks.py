@@ -259,7 +259,13 @@ def _read_bounded(path: Path) -> str:
         raise ConfigError(Problem(str(path), None, "", (
             f"larger than {MAX_YAML_BYTES // 2**20} MB, which no scenario or study is (a device "
             "such as /dev/zero, or the wrong file?)")))
-    return data.decode("utf-8")
+    return _lines(data.decode("utf-8"))
+
+
+def _lines(text: str) -> str:
+    """Universal newlines, as ``read_text`` gave them: CRLF and a lone CR become LF (review: a
+    CR-only file's %YAML 1.1 went unrefused and its lines were miscounted)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def read_yaml_file(path: Path) -> tuple[Any, Marks]:
@@ -270,8 +276,9 @@ def read_yaml_file(path: Path) -> tuple[Any, Marks]:
         raise ConfigError(Problem(str(path), None, "", "file not found")) from None
     except IsADirectoryError:
         raise ConfigError(Problem(str(path), None, "", "is a folder, not a file")) from None
-    except UnicodeDecodeError as exc:  # the line of the first byte that is not UTF-8
-        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+    except UnicodeDecodeError as exc:  # the line of the first byte that is not UTF-8, from the
+        # bytes read (review: reading the file again blocked on a FIFO, and a pipe said line 1)
+        line = _lines(exc.object[:exc.start].decode("utf-8")).count("\n") + 1
         raise ConfigError(Problem(str(path), line, "", "not a UTF-8 text file (a byte here "
                                   "is not UTF-8: save the file as UTF-8)")) from None
     except OSError as exc:
@@ -327,6 +334,12 @@ def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
         out: dict[str, Any] = {}
         for key, value in node.items():
             text = _key_text(key)
+            if text in out:  # two keys YAML tells apart but a field name cannot: null and
+                # "null", 1 and "1" (review: the first was dropped without a word)
+                raise ConfigError(Problem(file, _key_line(node, key, marks, path, file),
+                                          shown_path(path + (text,)), (
+                                              f"the key {text} is given twice (written two "
+                                              "ways YAML tells apart): keep one")))
             marks.where[path + (text,)] = (file, _key_line(node, key, marks, path, file))
             out[text] = _plain(value, path + (text,), file, marks)
         return out

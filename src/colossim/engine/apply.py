@@ -8,7 +8,7 @@ changes and the verdict says why. This is how "why is job X pending?" gets an an
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields
 from numbers import Integral
 from operator import gt
 
@@ -243,9 +243,12 @@ def _grant_read(action: Action) -> Action:
     the checks and the record see the same pairs (QA: a generator grant was applied, and
     recorded as 0 GPUs and "<generator ...>", which the checks had used up)."""
     grant = getattr(action, "grant", None)
-    if isinstance(grant, Iterator):
-        return replace(action, grant=tuple(grant))  # type: ignore[type-var]
-    return action
+    if not isinstance(grant, Iterator):
+        return action
+    kind = action_type(action)  # the action itself: a subclass's own __init__ may take other
+    # arguments than its fields (review: ``replace`` called it with them, a TypeError)
+    return kind(**{f.name: tuple(grant) if f.name == "grant" else getattr(action, f.name)
+                   for f in fields(kind)})  # type: ignore[misc]
 
 
 def apply_action(state: RunState, action: Action) -> Decision:
