@@ -26,7 +26,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        file, field, message = (said(part) for part in (self.file, self.field, self.message))
+        file, field, message = (safe_text(part) for part in (self.file, self.field, self.message))
         where = f"{file}:{self.line}" if self.line is not None else file
         return f"{where}:{f' {field}:' if field else ''} {message}"
 
@@ -37,7 +37,7 @@ UNPRINTABLE = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7f, *range(0x
                if code != 0x0a}
 
 
-def said(text: str) -> str:
+def safe_text(text: str) -> str:
     """``text`` safe to print: control characters written as escapes (QA: an ESC from a
     ``--set`` value reached the terminal, and recoloured it), and the middle of a part past
     ``SAID_AT_MOST`` characters left out."""

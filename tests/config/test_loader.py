@@ -77,7 +77,7 @@ def test_a_folder_and_a_binary_file_are_refused_cleanly(tmp_path):
 def test_a_file_that_never_ends_is_refused_not_read_until_memory_runs_out(tmp_path,
                                                                          monkeypatch):
     """QA: colossim validate /dev/zero (or include: /dev/zero) read until the kernel killed it;
-    a file past the cap is refused by its size, and a pipe or a small file still reads."""
+    a file past the cap is refused by its size."""
     from colossim.config import yamlmarks
 
     big = tmp_path / "big.yaml"

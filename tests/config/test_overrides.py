@@ -451,3 +451,13 @@ def test_a_gpu_type_needs_a_printable_name_and_a_rack_of_sane_size(override, sai
     """QA: a catalog entry named "" was accepted (its fields named catalog..bf16_tflops), and
     1e12 GPUs a rack ran a 16-trillion-GPU job past the cap on racks."""
     assert problems_of("small", [override]) == [f"--set {override}: {said}"]
+
+
+def test_a_name_with_a_no_break_space_or_a_joined_emoji_is_printable():
+    """Review: str.isprintable refused a no-break space and a zero-width joiner as "control
+    characters"; only control characters and line breaks are refused."""
+    scenario = load_scenario("small", ['name="Colossus\u00a02 \U0001f468\u200d\U0001f4bb"',
+                                       'jobs.0.name="llm\u00a070b"'])
+    assert scenario.name.startswith("Colossus\u00a02") and scenario.jobs[0].name == "llm\u00a070b"
+    assert problems_of("small", ['jobs.0.name="a\\u2028b"']) == [
+        "--set jobs.0.name=\"a\\u2028b\": jobs[0].name: 'a\\u2028b' holds a control character"]

@@ -432,3 +432,11 @@ def test_an_assignment_to_a_frozen_config_is_said_on_one_line_without_pydantics_
                            "priority: read-only (a policy's view and the scenario's configs "
                            "are frozen) (at ")
     assert "\n" not in said and "pydantic.dev" not in said
+
+
+def test_a_dicts_keys_are_a_list_of_actions_in_the_dicts_order():
+    """Review: a dict's keys are a set to Python, but ordered: not refused as one."""
+    wanted = {Start("a", ((0, 72), (1, 72))): "first"}
+    policy = Returns(lambda view: wanted.keys() if view.pending else [])
+    [decision] = Simulation(make_scenario([ONE_JOB], racks=2), policy).run().record.decisions
+    assert decision.verdict == "applied"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
+import unicodedata
 from functools import cache
 from typing import Annotated, Any
 
@@ -29,10 +30,19 @@ class FieldValueError(ValueError):
         self.alternatives = alternatives
 
 
+CONTROL = frozenset({"Cc", "Zl", "Zp"})  # Unicode's control characters and line breaks
+
+
+def has_control(text: str) -> bool:
+    """Does ``text`` hold a control character or a line break? A no-break space or an emoji
+    joined by a zero-width joiner is printable (``str.isprintable`` refused them: review)."""
+    return any(unicodedata.category(ch) in CONTROL for ch in text)
+
+
 def printable(value: str) -> str:
     """A name printed in tables and titles: no control characters (QA: an ESC in a scenario's
     name recoloured the terminal through the table's title; job names were refused already)."""
-    if not value.isprintable():
+    if has_control(value):
         raise ValueError(f"{value!r} holds a control character")
     return value
 

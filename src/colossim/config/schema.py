@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from colossim.config.base import FieldValueError, Frozen, Label, printable, raise_all
+from colossim.config.base import FieldValueError, Frozen, Label, has_control, printable, raise_all
 from colossim.config.fabric import FabricConfig
 from colossim.config.power import PowerConfig
 from colossim.config.reliability import CheckpointConfig, ReliabilityConfig
@@ -160,7 +160,7 @@ class JobConfig(Frozen):
     def _work_is_defined_once(self) -> JobConfig:
         """The job's fields agree; every disagreement is said at once (``raise_all``)."""
         problems: list[ValueError] = []
-        if any(not ch.isprintable() for ch in self.name):  # a newline split the job table's row
+        if has_control(self.name):  # a newline split the job table's row
             problems.append(FieldValueError("name", f"{self.name!r} holds a control character"))
         if self.deadline_s is not None and self.deadline_s <= self.submit_s:
             problems.append(FieldValueError(
@@ -300,6 +300,15 @@ class Scenario(Frozen):
     cluster: ClusterConfig
     jobs: tuple[JobConfig, ...] = Field((), description="The jobs (a trace adds more)")
 
+    trace: TraceConfig | None = Field(None, description="Read jobs from a trace file")
+    scheduler: SchedulerConfig = SchedulerConfig()
+    simulation: SimulationConfig = SimulationConfig()
+    reliability: ReliabilityConfig = Field(
+        ReliabilityConfig(enabled=False),
+        description="Failures, repairs, spares and checkpoint storage (off when absent)",
+    )
+
+
     @field_validator("catalog", mode="before")
     @classmethod
     def _type_names_are_printable(cls, catalog: Any) -> Any:
@@ -313,13 +322,6 @@ class Scenario(Frozen):
                 raise ValueError("a GPU type's name must not be empty ('')")
             printable(name)
         return catalog
-    trace: TraceConfig | None = Field(None, description="Read jobs from a trace file")
-    scheduler: SchedulerConfig = SchedulerConfig()
-    simulation: SimulationConfig = SimulationConfig()
-    reliability: ReliabilityConfig = Field(
-        ReliabilityConfig(enabled=False),
-        description="Failures, repairs, spares and checkpoint storage (off when absent)",
-    )
 
     @model_validator(mode="before")
     @classmethod

@@ -11,7 +11,7 @@ the record of lifting a cap).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import ItemsView, Iterable, KeysView, Mapping
 from collections.abc import Set as AbstractSet
 
 from colossim.policy.actions import Action, is_number, shown
@@ -52,8 +52,9 @@ def returned_refusal(decided: object) -> str | None:
         return f"decide returned None; {LIST_HINT}"
     if isinstance(decided, Action):
         return f"decide returned a single action, {shown(decided)}; wrap it in a list: [action]"
-    if isinstance(decided, AbstractSet):  # QA: two starts on one rack in a set, and which
-        # won changed with PYTHONHASHSEED, and with it the makespan
+    if isinstance(decided, AbstractSet) and not isinstance(decided, KeysView | ItemsView):
+        # QA: two starts on one rack in a set, and which won changed with PYTHONHASHSEED, and
+        # with it the makespan (a dict's keys are a set too, but in the dict's order)
         return (f"decide returned a {type(decided).__name__}, whose order changes from one "
                 "process to the next (Python's hash seed): which of its actions is applied first "
                 f"must not; {LIST_HINT}")

@@ -143,7 +143,7 @@ def _validated_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _hashed(dumped: dict[str, Any], seed: int) -> str:
-    """``run_id`` of the scenario whose ``model_dump(mode="json")`` is ``dumped``."""
+    """``run_id`` of the scenario whose ``identity`` is ``dumped``."""
     blob = json.dumps({"scenario": dumped, "seed": seed}, sort_keys=True, separators=(",", ":"))
     return _digest(blob)
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from colossim.config.base import has_control
+
 
 @dataclass(frozen=True, slots=True)
 class TraceRecord:
@@ -61,7 +63,7 @@ def _whole(value: float, what: str, where: str) -> int:
 def _check(record: TraceRecord, where: str) -> TraceRecord:
     if not record.job_id:
         raise ValueError(f"{where}: the job id is empty")
-    if not record.job_id.isprintable():  # it names a job, and jobs refuse control characters
+    if has_control(record.job_id):  # it names a job, and jobs refuse control characters
         raise ValueError(f"{where}: the job id {record.job_id!r} holds a control character")
     if record.submit_s < 0:
         raise ValueError(f"{where}: negative submission time {record.submit_s}")
