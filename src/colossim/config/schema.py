@@ -299,7 +299,6 @@ class Scenario(Frozen):
     )
     cluster: ClusterConfig
     jobs: tuple[JobConfig, ...] = Field((), description="The jobs (a trace adds more)")
-
     trace: TraceConfig | None = Field(None, description="Read jobs from a trace file")
     scheduler: SchedulerConfig = SchedulerConfig()
     simulation: SimulationConfig = SimulationConfig()
@@ -307,7 +306,6 @@ class Scenario(Frozen):
         ReliabilityConfig(enabled=False),
         description="Failures, repairs, spares and checkpoint storage (off when absent)",
     )
-
 
     @field_validator("catalog", mode="before")
     @classmethod
