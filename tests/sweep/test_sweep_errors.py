@@ -279,6 +279,15 @@ def test_a_base_that_is_a_folder_is_blamed_on_the_base_line(tmp_path):
     assert found == f"{tmp_path}/study.yaml:1: base: scenarios is a folder, not a scenario file"
 
 
+def test_a_base_that_is_a_study_is_blamed_on_the_base_line(tmp_path):
+    """QA: a study naming itself as its base was told to run itself with colossim sweep."""
+    path = write_study(tmp_path, "base: study.yaml\nparameters:\n  simulation.seed: [1, 2]\n")
+    (found,) = problems_of(path)
+    assert found == (f"{tmp_path}/study.yaml:1: base: study.yaml is a study file (base: and "
+                     "parameters:), not a scenario: give a scenario file or a built-in "
+                     "scenario's name")
+
+
 def test_a_quoted_number_or_inf_in_a_study_is_refused_as_in_a_scenario(tmp_path):
     # seeds: "3" ran three seeds; a scenario refuses the same text
     (found,) = problems_of(write_study(tmp_path, f"base: {SMALL}\nseeds: \"3\"\n"))

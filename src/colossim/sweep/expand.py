@@ -30,6 +30,7 @@ import numpy as np
 
 from colossim.api import scenario_from_document
 from colossim.config.loader import (
+    STUDY_KEYS,
     Document,
     load_document,
     problem_at,
@@ -279,6 +280,11 @@ def _base_document(study: Study) -> tuple[Document, Scenario | None]:
         raise ConfigError([problem_at(study.marks, ("base",), f"{study.file.base} is a folder, "
                                                                "not a scenario file")])
     doc = load_document(path)
+    if isinstance(doc.data, dict) and doc.data.keys() >= STUDY_KEYS:  # QA: a study that named
+        # itself (or another study) as its base was told to run with colossim sweep
+        raise ConfigError([problem_at(study.marks, ("base",), (
+            f"{study.file.base} is a study file (base: and parameters:), not a scenario: give "
+            "a scenario file or a built-in scenario's name"))])
     problems: list[Problem] = []
     for dotted, value in study.file.set.items():
         try:
