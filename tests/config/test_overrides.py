@@ -461,3 +461,10 @@ def test_a_name_with_a_no_break_space_or_a_joined_emoji_is_printable():
     assert scenario.name.startswith("Colossus\u00a02") and scenario.jobs[0].name == "llm\u00a070b"
     assert problems_of("small", ['jobs.0.name="a\\u2028b"']) == [
         "--set jobs.0.name=\"a\\u2028b\": jobs[0].name: 'a\\u2028b' holds a control character"]
+
+
+def test_a_gpu_type_in_the_wrong_case_is_offered_in_the_right_one():
+    """QA: 'a100' was offered 'H100', nearer in case-sensitive text than 'A100'."""
+    assert problems_of("small", ["cluster.rack_groups.0.gpu_type=a100"]) == [
+        "--set cluster.rack_groups.0.gpu_type=a100: cluster.rack_groups[0].gpu_type: unknown "
+        "GPU type 'a100' (did you mean 'A100'?)"]

@@ -22,8 +22,11 @@ Issues = list[tuple[PathKey, str]]
 
 
 def did_you_mean(name: str, options: Sequence[str]) -> str:
-    """' (did you mean 'x'?)' for a near miss, else the list of what is known."""
-    hint = difflib.get_close_matches(name, list(options), n=1)
+    """' (did you mean 'x'?)' for a near miss, else the list of what is known. Case is no
+    miss: ``a100`` is ``A100`` (QA: it was offered ``H100``, nearer in case-sensitive text)."""
+    folded = {option.casefold(): option for option in options}
+    hint = [folded[name.casefold()]] if name.casefold() in folded else [
+        folded[m] for m in difflib.get_close_matches(name.casefold(), list(folded), n=1)]
     return f" (did you mean {hint[0]!r}?)" if hint else f"; known: {', '.join(sorted(options))}"
 
 
