@@ -100,8 +100,10 @@ def _warn_deadlines_out_of_reach(finishes: list[tuple[JobConfig, float]]) -> Non
     """Warn of a deadline no schedule can meet: the job cannot finish by it even at its
     fastest from its submission. Often a unit slip (deadline_s is in seconds from the start:
     30 for a job of weeks), and such a job counts as missed in every policy's figures (QA)."""
+    from colossim.model.jobs import meets_deadline
+
     late = [(job.name, finish_s, job.deadline_s) for job, finish_s in finishes
-            if job.deadline_s is not None and finish_s > job.deadline_s]
+            if job.deadline_s is not None and not meets_deadline(finish_s, job.deadline_s)]
     if not late:
         return
     what = _late_jobs(late, f"cannot meet its deadline_s ({_days(late[0][2])})",

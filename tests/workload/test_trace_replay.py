@@ -277,3 +277,27 @@ def test_an_empty_window_an_override_made_is_blamed_on_that_override(tmp_path, o
     assert (problem.file, problem.line) == (f"--set {override}", None)
     assert problem.field == override.split("=")[0]
     assert "none of the trace's 3 jobs was submitted in the window" in problem.message
+
+
+@pytest.mark.parametrize("policy", ["fifo", "edf"])
+def test_a_job_started_on_arrival_meets_a_deadline_of_one_duration(tmp_path, policy):
+    """QA: with deadline_factor 1 (deadline = submit + its duration), a job started the instant
+    it arrived ended one ulp past its deadline (30538.78787878788 + 15801 s): counted as
+    missed, warned of as out of reach, and rejected by edf's reject_late on an empty cluster.
+    The rows are two of the ITP cluster 3 trace's, scaled as the QA run scaled them."""
+    (tmp_path / "t.csv").write_text("job_id,submission_time,duration,num_gpu\n"
+                                    "a,911907,709,32\nb,1012685,15801,64\n")
+    path = tmp_path / "s.yaml"
+    path.write_text("name: ulp\ncluster:\n  pod_size_racks: 6\n  rack_groups: [{gpu_type: A100, "
+                    "racks: 6}]\n  power: {supply_mw: 1.0}\ntrace: {path: t.csv, "
+                    "arrival_scale: 3.3, deadline_factor: 1}\nscheduler:\n  policy: {name: "
+                    f"{policy}, params: {{placement: any"
+                    + (", reject_late: true" if policy == "edf" else "") + "}}\n")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "cannot meet its deadline" at load
+        scenario = load_scenario(str(path))
+    result = simulate(scenario)
+    assert [(j.name, j.state, j.start_s == j.submit_s, j.deadline_met) for j in result.jobs] == [
+        ("a", "completed", True, True), ("b", "completed", True, True)]

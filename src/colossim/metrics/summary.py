@@ -15,7 +15,7 @@ from colossim.metrics.power import cluster_power, power_fields
 from colossim.metrics.reliability import cluster_reliability, reliability_fields
 from colossim.metrics.result import ClusterResult, JobResult, RunResult, with_fields
 from colossim.metrics.series import integral, peak, time_mean
-from colossim.model.jobs import Job, JobState
+from colossim.model.jobs import Job, JobState, meets_deadline
 
 if TYPE_CHECKING:
     from colossim.config.power import PowerConfig
@@ -75,7 +75,8 @@ def _deadline(job: Job, run_end_s: float | None) -> dict[str, Any]:
     going = job.state in (JobState.WAITING, JobState.PENDING, JobState.RUNNING)
     if going and run_end_s is not None and run_end_s < deadline_s:
         return {"deadline_s": deadline_s, "deadline_met": None}
-    return {"deadline_s": deadline_s, "deadline_met": end_s is not None and end_s <= deadline_s}
+    return {"deadline_s": deadline_s,
+            "deadline_met": end_s is not None and meets_deadline(end_s, deadline_s)}
 
 
 def with_models(jobs: tuple[JobResult, ...], record: Record, end_s: float,

@@ -14,6 +14,15 @@ from enum import StrEnum
 from colossim.config.schema import JobConfig
 from colossim.model.cluster import Grant
 
+DEADLINE_SLACK = 1e-9  # of the deadline: an end a rounding error past it still meets it
+
+
+def meets_deadline(end_s: float, deadline_s: float) -> bool:
+    """Does an end at ``end_s`` meet ``deadline_s``? Within a rounding error of it, yes: a
+    trace job given deadline = submit + 1 x its duration, started the instant it arrived, ended
+    one ulp past it, counted as missed and was rejected by edf on an empty cluster (QA)."""
+    return end_s <= deadline_s + DEADLINE_SLACK * max(1.0, abs(deadline_s))
+
 # Relative tolerance for "the job is done": floating-point time arithmetic leaves crumbs.
 DONE_RTOL = 1e-9
 

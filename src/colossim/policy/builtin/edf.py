@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from pydantic import Field
 
+from colossim.model.jobs import meets_deadline
 from colossim.policy.actions import Action, Reject, Start
 from colossim.policy.builtin._estimates import INF, Rates
 from colossim.policy.staged import PreemptiveParams, PreemptiveStagedPolicy
@@ -44,7 +45,8 @@ class Edf(PreemptiveStagedPolicy):
         late = {
             j.name for j in view.pending
             if j.config.deadline_s is not None
-            and view.now_s + self.rates.remaining_s(view, j, j.max_gpus) > j.config.deadline_s
+            and not meets_deadline(view.now_s + self.rates.remaining_s(view, j, j.max_gpus),
+                                   j.config.deadline_s)
         }
         rejects = [Reject(n, "cannot meet its deadline") for n in sorted(late)]
         kept = [j for j in view.jobs if j.name not in late]
