@@ -110,3 +110,21 @@ def test_a_job_started_in_a_decision_is_woken_for_at_its_crossing():
                       (pytest.approx(2700.0), "B")]
     assert (result.job("A").end_s, result.job("B").end_s) == (pytest.approx(2700.0),
                                                               pytest.approx(3600.0))
+
+
+def test_a_job_preempted_by_a_decision_is_woken_for_at_its_promotion():
+    """QA: one pool of 32 GPUs, free switches, promote_knob 1. A (32 GPUs) from 0 drops to
+    queue 1 at 3,600 / 32 = 112.5 s; B (32 GPUs) arrives at 500 s and preempts it; B drops at
+    612.5 s and A, first by submission, preempts it. B has run 112.5 s, so it is due for
+    promotion 112.5 s later, at 725 s, and preempts A then. The wake came at 1,000 s (A's due
+    time, though A was started by that decision), since the job the decision preempted was not
+    counted."""
+    jobs = [pool_job("A", 0, 10_000 / HOUR, gpus=32), pool_job("B", 500 / HOUR, 10_000 / HOUR,
+                                                                gpus=32)]
+    result = simulate(pool_scenario(jobs, gpus_per_rack=32, policy="las",
+                                    params={"promote_knob": 1.0}, free_switches=True),
+                      check_invariants=True)
+    starts = [(d.time_s, d.action["job"]) for d in result.record.decisions
+              if d.action["action"] == "start" and d.verdict == "applied"]
+    assert starts[:4] == [(0.0, "A"), (pytest.approx(500.0), "B"), (pytest.approx(612.5), "A"),
+                          (pytest.approx(725.0), "B")]

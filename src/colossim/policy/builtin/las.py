@@ -94,25 +94,37 @@ class Las(PreemptiveStagedPolicy):
         return [((bisect_right(thresholds, j.attained_gpu_s - get(j.name, 0.0) + tol),
                   j.submit_s), j.index) for j in jobs]
 
-    def _promote(self, view: ClusterView) -> float:
-        """Promote starving jobs to the highest queue; return when the next one will starve."""
-        knob = self.params.promote_knob
-        if knob is None:
-            return INF
-        now, soonest = view.now_s, INF
+    def _promote(self, view: ClusterView) -> None:
+        """Promote starving jobs to the highest queue."""
+        if self.params.promote_knob is None:
+            return
+        now = view.now_s
         for job in view.jobs:
             if job.running:
                 self._last_run[job.name] = now
-                continue
-            if self.queue(job) == 0:
-                continue
-            since = self._last_run.get(job.name, job.submit_s)
-            limit = since + knob * job.attained_gpu_s / max(job.max_gpus, 1)
-            if now >= limit:
+            elif self.queue(job) > 0 and now >= self._starves_at(job, None, now):
                 self._reset[job.name] = job.attained_gpu_s
-            else:
-                soonest = min(soonest, limit)
-        return soonest
+
+    def _starves_at(self, job: JobView, stopped: set[str] | None, now: float) -> float:
+        """When a waiting job is due for promotion: ``promote_knob`` x the time it has run
+        after it last ran (now, for a job this decision stops)."""
+        since = now if stopped and job.name in stopped else self._last_run.get(job.name,
+                                                                               job.submit_s)
+        return since + self.params.promote_knob * job.attained_gpu_s / max(job.max_gpus, 1)
+
+    def _next_promotion(self, view: ClusterView, stopped: set[str],
+                        started: Sequence[Start]) -> float:
+        """When the next job that waits after this decision will be due for promotion: the
+        jobs it leaves pending and the ones it preempts, not the ones it starts (QA: a job
+        preempted by the decision was not counted, and one it started was: the wake came at
+        the started job's time, 275 s after the preempted one was due)."""
+        if self.params.promote_knob is None:
+            return INF
+        starting = {start.job for start in started}
+        waiting = [job for job in view.jobs if job.name in stopped
+                   or (not job.running and job.name not in starting)]
+        return min((self._starves_at(job, stopped, view.now_s) for job in waiting
+                    if self.queue(job) > 0), default=INF)
 
     def _next_crossing(self, view: ClusterView, stopped: set[str],
                        started: Sequence[Start] = ()) -> float:
@@ -135,13 +147,14 @@ class Las(PreemptiveStagedPolicy):
         return soonest
 
     def decide(self, view: ClusterView) -> Sequence[Action]:
-        next_promotion = self._promote(view)
+        self._promote(view)
         actions = list(super().decide(view))
         stopped = {a.job for a in actions if isinstance(a, Preempt)}
         starts = [a for a in actions if isinstance(a, Start)]
         if len(view.pending) + len(stopped) <= len(starts):
             return actions  # nobody waits: a queue change would change nothing
-        soonest = min(next_promotion, self._next_crossing(view, stopped, starts))
+        soonest = min(self._next_promotion(view, stopped, starts),
+                      self._next_crossing(view, stopped, starts))
         return [*actions, *self.wakes.at(view.now_s, soonest)]
 
 
