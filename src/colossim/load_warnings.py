@@ -109,7 +109,7 @@ def _warn_deadlines_out_of_reach(finishes: list[tuple[JobConfig, float]]) -> Non
     what = _late_jobs(late, f"cannot meet its deadline_s ({_days(late[0][2])})",
                       "cannot meet their deadlines")
     warnings.warn(ColossimWarning(f"{what}: deadline_s is in seconds from the start of the "
-                                  "run (a trace's: deadline_factor x its duration)"),
+                                  "run (a trace's: submit + deadline_factor x its duration)"),
                   stacklevel=3)
 
 

@@ -376,7 +376,7 @@ def test_a_deadline_no_schedule_can_meet_is_warned_about():
     assert text.startswith("job llm-8b cannot meet its deadline_s (2.0 hours) even at its "
                            "fastest (")
     assert text.endswith("deadline_s is in seconds from the start of the run (a trace's: "
-                         "deadline_factor x its duration)")
+                         "submit + deadline_factor x its duration)")
 
 
 def test_many_jobs_past_the_horizon_make_one_warning_in_fitting_units():
