@@ -503,3 +503,29 @@ def test_a_metric_without_values_is_blamed_on_jobs_unfinished_at_the_horizon_whe
     assert _why_no_plot(["makespan_s"], finished).endswith("(a model the scenario leaves off: "
                                                            "failures, a battery, a tariff, "
                                                            "deadlines)")
+
+
+def test_a_grid_plot_of_many_lines_keeps_a_legend_of_twenty(tmp_path):
+    """QA: 336 lines of a grid made a legend 5,000 pixels tall, the axes squeezed into its top
+    tenth. Every line is drawn; the legend names the first 20 and counts the rest."""
+    pytest.importorskip("matplotlib")
+    from colossim.sweep.plots import LEGEND_LINES, _pyplot, figure
+
+    text = (f"base: {SMALL}\nparameters:\n  cluster.power.pue: [1.1, 1.2]\n"
+            "  jobs.llm-8b.max_gpus: [72, 144, 216, 288, 360, 432]\n"
+            "  jobs.llm-70b.max_gpus: [72, 144, 216, 288]\nseeds: 1\n")
+    plan = expand(load_study(write_study(tmp_path, text)))
+    metric = plan.metrics[0]
+    rows = [{**row, f"{metric}.mean": 1.0 + i, f"{metric}.ci95_low": None,
+             f"{metric}.ci95_high": None, f"{metric}.n": 1, "runs": 1}
+            for i, row in enumerate(_rows_of(plan))]
+    plt = _pyplot()
+    fig = figure(plt, plan, rows, "cluster.power.pue", metric)
+    try:
+        ax = fig.axes[0]
+        assert len(ax.get_lines()) >= 24  # 6 x 4 lines, all drawn
+        shown = [text.get_text() for text in ax.get_legend().get_texts()]
+        assert len(shown) == LEGEND_LINES + 1 == 21
+        assert shown[-1] == "... and 4 more lines (summary.csv)"
+    finally:
+        plt.close(fig)

@@ -188,11 +188,20 @@ def figure(plt: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str,
             else "mean, 95% CI")
     ax.set_title(f"{plan.study.name}: {metric} vs {x} ({what})", fontsize=10)
     ax.grid(True, alpha=0.3)
-    if ax.get_legend_handles_labels()[1]:  # beside the axes: never over the data, nor over
-        # the x label below rotated ticks (where it was)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    handles, labels = ax.get_legend_handles_labels()
+    if labels:  # beside the axes: never over the data, nor over the x label below rotated
+        # ticks (where it was); at most LEGEND_LINES entries (QA: 336 lines of a grid made a
+        # legend 5,000 pixels tall, the axes squeezed into its top tenth)
+        if len(labels) > LEGEND_LINES:
+            more = len(labels) - LEGEND_LINES
+            handles = [*handles[:LEGEND_LINES], plt.Line2D([], [], linestyle="none")]
+            labels = [*labels[:LEGEND_LINES], f"... and {more} more lines (summary.csv)"]
+        ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
+
+
+LEGEND_LINES = 20  # legend entries of one plot
 
 
 def plot_study(plan: Plan, rows: Sequence[Mapping[str, Any]], folder: Path) -> list[Path]:
