@@ -26,6 +26,7 @@ LEGEND_WIDTH = 32  # a value in a line's legend entry
 MAX_NUMBER_TICKS = 6  # round numbers ticked beside values that are not (auto)
 
 MAX_SERIES = 8
+LEGEND_LINES = 20  # legend entries of one plot: the rest counted in the last
 
 
 def _pyplot() -> Any:
@@ -199,9 +200,6 @@ def figure(plt: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str,
         ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
-
-
-LEGEND_LINES = 20  # legend entries of one plot
 
 
 def plot_study(plan: Plan, rows: Sequence[Mapping[str, Any]], folder: Path) -> list[Path]:
