@@ -621,7 +621,8 @@ def _warn_writes_past_intervals(scenario: Scenario,
         if cp.in_memory is not MemoryCopy.NONE:
             continue
         bandwidth = min(storage, cp.storage_gbytes_s * 1e9 if cp.storage_gbytes_s else storage)
-        write_s = checkpoint_bytes(job, job.max_gpus) / bandwidth
+        size = checkpoint_bytes(job, job.max_gpus)
+        write_s = size / bandwidth
         if write_s > interval:
             # async pauses only for its snapshots: its cost is writes back to back (QA: told
             # it would spend most of its time writing, it paused 12.7% of the time)
@@ -632,15 +633,15 @@ def _warn_writes_past_intervals(scenario: Scenario,
             warnings.warn(ColossimWarning(
                 f"jobs.{job.name}.checkpoint.interval_s ({figure(interval)} s) is shorter "
                 f"than writing one of its checkpoints takes at the very least "
-                f"({figure(write_s)} s: {figure(checkpoint_bytes(job, job.max_gpus) / 1e12)} TB "
+                f"({figure(write_s)} s: {figure(size / 1e12)} TB "
                 f"at {figure(bandwidth / 1e12)} TB/s): {cost}; interval_s: auto gives Daly's "
                 "optimum"), stacklevel=3)
         elif cp.mode is CheckpointMode.SYNC:
             gpus, mttf = mttf_of(job)
             if slip := _slip(job.name, float(interval), write_s, mttf):
                 slips.append(slip)
-            elif lag := _lag(scenario, job, float(interval), write_s, (gpus, mttf),
-                             runs_s.get(job.name, 0.0)):
+            elif lag := _lag(scenario, job.name, float(interval), (size, write_s),
+                             (gpus, mttf), runs_s.get(job.name, 0.0)):
                 lags.append(lag)
     _warn_short_intervals(slips)
     _warn_long_intervals(lags)
@@ -663,25 +664,24 @@ class _Lag:
     top: float  # the same at the optimum
 
 
-def _lag(scenario: Scenario, job: JobConfig, interval: float, write_s: float,
+def _lag(scenario: Scenario, name: str, interval: float, checkpoint: tuple[float, float],
          on: tuple[int, float], run_s: float) -> _Lag | None:
     """The job's ``_Lag`` when its interval is past Daly's optimum at a cost of at least
     ``LONG_MATERIAL`` of expected ETTR, else None. Not for an interval past 3 MTTFs (said by
     ``_warn_checkpoints_past_failures``) nor on a run shorter than two intervals (few
     checkpoints: the steady state the formula assumes never sets in)."""
-    from colossim.model.reliability import checkpoint_bytes, daly_interval, expected_ettr
+    from colossim.model.reliability import daly_interval, expected_ettr
 
-    gpus, mttf = on
+    (size, write_s), (gpus, mttf) = checkpoint, on
     if not math.isfinite(mttf) or interval > MTTFS_PER_INTERVAL * mttf or run_s < 2 * interval:
         return None
     best = daly_interval(write_s, mttf)
     if interval <= best:
         return None
     rel = scenario.reliability  # a restart: detection, relaunch and the read of the checkpoint
-    restart = (rel.detection_s + rel.restart_s
-               + checkpoint_bytes(job, job.max_gpus) / (rel.storage.read_tbytes_s * 1e12))
+    restart = rel.detection_s + rel.restart_s + size / (rel.storage.read_tbytes_s * 1e12)
     ettr, top = (expected_ettr(t, write_s, restart, mttf) for t in (interval, best))
-    return _Lag(job.name, interval, best, write_s, mttf, gpus, ettr, top) \
+    return _Lag(name, interval, best, write_s, mttf, gpus, ettr, top) \
         if top - ettr >= LONG_MATERIAL else None
 
 

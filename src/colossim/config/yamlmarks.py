@@ -333,14 +333,13 @@ def _plain(node: Any, path: PathKey, file: str, marks: Marks) -> Any:
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
-            text = _key_text(key)
+            text, line = _key_text(key), _key_line(node, key, marks, path, file)
             if text in out:  # two keys YAML tells apart but a field name cannot: null and
                 # "null", 1 and "1" (review: the first was dropped without a word)
-                raise ConfigError(Problem(file, _key_line(node, key, marks, path, file),
-                                          shown_path(path + (text,)), (
-                                              f"the key {text} is given twice (written two "
-                                              "ways YAML tells apart): keep one")))
-            marks.where[path + (text,)] = (file, _key_line(node, key, marks, path, file))
+                raise ConfigError(Problem(file, line, shown_path(path + (text,)), (
+                    f"the key {text} is given twice (written two ways YAML tells apart): "
+                    "keep one")))
+            marks.where[path + (text,)] = (file, line)
             out[text] = _plain(value, path + (text,), file, marks)
         return out
     if isinstance(node, CommentedSeq):
