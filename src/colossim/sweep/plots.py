@@ -27,6 +27,8 @@ MAX_NUMBER_TICKS = 6  # round numbers ticked beside values that are not (auto)
 
 MAX_SERIES = 8
 LEGEND_LINES = 20  # legend entries of one plot: the rest counted in the last
+COLOURS = 10  # matplotlib's default colour cycle; each lap of it draws in a style of its own
+STYLES = (("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."))  # (marker, line style) by lap
 
 
 def _pyplot() -> Any:
@@ -94,6 +96,7 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
     lines = lines_for(plan, rows, x)
     legend = {k: _labels([row[k] for row in rows], LEGEND_WIDTH)
               for k in {k for line in lines for k, _v in line}}
+    drawn = 0  # lines drawn so far: each took the colour cycle's next colour
     for key, members in lines.items():
         pts = sorted(
             (position[_hashable(r[x])], *(_scaled(r[f"{metric}.{part}"], unit)
@@ -105,11 +108,12 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
         if not pts:
             continue
         label = ", ".join(f"{names.get(k, k)}={legend[k][v]}" for k, v in key) or None
-        color = None
+        color, style = None, STYLES[drawn // COLOURS % len(STYLES)]
+        drawn += 1
         for group in ([p for p in pts if p[0] < apart], [p for p in pts if p[0] >= apart]):
             if group:  # values that are not numbers (auto) stand apart, not joined to the line
                 color = _series(ax, group, random, label if color is None else None, color,
-                                joined=group[0][0] < apart)
+                                joined=group[0][0] < apart, style=style)
         for px_, py_, _low, _high, n, runs in pts:
             if n < runs:
                 ax.scatter([px_], [py_], s=50, facecolors="white", edgecolors=color, zorder=3)
@@ -157,18 +161,23 @@ def _axis(values: Sequence[Any]) -> tuple[dict[Any, float], float, dict[float, s
 
 
 def _series(ax: Any, pts: Sequence[tuple], random: bool, label: str | None, color: Any,
-            joined: bool) -> Any:
-    """One line's points (means with their 95% intervals); its colour."""
+            joined: bool, style: tuple[str, str] = STYLES[0]) -> Any:
+    """One line's points (means with their 95% intervals); its colour. ``style``: its marker
+    and line style. The colour cycle has ten colours, so the eleventh line of a plot came in
+    the first one's colour, marker and line, and the legend showed two identical entries; each
+    lap of the cycle draws in a style of its own."""
+    marker, linestyle = style
     px = [p[0] for p in pts]
     py = [p[1] for p in pts]
     if random:
-        return ax.scatter(px, py, s=18, label=label, color=color).get_facecolor()[0]
+        return ax.scatter(px, py, s=18, label=label, color=color,
+                          marker=marker).get_facecolor()[0]
     err = [
         [p[1] - p[2] if p[2] is not None else 0.0 for p in pts],
         [p[3] - p[1] if p[3] is not None else 0.0 for p in pts],
     ]
-    return ax.errorbar(px, py, yerr=err, marker="o", capsize=3, label=label, color=color,
-                       linestyle="-" if joined else "none").lines[0].get_color()
+    return ax.errorbar(px, py, yerr=err, marker=marker, capsize=3, label=label, color=color,
+                       linestyle=linestyle if joined else "none").lines[0].get_color()
 
 
 def _scaled(value: float | None, unit: float) -> float | None:
