@@ -72,3 +72,23 @@ def test_a_wide_value_column_that_does_not_fit_beside_the_keys_is_never_cut():
     text = out.export_text()
     assert "10t.contention_slowdown_wide" in text and "1.6" * 10 in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_tables_width_is_measured_as_rich_measures_it_with_its_rows():
+    """``natural_width`` measures a table without its rows (each column is already as wide as
+    its widest cell): it must give what rich gives measuring every row, with wide characters
+    (two cells each), escaped markup and a header wider than the cells."""
+    from rich.markup import escape
+    from rich.measure import Measurement
+
+    from colossim.cli.tables import UNBOUNDED, natural_width, table_of
+
+    out = Console(file=io.StringIO(), width=80)
+    keys = [("#", ["1", "2", "30"]), ("name", ["a", "模型-训练", escape("[b]")])]
+    values = [("a long header", ["1", "22", "333"]), ("v", ["x" * 17, "", "é"])]
+    for columns in ((keys, values), (keys, []), ([], values)):
+        table = table_of("title", *columns)
+        full = Measurement.get(out, out.options.update(max_width=UNBOUNDED), table).maximum
+        assert natural_width(out, table) == full
+    wide = table_of("", [("name", ["模型-训练"])], [])  # 4 wide characters and a hyphen: 9
+    assert natural_width(out, wide) == natural_width(out, table_of("", [("name", ["x" * 9])], []))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
@@ -20,8 +21,9 @@ UNBOUNDED = 100_000  # columns: a table's natural width is measured whatever the
 
 
 def whole(header: str, cells: Sequence[str]) -> int:
-    """A column's least width: its header and every value on one line."""
-    return max([len(header), *(len(cell) for cell in cells)])
+    """A column's least width: its header and every value on one line (in terminal cells: a
+    wide character takes two)."""
+    return max([cell_len(header), *map(cell_len, cells)])
 
 
 def table_of(title: str, keys: Sequence[Column], values: Sequence[Column],
@@ -42,8 +44,18 @@ def table_of(title: str, keys: Sequence[Column], values: Sequence[Column],
 
 
 def natural_width(out: Console, table: Table) -> int:
-    """How wide ``table`` prints when nothing squeezes it."""
-    return Measurement.get(out, out.options.update(max_width=UNBOUNDED), table).maximum
+    """How wide ``table`` (made by ``table_of``) prints when nothing squeezes it.
+
+    Every column of such a table is as wide as its widest cell already (``min_width``, on one
+    line), so the table is measured without its rows: measuring each of them through rich
+    took 30 s for the 2,000 runs of a ``--dry-run`` piped to a file, which measures several
+    tables as it splits a wide one."""
+    bare = Table(title=table.title, caption=table.caption, box=table.box,
+                 pad_edge=table.pad_edge, collapse_padding=table.collapse_padding)
+    for column in table.columns:
+        bare.add_column(column.header, justify=column.justify, no_wrap=column.no_wrap,
+                        min_width=column.min_width)
+    return Measurement.get(out, out.options.update(max_width=UNBOUNDED), bare).maximum
 
 
 def fitting_tables(out: Console, title: str, keys: Sequence[Column],
