@@ -7,6 +7,11 @@ point, and the metrics by point, each split as needed, every header and value wh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from colossim.cli import render
@@ -505,39 +510,11 @@ def test_a_metric_without_values_is_blamed_on_jobs_unfinished_at_the_horizon_whe
                                                            "deadlines)")
 
 
-def test_a_grid_plot_of_many_lines_keeps_a_legend_of_twenty(tmp_path):
-    """QA: 336 lines of a grid made a legend 5,000 pixels tall, the axes squeezed into its top
-    tenth. Every line is drawn; the legend names the first 20 and counts the rest."""
+@contextmanager
+def _plot_of_24_lines(tmp_path: Path) -> Iterator[Any]:
+    """The figure of a grid whose plot against ``cluster.power.pue`` has 6 x 4 lines, a mean
+    per point (closed after the test)."""
     pytest.importorskip("matplotlib")
-    from colossim.sweep.plots import LEGEND_LINES, _pyplot, figure
-
-    text = (f"base: {SMALL}\nparameters:\n  cluster.power.pue: [1.1, 1.2]\n"
-            "  jobs.llm-8b.max_gpus: [72, 144, 216, 288, 360, 432]\n"
-            "  jobs.llm-70b.max_gpus: [72, 144, 216, 288]\nseeds: 1\n")
-    plan = expand(load_study(write_study(tmp_path, text)))
-    metric = plan.metrics[0]
-    rows = [{**row, f"{metric}.mean": 1.0 + i, f"{metric}.ci95_low": None,
-             f"{metric}.ci95_high": None, f"{metric}.n": 1, "runs": 1}
-            for i, row in enumerate(_rows_of(plan))]
-    plt = _pyplot()
-    fig = figure(plt, plan, rows, "cluster.power.pue", metric)
-    try:
-        ax = fig.axes[0]
-        assert len(ax.get_lines()) >= 24  # 6 x 4 lines, all drawn
-        shown = [text.get_text() for text in ax.get_legend().get_texts()]
-        assert len(shown) == LEGEND_LINES + 1 == 21
-        assert shown[-1] == "... and 4 more lines (summary.csv)"
-    finally:
-        plt.close(fig)
-
-
-def test_lines_past_the_tenth_colour_are_told_apart_by_their_marker_and_line(tmp_path):
-    """The colour cycle has ten colours: the 11th line of a plot came in the 1st one's colour,
-    marker and line, and the legend showed two identical entries. Every one of the 24 lines of
-    this grid must look different (colour, marker, line style)."""
-    pytest.importorskip("matplotlib")
-    from matplotlib.colors import to_hex
-
     from colossim.sweep.plots import _pyplot, figure
 
     text = (f"base: {SMALL}\nparameters:\n  cluster.power.pue: [1.1, 1.2]\n"
@@ -551,10 +528,33 @@ def test_lines_past_the_tenth_colour_are_told_apart_by_their_marker_and_line(tmp
     plt = _pyplot()
     fig = figure(plt, plan, rows, "cluster.power.pue", metric)
     try:
+        yield fig
+    finally:
+        plt.close(fig)
+
+
+def test_a_grid_plot_of_many_lines_keeps_a_legend_of_twenty(tmp_path):
+    """QA: 336 lines of a grid made a legend 5,000 pixels tall, the axes squeezed into its top
+    tenth. Every line is drawn; the legend names the first 20 and counts the rest."""
+    with _plot_of_24_lines(tmp_path) as fig:
+        from colossim.sweep.plots import LEGEND_LINES
+
+        ax = fig.axes[0]
+        assert len(ax.get_lines()) >= 24  # 6 x 4 lines, all drawn
+        shown = [text.get_text() for text in ax.get_legend().get_texts()]
+        assert len(shown) == LEGEND_LINES + 1 == 21
+        assert shown[-1] == "... and 4 more lines (summary.csv)"
+
+
+def test_lines_past_the_tenth_colour_are_told_apart_by_their_marker_and_line(tmp_path):
+    """The colour cycle has ten colours: the 11th line of a plot came in the 1st one's colour,
+    marker and line, and the legend showed two identical entries. Every one of the 24 lines of
+    this grid must look different (colour, marker, line style)."""
+    with _plot_of_24_lines(tmp_path) as fig:
+        from matplotlib.colors import to_hex
+
         drawn = [line for line in fig.axes[0].get_lines()  # not the error bars' caps
                  if line.get_marker() not in ("None", "_")]
         looks = {(to_hex(line.get_color()), line.get_marker(), line.get_linestyle())
                  for line in drawn}
         assert len(drawn) == 24 and len(looks) == 24
-    finally:
-        plt.close(fig)
