@@ -228,6 +228,20 @@ def test_a_name_with_dots_is_one_item_not_an_index():
     assert scenario.jobs[3].name == "1.5t-a" and scenario.jobs[3].max_gpus == 36864
 
 
+def test_a_dotted_name_no_item_has_is_said_as_a_name_not_as_a_field_of_an_index():
+    # QA: "jobs.1.5t.priority" said "jobs[1].5t: unknown field"; no field begins with a digit,
+    # so it is the name "1.5t", which two jobs begin with
+    assert problems_of("colossus2", ["jobs.1.5t.priority=5"]) == [
+        "--set jobs.1.5t.priority=5: jobs.1.5t: no item named '1.5t' (did you mean '1.5t-a' "
+        "or '1.5t-b'?)"]
+    assert problems_of("colossus2", ["jobs.1.5t-z.priority=5"]) == [
+        "--set jobs.1.5t-z.priority=5: jobs.1.5t-z: no item named '1.5t-z' (did you mean "
+        "'1.5t-b'?)"]
+    data = {"jobs": [{"name": "a", "x": [[1, 2]]}], "grid": [[1, 2], [3, 4]]}
+    assert resolve_path(data, "jobs.0.x.0.1") == ("jobs", 0, "x", 0, 1)  # indexes still are
+    assert resolve_path(data, "grid.1.0") == ("grid", 1, 0)
+
+
 def test_a_job_name_with_dots_is_one_key_of_a_mapping_keyed_by_job():
     # cluster.power.jobs is keyed by job name: "1.5t-a" is one key there too, whether the file
     # has the block (its own keys) or left it out (the scenario's job names)

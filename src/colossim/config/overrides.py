@@ -88,6 +88,26 @@ def _list_index(items: list[Any], segment: str, where: str) -> int:
     )
 
 
+def _not_a_dotted_name(items: list[Any], index: int, segments: list[str], depth: int,
+                       where: str) -> None:
+    """Refuse ``jobs.1.5t.priority`` as the name "1.5t" it is meant to be, not as item 1 and
+    its field "5t": no field begins with a digit, so a digit after an index of a list of named
+    items is a dotted name no item has (it said ``jobs[1].5t: unknown field``: QA)."""
+    names = _item_names(items)
+    if not names or depth >= len(segments) or not segments[depth][:1].isdigit() \
+            or not isinstance(items[index], Mapping):
+        return
+    from colossim.config.crosscheck import did_you_mean
+
+    name = f"{segments[depth - 1]}.{segments[depth]}"
+    within = where.rpartition(".")[0]
+    longer = sorted(n for n in names if n.startswith(name))  # "1.5t": 1.5t-a and 1.5t-b
+    hint = (f" (did you mean {' or '.join(map(repr, longer))}?)" if 1 < len(longer) <= 4
+            else did_you_mean(name, sorted(names)))
+    raise ConfigError(Problem(SOURCE, None, f"{within}.{name}" if within else name,
+                              f"no item named {name!r}{hint}"))
+
+
 def _item_names(items: Any) -> set[str]:
     """The names and GPU types of a list's items (what a path may call them by)."""
     if not isinstance(items, list):
@@ -180,6 +200,7 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
         depth += 1
         if isinstance(node, list):
             index = _list_index(node, segment, where)
+            _not_a_dotted_name(node, index, segments, depth, where)
             key.append(index)
             node = node[index]
         elif isinstance(node, Mapping):
