@@ -129,6 +129,20 @@ def test_single_type_first_then_mixed_only_when_the_cluster_allows():
 
 
 @pytest.mark.parametrize("name", sorted(PLACERS))
+def test_a_mixed_grant_the_most_free_type_first_cannot_form_is_found_in_another_order(name):
+    # QA: 128 free H (8-GPU domains) taken first left 8 GPUs to find, less than the one
+    # 72-GPU domain of G; a whole-domain job of 136 (64 H + 72 G) stayed pending for good
+    r = racks([64, 64, 72], gpu_types=("H", "G"), types=[0, 0, 1], domain=[8, 72], mixed=True)
+    grant = PLACERS[name](r, r.free.copy(), job("a", 0, 136, placement="domain"), 136,
+                          rng=np.random.default_rng(1))
+    assert grant is not None
+    by_type = {"H": 0, "G": 0}
+    for rack, n in grant:
+        by_type[r.gpu_types[r.rack_type[rack]]] += n
+    assert by_type == {"H": 64, "G": 72}
+
+
+@pytest.mark.parametrize("name", sorted(PLACERS))
 def test_every_placer_is_selectable_by_name(name):
     assert StagedParams(placement=name).placement == name
 

@@ -31,7 +31,7 @@ the faster wins, so the answer does not depend on which rack group a scenario li
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import compress, repeat
+from itertools import compress, islice, permutations, repeat
 from operator import mul
 from typing import Any, Protocol
 
@@ -362,6 +362,9 @@ def _in_gpus(taken: Taken, unit: int) -> Taken:
                     strict=True))  # mul, not unit.__mul__: a numpy count multiplies too
 
 
+MIXED_ORDERS = 120  # orders of GPU types a mixed grant tries (all of 5 types)
+
+
 def _mixed(
     racks: RackView, free: np.ndarray, job: JobView, gpus: int, select: Select,
     min_gpus: int | None, rng: np.random.Generator | None, cut: Cut | None = None,
@@ -370,26 +373,40 @@ def _mixed(
     """Span GPU types when no single type can hold the lower bound: most free type first (on
     racks of several types, so several racks: never in a pod that cannot join others, nor
     across a cut with the racks a job being grown ``held``). A type the job does not fit in
-    the memory of (``prefer`` 0) takes no part: a mix is held to its smallest memory."""
+    the memory of (``prefer`` 0) takes no part: a mix is held to its smallest memory.
+
+    When that order cannot form the grant, the other orders of the types are tried and the
+    one giving the most GPUs wins: 128 free H100s taken first left 8 GPUs to find, less than
+    one 72-GPU GB200 domain, and a job of 136 that 64 H100s and a GB200 rack hold stayed
+    pending for good under every policy (QA)."""
     want = min(gpus, job.max_gpus)
+    least = job.min_gpus if min_gpus is None else min_gpus
     units = [allocation_unit(job.config, int(d)) for d in racks.gpus_per_domain]
     usable_free = np.where(racks.usable, free, 0)
     by_type = [int(usable_free[racks.rack_type == t].sum()) for t in range(len(units))]
-    taken: Taken = []
-    got = 0
-    for t in sorted(_types(racks, None, job, prefer),
-                    key=lambda t: (-by_type[t], racks.gpu_types[t])):
-        unit = units[t]
-        units_free = _units_free(racks, free, t, unit)
-        if cut is not None:
-            units_free = np.where(cut[1][racks.rack_pod], 0, units_free)
-        k = min((want - got) // unit, int(units_free.sum()))
-        if k > 0:
-            taken.extend(_in_gpus(select(racks, free, units_free, k, rng), unit))
-            got += k * unit
-    if cut is not None and held and _crosses(racks, cut, taken, held):
-        return None
-    return taken if got >= (job.min_gpus if min_gpus is None else min_gpus) else None
+    order = sorted(_types(racks, None, job, prefer), key=lambda t: (-by_type[t],
+                                                                    racks.gpu_types[t]))
+    best: Taken | None = None
+    most = 0
+    for types in islice(permutations(order), MIXED_ORDERS):
+        taken: Taken = []
+        got = 0
+        for t in types:
+            unit = units[t]
+            units_free = _units_free(racks, free, t, unit)
+            if cut is not None:
+                units_free = np.where(cut[1][racks.rack_pod], 0, units_free)
+            k = min((want - got) // unit, int(units_free.sum()))
+            if k > 0:
+                taken.extend(_in_gpus(select(racks, free, units_free, k, rng), unit))
+                got += k * unit
+        if cut is not None and held and _crosses(racks, cut, taken, held):
+            continue
+        if got >= least and got > most:
+            best, most = taken, got
+        if best is not None and (types == tuple(order) or most == want):
+            break  # the usual order formed it (as it always did), or nothing gives more
+    return best
 
 
 def _placer(select: Select, *, pods_matter: bool = False, doc: str = "") -> Placer:
