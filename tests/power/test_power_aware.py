@@ -199,3 +199,24 @@ def test_while_generation_ramps_the_battery_is_not_counted_on_top_of_the_supply(
     assert r.job("a").end_s == pytest.approx(a_end, rel=1e-9)
     b_left = 10 * HOUR - 60 * sum(min(x, x_b) for x in clocks) - (a_end - 600) * x_b
     assert r.job("b").end_s == pytest.approx(a_end + b_left, rel=1e-9)
+
+
+def test_the_rack_overhead_a_start_adds_is_in_the_budget(tmp_path):
+    # QA: with draw.idle_overhead 0.5 a GB200 rack draws 72 x 200 + 0.5 x 45,600 = 37,200 W
+    # idle, and a job on it adds 72 x 1,000 W of GPUs above idle plus the other half of the
+    # overhead, 22,800 W. At 0.28 MW and PUE 1.1 the jobs have 280,000 / 1.1 - 2 x 37,200 =
+    # 180,145 W: two at full clock need 2 x 94,800 = 189,600 W, so caps are needed. The policy
+    # counted only the GPUs (144,000 W), set none, and the engine's fallback took over.
+    result = two_gb200_racks(tmp_path, """
+  power:
+    supply_mw: 0.28
+    pue: 1.1
+    draw: {idle_overhead: 0.5}
+jobs:
+  - {name: a, params_billion: 8, tokens_billion: 10, min_gpus: 72, max_gpus: 72}
+  - {name: b, params_billion: 8, tokens_billion: 20, min_gpus: 72, max_gpus: 72}
+scheduler: {policy: {name: power-aware}}
+""")
+    assert not events(result, "power_deficit")
+    assert events(result, "power_cap")
+    assert max(result.record.series["power_mw"].values) <= 0.28 * (1 + 1e-9)

@@ -211,11 +211,16 @@ class PowerAware(BasePolicy):
 
     @staticmethod
     def _watts(model: PowerModel, by_type: dict[str, int], clock: float, comm: float) -> float:
-        """IT watts the job's GPUs draw at ``clock`` above their idle draw."""
+        """IT watts the job's GPUs draw at ``clock`` above their idle draw, with the rack
+        overhead a GPU adds once a job holds it (``held_overhead_w``: the part above
+        ``draw.idle_overhead``, 0 at its default of 1). Left out, a budget under an
+        ``idle_overhead`` of 0.5 set no cap where caps were needed, and the engine's fallback
+        clock limit ran under the policy for 8 days of Colossus 2 at 800 MW (QA)."""
         total = 0.0
         for name, n in by_type.items():
             curve = model.curve(name)
-            total += n * (curve.mean_w(clock, comm) - curve.idle_w)
+            held = model.held_overhead_w(model.type_index[name])
+            total += n * (curve.mean_w(clock, comm) - curve.idle_w + held)
         return total
 
     @staticmethod
