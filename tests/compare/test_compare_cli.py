@@ -38,6 +38,14 @@ def test_compare_json_matches_direct_runs():
         assert rows[name]["metrics"]["makespan_s"]["ci95"] is None
 
 
+def test_a_repeated_policies_option_adds_up_as_a_comma_list_does():
+    # QA: "-p fifo -p power-aware" silently compared only power-aware
+    out = runner.invoke(app, ["compare", "small", "-p", "fifo", "-p", "las,sjf", "--json",
+                              "--workers", "1"])
+    assert out.exit_code == 0, out.output
+    assert [r["policy"] for r in json.loads(out.stdout)["policies"]] == ["fifo", "las", "sjf"]
+
+
 def test_compare_table_lists_every_policy():
     out = runner.invoke(app, ["compare", "small", "--policies", "fifo,sjf", "--workers", "1"])
     assert out.exit_code == 0, out.output

@@ -25,8 +25,9 @@ from colossim.cli.options import (
 )
 
 PoliciesOpt = Annotated[
-    str | None,
-    typer.Option("--policies", "-p", help="Comma-separated policy names (default: all installed)."),
+    list[str] | None,
+    typer.Option("--policies", "-p", help="Comma-separated policy names, or the option "
+                 "repeated (default: all installed)."),
 ]
 SeedsOpt = Annotated[
     int, typer.Option("--seeds", min=1, help="Seeds per policy: the scenario's seed and on.")
@@ -106,7 +107,8 @@ def compare(
     if policies is None:
         names = list(available())
     else:
-        names = [p.strip() for p in policies.split(",") if p.strip()]
+        # -p fifo -p sjf as -p fifo,sjf: repeated, only the last was compared (QA)
+        names = [p.strip() for given in policies for p in given.split(",") if p.strip()]
         if not names:  # "," or "" (an empty variable in a script): it compared nothing, exit 0
             raise ConfigError(Problem("--policies", None, "", "no policy named: give a "
                                       "comma-separated list such as fifo,sjf, or leave the "
