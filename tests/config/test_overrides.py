@@ -456,8 +456,11 @@ def test_a_flag_given_a_block_says_what_it_got_in_yaml_words():
 
 
 @pytest.mark.parametrize(("override", "said"), [
-    ('catalog={"": {bf16_tflops: 1}}', "catalog: a GPU type's name must not be empty ('')"),
-    ('catalog={"X\\e": {bf16_tflops: 1}}', "catalog: 'X\\x1b' holds a control character"),
+    ('catalog={"": {bf16_tflops: 1}}',
+     "catalog['']: a GPU type's name must not be empty or blank ('')"),
+    ('catalog={"  ": {bf16_tflops: 1}}',  # QA: a blank name was a GPU column with no heading
+     "catalog['  ']: a GPU type's name must not be empty or blank ('  ')"),
+    ('catalog={"X\\e": {bf16_tflops: 1}}', "catalog.X\\x1b: 'X\\x1b' holds a control character"),
     ("catalog.GB200.gpus_per_rack=1000000000000",
      "catalog.GB200.gpus_per_rack: must be <= 10000, got 1000000000000"),
 ])
@@ -482,3 +485,17 @@ def test_a_gpu_type_in_the_wrong_case_is_offered_in_the_right_one():
     assert problems_of("small", ["cluster.rack_groups.0.gpu_type=a100"]) == [
         "--set cluster.rack_groups.0.gpu_type=a100: cluster.rack_groups[0].gpu_type: unknown "
         "GPU type 'a100' (did you mean 'A100'?)"]
+
+
+@pytest.mark.parametrize("name", ['""', '"  "', '"X\\e"'])
+def test_a_bad_gpu_type_name_is_said_at_its_own_line_and_not_offered_as_known(tmp_path, name):
+    # QA: said at catalog:'s line (2), not the entry's (3); the unknown type below it was
+    # offered "known: , A100, ..."
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"name: bad\ncatalog:\n  {name}: {{bf16_tflops: 1}}\ncluster:\n"
+                    "  rack_groups: [{gpu_type: MI355X, racks: 1}]\n")
+    with pytest.raises(ConfigError) as raised:
+        load_scenario(str(path))
+    lines = {p.line: p.message for p in raised.value.problems}
+    assert 3 in lines and ("empty or blank" in lines[3] or "control character" in lines[3])
+    assert lines[5].endswith("known: A100, GB200, GB300, H100")

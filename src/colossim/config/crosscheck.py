@@ -23,7 +23,12 @@ Issues = list[tuple[PathKey, str]]
 
 def did_you_mean(name: str, options: Sequence[str]) -> str:
     """' (did you mean 'x'?)' for a near miss, else the list of what is known. Case is no
-    miss: ``a100`` is ``A100`` (QA: it was offered ``H100``, nearer in case-sensitive text)."""
+    miss: ``a100`` is ``A100`` (QA: it was offered ``H100``, nearer in case-sensitive text).
+    A name refused on its own line (a catalog entry named "" or with a control character)
+    is not offered. (``config.base`` loads pydantic: imported here, on the way to an error.)"""
+    from colossim.config.base import has_control
+
+    options = [option for option in options if option.strip() and not has_control(option)]
     folded = {option.casefold(): option for option in options}
     hint = [folded[name.casefold()]] if name.casefold() in folded else [
         folded[m] for m in difflib.get_close_matches(name.casefold(), list(folded), n=1)]

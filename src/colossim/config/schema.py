@@ -316,9 +316,13 @@ class Scenario(Frozen):
         for name in catalog if isinstance(catalog, dict) else ():
             if not isinstance(name, str):
                 continue  # pydantic names it
-            if not name:
-                raise ValueError("a GPU type's name must not be empty ('')")
-            printable(name)
+            if not name.strip():  # blank: a GPU column with no heading (QA)
+                raise FieldValueError(name, f"a GPU type's name must not be empty or blank "
+                                            f"({name!r})")
+            try:
+                printable(name)
+            except ValueError as exc:  # at its own line, not at catalog:'s (QA)
+                raise FieldValueError(name, str(exc)) from None
         return catalog
 
     @model_validator(mode="before")

@@ -302,10 +302,16 @@ CORE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in
 
 
 def shown_path(path: Iterable[str | int]) -> str:
-    """A field path as messages write it: ``cluster.rack_groups[0].racks``."""
+    """A field path as messages write it: ``cluster.rack_groups[0].racks``; a key that is
+    empty or has blanks at an end is quoted (``catalog['  ']``: it read ``catalog.  ``)."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not part or part != part.strip():
+            out += f"[{part!r}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out
 
 
