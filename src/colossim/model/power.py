@@ -330,6 +330,14 @@ class PowerModel:
             cache[key] = speed
         return speed
 
+    def lowers_pause_draw(self, job: Job) -> bool:
+        """Do the job's caps or clock limit lower its pause's draw (``phase_w`` at its clock
+        below the same at full clock) on any of its GPU types?"""
+        comm, phase = self.comm(job.config), job.phase
+        return any(curve.phase_w(phase, self.clock(job, t), comm)
+                   < curve.phase_w(phase, 1.0, comm)
+                   for t, _n in self._held(job)[0] for curve in (self.curves[t],))
+
     def it_w(self, jobs: Iterable[Job], clock_limits: Mapping[int, float] | None = None,
              demand: bool = False) -> float:
         """IT watts of the whole facility: busy GPUs by job, idle GPUs, all rack overhead."""
