@@ -64,6 +64,43 @@ def test_diff_table_shows_every_row_with_change_and_relative_change():
     assert lines[-1] == "not in the baseline (not compared): ettr"
 
 
+def _table_cells(text: str) -> dict[str, list[str]]:
+    """A diff table's rows by metric, cut into cells at the header's dashes (a cell may hold
+    spaces, as the tolerance's "rel 1e-06, abs 1e-09" does, or be empty)."""
+    lines = text.splitlines()
+    spans, at = [], 0
+    for dashes in lines[2].split("  "):
+        spans.append((at, at + len(dashes)))
+        at += len(dashes) + 2
+    rows = [[line[a:b].strip() for a, b in spans[:-1]] + [line[spans[-1][0]:].strip()]
+            for line in lines[3:] if not line.startswith("not in the baseline")]
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_a_failing_row_reads_apart_and_says_its_relative_change():
+    # QA: "139168  139168  +0.2  +0.00%  ...  FAIL": a change the default rel 1e-06 fails
+    # read as no change at all; and a bool's row showed a tolerance that judged nothing
+    baseline = {"makespan_s": 139168.0, "mean_jct_s": 1000.0, "max_jct_s": 10000.0,
+                "gpu_utilization": 0.5, "flag": True, "plan": "pack", "label": "x", "lost": 2.0}
+    actual = {"makespan_s": 139168.2, "mean_jct_s": 1000.05, "max_jct_s": 10001.0,
+              "gpu_utilization": 0.5 + 1e-12, "flag": False, "plan": "pack"}
+    rows, _ = compare(baseline, actual, parse_tolerances(None))  # rel 1e-06, abs 1e-09
+    cells = _table_cells(diff_table(rows, "title"))
+    default = "rel 1e-06, abs 1e-09"
+    # 0.2 / 139168 = 1.44e-06: past rel 1e-06, shown as the tolerance's rel is written
+    assert cells["makespan_s"] == ["139168", "139168.2", "+0.2", "+1.4e-06", default,
+                                   "FAIL (worse)"]
+    assert cells["mean_jct_s"] == ["1000", "1000.05", "+0.05", "+5e-05", default, "FAIL (worse)"]
+    assert cells["max_jct_s"] == ["10000", "10001", "+1", "+0.01%", default, "FAIL (worse)"]
+    # a passing row keeps 6 significant digits, however far its digits go
+    assert cells["gpu_utilization"] == ["0.5", "0.5", "+1e-12", "+2e-12", default, "ok"]
+    # a bool or a text is compared for equality: no tolerance applies
+    assert cells["flag"] == ["True", "False", "", "", "equal", "FAIL (changed)"]
+    assert cells["plan"] == ["pack", "pack", "", "", "equal", "ok"]
+    assert cells["label"] == ["x", "(missing)", "", "", "equal", "FAIL (missing from the run)"]
+    assert cells["lost"] == ["2", "(missing)", "", "", default, "FAIL (missing from the run)"]
+
+
 @pytest.mark.parametrize(("metric", "expected"), [
     ("makespan_s", -1), ("jct_s.llm-70b", -1), ("energy_mwh", -1), ("peak_power_mw", -1),
     ("gpu_utilization", +1), ("jobs_completed", +1), ("ettr.llm-70b", +1), ("events", 0),

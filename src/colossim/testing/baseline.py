@@ -348,14 +348,25 @@ def compare(
     return rows, [m for m in actual if m not in baseline]
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, digits: int = 6) -> str:
     if value is MISSING:
         return "(missing)"
     if value is None:
         return "-"
     if is_number(value):
-        return f"{value:.6g}" if isinstance(value, float) else str(value)
+        return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
     return str(value)
+
+
+def _shown(row: Row) -> tuple[str, str]:
+    """A row's baseline and actual; a failing row's with as many more significant digits as it
+    takes for them to read apart (QA: ``139168  139168 ... FAIL``, 139168.2 at 6 digits). A
+    float's 17 always do."""
+    for digits in range(6, 18):
+        pair = _fmt(row.baseline, digits), _fmt(row.actual, digits)
+        if row.ok or pair[0] != pair[1]:
+            break
+    return pair
 
 
 def _change(row: Row) -> tuple[str, str]:
@@ -363,8 +374,24 @@ def _change(row: Row) -> tuple[str, str]:
             math.isfinite(row.baseline) and math.isfinite(row.actual)):
         return "", ""
     diff = row.actual - row.baseline
-    rel = f"{diff / abs(row.baseline):+.2%}" if row.baseline else ""
-    return (f"{diff:+.4g}" if diff else "0"), rel
+    return (f"{diff:+.4g}" if diff else "0"), _relative(diff, row.baseline)
+
+
+def _relative(diff: float, baseline: float) -> str:
+    """The change relative to the baseline: a percentage, or under 0.01 % a fraction in
+    scientific notation, as the tolerance's ``rel`` is written (QA: a change that failed the
+    default ``rel 1e-06`` read "+0.00%")."""
+    if not baseline:
+        return ""
+    rel = diff / abs(baseline)
+    return f"{rel:+.2g}" if rel and abs(rel) < 1e-4 else f"{rel:+.2%}"
+
+
+def _judged_by(row: Row) -> str:
+    """The tolerance column: the tolerance numbers were judged by, ``equal`` for a bool, a text
+    or a null, which are compared for equality (QA: their rows showed an unused tolerance)."""
+    values = [value for value in (row.baseline, row.actual) if value is not MISSING]
+    return str(row.tolerance) if all(map(is_number, values)) else "equal"
 
 
 def diff_table(rows: list[Row], title: str, new_metrics: list[str] = ()) -> str:
@@ -374,8 +401,7 @@ def diff_table(rows: list[Row], title: str, new_metrics: list[str] = ()) -> str:
     for row in rows:
         change, rel = _change(row)
         status = "ok" if row.ok else f"FAIL ({row.note})"
-        body.append((row.metric, _fmt(row.baseline), _fmt(row.actual), change, rel,
-                     str(row.tolerance), status))
+        body.append((row.metric, *_shown(row), change, rel, _judged_by(row), status))
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = [title]
     for i, cells in enumerate([header, *body]):

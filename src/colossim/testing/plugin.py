@@ -11,9 +11,11 @@ Fixtures:
   a property written once covers third-party policies too; an entry point that cannot be used
   is a case that fails with the reason.
 
-Options: ``--colossim-update-baselines`` (rewrite golden files; tests pass) and
-``--colossim-baseline-dir DIR`` (ini: ``colossim_baseline_dir``; default ``baselines/`` next to
-the test file). The simulator is imported inside the fixtures, never when pytest loads the plugin.
+Options: ``--colossim-update-baselines`` (rewrite golden files; tests pass; refused under
+pytest-xdist) and ``--colossim-baseline-dir DIR`` (ini: ``colossim_baseline_dir``; default
+``baselines/`` next to the test file). The simulator is imported inside the fixtures, never when
+pytest loads the plugin. Under pytest-xdist each worker hands its terminal-summary notices to the
+controller, which prints them as a serial run does.
 """
 
 from __future__ import annotations
@@ -33,11 +35,20 @@ import pytest
 UPDATE_OPTION = "--colossim-update-baselines"
 DIR_OPTION = "--colossim-baseline-dir"
 INI_DIR = "colossim_baseline_dir"
-_written = pytest.StashKey[list[str]]()
 _writers = pytest.StashKey[dict[Path, str]]()  # baseline file -> the test that wrote it
 _claims = pytest.StashKey[dict[Path, str]]()  # file -> the test whose default name it is
-_unjudged = pytest.StashKey[list[str]]()  # "file: metrics the run has and the file lacks"
-_unselected = pytest.StashKey[list[str]]()  # "file: metrics it has that metrics= left out"
+# the terminal summary's notices, by kind (``SUMMARY_TITLES``): "written" (files an update
+# wrote), "unjudged" ("file: metrics the run has and the file lacks") and "unselected" ("file:
+# metrics it has that metrics= left out")
+_notices = pytest.StashKey[dict[str, list[str]]]()
+WORKER_OUTPUT_KEY = "colossim_notices"  # an xdist worker's notices, in its ``workeroutput``
+SUMMARY_TITLES = {  # kind of notice (``_notices``) -> its terminal-summary section's title
+    "written": "colossim baselines written (review before committing)",
+    "unjudged": f"colossim metrics not in their baseline, not compared ({UPDATE_OPTION} to "
+                "record them)",
+    "unselected": "colossim baseline metrics the test's metrics= leaves out, not compared "
+                  f"(kept in the file until the next {UPDATE_OPTION})",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,11 +62,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_written] = []
+    _refuse_distributed_update(config)
     config.stash[_writers] = {}
     config.stash[_claims] = {}
-    config.stash[_unjudged] = []
-    config.stash[_unselected] = []
+    config.stash[_notices] = {kind: [] for kind in SUMMARY_TITLES}
+
+
+def _refuse_distributed_update(config: pytest.Config) -> None:
+    """Refuse ``--colossim-update-baselines`` under pytest-xdist: the check that no two tests
+    write one baseline file sees one process's tests only, so two workers writing one name both
+    passed and the file kept whichever came last (QA)."""
+    if config.getoption(UPDATE_OPTION) and _distributed(config):
+        raise pytest.UsageError(
+            f"{UPDATE_OPTION} cannot run under pytest-xdist (-n/--numprocesses, --dist): tests "
+            "in separate worker processes could write one baseline file unseen, the last "
+            "overwriting the others; run the update without -n (or with -n 0)")
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """Whether tests run in pytest-xdist workers: this process is one (xdist gives a worker's
+    config ``workerinput``), or is their controller (``-n N`` with N > 0, or ``--dist`` with
+    ``--tx``, xdist's own test). Without xdist the options do not exist: not distributed."""
+    if hasattr(config, "workerinput"):
+        return True
+    if config.getoption("numprocesses", None):
+        return True
+    return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In an xdist worker, hand the notices to the controller (``workeroutput`` goes back to it
+    when the worker finishes): a worker's terminal summary is never shown (QA: under ``-n 2``
+    the notices vanished)."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        notices = session.config.stash.get(_notices, {})
+        output[WORKER_OUTPUT_KEY] = {kind: list(lines) for kind, lines in notices.items()}
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: without xdist it is never called
+def pytest_testnodedown(node: Any, error: object | None) -> None:
+    """On the xdist controller, take a finished worker's notices for the terminal summary; a
+    worker that crashed sent none."""
+    notices = node.config.stash[_notices]
+    sent = (getattr(node, "workeroutput", None) or {}).get(WORKER_OUTPUT_KEY, {})
+    for kind, lines in sent.items():
+        notices.setdefault(kind, []).extend(lines)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -101,15 +153,6 @@ def _policy_params() -> list[Any]:
     return sorted(params, key=lambda param: param.id)
 
 
-SUMMARY_TITLES = {
-    _written: "colossim baselines written (review before committing)",
-    _unjudged: f"colossim metrics not in their baseline, not compared ({UPDATE_OPTION} to "
-               "record them)",
-    _unselected: "colossim baseline metrics the test's metrics= leaves out, not compared "
-                 f"(kept in the file until the next {UPDATE_OPTION})",
-}
-
-
 def _overridden(metafunc: pytest.Metafunc) -> bool:
     """Whether the ``colossim_policy`` fixture the test gets is a project's own that does not
     use this one (e.g. ``@pytest.fixture(params=[...])`` in a conftest.py): parametrising it
@@ -123,8 +166,9 @@ def _overridden(metafunc: pytest.Metafunc) -> bool:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    for key, title in SUMMARY_TITLES.items():
-        lines = config.stash.get(key, [])
+    notices = config.stash.get(_notices, {})
+    for kind, title in SUMMARY_TITLES.items():
+        lines = notices.get(kind, [])
         if lines:
             terminalreporter.section(title)
             for line in lines:
@@ -162,12 +206,15 @@ def run_policy() -> Callable[..., Any]:
     def run_or_fail(*args: Any, **kwargs: Any) -> Any:
         """A mistake in the call (a misspelt scenario, policy or override) fails the test with
         the message alone, as ``policy_baseline``'s do (QA: it came after ~50 lines of
-        colossim's source); a policy that raises keeps its traceback, into the policy."""
+        colossim's source), raised outside the ``except`` as they are (QA: raised inside it,
+        the message printed twice, joined by "During handling of the above exception"); a
+        policy that raises keeps its traceback, into the policy."""
         __tracebackhide__ = True
         try:
             return run(*args, **kwargs)
         except (ConfigError, PolicyError) as exc:
-            pytest.fail(f"run_policy: {exc}", pytrace=False)
+            problem = f"run_policy: {exc}"
+        pytest.fail(problem, pytrace=False)
 
     return run_or_fail
 
@@ -238,29 +285,37 @@ def policy_baseline(request: pytest.FixtureRequest, colossim_baseline_dir: Path)
         if config.getoption(UPDATE_OPTION):
             _update(config, request, path, old, actual, given, result)
             return
-        if old is None:  # this test's node id: a bare update rewrites every moved baseline
+        if old is None:
             raise AssertionError(
-                f"no colossim baseline {path}; create it with `pytest "
-                f"{shlex.quote(_node_arg(config, request.node.nodeid))} {UPDATE_OPTION}`, "
+                f"no colossim baseline {path}; create it with {_update_command(request)}, "
                 "then review the numbers and commit the file (see colossim's docs/testing.md)"
             )
         tols = {**_file_tolerances(path, old, {**every, **stored}), **given}
-        _named_but_not_stored(path, metrics, stored, actual, config, request)
+        _named_but_not_stored(path, metrics, stored, actual, request)
         unselected = [m for m in stored if m not in actual and m in every]
         if unselected:  # the test narrowed metrics=: they did not go missing from the run (QA)
-            config.stash[_unselected].append(f"{path}: {', '.join(unselected)}")
+            config.stash[_notices]["unselected"].append(f"{path}: {', '.join(unselected)}")
             stored = {m: v for m, v in stored.items() if m not in unselected}
         rows, new = bl.compare(stored, actual, tols)
         if new:
-            config.stash[_unjudged].append(f"{path}: {', '.join(new)}")
+            config.stash[_notices]["unjudged"].append(f"{path}: {', '.join(new)}")
         bad = [r for r in rows if not r.ok]
         if bad:
             title = (f"colossim baseline {path}: {len(bad)} of {len(rows)} metric(s) outside "
-                     f"tolerance (if the change is intended, rerun with {UPDATE_OPTION})"
-                     f"{_other_version(old)}{_other_run(old, result)}")
+                     f"tolerance (if the change is intended, update it with "
+                     f"{_update_command(request)}, then review the numbers and commit the "
+                     f"file){_other_version(old)}{_other_run(old, result)}")
             raise AssertionError(bl.diff_table(rows, title, new))
 
     return check
+
+
+def _update_command(request: pytest.FixtureRequest) -> str:
+    """The command that re-records this test's baseline alone, as typed where pytest was run:
+    with the test's node id, since a bare ``--colossim-update-baselines`` rewrites every
+    baseline that moved, regressions included (QA)."""
+    node = shlex.quote(_node_arg(request.config, request.node.nodeid))
+    return f"`pytest {node} {UPDATE_OPTION}`"
 
 
 def _node_arg(config: pytest.Config, nodeid: str) -> str:
@@ -389,8 +444,7 @@ def _unknown_tolerances(tols: Mapping[str, Any], every: Iterable[str]) -> str | 
 
 
 def _named_but_not_stored(path: Path, metrics: Iterable[str] | None, stored: Mapping[str, Any],
-                          actual: Mapping[str, Any], config: pytest.Config,
-                          request: pytest.FixtureRequest) -> None:
+                          actual: Mapping[str, Any], request: pytest.FixtureRequest) -> None:
     """Fail when the file holds no metric at all, or lacks one the test names in ``metrics=``:
     a hand edit or a bad merge that dropped them turned the golden test into one that judged
     nothing and passed (QA). A metric the run has and neither names is still only listed (a
@@ -402,9 +456,8 @@ def _named_but_not_stored(path: Path, metrics: Iterable[str] | None, stored: Map
         return
     what = (f"lacks {', '.join(map(repr, lacking))}, which the test names in metrics="
             if stored else "holds no metrics, so it would judge nothing")
-    pytest.fail(f"colossim baseline {path} {what}; if that is meant, record them with `pytest "
-                f"{shlex.quote(_node_arg(config, request.node.nodeid))} {UPDATE_OPTION}` and "
-                "review the file", pytrace=False)
+    pytest.fail(f"colossim baseline {path} {what}; if that is meant, record them with "
+                f"{_update_command(request)} and review the file", pytrace=False)
 
 
 def _claim_default_name(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
@@ -542,10 +595,13 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
     writers[path] = node
     tols = {"default": bl.DEFAULT, **given}
     old_tols = bl.parse_tolerances((old or {}).get("tolerances"))
+    moved = False  # a number the file stores, and the run still has, changes in the file
     if old is not None:
         rows, new = bl.compare(old["metrics"], actual, tols)
         if all(r.ok for r in rows) and not new and old_tols == tols:
             return
+        exact, _ = bl.compare(old["metrics"], actual, {"default": bl.Tolerance(0.0, 0.0)})
+        moved = any(not r.ok and r.actual is not bl.MISSING for r in exact)
     about = {k: getattr(result, k) for k in ("scenario", "policy", "seed") if hasattr(result, k)}
     args = _replayable(config.invocation_params.args, config.invocation_params.dir,
                        config.rootpath)
@@ -554,9 +610,11 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
     doc = bl.document(old, dict(actual), tols, produced)
     previous = path.read_text(encoding="utf-8") if old is not None else None  # its comments
     atomic_write_text(path, bl.dumps(path, doc, previous))
-    reviewed = old is not None and "review" in old
-    stale = " (its 'review' note was written for the old numbers)" if reviewed else ""
-    config.stash[_written].append(
+    # the note is stale only when a number it vouched for changed, not when metrics were only
+    # added or dropped (or tolerances replaced: named below) (QA)
+    stale = (" (its 'review' note was written for the old numbers)"
+             if moved and "review" in (old or {}) else "")
+    config.stash[_notices]["written"].append(
         f"{'updated' if old else 'created'} {path}{stale}{_replaced(old_tols, tols)}")
 
 
