@@ -129,6 +129,27 @@ def test_busy_gpus_are_infeasible_and_more_than_a_rack_holds_is_invalid():
     assert [j.end_s for j in result.jobs] == [j.end_s for j in fifo.jobs]
 
 
+def test_feasible_decisions_gpus_allows_refusals_for_power_only(tmp_path):
+    # QA: built-in fifo on a facility short of power (two 72-GPU GB200 jobs, 0.15 MW: one
+    # needs 0.161 MW at its lowest clocks beside the other) failed feasible_decisions=True
+    # exactly as a policy ignoring power does; "gpus" lets a test ask for free GPUs alone
+    path = tmp_path / "pow.yaml"
+    path.write_text("name: pow\ncluster:\n  pod_size_racks: 2\n  rack_groups: [{gpu_type: "
+                    "GB200, racks: 2}]\n  power: {supply_mw: 0.15}\njobs:\n"
+                    "  - {name: a, work_gpu_hours: 72, reference_gpu: GB200, min_gpus: 72, "
+                    "max_gpus: 72}\n  - {name: b, work_gpu_hours: 72, reference_gpu: GB200, "
+                    "min_gpus: 72, max_gpus: 72}\n")
+    fifo = run_policy("fifo", str(path))
+    refusals = result_problems(fifo, feasible_decisions=True)
+    assert refusals and all("infeasible start of 'b': power: needs" in r for r in refusals)
+    assert result_problems(fifo, feasible_decisions="gpus") == []
+    overreaching = run_policy(FifoOverreaching, "small")
+    assert result_problems(overreaching, valid_decisions=False, feasible_decisions="gpus") == [
+        "t=1800: infeasible start of 'image-2b': rack 0 has 0 free GPUs, not 8"]
+    with pytest.raises(ValueError, match="give True, False or 'gpus'"):
+        result_problems(fifo, feasible_decisions="GPUs")
+
+
 class GarbageGrant(BuiltinFifo):
     """Asks, once, to start llm-70b with a grant that is not (rack, GPUs) integer pairs, and
     starts nothing else: every job is left pending."""

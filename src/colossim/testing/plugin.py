@@ -222,11 +222,12 @@ def run_policy() -> Callable[..., Any]:
 @pytest.fixture(scope="session")
 def assert_invariants() -> Callable[..., None]:
     """``assert_invariants(result, complete=True, valid_decisions=True,
-    feasible_decisions=False)``: fail listing every broken invariant."""
+    feasible_decisions=False)``: fail listing every broken invariant (``feasible_decisions``
+    True, or ``"gpus"`` to allow refusals for power)."""
     from colossim.testing.invariants import result_problems
 
     def check(result: Any, *, complete: bool = True, valid_decisions: bool = True,
-              feasible_decisions: bool = False) -> None:
+              feasible_decisions: bool | str = False) -> None:
         __tracebackhide__ = True
         problems = result_problems(result, complete=complete, valid_decisions=valid_decisions,
                                    feasible_decisions=feasible_decisions)
