@@ -84,27 +84,9 @@ def power_bound(draw) -> Scenario:
     return rebuilt(scenario, cluster={"power": power})
 
 
-@st.composite
-def failing(draw) -> Scenario:
-    scenario = draw(scenarios())
-    gpus = RACK * sum(g.racks for g in scenario.cluster.rack_groups)
-    repair = {"distribution": "exponential", "mean_s": 1800.0}
-
-    def every(low: int, high: int) -> dict:
-        """A class failing about every ``low``..``high`` hours somewhere in the cluster."""
-        return {"mtbf_gpu_hours": gpus * draw(st.integers(low, high)), "repair": repair}
-
-    reliability = {
-        "enabled": True, "gpu": every(1, 4), "tray": every(2, 8), "rack": every(4, 16),
-        "network": every(4, 16), "software": {"mtbf_gpu_hours": gpus * 8.0},
-    }
-    # checkpoints every 10 minutes: well inside the ~30 minutes between interruptions of a job
-    # on the whole cluster at the highest rates, so every job gets done; at most ~8 hours of
-    # work on a job's fewest GPUs, so a run sees tens of faults, not thousands
-    jobs = [{**job.model_dump(mode="json", exclude_unset=True),
-             "work_gpu_hours": min(job.work_gpu_hours, 8 * job.min_gpus),
-             "checkpoint": {"interval_s": 600.0}} for job in scenario.jobs]
-    return rebuilt(scenario, reliability=reliability, jobs=jobs)
+def failing() -> st.SearchStrategy[Scenario]:
+    """The public strategy's scenarios with failures on (``scenarios(failures=True)``)."""
+    return scenarios(failures=True)
 
 
 @dataclass

@@ -49,11 +49,13 @@ class DrawnScenario(Scenario):
 
 
 @st.composite
-def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3) -> Scenario:
+def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3,
+              failures: bool = False) -> Scenario:
     """A random small scenario (see the module docstring); ``max_racks`` per rack group.
 
     The horizon is 200 days, so a policy that starves a job ends its run quickly (with the job
-    unfinished) instead of after simulating ten years."""
+    unfinished) instead of after simulating ten years. ``failures``: hardware fails too (see
+    ``failing_reliability``), so a property can meet failed racks and interrupted jobs."""
     groups = draw(st.lists(st.tuples(st.sampled_from(["GB200", "GB300"]),
                                      st.integers(1, max_racks)), min_size=1, max_size=2))
     racks = sum(n for _, n in groups)
@@ -77,7 +79,16 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3) -> Scenario:
             "submit_s": 600.0 * draw(st.integers(0, 20)),
             **bounds,
         })
+    extra: dict[str, Any] = {}
+    if failures:
+        extra["reliability"] = failing_reliability(draw, racks * RACK)
+        for job in jobs:  # at most ~8 hours on a job's fewest GPUs: tens of faults a run, not
+            # thousands; checkpoints every 10 minutes, well inside the ~30 minutes between a
+            # job's interruptions at the highest rates, so every job gets done
+            job["work_gpu_hours"] = min(job["work_gpu_hours"], 8 * job["min_gpus"])
+            job["checkpoint"] = {"interval_s": 600.0}
     return DrawnScenario.model_validate({
+        **extra,
         "name": "random",
         "cluster": {
             "pod_size_racks": draw(st.integers(1, 3)),
@@ -92,4 +103,20 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3) -> Scenario:
     })
 
 
-__all__ = ["EFFICIENCY", "RACK", "DrawnScenario", "scenarios", "usable_gpus", "work_flops"]
+def failing_reliability(draw: Any, gpus: int) -> dict[str, Any]:
+    """A reliability block under which every class of hardware fails about every one to
+    sixteen hours somewhere in a cluster of ``gpus`` GPUs (GPUs every 1-4 h, trays 2-8 h,
+    racks and network links 4-16 h, software every 8 h), each repaired in half an hour on
+    average, with no standby trays: every GPU, tray or rack fault takes its GPUs out of service
+    until its repair."""
+    repair = {"distribution": "exponential", "mean_s": 1800.0}
+
+    def every(low: int, high: int) -> dict[str, Any]:
+        return {"mtbf_gpu_hours": gpus * draw(st.integers(low, high)), "repair": repair}
+
+    return {"enabled": True, "gpu": every(1, 4), "tray": every(2, 8), "rack": every(4, 16),
+            "network": every(4, 16), "software": {"mtbf_gpu_hours": gpus * 8.0}}
+
+
+__all__ = ["EFFICIENCY", "RACK", "DrawnScenario", "failing_reliability", "scenarios",
+           "usable_gpus", "work_flops"]
