@@ -116,6 +116,10 @@ def test_values_and_spreads_are_written_one_way():
     assert _number(999_949_999_999.0) == "999,949,999,999" and _number(1.2e12) == "1.2e+12"
     assert _column([True, {"strict": True}]) == ["true", '{"strict": true}']
     assert _column(["fifo", 1.5, None]) == ["fifo", "1.5", "-"]
+    # QA: at 6 digits 200000 and 200000.5 (two points) printed as one row; a range's sum
+    # 0.1 + 0.2 keeps reading 0.3
+    assert _column([200000.0, 200000.5, 1234567.891, 1.123456789, 0.1 + 0.2]) == [
+        "200000", "200000.5", "1234567.891", "1.123456789", "0.3"]
 
 
 @pytest.mark.parametrize(("column", "shown"), [

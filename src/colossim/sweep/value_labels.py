@@ -24,11 +24,14 @@ ELLIPSIS = "…"
 
 
 def written(value: Any) -> str:
-    """A value as results.csv writes it: JSON for anything structured, floats to 6 digits."""
+    """A value as tables and plots show it: JSON for anything structured, floats to 15
+    significant digits, which keeps every float a study writes apart (QA: at 6 digits,
+    200000 and 200000.5 were two points printed as one row) and drops the binary crumbs of
+    one a range adds up (0.30000000000000004 reads 0.3)."""
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value:.15g}"
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(", ", ": "))
