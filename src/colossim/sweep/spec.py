@@ -246,10 +246,16 @@ _SHAPES = "a list of values, {min, max, distribution} or {range: [start, stop, s
 def _discrete(raw: Any, loc: PathKey, marks: Marks, problems: list[Problem]) -> tuple | None:
     """A list, or a range expanded to its values; anything else is a problem at ``loc``."""
     if isinstance(raw, list):
-        if raw:
-            return tuple(raw)
-        problems.append(problem_at(marks, loc, "the list of values is empty"))
-        return None
+        if not raw:
+            problems.append(problem_at(marks, loc, "the list of values is empty"))
+            return None
+        wide = [i for i, v in enumerate(raw) if isinstance(v, int) and not isinstance(v, bool)
+                and not -MAX_SEED - 1 <= v <= MAX_SEED]
+        for i in wide:  # QA: 2**64 - 1 ran every run, then writing results.parquet raised
+            problems.append(problem_at(marks, (*loc, i), (
+                f"{raw[i]:,} is beyond a 64-bit integer (at most {MAX_SEED:,}), the type "
+                "of a whole-number parameter's column in results.parquet")))
+        return None if wide else tuple(raw)
     if isinstance(raw, dict) and "range" in raw:
         try:
             ranged = Ranged.model_validate(raw)
