@@ -122,6 +122,22 @@ def test_counts_stay_whole_numbers_in_the_tables(tmp_path):
     assert table.column("n").to_pylist() == [3, 5]
 
 
+def test_a_count_no_run_has_is_still_an_integer_column(tmp_path):
+    # QA: with fabric contention off every run's fabric.faults is null, and the column was
+    # typed double (int64 in a study with it on): two studies' tables did not stack
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from colossim.sweep.outputs import write_parquet
+
+    metrics = ["fabric.faults", "reliability.faults_by_component.gpu", "jobs.a.b.interruptions",
+               "makespan_s", "jobs.a.jct_s"]
+    write_parquet(tmp_path / "r.parquet", metrics, [dict.fromkeys(metrics)] * 2, metrics)
+    schema = pq.read_table(tmp_path / "r.parquet").schema
+    assert [str(schema.field(m).type) for m in metrics] == [
+        "int64", "int64", "int64", "double", "double"]
+
+
 def test_an_unknown_job_in_a_metric_lists_a_few_of_thousands():
     # a trace base has thousands of jobs: the message listed all 3,011 ids (114 KB: QA)
     from colossim.sweep.metrics import unknown_jobs

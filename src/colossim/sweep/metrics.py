@@ -119,6 +119,21 @@ def _walk(parts: list[str], cls: type, where: str) -> str | None:
     return f"{where}{name} is not a number; numeric fields here: {numbers}"
 
 
+def metric_type(path: str) -> type:
+    """``int`` for a metric that is a count (``reliability.faults``), else ``float``: what a
+    column of it is when no run has a value (results.parquet: it was typed by its values, so
+    a count no run had read as floats, and two studies' tables did not stack: QA)."""
+    job = job_metric(path)
+    parts, cls = ([job[1]], JobResult) if job is not None else (path.split("."), RunResult)
+    hint: Any = cls
+    for part in parts:
+        if not dataclasses.is_dataclass(hint):
+            hint = typing.get_args(hint)[-1] if typing.get_origin(hint) is dict else None
+            break
+        hint = _fields(hint).get(part)
+    return int if hint is int else float
+
+
 def job_metric(path: str) -> tuple[str, str] | None:
     """``jobs.<name>.<field>`` → (name, field); None for any other path."""
     if not path.startswith(JOBS + "."):

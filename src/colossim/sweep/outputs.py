@@ -20,7 +20,7 @@ from colossim.errors import ColossimError, require
 from colossim.metrics.export import atomic_write_text
 from colossim.metrics.labels import plural
 from colossim.sweep.expand import Plan
-from colossim.sweep.metrics import metric_value
+from colossim.sweep.metrics import metric_type, metric_value
 from colossim.sweep.summary import metric_columns, summarise
 
 RUN_COLUMNS = ("run_id", "point", "replicate", "seed")
@@ -99,17 +99,20 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, An
     return text
 
 
-def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+def write_parquet(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]],
+                  metrics: Sequence[str] = ()) -> None:
     """One typed column per field; a parameter mixing types (1, "a") is stored as text. A column
     with no value at all (no run failed; a metric no run has) keeps its kind: text for the
-    status columns, numbers for metrics (Arrow would type it null)."""
+    status columns, whole numbers for a count among ``metrics`` (``metric_type``), floats for
+    other metrics (Arrow would type it null)."""
     pa = require("pyarrow", "parquet", "results.parquet needs pyarrow")
     pq = require("pyarrow.parquet", "parquet", "results.parquet needs pyarrow")
     arrays = {}
     for column in columns:
         values = [row.get(column) for row in rows]
         if all(v is None for v in values):
-            kind = pa.string() if column in STATUS_COLUMNS else pa.float64()
+            kind = (pa.string() if column in STATUS_COLUMNS else pa.int64()
+                    if column in metrics and metric_type(column) is int else pa.float64())
             arrays[column] = pa.array(values, type=kind)
             continue
         try:
@@ -138,7 +141,7 @@ def write_outputs(
     columns, rows = result_table(plan, records)
     write_csv(out / "results.csv", columns, rows)
     try:
-        write_parquet(out / "results.parquet", columns, rows)
+        write_parquet(out / "results.parquet", columns, rows, plan.metrics)
     except ColossimError as exc:
         old = out / "results.parquet"
         gone = " (the results.parquet of an earlier state is removed)" if old.exists() else ""
