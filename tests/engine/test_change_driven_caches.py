@@ -44,7 +44,8 @@ def _check_settled(sim: Simulation) -> None:
         rest = [j for j in running if j is not one]
         assert book.floor_it_w(running, one) == fresh.it_w(rest, dict.fromkeys(ones, 0.0))
     assert state.power_mw() == fresh.draw_mw(state.jobs)
-    speeds = {j.index: fresh.job_speed(j) for j in running}
+    speeds = {j.index: fresh.job_speed(j) if j.phase is Phase.COMPUTE  # a pause is slowed
+              or fresh.lowers_pause_draw(j) else 1.0 for j in running}  # only where it draws less
     assert book.slow(running) == {i: s for i, s in speeds.items() if s < 1.0}
     record, pue = state.record, state.scenario.cluster.power.pue
     for j in state.jobs:
