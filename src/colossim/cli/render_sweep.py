@@ -1,4 +1,5 @@
-"""Terminal output of ``colossim sweep``: the run list, live progress and the summary table.
+"""Terminal output of ``colossim sweep``: the run list, progress (a live bar, or plain lines
+in a log) and the summary table.
 
 Kept apart from ``render.py`` (the rest of the CLI's rich output) so that one stays small; like
 it, this is a module that may use rich.
@@ -6,7 +7,8 @@ it, this is a module that may use rich.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -59,11 +61,92 @@ def plan_table(plan: Plan, done: set[str] | None = None) -> None:
     out.print(f"base: {plan.base}; metrics: {', '.join(plan.metrics)}")
 
 
+INTERVAL_S = 30.0  # the least wall time between two progress lines (the final one aside)
+
+
+def duration(seconds: float) -> str:
+    """Wall time as a log line reads it: ``45s``, ``3m 05s``, ``2h 07m 10s`` (whole seconds,
+    rounded down, as the bar shows them)."""
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+class ProgressLines:
+    """The runner's ``on_start`` and ``on_record`` callbacks off a terminal (nohup, CI, a Ray
+    job's log, ``| tee``), where the bar is off and a sweep said nothing until its summary,
+    hours later: a plain line as it starts, then one at most every ``INTERVAL_S`` seconds as
+    runs finish, and always one when the last run does. ``write``: where a line goes.
+
+    ``clock``: seconds from any origin (injectable, so tests need not wait); ``interval_s``:
+    ``INTERVAL_S`` unless given."""
+
+    def __init__(self, write: Callable[[str], None],
+                 clock: Callable[[], float] = time.monotonic,
+                 interval_s: float | None = None) -> None:
+        self._write = write
+        self._clock = clock
+        self._every = INTERVAL_S if interval_s is None else interval_s
+        self._total = self._done = self._ran = self._failed = 0
+        self._started = self._last = 0.0
+
+    def on_start(self, total: int, done: int) -> None:
+        """Say how many runs are to run, and how many a resumed sweep already has."""
+        self._total, self._done = total, done
+        self._started = self._last = self._clock()
+        left = total - done
+        if not done:
+            self._write(f"sweep: {plural(total, 'run')} to run")
+        elif not left:
+            self._write(f"sweep: nothing to run, all {plural(total, 'run')} already done")
+        else:
+            self._write(f"sweep: {left:,} of {plural(total, 'run')} to run ({done:,} already "
+                        "done)")
+
+    def on_record(self, record: Mapping[str, Any]) -> None:
+        """Count a finished run; write a line if ``interval_s`` has passed since the last one,
+        or if it was the last run."""
+        self._done += 1
+        self._ran += 1
+        self._failed += record.get("status") != "ok"
+        now = self._clock()
+        last = self._done >= self._total
+        if last or now - self._last >= self._every:
+            self._last = now
+            self._write(self._line(now - self._started, last))
+
+    def _line(self, elapsed: float, last: bool) -> str:
+        """``sweep: 120 of 400 runs done (2 failed), 3m 05s elapsed, ETA 7m 12s``; the ETA
+        from this sweep's own pace (runs a resumed sweep found done took it no time)."""
+        text = (f"sweep: {self._done:,} of {plural(self._total, 'run')} done "
+                f"({self._failed:,} failed), {duration(elapsed)} elapsed")
+        if last:
+            return text
+        eta = elapsed / self._ran * (self._total - self._done)
+        return f"{text}, ETA {duration(eta)}"
+
+
+def _plain_line(text: str) -> None:
+    """A progress line as written: on stderr, so the tables on stdout stay clean (``> summary.txt``
+    or ``| head`` take them alone); no markup or highlighting, and never wrapped (a console that
+    is not a terminal is 80 columns wide)."""
+    err_console().print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 @contextmanager
-def sweep_progress(enabled: bool) -> Iterator[tuple[OnStart | None, OnRecord | None]]:
-    """A live bar of runs done (and failed) with the ETA; yields the runner's two callbacks."""
+def sweep_progress(enabled: bool, live: bool = True
+                   ) -> Iterator[tuple[OnStart | None, OnRecord | None]]:
+    """A live bar of runs done (and failed) with the ETA; yields the runner's two callbacks.
+    ``live=False`` (the output is not a terminal: a log, a pipe): plain lines now and then
+    instead (``ProgressLines``), so a sweep under nohup or in CI is seen to be alive."""
     if not enabled:
         yield None, None
+        return
+    if not live:
+        lines = ProgressLines(_plain_line)
+        yield lines.on_start, lines.on_record
         return
     from rich.progress import (
         BarColumn,

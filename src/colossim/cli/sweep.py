@@ -81,8 +81,8 @@ def sweep(
         executor = (make_executor(backend.value, workers, address, plan.runs) if left
                     else SerialExecutor())  # all done: no pool or Ray instance to start (Ray
         # took 9 s to start for nothing: QA)
-        with show.sweep_progress(enabled=not quiet and console().is_terminal) as (on_start,
-                                                                                    on_rec):
+        with show.sweep_progress(enabled=not quiet, live=console().is_terminal) as (
+                on_start, on_rec):
             report = execute(
                 plan, folder, executor, resume=resume, batch=batch,
                 on_start=on_start, on_record=on_rec, finished=done,
