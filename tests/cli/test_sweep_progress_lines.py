@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from colossim.cli import render, render_sweep
 from colossim.cli.app import app
 from colossim.cli.render_sweep import ProgressLines, duration, sweep_progress
-from tests.sweep.sweep_helpers import REPO, SMALL, write_study
+from tests.sweep.sweep_helpers import FAILING, REPO, write_study
 
 OK = {"status": "ok"}
 FAILED = {"status": "failed", "error": "RuntimeError: boom"}
@@ -35,9 +35,19 @@ class Clock:
         return self.now
 
 
-def _lines(clock: Clock) -> tuple[ProgressLines, list[str]]:
-    written: list[str] = []
-    return ProgressLines(written.append, clock=clock, interval_s=30.0), written
+def _started(total: int, done: int = 0, at_s: float = 0.0
+             ) -> tuple[Clock, ProgressLines, list[str]]:
+    """Lines every 30 s on a clock at ``at_s``, told the sweep started; what they wrote."""
+    clock, written = Clock(at_s), []
+    lines = ProgressLines(written.append, clock=clock, interval_s=30.0)
+    lines.on_start(total, done)
+    return clock, lines, written
+
+
+def _finish(lines: ProgressLines, clock: Clock, at_s: float, record: dict = OK) -> None:
+    """A run finishes at ``at_s`` on the clock."""
+    clock.now = at_s
+    lines.on_record(record)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -49,65 +59,51 @@ def test_durations_read_as_whole_seconds_minutes_and_hours(seconds, text):
 
 
 def test_no_line_within_the_interval_then_one_with_counts_and_eta():
-    clock = Clock(1000.0)  # the origin is the sweep's start, not the clock's zero
-    lines, written = _lines(clock)
-    lines.on_start(400, 0)
+    # the origin is the sweep's start, not the clock's zero
+    clock, lines, written = _started(400, at_s=1000.0)
     assert written == ["sweep: 400 runs to run"]
     for t in (1010, 1015, 1020, 1025, 1029.9):  # 5 runs in the first 30 s: quiet
-        clock.now = t
-        lines.on_record(OK)
+        _finish(lines, clock, t)
     assert written == ["sweep: 400 runs to run"]
-    clock.now = 1060.0  # the 6th run, 60 s in: 60 s / 6 runs x 394 left = 3,940 s
-    lines.on_record(OK)
+    _finish(lines, clock, 1060.0)  # the 6th run, 60 s in: 60 s / 6 runs x 394 left = 3,940 s
     assert written[1:] == ["sweep: 6 of 400 runs done (0 failed), 1m 00s elapsed, "
                            "ETA 1h 05m 40s"]
 
 
 def test_a_burst_of_runs_gives_one_line_per_interval():
-    clock = Clock(0.0)
-    lines, written = _lines(clock)
-    lines.on_start(1000, 0)
+    clock, lines, written = _started(1000)
     clock.now = 45.0
     for _ in range(300):  # a batch of 300 runs comes back at once: its first run writes the
         lines.on_record(OK)  # line (45 s / 1 run x 999 left = 44,955 s), the other 299 none
     assert written[1:] == ["sweep: 1 of 1,000 runs done (0 failed), 45s elapsed, "
                            "ETA 12h 29m 15s"]
-    clock.now = 74.9  # 29.9 s after that line: still quiet
-    lines.on_record(OK)
+    _finish(lines, clock, 74.9)  # 29.9 s after that line: still quiet
     assert len(written) == 2
-    clock.now = 75.0  # 30 s after it (not after the start): the next
-    lines.on_record(OK)
+    _finish(lines, clock, 75.0)  # 30 s after it (not after the start): the next
     # 75 s / 302 runs x 698 left = 173.3 s
     assert written[2:] == ["sweep: 302 of 1,000 runs done (0 failed), 1m 15s elapsed, "
                            "ETA 2m 53s"]
 
 
 def test_failed_runs_are_counted_and_the_last_run_always_says_so():
-    clock = Clock(0.0)
-    lines, written = _lines(clock)
-    lines.on_start(4, 0)
+    clock, lines, written = _started(4)
     for t, record in ((1.0, OK), (2.0, FAILED), (3.0, FAILED)):
-        clock.now = t
-        lines.on_record(record)
+        _finish(lines, clock, t, record)
     assert written == ["sweep: 4 runs to run"]
-    clock.now = 4.5  # the last run, 1.5 s after the previous: a line all the same, no ETA
-    lines.on_record(OK)
+    _finish(lines, clock, 4.5)  # the last run, 1.5 s after the previous: a line all the same,
+    # no ETA
     assert written[1:] == ["sweep: 4 of 4 runs done (2 failed), 4s elapsed"]
 
 
 def test_the_last_run_past_the_interval_writes_one_line_not_two():
-    clock = Clock(0.0)
-    lines, written = _lines(clock)
-    lines.on_start(1, 0)
+    clock, lines, written = _started(1)
     clock.now = 200.0
     lines.on_record(FAILED)
     assert written == ["sweep: 1 run to run", "sweep: 1 of 1 run done (1 failed), 3m 20s elapsed"]
 
 
 def test_a_resumed_sweep_says_what_was_done_and_paces_its_eta_on_its_own_runs():
-    clock = Clock(0.0)
-    lines, written = _lines(clock)
-    lines.on_start(400, 120)
+    clock, lines, written = _started(400, 120)
     assert written == ["sweep: 280 of 400 runs to run (120 already done)"]
     for t in (3, 6, 9, 12, 15, 18, 21, 24, 27, 40):  # 10 runs, the 10th at 40 s
         clock.now = float(t)
@@ -117,8 +113,7 @@ def test_a_resumed_sweep_says_what_was_done_and_paces_its_eta_on_its_own_runs():
 
 
 def test_a_resumed_sweep_with_nothing_left_says_so():
-    lines, written = _lines(Clock())
-    lines.on_start(8, 8)
+    _clock, _lines, written = _started(8, 8)
     assert written == ["sweep: nothing to run, all 8 runs already done"]
 
 
@@ -157,18 +152,6 @@ def plain_console(monkeypatch):
     render.console.cache_clear()
     yield
     render.console.cache_clear()
-
-
-FAILING = f"""\
-name: half_fail
-base: {SMALL}
-set:
-  scheduler.policy.name: "tests.sweep.sweep_helpers:Boom"
-parameters:
-  scheduler.policy.params.explode: [false, true]
-seeds: 2
-metrics: [makespan_s]
-"""  # 4 runs, the 2 with explode: true raise
 
 
 def _sweep(*args: str):

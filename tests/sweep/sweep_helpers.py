@@ -23,6 +23,18 @@ metrics: [makespan_s, cluster.gpu_utilization, jobs.moe-200b.jct_s]
 """
 
 
+# 2 points x 2 seeds = 4 runs; the 2 with explode: true raise (``Boom``)
+FAILING = f"""\
+base: {SMALL}
+set:
+  scheduler.policy.name: "tests.sweep.sweep_helpers:Boom"
+parameters:
+  scheduler.policy.params.explode: [false, true]
+seeds: 2
+metrics: [makespan_s]
+"""
+
+
 def write_study(folder: Path, text: str = STUDY, name: str = "study.yaml") -> Path:
     path = folder / name
     path.write_text(text)

@@ -22,7 +22,7 @@ from colossim.sweep.expand import expand
 from colossim.sweep.outputs import write_outputs
 from colossim.sweep.runner import execute, failed_runs
 from colossim.sweep.spec import load_study
-from tests.sweep.sweep_helpers import SMALL, STUDY, write_study
+from tests.sweep.sweep_helpers import FAILING, SMALL, STUDY, write_study
 
 
 def sweep(plan, out, executor, **kwargs):
@@ -249,17 +249,6 @@ def test_an_edited_study_resumes_by_any_spelling_of_its_path(plan, reference, tm
         report = execute(expand(load_study(spelt)), folder, SerialExecutor(), resume=True)
         assert not report.interrupted and report.planned == 8
     assert json.loads((folder / "study.json").read_text())["file"] == str(edited.resolve())
-
-
-FAILING = f"""\
-base: {SMALL}
-set:
-  scheduler.policy.name: "tests.sweep.sweep_helpers:Boom"
-parameters:
-  scheduler.policy.params.explode: [false, true]
-seeds: 2
-metrics: [makespan_s]
-"""
 
 
 def test_a_run_that_raises_is_recorded_and_the_study_finishes(tmp_path):
