@@ -29,9 +29,10 @@ def test_the_default_horizon_the_tutorial_gives_is_the_schemas():
 
 
 def test_the_setting_that_lets_an_unpackaged_src_layout_name_a_policy_by_path_works(
-        pytester: pytest.Pytester) -> None:
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     # QA: §2 said a test could name the policy "toy_policy:ShortestFirst" without packaging; in
     # its src/ layout that failed with "No module named toy_policy" unless pytest is told where
+    monkeypatch.delenv("PYTHONPATH", raising=False)  # a relative "src" on it is the project's
     text = " ".join(DOC.read_text(encoding="utf-8").split())
     said = re.search(r'by import path instead: `run_policy\("(\w+):(\w+)", \.\.\.\)`, once '
                      r'pytest can import the module from `src/`: add `(pythonpath = [^`]+)` under '
