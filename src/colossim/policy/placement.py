@@ -31,7 +31,7 @@ the faster wins, so the answer does not depend on which rack group a scenario li
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import compress, islice, permutations, repeat
+from itertools import compress, permutations, repeat
 from operator import mul
 from typing import Any, Protocol
 
@@ -362,7 +362,8 @@ def _in_gpus(taken: Taken, unit: int) -> Taken:
                     strict=True))  # mul, not unit.__mul__: a numpy count multiplies too
 
 
-MIXED_ORDERS = 120  # orders of GPU types a mixed grant tries (all of 5 types)
+ALL_ORDERS_UP_TO = 4  # types with free GPUs a mixed grant tries in every order (24); more:
+# each type first once, the rest most free first
 
 
 def _mixed(
@@ -375,10 +376,12 @@ def _mixed(
     across a cut with the racks a job being grown ``held``). A type the job does not fit in
     the memory of (``prefer`` 0) takes no part: a mix is held to its smallest memory.
 
-    When that order cannot form the grant, the other orders of the types are tried and the
-    one giving the most GPUs wins: 128 free H100s taken first left 8 GPUs to find, less than
-    one 72-GPU GB200 domain, and a job of 136 that 64 H100s and a GB200 rack hold stayed
-    pending for good under every policy (QA)."""
+    When that order cannot form the grant, other orders of the types with free GPUs are tried
+    (every order of up to ``ALL_ORDERS_UP_TO`` types, else each type first once) and the one
+    giving the most GPUs wins: 128 free H100s taken first left 8 GPUs to find, less than one
+    72-GPU GB200 domain, and a job of 136 that 64 H100s and a GB200 rack hold stayed pending
+    for good under every policy (QA). A job all the types' free GPUs together cannot hold is
+    refused before any order is tried (policies ask for every pending job at every call)."""
     want = min(gpus, job.max_gpus)
     least = job.min_gpus if min_gpus is None else min_gpus
     units = [allocation_unit(job.config, int(d)) for d in racks.gpus_per_domain]
@@ -386,25 +389,34 @@ def _mixed(
     by_type = [int(usable_free[racks.rack_type == t].sum()) for t in range(len(units))]
     order = sorted(_types(racks, None, job, prefer), key=lambda t: (-by_type[t],
                                                                     racks.gpu_types[t]))
+    grains: dict[int, np.ndarray] = {}  # each type's free grains per rack (none across a cut)
+    for t in order:
+        units_free = _units_free(racks, free, t, units[t])
+        if cut is not None:
+            units_free = np.where(cut[1][racks.rack_pod], 0, units_free)
+        if units_free.sum() > 0:
+            grains[t] = units_free
+    types = [t for t in order if t in grains]  # a type with nothing free adds nothing
+    if min(want, sum(int(g.sum()) * units[t] for t, g in grains.items())) < least:
+        return None
+    orders = (permutations(types) if len(types) <= ALL_ORDERS_UP_TO
+              else (tuple(types[i:] + types[:i]) for i in range(len(types))))
     best: Taken | None = None
     most = 0
-    for types in islice(permutations(order), MIXED_ORDERS):
+    for tried, sequence in enumerate(orders):
         taken: Taken = []
         got = 0
-        for t in types:
+        for t in sequence:
             unit = units[t]
-            units_free = _units_free(racks, free, t, unit)
-            if cut is not None:
-                units_free = np.where(cut[1][racks.rack_pod], 0, units_free)
-            k = min((want - got) // unit, int(units_free.sum()))
+            k = min((want - got) // unit, int(grains[t].sum()))
             if k > 0:
-                taken.extend(_in_gpus(select(racks, free, units_free, k, rng), unit))
+                taken.extend(_in_gpus(select(racks, free, grains[t], k, rng), unit))
                 got += k * unit
         if cut is not None and held and _crosses(racks, cut, taken, held):
             continue
         if got >= least and got > most:
             best, most = taken, got
-        if best is not None and (types == tuple(order) or most == want):
+        if best is not None and (tried == 0 or most == want):
             break  # the usual order formed it (as it always did), or nothing gives more
     return best
 
