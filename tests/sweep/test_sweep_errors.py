@@ -160,16 +160,28 @@ def test_bad_metrics_and_seeds(tmp_path):
 
 def test_a_whole_number_parameter_beyond_64_bits_is_refused_at_its_value(tmp_path):
     # QA: simulation.seed 2**64 - 1 ran every run, then writing results.parquet raised an
-    # OverflowError, and --resume raised it again: no summary could ever be written
+    # OverflowError, and --resume raised it again: no summary could ever be written. So too
+    # a range of whole numbers from 1e19 (review), and an int draw up to 2e19 (numpy raised)
+    beyond = ("is beyond a 64-bit integer (-9,223,372,036,854,775,808 to "
+              "9,223,372,036,854,775,807), the type of a whole-number parameter's column in "
+              "results.parquet")
     text = (f"base: {SMALL}\nparameters:\n  simulation.seed:\n    - 1\n"
             "    - 18446744073709551615\n    - -9223372036854775809\n")
-    beyond = "is beyond a 64-bit integer (at most 9,223,372,036,854,775,807), the type of a " \
-             "whole-number parameter's column in results.parquet"
     assert problems_of(write_study(tmp_path, text)) == [
         f"{tmp_path}/study.yaml:5: parameters.simulation.seed[1]: 18,446,744,073,709,551,615 "
         f"{beyond}",
         f"{tmp_path}/study.yaml:6: parameters.simulation.seed[2]: -9,223,372,036,854,775,809 "
         f"{beyond}"]
+    text = f"base: {SMALL}\nparameters:\n  simulation.seed: {{range: [1.0e19, 2.0e19, 1.0e19]}}\n"
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:3: parameters.simulation.seed: 10,000,000,000,000,000,000 "
+        f"{beyond}"]
+    text = (f"base: {SMALL}\nmethod: random\nsamples: 2\nparameters:\n"
+            "  simulation.seed: {min: 1, max: 2.0e19, distribution: int}\n")
+    assert problems_of(write_study(tmp_path, text)) == [
+        f"{tmp_path}/study.yaml:5: parameters.simulation.seed: an int distribution draws "
+        "64-bit integers: min and max within -9,223,372,036,854,775,808 to "
+        "9,223,372,036,854,775,807"]
 
 
 LISTED_TWICE = "give the same scenario (a value listed twice, or two values that mean the same?)"
