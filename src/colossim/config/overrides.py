@@ -88,7 +88,7 @@ def _list_index(items: list[Any], segment: str, where: str) -> int:
     )
 
 
-def _not_a_dotted_name(items: list[Any], index: int, segments: list[str], depth: int,
+def _refuse_dotted_name(items: list[Any], index: int, segments: list[str], depth: int,
                        where: str) -> None:
     """Refuse ``jobs.1.5t.priority`` as the name "1.5t" it is meant to be, not as item 1 and
     its field "5t": no field begins with a digit, so a digit after an index of a list of named
@@ -200,7 +200,8 @@ def resolve_path(data: Any, dotted: str) -> PathKey:
         depth += 1
         if isinstance(node, list):
             index = _list_index(node, segment, where)
-            _not_a_dotted_name(node, index, segments, depth, where)
+            if not span and segment.lstrip("-").isdigit():  # an index, not a name
+                _refuse_dotted_name(node, index, segments, depth, where)
             key.append(index)
             node = node[index]
         elif isinstance(node, Mapping):
