@@ -32,3 +32,34 @@ def test_checkpoint_writes_a_cap_does_not_lower_are_not_throttled(tmp_path, powe
     computing = job.end_s - sum(writes)  # the run starts at 0 and is never interrupted
     assert job.time_at_cap_s == pytest.approx(computing, rel=1e-6)
     assert result.power.throttled_gpu_hours == pytest.approx(72 * computing / 3600, rel=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:jobs.h.checkpoint.interval_s")  # short on purpose
+@pytest.mark.parametrize(("cap_w", "writes_count"), [(200.0, True), (650.0, False)])
+def test_checkpoint_writes_a_cap_lowers_are_throttled(tmp_path, cap_w, writes_count):
+    # review: the cases above never lower a write's draw. An H100's write draws 0.3 x 700 =
+    # 210 W: a 200 W cap (its lowest clock draws 199.8 W) lowers it, so every second of the
+    # run is throttled; a 650 W cap does not, so the writes are left out
+    from colossim.api import load_scenario, simulate
+
+    path = tmp_path / "h100.yaml"
+    path.write_text(f"""
+name: h100
+simulation: {{speed_model: linear}}
+cluster:
+  pod_size_racks: 1
+  rack_groups: [{{gpu_type: H100, racks: 1}}]
+  fabric: {{contention: false}}
+  power: {{supply_mw: 1.0, gpu_cap_w: {cap_w}}}
+jobs:
+  - {{name: h, params_billion: 8, tokens_billion: 2, min_gpus: 64, max_gpus: 64,
+     checkpoint: {{interval_s: 600, storage_gbytes_s: 1}}}}
+reliability: {{enabled: true, rate_scale: 1.0e-9}}
+""")
+    result = simulate(load_scenario(str(path)))
+    job = result.job("h")
+    writes = sum(e.data["seconds"] for e in events(result, "pause")
+                 if e.data["phase"] == "checkpoint")
+    assert writes > 0
+    expected = job.end_s if writes_count else job.end_s - writes
+    assert job.time_at_cap_s == pytest.approx(expected, rel=1e-6)
