@@ -27,7 +27,6 @@ MAX_NUMBER_TICKS = 6  # round numbers ticked beside values that are not (auto)
 
 MAX_SERIES = 8
 LEGEND_LINES = 20  # legend entries of one plot: the rest counted in the last
-COLOURS = 10  # matplotlib's default colour cycle; each lap of it draws in a style of its own
 STYLES = (("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."))  # (marker, line style) by lap
 
 
@@ -97,6 +96,7 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
     legend = {k: _labels([row[k] for row in rows], LEGEND_WIDTH)
               for k in {k for line in lines for k, _v in line}}
     drawn = 0  # lines drawn so far: each took the colour cycle's next colour
+    colours = _cycle_length()
     for key, members in lines.items():
         pts = sorted(
             (position[_hashable(r[x])], *(_scaled(r[f"{metric}.{part}"], unit)
@@ -108,7 +108,7 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
         if not pts:
             continue
         label = ", ".join(f"{names.get(k, k)}={legend[k][v]}" for k, v in key) or None
-        color, style = None, STYLES[drawn // COLOURS % len(STYLES)]
+        color, style = None, STYLES[drawn // colours % len(STYLES)]
         drawn += 1
         for group in ([p for p in pts if p[0] < apart], [p for p in pts if p[0] >= apart]):
             if group:  # values that are not numbers (auto) stand apart, not joined to the line
@@ -125,6 +125,14 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
                       ha="right" if long else "center")
     if apart < math.inf and any(p < apart for p in position.values()):
         ax.axvline(apart, color="grey", linestyle=":", linewidth=1)
+
+
+def _cycle_length() -> int:
+    """Colours in matplotlib's colour cycle (10 by default; a style sheet may set others):
+    each lap of it draws in a marker and line style of its own (``STYLES``)."""
+    from matplotlib import rcParams
+
+    return len(rcParams["axes.prop_cycle"].by_key().get("color", ())) or 1
 
 
 def _axis(values: Sequence[Any]) -> tuple[dict[Any, float], float, dict[float, str]]:

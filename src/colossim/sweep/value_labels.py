@@ -6,8 +6,9 @@ of power events), and the values of one knob often differ in a few characters in
 different values read the same (QA). So a knob's values are labelled together: what they all
 share at the start and at the end is elided, and what differs is kept, with as much context
 either side as the width allows; values that still read alike (they differ in two places far
-apart) end with their place among the knob's values, `` #3``. Values are written as the study
-file and results.csv write them (``true``, ``{"name": "fifo"}`` as JSON), not Python's repr.
+apart) end with their place among the knob's values, `` #3``. Values are written in the study
+file's terms (``true``, ``{"name": "fifo"}`` as JSON), not Python's repr; a float to 15
+significant digits (results.csv keeps its shortest exact form).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -227,7 +227,7 @@ def assert_invariants() -> Callable[..., None]:
     from colossim.testing.invariants import result_problems
 
     def check(result: Any, *, complete: bool = True, valid_decisions: bool = True,
-              feasible_decisions: bool | str = False) -> None:
+              feasible_decisions: bool | Literal["gpus"] = False) -> None:
         __tracebackhide__ = True
         problems = result_problems(result, complete=complete, valid_decisions=valid_decisions,
                                    feasible_decisions=feasible_decisions)

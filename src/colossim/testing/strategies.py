@@ -55,7 +55,7 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3,
 
     The horizon is 200 days, so a policy that starves a job ends its run quickly (with the job
     unfinished) instead of after simulating ten years. ``failures``: hardware fails too (see
-    ``failing_reliability``), so a property can meet failed racks and interrupted jobs."""
+    ``_failing_reliability``), so a property can meet failed racks and interrupted jobs."""
     groups = draw(st.lists(st.tuples(st.sampled_from(["GB200", "GB300"]),
                                      st.integers(1, max_racks)), min_size=1, max_size=2))
     racks = sum(n for _, n in groups)
@@ -81,7 +81,7 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3,
         })
     extra: dict[str, Any] = {}
     if failures:
-        extra["reliability"] = failing_reliability(draw, racks * RACK)
+        extra["reliability"] = _failing_reliability(draw, racks * RACK)
         for job in jobs:  # at most ~8 hours on a job's fewest GPUs: tens of faults a run, not
             # thousands; checkpoints every 10 minutes, well inside the ~30 minutes between a
             # job's interruptions at the highest rates, so every job gets done
@@ -103,7 +103,7 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3,
     })
 
 
-def failing_reliability(draw: Any, gpus: int) -> dict[str, Any]:
+def _failing_reliability(draw: Any, gpus: int) -> dict[str, Any]:
     """A reliability block under which every class of hardware fails about every one to
     sixteen hours somewhere in a cluster of ``gpus`` GPUs (GPUs every 1-4 h, trays 2-8 h,
     racks and network links 4-16 h, software every 8 h), each repaired in half an hour on
@@ -118,5 +118,4 @@ def failing_reliability(draw: Any, gpus: int) -> dict[str, Any]:
             "network": every(4, 16), "software": {"mtbf_gpu_hours": gpus * 8.0}}
 
 
-__all__ = ["EFFICIENCY", "RACK", "DrawnScenario", "failing_reliability", "scenarios",
-           "usable_gpus", "work_flops"]
+__all__ = ["EFFICIENCY", "RACK", "DrawnScenario", "scenarios", "usable_gpus", "work_flops"]
