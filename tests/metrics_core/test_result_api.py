@@ -52,3 +52,16 @@ def test_a_peak_a_hair_below_a_limit_is_reported_as_the_limit():
     series.set(30.0, 0.549)
     assert peak_mw(series, 40.0, [0.55]) == 0.55  # the first level still is the peak
     assert peak_mw(series, 40.0, [0.6]) == 0.5499999999159365
+
+
+def test_usable_gpus_is_the_utilisations_denominator():
+    # QA: the denominator left out spare racks, and with failures on the spare racks per pod,
+    # and the result never said which: colossus2 has 548,352 GPUs, 2 spare racks of 72 in each
+    # of its 68 pods with the reliability model (9,792), none without
+    from colossim.api import load_scenario, simulate
+
+    on = simulate(load_scenario("colossus2", ["simulation.horizon_s=1"]))
+    off = simulate(load_scenario("colossus2", ["simulation.horizon_s=1",
+                                               "reliability.enabled=false"]))
+    assert on.cluster.gpus == off.cluster.gpus == 548_352
+    assert on.cluster.usable_gpus == 548_352 - 68 * 2 * 72 and off.cluster.usable_gpus == 548_352

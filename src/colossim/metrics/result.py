@@ -117,6 +117,10 @@ class ClusterResult:
     energy_mwh: float
     peak_power_mw: float
     supply_mw: float
+    # GPUs jobs may be given: ``gpu_utilization``'s denominator (spare racks, and with the
+    # reliability model its spare racks per pod, left out), so the utilisation can be recomputed
+    # from the outputs alone (QA); None in a run folder written before it was recorded
+    usable_gpus: int | None = None
 
 
 @dataclass(frozen=True)

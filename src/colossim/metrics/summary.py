@@ -119,6 +119,7 @@ def _summarize(out: RunOutput, policy: str) -> RunResult:
         energy_mwh=float(integral(power, 0.0, span) / SECONDS_PER_HOUR),
         peak_power_mw=peak_mw(power, span, power_limits(state.scenario.cluster.power)),
         supply_mw=state.scenario.cluster.power.supply_at(0.0),
+        usable_gpus=state.usable_gpus,
     )
     return RunResult(
         scenario=state.scenario.name,
