@@ -254,6 +254,7 @@ def _beyond_int64(value: Any) -> bool:
 
 
 def _wide(value: int) -> str:
+    """The problem said of such a number, wherever the study wrote it."""
     return (f"{value:,} is beyond a 64-bit integer ({-MAX_SEED - 1:,} to {MAX_SEED:,}), the "
             "type of a whole-number parameter's column in results.parquet")
 
