@@ -295,7 +295,8 @@ FLAG_ROWS = {
     "run": [r"--json\s+Print one JSON object", r"--quiet\s+-q\s+No progress bar\.",
             r"--report\s+Write report\.html"],
     "sweep": [r"--resume\s+Skip runs", r"--dry-run\s+List the runs",
-              r"--plots\s+--no-plots\s+Write PNG plots\.", r"--quiet\s+-q\s+No progress bar"],
+              r"--plots\s+--no-plots\s+Write PNG plots\.",
+              r"--quiet\s+-q\s+No progress bar, nor the progress lines"],
     "policies": [r"--json\s+Machine-readable list\."],
 }
 

@@ -52,6 +52,8 @@ OutOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, flag("--quiet", "-q", text="No progress bar.")]
+SweepQuietOpt = Annotated[bool, flag("--quiet", "-q", text=(
+    "No progress bar, nor the progress lines written when the output is not a terminal."))]
 NoStallGuardOpt = Annotated[bool, flag(
     "--no-stall-guard",
     text="Simulate a run whose waiting jobs make no progress to its horizon. By default such a "

@@ -19,10 +19,10 @@ from colossim.cli.options import (
     BatchOpt,
     DryRunOpt,
     PlotsOpt,
-    QuietOpt,
     ResumeOpt,
     StudyArg,
     SweepOutOpt,
+    SweepQuietOpt,
     WorkersOpt,
     check_destinations,
 )
@@ -38,7 +38,7 @@ def sweep(
     dry_run: DryRunOpt = False,
     batch: BatchOpt = None,
     plots: PlotsOpt = True,
-    quiet: QuietOpt = False,
+    quiet: SweepQuietOpt = False,
 ) -> None:
     """Run a study: a base scenario, the knobs to vary, seeds; tables, a summary and plots."""
     from colossim.cli import render_sweep as show
