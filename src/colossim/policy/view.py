@@ -44,6 +44,9 @@ class JobView:
     first_start_s: float | None
     attained_gpu_s: float  # GPU-seconds received so far
     config: JobConfig
+    # what a running job does with its GPUs: "compute", or paused ("checkpoint", "restart",
+    # "resize"; its rate is 0 until the pause ends); "compute" for a pending job
+    phase: str = "compute"
 
     @property
     def remaining_work(self) -> float:
