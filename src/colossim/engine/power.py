@@ -27,7 +27,7 @@ from bisect import bisect_right
 from types import MappingProxyType
 from typing import TYPE_CHECKING, cast
 
-from colossim.engine.power_enforce import Enforcer
+from colossim.engine.power_enforce import POWER_REFUSAL, Enforcer
 from colossim.engine.record import StepSeries
 from colossim.errors import InvariantViolation
 from colossim.model.grid import (
@@ -393,7 +393,8 @@ def refuse_grant(state: RunState, job: Job, gpus_by_type: dict[str, int]) -> str
     need = system.enforcer.floor_mw_with(job, gpus_by_type)
     if not system.model.within_supply(need, system.supply):
         shown_need, shown_supply = mw_apart(need, system.supply)
-        return f"power: needs {shown_need} at the lowest clocks, supply is {shown_supply}"
+        return (f"{POWER_REFUSAL}needs {shown_need} at the lowest clocks, supply is "
+                f"{shown_supply}")
     return None
 
 

@@ -39,6 +39,8 @@ from colossim.model.power_book import DEMAND, FLOOR, FULL
 if TYPE_CHECKING:
     from colossim.engine.power import PowerSystem
 
+POWER_REFUSAL = "power: "  # how every refusal for power begins (a start, a resize): tests that
+# allow them tell them apart by it (``testing.invariants``)
 TOL = 1e-9
 CLOCK_TOL = 1e-9  # bisection stops when the clock limit is known this closely
 FIT_CACHE = 4096  # searches remembered (cleared when full)
@@ -405,7 +407,7 @@ class Enforcer:
         """Reasons a start must wait whatever the numbers: the facility is dark, or the
         fallback preempted this job at this very instant (no start-preempt loop)."""
         if self.model.dark:
-            return "power: the facility is dark until generation can carry it again"
+            return f"{POWER_REFUSAL}the facility is dark until generation can carry it again"
         if self.preempted_at.get(job.index) == now:
-            return "power: preempted for power at this instant"
+            return f"{POWER_REFUSAL}preempted for power at this instant"
         return None

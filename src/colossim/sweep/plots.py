@@ -171,9 +171,9 @@ def _axis(values: Sequence[Any]) -> tuple[dict[Any, float], float, dict[float, s
 def _series(ax: Any, pts: Sequence[tuple], random: bool, label: str | None, color: Any,
             joined: bool, style: tuple[str, str] = STYLES[0]) -> Any:
     """One line's points (means with their 95% intervals); its colour. ``style``: its marker
-    and line style. The colour cycle has ten colours, so the eleventh line of a plot came in
-    the first one's colour, marker and line, and the legend showed two identical entries; each
-    lap of the cycle draws in a style of its own."""
+    and line style. The colour cycle has ten colours by default, so the eleventh line of a
+    plot came in the first one's colour, marker and line, and the legend showed two identical
+    entries; each lap of the cycle draws in a style of its own (``_cycle_length``)."""
     marker, linestyle = style
     px = [p[0] for p in pts]
     py = [p[1] for p in pts]

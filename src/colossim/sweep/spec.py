@@ -72,9 +72,9 @@ class Sampled(_Strict):
         ):
             raise ValueError("an int distribution needs whole-number min and max")
         if self.distribution is Distribution.INT and not (
-                self.min >= -MAX_SEED - 1 and self.max <= MAX_SEED):  # numpy's draw raised
+                self.min >= INT64_MIN and self.max <= INT64_MAX):  # numpy's draw raised
             raise ValueError(f"an int distribution draws 64-bit integers: min and max within "
-                             f"{-MAX_SEED - 1:,} to {MAX_SEED:,}")
+                             f"{INT64_MIN:,} to {INT64_MAX:,}")
         return self
 
 
@@ -186,7 +186,8 @@ class StudyFile(_Strict):
         return found
 
 
-MAX_SEED = 2**63 - 1  # a list seed is a run's seed, a column of results.parquet (int64)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # a whole number results.parquet can store
+MAX_SEED = INT64_MAX  # a list seed is a run's seed, a column of results.parquet
 
 
 @dataclass(frozen=True)
@@ -250,12 +251,12 @@ _SHAPES = "a list of values, {min, max, distribution} or {range: [start, stop, s
 def _beyond_int64(value: Any) -> bool:
     """A whole number results.parquet cannot store (its parameter columns are int64)."""
     return isinstance(value, int) and not isinstance(value, bool) \
-        and not -MAX_SEED - 1 <= value <= MAX_SEED
+        and not INT64_MIN <= value <= INT64_MAX
 
 
 def _wide(value: int) -> str:
     """The problem said of such a number, wherever the study wrote it."""
-    return (f"{value:,} is beyond a 64-bit integer ({-MAX_SEED - 1:,} to {MAX_SEED:,}), the "
+    return (f"{value:,} is beyond a 64-bit integer ({INT64_MIN:,} to {INT64_MAX:,}), the "
             "type of a whole-number parameter's column in results.parquet")
 
 

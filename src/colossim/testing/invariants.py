@@ -26,6 +26,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Any, Literal
 
+from colossim.engine.power_enforce import POWER_REFUSAL
 from colossim.metrics.series import integral
 from colossim.policy.actions import said
 
@@ -139,9 +140,6 @@ def _replay_problems(result: Any) -> list[str]:
 def _level_at(series: Any, time_s: float) -> float | None:
     i = bisect_right(series.times, time_s) - 1
     return series.values[i] if i >= 0 else None
-
-
-POWER_REFUSAL = "power:"  # how the engine's power refusals begin (``engine.power``)
 
 
 def _decision_problems(result: Any, verdict: str = "invalid", shown: int = 5,
