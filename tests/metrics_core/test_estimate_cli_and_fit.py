@@ -149,3 +149,19 @@ def test_a_max_gpus_beyond_the_cluster_is_estimated_on_what_the_cluster_can_allo
     assert gb200["note"] == ("max_gpus 1,000 is more than the 288 GB200 GPUs the cluster can "
                              "allocate: estimated on 288")
     assert "note" not in gb300
+
+
+
+def test_a_gpu_type_the_cluster_has_no_racks_of_gets_no_row_unless_asked_for():
+    # QA: GB300 at 0 racks still had a row by default, on the 10T's max_gpus and 3 days faster
+    # than anything the cluster could run; asked for by name it is a what-if, as a type the
+    # cluster lacks. colossus2's groups: GB200 (4,480 racks), GB300 (3,136)
+    args = ["estimate", "colossus2", "--json", "--job", "1t-a"]
+    both = json.loads(CliRunner().invoke(app, args).output)
+    assert [row["gpu_type"] for row in both] == ["GB200", "GB300"]
+    none = ["--set", "cluster.rack_groups.GB300.racks=0"]
+    result = CliRunner().invoke(app, [*args, *none])
+    assert result.exit_code == 0, result.output
+    assert [row["gpu_type"] for row in json.loads(result.output)] == ["GB200"]
+    (asked,) = json.loads(CliRunner().invoke(app, [*args, "-t", "GB300", *none]).output)
+    assert asked["gpus"] == 55296 and "note" not in asked  # 1t-a's max_gpus, as asked

@@ -24,7 +24,12 @@ def job_estimates(
 ) -> list[dict[str, Any]]:
     """One row per (job, GPU type)."""
     speed = SpeedModel(scenario)
-    in_cluster = list(dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups))
+    usable = usable_of(scenario)
+    # by default the types a run can allocate: a group of 0 racks (or of spares only) has none
+    # (QA: GB300 at 0 racks still had a row, 3 days faster than anything the cluster can run);
+    # a type asked for by name is a what-if, as one the cluster lacks
+    groups = list(dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups))
+    in_cluster = [t for t in groups if usable.get(t)] or groups
     types = list(dict.fromkeys(gpu_types or in_cluster))  # a type given twice: one row
     unknown = [t for t in types if t not in speed.catalog]
     if unknown:
@@ -35,14 +40,13 @@ def job_estimates(
     missing = [n for n in jobs or [] if n not in names]
     if missing:
         raise ConfigError(f"no job named {', '.join(missing)}; jobs: {', '.join(names)}")
-    usable = usable_of(scenario)
     rows = []
     for job in scenario.jobs:
         if jobs and job.name not in jobs:
             continue
         for gpu_type in types:
             n, capped = gpus or job.max_gpus, None
-            if gpus is None and n > usable.get(gpu_type, n):  # the most a run can give it
+            if gpus is None and n > (usable.get(gpu_type) or n):  # the most a run can give
                 n = capped = usable[gpu_type]
             row: dict[str, Any] = {
                 "job": job.name,
