@@ -434,8 +434,10 @@ CASES.append(_one(  # the file's problem, not the override's that set another of
     "duplicate-group-name-at-its-line-despite-an-override",
     edit(BASE, "      racks: 4\n",
          "      racks: 2\n    - gpu_type: GB300\n      name: GB200\n      racks: 2\n"),
-    f"{S}:8: cluster.rack_groups[1].name: duplicate rack group name 'GB200'; give each group "
-    "its own name",
+    f"{S}:5: cluster.rack_groups[0].gpu_type: duplicate rack group name 'GB200' "
+    "(cluster.rack_groups[1] has it too)",
+    f"{S}:8: cluster.rack_groups[1].name: duplicate rack group name 'GB200' "
+    "(cluster.rack_groups[0] has it too)",
     overrides=("cluster.rack_groups.1.racks=1",),
 ))
 

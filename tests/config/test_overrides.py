@@ -504,3 +504,32 @@ def test_a_bad_gpu_type_name_is_said_at_its_own_line_and_not_offered_as_known(tm
     lines = {p.line: p.message for p in raised.value.problems}
     assert 3 in lines and ("empty or blank" in lines[3] or "control character" in lines[3])
     assert lines[5].endswith("known: A100, GB200, GB300, H100")
+
+
+def test_a_set_with_a_space_for_its_equals_sign_is_said_with_the_missing_scenario():
+    # QA: `colossim run --set cluster.power.supply_mw 700` read 700 as the scenario and said
+    # only "700: no such file or scenario"; the --set without its '=' is the cause
+    assert problems_of("700", ["cluster.power.supply_mw"]) == [
+        "700: no such file or scenario; built-in scenarios: busy, colossus2, small",
+        "--set cluster.power.supply_mw: expected PATH=VALUE, e.g. cluster.power.supply_mw=700; "
+        "with a space for the '=', '700' was read as the scenario: write --set "
+        "cluster.power.supply_mw=700",
+    ]
+    # a scenario that exists: the override's own problem, as before, with no hint
+    assert problems_of("small", ["cluster.power.supply_mw"]) == [
+        "--set cluster.power.supply_mw: expected PATH=VALUE, e.g. cluster.power.supply_mw=700"]
+
+
+def test_a_rack_group_name_or_an_empty_cluster_an_override_made_is_said_at_the_override():
+    # QA: setting colossus2's first group to GB300 was blamed on line 14 of the package's file
+    # alone (the second group, untouched); two overrides that left no racks, on the first only
+    said = problems_of("colossus2", ["cluster.rack_groups.0.gpu_type=GB300"])
+    assert "--set cluster.rack_groups.0.gpu_type=GB300: cluster.rack_groups[0].gpu_type: " \
+        "duplicate rack group name 'GB300' (cluster.rack_groups[1] has it too)" in said
+    assert len(said) == 2 and said[0].endswith(
+        "colossus2.yaml:14: cluster.rack_groups[1].gpu_type: duplicate rack group name 'GB300' "
+        "(cluster.rack_groups[0] has it too)")
+    empty = ["cluster.rack_groups.GB200.racks=0", "cluster.rack_groups.GB300.racks=0"]
+    assert problems_of("colossus2", empty) == [
+        f"--set {text}: cluster.rack_groups[{i}].racks: the cluster has no racks: give a rack "
+        "group at least one" for i, text in enumerate(empty)]

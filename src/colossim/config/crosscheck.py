@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from colossim.config.wording import and_more
-from colossim.config.yamlmarks import PathKey
+from colossim.config.yamlmarks import PathKey, shown_path
 
 if TYPE_CHECKING:
     from colossim.config.schema import ClusterConfig, GpuSpec, JobConfig, Scenario
@@ -75,22 +75,25 @@ def _maintenance_problems(scenario: Scenario) -> Issues:
 
 
 def duplicate_names(named: Iterable[tuple[int, str]],
-                    among: Callable[[list[int]], bool] = lambda _jobs: True) -> Issues:
-    """Job names given more than once, said at every job that gives one, naming the others:
-    any may be the one to rename, and any may come from a ``--set`` (QA: a ``--set`` that
-    renamed the first job was blamed on the second's untouched line of the file). ``among``
-    picks the groups to report (by their job indexes)."""
-    jobs_by_name: dict[str, list[int]] = {}
+                    among: Callable[[list[int]], bool] = lambda _jobs: True,
+                    where: Callable[[int], PathKey] = lambda i: ("jobs", i, "name"),
+                    what: str = "job") -> Issues:
+    """Names given more than once (jobs', or rack groups' with ``where`` and ``what``), said
+    at every item that gives one, naming the others: any may be the one to rename, and any may
+    come from a ``--set`` (QA: a ``--set`` that renamed the first job, or set the first rack
+    group's GPU type, was blamed on the second's untouched line of the file). ``among`` picks
+    the groups to report (by their indexes); ``where`` is an item's field that gives its name."""
+    items_by_name: dict[str, list[int]] = {}
     for i, name in named:
-        jobs_by_name.setdefault(name, []).append(i)
+        items_by_name.setdefault(name, []).append(i)
     issues: Issues = []
-    for name, indexes in jobs_by_name.items():
+    for name, indexes in items_by_name.items():
         if len(indexes) < 2 or not among(indexes):
             continue
         for i in indexes:
-            others = [f"jobs[{j}]" for j in indexes if j != i]
+            others = [shown_path(where(j)[:-1]) for j in indexes if j != i]
             listed = and_more(others, 3)
-            issues.append((("jobs", i, "name"), f"duplicate job name {name!r} ({listed} "
+            issues.append((where(i), f"duplicate {what} name {name!r} ({listed} "
                            f"{'has' if len(others) == 1 else 'have'} it too)"))
     return issues
 
@@ -152,19 +155,20 @@ def _check_cluster(cluster: ClusterConfig, types: Sequence[str]) -> Issues:
     issues: Issues = []
     for i, group in enumerate(cluster.rack_groups):
         issues += unknown_gpu_type(("cluster", "rack_groups", i, "gpu_type"), group.gpu_type, types)
-    names = [g.name or g.gpu_type for g in cluster.rack_groups]
-    for i, name in enumerate(names):
-        if names.index(name) != i:
-            msg = f"duplicate rack group name {name!r}; give each group its own name"
-            # at the field that gives the name: the group as a whole took the blame of an
-            # override that set another of its fields (QA: --set ...racks=3 was named)
-            field = "name" if cluster.rack_groups[i].name else "gpu_type"
-            issues.append((("cluster", "rack_groups", i, field), msg))
+    groups = cluster.rack_groups
+    # at the field that gives the name: the group as a whole took the blame of an override
+    # that set another of its fields (QA: --set ...racks=3 was named)
+    issues += duplicate_names(
+        ((i, g.name or g.gpu_type) for i, g in enumerate(groups)),
+        where=lambda i: ("cluster", "rack_groups", i, "name" if groups[i].name else "gpu_type"),
+        what="rack group")
     total_racks = sum(g.racks for g in cluster.rack_groups)
-    if total_racks == 0:  # blame the groups, not spare_racks (a file may not set it)
-        where = ("cluster", "rack_groups", 0, "racks") if len(cluster.rack_groups) == 1 else (
-            "cluster", "rack_groups")
-        issues.append((where, "the cluster has no racks: give a rack group at least one"))
+    if total_racks == 0:  # blame the groups, not spare_racks (a file may not set it): each
+        # at its racks, which a line or an override set to 0 (QA: two overrides did, and the
+        # problem named only the first)
+        issues += [(("cluster", "rack_groups", i, "racks"),
+                    "the cluster has no racks: give a rack group at least one")
+                   for i in range(len(groups))]
     elif cluster.spare_racks >= total_racks:
         msg = f"{cluster.spare_racks} spares leave none of the {total_racks} racks for jobs"
         issues.append((("cluster", "spare_racks"), msg))

@@ -29,7 +29,7 @@ from colossim.config.crosscheck import (
 )
 from colossim.config.messages import friendly, shown
 from colossim.config.overrides import SOURCE as OVERRIDE_SOURCE
-from colossim.config.overrides import collect_overrides
+from colossim.config.overrides import collect_overrides, unsplit_problems
 from colossim.config.schema import Scenario
 from colossim.config.trace import SKIP_TRACE, trace_issues
 from colossim.config.yamlmarks import Marks, PathKey, read_yaml_file, shown_path
@@ -652,7 +652,14 @@ def build_scenario(doc: Document) -> Scenario:
 
 def load_document(source: str | Path | None = None, overrides: Iterable[str] = ()) -> Document:
     """Read a scenario (default: the built-in Colossus-2) and apply overrides, unvalidated."""
-    path = resolve_source(source if source is not None else DEFAULT_SCENARIO)
+    overrides = list(overrides)
+    try:
+        path = resolve_source(source if source is not None else DEFAULT_SCENARIO)
+    except ConfigError as exc:  # every problem at once: a --set without its '=' may be why
+        unsplit = unsplit_problems(overrides, None if source is None else str(source))
+        if not unsplit:
+            raise
+        raise ConfigError([*exc.problems, *unsplit]) from None
     doc = read_document(path)
     data, problems = collect_overrides(doc.data, doc.marks, overrides)
     return Document(data, doc.marks, doc.source, tuple(problems), doc.replaced)

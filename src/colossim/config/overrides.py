@@ -18,6 +18,7 @@ from colossim.config.yamlmarks import Marks, PathKey, parse_yaml_text
 from colossim.errors import ConfigError, Problem
 
 SOURCE = "--set"
+UNSPLIT = "expected PATH=VALUE, e.g. cluster.power.supply_mw=700"  # an override with no '='
 
 
 class Override(str):
@@ -50,8 +51,7 @@ def text_override(path: str, value: str) -> str:
 def parse_override(text: str) -> tuple[str, Any]:
     """Split ``a.b=value`` and parse the value as YAML."""
     if "=" not in text:
-        msg = "expected PATH=VALUE, e.g. cluster.power.supply_mw=700"
-        raise ConfigError(Problem(SOURCE, None, "", msg))
+        raise ConfigError(Problem(SOURCE, None, "", UNSPLIT))
     path, raw = text.split("=", 1)
     path = path.strip()
     if not path or any(not part for part in path.split(".")):
@@ -293,7 +293,7 @@ def collect_overrides(
     data = copy.deepcopy(data)
     problems: list[Problem] = []
     for text in overrides:
-        where = text.shown if isinstance(text, Override) else f"{SOURCE} {text}"
+        where = shown_override(text)
         try:
             dotted, value = parse_override(text)
             keys = resolve_paths(data, dotted)
@@ -305,6 +305,27 @@ def collect_overrides(
             set_path(data, key, copy.deepcopy(value))
             mark_override(marks, key, (where, None))
     return data, problems
+
+
+def shown_override(text: str) -> str:
+    """How a problem names an override: as the user gave it (``--set a=b``, or a sweep's
+    parameter, ``Override.shown``)."""
+    return text.shown if isinstance(text, Override) else f"{SOURCE} {text}"
+
+
+def unsplit_problems(overrides: Iterable[str], source: str | None) -> list[Problem]:
+    """A problem for each override with no ``=``, for when the scenario could not be found:
+    ``--set cluster.power.supply_mw 700`` (a space for the ``=``) reads 700 as the scenario, and
+    "700: no such file or scenario" alone hid the cause (QA)."""
+    problems = []
+    for text in overrides:
+        if "=" in text:
+            continue
+        hint = (f"; with a space for the '=', {source!r} was read as the scenario: write "
+                f"{SOURCE} {text.strip()}={source}" if source is not None and not problems
+                else "")
+        problems.append(Problem(shown_override(text), None, "", UNSPLIT + hint))
+    return problems
 
 
 def apply_overrides(data: Any, marks: Marks, overrides: Iterable[str]) -> Any:
