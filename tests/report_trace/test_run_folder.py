@@ -76,3 +76,48 @@ def test_a_damaged_run_folder_is_named_by_file_and_line(tmp_path, file, edit, ex
         read_run(tmp_path)
     assert str(info.value.problems[0]).startswith(f"{tmp_path}/{expected}")
     assert info.value.exit_code == 2
+
+
+def test_run_out_saves_the_what_if_it_ran_and_the_title_names_its_overrides(tmp_path):
+    # QA: a 700 MW run's folder and tables read like the base scenario's ("colossus2 under
+    # priority (seed 0)"), told apart only by their figures
+    from typer.testing import CliRunner
+
+    from colossim.api import load_scenario, simulate
+    from colossim.cli.app import app
+
+    sets = ["cluster.power.supply_mw=0.7", "jobs.llm-8b.max_gpus=144"]
+    args = ["run", "small", "--seed", "3", "--out", str(tmp_path)]
+    done = CliRunner().invoke(app, [*args, *(x for s in sets for x in ("--set", s))],
+                              terminal_width=200)
+    assert done.exit_code == 0, done.output
+    assert "small under fifo (seed 3)" in done.output
+    said = " ".join(done.output.split())  # the title wraps at the table's width
+    assert f"with --set {sets[0]} --set {sets[1]}" in said
+    assert "series.json and scenario.json" in said
+    saved = load_scenario(str(tmp_path / "scenario.json"))
+    assert saved == load_scenario("small", [*sets, "simulation.seed=3"])
+    assert (saved.cluster.power.supply_mw, saved.jobs[1].max_gpus) == (0.7, 144)
+    again = simulate(saved).to_dict()
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert {k: v for k, v in again.items() if k != "wall_s"} == \
+        {k: v for k, v in result.items() if k != "wall_s"}
+
+
+def test_a_saved_trace_scenario_holds_its_jobs_not_the_trace_that_read_them(tmp_path):
+    from colossim.api import load_scenario
+    from colossim.metrics.export import scenario_text
+
+    trace = tmp_path / "t.csv"
+    trace.write_text("job_id,submission_time,duration,num_gpu\na,0,3600,8\nb,600,600,16\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: t\ncluster:\n  pod_size_racks: 2\n  rack_groups:\n    - gpu_type: GB200\n"
+        "      racks: 2\n  power: {supply_mw: 1}\ntrace: {path: t.csv}\n")
+    loaded = load_scenario(str(scenario))
+    elsewhere = tmp_path / "out"
+    elsewhere.mkdir()
+    (elsewhere / "scenario.json").write_text(scenario_text(loaded))
+    saved = load_scenario(str(elsewhere / "scenario.json"))  # no t.csv beside it
+    assert saved.trace is None and len(saved.jobs) == 2
+    assert saved == loaded.model_copy(update={"trace": None})

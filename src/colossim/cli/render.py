@@ -110,11 +110,12 @@ def listed_jobs(result: RunResult) -> tuple[tuple[JobResult, ...], str | None]:
                              "--json, and in result.json with --out DIR")
 
 
-def result_tables(result: RunResult) -> None:
+def result_tables(result: RunResult, overrides: Sequence[str] = ()) -> None:
     """The job table (fits 80 columns with every cell whole, even for Colossus-2's seven jobs;
     split into tables sharing the job column on a narrower terminal, as ``cli.tables`` does,
     where rich had folded digits onto a second line and dropped the MFU column) and the cluster
-    summary."""
+    summary. ``overrides`` (as typed: ``--set a.b=1``) go under the title: a what-if's tables
+    read like the base scenario's (QA)."""
     jobs, more = listed_jobs(result)
     cells = [(job.state, _days(job.submit_s), _days(job.start_s), _days(job.end_s),
               _days(job.jct_s), f"{job.mean_gpus:,.0f}", _count(job.gpu_hours),
@@ -122,8 +123,10 @@ def result_tables(result: RunResult) -> None:
     keys = [(JOB_COLUMNS[0], shown_names([job.name for job in jobs]))]
     values = [(header, [row[k] for row in cells]) for k, header in enumerate(JOB_COLUMNS[1:])]
     out = console()
-    tables = fitting_tables(out, f"{result.scenario} under {result.policy} (seed {result.seed})",
-                            keys, values, left=("state",))
+    title = f"{result.scenario} under {result.policy} (seed {result.seed})"
+    if overrides:
+        title += "\nwith " + " ".join(overrides)
+    tables = fitting_tables(out, title, keys, values, left=("state",))
     if len(tables) == 1:  # under the table; below split ones at full width, not in the last
         tables[0].caption = JOBS_CAPTION
     for table in tables:

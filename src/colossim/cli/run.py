@@ -21,7 +21,7 @@ from colossim.cli.options import (
     check_destinations,
     check_names,
 )
-from colossim.config.overrides import Override, text_override
+from colossim.config.overrides import Override, shown_override, text_override
 
 if TYPE_CHECKING:
     from colossim.config.schema import Scenario
@@ -46,7 +46,7 @@ def run(
     from colossim.api import load_scenario, simulate
     from colossim.cli.render import console, err_console, progress_bar, result_tables
     from colossim.errors import ColossimError, PolicyFailure
-    from colossim.metrics.export import dumps, write_run
+    from colossim.metrics.export import SCENARIO_NAME, dumps, write_run
     from colossim.testing.starvation import failing_as, guard_for, watched
 
     overrides = list(set_ or [])
@@ -68,7 +68,7 @@ def run(
         result = simulate(loaded, progress=watched(progress, guard))
     if out is not None:
         try:
-            write_run(result, out)
+            write_run(result, out, loaded)
         except OSError as exc:  # the run itself worked: a run failure (1), not bad input
             raise ColossimError(f"cannot write results to {out}: {exc.strerror or exc}") from exc
     if json_:
@@ -79,9 +79,10 @@ def run(
             data["explain"] = asdict(_timeline(result, loaded, explain))
         typer.echo(dumps(data, indent=2))
     else:
-        result_tables(result)
+        result_tables(result, [shown_override(text) for text in set_ or []])
         if out is not None:
-            console().print(f"wrote {out}/result.json, events.jsonl and series.json")
+            console().print(f"wrote {out}/result.json, events.jsonl, series.json and "
+                            f"{SCENARIO_NAME}")
     if trace is not None or report:
         from colossim.cli.report import write_extras
 

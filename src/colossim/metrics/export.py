@@ -10,11 +10,14 @@ import math
 import os
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from colossim.collector import collector_paused
 from colossim.engine.record import Decision, Event
 from colossim.metrics.result import RunResult
+
+if TYPE_CHECKING:
+    from colossim.config.schema import Scenario
 
 _TEMPORARY = itertools.count()
 
@@ -122,11 +125,27 @@ def series_dict(result: RunResult) -> dict[str, dict[str, list[float]]]:
     }
 
 
-def write_run(result: RunResult, folder: Path) -> None:
+SCENARIO_NAME = "scenario.json"  # the run's resolved scenario, beside its result
+
+
+def scenario_text(scenario: Scenario) -> str:
+    """The resolved scenario as JSON (which YAML 1.2 reads): what its file and overrides set,
+    defaults left out, so ``colossim run DIR/scenario.json`` runs it again. A trace's jobs are
+    in it already, so the ``trace:`` that read them is left out (it would add them twice, and
+    its path was relative to a file elsewhere)."""
+    dumped = scenario.model_dump(mode="json", exclude_unset=True)
+    dumped.pop("trace", None)
+    return dumps(dumped, indent=2) + "\n"
+
+
+def write_run(result: RunResult, folder: Path, scenario: Scenario | None = None) -> None:
     """``result.json``, ``events.jsonl`` and ``series.json``: enough to rebuild the RunResult
-    (``metrics.loadrun.read_run``), so reports and traces can be made later from disk."""
+    (``metrics.loadrun.read_run``), so reports and traces can be made later from disk; with
+    ``scenario``, ``scenario.json`` too: saved what-ifs told apart only by their figures (QA)."""
     folder = Path(folder)
     with collector_paused():  # rows without cycles: a collection here could free nothing
+        if scenario is not None:
+            atomic_write_text(folder / SCENARIO_NAME, scenario_text(scenario))
         atomic_write_text(folder / "result.json", dumps(result.to_dict(), indent=2) + "\n")
         atomic_write_text(folder / "events.jsonl", jsonl(record_lines(result)))
         series = dumps(series_dict(result), separators=(",", ":"))
