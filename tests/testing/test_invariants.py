@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from colossim.engine.record import Event, Record, StepSeries
+from colossim.errors import ColossimWarning
 from colossim.policy.actions import Start
 from colossim.policy.builtin.fifo import POLICY as BuiltinFifo
 from colossim.testing.invariants import result_problems
@@ -188,3 +189,65 @@ def test_every_job_event_the_engine_logs_has_a_known_effect_on_gpus():
                 logged.add(node.args[0].value)
     assert {"start", "failure", "restore_lost", "swap"} <= logged  # the scan finds them
     assert logged - GPU_EFFECT.keys() == set()
+
+
+class ResizeEveryCall(BuiltinFifo):
+    """fifo, then every 45 s a resize of each running job to the other of its two sizes: each
+    resize pays a checkpoint-restart pause longer than 45 s, so the job never computes."""
+
+    name = "resize-every-call"
+
+    def decide(self, view):
+        from colossim.policy.actions import Resize, WakeAt
+
+        actions = list(super().decide(view))
+        for job in view.running:
+            racks = 1 if job.gpus == 144 else 2
+            actions.append(Resize(job.name, tuple((rack, 72) for rack in range(racks))))
+        return [*actions, WakeAt(view.now_s + 45.0)]
+
+
+def test_a_running_job_a_policy_keeps_paused_is_said_to_be_paused_not_starved(tmp_path):
+    # QA: "job a is still running at the end of the run: starved or never fitted", of a job the
+    # policy resized every 45 s (each resize's pause is longer), so it never computed
+    path = tmp_path / "pause.yaml"
+    path.write_text("name: pause\ncluster:\n  pod_size_racks: 2\n  rack_groups: [{gpu_type: "
+                    "GB200, racks: 2}]\n  power: {supply_mw: 1}\nsimulation: {horizon_s: 3600}\n"
+                    "jobs:\n  - {name: a, work_gpu_hours: 1000, reference_gpu: GB200, "
+                    "min_gpus: 72, max_gpus: 144}\n")
+    # 1,000 GPU-hours take 6.9 h on 144 GPUs: the load warns that the hour cannot do it
+    with pytest.warns(ColossimWarning, match="cannot finish before the horizon"):
+        result = run_policy(ResizeEveryCall, str(path))
+    (said,) = [p for p in result_problems(result) if "job a" in p]
+    # by hand: 45 s on 144 GPUs before the first resize, 6,480 of 3.6M GPU-s of work (0.18%);
+    # then resizing, 45 s to 3,600 s: 3,555 s, 98.75% of the hour
+    assert said == ("job a is still running at the end of the run (t=3600 s), 0.2% of its work "
+                    "done; paused 99% of the 3,600 s since its first start (resize 3,555 s): a "
+                    "policy that resizes or restarts it again before its pause ends keeps it "
+                    "from computing")
+    # fifo alone runs it, too slowly for an hour: the horizon, not a pause
+    with pytest.warns(ColossimWarning, match="cannot finish before the horizon"):
+        fifo = run_policy("fifo", str(path))
+    (slow,) = [p for p in result_problems(fifo) if "job a" in p]
+    assert slow.startswith("job a is still running at the end of the run (t=3600 s), ") and \
+        slow.endswith("of its work done: the horizon came first (more GPUs, or a later horizon)")
+
+
+class StartsImageOnBusyRackEightTimes(BuiltinFifo):
+    """fifo, plus eight starts of image-2b on rack 0 (llm-70b's) when it arrives."""
+
+    name = "eight-refusals"
+
+    def decide(self, view):
+        extra = [Start("image-2b", ((0, 8),))] * 8 if view.now_s == 1800.0 else []
+        return extra + list(super().decide(view))
+
+
+def test_the_count_of_problems_counts_every_refused_action_not_the_lines():
+    # QA: "6 invariant(s) broken" headed 5 refusals and "... and 6 more": 11 refusals
+    from colossim.testing.invariants import problem_count
+
+    problems = result_problems(run_policy(StartsImageOnBusyRackEightTimes, "small"),
+                               feasible_decisions=True)
+    assert len(problems) == 6 and problems[-1] == "... and 3 more infeasible actions", problems
+    assert problem_count(problems) == 8

@@ -325,7 +325,8 @@ def test_invariant_failures_are_reported(pytester):
     result = run(pytester)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
-        "*4 invariant(s) broken in small under lazy_policy:Lazy*",
+        "*4 problem(s) (broken invariants, refused actions, unfinished jobs) in small under "
+        "lazy_policy:Lazy*",
         "*job llm-70b is still pending at the end of the run (t=7200 s): starved*",
     ])
 

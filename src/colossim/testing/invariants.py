@@ -80,10 +80,39 @@ def _job_problems(result: Any, complete: bool) -> tuple[list[str], list[str]]:
                            f"start {job.start_s}, end {job.end_s}")
             elif job.jct_s is None or not _close(job.jct_s, job.end_s - job.submit_s, abs_=1e-6):
                 out.append(f"{name}: JCT {job.jct_s} is not end - submit")
+        elif complete and job.state == "running":
+            unfinished.append(_still_running(result, job))
         elif complete and job.state != "rejected":
             unfinished.append(f"{name} is still {job.state} at the end of the run "
                               f"(t={result.end_s:g} s): starved or never fitted")
     return out, unfinished
+
+
+def _still_running(result: Any, job: Any) -> str:
+    """Why a running job did not finish: mostly paused (a policy that resizes it again before
+    each resize's pause ends keeps it from ever computing; QA: "starved or never fitted" was
+    said of it), or too slow for the horizon."""
+    end, since = result.end_s, job.start_s if job.start_s is not None else result.end_s
+    spans = sorted((e.time_s, e.time_s + float((e.data or {}).get("seconds", 0.0)),
+                    str((e.data or {}).get("phase", "pause")))
+                   for e in result.record.events if e.kind == "pause" and e.job == job.name)
+    by_phase: dict[str, float] = {}
+    reach = since
+    for start, stop, phase in spans:  # a pause cut short by the next one counts up to it
+        start, stop = max(start, reach), min(stop, end)
+        if stop > start:
+            by_phase[phase] = by_phase.get(phase, 0.0) + stop - start
+            reach = stop
+    paused, held = sum(by_phase.values()), end - since
+    done = job.work_done_flops / job.work_flops if job.work_flops else 1.0
+    head = (f"job {job.name} is still running at the end of the run (t={end:g} s), "
+            f"{done:.1%} of its work done")
+    if held > 0 and paused >= 0.5 * held:
+        phases = ", ".join(f"{phase} {s:,.0f} s" for phase, s in sorted(by_phase.items()))
+        return (f"{head}; paused {paused / held:.0%} of the {held:,.0f} s since its first start "
+                f"({phases}): a policy that resizes or restarts it again before its pause ends "
+                "keeps it from computing")
+    return f"{head}: the horizon came first (more GPUs, or a later horizon)"
 
 
 def _record_problems(result: Any) -> list[str]:
@@ -142,6 +171,23 @@ def _level_at(series: Any, time_s: float) -> float | None:
     return series.values[i] if i >= 0 else None
 
 
+class Folded(str):
+    """A line that stands for ``count`` problems (``... and 6 more infeasible actions``)."""
+
+    count: int
+
+    def __new__(cls, text: str, count: int) -> Folded:
+        line = super().__new__(cls, text)
+        line.count = count
+        return line
+
+
+def problem_count(problems: list[str]) -> int:
+    """How many problems ``result_problems``'s lines stand for: a folded line counts the
+    actions it folds (QA: "6 invariant(s) broken" headed 5 refusals and "... and 6 more")."""
+    return sum(line.count if isinstance(line, Folded) else 1 for line in problems)
+
+
 def _decision_problems(result: Any, verdict: str = "invalid", shown: int = 5,
                        power: bool = True) -> list[str]:
     """The actions refused with ``verdict`` (the first ``shown`` of them, and how many more);
@@ -150,7 +196,8 @@ def _decision_problems(result: Any, verdict: str = "invalid", shown: int = 5,
                and (power or not d.reason.startswith(POWER_REFUSAL))]
     out = [f"t={d.time_s:g}: {verdict} {said(d.action)}: {d.reason}" for d in refused[:shown]]
     if len(refused) > shown:
-        out.append(f"... and {len(refused) - shown} more {verdict} actions")
+        more = len(refused) - shown
+        out.append(Folded(f"... and {more} more {verdict} actions", more))
     return out
 
 

@@ -224,7 +224,7 @@ def assert_invariants() -> Callable[..., None]:
     """``assert_invariants(result, complete=True, valid_decisions=True,
     feasible_decisions=False)``: fail listing every broken invariant (``feasible_decisions``
     True, or ``"gpus"`` to allow refusals for power)."""
-    from colossim.testing.invariants import result_problems
+    from colossim.testing.invariants import problem_count, result_problems
 
     def check(result: Any, *, complete: bool = True, valid_decisions: bool = True,
               feasible_decisions: bool | Literal["gpus"] = False) -> None:
@@ -234,8 +234,9 @@ def assert_invariants() -> Callable[..., None]:
         if problems:
             lines = "\n".join(f"  - {p}" for p in problems)
             raise AssertionError(
-                f"{len(problems)} invariant(s) broken in {result.scenario} under "
-                f"{result.policy} (seed {result.seed}):\n{lines}"
+                f"{problem_count(problems)} problem(s) (broken invariants, refused actions, "
+                f"unfinished jobs) in {result.scenario} under {result.policy} (seed "
+                f"{result.seed}):\n{lines}"
             )
 
     return check

@@ -28,7 +28,9 @@ HORIZON_S = 200 * 86400.0  # 7 jobs of at most 400 GPU-h one after another on on
 
 
 def usable_gpus(scenario: Scenario) -> int:
-    """GPUs a policy may allocate in a drawn scenario (spare racks excluded)."""
+    """GPUs a policy may allocate in a drawn scenario (spare racks excluded): a bound on the
+    GPUs in use without failures only; with them, a hot spare stands in for a failed rack that
+    jobs still partly hold, and the GPUs in use may exceed it until the repair (QA)."""
     racks = sum(g.racks for g in scenario.cluster.rack_groups)
     return (racks - scenario.cluster.spare_racks) * RACK
 
