@@ -155,3 +155,18 @@ def test_a_run_with_numpy_actions_and_refused_ones_writes_all_its_files(tmp_path
     assert (tmp_path / "series.json").exists()
     assert [(j.name, j.state, j.end_s) for j in result.jobs] == [
         ("a", "completed", 3600.0), ("b", "completed", 3 * 3600.0), ("c", "rejected", None)]
+
+
+def test_gpus_given_twice_in_one_decision_name_the_start_that_took_them():
+    # QA: "rack 0 has 0 free GPUs, not 72" of a rack the policy's view showed free: the policy
+    # gave rack 0 to a and then to b in one decision, and nothing said so
+    state = _state()
+    refused = apply_action(state, Start("b", ((0, 72),)))
+    assert refused.verdict == "infeasible"
+    assert refused.reason == (
+        "rack 0 has 0 free GPUs, not 72; 'a', started or resized at this instant, took GPUs of "
+        "rack 0 (a grant given twice in one decision? claim each one from your copy of free, "
+        "as colossim.policy.placement.claim does)")
+    state.now_s = 60.0  # a later decision: rack 0 is simply busy
+    assert apply_action(state, Start("b", ((0, 72),))).reason == \
+        "rack 0 has 0 free GPUs, not 72"

@@ -159,6 +159,10 @@ def test_built_ins_still_run(plugins):
     ("twin", f"two policies are named 'twin' ({HERE}:TwinA and {HERE}:TwinB); uninstall one"),
     ("lf", "the entry point 'lf' registers its policy as 'largest-first' (the class's name); "
            "use that name"),
+    # QA: "use that name" where that name is two policies' led straight to another refusal
+    ("twin-a", "the entry point 'twin-a' registers its policy as 'twin' (the class's name), but "
+               f"two policies are named 'twin' ({HERE}:TwinA and {HERE}:TwinB); uninstall one: "
+               "then this entry point's policy is 'twin'"),
 ])
 def test_asking_for_a_missing_one_says_why(plugins, name, why):
     with pytest.raises(PolicyError) as raised:

@@ -136,7 +136,36 @@ def _allocate(state: RunState, job: Job, grant: Grant) -> Grant:
     try:
         return state.ledger.allocate(job.index, grant)
     except AllocationError as exc:
-        raise Refused(Verdict.INFEASIBLE, str(exc)) from None
+        raise Refused(Verdict.INFEASIBLE, str(exc) + _taken_just_now(state, grant)) from None
+
+
+def _taken_just_now(state: RunState, grant: Grant) -> str:
+    """Whose start or resize at this instant took the GPUs a refused grant asked for, said
+    after the refusal: "rack 0 has 0 free GPUs, not 72" of a rack the policy's view showed free
+    did not tell a policy that gave the same GPUs twice in one decision from a busy rack (QA)."""
+    ledger = state.ledger
+    short = next((rack for rack, n in grant if 0 <= rack < state.layout.racks
+                  and ledger.healthy[rack] and not ledger.spare[rack]
+                  and n > ledger.free[rack]), None)
+    if short is None:
+        return ""
+    now = state.now_s
+    moved: list[str] = []  # jobs started or resized at this instant, in order
+    for decision in reversed(state.record.decisions):
+        if decision.time_s != now:
+            break
+        if decision.verdict == Verdict.APPLIED and decision.action.get("action") in (
+                "start", "resize"):
+            moved.insert(0, decision.action.get("job"))
+    holders = {state.jobs[i].name for i, items in ledger.holdings.items()
+               if any(rack == short for rack, _n in items)}
+    took = [name for name in dict.fromkeys(moved) if name in holders]
+    if not took:
+        return ""
+    who = " and ".join(repr(name) for name in took[:3]) + (" and more" if len(took) > 3 else "")
+    return (f"; {who}, started or resized at this instant, took GPUs of rack {short} (a grant "
+            "given twice in one decision? claim each one from your copy of free, as "
+            "colossim.policy.placement.claim does)")
 
 
 def _power_admits(state: RunState, job: Job, grant: Grant) -> Grant:

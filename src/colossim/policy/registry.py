@@ -210,8 +210,12 @@ def _why_missing(name: str, found: Installed) -> str | None:
     if name in found.skipped:
         return f"policy entry point {name!r} was skipped: {found.skipped[name]}"
     if name in found.aliases:
-        return (f"the entry point {name!r} registers its policy as {found.aliases[name]!r} "
-                "(the class's name); use that name")
+        real = found.aliases[name]
+        said = (f"the entry point {name!r} registers its policy as {real!r} (the class's name)")
+        if real in found.clashes:  # QA: "use that name" led straight to the clash's refusal
+            return (f"{said}, but {_why_missing(real, found)}: then this entry point's policy "
+                    f"is {real!r}")
+        return f"{said}; use that name"
     return None
 
 
