@@ -72,7 +72,8 @@ def _fresh_view(j, now: float) -> tuple:
     cfg = j.config
     return (j.name, j.index, j.state.value, cfg.priority, cfg.submit_s, cfg.min_gpus,
             cfg.max_gpus, j.gpus, j.grant, j.work_total, j.work_at(now), j.rate,
-            j.first_start_s, j.gpu_seconds + j.gpus * (now - j.since_s), cfg, j.phase.value)
+            j.first_start_s, j.gpu_seconds + j.gpus * (now - j.since_s), cfg, j.phase.value,
+            j.plan_share)
 
 
 def _watch(sim: Simulation) -> Counter:

@@ -21,10 +21,12 @@ def test_grid_dip_and_expansion_say_what_docs_power_md_says():
 
 
 def test_battery_sizing_matches_the_triangle():
-    # a step of 221,184 GPUs x (1,200 - 200) W x 1.1 = 243.3 MW, generation ramping 10 MW/min:
-    # the battery gives step^2 / (2 x ramp) = 2,960 MW.min = 49.3 MWh
+    # the 10T job holds 221,184 GPUs and its plan (TP x EP = 64 of each rack's 72) computes on
+    # 196,608; the other 24,576 stay at their idle draw: a step of 196,608 x (1,200 - 200) W x
+    # 1.1 = 216.3 MW, generation ramping 10 MW/min: the battery gives step^2 / (2 x ramp) =
+    # 2,338 MW.min = 39.0 MWh
     result = simulate(load_scenario(EXAMPLES / "battery_sizing.yaml"))
-    step = 221_184 * 1_000 * 1.1 / 1e6
+    step = 196_608 * 1_000 * 1.1 / 1e6
     assert result.power.max_step_mw == pytest.approx(step)
     used = 655.2 - result.power.battery_min_mwh
     assert used == pytest.approx(step**2 / (2 * 10) / 60)

@@ -165,11 +165,13 @@ class RunState:
         job.grant = grant
         job.gpus = grant_gpus(grant)
         job.base_rate = self.rate_for(job, grant)
+        job.plan_share = 1.0
         if not self.speed.linear(job.config):  # a linear-model job has no plan to describe
-            details = describe_estimate(self.speed, job.config, self.gpus_by_type(grant),
-                                        self.span_of(grant))
+            by_type, span = self.gpus_by_type(grant), self.span_of(grant)
+            details = describe_estimate(self.speed, job.config, by_type, span)
             if details is not None:
                 self.log("perf", job, **details)
+                job.plan_share = self.speed.plan_share(job.config, by_type, span)
         job.state = JobState.RUNNING
         if job.index not in self._running:
             self._running.add(job.index)
@@ -227,7 +229,7 @@ class RunState:
         job.advance(self.now_s)
         self.ledger.release(job.index)
         job.grant, job.gpus, job.rate, job.base_rate = (), 0, 0.0, 0.0
-        job.phase, job.pause_until_s, job.factor = Phase.COMPUTE, None, 1.0
+        job.phase, job.pause_until_s, job.factor, job.plan_share = Phase.COMPUTE, None, 1.0, 1.0
         job.state = state
         if job.index in self._running:
             self._running.discard(job.index)

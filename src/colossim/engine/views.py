@@ -145,12 +145,13 @@ class ViewBuilder:
                 job.name, job.index, _STATE[job.state], cfg.priority, cfg.submit_s,
                 cfg.min_gpus, cfg.max_gpus, job.gpus, job.grant, job.work_total,
                 job.work_at(now_s), job.rate, job.first_start_s,
-                job.gpu_seconds + job.gpus * (now_s - job.since_s), cfg, job.phase.value)
+                job.gpu_seconds + job.gpus * (now_s - job.since_s), cfg, job.phase.value,
+                job.plan_share)
         view = LiveJobView.__new__(LiveJobView)
         values = (job.name, job.index, _STATE[job.state], cfg.priority, cfg.submit_s,
                   cfg.min_gpus, cfg.max_gpus, job.gpus, job.grant, job.work_total, job.rate,
-                  job.first_start_s, cfg, job.phase.value, job.work_done, job.rate, job.since_s,
-                  job.gpu_seconds, self._now)
+                  job.first_start_s, cfg, job.phase.value, job.plan_share, job.work_done,
+                  job.rate, job.since_s, job.gpu_seconds, self._now)
         for setter, value in zip(_LIVE_SETTERS, values, strict=True):
             setter(view, value)
         return view

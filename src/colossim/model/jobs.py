@@ -69,6 +69,9 @@ class Job:
     since_s: float = 0.0
     gpus: int = 0
     grant: Grant = ()
+    # the share of the grant's GPUs the performance model's plan computes on (TP x PP x DP
+    # over the GPUs held): the rest hold no shard and draw idle power (model.power)
+    plan_share: float = 1.0
     first_start_s: float | None = None
     end_s: float | None = None
     gpu_seconds: float = 0.0

@@ -36,7 +36,8 @@ from colossim.model.frozen import read_only_copy
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.power_book import CAP_KEY, CLOCK_KEY, HOLD_KEY, DrawBook
 
-Held = tuple[tuple[tuple[int, int], ...], float, dict]  # (type, GPUs) pairs, idle W, draw cache
+# (type, GPUs) pairs, idle W, draw cache, the share of the GPUs the job's plan computes on
+Held = tuple[tuple[tuple[int, int], ...], float, dict, float]
 # job.extra keys: the cap a policy set (W per GPU), the clock limit the engine imposed
 # (fraction), held by the engine until generation catches up (defined in model.power_book)
 CACHE = 64  # draws and speeds remembered per grant shape (cleared when full)
@@ -123,7 +124,7 @@ def speed_factor(clock: float, comm: float) -> float:
     return 1.0 / ((1.0 - comm) / clock + comm)
 
 
-LimitTerm = tuple[int, GpuCurve, float, float, Phase, float]  # ``limit_terms``
+LimitTerm = tuple[int, GpuCurve, float, float, Phase, float, float]  # ``limit_terms``
 
 
 class PowerModel:
@@ -221,23 +222,25 @@ class PowerModel:
         return self._held(job)[1]
 
     def _held(self, job: Job) -> Held:
-        """((type, GPUs) pairs, their idle + overhead watts, draw cache), renewed with the grant
-        (the engine replaces a job's grant tuple whenever its GPUs change).
+        """((type, GPUs) pairs, their idle + overhead watts, draw cache, plan share), renewed
+        with the grant (the engine replaces a job's grant tuple whenever its GPUs change, and
+        sets ``plan_share`` with it).
 
-        Shared by every grant of the same shape for jobs with the same communication share and
-        scenario cap, the only other inputs of a draw or speed: a trace starts thousands of jobs
-        on a few shapes, and each would otherwise price its draws afresh."""
+        Shared by every grant of the same shape for jobs with the same communication share,
+        scenario cap and plan share, the only other inputs of a draw or speed: a trace starts
+        thousands of jobs on a few shapes, and each would otherwise price its draws afresh."""
         cached = self._by_type.get(job.index)
-        if cached is not None and cached[0] is job.grant:
+        if cached is not None and cached[0] is job.grant and cached[1][3] == job.plan_share:
             return cached[1]
         # GPUs by type index (``_rack_type`` is a list: numpy scalar indexing is ten times slower)
         pairs = tuple(sorted(gpus_by_type(job.grant, self._rack_type).items()))
-        shape = (pairs, self.comm(job.config), self.static_cap_w(job.config))
+        share = job.plan_share
+        shape = (pairs, self.comm(job.config), self.static_cap_w(job.config), share)
         held = self._shapes.get(shape)
         if held is None:
             idle = float(sum(n * (self.curves[t].idle_w + self.idle_overhead_per_gpu_w[t])
                              for t, n in pairs))
-            held = self._shapes[shape] = (pairs, idle, {})
+            held = self._shapes[shape] = (pairs, idle, {}, share)
         self._by_type[job.index] = (job.grant, held)
         return held
 
@@ -263,7 +266,7 @@ class PowerModel:
 
     def _job_w(self, job: Job, held_by: Held, clock_limit: float | None, demand: bool) -> float:
         """``job_it_w`` of a running job whose ``_held`` entry the caller already has."""
-        pairs, _idle, cache = held_by
+        pairs, _idle, cache, share = held_by
         extra = job.extra
         limit = extra.get(CLOCK_KEY, 1.0) if clock_limit is None else clock_limit
         held = HOLD_KEY in extra and job.phase is not Phase.COMPUTE
@@ -282,6 +285,8 @@ class PowerModel:
                 per_gpu = curve.mean_w(clock, comm)
             else:
                 per_gpu = curve.phase_w(job.phase, clock, comm)
+            if share != 1.0:  # the GPUs the plan leaves out hold no shard: they draw idle
+                per_gpu = curve.idle_w + share * (per_gpu - curve.idle_w)
             watts += n * (per_gpu + self.overhead_per_gpu_w[t])
         if len(cache) > CACHE:
             cache.clear()
@@ -289,12 +294,13 @@ class PowerModel:
         return watts
 
     def limit_terms(self, job: Job) -> list[LimitTerm]:
-        """(GPUs, curve, communication share, clock its caps allow, phase, held overhead) per
-        GPU type, so a search over engine clock limits (``limited_w_above_idle``) skips the
-        per-call bookkeeping."""
+        """(GPUs, curve, communication share, clock its caps allow, phase, held overhead, plan
+        share) per GPU type, so a search over engine clock limits (``limited_w_above_idle``)
+        skips the per-call bookkeeping."""
         comm = self.comm(job.config)
+        pairs, _idle, _cache, share = self._held(job)
         return [(n, self.curves[t], comm, self.clock(job, t, engine=False), job.phase,
-                 self.held_overhead_w(t)) for t, n in self._held(job)[0]]
+                 self.held_overhead_w(t), share) for t, n in pairs]
 
     def held_overhead_w(self, t: int) -> float:
         """Rack overhead a GPU of type index ``t`` adds when a job holds it: its whole share,
@@ -306,11 +312,12 @@ class PowerModel:
     def limited_w_above_idle(terms: list[LimitTerm], limit: float) -> float:
         """Watts a job draws above its GPUs' idle draw under a clock limit: computing, its
         mean draw at the clock; paused (checkpoint, restart, resize), its phase draw, which
-        the limit caps as a cap does (``GpuCurve.phase_w``); plus the overhead it holds."""
+        the limit caps as a cap does (``GpuCurve.phase_w``), on the share of the GPUs its plan
+        computes on; plus the overhead it holds."""
         watts = 0.0
-        for n, curve, comm, top, phase, held in terms:
+        for n, curve, comm, top, phase, held, share in terms:
             clock = max(curve.min_clock, min(top, limit))
-            watts += n * (curve.phase_w(phase, clock, comm) - curve.idle_w + held)
+            watts += n * (share * (curve.phase_w(phase, clock, comm) - curve.idle_w) + held)
         return watts
 
     def job_speed(self, job: Job) -> float:
@@ -318,7 +325,7 @@ class PowerModel:
 
         Cached with the draw (per grant) on the caps and the engine's clock limit, the only
         inputs besides the grant: the engine asks for every running job after every event."""
-        pairs, _idle, cache = self._held(job)
+        pairs, _idle, cache, _share = self._held(job)
         extra = job.extra
         key = ("speed", extra.get(CAP_KEY), extra.get(CLOCK_KEY, 1.0))
         speed = cache.get(key)

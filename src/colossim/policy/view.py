@@ -47,6 +47,10 @@ class JobView:
     # what a running job does with its GPUs: "compute", or paused ("checkpoint", "restart",
     # "resize"; its rate is 0 until the pause ends); "compute" for a pending job
     phase: str = "compute"
+    # the share of its GPUs a running job's parallel plan computes on (TP x PP x DP / GPUs;
+    # the rest draw idle power: docs/power.md); 1 for a pending job or one whose every GPU
+    # counts (the linear model, a pinned efficiency)
+    plan_share: float = 1.0
 
     @property
     def remaining_work(self) -> float:

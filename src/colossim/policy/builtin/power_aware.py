@@ -70,6 +70,7 @@ class Plan:
     partial: float | None = None  # a clock between two levels (the last, partial step)
     rates: list[float] = field(default_factory=list)
     watts: list[float] = field(default_factory=list)
+    share: float = 1.0  # of its GPUs, those its plan computes on (``JobView.plan_share``)
 
 
 class PowerAware(BasePolicy):
@@ -204,23 +205,29 @@ class PowerAware(BasePolicy):
         n = self.params.levels
         clocks = [low + (top - low) * k / n for k in range(n + 1)] if top > low else [top]
         base = view.estimate_rate(job, by_type)
-        plan = Plan(job, by_type, clocks)
+        # a running job (planned on the GPUs it holds): only its plan's share computes, the rest
+        # draw idle, as the engine prices them; a start is priced on every GPU (a pending job's
+        # share is 1), as the engine's admission test prices it: its plan is known once it runs
+        share = job.plan_share
+        plan = Plan(job, by_type, clocks, share=share)
         plan.rates = [base * speed_factor(x, comm) for x in clocks]
-        plan.watts = [self._watts(model, by_type, x, comm) for x in clocks]
+        plan.watts = [self._watts(model, by_type, x, comm, share) for x in clocks]
         return plan
 
     @staticmethod
-    def _watts(model: PowerModel, by_type: dict[str, int], clock: float, comm: float) -> float:
-        """IT watts the job's GPUs draw at ``clock`` above their idle draw, with the rack
-        overhead a GPU adds once a job holds it (``held_overhead_w``: the part above
-        ``draw.idle_overhead``, 0 at its default of 1). Left out, a budget under an
-        ``idle_overhead`` of 0.5 set no cap where caps were needed, and the engine's fallback
-        clock limit ran under the policy for 8 days of Colossus 2 at 800 MW (QA)."""
+    def _watts(model: PowerModel, by_type: dict[str, int], clock: float, comm: float,
+               share: float = 1.0) -> float:
+        """IT watts the job's GPUs draw at ``clock`` above their idle draw (on the ``share``
+        of them its plan computes on), with the rack overhead a GPU adds once a job holds it
+        (``held_overhead_w``: the part above ``draw.idle_overhead``, 0 at its default of 1).
+        Left out, a budget under an ``idle_overhead`` of 0.5 set no cap where caps were needed,
+        and the engine's fallback clock limit ran under the policy for 8 days of Colossus 2 at
+        800 MW (QA)."""
         total = 0.0
         for name, n in by_type.items():
             curve = model.curve(name)
             held = model.held_overhead_w(model.type_index[name])
-            total += n * (curve.mean_w(clock, comm) - curve.idle_w + held)
+            total += n * (share * (curve.mean_w(clock, comm) - curve.idle_w) + held)
         return total
 
     @staticmethod
@@ -241,7 +248,7 @@ class PowerAware(BasePolicy):
         lo, hi = plan.clocks[plan.level], plan.clocks[plan.level + 1]
         for _ in range(60):
             mid = (lo + hi) / 2
-            if self._watts(model, plan.by_type, mid, comm) <= watts:
+            if self._watts(model, plan.by_type, mid, comm, plan.share) <= watts:
                 lo = mid
             else:
                 hi = mid
