@@ -31,7 +31,7 @@ from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.parallelism import Span
 from colossim.model.power import PowerModel
 from colossim.model.power_book import DRAW, DrawBook, find
-from colossim.model.speed import SpeedModel, describe_estimate
+from colossim.model.speed import SpeedModel, describe_estimate, plan_share
 
 RateFn = Callable[[JobConfig, dict[str, int]], float]
 _INDEX = attrgetter("index")
@@ -167,11 +167,11 @@ class RunState:
         job.base_rate = self.rate_for(job, grant)
         job.plan_share = 1.0
         if not self.speed.linear(job.config):  # a linear-model job has no plan to describe
-            by_type, span = self.gpus_by_type(grant), self.span_of(grant)
-            details = describe_estimate(self.speed, job.config, by_type, span)
+            details = describe_estimate(self.speed, job.config, self.gpus_by_type(grant),
+                                        self.span_of(grant))
             if details is not None:
                 self.log("perf", job, **details)
-                job.plan_share = self.speed.plan_share(job.config, by_type, span)
+                job.plan_share = plan_share(job.config, details["plan"], job.gpus)
         job.state = JobState.RUNNING
         if job.index not in self._running:
             self._running.add(job.index)

@@ -88,20 +88,6 @@ class SpeedModel:
         """FLOP/s of a job on GPUs of these types spread over ``span`` (0 if it cannot run)."""
         return self.rate(job, tuple(sorted((t, n) for t, n in gpus_by_type.items() if n)), span)
 
-    def plan_share(self, job: JobConfig, gpus_by_type: Mapping[str, int], span: Span) -> float:
-        """The share of a grant's GPUs its plan computes on: TP x PP x DP over the GPUs (the
-        10T job's TP x EP = 64 uses 64 of a rack's 72). 1 where every GPU counts: a job of the
-        linear model, one whose efficiency is pinned (``mfu``, ``achieved_tflops_per_gpu``: its
-        rate counts every GPU), or one that does not fit (it does not run)."""
-        by_type = {t: n for t, n in gpus_by_type.items() if n}
-        if self.linear(job) or not by_type:
-            return 1.0
-        try:
-            est = estimate_grant(job, by_type, self.catalog, span, self.bandwidth_for(by_type))
-        except DoesNotFit:
-            return 1.0
-        return 1.0 if est.pinned else est.plan.gpus_used / est.gpus
-
     def packed_span(self, gpus: int, gpu_type: str) -> Span:
         """The span of the tightest placement of ``gpus`` GPUs: full racks in full pods, the
         rest in one more rack."""
@@ -203,3 +189,14 @@ def describe_estimate(
             "limiter": br.limiter,
         },
     }
+
+
+def plan_share(job: JobConfig, plan: Mapping[str, object], gpus: int) -> float:
+    """The share of a grant's ``gpus`` the chosen ``plan`` (``describe_estimate``'s) computes
+    on: TP x PP x DP over the GPUs (the 10T job's TP x EP = 64 uses 64 of a rack's 72). 1 for a
+    job whose efficiency is pinned (``mfu``, ``achieved_tflops_per_gpu``: its rate counts every
+    GPU of the grant)."""
+    if job.training.pinned or gpus <= 0:
+        return 1.0
+    used = int(plan["tp"]) * int(plan["pp"]) * int(plan["dp"])  # type: ignore[call-overload]
+    return min(1.0, used / gpus)
