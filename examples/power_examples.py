@@ -62,16 +62,24 @@ def expansion() -> None:
               f"{r.cluster.peak_power_mw:,.0f} | {r.power.throttled_gpu_hours / 1e6:,.1f} |")
 
 
+# The 10T job's plan computes on 64 of each of its 3,072 racks' 72 GPUs (TP x EP = 64); the
+# other GPUs stay at their idle draw (docs/power.md). GB200: 1,200 W computing, 240 W restarting
+# (0.2 x TDP), 200 W idle; PUE 1.1.
+PLAN_GPUS = 3072 * 64
+START_MW = PLAN_GPUS * (1200 - 200) * 1.1 / 1e6  # 216.3 MW
+RESTART_MW = PLAN_GPUS * (1200 - 240) * 1.1 / 1e6  # 207.6 MW
+
+
 def battery() -> None:
     print("\n### battery_sizing.yaml: battery energy for the 10T job's step\n")
-    print("| ramp MW/min | analytic MWh (start, 243.3 MW) | simulated MWh | analytic MWh "
-          "(restart, 233.6 MW) |")
+    print(f"| ramp MW/min | analytic MWh (start, {START_MW:.1f} MW) | simulated MWh | analytic MWh "
+          f"(restart, {RESTART_MW:.1f} MW) |")
     print("|---|---|---|---|")
     for ramp in (2.7, 5, 10, 20, 60):
         r = run("examples/battery_sizing.yaml", f"cluster.power.ramp.limit_mw_per_min={ramp}")
         used = 655.2 - r.power.battery_min_mwh
-        print(f"| {ramp} | {243.3 ** 2 / (2 * ramp) / 60:.1f} | {used:.1f} | "
-              f"{233.6 ** 2 / (2 * ramp) / 60:.1f} |")
+        print(f"| {ramp} | {START_MW ** 2 / (2 * ramp) / 60:.1f} | {used:.1f} | "
+              f"{RESTART_MW ** 2 / (2 * ramp) / 60:.1f} |")
     r = run("examples/battery_sizing.yaml", "cluster.power.ramp.cover=stagger",
             "cluster.power.battery=null")
     base = run("examples/battery_sizing.yaml")
