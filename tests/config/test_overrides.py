@@ -512,9 +512,16 @@ def test_a_set_with_a_space_for_its_equals_sign_is_said_with_the_missing_scenari
     assert problems_of("700", ["cluster.power.supply_mw"]) == [
         "700: no such file or scenario; built-in scenarios: busy, colossus2, small",
         "--set cluster.power.supply_mw: expected PATH=VALUE, e.g. cluster.power.supply_mw=700; "
-        "with a space for the '=', '700' was read as the scenario: write --set "
+        "if '700', read as the scenario, was meant as its value, write --set "
         "cluster.power.supply_mw=700",
     ]
+    # review: no hint where the likelier slip is the scenario's name, nor on one of two
+    # overrides without '=' (the value may follow either)
+    unsplit = "expected PATH=VALUE, e.g. cluster.power.supply_mw=700"
+    assert problems_of("smal.yaml", ["cluster.power.supply_mw"])[1:] == [
+        f"--set cluster.power.supply_mw: {unsplit}"]
+    assert problems_of("700", ["simulation.seed", "cluster.power.supply_mw"])[1:] == [
+        f"--set simulation.seed: {unsplit}", f"--set cluster.power.supply_mw: {unsplit}"]
     # a scenario that exists: the override's own problem, as before, with no hint
     assert problems_of("small", ["cluster.power.supply_mw"]) == [
         "--set cluster.power.supply_mw: expected PATH=VALUE, e.g. cluster.power.supply_mw=700"]

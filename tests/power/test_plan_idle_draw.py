@@ -100,3 +100,12 @@ def test_the_engines_clock_limit_spends_the_watts_the_idle_gpus_leave(tmp_path):
     power = result.record.series["power_mw"]
     assert abs(power.values[0] - 0.13) <= 1e-9 * 0.13
     assert result.power.time_at_cap_s > 0
+    # the limit slows the 66 GPUs that compute; the 6 idle ones are not throttled (review:
+    # all 72 were counted, the 10T's throttled GPU-hours 12.5% high); late, which follows it on
+    # the rack (the linear model: all 72 compute), is limited too
+    throttled = result.record.series["gpus_throttled"]
+    assert throttled.values == [USED, HELD, 0] and result.record.series[
+        "job_throttled_gpus.moe"].values[0] == USED
+    moe_s, late_s = throttled.times[1], throttled.times[2] - throttled.times[1]
+    assert abs(result.power.throttled_gpu_hours - (USED * moe_s + HELD * late_s) / 3600) \
+        <= 1e-9 * result.power.throttled_gpu_hours

@@ -121,3 +121,16 @@ def test_a_saved_trace_scenario_holds_its_jobs_not_the_trace_that_read_them(tmp_
     saved = load_scenario(str(elsewhere / "scenario.json"))  # no t.csv beside it
     assert saved.trace is None and len(saved.jobs) == 2
     assert saved == loaded.model_copy(update={"trace": None})
+
+
+def test_an_override_in_the_title_is_shown_as_typed_not_read_as_markup():
+    # review: `--set "description=a[/b]"` crashed the run (rich read a closing tag) after its
+    # files were written; `v[bold]2` lost its brackets and styled the rest
+    from typer.testing import CliRunner
+
+    from colossim.cli.app import app
+
+    done = CliRunner().invoke(app, ["run", "small", "-q", "--set", "description=a[/b]",
+                                    "--set", "description=v[bold]2"], terminal_width=200)
+    assert done.exit_code == 0, done.output
+    assert "with --set description=a[/b] --set description=v[bold]2" in done.output

@@ -126,7 +126,9 @@ def result_tables(result: RunResult, overrides: Sequence[str] = ()) -> None:
     title = f"{result.scenario} under {result.policy} (seed {result.seed})"
     if overrides:
         title += "\nwith " + " ".join(overrides)
-    tables = fitting_tables(out, title, keys, values, left=("state",))
+    # as typed: `--set "description=a[/b]"` was read as rich markup and crashed the run after
+    # its files were written (review)
+    tables = fitting_tables(out, escape(title), keys, values, left=("state",))
     if len(tables) == 1:  # under the table; below split ones at full width, not in the last
         tables[0].caption = JOBS_CAPTION
     for table in tables:

@@ -650,13 +650,25 @@ def build_scenario(doc: Document) -> Scenario:
     return scenario
 
 
+def _stray_value(source: str | Path | None, missing: ConfigError) -> str | None:
+    """The scenario argument that could not be found, when it may be a ``--set``'s value typed
+    after a space: not a file's name (a path, a YAML or JSON suffix) nor a near built-in's."""
+    if source is None:
+        return None
+    text = str(source)
+    if any(p.message.endswith("?") for p in missing.problems) or "/" in text or \
+            Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
+        return None  # a "did you mean ...?" names the likelier slip
+    return text
+
+
 def load_document(source: str | Path | None = None, overrides: Iterable[str] = ()) -> Document:
     """Read a scenario (default: the built-in Colossus-2) and apply overrides, unvalidated."""
     overrides = list(overrides)
     try:
         path = resolve_source(source if source is not None else DEFAULT_SCENARIO)
     except ConfigError as exc:  # every problem at once: a --set without its '=' may be why
-        unsplit = unsplit_problems(overrides, None if source is None else str(source))
+        unsplit = unsplit_problems(overrides, _stray_value(source, exc))
         if not unsplit:
             raise
         raise ConfigError([*exc.problems, *unsplit]) from None

@@ -313,19 +313,19 @@ def shown_override(text: str) -> str:
     return text.shown if isinstance(text, Override) else f"{SOURCE} {text}"
 
 
-def unsplit_problems(overrides: Iterable[str], source: str | None) -> list[Problem]:
+def unsplit_problems(overrides: Iterable[str], value: str | None) -> list[Problem]:
     """A problem for each override with no ``=``, for when the scenario could not be found:
     ``--set cluster.power.supply_mw 700`` (a space for the ``=``) reads 700 as the scenario, and
-    "700: no such file or scenario" alone hid the cause (QA)."""
-    problems = []
-    for text in overrides:
-        if "=" in text:
-            continue
-        hint = (f"; with a space for the '=', {source!r} was read as the scenario: write "
-                f"{SOURCE} {text.strip()}={source}" if source is not None and not problems
-                else "")
-        problems.append(Problem(shown_override(text), None, "", UNSPLIT + hint))
-    return problems
+    "700: no such file or scenario" alone hid the cause (QA). ``value``: the scenario argument
+    when it may be such a stray value (not a file's or a near built-in's name); the hint names
+    it only when one override lacks its ``=``, as then it can only be that one's (review: it
+    was pinned on the first of two, and offered a mistyped file name as a supply)."""
+    unsplit = [text for text in overrides if "=" not in text]
+    hint = ""
+    if value is not None and len(unsplit) == 1:
+        hint = (f"; if {value!r}, read as the scenario, was meant as its value, write "
+                f"{SOURCE} {unsplit[0].strip()}={value}")
+    return [Problem(shown_override(text), None, "", UNSPLIT + hint) for text in unsplit]
 
 
 def apply_overrides(data: Any, marks: Marks, overrides: Iterable[str]) -> Any:
