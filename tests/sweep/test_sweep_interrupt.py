@@ -51,9 +51,13 @@ def _logged(out):
     return [json.loads(line)["run_id"] for line in lines]
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])  # Ctrl-C, or a scheduler's
-# kill: SIGTERM ended the sweep at once with no word (QA), now it is a Ctrl-C
-def test_ctrl_c_mid_batch_keeps_the_runs_the_worker_had_finished(tmp_path, stop):
+@pytest.mark.parametrize(("stop", "group"), [
+    (signal.SIGINT, True), (signal.SIGTERM, True),  # Ctrl-C, or a scheduler's kill: SIGTERM
+    # ended the sweep at once with no word (QA), now it is a Ctrl-C
+    (signal.SIGTERM, False),  # `kill PID`: the sweep alone; its workers went on starting
+    # queued runs after it stopped (QA), now it passes the signal on
+])
+def test_ctrl_c_mid_batch_keeps_the_runs_the_worker_had_finished(tmp_path, stop, group):
     markers = tmp_path / "markers"
     markers.mkdir()
     study = write_study(tmp_path, SLOW_STUDY.format(small=SMALL, markers=markers))
@@ -70,7 +74,10 @@ def test_ctrl_c_mid_batch_keeps_the_runs_the_worker_had_finished(tmp_path, stop)
         time.sleep(0.005)
     # two runs are done and saved by the worker, but their batch has not come back to be logged
     assert len(_on_disk(out)) == 2 and _logged(out) == []
-    os.killpg(sweep.pid, stop)  # what Ctrl-C in a terminal does: the whole group
+    if group:
+        os.killpg(sweep.pid, stop)  # what Ctrl-C in a terminal does: the whole group
+    else:
+        os.kill(sweep.pid, stop)
     stdout, stderr = sweep.communicate(timeout=60)
     assert sweep.returncode == 130, stderr
     assert "2 of 6 runs are on disk" in stderr

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -176,6 +177,16 @@ class LocalExecutor:
 
     def holds(self, run_id: str) -> bool:
         return run_id in self._held
+
+    def interrupt(self) -> None:
+        """Pass a Ctrl-C or SIGTERM on to the workers, which take SIGTERM as one (a busy worker
+        hands back the runs its batch finished, an idle one starts nothing more): ``kill PID``
+        or a scheduler's stop reaches the sweep alone, not its process group, and the workers
+        went on starting queued runs after the sweep had stopped (QA). One that the signal
+        reached already takes the second as nothing (``task._on_interrupt``)."""
+        for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError):  # gone already
+                os.kill(process.pid, signal.SIGTERM)
 
 
 CONNECT_S = 10.0  # how long to try a Ray address before saying it cannot be reached

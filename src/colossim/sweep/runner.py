@@ -185,6 +185,8 @@ def execute(
                 alone = None
     except KeyboardInterrupt:
         interrupted = True
+        if hasattr(executor, "interrupt"):  # a signal that reached this process alone
+            executor.interrupt()
         _keep_finished(in_flight, keep)
         executor.shutdown(cancel=True)
     except BaseException:

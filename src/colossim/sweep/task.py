@@ -98,6 +98,8 @@ _WORKER = _WorkerState()
 
 
 def _on_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    if _WORKER.interrupted:  # the sweep passes on an interrupt that reached it alone
+        return  # (``LocalExecutor.interrupt``); one that reached both is taken once
     _WORKER.interrupted = True
     if _WORKER.busy:
         raise KeyboardInterrupt
