@@ -120,6 +120,15 @@ def test_values_and_spreads_are_written_one_way():
     # 0.1 + 0.2 keeps reading 0.3
     assert _column([200000.0, 200000.5, 1234567.891, 1.123456789, 0.1 + 0.2]) == [
         "200000", "200000.5", "1234567.891", "1.123456789", "0.3"]
+    # QA: 0.3 and 0.30000000000000004, two points, printed as four rows of 0.3: floats that
+    # read alike at 15 digits are written as results.csv writes them; the same value twice is
+    # one value, and its neighbours keep their 15 digits
+    assert _column([0.3, 0.1 + 0.2, 0.4, 0.3, 0.1 + 0.2]) == [
+        "0.3", "0.30000000000000004", "0.4", "0.3", "0.30000000000000004"]
+    from colossim.sweep.plots import _labels
+
+    assert sorted(_labels([0.3, 0.1 + 0.2, 0.4], 32).values()) == [
+        "0.3", "0.30000000000000004", "0.4"]
 
 
 @pytest.mark.parametrize(("column", "shown"), [

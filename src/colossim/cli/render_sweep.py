@@ -18,7 +18,7 @@ from colossim.cli.render import console, err_console
 from colossim.cli.tables import fitting_tables
 from colossim.metrics.labels import plural, time_unit
 from colossim.sweep.metrics import short_names
-from colossim.sweep.value_labels import distinct_labels, written
+from colossim.sweep.value_labels import distinct_labels, written_apart
 
 if TYPE_CHECKING:
     from colossim.sweep.expand import Plan
@@ -33,7 +33,7 @@ def _column(values: Sequence[Any]) -> list[str]:
     as JSON), within ``VALUE_WIDTH`` but keeping where they differ (``sweep.value_labels``:
     results.csv has them whole), and escaped, so rich shows ``[]`` instead of reading it as
     markup."""
-    return [escape(text) for text in distinct_labels([written(v) for v in values], VALUE_WIDTH)]
+    return [escape(text) for text in distinct_labels(written_apart(values), VALUE_WIDTH)]
 
 
 def plan_table(plan: Plan, done: set[str] | None = None) -> None:

@@ -19,7 +19,7 @@ from colossim.metrics.labels import time_unit
 from colossim.sweep.expand import Plan
 from colossim.sweep.metrics import short_names
 from colossim.sweep.spec import Method
-from colossim.sweep.value_labels import distinct_labels, written
+from colossim.sweep.value_labels import distinct_labels, written_apart
 
 TICK_WIDTH = 24  # an x value as a tick label (a list of power events would fill the axis)
 LEGEND_WIDTH = 32  # a value in a line's legend entry
@@ -78,7 +78,7 @@ def _labels(values: Sequence[Any], width: int) -> dict[Any, str]:
     """Each value (by ``_hashable``) as the tables write it (JSON: ``true``, not ``True``),
     within ``width`` and told apart from the others (``value_labels``)."""
     unique = {_hashable(v): v for v in values}
-    texts = distinct_labels([written(v) for v in unique.values()], width)
+    texts = distinct_labels(written_apart(list(unique.values())), width)
     return dict(zip(unique, texts, strict=True))
 
 

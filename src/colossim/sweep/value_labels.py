@@ -8,7 +8,8 @@ share at the start and at the end is elided, and what differs is kept, with as m
 either side as the width allows; values that still read alike (they differ in two places far
 apart) end with their place among the knob's values, `` #3``. Values are written in the study
 file's terms (``true``, ``{"name": "fifo"}`` as JSON), not Python's repr; a float to 15
-significant digits (results.csv keeps its shortest exact form).
+significant digits (results.csv keeps its shortest exact form, which two floats that read alike
+at 15 get here too: ``written_apart``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,19 @@ def written(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(", ", ": "))
+
+
+def written_apart(values: Sequence[Any]) -> list[str]:
+    """``written`` for each of a knob's values, but floats that 15 digits print alike in their
+    shortest exact form, as results.csv writes them (QA: 0.3 and 0.30000000000000004 were two
+    points printed as four rows of 0.3)."""
+    texts = [written(value) for value in values]
+    floats: dict[str, set[float]] = {}
+    for value, text in zip(values, texts, strict=True):
+        if isinstance(value, float):
+            floats.setdefault(text, set()).add(value)
+    return [repr(value) if isinstance(value, float) and len(floats[text]) > 1 else text
+            for value, text in zip(values, texts, strict=True)]
 
 
 def distinct_labels(texts: Sequence[str], width: int) -> list[str]:
