@@ -571,3 +571,40 @@ def test_lines_past_the_tenth_colour_are_told_apart_by_their_marker_and_line(tmp
         looks = {(to_hex(line.get_color()), line.get_marker(), line.get_linestyle())
                  for line in drawn}
         assert len(drawn) == 24 and len(looks) == 24
+
+
+def test_a_legend_of_long_labels_widens_the_image_not_squeeze_the_axes(tmp_path):
+    """QA: a legend of 12 lines of long labels (a policy mapping and a boolean) took most of the
+    7-inch figure, the axes shrank to a fifth of it and their tick labels ran together."""
+    pytest.importorskip("matplotlib")
+    from colossim.sweep.plots import _pyplot, figure
+
+    text = (f"base: {SMALL}\nparameters:\n  cluster.power.supply_mw: [0.5, 1.0]\n"
+            "  scheduler.policy: [{name: fifo}, {name: priority, params: {strict: true}}]\n"
+            "  cluster.mixed_gpu_types: [true, false]\nseeds: 1\n")
+    plan = expand(load_study(write_study(tmp_path, text)))
+    metric = plan.metrics[0]
+    rows = [{**row, f"{metric}.mean": 1.0 + i, f"{metric}.ci95_low": None,
+             f"{metric}.ci95_high": None, f"{metric}.n": 1, "runs": 1}
+            for i, row in enumerate(_rows_of(plan))]
+    plt = _pyplot()
+    fig = figure(plt, plan, rows, "cluster.power.supply_mw", metric)
+    try:
+        ax = fig.axes[0]
+        legend = ax.get_legend()
+        assert len(legend.get_texts()) == 4  # policy x mixed types
+        assert ax.get_position().width > 0.75  # of the figure: not squeezed (it was 0.3)
+        fig.canvas.draw()  # beside the axes, not over the data: the saved image grows for it
+        assert legend.get_window_extent().x0 > ax.get_window_extent().x1
+    finally:
+        plt.close(fig)
+    from matplotlib.image import imread
+
+    from colossim.sweep.plots import plot_study
+
+    rows = [{**row, **{f"{m}.{k}": v for m in plan.metrics for k, v in (
+        ("mean", 1.0), ("ci95_low", None), ("ci95_high", None), ("n", 1))}}
+        for row in rows]
+    written = plot_study(plan, rows, tmp_path / "plots")
+    saved = next(path for path in written if "cluster.power.supply_mw" in path.name)
+    assert imread(saved).shape[1] > 7 * 100  # 7 inches at 100 dpi, and the legend beside

@@ -214,7 +214,12 @@ def figure(plt: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str,
             more = len(labels) - LEGEND_LINES
             handles = [*handles[:LEGEND_LINES], plt.Line2D([], [], linestyle="none")]
             labels = [*labels[:LEGEND_LINES], f"... and {more} more lines (summary.csv)"]
-        ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        legend = ax.legend(handles, labels, fontsize=7, loc="upper left",
+                           bbox_to_anchor=(1.01, 1.0))
+        # the axes keep the figure's width and the saved image grows to hold the legend
+        # (``bbox_inches="tight"``): fitted into the figure, a legend of long labels squeezed
+        # the axes to a fifth of it and ran their tick labels together (QA)
+        legend.set_in_layout(False)
     fig.tight_layout()
     return fig
 
@@ -233,7 +238,9 @@ def plot_study(plan: Plan, rows: Sequence[Mapping[str, Any]], folder: Path) -> l
         for x in varied:
             fig = figure(plt, plan, rows, x, metric)
             path = folder / f"{slug(metric)}__vs__{slug(x)}.png"
-            fig.savefig(path, dpi=100, bbox_inches="tight")  # the legend beside the axes too
+            legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+            fig.savefig(path, dpi=100, bbox_inches="tight",  # the legend beside the axes too
+                        bbox_extra_artists=legends)  # (kept out of the layout: ``figure``)
             plt.close(fig)
             written.append(path)
     for old in set(folder.glob("*__vs__*.png")) - set(written):
