@@ -524,26 +524,33 @@ def test_a_metric_without_values_is_blamed_on_jobs_unfinished_at_the_horizon_whe
 
 
 @contextmanager
-def _plot_of_24_lines(tmp_path: Path) -> Iterator[Any]:
-    """The figure of a grid whose plot against ``cluster.power.pue`` has 6 x 4 lines, a mean
-    per point (closed after the test)."""
+def _plot_of(tmp_path: Path, parameters: str, x: str) -> Iterator[Any]:
+    """The figure of the first metric against ``x`` of a one-seed grid of ``parameters`` (the
+    study's ``parameters:`` lines), a mean per point; the plan and rows ride on it as
+    ``fig.plan`` and ``fig.rows`` (closed after the test)."""
     pytest.importorskip("matplotlib")
     from colossim.sweep.plots import _pyplot, figure
 
-    text = (f"base: {SMALL}\nparameters:\n  cluster.power.pue: [1.1, 1.2]\n"
-            "  jobs.llm-8b.max_gpus: [72, 144, 216, 288, 360, 432]\n"
-            "  jobs.llm-70b.max_gpus: [72, 144, 216, 288]\nseeds: 1\n")
+    text = f"base: {SMALL}\nparameters:\n{parameters}seeds: 1\n"
     plan = expand(load_study(write_study(tmp_path, text)))
     metric = plan.metrics[0]
     rows = [{**row, f"{metric}.mean": 1.0 + i, f"{metric}.ci95_low": None,
              f"{metric}.ci95_high": None, f"{metric}.n": 1, "runs": 1}
             for i, row in enumerate(_rows_of(plan))]
     plt = _pyplot()
-    fig = figure(plt, plan, rows, "cluster.power.pue", metric)
+    fig = figure(plt, plan, rows, x, metric)
+    fig.plan, fig.rows = plan, rows
     try:
         yield fig
     finally:
         plt.close(fig)
+
+
+def _plot_of_24_lines(tmp_path: Path) -> Any:
+    """A grid whose plot against ``cluster.power.pue`` has 6 x 4 lines."""
+    return _plot_of(tmp_path, "  cluster.power.pue: [1.1, 1.2]\n"
+                    "  jobs.llm-8b.max_gpus: [72, 144, 216, 288, 360, 432]\n"
+                    "  jobs.llm-70b.max_gpus: [72, 144, 216, 288]\n", "cluster.power.pue")
 
 
 def test_a_grid_plot_of_many_lines_keeps_a_legend_of_twenty(tmp_path):
@@ -576,28 +583,16 @@ def test_lines_past_the_tenth_colour_are_told_apart_by_their_marker_and_line(tmp
 def test_a_legend_of_long_labels_widens_the_image_not_squeeze_the_axes(tmp_path):
     """QA: a legend of 12 lines of long labels (a policy mapping and a boolean) took most of the
     7-inch figure, the axes shrank to a fifth of it and their tick labels ran together."""
-    pytest.importorskip("matplotlib")
-    from colossim.sweep.plots import _pyplot, figure
-
-    text = (f"base: {SMALL}\nparameters:\n  cluster.power.supply_mw: [0.5, 1.0]\n"
-            "  scheduler.policy: [{name: fifo}, {name: priority, params: {strict: true}}]\n"
-            "  cluster.mixed_gpu_types: [true, false]\nseeds: 1\n")
-    plan = expand(load_study(write_study(tmp_path, text)))
-    metric = plan.metrics[0]
-    rows = [{**row, f"{metric}.mean": 1.0 + i, f"{metric}.ci95_low": None,
-             f"{metric}.ci95_high": None, f"{metric}.n": 1, "runs": 1}
-            for i, row in enumerate(_rows_of(plan))]
-    plt = _pyplot()
-    fig = figure(plt, plan, rows, "cluster.power.supply_mw", metric)
-    try:
+    with _plot_of(tmp_path, "  cluster.power.supply_mw: [0.5, 1.0]\n"
+                  "  scheduler.policy: [{name: fifo}, {name: priority, params: {strict: true}}]\n"
+                  "  cluster.mixed_gpu_types: [true, false]\n", "cluster.power.supply_mw") as fig:
         ax = fig.axes[0]
         legend = ax.get_legend()
         assert len(legend.get_texts()) == 4  # policy x mixed types
         assert ax.get_position().width > 0.75  # of the figure: not squeezed (it was 0.3)
         fig.canvas.draw()  # beside the axes, not over the data: the saved image grows for it
         assert legend.get_window_extent().x0 > ax.get_window_extent().x1
-    finally:
-        plt.close(fig)
+        plan, rows = fig.plan, fig.rows
     from matplotlib.image import imread
 
     from colossim.sweep.plots import plot_study
