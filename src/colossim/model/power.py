@@ -23,21 +23,22 @@ a published fit; ``docs/power.md`` shows how it meets the published anchors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 
 from colossim.config.power import PowerConfig
-from colossim.config.schema import GpuSpec, JobConfig
+from colossim.config.schema import GpuSpec, JobConfig, Precision
 from colossim.model.cluster import Grant, RackLayout, gpus_by_type
 from colossim.model.frozen import read_only_copy
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.power_book import CAP_KEY, CLOCK_KEY, HOLD_KEY, DrawBook
 
-# (type, GPUs) pairs, idle W, draw cache, the share of the GPUs the job's plan computes on
-Held = tuple[tuple[tuple[int, int], ...], float, dict, float]
+# (type, GPUs) pairs, idle W, draw cache, the share of the GPUs the job's plan computes on,
+# each type's pace in a grant of several types (``PowerModel.paces``; 1 for one type)
+Held = tuple[tuple[tuple[int, int], ...], float, dict, float, tuple[float, ...]]
 # job.extra keys: the cap a policy set (W per GPU), the clock limit the engine imposed
 # (fraction), held by the engine until generation catches up (defined in model.power_book)
 CACHE = 64  # draws and speeds remembered per grant shape (cleared when full)
@@ -112,6 +113,16 @@ class GpuCurve:
         comm_w = min(self.comm_w, self.power_at(clock))
         return (compute_t * self.power_at(clock) + comm * comm_w) / (compute_t + comm)
 
+    def paced_w(self, clock: float, comm: float, pace: float, step: float) -> float:
+        """Mean draw of a computing GPU in a grant of several types: it computes
+        ``(1 - comm) · pace / clock`` of a step of ``step`` (both in its slowest type's
+        full-clock steps; ``pace``: the slowest type's dense peak over this one's) and waits the
+        rest, on communication or on the slower GPUs, at the communication draw (QA: a faster
+        type was priced as if it computed all the time)."""
+        compute_t = (1.0 - comm) * pace / clock
+        comm_w = min(self.comm_w, self.power_at(clock))
+        return (compute_t * self.power_at(clock) + (step - compute_t) * comm_w) / step
+
     def phase_w(self, phase: Phase, clock: float, comm: float) -> float:
         if phase is Phase.COMPUTE:
             return self.mean_w(clock, comm)
@@ -119,12 +130,19 @@ class GpuCurve:
         return min(self.checkpoint_w if phase is Phase.CHECKPOINT else self.restart_w, cap)
 
 
+def paced_step(clocks: Sequence[float], comm: float) -> float:
+    """A step of a grant of several GPU types at these clocks, in its slowest type's full-clock
+    steps: its slowest clock's compute time plus the communication share, as ``job_speed``
+    paces the grant (``GpuCurve.paced_w`` prices what the faster types do in it)."""
+    return max((1.0 - comm) / clock for clock in clocks) + comm
+
+
 def speed_factor(clock: float, comm: float) -> float:
     """Progress rate at ``clock`` relative to full clocks: 1 / ((1-c)/x + c)."""
     return 1.0 / ((1.0 - comm) / clock + comm)
 
 
-LimitTerm = tuple[int, GpuCurve, float, float, Phase, float, float]  # ``limit_terms``
+LimitTerm = tuple[int, GpuCurve, float, float, Phase, float, float, float]  # ``limit_terms``
 
 
 class PowerModel:
@@ -235,14 +253,22 @@ class PowerModel:
         # GPUs by type index (``_rack_type`` is a list: numpy scalar indexing is ten times slower)
         pairs = tuple(sorted(gpus_by_type(job.grant, self._rack_type).items()))
         share = job.plan_share
-        shape = (pairs, self.comm(job.config), self.static_cap_w(job.config), share)
+        precision = job.config.precision if len(pairs) > 1 else None  # the paces' only input
+        shape = (pairs, self.comm(job.config), self.static_cap_w(job.config), share, precision)
         held = self._shapes.get(shape)
         if held is None:
             idle = float(sum(n * (self.curves[t].idle_w + self.idle_overhead_per_gpu_w[t])
                              for t, n in pairs))
-            held = self._shapes[shape] = (pairs, idle, {}, share)
+            paces = self.paces(precision, [t for t, _n in pairs]) if precision else (1.0,)
+            held = self._shapes[shape] = (pairs, idle, {}, share, paces)
         self._by_type[job.index] = (job.grant, held)
         return held
+
+    def paces(self, precision: Precision, types: Sequence[int]) -> tuple[float, ...]:
+        """Each GPU type's pace in a grant of these types: the slowest one's dense peak at
+        ``precision`` over its own (1 for the slowest: a grant runs at its pace)."""
+        peaks = [self.layout.specs[t].peak_tflops(precision) for t in types]
+        return tuple(min(peaks) / peak for peak in peaks)
 
     def moved(self, job: Job, old: Grant) -> None:
         """``job`` traded racks for others of the same GPU types and counts (a hot-spare swap):
@@ -266,7 +292,7 @@ class PowerModel:
 
     def _job_w(self, job: Job, held_by: Held, clock_limit: float | None, demand: bool) -> float:
         """``job_it_w`` of a running job whose ``_held`` entry the caller already has."""
-        pairs, _idle, cache, share = held_by
+        pairs, _idle, cache, share, paces = held_by
         extra = job.extra
         limit = extra.get(CLOCK_KEY, 1.0) if clock_limit is None else clock_limit
         held = HOLD_KEY in extra and job.phase is not Phase.COMPUTE
@@ -275,12 +301,18 @@ class PowerModel:
         if watts is not None:
             return watts
         comm = self.comm(job.config)
+        clocks = [max(self.curves[t].min_clock, min(self.clock(job, t, engine=False), limit))
+                  for t, _n in pairs]
+        computing = (demand or not held) and (held or job.phase is Phase.COMPUTE)
+        # several types: the step is the slowest one's (``job_speed``), the others wait
+        step = paced_step(clocks, comm) if computing and len(pairs) > 1 else None
         watts = 0.0
-        for t, n in pairs:
+        for (t, n), clock, pace in zip(pairs, clocks, paces, strict=True):
             curve = self.curves[t]
-            clock = max(curve.min_clock, min(self.clock(job, t, engine=False), limit))
             if held and not demand:
                 per_gpu = curve.idle_w
+            elif step is not None:
+                per_gpu = curve.paced_w(clock, comm, pace, step)
             elif held:
                 per_gpu = curve.mean_w(clock, comm)
             else:
@@ -298,9 +330,10 @@ class PowerModel:
         share) per GPU type, so a search over engine clock limits (``limited_w_above_idle``)
         skips the per-call bookkeeping."""
         comm = self.comm(job.config)
-        pairs, _idle, _cache, share = self._held(job)
+        pairs, _idle, _cache, share, paces = self._held(job)
         return [(n, self.curves[t], comm, self.clock(job, t, engine=False), job.phase,
-                 self.held_overhead_w(t), share) for t, n in pairs]
+                 self.held_overhead_w(t), share, pace)
+                for (t, n), pace in zip(pairs, paces, strict=True)]
 
     def held_overhead_w(self, t: int) -> float:
         """Rack overhead a GPU of type index ``t`` adds when a job holds it: its whole share,
@@ -314,10 +347,15 @@ class PowerModel:
         mean draw at the clock; paused (checkpoint, restart, resize), its phase draw, which
         the limit caps as a cap does (``GpuCurve.phase_w``), on the share of the GPUs its plan
         computes on; plus the overhead it holds."""
+        clocks = [max(curve.min_clock, min(top, limit)) for _n, curve, _c, top, *_ in terms]
+        step = paced_step(clocks, terms[0][2]) if len(terms) > 1 and \
+            terms[0][4] is Phase.COMPUTE else None  # several types: ``_job_w``'s step
         watts = 0.0
-        for n, curve, comm, top, phase, held, share in terms:
-            clock = max(curve.min_clock, min(top, limit))
-            watts += n * (share * (curve.phase_w(phase, clock, comm) - curve.idle_w) + held)
+        for (n, curve, comm, _top, phase, held, share, pace), clock in zip(terms, clocks,
+                                                                           strict=True):
+            draw = curve.phase_w(phase, clock, comm) if step is None else \
+                curve.paced_w(clock, comm, pace, step)
+            watts += n * (share * (draw - curve.idle_w) + held)
         return watts
 
     def job_speed(self, job: Job) -> float:
@@ -325,7 +363,7 @@ class PowerModel:
 
         Cached with the draw (per grant) on the caps and the engine's clock limit, the only
         inputs besides the grant: the engine asks for every running job after every event."""
-        pairs, _idle, cache, _share = self._held(job)
+        pairs, _idle, cache, _share, _paces = self._held(job)
         extra = job.extra
         key = ("speed", extra.get(CAP_KEY), extra.get(CLOCK_KEY, 1.0))
         speed = cache.get(key)

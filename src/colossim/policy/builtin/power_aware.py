@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from colossim.model.power import PowerModel, speed_factor
+from colossim.model.power import PowerModel, paced_step, speed_factor
 from colossim.policy.actions import Action, Grant, Preempt, SetPowerCap, Start
 from colossim.policy.api import BasePolicy
 from colossim.policy.placement import (
@@ -71,6 +71,7 @@ class Plan:
     rates: list[float] = field(default_factory=list)
     watts: list[float] = field(default_factory=list)
     share: float = 1.0  # of its GPUs, those its plan computes on (``JobView.plan_share``)
+    paces: dict[str, float] | None = None  # on several GPU types, each one's (``PowerModel``)
 
 
 class PowerAware(BasePolicy):
@@ -209,25 +210,31 @@ class PowerAware(BasePolicy):
         # draw idle, as the engine prices them; a start is priced on every GPU (a pending job's
         # share is 1), as the engine's admission test prices it: its plan is known once it runs
         share = job.plan_share
-        plan = Plan(job, by_type, clocks, share=share)
+        paces = dict(zip(by_type, model.paces(cfg.precision, [model.type_index[t]
+                                                              for t in by_type]), strict=True))
+        plan = Plan(job, by_type, clocks, share=share, paces=paces)
         plan.rates = [base * speed_factor(x, comm) for x in clocks]
-        plan.watts = [self._watts(model, by_type, x, comm, share) for x in clocks]
+        plan.watts = [self._watts(model, by_type, x, comm, share, paces) for x in clocks]
         return plan
 
     @staticmethod
     def _watts(model: PowerModel, by_type: dict[str, int], clock: float, comm: float,
-               share: float = 1.0) -> float:
+               share: float = 1.0, paces: dict[str, float] | None = None) -> float:
         """IT watts the job's GPUs draw at ``clock`` above their idle draw (on the ``share``
         of them its plan computes on), with the rack overhead a GPU adds once a job holds it
         (``held_overhead_w``: the part above ``draw.idle_overhead``, 0 at its default of 1).
         Left out, a budget under an ``idle_overhead`` of 0.5 set no cap where caps were needed,
         and the engine's fallback clock limit ran under the policy for 8 days of Colossus 2 at
-        800 MW (QA)."""
+        800 MW (QA). On several GPU types (``paces``) the faster ones wait for the slowest
+        part of each step, as the engine prices them (``GpuCurve.paced_w``)."""
+        step = paced_step([clock], comm) if paces and len(by_type) > 1 else None
         total = 0.0
         for name, n in by_type.items():
             curve = model.curve(name)
             held = model.held_overhead_w(model.type_index[name])
-            total += n * (share * (curve.mean_w(clock, comm) - curve.idle_w) + held)
+            draw = curve.mean_w(clock, comm) if step is None or paces is None else \
+                curve.paced_w(clock, comm, paces[name], step)
+            total += n * (share * (draw - curve.idle_w) + held)
         return total
 
     @staticmethod
@@ -248,7 +255,7 @@ class PowerAware(BasePolicy):
         lo, hi = plan.clocks[plan.level], plan.clocks[plan.level + 1]
         for _ in range(60):
             mid = (lo + hi) / 2
-            if self._watts(model, plan.by_type, mid, comm, plan.share) <= watts:
+            if self._watts(model, plan.by_type, mid, comm, plan.share, plan.paces) <= watts:
                 lo = mid
             else:
                 hi = mid

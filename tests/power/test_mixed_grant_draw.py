@@ -1,0 +1,83 @@
+"""A grant of several GPU types runs at its slowest type's pace: the faster GPUs compute part of
+each step and wait the rest at the communication draw, as the draw model prices it.
+
+A 70B job on 1 GB200 rack (72 GPUs: 2,500 dense BF16 TFLOP/s, TDP 1,200 W, idle 200 W, rack
+overhead 45,600 W) and 2 H100 racks (128 GPUs: 989 TFLOP/s, 700 W, 90 W, 16,000 W a rack;
+docs/hardware.md). Its plan, TP 4 x PP 3 x DP 16, uses 192 of the 200 GPUs (share 0.96; the
+rest idle). By hand, at full clocks with no communication share: a GB200 computes 989 / 2,500 =
+0.3956 of a step and waits 0.6044 at 0.3 x 1,200 = 360 W: 0.3956 x 1,200 + 0.6044 x 360 =
+692.304 W, so 200 + 0.96 x 492.304 = 672.612 W each; an H100 sets the pace: 90 + 0.96 x 610 =
+675.6 W. IT power: 72 x 672.612 + 45,600 + 128 x 675.6 + 32,000 = 212,504.85 W (it was 247,597 W
+with every GB200 at 1,200 W).
+"""
+
+from __future__ import annotations
+
+from colossim.api import load_scenario, simulate
+from colossim.testing.runner import run_policy
+
+MIXED = """\
+name: mixed-power
+cluster:
+  pod_size_racks: 4
+  mixed_gpu_types: true
+  rack_groups:
+    - {{gpu_type: GB200, racks: 1}}
+    - {{gpu_type: H100, racks: 2}}
+  power: {{supply_mw: {supply}}}
+jobs:
+  - name: llm
+    params_billion: 70
+    tokens_billion: 5
+    min_gpus: 200
+    max_gpus: 200
+    placement: gpu
+  - name: late
+    work_gpu_hours: 200
+    reference_gpu: H100
+    min_gpus: 200
+    max_gpus: 200
+    placement: gpu
+    submit_s: 600
+scheduler: {{policy: {{name: {policy}}}}}
+"""
+IT_W = 72 * (200 + 0.96 * (0.3956 * 1200 + 0.6044 * 360 - 200)) + 45_600 \
+    + 128 * (90 + 0.96 * 610) + 2 * 16_000  # 212,504.85 W
+
+
+def _scenario(tmp_path, supply: float = 1.0, policy: str = "fifo") -> str:
+    path = tmp_path / "mixed.yaml"
+    path.write_text(MIXED.format(supply=supply, policy=policy))
+    return str(path)
+
+
+def test_the_faster_gpus_of_a_mixed_grant_wait_at_the_communication_draw(tmp_path):
+    result = simulate(load_scenario(_scenario(tmp_path)))
+    perf = next(e.data for e in result.record.events if e.kind == "perf" and e.job == "llm")
+    assert perf["gpus_by_type"] == {"GB200": 72, "H100": 128}
+    assert (perf["plan"]["tp"], perf["plan"]["pp"], perf["plan"]["dp"]) == (4, 3, 16)
+    it_w = result.record.series["it_power_mw"].values[0] * 1e6
+    assert abs(it_w - IT_W) <= 1e-6 * IT_W
+
+
+def test_the_engines_clock_limit_and_power_aware_price_a_mixed_grant_alike(tmp_path):
+    """At 0.2 MW (the job asks 0.2338 MW at the facility) the engine's fallback limits fifo's
+    clocks to draw the supply exactly, searching on the same paced draw. power-aware prices the
+    grant as the engine does: at full clock its 192 computing GPUs add IT_W less the idle
+    facility. (Its caps are watts per GPU, one for all types, so under them the types run at
+    different clocks and it plans on the slowest's: it stays under the budget, not on it.)"""
+    from colossim.engine.state import RunState
+    from colossim.policy.builtin.power_aware import PowerAware
+
+    fifo = run_policy("fifo", _scenario(tmp_path, supply=0.2))
+    assert abs(fifo.record.series["power_mw"].values[0] - 0.2) <= 1e-9 * 0.2
+    model = RunState(load_scenario(_scenario(tmp_path))).power_model
+    by_type = {"GB200": 72, "H100": 128}
+    paces = dict(zip(by_type, model.paces(load_scenario(_scenario(tmp_path)).jobs[0].precision,
+                                          [model.type_index[t] for t in by_type]), strict=True))
+    assert paces == {"GB200": 989 / 2500, "H100": 1.0}
+    watts = PowerAware._watts(model, by_type, 1.0, 0.0, 0.96, paces)
+    assert abs(watts - (IT_W - model.idle_it_w)) <= 1e-9 * watts
+    aware = run_policy("power-aware", _scenario(tmp_path, supply=0.2, policy="power-aware"))
+    assert max(aware.record.series["power_mw"].values) <= 0.2 * (1 + 1e-9)
+    assert aware.power.deficit_events == 0
