@@ -84,3 +84,12 @@ def two_gb200_racks(tmp_path, rest: str, check_invariants: bool | None = None) -
                       "  pod_size_racks: 2\n  rack_groups: [{gpu_type: GB200, racks: 2}]\n"
                       "  fabric: {contention: false}" + rest)
     return simulate(load_scenario(str(source)), check_invariants=check_invariants)
+
+
+def scenario_file(tmp_path: Any, template: str, supply: float = 1.0,
+                  policy: str = "fifo") -> str:
+    """``template``, a scenario with ``{supply}`` and ``{policy}`` to fill, written in
+    ``tmp_path``: its path, as a user's file is given."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text(template.format(supply=supply, policy=policy))
+    return str(path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from colossim.api import load_scenario, simulate
 from colossim.testing.runner import run_policy
+from tests.power.helpers import scenario_file
 
 MIXED = """\
 name: mixed-power
@@ -46,9 +47,7 @@ IT_W = 72 * (200 + 0.96 * (0.3956 * 1200 + 0.6044 * 360 - 200)) + 45_600 \
 
 
 def _scenario(tmp_path, supply: float = 1.0, policy: str = "fifo") -> str:
-    path = tmp_path / "mixed.yaml"
-    path.write_text(MIXED.format(supply=supply, policy=policy))
-    return str(path)
+    return scenario_file(tmp_path, MIXED, supply, policy)
 
 
 def test_the_faster_gpus_of_a_mixed_grant_wait_at_the_communication_draw(tmp_path):

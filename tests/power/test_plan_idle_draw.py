@@ -12,6 +12,7 @@ from __future__ import annotations
 from colossim.api import load_scenario, simulate
 from colossim.policy.builtin.fifo import POLICY as BuiltinFifo
 from colossim.testing.runner import run_policy
+from tests.power.helpers import scenario_file
 
 MOE = """\
 name: plan-idle
@@ -41,9 +42,7 @@ PUE = 1.1
 
 
 def _scenario(tmp_path, supply: float = 1.0, policy: str = "fifo") -> str:
-    path = tmp_path / "moe.yaml"
-    path.write_text(MOE.format(supply=supply, policy=policy))
-    return str(path)
+    return scenario_file(tmp_path, MOE, supply, policy)
 
 
 def test_the_gpus_a_plan_leaves_out_draw_idle(tmp_path):
