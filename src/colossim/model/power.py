@@ -240,13 +240,14 @@ class PowerModel:
         return self._held(job)[1]
 
     def _held(self, job: Job) -> Held:
-        """((type, GPUs) pairs, their idle + overhead watts, draw cache, plan share), renewed
-        with the grant (the engine replaces a job's grant tuple whenever its GPUs change, and
-        sets ``plan_share`` with it).
+        """((type, GPUs) pairs, their idle + overhead watts, draw cache, plan share, paces),
+        renewed with the grant (the engine replaces a job's grant tuple whenever its GPUs
+        change, and sets ``plan_share`` with it).
 
         Shared by every grant of the same shape for jobs with the same communication share,
-        scenario cap and plan share, the only other inputs of a draw or speed: a trace starts
-        thousands of jobs on a few shapes, and each would otherwise price its draws afresh."""
+        scenario cap, plan share and (over several types: the paces) precision, the only other
+        inputs of a draw or speed: a trace starts thousands of jobs on a few shapes, and each
+        would otherwise price its draws afresh."""
         cached = self._by_type.get(job.index)
         if cached is not None and cached[0] is job.grant and cached[1][3] == job.plan_share:
             return cached[1]
