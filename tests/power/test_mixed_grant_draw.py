@@ -80,3 +80,27 @@ def test_the_engines_clock_limit_and_power_aware_price_a_mixed_grant_alike(tmp_p
     aware = run_policy("power-aware", _scenario(tmp_path, supply=0.2, policy="power-aware"))
     assert max(aware.record.series["power_mw"].values) <= 0.2 * (1 + 1e-9)
     assert aware.power.deficit_events == 0
+
+
+def _run(tmp_path, *overrides: str):
+    return simulate(load_scenario(_scenario(tmp_path), list(overrides)))
+
+
+def test_a_capped_faster_type_slows_a_mixed_grant_only_once_its_part_takes_longest(tmp_path):
+    """QA: the lowest clock paced the grant whatever its type. A 600 W cap on every GPU: the
+    GB200s run at (400 / 1,000)^(1/3) = 0.7368 and their part of a step, 0.3956 of the H100s',
+    takes 0.3956 / 0.7368 = 0.537; the H100s run at (510 / 610)^(1/3) = 0.9421 and take
+    1 / 0.9421 = 1.0614, which sets the step: the run is 6.1% slower, not 1 / 0.7368 = 36%.
+    A 1,000 W cap on the job with a communication share of 0.2 touches only the GB200s
+    (0.9283), whose part, 0.8 x 0.3956 / 0.9283 = 0.341, stays shorter than the H100s' 0.8: no
+    slowdown and no GPU throttled."""
+    free = _run(tmp_path)
+    capped = _run(tmp_path, "cluster.power.gpu_cap_w=600")
+    step = max(0.3956 / (400 / 1000) ** (1 / 3), 1 / (510 / 610) ** (1 / 3))
+    ratio = capped.job("llm").jct_s / free.job("llm").jct_s  # late waits for its GPUs
+    assert abs(ratio - step) <= 1e-9 * step  # 1.0614
+    comm = ["cluster.power.comm_fraction=0.2"]
+    base = _run(tmp_path, *comm)
+    gb200_only = _run(tmp_path, *comm, "cluster.power.jobs={llm: {cap_w: 1000}}")
+    assert gb200_only.job("llm").jct_s == base.job("llm").jct_s
+    assert gb200_only.power.throttled_gpu_hours == 0 and gb200_only.power.time_at_cap_s == 0

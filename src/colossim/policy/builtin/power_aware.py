@@ -227,7 +227,8 @@ class PowerAware(BasePolicy):
         and the engine's fallback clock limit ran under the policy for 8 days of Colossus 2 at
         800 MW (QA). On several GPU types (``paces``) the faster ones wait for the slowest
         part of each step, as the engine prices them (``GpuCurve.paced_w``)."""
-        step = paced_step([clock], comm) if paces and len(by_type) > 1 else None
+        step = paced_step([clock] * len(paces), comm, list(paces.values())) \
+            if paces and len(by_type) > 1 else None
         total = 0.0
         for name, n in by_type.items():
             curve = model.curve(name)
