@@ -71,7 +71,8 @@ class Plan:
     rates: list[float] = field(default_factory=list)
     watts: list[float] = field(default_factory=list)
     share: float = 1.0  # of its GPUs, those its plan computes on (``JobView.plan_share``)
-    paces: dict[str, float] | None = None  # on several GPU types, each one's (``PowerModel``)
+    paces: dict[str, float] | None = None  # on several GPU types, each one's (``PowerModel``);
+    # None on one type
 
 
 class PowerAware(BasePolicy):
@@ -211,7 +212,8 @@ class PowerAware(BasePolicy):
         # share is 1), as the engine's admission test prices it: its plan is known once it runs
         share = job.plan_share
         paces = dict(zip(by_type, model.paces(cfg.precision, [model.type_index[t]
-                                                              for t in by_type]), strict=True))
+                                                              for t in by_type]), strict=True)) \
+            if len(by_type) > 1 else None  # one type sets its own pace
         plan = Plan(job, by_type, clocks, share=share, paces=paces)
         plan.rates = [base * speed_factor(x, comm) for x in clocks]
         plan.watts = [self._watts(model, by_type, x, comm, share, paces) for x in clocks]
@@ -227,13 +229,13 @@ class PowerAware(BasePolicy):
         and the engine's fallback clock limit ran under the policy for 8 days of Colossus 2 at
         800 MW (QA). On several GPU types (``paces``) the faster ones wait for the slowest
         part of each step, as the engine prices them (``GpuCurve.paced_w``)."""
-        step = paced_step([clock] * len(paces), comm, list(paces.values())) \
-            if paces and len(by_type) > 1 else None
+        paces = paces or {}
+        step = paced_step([clock] * len(paces), comm, list(paces.values())) if paces else None
         total = 0.0
         for name, n in by_type.items():
             curve = model.curve(name)
             held = model.held_overhead_w(model.type_index[name])
-            draw = curve.mean_w(clock, comm) if step is None or paces is None else \
+            draw = curve.mean_w(clock, comm) if step is None else \
                 curve.paced_w(clock, comm, paces[name], step)
             total += n * (share * (draw - curve.idle_w) + held)
         return total
