@@ -355,6 +355,7 @@ class Fabric:
                           gbytes_s=rate)
         self._logged = {i: v for i, v in now_logged.items() if v[0]}
         self._factors = factors
+        state.power_model.slowed_by_fabric(factors)  # its waits are priced as communication
 
     def _allocate(self, sharing: dict[int, _Placed]) -> None:
         """The full max-min solve over every job loading a shared tier."""

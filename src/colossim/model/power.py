@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Protocol
 
 import numpy as np
 
@@ -39,6 +40,18 @@ from colossim.model.power_book import CAP_KEY, CLOCK_KEY, HOLD_KEY, DrawBook
 # (type, GPUs) pairs, idle W, draw cache, the share of the GPUs the job's plan computes on,
 # each type's pace in a grant of several types (``PowerModel.paces``; 1 for one type)
 Held = tuple[tuple[tuple[int, int], ...], float, dict, float, tuple[float, ...]]
+
+
+class JobLike(Protocol):
+    """A job or a policy's view of one (``JobView``): what the per-job shares read."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def config(self) -> JobConfig: ...
+
+
 # job.extra keys: the cap a policy set (W per GPU), the clock limit the engine imposed
 # (fraction), held by the engine until generation catches up (defined in model.power_book)
 CACHE = 64  # draws and speeds remembered per grant shape (cleared when full)
@@ -183,6 +196,7 @@ class PowerModel:
         self._static: dict[str, float | None] = {}
         self.capped: set[int] = set()  # jobs a policy capped (CAP_KEY), for the policy view
         self.book: DrawBook | None = None  # the run's draw book, if any (RunState sets it)
+        self._fabric: dict[int, float] = {}  # running jobs the fabric slows: their factor (< 1)
 
     def set_setting(self, job: Job, key: str, value: float | None) -> None:
         """Set (``None``: clear) a job's cap, engine clock limit or hold in ``job.extra``.
@@ -203,12 +217,41 @@ class PowerModel:
         if key == CAP_KEY:
             (self.capped.discard if value is None else self.capped.add)(job.index)
 
+    def slowed_by_fabric(self, factors: Mapping[int, float]) -> None:
+        """The fabric's contention factors of the running jobs it slows (``engine.fabric``, at
+        each solve): their waits on the network neither speed up with the clock nor draw
+        computing power (``comm_of``), so the draw book re-prices the jobs whose factor moved."""
+        before = self._fabric
+        moved = {i for i in before.keys() | factors.keys() if before.get(i) != factors.get(i)}
+        if not moved:
+            return
+        self._fabric = dict(factors)
+        if self.book is not None:
+            self.book.changed |= moved
+
+    def fabric_factor(self, job: JobLike) -> float:
+        """The fabric's contention factor of a running job now (1: not slowed)."""
+        return self._fabric.get(job.index, 1.0)
+
     # -- per-job settings ---------------------------------------------------------------
     def comm(self, cfg: JobConfig) -> float:
+        """The scenario's communication-bound share of a step of the job (``comm_fraction``),
+        at the fabric's full bandwidth."""
         own = self.config.jobs.get(cfg.name)
         if own is not None and own.comm_fraction is not None:
             return own.comm_fraction
         return self.config.comm_fraction
+
+    def comm_of(self, job: JobLike) -> float:
+        """The share of a running job's step that its clock does not speed up: the scenario's
+        share c, plus the wait the fabric's contention adds. A contention factor f stretches
+        the step to 1/f of its uncontended time, the extra 1/f - 1 spent waiting on the
+        network, so of the longer step ``1 - f (1 - c)`` is communication. Then
+        ``1 / ((1-c')/x + c')`` times f is the speed of ``(1-c)/x + c + 1/f - 1`` steps, and
+        the waits draw the communication draw (docs/power.md)."""
+        comm = self.comm(job.config)
+        factor = self._fabric.get(job.index)
+        return comm if factor is None else 1.0 - factor * (1.0 - comm)
 
     def static_cap_w(self, cfg: JobConfig) -> float | None:
         """The scenario's cap on a job's GPUs: the lower of the facility-wide and per-job caps."""
@@ -301,11 +344,12 @@ class PowerModel:
         extra = job.extra
         limit = extra.get(CLOCK_KEY, 1.0) if clock_limit is None else clock_limit
         held = HOLD_KEY in extra and job.phase is not Phase.COMPUTE
-        key = (job.phase, extra.get(CAP_KEY), limit, held, demand)  # static caps never change
+        fabric = self._fabric.get(job.index)
+        key = (job.phase, extra.get(CAP_KEY), limit, held, demand, fabric)  # static caps fixed
         watts = cache.get(key)
         if watts is not None:
             return watts
-        comm = self.comm(job.config)
+        comm = self.comm_of(job)
         clocks = [max(self.curves[t].min_clock, min(self.clock(job, t, engine=False), limit))
                   for t, _n in pairs]
         computing = (demand or not held) and (held or job.phase is Phase.COMPUTE)
@@ -334,7 +378,7 @@ class PowerModel:
         """(GPUs, curve, communication share, clock its caps allow, phase, held overhead, plan
         share) per GPU type, so a search over engine clock limits (``limited_w_above_idle``)
         skips the per-call bookkeeping."""
-        comm = self.comm(job.config)
+        comm = self.comm_of(job)
         pairs, _idle, _cache, share, paces = self._held(job)
         return [(n, self.curves[t], comm, self.clock(job, t, engine=False), job.phase,
                  self.held_overhead_w(t), share, pace)
@@ -371,10 +415,11 @@ class PowerModel:
         inputs besides the grant: the engine asks for every running job after every event."""
         pairs, _idle, cache, _share, paces = self._held(job)
         extra = job.extra
-        key = ("speed", extra.get(CAP_KEY), extra.get(CLOCK_KEY, 1.0))
+        key = ("speed", extra.get(CAP_KEY), extra.get(CLOCK_KEY, 1.0),
+               self._fabric.get(job.index))
         speed = cache.get(key)
         if speed is None:
-            comm = self.comm(job.config)
+            comm = self.comm_of(job)
             if len(pairs) > 1:
                 speed = 1.0 / paced_step([self.clock(job, t) for t, _n in pairs], comm, paces)
             else:
@@ -388,7 +433,7 @@ class PowerModel:
     def lowers_pause_draw(self, job: Job) -> bool:
         """Do the job's caps or clock limit lower its pause's draw (``phase_w`` at its clock
         below the same at full clock) on any of its GPU types?"""
-        comm, phase = self.comm(job.config), job.phase
+        comm, phase = self.comm_of(job), job.phase
         return any(curve.phase_w(phase, self.clock(job, t), comm)
                    < curve.phase_w(phase, 1.0, comm)
                    for t, _n in self._held(job)[0] for curve in (self.curves[t],))
@@ -514,7 +559,8 @@ class ReadOnlyPowerModel:
     __slots__ = ("_model", "_config")
     # they change the run, or hold state the engine changes: the engine's own (the rack layout,
     # the set of capped jobs, the draw book; the caches, named with a leading underscore)
-    ENGINE_ONLY = frozenset({"set_setting", "moved", "layout", "capped", "book"})
+    ENGINE_ONLY = frozenset({"set_setting", "moved", "slowed_by_fabric", "layout", "capped",
+                             "book"})
 
     def __init__(self, model: PowerModel):
         object.__setattr__(self, "_model", model)

@@ -6,7 +6,8 @@ is ~100 jobs, several times, at each of ~60,000 events, most of which change one
 Here each running job's contributions are kept until the job is touched (``RunState.watch``: the
 engine touches a job at every change it makes: start, stop, pause, resume, a new grant) or one of
 its power settings changes (``PowerModel.set_setting``: a cap, the engine's clock limit or a hold
-changes a draw without touching the job).
+changes a draw without touching the job), or the fabric's contention factor of it moves
+(``PowerModel.slowed_by_fabric``).
 
 Sums are re-added left to right in index order from the idle draw, exactly as ``it_w`` adds them,
 so they are bit-identical to a fresh sum; a running total kept with ``+=`` and ``-=`` would drift
@@ -91,7 +92,7 @@ class DrawBook:
             held = model._held(job)  # one object per grant shape (kept by the model)
             extra = job.extra
             key = (id(held), job.phase, extra.get(CAP_KEY), extra.get(CLOCK_KEY),
-                   HOLD_KEY in extra)  # everything a job's draws and speed depend on
+                   HOLD_KEY in extra, model.fabric_factor(job))  # all a draw depends on
             values = self._priced.get(key)
             if values is None:
                 idle, priced = held[1], model._job_w

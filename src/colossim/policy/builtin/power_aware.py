@@ -73,6 +73,7 @@ class Plan:
     share: float = 1.0  # of its GPUs, those its plan computes on (``JobView.plan_share``)
     paces: dict[str, float] | None = None  # on several GPU types, each one's (``PowerModel``);
     # None on one type
+    comm: float = 0.0  # the share of its step the clock does not speed up (``_plan``)
 
 
 class PowerAware(BasePolicy):
@@ -182,7 +183,7 @@ class PowerAware(BasePolicy):
         if len(plan.by_type) != 1:
             return None
         job, (name,) = plan.job, plan.by_type
-        per_gpu = self._watts(model, {name: 1}, plan.clocks[0], model.comm(job.config))
+        per_gpu = self._watts(model, {name: 1}, plan.clocks[0], plan.comm)
         gpus = room.most_gpus(job.config, name)
         if per_gpu > 0:
             gpus = min(gpus, int(watts / per_gpu))
@@ -201,12 +202,17 @@ class PowerAware(BasePolicy):
     def _plan(self, job: JobView, by_type: dict[str, int], model: PowerModel,
               view: ClusterView) -> Plan:
         """Clock levels of a job on these GPUs, with its FLOP/s and extra IT watts at each."""
-        cfg, comm = job.config, model.comm(job.config)
+        cfg = job.config
+        # a running job the fabric slows waits part of each step on the network, which its
+        # clock neither speeds up nor draws computing power for (``PowerModel.comm_of``), as
+        # the engine prices it; a start is priced at the fabric's full bandwidth
+        comm = model.comm_of(job) if job.running else model.comm(cfg)
         top = min(model.curve(t).clock_for_cap(model.static_cap_w(cfg)) for t in by_type)
         low = min(model.config.dvfs.min_clock, top)
         n = self.params.levels
         clocks = [low + (top - low) * k / n for k in range(n + 1)] if top > low else [top]
-        base = view.estimate_rate(job, by_type)
+        base = view.estimate_rate(job, by_type) * (model.fabric_factor(job) if job.running
+                                                   else 1.0)
         # a running job (planned on the GPUs it holds): only its plan's share computes, the rest
         # draw idle, as the engine prices them; a start is priced on every GPU (a pending job's
         # share is 1), as the engine's admission test prices it: its plan is known once it runs
@@ -214,7 +220,7 @@ class PowerAware(BasePolicy):
         paces = dict(zip(by_type, model.paces(cfg.precision, [model.type_index[t]
                                                               for t in by_type]), strict=True)) \
             if len(by_type) > 1 else None  # one type sets its own pace
-        plan = Plan(job, by_type, clocks, share=share, paces=paces)
+        plan = Plan(job, by_type, clocks, share=share, paces=paces, comm=comm)
         plan.rates = [base * speed_factor(x, comm) for x in clocks]
         plan.watts = [self._watts(model, by_type, x, comm, share, paces) for x in clocks]
         return plan
@@ -254,7 +260,7 @@ class PowerAware(BasePolicy):
 
     def _partial(self, plan: Plan, model: PowerModel, watts: float) -> float:
         """The clock between two levels at which the job draws ``watts``."""
-        comm = model.comm(plan.job.config)
+        comm = plan.comm
         lo, hi = plan.clocks[plan.level], plan.clocks[plan.level + 1]
         for _ in range(60):
             mid = (lo + hi) / 2

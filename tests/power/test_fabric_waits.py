@@ -1,0 +1,66 @@
+"""A job the fabric slows waits part of each step on the network: a power cap slows only the
+computing part of its step, and the wait draws the communication draw (docs/power.md, "Waits on
+the fabric"). Until 2026-12-01 the cap's clock divided the whole stretched step, wait included,
+and the wait was billed at the computing draw.
+
+By hand: the fabric tests' 72B job (tests/fabric/helpers.py) alone on two GB200 racks in pods of
+two, the pod tier at 4:1, gets 25 GB/s per GPU (half its NIC), so its step takes 1/f of its
+uncontended time (f from the performance model, ``factor``). Under a 620 W cap a GB200 computes
+at the clock x with 200 + 1,000 x^3 = 620 W (idle 200 W, TDP 1,200 W, above the voltage knee):
+x = 0.42^(1/3) = 0.7489. The step then lasts 1/x + (1/f - 1) uncontended full-clock steps, and a
+GPU draws 620 W for 1/x of them and the communication draw, 0.3 x 1,200 = 360 W, for the rest.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import make_scenario
+from tests.fabric.helpers import NIC_GBYTES_S, job, linear_rate, run_fixed, work
+from tests.fabric.test_contention_runs import factor
+
+CAP_W = 620.0
+CLOCK = 0.42 ** (1 / 3)
+COMM_W = 0.3 * 1200.0
+OVERHEAD_W = 45_600.0  # a GB200 rack's, held or idle (draw.idle_overhead 1)
+IDLE_RACK_W = 72 * 200.0 + OVERHEAD_W
+ALONE = 144 * NIC_GBYTES_S / 4 / 72  # 25 GB/s: the pod uplink over the job's 72 GPUs in it
+
+
+def _run(cap_w: float | None, oversubscription: float):
+    power = {"supply_mw": 10.0, "pue": 1.0, **({"gpu_cap_w": cap_w} if cap_w else {})}
+    scenario = make_scenario([job("a")], racks=6, pod_size_racks=2, cluster={
+        "fabric": {"tiers": {"pod": {"oversubscription": oversubscription}}}, "power": power})
+    return run_fixed(scenario, {"a": [0, 2]})
+
+
+def _it_w_while_running(result) -> float:
+    series = result.record.series["it_power_mw"]
+    return series.values[series.times.index(0.0)] * 1e6
+
+
+def test_a_cap_slows_only_the_computing_part_of_a_fabric_bound_step():
+    f = factor(ALONE)
+    assert 0.5 < f < 0.95  # the fabric binds, and the case tells the two models apart
+    result = _run(CAP_W, 4)
+    step = 1 / CLOCK + 1 / f - 1
+    assert result.job("a").end_s == pytest.approx(work() * step / linear_rate(2), rel=1e-6)
+    draw = (CAP_W / CLOCK + (1 / f - 1) * COMM_W) / step
+    assert _it_w_while_running(result) == pytest.approx(
+        144 * draw + 2 * OVERHEAD_W + 4 * IDLE_RACK_W, rel=1e-6)
+
+
+def test_the_same_cap_on_a_full_bandwidth_fabric_divides_the_whole_step():
+    result = _run(CAP_W, 1)  # 1:1: no contention, f = 1, the step is 1/x
+    assert result.job("a").end_s == pytest.approx(work() / (CLOCK * linear_rate(2)), rel=1e-6)
+    assert _it_w_while_running(result) == pytest.approx(
+        144 * CAP_W + 2 * OVERHEAD_W + 4 * IDLE_RACK_W, rel=1e-6)
+
+
+def test_without_a_cap_the_wait_still_draws_the_communication_draw():
+    f = factor(ALONE)
+    result = _run(None, 4)
+    assert result.job("a").end_s == pytest.approx(work() / (f * linear_rate(2)), rel=1e-9)
+    draw = (1200.0 + (1 / f - 1) * COMM_W) / (1 / f)
+    assert _it_w_while_running(result) == pytest.approx(
+        144 * draw + 2 * OVERHEAD_W + 4 * IDLE_RACK_W, rel=1e-9)
