@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import pytest
 
+from colossim.engine.simulation import Simulation
+from colossim.metrics.summary import summarize
+from colossim.policy.registry import make_policy
 from tests.conftest import make_scenario
 from tests.fabric.helpers import NIC_GBYTES_S, job, linear_rate, run_fixed, work
 from tests.fabric.test_contention_runs import factor
@@ -64,3 +67,34 @@ def test_without_a_cap_the_wait_still_draws_the_communication_draw():
     draw = (1200.0 + (1 / f - 1) * COMM_W) / (1 / f)
     assert _it_w_while_running(result) == pytest.approx(
         144 * draw + 2 * OVERHEAD_W + 4 * IDLE_RACK_W, rel=1e-9)
+
+
+def _power_aware_run(supply_mw: float):
+    """The job alone on two racks in two pods (pods of one rack: its traffic crosses the 4:1
+    uplinks), and at 100 s a job that finds no free rack: power-aware plans the running job
+    again then (a start is priced at the fabric's full bandwidth: the fabric's share of a job
+    is known once it runs)."""
+    late = {"name": "late", "work_gpu_hours": 72, "reference_gpu": "GB200", "min_gpus": 72,
+            "max_gpus": 72, "submit_s": 100.0}
+    scenario = make_scenario([job("a"), late], racks=2, pod_size_racks=1, policy="power-aware",
+                             cluster={"fabric": {"tiers": {"pod": {"oversubscription": 4}}},
+                                      "power": {"supply_mw": supply_mw, "pue": 1.0}})
+    return summarize(Simulation(scenario, make_policy("power-aware", {}),
+                                check_invariants=True).run(), "power-aware")
+
+
+def _it_w_at(result, time_s: float) -> float:
+    series = result.record.series["it_power_mw"]
+    return series.values[max(k for k, t in enumerate(series.times) if t <= time_s)] * 1e6
+
+
+def test_power_aware_prices_a_running_fabric_bound_job_as_the_engine_does():
+    # unlimited, the job draws ``full``; under 90% of it power-aware re-plans the running job at
+    # 100 s so that it draws the budget, no less: planned at the full-bandwidth share, it saw
+    # the job's wait at the computing draw and kept a lower cap than the budget allowed
+    full = _it_w_at(_power_aware_run(10.0), 100.0)
+    supply_mw = 0.9 * full / 1e6
+    result = _power_aware_run(supply_mw)
+    assert _it_w_at(result, 99.0) < supply_mw * 1e6 * (1 - 1e-3)  # the start, on the safe side
+    assert _it_w_at(result, 100.0) == pytest.approx(supply_mw * 1e6, rel=1e-9)
+    assert result.power.deficit_events == 0  # the engine's fallback never stepped in
