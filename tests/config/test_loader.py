@@ -54,6 +54,18 @@ def test_a_folder_named_like_a_builtin_does_not_hide_it(tmp_path, monkeypatch):
     assert problems_of("mine") == ["mine: is a folder, not a file"]
 
 
+def test_a_link_to_nothing_is_said_to_be_one(tmp_path, monkeypatch):
+    # QA: configs/ copied with cp -r keeps its relative links, now to nothing; the error
+    # offered the very path given ("did you mean configs/small.yaml?")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "small.yaml").symlink_to("../src/colossim/config/scenarios/small.yaml")
+    assert problems_of("configs/small.yaml") == [
+        "configs/small.yaml: is a symbolic link to ../src/colossim/config/scenarios/small.yaml, "
+        "which does not exist (a copy that did not follow links? copy the files themselves, "
+        "e.g. cp -rL)"]
+
+
 def test_a_missing_file_is_named_and_a_builtin_typo_gets_a_hint(tmp_path):
     missing = tmp_path / "nope.yaml"
     assert problems_of(missing) == [f"{missing}: no such file or scenario; built-in scenarios: "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -78,6 +79,7 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
         return path
     if str(source) in builtins:
         return builtins[str(source)]
+    _refuse_dangling_link(path)
     hint = difflib.get_close_matches(str(source), list(builtins), n=1)
     near = _near_file(path, relative_to.parent if relative_to is not None and not
                       path.is_absolute() else None)
@@ -91,6 +93,21 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
                                           f"{relative_to.name}, and in the current folder)")
     raise ConfigError(Problem(str(source), None, "",
                               f"no such file or scenario{looked}{suffix}"))
+
+
+def _refuse_dangling_link(path: Path) -> None:
+    """Say so when ``path`` is a symbolic link to nothing. The repository's ``configs/`` files
+    are relative links, and a copy of the folder that does not follow them (``cp -r``) leaves
+    links to files that are not there: QA was told "no such file or scenario; did you mean
+    configs/small.yaml?", the very path it gave."""
+    try:
+        dangling = path.is_symlink() and not path.exists()
+    except OSError:
+        return
+    if dangling:
+        raise ConfigError(Problem(str(path), None, "", (
+            f"is a symbolic link to {os.readlink(path)}, which does not exist (a copy that did "
+            "not follow links? copy the files themselves, e.g. cp -rL)")))
 
 
 def _near_file(path: Path, base: Path | None = None) -> str | None:
