@@ -606,3 +606,16 @@ def test_explain_counts_the_spares_when_others_started_first():
     assert wait["busy_gpus"] + 72 == wait["total_gpus"] == 288
     assert "(216 of 288 GPUs busy when the wait began, 72 held back as hot spares; it needs " \
         "at least 72)" in wait["why"]
+
+
+def test_run_help_names_every_file_out_writes(tmp_path, monkeypatch):
+    """QA: the help of ``--out`` left out ``scenario.json``, which the run writes beside the
+    other three (docs/cli.md names all four)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    render.console.cache_clear()
+    help_text = invoke("run", "--help").stdout
+    (line,) = [row for row in help_text.splitlines() if re.search(r"^\W*--out\b", row)]
+    out = tmp_path / "out"
+    assert invoke("run", "small", "--out", str(out)).exit_code == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written and sorted(re.findall(r"[\w.]+\.jsonl?\b", line)) == written, (line, written)

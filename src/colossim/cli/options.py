@@ -48,7 +48,8 @@ JsonOpt = Annotated[bool, flag("--json", text="Print one JSON object instead of 
 OutOpt = Annotated[
     Path | None,
     typer.Option(
-        "--out", "-o", help="Write result.json, events.jsonl and series.json to this folder."
+        "--out", "-o", help="Write result.json, events.jsonl, series.json and scenario.json "
+        "(the scenario as run) to this folder."
     ),
 ]
 QuietOpt = Annotated[bool, flag("--quiet", "-q", text="No progress bar.")]
