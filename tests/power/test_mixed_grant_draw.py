@@ -63,8 +63,11 @@ def test_the_engines_clock_limit_and_power_aware_price_a_mixed_grant_alike(tmp_p
     """At 0.2 MW (the job asks 0.2338 MW at the facility) the engine's fallback limits fifo's
     clocks to draw the supply exactly, searching on the same paced draw. power-aware prices the
     grant as the engine does: at full clock its 192 computing GPUs add IT_W less the idle
-    facility. (Its caps are watts per GPU, one for all types, so under them the types run at
-    different clocks and it plans on the slowest's: it stays under the budget, not on it.)"""
+    facility. Its caps are watts per GPU, one for all types, under which the types run at
+    different clocks, so on a mixed grant it plans in caps: once the job runs (re-planned when
+    ``late`` arrives at 600 s, on its plan's share) it draws the budget. (It planned one clock
+    for all types and set the cap of the type that draws least at it: the other type ran
+    slower than planned, and the job drew 0.190 MW of the 0.2.)"""
     from colossim.engine.state import RunState
     from colossim.policy.builtin.power_aware import PowerAware
 
@@ -78,7 +81,9 @@ def test_the_engines_clock_limit_and_power_aware_price_a_mixed_grant_alike(tmp_p
     watts = PowerAware._watts(model, by_type, 1.0, 0.0, 0.96, paces)
     assert abs(watts - (IT_W - model.idle_it_w)) <= 1e-9 * watts
     aware = run_policy("power-aware", _scenario(tmp_path, supply=0.2, policy="power-aware"))
-    assert max(aware.record.series["power_mw"].values) <= 0.2 * (1 + 1e-9)
+    drawn = aware.record.series["power_mw"]
+    assert max(drawn.values) <= 0.2 * (1 + 1e-9)
+    assert abs(drawn.values[drawn.times.index(600.0)] - 0.2) <= 1e-9 * 0.2
     assert aware.power.deficit_events == 0
 
 

@@ -21,7 +21,7 @@ Without a power model in the view it starts jobs in submission order, like ``fif
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import Field
@@ -64,7 +64,9 @@ class Plan:
 
     job: JobView
     by_type: dict[str, int]
-    clocks: list[float]  # the job's clock levels, lowest first
+    # the job's levels, lowest first: clocks on one GPU type; on several, caps (W per GPU),
+    # which is what a SetPowerCap sets: one cap gives each type its own clock (``_clocks``)
+    levels: list[float]
     level: int = -1  # -1: not started
     grant: Grant | None = None
     partial: float | None = None  # a clock between two levels (the last, partial step)
@@ -74,6 +76,11 @@ class Plan:
     paces: dict[str, float] | None = None  # on several GPU types, each one's (``PowerModel``);
     # None on one type
     comm: float = 0.0  # the share of its step the clock does not speed up (``_plan``)
+
+
+def _spaced(low: float, top: float, n: int) -> list[float]:
+    """``n + 1`` levels from ``low`` to ``top`` evenly (one if they meet)."""
+    return [low + (top - low) * k / n for k in range(n + 1)] if top > low else [top]
 
 
 class PowerAware(BasePolicy):
@@ -183,7 +190,7 @@ class PowerAware(BasePolicy):
         if len(plan.by_type) != 1:
             return None
         job, (name,) = plan.job, plan.by_type
-        per_gpu = self._watts(model, {name: 1}, plan.clocks[0], plan.comm)
+        per_gpu = self._watts(model, {name: 1}, plan.levels[0], plan.comm)
         gpus = room.most_gpus(job.config, name)
         if per_gpu > 0:
             gpus = min(gpus, int(watts / per_gpu))
@@ -201,34 +208,58 @@ class PowerAware(BasePolicy):
 
     def _plan(self, job: JobView, by_type: dict[str, int], model: PowerModel,
               view: ClusterView) -> Plan:
-        """Clock levels of a job on these GPUs, with its FLOP/s and extra IT watts at each."""
+        """A job's levels on these GPUs (``Plan.levels``), with its FLOP/s and extra IT watts
+        at each."""
         cfg = job.config
         # a running job the fabric slows waits part of each step on the network, which its
         # clock neither speeds up nor draws computing power for (``PowerModel.comm_of``), as
         # the engine prices it; a start is priced at the fabric's full bandwidth
         comm = model.comm_of(job) if job.running else model.comm(cfg)
-        top = min(model.curve(t).clock_for_cap(model.static_cap_w(cfg)) for t in by_type)
-        low = min(model.config.dvfs.min_clock, top)
         n = self.params.levels
-        clocks = [low + (top - low) * k / n for k in range(n + 1)] if top > low else [top]
         base = view.estimate_rate(job, by_type) * (model.fabric_factor(job) if job.running
                                                    else 1.0)
         # a running job (planned on the GPUs it holds): only its plan's share computes, the rest
         # draw idle, as the engine prices them; a start is priced on every GPU (a pending job's
         # share is 1), as the engine's admission test prices it: its plan is known once it runs
         share = job.plan_share
-        paces = dict(zip(by_type, model.paces(cfg.precision, [model.type_index[t]
-                                                              for t in by_type]), strict=True)) \
-            if len(by_type) > 1 else None  # one type sets its own pace
-        plan = Plan(job, by_type, clocks, share=share, paces=paces, comm=comm)
-        plan.rates = [base * speed_factor(x, comm) for x in clocks]
-        plan.watts = [self._watts(model, by_type, x, comm, share, paces) for x in clocks]
+        if len(by_type) == 1:
+            top = model.curve(next(iter(by_type))).clock_for_cap(model.static_cap_w(cfg))
+            low = min(model.config.dvfs.min_clock, top)
+            plan = Plan(job, by_type, _spaced(low, top, n), share=share, comm=comm)
+            plan.rates = [base * speed_factor(x, comm) for x in plan.levels]
+        else:  # one cap for every type, from the one that puts all at their lowest clocks up
+            curves = [model.curve(t) for t in by_type]  # to the one that caps none
+            static = model.static_cap_w(cfg)
+            top = max(c.compute_w for c in curves) if static is None else \
+                min(static, max(c.compute_w for c in curves))
+            low = min(min(c.floor_w for c in curves), top)
+            paces = dict(zip(by_type, model.paces(cfg.precision, [model.type_index[t]
+                                                                  for t in by_type]), strict=True))
+            plan = Plan(job, by_type, _spaced(low, top, n), share=share, paces=paces, comm=comm)
+            plan.rates = [base / paced_step(list(self._clocks(model, plan, w).values()), comm,
+                                            list(paces.values())) for w in plan.levels]
+        plan.watts = [self._at(model, plan, value) for value in plan.levels]
         return plan
 
     @staticmethod
-    def _watts(model: PowerModel, by_type: dict[str, int], clock: float, comm: float,
-               share: float = 1.0, paces: dict[str, float] | None = None) -> float:
-        """IT watts the job's GPUs draw at ``clock`` above their idle draw (on the ``share``
+    def _clocks(model: PowerModel, plan: Plan, value: float) -> float | dict[str, float]:
+        """The clock(s) at a level's value: on one type the value is the clock; on several it
+        is a cap, and each type runs at the highest clock whose draw fits it (the engine's
+        ``clock_for_cap``): GPUs that draw more at a clock run slower under the same cap."""
+        if plan.paces is None:
+            return value
+        return {t: model.curve(t).clock_for_cap(value) for t in plan.by_type}
+
+    def _at(self, model: PowerModel, plan: Plan, value: float) -> float:
+        """The job's IT watts above idle at a level's value (``_watts``)."""
+        return self._watts(model, plan.by_type, self._clocks(model, plan, value), plan.comm,
+                           plan.share, plan.paces)
+
+    @staticmethod
+    def _watts(model: PowerModel, by_type: dict[str, int], clock: float | Mapping[str, float],
+               comm: float, share: float = 1.0, paces: dict[str, float] | None = None) -> float:
+        """IT watts the job's GPUs draw at ``clock`` (one for all, or each type's) above their
+        idle draw (on the ``share``
         of them its plan computes on), with the rack overhead a GPU adds once a job holds it
         (``held_overhead_w``: the part above ``draw.idle_overhead``, 0 at its default of 1).
         Left out, a budget under an ``idle_overhead`` of 0.5 set no cap where caps were needed,
@@ -236,20 +267,23 @@ class PowerAware(BasePolicy):
         800 MW (QA). On several GPU types (``paces``) the faster ones wait for the slowest
         part of each step, as the engine prices them (``GpuCurve.paced_w``)."""
         paces = paces or {}
-        step = paced_step([clock] * len(paces), comm, list(paces.values())) if paces else None
+        clocks = clock if isinstance(clock, Mapping) else dict.fromkeys(by_type, clock)
+        step = paced_step([clocks[t] for t in paces], comm, list(paces.values())) \
+            if paces else None
         total = 0.0
         for name, n in by_type.items():
             curve = model.curve(name)
             held = model.held_overhead_w(model.type_index[name])
-            draw = curve.mean_w(clock, comm) if step is None else \
-                curve.paced_w(clock, comm, paces[name], step)
+            x = clocks[name]
+            draw = curve.mean_w(x, comm) if step is None else \
+                curve.paced_w(x, comm, paces[name], step)
             total += n * (share * (draw - curve.idle_w) + held)
         return total
 
     @staticmethod
     def _push(heap: list, plan: Plan) -> None:
         nxt = plan.level + 1
-        if nxt >= len(plan.clocks):
+        if nxt >= len(plan.levels):
             return
         d_rate = plan.rates[nxt] - (plan.rates[nxt - 1] if nxt else 0.0)
         d_watts = plan.watts[nxt] - (plan.watts[nxt - 1] if nxt else 0.0)
@@ -259,24 +293,26 @@ class PowerAware(BasePolicy):
         heapq.heappush(heap, (-eff, -plan.job.priority, plan.job.submit_s, plan.job.index, nxt))
 
     def _partial(self, plan: Plan, model: PowerModel, watts: float) -> float:
-        """The clock between two levels at which the job draws ``watts``."""
-        comm = plan.comm
-        lo, hi = plan.clocks[plan.level], plan.clocks[plan.level + 1]
+        """The value (clock, or cap on several types) between two levels at which the job
+        draws ``watts``."""
+        lo, hi = plan.levels[plan.level], plan.levels[plan.level + 1]
         for _ in range(60):
             mid = (lo + hi) / 2
-            if self._watts(model, plan.by_type, mid, comm, plan.share, plan.paces) <= watts:
+            if self._at(model, plan, mid) <= watts:
                 lo = mid
             else:
                 hi = mid
         return lo
 
     def _cap(self, plan: Plan, model: PowerModel, view: ClusterView) -> list[Action]:
-        """SetPowerCap for the job's final clock (None at full clock), when it changes."""
-        clock = plan.partial if plan.partial is not None else plan.clocks[plan.level]
-        curves = [model.curve(t) for t in plan.by_type]
-        cap = None  # at its top clock a job needs no cap of ours (the scenario's still apply)
-        if clock < plan.clocks[-1] * (1 - 1e-12):
-            cap = max(min(c.power_at(clock) for c in curves), max(c.floor_w for c in curves))
+        """SetPowerCap for the job's final level (None at the top), when it changes: on one
+        GPU type the draw at its clock, on several the level's cap itself."""
+        value = plan.partial if plan.partial is not None else plan.levels[plan.level]
+        cap = None  # at its top level a job needs no cap of ours (the scenario's still apply)
+        if value < plan.levels[-1] * (1 - 1e-12):
+            cap = value if plan.paces is not None else \
+                max(model.curve(next(iter(plan.by_type))).power_at(value),
+                    model.curve(next(iter(plan.by_type))).floor_w)
         current = view.power.caps_w.get(plan.job.name)
         if cap is None and current is None:
             return []
