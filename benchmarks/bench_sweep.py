@@ -17,7 +17,9 @@ is asserted (speed is measured, not tested). Phases:
   forked process pays its start-up once (its first run copies the pages it writes, ~10 ms), and
   on 20 runs that weighs twice what it does on 40, so this is below the machine ceiling;
 * ``command``: ``python -m colossim sweep STUDY --no-plots --quiet`` in a fresh interpreter, what
-  a user waits for: interpreter start, imports, the warm-up, the pool, the runs and the tables.
+  a user waits for: interpreter start, imports, the warm-up, the pool, the runs and the tables
+  (with the modules' bytecode cached, as in a user's install, whatever
+  ``PYTHONDONTWRITEBYTECODE`` says here).
 
 Speedups are medians over pairs: the 1-worker and 2-worker versions run back to back, ``--repeat``
 times, and each pair gives a ratio (the machine's other tenants change less within a pair).
@@ -226,8 +228,12 @@ def bench_start_and_command(study: Path, repeat: int) -> None:
     for workers in (1, 2):
         wall = timed(lambda w=workers: LocalExecutor(w).shutdown(), repeat, "start")
         print(f"pool start + shutdown, {workers} worker(s): {wall * 1e3:.1f} ms")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH")) if p)}
+    # as in a user's install, Python may cache the modules' bytecode (a machine that sets
+    # PYTHONDONTWRITEBYTECODE compiles every colossim module at every start: ~0.5 s more);
+    # the pairs' first command writes the cache
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH")) if p)
 
     def command(workers: int) -> None:
         with tempfile.TemporaryDirectory() as out:
@@ -235,6 +241,7 @@ def bench_start_and_command(study: Path, repeat: int) -> None:
                             str(workers), "--out", out, "--no-plots", "--quiet"], env=env,
                            check=True, stdout=subprocess.DEVNULL)
 
+    command(1)  # writes the bytecode cache, so every timed start finds it
     walls, ratios = paired(command, repeat, "command")
     for workers in (1, 2):
         print(f"command, {workers} worker(s): {walls[workers] * 1e3:7.1f} ms wall, CPU "
