@@ -90,3 +90,22 @@ def test_sjf_is_between_without_preemption():
     # non-preemptive SJF: A 0-10 (alone at 0), then C 10-11, B 11-14, D 14-20:
     # JCTs 10, 13, 9, 17 -> 49/4
     assert mean_jct_h("sjf") == pytest.approx(49 / 4)
+
+
+def test_srtf_preempts_only_the_victims_the_newcomer_needs_keeping_the_better_ranked():
+    """QA: victims were freed worst first (W, then P, then Big) until the newcomer fit, and the
+    placer, filling racks in index order, then took P's GPU on rack 0 as well as two of Big's
+    on rack 1: P (better ranked than W) was preempted with Big while W kept running. Only Big
+    is needed (W and P free 2 GPUs, the newcomer needs 3), and with Big's 3 GPUs it needs
+    neither P's nor W's. Two racks of 4 GPUs, every GPU busy; time left (work over GPUs): X 1 s
+    (ranked above N: no victim), N 10 s, Big 50 s, P 100 s, W 200 s."""
+    x = job("X", 0, 3, work=3, done=0, grant=((0, 3),))
+    p = job("P", 1, 1, work=100, grant=((0, 1),))
+    w = job("W", 2, 1, work=200, grant=((1, 1),))
+    big = job("Big", 3, 3, work=150, grant=((1, 3),))
+    n = job("N", 4, 3, work=30, submit_s=1.0)
+    view = cluster([x, p, w, big, n], racks([4, 4], free=[0, 0]), now_s=1.0)
+    for placement in ("any", "spread", "pack"):
+        actions = make_policy("srtf", {"by": "time", "placement": placement}).decide(view)
+        assert kinds(actions) == [("preempt", "Big"), ("start", "N")], placement
+        assert starts(actions) == {"N": 3}

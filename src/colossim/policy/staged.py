@@ -246,8 +246,12 @@ class PreemptiveStagedPolicy(StagedPolicy):
 
     def _make_room(self, job: JobView, gpus: int, free: Any, victims: Iterable[JobView],
                    view: ClusterView, left: int) -> tuple[Grant | None, list[JobView], Any]:
-        """Preempt victims (worst first) until ``job`` fits; keep those its grant did not need.
+        """Preempt victims (worst first) until ``job`` fits; then keep running, best-ranked
+        first, every victim the job can still be placed without (placed again each time).
 
+        Keeping only the victims the first placement happened to leave alone was not enough:
+        a placer filling racks in index order took a better-ranked victim's GPUs where a worse
+        one's would have done, so SRTF preempted four jobs and the one that sufficed (QA).
         ``left`` is ``free_gpus`` of ``free`` (the caller keeps it)."""
         trial = free.copy()
         chosen: list[JobView] = []
@@ -262,11 +266,15 @@ class PreemptiveStagedPolicy(StagedPolicy):
                     break
         if grant is None:
             return None, [], free
-        claim(trial, grant)
-        for victim in reversed(chosen[:-1]):  # un-preempt victims whose GPUs are still free
-            if all(trial[r] >= n for r, n in victim.grant):
-                claim(trial, victim.grant)
+        for victim in reversed(chosen[:-1]):  # the job did not fit before the last one went
+            claim(trial, victim.grant)
+            without = self.place(job, trial, view, gpus)
+            if without is None:
+                release(trial, victim.grant)
+            else:
+                grant = without
                 chosen.remove(victim)
+        claim(trial, grant)
         return grant, chosen, trial
 
     def decide(self, view: ClusterView) -> Sequence[Action]:
