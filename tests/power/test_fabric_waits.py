@@ -98,3 +98,26 @@ def test_power_aware_prices_a_running_fabric_bound_job_as_the_engine_does():
     assert _it_w_at(result, 99.0) < supply_mw * 1e6 * (1 - 1e-3)  # the start, on the safe side
     assert _it_w_at(result, 100.0) == pytest.approx(supply_mw * 1e6, rel=1e-9)
     assert result.power.deficit_events == 0  # the engine's fallback never stepped in
+
+
+def test_after_a_power_preemption_the_neighbours_waits_are_priced_anew():
+    """Review: a and b share a pod's 4:1 uplinks; a dip to 0.419 MW at 200 s makes power-aware's
+    budget preempt b. The settle that preempted b had asked the fabric first, so power-aware's
+    cap for a was planned at a's old, contended factor (b still on its links) and the engine's
+    fallback held a's clock below it for the whole dip. Asked again after the preemption, the
+    fabric frees b's links, and a's cap draws the dip's supply exactly: no fallback."""
+    jobs = [job("a", racks=3, tokens_billion=0.5, priority=2),
+            job("b", racks=3, tokens_billion=0.5, priority=1)]
+    power = {"supply_mw": 2.0, "pue": 1.0,
+             "events": [{"kind": "dip", "start_s": 200, "duration_s": 300, "supply_mw": 0.419}]}
+    scenario = make_scenario(jobs, racks=6, pod_size_racks=2, policy="power-aware", cluster={
+        "fabric": {"tiers": {"pod": {"oversubscription": 4}}}, "power": power},
+        scheduler={"switch_costs": {"enabled": False}})
+    result = summarize(Simulation(scenario, make_policy("power-aware", {}),
+                                  check_invariants=True).run(), "power-aware")
+    kinds = [(e.time_s, e.kind, e.job) for e in result.record.events]
+    assert (200.0, "preempt", "b") in kinds
+    assert not [k for k in kinds if k[1] == "power_limit"]  # the engine never stepped in
+    drawn = result.record.series["power_mw"]
+    assert abs(drawn.values[max(k for k, t in enumerate(drawn.times) if t <= 200.0)]
+               - 0.419) <= 1e-9 * 0.419

@@ -48,6 +48,12 @@ class RateModifier(Protocol):
     def factors(self, state: RunState) -> Mapping[int, float]: ...
 
 
+# How often a settle asks the modifiers at most: again only when a later one touched a job
+# after an earlier one answered (``RunState._ask_modifiers``); a third ask would follow only a
+# second touch at the same instant, which the last ask's answers then stand for.
+ASKS = 3
+
+
 class RunState:
     """Jobs, racks and the record of a run at the current instant."""
 
@@ -75,6 +81,7 @@ class RunState:
         self.now_s = 0.0
         self.modifiers: list[RateModifier] = []
         self._slowed: set[int] = set()  # jobs the last refresh left with a factor below 1
+        self._asked_touched: set[int] | None = None  # jobs a modifier touched (refresh_rates)
         self.usable_gpus = int(self.layout.capacity[~self.layout.spare].sum())
         self.power_model = PowerModel(self.layout, scenario.cluster.power)
         self.power_book = self.power_model.book = DrawBook(self.power_model, self.jobs,
@@ -206,13 +213,12 @@ class RunState:
         every running job at every event."""
         if not self.modifiers:
             return
-        before = self._running_list  # a modifier may stop jobs (power preempts); the list
-        # is replaced, never changed, so this is who ran before they were asked
-        combined: dict[int, float] = {}
-        for modifier in self.modifiers:
-            for index, factor in modifier.factors(self).items():
-                if find(before, index) is not None:  # it may speak of jobs that do not run
-                    combined[index] = combined.get(index, 1.0) * factor
+        for _ in range(ASKS):
+            before = self._running_list  # a modifier may stop jobs (power preempts); the
+            # list is replaced, never changed, so this is who ran before they were asked
+            combined, stale = self._ask_modifiers(before)
+            if not stale:
+                break
         slowed = set()
         for index in sorted(self._slowed.union(combined)):
             if find(before, index) is None:
@@ -223,6 +229,26 @@ class RunState:
             if factor != 1.0:
                 slowed.add(index)
         self._slowed = slowed
+
+    def _ask_modifiers(self, before: list[Job]) -> tuple[dict[int, float], bool]:
+        """Each modifier's factors, multiplied per running job; and whether a modifier touched
+        a job (stopped, paused or held it: the power fallback does) after an earlier one had
+        answered, which then answered for a state that is gone: asked again, the fabric frees
+        a preempted job's links and the power model prices its neighbours' waits anew (review:
+        after a power preemption the fallback capped a job at its old, contended draw)."""
+        touched = self._asked_touched
+        if touched is None:
+            touched = self._asked_touched = self.watch()
+        combined: dict[int, float] = {}
+        stale = False
+        for k, modifier in enumerate(self.modifiers):
+            touched.clear()
+            for index, factor in modifier.factors(self).items():
+                if find(before, index) is not None:  # it may speak of jobs that do not run
+                    combined[index] = combined.get(index, 1.0) * factor
+            stale = stale or (k > 0 and bool(touched))
+        touched.clear()
+        return combined, stale
 
     def stop(self, job: Job, state: JobState) -> None:
         """Take a job off its GPUs, keeping its progress."""
