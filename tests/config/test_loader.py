@@ -62,8 +62,15 @@ def test_a_link_to_nothing_is_said_to_be_one(tmp_path, monkeypatch):
     (tmp_path / "configs" / "small.yaml").symlink_to("../src/colossim/config/scenarios/small.yaml")
     assert problems_of("configs/small.yaml") == [
         "configs/small.yaml: is a symbolic link to ../src/colossim/config/scenarios/small.yaml, "
-        "which does not exist (a copy that did not follow links? copy the files themselves, "
+        "which leads to no file (a copy that did not follow links? copy the files themselves, "
         "e.g. cp -rL)"]
+    # an include or a study's base, read beside its file (review: only the current folder
+    # was looked at)
+    (tmp_path / "configs" / "main.yaml").write_text("include: small.yaml\n")
+    assert problems_of("configs/main.yaml") == [
+        "configs/main.yaml:1: include: configs/small.yaml: is a symbolic link to "
+        "../src/colossim/config/scenarios/small.yaml, which leads to no file (a copy that did "
+        "not follow links? copy the files themselves, e.g. cp -rL)"]
 
 
 def test_a_missing_file_is_named_and_a_builtin_typo_gets_a_hint(tmp_path):

@@ -79,6 +79,8 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
         return path
     if str(source) in builtins:
         return builtins[str(source)]
+    if relative_to is not None and not path.is_absolute():
+        _refuse_dangling_link(relative_to.parent / path)
     _refuse_dangling_link(path)
     hint = difflib.get_close_matches(str(source), list(builtins), n=1)
     near = _near_file(path, relative_to.parent if relative_to is not None and not
@@ -95,6 +97,10 @@ def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
                               f"no such file or scenario{looked}{suffix}"))
 
 
+class DanglingLink(ConfigError):
+    """A scenario path that is a symbolic link to no file (``_refuse_dangling_link``)."""
+
+
 def _refuse_dangling_link(path: Path) -> None:
     """Say so when ``path`` is a symbolic link to nothing. The repository's ``configs/`` files
     are relative links, and a copy of the folder that does not follow them (``cp -r``) leaves
@@ -105,9 +111,9 @@ def _refuse_dangling_link(path: Path) -> None:
     except OSError:
         return
     if dangling:
-        raise ConfigError(Problem(str(path), None, "", (
-            f"is a symbolic link to {os.readlink(path)}, which does not exist (a copy that did "
-            "not follow links? copy the files themselves, e.g. cp -rL)")))
+        raise DanglingLink(Problem(str(path), None, "", (
+            f"is a symbolic link to {os.readlink(path)}, which leads to no file (a copy that "
+            "did not follow links? copy the files themselves, e.g. cp -rL)")))
 
 
 def _near_file(path: Path, base: Path | None = None) -> str | None:
@@ -235,6 +241,10 @@ def read_document(path: Path, _seen: tuple[Path, ...] = ()) -> Document:
         file, line = marks.locate(loc)
         try:
             target = resolve_source(include, relative_to=path)
+        except DanglingLink as exc:  # said at the include's line
+            raise ConfigError(Problem(file, line, INCLUDE_KEY,
+                                      f"{exc.problems[0].file}: {exc.problems[0].message}")) \
+                from None
         except ConfigError as exc:  # its message ends with a built-in it may have meant
             _, _, builtin = exc.problems[0].message.partition("; ")
             msg = (f"included file not found: {include} (paths are relative to this file, or "
