@@ -279,6 +279,29 @@ def test_an_empty_window_an_override_made_is_blamed_on_that_override(tmp_path, o
     assert "none of the trace's 3 jobs was submitted in the window" in problem.message
 
 
+@pytest.mark.parametrize("override", ["trace.limit=2", "trace.start_s=1", "trace.end_s=1e9"])
+def test_a_bad_row_is_not_blamed_on_an_override_of_the_window_or_the_limit(tmp_path, override):
+    """QA: a row the file got wrong was said at ``--set trace.limit=20``, which had nothing to
+    do with it; it belongs to the file, at the scenario's trace: line."""
+    source = scenario_file(tmp_path, "path: traces/t.csv")
+    (tmp_path / "traces" / "t.csv").write_text(TRACE + "bad,1030,abc,1\n")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(source, [override])
+    [problem] = err.value.problems
+    assert (problem.file, problem.line, problem.field) == (source, 8, "trace")
+    assert problem.message.endswith("t.csv:5: duration 'abc' is not a number")
+
+
+def test_a_format_an_override_set_is_blamed_for_the_rows_it_cannot_read(tmp_path):
+    """QA: ``--set trace.format=swf`` on a CSV trace was said at the scenario's own lines."""
+    source = scenario_file(tmp_path, "path: traces/t.csv")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(source, ["trace.format=swf"])
+    [problem] = err.value.problems
+    assert (problem.file, problem.field) == ("--set trace.format=swf", "trace.format")
+    assert "an SWF line has 18 fields" in problem.message
+
+
 @pytest.mark.parametrize("policy", ["fifo", "edf"])
 def test_a_job_started_on_arrival_meets_a_deadline_of_one_duration(tmp_path, policy):
     """QA: with deadline_factor 1 (deadline = submit + its duration), a job started the instant

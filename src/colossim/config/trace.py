@@ -119,20 +119,23 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
     reference = trace.reference_gpu or _default_reference_gpu(data)
     if reference is None:
         return data  # the cluster is broken; the schema says how
-    from colossim.workload.trace import trace_jobs
+    from colossim.workload.trace import EmptyWindow, trace_jobs
 
     try:
         jobs = trace_jobs(trace, resolve_path(trace.path, context), reference)
-    except (OSError, ValueError) as exc:  # blamed on an override of the path, if one set it
-        blamed: tuple[str, ...] = ("trace.path", "trace.start_s", "trace.end_s", "trace.limit")
+    except (OSError, ValueError) as exc:  # blamed on an override of what caused it, if one did
         if isinstance(exc, OSError):  # "[Errno 2] No such file or directory: '...'" as words
             why = (exc.strerror or str(exc)).lower()
             shown = os.path.normpath(exc.filename) if exc.filename else trace.path
             message = f"cannot read {shown}: {why}"
-            blamed = blamed[:1]  # only the path decides whether the file can be read: an
-            # override of the window or the limit was blamed for a missing file (QA)
-        else:
+            # only the path decides whether the file can be read: an override of the window
+            # or the limit was blamed for a missing file (QA)
+            blamed: tuple[str, ...] = ("trace.path",)
+        else:  # an empty window is the window's doing; a bad row, the file's or its format's
+            # (QA: a bad row was blamed on an override of the limit, and never on the format)
             message = str(exc)
+            blamed = ("trace.path", "trace.start_s", "trace.end_s") \
+                if isinstance(exc, EmptyWindow) else ("trace.path", "trace.format")
         # a file that cannot be read is said at its path's line (QA: at the trace: line above)
         raise FieldValueError("trace.path" if isinstance(exc, OSError) else "trace", message,
                               # an override of one of ``blamed`` caused it:

@@ -76,13 +76,18 @@ def to_job(record: TraceRecord, trace: TraceConfig, reference_gpu: str) -> JobCo
     )
 
 
+class EmptyWindow(ValueError):
+    """The trace's window (``start_s``, ``end_s``) holds none of its jobs: the window's doing,
+    where other errors are the file's or its format's."""
+
+
 def trace_jobs(trace: TraceConfig, path: Path, reference_gpu: str) -> list[JobConfig]:
     """The jobs a trace describes; raises OSError/ValueError naming the file and line."""
     read = read_records(Path(path), trace.format.value)
     records = scaled(read, trace)
     if not records and read:
         end = "its end" if trace.end_s is None else _seconds(trace.end_s)
-        raise ValueError(f"{path}: none of the trace's {len(read):,} jobs was submitted in the "
+        raise EmptyWindow(f"{path}: none of the trace's {len(read):,} jobs was submitted in the "
                          f"window from {_seconds(trace.start_s)} to {end} after its first "
                          f"submission (the last came {_seconds(_span_s(read))} after it)")
     if not records:
