@@ -371,3 +371,18 @@ def test_explain_counts_the_jobs_started_ahead_past_those_it_names():
     assert _why([], ahead, 100, 200) == ("the policy started 6 other job(s) first: a, b, c, d, "
                                          "e and 1 more (100 of 200 GPUs busy when the wait "
                                          "began)")
+
+
+def test_a_param_of_a_compared_policy_says_how_to_give_it():
+    """QA: ``--policies edf --set scheduler.policy.params.reject_late=true`` on a fifo scenario
+    was told fifo knows no such field, and not what to do; naming edf as the scenario's
+    policy gives it the param (and fifo, compared beside it, does without)."""
+    args = ["compare", "small", "--policies", "edf,fifo", "--json", "--workers", "1",
+            "--set", "scheduler.policy.params.reject_late=true"]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 2
+    assert "reject_late: unknown field" in out.stderr
+    assert "add --set scheduler.policy.name=<a policy that has it>" in out.stderr
+    out = runner.invoke(app, [*args, "--set", "scheduler.policy.name=edf"])
+    assert out.exit_code == 0, out.output
+    assert {r["policy"] for r in json.loads(out.stdout)["policies"]} == {"edf", "fifo"}
