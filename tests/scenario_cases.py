@@ -402,6 +402,10 @@ SWAPS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("full-width-digits", "      racks: 4\n", "      racks: \uff14\n",
      (f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '\uff14' "
       "(write it with the digits 0-9)",)),
+    # inf is text in YAML, quoted or not: no quotes to remove (QA)
+    ("unquoted-inf", "      racks: 4\n", "      racks: inf\n",
+     (f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text 'inf' "
+      "(a finite number is needed: YAML reads inf and nan as text)",)),
     ("quoted-number", "      racks: 4\n", "      racks: '4'\n",
      (f"{S}:6: cluster.rack_groups[0].racks: expected a number, got the text '4' "
       "(remove the quotes)",)),

@@ -221,7 +221,11 @@ class Frozen(BaseModel):
 
 def _as_number_hint(text: str) -> str:
     """How to make ``text`` a number: unquote it, or, for digits YAML does not read as a number
-    (full-width １４４, Arabic-Indic ١٤٤, which Python's float() takes), write them in ASCII."""
+    (full-width １４４, Arabic-Indic ١٤٤, which Python's float() takes), write them in ASCII.
+    ``inf`` and ``nan`` are text in YAML whether quoted or not, and no field takes them (QA:
+    an unquoted ``inf`` was told to remove its quotes)."""
+    if text.strip().lower().lstrip("+-") in ("inf", "infinity", "nan"):
+        return "a finite number is needed: YAML reads inf and nan as text"
     return "remove the quotes" if text.isascii() else "write it with the digits 0-9"
 
 
