@@ -132,3 +132,15 @@ jobs:
     text = capsys.readouterr().out
     assert "fabric_fault" in text and "fabric_repair" in text  # the fault that slowed it
     assert "applied" in text and max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_days_past_a_billion_are_written_in_three_digits():
+    """QA: a trace stretched 1e300 times printed 300-digit submit times, which squeezed the
+    job table down to its first two columns, and the same number in the load warning."""
+    from colossim.cli.render import _days
+    from colossim.load_warnings import _days as warned_days
+
+    assert _days(1.5 * 86400) == "1.50"
+    assert _days(1.17e300 * 86400) == "1.17e+300"
+    assert warned_days(1.17e300 * 86400) == "1.17e+300 days"
+    assert warned_days(3646 * 86400) == "3,646 days"

@@ -75,7 +75,12 @@ def _count(value: float) -> str:
 
 
 def _days(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds / 86400:,.2f}"
+    """Days to two decimals; past a billion days in three significant digits (a trace stretched
+    1e300 times printed 300-digit columns that squeezed the job names out of the table: QA)."""
+    if seconds is None:
+        return "-"
+    days = seconds / 86400
+    return f"{days:.3g}" if abs(days) >= 1e9 else f"{days:,.2f}"
 
 
 JOBS_CAPTION = ("times in days from the start; GPUs = mean GPUs held from start to end; MFU from "
