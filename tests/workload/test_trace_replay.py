@@ -133,6 +133,15 @@ def test_a_scenario_needs_jobs_or_a_trace(tmp_path):
         load_scenario(str(path))
 
 
+def test_a_trace_an_override_removed_is_blamed_on_that_override(tmp_path):
+    # QA: --set trace=null was said at the scenario file's first line
+    with pytest.raises(ConfigError) as err:
+        load_scenario(scenario_file(tmp_path, "path: traces/t.csv"), ["trace=null"])
+    [problem] = err.value.problems
+    assert (problem.file, problem.field, problem.message) == (
+        "--set trace=null", "trace", "give at least one job, or a trace")
+
+
 def test_an_expanded_scenario_round_trips_without_doubling(tmp_path):
     from colossim.config.schema import Scenario
 

@@ -346,8 +346,9 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _some_jobs(self) -> Scenario:
-        if not self.jobs:
-            raise FieldValueError("jobs", "give at least one job, or a trace")
+        if not self.jobs:  # said at the override that removed the trace, if one did (QA)
+            raise FieldValueError("jobs", "give at least one job, or a trace",
+                                  alternatives=(("trace", "give at least one job, or a trace"),))
         return self
 
     @model_validator(mode="after")
