@@ -167,20 +167,21 @@ def test_explain_lists_the_jobs_started_ahead():
 
 
 def test_explain_counts_only_the_starts_the_policy_made_before_the_job_s_own():
-    # failures_small under las: at 616.67 s one decision starts big-a, then small-a, then mid-a
-    # (record order). Before them, big-b started at 600 s, when both waits began. big-a was
-    # said to come after big-b, small-a and mid-a; only big-b came first.
+    # failures_small under las: at 1,250 s one decision starts small-a, then mid-a (record
+    # order); mid-b started at 1,200 s. A job's wait that ended in that decision counts the
+    # starts made before its own, not those after it in the same decision: small-a's, only
+    # mid-b; mid-a's, mid-b and small-a. (It counted the whole decision's starts.)
     from colossim.api import load_scenario
 
     result = simulate(load_scenario("tests/regression/scenarios/failures_small.yaml",
                                     policy="las"))
     at = [d.action["job"] for d in result.record.decisions if d.action["action"] == "start"
-          and d.verdict == "applied" and 616 < d.time_s < 617]
-    assert at == ["big-a", "small-a", "mid-a"]
-    [first, *_] = job_timeline(result, "big-a").waits
-    assert first.ahead == ("big-b",)
-    [first, *_] = job_timeline(result, "small-a").waits
-    assert first.ahead == ("big-b", "big-a")
+          and d.verdict == "applied" and d.time_s == 1250.0]
+    assert at == ["small-a", "mid-a"]
+    [small_a] = [w for w in job_timeline(result, "small-a").waits if w.until_s == 1250.0]
+    assert small_a.ahead == ("mid-b",)
+    [mid_a] = [w for w in job_timeline(result, "mid-a").waits if w.until_s == 1250.0]
+    assert mid_a.ahead == ("mid-b", "small-a")
 
 
 def test_explain_says_a_fabric_cut_took_the_job_off(tmp_path):
