@@ -109,3 +109,20 @@ def test_a_capped_faster_type_slows_a_mixed_grant_only_once_its_part_takes_longe
     gb200_only = _run(tmp_path, *comm, "cluster.power.jobs={llm: {cap_w: 1000}}")
     assert gb200_only.job("llm").jct_s == base.job("llm").jct_s
     assert gb200_only.power.throttled_gpu_hours == 0 and gb200_only.power.time_at_cap_s == 0
+
+
+def test_power_aware_never_sends_a_mixed_grant_a_cap_below_its_highest_floor(tmp_path):
+    """Review: planned in caps, power-aware's lowest levels on the GB200 + H100 grant lie below
+    the GB200's floor (380 W: the lowest cap it can honour), which the engine refuses; at
+    0.15 MW it sent five such caps, the job ran uncapped under the engine's fallback and ended
+    3% later. It sends the floor instead, and the engine's clock limit does the rest."""
+    from colossim.engine.state import RunState
+
+    model = RunState(load_scenario(_scenario(tmp_path))).power_model
+    floor = max(model.curve("GB200").floor_w, model.curve("H100").floor_w)
+    assert floor == model.curve("GB200").floor_w  # 200 + 1,000 x 0.6^2 x 0.5 = 380 W
+    aware = run_policy("power-aware", _scenario(tmp_path, supply=0.15, policy="power-aware"))
+    assert aware.invalid_decisions == 0
+    caps = [e.data["watts_per_gpu"] for e in aware.record.events
+            if e.kind == "power_cap" and e.data["watts_per_gpu"] is not None]
+    assert caps and min(caps) >= floor

@@ -69,7 +69,7 @@ class Plan:
     levels: list[float]
     level: int = -1  # -1: not started
     grant: Grant | None = None
-    partial: float | None = None  # a clock between two levels (the last, partial step)
+    partial: float | None = None  # a level's value between two levels (the last, partial step)
     rates: list[float] = field(default_factory=list)
     watts: list[float] = field(default_factory=list)
     share: float = 1.0  # of its GPUs, those its plan computes on (``JobView.plan_share``)
@@ -306,13 +306,19 @@ class PowerAware(BasePolicy):
 
     def _cap(self, plan: Plan, model: PowerModel, view: ClusterView) -> list[Action]:
         """SetPowerCap for the job's final level (None at the top), when it changes: on one
-        GPU type the draw at its clock, on several the level's cap itself."""
+        GPU type the draw at its clock, on several the level's cap itself. Never below the
+        highest floor of the job's types, the lowest cap the engine takes (a cap some GPU cannot
+        honour is refused, and the job ran uncapped: review); below it, the engine's clock
+        limit brings the draw down to the budget, as it does for a single cap."""
         value = plan.partial if plan.partial is not None else plan.levels[plan.level]
+        top = plan.levels[-1]
         cap = None  # at its top level a job needs no cap of ours (the scenario's still apply)
-        if value < plan.levels[-1] * (1 - 1e-12):
-            cap = value if plan.paces is not None else \
-                max(model.curve(next(iter(plan.by_type))).power_at(value),
-                    model.curve(next(iter(plan.by_type))).floor_w)
+        if value < top * (1 - 1e-12):
+            floor = max(model.curve(t).floor_w for t in plan.by_type)
+            cap = max(value if plan.paces is not None else
+                      model.curve(next(iter(plan.by_type))).power_at(value), floor)
+            if plan.paces is not None and cap >= top * (1 - 1e-12):
+                cap = None  # the floor is the top: a cap would change nothing
         current = view.power.caps_w.get(plan.job.name)
         if cap is None and current is None:
             return []
