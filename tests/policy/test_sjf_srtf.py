@@ -109,3 +109,19 @@ def test_srtf_preempts_only_the_victims_the_newcomer_needs_keeping_the_better_ra
         actions = make_policy("srtf", {"by": "time", "placement": placement}).decide(view)
         assert kinds(actions) == [("preempt", "Big"), ("start", "N")], placement
         assert starts(actions) == {"N": 3}
+
+
+def test_a_victim_is_not_kept_at_the_cost_of_an_elastic_newcomers_size():
+    """Review: keeping a victim by placing the newcomer again let an elastic one shrink (N,
+    8 to 12 GPUs, got 8 so that A kept running). It keeps the size its first placement gave
+    it. Racks of 4, 8 and 4 GPUs, every GPU busy; time left: X 1 s (no victim), B 50 s on 8
+    GPUs, A 100 s on 4 (worst): freeing A, then B, gives N its 12."""
+    x = job("X", 0, 4, work=4, grant=((2, 4),))
+    b = job("B", 1, 8, work=400, grant=((1, 8),))
+    a = job("A", 2, 4, work=400, grant=((0, 4),))
+    n = job("N", 3, 12, min_gpus=8, work=120, submit_s=1.0)
+    view = cluster([x, b, a, n], racks([4, 8, 4], free=[0, 0, 0]), now_s=1.0)
+    for placement in ("any", "spread", "pack"):
+        actions = make_policy("srtf", {"by": "time", "placement": placement}).decide(view)
+        assert kinds(actions) == [("preempt", "A"), ("preempt", "B"), ("start", "N")], placement
+        assert starts(actions) == {"N": 12}

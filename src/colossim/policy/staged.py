@@ -249,7 +249,9 @@ class PreemptiveStagedPolicy(StagedPolicy):
         """Preempt victims (worst first) until ``job`` fits; then keep running, best-ranked
         first, every victim the job can still be placed without (placed again each time).
 
-        Keeping only the victims the first placement happened to leave alone was not enough:
+        The newcomer keeps the size its first placement gave it (review: an elastic one was
+        shrunk to keep a victim running). Keeping only the victims the first placement happened
+        to leave alone was not enough:
         a placer filling racks in index order took a better-ranked victim's GPUs where a worse
         one's would have done, so SRTF preempted four jobs and the one that sufficed (QA).
         ``left`` is ``free_gpus`` of ``free`` (the caller keeps it)."""
@@ -266,10 +268,11 @@ class PreemptiveStagedPolicy(StagedPolicy):
                     break
         if grant is None:
             return None, [], free
+        size = sum(n for _r, n in grant)  # kept victims never shrink an elastic newcomer
         for victim in reversed(chosen[:-1]):  # the job did not fit before the last one went
             claim(trial, victim.grant)
-            without = self.place(job, trial, view, gpus)
-            if without is None:
+            without = self.place(job, trial, view, size)
+            if without is None or sum(n for _r, n in without) != size:
                 release(trial, victim.grant)
             else:
                 grant = without
