@@ -387,3 +387,8 @@ def test_a_param_of_a_compared_policy_says_how_to_give_it():
     out = runner.invoke(app, [*args, "--set", "scheduler.policy.name=edf"])
     assert out.exit_code == 0, out.output
     assert {r["policy"] for r in json.loads(out.stdout)["policies"]} == {"edf", "fifo"}
+    # a bad value of a param the scenario's policy has gets no such hint (review)
+    out = runner.invoke(app, ["compare", "small", "-p", "fifo,sjf", "--set",
+                              "scheduler.policy.params.strict=maybe"])
+    assert out.exit_code == 2 and "strict" in out.stderr
+    assert "scheduler.policy.name=<a policy" not in out.stderr

@@ -99,7 +99,8 @@ def _params_hint(exc: ConfigError) -> ConfigError:
             "policy those it accepts: add --set scheduler.policy.name=<a policy that has it> "
             "(the others ignore it), or run that policy alone (colossim run --policy)")
     problems = [replace(p, message=p.message + hint)
-                if p.file.startswith("--set scheduler.policy.params") else p
+                if p.file.startswith("--set scheduler.policy.params")
+                and p.message.startswith("unknown field") else p
                 for p in exc.problems]
     return ConfigError(problems)
 
