@@ -133,6 +133,18 @@ def test_a_scenario_needs_jobs_or_a_trace(tmp_path):
         load_scenario(str(path))
 
 
+@pytest.mark.parametrize(("override", "field"), [("trace.duration_scale=1e308", "work_gpu_hours"),
+                                               ("trace.arrival_scale=1e-320", "submit_s")])
+def test_scales_no_float_holds_are_blamed_on_the_scale(tmp_path, override, field):
+    # review: pydantic's raw "1 validation error for JobConfig" at the trace: line
+    with pytest.raises(ConfigError) as err:
+        load_scenario(scenario_file(tmp_path, "path: traces/t.csv"), [override])
+    [problem] = err.value.problems
+    assert (problem.file, problem.field) == (f"--set {override}", override.split("=")[0])
+    assert f"gets {field} no finite number holds: scale less" in problem.message
+    assert "pydantic" not in problem.message
+
+
 def test_a_trace_an_override_removed_is_blamed_on_that_override(tmp_path):
     # QA: --set trace=null was said at the scenario file's first line
     with pytest.raises(ConfigError) as err:

@@ -119,7 +119,7 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
     reference = trace.reference_gpu or _default_reference_gpu(data)
     if reference is None:
         return data  # the cluster is broken; the schema says how
-    from colossim.workload.trace import EmptyWindow, trace_jobs
+    from colossim.workload.trace import EmptyWindow, ScaleOverflow, trace_jobs
 
     try:
         jobs = trace_jobs(trace, resolve_path(trace.path, context), reference)
@@ -135,7 +135,9 @@ def expand_trace(data: Any, context: Mapping[str, Any] | None) -> Any:
             # (QA: a bad row was blamed on an override of the limit, and never on the format)
             message = str(exc)
             blamed = ("trace.path", "trace.start_s", "trace.end_s") \
-                if isinstance(exc, EmptyWindow) else ("trace.path", "trace.format")
+                if isinstance(exc, EmptyWindow) else \
+                ("trace.duration_scale", "trace.arrival_scale", "trace.deadline_factor") \
+                if isinstance(exc, ScaleOverflow) else ("trace.path", "trace.format")
         # a file that cannot be read is said at its path's line (QA: at the trace: line above)
         raise FieldValueError("trace.path" if isinstance(exc, OSError) else "trace", message,
                               # an override of one of ``blamed`` caused it:

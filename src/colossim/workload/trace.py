@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from colossim.config.schema import JobConfig, Placement
 from colossim.config.trace import TraceConfig
 from colossim.workload.formats import TraceRecord, read_records
@@ -92,4 +94,24 @@ def trace_jobs(trace: TraceConfig, path: Path, reference_gpu: str) -> list[JobCo
                          f"submission (the last came {_seconds(_span_s(read))} after it)")
     if not records:
         raise ValueError(f"{path}: the trace has no jobs")
-    return [to_job(r, trace, reference_gpu) for r in records]
+    return [_scaled_job(r, trace, reference_gpu, path) for r in records]
+
+
+def _scaled_job(record: TraceRecord, trace: TraceConfig, reference_gpu: str,
+                path: Path) -> JobConfig:
+    """``to_job``, with scales that push a job's times past what a float holds said as such
+    (review: ``duration_scale: 1e308`` gave pydantic's raw text at the trace: line)."""
+    try:
+        return to_job(record, trace, reference_gpu)
+    except ValidationError as exc:
+        fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e.get("loc"))
+        raise ScaleOverflow(
+            f"{path}: scaled by the trace's settings (arrival_scale {trace.arrival_scale:g}, "
+            f"duration_scale {trace.duration_scale:g}, deadline_factor "
+            f"{trace.deadline_factor if trace.deadline_factor is not None else 'none'}), "
+            f"job {record.job_id!r} gets {fields} no finite number holds: scale less"
+        ) from None
+
+
+class ScaleOverflow(ValueError):
+    """The trace's scales push a job's times past what a float holds: the scales' doing."""
