@@ -246,15 +246,13 @@ class PreemptiveStagedPolicy(StagedPolicy):
 
     def _make_room(self, job: JobView, gpus: int, free: Any, victims: Iterable[JobView],
                    view: ClusterView, left: int) -> tuple[Grant | None, list[JobView], Any]:
-        """Preempt victims (worst first) until ``job`` fits; then keep running, best-ranked
-        first, every victim the job can still be placed without (placed again each time).
-
-        The newcomer keeps the size its first placement gave it (review: an elastic one was
-        shrunk to keep a victim running). Keeping only the victims the first placement happened
-        to leave alone was not enough:
-        a placer filling racks in index order took a better-ranked victim's GPUs where a worse
-        one's would have done, so SRTF preempted four jobs and the one that sufficed (QA).
-        ``left`` is ``free_gpus`` of ``free`` (the caller keeps it)."""
+        """Preempt victims (worst first) until ``job`` fits; then keep running, best ranked
+        first, every victim the job can still be placed without (placed again each time), at
+        the size its first placement gave it (review: an elastic newcomer was shrunk to keep
+        one). Keeping only the victims the first placement happened to leave alone was not
+        enough: a placer filling racks in index order took a better-ranked victim's GPUs where
+        a worse one's would have done, and SRTF preempted four jobs besides the one that
+        sufficed (QA). ``left`` is ``free_gpus`` of ``free`` (the caller keeps it)."""
         trial = free.copy()
         chosen: list[JobView] = []
         grant = None
