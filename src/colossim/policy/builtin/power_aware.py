@@ -259,9 +259,9 @@ class PowerAware(BasePolicy):
     def _watts(model: PowerModel, by_type: dict[str, int], clock: float | Mapping[str, float],
                comm: float, share: float = 1.0, paces: dict[str, float] | None = None) -> float:
         """IT watts the job's GPUs draw at ``clock`` (one for all, or each type's) above their
-        idle draw (on the ``share``
-        of them its plan computes on), with the rack overhead a GPU adds once a job holds it
-        (``held_overhead_w``: the part above ``draw.idle_overhead``, 0 at its default of 1).
+        idle draw (on the ``share`` of them its plan computes on), with the rack overhead a
+        GPU adds once a job holds it (``held_overhead_w``: the part above
+        ``draw.idle_overhead``, 0 at its default of 1).
         Left out, a budget under an ``idle_overhead`` of 0.5 set no cap where caps were needed,
         and the engine's fallback clock limit ran under the policy for 8 days of Colossus 2 at
         800 MW (QA). On several GPU types (``paces``) the faster ones wait for the slowest
