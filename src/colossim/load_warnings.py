@@ -16,7 +16,7 @@ from colossim.config.reliability import CheckpointMode, MemoryCopy
 from colossim.config.schema import JobConfig, Scenario
 from colossim.config.wording import and_more
 from colossim.errors import ColossimWarning
-from colossim.metrics.labels import plural
+from colossim.metrics.labels import huge_days, plural
 
 if TYPE_CHECKING:
     from colossim.config.power import PowerConfig
@@ -354,8 +354,8 @@ def _days(seconds: float) -> str:
     if seconds < 86400:
         return f"{seconds / 3600:,.1f} hours"
     days = seconds / 86400
-    if days >= 1e9:  # a trace stretched 1e300 times: 300 digits (QA)
-        return f"{days:.3g} days"
+    if (huge := huge_days(days)) is not None:
+        return f"{huge} days"
     return f"{days:,.2f} days" if days < 10 else f"{days:,.0f} days"
 
 

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from colossim.cli.entry import closed_pipe, to_null_device
 from colossim.cli.tables import fitting_tables
-from colossim.metrics.labels import middle_elided, plural
+from colossim.metrics.labels import huge_days, middle_elided, plural
 
 if TYPE_CHECKING:
     from colossim.config.schema import Scenario
@@ -75,12 +75,11 @@ def _count(value: float) -> str:
 
 
 def _days(seconds: float | None) -> str:
-    """Days to two decimals; past a billion days in three significant digits (a trace stretched
-    1e300 times printed 300-digit columns that squeezed the job names out of the table: QA)."""
+    """Days to two decimals (past a billion, ``huge_days``)."""
     if seconds is None:
         return "-"
     days = seconds / 86400
-    return f"{days:.3g}" if abs(days) >= 1e9 else f"{days:,.2f}"
+    return huge_days(days) or f"{days:,.2f}"
 
 
 JOBS_CAPTION = ("times in days from the start; GPUs = mean GPUs held from start to end; MFU from "

@@ -84,3 +84,13 @@ def time_unit(metric: str, means: Sequence[float | None], long: bool = False
         if known and min(known) >= divisor:
             return divisor, word if long else suffix
     return 1.0, ""
+
+
+HUGE_DAYS = 1e9  # past this, day counts are written in three significant digits
+
+
+def huge_days(days: float) -> str | None:
+    """``days`` in three significant digits when past a billion, else None (the caller's own
+    format): a trace stretched 1e300 times printed 300-digit columns that squeezed the job
+    names out of the run's table, and the same number in a load warning (QA)."""
+    return f"{days:.3g}" if abs(days) >= HUGE_DAYS else None

@@ -419,12 +419,9 @@ class PowerModel:
                self._fabric.get(job.index))
         speed = cache.get(key)
         if speed is None:
-            comm = self.comm_of(job)
-            if len(pairs) > 1:
-                speed = 1.0 / paced_step([self.clock(job, t) for t, _n in pairs], comm, paces)
-            else:
-                speed = min((speed_factor(self.clock(job, t), comm) for t, _n in pairs),
-                            default=1.0)
+            # one type: its pace is 1 and the step (1-c)/x + c, ``speed_factor``'s inverse
+            speed = 1.0 / paced_step([self.clock(job, t) for t, _n in pairs],
+                                     self.comm_of(job), paces) if pairs else 1.0
             if len(cache) > CACHE:
                 cache.clear()
             cache[key] = speed

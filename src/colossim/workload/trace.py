@@ -83,6 +83,10 @@ class EmptyWindow(ValueError):
     where other errors are the file's or its format's."""
 
 
+class ScaleOverflow(ValueError):
+    """The trace's scales push a job's times past what a float holds: the scales' doing."""
+
+
 def trace_jobs(trace: TraceConfig, path: Path, reference_gpu: str) -> list[JobConfig]:
     """The jobs a trace describes; raises OSError/ValueError naming the file and line."""
     read = read_records(Path(path), trace.format.value)
@@ -104,7 +108,10 @@ def _scaled_job(record: TraceRecord, trace: TraceConfig, reference_gpu: str,
     try:
         return to_job(record, trace, reference_gpu)
     except ValidationError as exc:
-        fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e.get("loc"))
+        errors = exc.errors()
+        if not all(e["type"] == "finite_number" for e in errors):
+            raise
+        fields = ", ".join(str(e["loc"][0]) for e in errors if e.get("loc"))
         raise ScaleOverflow(
             f"{path}: scaled by the trace's settings (arrival_scale {trace.arrival_scale:g}, "
             f"duration_scale {trace.duration_scale:g}, deadline_factor "
@@ -112,6 +119,3 @@ def _scaled_job(record: TraceRecord, trace: TraceConfig, reference_gpu: str,
             f"job {record.job_id!r} gets {fields} no finite number holds: scale less"
         ) from None
 
-
-class ScaleOverflow(ValueError):
-    """The trace's scales push a job's times past what a float holds: the scales' doing."""
