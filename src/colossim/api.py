@@ -386,11 +386,14 @@ def checked_run_options(check_invariants: object, progress: object) -> None:
     if not callable(progress):
         raise TypeError(f"progress= takes a callable progress(now_s, fraction_done), not "
                         f"{progress!r}")
+    counts = bool(getattr(progress, "counts_events", False))
     try:
-        inspect.signature(progress).bind(0.0, 0.0)
+        inspect.signature(progress).bind(*(0.0, 0.0, 0)[: 3 if counts else 2])
     except TypeError:
-        raise TypeError("progress= is called as progress(now_s, fraction_done): two arguments, "
-                        f"which {progress!r} does not take") from None
+        call, number = (("progress(now_s, fraction_done, events)", "three") if counts else
+                        ("progress(now_s, fraction_done)", "two"))
+        raise TypeError(f"progress= is called as {call}: {number} arguments, which "
+                        f"{progress!r} does not take") from None
     except ValueError:  # no signature to read (a builtin): it is called as it is
         pass
 

@@ -181,6 +181,20 @@ def unpowerable(scenario: Scenario) -> str | None:
     return None
 
 
+def some_unpowered(scenario: Scenario) -> str | None:
+    """Why a run of ``scenario`` may stop for good: some of its jobs the supply can never power
+    (``never_powered``), and a policy that keeps them in line (strict fifo) waits behind them
+    for ever; None if the supply can power every job. What a stalled run says when only some
+    jobs are out of reach (QA: one unpowerable job, failures on, was stopped as fifo's fault)."""
+    found = never_powered(scenario)
+    if not found.jobs:
+        return None
+    _, supply = found.shown()
+    return (f"the supply (at most {supply}) can never power {found.listed()}, alone on the "
+            "fewest GPUs at the lowest clocks, so a policy that waits for them waits for ever; "
+            f"{found.fix} or lower min_gpus")
+
+
 def _share(mttfs: float) -> str:
     """e^-mttfs, the share of spans that many MTTFs long without a fault, in words: "only
     0.0%" said nothing of 200 MTTFs (QA), "about 1 in 7.23e+86" does."""

@@ -4,12 +4,16 @@ A policy that never starts a job but keeps asking to be woken (``WakeAt(now + 60
 engine simulate every wake-up until the horizon (3.15e8 s, about ten years, by default: minutes
 and gigabytes), and one that wakes at ``now + 1e-9`` never reaches it. ``StallGuard`` watches
 the engine's progress callback (every ``PROGRESS_EVERY`` events: the time and the fraction of
-all work done) and stops the run when, after the last job has arrived, the fraction has not
-moved for
+all work done) and at least once per simulated day) and stops the run when, after the last job has
+arrived, the fraction has not moved for
 
 - ``STALL_EVENTS`` events spanning at least ``STALL_SPAN_S`` of simulated time (a poller),
-- ``STALL_EVENTS`` events within ``BURST_SPAN_S`` (a wake-up that barely moves the clock), or
-- ``MAX_STALL_EVENTS`` events whatever time they span (any other rate of idle wake-ups).
+- ``STALL_EVENTS`` events within ``BURST_SPAN_S`` (a wake-up that barely moves the clock),
+- ``MAX_STALL_EVENTS`` events whatever time they span (any other rate of idle wake-ups), or
+- ``QUIET_SPAN_S`` of simulated time however few events, counted from the last change the
+  scenario schedules (an arrival, a supply step or event, a maintenance window, a fabric fault):
+  a small cluster with failures on has a few faults a month, and a job the supply can never
+  power stalled it for the ten years to the horizon, reported as a run (QA).
 
 Work that moves does not help a run whose clock crawls: a policy that starts its jobs and asks to
 be woken at ``now + 1e-6`` moves them a microsecond per event, ~1e11 events to finish (QA: it
@@ -19,7 +23,8 @@ moving or not.
 
 A healthy run meets none: before the last arrival the guard does not count (jobs that arrive
 late are waited for), and a legitimate wait (a repair, a power outage) ends long before it has
-seen 100,000 events and 30 days without any job running, or a million events. The callback only
+seen 100,000 events and 30 days without any job running, or a million events, or a year after
+everything the scenario schedules. The callback only
 reads, and a call at the horizon (the engine's last, of a run that finished) never stops a run,
 so a run that finishes gives the same result with the guard as without it.
 """
@@ -41,6 +46,7 @@ STALL_EVENTS = 100_000
 STALL_SPAN_S = 30 * 86_400.0
 BURST_SPAN_S = 1.0
 MAX_STALL_EVENTS = 1_000_000
+QUIET_SPAN_S = 365 * 86_400.0
 
 
 class Stalled(Exception):
@@ -53,33 +59,44 @@ class StallGuard:
 
     last_arrival_s: float
     horizon_s: float
+    scheduled_until_s: float = 0.0  # the scenario's last scheduled change (``guard_for``)
+    counts_events = True  # the engine then passes its count of events (``_report_progress``)
     _fraction: float = field(default=0.0, init=False)  # no work is done at t=0
     _since_s: float = field(default=0.0, init=False)
-    _events: int = field(default=0, init=False)
+    _seen: int = field(default=0, init=False)  # events up to the engine's last call
+    _since_seen: int = field(default=0, init=False)  # ... up to ``_since_s``
     _checked_s: float = field(default=0.0, init=False)  # when the engine last called
     # between which two calls the work last moved (None: it never did)
     _moved: tuple[float, float] | None = field(default=None, init=False)
     # the clock's crawl: events counted since it last moved BURST_SPAN_S, work moving or not
     _crawl_since_s: float = field(default=0.0, init=False)
-    _crawl_events: int = field(default=0, init=False)
+    _crawl_seen: int = field(default=0, init=False)
     _crawl_fraction: float = field(default=0.0, init=False)
     _crawl_arrived: bool = field(default=False, init=False)  # counting after the last arrival
 
-    def __call__(self, now_s: float, fraction: float) -> None:
+    def __call__(self, now_s: float, fraction: float, events: int | None = None) -> None:
+        """``events``: the run's events so far (without it, each call counts
+        ``PROGRESS_EVERY``, as the engine's calls by count are spaced)."""
+        seen = self._seen + PROGRESS_EVERY if events is None else events
         if fraction != self._fraction:
             self._moved = (self._checked_s, now_s)
         self._checked_s = now_s
         if now_s < self.last_arrival_s or fraction != self._fraction:
-            self._fraction, self._since_s, self._events = fraction, now_s, 0
-        else:
-            # decided on the events already counted: the engine's last call (at the run's end)
-            # may follow fewer than PROGRESS_EVERY events and must not tip a finished run over
-            if self._stuck(now_s) and now_s < self.horizon_s:
-                raise Stalled(self._why(now_s))
-            self._events += PROGRESS_EVERY
-        self._crawl(now_s, fraction)
+            self._fraction, self._since_s, self._since_seen = fraction, now_s, seen
+        # decided on the events counted up to the last call: the engine's last call (at the
+        # run's end) may follow fewer than PROGRESS_EVERY events and must not tip a finished
+        # run over
+        elif self._stuck(now_s) and now_s < self.horizon_s:
+            raise Stalled(self._why(now_s))
+        self._crawl(now_s, fraction, seen)
+        self._seen = seen
 
-    def _crawl(self, now_s: float, fraction: float) -> None:
+    @property
+    def _events(self) -> int:
+        """Events without progress, counted up to the engine's last call."""
+        return self._seen - self._since_seen
+
+    def _crawl(self, now_s: float, fraction: float, seen: int) -> None:
         """Stop a run whose clock has moved less than ``BURST_SPAN_S`` in ``STALL_EVENTS``
         events (``MAX_STALL_EVENTS`` before the last arrival), whatever the work did. Events
         before the last arrival count against the larger limit only (a window that spans it
@@ -87,25 +104,29 @@ class StallGuard:
         last call comes when it finished: review)."""
         arrived = now_s >= self.last_arrival_s
         if now_s - self._crawl_since_s >= BURST_SPAN_S or arrived != self._crawl_arrived:
-            self._crawl_since_s, self._crawl_events = now_s, 0
+            self._crawl_since_s, self._crawl_seen = now_s, seen
             self._crawl_fraction, self._crawl_arrived = fraction, arrived
             return
         limit = STALL_EVENTS if arrived else MAX_STALL_EVENTS
-        if self._crawl_events >= limit and now_s < self.horizon_s and fraction < 1.0:
+        crawled = self._seen - self._crawl_seen  # up to the last call, as ``_events``
+        if crawled >= limit and now_s < self.horizon_s and fraction < 1.0:
             raise Stalled(
                 f"the clock moved only {now_s - self._crawl_since_s:.3g} s in "
-                f"{self._crawl_events:,} events from t={self._crawl_since_s:,.6g} s (the work "
+                f"{crawled:,} events from t={self._crawl_since_s:,.6g} s (the work "
                 f"moved by {fraction - self._crawl_fraction:.3g} of the total, {fraction:.2%} "
                 "done): events come faster than anything in the run can change, as when a "
                 "policy asks to be woken at now plus a sliver (WakeAt(now + 1e-6)); ask for the "
                 "next time something can change")
-        self._crawl_events += PROGRESS_EVERY
 
     def _stuck(self, now_s: float) -> bool:
         span = now_s - self._since_s
         long_or_burst = span >= STALL_SPAN_S or span < BURST_SPAN_S
         return self._events >= MAX_STALL_EVENTS or (
-            self._events >= STALL_EVENTS and long_or_burst)
+            self._events >= STALL_EVENTS and long_or_burst) or self._quiet(now_s)
+
+    def _quiet(self, now_s: float) -> bool:
+        """A year without progress after the last change the scenario schedules."""
+        return now_s - max(self._since_s, self.scheduled_until_s) >= QUIET_SPAN_S
 
     def _why(self, now_s: float) -> str:
         """Why the run stopped. The engine calls every ``PROGRESS_EVERY`` events, so when the
@@ -114,8 +135,10 @@ class StallGuard:
         moved = ("no work had moved since the start" if self._moved is None else
                  f"the work last moved between t={self._moved[0]:,.6g} s and "
                  f"t={self._moved[1]:,.6g} s, looked at every {PROGRESS_EVERY:,} events")
+        days = f", {(now_s - self._since_s) / 86_400:,.0f} days," if self._quiet(now_s) else ""
         return (f"no job progressed or completed in {self._events:,} events from "
-                f"t={self._since_s:,.6g} s to t={now_s:,.6g} s ({moved}; all jobs had arrived "
+                f"t={self._since_s:,.6g} s to t={now_s:,.6g} s{days} ({moved}; all jobs had "
+                "arrived "
                 f"by t={self.last_arrival_s:,.6g} s, {self._fraction:.2%} of the work done): "
                 "they waited unstarted, held GPUs without computing (resized or preempted "
                 "again before the checkpoint-restart each costs was over), or lost their work "
@@ -123,9 +146,22 @@ class StallGuard:
 
 
 def guard_for(scenario: Scenario) -> StallGuard:
-    """A guard that counts only once every job of ``scenario`` has arrived."""
+    """A guard that counts only once every job of ``scenario`` has arrived, and measures a
+    quiet year only from the last change the scenario schedules."""
     last = max((job.submit_s for job in scenario.jobs), default=0.0)
-    return StallGuard(last_arrival_s=last, horizon_s=scenario.simulation.horizon_s)
+    return StallGuard(last_arrival_s=last, horizon_s=scenario.simulation.horizon_s,
+                      scheduled_until_s=last_scheduled_s(scenario))
+
+
+def last_scheduled_s(scenario: Scenario) -> float:
+    """When the last change the scenario schedules happens: an arrival, a supply step or
+    event (its end), a maintenance window's end, a fabric fault (its end). A legitimate wait
+    for one of them (a long outage) is never taken for a stall."""
+    times = [job.submit_s for job in scenario.jobs]
+    times += scenario.cluster.power.breakpoints()
+    times += [w.start_s + w.duration_s for w in scenario.reliability.maintenance]
+    times += [f.time_s + (f.duration_s or 0.0) for f in scenario.cluster.fabric.events]
+    return max(times, default=0.0)
 
 
 def watched(progress: Progress | None, guard: StallGuard | None) -> Progress | None:
@@ -133,10 +169,11 @@ def watched(progress: Progress | None, guard: StallGuard | None) -> Progress | N
     if progress is None or guard is None:
         return progress or guard
 
-    def both(now_s: float, fraction: float) -> None:
+    def both(now_s: float, fraction: float, events: int | None = None) -> None:
         progress(now_s, fraction)
-        guard(now_s, fraction)
+        guard(now_s, fraction, events)
 
+    both.counts_events = True  # type: ignore[attr-defined]
     return both
 
 
@@ -168,9 +205,10 @@ class failing_as:  # noqa: N801 (used as a function: ``with failing_as(...)``)
                  _traceback: Any) -> bool:
         __tracebackhide__ = True
         if isinstance(value, Stalled):
-            from colossim.load_warnings import lost_to_faults, unpowerable
+            from colossim.load_warnings import lost_to_faults, some_unpowered, unpowerable
 
-            cause = unpowerable(self.scenario) or lost_to_faults(self.scenario)
+            cause = unpowerable(self.scenario) or lost_to_faults(self.scenario) \
+                or some_unpowered(self.scenario)
             raise self.error(_starved(self.policy, self.scenario.name, value, self.way_out,
                                       cause)) from None
         return False

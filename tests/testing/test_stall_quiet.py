@@ -1,0 +1,94 @@
+"""A run whose jobs can never progress is stopped even when it has few events (QA: one GB200
+rack under a 0.07 MW supply, failures on: j1, 72 GPUs, needs 0.0803 MW at the lowest clocks and
+never starts, and strict fifo waits behind it; the rack's faults, a few a month, never made the
+100,000 events the guard counted, so the run idled to its ten-year horizon and reported 5,775
+MWh). The engine now reports progress at least once per simulated day, with its event count,
+and the guard stops a run a year after the last change its scenario schedules."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from colossim.api import load_scenario, run_scenario
+from colossim.cli.app import app
+from colossim.testing.starvation import Stalled, StallGuard, guard_for
+
+DAY = 86_400.0
+UNPOWERED = [
+    "cluster.rack_groups=[{gpu_type: GB200, racks: 1}]", "cluster.pod_size_racks=1",
+    "cluster.power.supply_mw=0.07", "cluster.power.pue=1.1",
+    "jobs=[{name: j1, work_gpu_hours: 720, reference_gpu: GB200, min_gpus: 72, max_gpus: 72},"
+    " {name: j2, work_gpu_hours: 1, reference_gpu: GB200, min_gpus: 1, max_gpus: 1,"
+    " submit_s: 100}]",
+    "reliability.enabled=true",
+]
+
+
+class Recorder:
+    """A progress callback that takes the engine's event count."""
+
+    counts_events = True
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, float, int]] = []
+
+    def __call__(self, now_s: float, fraction: float, events: int) -> None:
+        self.calls.append((now_s, fraction, events))
+
+
+def test_progress_comes_once_a_simulated_day_with_the_events_so_far():
+    recorder = Recorder()
+    out = run_scenario(load_scenario("busy"), progress=recorder)
+    assert out.events < 2048  # so every call but the last comes by time
+    times = [event.time_s for event in out.record.events]
+    calls = recorder.calls
+    # the first event a day or more after the last call, then the end (2.88 days)
+    assert calls[0][0] == min(t for t in times if t >= DAY)
+    assert calls[1][0] == min(t for t in times if t >= calls[0][0] + DAY) == out.end_s
+    assert calls[-1] == (out.end_s, 1.0, out.events) and len(calls) == 3
+    assert 0 < calls[0][1] < 1 and 0 < calls[0][2] < out.events
+    plain: list[tuple[float, float]] = []  # a two-argument callback is called as before
+    run_scenario(load_scenario("busy"), progress=lambda now, done: plain.append((now, done)))
+    assert plain == [call[:2] for call in calls]
+
+
+def test_a_year_without_progress_after_the_last_scheduled_change_stops_the_run():
+    guard = StallGuard(last_arrival_s=100.0, horizon_s=3.15e8, scheduled_until_s=100.0)
+    for day in range(1, 366):  # one event a day, no work: 365 days less 100 s is not a year
+        guard(day * DAY, 0.0, day)
+    with pytest.raises(Stalled, match=r"in 365 events from t=0 s to t=3\.15361e\+07 s, 365 "
+                                      r"days, \(no work had moved since the start;"):
+        guard(365 * DAY + 100, 0.0, 366)
+    later = StallGuard(last_arrival_s=100.0, horizon_s=3.15e8, scheduled_until_s=200 * DAY)
+    for day in range(1, 565):  # a long scheduled outage ends at day 200: a year from then
+        later(day * DAY, 0.0, day)
+    with pytest.raises(Stalled):
+        later(565 * DAY, 0.0, 565)
+
+
+def test_the_last_scheduled_change_counts_supply_events_maintenance_and_fabric_faults():
+    scenario = load_scenario("small", [
+        "cluster.power.events=[{kind: dip, start_s: 1000, duration_s: 5e6, supply_mw: 0.1}]",
+        "reliability.enabled=true",
+        "reliability.maintenance=[{start_s: 0, duration_s: 7e6, pods: [0]}]",
+        "cluster.fabric.events=[{time_s: 2e6, duration_s: 6e6}]",
+    ])
+    assert guard_for(scenario).scheduled_until_s == 8e6  # the fabric fault's end
+    assert guard_for(load_scenario("small")).scheduled_until_s == 7_200  # the last arrival
+
+
+def test_run_stops_a_run_of_few_events_and_names_the_supply_not_the_policy():
+    args = ["run", "small", "--quiet"]
+    for override in UNPOWERED:
+        args += ["--set", override]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    error = result.stderr.splitlines()[-1]  # after the load warning naming j1
+    assert error.startswith("error: starved: policy 'fifo' on scenario 'small': no job "
+                            "progressed or completed in")
+    assert " days, (no work had moved since the start;" in result.stderr
+    assert ("The supply (at most 0.07 MW) can never power j1 (0.0803 MW), alone on the fewest "
+            "GPUs at the lowest clocks, so a policy that waits for them waits for ever; raise "
+            "cluster.power.supply_mw or lower min_gpus") in result.stderr
+    assert "A policy must eventually" not in result.stderr
