@@ -122,7 +122,8 @@ def result_tables(result: RunResult, overrides: Sequence[str] = ()) -> None:
     read like the base scenario's (QA)."""
     jobs, more = listed_jobs(result)
     cells = [(job.state, _days(job.submit_s), _days(job.start_s), _days(job.end_s),
-              _days(job.jct_s), f"{job.mean_gpus:,.0f}", _count(job.gpu_hours),
+              _days(job.jct_s), "-" if job.mean_gpus is None else f"{job.mean_gpus:,.0f}",
+              _count(job.gpu_hours),
               "-" if job.mfu is None else f"{job.mfu:.0%}") for job in jobs]
     keys = [(JOB_COLUMNS[0], shown_names([job.name for job in jobs]))]
     values = [(header, [row[k] for row in cells]) for k, header in enumerate(JOB_COLUMNS[1:])]

@@ -22,7 +22,7 @@ class JobResult:
     end_s: float | None
     jct_s: float | None
     gpu_hours: float
-    mean_gpus: float
+    mean_gpus: float | None  # None for a job that never started
     work_flops: float
     work_done_flops: float
     # performance model (None for jobs on the linear speed model, e.g. trace jobs)

@@ -45,8 +45,9 @@ def power_limits(power: PowerConfig) -> list[float]:
 
 def job_result(job: Job, perf: dict[str, Any] | None = None,
                run_end_s: float | None = None) -> JobResult:
-    """A job's figures; ``run_end_s``, when the run ended (a job still going then, before its
-    deadline, has not missed it yet)."""
+    """A job's figures; ``run_end_s``, when the run ended if it was cut short (a job still
+    going then, before its deadline, has not missed it yet); None for a run that ended for good
+    (every job done, or stalled: what is left never finishes)."""
     start, end = job.first_start_s, job.end_s
     held_s = (end if end is not None else job.since_s) - start if start is not None else 0.0
     return JobResult(
@@ -57,7 +58,8 @@ def job_result(job: Job, perf: dict[str, Any] | None = None,
         end_s=end,
         jct_s=None if end is None else end - job.config.submit_s,
         gpu_hours=job.gpu_seconds / SECONDS_PER_HOUR,
-        mean_gpus=job.gpu_seconds / held_s if held_s > 0 else 0.0,
+        # none for a job that never started (QA: 0.0 entered a sweep's mean as a measured zero)
+        mean_gpus=None if start is None else job.gpu_seconds / held_s if held_s > 0 else 0.0,
         work_flops=job.work_total,
         work_done_flops=job.work_done,
         **(perf or {}),
@@ -67,8 +69,10 @@ def job_result(job: Job, perf: dict[str, Any] | None = None,
 
 def _deadline(job: Job, run_end_s: float | None) -> dict[str, Any]:
     """The job's deadline and whether it completed by it: rejected, or unfinished when it
-    passed, is no; unfinished at a run end before it is undecided (None), not a miss (review:
-    a run cut at 1 day counted a job due at 2 days, that would end at 1.6, as missed)."""
+    passed, is no; unfinished at the end of a run cut short before it is undecided (None), not
+    a miss (review: a run cut at 1 day counted a job due at 2 days, that would end at 1.6, as
+    missed); unfinished in a run that stalled is a miss (QA: "not yet due" of jobs that could
+    never finish)."""
     deadline_s, end_s = job.config.deadline_s, job.end_s
     if deadline_s is None:
         return {}
@@ -106,7 +110,8 @@ def _summarize(out: RunOutput, policy: str) -> RunResult:
     makespan = max((j.end_s or 0.0 for j in completed), default=None) if all_done else None
     span = out.end_s
     perf = job_performance(record, span)
-    jobs = tuple(job_result(j, perf.get(j.name), span) for j in state.jobs)
+    cut = span >= state.scenario.simulation.horizon_s  # else it ended: done, or stalled
+    jobs = tuple(job_result(j, perf.get(j.name), span if cut else None) for j in state.jobs)
     jobs = with_models(jobs, record, span, [j.config.params_billion is not None
                                             for j in state.jobs])
     busy = record.level("gpus_busy")
