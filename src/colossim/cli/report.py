@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -35,9 +35,11 @@ def _writing(what: str, path: Path) -> Iterator[None]:
 
 
 def write_extras(
-    result: RunResult, out: Path | None, *, trace: Path | None, report: bool
+    result: RunResult, out: Path | None, *, trace: Path | None, report: bool,
+    notes: Sequence[str] = (),
 ) -> list[Path]:
-    """The trace file and ``report.html`` (into ``out``, else the current folder)."""
+    """The trace file and ``report.html`` (into ``out``, else the current folder); ``notes``:
+    what the terminal warned of, as plain text, for the report."""
     written = []
     if trace is not None:
         from colossim.metrics.trace import write_trace
@@ -50,7 +52,7 @@ def write_extras(
 
         path = (out if out is not None else Path.cwd()) / REPORT_NAME
         with _writing("report", path):
-            written.append(write_report(result, path))
+            written.append(write_report(result, path, notes))
     return written
 
 
@@ -63,5 +65,56 @@ def report(run_dir: RunDirArg, out: ReportOutOpt = None) -> None:
     result = read_run(run_dir)
     path = out if out is not None else run_dir / REPORT_NAME
     with _writing("report", path):
-        write_report(result, path)
+        write_report(result, path, saved_notes(result, run_dir))
     console().print(f"wrote {path}")
+
+
+def plain(markup: str) -> str:
+    """A note of the terminal's (rich markup) as plain text."""
+    from rich.text import Text
+
+    return Text.from_markup(markup).plain
+
+
+@contextmanager
+def kept_warnings(into: list[str]) -> Iterator[None]:
+    """Show colossim's warnings as usual, and keep their texts in ``into`` (for the report)."""
+    import warnings
+
+    from colossim.errors import ColossimWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            yield
+        finally:
+            shown = list(caught)
+    for warning in shown:
+        if issubclass(warning.category, ColossimWarning):
+            into.append(str(warning.message))
+        warnings.showwarning(warning.message, warning.category, warning.filename,
+                             warning.lineno)
+
+
+def saved_notes(result: RunResult, run_dir: Path) -> list[str]:
+    """The notes ``colossim run`` printed for a saved run: its scenario's load warnings and
+    the run's notes, from the folder's scenario.json (none without it: a folder from before
+    it, or one written by Python without a scenario)."""
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.cli.run import run_notes
+    from colossim.errors import ColossimError, ColossimWarning
+    from colossim.metrics.export import SCENARIO_NAME
+
+    source = run_dir / SCENARIO_NAME
+    if not source.is_file():
+        return []
+    with warnings.catch_warnings(record=True) as caught:  # kept for the page, not printed
+        try:
+            scenario = load_scenario(source)
+        except ColossimError:  # edited since: the report still has its tables
+            return []
+    notes = [str(w.message) for w in caught if issubclass(w.category, ColossimWarning)]
+    power = scenario.cluster.power
+    return notes + [plain(line) for line in run_notes(
+        result, scenario.simulation.horizon_s, power.facility_cap_mw, scenario)]

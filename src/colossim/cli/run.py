@@ -45,6 +45,7 @@ def run(
     """Run a scenario (the built-in Colossus-2 scenario when none is given)."""
     from colossim.api import load_scenario, simulate
     from colossim.cli.render import console, err_console, progress_bar, result_tables
+    from colossim.cli.report import kept_warnings
     from colossim.errors import ColossimError, PolicyFailure
     from colossim.metrics.export import SCENARIO_NAME, dumps, write_run
     from colossim.testing.starvation import failing_as, guard_for, watched
@@ -54,7 +55,9 @@ def run(
         overrides.append(Override(f"simulation.seed={seed}", f"--seed {seed}"))
     if policy is not None:
         overrides.append(policy_override(policy))
-    loaded = load_scenario(scenario, overrides)
+    load_notes: list[str] = []  # for --report, as the terminal shows them
+    with kept_warnings(load_notes):
+        loaded = load_scenario(scenario, overrides)
     if explain is not None:  # checked before the run, with a suggestion
         check_names("--explain", "job", [explain], [j.name for j in loaded.jobs])
     check_destinations(out, trace)  # a bad path was found only after a run of minutes (QA)
@@ -83,17 +86,19 @@ def run(
         if out is not None:
             console().print(f"wrote {out}/result.json, events.jsonl, series.json and "
                             f"{SCENARIO_NAME}")
+    lines = run_notes(result, loaded.simulation.horizon_s, loaded.cluster.power.facility_cap_mw,
+                      loaded)
     if trace is not None or report:
-        from colossim.cli.report import write_extras
+        from colossim.cli.report import plain, write_extras
 
-        for path in write_extras(result, out, trace=trace, report=report):
+        for path in write_extras(result, out, trace=trace, report=report,
+                                 notes=load_notes + [plain(line) for line in lines]):
             if not json_:
                 console().print(f"wrote {path}")
     # with --json on stderr, beside the load warnings: stdout stays one JSON object (QA: a
     # stalled or unfinished run said nothing with --json)
     notes = console() if not json_ else err_console()
-    for line in run_notes(result, loaded.simulation.horizon_s,
-                          loaded.cluster.power.facility_cap_mw, loaded):
+    for line in lines:
         notes.print(line)
     if explain is not None and not json_:
         from colossim.cli.render_compare import explain_timeline

@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import html
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; white-space: nowrap; }
 img { max-width: 100%; display: block; margin: 0.5em 0; }
 .note { color: #666; font-size: 0.85em; }
+.warn { background: #fff6d6; border-left: 4px solid #e0b000; padding: 4px 8px; margin: 4px 0; }
 .wide { overflow-x: auto; } .nested { display: inline-block; min-width: 22em; text-align: left; }
 """
 DAY = 86400.0
@@ -185,8 +187,17 @@ def plots_or_note(result: RunResult) -> str:
         return f'<p class="note">No plots: {html.escape(str(exc))}.</p>'
 
 
-def render(result: RunResult) -> str:
-    """The report's HTML text."""
+def notes_html(notes: Sequence[str]) -> str:
+    """What the run's terminal output warned of (load warnings, a stall, a horizon cut, refused
+    actions), each in a box: a report without them read like a completed run's (QA)."""
+    if not notes:
+        return ""
+    return "<h2>Notes</h2>" + "".join(f'<p class="warn">{html.escape(note)}</p>'
+                                      for note in notes)
+
+
+def render(result: RunResult, notes: Sequence[str] = ()) -> str:
+    """The report's HTML text; ``notes``, plain text, go first (``notes_html``)."""
     from colossim import __version__
 
     title = f"{result.scenario} under {result.policy} (seed {result.seed})"
@@ -198,6 +209,7 @@ def render(result: RunResult) -> str:
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="note">colossim {__version__}, report written {when}. Times in simulated '
         "days unless marked s.</p>",
+        notes_html(notes),
         "<h2>Summary</h2>",
         table(["figure", "value"], summary_rows(result)),
         group_tables(result),
@@ -210,10 +222,10 @@ def render(result: RunResult) -> str:
     ])
 
 
-def write_report(result: RunResult, path: Path) -> Path:
+def write_report(result: RunResult, path: Path, notes: Sequence[str] = ()) -> Path:
     """Write ``report.html`` (atomically) and return its path."""
     from colossim.metrics.export import atomic_write_text
 
     path = Path(path)
-    atomic_write_text(path, render(result))
+    atomic_write_text(path, render(result, notes))
     return path
