@@ -46,6 +46,40 @@ def test_time_of_day_tariff_charges_each_hour_at_its_price():
     assert energy_cost_usd(s, 7200, None) is None
 
 
+def test_a_battery_is_billed_for_what_it_charges_and_not_for_what_it_gives_back():
+    # QA: the bill was the facility's draw alone. 2 MW for two hours; the battery charges at
+    # 1 MW from 0:30 to 1:00 (0.5 MWh bought beside the draw), then gives back a triangle from
+    # 1:00 to 2:00, 1 MW falling to 0 (0.5 MWh not bought): hourly prices 10 and 20 give
+    # (2 + 0.5) x 10 + (2 - 0.5) x 20 = 55 $, and the draw alone would be 60 $
+    draw = series((0, 2.0), (7200, 0.0))
+    battery = StepSeries()
+    for t, mw in [(0, 0.0), (1800, 0.0), (1800, -1.0), (3600, -1.0), (3600, 1.0), (7200, 0.0)]:
+        battery.sample(t, mw)
+    tariff = TariffConfig(hourly_usd_per_mwh=(10.0, 20.0, *[0.0] * 22))
+    assert energy_cost_usd(draw, 7200, tariff, battery) == pytest.approx(55.0, rel=1e-12)
+    assert energy_cost_usd(draw, 7200, tariff) == pytest.approx(60.0)
+    flat = TariffConfig(usd_per_mwh=100.0)  # 4 MWh drawn, 0.5 charged, 0.5 given back
+    assert energy_cost_usd(draw, 7200, flat, battery) == pytest.approx(400.0, rel=1e-12)
+
+
+def test_a_run_with_a_battery_pays_for_its_charge():
+    from colossim.api import load_scenario, simulate
+
+    # one GB200 rack, one job: 720 GPU-h on 72 GPUs, 36,000 s and 1.452 MWh drawn (QA's hand
+    # count); an empty 0.05 MWh battery fills at 90% round-trip efficiency: 0.05 / 0.9 MWh
+    # bought beside the draw, at $100/MWh
+    result = simulate(load_scenario("small", [
+        "cluster.rack_groups=[{gpu_type: GB200, racks: 1}]", "cluster.pod_size_racks=1",
+        "cluster.power.supply_mw=1.0", "cluster.power.pue=1.1",
+        "cluster.power.battery={capacity_mwh: 0.05, max_charge_mw: 0.05, max_discharge_mw: "
+        "0.05, round_trip_efficiency: 0.9, initial_soc: 0.0}",
+        "cluster.power.tariff={usd_per_mwh: 100}",
+        "jobs=[{name: j1, work_gpu_hours: 720, reference_gpu: GB200, min_gpus: 72,"
+        " max_gpus: 72}]"]))
+    assert result.cluster.energy_mwh == pytest.approx(1.452, rel=1e-12)
+    assert result.power.energy_cost_usd == pytest.approx((1.452 + 0.05 / 0.9) * 100, rel=1e-9)
+
+
 @pytest.mark.parametrize("hours", [3, 23, 25])
 def test_hourly_prices_must_be_exactly_24_with_one_message_either_way(hours):
     # too few and too many said different things ("needs at least 24 items" against pydantic's

@@ -15,7 +15,7 @@ from typing import Any
 from colossim.config.power import TariffConfig
 from colossim.engine.record import Record, StepSeries
 from colossim.metrics.result import JobResult, PowerResult
-from colossim.metrics.series import integral
+from colossim.metrics.series import integral, linear_integral
 
 HOUR = 3600.0
 
@@ -63,16 +63,25 @@ def minimum(series: StepSeries | None, end_s: float) -> float | None:
     return 0.0 if abs(low) < CRUMB else low
 
 
-def energy_cost_usd(power: StepSeries, end_s: float, tariff: TariffConfig | None) -> float | None:
-    """∫ facility MW × price dt: the price changes on the hour with a time-of-day tariff."""
+def energy_cost_usd(power: StepSeries, end_s: float, tariff: TariffConfig | None,
+                    battery: StepSeries | None = None) -> float | None:
+    """∫ MW bought from the grid × price dt: the facility's draw, plus what charges the battery,
+    less what it gives back (``battery``: ``battery_mw``, + discharge, − charge; QA: the draw
+    alone billed a battery's charge as free and its discharge as bought). The price changes on
+    the hour with a time-of-day tariff."""
     if tariff is None:
         return None
+
+    def bought_mwh(lo: float, hi: float) -> float:
+        stored = 0.0 if battery is None else linear_integral(battery, lo, hi)
+        return (integral(power, lo, hi) - stored) / HOUR
+
     if tariff.hourly_usd_per_mwh is None:
-        return integral(power, 0.0, end_s) / HOUR * tariff.price_at(0.0)
+        return bought_mwh(0.0, end_s) * tariff.price_at(0.0)
     cost, hour = 0.0, 0
     while hour * HOUR < end_s:
         lo, hi = hour * HOUR, min((hour + 1) * HOUR, end_s)
-        cost += integral(power, lo, hi) / HOUR * tariff.price_at(lo)
+        cost += bought_mwh(lo, hi) * tariff.price_at(lo)
         hour += 1
     return cost
 
@@ -96,7 +105,8 @@ def cluster_power(record: Record, end_s: float, tariff: TariffConfig | None = No
         max_step_mw=max_step(series.get("power_mw", empty), end_s,
                              0.0 if _dark_from_start(record) else idle_mw),
         it_energy_mwh=integral(series.get("it_power_mw", empty), 0.0, end_s) / HOUR,
-        energy_cost_usd=energy_cost_usd(series.get("power_mw", empty), end_s, tariff),
+        energy_cost_usd=energy_cost_usd(series.get("power_mw", empty), end_s, tariff,
+                                        series.get("battery_mw")),
     )
 
 

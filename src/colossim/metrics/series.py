@@ -1,4 +1,5 @@
-"""Pure functions over piecewise-constant series: integrals, time-weighted means, peaks."""
+"""Pure functions over piecewise-constant series (integrals, time-weighted means, peaks), and the
+integral of a sampled, piecewise-linear one (``StepSeries.sample``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,24 @@ def integral(series: StepSeries, start_s: float, end_s: float) -> float:
         hi = end_s if end_s < t_next else t_next  # min(t_next, end_s)
         if hi > lo:
             total += v * (hi - lo)
+    return total
+
+
+def linear_integral(series: StepSeries, start_s: float, end_s: float) -> float:
+    """∫ level dt over [start_s, end_s] of a level recorded by ``StepSeries.sample``: linear
+    between samples (a jump is two samples at one instant, a stretch of no width), 0 before
+    the first, the last value after the last."""
+    times, values = series.times, series.values
+    if not times:
+        return 0.0
+    points = list(zip(times, values, strict=True))
+    points.append((max(end_s, times[-1]), values[-1]))
+    total = 0.0
+    for (t0, v0), (t1, v1) in zip(points, points[1:], strict=False):
+        lo, hi = max(t0, start_s), min(t1, end_s)
+        if hi > lo:
+            slope = (v1 - v0) / (t1 - t0)
+            total += (v0 + slope * ((lo + hi) / 2 - t0)) * (hi - lo)  # the mid-point's value
     return total
 
 
