@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from colossim.api import simulate
 from colossim.errors import ColossimWarning
 from colossim.sweep.expand import expand
 from colossim.sweep.spec import load_study
@@ -280,3 +281,21 @@ def test_a_range_that_misses_its_stop_says_where_it_ends(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ColossimWarning)
         assert len(load_study(exact).axes[0].rows) == 4
+
+
+def test_a_reliability_knob_varied_with_failures_off_is_said_to_change_nothing(tmp_path):
+    # QA: hot spares 0, 2, 4 under reliability.enabled: false gave three identical rows (no
+    # failures, so no rack is held back) with no word; the study's reading: "spares don't matter"
+    text = (f"base: {SMALL}\nparameters:\n  zip:\n    reliability.enabled: [false, true]\n"
+            "    reliability.spares.racks_per_pod: [0, 1]\n    reliability.restart_s: [60, 90]\n")
+    with pytest.warns(ColossimWarning) as caught:
+        plan = plan_of(tmp_path, text)
+    assert len(plan.runs) == 2
+    said = [str(w.message) for w in caught if issubclass(w.category, ColossimWarning)]
+    # restart_s still prices a preemption's switch with the model off: not said
+    assert said == ["point 0 (--dry-run lists them): reliability.spares.racks_per_pod is "
+                    "varied but ignored where reliability.enabled is false: no failures, "
+                    "spares or detection then, so its values give the same runs; set "
+                    "reliability.enabled: true to study it"]
+    usable = [simulate(run.scenario).cluster.usable_gpus for run in plan.runs]
+    assert usable == [288, 144]  # with the model on, one spare rack in each of the 2 pods

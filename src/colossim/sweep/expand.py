@@ -391,6 +391,8 @@ def expand(study: Study) -> Plan:
             continue
         finally:
             _collect(caught, point, warned)
+        for message in _varied_while_off(values, scenario):
+            warned.setdefault(message, []).append(point)
         base_scenario = base_scenario or scenario  # whose jobs the metrics may name
         own_seed = scenario.simulation.seed
         dumped = identity(scenario)  # once a point: its replicates differ in seed
@@ -423,6 +425,26 @@ def expand(study: Study) -> Plan:
     _check_unique(runs, study)
     _rewarn(warned, len({run.point for run in runs}))
     return Plan(study, base.source, tuple(runs))
+
+
+# reliability settings a run reads with the failure model off: checkpoint storage and the
+# restart time price a preemption's switch; windows are warned of at load (``ignored_inputs``)
+READ_WHEN_OFF = ("reliability.enabled", "reliability.storage", "reliability.restart_s",
+                 "reliability.maintenance")
+
+
+def _varied_while_off(values: dict[str, Any], scenario: Scenario) -> list[str]:
+    """A varied reliability knob at a point whose failure model is off: no failures, spares or
+    detection then, so its values differ in name only, and the table read as "spares do not
+    matter" (QA: reliability.spares.racks_per_pod 0, 2, 4 under reliability.enabled: false
+    gave three identical rows, with no word)."""
+    if scenario.reliability.enabled:
+        return []
+    return [f"{path} is varied but ignored where reliability.enabled is false: no failures, "
+            "spares or detection then, so its values give the same runs; set "
+            "reliability.enabled: true to study it"
+            for path in values if path.startswith("reliability.")
+            and not path.startswith(READ_WHEN_OFF)]
 
 
 def _same_point(first_of: dict[str, int], key: str, point: int, study: Study) -> Problem | None:
