@@ -419,6 +419,18 @@ def test_a_plot_reads_as_the_tables_and_marks_a_mean_of_fewer_runs(plan, referen
         drawn = sorted(y for bars in ax.containers for y in bars.lines[0].get_ydata())
         assert drawn == pytest.approx(sorted(r["makespan_s.mean"] / 86400 for r in rows))
         assert [t.get_text() for t in ax.texts] == ["n=1 of 2"]
+    finally:
+        plt.close(fig)
+    # QA: a point where no run gave the metric vanished from the axis: marked at its foot
+    rows[0] = {**few, "makespan_s.n": 0, "makespan_s.mean": None,
+               "makespan_s.ci95_low": None, "makespan_s.ci95_high": None}
+    fig = figure(plt, plan, rows, "scheduler.policy.name", "makespan_s")
+    try:
+        ax = fig.axes[0]
+        assert [t.get_text() for t in ax.texts] == ["n=0 of 2"]
+        x0 = ax.texts[0].xy[0]
+        assert [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == ":"] == [x0]
+        assert ax.get_xlim()[0] < x0 < ax.get_xlim()[1]
         # the legend beside the axes: clear of the x label and of the plotting area
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()

@@ -91,6 +91,10 @@ def test_a_mean_over_fewer_runs_than_the_point_had_says_how_many():
     assert _mean_ci(row, "makespan_s") == "1.434 (n=1)"
     row.update({"makespan_s.n": 4, "makespan_s.ci95_high": 1.5})
     assert _mean_ci(row, "makespan_s") == "1.434 ±0.066"
+    # QA: no run finished (no makespan), where a metric that does not apply also reads "-"
+    row.update({"makespan_s.n": 0, "makespan_s.mean": None, "makespan_s.ci95_high": None})
+    assert _mean_ci(row, "makespan_s") == "- (n=0)"
+    assert _mean_ci({**row, "runs": 0}, "makespan_s") == "-"
 
 
 def test_seeds_an_ulp_apart_show_no_spread():
@@ -603,3 +607,28 @@ def test_a_legend_of_long_labels_widens_the_image_not_squeeze_the_axes(tmp_path)
     written = plot_study(plan, rows, tmp_path / "plots")
     saved = next(path for path in written if "cluster.power.supply_mw" in path.name)
     assert imread(saved).shape[1] > 7 * 100  # 7 inches at 100 dpi, and the legend beside
+
+
+def test_the_few_seeds_note_counts_the_values_behind_each_interval(tmp_path, eighty, capsys):
+    # QA: a point whose 3 runs all failed (0 values) hid the note from the others, and a mean
+    # of 2 values of 3 seeds was said to be "with 3 seeds" (t = 4.3), where t = 12.7
+    plan = expand(load_study(write_study(tmp_path, WIDE)))
+
+    def row(point: int, runs: int, n: int) -> dict:
+        values = dict(next(run.values for run in plan.runs if run.point == point))
+        out = {"point": point, **values, "runs": runs, "failed": 3 - runs}
+        for metric in plan.metrics:
+            mean = None if n == 0 else 1000.0
+            out.update({f"{metric}.n": n, f"{metric}.mean": mean,
+                        f"{metric}.ci95_low": None if n < 2 else 900.0,
+                        f"{metric}.ci95_high": None if n < 2 else 1100.0})
+        return out
+
+    def note(rows: list[dict]) -> str:
+        summary_table(plan, rows)
+        return " ".join(capsys.readouterr().out.split())
+
+    assert "With 3 seeds a 95% interval is 4.3 standard errors" in note([row(0, 3, 3),
+                                                                        row(1, 0, 0)])
+    assert "With 2 seeds a 95% interval is 12.7 standard errors" in note([row(0, 3, 3),
+                                                                         row(1, 3, 2)])

@@ -222,10 +222,10 @@ def _mean_ci(row: Mapping[str, Any], metric: str, unit: float = 1.0,
     ``unit``s of the metric's own (86,400 for seconds shown as days); ``decimals``: the
     column's (``_number``)."""
     mean, high = row[f"{metric}.mean"], row[f"{metric}.ci95_high"]
-    if mean is None:
-        return "-"
     n, runs = row.get(f"{metric}.n"), row.get("runs")
     few = f" (n={n})" if n is not None and runs and n < runs else ""  # runs without the value
+    if mean is None:  # no run gave it: "(n=0)" when runs there were (QA: a bare "-" beside
+        return "-" + few  # "3/3" read as "not applicable", where no seed finished)
     if high is None:
         return _number(mean / unit, decimals) + few
     return f"{_number(mean / unit, decimals)} ±{_spread(_half(row, metric) / unit)}{few}"
@@ -274,8 +274,11 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
     from colossim.cli.render_compare import FEW_SEEDS, few_seeds_note
 
     spread = any(_half(row, m) for row in rows for m in plan.metrics)
-    note = few_seeds_note(min((row["runs"] for row in rows), default=0), f"seeds: {FEW_SEEDS}",
-                          spread)
+    # the fewest values behind any interval: a point whose runs all failed has none and no
+    # interval (QA: its 0 hid the note from the others), and a mean of 2 of 3 seeds (one run
+    # without the metric) is as wide as 2 seeds make it, not 3 (QA)
+    counted = [row[f"{m}.n"] for row in rows for m in plan.metrics if row[f"{m}.n"] > 1]
+    note = few_seeds_note(min(counted, default=0), f"seeds: {FEW_SEEDS}", spread)
     if note:
         out.print(note)
 

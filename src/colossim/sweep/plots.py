@@ -87,7 +87,8 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
     """The metric's lines (``unit``: a divisor, 86,400 for seconds drawn as days). A mean of
     fewer runs than the point has (runs cut at the horizon have no makespan) is drawn hollow
     and marked "n=1 of 4": drawn like the rest, the one run that finished at a short horizon
-    read as a shorter makespan (QA)."""
+    read as a shorter makespan (QA). A point where no run gave the metric is a dotted line
+    marked "n=0 of 4"."""
     xs_all = [row[x] for row in rows]
     position, apart, ticks = _axis(xs_all)
     random = plan.study.file.method is Method.RANDOM
@@ -119,6 +120,13 @@ def _draw(ax: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str, metric
                 ax.scatter([px_], [py_], s=50, facecolors="white", edgecolors=color, zorder=3)
                 ax.annotate(f"n={n} of {runs}", (px_, py_), textcoords="offset points",
                             xytext=(5, 5), fontsize=7, color=color)
+        for r in members:  # no run gave the metric there: marked at the foot of the axes, not
+            # left out (QA: the 0-spare point, where no seed finished, vanished from the x axis)
+            if r[f"{metric}.mean"] is None and r["runs"]:
+                px_ = position[_hashable(r[x])]
+                ax.axvline(px_, color=color, linestyle=":", linewidth=1)
+                ax.annotate(f"n=0 of {r['runs']}", (px_, 0.02), xycoords=ax.get_xaxis_transform(),
+                            textcoords="offset points", xytext=(4, 0), fontsize=7, color=color)
     if ticks:
         long = max((len(t) for t in ticks.values()), default=0) > 8
         ax.set_xticks(list(ticks), list(ticks.values()), rotation=30 if long else 0,
