@@ -166,11 +166,12 @@ def test_explain_lists_the_jobs_started_ahead():
     assert wait.ahead == ("s1", "s2") and "started 2 other job(s) first" in wait.why
 
 
-def test_explain_counts_only_the_starts_the_policy_made_before_the_job_s_own():
+def test_explain_counts_no_start_of_the_instant_the_job_started():
     # failures_small under las: at 1,250 s one decision starts small-a, then mid-a (record
     # order); mid-b started at 1,200 s. A job's wait that ended in that decision counts the
-    # starts made before its own, not those after it in the same decision: small-a's, only
-    # mid-b; mid-a's, mid-b and small-a. (It counted the whole decision's starts.)
+    # starts before that instant: mid-b, for both. (It counted the whole decision's starts,
+    # then those before its own in the decision: small-a for mid-a, which took nothing mid-a
+    # waited for, as mid-a started then too: QA.)
     from colossim.api import load_scenario
 
     result = simulate(load_scenario("tests/regression/scenarios/failures_small.yaml",
@@ -181,7 +182,7 @@ def test_explain_counts_only_the_starts_the_policy_made_before_the_job_s_own():
     [small_a] = [w for w in job_timeline(result, "small-a").waits if w.until_s == 1250.0]
     assert small_a.ahead == ("mid-b",)
     [mid_a] = [w for w in job_timeline(result, "mid-a").waits if w.until_s == 1250.0]
-    assert mid_a.ahead == ("mid-b", "small-a")
+    assert mid_a.ahead == ("mid-b",)
 
 
 def test_explain_says_a_fabric_cut_took_the_job_off(tmp_path):
@@ -225,6 +226,24 @@ def test_explain_names_a_job_restarted_during_the_wait_once():
     assert wait.ahead == ("a", "s1") and wait.ahead_count == 2
     assert wait.why == ("the policy started 2 other job(s) first: a, s1 (1 of 1 GPUs busy when "
                         "the wait began)")
+
+
+def test_explain_blames_no_job_started_in_the_same_instant():
+    # QA: two GB200 racks; big (144 GPU-h on 144 GPUs) holds both from 0 to 3,600 s; x and y
+    # (72 GPUs each) arrive at 600 s and 1,200 s, and fifo starts both when big ends. x took
+    # nothing y waited for, yet y's wait read "the policy started 1 other job(s) first: x"
+    scenario = load_scenario("small", [
+        "cluster.rack_groups=[{gpu_type: GB200, racks: 2}]", "cluster.pod_size_racks=2",
+        "jobs=[{name: big, work_gpu_hours: 144, reference_gpu: GB200, min_gpus: 144,"
+        " max_gpus: 144}, {name: x, work_gpu_hours: 72, reference_gpu: GB200, min_gpus: 72,"
+        " max_gpus: 72, submit_s: 600}, {name: y, work_gpu_hours: 72, reference_gpu: GB200,"
+        " min_gpus: 72, max_gpus: 72, submit_s: 1200}]"])
+    result = simulate(scenario)
+    assert [(j.name, j.start_s) for j in result.jobs] == [("big", 0), ("x", 3600), ("y", 3600)]
+    [wait] = job_timeline(result, "y", 72).waits
+    assert (wait.since_s, wait.until_s, wait.ahead_count) == (1200.0, 3600.0, 0)
+    assert wait.why == ("the policy did not try to start it (144 of 144 GPUs busy when the wait "
+                        "began; it needs at least 72)")
 
 
 def test_run_explain_on_the_command_line():

@@ -242,10 +242,11 @@ def _wait(since: float, until: float, started: bool, name: str, decisions: list,
                 if since <= d.time_s <= until and d.verdict != "applied"]
     # other jobs started from the wait's start to its end, each once, in the order they first
     # started (one preempted and restarted during the wait is one job put first, not several);
-    # at the instant it started, only those the policy started before it
+    # none started at the instant it started: they took nothing it waited for (QA: x, started
+    # with y when the job holding every GPU ended, was blamed for y's wait)
     ahead: dict[str, None] = {}
     for t, job in starts[bisect_left(starts, since, key=itemgetter(0)):]:
-        if t > until or (started and t == until and job == name):
+        if t > until or (started and t == until):
             break
         if job != name:
             ahead[job] = None
