@@ -10,7 +10,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from colossim.cli.app import app
-from colossim.policy.actions import Preempt, Reject, WakeAt
+from colossim.policy.actions import Preempt, Reject, Start, WakeAt
 from colossim.policy.api import BasePolicy
 from colossim.policy.builtin.fifo import Fifo
 
@@ -29,6 +29,15 @@ class RejectImages(BasePolicy):
 
     def decide(self, view):
         return [Reject(job.name, "no images") for job in view.pending if job.name == "image-2b"]
+
+
+class RackZero(BasePolicy):
+    """Starts every pending job on 72 GPUs of rack 0, whatever they need or hold."""
+
+    name = "rack-zero"
+
+    def decide(self, view):
+        return [Start(job.name, ((0, 72),)) for job in view.pending]
 
 
 def _run(*args: str) -> str:
@@ -135,3 +144,16 @@ def test_an_object_that_is_no_action_is_recorded_as_its_text():
     result = simulate("small", policy=NotAnAction())
     [bad] = [d for d in result.record.decisions if d.verdict == "invalid"]
     assert bad.action == {"value": "oops"} and bad.reason == "not an action: str"
+
+
+def test_a_stall_whose_starts_were_refused_says_so_not_did_the_policy_leave_them():
+    # QA: the policy asked at every decision; each start was refused, and the note asked
+    # whether it had left them pending. small by hand: llm-70b starts at 0 on rack 0 (72 GPUs
+    # is inside [72, 144]); image-2b (1,800 s, 8-64 GPUs) is refused as invalid, llm-8b (3,600
+    # s) finds rack 0 busy; llm-70b ends and llm-8b takes rack 0; moe-200b (144-216) is refused
+    out = " ".join(_run("--policy", "tests.cli.test_cli_unfinished:RackZero").split())
+    assert "never finished: image-2b (pending), moe-200b (pending). The policy asked to start " \
+        "them, and the engine refused each start: image-2b " in out
+    assert "image-2b's last at " in out and ": invalid: 72 GPUs is outside [8, 64] (--explain " \
+        "image-2b shows each)." in out
+    assert "Did the policy leave them pending?" not in out

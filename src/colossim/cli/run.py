@@ -22,6 +22,7 @@ from colossim.cli.options import (
     check_names,
 )
 from colossim.config.overrides import Override, shown_override, text_override
+from colossim.config.wording import and_more
 
 if TYPE_CHECKING:
     from colossim.config.schema import Scenario
@@ -137,9 +138,28 @@ def _stall_cause(result: RunResult, cap_mw: float | None = None,
         return ("The facility was dark: the power it may draw" + shown + " is below what it "
                 f"draws idle, so nothing could run; {fix}.")
     if scenario is None:
-        return "Did the policy leave them pending?"
+        return _refused_cause(result) or "Did the policy leave them pending?"
     return (_cut_cause(result, scenario) or _unpowered_cause(result, scenario)
-            or "Did the policy leave them pending?")
+            or _refused_cause(result) or "Did the policy leave them pending?")
+
+
+def _refused_cause(result: RunResult) -> str | None:
+    """The pending jobs whose starts the engine refused, how often, and the first one's last
+    refusal, or None: the policy did ask (QA: a policy that asked to start both jobs at every
+    decision, each start refused as invalid, was asked whether it left them pending)."""
+    pending = {job.name for job in result.jobs if job.state == "pending"}
+    refused: dict[str, list] = {}
+    for d in result.record.decisions:
+        job = d.action.get("job")
+        if d.verdict != "applied" and d.action.get("action") == "start" and job in pending:
+            refused.setdefault(job, []).append(d)
+    if not refused:
+        return None
+    counts = [f"{name} {len(ds):,} time{'s' * (len(ds) != 1)}" for name, ds in refused.items()]
+    name, last = next(iter(refused)), next(iter(refused.values()))[-1]
+    return (f"The policy asked to start them, and the engine refused each start: "
+            f"{and_more(counts, 3)}; {name}'s last at {last.time_s:,.0f} s: {last.verdict}: "
+            f"{last.reason} (--explain {name} shows each).")
 
 
 def _unpowered_cause(result: RunResult, scenario: Scenario) -> str | None:
