@@ -532,6 +532,14 @@ def test_two_test_files_sharing_a_default_baseline_name_are_refused(project):
     result = run(project, "test_a.py", "test_b.py")  # one session: the second is refused
     result.assert_outcomes(passed=1, failed=1)
     run(project, "test_a.py").assert_outcomes(passed=1)  # its own file
+    # QA: run first, test_b claimed the file and test_a, whose file its header names, was
+    # told to take another name; the header decides, whatever the order
+    result = run(project, "test_b.py", "test_a.py", "-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_b.py::test_baseline FAILED*",
+                                 "*test_a.py::test_baseline PASSED*"])
+    result.stdout.fnmatch_lines(["*test_baseline.json belongs to test_a.py::test_baseline,"
+                                 " and test_b.py::test_baseline resolves to it too*"])
 
 
 def test_a_failure_says_when_the_file_was_produced_by_another_run(project):
@@ -1140,3 +1148,22 @@ def test_the_plugin_loads_without_xdist_and_its_hook_is_declared_optional():
     pm.register(plugin, "colossim-alone")  # without xdist's hookspecs
     pm.check_pending()  # raises PluginValidationError for a hook nobody declares
     assert pm.parse_hookimpl_opts(plugin, "pytest_testnodedown")["optionalhook"] is True
+
+
+HUGE = """
+def test_flops(policy_baseline):
+    policy_baseline({"flops": 10**30 + 7, "edge": 2**1024}, "map-flops")
+"""
+
+
+def test_an_integer_past_a_float_is_refused_when_recorded_not_after(project):
+    # QA: the update wrote a 309-digit integer, and every later comparison (and update) called
+    # the file "edited by hand?", so it had to be deleted by hand
+    project.makepyfile(test_huge=HUGE)
+    for args in (("--colossim-update-baselines",), ()):
+        result = run(project, *args)
+        result.assert_outcomes(passed=1, failed=1)  # the project's own toy test passes
+        result.stdout.fnmatch_lines(["*metric 'edge' is an integer of 309 digits, past the "
+                                     "largest number a tolerance can compare*"])
+        assert "edited by hand" not in result.stdout.str()
+    assert not (project.path / "baselines" / "map-flops.json").exists()

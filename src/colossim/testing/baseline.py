@@ -286,6 +286,10 @@ def _plain(name: str, value: Any) -> Any:
     if isinstance(value, bool | str) or value is None:
         return value
     if isinstance(value, numbers.Integral):
+        if not _fits_a_float(value):  # QA: written by an update, refused by the next compare
+            raise TypeError(f"metric {name!r} is an integer of {len(str(abs(int(value))))} "
+                            "digits, past the largest number a tolerance can compare (about "
+                            "1.8e308): scale it, or compare it yourself")
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)

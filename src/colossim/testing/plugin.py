@@ -466,15 +466,18 @@ def _claim_default_name(config: pytest.Config, request: pytest.FixtureRequest, p
                         old: Mapping[str, Any] | None) -> None:
     """Fail when two tests resolve to one file by their default name (the test function's name
     and parameters, without its file or class, which tests in two files, or two classes of one,
-    can share): each would be judged by, or overwrite, the other's."""
+    can share): each would be judged by, or overwrite, the other's. The file belongs to the
+    test its header names, while that test is still there; else to the first of them this
+    session ran (QA: run second, the header's own test was told to take another name)."""
     __tracebackhide__ = True
     node = request.node.nodeid
-    other = config.stash[_claims].setdefault(path, node)  # earlier in this session
-    if other == node and old is not None:  # else the test the file's header names
-        made_by = (old.get("produced") or {}).get("test")
-        if (isinstance(made_by, str) and made_by != node
-                and _still_there(config.rootpath, made_by, request.path, node)):
-            other = made_by
+    first = config.stash[_claims].setdefault(path, node)  # earlier in this session
+    made_by = (old.get("produced") or {}).get("test") if old is not None else None
+    other = first
+    if made_by == node:
+        other = node
+    elif isinstance(made_by, str) and _still_there(config.rootpath, made_by, request.path, node):
+        other = made_by
     if other != node:
         pytest.fail(
             f"colossim baseline {path} belongs to {other}, and {node} resolves to it too: "
