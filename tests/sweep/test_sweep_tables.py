@@ -119,7 +119,7 @@ def test_values_and_spreads_are_written_one_way():
     assert _number(2.0437e20) == "2.044e+20" and _spread(3.14e18) == "3.1e+18"
     assert _number(999_949_999_999.0) == "999,949,999,999" and _number(1.2e12) == "1.2e+12"
     assert _column([True, {"strict": True}]) == ["true", '{"strict": true}']
-    assert _column(["fifo", 1.5, None]) == ["fifo", "1.5", "-"]
+    assert _column(["fifo", 1.5, None]) == ["fifo", "1.5", "null"]  # a value given as null
     # QA: at 6 digits 200000 and 200000.5 (two points) printed as one row; a range's sum
     # 0.1 + 0.2 keeps reading 0.3
     assert _column([200000.0, 200000.5, 1234567.891, 1.123456789, 0.1 + 0.2]) == [
@@ -632,3 +632,22 @@ def test_the_few_seeds_note_counts_the_values_behind_each_interval(tmp_path, eig
                                                                         row(1, 0, 0)])
     assert "With 2 seeds a 95% interval is 12.7 standard errors" in note([row(0, 3, 3),
                                                                          row(1, 3, 2)])
+
+
+def test_a_parameter_value_given_as_null_is_written_null(tmp_path):
+    # QA: the battery varied between null and a mapping: the null points read "-" in the tables
+    # (the mark of no value) and an empty cell in results.csv and summary.csv
+    from colossim.sweep.outputs import write_outputs
+    from colossim.sweep.value_labels import written
+
+    study = (f"name: nul\nbase: {SMALL}\nparameters:\n  cluster.power.battery: [null, "
+             "{capacity_mwh: 0.1, max_charge_mw: 0.1, max_discharge_mw: 0.1}]\nseeds: 1\n"
+             "metrics: [makespan_s, power.battery_min_soc]\n")
+    plan = expand(load_study(write_study(tmp_path, study)))
+    records = {run.run_id: {"status": "ok", "result": {"makespan_s": 100.0}} for run in plan.runs}
+    write_outputs(plan, records, tmp_path / "out", plots=False)
+    summary = (tmp_path / "out" / "summary.csv").read_text().splitlines()
+    assert summary[1].startswith("0,null,1,0,1,100.0,,,0,,,")  # battery_min_soc: no value, n 0
+    results = (tmp_path / "out" / "results.csv").read_text().splitlines()
+    assert [line.split(",")[4] for line in results[1:]].count("null") == 1
+    assert written(None) == "null"

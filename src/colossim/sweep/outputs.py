@@ -88,13 +88,18 @@ def cell(value: Any) -> str:
     return repr(value)
 
 
-def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    """Write the table; its text."""
+def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]],
+              literal: Sequence[str] = ()) -> str:
+    """Write the table; its text. ``literal``: the parameter columns, where a value given as
+    null is written ``null``, as JSON writes it (an empty cell is a metric with no value:
+    QA: a study varying the battery between null and a mapping wrote the null points empty)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
+    nulls = set(literal)
     for row in rows:
-        writer.writerow([cell(row.get(c)) for c in columns])
+        writer.writerow(["null" if c in nulls and row.get(c) is None else cell(row.get(c))
+                         for c in columns])
     atomic_write_text(path, text := buffer.getvalue())
     return text
 
@@ -139,7 +144,7 @@ def write_outputs(
     out = Path(out)
     notes = []
     columns, rows = result_table(plan, records)
-    write_csv(out / "results.csv", columns, rows)
+    write_csv(out / "results.csv", columns, rows, plan.parameters)
     try:
         write_parquet(out / "results.parquet", columns, rows, plan.metrics)
     except ColossimError as exc:
@@ -149,7 +154,8 @@ def write_outputs(
         notes.append(f"not written: {exc}{gone}")
     summary_columns, summary = summary_table(plan, records)
     before = _text(out / "summary.csv")
-    unchanged = before == write_csv(out / "summary.csv", summary_columns, summary)
+    unchanged = before == write_csv(out / "summary.csv", summary_columns, summary,
+                                       plan.parameters)
     written: list[Path] = []
     if plots:
         from colossim.sweep.plots import plot_study

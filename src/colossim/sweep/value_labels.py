@@ -30,8 +30,8 @@ def written(value: Any) -> str:
     significant digits, which keeps every float a study writes apart (QA: at 6 digits,
     200000 and 200000.5 were two points printed as one row) and drops the binary crumbs of
     one a range adds up (0.30000000000000004 reads 0.3)."""
-    if value is None:
-        return "-"
+    if value is None:  # a value given as null, as results.csv writes it (not "-": no value)
+        return "null"
     if isinstance(value, float):
         return f"{value:.15g}"
     if isinstance(value, str):
