@@ -184,7 +184,7 @@ def test_a_whole_number_parameter_beyond_64_bits_is_refused_at_its_value(tmp_pat
         "9,223,372,036,854,775,807"]
 
 
-LISTED_TWICE = "give the same scenario (a value listed twice, or two values that mean the same?)"
+LISTED_TWICE = "the points it makes give the same scenarios"
 
 
 @pytest.mark.parametrize("seeds", ["3", "[1, 2]"])
@@ -193,7 +193,9 @@ def test_a_value_listed_twice_is_refused(tmp_path, seeds):
     text = (f"base: {SMALL}\nparameters:\n  scheduler.policy.name: [fifo, priority, fifo]\n"
             f"seeds: {seeds}\n")
     found = problems_of(write_study(tmp_path, text))
-    assert found == [f"{tmp_path}/study.yaml:2: parameters: points 0 and 2 {LISTED_TWICE}"]
+    # said at the knob's second fifo, naming it (QA: at parameters:, the knob was to be found)
+    assert found == [f"{tmp_path}/study.yaml:3: parameters.scheduler.policy.name[2]: "
+                     f"scheduler.policy.name lists fifo twice (items 0 and 2): {LISTED_TWICE}"]
 
 
 def test_random_draws_that_repeat_are_not_values_listed_twice(tmp_path):
@@ -417,7 +419,8 @@ def test_fractions_drawn_for_a_whole_number_field_are_said_once(tmp_path):
 ONE_PROBLEM = {
     "a value in two spellings is one point": (  # supply_mw is a float field: 1 and 1.0
         f"base: {SMALL}\nparameters:\n  cluster.power.supply_mw: [1, 2, 1.0]\nseeds: 2\n",
-        f"{{study}}:2: parameters: points 0 and 2 {LISTED_TWICE}"),
+        f"{{study}}:3: parameters.cluster.power.supply_mw[2]: cluster.power.supply_mw lists 1 "
+        f"twice (items 0 and 2; 700 and 700.0 are one value): {LISTED_TWICE}"),
     "a varied seed that the seeds list overrides": (
         f"base: {SMALL}\nparameters:\n  simulation.seed: [1, 2]\nseeds: [5]\n",
         "{study}:2: parameters: points 0 and 1 give the same scenario and seed (a varied "

@@ -398,7 +398,7 @@ def expand(study: Study) -> Plan:
         dumped = identity(scenario)  # once a point: its replicates differ in seed
         replicate_id = replicate_ids(dumped)  # the point's own scenario is the one of its seed
         if study.file.method is Method.GRID:
-            same = _same_point(first_of, replicate_id(own_seed), point, study)
+            same = _same_point(first_of, replicate_id(own_seed), point, study, point_values)
             if same is not None:
                 problems.setdefault(same, point)
         for replicate in range(seeds if isinstance(seeds, int) else len(seeds)):
@@ -447,15 +447,28 @@ def _varied_while_off(values: dict[str, Any], scenario: Scenario) -> list[str]:
             and not path.startswith(READ_WHEN_OFF)]
 
 
-def _same_point(first_of: dict[str, int], key: str, point: int, study: Study) -> Problem | None:
+def _same_point(first_of: dict[str, int], key: str, point: int, study: Study,
+                values: list[dict[str, Any]]) -> Problem | None:
     """A grid point whose scenario an earlier point already gives (a value listed twice): with
-    ``seeds: N`` it ran again under other seeds, a second summary row of the same label."""
+    ``seeds: N`` it ran again under other seeds, a second summary row of the same label. Said
+    at the knob's second listing of the value, naming it (QA: said at ``parameters:``, the
+    user hunted for the knob)."""
     if key not in first_of:
         first_of[key] = point
         return None
+    for axis in study.axes:  # the knob listing the point's value twice
+        for k, path in enumerate(axis.paths):
+            shown = written(values[point].get(path))
+            hits = [i for i, row in enumerate(axis.rows) if written(row[k]) == shown]
+            if len(hits) > 1:  # one problem for the knob, however many points repeat
+                alike = "; 700 and 700.0 are one value" if isinstance(
+                    values[point].get(path), int | float) else ""
+                return problem_at(study.marks, (*axis.locs[k], hits[1]), (
+                    f"{path} lists {shown} twice (items {hits[0]} and {hits[1]}{alike}): the "
+                    "points it makes give the same scenarios"))
     return problem_at(study.marks, ("parameters",), (
-        f"points {first_of[key]} and {point} give the same scenario (a value listed twice, "
-        "or two values that mean the same?)"))
+        f"points {first_of[key]} and {point} give the same scenario (a value listed twice, or "
+        "two values that mean the same?)"))
 
 
 
