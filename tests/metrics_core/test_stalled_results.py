@@ -12,14 +12,9 @@ from typer.testing import CliRunner
 
 from colossim.api import load_scenario, simulate
 from colossim.cli.app import app
+from tests.stalled_case import run_args, unpowered
 
-STALLS = [
-    "cluster.rack_groups=[{gpu_type: GB200, racks: 1}]", "cluster.pod_size_racks=1",
-    "cluster.power.supply_mw=0.07", "cluster.power.pue=1.1",
-    "jobs=[{name: j1, work_gpu_hours: 720, reference_gpu: GB200, min_gpus: 72, max_gpus: 72,"
-    " deadline_s: 60000}, {name: j2, work_gpu_hours: 1, reference_gpu: GB200, min_gpus: 1,"
-    " max_gpus: 1, submit_s: 100, deadline_s: 50000}]",
-]
+STALLS = unpowered(deadlines=True)
 # the load warns that j1 can never start (and, cut at 50 s, that neither job can finish)
 pytestmark = pytest.mark.filterwarnings("ignore::colossim.errors.ColossimWarning")
 
@@ -43,10 +38,7 @@ def test_a_job_that_never_started_has_no_mean_gpus():
 
 
 def test_the_run_table_says_missed_and_shows_no_gpus():
-    args = ["run", "small", "--quiet"]
-    for override in STALLS:
-        args += ["--set", override]
-    out = CliRunner().invoke(app, args)
+    out = CliRunner().invoke(app, run_args(STALLS))
     assert out.exit_code == 0, out.output
     assert re.search(r"deadlines met\s+│\s+0 of 2 \(missed: j1, j2\)\s+│", out.stdout)
     rows = [line.split() for line in out.stdout.splitlines() if line.split()[:1] in (["j1"],

@@ -11,18 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from colossim.cli.app import app
+from tests.stalled_case import run_args, unpowered
 
 pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
 
-# one rack under 0.07 MW: j1 (72 GPUs, 0.0803 MW at the lowest clocks) never starts, and
-# strict fifo keeps j2 behind it; nothing is left to happen at 100 s
-STALLS = [
-    "cluster.rack_groups=[{gpu_type: GB200, racks: 1}]", "cluster.pod_size_racks=1",
-    "cluster.power.supply_mw=0.07", "cluster.power.pue=1.1",
-    "jobs=[{name: j1, work_gpu_hours: 720, reference_gpu: GB200, min_gpus: 72, max_gpus: 72},"
-    " {name: j2, work_gpu_hours: 1, reference_gpu: GB200, min_gpus: 1, max_gpus: 1,"
-    " submit_s: 100}]",
-]
+STALLS = unpowered()
 
 
 def notes(page: str) -> list[str]:
@@ -30,10 +23,7 @@ def notes(page: str) -> list[str]:
 
 
 def run(folder: Path, *overrides: str) -> str:
-    args = ["run", "small", "--out", str(folder), "--report", "--quiet"]
-    for override in overrides:
-        args += ["--set", override]
-    done = CliRunner().invoke(app, args)
+    done = CliRunner().invoke(app, run_args(list(overrides), "--out", str(folder), "--report"))
     assert done.exit_code == 0, done.output
     return (folder / "report.html").read_text()
 

@@ -13,16 +13,10 @@ from typer.testing import CliRunner
 from colossim.api import load_scenario, run_scenario
 from colossim.cli.app import app
 from colossim.testing.starvation import Stalled, StallGuard, guard_for
+from tests.stalled_case import run_args, unpowered
 
 DAY = 86_400.0
-UNPOWERED = [
-    "cluster.rack_groups=[{gpu_type: GB200, racks: 1}]", "cluster.pod_size_racks=1",
-    "cluster.power.supply_mw=0.07", "cluster.power.pue=1.1",
-    "jobs=[{name: j1, work_gpu_hours: 720, reference_gpu: GB200, min_gpus: 72, max_gpus: 72},"
-    " {name: j2, work_gpu_hours: 1, reference_gpu: GB200, min_gpus: 1, max_gpus: 1,"
-    " submit_s: 100}]",
-    "reliability.enabled=true",
-]
+UNPOWERED = [*unpowered(), "reliability.enabled=true"]
 
 
 class Recorder:
@@ -79,10 +73,7 @@ def test_the_last_scheduled_change_counts_supply_events_maintenance_and_fabric_f
 
 
 def test_run_stops_a_run_of_few_events_and_names_the_supply_not_the_policy():
-    args = ["run", "small", "--quiet"]
-    for override in UNPOWERED:
-        args += ["--set", override]
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(app, run_args(UNPOWERED))
     assert result.exit_code == 1, result.output
     error = result.stderr.splitlines()[-1]  # after the load warning naming j1
     assert error.startswith("error: starved: policy 'fifo' on scenario 'small': no job "
