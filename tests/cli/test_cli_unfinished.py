@@ -153,7 +153,7 @@ def test_a_stall_whose_starts_were_refused_says_so_not_did_the_policy_leave_them
     # s) finds rack 0 busy; llm-70b ends and llm-8b takes rack 0; moe-200b (144-216) is refused
     out = " ".join(_run("--policy", "tests.cli.test_cli_unfinished:RackZero").split())
     assert "never finished: image-2b (pending), moe-200b (pending). The policy asked to start " \
-        "them, and the engine refused each start: image-2b " in out
+        "them, and the engine refused: image-2b " in out
     assert "image-2b's last at " in out and ": invalid: 72 GPUs is outside [8, 64] (--explain " \
         "image-2b shows each)." in out
     assert "Did the policy leave them pending?" not in out

@@ -78,21 +78,25 @@ def plain(markup: str) -> str:
 
 @contextmanager
 def kept_warnings(into: list[str]) -> Iterator[None]:
-    """Show colossim's warnings as usual, and keep their texts in ``into`` (for the report)."""
+    """Show colossim's warnings as usual, and keep their texts in ``into`` (for the report).
+    Shown whatever the block does: the warnings of a load that then fails are said too."""
     import warnings
 
     from colossim.errors import ColossimWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        try:
-            yield
-        finally:
-            shown = list(caught)
-    for warning in shown:
-        if issubclass(warning.category, ColossimWarning):
-            into.append(str(warning.message))
-        warnings.showwarning(warning.message, warning.category, warning.filename,
-                             warning.lineno)
+    shown: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                yield
+            finally:
+                shown = list(caught)
+    finally:  # with the usual display back in place
+        for warning in shown:
+            if issubclass(warning.category, ColossimWarning):
+                into.append(str(warning.message))
+            warnings.showwarning(warning.message, warning.category, warning.filename,
+                                 warning.lineno)
 
 
 def saved_notes(result: RunResult, run_dir: Path) -> list[str]:

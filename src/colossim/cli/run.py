@@ -157,7 +157,7 @@ def _refused_cause(result: RunResult) -> str | None:
         return None
     counts = [f"{name} {len(ds):,} time{'s' * (len(ds) != 1)}" for name, ds in refused.items()]
     name, last = next(iter(refused)), next(iter(refused.values()))[-1]
-    return (f"The policy asked to start them, and the engine refused each start: "
+    return (f"The policy asked to start them, and the engine refused: "
             f"{and_more(counts, 3)}; {name}'s last at {last.time_s:,.0f} s: {last.verdict}: "
             f"{last.reason} (--explain {name} shows each).")
 

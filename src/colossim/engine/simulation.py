@@ -130,8 +130,8 @@ class Simulation:
                                 f"{raised_at(exc, self._policy_file())}") from exc
         if not actions and all(t.kind not in NEEDS_SETTLE for t in triggers):
             # nothing changed since the events that raised the triggers settled the state: a
-            # settle now would repeat theirs (~10% of a failure-heavy run's CPU, where 99% of
-            # the policy's calls after faults and repairs return nothing)
+            # settle now would repeat theirs (Colossus-2 with failures: 7,307 of 96,883
+            # settles, ~5% of its profiled time; 99% of the policy's calls return nothing)
             return
         for action in actions:
             try:

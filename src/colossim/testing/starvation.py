@@ -3,9 +3,9 @@
 A policy that never starts a job but keeps asking to be woken (``WakeAt(now + 60)``) makes the
 engine simulate every wake-up until the horizon (3.15e8 s, about ten years, by default: minutes
 and gigabytes), and one that wakes at ``now + 1e-9`` never reaches it. ``StallGuard`` watches
-the engine's progress callback (every ``PROGRESS_EVERY`` events: the time and the fraction of
-all work done) and at least once per simulated day) and stops the run when, after the last job has
-arrived, the fraction has not moved for
+the engine's progress callback (every ``PROGRESS_EVERY`` events and at least once per simulated
+day: the time, the fraction of all work done and the events so far) and stops the run when,
+after the last job has arrived, the fraction has not moved for
 
 - ``STALL_EVENTS`` events spanning at least ``STALL_SPAN_S`` of simulated time (a poller),
 - ``STALL_EVENTS`` events within ``BURST_SPAN_S`` (a wake-up that barely moves the clock),
