@@ -180,11 +180,14 @@ class StagedPolicy(BasePolicy):
                              rng=view.rng, **options)
 
     def decide(self, view: ClusterView) -> Sequence[Action]:
+        jobs = self.order(self.admit(view), view)
+        if not jobs:  # nothing to start: the racks' view, built when first read, is not built
+            return []  # (most calls of a failure-heavy run come with no job pending)
         free = view.racks.free.copy()
         left = free_gpus(view.racks, free)
         actions: list[Action] = []
         power = self.start_power(view)
-        for job in self.order(self.admit(view), view):
+        for job in jobs:
             grant = None
             if job.min_gpus <= left:
                 grant = self.place(job, free, view, self.size(job, view))
