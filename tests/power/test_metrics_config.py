@@ -138,3 +138,21 @@ def test_per_job_settings_must_name_a_job():
            "max_gpus": 72}
     with pytest.raises((ValidationError, ConfigError), match="did you mean 'llm'"):
         make_scenario([job], cluster={"power": {"supply_mw": 1, "jobs": {"lm": {"cap_w": 900}}}})
+
+
+def test_integrals_over_a_span_read_only_the_points_that_meet_it():
+    from colossim.metrics.series import integral, linear_integral
+
+    # a level k from t = 10k to 10k + 10 (k = 0..999): over [25, 47], 2 x 5 + 3 x 10 + 4 x 7 = 68
+    steps = series(*[(10.0 * k, float(k)) for k in range(1000)])
+    assert integral(steps, 25.0, 47.0) == 68.0
+    assert integral(steps, -5.0, 3.0) == 0.0  # level 0 from t = 0 (and nothing before)
+    assert integral(steps, 9_995.0, 10_010.0) == 999.0 * 15  # the last level holds on
+    # a ramp 0 -> 1 over [0, 3600], flat after: over [1800, 5400], 1800 x (0.5 + 1) / 2 for
+    # the ramp's second half and 1800 x 1 after it: 3,150
+    ramp = StepSeries()
+    ramp.sample(0.0, 0.0)
+    ramp.sample(3600.0, 1.0)
+    assert linear_integral(ramp, 1800.0, 5400.0) == pytest.approx(3150.0, rel=1e-15)
+    assert sum(integral(steps, h, h + 7.0) for h in range(0, 10_010, 7)) == pytest.approx(
+        integral(steps, 0.0, 10_010.0), rel=1e-12)
