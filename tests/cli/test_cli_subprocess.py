@@ -60,7 +60,9 @@ def test_console_script_exit_codes(tmp_path):
 
 
 # A real SIGINT, sent by the process to itself at a chosen moment: Python raises
-# KeyboardInterrupt there, as when a user presses Ctrl-C then, with no timing involved.
+# KeyboardInterrupt there, as when a user presses Ctrl-C then, with no timing involved. The
+# script first puts Python's own handler back: a child inherits an ignored SIGINT (pytest started
+# in the background with ``&``, under ``nohup``, by some CI runners), and would then run on.
 # "import": as the CLI starts importing typer (the first of its heavy imports);
 # "parse": as typer reads the command's scenario argument (it imports pydantic then, lazily).
 # The ways in are the console script (its entry point loaded and called as the generated
@@ -70,6 +72,7 @@ import os, runpy, signal, sys
 from importlib.metadata import entry_points
 
 way, moment = sys.argv[1:]
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def ctrl_c():
     print(f"SIGINT at {moment}", flush=True)
