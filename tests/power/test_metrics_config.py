@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -60,6 +61,55 @@ def test_a_battery_is_billed_for_what_it_charges_and_not_for_what_it_gives_back(
     assert energy_cost_usd(draw, 7200, tariff) == pytest.approx(60.0)
     flat = TariffConfig(usd_per_mwh=100.0)  # 4 MWh drawn, 0.5 charged, 0.5 given back
     assert energy_cost_usd(draw, 7200, flat, battery) == pytest.approx(400.0, rel=1e-12)
+
+
+def _hour_by_hour(draw, end_s, prices, battery=None):
+    """The bill as first written: every hour priced on its own (slow over centuries)."""
+    from colossim.metrics.series import integral, linear_integral
+
+    cost, hour = 0.0, 0
+    while hour * 3600 < end_s:
+        lo, hi = hour * 3600.0, min((hour + 1) * 3600.0, end_s)
+        stored = 0.0 if battery is None else linear_integral(battery, lo, hi)
+        cost += (integral(draw, lo, hi) - stored) / 3600 * prices[hour % 24]
+        hour += 1
+    return cost
+
+
+def test_a_long_calm_stretch_is_billed_as_every_hour_of_it():
+    # 3 MW held for 1,000 days under prices 1, 2, ..., 24 $/MWh: each day bills
+    # 3 x (1 + ... + 24) = 900 $. Hour by hour, a run of 1,900 years took minutes to bill
+    # (code review); now a stretch with no point in it is priced at once
+    prices = tuple(float(k) for k in range(1, 25))
+    tariff = TariffConfig(hourly_usd_per_mwh=prices)
+    assert energy_cost_usd(series((0, 3.0)), 1000 * 86400.0, tariff) == pytest.approx(
+        900_000.0, rel=1e-12)
+    # 6e10 s (about 1,900 years; 16.7 million hours): 900 $ a day, and the last part day's
+    # hours at their prices
+    end = 6.0e10
+    days, rest = divmod(end, 86400.0)
+    partial = sum(3.0 * p for p in prices[: int(rest // 3600)]) + 3.0 * prices[
+        int(rest // 3600)] * (rest % 3600) / 3600
+    assert energy_cost_usd(series((0, 3.0)), end, tariff) == pytest.approx(
+        days * 900.0 + partial, rel=1e-9)
+
+
+def test_calm_stretches_between_changes_bill_as_hour_by_hour():
+    # a draw that changes a few times, off the hour, with calm stretches of days between,
+    # and a battery that ramps linearly across one of them: the bill agrees with pricing
+    # every hour on its own
+    rng = np.random.default_rng(7)
+    prices = tuple(rng.uniform(0, 100, 24))
+    tariff = TariffConfig(hourly_usd_per_mwh=prices)
+    times = np.sort(rng.uniform(0, 90 * 86400.0, 12))
+    draw = series(*[(float(t), float(rng.uniform(1, 5))) for t in times])
+    battery = StepSeries()
+    for t, mw in [(0.0, 0.0), (5e5, 0.0), (5e5, -2.0), (4.1e6, 1.5), (6e6, 0.0)]:
+        battery.sample(t, mw)
+    end = 100 * 86400.0 + 1234.5
+    for with_battery in (None, battery):
+        assert energy_cost_usd(draw, end, tariff, with_battery) == pytest.approx(
+            _hour_by_hour(draw, end, prices, with_battery), rel=1e-10)
 
 
 def test_a_run_with_a_battery_pays_for_its_charge():
