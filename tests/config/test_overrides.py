@@ -475,6 +475,22 @@ def test_a_gpu_type_needs_a_printable_name_and_a_rack_of_sane_size(override, sai
     assert problems_of("small", [override]) == [f"--set {override}: {said}"]
 
 
+@pytest.mark.parametrize(("override", "said"), [
+    ("jobs.llm-70b.tokens_billion=3e18",
+     "jobs[0].tokens_billion: must be <= 1000000000000000, got 3e+18"),
+    ("jobs.0.work_gpu_hours=1e300", None),  # with params_billion: one problem more
+])
+def test_work_far_past_any_model_is_refused(override, said):
+    """Code review: 1e300 GPU-hours overflowed the work to inf (the job then showed as running
+    on 0 GPUs, and the policy was blamed); 1e200 printed 200-digit tables."""
+    problems = problems_of("small", [override])
+    if said is not None:
+        assert problems == [f"--set {override}: {said}"]
+    else:
+        assert f"--set {override}: jobs[0].work_gpu_hours: must be <= 1000000000000000, got " \
+            "1e+300" in problems
+
+
 def test_a_name_with_a_no_break_space_or_a_joined_emoji_is_printable():
     """Review: str.isprintable refused a no-break space and a zero-width joiner as "control
     characters"; only control characters and line breaks are refused."""

@@ -145,6 +145,19 @@ def test_scales_no_float_holds_are_blamed_on_the_scale(tmp_path, override, field
     assert "pydantic" not in problem.message
 
 
+def test_a_scale_past_a_jobs_limit_is_blamed_on_the_scale(tmp_path):
+    # "first": 100 s on 2 GPUs scaled 1e17, 5.56e15 GPU-hours, past the 1e15 any job may have
+    # (code review: pydantic's raw text at the trace: line)
+    override = "trace.duration_scale=1e17"
+    with pytest.raises(ConfigError) as err:
+        load_scenario(scenario_file(tmp_path, "path: traces/t.csv"), [override])
+    [problem] = err.value.problems
+    assert problem.file == f"--set {override}"
+    assert "job 'first' gets work_gpu_hours 5.56e+15, past its limit of 1e+15: scale less" \
+        in problem.message
+    assert "pydantic" not in problem.message
+
+
 def test_a_trace_an_override_removed_is_blamed_on_that_override(tmp_path):
     # QA: --set trace=null was said at the scenario file's first line
     with pytest.raises(ConfigError) as err:

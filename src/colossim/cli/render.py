@@ -17,7 +17,7 @@ from rich.table import Table
 
 from colossim.cli.entry import closed_pipe, to_null_device
 from colossim.cli.tables import fitting_tables
-from colossim.metrics.labels import huge_days, middle_elided, plural
+from colossim.metrics.labels import HUGE, grouped, middle_elided, plural
 
 if TYPE_CHECKING:
     from colossim.config.schema import Scenario
@@ -70,16 +70,15 @@ def print_error(exc: ColossimError) -> None:
 
 
 def _count(value: float) -> str:
-    """A count that stays short: 3,500 but 102.8M (the JSON keeps every digit)."""
+    """A count that stays short: 3,500 but 102.8M, and 1e+200 (the JSON keeps every digit)."""
+    if value >= HUGE * 1e6:
+        return f"{value:.3g}"
     return f"{value / 1e6:,.1f}M" if value >= 1e6 else f"{value:,.0f}"
 
 
 def _days(seconds: float | None) -> str:
-    """Days to two decimals (past a billion, ``huge_days``)."""
-    if seconds is None:
-        return "-"
-    days = seconds / 86400
-    return huge_days(days) or f"{days:,.2f}"
+    """Days to two decimals (past a billion, three significant digits: ``grouped``)."""
+    return "-" if seconds is None else grouped(seconds / 86400)
 
 
 JOBS_CAPTION = ("times in days from the start; GPUs = mean GPUs held from start to end; MFU from "
@@ -217,7 +216,7 @@ def mega(value: float) -> str:
     """Megawatts (or megawatt-hours) for people: whole from 100 (Colossus' 1,000 MW), else 3
     significant digits (a test rack's 0.264 MW read "0 MW" beside a 0.1 MW step, and its
     0.29 MWh "energy 0 MWh")."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return grouped(value, 0) if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _power_rows(result: RunResult) -> list[tuple[str, str]]:
@@ -232,11 +231,11 @@ def _power_rows(result: RunResult) -> list[tuple[str, str]]:
         rows.append(("battery low point", low))
     if p.throttled_gpu_hours or p.deficit_events or p.power_preemptions or p.power_holds:
         rows.append(("power throttling", f"{_count(p.throttled_gpu_hours)} GPU-h, "
-                     f"{p.time_at_cap_s / 3600:,.1f} h at cap"))
+                     f"{grouped(p.time_at_cap_s / 3600, 1)} h at cap"))
         rows.append(("deficits / preempted / held",
                      f"{p.deficit_events:,} / {p.power_preemptions:,} / {p.power_holds:,}"))
     if p.energy_cost_usd is not None:
-        rows.append(("energy cost", f"${p.energy_cost_usd:,.0f}"))
+        rows.append(("energy cost", f"${grouped(p.energy_cost_usd, 0)}"))
     return rows
 
 

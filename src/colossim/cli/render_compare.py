@@ -12,6 +12,7 @@ from rich.table import Table
 
 from colossim.cli.render import console, mega
 from colossim.cli.tables import fitting_tables, natural_width, table_of
+from colossim.metrics.labels import grouped
 
 if TYPE_CHECKING:
     from colossim.metrics.compare import RunMetrics, Stat
@@ -22,11 +23,11 @@ HOUR = 3600.0
 
 
 def _days(value: float) -> str:
-    return f"{value / DAY:,.2f}"
+    return grouped(value / DAY)
 
 
 def _hours(value: float) -> str:
-    return f"{value / HOUR:,.2f}"
+    return grouped(value / HOUR)
 
 
 def share(value: float) -> str:
@@ -49,7 +50,7 @@ COLUMNS = (  # metric, header, format
     ("mean_queued_s", "mean queued h", _hours),
     ("gpu_utilization", "GPU util", lambda v: f"{v:.1%}"),
     ("energy_mwh", "energy MWh", mega),
-    ("throttled_gpu_hours", "throttled GPU-h", lambda v: f"{v:,.0f}"),
+    ("throttled_gpu_hours", "throttled GPU-h", lambda v: grouped(v, 0)),
     ("jain_slowdown", "Jain (slowdown)", lambda v: f"{v:.3f}"),
     ("ettr", "ETTR", lambda v: f"{v:.3f}"),
     ("deadlines_met", "deadlines met", lambda v: share(v)),

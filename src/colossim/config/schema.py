@@ -24,6 +24,9 @@ from colossim.config.training import TrainingConfig
 # running for minutes (10 million racks took 20 s to validate; 1e200 parameters, 9 minutes)
 MAX_RACKS = 1_000_000  # per rack group: 72 million GPUs, 130 x Colossus 2
 MAX_PARAMS_BILLION = 1e6  # a quadrillion parameters, 100 x the 10T job
+MAX_WORK_GPU_HOURS = 1e15  # a million times the 10T job's; 1e300 overflowed the work to inf
+MAX_TOKENS_BILLION = 1e15  # 1e24 tokens: room for tokens given in units, not billions (a slip
+MAX_SAMPLES_MILLION = 1e15  # warned of, ``load_warnings``), and the work still a finite number
 MAX_GPUS_PER_RACK = 10_000  # 17 x an NVL576 rack (QA: 1e12 GPUs a rack ran a 16-trillion-GPU job)
 
 
@@ -126,15 +129,17 @@ class JobConfig(Frozen):
         None, gt=0, le=MAX_PARAMS_BILLION,
         description="Parameters active per token (MoE), billions; default all"
     )
-    tokens_billion: float | None = Field(None, gt=0, description="Training tokens, billions")
+    tokens_billion: float | None = Field(None, gt=0, le=MAX_TOKENS_BILLION,
+                                         description="Training tokens, billions")
     samples_million: float | None = Field(
-        None, gt=0, description="Training samples (image jobs), millions"
+        None, gt=0, le=MAX_SAMPLES_MILLION, description="Training samples (image jobs), millions"
     )
     tokens_per_sample: int | None = Field(
         None, gt=0, description="Tokens (latent patches) per sample for image jobs"
     )
     work_gpu_hours: float | None = Field(
-        None, gt=0, description="Work as GPU-hours on reference_gpu (trace-style jobs)"
+        None, gt=0, le=MAX_WORK_GPU_HOURS,
+        description="Work as GPU-hours on reference_gpu (trace-style jobs)"
     )
     reference_gpu: str | None = Field(None, description="GPU type work_gpu_hours refers to")
     precision: Precision = Precision.BF16

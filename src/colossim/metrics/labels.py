@@ -86,11 +86,18 @@ def time_unit(metric: str, means: Sequence[float | None], long: bool = False
     return 1.0, ""
 
 
-HUGE_DAYS = 1e9  # past this, day counts are written in three significant digits
+HUGE = 1e9  # past this, a figure is written in three significant digits
 
 
 def huge_days(days: float) -> str | None:
     """``days`` in three significant digits when past a billion, else None (the caller's own
     format): a trace stretched 1e300 times printed 300-digit columns that squeezed the job
     names out of the run's table, and the same number in a load warning (QA)."""
-    return f"{days:.3g}" if abs(days) >= HUGE_DAYS else None
+    return f"{days:.3g}" if abs(days) >= HUGE else None
+
+
+def grouped(value: float, decimals: int = 2) -> str:
+    """``value`` with thousands grouped and ``decimals`` places, or in three significant
+    digits past a billion (``huge_days``): compare's makespan, the run table's GPU-hours and
+    energy printed 200 digits for a job of 1e200 GPU-hours (code review)."""
+    return huge_days(value) or f"{value:,.{decimals}f}"

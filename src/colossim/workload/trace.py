@@ -103,19 +103,26 @@ def trace_jobs(trace: TraceConfig, path: Path, reference_gpu: str) -> list[JobCo
 
 def _scaled_job(record: TraceRecord, trace: TraceConfig, reference_gpu: str,
                 path: Path) -> JobConfig:
-    """``to_job``, with scales that push a job's times past what a float holds said as such
-    (review: ``duration_scale: 1e308`` gave pydantic's raw text at the trace: line)."""
+    """``to_job``, with scales that push a job's times past what a float holds, or its work
+    past a job's limit, said as such (review: ``duration_scale: 1e308`` gave pydantic's raw
+    text at the trace: line)."""
     try:
         return to_job(record, trace, reference_gpu)
     except ValidationError as exc:
         errors = exc.errors()
-        if not all(e["type"] == "finite_number" for e in errors):
+        if not all(e["type"] in SCALE_ERRORS and e.get("loc") for e in errors):
             raise
-        fields = ", ".join(str(e["loc"][0]) for e in errors if e.get("loc"))
+        what = "; ".join(
+            f"{e['loc'][0]} no finite number holds" if e["type"] == "finite_number"
+            else f"{e['loc'][0]} {e['input']:.3g}, past its limit of {e['ctx']['le']:g}"
+            for e in errors)
         raise ScaleOverflow(
             f"{path}: scaled by the trace's settings (arrival_scale {trace.arrival_scale:g}, "
             f"duration_scale {trace.duration_scale:g}, deadline_factor "
             f"{trace.deadline_factor if trace.deadline_factor is not None else 'none'}), "
-            f"job {record.job_id!r} gets {fields} no finite number holds: scale less"
+            f"job {record.job_id!r} gets {what}: scale less"
         ) from None
+
+
+SCALE_ERRORS = ("finite_number", "less_than_equal")  # what a scale alone can cause
 
