@@ -9,9 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from colossim.policy.placement import PLACERS, any_gpus, pack, random, spread
-from colossim.policy.registry import available, make_policy
+from colossim.policy.registry import make_policy
 from colossim.policy.staged import StagedParams
 from tests.policy.factories import job, racks
+from tests.regression.conftest import shipped_policies
 
 STRESS = Path(__file__).resolve().parents[1] / "regression" / "scenarios" / "stress_small.yaml"
 
@@ -253,7 +254,7 @@ def test_the_job_lands_on_the_type_it_runs_fastest_on_whichever_group_comes_firs
 
 
 @pytest.mark.parametrize("gb300_racks", [3, 2])
-@pytest.mark.parametrize("policy", sorted(available()))
+@pytest.mark.parametrize("policy", shipped_policies())
 def test_no_policy_s_result_depends_on_the_order_of_the_rack_groups(policy, gb300_racks):
     # the regression stress case on 2 GB200 and 3 (or 2) GB300 racks, listed both ways round:
     # its jobs are given in GPU-hours, so both types run them alike and every choice between the
