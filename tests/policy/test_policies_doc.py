@@ -64,3 +64,18 @@ def test_every_field_of_a_job_view_is_documented():
     text = DOC.read_text().split("### What a policy sees", 1)[1].split("###", 1)[0]
     missing = [f.name for f in fields(JobView) if f"`{f.name}`" not in text]
     assert missing == []
+
+
+def test_every_field_of_a_rack_view_is_described():
+    # QA: ``gpu_types`` was named only as what ``rack_type`` indexes, and ``racks`` (the
+    # number of racks, a property) not at all
+    from dataclasses import fields
+
+    from colossim.policy.view import RackView
+
+    row = next(line for line in DOC.read_text().splitlines() if line.startswith("| `racks` |"))
+    names = [f.name for f in fields(RackView)]
+    names += [name for name, value in vars(RackView).items() if isinstance(value, property)]
+    assert "racks" in names
+    missing = [name for name in names if f"`{name}` (" not in row]
+    assert missing == []
