@@ -39,6 +39,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from colossim.metrics.result import RunResult  # noqa: F401
 
 
+def __dir__() -> list[str]:
+    """What a module lists (its own globals) and the names ``__getattr__`` loads on first use,
+    which ``dir()`` and tab completion would not otherwise see."""
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         import importlib
