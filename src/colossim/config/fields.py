@@ -44,11 +44,6 @@ def model_at(path: tuple[str | int, ...], root: type[BaseModel] = Scenario) -> t
     return model
 
 
-def fields_at(path: tuple[str | int, ...]) -> list[str]:
-    """Field names accepted at ``path``."""
-    return list(model_at(path).model_fields)
-
-
 def nested_paths(model: type[BaseModel], name: str, depth: int = 3) -> list[str]:
     """Dotted paths, below ``model``, of fields called ``name`` (at most ``depth`` levels
     down, nearest first): where a key put at the wrong level belongs (``seed`` at the top is

@@ -669,14 +669,6 @@ def _beside_trace(doc: Document, context: dict) -> list[Problem]:
     return []
 
 
-def build_scenario(doc: Document) -> Scenario:
-    """Validate merged data into a ``Scenario``; every schema and cross-check problem at once."""
-    scenario, problems = validate_document(doc)
-    if scenario is None:
-        raise ConfigError(sort_problems(problems))
-    return scenario
-
-
 def _stray_value(source: str | Path | None, missing: ConfigError) -> str | None:
     """The scenario argument that could not be found, when it may be a ``--set``'s value typed
     after a space: not a file's name (a path, a YAML or JSON suffix) nor a near built-in's."""

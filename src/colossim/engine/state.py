@@ -12,8 +12,6 @@ from itertools import compress
 from operator import attrgetter, lt
 from typing import Protocol
 
-import numpy as np
-
 from colossim.config.schema import JobConfig, Scenario
 from colossim.engine.fluid import FluidClock
 from colossim.engine.record import Event, Record
@@ -280,6 +278,3 @@ class RunState:
         from colossim.engine.invariants import check_state
 
         check_state(self)
-
-    def busy_array(self) -> np.ndarray:
-        return self.layout.capacity - self.ledger.free - self.ledger.failed

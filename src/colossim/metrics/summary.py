@@ -86,8 +86,8 @@ def _deadline(job: Job, run_end_s: float | None) -> dict[str, Any]:
 def with_models(jobs: tuple[JobResult, ...], record: Record, end_s: float,
                 modelled: list[bool]) -> tuple[JobResult, ...]:
     """The jobs with their reliability, power and fabric fields, each job replaced once (a
-    ``replace`` per model rebuilt every 34-field result three times: ~30% of a small run's
-    summary). ``modelled``: as ``fabric_fields`` takes it."""
+    ``replace`` per model rebuilt every job's result of some 30 fields three times: ~30% of a
+    small run's summary). ``modelled``: as ``fabric_fields`` takes it."""
     return with_fields(jobs, [{**r, **p, **f} for r, p, f in zip(
         reliability_fields(jobs, record, end_s), power_fields(jobs, record, end_s),
         fabric_fields(jobs, record, end_s, modelled), strict=True)])

@@ -340,9 +340,3 @@ class TierMeter:
         return [(u / t if t > 0 else 0.0, h)
                 for u, t, h in zip(used, self.totals, hottest, strict=True)]
 
-
-def tier_utilization(
-    topology: FabricTopology, load: np.ndarray, capacity: np.ndarray
-) -> dict[str, tuple[float, float]]:
-    """Per tier: (load / capacity over the whole tier, the hottest resource's load / capacity)."""
-    return dict(zip(TIER_NAMES, TierMeter(topology, capacity).levels(load), strict=True))

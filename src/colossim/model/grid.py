@@ -21,7 +21,7 @@ minimum is at a boundary.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 EPS_MWH = 1e-9
 EPS_MW = 1e-9
@@ -179,6 +179,3 @@ def ramp_done_s(grid: Grid, demand_mw: float, supply_mw: float, ramp_mw_s: float
         return 0.0
     return gap / ramp_mw_s
 
-
-def with_capacity(grid: Grid, capacity_mw: float) -> Grid:
-    return replace(grid, capacity_mw=capacity_mw)

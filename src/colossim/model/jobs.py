@@ -23,9 +23,6 @@ def meets_deadline(end_s: float, deadline_s: float) -> bool:
     one ulp past it, counted as missed and was rejected by edf on an empty cluster (QA)."""
     return end_s <= deadline_s + DEADLINE_SLACK * max(1.0, abs(deadline_s))
 
-# Relative tolerance for "the job is done": floating-point time arithmetic leaves crumbs.
-DONE_RTOL = 1e-9
-
 
 class Phase(StrEnum):
     """What a RUNNING job is doing with its GPUs. Only COMPUTE makes progress."""
@@ -105,9 +102,6 @@ class Job:
         if self.rate <= 0:
             return float("inf")
         return self.since_s + max(0.0, self.work_total - self.work_done) / self.rate
-
-    def is_done(self) -> bool:
-        return self.work_total - self.work_done <= DONE_RTOL * self.work_total
 
     def touch(self) -> None:
         self.stamp += 1

@@ -23,6 +23,9 @@ in ``search.py`` relies on that.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from colossim.config.schema import GpuSpec, Precision
 from colossim.config.training import Recompute
@@ -157,15 +160,18 @@ class StepBreakdown:
 # ---------------------------------------------------------------------------------------------
 
 
-def blocks_available(gpus: int, block: int, domain: int) -> int:
-    """Blocks of ``block`` GPUs that fit when no block may straddle an NVLink domain."""
+def blocks_available(gpus: Any, block: Any, domain: Any) -> Any:
+    """Blocks of ``block`` GPUs that fit when no block may straddle an NVLink domain (ints,
+    or numpy arrays of the plan search's shapes)."""
     return (gpus // domain) * (domain // block) + (gpus % domain) // block
 
 
-def gpus_for_blocks(blocks: int, block: int, domain: int) -> int:
-    """Fewest GPUs (compactly placed) that hold ``blocks`` domain-aligned blocks."""
-    per_domain = domain // block
-    full = (blocks - 1) // per_domain
+def gpus_for_blocks(blocks: Any, block: Any, domain: Any) -> Any:
+    """Fewest GPUs (compactly placed) that hold ``blocks`` domain-aligned blocks; numpy arrays
+    of the plan search's shapes (an infinite count of blocks, a shape that never fits, needs
+    infinitely many GPUs; floor division would make it NaN)."""
+    per_domain = np.floor(domain / block)
+    full = np.floor((blocks - 1) / per_domain)
     return full * domain + (blocks - full * per_domain) * block
 
 

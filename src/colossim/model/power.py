@@ -530,23 +530,6 @@ class PowerModel:
         return self.curves[self.type_index[gpu_type]]
 
 
-def it_power_w(layout: RackLayout, busy_by_type: np.ndarray) -> float:
-    """IT power of the first model (busy GPUs at TDP): kept for callers that have no jobs."""
-    total = np.bincount(layout.rack_type, weights=layout.capacity, minlength=len(layout.specs))
-    racks = np.bincount(layout.rack_type, minlength=len(layout.specs))
-    watts = 0.0
-    for t, spec in enumerate(layout.specs):
-        busy = float(busy_by_type[t])
-        watts += busy * spec.tdp_w + (total[t] - busy) * spec.idle_w
-        watts += racks[t] * spec.rack_overhead_w
-    return watts
-
-
-def facility_power_mw(layout: RackLayout, busy_by_type: np.ndarray, pue: float) -> float:
-    """Facility MW of the first model (kept for compatibility)."""
-    return it_power_w(layout, busy_by_type) * pue / 1e6
-
-
 class ReadOnlyPowerModel:
     """The engine's power model as a policy's view hands it out (``PowerView.model``): every
     attribute and pricing method, but no assignment, no array it can write into and none of the

@@ -29,9 +29,9 @@ HOLD_KEY = "power_hold"
 if TYPE_CHECKING:
     from colossim.model.power import PowerModel
 
-# A priced job: (stamp, demand W, demand above idle, full clocks above idle, draw W,
-# draw above idle, lowest clocks above idle, speed). Plain tuples: read ~100 times per event.
-STAMP, DEMAND_W, DEMAND, FULL, DRAW_W, DRAW, FLOOR, SPEED = range(8)
+# A priced job: (demand W, demand above idle, full clocks above idle, draw W, draw above idle,
+# lowest clocks above idle, speed). Plain tuples: read ~100 times per event.
+DEMAND_W, DEMAND, FULL, DRAW_W, DRAW, FLOOR, SPEED = range(7)
 _IDLE_ONLY = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
 _INDEX = attrgetter("index")
 
@@ -81,12 +81,12 @@ class DrawBook:
         self._odd: set[int] = set()  # priced jobs whose FULL or DRAW differs from DEMAND
         self._sums: dict[int, float] = {}
         self._slow: dict[int, float] | None = None
-        self._priced: dict[tuple, tuple] = {}  # entries (less the stamp) by what they depend on
+        self._priced: dict[tuple, tuple] = {}  # entries by what they depend on
 
     def _price(self, job: Job) -> tuple:
         self.fresh.add(job.index)
         if job.state is not JobState.RUNNING:
-            entry = (job.stamp, *_IDLE_ONLY)  # it_w skips such a job; adding 0.0 is the same
+            entry = _IDLE_ONLY  # it_w skips such a job; adding 0.0 is the same
         else:
             model = self.model
             held = model._held(job)  # one object per grant shape (kept by the model)
@@ -103,7 +103,7 @@ class DrawBook:
                 values = self._priced[key] = (
                     demand_w, demand_w - idle, priced(job, held, 1.0, False) - idle, draw_w,
                     draw_w - idle, priced(job, held, 0.0, False) - idle, _speed(model, job))
-            entry = (job.stamp, *values)
+            entry = values
         self._entries[job.index] = entry
         if entry[SPEED] < 1.0:
             self._slowed.add(job.index)

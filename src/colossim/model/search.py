@@ -30,8 +30,10 @@ from colossim.model.parallelism import (
     ParallelPlan,
     Span,
     TierBandwidth,
+    blocks_available,
     ep_candidates,
     expert_weight_reads,
+    gpus_for_blocks,
     pp_candidates,
     tp_candidates,
 )
@@ -257,7 +259,7 @@ def _search(
     cap = min(capacity_bytes(s, t) for s in specs)
     tp, ep, pp, v, al = shapes(w, domain)
     block = np.where(al > 0, tp * ep * pp, tp * ep)
-    replicas = (gpus // domain) * (domain // block) + (gpus % domain) // block
+    replicas = blocks_available(gpus, block, domain)
     replicas = np.where(al > 0, replicas, np.floor(replicas / pp))
     hi = np.minimum(replicas, np.floor(np.floor(w.batch_seqs / b) / ep)) * ep
     hi = np.where(v > 1, np.minimum(hi, np.floor(np.floor(w.batch_seqs / (b * pp)) / ep) * ep), hi)
@@ -320,10 +322,6 @@ def fewest_gpus(w: Workload, gpu: GpuSpec) -> int | None:
             dp = np.where(dp <= t.plan.dp, float(t.plan.dp), np.inf)
         interleave_max = np.floor(np.floor(w.batch_seqs / (b * pp)) / ep) * ep
         dp = np.where((v > 1) & (dp > interleave_max), np.inf, dp)
-        blocks = dp / ep * pp
-        block = tp * ep
-        per_domain = np.floor(domain / block)
-        full = np.floor((blocks - 1) / per_domain)
-        need = full * domain + (blocks - full * per_domain) * block
+        need = gpus_for_blocks(dp / ep * pp, tp * ep, domain)
     need = need[np.isfinite(need)]
     return int(need.min()) if need.size else None

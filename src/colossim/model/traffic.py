@@ -147,11 +147,6 @@ class JobComm:
         share = max(0.0, step.total_s - self.unbounded_s) / step.total_s
         return factor, share, step.total_s
 
-    @property
-    def flops_per_step(self) -> float:
-        """The job's work per optimizer step (model FLOPs)."""
-        return self.workload.batch_tokens * self.workload.model_flops_per_token
-
 
 @lru_cache(maxsize=4096)
 def job_comm(
