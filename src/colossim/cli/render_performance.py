@@ -22,7 +22,8 @@ STEP_LEGEND = ("step: seconds per step and the % in c compute, t tensor-parallel
 # MFU's peak follows each job's precision (PaLM's definition, docs/model.md): an FP8 job reads
 # about half what the same speed would against BF16, so a table mixing both must say so
 MFU_LEGEND = ("MFU: against the GPUs' dense peak at each job's precision (on Hopper and "
-              "Blackwell FP8's is twice BF16's).")
+              "Blackwell FP8's is twice BF16's; on GPUs of two types, the lower peak on "
+              "every GPU, as every step goes at the slower type's pace).")
 
 
 def plan_text(plan: dict[str, Any] | None) -> str:
@@ -65,8 +66,8 @@ def mfu_text(mfu: float | None) -> str:
 RUN_CAPTION = (f"{PLAN_LEGEND} GPUs: TP x PP x DP, those the plan uses; an allocation of "
                "whole racks may hold more, idle (JSON: gpus_by_type). "
                f"{STEP_LEGEND} Plan and step: each job's longest-held allocation; TFLOP/s "
-               "(achieved per GPU of the allocation, idle ones included), tokens/s and MFU (of "
-               f"the allocation's peak): time-weighted means. {MFU_LEGEND}")
+               "(achieved per GPU of the allocation, idle ones included), tokens/s and MFU (over "
+               f"every GPU of the allocation): time-weighted means. {MFU_LEGEND}")
 
 
 def performance_table(jobs: Sequence[JobResult]) -> None:
