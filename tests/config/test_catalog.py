@@ -114,6 +114,27 @@ def test_a_catalog_entry_named_near_a_built_in_says_which_it_likely_meant(name, 
         p.message == "required field missing" for p in info.value.problems)
 
 
+def test_a_slip_in_the_name_of_a_type_the_scenario_defines_says_which_it_likely_meant(tmp_path):
+    """QA: ``--set catalog.Rubn.tdp_w=2000`` beside a scenario's own ``Rubin`` gave eleven
+    "required field missing" lines; a slip on a built-in's name gave one line and a hint."""
+    from colossim.api import load_scenario
+    from colossim.config.catalog import BUILTIN_GPUS
+    from colossim.errors import ConfigError
+
+    spec = {k: v for k, v in BUILTIN_GPUS["GB200"].model_dump().items() if v is not None}
+    entry = "{" + ", ".join(f"{k}: {v!r}" for k, v in spec.items()) + "}"
+    path = tmp_path / "rubin.yaml"
+    path.write_text(f"name: rubin\ncatalog:\n  Rubin: {entry}\ncluster:\n  pod_size_racks: 1\n"
+                    "  rack_groups: [{gpu_type: Rubin, racks: 1}]\n  power: {supply_mw: 1.0}\n"
+                    "jobs: [{name: a, work_gpu_hours: 1, reference_gpu: Rubin, max_gpus: 72}]\n")
+    assert load_scenario(str(path)).catalog["Rubin"].tdp_w == spec["tdp_w"]
+    with pytest.raises(ConfigError) as info:
+        load_scenario(str(path), ["catalog.Rubn.tdp_w=2000"])
+    assert [p.message for p in info.value.problems] == [
+        "no GPU type 'Rubn' in this catalog or the built-ins (did you mean 'Rubin'?): as a new "
+        "type it would need every field of a GPU spec"]
+
+
 def test_a_new_type_named_near_a_built_in_that_lacks_a_field_is_told_which():
     """Review: B200 (near GB200) given every field but its NIC was told only "did you mean
     'GB200'?", never which field it lacked."""

@@ -595,9 +595,10 @@ MISSING = "required field missing"
 
 def _near_builtin_types(doc: Document, problems: list[Problem]) -> list[Problem]:
     """A ``catalog:`` entry whose name is not a built-in type is a new type, which must give
-    every field; where the name is close to a built-in's (``Gb300``, ``GB30``), its missing
-    fields are said as one problem, the built-in it likely meant (QA: eleven "required field
-    missing" lines and no word of ``GB300``)."""
+    every field; where the name is close to a built-in's (``Gb300``, ``GB30``), or to a type
+    this catalog defines whole (``--set catalog.Rubn.tdp_w=...`` beside ``Rubin``), its
+    missing fields are said as one problem, the type it likely meant (QA: eleven "required
+    field missing" lines and no word of ``GB300``, nor of ``Rubin``)."""
     from colossim.config.catalog import BUILTIN_GPUS
     from colossim.config.schema import GpuSpec
 
@@ -609,11 +610,13 @@ def _near_builtin_types(doc: Document, problems: list[Problem]) -> list[Problem]
         if problem.field.startswith("catalog.") and problem.message == MISSING:
             name = problem.field.split(".")[1]
             missing[name] = missing.get(name, 0) + 1
+    known = [*BUILTIN_GPUS, *(str(k) for k in catalog if k not in BUILTIN_GPUS
+                              and str(k) not in missing)]
     required = sum(f.is_required() for f in GpuSpec.model_fields.values())
     out, said = [], set()
     for problem in problems:
         name = problem.field.split(".")[1] if problem.field.startswith("catalog.") else None
-        near = (difflib.get_close_matches(name.casefold(), [b.casefold() for b in BUILTIN_GPUS],
+        near = (difflib.get_close_matches(name.casefold(), [b.casefold() for b in known],
                                           n=1, cutoff=0.7)
                 if name and name not in BUILTIN_GPUS and problem.message == MISSING else [])
         # a real new type that lacks a field or two (B200, H200 beside GB200, H100) keeps its
@@ -625,12 +628,14 @@ def _near_builtin_types(doc: Document, problems: list[Problem]) -> list[Problem]
             continue
         if name not in said:
             said.add(name)
-            meant = next(b for b in BUILTIN_GPUS if b.casefold() == near[0])
+            meant = next(b for b in known if b.casefold() == near[0])
             file, line = doc.marks.locate(("catalog", name))
             case = "names are case-sensitive; " if meant.casefold() == name.casefold() else ""
+            none = f"no built-in GPU type {name!r}" if meant in BUILTIN_GPUS else \
+                f"no GPU type {name!r} in this catalog or the built-ins"
             out.append(Problem(file, line, f"catalog.{name}", (
-                f"no built-in GPU type {name!r} (did you mean {meant!r}?): {case}as a new "
-                "type it would need every field of a GPU spec")))
+                f"{none} (did you mean {meant!r}?): {case}as a new type it would need every "
+                "field of a GPU spec")))
     return out
 
 
