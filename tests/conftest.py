@@ -1,8 +1,12 @@
-"""Shared test helpers: small scenarios built in Python, so each test states its own numbers."""
+"""Shared test helpers: small scenarios built in Python, so each test states its own numbers;
+``need`` for optional modules."""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import os
+from types import ModuleType
+from typing import Any, NoReturn
 
 import pytest
 
@@ -47,3 +51,25 @@ def make_scenario(
 @pytest.fixture
 def scenario_factory():
     return make_scenario
+
+
+def missing(message: str, in_ci: str = "") -> NoReturn:
+    """Skip a test (or a whole module, at its top) for want of something not installed, except
+    under ``CI=true``, where it fails (``message`` then ``in_ci``): CI installs everything the
+    tests use, so a skip there would pass without the test having run (QA: 29 editor-schema
+    tests would have skipped if ray had stopped pulling in jsonschema)."""
+    __tracebackhide__ = True  # reported at the caller's line, as importorskip is
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + in_ci, pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
+def need(module: str, reason: str | None = None) -> ModuleType:
+    """``module``, imported; if it cannot be, as ``pytest.importorskip`` but failing under
+    ``CI=true`` (``missing``)."""
+    __tracebackhide__ = True
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        missing(f"{module} is not installed ({reason or exc})",
+                "; CI installs it with the dev extra (pip install -e '.[dev]')")

@@ -11,8 +11,9 @@ import pytest
 from colossim.config.editor_schema import scenario_json_schema
 from colossim.config.loader import builtin_scenarios
 from colossim.config.yamlmarks import parse_yaml_text, read_yaml_file
+from tests.conftest import need
 
-jsonschema = pytest.importorskip("jsonschema")  # installed with the dev extra (through ray)
+jsonschema = need("jsonschema", "the editor schema is checked with it")
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = [*builtin_scenarios().values(), *sorted((ROOT / "examples" / "compose").glob("*.yaml"))]

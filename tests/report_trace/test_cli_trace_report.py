@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from colossim.cli.app import app
+from tests.conftest import need
 from tests.report_trace.trace_rules import check_format
 
 FOUR_JOBS = str(Path(__file__).resolve().parent / "four_jobs.yaml")
 
-pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
+need("matplotlib", "report plots need the plot extra (in dev)")
 
 
 def invoke(*args: str):

@@ -6,7 +6,6 @@ a developer's machine and fails under CI=true, so CI can never pass without look
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import struct
@@ -17,8 +16,9 @@ import pytest
 
 from colossim.metrics.report import write_report
 from colossim.testing.runner import run_policy
+from tests.conftest import missing, need
 
-pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
+need("matplotlib", "report plots need the plot extra (in dev)")
 
 FOUR_JOBS = str(Path(__file__).resolve().parent / "four_jobs.yaml")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -40,10 +40,7 @@ window.addEventListener("load", () => {
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        message = "chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("chromium is not installed (apt-get install chromium)", "; .ci/run installs it")
     return found
 
 
@@ -98,3 +95,20 @@ def test_without_chromium_ci_fails_and_a_developer_skips(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception):
         chromium()
+
+
+def test_without_an_optional_module_ci_fails_and_a_developer_skips(monkeypatch):
+    """``tests.conftest.need``, as every test of an extra's module uses it (QA: importorskip
+    skipped them silently under CI=true too)."""
+    import math
+    import sys
+
+    assert need("math") is math
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # "import matplotlib" now fails
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"matplotlib is not installed \(plots\); "
+                                                    r"CI installs it with the dev extra"):
+        need("matplotlib", "plots")
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match=r"^matplotlib is not installed \(plots\)$"):
+        need("matplotlib", "plots")

@@ -15,8 +15,9 @@ import pytest
 from colossim.engine.record import Record, StepSeries
 from colossim.metrics.report import render, write_report
 from colossim.testing.runner import run_policy
+from tests.conftest import need
 
-pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
+need("matplotlib", "report plots need the plot extra (in dev)")
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FOUR_JOBS = str(Path(__file__).resolve().parent / "four_jobs.yaml")

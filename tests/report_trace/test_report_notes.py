@@ -7,13 +7,13 @@ import html
 import re
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from colossim.cli.app import app
+from tests.conftest import need
 from tests.stalled_case import run_args, unpowered
 
-pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
+need("matplotlib", "report plots need the plot extra (in dev)")
 
 STALLS = unpowered()
 

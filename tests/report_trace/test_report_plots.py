@@ -17,8 +17,9 @@ from colossim.metrics.phases import job_timelines
 from colossim.metrics.report import render
 from colossim.metrics.result import ReliabilityResult
 from colossim.testing.runner import run_policy
+from tests.conftest import need
 
-pytest.importorskip("matplotlib", reason="report plots need the plot extra (in dev)")
+need("matplotlib", "report plots need the plot extra (in dev)")
 
 FOUR_JOBS = str(Path(__file__).resolve().parent / "four_jobs.yaml")
 IMG = r'<img alt="([^"]*)" src="data:image/png;base64,([^"]+)"'

@@ -22,6 +22,7 @@ from colossim.sweep.expand import expand
 from colossim.sweep.outputs import write_outputs
 from colossim.sweep.runner import execute, failed_runs
 from colossim.sweep.spec import load_study
+from tests.conftest import need
 from tests.sweep.sweep_helpers import FAILING, SMALL, STUDY, write_study
 
 
@@ -315,7 +316,7 @@ def test_failed_runs_keep_exit_code_3_when_the_reader_stops_early(tmp_path):
 
 
 def test_cli_end_to_end_with_tables(tmp_path, reference, monkeypatch):
-    pyarrow = pytest.importorskip("pyarrow.parquet")
+    pyarrow = need("pyarrow.parquet")
     monkeypatch.setenv("COLUMNS", "80")  # rich reads it when its console is made
     render.console.cache_clear()
     path = write_study(tmp_path)
@@ -383,7 +384,7 @@ def test_cli_interrupt_exits_130_and_keeps_finished_runs(tmp_path, monkeypatch):
 
 
 def test_plots_one_line_per_other_knob_value(plan, reference, tmp_path):
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     from colossim.sweep.plots import lines_for, plot_study
     from colossim.sweep.store import Store
     from colossim.sweep.summary import summarise
@@ -401,7 +402,7 @@ def test_plots_one_line_per_other_knob_value(plan, reference, tmp_path):
 
 
 def test_a_plot_reads_as_the_tables_and_marks_a_mean_of_fewer_runs(plan, reference):
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     from colossim.sweep.plots import _pyplot, figure
     from colossim.sweep.store import Store
     from colossim.sweep.summary import summarise

@@ -9,6 +9,7 @@ from colossim.sweep.expand import expand
 from colossim.sweep.metrics import metric_problem, metric_value
 from colossim.sweep.spec import load_study
 from colossim.sweep.summary import summarise
+from tests.conftest import need
 from tests.sweep.sweep_helpers import STUDY, write_study
 
 
@@ -105,7 +106,7 @@ def test_a_failure_class_that_does_not_exist_is_not_a_metric():
 
 
 def test_counts_stay_whole_numbers_in_the_tables(tmp_path):
-    pytest.importorskip("pyarrow")
+    need("pyarrow")
     import pyarrow.parquet as pq
 
     from colossim.sweep.outputs import write_csv, write_parquet
@@ -125,7 +126,7 @@ def test_counts_stay_whole_numbers_in_the_tables(tmp_path):
 def test_a_count_no_run_has_is_still_an_integer_column(tmp_path):
     # QA: with fabric contention off every run's fabric.faults is null, and the column was
     # typed double (int64 in a study with it on): two studies' tables did not stack
-    pytest.importorskip("pyarrow")
+    need("pyarrow")
     import pyarrow.parquet as pq
 
     from colossim.sweep.outputs import write_parquet

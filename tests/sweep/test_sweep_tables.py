@@ -18,6 +18,7 @@ from colossim.cli import render
 from colossim.cli.render_sweep import _column, _mean_ci, _number, _spread, summary_table
 from colossim.sweep.expand import expand
 from colossim.sweep.spec import load_study
+from tests.conftest import need
 from tests.sweep.sweep_helpers import SMALL, write_study
 
 WIDE = f"""\
@@ -209,7 +210,7 @@ def test_random_plots_group_by_listed_knobs_only_and_at_most_eight_lines(tmp_pat
 
 
 def test_plots_of_a_resumed_study_lose_what_it_no_longer_has(tmp_path):
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     from colossim.sweep.plots import plot_study
 
     plan = expand(load_study(write_study(tmp_path, WIDE)))
@@ -532,7 +533,7 @@ def _plot_of(tmp_path: Path, parameters: str, x: str) -> Iterator[Any]:
     """The figure of the first metric against ``x`` of a one-seed grid of ``parameters`` (the
     study's ``parameters:`` lines), a mean per point; the plan and rows ride on it as
     ``fig.plan`` and ``fig.rows`` (closed after the test)."""
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     from colossim.sweep.plots import _pyplot, figure
 
     text = f"base: {SMALL}\nparameters:\n{parameters}seeds: 1\n"
