@@ -150,18 +150,39 @@ def raised_in(exc: BaseException, home: str | None) -> bool:
 def _users_file(filename: str) -> bool:
     """Whether ``filename`` is the user's code: not generated (``<string>``), not colossim's,
     the standard library's or an installed package's."""
+    from pathlib import Path
+
+    if _python_or_colossim(filename):
+        return False
+    return not {"site-packages", "dist-packages"} & set(Path(filename).resolve().parts)
+
+
+def _python_or_colossim(filename: str) -> bool:
+    """Generated code (``<string>``, ``<frozen importlib._bootstrap>``), the standard
+    library's or colossim's own."""
     import sysconfig
     from pathlib import Path
 
     if filename.startswith("<"):
-        return False
+        return True
     path = Path(filename).resolve()
-    if {"site-packages", "dist-packages"} & set(path.parts):
-        return False
     paths = sysconfig.get_paths()
     theirs = {Path(__file__).resolve().parent, Path(paths["stdlib"]).resolve(),
               Path(paths["platstdlib"]).resolve()}
-    return not any(path.is_relative_to(root) for root in theirs)
+    return any(path.is_relative_to(root) for root in theirs)
+
+
+def raised_in_package(exc: BaseException) -> str:
+    """Where loading a plug-in raised, as ``raised_at`` says it: the innermost frame outside
+    colossim and the standard library (an installed plug-in's own file counts). Nothing when
+    Python's import machinery raised by itself (an entry point naming a class its module
+    lacks: the message says it all, and the frame was importlib's, QA)."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not _python_or_colossim(f.filename)]
+    return f" (at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" \
+        if frames else ""
 
 
 def require(module: str, extra: str, what: str) -> Any:

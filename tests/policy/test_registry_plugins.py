@@ -258,6 +258,22 @@ def test_an_entry_point_whose_module_raises_says_what_and_where(tmp_path, monkey
                        f"{tmp_path / 'raising_plugin.py'}:2 in <module>)")
 
 
+def test_an_entry_point_naming_a_class_its_module_lacks_points_nowhere_in_python(
+        tmp_path, monkeypatch):
+    """QA: the message ended "(at .../lib/python3.11/importlib/metadata/__init__.py:204 in
+    load)", the standard library's getattr, which tells a plug-in's author nothing; a plug-in
+    that raises in its own module is still said where (above)."""
+    (tmp_path / "fine_plugin.py").write_text("class Policy:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "fine_plugin", raising=False)
+    with installed_plugins(monkeypatch, {"nope": "fine_plugin:Nope"}), \
+            pytest.warns(registry.PolicyWarning) as caught:
+        registry.available()
+    [message] = [str(w.message) for w in caught if "'nope'" in str(w.message)]
+    assert message == ("policy entry point 'nope' skipped: fine_plugin:Nope cannot be loaded: "
+                       "it raised AttributeError: module 'fine_plugin' has no attribute 'Nope'")
+
+
 @pytest.mark.parametrize(("name", "says"), [
     ("my_policies.LargestFirst", "unknown policy 'my_policies.LargestFirst' (did you mean "
                                  "'my_policies:LargestFirst'? a policy in a module is "

@@ -32,6 +32,7 @@ from colossim.errors import (
     PolicyError,
     PolicyFailure,
     raised_at,
+    raised_in_package,
     what_raised,
 )
 from colossim.policy.api import Policy
@@ -241,7 +242,7 @@ def _raised(exc: BaseException) -> str:
         return f"{exc.msg} at {exc.filename}:{exc.lineno}"
     if isinstance(exc, ImportError | PolicyError):  # "No module named ...", "not a policy"
         return str(exc)
-    return f"it raised {what_raised(exc)}{raised_at(exc)}"  # its top level raised
+    return f"it raised {what_raised(exc)}{raised_in_package(exc)}"  # its top level raised
 
 
 def _a_file(name: str) -> bool:
