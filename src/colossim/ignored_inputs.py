@@ -22,6 +22,7 @@ from colossim.config.reliability import (
 from colossim.config.schema import Scenario
 from colossim.config.wording import and_more
 from colossim.errors import ColossimWarning
+from colossim.metrics.labels import span_text
 
 
 def warn_ignored_inputs(scenario: Scenario) -> None:
@@ -56,14 +57,13 @@ def _ramp_without_a_limit(scenario: Scenario) -> list[str]:
 def _fabric_events(scenario: Scenario) -> list[str]:
     """Fabric faults that cannot change the run, as the power events that cannot are warned of
     (QA: a fault after the horizon, or one leaving its tier whole, passed without a word)."""
-    from colossim.load_warnings import _days
 
     horizon_s, said = scenario.simulation.horizon_s, []
     for i, event in enumerate(scenario.cluster.fabric.events):
         where = f"cluster.fabric.events[{i}]"
         if event.time_s >= horizon_s:
             said.append(f"{where} starts at {figure(event.time_s)} s, after the horizon "
-                        f"({_days(horizon_s)}): it never happens")
+                        f"({span_text(horizon_s)}): it never happens")
         elif event.capacity_fraction >= 1.0:
             said.append(f"{where} leaves its tier its whole capacity (capacity_fraction 1): it "
                         "changes nothing; 0 cuts the tier off")
@@ -95,7 +95,6 @@ def _checkpoints(scenario: Scenario) -> list[str]:
 def _maintenance(reliability: ReliabilityConfig, horizon_s: float) -> list[str]:
     """Windows dropped with the model off, starting after the horizon, naming a pod twice, or
     overlapping another on a pod (the pod is out for their union: one window says so)."""
-    from colossim.load_warnings import _days
 
     windows = reliability.maintenance
     if windows and not reliability.enabled:
@@ -108,7 +107,7 @@ def _maintenance(reliability: ReliabilityConfig, horizon_s: float) -> list[str]:
         where = f"reliability.maintenance[{i}]"
         if window.start_s >= horizon_s:
             said.append(f"{where} starts at {figure(window.start_s)} s, after the horizon "
-                        f"({_days(horizon_s)}): it never happens")
+                        f"({span_text(horizon_s)}): it never happens")
         twice = sorted({p for p in window.pods if window.pods.count(p) > 1})
         if twice:
             said.append(f"{where} lists pod{'s' * (len(twice) > 1)} "

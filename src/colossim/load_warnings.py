@@ -16,7 +16,7 @@ from colossim.config.reliability import CheckpointMode, MemoryCopy
 from colossim.config.schema import JobConfig, Scenario
 from colossim.config.wording import and_more
 from colossim.errors import ColossimWarning
-from colossim.metrics.labels import huge_days, plural
+from colossim.metrics.labels import plural, span_text
 
 if TYPE_CHECKING:
     from colossim.config.power import PowerConfig
@@ -91,7 +91,7 @@ def _warn_past_the_horizon(scenario: Scenario,
             for job, finish_s in finishes if finish_s > horizon]  # blame a late submission
     if not late:
         return
-    what = _late_jobs(late, f"cannot finish before the horizon ({_days(horizon)})")
+    what = _late_jobs(late, f"cannot finish before the horizon ({span_text(horizon)})")
     warnings.warn(ColossimWarning(f"{what}: check {late[0][2]} or raise simulation.horizon_s"),
                   stacklevel=3)
 
@@ -106,7 +106,7 @@ def _warn_deadlines_out_of_reach(finishes: list[tuple[JobConfig, float]]) -> Non
             if job.deadline_s is not None and not meets_deadline(finish_s, job.deadline_s)]
     if not late:
         return
-    what = _late_jobs(late, f"cannot meet its deadline_s ({_days(late[0][2])})",
+    what = _late_jobs(late, f"cannot meet its deadline_s ({span_text(late[0][2])})",
                       "cannot meet their deadlines")
     warnings.warn(ColossimWarning(f"{what}: deadline_s is in seconds from the start of the "
                                   "run (a trace's: submit + deadline_factor x its duration)"),
@@ -119,8 +119,8 @@ def _late_jobs(late: list[tuple[str, float, Any]], one: str, many: str | None = 
     many more`` for more (a trace can have thousands: one line). ``many`` defaults to ``one``."""
     name, finish_s, _ = late[0]
     if len(late) == 1:
-        return f"job {name} {one} even at its fastest ({_days(finish_s)})"
-    shown = and_more([f"{n} ({_days(f)})" for n, f, _ in late], 3)
+        return f"job {name} {one} even at its fastest ({span_text(finish_s)})"
+    shown = and_more([f"{n} ({span_text(f)})" for n, f, _ in late], 3)
     return f"{len(late):,} jobs {many or one} even at their fastest: {shown}"
 
 
@@ -148,7 +148,7 @@ def _warn_dark_supply(scenario: Scenario, idle: PowerModel) -> None:
     for at_s in ends:
         supply = power.supply_at(at_s)
         if supply < idle_mw * (1 - 1e-9):
-            when = "at the start" if at_s == 0 else f"from {_days(at_s)} on"
+            when = "at the start" if at_s == 0 else f"from {span_text(at_s)} on"
             fix = power.raise_to_power(at_s)
             warnings.warn(ColossimWarning(
                 f"the supply {when} ({supply:.4g} MW) is below the idle facility's draw "
@@ -359,18 +359,6 @@ def _warn_cut_off(scenario: Scenario) -> None:
             f"cluster.fabric.events ({len(fabric.events)}) are ignored: no job has a traffic "
             "model (params_billion), so none uses the fabric"), stacklevel=3)
         return
-
-
-def _days(seconds: float) -> str:
-    """A duration for a message: seconds under an hour, hours under a day, else days."""
-    if seconds < 3600:
-        return f"{seconds:,.0f} s"
-    if seconds < 86400:
-        return f"{seconds / 3600:,.1f} hours"
-    days = seconds / 86400
-    if (huge := huge_days(days)) is not None:
-        return f"{huge} days"
-    return f"{days:,.2f} days" if days < 10 else f"{days:,.0f} days"
 
 
 def _warn_caps_below_the_floor(scenario: Scenario, model: PowerModel) -> None:
@@ -822,7 +810,7 @@ def _warn_idle_power_settings(scenario: Scenario) -> None:
         where = f"cluster.power.events[{i}]"
         if event.start_s >= horizon:
             said.append(f"{where} starts at {figure(event.start_s)} s, after the horizon "
-                        f"({_days(horizon)}): it never happens")
+                        f"({span_text(horizon)}): it never happens")
         elif event.kind != "step_up" and event.level_mw >= (
                 then := power.supply_at(event.start_s, firm=True)):
             said.append(f"{where} ({event.kind} to {event.level_mw:g} MW) is no lower than the "

@@ -138,7 +138,7 @@ def test_days_past_a_billion_are_written_in_three_digits():
     """QA: a trace stretched 1e300 times printed 300-digit submit times, which squeezed the
     job table down to its first two columns, and the same number in the load warning."""
     from colossim.cli.render import _days
-    from colossim.load_warnings import _days as warned_days
+    from colossim.metrics.labels import span_text as warned_days
 
     assert _days(1.5 * 86400) == "1.50"
     assert _days(1.17e300 * 86400) == "1.17e+300"

@@ -101,3 +101,16 @@ def grouped(value: float, decimals: int = 2) -> str:
     digits past a billion (``huge_days``): compare's makespan, the run table's GPU-hours and
     energy printed 200 digits for a job of 1e200 GPU-hours (code review)."""
     return huge_days(value) or f"{value:,.{decimals}f}"
+
+
+def span_text(seconds: float) -> str:
+    """A simulated span for a message: seconds under an hour, hours under a day, else days
+    (three significant digits past a billion: ``huge_days``)."""
+    if seconds < 3600:
+        return f"{seconds:,.0f} s"
+    if seconds < 86400:
+        return f"{seconds / 3600:,.1f} hours"
+    days = seconds / 86400
+    if (huge := huge_days(days)) is not None:
+        return f"{huge} days"
+    return f"{days:,.2f} days" if days < 10 else f"{days:,.0f} days"
