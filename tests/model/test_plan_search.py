@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from colossim.config.catalog import BUILTIN_GPUS
@@ -116,7 +116,7 @@ def test_more_gpus_never_slower_and_never_beat_the_compute_bound(
     try:
         few = estimate(job, gpus, gpu, span).step_time_s
     except DoesNotFit:
-        return
+        assume(False)  # not a case: hypothesis counts it (a health check if too many are)
     many = estimate(job, gpus + extra, gpu, span)
     assert many.step_time_s <= few * (1 + 1e-9)
     w = workload(job)
@@ -136,7 +136,7 @@ def test_cross_pod_never_faster_than_in_pod(job: JobConfig, gpus: int, oversub: 
     try:
         in_pod = estimate(job, gpus, gpu, Span(racks=racks, pods=1), bw).step_time_s
     except DoesNotFit:
-        return
+        assume(False)
     cross = estimate(job, gpus, gpu, Span(racks=racks, pods=2), bw).step_time_s
     assert cross >= in_pod * (1 - 1e-12)
 
