@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
@@ -73,3 +74,16 @@ def need(module: str, reason: str | None = None) -> ModuleType:
     except ImportError as exc:
         missing(f"{module} is not installed ({reason or exc})",
                 "; CI installs it with the dev extra (pip install -e '.[dev]')")
+
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"  # beside the repo, never committed
+ITP_TRACES = SHARED / "traces" / "elasticflow-itp"
+
+
+def itp_trace(name: str) -> Path:
+    """A shared Microsoft ITP trace's path; missing, the test skips here and fails in CI."""
+    __tracebackhide__ = True
+    path = ITP_TRACES / name
+    if not path.is_file():
+        missing(f"the shared ITP trace {path} is not here", " (CI has ../shared beside the repo)")
+    return path

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from colossim.sweep.expand import expand
 from colossim.sweep.spec import load_study
+from tests.conftest import itp_trace
 from tests.sweep.sweep_helpers import REPO
 
 EXAMPLES = REPO / "examples" / "studies"
@@ -57,12 +56,7 @@ def test_power_budget_compares_three_policies():
 
 
 def test_trace_load_sweeps_load_and_policy_with_scheduling_metrics():
-    # needs the shared ITP trace: skipped here without it, a failure under CI=true
-    trace = REPO / ".." / "shared" / "traces" / "elasticflow-itp" / "cluster03.csv"
-    if not trace.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the shared ITP trace {trace} is missing")
-        pytest.skip(f"the shared ITP trace {trace} is not here")
+    itp_trace("cluster03.csv")  # the shared trace: skipped here without it, failed under CI=true
     plan = expand(load_study(EXAMPLES / "trace_load.yaml"))
     assert len(plan.runs) == 4 * 4  # 4 arrival scales x 4 policies, one seed
     assert all(len(run.scenario.jobs) == 800 for run in plan.runs)

@@ -17,12 +17,11 @@ from colossim.sweep.expand import expand
 from colossim.sweep.outputs import write_outputs
 from colossim.sweep.runner import execute
 from colossim.sweep.spec import load_study
+from tests.conftest import missing
 from tests.sweep.sweep_helpers import write_study
 
-if importlib.util.find_spec("ray") is None:
-    if os.environ.get("CI") == "true":
-        pytest.fail("ray is not installed; CI installs it with .[dev]", pytrace=False)
-    pytest.skip("ray is not installed (pip install 'colossim[ray]')", allow_module_level=True)
+if importlib.util.find_spec("ray") is None:  # not imported here: a second of collection
+    missing("ray is not installed (pip install 'colossim[ray]')", "; CI installs it with .[dev]")
 
 
 def test_ray_backend_matches_local(tmp_path):

@@ -5,7 +5,6 @@ Missing traces skip the test locally and fail it under CI=true.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,9 @@ from colossim.api import simulate
 from colossim.config.schema import Scenario
 from colossim.config.trace import TraceConfig
 from colossim.workload.formats import read_records
+from tests.conftest import itp_trace
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-TRACES = SHARED / "traces" / "elasticflow-itp"
-
-
-def trace(name: str) -> Path:
-    path = TRACES / name
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the shared ITP trace {path} is missing")
-        pytest.skip(f"the shared ITP trace {path} is not here")
-    return path
+trace = itp_trace  # the shared trace's path (tests/conftest.py)
 
 
 def raw_rows(path: Path) -> list[list[str]]:
