@@ -135,6 +135,21 @@ def test_a_slip_in_the_name_of_a_type_the_scenario_defines_says_which_it_likely_
         "type it would need every field of a GPU spec"]
 
 
+def test_a_new_types_field_checks_are_said_with_its_missing_fields():
+    """QA: a new type missing idle_w and with 100 GPUs a rack in domains of 144 heard only of
+    idle_w; its rack size only once that was fixed (docs/scenario.md: everything at once)."""
+    from colossim.api import load_scenario
+    from colossim.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        load_scenario("small", ["catalog.NEXT={bf16_tflops: 1, gpus_per_domain: 144, "
+                                "gpus_per_rack: 100, hbm_gb: 80, hbm_usable_gb: 90, tdp_w: 500}"])
+    said = {p.field: p.message for p in info.value.problems}
+    assert said["catalog.NEXT.gpus_per_rack"] == "100 is not a multiple of gpus_per_domain (144)"
+    assert said["catalog.NEXT.hbm_usable_gb"] == "90.0 exceeds hbm_gb (80.0)"
+    assert said["catalog.NEXT.idle_w"] == "required field missing"
+
+
 def test_a_new_type_named_near_a_built_in_that_lacks_a_field_is_told_which():
     """Review: B200 (near GB200) given every field but its NIC was told only "did you mean
     'GB200'?", never which field it lacked."""

@@ -58,21 +58,33 @@ class GpuSpec(Frozen):
     )
     source: str = Field("", description="Where the numbers come from")
 
-    @model_validator(mode="after")
-    def _domain_divides_rack(self) -> GpuSpec:
-        if self.gpus_per_rack % self.gpus_per_domain:
-            raise FieldValueError(
-                "gpus_per_rack",
-                f"{self.gpus_per_rack} is not a multiple of gpus_per_domain "
-                f"({self.gpus_per_domain})",
-            )
-        if self.hbm_usable_gb > self.hbm_gb:
-            raise FieldValueError(
-                "hbm_usable_gb", f"{self.hbm_usable_gb} exceeds hbm_gb ({self.hbm_gb})"
-            )
-        if self.idle_w > self.tdp_w:  # it drew more idle than busy, and the DVFS curve inverted
-            raise FieldValueError("idle_w", f"{self.idle_w:g} W exceeds tdp_w ({self.tdp_w:g} W)")
-        return self
+    # Checks of one field against one declared before it, which pydantic has validated by then
+    # (``info.data``): run as each field is, they are said with the other problems of the
+    # entry, where a whole-model check ran only once every field was valid (QA: a new type
+    # missing idle_w heard of its gpus_per_rack only after that was fixed)
+    @field_validator("hbm_usable_gb")
+    @classmethod
+    def _usable_within_hbm(cls, usable: float, info: ValidationInfo) -> float:
+        hbm = info.data.get("hbm_gb")
+        if hbm is not None and usable > hbm:
+            raise ValueError(f"{usable} exceeds hbm_gb ({hbm})")
+        return usable
+
+    @field_validator("idle_w")
+    @classmethod
+    def _idle_within_tdp(cls, idle: float, info: ValidationInfo) -> float:
+        tdp = info.data.get("tdp_w")  # more idle than busy inverted the DVFS curve
+        if tdp is not None and idle > tdp:
+            raise ValueError(f"{idle:g} W exceeds tdp_w ({tdp:g} W)")
+        return idle
+
+    @field_validator("gpus_per_rack")
+    @classmethod
+    def _domain_divides_rack(cls, gpus: int, info: ValidationInfo) -> int:
+        domain = info.data.get("gpus_per_domain")
+        if domain is not None and gpus % domain:
+            raise ValueError(f"{gpus} is not a multiple of gpus_per_domain ({domain})")
+        return gpus
 
     def peak_tflops(self, precision: Precision) -> float:
         """Dense peak at a precision; FP4 falls back to FP8 where the GPU has no FP4 units."""
