@@ -126,8 +126,9 @@ def test_a_worse_policy_fails_with_a_diff_table_then_passes_after_update(project
     # QA: "rerun with --colossim-update-baselines", followed as written, re-recorded the whole
     # suite, regressions included: the command names this test, as the no-baseline one does
     result.stdout.fnmatch_lines(["*toy.json: * metric(s) outside tolerance (if the change "
-                                 "is intended, update it with `pytest test_toy.py::test_toy "
-                                 "--colossim-update-baselines`, then review the numbers and "
+                                 "is intended, update it with `python -m pytest "
+                                 "test_toy.py::test_toy --colossim-update-baselines`, then "
+                                 "review the numbers and "
                                  "commit the file)"])
     row = next(line for line in result.outlines if line.lstrip("E ").startswith("makespan_s "))
     cells = row.split()
@@ -605,11 +606,12 @@ def test_no_baseline_advice_names_the_test_and_colossims_docs(project, monkeypat
     result = run(project, "sub")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*no colossim baseline *test_sub-a-b.json; create it with "
-                                 "`pytest 'sub/test_sub.py::test_sub[[]a b[]]' "
+                                 "`python -m pytest 'sub/test_sub.py::test_sub[[]a b[]]' "
                                  "--colossim-update-baselines`*(see colossim's docs/testing.md)"])
     monkeypatch.chdir(sub)  # typed where pytest runs
     result = run(project, f"--rootdir={project.path}")
-    result.stdout.fnmatch_lines(["*`pytest 'test_sub.py::test_sub[[]a b[]]' --colossim-*"])
+    result.stdout.fnmatch_lines(
+        ["*`python -m pytest 'test_sub.py::test_sub[[]a b[]]' --colossim-*"])
 
 
 BAD_INPUTS = """
@@ -1167,3 +1169,87 @@ def test_an_integer_past_a_float_is_refused_when_recorded_not_after(project):
                                      "largest number a tolerance can compare*"])
         assert "edited by hand" not in result.stdout.str()
     assert not (project.path / "baselines" / "map-flops.json").exists()
+
+
+# A rerun (pytest-rerunfailures) runs the same test again, with a new request: as the plugin
+# sees it, this hook fails a test's first call after its baseline was written, then runs it again
+RERUN_ONCE = """
+import pytest
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    from _pytest.runner import runtestprotocol
+    reports = runtestprotocol(item, nextitem=nextitem, log=False)  # the first try, not logged
+    outcome = yield
+"""
+
+FLAKY = """
+TRIES = []
+
+def test_flaky(policy_baseline):
+    policy_baseline({"a": 1.0}, "flaky")
+    TRIES.append(1)
+    assert len(TRIES) > 1, "fails on its first try only"
+"""
+
+
+def test_a_rerun_test_may_write_its_baseline_again(project):
+    # QA (with pytest-rerunfailures): the rerun of a test that wrote its baseline, then failed,
+    # was refused as "two results share its name", advice to rename included
+    project.makepyfile(test_flaky=FLAKY)
+    project.makeconftest(RERUN_ONCE)
+    result = run(project, "test_flaky.py", "--colossim-update-baselines")
+    result.assert_outcomes(passed=1)
+    assert baseline(project, "flaky")["metrics"] == {"a": 1.0}
+    assert "already written" not in result.stdout.str()
+
+
+def test_an_update_writes_through_a_link_and_keeps_crlf_line_endings(project):
+    # QA: a baseline shared by a symbolic link was replaced by a plain file (the shared one
+    # kept its old numbers), and a CRLF file came back LF (every line a change in the diff)
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    link, shared = project.path / "baselines" / "toy.json", project.path / "shared.json"
+    text = link.read_text().replace('"makespan_s": 10800.0', '"makespan_s": 10000.0')
+    shared.write_bytes(text.replace("\n", "\r\n").encode())
+    link.unlink()
+    link.symlink_to(shared)
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    assert link.is_symlink()
+    raw = shared.read_bytes()
+    assert b'"makespan_s": 10800.0' in raw and raw.count(b"\r\n") == raw.count(b"\n") > 5
+
+
+def test_a_baseline_that_cannot_be_written_fails_with_its_name_not_a_traceback(project):
+    # QA: a read-only checkout gave a traceback into colossim naming a hidden temporary file
+    (project.path / "baselines").write_text("a file where the folder should be")
+    result = run(project, "--colossim-update-baselines")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*cannot write colossim baseline *toy.json: *"])
+    assert "Traceback" not in result.stdout.str() and "atomic_write" not in result.stdout.str()
+
+
+def test_a_baseline_saved_with_a_byte_order_mark_is_read(project):
+    # QA: Windows PowerShell 5 writes UTF-8 with a BOM, which failed as "edited by hand?"
+    run(project, "--colossim-update-baselines").assert_outcomes(passed=1)
+    path = project.path / "baselines" / "toy.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    run(project).assert_outcomes(passed=1)
+
+
+def test_the_suggested_update_runs_in_one_process_under_xdist(project):
+    # QA: with -n 2 in addopts the suggested command was refused (updates are, under xdist)
+    project.makeconftest(FAKE_XDIST)
+    project.makeini("[pytest]\naddopts = --numprocesses=2 -p no:xdist\n")
+    result = run(project)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*create it with `python -m pytest test_toy.py::test_toy -n 0 "
+                                 "--colossim-update-baselines`*"])
+
+
+def test_the_recorded_command_leaves_out_options_for_one_run(project):
+    # QA: an update made with --lf recorded "python -m pytest -q --lf ...", which replays nothing
+    project.runpytest("-p", "no:hypothesispytest", "--lf", "--colossim-update-baselines",
+                      "--sw").assert_outcomes(passed=1)
+    command = baseline(project)["produced"]["command"]  # pytester adds its own --basetemp
+    assert command.partition(" --basetemp=")[0] == (
+        "python -m pytest -p no:hypothesispytest --colossim-update-baselines")

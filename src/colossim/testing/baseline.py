@@ -128,7 +128,7 @@ def _encoded(value: Any) -> Any:
 
 def read(path: Path) -> dict[str, Any]:
     """A baseline file, checked: a file it cannot use is named in the error."""
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")  # a BOM, as Windows editors write, is no error
     try:
         data = _yaml_load(text) if path.suffix in (".yaml", ".yml") else _json(text)
     except Exception as exc:  # json's or ruamel's parse error: say which file

@@ -54,9 +54,13 @@ SUMMARY_TITLES = {  # kind of notice (``_notices``) -> its terminal-summary sect
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("colossim", "colossim policy regression")
     group.addoption(UPDATE_OPTION, action="store_true", default=False,
-                    help="Rewrite colossim golden baseline files from this run (tests pass).")
+                    help="Rewrite colossim golden baseline files from this run (tests pass). "
+                    "Name the tests (node ids or -k): without, every baseline that moved is "
+                    "rewritten, regressions included. Refused under pytest-xdist (use -n 0).")
     group.addoption(DIR_OPTION, default=None, metavar="DIR",
-                    help="Folder of golden baseline files (default: baselines/ next to the test).")
+                    help="Folder of golden baseline files (default: baselines/ next to the "
+                    "test; a relative DIR is from the current directory, the ini key's from "
+                    "the ini file).")
     parser.addini(INI_DIR, help="Folder of colossim golden baselines, relative to the ini file.",
                   default="")
 
@@ -168,7 +172,7 @@ def _overridden(metafunc: pytest.Metafunc) -> bool:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     notices = config.stash.get(_notices, {})
     for kind, title in SUMMARY_TITLES.items():
-        lines = notices.get(kind, [])
+        lines = list(dict.fromkeys(notices.get(kind, [])))  # a rerun notes the same again
         if lines:
             terminalreporter.section(title)
             for line in lines:
@@ -316,17 +320,25 @@ def _update_command(request: pytest.FixtureRequest) -> str:
     """The command that re-records this test's baseline alone, as typed where pytest was run:
     with the test's node id, since a bare ``--colossim-update-baselines`` rewrites every
     baseline that moved, regressions included (QA)."""
-    node = shlex.quote(_node_arg(request.config, request.node.nodeid))
-    return f"`pytest {node} {UPDATE_OPTION}`"
+    config = request.config
+    node = shlex.quote(_node_arg(config, request.node.nodeid, request.path))
+    serial = " -n 0" if _distributed(config) else ""  # refused under xdist (addopts' -n)
+    return f"`python -m pytest {node}{serial} {UPDATE_OPTION}`"
 
 
-def _node_arg(config: pytest.Config, nodeid: str) -> str:
-    """The node id (relative to the rootdir) as typed where pytest was run."""
+def _node_arg(config: pytest.Config, nodeid: str, file_path: Path | None = None) -> str:
+    """The node id as typed where pytest was run: its file (``file_path``, the test's own,
+    else the node id's, relative to the rootdir) from that directory. With ``--rootdir``
+    elsewhere the node id's file part is relative to that other folder (QA: the suggested
+    command named a file that did not exist)."""
     file, colons, rest = nodeid.partition("::")
     here, root = config.invocation_params.dir.resolve(), config.rootpath.resolve()
-    if here == root or not file:
+    full = file_path.resolve() if file_path is not None else root / file
+    if not file and file_path is None:
         return nodeid
-    return f"{Path(os.path.relpath(root / file, here)).as_posix()}{colons}{rest}"
+    if full == root / file and here == root:
+        return nodeid
+    return f"{Path(os.path.relpath(full, here)).as_posix()}{colons}{rest}"
 
 
 def _result_metrics(result: Any) -> dict[str, Any]:
@@ -589,15 +601,16 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
     The file's tolerances become exactly the test's (``default`` filled in): a tolerance the
     test stopped giving must not go on loosening the comparison unseen."""
     __tracebackhide__ = True
-    from colossim.metrics.export import atomic_write_text
     from colossim.testing import baseline as bl
 
     writers, node = config.stash[_writers], request.node.nodeid
-    if path in writers:  # another test, or this one in a loop: the second would overwrite
+    writer = writers.get(path)  # (node id, the test's request): a rerun (pytest-rerunfailures)
+    if writer is not None and (writer[0] != node or writer[1] is request):  # is a new request
+        # another test, or this one in a loop: the second would overwrite the first
         raise AssertionError(
-            f"colossim baseline {path} was already written by {writers[path]} in this run: "
+            f"colossim baseline {path} was already written by {writer[0]} in this run: "
             "two results share its name; give each its own (e.g. name=f\"toy-{policy}\")")
-    writers[path] = node
+    writers[path] = (node, request)
     tols = {"default": bl.DEFAULT, **given}
     old_tols = bl.parse_tolerances((old or {}).get("tolerances"))
     moved = False  # a number the file stores, and the run still has, changes in the file
@@ -613,14 +626,32 @@ def _update(config: pytest.Config, request: pytest.FixtureRequest, path: Path,
     command = shlex.join(["python", "-m", "pytest", *args])
     produced = bl.produced_header(command, request.node.nodeid, about)
     doc = bl.document(old, dict(actual), tols, produced)
-    previous = path.read_text(encoding="utf-8") if old is not None else None  # its comments
-    atomic_write_text(path, bl.dumps(path, doc, previous))
+    previous = path.read_text(encoding="utf-8-sig") if old is not None else None  # comments
+    _write(path, bl.dumps(path, doc, previous), previous)
     # the note is stale only when a number it vouched for changed, not when metrics were only
     # added or dropped (or tolerances replaced: named below) (QA)
     stale = (" (its 'review' note was written for the old numbers)"
              if moved and "review" in (old or {}) else "")
     config.stash[_notices]["written"].append(
         f"{'updated' if old else 'created'} {path}{stale}{_replaced(old_tols, tols)}")
+
+
+def _write(path: Path, text: str, previous: str | None) -> None:
+    """Write a baseline as its file was: through a symbolic link (a golden file shared between
+    folders: the link was replaced by a file and the shared one kept its stale numbers), with
+    its line endings (a CRLF file came back LF, every line a change). A file or folder that
+    cannot be written fails the test with its name and why, not a traceback into colossim
+    (QA: a read-only checkout named a hidden temporary file)."""
+    __tracebackhide__ = True
+    from colossim.metrics.export import atomic_write_text
+
+    if previous is not None and b"\r\n" in path.read_bytes():  # read_text made them "\n"
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    try:
+        atomic_write_text(path.resolve() if path.is_symlink() else path, text)
+    except OSError as exc:
+        pytest.fail(f"cannot write colossim baseline {path}: {exc.strerror or exc} (is the "
+                    "file or its folder read-only?)", pytrace=False)
 
 
 def _replaced(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
@@ -633,13 +664,25 @@ def _replaced(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
 PATH_OPTIONS = (DIR_OPTION, "--rootdir", "-c", "--config-file", "--confcutdir", "--basetemp")
 
 
+# options that choose or order tests for one run only, left out of the recorded command (QA:
+# "--lf" recorded a command that replays nothing); the second set takes a value
+RUN_ONLY = ("--lf", "--last-failed", "--ff", "--failed-first", "--nf", "--new-first", "--sw",
+            "--stepwise", "--sw-skip", "--stepwise-skip")
+RUN_ONLY_VALUED = ("--randomly-seed", "--reruns", "--reruns-delay")
+
+
 def _replayable(args: Iterable[str], here: Path, root: Path) -> list[str]:
     """The command line as it would be typed at the project's root: a path (a test file, a node
     id, a path option's value) relative to the root, whatever directory pytest ran in, so the
-    header replays from one known place and reads the same on every machine."""
-    args = list(args)
-    return [_arg_from_root(arg, here, root, i > 0 and args[i - 1] in PATH_OPTIONS)
-            for i, arg in enumerate(args)]
+    header replays from one known place and reads the same on every machine; options for one
+    run only (``RUN_ONLY``) left out."""
+    args, kept = list(args), []
+    for i, arg in enumerate(args):
+        if arg in RUN_ONLY or arg.partition("=")[0] in RUN_ONLY_VALUED or \
+                (i > 0 and args[i - 1] in RUN_ONLY_VALUED):
+            continue
+        kept.append(_arg_from_root(arg, here, root, i > 0 and args[i - 1] in PATH_OPTIONS))
+    return kept
 
 
 def _arg_from_root(arg: str, here: Path, root: Path, is_path: bool) -> str:
