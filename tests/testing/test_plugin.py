@@ -1253,3 +1253,14 @@ def test_the_recorded_command_leaves_out_options_for_one_run(project):
     command = baseline(project)["produced"]["command"]  # pytester adds its own --basetemp
     assert command.partition(" --basetemp=")[0] == (
         "python -m pytest -p no:hypothesispytest --colossim-update-baselines")
+
+
+def test_the_suggested_update_names_the_tests_own_file_under_another_rootdir(project, tmp_path):
+    # QA: with --rootdir elsewhere the node id's file part is relative to that other folder, and
+    # the suggested command named "../elsewhere/test_toy.py", a file that does not exist
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run(project, f"--rootdir={elsewhere}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*create it with `python -m pytest test_toy.py::test_toy "
+                                 "--colossim-update-baselines`*"])
