@@ -64,6 +64,15 @@ def test_diff_table_shows_every_row_with_change_and_relative_change():
     assert lines[-1] == "not in the baseline (not compared): ettr"
 
 
+def test_the_failing_rows_come_first_each_group_in_its_order():
+    # QA: the one failing row of a 40-job scenario was the 55th of 91 lines in a CI log
+    stored = {f"jct_s.j{k}": 100.0 + k for k in range(6)}
+    actual = {**stored, "jct_s.j4": 900.0, "jct_s.j1": 0.0}
+    rows, _ = compare(stored, actual, {"default": Tolerance(0.01, 0)})
+    listed = [line.split()[0] for line in diff_table(rows, "title").splitlines()[3:]]
+    assert listed == ["jct_s.j1", "jct_s.j4", "jct_s.j0", "jct_s.j2", "jct_s.j3", "jct_s.j5"]
+
+
 def _table_cells(text: str) -> dict[str, list[str]]:
     """A diff table's rows by metric, cut into cells at the header's dashes (a cell may hold
     spaces, as the tolerance's "rel 1e-06, abs 1e-09" does, or be empty)."""
