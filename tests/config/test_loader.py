@@ -416,11 +416,11 @@ def test_many_jobs_past_the_horizon_make_one_warning_in_fitting_units():
                            "fastest: llm-70b (")
     assert text.endswith(" and 1 more: check tokens_billion and params_billion (both in "
                          "billions) or raise simulation.horizon_s")
-    from colossim.load_warnings import _work_fields
+    from colossim.load_warnings.horizon import work_fields
 
     trace_job = load_scenario("small").jobs[0].model_copy(
         update={"work_gpu_hours": 10.0, "reference_gpu": "GB200"})
-    assert _work_fields(trace_job).startswith("work_gpu_hours")
+    assert work_fields(trace_job).startswith("work_gpu_hours")
 
 
 def test_a_study_file_given_as_a_scenario_says_to_sweep_it(tmp_path):
@@ -612,7 +612,7 @@ def test_a_job_that_never_checkpoints_under_failures_is_warned_of_and_named_if_i
     import warnings
 
     from colossim.api import load_scenario
-    from colossim.load_warnings import lost_to_faults
+    from colossim.load_warnings.reliability import lost_to_faults
 
     sets = ["reliability.enabled=true", "reliability.rate_scale=200",
             "jobs.llm-70b.checkpoint.interval_s=null"]
@@ -1042,11 +1042,11 @@ def test_a_whole_rack_job_whose_racks_are_rarely_all_healthy_is_warned_of(source
 def test_the_binomial_tail_matches_scipy():
     from scipy.stats import binom
 
-    from colossim.load_warnings import _binomial_cdf
+    from colossim.load_warnings.racks import binomial_cdf
 
     for k, n, p in ((64, 3136, 0.0142), (64, 3136, 0.0281), (8, 776, 0.0142), (0, 4, 0.99),
                     (2, 4, 0.3), (-1, 4, 0.3), (4, 4, 0.3), (10, 50, 0.0)):
-        assert _binomial_cdf(k, n, p) == pytest.approx(binom.cdf(k, n, p), rel=1e-9, abs=1e-15)
+        assert binomial_cdf(k, n, p) == pytest.approx(binom.cdf(k, n, p), rel=1e-9, abs=1e-15)
 
 
 @pytest.mark.parametrize(("value", "text"), [

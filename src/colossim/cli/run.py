@@ -163,11 +163,11 @@ def _refused_cause(result: RunResult) -> str | None:
 
 
 def _unpowered_cause(result: RunResult, scenario: Scenario) -> str | None:
-    """The pending jobs the supply can never power (``load_warnings.never_powered``), named,
-    or None if there are none."""
+    """The pending jobs the supply can never power (``load_warnings.unpowered.never_powered``),
+    named, or None if there are none."""
     from dataclasses import replace
 
-    from colossim.load_warnings import never_powered
+    from colossim.load_warnings.unpowered import never_powered
 
     pending = {job.name for job in result.jobs if job.state == "pending"}
     found = never_powered(scenario)
