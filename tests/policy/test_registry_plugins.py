@@ -243,35 +243,27 @@ def test_a_policy_module_that_cannot_be_imported_is_a_problem_not_a_traceback(
     assert says in str(caught.value)
 
 
-def test_an_entry_point_whose_module_raises_says_what_and_where(tmp_path, monkeypatch):
-    """QA: a plugin's NameError at import was said without its type or line, which a
-    ``module:Class`` path gives."""
-    (tmp_path / "raising_plugin.py").write_text("x = 1\ny = undefined_name + 1\n")
+@pytest.mark.parametrize(("source", "value", "says"), [
+    # QA: a plugin's NameError at import was said without its type or line, which a
+    # ``module:Class`` path gives
+    ("x = 1\ny = undefined_name + 1\n", "X", "it raised NameError: name 'undefined_name' is not "
+     "defined (at {file}:2 in <module>)"),
+    # QA: the message ended "(at .../lib/python3.11/importlib/metadata/__init__.py:204 in
+    # load)", the standard library's getattr, which tells a plug-in's author nothing
+    ("class Policy:\n    pass\n", "Nope",
+     "it raised AttributeError: module 'plugin_mod' has no attribute 'Nope'"),
+], ids=["raises-in-its-module", "no-such-class"])
+def test_an_entry_point_that_cannot_load_says_what_and_where_in_the_plugin(
+        tmp_path, monkeypatch, source, value, says):
+    (tmp_path / "plugin_mod.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "raising_plugin", raising=False)
-    with installed_plugins(monkeypatch, {"raising": "raising_plugin:X"}), \
+    monkeypatch.delitem(sys.modules, "plugin_mod", raising=False)
+    with installed_plugins(monkeypatch, {"broken": f"plugin_mod:{value}"}), \
             pytest.warns(registry.PolicyWarning) as caught:
         registry.available()
-    [message] = [str(w.message) for w in caught if "'raising'" in str(w.message)]
-    assert message == ("policy entry point 'raising' skipped: raising_plugin:X cannot be loaded: "
-                       "it raised NameError: name 'undefined_name' is not defined (at "
-                       f"{tmp_path / 'raising_plugin.py'}:2 in <module>)")
-
-
-def test_an_entry_point_naming_a_class_its_module_lacks_points_nowhere_in_python(
-        tmp_path, monkeypatch):
-    """QA: the message ended "(at .../lib/python3.11/importlib/metadata/__init__.py:204 in
-    load)", the standard library's getattr, which tells a plug-in's author nothing; a plug-in
-    that raises in its own module is still said where (above)."""
-    (tmp_path / "fine_plugin.py").write_text("class Policy:\n    pass\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "fine_plugin", raising=False)
-    with installed_plugins(monkeypatch, {"nope": "fine_plugin:Nope"}), \
-            pytest.warns(registry.PolicyWarning) as caught:
-        registry.available()
-    [message] = [str(w.message) for w in caught if "'nope'" in str(w.message)]
-    assert message == ("policy entry point 'nope' skipped: fine_plugin:Nope cannot be loaded: "
-                       "it raised AttributeError: module 'fine_plugin' has no attribute 'Nope'")
+    [message] = [str(w.message) for w in caught if "'broken'" in str(w.message)]
+    assert message == (f"policy entry point 'broken' skipped: plugin_mod:{value} cannot be "
+                       f"loaded: {says.format(file=tmp_path / 'plugin_mod.py')}")
 
 
 @pytest.mark.parametrize(("name", "says"), [

@@ -7,7 +7,7 @@ type exist?) live in ``Scenario``'s model validator so that one load reports the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -38,6 +38,17 @@ class Precision(StrEnum):
     FP4 = "fp4"
 
 
+# A GPU spec's field -> (a field declared before it, when the pair is wrong, what to say)
+PAIRED_CHECKS: dict[str, tuple[str, Callable[[float, float], bool], str]] = {
+    "hbm_usable_gb": ("hbm_gb", lambda usable, hbm: usable > hbm,
+                      "{value} exceeds hbm_gb ({other})"),
+    # more idle than busy inverted the DVFS curve
+    "idle_w": ("tdp_w", lambda idle, tdp: idle > tdp, "{value:g} W exceeds tdp_w ({other:g} W)"),
+    "gpus_per_rack": ("gpus_per_domain", lambda rack, domain: rack % domain != 0,
+                      "{value} is not a multiple of gpus_per_domain ({other})"),
+}
+
+
 class GpuSpec(Frozen):
     """One GPU type as the simulator needs it. Sources: ``docs/hardware.md``."""
 
@@ -58,33 +69,17 @@ class GpuSpec(Frozen):
     )
     source: str = Field("", description="Where the numbers come from")
 
-    # Checks of one field against one declared before it, which pydantic has validated by then
-    # (``info.data``): run as each field is, they are said with the other problems of the
-    # entry, where a whole-model check ran only once every field was valid (QA: a new type
-    # missing idle_w heard of its gpus_per_rack only after that was fixed)
-    @field_validator("hbm_usable_gb")
+    @field_validator(*PAIRED_CHECKS)
     @classmethod
-    def _usable_within_hbm(cls, usable: float, info: ValidationInfo) -> float:
-        hbm = info.data.get("hbm_gb")
-        if hbm is not None and usable > hbm:
-            raise ValueError(f"{usable} exceeds hbm_gb ({hbm})")
-        return usable
-
-    @field_validator("idle_w")
-    @classmethod
-    def _idle_within_tdp(cls, idle: float, info: ValidationInfo) -> float:
-        tdp = info.data.get("tdp_w")  # more idle than busy inverted the DVFS curve
-        if tdp is not None and idle > tdp:
-            raise ValueError(f"{idle:g} W exceeds tdp_w ({tdp:g} W)")
-        return idle
-
-    @field_validator("gpus_per_rack")
-    @classmethod
-    def _domain_divides_rack(cls, gpus: int, info: ValidationInfo) -> int:
-        domain = info.data.get("gpus_per_domain")
-        if domain is not None and gpus % domain:
-            raise ValueError(f"{gpus} is not a multiple of gpus_per_domain ({domain})")
-        return gpus
+    def _against_an_earlier_field(cls, value: float, info: ValidationInfo) -> float:
+        """``PAIRED_CHECKS``: run as each field is validated, so said with the entry's other
+        problems, where a whole-model check ran only once every field was valid (QA: a new
+        type missing idle_w heard of its gpus_per_rack only after that was fixed)."""
+        other_field, broken, message = PAIRED_CHECKS[str(info.field_name)]
+        other = info.data.get(other_field)  # validated already: declared before
+        if other is not None and broken(value, other):
+            raise ValueError(message.format(value=value, other=other))
+        return value
 
     def peak_tflops(self, precision: Precision) -> float:
         """Dense peak at a precision; FP4 falls back to FP8 where the GPU has no FP4 units."""
