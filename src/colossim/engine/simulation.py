@@ -17,7 +17,7 @@ from itertools import groupby
 
 import simpy
 
-from colossim.collector import collector_relaxed
+from colossim.collector import collect_if_owed, collector_relaxed, owe
 from colossim.config.schema import Scenario
 from colossim.engine.apply import apply_action, is_wake
 from colossim.engine.record import Decision, Record
@@ -276,6 +276,7 @@ class Simulation:
         horizon = self.scenario.simulation.horizon_s
         self.state.sample_levels()
         env.process(self._arrivals())
+        collect_if_owed()  # earlier runs' engines, garbage by now (``collector``)
         started = time.perf_counter()
         events = 0
         progress, look_at = self.progress, PROGRESS_SPAN_S
@@ -298,6 +299,7 @@ class Simulation:
             self.state.check_invariants()
         if progress is not None:
             self._report_progress(end_s, events)
+        owe(events)  # this engine is garbage once its output is dropped
         return RunOutput(self.state, self.state.record, events,
                          time.perf_counter() - started, end_s)
 
