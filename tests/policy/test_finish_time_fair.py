@@ -44,3 +44,17 @@ def test_a_lease_protects_a_job_it_started_and_the_policy_looks_again_after():
     later = policy.decide(cluster([a, b], racks([4], free=[0]), now_s=50.0))
     assert [x for x in later if not isinstance(x, WakeAt)] == []
     assert WakeAt(600.0) in later and WakeAt(650.0) in later
+
+
+def test_one_look_a_lease_however_many_decisions_ask():
+    # QA: every decision asked for a look a lease later, and each look for the next, so every
+    # arrival began a chain of its own that never merged: 12,897 of a 200-job run's 14,631
+    # decisions were such looks. Decisions at 50, 60 and 70 s (arrivals) now share one look
+    # at 650 s (beside the lease's end at 600 s)
+    policy = make_policy("finish-time-fair", {"min_run_s": 600})
+    fresh = job("A", 0, 4, work=400)
+    policy.decide(cluster([fresh], racks([4])))
+    a, b = jobs()
+    wakes = [{x.time_s for x in policy.decide(cluster([a, b], racks([4], free=[0]), now_s=t))
+              if isinstance(x, WakeAt)} for t in (50.0, 60.0, 70.0)]
+    assert wakes == [{600.0, 650.0}, set(), set()]

@@ -6,7 +6,8 @@ completion time had it owned 1/N of the cluster alone (N = jobs contending now).
 the job is worse off than under an equal split. Themis auctions GPUs in leases to the jobs with
 the worst rho; this policy keeps the essence without the auction: jobs are ranked by rho, worst
 first; a pending job preempts running jobs ranked below it once their lease (``min_run_s``) has
-run out, and the policy looks again every lease while anyone waits.
+run out, and the policy looks again within every lease while anyone waits (one look asked for
+at a time).
 
 Estimates, per job, from the speed model at its maximum GPUs on its fastest GPU type (rate r):
 T_independent = work / (r x min(1, C / (N x max_gpus))) with C the usable GPUs (a job smaller than
@@ -40,6 +41,7 @@ class FinishTimeFair(PreemptiveStagedPolicy):
         super().__init__(params)
         self.rates = Rates()
         self._rho: dict[str, float] = {}
+        self._look_at = -INF  # the next look asked for while jobs wait (one at a time)
 
     def rho(self, view: ClusterView, job: JobView, contenders: int,
             capacity: float | None = None) -> float:
@@ -71,8 +73,14 @@ class FinishTimeFair(PreemptiveStagedPolicy):
         # the wake lets a waiting job preempt once min_run_s has passed: pointless with nothing
         # running (a job no placement can hold then woke it every min_run_s to the horizon)
         runs = len(view.running) - stopped + started > 0
-        if len(view.pending) > started and self.params.min_run_s > 0 and runs:
-            actions += self.wakes.at(view.now_s, view.now_s + self.params.min_run_s)
+        lease, now = self.params.min_run_s, view.now_s
+        # one look every lease at most: a look asked for at every decision (each arrival's,
+        # each look's own) began a chain of looks of its own, 600 s apart, that never merged:
+        # 12,897 of a 200-job run's 14,631 decisions (QA)
+        if len(view.pending) > started and lease > 0 and runs and \
+                not now < self._look_at <= now + lease:
+            self._look_at = now + lease
+            actions += self.wakes.at(now, self._look_at)
         return actions
 
 
