@@ -1039,6 +1039,33 @@ def test_a_whole_rack_job_whose_racks_are_rarely_all_healthy_is_warned_of(source
     assert [f.split(": it can rarely")[0] for f in found] == ([said] if said else [])
 
 
+def test_a_run_stopped_for_want_of_whole_racks_blames_them_not_the_policy():
+    """QA: 10 racks, one job needing all 10, faults 300 times the default rates and no spares:
+    about 8.1 racks are down at any time, so the stall guard stopped the run, and blamed fifo
+    ("A policy must eventually let the jobs it is given compute") though the load warning had
+    said the racks are all healthy 0% of the time."""
+    import warnings
+
+    from colossim.api import load_scenario
+    from colossim.errors import PolicyFailure
+    from colossim.testing.starvation import Stalled, failing_as
+
+    sets = ["cluster.rack_groups=[{gpu_type: GB200, racks: 10}]", "cluster.pod_size_racks=5",
+            "jobs=[{name: a, params_billion: 70, tokens_billion: 300, min_gpus: 720, "
+            "max_gpus: 720}]", "reliability.enabled=true", "reliability.rate_scale=300",
+            "reliability.spares.racks_per_pod=0", "cluster.power.supply_mw=2"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scenario = load_scenario("small", sets)
+    with pytest.raises(PolicyFailure) as caught, failing_as(PolicyFailure, "fifo", scenario,
+                                                            "run with --no-stall-guard"):
+        raise Stalled("no job progressed")
+    said = str(caught.value)
+    assert "Job a needs 10 whole racks, but at the failure rates and repair times about 8.1 of " \
+        "the 10 GB200 racks (spares included) are down at any time" in said
+    assert "A policy must eventually" not in said
+
+
 def test_the_binomial_tail_matches_scipy():
     from scipy.stats import binom
 

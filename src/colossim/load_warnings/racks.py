@@ -49,20 +49,30 @@ HEALTHY_ENOUGH = 0.5  # below this share of the time a whole-rack job's racks ar
 
 
 def warn_racks_under_repair(scenario: Scenario) -> None:
-    """Warn of a job of whole racks (each one NVLink domain, as an NVL72) that, on every type
-    it fits, has the racks it needs healthy less than half the time. Each rack is down a share
-    x / (1 + x) of the time, x its faults per second times the mean repair, over the classes
-    that take a rack from such a job (a rack fault; a GPU or tray fault too, unless standby
-    trays stand in); the racks down at once are binomial. Such a job can rarely start or
-    restart and may wait until the horizon (QA: 10T on 3,072 of 3,136 racks at twice the
-    default rates, about 90 down, simulated ten years in 9 minutes with no word). At the
-    default rates about 45 are down and 64 may be: healthy enough 99.8% of the time, no word;
-    ``examples/hot_spares.yaml`` with 8 spares (ETTR 0.23) is warned of, with 12 (0.51) not."""
+    """Warn of a job of whole racks that can rarely have them all healthy (``rarely_whole``)."""
+    text = rarely_whole(scenario)
+    if text is not None:
+        warnings.warn(ColossimWarning(text), stacklevel=3)
+
+
+def rarely_whole(scenario: Scenario) -> str | None:
+    """Why a job of whole racks (each one NVLink domain, as an NVL72) can rarely start, or
+    None: on every type it fits, it has the racks it needs healthy less than half the time.
+    Each rack is down a share x / (1 + x) of the time, x its faults per second times the mean
+    repair, over the classes that take a rack from such a job (a rack fault; a GPU or tray
+    fault too, unless standby trays stand in); the racks down at once are binomial. Such a job
+    can rarely start or restart and may wait until the horizon (QA: 10T on 3,072 of 3,136
+    racks at twice the default rates, about 90 down, simulated ten years in 9 minutes with no
+    word). At the default rates about 45 are down and 64 may be: healthy enough 99.8% of the
+    time, no word; ``examples/hot_spares.yaml`` with 8 spares (ETTR 0.23) is warned of, with
+    12 (0.51) not. A warning as the scenario loads, and the cause a stalled run names instead
+    of its policy (QA: a whole-cluster job with racks healthy 0% of the time was stopped as
+    fifo's fault)."""
     from colossim.config.crosscheck import usable_of
 
     rel = scenario.reliability
     if not rel.enabled:
-        return
+        return None
     catalog = scenario.gpu_catalog()
     racks = racks_by_type(scenario)
     usable = usable_of(scenario)
@@ -92,13 +102,13 @@ def warn_racks_under_repair(scenario: Scenario) -> None:
             short.append((name, need, count, healthy))
         if short:
             name, need, count, healthy = short[0]
-            warnings.warn(ColossimWarning(
-                f"job {job.name} needs {plural(need, 'whole rack')}, but at the failure rates "
-                f"and repair times about {count * down(name):,.1f} of the {count:,} {name} racks "
-                f"(spares included) are down at any time, and "
-                f"{'one is' if need == 1 else f'{need:,} are'} healthy only {healthy:.0%} of "
-                "the time: it can rarely start or restart, and may wait until the horizon; hold "
-                "more spares, lower min_gpus, or shorten repairs"), stacklevel=3)
+            return (f"job {job.name} needs {plural(need, 'whole rack')}, but at the failure "
+                    f"rates and repair times about {count * down(name):,.1f} of the {count:,} "
+                    f"{name} racks (spares included) are down at any time, and "
+                    f"{'one is' if need == 1 else f'{need:,} are'} healthy only {healthy:.0%} "
+                    "of the time: it can rarely start or restart, and may wait until the "
+                    "horizon; hold more spares, lower min_gpus, or shorten repairs")
+    return None
 
 
 def binomial_cdf(k: int, n: int, p: float) -> float:

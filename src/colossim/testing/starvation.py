@@ -205,11 +205,12 @@ class failing_as:  # noqa: N801 (used as a function: ``with failing_as(...)``)
                  _traceback: Any) -> bool:
         __tracebackhide__ = True
         if isinstance(value, Stalled):
+            from colossim.load_warnings.racks import rarely_whole
             from colossim.load_warnings.reliability import lost_to_faults
             from colossim.load_warnings.unpowered import some_unpowered, unpowerable
 
             cause = unpowerable(self.scenario) or lost_to_faults(self.scenario) \
-                or some_unpowered(self.scenario)
+                or rarely_whole(self.scenario) or some_unpowered(self.scenario)
             raise self.error(_starved(self.policy, self.scenario.name, value, self.way_out,
                                       cause)) from None
         return False
