@@ -159,13 +159,16 @@ def _users_file(filename: str) -> bool:
 
 def _python_or_colossim(filename: str) -> bool:
     """Generated code (``<string>``, ``<frozen importlib._bootstrap>``), the standard
-    library's or colossim's own."""
+    library's or colossim's own; not an installed package's (a system Python keeps its
+    site-packages inside the standard library's folder)."""
     import sysconfig
     from pathlib import Path
 
     if filename.startswith("<"):
         return True
     path = Path(filename).resolve()
+    if {"site-packages", "dist-packages"} & set(path.parts):
+        return Path(__file__).resolve().parent in path.parents  # colossim installed there
     paths = sysconfig.get_paths()
     theirs = {Path(__file__).resolve().parent, Path(paths["stdlib"]).resolve(),
               Path(paths["platstdlib"]).resolve()}
