@@ -22,14 +22,14 @@ def test_the_policies_table_is_read():
 
 
 def test_every_built_in_goes_by_its_documented_name():
-    DOCUMENTED = documented_policies()  # the built-ins of docs/policies.md's table
+    documented = documented_policies()  # the built-ins of docs/policies.md's table
     policies = registry.available()  # plugins the environment holds too (the examples' own
     # instructions install one): only the built-ins are checked
-    assert sorted(registry.BUILTIN_NAMES) == sorted(DOCUMENTED), (
+    assert sorted(registry.BUILTIN_NAMES) == sorted(documented), (
         "BUILTIN_MODULES (policy/registry.py) and the table under docs/policies.md's "
         "'## The policies' must name the same policies")
-    assert [name for name in policies if name in registry.BUILTIN_NAMES] == sorted(DOCUMENTED)
-    for name in DOCUMENTED:
+    assert [name for name in policies if name in registry.BUILTIN_NAMES] == sorted(documented)
+    for name in documented:
         assert name in policies
         assert policies[name].name == name
     assert "fifoo" not in policies

@@ -15,8 +15,6 @@ from colossim.config.trace import TraceConfig
 from colossim.workload.formats import read_records
 from tests.conftest import itp_trace
 
-trace = itp_trace  # the shared trace's path (tests/conftest.py)
-
 
 def raw_rows(path: Path) -> list[list[str]]:
     """The CSV split by hand, independently of colossim's reader."""
@@ -26,14 +24,14 @@ def raw_rows(path: Path) -> list[list[str]]:
 
 
 def test_largest_cluster_reads_completely():
-    path = trace("cluster04.csv")
+    path = itp_trace("cluster04.csv")
     records = read_records(path, "itp")
     assert len(records) == len(raw_rows(path)) > 15_000
     assert max(r.gpus for r in records) == 64
 
 
 def test_cluster10_replays_every_job_for_exactly_its_duration():
-    path = trace("cluster10.csv")
+    path = itp_trace("cluster10.csv")
     rows = raw_rows(path)
     scenario = Scenario.model_validate({
         "name": "itp-cluster10",

@@ -111,6 +111,4 @@ def span_text(seconds: float) -> str:
     if seconds < 86400:
         return f"{seconds / 3600:,.1f} hours"
     days = seconds / 86400
-    if (huge := huge_days(days)) is not None:
-        return f"{huge} days"
-    return f"{days:,.2f} days" if days < 10 else f"{days:,.0f} days"
+    return f"{grouped(days, 2 if days < 10 else 0)} days"
