@@ -466,7 +466,27 @@ ONE_PROBLEM = {
         "  jobs.llm-70b.min_gpus: [72, 216]\n",
         "{study}:4: jobs[0].min_gpus: 216 exceeds max_gpus (144) (at point 1: "
         "jobs.llm-70b.max_gpus=144, jobs.llm-70b.min_gpus=216)"),
+    # QA: fifo takes no headroom_mw at either value, so the value alone does not explain it
+    # (both values' points were as many as those that failed, and the point went unnamed)
+    "a policy's parameter the other varied policy does not take, with the point and the fix": (
+        f"base: {SMALL}\nparameters:\n  scheduler.policy.name: [fifo, power-aware]\n"
+        "  scheduler.policy.params.headroom_mw: [0, 20]\n",
+        "{study}:4: scheduler.policy.params.headroom_mw: unknown field; expected one of: "
+        "placement, strict (at point 0: scheduler.policy.name=fifo, "
+        "scheduler.policy.params.headroom_mw=0, and 1 other point); to vary a parameter only "
+        "some of the policies take, vary scheduler.policy as whole mappings: [{{name: fifo}}, "
+        "{{name: power-aware, params: {{headroom_mw: 20}}}}] (docs/studies.md)"),
 }
+
+
+def test_a_policy_varied_as_whole_mappings_gives_each_its_own_parameters(tmp_path):
+    """The fix the message above suggests is a study that loads, one policy per point."""
+    study = write_study(tmp_path, f"base: {SMALL}\nparameters:\n  scheduler.policy:\n"
+                        "    - {name: fifo}\n"
+                        "    - {name: power-aware, params: {headroom_mw: 20}}\n")
+    policies = [run.scenario.scheduler.policy for run in load_plan(study).runs]
+    assert [(p.name, p.params) for p in policies] == [
+        ("fifo", {}), ("power-aware", {"headroom_mw": 20})]
 
 
 def test_a_set_value_that_is_invalid_with_the_base_alone_is_fine_when_every_point_fixes_it(

@@ -93,4 +93,4 @@ def reliability_table(result: RunResult) -> None:
 ONE_DRAW = ("Seed {seed} is one draw of the failures: each job's figures move from seed to seed "
             "(on colossus2 a job's end by days), so compare what-ifs over several seeds: "
             "colossim compare SCENARIO --policies P --seeds 5 (a 95% interval per figure), or "
-            "a study's seeds: (docs/studies.md).")
+            "a study over several seeds (its key seeds: 5, docs/studies.md).")

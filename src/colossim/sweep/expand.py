@@ -19,7 +19,6 @@ import json
 import math
 import re
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -376,7 +375,7 @@ def expand(study: Study) -> Plan:
     seeds = study.file.seeds
     warned: dict[str, list[int]] = {}  # a load warning, and the points that gave it
     first_of: dict[str, int] = {}  # a grid point's scenario (its hash), and its first point
-    given: Counter[Problem] = Counter()  # how many points gave each problem
+    given: dict[Problem, set[int]] = {}  # the points that gave each problem
     point_values: list[dict[str, Any]] = []
     for point, values in enumerate(points(study)):
         point_values.append(values)
@@ -387,7 +386,7 @@ def expand(study: Study) -> Plan:
         except ConfigError as exc:
             for problem in exc.problems:
                 problems.setdefault(problem, point)
-            given.update(exc.problems)
+                given.setdefault(problem, set()).add(point)
             continue
         finally:
             _collect(caught, point, warned)
@@ -472,14 +471,15 @@ def _same_point(first_of: dict[str, int], key: str, point: int, study: Study,
 
 
 
-def _with_point(problems: dict[Problem, int], given: Counter[Problem],
+def _with_point(problems: dict[Problem, int], given: dict[Problem, set[int]],
                 values: list[dict[str, Any]], study: Study) -> dict[Problem, int]:
     """A problem that only some points give names the first of them, with its values, where
-    its line alone does not tell which: the line is a knob's but not every point with that
-    knob's value there gives it (``min_gpus`` 216 fails beside a ``max_gpus`` of 144 only), or
-    the line is not a knob's (``set:`` or the base, the point's values making it so: QA). A
-    problem every point gives (a misspelt knob) needs no point, and a random knob's are counted
-    per draw (``_once_per_draw``)."""
+    its line alone does not tell which: the line is a knob's but the points that give it are
+    not those of one of that knob's values (``min_gpus`` 216 fails beside a ``max_gpus`` of 144
+    only; a policy's parameter is unknown to the other policy varied beside it, whatever its
+    value: QA), or the line is not a knob's (``set:`` or the base, the point's values making it
+    so: QA). A problem every point gives (a misspelt knob) needs no point, and a random knob's
+    are counted per draw (``_once_per_draw``)."""
     at_line: dict[tuple[str, int | None], list[str]] = {}  # knobs by the lines of their values
     for axis in study.axes:
         if axis.sampled is not None:  # its problems are counted per draw
@@ -489,16 +489,19 @@ def _with_point(problems: dict[Problem, int], given: Counter[Problem],
             for line in {study.line_of(loc), *(study.line_of((*loc, i))
                                                for i in range(len(axis.rows)))}:
                 at_line.setdefault(line, []).append(path)
-    taking = {knob: Counter(written(v.get(knob)) for v in values)  # points per knob value
-              for knobs in at_line.values() for knob in knobs if knob}
+    taking: dict[str, dict[str, set[int]]] = {}  # the points of each knob's each value
+    for knob in {knob for knobs in at_line.values() for knob in knobs if knob}:
+        for k, v in enumerate(values):
+            taking.setdefault(knob, {}).setdefault(written(v.get(knob)), set()).add(k)
     named: dict[Problem, int] = {}
     pointed: dict[tuple[str, int | None, str], list[tuple[int, Problem]]] = {}
     for problem, point in problems.items():
-        count = given[problem]
+        gave = given.get(problem, set())
+        count = len(gave)
         knobs = at_line.get((problem.file, problem.line), [])
         point_values = values[point] if 0 <= point < len(values) else {}
         alone = "" in knobs or any(  # the knob's value there explains it alone
-            count == taking[knob][written(point_values.get(knob))] for knob in knobs)
+            gave == taking[knob][written(point_values.get(knob))] for knob in knobs)
         if not count or count >= len(values) or alone:
             named[problem] = point
         else:
@@ -509,11 +512,22 @@ def _with_point(problems: dict[Problem, int], given: Counter[Problem],
         point, problem = min(group, key=lambda item: item[0])
         shown = ", ".join(f"{path}={middle_elided(written(value), 40)}"
                           for path, value in values[point].items())
-        others = sum(given[p] for _, p in group) - 1
+        others = sum(len(given[p]) for _, p in group) - 1
         more = f", and {plural(others, 'other point')}" if others else ""
-        named[replace(problem, message=f"{problem.message} (at point {point}: {shown}{more})")
-              ] = point
+        named[replace(problem, message=f"{problem.message} (at point {point}: {shown}{more})"
+                      + _one_policys(problem, values[point]))] = point
     return named
+
+
+def _one_policys(problem: Problem, values: dict[str, Any]) -> str:
+    """A hint for a policy parameter varied beside the policy's name, which some of the named
+    policies do not take (QA: the message named the point, but not how to write such a study)."""
+    if not (problem.field.startswith("scheduler.policy.params.")
+            and "scheduler.policy.name" in values):
+        return ""
+    return ("; to vary a parameter only some of the policies take, vary scheduler.policy as "
+            "whole mappings: [{name: fifo}, {name: power-aware, params: {headroom_mw: 20}}] "
+            "(docs/studies.md)")
 
 
 def _once_per_draw(problems: dict[Problem, int], study: Study) -> list[Problem]:
