@@ -160,3 +160,11 @@ def test_every_table_figure_past_a_billion_is_written_in_three_digits(capsys):
     assert _hours(1.39e13 * 3600) == "1.39e+13" and _hours(5400) == "1.50"
     assert _count(1e15) == "1e+15" and _count(102.8e6) == "102.8M"
     assert mega(2.02e12) == "2.02e+12" and mega(1000.4) == "1,000"
+
+
+def test_a_ratio_in_a_message_has_a_decimal_only_while_small():
+    """QA: a checkpoint interval 480 million times the job's MTTF was said as 480,000,000.0x."""
+    from colossim.metrics.labels import multiple
+
+    assert [multiple(x) for x in (2.54, 99.94, 480_000_000.0, 3.2e12)] == [
+        "2.5", "99.9", "480,000,000", "3.2e+12"]

@@ -868,6 +868,15 @@ def test_a_did_you_mean_hint_keeps_the_unit_typed(typed, meant):
     assert problem.endswith(f"cluster.power.{typed}: unknown field (did you mean {meant!r}?)")
 
 
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("reliability.software.mtbf", "mtbf_gpu_hours"),  # QA: was tbf, the distribution block
+    ("cluster.power.supply", "supply_mw"),
+])
+def test_a_field_typed_without_its_unit_is_offered_with_it(typed, meant):
+    [problem] = problems_of("small", [f"{typed}=3"])
+    assert problem.endswith(f"{typed}: unknown field (did you mean {meant!r}?)")
+
+
 def test_a_compute_draw_below_idle_and_generation_above_the_supply_are_warned_of():
     # QA: accepted silently. GB200: TDP 1,200 W, idle 200 W (catalog); 0.1 x 1,200 = 120 W.
     # small's supply is 1 MW; generation said to start at 5 MW starts at 1 MW

@@ -453,6 +453,11 @@ def _suggest(loc: PathKey, model: type[BaseModel]) -> str:
     # among near names, a field that must be given first: a job's "gpus" is its missing
     # max_gpus more likely than its optional min_gpus
     close.sort(key=lambda k: not owner.model_fields[by_folded[k]].is_required())
+    # the field's name without its unit (mtbf for mtbf_gpu_hours, supply for supply_mw): that
+    # field, not a nearer short one (QA: mtbf was offered tbf, the distribution's block)
+    unitless = [k for k in by_folded if k.startswith(folded + "_")]
+    if len(unitless) == 1:
+        close = unitless
     hint = [by_folded[folded]] if folded in by_folded else close[:1]
     if hint:
         return f" (did you mean {by_folded.get(hint[0], hint[0])!r}?)"

@@ -15,6 +15,7 @@ from colossim.config.wording import and_more
 from colossim.errors import ColossimWarning
 from colossim.load_warnings.horizon import fastest_finishes
 from colossim.load_warnings.racks import racks_by_type
+from colossim.metrics.labels import multiple
 
 MTTFS_PER_INTERVAL = 3.0  # an interval this many MTTFs long completes e^-3 = 5% of the time
 
@@ -86,16 +87,16 @@ def warn_checkpoints_past_failures(scenario: Scenario,
     tries = f"{_share(span / mttf)} of its tries end without a fault"
     if math.isinf(interval):
         head = (f"jobs.{name}.checkpoint.interval_s is null: the job never checkpoints, and "
-                f"its whole run at its fastest ({figure(span)} s) is {span / mttf:,.1f}x its "
+                f"its whole run at its fastest ({figure(span)} s) is {multiple(span / mttf)}x its "
                 f"mean time to failure ({figure(mttf)} s on {gpus:,} GPUs){more}: every fault "
                 f"sends it back to the start, and {tries}")
     else:
         whole = (f", and longer than its whole run at its fastest ({figure(span)} s, "
-                 f"{span / mttf:,.1f} MTTFs): it never checkpoints, and {tries}"
+                 f"{multiple(span / mttf)} MTTFs): it never checkpoints, and {tries}"
                  if span < interval
                  else f": {_share(span / mttf)} of its intervals end in a checkpoint")
         head = (f"jobs.{name}.checkpoint.interval_s ({figure(interval)} s) is "
-                f"{interval / mttf:,.1f}x the job's mean time to failure ({figure(mttf)} s on "
+                f"{multiple(interval / mttf)}x the job's mean time to failure ({figure(mttf)} s on "
                 f"{gpus:,} GPUs){more}{whole}")
     warnings.warn(ColossimWarning(
         f"{head}, so it barely progresses and the run may last until the horizon; interval_s: "

@@ -103,6 +103,12 @@ def grouped(value: float, decimals: int = 2) -> str:
     return huge_days(value) or f"{value:,.{decimals}f}"
 
 
+def multiple(ratio: float) -> str:
+    """A ratio for a message: one decimal below 100 (2.5x), whole from 100 on (QA:
+    480,000,000.0x), three significant digits past a billion."""
+    return grouped(ratio, 1 if ratio < 100 else 0)
+
+
 def span_text(seconds: float) -> str:
     """A simulated span for a message: seconds under an hour, hours under a day, else days
     (three significant digits past a billion: ``huge_days``)."""
