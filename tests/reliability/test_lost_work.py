@@ -495,6 +495,22 @@ def test_another_jobs_write_does_not_cut_a_resize_pause_short():
     assert min(after) == 1_324  # nothing paused or resumed it in between
 
 
+def test_a_local_copy_survives_a_fault_on_a_spare_the_job_moved_to_after_its_snapshot():
+    """A GPU fault at 1,500 s moves the job from rack 0 onto the spare rack 2 and it restores
+    from its 1,000 s copy in rack 0's host memory (a GPU fault leaves hosts up). A tray fault
+    on rack 2 at 2,200 s takes hosts that never held that copy: the job restores from it again
+    (QA: the copy was dropped and the job went back to the start, losing 1,000 s more)."""
+    ck = {"interval_s": 1000.0, "in_memory": "local", "persist_every": 100}
+    sim = simulation([job(checkpoint=ck)], quiet(spares={"racks_per_pod": 1}), racks=3,
+                     pod_size_racks=3)
+    rel = reliability_of(sim)
+    sim.call_at(1_500.0, lambda: rel.strike("gpu", 0, slot=0, repair_s=1e6))
+    sim.call_at(2_200.0, lambda: rel.strike("tray", 2, slot=5, repair_s=1e6))
+    first, second = events(run(sim), "failure", "a")
+    assert (first.data["restore"], first.data["snapshot_s"]) == ("memory", 1_000.0)
+    assert (second.data["restore"], second.data["snapshot_s"]) == ("memory", 1_000.0)
+
+
 def test_a_local_copy_on_a_rack_the_job_left_is_lost_with_that_rack():
     """A GPU fault at 1,000 s moves a to the spare rack 1; its local copy of the 600 s
     checkpoint stays in rack 0's hosts. A rack fault takes rack 0 at 1,200 s, so a software
@@ -511,18 +527,21 @@ def test_a_local_copy_on_a_rack_the_job_left_is_lost_with_that_rack():
     assert (second.data["restore"], second.data["snapshot_s"]) == ("start", None)
 
 
-def test_a_drain_during_a_restart_still_pays_the_detection_left():
-    """A software fault at 1,000 s starts a restart pause (150 s detection + 120 s relaunch);
-    maintenance drains the job at 1,010 s onto pod 1. It must still wait out the 140 s of
-    detection left, then relaunch: computing again no earlier than 1,270 s (QA: at 1,130 s)."""
+def test_a_drain_during_a_restart_still_pays_the_detection_left_and_writes_nothing():
+    """A software fault at 1,000 s rolls the job back to its 600 s checkpoint and starts a
+    restart pause (150 s detection + 120 s relaunch + load); maintenance drains the job at
+    1,010 s onto pod 1. It must still wait out the 140 s of detection left (QA: it computed
+    again at 1,130 s), then relaunch and load. It writes no checkpoint on its way out: it has
+    done nothing since the one it restarts from (QA: it paid a write that saved nothing)."""
     rel = quiet(maintenance=[{"start_s": 1_010, "duration_s": 100, "pods": [0]}])
     sim = simulation([job(checkpoint={"interval_s": 600.0})], rel, racks=2, pod_size_racks=1)
     strike_at(sim, 1_000.0, component="software")
     result = run(sim)
     restart = [e for e in events(result, "pause", "a") if e.data["phase"] == "restart"][-1]
     assert restart.time_s == 1_010
-    # the rest of detection, the relaunch, and the drain's save and load
-    assert restart.data["seconds"] == pytest.approx(140 + RESTART + WRITE + LOAD)
+    assert restart.data["seconds"] == pytest.approx(140 + RESTART + LOAD)
+    drain = events(result, "failure", "a")[-1]
+    assert (drain.data["save_s"], drain.data["snapshot_s"]) == (0.0, 600.0)
 
 
 def test_a_spare_across_a_cut_tier_is_not_swapped_in():

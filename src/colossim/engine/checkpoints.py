@@ -492,17 +492,21 @@ class Checkpoints:
 
     def _lose_hosts(self, ck: JobCk, rack: int, first: int, last: int) -> bool:
         """Note that these hosts' memory is gone; did that lose the job's in-memory checkpoint?
-        A ``local`` copy is gone with any of its hosts. A ``peer`` copy of each shard is also on
+        Only hosts of the job's racks at the snapshot held a copy. A ``local`` copy is gone
+        with any of them. A ``peer`` copy of each shard is also on
         the next rack of the job's racks at the snapshot, in a ring (an assumption:
         docs/reliability.md), so it is gone once some shard lost both: the same slots on a rack
         and on the next one, to faults since the snapshot. A one-rack job's peer is outside its
         racks: never lost here."""
         assert ck.memory is not None
+        racks = ck.memory.racks
+        if rack not in racks:
+            return False  # the host held no copy of this snapshot (a spare that came later:
+            # QA, a tray fault on it lost a local copy that sat on the rack the job had left)
         if ck.cfg.in_memory is MemoryCopy.LOCAL:
             return True
-        racks = ck.memory.racks
-        if rack not in racks or len(racks) < 2:
-            return False  # the host held no copy of this snapshot (a spare that came later)
+        if len(racks) < 2:
+            return False
         ck.hosts_lost.setdefault(rack, []).append((first, last))
         k = racks.index(rack)
         for a, b in ((racks[k - 1], rack), (rack, racks[(k + 1) % len(racks)])):

@@ -388,7 +388,10 @@ class Reliability:
     def _drain(self, job: Job) -> None:
         """A planned stop: the job writes a checkpoint to storage on its way out and loses
         nothing. As for a policy's preemption (``engine.switch_costs``) the write is charged
-        when it next starts, with the relaunch and the load, so its GPUs are free at once."""
+        when it next starts, with the relaunch and the load, so its GPUs are free at once. A job
+        with no work beyond its checkpoint in storage (drained while it restarts from it after
+        a fault) writes nothing: it restarts from that checkpoint (QA: it paid a write that
+        saved nothing, a drain making recovery slower than no maintenance)."""
         state, cks = self.state, self.checkpoints
         ck = cks.jobs[job.index]
         # drained while restarting after a fault: it still pays the detection not yet passed
@@ -396,11 +399,14 @@ class Reliability:
         fault_s = ck.fault_s if job.phase is Phase.RESTART else None
         cks.cancel(ck)
         job.advance(state.now_s)
-        save_s = cks.storage_write_s(ck)
-        ck.storage, ck.memory = Point(job.work_done, state.now_s, "storage"), None
+        save_s = 0.0
+        if job.work_done > ck.storage.work:
+            save_s = cks.storage_write_s(ck)
+            ck.storage = Point(job.work_done, state.now_s, "storage")
+        ck.memory = None
         state.log("failure", job, component="maintenance", planned=True, lost_flops=0.0,
-                  snapshot_s=state.now_s, restore="storage", stopped=True, gpus=0,
-                  save_s=save_s)
+                  snapshot_s=ck.storage.snapshot_s, restore=ck.storage.tier, stopped=True,
+                  gpus=0, save_s=save_s)
         state.stop(job, JobState.PENDING)
         cks.stopped(ck, fault_s, save_s + cks.load_s(ck, ck.storage))
 
