@@ -150,13 +150,13 @@ def test_every_table_figure_past_a_billion_is_written_in_three_digits(capsys):
     """Code review: a job of 1e15 GPU-hours printed its makespan in compare, and the run
     table its GPU-hours and energy, in every digit (200 of them at 1e200)."""
     from colossim.cli.render import _count, mega
-    from colossim.cli.render_compare import _days as compare_days
-    from colossim.cli.render_compare import _hours
+    from colossim.cli.render_compare import _duration, _hours
     from colossim.metrics.labels import grouped
 
     assert grouped(1234.5678) == "1,234.57" and grouped(2.5e9) == "2.5e+09"
     assert grouped(999_999_999.0, 0) == "999,999,999"
-    assert compare_days(5.79e11 * 86400) == "5.79e+11"
+    header, compare_days = _duration("makespan_s", "makespan", [5.79e11 * 86400])
+    assert (header, compare_days(5.79e11 * 86400)) == ("makespan d", "5.79e+11")
     assert _hours(1.39e13 * 3600) == "1.39e+13" and _hours(5400) == "1.50"
     assert _count(1e15) == "1e+15" and _count(102.8e6) == "102.8M"
     assert mega(2.02e12) == "2.02e+12" and mega(1000.4) == "1,000"

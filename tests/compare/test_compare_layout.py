@@ -92,3 +92,16 @@ def test_a_tables_width_is_measured_as_rich_measures_it_with_its_rows():
         assert natural_width(out, table) == full
     wide = table_of("", [("name", ["模型-训练"])], [])  # 4 wide characters and a hyphen: 9
     assert natural_width(out, wide) == natural_width(out, table_of("", [("name", ["x" * 9])], []))
+
+
+def test_a_duration_column_reads_in_the_unit_its_values_need():
+    """QA: compare kept a 9-day mean JCT in hours (213.87) where the study's table, and run,
+    said days: the unit comes from the column's values, as a study's summary picks it."""
+    from colossim.cli.render_compare import _duration
+
+    header, fmt = _duration("mean_jct_s", "mean JCT", [769_968.0, 2 * 86400.0])
+    assert (header, fmt(769_968.0)) == ("mean JCT d", "8.91")
+    header, fmt = _duration("mean_queue_s", "mean wait", [0.0, 5400.0])  # a zero reads alike
+    assert (header, fmt(5400.0), fmt(0.0)) == ("mean wait h", "1.50", "0.00")
+    header, fmt = _duration("mean_queue_s", "mean wait", [90.0, 5400.0])
+    assert (header, fmt(5400.0)) == ("mean wait s", "5,400")

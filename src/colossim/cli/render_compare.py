@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -12,18 +12,13 @@ from rich.table import Table
 
 from colossim.cli.render import console, mega
 from colossim.cli.tables import fitting_tables, natural_width, table_of
-from colossim.metrics.labels import grouped
+from colossim.metrics.labels import grouped, time_unit
 
 if TYPE_CHECKING:
     from colossim.metrics.compare import RunMetrics, Stat
     from colossim.metrics.explain import JobTimeline
 
-DAY = 86400.0
 HOUR = 3600.0
-
-
-def _days(value: float) -> str:
-    return grouped(value / DAY)
 
 
 def _hours(value: float) -> str:
@@ -41,13 +36,13 @@ def share(value: float) -> str:
     return text
 
 
-COLUMNS = (  # metric, header, format
-    ("makespan_s", "makespan d", _days),
+COLUMNS = (  # metric, header, format (None: a duration, in the unit its values need)
+    ("makespan_s", "makespan", None),
     ("makespan_ratio", "makespan / bound", lambda v: f"{v:.3f}"),
-    ("mean_jct_s", "mean JCT h", _hours),
-    ("p95_jct_s", "p95 JCT h", _hours),
-    ("mean_queue_s", "mean wait h", _hours),
-    ("mean_queued_s", "mean queued h", _hours),
+    ("mean_jct_s", "mean JCT", None),
+    ("p95_jct_s", "p95 JCT", None),
+    ("mean_queue_s", "mean wait", None),
+    ("mean_queued_s", "mean queued", None),
     ("gpu_utilization", "GPU util", lambda v: f"{v:.1%}"),
     ("energy_mwh", "energy MWh", mega),
     ("throttled_gpu_hours", "throttled GPU-h", lambda v: grouped(v, 0)),
@@ -55,6 +50,10 @@ COLUMNS = (  # metric, header, format
     ("ettr", "ETTR", lambda v: f"{v:.3f}"),
     ("deadlines_met", "deadlines met", lambda v: share(v)),
 )
+# durations read side by side in one unit (a mean JCT in hours beside a p95 in days misleads)
+SAME_UNIT = {"mean_jct_s": ("mean_jct_s", "p95_jct_s"), "p95_jct_s": ("mean_jct_s", "p95_jct_s"),
+             "mean_queue_s": ("mean_queue_s", "mean_queued_s"),
+             "mean_queued_s": ("mean_queue_s", "mean_queued_s")}
 SHOWN_IF_ANY = ("ettr", "deadlines_met")  # only where some run has them (a model, deadlines)
 
 
@@ -90,6 +89,17 @@ def compare_tables(title: str, rows: dict[str, list[str]], policies: list[str],
     return fitting_tables(out, title, [("policy", policies)], list(rows.items()))
 
 
+def _duration(metric: str, header: str, means: Sequence[float | None]
+              ) -> tuple[str, Callable[[float], str]]:
+    """A duration column's header and format: days when its values are all a day or more,
+    hours when an hour or more, else seconds (zeros aside), as ``run`` and a study's summary
+    show them (QA: compare kept JCTs of 9 days in hours, the study's table the same in days)."""
+    divisor, suffix = time_unit(metric, means)
+    if divisor == 1.0:
+        return f"{header} s", lambda v: grouped(v, 0)
+    return f"{header} {suffix}", lambda v: grouped(v / divisor)
+
+
 FEW_SEEDS = 5  # below this, the t quantile makes a 95% interval wide (12.7 at 2 seeds)
 
 
@@ -101,8 +111,12 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
     note = f"seed {seeds[0]}" if n == 1 else f"{n} seeds, mean ± 95% CI"
     columns = [c for c in COLUMNS if c[0] not in SHOWN_IF_ANY
                or any(stats[p][c[0]].mean is not None for p in stats)]
-    rows = {header: [_cell(stats[p][metric], fmt) for p in stats]
-            for metric, header, fmt in columns}
+    rows = {}
+    for metric, header, fmt in columns:
+        if fmt is None:
+            header, fmt = _duration(metric, header, [stats[p][m].mean for p in stats
+                                                     for m in SAME_UNIT.get(metric, (metric,))])
+        rows[header] = [_cell(stats[p][metric], fmt) for p in stats]
     rows["jobs done"] = [_done(runs[policy]) for policy in stats]
     out = console()
     for table in compare_tables(f"{scenario}: policies compared ({note})", rows, list(stats),
