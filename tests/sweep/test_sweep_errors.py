@@ -80,7 +80,7 @@ def test_unknown_parameter_paths_point_at_the_study_line(tmp_path):
     assert len(found) == 2
     assert found[0].startswith(f"{tmp_path}/study.yaml:3: cluster.power.suply_mw: unknown field")
     assert "supply_mw" in found[0]
-    assert found[1] == (f"{tmp_path}/study.yaml:4: parameters.cluster.rack_groups.GB400.racks: "
+    assert found[1] == (f"{tmp_path}/study.yaml:4: cluster.rack_groups.GB400.racks: "
                         "no item named 'GB400'; items: GB200")
 
 
@@ -606,3 +606,13 @@ def test_a_bad_or_missing_base_still_lets_the_rest_be_checked(tmp_path):
     path = write_study(tmp_path, "seeds: 0\nmetrics: [nosuch_metric]\n")
     assert [line.split(": ", 2)[1:] for line in problems_of(path)][:2] == [
         ["base", "required field missing"], ["seeds", "the count must be at least 1"]]
+
+
+def test_problems_on_one_line_come_in_the_order_of_their_items(tmp_path):
+    """QA: a flow list of metrics said items 3, 1, 2 (the study's own checks came before the
+    checks against the base's jobs); now in their order, 10 after 2."""
+    metrics = ["makespan_s", "jobs.zzz.jct_s", "jobs.yyy.jct_s", "scheduling.jain",
+               *["makespan_s"] * 6, "jobs.xxx.jct_s"]
+    found = problems_of(write_study(tmp_path, f"base: {SMALL}\nmetrics: [{', '.join(metrics)}]\n"))
+    assert [line.split(": ")[1] for line in found] == [
+        "metrics[1]", "metrics[2]", "metrics[3]", "metrics[4-9]", "metrics[10]"]

@@ -269,11 +269,20 @@ def problem_at(marks: Marks, loc: PathKey, message: str, at: PathKey | None = No
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Reading order: files by name, then line (whole-file problems first), then overrides;
-    alike problems of list items folded into one (``fold_items``)."""
+    problems on one line by field, its indexes as numbers (a flow list's items in their order,
+    metrics[2] before metrics[10]: QA, a study's said 3, 1, 2); alike problems of list items
+    folded into one (``fold_items``)."""
     return sorted(
         fold_items(problems),
-        key=lambda p: (p.file.startswith("--"), p.file, -1 if p.line is None else p.line),
+        key=lambda p: (p.file.startswith("--"), p.file, -1 if p.line is None else p.line,
+                       _in_order(p.field)),
     )
+
+
+def _in_order(field: str) -> tuple[tuple[int, int | str], ...]:
+    """A field's sort key, its indexes as numbers."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part)
+                 for part in re.split(r"(\d+)", field) if part)
 
 
 ITEM = re.compile(r"(\[\d+\])")

@@ -225,9 +225,10 @@ def _write(data: Any, marks: Marks, path: str, value: Any, study: Study,
     item = knob if item is None else item
     try:
         keys = resolve_paths(data, path)
-    except ConfigError as exc:
+    except ConfigError as exc:  # named by the scenario path, as the scenario's own problems
+        # are (QA: parameters.jobs.10T.max_gpus beside cluster.power.suply_mw in one list)
         raise ConfigError(
-            [problem_at(study.marks, knob, p.message) for p in exc.problems]
+            [replace(problem_at(study.marks, knob, p.message), field=path) for p in exc.problems]
         ) from None
     for key in keys:
         seed_defaults(data, key)
@@ -420,7 +421,7 @@ def expand(study: Study) -> Plan:
     if problems:
         problems = _with_point(problems, given, point_values, study)
         said = _once_per_draw(problems, study)
-        raise ConfigError(sorted(said, key=lambda p: (p.file, p.line or 0)))
+        raise ConfigError(sort_problems(said))
     _check_unique(runs, study)
     _rewarn(warned, len({run.point for run in runs}))
     return Plan(study, base.source, tuple(runs))
