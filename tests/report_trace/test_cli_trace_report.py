@@ -41,7 +41,7 @@ def test_run_report_without_out_writes_into_the_current_folder(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     done = invoke("run", "small", "--report", "--json")
     assert done.exit_code == 0, done.output
-    assert json.loads(done.output)["scenario"] == "small"  # stdout stays pure JSON
+    assert json.loads(done.stdout)["scenario"] == "small"  # stdout stays pure JSON
     assert (tmp_path / "report.html").exists()
 
 

@@ -48,5 +48,10 @@ def test_a_run_cut_at_its_horizon_says_so_and_a_finished_one_has_no_notes(tmp_pa
     said = notes(run(tmp_path / "cut", "simulation.horizon_s=18000"))
     assert said[-1] == ("unfinished at the horizon, 0.21 days (18,000 s): llm-70b (running), "
                         "llm-8b (running), image-2b (running), moe-200b (pending)")
-    page = run(tmp_path / "done")
+    # small as shipped notes that fifo left moe-200b below its max_gpus beside idle GPUs
+    # (``metrics.undersized``); capped at the 144 GPUs it gets, it has nothing to say
+    page = run(tmp_path / "done", "jobs.moe-200b.max_gpus=144")
     assert notes(page) == [] and "<h2>Notes</h2>" not in page
+    assert notes(run(tmp_path / "shipped"))[0].startswith(
+        "ran below their max_gpus beside idle GPUs: moe-200b on 144 GPUs on average, 67% of its "
+        "max_gpus (216)")

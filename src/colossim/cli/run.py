@@ -253,6 +253,8 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None,
     rejected = [j.name for j in result.jobs if j.state == "rejected"]
     if rejected:
         notes.append(f"rejected by the policy: {escape(', '.join(rejected))}")
+    if scenario is not None:
+        notes.extend(_undersized(result, scenario))
     fabric = result.fabric
     moved, cut = cut_effects(result.record) if fabric is not None else ([], False)
     if moved:  # a cut moves jobs: "slowed no job" would read as nothing
@@ -275,6 +277,36 @@ def run_notes(result: RunResult, horizon_s: float, cap_mw: float | None = None,
                      f"peaked at: {peaks} of capacity). A fault that restarts the jobs on a rack "
                      "is a reliability `network` fault (docs/fabric.md)")
     return notes
+
+
+UNDERSIZED_SHOWN = 3  # jobs named by the note, largest gap first
+
+
+def _undersized(result: RunResult, scenario: Scenario) -> list[str]:
+    """A note of the elastic jobs the policy left far below their max_gpus while GPUs sat
+    idle (``metrics.undersized``): the table alone showed a long makespan (QA)."""
+    from rich.markup import escape
+
+    from colossim.metrics.undersized import undersized_jobs
+
+    found = undersized_jobs(result, {j.name: j.max_gpus for j in scenario.jobs},
+                            {j.name: j.min_gpus for j in scenario.jobs})
+    if not found:
+        return []
+    said = "; ".join(f"{escape(u.job)} on {u.mean_gpus:,.0f} GPUs on average, "
+                     f"{u.mean_gpus / u.max_gpus:.0%} of its max_gpus ({u.max_gpus:,}), for "
+                     f"{u.days:,.1f} days beside {u.idle_gpus:,.0f} idle GPUs on average"
+                     for u in found[:UNDERSIZED_SHOWN]).replace(" on 1 GPUs ", " on 1 GPU ")
+    more = f" (and {len(found) - UNDERSIZED_SHOWN:,} more)" if len(found) > UNDERSIZED_SHOWN \
+        else ""
+    return [f"[yellow]ran below their max_gpus beside idle GPUs[/yellow]: {said}{more}. "
+            f"{escape(result.policy)} started them on the GPUs free then and never resized "
+            "them (and the built-in placers keep a job on one GPU type where one holds its "
+            "min_gpus, so idle GPUs of another type stay idle)"
+            + ("" if any(e.kind == "resize" for e in result.record.events) else
+               "; a policy that grows running jobs (elastic-goodput) uses idle GPUs of their "
+               "type")
+            + " (docs/policies.md#placement)"]
 
 
 def _first_refused(result: RunResult, verdict: str) -> str:

@@ -1,0 +1,51 @@
+"""Jobs left below their max_gpus beside idle GPUs (``metrics.undersized``), by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from colossim.api import simulate
+from colossim.metrics.undersized import Undersized, undersized_jobs
+from tests.policy.factories import pool_job, pool_scenario
+
+
+def _elastic(name: str, gpu_hours: float, most: int) -> dict:
+    return {**pool_job(name, 0.0, gpu_hours), "min_gpus": 1, "max_gpus": most}
+
+
+def _found(policy: str) -> list[Undersized]:
+    """6 one-GPU racks: ``a`` takes 5 for 4 h, ``b`` (40 GPU-hours, up to 3 GPUs) gets the one
+    left. Under fifo ``b`` stays on it for 40 h; from hour 4 five GPUs are idle: 5 x 36 / 40 =
+    4.5 on average over its run, more than the 2 it lacked."""
+    scenario = pool_scenario([pool_job("a", 0.0, 4.0, gpus=5), _elastic("b", 40.0, 3)],
+                             racks=6, policy=policy, free_switches=True)
+    result = simulate(scenario)
+    return undersized_jobs(result, {j.name: j.max_gpus for j in scenario.jobs},
+                           {j.name: j.min_gpus for j in scenario.jobs})
+
+
+def test_a_job_never_grown_beside_idle_gpus_is_found():
+    [found] = _found("fifo")
+    assert (found.job, found.max_gpus) == ("b", 3)
+    assert found.mean_gpus == pytest.approx(1.0)
+    assert found.idle_gpus == pytest.approx(5 * 36 / 40)
+    assert found.days == pytest.approx(40 / 24)
+
+
+def test_a_job_the_policy_grows_is_not():
+    assert _found("elastic-goodput") == []
+
+
+def test_the_run_says_which_job_and_why():
+    from colossim.cli.run import run_notes
+
+    scenario = pool_scenario([pool_job("a", 0.0, 4.0, gpus=5), _elastic("b", 40.0, 3)],
+                             racks=6, free_switches=True)
+    notes = run_notes(simulate(scenario), scenario.simulation.horizon_s, scenario=scenario)
+    assert notes == [
+        "[yellow]ran below their max_gpus beside idle GPUs[/yellow]: b on 1 GPU on average, 33% "
+        "of its max_gpus (3), for 1.7 days beside 4 idle GPUs on average. fifo started them on "
+        "the GPUs free then and never resized them (and the built-in placers keep a job on one "
+        "GPU type where one holds its min_gpus, so idle GPUs of another type stay idle); a "
+        "policy that grows running jobs (elastic-goodput) uses idle GPUs of their type "
+        "(docs/policies.md#placement)"]
