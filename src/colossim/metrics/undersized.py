@@ -4,8 +4,8 @@ A policy that starts an elastic job on the GPUs free at the time and never grows
 priority, backfill: docs/policies.md) can leave the largest job on half its GPUs for weeks
 after the racks around it empty. The run's table then shows only a long makespan: converting
 half of Colossus-2's racks to GB300 made fifo's run 6 days slower, the 10T job on 57% of its
-``max_gpus`` for 31 days beside ~100,000 idle GPUs, with no word of why (QA). This finds such
-jobs, so the run can say so.
+``max_gpus`` for 31 days beside 314,257 idle GPUs on average, with no word of why (QA). This
+finds such jobs, so the run can say so.
 """
 
 from __future__ import annotations
