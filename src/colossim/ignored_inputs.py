@@ -216,6 +216,11 @@ def _rail_groups(scenario: Scenario) -> list[str]:
         return [f"cluster.fabric.rail_group_racks ({size:,}) is more than a pod "
                 f"(cluster.pod_size_racks: {pod:,}): a rail group never spans pods, so each is "
                 "its pod"]
+    if pod % size:  # QA: 3 in pods of 4 made groups of 3 and 1 without a word
+        return [f"cluster.fabric.rail_group_racks ({size:,}) does not divide a pod "
+                f"(cluster.pod_size_racks: {pod:,}): each pod's last rail group holds "
+                f"{pod % size:,} rack{'s' * (pod % size != 1)}, and a job's traffic inside a "
+                "pod loads the rack tier or not depending on the racks it gets"]
     return []
 
 

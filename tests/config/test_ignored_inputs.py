@@ -119,6 +119,14 @@ def test_a_rail_group_size_the_fabric_cannot_use_is_said(tmp_path):
         "cluster.fabric.rail_group_racks (56) is more than a pod (cluster.pod_size_racks: 2): a "
         "rail group never spans pods, so each is its pod"]
     assert said(tmp_path, with_fabric("{rail_optimized: true, rail_group_racks: 1}")) == []
+    assert said(tmp_path, with_fabric("{rail_optimized: true, rail_group_racks: 2}")) == []
+    # QA: groups of 3 in pods of 4 made groups of 3 and 1 in silence
+    four = edit(with_fabric("{rail_optimized: true, rail_group_racks: 3}"), "pod_size_racks: 2",
+                "pod_size_racks: 4")
+    assert said(tmp_path, four) == [
+        "cluster.fabric.rail_group_racks (3) does not divide a pod (cluster.pod_size_racks: 4): "
+        "each pod's last rail group holds 1 rack, and a job's traffic inside a pod loads the "
+        "rack tier or not depending on the racks it gets"]
 
 
 def test_fabric_faults_that_cannot_change_the_run_are_said(tmp_path):

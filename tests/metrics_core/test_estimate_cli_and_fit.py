@@ -165,3 +165,19 @@ def test_a_gpu_type_the_cluster_has_no_racks_of_gets_no_row_unless_asked_for():
     assert [row["gpu_type"] for row in json.loads(result.output)] == ["GB200"]
     (asked,) = json.loads(CliRunner().invoke(app, [*args, "-t", "GB300", *none]).output)
     assert asked["gpus"] == 55296 and "note" not in asked  # 1t-a's max_gpus, as asked
+
+
+def test_estimate_says_it_prices_a_non_blocking_fabric_when_the_run_would_not():
+    """QA: 1:1 and 1:4 pod uplinks gave the same days to train, without a word that under the
+    contention model (on by default) oversubscription acts only in a run."""
+
+    def warned(*sets: str) -> bool:
+        args = ["estimate", "small", "--json", *(a for s in sets for a in ("--set", s))]
+        done = CliRunner().invoke(app, args)
+        assert done.exit_code == 0, done.output
+        return "estimates price a non-blocking scale-out fabric" in done.stderr
+
+    ratio = "cluster.fabric.tiers.pod.oversubscription=4"
+    assert warned(ratio)
+    assert not warned()
+    assert not warned(ratio, "cluster.fabric.contention=false")  # then priced here

@@ -39,10 +39,28 @@ def estimate(
         _warn_beyond_cluster(loaded, gpus, gpu_type)
         _warn_beyond_max_gpus(loaded, gpus, job)
     rows = job_estimates(loaded, job, gpus, gpu_type)
+    _warn_oversubscription_unpriced(loaded)
     if json_:
         typer.echo(json.dumps(rows, indent=2))
     else:
         estimate_table(loaded.name, rows)
+
+
+def _warn_oversubscription_unpriced(scenario) -> None:
+    """Estimates price the fabric the contention model leaves to the run: non-blocking. An
+    engineer sizing a spine ratio read 1:1 and 1:4 as the same days to train (QA)."""
+    from colossim.cli.render import print_warning
+
+    fabric = scenario.cluster.fabric
+    ratio = fabric.oversubscription
+    if not fabric.contention or ratio <= 1.0:
+        return
+    print_warning(
+        f"estimates price a non-blocking scale-out fabric: with cluster.fabric.contention on, "
+        f"the tiers' 1:{ratio:g} oversubscription slows a job only in a run, where it depends "
+        "on the jobs sharing the uplinks (docs/fabric.md); --set "
+        f"cluster.fabric.contention=false prices the static worst case here (cross-pod "
+        f"bandwidth / {ratio:g} for a job spanning pods)")
 
 
 def _warn_beyond_max_gpus(scenario, gpus: int, names: list[str] | None) -> None:
