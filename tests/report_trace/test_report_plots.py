@@ -156,3 +156,25 @@ def test_each_family_panel_says_its_unit_and_lines_lying_together_both_show():
     assert plots.family_unit("job_power_mw") == "MW"
     assert plots.family_unit("job_throttled_gpus") == "GPUs"
     assert len(set(plots.LINE_STYLES)) == len(plots.LINE_STYLES) >= 2
+
+
+def test_generation_and_battery_power_are_drawn_as_the_ramps_they_are(fifo_run, monkeypatch):
+    """QA: generation ramping from 0.72 to 1.584 MW over 7.2 h was drawn flat, then a jump, and
+    the battery as giving 0.864 MW for 7.2 h (6.2 MWh from a 5 MWh battery): both are sampled
+    at breakpoints and linear between them, so they are lines through their samples; the
+    facility's draw stays a step."""
+    ramp = StepSeries([0.0, 25_920.0], [0.72, 1.584])
+    result = with_series(fifo_run, {"generation_mw": ramp, "battery_mw": StepSeries(
+        [0.0, 25_920.0], [0.864, 0.0])})
+    figures = []
+    monkeypatch.setattr(plots, "png", lambda fig: figures.append(fig) or b"")
+    plots.levels(result)
+    [fig] = figures
+    lines = {line.get_label(): line for line in fig.axes[1].get_lines()}
+    generation = lines[plots.label("generation_mw")]
+    assert generation.get_drawstyle() == "default"
+    assert list(generation.get_xdata()[:2]) == [0.0, 25_920.0 / 86400]
+    assert list(generation.get_ydata()[:2]) == [0.72, 1.584]
+    assert lines[plots.label("battery_mw")].get_drawstyle() == "default"
+    assert lines["facility draw"].get_drawstyle() == "steps-post"
+    plots.pyplot().close(fig)

@@ -29,6 +29,8 @@ PHASE_COLORS = {
 }
 OTHER_PHASE_COLOR = "#8c8c8c"
 # Level series with a fixed place in the levels figure; others are grouped by ``level_panels``.
+# series the engine samples at every breakpoint, linear in between (``StepSeries.sample``)
+SAMPLED = frozenset({"battery_mw", "generation_mw", "battery_mwh", "battery_soc"})
 OWN_PANELS = ("gpus_busy", "power_mw", "supply_mw", "battery_soc", "battery_mwh")
 MAX_FAMILY_PANELS = 4
 MAX_LINES = 12  # per panel of a family (e.g. one line per job)
@@ -246,8 +248,12 @@ def levels(result: RunResult) -> bytes:
         power_ax.step(*_steps(series["power_mw"], result.end_s), where="post",
                       color="#c44e52", label="facility draw")
     for name in panels["power"]:
-        power_ax.step(*_steps(series[name], result.end_s), where="post",
-                      label=label(name))
+        if name in SAMPLED:  # linear between samples: a line, not steps (QA: a ramp drew as a
+            # 7-hour flat stretch and a jump, the battery as giving more than it held)
+            power_ax.plot(*_steps(series[name], result.end_s), label=label(name))
+        else:
+            power_ax.step(*_steps(series[name], result.end_s), where="post",
+                          label=label(name))
     if "supply_mw" in series:
         power_ax.step(*_steps(series["supply_mw"], result.end_s), where="post",
                       color="black", linestyle="--", label="supply")
