@@ -83,6 +83,31 @@ def test_an_even_split_across_pods_charges_every_pod_all_it_sends():
     assert foot.cross_pod_share == pytest.approx(1 / 3)
 
 
+def test_a_replica_spanning_a_pod_sends_every_dp_byte_across_pods():
+    """QA: t8 p18 = 144 GPUs, two racks, per replica, dp 4, on 8 racks in pods of 2: replica d
+    fills pod d, so each DP group has one member per pod and every DP byte on the NICs crosses
+    the pod uplinks (a ring of 4 members in 4 pods). With one member per domain assumed, a
+    pod's ring of 2 domains kept half inside the pod: 3/7 of the bytes left it."""
+    t = topology(8, 2)
+    racks = whole(*range(8))
+    assert footprint(t, racks, dp_bytes=1.0, dp_spacing=2.0).cross_pod_share == pytest.approx(1.0)
+    assert footprint(t, racks, dp_bytes=1.0).cross_pod_share == pytest.approx(3 / 7)
+
+
+def test_members_one_every_few_domains_meet_in_fewer_rings():
+    """2 pods of 112 racks (one unit each: rail groups span the pod), a replica over 16 racks:
+    7 members of each DP group per pod, 14 in all. Per member, 1 - 1/14 of the data leaves its
+    domain and 1/7 - 1/14 leaves its pod: a thirteenth of what leaves a domain (hand: the
+    rings' (n-1)/n at each level), not the 1/223 of one member per domain."""
+    from colossim.model.fabric import hierarchical_shares
+
+    units, pods = np.array([112.0, 112.0]), np.array([0, 1])
+    _, leave_pod = hierarchical_shares(units, pods, 2, spacing=16.0)
+    assert leave_pod == pytest.approx([1 / 13, 1 / 13])
+    _, leave_pod = hierarchical_shares(units, pods, 2)
+    assert leave_pod == pytest.approx([1 / 223, 1 / 223])
+
+
 def test_flat_traffic_spreads_nic_bytes_over_the_job_outside_each_domain():
     """NIC bytes go to the G - d GPUs outside a GPU's own domain. 4 whole racks (G = 288, d =
     72, one rack per unit): every NIC byte leaves its unit; pod 0's racks reach 216 peers of
@@ -187,3 +212,41 @@ def test_fabric_events_the_run_would_not_apply_are_warned_at_load():
     assert warning.startswith("cluster.fabric.events (1) are ignored") and "contention" in warning
     result = simulate(scenario)
     assert not [e for e in result.record.events if e.kind.startswith("fabric")]
+
+
+DEEP_PIPELINE = """\
+name: deep-pipeline
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 8}]
+  power: {supply_mw: 20}
+  fabric: {tiers: {pod: {oversubscription: 4}}}
+jobs:
+  - name: j
+    params_billion: 70
+    tokens_billion: 5
+    min_gpus: 576
+    max_gpus: 576
+    training:
+      global_batch_tokens: 524288
+      dp_overlap_fraction: 0
+      plan: {tp: 8, pp: 18, dp: 4}
+"""
+
+
+def test_a_run_counts_every_dp_byte_of_a_replica_per_pod_as_crossing_pods(tmp_path):
+    """The case above end to end (QA): the run's cross-pod bytes are every DP byte the job's
+    GPUs send over their NICs, plus the pipeline bytes at 3 of the 7 rack boundaries that
+    leave a pod (the footprint's uniform rule), over all its steps."""
+    from colossim.api import load_scenario, simulate
+    from colossim.model.parallelism import Span
+    from colossim.model.traffic import job_comm
+
+    path = tmp_path / "deep.yaml"
+    path.write_text(DEEP_PIPELINE)
+    scenario = load_scenario(str(path))
+    spec = build_layout(scenario).specs[0]
+    comm = job_comm(scenario.jobs[0], ((spec, 576),), Span(racks=8, pods=4, gpus=576), 50.0)
+    steps = comm.workload.train_tokens / comm.workload.batch_tokens
+    sent = steps * 576 * (comm.traffic.dp_nic + 3 / 7 * comm.traffic.pp_nic)
+    assert simulate(scenario).fabric.cross_pod_bytes == pytest.approx(sent, rel=1e-9)

@@ -39,7 +39,7 @@ from colossim.model.fabric import (
 from colossim.model.frozen import frozen
 from colossim.model.jobs import Job, JobState, Phase
 from colossim.model.parallelism import Span
-from colossim.model.traffic import JobComm, job_comm
+from colossim.model.traffic import JobComm, job_comm, replica_domains
 from colossim.policy.view import FabricView
 
 if TYPE_CHECKING:
@@ -245,7 +245,10 @@ class Fabric:
         traffic = comm.traffic if comm else None
         dp, pp, senders = ((traffic.dp_nic, traffic.pp_nic, traffic.pp_senders) if traffic
                            else (1.0, 0.0, 1.0))
-        foot = footprint(t, pairs, dp, pp, hierarchical=self.hierarchical, pp_senders=senders)
+        spacing = 1.0 if comm is None else replica_domains(comm.plan,
+                                                           int(t.rack_domain[racks].min()))
+        foot = footprint(t, pairs, dp, pp, hierarchical=self.hierarchical, pp_senders=senders,
+                         dp_spacing=spacing)
         types = layout.rack_type[racks]
         uniform = bool(gpus.min() == gpus.max() and types.min() == types.max())
         return _Placed(grant, foot, comm, uniform)

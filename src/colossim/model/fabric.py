@@ -118,7 +118,7 @@ class JobFootprint:
 
 
 def hierarchical_shares(
-    unit_domains: np.ndarray, unit_pod_index: np.ndarray, pods: int
+    unit_domains: np.ndarray, unit_pod_index: np.ndarray, pods: int, spacing: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bytes that leave a unit's rack unit and that leave its pod, per GPU of the unit, over
     the bytes of the GPU that sends the most (``footprint``'s weights: that GPU streams at the
@@ -132,14 +132,30 @@ def hierarchical_shares(
     two sends half a domain's data across, as the pair does the other way, but over its own
     bytes it was charged as streaming them at the full rate, 1.5 times the pair's load on the
     same uplinks (QA). On an even split every unit sends the most, so nothing changes there.
+
+    ``spacing``: the domains between two members of a DP group, the domains one model replica
+    spans (tp x ep x pp GPUs over a domain's, at least 1). Each domain holds one member of
+    every group only when a replica fits a domain; a pipeline spread over 15 racks puts a
+    group's members one every 15 domains, so a 112-rack pod holds ~7 of them, not 112, and a
+    seventh of its DP bytes leaves the pod, not a 112th (QA: the pod uplinks carried 8 to 15
+    times less than the built-in jobs send). The rings then run among the domains, units and
+    pods that hold members: m/s of a unit's domains, or one member in a unit of fewer than s.
     """
     m = np.maximum(unit_domains, 1.0)
     units_in_pod = np.bincount(unit_pod_index, minlength=pods).astype(float)
     domains_in_pod = np.maximum(np.bincount(unit_pod_index, weights=m, minlength=pods), 1.0)
     u = units_in_pod[unit_pod_index]
+    d = domains_in_pod[unit_pod_index]
+    p = float(pods)
+    if spacing > 1.0:  # members in fewer domains (units, pods) than the job holds
+        held = np.minimum(m / spacing, 1.0)  # a unit narrower than a replica: 1 member or none
+        u = np.maximum(u * held, 1.0)
+        m = np.maximum(m / spacing, 1.0)
+        p = max(p * float(np.minimum(d / spacing, 1.0).mean()), 1.0)
+        d = np.maximum(d / spacing, 1.0)
     inner = (m - 1.0) / m
     middle = (u - 1.0) / u / m
-    outer = (pods - 1.0) / pods / domains_in_pod[unit_pod_index]
+    outer = (p - 1.0) / p / d
     most = float((inner + middle + outer).max(initial=0.0))
     if most <= 0.0:  # one domain: nothing leaves it
         return np.zeros_like(inner), np.zeros_like(inner)
@@ -167,6 +183,7 @@ def grant_arrays(grant: Grant | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def footprint(
     topology: FabricTopology, grant: Grant | np.ndarray, dp_bytes: float = 1.0,
     pp_bytes: float = 0.0, hierarchical: bool = True, pp_senders: float = 1.0,
+    dp_spacing: float = 1.0,
 ) -> JobFootprint:
     """A job's footprint from its grant and its bytes per GPU per step over the NICs (DP and
     pipeline, means over its GPUs). O(racks in the grant), independent of the cluster's size.
@@ -182,6 +199,7 @@ def footprint(
     share ``pp_senders`` of the GPUs send pipeline bytes over their NICs (a stage smaller than a
     domain: ``traffic.pipeline_nic_share``), the others are idle on the NICs meanwhile, so the
     pipeline's weight is ``pp_bytes`` (the mean) over the sender's bytes, not its whole share.
+    ``dp_spacing``: the domains one model replica spans (``hierarchical_shares``).
     """
     racks, gpus = grant_arrays(grant)
     total = float(gpus.sum())
@@ -194,7 +212,7 @@ def footprint(
     pods, unit_pod_index = np.unique(unit_pod, return_inverse=True)
     n_units, n_pods, n_racks = units.size, pods.size, racks.size
     if hierarchical:
-        dp_unit, dp_pod = hierarchical_shares(unit_domains, unit_pod_index, n_pods)
+        dp_unit, dp_pod = hierarchical_shares(unit_domains, unit_pod_index, n_pods, dp_spacing)
         edges = max(n_racks - 1, 1)
         pp_unit, pp_pod = (n_units - 1) / edges, (n_pods - 1) / edges
         nic = dp_bytes + pp_bytes

@@ -112,6 +112,15 @@ def pipeline_nic_share(plan: ParallelPlan, gpus_per_domain: int) -> float:
     return (boundaries - starts) / (plan.dp * (plan.pp - 1))
 
 
+def replica_domains(plan: ParallelPlan, gpus_per_domain: int) -> float:
+    """NVLink domains one model replica spans (tp x ep x pp GPUs, in the rank order [TP, EP,
+    PP, DP]), at least 1: the domains between two members of a DP group, where the fabric's
+    hierarchical collectives find them (``model.fabric.hierarchical_shares``)."""
+    if plan.pipeline_in_domain:
+        return 1.0
+    return max(1.0, plan.tp * plan.ep * plan.pp / gpus_per_domain)
+
+
 @dataclass(frozen=True)
 class JobComm:
     """One placed job's communication: the plan it runs and its step at any NIC bandwidth."""
