@@ -898,6 +898,26 @@ def test_a_compute_draw_below_idle_and_generation_above_the_supply_are_warned_of
         "generation starts at the supply"]
 
 
+@pytest.mark.parametrize("phase", ["communication", "checkpoint", "restart"])
+def test_every_phase_draw_below_idle_is_warned_of(phase):
+    """QA: only compute's was; communication at 0.05 x 1,200 W = 60 W, below GB200's 200 W
+    idle draw, priced a communicating GPU below an idle one in silence. The defaults (0.3, 0.3,
+    0.2: 360, 360 and 240 W) are above it."""
+    import warnings
+
+    from colossim.errors import ColossimWarning
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario("small", [f"cluster.power.draw.{phase}=0.05"])
+        load_scenario("small")
+    texts = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+    assert texts == [
+        f"cluster.power.draw.{phase} (0.05 x TDP = 60 W on GB200) is below the GPU's idle draw "
+        f"(200 W): a busy GPU would draw less than an idle one ({phase} is a fraction of TDP, "
+        "not of the idle draw)"]
+
+
 def test_a_policy_given_as_a_bare_name_says_how_to_write_it():
     # QA: "scheduler.name" was pointed to "policy.name", read as a top-level block, and
     # "policy: priority" got no hint

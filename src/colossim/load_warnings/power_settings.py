@@ -89,19 +89,25 @@ def warn_idle_power_settings(scenario: Scenario) -> None:
         warnings.warn(ColossimWarning(text), stacklevel=3)
 
 
+PHASES = ("compute", "communication", "checkpoint", "restart")  # a busy GPU's draws, of TDP
+
+
 def _implausible_draws(scenario: Scenario) -> list[str]:
     """Power settings the run accepts but no facility has: GPUs that draw less computing
     than idle, generation that starts above the supply (clamped to it) (QA)."""
     power, catalog = scenario.cluster.power, scenario.gpu_catalog()
     said = []
-    for name in dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups):
-        spec = catalog[name]
-        busy_w = power.draw.compute * spec.tdp_w
-        if busy_w < spec.idle_w:
-            said.append(f"cluster.power.draw.compute ({power.draw.compute:g} x TDP = "
-                        f"{figure(busy_w)} W on {name}) is below the GPU's idle draw "
-                        f"({figure(spec.idle_w)} W): a busy GPU would draw less than an idle "
-                        "one (compute is a fraction of TDP, not of the idle draw)")
+    draw = power.draw
+    for phase in PHASES:  # QA: only compute was checked; communication at 0.05 went by
+        share = getattr(draw, phase)
+        for name in dict.fromkeys(g.gpu_type for g in scenario.cluster.rack_groups):
+            spec = catalog[name]
+            busy_w = share * spec.tdp_w
+            if busy_w < spec.idle_w:
+                said.append(f"cluster.power.draw.{phase} ({share:g} x TDP = "
+                            f"{figure(busy_w)} W on {name}) is below the GPU's idle draw "
+                            f"({figure(spec.idle_w)} W): a busy GPU would draw less than an "
+                            f"idle one ({phase} is a fraction of TDP, not of the idle draw)")
     start = power.supply_at(0.0)
     if power.ramp.initial_mw is not None and power.ramp.initial_mw > start:
         said.append(f"cluster.power.ramp.initial_mw ({figure(power.ramp.initial_mw)} MW) is "
