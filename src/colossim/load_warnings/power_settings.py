@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 WATTS_SLIP = 1e5  # a supply this many times the facility's full draw: watts, not megawatts?
+KILOWATTS_SLIP = 300.0  # ... this many times: kilowatts (1 GW typed 1,000,000: QA)?
 
 
 def warn_supply_in_watts(scenario: Scenario, power: PowerModel) -> None:
@@ -26,11 +27,14 @@ def warn_supply_in_watts(scenario: Scenario, power: PowerModel) -> None:
     QA), as the horizon check catches tokens typed for billions of tokens."""
     _at_s, highest = scenario.cluster.power.highest_supply()
     full_mw = power.peak_mw({})
-    if full_mw > 0 and highest > WATTS_SLIP * full_mw:
-        warnings.warn(ColossimWarning(
-            f"the supply ({highest:.4g} MW) is {figure(highest / full_mw)} times what the whole "
-            f"facility draws at full power ({full_mw:.4g} MW): supply_mw is in megawatts (700 "
-            "MW is 700, not 700e6); power never binds at this supply"), stacklevel=3)
+    if full_mw <= 0 or highest <= KILOWATTS_SLIP * full_mw:
+        return
+    example = "700 MW is 700, not 700e6" if highest > WATTS_SLIP * full_mw else \
+        "1 GW is 1000, not 1,000,000 (kW)"
+    warnings.warn(ColossimWarning(
+        f"the supply ({highest:.4g} MW) is {figure(highest / full_mw)} times what the whole "
+        f"facility draws at full power ({full_mw:.4g} MW): supply_mw is in megawatts ({example}); "
+        "power never binds at this supply"), stacklevel=3)
 
 
 def warn_caps_below_the_floor(scenario: Scenario, model: PowerModel) -> None:
