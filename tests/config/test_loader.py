@@ -720,6 +720,26 @@ def test_an_interval_far_below_young_s_optimum_is_warned_of_with_its_unit():
     assert "spend 13% of its time" in said and "minutes" not in said
 
 
+def test_a_step_up_a_dip_hides_until_a_schedule_step_replaces_it_is_warned_of():
+    """QA: a step_up to 3 MW inside a dip (50 to 450 s), replaced by a schedule step at 300 s,
+    is never in force. Without the schedule step it is, from 450 s: no warning."""
+    import warnings
+
+    from colossim.errors import ColossimWarning
+
+    dip = ("cluster.power.events=[{kind: dip, start_s: 50, duration_s: 400, supply_mw: 0.5}, "
+           "{kind: step_up, start_s: 100, supply_mw: 3}]")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario("small", [dip, "cluster.power.schedule=[{at_s: 300, supply_mw: 0.9}]"])
+        load_scenario("small", [dip])
+    texts = [str(w.message) for w in seen if issubclass(w.category, ColossimWarning)]
+    assert texts == [
+        "cluster.power.events[1] (step_up to 3 MW) is never in force: dips or outages hold the "
+        "supply below it until a later schedule step or step_up replaces it (they set the supply "
+        "in time order): it changes nothing"]
+
+
 @pytest.mark.parametrize(("override", "says"), [
     ("cluster.power.events=[{kind: dip, start_s: 1.0e12, duration_s: 10, supply_mw: 1}]",
      "cluster.power.events[0] starts at 1,000,000,000,000 s, after the horizon"),

@@ -131,10 +131,17 @@ def _step_up_news(power: PowerConfig, index: int) -> str | None:
         return (f"is overridden by events[{later[-1]}], a step_up at the same time: it changes "
                 "nothing")
     others = power.events[:index] + power.events[index + 1:]
-    before = power.model_copy(update={"events": others}).supply_at(event.start_s, firm=True)
+    without = power.model_copy(update={"events": others})
+    before = without.supply_at(event.start_s, firm=True)
     after = power.supply_at(event.start_s, firm=True)
     if after > before:
-        return None
+        if any(power.supply_at(t) != without.supply_at(t)
+               for t in (event.start_s, *power.breakpoints()) if t >= event.start_s):
+            return None
+        # QA: a step_up inside a dip that a schedule step replaced before the dip ended
+        return ("is never in force: dips or outages hold the supply below it until a later "
+                "schedule step or step_up replaces it (they set the supply in time order): it "
+                "changes nothing")
     if event.level_mw > before:
         return (f"is held to facility_cap_mw ({power.facility_cap_mw:g} MW), the supply "
                 "already: it changes nothing")
