@@ -282,13 +282,13 @@ def test_a_supply_typed_in_watts_is_warned_at_load(tmp_path):
         "(1 MW): supply_mw is in megawatts (700 MW is 700, not 700e6); power never binds at "
         "this supply"]
     # QA: 1 GW typed in kW (1,000,000 for Colossus 2's 1,140 MW) went by: past 300 times the
-    # full draw it reads as kilowatts
+    # full draw and past 10 GW, more than any site, it reads as kilowatts
     with pytest.warns(ColossimWarning) as caught:
-        load_scenario(write(tmp_path, 1000))
+        load_scenario(write(tmp_path, 20_000))
     assert [str(w.message) for w in caught] == [
-        "the supply (1000 MW) is 1,000 times what the whole facility draws at full power "
+        "the supply (2e+04 MW) is 20,000 times what the whole facility draws at full power "
         "(1 MW): supply_mw is in megawatts (1 GW is 1000, not 1,000,000 (kW)); power never "
         "binds at this supply"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        load_scenario(write(tmp_path, 100))  # 100 times: generous, not a slip of unit
+        load_scenario(write(tmp_path, 1000))  # 1,000 times, but a real site's 1 GW

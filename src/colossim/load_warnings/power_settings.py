@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 WATTS_SLIP = 1e5  # a supply this many times the facility's full draw: watts, not megawatts?
-KILOWATTS_SLIP = 300.0  # ... this many times: kilowatts (1 GW typed 1,000,000: QA)?
+KILOWATTS_SLIP = 300.0  # ... this many times, and past 10 GW, more than any site: kilowatts
+LARGEST_SITE_MW = 10_000.0  # (1 GW typed 1,000,000: QA)? A small cluster given 700 MW is not
 
 
 def warn_supply_in_watts(scenario: Scenario, power: PowerModel) -> None:
@@ -27,7 +28,8 @@ def warn_supply_in_watts(scenario: Scenario, power: PowerModel) -> None:
     QA), as the horizon check catches tokens typed for billions of tokens."""
     _at_s, highest = scenario.cluster.power.highest_supply()
     full_mw = power.peak_mw({})
-    if full_mw <= 0 or highest <= KILOWATTS_SLIP * full_mw:
+    if full_mw <= 0 or highest <= KILOWATTS_SLIP * full_mw or (
+            highest <= WATTS_SLIP * full_mw and highest <= LARGEST_SITE_MW):
         return
     example = "700 MW is 700, not 700e6" if highest > WATTS_SLIP * full_mw else \
         "1 GW is 1000, not 1,000,000 (kW)"
