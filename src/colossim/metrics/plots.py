@@ -28,9 +28,9 @@ PHASE_COLORS = {
     "resizing": "#937860",
 }
 OTHER_PHASE_COLOR = "#8c8c8c"
-# Level series with a fixed place in the levels figure; others are grouped by ``level_panels``.
-# series the engine samples at every breakpoint, linear in between (``StepSeries.sample``)
+# Series the engine samples at every breakpoint, linear in between (``StepSeries.sample``).
 SAMPLED = frozenset({"battery_mw", "generation_mw", "battery_mwh", "battery_soc"})
+# Level series with a fixed place in the levels figure; others are grouped by ``level_panels``.
 OWN_PANELS = ("gpus_busy", "power_mw", "supply_mw", "battery_soc", "battery_mwh")
 MAX_FAMILY_PANELS = 4
 MAX_LINES = 12  # per panel of a family (e.g. one line per job)
