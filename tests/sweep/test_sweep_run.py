@@ -330,11 +330,13 @@ def test_cli_end_to_end_with_tables(tmp_path, reference, monkeypatch):
     lines = result.output.splitlines()
     assert max(map(len, lines)) <= 80 and "…" not in result.output
     # durations of a day or more read in days, as run and compare show them ("makespan d")
-    for header in ("policy.name", "llm-70b.max_gpus", "makespan d", "gpu_utilization",
+    # and shares in per cent, as run and compare show utilisation (QA: 0.7467 beside 74.7%)
+    for header in ("policy.name", "llm-70b.max_gpus", "makespan d", "gpu_utilization %",
                    "moe-200b.jct d"):
         assert any(header in line for line in lines), header
     for point in csv.DictReader((out / "summary.csv").open()):  # summary.csv keeps seconds
         assert f"{float(point['makespan_s.mean']) / 86400:.4g}" in result.output
+        assert f"{float(point['cluster.gpu_utilization.mean']) * 100:.4g}" in result.output
     assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
     schema = pyarrow.read_schema(out / "results.parquet")
     # no run failed: the error column is still text, not Arrow's null type

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from colossim.cli.render import console, err_console
 from colossim.cli.tables import fitting_tables
-from colossim.metrics.labels import plural, time_unit
+from colossim.metrics.labels import plural, shown_unit
 from colossim.sweep.metrics import short_names
 from colossim.sweep.value_labels import distinct_labels, written_apart
 
@@ -243,10 +243,10 @@ def _half(row: Mapping[str, Any], metric: str) -> float:
 NOISE = 1e-12  # a half-width this small next to its mean is floating-point rounding
 
 
-def _time_unit(metric: str, rows: Sequence[Mapping[str, Any]]) -> tuple[float, str]:
-    """(divisor, suffix) for the metric's column: seconds read as days or hours
-    (``time_unit``); summary.csv keeps seconds."""
-    return time_unit(metric, [row[f"{metric}.mean"] for row in rows])
+def _shown_unit(metric: str, rows: Sequence[Mapping[str, Any]]) -> tuple[float, str]:
+    """(divisor, suffix) for the metric's column: seconds read as days or hours, shares in per
+    cent (``shown_unit``); summary.csv keeps seconds and shares of 1."""
+    return shown_unit(metric, [row[f"{metric}.mean"] for row in rows])
 
 
 def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60) -> None:
@@ -259,7 +259,7 @@ def summary_table(plan: Plan, rows: Sequence[Mapping[str, Any]], limit: int = 60
     # a value, not a key: when the parameters fill the terminal, it goes with the metrics
     values = [("runs", [f"{row['runs']}/{row['runs'] + row['failed']}" for row in shown_rows])]
     for m in plan.metrics:
-        unit, suffix = _time_unit(m, shown_rows)
+        unit, suffix = _shown_unit(m, shown_rows)
         header = names[m].removesuffix("_s") + f" {suffix}" if suffix else names[m]
         means = [row[f"{m}.mean"] for row in shown_rows]
         decimals = _decimals([None if v is None else v / unit for v in means])

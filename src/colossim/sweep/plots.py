@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from colossim.errors import require
-from colossim.metrics.labels import time_unit
+from colossim.metrics.labels import shown_unit
 from colossim.sweep.expand import Plan
 from colossim.sweep.metrics import short_names
 from colossim.sweep.spec import Method
@@ -204,7 +204,7 @@ def figure(plt: Any, plan: Plan, rows: Sequence[Mapping[str, Any]], x: str,
            metric: str) -> Any:
     """One metric against one knob: its lines, labels and legend."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    unit, word = time_unit(metric, [row[f"{metric}.mean"] for row in rows], long=True)
+    unit, word = shown_unit(metric, [row[f"{metric}.mean"] for row in rows], long=True)
     _draw(ax, plan, rows, x, metric, unit)
     ax.set_xlabel(x)
     ax.set_ylabel(f"{metric.removesuffix('_s')} ({word})" if word else metric)
