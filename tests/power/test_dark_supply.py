@@ -94,6 +94,13 @@ def test_a_scenario_cap_below_the_lowest_clocks_draw_is_warned_at_load(tmp_path)
     assert str(caught[0].message) == (
         "cluster.power.gpu_cap_w (100 W) is below what the GPUs draw at their lowest clock "
         "(P1 262 W): they draw that and run at the lowest clock")
+    # QA: 960 W typed in kW was said as "1 W", with no word of the unit
+    with pytest.warns(ColossimWarning) as caught:
+        load_scenario(write(tmp_path, 1.0), ["cluster.power.gpu_cap_w=0.96"])
+    assert str(caught[0].message) == (
+        "cluster.power.gpu_cap_w (0.96 W) is below what the GPUs draw at their lowest clock "
+        "(P1 262 W): they draw that and run at the lowest clock; gpu_cap_w is in watts per GPU "
+        "(960 W is 960, not 0.96)")
     with warnings.catch_warnings():
         warnings.simplefilter("error", ColossimWarning)
         load_scenario(write(tmp_path, 1.0), ["cluster.power.gpu_cap_w=300"])

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 WATTS_SLIP = 1e5  # a supply this many times the facility's full draw: watts, not megawatts?
+KILOWATT_CAP_W = 10.0  # a per-GPU cap below this is no GPU's: kilowatts typed for watts?
 KILOWATTS_SLIP = 300.0  # ... this many times, and past 10 GW, more than any site: kilowatts
 LARGEST_SITE_MW = 10_000.0  # (1 GW typed 1,000,000: QA)? A small cluster given 700 MW is not
 
@@ -54,9 +55,12 @@ def warn_caps_below_the_floor(scenario: Scenario, model: PowerModel) -> None:
         low = {name: floor for name, floor in floors.items() if cap < floor}
         if low:
             shown = ", ".join(f"{name} {floor:,.0f} W" for name, floor in low.items())
+            # QA: 0.96 (960 W typed in kW) was said as "1 W", with no word of the unit
+            slip = (f"; {where.rpartition('.')[2]} is in watts per GPU (960 W is 960, not "
+                    f"0.96)" if cap < KILOWATT_CAP_W else "")
             warnings.warn(ColossimWarning(
-                f"{where} ({cap:,.0f} W) is below what the GPUs draw at their lowest clock "
-                f"({shown}): they draw that and run at the lowest clock"), stacklevel=3)
+                f"{where} ({figure(cap)} W) is below what the GPUs draw at their lowest clock "
+                f"({shown}): they draw that and run at the lowest clock{slip}"), stacklevel=3)
 
 
 def warn_idle_power_settings(scenario: Scenario) -> None:
