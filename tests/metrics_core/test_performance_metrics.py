@@ -101,3 +101,18 @@ def test_estimate_rows_give_fit_plan_and_days():
     # activations (a few GB with recomputation) < 0.9 x 186 GB usable: one GPU holds it.
     assert row["min_gpus_to_fit"] == 1
     assert row["mfu"] == pytest.approx(0.5)
+
+
+def test_a_job_on_one_allocation_reports_its_perf_event_to_the_last_bit():
+    """QA: the time-weighted mean over one period (d x v / d) moved the last bit of MFU and
+    TFLOP/s off the job's single ``perf`` event, so joining events.jsonl to result.json on
+    equality failed. Two periods of one value are that value too; two values are weighted."""
+    mfu = 0.22809959321167836  # a value whose d x v / d rounds away from it for some d
+    one = [Event(0.0, "perf", "j", {"mfu": mfu, "achieved_tflops_per_gpu": 1641.4745759788498,
+                                    "tokens_per_s": 3.0, "plan": {}, "step_s": {}})]
+    for end_s in (1.0, 3.0, 7.0, 1234.5678, 86_400.0 * 19.07):
+        figures = job_performance(Record(one, [], {}), end_s)["j"]
+        assert figures["mfu"] == mfu and figures["achieved_tflops_per_gpu"] == 1641.4745759788498
+    two = [*one, Event(10.0, "perf", "j", {**one[0].data, "mfu": 0.5})]
+    assert job_performance(Record(two, [], {}), 30.0)["j"]["mfu"] == pytest.approx(
+        (10 * mfu + 20 * 0.5) / 30)

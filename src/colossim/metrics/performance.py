@@ -46,12 +46,22 @@ def job_performance(record: Record, end_s: float) -> dict[str, dict[str, Any]]:
             continue
         total = sum(d for d, _ in periods)
         longest = max(periods, key=lambda p: p[0])[1]
-        figures: dict[str, Any] = {
-            key: (sum(d * data[key] for d, data in periods) / total if total > 0 else longest[key])
-            for key in MEANS
-        }
+        figures: dict[str, Any] = {key: _mean(periods, key, total, longest) for key in MEANS}
         figures["plan"] = longest["plan"]
         figures["step_s"] = longest["step_s"]
         figures["gpus_by_type"] = longest.get("gpus_by_type")  # (absent from older records)
         out[name] = figures
     return out
+
+
+def _mean(periods: list[tuple[float, dict[str, Any]]], key: str, total: float,
+          longest: dict[str, Any]) -> Any:
+    """The time-weighted mean of ``key`` over the periods; the value itself when every period
+    held the same one (one allocation: the mean of one value is that value, where the weighted
+    sum's rounding moved its last bit off the ``perf`` event's, QA)."""
+    if total <= 0:
+        return longest[key]
+    values = {data[key] for d, data in periods if d > 0}
+    if len(values) == 1:
+        return values.pop()
+    return sum(d * data[key] for d, data in periods) / total
