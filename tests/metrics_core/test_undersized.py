@@ -13,12 +13,16 @@ def _elastic(name: str, gpu_hours: float, most: int) -> dict:
     return {**pool_job(name, 0.0, gpu_hours), "min_gpus": 1, "max_gpus": most}
 
 
-def _found(policy: str) -> list[Undersized]:
+def _scenario(policy: str = "fifo"):
     """6 one-GPU racks: ``a`` takes 5 for 4 h, ``b`` (40 GPU-hours, up to 3 GPUs) gets the one
     left. Under fifo ``b`` stays on it for 40 h; from hour 4 five GPUs are idle: 5 x 36 / 40 =
     4.5 on average over its run, more than the 2 it lacked."""
-    scenario = pool_scenario([pool_job("a", 0.0, 4.0, gpus=5), _elastic("b", 40.0, 3)],
-                             racks=6, policy=policy, free_switches=True)
+    return pool_scenario([pool_job("a", 0.0, 4.0, gpus=5), _elastic("b", 40.0, 3)],
+                         racks=6, policy=policy, free_switches=True)
+
+
+def _found(policy: str) -> list[Undersized]:
+    scenario = _scenario(policy)
     result = simulate(scenario)
     return undersized_jobs(result, {j.name: j.max_gpus for j in scenario.jobs},
                            {j.name: j.min_gpus for j in scenario.jobs})
@@ -39,8 +43,7 @@ def test_a_job_the_policy_grows_is_not():
 def test_the_run_says_which_job_and_why():
     from colossim.cli.run import run_notes
 
-    scenario = pool_scenario([pool_job("a", 0.0, 4.0, gpus=5), _elastic("b", 40.0, 3)],
-                             racks=6, free_switches=True)
+    scenario = _scenario()
     notes = run_notes(simulate(scenario), scenario.simulation.horizon_s, scenario=scenario)
     assert notes == [
         "[yellow]ran below their max_gpus beside idle GPUs[/yellow]: b on 1 GPU on average, 33% "
