@@ -40,7 +40,8 @@ NAMES = ["tiny", "under", "over", "slow", "never"]  # "never" never left its rac
 def _slowed_jobs() -> tuple[tuple[JobResult, ...], int]:
     record = Record(events=list(EVENTS))
     named = tuple(_job(n) for n in NAMES)
-    jobs = with_fields(named, fabric_fields(named, record, 1000.0, [True] * len(NAMES)))
+    jobs = with_fields(named, fabric_fields(named, record, 1000.0, [True] * len(NAMES),
+                                              [0.0] * len(NAMES)))
     fabric = cluster_fabric(record, jobs, 1000.0)
     assert fabric is not None
     return jobs, fabric.slowed_jobs

@@ -16,6 +16,7 @@ from colossim.config.catalog import BUILTIN_GPUS
 from colossim.config.schema import JobConfig
 from colossim.model.parallelism import Span, TierBandwidth
 from colossim.model.performance import estimate
+from tests.conftest import make_scenario
 from tests.fabric.helpers import (
     DP_AT_LINE_RATE_S,
     NIC_GBYTES_S,
@@ -259,3 +260,20 @@ def test_a_pipeline_loads_the_uplinks_only_with_the_sends_that_leave_its_domains
     first = fabric_events(result, "pipe")[0]
     assert first["gbytes_s"] == pytest.approx(expected)
     assert (first["factor"] == 1.0) == (expected == NIC_GBYTES_S)
+
+
+def test_a_job_a_power_cap_slows_sends_the_bytes_of_its_steps_not_of_its_time():
+    """Bytes follow the steps: a cap that makes the job take longer sends no more bytes (QA:
+    integrating the full-clock rate over the time run counted +36% under a 700 W cap)."""
+    power = {"supply_mw": 10.0, "pue": 1.0}
+    runs = {}
+    for cap in (None, 700.0):
+        scenario = make_scenario([job("a")], racks=6, pod_size_racks=2, cluster={
+            "fabric": {"tiers": {"pod": {"oversubscription": 4}}},
+            "power": {**power, "gpu_cap_w": cap}})
+        runs[cap] = run_fixed(scenario, {"a": [0, 2]}).job("a")
+    free, capped = runs[None], runs[700.0]
+    assert capped.jct_s > 1.1 * free.jct_s  # the cap slows it
+    bytes_per_step = 144 * DP_AT_LINE_RATE_S * NIC_GBYTES_S * 1e9
+    assert free.cross_pod_bytes == pytest.approx(free.jct_s * bytes_per_step / step_s(25.0))
+    assert capped.cross_pod_bytes == pytest.approx(free.cross_pod_bytes, rel=1e-9)

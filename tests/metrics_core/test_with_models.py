@@ -48,7 +48,8 @@ def test_the_jobs_are_those_of_the_three_passes(out):
     record, end = out.record, out.end_s
     by_passes = with_fields(base, reliability_fields(base, record, end))
     by_passes = with_fields(by_passes, power_fields(by_passes, record, end))
-    by_passes = with_fields(by_passes, fabric_fields(by_passes, record, end, modelled))
+    sent = [j.cross_pod_bytes for j in out.state.jobs]
+    by_passes = with_fields(by_passes, fabric_fields(by_passes, record, end, modelled, sent))
     assert result.jobs == by_passes
     assert any(j.interruptions for j in result.jobs) or any(j.checkpoints for j in result.jobs)
     assert all(j.contention_slowdown is not None and j.energy_mwh > 0 for j in result.jobs)

@@ -68,6 +68,21 @@ class _Placed:
         object.__setattr__(self, "shares", talks and self.foot.resources.size > 0)
 
 
+def _bytes_per_flop(placed: _Placed, base_rate: float) -> float:
+    """Bytes the job's traffic carries across pod uplinks per FLOP it does on this placement.
+
+    A step sends its bytes whatever the step's length: at full speed (the nominal step, factor
+    1) the job does ``base_rate`` FLOP/s and sends bytes-per-step / nominal-step bytes/s; a job
+    the fabric, a power cap or a clock limit slows does fewer FLOP/s and sends as many fewer
+    bytes. The job counts them as it folds its progress (``Job.advance``), so lost work done
+    again is counted again, as its steps send their bytes again."""
+    comm = placed.comm
+    if not placed.talks or comm is None or base_rate <= 0:
+        return 0.0
+    per_step = comm.gpus * comm.traffic.nic_peak * placed.foot.cross_pod_share
+    return per_step / (comm.reference.total_s * base_rate)
+
+
 class Fabric:
     """The fabric of one run: topology, active faults, and the current shares."""
 
@@ -215,13 +230,10 @@ class Fabric:
         if placed is not None and (placed.grant is job.grant or placed.grant == job.grant):
             return placed  # the same racks (other subsystems may hand over an equal new tuple)
         swaps = self._swaps.pop(job.index, ())
-        if placed is not None and swaps:
-            moved = self._carry_over(placed, job, swaps)
-            if moved is not None:
-                self._placed[job.index] = moved
-                return moved
-        placed = self._build(job, job.grant, state.ledger.arrays(job.index, job.grant))
+        moved = self._carry_over(placed, job, swaps) if placed is not None and swaps else None
+        placed = moved or self._build(job, job.grant, state.ledger.arrays(job.index, job.grant))
         self._placed[job.index] = placed
+        job.cross_pod_bytes_per_flop = _bytes_per_flop(placed, job.base_rate)
         return placed
 
     def _build(self, job: Job, grant: Grant,

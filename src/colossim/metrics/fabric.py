@@ -4,8 +4,8 @@ cross-pod bytes, per-tier utilisation. Pure functions of what ``engine.fabric`` 
 - a ``fabric_model`` event when the model is on;
 - per job, a ``fabric`` event whenever its state on the fabric changes: ``computing``,
   ``factor`` (its speed vs a non-blocking fabric at line rate), ``comm_fraction`` (share of the
-  step spent waiting on the scale-out fabric) and ``cross_pod_bytes_per_s``; each holds until
-  the job's next ``fabric`` event or the end of the run;
+  step spent waiting on the scale-out fabric) and ``cross_pod_bytes_per_s`` (at full clocks);
+  each holds until the job's next ``fabric`` event or the end of the run;
 - ``fabric_fault`` events, and the level series ``fabric.<tier>.utilization`` (the tier's load
   over its capacity) and ``fabric.<tier>.hottest`` (its busiest pod's, or the core's).
 """
@@ -52,7 +52,7 @@ def job_fabric(marks: Sequence[tuple[float, dict[str, Any]]], end_s: float) -> d
     ``contention_slowdown`` = time computing / the time the same work takes at factor 1
     (so 1.25 = 25% longer); ``comm_fraction`` = time-mean share of the step on the fabric.
     """
-    busy = at_full = comm = cross = 0.0
+    busy = at_full = comm = 0.0
     for i, (t, data) in enumerate(marks):
         t_next = marks[i + 1][0] if i + 1 < len(marks) else end_s
         dt = max(0.0, min(t_next, end_s) - t)
@@ -61,28 +61,30 @@ def job_fabric(marks: Sequence[tuple[float, dict[str, Any]]], end_s: float) -> d
         busy += dt
         at_full += dt * data["factor"]
         comm += dt * data["comm_fraction"]
-        cross += dt * data["cross_pod_bytes_per_s"]
     return {
         "comm_fraction": comm / busy if busy > 0 else 0.0,
         "contention_slowdown": busy / at_full if at_full > 0 else 1.0,
-        "cross_pod_bytes": cross,
     }
 
 
 def fabric_fields(
-    jobs: tuple[JobResult, ...], record: Record, end_s: float, modelled: Sequence[bool]
+    jobs: tuple[JobResult, ...], record: Record, end_s: float, modelled: Sequence[bool],
+    sent: Sequence[float],
 ) -> list[dict[str, Any]]:
     """Each job's fabric fields (empty: they stay None). ``modelled[i]``: job i has a model the
     traffic model reads (trace jobs given as GPU-hours do not); all stay None when the model is
-    off. A modelled job that ran but never left its rack has comm_fraction 0, slowdown 1, no
-    bytes."""
+    off. ``sent[i]``: the bytes job i's steps carried across pod uplinks, as the engine counted
+    them with its progress (``Job.cross_pod_bytes``): its full-clock rate over the time it ran
+    counted a job a power limit slowed as sending more than its steps did (QA: +36% under a
+    700 W cap). A modelled job that ran but never left its rack has comm_fraction 0, slowdown
+    1, no bytes."""
     if not fabric_on(record):
         return [{} for _ in jobs]
     segments = _segments(record)
     out: list[dict[str, Any]] = []
-    for job, has_model in zip(jobs, modelled, strict=True):
+    for job, has_model, bytes_sent in zip(jobs, modelled, sent, strict=True):
         if job.name in segments:
-            out.append(job_fabric(segments[job.name], end_s))
+            out.append({**job_fabric(segments[job.name], end_s), "cross_pod_bytes": bytes_sent})
         elif has_model and job.start_s is not None:
             out.append({"comm_fraction": 0.0, "contention_slowdown": 1.0, "cross_pod_bytes": 0.0})
         else:

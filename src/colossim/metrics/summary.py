@@ -84,13 +84,15 @@ def _deadline(job: Job, run_end_s: float | None) -> dict[str, Any]:
 
 
 def with_models(jobs: tuple[JobResult, ...], record: Record, end_s: float,
-                modelled: list[bool]) -> tuple[JobResult, ...]:
+                engine_jobs: list[Job]) -> tuple[JobResult, ...]:
     """The jobs with their reliability, power and fabric fields, each job replaced once (a
     ``replace`` per model rebuilt every job's result of some 30 fields three times: ~30% of a
-    small run's summary). ``modelled``: as ``fabric_fields`` takes it."""
+    small run's summary). ``engine_jobs``: the engine's jobs, in the same order."""
+    modelled = [j.config.params_billion is not None for j in engine_jobs]
+    sent = [j.cross_pod_bytes for j in engine_jobs]
     return with_fields(jobs, [{**r, **p, **f} for r, p, f in zip(
         reliability_fields(jobs, record, end_s), power_fields(jobs, record, end_s),
-        fabric_fields(jobs, record, end_s, modelled), strict=True)])
+        fabric_fields(jobs, record, end_s, modelled, sent), strict=True)])
 
 
 def summarize(out: RunOutput, policy: str) -> RunResult:
@@ -112,8 +114,7 @@ def _summarize(out: RunOutput, policy: str) -> RunResult:
     perf = job_performance(record, span)
     cut = span >= state.scenario.simulation.horizon_s  # else it ended: done, or stalled
     jobs = tuple(job_result(j, perf.get(j.name), span if cut else None) for j in state.jobs)
-    jobs = with_models(jobs, record, span, [j.config.params_billion is not None
-                                            for j in state.jobs])
+    jobs = with_models(jobs, record, span, state.jobs)
     busy = record.level("gpus_busy")
     power = record.level("power_mw")
     cluster = ClusterResult(

@@ -72,6 +72,10 @@ class Job:
     first_start_s: float | None = None
     end_s: float | None = None
     gpu_seconds: float = 0.0
+    # bytes its traffic carries across pod uplinks per FLOP done, on its current grant (set by
+    # the fabric model, engine.fabric): bytes follow the steps a job takes, whatever its speed
+    cross_pod_bytes_per_flop: float = 0.0
+    cross_pod_bytes: float = 0.0
     starts: int = 0
     stamp: int = 0  # bumped at every change; lets caches and the fluid clock spot stale entries
     reason: str = ""
@@ -93,7 +97,10 @@ class Job:
         dt = now_s - self.since_s
         if dt < 0:
             raise ValueError(f"time went backwards for job {self.name}: {dt} s")
-        self.work_done = min(self.work_total, self.work_done + self.rate * dt)
+        done = min(self.work_total, self.work_done + self.rate * dt)
+        if self.cross_pod_bytes_per_flop:
+            self.cross_pod_bytes += (done - self.work_done) * self.cross_pod_bytes_per_flop
+        self.work_done = done
         self.gpu_seconds += self.gpus * dt
         self.since_s = now_s
 
