@@ -527,6 +527,62 @@ def test_a_local_copy_on_a_rack_the_job_left_is_lost_with_that_rack():
     assert (second.data["restore"], second.data["snapshot_s"]) == ("start", None)
 
 
+BIG_LOAD = 140e12 / (72 * 50e9)  # 140 TB at the 72 GPUs' 50 GB/s each: 38.9 s, either tier
+
+
+@pytest.mark.parametrize(("ck", "lost_at", "restore", "resume_at"), [
+    # nothing persisted: back to the start, which loads nothing; resume after the relaunch
+    ({"persist_every": 100}, 1_100.0, "start", 1_000 + DETECT + RESTART),
+    # every copy persisted: the same work from storage; the copy went in the load's middle
+    # (1,270 to 1,308.9 s), so the load starts again from storage at 1,300 s
+    ({"persist_every": 1, "size_gb": 140e3}, 1_300.0, "storage", 1_300 + BIG_LOAD),
+])
+def test_a_local_copy_lost_while_the_job_restarts_from_it_sends_it_to_storage(ck, lost_at,
+                                                                              restore,
+                                                                              resume_at):
+    """A GPU fault at 1,000 s moves a to the spare rack 1, to restart from its 600 s copy in
+    rack 0's hosts: detection and relaunch, then the load. Rack 0 fails before the load is
+    done, taking the copy: a falls back to storage as a queued job does (QA: it resumed from
+    the lost copy, losing nothing more)."""
+    ck = {"interval_s": 600.0, "in_memory": "local", **ck}
+    sim = simulation([job(checkpoint=ck)], quiet(spares={"racks_per_pod": 1}), racks=2,
+                     pod_size_racks=2)
+    rel = reliability_of(sim)
+    sim.call_at(1_000.0, lambda: rel.strike("gpu", 0, 0, repair_s=36_000))
+    sim.call_at(lost_at, lambda: rel.strike("rack", 0, repair_s=600))
+    result = run(sim)
+    (failure,) = events(result, "failure", "a")
+    assert (failure.data["restore"], failure.data["snapshot_s"]) == ("memory", 600.0)
+    (lost,) = events(result, "restore_lost", "a")
+    assert (lost.time_s, lost.data["restore"]) == (lost_at, restore)
+    assert job_timeline(result, "a").restores == ((restore, 1),)  # --explain: not "memory"
+    resumes = [e.time_s for e in events(result, "resume", "a")]
+    assert pytest.approx(resume_at) in resumes
+    assert not [t for t in resumes if 1_000 < t < resume_at - 1e-6]  # not from the lost copy
+    (pause,) = [e.data["seconds"] for e in events(result, "pause", "a")
+                if e.data["phase"] == "checkpoint" and e.time_s == 600.0]
+    computed = 1_000 - pause  # before the fault, less the copy's pause
+    kept = 0.0 if restore == "start" else 600.0  # the storage copy of the 600 s checkpoint
+    assert result.job("a").lost_gpu_hours == pytest.approx(72 * (computed - kept) / 3600,
+                                                           rel=1e-9)
+
+
+def test_a_drained_job_given_as_gpu_hours_reads_back_its_whole_checkpoint():
+    """A job given as GPU-hours checkpoints 1 GB per GPU (docs/reliability.md): 72 GB on its
+    rack. Drained by maintenance at 1,800 s, it writes them (72 GB over its 72 NICs' 3.6 TB/s,
+    under storage's 2 TB/s: 0.036 s) and, restarted at 3,600 s, relaunches (120 s) and reads
+    them back (72 GB at 3.6 TB/s, under storage's 7: 0.02 s). QA: the read was priced as one
+    GPU's gigabyte (0.00028 s): the job held no GPUs when it was priced."""
+    rel = quiet(maintenance=[{"start_s": 1_800, "duration_s": 1_800, "pods": [0]}])
+    gpu_hours = {"name": "a", "work_gpu_hours": 72, "reference_gpu": "GB200", "min_gpus": 72,
+                 "max_gpus": 72, "checkpoint": {"interval_s": None}}
+    result = run(simulation([gpu_hours], rel, racks=1))
+    (restart,) = [e for e in events(result, "pause", "a") if e.data["phase"] == "restart"]
+    assert restart.time_s == 3_600.0
+    assert restart.data["seconds"] == pytest.approx(72e9 / 2e12 + RESTART + 72e9 / 3.6e12,
+                                                    rel=1e-12)
+
+
 def test_a_drain_during_a_restart_still_pays_the_detection_left_and_writes_nothing():
     """A software fault at 1,000 s rolls the job back to its 600 s checkpoint and starts a
     restart pause (150 s detection + 120 s relaunch + load); maintenance drains the job at

@@ -94,16 +94,32 @@ class JobCk:
     count: int = 0  # checkpoints completed
     interval: float = math.inf  # the interval the last arming used (``auto``: Young/Daly's)
     needs_restore: bool = False
+    loading_memory: bool = False  # its restart pause ends loading its in-memory copy
     fault_s: float | None = None  # when the fault that stopped it struck (None: graceful stop)
     load_s: float = 0.0  # time to load the point it restarts from
     held: bool = False  # it was running at the last look
     size_for: int = 0  # GPUs the cached checkpoint size is for
+    gpus_held: int = 0  # GPUs it held at the last look while it ran (``watch``)
     seen: int = -1  # the job's stamp at the watcher's last look (-1: look again)
     size_bytes: float = 0.0
     paths_for: Grant | None = None  # the grant the cached paths to storage are for
     paths: tuple[float, float] = (math.inf, math.inf)  # (from device, from host memory), B/s
     resized_to: Grant = ()  # the grant of the last resize seen (``_resized``): a resize
     # always hands the job a new grant, a power hold re-timing its pause does not
+
+
+def _gpus(ck: JobCk) -> int:
+    """The GPUs its checkpoint is sized and sharded for: those it holds, or, once stopped,
+    those it held (QA: a drained job given as GPU-hours, 1 GB per GPU, read its checkpoint
+    back as one GPU's)."""
+    return ck.job.gpus or ck.gpus_held or 1
+
+
+def _restores_memory(ck: JobCk) -> bool:
+    """Does the job restart from its in-memory copy? Rolled back to it (its work is the
+    copy's), and no checkpoint in storage is as far (``restore_point`` prefers the copy then)."""
+    memory = ck.memory
+    return memory is not None and ck.job.work_done == memory.work >= ck.storage.work
 
 
 class StorageShare:
@@ -195,13 +211,13 @@ class Checkpoints:
 
     # -- sizes and times ----------------------------------------------------------------
     def size(self, ck: JobCk) -> float:
-        gpus = max(ck.job.gpus, 1)
+        gpus = _gpus(ck)
         if ck.size_for != gpus:  # the size depends on the GPUs only for jobs without params
             ck.size_for, ck.size_bytes = gpus, checkpoint_bytes(ck.job.config, gpus)
         return ck.size_bytes
 
     def _per_gpu(self, ck: JobCk) -> float:
-        return self.size(ck) / max(ck.job.gpus, 1)
+        return self.size(ck) / _gpus(ck)
 
     def _peer_bps(self, ck: JobCk) -> float:
         if ck.cfg.peer_gbytes_s is not None:
@@ -304,6 +320,7 @@ class Checkpoints:
             if job.stamp == ck.seen:
                 continue  # nothing happened to it since the last look
             if job.state is JobState.RUNNING:
+                ck.gpus_held = job.gpus
                 if ck.needs_restore:
                     self._restore(ck)
                 elif job.phase is Phase.RESIZE and job.grant is not ck.resized_to:
@@ -362,7 +379,17 @@ class Checkpoints:
         waited = 0.0 if ck.fault_s is None else self.state.now_s - ck.fault_s
         detect = 0.0 if ck.fault_s is None else max(0.0, self.config.detection_s - waited)
         ck.needs_restore = False
-        self.sim.pause_job(ck.job, detect + self.config.restart_s + ck.load_s, Phase.RESTART)
+        self.pause_to_restart(ck, detect + self.config.restart_s, ck.load_s,
+                              _restores_memory(ck))
+
+    def pause_to_restart(self, ck: JobCk, before_load_s: float, load_s: float,
+                         from_memory: bool) -> None:
+        """Pause the job for its restart: detection and relaunch (``before_load_s``), then the
+        load of its restore point, last. A load from an in-memory copy is noted: hosts that go
+        down with the copy before the load is done send it to storage (``hosts_down``)."""
+        ck.load_s = load_s
+        ck.loading_memory = from_memory
+        self.sim.pause_job(ck.job, before_load_s + load_s, Phase.RESTART)
 
     def _arm(self, ck: JobCk) -> None:
         ck.armed = True
@@ -476,9 +503,12 @@ class Checkpoints:
             memory = ck.memory
             if memory is not None and ck.job.index not in holders and rack in memory.racks \
                     and self._lose_hosts(ck, rack, first, last):
+                restoring = _restores_memory(ck)
                 ck.memory = None
-                if ck.needs_restore and ck.job.work_done == memory.work > ck.storage.work:
+                if restoring and ck.needs_restore:
                     self._restore_lost(ck)
+                elif restoring and self._loading_memory(ck):
+                    self._reload(ck)
 
     def _restore_lost(self, ck: JobCk) -> None:
         """A job waiting in the queue after a fault was to restart from its in-memory copy,
@@ -489,6 +519,24 @@ class Checkpoints:
         ck.load_s = self.load_s(ck, point)
         self.state.log("restore_lost", ck.job, lost_flops=lost, snapshot_s=point.snapshot_s,
                        restore=point.tier)
+
+    def _loading_memory(self, ck: JobCk) -> bool:
+        """Is the job in a restart pause that ends loading its in-memory copy?"""
+        job = ck.job
+        return (ck.loading_memory and job.state is JobState.RUNNING
+                and job.phase is Phase.RESTART and job.pause_until_s is not None)
+
+    def _reload(self, ck: JobCk) -> None:
+        """The job is restarting from its in-memory copy, and the copy went down before the
+        load was done (QA: it resumed from the lost copy): it falls back to storage as a queued
+        job does, and loads from there once its relaunch is over, or at once if the load had
+        begun. Its resume moves; a power hold it is under still ends when it would have."""
+        job, now = ck.job, self.state.now_s
+        assert job.pause_until_s is not None
+        load_from = max(now, job.pause_until_s - ck.load_s)
+        self._restore_lost(ck)
+        ck.loading_memory = False
+        self.sim.extend_pause(job, load_from + ck.load_s)
 
     def _lose_hosts(self, ck: JobCk, rack: int, first: int, last: int) -> bool:
         """Note that these hosts' memory is gone; did that lose the job's in-memory checkpoint?
@@ -526,6 +574,7 @@ class Checkpoints:
     def stopped(self, ck: JobCk, fault_s: float | None, load_s: float) -> None:
         """The job lost its GPUs; when the policy starts it again it first pays its restore."""
         ck.needs_restore = True
+        ck.loading_memory = False
         ck.fault_s = fault_s
         ck.load_s = load_s
         ck.held = False

@@ -354,8 +354,8 @@ class Reliability:
             self.spares.swap_in(job, rack, spare)
             swap_s = self.config.spares.rack_swap_s
         ck.fault_s = state.now_s  # a drain during this restart still owes the detection left
-        cost = self.config.detection_s + max(swap_s, self.config.restart_s) + load
-        self.sim.pause_job(job, cost, Phase.RESTART)
+        cks.pause_to_restart(ck, self.config.detection_s + max(swap_s, self.config.restart_s),
+                             load, point.tier == "memory")
         return into if spare is None else spare
 
     def _spare_for(self, job: Job, rack: int, into: int | None = None) -> int | None:

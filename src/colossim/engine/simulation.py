@@ -221,11 +221,22 @@ class Simulation:
         "resume" trigger: routine pauses (checkpoint writes) need no policy call, which would
         otherwise be every other event of a failure-heavy run.
         """
-        until = self.state.pause(job, seconds, phase)
+        self._resume_at(job, self.state.pause(job, seconds, phase), notify)
+
+    def extend_pause(self, job: Job, until_s: float) -> None:
+        """Move a paused job's resume to ``until_s``: a restart whose load must now come from
+        further away (its in-memory copy went down while it restarted). The job is not touched:
+        its rate stays 0, and what waits on its stamp (the end of a power hold) still holds."""
+        job.pause_until_s = until_s
+        self._resume_at(job, until_s, notify=True)
+
+    def _resume_at(self, job: Job, until: float, notify: bool) -> None:
+        """Resume the job at ``until`` unless it changed meanwhile or its pause was moved."""
         stamp = job.stamp
 
         def resume() -> None:
-            if job.stamp == stamp and job.state is JobState.RUNNING:
+            if job.stamp == stamp and job.state is JobState.RUNNING and \
+                    job.pause_until_s == until:
                 self.state.resume(job)
                 if notify:
                     self._trigger("resume", job.name)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from operator import itemgetter
 
 from colossim.config.wording import and_more
+from colossim.engine.record import Event
 from colossim.metrics.labels import shown
 from colossim.metrics.result import RunResult
 
@@ -207,7 +208,23 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
     stops = [e.data or {} for e in record.events if e.job == name and e.kind == "failure"]
     return JobTimeline(name, job.state, tuple(entries), tuple(waits),
                        _tally(str(d.get("component", "?")) for d in stops),
-                       _tally(str(d["restore"]) for d in stops if d.get("restore")))
+                       _tally(_restored_from(record.events, name)))
+
+
+def _restored_from(events: Iterable[Event], name: str) -> list[str]:
+    """Where each of the job's restarts loaded from: its failure's restore point, unless a
+    ``restore_lost`` came after it (the in-memory copy went down before the load), which sent
+    it to storage or the start (QA: such a restart was counted as one from memory)."""
+    restores: list[str] = []
+    for event in events:
+        data = event.data or {}
+        if event.job != name or not data.get("restore"):
+            continue
+        if event.kind == "failure":
+            restores.append(str(data["restore"]))
+        elif event.kind == "restore_lost" and restores:
+            restores[-1] = str(data["restore"])
+    return restores
 
 
 def _tally(names: Iterable[str]) -> tuple[tuple[str, int], ...]:
