@@ -58,12 +58,15 @@ def warn_racks_under_repair(scenario: Scenario) -> None:
 def rarely_whole(scenario: Scenario) -> str | None:
     """Why a job of whole racks (each one NVLink domain, as an NVL72) can rarely start, or
     None: on every type it fits, it has the racks it needs healthy less than half the time.
-    Each rack is down a share x / (1 + x) of the time, x its faults per second times the mean
+    Each rack is down a share 1 - exp(-x) of the time, x its faults per second times the mean
     repair, over the classes that take a rack from such a job (a rack fault; a GPU or tray
-    fault too, unless standby trays stand in); the racks down at once are binomial. Such a job
+    fault too, unless standby trays stand in): faults keep coming while one is repaired, so the
+    repairs under way are Poisson with mean x (M/G/inf) and the rack is whole when there are
+    none (QA: x / (1 + x), one repair at a time, said 67% down where the runs measured 87%);
+    the racks down at once are binomial. Such a job
     can rarely start or restart and may wait until the horizon (QA: 10T on 3,072 of 3,136
     racks at twice the default rates, about 90 down, simulated ten years in 9 minutes with no
-    word). At the default rates about 45 are down and 64 may be: healthy enough 99.8% of the
+    word). At the default rates about 45 are down and 64 may be: healthy enough 99.7% of the
     time, no word; ``examples/hot_spares.yaml`` with 8 spares (ETTR 0.23) is warned of, with
     12 (0.51) not. A warning as the scenario loads, and the cause a stalled run names instead
     of its policy (QA: a whole-cluster job with racks healthy 0% of the time was stopped as
@@ -84,7 +87,7 @@ def rarely_whole(scenario: Scenario) -> str | None:
         size = racks[name][1]
         x = sum(size * rel.rate_per_gpu_s(c) * processes[c].repair.mean_s for c in classes
                 if processes[c].repair is not None)
-        return x / (1.0 + x)
+        return -math.expm1(-x)
 
     for job in scenario.jobs:
         short = []
