@@ -34,6 +34,21 @@ def test_arrays_follow_allocate_swap_and_release():
     assert book.arrays(1, swapped) is None
 
 
+def test_a_swap_of_a_rack_the_job_does_not_hold_is_refused_and_changes_nothing():
+    """Review: ``swap`` moved the free counts before it found the job held nothing on the rack,
+    then stored None as the job's grant (rack 1 over its capacity, the ledger unreadable)."""
+    from colossim.model.cluster import AllocationError
+
+    book = Ledger(build_layout(make_scenario([JOB], racks=4, pod_size_racks=4)))
+    grant = book.allocate(0, {2: 72})
+    for old in (1, 3):  # before and after the rack it holds
+        with pytest.raises(AllocationError, match=f"holds no GPUs on rack {old}"):
+            book.swap(0, old, 1 if old == 3 else 3)
+    assert book.holdings[0] is grant
+    assert book.free.tolist() == [72, 72, 0, 72]
+    book.check()
+
+
 def test_kept_arrays_equal_each_held_grant_after_every_event():
     sim = spare_swap_simulation()
     state, settle, checked = sim.state, sim._after_change, []

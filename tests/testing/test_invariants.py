@@ -251,3 +251,9 @@ def test_the_count_of_problems_counts_every_refused_action_not_the_lines():
                                feasible_decisions=True)
     assert len(problems) == 6 and problems[-1] == "... and 3 more infeasible actions", problems
     assert problem_count(problems) == 8
+    # the folded line keeps its count through a copy and a pickle (review: both raised)
+    import copy
+    import pickle
+
+    for moved in (copy.deepcopy(problems), pickle.loads(pickle.dumps(problems))):
+        assert moved == problems and problem_count(moved) == 8

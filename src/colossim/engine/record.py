@@ -6,6 +6,7 @@ result can always be explained by the events behind it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,11 @@ class StepSeries:
 
     times: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+
+    def at(self, time_s: float, before: float | None = 0.0) -> float | None:
+        """The level at ``time_s`` (the last set at or before it); ``before`` its first."""
+        i = bisect_right(self.times, time_s) - 1
+        return self.values[i] if i >= 0 else before
 
     def set(self, time_s: float, value: float) -> None:
         """Record the level from ``time_s`` on; same-instant updates keep only the last.

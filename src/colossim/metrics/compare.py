@@ -37,6 +37,7 @@ from colossim.config.crosscheck import usable_of
 from colossim.engine.state import RunState
 from colossim.metrics.bounds import fastest_rate
 from colossim.metrics.intervals import interval
+from colossim.metrics.pending import pending_spans
 from colossim.metrics.result import RunResult
 
 METRICS = (
@@ -108,21 +109,9 @@ def queued_s(result: RunResult) -> dict[str, float]:
     or failure that took its GPUs, to its next start, or to the run's end (a rejected job's
     ends when it is rejected). Only jobs that were submitted: a trace cut at the horizon has
     jobs that never arrived, and counting them as 0 pulled the mean below the mean wait."""
-    since: dict[str, float] = {}
-    total: dict[str, float] = {}
-    for event in result.record.events:
-        name, kind = event.job, event.kind
-        if name is None:
-            continue
-        if kind == "submit":
-            total.setdefault(name, 0.0)
-        if kind in ("submit", "preempt") or (kind == "failure" and (event.data or {}).get(
-                "stopped")):
-            since.setdefault(name, event.time_s)
-        elif kind in ("start", "reject") and name in since:
-            total[name] += event.time_s - since.pop(name)
-    for name, t in since.items():
-        total[name] += result.end_s - t
+    total = {e.job: 0.0 for e in result.record.events if e.kind == "submit" and e.job}
+    for wait in pending_spans(result.record.events, result.end_s):
+        total[wait.job] += wait.until_s - wait.since_s
     return total
 
 

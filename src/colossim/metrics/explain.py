@@ -10,15 +10,16 @@ to start it, with how busy the cluster was.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from operator import itemgetter
 
 from colossim.config.wording import and_more
-from colossim.engine.record import Event
+from colossim.engine.record import Event, StepSeries
 from colossim.metrics.labels import shown
+from colossim.metrics.pending import pending_spans
 from colossim.metrics.result import RunResult
 
 AHEAD_SHOWN = 5
@@ -117,11 +118,6 @@ def _detail(data: dict | None) -> str:
                      for k, v in (data or {}).items())
 
 
-def _level_at(times: list[float], values: list[float], t: float) -> float:
-    i = bisect_right(times, t) - 1
-    return values[i] if i >= 0 else 0.0
-
-
 def _why(refusals: list[str], ahead: list[str], busy: float, total: int,
          needs: int | None = None, in_service: float | None = None, spares: int = 0) -> str:
     if refusals:
@@ -170,41 +166,25 @@ def job_timeline(result: RunResult, name: str, min_gpus: int | None = None,
     # in the record's order, which within an instant is the order the policy gave them
     starts = [(d.time_s, str(d.action.get("job", ""))) for d in record.decisions
               if d.action.get("action") == "start" and d.verdict == "applied"]
-    busy = record.series.get("gpus_busy")
-    times, values = (busy.times, busy.values) if busy else ([], [])
+    busy = record.series.get("gpus_busy", StepSeries())
     available = record.series.get("gpus_available")  # with the failures model: GPUs in service
 
     def service(t: float) -> float | None:
-        return None if available is None else _level_at(available.times, available.values, t)
+        return None if available is None else available.at(t)
 
     waits = []
-    since, cause = None, ""
-
-    def wait_until(until_s: float, started: bool) -> Wait:
-        return _wait(since, until_s, started, name, decisions, starts,
-                     _level_at(times, values, since), result.cluster.gpus, min_gpus, cause,
+    for pending in pending_spans((e for e in record.events if e.job == name), result.end_s):
+        ended, since, cause = pending.ended, pending.since_s, _cause(pending.began)
+        if ended is not None and ended.time_s == since:
+            continue  # started (or refused) the instant it arrived: no wait
+        wait = _wait(since, pending.until_s, ended is not None and ended.kind == "start", name,
+                     decisions, starts, busy.at(since), result.cluster.gpus, min_gpus, cause,
                      service(since), spare_gpus)
-
-    for event in record.events:
-        if event.job != name:
-            continue
-        stopped = event.kind == "failure" and (event.data or {}).get("stopped")
-        if (event.kind in ("submit", "preempt") or stopped) and since is None:
-            since, cause = event.time_s, _cause(event)
-        elif event.kind in ("start", "reject") and since is not None \
-                and event.time_s == since:
-            since = None  # started (or refused) the instant it arrived: no wait
-        elif event.kind == "reject" and since is not None:  # the wait ends with the refusal
-            reason = (event.data or {}).get("reason")
+        if ended is not None and ended.kind == "reject":  # the wait ends with the refusal
+            reason = (ended.data or {}).get("reason")
             why = "the policy rejected it" + (f" ({reason})" if reason else "")
-            waits.append(replace(wait_until(event.time_s, False), rejected=True,
-                                 why=f"{cause}: {why}" if cause else why))
-            since = None
-        elif event.kind == "start" and since is not None:
-            waits.append(wait_until(event.time_s, True))
-            since = None
-    if since is not None:
-        waits.append(wait_until(result.end_s, False))
+            wait = replace(wait, rejected=True, why=f"{cause}: {why}" if cause else why)
+        waits.append(wait)
     stops = [e.data or {} for e in record.events if e.job == name and e.kind == "failure"]
     return JobTimeline(name, job.state, tuple(entries), tuple(waits),
                        _tally(str(d.get("component", "?")) for d in stops),

@@ -102,7 +102,7 @@ def gantt(result: RunResult, timelines: Mapping[str, list[Slice]]) -> bytes:
         times = sorted(set(times) | {t for t in busy.times if t <= result.end_s})
         stacks = [_held_at(timelines[n], times) for n in names]
         shown = [sum(col) for col in zip(*stacks, strict=True)] if stacks else [0] * len(times)
-        total = [_level_at(busy, t) for t in times]
+        total = [busy.at(t) for t in times]
         stacks.append([max(0.0, b - s) for b, s in zip(total, shown, strict=True)])
         labels.append(f"other {len(timelines) - len(names)} jobs")
     if stacks and len(times) > 1:
@@ -140,11 +140,6 @@ def _held_at(slices: list[Slice], times: list[float]) -> list[int]:
         i = bisect_right(starts, t) - 1
         out.append(slices[i].gpus if i >= 0 and t < slices[i].end_s else 0)
     return out
-
-
-def _level_at(series: Any, t: float) -> float:
-    i = bisect_right(series.times, t) - 1
-    return series.values[i] if i >= 0 else 0.0
 
 
 def _steps(series: Any, end_s: float) -> tuple[list[float], list[float]]:

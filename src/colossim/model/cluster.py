@@ -180,10 +180,6 @@ class Ledger:
     def busy_gpus(self) -> int:
         return sum(self._busy)
 
-    def busy_by_type(self) -> np.ndarray:
-        """GPUs allocated per GPU type index."""
-        return np.array(self._busy, dtype=np.float64)
-
     def busy_gpus_by_type(self) -> tuple[int, ...]:
         """The same counts as a hashable tuple (cheap: no array)."""
         return tuple(self._busy)
@@ -287,10 +283,12 @@ class Ledger:
         One rack changes, so this is cheaper than releasing and re-allocating a large grant.
         """
         grant = self.holdings[job]
+        items = swap_rack(grant, old, new)
+        if items is None:  # checked before any count moves (review: it corrupted the ledger)
+            raise AllocationError(f"job {job} holds no GPUs on rack {old}")
         n = grant[bisect_left(grant, (old, 0))][1]
         if not self.usable[new] or self.free[new] < n:
             raise AllocationError(f"rack {new} cannot take {n} GPUs")
-        items = swap_rack(grant, old, new)
         self.free[old] += n
         self.free[new] -= n
         self._busy[self._rack_type[old]] -= n

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from colossim.policy.actions import is_number
 from colossim.testing import baseline_yaml
 from colossim.testing.metrics import Metrics, sense
 
@@ -266,11 +267,6 @@ class Row:
     tolerance: Tolerance
     ok: bool
     note: str = ""
-
-
-def is_number(value: Any) -> bool:
-    """Any real number (numpy's scalars too), but not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def plain_metrics(metrics: Mapping[str, Any]) -> Metrics:

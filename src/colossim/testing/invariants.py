@@ -23,7 +23,6 @@ what a run left behind, from two independent accountings that must agree:
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from typing import Any, Literal
 
 from colossim.engine.power_enforce import POWER_REFUSAL
@@ -158,17 +157,12 @@ def _replay_problems(result: Any) -> list[str]:
             elif effect == "zero":
                 held.pop(event.job, None)
             i += 1
-        level = _level_at(busy, now)
+        level = busy.at(now, None)
         if level is not None and sum(held.values()) != level:
             out.append(f"t={now:g}: jobs hold {sum(held.values())} GPUs by the events but the "
                        f"GPUs-in-use level says {level:g}")
             break
     return out
-
-
-def _level_at(series: Any, time_s: float) -> float | None:
-    i = bisect_right(series.times, time_s) - 1
-    return series.values[i] if i >= 0 else None
 
 
 class Folded(str):
@@ -180,6 +174,9 @@ class Folded(str):
         line = super().__new__(cls, text)
         line.count = count
         return line
+
+    def __getnewargs__(self) -> tuple[str, int]:  # copies and pickles whole (review: a
+        return str(self), self.count  # deepcopy of the problems raised a TypeError)
 
 
 def problem_count(problems: list[str]) -> int:
