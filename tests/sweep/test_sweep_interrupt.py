@@ -112,6 +112,32 @@ def test_run_batch_hands_back_the_runs_finished_before_an_interrupt(tmp_path, mo
     assert [o.run_id for o in outcomes] == [t.run_id for t in tasks[:2]]
 
 
+def test_a_run_its_worker_cannot_save_goes_back_to_the_parent_and_fails_no_other(tmp_path,
+                                                                                  monkeypatch):
+    """Review: a worker's failed save (a full disk, a folder gone) raised out of the batch,
+    and every run of it, those already saved included, was recorded as failed. Now the run
+    goes back unsaved, with its result, for the parent to save; the others stay saved."""
+    plan = _tiny_plan(tmp_path)
+    tasks = [Task(run) for run in plan.runs[:3]]
+    real_save = task_module.save_record
+
+    def second_cannot_be_saved(runs_dir, run, outcome):
+        if run.run_id == tasks[1].run_id:
+            raise OSError(28, "No space left on device")
+        return real_save(runs_dir, run, outcome)
+
+    monkeypatch.setattr(task_module, "run_one", lambda task: Outcome(task.run_id, '{"x":1}'))
+    monkeypatch.setattr(task_module, "save_record", second_cannot_be_saved)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    outcomes = run_batch(tasks, runs)
+    assert [o.ok for o in outcomes] == [True, True, True]
+    assert [o.record_json is not None for o in outcomes] == [True, False, True]
+    assert outcomes[1].result_json == '{"x":1}'  # the parent's to save
+    assert sorted(p.stem for p in runs.glob("*.json")) == sorted(
+        t.run_id for t in (tasks[0], tasks[2]))
+
+
 def test_an_interrupted_batch_stops_the_sweep_and_keeps_its_finished_runs(tmp_path, monkeypatch):
     plan = _tiny_plan(tmp_path)
     real = task_module.run_one

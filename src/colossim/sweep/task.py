@@ -147,7 +147,11 @@ def finish(task: Task, runs_dir: Path | None) -> Outcome:
     outcome = run_one(task)
     if runs_dir is None:
         return outcome
-    return replace(outcome, result_json=None, record_json=save_record(runs_dir, task.run, outcome))
+    try:
+        saved = save_record(runs_dir, task.run, outcome)
+    except OSError:  # the parent saves it, or says why it cannot (review: one failed save
+        return outcome  # failed the whole batch, runs already saved included)
+    return replace(outcome, result_json=None, record_json=saved)
 
 
 def run_batch(tasks: Sequence[Task | str], runs_dir: Path | None = None) -> list[Outcome]:
