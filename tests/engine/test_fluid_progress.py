@@ -133,6 +133,27 @@ def test_lower_bound_uses_only_gpus_the_cluster_has():
     assert makespan_lower_bound_s(state) == pytest.approx(6e21 / 7.2e17)
 
 
+def test_lower_bound_counts_only_the_whole_domains_a_job_can_hold():
+    """A job of 1 to 100 GPUs takes whole 72-GPU domains (its max_gpus fills one), so on 2
+    GB200 racks it holds 72 at most: 10 x 90e9 x 6 = 5.4e21 FLOPs at 72 x 1.25e15 FLOP/s is
+    60,000 s, the schedule fifo finds. QA: the bound took 100 GPUs (43,200 s), and a deadline
+    of 50,000 s, out of reach, went unwarned."""
+    import warnings
+
+    from colossim.load_warnings import warn_about
+
+    job = {**llm("a", 10, 90, 72), "min_gpus": 1, "max_gpus": 100, "deadline_s": 50_000.0}
+    scenario = make_scenario([job], racks=2)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        warn_about(scenario)
+    assert any("cannot meet its deadline_s" in str(w.message) for w in seen)
+    result = simulate(scenario)
+    assert result.job("a").mean_gpus == 72
+    assert result.makespan_lower_bound_s == pytest.approx(60_000.0)
+    assert result.makespan_s == pytest.approx(60_000.0)
+
+
 def test_job_that_never_fits_stays_pending_without_hanging():
     # Two racks but a and b each need both; b arrives while a runs; horizon ends the run.
     jobs = [llm("a", 10, 90, 144)]

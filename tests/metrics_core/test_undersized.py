@@ -52,3 +52,53 @@ def test_the_run_says_which_job_and_why():
         "GPU type where one holds its min_gpus, so idle GPUs of another type stay idle); a "
         "policy that grows running jobs (elastic-goodput) uses idle GPUs of their type "
         "(docs/policies.md#placement)"]
+
+
+SPARE = """\
+name: spare
+cluster:
+  pod_size_racks: 2
+  rack_groups: [{gpu_type: GB200, racks: 2}]
+  power: {supply_mw: 1.0}
+jobs:
+  - {name: j, work_gpu_hours: 144, reference_gpu: GB200, min_gpus: 72, max_gpus: 144,
+     checkpoint: {interval_s: null}}
+simulation: {speed_model: linear}
+reliability:
+  gpu: {enabled: false}
+  tray: {enabled: false}
+  rack: {enabled: false}
+  network: {enabled: false}
+  software: {enabled: false}
+"""
+
+
+@pytest.mark.parametrize("spare", ["cluster.spare_racks=1",
+                                   "reliability.spares.racks_per_pod=1"])
+def test_a_spare_rack_is_no_idle_gpus_a_policy_could_give(tmp_path, spare):
+    """QA: of 2 racks one is a spare, and the job (72 to 144 GPUs) runs on the other: it is on
+    every GPU a policy may give, not "beside 72 idle GPUs"; elastic-goodput cannot grow it."""
+    from colossim.api import load_scenario
+
+    path = tmp_path / "spare.yaml"
+    path.write_text(SPARE)
+    scenario = load_scenario(path, [spare])
+    result = simulate(scenario)
+    assert result.cluster.usable_gpus == 72 and result.job("j").mean_gpus == 72
+    assert undersized_jobs(result, {"j": 144}, {"j": 72}) == []
+
+
+def test_a_job_on_the_most_whole_domains_it_can_hold_is_not_said_to_run_below_them():
+    """QA: up to 100 GPUs in whole 72-GPU domains, the job holds 72 of 2 racks' 144: the run
+    said it ran at 72% of its max_gpus beside 72 idle GPUs, though no policy could give it
+    more (a second domain would make 144 > 100)."""
+    from colossim.cli.run import run_notes
+    from tests.conftest import make_scenario
+
+    job = {"name": "j", "work_gpu_hours": 72, "reference_gpu": "GB200", "min_gpus": 1,
+           "max_gpus": 100}
+    scenario = make_scenario([job], racks=2)
+    result = simulate(scenario)
+    assert result.job("j").mean_gpus == 72
+    notes = run_notes(result, scenario.simulation.horizon_s, scenario=scenario)
+    assert not [n for n in notes if "below their max_gpus" in n]

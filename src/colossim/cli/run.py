@@ -289,14 +289,18 @@ def _undersized(result: RunResult, scenario: Scenario) -> list[str]:
 
     from colossim.metrics.undersized import undersized_jobs
 
-    found = undersized_jobs(result, {j.name: j.max_gpus for j in scenario.jobs},
-                            {j.name: j.min_gpus for j in scenario.jobs})
+    most = _most_held(scenario)
+    found = undersized_jobs(result, most, {j.name: j.min_gpus for j in scenario.jobs})
     if not found:
         return []
+    asked = {j.name: j.max_gpus for j in scenario.jobs}
     said = "; ".join(f"{escape(u.job)} on {u.mean_gpus:,.0f} GPUs on average, "
-                     f"{u.mean_gpus / u.max_gpus:.0%} of its max_gpus ({u.max_gpus:,}), for "
-                     f"{u.days:,.1f} days beside {u.idle_gpus:,.0f} idle GPUs on average"
-                     for u in found[:UNDERSIZED_SHOWN]).replace(" on 1 GPUs ", " on 1 GPU ")
+                     f"{u.mean_gpus / u.max_gpus:.0%} of "
+                     + (f"its max_gpus ({u.max_gpus:,})" if u.max_gpus == asked[u.job] else
+                        f"the {u.max_gpus:,} GPUs it can hold (max_gpus {asked[u.job]:,})")
+                     + f", for {u.days:,.1f} days beside {u.idle_gpus:,.0f} idle GPUs on "
+                     "average" for u in found[:UNDERSIZED_SHOWN]).replace(" on 1 GPUs ",
+                                                                          " on 1 GPU ")
     more = f" (and {len(found) - UNDERSIZED_SHOWN:,} more)" if len(found) > UNDERSIZED_SHOWN \
         else ""
     return [f"[yellow]ran below their max_gpus beside idle GPUs[/yellow]: {said}{more}. "
@@ -307,6 +311,18 @@ def _undersized(result: RunResult, scenario: Scenario) -> list[str]:
                "; a policy that grows running jobs (elastic-goodput) uses idle GPUs of their "
                "type")
             + " (docs/policies.md#placement)"]
+
+
+def _most_held(scenario: Scenario) -> dict[str, int]:
+    """The most GPUs each job can hold here: up to its max_gpus, in whole allocation units of
+    a type (QA: a job of up to 100 GPUs in whole 72-GPU domains holds 72, and was said to run
+    below its max_gpus beside idle GPUs no policy could give it)."""
+    from colossim.config.crosscheck import usable_of
+    from colossim.model.speed import SpeedModel
+
+    speed, usable = SpeedModel(scenario), usable_of(scenario)
+    return {j.name: max((sum(g.values()) for g in speed.fastest_grants(j, usable)),
+                        default=j.max_gpus) for j in scenario.jobs}
 
 
 def _first_refused(result: RunResult, verdict: str) -> str:
