@@ -398,6 +398,28 @@ def test_a_deadline_no_schedule_can_meet_is_warned_about():
                          "submit + deadline_factor x its duration)")
 
 
+@pytest.mark.parametrize(("deadline_s", "said"), [
+    (3_600.0, "deadline_s (3,600 s) even at its fastest (3,601 s)"),  # submitted at 1 s
+    (3_600.9, "deadline_s (3,600.9 s) even at its fastest (3,601.0 s)"),
+])
+def test_a_deadline_and_a_fastest_finish_that_would_read_the_same_are_told_apart(deadline_s,
+                                                                                  said):
+    """QA: "cannot meet its deadline_s (1.0 hours) even at its fastest (1.0 hours)". One rack's
+    72 GPU-hours take an hour; submitted at 1 s, the job ends at 3,601 s at the earliest."""
+    import warnings
+
+    from colossim.load_warnings import warn_about
+    from tests.conftest import make_scenario
+
+    job = {"name": "b", "work_gpu_hours": 72, "reference_gpu": "GB200", "min_gpus": 72,
+           "max_gpus": 72, "submit_s": 1.0, "deadline_s": deadline_s}
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        warn_about(make_scenario([job], racks=1))
+    [text] = [str(w.message) for w in seen if "deadline_s" in str(w.message)]
+    assert f"job b cannot meet its {said}" in text
+
+
 def test_many_jobs_past_the_horizon_make_one_warning_in_fitting_units():
     """A 100 s horizon: all four of small's jobs are late (README: they end between 0.63 and
     1.61 days). One line for all (a trace gave one per job, thousands), the horizon in

@@ -10,7 +10,7 @@ from typing import Any
 from colossim.config.schema import JobConfig, Scenario
 from colossim.config.wording import and_more
 from colossim.errors import ColossimWarning
-from colossim.metrics.labels import span_text
+from colossim.metrics.labels import span_text, spans_apart
 
 
 def fastest_finishes(scenario: Scenario) -> list[tuple[JobConfig, float]]:
@@ -40,7 +40,7 @@ def warn_past_the_horizon(scenario: Scenario,
             for job, finish_s in finishes if finish_s > horizon]  # blame a late submission
     if not late:
         return
-    what = _late_jobs(late, f"cannot finish before the horizon ({span_text(horizon)})")
+    what = _late_jobs(late, "cannot finish before the horizon ({})", horizon)
     warnings.warn(ColossimWarning(f"{what}: check {late[0][2]} or raise simulation.horizon_s"),
                   stacklevel=3)
 
@@ -55,22 +55,26 @@ def warn_deadlines_out_of_reach(finishes: list[tuple[JobConfig, float]]) -> None
             if job.deadline_s is not None and not meets_deadline(finish_s, job.deadline_s)]
     if not late:
         return
-    what = _late_jobs(late, f"cannot meet its deadline_s ({span_text(late[0][2])})",
+    what = _late_jobs(late, "cannot meet its deadline_s ({})", late[0][2],
                       "cannot meet their deadlines")
     warnings.warn(ColossimWarning(f"{what}: deadline_s is in seconds from the start of the "
                                   "run (a trace's: submit + deadline_factor x its duration)"),
                   stacklevel=3)
 
 
-def _late_jobs(late: list[tuple[str, float, Any]], one: str, many: str | None = None) -> str:
+def _late_jobs(late: list[tuple[str, float, Any]], one: str, limit_s: float,
+               many: str | None = None) -> str:
     """The jobs that cannot make it, with the soonest each could finish: ``job X {one} even at
-    its fastest (...)`` for one, ``N jobs {many} even at their fastest: three of them and how
-    many more`` for more (a trace can have thousands: one line). ``many`` defaults to ``one``."""
+    its fastest (...)`` for one (``one`` has a ``{}`` for ``limit_s``, the limit it misses),
+    ``N jobs {many} even at their fastest: three of them and how many more`` for more (a trace
+    can have thousands: one line). ``many`` defaults to ``one``. The limit and a finish that
+    would read the same are told apart (``spans_apart``)."""
     name, finish_s, _ = late[0]
+    limit, finish = spans_apart(limit_s, finish_s)
     if len(late) == 1:
-        return f"job {name} {one} even at its fastest ({span_text(finish_s)})"
+        return f"job {name} {one.format(limit)} even at its fastest ({finish})"
     shown = and_more([f"{n} ({span_text(f)})" for n, f, _ in late], 3)
-    return f"{len(late):,} jobs {many or one} even at their fastest: {shown}"
+    return f"{len(late):,} jobs {(many or one).format(limit)} even at their fastest: {shown}"
 
 
 def work_fields(job: JobConfig) -> str:

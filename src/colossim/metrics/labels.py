@@ -124,6 +124,18 @@ def multiple(ratio: float) -> str:
     return grouped(ratio, 1 if ratio < 100 else 0)
 
 
+def spans_apart(a: float, b: float) -> tuple[str, str]:
+    """Two spans as ``span_text`` says them, or, where they differ but would read the same, in
+    seconds with as many decimals as tell them apart (QA: "cannot meet its deadline_s (1.0
+    hours) even at its fastest (1.0 hours)", for 3,600 and 3,601 s)."""
+    texts = span_text(a), span_text(b)
+    digits = 0
+    while texts[0] == texts[1] and a != b and digits <= 9:
+        texts = f"{a:,.{digits}f} s", f"{b:,.{digits}f} s"
+        digits += 1
+    return texts
+
+
 def span_text(seconds: float) -> str:
     """A simulated span for a message: seconds under an hour, hours under a day, else days
     (three significant digits past a billion: ``huge_days``)."""
