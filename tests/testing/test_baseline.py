@@ -179,8 +179,9 @@ def test_default_metrics_hold_each_jobs_ettr_and_the_runs_lost_gpu_hours_with_fa
     from colossim.api import load_scenario, simulate
     from colossim.testing.metrics import summary_metrics
 
-    with pytest.warns(ColossimWarning, match="job moe-200b needs 2 whole racks"):  # and has
-        # them 16% of the time, at a GPU fault every 200 GPU-hours
+    with pytest.warns(ColossimWarning, match="job llm-70b needs 1 whole rack"):  # and has
+        # one 5% of the time, at a GPU fault every 200 GPU-hours (its racks are down 98.5% of
+        # this run's 525 days, by its fault events)
         result = simulate(load_scenario("small", ["reliability={gpu: {mtbf_gpu_hours: 200}}"]))
     metrics = summary_metrics(result)
     lost = sum(job.lost_gpu_hours for job in result.jobs)
