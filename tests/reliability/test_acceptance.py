@@ -165,6 +165,26 @@ def test_jobs_writing_at_once_share_the_storage_bandwidth():
     assert resumes[0] == pytest.approx(1150.0)
 
 
+def test_the_storage_block_says_what_the_writes_carried_and_how_long_they_filled_it():
+    """The two jobs above write 200 and 100 TB at each checkpoint, every 1,000 s of compute;
+    uncapped, whatever writes are in flight use all 2 TB/s, so the storage is full for
+    (TB written) / 2 TB/s seconds, with at most both writing at once. Capped at 1 TB/s, a's
+    write alone never fills it."""
+    jobs = [job(checkpoint={"interval_s": 1000, "size_gb": 200_000}),
+            job(name="b", checkpoint={"interval_s": 1000, "size_gb": 100_000})]
+    result = run(simulation(jobs, quiet(), racks=2))
+    written = 200 * result.job("a").checkpoints + 100 * result.job("b").checkpoints
+    assert result.job("a").checkpoints == 59  # 60,000 s of compute: no save at the very end
+    rel = result.reliability
+    assert rel.storage_written_tb == pytest.approx(written, rel=1e-12)
+    assert rel.storage_saturated_hours == pytest.approx(written / 2 / 3600, rel=1e-12)
+    assert rel.storage_peak_writes == 2
+    capped = job(checkpoint={"interval_s": 1000, "size_gb": 200_000, "storage_gbytes_s": 1000})
+    alone = run(simulation([capped], quiet(), racks=1)).reliability
+    assert alone.storage_written_tb == pytest.approx(200 * 59, rel=1e-12)
+    assert (alone.storage_saturated_hours, alone.storage_peak_writes) == (0.0, 1)
+
+
 def test_a_maintenance_window_drains_without_loss_and_keeps_its_racks_out():
     rel = quiet(maintenance=[{"start_s": 10_000, "duration_s": 5_000, "pods": [0]}])
     result = run(simulation([job(checkpoint={"interval_s": None})], rel, racks=2))

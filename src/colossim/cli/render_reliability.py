@@ -63,7 +63,10 @@ def reliability_table(result: RunResult) -> None:
                 "component: "
                 f"{faults}; "
                 f"GPUs in service {rel.gpu_availability:.2%} on average, "
-                f"{rel.min_gpus_available:,} at the fewest",
+                f"{rel.min_gpus_available:,} at the fewest; storage: "
+                f"{rel.storage_written_tb:,.0f} TB written, at its full write bandwidth "
+                f"{rel.storage_saturated_hours:,.1f} h, up to {rel.storage_peak_writes:,} "
+                "writes at once",
         box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,  # 80 columns whole
     )
     jobs, more = listed_jobs(result)

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from colossim.model.cluster import Grant
 
 TB, GB = 1e12, 1e9
+WRITE_SERIES = "storage_write_tbytes_s"  # the shared storage's write rate, all writes in flight
+WRITES_SERIES = "storage_writes"  # how many writes share it
 EPS = 1e-9
 WRITE_PHASES = (Phase.COMPUTE, Phase.CHECKPOINT)  # a sync write may set or re-time the pause
 
@@ -133,6 +135,9 @@ class StorageShare:
         self.last_s = 0.0
         self._gen = 0
         self._armed_at = math.inf  # when the live timer fires (a later write needs no new one)
+        record = owner.sim.state.record  # what the storage carries, for its sizing (results.md)
+        self._rate_series = record.level(WRITE_SERIES)
+        self._writes_series = record.level(WRITES_SERIES)
 
     def _advance(self, now: float) -> None:
         dt = now - self.last_s
@@ -168,6 +173,8 @@ class StorageShare:
                 # the write's own completion resumes the job: no separate resume event
                 self.sim.state.pause(job, finish - now, Phase.CHECKPOINT)
             w.finish_s = finish
+        self._rate_series.set(now, math.fsum(rates) / TB)
+        self._writes_series.set(now, float(len(writes)))
         first = min((w.finish_s for w in writes), default=math.inf)
         if first < self._armed_at:  # an earlier live timer just finds nothing done and re-arms
             self._gen += 1

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 # longest suffixes first: "gbytes_s" before "s"
-UNITS = (("gbytes_s", "GB/s"), ("mwh", "MWh"), ("mw", "MW"), ("s", "s"))
+UNITS = (("gbytes_s", "GB/s"), ("tbytes_s", "TB/s"), ("mwh", "MWh"), ("mw", "MW"), ("tb", "TB"),
+         ("s", "s"))
 WORDS = {"gpu": "GPU", "gpus": "GPUs", "it": "IT", "soc": "SoC", "mfu": "MFU", "jct": "JCT"}
 
 

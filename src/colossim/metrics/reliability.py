@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from colossim.config.reliability import FAILURE_CLASSES
-from colossim.engine.record import Event, Record
+from colossim.engine.checkpoints import WRITE_SERIES, WRITES_SERIES
+from colossim.engine.record import Event, Record, StepSeries
 from colossim.metrics.result import JobResult, ReliabilityResult
-from colossim.metrics.series import time_mean
+from colossim.metrics.series import integral, time_mean
 
 HOUR = 3600.0
+SATURATED = 1e-9  # relative: writes whose rates sum to the bandwidth less a rounding use it all
 SETS_GPUS = frozenset({"start", "resize", "swap"})
 FREES_GPUS = frozenset({"preempt", "complete", "reject"})
 
@@ -162,12 +164,16 @@ def reliability_fields(jobs: tuple[JobResult, ...], record: Record, end_s: float
 
 
 def cluster_reliability(
-    record: Record, jobs: tuple[JobResult, ...], total_gpus: int, end_s: float
+    record: Record, jobs: tuple[JobResult, ...], total_gpus: int, end_s: float,
+    write_tbytes_s: float = math.inf,
 ) -> ReliabilityResult | None:
-    """Cluster figures, or None for a run without the reliability model."""
+    """Cluster figures, or None for a run without the reliability model. ``write_tbytes_s``:
+    the shared storage's write bandwidth, which its writes saturate when they use it all."""
     if "gpus_available" not in record.series:
         return None
     available = record.series["gpus_available"]
+    rate = record.series.get(WRITE_SERIES, StepSeries())
+    full = [1.0 if r >= write_tbytes_s * (1 - SATURATED) else 0.0 for r in rate.values]
     by_component = Counter(dict.fromkeys(FAILURE_CLASSES, 0))  # a class that never failed: 0
     by_component.update(
         str((e.data or {}).get("component")) for e in record.events if e.kind == "fault"
@@ -183,4 +189,8 @@ def cluster_reliability(
         checkpoints=sum(j.checkpoints for j in jobs),
         gpu_availability=time_mean(available, 0.0, end_s) / total_gpus if total_gpus else 1.0,
         min_gpus_available=int(min(available.values, default=total_gpus)),
+        storage_written_tb=float(integral(rate, 0.0, end_s)),
+        storage_saturated_hours=float(integral(StepSeries(rate.times, full), 0.0, end_s)) / HOUR,
+        storage_peak_writes=int(max(record.series.get(WRITES_SERIES, StepSeries()).values,
+                                    default=0)),
     )

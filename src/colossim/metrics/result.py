@@ -67,6 +67,10 @@ class ReliabilityResult:
     checkpoints: int
     gpu_availability: float  # time-mean fraction of GPUs in service
     min_gpus_available: int
+    # the shared storage (periodic checkpoints and persists; docs/reliability.md, Limits)
+    storage_written_tb: float = 0.0  # TB its writes carried
+    storage_saturated_hours: float = 0.0  # hours its writes used all its write bandwidth
+    storage_peak_writes: int = 0  # most writes sharing it at once
 
 
 @dataclass(frozen=True)

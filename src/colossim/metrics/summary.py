@@ -141,7 +141,9 @@ def _summarize(out: RunOutput, policy: str) -> RunResult:
         jobs=jobs,
         record=record,
         fabric=cluster_fabric(record, jobs, span),
-        reliability=cluster_reliability(record, jobs, layout.total_gpus, span),
+        reliability=cluster_reliability(
+            record, jobs, layout.total_gpus, span,
+            state.scenario.reliability.storage.write_tbytes_s),
         power=cluster_power(record, span, state.scenario.cluster.power.tariff,
                             state.power_model.facility_mw(state.power_model.idle_it_w)),
         invalid_decisions=sum(d.verdict == "invalid" for d in record.decisions),
