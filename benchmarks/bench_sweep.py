@@ -257,7 +257,10 @@ def bench_ray(plan: Plan, serial: float, repeat: int) -> None:
         print("ray: not installed (pip install 'colossim[ray]'); skipped")
         return
     started = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+    # "local": an instance of its own, as the sweep starts one, beside any cluster running here
+    # (QA: ray.init joined one, then refused num_cpus with a ValueError)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING",
+             log_to_driver=False)
     print(f"ray.init (local, 2 CPUs): {time.perf_counter() - started:.1f} s (once per sweep)")
     try:
         run_execute(plan, ray_executor, 1)  # warm: workers start and import colossim

@@ -489,6 +489,129 @@ def test_a_ray_cluster_that_refuses_the_driver_is_one_line_exit_2(monkeypatch, m
     assert hint in text and "\n" not in text and info.value.exit_code == 2
 
 
+class _StartingRay:
+    """Ray as it starts an instance of its own: ``init`` runs ``during`` (a SIGTERM that Ray's
+    own handler turns into ``sys.exit(15)``, or nothing), then reports 4 CPUs."""
+
+    def __init__(self, during=None):
+        self.during, self.stopped, self.inits = during, False, []
+
+    def is_initialized(self) -> bool:
+        return False
+
+    def init(self, **options) -> None:
+        self.inits.append(options)
+        if self.during is not None:
+            self.during()
+
+    def shutdown(self) -> None:
+        self.stopped = True
+
+    def cluster_resources(self) -> dict:
+        return {"CPU": 4}
+
+
+def test_a_sigterm_while_ray_starts_its_instance_is_a_ctrl_c(monkeypatch):
+    """QA: a SIGTERM 2-8 s into a sweep that starts its own Ray instance met Ray's handler
+    (``sys.exit(15)``) before colossim's was back: exit 15, nothing said. It is a Ctrl-C, as
+    everywhere else (exit 130), and the half-started instance is stopped."""
+    from colossim.sweep import executors
+
+    def terminated():
+        raise SystemExit(15)
+
+    ray = _StartingRay(terminated)
+    monkeypatch.setattr(executors, "import_ray", lambda: ray)
+    with pytest.raises(KeyboardInterrupt):
+        executors.RayExecutor()
+    assert ray.stopped and ray.inits[0]["address"] == "local"
+
+
+def test_workers_given_with_a_ray_address_are_said_to_be_ignored(monkeypatch):
+    # QA: --workers 1 with --address ran on all the cluster's CPUs, without a word
+    from colossim.errors import ColossimWarning
+    from colossim.sweep import executors
+
+    monkeypatch.setattr(executors, "import_ray", lambda: _StartingRay())
+    monkeypatch.setattr(executors, "_attach", lambda ray, address, options: None)
+    with pytest.warns(ColossimWarning, match="--workers 1 is ignored on an existing Ray "
+                                             "cluster: the study runs on all its CPUs"):
+        executor = executors.RayExecutor(address="127.0.0.1:6379", workers=1)
+    assert executor.workers == 4
+
+
+class _LosesTheCluster:
+    """A ray-like executor whose cluster goes away after ``ok`` tasks."""
+
+    name, slots, shared_disk = "ray", 2, False
+
+    def __init__(self, ok: int):
+        self.ok, self.sent = ok, 0
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        from colossim.sweep.executors import ClusterLost
+
+        future: Future = Future()
+        self.sent += 1
+        if self.sent <= self.ok:
+            future.set_result(fn(*args))
+        else:
+            future.set_exception(ClusterLost("NodeDiedError: the head is gone"))
+        return future
+
+    def shutdown(self, *, cancel: bool = False) -> None:
+        return None
+
+    def holds(self, run_id: str) -> bool:
+        return False
+
+
+def test_a_lost_ray_cluster_stops_the_study_and_fails_no_run(tmp_path):
+    """QA: a head stopped mid-sweep recorded every run left as failed (12 of 16 had never
+    started) and exit 3 said some runs raised. The study stops, keeps the 3 that finished,
+    records nothing more, and says what happened and what to do (exit 1)."""
+    from colossim.errors import ColossimError
+    from colossim.sweep.runner import execute
+
+    plan = expand(load_study(write_study(tmp_path)))
+    out = tmp_path / "out"
+    with pytest.raises(ColossimError) as info:
+        execute(plan, out, _LosesTheCluster(3), batch=1)
+    assert str(info.value) == (
+        f"the Ray cluster was lost (NodeDiedError: the head is gone); 3 of {len(plan.runs)} "
+        f"runs are saved in {out}: rerun with --resume once the cluster is back")
+    assert info.value.exit_code == 1
+    lines = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    assert [rec["status"] for rec in lines] == ["ok"] * 3
+
+
+def test_ray_errors_that_say_the_cluster_is_gone_become_cluster_lost():
+    import importlib.util
+    from concurrent.futures import BrokenExecutor, Future
+
+    from colossim.sweep.executors import ClusterLost, _relay
+    from tests.conftest import missing
+
+    if importlib.util.find_spec("ray") is None:
+        missing("ray is not installed (pip install 'colossim[ray]')", "; CI installs it")
+    import ray.exceptions as ray_errors
+
+    for exc, lost in ((ray_errors.NodeDiedError("node 1 died"), True),
+                      (ray_errors.LocalRayletDiedError(), True),
+                      (ray_errors.WorkerCrashedError(), False), (ValueError("x"), False)):
+        source, target = Future(), Future()
+        source.set_exception(exc)
+        _relay(source, target)
+        assert isinstance(target.exception(), ClusterLost) == lost
+        assert isinstance(target.exception(), BrokenExecutor) == lost
+    source, target = Future(), Future()
+    source.set_result([1])
+    _relay(source, target)
+    assert target.result() == [1]
+
+
 def test_a_ray_address_nothing_answers_at_fails_fast():
     # Ray retried for minutes, printing time-outs; a port nobody listens on is refused at once
     import socket

@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import Any, Protocol
 
 from colossim.errors import ClusterUnavailable, ColossimError, require
@@ -281,6 +281,50 @@ def import_ray() -> Any:
     return require("ray", "ray", "the ray backend needs Ray")
 
 
+class ClusterLost(BrokenExecutor):
+    """The Ray cluster went away under the sweep (its head or this node's raylet stopped): the
+    tasks in flight did not fail, the cluster did. The runner stops the study, keeping what
+    finished, rather than record every run left as failed (QA: a head stopped mid-sweep
+    recorded 16 runs, 12 never started, as failed, and exit 3 said "some runs raised")."""
+
+
+# Ray's errors that say the cluster, not the task, is gone (a worker that crashed alone, a
+# WorkerCrashedError, fails only its own runs)
+CLUSTER_GONE = ("NodeDiedError", "LocalRayletDiedError", "RaySystemError")
+
+
+def _relay(source: Future, target: Future) -> None:
+    """Pass a Ray task's outcome on, a lost cluster as ``ClusterLost``."""
+    if source.cancelled():
+        target.cancel()
+        target.set_running_or_notify_cancel()
+        return
+    exc = source.exception()
+    if exc is None:
+        target.set_result(source.result())
+    elif type(exc).__name__ in CLUSTER_GONE:
+        target.set_exception(ClusterLost(f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                                         if str(exc).strip() else type(exc).__name__))
+    else:
+        target.set_exception(exc)
+
+
+def _start_local_ray(ray: Any, workers: int | None, options: dict[str, Any]) -> None:
+    """Start a Ray instance of this process's own. Ray installs a SIGTERM handler that exits
+    with code 15 as it starts, before ours is put back: a SIGTERM then is taken as the Ctrl-C
+    it is everywhere else (QA: exit 15, nothing said), the half-started instance stopped."""
+    try:
+        # "local": a new instance, as the docs say, even where a cluster started with `ray
+        # start` runs on this machine (ray.init joined it, and then refused num_cpus)
+        ray.init(address="local", num_cpus=workers, include_dashboard=False, **options)
+    except SystemExit as exc:
+        if exc.code != signal.SIGTERM:
+            raise
+        with contextlib.suppress(Exception):
+            ray.shutdown()
+        raise KeyboardInterrupt from None
+
+
 class RayExecutor(_HoldsNothing):
     """Ray tasks, one CPU each. Attaches to ``address`` (or ``RAY_ADDRESS``) when given, else
     starts a local Ray instance (``workers`` CPUs, default all) that ``shutdown`` stops again.
@@ -301,11 +345,16 @@ class RayExecutor(_HoldsNothing):
             options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
             if address:
                 _attach(ray, address, options)
+                if workers:  # QA: ignored without a word on a shared cluster
+                    import warnings
+
+                    from colossim.errors import ColossimWarning
+                    warnings.warn(ColossimWarning(
+                        f"--workers {workers} is ignored on an existing Ray cluster: the study "
+                        "runs on all its CPUs (Ray schedules its tasks, one CPU each)"),
+                        stacklevel=2)
             else:
-                # "local": a new instance, as the docs say, even where a cluster started
-                # with `ray start` runs on this machine (ray.init joined it, and then refused
-                # num_cpus with a ValueError)
-                ray.init(address="local", num_cpus=workers, include_dashboard=False, **options)
+                _start_local_ray(ray, workers, options)
             self._owned = True
             _restore_handler("SIGTERM", terminate)
         cpus = int(ray.cluster_resources().get("CPU", 1))
@@ -321,8 +370,10 @@ class RayExecutor(_HoldsNothing):
             self._remote[fn] = self._ray.remote(num_cpus=1, max_retries=0)(fn)
         ref = self._remote[fn].remote(*args)
         self._refs.add(ref)
-        future = ref.future()
-        future.add_done_callback(lambda _done, ref=ref: self._refs.discard(ref))
+        future: Future = Future()
+        ray_future = ref.future()
+        ray_future.add_done_callback(lambda _done, ref=ref: self._refs.discard(ref))
+        ray_future.add_done_callback(lambda done: _relay(done, future))
         return future
 
     def shutdown(self, *, cancel: bool = False) -> None:

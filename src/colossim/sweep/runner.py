@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from colossim.errors import ColossimError, ColossimWarning
 from colossim.sweep.batching import Batcher
@@ -130,8 +130,7 @@ def execute(
         that was alone in the pool killed it and is recorded as failed; the runs of the other
         tasks are suspects, each run again alone; then the pool starts afresh."""
         if not hasattr(executor, "restart"):
-            raise ColossimError(f"the {executor.name} executor broke; finished runs are saved "
-                                f"in {out}: rerun with --resume")
+            give_up()
         wait(list(in_flight))  # the pool fails them all at once
         for future in list(in_flight):
             runs = in_flight[future]
@@ -144,6 +143,20 @@ def execute(
             else:
                 suspects.extend(in_flight.pop(future))
         executor.restart()
+
+    def give_up() -> NoReturn:
+        """An executor that cannot start afresh broke (on Ray: the cluster went away). The
+        tasks that finished are kept; those in flight are not failed runs, but runs to do again
+        on ``--resume``: nothing waits for them, as a dead cluster may not answer for a minute."""
+        for future in [f for f in in_flight if f.done() and not _broken(f)]:
+            keep(future)
+        cause = next((f" ({f.exception()})" for f in in_flight if _broken(f)), "")
+        what = ("the Ray cluster was lost" if executor.name == "ray"
+                else f"the {executor.name} executor broke")
+        when = " once the cluster is back" if executor.name == "ray" else ""
+        raise ColossimError(f"{what}{cause}; {len(done) + counts['ran']:,} of "
+                            f"{len(plan.runs):,} runs are saved in {out}: rerun with "
+                            f"--resume{when}")
 
     saves_to = store.runs if executor.shared_disk else None  # workers save their runs' files
     suspects: list[Run] = []  # runs of tasks a dying worker took down, to run again alone
