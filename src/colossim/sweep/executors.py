@@ -253,7 +253,9 @@ def _attach(ray: Any, address: str, options: dict[str, Any]) -> None:
         # Ray 2.60 says only "Failed to connect" when the token is missing (the reason is in
         # its warnings above): unless the message names the cause, both are offered (QA)
         raise ClusterUnavailable(f"cannot attach to the Ray cluster at {address}: {first}; "
-                                 + (AUTH_HINT if auth else "check --address or RAY_ADDRESS, "
+                                 + (AUTH_HINT if auth else "check --address or RAY_ADDRESS "
+                                    "(the head node's GCS port, 6379 by default: another Ray "
+                                    "service's port, a raylet's, answers but is no cluster), "
                                     "that the cluster runs a compatible Ray and Python, and, if "
                                     "Ray warned of InvalidAuthToken above, the token: "
                                     f"{AUTH_HINT}")) from None
