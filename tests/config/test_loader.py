@@ -1110,25 +1110,6 @@ def test_a_whole_rack_job_whose_racks_are_rarely_all_healthy_is_warned_of(source
     assert [f.split(": it can rarely")[0] for f in found] == ([said] if said else [])
 
 
-RARELY_WHOLE = """\
-name: rarely-whole
-cluster:
-  pod_size_racks: 4
-  rack_groups: [{gpu_type: GB200, racks: 4}]
-  power: {supply_mw: 1.0}
-jobs:
-  - {name: j, work_gpu_hours: 1, reference_gpu: GB200, min_gpus: 72, max_gpus: 72,
-     submit_s: 5.0e7, checkpoint: {interval_s: null}}
-simulation: {speed_model: linear, horizon_s: 5.0e7}
-reliability:
-  gpu: {mtbf_gpu_hours: 1000, repair: {distribution: fixed, mean_s: 100000}}
-  tray: {enabled: false}
-  rack: {enabled: false}
-  network: {enabled: false}
-  software: {enabled: false}
-"""
-
-
 def _down_share(result, racks: int, end_s: float) -> float:
     """The share of the time a rack had some GPU under repair, from the run's fault events."""
     down = 0.0
@@ -1147,7 +1128,7 @@ def _down_share(result, racks: int, end_s: float) -> float:
     return down
 
 
-def test_a_rack_is_down_the_share_of_time_the_runs_show(tmp_path):
+def test_a_rack_is_down_the_share_of_time_the_runs_show():
     """QA: the warning took a rack to be down x / (1 + x) of the time (one repair at a time);
     faults keep striking a rack's other GPUs while one is repaired, so the runs' racks are
     down 1 - exp(-x). Here x = 72 GPUs / 1,000 GPU-hours x 100,000 s = 2: down 86.5% (not
@@ -1156,13 +1137,19 @@ def test_a_rack_is_down_the_share_of_time_the_runs_show(tmp_path):
     import math
     import warnings
 
-    from colossim.api import load_scenario, simulate
+    from colossim.api import simulate
+    from colossim.load_warnings import warn_about
+    from tests.conftest import make_scenario
+    from tests.reliability.helpers import quiet
 
-    path = tmp_path / "rarely.yaml"
-    path.write_text(RARELY_WHOLE)
+    job = {"name": "j", "work_gpu_hours": 1, "reference_gpu": "GB200", "min_gpus": 72,
+           "max_gpus": 72, "submit_s": 5.0e7, "checkpoint": {"interval_s": None}}
+    gpu = {"mtbf_gpu_hours": 1000, "repair": {"distribution": "fixed", "mean_s": 100_000}}
+    scenario = make_scenario([job], racks=4, pod_size_racks=4, reliability=quiet(gpu=gpu),
+                             simulation={"speed_model": "linear", "horizon_s": 5.0e7})
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        scenario = load_scenario(path)
+        warn_about(scenario)
     x = 72 / (1000 * 3600) * 100_000
     assert x == pytest.approx(2.0)
     measured = _down_share(simulate(scenario), 4, 5.0e7)  # ~1,000 faults per rack

@@ -54,35 +54,19 @@ def test_the_run_says_which_job_and_why():
         "(docs/policies.md#placement)"]
 
 
-SPARE = """\
-name: spare
-cluster:
-  pod_size_racks: 2
-  rack_groups: [{gpu_type: GB200, racks: 2}]
-  power: {supply_mw: 1.0}
-jobs:
-  - {name: j, work_gpu_hours: 144, reference_gpu: GB200, min_gpus: 72, max_gpus: 144,
-     checkpoint: {interval_s: null}}
-simulation: {speed_model: linear}
-reliability:
-  gpu: {enabled: false}
-  tray: {enabled: false}
-  rack: {enabled: false}
-  network: {enabled: false}
-  software: {enabled: false}
-"""
-
-
-@pytest.mark.parametrize("spare", ["cluster.spare_racks=1",
-                                   "reliability.spares.racks_per_pod=1"])
-def test_a_spare_rack_is_no_idle_gpus_a_policy_could_give(tmp_path, spare):
+@pytest.mark.parametrize("spare", [{"cluster": {"spare_racks": 1}},
+                                   {"reliability": {"spares": {"racks_per_pod": 1}}}])
+def test_a_spare_rack_is_no_idle_gpus_a_policy_could_give(spare):
     """QA: of 2 racks one is a spare, and the job (72 to 144 GPUs) runs on the other: it is on
     every GPU a policy may give, not "beside 72 idle GPUs"; elastic-goodput cannot grow it."""
-    from colossim.api import load_scenario
+    from tests.conftest import make_scenario
+    from tests.reliability.helpers import quiet
 
-    path = tmp_path / "spare.yaml"
-    path.write_text(SPARE)
-    scenario = load_scenario(path, [spare])
+    job = {"name": "j", "work_gpu_hours": 144, "reference_gpu": "GB200", "min_gpus": 72,
+           "max_gpus": 144, "checkpoint": {"interval_s": None}}
+    reliability = quiet(**spare.get("reliability", {}))
+    scenario = make_scenario([job], racks=2, pod_size_racks=2, reliability=reliability,
+                             cluster=spare.get("cluster", {}))
     result = simulate(scenario)
     assert result.cluster.usable_gpus == 72 and result.job("j").mean_gpus == 72
     assert undersized_jobs(result, {"j": 144}, {"j": 72}) == []
