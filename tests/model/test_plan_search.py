@@ -150,23 +150,21 @@ def test_min_gpus_is_where_the_search_starts_to_fit() -> None:
         estimate(job, need - 1, SMALL_HBM, Span(racks=-(-need // 8)))
 
 
-def test_large_cluster_search_is_fast() -> None:
-    """The engine asks often: a cold 200k-GPU search stays in milliseconds, a warm one in µs."""
-    import time
-
+def test_a_large_cluster_search_gives_a_plan_that_fits_and_the_same_plan_warm() -> None:
+    """A 200,000-GPU search (its speed is measured in benchmarks/bench_plan_search.py): the
+    plan uses at most the GPUs given, keeps TP inside one NVLink domain, reaches an MFU no
+    higher than the kernel efficiency that bounds it, and a second (cached) answer is the
+    same."""
     job = JobConfig(name="big", params_billion=405, tokens_billion=15000, max_gpus=200_000,
                     precision="fp8")
     gpu = BUILTIN_GPUS["GB200"]
-    estimate(job, 20_000, gpu, Span(racks=278, pods=3))  # build the shape table once
-    start = time.perf_counter()
-    estimate(job, 200_000, gpu, Span(racks=2778, pods=25))
-    cold = time.perf_counter() - start
-    start = time.perf_counter()
-    for _ in range(100):
-        estimate(job, 200_000, gpu, Span(racks=2778, pods=25))
-    warm = (time.perf_counter() - start) / 100
-    assert cold < 0.05  # ~3-5 ms on a laptop core; generous for CI
-    assert warm < 5e-4
+    span = Span(racks=2778, pods=25)
+    cold = estimate(job, 200_000, gpu, span)
+    plan = cold.plan
+    assert plan.tp * plan.pp * plan.dp * plan.ep <= 200_000
+    assert plan.tp <= gpu.gpus_per_domain
+    assert 0 < cold.mfu <= job.training.kernel_efficiency
+    assert estimate(job, 200_000, gpu, span) == cold
 
 
 def test_pipeline_sends_across_pods_go_at_the_uplinks_rate():

@@ -629,10 +629,12 @@ def test_a_ray_address_nothing_answers_at_fails_fast():
     _reachable("auto")  # not host:port: left to Ray
 
 
-@pytest.mark.skipif(shutil.which("taskset") is None or (os.cpu_count() or 1) < 2,
-                    reason="needs taskset and two CPUs to pin to one")
 def test_default_workers_are_the_cpus_this_process_may_use():
     # os.cpu_count() is the machine's: `taskset -c 0 colossim sweep` forked a worker per CPU
+    from tests.conftest import missing
+
+    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:  # CI has both: it fails
+        missing("needs taskset (util-linux) and two CPUs to pin to one")
     code = ("from colossim.sweep.executors import LocalExecutor\n"
             "pool = LocalExecutor()\nprint(pool.workers)\npool.shutdown()\n")
     done = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], check=True,
