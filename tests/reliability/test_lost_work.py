@@ -567,6 +567,34 @@ def test_a_local_copy_lost_while_the_job_restarts_from_it_sends_it_to_storage(ck
                                                            rel=1e-9)
 
 
+def test_a_copy_lost_after_the_restart_loaded_it_costs_nothing_even_in_a_later_pause():
+    """Review: the job restarts from its local copy (rack 0's hosts) on the spare and resumes at
+    1,270.04 s; a power hold pauses it at that instant in the restart phase, as the power
+    model's hold of a computing job does, its work still the copy's. Rack 0 failing at 1,300 s
+    takes a copy the job no longer needs: nothing is lost beyond the first fault's 400 s."""
+    from colossim.model.jobs import Phase
+
+    ck = {"interval_s": 600.0, "in_memory": "local", "persist_every": 100}
+    sim = simulation([job(checkpoint=ck)], quiet(spares={"racks_per_pod": 1}), racks=2,
+                     pod_size_racks=2)
+    rel, a = reliability_of(sim), sim.state.by_name["a"]
+    sim.call_at(1_000.0, lambda: rel.strike("gpu", 0, 0, repair_s=36_000))
+    resumed_s = 1_000.0 + DETECT + RESTART + LOAD
+
+    def hold() -> None:
+        assert a.phase is Phase.COMPUTE and sim.state.now_s == resumed_s
+        sim.pause_job(a, 100.0, Phase.RESTART)
+
+    sim.call_at(1_100.0, lambda: sim.call_at(resumed_s, hold))
+    sim.call_at(1_300.0, lambda: rel.strike("rack", 0, repair_s=600))
+    result = run(sim)
+    assert not events(result, "restore_lost", "a")
+    (pause,) = [e.data["seconds"] for e in events(result, "pause", "a")
+                if e.data["phase"] == "checkpoint" and e.time_s == 600.0]
+    assert result.job("a").lost_gpu_hours == pytest.approx(72 * (1_000 - pause - 600) / 3600,
+                                                           rel=1e-9)
+
+
 def test_a_drained_job_given_as_gpu_hours_reads_back_its_whole_checkpoint():
     """A job given as GPU-hours checkpoints 1 GB per GPU (docs/reliability.md): 72 GB on its
     rack. Drained by maintenance at 1,800 s, it writes them (72 GB over its 72 NICs' 3.6 TB/s,

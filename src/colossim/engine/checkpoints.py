@@ -328,6 +328,8 @@ class Checkpoints:
                 continue  # nothing happened to it since the last look
             if job.state is JobState.RUNNING:
                 ck.gpus_held = job.gpus
+                if job.phase is Phase.COMPUTE:  # its restart, if any, is over: a copy lost
+                    ck.loading_memory = False  # now is not the one it loaded (review)
                 if ck.needs_restore:
                     self._restore(ck)
                 elif job.phase is Phase.RESIZE and job.grant is not ck.resized_to:

@@ -58,12 +58,13 @@ def warn_racks_under_repair(scenario: Scenario) -> None:
 def rarely_whole(scenario: Scenario) -> str | None:
     """Why a job of whole racks (each one NVLink domain, as an NVL72) can rarely start, or
     None: on every type it fits, it has the racks it needs healthy less than half the time.
-    Each rack is down a share 1 - exp(-x) of the time, x its faults per second times the mean
-    repair, over the classes that take a rack from such a job (a rack fault; a GPU or tray
-    fault too, unless standby trays stand in): faults keep coming while one is repaired, so the
-    repairs under way are Poisson with mean x (M/G/inf) and the rack is whole when there are
-    none (QA: x / (1 + x), one repair at a time, said 67% down where the runs measured 87%);
-    the racks down at once are binomial. Such a job
+    Each rack is whole a share exp(-x_gpu) / (1 + x_rack) of the time, x its faults per
+    second times the mean repair, over the classes that take a rack from such a job: GPU and
+    tray faults (unless standby trays stand in) keep coming while one is repaired, so their
+    repairs under way are Poisson with mean x_gpu (M/G/inf: QA, x / (1 + x) said 67% down
+    where the runs measured 87%); a rack fault strikes only a rack that is up and stops the
+    GPU faults while it is down (review), so the rack is up 1 / (1 + x_rack) of the time.
+    The racks down at once are binomial. Such a job
     can rarely start or restart and may wait until the horizon (QA: 10T on 3,072 of 3,136
     racks at twice the default rates, about 90 down, simulated ten years in 9 minutes with no
     word). At the default rates about 45 are down and 64 may be: healthy enough 99.7% of the
@@ -80,14 +81,17 @@ def rarely_whole(scenario: Scenario) -> str | None:
     racks = racks_by_type(scenario)
     usable = usable_of(scenario)
     processes = rel.processes()
-    classes = ["rack", *(() if rel.spares.trays_per_rack else ("gpu", "tray"))]
+    overlapping = () if rel.spares.trays_per_rack else ("gpu", "tray")
 
     def down(name: str) -> float:
         """The share of the time a rack of ``name`` is down for a whole-rack job."""
         size = racks[name][1]
-        x = sum(size * rel.rate_per_gpu_s(c) * processes[c].repair.mean_s for c in classes
-                if processes[c].repair is not None)
-        return -math.expm1(-x)
+
+        def x(classes: tuple[str, ...]) -> float:  # repairs under way, on average
+            return sum(size * rel.rate_per_gpu_s(c) * processes[c].repair.mean_s
+                       for c in classes if processes[c].repair is not None)
+
+        return 1.0 - math.exp(-x(overlapping)) / (1.0 + x(("rack",)))
 
     for job in scenario.jobs:
         short = []
