@@ -86,3 +86,23 @@ def test_a_job_on_the_most_whole_domains_it_can_hold_is_not_said_to_run_below_th
     assert result.job("j").mean_gpus == 72
     notes = run_notes(result, scenario.simulation.horizon_s, scenario=scenario)
     assert not [n for n in notes if "below their max_gpus" in n]
+
+
+def test_the_note_names_the_gpus_a_job_can_hold_when_its_max_gpus_is_no_whole_number_of_racks():
+    """b (72 to 150 GPUs, so whole 72-GPU domains: 144 at most) starts on the one rack a (2
+    racks, 1 h) leaves and stays there for 40 h beside 2 idle racks: 50% of the 144 it can
+    hold, not 48% of 150."""
+    from colossim.cli.run import run_notes
+    from tests.conftest import make_scenario
+
+    jobs = [{"name": "a", "work_gpu_hours": 144, "reference_gpu": "GB200", "min_gpus": 144,
+             "max_gpus": 144},
+            {"name": "b", "work_gpu_hours": 72 * 40, "reference_gpu": "GB200", "min_gpus": 72,
+             "max_gpus": 150, "submit_s": 1.0}]
+    scenario = make_scenario(jobs, racks=3, pod_size_racks=3)
+    result = simulate(scenario)
+    assert result.job("b").mean_gpus == 72
+    [note] = [n for n in run_notes(result, scenario.simulation.horizon_s, scenario=scenario)
+              if "below their max_gpus" in n]
+    assert "b on 72 GPUs on average, 50% of the 144 GPUs it can hold (max_gpus 150), for " \
+           "1.7 days beside 140 idle GPUs on average" in note  # 144 idle for 39 of 40 h
