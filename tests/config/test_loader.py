@@ -420,6 +420,33 @@ def test_a_deadline_and_a_fastest_finish_that_would_read_the_same_are_told_apart
     assert f"job b cannot meet its {said}" in text
 
 
+@pytest.mark.parametrize(("extra", "said"), [
+    ({"simulation": {"horizon_s": 3_600.0}},
+     "2 jobs cannot finish before the horizon (3,600 s) even at their fastest: a (3,601 s), "
+     "b (3,602 s)"),
+    ({"deadline_s": 3_600.0},
+     "2 jobs cannot meet their deadlines even at their fastest: a (3,601 s, due 3,600 s), "
+     "b (3,602 s, due 3,600 s)"),
+])
+def test_many_late_jobs_are_each_told_apart_from_their_limit(extra, said):
+    """Review: with two late jobs each finish was said as "1.0 hours", against a horizon or
+    deadlines of 3,600 s. One rack each, 72 GPU-hours (an hour), submitted at 1 and 2 s."""
+    import warnings
+
+    from colossim.load_warnings import warn_about
+    from tests.conftest import make_scenario
+
+    jobs = [{"name": name, "work_gpu_hours": 72, "reference_gpu": "GB200", "min_gpus": 72,
+             "max_gpus": 72, "submit_s": submit, **({"deadline_s": extra["deadline_s"]}
+                                                     if "deadline_s" in extra else {})}
+            for name, submit in (("a", 1.0), ("b", 2.0))]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        warn_about(make_scenario(jobs, racks=2, **{k: v for k, v in extra.items()
+                                                   if k == "simulation"}))
+    assert any(said in str(w.message) for w in seen), [str(w.message) for w in seen]
+
+
 def test_many_jobs_past_the_horizon_make_one_warning_in_fitting_units():
     """A 100 s horizon: all four of small's jobs are late (README: they end between 0.63 and
     1.61 days). One line for all (a trace gave one per job, thousands), the horizon in

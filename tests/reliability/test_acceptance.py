@@ -227,3 +227,11 @@ def test_runs_are_deterministic_and_each_class_has_its_own_stream():
     assert [f for f in fault_path(c, "gpu") if f[0] < end] == [
         f for f in fault_path(a, "gpu") if f[0] < end]
     assert len(fault_path(a, "gpu")) > 10
+
+
+def test_the_caption_says_small_storage_totals_to_three_figures():
+    # review: a run that wrote 0.4 TB said "0 TB written"
+    from colossim.cli.render_reliability import _tb
+
+    assert [_tb(x) for x in (0.4, 12.345, 99.99, 1_364_479.3)] == ["0.4", "12.3", "100",
+                                                                    "1,364,479"]

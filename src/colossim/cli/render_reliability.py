@@ -64,7 +64,7 @@ def reliability_table(result: RunResult) -> None:
                 f"{faults}; "
                 f"GPUs in service {rel.gpu_availability:.2%} on average, "
                 f"{rel.min_gpus_available:,} at the fewest; storage: "
-                f"{rel.storage_written_tb:,.0f} TB written, at its full write bandwidth "
+                f"{_tb(rel.storage_written_tb)} TB written, at its full write bandwidth "
                 f"{rel.storage_saturated_hours:,.1f} h, up to {rel.storage_peak_writes:,} "
                 "writes at once",
         box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,  # 80 columns whole
@@ -97,3 +97,8 @@ ONE_DRAW = ("Seed {seed} is one draw of the failures: each job's figures move fr
             "(on colossus2 a job's end by days), so compare what-ifs over several seeds: "
             "colossim compare SCENARIO --policies P --seeds 5 (a 95% interval per figure), or "
             "a study over several seeds (its key seeds: 5, docs/studies.md).")
+
+
+def _tb(terabytes: float) -> str:
+    """Terabytes to three figures at least (review: a run that wrote 0.4 TB said "0 TB")."""
+    return f"{terabytes:,.0f}" if terabytes >= 100 else f"{terabytes:.3g}"

@@ -10,7 +10,7 @@ from typing import Any
 from colossim.config.schema import JobConfig, Scenario
 from colossim.config.wording import and_more
 from colossim.errors import ColossimWarning
-from colossim.metrics.labels import span_text, spans_apart
+from colossim.metrics.labels import spans_apart
 
 
 def fastest_finishes(scenario: Scenario) -> list[tuple[JobConfig, float]]:
@@ -56,24 +56,30 @@ def warn_deadlines_out_of_reach(finishes: list[tuple[JobConfig, float]]) -> None
     if not late:
         return
     what = _late_jobs(late, "cannot meet its deadline_s ({})", late[0][2],
-                      "cannot meet their deadlines")
+                      "cannot meet their deadlines", [deadline for _, _, deadline in late])
     warnings.warn(ColossimWarning(f"{what}: deadline_s is in seconds from the start of the "
                                   "run (a trace's: submit + deadline_factor x its duration)"),
                   stacklevel=3)
 
 
 def _late_jobs(late: list[tuple[str, float, Any]], one: str, limit_s: float,
-               many: str | None = None) -> str:
+               many: str | None = None, limits: list[float] | None = None) -> str:
     """The jobs that cannot make it, with the soonest each could finish: ``job X {one} even at
     its fastest (...)`` for one (``one`` has a ``{}`` for ``limit_s``, the limit it misses),
     ``N jobs {many} even at their fastest: three of them and how many more`` for more (a trace
-    can have thousands: one line). ``many`` defaults to ``one``. The limit and a finish that
-    would read the same are told apart (``spans_apart``)."""
+    can have thousands: one line). ``many`` defaults to ``one``; ``limits``: each job's own
+    limit (deadlines), said beside its finish. A limit and a finish that would read the same
+    are told apart (``spans_apart``; review: the many-job line said "a (1.0 hours)" for a
+    deadline of 3,600 s)."""
     name, finish_s, _ = late[0]
     limit, finish = spans_apart(limit_s, finish_s)
     if len(late) == 1:
         return f"job {name} {one.format(limit)} even at its fastest ({finish})"
-    shown = and_more([f"{n} ({span_text(f)})" for n, f, _ in late], 3)
+    items = []
+    for k, (n, f, _) in enumerate(late):
+        own, soonest = spans_apart(limit_s if limits is None else limits[k], f)
+        items.append(f"{n} ({soonest}" + ("" if limits is None else f", due {own}") + ")")
+    shown = and_more(items, 3)
     return f"{len(late):,} jobs {(many or one).format(limit)} even at their fastest: {shown}"
 
 

@@ -370,7 +370,12 @@ class RayExecutor(_HoldsNothing):
             # once, as on the local pool (Ray's default ran it 3 more times, 4x the cost of an
             # OOM-killed Colossus-scale run before it was recorded: QA)
             self._remote[fn] = self._ray.remote(num_cpus=1, max_retries=0)(fn)
-        ref = self._remote[fn].remote(*args)
+        try:
+            ref = self._remote[fn].remote(*args)
+        except Exception as exc:  # the cluster is gone before the task is even sent
+            if type(exc).__name__ in CLUSTER_GONE:
+                raise ClusterLost(f"{type(exc).__name__}: {exc}") from exc
+            raise
         self._refs.add(ref)
         future: Future = Future()
         ray_future = ref.future()

@@ -43,7 +43,8 @@ GPU_EFFECT: dict[str, str | None] = {
     "resume": None,
     "checkpoint": None,
     "checkpoint_saved": None,
-    "restore_lost": None,  # the job's copy in host memory went down with it: it is pending
+    "restore_lost": None,  # its copy in host memory went down: it holds what it held (none
+    # while pending; its grant while it restarts on other racks)
     "failure": "set",
     "swap": "set",
     "fabric": None,
