@@ -72,7 +72,10 @@ def _usable(result: RunResult) -> int:
 
 
 def _held_back(result: RunResult) -> int:
-    """The spares' GPUs, which the failures model's ``gpus_available`` counts as in service."""
+    """The spares' GPUs, which the failures model's ``gpus_available`` counts as in service.
+    A broken rack that became a spare when one swapped in is out of service and counted here
+    too, so idle GPUs may be understated by its GPUs (review): the note may then stay silent,
+    never wrongly speak."""
     return result.cluster.gpus - _usable(result)
 
 
