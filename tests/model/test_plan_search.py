@@ -182,3 +182,29 @@ def test_pipeline_sends_across_pods_go_at_the_uplinks_rate():
     assert two.pp_p2p_s == pytest.approx(4 * one.pp_p2p_s, rel=1e-12) and one.pp_p2p_s > 0
     assert (two.compute_s, two.tp_s, two.pp_bubble_s) == (one.compute_s, one.tp_s,
                                                           one.pp_bubble_s)
+
+
+LLAMA_405B = {"layers": 126, "hidden_size": 16384, "attention_heads": 128,
+              "global_batch_tokens": 16 * 1024 * 1024}
+
+
+def test_tensor_parallelism_divides_the_key_value_heads() -> None:
+    """Megatron-Core gives each TP rank whole key/value groups: Llama 3.1 405B, 128 heads in 8
+    groups, runs at TP 8 at most (QA: the search took TP 16-64 for it at 24k-197k GPUs)."""
+    from colossim.model.parallelism import tp_candidates
+    from colossim.model.plan_check import plan_problems
+
+    def job(**training):
+        return JobConfig(name="l", params_billion=405, tokens_billion=15000, max_gpus=200_000,
+                         training={**LLAMA_405B, **training})
+
+    assert tp_candidates(workload(job()), 72) == [1, 2, 4, 8, 16, 32, 64]  # multi-head
+    assert tp_candidates(workload(job(kv_heads=8)), 72) == [1, 2, 4, 8]
+    gpu, n = BUILTIN_GPUS["GB200"], 196_560
+    span = Span(racks=n // 72, pods=n // 72 // 112)
+    assert estimate(job(), n, gpu, span).plan.tp > 8  # what the search takes when it may
+    assert estimate(job(kv_heads=8), n, gpu, span).plan.tp <= 8
+    [(field, said)] = plan_problems(job(kv_heads=8, plan={"tp": 16}))
+    assert field == "tp" and "16 does not divide the model's 8 key/value heads" in said
+    with pytest.raises(ValueError, match="kv_heads"):  # 3 groups cannot split 128 heads
+        job(kv_heads=3)

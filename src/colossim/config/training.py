@@ -70,6 +70,11 @@ class TrainingConfig(Frozen):
     attention_heads: int | None = Field(
         None, gt=0, description="Attention heads (default: hidden / 128)"
     )
+    kv_heads: int | None = Field(
+        None, gt=0,
+        description="Key/value heads, grouped-query attention (default: attention_heads); "
+                    "tensor parallelism splits them, so its size must divide them",
+    )
     seq_len_tokens: int = Field(
         DEFAULT_SEQ_LEN_TOKENS, gt=0, description="Sequence length (image jobs: tokens_per_sample)"
     )
@@ -126,6 +131,10 @@ class TrainingConfig(Frozen):
                 "moe_top_k", f"{self.moe_top_k} must be below moe_experts ({self.moe_experts})"
             )
         heads = self.attention_heads
+        if self.kv_heads is not None and heads is not None and heads % self.kv_heads:
+            raise FieldValueError(
+                "kv_heads", f"{self.kv_heads} must divide attention_heads ({heads})"
+            )
         if self.hidden_size is not None and heads is not None and self.hidden_size % heads:
             raise FieldValueError(
                 "hidden_size", f"{self.hidden_size} must be a multiple of attention_heads ({heads})"

@@ -191,10 +191,12 @@ def ranks_per_domain(plan: ParallelPlan, gpus_per_domain: int, span: Span) -> tu
 
 
 def tp_candidates(w: Workload, domain: int) -> list[int]:
-    """Powers of two up to min(domain, 64) that divide the heads (and so the width)."""
+    """Powers of two up to min(domain, 64) that divide the heads (and so the width) and the
+    key/value heads: Megatron-Core gives each TP rank whole key/value groups, so a model with
+    8 (Llama 3.1 405B) runs at TP 8 at most (QA: the search took TP 16-64 for it)."""
     out, tp = [], 1
     while tp <= min(domain, MAX_TP):
-        if w.heads % tp == 0:
+        if w.heads % tp == 0 and w.kv_heads % tp == 0:
             out.append(tp)
         tp *= 2
     return out

@@ -28,6 +28,9 @@ def plan_problems(job: JobConfig) -> list[tuple[str, str]]:
     if pin.tp and w.heads % pin.tp:
         problems.append(("tp", f"{pin.tp} does not divide the model's {w.heads} attention heads "
                                "(set training.attention_heads, or pick a divisor)"))
+    elif pin.tp and w.kv_heads % pin.tp:
+        problems.append(("tp", f"{pin.tp} does not divide the model's {w.kv_heads} key/value "
+                               "heads (training.kv_heads): each TP rank holds whole groups"))
     if pin.ep and w.moe and w.training.moe_experts % pin.ep:
         problems.append(("ep", f"{pin.ep} does not divide the {w.training.moe_experts} experts"))
     if pin.pp and pin.pp > w.layers:

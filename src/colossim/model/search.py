@@ -58,7 +58,7 @@ def shapes(w: Workload, domain: int) -> tuple[Array, Array, Array, Array, Array]
     pin = w.training.plan
     rows = []
     for tp in [pin.tp] if pin.tp else tp_candidates(w, domain):
-        if tp > domain or w.heads % tp:
+        if tp > domain or w.heads % tp or w.kv_heads % tp:
             continue
         for ep in [pin.ep] if pin.ep else ep_candidates(w, tp, domain):
             if tp * ep > domain or (ep > 1 and not w.moe):

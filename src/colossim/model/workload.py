@@ -43,6 +43,7 @@ class Workload:
     layers: int
     hidden: int
     heads: int
+    kv_heads: int  # key/value heads (grouped-query attention); tensor parallelism splits them
     seq_len: int
     vocab: int  # 0 for image jobs: no logits layer
     batch_tokens: float
@@ -165,6 +166,10 @@ def workload(job: JobConfig) -> Workload:
         raise WorkloadError(
             f"hidden size {hidden} is not a multiple of {heads} attention heads",
             ("training", "attention_heads" if t.attention_heads else "hidden_size"))
+    kv_heads = t.kv_heads or heads
+    if heads % kv_heads:  # attention_heads derived from the width: checked only now
+        raise WorkloadError(f"{kv_heads} key/value heads do not divide the {heads} attention "
+                            "heads (set training.attention_heads)", ("training", "kv_heads"))
     image = job.kind is JobKind.IMAGE
     seq_len = (job.tokens_per_sample or 1) if image else t.seq_len_tokens
     if t.global_batch_tokens < seq_len:
@@ -181,6 +186,7 @@ def workload(job: JobConfig) -> Workload:
         layers=layers,
         hidden=hidden,
         heads=heads,
+        kv_heads=kv_heads,
         seq_len=seq_len,
         vocab=0 if image else t.vocab_size,
         batch_tokens=float(t.global_batch_tokens),
