@@ -83,3 +83,35 @@ def test_run_stops_a_run_of_few_events_and_names_the_supply_not_the_policy():
             "GPUs at the lowest clocks, so a policy that waits for them waits for ever; raise "
             "cluster.power.supply_mw or lower min_gpus") in result.stderr
     assert "A policy must eventually" not in result.stderr
+
+
+def test_a_run_stops_once_only_jobs_the_supply_can_never_power_are_left():
+    """As above, but sjf runs j2 (1 GPU-hour, from 100 s), the shorter, beside the unpowerable j1:
+    j2 is done at 3,700 s, and all that is left (j1's 720 of the 721 GPU-hours) can never be
+    powered. The run stops at the engine's first look after that, not 100,000 events or a
+    quiet year later (QA: Colossus 2 at 510 MW took over ten minutes to stop)."""
+    from colossim.testing.starvation import powerable_share
+
+    overrides = [*UNPOWERED, "scheduler.policy.name=sjf"]
+    scenario = load_scenario("small", overrides)
+    assert powerable_share(scenario) == pytest.approx(1 / 721)
+    result = CliRunner().invoke(app, run_args(overrides))
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.stderr.split())
+    assert "error: starved: policy 'sjf' on scenario 'small': by t=" in said
+    assert "all the work the supply can power was done (0.14% of the total)" in said
+    assert "The supply (at most 0.07 MW) can never power j1 (0.0803 MW)" in said
+    stopped_s = float(said.split("by t=")[1].split(" s")[0].replace(",", ""))
+    # at the engine's first look after j2's end (a day on, at the next event: on one rack, a
+    # fault some weeks later), long before the quiet year the rule above would wait for
+    assert 3_700 + DAY <= stopped_s < 365 * DAY
+
+
+def test_the_guard_waits_for_a_supply_step_scheduled_later():
+    # all the powerable work is done, but a supply change is still to come: not yet stuck
+    guard = StallGuard(last_arrival_s=100.0, horizon_s=3.15e8, scheduled_until_s=10 * DAY,
+                       reachable=0.5)
+    guard(DAY, 0.5, 10)
+    guard(9 * DAY, 0.5, 20)
+    with pytest.raises(Stalled, match="all the work the supply can power was done"):
+        guard(10 * DAY, 0.5, 30)
