@@ -57,7 +57,7 @@ def reliability_table(result: RunResult) -> None:
         caption=f"interr.: interruptions of the job (a fault can stop several jobs or none); "
                 "ETTR: productive time / simulated time since its first start (time queued "
                 "after a fault counts: --explain JOB; time slowed by a power cap is productive: "
-                "power's cost is in the makespan and the power table); h: GPU-hours; MTTF "
+                "power's cost is in the makespan and the cluster table); h: GPU-hours; MTTF "
                 "min: mean time between its interruptions, minutes; ckpt every: the interval "
                 "in force at its latest checkpoint (auto: Young's or Daly's). Faults by "
                 "component: "
