@@ -85,7 +85,7 @@ def test_the_reliability_table_keeps_every_figure_whole_at_80_columns(monkeypatc
     # QA: ETTR stood still at 700 MW while the makespan grew 9 days, and nothing said why
     said = " ".join(text.split())
     assert "time slowed by a power cap is productive: power's cost is in the makespan and the " \
-           "power table" in said
+           "cluster table" in said
     # QA: one seed moved a job's end by days, more than the what-if, and run did not say so
     assert f"Seed {result.seed} is one draw of the failures: each job's figures move from seed " \
            "to seed" in said
