@@ -168,3 +168,19 @@ def test_a_ratio_in_a_message_has_a_decimal_only_while_small():
 
     assert [multiple(x) for x in (2.54, 99.94, 480_000_000.0, 3.2e12)] == [
         "2.5", "99.9", "480,000,000", "3.2e+12"]
+
+
+def test_a_run_with_every_failure_class_off_is_not_called_one_draw_of_the_failures():
+    # QA: an operator's maintenance-only what-if (reliability on, every class off) was told
+    # that its seed is one draw of the failures, where nothing was drawn
+    from typer.testing import CliRunner
+
+    from colossim.api import load_scenario
+    from colossim.cli.app import app
+
+    off = "{" + ", ".join(f"{c}: {{enabled: false}}" for c in
+                          ("gpu", "tray", "rack", "network", "software")) + "}"
+    quiet = CliRunner().invoke(app, ["run", "small", "--set", f"reliability={off}"])
+    assert quiet.exit_code == 0, quiet.output
+    assert "reliability" in quiet.stdout and "one draw of the failures" not in quiet.stdout
+    assert load_scenario("small", [f"reliability={off}"]).reliability.enabled
