@@ -14,10 +14,11 @@ after the last job has arrived, the fraction has not moved for
   scenario schedules (an arrival, a supply step or event, a maintenance window, a fabric fault):
   a small cluster with failures on has a few faults a month, and a job the supply can never
   power stalled it for the ten years to the horizon, reported as a run (QA), or
-- at once, when all the work is done but that of jobs the supply can never power
+- at its second look, when all the work is done but that of jobs the supply can never power
   (``load_warnings.unpowered.never_powered``: the engine refuses every start of them) and
   nothing the scenario schedules is left to come: on Colossus 2 at 510 MW (6t and 10t never
-  powered) the guard's 100,000 events took over ten minutes of re-placing them (QA).
+  powered) the guard's 100,000 events took over ten minutes of re-placing them (QA). The first
+  look may be the engine's last, of a run with nothing left to happen, which ends by itself.
 
 Work that moves does not help a run whose clock crawls: a policy that starts its jobs and asks to
 be woken at ``now + 1e-6`` moves them a microsecond per event, ~1e11 events to finish (QA: it
@@ -79,6 +80,8 @@ class StallGuard:
     _crawl_seen: int = field(default=0, init=False)
     _crawl_fraction: float = field(default=0.0, init=False)
     _crawl_arrived: bool = field(default=False, init=False)  # counting after the last arrival
+    # when only the work of jobs the supply can never power was first seen left (None: not)
+    _unpowerable_since: float | None = field(default=None, init=False)
 
     def __call__(self, now_s: float, fraction: float, events: int | None = None) -> None:
         """``events``: the run's events so far (without it, each call counts
@@ -94,7 +97,12 @@ class StallGuard:
         # run over
         elif self._stuck(now_s) and now_s < self.horizon_s:
             raise Stalled(self._why(now_s))
-        if self._only_unpowerable_left(now_s, fraction):
+        if not self._only_unpowerable_left(now_s, fraction):
+            self._unpowerable_since = None
+        elif self._unpowerable_since is None:  # the engine's last call may be this one, at the
+            self._unpowerable_since = now_s  # end of a run with nothing left to happen: such a
+            # run ends by itself, with its note (review), so only a later look stops it
+        elif now_s > self._unpowerable_since:
             raise Stalled(f"by t={now_s:,.6g} s all the work the supply can power was done "
                           f"({fraction:.2%} of the total); the rest is jobs it can never power, "
                           "and nothing the scenario schedules is left to change that")
