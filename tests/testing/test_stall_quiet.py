@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from colossim.api import load_scenario, run_scenario
 from colossim.cli.app import app
+from colossim.errors import ColossimWarning
 from colossim.testing.starvation import Stalled, StallGuard, guard_for
 from tests.stalled_case import run_args, unpowered
 
@@ -93,7 +94,8 @@ def test_a_run_stops_once_only_jobs_the_supply_can_never_power_are_left():
     from colossim.testing.starvation import powerable_share
 
     overrides = [*UNPOWERED, "scheduler.policy.name=sjf"]
-    scenario = load_scenario("small", overrides)
+    with pytest.warns(ColossimWarning, match="job j1 can never start"):
+        scenario = load_scenario("small", overrides)
     assert powerable_share(scenario) == pytest.approx(1 / 721)
     result = CliRunner().invoke(app, run_args(overrides))
     assert result.exit_code == 1, result.output
