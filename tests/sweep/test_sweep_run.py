@@ -690,3 +690,24 @@ def test_a_ray_address_of_the_wrong_form_is_said_as_such(address, said):
         _reachable(address)
     assert str(info.value).startswith(said) and "token" not in str(info.value)
     assert info.value.exit_code == 2
+
+
+def test_a_ray_submit_that_finds_the_cluster_gone_is_a_lost_cluster():
+    """Review: a dead cluster can fail the task's submission itself, not only its future: that
+    too stops the study as a lost cluster rather than an error out of the runner."""
+    from colossim.sweep.executors import ClusterLost, RayExecutor
+
+    class NodeDiedError(Exception):  # Ray's name is what is matched (``CLUSTER_GONE``)
+        pass
+
+    class Dead:
+        def remote(self, *_args):
+            raise NodeDiedError("node 1 died")
+
+    executor = object.__new__(RayExecutor)
+    executor._remote, executor._refs = {len: Dead()}, set()
+    with pytest.raises(ClusterLost, match="NodeDiedError: node 1 died"):
+        executor.submit(len, [])
+    executor._remote = {len: type("Other", (), {"remote": lambda self, *a: 1 / 0})()}
+    with pytest.raises(ZeroDivisionError):  # anything else is not taken for a lost cluster
+        executor.submit(len, [])
