@@ -295,6 +295,15 @@ class ClusterLost(BrokenExecutor):
 CLUSTER_GONE = ("NodeDiedError", "LocalRayletDiedError", "RaySystemError")
 
 
+def _lost(exc: BaseException) -> ClusterLost | None:
+    """Ray's error as a lost cluster, with its first line, if it says the cluster is gone."""
+    name = type(exc).__name__
+    if name not in CLUSTER_GONE:
+        return None
+    text = str(exc).strip()
+    return ClusterLost(f"{name}: {text.splitlines()[0]}" if text else name)
+
+
 def _relay(source: Future, target: Future) -> None:
     """Pass a Ray task's outcome on, a lost cluster as ``ClusterLost``."""
     if source.cancelled():
@@ -304,11 +313,8 @@ def _relay(source: Future, target: Future) -> None:
     exc = source.exception()
     if exc is None:
         target.set_result(source.result())
-    elif type(exc).__name__ in CLUSTER_GONE:
-        target.set_exception(ClusterLost(f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-                                         if str(exc).strip() else type(exc).__name__))
     else:
-        target.set_exception(exc)
+        target.set_exception(_lost(exc) or exc)
 
 
 def _start_local_ray(ray: Any, workers: int | None, options: dict[str, Any]) -> None:
@@ -373,9 +379,10 @@ class RayExecutor(_HoldsNothing):
         try:
             ref = self._remote[fn].remote(*args)
         except Exception as exc:  # the cluster is gone before the task is even sent
-            if type(exc).__name__ in CLUSTER_GONE:
-                raise ClusterLost(f"{type(exc).__name__}: {exc}") from exc
-            raise
+            lost = _lost(exc)
+            if lost is None:
+                raise
+            raise lost from exc
         self._refs.add(ref)
         future: Future = Future()
         ray_future = ref.future()
