@@ -128,3 +128,24 @@ def test_a_job_preempted_by_a_decision_is_woken_for_at_its_promotion():
               if d.action["action"] == "start" and d.verdict == "applied"]
     assert starts[:4] == [(0.0, "A"), (pytest.approx(500.0), "B"), (pytest.approx(612.5), "A"),
                           (pytest.approx(725.0), "B")]
+
+
+@pytest.mark.parametrize("policy", ["las", "srtf", "fifo"])
+def test_in_a_dark_facility_no_start_is_planned_and_the_run_stalls_at_once(policy):
+    """A facility cap of 0.01 MW is below the small scenario's idle draw (0.264 MW): the
+    facility is dark for good and the engine starts nothing. Its four jobs arrive at 0, 1,800,
+    3,600 and 7,200 s, so a run that stalls at once makes one decision at each arrival and
+    nothing more. QA: ``las`` planned starts the engine refused, counted them as running, and
+    woke every 25 s (3,600 GPU-s over 144 GPUs) to see them cross a queue, to the horizon:
+    7,716 decisions in 200,000 s."""
+    from colossim.api import load_scenario
+    from colossim.errors import ColossimWarning
+
+    with pytest.warns(ColossimWarning, match="below the idle facility's draw"):
+        scenario = load_scenario("configs/small.yaml", [
+            "cluster.power.facility_cap_mw=0.01", "simulation.horizon_s=200000",
+            f"scheduler.policy.name={policy}"])
+    result = simulate(scenario)
+    assert result.decisions == 4  # fifo and srtf made 4, each with starts the engine refused
+    assert result.infeasible_decisions == 0 and result.invalid_decisions == 0
+    assert all(j.end_s is None for j in result.jobs)

@@ -299,3 +299,66 @@ def test_a_supply_typed_in_watts_or_kilowatts_is_warned_at_load(tmp_path, supply
         load_scenario(write(tmp_path, supply_mw))
     texts = [str(w.message) for w in caught if issubclass(w.category, ColossimWarning)]
     assert texts == ([] if said is None else [said])
+
+
+# Chaos test: 11 H100 racks (floor 349.5 W) and 12 GB300 racks (floor 441 W), pods of one rack.
+# Generation starts at 0.221 MW, below the idle facility's draw, and ramps at 0.1975 MW/min.
+RAMPING = """\
+name: mixed-ramp
+cluster:
+  pod_size_racks: 1
+  rack_groups: [{gpu_type: H100, racks: 11}, {gpu_type: GB300, racks: 12}]
+  power: {supply_mw: 1.044, ramp: {limit_mw_per_min: 0.1975, initial_mw: 0.221}}
+jobs:
+  - {name: j, params_billion: 3, tokens_billion: 10, min_gpus: 8, max_gpus: 64}
+scheduler: {policy: {name: power-aware}}
+"""
+
+
+def test_power_aware_plans_no_start_while_the_facility_is_dark(tmp_path):
+    """The view says the facility is dark, and ``PowerRoom`` fits nothing then. Before, power-
+    aware planned a start at 0 s, which the engine refused (dark), and its cap for the job, planned
+    for H100 (349.5 W), landed on the still-pending job, whose lowest cap is the highest floor of
+    every type (441 W): refused as invalid."""
+    from colossim.api import load_scenario, simulate
+    from colossim.policy.power_room import PowerRoom
+
+    path = tmp_path / "ramp.yaml"
+    path.write_text(RAMPING)
+    seen = []
+
+    def spy(view):
+        seen.append((view.now_s, view.power.dark, PowerRoom.of(view.power)))
+
+    from colossim.policy.builtin.power_aware import PowerAware
+    real = PowerAware.decide
+    PowerAware.decide = lambda self, view: (spy(view), real(self, view))[1]
+    try:
+        scenario = load_scenario(str(path))
+        result = simulate(scenario)
+    finally:
+        PowerAware.decide = real
+    assert seen[0][0] == 0.0 and seen[0][1]  # 0.221 MW cannot carry the idle facility
+    room = seen[0][2]
+    assert not room.fits(scenario.jobs[0], {"H100": 8}) \
+        and room.most_gpus(scenario.jobs[0], "H100") == 0
+    assert any(not dark for _, dark, _ in seen)  # generation caught up, and the job ran
+    assert result.invalid_decisions == 0 and result.infeasible_decisions == 0
+    assert result.job("j").end_s is not None
+
+
+@pytest.mark.parametrize("policy", ["fifo", "las", "backfill", "max-min-fair", "elastic-goodput"])
+def test_after_a_dark_start_the_jobs_start_when_the_supply_is_back(policy):
+    """A 10-minute outage from 0 s: no generation ramp limit, so the supply is back at 600 s and
+    the first start is then. While dark no start is planned (every one would be refused: the
+    small scenario's first job was, once per policy, before ``PowerView.dark``), and the
+    policy is called again once the facility is restored."""
+    from colossim.api import load_scenario, simulate
+
+    result = simulate(load_scenario("configs/small.yaml", [
+        f"scheduler.policy.name={policy}",
+        "cluster.power.events=[{kind: outage, start_s: 0, duration_s: 600}]"]))
+    starts = [e.time_s for e in result.record.events if e.kind == "start"]
+    assert min(starts) == 600.0
+    assert result.infeasible_decisions == 0 and result.invalid_decisions == 0
+    assert all(job.end_s is not None for job in result.jobs)

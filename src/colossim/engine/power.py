@@ -351,6 +351,7 @@ class PowerSystem:
             sustained_mw=self.sustained_mw(),
             caps_w=caps, engine_clocks=limits,
             model=self.model_view, floor_it_w=state.power_book.it_w(state.running_jobs(), FLOOR),
+            dark=self.model.dark,
         )
 
 

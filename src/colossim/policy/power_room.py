@@ -26,20 +26,26 @@ class PowerRoom:
     """What the supply leaves for one decision's starts at the lowest clocks; each start
     planned (``take``) counts against the next, as the engine counts the jobs it started."""
 
-    def __init__(self, model: PowerModel, supply_mw: float, floor_it_w: float):
+    def __init__(self, model: PowerModel, supply_mw: float, floor_it_w: float,
+                 dark: bool = False):
         self.model = model
         self.supply_mw = supply_mw
         self.floor_it_w = floor_it_w
+        self.dark = dark  # the engine starts nothing until generation carries the facility
 
     @classmethod
     def of(cls, power: PowerView) -> PowerRoom | None:
         """The room ``power`` says there is, or None when the view has no power model."""
         if power.model is None or power.floor_it_w is None:
             return None
-        return cls(power.model, power.supply_mw, power.floor_it_w)
+        return cls(power.model, power.supply_mw, power.floor_it_w, power.dark)
 
     def fits(self, cfg: JobConfig, gpus_by_type: Mapping[str, int]) -> bool:
-        """Would the engine admit this start (after the ones taken)?"""
+        """Would the engine admit this start (after the ones taken)? Not in a dark facility
+        (QA: power-aware planned a start there, which the engine refused, and its cap for the
+        job then landed on a pending job and was refused as invalid)."""
+        if self.dark:
+            return False
         model = self.model
         return model.peak_fits(gpus_by_type, self.supply_mw) or model.within_supply(
             model.start_mw(self.floor_it_w, cfg, gpus_by_type), self.supply_mw)
@@ -48,6 +54,8 @@ class PowerRoom:
         """The most GPUs of ``gpu_type`` a start of ``cfg`` fits on (before allocation units):
         the room over one GPU's lowest-clock draw, then checked with the engine's sum (a GPU
         less while float rounding says no)."""
+        if self.dark:
+            return 0
         model, config = self.model, self.model.config
         one_w = model.start_it_w(0.0, cfg, {gpu_type: 1})
         if one_w <= 0.0:  # a floor at the idle draw: power never stops it
@@ -126,7 +134,7 @@ class StartPower:
             return True
         racks, model = self.view.racks, room.model
         with_first = PowerRoom(model, room.supply_mw, model.start_it_w(
-            room.floor_it_w, first.config, grant_types(racks, first_grant)))
+            room.floor_it_w, first.config, grant_types(racks, first_grant)), room.dark)
         return with_first.fits(job.config, grant_types(racks, grant))
 
     def count(self, job: JobView, grant: Grant) -> None:
@@ -141,10 +149,14 @@ class StartPower:
         spanning types the largest size that fits; whole allocation units, as the placer gives
         them; never below ``min_gpus``); counted for the next start unless ``count`` is False.
         A grant nothing smaller fits for stays as it is: the engine refuses it and records
-        why."""
+        why. In a dark facility none: the engine starts nothing there whatever the numbers
+        (QA: ``las`` counted such a start as running, and woke every 25 s to see it cross a
+        queue, to the horizon: 15,000 events where the other policies stalled at once)."""
         room = self.room()
         if room is None:
             return grant
+        if room.dark:
+            return None
         cfg, racks = job.config, self.view.racks
         by_type = grant_types(racks, grant)
         if not room.fits(cfg, by_type):

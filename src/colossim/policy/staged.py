@@ -304,8 +304,9 @@ class PreemptiveStagedPolicy(StagedPolicy):
             gpus = self.size(job, view)
             grant = self.place(job, free, view, gpus) if job.min_gpus <= left else None
             if grant is not None:
-                grant = self.powered(power, job, grant, free, view)
-                claim(free, grant)
+                grant = self.powered(power, job, grant, free, view)  # None in a dark facility
+                if grant is not None:
+                    claim(free, grant)
             elif self.params.preempt and running_jobs:
                 if running is None:
                     running = {j.name for j in running_jobs}

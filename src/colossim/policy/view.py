@@ -125,6 +125,9 @@ class PowerView:
     # IT W with every running job at its lowest clock: what the engine adds a start to when it
     # checks the start against the supply (``model.start_mw``, ``policy.power_room``)
     floor_it_w: float | None = None
+    # the facility is dark (generation cannot carry even its idle draw): the engine starts no
+    # job until it can, whatever the numbers say (``policy.power_room`` plans no start)
+    dark: bool = False
 
     @property
     def headroom_mw(self) -> float:
