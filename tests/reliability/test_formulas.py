@@ -152,3 +152,29 @@ def test_the_engine_applies_rate_scale_to_its_streams():
         record = run_scenario(scenario).state.record
         firsts.append(next(e.time_s for e in record.events if e.kind == "fault"))
     assert firsts[1] == pytest.approx(firsts[0] / 2, rel=1e-12)
+
+
+def test_rate_scale_zero_is_no_failures_with_checkpoints_still_written():
+    """QA: ``rate_scale: 0`` was refused, so a study of the failure rate could not include "no
+    failures" beside its checkpoint cost (``enabled: false`` turns checkpoints off too). At 0
+    the run is the one with every failure class off: the same result to the bit, no fault, and
+    the fixed 1-hour checkpoints of llm-70b still written."""
+    from colossim.api import simulate
+
+    common = ["reliability.enabled=true", "jobs.llm-70b.checkpoint.interval_s=3600"]
+    zero = simulate(load_scenario("small", [*common, "reliability.rate_scale=0"])).to_dict()
+    off = simulate(load_scenario("small", [*common, *(
+        f"reliability.{name}.enabled=false"
+        for name in ("gpu", "tray", "rack", "network", "software"))])).to_dict()
+    for result in (zero, off):
+        result.pop("wall_s", None)
+        result.pop("scenario", None)
+    assert zero == off
+    job = next(j for j in zero["jobs"] if j["name"] == "llm-70b")
+    assert job["interruptions"] == 0 and job["lost_gpu_hours"] == 0 and job["mttf_s"] is None
+    # it runs alone from 0 s on 144 GPUs: its wall time is compute plus the checkpoints' pauses,
+    # and one checkpoint falls due per full hour of compute
+    paused_s = job["checkpoint_gpu_hours"] * 3600 / 144
+    compute_s = job["end_s"] - paused_s
+    assert job["checkpoints"] == int(compute_s // 3600) == 17
+    assert job["ettr"] == pytest.approx(compute_s / job["end_s"], rel=1e-9)

@@ -186,8 +186,9 @@ class ReliabilityConfig(Frozen):
         120.0, ge=0, description="Relaunch and communicator set-up after a fault, s (assumption)"
     )
     rate_scale: float = Field(
-        1.0, gt=0, allow_inf_nan=False, description="Multiplies every failure class's rate, "
-        "for what-ifs (2: failures twice as frequent); each class keeps its own RNG stream"
+        1.0, ge=0, allow_inf_nan=False, description="Multiplies every failure class's rate, "
+        "for what-ifs (2: failures twice as frequent; 0: none, checkpoints still written); "
+        "each class keeps its own RNG stream"
     )
     spares: SparesConfig = SparesConfig()
     storage: StorageConfig = StorageConfig()

@@ -72,7 +72,7 @@ class Reliability:
         self.spares = Spares(state, config.spares.racks_per_pod)
         self._set_available()
         for name, process in config.processes().items():
-            if process.enabled and process.rate_per_gpu_s() > 0:
+            if process.enabled and config.rate_per_gpu_s(name) > 0:  # rate_scale 0: none
                 self._start_stream(name, process)
         for window in config.maintenance:
             self._schedule_window(window)
