@@ -702,3 +702,29 @@ def test_a_queued_jobs_memory_copy_lost_while_it_waits_falls_back_to_storage(in_
                 if e.data["phase"] == "checkpoint" and e.time_s == 600.0]
     assert result.job("a").lost_gpu_hours == pytest.approx(144 * (1_000 - pause) / 3600,
                                                            rel=1e-9)
+
+
+def test_a_policys_view_shows_the_work_a_lost_copy_took_back_during_the_restart():
+    """As the first case above: a restarts on rack 1 from its 600 s copy in rack 0's hosts, and
+    rack 0 fails at 1,100 s, before the load is done: nothing was persisted, so a is back at the
+    start (0 FLOPs done). A view built then must say so (QA: the job was rolled back without
+    telling the views, which showed its 600 s of work until it resumed)."""
+    ck = {"interval_s": 600.0, "in_memory": "local", "persist_every": 100}
+    sim = simulation([job(checkpoint=ck)], quiet(spares={"racks_per_pod": 1}), racks=2,
+                     pod_size_racks=2)
+    rel = reliability_of(sim)
+    seen: dict[float, float] = {}
+
+    def look() -> None:
+        (view,) = sim.views.build(()).running
+        seen[sim.env.now] = view.work_done
+
+    sim.call_at(1_000.0, lambda: rel.strike("gpu", 0, 0, repair_s=36_000))
+    sim.call_at(1_050.0, look)
+    sim.call_at(1_100.0, lambda: rel.strike("rack", 0, repair_s=600))
+    sim.call_at(1_150.0, look)
+    result = run(sim)
+    (lost,) = events(result, "restore_lost", "a")
+    assert lost.data["restore"] == "start"
+    assert seen[1_050.0] > 0  # the 600 s copy's work, which the restart was to load
+    assert seen[1_150.0] == 0.0

@@ -578,6 +578,7 @@ class Checkpoints:
         job.advance(self.state.now_s)
         lost = max(0.0, job.work_done - point.work)
         job.work_done = point.work
+        job.announce()  # a restart pause's rollback keeps its stamp (``_reload``)
         return lost
 
     def stopped(self, ck: JobCk, fault_s: float | None, load_s: float) -> None:

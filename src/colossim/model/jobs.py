@@ -112,6 +112,12 @@ class Job:
 
     def touch(self) -> None:
         self.stamp += 1
+        self.announce()
+
+    def announce(self) -> None:
+        """Tell the watchers (views, the power book) the job changed, its stamp kept: its work
+        rolled back while it is paused, where what waits on the stamp (its resume, the end of a
+        power hold) must still hold. Untold, a policy's view showed the work it had lost."""
         for changed in self.watchers:
             changed.add(self.index)
 
