@@ -384,8 +384,9 @@ def test_an_unknown_failure_class_lists_the_classes():
     for key in ("hbm", "psu"):
         [problem] = problems_of("small", [f"reliability.{key}.mtbf_gpu_hours=1000"])
         assert problem.endswith(f"reliability.{key}: unknown field; expected one of: enabled, "
-                                "gpu, tray, rack, network, software, gpus_per_tray, detection_s, "
-                                "restart_s, rate_scale, spares, storage, maintenance"), problem
+                                "gpu, tray, rack, network, software, pod, gpus_per_tray, "
+                                "detection_s, restart_s, rate_scale, spares, storage, "
+                                "maintenance"), problem
     [problem] = problems_of("small", ["reliability.rak.mtbf_gpu_hours=1000"])
     assert problem.endswith("reliability.rak: unknown field (did you mean 'rack'?)")
 

@@ -62,12 +62,12 @@ def test_a_jobs_failure_rate_counts_the_racks_and_trays_it_touches():
         software={"mtbf_gpu_hours": 200}))
     # 8 GPUs on rack 0 (2 trays of 4) and 3 on rack 1 (1 tray), racks of 72
     capacity = np.array([72, 72])
-    racks, trays = exposure_of(np.array([0, 1]), np.array([8, 3]), capacity, 4)
-    assert (racks, trays) == (144, 12)
+    racks, trays, pods = exposure_of(np.array([0, 1]), np.array([8, 3]), capacity, 4)
+    assert (racks, trays, pods) == (144, 12, 144)  # no pods given: its racks
     per_hour = job_failure_rate_s(config, 11, racks, trays) * HOUR
     assert per_hour == pytest.approx(11 / 100 + 12 / 400 + 144 / 1_000 + 144 / 500 + 11 / 200)
     # whole racks: the per-GPU sum times the GPUs, to the last bit
-    assert exposure_of(np.array([0, 1]), np.array([72, 72]), capacity, 4) == (144, 144)
+    assert exposure_of(np.array([0, 1]), np.array([72, 72]), capacity, 4) == (144, 144, 144)
     assert job_failure_rate_s(config, 144, 144, 144) == failure_rate_per_gpu_s(config) * 144
 
 

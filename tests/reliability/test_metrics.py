@@ -71,5 +71,5 @@ def test_every_failure_class_is_counted_zero_included():
     record.series["gpus_available"] = StepSeries([0.0], [72.0])
     rel = cluster_reliability(record, (), 72, 100.0)
     assert rel.faults == 3
-    assert rel.faults_by_component == {"gpu": 2, "network": 0, "rack": 1, "software": 0,
-                                       "tray": 0}
+    assert rel.faults_by_component == {"gpu": 2, "network": 0, "pod": 0, "rack": 1,
+                                       "software": 0, "tray": 0}

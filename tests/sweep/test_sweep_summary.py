@@ -102,7 +102,7 @@ def test_a_failure_class_that_does_not_exist_is_not_a_metric():
         "unknown metric reliability.faults_by_component.gpux (did you mean "
         "reliability.faults_by_component.gpu?)")
     assert metric_problem("reliability.faults_by_component.cooling").endswith(
-        "(known: gpu, network, rack, software, tray)")
+        "(known: gpu, network, pod, rack, software, tray)")
 
 
 def test_counts_stay_whole_numbers_in_the_tables(tmp_path):

@@ -133,6 +133,20 @@ class SoftwareFailures(FailureProcess):
     mtbf_gpu_hours: float | None = Field(_mtbf(63), gt=0)
 
 
+class PodFailures(FailureProcess):
+    """Faults that take a whole pod out at once, spares included: its power feed or its
+    cooling loop (a correlated outage). The pod's jobs lose their work since their last
+    checkpoint and go back to the queue; no spare stands in for a whole pod.
+
+    Assumption: no published rate (docs/reliability.md); off unless ``enabled: true``. Its
+    default rate, once on: one per pod of 8,064 GPUs (112 NVL72 racks) every five years, and a
+    4-hour repair."""
+
+    enabled: bool = False
+    mtbf_gpu_hours: float | None = Field(8_064 * 5 * 8760.0, gt=0)
+    repair: RepairConfig | None = RepairConfig(mean_s=4 * HOUR_S)
+
+
 class SparesConfig(Frozen):
     """Hot spares: standby trays inside each rack, and whole racks held back in each pod."""
 
@@ -162,7 +176,8 @@ class MaintenanceWindow(Frozen):
     pods: tuple[int, ...] = Field(min_length=1, description="Pods taken out (indices)")
 
 
-FAILURE_CLASSES = ("gpu", "network", "rack", "software", "tray")  # ``processes``' names, sorted
+FAILURE_CLASSES = ("gpu", "network", "pod", "rack", "software", "tray")  # ``processes``' names,
+# sorted
 
 
 class ReliabilityConfig(Frozen):
@@ -178,6 +193,7 @@ class ReliabilityConfig(Frozen):
     rack: RackFailures = RackFailures()
     network: NetworkFailures = NetworkFailures()
     software: SoftwareFailures = SoftwareFailures()
+    pod: PodFailures = PodFailures()
     gpus_per_tray: int = Field(4, gt=0, description="GPUs per compute tray (GB200/GB300: 4)")
     detection_s: float = Field(
         150.0, ge=0, description="From a fault to its detection, s (half a 5-minute health check)"
@@ -202,7 +218,7 @@ class ReliabilityConfig(Frozen):
     def processes(self) -> dict[str, FailureProcess]:
         """Component classes by name, in the fixed order their streams are created."""
         return {"gpu": self.gpu, "tray": self.tray, "rack": self.rack,
-                "network": self.network, "software": self.software}
+                "network": self.network, "software": self.software, "pod": self.pod}
 
 
 # -- per-job checkpoints -----------------------------------------------------------------------

@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from colossim.config.reliability import (
     CheckpointConfig,
     CheckpointMode,
@@ -211,9 +213,12 @@ class Checkpoints:
         self.share = StorageShare(self, config.storage.write_tbytes_s * TB)
         # a path at least this fast never binds a write or a read (``_paths``)
         self._bandwidth = fastest_storage_bytes_s(config.storage)
-        self.rack_capacity = self.state.layout.capacity  # GPUs per rack, by rack
+        layout = self.state.layout
+        self.rack_capacity = layout.capacity  # GPUs per rack, by rack
+        self.rack_pod = layout.rack_pod
+        self.pod_capacity = np.bincount(layout.rack_pod, weights=layout.capacity).astype(int)
         self.rate_per_gpu_s = failure_rate_per_gpu_s(config)  # every class interrupts a job
-        self._exposures: dict[int, tuple[Grant, tuple[int, int]]] = {}  # per job, per grant
+        self._exposures: dict[int, tuple[Grant, tuple[int, int, int]]] = {}  # by job, grant
         self._in_memory = [ck for ck in self.jobs if ck.cfg.in_memory is not MemoryCopy.NONE]
 
     # -- sizes and times ----------------------------------------------------------------
@@ -299,14 +304,14 @@ class Checkpoints:
             return math.inf
         if interval != "auto":
             return float(interval)
-        racks, trays = self._exposure(ck.job)
-        mttf = job_mttf_s(self.config, ck.job.gpus, racks, trays, self.rate_per_gpu_s)
+        racks, trays, pods = self._exposure(ck.job)
+        mttf = job_mttf_s(self.config, ck.job.gpus, racks, trays, self.rate_per_gpu_s, pods)
         return auto_interval(ck.cfg.method, self.write_cost_s(ck), mttf, ck.cfg.min_interval_s)
 
-    def _exposure(self, job: Job) -> tuple[int, int]:
-        """(rack GPUs, tray GPUs) the job touches (``exposure_of``), kept per grant: the auto
-        interval is asked at every checkpoint, and a walk over the 10T job's 3,072 racks each
-        time made the Colossus-2 run 2.4x slower."""
+    def _exposure(self, job: Job) -> tuple[int, int, int]:
+        """(rack GPUs, tray GPUs, pod GPUs) the job touches (``exposure_of``), kept per grant:
+        the auto interval is asked at every checkpoint, and a walk over the 10T job's 3,072
+        racks each time made the Colossus-2 run 2.4x slower."""
         cached = self._exposures.get(job.index)
         if cached is not None and cached[0] is job.grant:
             return cached[1]
@@ -315,7 +320,8 @@ class Checkpoints:
             pairs = grant_array(job.grant)
             held = pairs[:, 0], pairs[:, 1]
         racks, gpus = held
-        exposure = exposure_of(racks, gpus, self.rack_capacity, self.config.gpus_per_tray)
+        exposure = exposure_of(racks, gpus, self.rack_capacity, self.config.gpus_per_tray,
+                               self.rack_pod, self.pod_capacity)
         self._exposures[job.index] = (job.grant, exposure)
         return exposure
 
@@ -518,6 +524,17 @@ class Checkpoints:
                     self._restore_lost(ck)
                 elif restoring and self._loading_memory(ck):
                     self._reload(ck)
+
+    def copies_lost(self, struck: dict[int, object], racks: list[int],
+                    capacity: list[int]) -> None:
+        """Hosts of all ``racks`` went down at once under the ``struck`` jobs (a pod fault):
+        each one's in-memory copy is gone if it was on them, as ``hosts_down`` finds for jobs
+        elsewhere (for a peer copy: some shard lost on a rack and on the next one)."""
+        for ck in self._in_memory:
+            if ck.job.index in struck and ck.memory is not None and any(
+                    self._lose_hosts(ck, rack, 0, capacity[rack])
+                    for rack in racks if rack in ck.memory.racks):
+                ck.memory = None
 
     def _restore_lost(self, ck: JobCk) -> None:
         """A job waiting in the queue after a fault was to restart from its in-memory copy,

@@ -64,6 +64,10 @@ class Reliability:
         self.trays_per_rack = tpr
         self.tray_start = [0, *accumulate(tpr)]
         self.down = [0] * len(capacity)  # outstanding rack-level faults and maintenance
+        self.pod_racks: list[list[int]] = [[] for _ in range(self.layout.pods)]
+        for rack, pod in enumerate(self.pod):
+            self.pod_racks[pod].append(rack)
+        self.pod_down = [False] * self.layout.pods  # a pod fault holds it
         self.tray_spares = [config.spares.trays_per_rack] * len(capacity)
         # per rack, GPU losses no standby tray stood in for, oldest first: a standby back from
         # repair (or a rack back up) stands in for them (``_cover``)
@@ -182,6 +186,9 @@ class Reliability:
     def _software(self, u: float, _repair_s: float) -> None:
         self._software_fail(*self._victim_gpu(u))
 
+    def _pod(self, u: float, repair_s: float) -> None:
+        self._pod_fail(self.pod[self._victim_gpu(u)[0]], repair_s)
+
     def strike(self, component: str, rack: int, slot: int = 0, repair_s: float = 3600.0) -> None:
         """A fault of ``component`` on ``rack`` (GPU or tray ``slot``) now: for hand-built
         cases and for callers that script faults (``sim.call_at(t, lambda: rel.strike(...))``)."""
@@ -195,6 +202,8 @@ class Reliability:
             self._network_fail(rack, repair_s)
         elif component == "software":
             self._software_fail(rack, slot)
+        elif component == "pod":
+            self._pod_fail(self.pod[rack], repair_s)
         else:
             raise ValueError(f"unknown component {component!r}")
 
@@ -278,6 +287,43 @@ class Reliability:
         self.spares.refill()
         self._set_available()
         self._repair_later(repair_s, lambda: self._set_down(rack, -1))
+
+    def _pod_fail(self, pod: int, repair_s: float) -> None:
+        """Every rack of the pod goes down, spares too, with one repair: the pod's host memory
+        (in-memory copies) goes with it, and its jobs roll back and go back to the queue (no
+        spare stands in for a whole pod). A draw on a pod already out is dropped (thinning)."""
+        if self.pod_down[pod]:
+            return
+        self.pod_down[pod] = True
+        racks = self.pod_racks[pod]
+        struck: dict[int, tuple[Job, int]] = {}  # each job once, with its first rack here
+        gpus = 0
+        for rack in racks:
+            gpus += self.capacity[rack] - self._out_of(rack)
+            for job, _ in self.spares.holders(rack):
+                struck.setdefault(job.index, (job, rack))
+        self._fault("pod", racks[0], gpus, repair_s, [job for job, _ in struck.values()])
+        for rack in racks:
+            self._set_down(rack, +1)
+        # as under a maintenance window, no spare trades places with the pod's racks: the
+        # outage ends, and spares traded for a whole pod stayed bunched there (``refill``)
+        self.spares.maintain(racks, +1)
+        cks = self.checkpoints
+        for rack in racks:  # copies of jobs elsewhere (they moved after a fault), then the
+            cks.hosts_down(rack, 0, self.capacity[rack], set(struck))  # struck jobs' own
+        cks.copies_lost(struck, racks, self.capacity)
+        for job, rack in struck.values():
+            self._interrupt(job, "pod", rack, move=True)
+        self.spares.refill()
+        self._set_available()
+
+        def back() -> None:
+            self.pod_down[pod] = False
+            for rack in racks:
+                self._set_down(rack, -1)
+            self.spares.maintain(racks, -1)
+
+        self._repair_later(repair_s, back)
 
     def _network_fail(self, rack: int, repair_s: float) -> None:
         if self.down[rack]:

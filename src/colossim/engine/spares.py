@@ -68,7 +68,8 @@ class Spares:
         return int(same_pod[0] if same_pod.size else candidates[0])
 
     def maintain(self, racks: list[int], delta: int) -> None:
-        """A maintenance window starts (``delta`` 1) or ends (-1) on ``racks``."""
+        """A maintenance window (or a pod fault: an outage that ends too) starts (``delta`` 1)
+        or ends (-1) on ``racks``: no spare trades places with them meanwhile (``refill``)."""
         self.planned[racks] += delta
         self.under_maintenance = int(np.count_nonzero(self.planned))
 

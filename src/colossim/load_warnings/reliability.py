@@ -36,8 +36,11 @@ def mttf_on_max_gpus(scenario: Scenario) -> Callable[[JobConfig], tuple[int, flo
         # racks (trays) that hold the job's, on the rack size that needs fewest
         # (``job_failure_rate_s``); for a job of whole racks, its own GPUs
         racks = min((-(-gpus // size) * size for size in sizes), default=gpus)
+        # and pod faults the whole pod: at least the GPUs of the fewest pods that hold them
+        pod_gpus = [size * scenario.cluster.pod_size_racks for size in sizes]
+        pods = max(racks, min((-(-gpus // n) * n for n in pod_gpus), default=racks))
         return gpus, job_mttf_s(scenario.reliability, gpus, racks,
-                                min(racks, -(-gpus // tray) * tray))
+                                min(racks, -(-gpus // tray) * tray), pod_gpus=pods)
 
     return mttf_of
 

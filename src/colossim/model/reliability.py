@@ -86,7 +86,8 @@ def failure_rate_per_gpu_s(config: ReliabilityConfig) -> float:
 
 
 def job_failure_rate_s(config: ReliabilityConfig, gpus: int, rack_gpus: int | None = None,
-                       tray_gpus: int | None = None, per_gpu_s: float | None = None) -> float:
+                       tray_gpus: int | None = None, per_gpu_s: float | None = None,
+                       pod_gpus: int | None = None) -> float:
     """Rate at which any class interrupts a job holding ``gpus`` GPUs.
 
     GPU and software faults strike one GPU, so they count the job's own GPUs; a tray fault
@@ -95,34 +96,44 @@ def job_failure_rate_s(config: ReliabilityConfig, gpus: int, rack_gpus: int | No
     touches only its own GPUs (the default), and its rate is the per-GPU sum times ``gpus``,
     the same sum as before exposures were counted. An 8-GPU job on one NVL72 rack is struck by
     rack faults 72 / 8 = 9 times as often as its GPU count says (QA: 156 interruptions where
-    8 x rate expected 19). ``per_gpu_s``: ``failure_rate_per_gpu_s(config)`` if the caller
-    keeps it (the engine asks at every checkpoint)."""
+    8 x rate expected 19). A pod fault takes its whole pod: those count every GPU of the pods
+    the job touches (``pod_gpus``, at least its racks'). ``per_gpu_s``:
+    ``failure_rate_per_gpu_s(config)`` if the caller keeps it (the engine asks at every
+    checkpoint)."""
     if not config.enabled:
         return 0.0
     racks = gpus if rack_gpus is None else rack_gpus
     trays = gpus if tray_gpus is None else tray_gpus
-    if racks == gpus and trays == gpus:
+    pods = racks if pod_gpus is None else pod_gpus
+    if racks == gpus and trays == gpus and (pods == gpus or config.rate_per_gpu_s("pod") == 0):
         return (failure_rate_per_gpu_s(config) if per_gpu_s is None else per_gpu_s) * gpus
-    exposure = {"gpu": gpus, "tray": trays, "rack": racks, "network": racks, "software": gpus}
+    exposure = {"gpu": gpus, "tray": trays, "rack": racks, "network": racks, "software": gpus,
+                "pod": pods}
     return sum(config.rate_per_gpu_s(name) * exposure[name] for name in config.processes())
 
 
 def job_mttf_s(config: ReliabilityConfig, gpus: int, rack_gpus: int | None = None,
-               tray_gpus: int | None = None, per_gpu_s: float | None = None) -> float:
+               tray_gpus: int | None = None, per_gpu_s: float | None = None,
+               pod_gpus: int | None = None) -> float:
     """Expected time between interruptions of a job (``job_failure_rate_s``)."""
-    rate = job_failure_rate_s(config, gpus, rack_gpus, tray_gpus, per_gpu_s)
+    rate = job_failure_rate_s(config, gpus, rack_gpus, tray_gpus, per_gpu_s, pod_gpus)
     return 1.0 / rate if rate > 0 else math.inf
 
 
 def exposure_of(racks: np.ndarray, gpus: np.ndarray, rack_capacity: np.ndarray,
-                gpus_per_tray: int) -> tuple[int, int]:
-    """(GPUs of the racks, GPUs of the trays) a grant touches, from its racks and the GPUs it
-    holds on each: a rack's GPUs, and at least its held GPUs rounded up to whole trays (the
-    slots a job holds on a shared rack may straddle a tray boundary, so the tray figure is a
-    lower bound there; exact for whole racks). Vectorised: a grant has thousands of racks."""
+                gpus_per_tray: int, rack_pod: np.ndarray | None = None,
+                pod_capacity: np.ndarray | None = None) -> tuple[int, int, int]:
+    """(GPUs of the racks, GPUs of the trays, GPUs of the pods) a grant touches, from its racks
+    and the GPUs it holds on each: a rack's GPUs, at least its held GPUs rounded up to whole
+    trays (the slots a job holds on a shared rack may straddle a tray boundary, so the tray
+    figure is a lower bound there; exact for whole racks), and its pods' GPUs (its racks'
+    without ``rack_pod`` and ``pod_capacity``). Vectorised: a grant has thousands of racks."""
     capacity = rack_capacity[racks]
     trays = np.minimum(capacity, -(-gpus // gpus_per_tray) * gpus_per_tray)
-    return int(capacity.sum()), int(trays.sum())
+    rack_gpus = int(capacity.sum())
+    if rack_pod is None or pod_capacity is None:
+        return rack_gpus, int(trays.sum()), rack_gpus
+    return rack_gpus, int(trays.sum()), int(pod_capacity[np.unique(rack_pod[racks])].sum())
 
 
 # -- checkpoint sizes and bandwidth -------------------------------------------------------------
