@@ -60,6 +60,11 @@ class Meddler:
             for name, array in _arrays(obj).items():
                 self._try(f"{where}.{name}", lambda a=array: a.__setitem__(..., 0))
                 self._try(f"rewritable {where}.{name}", lambda a=array: _rewrite(a))
+                base, depth = array.base, 1  # QA: ``.base.setflags(write=True)`` reached the
+                while isinstance(base, np.ndarray):  # engine's fabric topology
+                    self._try(f"rewritable {where}.{name}.base{depth}",
+                              lambda b=base: _rewrite(b))
+                    base, depth = base.base, depth + 1
         model = view.power.model
         self._try("rewritable model.gpus_by_type", lambda: _rewrite(model.gpus_by_type))
         self._try("model.type_index", lambda: model.type_index.__setitem__("GB200", 7))
