@@ -170,3 +170,15 @@ def test_gpus_given_twice_in_one_decision_name_the_start_that_took_them():
     state.now_s = 60.0  # a later decision: rack 0 is simply busy
     assert apply_action(state, Start("b", ((0, 72),))).reason == \
         "rack 0 has 0 free GPUs, not 72"
+
+
+def test_a_second_start_of_a_job_in_one_decision_says_the_first_one_changed_it():
+    """QA: the second Start read only "job 'a' is running, not pending", where the policy's view
+    had shown a pending. It now names the earlier action of the same instant."""
+    state = _state()  # a started on rack 0 at 0 s
+    second = apply_action(state, Start("a", ((1, 72),)))
+    assert second.verdict == "invalid"
+    assert second.reason == ("job 'a' is running, not pending: an earlier start of it at this "
+                             "instant changed it (the view showed it before that)")
+    # nothing applied to b at this instant: the plain reason
+    assert apply_action(state, Preempt("b")).reason == "job 'b' is pending, not running"

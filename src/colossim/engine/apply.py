@@ -49,8 +49,22 @@ def _job(state: RunState, name: str, *allowed: JobState) -> Job:
         raise Refused(Verdict.INVALID, f"no job named {name!r}")
     if job.state not in allowed:
         want = " or ".join(s.value for s in allowed)
-        raise Refused(Verdict.INVALID, f"job {name!r} is {job.state.value}, not {want}")
+        raise Refused(Verdict.INVALID, f"job {name!r} is {job.state.value}, not {want}"
+                      + _changed_earlier(state, name))
     return job
+
+
+def _changed_earlier(state: RunState, name: str) -> str:
+    """Why a job is no longer in the state the policy's view showed: an action for it applied
+    earlier at this instant (QA: a second Start of one job in a decision read only "is running,
+    not pending", where the view had shown it pending)."""
+    for decision in reversed(state.record.decisions):
+        if decision.time_s != state.now_s:
+            break
+        if decision.verdict == Verdict.APPLIED.value and decision.action.get("job") == name:
+            return (f": an earlier {decision.action.get('action')} of it at this instant "
+                    "changed it (the view showed it before that)")
+    return ""
 
 
 def _integer(value: object) -> int:
