@@ -14,6 +14,7 @@ from colossim.cli import render
 from colossim.cli.app import app
 from colossim.cli.compare import compare_policies
 from colossim.metrics.explain import job_timeline
+from colossim.policy.builtin.fifo import POLICY as Fifo
 from tests.policy.factories import pool_job, pool_scenario
 
 runner = CliRunner()
@@ -430,3 +431,61 @@ def test_a_param_of_a_compared_policy_says_how_to_give_it():
                               "scheduler.policy.params.strict=maybe"])
     assert out.exit_code == 2 and "strict" in out.stderr
     assert "scheduler.policy.name=<a policy" not in out.stderr
+
+
+class StartsTwice(Fifo):
+    """fifo, with every start sent twice: the second is refused as invalid."""
+
+    name = "starts-twice"
+
+    def decide(self, view):
+        actions = list(super().decide(view))
+        return actions + [a for a in actions if type(a).__name__ == "Start"]
+
+
+def test_compare_says_which_policies_had_actions_refused():
+    """QA: a policy whose actions the engine refused looked merely slow in the table, and the
+    JSON runs had no count of them."""
+    twice = "tests.compare.test_compare_cli:StartsTwice"
+    out = runner.invoke(app, ["compare", "small", "--policies", f"fifo,{twice}", "--workers",
+                              "1"])
+    assert out.exit_code == 0, out.output
+    direct = simulate(load_scenario("small"), policy=StartsTwice())
+    assert direct.invalid_decisions == 4  # small's four jobs, each started (and sent) twice
+    text = " ".join(out.stdout.split())
+    assert f"Actions the engine refused (over all seeds): {twice} 4 invalid." in text
+    assert "fifo " not in text.split("Actions the engine refused")[1].split(".")[0]
+    out = runner.invoke(app, ["compare", "small", "--policies", f"fifo,{twice}", "--json",
+                              "--workers", "1"])
+    rows = {r["policy"]: r for r in json.loads(out.stdout)["policies"]}
+    assert rows[twice]["runs"][0]["invalid_decisions"] == 4
+    assert rows["fifo"]["runs"][0]["invalid_decisions"] == 0
+
+
+class Sleepy(Fifo):
+    """fifo, 20 ms slower at every call."""
+
+    name = "sleepy"
+
+    def decide(self, view):
+        import time
+
+        time.sleep(0.02)
+        return super().decide(view)
+
+
+def test_the_run_table_shows_the_policys_share_of_the_wall_time():
+    """QA: a policy sleeping at every decision showed only in the total wall time. The engine
+    times each decide call (the machine's time, so only the run table shows it)."""
+    result = simulate(load_scenario("small"), policy=Sleepy())
+    record = result.record
+    assert record.decide_calls == result.decisions == 7  # small's calls under fifo
+    assert record.policy_wall_s >= 7 * 0.02 and record.slowest_decide_s >= 0.02
+    assert record.policy_wall_s <= result.wall_s
+    assert "policy_wall_s" not in json.dumps(result.to_dict())  # results repeat; this does not
+    out = runner.invoke(app, ["run", "small", "--policy",
+                              "tests.compare.test_compare_cli:Sleepy"])
+    assert out.exit_code == 0, out.output
+    row = " ".join(next(line for line in out.stdout.splitlines() if "wall time" in line).split())
+    shown = re.search(r"\(policy (\d+\.\d{3}) s, longest call ([\d.]+) ms\)", row)
+    assert shown and float(shown[1]) >= 0.14 and float(shown[2]) >= 20, row

@@ -130,6 +130,9 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
            if any(c[0] == "ettr" for c in columns) else "")
         + ("; jobs done: the fewest over the seeds." if n > 1 else ".")
     )
+    refused = refused_note(runs)
+    if refused:
+        out.print(refused)
     spread = any(stats[p][metric].ci95 for p in stats for metric, _, _ in columns)
     note = few_seeds_note(n, f"--seeds {FEW_SEEDS}", spread)
     if n == 1 and failures:
@@ -138,6 +141,26 @@ def compare_table(scenario: str, stats: Mapping[str, Mapping[str, Stat]], seeds:
                 f"--seeds {FEW_SEEDS} gives each figure a 95% interval.")
     if note:
         out.print(note)
+
+
+def refused_note(runs: Mapping[str, Sequence[RunMetrics]]) -> str | None:
+    """The policies whose actions the engine refused, over all their seeds: invalid ones (the
+    policy broke its contract: a bug) and infeasible ones (GPUs not free, power the facility
+    did not have). Without it a broken policy looked merely slow (QA)."""
+    said = []
+    for policy, its in runs.items():
+        invalid = sum(r.invalid_decisions for r in its)
+        infeasible = sum(r.infeasible_decisions for r in its)
+        parts = [f"{n:,} {what}" for n, what in ((invalid, "invalid"),
+                                                  (infeasible, "infeasible")) if n]
+        if parts:
+            said.append(f"{policy} {' and '.join(parts)}")
+    if not said:
+        return None
+    return ("Actions the engine refused (over all seeds): " + "; ".join(said) + ". Invalid "
+            "ones broke the policy contract and were ignored; infeasible ones asked for GPUs "
+            "that were not free or power the facility did not have. colossim run --policy "
+            "NAME --out DIR records each with its reason.")
 
 
 def few_seeds_note(n: int, more: str, spread: bool = True) -> str | None:

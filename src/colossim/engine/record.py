@@ -91,6 +91,10 @@ class Record:
     decisions: list[Decision] = field(default_factory=list)
     series: dict[str, StepSeries] = field(default_factory=dict)
     decide_calls: int = 0
+    # the machine's time in the policy's decide calls (not the run's: never in a result's
+    # figures, which must repeat): their sum and the longest, for the run table
+    policy_wall_s: float = field(default=0.0, compare=False)
+    slowest_decide_s: float = field(default=0.0, compare=False)
 
     def level(self, name: str) -> StepSeries:
         """The named level series, created empty on first use (not via ``setdefault``, which

@@ -114,7 +114,13 @@ class Simulation:
         triggers, self._triggers = tuple(self._triggers), []
         state.record.decide_calls += 1
         try:
-            decided = self.policy.decide(self.views.build(triggers))
+            view = self.views.build(triggers)
+            started = time.perf_counter()
+            decided = self.policy.decide(view)
+            took = time.perf_counter() - started
+            state.record.policy_wall_s += took
+            if took > state.record.slowest_decide_s:
+                state.record.slowest_decide_s = took
             refusal = returned_refusal(decided)
             if refusal is not None:
                 raise PolicyFailure(f"policy {self.label!r} failed at t={self.env.now}: "

@@ -68,6 +68,10 @@ class RunMetrics:
     ettr: float | None
     deadlines_met: float | None  # share of the jobs with a deadline that met it
     wall_s: float
+    # actions the engine refused: breaking the policy contract, and impossible then (GPUs not
+    # free, power); a broken policy looked merely slow in the table (QA)
+    invalid_decisions: int = 0
+    infeasible_decisions: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -148,6 +152,8 @@ def run_metrics(result: RunResult, ideal_s: Mapping[str, float]) -> RunMetrics:
         ettr=ettr,
         deadlines_met=deadlines_met(result),
         wall_s=result.wall_s,
+        invalid_decisions=result.invalid_decisions,
+        infeasible_decisions=result.infeasible_decisions,
     )
 
 
