@@ -93,12 +93,12 @@ def run_policy(
     fails as starved instead of running its idle wake-ups to the horizon.
     """
     __tracebackhide__ = True
-    if isinstance(scenario, Scenario):
-        if _listed(overrides):
-            raise TypeError("overrides apply to a scenario name or path, not a Scenario object")
-    else:  # the file's own policy is replaced, as ``--policy`` does: it need not be installed
-        # here, nor its params fit (QA: a shared file naming a policy this machine lacks failed
-        # to load, whatever policy the test ran)
+    if isinstance(scenario, Scenario) and _listed(overrides):  # applied to what it holds, as
+        # to a file's (QA: refused, so a drawn scenario could not be given a tighter supply)
+        scenario = scenario.model_dump(mode="json", exclude_defaults=True)
+    if not isinstance(scenario, Scenario):  # the file's own policy is replaced, as
+        # ``--policy`` does: it need not be installed here, nor its params fit (QA: a shared
+        # file naming a policy this machine lacks failed to load, whatever policy the test ran)
         scenario = load(scenario, own_policy_unused(_listed(overrides)), policy=STANDIN_POLICY)
     scenario = with_policy(scenario, policy, params)
     # a class runs as given: one defined in a test, or made by a factory, has no import path

@@ -13,6 +13,7 @@ Needs hypothesis (``pip install 'colossim[testing]'``), imported when this modul
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from colossim.config.catalog import BUILTIN_GPUS
@@ -52,12 +53,15 @@ class DrawnScenario(Scenario):
 
 @st.composite
 def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3,
-              failures: bool = False) -> Scenario:
+              failures: bool = False, power: bool = False) -> Scenario:
     """A random small scenario (see the module docstring); ``max_racks`` per rack group.
 
     The horizon is 200 days, so a policy that starves a job ends its run quickly (with the job
     unfinished) instead of after simulating ten years. ``failures``: hardware fails too (see
-    ``_failing_reliability``), so a property can meet failed racks and interrupted jobs."""
+    ``_failing_reliability``), so a property can meet failed racks and interrupted jobs.
+    ``power``: the supply binds (``_binding_supply_mw``), so a policy must size its starts to
+    it; else it is 10 MW, more than any drawn cluster draws (QA: a policy that started jobs
+    beyond the supply passed every property)."""
     groups = draw(st.lists(st.tuples(st.sampled_from(["GB200", "GB300"]),
                                      st.integers(1, max_racks)), min_size=1, max_size=2))
     racks = sum(n for _, n in groups)
@@ -89,7 +93,7 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3,
             # job's interruptions at the highest rates, so every job gets done
             job["work_gpu_hours"] = min(job["work_gpu_hours"], 8 * job["min_gpus"])
             job["checkpoint"] = {"interval_s": 600.0}
-    return DrawnScenario.model_validate({
+    drawn = DrawnScenario.model_validate({
         **extra,
         "name": "random",
         "cluster": {
@@ -103,6 +107,27 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3,
         "simulation": {"seed": draw(st.integers(0, 2**16)), "efficiency": EFFICIENCY,
                        "horizon_s": HORIZON_S},
     })
+    if not power:
+        return drawn
+    supply = _binding_supply_mw(drawn, draw(st.integers(0, 100)) / 400)
+    cluster = drawn.cluster.model_copy(update={"power": drawn.cluster.power.model_copy(
+        update={"supply_mw": supply})})
+    return DrawnScenario.model_validate({**drawn.model_dump(exclude_defaults=True),
+                                         "cluster": cluster.model_dump(exclude_defaults=True)})
+
+
+def _binding_supply_mw(scenario: Scenario, share: float) -> float:
+    """A supply ``share`` of the way from the least that lets every job start alone on its
+    ``min_gpus`` at the lowest clocks (of its dearest GPU type: a correct policy can always run
+    each job, so the engine refuses only starts that over-commit) to the most the whole cluster
+    can draw (every GPU at full draw: power no longer binds), rounded up to a watt."""
+    from colossim.engine.state import RunState
+
+    model = RunState(scenario).power_model
+    least = max(model.start_mw(model.idle_it_w, job, {t: job.min_gpus})
+                for job in scenario.jobs for t in model.type_index)
+    most = model.peak_mw({})
+    return math.ceil((least + share * max(0.0, most - least)) * 1e6) / 1e6
 
 
 def _failing_reliability(draw: Any, gpus: int) -> dict[str, Any]:
