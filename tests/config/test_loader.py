@@ -54,6 +54,22 @@ def test_a_folder_named_like_a_builtin_does_not_hide_it(tmp_path, monkeypatch):
     assert problems_of("mine") == ["mine: is a folder, not a file"]
 
 
+def test_a_folder_beside_an_including_file_or_a_study_does_not_hide_a_builtin(tmp_path):
+    """QA: beside a folder ``small`` (``colossim run small --out small``), ``include: small``
+    said "include: small is a folder, not a file" and a study's ``base: small`` "is a folder,
+    not a scenario file", where the current folder's was already skipped."""
+    from colossim.sweep.expand import expand
+    from colossim.sweep.spec import load_study
+
+    (tmp_path / "small").mkdir()
+    including = tmp_path / "inc.yaml"
+    including.write_text("include: small\nname: mine\n")
+    assert [j.name for j in load_scenario(str(including)).jobs][0] == "llm-70b"
+    study = tmp_path / "study.yaml"
+    study.write_text("base: small\nparameters:\n  simulation.seed: [1, 2]\n")
+    assert len(expand(load_study(study)).runs) == 2
+
+
 def test_a_link_to_nothing_is_said_to_be_one(tmp_path, monkeypatch):
     # QA: configs/ copied with cp -r keeps its relative links, now to nothing; the error
     # offered the very path given ("did you mean configs/small.yaml?")

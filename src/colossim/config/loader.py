@@ -63,19 +63,25 @@ def _exists(path: Path) -> bool:
 def resolve_source(source: str | Path, relative_to: Path | None = None) -> Path:
     """A file path if it exists (relative to an including file), else a built-in scenario.
 
-    A folder never hides a built-in of its name: ``colossim run small --out small`` made one,
-    and the next ``colossim run small`` failed on it ("is a folder, not a file")."""
+    A folder never hides a built-in of its name, beside the including file or in the current
+    folder: ``colossim run small --out small`` made one, and the next ``colossim run small``
+    failed on it ("is a folder, not a file"); ``include: small`` and a study's ``base: small``
+    beside it did too (QA)."""
     if not str(source).strip():  # an empty variable in a script: Path("") is the folder "."
         names = ", ".join(sorted(builtin_scenarios()))
         raise ConfigError(Problem("''", None, "", "no scenario named: give a file or a "
                                   f"built-in scenario ({names})"))
     path = Path(source)
+    builtins = builtin_scenarios()
+
+    def hides_builtin(found: Path) -> bool:
+        return found.is_dir() and str(source) in builtins
+
     if relative_to is not None and not path.is_absolute():
         candidate = relative_to.parent / path
-        if _exists(candidate):
+        if _exists(candidate) and not hides_builtin(candidate):
             return candidate
-    builtins = builtin_scenarios()
-    if _exists(path) and not (path.is_dir() and str(source) in builtins):
+    if _exists(path) and not hides_builtin(path):
         return path
     if str(source) in builtins:
         return builtins[str(source)]
