@@ -90,6 +90,28 @@ def test_job_performance_is_time_weighted_over_allocations():
     assert figures["plan"]["dp"] == 16  # the allocation held longest
 
 
+@pytest.mark.parametrize(("stopped", "weights"), [(True, (100, 300)), (False, (200, 300))])
+def test_a_failure_that_sends_the_job_to_the_queue_ends_its_allocation(stopped, weights):
+    """As above, a failure at 100 s in place of the preemption: one that stopped the job (it
+    waited in the queue until 200 s) ends its first allocation there, as a preemption does (QA:
+    its 100 s in the queue were credited to the allocation it had had, 5.6% off a job's
+    tokens/s); one it restarted from in place does not (it held its GPUs until the next perf)."""
+    def perf(t: float, mfu: float, dp: int) -> Event:
+        return Event(t, "perf", "a", {"mfu": mfu, "achieved_tflops_per_gpu": 2500 * mfu,
+                                      "tokens_per_s": 2e6 * mfu,
+                                      "plan": {"tp": 1, "pp": 1, "dp": dp, "ep": 1},
+                                      "step_s": {"total": 1.0}})
+
+    record = Record(events=[
+        Event(0.0, "submit", "a"), perf(0.0, 0.2, 8),
+        Event(100.0, "failure", "a", {"component": "rack", "stopped": stopped, "gpus": 0}),
+        perf(200.0, 0.5, 16), Event(500.0, "complete", "a")])
+    figures = job_performance(record, end_s=600.0)["a"]
+    first, second = weights
+    assert figures["mfu"] == pytest.approx((first * 0.2 + second * 0.5) / (first + second))
+    assert figures["tokens_per_s"] == pytest.approx(2e6 * figures["mfu"])
+
+
 def test_estimate_rows_give_fit_plan_and_days():
     scenario = perf_scenario([pinned_job(gpus=72, mfu=0.5)], racks=1)
     (row,) = job_estimates(scenario)

@@ -47,7 +47,11 @@ if TYPE_CHECKING:
     from colossim.engine.state import RunState
 
 NETWORK_COMPONENTS = ("network", "link", "switch")
-STOPPED = (0.0, 1.0, 0.0, 0.0, 0.0)  # logged values of a job that stopped communicating
+STOPPED = (0.0, 1.0, 0.0, 0.0, 0.0)  # logged values of a job that stopped computing
+# ... and of one that computes with its traffic inside its racks, once it has been on the fabric:
+# without it that time fell out of the job's time-weighted comm_fraction and slowdown (QA: a job
+# back on one rack after a failure read 14.6x its communication share)
+LOCAL = (1.0, 1.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,8 @@ class Fabric:
         self._at_caps = True  # the last solve left every job at its cap (no one held back)
         self._speed: dict[int, tuple[_Placed, float, tuple[float, ...]]] = {}
         self._factors: dict[int, float] = {}
-        self._logged: dict[int, tuple[float, ...]] = {}
+        self._logged: dict[int, tuple[float, ...]] = {}  # jobs last logged computing
+        self._ever: set[int] = set()  # jobs ever logged on the fabric
         self._read = 0
         self._faults_changed = True
         self._swaps: dict[int, list[tuple[int, int]]] = {}  # hot-spare swaps not yet placed
@@ -360,8 +365,11 @@ class Fabric:
                 factors[i] = values[1]
             now_logged[i] = values
         logged = self._logged
+        for index in self._ever & computing.keys() - now_logged.keys():
+            now_logged[index] = LOCAL
         for index in logged.keys() - now_logged.keys():
             now_logged[index] = STOPPED
+        self._ever.update(i for i, _ in on_fabric)
         for index, values in now_logged.items():
             if logged.get(index) != values:
                 computing_, factor, comm, cross, rate = values
