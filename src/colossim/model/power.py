@@ -501,9 +501,14 @@ class PowerModel:
 
     def always_fits(self) -> bool:
         """Does the run's lowest supply carry every GPU at full draw and as many again
-        (``peak_fits``)? Then no start can be refused for power, whatever the grant."""
+        (``peak_fits``)? Then no start can be refused for power, whatever the grant. Under a
+        ramp limit generation starts at ``ramp.initial_mw``: below the idle draw the facility
+        is dark until it has ramped, and refuses every start (review: a supply of twice the
+        peak with generation ramping from 0.1 MW let las plan 5,046 refused starts)."""
         cfg = self.config
         lowest = min(supply for _t, supply in cfg.supply_levels())
+        if cfg.ramp.limit_mw_per_min is not None and cfg.ramp.initial_mw is not None:
+            lowest = min(lowest, cfg.ramp.initial_mw)
         every = {name: int(self.gpus_by_type[t]) for name, t in self.type_index.items()}
         return self.peak_fits(every, lowest)
 

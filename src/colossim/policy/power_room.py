@@ -94,7 +94,7 @@ class _Unbounded(PowerRoom):
     """No room to count: a view without the engine's floor (one a test builds by hand)."""
 
     def __init__(self) -> None:
-        pass
+        self.dark = False
 
     def fits(self, cfg: JobConfig, gpus_by_type: Mapping[str, int]) -> bool:
         return True
@@ -143,7 +143,8 @@ class StartPower:
         if room is not None:
             room.take(job.config, grant_types(self.view.racks, grant))
 
-    def fit(self, job: JobView, grant: Grant, place: Placer, count: bool = True) -> Grant:
+    def fit(self, job: JobView, grant: Grant, place: Placer, count: bool = True
+            ) -> Grant | None:
         """``grant``, or when the supply cannot power it at the lowest clocks, the grant
         ``place`` gives for as many GPUs as the supply can (on its GPU type, or for a grant
         spanning types the largest size that fits; whole allocation units, as the placer gives
