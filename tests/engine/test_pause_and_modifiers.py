@@ -27,8 +27,13 @@ def test_a_pause_delays_completion_by_its_length():
     assert result.job("a").end_s == pytest.approx(60_500.0)
     # GPUs stay held while paused: GPU-hours include the pause
     assert result.job("a").gpu_hours == pytest.approx(72 * 60_500 / 3600)
-    kinds = [e.kind for e in result.record.events if e.job == "a"]
+    kinds = [e.kind for e in result.record.events if e.job == "a" and e.kind != "fabric"]
     assert kinds == ["submit", "start", "pause", "resume", "complete"]
+    # its traffic stays in its rack: the fabric says when it computes there, with no share
+    fabric = [(e.time_s, e.data["computing"], e.data["comm_fraction"])
+              for e in result.record.events if e.job == "a" and e.kind == "fabric"]
+    assert fabric == [(0.0, True, 0.0), (1_000.0, False, 0.0), (1_500.0, True, 0.0),
+                      (pytest.approx(60_500.0), False, 0.0)]
 
 
 def test_a_pause_made_stale_by_a_second_pause_is_ignored():

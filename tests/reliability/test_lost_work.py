@@ -729,25 +729,3 @@ def test_a_policys_view_shows_the_work_a_lost_copy_took_back_during_the_restart(
     assert seen[1_050.0] > 0  # the 600 s copy's work, which the restart was to load
     assert seen[1_150.0] == 0.0
 
-
-def test_time_computing_on_one_rack_after_a_failure_counts_in_the_fabric_figures():
-    """a runs on both racks (144 GPUs: its DP traffic leaves each rack) until a rack fault at
-    1,000 s with no spare sends it back to the queue; fifo restarts it at once on the one rack
-    left (72 GPUs), where its traffic stays in the rack: 270 s of detection, relaunch and load,
-    then 60,000 s of compute (its 5.4e21 FLOPs at half the rate). Its communication share is
-    the time-weighted mean over all 61,000 s it computed: c x 1,000 / 61,000, with c its share
-    on two racks (QA: the rack-local time fell out of the weighting, 14.6x too high)."""
-    sim = simulation([job(min_gpus=72, max_gpus=144, checkpoint={"interval_s": None})], quiet(),
-                     racks=2, cluster={"fabric": {"contention": True}})
-    rel = reliability_of(sim)
-    sim.call_at(1_000.0, lambda: rel.strike("rack", 0, repair_s=1e7))
-    result = run(sim)
-    marks = [(e.time_s, e.data) for e in events(result, "fabric", "a")]
-    assert [(t, d["computing"], d["comm_fraction"] > 0) for t, d in marks] == [
-        (0.0, True, True), (1_000.0, False, False), (1_270.0, True, False),
-        (61_270.0, False, False)]
-    shared = marks[0][1]["comm_fraction"]
-    a = result.job("a")
-    assert a.end_s == pytest.approx(61_270.0, rel=1e-12)
-    assert a.comm_fraction == pytest.approx(shared * 1_000 / 61_000, rel=1e-9)
-    assert a.contention_slowdown == 1.0

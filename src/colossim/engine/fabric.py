@@ -48,9 +48,10 @@ if TYPE_CHECKING:
 
 NETWORK_COMPONENTS = ("network", "link", "switch")
 STOPPED = (0.0, 1.0, 0.0, 0.0, 0.0)  # logged values of a job that stopped computing
-# ... and of one that computes with its traffic inside its racks, once it has been on the fabric:
-# without it that time fell out of the job's time-weighted comm_fraction and slowdown (QA: a job
-# back on one rack after a failure read 14.6x its communication share)
+# ... and of a job the traffic model describes that computes with its traffic inside its racks:
+# unlogged, that time fell out of the job's time-weighted comm_fraction and slowdown once it had
+# also run across racks (QA: a job back on one rack after a failure read 14.6x its
+# communication share; review: one on one rack before it, 24% high)
 LOCAL = (1.0, 1.0, 0.0, 0.0, 0.0)
 
 
@@ -122,7 +123,6 @@ class Fabric:
         self._speed: dict[int, tuple[_Placed, float, tuple[float, ...]]] = {}
         self._factors: dict[int, float] = {}
         self._logged: dict[int, tuple[float, ...]] = {}  # jobs last logged computing
-        self._ever: set[int] = set()  # jobs ever logged on the fabric
         self._read = 0
         self._faults_changed = True
         self._swaps: dict[int, list[tuple[int, int]]] = {}  # hot-spare swaps not yet placed
@@ -334,6 +334,7 @@ class Fabric:
         grant or a fault changed (a single-rack job pausing leaves them as they are)."""
         computing, placed = self._computing, self._placed
         on_fabric: list[tuple[int, _Placed]] = []
+        local: list[int] = []  # modelled jobs whose traffic stays inside their racks
         for i in sorted(computing):
             job = computing[i][0]
             p = placed.get(i)
@@ -341,6 +342,8 @@ class Fabric:
                 p = self._place(state, job)
             if p.talks:
                 on_fabric.append((i, p))
+            elif p.comm is not None:
+                local.append(i)
         share_key = tuple((i, id(p.grant)) for i, p in on_fabric if p.shares)
         if share_key != self._share_key or self._faults_changed:
             sharing = {i: p for i, p in on_fabric if p.shares}
@@ -364,12 +367,11 @@ class Fabric:
             if values[1] < 1.0:
                 factors[i] = values[1]
             now_logged[i] = values
-        logged = self._logged
-        for index in self._ever & computing.keys() - now_logged.keys():
+        for index in local:
             now_logged[index] = LOCAL
+        logged = self._logged
         for index in logged.keys() - now_logged.keys():
             now_logged[index] = STOPPED
-        self._ever.update(i for i, _ in on_fabric)
         for index, values in now_logged.items():
             if logged.get(index) != values:
                 computing_, factor, comm, cross, rate = values
