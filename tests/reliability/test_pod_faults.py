@@ -137,3 +137,32 @@ def test_spares_in_other_pods_stay_spares_through_a_pod_fault():
     (restart,) = [e for e in events(result, "start", "a") if e.time_s == 1_000.0]
     assert {rack for rack, _ in sim.state.by_name["a"].grant} <= {2, 4}
     assert restart.data["racks"] == 1
+
+
+def test_a_pod_fault_takes_a_one_rack_jobs_peer_copy_too():
+    """A one-rack job's peer copy sits outside its racks, taken to be in its pod: a pod fault
+    takes it with every host of the pod (review: it survived, as after a rack fault), where a
+    rack fault of the job's rack leaves it."""
+    ck = {"interval_s": 8000, "in_memory": "peer", "persist_every": 2}
+    restored = {}
+    for component in ("rack", "pod"):
+        sim = simulation([job(checkpoint=ck)], quiet(), racks=4, pod_size_racks=4)
+        rel = reliability_of(sim)
+        sim.call_at(25_000.0, lambda rel=rel, c=component: rel.strike(c, 0, repair_s=1e6))
+        (failure,) = events(run(sim), "failure", "a")
+        restored[component] = failure.data["restore"]
+    assert restored == {"rack": "memory", "pod": "storage"}
+
+
+def test_a_pod_fault_on_a_pod_already_out_is_dropped():
+    """Pod 0 (racks 0 and 1) is under maintenance from 500 s to 5,500 s; a pod fault drawn on it
+    at 1,000 s finds no hardware in service and is dropped, as every class drops a draw on
+    hardware out of service (review: it was counted, a fault of 0 GPUs, with a repair)."""
+    window = {"start_s": 500.0, "duration_s": 5_000.0, "pods": [0]}
+    sim = simulation([job(checkpoint={"interval_s": 600.0})], quiet(maintenance=[window]),
+                     racks=4, pod_size_racks=2)
+    rel = reliability_of(sim)
+    sim.call_at(1_000.0, lambda: rel.strike("pod", 0, repair_s=3_000.0))
+    result = run(sim)
+    assert events(result, "fault") == []
+    assert result.reliability.faults_by_component["pod"] == 0

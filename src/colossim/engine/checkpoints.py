@@ -529,11 +529,17 @@ class Checkpoints:
                     capacity: list[int]) -> None:
         """Hosts of all ``racks`` went down at once under the ``struck`` jobs (a pod fault):
         each one's in-memory copy is gone if it was on them, as ``hosts_down`` finds for jobs
-        elsewhere (for a peer copy: some shard lost on a rack and on the next one)."""
+        elsewhere (for a peer copy: some shard lost on a rack and on the next one). A peer copy
+        of a job on one rack, whose peer is outside its racks, is taken to be in its pod, and
+        goes with it (an assumption, docs/reliability.md; review: it survived the pod)."""
+        down = set(racks)
         for ck in self._in_memory:
-            if ck.job.index in struck and ck.memory is not None and any(
-                    self._lose_hosts(ck, rack, 0, capacity[rack])
-                    for rack in racks if rack in ck.memory.racks):
+            memory = ck.memory
+            if ck.job.index not in struck or memory is None:
+                continue
+            lone = len(memory.racks) < 2 and set(memory.racks) <= down
+            if lone or any(self._lose_hosts(ck, rack, 0, capacity[rack])
+                           for rack in racks if rack in memory.racks):
                 ck.memory = None
 
     def _restore_lost(self, ck: JobCk) -> None:

@@ -291,11 +291,13 @@ class Reliability:
     def _pod_fail(self, pod: int, repair_s: float) -> None:
         """Every rack of the pod goes down, spares too, with one repair: the pod's host memory
         (in-memory copies) goes with it, and its jobs roll back and go back to the queue (no
-        spare stands in for a whole pod). A draw on a pod already out is dropped (thinning)."""
-        if self.pod_down[pod]:
+        spare stands in for a whole pod). A draw on a pod already out, by a pod fault or with
+        every rack down (maintenance, rack faults), is dropped (thinning), as every class drops
+        a draw on hardware out of service (review: it was counted, with no GPU taken)."""
+        racks = self.pod_racks[pod]
+        if self.pod_down[pod] or all(self.down[rack] for rack in racks):
             return
         self.pod_down[pod] = True
-        racks = self.pod_racks[pod]
         struck: dict[int, tuple[Job, int]] = {}  # each job once, with its first rack here
         gpus = 0
         for rack in racks:

@@ -63,8 +63,10 @@ def rarely_whole(scenario: Scenario) -> str | None:
     tray faults (unless standby trays stand in) keep coming while one is repaired, so their
     repairs under way are Poisson with mean x_gpu (M/G/inf: QA, x / (1 + x) said 67% down
     where the runs measured 87%); a rack fault strikes only a rack that is up and stops the
-    GPU faults while it is down (review), so the rack is up 1 / (1 + x_rack) of the time (a
-    pod fault likewise, striking at its whole pod's rate: 1 / (1 + x_rack + x_pod)).
+    GPU faults while it is down (review), so the rack is up 1 / (1 + x_rack) of the time; a pod
+    fault strikes at its whole pod's rate whether the rack is up or not, so up from both
+    1 / ((1 + x_rack)(1 + x_pod)) (taken as independent: an approximation, as pod faults take
+    racks down together).
     The racks down at once are binomial. Such a job
     can rarely start or restart and may wait until the horizon (QA: 10T on 3,072 of 3,136
     racks at twice the default rates, about 90 down, simulated ten years in 9 minutes with no
@@ -96,7 +98,7 @@ def rarely_whole(scenario: Scenario) -> str | None:
         pod = processes["pod"]
         x_pod = 0.0 if pod.repair is None else (size * scenario.cluster.pod_size_racks
                                                 * rel.rate_per_gpu_s("pod") * pod.repair.mean_s)
-        return 1.0 - math.exp(-x(overlapping)) / (1.0 + x(("rack",)) + x_pod)
+        return 1.0 - math.exp(-x(overlapping)) / ((1.0 + x(("rack",))) * (1.0 + x_pod))
 
     for job in scenario.jobs:
         short = []
