@@ -178,7 +178,14 @@ def test_a_second_start_of_a_job_in_one_decision_says_the_first_one_changed_it()
     state = _state()  # a started on rack 0 at 0 s
     second = apply_action(state, Start("a", ((1, 72),)))
     assert second.verdict == "invalid"
-    assert second.reason == ("job 'a' is running, not pending: an earlier start of it at this "
-                             "instant changed it (the view showed it before that)")
+    assert second.reason == ("job 'a' is running, not pending: an earlier start of it in this "
+                             "decision changed it (the view showed it before that)")
     # nothing applied to b at this instant: the plain reason
     assert apply_action(state, Preempt("b")).reason == "job 'b' is pending, not running"
+    # review: a cap moved nothing, and a start of an earlier call at the same instant was in
+    # the view this call saw: neither is blamed
+    assert apply_action(state, SetPowerCap("b", 900.0)).verdict == "applied"
+    assert apply_action(state, Preempt("b")).reason == "job 'b' is pending, not running"
+    state.call_decisions = len(state.record.decisions)  # a new call at the same instant
+    assert apply_action(state, Start("a", ((1, 72),))).reason == \
+        "job 'a' is running, not pending"

@@ -54,15 +54,22 @@ def _job(state: RunState, name: str, *allowed: JobState) -> Job:
     return job
 
 
+STATE_CHANGES = frozenset({"start", "preempt", "reject"})  # actions that move a job's state
+
+
 def _changed_earlier(state: RunState, name: str) -> str:
-    """Why a job is no longer in the state the policy's view showed: an action for it applied
-    earlier at this instant (QA: a second Start of one job in a decision read only "is running,
-    not pending", where the view had shown it pending)."""
-    for decision in reversed(state.record.decisions):
+    """Why a job is no longer in the state the policy's view showed: an earlier action of the
+    same policy call moved it (QA: a second Start of one job in a decision read only "is
+    running, not pending", where the view had shown it pending). Not an action that moved
+    nothing (a cap), nor one of an earlier call, whose result the view already showed
+    (review)."""
+    decisions = state.record.decisions
+    for decision in reversed(decisions[state.call_decisions:]):
         if decision.time_s != state.now_s:
             break
-        if decision.verdict == Verdict.APPLIED.value and decision.action.get("job") == name:
-            return (f": an earlier {decision.action.get('action')} of it at this instant "
+        if decision.verdict == Verdict.APPLIED.value and decision.action.get("job") == name \
+                and decision.action.get("action") in STATE_CHANGES:
+            return (f": an earlier {decision.action['action']} of it in this decision "
                     "changed it (the view showed it before that)")
     return ""
 

@@ -77,6 +77,7 @@ class RunState:
         self.rate_fn: RateFn = self.speed.estimate_rate
         self._last_rate: tuple[Job | None, Grant, float] = (None, (), 0.0)  # rate_for's memo
         self.now_s = 0.0
+        self.call_decisions = 0  # decisions recorded before the policy call being applied
         self.modifiers: list[RateModifier] = []
         self._slowed: set[int] = set()  # jobs the last refresh left with a factor below 1
         self._asked_touched: set[int] | None = None  # jobs a modifier touched (refresh_rates)
