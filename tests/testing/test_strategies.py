@@ -102,3 +102,20 @@ def test_overrides_apply_to_a_scenario_object_as_to_a_file():
     assert tight.power.throttled_gpu_hours > 0
     assert tight.makespan_s == by_file.makespan_s
     assert tight.makespan_s > run_policy("fifo", scenario).makespan_s
+
+
+def test_overrides_apply_to_a_trace_scenario_object_with_the_jobs_it_read(tmp_path):
+    """Review: the dumped object named its trace again (``jobs_loaded``: refused), and a
+    relative trace path would have been read from the current folder. Its jobs are kept."""
+    from colossim.api import load_scenario
+    from colossim.testing.runner import run_policy
+
+    (tmp_path / "t.csv").write_text(
+        "job_id,submission_time,duration,num_gpu\na,0,3600,8\nb,600,600,16\n")
+    path = tmp_path / "s.yaml"
+    path.write_text("name: t\ncluster:\n  pod_size_racks: 2\n  rack_groups:\n    - gpu_type: "
+                    "GB200\n      racks: 2\n  power: {supply_mw: 1}\ntrace: {path: t.csv}\n")
+    loaded = load_scenario(str(path))
+    seeded = run_policy("fifo", loaded, overrides=["simulation.seed=3"])
+    assert seeded.seed == 3 and [j.name for j in seeded.jobs] == [j.name for j in loaded.jobs]
+    assert seeded.makespan_s == run_policy("fifo", loaded).makespan_s  # the trace draws nothing

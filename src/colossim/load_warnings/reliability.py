@@ -151,5 +151,7 @@ def warn_no_checkpoints_before_cuts(scenario: Scenario) -> None:
     warnings.warn(ColossimWarning(
         f"{', '.join((cuts + outages)[:2])} may interrupt jobs, but no failure class is on, so "
         f"the auto checkpoint interval of {names} takes no checkpoint: an interrupted job goes "
-        "back to its start; give checkpoint.interval_s in seconds, or turn a failure class on"),
+        "back to its start; give checkpoint.interval_s in seconds, or "
+        + ("raise reliability.rate_scale above 0" if rel.rate_scale == 0
+           else "turn a failure class on")),
         stacklevel=3)

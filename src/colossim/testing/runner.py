@@ -95,6 +95,10 @@ def run_policy(
     __tracebackhide__ = True
     if isinstance(scenario, Scenario) and _listed(overrides):  # applied to what it holds, as
         # to a file's (QA: refused, so a drawn scenario could not be given a tighter supply)
+        if scenario.trace is not None:  # its jobs hold the trace's already: kept as a run's
+            # scenario.json keeps them (review: re-read, a ConfigError on jobs_loaded, and a
+            # relative path read from the current folder, not the scenario's)
+            scenario = scenario.model_copy(update={"trace": None})
         scenario = scenario.model_dump(mode="json", exclude_defaults=True)
     if not isinstance(scenario, Scenario):  # the file's own policy is replaced, as
         # ``--policy`` does: it need not be installed here, nor its params fit (QA: a shared
