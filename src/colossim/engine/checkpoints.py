@@ -215,8 +215,12 @@ class Checkpoints:
         self._bandwidth = fastest_storage_bytes_s(config.storage)
         layout = self.state.layout
         self.rack_capacity = layout.capacity  # GPUs per rack, by rack
-        self.rack_pod = layout.rack_pod
-        self.pod_capacity = np.bincount(layout.rack_pod, weights=layout.capacity).astype(int)
+        # the pods' GPUs a job touches, for pod faults' exposure: only when they can strike (a
+        # walk of the 10T job's 3,072 racks at each new grant otherwise)
+        self.pods: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (None, None)
+        if config.rate_per_gpu_s("pod") > 0:
+            self.pods = (layout.rack_pod,
+                         np.bincount(layout.rack_pod, weights=layout.capacity).astype(int))
         self.rate_per_gpu_s = failure_rate_per_gpu_s(config)  # every class interrupts a job
         self._exposures: dict[int, tuple[Grant, tuple[int, int, int]]] = {}  # by job, grant
         self._in_memory = [ck for ck in self.jobs if ck.cfg.in_memory is not MemoryCopy.NONE]
@@ -321,7 +325,7 @@ class Checkpoints:
             held = pairs[:, 0], pairs[:, 1]
         racks, gpus = held
         exposure = exposure_of(racks, gpus, self.rack_capacity, self.config.gpus_per_tray,
-                               self.rack_pod, self.pod_capacity)
+                               *self.pods)
         self._exposures[job.index] = (job.grant, exposure)
         return exposure
 
