@@ -47,16 +47,22 @@ def test_a_pod_fault_loses_a_peer_copy_held_within_the_pod():
     """A 2-rack job copies each shard to a peer rack, its other rack: a rack fault leaves the
     copy (the next test's control), a pod fault takes both racks and the copy with them, so
     the job goes back to the checkpoint persisted in storage (every 2nd copy)."""
+    assert peer_restores(racks=2, pod_size_racks=2) == {"rack": "memory", "pod": "storage"}
+
+
+def peer_restores(racks: int, pod_size_racks: int) -> dict[str, str]:
+    """Where a job with peer copies every 8,000 s (every 2nd persisted) on ``racks`` of 72
+    GPUs restores from after a fault on rack 0 at 25,000 s, by the fault's class (rack, pod)."""
     ck = {"interval_s": 8000, "in_memory": "peer", "persist_every": 2}
     restored = {}
     for component in ("rack", "pod"):
-        sim = simulation([job(min_gpus=144, max_gpus=144, checkpoint=ck)], quiet(), racks=4,
-                         pod_size_racks=2)
+        sim = simulation([job(min_gpus=72 * racks, max_gpus=72 * racks, checkpoint=ck)],
+                         quiet(), racks=4, pod_size_racks=pod_size_racks)
         rel = reliability_of(sim)
         sim.call_at(25_000.0, lambda rel=rel, c=component: rel.strike(c, 0, repair_s=1e6))
         (failure,) = events(run(sim), "failure", "a")
         restored[component] = failure.data["restore"]
-    assert restored == {"rack": "memory", "pod": "storage"}
+    return restored
 
 
 def test_pod_faults_over_a_long_run_agree_with_rate_times_exposure():
@@ -143,15 +149,7 @@ def test_a_pod_fault_takes_a_one_rack_jobs_peer_copy_too():
     """A one-rack job's peer copy sits outside its racks, taken to be in its pod: a pod fault
     takes it with every host of the pod (review: it survived, as after a rack fault), where a
     rack fault of the job's rack leaves it."""
-    ck = {"interval_s": 8000, "in_memory": "peer", "persist_every": 2}
-    restored = {}
-    for component in ("rack", "pod"):
-        sim = simulation([job(checkpoint=ck)], quiet(), racks=4, pod_size_racks=4)
-        rel = reliability_of(sim)
-        sim.call_at(25_000.0, lambda rel=rel, c=component: rel.strike(c, 0, repair_s=1e6))
-        (failure,) = events(run(sim), "failure", "a")
-        restored[component] = failure.data["restore"]
-    assert restored == {"rack": "memory", "pod": "storage"}
+    assert peer_restores(racks=1, pod_size_racks=4) == {"rack": "memory", "pod": "storage"}
 
 
 def test_a_pod_fault_on_a_pod_already_out_is_dropped():
