@@ -2,9 +2,9 @@
 
 The scenarios are ``test_properties.scenarios()`` with one block changed:
 
-- power never above what is available: the supply is drawn between what the largest job needs
-  alone at its lowest clocks and the cluster's full draw (both from the power model), with up to
-  two steps later in the run, so it binds and yet every job can finish. Without
+- power never above what is available: the supply is drawn between what the dearest job needs
+  alone at its lowest clocks and the cluster's full draw (``strategies.supply_range_mw``), with
+  up to two steps later in the run, so it binds and yet every job can finish. Without
   a battery or a ramp limit what is available is the supply itself, so the recorded facility
   level ``power_mw`` must stay at or below the recorded ``supply_mw`` at every instant;
 - failed hardware is never used: failures of every class every one to sixteen hours, repairs in
@@ -31,13 +31,11 @@ from colossim.config.schema import Scenario
 from colossim.engine.record import Record, StepSeries
 from colossim.engine.simulation import Simulation
 from colossim.metrics.summary import summarize
-from colossim.model.cluster import build_layout
 from colossim.model.jobs import JobState
-from colossim.model.power import PowerModel
 from colossim.policy.registry import make_policy
 from colossim.testing.invariants import result_problems
 from colossim.testing.runner import with_policy
-from colossim.testing.strategies import RACK, scenarios
+from colossim.testing.strategies import RACK, scenarios, supply_range_mw
 from tests.regression.conftest import shipped_policies
 
 POLICIES = shipped_policies()
@@ -55,23 +53,10 @@ def rebuilt(scenario: Scenario, **blocks) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def power_range_mw(scenario: Scenario) -> tuple[float, float]:
-    """Facility MW with the largest job alone at its lowest clocks (the least supply on which
-    every job can run: less would starve a job, which is not what this test is about), and
-    with every GPU computing at full clocks; from the scenario's power model."""
-    model = PowerModel(build_layout(scenario), scenario.cluster.power)
-    curves = list(zip(model.gpus_by_type, model.curves, strict=True))
-    busy_w = sum(n * (c.compute_w - c.idle_w) for n, c in curves)
-    floor_w = max(scenario.jobs, key=lambda j: j.min_gpus).min_gpus * max(
-        c.floor_w - c.idle_w for _, c in curves)
-    return (model.facility_mw(model.idle_it_w + floor_w),
-            model.facility_mw(model.idle_it_w + busy_w))
-
-
 @st.composite
 def power_bound(draw) -> Scenario:
     scenario = draw(scenarios())
-    low, full = power_range_mw(scenario)
+    low, full = supply_range_mw(scenario)
     # from 1% of the range above the floor: exactly at it, a policy that asks for more than the
     # job's minimum GPUs is refused by the engine and the job may never start (not the subject)
     levels = [low + f * (full - low)

@@ -529,8 +529,7 @@ class Checkpoints:
                 elif restoring and self._loading_memory(ck):
                     self._reload(ck)
 
-    def copies_lost(self, struck: dict[int, object], racks: list[int],
-                    capacity: list[int]) -> None:
+    def copies_lost(self, struck: set[int], racks: list[int]) -> None:
         """Hosts of all ``racks`` went down at once under the ``struck`` jobs (a pod fault):
         each one's in-memory copy is gone if it was on them, as ``hosts_down`` finds for jobs
         elsewhere (for a peer copy: some shard lost on a rack and on the next one). A peer copy
@@ -542,7 +541,7 @@ class Checkpoints:
             if ck.job.index not in struck or memory is None:
                 continue
             lone = len(memory.racks) < 2 and set(memory.racks) <= down
-            if lone or any(self._lose_hosts(ck, rack, 0, capacity[rack])
+            if lone or any(self._lose_hosts(ck, rack, 0, int(self.rack_capacity[rack]))
                            for rack in racks if rack in memory.racks):
                 ck.memory = None
 

@@ -67,7 +67,6 @@ class Reliability:
         self.pod_racks: list[list[int]] = [[] for _ in range(self.layout.pods)]
         for rack, pod in enumerate(self.pod):
             self.pod_racks[pod].append(rack)
-        self.pod_down = [False] * self.layout.pods  # a pod fault holds it
         self.tray_spares = [config.spares.trays_per_rack] * len(capacity)
         # per rack, GPU losses no standby tray stood in for, oldest first: a standby back from
         # repair (or a rack back up) stands in for them (``_cover``)
@@ -291,13 +290,12 @@ class Reliability:
     def _pod_fail(self, pod: int, repair_s: float) -> None:
         """Every rack of the pod goes down, spares too, with one repair: the pod's host memory
         (in-memory copies) goes with it, and its jobs roll back and go back to the queue (no
-        spare stands in for a whole pod). A draw on a pod already out, by a pod fault or with
-        every rack down (maintenance, rack faults), is dropped (thinning), as every class drops
-        a draw on hardware out of service (review: it was counted, with no GPU taken)."""
+        spare stands in for a whole pod). A draw on a pod with every rack down (a pod fault,
+        maintenance, rack faults) is dropped (thinning), as every class drops a draw on hardware
+        out of service (review: it was counted, with no GPU taken)."""
         racks = self.pod_racks[pod]
-        if self.pod_down[pod] or all(self.down[rack] for rack in racks):
+        if all(self.down[rack] for rack in racks):
             return
-        self.pod_down[pod] = True
         struck: dict[int, tuple[Job, int]] = {}  # each job once, with its first rack here
         gpus = 0
         for rack in racks:
@@ -310,17 +308,16 @@ class Reliability:
         # as under a maintenance window, no spare trades places with the pod's racks: the
         # outage ends, and spares traded for a whole pod stayed bunched there (``refill``)
         self.spares.maintain(racks, +1)
-        cks = self.checkpoints
+        cks, holders = self.checkpoints, set(struck)
         for rack in racks:  # copies of jobs elsewhere (they moved after a fault), then the
-            cks.hosts_down(rack, 0, self.capacity[rack], set(struck))  # struck jobs' own
-        cks.copies_lost(struck, racks, self.capacity)
+            cks.hosts_down(rack, 0, self.capacity[rack], holders)  # struck jobs' own
+        cks.copies_lost(holders, racks)
         for job, rack in struck.values():
             self._interrupt(job, "pod", rack, move=True)
         self.spares.refill()
         self._set_available()
 
         def back() -> None:
-            self.pod_down[pod] = False
             for rack in racks:
                 self._set_down(rack, -1)
             self.spares.maintain(racks, -1)

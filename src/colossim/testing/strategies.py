@@ -59,7 +59,7 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3,
     The horizon is 200 days, so a policy that starves a job ends its run quickly (with the job
     unfinished) instead of after simulating ten years. ``failures``: hardware fails too (see
     ``_failing_reliability``), so a property can meet failed racks and interrupted jobs.
-    ``power``: the supply binds (``_binding_supply_mw``), so a policy must size its starts to
+    ``power``: the supply binds (``supply_range_mw``), so a policy must size its starts to
     it; else it is 10 MW, more than any drawn cluster draws (QA: a policy that started jobs
     beyond the supply passed every property)."""
     groups = draw(st.lists(st.tuples(st.sampled_from(["GB200", "GB300"]),
@@ -109,25 +109,26 @@ def scenarios(draw: Any, max_jobs: int = 7, max_racks: int = 3,
     })
     if not power:
         return drawn
-    supply = _binding_supply_mw(drawn, draw(st.integers(0, 100)) / 400)
-    cluster = drawn.cluster.model_copy(update={"power": drawn.cluster.power.model_copy(
-        update={"supply_mw": supply})})
-    return DrawnScenario.model_validate({**drawn.model_dump(exclude_defaults=True),
-                                         "cluster": cluster.model_dump(exclude_defaults=True)})
+    least, most = supply_range_mw(drawn)
+    share = draw(st.integers(0, 100)) / 400  # up to a quarter of the way: starts are refused
+    supply = math.ceil((least + share * max(0.0, most - least)) * 1e6) / 1e6  # up to a watt
+    power_block = drawn.cluster.power.model_copy(update={"supply_mw": supply})
+    return drawn.model_copy(update={"cluster": drawn.cluster.model_copy(
+        update={"power": power_block})})
 
 
-def _binding_supply_mw(scenario: Scenario, share: float) -> float:
-    """A supply ``share`` of the way from the least that lets every job start alone on its
+def supply_range_mw(scenario: Scenario) -> tuple[float, float]:
+    """Where a supply binds, MW: from the least that lets every job start alone on its
     ``min_gpus`` at the lowest clocks (of its dearest GPU type: a correct policy can always run
-    each job, so the engine refuses only starts that over-commit) to the most the whole cluster
-    can draw (every GPU at full draw: power no longer binds), rounded up to a watt."""
+    each job, so the engine refuses only starts that over-commit; the engine's own admission
+    arithmetic, ``PowerModel.start_mw``) to the most the whole cluster can draw (every GPU at
+    full draw: power no longer binds above it)."""
     from colossim.engine.state import RunState
 
     model = RunState(scenario).power_model
     least = max(model.start_mw(model.idle_it_w, job, {t: job.min_gpus})
                 for job in scenario.jobs for t in model.type_index)
-    most = model.peak_mw({})
-    return math.ceil((least + share * max(0.0, most - least)) * 1e6) / 1e6
+    return least, model.peak_mw({})
 
 
 def _failing_reliability(draw: Any, gpus: int) -> dict[str, Any]:
@@ -145,4 +146,5 @@ def _failing_reliability(draw: Any, gpus: int) -> dict[str, Any]:
             "network": every(4, 16), "software": {"mtbf_gpu_hours": gpus * 8.0}}
 
 
-__all__ = ["EFFICIENCY", "RACK", "DrawnScenario", "scenarios", "usable_gpus", "work_flops"]
+__all__ = ["EFFICIENCY", "RACK", "DrawnScenario", "scenarios", "supply_range_mw", "usable_gpus",
+           "work_flops"]
